@@ -1,0 +1,149 @@
+// Value types of the embeddable API: collection configuration, points, search
+// requests and results.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "proximadb/status.h"
+
+namespace proximadb {
+
+enum class Metric : uint32_t {
+  kCosine = 0,      // score = cosine similarity, higher is better
+  kEuclidean = 1,   // score = L2 distance, lower is better
+  kDotProduct = 2,  // score = inner product, higher is better
+};
+std::string_view MetricName(
+    Metric m);  // "cosine" | "euclidean" | "dot_product"
+Result<Metric> ParseMetric(std::string_view name);
+
+// How WAL records are serialised, chosen per collection at creation.
+enum class WalFormat : uint32_t {
+  kNative = 0,  // compact little-endian binary (default)
+  kAvro = 1,    // Avro binary encoding (schema in docs/FORMATS.md)
+};
+std::string_view WalFormatName(WalFormat f);  // "native" | "avro"
+Result<WalFormat> ParseWalFormat(std::string_view name);
+
+struct IndexConfig {
+  std::string algorithm = "hnsw";  // "hnsw" | "flat"
+  uint32_t m = 16;                 // HNSW graph degree
+  uint32_t ef_construction = 200;  // HNSW build beam width
+  uint32_t ef_search = 64;         // default search beam width
+};
+
+// Per-collection flush policy. Unset fields fall back to the server's [flush]
+// defaults (FlushDefaults) at the moment the policy is evaluated.
+struct FlushPolicy {
+  std::optional<double> max_wal_age_hours;      // age of oldest unflushed write
+  std::optional<double> max_wal_size_mb;        // bytes in the live WAL
+  std::optional<uint64_t> max_vector_count;     // points in the memtable
+  std::optional<int> flush_priority;            // 1..100, higher goes first
+  std::optional<bool> enable_background_flush;  // false: manual flush only
+};
+
+// Global defaults, the [flush] section of config.toml.
+struct FlushDefaults {
+  double max_wal_age_hours = 24.0;
+  double max_wal_size_mb = 128.0;
+  uint64_t max_vector_count = 1000000;
+  int flush_priority = 50;
+  bool enable_background_flush = true;
+};
+
+// A policy with every field resolved.
+struct EffectiveFlushPolicy {
+  double max_wal_age_hours;
+  double max_wal_size_mb;
+  uint64_t max_vector_count;
+  int flush_priority;
+  bool enable_background_flush;
+};
+EffectiveFlushPolicy Resolve(const FlushPolicy& p, const FlushDefaults& d);
+
+struct CollectionConfig {
+  std::string name;        // [A-Za-z0-9_-], 1..128 chars
+  uint32_t dimension = 0;  // 1..65536
+  Metric metric = Metric::kCosine;
+  IndexConfig index;
+  FlushPolicy flush;
+  WalFormat wal_format = WalFormat::kNative;
+};
+// Checks name, dimension, index and flush-policy ranges.
+Status ValidateCollectionConfig(const CollectionConfig& c);
+
+struct CollectionInfo {
+  CollectionConfig config;
+  uint64_t point_count = 0;                 // live points
+  uint64_t segment_count = 0;               // immutable segments on disk
+  uint64_t memtable_points = 0;             // points not yet flushed
+  uint64_t wal_bytes = 0;                   // bytes in live WAL files
+  double oldest_unflushed_age_seconds = 0;  // 0 when nothing is unflushed
+  uint64_t last_sequence = 0;
+  uint64_t created_at_unix_ms = 0;
+};
+
+// A point as written by a client. An empty id asks the engine for a UUID v4.
+struct Point {
+  std::string id;
+  std::vector<float> vector;
+  nlohmann::json metadata = nlohmann::json::object();
+};
+
+// A point as read back.
+struct StoredPoint {
+  std::string id;
+  std::vector<float> vector;
+  nlohmann::json metadata;
+  uint64_t version = 0;  // sequence number of the write that produced it
+};
+
+struct SearchRequest {
+  std::vector<float> vector;
+  uint32_t k = 10;
+  // A JSON object; today: every key must equal its value in the metadata
+  // (the seed's {"user": "alice"}). Null or empty: no filter.
+  nlohmann::json filter;
+  bool include_vector = false;
+  bool include_metadata = true;
+  std::optional<uint32_t> ef_search;  // per-query override (HNSW)
+  bool exact = false;                 // force brute force
+};
+
+struct SearchHit {
+  std::string id;
+  float score = 0;  // see Metric for the meaning and order
+  nlohmann::json metadata;
+  std::vector<float> vector;  // filled when include_vector
+};
+
+struct SearchStats {
+  uint64_t distances_computed = 0;
+  uint64_t points_scanned = 0;
+  uint64_t sources_searched = 0;  // memtables + segments
+};
+
+struct SearchResult {
+  std::vector<SearchHit> hits;  // best first
+  SearchStats stats;
+};
+
+struct ScrollRequest {
+  std::string after_id;  // exclusive; empty = from the start
+  uint32_t limit = 100;
+  nlohmann::json filter;
+  bool include_vector = false;
+};
+
+struct ScrollPage {
+  std::vector<StoredPoint> points;  // ordered by id (bytewise)
+  std::string next_after_id;        // empty when this was the last page
+};
+
+}  // namespace proximadb
