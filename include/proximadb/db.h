@@ -55,7 +55,8 @@ class Collection {
   Collection& operator=(const Collection&) = delete;
   virtual ~Collection() = default;
 
-  virtual const CollectionConfig& config() const = 0;
+  // A copy: the flush policy can change while the collection serves.
+  virtual CollectionConfig config() const = 0;
 
   // Inserts or replaces points by id, atomically as one batch: after a crash
   // either all of them are present or none. Empty ids get a UUID v4. Returns

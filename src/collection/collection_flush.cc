@@ -1,0 +1,308 @@
+// Flush (memtable -> immutable segment, fenced in the catalog) and compaction
+// (merge segments, drop dead points), plus the policy checks that trigger
+// them.
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "collection/collection_impl.h"
+#include "storage/segment/segment_writer.h"
+
+namespace proximadb {
+
+namespace {
+constexpr double kMiB = 1024.0 * 1024.0;
+constexpr double kMicrosPerHour = 3600.0 * 1e6;
+}  // namespace
+
+Status CollectionImpl::Flush() {
+  std::shared_lock life(lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  std::lock_guard flush(flush_mu_);
+  return FlushLocked();
+}
+
+Status CollectionImpl::FlushLocked() {
+  // 1. Freeze: swap in an empty memtable at an exact WAL sequence, so the
+  // frozen rows are exactly the writes <= fence. A frozen memtable left by a
+  // failed flush is retried first.
+  bool have_frozen;
+  {
+    std::shared_lock lock(state_mu_);
+    have_frozen = frozen_ != nullptr;
+    if (!have_frozen && wal_->last_seq() == fenced_seq_) return Status::OK();
+  }
+  if (!have_frozen) {
+    PDB_RETURN_IF_ERROR(wal_->Rotate([&](uint64_t last_seq) {
+      std::unique_lock lock(state_mu_);
+      frozen_ = std::move(mem_);
+      frozen_fence_ = last_seq;
+      mem_ = std::make_shared<Memtable>(config_.dimension, config_.metric);
+    }));
+  }
+
+  // 2. Write the segment from the frozen rows live now, in id order. Rows
+  // killed from here on are caught at commit time below.
+  std::shared_ptr<Memtable> frozen;
+  uint64_t fence, seg_id, prev_fence;
+  {
+    std::unique_lock lock(state_mu_);
+    frozen = frozen_;
+    fence = frozen_fence_;
+    prev_fence = fenced_seq_;
+    seg_id = next_segment_id_++;
+  }
+  std::vector<uint32_t> rows;
+  rows.reserve(frozen->live());
+  frozen->ScanLiveFrom("", [&](uint32_t row) {
+    rows.push_back(row);
+    return true;
+  });
+  std::shared_ptr<LiveSegment> live;
+  const std::string path = SegmentPath(seg_id);
+  if (!rows.empty()) {
+    segment::SegmentWriteOptions opts;
+    opts.segment_id = seg_id;
+    opts.dimension = config_.dimension;
+    opts.metric = config_.metric;
+    PDB_RETURN_IF_ERROR(segment::WriteSegment(
+        deps_.env, path, opts, rows.size(),
+        [&](size_t i) {
+          uint32_t r = rows[i];
+          return segment::SegmentRow{frozen->id(r), frozen->vector(r),
+                                     frozen->metadata(r), frozen->version(r)};
+        },
+        [](size_t) { return false; }));
+    auto opened = segment::Segment::Open(deps_.env, path);
+    if (!opened.ok()) {
+      (void)deps_.env->RemoveFile(path);
+      return opened.status();
+    }
+    live = std::make_shared<LiveSegment>(std::move(opened).value());
+  }
+
+  // 3. Commit segment + deletion bitmaps + WAL fence in one catalog
+  // transaction, then swap in memory. Done under the exclusive lock so no
+  // kill lands between computing the bitmaps and the swap.
+  {
+    std::unique_lock lock(state_mu_);
+    SegmentChange change;
+    if (live) {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (frozen->dead(rows[i])) live->deleted.Set(i);
+      }
+      change.added.push_back(
+          SegmentRecord{seg_id, path.substr(seg_dir_.size() + 1), rows.size(),
+                        prev_fence + 1, fence, live->deleted.ToBytes()});
+    }
+    for (const auto& s : segments_) {
+      if (s->dirty.load()) {
+        change.bitmaps.emplace_back(s->seg->segment_id(), s->deleted.ToBytes());
+      }
+    }
+    change.fenced_seq = fence;
+    change.next_segment_id = next_segment_id_;
+    Status s = deps_.catalog->ApplySegmentChange(config_.name, change);
+    if (!s.ok()) {
+      if (live) (void)deps_.env->RemoveFile(path);
+      return s;
+    }
+    for (const auto& seg : segments_) seg->dirty.store(false);
+    if (live) segments_.push_back(live);
+    frozen_.reset();
+    fenced_seq_ = fence;
+  }
+
+  // 4. The WAL up to the fence is now redundant.
+  Status s = wal_->RemoveObsoleteFiles(fence);
+  if (!s.ok()) {
+    spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
+                 s.ToString());
+  }
+  spdlog::info("collection {}: flushed {} points into segment {} (fence {})",
+               config_.name, rows.size(), seg_id, fence);
+  return Status::OK();
+}
+
+Status CollectionImpl::Compact() {
+  std::shared_lock life(lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  std::lock_guard compact(compact_mu_);
+  return CompactLocked();
+}
+
+bool CollectionImpl::CompactionWanted() {
+  std::shared_lock lock(state_mu_);
+  const DBOptions& o = *deps_.options;
+  if (segments_.size() >= std::max<uint32_t>(o.compaction_min_segments, 2)) {
+    return true;
+  }
+  for (const auto& s : segments_) {
+    double dead = static_cast<double>(s->deleted.Count());
+    if (s->seg->size() > 0 && dead / s->seg->size() > o.compaction_dead_ratio) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Status CollectionImpl::CompactLocked() {
+  // 1. Snapshot the inputs (every segment now; segments flushed later are
+  // newer than all of them) and their deletion state.
+  std::vector<std::shared_ptr<LiveSegment>> inputs;
+  uint64_t seg_id;
+  {
+    std::unique_lock lock(state_mu_);
+    inputs = segments_;
+    bool any_dead = std::any_of(inputs.begin(), inputs.end(),
+                                [](auto& s) { return s->deleted.Count() > 0; });
+    if (inputs.empty() || (inputs.size() == 1 && !any_dead)) {
+      return Status::OK();
+    }
+    seg_id = next_segment_id_++;
+  }
+  struct Src {
+    uint32_t input;
+    uint32_t row;
+  };
+  std::vector<Src> rows;
+  uint64_t max_seq = 0, min_seq = UINT64_MAX;
+  for (uint32_t i = 0; i < inputs.size(); ++i) {
+    const auto& in = *inputs[i];
+    max_seq = std::max(max_seq, in.seg->max_seq());
+    min_seq = std::min(min_seq, in.seg->min_seq());
+    for (uint32_t r = 0; r < in.seg->size(); ++r) {
+      if (!in.dead(r)) rows.push_back({i, r});
+    }
+  }
+  auto id_of = [&](const Src& s) { return inputs[s.input]->seg->id(s.row); };
+  std::sort(rows.begin(), rows.end(),
+            [&](const Src& a, const Src& b) { return id_of(a) < id_of(b); });
+
+  // 2. Write the merged segment (no file when nothing is live).
+  std::shared_ptr<LiveSegment> out;
+  const std::string path = SegmentPath(seg_id);
+  if (!rows.empty()) {
+    segment::SegmentWriteOptions opts;
+    opts.segment_id = seg_id;
+    opts.dimension = config_.dimension;
+    opts.metric = config_.metric;
+    PDB_RETURN_IF_ERROR(segment::WriteSegment(
+        deps_.env, path, opts, rows.size(),
+        [&](size_t i) {
+          const auto& s = *inputs[rows[i].input]->seg;
+          uint32_t r = rows[i].row;
+          return segment::SegmentRow{s.id(r), s.vector(r), s.metadata_json(r),
+                                     s.version(r)};
+        },
+        [](size_t) { return false; }));
+    auto opened = segment::Segment::Open(deps_.env, path);
+    if (!opened.ok()) {
+      (void)deps_.env->RemoveFile(path);
+      return opened.status();
+    }
+    out = std::make_shared<LiveSegment>(std::move(opened).value());
+  }
+
+  // 3. Carry over kills that happened while we wrote, commit, swap.
+  {
+    std::unique_lock lock(state_mu_);
+    SegmentChange change;
+    if (out) {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if (inputs[rows[i].input]->dead(rows[i].row)) out->deleted.Set(i);
+      }
+      change.added.push_back(
+          SegmentRecord{seg_id, path.substr(seg_dir_.size() + 1), rows.size(),
+                        min_seq, max_seq, out->deleted.ToBytes()});
+    }
+    for (const auto& in : inputs)
+      change.removed.push_back(in->seg->segment_id());
+    change.next_segment_id = next_segment_id_;
+    Status s = deps_.catalog->ApplySegmentChange(config_.name, change);
+    if (!s.ok()) {
+      if (out) (void)deps_.env->RemoveFile(path);
+      return s;
+    }
+    std::vector<std::shared_ptr<LiveSegment>> next;
+    if (out) next.push_back(out);
+    for (const auto& seg : segments_) {
+      if (std::find(inputs.begin(), inputs.end(), seg) == inputs.end()) {
+        next.push_back(seg);
+      }
+    }
+    segments_ = std::move(next);
+  }
+
+  // 4. Searches still holding the inputs keep their mappings alive; the
+  // files themselves can go now.
+  for (const auto& in : inputs) {
+    Status s = deps_.env->RemoveFile(in->seg->path());
+    if (!s.ok()) {
+      spdlog::warn("collection {}: removing {}: {}", config_.name,
+                   in->seg->path(), s.ToString());
+    }
+  }
+  (void)deps_.env->SyncDir(seg_dir_);
+  spdlog::info("collection {}: compacted {} segments into {} ({} live points)",
+               config_.name, inputs.size(),
+               out ? std::to_string(seg_id) : "none", rows.size());
+  return Status::OK();
+}
+
+FlushCheck CollectionImpl::CheckFlush() {
+  FlushCheck check;
+  CollectionConfig cfg = config();
+  EffectiveFlushPolicy p = Resolve(cfg.flush, deps_.options->flush_defaults);
+  check.priority = p.flush_priority;
+  if (!p.enable_background_flush) return check;
+  std::shared_lock lock(state_mu_);
+  if (frozen_) {  // a failed flush left rows behind: retry it
+    check.due = true;
+    check.reason = "retry";
+    return check;
+  }
+  if (mem_->rows() == 0) return check;
+  const uint64_t now = deps_.clock->NowMicros();
+  const uint64_t oldest = mem_->oldest_write_micros();
+  if (static_cast<double>(wal_->live_bytes()) >= p.max_wal_size_mb * kMiB) {
+    check.reason = "size";
+  } else if (mem_->rows() >= p.max_vector_count) {
+    check.reason = "count";
+  } else if (oldest != 0 && now > oldest &&
+             static_cast<double>(now - oldest) >=
+                 p.max_wal_age_hours * kMicrosPerHour) {
+    check.reason = "age";
+  } else if (static_cast<double>(mem_->bytes()) >=
+             static_cast<double>(deps_.options->memtable_size_mb) * kMiB) {
+    check.reason = "memtable";
+  }
+  check.due = !check.reason.empty();
+  return check;
+}
+
+CollectionInfo CollectionImpl::Info() {
+  CollectionInfo info;
+  info.config = config();
+  info.created_at_unix_ms = created_at_unix_ms_;
+  std::shared_lock lock(state_mu_);
+  info.memtable_points = mem_->live() + (frozen_ ? frozen_->live() : 0);
+  info.point_count = info.memtable_points;
+  for (const auto& s : segments_) info.point_count += s->live();
+  info.segment_count = segments_.size();
+  if (wal_) {
+    info.wal_bytes = wal_->live_bytes();
+    info.last_sequence = wal_->last_seq();
+  }
+  uint64_t oldest = mem_->oldest_write_micros();
+  if (frozen_ && frozen_->oldest_write_micros() != 0) {
+    oldest = frozen_->oldest_write_micros();
+  }
+  uint64_t now = deps_.clock->NowMicros();
+  if (oldest != 0 && now > oldest) {
+    info.oldest_unflushed_age_seconds = (now - oldest) / 1e6;
+  }
+  return info;
+}
+
+}  // namespace proximadb

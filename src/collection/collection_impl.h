@@ -1,0 +1,138 @@
+// A collection = WAL + memtable (+ a frozen memtable while it is flushed) +
+// immutable segments, each searched through its own VectorIndex.
+//
+// Invariant that makes deletes cheap: at most one live version of an id
+// exists across all sources. Every write first kills the current live
+// version, found by looking in the memtable, the frozen memtable, then the
+// segments newest to oldest, stopping at the first source that knows the id
+// (an older source's copy was killed when the newer one was written).
+//
+// Locking: `state_mu_` guards the memtable contents and the list of sources
+// (exclusive to apply a write batch or swap sources, shared to read the
+// memtable). Immutable sources are read without it: their deletion state is
+// atomic. `lifecycle_mu_` is held shared by every public call so that a
+// drop waits for calls in flight. `flush_mu_` and `compact_mu_` serialise
+// flushes and compactions of this collection.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "collection/live_segment.h"
+#include "collection/memtable.h"
+#include "filter/filter.h"
+#include "proximadb/db.h"
+#include "storage/catalog/catalog.h"
+#include "storage/wal/wal_batch.h"
+#include "storage/wal/wal_writer.h"
+
+namespace proximadb {
+
+using catalog::Catalog;
+using catalog::CollectionRecord;
+using catalog::SegmentChange;
+using catalog::SegmentRecord;
+
+struct CollectionDeps {
+  Env* env;
+  Clock* clock;
+  Catalog* catalog;
+  const DBOptions* options;
+};
+
+// Why a flush is due, for the scheduler and its logs.
+struct FlushCheck {
+  bool due = false;
+  int priority = 50;
+  std::string reason;  // "size" | "age" | "count" | "memtable"
+};
+
+class CollectionImpl final : public Collection {
+ public:
+  // Recovers the collection from its catalog record: opens the segments,
+  // applies the persisted deletion bitmaps, replays the WAL past the fence.
+  static Result<std::shared_ptr<CollectionImpl>> Open(
+      const CollectionDeps& deps, const CollectionRecord& record,
+      const std::string& dir);
+  ~CollectionImpl() override;
+
+  CollectionConfig config() const override;
+  Result<std::vector<std::string>> Upsert(std::vector<Point> points) override;
+  Result<StoredPoint> Get(const std::string& id) override;
+  Result<uint64_t> Delete(const std::vector<std::string>& ids) override;
+  Status UpdateMetadata(const std::string& id,
+                        nlohmann::json metadata) override;
+  Result<uint64_t> Count(const nlohmann::json& filter) override;
+  Result<ScrollPage> Scroll(const ScrollRequest& request) override;
+  Result<SearchResult> Search(const SearchRequest& request) override;
+  Status Flush() override;
+  Status Compact() override;
+  CollectionInfo Info() override;
+  Status SetFlushPolicy(const FlushPolicy& policy) override;
+
+  // For the DB's background threads.
+  FlushCheck CheckFlush();
+  bool CompactionWanted();
+  // Makes every later call fail with kNotFound; waits for calls in flight.
+  void MarkDropped();
+  const std::string& dir() const { return dir_; }
+
+ private:
+  CollectionImpl(const CollectionDeps& deps, const CollectionRecord& record,
+                 std::string dir);
+
+  // Where the current copy of an id lives.
+  struct Location {
+    enum Kind { kNone, kMemtable, kFrozen, kSegment } kind = kNone;
+    Memtable* mem = nullptr;
+    LiveSegment* seg = nullptr;
+    uint32_t row = 0;
+    bool live = false;
+  };
+
+  Status CheckOpen() const;
+  Status ValidateVector(const std::vector<float>& v, const char* what) const;
+  Location LocateLocked(std::string_view id) const;
+  // Kills the live version of id, if any; true if there was one.
+  bool KillLocked(std::string_view id);
+  // Applies one durable WAL batch to the in-memory state, in WAL order.
+  // Returns how many kDelete ops found a live point.
+  Result<uint64_t> ApplyLocked(const wal::WalBatch& batch);
+  StoredPoint Materialize(const Location& loc, bool with_vector,
+                          bool with_metadata) const;
+
+  Status FlushLocked();    // requires flush_mu_
+  Status CompactLocked();  // requires compact_mu_
+  std::string SegmentPath(uint64_t segment_id) const;
+
+  const CollectionDeps deps_;
+  const std::string dir_;
+  std::string wal_dir_;
+  std::string seg_dir_;
+
+  mutable std::mutex config_mu_;
+  CollectionConfig config_;  // GUARDED_BY(config_mu_)
+  const uint64_t created_at_unix_ms_;
+
+  mutable std::shared_mutex lifecycle_mu_;
+  bool dropped_ = false;  // GUARDED_BY(lifecycle_mu_)
+
+  std::unique_ptr<wal::WalWriter> wal_;
+
+  mutable std::shared_mutex state_mu_;
+  std::shared_ptr<Memtable> mem_;                       // GUARDED_BY(state_mu_)
+  std::shared_ptr<Memtable> frozen_;                    // GUARDED_BY(state_mu_)
+  uint64_t frozen_fence_ = 0;                           // GUARDED_BY(state_mu_)
+  std::vector<std::shared_ptr<LiveSegment>> segments_;  // oldest first
+  uint64_t fenced_seq_ = 0;                             // GUARDED_BY(state_mu_)
+  uint64_t next_segment_id_ = 1;                        // GUARDED_BY(state_mu_)
+  uint64_t recovered_at_micros_ = 0;
+
+  std::mutex flush_mu_;
+  std::mutex compact_mu_;
+};
+
+}  // namespace proximadb

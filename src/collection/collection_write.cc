@@ -1,0 +1,190 @@
+// The write path: validate, WAL (group commit), then apply in WAL order.
+#include <cmath>
+
+#include "collection/collection_impl.h"
+#include "index/distance.h"
+#include "util/uuid.h"
+
+namespace proximadb {
+
+namespace {
+constexpr size_t kMaxIdBytes = 256;
+
+std::string DumpMetadata(const nlohmann::json& m) {
+  // Replace invalid UTF-8 rather than throw: metadata from the embedded API
+  // is not pre-validated by a JSON parser.
+  return m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
+Status CollectionImpl::ValidateVector(const std::vector<float>& v,
+                                      const char* what) const {
+  const CollectionConfig& c = config_;  // dimension and metric never change
+  if (v.empty()) {
+    return Status::InvalidArgument(std::string(what) + " must not be empty");
+  }
+  if (v.size() != c.dimension) {
+    return Status::DimensionMismatch(
+        std::string(what) + " has " + std::to_string(v.size()) +
+        " values but collection '" + c.name + "' has dimension " +
+        std::to_string(c.dimension));
+  }
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (!std::isfinite(v[i])) {
+      return Status::InvalidArgument(std::string(what) + "[" +
+                                     std::to_string(i) +
+                                     "] is not a finite number");
+    }
+  }
+  if (c.metric == Metric::kCosine && index::Norm(v.data(), v.size()) == 0) {
+    return Status::InvalidArgument(
+        std::string(what) +
+        " is all zeros: cosine similarity is undefined for a zero vector");
+  }
+  return Status::OK();
+}
+
+CollectionImpl::Location CollectionImpl::LocateLocked(
+    std::string_view id) const {
+  Location loc;
+  if (auto row = mem_->Find(id)) {
+    return {Location::kMemtable, mem_.get(), nullptr, *row, !mem_->dead(*row)};
+  }
+  if (frozen_) {
+    if (auto row = frozen_->Find(id)) {
+      return {Location::kFrozen, frozen_.get(), nullptr, *row,
+              !frozen_->dead(*row)};
+    }
+  }
+  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+    if (auto row = (*it)->seg->Find(id)) {
+      uint32_t r = static_cast<uint32_t>(*row);
+      return {Location::kSegment, nullptr, it->get(), r, !(*it)->dead(r)};
+    }
+  }
+  return loc;
+}
+
+bool CollectionImpl::KillLocked(std::string_view id) {
+  Location loc = LocateLocked(id);
+  if (!loc.live) return false;
+  if (loc.kind == Location::kSegment) return loc.seg->Kill(loc.row);
+  return loc.mem->Kill(loc.row);
+}
+
+Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
+  const uint64_t now = deps_.clock->NowMicros();
+  const uint32_t dim = config_.dimension;
+  uint64_t deleted = 0;
+  for (const auto& op : batch.ops) {
+    switch (op.type) {
+      case wal::WalOp::Type::kUpsert:
+        if (op.vector.size() != dim) {
+          return Status::Corruption("WAL record " + std::to_string(batch.seq) +
+                                    " holds a vector of the wrong dimension");
+        }
+        KillLocked(op.id);
+        mem_->Append(op.id, op.vector.data(), op.metadata_json, batch.seq, now);
+        break;
+      case wal::WalOp::Type::kDelete:
+        if (KillLocked(op.id)) ++deleted;
+        break;
+      case wal::WalOp::Type::kUpdateMetadata: {
+        Location loc = LocateLocked(op.id);
+        if (!loc.live) break;  // deleted meanwhile: nothing to update
+        const float* v = loc.kind == Location::kSegment
+                             ? loc.seg->seg->vector(loc.row)
+                             : loc.mem->vector(loc.row);
+        std::vector<float> copy(v, v + dim);  // Append may reallocate mem_
+        KillLocked(op.id);
+        mem_->Append(op.id, copy.data(), op.metadata_json, batch.seq, now);
+        break;
+      }
+    }
+  }
+  return deleted;
+}
+
+Result<std::vector<std::string>> CollectionImpl::Upsert(
+    std::vector<Point> points) {
+  std::shared_lock life(lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  std::vector<std::string> ids;
+  ids.reserve(points.size());
+  if (points.empty()) return ids;
+  wal::WalBatch batch;
+  batch.ops.reserve(points.size());
+  // Validate everything before writing anything: a batch is all or nothing.
+  for (size_t i = 0; i < points.size(); ++i) {
+    Point& p = points[i];
+    std::string what = "vectors[" + std::to_string(i) + "]";
+    PDB_RETURN_IF_ERROR(ValidateVector(p.vector, what.c_str()));
+    if (p.id.size() > kMaxIdBytes) {
+      return Status::InvalidArgument(what + ".id is longer than 256 bytes");
+    }
+    if (!p.metadata.is_null() && !p.metadata.is_object()) {
+      return Status::InvalidArgument(what + ".metadata must be a JSON object");
+    }
+    if (p.id.empty()) p.id = NewUuidV4();
+    ids.push_back(p.id);
+    wal::WalOp op;
+    op.type = wal::WalOp::Type::kUpsert;
+    op.id = std::move(p.id);
+    op.vector = std::move(p.vector);
+    op.metadata_json =
+        p.metadata.is_null() ? std::string("{}") : DumpMetadata(p.metadata);
+    batch.ops.push_back(std::move(op));
+  }
+  Status apply_status;
+  PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
+    std::unique_lock lock(state_mu_);
+    apply_status = ApplyLocked(b).status();
+  }));
+  PDB_RETURN_IF_ERROR(apply_status);
+  return ids;
+}
+
+Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
+  std::shared_lock life(lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  if (ids.empty()) return uint64_t{0};
+  wal::WalBatch batch;
+  for (const auto& id : ids) {
+    if (id.empty() || id.size() > kMaxIdBytes) {
+      return Status::InvalidArgument("ids must be 1..256 bytes");
+    }
+    batch.ops.push_back({wal::WalOp::Type::kDelete, id, {}, {}});
+  }
+  Result<uint64_t> deleted = uint64_t{0};
+  PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
+    std::unique_lock lock(state_mu_);
+    deleted = ApplyLocked(b);
+  }));
+  return deleted;
+}
+
+Status CollectionImpl::UpdateMetadata(const std::string& id,
+                                      nlohmann::json metadata) {
+  std::shared_lock life(lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  if (!metadata.is_object()) {
+    return Status::InvalidArgument("metadata must be a JSON object");
+  }
+  {
+    std::shared_lock lock(state_mu_);
+    if (!LocateLocked(id).live) {
+      return Status::NotFound("point '" + id + "' not found");
+    }
+  }
+  wal::WalBatch batch;
+  batch.ops.push_back(
+      {wal::WalOp::Type::kUpdateMetadata, id, {}, DumpMetadata(metadata)});
+  Status apply_status;
+  PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
+    std::unique_lock lock(state_mu_);
+    apply_status = ApplyLocked(b).status();
+  }));
+  return apply_status;
+}
+
+}  // namespace proximadb

@@ -1,0 +1,40 @@
+// An immutable segment as a collection serves it: the mmapped file plus its
+// current deletion bitmap (which, unlike the file, changes as newer writes
+// overwrite or delete its points; it is persisted in the catalog at every
+// flush and compaction).
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "collection/atomic_bitmap.h"
+#include "index/flat_index.h"
+#include "storage/segment/segment.h"
+
+namespace proximadb {
+
+struct LiveSegment {
+  explicit LiveSegment(std::shared_ptr<segment::Segment> s)
+      : seg(std::move(s)),
+        deleted(seg->size()),
+        index(index::VectorView{seg->vectors(), seg->norms(),
+                                static_cast<uint32_t>(seg->size()),
+                                seg->dimension()},
+              seg->metric()) {}
+
+  bool dead(size_t row) const { return deleted.Test(row); }
+  uint64_t live() const { return seg->size() - deleted.Count(); }
+  // Marks row dead; remembers that the catalog copy is stale.
+  bool Kill(size_t row) {
+    bool newly = deleted.Set(row);
+    if (newly) dirty.store(true, std::memory_order_release);
+    return newly;
+  }
+
+  std::shared_ptr<segment::Segment> seg;
+  AtomicBitmap deleted;
+  std::atomic<bool> dirty{false};
+  index::FlatIndex index;
+};
+
+}  // namespace proximadb

@@ -1,0 +1,76 @@
+// The index interface every search source plugs into: the memtable and each
+// immutable segment own one VectorIndex; a collection search fans out over
+// them and merges. The flat (exact) index is the first implementation; the
+// HNSW issue adds a graph index behind the same interface.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "proximadb/types.h"
+
+namespace proximadb::index {
+
+struct Candidate {
+  uint32_t row;
+  float distance;  // internal distance, smaller is better
+};
+
+// Work counters, summed into SearchStats for stats and explain output.
+struct SearchCounters {
+  uint64_t distances_computed = 0;
+  uint64_t points_scanned = 0;
+};
+
+// Row acceptance: liveness and the metadata filter. Called only for rows that
+// would enter the result, so an expensive filter costs little.
+using RowFilter = std::function<bool(uint32_t row)>;
+
+// Where an index reads vectors from: a segment's mmap or the memtable arena.
+struct VectorView {
+  const float* data = nullptr;   // rows * dim floats, row-major
+  const float* norms = nullptr;  // rows floats (L2 norm of each row)
+  uint32_t rows = 0;
+  uint32_t dim = 0;
+};
+
+struct SearchParams {
+  const float* query = nullptr;
+  float query_norm = 0;
+  uint32_t k = 10;
+  uint32_t ef_search = 0;  // 0: the index's default
+  bool exact = false;      // graph indexes fall back to a scan
+};
+
+class VectorIndex {
+ public:
+  VectorIndex() = default;
+  VectorIndex(const VectorIndex&) = delete;
+  VectorIndex& operator=(const VectorIndex&) = delete;
+  virtual ~VectorIndex() = default;
+
+  // Appends to *out up to k accepted rows, best first. `accept` may be empty
+  // (accept everything). Thread-safe for concurrent searches.
+  virtual void Search(const SearchParams& params, const RowFilter& accept,
+                      std::vector<Candidate>* out,
+                      SearchCounters* counters) const = 0;
+};
+
+// Keeps the k smallest candidates seen; a max-heap on distance.
+class TopK {
+ public:
+  explicit TopK(uint32_t k) : k_(k) { heap_.reserve(k + 1); }
+  bool full() const { return heap_.size() >= k_; }
+  // The distance a candidate must beat to enter (infinity when not full).
+  float threshold() const;
+  void Push(Candidate c);
+  // Sorted best first; empties the heap.
+  std::vector<Candidate> Take();
+
+ private:
+  uint32_t k_;
+  std::vector<Candidate> heap_;
+};
+
+}  // namespace proximadb::index
