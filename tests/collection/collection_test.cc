@@ -177,7 +177,9 @@ TEST_P(SearchTest, ExactMatchesReferenceAcrossSources) {
       live.erase(id);
     }
     ASSERT_TRUE(c->Delete(del).ok());
-    if (round < 3) ASSERT_TRUE(c->Flush().ok());
+    if (round < 3) {
+      ASSERT_TRUE(c->Flush().ok());
+    }
   }
   EXPECT_EQ(c->Count().value(), live.size());
   for (int q = 0; q < 20; ++q) {
@@ -262,7 +264,9 @@ TEST(CollectionTest, ScrollIsOrderedAndPaginated) {
       batch.push_back({id, {float(i), 1}, {{"i", i}}});
     }
     ASSERT_TRUE(c->Upsert(batch).ok());
-    if (part < 2) ASSERT_TRUE(c->Flush().ok());
+    if (part < 2) {
+      ASSERT_TRUE(c->Flush().ok());
+    }
   }
   ASSERT_TRUE(c->Delete({"id010", "id011", "id050"}).ok());
   for (int i = 0; i < 90; ++i) {

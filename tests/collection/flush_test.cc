@@ -251,7 +251,9 @@ TEST(FlushTest, WritesAndSearchesContinueDuringFlushAndCompaction) {
   });
   for (int i = 0; i < 6; ++i) {
     ASSERT_TRUE(c->Flush().ok());
-    if (i % 2) ASSERT_TRUE(c->Compact().ok());
+    if (i % 2) {
+      ASSERT_TRUE(c->Compact().ok());
+    }
   }
   stop = true;
   writer.join();

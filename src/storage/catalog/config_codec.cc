@@ -1,0 +1,177 @@
+#include "storage/catalog/config_codec.h"
+
+#include <limits>
+#include <string>
+
+namespace proximadb::catalog {
+namespace {
+
+using nlohmann::json;
+
+Status Bad(const std::string& key, const std::string& want) {
+  return Status::InvalidArgument("collection config: '" + key + "' must be " +
+                                 want);
+}
+
+// Readers for one optional key of `obj`: absent leaves *out unchanged.
+Status ReadString(const json& obj, const char* key, std::string* out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::OK();
+  if (!it->is_string()) return Bad(key, "a string");
+  *out = it->get<std::string>();
+  return Status::OK();
+}
+
+template <typename T>
+Status ReadUnsigned(const json& obj, const char* key, T* out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::OK();
+  // A non-negative integer parsed from text is number_unsigned; one built in
+  // code from a signed value is number_integer.
+  if (!it->is_number_integer() ||
+      (!it->is_number_unsigned() && it->get<int64_t>() < 0)) {
+    return Bad(key, "a non-negative integer");
+  }
+  uint64_t v = it->get<uint64_t>();
+  if (v > std::numeric_limits<T>::max()) return Bad(key, "smaller");
+  *out = static_cast<T>(v);
+  return Status::OK();
+}
+
+template <typename T>
+Status ReadOptUnsigned(const json& obj, const char* key,
+                       std::optional<T>* out) {
+  if (!obj.contains(key)) return Status::OK();
+  T v{};
+  PDB_RETURN_IF_ERROR(ReadUnsigned(obj, key, &v));
+  *out = v;
+  return Status::OK();
+}
+
+Status ReadOptInt(const json& obj, const char* key, std::optional<int>* out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::OK();
+  if (!it->is_number_integer()) return Bad(key, "an integer");
+  if (it->is_number_unsigned()
+          ? it->get<uint64_t>() > uint64_t{std::numeric_limits<int>::max()}
+          : (it->get<int64_t>() < std::numeric_limits<int>::min() ||
+             it->get<int64_t>() > std::numeric_limits<int>::max())) {
+    return Bad(key, "a 32-bit integer");
+  }
+  *out = it->get<int>();
+  return Status::OK();
+}
+
+Status ReadOptDouble(const json& obj, const char* key,
+                     std::optional<double>* out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::OK();
+  if (!it->is_number()) return Bad(key, "a number");
+  *out = it->get<double>();
+  return Status::OK();
+}
+
+Status ReadOptBool(const json& obj, const char* key, std::optional<bool>* out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::OK();
+  if (!it->is_boolean()) return Bad(key, "true or false");
+  *out = it->get<bool>();
+  return Status::OK();
+}
+
+Status ReadObject(const json& obj, const char* key, const json** out) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::OK();
+  if (!it->is_object()) return Bad(key, "an object");
+  *out = &*it;
+  return Status::OK();
+}
+
+Result<CollectionConfig> Decode(const json& j) {
+  if (!j.is_object()) {
+    return Status::InvalidArgument("collection config must be a JSON object");
+  }
+  for (const char* required : {"name", "dimension", "metric"}) {
+    if (!j.contains(required)) {
+      return Status::InvalidArgument("collection config: '" +
+                                     std::string(required) + "' is missing");
+    }
+  }
+  CollectionConfig c;
+  PDB_RETURN_IF_ERROR(ReadString(j, "name", &c.name));
+  PDB_RETURN_IF_ERROR(ReadUnsigned(j, "dimension", &c.dimension));
+  std::string metric;
+  PDB_RETURN_IF_ERROR(ReadString(j, "metric", &metric));
+  PDB_ASSIGN_OR_RETURN(c.metric, ParseMetric(metric));
+  if (j.contains("wal_format")) {
+    std::string wal;
+    PDB_RETURN_IF_ERROR(ReadString(j, "wal_format", &wal));
+    PDB_ASSIGN_OR_RETURN(c.wal_format, ParseWalFormat(wal));
+  }
+
+  const json* index = nullptr;
+  PDB_RETURN_IF_ERROR(ReadObject(j, "index", &index));
+  if (index) {
+    PDB_RETURN_IF_ERROR(ReadString(*index, "algorithm", &c.index.algorithm));
+    PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "m", &c.index.m));
+    PDB_RETURN_IF_ERROR(
+        ReadUnsigned(*index, "ef_construction", &c.index.ef_construction));
+    PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "ef_search", &c.index.ef_search));
+  }
+
+  const json* flush = nullptr;
+  PDB_RETURN_IF_ERROR(ReadObject(j, "flush", &flush));
+  if (flush) {
+    FlushPolicy& f = c.flush;
+    PDB_RETURN_IF_ERROR(
+        ReadOptDouble(*flush, "max_wal_age_hours", &f.max_wal_age_hours));
+    PDB_RETURN_IF_ERROR(
+        ReadOptDouble(*flush, "max_wal_size_mb", &f.max_wal_size_mb));
+    PDB_RETURN_IF_ERROR(
+        ReadOptUnsigned(*flush, "max_vector_count", &f.max_vector_count));
+    PDB_RETURN_IF_ERROR(
+        ReadOptInt(*flush, "flush_priority", &f.flush_priority));
+    PDB_RETURN_IF_ERROR(ReadOptBool(*flush, "enable_background_flush",
+                                    &f.enable_background_flush));
+  }
+  return c;
+}
+
+}  // namespace
+
+nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
+  json flush = json::object();
+  const FlushPolicy& f = c.flush;
+  if (f.max_wal_age_hours) flush["max_wal_age_hours"] = *f.max_wal_age_hours;
+  if (f.max_wal_size_mb) flush["max_wal_size_mb"] = *f.max_wal_size_mb;
+  if (f.max_vector_count) flush["max_vector_count"] = *f.max_vector_count;
+  if (f.flush_priority) flush["flush_priority"] = *f.flush_priority;
+  if (f.enable_background_flush) {
+    flush["enable_background_flush"] = *f.enable_background_flush;
+  }
+  return json{
+      {"name", c.name},
+      {"dimension", c.dimension},
+      {"metric", std::string(MetricName(c.metric))},
+      {"index",
+       {{"algorithm", c.index.algorithm},
+        {"m", c.index.m},
+        {"ef_construction", c.index.ef_construction},
+        {"ef_search", c.index.ef_search}}},
+      {"flush", std::move(flush)},
+      {"wal_format", std::string(WalFormatName(c.wal_format))},
+  };
+}
+
+Result<CollectionConfig> CollectionConfigFromJson(const nlohmann::json& j) {
+  // The readers check types before every get<>, but nlohmann may still throw
+  // (e.g. on allocation); nothing leaves this module as an exception.
+  try {
+    return Decode(j);
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("collection config: ") +
+                                   e.what());
+  }
+}
+
+}  // namespace proximadb::catalog

@@ -1,0 +1,113 @@
+// A read-only view of one immutable segment file, served from an mmap.
+//
+// Thread-safety: immutable after Open, so safe for any number of concurrent
+// readers. The pointers and views it hands out live as long as the Segment.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proximadb/env.h"
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+
+namespace proximadb::segment {
+
+class Segment {
+ public:
+  Segment(const Segment&) = delete;
+  Segment& operator=(const Segment&) = delete;
+
+  // Maps `path` and validates the whole layout before trusting any of it;
+  // any violation is kCorruption("segment <path>: <what>"). With
+  // `verify_checksums` false the section CRCs are skipped (the header CRC and
+  // every structural check still run), which makes opening a large segment
+  // cheap.
+  static Result<std::shared_ptr<Segment>> Open(Env* env,
+                                               const std::string& path,
+                                               bool verify_checksums = true);
+
+  uint64_t segment_id() const { return segment_id_; }
+  uint32_t dimension() const { return dimension_; }
+  Metric metric() const { return metric_; }
+  size_t size() const { return count_; }
+  uint64_t min_seq() const { return min_seq_; }
+  uint64_t max_seq() const { return max_seq_; }
+  uint64_t file_bytes() const { return file_->size(); }
+  const std::string& path() const { return path_; }
+
+  // Row-major, size() * dimension() floats.
+  const float* vectors() const { return vectors_; }
+  const float* vector(size_t row) const {
+    return vectors_ + row * size_t{dimension_};
+  }
+  // size() floats: the L2 norm of each row, for cosine without normalising.
+  const float* norms() const { return norms_; }
+  float norm(size_t row) const { return norms_[row]; }
+  uint64_t version(size_t row) const { return versions_[row]; }
+  std::string_view id(size_t row) const {
+    return Slice(id_bytes_, id_offsets_, row);
+  }
+  std::string_view metadata_json(size_t row) const {
+    return Slice(meta_bytes_, meta_offsets_, row);
+  }
+  bool deleted_at_write(size_t row) const {
+    return (deleted_[row / 64] >> (row % 64)) & 1;
+  }
+
+  // Row holding `id`, by binary search.
+  std::optional<size_t> Find(std::string_view id) const;
+  // First row whose id is >= `id` (size() if none).
+  size_t LowerBound(std::string_view id) const;
+
+  // Raw bytes of an optional section (empty if absent), for index sections
+  // added by later format revisions (segment_format.h lists the reserved
+  // type numbers). The first section of that type wins.
+  std::string_view Section(uint32_t type) const;
+
+ private:
+  struct PrivateTag {};
+  friend class SegmentParser;
+
+ public:
+  explicit Segment(PrivateTag) {}  // only Open can make the tag
+
+ private:
+  static std::string_view Slice(const char* bytes, const uint64_t* offsets,
+                                size_t row) {
+    return std::string_view(bytes + offsets[row],
+                            offsets[row + 1] - offsets[row]);
+  }
+
+  std::string path_;
+  std::unique_ptr<MappedFile> file_;
+  uint64_t segment_id_ = 0;
+  uint32_t dimension_ = 0;
+  Metric metric_ = Metric::kCosine;
+  size_t count_ = 0;
+  uint64_t min_seq_ = 0;
+  uint64_t max_seq_ = 0;
+  // Section table entries as (type, offset, length), for Section().
+  struct SectionRef {
+    uint32_t type;
+    uint64_t offset;
+    uint64_t length;
+  };
+  std::vector<SectionRef> sections_;
+  // All point into file_'s mapping; aligned by the 64-byte section rule.
+  const float* vectors_ = nullptr;
+  const float* norms_ = nullptr;
+  const uint64_t* versions_ = nullptr;
+  const uint64_t* id_offsets_ = nullptr;
+  const char* id_bytes_ = nullptr;
+  const uint64_t* meta_offsets_ = nullptr;
+  const char* meta_bytes_ = nullptr;
+  const uint64_t* deleted_ = nullptr;
+};
+
+}  // namespace proximadb::segment

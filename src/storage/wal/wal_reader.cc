@@ -1,0 +1,198 @@
+#include "storage/wal/wal_reader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "storage/wal/record_codec.h"
+#include "storage/wal/wal_format.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace proximadb::wal {
+namespace {
+
+bool AllZero(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == 0; });
+}
+
+struct FileToRead {
+  std::string path;
+  uint64_t first_seq;  // from the name
+  uint64_t next_first_seq;
+  bool is_last;
+};
+
+class FileReplayer {
+ public:
+  FileReplayer(Env* env, WalFormat fmt, const RecordCodec& codec,
+               uint64_t after_seq,
+               const std::function<Status(const WalBatch&)>& fn,
+               WalReplayInfo* info)
+      : env_(env),
+        fmt_(fmt),
+        codec_(codec),
+        after_seq_(after_seq),
+        fn_(fn),
+        info_(info) {}
+
+  Status Replay(const FileToRead& f) {
+    PDB_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map,
+                         env_->MapFile(f.path));
+    const std::string_view data(map->data(), map->size());
+    auto corrupt = [&](uint64_t off, const std::string& why) {
+      return Status::Corruption("wal file " + f.path +
+                                ": bad record at offset " +
+                                std::to_string(off) + ": " + why);
+    };
+
+    const std::string header = FileHeader(static_cast<uint32_t>(fmt_));
+    if (data.size() < kFileHeaderSize) {
+      // A crash while creating the file: it cannot hold records.
+      if (header.compare(0, data.size(), data) == 0) return Status::OK();
+      return corrupt(0, "bad file header");
+    }
+    if (std::memcmp(data.data(), kFileMagic, sizeof(kFileMagic)) != 0) {
+      return corrupt(0, "bad magic");
+    }
+    if (DecodeFixed32(data.data() + 8) != kFileVersion) {
+      return corrupt(0, "unsupported version " +
+                            std::to_string(DecodeFixed32(data.data() + 8)));
+    }
+    if (DecodeFixed32(data.data() + 12) != static_cast<uint32_t>(fmt_)) {
+      return corrupt(0, "file is in wal format " +
+                            std::to_string(DecodeFixed32(data.data() + 12)) +
+                            ", the collection uses " +
+                            std::string(WalFormatName(fmt_)));
+    }
+
+    size_t off = kFileHeaderSize;
+    std::string torn;  // why the tail is torn, if it is
+    while (off < data.size()) {
+      const std::string_view rest = data.substr(off);
+      if (rest.size() < kRecordHeaderSize) {
+        torn = "incomplete record header";
+        break;
+      }
+      const uint32_t len = DecodeFixed32(rest.data());
+      const uint64_t seq = DecodeFixed64(rest.data() + 4);
+      const uint8_t type = static_cast<uint8_t>(rest[12]);
+      const uint32_t header_crc = DecodeFixed32(rest.data() + 13);
+      if (crc32c::Unmask(header_crc) !=
+          crc32c::Value(rest.data(), kRecordHeaderCrcOffset)) {
+        if (AllZero(rest)) {
+          torn = "zero-filled tail";
+          break;
+        }
+        return corrupt(off, "header checksum mismatch");
+      }
+      if (type != static_cast<uint8_t>(RecordType::kBatch)) {
+        return corrupt(off, "unknown record type " + std::to_string(type));
+      }
+      if (len > kMaxPayloadSize) return corrupt(off, "record too large");
+      const size_t total = kRecordHeaderSize + len + kRecordTrailerSize;
+      if (rest.size() < total) {
+        torn = "record runs past end of file";
+        break;
+      }
+      const std::string_view payload = rest.substr(kRecordHeaderSize, len);
+      const uint32_t payload_crc =
+          DecodeFixed32(rest.data() + kRecordHeaderSize + len);
+      if (crc32c::Unmask(payload_crc) !=
+          crc32c::Value(payload.data(), payload.size())) {
+        if (rest.size() == total) {
+          torn = "payload checksum mismatch in the final record";
+          break;
+        }
+        return corrupt(off, "payload checksum mismatch");
+      }
+      if (has_prev_ && seq <= prev_seq_) {
+        return corrupt(off, "sequence " + std::to_string(seq) +
+                                " does not follow " +
+                                std::to_string(prev_seq_));
+      }
+      if (seq < f.first_seq || seq >= f.next_first_seq) {
+        return corrupt(off, "sequence " + std::to_string(seq) +
+                                " outside the file's range");
+      }
+      WalBatch batch;
+      Status d = codec_.Decode(payload, &batch);
+      if (!d.ok()) return corrupt(off, d.message());
+      if (batch.seq != seq)
+        return corrupt(off, "payload and header seq differ");
+      has_prev_ = true;
+      prev_seq_ = seq;
+      info_->last_seq = seq;
+      if (seq > after_seq_) {
+        PDB_RETURN_IF_ERROR(fn_(batch));
+        ++info_->records;
+      }
+      off += total;
+    }
+    if (torn.empty()) return Status::OK();
+    if (!f.is_last) return corrupt(off, torn + " (not the last wal file)");
+
+    const uint64_t dropped = data.size() - off;
+    map.reset();  // unmap before the file shrinks under the mapping
+    PDB_RETURN_IF_ERROR(env_->TruncateFile(f.path, off));
+    {
+      PDB_ASSIGN_OR_RETURN(auto file, env_->NewAppendableFile(f.path));
+      PDB_RETURN_IF_ERROR(file->Sync());
+      PDB_RETURN_IF_ERROR(file->Close());
+    }
+    info_->truncated_tail = true;
+    info_->truncation_message = "wal file " + f.path +
+                                ": truncated torn tail at offset " +
+                                std::to_string(off) + " (" + torn + ", " +
+                                std::to_string(dropped) + " bytes dropped)";
+    spdlog::warn("{}", info_->truncation_message);
+    return Status::OK();
+  }
+
+ private:
+  Env* const env_;
+  const WalFormat fmt_;
+  const RecordCodec& codec_;
+  const uint64_t after_seq_;
+  const std::function<Status(const WalBatch&)>& fn_;
+  WalReplayInfo* const info_;
+  bool has_prev_ = false;
+  uint64_t prev_seq_ = 0;
+};
+
+}  // namespace
+
+Status ReplayWal(Env* env, const std::string& dir, WalFormat fmt,
+                 uint64_t after_seq,
+                 const std::function<Status(const WalBatch&)>& fn,
+                 WalReplayInfo* info) {
+  *info = WalReplayInfo();
+  auto names = env->GetChildren(dir);
+  if (!names.ok()) {
+    if (names.status().IsNotFound()) return Status::OK();
+    return names.status();
+  }
+  std::vector<uint64_t> firsts;
+  for (const std::string& name : *names) {
+    if (auto first = ParseWalFileName(name)) firsts.push_back(*first);
+  }
+  std::sort(firsts.begin(), firsts.end());
+
+  std::unique_ptr<RecordCodec> codec = NewRecordCodec(fmt);
+  FileReplayer replayer(env, fmt, *codec, after_seq, fn, info);
+  for (size_t i = 0; i < firsts.size(); ++i) {
+    const bool last = i + 1 == firsts.size();
+    FileToRead f{dir + "/" + WalFileName(firsts[i]), firsts[i],
+                 last ? std::numeric_limits<uint64_t>::max() : firsts[i + 1],
+                 last};
+    PDB_RETURN_IF_ERROR(replayer.Replay(f));
+    ++info->files;
+  }
+  return Status::OK();
+}
+
+}  // namespace proximadb::wal

@@ -1,0 +1,288 @@
+#include "storage/wal/wal_writer.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "storage/wal/wal_format.h"
+
+namespace proximadb::wal {
+namespace {
+
+// A group carries at most this many bytes of other writers' records beyond
+// the leader's own, bounding the latency a large group adds to the leader.
+constexpr size_t kMaxGroupExtraBytes = 4u << 20;
+
+// The overhead AppendRecord adds to a body, at most.
+constexpr size_t kFramingBytes = kRecordHeaderSize + kRecordTrailerSize + 11;
+
+}  // namespace
+
+struct WalWriter::Waiter {
+  WalBatch* batch = nullptr;  // nullptr: a control op (Rotate, Close)
+  const ApplyFn* apply = nullptr;
+  std::string body;  // encoded before queueing, outside the lock
+  Status status;
+  bool done = false;
+  std::condition_variable cv;
+};
+
+WalWriter::WalWriter(Env* env, std::string dir, WalFormat fmt)
+    : env_(env), dir_(std::move(dir)), codec_(NewRecordCodec(fmt)) {}
+
+WalWriter::~WalWriter() { (void)Close(); }
+
+Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, std::string dir,
+                                                   WalFormat fmt,
+                                                   uint64_t next_seq) {
+  if (next_seq == 0) return Status::InvalidArgument("wal next_seq must be > 0");
+  std::unique_ptr<WalWriter> w(new WalWriter(env, std::move(dir), fmt));
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(w->dir_));
+  PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(w->dir_));
+  for (const std::string& name : names) {
+    auto first = ParseWalFileName(name);
+    if (!first || *first < next_seq) continue;
+    std::string path = w->dir_ + "/" + name;
+    PDB_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+    // A file holding no records (a crash during creation) can be reused.
+    if (*first > next_seq || size > kFileHeaderSize) {
+      return Status::FailedPrecondition(
+          "wal " + path + " already holds records at or after seq " +
+          std::to_string(next_seq) + "; replay the log before writing");
+    }
+  }
+  PDB_RETURN_IF_ERROR(w->StartFile(next_seq));
+  w->last_seq_.store(next_seq - 1);
+  uint64_t live = 0;
+  for (const std::string& name : names) {
+    if (!ParseWalFileName(name) || name == WalFileName(next_seq)) continue;
+    PDB_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(w->dir_ + "/" + name));
+    live += size;
+  }
+  w->live_bytes_.fetch_add(live);
+  return w;
+}
+
+Status WalWriter::StartFile(uint64_t first_seq) {
+  const std::string path = dir_ + "/" + WalFileName(first_seq);
+  const std::string header =
+      FileHeader(static_cast<uint32_t>(codec_->format()));
+  auto create = [&]() -> Result<std::unique_ptr<WritableFile>> {
+    PDB_ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(path));
+    PDB_RETURN_IF_ERROR(f->Append(header));
+    PDB_RETURN_IF_ERROR(f->Sync());
+    PDB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+    return f;
+  };
+  auto file = create();
+  if (!file.ok()) {
+    // A half-made file would sit between real ones and confuse the
+    // file-to-sequence mapping that RemoveObsoleteFiles relies on.
+    if (env_->FileExists(path) && !env_->RemoveFile(path).ok()) {
+      return Status::IOError(file.status().message() +
+                             "; and could not remove " + path);
+    }
+    return file.status();
+  }
+  if (file_ != nullptr) {
+    Status s = file_->Close();  // its records are all synced already
+    if (!s.ok()) spdlog::warn("wal: closing {}: {}", file_path_, s.ToString());
+  }
+  file_ = std::move(file).value();
+  file_path_ = path;
+  file_first_seq_.store(first_seq);
+  good_size_ = header.size();
+  live_bytes_.fetch_add(header.size());
+  sync_count_.fetch_add(1);
+  return Status::OK();
+}
+
+void WalWriter::Enqueue(Waiter* w, std::unique_lock<std::mutex>* lock) {
+  queue_.push_back(w);
+  while (!w->done && w != queue_.front()) w->cv.wait(*lock);
+}
+
+void WalWriter::Finish(Waiter* last, const Status& s) {
+  while (true) {
+    Waiter* w = queue_.front();
+    queue_.pop_front();
+    w->status = s;
+    w->done = true;
+    w->cv.notify_one();
+    if (w == last) break;
+  }
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
+}
+
+Status WalWriter::CheckWritable() const {
+  if (closed_) return Status::FailedPrecondition("wal " + dir_ + " is closed");
+  return poisoned_;
+}
+
+Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
+  Waiter w;
+  w.batch = batch;
+  w.apply = &apply;
+  PDB_RETURN_IF_ERROR(codec_->EncodeBody(*batch, &w.body));
+  if (w.body.size() + kFramingBytes > kMaxPayloadSize) {
+    return Status::ResourceExhausted("wal batch of " +
+                                     std::to_string(w.body.size()) +
+                                     " bytes exceeds the record size limit");
+  }
+
+  std::unique_lock lock(mu_);
+  Enqueue(&w, &lock);
+  if (w.done) return w.status;  // a leader wrote (or failed) it for us
+
+  // This thread leads: take followers up to a control op or the size cap.
+  Status s = CheckWritable();
+  if (!s.ok()) {
+    Finish(&w, s);
+    return s;
+  }
+  std::vector<Waiter*> group{&w};
+  size_t bytes = w.body.size() + kFramingBytes;
+  const size_t limit = bytes + kMaxGroupExtraBytes;
+  for (auto it = queue_.begin() + 1; it != queue_.end(); ++it) {
+    Waiter* f = *it;
+    if (f->batch == nullptr) break;
+    if (bytes + f->body.size() + kFramingBytes > limit) break;
+    bytes += f->body.size() + kFramingBytes;
+    group.push_back(f);
+  }
+  uint64_t seq = last_seq_.load();
+  for (Waiter* g : group) g->batch->seq = ++seq;
+  lock.unlock();
+
+  // Followers are parked until Finish, so their batches and bodies are ours
+  // to read, and the queue keeps any other thread away from the file.
+  std::string records;
+  records.reserve(bytes);
+  std::string prefix;
+  for (Waiter* g : group) {
+    prefix.clear();
+    codec_->AppendSeqPrefix(g->batch->seq, &prefix);
+    AppendRecord(&records, g->batch->seq, prefix, g->body);
+  }
+  Status poison;
+  s = WriteGroup(records, &poison);
+  if (s.ok()) {
+    last_seq_.store(seq);
+    for (Waiter* g : group) (*g->apply)(*g->batch);
+  } else {
+    for (Waiter* g : group) g->batch->seq = 0;
+  }
+
+  lock.lock();
+  if (!poison.ok()) poisoned_ = poison;
+  Finish(group.back(), s);
+  return s;
+}
+
+Status WalWriter::WriteGroup(const std::string& records, Status* poison) {
+  Status s = file_->Append(records);
+  if (!s.ok()) {
+    Status undo = UndoAppend();
+    if (!undo.ok()) {
+      *poison =
+          Status::IOError("WAL is read-only: could not undo a failed append (" +
+                          undo.message() + "); reopen the collection");
+    }
+    return s;
+  }
+  s = file_->Sync();
+  if (!s.ok()) {
+    *poison = Status::IOError(
+        "WAL is read-only after a failed fsync; reopen the collection (" +
+        s.message() + ")");
+    // Best effort: drop the unacknowledged group so that, absent a crash,
+    // a later replay sees exactly the acknowledged writes.
+    (void)env_->TruncateFile(file_path_, good_size_);
+    return s;
+  }
+  good_size_ += records.size();
+  live_bytes_.fetch_add(records.size());
+  sync_count_.fetch_add(1);
+  return Status::OK();
+}
+
+Status WalWriter::UndoAppend() {
+  // The append may have left a prefix of the group behind; cut it off and
+  // reopen, since a WritableFile's own offset cannot be rewound.
+  (void)file_->Close();
+  file_.reset();
+  PDB_RETURN_IF_ERROR(env_->TruncateFile(file_path_, good_size_));
+  PDB_ASSIGN_OR_RETURN(file_, env_->NewAppendableFile(file_path_));
+  if (file_->Size() != good_size_) {
+    return Status::IOError("wal " + file_path_ + " has size " +
+                           std::to_string(file_->Size()) + " after truncation");
+  }
+  return Status::OK();
+}
+
+Status WalWriter::Rotate(
+    const std::function<void(uint64_t last_seq)>& at_switch) {
+  Waiter w;
+  std::unique_lock lock(mu_);
+  Enqueue(&w, &lock);
+  Status s = CheckWritable();
+  if (s.ok()) {
+    lock.unlock();
+    const uint64_t last = last_seq_.load();
+    // An empty current file already is wal-<last+1>.log.
+    if (last + 1 != file_first_seq_.load()) s = StartFile(last + 1);
+    if (s.ok()) at_switch(last);
+    const bool stray =
+        !s.ok() && env_->FileExists(dir_ + "/" + WalFileName(last + 1));
+    lock.lock();
+    // A leftover file named after the next seq would make the current
+    // file's later records look obsolete; stop writing rather than risk it.
+    if (stray) poisoned_ = Status::IOError("WAL is read-only: " + s.message());
+  }
+  Finish(&w, s);
+  return s;
+}
+
+Status WalWriter::RemoveObsoleteFiles(uint64_t fence_seq) {
+  std::lock_guard remove_lock(remove_mu_);
+  // Files older than the current one are immutable, so a snapshot of the
+  // current file's first seq is all the coordination Rotate needs.
+  const uint64_t current = file_first_seq_.load();
+  PDB_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
+  std::vector<uint64_t> firsts;
+  for (const std::string& name : names) {
+    auto first = ParseWalFileName(name);
+    if (first && *first < current) firsts.push_back(*first);
+  }
+  std::sort(firsts.begin(), firsts.end());
+  bool removed = false;
+  for (size_t i = 0; i < firsts.size(); ++i) {
+    // A file holds seqs [first, next file's first - 1].
+    uint64_t next_first = i + 1 < firsts.size() ? firsts[i + 1] : current;
+    if (next_first - 1 > fence_seq) break;
+    const std::string path = dir_ + "/" + WalFileName(firsts[i]);
+    PDB_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(path));
+    PDB_RETURN_IF_ERROR(env_->RemoveFile(path));
+    live_bytes_.fetch_sub(std::min(size, live_bytes_.load()));
+    removed = true;
+  }
+  if (removed) PDB_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  return Status::OK();
+}
+
+Status WalWriter::Close() {
+  Waiter w;
+  std::unique_lock lock(mu_);
+  Enqueue(&w, &lock);
+  Status s;
+  if (!closed_) {
+    closed_ = true;
+    if (file_ != nullptr) s = file_->Close();
+    file_.reset();
+  }
+  Finish(&w, Status::OK());
+  return s;
+}
+
+}  // namespace proximadb::wal

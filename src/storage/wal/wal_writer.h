@@ -1,0 +1,110 @@
+// WalWriter appends WalBatches to a collection's WAL with group commit: every
+// writer queued while a sync is in flight shares the next one (LevelDB's
+// leader/follower scheme). A write is acknowledged only once durable.
+//
+// Thread-safe. Writes, Rotate and Close are serialised through one queue;
+// only the thread at its front touches the current file.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "proximadb/env.h"
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+#include "storage/wal/record_codec.h"
+#include "storage/wal/wal_batch.h"
+
+namespace proximadb::wal {
+
+class WalWriter {
+ public:
+  using ApplyFn = std::function<void(const WalBatch&)>;
+
+  WalWriter(const WalWriter&) = delete;
+  WalWriter& operator=(const WalWriter&) = delete;
+  ~WalWriter();  // Close()s, ignoring errors
+
+  // Creates (or reuses when it holds no records) wal-<next_seq>.log in `dir`
+  // (created if missing) and fsyncs the dir. next_seq is one past the last
+  // sequence number of the log (from ReplayWal) or of the fence, whichever is
+  // larger. Fails with kFailedPrecondition if that file already has records.
+  static Result<std::unique_ptr<WalWriter>> Open(Env* env, std::string dir,
+                                                 WalFormat fmt,
+                                                 uint64_t next_seq);
+
+  // Assigns batch->seq, appends the record and returns once it is durable.
+  // After the group's sync succeeds the leader calls every grouped writer's
+  // `apply` in sequence order before any of them returns, so in-memory state
+  // changes in WAL order. On failure nothing of the group is acknowledged,
+  // `apply` is not called and batch->seq is reset to 0. A failed append is
+  // undone (the file is truncated back) and later writes may succeed; a
+  // failed sync makes the writer read-only for good (the page cache state is
+  // unknown after an fsync error).
+  Status Write(WalBatch* batch, const ApplyFn& apply);
+
+  // Waits for the in-flight group, calls at_switch(last_seq) with no write in
+  // progress, and continues in a fresh wal-<last_seq+1>.log (unless the
+  // current file has no records yet). The new file is created before
+  // at_switch runs, so a failed Rotate has no effect.
+  Status Rotate(const std::function<void(uint64_t last_seq)>& at_switch);
+
+  // Deletes the WAL files (never the current one) whose records all have
+  // seq <= fence_seq, then fsyncs the dir.
+  Status RemoveObsoleteFiles(uint64_t fence_seq);
+
+  uint64_t last_seq() const { return last_seq_.load(); }
+  uint64_t live_bytes() const { return live_bytes_.load(); }  // all wal files
+  uint64_t sync_count() const { return sync_count_.load(); }
+
+  // Waits for queued writes; later calls fail with kFailedPrecondition.
+  Status Close();
+
+ private:
+  struct Waiter;
+
+  WalWriter(Env* env, std::string dir, WalFormat fmt);
+
+  // Blocks until `w` is at the front of the queue or done (mu_ held).
+  void Enqueue(Waiter* w, std::unique_lock<std::mutex>* lock);
+  // Pops the group from the queue, hands out `s`, wakes the next leader.
+  void Finish(Waiter* last, const Status& s);
+  Status CheckWritable() const;  // mu_ held
+
+  // Front-of-queue only (no lock needed: the queue serialises them).
+  // Appends and syncs; sets *poison when the writer must turn read-only.
+  Status WriteGroup(const std::string& records, Status* poison);
+  Status UndoAppend();
+  // Creates wal-<first_seq>.log with its header, durably, and makes it the
+  // current file.
+  Status StartFile(uint64_t first_seq);
+
+  Env* const env_;
+  const std::string dir_;
+  const std::unique_ptr<RecordCodec> codec_;
+
+  // Owned by the thread at the front of the queue.
+  std::unique_ptr<WritableFile> file_;
+  std::string file_path_;
+  uint64_t good_size_ = 0;  // bytes of file_ holding acknowledged records
+
+  std::mutex mu_;
+  std::deque<Waiter*> queue_;  // guarded by mu_
+  Status poisoned_;            // guarded by mu_: set after a failed fsync
+  bool closed_ = false;        // guarded by mu_
+
+  std::mutex remove_mu_;  // serialises RemoveObsoleteFiles
+  // Written by the front of the queue, read by RemoveObsoleteFiles.
+  std::atomic<uint64_t> file_first_seq_{0};
+  std::atomic<uint64_t> last_seq_{0};
+  std::atomic<uint64_t> live_bytes_{0};
+  std::atomic<uint64_t> sync_count_{0};
+};
+
+}  // namespace proximadb::wal

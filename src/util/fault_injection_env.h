@@ -1,0 +1,101 @@
+// FaultInjectionEnv wraps another Env and makes chosen operations fail, to
+// test how storage code reacts to EIO, ENOSPC, failed fsyncs and power loss.
+//
+// It remembers, per file written through it, the size at its last successful
+// Sync(); DropUnsyncedData() truncates each such file back to that size, which
+// is what a crash would leave behind (it does not model lost directory
+// entries: a file that was never synced keeps existing, with 0 bytes).
+//
+// Thread-safe. Call DropUnsyncedData() only after closing the files it
+// affects (an open POSIX WritableFile would keep appending at its old offset).
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "proximadb/env.h"
+
+namespace proximadb {
+
+class FaultInjectionEnv final : public Env {
+ public:
+  explicit FaultInjectionEnv(Env* base) : base_(base) {}
+
+  // The next `count` appends (-1: all of them) fail with `errno_value`
+  // (EIO or ENOSPC) without writing, or after writing the first half of the
+  // data when SetPartialAppend(true) (a torn write).
+  void FailAppends(int errno_value, int count = -1);
+  void SetPartialAppend(bool partial);
+  // The next `count` WritableFile::Sync calls (-1: all) fail with EIO, having
+  // made nothing durable. SyncDir is not affected.
+  void FailSyncs(int count = -1);
+  // The next `count` RenameFile calls (-1: all) fail with EIO.
+  void FailRenames(int count = -1);
+  void ClearFaults();
+
+  // Simulates power loss: every file written through this env is truncated
+  // to the size it had at its last successful Sync.
+  Status DropUnsyncedData();
+
+  // Successful WritableFile::Sync calls made through this env.
+  uint64_t sync_count() const { return sync_count_.load(); }
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path) override;
+  Result<std::unique_ptr<WritableFile>> NewAppendableFile(
+      const std::string& path) override;
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    return base_->NewRandomAccessFile(path);
+  }
+  Result<std::unique_ptr<MappedFile>> MapFile(
+      const std::string& path) override {
+    return base_->MapFile(path);
+  }
+  bool FileExists(const std::string& path) override {
+    return base_->FileExists(path);
+  }
+  Result<uint64_t> GetFileSize(const std::string& path) override {
+    return base_->GetFileSize(path);
+  }
+  Result<std::vector<std::string>> GetChildren(
+      const std::string& dir) override {
+    return base_->GetChildren(dir);
+  }
+  Status CreateDirIfMissing(const std::string& dir) override {
+    return base_->CreateDirIfMissing(dir);
+  }
+  Status RemoveFile(const std::string& path) override;
+  Status RemoveDirRecursively(const std::string& dir) override;
+  Status RenameFile(const std::string& from, const std::string& to) override;
+  Status TruncateFile(const std::string& path, uint64_t size) override;
+  Status SyncDir(const std::string& dir) override {
+    return base_->SyncDir(dir);
+  }
+
+ private:
+  friend class FaultWritableFile;
+
+  // Consumes one unit of an armed fault; returns true when the call fails.
+  static bool Take(int* remaining);
+  bool ShouldFailAppend(int* err, bool* partial);
+  bool ShouldFailSync();
+  void RecordSync(const std::string& path, uint64_t size);
+  Result<std::unique_ptr<WritableFile>> Wrap(
+      const std::string& path, Result<std::unique_ptr<WritableFile>> base);
+
+  Env* const base_;
+  std::atomic<uint64_t> sync_count_{0};
+
+  std::mutex mu_;
+  int append_failures_ = 0;  // remaining; -1 forever (all guarded by mu_)
+  int append_errno_ = 0;
+  bool partial_append_ = false;
+  int sync_failures_ = 0;
+  int rename_failures_ = 0;
+  std::map<std::string, uint64_t> synced_size_;  // path -> durable bytes
+};
+
+}  // namespace proximadb

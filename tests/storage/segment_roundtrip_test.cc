@@ -1,0 +1,248 @@
+// Segment files written and read back on the in-memory and POSIX Envs.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "index/distance.h"
+#include "proximadb/env.h"
+#include "storage/segment/segment.h"
+#include "storage/segment/segment_format.h"
+#include "storage/segment/segment_writer.h"
+
+namespace proximadb::segment {
+namespace {
+
+struct Data {
+  uint32_t dim = 0;
+  std::vector<std::string> ids;  // sorted, unique
+  std::vector<float> vectors;
+  std::vector<std::string> meta;
+  std::vector<uint64_t> versions;
+  std::vector<bool> deleted;
+
+  SegmentRow Row(size_t i) const {
+    return {ids[i], vectors.data() + i * dim, meta[i], versions[i]};
+  }
+  Status Write(Env* env, const std::string& path, uint64_t seg_id = 7) const {
+    return WriteSegment(
+        env, path, {seg_id, dim, Metric::kEuclidean}, ids.size(),
+        [this](size_t i) { return Row(i); },
+        [this](size_t i) { return bool(deleted[i]); });
+  }
+};
+
+// Ids mix ASCII, multi-byte UTF-8 and one empty-metadata row in ten.
+Data MakeData(size_t count, uint32_t dim, uint32_t seed) {
+  static const std::vector<std::string> kPieces = {
+      "a", "Z", "0", "-", "é", "日本", "🙂", "ß", "x_y", "Ω"};
+  std::mt19937 rng(seed);
+  std::set<std::string> ids;
+  while (ids.size() < count) {
+    std::string id;
+    int n = 1 + rng() % 6;
+    for (int k = 0; k < n; ++k) id += kPieces[rng() % kPieces.size()];
+    ids.insert(id);
+  }
+  Data d;
+  d.dim = dim;
+  d.ids.assign(ids.begin(), ids.end());
+  std::normal_distribution<float> gauss;
+  for (size_t i = 0; i < count * dim; ++i) d.vectors.push_back(gauss(rng));
+  for (size_t i = 0; i < count; ++i) {
+    d.meta.push_back(i % 10 == 3 ? ""
+                                 : R"({"n":)" + std::to_string(i) +
+                                       R"(,"tag":"ü)" + d.ids[i] + "\"}");
+    d.versions.push_back(1000 + rng() % 100000);
+    d.deleted.push_back(rng() % 5 == 0);
+  }
+  return d;
+}
+
+void ExpectMatches(const Segment& seg, const Data& d) {
+  ASSERT_EQ(seg.size(), d.ids.size());
+  ASSERT_EQ(seg.dimension(), d.dim);
+  EXPECT_EQ(seg.metric(), Metric::kEuclidean);
+  EXPECT_EQ(seg.segment_id(), 7u);
+  if (!d.ids.empty()) {
+    EXPECT_EQ(seg.min_seq(),
+              *std::min_element(d.versions.begin(), d.versions.end()));
+    EXPECT_EQ(seg.max_seq(),
+              *std::max_element(d.versions.begin(), d.versions.end()));
+  }
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(seg.vectors()) % alignof(float), 0u);
+  for (size_t i = 0; i < d.ids.size(); ++i) {
+    ASSERT_EQ(seg.id(i), d.ids[i]) << i;
+    EXPECT_EQ(seg.metadata_json(i), d.meta[i].empty() ? "{}" : d.meta[i]);
+    EXPECT_EQ(seg.version(i), d.versions[i]);
+    EXPECT_EQ(seg.deleted_at_write(i), d.deleted[i]);
+    EXPECT_EQ(0, std::memcmp(seg.vector(i), d.vectors.data() + i * d.dim,
+                             d.dim * sizeof(float)));
+    EXPECT_EQ(seg.vector(i), seg.vectors() + i * d.dim);
+    EXPECT_EQ(seg.norm(i), index::Norm(seg.vector(i), d.dim));
+    EXPECT_EQ(seg.norms()[i], seg.norm(i));
+    ASSERT_EQ(seg.Find(d.ids[i]), i);
+    EXPECT_EQ(seg.LowerBound(d.ids[i]), i);
+    // A key just above id i sorts before id i+1 (if any).
+    EXPECT_EQ(seg.LowerBound(d.ids[i] + '\0'), i + 1);
+    EXPECT_FALSE(seg.Find(d.ids[i] + '\0').has_value());
+  }
+  EXPECT_EQ(seg.LowerBound(""), 0u);
+  EXPECT_EQ(seg.LowerBound("\xff\xff\xff\xff\xff"), d.ids.size());
+  EXPECT_FALSE(seg.Find("no such id").has_value());
+  EXPECT_TRUE(seg.Section(kHnswFirst).empty());
+  EXPECT_EQ(seg.Section(kVectors).size(), d.ids.size() * d.dim * sizeof(float));
+}
+
+enum class EnvKind { kMem, kPosix };
+
+class SegmentRoundTripTest
+    : public ::testing::TestWithParam<std::tuple<EnvKind, uint32_t, size_t>> {
+ protected:
+  void SetUp() override {
+    if (std::get<0>(GetParam()) == EnvKind::kMem) {
+      mem_ = NewMemEnv();
+      env_ = mem_.get();
+      dir_ = "/seg";
+    } else {
+      env_ = Env::Default();
+      std::string tmpl = ::testing::TempDir() + "pdb_segment_XXXXXX";
+      ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+      dir_ = tmpl;
+    }
+    ASSERT_TRUE(env_->CreateDirIfMissing(dir_).ok());
+  }
+  void TearDown() override {
+    if (env_) (void)env_->RemoveDirRecursively(dir_);
+  }
+
+  std::unique_ptr<Env> mem_;
+  Env* env_ = nullptr;
+  std::string dir_;
+};
+
+TEST_P(SegmentRoundTripTest, WritesAndReadsBack) {
+  const auto [kind, dim, count] = GetParam();
+  Data d = MakeData(count, dim, dim * 31 + count);
+  const std::string path = dir_ + "/000001.seg";
+  ASSERT_TRUE(d.Write(env_, path).ok());
+  EXPECT_FALSE(env_->FileExists(path + ".tmp"));
+
+  for (bool verify : {true, false}) {
+    auto seg = Segment::Open(env_, path, verify);
+    ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+    ExpectMatches(**seg, d);
+    EXPECT_EQ((*seg)->path(), path);
+    EXPECT_EQ((*seg)->file_bytes(), env_->GetFileSize(path).value());
+  }
+}
+
+std::string ParamName(
+    const ::testing::TestParamInfo<SegmentRoundTripTest::ParamType>& info) {
+  return std::string(std::get<0>(info.param) == EnvKind::kMem ? "Mem"
+                                                              : "Posix") +
+         "_dim" + std::to_string(std::get<1>(info.param)) + "_rows" +
+         std::to_string(std::get<2>(info.param));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    DimsAndCounts, SegmentRoundTripTest,
+    ::testing::Combine(::testing::Values(EnvKind::kMem, EnvKind::kPosix),
+                       ::testing::Values(1u, 3u, 128u, 768u),
+                       ::testing::Values(size_t{0}, size_t{1}, size_t{1000})),
+    ParamName);
+
+class SegmentWriterTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Env> env_ = NewMemEnv();
+};
+
+TEST_F(SegmentWriterTest, RefusesUnsortedIds) {
+  Data d = MakeData(10, 4, 1);
+  std::swap(d.ids[3], d.ids[4]);
+  Status s = d.Write(env_.get(), "/unsorted.seg");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_FALSE(env_->FileExists("/unsorted.seg"));
+  EXPECT_FALSE(env_->FileExists("/unsorted.seg.tmp"));
+}
+
+TEST_F(SegmentWriterTest, RefusesDuplicateIds) {
+  Data d = MakeData(10, 4, 2);
+  d.ids[5] = d.ids[4];
+  Status s = d.Write(env_.get(), "/dup.seg");
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << s.ToString();
+  EXPECT_FALSE(env_->FileExists("/dup.seg"));
+}
+
+TEST_F(SegmentWriterTest, RefusesMissingVectorAndZeroDimension) {
+  Data d = MakeData(3, 4, 3);
+  Status s = WriteSegment(
+      env_.get(), "/null.seg", {1, 4, Metric::kCosine}, 3,
+      [&](size_t i) {
+        SegmentRow r = d.Row(i);
+        if (i == 2) r.vector = nullptr;
+        return r;
+      },
+      [](size_t) { return false; });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  s = WriteSegment(
+      env_.get(), "/zero.seg", {1, 0, Metric::kCosine}, 0,
+      [&](size_t i) { return d.Row(i); }, [](size_t) { return false; });
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+}
+
+// A row_at that returns different data on the second pass must not produce a
+// file whose CRCs lie.
+TEST_F(SegmentWriterTest, RefusesRowsThatChangeBetweenPasses) {
+  Data d = MakeData(50, 4, 4);
+  int calls = 0;
+  Status s = WriteSegment(
+      env_.get(), "/flaky.seg", {1, 4, Metric::kCosine}, 50,
+      [&](size_t i) {
+        SegmentRow r = d.Row(i);
+        if (i == 0 && ++calls > 8) r.version += 1;  // 2nd pass differs
+        return r;
+      },
+      [](size_t) { return false; });
+  EXPECT_EQ(s.code(), StatusCode::kInternal) << s.ToString();
+  EXPECT_FALSE(env_->FileExists("/flaky.seg"));
+  EXPECT_FALSE(env_->FileExists("/flaky.seg.tmp"));
+}
+
+TEST_F(SegmentWriterTest, ReplacesExistingFile) {
+  Data a = MakeData(5, 2, 5), b = MakeData(9, 2, 6);
+  ASSERT_TRUE(a.Write(env_.get(), "/s.seg").ok());
+  ASSERT_TRUE(b.Write(env_.get(), "/s.seg").ok());
+  auto seg = Segment::Open(env_.get(), "/s.seg");
+  ASSERT_TRUE(seg.ok());
+  ExpectMatches(**seg, b);
+}
+
+TEST_F(SegmentWriterTest, SectionsAreAligned) {
+  Data d = MakeData(37, 3, 7);
+  ASSERT_TRUE(d.Write(env_.get(), "/a.seg").ok());
+  auto seg = Segment::Open(env_.get(), "/a.seg");
+  ASSERT_TRUE(seg.ok());
+  const char* base = (*seg)->Section(kVectors).data();
+  for (uint32_t t = kVectors; t <= kLastRequired; ++t) {
+    std::string_view s = (*seg)->Section(t);
+    EXPECT_EQ((s.data() - base) % kSectionAlignment, 0u) << t;
+  }
+}
+
+TEST(SegmentOpenTest, MissingFileIsNotCorruption) {
+  auto env = NewMemEnv();
+  auto seg = Segment::Open(env.get(), "/nope.seg");
+  ASSERT_FALSE(seg.ok());
+  EXPECT_FALSE(seg.status().IsCorruption());
+}
+
+}  // namespace
+}  // namespace proximadb::segment

@@ -1,0 +1,164 @@
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "storage/wal/record_codec.h"
+#include "storage/wal_test_util.h"
+
+namespace proximadb::wal {
+namespace {
+
+using testing::FormatName;
+using testing::MakeBatch;
+
+class CodecTest : public ::testing::TestWithParam<WalFormat> {
+ protected:
+  std::unique_ptr<RecordCodec> codec_ = NewRecordCodec(GetParam());
+
+  WalBatch RoundTrip(const WalBatch& in) {
+    auto payload = codec_->Encode(in);
+    EXPECT_TRUE(payload.ok());
+    WalBatch out;
+    Status s = codec_->Decode(*payload, &out);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return out;
+  }
+};
+
+TEST_P(CodecTest, RoundTripsManyBatches) {
+  EXPECT_EQ(codec_->format(), GetParam());
+  for (uint32_t i = 0; i < 300; ++i) {
+    WalBatch b = MakeBatch(i, i % 40);
+    b.seq = uint64_t{i} * 7919 + 1;
+    EXPECT_EQ(RoundTrip(b), b) << i;
+  }
+}
+
+TEST_P(CodecTest, EdgeCases) {
+  WalBatch empty;
+  empty.seq = std::numeric_limits<int64_t>::max();
+  EXPECT_EQ(RoundTrip(empty), empty);
+
+  WalBatch b;
+  b.seq = 1;
+  std::vector<float> big(65536);
+  for (size_t i = 0; i < big.size(); ++i) big[i] = std::sin(float(i)) * 1e6f;
+  big[1] = -0.0f;
+  big[2] = std::numeric_limits<float>::infinity();
+  big[3] = std::numeric_limits<float>::denorm_min();
+  b.ops.push_back({WalOp::Type::kUpsert, "ünïcødé-🚀-点", big, ""});
+  b.ops.push_back({WalOp::Type::kUpsert, std::string("nul\0id", 6), {}, "{}"});
+  b.ops.push_back({WalOp::Type::kUpsert, "", {1.0f}, ""});
+  b.ops.push_back({WalOp::Type::kDelete, "x", {}, ""});
+  b.ops.push_back({WalOp::Type::kUpdateMetadata, "y", {}, R"({"k":"välue"})"});
+  for (int i = 0; i < 1000; ++i) {
+    b.ops.push_back({WalOp::Type::kDelete, "d" + std::to_string(i), {}, ""});
+  }
+  WalBatch out = RoundTrip(b);
+  EXPECT_EQ(out, b);
+  EXPECT_TRUE(std::signbit(out.ops[0].vector[1]));
+}
+
+TEST_P(CodecTest, NonApplicableFieldsAreDropped) {
+  WalBatch b;
+  b.ops.push_back({WalOp::Type::kDelete, "x", {1, 2}, "meta"});
+  b.ops.push_back({WalOp::Type::kUpdateMetadata, "y", {3}, "m"});
+  WalBatch out = RoundTrip(b);
+  ASSERT_EQ(out.ops.size(), 2u);
+  EXPECT_TRUE(out.ops[0].vector.empty());
+  EXPECT_TRUE(out.ops[0].metadata_json.empty());
+  EXPECT_TRUE(out.ops[1].vector.empty());
+  EXPECT_EQ(out.ops[1].metadata_json, "m");
+}
+
+TEST_P(CodecTest, PrefixPlusBodyIsTheWholePayload) {
+  WalBatch b = MakeBatch(15);
+  std::string body;
+  ASSERT_TRUE(codec_->EncodeBody(b, &body).ok());
+  for (uint64_t seq :
+       {uint64_t{0}, uint64_t{1}, uint64_t{300}, uint64_t{1} << 40}) {
+    b.seq = seq;
+    std::string payload;
+    codec_->AppendSeqPrefix(seq, &payload);
+    payload += body;
+    EXPECT_EQ(payload, *codec_->Encode(b));
+    WalBatch out;
+    ASSERT_TRUE(codec_->Decode(payload, &out).ok());
+    EXPECT_EQ(out.seq, seq);
+  }
+}
+
+TEST_P(CodecTest, MalformedPayloadsAreCorruption) {
+  WalBatch b = MakeBatch(30, 16);
+  b.seq = 99;
+  std::string payload = *codec_->Encode(b);
+  // Every truncation.
+  for (size_t len = 0; len < payload.size(); ++len) {
+    WalBatch out;
+    Status s = codec_->Decode(std::string_view(payload.data(), len), &out);
+    EXPECT_TRUE(s.IsCorruption()) << len << " " << s.ToString();
+  }
+  // Trailing garbage.
+  WalBatch out;
+  EXPECT_TRUE(codec_->Decode(payload + "x", &out).IsCorruption());
+  // Random bytes and random corruptions: never a crash or a huge allocation.
+  std::mt19937 rng(7);
+  for (int i = 0; i < 2000; ++i) {
+    std::string junk = payload;
+    for (int k = 0; k < 3; ++k) junk[rng() % junk.size()] = char(rng());
+    (void)codec_->Decode(junk, &out);
+    std::string noise(rng() % 64, '\0');
+    for (char& c : noise) c = char(rng());
+    (void)codec_->Decode(noise, &out);
+  }
+  // Huge declared lengths.
+  std::string huge;
+  codec_->AppendSeqPrefix(1, &huge);
+  huge += std::string(9, '\xff') + std::string("\x01", 1);
+  EXPECT_TRUE(codec_->Decode(huge, &out).IsCorruption());
+}
+
+TEST_P(CodecTest, ConcurrentUse) {
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint32_t i = 0; i < 300; ++i) {
+        WalBatch b = MakeBatch(i + t * 1000);
+        b.seq = i + 1;
+        auto p = codec_->Encode(b);
+        WalBatch out;
+        if (!p.ok() || !codec_->Decode(*p, &out).ok() || !(out == b)) {
+          failures++;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+}
+
+TEST(AvroCodecTest, PayloadIsPlainAvroOfTheDocumentedSchema) {
+  // seq 1 with one DELETE op of id "a": long 1 (zigzag 2), array block of 1
+  // item, enum 1, string "a", empty array, empty string, end of array.
+  WalBatch b;
+  b.seq = 1;
+  b.ops.push_back({WalOp::Type::kDelete, "a", {}, ""});
+  auto p = NewRecordCodec(WalFormat::kAvro)->Encode(b);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(*p, std::string("\x02\x02\x02\x02"
+                            "a"
+                            "\x00\x00\x00",
+                            8));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Formats, CodecTest, ::testing::Values(WalFormat::kNative, WalFormat::kAvro),
+    [](const auto& info) { return FormatName(info.param); });
+
+}  // namespace
+}  // namespace proximadb::wal
