@@ -128,37 +128,67 @@ Status CollectionImpl::Compact() {
   std::shared_lock life(lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   std::lock_guard compact(compact_mu_);
-  return CompactLocked();
+  return CompactLocked(/*everything=*/true).status();
+}
+
+Result<bool> CollectionImpl::CompactIfWanted() {
+  std::shared_lock life(lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  std::lock_guard compact(compact_mu_);
+  return CompactLocked(/*everything=*/false);
 }
 
 bool CollectionImpl::CompactionWanted() {
   std::shared_lock lock(state_mu_);
-  const DBOptions& o = *deps_.options;
-  if (segments_.size() >= std::max<uint32_t>(o.compaction_min_segments, 2)) {
-    return true;
-  }
-  for (const auto& s : segments_) {
-    double dead = static_cast<double>(s->deleted.Count());
-    if (s->seg->size() > 0 && dead / s->seg->size() > o.compaction_dead_ratio) {
-      return true;
-    }
-  }
-  return false;
+  auto [b, e] = PickCompactionLocked(/*everything=*/false);
+  return e > b;
 }
 
-Status CollectionImpl::CompactLocked() {
-  // 1. Snapshot the inputs (every segment now; segments flushed later are
-  // newer than all of them) and their deletion state.
+std::pair<size_t, size_t> CollectionImpl::PickCompactionLocked(
+    bool everything) const {
+  const size_t n = segments_.size();
+  if (everything) {
+    bool any_dead = std::any_of(segments_.begin(), segments_.end(),
+                                [](auto& s) { return s->deleted.Count() > 0; });
+    return n >= 2 || (n == 1 && any_dead) ? std::pair<size_t, size_t>{0, n}
+                                          : std::pair<size_t, size_t>{0, 0};
+  }
+  const DBOptions& o = *deps_.options;
+  // A segment that is mostly dead is rewritten on its own.
+  for (size_t i = 0; i < n; ++i) {
+    const auto& s = *segments_[i];
+    double dead = static_cast<double>(s.deleted.Count());
+    if (s.seg->size() == 0 || dead / s.seg->size() > o.compaction_dead_ratio) {
+      return {i, i + 1};
+    }
+  }
+  // Size-tiered: the newest run of segments of similar size (each older one
+  // smaller than twice the largest in the run). Merging only similar sizes
+  // keeps total rewrite work at O(N log N) instead of rewriting everything
+  // every few flushes. The run is contiguous in age, which keeps the
+  // newest-first lookup order valid when the output takes its place.
+  if (n < 2) return {0, 0};
+  size_t b = n - 1;
+  uint64_t largest = segments_[b]->live();
+  while (b > 0 &&
+         segments_[b - 1]->live() < 2 * std::max<uint64_t>(largest, 1)) {
+    --b;
+    largest = std::max(largest, segments_[b]->live());
+  }
+  if (n - b >= std::max<uint32_t>(o.compaction_min_segments, 2)) return {b, n};
+  return {0, 0};
+}
+
+Result<bool> CollectionImpl::CompactLocked(bool everything) {
+  // 1. Snapshot the inputs (a run of segments contiguous in age) and their
+  // deletion state as of now; later kills are carried over at commit.
   std::vector<std::shared_ptr<LiveSegment>> inputs;
   uint64_t seg_id;
   {
     std::unique_lock lock(state_mu_);
-    inputs = segments_;
-    bool any_dead = std::any_of(inputs.begin(), inputs.end(),
-                                [](auto& s) { return s->deleted.Count() > 0; });
-    if (inputs.empty() || (inputs.size() == 1 && !any_dead)) {
-      return Status::OK();
-    }
+    auto [b, e] = PickCompactionLocked(everything);
+    if (e <= b) return false;
+    inputs.assign(segments_.begin() + b, segments_.begin() + e);
     seg_id = next_segment_id_++;
   }
   struct Src {
@@ -224,9 +254,11 @@ Status CollectionImpl::CompactLocked() {
       if (out) (void)deps_.env->RemoveFile(path);
       return s;
     }
+    // The output takes the inputs' place; segments flushed meanwhile were
+    // appended after them.
     std::vector<std::shared_ptr<LiveSegment>> next;
-    if (out) next.push_back(out);
     for (const auto& seg : segments_) {
+      if (seg == inputs.front() && out) next.push_back(out);
       if (std::find(inputs.begin(), inputs.end(), seg) == inputs.end()) {
         next.push_back(seg);
       }
@@ -247,7 +279,7 @@ Status CollectionImpl::CompactLocked() {
   spdlog::info("collection {}: compacted {} segments into {} ({} live points)",
                config_.name, inputs.size(),
                out ? std::to_string(seg_id) : "none", rows.size());
-  return Status::OK();
+  return true;
 }
 
 FlushCheck CollectionImpl::CheckFlush() {

@@ -76,6 +76,8 @@ class CollectionImpl final : public Collection {
   // For the DB's background threads.
   FlushCheck CheckFlush();
   bool CompactionWanted();
+  // Compacts if the size-tiered policy picks something; true if it did.
+  Result<bool> CompactIfWanted();
   // Makes every later call fail with kNotFound; waits for calls in flight.
   void MarkDropped();
   const std::string& dir() const { return dir_; }
@@ -104,8 +106,12 @@ class CollectionImpl final : public Collection {
   StoredPoint Materialize(const Location& loc, bool with_vector,
                           bool with_metadata) const;
 
-  Status FlushLocked();    // requires flush_mu_
-  Status CompactLocked();  // requires compact_mu_
+  Status FlushLocked();  // requires flush_mu_
+  // [begin, end) of segments_ to merge: everything (manual compaction) or
+  // what the background policy picks; empty when there is nothing to do.
+  std::pair<size_t, size_t> PickCompactionLocked(bool everything) const;
+  // Requires compact_mu_. True if something was compacted.
+  Result<bool> CompactLocked(bool everything);
   std::string SegmentPath(uint64_t segment_id) const;
 
   const CollectionDeps deps_;

@@ -214,13 +214,12 @@ std::vector<std::string> DBImpl::RunCompactionCycle() {
   std::vector<std::string> done;
   if (!options_.compaction_enabled) return done;
   for (auto& c : Snapshot()) {
-    if (!c->CompactionWanted()) continue;
     std::string name = c->config().name;
-    Status s = c->Compact();
-    if (s.ok()) {
+    auto r = c->CompactIfWanted();
+    if (r.ok() && *r) {
       done.push_back(name);
-    } else if (!s.IsNotFound()) {
-      spdlog::error("compaction of {} failed: {}", name, s.ToString());
+    } else if (!r.ok() && !r.status().IsNotFound()) {
+      spdlog::error("compaction of {} failed: {}", name, r.status().ToString());
     }
   }
   return done;

@@ -196,7 +196,7 @@ TEST(FlushTest, CompactionKeepsResultsAndDropsDeadPoints) {
     before.push_back(c->Search(req).value());
   }
   EXPECT_EQ(c->Info().segment_count, 5u);
-  EXPECT_EQ(f.db->RunCompactionCycle(), std::vector<std::string>{"cmp"});
+  ASSERT_TRUE(c->Compact().ok());  // manual: everything into one
   EXPECT_EQ(c->Info().segment_count, 1u);
   EXPECT_EQ(c->Count().value(), count);
   auto check = [&] {
@@ -221,6 +221,46 @@ TEST(FlushTest, CompactionKeepsResultsAndDropsDeadPoints) {
   c = f.db->GetCollection("cmp").value();
   EXPECT_EQ(c->Count().value(), count);
   check();
+}
+
+TEST(FlushTest, BackgroundCompactionIsSizeTiered) {
+  Fixture f;
+  f.Open();
+  auto c = f.Create(MakeConfig("tier", 4));
+  int next = 0;
+  auto flush_segment = [&](int n) {
+    Fill(*c, n, next);
+    next += n;
+    ASSERT_TRUE(c->Flush().ok());
+  };
+  for (int i = 0; i < 3; ++i) flush_segment(100);
+  EXPECT_TRUE(f.db->RunCompactionCycle().empty());  // 3 < 4 segments
+  flush_segment(100);
+  EXPECT_EQ(f.db->RunCompactionCycle(), std::vector<std::string>{"tier"});
+  EXPECT_EQ(c->Info().segment_count, 1u);  // 400
+  // Small segments are merged among themselves, not into the big one.
+  for (int i = 0; i < 4; ++i) flush_segment(100);
+  EXPECT_EQ(f.db->RunCompactionCycle(), std::vector<std::string>{"tier"});
+  EXPECT_EQ(c->Info().segment_count, 2u);  // 400 + 400
+  EXPECT_TRUE(f.db->RunCompactionCycle().empty());
+  // A mostly dead segment is rewritten on its own.
+  std::vector<std::string> del;
+  for (int i = 0; i < 250; ++i) del.push_back("p" + std::to_string(i));
+  ASSERT_EQ(c->Delete(del).value(), 250u);
+  EXPECT_EQ(f.db->RunCompactionCycle(), std::vector<std::string>{"tier"});
+  EXPECT_EQ(c->Info().segment_count, 2u);
+  EXPECT_EQ(c->Count().value(), 550u);
+  EXPECT_TRUE(c->Get("p0").status().IsNotFound());
+  EXPECT_TRUE(c->Get("p300").ok());
+  // Restart: the new order of segments (output in the old one's place)
+  // holds.
+  c.reset();
+  f.db.reset();
+  f.Open();
+  c = f.db->GetCollection("tier").value();
+  EXPECT_EQ(c->Count().value(), 550u);
+  EXPECT_TRUE(c->Get("p0").status().IsNotFound());
+  EXPECT_TRUE(c->Get("p799").ok());
 }
 
 TEST(FlushTest, WritesAndSearchesContinueDuringFlushAndCompaction) {
