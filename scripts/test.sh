@@ -3,7 +3,7 @@
 # with the tests, runs ctest (unit, crash, fault and integration tests that
 # start the real server), then builds the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer in a second build directory
-# and runs them there.
+# and runs them there (the server and its integration tests included).
 #   PDB_CRASH_ITERATIONS=200 ./scripts/test.sh   # a longer crash test
 #   PDB_SKIP_SANITIZERS=1 ./scripts/test.sh      # the first half only
 set -euo pipefail
@@ -19,7 +19,7 @@ ctest --test-dir build-test --output-on-failure -j "$JOBS" --timeout 600
 if [ -z "${PDB_SKIP_SANITIZERS:-}" ]; then
   echo "== unit tests under ASan + UBSan =="
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DPDB_SANITIZE=ON -DPDB_BUILD_SERVER=OFF >/dev/null
+    -DPDB_SANITIZE=ON >/dev/null
   cmake --build build-asan -j "$JOBS"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

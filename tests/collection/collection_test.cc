@@ -289,3 +289,55 @@ TEST(CollectionTest, ScrollIsOrderedAndPaginated) {
 
 }  // namespace
 }  // namespace proximadb
+
+namespace proximadb {
+namespace {
+
+// Both WAL serialisation strategies carry every kind of write through a
+// restart (replay) and through a flush (segments).
+class WalFormatTest : public ::testing::TestWithParam<WalFormat> {};
+
+TEST_P(WalFormatTest, EveryOperationSurvivesReplayAndFlush) {
+  testing::TempDir tmp;
+  auto cfg = testing::MakeConfig("w", 5, Metric::kDotProduct);
+  cfg.wal_format = GetParam();
+  std::mt19937 rng(3);
+  std::map<std::string, std::vector<float>> expect;
+  {
+    auto db = OpenDB(tmp.path());
+    auto c = db->CreateCollection(cfg).value();
+    std::vector<Point> batch;
+    for (int i = 0; i < 50; ++i) {
+      auto v = testing::RandomVector(rng, 5);
+      std::string id = "ü-" + std::to_string(i);  // non-ASCII ids
+      expect[id] = v;
+      batch.push_back({id, v, {{"i", i}, {"s", "x\"y"}}});
+    }
+    ASSERT_TRUE(c->Upsert(batch).ok());
+    ASSERT_TRUE(c->Delete({"ü-1", "ü-2"}).ok());
+    expect.erase("ü-1");
+    expect.erase("ü-2");
+    ASSERT_TRUE(c->UpdateMetadata("ü-3", {{"new", true}}).ok());
+  }
+  for (int round = 0; round < 2; ++round) {
+    auto db = OpenDB(tmp.path());
+    auto c = db->GetCollection("w").value();
+    EXPECT_EQ(c->config().wal_format, GetParam());
+    EXPECT_EQ(c->Count().value(), expect.size());
+    for (const auto& [id, v] : expect) {
+      auto p = c->Get(id);
+      ASSERT_TRUE(p.ok()) << id;
+      EXPECT_EQ(p->vector, v);
+    }
+    EXPECT_EQ(c->Get("ü-3")->metadata, nlohmann::json({{"new", true}}));
+    EXPECT_EQ(c->Get("ü-4")->metadata["s"], "x\"y");
+    ASSERT_TRUE(c->Flush().ok());  // second round reads from the segment
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Formats, WalFormatTest,
+                         ::testing::Values(WalFormat::kNative,
+                                           WalFormat::kAvro));
+
+}  // namespace
+}  // namespace proximadb

@@ -1,0 +1,305 @@
+#include "api/rest/http_server.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "api/rest/router.h"
+
+namespace proximadb::rest {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+// State shared by the acceptor and every session.
+class RestServer::Impl {
+ public:
+  Impl(const RestOptions& o, service::VectorService* svc)
+      : options(o), service(svc), acceptor(net::make_strand(ioc)) {}
+  // Reached without Stop() only when Start() failed half-way: never leave a
+  // joinable thread behind (that would std::terminate).
+  ~Impl() {
+    ioc.stop();
+    for (std::thread& t : threads) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  RestOptions options;
+  service::VectorService* service;
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopping{false};
+  std::atomic<int> in_flight{0};
+  uint16_t bound_port = 0;
+  bool stopped = false;  // only touched by Stop()
+
+  void DoAccept();
+};
+
+namespace {
+
+constexpr auto kDrainTime = std::chrono::seconds(3);
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, RestServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  void Start() {
+    net::dispatch(stream_.get_executor(),
+                  [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+ private:
+  std::chrono::milliseconds Timeout() const {
+    return std::chrono::milliseconds(server_->options.request_timeout_ms);
+  }
+
+  void ReadHeader() {
+    if (server_->stopping.load()) return Close();
+    parser_.emplace();
+    parser_->body_limit(server_->options.body_limit_bytes);
+    stream_.expires_after(Timeout());
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          self->OnHeader(ec);
+        });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    auto expect = parser_->get()[http::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      // Clients such as curl wait for this before sending large bodies.
+      auto cont = std::make_shared<http::response<http::empty_body>>(
+          http::status::continue_, parser_->get().version());
+      http::async_write(
+          stream_, *cont,
+          [self = shared_from_this(), cont](beast::error_code e, size_t) {
+            if (e) return self->Close();
+            self->ReadBody();
+          });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(Timeout());
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->Handle();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::eof ||
+        ec == net::error::connection_reset) {
+      return Close();
+    }
+    if (ec == http::error::body_limit) {
+      RestResponse r = ErrorResponse(
+          413, "payload_too_large",
+          "request body exceeds the limit of " +
+              std::to_string(server_->options.body_limit_bytes) + " bytes");
+      return Send(r, /*keep_alive=*/false, /*drain=*/true);
+    }
+    if (ec.category() ==
+        http::make_error_code(http::error::bad_method).category()) {
+      RestResponse r = ErrorResponse(400, "invalid_argument",
+                                     "malformed HTTP request: " + ec.message());
+      return Send(r, false, /*drain=*/false);
+    }
+    Close();
+  }
+
+  void Handle() {
+    server_->in_flight.fetch_add(1);
+    counted_ = true;
+    http::request<http::string_body> req = parser_->release();
+    RestResponse r = HandleRequest(*server_->service, req.method_string(),
+                                   req.target(), req.body());
+    version_ = req.version();
+    Send(r, req.keep_alive() && !server_->stopping.load(), false);
+  }
+
+  void Send(const RestResponse& r, bool keep_alive, bool drain) {
+    res_ = {};
+    res_.result(r.status);
+    res_.version(version_);
+    res_.set(http::field::server, "proximadb");
+    res_.set(http::field::content_type, "application/json");
+    if (!r.allow.empty()) res_.set(http::field::allow, r.allow);
+    res_.keep_alive(keep_alive);
+    res_.body() = r.body;
+    res_.prepare_payload();
+    stream_.expires_after(Timeout());
+    http::async_write(stream_, res_,
+                      [self = shared_from_this(), keep_alive, drain](
+                          beast::error_code ec, size_t) {
+                        self->Done();
+                        if (ec) return self->Close();
+                        if (drain) return self->Drain();
+                        if (!keep_alive) return self->Close();
+                        self->ReadHeader();
+                      });
+  }
+
+  void Done() {
+    if (counted_) {
+      counted_ = false;
+      server_->in_flight.fetch_sub(1);
+    }
+  }
+
+  // Lingering close: stop sending, swallow what the client is still
+  // uploading (bounded in time) so that it reads our answer, then close.
+  void Drain() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kDrainTime);
+    DrainMore();
+  }
+
+  void DrainMore() {
+    stream_.async_read_some(
+        net::buffer(discard_),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->DrainMore();
+        });
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  RestServer::Impl* server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> res_;
+  unsigned version_ = 11;
+  bool counted_ = false;
+  std::array<char, 64 * 1024> discard_;
+};
+
+}  // namespace
+
+void RestServer::Impl::DoAccept() {
+  acceptor.async_accept(
+      net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+        if (stopping.load() || !acceptor.is_open()) return;
+        if (!ec) {
+          std::make_shared<Session>(std::move(socket), this)->Start();
+        }
+        // Errors such as EMFILE are transient: keep accepting.
+        DoAccept();
+      });
+}
+
+RestServer::RestServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+RestServer::~RestServer() { Stop(); }
+
+uint16_t RestServer::port() const { return impl_->bound_port; }
+
+Result<std::unique_ptr<RestServer>> RestServer::Start(
+    const RestOptions& options, service::VectorService* service) {
+  try {
+    auto impl = std::make_shared<Impl>(options, service);
+    const std::string where =
+        options.bind_address + ":" + std::to_string(options.port);
+    beast::error_code ec;
+    tcp::resolver resolver(impl->ioc);
+    auto results =
+        resolver.resolve(options.bind_address, std::to_string(options.port),
+                         tcp::resolver::passive, ec);
+    if (ec || results.empty()) {
+      return Status::InvalidArgument("cannot resolve bind address '" +
+                                     options.bind_address +
+                                     "': " + ec.message());
+    }
+    tcp::endpoint endpoint = results.begin()->endpoint();
+    tcp::acceptor& a = impl->acceptor;
+    if (a.open(endpoint.protocol(), ec); ec) {
+      return Status::Unavailable("cannot open socket for " + where + ": " +
+                                 ec.message());
+    }
+    a.set_option(net::socket_base::reuse_address(true), ec);
+    if (a.bind(endpoint, ec); ec) {
+      return Status::Unavailable("cannot listen on " + where + ": " +
+                                 ec.message());
+    }
+    if (a.listen(net::socket_base::max_listen_connections, ec); ec) {
+      return Status::Unavailable("cannot listen on " + where + ": " +
+                                 ec.message());
+    }
+    impl->bound_port = a.local_endpoint().port();
+    impl->DoAccept();
+    unsigned n = options.threads != 0 ? options.threads
+                                      : std::thread::hardware_concurrency();
+    n = std::max(n, 2u);
+    for (unsigned i = 0; i < n; ++i) {
+      impl->threads.emplace_back([raw = impl.get()] {
+        // A handler that throws would otherwise end the thread; the router
+        // catches everything, so this is a last resort that keeps the pool
+        // at full size.
+        for (;;) {
+          try {
+            raw->ioc.run();
+            return;
+          } catch (const std::exception&) {
+          }
+        }
+      });
+    }
+    return std::unique_ptr<RestServer>(new RestServer(std::move(impl)));
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("cannot start REST server: ") +
+                            e.what());
+  }
+}
+
+void RestServer::Stop() {
+  Impl& s = *impl_;
+  if (s.stopped) return;
+  s.stopped = true;
+  s.stopping.store(true);
+  // The acceptor belongs to its strand: close it there.
+  net::post(s.acceptor.get_executor(), [&s] {
+    beast::error_code ec;
+    s.acceptor.close(ec);
+  });
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(s.options.shutdown_grace_ms);
+  while (s.in_flight.load() > 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  // Idle keep-alive connections are simply dropped with the io_context.
+  s.ioc.stop();
+  for (std::thread& t : s.threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+}  // namespace proximadb::rest

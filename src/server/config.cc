@@ -1,0 +1,409 @@
+#include "server/config.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <variant>
+
+#include <toml++/toml.h>
+#include <CLI/CLI.hpp>
+
+#include "service/service.h"
+
+extern char** environ;
+
+namespace proximadb::server {
+
+namespace {
+
+enum class Kind { kString, kBool, kInt, kDouble };
+using Value = std::variant<std::string, bool, int64_t, double>;
+
+// One configuration key: where it lives, its type and range, and how it is
+// stored. The single table below drives the file, the environment and the
+// flags alike, so the three can never disagree.
+struct KeySpec {
+  std::string_view section;
+  std::string_view key;
+  Kind kind;
+  int64_t min = 0;  // kInt only
+  int64_t max = 0;
+  std::function<void(ServerConfig*, const Value&)> set;
+};
+
+const std::string& S(const Value& v) { return std::get<std::string>(v); }
+bool B(const Value& v) { return std::get<bool>(v); }
+int64_t I(const Value& v) { return std::get<int64_t>(v); }
+double D(const Value& v) { return std::get<double>(v); }
+
+const std::vector<KeySpec>& Keys() {
+  using C = ServerConfig;
+  constexpr int64_t kHour = 3600000;
+  static const std::vector<KeySpec> keys = {
+      {"server", "node_id", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->server.node_id = S(v); }},
+      {"server", "bind_address", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->server.bind_address = HostPart(S(v)); }},
+      {"server", "dashboard_enabled", Kind::kBool, 0, 0,
+       [](C* c, const Value& v) { c->server.dashboard_enabled = B(v); }},
+      {"storage", "data_directory", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->storage.data_directory = S(v); }},
+      {"storage", "memtable_size_mb", Kind::kInt, 1, 65536,
+       [](C* c, const Value& v) { c->storage.memtable_size_mb = I(v); }},
+      {"storage", "compaction_enabled", Kind::kBool, 0, 0,
+       [](C* c, const Value& v) { c->storage.compaction_enabled = B(v); }},
+      {"api", "grpc_port", Kind::kInt, 0, 65535,
+       [](C* c, const Value& v) { c->api.grpc_port = I(v); }},
+      {"api", "rest_port", Kind::kInt, 0, 65535,
+       [](C* c, const Value& v) { c->api.rest_port = I(v); }},
+      {"api", "request_timeout_ms", Kind::kInt, 1, kHour,
+       [](C* c, const Value& v) { c->api.request_timeout_ms = I(v); }},
+      {"api", "max_request_size_mb", Kind::kInt, 1, 4096,
+       [](C* c, const Value& v) { c->api.max_request_size_mb = I(v); }},
+      {"monitoring", "metrics_enabled", Kind::kBool, 0, 0,
+       [](C* c, const Value& v) { c->monitoring.metrics_enabled = B(v); }},
+      {"monitoring", "health_check_interval_ms", Kind::kInt, 1, kHour,
+       [](C* c, const Value& v) {
+         c->monitoring.health_check_interval_ms = I(v);
+       }},
+      {"flush", "max_wal_age_hours", Kind::kDouble, 0, 0,
+       [](C* c, const Value& v) { c->flush.max_wal_age_hours = D(v); }},
+      {"flush", "max_wal_size_mb", Kind::kDouble, 0, 0,
+       [](C* c, const Value& v) { c->flush.max_wal_size_mb = D(v); }},
+      {"flush", "max_vector_count", Kind::kInt, 1,
+       std::numeric_limits<int64_t>::max(),
+       [](C* c, const Value& v) {
+         c->flush.max_vector_count = static_cast<uint64_t>(I(v));
+       }},
+      {"flush", "flush_priority", Kind::kInt, 1, 100,
+       [](C* c, const Value& v) {
+         c->flush.flush_priority = static_cast<int>(I(v));
+       }},
+      {"flush", "enable_background_flush", Kind::kBool, 0, 0,
+       [](C* c, const Value& v) { c->flush.enable_background_flush = B(v); }},
+  };
+  return keys;
+}
+
+std::string Name(const KeySpec& k) {
+  return "[" + std::string(k.section) + "] " + std::string(k.key);
+}
+
+std::string_view KindName(Kind k) {
+  switch (k) {
+    case Kind::kString:
+      return "a string";
+    case Kind::kBool:
+      return "a boolean";
+    case Kind::kInt:
+      return "an integer";
+    case Kind::kDouble:
+      return "a number";
+  }
+  return "?";
+}
+
+const KeySpec* FindKey(std::string_view section, std::string_view key) {
+  for (const KeySpec& k : Keys()) {
+    if (k.section == section && k.key == key) return &k;
+  }
+  return nullptr;
+}
+
+bool SectionExists(std::string_view section) {
+  for (const KeySpec& k : Keys()) {
+    if (k.section == section) return true;
+  }
+  return false;
+}
+
+// Range checks shared by every source; `where` says which source it was.
+Status Store(const KeySpec& k, const Value& v, const std::string& where,
+             ServerConfig* c) {
+  if (k.kind == Kind::kInt && (I(v) < k.min || I(v) > k.max)) {
+    return Status::InvalidArgument(
+        where + ": " + Name(k) + " must be in " + std::to_string(k.min) + ".." +
+        std::to_string(k.max) + ", got " + std::to_string(I(v)));
+  }
+  if (k.kind == Kind::kDouble && !(std::isfinite(D(v)) && D(v) > 0)) {
+    return Status::InvalidArgument(where + ": " + Name(k) +
+                                   " must be a finite number > 0");
+  }
+  if (k.kind == Kind::kString && S(v).empty()) {
+    return Status::InvalidArgument(where + ": " + Name(k) +
+                                   " must not be empty");
+  }
+  k.set(c, v);
+  return Status::OK();
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& ch : out) {
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  return out;
+}
+
+// Text (environment or flag) -> a value of the key's type.
+Result<Value> ParseText(const KeySpec& k, const std::string& text,
+                        const std::string& where) {
+  auto bad = [&]() {
+    return Status::InvalidArgument(where + ": " + Name(k) + " must be " +
+                                   std::string(KindName(k.kind)) + ", got '" +
+                                   text + "'");
+  };
+  switch (k.kind) {
+    case Kind::kString:
+      return Value(text);
+    case Kind::kBool: {
+      std::string t = Lower(text);
+      if (t == "true" || t == "1" || t == "yes" || t == "on")
+        return Value(true);
+      if (t == "false" || t == "0" || t == "no" || t == "off") {
+        return Value(false);
+      }
+      return bad();
+    }
+    case Kind::kInt: {
+      int64_t x = 0;
+      auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+      if (ec != std::errc() || p != text.data() + text.size() || text.empty()) {
+        return bad();
+      }
+      return Value(x);
+    }
+    case Kind::kDouble: {
+      if (text.empty()) return bad();
+      char* end = nullptr;
+      errno = 0;
+      double x = std::strtod(text.c_str(), &end);
+      if (errno != 0 || end != text.c_str() + text.size()) return bad();
+      return Value(x);
+    }
+  }
+  return bad();
+}
+
+Status ApplyText(const KeySpec& k, const std::string& text,
+                 const std::string& where, ServerConfig* c) {
+  PDB_ASSIGN_OR_RETURN(Value v, ParseText(k, text, where));
+  return Store(k, v, where, c);
+}
+
+// A TOML node -> a value of the key's type (integers are accepted for
+// floating-point keys: max_wal_size_mb = 32).
+Result<Value> FromToml(const KeySpec& k, const toml::node& n,
+                       const std::string& where) {
+  switch (k.kind) {
+    case Kind::kString:
+      if (auto s = n.value<std::string>(); s && n.is_string()) return Value(*s);
+      break;
+    case Kind::kBool:
+      if (n.is_boolean()) return Value(*n.value<bool>());
+      break;
+    case Kind::kInt:
+      if (n.is_integer()) return Value(*n.value<int64_t>());
+      break;
+    case Kind::kDouble:
+      if (n.is_floating_point() || n.is_integer()) {
+        return Value(*n.value<double>());
+      }
+      break;
+  }
+  return Status::InvalidArgument(where + ": " + Name(k) + " must be " +
+                                 std::string(KindName(k.kind)));
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument("cannot read config file '" + path +
+                                   "': " + std::strerror(errno));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string HostPart(std::string_view address) {
+  if (!address.empty() && address.front() == '[') {
+    size_t close = address.find(']');
+    if (close != std::string_view::npos) {
+      return std::string(address.substr(1, close - 1));
+    }
+    return std::string(address);
+  }
+  size_t colon = address.find(':');
+  // Exactly one colon: host:port. More than one: a bare IPv6 address.
+  if (colon != std::string_view::npos &&
+      address.find(':', colon + 1) == std::string_view::npos) {
+    return std::string(address.substr(0, colon));
+  }
+  return std::string(address);
+}
+
+Status ApplyToml(std::string_view toml_text, std::string_view source,
+                 ServerConfig* config) {
+  const std::string src(source);
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, src);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument(src + ":" +
+                                   std::to_string(e.source().begin.line) + ":" +
+                                   std::to_string(e.source().begin.column) +
+                                   ": " + std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(src + ": " + e.what());
+  }
+  for (auto&& [section_key, section_node] : root) {
+    std::string section(section_key.str());
+    if (!SectionExists(section)) {
+      return Status::InvalidArgument(src + ": unknown section [" + section +
+                                     "]");
+    }
+    const toml::table* table = section_node.as_table();
+    if (table == nullptr) {
+      return Status::InvalidArgument(src + ": '" + section +
+                                     "' must be a [section]");
+    }
+    for (auto&& [key, node] : *table) {
+      const KeySpec* spec = FindKey(section, key.str());
+      if (spec == nullptr) {
+        return Status::InvalidArgument(src + ": unknown key '" +
+                                       std::string(key.str()) +
+                                       "' in section [" + section + "]");
+      }
+      PDB_ASSIGN_OR_RETURN(Value v, FromToml(*spec, node, src));
+      PDB_RETURN_IF_ERROR(Store(*spec, v, src, config));
+    }
+  }
+  return Status::OK();
+}
+
+Status ApplyEnv(const std::vector<std::string>& env, ServerConfig* config) {
+  constexpr std::string_view kPrefix = "PROXIMADB_";
+  for (const std::string& entry : env) {
+    if (entry.rfind(kPrefix, 0) != 0) continue;
+    size_t eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    std::string name = entry.substr(0, eq);
+    std::string rest = name.substr(kPrefix.size());
+    size_t sep = rest.find("__");
+    if (sep == std::string::npos) continue;  // not a config override
+    const KeySpec* spec =
+        FindKey(Lower(rest.substr(0, sep)), Lower(rest.substr(sep + 2)));
+    if (spec == nullptr) {
+      return Status::InvalidArgument("environment variable " + name +
+                                     " names no configuration key");
+    }
+    PDB_RETURN_IF_ERROR(
+        ApplyText(*spec, entry.substr(eq + 1), "environment " + name, config));
+  }
+  return Status::OK();
+}
+
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
+  CommandLine cli;
+  try {
+    CLI::App app{"ProximaDB vector database server", "proximadb-server"};
+    app.set_version_flag("--version", service::kVersion);
+    std::string data_dir, rest_port, bind, max_request;
+    app.add_option("-c,--config", cli.config_file,
+                   "TOML configuration file (default: ./config.toml if it "
+                   "exists)");
+    app.add_option("--data-dir", data_dir, "[storage] data_directory");
+    app.add_option("--rest-port", rest_port,
+                   "[api] rest_port (0 = pick a free port)");
+    app.add_option("--bind", bind, "[server] bind_address");
+    app.add_option("--max-request-size-mb", max_request,
+                   "[api] max_request_size_mb");
+    app.add_option("--log-level", cli.log_level,
+                   "trace|debug|info|warn|error|critical|off (default info)");
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      std::ostringstream out, err;
+      int code = app.exit(e, out, err);
+      if (code == 0) {  // --help or --version
+        cli.exit_now = true;
+        cli.output = out.str() + err.str();
+        return cli;
+      }
+      return Status::InvalidArgument(err.str() + out.str());
+    }
+    if (app.count("--data-dir")) {
+      cli.overrides.emplace_back("storage.data_directory", data_dir);
+    }
+    if (app.count("--rest-port")) {
+      cli.overrides.emplace_back("api.rest_port", rest_port);
+    }
+    if (app.count("--bind")) {
+      cli.overrides.emplace_back("server.bind_address", bind);
+    }
+    if (app.count("--max-request-size-mb")) {
+      cli.overrides.emplace_back("api.max_request_size_mb", max_request);
+    }
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("command line: ") + e.what());
+  }
+  return cli;
+}
+
+Result<ServerConfig> LoadConfig(const CommandLine& cli,
+                                const std::vector<std::string>& env) {
+  ServerConfig config;
+  std::string file = cli.config_file;
+  if (file.empty()) {
+    std::ifstream probe("config.toml");
+    if (probe.good()) file = "config.toml";
+  }
+  if (!file.empty()) {
+    PDB_ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    PDB_RETURN_IF_ERROR(ApplyToml(text, file, &config));
+  }
+  PDB_RETURN_IF_ERROR(ApplyEnv(env, &config));
+  for (const auto& [dotted, value] : cli.overrides) {
+    size_t dot = dotted.find('.');
+    const KeySpec* spec =
+        FindKey(dotted.substr(0, dot), dotted.substr(dot + 1));
+    if (spec == nullptr) return Status::Internal("no key " + dotted);
+    PDB_RETURN_IF_ERROR(ApplyText(*spec, value, "command line", &config));
+  }
+  if (!cli.log_level.empty()) {
+    static const char* kLevels[] = {"trace", "debug",    "info", "warn",
+                                    "error", "critical", "off"};
+    std::string level = Lower(cli.log_level);
+    if (std::find(std::begin(kLevels), std::end(kLevels), level) ==
+        std::end(kLevels)) {
+      return Status::InvalidArgument(
+          "--log-level must be one of trace, "
+          "debug, info, warn, error, critical, "
+          "off; got '" +
+          cli.log_level + "'");
+    }
+    config.log_level = level;
+  }
+  return config;
+}
+
+std::vector<std::string> ProcessEnvironment() {
+  std::vector<std::string> out;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    out.emplace_back(*e);
+  }
+  return out;
+}
+
+}  // namespace proximadb::server

@@ -1,0 +1,88 @@
+// ServerConfig: the server's settings, from (later wins)
+//   1. the defaults below,
+//   2. a TOML file (--config <file>, else ./config.toml when it exists),
+//   3. environment variables PROXIMADB_<SECTION>__<KEY> (e.g.
+//      PROXIMADB_API__REST_PORT=9000; section and key are case-insensitive),
+//   4. command-line flags (--data-dir, --rest-port, --bind, --log-level,
+//      --max-request-size-mb).
+// Unknown sections or keys (in the file or in PROXIMADB_*__* variables) and
+// values of the wrong type or out of range are errors naming the key, so a
+// typo never silently runs the server on a default.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+
+namespace proximadb::server {
+
+struct ServerConfig {
+  struct Server {
+    std::string node_id = "node-1";
+    // Host part only; "0.0.0.0:5678" in a file is accepted and read as
+    // "0.0.0.0" (the ports live in [api]).
+    std::string bind_address = "0.0.0.0";
+    bool dashboard_enabled = false;  // no dashboard is served yet
+  } server;
+  struct Storage {
+    std::string data_directory = "./data";
+    int64_t memtable_size_mb = 128;  // 1..65536
+    bool compaction_enabled = true;
+  } storage;
+  struct Api {
+    int64_t grpc_port = 5678;            // 0..65535; reserved, not served yet
+    int64_t rest_port = 8080;            // 0..65535; 0 = any free port
+    int64_t request_timeout_ms = 30000;  // 1..3600000
+    int64_t max_request_size_mb = 64;    // 1..4096
+  } api;
+  struct Monitoring {
+    bool metrics_enabled = true;
+    int64_t health_check_interval_ms = 5000;  // 1..3600000
+  } monitoring;
+  // [flush]: global defaults of every collection's flush policy.
+  FlushDefaults flush;
+  // Not part of the file: --log-level only (trace, debug, info, warn, error,
+  // critical, off). Default "info".
+  std::string log_level = "info";
+};
+
+// Removes a ":port" suffix: "0.0.0.0:5678" -> "0.0.0.0", "[::1]:80" -> "::1".
+// A bare IPv6 address ("::") is returned unchanged.
+std::string HostPart(std::string_view address);
+
+// Applies a TOML document on top of `*config`. `source` names the file in
+// error messages.
+Status ApplyToml(std::string_view toml_text, std::string_view source,
+                 ServerConfig* config);
+
+// Applies every PROXIMADB_<SECTION>__<KEY> entry of `env` ("NAME=value"
+// strings, as in `environ`). Other variables are ignored.
+Status ApplyEnv(const std::vector<std::string>& env, ServerConfig* config);
+
+// The flags, as parsed from the command line.
+struct CommandLine {
+  std::string config_file;  // empty: ./config.toml if present
+  std::vector<std::pair<std::string, std::string>> overrides;  // key, value
+  std::string log_level;
+  bool exit_now = false;  // --help / --version was handled
+  int exit_code = 0;
+  std::string output;  // text to print when exit_now (help, version)
+};
+
+// Parses argv with CLI11. Usage errors are kInvalidArgument with the usage
+// message.
+Result<CommandLine> ParseCommandLine(int argc, const char* const* argv);
+
+// The whole chain: defaults, file, environment, flags.
+Result<ServerConfig> LoadConfig(const CommandLine& cli,
+                                const std::vector<std::string>& env);
+
+// The process environment as "NAME=value" strings.
+std::vector<std::string> ProcessEnvironment();
+
+}  // namespace proximadb::server

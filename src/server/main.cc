@@ -1,0 +1,121 @@
+// proximadb-server: configuration, logging, the engine and the REST front end.
+//
+// Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM) or --help/--version;
+// 1 when startup fails (bad configuration, port in use, unreadable or corrupt
+// data directory), with the reason on stderr.
+//
+// Logs go to stderr; stdout carries only the machine-readable line
+// "proximadb-server ready rest_port=<n>", printed once the server accepts
+// requests (tests and scripts wait for it).
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "api/rest/http_server.h"
+#include "proximadb/db.h"
+#include "server/config.h"
+#include "service/service.h"
+
+namespace {
+
+using proximadb::Status;
+
+int Fail(const std::string& what, const Status& s) {
+  std::fprintf(stderr, "proximadb-server: %s: %s\n", what.c_str(),
+               s.ToString().c_str());
+  return 1;
+}
+
+int Run(int argc, char** argv) {
+  namespace srv = proximadb::server;
+  auto cli = srv::ParseCommandLine(argc, argv);
+  if (!cli.ok()) return Fail("bad command line", cli.status());
+  if (cli->exit_now) {
+    std::fputs(cli->output.c_str(), stdout);
+    return cli->exit_code;
+  }
+  auto loaded = srv::LoadConfig(*cli, srv::ProcessEnvironment());
+  if (!loaded.ok()) return Fail("bad configuration", loaded.status());
+  const srv::ServerConfig& config = *loaded;
+
+  auto logger = spdlog::stderr_color_mt("proximadb");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  // Block the shutdown signals before any thread starts so that every
+  // thread inherits the mask and only sigwait() below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A client vanishing mid-write must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  proximadb::DBOptions options;
+  options.flush_defaults = config.flush;
+  options.memtable_size_mb =
+      static_cast<uint64_t>(config.storage.memtable_size_mb);
+  options.compaction_enabled = config.storage.compaction_enabled;
+  spdlog::info("node {} opening data directory {}", config.server.node_id,
+               config.storage.data_directory);
+  auto db = proximadb::DB::Open(options, config.storage.data_directory);
+  if (!db.ok()) {
+    return Fail(
+        "cannot open data directory '" + config.storage.data_directory + "'",
+        db.status());
+  }
+  proximadb::service::VectorService service(std::move(db).value(),
+                                            config.flush);
+
+  proximadb::rest::RestOptions rest;
+  rest.bind_address = config.server.bind_address;
+  rest.port = static_cast<uint16_t>(config.api.rest_port);
+  rest.body_limit_bytes = static_cast<uint64_t>(config.api.max_request_size_mb)
+                          << 20;
+  rest.request_timeout_ms =
+      static_cast<uint32_t>(config.api.request_timeout_ms);
+  auto server = proximadb::rest::RestServer::Start(rest, &service);
+  if (!server.ok()) return Fail("cannot start REST API", server.status());
+  uint16_t port = (*server)->port();
+
+  spdlog::info("REST listening on http://{}:{}", config.server.bind_address,
+               port);
+  spdlog::info("gRPC port {} is reserved for the gRPC API (not served yet)",
+               config.api.grpc_port);
+  if (config.server.dashboard_enabled) {
+    spdlog::warn("dashboard_enabled = true, but no dashboard is served yet");
+  }
+  std::printf("proximadb-server ready rest_port=%u\n", port);
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, shutting down",
+               sig == SIGINT ? "SIGINT" : "SIGTERM");
+  (*server)->Stop();
+  Status flushed = service.FlushAll();
+  if (!flushed.ok()) {
+    // Unflushed data is still in the WAL and is replayed on the next start,
+    // so this is not data loss; report it and exit cleanly.
+    spdlog::error("flush on shutdown failed: {}", flushed.ToString());
+  }
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "proximadb-server: fatal: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,410 @@
+#include "service/json_codec.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <optional>
+
+namespace proximadb::service {
+
+using nlohmann::json;
+
+namespace {
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// Looks up an optional field. JSON null counts as absent so that clients that
+// serialise unset options as null are accepted.
+const json* FindField(const json& obj, std::string_view key) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+// First present field of `keys` (aliases), with the name that matched.
+const json* FindAny(const json& obj,
+                    std::initializer_list<std::string_view> keys,
+                    std::string_view* matched) {
+  for (std::string_view k : keys) {
+    if (const json* v = FindField(obj, k)) {
+      *matched = k;
+      return v;
+    }
+  }
+  return nullptr;
+}
+
+Status TypeError(std::string_view field, std::string_view want,
+                 const json& got) {
+  return Status::InvalidArgument("field " + Quote(field) + " must be " +
+                                 std::string(want) + ", got " +
+                                 std::string(got.type_name()));
+}
+
+// An integer in [lo, hi]. Floats are refused even when integral so that
+// "dimension": 768.5 cannot silently become 768.
+Result<uint64_t> GetUint(const json& v, std::string_view field, uint64_t lo,
+                         uint64_t hi) {
+  if (!v.is_number_integer()) return TypeError(field, "an integer", v);
+  if (v.is_number_integer() && !v.is_number_unsigned() &&
+      v.get<int64_t>() < 0) {
+    return Status::InvalidArgument("field " + Quote(field) + " must be in " +
+                                   std::to_string(lo) + ".." +
+                                   std::to_string(hi) + ", got " + v.dump());
+  }
+  uint64_t x = v.get<uint64_t>();
+  if (x < lo || x > hi) {
+    return Status::InvalidArgument("field " + Quote(field) + " must be in " +
+                                   std::to_string(lo) + ".." +
+                                   std::to_string(hi) + ", got " + v.dump());
+  }
+  return x;
+}
+
+Result<double> GetPositiveDouble(const json& v, std::string_view field) {
+  if (!v.is_number()) return TypeError(field, "a number", v);
+  double x = v.get<double>();
+  if (!std::isfinite(x) || x <= 0) {
+    return Status::InvalidArgument("field " + Quote(field) +
+                                   " must be a finite number > 0");
+  }
+  return x;
+}
+
+Result<bool> GetBool(const json& v, std::string_view field) {
+  if (!v.is_boolean()) return TypeError(field, "a boolean", v);
+  return v.get<bool>();
+}
+
+Result<std::string> GetString(const json& v, std::string_view field) {
+  if (!v.is_string()) return TypeError(field, "a string", v);
+  return v.get<std::string>();
+}
+
+Status RequireObject(const json& body, std::string_view what) {
+  if (!body.is_object()) {
+    return Status::InvalidArgument(std::string(what) +
+                                   " must be a JSON object, got " +
+                                   std::string(body.type_name()));
+  }
+  return Status::OK();
+}
+
+// Reads the index keys from `src` into `index` (used for the top level and
+// for a nested "index" object).
+Status ReadIndexFields(const json& src, IndexConfig* index) {
+  if (const json* v = FindField(src, "indexing_algorithm")) {
+    PDB_ASSIGN_OR_RETURN(std::string algo, GetString(*v, "indexing_algorithm"));
+    if (algo != "hnsw" && algo != "flat") {
+      return Status::InvalidArgument("unknown indexing_algorithm " +
+                                     Quote(algo) + " (expected hnsw or flat)");
+    }
+    index->algorithm = algo;
+  }
+  if (const json* v = FindField(src, "m")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t m, GetUint(*v, "m", 2, 128));
+    index->m = static_cast<uint32_t>(m);
+  }
+  if (const json* v = FindField(src, "ef_construction")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_construction", 1, 4096));
+    index->ef_construction = static_cast<uint32_t>(ef);
+  }
+  if (const json* v = FindField(src, "ef_search")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_search", 1, 4096));
+    index->ef_search = static_cast<uint32_t>(ef);
+  }
+  return Status::OK();
+}
+
+Status ReadFlushFields(const json& src, FlushPolicy* flush) {
+  if (const json* v = FindField(src, "max_wal_age_hours")) {
+    PDB_ASSIGN_OR_RETURN(flush->max_wal_age_hours,
+                         GetPositiveDouble(*v, "max_wal_age_hours"));
+  }
+  if (const json* v = FindField(src, "max_wal_size_mb")) {
+    PDB_ASSIGN_OR_RETURN(flush->max_wal_size_mb,
+                         GetPositiveDouble(*v, "max_wal_size_mb"));
+  }
+  if (const json* v = FindField(src, "max_vector_count")) {
+    PDB_ASSIGN_OR_RETURN(flush->max_vector_count,
+                         GetUint(*v, "max_vector_count", 1,
+                                 std::numeric_limits<int64_t>::max()));
+  }
+  if (const json* v = FindField(src, "flush_priority")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t p, GetUint(*v, "flush_priority", 1, 100));
+    flush->flush_priority = static_cast<int>(p);
+  }
+  std::string_view name;
+  if (const json* v = FindAny(
+          src, {"enable_background_flush", "background_flush"}, &name)) {
+    PDB_ASSIGN_OR_RETURN(flush->enable_background_flush, GetBool(*v, name));
+  }
+  return Status::OK();
+}
+
+Result<Point> ParsePointAt(const json& item, uint32_t dimension,
+                           std::string_view collection) {
+  PDB_RETURN_IF_ERROR(RequireObject(item, "a point"));
+  Point p;
+  if (const json* v = FindField(item, "id")) {
+    PDB_ASSIGN_OR_RETURN(p.id, GetString(*v, "id"));
+    PDB_RETURN_IF_ERROR(ValidatePointId(p.id));
+  }
+  const json* vec = FindField(item, "vector");
+  if (vec == nullptr) {
+    return Status::InvalidArgument("missing required field 'vector'");
+  }
+  PDB_ASSIGN_OR_RETURN(p.vector, ParseVector(*vec, dimension, collection));
+  if (const json* v = FindField(item, "metadata")) {
+    if (!v->is_object()) return TypeError("metadata", "an object", *v);
+    p.metadata = *v;
+  }
+  return p;
+}
+
+// float32 -> the double with the same shortest decimal form, so 0.1f is sent
+// as 0.1 rather than 0.10000000149011612.
+double ShortestDouble(float f) {
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);
+  if (ec != std::errc()) return f;
+  *end = '\0';
+  return std::strtod(buf, nullptr);
+}
+
+json FloatsToJson(const std::vector<float>& v) {
+  json out = json::array();
+  out.get_ref<json::array_t&>().reserve(v.size());
+  for (float f : v) out.push_back(ShortestDouble(f));
+  return out;
+}
+
+Status Prefix(const Status& s, const std::string& prefix) {
+  return Status(s.code(), prefix + s.message());
+}
+
+}  // namespace
+
+Result<json> ParseJsonBody(std::string_view body) {
+  if (body.empty()) {
+    return Status::InvalidArgument("request body is empty (expected JSON)");
+  }
+  try {
+    return json::parse(body.begin(), body.end());
+  } catch (const json::parse_error& e) {
+    return Status::InvalidArgument("malformed JSON at byte " +
+                                   std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::out_of_range& e) {
+    // e.g. 1e999: a number that no double can hold.
+    return Status::InvalidArgument(std::string("invalid JSON number: ") +
+                                   e.what());
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(std::string("malformed JSON: ") + e.what());
+  }
+}
+
+Result<CollectionConfig> ParseCreateCollection(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  CollectionConfig c;
+  const json* name = FindField(body, "name");
+  if (name == nullptr) {
+    return Status::InvalidArgument("missing required field 'name'");
+  }
+  PDB_ASSIGN_OR_RETURN(c.name, GetString(*name, "name"));
+  const json* dim = FindField(body, "dimension");
+  if (dim == nullptr) {
+    return Status::InvalidArgument("missing required field 'dimension'");
+  }
+  PDB_ASSIGN_OR_RETURN(uint64_t d, GetUint(*dim, "dimension", 1, 65536));
+  c.dimension = static_cast<uint32_t>(d);
+  if (const json* v = FindField(body, "distance_metric")) {
+    PDB_ASSIGN_OR_RETURN(std::string m, GetString(*v, "distance_metric"));
+    PDB_ASSIGN_OR_RETURN(c.metric, ParseMetric(m));
+  }
+  if (const json* v = FindField(body, "wal_format")) {
+    PDB_ASSIGN_OR_RETURN(std::string f, GetString(*v, "wal_format"));
+    PDB_ASSIGN_OR_RETURN(c.wal_format, ParseWalFormat(f));
+  }
+  // Nested objects first so that top-level keys override them.
+  if (const json* v = FindField(body, "index")) {
+    PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'index'"));
+    PDB_RETURN_IF_ERROR(ReadIndexFields(*v, &c.index));
+  }
+  if (const json* v = FindField(body, "flush_policy")) {
+    PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'flush_policy'"));
+    PDB_RETURN_IF_ERROR(ReadFlushFields(*v, &c.flush));
+  }
+  PDB_RETURN_IF_ERROR(ReadIndexFields(body, &c.index));
+  PDB_RETURN_IF_ERROR(ReadFlushFields(body, &c.flush));
+  // The name charset and cross-field rules live in one place, the engine's
+  // validator; running it here keeps the API's answer identical.
+  PDB_RETURN_IF_ERROR(ValidateCollectionConfig(c));
+  return c;
+}
+
+Result<std::vector<float>> ParseVector(const json& value, uint32_t dimension,
+                                       std::string_view collection,
+                                       std::string_view field) {
+  if (!value.is_array()) return TypeError(field, "an array of numbers", value);
+  if (value.empty()) {
+    return Status::InvalidArgument("field " + Quote(field) +
+                                   " must not be empty");
+  }
+  std::vector<float> out;
+  out.reserve(value.size());
+  for (size_t i = 0; i < value.size(); ++i) {
+    const json& x = value[i];
+    if (!x.is_number()) {
+      return Status::InvalidArgument(
+          std::string(field) + "[" + std::to_string(i) +
+          "] must be a number, got " + std::string(x.type_name()));
+    }
+    // A literal such as 1e999 parses to infinity, and a double beyond
+    // float range becomes infinity once narrowed: both are refused.
+    float f = static_cast<float>(x.get<double>());
+    if (!std::isfinite(f)) {
+      return Status::InvalidArgument(std::string(field) + "[" +
+                                     std::to_string(i) +
+                                     "] must be a finite float32 value");
+    }
+    out.push_back(f);
+  }
+  if (out.size() != dimension) {
+    return Status::DimensionMismatch(
+        "vector has " + std::to_string(out.size()) + " values but collection " +
+        Quote(collection) + " has dimension " + std::to_string(dimension));
+  }
+  return out;
+}
+
+Status ValidatePointId(std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdBytes) {
+    return Status::InvalidArgument("point id must be 1.." +
+                                   std::to_string(kMaxIdBytes) +
+                                   " bytes, got " + std::to_string(id.size()));
+  }
+  return Status::OK();
+}
+
+Result<Point> ParsePoint(const json& body, uint32_t dimension,
+                         std::string_view collection) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  return ParsePointAt(body, dimension, collection);
+}
+
+Result<std::vector<Point>> ParseBatch(const json& body, uint32_t dimension,
+                                      std::string_view collection) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  const json* items = FindField(body, "vectors");
+  if (items == nullptr) {
+    return Status::InvalidArgument("missing required field 'vectors'");
+  }
+  if (!items->is_array()) return TypeError("vectors", "an array", *items);
+  if (items->empty()) {
+    return Status::InvalidArgument("field 'vectors' must not be empty");
+  }
+  std::vector<Point> points;
+  points.reserve(items->size());
+  for (size_t i = 0; i < items->size(); ++i) {
+    Result<Point> p = ParsePointAt((*items)[i], dimension, collection);
+    if (!p.ok()) {
+      return Prefix(p.status(), "vectors[" + std::to_string(i) + "]: ");
+    }
+    points.push_back(std::move(p).value());
+  }
+  return points;
+}
+
+Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
+                                  std::string_view collection) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  SearchRequest r;
+  std::string_view name;
+  const json* vec = FindAny(body, {"vector", "query_vector"}, &name);
+  if (vec == nullptr) {
+    return Status::InvalidArgument("missing required field 'vector'");
+  }
+  PDB_ASSIGN_OR_RETURN(r.vector,
+                       ParseVector(*vec, dimension, collection, name));
+  if (const json* v = FindAny(body, {"k", "top_k"}, &name)) {
+    PDB_ASSIGN_OR_RETURN(uint64_t k, GetUint(*v, name, 1, kMaxK));
+    r.k = static_cast<uint32_t>(k);
+  } else {
+    r.k = kDefaultK;
+  }
+  if (const json* v = FindField(body, "filter")) {
+    if (!v->is_object()) return TypeError("filter", "an object", *v);
+    r.filter = *v;
+  }
+  if (const json* v = FindField(body, "include_vector")) {
+    PDB_ASSIGN_OR_RETURN(r.include_vector, GetBool(*v, "include_vector"));
+  }
+  if (const json* v = FindField(body, "include_metadata")) {
+    PDB_ASSIGN_OR_RETURN(r.include_metadata, GetBool(*v, "include_metadata"));
+  }
+  if (const json* v = FindField(body, "ef_search")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_search", 1, 4096));
+    r.ef_search = static_cast<uint32_t>(ef);
+  }
+  if (const json* v = FindField(body, "exact")) {
+    PDB_ASSIGN_OR_RETURN(r.exact, GetBool(*v, "exact"));
+  }
+  return r;
+}
+
+json CollectionToJson(const CollectionInfo& info,
+                      const FlushDefaults& defaults) {
+  const CollectionConfig& c = info.config;
+  EffectiveFlushPolicy f = Resolve(c.flush, defaults);
+  return json{
+      {"name", c.name},
+      {"dimension", c.dimension},
+      {"distance_metric", std::string(MetricName(c.metric))},
+      {"indexing_algorithm", c.index.algorithm},
+      {"index",
+       {{"m", c.index.m},
+        {"ef_construction", c.index.ef_construction},
+        {"ef_search", c.index.ef_search}}},
+      {"flush_policy",
+       {{"max_wal_age_hours", f.max_wal_age_hours},
+        {"max_wal_size_mb", f.max_wal_size_mb},
+        {"max_vector_count", f.max_vector_count},
+        {"flush_priority", f.flush_priority},
+        {"enable_background_flush", f.enable_background_flush}}},
+      {"wal_format", std::string(WalFormatName(c.wal_format))},
+      {"point_count", info.point_count},
+      {"segment_count", info.segment_count},
+      {"created_at", info.created_at_unix_ms},
+  };
+}
+
+json StoredPointToJson(const StoredPoint& point) {
+  json metadata = point.metadata.is_null() ? json::object() : point.metadata;
+  return json{{"id", point.id},
+              {"vector", FloatsToJson(point.vector)},
+              {"metadata", metadata}};
+}
+
+json SearchResultToJson(const SearchResult& result,
+                        const SearchRequest& request) {
+  json matches = json::array();
+  for (const SearchHit& hit : result.hits) {
+    json m = {{"id", hit.id}, {"score", ShortestDouble(hit.score)}};
+    if (request.include_metadata) {
+      m["metadata"] = hit.metadata.is_null() ? json::object() : hit.metadata;
+    }
+    if (request.include_vector) m["vector"] = FloatsToJson(hit.vector);
+    matches.push_back(std::move(m));
+  }
+  size_t n = matches.size();
+  return json{{"matches", std::move(matches)}, {"total_count", n}};
+}
+
+json ErrorToJson(const Status& status) {
+  return json{{"error", std::string(StatusCodeName(status.code()))},
+              {"message", status.message()}};
+}
+
+}  // namespace proximadb::service

@@ -1,0 +1,80 @@
+// JSON <-> engine value types for the REST API (and any other JSON transport).
+//
+// Every parser here validates its whole input before returning, so a request
+// that fails validation never reaches the engine and changes nothing. Parsers
+// never throw: nlohmann exceptions are caught here and become
+// Status::InvalidArgument.
+//
+// Unknown top-level fields in request bodies are ignored (clients written for
+// the original ProximaDB send extra fields such as "storage_layout"); only the
+// fields listed beside each parser are read.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+
+namespace proximadb::service {
+
+inline constexpr size_t kMaxIdBytes = 256;
+inline constexpr uint32_t kMaxK = 10000;
+inline constexpr uint32_t kDefaultK = 10;
+
+// Parses a request body. Malformed JSON is kInvalidArgument naming the byte
+// position of the error. An empty body is an error too.
+Result<nlohmann::json> ParseJsonBody(std::string_view body);
+
+// Create-collection body. Required: "name" (string), "dimension" (integer
+// 1..65536). Optional: "distance_metric" (cosine|euclidean|dot_product,
+// default cosine), "indexing_algorithm" (hnsw|flat), "m", "ef_construction",
+// "ef_search", the flush keys "max_wal_age_hours", "max_wal_size_mb",
+// "max_vector_count", "flush_priority", "enable_background_flush" (alias
+// "background_flush"), "wal_format" (native|avro). The index and flush keys may
+// also be nested in "index": {...} / "flush_policy": {...} objects (the shape
+// the API returns); a top-level key wins over the nested one.
+Result<CollectionConfig> ParseCreateCollection(const nlohmann::json& body);
+
+// A vector: a non-empty array of finite numbers that fit a float32, whose
+// length equals `dimension` (else kDimensionMismatch naming `collection`).
+// `field` names the JSON field in error messages.
+Result<std::vector<float>> ParseVector(const nlohmann::json& value,
+                                       uint32_t dimension,
+                                       std::string_view collection,
+                                       std::string_view field = "vector");
+
+// A point id from a body or a URL: 1..256 bytes, any content.
+Status ValidatePointId(std::string_view id);
+
+// Single upsert body {"id"?, "vector", "metadata"?}. An absent id asks the
+// engine for a UUID.
+Result<Point> ParsePoint(const nlohmann::json& body, uint32_t dimension,
+                         std::string_view collection);
+
+// Batch body {"vectors": [{id?, vector, metadata?}, ...]} (non-empty). Errors
+// name the offending index ("vectors[3]: ...").
+Result<std::vector<Point>> ParseBatch(const nlohmann::json& body,
+                                      uint32_t dimension,
+                                      std::string_view collection);
+
+// Search body: "vector" (alias "query_vector"), "k" (alias "top_k", 1..10000,
+// default 10), "filter" (object or null), "include_vector",
+// "include_metadata", "ef_search" (1..4096), "exact".
+Result<SearchRequest> ParseSearch(const nlohmann::json& body,
+                                  uint32_t dimension,
+                                  std::string_view collection);
+
+// Response encoders.
+nlohmann::json CollectionToJson(const CollectionInfo& info,
+                                const FlushDefaults& defaults);
+nlohmann::json StoredPointToJson(const StoredPoint& point);
+nlohmann::json SearchResultToJson(const SearchResult& result,
+                                  const SearchRequest& request);
+nlohmann::json ErrorToJson(const Status& status);
+
+}  // namespace proximadb::service

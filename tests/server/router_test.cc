@@ -1,0 +1,123 @@
+// Routing helpers of the REST transport (no sockets, no engine).
+#include "api/rest/router.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <memory>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "proximadb/db.h"
+
+namespace proximadb::rest {
+namespace {
+
+TEST(RouterTest, PercentDecode) {
+  EXPECT_EQ(PercentDecode("a%2Fb%20c%25").value(), "a/b c%");
+  EXPECT_EQ(PercentDecode("plus+stays").value(), "plus+stays");
+  EXPECT_EQ(PercentDecode("%e2%82%AC").value(), "\xe2\x82\xac");
+  for (const char* bad : {"%", "%2", "%zz", "a%g1"}) {
+    EXPECT_FALSE(PercentDecode(bad).ok()) << bad;
+  }
+}
+
+TEST(RouterTest, SplitPath) {
+  using V = std::vector<std::string>;
+  EXPECT_EQ(SplitPath("/api/v1/collections").value(),
+            (V{"api", "v1", "collections"}));
+  EXPECT_EQ(SplitPath("/api/v1/collections/").value(),
+            (V{"api", "v1", "collections"}));
+  EXPECT_EQ(SplitPath("/a//b?x=1/2#f").value(), (V{"a", "b"}));
+  EXPECT_EQ(SplitPath("/c/x%2Fy").value(), (V{"c", "x/y"}));
+  EXPECT_EQ(SplitPath("/").value(), V{});
+  EXPECT_FALSE(SplitPath("/c/%x").ok());
+}
+
+TEST(RouterTest, StatusMapping) {
+  EXPECT_EQ(HttpStatusFor(StatusCode::kInvalidArgument), 400u);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kDimensionMismatch), 400u);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kNotFound), 404u);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kAlreadyExists), 409u);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 429u);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kUnavailable), 503u);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kIOError), 500u);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kCorruption), 500u);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kInternal), 500u);
+}
+
+TEST(RouterTest, ErrorBody) {
+  RestResponse r = ErrorResponse(Status::DimensionMismatch("bad \xff id"));
+  EXPECT_EQ(r.status, 400u);
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["error"], "dimension_mismatch");
+  EXPECT_TRUE(j["message"].is_string());
+}
+
+// HandleRequest over a real service: route table, methods, status codes.
+class HandleRequestTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pdb_router_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    DBOptions options;
+    options.background_threads = false;
+    auto db = DB::Open(options, dir_ + "/db");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    svc_ = std::make_unique<service::VectorService>(std::move(db).value(),
+                                                    options.flush_defaults);
+  }
+  void TearDown() override {
+    svc_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  RestResponse Do(const char* method, const std::string& target,
+                  const std::string& body = "") {
+    return HandleRequest(*svc_, method, target, body);
+  }
+
+  std::string dir_;
+  std::unique_ptr<service::VectorService> svc_;
+};
+
+TEST_F(HandleRequestTest, Routes) {
+  EXPECT_EQ(Do("GET", "/health").status, 200u);
+  EXPECT_EQ(Do("GET", "/health/live").status, 200u);
+  EXPECT_EQ(Do("GET", "/health/nope").status, 404u);
+  EXPECT_EQ(Do("POST", "/health").status, 405u);
+  EXPECT_EQ(Do("GET", "/").status, 404u);
+  EXPECT_EQ(Do("GET", "/api/v1").status, 404u);
+  EXPECT_EQ(Do("GET", "/api/v1/collections/").status, 200u);
+  EXPECT_EQ(Do("GET", "/api/v1/collections?limit=3").status, 200u);
+  EXPECT_EQ(
+      Do("POST", "/api/v1/collections", R"({"name":"c","dimension":2})").status,
+      201u);
+  EXPECT_EQ(Do("POST", "/api/v1/collections/c/vectors",
+               R"({"id":"batch","vector":[1,2]})")
+                .status,
+            201u);
+  // POST .../vectors/batch is the batch upsert; GET reaches the point.
+  RestResponse r = Do("POST", "/api/v1/collections/c/vectors/batch",
+                      R"({"vectors":[{"id":"q","vector":[3,4]}]})");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(Do("GET", "/api/v1/collections/c/vectors/batch").status, 200u);
+  EXPECT_EQ(Do("GET", "/api/v1/collections/c/vectors/q").status, 200u);
+  EXPECT_EQ(Do("DELETE", "/api/v1/collections/c/vectors/q").status, 200u);
+
+  r = Do("PUT", "/api/v1/collections/c/vectors/q");
+  EXPECT_EQ(r.status, 405u);
+  EXPECT_EQ(r.allow, "GET, DELETE");
+  EXPECT_EQ(Do("GET", "/api/v1/collections/c/vectors").status, 405u);
+  EXPECT_EQ(Do("GET", "/api/v1/collections/c/search").status, 405u);
+  EXPECT_EQ(Do("GET", "/api/v1/collections/c/vectors/a/b").status, 404u);
+  EXPECT_EQ(Do("GET", "/api/v1/collections/c/other").status, 404u);
+  EXPECT_EQ(Do("POST", "/api/v1/collections/c/search", "{").status, 400u);
+  EXPECT_EQ(Do("DELETE", "/api/v1/collections/c").status, 200u);
+  EXPECT_EQ(Do("GET", "/api/v1/collections/c").status, 404u);
+}
+
+}  // namespace
+}  // namespace proximadb::rest
