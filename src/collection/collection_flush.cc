@@ -15,6 +15,24 @@ constexpr double kMiB = 1024.0 * 1024.0;
 constexpr double kMicrosPerHour = 3600.0 * 1e6;
 }  // namespace
 
+Result<std::shared_ptr<LiveSegment>> CollectionImpl::WriteLiveSegment(
+    uint64_t seg_id, size_t count,
+    const std::function<segment::SegmentRow(size_t)>& row_at) {
+  const std::string path = SegmentPath(seg_id);
+  segment::SegmentWriteOptions opts;
+  opts.segment_id = seg_id;
+  opts.dimension = config_.dimension;
+  opts.metric = config_.metric;
+  PDB_RETURN_IF_ERROR(segment::WriteSegment(
+      deps_.env, path, opts, count, row_at, [](size_t) { return false; }));
+  auto opened = segment::Segment::Open(deps_.env, path);
+  if (!opened.ok()) {
+    (void)deps_.env->RemoveFile(path);
+    return opened.status();
+  }
+  return std::make_shared<LiveSegment>(std::move(opened).value());
+}
+
 Status CollectionImpl::Flush() {
   std::shared_lock life(lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
@@ -61,24 +79,12 @@ Status CollectionImpl::FlushLocked() {
   std::shared_ptr<LiveSegment> live;
   const std::string path = SegmentPath(seg_id);
   if (!rows.empty()) {
-    segment::SegmentWriteOptions opts;
-    opts.segment_id = seg_id;
-    opts.dimension = config_.dimension;
-    opts.metric = config_.metric;
-    PDB_RETURN_IF_ERROR(segment::WriteSegment(
-        deps_.env, path, opts, rows.size(),
-        [&](size_t i) {
+    PDB_ASSIGN_OR_RETURN(
+        live, WriteLiveSegment(seg_id, rows.size(), [&](size_t i) {
           uint32_t r = rows[i];
           return segment::SegmentRow{frozen->id(r), frozen->vector(r),
                                      frozen->metadata(r), frozen->version(r)};
-        },
-        [](size_t) { return false; }));
-    auto opened = segment::Segment::Open(deps_.env, path);
-    if (!opened.ok()) {
-      (void)deps_.env->RemoveFile(path);
-      return opened.status();
-    }
-    live = std::make_shared<LiveSegment>(std::move(opened).value());
+        }));
   }
 
   // 3. Commit segment + deletion bitmaps + WAL fence in one catalog
@@ -213,25 +219,13 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
   std::shared_ptr<LiveSegment> out;
   const std::string path = SegmentPath(seg_id);
   if (!rows.empty()) {
-    segment::SegmentWriteOptions opts;
-    opts.segment_id = seg_id;
-    opts.dimension = config_.dimension;
-    opts.metric = config_.metric;
-    PDB_RETURN_IF_ERROR(segment::WriteSegment(
-        deps_.env, path, opts, rows.size(),
-        [&](size_t i) {
+    PDB_ASSIGN_OR_RETURN(
+        out, WriteLiveSegment(seg_id, rows.size(), [&](size_t i) {
           const auto& s = *inputs[rows[i].input]->seg;
           uint32_t r = rows[i].row;
           return segment::SegmentRow{s.id(r), s.vector(r), s.metadata_json(r),
                                      s.version(r)};
-        },
-        [](size_t) { return false; }));
-    auto opened = segment::Segment::Open(deps_.env, path);
-    if (!opened.ok()) {
-      (void)deps_.env->RemoveFile(path);
-      return opened.status();
-    }
-    out = std::make_shared<LiveSegment>(std::move(opened).value());
+        }));
   }
 
   // 3. Carry over kills that happened while we wrote, commit, swap.

@@ -26,6 +26,7 @@
 #include "filter/filter.h"
 #include "proximadb/db.h"
 #include "storage/catalog/catalog.h"
+#include "storage/segment/segment_writer.h"
 #include "storage/wal/wal_batch.h"
 #include "storage/wal/wal_writer.h"
 
@@ -113,6 +114,11 @@ class CollectionImpl final : public Collection {
   // Requires compact_mu_. True if something was compacted.
   Result<bool> CompactLocked(bool everything);
   std::string SegmentPath(uint64_t segment_id) const;
+  // Writes rows [0, count) as segment `seg_id` (sorted by id, all live) and
+  // maps it; the file is removed again if it cannot be opened.
+  Result<std::shared_ptr<LiveSegment>> WriteLiveSegment(
+      uint64_t seg_id, size_t count,
+      const std::function<segment::SegmentRow(size_t)>& row_at);
 
   const CollectionDeps deps_;
   const std::string dir_;
