@@ -3,12 +3,25 @@
 
 #include "collection/collection_impl.h"
 #include "index/distance.h"
+#include "util/json_depth.h"
 #include "util/uuid.h"
 
 namespace proximadb {
 
 namespace {
 constexpr size_t kMaxIdBytes = 256;
+// Metadata nested deeper than this is refused (see util/json_depth.h).
+constexpr size_t kMaxMetadataDepth = 64;
+
+Status ValidateMetadata(const nlohmann::json& m, const std::string& what) {
+  if (!m.is_null() && !m.is_object()) {
+    return Status::InvalidArgument(what + " must be a JSON object");
+  }
+  if (JsonDeeperThan(m, kMaxMetadataDepth)) {
+    return Status::InvalidArgument(what + " is nested deeper than 64 levels");
+  }
+  return Status::OK();
+}
 
 std::string DumpMetadata(const nlohmann::json& m) {
   // Replace invalid UTF-8 rather than throw: metadata from the embedded API
@@ -122,9 +135,7 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
     if (p.id.size() > kMaxIdBytes) {
       return Status::InvalidArgument(what + ".id is longer than 256 bytes");
     }
-    if (!p.metadata.is_null() && !p.metadata.is_object()) {
-      return Status::InvalidArgument(what + ".metadata must be a JSON object");
-    }
+    PDB_RETURN_IF_ERROR(ValidateMetadata(p.metadata, what + ".metadata"));
     if (p.id.empty()) p.id = NewUuidV4();
     ids.push_back(p.id);
     wal::WalOp op;
@@ -167,9 +178,10 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
                                       nlohmann::json metadata) {
   std::shared_lock life(lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  if (!metadata.is_object()) {
+  if (metadata.is_null()) {
     return Status::InvalidArgument("metadata must be a JSON object");
   }
+  PDB_RETURN_IF_ERROR(ValidateMetadata(metadata, "metadata"));
   {
     std::shared_lock lock(state_mu_);
     if (!LocateLocked(id).live) {

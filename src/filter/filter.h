@@ -1,13 +1,19 @@
-// Metadata filters. Today: the seed's equality map, {"user": "alice"} — every
-// key must be present in the point's metadata and equal to the value (numbers
-// compare as numbers, 1 == 1.0; when the metadata value is an array, any
-// element may match). The filter-language issue extends this class with
-// operators and payload indexes; its interface stays the same.
+// Metadata filters: the JSON filter language of docs/FILTERS.md.
+//
+//   {"user": "alice"}                               shorthand: all keys equal
+//   {"price": {"$gte": 10, "$lt": 20}}              field operators, ANDed
+//   {"$or": [{"a.b": 1}, {"tags": {"$in": ["x"]}}]} logical operators, paths
+//
+// Parse() compiles the JSON once into a small immutable tree; Matches() and
+// MatchesText() evaluate it without building a DOM of the metadata, so a
+// Filter is cheap to call per candidate row. A Filter is immutable after
+// Parse() and safe to evaluate from many threads at once; copies share the
+// compiled tree.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <string_view>
-#include <utility>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -15,21 +21,36 @@
 
 namespace proximadb::filter {
 
+// Limits on a filter (each is a 400 when exceeded). Depth counts nested
+// $and/$or/$not; conditions count every field operator and logical operator.
+inline constexpr int kMaxDepth = 32;
+inline constexpr int kMaxConditions = 1024;
+inline constexpr size_t kMaxFilterBytes = 64 * 1024;  // compact JSON text
+inline constexpr int kMaxPathSegments = 32;           // "a.b.c" has 3
+
+struct Program;  // the compiled tree, filter/program.h
+
 class Filter {
  public:
   Filter() = default;  // matches everything
 
-  // Accepts null, {} (no filter) or an object of key -> scalar value.
+  // Accepts null, {} (no filter) or a filter object. A malformed filter is
+  // InvalidArgument naming the problem and where ("filter.$and[1].price: $gt
+  // needs a number or string operand"). Never throws.
   static Result<Filter> Parse(const nlohmann::json& spec);
 
-  bool empty() const { return terms_.empty(); }
+  // True when the filter has no conditions (null or {}): matches everything.
+  bool empty() const { return program_ == nullptr; }
+  // Metadata that is not an object is treated as an object with no fields.
   bool Matches(const nlohmann::json& metadata) const;
   // Parses compact JSON text as stored in segments; unparsable text matches
   // nothing (stored metadata is always valid JSON).
   bool MatchesText(std::string_view metadata_json) const;
 
  private:
-  std::vector<std::pair<std::string, nlohmann::json>> terms_;
+  explicit Filter(std::shared_ptr<const Program> p) : program_(std::move(p)) {}
+
+  std::shared_ptr<const Program> program_;  // null: no conditions
 };
 
 }  // namespace proximadb::filter

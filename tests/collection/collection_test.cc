@@ -74,6 +74,10 @@ TEST(CollectionTest, BadInputChangesNothing) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   r = c->Upsert({{"m", {1, 2, 3}, nlohmann::json::array()}});
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  nlohmann::json deep = 1;
+  for (int i = 0; i < 65; ++i) deep = nlohmann::json::array({std::move(deep)});
+  r = c->Upsert({{"deep", {1, 2, 3}, {{"d", deep}}}});
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(c->Count().value(), 0u);  // the valid point of the batch too
   EXPECT_TRUE(c->Get("ok").status().IsNotFound());
 }
@@ -246,7 +250,7 @@ TEST(CollectionTest, ScoresAndEqualityFilter) {
   EXPECT_EQ(c->Search(req)->hits.size(), 1u);
   req.filter = {{"tags", "alice"}};  // any array element
   EXPECT_EQ(c->Search(req)->hits.size(), 1u);
-  req.filter = {{"user", {{"$gt", 1}}}};
+  req.filter = {{"user", {{"$gt", true}}}};  // $gt needs a number or string
   EXPECT_EQ(c->Search(req).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(c->Count({{"user", "alice"}}).value(), 2u);
 }

@@ -26,7 +26,7 @@ void PutFloats(std::string* dst, const std::vector<float>& v) {
 void GetFloats(const char* p, size_t n, std::vector<float>* out) {
   out->resize(n);
   if constexpr (std::endian::native == std::endian::little) {
-    std::memcpy(out->data(), p, n * 4);
+    if (n != 0) std::memcpy(out->data(), p, n * 4);  // data() may be null
   } else {
     for (size_t i = 0; i < n; ++i) {
       (*out)[i] = std::bit_cast<float>(DecodeFixed32(p + 4 * i));
