@@ -67,7 +67,8 @@ uint64_t ProcStatusKb(const char* key) {
   std::ifstream f("/proc/self/status");
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind(key, 0) == 0) return std::stoull(line.substr(strlen(key) + 1));
+    if (line.rfind(key, 0) == 0)
+      return std::stoull(line.substr(strlen(key) + 1));
   }
   return 0;
 }
@@ -211,13 +212,20 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--points") a.points = std::stoull(v);
-    else if (k == "--dim") a.dim = std::stoul(v);
-    else if (k == "--batch") a.batch = std::stoul(v);
-    else if (k == "--threads") a.threads = std::stoul(v);
-    else if (k == "--recovery-points") a.recovery_points = std::stoull(v);
-    else if (k == "--wal-points") a.wal_points = std::stoull(v);
-    else if (k == "--dir") a.dir = v;
+    if (k == "--points")
+      a.points = std::stoull(v);
+    else if (k == "--dim")
+      a.dim = std::stoul(v);
+    else if (k == "--batch")
+      a.batch = std::stoul(v);
+    else if (k == "--threads")
+      a.threads = std::stoul(v);
+    else if (k == "--recovery-points")
+      a.recovery_points = std::stoull(v);
+    else if (k == "--wal-points")
+      a.wal_points = std::stoull(v);
+    else if (k == "--dir")
+      a.dir = v;
   }
   BenchIngest(a, a.dim, a.points);
   a.threads = 2;

@@ -46,9 +46,12 @@ class CatalogTest : public ::testing::Test {
     return r;
   }
   static SegmentRecord Seg(uint64_t id, std::string bitmap = "") {
-    return {id,      "seg_" + std::to_string(id) + ".pdbseg",
-            id * 10, id * 100,
-            id * 100 + 99, std::move(bitmap)};
+    return {id,
+            "seg_" + std::to_string(id) + ".pdbseg",
+            id * 10,
+            id * 100,
+            id * 100 + 99,
+            std::move(bitmap)};
   }
 
   std::string dir_, path_;
@@ -230,9 +233,9 @@ TEST_F(CatalogTest, NewerSchemaIsRefused) {
   cat_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr,
-                         nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db, "PRAGMA user_version=99", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
   auto c = Catalog::Open(path_);
   ASSERT_FALSE(c.ok());
@@ -241,10 +244,10 @@ TEST_F(CatalogTest, NewerSchemaIsRefused) {
 
 TEST_F(CatalogTest, GarbageFileIsCorruption) {
   cat_.reset();
-  ASSERT_TRUE(Env::Default()
-                  ->WriteFileAtomically(dir_ + "/junk.db",
-                                        std::string(8192, 'J'))
-                  .ok());
+  ASSERT_TRUE(
+      Env::Default()
+          ->WriteFileAtomically(dir_ + "/junk.db", std::string(8192, 'J'))
+          .ok());
   auto c = Catalog::Open(dir_ + "/junk.db");
   ASSERT_FALSE(c.ok());
   EXPECT_TRUE(c.status().IsCorruption()) << c.status().ToString();
