@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs the Debian packages, builds everything
 # with the tests, runs ctest (unit, crash, fault and integration tests that
-# start the real server), then builds the unit tests again under
+# start the real server, and the Python client's tests), then builds the unit tests again under
 # AddressSanitizer + UndefinedBehaviorSanitizer in a second build directory
 # and runs them there (the server and its integration tests included).
 #   PDB_CRASH_ITERATIONS=200 ./scripts/test.sh   # a longer crash test
@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+./scripts/install-python-deps.sh  # the Python client's tests
 JOBS=${JOBS:-$(nproc)}
 
 echo "== build (RelWithDebInfo) and test =="

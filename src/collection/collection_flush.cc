@@ -119,6 +119,8 @@ Status CollectionImpl::FlushLocked() {
     fenced_seq_ = fence;
   }
 
+  if (live) ScheduleGraphBuild(live);
+
   // 4. The WAL up to the fence is now redundant.
   Status s = wal_->RemoveObsoleteFiles(fence);
   if (!s.ok()) {
@@ -260,13 +262,18 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
     segments_ = std::move(next);
   }
 
+  if (out) ScheduleGraphBuild(out);
+
   // 4. Searches still holding the inputs keep their mappings alive; the
-  // files themselves can go now.
+  // files themselves (and their graphs) can go now.
   for (const auto& in : inputs) {
-    Status s = deps_.env->RemoveFile(in->seg->path());
-    if (!s.ok()) {
-      spdlog::warn("collection {}: removing {}: {}", config_.name,
-                   in->seg->path(), s.ToString());
+    for (const std::string& path : {in->seg->path(), in->graph_path()}) {
+      if (!deps_.env->FileExists(path)) continue;
+      Status s = deps_.env->RemoveFile(path);
+      if (!s.ok()) {
+        spdlog::warn("collection {}: removing {}: {}", config_.name, path,
+                     s.ToString());
+      }
     }
   }
   (void)deps_.env->SyncDir(seg_dir_);

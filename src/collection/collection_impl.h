@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "collection/background_queue.h"
 #include "collection/live_segment.h"
 #include "collection/memtable.h"
 #include "filter/filter.h"
@@ -42,6 +43,7 @@ struct CollectionDeps {
   Clock* clock;
   Catalog* catalog;
   const DBOptions* options;
+  BackgroundQueue* builds;  // graph builds after flush, compaction, recovery
 };
 
 // Why a flush is due, for the scheduler and its logs.
@@ -114,6 +116,11 @@ class CollectionImpl final : public Collection {
   // Requires compact_mu_. True if something was compacted.
   Result<bool> CompactLocked(bool everything);
   std::string SegmentPath(uint64_t segment_id) const;
+  bool UsesGraph() const { return config_.index.algorithm == "hnsw"; }
+  // Loads the segment's saved graph, or schedules a build when it is missing
+  // or unreadable.
+  void LoadOrScheduleGraph(const std::shared_ptr<LiveSegment>& seg);
+  void ScheduleGraphBuild(const std::shared_ptr<LiveSegment>& seg);
   // Writes rows [0, count) as segment `seg_id` (sorted by id, all live) and
   // maps it; the file is removed again if it cannot be opened.
   Result<std::shared_ptr<LiveSegment>> WriteLiveSegment(

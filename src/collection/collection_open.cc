@@ -51,7 +51,11 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
   // they must never block startup.
   std::set<std::string> known;
   std::vector<SegmentRecord> segs = record.segments;
-  for (const auto& s : segs) known.insert(s.file_name);
+  for (const auto& s : segs) {
+    known.insert(s.file_name);
+    // The segment's graph sidecar (seg-<id>.hnsw) belongs with it.
+    known.insert(s.file_name.substr(0, s.file_name.size() - 4) + ".hnsw");
+  }
   PDB_ASSIGN_OR_RETURN(auto children, env->GetChildren(c->seg_dir_));
   for (const auto& name : children) {
     if (known.count(name) == 0) {
@@ -78,6 +82,7 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
     }
     auto live = std::make_shared<LiveSegment>(std::move(seg));
     live->deleted.OrBytes(rec.deleted_bitmap);
+    c->LoadOrScheduleGraph(live);
     c->segments_.push_back(std::move(live));
   }
 

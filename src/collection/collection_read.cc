@@ -117,7 +117,12 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
   for (const auto& ls : segments) {
     cands.clear();
     const segment::Segment& s = *ls->seg;
-    ls->index.Search(
+    // The graph when it is built (and the query does not ask for exact
+    // results), else the exact scan.
+    std::shared_ptr<const index::VectorIndex> graph =
+        req.exact ? nullptr : ls->graph();
+    const index::VectorIndex& idx = graph ? *graph : ls->index;
+    idx.Search(
         params,
         [&](uint32_t row) {
           return !ls->dead(row) && filt.MatchesText(s.metadata_json(row));

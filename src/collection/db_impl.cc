@@ -34,11 +34,12 @@ DBImpl::DBImpl(const DBOptions& options, std::string dir)
       collections_dir_(dir_ + "/collections") {
   if (!options_.env) options_.env = Env::Default();
   if (!options_.clock) options_.clock = Clock::Real();
+  builds_ = std::make_unique<BackgroundQueue>(options_.background_threads);
 }
 
 CollectionDeps DBImpl::Deps() {
-  return CollectionDeps{options_.env, options_.clock, catalog_.get(),
-                        &options_};
+  return CollectionDeps{options_.env, options_.clock, catalog_.get(), &options_,
+                        builds_.get()};
 }
 
 Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
@@ -91,6 +92,7 @@ DBImpl::~DBImpl() {
   bg_cv_.notify_all();
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compact_thread_.joinable()) compact_thread_.join();
+  builds_.reset();  // drops queued builds, waits for the running one
   std::lock_guard lock(mu_);
   collections_.clear();
 }

@@ -35,6 +35,8 @@ class DBImpl final : public DB {
   std::vector<std::string> RunFlushCycle();
   // One pass of the compactor; returns the names compacted.
   std::vector<std::string> RunCompactionCycle();
+  // Waits for the graph builds scheduled so far.
+  void WaitForBackgroundBuilds() { builds_->Drain(); }
 
  private:
   DBImpl(const DBOptions& options, std::string dir);
@@ -48,6 +50,7 @@ class DBImpl final : public DB {
   const std::string dir_;
   const std::string collections_dir_;
   std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<BackgroundQueue> builds_;
 
   std::mutex mu_;  // guards collections_ and create/drop
   std::map<std::string, std::shared_ptr<CollectionImpl>> collections_;

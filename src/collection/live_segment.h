@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 
 #include "collection/atomic_bitmap.h"
 #include "index/flat_index.h"
@@ -31,10 +32,27 @@ struct LiveSegment {
     return newly;
   }
 
+  // The HNSW graph once built or loaded (null until then, and for flat
+  // collections); searches fall back to the exact scan meanwhile.
+  std::shared_ptr<const index::VectorIndex> graph() const {
+    return std::atomic_load(&graph_);
+  }
+  void set_graph(std::shared_ptr<const index::VectorIndex> g) {
+    std::atomic_store(&graph_, std::move(g));
+  }
+  // Sidecar file holding the graph: seg-<id>.hnsw beside seg-<id>.pdb.
+  std::string graph_path() const {
+    const std::string& p = seg->path();
+    return p.substr(0, p.size() - 4) + ".hnsw";
+  }
+
   std::shared_ptr<segment::Segment> seg;
   AtomicBitmap deleted;
   std::atomic<bool> dirty{false};
   index::FlatIndex index;
+
+ private:
+  std::shared_ptr<const index::VectorIndex> graph_;
 };
 
 }  // namespace proximadb

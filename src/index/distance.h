@@ -1,7 +1,7 @@
-// Distance kernels on float32 vectors. These are the portable reference
-// kernels: several independent accumulators so the compiler can keep the
-// loop in SIMD registers without -ffast-math. The SIMD issue adds AVX2 /
-// AVX-512 versions behind the same functions with runtime dispatch.
+// Distance kernels on float32 vectors. L2Sqr and Dot dispatch to the
+// fastest kernel this CPU supports (scalar, AVX2+FMA, AVX-512), chosen once
+// at start-up and overridable with PDB_SIMD=scalar|avx2|avx512; see
+// index/simd/dispatch.h.
 #pragma once
 
 #include <cstddef>

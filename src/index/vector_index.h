@@ -21,6 +21,7 @@ struct Candidate {
 struct SearchCounters {
   uint64_t distances_computed = 0;
   uint64_t points_scanned = 0;
+  uint64_t nodes_visited = 0;  // graph nodes whose neighbour lists were read
 };
 
 // Row acceptance: liveness and the metadata filter. Called only for rows that

@@ -319,13 +319,15 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
   try {
     CLI::App app{"ProximaDB vector database server", "proximadb-server"};
     app.set_version_flag("--version", service::kVersion);
-    std::string data_dir, rest_port, bind, max_request;
+    std::string data_dir, rest_port, grpc_port, bind, max_request;
     app.add_option("-c,--config", cli.config_file,
                    "TOML configuration file (default: ./config.toml if it "
                    "exists)");
     app.add_option("--data-dir", data_dir, "[storage] data_directory");
     app.add_option("--rest-port", rest_port,
                    "[api] rest_port (0 = pick a free port)");
+    app.add_option("--grpc-port", grpc_port,
+                   "[api] grpc_port (0 = pick a free port)");
     app.add_option("--bind", bind, "[server] bind_address");
     app.add_option("--max-request-size-mb", max_request,
                    "[api] max_request_size_mb");
@@ -348,6 +350,9 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
     }
     if (app.count("--rest-port")) {
       cli.overrides.emplace_back("api.rest_port", rest_port);
+    }
+    if (app.count("--grpc-port")) {
+      cli.overrides.emplace_back("api.grpc_port", grpc_port);
     }
     if (app.count("--bind")) {
       cli.overrides.emplace_back("server.bind_address", bind);

@@ -3,8 +3,8 @@
 //   2. a TOML file (--config <file>, else ./config.toml when it exists),
 //   3. environment variables PROXIMADB_<SECTION>__<KEY> (e.g.
 //      PROXIMADB_API__REST_PORT=9000; section and key are case-insensitive),
-//   4. command-line flags (--data-dir, --rest-port, --bind, --log-level,
-//      --max-request-size-mb).
+//   4. command-line flags (--data-dir, --rest-port, --grpc-port, --bind,
+//      --log-level, --max-request-size-mb).
 // Unknown sections or keys (in the file or in PROXIMADB_*__* variables) and
 // values of the wrong type or out of range are errors naming the key, so a
 // typo never silently runs the server on a default.
@@ -35,7 +35,7 @@ struct ServerConfig {
     bool compaction_enabled = true;
   } storage;
   struct Api {
-    int64_t grpc_port = 5678;            // 0..65535; reserved, not served yet
+    int64_t grpc_port = 5678;            // 0..65535; 0 = any free port
     int64_t rest_port = 8080;            // 0..65535; 0 = any free port
     int64_t request_timeout_ms = 30000;  // 1..3600000
     int64_t max_request_size_mb = 64;    // 1..4096

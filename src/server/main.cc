@@ -1,21 +1,28 @@
-// proximadb-server: configuration, logging, the engine and the REST front end.
+// proximadb-server: configuration, logging, the engine and its two front ends
+// (REST and gRPC, both over the one VectorService).
 //
 // Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM) or --help/--version;
 // 1 when startup fails (bad configuration, port in use, unreadable or corrupt
 // data directory), with the reason on stderr.
 //
 // Logs go to stderr; stdout carries only the machine-readable line
-// "proximadb-server ready rest_port=<n>", printed once the server accepts
-// requests (tests and scripts wait for it).
+// "proximadb-server ready rest_port=<n> grpc_port=<m>", printed once both
+// servers accept requests (tests and scripts wait for it).
+//
+// Shutdown (SIGINT/SIGTERM): both servers stop accepting and drain their
+// in-flight requests (concurrently, so the grace periods do not add up), then
+// every collection is flushed.
 #include <csignal>
 #include <cstdio>
 #include <exception>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "api/grpc/grpc_server.h"
 #include "api/rest/http_server.h"
 #include "proximadb/db.h"
 #include "server/config.h"
@@ -84,21 +91,36 @@ int Run(int argc, char** argv) {
   if (!server.ok()) return Fail("cannot start REST API", server.status());
   uint16_t port = (*server)->port();
 
+  proximadb::grpc_api::GrpcOptions grpc_options;
+  grpc_options.bind_address = config.server.bind_address;
+  grpc_options.port = static_cast<uint16_t>(config.api.grpc_port);
+  grpc_options.max_message_bytes = rest.body_limit_bytes;
+  auto grpc_server =
+      proximadb::grpc_api::GrpcServer::Start(grpc_options, &service);
+  if (!grpc_server.ok()) {
+    (*server)->Stop();
+    return Fail("cannot start gRPC API", grpc_server.status());
+  }
+  uint16_t grpc_port = (*grpc_server)->port();
+
   spdlog::info("REST listening on http://{}:{}", config.server.bind_address,
                port);
-  spdlog::info("gRPC port {} is reserved for the gRPC API (not served yet)",
-               config.api.grpc_port);
+  spdlog::info("gRPC listening on {}:{}", config.server.bind_address,
+               grpc_port);
   if (config.server.dashboard_enabled) {
     spdlog::warn("dashboard_enabled = true, but no dashboard is served yet");
   }
-  std::printf("proximadb-server ready rest_port=%u\n", port);
+  std::printf("proximadb-server ready rest_port=%u grpc_port=%u\n", port,
+              grpc_port);
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("received {}, shutting down",
                sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::thread grpc_stop([&] { (*grpc_server)->Stop(); });
   (*server)->Stop();
+  grpc_stop.join();
   Status flushed = service.FlushAll();
   if (!flushed.ok()) {
     // Unflushed data is still in the WAL and is replayed on the next start,

@@ -7,11 +7,13 @@
 #include <limits>
 #include <optional>
 
+#include "service/json_fields.h"
+
 namespace proximadb::service {
 
 using nlohmann::json;
 
-namespace {
+namespace detail {
 
 std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
@@ -115,6 +117,14 @@ Status ReadIndexFields(const json& src, IndexConfig* index) {
     PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_search", 1, 4096));
     index->ef_search = static_cast<uint32_t>(ef);
   }
+  if (const json* v = FindField(src, "quantization")) {
+    PDB_ASSIGN_OR_RETURN(std::string q, GetString(*v, "quantization"));
+    if (q != "none" && q != "int8") {
+      return Status::InvalidArgument("unknown quantization " + Quote(q) +
+                                     " (expected none or int8)");
+    }
+    index->quantization = q;
+  }
   return Status::OK();
 }
 
@@ -185,7 +195,9 @@ Status Prefix(const Status& s, const std::string& prefix) {
   return Status(s.code(), prefix + s.message());
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;  // NOLINT: this file defines them
 
 Result<json> ParseJsonBody(std::string_view body) {
   if (body.empty()) {
@@ -366,7 +378,8 @@ json CollectionToJson(const CollectionInfo& info,
       {"index",
        {{"m", c.index.m},
         {"ef_construction", c.index.ef_construction},
-        {"ef_search", c.index.ef_search}}},
+        {"ef_search", c.index.ef_search},
+        {"quantization", c.index.quantization}}},
       {"flush_policy",
        {{"max_wal_age_hours", f.max_wal_age_hours},
         {"max_wal_size_mb", f.max_wal_size_mb},

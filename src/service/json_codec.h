@@ -69,10 +69,45 @@ Result<SearchRequest> ParseSearch(const nlohmann::json& body,
                                   uint32_t dimension,
                                   std::string_view collection);
 
+// PATCH /collections/{name} body: the flush keys of ParseCreateCollection,
+// at the top level or nested in "flush_policy" (top level wins). At least one
+// must be present; the others keep their current value.
+Result<FlushPolicy> ParseFlushPolicyPatch(const nlohmann::json& body);
+
+// DELETE /collections/{name}/vectors body: exactly one of
+// {"ids": ["a", ...]} (non-empty) or {"filter": {...}} (non-empty object).
+struct DeleteSelector {
+  bool by_filter = false;
+  std::vector<std::string> ids;
+  nlohmann::json filter;
+};
+Result<DeleteSelector> ParseDeleteVectors(const nlohmann::json& body);
+
+// PATCH /collections/{name}/vectors/{id} body: {"metadata": {...}}.
+Result<nlohmann::json> ParseMetadataUpdate(const nlohmann::json& body);
+
+// Count body {"filter": {...}?}; a null body (none sent) counts everything.
+Result<nlohmann::json> ParseCountFilter(const nlohmann::json& body);
+
+// Scroll body {"after_id"?, "limit"? (1..10000, default 100), "filter"?,
+// "include_vector"?}; a null body reads the first page.
+Result<ScrollRequest> ParseScroll(const nlohmann::json& body);
+
+// Batch search body {"queries": [<search body>, ...]} with
+// 1..kMaxBatchQueries entries; errors name the index ("queries[2]: ...").
+Result<std::vector<SearchRequest>> ParseBatchSearch(
+    const nlohmann::json& body, uint32_t dimension,
+    std::string_view collection);
+
 // Response encoders.
 nlohmann::json CollectionToJson(const CollectionInfo& info,
                                 const FlushDefaults& defaults);
 nlohmann::json StoredPointToJson(const StoredPoint& point);
+// {"points": [{id, metadata, vector?}], "next_after_id": "..." | null}.
+nlohmann::json ScrollPageToJson(const ScrollPage& page, bool include_vector);
+// {"name", "point_count", "segment_count", "memtable_points", "wal_bytes",
+//  "oldest_unflushed_age_seconds", "last_sequence"}.
+nlohmann::json CollectionStatsToJson(const CollectionInfo& info);
 nlohmann::json SearchResultToJson(const SearchResult& result,
                                   const SearchRequest& request);
 nlohmann::json ErrorToJson(const Status& status);

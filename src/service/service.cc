@@ -43,8 +43,11 @@ Status VectorService::DeleteCollection(const std::string& name) {
 
 Result<std::vector<std::string>> VectorService::Upsert(
     const std::string& collection, std::vector<Point> points) {
+  if (points.empty()) {
+    return Status::InvalidArgument("no points given");
+  }
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  const CollectionConfig& cfg = c->config();
+  const CollectionConfig cfg = c->config();
   // Re-check here so typed callers (gRPC) get the same guarantees as JSON
   // ones: nothing is written unless every point is valid.
   for (const Point& p : points) {
@@ -78,92 +81,182 @@ Status VectorService::DeletePoint(const std::string& collection,
   return Status::OK();
 }
 
+Status VectorService::CheckQuery(Collection& c, const SearchRequest& r) {
+  const CollectionConfig cfg = c.config();
+  if (r.vector.size() != cfg.dimension) {
+    return Status::DimensionMismatch(
+        "vector has " + std::to_string(r.vector.size()) + " values but " +
+        "collection '" + cfg.name + "' has dimension " +
+        std::to_string(cfg.dimension));
+  }
+  if (r.k < 1 || r.k > kMaxK) {
+    return Status::InvalidArgument("field 'k' must be in 1.." +
+                                   std::to_string(kMaxK) + ", got " +
+                                   std::to_string(r.k));
+  }
+  if (r.ef_search && (*r.ef_search < 1 || *r.ef_search > 4096)) {
+    return Status::InvalidArgument(
+        "field 'ef_search' must be in 1..4096, got " +
+        std::to_string(*r.ef_search));
+  }
+  if (!r.filter.is_null() && !r.filter.is_object()) {
+    return Status::InvalidArgument("field 'filter' must be an object");
+  }
+  return Status::OK();
+}
+
 Result<SearchResult> VectorService::Search(const std::string& collection,
                                            const SearchRequest& request) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  if (request.vector.size() != c->config().dimension) {
-    return Status::DimensionMismatch(
-        "vector has " + std::to_string(request.vector.size()) +
-        " values but collection '" + collection + "' has dimension " +
-        std::to_string(c->config().dimension));
-  }
+  PDB_RETURN_IF_ERROR(CheckQuery(*c, request));
   return c->Search(request);
 }
 
 Status VectorService::FlushAll() { return db_->FlushAll(); }
 
-json VectorService::Health() {
-  return json{{"status", "healthy"}, {"version", kVersion}};
+HealthInfo VectorService::GetHealth() {
+  return HealthInfo{"healthy", kVersion};
 }
 
-Result<json> VectorService::CreateCollectionJson(const json& body) {
-  PDB_ASSIGN_OR_RETURN(CollectionConfig config, ParseCreateCollection(body));
-  PDB_ASSIGN_OR_RETURN(CollectionInfo info, CreateCollection(config));
-  return CollectionToJson(info, defaults_);
-}
-
-json VectorService::ListCollectionsJson() {
-  json list = json::array();
-  for (const CollectionInfo& info : ListCollections()) {
-    list.push_back(CollectionToJson(info, defaults_));
+Result<CollectionInfo> VectorService::UpdateCollection(
+    const std::string& name, const FlushPolicy& changes) {
+  if (!changes.max_wal_age_hours && !changes.max_wal_size_mb &&
+      !changes.max_vector_count && !changes.flush_priority &&
+      !changes.enable_background_flush) {
+    return Status::InvalidArgument("no flush policy field given");
   }
-  size_t n = list.size();
-  return json{{"collections", std::move(list)}, {"total_count", n}};
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(name));
+  // Read-modify-write: two concurrent patches of different fields may lose
+  // one of them; the API offers no stronger promise.
+  FlushPolicy next = c->config().flush;
+  if (changes.max_wal_age_hours) {
+    next.max_wal_age_hours = changes.max_wal_age_hours;
+  }
+  if (changes.max_wal_size_mb) next.max_wal_size_mb = changes.max_wal_size_mb;
+  if (changes.max_vector_count) {
+    next.max_vector_count = changes.max_vector_count;
+  }
+  if (changes.flush_priority) next.flush_priority = changes.flush_priority;
+  if (changes.enable_background_flush) {
+    next.enable_background_flush = changes.enable_background_flush;
+  }
+  PDB_RETURN_IF_ERROR(c->SetFlushPolicy(next));
+  return c->Info();
 }
 
-Result<json> VectorService::GetCollectionJson(const std::string& name) {
-  PDB_ASSIGN_OR_RETURN(CollectionInfo info, GetCollection(name));
-  return CollectionToJson(info, defaults_);
-}
-
-Result<json> VectorService::DeleteCollectionJson(const std::string& name) {
-  PDB_RETURN_IF_ERROR(DeleteCollection(name));
-  return json{{"name", name}, {"status", "deleted"}};
-}
-
-Result<json> VectorService::UpsertJson(const std::string& collection,
-                                       const json& body) {
+Result<uint64_t> VectorService::DeleteByIds(
+    const std::string& collection, const std::vector<std::string>& ids) {
+  if (ids.empty()) return Status::InvalidArgument("field 'ids' is empty");
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Status s = ValidatePointId(ids[i]);
+    if (!s.ok()) {
+      return Status(s.code(), "ids[" + std::to_string(i) + "]: " + s.message());
+    }
+  }
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  PDB_ASSIGN_OR_RETURN(Point p,
-                       ParsePoint(body, c->config().dimension, collection));
-  std::vector<Point> points;
-  points.push_back(std::move(p));
-  PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                       c->Upsert(std::move(points)));
-  if (ids.size() != 1) return Status::Internal("engine returned no id");
-  return json{{"id", ids[0]}, {"status", "ok"}};
+  return c->Delete(ids);
 }
 
-Result<json> VectorService::BatchUpsertJson(const std::string& collection,
-                                            const json& body) {
+Result<uint64_t> VectorService::DeleteByFilter(const std::string& collection,
+                                               const nlohmann::json& filter) {
+  // An empty filter would match everything: dropping the collection is the
+  // explicit way to do that.
+  if (!filter.is_object() || filter.empty()) {
+    return Status::InvalidArgument("field 'filter' must be a non-empty object");
+  }
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  PDB_ASSIGN_OR_RETURN(std::vector<Point> points,
-                       ParseBatch(body, c->config().dimension, collection));
-  PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                       c->Upsert(std::move(points)));
-  size_t n = ids.size();
-  return json{{"inserted_ids", std::move(ids)}, {"total_count", n}};
+  ScrollRequest page_req;
+  page_req.filter = filter;
+  page_req.limit = 1000;  // one WAL batch per page
+  uint64_t deleted = 0;
+  for (;;) {
+    PDB_ASSIGN_OR_RETURN(ScrollPage page, c->Scroll(page_req));
+    if (page.points.empty()) break;
+    std::vector<std::string> ids;
+    ids.reserve(page.points.size());
+    for (const StoredPoint& p : page.points) ids.push_back(p.id);
+    PDB_ASSIGN_OR_RETURN(uint64_t n, c->Delete(ids));
+    deleted += n;
+    if (page.next_after_id.empty()) break;
+    page_req.after_id = page.next_after_id;
+  }
+  return deleted;
 }
 
-Result<json> VectorService::GetPointJson(const std::string& collection,
-                                         const std::string& id) {
-  PDB_ASSIGN_OR_RETURN(StoredPoint p, GetPoint(collection, id));
-  return StoredPointToJson(p);
-}
-
-Result<json> VectorService::DeletePointJson(const std::string& collection,
-                                            const std::string& id) {
-  PDB_RETURN_IF_ERROR(DeletePoint(collection, id));
-  return json{{"id", id}, {"status", "deleted"}};
-}
-
-Result<json> VectorService::SearchJson(const std::string& collection,
-                                       const json& body) {
+Status VectorService::UpdateMetadata(const std::string& collection,
+                                     const std::string& id,
+                                     nlohmann::json metadata) {
+  PDB_RETURN_IF_ERROR(ValidatePointId(id));
+  if (!metadata.is_object()) {
+    return Status::InvalidArgument("field 'metadata' must be an object");
+  }
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  PDB_ASSIGN_OR_RETURN(SearchRequest req,
-                       ParseSearch(body, c->config().dimension, collection));
-  PDB_ASSIGN_OR_RETURN(SearchResult result, c->Search(req));
-  return SearchResultToJson(result, req);
+  return c->UpdateMetadata(id, std::move(metadata));
+}
+
+Result<uint64_t> VectorService::Count(const std::string& collection,
+                                      const nlohmann::json& filter) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Count(filter);
+}
+
+Result<ScrollPage> VectorService::Scroll(const std::string& collection,
+                                         const ScrollRequest& request) {
+  if (request.limit < 1 || request.limit > kMaxK) {
+    return Status::InvalidArgument("field 'limit' must be in 1.." +
+                                   std::to_string(kMaxK));
+  }
+  if (request.after_id.size() > kMaxIdBytes) {
+    return Status::InvalidArgument("field 'after_id' is longer than " +
+                                   std::to_string(kMaxIdBytes) + " bytes");
+  }
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Scroll(request);
+}
+
+Result<std::vector<SearchResult>> VectorService::BatchSearch(
+    const std::string& collection, const std::vector<SearchRequest>& queries) {
+  if (queries.empty() || queries.size() > kMaxBatchQueries) {
+    return Status::InvalidArgument(
+        "field 'queries' must hold 1.." + std::to_string(kMaxBatchQueries) +
+        " queries, got " + std::to_string(queries.size()));
+  }
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  // Validate all first so that a bad query k fails the call before any work.
+  for (size_t i = 0; i < queries.size(); ++i) {
+    Status s = CheckQuery(*c, queries[i]);
+    if (!s.ok()) {
+      return Status(s.code(),
+                    "queries[" + std::to_string(i) + "]: " + s.message());
+    }
+  }
+  std::vector<SearchResult> out;
+  out.reserve(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    Result<SearchResult> r = c->Search(queries[i]);
+    if (!r.ok()) {
+      return Status(r.status().code(), "queries[" + std::to_string(i) +
+                                           "]: " + r.status().message());
+    }
+    out.push_back(std::move(r).value());
+  }
+  return out;
+}
+
+Status VectorService::Flush(const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Flush();
+}
+
+Status VectorService::Compact(const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Compact();
+}
+
+Result<CollectionInfo> VectorService::CollectionStats(
+    const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Info();
 }
 
 }  // namespace proximadb::service

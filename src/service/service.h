@@ -1,15 +1,19 @@
-// VectorService: the one implementation of every API operation, shared by the
-// REST transport (and the gRPC one later). Transports only decode, call one
-// method, and encode; validation lives here and in json_codec.
+// VectorService: the one implementation of every API operation (listed in
+// service/operations.h), shared by the REST and gRPC transports. Transports
+// only decode, call one method, and encode; validation lives here and in
+// json_codec.
 //
-// Each operation comes in two forms: a typed one (engine value types, what a
-// gRPC transport will call after decoding protobuf) and a JSON one (request
-// body in, response body out) for the REST transport.
+// Each operation comes in two forms: a typed one (engine value types; the
+// gRPC transport calls it after decoding protobuf) and a JSON one (request
+// body in, response body out) for the REST transport. Every JSON form decodes
+// its body and then calls the typed form, so both transports share one code
+// path for validation and behaviour.
 //
 // Thread-safety: safe for concurrent use; the DB is. Calls block on disk I/O
 // (every acknowledged write is fsynced), so call them from worker threads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +30,14 @@ namespace proximadb::service {
 // The server version reported by /health.
 inline constexpr const char* kVersion = "0.1.0";
 
+// Most queries one batch search may carry.
+inline constexpr size_t kMaxBatchQueries = 1024;
+
+struct HealthInfo {
+  std::string status;  // "healthy"
+  std::string version;
+};
+
 class VectorService {
  public:
   // `defaults` must be the FlushDefaults the DB was opened with: responses
@@ -36,21 +48,52 @@ class VectorService {
   ~VectorService();
 
   // --- typed operations ---
+  HealthInfo GetHealth();
   Result<CollectionInfo> CreateCollection(const CollectionConfig& config);
   std::vector<CollectionInfo> ListCollections();
   Result<CollectionInfo> GetCollection(const std::string& name);
+  // Changes the flush policy: the fields set in `changes` replace the
+  // current ones, the others stay. At least one field must be set.
+  Result<CollectionInfo> UpdateCollection(const std::string& name,
+                                          const FlushPolicy& changes);
   Status DeleteCollection(const std::string& name);
-  // Upserts validated points (ids in input order).
+  // Upserts validated points (ids in input order); Upsert and BatchUpsert
+  // are the same call, the transports differ only in the request shape.
   Result<std::vector<std::string>> Upsert(const std::string& collection,
                                           std::vector<Point> points);
   Result<StoredPoint> GetPoint(const std::string& collection,
                                const std::string& id);
-  // kNotFound when the point did not exist.
+  // kNotFound when the point did not exist (REST DELETE .../vectors/{id}).
   Status DeletePoint(const std::string& collection, const std::string& id);
+  // Deletes the ids (atomic as one batch); returns how many existed.
+  Result<uint64_t> DeleteByIds(const std::string& collection,
+                               const std::vector<std::string>& ids);
+  // Deletes every point matching a non-empty filter, page by page (not
+  // atomic: a crash part-way leaves the rest); returns how many it deleted.
+  Result<uint64_t> DeleteByFilter(const std::string& collection,
+                                  const nlohmann::json& filter);
+  // Replaces the metadata (an object) of an existing point.
+  Status UpdateMetadata(const std::string& collection, const std::string& id,
+                        nlohmann::json metadata);
+  // Live points matching `filter` (null or {}: all).
+  Result<uint64_t> Count(const std::string& collection,
+                         const nlohmann::json& filter);
+  Result<ScrollPage> Scroll(const std::string& collection,
+                            const ScrollRequest& request);
   Result<SearchResult> Search(const std::string& collection,
                               const SearchRequest& request);
+  // 1..kMaxBatchQueries queries; every query is validated before any runs.
+  Result<std::vector<SearchResult>> BatchSearch(
+      const std::string& collection, const std::vector<SearchRequest>& queries);
+  Status Flush(const std::string& collection);
+  Status Compact(const std::string& collection);
+  // Info() of the collection: points, segments, WAL bytes and age.
+  Result<CollectionInfo> CollectionStats(const std::string& collection);
   // Flushes every collection (graceful shutdown).
   Status FlushAll();
+
+  // The flush defaults responses resolve policies against.
+  const FlushDefaults& flush_defaults() const { return defaults_; }
 
   // --- JSON operations (bodies as documented in json_codec.h) ---
   nlohmann::json Health();
@@ -68,9 +111,29 @@ class VectorService {
                                          const std::string& id);
   Result<nlohmann::json> SearchJson(const std::string& collection,
                                     const nlohmann::json& body);
+  Result<nlohmann::json> UpdateCollectionJson(const std::string& name,
+                                              const nlohmann::json& body);
+  // {"ids": [...]} -> DeleteByIds, {"filter": {...}} -> DeleteByFilter.
+  Result<nlohmann::json> DeleteVectorsJson(const std::string& collection,
+                                           const nlohmann::json& body);
+  Result<nlohmann::json> UpdateMetadataJson(const std::string& collection,
+                                            const std::string& id,
+                                            const nlohmann::json& body);
+  // `body` may be null (no body): count everything.
+  Result<nlohmann::json> CountJson(const std::string& collection,
+                                   const nlohmann::json& body);
+  Result<nlohmann::json> ScrollJson(const std::string& collection,
+                                    const nlohmann::json& body);
+  Result<nlohmann::json> BatchSearchJson(const std::string& collection,
+                                         const nlohmann::json& body);
+  Result<nlohmann::json> FlushJson(const std::string& collection);
+  Result<nlohmann::json> CompactJson(const std::string& collection);
+  Result<nlohmann::json> CollectionStatsJson(const std::string& collection);
 
  private:
   Result<std::shared_ptr<Collection>> Open(const std::string& name);
+  // Dimension, k, ef_search and filter shape of one query.
+  static Status CheckQuery(Collection& c, const SearchRequest& r);
 
   std::unique_ptr<DB> db_;
   const FlushDefaults defaults_;

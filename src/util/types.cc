@@ -72,6 +72,10 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
         "indexing_algorithm must be hnsw or flat, got '" + c.index.algorithm +
         "'");
   }
+  if (c.index.quantization != "none" && c.index.quantization != "int8") {
+    return Status::InvalidArgument("quantization must be none or int8, got '" +
+                                   c.index.quantization + "'");
+  }
   if (c.index.m < 2 || c.index.m > 128) {
     return Status::InvalidArgument("m must be in 2..128");
   }

@@ -28,8 +28,12 @@ class ServerProcess {
 
   // Starts `binary args...` with `env` ("NAME=value") added to the
   // environment, and waits up to `timeout_s` for
-  // "proximadb-server ready rest_port=<n>". Returns false when the process
-  // exited or timed out first (see exit_status(), log()).
+  // "proximadb-server ready rest_port=<n> grpc_port=<m>". Returns false when
+  // the process exited or timed out first (see exit_status(), log()).
+  //
+  // The child gets PROXIMADB_API__GRPC_PORT=0 before `env` is applied, so
+  // tests that only care about REST never collide on the fixed gRPC port
+  // 5678 (a --grpc-port flag or an `env` entry still wins).
   bool Start(const std::string& binary, const std::vector<std::string>& args,
              const std::string& log_path,
              const std::vector<std::string>& env = {}, int timeout_s = 60) {
@@ -44,6 +48,8 @@ class ServerProcess {
       close(fds[1]);
       int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (log >= 0) dup2(log, STDERR_FILENO);
+      static char kAnyGrpcPort[] = "PROXIMADB_API__GRPC_PORT=0";
+      putenv(kAnyGrpcPort);
       for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
       std::vector<char*> argv;
       argv.push_back(const_cast<char*>(binary.c_str()));
@@ -58,7 +64,8 @@ class ServerProcess {
     return WaitReady(timeout_s);
   }
 
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return port_; }  // REST
+  uint16_t grpc_port() const { return grpc_port_; }
   pid_t pid() const { return pid_; }
   bool running() const { return pid_ > 0; }
 
@@ -120,6 +127,12 @@ class ServerProcess {
       if (at != std::string::npos && out_.find('\n', at) != std::string::npos) {
         port_ =
             static_cast<uint16_t>(std::atoi(out_.c_str() + at + kReady.size()));
+        const std::string kGrpc = " grpc_port=";
+        size_t g = out_.find(kGrpc, at);
+        if (g != std::string::npos && g < out_.find('\n', at)) {
+          grpc_port_ =
+              static_cast<uint16_t>(std::atoi(out_.c_str() + g + kGrpc.size()));
+        }
         return port_ != 0;
       }
       pollfd p{out_fd_, POLLIN, 0};
@@ -143,6 +156,7 @@ class ServerProcess {
   pid_t pid_ = -1;
   int out_fd_ = -1;
   uint16_t port_ = 0;
+  uint16_t grpc_port_ = 0;
   int exit_status_ = -1;
   std::string out_;
   std::string log_path_;

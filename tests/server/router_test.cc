@@ -109,7 +109,7 @@ TEST_F(HandleRequestTest, Routes) {
 
   r = Do("PUT", "/api/v1/collections/c/vectors/q");
   EXPECT_EQ(r.status, 405u);
-  EXPECT_EQ(r.allow, "GET, DELETE");
+  EXPECT_EQ(r.allow, "GET, DELETE, PATCH");
   EXPECT_EQ(Do("GET", "/api/v1/collections/c/vectors").status, 405u);
   EXPECT_EQ(Do("GET", "/api/v1/collections/c/search").status, 405u);
   EXPECT_EQ(Do("GET", "/api/v1/collections/c/vectors/a/b").status, 404u);
@@ -117,6 +117,57 @@ TEST_F(HandleRequestTest, Routes) {
   EXPECT_EQ(Do("POST", "/api/v1/collections/c/search", "{").status, 400u);
   EXPECT_EQ(Do("DELETE", "/api/v1/collections/c").status, 200u);
   EXPECT_EQ(Do("GET", "/api/v1/collections/c").status, 404u);
+}
+
+// The routes added for parity with gRPC: methods, bodies, status codes.
+TEST_F(HandleRequestTest, ParityRoutes) {
+  const std::string c = "/api/v1/collections/c";
+  ASSERT_EQ(
+      Do("POST", "/api/v1/collections", R"({"name":"c","dimension":2})").status,
+      201u);
+  RestResponse r = Do("PUT", c + "/vectors",
+                      R"({"vectors":[{"id":"a","vector":[1,0]},
+                                     {"id":"b","vector":[0,1],
+                                      "metadata":{"t":"x"}}]})");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  r = Do("PATCH", c, R"({"max_wal_age_hours": 2})");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["flush_policy"]["max_wal_age_hours"],
+            2.0);
+  EXPECT_EQ(Do("PATCH", c + "/vectors/a", R"({"metadata":{"t":"x"}})").status,
+            200u);
+  r = Do("POST", c + "/count", R"({"filter":{"t":"x"}})");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["count"], 2);
+  r = Do("POST", c + "/count");  // no body: count everything
+  EXPECT_EQ(r.status, 200u) << r.body;
+  r = Do("POST", c + "/scroll", R"({"limit":1})");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["next_after_id"], "a");
+  r = Do("POST", c + "/search/batch",
+         R"({"queries":[{"vector":[1,0],"k":1},{"vector":[0,1],"k":1}]})");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["results"][1]["matches"][0]["id"],
+            "b");
+  EXPECT_EQ(Do("POST", c + "/flush").status, 200u);
+  EXPECT_EQ(Do("POST", c + "/compact").status, 200u);
+  r = Do("GET", c + "/stats");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["segment_count"], 1);
+  r = Do("DELETE", c + "/vectors", R"({"ids":["a"]})");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["deleted_count"], 1);
+  r = Do("DELETE", c + "/vectors", R"({"filter":{"t":"x"}})");
+  EXPECT_EQ(nlohmann::json::parse(r.body)["deleted_count"], 1);
+
+  EXPECT_EQ(Do("DELETE", c + "/vectors").status, 400u);  // body required
+  r = Do("GET", c + "/vectors");
+  EXPECT_EQ(r.status, 405u);
+  EXPECT_EQ(r.allow, "POST, PUT, DELETE");
+  EXPECT_EQ(Do("GET", c + "/flush").status, 405u);
+  EXPECT_EQ(Do("POST", c + "/stats").status, 405u);
+  EXPECT_EQ(Do("GET", c + "/search/batch").status, 405u);
+  EXPECT_EQ(Do("POST", c + "/search/other").status, 404u);
+  r = Do("PUT", c);
+  EXPECT_EQ(r.allow, "GET, PATCH, DELETE");
+  r = Do("PUT", c + "/vectors/batch");
+  EXPECT_EQ(r.allow, "POST, GET, DELETE, PATCH");
 }
 
 }  // namespace

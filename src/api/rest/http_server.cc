@@ -209,6 +209,11 @@ void RestServer::Impl::DoAccept() {
       net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
         if (stopping.load() || !acceptor.is_open()) return;
         if (!ec) {
+          // Responses are written whole; without TCP_NODELAY a client that
+          // sends its body in a second segment waits for a delayed ACK
+          // (~40 ms) on every request.
+          beast::error_code ignored;
+          socket.set_option(tcp::no_delay(true), ignored);
           std::make_shared<Session>(std::move(socket), this)->Start();
         }
         // Errors such as EMFILE are transient: keep accepting.

@@ -4,8 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "service/json_codec.h"
-
 namespace proximadb::rest {
 
 using nlohmann::json;
@@ -49,6 +47,16 @@ RestResponse ErrorResponse(const Status& status) {
                        StatusCodeName(status.code()), status.message());
 }
 
+RestResponse JsonResponse(unsigned status, const json& body) {
+  return RestResponse{
+      status, body.dump(-1, ' ', false, json::error_handler_t::replace), ""};
+}
+
+RestResponse FromResult(const Result<json>& r, unsigned ok_status) {
+  if (!r.ok()) return ErrorResponse(r.status());
+  return JsonResponse(ok_status, r.value());
+}
+
 namespace {
 
 int HexValue(char c) {
@@ -56,16 +64,6 @@ int HexValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-RestResponse Ok(unsigned status, const json& body) {
-  return RestResponse{
-      status, body.dump(-1, ' ', false, json::error_handler_t::replace), ""};
-}
-
-RestResponse FromResult(const Result<json>& r, unsigned ok_status = 200) {
-  if (!r.ok()) return ErrorResponse(r.status());
-  return Ok(ok_status, r.value());
 }
 
 RestResponse NotAllowed(std::string_view method, std::string allow) {
@@ -81,69 +79,76 @@ RestResponse NoRoute(std::string_view target) {
   return ErrorResponse(404, "not_found", "no route for " + std::string(target));
 }
 
-// Parses the body, then runs `op` on it.
-template <typename Op>
-RestResponse WithBody(std::string_view body, unsigned ok_status, Op op) {
-  Result<json> parsed = service::ParseJsonBody(body);
-  if (!parsed.ok()) return ErrorResponse(parsed.status());
-  return FromResult(op(parsed.value()), ok_status);
+// A route pattern split once into segments.
+struct CompiledRoute {
+  const RouteSpec* spec;
+  std::vector<std::string_view> segments;
+  int literals = 0;  // more literal segments = more specific
+};
+
+const std::vector<CompiledRoute>& Compiled() {
+  static const std::vector<CompiledRoute> compiled = [] {
+    std::vector<CompiledRoute> out;
+    for (const RouteSpec& r : Routes()) {
+      CompiledRoute c{&r, {}, 0};
+      std::string_view p = r.pattern;
+      while (!p.empty()) {
+        p.remove_prefix(1);  // the '/'
+        size_t slash = p.find('/');
+        std::string_view seg = p.substr(0, slash);
+        c.segments.push_back(seg);
+        if (seg.empty() || seg.front() != '{') ++c.literals;
+        p = slash == std::string_view::npos ? std::string_view()
+                                            : p.substr(slash);
+      }
+      out.push_back(std::move(c));
+    }
+    return out;
+  }();
+  return compiled;
+}
+
+bool Match(const CompiledRoute& r, const std::vector<std::string>& path,
+           RouteParams* params) {
+  if (r.segments.size() != path.size()) return false;
+  for (size_t i = 0; i < path.size(); ++i) {
+    std::string_view seg = r.segments[i];
+    if (seg == "{name}") {
+      params->name = path[i];
+    } else if (seg == "{id}") {
+      params->id = path[i];
+    } else if (seg != path[i]) {
+      return false;
+    }
+  }
+  return true;
 }
 
 RestResponse Route(service::VectorService& svc, std::string_view m,
                    std::string_view target, std::string_view body) {
   Result<std::vector<std::string>> split = SplitPath(target);
   if (!split.ok()) return ErrorResponse(split.status());
-  const std::vector<std::string>& p = split.value();
-  const size_t n = p.size();
-
-  if (n >= 1 && p[0] == "health") {
-    if (n > 2 || (n == 2 && p[1] != "live" && p[1] != "ready")) {
-      return NoRoute(target);
+  const CompiledRoute* best = nullptr;
+  RouteParams best_params;
+  std::string allow;
+  for (const CompiledRoute& r : Compiled()) {
+    RouteParams params;
+    if (!Match(r, *split, &params)) continue;
+    if (r.spec->method == m) {
+      if (best == nullptr || r.literals > best->literals) {
+        best = &r;
+        best_params = std::move(params);
+      }
+      continue;
     }
-    if (m != "GET") return NotAllowed(m, "GET");
-    json h = svc.Health();
-    // The server only starts listening after recovery, so it is always
-    // ready once it can answer.
-    if (n == 2) h["status"] = p[1] == "live" ? "alive" : "ready";
-    return Ok(200, h);
-  }
-  if (n < 3 || p[0] != "api" || p[1] != "v1" || p[2] != "collections") {
-    return NoRoute(target);
-  }
-  if (n == 3) {
-    if (m == "GET") return Ok(200, svc.ListCollectionsJson());
-    if (m == "POST") {
-      return WithBody(body, 201, [&](const json& b) {
-        return svc.CreateCollectionJson(b);
-      });
+    if (allow.find(r.spec->method) == std::string::npos) {
+      if (!allow.empty()) allow += ", ";
+      allow += r.spec->method;
     }
-    return NotAllowed(m, "GET, POST");
   }
-  const std::string& name = p[3];
-  if (n == 4) {
-    if (m == "GET") return FromResult(svc.GetCollectionJson(name));
-    if (m == "DELETE") return FromResult(svc.DeleteCollectionJson(name));
-    return NotAllowed(m, "GET, DELETE");
-  }
-  if (p[4] == "search" && n == 5) {
-    if (m != "POST") return NotAllowed(m, "POST");
-    return WithBody(body, 200,
-                    [&](const json& b) { return svc.SearchJson(name, b); });
-  }
-  if (p[4] != "vectors" || n > 6) return NoRoute(target);
-  if (n == 5) {
-    if (m != "POST") return NotAllowed(m, "POST");
-    return WithBody(body, 201,
-                    [&](const json& b) { return svc.UpsertJson(name, b); });
-  }
-  const std::string& id = p[5];
-  if (m == "POST" && id == "batch") {
-    return WithBody(
-        body, 200, [&](const json& b) { return svc.BatchUpsertJson(name, b); });
-  }
-  if (m == "GET") return FromResult(svc.GetPointJson(name, id));
-  if (m == "DELETE") return FromResult(svc.DeletePointJson(name, id));
-  return NotAllowed(m, id == "batch" ? "GET, DELETE, POST" : "GET, DELETE");
+  if (best != nullptr) return best->spec->handler(svc, best_params, body);
+  if (!allow.empty()) return NotAllowed(m, std::move(allow));
+  return NoRoute(target);
 }
 
 }  // namespace

@@ -1,20 +1,15 @@
 // REST routing, kept apart from the socket code so that it can be tested as a
 // plain function: (method, target, body) -> (status, JSON body).
 //
-// Routes:
-//   GET    /health  /health/live  /health/ready
-//   POST   /api/v1/collections                         create
-//   GET    /api/v1/collections                         list
-//   GET    /api/v1/collections/{name}                  describe
-//   DELETE /api/v1/collections/{name}                  drop
-//   POST   /api/v1/collections/{name}/vectors          upsert one (201)
-//   POST   /api/v1/collections/{name}/vectors/batch    upsert many
-//   GET    /api/v1/collections/{name}/vectors/{id}     get point
-//   DELETE /api/v1/collections/{name}/vectors/{id}     delete point
-//   POST   /api/v1/collections/{name}/search           search
+// Every route is one entry of the table returned by Routes() (see routes.cc
+// and docs/API.md); each entry names the service operation(s) it serves, so
+// tests can check that REST covers every operation of service/operations.h
+// and that api/openapi.yaml lists exactly these routes.
+//
 // Path segments are percent-decoded, so ids may contain '/', spaces, etc. A
-// point literally named "batch" is reachable by GET/DELETE; POST on
-// .../vectors/batch is always the batch upsert.
+// literal segment beats a {placeholder}: POST .../vectors/batch is always the
+// batch upsert, while GET/DELETE/PATCH .../vectors/batch reach a point named
+// "batch".
 //
 // Errors: {"error": StatusCodeName(code), "message": "..."}, with the HTTP
 // status from HttpStatusFor(). Unknown route: 404 not_found; known route with
@@ -25,7 +20,10 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "proximadb/status.h"
+#include "service/operations.h"
 #include "service/service.h"
 
 namespace proximadb::rest {
@@ -35,6 +33,28 @@ struct RestResponse {
   std::string body;   // JSON
   std::string allow;  // the Allow header for 405 answers, else empty
 };
+
+// The {placeholders} of a matched route, decoded.
+struct RouteParams {
+  std::string name;  // {name}: a collection
+  std::string id;    // {id}: a point
+};
+
+using RouteHandler = RestResponse (*)(service::VectorService& svc,
+                                      const RouteParams& params,
+                                      std::string_view body);
+
+struct RouteSpec {
+  std::string_view method;   // "GET", "POST", ...
+  std::string_view pattern;  // "/api/v1/collections/{name}/vectors/{id}"
+  // The operations this route reaches (DELETE .../vectors serves both
+  // delete-by-ids and delete-by-filter, chosen by the body).
+  std::vector<service::Operation> operations;
+  RouteHandler handler;
+};
+
+// The route table, in documentation order.
+const std::vector<RouteSpec>& Routes();
 
 // invalid_argument, dimension_mismatch -> 400; not_found -> 404;
 // already_exists, failed_precondition -> 409; resource_exhausted -> 429;
@@ -53,6 +73,11 @@ Result<std::string> PercentDecode(std::string_view s);
 // Splits the path of `target` (query string dropped) into decoded segments;
 // empty segments (double or trailing slashes) are skipped.
 Result<std::vector<std::string>> SplitPath(std::string_view target);
+
+// Helpers for route handlers: a JSON answer, or the error of a failed result.
+RestResponse JsonResponse(unsigned status, const nlohmann::json& body);
+RestResponse FromResult(const Result<nlohmann::json>& r,
+                        unsigned ok_status = 200);
 
 // Routes one request. Never throws; blocks while the engine works.
 RestResponse HandleRequest(service::VectorService& svc, std::string_view method,

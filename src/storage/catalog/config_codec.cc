@@ -117,6 +117,8 @@ Result<CollectionConfig> Decode(const json& j) {
     PDB_RETURN_IF_ERROR(
         ReadUnsigned(*index, "ef_construction", &c.index.ef_construction));
     PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "ef_search", &c.index.ef_search));
+    PDB_RETURN_IF_ERROR(
+        ReadString(*index, "quantization", &c.index.quantization));
   }
 
   const json* flush = nullptr;
@@ -157,7 +159,8 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
        {{"algorithm", c.index.algorithm},
         {"m", c.index.m},
         {"ef_construction", c.index.ef_construction},
-        {"ef_search", c.index.ef_search}}},
+        {"ef_search", c.index.ef_search},
+        {"quantization", c.index.quantization}}},
       {"flush", std::move(flush)},
       {"wal_format", std::string(WalFormatName(c.wal_format))},
   };

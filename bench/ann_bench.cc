@@ -1,0 +1,436 @@
+// ANN benchmark: our HNSW (float and int8) against hnswlib and FAISS
+// IndexHNSWFlat, in the same binary, on the same data, with the same m,
+// ef_construction and thread count. See docs/BENCHMARKS.md for results.
+//
+//   ann_bench                         Fashion-MNIST (Debian
+//   dataset-fashion-mnist) ann_bench --synthetic 100000 --dim 128   clustered
+//   synthetic set, seed 42 options: --queries 1000 --threads 2 --skip-1t
+//   --no-faiss --no-hnswlib
+#include <faiss/IndexHNSW.h>
+#include <faiss/index_io.h>
+#include <hnswlib/hnswlib.h>
+#include <omp.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "index/distance.h"
+#include "index/flat_index.h"
+#include "index/hnsw/hnsw_index.h"
+#include "index/simd/dispatch.h"
+#include "proximadb/env.h"
+
+using namespace proximadb;
+using namespace proximadb::index;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double Secs(Clock::time_point a) {
+  return std::chrono::duration<double>(Clock::now() - a).count();
+}
+
+size_t RssBytes() {
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  long pages = 0, rss = 0;
+  if (f) {
+    if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+    std::fclose(f);
+  }
+  return size_t(rss) * 4096;
+}
+
+struct Data {
+  uint32_t n = 0, dim = 0;
+  std::vector<float> v, norms;
+  const float* row(uint32_t i) const { return v.data() + size_t(i) * dim; }
+};
+
+bool ReadIdx(const std::string& path, uint32_t limit, Data* out) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return false;
+  unsigned char h[16];
+  if (gzread(f, h, 16) != 16) return false;
+  auto be = [&](int o) {
+    return uint32_t(h[o]) << 24 | uint32_t(h[o + 1]) << 16 |
+           uint32_t(h[o + 2]) << 8 | h[o + 3];
+  };
+  uint32_t n = std::min(be(4), limit), dim = be(8) * be(12);
+  std::vector<unsigned char> buf(size_t(n) * dim);
+  if (gzread(f, buf.data(), buf.size()) != int(buf.size())) return false;
+  gzclose(f);
+  out->n = n;
+  out->dim = dim;
+  out->v.assign(buf.begin(), buf.end());
+  return true;
+}
+
+void Clustered(uint32_t n, uint32_t dim, uint32_t seed, Data* out,
+               const std::vector<float>& centres) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g;
+  uint32_t k = centres.size() / dim;
+  out->n = n;
+  out->dim = dim;
+  out->v.resize(size_t(n) * dim);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float* c = &centres[size_t(rng() % k) * dim];
+    for (uint32_t j = 0; j < dim; ++j)
+      out->v[size_t(i) * dim + j] = c[j] + g(rng);
+  }
+}
+
+void FillNorms(Data* d) {
+  d->norms.resize(d->n);
+  for (uint32_t i = 0; i < d->n; ++i) d->norms[i] = Norm(d->row(i), d->dim);
+}
+
+// One point of a recall/QPS curve.
+struct CurvePoint {
+  uint32_t ef;
+  double recall, qps;
+};
+
+struct Report {
+  std::string name;
+  double build1 = -1, build2 = -1, mem_mb = 0, load_s = -1;
+  std::vector<CurvePoint> curve;
+};
+
+using SearchFn = std::function<void(const float* q, float qn, uint32_t ef,
+                                    std::vector<uint32_t>* ids)>;
+
+std::vector<CurvePoint> Curve(const Data& q,
+                              const std::vector<std::vector<uint32_t>>& gt,
+                              const std::vector<uint32_t>& efs,
+                              const SearchFn& fn) {
+  std::vector<CurvePoint> pts;
+  std::vector<uint32_t> ids;
+  for (uint32_t ef : efs) {
+    double hits = 0;
+    std::vector<double> qps;
+    for (int rep = 0; rep < 3; ++rep) {  // median of three passes
+      auto t = Clock::now();
+      hits = 0;
+      for (uint32_t i = 0; i < q.n; ++i) {
+        ids.clear();
+        fn(q.row(i), q.norms[i], ef, &ids);
+        std::set<uint32_t> truth(gt[i].begin(), gt[i].end());
+        for (uint32_t id : ids) hits += truth.count(id);
+      }
+      qps.push_back(q.n / Secs(t));
+    }
+    std::sort(qps.begin(), qps.end());
+    pts.push_back({ef, hits / (10.0 * q.n), qps[1]});
+  }
+  return pts;
+}
+
+// QPS at a target recall, linear between the two curve points around it.
+double QpsAt(const std::vector<CurvePoint>& c, double target) {
+  for (size_t i = 0; i < c.size(); ++i) {
+    if (c[i].recall >= target) {
+      if (i == 0) return c[0].qps;
+      const CurvePoint &a = c[i - 1], &b = c[i];
+      double t = (target - a.recall) / std::max(1e-9, b.recall - a.recall);
+      return a.qps + t * (b.qps - a.qps);
+    }
+  }
+  return 0;
+}
+
+void Print(const Report& r) {
+  std::printf("\n== %s  build 1t %.1fs  2t %.1fs  mem %.1f MB  load %.3fs\n",
+              r.name.c_str(), r.build1, r.build2, r.mem_mb, r.load_s);
+  for (const CurvePoint& p : r.curve) {
+    std::printf("   ef %4u  recall@10 %.4f  qps %8.0f\n", p.ef, p.recall,
+                p.qps);
+  }
+  std::printf("   qps@0.95 %.0f  qps@0.99 %.0f\n", QpsAt(r.curve, 0.95),
+              QpsAt(r.curve, 0.99));
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint32_t synthetic = 0, dim = 128, nq = 1000, threads = 2;
+  bool skip1 = false, faiss_on = true, hnswlib_on = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return uint32_t(std::stoul(argv[++i])); };
+    if (a == "--synthetic")
+      synthetic = next();
+    else if (a == "--dim")
+      dim = next();
+    else if (a == "--queries")
+      nq = next();
+    else if (a == "--threads")
+      threads = next();
+    else if (a == "--skip-1t")
+      skip1 = true;
+    else if (a == "--no-faiss")
+      faiss_on = false;
+    else if (a == "--no-hnswlib")
+      hnswlib_on = false;
+  }
+  Data base, queries;
+  std::string dataset;
+  if (synthetic > 0) {
+    std::mt19937 rng(42);
+    std::normal_distribution<float> g;
+    std::vector<float> centres(size_t(100) * dim);
+    for (auto& x : centres) x = 3 * g(rng);
+    Clustered(synthetic, dim, 43, &base, centres);
+    Clustered(nq, dim, 44, &queries, centres);
+    dataset = "synthetic-clustered-" + std::to_string(synthetic) + "x" +
+              std::to_string(dim);
+  } else {
+    const std::string dir = "/usr/share/datasets/fashion-mnist/";
+    if (!ReadIdx(dir + "train-images-idx3-ubyte.gz", ~0u, &base) ||
+        !ReadIdx(dir + "t10k-images-idx3-ubyte.gz", nq, &queries)) {
+      std::fprintf(
+          stderr,
+          "cannot read Fashion-MNIST (apt install dataset-fashion-mnist)\n");
+      return 1;
+    }
+    dataset = "fashion-mnist-784-euclidean";
+  }
+  FillNorms(&base);
+  FillNorms(&queries);
+  const uint32_t n = base.n, d = base.dim;
+  std::printf(
+      "dataset %s: %u base x %u dim, %u queries; simd %s; build threads %u\n",
+      dataset.c_str(), n, d, queries.n,
+      std::string(simd::SimdLevelName(simd::ActiveSimdLevel())).c_str(),
+      threads);
+
+  // Ground truth, exact, and the flat-scan figures.
+  VectorView view{base.v.data(), base.norms.data(), n, d};
+  FlatIndex flat(view, Metric::kEuclidean);
+  std::vector<std::vector<uint32_t>> gt(queries.n);
+  {
+    auto t = Clock::now();
+    std::vector<std::thread> ts;
+    for (uint32_t w = 0; w < threads; ++w) {
+      ts.emplace_back([&, w] {
+        for (uint32_t i = w; i < queries.n; i += threads) {
+          SearchParams p;
+          p.query = queries.row(i);
+          p.k = 10;
+          std::vector<Candidate> out;
+          flat.Search(p, {}, &out, nullptr);
+          for (auto& c : out) gt[i].push_back(c.row);
+        }
+      });
+    }
+    for (auto& x : ts) x.join();
+    std::printf("ground truth: %.1fs\n", Secs(t));
+  }
+  {
+    // Single-thread read bandwidth: sum a buffer far larger than the caches.
+    std::vector<float> big(size_t(256) << 20 >> 2, 1.0f);
+    double best = 0;
+    volatile float sink = 0;
+    for (int rep = 0; rep < 3; ++rep) {
+      auto t = Clock::now();
+      sink = sink + Dot(big.data(), big.data(), big.size());
+      best = std::max(best, big.size() * 4.0 / Secs(t));
+    }
+    const double bytes = double(n) * d * 4;
+    auto t = Clock::now();
+    const uint32_t fq = std::min<uint32_t>(queries.n, 50);
+    for (uint32_t i = 0; i < fq; ++i) {
+      SearchParams p;
+      p.query = queries.row(i);
+      p.k = 10;
+      std::vector<Candidate> out;
+      flat.Search(p, {}, &out, nullptr);
+    }
+    double qps = fq / Secs(t);
+    std::printf(
+        "flat scan: %.1f qps single-thread; read bandwidth %.2f GB/s "
+        "-> bound %.1f qps (flat at %.2fx of the bound)\n",
+        qps, best / 1e9, best / bytes, (best / bytes) / qps);
+  }
+
+  const std::vector<uint32_t> efs = {16, 32, 64, 128, 256, 512};
+  std::vector<Report> reports;
+  Env* env = Env::Default();
+  const std::string tmpdir = "/tmp/ann_bench_files";
+  (void)env->CreateDirIfMissing(tmpdir);
+
+  for (Quantization qz : {Quantization::kNone, Quantization::kInt8}) {
+    Report r;
+    r.name =
+        qz == Quantization::kNone ? "proxima-hnsw-float" : "proxima-hnsw-int8";
+    HnswParams hp;
+    hp.m = 16;
+    hp.ef_construction = 200;
+    hp.quantization = qz;
+    std::unique_ptr<HnswIndex> idx;
+    for (uint32_t t : {1u, threads}) {
+      if (t == 1 && skip1) continue;
+      auto start = Clock::now();
+      auto built = HnswIndex::Build(view, Metric::kEuclidean, hp, t);
+      double s = Secs(start);
+      (t == 1 ? r.build1 : r.build2) = s;
+      idx = std::move(built).value();
+      if (t == threads && t == 1) r.build2 = s;
+    }
+    // Vectors the walk reads must be in RAM: floats for float, codes for int8
+    // (the floats are then only touched for the re-score, from the mmap).
+    r.mem_mb = (idx->MemoryUsage() +
+                (qz == Quantization::kNone ? size_t(n) * d * 4 : 0)) /
+               1e6;
+    const std::string path = tmpdir + "/" + r.name + ".hnsw";
+    if (!idx->Save(env, path).ok()) return 1;
+    auto t = Clock::now();
+    auto loaded = HnswIndex::Load(env, path, view, Metric::kEuclidean);
+    r.load_s = Secs(t);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "%s\n", loaded.status().ToString().c_str());
+      return 1;
+    }
+    HnswIndex* li = loaded->get();
+    r.curve = Curve(
+        queries, gt, efs,
+        [&](const float* q, float qn, uint32_t ef, std::vector<uint32_t>* ids) {
+          SearchParams p;
+          p.query = q;
+          p.query_norm = qn;
+          p.k = 10;
+          p.ef_search = ef;
+          std::vector<Candidate> out;
+          li->Search(p, {}, &out, nullptr);
+          for (auto& c : out) ids->push_back(c.row);
+        });
+    Print(r);
+    reports.push_back(r);
+  }
+
+  if (hnswlib_on) {
+    Report r;
+    r.name = "hnswlib";
+    hnswlib::L2Space space(d);
+    std::unique_ptr<hnswlib::HierarchicalNSW<float>> h;
+    size_t mem = 0;
+    for (uint32_t t : {1u, threads}) {
+      if (t == 1 && skip1) continue;
+      h.reset();
+      size_t before = RssBytes();
+      auto start = Clock::now();
+      h = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, n, 16, 200,
+                                                            100);
+      std::atomic<uint32_t> next{0};
+      auto work = [&] {
+        for (uint32_t i = next++; i < n; i = next++)
+          h->addPoint(base.row(i), i);
+      };
+      std::vector<std::thread> ts;
+      for (uint32_t w = 1; w < t; ++w) ts.emplace_back(work);
+      work();
+      for (auto& x : ts) x.join();
+      (t == 1 ? r.build1 : r.build2) = Secs(start);
+      (void)before;
+    }
+    // Counted from its own layout (RSS does not drop when the previous
+    // build is freed): level 0 with inline vectors, plus upper lists.
+    mem = n * h->size_data_per_element_;
+    for (uint32_t i = 0; i < n; ++i) {
+      mem += size_t(h->element_levels_[i]) * h->size_links_per_element_;
+    }
+    r.mem_mb = mem / 1e6;
+    const std::string path = tmpdir + "/hnswlib.bin";
+    h->saveIndex(path);
+    h.reset();
+    auto t = Clock::now();
+    h = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, path);
+    r.load_s = Secs(t);
+    r.curve = Curve(
+        queries, gt, efs,
+        [&](const float* q, float, uint32_t ef, std::vector<uint32_t>* ids) {
+          h->setEf(ef);
+          auto res = h->searchKnn(q, 10);
+          while (!res.empty()) {
+            ids->push_back(uint32_t(res.top().second));
+            res.pop();
+          }
+        });
+    Print(r);
+    reports.push_back(r);
+  }
+
+  if (faiss_on) {
+    Report r;
+    r.name = "faiss-hnswflat";
+    std::unique_ptr<faiss::IndexHNSWFlat> f;
+    size_t mem = 0;
+    for (uint32_t t : {1u, threads}) {
+      if (t == 1 && skip1) continue;
+      f.reset();
+      size_t before = RssBytes();
+      omp_set_num_threads(int(t));
+      auto start = Clock::now();
+      f = std::make_unique<faiss::IndexHNSWFlat>(int(d), 16);
+      f->hnsw.efConstruction = 200;
+      f->add(n, base.v.data());
+      (t == 1 ? r.build1 : r.build2) = Secs(start);
+      (void)before;
+    }
+    mem = size_t(n) * d * 4 + f->hnsw.neighbors.size() * sizeof(int32_t) +
+          f->hnsw.levels.size() * sizeof(int) +
+          f->hnsw.offsets.size() * sizeof(size_t);
+    r.mem_mb = mem / 1e6;
+    const std::string path = tmpdir + "/faiss.index";
+    faiss::write_index(f.get(), path.c_str());
+    auto t = Clock::now();
+    std::unique_ptr<faiss::Index> fl(faiss::read_index(path.c_str()));
+    r.load_s = Secs(t);
+    omp_set_num_threads(1);
+    auto* fh = dynamic_cast<faiss::IndexHNSWFlat*>(fl.get());
+    r.curve = Curve(
+        queries, gt, efs,
+        [&](const float* q, float, uint32_t ef, std::vector<uint32_t>* ids) {
+          // FAISS 1.7.3 ignores SearchParametersHNSW::efSearch here; set it.
+          fh->hnsw.efSearch = int(ef);
+          float dist[10];
+          faiss::Index::idx_t lab[10];
+          fh->search(1, q, 10, dist, lab);
+          for (auto l : lab) {
+            if (l >= 0) ids->push_back(uint32_t(l));
+          }
+        });
+    Print(r);
+    reports.push_back(r);
+  }
+
+  std::printf(
+      "\nsummary (%s; at the smallest ef with recall@10 >= 0.95; "
+      "qps single-thread; build_s with %u threads)\n",
+      dataset.c_str(), threads);
+  std::printf("%-20s %9s %9s %8s %8s\n", "name", "recall@10", "qps", "build_s",
+              "mem_mb");
+  for (const Report& r : reports) {
+    CurvePoint best = r.curve.back();
+    for (const CurvePoint& p : r.curve) {
+      if (p.recall >= 0.95) {
+        best = p;
+        break;
+      }
+    }
+    std::printf("%-20s %9.4f %9.0f %8.1f %8.1f\n", r.name.c_str(), best.recall,
+                best.qps, r.build2, r.mem_mb);
+  }
+  return 0;
+}

@@ -1,0 +1,77 @@
+"""ProximaDB Python client.
+
+    from proximadb import ProximaDBClient
+
+    client = ProximaDBClient("http://localhost:8080")    # REST
+    client = ProximaDBClient("grpc://localhost:5678")    # gRPC, same methods
+    client.create_collection(name="embeddings", dimension=3)
+    client.batch_insert("embeddings", [{"id": "doc_1", "vector": [0.1, 0.2, 0.3]}])
+    results = client.search("embeddings", query_vector=[0.1, 0.2, 0.3], k=10)
+
+``AsyncProximaDBClient`` offers the same methods as coroutines.
+"""
+
+from .async_client import AsyncProximaDBClient
+from .client import ProximaDBClient
+from .exceptions import (
+    AlreadyExists,
+    CollectionAlreadyExists,
+    CollectionNotFound,
+    DimensionMismatch,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    PointNotFound,
+    ProximaDBError,
+    ResourceExhausted,
+    ServerError,
+    Timeout,
+    Unauthorized,
+    Unavailable,
+)
+from .models import (
+    BatchInsertResult,
+    Collection,
+    CollectionStats,
+    FlushPolicy,
+    HealthStatus,
+    Point,
+    ScrollPage,
+    SearchResult,
+    SearchResults,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ProximaDBClient",
+    "AsyncProximaDBClient",
+    "ProximaDBError",
+    "NotFound",
+    "CollectionNotFound",
+    "PointNotFound",
+    "AlreadyExists",
+    "CollectionAlreadyExists",
+    "InvalidArgument",
+    "DimensionMismatch",
+    "PayloadTooLarge",
+    "ResourceExhausted",
+    "FailedPrecondition",
+    "Unauthorized",
+    "PermissionDenied",
+    "ServerError",
+    "Unavailable",
+    "Timeout",
+    "BatchInsertResult",
+    "Collection",
+    "CollectionStats",
+    "FlushPolicy",
+    "HealthStatus",
+    "Point",
+    "ScrollPage",
+    "SearchResult",
+    "SearchResults",
+    "__version__",
+]

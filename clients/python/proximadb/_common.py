@@ -1,0 +1,379 @@
+"""Transport-neutral pieces shared by the sync and async clients.
+
+A client method is written once, as a generator that yields :class:`Call`
+values (one per server request) and receives each answer in the REST JSON
+shape. The sync client drives it with blocking transports, the async client
+with awaiting ones, and the REST and gRPC transports both execute a ``Call``
+and answer the same JSON shape, so every behaviour is shared.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+import random
+import struct
+import sys
+import time
+from dataclasses import dataclass
+from typing import (
+    Any,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Union,
+)
+from urllib.parse import urlsplit
+
+from .exceptions import InvalidArgument
+from .models import Point
+
+try:  # numpy is optional
+    import numpy as _np
+except ImportError:  # pragma: no cover - exercised only without numpy
+    _np = None
+
+DEFAULT_REST_PORT = 8080
+DEFAULT_GRPC_PORT = 5678
+# The server accepts 1..1024 queries per batch search.
+MAX_BATCH_SEARCH = 1024
+
+Vector = Union[Sequence[float], Any]  # a sequence of numbers or a 1-D numpy array
+Metadata = Dict[str, Any]
+Filter = Dict[str, Any]
+
+# Operations whose not_found may name the point rather than the collection.
+POINT_OPS = frozenset({"Get", "UpdateMetadata"})
+
+
+class Call(NamedTuple):
+    """One server request, independent of the transport.
+
+    ``op`` is the service operation (also the gRPC method name), ``body`` the
+    REST JSON body (``None``: no body), ``collection`` and ``point_id`` the
+    path parameters.
+    """
+
+    op: str
+    collection: Optional[str] = None
+    body: Optional[Dict[str, Any]] = None
+    point_id: Optional[str] = None
+
+
+@dataclass
+class Endpoint:
+    """Where and how to connect, parsed from the client's ``url``."""
+
+    protocol: str  # "rest" | "grpc"
+    base_url: str  # REST: scheme://host:port ; gRPC: host:port
+    secure: bool
+
+
+def parse_endpoint(url: Optional[str], protocol: Optional[str]) -> Endpoint:
+    """Parses ``url`` and ``protocol`` into an :class:`Endpoint`.
+
+    ``http://`` and ``https://`` URLs mean REST, ``grpc://`` and ``grpcs://``
+    gRPC; ``protocol`` ("rest" or "grpc") picks the transport for a URL
+    without a scheme and may not contradict the scheme. Without a port the
+    defaults are 8080 (REST) and 5678 (gRPC).
+    """
+    if protocol is not None:
+        protocol = protocol.lower()
+        if protocol in ("http", "https", "json"):
+            protocol = "rest"
+        if protocol not in ("rest", "grpc"):
+            raise ValueError(f"protocol must be 'rest' or 'grpc', not {protocol!r}")
+    if url is None:
+        url = "grpc://localhost:5678" if protocol == "grpc" else "http://localhost:8080"
+    raw = url.strip()
+    if "://" not in raw:
+        raw = ("grpc://" if protocol == "grpc" else "http://") + raw
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        url_protocol = "rest"
+    elif scheme in ("grpc", "grpcs"):
+        url_protocol = "grpc"
+    else:
+        raise ValueError(f"unsupported URL scheme {scheme!r} in {url!r}")
+    if protocol is not None and protocol != url_protocol:
+        raise ValueError(f"protocol={protocol!r} contradicts the URL {url!r}")
+    secure = scheme in ("https", "grpcs")
+    host = parts.hostname or "localhost"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    port = parts.port or (DEFAULT_GRPC_PORT if url_protocol == "grpc" else DEFAULT_REST_PORT)
+    if url_protocol == "rest":
+        path = parts.path.rstrip("/")
+        if path.endswith("/api/v1"):
+            path = path[: -len("/api/v1")]
+        return Endpoint("rest", f"{scheme}://{host}:{port}{path}", secure)
+    return Endpoint("grpc", f"{host}:{port}", secure)
+
+
+def backoff_delays(max_retries: int, base: float, cap: float = 2.0) -> Iterator[float]:
+    """The sleeps between attempts: exponential with jitter, ``max_retries`` of them."""
+    for attempt in range(max_retries):
+        delay = min(cap, base * (2**attempt))
+        yield delay * (0.5 + random.random() / 2)
+
+
+# --------------------------------------------------------------------------
+# Vectors, points and batches
+
+
+def is_numpy(x: Any) -> bool:
+    """True for a numpy array."""
+    return _np is not None and isinstance(x, _np.ndarray)
+
+
+def to_vector(v: Any, what: str = "vector") -> List[float]:
+    """A vector as a list of Python floats holding float32 values.
+
+    Accepts lists and tuples of numbers and 1-D numpy arrays (any numeric
+    dtype). Values are rounded to float32 here, as the server stores them, so
+    both transports send exactly the same numbers. Raises
+    :class:`InvalidArgument` for anything else and for NaN or infinite values
+    (JSON cannot carry them; the server refuses them over gRPC).
+    """
+    if is_numpy(v):
+        if v.ndim != 1:
+            raise InvalidArgument(f"{what} must be 1-D, got shape {tuple(v.shape)}")
+        return _np_rows(v, what)
+    if isinstance(v, (str, bytes, Mapping)) or not isinstance(v, Iterable):
+        raise InvalidArgument(f"{what} must be a sequence of numbers, got {type(v).__name__}")
+    out: List[float] = []
+    for x in v:
+        if isinstance(x, bool) or not isinstance(x, (int, float)) and not _is_np_number(x):
+            raise InvalidArgument(f"{what} must contain numbers, got {type(x).__name__}")
+        out.append(float(x))
+    try:
+        rounded = array("f", out).tolist()
+    except OverflowError:  # pragma: no cover - array('f') saturates to inf on CPython
+        rounded = [math.inf]
+    for i, x in enumerate(rounded):
+        if not math.isfinite(x):
+            raise InvalidArgument(f"{what}[{i}] is not a finite float32 number")
+    return rounded
+
+
+def _np_rows(a: Any, what: str) -> Any:
+    """A 1-D or 2-D numeric numpy array as (nested) lists of float32 values."""
+    if a.dtype.kind not in "fiu":
+        raise InvalidArgument(f"{what} must be numeric, got dtype {a.dtype}")
+    with _np.errstate(over="ignore", invalid="ignore"):
+        f32 = a.astype(_np.float32, copy=False)
+    bad = ~_np.isfinite(f32)
+    if bad.any():
+        where = "".join(f"[{int(i)}]" for i in _np.argwhere(bad)[0])
+        raise InvalidArgument(f"{what}{where} is not a finite float32 number")
+    return f32.tolist()
+
+
+def _is_np_number(x: Any) -> bool:
+    return _np is not None and isinstance(x, _np.number)
+
+
+def to_matrix(vs: Any, what: str = "vectors") -> List[List[float]]:
+    """A batch of vectors (2-D numpy array or a sequence of vectors) as lists."""
+    if is_numpy(vs):
+        if vs.ndim != 2:
+            raise InvalidArgument(f"{what} must be 2-D, got shape {tuple(vs.shape)}")
+        return _np_rows(vs, what)
+    return [to_vector(v, f"{what}[{i}]") for i, v in enumerate(vs)]
+
+
+def _point_dict(p: Any, i: int) -> Dict[str, Any]:
+    if isinstance(p, Point):
+        src: Mapping[str, Any] = {"id": p.id, "vector": p.vector, "metadata": p.metadata}
+    elif isinstance(p, Mapping):
+        src = p
+    else:
+        raise InvalidArgument(f"vectors[{i}] must be a dict or Point, got {type(p).__name__}")
+    vec = src.get("vector")
+    if vec is None:
+        vec = src.get("values", src.get("embedding"))
+    if vec is None:
+        raise InvalidArgument(f"vectors[{i}] has no 'vector'")
+    out: Dict[str, Any] = {"vector": to_vector(vec, f"vectors[{i}].vector")}
+    pid = src.get("id")
+    if pid is not None:
+        out["id"] = str(pid)
+    meta = src.get("metadata", src.get("payload"))
+    if meta is not None:
+        out["metadata"] = meta
+    return out
+
+
+def looks_like_point(x: Any) -> bool:
+    """True for one point given as a dict with a vector or a :class:`Point`."""
+    return isinstance(x, Point) or (
+        isinstance(x, Mapping) and any(k in x for k in ("vector", "values", "embedding"))
+    )
+
+
+def to_points(
+    vectors: Any,
+    ids: Optional[Sequence[Any]] = None,
+    metadata: Optional[Sequence[Optional[Metadata]]] = None,
+) -> List[Dict[str, Any]]:
+    """Normalizes a batch into the server's point dicts.
+
+    ``vectors`` is either a sequence of point dicts (``{"id", "vector",
+    "metadata"}``) or :class:`Point` objects, or the vectors alone (2-D numpy
+    array or sequence of vectors) with ``ids`` and ``metadata`` as parallel
+    sequences (each optional: missing ids are generated by the server).
+    """
+    if looks_like_point(vectors):
+        vectors = [vectors]
+    if not is_numpy(vectors) and not isinstance(vectors, (list, tuple)):
+        vectors = list(vectors)
+    n = len(vectors)
+    if ids is not None and len(ids) != n:
+        raise InvalidArgument(f"{len(ids)} ids for {n} vectors")
+    if metadata is not None and len(metadata) != n:
+        raise InvalidArgument(f"{len(metadata)} metadata entries for {n} vectors")
+    if n and not is_numpy(vectors) and all(looks_like_point(p) for p in vectors):
+        if ids is not None or metadata is not None:
+            raise InvalidArgument("ids/metadata are given inside the point dicts, not beside them")
+        return [_point_dict(p, i) for i, p in enumerate(vectors)]
+    rows = to_matrix(vectors)
+    out: List[Dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        p: Dict[str, Any] = {"vector": row}
+        if ids is not None and ids[i] is not None:
+            p["id"] = str(ids[i])
+        if metadata is not None and metadata[i] is not None:
+            p["metadata"] = metadata[i]
+        out.append(p)
+    return out
+
+
+def check_id(id: str) -> str:
+    """A point id as sent: 1..256 bytes (an empty id cannot be addressed in a REST path)."""
+    n = len(id.encode("utf-8"))
+    if not 1 <= n <= 256:
+        raise InvalidArgument(f"point id must be 1..256 bytes, got {n}")
+    return id
+
+
+def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Splits ``items`` into consecutive slices of at most ``size``."""
+    if size < 1:
+        raise InvalidArgument(f"chunk_size must be >= 1, got {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Progress:
+    """A minimal progress line on stderr (no dependency)."""
+
+    def __init__(self, total: int, label: str, enabled: bool) -> None:
+        self.total = total
+        self.done = 0
+        self.label = label
+        self.enabled = enabled
+        self.start = time.monotonic()
+        if enabled:
+            self._draw()
+
+    def update(self, n: int) -> None:
+        """Records ``n`` more items done."""
+        self.done += n
+        if self.enabled:
+            self._draw()
+
+    def close(self) -> None:
+        """Ends the line."""
+        if self.enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+    def _draw(self) -> None:
+        width = 30
+        frac = self.done / self.total if self.total else 1.0
+        bar = "#" * int(frac * width)
+        rate = self.done / max(time.monotonic() - self.start, 1e-9)
+        sys.stderr.write(
+            f"\r{self.label} [{bar:<{width}}] {self.done}/{self.total} ({frac:4.0%}) {rate:,.0f}/s"
+        )
+        sys.stderr.flush()
+
+
+# --------------------------------------------------------------------------
+# float32 values read over gRPC
+
+
+def f32_shortest(x: float) -> float:
+    """The double with the shortest decimal form that rounds to float32 ``x``.
+
+    The REST API prints float32 values in their shortest form (``0.1``, not
+    ``0.10000000149011612``); gRPC carries raw float32s. Converting them the
+    same way makes both transports return equal Python floats.
+    """
+    if not math.isfinite(x):
+        return x
+    target = _F32.unpack(_F32.pack(x))[0]
+    for digits in range(6, 10):
+        y = float(f"{target:.{digits}g}")
+        if _F32.unpack(_F32.pack(y))[0] == target:
+            return y
+    return target
+
+
+_F32 = struct.Struct("<f")
+
+
+def f32_list(values: Iterable[float]) -> List[float]:
+    """:func:`f32_shortest` over a sequence (vectorised with numpy when present)."""
+    if _np is not None:
+        arr = _np.asarray(values, dtype=_np.float32)
+        return [float(str(v)) if math.isfinite(v) else float(v) for v in arr]
+    return [f32_shortest(v) for v in values]
+
+
+def body_of(**fields: Any) -> Dict[str, Any]:
+    """A JSON body with the ``None`` fields left out."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def search_body(
+    query_vector: Any,
+    k: int,
+    filter: Optional[Filter],
+    include_vectors: bool,
+    include_metadata: bool,
+    ef_search: Optional[int],
+    exact: bool,
+    what: str = "query_vector",
+) -> Dict[str, Any]:
+    """The REST body of one search query."""
+    body: Dict[str, Any] = {
+        "vector": to_vector(query_vector, what),
+        "k": k,
+        "include_vector": bool(include_vectors),
+        "include_metadata": bool(include_metadata),
+    }
+    if filter:
+        body["filter"] = filter
+    if ef_search is not None:
+        body["ef_search"] = ef_search
+    if exact:
+        body["exact"] = True
+    return body
+
+
+def split_filters(filter: Any, n: int) -> List[Optional[Filter]]:
+    """One filter per query: a single dict (or None) applies to all of them."""
+    if filter is None or isinstance(filter, Mapping):
+        return [filter] * n  # type: ignore[list-item]
+    filters = list(filter)
+    if len(filters) != n:
+        raise InvalidArgument(f"{len(filters)} filters for {n} queries")
+    return filters
+

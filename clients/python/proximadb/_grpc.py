@@ -1,0 +1,409 @@
+"""The gRPC transport (grpcio), blocking and ``grpc.aio`` flavours.
+
+It executes the same :class:`~proximadb._common.Call` values as the REST
+transport: the REST JSON body is encoded into the RPC's request message and
+the response message decoded back into the REST JSON shape, so the clients
+above behave identically over both transports.
+
+The stubs in ``proximadb/v1`` are generated from
+``proto/proximadb/v1/proximadb.proto`` by ``scripts/gen_proto.sh``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+try:
+    import grpc
+    import grpc.aio
+    from google.protobuf import struct_pb2
+
+    from .v1 import proximadb_pb2 as pb
+    from .v1 import proximadb_pb2_grpc as pb_grpc
+except ImportError as _e:  # pragma: no cover - depends on the installation
+    grpc = None  # type: ignore[assignment]
+    _IMPORT_ERROR: Optional[ImportError] = _e
+else:
+    _IMPORT_ERROR = None
+
+from ._common import POINT_OPS, Call, Endpoint, backoff_delays, f32_list, f32_shortest
+from .exceptions import InvalidArgument, ProximaDBError, Unavailable, error_for
+
+ERROR_METADATA_KEY = "x-proximadb-error"
+_MAX_SAFE_INT = 2**53
+
+
+def require_grpc() -> None:
+    """Raises ImportError with an installation hint when grpcio is missing."""
+    if _IMPORT_ERROR is not None:
+        raise ImportError(
+            "the gRPC transport needs grpcio and protobuf "
+            "(Debian: apt-get install python3-grpcio python3-protobuf)"
+        ) from _IMPORT_ERROR
+
+
+# --------------------------------------------------------------------------
+# JSON <-> protobuf
+
+
+def _struct(value: Any, what: str) -> "struct_pb2.Struct":
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"{what} must be a JSON object, got {type(value).__name__}")
+    s = struct_pb2.Struct()
+    try:
+        s.update(value)
+    except (TypeError, ValueError, AttributeError) as e:
+        raise InvalidArgument(f"{what} cannot be encoded: {e}") from None
+    return s
+
+
+def _py(v: "struct_pb2.Value") -> Any:
+    kind = v.WhichOneof("kind")
+    if kind == "number_value":
+        x = v.number_value
+        # The server stores integral Struct numbers as integers (docs/API.md),
+        # so they read back as ints, as they do over REST.
+        if x.is_integer() and abs(x) <= _MAX_SAFE_INT:
+            return int(x)
+        return x
+    if kind == "string_value":
+        return v.string_value
+    if kind == "bool_value":
+        return v.bool_value
+    if kind == "struct_value":
+        return _dict(v.struct_value)
+    if kind == "list_value":
+        return [_py(x) for x in v.list_value.values]
+    return None
+
+
+def _dict(s: "struct_pb2.Struct") -> Dict[str, Any]:
+    return {k: _py(v) for k, v in s.fields.items()}
+
+
+def _flush_policy(body: Mapping[str, Any]) -> "pb.FlushPolicy":
+    src = dict(body.get("flush_policy") or {})
+    for key in ("max_wal_age_hours", "max_wal_size_mb", "max_vector_count",
+                "flush_priority", "enable_background_flush"):
+        if body.get(key) is not None:
+            src[key] = body[key]
+    try:
+        return pb.FlushPolicy(**{k: v for k, v in src.items() if v is not None})
+    except (TypeError, ValueError) as e:
+        raise InvalidArgument(f"flush policy: {e}") from None
+
+
+def _point(p: Mapping[str, Any], what: str) -> "pb.Point":
+    out = pb.Point(id=p.get("id") or "")
+    out.vector.extend(p["vector"])
+    if p.get("metadata") is not None:
+        out.metadata.CopyFrom(_struct(p["metadata"], f"{what}.metadata"))
+    return out
+
+
+def _search_request(b: Mapping[str, Any], collection: str, what: str) -> "pb.SearchRequest":
+    req = pb.SearchRequest(collection=collection, include_vector=bool(b.get("include_vector")),
+                           exact=bool(b.get("exact")))
+    req.vector.extend(b["vector"])
+    if b.get("k") is not None:
+        req.k = b["k"]
+    if b.get("include_metadata") is not None:
+        req.include_metadata = bool(b["include_metadata"])
+    if b.get("ef_search") is not None:
+        req.ef_search = b["ef_search"]
+    if b.get("filter"):
+        req.filter.CopyFrom(_struct(b["filter"], f"{what}filter"))
+    return req
+
+
+def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
+    f = c.flush_policy
+    return {
+        "name": c.name,
+        "dimension": c.dimension,
+        "distance_metric": c.distance_metric,
+        "indexing_algorithm": c.indexing_algorithm,
+        "index": {"m": c.m, "ef_construction": c.ef_construction, "ef_search": c.ef_search},
+        "flush_policy": {
+            "max_wal_age_hours": f.max_wal_age_hours,
+            "max_wal_size_mb": f.max_wal_size_mb,
+            "max_vector_count": f.max_vector_count,
+            "flush_priority": f.flush_priority,
+            "enable_background_flush": f.enable_background_flush,
+        },
+        "wal_format": c.wal_format,
+        "point_count": c.point_count,
+        "segment_count": c.segment_count,
+        "created_at": c.created_at,
+    }
+
+
+def _point_json(p: "pb.Point") -> Dict[str, Any]:
+    out: Dict[str, Any] = {"id": p.id}
+    if len(p.vector):
+        out["vector"] = f32_list(p.vector)
+    if p.HasField("metadata"):
+        out["metadata"] = _dict(p.metadata)
+    return out
+
+
+def _search_json(r: "pb.SearchResponse") -> Dict[str, Any]:
+    matches = []
+    for m in r.matches:
+        j: Dict[str, Any] = {"id": m.id, "score": f32_shortest(m.score)}
+        if m.HasField("metadata"):
+            j["metadata"] = _dict(m.metadata)
+        if len(m.vector):
+            j["vector"] = f32_list(m.vector)
+        matches.append(j)
+    return {"matches": matches, "total_count": r.total_count}
+
+
+def _name_status(r: Any) -> Dict[str, Any]:
+    return {"name": r.name, "status": r.status}
+
+
+def _enc_create(c: Call) -> Any:
+    b = c.body or {}
+    req = pb.CreateCollectionRequest(
+        name=b.get("name", ""), dimension=b.get("dimension", 0),
+        distance_metric=b.get("distance_metric") or "",
+        indexing_algorithm=b.get("indexing_algorithm") or "",
+        wal_format=b.get("wal_format") or "")
+    for key in ("m", "ef_construction", "ef_search"):
+        if b.get(key) is not None:
+            setattr(req, key, b[key])
+    req.flush_policy.CopyFrom(_flush_policy(b))
+    return req
+
+
+def _enc_count(c: Call) -> Any:
+    req = pb.CountRequest(collection=c.collection)
+    f = (c.body or {}).get("filter")
+    if f:
+        req.filter.CopyFrom(_struct(f, "filter"))
+    return req
+
+
+def _enc_scroll(c: Call) -> Any:
+    b = c.body or {}
+    req = pb.ScrollRequest(collection=c.collection, after_id=b.get("after_id") or "",
+                           include_vector=bool(b.get("include_vector")))
+    if b.get("limit") is not None:
+        req.limit = b["limit"]
+    if b.get("filter"):
+        req.filter.CopyFrom(_struct(b["filter"], "filter"))
+    return req
+
+
+def _enc_batch_search(c: Call) -> Any:
+    req = pb.BatchSearchRequest(collection=c.collection)
+    for i, q in enumerate((c.body or {})["queries"]):
+        req.queries.append(_search_request(q, "", f"queries[{i}]."))
+    return req
+
+
+def _dec_scroll(r: Any) -> Dict[str, Any]:
+    return {
+        "points": [_point_json(p) for p in r.points],
+        "next_after_id": r.next_after_id if r.HasField("next_after_id") else None,
+    }
+
+
+# operation -> (request encoder, response decoder)
+Codec = Tuple[Callable[[Call], Any], Callable[[Any], Dict[str, Any]]]
+CODECS: Dict[str, Codec] = {}
+
+
+def _build_codecs() -> None:
+    if CODECS or _IMPORT_ERROR is not None:
+        return
+    CODECS.update({
+        "Health": (lambda c: pb.HealthRequest(),
+                   lambda r: {"status": r.status, "version": r.version}),
+        "CreateCollection": (_enc_create, _collection_info),
+        "ListCollections": (
+            lambda c: pb.ListCollectionsRequest(),
+            lambda r: {"collections": [_collection_info(x) for x in r.collections],
+                       "total_count": r.total_count}),
+        "GetCollection": (lambda c: pb.GetCollectionRequest(name=c.collection), _collection_info),
+        "UpdateCollection": (
+            lambda c: pb.UpdateCollectionRequest(name=c.collection,
+                                                 flush_policy=_flush_policy(c.body or {})),
+            _collection_info),
+        "DeleteCollection": (lambda c: pb.DeleteCollectionRequest(name=c.collection),
+                             _name_status),
+        "Upsert": (lambda c: pb.UpsertRequest(collection=c.collection,
+                                              point=_point(c.body or {}, "point")),
+                   lambda r: {"id": r.id, "status": r.status}),
+        "BatchUpsert": (
+            lambda c: pb.BatchUpsertRequest(
+                collection=c.collection,
+                points=[_point(p, f"points[{i}]")
+                        for i, p in enumerate((c.body or {})["vectors"])]),
+            lambda r: {"inserted_ids": list(r.inserted_ids), "total_count": r.total_count}),
+        "Get": (lambda c: pb.GetRequest(collection=c.collection, id=c.point_id), _point_json),
+        "DeleteByIds": (lambda c: pb.DeleteByIdsRequest(collection=c.collection,
+                                                        ids=(c.body or {})["ids"]),
+                        lambda r: {"deleted_count": r.deleted_count}),
+        "DeleteByFilter": (
+            lambda c: pb.DeleteByFilterRequest(
+                collection=c.collection, filter=_struct((c.body or {}).get("filter"), "filter")),
+            lambda r: {"deleted_count": r.deleted_count}),
+        "UpdateMetadata": (
+            lambda c: pb.UpdateMetadataRequest(
+                collection=c.collection, id=c.point_id,
+                metadata=_struct((c.body or {}).get("metadata"), "metadata")),
+            lambda r: {"id": r.id, "status": r.status}),
+        "Count": (_enc_count, lambda r: {"count": r.count}),
+        "Scroll": (_enc_scroll, _dec_scroll),
+        "Search": (lambda c: _search_request(c.body or {}, c.collection or "", ""), _search_json),
+        "BatchSearch": (_enc_batch_search,
+                        lambda r: {"results": [_search_json(x) for x in r.results]}),
+        "Flush": (lambda c: pb.FlushRequest(collection=c.collection), _name_status),
+        "Compact": (lambda c: pb.CompactRequest(collection=c.collection), _name_status),
+        "CollectionStats": (
+            lambda c: pb.CollectionStatsRequest(collection=c.collection),
+            lambda r: {"name": r.name, "point_count": r.point_count,
+                       "segment_count": r.segment_count, "memtable_points": r.memtable_points,
+                       "wal_bytes": r.wal_bytes,
+                       "oldest_unflushed_age_seconds": r.oldest_unflushed_age_seconds,
+                       "last_sequence": r.last_sequence}),
+    })
+
+
+def _encode(call: Call) -> Any:
+    encoder, _ = CODECS[call.op]
+    try:
+        return encoder(call)
+    except (TypeError, ValueError) as e:
+        if isinstance(e, ProximaDBError):
+            raise
+        raise InvalidArgument(f"{call.op}: cannot encode the request: {e}") from None
+
+
+def _error_from(e: "grpc.RpcError", call: Call) -> ProximaDBError:
+    code = None
+    trailing: Sequence[Tuple[str, Any]] = ()
+    try:
+        trailing = e.trailing_metadata() or ()  # type: ignore[attr-defined]
+    except Exception:  # pragma: no cover - defensive
+        pass
+    for key, value in trailing:
+        if key == ERROR_METADATA_KEY:
+            code = value.decode() if isinstance(value, bytes) else str(value)
+    status = e.code() if hasattr(e, "code") else None  # type: ignore[attr-defined]
+    status_name = status.name if status is not None else "UNKNOWN"
+    message = e.details() if hasattr(e, "details") else str(e)  # type: ignore[attr-defined]
+    return error_for(code, message or "", status_name, point_op=call.op in POINT_OPS)
+
+
+_CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+]
+
+
+def _metadata(api_key: Optional[str]) -> List[Tuple[str, str]]:
+    return [("authorization", f"Bearer {api_key}")] if api_key else []
+
+
+class GrpcTransport:
+    """Blocking gRPC transport over one channel."""
+
+    def __init__(self, endpoint: Endpoint, api_key: Optional[str], timeout: Optional[float],
+                 max_retries: int, retry_backoff: float) -> None:
+        require_grpc()
+        _build_codecs()
+        self.endpoint = endpoint
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._backoff = retry_backoff
+        self._metadata = _metadata(api_key)
+        if endpoint.secure:
+            self._channel = grpc.secure_channel(endpoint.base_url, grpc.ssl_channel_credentials(),
+                                                options=_CHANNEL_OPTIONS)
+        else:
+            self._channel = grpc.insecure_channel(endpoint.base_url, options=_CHANNEL_OPTIONS)
+        self._stub = pb_grpc.ProximaDBStub(self._channel)
+
+    def call(self, call: Call) -> Dict[str, Any]:
+        """Runs one RPC, retrying UNAVAILABLE with back-off."""
+        request = _encode(call)
+        method = getattr(self._stub, call.op)
+        decode = CODECS[call.op][1]
+        delays = backoff_delays(self._max_retries, self._backoff)
+        while True:
+            try:
+                response = method(request, timeout=self._timeout, metadata=self._metadata)
+            except grpc.RpcError as e:
+                err = _error_from(e, call)
+                if not isinstance(err, Unavailable):
+                    raise err from None
+            else:
+                return decode(response)
+            delay = next(delays, None)
+            if delay is None:
+                raise err
+            time.sleep(delay)
+
+    def close(self) -> None:
+        """Closes the channel."""
+        self._channel.close()
+
+
+class AsyncGrpcTransport:
+    """``grpc.aio`` transport; the channel is made on first use, inside the event loop."""
+
+    def __init__(self, endpoint: Endpoint, api_key: Optional[str], timeout: Optional[float],
+                 max_retries: int, retry_backoff: float) -> None:
+        require_grpc()
+        _build_codecs()
+        self.endpoint = endpoint
+        self._timeout = timeout
+        self._max_retries = max_retries
+        self._backoff = retry_backoff
+        self._metadata = _metadata(api_key)
+        self._channel: Optional["grpc.aio.Channel"] = None
+        self._stub: Any = None
+
+    def _get_stub(self) -> Any:
+        if self._stub is None:
+            if self.endpoint.secure:
+                self._channel = grpc.aio.secure_channel(
+                    self.endpoint.base_url, grpc.ssl_channel_credentials(),
+                    options=_CHANNEL_OPTIONS)
+            else:
+                self._channel = grpc.aio.insecure_channel(self.endpoint.base_url,
+                                                          options=_CHANNEL_OPTIONS)
+            self._stub = pb_grpc.ProximaDBStub(self._channel)
+        return self._stub
+
+    async def call(self, call: Call) -> Dict[str, Any]:
+        """Runs one RPC, retrying UNAVAILABLE with back-off."""
+        request = _encode(call)
+        method = getattr(self._get_stub(), call.op)
+        decode = CODECS[call.op][1]
+        delays = backoff_delays(self._max_retries, self._backoff)
+        while True:
+            try:
+                response = await method(request, timeout=self._timeout, metadata=self._metadata)
+            except grpc.RpcError as e:
+                err = _error_from(e, call)
+                if not isinstance(err, Unavailable):
+                    raise err from None
+            else:
+                return decode(response)
+            delay = next(delays, None)
+            if delay is None:
+                raise err
+            await asyncio.sleep(delay)
+
+    async def close(self) -> None:
+        """Closes the channel."""
+        if self._channel is not None:
+            await self._channel.close()
+            self._channel = None
+            self._stub = None

@@ -1,0 +1,262 @@
+"""Every client operation, written once as a generator of :class:`Call`.
+
+Each function yields the requests it needs and receives the answers (REST
+JSON shape); exceptions raised by the transport are thrown back into the
+generator so it can handle them. ``ProximaDBClient`` and
+``AsyncProximaDBClient`` drive these generators with their transports.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Generator, List, Optional, Sequence, Union
+
+from ._common import (
+    MAX_BATCH_SEARCH,
+    Call,
+    Filter,
+    Metadata,
+    Progress,
+    body_of,
+    check_id,
+    chunks,
+    is_numpy,
+    looks_like_point,
+    search_body,
+    split_filters,
+    to_points,
+    to_vector,
+)
+from .exceptions import CollectionNotFound, InvalidArgument, PointNotFound
+from .models import (
+    BatchInsertResult,
+    Collection,
+    CollectionStats,
+    HealthStatus,
+    Point,
+    ScrollPage,
+    SearchResults,
+)
+
+Op = Generator[Call, Dict[str, Any], Any]
+
+FLUSH_KEYS = (
+    "max_wal_age_hours",
+    "max_wal_size_mb",
+    "max_vector_count",
+    "flush_priority",
+    "enable_background_flush",
+)
+
+
+def health() -> Op:
+    return HealthStatus.from_dict((yield Call("Health")))
+
+
+def create_collection(
+    name: str,
+    dimension: int,
+    distance_metric: str,
+    indexing_algorithm: str,
+    m: Optional[int],
+    ef_construction: Optional[int],
+    ef_search: Optional[int],
+    wal_format: Optional[str],
+    flush: Dict[str, Any],
+) -> Op:
+    body = body_of(
+        name=name,
+        dimension=dimension,
+        distance_metric=distance_metric,
+        indexing_algorithm=indexing_algorithm,
+        m=m,
+        ef_construction=ef_construction,
+        ef_search=ef_search,
+        wal_format=wal_format,
+        **flush,
+    )
+    return Collection.from_dict((yield Call("CreateCollection", body=body)))
+
+
+def get_collection(name: str) -> Op:
+    return Collection.from_dict((yield Call("GetCollection", name)))
+
+
+def has_collection(name: str) -> Op:
+    try:
+        yield Call("GetCollection", name)
+    except CollectionNotFound:
+        return False
+    return True
+
+
+def list_collections() -> Op:
+    resp = yield Call("ListCollections")
+    return [Collection.from_dict(c) for c in resp.get("collections") or []]
+
+
+def update_collection(name: str, flush: Dict[str, Any]) -> Op:
+    return Collection.from_dict((yield Call("UpdateCollection", name, body_of(**flush))))
+
+
+def delete_collection(name: str, missing_ok: bool) -> Op:
+    try:
+        yield Call("DeleteCollection", name)
+    except CollectionNotFound:
+        if not missing_ok:
+            raise
+        return False
+    return True
+
+
+def insert(collection: str, id: Optional[str], vector: Any, metadata: Optional[Metadata]) -> Op:
+    body: Dict[str, Any] = {"vector": to_vector(vector)}
+    if id is not None:
+        body["id"] = str(id)
+    if metadata is not None:
+        body["metadata"] = metadata
+    resp = yield Call("Upsert", collection, body)
+    return str(resp["id"])
+
+
+def batch_insert(
+    collection: str,
+    vectors: Any,
+    ids: Optional[Sequence[Any]],
+    metadata: Optional[Sequence[Optional[Metadata]]],
+    chunk_size: int,
+    show_progress: bool,
+    label: str = "batch_insert",
+) -> Op:
+    points = to_points(vectors, ids, metadata)
+    if not points:
+        raise InvalidArgument("the batch is empty")
+    result = BatchInsertResult()
+    progress = Progress(len(points), f"{label} {collection}", show_progress)
+    try:
+        for chunk in chunks(points, chunk_size):
+            resp = yield Call("BatchUpsert", collection, {"vectors": list(chunk)})
+            result.extend(BatchInsertResult.from_dict(resp))
+            progress.update(len(chunk))
+    finally:
+        progress.close()
+    return result
+
+
+def get(collection: str, ids: Union[str, Sequence[str]]) -> Op:
+    if isinstance(ids, str):
+        return Point.from_dict((yield Call("Get", collection, point_id=check_id(ids))))
+    found: List[Point] = []
+    for pid in ids:
+        try:
+            call = Call("Get", collection, point_id=check_id(str(pid)))
+            found.append(Point.from_dict((yield call)))
+        except PointNotFound:
+            continue
+    return found
+
+
+def delete(collection: str, ids: Union[str, Sequence[str]], chunk_size: int) -> Op:
+    id_list = [ids] if isinstance(ids, str) else [str(i) for i in ids]
+    if not id_list:
+        raise InvalidArgument("ids is empty")
+    deleted = 0
+    for chunk in chunks(id_list, chunk_size):
+        resp = yield Call("DeleteByIds", collection, {"ids": list(chunk)})
+        deleted += int(resp.get("deleted_count", 0))
+    return deleted
+
+
+def delete_by_filter(collection: str, filter: Filter) -> Op:
+    resp = yield Call("DeleteByFilter", collection, {"filter": filter})
+    return int(resp.get("deleted_count", 0))
+
+
+def update_metadata(collection: str, id: str, metadata: Metadata) -> Op:
+    yield Call("UpdateMetadata", collection, {"metadata": metadata}, point_id=check_id(str(id)))
+    return None
+
+
+def count(collection: str, filter: Optional[Filter]) -> Op:
+    resp = yield Call("Count", collection, {"filter": filter} if filter else None)
+    return int(resp.get("count", 0))
+
+
+def scroll_page(
+    collection: str,
+    after_id: Optional[str],
+    limit: int,
+    filter: Optional[Filter],
+    include_vectors: bool,
+) -> Op:
+    body: Dict[str, Any] = {"limit": limit, "include_vector": bool(include_vectors)}
+    if after_id:
+        body["after_id"] = after_id
+    if filter:
+        body["filter"] = filter
+    return ScrollPage.from_dict((yield Call("Scroll", collection, body)))
+
+
+def search(
+    collection: str,
+    query_vector: Any,
+    k: int,
+    filter: Optional[Filter],
+    include_vectors: bool,
+    include_metadata: bool,
+    ef_search: Optional[int],
+    exact: bool,
+) -> Op:
+    body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact)
+    return SearchResults.from_dict((yield Call("Search", collection, body)))
+
+
+def batch_search(
+    collection: str,
+    query_vectors: Any,
+    k: int,
+    filter: Any,
+    include_vectors: bool,
+    include_metadata: bool,
+    ef_search: Optional[int],
+    exact: bool,
+    chunk_size: int,
+) -> Op:
+    if is_numpy(query_vectors):
+        if query_vectors.ndim != 2:
+            raise InvalidArgument(
+                f"query_vectors must be 2-D, got shape {tuple(query_vectors.shape)}"
+            )
+        queries = list(query_vectors)
+    else:
+        queries = list(query_vectors)
+    if not queries:
+        raise InvalidArgument("query_vectors is empty")
+    filters = split_filters(filter, len(queries))
+    bodies = [
+        search_body(q, k, f, include_vectors, include_metadata, ef_search, exact, f"query_vectors[{i}]")
+        for i, (q, f) in enumerate(zip(queries, filters))
+    ]
+    results: List[SearchResults] = []
+    for chunk in chunks(bodies, min(max(chunk_size, 1), MAX_BATCH_SEARCH)):
+        resp = yield Call("BatchSearch", collection, {"queries": list(chunk)})
+        results.extend(SearchResults.from_dict(r) for r in resp.get("results") or [])
+    return results
+
+
+def flush(collection: str) -> Op:
+    yield Call("Flush", collection)
+    return None
+
+
+def compact(collection: str) -> Op:
+    yield Call("Compact", collection)
+    return None
+
+
+def stats(collection: str) -> Op:
+    return CollectionStats.from_dict((yield Call("CollectionStats", collection)))
+
+
+def is_single_point(x: Any) -> bool:
+    """True when ``upsert`` was given one point rather than a batch."""
+    return looks_like_point(x)

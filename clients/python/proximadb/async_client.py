@@ -1,0 +1,395 @@
+"""The asyncio client, ``AsyncProximaDBClient``, over REST (httpx) or gRPC (grpc.aio)."""
+
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, List, Optional, Sequence, Union, overload
+
+from . import _ops
+from ._common import Call, Filter, Metadata
+from .exceptions import ProximaDBError
+from .client import _flush_fields, make_transport
+from .models import (
+    BatchInsertResult,
+    Collection,
+    CollectionStats,
+    HealthStatus,
+    Point,
+    ScrollPage,
+    SearchResults,
+)
+
+__all__ = ["AsyncProximaDBClient"]
+
+
+class AsyncProximaDBClient:
+    """An asyncio ProximaDB client: the methods of :class:`ProximaDBClient` as coroutines.
+
+    The transport follows the URL: ``http://host:8080`` (or ``https://``)
+    talks REST/JSON, ``grpc://host:5678`` (or ``grpcs://``) talks gRPC;
+    ``protocol="rest"|"grpc"`` picks it for a URL without a scheme. Every
+    method behaves the same over both: same arguments, same results, same
+    exceptions.
+
+    Args:
+        url: the server address; default ``http://localhost:8080``, or
+            ``grpc://localhost:5678`` when ``protocol="grpc"``.
+        api_key: sent as ``Authorization: Bearer <key>`` (REST header or gRPC
+            metadata) when the server requires keys.
+        timeout: seconds per request (``None``: wait forever). A request that
+            takes longer raises :class:`~proximadb.Timeout`.
+        protocol: ``"rest"`` or ``"grpc"``; must agree with the URL's scheme.
+        max_retries: how many times a request is retried when the server is
+            unavailable (HTTP 503, refused connection, gRPC ``UNAVAILABLE``),
+            with exponential back-off; other errors are never retried.
+        retry_backoff: the first back-off in seconds (doubles, capped at 2 s).
+
+    Use it as an ``async with`` context manager, or ``await close()`` when done.
+    Connections are opened on first use, inside the running event loop.
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        timeout: Optional[float] = 30.0,
+        protocol: Optional[str] = None,
+        *,
+        max_retries: int = 3,
+        retry_backoff: float = 0.1,
+    ) -> None:
+        self._transport = make_transport(url, protocol, api_key, timeout, max_retries,
+                                         retry_backoff, asynchronous=True)
+        self.protocol: str = self._transport.endpoint.protocol
+        self.url: str = self._transport.endpoint.base_url
+
+    async def _run(self, op: "_ops.Op") -> Any:
+        """Drives an operation generator with the asyncio transport."""
+        response: Any = None
+        error: Optional[ProximaDBError] = None
+        while True:
+            try:
+                call: Call = op.throw(error) if error is not None else op.send(response)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                response, error = await self._transport.call(call), None
+            except ProximaDBError as e:
+                response, error = None, e
+
+    # -- lifecycle ---------------------------------------------------------
+
+    async def close(self) -> None:
+        """Closes the underlying connections."""
+        await self._transport.close()
+
+    async def __aenter__(self) -> "AsyncProximaDBClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"AsyncProximaDBClient(url={self.url!r}, protocol={self.protocol!r})"
+
+    # -- health and collections ---------------------------------------------
+
+    async def health(self) -> HealthStatus:
+        """Returns the server's health (``.status == "healthy"``, ``.version``)."""
+        return await self._run(_ops.health())
+
+    async def create_collection(
+        self,
+        name: str,
+        dimension: int,
+        distance_metric: str = "cosine",
+        indexing_algorithm: str = "hnsw",
+        max_wal_age_hours: Optional[float] = None,
+        max_wal_size_mb: Optional[float] = None,
+        max_vector_count: Optional[int] = None,
+        flush_priority: Optional[int] = None,
+        enable_background_flush: Optional[bool] = None,
+        *,
+        m: Optional[int] = None,
+        ef_construction: Optional[int] = None,
+        ef_search: Optional[int] = None,
+        wal_format: Optional[str] = None,
+    ) -> Collection:
+        """Creates a collection and returns it.
+
+        Args:
+            name: ``[A-Za-z0-9_-]``, 1..128 characters.
+            dimension: the vectors' length, 1..65536.
+            distance_metric: ``"cosine"``, ``"euclidean"`` or ``"dot_product"``.
+            indexing_algorithm: ``"hnsw"`` or ``"flat"``.
+            max_wal_age_hours, max_wal_size_mb, max_vector_count,
+            flush_priority, enable_background_flush: this collection's flush
+                policy; unset keys take the server's ``[flush]`` defaults.
+            m, ef_construction, ef_search: HNSW parameters.
+            wal_format: ``"native"`` or ``"avro"``.
+
+        Raises:
+            CollectionAlreadyExists: the name is taken.
+            InvalidArgument: a value is out of range.
+        """
+        flush = _flush_fields(max_wal_age_hours, max_wal_size_mb, max_vector_count,
+                              flush_priority, enable_background_flush)
+        return await self._run(_ops.create_collection(name, dimension, distance_metric,
+                                                indexing_algorithm, m, ef_construction,
+                                                ef_search, wal_format, flush))
+
+    async def get_collection(self, name: str) -> Collection:
+        """Returns the collection with its current counts.
+
+        Raises:
+            CollectionNotFound: no such collection.
+        """
+        return await self._run(_ops.get_collection(name))
+
+    async def has_collection(self, name: str) -> bool:
+        """Returns whether the collection exists."""
+        return await self._run(_ops.has_collection(name))
+
+    async def list_collections(self) -> List[Collection]:
+        """Returns every collection."""
+        return await self._run(_ops.list_collections())
+
+    async def update_collection(
+        self,
+        name: str,
+        max_wal_age_hours: Optional[float] = None,
+        max_wal_size_mb: Optional[float] = None,
+        max_vector_count: Optional[int] = None,
+        flush_priority: Optional[int] = None,
+        enable_background_flush: Optional[bool] = None,
+    ) -> Collection:
+        """Changes the given keys of the collection's flush policy; returns the collection.
+
+        Raises:
+            InvalidArgument: no key given, or a value out of range.
+            CollectionNotFound: no such collection.
+        """
+        flush = _flush_fields(max_wal_age_hours, max_wal_size_mb, max_vector_count,
+                              flush_priority, enable_background_flush)
+        return await self._run(_ops.update_collection(name, flush))
+
+    async def delete_collection(self, name: str, missing_ok: bool = False) -> bool:
+        """Deletes the collection and its files.
+
+        Returns True when it was deleted, False when it did not exist and
+        ``missing_ok`` is set.
+
+        Raises:
+            CollectionNotFound: no such collection (unless ``missing_ok``).
+        """
+        return await self._run(_ops.delete_collection(name, missing_ok))
+
+    # -- writes --------------------------------------------------------------
+
+    async def insert(
+        self,
+        collection: str,
+        id: Optional[str],
+        vector: Any,
+        metadata: Optional[Metadata] = None,
+    ) -> str:
+        """Stores one point (replacing a point with the same id); returns its id.
+
+        Args:
+            collection: the collection's name.
+            id: the point's id, or None for a server-generated UUID.
+            vector: a sequence of numbers or a 1-D numpy array.
+            metadata: a JSON object.
+
+        Raises:
+            DimensionMismatch: the vector's length is not the collection's dimension.
+            CollectionNotFound: no such collection.
+        """
+        return await self._run(_ops.insert(collection, id, vector, metadata))
+
+    async def batch_insert(
+        self,
+        collection: str,
+        vectors: Any,
+        ids: Optional[Sequence[Any]] = None,
+        metadata: Optional[Sequence[Optional[Metadata]]] = None,
+        *,
+        chunk_size: int = 1000,
+        show_progress: bool = False,
+    ) -> BatchInsertResult:
+        """Stores many points, ``chunk_size`` per request.
+
+        ``vectors`` is either a list of dicts ``{"id", "vector", "metadata"}``
+        (or :class:`Point` objects), or the vectors alone (2-D numpy array or
+        list of vectors) with ``ids`` and ``metadata`` as parallel lists.
+        Each chunk is atomic; a failing chunk raises after the earlier chunks
+        were stored. ``show_progress`` draws a progress bar on stderr.
+
+        Raises:
+            DimensionMismatch, InvalidArgument: a point is invalid (its chunk
+                stores nothing).
+            CollectionNotFound: no such collection.
+        """
+        return await self._run(_ops.batch_insert(collection, vectors, ids, metadata, chunk_size,
+                                           show_progress))
+
+    async def upsert(
+        self,
+        collection: str,
+        points: Any,
+        ids: Optional[Sequence[Any]] = None,
+        metadata: Optional[Sequence[Optional[Metadata]]] = None,
+        *,
+        chunk_size: int = 1000,
+        show_progress: bool = False,
+    ) -> BatchInsertResult:
+        """Inserts or replaces points: one point dict/:class:`Point` or a batch as for
+        :meth:`batch_insert`."""
+        return await self._run(_ops.batch_insert(collection, points, ids, metadata, chunk_size,
+                                           show_progress, label="upsert"))
+
+    async def update_metadata(self, collection: str, id: str, metadata: Metadata) -> None:
+        """Replaces a point's whole metadata, keeping its vector.
+
+        Raises:
+            PointNotFound: no such point.
+            CollectionNotFound: no such collection.
+        """
+        return await self._run(_ops.update_metadata(collection, id, metadata))
+
+    async def delete(self, collection: str, ids: Union[str, Sequence[str]], *,
+               chunk_size: int = 1000) -> int:
+        """Deletes points by id; returns how many existed. Unknown ids are ignored."""
+        return await self._run(_ops.delete(collection, ids, chunk_size))
+
+    async def delete_by_filter(self, collection: str, filter: Filter) -> int:
+        """Deletes the points matching a (non-empty) filter; returns how many."""
+        return await self._run(_ops.delete_by_filter(collection, filter))
+
+    # -- reads ---------------------------------------------------------------
+
+    @overload
+    async def get(self, collection: str, ids: str) -> Point: ...
+
+    @overload
+    async def get(self, collection: str, ids: Sequence[str]) -> List[Point]: ...
+
+    async def get(self, collection: str, ids: Union[str, Sequence[str]]) -> Any:
+        """Reads points with their vectors and metadata.
+
+        Given one id, returns its :class:`Point` or raises
+        :class:`PointNotFound`; given a list, returns the points that exist,
+        in the order asked.
+        """
+        return await self._run(_ops.get(collection, ids))
+
+    async def count(self, collection: str, filter: Optional[Filter] = None) -> int:
+        """Counts the points (matching ``filter`` when given)."""
+        return await self._run(_ops.count(collection, filter))
+
+    async def scroll_page(
+        self,
+        collection: str,
+        after_id: Optional[str] = None,
+        limit: int = 100,
+        filter: Optional[Filter] = None,
+        include_vectors: bool = False,
+    ) -> ScrollPage:
+        """Reads one page of points in id order, after ``after_id`` (exclusive).
+
+        The page's ``next_after_id`` is the cursor for the next page, or None
+        on the last one.
+        """
+        return await self._run(_ops.scroll_page(collection, after_id, limit, filter, include_vectors))
+
+    async def scroll(
+        self,
+        collection: str,
+        filter: Optional[Filter] = None,
+        batch_size: int = 100,
+        include_vectors: bool = False,
+        after_id: Optional[str] = None,
+    ) -> AsyncIterator[Point]:
+        """Iterates (``async for``) over every point (matching ``filter``) in id order.
+
+        Pages of ``batch_size`` are fetched lazily, following ``next_after_id``.
+        """
+        cursor = after_id
+        while True:
+            page = await self.scroll_page(collection, cursor, batch_size, filter,
+                                          include_vectors)
+            for point in page.points:
+                yield point
+            if page.next_after_id is None or not page.points:
+                return
+            cursor = page.next_after_id
+
+    async def search(
+        self,
+        collection: str,
+        query_vector: Any,
+        k: int = 10,
+        filter: Optional[Filter] = None,
+        include_vectors: bool = False,
+        include_metadata: bool = True,
+        ef_search: Optional[int] = None,
+        exact: bool = False,
+    ) -> SearchResults:
+        """Finds the ``k`` nearest points, best first.
+
+        Args:
+            query_vector: a sequence of numbers or a 1-D numpy array.
+            k: 1..10000.
+            filter: a metadata filter (``{"user": "alice"}``, or the server's
+                filter language).
+            include_vectors: also return each match's vector.
+            include_metadata: return each match's metadata.
+            ef_search: HNSW search breadth for this query (1..4096).
+            exact: brute force instead of the index.
+
+        Returns:
+            A list of :class:`SearchResult` (``.id``, ``.score``,
+            ``.metadata``, ``.vector``) with ``.total_count``.
+
+        Raises:
+            DimensionMismatch: the query's length is not the collection's dimension.
+            CollectionNotFound: no such collection.
+        """
+        return await self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
+                                     include_metadata, ef_search, exact))
+
+    async def batch_search(
+        self,
+        collection: str,
+        query_vectors: Any,
+        k: int = 10,
+        filter: Union[Filter, Sequence[Optional[Filter]], None] = None,
+        include_vectors: bool = False,
+        include_metadata: bool = True,
+        ef_search: Optional[int] = None,
+        exact: bool = False,
+        *,
+        chunk_size: int = 1024,
+    ) -> List[SearchResults]:
+        """Runs many searches; returns one result list per query, in order.
+
+        ``query_vectors`` is a 2-D numpy array or a list of vectors;
+        ``filter`` is one filter for every query or a list with one per query.
+        Queries are sent ``chunk_size`` (at most 1024) per request.
+        """
+        return await self._run(_ops.batch_search(collection, query_vectors, k, filter,
+                                           include_vectors, include_metadata, ef_search,
+                                           exact, chunk_size))
+
+    # -- maintenance -----------------------------------------------------------
+
+    async def flush(self, collection: str) -> None:
+        """Writes the collection's memtable to a segment now."""
+        return await self._run(_ops.flush(collection))
+
+    async def compact(self, collection: str) -> None:
+        """Merges the collection's segments and drops deleted points now."""
+        return await self._run(_ops.compact(collection))
+
+    async def stats(self, collection: str) -> CollectionStats:
+        """Returns the collection's storage statistics."""
+        return await self._run(_ops.stats(collection))

@@ -1,0 +1,423 @@
+"""The blocking client, ``ProximaDBClient``, over REST or gRPC."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Union, overload
+
+from . import _ops
+from ._common import Call, Filter, Metadata, parse_endpoint
+from .exceptions import ProximaDBError
+from .models import (
+    BatchInsertResult,
+    Collection,
+    CollectionStats,
+    HealthStatus,
+    Point,
+    ScrollPage,
+    SearchResults,
+)
+
+__all__ = ["ProximaDBClient"]
+
+
+def _flush_fields(
+    max_wal_age_hours: Optional[float],
+    max_wal_size_mb: Optional[float],
+    max_vector_count: Optional[int],
+    flush_priority: Optional[int],
+    enable_background_flush: Optional[bool],
+) -> Dict[str, Any]:
+    fields = {
+        "max_wal_age_hours": max_wal_age_hours,
+        "max_wal_size_mb": max_wal_size_mb,
+        "max_vector_count": max_vector_count,
+        "flush_priority": flush_priority,
+        "enable_background_flush": enable_background_flush,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def make_transport(url: Optional[str], protocol: Optional[str], api_key: Optional[str],
+                   timeout: Optional[float], max_retries: int, retry_backoff: float,
+                   asynchronous: bool) -> Any:
+    """The transport for ``url``/``protocol`` (REST or gRPC, sync or async)."""
+    endpoint = parse_endpoint(url, protocol)
+    args = (endpoint, api_key, timeout, max_retries, retry_backoff)
+    if endpoint.protocol == "grpc":
+        from . import _grpc
+
+        return _grpc.AsyncGrpcTransport(*args) if asynchronous else _grpc.GrpcTransport(*args)
+    from . import _rest
+
+    return _rest.AsyncRestTransport(*args) if asynchronous else _rest.RestTransport(*args)
+
+
+class ProximaDBClient:
+    """A blocking ProximaDB client.
+
+    The transport follows the URL: ``http://host:8080`` (or ``https://``)
+    talks REST/JSON, ``grpc://host:5678`` (or ``grpcs://``) talks gRPC;
+    ``protocol="rest"|"grpc"`` picks it for a URL without a scheme. Every
+    method behaves the same over both: same arguments, same results, same
+    exceptions.
+
+    Args:
+        url: the server address; default ``http://localhost:8080``, or
+            ``grpc://localhost:5678`` when ``protocol="grpc"``.
+        api_key: sent as ``Authorization: Bearer <key>`` (REST header or gRPC
+            metadata) when the server requires keys.
+        timeout: seconds per request (``None``: wait forever). A request that
+            takes longer raises :class:`~proximadb.Timeout`.
+        protocol: ``"rest"`` or ``"grpc"``; must agree with the URL's scheme.
+        max_retries: how many times a request is retried when the server is
+            unavailable (HTTP 503, refused connection, gRPC ``UNAVAILABLE``),
+            with exponential back-off; other errors are never retried.
+        retry_backoff: the first back-off in seconds (doubles, capped at 2 s).
+
+    Use it as a context manager, or call :meth:`close` when done.
+    """
+
+    def __init__(
+        self,
+        url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        timeout: Optional[float] = 30.0,
+        protocol: Optional[str] = None,
+        *,
+        max_retries: int = 3,
+        retry_backoff: float = 0.1,
+    ) -> None:
+        self._transport = make_transport(url, protocol, api_key, timeout, max_retries,
+                                         retry_backoff, asynchronous=False)
+        self.protocol: str = self._transport.endpoint.protocol
+        self.url: str = self._transport.endpoint.base_url
+
+    def _run(self, op: "_ops.Op") -> Any:
+        """Drives an operation generator with the blocking transport."""
+        response: Any = None
+        error: Optional[ProximaDBError] = None
+        while True:
+            try:
+                call: Call = op.throw(error) if error is not None else op.send(response)
+            except StopIteration as stop:
+                return stop.value
+            try:
+                response, error = self._transport.call(call), None
+            except ProximaDBError as e:
+                response, error = None, e
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def close(self) -> None:
+        """Closes the underlying connections."""
+        self._transport.close()
+
+    def __enter__(self) -> "ProximaDBClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ProximaDBClient(url={self.url!r}, protocol={self.protocol!r})"
+
+    # -- health and collections ---------------------------------------------
+
+    def health(self) -> HealthStatus:
+        """Returns the server's health (``.status == "healthy"``, ``.version``)."""
+        return self._run(_ops.health())
+
+    def create_collection(
+        self,
+        name: str,
+        dimension: int,
+        distance_metric: str = "cosine",
+        indexing_algorithm: str = "hnsw",
+        max_wal_age_hours: Optional[float] = None,
+        max_wal_size_mb: Optional[float] = None,
+        max_vector_count: Optional[int] = None,
+        flush_priority: Optional[int] = None,
+        enable_background_flush: Optional[bool] = None,
+        *,
+        m: Optional[int] = None,
+        ef_construction: Optional[int] = None,
+        ef_search: Optional[int] = None,
+        wal_format: Optional[str] = None,
+    ) -> Collection:
+        """Creates a collection and returns it.
+
+        Args:
+            name: ``[A-Za-z0-9_-]``, 1..128 characters.
+            dimension: the vectors' length, 1..65536.
+            distance_metric: ``"cosine"``, ``"euclidean"`` or ``"dot_product"``.
+            indexing_algorithm: ``"hnsw"`` or ``"flat"``.
+            max_wal_age_hours, max_wal_size_mb, max_vector_count,
+            flush_priority, enable_background_flush: this collection's flush
+                policy; unset keys take the server's ``[flush]`` defaults.
+            m, ef_construction, ef_search: HNSW parameters.
+            wal_format: ``"native"`` or ``"avro"``.
+
+        Raises:
+            CollectionAlreadyExists: the name is taken.
+            InvalidArgument: a value is out of range.
+        """
+        flush = _flush_fields(max_wal_age_hours, max_wal_size_mb, max_vector_count,
+                              flush_priority, enable_background_flush)
+        return self._run(_ops.create_collection(name, dimension, distance_metric,
+                                                indexing_algorithm, m, ef_construction,
+                                                ef_search, wal_format, flush))
+
+    def get_collection(self, name: str) -> Collection:
+        """Returns the collection with its current counts.
+
+        Raises:
+            CollectionNotFound: no such collection.
+        """
+        return self._run(_ops.get_collection(name))
+
+    def has_collection(self, name: str) -> bool:
+        """Returns whether the collection exists."""
+        return self._run(_ops.has_collection(name))
+
+    def list_collections(self) -> List[Collection]:
+        """Returns every collection."""
+        return self._run(_ops.list_collections())
+
+    def update_collection(
+        self,
+        name: str,
+        max_wal_age_hours: Optional[float] = None,
+        max_wal_size_mb: Optional[float] = None,
+        max_vector_count: Optional[int] = None,
+        flush_priority: Optional[int] = None,
+        enable_background_flush: Optional[bool] = None,
+    ) -> Collection:
+        """Changes the given keys of the collection's flush policy; returns the collection.
+
+        Raises:
+            InvalidArgument: no key given, or a value out of range.
+            CollectionNotFound: no such collection.
+        """
+        flush = _flush_fields(max_wal_age_hours, max_wal_size_mb, max_vector_count,
+                              flush_priority, enable_background_flush)
+        return self._run(_ops.update_collection(name, flush))
+
+    def delete_collection(self, name: str, missing_ok: bool = False) -> bool:
+        """Deletes the collection and its files.
+
+        Returns True when it was deleted, False when it did not exist and
+        ``missing_ok`` is set.
+
+        Raises:
+            CollectionNotFound: no such collection (unless ``missing_ok``).
+        """
+        return self._run(_ops.delete_collection(name, missing_ok))
+
+    # -- writes --------------------------------------------------------------
+
+    def insert(
+        self,
+        collection: str,
+        id: Optional[str],
+        vector: Any,
+        metadata: Optional[Metadata] = None,
+    ) -> str:
+        """Stores one point (replacing a point with the same id); returns its id.
+
+        Args:
+            collection: the collection's name.
+            id: the point's id, or None for a server-generated UUID.
+            vector: a sequence of numbers or a 1-D numpy array.
+            metadata: a JSON object.
+
+        Raises:
+            DimensionMismatch: the vector's length is not the collection's dimension.
+            CollectionNotFound: no such collection.
+        """
+        return self._run(_ops.insert(collection, id, vector, metadata))
+
+    def batch_insert(
+        self,
+        collection: str,
+        vectors: Any,
+        ids: Optional[Sequence[Any]] = None,
+        metadata: Optional[Sequence[Optional[Metadata]]] = None,
+        *,
+        chunk_size: int = 1000,
+        show_progress: bool = False,
+    ) -> BatchInsertResult:
+        """Stores many points, ``chunk_size`` per request.
+
+        ``vectors`` is either a list of dicts ``{"id", "vector", "metadata"}``
+        (or :class:`Point` objects), or the vectors alone (2-D numpy array or
+        list of vectors) with ``ids`` and ``metadata`` as parallel lists.
+        Each chunk is atomic; a failing chunk raises after the earlier chunks
+        were stored. ``show_progress`` draws a progress bar on stderr.
+
+        Raises:
+            DimensionMismatch, InvalidArgument: a point is invalid (its chunk
+                stores nothing).
+            CollectionNotFound: no such collection.
+        """
+        return self._run(_ops.batch_insert(collection, vectors, ids, metadata, chunk_size,
+                                           show_progress))
+
+    def upsert(
+        self,
+        collection: str,
+        points: Any,
+        ids: Optional[Sequence[Any]] = None,
+        metadata: Optional[Sequence[Optional[Metadata]]] = None,
+        *,
+        chunk_size: int = 1000,
+        show_progress: bool = False,
+    ) -> BatchInsertResult:
+        """Inserts or replaces points: one point dict/:class:`Point` or a batch as for
+        :meth:`batch_insert`."""
+        return self._run(_ops.batch_insert(collection, points, ids, metadata, chunk_size,
+                                           show_progress, label="upsert"))
+
+    def update_metadata(self, collection: str, id: str, metadata: Metadata) -> None:
+        """Replaces a point's whole metadata, keeping its vector.
+
+        Raises:
+            PointNotFound: no such point.
+            CollectionNotFound: no such collection.
+        """
+        return self._run(_ops.update_metadata(collection, id, metadata))
+
+    def delete(self, collection: str, ids: Union[str, Sequence[str]], *,
+               chunk_size: int = 1000) -> int:
+        """Deletes points by id; returns how many existed. Unknown ids are ignored."""
+        return self._run(_ops.delete(collection, ids, chunk_size))
+
+    def delete_by_filter(self, collection: str, filter: Filter) -> int:
+        """Deletes the points matching a (non-empty) filter; returns how many."""
+        return self._run(_ops.delete_by_filter(collection, filter))
+
+    # -- reads ---------------------------------------------------------------
+
+    @overload
+    def get(self, collection: str, ids: str) -> Point: ...
+
+    @overload
+    def get(self, collection: str, ids: Sequence[str]) -> List[Point]: ...
+
+    def get(self, collection: str, ids: Union[str, Sequence[str]]) -> Any:
+        """Reads points with their vectors and metadata.
+
+        Given one id, returns its :class:`Point` or raises
+        :class:`PointNotFound`; given a list, returns the points that exist,
+        in the order asked.
+        """
+        return self._run(_ops.get(collection, ids))
+
+    def count(self, collection: str, filter: Optional[Filter] = None) -> int:
+        """Counts the points (matching ``filter`` when given)."""
+        return self._run(_ops.count(collection, filter))
+
+    def scroll_page(
+        self,
+        collection: str,
+        after_id: Optional[str] = None,
+        limit: int = 100,
+        filter: Optional[Filter] = None,
+        include_vectors: bool = False,
+    ) -> ScrollPage:
+        """Reads one page of points in id order, after ``after_id`` (exclusive).
+
+        The page's ``next_after_id`` is the cursor for the next page, or None
+        on the last one.
+        """
+        return self._run(_ops.scroll_page(collection, after_id, limit, filter, include_vectors))
+
+    def scroll(
+        self,
+        collection: str,
+        filter: Optional[Filter] = None,
+        batch_size: int = 100,
+        include_vectors: bool = False,
+        after_id: Optional[str] = None,
+    ) -> Iterator[Point]:
+        """Iterates over every point (matching ``filter``) in id order.
+
+        Pages of ``batch_size`` are fetched lazily, following ``next_after_id``.
+        """
+        cursor = after_id
+        while True:
+            page = self.scroll_page(collection, cursor, batch_size, filter, include_vectors)
+            yield from page.points
+            if page.next_after_id is None or not page.points:
+                return
+            cursor = page.next_after_id
+
+    def search(
+        self,
+        collection: str,
+        query_vector: Any,
+        k: int = 10,
+        filter: Optional[Filter] = None,
+        include_vectors: bool = False,
+        include_metadata: bool = True,
+        ef_search: Optional[int] = None,
+        exact: bool = False,
+    ) -> SearchResults:
+        """Finds the ``k`` nearest points, best first.
+
+        Args:
+            query_vector: a sequence of numbers or a 1-D numpy array.
+            k: 1..10000.
+            filter: a metadata filter (``{"user": "alice"}``, or the server's
+                filter language).
+            include_vectors: also return each match's vector.
+            include_metadata: return each match's metadata.
+            ef_search: HNSW search breadth for this query (1..4096).
+            exact: brute force instead of the index.
+
+        Returns:
+            A list of :class:`SearchResult` (``.id``, ``.score``,
+            ``.metadata``, ``.vector``) with ``.total_count``.
+
+        Raises:
+            DimensionMismatch: the query's length is not the collection's dimension.
+            CollectionNotFound: no such collection.
+        """
+        return self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
+                                     include_metadata, ef_search, exact))
+
+    def batch_search(
+        self,
+        collection: str,
+        query_vectors: Any,
+        k: int = 10,
+        filter: Union[Filter, Sequence[Optional[Filter]], None] = None,
+        include_vectors: bool = False,
+        include_metadata: bool = True,
+        ef_search: Optional[int] = None,
+        exact: bool = False,
+        *,
+        chunk_size: int = 1024,
+    ) -> List[SearchResults]:
+        """Runs many searches; returns one result list per query, in order.
+
+        ``query_vectors`` is a 2-D numpy array or a list of vectors;
+        ``filter`` is one filter for every query or a list with one per query.
+        Queries are sent ``chunk_size`` (at most 1024) per request.
+        """
+        return self._run(_ops.batch_search(collection, query_vectors, k, filter,
+                                           include_vectors, include_metadata, ef_search,
+                                           exact, chunk_size))
+
+    # -- maintenance -----------------------------------------------------------
+
+    def flush(self, collection: str) -> None:
+        """Writes the collection's memtable to a segment now."""
+        return self._run(_ops.flush(collection))
+
+    def compact(self, collection: str) -> None:
+        """Merges the collection's segments and drops deleted points now."""
+        return self._run(_ops.compact(collection))
+
+    def stats(self, collection: str) -> CollectionStats:
+        """Returns the collection's storage statistics."""
+        return self._run(_ops.stats(collection))

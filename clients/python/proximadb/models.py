@@ -1,0 +1,246 @@
+"""Typed results returned by the ProximaDB clients.
+
+All of them are plain dataclasses built from the server's answer; the same
+call returns equal objects over REST and over gRPC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+__all__ = [
+    "HealthStatus",
+    "FlushPolicy",
+    "Collection",
+    "Point",
+    "SearchResult",
+    "SearchResults",
+    "BatchInsertResult",
+    "CollectionStats",
+    "ScrollPage",
+]
+
+
+@dataclass
+class HealthStatus:
+    """The server's health answer."""
+
+    status: str
+    version: str = ""
+
+    @property
+    def healthy(self) -> bool:
+        """True when the server reports itself healthy."""
+        return self.status in ("healthy", "alive", "ready", "ok")
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "HealthStatus":
+        """Builds it from the REST JSON shape."""
+        return cls(status=str(d.get("status", "")), version=str(d.get("version", "")))
+
+
+@dataclass
+class FlushPolicy:
+    """A collection's resolved flush policy (every field set by the server)."""
+
+    max_wal_age_hours: Optional[float] = None
+    max_wal_size_mb: Optional[float] = None
+    max_vector_count: Optional[int] = None
+    flush_priority: Optional[int] = None
+    enable_background_flush: Optional[bool] = None
+
+    @classmethod
+    def from_dict(cls, d: Optional[Dict[str, Any]]) -> "FlushPolicy":
+        """Builds it from the REST JSON shape."""
+        d = d or {}
+        return cls(
+            max_wal_age_hours=_opt_float(d.get("max_wal_age_hours")),
+            max_wal_size_mb=_opt_float(d.get("max_wal_size_mb")),
+            max_vector_count=_opt_int(d.get("max_vector_count")),
+            flush_priority=_opt_int(d.get("flush_priority")),
+            enable_background_flush=d.get("enable_background_flush"),
+        )
+
+
+@dataclass
+class Collection:
+    """A collection's configuration and current counts."""
+
+    name: str
+    dimension: int
+    distance_metric: str = "cosine"
+    indexing_algorithm: str = "hnsw"
+    m: Optional[int] = None
+    ef_construction: Optional[int] = None
+    ef_search: Optional[int] = None
+    flush_policy: FlushPolicy = field(default_factory=FlushPolicy)
+    wal_format: str = "native"
+    point_count: int = 0
+    segment_count: int = 0
+    created_at: int = 0  # unix milliseconds
+
+    @property
+    def max_wal_age_hours(self) -> Optional[float]:
+        """Shortcut for ``flush_policy.max_wal_age_hours``."""
+        return self.flush_policy.max_wal_age_hours
+
+    @property
+    def max_wal_size_mb(self) -> Optional[float]:
+        """Shortcut for ``flush_policy.max_wal_size_mb``."""
+        return self.flush_policy.max_wal_size_mb
+
+    @property
+    def max_vector_count(self) -> Optional[int]:
+        """Shortcut for ``flush_policy.max_vector_count``."""
+        return self.flush_policy.max_vector_count
+
+    @property
+    def flush_priority(self) -> Optional[int]:
+        """Shortcut for ``flush_policy.flush_priority``."""
+        return self.flush_policy.flush_priority
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Collection":
+        """Builds it from the REST JSON shape."""
+        index = d.get("index") or {}
+        return cls(
+            name=str(d["name"]),
+            dimension=int(d["dimension"]),
+            distance_metric=str(d.get("distance_metric", "cosine")),
+            indexing_algorithm=str(d.get("indexing_algorithm", "hnsw")),
+            m=_opt_int(index.get("m", d.get("m"))),
+            ef_construction=_opt_int(index.get("ef_construction", d.get("ef_construction"))),
+            ef_search=_opt_int(index.get("ef_search", d.get("ef_search"))),
+            flush_policy=FlushPolicy.from_dict(d.get("flush_policy")),
+            wal_format=str(d.get("wal_format", "native")),
+            point_count=int(d.get("point_count") or 0),
+            segment_count=int(d.get("segment_count") or 0),
+            created_at=int(d.get("created_at") or 0),
+        )
+
+
+@dataclass
+class Point:
+    """A stored point: its id, vector (when asked for) and metadata."""
+
+    id: str
+    vector: Optional[List[float]] = None
+    metadata: Optional[Dict[str, Any]] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Point":
+        """Builds it from the REST JSON shape."""
+        return cls(id=str(d["id"]), vector=d.get("vector"), metadata=d.get("metadata"))
+
+
+@dataclass
+class SearchResult:
+    """One search match, best first in its list.
+
+    ``score`` is a cosine similarity or inner product (higher is better) or an
+    L2 distance for ``euclidean`` collections (lower is better).
+    ``metadata`` is ``None`` when ``include_metadata=False``; ``vector`` is
+    ``None`` unless ``include_vectors=True``.
+    """
+
+    id: str
+    score: float
+    metadata: Optional[Dict[str, Any]] = None
+    vector: Optional[List[float]] = None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "SearchResult":
+        """Builds it from the REST JSON shape."""
+        return cls(
+            id=str(d["id"]),
+            score=float(d["score"]),
+            metadata=d.get("metadata"),
+            vector=d.get("vector"),
+        )
+
+
+class SearchResults(List[SearchResult]):
+    """The matches of one query (a list, best first) plus ``total_count``."""
+
+    total_count: int
+
+    def __init__(self, matches: List[SearchResult] = (), total_count: Optional[int] = None) -> None:
+        super().__init__(matches)
+        self.total_count = len(self) if total_count is None else int(total_count)
+
+    @property
+    def ids(self) -> List[str]:
+        """The ids of the matches, best first."""
+        return [m.id for m in self]
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "SearchResults":
+        """Builds it from the REST JSON shape."""
+        return cls([SearchResult.from_dict(m) for m in d.get("matches") or []], d.get("total_count"))
+
+
+@dataclass
+class BatchInsertResult:
+    """What a (possibly chunked) batch insert stored."""
+
+    inserted_ids: List[str] = field(default_factory=list)
+    total_count: int = 0
+
+    def extend(self, other: "BatchInsertResult") -> None:
+        """Adds another chunk's result to this one."""
+        self.inserted_ids.extend(other.inserted_ids)
+        self.total_count += other.total_count
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "BatchInsertResult":
+        """Builds it from the REST JSON shape."""
+        ids = [str(i) for i in d.get("inserted_ids") or []]
+        return cls(inserted_ids=ids, total_count=int(d.get("total_count", len(ids))))
+
+
+@dataclass
+class CollectionStats:
+    """A collection's storage statistics."""
+
+    name: str
+    point_count: int = 0
+    segment_count: int = 0
+    memtable_points: int = 0
+    wal_bytes: int = 0
+    oldest_unflushed_age_seconds: float = 0.0
+    last_sequence: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "CollectionStats":
+        """Builds it from the REST JSON shape."""
+        return cls(
+            name=str(d.get("name", "")),
+            point_count=int(d.get("point_count") or 0),
+            segment_count=int(d.get("segment_count") or 0),
+            memtable_points=int(d.get("memtable_points") or 0),
+            wal_bytes=int(d.get("wal_bytes") or 0),
+            oldest_unflushed_age_seconds=float(d.get("oldest_unflushed_age_seconds") or 0.0),
+            last_sequence=int(d.get("last_sequence") or 0),
+        )
+
+
+@dataclass
+class ScrollPage:
+    """One page of :meth:`ProximaDBClient.scroll_page`."""
+
+    points: List[Point]
+    next_after_id: Optional[str] = None  # None on the last page
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "ScrollPage":
+        """Builds it from the REST JSON shape."""
+        return cls([Point.from_dict(p) for p in d.get("points") or []], d.get("next_after_id"))
+
+
+def _opt_float(v: Any) -> Optional[float]:
+    return None if v is None else float(v)
+
+
+def _opt_int(v: Any) -> Optional[int]:
+    return None if v is None else int(v)

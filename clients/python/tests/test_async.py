@@ -1,0 +1,129 @@
+"""AsyncProximaDBClient against the real server, over REST (httpx) and gRPC (grpc.aio)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import numpy as np
+import pytest
+
+from proximadb import (
+    AsyncProximaDBClient,
+    BatchInsertResult,
+    Collection,
+    CollectionAlreadyExists,
+    CollectionNotFound,
+    CollectionStats,
+    DimensionMismatch,
+    InvalidArgument,
+    Point,
+    PointNotFound,
+    SearchResults,
+)
+
+
+async def test_seed_snippet_async(url: str, rest_client) -> None:
+    """The seed's snippet with AsyncProximaDBClient and ``await``."""
+    rest_client.delete_collection("embeddings", missing_ok=True)
+    try:
+        async with AsyncProximaDBClient(url) as client:
+            collection = await client.create_collection(
+                name="embeddings",
+                dimension=3,
+                distance_metric="cosine",
+                indexing_algorithm="hnsw",
+                max_wal_age_hours=1.0,
+                max_wal_size_mb=64.0,
+            )
+            vectors = [
+                {"id": "doc_1", "vector": [0.1, 0.2, 0.3], "metadata": {"type": "document"}},
+                {"id": "doc_2", "vector": [0.4, 0.5, 0.6], "metadata": {"type": "image"}},
+            ]
+            await client.batch_insert("embeddings", vectors)
+            results = await client.search("embeddings", query_vector=[0.1, 0.2, 0.3], k=10)
+        assert isinstance(collection, Collection) and collection.max_wal_age_hours == 1.0
+        assert [r.id for r in results] == ["doc_1", "doc_2"]
+    finally:
+        rest_client.delete_collection("embeddings", missing_ok=True)
+
+
+async def test_every_method_async(aclient: AsyncProximaDBClient, new_name,
+                                  transport: str) -> None:
+    c = aclient
+    assert (await c.health()).status == "healthy"
+    name = new_name("async")
+    col = await c.create_collection(name, 3, max_wal_age_hours=0.5, flush_priority=60)
+    assert col.flush_priority == 60 and col.dimension == 3
+    assert (await c.get_collection(name)) == col
+    assert await c.has_collection(name)
+    assert name in [x.name for x in await c.list_collections()]
+    assert (await c.update_collection(name, flush_priority=90)).flush_priority == 90
+
+    assert await c.insert(name, "a", [1, 0, 0], {"k": "a"}) == "a"
+    res = await c.batch_insert(name, np.array([[0, 1, 0], [0, 0, 1]], dtype=np.float32),
+                               ids=["b", "c"], metadata=[{"k": "b"}, {"k": "c"}])
+    assert isinstance(res, BatchInsertResult) and res.inserted_ids == ["b", "c"]
+    await c.upsert(name, {"id": "d", "vector": [1, 1, 0], "metadata": {"k": "d"}})
+    assert await c.get(name, "a") == Point("a", [1.0, 0.0, 0.0], {"k": "a"})
+    assert [p.id for p in await c.get(name, ["d", "zz", "b"])] == ["d", "b"]
+    await c.update_metadata(name, "a", {"k": "A"})
+    assert (await c.get(name, "a")).metadata == {"k": "A"}
+    assert await c.count(name) == 4
+    assert await c.count(name, {"k": "b"}) == 1
+
+    hits = await c.search(name, [1, 0, 0], k=2, include_vectors=True)
+    assert isinstance(hits, SearchResults) and hits[0].id == "a" and hits[0].vector == [1, 0, 0]
+    batch = await c.batch_search(name, np.eye(3), k=1, exact=True)
+    assert [r.ids for r in batch] == [["a"], ["b"], ["c"]]
+
+    ids = [p.id async for p in c.scroll(name, batch_size=1)]
+    assert ids == ["a", "b", "c", "d"]
+    page = await c.scroll_page(name, limit=3)
+    assert page.next_after_id == "c"
+
+    await c.flush(name)
+    s = await c.stats(name)
+    assert isinstance(s, CollectionStats) and s.memtable_points == 0 and s.point_count == 4
+    assert await c.delete(name, ["a", "zz"]) == 1
+    assert await c.delete_by_filter(name, {"k": "b"}) == 1
+    await c.compact(name)
+    assert await c.count(name) == 2
+
+    with pytest.raises(CollectionAlreadyExists):
+        await c.create_collection(name, 3)
+    with pytest.raises(DimensionMismatch) as e:
+        await c.insert(name, "x", [1, 2])
+    assert e.value.code == "dimension_mismatch"
+    with pytest.raises(PointNotFound):
+        await c.get(name, "a")
+    with pytest.raises(InvalidArgument):
+        await c.search(name, [1, 0, 0], k=0)
+    assert await c.delete_collection(name)
+    with pytest.raises(CollectionNotFound):
+        await c.get_collection(name)
+    assert not await c.delete_collection(name, missing_ok=True)
+
+
+async def test_concurrent_async(aclient: AsyncProximaDBClient, new_name) -> None:
+    name = new_name("conc")
+    await aclient.create_collection(name, 4)
+    rng = np.random.default_rng(1)
+    data = rng.random((40, 4))
+    await asyncio.gather(*(aclient.insert(name, f"p{i}", data[i], {"i": i})
+                           for i in range(40)))
+    assert await aclient.count(name) == 40
+    results = await asyncio.gather(*(aclient.search(name, data[i], k=1, exact=True)
+                                     for i in range(10)))
+    assert [r[0].id for r in results] == [f"p{i}" for i in range(10)]
+    res = await aclient.batch_insert(name, data, ids=[f"q{i}" for i in range(40)],
+                                     chunk_size=7)
+    assert res.total_count == 40 and await aclient.count(name) == 80
+
+
+async def test_async_unknown_collection(aclient: AsyncProximaDBClient) -> None:
+    missing = "missing_" + uuid.uuid4().hex[:8]
+    with pytest.raises(CollectionNotFound):
+        await aclient.search(missing, [1.0])
+    with pytest.raises(CollectionNotFound):
+        [p async for p in aclient.scroll(missing)]

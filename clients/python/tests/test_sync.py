@@ -1,0 +1,432 @@
+"""ProximaDBClient against the real server, over REST and gRPC (parametrized)."""
+
+from __future__ import annotations
+
+import math
+import uuid
+
+import numpy as np
+import pytest
+
+from proximadb import (
+    BatchInsertResult,
+    Collection,
+    CollectionAlreadyExists,
+    CollectionNotFound,
+    CollectionStats,
+    DimensionMismatch,
+    HealthStatus,
+    InvalidArgument,
+    NotFound,
+    Point,
+    PointNotFound,
+    ProximaDBClient,
+    ProximaDBError,
+    SearchResult,
+    SearchResults,
+)
+
+# The seed README's Python snippet, verbatim except the 768 -> 3 dimension fix
+# (its vectors have 3 values) and the URL, which points at the test server.
+SEED_SNIPPET = '''
+from proximadb import ProximaDBClient
+
+# Connect to server
+client = ProximaDBClient("http://localhost:8080")
+
+# Create collection with custom flush policy
+collection = client.create_collection(
+    name="embeddings",
+    dimension=768,
+    distance_metric="cosine",
+    indexing_algorithm="hnsw",
+    max_wal_age_hours=1.0,  # Flush every hour
+    max_wal_size_mb=64.0    # Flush at 64MB
+)
+
+# Insert vectors with client-provided IDs
+vectors = [
+    {"id": "doc_1", "vector": [0.1, 0.2, 0.3], "metadata": {"type": "document"}},
+    {"id": "doc_2", "vector": [0.4, 0.5, 0.6], "metadata": {"type": "image"}}
+]
+client.batch_insert("embeddings", vectors)
+
+# Search vectors
+results = client.search("embeddings", query_vector=[0.1, 0.2, 0.3], k=10)
+'''
+
+# The seed README's "Collection-Specific Overrides" snippet, verbatim.
+SEED_OVERRIDES = '''
+client.create_collection(
+    name="high_frequency",
+    dimension=512,
+    max_wal_age_hours=0.25,    # Flush every 15 minutes
+    max_wal_size_mb=64,        # Smaller WAL size
+    flush_priority=80          # High priority flushing
+)
+'''
+
+
+def seed_code(url: str) -> str:
+    return SEED_SNIPPET.replace('"http://localhost:8080"', repr(url)).replace(
+        "dimension=768", "dimension=3")
+
+
+def test_seed_readme_snippets(url: str, rest_client: ProximaDBClient) -> None:
+    for name in ("embeddings", "high_frequency"):
+        rest_client.delete_collection(name, missing_ok=True)
+    scope: dict = {}
+    try:
+        exec(compile(seed_code(url), "seed-readme", "exec"), scope)
+        collection, results, client = scope["collection"], scope["results"], scope["client"]
+        assert isinstance(collection, Collection)
+        assert collection.name == "embeddings" and collection.dimension == 3
+        assert collection.distance_metric == "cosine"
+        assert collection.indexing_algorithm == "hnsw"
+        assert collection.flush_policy.max_wal_age_hours == 1.0
+        assert collection.max_wal_size_mb == 64.0
+        assert [r.id for r in results] == ["doc_1", "doc_2"]
+        assert results[0].score == pytest.approx(1.0, abs=1e-6)
+        assert results[0].metadata == {"type": "document"}
+        assert results.total_count == 2
+        exec(compile(SEED_OVERRIDES, "seed-readme-overrides", "exec"), scope)
+        hf = client.get_collection("high_frequency")
+        assert hf.dimension == 512 and hf.flush_priority == 80
+        assert hf.max_wal_age_hours == 0.25 and hf.max_wal_size_mb == 64.0
+        client.close()
+    finally:
+        for name in ("embeddings", "high_frequency"):
+            rest_client.delete_collection(name, missing_ok=True)
+
+
+def test_health(client: ProximaDBClient) -> None:
+    h = client.health()
+    assert isinstance(h, HealthStatus)
+    assert h.status == "healthy" and h.healthy and h.version
+
+
+def test_collection_lifecycle(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    c = client.create_collection(name, 4, distance_metric="euclidean",
+                                 indexing_algorithm="flat", max_wal_age_hours=0.5,
+                                 max_wal_size_mb=32, max_vector_count=5000, flush_priority=70,
+                                 enable_background_flush=False, wal_format="avro")
+    assert (c.name, c.dimension, c.distance_metric, c.indexing_algorithm) == (
+        name, 4, "euclidean", "flat")
+    assert c.flush_policy.max_wal_age_hours == 0.5 and c.max_vector_count == 5000
+    assert c.flush_policy.enable_background_flush is False and c.wal_format == "avro"
+    assert c.point_count == 0 and c.created_at > 0
+
+    assert client.get_collection(name) == c
+    assert client.has_collection(name) and not client.has_collection(name + "_nope")
+    assert name in [x.name for x in client.list_collections()]
+
+    u = client.update_collection(name, flush_priority=80, max_wal_age_hours=1.0)
+    assert u.flush_priority == 80 and u.max_wal_age_hours == 1.0
+    assert u.max_wal_size_mb == 32  # unchanged
+    assert client.get_collection(name).flush_priority == 80
+
+    h = client.create_collection(new_name(), 8, m=8, ef_construction=50, ef_search=32)
+    assert (h.m, h.ef_construction, h.ef_search) == (8, 50, 32)
+    assert h.indexing_algorithm == "hnsw" and h.distance_metric == "cosine"
+    assert h.flush_policy.max_vector_count is not None  # server defaults resolved
+
+    assert client.delete_collection(name) is True
+    with pytest.raises(CollectionNotFound):
+        client.get_collection(name)
+    with pytest.raises(CollectionNotFound):
+        client.delete_collection(name)
+    assert client.delete_collection(name, missing_ok=True) is False
+
+
+def test_errors(client: ProximaDBClient, transport: str, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3)
+    with pytest.raises(CollectionAlreadyExists) as e:
+        client.create_collection(name, 3)
+    assert e.value.code == "already_exists" and name in e.value.message
+    assert e.value.status == (409 if transport == "rest" else "ALREADY_EXISTS")
+
+    with pytest.raises(DimensionMismatch) as e:
+        client.insert(name, "x", [1.0, 2.0])
+    assert e.value.code == "dimension_mismatch" and isinstance(e.value, InvalidArgument)
+    assert e.value.status == (400 if transport == "rest" else "INVALID_ARGUMENT")
+    with pytest.raises(DimensionMismatch):
+        client.search(name, [1.0] * 4)
+    with pytest.raises(DimensionMismatch) as e:
+        client.batch_insert(name, [{"id": "a", "vector": [1, 2, 3]},
+                                   {"id": "b", "vector": [1, 2]}])
+    if transport == "rest":
+        # docs/API.md says gRPC errors name points[i] too; the server's gRPC
+        # path does not (yet), so only REST is held to it here.
+        assert "vectors[1]" in e.value.message
+    assert client.count(name) == 0  # the batch stored nothing
+
+    missing = "missing_" + uuid.uuid4().hex[:8]
+    for call in (lambda: client.insert(missing, "a", [1, 2, 3]),
+                 lambda: client.search(missing, [1, 2, 3]),
+                 lambda: client.count(missing),
+                 lambda: client.stats(missing),
+                 lambda: client.flush(missing),
+                 lambda: client.get(missing, "a"),
+                 lambda: client.update_collection(missing, flush_priority=3)):
+        with pytest.raises(CollectionNotFound) as e:
+            call()
+        assert e.value.code == "not_found" and isinstance(e.value, NotFound)
+        assert e.value.status == (404 if transport == "rest" else "NOT_FOUND")
+
+    with pytest.raises(PointNotFound):
+        client.get(name, "nope")
+    with pytest.raises(PointNotFound):
+        client.update_metadata(name, "nope", {"a": 1})
+
+    with pytest.raises(InvalidArgument) as e:
+        client.create_collection(new_name(), 3, distance_metric="manhattan")
+    assert e.value.code == "invalid_argument"
+    with pytest.raises(InvalidArgument):
+        client.create_collection("bad name!", 3)
+    with pytest.raises(InvalidArgument):
+        client.create_collection(new_name(), 0)
+    with pytest.raises(InvalidArgument):
+        client.search(name, [1, 2, 3], k=0)
+    with pytest.raises(InvalidArgument):
+        client.update_collection(name)  # no key
+    with pytest.raises(InvalidArgument):
+        client.delete_by_filter(name, {})
+    with pytest.raises(InvalidArgument):
+        client.insert(name, "nan", [1.0, math.nan, 2.0])
+    with pytest.raises(InvalidArgument):
+        client.insert(name, "x", "abc")  # client-side check
+    with pytest.raises(InvalidArgument, match="finite"):
+        client.batch_insert(name, np.array([[1, 2, 3], [1, np.inf, 3]], dtype=np.float32))
+    with pytest.raises(InvalidArgument):
+        client.get(name, "")
+    with pytest.raises(InvalidArgument):
+        client.insert(name, "x" * 300, [1, 2, 3])
+    assert isinstance(e.value, ProximaDBError) and isinstance(e.value, ValueError)
+
+
+def test_insert_get_update_delete(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3)
+    meta = {"user": "alice", "n": 7, "x": 1.5, "ok": True, "tags": ["a", "b"],
+            "nested": {"k": [1, 2, {"z": None}]}}
+    assert client.insert(name, "user_123", [0.1, 0.2, 0.3], meta) == "user_123"
+    generated = client.insert(name, None, np.array([0.4, 0.5, 0.6]))
+    uuid.UUID(generated)  # a UUID made by the server
+
+    p = client.get(name, "user_123")
+    assert isinstance(p, Point)
+    assert p == Point("user_123", [0.1, 0.2, 0.3], meta)
+    assert client.get(name, generated).metadata in ({}, None)
+    many = client.get(name, ["user_123", "nope", generated])
+    assert [x.id for x in many] == ["user_123", generated]
+
+    client.update_metadata(name, "user_123", {"user": "bob"})
+    assert client.get(name, "user_123").metadata == {"user": "bob"}
+    assert client.get(name, "user_123").vector == [0.1, 0.2, 0.3]
+
+    # Ids with characters that need escaping in a REST path.
+    odd = "a/b c?d%e#f"
+    client.insert(name, odd, [1, 0, 0], {"odd": True})
+    assert client.get(name, odd).metadata == {"odd": True}
+
+    assert client.delete(name, odd) == 1
+    assert client.delete(name, [odd, "never"]) == 0
+    assert client.delete(name, ["user_123", generated]) == 2
+    assert client.count(name) == 0
+
+
+def test_batch_insert_numpy_chunking_and_progress(client: ProximaDBClient, new_name,
+                                                  capsys) -> None:
+    name = new_name()
+    client.create_collection(name, 8)
+    rng = np.random.default_rng(7)
+    data = rng.standard_normal((53, 8)).astype(np.float32)
+    ids = [f"p{i:03d}" for i in range(53)]
+    meta = [{"i": i, "even": i % 2 == 0} for i in range(53)]
+    res = client.batch_insert(name, data, ids=ids, metadata=meta, chunk_size=10,
+                              show_progress=True)
+    assert isinstance(res, BatchInsertResult)
+    assert res.inserted_ids == ids and res.total_count == 53
+    err = capsys.readouterr().err
+    assert "53/53" in err and "batch_insert" in err
+    assert client.count(name) == 53
+    assert client.count(name, filter={"even": True}) == 27
+    got = client.get(name, "p005")
+    assert np.allclose(got.vector, data[5]) and got.metadata == {"i": 5, "even": False}
+    # float32 values round-trip exactly
+    assert np.array_equal(np.asarray(got.vector, dtype=np.float32), data[5])
+
+    # without ids: the server generates them; list-of-lists input
+    res2 = client.batch_insert(name, data[:3].tolist())
+    assert len(res2.inserted_ids) == 3 and all(uuid.UUID(i) for i in res2.inserted_ids)
+    assert client.count(name) == 56
+
+    with pytest.raises(InvalidArgument):
+        client.batch_insert(name, data, ids=ids[:3])  # lengths differ
+    with pytest.raises(InvalidArgument):
+        client.batch_insert(name, data[0])  # 1-D is not a batch
+    with pytest.raises(InvalidArgument):
+        client.batch_insert(name, [])
+
+
+def test_upsert(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 2, distance_metric="dot_product")
+    r = client.upsert(name, {"id": "a", "vector": [1, 0], "metadata": {"v": 1}})
+    assert r.inserted_ids == ["a"]
+    client.upsert(name, Point("a", [0, 1], {"v": 2}))
+    assert client.get(name, "a") == Point("a", [0.0, 1.0], {"v": 2})
+    client.upsert(name, [Point("b", [1, 1]), {"id": "c", "vector": np.ones(2), "payload": {"q": 1}}])
+    assert client.count(name) == 3
+    assert client.get(name, "c").metadata == {"q": 1}
+
+
+def _fill(client: ProximaDBClient, name: str) -> None:
+    client.batch_insert(name, [
+        {"id": "x1", "vector": [1, 0, 0], "metadata": {"color": "red", "n": 1}},
+        {"id": "x2", "vector": [0.9, 0.1, 0], "metadata": {"color": "blue", "n": 2}},
+        {"id": "x3", "vector": [0, 1, 0], "metadata": {"color": "red", "n": 3}},
+        {"id": "x4", "vector": [0, 0, 1], "metadata": {"color": "green", "n": 4}},
+    ])
+
+
+def test_search(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3)
+    _fill(client, name)
+    res = client.search(name, [1, 0, 0], k=3)
+    assert isinstance(res, SearchResults) and all(isinstance(r, SearchResult) for r in res)
+    assert res.ids == ["x1", "x2", "x3"] or res.ids[:2] == ["x1", "x2"]
+    assert res[0].score == pytest.approx(1.0) and res[0].score >= res[1].score
+    assert res[0].metadata == {"color": "red", "n": 1} and res[0].vector is None
+
+    res = client.search(name, np.array([1, 0, 0], dtype=np.float32), k=10,
+                        filter={"color": "red"}, include_vectors=True,
+                        include_metadata=False, exact=True)
+    assert res.ids == ["x1", "x3"] and res.total_count == 2
+    assert res[0].metadata is None and res[0].vector == [1.0, 0.0, 0.0]
+
+    res = client.search(name, [0, 0, 1], k=1, ef_search=16)
+    assert res.ids == ["x4"]
+    # the filter language beyond equality
+    res = client.search(name, [1, 0, 0], filter={"n": {"$gte": 3}})
+    assert sorted(res.ids) == ["x3", "x4"]
+
+
+def test_batch_search(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3)
+    _fill(client, name)
+    queries = np.eye(3, dtype=np.float32)
+    out = client.batch_search(name, queries, k=1)
+    assert [r.ids for r in out] == [["x1"], ["x3"], ["x4"]]
+    out = client.batch_search(name, [[1, 0, 0], [1, 0, 0]], k=5,
+                              filter=[{"color": "blue"}, None], include_vectors=True)
+    assert out[0].ids == ["x2"] and len(out[1]) == 4
+    assert out[0][0].vector == [0.9, 0.1, 0.0]
+    # more queries than one request carries
+    many = np.tile(queries, (4, 1))  # 12 queries
+    out = client.batch_search(name, many, k=2, chunk_size=5)
+    assert len(out) == 12 and [r[0].id for r in out[:3]] == ["x1", "x3", "x4"]
+    with pytest.raises(DimensionMismatch):
+        client.batch_search(name, [[1, 0, 0], [1, 0]])
+    with pytest.raises(InvalidArgument):
+        client.batch_search(name, [[1, 0, 0]], filter=[{}, {}])
+
+
+def test_count_delete_by_filter(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3)
+    _fill(client, name)
+    assert client.count(name) == 4
+    assert client.count(name, {"color": "red"}) == 2
+    assert client.delete_by_filter(name, {"color": "red"}) == 2
+    assert client.count(name) == 2 and client.count(name, {"color": "red"}) == 0
+    assert sorted(p.id for p in client.scroll(name)) == ["x2", "x4"]
+
+
+def test_scroll(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 4)
+    n = 257
+    vecs = np.arange(n * 4, dtype=np.float32).reshape(n, 4) + 1
+    ids = [f"id{i:04d}" for i in range(n)]
+    client.batch_insert(name, vecs, ids=ids, metadata=[{"g": i % 3} for i in range(n)],
+                        chunk_size=100)
+
+    it = client.scroll(name, batch_size=50)
+    points = list(it)
+    assert [p.id for p in points] == sorted(ids)  # > 5 pages, id order
+    assert points[0].vector is None and points[0].metadata == {"g": 0}
+
+    g1 = list(client.scroll(name, filter={"g": 1}, batch_size=20, include_vectors=True))
+    assert [p.id for p in g1] == [i for k, i in enumerate(ids) if k % 3 == 1]
+    assert g1[0].vector == vecs[1].tolist()
+
+    page = client.scroll_page(name, limit=100)
+    assert len(page.points) == 100 and page.next_after_id == "id0099"
+    page = client.scroll_page(name, after_id="id0199", limit=100)
+    assert len(page.points) == 57 and page.next_after_id is None
+    tail = list(client.scroll(name, after_id="id0250"))
+    assert [p.id for p in tail] == ids[251:]
+    with pytest.raises(InvalidArgument):
+        client.scroll_page(name, limit=0)
+
+
+def test_flush_compact_stats(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3)
+    _fill(client, name)
+    s = client.stats(name)
+    assert isinstance(s, CollectionStats)
+    assert s.name == name and s.point_count == 4 and s.memtable_points == 4
+    assert s.last_sequence > 0 and s.wal_bytes > 0
+    assert client.flush(name) is None
+    s = client.stats(name)
+    assert s.memtable_points == 0 and s.segment_count >= 1 and s.point_count == 4
+    client.insert(name, "x5", [1, 1, 1])
+    client.flush(name)
+    client.delete(name, "x1")
+    assert client.compact(name) is None
+    s = client.stats(name)
+    assert s.point_count == 4 and s.segment_count >= 1
+    assert client.get_collection(name).point_count == 4
+    assert client.search(name, [1, 1, 1], k=1).ids == ["x5"]
+
+
+def test_transports_agree(rest_client: ProximaDBClient, grpc_client: ProximaDBClient,
+                          new_name) -> None:
+    """Written over one transport, read identically over the other."""
+    name = new_name()
+    rest_client.create_collection(name, 3, max_wal_age_hours=0.5)
+    grpc_client.insert(name, "g", [0.1, 0.2, 0.3], {"n": 7, "f": 0.25, "s": "x", "l": [1, "a"]})
+    rest_client.insert(name, "r", [0.3, 0.2, 0.1], {"n": 8, "b": False, "o": {"k": "v"}})
+    assert rest_client.get_collection(name) == grpc_client.get_collection(name)
+    for pid in ("g", "r"):
+        assert rest_client.get(name, pid) == grpc_client.get(name, pid)
+    for kwargs in ({}, {"include_vectors": True}, {"include_metadata": False},
+                   {"filter": {"n": 8}}):
+        a = rest_client.search(name, [0.1, 0.2, 0.3], **kwargs)
+        b = grpc_client.search(name, [0.1, 0.2, 0.3], **kwargs)
+        assert a == b and a.total_count == b.total_count
+    assert list(rest_client.scroll(name, include_vectors=True)) == list(
+        grpc_client.scroll(name, include_vectors=True))
+    sa, sb = rest_client.stats(name), grpc_client.stats(name)
+    assert (sa.point_count, sa.memtable_points) == (sb.point_count, sb.memtable_points)
+    assert rest_client.batch_search(name, [[1, 0, 0]]) == grpc_client.batch_search(
+        name, [[1, 0, 0]])
+    # the same refusals, with the same exception and code
+    for call in (lambda c: c.insert(name, "x", [1, 2]),
+                 lambda c: c.search(name, [1, 2, 3], k=0),
+                 lambda c: c.get(name, "nope"),
+                 lambda c: c.get("nope_" + name, "x"),
+                 lambda c: c.create_collection(name, 3),
+                 lambda c: c.scroll_page(name, limit=20000)):
+        errors = []
+        for c in (rest_client, grpc_client):
+            with pytest.raises(ProximaDBError) as e:
+                call(c)
+            errors.append((type(e.value), e.value.code))
+        assert errors[0] == errors[1]

@@ -1,0 +1,63 @@
+// GrpcServer: the gRPC front end of the VectorService (synchronous gRPC
+// server; gRPC's own thread pool runs the RPCs, which block on fsync like
+// the REST handlers do).
+//
+// Thread-safety: Start/Stop/port may be called from any one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "proximadb/status.h"
+#include "service/service.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace proximadb::grpc_api {
+
+class GrpcService;
+
+struct GrpcOptions {
+  // Host to listen on (numeric IPv4/IPv6 or a name). Default "0.0.0.0".
+  std::string bind_address = "0.0.0.0";
+  // TCP port; 0 picks a free one (see GrpcServer::port()). Default 5678.
+  uint16_t port = 5678;
+  // Largest accepted request message; larger ones fail with
+  // RESOURCE_EXHAUSTED before reaching the service (the REST 413).
+  // Default 64 MB.
+  uint64_t max_message_bytes = 64ull << 20;
+  // How long Stop() lets in-flight RPCs finish. Default 10000 ms.
+  uint32_t shutdown_grace_ms = 10000;
+};
+
+class GrpcServer {
+ public:
+  // Binds and starts serving. A bad address or a port in use is
+  // kUnavailable. `service` must outlive the server.
+  static Result<std::unique_ptr<GrpcServer>> Start(
+      const GrpcOptions& options, service::VectorService* service);
+
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+  ~GrpcServer();  // Stop()s
+
+  uint16_t port() const { return port_; }
+  // Refuses new RPCs (UNAVAILABLE), waits up to shutdown_grace_ms for the
+  // ones in flight, then shuts gRPC down (cancelling any still running).
+  // Idempotent.
+  void Stop();
+
+ private:
+  GrpcServer() = default;
+
+  GrpcOptions options_;
+  std::unique_ptr<GrpcService> impl_;
+  std::unique_ptr<grpc::Server> server_;
+  uint16_t port_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace proximadb::grpc_api

@@ -1,0 +1,244 @@
+#include "api/grpc/proto_codec.h"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "service/json_codec.h"
+
+namespace proximadb::grpc_api {
+
+using nlohmann::json;
+namespace gpb = google::protobuf;
+
+namespace {
+
+constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
+
+Result<json> ValueToJson(const gpb::Value& v) {
+  switch (v.kind_case()) {
+    case gpb::Value::kNullValue:
+    case gpb::Value::KIND_NOT_SET:
+      return json();
+    case gpb::Value::kBoolValue:
+      return json(v.bool_value());
+    case gpb::Value::kStringValue:
+      return json(v.string_value());
+    case gpb::Value::kNumberValue: {
+      double x = v.number_value();
+      if (!std::isfinite(x)) {
+        return Status::InvalidArgument("a Struct number must be finite");
+      }
+      if (std::trunc(x) == x && std::fabs(x) <= kMaxExactInt) {
+        return json(static_cast<int64_t>(x));
+      }
+      return json(x);
+    }
+    case gpb::Value::kStructValue:
+      return StructToJson(v.struct_value());
+    case gpb::Value::kListValue: {
+      json arr = json::array();
+      for (const gpb::Value& item : v.list_value().values()) {
+        PDB_ASSIGN_OR_RETURN(json j, ValueToJson(item));
+        arr.push_back(std::move(j));
+      }
+      return arr;
+    }
+  }
+  return json();
+}
+
+void JsonToValue(const json& j, gpb::Value* out) {
+  switch (j.type()) {
+    case json::value_t::null:
+    case json::value_t::discarded:
+    case json::value_t::binary:
+      out->set_null_value(gpb::NULL_VALUE);
+      break;
+    case json::value_t::boolean:
+      out->set_bool_value(j.get<bool>());
+      break;
+    case json::value_t::string:
+      out->set_string_value(j.get<std::string>());
+      break;
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned:
+    case json::value_t::number_float:
+      out->set_number_value(j.get<double>());
+      break;
+    case json::value_t::object:
+      JsonToStruct(j, out->mutable_struct_value());
+      break;
+    case json::value_t::array: {
+      gpb::ListValue* list = out->mutable_list_value();
+      for (const json& item : j) JsonToValue(item, list->add_values());
+      break;
+    }
+  }
+}
+
+std::vector<float> Floats(const gpb::RepeatedField<float>& f) {
+  return std::vector<float>(f.begin(), f.end());
+}
+
+}  // namespace
+
+Result<json> StructToJson(const gpb::Struct& s) {
+  json out = json::object();
+  for (const auto& [key, value] : s.fields()) {
+    PDB_ASSIGN_OR_RETURN(json v, ValueToJson(value));
+    out[key] = std::move(v);
+  }
+  return out;
+}
+
+void JsonToStruct(const json& j, gpb::Struct* out) {
+  out->Clear();
+  if (!j.is_object()) return;
+  auto* fields = out->mutable_fields();
+  for (const auto& [key, value] : j.items()) {
+    JsonToValue(value, &(*fields)[key]);
+  }
+}
+
+FlushPolicy DecodeFlushPolicy(const pb::FlushPolicy& p) {
+  FlushPolicy f;
+  if (p.has_max_wal_age_hours()) f.max_wal_age_hours = p.max_wal_age_hours();
+  if (p.has_max_wal_size_mb()) f.max_wal_size_mb = p.max_wal_size_mb();
+  if (p.has_max_vector_count()) f.max_vector_count = p.max_vector_count();
+  if (p.has_flush_priority()) f.flush_priority = p.flush_priority();
+  if (p.has_enable_background_flush()) {
+    f.enable_background_flush = p.enable_background_flush();
+  }
+  return f;
+}
+
+Result<CollectionConfig> DecodeCreateCollection(
+    const pb::CreateCollectionRequest& r) {
+  CollectionConfig c;
+  c.name = r.name();
+  c.dimension = r.dimension();
+  if (!r.distance_metric().empty()) {
+    PDB_ASSIGN_OR_RETURN(c.metric, ParseMetric(r.distance_metric()));
+  }
+  if (!r.indexing_algorithm().empty()) {
+    c.index.algorithm = r.indexing_algorithm();
+  }
+  if (r.has_m()) c.index.m = r.m();
+  if (r.has_ef_construction()) c.index.ef_construction = r.ef_construction();
+  if (r.has_ef_search()) c.index.ef_search = r.ef_search();
+  if (!r.quantization().empty()) c.index.quantization = r.quantization();
+  if (r.has_flush_policy()) c.flush = DecodeFlushPolicy(r.flush_policy());
+  if (!r.wal_format().empty()) {
+    PDB_ASSIGN_OR_RETURN(c.wal_format, ParseWalFormat(r.wal_format()));
+  }
+  return c;
+}
+
+Result<Point> DecodePoint(const pb::Point& p) {
+  Point out;
+  out.id = p.id();
+  out.vector = Floats(p.vector());
+  if (p.has_metadata()) {
+    PDB_ASSIGN_OR_RETURN(out.metadata, StructToJson(p.metadata()));
+  }
+  return out;
+}
+
+Result<json> DecodeFilter(bool has_filter, const gpb::Struct& s) {
+  if (!has_filter) return json();
+  return StructToJson(s);
+}
+
+Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r) {
+  SearchRequest s;
+  s.vector = Floats(r.vector());
+  s.k = r.has_k() ? r.k() : service::kDefaultK;
+  PDB_ASSIGN_OR_RETURN(s.filter, DecodeFilter(r.has_filter(), r.filter()));
+  s.include_vector = r.include_vector();
+  s.include_metadata = r.has_include_metadata() ? r.include_metadata() : true;
+  if (r.has_ef_search()) s.ef_search = r.ef_search();
+  s.exact = r.exact();
+  return s;
+}
+
+Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r) {
+  ScrollRequest s;
+  s.after_id = r.after_id();
+  if (r.has_limit()) s.limit = r.limit();
+  PDB_ASSIGN_OR_RETURN(s.filter, DecodeFilter(r.has_filter(), r.filter()));
+  s.include_vector = r.include_vector();
+  return s;
+}
+
+void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
+                      pb::CollectionInfo* out) {
+  const CollectionConfig& c = info.config;
+  out->set_name(c.name);
+  out->set_dimension(c.dimension);
+  out->set_distance_metric(std::string(MetricName(c.metric)));
+  out->set_indexing_algorithm(c.index.algorithm);
+  out->set_m(c.index.m);
+  out->set_ef_construction(c.index.ef_construction);
+  out->set_ef_search(c.index.ef_search);
+  out->set_quantization(c.index.quantization);
+  EffectiveFlushPolicy f = Resolve(c.flush, d);
+  pb::FlushPolicy* fp = out->mutable_flush_policy();
+  fp->set_max_wal_age_hours(f.max_wal_age_hours);
+  fp->set_max_wal_size_mb(f.max_wal_size_mb);
+  fp->set_max_vector_count(f.max_vector_count);
+  fp->set_flush_priority(f.flush_priority);
+  fp->set_enable_background_flush(f.enable_background_flush);
+  out->set_wal_format(std::string(WalFormatName(c.wal_format)));
+  out->set_point_count(info.point_count);
+  out->set_segment_count(info.segment_count);
+  out->set_created_at(info.created_at_unix_ms);
+}
+
+void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
+                       pb::Point* out) {
+  out->set_id(p.id);
+  if (include_vector) {
+    out->mutable_vector()->Assign(p.vector.begin(), p.vector.end());
+  }
+  JsonToStruct(p.metadata.is_null() ? json::object() : p.metadata,
+               out->mutable_metadata());
+}
+
+void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
+                        pb::SearchResponse* out) {
+  for (const SearchHit& hit : r.hits) {
+    pb::SearchMatch* m = out->add_matches();
+    m->set_id(hit.id);
+    m->set_score(hit.score);
+    if (req.include_metadata) {
+      JsonToStruct(hit.metadata.is_null() ? json::object() : hit.metadata,
+                   m->mutable_metadata());
+    }
+    if (req.include_vector) {
+      m->mutable_vector()->Assign(hit.vector.begin(), hit.vector.end());
+    }
+  }
+  out->set_total_count(r.hits.size());
+}
+
+void EncodeScrollPage(const ScrollPage& page, bool include_vector,
+                      pb::ScrollResponse* out) {
+  for (const StoredPoint& p : page.points) {
+    EncodeStoredPoint(p, include_vector, out->add_points());
+  }
+  if (!page.next_after_id.empty()) out->set_next_after_id(page.next_after_id);
+}
+
+void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out) {
+  out->set_name(info.config.name);
+  out->set_point_count(info.point_count);
+  out->set_segment_count(info.segment_count);
+  out->set_memtable_points(info.memtable_points);
+  out->set_wal_bytes(info.wal_bytes);
+  out->set_oldest_unflushed_age_seconds(info.oldest_unflushed_age_seconds);
+  out->set_last_sequence(info.last_sequence);
+}
+
+}  // namespace proximadb::grpc_api

@@ -1,0 +1,52 @@
+// Protobuf <-> engine value types for the gRPC transport. Decoders only map
+// shapes and apply the documented defaults; every range and validity check
+// is left to the VectorService, so that gRPC and REST refuse the same inputs
+// with the same codes.
+//
+// Struct <-> JSON: Struct numbers are doubles. A number with no fractional
+// part and |x| <= 2^53 decodes to a JSON integer (so {"n": 7} sent over gRPC
+// is stored as 7, exactly as REST stores it); non-finite numbers are refused.
+// JSON integers beyond 2^53 lose precision when encoded into a Struct.
+#pragma once
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+#include "proximadb/v1/proximadb.pb.h"
+#include "service/service.h"
+
+namespace proximadb::grpc_api {
+
+namespace pb = ::proximadb::v1;
+
+Result<nlohmann::json> StructToJson(const google::protobuf::Struct& s);
+// `j` must be an object (anything else encodes as an empty Struct).
+void JsonToStruct(const nlohmann::json& j, google::protobuf::Struct* out);
+
+// --- requests ---
+// Empty strings take the REST defaults: cosine, hnsw, native.
+Result<CollectionConfig> DecodeCreateCollection(
+    const pb::CreateCollectionRequest& r);
+FlushPolicy DecodeFlushPolicy(const pb::FlushPolicy& p);
+Result<Point> DecodePoint(const pb::Point& p);
+// The filter of a request: null when the Struct is absent.
+Result<nlohmann::json> DecodeFilter(bool has_filter,
+                                    const google::protobuf::Struct& s);
+Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r);
+Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r);
+
+// --- responses ---
+void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
+                      pb::CollectionInfo* out);
+void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
+                       pb::Point* out);
+void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
+                        pb::SearchResponse* out);
+void EncodeScrollPage(const ScrollPage& page, bool include_vector,
+                      pb::ScrollResponse* out);
+void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out);
+
+}  // namespace proximadb::grpc_api

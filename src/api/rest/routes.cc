@@ -1,0 +1,247 @@
+// The REST route table: each route decodes its path and body, calls one
+// VectorService JSON operation (which calls the typed one the gRPC transport
+// calls too) and encodes the answer. api/openapi.yaml documents exactly these
+// routes; tests/server/openapi_test.cc keeps the two in step.
+#include <string>
+
+#include "api/rest/router.h"
+#include "service/json_codec.h"
+
+namespace proximadb::rest {
+
+using nlohmann::json;
+using service::Operation;
+using service::VectorService;
+
+namespace {
+
+// Parses a required JSON body, then runs `op` on it.
+template <typename Op>
+RestResponse WithBody(std::string_view body, unsigned ok_status, Op op) {
+  Result<json> parsed = service::ParseJsonBody(body);
+  if (!parsed.ok()) return ErrorResponse(parsed.status());
+  return FromResult(op(parsed.value()), ok_status);
+}
+
+// Like WithBody, but no body at all is allowed and reads as JSON null (count
+// and scroll have useful defaults for every field).
+template <typename Op>
+RestResponse WithOptionalBody(std::string_view body, Op op) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return FromResult(op(json()));
+  }
+  return WithBody(body, 200, op);
+}
+
+RestResponse Health(VectorService& svc, const RouteParams&, std::string_view) {
+  return JsonResponse(200, svc.Health());
+}
+
+// The server only starts listening after recovery, so it is always live and
+// ready once it can answer.
+RestResponse HealthLive(VectorService& svc, const RouteParams&,
+                        std::string_view) {
+  json h = svc.Health();
+  h["status"] = "alive";
+  return JsonResponse(200, h);
+}
+
+RestResponse HealthReady(VectorService& svc, const RouteParams&,
+                         std::string_view) {
+  json h = svc.Health();
+  h["status"] = "ready";
+  return JsonResponse(200, h);
+}
+
+RestResponse ListCollections(VectorService& svc, const RouteParams&,
+                             std::string_view) {
+  return JsonResponse(200, svc.ListCollectionsJson());
+}
+
+RestResponse CreateCollection(VectorService& svc, const RouteParams&,
+                              std::string_view body) {
+  return WithBody(body, 201,
+                  [&](const json& b) { return svc.CreateCollectionJson(b); });
+}
+
+RestResponse GetCollection(VectorService& svc, const RouteParams& p,
+                           std::string_view) {
+  return FromResult(svc.GetCollectionJson(p.name));
+}
+
+RestResponse UpdateCollection(VectorService& svc, const RouteParams& p,
+                              std::string_view body) {
+  return WithBody(body, 200, [&](const json& b) {
+    return svc.UpdateCollectionJson(p.name, b);
+  });
+}
+
+RestResponse DeleteCollection(VectorService& svc, const RouteParams& p,
+                              std::string_view) {
+  return FromResult(svc.DeleteCollectionJson(p.name));
+}
+
+RestResponse Upsert(VectorService& svc, const RouteParams& p,
+                    std::string_view body) {
+  return WithBody(body, 201,
+                  [&](const json& b) { return svc.UpsertJson(p.name, b); });
+}
+
+RestResponse BatchUpsert(VectorService& svc, const RouteParams& p,
+                         std::string_view body) {
+  return WithBody(
+      body, 200, [&](const json& b) { return svc.BatchUpsertJson(p.name, b); });
+}
+
+RestResponse DeleteVectors(VectorService& svc, const RouteParams& p,
+                           std::string_view body) {
+  return WithBody(body, 200, [&](const json& b) {
+    return svc.DeleteVectorsJson(p.name, b);
+  });
+}
+
+RestResponse GetPoint(VectorService& svc, const RouteParams& p,
+                      std::string_view) {
+  return FromResult(svc.GetPointJson(p.name, p.id));
+}
+
+RestResponse DeletePoint(VectorService& svc, const RouteParams& p,
+                         std::string_view) {
+  return FromResult(svc.DeletePointJson(p.name, p.id));
+}
+
+RestResponse UpdateMetadata(VectorService& svc, const RouteParams& p,
+                            std::string_view body) {
+  return WithBody(body, 200, [&](const json& b) {
+    return svc.UpdateMetadataJson(p.name, p.id, b);
+  });
+}
+
+RestResponse Count(VectorService& svc, const RouteParams& p,
+                   std::string_view body) {
+  return WithOptionalBody(
+      body, [&](const json& b) { return svc.CountJson(p.name, b); });
+}
+
+RestResponse Scroll(VectorService& svc, const RouteParams& p,
+                    std::string_view body) {
+  return WithOptionalBody(
+      body, [&](const json& b) { return svc.ScrollJson(p.name, b); });
+}
+
+RestResponse Search(VectorService& svc, const RouteParams& p,
+                    std::string_view body) {
+  return WithBody(body, 200,
+                  [&](const json& b) { return svc.SearchJson(p.name, b); });
+}
+
+RestResponse BatchSearch(VectorService& svc, const RouteParams& p,
+                         std::string_view body) {
+  return WithBody(
+      body, 200, [&](const json& b) { return svc.BatchSearchJson(p.name, b); });
+}
+
+// Flush and compact take no body; one sent anyway is ignored.
+RestResponse Flush(VectorService& svc, const RouteParams& p, std::string_view) {
+  return FromResult(svc.FlushJson(p.name));
+}
+
+RestResponse Compact(VectorService& svc, const RouteParams& p,
+                     std::string_view) {
+  return FromResult(svc.CompactJson(p.name));
+}
+
+RestResponse Stats(VectorService& svc, const RouteParams& p, std::string_view) {
+  return FromResult(svc.CollectionStatsJson(p.name));
+}
+
+}  // namespace
+
+const std::vector<RouteSpec>& Routes() {
+  static const std::vector<RouteSpec> routes = [] {
+    return std::vector<RouteSpec>{
+        {"GET", "/health", {Operation::kHealth}, Health},
+        {"GET", "/health/live", {Operation::kHealth}, HealthLive},
+        {"GET", "/health/ready", {Operation::kHealth}, HealthReady},
+        {"POST",
+         "/api/v1/collections",
+         {Operation::kCreateCollection},
+         CreateCollection},
+        {"GET",
+         "/api/v1/collections",
+         {Operation::kListCollections},
+         ListCollections},
+        {"GET",
+         "/api/v1/collections/{name}",
+         {Operation::kGetCollection},
+         GetCollection},
+        {"PATCH",
+         "/api/v1/collections/{name}",
+         {Operation::kUpdateCollection},
+         UpdateCollection},
+        {"DELETE",
+         "/api/v1/collections/{name}",
+         {Operation::kDeleteCollection},
+         DeleteCollection},
+        {"POST",
+         "/api/v1/collections/{name}/vectors",
+         {Operation::kUpsert},
+         Upsert},
+        {"PUT",
+         "/api/v1/collections/{name}/vectors",
+         {Operation::kBatchUpsert},
+         BatchUpsert},
+        {"POST",
+         "/api/v1/collections/{name}/vectors/batch",
+         {Operation::kBatchUpsert},
+         BatchUpsert},
+        {"DELETE",
+         "/api/v1/collections/{name}/vectors",
+         {Operation::kDeleteByIds, Operation::kDeleteByFilter},
+         DeleteVectors},
+        {"GET",
+         "/api/v1/collections/{name}/vectors/{id}",
+         {Operation::kGet},
+         GetPoint},
+        {"DELETE",
+         "/api/v1/collections/{name}/vectors/{id}",
+         {Operation::kDeleteByIds},
+         DeletePoint},
+        {"PATCH",
+         "/api/v1/collections/{name}/vectors/{id}",
+         {Operation::kUpdateMetadata},
+         UpdateMetadata},
+        {"POST",
+         "/api/v1/collections/{name}/count",
+         {Operation::kCount},
+         Count},
+        {"POST",
+         "/api/v1/collections/{name}/scroll",
+         {Operation::kScroll},
+         Scroll},
+        {"POST",
+         "/api/v1/collections/{name}/search",
+         {Operation::kSearch},
+         Search},
+        {"POST",
+         "/api/v1/collections/{name}/search/batch",
+         {Operation::kBatchSearch},
+         BatchSearch},
+        {"POST",
+         "/api/v1/collections/{name}/flush",
+         {Operation::kFlush},
+         Flush},
+        {"POST",
+         "/api/v1/collections/{name}/compact",
+         {Operation::kCompact},
+         Compact},
+        {"GET",
+         "/api/v1/collections/{name}/stats",
+         {Operation::kCollectionStats},
+         Stats},
+    };
+  }();
+  return routes;
+}
+
+}  // namespace proximadb::rest

@@ -1,0 +1,39 @@
+// A FIFO of background jobs (today: building a segment's HNSW graph) run by
+// one worker thread, so a flush returns as soon as its segment is committed.
+// Without a thread (DBOptions::background_threads = false, in tests) jobs run
+// inline when scheduled, which keeps tests deterministic.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace proximadb {
+
+class BackgroundQueue {
+ public:
+  explicit BackgroundQueue(bool threaded);
+  BackgroundQueue(const BackgroundQueue&) = delete;
+  BackgroundQueue& operator=(const BackgroundQueue&) = delete;
+  // Drops jobs not started yet (they hold only weak references) and joins.
+  ~BackgroundQueue();
+
+  void Schedule(std::function<void()> job);
+  // Waits until every job scheduled so far has finished (tests, shutdown).
+  void Drain();
+
+ private:
+  void Loop();
+
+  const bool threaded_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;  // GUARDED_BY(mu_)
+  bool running_ = false;                    // GUARDED_BY(mu_)
+  bool stop_ = false;                       // GUARDED_BY(mu_)
+  std::thread worker_;
+};
+
+}  // namespace proximadb

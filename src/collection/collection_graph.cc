@@ -1,0 +1,80 @@
+// HNSW graphs of immutable segments: built in the background after a flush
+// or compaction (searches use the exact scan until the graph is there),
+// saved as a sidecar file and served from mmap after a restart.
+#include <spdlog/spdlog.h>
+
+#include "collection/collection_impl.h"
+#include "index/hnsw/hnsw_index.h"
+
+namespace proximadb {
+
+namespace {
+
+index::HnswParams ParamsOf(const CollectionConfig& c) {
+  index::HnswParams p;
+  p.m = c.index.m;
+  p.ef_construction = c.index.ef_construction;
+  p.ef_search = c.index.ef_search;
+  p.quantization = c.index.quantization == "int8" ? index::Quantization::kInt8
+                                                  : index::Quantization::kNone;
+  return p;
+}
+
+index::VectorView ViewOf(const segment::Segment& s) {
+  return index::VectorView{s.vectors(), s.norms(),
+                           static_cast<uint32_t>(s.size()), s.dimension()};
+}
+
+}  // namespace
+
+void CollectionImpl::LoadOrScheduleGraph(
+    const std::shared_ptr<LiveSegment>& seg) {
+  if (!UsesGraph()) return;
+  const std::string path = seg->graph_path();
+  if (deps_.env->FileExists(path)) {
+    auto g = index::HnswIndex::Load(deps_.env, path, ViewOf(*seg->seg),
+                                    config_.metric);
+    if (g.ok()) {
+      seg->set_graph(
+          std::shared_ptr<const index::VectorIndex>(std::move(g).value()));
+      return;
+    }
+    // A graph is derived data: a damaged one is rebuilt, never fatal.
+    spdlog::warn("collection {}: graph {} unreadable ({}); rebuilding",
+                 config_.name, path, g.status().ToString());
+  }
+  ScheduleGraphBuild(seg);
+}
+
+void CollectionImpl::ScheduleGraphBuild(
+    const std::shared_ptr<LiveSegment>& seg) {
+  if (!UsesGraph() || seg->seg->size() == 0) return;
+  std::weak_ptr<LiveSegment> weak = seg;
+  const index::HnswParams params = ParamsOf(config_);
+  const Metric metric = config_.metric;
+  const std::string name = config_.name;
+  Env* env = deps_.env;
+  deps_.builds->Schedule([weak, params, metric, name, env] {
+    // A segment compacted away or a collection dropped meanwhile has no
+    // owner left: nothing to build.
+    std::shared_ptr<LiveSegment> s = weak.lock();
+    if (!s) return;
+    auto g = index::HnswIndex::Build(ViewOf(*s->seg), metric, params,
+                                     /*threads=*/1);
+    if (!g.ok()) {
+      spdlog::error("collection {}: building graph of {}: {}", name,
+                    s->seg->path(), g.status().ToString());
+      return;
+    }
+    Status saved = (*g)->Save(env, s->graph_path());
+    if (!saved.ok()) {
+      // Still serve it; the next start rebuilds what was not saved.
+      spdlog::warn("collection {}: saving graph {}: {}", name, s->graph_path(),
+                   saved.ToString());
+    }
+    s->set_graph(
+        std::shared_ptr<const index::VectorIndex>(std::move(g).value()));
+  });
+}
+
+}  // namespace proximadb

@@ -1,0 +1,332 @@
+// Construction and insertion. The insertion follows the paper (Malkov &
+// Yashunin 2018, algorithms 1 and 4): greedy descent to the new row's top
+// level, then on each level a beam search of width ef_construction and the
+// neighbour-selection heuristic, and links back from every chosen neighbour
+// (pruned with the same heuristic when its list is full).
+#include "index/hnsw/hnsw_index.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+#include "index/hnsw/distances.h"
+#include "index/hnsw/graph_walk_inl.h"
+
+namespace proximadb::index {
+
+using hnsw::Neighbor;
+
+namespace {
+
+inline void StoreWord(uint32_t* p, uint32_t v) {
+  __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+bool ByDist(const Neighbor& a, const Neighbor& b) {
+  return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
+}
+
+}  // namespace
+
+HnswIndex::HnswIndex(VectorView view, Metric metric, const HnswParams& params,
+                     uint32_t capacity)
+    : view_(view),
+      metric_(metric),
+      params_(params),
+      capacity_(capacity),
+      dim_(view.dim),
+      max_m0_(2 * params.m),
+      stride0_(1 + 2 * size_t(params.m)),
+      strideU_(1 + size_t(params.m)),
+      level_mult_(1.0 / std::log(double(std::max(params.m, 2u)))),
+      pool_(capacity) {}
+
+HnswIndex::~HnswIndex() = default;
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(VectorView view,
+                                                     Metric metric,
+                                                     const HnswParams& params,
+                                                     uint32_t capacity) {
+  if (params.m < 2 || params.m > 128) {
+    return Status::InvalidArgument("hnsw: m must be in 2..128");
+  }
+  if (params.ef_construction == 0 || params.ef_search == 0) {
+    return Status::InvalidArgument("hnsw: ef must be positive");
+  }
+  if (view.dim == 0 || (capacity > 0 && view.data == nullptr)) {
+    return Status::InvalidArgument("hnsw: empty vector view");
+  }
+  if (metric != Metric::kEuclidean && view.norms == nullptr) {
+    return Status::InvalidArgument("hnsw: cosine and dot need stored norms");
+  }
+  if (capacity == UINT32_MAX) {
+    return Status::InvalidArgument("hnsw: too many rows");
+  }
+  auto idx =
+      std::unique_ptr<HnswIndex>(new HnswIndex(view, metric, params, capacity));
+  idx->level0_owned_.assign(size_t(capacity) * idx->stride0_, 0);
+  idx->levels_owned_.assign(capacity, int8_t{-1});
+  idx->level0_ = idx->level0_owned_.data();
+  idx->levels_ = idx->levels_owned_.data();
+  idx->upper_owned_.resize(capacity);
+  idx->upper_ptr_.assign(capacity, nullptr);
+  uint32_t stripes = 1;
+  while (stripes < capacity && stripes < (1u << 14)) stripes <<= 1;
+  idx->locks_ = std::make_unique<std::mutex[]>(stripes);
+  idx->lock_mask_ = stripes - 1;
+  if (metric == Metric::kDotProduct) {
+    // Rows added later with a larger norm get extra 0: slightly worse links
+    // for them, never wrong answers (searches use the plain dot product).
+    for (uint32_t r = 0; r < std::min(view.rows, capacity); ++r) {
+      idx->mips_m2_ = std::max(idx->mips_m2_, view.norms[r] * view.norms[r]);
+    }
+  }
+  if (params.quantization == Quantization::kInt8) {
+    VectorView train = view;
+    train.rows = std::min(view.rows, capacity);
+    PDB_ASSIGN_OR_RETURN(idx->sq_, quant::ScalarQuantizer::Train(train));
+    idx->codes_owned_.assign(size_t(capacity) * view.dim, 0);
+    idx->terms_owned_.assign(capacity, 0.0f);
+    idx->codes_ = idx->codes_owned_.data();
+    idx->terms_ = idx->terms_owned_.data();
+  }
+  return idx;
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(VectorView view,
+                                                    Metric metric,
+                                                    const HnswParams& params,
+                                                    uint32_t threads) {
+  PDB_ASSIGN_OR_RETURN(auto idx, Create(view, metric, params, view.rows));
+  std::atomic<uint32_t> next{0};
+  std::atomic<bool> failed{false};
+  auto work = [&] {
+    for (uint32_t row = next++; row < view.rows; row = next++) {
+      if (!idx->Add(row).ok()) failed = true;
+    }
+  };
+  threads = std::max(1u, threads);
+  std::vector<std::thread> pool;
+  for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  if (failed) return Status::Internal("hnsw: build failed to insert a row");
+  return idx;
+}
+
+int HnswIndex::RandomLevel(uint32_t row) const {
+  uint64_t h = SplitMix64(params_.seed ^ (uint64_t(row) * 0x9e3779b97f4a7c15));
+  double u = double(h >> 11) * 0x1.0p-53;
+  if (u <= 0) u = 0x1.0p-53;
+  return std::min(30, int(-std::log(u) * level_mult_));
+}
+
+uint32_t* HnswIndex::MutList(uint32_t row, int level) const {
+  return const_cast<uint32_t*>(List(row, level));
+}
+
+float HnswIndex::RowDistance(uint32_t a, uint32_t b) const {
+  const simd::KernelTable& k = simd::ActiveKernels();
+  const float* x = view_.data + size_t(a) * dim_;
+  const float* y = view_.data + size_t(b) * dim_;
+  if (metric_ == Metric::kEuclidean) return k.l2(x, y, dim_);
+  if (metric_ == Metric::kDotProduct) {
+    float e = hnsw::MipsExtra(mips_m2_, view_.norms[a]) -
+              hnsw::MipsExtra(mips_m2_, view_.norms[b]);
+    return k.l2(x, y, dim_) + e * e;
+  }
+  return hnsw::FromDot(metric_, k.dot(x, y, dim_), view_.norms[a],
+                       view_.norms ? view_.norms[b] : 0.0f);
+}
+
+// The paper's heuristic: keep a candidate only if it is closer to `base`
+// than to every neighbour already kept, which spreads links in all
+// directions instead of clustering them. `cands` must be sorted by distance.
+void HnswIndex::SelectNeighbors(uint32_t base, std::vector<Neighbor>* cands,
+                                uint32_t limit) const {
+  if (cands->size() <= limit) return;
+  std::vector<Neighbor> kept;
+  kept.reserve(limit);
+  for (const Neighbor& c : *cands) {
+    bool good = true;
+    for (const Neighbor& k : kept) {
+      if (RowDistance(c.id, k.id) < c.dist) {
+        good = false;
+        break;
+      }
+    }
+    if (good) kept.push_back(c);
+    if (kept.size() >= limit) break;
+  }
+  *cands = std::move(kept);
+}
+
+void HnswIndex::SetOwnList(uint32_t row, int level,
+                           const std::vector<Neighbor>& chosen) {
+  std::lock_guard<std::mutex> l(LockFor(row));
+  uint32_t* list = MutList(row, level);
+  const uint32_t n = LoadWord(list);
+  std::vector<Neighbor> all = chosen;
+  if (n > 0) {
+    // Others linked to this row already (it became reachable on a higher
+    // level first): keep those links too.
+    for (uint32_t j = 1; j <= n; ++j) {
+      uint32_t id = LoadWord(list + j);
+      bool dup = std::any_of(all.begin(), all.end(),
+                             [&](const Neighbor& x) { return x.id == id; });
+      if (!dup) all.push_back({RowDistance(row, id), id});
+    }
+    std::sort(all.begin(), all.end(), ByDist);
+    SelectNeighbors(row, &all, Cap(level));
+  }
+  const uint32_t cnt = std::min<uint32_t>(all.size(), Cap(level));
+  for (uint32_t j = 0; j < cnt; ++j) StoreWord(list + 1 + j, all[j].id);
+  StoreWord(list, cnt);
+}
+
+void HnswIndex::LinkBack(uint32_t to, uint32_t from, int level, float dist) {
+  std::lock_guard<std::mutex> l(LockFor(to));
+  uint32_t* list = MutList(to, level);
+  const uint32_t n = LoadWord(list);
+  for (uint32_t j = 1; j <= n; ++j) {
+    if (LoadWord(list + j) == from) return;
+  }
+  const uint32_t cap = Cap(level);
+  if (n < cap) {
+    StoreWord(list + 1 + n, from);
+    StoreWord(list, n + 1);
+    return;
+  }
+  std::vector<Neighbor> all;
+  all.reserve(n + 1);
+  all.push_back({dist, from});
+  for (uint32_t j = 1; j <= n; ++j) {
+    uint32_t id = LoadWord(list + j);
+    all.push_back({RowDistance(to, id), id});
+  }
+  std::sort(all.begin(), all.end(), ByDist);
+  SelectNeighbors(to, &all, cap);
+  for (uint32_t j = 0; j < all.size(); ++j) StoreWord(list + 1 + j, all[j].id);
+  StoreWord(list, static_cast<uint32_t>(all.size()));
+}
+
+void HnswIndex::EncodeRow(uint32_t row) {
+  uint8_t* code = codes_owned_.data() + size_t(row) * dim_;
+  sq_.Encode(view_.data + size_t(row) * dim_, code);
+  terms_owned_[row] = sq_.RowTerm(code);
+}
+
+// Links `row` into every level up to `level`, starting from the entry point
+// snapshot `e`; `dist` measures from row to other rows.
+template <typename Dist>
+void HnswIndex::Insert(const Dist& dist, uint32_t row, int level, uint64_t e) {
+  const int top = int(e >> 32) - 1;
+  uint32_t cur = uint32_t(e);
+  float cur_dist = dist(cur);
+  if (top > level) cur = Greedy(dist, cur, &cur_dist, top, level + 1, nullptr);
+
+  auto scratch = pool_.Get();
+  std::vector<Neighbor> found;
+  for (int lv = std::min(level, top); lv >= 0; --lv) {
+    scratch->NewEpoch();
+    scratch->TestAndSet(row);  // never link a row to itself
+    SearchLevel(dist, cur, cur_dist, params_.ef_construction, lv, nullptr,
+                scratch.get(), nullptr);
+    found.assign(scratch->results.begin(), scratch->results.end());
+    found.erase(std::remove_if(found.begin(), found.end(),
+                               [&](const Neighbor& n) { return n.id == row; }),
+                found.end());
+    if (found.empty()) continue;
+    std::sort(found.begin(), found.end(), ByDist);
+    cur = found[0].id;
+    cur_dist = found[0].dist;
+    SelectNeighbors(row, &found, params_.m);
+    SetOwnList(row, lv, found);
+    for (const Neighbor& n : found) LinkBack(n.id, row, lv, n.dist);
+  }
+  pool_.Put(std::move(scratch));
+}
+
+Status HnswIndex::Add(uint32_t row) {
+  if (file_ != nullptr) {
+    return Status::FailedPrecondition("hnsw: a loaded graph is read-only");
+  }
+  if (row >= capacity_ || row >= view_.rows) {
+    return Status::InvalidArgument("hnsw: row outside the index capacity");
+  }
+  const int level = RandomLevel(row);
+  int8_t expected = -1;
+  if (!__atomic_compare_exchange_n(&levels_[row], &expected, int8_t(level),
+                                   false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    return Status::AlreadyExists("hnsw: row already added");
+  }
+  // Everything a reader may touch once the row is linked is written before
+  // the first link is published (release stores in SetOwnList/LinkBack).
+  if (level > 0) {
+    upper_owned_[row] = std::make_unique<uint32_t[]>(size_t(level) * strideU_);
+    __atomic_store_n(&upper_ptr_[row], upper_owned_[row].get(),
+                     __ATOMIC_RELEASE);
+  }
+  if (codes_ != nullptr) EncodeRow(row);
+
+  uint64_t e = entry_.load(std::memory_order_acquire);
+  if (e == 0) {
+    std::lock_guard<std::mutex> l(entry_mu_);
+    e = entry_.load(std::memory_order_acquire);
+    if (e == 0) {
+      entry_.store((uint64_t(level + 1) << 32) | row,
+                   std::memory_order_release);
+      size_.fetch_add(1, std::memory_order_relaxed);
+      return Status::OK();
+    }
+  }
+  const float* q = view_.data + size_t(row) * dim_;
+  if (metric_ == Metric::kDotProduct) {
+    Insert(hnsw::MipsBuildDist{view_.data, view_.norms, dim_, q,
+                               hnsw::MipsExtra(mips_m2_, view_.norms[row]),
+                               mips_m2_, &simd::ActiveKernels()},
+           row, level, e);
+  } else {
+    Insert(hnsw::FloatDist{view_.data, view_.norms, dim_, metric_, q,
+                           view_.norms ? view_.norms[row] : 0.0f,
+                           &simd::ActiveKernels()},
+           row, level, e);
+  }
+
+  if (level > int(e >> 32) - 1) {
+    std::lock_guard<std::mutex> l(entry_mu_);
+    e = entry_.load(std::memory_order_acquire);
+    if (level > int(e >> 32) - 1) {
+      entry_.store((uint64_t(level + 1) << 32) | row,
+                   std::memory_order_release);
+    }
+  }
+  size_.fetch_add(1, std::memory_order_relaxed);
+  return Status::OK();
+}
+
+int HnswIndex::max_level() const {
+  return int(entry_.load(std::memory_order_acquire) >> 32) - 1;
+}
+
+size_t HnswIndex::MemoryUsage() const {
+  if (file_ != nullptr) return file_->size();
+  size_t bytes = level0_owned_.size() * sizeof(uint32_t) +
+                 levels_owned_.size() + upper_ptr_.size() * sizeof(void*) +
+                 codes_owned_.size() + terms_owned_.size() * sizeof(float) +
+                 (size_t(lock_mask_) + 1) * sizeof(std::mutex);
+  for (uint32_t r = 0; r < capacity_; ++r) {
+    int lv = levels_[r];
+    if (lv > 0) bytes += size_t(lv) * strideU_ * sizeof(uint32_t);
+  }
+  return bytes;
+}
+
+}  // namespace proximadb::index

@@ -1,0 +1,160 @@
+// HNSW graph index (Malkov & Yashunin) over rows of a VectorView. The graph
+// refers to rows; the vectors stay where they are (a segment's mmap or the
+// memtable arena). Level 0 is one fixed-stride block of neighbour lists
+// indexed by row ([count, id0, id1, ...], 1 + 2m uint32 per row), so walking
+// it touches one cache-line group per node; upper levels are short lists for
+// the few rows (1/m of them) that reach level 1 or above.
+//
+// Thread-safety: Search is safe from any number of threads. Add is safe
+// against other Add and Search calls (short per-node lock stripes, never
+// nested; readers take no lock and read list words with acquire loads, so
+// a reader sees either the old or the new list). Save must not run
+// concurrently with Add. A loaded (memory-mapped) index is read-only.
+//
+// File format ("PDBHNSW1"): see hnsw/hnsw_format.h.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "index/hnsw/hnsw_params.h"
+#include "index/hnsw/visited_pool.h"
+#include "index/quant/scalar_quantizer.h"
+#include "index/vector_index.h"
+#include "proximadb/env.h"
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+
+namespace proximadb::index {
+
+class HnswIndex final : public VectorIndex {
+ public:
+  // An empty graph that can take rows [0, capacity) of `view` through Add.
+  // With int8 quantization the quantizer is trained on the rows the view
+  // holds now (there must be some).
+  static Result<std::unique_ptr<HnswIndex>> Create(VectorView view,
+                                                   Metric metric,
+                                                   const HnswParams& params,
+                                                   uint32_t capacity);
+  // The whole view (a flushed segment), inserted by `threads` threads.
+  static Result<std::unique_ptr<HnswIndex>> Build(VectorView view,
+                                                  Metric metric,
+                                                  const HnswParams& params,
+                                                  uint32_t threads);
+  // Serves a file written by Save from Env::MapFile, without a rebuild.
+  // Every byte is checked: a damaged file is Status::Corruption. `view` must
+  // have the file's dimension and at least its row count.
+  static Result<std::unique_ptr<HnswIndex>> Load(Env* env,
+                                                 const std::string& path,
+                                                 VectorView view,
+                                                 Metric metric);
+
+  ~HnswIndex() override;
+
+  // Inserts `row` (< capacity, < view.rows). AlreadyExists if it was added;
+  // FailedPrecondition on a loaded index.
+  Status Add(uint32_t row);
+
+  // Writes path.tmp, fsyncs, renames over path, fsyncs the parent directory.
+  Status Save(Env* env, const std::string& path) const;
+
+  void Search(const SearchParams& params, const RowFilter& accept,
+              std::vector<Candidate>* out,
+              SearchCounters* counters) const override;
+
+  const HnswParams& params() const { return params_; }
+  Metric metric() const { return metric_; }
+  uint32_t capacity() const { return capacity_; }
+  // Rows inserted so far.
+  uint32_t size() const { return size_.load(std::memory_order_relaxed); }
+  // Bytes of RAM held by the graph and the codes (not the view's vectors,
+  // nor the per-search scratch). For a loaded index, bytes of the mapping.
+  size_t MemoryUsage() const;
+  // Highest level of the graph (-1 when empty).
+  int max_level() const;
+
+ private:
+  friend class HnswFile;
+  HnswIndex(VectorView view, Metric metric, const HnswParams& params,
+            uint32_t capacity);
+
+  // Internals: storage accessors, insertion and search (hnsw_index.cc,
+  // hnsw_search.cc).
+  uint32_t* MutList0(uint32_t row) const {
+    return level0_ + size_t(row) * stride0_;
+  }
+  const uint32_t* List(uint32_t row, int level) const;
+  uint32_t* MutList(uint32_t row, int level) const;
+  int LevelOf(uint32_t row) const {
+    return __atomic_load_n(&levels_[row], __ATOMIC_ACQUIRE);
+  }
+  int RandomLevel(uint32_t row) const;
+  std::mutex& LockFor(uint32_t row) const { return locks_[row & lock_mask_]; }
+  uint32_t Cap(int level) const { return level == 0 ? max_m0_ : params_.m; }
+  float RowDistance(uint32_t a, uint32_t b) const;
+  void SelectNeighbors(uint32_t base, std::vector<hnsw::Neighbor>* cands,
+                       uint32_t limit) const;
+  void SetOwnList(uint32_t row, int level,
+                  const std::vector<hnsw::Neighbor>& chosen);
+  void LinkBack(uint32_t to, uint32_t from, int level, float dist);
+  void EncodeRow(uint32_t row);
+  template <typename Dist>
+  void Insert(const Dist& dist, uint32_t row, int level, uint64_t entry);
+
+  template <typename Dist>
+  uint32_t Greedy(const Dist& dist, uint32_t cur, float* cur_dist, int top,
+                  int bottom, SearchCounters* counters) const;
+  template <typename Dist>
+  void SearchLevel(const Dist& dist, uint32_t entry, float entry_dist,
+                   uint32_t ef, int level, const RowFilter* accept,
+                   hnsw::SearchScratch* scratch,
+                   SearchCounters* counters) const;
+  void ScanSearch(const SearchParams& p, const RowFilter& accept,
+                  std::vector<Candidate>* out, SearchCounters* c) const;
+
+  VectorView view_;
+  Metric metric_;
+  HnswParams params_;
+  uint32_t capacity_;
+  uint32_t dim_;
+  uint32_t max_m0_;
+  size_t stride0_;  // uint32 words per level-0 list
+  size_t strideU_;  // uint32 words per upper-level list
+  double level_mult_;
+  float mips_m2_ = 0;  // dot product: largest squared norm seen at Create
+
+  // Level 0 and levels: owned buffers, or pointers into the mapped file.
+  std::vector<uint32_t> level0_owned_;
+  std::vector<int8_t> levels_owned_;
+  uint32_t* level0_ = nullptr;
+  int8_t* levels_ = nullptr;
+  // Upper levels while mutable: one allocation per row with level >= 1,
+  // published through upper_ptr_ (atomic loads/stores).
+  std::vector<std::unique_ptr<uint32_t[]>> upper_owned_;
+  std::vector<uint32_t*> upper_ptr_;
+  // Upper levels when mapped: offsets (in words) into one array.
+  const uint32_t* upper_off_ = nullptr;
+  const uint32_t* upper_data_ = nullptr;
+  std::unique_ptr<MappedFile> file_;
+
+  // int8 codes (row-major, dim bytes per row) and per-row correction terms.
+  quant::ScalarQuantizer sq_;
+  std::vector<uint8_t> codes_owned_;
+  std::vector<float> terms_owned_;
+  const uint8_t* codes_ = nullptr;
+  const float* terms_ = nullptr;
+
+  // (max_level + 1) << 32 | entry row; 0 while empty.
+  std::atomic<uint64_t> entry_{0};
+  std::mutex entry_mu_;  // serialises raising the top level
+  std::atomic<uint32_t> size_{0};
+  std::unique_ptr<std::mutex[]> locks_;
+  uint32_t lock_mask_ = 0;
+  mutable hnsw::ScratchPool pool_;
+};
+
+}  // namespace proximadb::index

@@ -1,0 +1,33 @@
+// Parameters of one HNSW graph. They are stored in the graph file, so a
+// loaded graph searches exactly as the one that was saved.
+#pragma once
+
+#include <cstdint>
+
+namespace proximadb::index {
+
+enum class Quantization : uint32_t {
+  kNone = 0,  // traverse on the float vectors of the VectorView
+  kInt8 = 1,  // traverse on 8-bit codes kept in RAM, re-score with floats
+};
+
+struct HnswParams {
+  // Links per node on the upper levels; level 0 keeps up to 2*m. Default 16.
+  // Range 2..128.
+  uint32_t m = 16;
+  // Beam width while inserting. Default 200; higher builds slower, better.
+  uint32_t ef_construction = 200;
+  // Default beam width of a search (SearchParams::ef_search overrides it per
+  // query; the beam is never narrower than k). Default 64.
+  uint32_t ef_search = 64;
+  // Vector representation used while walking the graph. Default none.
+  Quantization quantization = Quantization::kNone;
+  // int8 only: how many of the best code-space candidates, as a multiple of
+  // k, are re-scored with the float vectors. Default 3.
+  uint32_t rerank_factor = 3;
+  // Seeds the level of each row (a hash of seed and row), so one-thread
+  // builds are reproducible. Default 42.
+  uint64_t seed = 42;
+};
+
+}  // namespace proximadb::index

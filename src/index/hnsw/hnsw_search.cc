@@ -1,0 +1,123 @@
+// Query-time search: greedy descent, beam search on level 0 (on floats, or
+// on 8-bit codes followed by a float re-score), and the flat-scan fallback
+// for exact requests and for filters that leave too few reachable rows.
+#include <algorithm>
+
+#include "index/distance.h"
+#include "index/hnsw/distances.h"
+#include "index/hnsw/graph_walk_inl.h"
+#include "index/hnsw/hnsw_index.h"
+
+namespace proximadb::index {
+
+using hnsw::Neighbor;
+
+void HnswIndex::ScanSearch(const SearchParams& p, const RowFilter& accept,
+                           std::vector<Candidate>* out,
+                           SearchCounters* counters) const {
+  TopK top(p.k);
+  const uint32_t rows = std::min(capacity_, view_.rows);
+  uint64_t scanned = 0;
+  for (uint32_t row = 0; row < rows; ++row) {
+    if (LevelOf(row) < 0) continue;  // not inserted (yet)
+    ++scanned;
+    float d = InternalDistance(metric_, p.query, p.query_norm,
+                               view_.data + size_t(row) * dim_,
+                               view_.norms ? view_.norms[row] : 0.0f, dim_);
+    if (top.full() && !(d < top.threshold())) continue;
+    if (accept && !accept(row)) continue;
+    top.Push({row, d});
+  }
+  if (counters) {
+    counters->distances_computed += scanned;
+    counters->points_scanned += scanned;
+  }
+  auto best = top.Take();
+  out->insert(out->end(), best.begin(), best.end());
+}
+
+void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
+                       std::vector<Candidate>* out,
+                       SearchCounters* counters) const {
+  if (p.k == 0) return;
+  const uint64_t e = entry_.load(std::memory_order_acquire);
+  if (p.exact || e == 0) {
+    ScanSearch(p, accept, out, counters);
+    return;
+  }
+  const int top = int(e >> 32) - 1;
+  const uint32_t entry = uint32_t(e);
+  const uint32_t ef =
+      std::max(p.ef_search ? p.ef_search : params_.ef_search, p.k);
+  const RowFilter* filter = accept ? &accept : nullptr;
+  const simd::KernelTable* k = &simd::ActiveKernels();
+  SearchCounters local;
+  auto scratch = pool_.Get();
+  scratch->NewEpoch();
+  std::vector<Neighbor> found;
+
+  hnsw::FloatDist fdist{view_.data, view_.norms,  dim_, metric_,
+                        p.query,    p.query_norm, k};
+  if (codes_ == nullptr) {
+    float d = fdist(entry);
+    uint32_t cur = Greedy(fdist, entry, &d, top, 1, &local);
+    SearchLevel(fdist, cur, d, ef, 0, filter, scratch.get(), &local);
+    found.assign(scratch->results.begin(), scratch->results.end());
+    std::sort(found.begin(), found.end(),
+              [](const Neighbor& a, const Neighbor& b) {
+                return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
+              });
+  } else {
+    std::vector<uint8_t> qcode(dim_);
+    sq_.Encode(p.query, qcode.data());
+    hnsw::CodeDist cdist{
+        codes_,
+        terms_,
+        view_.norms,
+        dim_,
+        metric_,
+        qcode.data(),
+        metric_ == Metric::kEuclidean ? 0.0f : sq_.QueryTerm(p.query),
+        p.query_norm,
+        &sq_,
+        k};
+    float d = cdist(entry);
+    uint32_t cur = Greedy(cdist, entry, &d, top, 1, &local);
+    SearchLevel(cdist, cur, d, ef, 0, filter, scratch.get(), &local);
+    found.assign(scratch->results.begin(), scratch->results.end());
+    std::sort(
+        found.begin(), found.end(),
+        [](const Neighbor& a, const Neighbor& b) { return a.dist < b.dist; });
+    // Code distances only rank; the answer is decided on full precision.
+    const size_t keep = std::min<size_t>(
+        found.size(),
+        std::max<size_t>(p.k, size_t(params_.rerank_factor) * p.k));
+    found.resize(keep);
+    for (Neighbor& n : found) n.dist = fdist(n.id);
+    local.distances_computed += keep;
+    std::sort(found.begin(), found.end(),
+              [](const Neighbor& a, const Neighbor& b) {
+                return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
+              });
+  }
+  pool_.Put(std::move(scratch));
+
+  if (found.size() < p.k && filter != nullptr) {
+    // The reachable graph holds fewer than k accepted rows: only a scan can
+    // prove there are no more.
+    if (counters) {
+      counters->distances_computed += local.distances_computed;
+      counters->nodes_visited += local.nodes_visited;
+    }
+    ScanSearch(p, accept, out, counters);
+    return;
+  }
+  const size_t n = std::min<size_t>(found.size(), p.k);
+  for (size_t i = 0; i < n; ++i) out->push_back({found[i].id, found[i].dist});
+  if (counters) {
+    counters->distances_computed += local.distances_computed;
+    counters->nodes_visited += local.nodes_visited;
+  }
+}
+
+}  // namespace proximadb::index

@@ -1,0 +1,116 @@
+// AVX-512 (F + BW + VL) kernels. Compiled with those flags only for this
+// file; the tail of every loop uses a masked load instead of a scalar loop.
+#include "index/simd/kernels.h"
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// GCC 12's AVX-512 headers build results on _mm256_undefined_*(), which its
+// own -Wuninitialized flags once inlined (GCC bug 105593): a false alarm.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+namespace proximadb::index::simd::internal {
+namespace {
+
+// Own reductions: GCC 12's _mm512_reduce_add_* trip -Wuninitialized
+// (GCC bug 105593); the maskz extracts avoid its undefined-register idiom.
+inline float Reduce(__m512 v) {
+  __m256 a = _mm256_add_ps(_mm512_castps512_ps256(v),
+                           _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(
+                               0xFF, _mm512_castps_pd(v), 1)));
+  __m128 lo =
+      _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+
+inline uint32_t ReduceI(__m512i v) {
+  __m256i a = _mm256_add_epi32(_mm512_castsi512_si256(v),
+                               _mm512_maskz_extracti64x4_epi64(0xFF, v, 1));
+  __m128i x =
+      _mm_add_epi32(_mm256_castsi256_si128(a), _mm256_extracti128_si256(a, 1));
+  x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(1, 0, 3, 2)));
+  x = _mm_add_epi32(x, _mm_shuffle_epi32(x, _MM_SHUFFLE(2, 3, 0, 1)));
+  return static_cast<uint32_t>(_mm_cvtsi128_si32(x));
+}
+
+inline __mmask16 TailMask(size_t n) {
+  return static_cast<__mmask16>((1u << n) - 1u);
+}
+
+float L2(const float* a, const float* b, size_t dim) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    __m512 d1 =
+        _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+    s0 = _mm512_fmadd_ps(d0, d0, s0);
+    s1 = _mm512_fmadd_ps(d1, d1, s1);
+  }
+  for (; i < dim; i += 16) {
+    __mmask16 m = dim - i >= 16 ? __mmask16(0xFFFF) : TailMask(dim - i);
+    __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, a + i),
+                             _mm512_maskz_loadu_ps(m, b + i));
+    s0 = _mm512_fmadd_ps(d, d, s0);
+  }
+  return Reduce(_mm512_add_ps(s0, s1));
+}
+
+float Dot(const float* a, const float* b, size_t dim) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= dim; i += 32) {
+    s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16),
+                         _mm512_loadu_ps(b + i + 16), s1);
+  }
+  for (; i < dim; i += 16) {
+    __mmask16 m = dim - i >= 16 ? __mmask16(0xFFFF) : TailMask(dim - i);
+    s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i),
+                         _mm512_maskz_loadu_ps(m, b + i), s0);
+  }
+  return Reduce(_mm512_add_ps(s0, s1));
+}
+
+uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
+  __m512i s = _mm512_setzero_si512();
+  for (size_t i = 0; i < dim; i += 32) {
+    __mmask32 m = dim - i >= 32
+                      ? __mmask32(0xFFFFFFFFu)
+                      : static_cast<__mmask32>((1ull << (dim - i)) - 1);
+    __m512i x = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, a + i));
+    __m512i y = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
+    __m512i d = _mm512_sub_epi16(x, y);
+    s = _mm512_add_epi32(s, _mm512_madd_epi16(d, d));
+  }
+  return ReduceI(s);
+}
+
+uint32_t DotU8(const uint8_t* a, const uint8_t* b, size_t dim) {
+  __m512i s = _mm512_setzero_si512();
+  for (size_t i = 0; i < dim; i += 32) {
+    __mmask32 m = dim - i >= 32
+                      ? __mmask32(0xFFFFFFFFu)
+                      : static_cast<__mmask32>((1ull << (dim - i)) - 1);
+    __m512i x = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, a + i));
+    __m512i y = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
+    s = _mm512_add_epi32(s, _mm512_madd_epi16(x, y));
+  }
+  return ReduceI(s);
+}
+
+const KernelTable kTable{L2, Dot, L2U8, DotU8};
+
+}  // namespace
+
+const KernelTable* Avx512Kernels() { return &kTable; }
+
+}  // namespace proximadb::index::simd::internal
+
+#else
+namespace proximadb::index::simd::internal {
+const KernelTable* Avx512Kernels() { return nullptr; }
+}  // namespace proximadb::index::simd::internal
+#endif

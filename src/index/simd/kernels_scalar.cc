@@ -1,0 +1,60 @@
+// Portable reference kernels: several independent accumulators so the
+// compiler can vectorise with baseline SSE2 without -ffast-math.
+#include "index/simd/kernels.h"
+
+namespace proximadb::index::simd::internal {
+namespace {
+
+float L2(const float* a, const float* b, size_t dim) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    float d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1];
+    float d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3];
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  for (; i < dim; ++i) {
+    float d = a[i] - b[i];
+    s0 += d * d;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+float Dot(const float* a, const float* b, size_t dim) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < dim; ++i) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
+  uint64_t s = 0;
+  for (size_t i = 0; i < dim; ++i) {
+    int32_t d = int32_t(a[i]) - int32_t(b[i]);
+    s += uint32_t(d * d);
+  }
+  return static_cast<uint32_t>(s);
+}
+
+uint32_t DotU8(const uint8_t* a, const uint8_t* b, size_t dim) {
+  uint64_t s = 0;
+  for (size_t i = 0; i < dim; ++i) s += uint32_t(a[i]) * uint32_t(b[i]);
+  return static_cast<uint32_t>(s);
+}
+
+const KernelTable kTable{L2, Dot, L2U8, DotU8};
+
+}  // namespace
+
+const KernelTable* ScalarKernels() { return &kTable; }
+
+}  // namespace proximadb::index::simd::internal

@@ -1,0 +1,42 @@
+// Field helpers shared by the JSON codec files of this module (not used
+// outside src/service/). Each returns InvalidArgument naming the field.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+
+namespace proximadb::service::detail {
+
+std::string Quote(std::string_view s);
+// Looks up an optional field; JSON null counts as absent.
+const nlohmann::json* FindField(const nlohmann::json& obj,
+                                std::string_view key);
+// First present field of `keys` (aliases), with the name that matched.
+const nlohmann::json* FindAny(const nlohmann::json& obj,
+                              std::initializer_list<std::string_view> keys,
+                              std::string_view* matched);
+Status TypeError(std::string_view field, std::string_view want,
+                 const nlohmann::json& got);
+// An integer in [lo, hi] (floats refused).
+Result<uint64_t> GetUint(const nlohmann::json& v, std::string_view field,
+                         uint64_t lo, uint64_t hi);
+Result<bool> GetBool(const nlohmann::json& v, std::string_view field);
+Result<std::string> GetString(const nlohmann::json& v, std::string_view field);
+Status RequireObject(const nlohmann::json& body, std::string_view what);
+// The flush-policy keys of a create/patch body.
+Status ReadFlushFields(const nlohmann::json& src, FlushPolicy* flush);
+// float32 -> the double with the same shortest decimal form.
+double ShortestDouble(float f);
+nlohmann::json FloatsToJson(const std::vector<float>& v);
+// The same status with `prefix` before its message.
+Status Prefix(const Status& s, const std::string& prefix);
+
+}  // namespace proximadb::service::detail

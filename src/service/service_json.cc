@@ -1,0 +1,158 @@
+// The JSON forms of the VectorService operations (the REST transport's entry
+// points): decode the body with json_codec, call the typed operation, encode.
+// No operation logic lives here, so REST and gRPC cannot drift apart.
+#include <utility>
+
+#include "service/json_codec.h"
+#include "service/service.h"
+
+namespace proximadb::service {
+
+using nlohmann::json;
+
+json VectorService::Health() {
+  HealthInfo h = GetHealth();
+  return json{{"status", h.status}, {"version", h.version}};
+}
+
+Result<json> VectorService::CreateCollectionJson(const json& body) {
+  PDB_ASSIGN_OR_RETURN(CollectionConfig config, ParseCreateCollection(body));
+  PDB_ASSIGN_OR_RETURN(CollectionInfo info, CreateCollection(config));
+  return CollectionToJson(info, defaults_);
+}
+
+json VectorService::ListCollectionsJson() {
+  json list = json::array();
+  for (const CollectionInfo& info : ListCollections()) {
+    list.push_back(CollectionToJson(info, defaults_));
+  }
+  size_t n = list.size();
+  return json{{"collections", std::move(list)}, {"total_count", n}};
+}
+
+Result<json> VectorService::GetCollectionJson(const std::string& name) {
+  PDB_ASSIGN_OR_RETURN(CollectionInfo info, GetCollection(name));
+  return CollectionToJson(info, defaults_);
+}
+
+Result<json> VectorService::UpdateCollectionJson(const std::string& name,
+                                                 const json& body) {
+  PDB_ASSIGN_OR_RETURN(FlushPolicy changes, ParseFlushPolicyPatch(body));
+  PDB_ASSIGN_OR_RETURN(CollectionInfo info, UpdateCollection(name, changes));
+  return CollectionToJson(info, defaults_);
+}
+
+Result<json> VectorService::DeleteCollectionJson(const std::string& name) {
+  PDB_RETURN_IF_ERROR(DeleteCollection(name));
+  return json{{"name", name}, {"status", "deleted"}};
+}
+
+Result<json> VectorService::UpsertJson(const std::string& collection,
+                                       const json& body) {
+  // The dimension is needed to parse (and to name the mismatch exactly as
+  // the typed path does).
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_ASSIGN_OR_RETURN(Point p,
+                       ParsePoint(body, c->config().dimension, collection));
+  std::vector<Point> points;
+  points.push_back(std::move(p));
+  PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                       Upsert(collection, std::move(points)));
+  if (ids.size() != 1) return Status::Internal("engine returned no id");
+  return json{{"id", ids[0]}, {"status", "ok"}};
+}
+
+Result<json> VectorService::BatchUpsertJson(const std::string& collection,
+                                            const json& body) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_ASSIGN_OR_RETURN(std::vector<Point> points,
+                       ParseBatch(body, c->config().dimension, collection));
+  PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                       Upsert(collection, std::move(points)));
+  size_t n = ids.size();
+  return json{{"inserted_ids", std::move(ids)}, {"total_count", n}};
+}
+
+Result<json> VectorService::GetPointJson(const std::string& collection,
+                                         const std::string& id) {
+  PDB_ASSIGN_OR_RETURN(StoredPoint p, GetPoint(collection, id));
+  return StoredPointToJson(p);
+}
+
+Result<json> VectorService::DeletePointJson(const std::string& collection,
+                                            const std::string& id) {
+  PDB_RETURN_IF_ERROR(DeletePoint(collection, id));
+  return json{{"id", id}, {"status", "deleted"}};
+}
+
+Result<json> VectorService::DeleteVectorsJson(const std::string& collection,
+                                              const json& body) {
+  PDB_ASSIGN_OR_RETURN(DeleteSelector sel, ParseDeleteVectors(body));
+  Result<uint64_t> n = sel.by_filter ? DeleteByFilter(collection, sel.filter)
+                                     : DeleteByIds(collection, sel.ids);
+  if (!n.ok()) return n.status();
+  return json{{"deleted_count", *n}};
+}
+
+Result<json> VectorService::UpdateMetadataJson(const std::string& collection,
+                                               const std::string& id,
+                                               const json& body) {
+  PDB_ASSIGN_OR_RETURN(json metadata, ParseMetadataUpdate(body));
+  PDB_RETURN_IF_ERROR(UpdateMetadata(collection, id, std::move(metadata)));
+  return json{{"id", id}, {"status", "updated"}};
+}
+
+Result<json> VectorService::CountJson(const std::string& collection,
+                                      const json& body) {
+  PDB_ASSIGN_OR_RETURN(json filter, ParseCountFilter(body));
+  PDB_ASSIGN_OR_RETURN(uint64_t n, Count(collection, filter));
+  return json{{"count", n}};
+}
+
+Result<json> VectorService::ScrollJson(const std::string& collection,
+                                       const json& body) {
+  PDB_ASSIGN_OR_RETURN(ScrollRequest req, ParseScroll(body));
+  PDB_ASSIGN_OR_RETURN(ScrollPage page, Scroll(collection, req));
+  return ScrollPageToJson(page, req.include_vector);
+}
+
+Result<json> VectorService::SearchJson(const std::string& collection,
+                                       const json& body) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_ASSIGN_OR_RETURN(SearchRequest req,
+                       ParseSearch(body, c->config().dimension, collection));
+  PDB_ASSIGN_OR_RETURN(SearchResult result, Search(collection, req));
+  return SearchResultToJson(result, req);
+}
+
+Result<json> VectorService::BatchSearchJson(const std::string& collection,
+                                            const json& body) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_ASSIGN_OR_RETURN(
+      std::vector<SearchRequest> queries,
+      ParseBatchSearch(body, c->config().dimension, collection));
+  PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results,
+                       BatchSearch(collection, queries));
+  json out = json::array();
+  for (size_t i = 0; i < results.size(); ++i) {
+    out.push_back(SearchResultToJson(results[i], queries[i]));
+  }
+  return json{{"results", std::move(out)}};
+}
+
+Result<json> VectorService::FlushJson(const std::string& collection) {
+  PDB_RETURN_IF_ERROR(Flush(collection));
+  return json{{"name", collection}, {"status", "flushed"}};
+}
+
+Result<json> VectorService::CompactJson(const std::string& collection) {
+  PDB_RETURN_IF_ERROR(Compact(collection));
+  return json{{"name", collection}, {"status", "compacted"}};
+}
+
+Result<json> VectorService::CollectionStatsJson(const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(CollectionInfo info, CollectionStats(collection));
+  return CollectionStatsToJson(info);
+}
+
+}  // namespace proximadb::service

@@ -1,0 +1,116 @@
+// Every SIMD level this CPU supports against the scalar reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "index/distance.h"
+#include "index/simd/dispatch.h"
+
+namespace proximadb::index::simd {
+namespace {
+
+const size_t kDims[] = {1, 3, 17, 100, 768, 1536};
+
+class SimdLevelTest : public ::testing::TestWithParam<SimdLevel> {
+ protected:
+  const KernelTable* Table() {
+    const KernelTable* t = KernelsFor(GetParam());
+    return t;
+  }
+};
+
+TEST_P(SimdLevelTest, FloatKernelsMatchScalar) {
+  const KernelTable* t = Table();
+  if (t == nullptr) {
+    GTEST_SKIP() << "SIMD level " << SimdLevelName(GetParam())
+                 << " is not supported on this CPU/build";
+  }
+  const KernelTable* ref = KernelsFor(SimdLevel::kScalar);
+  std::mt19937 rng(7);
+  std::normal_distribution<float> n;
+  for (size_t dim : kDims) {
+    // One extra element so the second vector starts misaligned.
+    std::vector<float> a(dim), b(dim + 1);
+    for (auto& x : a) x = n(rng);
+    for (auto& x : b) x = n(rng);
+    const float* bb = b.data() + 1;
+    double l2 = 0, dot = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      l2 += (double(a[i]) - bb[i]) * (double(a[i]) - bb[i]);
+      dot += double(a[i]) * bb[i];
+    }
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    EXPECT_NEAR(t->l2(a.data(), bb, dim), ref->l2(a.data(), bb, dim),
+                1e-5 * (1 + l2));
+    EXPECT_NEAR(t->l2(a.data(), bb, dim), l2, 1e-5 * (1 + l2));
+    EXPECT_NEAR(t->dot(a.data(), bb, dim), ref->dot(a.data(), bb, dim),
+                1e-5 * (1 + std::sqrt(double(dim))));
+    EXPECT_EQ(t->l2(a.data(), a.data(), dim), 0.0f);
+  }
+}
+
+TEST_P(SimdLevelTest, Uint8KernelsAreExact) {
+  const KernelTable* t = Table();
+  if (t == nullptr) {
+    GTEST_SKIP() << "SIMD level " << SimdLevelName(GetParam())
+                 << " is not supported on this CPU/build";
+  }
+  const KernelTable* ref = KernelsFor(SimdLevel::kScalar);
+  std::mt19937 rng(8);
+  for (size_t dim : kDims) {
+    std::vector<uint8_t> a(dim), b(dim + 1);
+    for (auto& x : a) x = uint8_t(rng());
+    for (auto& x : b) x = uint8_t(rng());
+    const uint8_t* bb = b.data() + 1;
+    uint64_t l2 = 0, dot = 0;
+    for (size_t i = 0; i < dim; ++i) {
+      int d = int(a[i]) - int(bb[i]);
+      l2 += uint64_t(d * d);
+      dot += uint64_t(a[i]) * bb[i];
+    }
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    EXPECT_EQ(t->l2_u8(a.data(), bb, dim), l2);
+    EXPECT_EQ(t->dot_u8(a.data(), bb, dim), dot);
+    EXPECT_EQ(ref->l2_u8(a.data(), bb, dim), l2);
+  }
+  // Extremes: 0 vs 255 everywhere, the largest per-lane sums.
+  std::vector<uint8_t> zero(1536, 0), full(1536, 255);
+  EXPECT_EQ(t->l2_u8(zero.data(), full.data(), 1536), 1536u * 255 * 255);
+  EXPECT_EQ(t->dot_u8(full.data(), full.data(), 1536), 1536u * 255 * 255);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllLevels, SimdLevelTest,
+                         ::testing::Values(SimdLevel::kScalar, SimdLevel::kAvx2,
+                                           SimdLevel::kAvx512),
+                         [](const auto& info) {
+                           return std::string(SimdLevelName(info.param));
+                         });
+
+TEST(SimdDispatchTest, ActiveLevelIsSupportedAndHonoursEnv) {
+  auto levels = SupportedSimdLevels();
+  ASSERT_FALSE(levels.empty());
+  EXPECT_EQ(levels.front(), SimdLevel::kScalar);
+  SimdLevel active = ActiveSimdLevel();
+  EXPECT_NE(std::find(levels.begin(), levels.end(), active), levels.end());
+  const char* env = std::getenv("PDB_SIMD");
+  if (env != nullptr) {
+    bool supported = false;
+    for (SimdLevel l : levels) supported |= SimdLevelName(l) == env;
+    if (supported) {
+      EXPECT_EQ(SimdLevelName(active), env);
+    }
+  } else {
+    EXPECT_EQ(active, levels.back());
+  }
+  // The public entry points go through the active table.
+  float a[5] = {1, 2, 3, 4, 5}, b[5] = {5, 4, 3, 2, 1};
+  EXPECT_FLOAT_EQ(L2Sqr(a, b, 5), 40.0f);
+  EXPECT_FLOAT_EQ(Dot(a, b, 5), 35.0f);
+}
+
+}  // namespace
+}  // namespace proximadb::index::simd

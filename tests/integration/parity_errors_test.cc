@@ -1,0 +1,333 @@
+// The error half of REST/gRPC parity: the same refused request over both
+// transports maps to corresponding codes (400<->INVALID_ARGUMENT,
+// 404<->NOT_FOUND, 409<->ALREADY_EXISTS, 413<->RESOURCE_EXHAUSTED) and the
+// same error name; every operation that can refuse input has a case.
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "integration/parity_fixture.h"
+
+namespace proximadb::testing::parity {
+namespace {
+
+// The same refused request over both transports: the HTTP status and the gRPC
+// code correspond, and the REST "error" equals the x-proximadb-error trailer.
+TEST_F(ParityTest, ErrorsMapTheSameWay) {
+  ASSERT_EQ(Rest("POST", kApi, {{"name", "c"}, {"dimension", 3}}).status, 201u);
+  struct ErrorCase {
+    Operation op;
+    std::string method, target;
+    json body;
+    std::function<GrpcReply()> grpc;
+    unsigned http;
+    std::string error;  // the REST error code
+  };
+  const std::string c = kApi + "/c";
+  const json big_pad(std::string(1536 << 10, 'p'));  // > 1 MB
+  std::vector<ErrorCase> cases;
+  auto add = [&](Operation op, std::string method, std::string target,
+                 json body, std::function<GrpcReply()> g, unsigned http,
+                 std::string error) {
+    cases.push_back({op, std::move(method), std::move(target), std::move(body),
+                     std::move(g), http, std::move(error)});
+  };
+
+  add(
+      Operation::kCreateCollection, "POST", kApi,
+      {{"name", "c"}, {"dimension", 3}},
+      [&] {
+        pb::CreateCollectionRequest r;
+        r.set_name("c");
+        r.set_dimension(3);
+        pb::CollectionInfo out;
+        return Call(&pb::ProximaDB::Stub::CreateCollection, r, &out);
+      },
+      409, "already_exists");
+  add(
+      Operation::kCreateCollection, "POST", kApi,
+      {{"name", "bad name!"}, {"dimension", 3}},
+      [&] {
+        pb::CreateCollectionRequest r;
+        r.set_name("bad name!");
+        r.set_dimension(3);
+        pb::CollectionInfo out;
+        return Call(&pb::ProximaDB::Stub::CreateCollection, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kGetCollection, "GET", kApi + "/nope", nullptr,
+      [&] {
+        pb::GetCollectionRequest r;
+        r.set_name("nope");
+        pb::CollectionInfo out;
+        return Call(&pb::ProximaDB::Stub::GetCollection, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kUpdateCollection, "PATCH", c, {{"flush_priority", 500}},
+      [&] {
+        pb::UpdateCollectionRequest r;
+        r.set_name("c");
+        r.mutable_flush_policy()->set_flush_priority(500);
+        pb::CollectionInfo out;
+        return Call(&pb::ProximaDB::Stub::UpdateCollection, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kUpdateCollection, "PATCH", kApi + "/nope",
+      {{"flush_priority", 5}},
+      [&] {
+        pb::UpdateCollectionRequest r;
+        r.set_name("nope");
+        r.mutable_flush_policy()->set_flush_priority(5);
+        pb::CollectionInfo out;
+        return Call(&pb::ProximaDB::Stub::UpdateCollection, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kDeleteCollection, "DELETE", kApi + "/nope", nullptr,
+      [&] {
+        pb::DeleteCollectionRequest r;
+        r.set_name("nope");
+        pb::DeleteCollectionResponse out;
+        return Call(&pb::ProximaDB::Stub::DeleteCollection, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kUpsert, "POST", c + "/vectors",
+      {{"id", "x"}, {"vector", {1.0, 2.0}}},
+      [&] {
+        pb::UpsertRequest r;
+        r.set_collection("c");
+        *r.mutable_point() = MakePoint("x", {1.0f, 2.0f}, json::object());
+        pb::UpsertResponse out;
+        return Call(&pb::ProximaDB::Stub::Upsert, r, &out);
+      },
+      400, "dimension_mismatch");
+  add(
+      Operation::kUpsert, "POST", kApi + "/nope/vectors",
+      {{"id", "x"}, {"vector", {1.0, 2.0, 3.0}}},
+      [&] {
+        pb::UpsertRequest r;
+        r.set_collection("nope");
+        *r.mutable_point() = MakePoint("x", {1.0f, 2.0f, 3.0f}, json::object());
+        pb::UpsertResponse out;
+        return Call(&pb::ProximaDB::Stub::Upsert, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kBatchUpsert, "PUT", c + "/vectors",
+      {{"vectors",
+        {{{"id", "x"}, {"vector", {1.0, 2.0, 3.0}}},
+         {{"id", "y"}, {"vector", {1.0, 2.0}}}}}},
+      [&] {
+        pb::BatchUpsertRequest r;
+        r.set_collection("c");
+        *r.add_points() = MakePoint("x", {1.0f, 2.0f, 3.0f}, json::object());
+        *r.add_points() = MakePoint("y", {1.0f, 2.0f}, json::object());
+        pb::BatchUpsertResponse out;
+        return Call(&pb::ProximaDB::Stub::BatchUpsert, r, &out);
+      },
+      400, "dimension_mismatch");
+  // Over [api] max_request_size_mb: refused before the service on both
+  // (by Beast and by gRPC core, which sends no x-proximadb-error).
+  add(
+      Operation::kBatchUpsert, "PUT", c + "/vectors",
+      {{"vectors",
+        {{{"id", "x"},
+          {"vector", {1.0, 2.0, 3.0}},
+          {"metadata", {{"pad", big_pad}}}}}}},
+      [&] {
+        pb::BatchUpsertRequest r;
+        r.set_collection("c");
+        *r.add_points() =
+            MakePoint("x", {1.0f, 2.0f, 3.0f}, {{"pad", big_pad}});
+        pb::BatchUpsertResponse out;
+        return Call(&pb::ProximaDB::Stub::BatchUpsert, r, &out);
+      },
+      413, "payload_too_large");
+  add(
+      Operation::kGet, "GET", c + "/vectors/missing", nullptr,
+      [&] {
+        pb::GetRequest r;
+        r.set_collection("c");
+        r.set_id("missing");
+        pb::Point out;
+        return Call(&pb::ProximaDB::Stub::Get, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kDeleteByIds, "DELETE", c + "/vectors",
+      {{"ids", json::array()}},
+      [&] {
+        pb::DeleteByIdsRequest r;
+        r.set_collection("c");
+        pb::DeleteResponse out;
+        return Call(&pb::ProximaDB::Stub::DeleteByIds, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kDeleteByIds, "DELETE", kApi + "/nope/vectors",
+      {{"ids", {"a"}}},
+      [&] {
+        pb::DeleteByIdsRequest r;
+        r.set_collection("nope");
+        r.add_ids("a");
+        pb::DeleteResponse out;
+        return Call(&pb::ProximaDB::Stub::DeleteByIds, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kDeleteByFilter, "DELETE", c + "/vectors",
+      {{"filter", json::object()}},
+      [&] {
+        pb::DeleteByFilterRequest r;
+        r.set_collection("c");
+        r.mutable_filter();
+        pb::DeleteResponse out;
+        return Call(&pb::ProximaDB::Stub::DeleteByFilter, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kDeleteByFilter, "DELETE", kApi + "/nope/vectors",
+      {{"filter", {{"a", 1}}}},
+      [&] {
+        pb::DeleteByFilterRequest r;
+        r.set_collection("nope");
+        grpc_api::JsonToStruct({{"a", 1}}, r.mutable_filter());
+        pb::DeleteResponse out;
+        return Call(&pb::ProximaDB::Stub::DeleteByFilter, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kUpdateMetadata, "PATCH", c + "/vectors/missing",
+      {{"metadata", {{"a", 1}}}},
+      [&] {
+        pb::UpdateMetadataRequest r;
+        r.set_collection("c");
+        r.set_id("missing");
+        grpc_api::JsonToStruct({{"a", 1}}, r.mutable_metadata());
+        pb::UpdateMetadataResponse out;
+        return Call(&pb::ProximaDB::Stub::UpdateMetadata, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kCount, "POST", kApi + "/nope/count", json::object(),
+      [&] {
+        pb::CountRequest r;
+        r.set_collection("nope");
+        pb::CountResponse out;
+        return Call(&pb::ProximaDB::Stub::Count, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kScroll, "POST", c + "/scroll", {{"limit", 0}},
+      [&] {
+        pb::ScrollRequest r;
+        r.set_collection("c");
+        r.set_limit(0);
+        pb::ScrollResponse out;
+        return Call(&pb::ProximaDB::Stub::Scroll, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kSearch, "POST", c + "/search",
+      {{"vector", {1.0, 0.0, 0.0}}, {"k", 0}},
+      [&] {
+        pb::SearchRequest r;
+        r.set_collection("c");
+        for (float f : {1.0f, 0.0f, 0.0f}) r.add_vector(f);
+        r.set_k(0);
+        pb::SearchResponse out;
+        return Call(&pb::ProximaDB::Stub::Search, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kSearch, "POST", c + "/search", {{"vector", {1.0, 0.0}}},
+      [&] {
+        pb::SearchRequest r;
+        r.set_collection("c");
+        for (float f : {1.0f, 0.0f}) r.add_vector(f);
+        pb::SearchResponse out;
+        return Call(&pb::ProximaDB::Stub::Search, r, &out);
+      },
+      400, "dimension_mismatch");
+  add(
+      Operation::kBatchSearch, "POST", c + "/search/batch",
+      {{"queries", json::array()}},
+      [&] {
+        pb::BatchSearchRequest r;
+        r.set_collection("c");
+        pb::BatchSearchResponse out;
+        return Call(&pb::ProximaDB::Stub::BatchSearch, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kFlush, "POST", kApi + "/nope/flush", nullptr,
+      [&] {
+        pb::FlushRequest r;
+        r.set_collection("nope");
+        pb::FlushResponse out;
+        return Call(&pb::ProximaDB::Stub::Flush, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kCompact, "POST", kApi + "/nope/compact", nullptr,
+      [&] {
+        pb::CompactRequest r;
+        r.set_collection("nope");
+        pb::CompactResponse out;
+        return Call(&pb::ProximaDB::Stub::Compact, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kCollectionStats, "GET", kApi + "/nope/stats", nullptr,
+      [&] {
+        pb::CollectionStatsRequest r;
+        r.set_collection("nope");
+        pb::CollectionStatsResponse out;
+        return Call(&pb::ProximaDB::Stub::CollectionStats, r, &out);
+      },
+      404, "not_found");
+
+  std::set<Operation> covered;
+  for (const ErrorCase& e : cases) {
+    std::string what = std::string(service::OperationName(e.op)) + " " +
+                       e.method + " " + e.target;
+    HttpReply r = Rest(e.method, e.target, e.body);
+    GrpcReply g = e.grpc();
+    EXPECT_EQ(r.status, e.http) << what << " -> " << r.body.substr(0, 300);
+    EXPECT_EQ(r.error(), e.error) << what;
+    EXPECT_EQ(g.status.error_code(), GrpcCodeForHttp(e.http))
+        << what << " -> " << g.status.error_message();
+    if (e.http == 413) {
+      // Refused by gRPC core before our service: no trailer to compare.
+      EXPECT_EQ(r.error(), "payload_too_large");
+    } else {
+      EXPECT_EQ(g.error, e.error) << what;
+      // The message is the service's, whichever transport carried it.
+      EXPECT_FALSE(g.status.error_message().empty()) << what;
+    }
+    covered.insert(e.op);
+  }
+  // Nothing the refused requests carried was written.
+  EXPECT_EQ(Rest("POST", c + "/count").json()["count"], 0);
+
+  // Every operation that can be refused has a case; Health and
+  // ListCollections take no input that could be wrong.
+  for (const service::OperationInfo& info : service::kOperations) {
+    if (info.op == Operation::kHealth ||
+        info.op == Operation::kListCollections) {
+      continue;
+    }
+    EXPECT_TRUE(covered.count(info.op))
+        << "operation " << info.name << " has no error parity case";
+  }
+}
+
+}  // namespace
+}  // namespace proximadb::testing::parity

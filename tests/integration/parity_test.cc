@@ -1,0 +1,428 @@
+// REST and gRPC are two encodings of one service: these tests start the real
+// server and, for every operation of service/operations.h, do the same thing
+// over both transports and assert the same results. The scenario checks that
+// it covers every operation, so an operation added to kOperations fails here
+// until it has a step (and both transports serve it). The error half is
+// parity_errors_test.cc.
+#include <functional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "integration/parity_fixture.h"
+
+namespace proximadb::testing::parity {
+namespace {
+
+// Both transports register every operation (the static half of parity; the
+// scenario below is the behavioural half).
+TEST(ParityTableTest, BothTransportsRegisterEveryOperation) {
+  std::set<Operation> rest, grpc;
+  for (const rest::RouteSpec& r : rest::Routes()) {
+    rest.insert(r.operations.begin(), r.operations.end());
+  }
+  for (const grpc_api::GrpcMethod& m : grpc_api::GrpcMethods()) {
+    grpc.insert(m.op);
+  }
+  for (const service::OperationInfo& info : service::kOperations) {
+    EXPECT_TRUE(rest.count(info.op)) << info.name << ": no REST route";
+    EXPECT_TRUE(grpc.count(info.op)) << info.name << ": no gRPC method";
+  }
+}
+
+// One scenario, in an order where each step has data to work on. REST writes
+// collection "pr", gRPC writes "pg" (the same requests), and reads go to the
+// same collection over both transports so the answers must be identical.
+TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
+  struct Step {
+    Operation op;
+    std::function<void()> run;
+  };
+  const std::string pr = kApi + "/pr";
+  std::vector<Step> steps;
+
+  steps.push_back(
+      {Operation::kHealth, [&] {
+         HttpReply r = Rest("GET", "/health");
+         pb::HealthResponse g;
+         ASSERT_TRUE(
+             Call(&pb::ProximaDB::Stub::Health, pb::HealthRequest(), &g).ok());
+         ASSERT_EQ(r.status, 200u);
+         EXPECT_EQ(r.json()["status"], g.status());
+         EXPECT_EQ(r.json()["version"], g.version());
+       }});
+
+  steps.push_back(
+      {Operation::kCreateCollection, [&] {
+         HttpReply r = Rest("POST", kApi,
+                            {{"name", "pr"},
+                             {"dimension", 3},
+                             {"distance_metric", "euclidean"},
+                             {"indexing_algorithm", "flat"},
+                             {"max_wal_age_hours", 0.5}});
+         pb::CreateCollectionRequest req;
+         req.set_name("pg");
+         req.set_dimension(3);
+         req.set_distance_metric("euclidean");
+         req.set_indexing_algorithm("flat");
+         req.mutable_flush_policy()->set_max_wal_age_hours(0.5);
+         pb::CollectionInfo g;
+         ASSERT_TRUE(
+             Call(&pb::ProximaDB::Stub::CreateCollection, req, &g).ok());
+         ASSERT_EQ(r.status, 201u) << r.body;
+         json rj = r.json();
+         rj["name"] = "pg";  // the only intended difference
+         ExpectSameCollection(rj, g);
+       }});
+
+  steps.push_back({Operation::kListCollections, [&] {
+                     HttpReply r = Rest("GET", kApi);
+                     pb::ListCollectionsResponse g;
+                     ASSERT_TRUE(Call(&pb::ProximaDB::Stub::ListCollections,
+                                      pb::ListCollectionsRequest(), &g)
+                                     .ok());
+                     ASSERT_EQ(r.status, 200u);
+                     ASSERT_EQ(r.json()["total_count"], g.total_count());
+                     ASSERT_EQ(g.total_count(), 2u);
+                     for (int i = 0; i < g.collections_size(); ++i) {
+                       ExpectSameCollection(r.json()["collections"][i],
+                                            g.collections(i));
+                     }
+                   }});
+
+  steps.push_back(
+      {Operation::kGetCollection, [&] {
+         for (std::string name : {"pr", "pg"}) {
+           HttpReply r = Rest("GET", kApi + "/" + name);
+           pb::GetCollectionRequest req;
+           req.set_name(name);
+           pb::CollectionInfo g;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::GetCollection, req, &g).ok());
+           ASSERT_EQ(r.status, 200u);
+           ExpectSameCollection(r.json(), g);
+         }
+       }});
+
+  steps.push_back(
+      {Operation::kUpdateCollection, [&] {
+         HttpReply r = Rest(
+             "PATCH", pr, {{"max_vector_count", 500}, {"flush_priority", 80}});
+         pb::UpdateCollectionRequest req;
+         req.set_name("pg");
+         req.mutable_flush_policy()->set_max_vector_count(500);
+         req.mutable_flush_policy()->set_flush_priority(80);
+         pb::CollectionInfo g;
+         ASSERT_TRUE(
+             Call(&pb::ProximaDB::Stub::UpdateCollection, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         json rj = r.json();
+         EXPECT_EQ(rj["flush_policy"]["max_vector_count"], 500);
+         EXPECT_EQ(rj["flush_policy"]["max_wal_age_hours"], 0.5);  // kept
+         rj["name"] = "pg";
+         ExpectSameCollection(rj, g);
+       }});
+
+  steps.push_back(
+      {Operation::kUpsert, [&] {
+         const Fixture& a = Points()[0];
+         HttpReply r =
+             Rest("POST", pr + "/vectors", PointJson(a.id, a.v, a.metadata));
+         pb::UpsertRequest req;
+         req.set_collection("pg");
+         *req.mutable_point() = MakePoint(a.id, a.v, a.metadata);
+         pb::UpsertResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Upsert, req, &g).ok());
+         ASSERT_EQ(r.status, 201u) << r.body;
+         EXPECT_EQ(r.json()["id"], g.id());
+         EXPECT_EQ(r.json()["status"], g.status());
+       }});
+
+  steps.push_back(
+      {Operation::kBatchUpsert, [&] {
+         json body = {{"vectors", json::array()}};
+         pb::BatchUpsertRequest req;
+         req.set_collection("pg");
+         for (size_t i = 1; i < Points().size(); ++i) {
+           const Fixture& p = Points()[i];
+           body["vectors"].push_back(PointJson(p.id, p.v, p.metadata));
+           *req.add_points() = MakePoint(p.id, p.v, p.metadata);
+         }
+         HttpReply r = Rest("PUT", pr + "/vectors", body);
+         pb::BatchUpsertResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::BatchUpsert, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         EXPECT_EQ(r.json()["total_count"], g.total_count());
+         ASSERT_EQ(r.json()["inserted_ids"].size(),
+                   static_cast<size_t>(g.inserted_ids_size()));
+         for (int i = 0; i < g.inserted_ids_size(); ++i) {
+           EXPECT_EQ(r.json()["inserted_ids"][i], g.inserted_ids(i));
+         }
+       }});
+
+  steps.push_back(
+      {Operation::kGet, [&] {
+         for (std::string name : {"pr", "pg"}) {
+           for (const Fixture& p : Points()) {
+             HttpReply r = Rest("GET", kApi + "/" + name + "/vectors/" + p.id);
+             pb::GetRequest req;
+             req.set_collection(name);
+             req.set_id(p.id);
+             pb::Point g;
+             ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Get, req, &g).ok());
+             ASSERT_EQ(r.status, 200u) << r.body;
+             EXPECT_EQ(r.json()["id"], g.id());
+             ExpectSameVector(r.json()["vector"], g.vector());
+             EXPECT_EQ(r.json()["metadata"], StructJson(g.metadata()));
+             EXPECT_EQ(r.json()["metadata"], p.metadata);  // gRPC-written too
+           }
+         }
+       }});
+
+  steps.push_back(
+      {Operation::kUpdateMetadata, [&] {
+         json md = {{"tag", "x"}, {"n", 20}, {"note", "patched"}};
+         HttpReply r = Rest("PATCH", pr + "/vectors/b", {{"metadata", md}});
+         pb::UpdateMetadataRequest req;
+         req.set_collection("pg");
+         req.set_id("b");
+         grpc_api::JsonToStruct(md, req.mutable_metadata());
+         pb::UpdateMetadataResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::UpdateMetadata, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         EXPECT_EQ(r.json()["id"], g.id());
+         EXPECT_EQ(r.json()["status"], g.status());
+         EXPECT_EQ(Rest("GET", pr + "/vectors/b").json()["metadata"], md);
+         EXPECT_EQ(Rest("GET", kApi + "/pg/vectors/b").json()["metadata"], md);
+       }});
+
+  steps.push_back(
+      {Operation::kCount, [&] {
+         for (std::string name : {"pr", "pg"}) {
+           for (json filter : {json(), json{{"tag", "x"}}, json{{"n", 3}}}) {
+             json body = filter.is_null() ? json() : json{{"filter", filter}};
+             HttpReply r = Rest("POST", kApi + "/" + name + "/count", body);
+             pb::CountRequest req;
+             req.set_collection(name);
+             if (!filter.is_null()) {
+               grpc_api::JsonToStruct(filter, req.mutable_filter());
+             }
+             pb::CountResponse g;
+             ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Count, req, &g).ok());
+             ASSERT_EQ(r.status, 200u) << r.body;
+             EXPECT_EQ(r.json()["count"], g.count()) << filter.dump();
+           }
+         }
+         HttpReply all = Rest("POST", pr + "/count", json::object());
+         EXPECT_EQ(all.json()["count"], 5);
+       }});
+
+  steps.push_back(
+      {Operation::kScroll, [&] {
+         std::string rest_cursor, grpc_cursor;
+         std::vector<std::string> rest_ids, grpc_ids;
+         for (int page = 0; page < 10; ++page) {
+           json body = {{"limit", 2}, {"include_vector", true}};
+           if (!rest_cursor.empty()) body["after_id"] = rest_cursor;
+           HttpReply r = Rest("POST", pr + "/scroll", body);
+           pb::ScrollRequest req;
+           req.set_collection("pr");
+           req.set_limit(2);
+           req.set_include_vector(true);
+           req.set_after_id(grpc_cursor);
+           pb::ScrollResponse g;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Scroll, req, &g).ok());
+           ASSERT_EQ(r.status, 200u) << r.body;
+           json rj = r.json();
+           ASSERT_EQ(rj["points"].size(), static_cast<size_t>(g.points_size()));
+           for (int i = 0; i < g.points_size(); ++i) {
+             EXPECT_EQ(rj["points"][i]["id"], g.points(i).id());
+             ExpectSameVector(rj["points"][i]["vector"], g.points(i).vector());
+             EXPECT_EQ(rj["points"][i]["metadata"],
+                       StructJson(g.points(i).metadata()));
+             rest_ids.push_back(rj["points"][i]["id"]);
+             grpc_ids.push_back(g.points(i).id());
+           }
+           EXPECT_EQ(rj["next_after_id"].is_null(), !g.has_next_after_id());
+           if (!g.has_next_after_id()) break;
+           EXPECT_EQ(rj["next_after_id"], g.next_after_id());
+           rest_cursor = rj["next_after_id"];
+           grpc_cursor = g.next_after_id();
+         }
+         EXPECT_EQ(rest_ids, grpc_ids);
+         EXPECT_EQ(rest_ids,
+                   (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+       }});
+
+  steps.push_back(
+      {Operation::kSearch, [&] {
+         for (json filter : {json(), json{{"tag", "y"}}}) {
+           json body = {{"vector", {1.0, 0.0, 0.0}}, {"k", 3}};
+           pb::SearchRequest req;
+           req.set_collection("pr");
+           for (float f : {1.0f, 0.0f, 0.0f}) req.add_vector(f);
+           req.set_k(3);
+           if (!filter.is_null()) {
+             body["filter"] = filter;
+             grpc_api::JsonToStruct(filter, req.mutable_filter());
+           }
+           HttpReply r = Rest("POST", pr + "/search", body);
+           pb::SearchResponse g;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Search, req, &g).ok());
+           ASSERT_EQ(r.status, 200u) << r.body;
+           ExpectSameSearch(r.json(), g);
+           // The gRPC-written twin ranks the same.
+           req.set_collection("pg");
+           pb::SearchResponse g2;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Search, req, &g2).ok());
+           ExpectSameSearch(r.json(), g2);
+         }
+       }});
+
+  steps.push_back(
+      {Operation::kBatchSearch, [&] {
+         json body = {{"queries",
+                       {{{"vector", {1.0, 0.0, 0.0}}, {"k", 2}},
+                        {{"vector", {0.0, 1.0, 0.0}},
+                         {"k", 2},
+                         {"filter", {{"tag", "y"}}}}}}};
+         pb::BatchSearchRequest req;
+         req.set_collection("pr");
+         pb::SearchRequest* q1 = req.add_queries();
+         for (float f : {1.0f, 0.0f, 0.0f}) q1->add_vector(f);
+         q1->set_k(2);
+         pb::SearchRequest* q2 = req.add_queries();
+         for (float f : {0.0f, 1.0f, 0.0f}) q2->add_vector(f);
+         q2->set_k(2);
+         grpc_api::JsonToStruct({{"tag", "y"}}, q2->mutable_filter());
+         HttpReply r = Rest("POST", pr + "/search/batch", body);
+         pb::BatchSearchResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::BatchSearch, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         ASSERT_EQ(r.json()["results"].size(), 2u);
+         ASSERT_EQ(g.results_size(), 2);
+         for (int i = 0; i < 2; ++i)
+           ExpectSameSearch(r.json()["results"][i], g.results(i));
+         EXPECT_EQ(g.results(1).matches(0).id(), "c");
+       }});
+
+  steps.push_back(
+      {Operation::kDeleteByIds, [&] {
+         HttpReply r =
+             Rest("DELETE", pr + "/vectors", {{"ids", {"c", "missing"}}});
+         pb::DeleteByIdsRequest req;
+         req.set_collection("pg");
+         req.add_ids("c");
+         req.add_ids("missing");
+         pb::DeleteResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::DeleteByIds, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         EXPECT_EQ(r.json()["deleted_count"], g.deleted_count());
+         EXPECT_EQ(g.deleted_count(), 1u);
+         // The single-id route reaches the same operation.
+         EXPECT_EQ(Rest("DELETE", pr + "/vectors/d").status, 200u);
+         pb::DeleteByIdsRequest one;
+         one.set_collection("pg");
+         one.add_ids("d");
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::DeleteByIds, one, &g).ok());
+         EXPECT_EQ(g.deleted_count(), 1u);
+       }});
+
+  steps.push_back(
+      {Operation::kDeleteByFilter, [&] {
+         HttpReply r =
+             Rest("DELETE", pr + "/vectors", {{"filter", {{"tag", "z"}}}});
+         pb::DeleteByFilterRequest req;
+         req.set_collection("pg");
+         grpc_api::JsonToStruct({{"tag", "z"}}, req.mutable_filter());
+         pb::DeleteResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::DeleteByFilter, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         EXPECT_EQ(r.json()["deleted_count"], g.deleted_count());
+         EXPECT_EQ(g.deleted_count(), 1u);
+         EXPECT_EQ(Rest("POST", pr + "/count").json()["count"], 2);
+         EXPECT_EQ(Rest("POST", kApi + "/pg/count").json()["count"], 2);
+       }});
+
+  steps.push_back({Operation::kFlush, [&] {
+                     HttpReply r = Rest("POST", pr + "/flush");
+                     pb::FlushRequest req;
+                     req.set_collection("pg");
+                     pb::FlushResponse g;
+                     ASSERT_TRUE(
+                         Call(&pb::ProximaDB::Stub::Flush, req, &g).ok());
+                     ASSERT_EQ(r.status, 200u) << r.body;
+                     EXPECT_EQ(r.json()["status"], g.status());
+                     EXPECT_EQ(g.name(), "pg");
+                   }});
+
+  steps.push_back(
+      {Operation::kCollectionStats, [&] {
+         for (std::string name : {"pr", "pg"}) {
+           HttpReply r = Rest("GET", kApi + "/" + name + "/stats");
+           pb::CollectionStatsRequest req;
+           req.set_collection(name);
+           pb::CollectionStatsResponse g;
+           ASSERT_TRUE(
+               Call(&pb::ProximaDB::Stub::CollectionStats, req, &g).ok());
+           ASSERT_EQ(r.status, 200u) << r.body;
+           json rj = r.json();
+           EXPECT_EQ(rj["name"], g.name());
+           EXPECT_EQ(rj["point_count"], g.point_count());
+           EXPECT_EQ(rj["segment_count"], g.segment_count());
+           EXPECT_EQ(rj["memtable_points"], g.memtable_points());
+           EXPECT_EQ(rj["wal_bytes"], g.wal_bytes());
+           EXPECT_EQ(rj["last_sequence"], g.last_sequence());
+           EXPECT_EQ(g.point_count(), 2u);
+           EXPECT_GE(g.segment_count(), 1u);  // flushed above
+           EXPECT_EQ(g.memtable_points(), 0u);
+         }
+       }});
+
+  steps.push_back({Operation::kCompact, [&] {
+                     HttpReply r = Rest("POST", pr + "/compact");
+                     pb::CompactRequest req;
+                     req.set_collection("pg");
+                     pb::CompactResponse g;
+                     ASSERT_TRUE(
+                         Call(&pb::ProximaDB::Stub::Compact, req, &g).ok());
+                     ASSERT_EQ(r.status, 200u) << r.body;
+                     EXPECT_EQ(r.json()["status"], g.status());
+                     EXPECT_EQ(Rest("POST", pr + "/count").json()["count"], 2);
+                   }});
+
+  steps.push_back(
+      {Operation::kDeleteCollection, [&] {
+         HttpReply r = Rest("DELETE", pr);
+         pb::DeleteCollectionRequest req;
+         req.set_name("pg");
+         pb::DeleteCollectionResponse g;
+         ASSERT_TRUE(
+             Call(&pb::ProximaDB::Stub::DeleteCollection, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         EXPECT_EQ(r.json()["status"], g.status());
+         EXPECT_EQ(Rest("GET", kApi + "/pg").status, 404u);
+         pb::GetCollectionRequest get;
+         get.set_name("pr");
+         pb::CollectionInfo info;
+         EXPECT_EQ(Call(&pb::ProximaDB::Stub::GetCollection, get, &info)
+                       .status.error_code(),
+                   grpc::StatusCode::NOT_FOUND);
+       }});
+
+  std::set<Operation> covered;
+  for (const Step& s : steps) {
+    SCOPED_TRACE(std::string(service::OperationName(s.op)));
+    s.run();
+    covered.insert(s.op);
+    if (HasFatalFailure()) return;
+  }
+  for (const service::OperationInfo& info : service::kOperations) {
+    EXPECT_TRUE(covered.count(info.op))
+        << "operation " << info.name << " has no parity step";
+  }
+}
+
+}  // namespace
+}  // namespace proximadb::testing::parity
