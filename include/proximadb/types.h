@@ -129,6 +129,7 @@ struct SearchHit {
 struct SearchStats {
   uint64_t distances_computed = 0;
   uint64_t points_scanned = 0;
+  uint64_t nodes_visited = 0;     // graph nodes expanded (HNSW)
   uint64_t sources_searched = 0;  // memtables + segments
 };
 

@@ -154,6 +154,7 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
   }
   result.stats.distances_computed = counters.distances_computed;
   result.stats.points_scanned = counters.points_scanned;
+  result.stats.nodes_visited = counters.nodes_visited;
   return result;
 }
 

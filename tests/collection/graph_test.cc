@@ -83,6 +83,7 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
       probe.vector = queries[0];
       auto r = c->Search(probe).value();
       EXPECT_LT(r.stats.distances_computed, 3000u);
+      EXPECT_GT(r.stats.nodes_visited, 0u);
       probe.exact = true;
       EXPECT_EQ(c->Search(probe)->stats.distances_computed, 4000u);
     }
