@@ -12,6 +12,7 @@ PACKAGES=(
   libsqlite3-dev              # the catalog
   libavro-dev                 # the Avro WAL strategy
   libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus                  # tests/integration/ops_test.cc scrapes /metrics with it
 )
 
 missing=()

@@ -16,6 +16,7 @@
 #include <toml++/toml.h>
 #include <CLI/CLI.hpp>
 
+#include "service/auth.h"
 #include "service/service.h"
 
 extern char** environ;
@@ -24,8 +25,9 @@ namespace proximadb::server {
 
 namespace {
 
-enum class Kind { kString, kBool, kInt, kDouble };
-using Value = std::variant<std::string, bool, int64_t, double>;
+enum class Kind { kString, kBool, kInt, kDouble, kStringList };
+using Value =
+    std::variant<std::string, bool, int64_t, double, std::vector<std::string>>;
 
 // One configuration key: where it lives, its type and range, and how it is
 // stored. The single table below drives the file, the environment and the
@@ -43,6 +45,9 @@ const std::string& S(const Value& v) { return std::get<std::string>(v); }
 bool B(const Value& v) { return std::get<bool>(v); }
 int64_t I(const Value& v) { return std::get<int64_t>(v); }
 double D(const Value& v) { return std::get<double>(v); }
+const std::vector<std::string>& L(const Value& v) {
+  return std::get<std::vector<std::string>>(v);
+}
 
 const std::vector<KeySpec>& Keys() {
   using C = ServerConfig;
@@ -68,6 +73,10 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->api.request_timeout_ms = I(v); }},
       {"api", "max_request_size_mb", Kind::kInt, 1, 4096,
        [](C* c, const Value& v) { c->api.max_request_size_mb = I(v); }},
+      {"api", "api_keys", Kind::kStringList, 0, 0,
+       [](C* c, const Value& v) { c->api.api_keys = L(v); }},
+      {"api", "max_inflight_requests", Kind::kInt, 1, 1000000,
+       [](C* c, const Value& v) { c->api.max_inflight_requests = I(v); }},
       {"monitoring", "metrics_enabled", Kind::kBool, 0, 0,
        [](C* c, const Value& v) { c->monitoring.metrics_enabled = B(v); }},
       {"monitoring", "health_check_interval_ms", Kind::kInt, 1, kHour,
@@ -107,6 +116,8 @@ std::string_view KindName(Kind k) {
       return "an integer";
     case Kind::kDouble:
       return "a number";
+    case Kind::kStringList:
+      return "an array of strings";
   }
   return "?";
 }
@@ -141,6 +152,14 @@ Status Store(const KeySpec& k, const Value& v, const std::string& where,
     return Status::InvalidArgument(where + ": " + Name(k) +
                                    " must not be empty");
   }
+  if (k.kind == Kind::kStringList) {
+    // Key entries are secrets: the error names the entry's position only.
+    Result<service::ApiKeys> keys = service::ApiKeys::Parse(L(v));
+    if (!keys.ok()) {
+      return Status::InvalidArgument(where + ": " + Name(k) + ": " +
+                                     keys.status().message());
+    }
+  }
   k.set(c, v);
   return Status::OK();
 }
@@ -172,6 +191,24 @@ Result<Value> ParseText(const KeySpec& k, const std::string& text,
         return Value(false);
       }
       return bad();
+    }
+    case Kind::kStringList: {
+      // Comma-separated; blanks around entries are dropped, an empty text
+      // is an empty list (auth off).
+      std::vector<std::string> items;
+      std::string_view rest = text;
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        size_t b = item.find_first_not_of(" \t");
+        size_t e = item.find_last_not_of(" \t");
+        if (b != std::string_view::npos) {
+          items.emplace_back(item.substr(b, e - b + 1));
+        }
+        rest = comma == std::string_view::npos ? std::string_view()
+                                               : rest.substr(comma + 1);
+      }
+      return Value(std::move(items));
     }
     case Kind::kInt: {
       int64_t x = 0;
@@ -216,6 +253,19 @@ Result<Value> FromToml(const KeySpec& k, const toml::node& n,
     case Kind::kDouble:
       if (n.is_floating_point() || n.is_integer()) {
         return Value(*n.value<double>());
+      }
+      break;
+    case Kind::kStringList:
+      if (const toml::array* a = n.as_array()) {
+        std::vector<std::string> items;
+        for (const toml::node& e : *a) {
+          if (!e.is_string()) {
+            return Status::InvalidArgument(where + ": " + Name(k) +
+                                           " must hold only strings");
+          }
+          items.push_back(*e.value<std::string>());
+        }
+        return Value(std::move(items));
       }
       break;
   }

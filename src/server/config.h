@@ -39,6 +39,10 @@ struct ServerConfig {
     int64_t rest_port = 8080;            // 0..65535; 0 = any free port
     int64_t request_timeout_ms = 30000;  // 1..3600000
     int64_t max_request_size_mb = 64;    // 1..4096
+    // "ro:<key>", "rw:<key>" or "<key>" (read-write); empty = no auth. In
+    // the environment: comma-separated. Validated by service::ApiKeys.
+    std::vector<std::string> api_keys;
+    int64_t max_inflight_requests = 256;  // 1..1000000, both protocols
   } api;
   struct Monitoring {
     bool metrics_enabled = true;

@@ -26,6 +26,9 @@
 #include "api/rest/http_server.h"
 #include "proximadb/db.h"
 #include "server/config.h"
+#include "service/auth.h"
+#include "service/limits.h"
+#include "service/metrics.h"
 #include "service/service.h"
 
 namespace {
@@ -79,6 +82,16 @@ int Run(int argc, char** argv) {
   }
   proximadb::service::VectorService service(std::move(db).value(),
                                             config.flush);
+  // Shared by both transports: one key list, one in-flight bound, one set
+  // of request metrics (declared before the servers, which use them).
+  auto api_keys = proximadb::service::ApiKeys::Parse(config.api.api_keys);
+  if (!api_keys.ok()) return Fail("bad configuration", api_keys.status());
+  proximadb::service::InflightLimit inflight(config.api.max_inflight_requests);
+  proximadb::service::Metrics metrics;
+  if (api_keys->enabled()) {
+    spdlog::info("API keys required ({} configured)",
+                 config.api.api_keys.size());
+  }
 
   proximadb::rest::RestOptions rest;
   rest.bind_address = config.server.bind_address;
@@ -87,6 +100,10 @@ int Run(int argc, char** argv) {
                           << 20;
   rest.request_timeout_ms =
       static_cast<uint32_t>(config.api.request_timeout_ms);
+  rest.api_keys = api_keys->enabled() ? &*api_keys : nullptr;
+  rest.inflight = &inflight;
+  rest.metrics = &metrics;
+  rest.metrics_endpoint = config.monitoring.metrics_enabled;
   auto server = proximadb::rest::RestServer::Start(rest, &service);
   if (!server.ok()) return Fail("cannot start REST API", server.status());
   uint16_t port = (*server)->port();
@@ -95,6 +112,7 @@ int Run(int argc, char** argv) {
   grpc_options.bind_address = config.server.bind_address;
   grpc_options.port = static_cast<uint16_t>(config.api.grpc_port);
   grpc_options.max_message_bytes = rest.body_limit_bytes;
+  grpc_options.gates = {rest.api_keys, &inflight, &metrics};
   auto grpc_server =
       proximadb::grpc_api::GrpcServer::Start(grpc_options, &service);
   if (!grpc_server.ok()) {

@@ -41,27 +41,30 @@ struct OperationInfo {
   // The operation's name, which is also its gRPC method name in
   // proximadb.v1.ProximaDB.
   std::string_view name;
+  // Changes stored state; a read-only API key may not call it (403 /
+  // PERMISSION_DENIED).
+  bool write = false;
 };
 
 inline constexpr std::array kOperations = {
     OperationInfo{Operation::kHealth, "Health"},
-    OperationInfo{Operation::kCreateCollection, "CreateCollection"},
+    OperationInfo{Operation::kCreateCollection, "CreateCollection", true},
     OperationInfo{Operation::kListCollections, "ListCollections"},
     OperationInfo{Operation::kGetCollection, "GetCollection"},
-    OperationInfo{Operation::kUpdateCollection, "UpdateCollection"},
-    OperationInfo{Operation::kDeleteCollection, "DeleteCollection"},
-    OperationInfo{Operation::kUpsert, "Upsert"},
-    OperationInfo{Operation::kBatchUpsert, "BatchUpsert"},
+    OperationInfo{Operation::kUpdateCollection, "UpdateCollection", true},
+    OperationInfo{Operation::kDeleteCollection, "DeleteCollection", true},
+    OperationInfo{Operation::kUpsert, "Upsert", true},
+    OperationInfo{Operation::kBatchUpsert, "BatchUpsert", true},
     OperationInfo{Operation::kGet, "Get"},
-    OperationInfo{Operation::kDeleteByIds, "DeleteByIds"},
-    OperationInfo{Operation::kDeleteByFilter, "DeleteByFilter"},
-    OperationInfo{Operation::kUpdateMetadata, "UpdateMetadata"},
+    OperationInfo{Operation::kDeleteByIds, "DeleteByIds", true},
+    OperationInfo{Operation::kDeleteByFilter, "DeleteByFilter", true},
+    OperationInfo{Operation::kUpdateMetadata, "UpdateMetadata", true},
     OperationInfo{Operation::kCount, "Count"},
     OperationInfo{Operation::kScroll, "Scroll"},
     OperationInfo{Operation::kSearch, "Search"},
     OperationInfo{Operation::kBatchSearch, "BatchSearch"},
-    OperationInfo{Operation::kFlush, "Flush"},
-    OperationInfo{Operation::kCompact, "Compact"},
+    OperationInfo{Operation::kFlush, "Flush", true},
+    OperationInfo{Operation::kCompact, "Compact", true},
     OperationInfo{Operation::kCollectionStats, "CollectionStats"},
 };
 
@@ -72,6 +75,22 @@ constexpr std::string_view OperationName(Operation op) {
     if (info.op == op) return info.name;
   }
   return "";
+}
+
+// Whether `op` is a write (see OperationInfo::write).
+constexpr bool IsWrite(Operation op) {
+  for (const OperationInfo& info : kOperations) {
+    if (info.op == op) return info.write;
+  }
+  return true;  // unknown: treat as the more privileged kind
+}
+
+// Position of `op` in kOperations (per-operation metric slots).
+constexpr size_t OperationIndex(Operation op) {
+  for (size_t i = 0; i < kOperations.size(); ++i) {
+    if (kOperations[i].op == op) return i;
+  }
+  return 0;
 }
 
 }  // namespace proximadb::service

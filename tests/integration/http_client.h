@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -20,6 +22,8 @@ struct HttpReply {
   std::string body;
   std::string allow;       // Allow header
   std::string connection;  // Connection header
+  std::string content_type;
+  std::string retry_after;
   bool keep_alive = false;
 
   // The body as JSON (discarded value when it is not JSON).
@@ -40,8 +44,11 @@ class HttpClient {
  public:
   explicit HttpClient(uint16_t port) : port_(port) {}
 
-  HttpReply Request(const std::string& method, const std::string& target,
-                    const std::string& body = "") {
+  // `headers`: extra request headers (name, value).
+  HttpReply Request(
+      const std::string& method, const std::string& target,
+      const std::string& body = "",
+      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     namespace beast = boost::beast;
     namespace http = beast::http;
     using tcp = boost::asio::ip::tcp;
@@ -58,6 +65,7 @@ class HttpClient {
       req.version(11);
       req.set(http::field::host, "127.0.0.1");
       req.keep_alive(true);
+      for (const auto& [name, value] : headers) req.set(name, value);
       if (!body.empty() || method == "POST") {
         req.set(http::field::content_type, "application/json");
         req.body() = body;
@@ -73,6 +81,8 @@ class HttpClient {
       reply.body = res.body();
       reply.allow = std::string(res[http::field::allow]);
       reply.connection = std::string(res[http::field::connection]);
+      reply.content_type = std::string(res[http::field::content_type]);
+      reply.retry_after = std::string(res[http::field::retry_after]);
       reply.keep_alive = res.keep_alive();
       if (!reply.keep_alive) Reset();
     } catch (const std::exception& e) {

@@ -16,7 +16,7 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   try {
     std::unique_ptr<GrpcServer> s(new GrpcServer());
     s->options_ = options;
-    s->impl_ = std::make_unique<GrpcService>(service);
+    s->impl_ = std::make_unique<GrpcService>(service, options.gates);
     // An IPv6 literal needs brackets in a gRPC target.
     const std::string host = options.bind_address.find(':') != std::string::npos
                                  ? "[" + options.bind_address + "]"

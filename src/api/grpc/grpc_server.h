@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "api/grpc/grpc_service.h"
 #include "proximadb/status.h"
 #include "service/service.h"
 
@@ -31,6 +32,8 @@ struct GrpcOptions {
   uint64_t max_message_bytes = 64ull << 20;
   // How long Stop() lets in-flight RPCs finish. Default 10000 ms.
   uint32_t shutdown_grace_ms = 10000;
+  // API keys, in-flight bound and metrics (see GrpcGates); default off.
+  GrpcGates gates;
 };
 
 class GrpcServer {

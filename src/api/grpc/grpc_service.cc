@@ -1,5 +1,6 @@
 #include "api/grpc/grpc_service.h"
 
+#include <chrono>
 #include <exception>
 #include <string>
 #include <utility>
@@ -37,11 +38,53 @@ const std::vector<GrpcMethod>& GrpcMethods() {
   return methods;
 }
 
+namespace {
+
+// The first value of metadata `key` ("" when absent).
+std::string_view Metadata(const ::grpc::ServerContext* ctx,
+                          std::string_view key) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find(::grpc::string_ref(key.data(), key.size()));
+  if (it == md.end()) return {};
+  return std::string_view(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+S GrpcService::Gated(Operation op, Ctx* ctx, size_t* code) {
+  using service::AuthOutcome;
+  using service::Protocol;
+  using service::RejectReason;
+  if (op == Operation::kHealth) return S::OK;  // probes need no key
+  if (gates_.api_keys != nullptr) {
+    AuthOutcome a = gates_.api_keys->Check(
+        service::PresentedKey(Metadata(ctx, "authorization"),
+                              Metadata(ctx, "api-key")),
+        op);
+    if (a != AuthOutcome::kAllowed) {
+      const bool unauth = a == AuthOutcome::kUnauthenticated;
+      *code = unauth ? service::kCodeUnauthenticated
+                     : service::kCodePermissionDenied;
+      if (gates_.metrics != nullptr) {
+        gates_.metrics->Reject(
+            Protocol::kGrpc,
+            unauth ? RejectReason::kUnauthenticated : RejectReason::kForbidden);
+      }
+      ctx->AddTrailingMetadata(
+          kErrorMetadataKey, unauth ? "unauthenticated" : "permission_denied");
+      return S(unauth ? ::grpc::StatusCode::UNAUTHENTICATED
+                      : ::grpc::StatusCode::PERMISSION_DENIED,
+               std::string(service::AuthMessage(a)));
+    }
+  }
+  return S::OK;
+}
+
 // The transport edge: counts the RPC in flight (for draining on shutdown),
 // refuses it once shutdown began, and turns third-party exceptions
 // (bad_alloc, a protobuf or json failure) into INTERNAL.
 template <typename Body>
-S GrpcService::Run(Ctx* ctx, Body body) {
+S GrpcService::Run(Operation op, Ctx* ctx, Body body) {
   struct InFlight {
     std::atomic<int>& n;
     explicit InFlight(std::atomic<int>& c) : n(c) { n.fetch_add(1); }
@@ -52,19 +95,45 @@ S GrpcService::Run(Ctx* ctx, Body body) {
   if (stopping_.load()) {
     return ToGrpcStatus(Status::Unavailable("server is shutting down"), ctx);
   }
-  try {
-    return ToGrpcStatus(body(), ctx);
-  } catch (const std::exception& e) {
-    return ToGrpcStatus(
-        Status::Internal(std::string("unexpected error: ") + e.what()), ctx);
-  } catch (...) {
-    return ToGrpcStatus(Status::Internal("unexpected error"), ctx);
+  const auto start = std::chrono::steady_clock::now();
+  size_t code = service::CodeIndex(StatusCode::kOk);
+  S result = Gated(op, ctx, &code);
+  // Health is never refused for load (liveness probes must get through).
+  service::InflightLimit::Slot slot(
+      result.ok() && op != Operation::kHealth ? gates_.inflight : nullptr);
+  if (!slot.acquired()) {
+    if (gates_.metrics != nullptr) {
+      gates_.metrics->Reject(service::Protocol::kGrpc,
+                             service::RejectReason::kOverloaded);
+    }
+    Status busy = Status::Unavailable("too many requests in flight (limit " +
+                                      std::to_string(gates_.inflight->max()) +
+                                      "); retry shortly");
+    code = service::CodeIndex(busy.code());
+    result = ToGrpcStatus(busy, ctx);
+  } else if (result.ok()) {
+    Status s;
+    try {
+      s = body();
+    } catch (const std::exception& e) {
+      s = Status::Internal(std::string("unexpected error: ") + e.what());
+    } catch (...) {
+      s = Status::Internal("unexpected error");
+    }
+    code = service::CodeIndex(s.code());
+    result = ToGrpcStatus(s, ctx);
   }
+  if (gates_.metrics != nullptr) {
+    gates_.metrics->Record(service::Protocol::kGrpc, op, code,
+                           std::chrono::duration_cast<std::chrono::nanoseconds>(
+                               std::chrono::steady_clock::now() - start));
+  }
+  return result;
 }
 
 S GrpcService::Health(Ctx* ctx, In<v1::HealthRequest>,
                       v1::HealthResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kHealth, ctx, [&]() -> Status {
     service::HealthInfo h = svc_->GetHealth();
     out->set_status(h.status);
     out->set_version(h.version);
@@ -74,7 +143,7 @@ S GrpcService::Health(Ctx* ctx, In<v1::HealthRequest>,
 
 S GrpcService::CreateCollection(Ctx* ctx, In<v1::CreateCollectionRequest> in,
                                 v1::CollectionInfo* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kCreateCollection, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(CollectionConfig config, DecodeCreateCollection(*in));
     PDB_ASSIGN_OR_RETURN(CollectionInfo info, svc_->CreateCollection(config));
     EncodeCollection(info, svc_->flush_defaults(), out);
@@ -84,7 +153,7 @@ S GrpcService::CreateCollection(Ctx* ctx, In<v1::CreateCollectionRequest> in,
 
 S GrpcService::ListCollections(Ctx* ctx, In<v1::ListCollectionsRequest>,
                                v1::ListCollectionsResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kListCollections, ctx, [&]() -> Status {
     for (const CollectionInfo& info : svc_->ListCollections()) {
       EncodeCollection(info, svc_->flush_defaults(), out->add_collections());
     }
@@ -95,7 +164,7 @@ S GrpcService::ListCollections(Ctx* ctx, In<v1::ListCollectionsRequest>,
 
 S GrpcService::GetCollection(Ctx* ctx, In<v1::GetCollectionRequest> in,
                              v1::CollectionInfo* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kGetCollection, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(CollectionInfo info, svc_->GetCollection(in->name()));
     EncodeCollection(info, svc_->flush_defaults(), out);
     return Status::OK();
@@ -104,7 +173,7 @@ S GrpcService::GetCollection(Ctx* ctx, In<v1::GetCollectionRequest> in,
 
 S GrpcService::UpdateCollection(Ctx* ctx, In<v1::UpdateCollectionRequest> in,
                                 v1::CollectionInfo* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kUpdateCollection, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(
         CollectionInfo info,
         svc_->UpdateCollection(in->name(),
@@ -116,7 +185,7 @@ S GrpcService::UpdateCollection(Ctx* ctx, In<v1::UpdateCollectionRequest> in,
 
 S GrpcService::DeleteCollection(Ctx* ctx, In<v1::DeleteCollectionRequest> in,
                                 v1::DeleteCollectionResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kDeleteCollection, ctx, [&]() -> Status {
     PDB_RETURN_IF_ERROR(svc_->DeleteCollection(in->name()));
     out->set_name(in->name());
     out->set_status("deleted");
@@ -126,7 +195,7 @@ S GrpcService::DeleteCollection(Ctx* ctx, In<v1::DeleteCollectionRequest> in,
 
 S GrpcService::Upsert(Ctx* ctx, In<v1::UpsertRequest> in,
                       v1::UpsertResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kUpsert, ctx, [&]() -> Status {
     if (!in->has_point()) {
       return Status::InvalidArgument("missing required field 'point'");
     }
@@ -144,7 +213,7 @@ S GrpcService::Upsert(Ctx* ctx, In<v1::UpsertRequest> in,
 
 S GrpcService::BatchUpsert(Ctx* ctx, In<v1::BatchUpsertRequest> in,
                            v1::BatchUpsertResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kBatchUpsert, ctx, [&]() -> Status {
     std::vector<Point> points;
     points.reserve(in->points_size());
     for (int i = 0; i < in->points_size(); ++i) {
@@ -164,7 +233,7 @@ S GrpcService::BatchUpsert(Ctx* ctx, In<v1::BatchUpsertRequest> in,
 }
 
 S GrpcService::Get(Ctx* ctx, In<v1::GetRequest> in, v1::Point* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kGet, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(StoredPoint p,
                          svc_->GetPoint(in->collection(), in->id()));
     EncodeStoredPoint(p, /*include_vector=*/true, out);
@@ -174,7 +243,7 @@ S GrpcService::Get(Ctx* ctx, In<v1::GetRequest> in, v1::Point* out) {
 
 S GrpcService::DeleteByIds(Ctx* ctx, In<v1::DeleteByIdsRequest> in,
                            v1::DeleteResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kDeleteByIds, ctx, [&]() -> Status {
     std::vector<std::string> ids(in->ids().begin(), in->ids().end());
     PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->DeleteByIds(in->collection(), ids));
     out->set_deleted_count(n);
@@ -184,7 +253,7 @@ S GrpcService::DeleteByIds(Ctx* ctx, In<v1::DeleteByIdsRequest> in,
 
 S GrpcService::DeleteByFilter(Ctx* ctx, In<v1::DeleteByFilterRequest> in,
                               v1::DeleteResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kDeleteByFilter, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(nlohmann::json filter,
                          DecodeFilter(in->has_filter(), in->filter()));
     PDB_ASSIGN_OR_RETURN(uint64_t n,
@@ -196,7 +265,7 @@ S GrpcService::DeleteByFilter(Ctx* ctx, In<v1::DeleteByFilterRequest> in,
 
 S GrpcService::UpdateMetadata(Ctx* ctx, In<v1::UpdateMetadataRequest> in,
                               v1::UpdateMetadataResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kUpdateMetadata, ctx, [&]() -> Status {
     if (!in->has_metadata()) {
       return Status::InvalidArgument("missing required field 'metadata'");
     }
@@ -211,7 +280,7 @@ S GrpcService::UpdateMetadata(Ctx* ctx, In<v1::UpdateMetadataRequest> in,
 
 S GrpcService::Count(Ctx* ctx, In<v1::CountRequest> in,
                      v1::CountResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kCount, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(nlohmann::json filter,
                          DecodeFilter(in->has_filter(), in->filter()));
     PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->Count(in->collection(), filter));
@@ -222,7 +291,7 @@ S GrpcService::Count(Ctx* ctx, In<v1::CountRequest> in,
 
 S GrpcService::Scroll(Ctx* ctx, In<v1::ScrollRequest> in,
                       v1::ScrollResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kScroll, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(ScrollRequest req, DecodeScroll(*in));
     PDB_ASSIGN_OR_RETURN(ScrollPage page, svc_->Scroll(in->collection(), req));
     EncodeScrollPage(page, req.include_vector, out);
@@ -232,7 +301,7 @@ S GrpcService::Scroll(Ctx* ctx, In<v1::ScrollRequest> in,
 
 S GrpcService::Search(Ctx* ctx, In<v1::SearchRequest> in,
                       v1::SearchResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kSearch, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(SearchRequest req, DecodeSearch(*in));
     PDB_ASSIGN_OR_RETURN(SearchResult r, svc_->Search(in->collection(), req));
     EncodeSearchResult(r, req, out);
@@ -242,7 +311,7 @@ S GrpcService::Search(Ctx* ctx, In<v1::SearchRequest> in,
 
 S GrpcService::BatchSearch(Ctx* ctx, In<v1::BatchSearchRequest> in,
                            v1::BatchSearchResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kBatchSearch, ctx, [&]() -> Status {
     std::vector<SearchRequest> queries;
     queries.reserve(in->queries_size());
     for (int i = 0; i < in->queries_size(); ++i) {
@@ -264,7 +333,7 @@ S GrpcService::BatchSearch(Ctx* ctx, In<v1::BatchSearchRequest> in,
 
 S GrpcService::Flush(Ctx* ctx, In<v1::FlushRequest> in,
                      v1::FlushResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kFlush, ctx, [&]() -> Status {
     PDB_RETURN_IF_ERROR(svc_->Flush(in->collection()));
     out->set_name(in->collection());
     out->set_status("flushed");
@@ -274,7 +343,7 @@ S GrpcService::Flush(Ctx* ctx, In<v1::FlushRequest> in,
 
 S GrpcService::Compact(Ctx* ctx, In<v1::CompactRequest> in,
                        v1::CompactResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kCompact, ctx, [&]() -> Status {
     PDB_RETURN_IF_ERROR(svc_->Compact(in->collection()));
     out->set_name(in->collection());
     out->set_status("compacted");
@@ -284,7 +353,7 @@ S GrpcService::Compact(Ctx* ctx, In<v1::CompactRequest> in,
 
 S GrpcService::CollectionStats(Ctx* ctx, In<v1::CollectionStatsRequest> in,
                                v1::CollectionStatsResponse* out) {
-  return Run(ctx, [&]() -> Status {
+  return Run(Operation::kCollectionStats, ctx, [&]() -> Status {
     PDB_ASSIGN_OR_RETURN(CollectionInfo info,
                          svc_->CollectionStats(in->collection()));
     EncodeStats(info, out);

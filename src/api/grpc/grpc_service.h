@@ -12,6 +12,9 @@
 #include <vector>
 
 #include "proximadb/v1/proximadb.grpc.pb.h"
+#include "service/auth.h"
+#include "service/limits.h"
+#include "service/metrics.h"
 #include "service/operations.h"
 #include "service/service.h"
 
@@ -26,10 +29,20 @@ struct GrpcMethod {
 };
 const std::vector<GrpcMethod>& GrpcMethods();
 
+// The gates every RPC passes (null = off), shared with the REST transport:
+// API key (UNAUTHENTICATED / PERMISSION_DENIED; Health is always open), a
+// slot of the in-flight bound (UNAVAILABLE when full), and metrics.
+struct GrpcGates {
+  const service::ApiKeys* api_keys = nullptr;
+  service::InflightLimit* inflight = nullptr;
+  service::Metrics* metrics = nullptr;
+};
+
 class GrpcService final : public ::proximadb::v1::ProximaDB::Service {
  public:
-  // `svc` must outlive this object.
-  explicit GrpcService(service::VectorService* svc) : svc_(svc) {}
+  // `svc` and the gates must outlive this object.
+  explicit GrpcService(service::VectorService* svc, GrpcGates gates = {})
+      : svc_(svc), gates_(gates) {}
 
   // After this, new RPCs fail with UNAVAILABLE without reaching the service
   // (GrpcServer::Stop drains the ones in flight, then shuts gRPC down).
@@ -75,9 +88,13 @@ class GrpcService final : public ::proximadb::v1::ProximaDB::Service {
  private:
   // Runs one RPC body (see grpc_service.cc).
   template <typename Body>
-  S Run(Ctx* ctx, Body body);
+  S Run(service::Operation op, Ctx* ctx, Body body);
+  // The API-key check; not OK = refused, with *code set to the metrics'
+  // code label.
+  S Gated(service::Operation op, Ctx* ctx, size_t* code);
 
   service::VectorService* svc_;
+  GrpcGates gates_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
 };

@@ -133,8 +133,16 @@ class Session : public std::enable_shared_from_this<Session> {
     server_->in_flight.fetch_add(1);
     counted_ = true;
     http::request<http::string_body> req = parser_->release();
+    const RestOptions& o = server_->options;
+    RequestContext ctx;
+    ctx.presented_key =
+        service::PresentedKey(req[http::field::authorization], req["api-key"]);
+    ctx.api_keys = o.api_keys;
+    ctx.inflight = o.inflight;
+    ctx.metrics = o.metrics;
+    ctx.metrics_endpoint = o.metrics_endpoint;
     RestResponse r = HandleRequest(*server_->service, req.method_string(),
-                                   req.target(), req.body());
+                                   req.target(), req.body(), ctx);
     version_ = req.version();
     Send(r, req.keep_alive() && !server_->stopping.load(), false);
   }
@@ -144,8 +152,10 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.result(r.status);
     res_.version(version_);
     res_.set(http::field::server, "proximadb");
-    res_.set(http::field::content_type, "application/json");
+    res_.set(http::field::content_type,
+             r.content_type.empty() ? "application/json" : r.content_type);
     if (!r.allow.empty()) res_.set(http::field::allow, r.allow);
+    for (const auto& [name, value] : r.headers) res_.set(name, value);
     res_.keep_alive(keep_alive);
     res_.body() = r.body;
     res_.prepare_payload();

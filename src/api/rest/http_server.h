@@ -10,7 +10,9 @@
 // a separate worker pool because it needs no queue (no unbounded buffering, no
 // handoff latency) and each handler apart from the engine call is short.
 //
-// Keep-alive is honoured; reads and writes time out after request_timeout_ms.
+// Keep-alive is honoured; reads and writes time out after request_timeout_ms:
+// a client that sends half a request (or nothing) is disconnected when it
+// runs out, so slow clients cannot hold a connection or a thread forever.
 // Bodies larger than body_limit_bytes are refused with 413 by the Beast parser
 // (before the body is read), after which the connection is closed gracefully:
 // the rest of the upload is drained briefly so that the client sees the 413
@@ -24,6 +26,9 @@
 #include <string>
 
 #include "proximadb/status.h"
+#include "service/auth.h"
+#include "service/limits.h"
+#include "service/metrics.h"
 #include "service/service.h"
 
 namespace proximadb::rest {
@@ -43,6 +48,13 @@ struct RestOptions {
   uint32_t request_timeout_ms = 30000;
   // How long Stop() waits for in-flight requests. Default 10000 ms.
   uint32_t shutdown_grace_ms = 10000;
+  // Shared gates (see router.h RequestContext); null = off. They must
+  // outlive the server.
+  const service::ApiKeys* api_keys = nullptr;
+  service::InflightLimit* inflight = nullptr;
+  service::Metrics* metrics = nullptr;
+  // Serve GET /metrics (needs `metrics`). Default true.
+  bool metrics_endpoint = true;
 };
 
 class RestServer {

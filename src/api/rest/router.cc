@@ -1,6 +1,8 @@
 #include "api/rest/router.h"
 
+#include <chrono>
 #include <exception>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -37,9 +39,11 @@ RestResponse ErrorResponse(unsigned http_status, std::string_view code,
   json body = {{"error", std::string(code)}, {"message", std::string(message)}};
   // `replace` keeps a message holding invalid UTF-8 (e.g. a decoded id) from
   // making dump() throw.
-  return RestResponse{http_status,
-                      body.dump(-1, ' ', false, json::error_handler_t::replace),
-                      ""};
+  RestResponse r;
+  r.status = http_status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  r.error = std::string(code);
+  return r;
 }
 
 RestResponse ErrorResponse(const Status& status) {
@@ -48,8 +52,10 @@ RestResponse ErrorResponse(const Status& status) {
 }
 
 RestResponse JsonResponse(unsigned status, const json& body) {
-  return RestResponse{
-      status, body.dump(-1, ' ', false, json::error_handler_t::replace), ""};
+  RestResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
 }
 
 RestResponse FromResult(const Result<json>& r, unsigned ok_status) {
@@ -124,8 +130,51 @@ bool Match(const CompiledRoute& r, const std::vector<std::string>& path,
   return true;
 }
 
+// Checks the key and takes an in-flight slot, then runs the handler.
+RestResponse Gated(service::VectorService& svc, const CompiledRoute& route,
+                   const RouteParams& params, service::Operation op,
+                   std::string_view body, const RequestContext& ctx) {
+  using service::AuthOutcome;
+  using service::RejectReason;
+  auto reject = [&](RejectReason why) {
+    if (ctx.metrics != nullptr) {
+      ctx.metrics->Reject(service::Protocol::kRest, why);
+    }
+  };
+  if (op == service::Operation::kHealth) {
+    return route.spec->handler(svc, params, body);
+  }
+  if (ctx.api_keys != nullptr) {
+    AuthOutcome a = ctx.api_keys->Check(ctx.presented_key, op);
+    if (a == AuthOutcome::kUnauthenticated) {
+      reject(RejectReason::kUnauthenticated);
+      RestResponse r =
+          ErrorResponse(401, "unauthenticated", service::AuthMessage(a));
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+    if (a == AuthOutcome::kPermissionDenied) {
+      reject(RejectReason::kForbidden);
+      return ErrorResponse(403, "permission_denied", service::AuthMessage(a));
+    }
+  }
+  service::InflightLimit::Slot slot(ctx.inflight);
+  if (!slot.acquired()) {
+    reject(RejectReason::kOverloaded);
+    RestResponse r = ErrorResponse(503, "unavailable",
+                                   "too many requests in flight (limit " +
+                                       std::to_string(ctx.inflight->max()) +
+                                       "); retry shortly");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  return route.spec->handler(svc, params, body);
+}
+
 RestResponse Route(service::VectorService& svc, std::string_view m,
-                   std::string_view target, std::string_view body) {
+                   std::string_view target, std::string_view body,
+                   const RequestContext& ctx,
+                   std::optional<service::Operation>* op) {
   Result<std::vector<std::string>> split = SplitPath(target);
   if (!split.ok()) return ErrorResponse(split.status());
   const CompiledRoute* best = nullptr;
@@ -146,9 +195,32 @@ RestResponse Route(service::VectorService& svc, std::string_view m,
       allow += r.spec->method;
     }
   }
-  if (best != nullptr) return best->spec->handler(svc, best_params, body);
+  if (best != nullptr) {
+    *op = OperationOf(*best->spec, body);
+    return Gated(svc, *best, best_params, **op, body, ctx);
+  }
   if (!allow.empty()) return NotAllowed(m, std::move(allow));
   return NoRoute(target);
+}
+
+void Record(service::Metrics* m, service::Operation op, const RestResponse& r,
+            std::chrono::steady_clock::duration elapsed) {
+  using service::Protocol;
+  const size_t code = r.error.empty() ? service::CodeIndex(StatusCode::kOk)
+                                      : service::CodeIndexByName(r.error);
+  m->Record(Protocol::kRest, op, code,
+            std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
+}
+
+RestResponse MetricsResponse(service::VectorService& svc,
+                             const RequestContext& ctx) {
+  service::ProcessSample p;
+  p.inflight_requests = ctx.inflight != nullptr ? ctx.inflight->current() : 0;
+  p.resident_bytes = service::ResidentMemoryBytes();
+  RestResponse r;
+  r.body = ctx.metrics->Render(svc.ListCollections(), p);
+  r.content_type = service::kMetricsContentType;
+  return r;
 }
 
 }  // namespace
@@ -192,19 +264,47 @@ Result<std::vector<std::string>> SplitPath(std::string_view target) {
   return segments;
 }
 
+service::Operation OperationOf(const RouteSpec& spec, std::string_view body) {
+  if (spec.operations.size() > 1 &&
+      spec.operations[1] == service::Operation::kDeleteByFilter &&
+      body.find("\"filter\"") != std::string_view::npos) {
+    // Only a label: the handler decides from the parsed body; a body that
+    // merely mentions "filter" in an id is counted as filter-delete.
+    return service::Operation::kDeleteByFilter;
+  }
+  return spec.operations.front();
+}
+
 RestResponse HandleRequest(service::VectorService& svc, std::string_view method,
-                           std::string_view target, std::string_view body) {
+                           std::string_view target, std::string_view body,
+                           const RequestContext& ctx) {
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<service::Operation> op;
+  RestResponse r;
   // The service returns errors as values, but the engine and nlohmann may
   // still throw (bad_alloc, a json type_error on odd stored metadata): the
   // transport boundary is where those become a 500.
   try {
-    return Route(svc, method, target, body);
+    if (ctx.metrics_endpoint && ctx.metrics != nullptr && method == "GET" &&
+        target.substr(0, target.find('?')) == "/metrics") {
+      return MetricsResponse(svc, ctx);
+    }
+    r = Route(svc, method, target, body, ctx, &op);
   } catch (const std::exception& e) {
-    return ErrorResponse(500, "internal",
-                         std::string("unexpected error: ") + e.what());
+    r = ErrorResponse(500, "internal",
+                      std::string("unexpected error: ") + e.what());
   } catch (...) {
-    return ErrorResponse(500, "internal", "unexpected error");
+    r = ErrorResponse(500, "internal", "unexpected error");
   }
+  if (ctx.metrics != nullptr && op.has_value()) {
+    Record(ctx.metrics, *op, r, std::chrono::steady_clock::now() - start);
+  }
+  return r;
+}
+
+RestResponse HandleRequest(service::VectorService& svc, std::string_view method,
+                           std::string_view target, std::string_view body) {
+  return HandleRequest(svc, method, target, body, RequestContext{});
 }
 
 }  // namespace proximadb::rest

@@ -23,6 +23,9 @@
 #include <nlohmann/json.hpp>
 
 #include "proximadb/status.h"
+#include "service/auth.h"
+#include "service/limits.h"
+#include "service/metrics.h"
 #include "service/operations.h"
 #include "service/service.h"
 
@@ -30,8 +33,26 @@ namespace proximadb::rest {
 
 struct RestResponse {
   unsigned status = 200;
-  std::string body;   // JSON
+  std::string body;   // JSON unless content_type says otherwise
   std::string allow;  // the Allow header for 405 answers, else empty
+  // The "error" of an error body ("" on success): the metrics' code label.
+  std::string error;
+  std::string content_type;  // "" = application/json
+  // Further headers (Retry-After, WWW-Authenticate).
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// What the transport knows about a request besides method, target and body,
+// and the shared gates it must pass. Null pointers switch a gate off.
+struct RequestContext {
+  // The API key presented (see service::PresentedKey), "" when none.
+  std::string_view presented_key;
+  const service::ApiKeys* api_keys = nullptr;
+  service::InflightLimit* inflight = nullptr;
+  // Records every routed request; with metrics_endpoint also serves
+  // GET /metrics (otherwise /metrics is 404 like any unknown path).
+  service::Metrics* metrics = nullptr;
+  bool metrics_endpoint = false;
 };
 
 // The {placeholders} of a matched route, decoded.
@@ -80,7 +101,20 @@ RestResponse FromResult(const Result<nlohmann::json>& r,
                         unsigned ok_status = 200);
 
 // Routes one request. Never throws; blocks while the engine works.
+//
+// Order for a matched route other than health (which is always open and
+// never refused): API key (401 unauthenticated / 403 permission_denied),
+// then a slot of the in-flight bound (503 unavailable + Retry-After: 1),
+// then the handler. Every matched request is recorded in ctx.metrics.
+RestResponse HandleRequest(service::VectorService& svc, std::string_view method,
+                           std::string_view target, std::string_view body,
+                           const RequestContext& ctx);
+// The same with every gate off (tests of routing alone).
 RestResponse HandleRequest(service::VectorService& svc, std::string_view method,
                            std::string_view target, std::string_view body);
+
+// The operation a request to `spec` performs: its only one, or for
+// DELETE .../vectors the one the body selects ("filter" vs "ids").
+service::Operation OperationOf(const RouteSpec& spec, std::string_view body);
 
 }  // namespace proximadb::rest

@@ -1,0 +1,244 @@
+#include "service/metrics.h"
+
+#include <charconv>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "service/service.h"
+
+namespace proximadb::service {
+
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+
+// Shortest fixed-point text that reads back as the same double ("0.00025",
+// never "2.5e-04": bucket bounds are compared as text by humans and tools).
+std::string Num(double v) {
+  char buf[512];  // fixed notation of a huge double is long
+  auto [end, ec] =
+      std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return ec == std::errc() ? std::string(buf, end) : std::string("NaN");
+}
+
+void Header(std::string& out, std::string_view name, std::string_view type,
+            std::string_view help) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+// name{labels} value
+void Sample(std::string& out, std::string_view name, std::string_view labels,
+            std::string_view value) {
+  out.append(name);
+  if (!labels.empty()) out.append("{").append(labels).append("}");
+  out.append(" ").append(value).append("\n");
+}
+
+std::string Label(std::string_view key, std::string_view value) {
+  return std::string(key) + "=\"" + EscapeLabelValue(value) + "\"";
+}
+
+std::string OpLabels(size_t proto, size_t op) {
+  return Label("protocol", ProtocolName(static_cast<Protocol>(proto))) + "," +
+         Label("operation", kOperations[op].name);
+}
+
+void RenderCollections(std::string& out,
+                       const std::vector<CollectionInfo>& collections) {
+  struct Gauge {
+    std::string_view name;
+    std::string_view help;
+    double (*get)(const CollectionInfo&);
+  };
+  static const Gauge kGauges[] = {
+      {"proximadb_collection_points", "Live points in the collection.",
+       [](const CollectionInfo& c) { return double(c.point_count); }},
+      {"proximadb_collection_segments", "Immutable segments on disk.",
+       [](const CollectionInfo& c) { return double(c.segment_count); }},
+      {"proximadb_collection_memtable_points",
+       "Points written but not yet flushed to a segment.",
+       [](const CollectionInfo& c) { return double(c.memtable_points); }},
+      {"proximadb_collection_wal_bytes", "Bytes in the collection's live WAL.",
+       [](const CollectionInfo& c) { return double(c.wal_bytes); }},
+      {"proximadb_collection_oldest_unflushed_age_seconds",
+       "Age of the oldest write not yet flushed (0 when none).",
+       [](const CollectionInfo& c) { return c.oldest_unflushed_age_seconds; }},
+  };
+  for (const Gauge& g : kGauges) {
+    Header(out, g.name, "gauge", g.help);
+    for (const CollectionInfo& c : collections) {
+      Sample(out, g.name, Label("collection", c.config.name), Num(g.get(c)));
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view ProtocolName(Protocol p) {
+  return p == Protocol::kRest ? "rest" : "grpc";
+}
+
+std::string_view CodeName(size_t index) {
+  if (index < kNumStatusCodes) {
+    return StatusCodeName(static_cast<StatusCode>(index));
+  }
+  if (index == kCodeUnauthenticated) return "unauthenticated";
+  if (index == kCodePermissionDenied) return "permission_denied";
+  return "internal";
+}
+
+size_t CodeIndexByName(std::string_view name) {
+  for (size_t i = 0; i < kNumCodes; ++i) {
+    if (CodeName(i) == name) return i;
+  }
+  return CodeIndex(StatusCode::kInternal);
+}
+
+void Metrics::Record(Protocol p, Operation op, size_t code,
+                     std::chrono::nanoseconds elapsed) {
+  Slot& s = slots_[static_cast<size_t>(p)][OperationIndex(op)];
+  s.codes[code < kNumCodes ? code : CodeIndex(StatusCode::kInternal)].fetch_add(
+      1, kRelaxed);
+  const double seconds = std::chrono::duration<double>(elapsed).count();
+  size_t b = 0;
+  while (b < kLatencyBuckets.size() && seconds > kLatencyBuckets[b]) ++b;
+  s.buckets[b].fetch_add(1, kRelaxed);
+  s.sum_ns.fetch_add(static_cast<uint64_t>(elapsed.count()), kRelaxed);
+}
+
+void Metrics::Reject(Protocol p, RejectReason reason) {
+  rejected_[static_cast<size_t>(p)][static_cast<size_t>(reason)].fetch_add(
+      1, kRelaxed);
+}
+
+uint64_t Metrics::Count(Protocol p, Operation op, size_t code) const {
+  return slots_[static_cast<size_t>(p)][OperationIndex(op)].codes[code].load(
+      kRelaxed);
+}
+
+std::string Metrics::Render(const std::vector<CollectionInfo>& collections,
+                            const ProcessSample& process) const {
+  std::string out;
+  out.reserve(16 * 1024);
+  // Only (protocol, operation, code) triples that happened are listed: the
+  // full cross product would be several hundred always-zero series.
+  Header(out, "proximadb_requests_total", "counter",
+         "Requests served, by protocol, operation and result code.");
+  for (size_t p = 0; p < kNumProtocols; ++p) {
+    for (size_t op = 0; op < kOperations.size(); ++op) {
+      for (size_t c = 0; c < kNumCodes; ++c) {
+        uint64_t n = slots_[p][op].codes[c].load(kRelaxed);
+        if (n == 0) continue;
+        Sample(out, "proximadb_requests_total",
+               OpLabels(p, op) + "," + Label("code", CodeName(c)),
+               std::to_string(n));
+      }
+    }
+  }
+  const std::string_view hist = "proximadb_request_duration_seconds";
+  Header(out, hist, "histogram",
+         "Time from a decoded request to its encoded answer.");
+  for (size_t p = 0; p < kNumProtocols; ++p) {
+    for (size_t op = 0; op < kOperations.size(); ++op) {
+      const Slot& s = slots_[p][op];
+      uint64_t cumulative = 0;
+      std::string lines;
+      const std::string labels = OpLabels(p, op);
+      for (size_t b = 0; b <= kLatencyBuckets.size(); ++b) {
+        cumulative += s.buckets[b].load(kRelaxed);
+        std::string le = b < kLatencyBuckets.size() ? Num(kLatencyBuckets[b])
+                                                    : std::string("+Inf");
+        Sample(lines, std::string(hist) + "_bucket",
+               labels + "," + Label("le", le), std::to_string(cumulative));
+      }
+      if (cumulative == 0) continue;
+      out += lines;
+      Sample(out, std::string(hist) + "_sum", labels,
+             Num(double(s.sum_ns.load(kRelaxed)) / 1e9));
+      Sample(out, std::string(hist) + "_count", labels,
+             std::to_string(cumulative));
+    }
+  }
+  Header(out, "proximadb_requests_rejected_total", "counter",
+         "Requests refused before reaching the service.");
+  static constexpr std::string_view kReasons[] = {
+      "overloaded", "unauthenticated", "permission_denied"};
+  for (size_t p = 0; p < kNumProtocols; ++p) {
+    for (size_t r = 0; r < kNumRejectReasons; ++r) {
+      Sample(out, "proximadb_requests_rejected_total",
+             Label("protocol", ProtocolName(static_cast<Protocol>(p))) + "," +
+                 Label("reason", kReasons[r]),
+             std::to_string(rejected_[p][r].load(kRelaxed)));
+    }
+  }
+  Header(out, "proximadb_inflight_requests", "gauge",
+         "Requests being served now (both protocols).");
+  Sample(out, "proximadb_inflight_requests", "",
+         std::to_string(process.inflight_requests));
+  Header(out, "proximadb_collections", "gauge", "Collections.");
+  Sample(out, "proximadb_collections", "", std::to_string(collections.size()));
+  RenderCollections(out, collections);
+  Header(out, "proximadb_build_info", "gauge", "Always 1; labels the version.");
+  Sample(out, "proximadb_build_info", Label("version", kVersion), "1");
+  if (process.resident_bytes) {
+    Header(out, "process_resident_memory_bytes", "gauge",
+           "Resident memory size in bytes (VmRSS).");
+    Sample(out, "process_resident_memory_bytes", "",
+           std::to_string(*process.resident_bytes));
+  }
+  return out;
+}
+
+Result<uint64_t> ParseVmRss(std::string_view text) {
+  constexpr std::string_view kKey = "VmRSS:";
+  size_t at = text.find(kKey);
+  if (at == std::string_view::npos || (at != 0 && text[at - 1] != '\n')) {
+    return Status::NotFound("no VmRSS line");
+  }
+  std::string_view rest = text.substr(at + kKey.size());
+  rest = rest.substr(0, rest.find('\n'));
+  size_t digit = rest.find_first_not_of(" \t");
+  if (digit == std::string_view::npos) {
+    return Status::InvalidArgument("empty VmRSS line");
+  }
+  rest.remove_prefix(digit);
+  uint64_t kb = 0;
+  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), kb);
+  std::string_view unit(end, rest.data() + rest.size());
+  if (ec != std::errc() || unit.find("kB") == std::string_view::npos ||
+      kb > (UINT64_MAX >> 10)) {
+    return Status::InvalidArgument("malformed VmRSS line");
+  }
+  return kb << 10;
+}
+
+std::optional<uint64_t> ResidentMemoryBytes() {
+  std::ifstream in("/proc/self/status");
+  if (!in) return std::nullopt;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  Result<uint64_t> rss = ParseVmRss(ss.str());
+  if (!rss.ok()) return std::nullopt;
+  return rss.value();
+}
+
+std::string EscapeLabelValue(std::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace proximadb::service
