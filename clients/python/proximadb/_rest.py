@@ -127,6 +127,29 @@ def _headers(api_key: Optional[str]) -> Dict[str, str]:
 _NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
 
+
+def _retryable_transport_error(e: httpx.TransportError, call: Call,
+                               endpoint: Endpoint) -> ProximaDBError:
+    """Maps a transport failure: returns the error to retry on (a refused
+    connection) or raises the ones that are final (timeouts, other faults)."""
+    if isinstance(e, httpx.TimeoutException):
+        raise Timeout(f"{call.op}: {e or 'timed out'}") from None
+    if isinstance(e, httpx.ConnectError):
+        return Unavailable(f"{call.op}: cannot connect to {endpoint.base_url}: {e}")
+    raise Unavailable(f"{call.op}: transport error: {e}") from None
+
+
+def _response_outcome(resp: httpx.Response,
+                      call: Call) -> Tuple[Any, Optional[ProximaDBError], float]:
+    """(decoded body, None, 0) on success; (None, error, Retry-After seconds)
+    for a 503, which is retried; raises every other error."""
+    if resp.status_code < 400:
+        return _decode(resp, call), None, 0.0
+    err = _error_from(resp, call)
+    if resp.status_code != 503:
+        raise err
+    return None, err, _retry_after(resp)
+
 class _NoDelayBackend:
     """Wraps httpcore's blocking network backend to set TCP_NODELAY.
 
@@ -182,23 +205,14 @@ class RestTransport:
         method, path, content = _request_parts(call)
         delays = backoff_delays(self._max_retries, self._backoff)
         while True:
-            wait = 0.0
             try:
                 resp = self._client.request(method, path, content=content)
-            except httpx.TimeoutException as e:
-                raise Timeout(f"{call.op}: {e or 'timed out'}") from None
-            except httpx.ConnectError as e:
-                err: ProximaDBError = Unavailable(f"{call.op}: cannot connect to "
-                                                  f"{self.endpoint.base_url}: {e}")
             except httpx.TransportError as e:
-                raise Unavailable(f"{call.op}: transport error: {e}") from None
+                err, wait = _retryable_transport_error(e, call, self.endpoint), 0.0
             else:
-                if resp.status_code < 400:
-                    return _decode(resp, call)
-                err = _error_from(resp, call)
-                if resp.status_code != 503:
-                    raise err
-                wait = _retry_after(resp)
+                value, err, wait = _response_outcome(resp, call)
+                if err is None:
+                    return value
             delay = next(delays, None)
             if delay is None:
                 raise err
@@ -233,23 +247,14 @@ class AsyncRestTransport:
         client = self._get_client()
         delays = backoff_delays(self._max_retries, self._backoff)
         while True:
-            wait = 0.0
             try:
                 resp = await client.request(method, path, content=content)
-            except httpx.TimeoutException as e:
-                raise Timeout(f"{call.op}: {e or 'timed out'}") from None
-            except httpx.ConnectError as e:
-                err: ProximaDBError = Unavailable(f"{call.op}: cannot connect to "
-                                                  f"{self.endpoint.base_url}: {e}")
             except httpx.TransportError as e:
-                raise Unavailable(f"{call.op}: transport error: {e}") from None
+                err, wait = _retryable_transport_error(e, call, self.endpoint), 0.0
             else:
-                if resp.status_code < 400:
-                    return _decode(resp, call)
-                err = _error_from(resp, call)
-                if resp.status_code != 503:
-                    raise err
-                wait = _retry_after(resp)
+                value, err, wait = _response_outcome(resp, call)
+                if err is None:
+                    return value
             delay = next(delays, None)
             if delay is None:
                 raise err
