@@ -6,6 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libboost1.81-dev            # Boost.Beast/Asio for REST
+  libssl-dev                  # HTTPS on the REST port ([api] tls_cert_file)
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler  # gRPC
   libsimdjson-dev nlohmann-json3-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev

@@ -81,6 +81,15 @@ class Collection {
   virtual CollectionInfo Info() = 0;
   // Replaces the per-collection flush policy (persisted in the catalog).
   virtual Status SetFlushPolicy(const FlushPolicy& policy) = 0;
+
+  // Payload indexes (listed in Info). Creating one is persisted in the
+  // catalog at once; segments written from then on carry it, and existing
+  // segments are indexed on the background queue (searches stay correct
+  // meanwhile, they just read metadata). Creating the same field with the
+  // same type again is a no-op; with another type it is kAlreadyExists.
+  virtual Status CreatePayloadIndex(const PayloadIndexDef& def) = 0;
+  // kNotFound when the field has no index.
+  virtual Status DropPayloadIndex(const std::string& field) = 0;
 };
 
 class DB {

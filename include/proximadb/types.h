@@ -58,6 +58,7 @@ struct FlushDefaults {
   uint64_t max_vector_count = 1000000;
   int flush_priority = 50;
   bool enable_background_flush = true;
+  bool operator==(const FlushDefaults&) const = default;
 };
 
 // A policy with every field resolved.
@@ -81,6 +82,44 @@ struct CollectionConfig {
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
 
+// A payload index: the values at one metadata path, indexed in every
+// segment so the search planner can count and list matching rows without
+// reading metadata (docs/FILTERS.md, "Payload indexes").
+enum class PayloadIndexType : uint32_t {
+  kKeyword = 0,  // strings: posting list per distinct value
+  kInteger = 1,  // numbers: sorted (value, row) pairs for ranges
+  kFloat = 2,    // numbers: same structure as kInteger
+  kBool = 3,     // booleans: two posting lists
+};
+inline std::string_view PayloadIndexTypeName(PayloadIndexType t) {
+  switch (t) {
+    case PayloadIndexType::kKeyword:
+      return "keyword";
+    case PayloadIndexType::kInteger:
+      return "integer";
+    case PayloadIndexType::kFloat:
+      return "float";
+    case PayloadIndexType::kBool:
+      return "bool";
+  }
+  return "unknown";
+}
+inline Result<PayloadIndexType> ParsePayloadIndexType(std::string_view name) {
+  for (auto t : {PayloadIndexType::kKeyword, PayloadIndexType::kInteger,
+                 PayloadIndexType::kFloat, PayloadIndexType::kBool}) {
+    if (PayloadIndexTypeName(t) == name) return t;
+  }
+  return Status::InvalidArgument(
+      "unknown payload index type '" + std::string(name) +
+      "' (expected keyword, integer, float or bool)");
+}
+
+struct PayloadIndexDef {
+  std::string field;  // dotted metadata path, as in filters ("a.b")
+  PayloadIndexType type = PayloadIndexType::kKeyword;
+  bool operator==(const PayloadIndexDef&) const = default;
+};
+
 struct CollectionInfo {
   CollectionConfig config;
   uint64_t point_count = 0;                 // live points
@@ -90,6 +129,16 @@ struct CollectionInfo {
   double oldest_unflushed_age_seconds = 0;  // 0 when nothing is unflushed
   uint64_t last_sequence = 0;
   uint64_t created_at_unix_ms = 0;
+  // Since the collection was opened by this process (Prometheus counters):
+  // committed flushes and compactions, bytes of the segment files they
+  // wrote, and wall time spent in them.
+  uint64_t flush_count = 0;
+  uint64_t flush_bytes = 0;
+  double flush_seconds = 0;
+  uint64_t compaction_count = 0;
+  uint64_t compaction_bytes = 0;
+  double compaction_seconds = 0;
+  std::vector<PayloadIndexDef> payload_indexes;  // ordered by field
 };
 
 // A point as written by a client. An empty id asks the engine for a UUID v4.
@@ -117,6 +166,7 @@ struct SearchRequest {
   bool include_metadata = true;
   std::optional<uint32_t> ef_search;  // per-query override (HNSW)
   bool exact = false;                 // force brute force
+  bool explain = false;  // fill SearchResult::explain with per-source plans
 };
 
 struct SearchHit {
@@ -133,9 +183,28 @@ struct SearchStats {
   uint64_t sources_searched = 0;  // memtables + segments
 };
 
+// How one source was searched (explain: true).
+struct SourcePlan {
+  std::string source;       // "memtable" | "frozen_memtable" | "segment"
+  uint64_t segment_id = 0;  // segments only
+  uint64_t rows = 0;        // rows in the source (live and dead)
+  std::string strategy;     // "exact_scan" | "index_scan" | "hnsw" |
+                            // "hnsw_filtered"
+  // estimated_matches: upper bound on matching rows from the payload
+  // indexes (= rows when no index applies); candidates: rows the indexes
+  // listed (index_scan only); matches: for index_scan every live row that
+  // passed the filter, otherwise the hits the source returned (at most k).
+  uint64_t estimated_matches = 0;
+  uint64_t candidates = 0;
+  uint64_t matches = 0;
+  uint32_t ef = 0;  // HNSW beam width used (0 for scans)
+  uint64_t distances_computed = 0;
+};
+
 struct SearchResult {
   std::vector<SearchHit> hits;  // best first
   SearchStats stats;
+  std::vector<SourcePlan> explain;  // empty unless the request asked
 };
 
 struct ScrollRequest {

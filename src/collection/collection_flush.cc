@@ -41,6 +41,7 @@ Status CollectionImpl::Flush() {
 }
 
 Status CollectionImpl::FlushLocked() {
+  const auto started = std::chrono::steady_clock::now();
   // 1. Freeze: swap in an empty memtable at an exact WAL sequence, so the
   // frozen rows are exactly the writes <= fence. A frozen memtable left by a
   // failed flush is retried first.
@@ -86,6 +87,9 @@ Status CollectionImpl::FlushLocked() {
                                      frozen->metadata(r), frozen->version(r)};
         }));
   }
+  // Payload indexes are built before the segment is published, so a
+  // filtered search never sees the new segment without them.
+  if (live) BuildPayloadNow(live);
 
   // 3. Commit segment + deletion bitmaps + WAL fence in one catalog
   // transaction, then swap in memory. Done under the exclusive lock so no
@@ -118,7 +122,9 @@ Status CollectionImpl::FlushLocked() {
     frozen_.reset();
     fenced_seq_ = fence;
   }
+  flushes_.Add(live ? live->seg->file_bytes() : 0, started);
 
+  if (live) SavePayload(live);
   if (live) ScheduleGraphBuild(live);
 
   // 4. The WAL up to the fence is now redundant.
@@ -188,6 +194,7 @@ std::pair<size_t, size_t> CollectionImpl::PickCompactionLocked(
 }
 
 Result<bool> CollectionImpl::CompactLocked(bool everything) {
+  const auto started = std::chrono::steady_clock::now();
   // 1. Snapshot the inputs (a run of segments contiguous in age) and their
   // deletion state as of now; later kills are carried over at commit.
   std::vector<std::shared_ptr<LiveSegment>> inputs;
@@ -229,6 +236,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
                                      s.version(r)};
         }));
   }
+  if (out) BuildPayloadNow(out);
 
   // 3. Carry over kills that happened while we wrote, commit, swap.
   {
@@ -261,13 +269,16 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
     }
     segments_ = std::move(next);
   }
+  compactions_.Add(out ? out->seg->file_bytes() : 0, started);
 
+  if (out) SavePayload(out);
   if (out) ScheduleGraphBuild(out);
 
   // 4. Searches still holding the inputs keep their mappings alive; the
   // files themselves (and their graphs) can go now.
   for (const auto& in : inputs) {
-    for (const std::string& path : {in->seg->path(), in->graph_path()}) {
+    for (const std::string& path :
+         {in->seg->path(), in->graph_path(), in->payload_path()}) {
       if (!deps_.env->FileExists(path)) continue;
       Status s = deps_.env->RemoveFile(path);
       if (!s.ok()) {
@@ -323,6 +334,7 @@ CollectionInfo CollectionImpl::Info() {
   info.point_count = info.memtable_points;
   for (const auto& s : segments_) info.point_count += s->live();
   info.segment_count = segments_.size();
+  info.payload_indexes = payload_defs_->Get();
   if (wal_) {
     info.wal_bytes = wal_->live_bytes();
     info.last_sequence = wal_->last_seq();
@@ -335,7 +347,24 @@ CollectionInfo CollectionImpl::Info() {
   if (oldest != 0 && now > oldest) {
     info.oldest_unflushed_age_seconds = (now - oldest) / 1e6;
   }
+  constexpr auto kRelaxed = std::memory_order_relaxed;
+  info.flush_count = flushes_.count.load(kRelaxed);
+  info.flush_bytes = flushes_.bytes.load(kRelaxed);
+  info.flush_seconds = flushes_.nanos.load(kRelaxed) / 1e9;
+  info.compaction_count = compactions_.count.load(kRelaxed);
+  info.compaction_bytes = compactions_.bytes.load(kRelaxed);
+  info.compaction_seconds = compactions_.nanos.load(kRelaxed) / 1e9;
   return info;
+}
+
+void CollectionImpl::WorkCounter::Add(
+    uint64_t b, std::chrono::steady_clock::time_point start) {
+  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                std::chrono::steady_clock::now() - start)
+                .count();
+  count.fetch_add(1, std::memory_order_relaxed);
+  bytes.fetch_add(b, std::memory_order_relaxed);
+  nanos.fetch_add(static_cast<uint64_t>(ns), std::memory_order_relaxed);
 }
 
 }  // namespace proximadb

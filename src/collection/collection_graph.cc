@@ -29,6 +29,8 @@ index::VectorView ViewOf(const segment::Segment& s) {
 
 void CollectionImpl::LoadOrScheduleGraph(
     const std::shared_ptr<LiveSegment>& seg) {
+  // Start-up calls this once per segment: its payload indexes too.
+  LoadOrSchedulePayload(seg);
   if (!UsesGraph()) return;
   const std::string path = seg->graph_path();
   if (deps_.env->FileExists(path)) {

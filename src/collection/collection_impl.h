@@ -15,6 +15,8 @@
 // flushes and compactions of this collection.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -37,6 +39,27 @@ using catalog::Catalog;
 using catalog::CollectionRecord;
 using catalog::SegmentChange;
 using catalog::SegmentRecord;
+
+// The collection's payload index definitions, shared with the background
+// builds so that a build always indexes the definitions current when it
+// runs (not when it was scheduled).
+class PayloadDefs {
+ public:
+  explicit PayloadDefs(std::vector<PayloadIndexDef> defs)
+      : defs_(std::move(defs)) {}
+  std::vector<PayloadIndexDef> Get() const {
+    std::lock_guard lock(mu_);
+    return defs_;
+  }
+  void Set(std::vector<PayloadIndexDef> defs) {
+    std::lock_guard lock(mu_);
+    defs_ = std::move(defs);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<PayloadIndexDef> defs_;  // ordered by field
+};
 
 struct CollectionDeps {
   Env* env;
@@ -75,6 +98,8 @@ class CollectionImpl final : public Collection {
   Status Compact() override;
   CollectionInfo Info() override;
   Status SetFlushPolicy(const FlushPolicy& policy) override;
+  Status CreatePayloadIndex(const PayloadIndexDef& def) override;
+  Status DropPayloadIndex(const std::string& field) override;
 
   // For the DB's background threads.
   FlushCheck CheckFlush();
@@ -121,6 +146,17 @@ class CollectionImpl final : public Collection {
   // or unreadable.
   void LoadOrScheduleGraph(const std::shared_ptr<LiveSegment>& seg);
   void ScheduleGraphBuild(const std::shared_ptr<LiveSegment>& seg);
+  // Payload indexes of a segment (collection_payload.cc): loaded from the
+  // sidecar, or rebuilt in the background when missing, damaged or built
+  // for other definitions.
+  void LoadOrSchedulePayload(const std::shared_ptr<LiveSegment>& seg);
+  void SchedulePayloadBuild(const std::shared_ptr<LiveSegment>& seg);
+  // Builds in the calling thread (flush, compaction: before the segment is
+  // published) without saving.
+  void BuildPayloadNow(const std::shared_ptr<LiveSegment>& seg);
+  // Saves a segment's payload index file; failures are logged (derived
+  // data, rebuilt at the next start).
+  void SavePayload(const std::shared_ptr<LiveSegment>& seg);
   // Writes rows [0, count) as segment `seg_id` (sorted by id, all live) and
   // maps it; the file is removed again if it cannot be opened.
   Result<std::shared_ptr<LiveSegment>> WriteLiveSegment(
@@ -141,6 +177,9 @@ class CollectionImpl final : public Collection {
 
   std::unique_ptr<wal::WalWriter> wal_;
 
+  const std::shared_ptr<PayloadDefs> payload_defs_;
+  std::mutex payload_ddl_mu_;  // serialises create/drop of payload indexes
+
   mutable std::shared_mutex state_mu_;
   std::shared_ptr<Memtable> mem_;                       // GUARDED_BY(state_mu_)
   std::shared_ptr<Memtable> frozen_;                    // GUARDED_BY(state_mu_)
@@ -152,6 +191,13 @@ class CollectionImpl final : public Collection {
 
   std::mutex flush_mu_;
   std::mutex compact_mu_;
+
+  // Totals reported by Info() for /metrics; relaxed, only ever added to.
+  struct WorkCounter {
+    std::atomic<uint64_t> count{0}, bytes{0}, nanos{0};
+    void Add(uint64_t b, std::chrono::steady_clock::time_point start);
+  };
+  WorkCounter flushes_, compactions_;
 };
 
 }  // namespace proximadb

@@ -19,6 +19,7 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
       seg_dir_(dir_ + "/segments"),
       config_(record.config),
       created_at_unix_ms_(record.created_at_unix_ms),
+      payload_defs_(std::make_shared<PayloadDefs>(record.payload_indexes)),
       mem_(std::make_shared<Memtable>(record.config.dimension,
                                       record.config.metric)),
       fenced_seq_(record.fenced_seq),
@@ -55,6 +56,7 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
     known.insert(s.file_name);
     // The segment's graph sidecar (seg-<id>.hnsw) belongs with it.
     known.insert(s.file_name.substr(0, s.file_name.size() - 4) + ".hnsw");
+    known.insert(s.file_name.substr(0, s.file_name.size() - 4) + ".pidx");
   }
   PDB_ASSIGN_OR_RETURN(auto children, env->GetChildren(c->seg_dir_));
   for (const auto& name : children) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "collection/atomic_bitmap.h"
+#include "collection/payload_index.h"
 #include "index/flat_index.h"
 #include "storage/segment/segment.h"
 
@@ -46,6 +47,20 @@ struct LiveSegment {
     return p.substr(0, p.size() - 4) + ".hnsw";
   }
 
+  // The payload indexes (null until built or loaded, and when the
+  // collection has none); the planner reads metadata meanwhile.
+  std::shared_ptr<const SegmentPayloadIndex> payload() const {
+    return std::atomic_load(&payload_);
+  }
+  void set_payload(std::shared_ptr<const SegmentPayloadIndex> p) {
+    std::atomic_store(&payload_, std::move(p));
+  }
+  // Sidecar file holding them: seg-<id>.pidx.
+  std::string payload_path() const {
+    const std::string& p = seg->path();
+    return p.substr(0, p.size() - 4) + ".pidx";
+  }
+
   std::shared_ptr<segment::Segment> seg;
   AtomicBitmap deleted;
   std::atomic<bool> dirty{false};
@@ -53,6 +68,7 @@ struct LiveSegment {
 
  private:
   std::shared_ptr<const index::VectorIndex> graph_;
+  std::shared_ptr<const SegmentPayloadIndex> payload_;
 };
 
 }  // namespace proximadb

@@ -10,7 +10,7 @@ void Memtable::Append(std::string_view id, const float* vec,
   auto [it, inserted] = map_.try_emplace(std::string(id), 0);
   uint32_t row = static_cast<uint32_t>(rows_.size());
   it->second = row;
-  vectors_.insert(vectors_.end(), vec, vec + dim_);
+  vectors_.Append(vec, dim_);
   norms_.push_back(index::Norm(vec, dim_));
   bytes_ += id.size() + metadata_json.size() + dim_ * sizeof(float) + 48;
   rows_.push_back(Row{&it->first, std::move(metadata_json), version});

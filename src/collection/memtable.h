@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "collection/vector_arena.h"
 #include "index/vector_index.h"
 #include "proximadb/types.h"
 
@@ -81,7 +82,7 @@ class Memtable {
 
   const uint32_t dim_;
   const Metric metric_;
-  std::vector<float> vectors_;
+  VectorArena vectors_;  // contiguous rows, grown without copying
   std::vector<float> norms_;
   std::vector<Row> rows_;
   std::deque<std::atomic<bool>> dead_;  // deque: never relocates elements

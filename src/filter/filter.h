@@ -47,6 +47,10 @@ class Filter {
   // nothing (stored metadata is always valid JSON).
   bool MatchesText(std::string_view metadata_json) const;
 
+  // The compiled tree (null when empty), for the payload-index planner in
+  // filter/index_plan.h; not part of the stable interface.
+  const Program* program() const { return program_.get(); }
+
  private:
   explicit Filter(std::shared_ptr<const Program> p) : program_(std::move(p)) {}
 

@@ -27,17 +27,6 @@ Value Value::Of(const nlohmann::json& j) {
 
 namespace {
 
-double AsDouble(const Value& v) {
-  switch (v.type) {
-    case Value::Type::kInt:
-      return static_cast<double>(v.i);
-    case Value::Type::kUint:
-      return static_cast<double>(v.u);
-    default:
-      return v.d;
-  }
-}
-
 template <typename T>
 std::partial_ordering Order(T a, T b) {
   return a < b   ? std::partial_ordering::less
@@ -50,7 +39,7 @@ std::partial_ordering Order(T a, T b) {
 std::partial_ordering CompareNumbers(const Value& a, const Value& b) {
   using T = Value::Type;
   if (a.type == T::kDouble || b.type == T::kDouble) {
-    const double x = AsDouble(a), y = AsDouble(b);
+    const double x = a.as_double(), y = b.as_double();
     if (std::isnan(x) || std::isnan(y)) return std::partial_ordering::unordered;
     return Order(x, y);
   }

@@ -45,6 +45,19 @@ struct Value {
   bool is_number() const {
     return type == Type::kInt || type == Type::kUint || type == Type::kDouble;
   }
+  // A number as a double (integers beyond 2^53 rounded); 0 for non-numbers.
+  double as_double() const {
+    switch (type) {
+      case Type::kInt:
+        return static_cast<double>(i);
+      case Type::kUint:
+        return static_cast<double>(u);
+      case Type::kDouble:
+        return d;
+      default:
+        return 0;
+    }
+  }
 };
 
 // null == null, bools by value, numbers as numbers (1 == 1.0, integers
@@ -62,6 +75,16 @@ class ValueSet {
   void Add(const nlohmann::json& scalar);
   void Seal();  // sorts; call once after the last Add
   bool Contains(const Value& v) const;
+  // Calls fn(value) for every element (strings deduplicated), for the
+  // payload-index planner; values borrow from the set.
+  template <typename Fn>
+  void ForEach(const Fn& fn) const {
+    if (has_null_) fn(Value::Null());
+    if (has_true_) fn(Value::Bool(true));
+    if (has_false_) fn(Value::Bool(false));
+    for (const auto& s : strings_) fn(Value::String(s));
+    for (const auto& n : numbers_) fn(Value::Of(n));
+  }
 
  private:
   std::vector<std::string> strings_;

@@ -36,7 +36,7 @@ struct KeySpec {
   std::string_view section;
   std::string_view key;
   Kind kind;
-  int64_t min = 0;  // kInt only
+  int64_t min = 0;  // kInt: range; kString: 1 = must not be empty
   int64_t max = 0;
   std::function<void(ServerConfig*, const Value&)> set;
 };
@@ -53,13 +53,13 @@ const std::vector<KeySpec>& Keys() {
   using C = ServerConfig;
   constexpr int64_t kHour = 3600000;
   static const std::vector<KeySpec> keys = {
-      {"server", "node_id", Kind::kString, 0, 0,
+      {"server", "node_id", Kind::kString, 1, 0,
        [](C* c, const Value& v) { c->server.node_id = S(v); }},
-      {"server", "bind_address", Kind::kString, 0, 0,
+      {"server", "bind_address", Kind::kString, 1, 0,
        [](C* c, const Value& v) { c->server.bind_address = HostPart(S(v)); }},
       {"server", "dashboard_enabled", Kind::kBool, 0, 0,
        [](C* c, const Value& v) { c->server.dashboard_enabled = B(v); }},
-      {"storage", "data_directory", Kind::kString, 0, 0,
+      {"storage", "data_directory", Kind::kString, 1, 0,
        [](C* c, const Value& v) { c->storage.data_directory = S(v); }},
       {"storage", "memtable_size_mb", Kind::kInt, 1, 65536,
        [](C* c, const Value& v) { c->storage.memtable_size_mb = I(v); }},
@@ -77,6 +77,16 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->api.api_keys = L(v); }},
       {"api", "max_inflight_requests", Kind::kInt, 1, 1000000,
        [](C* c, const Value& v) { c->api.max_inflight_requests = I(v); }},
+      {"api", "tls_cert_file", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->api.tls_cert_file = S(v); }},
+      {"api", "tls_key_file", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->api.tls_key_file = S(v); }},
+      {"api", "grpc_max_concurrent_streams", Kind::kInt, 1, 65536,
+       [](C* c, const Value& v) { c->api.grpc_max_concurrent_streams = I(v); }},
+      {"api", "grpc_idle_timeout_ms", Kind::kInt, 1000, 24 * kHour,
+       [](C* c, const Value& v) { c->api.grpc_idle_timeout_ms = I(v); }},
+      {"monitoring", "access_log", Kind::kBool, 0, 0,
+       [](C* c, const Value& v) { c->monitoring.access_log = B(v); }},
       {"monitoring", "metrics_enabled", Kind::kBool, 0, 0,
        [](C* c, const Value& v) { c->monitoring.metrics_enabled = B(v); }},
       {"monitoring", "health_check_interval_ms", Kind::kInt, 1, kHour,
@@ -148,7 +158,8 @@ Status Store(const KeySpec& k, const Value& v, const std::string& where,
     return Status::InvalidArgument(where + ": " + Name(k) +
                                    " must be a finite number > 0");
   }
-  if (k.kind == Kind::kString && S(v).empty()) {
+  // Empty is meaningful for some strings (no TLS file = plaintext).
+  if (k.kind == Kind::kString && k.min > 0 && S(v).empty()) {
     return Status::InvalidArgument(where + ": " + Name(k) +
                                    " must not be empty");
   }
@@ -450,7 +461,20 @@ Result<ServerConfig> LoadConfig(const CommandLine& cli,
     }
     config.log_level = level;
   }
+  if (config.api.tls_cert_file.empty() != config.api.tls_key_file.empty()) {
+    return Status::InvalidArgument(
+        "[api] tls_cert_file and tls_key_file must be set together (TLS "
+        "needs both the certificate and its private key)");
+  }
   return config;
+}
+
+std::vector<std::string> ConfigKeyNames() {
+  std::vector<std::string> out;
+  for (const KeySpec& k : Keys()) {
+    out.push_back(std::string(k.section) + "." + std::string(k.key));
+  }
+  return out;
 }
 
 std::vector<std::string> ProcessEnvironment() {

@@ -28,11 +28,13 @@ struct ServerConfig {
     // "0.0.0.0" (the ports live in [api]).
     std::string bind_address = "0.0.0.0";
     bool dashboard_enabled = false;  // no dashboard is served yet
+    bool operator==(const Server&) const = default;
   } server;
   struct Storage {
     std::string data_directory = "./data";
     int64_t memtable_size_mb = 128;  // 1..65536
     bool compaction_enabled = true;
+    bool operator==(const Storage&) const = default;
   } storage;
   struct Api {
     int64_t grpc_port = 5678;            // 0..65535; 0 = any free port
@@ -43,17 +45,33 @@ struct ServerConfig {
     // the environment: comma-separated. Validated by service::ApiKeys.
     std::vector<std::string> api_keys;
     int64_t max_inflight_requests = 256;  // 1..1000000, both protocols
+    // PEM files; both set = TLS on both ports, both empty = plaintext.
+    std::string tls_cert_file;
+    std::string tls_key_file;
+    int64_t grpc_max_concurrent_streams = 100;  // 1..65536, per connection
+    // A gRPC connection without RPCs this long is closed (GOAWAY).
+    int64_t grpc_idle_timeout_ms = 300000;  // 1000..86400000
+    bool operator==(const Api&) const = default;
   } api;
   struct Monitoring {
+    bool access_log = true;  // one log line per request, with its id
     bool metrics_enabled = true;
     int64_t health_check_interval_ms = 5000;  // 1..3600000
+    bool operator==(const Monitoring&) const = default;
   } monitoring;
   // [flush]: global defaults of every collection's flush policy.
   FlushDefaults flush;
   // Not part of the file: --log-level only (trace, debug, info, warn, error,
   // critical, off). Default "info".
   std::string log_level = "info";
+
+  // Field-by-field; the README-reference test compares defaults with it.
+  bool operator==(const ServerConfig&) const = default;
 };
+
+// Every key the parser accepts, as "section.key", in table order. The README's
+// configuration reference is checked against this list by a test.
+std::vector<std::string> ConfigKeyNames();
 
 // Removes a ":port" suffix: "0.0.0.0:5678" -> "0.0.0.0", "[::1]:80" -> "::1".
 // A bare IPv6 address ("::") is returned unchanged.

@@ -12,10 +12,14 @@
 // Shutdown (SIGINT/SIGTERM): both servers stop accepting and drain their
 // in-flight requests (concurrently, so the grace periods do not add up), then
 // every collection is flushed.
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -39,6 +43,23 @@ int Fail(const std::string& what, const Status& s) {
   std::fprintf(stderr, "proximadb-server: %s: %s\n", what.c_str(),
                s.ToString().c_str());
   return 1;
+}
+
+// The whole of a (small) PEM file; a missing or unreadable file is a startup
+// error naming the file and the OS reason.
+proximadb::Result<std::string> ReadPem(const std::string& what,
+                                       const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Status::InvalidArgument("cannot read " + what + " '" + path +
+                                   "': " + std::strerror(errno));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (ss.str().empty()) {
+    return Status::InvalidArgument(what + " '" + path + "' is empty");
+  }
+  return ss.str();
 }
 
 int Run(int argc, char** argv) {
@@ -66,6 +87,17 @@ int Run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // A client vanishing mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+
+  // TLS files are read before anything starts, so a wrong path fails fast.
+  std::string tls_cert, tls_key;
+  if (!config.api.tls_cert_file.empty()) {
+    auto cert = ReadPem("TLS certificate file", config.api.tls_cert_file);
+    if (!cert.ok()) return Fail("bad configuration", cert.status());
+    auto key = ReadPem("TLS key file", config.api.tls_key_file);
+    if (!key.ok()) return Fail("bad configuration", key.status());
+    tls_cert = std::move(cert).value();
+    tls_key = std::move(key).value();
+  }
 
   proximadb::DBOptions options;
   options.flush_defaults = config.flush;
@@ -104,6 +136,9 @@ int Run(int argc, char** argv) {
   rest.inflight = &inflight;
   rest.metrics = &metrics;
   rest.metrics_endpoint = config.monitoring.metrics_enabled;
+  rest.access_log = config.monitoring.access_log;
+  rest.tls_cert_pem = tls_cert;
+  rest.tls_key_pem = tls_key;
   auto server = proximadb::rest::RestServer::Start(rest, &service);
   if (!server.ok()) return Fail("cannot start REST API", server.status());
   uint16_t port = (*server)->port();
@@ -113,6 +148,13 @@ int Run(int argc, char** argv) {
   grpc_options.port = static_cast<uint16_t>(config.api.grpc_port);
   grpc_options.max_message_bytes = rest.body_limit_bytes;
   grpc_options.gates = {rest.api_keys, &inflight, &metrics};
+  grpc_options.max_concurrent_streams =
+      static_cast<uint32_t>(config.api.grpc_max_concurrent_streams);
+  grpc_options.idle_timeout_ms =
+      static_cast<uint32_t>(config.api.grpc_idle_timeout_ms);
+  grpc_options.access_log = config.monitoring.access_log;
+  grpc_options.tls_cert_pem = tls_cert;
+  grpc_options.tls_key_pem = tls_key;
   auto grpc_server =
       proximadb::grpc_api::GrpcServer::Start(grpc_options, &service);
   if (!grpc_server.ok()) {
@@ -121,10 +163,11 @@ int Run(int argc, char** argv) {
   }
   uint16_t grpc_port = (*grpc_server)->port();
 
-  spdlog::info("REST listening on http://{}:{}", config.server.bind_address,
-               port);
-  spdlog::info("gRPC listening on {}:{}", config.server.bind_address,
-               grpc_port);
+  const bool tls = !tls_cert.empty();
+  spdlog::info("REST listening on {}://{}:{}", tls ? "https" : "http",
+               config.server.bind_address, port);
+  spdlog::info("gRPC listening on {}:{}{}", config.server.bind_address,
+               grpc_port, tls ? " (TLS)" : "");
   if (config.server.dashboard_enabled) {
     spdlog::warn("dashboard_enabled = true, but no dashboard is served yet");
   }

@@ -363,6 +363,9 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
   if (const json* v = FindField(body, "exact")) {
     PDB_ASSIGN_OR_RETURN(r.exact, GetBool(*v, "exact"));
   }
+  if (const json* v = FindField(body, "explain")) {
+    PDB_ASSIGN_OR_RETURN(r.explain, GetBool(*v, "explain"));
+  }
   return r;
 }
 
@@ -390,6 +393,8 @@ json CollectionToJson(const CollectionInfo& info,
       {"point_count", info.point_count},
       {"segment_count", info.segment_count},
       {"created_at", info.created_at_unix_ms},
+      {"payload_indexes",
+       PayloadIndexesToJson(c.name, info.payload_indexes)["payload_indexes"]},
   };
 }
 
@@ -412,7 +417,59 @@ json SearchResultToJson(const SearchResult& result,
     matches.push_back(std::move(m));
   }
   size_t n = matches.size();
-  return json{{"matches", std::move(matches)}, {"total_count", n}};
+  json out{{"matches", std::move(matches)}, {"total_count", n}};
+  if (request.explain) {
+    json plans = json::array();
+    for (const SourcePlan& p : result.explain) {
+      plans.push_back(SourcePlanToJson(p));
+    }
+    out["explain"] = {{"sources", std::move(plans)},
+                      {"distances_computed", result.stats.distances_computed},
+                      {"nodes_visited", result.stats.nodes_visited}};
+  }
+  return out;
+}
+
+json PayloadIndexToJson(const PayloadIndexDef& def) {
+  return json{{"field", def.field},
+              {"type", std::string(PayloadIndexTypeName(def.type))}};
+}
+
+json PayloadIndexesToJson(const std::string& collection,
+                          const std::vector<PayloadIndexDef>& defs) {
+  json list = json::array();
+  for (const auto& d : defs) list.push_back(PayloadIndexToJson(d));
+  return json{{"name", collection}, {"payload_indexes", std::move(list)}};
+}
+
+json SourcePlanToJson(const SourcePlan& p) {
+  json j{
+      {"source", p.source},     {"rows", p.rows},
+      {"strategy", p.strategy}, {"estimated_matches", p.estimated_matches},
+      {"matches", p.matches},   {"distances_computed", p.distances_computed}};
+  if (p.source == "segment") j["segment_id"] = p.segment_id;
+  if (p.strategy == "index_scan") j["candidates"] = p.candidates;
+  if (p.ef != 0) j["ef"] = p.ef;
+  return j;
+}
+
+Result<PayloadIndexDef> ParsePayloadIndexDef(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  const json* field = FindField(body, "field");
+  if (field == nullptr) {
+    return Status::InvalidArgument("missing required field 'field'");
+  }
+  if (!field->is_string()) return TypeError("field", "a string", *field);
+  const json* type = FindField(body, "type");
+  if (type == nullptr) {
+    return Status::InvalidArgument("missing required field 'type'");
+  }
+  if (!type->is_string()) return TypeError("type", "a string", *type);
+  PayloadIndexDef def;
+  def.field = field->get<std::string>();
+  PDB_ASSIGN_OR_RETURN(def.type,
+                       ParsePayloadIndexType(type->get<std::string>()));
+  return def;
 }
 
 json ErrorToJson(const Status& status) {

@@ -64,7 +64,7 @@ Result<std::vector<Point>> ParseBatch(const nlohmann::json& body,
 
 // Search body: "vector" (alias "query_vector"), "k" (alias "top_k", 1..10000,
 // default 10), "filter" (object or null), "include_vector",
-// "include_metadata", "ef_search" (1..4096), "exact".
+// "include_metadata", "ef_search" (1..4096), "exact", "explain".
 Result<SearchRequest> ParseSearch(const nlohmann::json& body,
                                   uint32_t dimension,
                                   std::string_view collection);
@@ -99,6 +99,9 @@ Result<std::vector<SearchRequest>> ParseBatchSearch(
     const nlohmann::json& body, uint32_t dimension,
     std::string_view collection);
 
+// Payload index body {"field": "a.b", "type": "keyword|integer|float|bool"}.
+Result<PayloadIndexDef> ParsePayloadIndexDef(const nlohmann::json& body);
+
 // Response encoders.
 nlohmann::json CollectionToJson(const CollectionInfo& info,
                                 const FlushDefaults& defaults);
@@ -111,5 +114,12 @@ nlohmann::json CollectionStatsToJson(const CollectionInfo& info);
 nlohmann::json SearchResultToJson(const SearchResult& result,
                                   const SearchRequest& request);
 nlohmann::json ErrorToJson(const Status& status);
+// {"field", "type"}.
+nlohmann::json PayloadIndexToJson(const PayloadIndexDef& def);
+// {"name": collection, "payload_indexes": [{"field", "type"}, ...]}.
+nlohmann::json PayloadIndexesToJson(const std::string& collection,
+                                    const std::vector<PayloadIndexDef>& defs);
+// One SourcePlan as the search response's "explain" entry.
+nlohmann::json SourcePlanToJson(const SourcePlan& plan);
 
 }  // namespace proximadb::service

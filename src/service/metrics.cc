@@ -72,6 +72,34 @@ void RenderCollections(std::string& out,
       Sample(out, g.name, Label("collection", c.config.name), Num(g.get(c)));
     }
   }
+  // Counted since the collection was opened: a restart resets them, which
+  // Prometheus' rate() treats as a counter reset.
+  static const Gauge kCounters[] = {
+      {"proximadb_collection_flushes_total",
+       "Flushes committed (background and requested).",
+       [](const CollectionInfo& c) { return double(c.flush_count); }},
+      {"proximadb_collection_flush_bytes_total",
+       "Bytes of segment files written by flushes.",
+       [](const CollectionInfo& c) { return double(c.flush_bytes); }},
+      {"proximadb_collection_flush_seconds_total",
+       "Wall time spent in committed flushes.",
+       [](const CollectionInfo& c) { return c.flush_seconds; }},
+      {"proximadb_collection_compactions_total",
+       "Compactions committed (background and requested).",
+       [](const CollectionInfo& c) { return double(c.compaction_count); }},
+      {"proximadb_collection_compaction_bytes_total",
+       "Bytes of segment files written by compactions.",
+       [](const CollectionInfo& c) { return double(c.compaction_bytes); }},
+      {"proximadb_collection_compaction_seconds_total",
+       "Wall time spent in committed compactions.",
+       [](const CollectionInfo& c) { return c.compaction_seconds; }},
+  };
+  for (const Gauge& g : kCounters) {
+    Header(out, g.name, "counter", g.help);
+    for (const CollectionInfo& c : collections) {
+      Sample(out, g.name, Label("collection", c.config.name), Num(g.get(c)));
+    }
+  }
 }
 
 }  // namespace

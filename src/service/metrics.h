@@ -20,10 +20,14 @@
 //   proximadb_collection_memtable_points{collection}            gauge
 //   proximadb_collection_wal_bytes{collection}                  gauge
 //   proximadb_collection_oldest_unflushed_age_seconds{collection} gauge
+//   proximadb_collection_{flushes,compactions}_total{collection}  counter
+//   proximadb_collection_{flush,compaction}_bytes_total{collection} counter
+//   proximadb_collection_{flush,compaction}_seconds_total{collection} counter
 //   proximadb_build_info{version}                               gauge (1)
 //   process_resident_memory_bytes                               gauge
-// Flushes and compactions requested through the API are the `Flush` and
-// `Compact` rows of proximadb_requests_total.
+// Flushes and compactions requested through the API are also the `Flush`
+// and `Compact` rows of proximadb_requests_total; the per-collection
+// counters include the background ones.
 #pragma once
 
 #include <array>

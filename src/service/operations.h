@@ -34,6 +34,9 @@ enum class Operation {
   kFlush,
   kCompact,
   kCollectionStats,
+  kCreatePayloadIndex,
+  kListPayloadIndexes,
+  kDeletePayloadIndex,
 };
 
 struct OperationInfo {
@@ -66,6 +69,9 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kFlush, "Flush", true},
     OperationInfo{Operation::kCompact, "Compact", true},
     OperationInfo{Operation::kCollectionStats, "CollectionStats"},
+    OperationInfo{Operation::kCreatePayloadIndex, "CreatePayloadIndex", true},
+    OperationInfo{Operation::kListPayloadIndexes, "ListPayloadIndexes"},
+    OperationInfo{Operation::kDeletePayloadIndex, "DeletePayloadIndex", true},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

@@ -253,6 +253,26 @@ Status VectorService::Compact(const std::string& collection) {
   return c->Compact();
 }
 
+Result<std::vector<PayloadIndexDef>> VectorService::CreatePayloadIndex(
+    const std::string& collection, const PayloadIndexDef& def) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_RETURN_IF_ERROR(c->CreatePayloadIndex(def));
+  return c->Info().payload_indexes;
+}
+
+Result<std::vector<PayloadIndexDef>> VectorService::ListPayloadIndexes(
+    const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Info().payload_indexes;
+}
+
+Result<std::vector<PayloadIndexDef>> VectorService::DeletePayloadIndex(
+    const std::string& collection, const std::string& field) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_RETURN_IF_ERROR(c->DropPayloadIndex(field));
+  return c->Info().payload_indexes;
+}
+
 Result<CollectionInfo> VectorService::CollectionStats(
     const std::string& collection) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));

@@ -89,6 +89,15 @@ class VectorService {
   Status Compact(const std::string& collection);
   // Info() of the collection: points, segments, WAL bytes and age.
   Result<CollectionInfo> CollectionStats(const std::string& collection);
+  // Payload indexes (docs/API.md): each returns the collection's indexes
+  // after the call, ordered by field. Creating an existing index with the
+  // same type is a no-op; with another type kAlreadyExists (409).
+  Result<std::vector<PayloadIndexDef>> CreatePayloadIndex(
+      const std::string& collection, const PayloadIndexDef& def);
+  Result<std::vector<PayloadIndexDef>> ListPayloadIndexes(
+      const std::string& collection);
+  Result<std::vector<PayloadIndexDef>> DeletePayloadIndex(
+      const std::string& collection, const std::string& field);
   // Flushes every collection (graceful shutdown).
   Status FlushAll();
 
@@ -129,6 +138,12 @@ class VectorService {
   Result<nlohmann::json> FlushJson(const std::string& collection);
   Result<nlohmann::json> CompactJson(const std::string& collection);
   Result<nlohmann::json> CollectionStatsJson(const std::string& collection);
+  // {"field": "...", "type": "keyword|integer|float|bool"}.
+  Result<nlohmann::json> CreatePayloadIndexJson(const std::string& collection,
+                                                const nlohmann::json& body);
+  Result<nlohmann::json> ListPayloadIndexesJson(const std::string& collection);
+  Result<nlohmann::json> DeletePayloadIndexJson(const std::string& collection,
+                                                const std::string& field);
 
  private:
   Result<std::shared_ptr<Collection>> Open(const std::string& name);

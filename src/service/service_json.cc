@@ -150,6 +150,25 @@ Result<json> VectorService::CompactJson(const std::string& collection) {
   return json{{"name", collection}, {"status", "compacted"}};
 }
 
+Result<json> VectorService::CreatePayloadIndexJson(
+    const std::string& collection, const json& body) {
+  PDB_ASSIGN_OR_RETURN(PayloadIndexDef def, ParsePayloadIndexDef(body));
+  PDB_ASSIGN_OR_RETURN(auto defs, CreatePayloadIndex(collection, def));
+  return PayloadIndexesToJson(collection, defs);
+}
+
+Result<json> VectorService::ListPayloadIndexesJson(
+    const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(auto defs, ListPayloadIndexes(collection));
+  return PayloadIndexesToJson(collection, defs);
+}
+
+Result<json> VectorService::DeletePayloadIndexJson(
+    const std::string& collection, const std::string& field) {
+  PDB_ASSIGN_OR_RETURN(auto defs, DeletePayloadIndex(collection, field));
+  return PayloadIndexesToJson(collection, defs);
+}
+
 Result<json> VectorService::CollectionStatsJson(const std::string& collection) {
   PDB_ASSIGN_OR_RETURN(CollectionInfo info, CollectionStats(collection));
   return CollectionStatsToJson(info);

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "index/distance.h"
+#include "index/simd/dispatch.h"
 
 namespace proximadb::index {
 namespace {
@@ -60,6 +61,139 @@ TEST(FlatIndexTest, TopKWithFilterIsExact) {
       EXPECT_EQ(out[i].row, ref[i].second);
     EXPECT_EQ(counters.distances_computed, rows);
   }
+}
+
+// The scan FlatIndex used before blocked scanning: one InternalDistance per
+// row (with the given level's single-row kernels), the filter only for rows
+// that would enter, a TopK. The blocked scan must return exactly this.
+std::vector<Candidate> PerRowScan(const simd::KernelTable& k, VectorView v,
+                                  Metric m, const SearchParams& p,
+                                  const RowFilter& accept) {
+  TopK top(p.k);
+  if (p.k == 0) return {};
+  for (uint32_t row = 0; row < v.rows; ++row) {
+    const float* x = v.data + size_t(row) * v.dim;
+    float d = 0;
+    if (m == Metric::kEuclidean) {
+      d = k.l2(p.query, x, v.dim);
+    } else {
+      float dot = k.dot(p.query, x, v.dim);
+      float denom = p.query_norm * (v.norms ? v.norms[row] : 0.0f);
+      d = m == Metric::kDotProduct ? -dot
+          : denom > 0              ? 1.0f - dot / denom
+                                   : 1.0f;
+    }
+    if (top.full() && !(d < top.threshold())) continue;
+    if (accept && !accept(row)) continue;
+    top.Push({row, d});
+  }
+  return top.Take();
+}
+
+TEST(FlatIndexTest, BlockedScanEqualsPerRowScanAtEveryLevel) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> n;
+  for (simd::SimdLevel level : simd::SupportedSimdLevels()) {
+    const simd::KernelTable& k = *simd::KernelsFor(level);
+    // Row counts around the batch size (tails of 0..3 rows) and odd dims.
+    for (uint32_t rows : {0u, 1u, 3u, 4u, 5u, 7u, 103u, 1000u}) {
+      for (uint32_t dim : {1u, 3u, 17u, 100u, 768u}) {
+        std::vector<float> data(size_t(rows) * dim), norms(rows);
+        for (auto& x : data) x = n(rng);
+        // Exact duplicates so ties (equal distances) are exercised: the
+        // lower row must win, as before.
+        for (uint32_t r = 5; r + 10 < rows; r += 11) {
+          std::copy_n(&data[size_t(r) * dim], dim, &data[size_t(r + 10) * dim]);
+        }
+        for (uint32_t r = 0; r < rows; ++r) {
+          norms[r] = Norm(&data[size_t(r) * dim], dim);
+        }
+        VectorView view{data.data(), norms.data(), rows, dim};
+        std::vector<float> q(dim);
+        for (auto& x : q) x = n(rng);
+        // Deleted rows (a dead set) plus a metadata-like filter.
+        std::vector<bool> dead(rows);
+        for (uint32_t r = 0; r < rows; ++r) dead[r] = rng() % 5 == 0;
+        const std::vector<RowFilter> filters = {
+            {},
+            [&](uint32_t r) { return !dead[r]; },
+            [&](uint32_t r) { return !dead[r] && r % 3 != 1; },
+            [](uint32_t) { return false; },
+        };
+        for (Metric m :
+             {Metric::kEuclidean, Metric::kDotProduct, Metric::kCosine}) {
+          for (uint32_t kk : {0u, 1u, 10u, rows + 5}) {  // k > n included
+            for (size_t f = 0; f < filters.size(); ++f) {
+              SCOPED_TRACE(std::string(simd::SimdLevelName(level)) + " rows " +
+                           std::to_string(rows) + " dim " +
+                           std::to_string(dim) + " metric " +
+                           std::to_string(int(m)) + " k " + std::to_string(kk) +
+                           " filter " + std::to_string(f));
+              SearchParams p;
+              p.query = q.data();
+              p.query_norm = Norm(q.data(), dim);
+              p.k = kk;
+              // Every row `accept` sees: the blocked scan must ask about
+              // the same rows, in the same order, as the per-row scan.
+              std::vector<uint32_t> asked_blocked, asked_ref;
+              auto spy = [&](std::vector<uint32_t>* log) -> RowFilter {
+                if (!filters[f]) return {};
+                return [&, log](uint32_t r) {
+                  log->push_back(r);
+                  return filters[f](r);
+                };
+              };
+              std::vector<Candidate> got;
+              FlatScan(k, view, m, p, spy(&asked_blocked), &got);
+              auto want = PerRowScan(k, view, m, p, spy(&asked_ref));
+              ASSERT_EQ(got.size(), want.size());
+              for (size_t i = 0; i < got.size(); ++i) {
+                EXPECT_EQ(got[i].row, want[i].row) << "rank " << i;
+                EXPECT_EQ(got[i].distance, want[i].distance) << "rank " << i;
+              }
+              EXPECT_EQ(asked_blocked, asked_ref);
+              if (filters[f]) {
+                for (const Candidate& c : got) EXPECT_TRUE(filters[f](c.row));
+              }
+              // k > n: every accepted row comes back.
+              if (kk > rows && f == 0) {
+                EXPECT_EQ(got.size(), rows);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(FlatIndexTest, SearchUsesTheActiveLevelAndCountsEveryRow) {
+  std::mt19937 rng(4);
+  std::normal_distribution<float> n;
+  const uint32_t dim = 33, rows = 257;  // 257 = 64 blocks of 4 + 1 tail row
+  std::vector<float> data(size_t(rows) * dim), norms(rows);
+  for (auto& x : data) x = n(rng);
+  for (uint32_t r = 0; r < rows; ++r) norms[r] = Norm(&data[r * dim], dim);
+  VectorView view{data.data(), norms.data(), rows, dim};
+  FlatIndex flat(view, Metric::kEuclidean);
+  std::vector<float> q(data.begin() + 256 * dim, data.end());  // = last row
+  SearchParams p;
+  p.query = q.data();
+  p.k = 300;
+  std::vector<Candidate> out;
+  SearchCounters counters;
+  flat.Search(p, {}, &out, &counters);
+  ASSERT_EQ(out.size(), rows);
+  EXPECT_EQ(out[0].row, 256u);  // the tail row, scored by the single kernel
+  EXPECT_EQ(out[0].distance, 0.0f);
+  auto want =
+      PerRowScan(simd::ActiveKernels(), view, Metric::kEuclidean, p, {});
+  for (size_t i = 0; i < out.size(); ++i) {
+    EXPECT_EQ(out[i].row, want[i].row);
+    EXPECT_EQ(out[i].distance, want[i].distance);
+  }
+  EXPECT_EQ(counters.distances_computed, rows);
+  EXPECT_EQ(counters.points_scanned, rows);
 }
 
 }  // namespace

@@ -83,6 +83,50 @@ TEST_P(SimdLevelTest, Uint8KernelsAreExact) {
   EXPECT_EQ(t->dot_u8(full.data(), full.data(), 1536), 1536u * 255 * 255);
 }
 
+// The batched kernels must give every row exactly what the single-row kernel
+// of the same level gives (the flat scan's results depend on it), and so
+// match scalar within rounding like the single-row kernels do.
+TEST_P(SimdLevelTest, BatchKernelsEqualSingleRowBitForBit) {
+  const KernelTable* t = Table();
+  if (t == nullptr) {
+    GTEST_SKIP() << "SIMD level " << SimdLevelName(GetParam())
+                 << " is not supported on this CPU/build";
+  }
+  const KernelTable* ref = KernelsFor(SimdLevel::kScalar);
+  std::mt19937 rng(9);
+  std::normal_distribution<float> n;
+  for (size_t dim : kDims) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    std::vector<float> q(dim + 1);
+    for (auto& x : q) x = n(rng);
+    // Rows at odd offsets (misaligned) and not adjacent in memory.
+    std::vector<float> pool(kBatch * (dim + 3) + 1);
+    for (auto& x : pool) x = n(rng);
+    const float* rows[kBatch];
+    for (size_t r = 0; r < kBatch; ++r)
+      rows[r] = pool.data() + 1 + r * (dim + 3);
+    const float* qq = q.data() + 1;
+    float l2[kBatch], dot[kBatch];
+    t->l2_x4(qq, rows, dim, l2);
+    t->dot_x4(qq, rows, dim, dot);
+    for (size_t r = 0; r < kBatch; ++r) {
+      SCOPED_TRACE("row " + std::to_string(r));
+      EXPECT_EQ(l2[r], t->l2(qq, rows[r], dim));
+      EXPECT_EQ(dot[r], t->dot(qq, rows[r], dim));
+      float rl2 = ref->l2(qq, rows[r], dim);
+      EXPECT_NEAR(l2[r], rl2, 1e-5 * (1 + rl2));
+      EXPECT_NEAR(dot[r], ref->dot(qq, rows[r], dim),
+                  1e-5 * (1 + std::sqrt(double(dim))));
+    }
+    // A row equal to the query is at distance exactly 0.
+    const float* same[kBatch] = {rows[0], qq, rows[2], qq};
+    t->l2_x4(qq, same, dim, l2);
+    EXPECT_EQ(l2[1], 0.0f);
+    EXPECT_EQ(l2[3], 0.0f);
+    EXPECT_EQ(l2[0], t->l2(qq, rows[0], dim));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllLevels, SimdLevelTest,
                          ::testing::Values(SimdLevel::kScalar, SimdLevel::kAvx2,
                                            SimdLevel::kAvx512),

@@ -294,6 +294,57 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
       },
       404, "not_found");
 
+  auto create_index = [&](std::string coll, std::string field,
+                          std::string type) {
+    return [&, coll, field, type] {
+      pb::CreatePayloadIndexRequest r;
+      r.set_collection(coll);
+      r.set_field(field);
+      r.set_type(type);
+      pb::PayloadIndexesResponse out;
+      return Call(&pb::ProximaDB::Stub::CreatePayloadIndex, r, &out);
+    };
+  };
+  add(Operation::kCreatePayloadIndex, "POST", c + "/index/payload",
+      {{"field", "tag"}, {"type", "text"}}, create_index("c", "tag", "text"),
+      400, "invalid_argument");
+  add(Operation::kCreatePayloadIndex, "POST", c + "/index/payload",
+      {{"field", "a..b"}, {"type", "keyword"}},
+      create_index("c", "a..b", "keyword"), 400, "invalid_argument");
+  add(Operation::kCreatePayloadIndex, "POST", kApi + "/nope/index/payload",
+      {{"field", "tag"}, {"type", "keyword"}},
+      create_index("nope", "tag", "keyword"), 404, "not_found");
+  // "tag" exists as keyword (created below, before the loop): another type
+  // is a conflict, the same type is not (checked after the loop).
+  add(Operation::kCreatePayloadIndex, "POST", c + "/index/payload",
+      {{"field", "tag"}, {"type", "bool"}}, create_index("c", "tag", "bool"),
+      409, "already_exists");
+  add(
+      Operation::kListPayloadIndexes, "GET", kApi + "/nope/index/payload",
+      nullptr,
+      [&] {
+        pb::ListPayloadIndexesRequest r;
+        r.set_collection("nope");
+        pb::PayloadIndexesResponse out;
+        return Call(&pb::ProximaDB::Stub::ListPayloadIndexes, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kDeletePayloadIndex, "DELETE", c + "/index/payload/missing",
+      nullptr,
+      [&] {
+        pb::DeletePayloadIndexRequest r;
+        r.set_collection("c");
+        r.set_field("missing");
+        pb::PayloadIndexesResponse out;
+        return Call(&pb::ProximaDB::Stub::DeletePayloadIndex, r, &out);
+      },
+      404, "not_found");
+  ASSERT_EQ(Rest("POST", c + "/index/payload",
+                 {{"field", "tag"}, {"type", "keyword"}})
+                .status,
+            200u);
+
   std::set<Operation> covered;
   for (const ErrorCase& e : cases) {
     std::string what = std::string(service::OperationName(e.op)) + " " +
@@ -316,6 +367,10 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
   }
   // Nothing the refused requests carried was written.
   EXPECT_EQ(Rest("POST", c + "/count").json()["count"], 0);
+  HttpReply again = Rest("POST", c + "/index/payload",
+                         {{"field", "tag"}, {"type", "keyword"}});
+  EXPECT_EQ(again.status, 200u);  // same type again: idempotent
+  EXPECT_EQ(again.json()["payload_indexes"].size(), 1u) << again.body;
 
   // Every operation that can be refused has a case; Health and
   // ListCollections take no input that could be wrong.

@@ -44,11 +44,13 @@ TEST(ApiKeysTest, ReadOnlyAndReadWrite) {
 TEST(ApiKeysTest, EveryOperationIsClassified) {
   int writes = 0;
   for (const OperationInfo& info : kOperations) writes += info.write;
-  EXPECT_EQ(writes, 10);
+  EXPECT_EQ(writes, 12);
   EXPECT_FALSE(IsWrite(Operation::kSearch));
   EXPECT_FALSE(IsWrite(Operation::kCollectionStats));
   EXPECT_TRUE(IsWrite(Operation::kFlush));
   EXPECT_TRUE(IsWrite(Operation::kDeleteByFilter));
+  EXPECT_TRUE(IsWrite(Operation::kCreatePayloadIndex));
+  EXPECT_FALSE(IsWrite(Operation::kListPayloadIndexes));
 }
 
 TEST(ApiKeysTest, RejectsBadEntriesWithoutEchoingThem) {

@@ -2,10 +2,15 @@
 // escaping and the VmRSS parser.
 #include "service/metrics.h"
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "proximadb/db.h"
 
 namespace proximadb::service {
 namespace {
@@ -115,6 +120,66 @@ TEST(MetricsTest, WellFormedLines) {
     EXPECT_EQ(name.rfind(declared, 0), 0u) << line;
     EXPECT_NE(line.rfind(' '), std::string::npos);
   }
+}
+
+// The flush and compaction counters come from the engine: a real DB is
+// flushed twice and compacted once, and the text says so.
+TEST(MetricsTest, EngineFlushAndCompactionCounters) {
+  char tmpl[] = "/tmp/pdb_metrics_test_XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  {
+    DBOptions options;
+    options.background_threads = false;
+    auto db = DB::Open(options, dir + "/db");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    CollectionConfig cfg;
+    cfg.name = "docs";
+    cfg.dimension = 4;
+    cfg.index.algorithm = "flat";
+    auto coll = (*db)->CreateCollection(cfg);
+    ASSERT_TRUE(coll.ok()) << coll.status().ToString();
+
+    auto render = [&] {
+      return Metrics().Render((*db)->ListCollections(), ProcessSample{});
+    };
+    const std::string l = "{collection=\"docs\"}";
+    std::string t = render();
+    EXPECT_TRUE(Has(t, "# TYPE proximadb_collection_flushes_total counter"));
+    EXPECT_TRUE(Has(t, "proximadb_collection_flushes_total" + l + " 0"));
+    EXPECT_TRUE(Has(t, "proximadb_collection_compactions_total" + l + " 0"));
+
+    for (int round = 0; round < 2; ++round) {
+      std::vector<Point> points;
+      for (int i = 0; i < 10; ++i) {
+        points.push_back(Point{"p" + std::to_string(round * 10 + i),
+                               {1.0f, float(i), 2.0f, 3.0f},
+                               nlohmann::json::object()});
+      }
+      ASSERT_TRUE((*coll)->Upsert(points).ok());
+      ASSERT_TRUE((*coll)->Flush().ok());
+    }
+    // A flush with nothing new to write is not counted.
+    ASSERT_TRUE((*coll)->Flush().ok());
+    ASSERT_TRUE((*coll)->Compact().ok());
+
+    CollectionInfo info = (*db)->ListCollections().at(0);
+    EXPECT_EQ(info.flush_count, 2u);
+    EXPECT_EQ(info.compaction_count, 1u);
+    EXPECT_GT(info.flush_bytes, 0u);
+    EXPECT_GT(info.compaction_bytes, 0u);
+    // The merged segment holds both flushed ones' rows.
+    EXPECT_GT(info.compaction_bytes, info.flush_bytes / 2);
+    EXPECT_GT(info.flush_seconds, 0.0);
+    t = render();
+    EXPECT_TRUE(Has(t, "proximadb_collection_flushes_total" + l + " 2"));
+    EXPECT_TRUE(Has(t, "proximadb_collection_compactions_total" + l + " 1"));
+    EXPECT_TRUE(Has(t, "proximadb_collection_flush_bytes_total" + l + " " +
+                           std::to_string(info.flush_bytes)));
+    EXPECT_TRUE(Has(t, "proximadb_collection_segments" + l + " 1"));
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 TEST(MetricsTest, ParseVmRss) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "storage/wal/record_codec.h"
+#include "storage/wal/wal_format.h"
 #include "storage/wal_test_util.h"
 
 namespace proximadb::wal {
@@ -89,6 +90,40 @@ TEST_P(CodecTest, PrefixPlusBodyIsTheWholePayload) {
     WalBatch out;
     ASSERT_TRUE(codec_->Decode(payload, &out).ok());
     EXPECT_EQ(out.seq, seq);
+  }
+}
+
+TEST_P(CodecTest, EncodeBodyAppends) {
+  WalBatch b = MakeBatch(10, 33);
+  std::string body;
+  ASSERT_TRUE(codec_->EncodeBody(b, &body).ok());
+  std::string out = "existing";
+  ASSERT_TRUE(codec_->EncodeBody(b, &out).ok());
+  EXPECT_EQ(out, "existing" + body);
+}
+
+// The writer frames records in place around the encoded body; the bytes
+// must be exactly those of the plain AppendRecord framing, for short and
+// long sequence prefixes and any spare room in front.
+TEST_P(CodecTest, InPlaceFramingMatchesAppendRecord) {
+  WalBatch b = MakeBatch(12, 50);
+  std::string body;
+  ASSERT_TRUE(codec_->EncodeBody(b, &body).ok());
+  for (uint64_t seq :
+       {uint64_t{1}, uint64_t{300}, ~uint64_t{0} >> 1, ~uint64_t{0}}) {
+    std::string prefix;
+    codec_->AppendSeqPrefix(seq, &prefix);
+    ASSERT_LE(prefix.size(), kMaxSeqPrefixSize);
+    std::string expect;
+    AppendRecord(&expect, seq, prefix, body);
+    for (size_t slack : {kRecordHeaderSize + prefix.size(),
+                         kRecordHeaderSize + kMaxSeqPrefixSize}) {
+      std::string buf(slack, '\x5a');  // junk the framing must not keep
+      buf += body;
+      std::string_view rec = FrameRecordInPlace(&buf, slack, seq, prefix);
+      EXPECT_EQ(rec, expect) << seq << " " << slack;
+      EXPECT_EQ(rec.data() + rec.size(), buf.data() + buf.size());
+    }
   }
 }
 

@@ -140,6 +140,11 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
     }
 
 
+def _payload_indexes(r: "pb.PayloadIndexesResponse") -> Dict[str, Any]:
+    return {"name": r.name,
+            "payload_indexes": [{"field": d.field, "type": d.type} for d in r.payload_indexes]}
+
+
 def _point_json(p: "pb.Point") -> Dict[str, Any]:
     out: Dict[str, Any] = {"id": p.id}
     if len(p.vector):
@@ -271,6 +276,16 @@ def _build_codecs() -> None:
                        "wal_bytes": r.wal_bytes,
                        "oldest_unflushed_age_seconds": r.oldest_unflushed_age_seconds,
                        "last_sequence": r.last_sequence}),
+        "CreatePayloadIndex": (
+            lambda c: pb.CreatePayloadIndexRequest(collection=c.collection,
+                                                   field=(c.body or {}).get("field", ""),
+                                                   type=(c.body or {}).get("type", "")),
+            _payload_indexes),
+        "ListPayloadIndexes": (
+            lambda c: pb.ListPayloadIndexesRequest(collection=c.collection), _payload_indexes),
+        "DeletePayloadIndex": (
+            lambda c: pb.DeletePayloadIndexRequest(collection=c.collection, field=c.point_id),
+            _payload_indexes),
     })
 
 

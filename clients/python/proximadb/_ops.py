@@ -257,6 +257,23 @@ def stats(collection: str) -> Op:
     return CollectionStats.from_dict((yield Call("CollectionStats", collection)))
 
 
+def _index_list(resp: Dict[str, Any]) -> List[Dict[str, str]]:
+    return [{"field": d["field"], "type": d["type"]} for d in resp.get("payload_indexes") or []]
+
+
+def create_payload_index(collection: str, field: str, type: str) -> Op:
+    resp = yield Call("CreatePayloadIndex", collection, {"field": field, "type": type})
+    return _index_list(resp)
+
+
+def list_payload_indexes(collection: str) -> Op:
+    return _index_list((yield Call("ListPayloadIndexes", collection)))
+
+
+def delete_payload_index(collection: str, field: str) -> Op:
+    return _index_list((yield Call("DeletePayloadIndex", collection, None, field)))
+
+
 def is_single_point(x: Any) -> bool:
     """True when ``upsert`` was given one point rather than a batch."""
     return looks_like_point(x)

@@ -44,6 +44,10 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "Flush": ("POST", _V1 + "/{c}/flush"),
     "Compact": ("POST", _V1 + "/{c}/compact"),
     "CollectionStats": ("GET", _V1 + "/{c}/stats"),
+    "CreatePayloadIndex": ("POST", _V1 + "/{c}/index/payload"),
+    "ListPayloadIndexes": ("GET", _V1 + "/{c}/index/payload"),
+    # {id} carries the indexed field path here.
+    "DeletePayloadIndex": ("DELETE", _V1 + "/{c}/index/payload/{id}"),
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, List, Optional, Sequence, Union, overload
+from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Union, overload
 
 from . import _ops
 from ._common import Call, Filter, Metadata
@@ -393,3 +393,16 @@ class AsyncProximaDBClient:
     async def stats(self, collection: str) -> CollectionStats:
         """Returns the collection's storage statistics."""
         return await self._run(_ops.stats(collection))
+
+    async def create_payload_index(self, collection: str, field: str,
+                                   type: str = "keyword") -> List[Dict[str, str]]:
+        """See ``ProximaDBClient.create_payload_index``."""
+        return await self._run(_ops.create_payload_index(collection, field, type))
+
+    async def list_payload_indexes(self, collection: str) -> List[Dict[str, str]]:
+        """See ``ProximaDBClient.list_payload_indexes``."""
+        return await self._run(_ops.list_payload_indexes(collection))
+
+    async def delete_payload_index(self, collection: str, field: str) -> List[Dict[str, str]]:
+        """See ``ProximaDBClient.delete_payload_index``."""
+        return await self._run(_ops.delete_payload_index(collection, field))

@@ -421,3 +421,19 @@ class ProximaDBClient:
     def stats(self, collection: str) -> CollectionStats:
         """Returns the collection's storage statistics."""
         return self._run(_ops.stats(collection))
+
+    def create_payload_index(self, collection: str, field: str,
+                             type: str = "keyword") -> List[Dict[str, str]]:
+        """Indexes a metadata field (``keyword``, ``integer``, ``float`` or
+        ``bool``) so filtered searches on it are planned from the index.
+        Idempotent for the same type. Returns every index of the collection
+        as ``{"field", "type"}`` dicts."""
+        return self._run(_ops.create_payload_index(collection, field, type))
+
+    def list_payload_indexes(self, collection: str) -> List[Dict[str, str]]:
+        """The collection's payload indexes, ordered by field."""
+        return self._run(_ops.list_payload_indexes(collection))
+
+    def delete_payload_index(self, collection: str, field: str) -> List[Dict[str, str]]:
+        """Drops the index on ``field``; returns the remaining ones."""
+        return self._run(_ops.delete_payload_index(collection, field))

@@ -72,6 +72,9 @@ def server() -> Iterator[Server]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # Never let an undecodable byte kill the reader thread: the server
+        # would then block on a full pipe and the whole suite hang.
+        errors="backslashreplace",
     )
     log: List[str] = []
     ready = threading.Event()

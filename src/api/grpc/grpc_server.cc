@@ -6,10 +6,139 @@
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include "api/grpc/grpc_service.h"
+#include "api/grpc/grpc_status.h"
+#include "service/request_log.h"
 
 namespace proximadb::grpc_api {
+
+namespace {
+
+namespace gx = ::grpc::experimental;
+using Hook = gx::InterceptionHookPoints;
+
+// The code label of a finished RPC: the service's x-proximadb-error when it
+// set one, else gRPC's own code in lowercase (a message over the size limit
+// is gRPC's RESOURCE_EXHAUSTED, not the service's).
+std::string CodeLabel(const ::grpc::Status& status,
+                      const std::multimap<std::string, std::string>* trailer) {
+  if (status.ok()) return "ok";
+  if (trailer != nullptr) {
+    auto it = trailer->find(std::string(kErrorMetadataKey));
+    if (it != trailer->end()) return it->second;
+  }
+  static const char* const kNames[] = {"ok",
+                                       "cancelled",
+                                       "unknown",
+                                       "invalid_argument",
+                                       "deadline_exceeded",
+                                       "not_found",
+                                       "already_exists",
+                                       "permission_denied",
+                                       "resource_exhausted",
+                                       "failed_precondition",
+                                       "aborted",
+                                       "out_of_range",
+                                       "unimplemented",
+                                       "internal",
+                                       "unavailable",
+                                       "data_loss",
+                                       "unauthenticated"};
+  const int c = static_cast<int>(status.error_code());
+  return c >= 0 && c < 17 ? kNames[c] : "unknown";
+}
+
+// Request id and access log for one RPC (see grpc_server.h).
+class AccessInterceptor final : public gx::Interceptor {
+ public:
+  AccessInterceptor(gx::ServerRpcInfo* info, bool log)
+      : log_(log), start_(std::chrono::steady_clock::now()) {
+    std::string_view m = info->method() != nullptr ? info->method() : "";
+    method_ = std::string(m.substr(m.rfind('/') + 1));
+  }
+
+  void Intercept(gx::InterceptorBatchMethods* b) override {
+    if (b->QueryInterceptionHookPoint(Hook::POST_RECV_INITIAL_METADATA)) {
+      const auto* md = b->GetRecvInitialMetadata();
+      std::string_view presented;
+      if (md != nullptr) {
+        auto it =
+            md->find(::grpc::string_ref(service::kRequestIdMetadata.data(),
+                                        service::kRequestIdMetadata.size()));
+        if (it != md->end()) {
+          presented = std::string_view(it->second.data(), it->second.size());
+        }
+      }
+      id_ = service::RequestIdOrNew(presented);
+    }
+    if (b->QueryInterceptionHookPoint(Hook::PRE_SEND_INITIAL_METADATA)) {
+      b->GetSendInitialMetadata()->emplace(service::kRequestIdMetadata, Id());
+    }
+    if (log_ && b->QueryInterceptionHookPoint(Hook::PRE_SEND_MESSAGE)) {
+      // Serialises the answer here instead of a moment later: no extra work.
+      if (::grpc::ByteBuffer* buf = b->GetSerializedSendMessage()) {
+        bytes_out_ += buf->Length();
+      }
+    }
+    if (b->QueryInterceptionHookPoint(Hook::PRE_SEND_STATUS)) {
+      auto* trailer = b->GetSendTrailingMetadata();
+      if (trailer != nullptr) {
+        trailer->emplace(service::kRequestIdMetadata, Id());
+      }
+      if (log_) {
+        const ::grpc::Status status = b->GetSendStatus();
+        const std::string code = CodeLabel(status, trailer);
+        service::AccessRecord a;
+        a.request_id = Id();
+        a.protocol = "grpc";
+        a.operation = method_;
+        a.status = static_cast<unsigned>(status.error_code());
+        a.code = code;
+        a.latency_ms = std::chrono::duration<double, std::milli>(
+                           std::chrono::steady_clock::now() - start_)
+                           .count();
+        a.bytes_out = bytes_out_;
+        a.message = status.error_message();
+        service::LogAccess(a);
+      }
+    }
+    b->Proceed();
+  }
+
+ private:
+  const std::string& Id() {
+    if (id_.empty()) id_ = service::NewRequestId();
+    return id_;
+  }
+
+  const bool log_;
+  const std::chrono::steady_clock::time_point start_;
+  std::string method_;
+  std::string id_;
+  uint64_t bytes_out_ = 0;
+};
+
+class AccessInterceptorFactory final
+    : public gx::ServerInterceptorFactoryInterface {
+ public:
+  explicit AccessInterceptorFactory(bool log) : log_(log) {}
+  gx::Interceptor* CreateServerInterceptor(gx::ServerRpcInfo* info) override {
+    return new AccessInterceptor(info, log_);
+  }
+
+ private:
+  const bool log_;
+};
+
+int ClampInt(uint64_t v) {
+  return v > static_cast<uint64_t>(std::numeric_limits<int>::max())
+             ? std::numeric_limits<int>::max()
+             : static_cast<int>(v);
+}
+
+}  // namespace
 
 Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const GrpcOptions& options, service::VectorService* service) {
@@ -27,20 +156,53 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     // gRPC sets SO_REUSEPORT by default, which would let a second server
     // share the port silently instead of failing to start.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    builder.AddListeningPort(where, grpc::InsecureServerCredentials(),
-                             &selected);
-    int limit = options.max_message_bytes >
-                        static_cast<uint64_t>(std::numeric_limits<int>::max())
-                    ? std::numeric_limits<int>::max()
-                    : static_cast<int>(options.max_message_bytes);
-    builder.SetMaxReceiveMessageSize(limit);
+    const bool tls =
+        !options.tls_cert_pem.empty() || !options.tls_key_pem.empty();
+    std::shared_ptr<grpc::ServerCredentials> creds;
+    if (tls) {
+      if (options.tls_cert_pem.empty() || options.tls_key_pem.empty()) {
+        return Status::InvalidArgument(
+            "TLS needs both a certificate and a private key");
+      }
+      grpc::SslServerCredentialsOptions ssl;
+      ssl.pem_key_cert_pairs.push_back(
+          {options.tls_key_pem, options.tls_cert_pem});
+      creds = grpc::SslServerCredentials(ssl);
+    } else {
+      creds = grpc::InsecureServerCredentials();
+    }
+    builder.AddListeningPort(where, creds, &selected);
+    builder.SetMaxReceiveMessageSize(ClampInt(options.max_message_bytes));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                               ClampInt(options.max_concurrent_streams));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               ClampInt(options.idle_timeout_ms));
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                               ClampInt(options.keepalive_time_ms));
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                               ClampInt(options.keepalive_timeout_ms));
+    // Clients may ping as well (some keep channels warm that way), but not
+    // more often than every 10 s without data, which gRPC would otherwise
+    // punish with GOAWAY after two strikes.
+    builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    builder.AddChannelArgument(
+        GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+    std::vector<std::unique_ptr<gx::ServerInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(
+        std::make_unique<AccessInterceptorFactory>(options.access_log));
+    builder.experimental().SetInterceptorCreators(std::move(interceptors));
     // Answers (a large scroll or batch search) may be bigger than requests.
     builder.SetMaxSendMessageSize(std::numeric_limits<int>::max());
     builder.RegisterService(s->impl_.get());
     s->server_ = builder.BuildAndStart();
     if (s->server_ == nullptr || selected == 0) {
-      return Status::Unavailable("cannot listen on " + where +
-                                 " (address in use or invalid)");
+      // gRPC only logs why; a bad key pair is the likely cause with TLS.
+      return Status::Unavailable(
+          "cannot listen on " + where +
+          (tls ? " (address in use or invalid, or the TLS certificate and "
+                 "key are not a usable pair)"
+               : " (address in use or invalid)"));
     }
     s->port_ = static_cast<uint16_t>(selected);
     return s;

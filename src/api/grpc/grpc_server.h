@@ -2,6 +2,19 @@
 // server; gRPC's own thread pool runs the RPCs, which block on fsync like
 // the REST handlers do).
 //
+// Around every RPC an interceptor gives it a request id (the client's
+// `x-request-id` metadata when valid, else a new one), returns it in the
+// initial and trailing metadata `x-request-id`, and writes the access-log
+// line (service/request_log.h).
+//
+// Limits: messages over max_message_bytes are refused by gRPC
+// (RESOURCE_EXHAUSTED); each connection may carry at most
+// max_concurrent_streams RPCs at once (further ones wait in the client);
+// a connection without RPCs for idle_timeout_ms is closed with GOAWAY
+// (clients reconnect transparently); the server pings a connection after
+// keepalive_time_ms without traffic and drops it when no answer comes within
+// keepalive_timeout_ms, so a vanished client's RPCs and buffers are freed.
+//
 // Thread-safety: Start/Stop/port may be called from any one thread.
 #pragma once
 
@@ -34,12 +47,26 @@ struct GrpcOptions {
   uint32_t shutdown_grace_ms = 10000;
   // API keys, in-flight bound and metrics (see GrpcGates); default off.
   GrpcGates gates;
+  // HTTP/2 streams (RPCs) at once per connection. Default 100.
+  uint32_t max_concurrent_streams = 100;
+  // A connection with no RPC for this long is closed. Default 300000 ms.
+  uint32_t idle_timeout_ms = 300000;
+  // Keepalive ping after this much silence, and how long its answer may
+  // take. Defaults 60000 / 20000 ms.
+  uint32_t keepalive_time_ms = 60000;
+  uint32_t keepalive_timeout_ms = 20000;
+  // One access-log line per RPC. Default true.
+  bool access_log = true;
+  // TLS: PEM certificate chain and private key; both empty = plaintext.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 class GrpcServer {
  public:
   // Binds and starts serving. A bad address or a port in use is
-  // kUnavailable. `service` must outlive the server.
+  // kUnavailable; only one of the TLS PEMs, or PEMs gRPC cannot use, is
+  // kInvalidArgument. `service` must outlive the server.
   static Result<std::unique_ptr<GrpcServer>> Start(
       const GrpcOptions& options, service::VectorService* service);
 

@@ -34,6 +34,9 @@ const std::vector<GrpcMethod>& GrpcMethods() {
       {Operation::kFlush, "Flush"},
       {Operation::kCompact, "Compact"},
       {Operation::kCollectionStats, "CollectionStats"},
+      {Operation::kCreatePayloadIndex, "CreatePayloadIndex"},
+      {Operation::kListPayloadIndexes, "ListPayloadIndexes"},
+      {Operation::kDeletePayloadIndex, "DeletePayloadIndex"},
   };
   return methods;
 }
@@ -357,6 +360,41 @@ S GrpcService::CollectionStats(Ctx* ctx, In<v1::CollectionStatsRequest> in,
     PDB_ASSIGN_OR_RETURN(CollectionInfo info,
                          svc_->CollectionStats(in->collection()));
     EncodeStats(info, out);
+    return Status::OK();
+  });
+}
+
+S GrpcService::CreatePayloadIndex(Ctx* ctx,
+                                  In<v1::CreatePayloadIndexRequest> in,
+                                  v1::PayloadIndexesResponse* out) {
+  return Run(Operation::kCreatePayloadIndex, ctx, [&]() -> Status {
+    PayloadIndexDef def;
+    def.field = in->field();
+    PDB_ASSIGN_OR_RETURN(def.type, ParsePayloadIndexType(in->type()));
+    PDB_ASSIGN_OR_RETURN(auto defs,
+                         svc_->CreatePayloadIndex(in->collection(), def));
+    EncodePayloadIndexes(in->collection(), defs, out);
+    return Status::OK();
+  });
+}
+
+S GrpcService::ListPayloadIndexes(Ctx* ctx,
+                                  In<v1::ListPayloadIndexesRequest> in,
+                                  v1::PayloadIndexesResponse* out) {
+  return Run(Operation::kListPayloadIndexes, ctx, [&]() -> Status {
+    PDB_ASSIGN_OR_RETURN(auto defs, svc_->ListPayloadIndexes(in->collection()));
+    EncodePayloadIndexes(in->collection(), defs, out);
+    return Status::OK();
+  });
+}
+
+S GrpcService::DeletePayloadIndex(Ctx* ctx,
+                                  In<v1::DeletePayloadIndexRequest> in,
+                                  v1::PayloadIndexesResponse* out) {
+  return Run(Operation::kDeletePayloadIndex, ctx, [&]() -> Status {
+    PDB_ASSIGN_OR_RETURN(
+        auto defs, svc_->DeletePayloadIndex(in->collection(), in->field()));
+    EncodePayloadIndexes(in->collection(), defs, out);
     return Status::OK();
   });
 }

@@ -84,6 +84,12 @@ class GrpcService final : public ::proximadb::v1::ProximaDB::Service {
   S Compact(Ctx*, In<v1::CompactRequest>, v1::CompactResponse*) override;
   S CollectionStats(Ctx*, In<v1::CollectionStatsRequest>,
                     v1::CollectionStatsResponse*) override;
+  S CreatePayloadIndex(Ctx*, In<v1::CreatePayloadIndexRequest>,
+                       v1::PayloadIndexesResponse*) override;
+  S ListPayloadIndexes(Ctx*, In<v1::ListPayloadIndexesRequest>,
+                       v1::PayloadIndexesResponse*) override;
+  S DeletePayloadIndex(Ctx*, In<v1::DeletePayloadIndexRequest>,
+                       v1::PayloadIndexesResponse*) override;
 
  private:
   // Runs one RPC body (see grpc_service.cc).

@@ -160,6 +160,7 @@ Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r) {
   s.include_metadata = r.has_include_metadata() ? r.include_metadata() : true;
   if (r.has_ef_search()) s.ef_search = r.ef_search();
   s.exact = r.exact();
+  s.explain = r.explain();
   return s;
 }
 
@@ -194,6 +195,11 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
   out->set_point_count(info.point_count);
   out->set_segment_count(info.segment_count);
   out->set_created_at(info.created_at_unix_ms);
+  for (const PayloadIndexDef& d : info.payload_indexes) {
+    pb::PayloadIndex* p = out->add_payload_indexes();
+    p->set_field(d.field);
+    p->set_type(std::string(PayloadIndexTypeName(d.type)));
+  }
 }
 
 void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
@@ -221,6 +227,23 @@ void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
     }
   }
   out->set_total_count(r.hits.size());
+  if (req.explain) {
+    pb::SearchExplain* e = out->mutable_explain();
+    for (const SourcePlan& p : r.explain) {
+      pb::SourcePlan* s = e->add_sources();
+      s->set_source(p.source);
+      s->set_segment_id(p.segment_id);
+      s->set_rows(p.rows);
+      s->set_strategy(p.strategy);
+      s->set_estimated_matches(p.estimated_matches);
+      s->set_candidates(p.candidates);
+      s->set_matches(p.matches);
+      s->set_ef(p.ef);
+      s->set_distances_computed(p.distances_computed);
+    }
+    e->set_distances_computed(r.stats.distances_computed);
+    e->set_nodes_visited(r.stats.nodes_visited);
+  }
 }
 
 void EncodeScrollPage(const ScrollPage& page, bool include_vector,
@@ -239,6 +262,17 @@ void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out) {
   out->set_wal_bytes(info.wal_bytes);
   out->set_oldest_unflushed_age_seconds(info.oldest_unflushed_age_seconds);
   out->set_last_sequence(info.last_sequence);
+}
+
+void EncodePayloadIndexes(const std::string& collection,
+                          const std::vector<PayloadIndexDef>& defs,
+                          pb::PayloadIndexesResponse* out) {
+  out->set_name(collection);
+  for (const PayloadIndexDef& d : defs) {
+    pb::PayloadIndex* p = out->add_payload_indexes();
+    p->set_field(d.field);
+    p->set_type(std::string(PayloadIndexTypeName(d.type)));
+  }
 }
 
 }  // namespace proximadb::grpc_api

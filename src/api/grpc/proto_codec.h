@@ -48,5 +48,8 @@ void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
 void EncodeScrollPage(const ScrollPage& page, bool include_vector,
                       pb::ScrollResponse* out);
 void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out);
+void EncodePayloadIndexes(const std::string& collection,
+                          const std::vector<PayloadIndexDef>& defs,
+                          pb::PayloadIndexesResponse* out);
 
 }  // namespace proximadb::grpc_api

@@ -7,20 +7,26 @@
 #include <exception>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include "api/rest/router.h"
+#include "service/request_log.h"
 
 namespace proximadb::rest {
 
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // State shared by the acceptor and every session.
 class RestServer::Impl {
@@ -39,6 +45,8 @@ class RestServer::Impl {
   RestOptions options;
   service::VectorService* service;
   net::io_context ioc;
+  // Set when TLS is on; every connection then starts with a handshake.
+  std::optional<ssl::context> tls;
   tcp::acceptor acceptor;
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
@@ -47,32 +55,68 @@ class RestServer::Impl {
   bool stopped = false;  // only touched by Stop()
 
   void DoAccept();
+  Status SetUpTls();
 };
 
 namespace {
 
 constexpr auto kDrainTime = std::chrono::seconds(3);
+constexpr size_t kSmallBuffer = 16 * 1024;
+constexpr size_t kBigBuffer = 64 * 1024;
 
-class Session : public std::enable_shared_from_this<Session> {
+// Stream is beast::tcp_stream (plain HTTP) or TlsStream (HTTPS); the
+// timeouts and socket operations act on the TCP layer underneath either.
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, RestServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {}
+  template <class... TlsContext>
+  Session(tcp::socket socket, RestServer::Impl* server, TlsContext&... tls)
+      : stream_(std::move(socket), tls...), server_(server) {}
 
   void Start() {
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this()] { self->ReadHeader(); });
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->Handshake();
+      } else {
+        self->ReadHeader();
+      }
+    });
   }
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // A client that opens a connection and never completes the handshake
+  // (or speaks plain HTTP) is dropped after the request timeout or at its
+  // first wrong byte.
+  void Handshake() {
+    Tcp().expires_after(Timeout());
+    if constexpr (kTls) {
+      stream_.async_handshake(
+          ssl::stream_base::server,
+          [self = shared_from_this()](beast::error_code ec) {
+            if (ec) return self->Close();
+            self->ReadHeader();
+          });
+    }
+  }
+
   std::chrono::milliseconds Timeout() const {
     return std::chrono::milliseconds(server_->options.request_timeout_ms);
   }
 
   void ReadHeader() {
     if (server_->stopping.load()) return Close();
+    // Idle keep-alive connections hold no large buffer (see ReadBody).
+    if (buffer_.size() == 0 && buffer_.capacity() > kSmallBuffer) {
+      buffer_.shrink_to_fit();
+    }
     parser_.emplace();
     parser_->body_limit(server_->options.body_limit_bytes);
-    stream_.expires_after(Timeout());
+    Tcp().expires_after(Timeout());
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -99,7 +143,16 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(Timeout());
+    // Beast reads at most the buffer's free capacity per call (512 bytes
+    // when it is empty), so an idle-sized buffer turns a 2.5 MB upload into
+    // thousands of tiny reads, each with its timer and strand hop: 40 ms of
+    // overhead, more than parsing and writing the batch. Large bodies get a
+    // 64 KiB buffer (Beast's largest read), released once idle again.
+    auto length = parser_->content_length();
+    if (length && *length > kSmallBuffer && buffer_.capacity() < kBigBuffer) {
+      buffer_.reserve(kBigBuffer);
+    }
+    Tcp().expires_after(Timeout());
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->OnReadError(ec);
@@ -118,15 +171,42 @@ class Session : public std::enable_shared_from_this<Session> {
           413, "payload_too_large",
           "request body exceeds the limit of " +
               std::to_string(server_->options.body_limit_bytes) + " bytes");
+      Refused(r);
       return Send(r, /*keep_alive=*/false, /*drain=*/true);
     }
     if (ec.category() ==
         http::make_error_code(http::error::bad_method).category()) {
       RestResponse r = ErrorResponse(400, "invalid_argument",
                                      "malformed HTTP request: " + ec.message());
+      Refused(r);
       return Send(r, false, /*drain=*/false);
     }
     Close();
+  }
+
+  // A request refused before routing (too large, malformed) still gets an
+  // id and an access-log line.
+  void Refused(RestResponse& r) {
+    std::string_view presented, method, target;
+    if (parser_ && parser_->is_header_done()) {
+      const auto& h = parser_->get();
+      presented = h[service::kRequestIdHeader];
+      method = h.method_string();
+      target = h.target();
+    }
+    const std::string id = service::RequestIdOrNew(presented);
+    r.headers.emplace_back(std::string(service::kRequestIdHeader), id);
+    if (!server_->options.access_log) return;
+    service::AccessRecord a;
+    a.request_id = id;
+    a.protocol = "rest";
+    a.method = method;
+    a.target = target;
+    a.status = r.status;
+    a.code = r.error;
+    a.bytes_out = r.body.size();
+    a.message = r.message;
+    service::LogAccess(a);
   }
 
   void Handle() {
@@ -141,6 +221,10 @@ class Session : public std::enable_shared_from_this<Session> {
     ctx.inflight = o.inflight;
     ctx.metrics = o.metrics;
     ctx.metrics_endpoint = o.metrics_endpoint;
+    const std::string request_id =
+        service::RequestIdOrNew(req[service::kRequestIdHeader]);
+    ctx.request_id = request_id;
+    ctx.access_log = o.access_log;
     RestResponse r = HandleRequest(*server_->service, req.method_string(),
                                    req.target(), req.body(), ctx);
     version_ = req.version();
@@ -159,7 +243,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.keep_alive(keep_alive);
     res_.body() = r.body;
     res_.prepare_payload();
-    stream_.expires_after(Timeout());
+    Tcp().expires_after(Timeout());
     http::async_write(stream_, res_,
                       [self = shared_from_this(), keep_alive, drain](
                           beast::error_code ec, size_t) {
@@ -182,8 +266,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // uploading (bounded in time) so that it reads our answer, then close.
   void Drain() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.expires_after(kDrainTime);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Tcp().expires_after(kDrainTime);
     DrainMore();
   }
 
@@ -198,11 +282,11 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Tcp().close();
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   RestServer::Impl* server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -215,20 +299,53 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void RestServer::Impl::DoAccept() {
-  acceptor.async_accept(
-      net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-        if (stopping.load() || !acceptor.is_open()) return;
-        if (!ec) {
-          // Responses are written whole; without TCP_NODELAY a client that
-          // sends its body in a second segment waits for a delayed ACK
-          // (~40 ms) on every request.
-          beast::error_code ignored;
-          socket.set_option(tcp::no_delay(true), ignored);
-          std::make_shared<Session>(std::move(socket), this)->Start();
-        }
-        // Errors such as EMFILE are transient: keep accepting.
-        DoAccept();
-      });
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
+                                                      tcp::socket socket) {
+    if (stopping.load() || !acceptor.is_open()) return;
+    if (!ec) {
+      // Responses are written whole; without TCP_NODELAY a client that
+      // sends its body in a second segment waits for a delayed ACK
+      // (~40 ms) on every request.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      if (tls) {
+        std::make_shared<Session<TlsStream>>(std::move(socket), this, *tls)
+            ->Start();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(socket), this)
+            ->Start();
+      }
+    }
+    // Errors such as EMFILE are transient: keep accepting.
+    DoAccept();
+  });
+}
+
+Status RestServer::Impl::SetUpTls() {
+  if (options.tls_cert_pem.empty() || options.tls_key_pem.empty()) {
+    return Status::InvalidArgument(
+        "TLS needs both a certificate and a private key");
+  }
+  tls.emplace(ssl::context::tls_server);
+  // TLS 1.2 and later only; no renegotiation-era protocols.
+  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                   ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  beast::error_code ec;
+  tls->use_certificate_chain(net::buffer(options.tls_cert_pem), ec);
+  if (ec) {
+    return Status::InvalidArgument("TLS certificate is not usable PEM: " +
+                                   ec.message());
+  }
+  tls->use_private_key(net::buffer(options.tls_key_pem),
+                       ssl::context::file_format::pem, ec);
+  if (ec) {
+    return Status::InvalidArgument(
+        "TLS private key is not usable PEM or does not match the "
+        "certificate: " +
+        ec.message());
+  }
+  return Status::OK();
 }
 
 RestServer::RestServer(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -241,6 +358,9 @@ Result<std::unique_ptr<RestServer>> RestServer::Start(
     const RestOptions& options, service::VectorService* service) {
   try {
     auto impl = std::make_shared<Impl>(options, service);
+    if (!options.tls_cert_pem.empty() || !options.tls_key_pem.empty()) {
+      PDB_RETURN_IF_ERROR(impl->SetUpTls());
+    }
     const std::string where =
         options.bind_address + ":" + std::to_string(options.port);
     beast::error_code ec;

@@ -18,6 +18,9 @@
 // the rest of the upload is drained briefly so that the client sees the 413
 // instead of a reset. "Expect: 100-continue" is answered.
 //
+// Request ids: the client's X-Request-Id when it is a safe token, otherwise
+// a new one; echoed in every answer's X-Request-Id and in the access log.
+//
 // Thread-safety: Start/Stop/port may be called from any one thread.
 #pragma once
 
@@ -55,12 +58,21 @@ struct RestOptions {
   service::Metrics* metrics = nullptr;
   // Serve GET /metrics (needs `metrics`). Default true.
   bool metrics_endpoint = true;
+  // One access-log line per request (service/request_log.h). Every answer
+  // carries X-Request-Id either way. Default true.
+  bool access_log = true;
+  // HTTPS: PEM certificate chain and private key; both empty = plain HTTP.
+  // TLS 1.2+; a client that does not complete the handshake within
+  // request_timeout_ms is dropped.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 class RestServer {
  public:
   // Binds, listens and starts the pool. Failures (bad address, port in use)
-  // come back as kInvalidArgument / kUnavailable with the OS reason.
+  // come back as kInvalidArgument / kUnavailable with the OS reason; an
+  // unusable certificate or key as kInvalidArgument.
   // `service` must outlive the server.
   static Result<std::unique_ptr<RestServer>> Start(
       const RestOptions& options, service::VectorService* service);

@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/request_log.h"
+
 namespace proximadb::rest {
 
 using nlohmann::json;
@@ -43,6 +45,7 @@ RestResponse ErrorResponse(unsigned http_status, std::string_view code,
   r.status = http_status;
   r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   r.error = std::string(code);
+  r.message = std::string(message);
   return r;
 }
 
@@ -284,20 +287,44 @@ RestResponse HandleRequest(service::VectorService& svc, std::string_view method,
   // The service returns errors as values, but the engine and nlohmann may
   // still throw (bad_alloc, a json type_error on odd stored metadata): the
   // transport boundary is where those become a 500.
+  std::string_view op_name;
   try {
     if (ctx.metrics_endpoint && ctx.metrics != nullptr && method == "GET" &&
         target.substr(0, target.find('?')) == "/metrics") {
-      return MetricsResponse(svc, ctx);
+      r = MetricsResponse(svc, ctx);
+      op_name = "Metrics";
+    } else {
+      r = Route(svc, method, target, body, ctx, &op);
     }
-    r = Route(svc, method, target, body, ctx, &op);
   } catch (const std::exception& e) {
     r = ErrorResponse(500, "internal",
                       std::string("unexpected error: ") + e.what());
   } catch (...) {
     r = ErrorResponse(500, "internal", "unexpected error");
   }
+  const auto elapsed = std::chrono::steady_clock::now() - start;
   if (ctx.metrics != nullptr && op.has_value()) {
-    Record(ctx.metrics, *op, r, std::chrono::steady_clock::now() - start);
+    Record(ctx.metrics, *op, r, elapsed);
+  }
+  if (!ctx.request_id.empty()) {
+    r.headers.emplace_back(std::string(service::kRequestIdHeader),
+                           std::string(ctx.request_id));
+  }
+  if (ctx.access_log) {
+    service::AccessRecord a;
+    a.request_id = ctx.request_id;
+    a.protocol = "rest";
+    if (op.has_value()) op_name = service::OperationName(*op);
+    a.operation = op_name;
+    a.method = method;
+    a.target = target;
+    a.status = r.status;
+    a.code = r.error;
+    a.latency_ms = std::chrono::duration<double, std::milli>(elapsed).count();
+    a.bytes_in = body.size();
+    a.bytes_out = r.body.size();
+    a.message = r.message;
+    service::LogAccess(a);
   }
   return r;
 }

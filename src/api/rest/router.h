@@ -37,6 +37,7 @@ struct RestResponse {
   std::string allow;  // the Allow header for 405 answers, else empty
   // The "error" of an error body ("" on success): the metrics' code label.
   std::string error;
+  std::string message;       // the error body's "message", for the access log
   std::string content_type;  // "" = application/json
   // Further headers (Retry-After, WWW-Authenticate).
   std::vector<std::pair<std::string, std::string>> headers;
@@ -53,6 +54,11 @@ struct RequestContext {
   // GET /metrics (otherwise /metrics is 404 like any unknown path).
   service::Metrics* metrics = nullptr;
   bool metrics_endpoint = false;
+  // The request's id (service/request_log.h), echoed as X-Request-Id; ""
+  // leaves the header out.
+  std::string_view request_id;
+  // Write one access-log line for the request (service::LogAccess).
+  bool access_log = false;
 };
 
 // The {placeholders} of a matched route, decoded.
@@ -105,7 +111,8 @@ RestResponse FromResult(const Result<nlohmann::json>& r,
 // Order for a matched route other than health (which is always open and
 // never refused): API key (401 unauthenticated / 403 permission_denied),
 // then a slot of the in-flight bound (503 unavailable + Retry-After: 1),
-// then the handler. Every matched request is recorded in ctx.metrics.
+// then the handler. Every matched request is recorded in ctx.metrics; with
+// ctx.access_log every request (matched or not) is logged with its id.
 RestResponse HandleRequest(service::VectorService& svc, std::string_view method,
                            std::string_view target, std::string_view body,
                            const RequestContext& ctx);

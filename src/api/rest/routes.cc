@@ -6,6 +6,7 @@
 
 #include "api/rest/router.h"
 #include "service/json_codec.h"
+#include "service/json_points_fast.h"
 
 namespace proximadb::rest {
 
@@ -89,8 +90,8 @@ RestResponse Upsert(VectorService& svc, const RouteParams& p,
 
 RestResponse BatchUpsert(VectorService& svc, const RouteParams& p,
                          std::string_view body) {
-  return WithBody(
-      body, 200, [&](const json& b) { return svc.BatchUpsertJson(p.name, b); });
+  // simdjson fast path; errors as BatchUpsertJson (json_points_fast.h).
+  return FromResult(service::BatchUpsertFromBody(svc, p.name, body));
 }
 
 RestResponse DeleteVectors(VectorService& svc, const RouteParams& p,
@@ -153,6 +154,24 @@ RestResponse Compact(VectorService& svc, const RouteParams& p,
 
 RestResponse Stats(VectorService& svc, const RouteParams& p, std::string_view) {
   return FromResult(svc.CollectionStatsJson(p.name));
+}
+
+RestResponse CreatePayloadIndex(VectorService& svc, const RouteParams& p,
+                                std::string_view body) {
+  return WithBody(body, 200, [&](const json& b) {
+    return svc.CreatePayloadIndexJson(p.name, b);
+  });
+}
+
+RestResponse ListPayloadIndexes(VectorService& svc, const RouteParams& p,
+                                std::string_view) {
+  return FromResult(svc.ListPayloadIndexesJson(p.name));
+}
+
+// {id} is the field path here (the router's second placeholder).
+RestResponse DeletePayloadIndex(VectorService& svc, const RouteParams& p,
+                                std::string_view) {
+  return FromResult(svc.DeletePayloadIndexJson(p.name, p.id));
 }
 
 }  // namespace
@@ -239,6 +258,18 @@ const std::vector<RouteSpec>& Routes() {
          "/api/v1/collections/{name}/stats",
          {Operation::kCollectionStats},
          Stats},
+        {"POST",
+         "/api/v1/collections/{name}/index/payload",
+         {Operation::kCreatePayloadIndex},
+         CreatePayloadIndex},
+        {"GET",
+         "/api/v1/collections/{name}/index/payload",
+         {Operation::kListPayloadIndexes},
+         ListPayloadIndexes},
+        {"DELETE",
+         "/api/v1/collections/{name}/index/payload/{id}",
+         {Operation::kDeletePayloadIndex},
+         DeletePayloadIndex},
     };
   }();
   return routes;

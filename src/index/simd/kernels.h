@@ -17,7 +17,17 @@ struct KernelTable {
   // exact in integer arithmetic for dim <= 65536.
   uint32_t (*l2_u8)(const uint8_t* a, const uint8_t* b, size_t dim);
   uint32_t (*dot_u8)(const uint8_t* a, const uint8_t* b, size_t dim);
+  // Batched float32 kernels for scans: out[r] = l2(q, x[r]) / dot(q, x[r])
+  // for the kBatch rows x[0..3], sharing each load of q across the rows.
+  // Each row's result is bit-identical to the single-row kernel of the same
+  // level (same accumulators, same summation order), so a scan that batches
+  // ranks and breaks ties exactly like one that does not.
+  void (*l2_x4)(const float* q, const float* const* x, size_t dim, float* out);
+  void (*dot_x4)(const float* q, const float* const* x, size_t dim, float* out);
 };
+
+// Rows per call of the batched kernels.
+inline constexpr size_t kBatch = 4;
 
 namespace internal {
 // Each returns its level's table, or nullptr when the file was compiled

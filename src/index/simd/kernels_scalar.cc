@@ -51,7 +51,54 @@ uint32_t DotU8(const uint8_t* a, const uint8_t* b, size_t dim) {
   return static_cast<uint32_t>(s);
 }
 
-const KernelTable kTable{L2, Dot, L2U8, DotU8};
+// Batched versions: the single-row loops above run for kBatch rows side by
+// side, each row with its own four accumulators in the same order, so every
+// result equals L2 / Dot on that row bit for bit.
+void L2x4(const float* q, const float* const* x, size_t dim, float* out) {
+  float s[kBatch][4] = {};
+  size_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    const float q0 = q[i], q1 = q[i + 1], q2 = q[i + 2], q3 = q[i + 3];
+    for (size_t r = 0; r < kBatch; ++r) {
+      const float* b = x[r] + i;
+      float d0 = q0 - b[0], d1 = q1 - b[1], d2 = q2 - b[2], d3 = q3 - b[3];
+      s[r][0] += d0 * d0;
+      s[r][1] += d1 * d1;
+      s[r][2] += d2 * d2;
+      s[r][3] += d3 * d3;
+    }
+  }
+  for (; i < dim; ++i) {
+    for (size_t r = 0; r < kBatch; ++r) {
+      float d = q[i] - x[r][i];
+      s[r][0] += d * d;
+    }
+  }
+  for (size_t r = 0; r < kBatch; ++r)
+    out[r] = (s[r][0] + s[r][1]) + (s[r][2] + s[r][3]);
+}
+
+void Dotx4(const float* q, const float* const* x, size_t dim, float* out) {
+  float s[kBatch][4] = {};
+  size_t i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    const float q0 = q[i], q1 = q[i + 1], q2 = q[i + 2], q3 = q[i + 3];
+    for (size_t r = 0; r < kBatch; ++r) {
+      const float* b = x[r] + i;
+      s[r][0] += q0 * b[0];
+      s[r][1] += q1 * b[1];
+      s[r][2] += q2 * b[2];
+      s[r][3] += q3 * b[3];
+    }
+  }
+  for (; i < dim; ++i) {
+    for (size_t r = 0; r < kBatch; ++r) s[r][0] += q[i] * x[r][i];
+  }
+  for (size_t r = 0; r < kBatch; ++r)
+    out[r] = (s[r][0] + s[r][1]) + (s[r][2] + s[r][3]);
+}
+
+const KernelTable kTable{L2, Dot, L2U8, DotU8, L2x4, Dotx4};
 
 }  // namespace
 

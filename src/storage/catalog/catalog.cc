@@ -12,7 +12,7 @@ namespace proximadb::catalog {
 namespace {
 
 // Bump when the schema changes and append a step to kMigrations.
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // kMigrations[v] takes a database at user_version v to v + 1.
 constexpr const char* kMigrations[kSchemaVersion] = {
@@ -38,6 +38,16 @@ CREATE TABLE segments (
   max_seq        INTEGER NOT NULL,
   deleted_bitmap BLOB    NOT NULL,
   PRIMARY KEY (collection_id, segment_id)
+) WITHOUT ROWID;
+)sql",
+    // 1 -> 2: payload index definitions (type: PayloadIndexType's value).
+    R"sql(
+CREATE TABLE payload_indexes (
+  collection_id INTEGER NOT NULL
+                REFERENCES collections(id) ON DELETE CASCADE,
+  field         TEXT    NOT NULL,
+  type          INTEGER NOT NULL,
+  PRIMARY KEY (collection_id, field)
 ) WITHOUT ROWID;
 )sql",
 };
@@ -89,6 +99,9 @@ class Statements {
     kUpdateBitmap,
     kUpdateFence,
     kUpdateNextId,
+    kSelectPayloadIndexes,
+    kInsertPayloadIndex,
+    kDeletePayloadIndex,
     kCount
   };
 
@@ -121,6 +134,11 @@ class Statements {
         "WHERE collection_id = ?1 AND segment_id = ?2",
         "UPDATE collections SET fenced_seq = ?2 WHERE id = ?1",
         "UPDATE collections SET next_segment_id = ?2 WHERE id = ?1",
+        "SELECT field, type FROM payload_indexes WHERE collection_id = ?1 "
+        "ORDER BY field",
+        "INSERT INTO payload_indexes (collection_id, field, type) "
+        "VALUES (?1, ?2, ?3)",
+        "DELETE FROM payload_indexes WHERE collection_id = ?1 AND field = ?2",
     };
     for (int i = 0; i < kCount; ++i) {
       int rc = sqlite3_prepare_v3(db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -321,6 +339,56 @@ Result<std::vector<SegmentRecord>> Catalog::LoadSegments(int64_t id) {
   return out;
 }
 
+Result<std::vector<PayloadIndexDef>> Catalog::LoadPayloadIndexes(int64_t id) {
+  Query q(db_, stmts_->get(Statements::kSelectPayloadIndexes));
+  q.Int(1, static_cast<uint64_t>(id));
+  std::vector<PayloadIndexDef> out;
+  Status s;
+  while (q.Step(&s)) {
+    const uint64_t type = q.ColumnInt(1);
+    if (type > static_cast<uint64_t>(PayloadIndexType::kBool)) {
+      return Status::Corruption("catalog " + path_ + ": payload index '" +
+                                q.ColumnBytes(0) + "' has unknown type " +
+                                std::to_string(type));
+    }
+    out.push_back(
+        PayloadIndexDef{q.ColumnBytes(0), static_cast<PayloadIndexType>(type)});
+  }
+  if (!s.ok()) return s;
+  return out;
+}
+
+Status Catalog::AddPayloadIndex(const std::string& name,
+                                const PayloadIndexDef& def) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
+  Query q(db_, stmts_->get(Statements::kInsertPayloadIndex));
+  q.Int(1, static_cast<uint64_t>(id))
+      .Text(2, def.field)
+      .Int(3, static_cast<uint64_t>(def.type));
+  Status s = q.Run();
+  if (IsConstraint(q.last_rc())) {
+    return Status::AlreadyExists("collection '" + name +
+                                 "' already has a payload index on '" +
+                                 def.field + "'");
+  }
+  return s;
+}
+
+Status Catalog::DropPayloadIndex(const std::string& name,
+                                 const std::string& field) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
+  Query q(db_, stmts_->get(Statements::kDeletePayloadIndex));
+  q.Int(1, static_cast<uint64_t>(id)).Text(2, field);
+  PDB_RETURN_IF_ERROR(q.Run());
+  if (sqlite3_changes(db_) == 0) {
+    return Status::NotFound("collection '" + name +
+                            "' has no payload index on '" + field + "'");
+  }
+  return Status::OK();
+}
+
 Status Catalog::CreateCollection(const CollectionRecord& rec) {
   std::lock_guard<std::mutex> lock(mu_);
   std::string config;
@@ -385,6 +453,7 @@ Result<std::vector<CollectionRecord>> Catalog::LoadAll() {
   std::vector<CollectionRecord> out;
   for (auto& [id, rec] : rows) {
     PDB_ASSIGN_OR_RETURN(rec.segments, LoadSegments(id));
+    PDB_ASSIGN_OR_RETURN(rec.payload_indexes, LoadPayloadIndexes(id));
     out.push_back(std::move(rec));
   }
   return out;

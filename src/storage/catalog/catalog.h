@@ -42,7 +42,8 @@ struct CollectionRecord {
   // after it.
   uint64_t fenced_seq = 0;
   uint64_t next_segment_id = 0;
-  std::vector<SegmentRecord> segments;  // ordered by segment_id
+  std::vector<SegmentRecord> segments;           // ordered by segment_id
+  std::vector<PayloadIndexDef> payload_indexes;  // ordered by field
 };
 
 // Applied in ONE transaction: all of it or (on any error) none of it.
@@ -79,6 +80,11 @@ class Catalog {
   Status UpdateConfig(const std::string& name, const CollectionConfig& config);
   Status ApplySegmentChange(const std::string& name,
                             const SegmentChange& change);
+  // kAlreadyExists when the field already has an index (of any type);
+  // kNotFound when the collection does not exist.
+  Status AddPayloadIndex(const std::string& name, const PayloadIndexDef& def);
+  // kNotFound when the collection or the field's index does not exist.
+  Status DropPayloadIndex(const std::string& name, const std::string& field);
 
  private:
   Catalog(std::string path, sqlite3* db);
@@ -88,6 +94,8 @@ class Catalog {
   Status PrepareAll();
   Result<int64_t> CollectionId(const std::string& name);
   Result<std::vector<SegmentRecord>> LoadSegments(int64_t collection_id);
+  Result<std::vector<PayloadIndexDef>> LoadPayloadIndexes(
+      int64_t collection_id);
   Status ApplyLocked(const std::string& name, const SegmentChange& change);
   Status Error(const std::string& what) const;
 

@@ -214,9 +214,10 @@ class AvroCodec final : public RecordCodec {
     }
     size_t size = 0;
     if (avro_value_sizeof(ops, &size)) return AvroError("sizeof");
-    out->assign(size, '\0');
+    const size_t base = out->size();
+    out->resize(base + size);
     avro_writer_t w =
-        avro_writer_memory(out->data(), static_cast<int64_t>(size));
+        avro_writer_memory(out->data() + base, static_cast<int64_t>(size));
     if (w == nullptr) return AvroError("writer");
     int rc = avro_value_write(w, ops);
     avro_writer_free(w);

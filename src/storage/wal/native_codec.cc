@@ -59,8 +59,9 @@ class NativeCodec final : public RecordCodec {
           16 + op.id.size() + op.vector.size() * 4 + op.metadata_json.size();
     }
     std::string& out = *body;
-    out.clear();
-    out.reserve(estimate);
+    // + the record trailer, so the WAL writer's in-place framing does not
+    // reallocate the buffer for its last 4 bytes.
+    out.reserve(out.size() + estimate + 4);
     PutVarint32(&out, static_cast<uint32_t>(batch.ops.size()));
     for (const WalOp& op : batch.ops) {
       if (!ValidType(op.type)) return Status::InvalidArgument("bad op type");

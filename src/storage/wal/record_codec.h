@@ -12,6 +12,7 @@
 // Thread-safe: one codec may be used by many threads at once.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +23,10 @@
 
 namespace proximadb::wal {
 
+// The longest AppendSeqPrefix of any codec: native is a version byte plus a
+// varint64 (1 + 10), Avro a zigzag varint64 (10).
+inline constexpr size_t kMaxSeqPrefixSize = 11;
+
 class RecordCodec {
  public:
   RecordCodec() = default;
@@ -31,10 +36,14 @@ class RecordCodec {
 
   virtual WalFormat format() const = 0;
 
-  // Everything of the payload after the sequence number. Fails only when a
-  // third-party encoder does (kInternal).
+  // Appends everything of the payload after the sequence number to *out
+  // (appends, so the WAL writer can encode straight into a buffer that
+  // already has room for the record header in front). Fails only when a
+  // third-party encoder does (kInternal); *out's contents are then
+  // unspecified.
   virtual Status EncodeBody(const WalBatch& batch, std::string* out) const = 0;
-  // Appends the payload bytes that precede the body for sequence `seq`.
+  // Appends the payload bytes that precede the body for sequence `seq`: at
+  // most kMaxSeqPrefixSize of them.
   virtual void AppendSeqPrefix(uint64_t seq, std::string* dst) const = 0;
   virtual Status Decode(std::string_view payload, WalBatch* out) const = 0;
 

@@ -1,6 +1,8 @@
 #include "storage/wal/wal_format.h"
 
+#include <cassert>
 #include <cstdio>
+#include <cstring>
 
 #include "util/coding.h"
 #include "util/crc32c.h"
@@ -14,19 +16,46 @@ std::string FileHeader(uint32_t format) {
   return h;
 }
 
+namespace {
+
+// Writes the 17-byte record header for a payload of `payload_size` at dst.
+void EncodeRecordHeader(char* dst, uint64_t seq, size_t payload_size) {
+  EncodeFixed32(dst, static_cast<uint32_t>(payload_size));
+  EncodeFixed64(dst + 4, seq);
+  dst[12] = static_cast<char>(RecordType::kBatch);
+  EncodeFixed32(dst + kRecordHeaderCrcOffset,
+                crc32c::Mask(crc32c::Value(dst, kRecordHeaderCrcOffset)));
+}
+
+}  // namespace
+
 void AppendRecord(std::string* dst, uint64_t seq, std::string_view prefix,
                   std::string_view body) {
-  const size_t start = dst->size();
-  PutFixed32(dst, static_cast<uint32_t>(prefix.size() + body.size()));
-  PutFixed64(dst, seq);
-  dst->push_back(static_cast<char>(RecordType::kBatch));
-  PutFixed32(dst, crc32c::Mask(crc32c::Value(dst->data() + start,
-                                             kRecordHeaderCrcOffset)));
+  char header[kRecordHeaderSize];
+  EncodeRecordHeader(header, seq, prefix.size() + body.size());
+  dst->append(header, sizeof(header));
   dst->append(prefix);
   dst->append(body);
   uint32_t crc = crc32c::Value(prefix.data(), prefix.size());
   crc = crc32c::Extend(crc, body.data(), body.size());
   PutFixed32(dst, crc32c::Mask(crc));
+}
+
+std::string_view FrameRecordInPlace(std::string* buf, size_t slack,
+                                    uint64_t seq, std::string_view prefix) {
+  assert(slack >= kRecordHeaderSize + prefix.size() && buf->size() >= slack);
+  const size_t payload_start = slack - prefix.size();
+  const size_t start = payload_start - kRecordHeaderSize;
+  const size_t payload_size = buf->size() - payload_start;
+  char* p = buf->data();
+  if (!prefix.empty()) {
+    std::memcpy(p + payload_start, prefix.data(), prefix.size());
+  }
+  EncodeRecordHeader(p + start, seq, payload_size);
+  // One pass over the now contiguous payload.
+  const uint32_t crc = crc32c::Value(p + payload_start, payload_size);
+  PutFixed32(buf, crc32c::Mask(crc));
+  return std::string_view(*buf).substr(start);
 }
 
 std::string WalFileName(uint64_t first_seq) {

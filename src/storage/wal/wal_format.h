@@ -38,10 +38,18 @@ enum class RecordType : uint8_t { kBatch = 1 };
 // The 16-byte file header for a file of `format`.
 std::string FileHeader(uint32_t format);
 
-// Appends one framed record whose payload is prefix + body (the payload is
-// passed in two parts so group commit need not concatenate them first).
+// Appends one framed record whose payload is prefix + body.
 void AppendRecord(std::string* dst, uint64_t seq, std::string_view prefix,
                   std::string_view body);
+
+// Frames a record in place, so the payload body is never copied: `*buf`
+// holds `slack` bytes of room followed by the encoded body. Writes `prefix`
+// right before the body and the record header before that, appends the
+// payload CRC, and returns the framed record, a suffix of *buf whose bytes
+// equal what AppendRecord(seq, prefix, body) appends. Requires
+// slack >= kRecordHeaderSize + prefix.size().
+std::string_view FrameRecordInPlace(std::string* buf, size_t slack,
+                                    uint64_t seq, std::string_view prefix);
 
 // "wal-00000000000000000042.log"
 std::string WalFileName(uint64_t first_seq);

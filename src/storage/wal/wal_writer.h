@@ -14,6 +14,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "proximadb/env.h"
 #include "proximadb/status.h"
@@ -78,8 +80,10 @@ class WalWriter {
   Status CheckWritable() const;  // mu_ held
 
   // Front-of-queue only (no lock needed: the queue serialises them).
-  // Appends and syncs; sets *poison when the writer must turn read-only.
-  Status WriteGroup(const std::string& records, Status* poison);
+  // Appends the group's framed records (undoing a partial append) and
+  // syncs; sets *poison when the writer must turn read-only.
+  Status WriteGroup(const std::vector<std::string_view>& records,
+                    Status* poison);
   Status UndoAppend();
   // Creates wal-<first_seq>.log with its header, durably, and makes it the
   // current file.

@@ -109,6 +109,21 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CollectionStatsRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CollectionStatsResponse.FromString,
                 )
+        self.CreatePayloadIndex = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/CreatePayloadIndex',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CreatePayloadIndexRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.FromString,
+                )
+        self.ListPayloadIndexes = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/ListPayloadIndexes',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListPayloadIndexesRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.FromString,
+                )
+        self.DeletePayloadIndex = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/DeletePayloadIndex',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.DeletePayloadIndexRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -230,6 +245,27 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreatePayloadIndex(self, request, context):
+        """Payload indexes; each returns the collection's indexes after the call.
+        Creating an existing index with the same type is a no-op, with another
+        type ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayloadIndexes(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeletePayloadIndex(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -327,6 +363,21 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.CollectionStats,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CollectionStatsRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.CollectionStatsResponse.SerializeToString,
+            ),
+            'CreatePayloadIndex': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreatePayloadIndex,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CreatePayloadIndexRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.SerializeToString,
+            ),
+            'ListPayloadIndexes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayloadIndexes,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListPayloadIndexesRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.SerializeToString,
+            ),
+            'DeletePayloadIndex': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeletePayloadIndex,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.DeletePayloadIndexRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -658,5 +709,56 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/CollectionStats',
             proximadb_dot_v1_dot_proximadb__pb2.CollectionStatsRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.CollectionStatsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreatePayloadIndex(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/CreatePayloadIndex',
+            proximadb_dot_v1_dot_proximadb__pb2.CreatePayloadIndexRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListPayloadIndexes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ListPayloadIndexes',
+            proximadb_dot_v1_dot_proximadb__pb2.ListPayloadIndexesRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DeletePayloadIndex(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/DeletePayloadIndex',
+            proximadb_dot_v1_dot_proximadb__pb2.DeletePayloadIndexRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

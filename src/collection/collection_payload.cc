@@ -1,0 +1,177 @@
+// Payload indexes of a collection: their definitions (catalog) and their
+// per-segment data (built at flush and compaction, rebuilt in the
+// background for existing segments when the definitions change or a
+// sidecar file is missing or damaged).
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "collection/collection_impl.h"
+#include "filter/filter.h"
+
+namespace proximadb {
+
+namespace {
+
+// Field paths follow the filter language's path rules, so any field a
+// filter can name can be indexed and nothing else.
+Status ValidateField(const std::string& field) {
+  if (field.empty() || field.size() > 256) {
+    return Status::InvalidArgument("field must be 1..256 bytes");
+  }
+  if (field[0] == '$') {
+    return Status::InvalidArgument("field '" + field +
+                                   "' must not start with '$'");
+  }
+  std::vector<std::string> parts = filter::SplitPath(field);
+  if (parts.size() > static_cast<size_t>(filter::kMaxPathSegments)) {
+    return Status::InvalidArgument("field '" + field + "' has more than " +
+                                   std::to_string(filter::kMaxPathSegments) +
+                                   " path segments");
+  }
+  for (const auto& p : parts) {
+    if (p.empty()) {
+      return Status::InvalidArgument("field '" + field +
+                                     "' has an empty path segment");
+    }
+  }
+  return Status::OK();
+}
+
+bool SameDefs(std::vector<PayloadIndexDef> a, std::vector<PayloadIndexDef> b) {
+  auto by_field = [](const auto& x, const auto& y) {
+    return x.field < y.field;
+  };
+  std::sort(a.begin(), a.end(), by_field);
+  std::sort(b.begin(), b.end(), by_field);
+  return a == b;
+}
+
+}  // namespace
+
+Status CollectionImpl::CreatePayloadIndex(const PayloadIndexDef& def) {
+  std::shared_lock life(lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  PDB_RETURN_IF_ERROR(ValidateField(def.field));
+  std::lock_guard ddl(payload_ddl_mu_);
+  std::vector<PayloadIndexDef> defs = payload_defs_->Get();
+  for (const auto& d : defs) {
+    if (d.field != def.field) continue;
+    if (d.type == def.type) return Status::OK();  // idempotent
+    return Status::AlreadyExists("collection '" + config().name +
+                                 "' already has a " +
+                                 std::string(PayloadIndexTypeName(d.type)) +
+                                 " index on '" + def.field + "'");
+  }
+  PDB_RETURN_IF_ERROR(deps_.catalog->AddPayloadIndex(config().name, def));
+  defs.push_back(def);
+  std::sort(defs.begin(), defs.end(),
+            [](const auto& a, const auto& b) { return a.field < b.field; });
+  payload_defs_->Set(std::move(defs));
+  std::vector<std::shared_ptr<LiveSegment>> segs;
+  {
+    std::shared_lock lock(state_mu_);
+    segs = segments_;
+  }
+  for (const auto& s : segs) SchedulePayloadBuild(s);
+  return Status::OK();
+}
+
+Status CollectionImpl::DropPayloadIndex(const std::string& field) {
+  std::shared_lock life(lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  std::lock_guard ddl(payload_ddl_mu_);
+  std::vector<PayloadIndexDef> defs = payload_defs_->Get();
+  auto it = std::find_if(defs.begin(), defs.end(),
+                         [&](const auto& d) { return d.field == field; });
+  if (it == defs.end()) {
+    return Status::NotFound("collection '" + config().name +
+                            "' has no payload index on '" + field + "'");
+  }
+  PDB_RETURN_IF_ERROR(deps_.catalog->DropPayloadIndex(config().name, field));
+  defs.erase(it);
+  payload_defs_->Set(std::move(defs));
+  // Segments keep answering from their old index until rebuilt: an index
+  // is correct whatever the definitions say, just no longer wanted.
+  std::vector<std::shared_ptr<LiveSegment>> segs;
+  {
+    std::shared_lock lock(state_mu_);
+    segs = segments_;
+  }
+  for (const auto& s : segs) SchedulePayloadBuild(s);
+  return Status::OK();
+}
+
+void CollectionImpl::BuildPayloadNow(const std::shared_ptr<LiveSegment>& seg) {
+  std::vector<PayloadIndexDef> defs = payload_defs_->Get();
+  if (defs.empty()) return;
+  seg->set_payload(SegmentPayloadIndex::Build(*seg->seg, defs));
+}
+
+void CollectionImpl::SavePayload(const std::shared_ptr<LiveSegment>& seg) {
+  auto p = seg->payload();
+  if (!p) return;
+  Status s = p->Save(deps_.env, seg->payload_path());
+  if (!s.ok()) {
+    spdlog::warn("collection {}: saving payload index {}: {}", config_.name,
+                 seg->payload_path(), s.ToString());
+  }
+}
+
+void CollectionImpl::LoadOrSchedulePayload(
+    const std::shared_ptr<LiveSegment>& seg) {
+  const std::vector<PayloadIndexDef> defs = payload_defs_->Get();
+  const std::string path = seg->payload_path();
+  if (defs.empty()) {
+    if (deps_.env->FileExists(path)) (void)deps_.env->RemoveFile(path);
+    return;
+  }
+  if (deps_.env->FileExists(path)) {
+    auto p = SegmentPayloadIndex::Load(deps_.env, path, seg->seg->size());
+    if (p.ok()) {
+      // Serve it even when outdated (still correct), rebuild if it is.
+      const bool current = SameDefs((*p)->defs(), defs);
+      seg->set_payload(std::move(p).value());
+      if (current) return;
+    } else {
+      spdlog::warn(
+          "collection {}: payload index {} unreadable ({}); "
+          "rebuilding",
+          config_.name, path, p.status().ToString());
+    }
+  }
+  SchedulePayloadBuild(seg);
+}
+
+void CollectionImpl::SchedulePayloadBuild(
+    const std::shared_ptr<LiveSegment>& seg) {
+  std::weak_ptr<LiveSegment> weak = seg;
+  std::shared_ptr<PayloadDefs> holder = payload_defs_;
+  const std::string name = config_.name;
+  Env* env = deps_.env;
+  deps_.builds->Schedule([weak, holder, name, env] {
+    std::shared_ptr<LiveSegment> s = weak.lock();
+    if (!s) return;  // compacted away or dropped meanwhile
+    const std::vector<PayloadIndexDef> defs = holder->Get();
+    auto have = s->payload();
+    if (have && SameDefs(have->defs(), defs)) return;  // already current
+    const std::string path = s->payload_path();
+    if (defs.empty()) {
+      s->set_payload(nullptr);
+      if (env->FileExists(path)) (void)env->RemoveFile(path);
+      return;
+    }
+    auto built = SegmentPayloadIndex::Build(*s->seg, defs);
+    s->set_payload(built);
+    // A segment removed by a compaction meanwhile must not get an orphan
+    // sidecar (start-up would remove it anyway).
+    if (!env->FileExists(s->seg->path())) return;
+    Status saved = built->Save(env, path);
+    if (!saved.ok()) {
+      spdlog::warn("collection {}: saving payload index {}: {}", name, path,
+                   saved.ToString());
+    }
+  });
+}
+
+}  // namespace proximadb

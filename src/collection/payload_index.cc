@@ -1,0 +1,335 @@
+#include "collection/payload_index.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace proximadb {
+
+namespace {
+
+constexpr char kMagic[8] = {'P', 'D', 'B', 'P', 'I', 'D', 'X', '1'};
+constexpr uint32_t kVersion = 1;
+
+double AsDouble(const filter::Value& v) {
+  switch (v.type) {
+    case filter::Value::Type::kInt:
+      return static_cast<double>(v.i);
+    case filter::Value::Type::kUint:
+      return static_cast<double>(v.u);
+    default:
+      return v.d;
+  }
+}
+
+Status Damaged(const std::string& path, const std::string& what) {
+  return Status::Corruption("payload index " + path + ": " + what);
+}
+
+}  // namespace
+
+std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
+    const segment::Segment& seg, const std::vector<PayloadIndexDef>& defs) {
+  auto out = std::make_shared<SegmentPayloadIndex>();
+  out->rows_ = seg.size();
+  std::vector<PayloadIndexDef> sorted = defs;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.field < b.field; });
+  std::vector<std::vector<std::string>> paths;
+  std::vector<std::map<std::string, std::vector<uint32_t>, std::less<>>> keyed(
+      sorted.size());
+  std::vector<std::vector<std::pair<double, uint32_t>>> nums(sorted.size());
+  for (const auto& d : sorted) paths.push_back(filter::SplitPath(d.field));
+
+  for (size_t r = 0; r < seg.size(); ++r) {
+    auto doc = nlohmann::json::parse(seg.metadata_json(r), nullptr,
+                                     /*allow_exceptions=*/false);
+    if (doc.is_discarded()) continue;
+    const uint32_t row = static_cast<uint32_t>(r);
+    for (size_t f = 0; f < sorted.size(); ++f) {
+      const PayloadIndexType type = sorted[f].type;
+      filter::ForEachScalarAtPath(doc, paths[f], [&](const filter::Value& v) {
+        using T = filter::Value::Type;
+        switch (type) {
+          case PayloadIndexType::kKeyword:
+            if (v.type == T::kString) {
+              auto& post = keyed[f][std::string(v.s)];
+              if (post.empty() || post.back() != row) post.push_back(row);
+            }
+            break;
+          case PayloadIndexType::kBool:
+            if (v.type == T::kBool) {
+              auto& post = keyed[f][v.b ? "true" : "false"];
+              if (post.empty() || post.back() != row) post.push_back(row);
+            }
+            break;
+          default:
+            // Both numeric types index every number: a filter compares
+            // 1 and 1.5 alike, so skipping either would lose matches.
+            if (v.is_number()) nums[f].push_back({AsDouble(v), row});
+        }
+      });
+    }
+  }
+  for (size_t f = 0; f < sorted.size(); ++f) {
+    Field field;
+    field.def = sorted[f];
+    field.offsets.push_back(0);
+    for (auto& [key, post] : keyed[f]) {
+      field.keys.push_back(key);
+      field.rows.insert(field.rows.end(), post.begin(), post.end());
+      field.offsets.push_back(static_cast<uint32_t>(field.rows.size()));
+    }
+    std::sort(nums[f].begin(), nums[f].end());
+    for (const auto& [v, r] : nums[f]) {
+      field.values.push_back(v);
+      field.value_rows.push_back(r);
+    }
+    out->fields_.push_back(std::move(field));
+  }
+  return out;
+}
+
+std::vector<PayloadIndexDef> SegmentPayloadIndex::defs() const {
+  std::vector<PayloadIndexDef> out;
+  for (const auto& f : fields_) out.push_back(f.def);
+  return out;
+}
+
+const SegmentPayloadIndex::Field* SegmentPayloadIndex::Find(
+    std::string_view field) const {
+  auto it = std::lower_bound(
+      fields_.begin(), fields_.end(), field,
+      [](const Field& f, std::string_view name) { return f.def.field < name; });
+  return it != fields_.end() && it->def.field == field ? &*it : nullptr;
+}
+
+bool SegmentPayloadIndex::Posting(const Field& f, const filter::Value& v,
+                                  const uint32_t** begin,
+                                  const uint32_t** end) const {
+  std::string_view key;
+  if (f.def.type == PayloadIndexType::kKeyword &&
+      v.type == filter::Value::Type::kString) {
+    key = v.s;
+  } else if (f.def.type == PayloadIndexType::kBool &&
+             v.type == filter::Value::Type::kBool) {
+    key = v.b ? "true" : "false";
+  } else {
+    return false;
+  }
+  auto it = std::lower_bound(f.keys.begin(), f.keys.end(), key);
+  if (it == f.keys.end() || *it != key) {
+    *begin = *end = nullptr;
+    return true;
+  }
+  const size_t i = it - f.keys.begin();
+  *begin = f.rows.data() + f.offsets[i];
+  *end = f.rows.data() + f.offsets[i + 1];
+  return true;
+}
+
+std::pair<size_t, size_t> SegmentPayloadIndex::Span(const Field& f,
+                                                    filter::NumBound lo,
+                                                    filter::NumBound hi) const {
+  size_t b =
+      lo.set ? std::lower_bound(f.values.begin(), f.values.end(), lo.value) -
+                   f.values.begin()
+             : 0;
+  size_t e =
+      hi.set ? std::upper_bound(f.values.begin(), f.values.end(), hi.value) -
+                   f.values.begin()
+             : f.values.size();
+  return {b, std::max(b, e)};
+}
+
+std::optional<uint64_t> SegmentPayloadIndex::CountEq(
+    std::string_view field, const filter::Value& v) const {
+  const Field* f = Find(field);
+  if (f == nullptr) return std::nullopt;
+  if (f->numeric()) {
+    if (!v.is_number()) return std::nullopt;
+    const double d = AsDouble(v);
+    return CountRange(field, {true, d}, {true, d});
+  }
+  const uint32_t *b, *e;
+  if (!Posting(*f, v, &b, &e)) return std::nullopt;
+  return static_cast<uint64_t>(e - b);
+}
+
+bool SegmentPayloadIndex::RowsEq(std::string_view field, const filter::Value& v,
+                                 std::vector<uint32_t>* out) const {
+  const Field* f = Find(field);
+  if (f == nullptr) return false;
+  if (f->numeric()) {
+    if (!v.is_number()) return false;
+    const double d = AsDouble(v);
+    return RowsRange(field, {true, d}, {true, d}, out);
+  }
+  const uint32_t *b, *e;
+  if (!Posting(*f, v, &b, &e)) return false;
+  out->insert(out->end(), b, e);
+  return true;
+}
+
+std::optional<uint64_t> SegmentPayloadIndex::CountRange(
+    std::string_view field, filter::NumBound lo, filter::NumBound hi) const {
+  const Field* f = Find(field);
+  if (f == nullptr || !f->numeric()) return std::nullopt;
+  auto [b, e] = Span(*f, lo, hi);
+  return e - b;
+}
+
+bool SegmentPayloadIndex::RowsRange(std::string_view field, filter::NumBound lo,
+                                    filter::NumBound hi,
+                                    std::vector<uint32_t>* out) const {
+  const Field* f = Find(field);
+  if (f == nullptr || !f->numeric()) return false;
+  auto [b, e] = Span(*f, lo, hi);
+  out->insert(out->end(), f->value_rows.begin() + b, f->value_rows.begin() + e);
+  return true;
+}
+
+Status SegmentPayloadIndex::Save(Env* env, const std::string& path) const {
+  std::string buf(kMagic, sizeof(kMagic));
+  PutFixed32(&buf, kVersion);
+  PutFixed32(&buf, static_cast<uint32_t>(fields_.size()));
+  PutFixed64(&buf, rows_);
+  auto put_u32s = [&](const std::vector<uint32_t>& v) {
+    const size_t at = buf.size();
+    buf.resize(at + v.size() * 4);
+    for (size_t i = 0; i < v.size(); ++i) EncodeFixed32(&buf[at + 4 * i], v[i]);
+  };
+  for (const Field& f : fields_) {
+    PutFixed32(&buf, static_cast<uint32_t>(f.def.type));
+    PutFixed32(&buf, static_cast<uint32_t>(f.def.field.size()));
+    buf += f.def.field;
+    if (f.numeric()) {
+      PutFixed32(&buf, static_cast<uint32_t>(f.values.size()));
+      for (double d : f.values) {
+        uint64_t bits;
+        std::memcpy(&bits, &d, 8);
+        PutFixed64(&buf, bits);
+      }
+      put_u32s(f.value_rows);
+    } else {
+      PutFixed32(&buf, static_cast<uint32_t>(f.keys.size()));
+      for (const auto& k : f.keys) {
+        PutFixed32(&buf, static_cast<uint32_t>(k.size()));
+        buf += k;
+      }
+      put_u32s(f.offsets);
+      put_u32s(f.rows);
+    }
+  }
+  PutFixed32(&buf, crc32c::Mask(crc32c::Value(buf.data(), buf.size())));
+  return env->WriteFileAtomically(path, buf);
+}
+
+Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
+    Env* env, const std::string& path, uint64_t segment_rows) {
+  PDB_ASSIGN_OR_RETURN(std::string data, env->ReadFileToString(path));
+  if (data.size() < sizeof(kMagic) + 20 ||
+      std::memcmp(data.data(), kMagic, sizeof(kMagic)) != 0) {
+    return Damaged(path, "bad magic or too short");
+  }
+  const size_t body = data.size() - 4;
+  if (crc32c::Unmask(DecodeFixed32(data.data() + body)) !=
+      crc32c::Value(data.data(), body)) {
+    return Damaged(path, "checksum mismatch");
+  }
+  std::string_view in(data.data() + sizeof(kMagic), body - sizeof(kMagic));
+  uint32_t version, count;
+  uint64_t rows;
+  GetFixed32(&in, &version);
+  GetFixed32(&in, &count);
+  GetFixed64(&in, &rows);
+  if (version != kVersion) {
+    return Damaged(path, "unsupported version " + std::to_string(version));
+  }
+  if (rows != segment_rows) {
+    return Damaged(path, "built for " + std::to_string(rows) +
+                             " rows, segment has " +
+                             std::to_string(segment_rows));
+  }
+  auto out = std::make_shared<SegmentPayloadIndex>();
+  out->rows_ = rows;
+  auto get_u32s = [&](size_t n, std::vector<uint32_t>* v) {
+    if (in.size() / 4 < n) return false;
+    v->resize(n);
+    for (size_t i = 0; i < n; ++i) (*v)[i] = DecodeFixed32(in.data() + 4 * i);
+    in.remove_prefix(4 * n);
+    return true;
+  };
+  auto get_str = [&](std::string* s) {
+    uint32_t len;
+    if (!GetFixed32(&in, &len) || in.size() < len) return false;
+    s->assign(in.data(), len);
+    in.remove_prefix(len);
+    return true;
+  };
+  for (uint32_t i = 0; i < count; ++i) {
+    Field f;
+    uint32_t type, n;
+    if (!GetFixed32(&in, &type) || type > 3 || !get_str(&f.def.field) ||
+        !GetFixed32(&in, &n)) {
+      return Damaged(path, "truncated field header");
+    }
+    f.def.type = static_cast<PayloadIndexType>(type);
+    if (!out->fields_.empty() && out->fields_.back().def.field >= f.def.field) {
+      return Damaged(path, "fields out of order");
+    }
+    if (f.numeric()) {
+      if (in.size() / 8 < n) return Damaged(path, "truncated values");
+      f.values.resize(n);
+      for (uint32_t j = 0; j < n; ++j) {
+        uint64_t bits = DecodeFixed64(in.data() + 8 * j);
+        std::memcpy(&f.values[j], &bits, 8);
+      }
+      in.remove_prefix(8 * size_t(n));
+      if (!get_u32s(n, &f.value_rows)) return Damaged(path, "truncated rows");
+      // NaN never enters (JSON has none); the search relies on order.
+      if (!std::is_sorted(f.values.begin(), f.values.end()) ||
+          std::any_of(f.values.begin(), f.values.end(),
+                      [](double d) { return d != d; })) {
+        return Damaged(path, "values out of order");
+      }
+      for (uint32_t r : f.value_rows) {
+        if (r >= rows) return Damaged(path, "row out of range");
+      }
+    } else {
+      f.keys.resize(n);
+      for (uint32_t j = 0; j < n; ++j) {
+        if (!get_str(&f.keys[j])) return Damaged(path, "truncated keys");
+        if (j > 0 && f.keys[j - 1] >= f.keys[j]) {
+          return Damaged(path, "keys out of order");
+        }
+      }
+      if (!get_u32s(size_t(n) + 1, &f.offsets)) {
+        return Damaged(path, "truncated offsets");
+      }
+      if (f.offsets[0] != 0 ||
+          !std::is_sorted(f.offsets.begin(), f.offsets.end())) {
+        return Damaged(path, "offsets out of order");
+      }
+      if (!get_u32s(f.offsets.back(), &f.rows)) {
+        return Damaged(path, "truncated postings");
+      }
+      for (uint32_t k = 0; k < n; ++k) {
+        for (uint32_t j = f.offsets[k]; j < f.offsets[k + 1]; ++j) {
+          if (f.rows[j] >= rows ||
+              (j > f.offsets[k] && f.rows[j - 1] >= f.rows[j])) {
+            return Damaged(path, "posting list out of order");
+          }
+        }
+      }
+    }
+    out->fields_.push_back(std::move(f));
+  }
+  if (!in.empty()) return Damaged(path, "trailing bytes");
+  return std::shared_ptr<const SegmentPayloadIndex>(std::move(out));
+}
+
+}  // namespace proximadb

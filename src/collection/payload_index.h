@@ -1,0 +1,84 @@
+// The payload indexes of one immutable segment: for each indexed metadata
+// field, keyword and bool values as posting lists (sorted row numbers per
+// distinct value) and numbers as (value, row) pairs sorted by value, so the
+// planner can count and list the rows an equality or range can match
+// without reading any metadata. Dead rows are included (deletions change
+// after the segment is written); the search skips them.
+//
+// Persisted beside the segment as seg-<id>.pidx (docs/FORMATS.md, "Payload
+// index file"); derived data like the graph: a missing, damaged or outdated
+// file (fields differ from the collection's definitions) is rebuilt.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "filter/index_plan.h"
+#include "proximadb/env.h"
+#include "proximadb/types.h"
+#include "storage/segment/segment.h"
+
+namespace proximadb {
+
+class SegmentPayloadIndex final : public filter::RowIndex {
+ public:
+  // Indexes every row of `seg` (metadata that is not valid JSON indexes
+  // nothing, as it matches nothing).
+  static std::shared_ptr<const SegmentPayloadIndex> Build(
+      const segment::Segment& seg, const std::vector<PayloadIndexDef>& defs);
+  // Reads and fully validates a file written by Save; Corruption on any
+  // damage, or when it was built for a segment of another size.
+  static Result<std::shared_ptr<const SegmentPayloadIndex>> Load(
+      Env* env, const std::string& path, uint64_t segment_rows);
+  // temp file, fsync, rename, directory fsync.
+  Status Save(Env* env, const std::string& path) const;
+
+  // The definitions this index was built for, ordered by field.
+  std::vector<PayloadIndexDef> defs() const;
+  uint64_t rows() const { return rows_; }
+
+  std::optional<uint64_t> CountEq(std::string_view field,
+                                  const filter::Value& v) const override;
+  bool RowsEq(std::string_view field, const filter::Value& v,
+              std::vector<uint32_t>* out) const override;
+  std::optional<uint64_t> CountRange(std::string_view field,
+                                     filter::NumBound lo,
+                                     filter::NumBound hi) const override;
+  bool RowsRange(std::string_view field, filter::NumBound lo,
+                 filter::NumBound hi,
+                 std::vector<uint32_t>* out) const override;
+
+ private:
+  struct Field {
+    PayloadIndexDef def;
+    // keyword / bool ("false", "true"): keys sorted, postings of key i are
+    // rows[offsets[i], offsets[i+1]), each ascending and duplicate-free.
+    std::vector<std::string> keys;
+    std::vector<uint32_t> offsets;
+    std::vector<uint32_t> rows;
+    // integer / float: every number reached, ascending by value.
+    std::vector<double> values;
+    std::vector<uint32_t> value_rows;
+
+    bool numeric() const {
+      return def.type == PayloadIndexType::kInteger ||
+             def.type == PayloadIndexType::kFloat;
+    }
+  };
+
+  const Field* Find(std::string_view field) const;
+  // The posting list of `v` in a keyword/bool field; false when the field
+  // cannot answer for a value of v's type.
+  bool Posting(const Field& f, const filter::Value& v, const uint32_t** begin,
+               const uint32_t** end) const;
+  // [first, last) of f.values inside [lo, hi].
+  std::pair<size_t, size_t> Span(const Field& f, filter::NumBound lo,
+                                 filter::NumBound hi) const;
+
+  uint64_t rows_ = 0;
+  std::vector<Field> fields_;  // ordered by def.field
+};
+
+}  // namespace proximadb

@@ -1,0 +1,256 @@
+#include "filter/index_plan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "filter/program.h"
+
+namespace proximadb::filter {
+namespace {
+
+std::string JoinPath(const std::vector<std::string>& path) {
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (i) out += '.';
+    out += path[i];
+  }
+  return out;
+}
+
+// The positive form of a range leaf as inclusive double bounds. Integers
+// are rounded to double (monotonic, so this only widens the set) and the
+// filter is re-checked on every listed row anyway.
+bool RangeOf(const Leaf& leaf, NumBound* lo, NumBound* hi) {
+  const Value v = Value::Of(leaf.operand);
+  if (!v.is_number()) return false;  // string ranges: not indexed
+  const double d = v.as_double();
+  if (d != d) return false;  // NaN matches nothing; leave it to the filter
+  // A strict bound can step to the next double only where every integer is
+  // exact: beyond 2^53 two different integers may round to the operand.
+  const bool exact = std::fabs(d) < 9007199254740992.0;
+  switch (leaf.op) {
+    case Op::kGt:
+      *lo = {true, exact ? std::nextafter(d, HUGE_VAL) : d};
+      return true;
+    case Op::kGte:
+      *lo = {true, d};
+      return true;
+    case Op::kLt:
+      *hi = {true, exact ? std::nextafter(d, -HUGE_VAL) : d};
+      return true;
+    case Op::kLte:
+      *hi = {true, d};
+      return true;
+    default:
+      return false;
+  }
+}
+
+class Planner {
+ public:
+  Planner(const Program& p, const RowIndex& idx) : p_(p), idx_(idx) {}
+
+  // nullopt: unbounded (every row).
+  std::optional<uint64_t> Estimate(uint32_t n) const {
+    const Node& node = p_.nodes[n];
+    switch (node.op) {
+      case Op::kTrue:
+      case Op::kNot:
+        return std::nullopt;
+      case Op::kAnd: {
+        std::optional<uint64_t> best;
+        for (uint32_t i = 0; i < node.count; ++i) {
+          auto c = Estimate(p_.children[node.first + i]);
+          if (c && (!best || *c < *best)) best = c;
+        }
+        return best;
+      }
+      case Op::kOr: {
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < node.count; ++i) {
+          auto c = Estimate(p_.children[node.first + i]);
+          if (!c) return std::nullopt;
+          sum += *c;
+        }
+        return sum;
+      }
+      default:
+        return EstimateLeaf(p_.leaves[node.first]);
+    }
+  }
+
+  std::optional<std::vector<uint32_t>> Rows(uint32_t n) const {
+    const Node& node = p_.nodes[n];
+    switch (node.op) {
+      case Op::kTrue:
+      case Op::kNot:
+        return std::nullopt;
+      case Op::kAnd: {
+        // Smallest known child first: the intersection never grows.
+        std::vector<std::pair<uint64_t, uint32_t>> known;
+        for (uint32_t i = 0; i < node.count; ++i) {
+          const uint32_t c = p_.children[node.first + i];
+          if (auto e = Estimate(c)) known.push_back({*e, c});
+        }
+        if (known.empty()) return std::nullopt;
+        std::sort(known.begin(), known.end());
+        std::optional<std::vector<uint32_t>> acc;
+        for (const auto& [est, c] : known) {
+          auto rows = Rows(c);
+          if (!rows) continue;
+          if (!acc) {
+            acc = std::move(rows);
+          } else {
+            std::vector<uint32_t> both;
+            std::set_intersection(acc->begin(), acc->end(), rows->begin(),
+                                  rows->end(), std::back_inserter(both));
+            acc = std::move(both);
+          }
+          if (acc->empty()) break;
+        }
+        return acc;
+      }
+      case Op::kOr: {
+        std::vector<uint32_t> all;
+        for (uint32_t i = 0; i < node.count; ++i) {
+          auto rows = Rows(p_.children[node.first + i]);
+          if (!rows) return std::nullopt;
+          all.insert(all.end(), rows->begin(), rows->end());
+        }
+        Normalize(&all);
+        return all;
+      }
+      default:
+        return RowsLeaf(p_.leaves[node.first]);
+    }
+  }
+
+ private:
+  static void Normalize(std::vector<uint32_t>* v) {
+    std::sort(v->begin(), v->end());
+    v->erase(std::unique(v->begin(), v->end()), v->end());
+  }
+
+  std::optional<uint64_t> EstimateLeaf(const Leaf& leaf) const {
+    const std::string field = JoinPath(leaf.path);
+    switch (leaf.op) {
+      case Op::kEq: {
+        const Value v = Value::Of(leaf.operand);
+        if (v.type == Value::Type::kNull) return std::nullopt;
+        return idx_.CountEq(field, v);
+      }
+      case Op::kIn: {
+        uint64_t sum = 0;
+        bool ok = true;
+        leaf.set.ForEach([&](const Value& v) {
+          if (!ok) return;
+          std::optional<uint64_t> c;
+          if (v.type != Value::Type::kNull) c = idx_.CountEq(field, v);
+          if (c) {
+            sum += *c;
+          } else {
+            ok = false;
+          }
+        });
+        if (!ok) return std::nullopt;
+        return sum;
+      }
+      case Op::kGt:
+      case Op::kGte:
+      case Op::kLt:
+      case Op::kLte: {
+        NumBound lo, hi;
+        if (!RangeOf(leaf, &lo, &hi)) return std::nullopt;
+        return idx_.CountRange(field, lo, hi);
+      }
+      default:
+        return std::nullopt;  // $ne $nin $exists: negative forms
+    }
+  }
+
+  std::optional<std::vector<uint32_t>> RowsLeaf(const Leaf& leaf) const {
+    if (!EstimateLeaf(leaf)) return std::nullopt;
+    const std::string field = JoinPath(leaf.path);
+    std::vector<uint32_t> out;
+    switch (leaf.op) {
+      case Op::kEq:
+        idx_.RowsEq(field, Value::Of(leaf.operand), &out);
+        break;
+      case Op::kIn:
+        leaf.set.ForEach([&](const Value& v) { idx_.RowsEq(field, v, &out); });
+        break;
+      default: {
+        NumBound lo, hi;
+        RangeOf(leaf, &lo, &hi);
+        idx_.RowsRange(field, lo, hi, &out);
+      }
+    }
+    Normalize(&out);
+    return out;
+  }
+
+  const Program& p_;
+  const RowIndex& idx_;
+};
+
+using Seg = std::vector<std::string>::const_iterator;
+
+void Visit(const nlohmann::json& v, Seg seg, Seg end,
+           const std::function<void(const Value&)>& fn) {
+  if (seg == end) {
+    if (v.is_array()) {
+      for (const auto& e : v) {
+        if (!e.is_array() && !e.is_object()) fn(Value::Of(e));
+      }
+    } else if (!v.is_object()) {
+      fn(Value::Of(v));
+    }
+    return;
+  }
+  if (v.is_object()) {
+    auto it = v.find(*seg);
+    if (it != v.end()) Visit(*it, seg + 1, end, fn);
+  } else if (v.is_array()) {
+    for (const auto& e : v) {
+      if (e.is_object()) Visit(e, seg, end, fn);
+    }
+  }
+}
+
+}  // namespace
+
+uint64_t EstimateMatches(const Filter& f, const RowIndex& idx, uint64_t total) {
+  const Program* p = f.program();
+  if (p == nullptr) return total;
+  auto e = Planner(*p, idx).Estimate(p->root);
+  return e ? std::min(*e, total) : total;
+}
+
+std::optional<std::vector<uint32_t>> CandidateRows(const Filter& f,
+                                                   const RowIndex& idx) {
+  const Program* p = f.program();
+  if (p == nullptr) return std::nullopt;
+  return Planner(*p, idx).Rows(p->root);
+}
+
+void ForEachScalarAtPath(const nlohmann::json& doc,
+                         const std::vector<std::string>& path,
+                         const std::function<void(const Value&)>& fn) {
+  if (!doc.is_object()) return;  // as in matching: no fields
+  Visit(doc, path.begin(), path.end(), fn);
+}
+
+std::vector<std::string> SplitPath(std::string_view field) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t dot = field.find('.', start);
+    out.emplace_back(field.substr(start, dot - start));
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+}  // namespace proximadb::filter

@@ -1,0 +1,73 @@
+// Planning a filter against payload indexes: how many rows of a segment can
+// match (an upper bound), and which ones (a superset), answered from the
+// indexes alone. The rows listed must still be checked with the filter
+// itself; the planner only promises never to leave out a row that matches.
+//
+// The rules that keep the answer a superset: a leaf the indexes cannot
+// answer ($ne, $nin, $exists, null operands, an unindexed path, an operand
+// of another type than the index) stands for "every row"; $not stands for
+// every row; $and intersects (its estimate is the smallest child); $or
+// unites (the sum of its children). Numeric bounds are widened to inclusive
+// bounds in double precision, which only ever adds rows.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "filter/filter.h"
+#include "filter/value.h"
+
+namespace proximadb::filter {
+
+// An inclusive numeric bound; unset means unbounded on that side.
+struct NumBound {
+  bool set = false;
+  double value = 0;
+};
+
+// What one segment's payload indexes answer. `field` is the dotted path as
+// written in the filter ("a.b"). A method returns nullopt / false when no
+// index covers the field for that kind of question.
+class RowIndex {
+ public:
+  virtual ~RowIndex() = default;
+  // Rows where some value at `field` equals `v` (strings, booleans, and
+  // numbers on a numeric index).
+  virtual std::optional<uint64_t> CountEq(std::string_view field,
+                                          const Value& v) const = 0;
+  virtual bool RowsEq(std::string_view field, const Value& v,
+                      std::vector<uint32_t>* out) const = 0;
+  // Rows where some number at `field` lies in [lo, hi].
+  virtual std::optional<uint64_t> CountRange(std::string_view field,
+                                             NumBound lo,
+                                             NumBound hi) const = 0;
+  virtual bool RowsRange(std::string_view field, NumBound lo, NumBound hi,
+                         std::vector<uint32_t>* out) const = 0;
+};
+
+// Upper bound on how many of `total` rows can match `f` (total for an empty
+// filter or one no index helps with).
+uint64_t EstimateMatches(const Filter& f, const RowIndex& idx, uint64_t total);
+
+// A sorted, duplicate-free superset of the rows matching `f`, or nullopt
+// when the indexes cannot bound it (e.g. an unindexed leaf under $or).
+std::optional<std::vector<uint32_t>> CandidateRows(const Filter& f,
+                                                   const RowIndex& idx);
+
+// Calls fn(v) for every scalar value the path reaches in `doc`, exactly the
+// values the filter's field operators test (arrays stand for their
+// elements, as in matching). Used to build payload indexes.
+void ForEachScalarAtPath(const nlohmann::json& doc,
+                         const std::vector<std::string>& path,
+                         const std::function<void(const Value&)>& fn);
+
+// Splits a dotted path on '.'.
+std::vector<std::string> SplitPath(std::string_view field);
+
+}  // namespace proximadb::filter
