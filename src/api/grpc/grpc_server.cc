@@ -90,6 +90,9 @@ class AccessInterceptor final : public gx::Interceptor {
       if (log_) {
         const ::grpc::Status status = b->GetSendStatus();
         const std::string code = CodeLabel(status, trailer);
+        // error_message() returns a copy and AccessRecord holds views: keep
+        // the copy alive until the line is written.
+        const std::string message = status.error_message();
         service::AccessRecord a;
         a.request_id = Id();
         a.protocol = "grpc";
@@ -100,7 +103,7 @@ class AccessInterceptor final : public gx::Interceptor {
                            std::chrono::steady_clock::now() - start_)
                            .count();
         a.bytes_out = bytes_out_;
-        a.message = status.error_message();
+        a.message = message;
         service::LogAccess(a);
       }
     }
