@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "collection/background_queue.h"
+#include "collection/id_locks.h"
 #include "collection/live_segment.h"
 #include "collection/memtable.h"
 #include "filter/filter.h"
@@ -128,8 +129,9 @@ class CollectionImpl final : public Collection {
   Location LocateLocked(std::string_view id) const;
   // Kills the live version of id, if any; true if there was one.
   bool KillLocked(std::string_view id);
-  // Applies one durable WAL batch to the in-memory state, in WAL order.
-  // Returns how many kDelete ops found a live point.
+  // Applies one durable WAL batch to the in-memory state, in WAL order, live
+  // and at replay alike. Returns how many kDelete ops found a live point; an
+  // op that cannot be applied exactly is an error, never skipped.
   Result<uint64_t> ApplyLocked(const wal::WalBatch& batch);
   StoredPoint Materialize(const Location& loc, bool with_vector,
                           bool with_metadata) const;
@@ -176,6 +178,10 @@ class CollectionImpl final : public Collection {
   bool dropped_ = false;  // GUARDED_BY(lifecycle_mu_)
 
   std::unique_ptr<wal::WalWriter> wal_;
+  // Orders a metadata update's read of the current point against every
+  // other write of the same id (see id_locks.h). Taken after lifecycle_mu_,
+  // before state_mu_.
+  IdLocks id_locks_;
 
   const std::shared_ptr<PayloadDefs> payload_defs_;
   std::mutex payload_ddl_mu_;  // serialises create/drop of payload indexes

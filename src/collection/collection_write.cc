@@ -43,6 +43,13 @@ bool AllFinite(const float* v, size_t n) {
   return bad == 0;
 }
 
+// The id-lock stripes a batch's ops touch.
+IdLocks::Mask StripesOf(const wal::WalBatch& batch) {
+  IdLocks::Mask mask;
+  for (const auto& op : batch.ops) mask.set(IdLocks::StripeOf(op.id));
+  return mask;
+}
+
 std::string DumpMetadata(const nlohmann::json& m) {
   // Replace invalid UTF-8 rather than throw: metadata from the embedded API
   // is not pre-validated by a JSON parser.
@@ -108,12 +115,14 @@ bool CollectionImpl::KillLocked(std::string_view id) {
 }
 
 Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
+  using Type = wal::WalOp::Type;
   const uint64_t now = deps_.clock->NowMicros();
   const uint32_t dim = config_.dimension;
   uint64_t deleted = 0;
   for (const auto& op : batch.ops) {
     switch (op.type) {
-      case wal::WalOp::Type::kUpsert:
+      case Type::kUpsert:
+      case Type::kUpdateMetadata:  // logged as the whole resulting point
         if (op.vector.size() != dim) {
           return Status::Corruption("WAL record " + std::to_string(batch.seq) +
                                     " holds a vector of the wrong dimension");
@@ -121,12 +130,22 @@ Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
         KillLocked(op.id);
         mem_->Append(op.id, op.vector.data(), op.metadata_json, batch.seq, now);
         break;
-      case wal::WalOp::Type::kDelete:
+      case Type::kDelete:
         if (KillLocked(op.id)) ++deleted;
         break;
-      case wal::WalOp::Type::kUpdateMetadata: {
+      case Type::kUpdateMetadataNoVector: {
+        // Only in WAL files of older builds, only met at replay. Its vector
+        // is wherever the point's previous copy was; if a later flush or
+        // compaction already dropped that copy the update cannot be
+        // replayed exactly, and saying so beats losing the point silently.
         Location loc = LocateLocked(op.id);
-        if (!loc.live) break;  // deleted meanwhile: nothing to update
+        if (!loc.live) {
+          return Status::Corruption(
+              "WAL record " + std::to_string(batch.seq) +
+              ": a metadata update of point '" + op.id +
+              "' in the older record format (without the vector) cannot be "
+              "replayed: the point's previous copy is no longer live");
+        }
         const float* v = loc.kind == Location::kSegment
                              ? loc.seg->seg->vector(loc.row)
                              : loc.mem->vector(loc.row);
@@ -135,6 +154,9 @@ Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
         mem_->Append(op.id, copy.data(), op.metadata_json, batch.seq, now);
         break;
       }
+      default:
+        return Status::Corruption("WAL record " + std::to_string(batch.seq) +
+                                  " holds an unknown op type");
     }
   }
   return deleted;
@@ -168,6 +190,7 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
         p.metadata.is_null() ? std::string("{}") : DumpMetadata(p.metadata);
     batch.ops.push_back(std::move(op));
   }
+  IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));
   Status apply_status;
   PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
     std::unique_lock lock(state_mu_);
@@ -188,6 +211,7 @@ Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
     }
     batch.ops.push_back({wal::WalOp::Type::kDelete, id, {}, {}});
   }
+  IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));
   Result<uint64_t> deleted = uint64_t{0};
   PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
     std::unique_lock lock(state_mu_);
@@ -204,15 +228,25 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
     return Status::InvalidArgument("metadata must be a JSON object");
   }
   PDB_RETURN_IF_ERROR(ValidateMetadata(metadata, "metadata"));
+  // The record carries the whole resulting point, so that its replay does
+  // not depend on the previous copy, which a later flush or compaction may
+  // drop. No other write of this id runs from the read below to the apply.
+  IdLocks::ExclusiveGuard order(&id_locks_, id);
+  wal::WalOp op{wal::WalOp::Type::kUpdateMetadata, id, {}, {}};
   {
     std::shared_lock lock(state_mu_);
-    if (!LocateLocked(id).live) {
+    Location loc = LocateLocked(id);
+    if (!loc.live) {
       return Status::NotFound("point '" + id + "' not found");
     }
+    const float* v = loc.kind == Location::kSegment
+                         ? loc.seg->seg->vector(loc.row)
+                         : loc.mem->vector(loc.row);
+    op.vector.assign(v, v + config_.dimension);
   }
+  op.metadata_json = DumpMetadata(metadata);
   wal::WalBatch batch;
-  batch.ops.push_back(
-      {wal::WalOp::Type::kUpdateMetadata, id, {}, DumpMetadata(metadata)});
+  batch.ops.push_back(std::move(op));
   Status apply_status;
   PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
     std::unique_lock lock(state_mu_);

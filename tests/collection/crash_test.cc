@@ -1,9 +1,18 @@
-// Crash test: a child process writes acknowledged batches (upserts and
-// deletes, with background flushes and compactions running) and is killed
-// with SIGKILL at a random moment. After every kill the parent reopens the
-// database and checks: every acknowledged point is present and bit-exact, no
-// acknowledged delete came back, and no batch is partially applied.
-// PDB_CRASH_ITERATIONS overrides the number of kills (default 20).
+// Crash test: a child process runs a deterministic stream of operations —
+// upsert batches (new points and overwrites), deletes by id, metadata
+// updates, deletes by filter, manual flushes and compactions, with
+// background flushes and compactions running too — and is killed with
+// SIGKILL at a random moment. The child reports each operation before it
+// starts and after it is acknowledged. After every kill the parent reopens
+// the database and checks every point of the id universe against a model
+// built from the acknowledged operations: each acknowledged write is there
+// bit-exact (vector and metadata), each acknowledged delete holds, nothing
+// else exists (scroll and count agree), and the one operation in flight at
+// the kill is atomic where it promises to be (a batch: all or nothing; a
+// delete by filter: each matched point deleted or untouched).
+//
+// PDB_CRASH_ITERATIONS overrides the number of kills (default 20);
+// scripts/crash-soak.sh runs it for thousands.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,8 +20,11 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "collection/test_util.h"
@@ -21,37 +33,166 @@
 namespace proximadb {
 namespace {
 
-constexpr uint32_t kDim = 16;
-constexpr int kBatch = 40;
+constexpr uint32_t kDim = 8;
+constexpr int kUniverse = 300;  // ids "p0".."p299"
+constexpr int kGroups = 12;     // metadata "g" in 0..11
 
-std::string PointId(int batch, int i) {
-  return "b" + std::to_string(batch) + "-" + std::to_string(i);
+std::string Id(int i) { return "p" + std::to_string(i); }
+
+enum class Kind { kUpsert, kDelete, kUpdate, kDeleteWhere, kFlush, kCompact };
+
+// Operation n of the stream: a pure function of n, so the parent can
+// recompute what the child did.
+struct Op {
+  Kind kind;
+  std::vector<int> ids;  // kUpsert, kDelete: the ids; kUpdate: one id
+  int group = 0;         // kDeleteWhere: the group deleted
+};
+
+Op OpAt(int n) {
+  std::mt19937 rng(static_cast<uint32_t>(n) * 2654435761u + 17);
+  Op op;
+  const int r = static_cast<int>(rng() % 100);
+  if (n % 97 == 96) {
+    op.kind = Kind::kCompact;
+  } else if (n % 41 == 40) {
+    op.kind = Kind::kFlush;
+  } else if (r < 40) {
+    op.kind = Kind::kUpsert;
+    std::set<int> ids;
+    const int count = 1 + static_cast<int>(rng() % 20);
+    while (static_cast<int>(ids.size()) < count) ids.insert(rng() % kUniverse);
+    op.ids.assign(ids.begin(), ids.end());
+  } else if (r < 55) {
+    op.kind = Kind::kDelete;
+    std::set<int> ids;
+    while (ids.size() < 4) ids.insert(rng() % kUniverse);
+    op.ids.assign(ids.begin(), ids.end());
+  } else if (r < 95) {
+    op.kind = Kind::kUpdate;
+    op.ids = {static_cast<int>(rng() % kUniverse)};
+  } else {
+    op.kind = Kind::kDeleteWhere;
+    op.group = static_cast<int>(rng() % kGroups);
+  }
+  return op;
 }
 
-// Deterministic content, so the parent knows what every point must hold.
-std::vector<float> PointVector(int batch, int i) {
-  std::mt19937 rng(batch * 1000 + i);
+std::vector<float> VectorOf(int n, int id) {
+  std::mt19937 rng(static_cast<uint32_t>(n) * 7919u + id);
   std::uniform_real_distribution<float> u(-1, 1);
   std::vector<float> v(kDim);
   for (auto& x : v) x = u(rng);
   return v;
 }
 
-// Even batch numbers are upserts of kBatch new points; odd batch b deletes
-// the first 5 points of upsert batch b - 5 (an earlier one).
-bool IsDelete(int b) { return b % 2 == 1 && b >= 5; }
+int GroupOf(int n, int id) { return (n * 31 + id) % kGroups; }
 
-std::vector<std::string> DeletedIds(int b) {
-  std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(PointId(b - 5, i));
-  return ids;
+nlohmann::json UpsertMetadata(int n, int id) {
+  return {{"g", GroupOf(n, id)}, {"n", n}};
+}
+nlohmann::json UpdateMetadata(int n, int id) {
+  return {{"g", GroupOf(n + 1, id)}, {"u", n}, {"tags", {"x", n % 7}}};
 }
 
-[[noreturn]] void ChildWriter(const std::string& dir, int first_batch,
-                              int ack_fd) {
+struct PointState {
+  std::vector<float> vector;
+  nlohmann::json metadata;
+  bool operator==(const PointState&) const = default;
+};
+using Model = std::map<int, PointState>;  // live points only
+
+// The points a delete-by-filter of `group` removes from `m`.
+std::vector<int> Matching(const Model& m, int group) {
+  std::vector<int> out;
+  for (const auto& [id, p] : m) {
+    if (p.metadata.value("g", -1) == group) out.push_back(id);
+  }
+  return out;
+}
+
+// Applies acknowledged op n to the model; returns the ids it touches.
+std::vector<int> Apply(Model* m, int n) {
+  Op op = OpAt(n);
+  switch (op.kind) {
+    case Kind::kUpsert:
+      for (int id : op.ids) (*m)[id] = {VectorOf(n, id), UpsertMetadata(n, id)};
+      return op.ids;
+    case Kind::kDelete:
+      for (int id : op.ids) m->erase(id);
+      return op.ids;
+    case Kind::kUpdate: {
+      auto it = m->find(op.ids[0]);
+      if (it != m->end()) it->second.metadata = UpdateMetadata(n, op.ids[0]);
+      return op.ids;
+    }
+    case Kind::kDeleteWhere: {
+      std::vector<int> ids = Matching(*m, op.group);
+      for (int id : ids) m->erase(id);
+      return ids;
+    }
+    case Kind::kFlush:
+    case Kind::kCompact:
+      return {};
+  }
+  return {};
+}
+
+// What the service's delete-by-filter does: page through the matches by id
+// and delete each page in one batch.
+Status DeleteWhere(Collection* c, int group) {
+  ScrollRequest page;
+  page.filter = {{"g", group}};
+  page.limit = 7;
+  for (;;) {
+    PDB_ASSIGN_OR_RETURN(ScrollPage got, c->Scroll(page));
+    if (got.points.empty()) return Status::OK();
+    std::vector<std::string> ids;
+    for (const auto& p : got.points) ids.push_back(p.id);
+    PDB_RETURN_IF_ERROR(c->Delete(ids).status());
+    if (got.next_after_id.empty()) return Status::OK();
+    page.after_id = got.next_after_id;
+  }
+}
+
+Status RunOp(Collection* c, int n) {
+  Op op = OpAt(n);
+  switch (op.kind) {
+    case Kind::kUpsert: {
+      std::vector<Point> pts;
+      for (int id : op.ids) {
+        pts.push_back({Id(id), VectorOf(n, id), UpsertMetadata(n, id)});
+      }
+      return c->Upsert(std::move(pts)).status();
+    }
+    case Kind::kDelete: {
+      std::vector<std::string> ids;
+      for (int id : op.ids) ids.push_back(Id(id));
+      return c->Delete(ids).status();
+    }
+    case Kind::kUpdate: {
+      Status s = c->UpdateMetadata(Id(op.ids[0]), UpdateMetadata(n, op.ids[0]));
+      return s.IsNotFound() ? Status::OK() : s;
+    }
+    case Kind::kDeleteWhere:
+      return DeleteWhere(c, op.group);
+    case Kind::kFlush:
+      return c->Flush();
+    case Kind::kCompact:
+      return c->Compact();
+  }
+  return Status::OK();
+}
+
+void Report(int fd, char what, int n) {
+  std::string line = std::string(1, what) + std::to_string(n) + "\n";
+  if (write(fd, line.data(), line.size()) != (ssize_t)line.size()) _exit(6);
+}
+
+[[noreturn]] void ChildWriter(const std::string& dir, int first_op, int fd) {
   DBOptions o;
   o.flush_check_interval_ms = 20;
-  o.flush_defaults.max_vector_count = 300;  // flush often
+  o.flush_defaults.max_vector_count = 150;  // flush often
   o.compaction_min_segments = 3;
   auto db = DB::Open(o, dir);
   if (!db.ok()) {
@@ -67,45 +208,55 @@ std::vector<std::string> DeletedIds(int b) {
     c = (*db)->CreateCollection(cfg);
     if (!c.ok()) _exit(4);
   }
-  for (int b = first_batch;; ++b) {
-    if (b % 2 == 1 && !IsDelete(b)) continue;
-    Status s;
-    if (IsDelete(b)) {
-      s = (*c)->Delete(DeletedIds(b)).status();
-    } else {
-      std::vector<Point> pts;
-      for (int i = 0; i < kBatch; ++i) {
-        pts.push_back({PointId(b, i), PointVector(b, i), {{"b", b}}});
-      }
-      s = (*c)->Upsert(std::move(pts)).status();
+  for (int n = first_op;; ++n) {
+    Report(fd, 'B', n);
+    Status s = RunOp(c->get(), n);
+    if (!s.ok()) {
+      std::fprintf(stderr, "op %d: %s\n", n, s.ToString().c_str());
+      _exit(5);
     }
-    if (!s.ok()) _exit(5);
-    std::string line = std::to_string(b) + "\n";
-    if (write(ack_fd, line.data(), line.size()) != (ssize_t)line.size()) {
-      _exit(6);
-    }
+    Report(fd, 'A', n);
   }
 }
 
-TEST(CrashTest, KillNineLosesNoAcknowledgedWrite) {
+std::optional<PointState> Read(Collection* c, int id) {
+  auto p = c->Get(Id(id));
+  if (!p.ok()) return std::nullopt;
+  return PointState{p->vector, p->metadata};
+}
+
+std::string Show(const std::optional<PointState>& p) {
+  if (!p) return "absent";
+  std::ostringstream o;
+  o << "[" << p->vector[0] << ", ...] " << p->metadata.dump();
+  return o.str();
+}
+
+TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
   int iterations = 20;
   if (const char* e = std::getenv("PDB_CRASH_ITERATIONS")) {
     iterations = std::max(1, std::atoi(e));
   }
+  uint32_t seed = 12345;
+  if (const char* e = std::getenv("PDB_CRASH_SEED")) {
+    seed = static_cast<uint32_t>(std::strtoul(e, nullptr, 10));
+  }
   testing::TempDir tmp;
-  std::mt19937 rng(12345);
-  std::set<int> upserted;  // batches known applied
-  std::set<int> deleted;
-  int next_batch = 0;
-  uint64_t max_segments = 0;  // proves flushes ran in the children
+  std::mt19937 rng(seed);
+  Model model;
+  int next_op = 0;
+  std::map<Kind, int> acked_by_kind;
+  uint64_t max_segments = 0;
   for (int it = 0; it < iterations; ++it) {
+    SCOPED_TRACE("iteration " + std::to_string(it) + " (seed " +
+                 std::to_string(seed) + ")");
     int fds[2];
     ASSERT_EQ(pipe(fds), 0);
     pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
       close(fds[0]);
-      ChildWriter(tmp.path(), next_batch, fds[1]);
+      ChildWriter(tmp.path(), next_op, fds[1]);
     }
     close(fds[1]);
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
@@ -114,72 +265,106 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedWrite) {
     waitpid(pid, &wstatus, 0);
     ASSERT_TRUE(WIFSIGNALED(wstatus))
         << "child exited early with status " << WEXITSTATUS(wstatus);
-    // Every complete line is an acknowledgement.
-    std::string acks;
+    std::string lines;
     char buf[4096];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof(buf))) > 0) acks.append(buf, n);
+    ssize_t got;
+    while ((got = read(fds[0], buf, sizeof(buf))) > 0) lines.append(buf, got);
     close(fds[0]);
-    std::set<int> acked;
-    size_t pos = 0;
-    while (true) {
-      size_t nl = acks.find('\n', pos);
-      if (nl == std::string::npos) break;
-      acked.insert(std::stoi(acks.substr(pos, nl - pos)));
-      pos = nl + 1;
+
+    // The acknowledged ops go into the model in order; at most one op was
+    // begun and not acknowledged. Each line is one write() of a few bytes
+    // to a pipe, so lines arrive whole.
+    std::optional<int> inflight;
+    for (size_t pos = 0, nl; (nl = lines.find('\n', pos)) != std::string::npos;
+         pos = nl + 1) {
+      const char what = lines[pos];
+      const int n = std::stoi(lines.substr(pos + 1, nl - pos - 1));
+      if (what == 'B') {
+        ASSERT_EQ(n, next_op);
+        inflight = n;
+      } else {
+        ASSERT_EQ(inflight, n);
+        Apply(&model, n);
+        ++acked_by_kind[OpAt(n).kind];
+        inflight.reset();
+        next_op = n + 1;
+      }
     }
-    int last_acked = acked.empty() ? next_batch - 1 : *acked.rbegin();
 
     DBOptions o;
     o.background_threads = false;
     auto db = DB::Open(o, tmp.path());
-    ASSERT_TRUE(db.ok()) << "iteration " << it << ": "
-                         << db.status().ToString();
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
     auto cr = (*db)->GetCollection("crash");
     if (!cr.ok()) {  // killed before the collection was committed
-      ASSERT_TRUE(acked.empty());
+      ASSERT_EQ(next_op, 0);
       continue;
     }
-    auto c = *cr;
-    for (int b : acked) (IsDelete(b) ? deleted : upserted).insert(b);
-    // The batch in flight at the kill (if any) is all there or not at all.
-    int inflight = last_acked + 1;
-    while (inflight % 2 == 1 && !IsDelete(inflight)) ++inflight;
-    if (IsDelete(inflight)) {
-      int present = 0;
-      for (auto& id : DeletedIds(inflight)) present += c->Get(id).ok();
-      ASSERT_TRUE(present == 0 || present == 5)
-          << "partial delete batch " << inflight;
-      if (present == 0) deleted.insert(inflight);
-    } else {
-      int present = 0;
-      for (int i = 0; i < kBatch; ++i)
-        present += c->Get(PointId(inflight, i)).ok();
-      ASSERT_TRUE(present == 0 || present == kBatch)
-          << "partial batch " << inflight << ": " << present;
-      if (present == kBatch) upserted.insert(inflight);
-    }
-    // Every acknowledged point, bit-exact; every acknowledged delete holds.
-    uint64_t expected = 0;
-    for (int b : upserted) {
-      bool del = deleted.count(b + 5) > 0;
-      for (int i = 0; i < kBatch; ++i) {
-        auto p = c->Get(PointId(b, i));
-        if (del && i < 5) {
-          ASSERT_TRUE(p.status().IsNotFound()) << PointId(b, i) << " came back";
-          continue;
+    Collection* c = cr->get();
+
+    // The op in flight: settle its effect from what is there, checking it
+    // is all-or-nothing where it promises to be (a delete by filter is
+    // several batches: each matched point is deleted or untouched).
+    if (inflight) {
+      const int n = *inflight;
+      Model after = model;
+      const std::vector<int> ids = Apply(&after, n);
+      auto state = [](const Model& m, int id) {
+        auto it = m.find(id);
+        return it == m.end() ? std::nullopt : std::optional(it->second);
+      };
+      int only_before = 0, only_after = 0;
+      for (int id : ids) {
+        auto now = Read(c, id), b = state(model, id), a = state(after, id);
+        if (now != a && now != b) {
+          FAIL() << "in-flight op " << n << ": " << Id(id) << " is "
+                 << Show(now) << ", expected " << Show(b) << " or " << Show(a);
         }
-        ASSERT_TRUE(p.ok()) << "iteration " << it << ": lost " << PointId(b, i);
-        ASSERT_EQ(p->vector, PointVector(b, i));
-        ASSERT_EQ(p->metadata["b"], b);
-        ++expected;
+        if (a == b) continue;
+        now == a ? ++only_after : ++only_before;
       }
+      if (OpAt(n).kind == Kind::kDeleteWhere) {
+        for (int id : ids) {
+          if (!Read(c, id)) model.erase(id);
+        }
+      } else {
+        ASSERT_FALSE(only_after > 0 && only_before > 0)
+            << "in-flight batch " << n << " partly applied";
+        if (only_after > 0) model = std::move(after);
+      }
+      next_op = n + 1;
     }
-    ASSERT_EQ(c->Count().value(), expected) << "iteration " << it;
+
+    // Every point of the universe against the model.
+    for (int id = 0; id < kUniverse; ++id) {
+      auto now = Read(c, id);
+      auto it = model.find(id);
+      std::optional<PointState> want =
+          it == model.end() ? std::nullopt : std::optional(it->second);
+      ASSERT_EQ(now, want) << Id(id) << " is " << Show(now) << ", expected "
+                           << Show(want);
+    }
+    ASSERT_EQ(c->Count().value(), model.size());
+    ScrollRequest all;
+    all.limit = kUniverse + 10;
+    auto page = c->Scroll(all);
+    ASSERT_TRUE(page.ok());
+    ASSERT_EQ(page->points.size(), model.size()) << "duplicates or zombies";
     max_segments = std::max(max_segments, c->Info().segment_count);
-    next_batch = std::max(inflight + 1, next_batch);
   }
-  EXPECT_GT(upserted.size(), 10u);  // the children did real work
+  std::printf("crash test: %d iterations, %d operations acknowledged "
+              "(upsert %d, delete %d, update %d, delete-where %d, flush %d, "
+              "compact %d), up to %llu segments\n",
+              iterations, next_op, acked_by_kind[Kind::kUpsert],
+              acked_by_kind[Kind::kDelete], acked_by_kind[Kind::kUpdate],
+              acked_by_kind[Kind::kDeleteWhere], acked_by_kind[Kind::kFlush],
+              acked_by_kind[Kind::kCompact],
+              static_cast<unsigned long long>(max_segments));
+  // The children did real work of every kind.
+  for (Kind k : {Kind::kUpsert, Kind::kDelete, Kind::kUpdate,
+                 Kind::kDeleteWhere, Kind::kFlush, Kind::kCompact}) {
+    EXPECT_GT(acked_by_kind[k], 0) << "kind " << static_cast<int>(k);
+  }
   EXPECT_GT(max_segments, 0u);
 }
 

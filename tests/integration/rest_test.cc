@@ -416,6 +416,32 @@ TEST_F(RestTest, EveryAcknowledgedWriteSurvivesSigkill) {
   EXPECT_EQ(c().Get("/api/v1/collections/crash").json()["point_count"], 199);
 }
 
+// Issue 10 A: an acknowledged metadata update of a flushed point, then a
+// compaction, then kill -9 — the point must come back with its new metadata.
+TEST_F(RestTest, MetadataUpdateSurvivesCompactionAndSigkill) {
+  ServerProcess* s = StartServer();
+  ASSERT_NE(s, nullptr);
+  CreateCollection("c", 2, "euclidean");
+  const std::string c_path = "/api/v1/collections/c";
+  HttpReply r = c().Post(c_path + "/vectors",
+                         json{{"id", "p"},
+                              {"vector", {1, 2}},
+                              {"metadata", {{"v", 1}}}});
+  ASSERT_EQ(r.status, 201u) << r.body;
+  ASSERT_EQ(c().Post(c_path + "/flush", std::string()).status, 200u);
+  r = c().Request("PATCH", c_path + "/vectors/p",
+                  json{{"metadata", {{"v", 2}}}}.dump());
+  ASSERT_EQ(r.status, 200u) << r.body;
+  ASSERT_EQ(c().Post(c_path + "/compact", std::string()).status, 200u);
+  s->Kill(SIGKILL);
+
+  ASSERT_NE(StartServer(), nullptr);
+  r = c().Get(c_path + "/vectors/p");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["metadata"], json({{"v", 2}}));
+  EXPECT_EQ(r.json()["vector"], json({1.0, 2.0}));
+}
+
 TEST_F(RestTest, ConcurrentWritersAllAcknowledgedWritesSurviveSigterm) {
   ServerProcess* s = StartServer();
   ASSERT_NE(s, nullptr);

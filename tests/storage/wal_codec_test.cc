@@ -56,6 +56,9 @@ TEST_P(CodecTest, EdgeCases) {
   b.ops.push_back({WalOp::Type::kUpsert, "", {1.0f}, ""});
   b.ops.push_back({WalOp::Type::kDelete, "x", {}, ""});
   b.ops.push_back({WalOp::Type::kUpdateMetadata, "y", {}, R"({"k":"välue"})"});
+  b.ops.push_back({WalOp::Type::kUpdateMetadata, "z", big, R"({"k":1})"});
+  b.ops.push_back(
+      {WalOp::Type::kUpdateMetadataNoVector, "w", {}, R"({"k":"old"})"});
   for (int i = 0; i < 1000; ++i) {
     b.ops.push_back({WalOp::Type::kDelete, "d" + std::to_string(i), {}, ""});
   }
@@ -67,13 +70,17 @@ TEST_P(CodecTest, EdgeCases) {
 TEST_P(CodecTest, NonApplicableFieldsAreDropped) {
   WalBatch b;
   b.ops.push_back({WalOp::Type::kDelete, "x", {1, 2}, "meta"});
-  b.ops.push_back({WalOp::Type::kUpdateMetadata, "y", {3}, "m"});
+  b.ops.push_back({WalOp::Type::kUpdateMetadataNoVector, "y", {3}, "m"});
+  b.ops.push_back({WalOp::Type::kUpdateMetadata, "z", {4, 5}, "n"});
   WalBatch out = RoundTrip(b);
-  ASSERT_EQ(out.ops.size(), 2u);
+  ASSERT_EQ(out.ops.size(), 3u);
   EXPECT_TRUE(out.ops[0].vector.empty());
   EXPECT_TRUE(out.ops[0].metadata_json.empty());
   EXPECT_TRUE(out.ops[1].vector.empty());
   EXPECT_EQ(out.ops[1].metadata_json, "m");
+  // A metadata update is logged as the whole point: its vector is kept.
+  EXPECT_EQ(out.ops[2].vector, (std::vector<float>{4, 5}));
+  EXPECT_EQ(out.ops[2].metadata_json, "n");
 }
 
 TEST_P(CodecTest, PrefixPlusBodyIsTheWholePayload) {

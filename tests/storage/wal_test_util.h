@@ -29,7 +29,11 @@ inline WalBatch MakeBatch(uint32_t i, size_t dim = 8) {
   }
   if (i % 5 == 0) {
     b.ops.push_back(
-        {WalOp::Type::kUpdateMetadata, up.id, {}, R"({"tag":"ü"})"});
+        {WalOp::Type::kUpdateMetadata, up.id, up.vector, R"({"tag":"ü"})"});
+  }
+  if (i % 7 == 0) {  // the older update format, still read
+    b.ops.push_back(
+        {WalOp::Type::kUpdateMetadataNoVector, up.id, {}, R"({"old":1})"});
   }
   return b;
 }

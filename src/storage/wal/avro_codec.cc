@@ -30,13 +30,17 @@ constexpr char kSchema[] = R"({
       "fields": [
         {"name": "type", "type": {"type": "enum", "name": "WalOpType",
                                   "symbols": ["UPSERT", "DELETE",
-                                              "UPDATE_METADATA"]}},
+                                              "UPDATE_METADATA",
+                                              "UPDATE_METADATA_WITH_VECTOR"]}},
         {"name": "id", "type": "string"},
         {"name": "vector", "type": {"type": "array", "items": "float"}},
         {"name": "metadata_json", "type": "string"}
       ]}}}
   ]
 })";
+
+// The largest WalOpType enum index (the native type - 1).
+constexpr int kMaxTypeIndex = 3;
 
 // WalOp field positions in kSchema.
 enum OpField : size_t { kType = 0, kId = 1, kVector = 2, kMetadata = 3 };
@@ -97,7 +101,8 @@ bool CheckStructure(std::string_view in) {
   while (ReadBlockCount(&in, 4, &count) && count > 0) {
     for (int64_t i = 0; i < count; ++i) {
       int64_t type, floats;
-      if (!ReadLong(&in, &type) || type < 0 || type > 2 || !SkipBytes(&in))
+      if (!ReadLong(&in, &type) || type < 0 || type > kMaxTypeIndex ||
+          !SkipBytes(&in))
         return false;
       while (true) {
         if (!ReadBlockCount(&in, 4, &floats)) return false;
@@ -185,7 +190,9 @@ class AvroCodec final : public RecordCodec {
     for (const WalOp& op : batch.ops) {
       avro_value_t v, f, e;
       int type = static_cast<int>(op.type) - 1;
-      if (type < 0 || type > 2) return Status::InvalidArgument("bad op type");
+      if (type < 0 || type > kMaxTypeIndex) {
+        return Status::InvalidArgument("bad op type");
+      }
       if (avro_value_append(ops, &v, nullptr) ||
           avro_value_get_by_index(&v, kType, &f, nullptr) ||
           avro_value_set_enum(&f, type) ||
@@ -198,7 +205,7 @@ class AvroCodec final : public RecordCodec {
       if (avro_value_get_by_index(&v, kVector, &f, nullptr)) {
         return AvroError("encode vector");
       }
-      if (op.type == WalOp::Type::kUpsert) {
+      if (WalOp::HasVector(op.type)) {
         for (float x : op.vector) {
           if (avro_value_append(&f, &e, nullptr) || avro_value_set_float(&e, x))
             return AvroError("encode vector");
@@ -257,7 +264,8 @@ class AvroCodec final : public RecordCodec {
       size_t len, n_floats;
       if (avro_value_get_by_index(&ops, i, &op, nullptr) ||
           avro_value_get_by_index(&op, kType, &f, nullptr) ||
-          avro_value_get_enum(&f, &type) || type < 0 || type > 2) {
+          avro_value_get_enum(&f, &type) || type < 0 ||
+          type > kMaxTypeIndex) {
         return Bad("bad op type");
       }
       o.type = static_cast<WalOp::Type>(type + 1);
@@ -282,8 +290,8 @@ class AvroCodec final : public RecordCodec {
         return Bad("bad metadata");
       }
       o.metadata_json.assign(str, len > 0 ? len - 1 : 0);
-      if (o.type != WalOp::Type::kUpsert && !o.vector.empty()) {
-        return Bad("vector on a non-upsert op");
+      if (!WalOp::HasVector(o.type) && !o.vector.empty()) {
+        return Bad("vector on an op that carries none");
       }
     }
     *out = std::move(result);

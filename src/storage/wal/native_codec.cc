@@ -1,9 +1,10 @@
 // The native WAL payload (WalFormat::kNative), compact little-endian:
 //   version u8 = 1 | seq varint64 | op_count varint32 | ops
 //   op: type u8 | id (varint length + bytes)
-//       kUpsert:         dim varint32 | dim x float32 | metadata (len+bytes)
-//       kDelete:         nothing more
-//       kUpdateMetadata: metadata (len+bytes)
+//       kUpsert (1), kUpdateMetadata (4):
+//                        dim varint32 | dim x float32 | metadata (len+bytes)
+//       kDelete (2):     nothing more
+//       kUpdateMetadataNoVector (3, read only): metadata (len+bytes)
 #include <bit>
 #include <cstring>
 
@@ -36,6 +37,7 @@ void GetFloats(const char* p, size_t n, std::vector<float>* out) {
 
 bool ValidType(WalOp::Type t) {
   return t == WalOp::Type::kUpsert || t == WalOp::Type::kDelete ||
+         t == WalOp::Type::kUpdateMetadataNoVector ||
          t == WalOp::Type::kUpdateMetadata;
 }
 
@@ -67,7 +69,7 @@ class NativeCodec final : public RecordCodec {
       if (!ValidType(op.type)) return Status::InvalidArgument("bad op type");
       out.push_back(static_cast<char>(op.type));
       PutLengthPrefixed(&out, op.id);
-      if (op.type == WalOp::Type::kUpsert) {
+      if (WalOp::HasVector(op.type)) {
         PutVarint32(&out, static_cast<uint32_t>(op.vector.size()));
         PutFloats(&out, op.vector);
       }
@@ -95,12 +97,14 @@ class NativeCodec final : public RecordCodec {
       if (in.empty()) return Bad("truncated op");
       uint8_t type = static_cast<uint8_t>(in[0]);
       in.remove_prefix(1);
-      if (type < 1 || type > 3) return Bad("unknown op type");
+      if (!ValidType(static_cast<WalOp::Type>(type))) {
+        return Bad("unknown op type");
+      }
       op.type = static_cast<WalOp::Type>(type);
       std::string_view id;
       if (!GetLengthPrefixed(&in, &id)) return Bad("truncated id");
       op.id.assign(id);
-      if (op.type == WalOp::Type::kUpsert) {
+      if (WalOp::HasVector(op.type)) {
         uint32_t dim;
         if (!GetVarint32(&in, &dim) || dim > in.size() / 4) {
           return Bad("truncated vector");

@@ -8,11 +8,27 @@
 namespace proximadb::wal {
 
 struct WalOp {
-  enum class Type : uint8_t { kUpsert = 1, kDelete = 2, kUpdateMetadata = 3 };
+  enum class Type : uint8_t {
+    kUpsert = 1,
+    kDelete = 2,
+    // Written by builds before 2026-11-29: new metadata only, so its replay
+    // depended on finding the point's previous copy, which a later flush or
+    // compaction may have removed. Still read; never written.
+    kUpdateMetadataNoVector = 3,
+    // A metadata update logged as the whole resulting point (the vector the
+    // point had when the update was applied, plus the new metadata): its
+    // replay is an upsert and depends on no other state.
+    kUpdateMetadata = 4,
+  };
   Type type = Type::kUpsert;
   std::string id;
-  std::vector<float> vector;  // kUpsert only (ignored for other types)
-  std::string metadata_json;  // kUpsert, kUpdateMetadata (else ignored)
+  std::vector<float> vector;  // kUpsert, kUpdateMetadata (else ignored)
+  std::string metadata_json;  // every type but kDelete (else ignored)
+
+  // True for the types that carry a vector.
+  static bool HasVector(Type t) {
+    return t == Type::kUpsert || t == Type::kUpdateMetadata;
+  }
 
   friend bool operator==(const WalOp&, const WalOp&) = default;
 };
