@@ -33,6 +33,30 @@ Result<std::shared_ptr<LiveSegment>> CollectionImpl::WriteLiveSegment(
   return std::make_shared<LiveSegment>(std::move(opened).value());
 }
 
+void CollectionImpl::KeepUncommittedLocked(const std::string& path,
+                                           const Status& why) {
+  // The commit failed, but its record may have reached the catalog's log
+  // before the failure, and after a crash it would count. Until a later
+  // commit proves otherwise the file may be referenced: keep it.
+  uncommitted_files_.push_back(path);
+  spdlog::warn("collection {}: catalog commit failed ({}); keeping {} until "
+               "the outcome is known",
+               config_.name, why.ToString(), path);
+}
+
+void CollectionImpl::RemoveUncommittedLocked() {
+  // A commit just succeeded: no earlier failed one can still take effect,
+  // and no committed state lists these files.
+  for (auto it = uncommitted_files_.begin(); it != uncommitted_files_.end();) {
+    Status s = deps_.env->RemoveFile(*it);
+    if (s.ok() || s.IsNotFound()) {
+      it = uncommitted_files_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 Status CollectionImpl::Flush() {
   std::shared_lock life(lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
@@ -114,9 +138,10 @@ Status CollectionImpl::FlushLocked() {
     change.next_segment_id = next_segment_id_;
     Status s = deps_.catalog->ApplySegmentChange(config_.name, change);
     if (!s.ok()) {
-      if (live) (void)deps_.env->RemoveFile(path);
+      if (live) KeepUncommittedLocked(path, s);
       return s;
     }
+    RemoveUncommittedLocked();
     for (const auto& seg : segments_) seg->dirty.store(false);
     if (live) segments_.push_back(live);
     frozen_.reset();
@@ -255,9 +280,10 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
     change.next_segment_id = next_segment_id_;
     Status s = deps_.catalog->ApplySegmentChange(config_.name, change);
     if (!s.ok()) {
-      if (out) (void)deps_.env->RemoveFile(path);
+      if (out) KeepUncommittedLocked(path, s);
       return s;
     }
+    RemoveUncommittedLocked();
     // The output takes the inputs' place; segments flushed meanwhile were
     // appended after them.
     std::vector<std::shared_ptr<LiveSegment>> next;

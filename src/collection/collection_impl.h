@@ -143,6 +143,11 @@ class CollectionImpl final : public Collection {
   // Requires compact_mu_. True if something was compacted.
   Result<bool> CompactLocked(bool everything);
   std::string SegmentPath(uint64_t segment_id) const;
+  // Require state_mu_. A segment file whose catalog commit failed is kept
+  // (the outcome is unknown until a later commit) and removed after the
+  // next successful one.
+  void KeepUncommittedLocked(const std::string& path, const Status& why);
+  void RemoveUncommittedLocked();
   bool UsesGraph() const { return config_.index.algorithm == "hnsw"; }
   // Loads the segment's saved graph, or schedules a build when it is missing
   // or unreadable.
@@ -193,6 +198,7 @@ class CollectionImpl final : public Collection {
   std::vector<std::shared_ptr<LiveSegment>> segments_;  // oldest first
   uint64_t fenced_seq_ = 0;                             // GUARDED_BY(state_mu_)
   uint64_t next_segment_id_ = 1;                        // GUARDED_BY(state_mu_)
+  std::vector<std::string> uncommitted_files_;          // GUARDED_BY(state_mu_)
   uint64_t recovered_at_micros_ = 0;
 
   std::mutex flush_mu_;

@@ -46,6 +46,7 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
   PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(c->dir_));
   PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(c->wal_dir_));
   PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(c->seg_dir_));
+  PDB_RETURN_IF_ERROR(env->SyncDir(c->dir_));  // wal/ and segments/ persist
 
   // Segment files the catalog does not list are leftovers of a flush or
   // compaction that crashed before its commit (or temp files): remove them,

@@ -112,21 +112,55 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
   rec.fenced_seq = 0;
   rec.next_segment_id = 1;
   const std::string cdir = collections_dir_ + "/" + rec.dir_name;
-  // Directories first (a crash leaves a stray directory, removed at the next
-  // start), then the catalog row that makes the collection exist.
-  PDB_RETURN_IF_ERROR(options_.env->CreateDirIfMissing(cdir));
-  PDB_RETURN_IF_ERROR(options_.env->SyncDir(collections_dir_));
-  Status s = catalog_->CreateCollection(rec);
+  // Every file of the new collection exists before the catalog row that
+  // makes the collection exist is committed: the commit is the last step
+  // that can fail, and an error then means no collection (see RELIABILITY.md
+  // for a commit whose outcome is unknown).
+  Env* env = options_.env;
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(cdir));
+  auto c = CollectionImpl::Open(Deps(), rec, cdir);
+  Status s = c.ok() ? env->SyncDir(collections_dir_) : c.status();
   if (!s.ok()) {
-    (void)options_.env->RemoveDirRecursively(cdir);
+    if (c.ok()) (*c)->MarkDropped();  // closes its WAL
+    // Nothing was committed: these files are ours to remove.
+    Status rm = env->RemoveDirRecursively(cdir);
+    if (!rm.ok()) {
+      spdlog::warn("create collection {} failed; its directory {} remains: {}",
+                   config.name, cdir, rm.ToString());
+    }
     return s;
   }
-  auto c = CollectionImpl::Open(Deps(), rec, cdir);
-  if (!c.ok()) return c.status();
+  s = catalog_->CreateCollection(rec);
+  if (!s.ok()) {
+    (*c)->MarkDropped();
+    // A failed commit may still have reached the catalog's log, and a crash
+    // now would make it count: keep the directory until a later commit
+    // proves it unreferenced (or start-up finds it unlisted).
+    uncommitted_dirs_.push_back(cdir);
+    spdlog::warn("create collection {}: catalog commit failed ({}); keeping "
+                 "{} until the outcome is known",
+                 config.name, s.ToString(), cdir);
+    return s;
+  }
+  RemoveUncommittedDirs();
   collections_[config.name] = c.value();
   spdlog::info("created collection {} (dimension {}, {})", config.name,
                config.dimension, MetricName(config.metric));
   return std::shared_ptr<Collection>(std::move(c).value());
+}
+
+void DBImpl::RemoveUncommittedDirs() {
+  // A catalog commit just succeeded, so no earlier failed one can still
+  // take effect: directories kept for those are unreferenced now.
+  for (auto it = uncommitted_dirs_.begin(); it != uncommitted_dirs_.end();) {
+    Status s = options_.env->RemoveDirRecursively(*it);
+    if (s.ok()) {
+      spdlog::info("removed {}, left by a failed catalog commit", *it);
+      it = uncommitted_dirs_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 Result<std::shared_ptr<Collection>> DBImpl::GetCollection(
@@ -154,6 +188,7 @@ Status DBImpl::DropCollection(const std::string& name) {
       return Status::NotFound("collection '" + name + "' not found");
     }
     PDB_RETURN_IF_ERROR(catalog_->DropCollection(name));
+    RemoveUncommittedDirs();
     c = it->second;
     collections_.erase(it);
   }

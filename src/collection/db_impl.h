@@ -44,6 +44,8 @@ class DBImpl final : public DB {
   void FlushLoop();
   void CompactLoop();
   std::vector<std::shared_ptr<CollectionImpl>> Snapshot();
+  // Requires mu_. Removes what uncommitted_dirs_ lists (after a commit).
+  void RemoveUncommittedDirs();
   CollectionDeps Deps();
 
   DBOptions options_;
@@ -54,6 +56,8 @@ class DBImpl final : public DB {
 
   std::mutex mu_;  // guards collections_ and create/drop
   std::map<std::string, std::shared_ptr<CollectionImpl>> collections_;
+  // Directories of collections whose catalog commit failed (GUARDED_BY mu_).
+  std::vector<std::string> uncommitted_dirs_;
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;

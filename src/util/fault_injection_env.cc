@@ -21,6 +21,9 @@ class FaultWritableFile final : public WritableFile {
       : env_(env), path_(std::move(path)), base_(std::move(base)) {}
 
   Status Append(std::string_view data) override {
+    if (env_->InjectIo("write", path_)) {
+      return FaultInjectionEnv::SteppedError("write", path_);
+    }
     int err = 0;
     bool partial = false;
     if (env_->ShouldFailAppend(&err, &partial)) {
@@ -33,6 +36,9 @@ class FaultWritableFile final : public WritableFile {
   }
 
   Status Sync() override {
+    if (env_->InjectIo("fdatasync", path_)) {
+      return FaultInjectionEnv::SteppedError("fdatasync", path_);
+    }
     if (env_->ShouldFailSync()) {
       return Status::IOError(InjectedError("fdatasync", path_, EIO));
     }
@@ -41,7 +47,13 @@ class FaultWritableFile final : public WritableFile {
     return Status::OK();
   }
 
-  Status Close() override { return base_->Close(); }
+  Status Close() override {
+    if (env_->InjectIo("close", path_)) {
+      (void)base_->Close();  // the descriptor is released either way
+      return FaultInjectionEnv::SteppedError("close", path_);
+    }
+    return base_->Close();
+  }
   uint64_t Size() const override { return base_->Size(); }
 
  private:
@@ -49,6 +61,35 @@ class FaultWritableFile final : public WritableFile {
   const std::string path_;
   std::unique_ptr<WritableFile> base_;
 };
+
+Status FaultInjectionEnv::SteppedError(const char* op,
+                                       const std::string& path) {
+  return Status::IOError(InjectedError(op, path, EIO));
+}
+
+void FaultInjectionEnv::FailIoCall(uint64_t n, bool sticky) {
+  std::lock_guard l(mu_);
+  io_calls_.store(0);
+  fail_io_call_ = n;
+  fail_io_sticky_ = sticky;
+  injected_call_.clear();
+}
+
+bool FaultInjectionEnv::InjectIo(const char* op, const std::string& path) {
+  const uint64_t n = io_calls_.fetch_add(1) + 1;
+  std::lock_guard l(mu_);
+  if (fail_io_call_ == 0) return false;
+  if (n == fail_io_call_) {
+    injected_call_ = std::string(op) + " " + path;
+    return true;
+  }
+  return fail_io_sticky_ && n > fail_io_call_;
+}
+
+std::string FaultInjectionEnv::injected_call() const {
+  std::lock_guard l(mu_);
+  return injected_call_;
+}
 
 bool FaultInjectionEnv::Take(int* remaining) {
   if (*remaining == 0) return false;
@@ -81,6 +122,8 @@ void FaultInjectionEnv::ClearFaults() {
   std::lock_guard l(mu_);
   append_failures_ = sync_failures_ = rename_failures_ = 0;
   partial_append_ = false;
+  fail_io_call_ = 0;
+  fail_io_sticky_ = false;
 }
 
 bool FaultInjectionEnv::ShouldFailAppend(int* err, bool* partial) {
@@ -111,6 +154,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::Wrap(
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
     const std::string& path) {
+  if (InjectIo("create", path)) return SteppedError("create", path);
   auto file = Wrap(path, base_->NewWritableFile(path));
   if (file.ok()) {
     std::lock_guard l(mu_);
@@ -121,6 +165,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
     const std::string& path) {
+  if (InjectIo("open-append", path)) return SteppedError("open-append", path);
   auto file = Wrap(path, base_->NewAppendableFile(path));
   if (file.ok()) {
     std::lock_guard l(mu_);
@@ -131,6 +176,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
 }
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  if (InjectIo("unlink", path)) return SteppedError("unlink", path);
   PDB_RETURN_IF_ERROR(base_->RemoveFile(path));
   std::lock_guard l(mu_);
   synced_size_.erase(path);
@@ -138,6 +184,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 }
 
 Status FaultInjectionEnv::RemoveDirRecursively(const std::string& dir) {
+  if (InjectIo("rmdir", dir)) return SteppedError("rmdir", dir);
   PDB_RETURN_IF_ERROR(base_->RemoveDirRecursively(dir));
   std::lock_guard l(mu_);
   const std::string prefix = dir + "/";
@@ -149,6 +196,7 @@ Status FaultInjectionEnv::RemoveDirRecursively(const std::string& dir) {
 
 Status FaultInjectionEnv::RenameFile(const std::string& from,
                                      const std::string& to) {
+  if (InjectIo("rename", from)) return SteppedError("rename", from);
   {
     std::lock_guard l(mu_);
     if (Take(&rename_failures_)) {
@@ -168,6 +216,7 @@ Status FaultInjectionEnv::RenameFile(const std::string& from,
 }
 
 Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
+  if (InjectIo("truncate", path)) return SteppedError("truncate", path);
   PDB_RETURN_IF_ERROR(base_->TruncateFile(path, size));
   std::lock_guard l(mu_);
   auto it = synced_size_.find(path);

@@ -35,6 +35,21 @@ class FaultInjectionEnv final : public Env {
   void FailRenames(int count = -1);
   void ClearFaults();
 
+  // Fault stepping. Every mutating I/O call made through this env is
+  // counted (creating, appending to, syncing, closing, renaming, truncating,
+  // removing files; creating and syncing directories), and so is every call
+  // other code reports through InjectIo (the catalog's SQLite VFS hook).
+  // Call number `n` (1-based, counted from now) fails with EIO; with
+  // `sticky`, every later call fails too, which is what a crash at call n
+  // looks like to the disk: nothing after it lands. n = 0 disarms.
+  void FailIoCall(uint64_t n, bool sticky);
+  // Counts one I/O call named `op` on `path`; true when it must fail.
+  bool InjectIo(const char* op, const std::string& path);
+  // Calls counted since the last FailIoCall (or construction).
+  uint64_t io_calls() const { return io_calls_.load(); }
+  // "<op> <path>" of the first call that failed by stepping, or "".
+  std::string injected_call() const;
+
   // Simulates power loss: every file written through this env is truncated
   // to the size it had at its last successful Sync.
   Status DropUnsyncedData();
@@ -65,6 +80,7 @@ class FaultInjectionEnv final : public Env {
     return base_->GetChildren(dir);
   }
   Status CreateDirIfMissing(const std::string& dir) override {
+    if (InjectIo("mkdir", dir)) return SteppedError("mkdir", dir);
     return base_->CreateDirIfMissing(dir);
   }
   Status RemoveFile(const std::string& path) override;
@@ -72,6 +88,7 @@ class FaultInjectionEnv final : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override;
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override {
+    if (InjectIo("fsync-dir", dir)) return SteppedError("fsync-dir", dir);
     return base_->SyncDir(dir);
   }
 
@@ -80,6 +97,7 @@ class FaultInjectionEnv final : public Env {
 
   // Consumes one unit of an armed fault; returns true when the call fails.
   static bool Take(int* remaining);
+  static Status SteppedError(const char* op, const std::string& path);
   bool ShouldFailAppend(int* err, bool* partial);
   bool ShouldFailSync();
   void RecordSync(const std::string& path, uint64_t size);
@@ -89,13 +107,17 @@ class FaultInjectionEnv final : public Env {
   Env* const base_;
   std::atomic<uint64_t> sync_count_{0};
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   int append_failures_ = 0;  // remaining; -1 forever (all guarded by mu_)
   int append_errno_ = 0;
   bool partial_append_ = false;
   int sync_failures_ = 0;
   int rename_failures_ = 0;
   std::map<std::string, uint64_t> synced_size_;  // path -> durable bytes
+  std::atomic<uint64_t> io_calls_{0};
+  uint64_t fail_io_call_ = 0;  // 0: none
+  bool fail_io_sticky_ = false;
+  std::string injected_call_;
 };
 
 }  // namespace proximadb

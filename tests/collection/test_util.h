@@ -14,9 +14,12 @@ namespace proximadb::testing {
 
 class TempDir {
  public:
-  TempDir() {
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "pdb-test-XXXXXX").string();
+  // Under `base`, else the system's temp directory.
+  explicit TempDir(const std::string& base = "") {
+    std::filesystem::path root =
+        base.empty() ? std::filesystem::temp_directory_path()
+                     : std::filesystem::path(base);
+    std::string tmpl = (root / "pdb-test-XXXXXX").string();
     char* p = mkdtemp(tmpl.data());
     path_ = p ? p : "";
   }

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "storage/catalog/config_codec.h"
+#include "storage/catalog/sqlite_io_hook.h"
 
 namespace proximadb::catalog {
 namespace {
@@ -259,7 +260,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                SQLITE_OPEN_NOMUTEX,  // our mutex serialises
-                           nullptr);
+                           SqliteVfsName());  // see sqlite_io_hook.h
   if (rc != SQLITE_OK) {
     Status s = FromSqlite(rc, db, "open catalog " + path);
     sqlite3_close(db);  // a handle is returned even on failure
