@@ -208,6 +208,7 @@ void Report(int fd, char what, int n) {
     c = (*db)->CreateCollection(cfg);
     if (!c.ok()) _exit(4);
   }
+  Report(fd, 'R', 0);  // recovered and open
   for (int n = first_op;; ++n) {
     Report(fd, 'B', n);
     Status s = RunOp(c->get(), n);
@@ -247,6 +248,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
   int next_op = 0;
   std::map<Kind, int> acked_by_kind;
   uint64_t max_segments = 0;
+  int kills_in_recovery = 0;
   for (int it = 0; it < iterations; ++it) {
     SCOPED_TRACE("iteration " + std::to_string(it) + " (seed " +
                  std::to_string(seed) + ")");
@@ -259,7 +261,10 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
       ChildWriter(tmp.path(), next_op, fds[1]);
     }
     close(fds[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 400));
+    // Every 5th kill comes within a few milliseconds of the start, while
+    // the child is still recovering from the previous one.
+    const int delay_ms = it % 5 == 4 ? rng() % 8 : 50 + rng() % 400;
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     kill(pid, SIGKILL);
     int wstatus = 0;
     waitpid(pid, &wstatus, 0);
@@ -275,11 +280,14 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
     // begun and not acknowledged. Each line is one write() of a few bytes
     // to a pipe, so lines arrive whole.
     std::optional<int> inflight;
+    bool recovered = false;
     for (size_t pos = 0, nl; (nl = lines.find('\n', pos)) != std::string::npos;
          pos = nl + 1) {
       const char what = lines[pos];
       const int n = std::stoi(lines.substr(pos + 1, nl - pos - 1));
-      if (what == 'B') {
+      if (what == 'R') {
+        recovered = true;
+      } else if (what == 'B') {
         ASSERT_EQ(n, next_op);
         inflight = n;
       } else {
@@ -290,6 +298,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
         next_op = n + 1;
       }
     }
+    kills_in_recovery += !recovered;
 
     DBOptions o;
     o.background_threads = false;
@@ -354,18 +363,21 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
   }
   std::printf("crash test: %d iterations, %d operations acknowledged "
               "(upsert %d, delete %d, update %d, delete-where %d, flush %d, "
-              "compact %d), up to %llu segments\n",
+              "compact %d), up to %llu segments, %d kills during "
+              "recovery\n",
               iterations, next_op, acked_by_kind[Kind::kUpsert],
               acked_by_kind[Kind::kDelete], acked_by_kind[Kind::kUpdate],
               acked_by_kind[Kind::kDeleteWhere], acked_by_kind[Kind::kFlush],
               acked_by_kind[Kind::kCompact],
-              static_cast<unsigned long long>(max_segments));
+              static_cast<unsigned long long>(max_segments),
+              kills_in_recovery);
   // The children did real work of every kind.
   for (Kind k : {Kind::kUpsert, Kind::kDelete, Kind::kUpdate,
                  Kind::kDeleteWhere, Kind::kFlush, Kind::kCompact}) {
     EXPECT_GT(acked_by_kind[k], 0) << "kind " << static_cast<int>(k);
   }
   EXPECT_GT(max_segments, 0u);
+  if (iterations >= 10) EXPECT_GT(kills_in_recovery, 0);
 }
 
 }  // namespace
