@@ -95,6 +95,22 @@ TEST_F(JsonDepthLimitsTest, BatchBodiesOnBothPaths) {
   EXPECT_EQ(svc_->CountJson("c", json()).value()["count"], 1);
 }
 
+// docs/FILTERS.md: 16 nested $and/$or and the 32 nested $not the filter
+// language allows fit the request limit, in a batch search too.
+TEST_F(JsonDepthLimitsTest, DocumentedFilterNestingFits) {
+  std::string ands = R"({"a":1})", nots = R"({"a":1})";
+  for (int i = 0; i < 16; ++i) ands = R"({"$and":[)" + ands + "]}";
+  for (int i = 0; i < 32; ++i) nots = R"({"$not":)" + nots + "}";
+  for (const std::string& f : {ands, nots}) {
+    const std::string body =
+        R"({"queries":[{"vector":[1,2],"filter":)" + f + "}]}";
+    Result<json> parsed = ParseJsonBody(body);
+    ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+    Result<json> r = svc_->BatchSearchJson("c", *parsed);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+  }
+}
+
 TEST_F(JsonDepthLimitsTest, FiltersNestedDeepAreRefused) {
   // The issue's shapes: $not in search, $and in count, $or in delete.
   std::string nots, ands, ors;
