@@ -1,6 +1,7 @@
 // The read path: get, search (fan out over every source, merge), count,
 // scroll.
 #include <algorithm>
+#include <cmath>
 #include <unordered_set>
 
 #include "collection/collection_impl.h"
@@ -229,6 +230,16 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
     if (req.explain) result.explain.push_back(std::move(plan));
   }
 
+  // Vectors within kMaxSquaredNorm (util/limits.h) cannot score inf or NaN;
+  // one stored before that bound existed can. Refuse the answer rather than
+  // send a null score (and a NaN would break the sort's ordering).
+  for (const Hit& h : hits) {
+    if (!std::isfinite(h.distance)) {
+      return Status::Internal("the score of point '" + h.id +
+                              "' is not a finite number (its stored vector "
+                              "is too large)");
+    }
+  }
   std::sort(hits.begin(), hits.end(), HitBefore);
   std::unordered_set<std::string_view> seen;
   for (auto& h : hits) {

@@ -1,21 +1,18 @@
 // The write path: validate, WAL (group commit), then apply in WAL order.
 #include <cmath>
 #include <cstdint>
-#include <cstring>
+#include <cstdio>
 #include <string_view>
 
 #include "collection/collection_impl.h"
 #include "index/distance.h"
 #include "util/json_depth.h"
+#include "util/limits.h"
 #include "util/uuid.h"
 
 namespace proximadb {
 
 namespace {
-constexpr size_t kMaxIdBytes = 256;
-// Metadata nested deeper than this is refused (see util/json_depth.h).
-constexpr size_t kMaxMetadataDepth = 64;
-
 // `what` + `suffix` names the field; they are joined only for an error, so
 // the per-point check of a large batch allocates nothing.
 Status ValidateMetadata(const nlohmann::json& m, std::string_view what,
@@ -24,23 +21,27 @@ Status ValidateMetadata(const nlohmann::json& m, std::string_view what,
   if (!m.is_null() && !m.is_object()) {
     return Status::InvalidArgument(name() + " must be a JSON object");
   }
-  if (JsonDeeperThan(m, kMaxMetadataDepth)) {
-    return Status::InvalidArgument(name() + " is nested deeper than 64 levels");
+  if (JsonDeeperThan(m, kMaxJsonDepth)) {
+    return Status::InvalidArgument(name() + " is nested deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
   }
   return Status::OK();
 }
 
-// True when no value is infinite or NaN (exponent bits all ones). A
-// branch-free OR over the bit patterns vectorises, which matters at high
-// dimensions: this runs over every float of every batch.
-bool AllFinite(const float* v, size_t n) {
-  uint32_t bad = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint32_t bits;
-    std::memcpy(&bits, v + i, sizeof(bits));
-    bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+// True when every value is finite and the squared norm, summed in double,
+// is at most kMaxSquaredNorm (util/limits.h: then no score between two
+// accepted vectors overflows float). One pass: an infinity or NaN makes the
+// sum non-finite, so `!(sum <= bound)` catches both. Four independent sums
+// keep the loop from waiting on one add chain; this runs over every float
+// of every batch.
+bool FiniteAndBounded(const float* v, size_t n) {
+  double s[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (size_t j = 0; j < 4; ++j) s[j] += double(v[i + j]) * double(v[i + j]);
   }
-  return bad == 0;
+  for (; i < n; ++i) s[0] += double(v[i]) * double(v[i]);
+  return (s[0] + s[1]) + (s[2] + s[3]) <= kMaxSquaredNorm;
 }
 
 // The id-lock stripes a batch's ops touch.
@@ -69,7 +70,7 @@ Status CollectionImpl::ValidateVector(const std::vector<float>& v,
         " values but collection '" + c.name + "' has dimension " +
         std::to_string(c.dimension));
   }
-  if (!AllFinite(v.data(), v.size())) {  // then find the first bad index
+  if (!FiniteAndBounded(v.data(), v.size())) {  // then find out which failed
     for (size_t i = 0; i < v.size(); ++i) {
       if (!std::isfinite(v[i])) {
         return Status::InvalidArgument(std::string(what) + "[" +
@@ -77,6 +78,12 @@ Status CollectionImpl::ValidateVector(const std::vector<float>& v,
                                        "] is not a finite number");
       }
     }
+    char bound[32];
+    std::snprintf(bound, sizeof bound, "%.4g", kMaxSquaredNorm);
+    return Status::InvalidArgument(
+        std::string(what) +
+        " is too large: the sum of its squared values must be at most " +
+        bound + " (FLT_MAX/8) so that every score stays finite");
   }
   if (c.metric == Metric::kCosine && index::Norm(v.data(), v.size()) == 0) {
     return Status::InvalidArgument(

@@ -8,6 +8,8 @@
 #include <optional>
 
 #include "service/json_fields.h"
+#include "util/json_depth.h"
+#include "util/limits.h"
 
 namespace proximadb::service {
 
@@ -202,6 +204,11 @@ using namespace detail;  // NOLINT: this file defines them
 Result<json> ParseJsonBody(std::string_view body) {
   if (body.empty()) {
     return Status::InvalidArgument("request body is empty (expected JSON)");
+  }
+  // Before the DOM exists: copying or dumping a deeper one would recurse
+  // past the stack (util/limits.h).
+  if (JsonTextDeeperThan(body, kMaxRequestDepth)) {
+    return Status::InvalidArgument(RequestTooDeepMessage());
   }
   try {
     return json::parse(body.begin(), body.end());

@@ -19,15 +19,16 @@
 
 #include "proximadb/status.h"
 #include "proximadb/types.h"
+#include "util/limits.h"
 
 namespace proximadb::service {
 
-inline constexpr size_t kMaxIdBytes = 256;
 inline constexpr uint32_t kMaxK = 10000;
 inline constexpr uint32_t kDefaultK = 10;
 
 // Parses a request body. Malformed JSON is kInvalidArgument naming the byte
-// position of the error. An empty body is an error too.
+// position of the error. An empty body is an error too, and so is one nested
+// deeper than kMaxRequestDepth (util/limits.h), refused before parsing.
 Result<nlohmann::json> ParseJsonBody(std::string_view body);
 
 // Create-collection body. Required: "name" (string), "dimension" (integer

@@ -7,6 +7,8 @@
 #include <simdjson.h>
 
 #include "service/json_codec.h"
+#include "util/json_depth.h"
+#include "util/limits.h"
 
 namespace proximadb::service {
 
@@ -17,8 +19,8 @@ using nlohmann::json;
 
 // simdjson -> nlohmann for metadata, typed as nlohmann's own parser would
 // type the same text (non-negative integers are unsigned). Later duplicate
-// keys win, as in nlohmann. Recursion is bounded by simdjson's depth limit
-// (1024), checked while parsing.
+// keys win, as in nlohmann. Recursion is bounded by kMaxRequestDepth,
+// checked on the text before simdjson parses it.
 json ToNlohmann(dom::element e) {
   switch (e.type()) {
     case dom::element_type::OBJECT: {
@@ -109,6 +111,8 @@ std::optional<Point> PointFast(dom::element item) {
 
 std::optional<std::vector<Point>> ParseBatchPointsFast(std::string_view body) {
   if (body.empty()) return std::nullopt;
+  // Too deep: the DOM path refuses it with the message (util/limits.h).
+  if (JsonTextDeeperThan(body, kMaxRequestDepth)) return std::nullopt;
   // A parser per call: a thread-local one would keep the capacity of the
   // largest body ever seen (up to max_request_size_mb) on every thread.
   dom::parser parser;

@@ -144,6 +144,7 @@ std::string FormatAccess(const AccessRecord& r) {
   Field(out, "bytes_in", std::to_string(r.bytes_in));
   Field(out, "bytes_out", std::to_string(r.bytes_out));
   if (!r.message.empty()) Field(out, "message", r.message);
+  if (r.suppressed > 0) Field(out, "suppressed", std::to_string(r.suppressed));
   return out;
 }
 
@@ -155,6 +156,24 @@ void LogAccess(const AccessRecord& r) {
   // Formatting costs more than the level check: skip it when filtered out.
   if (!spdlog::default_logger_raw()->should_log(level)) return;
   spdlog::default_logger_raw()->log(level, FormatAccess(r));
+}
+
+bool LogLimiter::Admit(Clock::time_point now, uint64_t* suppressed) {
+  std::lock_guard lock(mu_);
+  if (started_ && now - last_ < interval_) {
+    ++suppressed_;
+    return false;
+  }
+  started_ = true;
+  last_ = now;
+  *suppressed = suppressed_;
+  suppressed_ = 0;
+  return true;
+}
+
+void LogAccessLimited(AccessRecord r, LogLimiter* limiter) {
+  if (!limiter->Admit(LogLimiter::Clock::now(), &r.suppressed)) return;
+  LogAccess(r);
 }
 
 }  // namespace proximadb::service

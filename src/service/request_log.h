@@ -19,7 +19,9 @@
 // Thread-safety: everything here is safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -49,11 +51,40 @@ struct AccessRecord {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   std::string_view message;  // error message; "" on success
+  // Lines a LogLimiter dropped just before this one (suppressed=N when > 0).
+  uint64_t suppressed = 0;
+};
+
+// At most one line per interval for one kind of event (e.g. gRPC requests
+// that cannot be decoded), so that a client sending them in a loop cannot
+// flood the log; the next line written says how many were dropped.
+//
+// Thread-safety: safe from any thread.
+class LogLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit LogLimiter(Clock::duration interval = std::chrono::seconds(1))
+      : interval_(interval) {}
+  LogLimiter(const LogLimiter&) = delete;
+  LogLimiter& operator=(const LogLimiter&) = delete;
+
+  // True when a line may be written at `now`; then *suppressed is the
+  // number of lines refused since the last one admitted.
+  bool Admit(Clock::time_point now, uint64_t* suppressed);
+
+ private:
+  const Clock::duration interval_;
+  std::mutex mu_;
+  bool started_ = false;     // GUARDED_BY(mu_)
+  Clock::time_point last_;   // GUARDED_BY(mu_)
+  uint64_t suppressed_ = 0;  // GUARDED_BY(mu_)
 };
 
 // The line (without the logger's prefix).
 std::string FormatAccess(const AccessRecord& r);
 // Logs it at the level its code calls for (see above).
 void LogAccess(const AccessRecord& r);
+// The same through `limiter` (dropped, or written with suppressed=N).
+void LogAccessLimited(AccessRecord r, LogLimiter* limiter);
 
 }  // namespace proximadb::service

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -48,6 +49,10 @@ class ServerProcess {
       close(fds[1]);
       int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (log >= 0) dup2(log, STDERR_FILENO);
+      if (max_open_files_ > 0) {
+        rlimit r{max_open_files_, max_open_files_};
+        if (setrlimit(RLIMIT_NOFILE, &r) != 0) _exit(126);
+      }
       static char kAnyGrpcPort[] = "PROXIMADB_API__GRPC_PORT=0";
       putenv(kAnyGrpcPort);
       for (const std::string& e : env) putenv(const_cast<char*>(e.c_str()));
@@ -63,6 +68,10 @@ class ServerProcess {
     out_fd_ = fds[0];
     return WaitReady(timeout_s);
   }
+
+  // The child's open-files limit (soft and hard), set before exec; 0 (the
+  // default) inherits ours. Call before Start().
+  void set_max_open_files(rlim_t n) { max_open_files_ = n; }
 
   uint16_t port() const { return port_; }  // REST
   uint16_t grpc_port() const { return grpc_port_; }
@@ -160,6 +169,7 @@ class ServerProcess {
   int exit_status_ = -1;
   std::string out_;
   std::string log_path_;
+  rlim_t max_open_files_ = 0;
 };
 
 }  // namespace proximadb::testing

@@ -93,6 +93,37 @@ TEST(RequestIdTest, AccessLineIsAlwaysValidUtf8) {
       << line;
 }
 
+// Undecodable gRPC requests are logged through a LogLimiter: one line per
+// interval, the next one carrying how many were dropped.
+TEST(LogLimiterTest, OneLinePerIntervalWithTheDroppedCount) {
+  using std::chrono::milliseconds;
+  service::LogLimiter limiter(std::chrono::seconds(1));
+  const auto t0 =
+      service::LogLimiter::Clock::time_point{} + std::chrono::hours(1);
+  uint64_t dropped = 99;
+  ASSERT_TRUE(limiter.Admit(t0, &dropped));
+  EXPECT_EQ(dropped, 0u);
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_FALSE(limiter.Admit(t0 + milliseconds(150 * i), &dropped));
+  }
+  ASSERT_TRUE(limiter.Admit(t0 + milliseconds(1000), &dropped));
+  EXPECT_EQ(dropped, 5u);
+  ASSERT_TRUE(limiter.Admit(t0 + milliseconds(2500), &dropped));
+  EXPECT_EQ(dropped, 0u);
+
+  service::AccessRecord a;
+  a.request_id = "r3";
+  a.protocol = "grpc";
+  a.operation = "Upsert";
+  a.status = 3;
+  a.code = "invalid_argument";
+  a.message = "m";
+  a.suppressed = 5;
+  EXPECT_NE(service::FormatAccess(a).find(" message=m suppressed=5"),
+            std::string::npos)
+      << service::FormatAccess(a);
+}
+
 // Installs a default logger writing "<level> <message>" lines to a string
 // for the test's lifetime.
 class CapturedLog {

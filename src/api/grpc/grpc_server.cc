@@ -53,8 +53,13 @@ std::string CodeLabel(const ::grpc::Status& status,
 // Request id and access log for one RPC (see grpc_server.h).
 class AccessInterceptor final : public gx::Interceptor {
  public:
-  AccessInterceptor(gx::ServerRpcInfo* info, bool log)
-      : log_(log), start_(std::chrono::steady_clock::now()) {
+  // `undecodable` rate-limits the lines of requests that could not be
+  // decoded (kUndecodableMarker); it outlives every interceptor.
+  AccessInterceptor(gx::ServerRpcInfo* info, bool log,
+                    service::LogLimiter* undecodable)
+      : log_(log),
+        undecodable_(undecodable),
+        start_(std::chrono::steady_clock::now()) {
     std::string_view m = info->method() != nullptr ? info->method() : "";
     method_ = std::string(m.substr(m.rfind('/') + 1));
   }
@@ -84,7 +89,14 @@ class AccessInterceptor final : public gx::Interceptor {
     }
     if (b->QueryInterceptionHookPoint(Hook::PRE_SEND_STATUS)) {
       auto* trailer = b->GetSendTrailingMetadata();
+      bool undecodable = false;
       if (trailer != nullptr) {
+        // The service's marker is for this log only, never for the client.
+        auto marker = trailer->find(kUndecodableMarker);
+        if (marker != trailer->end()) {
+          undecodable = true;
+          trailer->erase(marker);
+        }
         trailer->emplace(service::kRequestIdMetadata, Id());
       }
       if (log_) {
@@ -104,7 +116,11 @@ class AccessInterceptor final : public gx::Interceptor {
                            .count();
         a.bytes_out = bytes_out_;
         a.message = message;
-        service::LogAccess(a);
+        if (undecodable) {
+          service::LogAccessLimited(a, undecodable_);
+        } else {
+          service::LogAccess(a);
+        }
       }
     }
     b->Proceed();
@@ -117,6 +133,7 @@ class AccessInterceptor final : public gx::Interceptor {
   }
 
   const bool log_;
+  service::LogLimiter* const undecodable_;
   const std::chrono::steady_clock::time_point start_;
   std::string method_;
   std::string id_;
@@ -128,11 +145,13 @@ class AccessInterceptorFactory final
  public:
   explicit AccessInterceptorFactory(bool log) : log_(log) {}
   gx::Interceptor* CreateServerInterceptor(gx::ServerRpcInfo* info) override {
-    return new AccessInterceptor(info, log_);
+    return new AccessInterceptor(info, log_, &undecodable_);
   }
 
  private:
   const bool log_;
+  // One line per second at most for undecodable requests.
+  service::LogLimiter undecodable_;
 };
 
 int ClampInt(uint64_t v) {
@@ -171,10 +190,13 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
       ssl.pem_key_cert_pairs.push_back(
           {options.tls_key_pem, options.tls_cert_pem});
       creds = grpc::SslServerCredentials(ssl);
+      builder.AddListeningPort(where, creds, &selected);
     } else {
-      creds = grpc::InsecureServerCredentials();
+      // Our listener hands connections to the server (grpc_listener.h).
+      PDB_ASSIGN_OR_RETURN(
+          s->listener_, GrpcListener::Bind(options.bind_address, options.port));
+      selected = s->listener_->port();
     }
-    builder.AddListeningPort(where, creds, &selected);
     builder.SetMaxReceiveMessageSize(ClampInt(options.max_message_bytes));
     builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                                ClampInt(options.max_concurrent_streams));
@@ -208,6 +230,7 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                : " (address in use or invalid)"));
     }
     s->port_ = static_cast<uint16_t>(selected);
+    if (s->listener_ != nullptr) s->listener_->Start(s->server_.get());
     return s;
   } catch (const std::exception& e) {
     return Status::Internal(std::string("cannot start gRPC server: ") +
@@ -223,6 +246,7 @@ void GrpcServer::Stop() {
   // Drain ourselves rather than through Shutdown(deadline): gRPC would also
   // wait, up to the deadline, for idle client connections to go away, which
   // holds a SIGTERM for seconds when nothing is running.
+  if (listener_ != nullptr) listener_->Stop();  // no new connections
   impl_->StopAccepting();
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(options_.shutdown_grace_ms);

@@ -15,6 +15,10 @@
 // keepalive_time_ms without traffic and drops it when no answer comes within
 // keepalive_timeout_ms, so a vanished client's RPCs and buffers are freed.
 //
+// Plaintext connections are accepted by a GrpcListener of ours, which
+// survives running out of file descriptors (gRPC 1.51's own listener stops
+// accepting for good on the first EMFILE); see grpc_listener.h.
+//
 // Thread-safety: Start/Stop/port may be called from any one thread.
 #pragma once
 
@@ -22,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "api/grpc/grpc_listener.h"
 #include "api/grpc/grpc_service.h"
 #include "proximadb/status.h"
 #include "service/service.h"
@@ -85,6 +90,8 @@ class GrpcServer {
 
   GrpcOptions options_;
   std::unique_ptr<GrpcService> impl_;
+  // Plaintext only (see grpc_listener.h); with TLS gRPC listens itself.
+  std::unique_ptr<GrpcListener> listener_;
   std::unique_ptr<grpc::Server> server_;
   uint16_t port_ = 0;
   bool stopped_ = false;

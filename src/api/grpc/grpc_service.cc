@@ -7,6 +7,7 @@
 
 #include "api/grpc/grpc_status.h"
 #include "api/grpc/proto_codec.h"
+#include "api/grpc/request_decode.h"
 
 namespace proximadb::grpc_api {
 
@@ -54,6 +55,73 @@ std::string_view Metadata(const ::grpc::ServerContext* ctx,
 
 }  // namespace
 
+GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
+    : svc_(svc), gates_(gates) {
+  using G = GrpcService;
+  Add(Operation::kHealth, &G::Health);
+  Add(Operation::kCreateCollection, &G::CreateCollection);
+  Add(Operation::kListCollections, &G::ListCollections);
+  Add(Operation::kGetCollection, &G::GetCollection);
+  Add(Operation::kUpdateCollection, &G::UpdateCollection);
+  Add(Operation::kDeleteCollection, &G::DeleteCollection);
+  Add(Operation::kUpsert, &G::Upsert);
+  Add(Operation::kBatchUpsert, &G::BatchUpsert);
+  Add(Operation::kGet, &G::Get);
+  Add(Operation::kDeleteByIds, &G::DeleteByIds);
+  Add(Operation::kDeleteByFilter, &G::DeleteByFilter);
+  Add(Operation::kUpdateMetadata, &G::UpdateMetadata);
+  Add(Operation::kCount, &G::Count);
+  Add(Operation::kScroll, &G::Scroll);
+  Add(Operation::kSearch, &G::Search);
+  Add(Operation::kBatchSearch, &G::BatchSearch);
+  Add(Operation::kFlush, &G::Flush);
+  Add(Operation::kCompact, &G::Compact);
+  Add(Operation::kCollectionStats, &G::CollectionStats);
+  Add(Operation::kCreatePayloadIndex, &G::CreatePayloadIndex);
+  Add(Operation::kListPayloadIndexes, &G::ListPayloadIndexes);
+  Add(Operation::kDeletePayloadIndex, &G::DeletePayloadIndex);
+}
+
+template <typename Req, typename Resp>
+void GrpcService::Add(Operation op, Body<Req, Resp> body) {
+  namespace gi = ::grpc::internal;
+  using Handler =
+      gi::RpcMethodHandler<GrpcService, ::grpc::ByteBuffer, ::grpc::ByteBuffer>;
+  paths_.push_back(std::string("/") + v1::ProximaDB::service_full_name() + "/" +
+                   std::string(service::OperationName(op)));
+  types_.push_back({op, Req::descriptor(), Resp::descriptor()});
+  AddMethod(new gi::RpcServiceMethod(
+      paths_.back().c_str(), gi::RpcMethod::NORMAL_RPC,
+      new Handler(
+          [op, body](GrpcService* self, Ctx* ctx, const ::grpc::ByteBuffer* in,
+                     ::grpc::ByteBuffer* out) {
+            return self->Unary(op, body, ctx, in, out);
+          },
+          this)));
+}
+
+template <typename Req, typename Resp>
+S GrpcService::Unary(Operation op, Body<Req, Resp> body, Ctx* ctx,
+                     const ::grpc::ByteBuffer* in, ::grpc::ByteBuffer* out) {
+  return Run(op, ctx, [&]() -> Status {
+    Req req;
+    if (Status s = DecodeRequest(*in, &req); !s.ok()) {
+      ctx->AddTrailingMetadata(kUndecodableMarker, "1");
+      return s;
+    }
+    Resp resp;
+    PDB_RETURN_IF_ERROR((this->*body)(req, &resp));
+    bool own_buffer = false;
+    S encoded =
+        ::grpc::SerializationTraits<Resp>::Serialize(resp, out, &own_buffer);
+    if (!encoded.ok()) {
+      return Status::Internal("cannot encode the answer: " +
+                              encoded.error_message());
+    }
+    return Status::OK();
+  });
+}
+
 S GrpcService::Gated(Operation op, Ctx* ctx, size_t* code) {
   using service::AuthOutcome;
   using service::Protocol;
@@ -86,8 +154,8 @@ S GrpcService::Gated(Operation op, Ctx* ctx, size_t* code) {
 // The transport edge: counts the RPC in flight (for draining on shutdown),
 // refuses it once shutdown began, and turns third-party exceptions
 // (bad_alloc, a protobuf or json failure) into INTERNAL.
-template <typename Body>
-S GrpcService::Run(Operation op, Ctx* ctx, Body body) {
+template <typename Fn>
+S GrpcService::Run(Operation op, Ctx* ctx, Fn body) {
   struct InFlight {
     std::atomic<int>& n;
     explicit InFlight(std::atomic<int>& c) : n(c) { n.fetch_add(1); }
@@ -134,269 +202,217 @@ S GrpcService::Run(Operation op, Ctx* ctx, Body body) {
   return result;
 }
 
-S GrpcService::Health(Ctx* ctx, In<v1::HealthRequest>,
-                      v1::HealthResponse* out) {
-  return Run(Operation::kHealth, ctx, [&]() -> Status {
-    service::HealthInfo h = svc_->GetHealth();
-    out->set_status(h.status);
-    out->set_version(h.version);
-    return Status::OK();
-  });
+Status GrpcService::Health(const v1::HealthRequest&, v1::HealthResponse* out) {
+  service::HealthInfo h = svc_->GetHealth();
+  out->set_status(h.status);
+  out->set_version(h.version);
+  return Status::OK();
 }
 
-S GrpcService::CreateCollection(Ctx* ctx, In<v1::CreateCollectionRequest> in,
-                                v1::CollectionInfo* out) {
-  return Run(Operation::kCreateCollection, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(CollectionConfig config, DecodeCreateCollection(*in));
-    PDB_ASSIGN_OR_RETURN(CollectionInfo info, svc_->CreateCollection(config));
-    EncodeCollection(info, svc_->flush_defaults(), out);
-    return Status::OK();
-  });
+Status GrpcService::CreateCollection(const v1::CreateCollectionRequest& in,
+                                     v1::CollectionInfo* out) {
+  PDB_ASSIGN_OR_RETURN(CollectionConfig config, DecodeCreateCollection(in));
+  PDB_ASSIGN_OR_RETURN(CollectionInfo info, svc_->CreateCollection(config));
+  EncodeCollection(info, svc_->flush_defaults(), out);
+  return Status::OK();
 }
 
-S GrpcService::ListCollections(Ctx* ctx, In<v1::ListCollectionsRequest>,
-                               v1::ListCollectionsResponse* out) {
-  return Run(Operation::kListCollections, ctx, [&]() -> Status {
-    for (const CollectionInfo& info : svc_->ListCollections()) {
-      EncodeCollection(info, svc_->flush_defaults(), out->add_collections());
+Status GrpcService::ListCollections(const v1::ListCollectionsRequest&,
+                                    v1::ListCollectionsResponse* out) {
+  for (const CollectionInfo& info : svc_->ListCollections()) {
+    EncodeCollection(info, svc_->flush_defaults(), out->add_collections());
+  }
+  out->set_total_count(out->collections_size());
+  return Status::OK();
+}
+
+Status GrpcService::GetCollection(const v1::GetCollectionRequest& in,
+                                  v1::CollectionInfo* out) {
+  PDB_ASSIGN_OR_RETURN(CollectionInfo info, svc_->GetCollection(in.name()));
+  EncodeCollection(info, svc_->flush_defaults(), out);
+  return Status::OK();
+}
+
+Status GrpcService::UpdateCollection(const v1::UpdateCollectionRequest& in,
+                                     v1::CollectionInfo* out) {
+  PDB_ASSIGN_OR_RETURN(
+      CollectionInfo info,
+      svc_->UpdateCollection(in.name(), DecodeFlushPolicy(in.flush_policy())));
+  EncodeCollection(info, svc_->flush_defaults(), out);
+  return Status::OK();
+}
+
+Status GrpcService::DeleteCollection(const v1::DeleteCollectionRequest& in,
+                                     v1::DeleteCollectionResponse* out) {
+  PDB_RETURN_IF_ERROR(svc_->DeleteCollection(in.name()));
+  out->set_name(in.name());
+  out->set_status("deleted");
+  return Status::OK();
+}
+
+Status GrpcService::Upsert(const v1::UpsertRequest& in,
+                           v1::UpsertResponse* out) {
+  if (!in.has_point()) {
+    return Status::InvalidArgument("missing required field 'point'");
+  }
+  PDB_ASSIGN_OR_RETURN(Point p, DecodePoint(in.point()));
+  std::vector<Point> points;
+  points.push_back(std::move(p));
+  PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                       svc_->Upsert(in.collection(), std::move(points)));
+  if (ids.size() != 1) return Status::Internal("engine returned no id");
+  out->set_id(ids[0]);
+  out->set_status("ok");
+  return Status::OK();
+}
+
+Status GrpcService::BatchUpsert(const v1::BatchUpsertRequest& in,
+                                v1::BatchUpsertResponse* out) {
+  std::vector<Point> points;
+  points.reserve(in.points_size());
+  for (int i = 0; i < in.points_size(); ++i) {
+    Result<Point> p = DecodePoint(in.points(i));
+    if (!p.ok()) {
+      return Status(p.status().code(), "points[" + std::to_string(i) +
+                                           "]: " + p.status().message());
     }
-    out->set_total_count(out->collections_size());
-    return Status::OK();
-  });
+    points.push_back(std::move(p).value());
+  }
+  PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                       svc_->Upsert(in.collection(), std::move(points)));
+  out->set_total_count(ids.size());
+  for (std::string& id : ids) out->add_inserted_ids(std::move(id));
+  return Status::OK();
 }
 
-S GrpcService::GetCollection(Ctx* ctx, In<v1::GetCollectionRequest> in,
-                             v1::CollectionInfo* out) {
-  return Run(Operation::kGetCollection, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(CollectionInfo info, svc_->GetCollection(in->name()));
-    EncodeCollection(info, svc_->flush_defaults(), out);
-    return Status::OK();
-  });
+Status GrpcService::Get(const v1::GetRequest& in, v1::Point* out) {
+  PDB_ASSIGN_OR_RETURN(StoredPoint p, svc_->GetPoint(in.collection(), in.id()));
+  EncodeStoredPoint(p, /*include_vector=*/true, out);
+  return Status::OK();
 }
 
-S GrpcService::UpdateCollection(Ctx* ctx, In<v1::UpdateCollectionRequest> in,
-                                v1::CollectionInfo* out) {
-  return Run(Operation::kUpdateCollection, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(
-        CollectionInfo info,
-        svc_->UpdateCollection(in->name(),
-                               DecodeFlushPolicy(in->flush_policy())));
-    EncodeCollection(info, svc_->flush_defaults(), out);
-    return Status::OK();
-  });
+Status GrpcService::DeleteByIds(const v1::DeleteByIdsRequest& in,
+                                v1::DeleteResponse* out) {
+  std::vector<std::string> ids(in.ids().begin(), in.ids().end());
+  PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->DeleteByIds(in.collection(), ids));
+  out->set_deleted_count(n);
+  return Status::OK();
 }
 
-S GrpcService::DeleteCollection(Ctx* ctx, In<v1::DeleteCollectionRequest> in,
-                                v1::DeleteCollectionResponse* out) {
-  return Run(Operation::kDeleteCollection, ctx, [&]() -> Status {
-    PDB_RETURN_IF_ERROR(svc_->DeleteCollection(in->name()));
-    out->set_name(in->name());
-    out->set_status("deleted");
-    return Status::OK();
-  });
+Status GrpcService::DeleteByFilter(const v1::DeleteByFilterRequest& in,
+                                   v1::DeleteResponse* out) {
+  PDB_ASSIGN_OR_RETURN(nlohmann::json filter,
+                       DecodeFilter(in.has_filter(), in.filter()));
+  PDB_ASSIGN_OR_RETURN(uint64_t n,
+                       svc_->DeleteByFilter(in.collection(), filter));
+  out->set_deleted_count(n);
+  return Status::OK();
 }
 
-S GrpcService::Upsert(Ctx* ctx, In<v1::UpsertRequest> in,
-                      v1::UpsertResponse* out) {
-  return Run(Operation::kUpsert, ctx, [&]() -> Status {
-    if (!in->has_point()) {
-      return Status::InvalidArgument("missing required field 'point'");
+Status GrpcService::UpdateMetadata(const v1::UpdateMetadataRequest& in,
+                                   v1::UpdateMetadataResponse* out) {
+  if (!in.has_metadata()) {
+    return Status::InvalidArgument("missing required field 'metadata'");
+  }
+  PDB_ASSIGN_OR_RETURN(nlohmann::json metadata, StructToJson(in.metadata()));
+  PDB_RETURN_IF_ERROR(
+      svc_->UpdateMetadata(in.collection(), in.id(), std::move(metadata)));
+  out->set_id(in.id());
+  out->set_status("updated");
+  return Status::OK();
+}
+
+Status GrpcService::Count(const v1::CountRequest& in, v1::CountResponse* out) {
+  PDB_ASSIGN_OR_RETURN(nlohmann::json filter,
+                       DecodeFilter(in.has_filter(), in.filter()));
+  PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->Count(in.collection(), filter));
+  out->set_count(n);
+  return Status::OK();
+}
+
+Status GrpcService::Scroll(const v1::ScrollRequest& in,
+                           v1::ScrollResponse* out) {
+  PDB_ASSIGN_OR_RETURN(ScrollRequest req, DecodeScroll(in));
+  PDB_ASSIGN_OR_RETURN(ScrollPage page, svc_->Scroll(in.collection(), req));
+  EncodeScrollPage(page, req.include_vector, out);
+  return Status::OK();
+}
+
+Status GrpcService::Search(const v1::SearchRequest& in,
+                           v1::SearchResponse* out) {
+  PDB_ASSIGN_OR_RETURN(SearchRequest req, DecodeSearch(in));
+  PDB_ASSIGN_OR_RETURN(SearchResult r, svc_->Search(in.collection(), req));
+  EncodeSearchResult(r, req, out);
+  return Status::OK();
+}
+
+Status GrpcService::BatchSearch(const v1::BatchSearchRequest& in,
+                                v1::BatchSearchResponse* out) {
+  std::vector<SearchRequest> queries;
+  queries.reserve(in.queries_size());
+  for (int i = 0; i < in.queries_size(); ++i) {
+    Result<SearchRequest> q = DecodeSearch(in.queries(i));
+    if (!q.ok()) {
+      return Status(q.status().code(), "queries[" + std::to_string(i) +
+                                           "]: " + q.status().message());
     }
-    PDB_ASSIGN_OR_RETURN(Point p, DecodePoint(in->point()));
-    std::vector<Point> points;
-    points.push_back(std::move(p));
-    PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                         svc_->Upsert(in->collection(), std::move(points)));
-    if (ids.size() != 1) return Status::Internal("engine returned no id");
-    out->set_id(ids[0]);
-    out->set_status("ok");
-    return Status::OK();
-  });
+    queries.push_back(std::move(q).value());
+  }
+  PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results,
+                       svc_->BatchSearch(in.collection(), queries));
+  for (size_t i = 0; i < results.size(); ++i) {
+    EncodeSearchResult(results[i], queries[i], out->add_results());
+  }
+  return Status::OK();
 }
 
-S GrpcService::BatchUpsert(Ctx* ctx, In<v1::BatchUpsertRequest> in,
-                           v1::BatchUpsertResponse* out) {
-  return Run(Operation::kBatchUpsert, ctx, [&]() -> Status {
-    std::vector<Point> points;
-    points.reserve(in->points_size());
-    for (int i = 0; i < in->points_size(); ++i) {
-      Result<Point> p = DecodePoint(in->points(i));
-      if (!p.ok()) {
-        return Status(p.status().code(), "points[" + std::to_string(i) +
-                                             "]: " + p.status().message());
-      }
-      points.push_back(std::move(p).value());
-    }
-    PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                         svc_->Upsert(in->collection(), std::move(points)));
-    out->set_total_count(ids.size());
-    for (std::string& id : ids) out->add_inserted_ids(std::move(id));
-    return Status::OK();
-  });
+Status GrpcService::Flush(const v1::FlushRequest& in, v1::FlushResponse* out) {
+  PDB_RETURN_IF_ERROR(svc_->Flush(in.collection()));
+  out->set_name(in.collection());
+  out->set_status("flushed");
+  return Status::OK();
 }
 
-S GrpcService::Get(Ctx* ctx, In<v1::GetRequest> in, v1::Point* out) {
-  return Run(Operation::kGet, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(StoredPoint p,
-                         svc_->GetPoint(in->collection(), in->id()));
-    EncodeStoredPoint(p, /*include_vector=*/true, out);
-    return Status::OK();
-  });
+Status GrpcService::Compact(const v1::CompactRequest& in,
+                            v1::CompactResponse* out) {
+  PDB_RETURN_IF_ERROR(svc_->Compact(in.collection()));
+  out->set_name(in.collection());
+  out->set_status("compacted");
+  return Status::OK();
 }
 
-S GrpcService::DeleteByIds(Ctx* ctx, In<v1::DeleteByIdsRequest> in,
-                           v1::DeleteResponse* out) {
-  return Run(Operation::kDeleteByIds, ctx, [&]() -> Status {
-    std::vector<std::string> ids(in->ids().begin(), in->ids().end());
-    PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->DeleteByIds(in->collection(), ids));
-    out->set_deleted_count(n);
-    return Status::OK();
-  });
+Status GrpcService::CollectionStats(const v1::CollectionStatsRequest& in,
+                                    v1::CollectionStatsResponse* out) {
+  PDB_ASSIGN_OR_RETURN(CollectionInfo info,
+                       svc_->CollectionStats(in.collection()));
+  EncodeStats(info, out);
+  return Status::OK();
 }
 
-S GrpcService::DeleteByFilter(Ctx* ctx, In<v1::DeleteByFilterRequest> in,
-                              v1::DeleteResponse* out) {
-  return Run(Operation::kDeleteByFilter, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(nlohmann::json filter,
-                         DecodeFilter(in->has_filter(), in->filter()));
-    PDB_ASSIGN_OR_RETURN(uint64_t n,
-                         svc_->DeleteByFilter(in->collection(), filter));
-    out->set_deleted_count(n);
-    return Status::OK();
-  });
+Status GrpcService::CreatePayloadIndex(const v1::CreatePayloadIndexRequest& in,
+                                       v1::PayloadIndexesResponse* out) {
+  PayloadIndexDef def;
+  def.field = in.field();
+  PDB_ASSIGN_OR_RETURN(def.type, ParsePayloadIndexType(in.type()));
+  PDB_ASSIGN_OR_RETURN(auto defs,
+                       svc_->CreatePayloadIndex(in.collection(), def));
+  EncodePayloadIndexes(in.collection(), defs, out);
+  return Status::OK();
 }
 
-S GrpcService::UpdateMetadata(Ctx* ctx, In<v1::UpdateMetadataRequest> in,
-                              v1::UpdateMetadataResponse* out) {
-  return Run(Operation::kUpdateMetadata, ctx, [&]() -> Status {
-    if (!in->has_metadata()) {
-      return Status::InvalidArgument("missing required field 'metadata'");
-    }
-    PDB_ASSIGN_OR_RETURN(nlohmann::json metadata, StructToJson(in->metadata()));
-    PDB_RETURN_IF_ERROR(
-        svc_->UpdateMetadata(in->collection(), in->id(), std::move(metadata)));
-    out->set_id(in->id());
-    out->set_status("updated");
-    return Status::OK();
-  });
+Status GrpcService::ListPayloadIndexes(const v1::ListPayloadIndexesRequest& in,
+                                       v1::PayloadIndexesResponse* out) {
+  PDB_ASSIGN_OR_RETURN(auto defs, svc_->ListPayloadIndexes(in.collection()));
+  EncodePayloadIndexes(in.collection(), defs, out);
+  return Status::OK();
 }
 
-S GrpcService::Count(Ctx* ctx, In<v1::CountRequest> in,
-                     v1::CountResponse* out) {
-  return Run(Operation::kCount, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(nlohmann::json filter,
-                         DecodeFilter(in->has_filter(), in->filter()));
-    PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->Count(in->collection(), filter));
-    out->set_count(n);
-    return Status::OK();
-  });
-}
-
-S GrpcService::Scroll(Ctx* ctx, In<v1::ScrollRequest> in,
-                      v1::ScrollResponse* out) {
-  return Run(Operation::kScroll, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(ScrollRequest req, DecodeScroll(*in));
-    PDB_ASSIGN_OR_RETURN(ScrollPage page, svc_->Scroll(in->collection(), req));
-    EncodeScrollPage(page, req.include_vector, out);
-    return Status::OK();
-  });
-}
-
-S GrpcService::Search(Ctx* ctx, In<v1::SearchRequest> in,
-                      v1::SearchResponse* out) {
-  return Run(Operation::kSearch, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(SearchRequest req, DecodeSearch(*in));
-    PDB_ASSIGN_OR_RETURN(SearchResult r, svc_->Search(in->collection(), req));
-    EncodeSearchResult(r, req, out);
-    return Status::OK();
-  });
-}
-
-S GrpcService::BatchSearch(Ctx* ctx, In<v1::BatchSearchRequest> in,
-                           v1::BatchSearchResponse* out) {
-  return Run(Operation::kBatchSearch, ctx, [&]() -> Status {
-    std::vector<SearchRequest> queries;
-    queries.reserve(in->queries_size());
-    for (int i = 0; i < in->queries_size(); ++i) {
-      Result<SearchRequest> q = DecodeSearch(in->queries(i));
-      if (!q.ok()) {
-        return Status(q.status().code(), "queries[" + std::to_string(i) +
-                                             "]: " + q.status().message());
-      }
-      queries.push_back(std::move(q).value());
-    }
-    PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results,
-                         svc_->BatchSearch(in->collection(), queries));
-    for (size_t i = 0; i < results.size(); ++i) {
-      EncodeSearchResult(results[i], queries[i], out->add_results());
-    }
-    return Status::OK();
-  });
-}
-
-S GrpcService::Flush(Ctx* ctx, In<v1::FlushRequest> in,
-                     v1::FlushResponse* out) {
-  return Run(Operation::kFlush, ctx, [&]() -> Status {
-    PDB_RETURN_IF_ERROR(svc_->Flush(in->collection()));
-    out->set_name(in->collection());
-    out->set_status("flushed");
-    return Status::OK();
-  });
-}
-
-S GrpcService::Compact(Ctx* ctx, In<v1::CompactRequest> in,
-                       v1::CompactResponse* out) {
-  return Run(Operation::kCompact, ctx, [&]() -> Status {
-    PDB_RETURN_IF_ERROR(svc_->Compact(in->collection()));
-    out->set_name(in->collection());
-    out->set_status("compacted");
-    return Status::OK();
-  });
-}
-
-S GrpcService::CollectionStats(Ctx* ctx, In<v1::CollectionStatsRequest> in,
-                               v1::CollectionStatsResponse* out) {
-  return Run(Operation::kCollectionStats, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(CollectionInfo info,
-                         svc_->CollectionStats(in->collection()));
-    EncodeStats(info, out);
-    return Status::OK();
-  });
-}
-
-S GrpcService::CreatePayloadIndex(Ctx* ctx,
-                                  In<v1::CreatePayloadIndexRequest> in,
-                                  v1::PayloadIndexesResponse* out) {
-  return Run(Operation::kCreatePayloadIndex, ctx, [&]() -> Status {
-    PayloadIndexDef def;
-    def.field = in->field();
-    PDB_ASSIGN_OR_RETURN(def.type, ParsePayloadIndexType(in->type()));
-    PDB_ASSIGN_OR_RETURN(auto defs,
-                         svc_->CreatePayloadIndex(in->collection(), def));
-    EncodePayloadIndexes(in->collection(), defs, out);
-    return Status::OK();
-  });
-}
-
-S GrpcService::ListPayloadIndexes(Ctx* ctx,
-                                  In<v1::ListPayloadIndexesRequest> in,
-                                  v1::PayloadIndexesResponse* out) {
-  return Run(Operation::kListPayloadIndexes, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(auto defs, svc_->ListPayloadIndexes(in->collection()));
-    EncodePayloadIndexes(in->collection(), defs, out);
-    return Status::OK();
-  });
-}
-
-S GrpcService::DeletePayloadIndex(Ctx* ctx,
-                                  In<v1::DeletePayloadIndexRequest> in,
-                                  v1::PayloadIndexesResponse* out) {
-  return Run(Operation::kDeletePayloadIndex, ctx, [&]() -> Status {
-    PDB_ASSIGN_OR_RETURN(
-        auto defs, svc_->DeletePayloadIndex(in->collection(), in->field()));
-    EncodePayloadIndexes(in->collection(), defs, out);
-    return Status::OK();
-  });
+Status GrpcService::DeletePayloadIndex(const v1::DeletePayloadIndexRequest& in,
+                                       v1::PayloadIndexesResponse* out) {
+  PDB_ASSIGN_OR_RETURN(auto defs,
+                       svc_->DeletePayloadIndex(in.collection(), in.field()));
+  EncodePayloadIndexes(in.collection(), defs, out);
+  return Status::OK();
 }
 
 }  // namespace proximadb::grpc_api

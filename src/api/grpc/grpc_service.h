@@ -1,15 +1,21 @@
-// GrpcService: the proximadb.v1.ProximaDB service. Each RPC decodes its
-// request (proto_codec), calls one VectorService typed operation — the same
-// one the REST route calls — and encodes the answer; errors map through
-// grpc_status. No exception leaves an RPC: anything thrown becomes INTERNAL.
+// GrpcService: the proximadb.v1.ProximaDB service. Each RPC checks the API
+// key, decodes its request bytes (request_decode, then proto_codec), calls
+// one VectorService typed operation — the same one the REST route calls —
+// and encodes the answer; errors map through grpc_status. A request that
+// cannot be decoded is INVALID_ARGUMENT with the reason. No exception leaves
+// an RPC: anything thrown becomes INTERNAL.
 //
 // Thread-safety: as the VectorService (safe for concurrent use); gRPC runs
 // RPCs on its own thread pool, and engine calls block on fsync there.
 #pragma once
 
 #include <atomic>
+#include <deque>
+#include <string>
 #include <string_view>
 #include <vector>
+
+#include <grpcpp/grpcpp.h>
 
 #include "proximadb/v1/proximadb.grpc.pb.h"
 #include "service/auth.h"
@@ -38,71 +44,97 @@ struct GrpcGates {
   service::Metrics* metrics = nullptr;
 };
 
-class GrpcService final : public ::proximadb::v1::ProximaDB::Service {
+// Trailing metadata that marks an RPC refused because its request could not
+// be decoded. The access-log interceptor removes it before the trailer is
+// sent and writes such lines through a rate limit: a client sending garbage
+// in a loop must not be able to flood the log.
+inline constexpr const char* kUndecodableMarker = "x-proximadb-undecodable";
+
+// What a registered method takes and returns (for the test that checks
+// them against the generated descriptor).
+struct GrpcMethodTypes {
+  service::Operation op;
+  const google::protobuf::Descriptor* request;
+  const google::protobuf::Descriptor* response;
+};
+
+// Every method is registered raw (bytes in, bytes out) and decodes its own
+// request (request_decode.h): gRPC's generated decoding would answer any
+// undecodable request INTERNAL with no message, before the API-key check.
+class GrpcService final : public ::grpc::Service {
  public:
   // `svc` and the gates must outlive this object.
-  explicit GrpcService(service::VectorService* svc, GrpcGates gates = {})
-      : svc_(svc), gates_(gates) {}
+  explicit GrpcService(service::VectorService* svc, GrpcGates gates = {});
 
   // After this, new RPCs fail with UNAVAILABLE without reaching the service
   // (GrpcServer::Stop drains the ones in flight, then shuts gRPC down).
   void StopAccepting() { stopping_.store(true); }
   // RPCs currently inside the service.
   int in_flight() const { return in_flight_.load(); }
-
-  using Ctx = ::grpc::ServerContext;
-  using S = ::grpc::Status;
-  template <typename T>
-  using In = const T*;
-
-  S Health(Ctx*, In<v1::HealthRequest>, v1::HealthResponse*) override;
-  S CreateCollection(Ctx*, In<v1::CreateCollectionRequest>,
-                     v1::CollectionInfo*) override;
-  S ListCollections(Ctx*, In<v1::ListCollectionsRequest>,
-                    v1::ListCollectionsResponse*) override;
-  S GetCollection(Ctx*, In<v1::GetCollectionRequest>,
-                  v1::CollectionInfo*) override;
-  S UpdateCollection(Ctx*, In<v1::UpdateCollectionRequest>,
-                     v1::CollectionInfo*) override;
-  S DeleteCollection(Ctx*, In<v1::DeleteCollectionRequest>,
-                     v1::DeleteCollectionResponse*) override;
-  S Upsert(Ctx*, In<v1::UpsertRequest>, v1::UpsertResponse*) override;
-  S BatchUpsert(Ctx*, In<v1::BatchUpsertRequest>,
-                v1::BatchUpsertResponse*) override;
-  S Get(Ctx*, In<v1::GetRequest>, v1::Point*) override;
-  S DeleteByIds(Ctx*, In<v1::DeleteByIdsRequest>, v1::DeleteResponse*) override;
-  S DeleteByFilter(Ctx*, In<v1::DeleteByFilterRequest>,
-                   v1::DeleteResponse*) override;
-  S UpdateMetadata(Ctx*, In<v1::UpdateMetadataRequest>,
-                   v1::UpdateMetadataResponse*) override;
-  S Count(Ctx*, In<v1::CountRequest>, v1::CountResponse*) override;
-  S Scroll(Ctx*, In<v1::ScrollRequest>, v1::ScrollResponse*) override;
-  S Search(Ctx*, In<v1::SearchRequest>, v1::SearchResponse*) override;
-  S BatchSearch(Ctx*, In<v1::BatchSearchRequest>,
-                v1::BatchSearchResponse*) override;
-  S Flush(Ctx*, In<v1::FlushRequest>, v1::FlushResponse*) override;
-  S Compact(Ctx*, In<v1::CompactRequest>, v1::CompactResponse*) override;
-  S CollectionStats(Ctx*, In<v1::CollectionStatsRequest>,
-                    v1::CollectionStatsResponse*) override;
-  S CreatePayloadIndex(Ctx*, In<v1::CreatePayloadIndexRequest>,
-                       v1::PayloadIndexesResponse*) override;
-  S ListPayloadIndexes(Ctx*, In<v1::ListPayloadIndexesRequest>,
-                       v1::PayloadIndexesResponse*) override;
-  S DeletePayloadIndex(Ctx*, In<v1::DeletePayloadIndexRequest>,
-                       v1::PayloadIndexesResponse*) override;
+  // The methods registered, in registration order.
+  const std::vector<GrpcMethodTypes>& method_types() const { return types_; }
 
  private:
+  using Ctx = ::grpc::ServerContext;
+  using S = ::grpc::Status;
+  template <typename Req, typename Resp>
+  using Body = Status (GrpcService::*)(const Req&, Resp*);
+
+  // Registers `body` as the RPC named after `op`.
+  template <typename Req, typename Resp>
+  void Add(service::Operation op, Body<Req, Resp> body);
+  // One call of a registered method: gates, decode, body, encode.
+  template <typename Req, typename Resp>
+  S Unary(service::Operation op, Body<Req, Resp> body, Ctx* ctx,
+          const ::grpc::ByteBuffer* in, ::grpc::ByteBuffer* out);
   // Runs one RPC body (see grpc_service.cc).
-  template <typename Body>
-  S Run(service::Operation op, Ctx* ctx, Body body);
+  template <typename Fn>
+  S Run(service::Operation op, Ctx* ctx, Fn body);
   // The API-key check; not OK = refused, with *code set to the metrics'
   // code label.
   S Gated(service::Operation op, Ctx* ctx, size_t* code);
+
+  // The RPC bodies, on decoded requests.
+  Status Health(const v1::HealthRequest&, v1::HealthResponse*);
+  Status CreateCollection(const v1::CreateCollectionRequest&,
+                          v1::CollectionInfo*);
+  Status ListCollections(const v1::ListCollectionsRequest&,
+                         v1::ListCollectionsResponse*);
+  Status GetCollection(const v1::GetCollectionRequest&, v1::CollectionInfo*);
+  Status UpdateCollection(const v1::UpdateCollectionRequest&,
+                          v1::CollectionInfo*);
+  Status DeleteCollection(const v1::DeleteCollectionRequest&,
+                          v1::DeleteCollectionResponse*);
+  Status Upsert(const v1::UpsertRequest&, v1::UpsertResponse*);
+  Status BatchUpsert(const v1::BatchUpsertRequest&, v1::BatchUpsertResponse*);
+  Status Get(const v1::GetRequest&, v1::Point*);
+  Status DeleteByIds(const v1::DeleteByIdsRequest&, v1::DeleteResponse*);
+  Status DeleteByFilter(const v1::DeleteByFilterRequest&, v1::DeleteResponse*);
+  Status UpdateMetadata(const v1::UpdateMetadataRequest&,
+                        v1::UpdateMetadataResponse*);
+  Status Count(const v1::CountRequest&, v1::CountResponse*);
+  Status Scroll(const v1::ScrollRequest&, v1::ScrollResponse*);
+  Status Search(const v1::SearchRequest&, v1::SearchResponse*);
+  Status BatchSearch(const v1::BatchSearchRequest&, v1::BatchSearchResponse*);
+  Status Flush(const v1::FlushRequest&, v1::FlushResponse*);
+  Status Compact(const v1::CompactRequest&, v1::CompactResponse*);
+  Status CollectionStats(const v1::CollectionStatsRequest&,
+                         v1::CollectionStatsResponse*);
+  Status CreatePayloadIndex(const v1::CreatePayloadIndexRequest&,
+                            v1::PayloadIndexesResponse*);
+  Status ListPayloadIndexes(const v1::ListPayloadIndexesRequest&,
+                            v1::PayloadIndexesResponse*);
+  Status DeletePayloadIndex(const v1::DeletePayloadIndexRequest&,
+                            v1::PayloadIndexesResponse*);
 
   service::VectorService* svc_;
   GrpcGates gates_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> in_flight_{0};
+  // Method paths ("/proximadb.v1.ProximaDB/Upsert"): gRPC keeps pointers to
+  // them, and a deque never moves its elements.
+  std::deque<std::string> paths_;
+  std::vector<GrpcMethodTypes> types_;
 };
 
 }  // namespace proximadb::grpc_api

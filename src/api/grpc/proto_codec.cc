@@ -4,8 +4,10 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "service/json_codec.h"
+#include "util/limits.h"
 
 namespace proximadb::grpc_api {
 
@@ -15,6 +17,34 @@ namespace gpb = google::protobuf;
 namespace {
 
 constexpr double kMaxExactInt = 9007199254740992.0;  // 2^53
+
+// True when `s` nests deeper than `max_depth` (a Struct or a ListValue is a
+// level, as {} and [] are in JSON), found without recursion. Requests that
+// came over the wire were already checked on their bytes
+// (request_decode.h); this guards every other caller of StructToJson.
+bool StructDeeperThan(const gpb::Struct& s, size_t max_depth) {
+  if (max_depth < 1) return true;
+  std::vector<std::pair<const gpb::Value*, size_t>> stack;
+  for (const auto& [key, v] : s.fields()) stack.push_back({&v, 1});
+  while (!stack.empty()) {
+    auto [v, depth] = stack.back();
+    stack.pop_back();
+    if (v->has_struct_value()) {
+      if (depth + 1 > max_depth) return true;
+      for (const auto& [key, child] : v->struct_value().fields()) {
+        stack.push_back({&child, depth + 1});
+      }
+    } else if (v->has_list_value()) {
+      if (depth + 1 > max_depth) return true;
+      for (const gpb::Value& child : v->list_value().values()) {
+        stack.push_back({&child, depth + 1});
+      }
+    }
+  }
+  return false;
+}
+
+Result<json> StructToJsonUnchecked(const gpb::Struct& s);
 
 Result<json> ValueToJson(const gpb::Value& v) {
   switch (v.kind_case()) {
@@ -36,7 +66,7 @@ Result<json> ValueToJson(const gpb::Value& v) {
       return json(x);
     }
     case gpb::Value::kStructValue:
-      return StructToJson(v.struct_value());
+      return StructToJsonUnchecked(v.struct_value());
     case gpb::Value::kListValue: {
       json arr = json::array();
       for (const gpb::Value& item : v.list_value().values()) {
@@ -82,15 +112,23 @@ std::vector<float> Floats(const gpb::RepeatedField<float>& f) {
   return std::vector<float>(f.begin(), f.end());
 }
 
-}  // namespace
-
-Result<json> StructToJson(const gpb::Struct& s) {
+// Recursion bounded by StructDeeperThan in StructToJson.
+Result<json> StructToJsonUnchecked(const gpb::Struct& s) {
   json out = json::object();
   for (const auto& [key, value] : s.fields()) {
     PDB_ASSIGN_OR_RETURN(json v, ValueToJson(value));
     out[key] = std::move(v);
   }
   return out;
+}
+
+}  // namespace
+
+Result<json> StructToJson(const gpb::Struct& s) {
+  if (StructDeeperThan(s, kMaxRequestDepth)) {
+    return Status::InvalidArgument(RequestTooDeepMessage());
+  }
+  return StructToJsonUnchecked(s);
 }
 
 void JsonToStruct(const json& j, gpb::Struct* out) {

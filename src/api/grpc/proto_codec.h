@@ -22,6 +22,8 @@ namespace proximadb::grpc_api {
 
 namespace pb = ::proximadb::v1;
 
+// A Struct nested deeper than kMaxRequestDepth (util/limits.h) is
+// kInvalidArgument, found before anything recurses.
 Result<nlohmann::json> StructToJson(const google::protobuf::Struct& s);
 // `j` must be an object (anything else encodes as an empty Struct).
 void JsonToStruct(const nlohmann::json& j, google::protobuf::Struct* out);

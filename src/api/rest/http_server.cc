@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
@@ -32,7 +34,10 @@ using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 class RestServer::Impl {
  public:
   Impl(const RestOptions& o, service::VectorService* svc)
-      : options(o), service(svc), acceptor(net::make_strand(ioc)) {}
+      : options(o),
+        service(svc),
+        acceptor(net::make_strand(ioc)),
+        accept_retry(acceptor.get_executor()) {}
   // Reached without Stop() only when Start() failed half-way: never leave a
   // joinable thread behind (that would std::terminate).
   ~Impl() {
@@ -48,6 +53,10 @@ class RestServer::Impl {
   // Set when TLS is on; every connection then starts with a handshake.
   std::optional<ssl::context> tls;
   tcp::acceptor acceptor;
+  // Re-arms accepting after the process ran out of file descriptors. It and
+  // the two counters below live on the acceptor's strand.
+  net::steady_timer accept_retry;
+  uint64_t refused_accepts = 0;  // in the current episode
   std::vector<std::thread> threads;
   std::atomic<bool> stopping{false};
   std::atomic<int> in_flight{0};
@@ -55,12 +64,27 @@ class RestServer::Impl {
   bool stopped = false;  // only touched by Stop()
 
   void DoAccept();
+  // After an accept failed for lack of descriptors or memory: log once per
+  // episode and try again a little later instead of at once.
+  void BackOffAccept(const beast::error_code& ec);
   Status SetUpTls();
 };
 
 namespace {
 
 constexpr auto kDrainTime = std::chrono::seconds(3);
+// How long accepting pauses when the process is out of file descriptors.
+// Accepting again at once would fail at once: the loop would spin a core
+// while the pending connection waits in the backlog anyway.
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+
+// Accept errors that mean "no resources now" (EMFILE, ENFILE, ENOBUFS,
+// ENOMEM) rather than a problem with one connection.
+bool OutOfResources(const beast::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
 constexpr size_t kSmallBuffer = 16 * 1024;
 constexpr size_t kBigBuffer = 64 * 1024;
 
@@ -302,6 +326,15 @@ void RestServer::Impl::DoAccept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec,
                                                       tcp::socket socket) {
     if (stopping.load() || !acceptor.is_open()) return;
+    if (OutOfResources(ec)) {
+      BackOffAccept(ec);
+      return;
+    }
+    if (!ec && refused_accepts > 0) {
+      spdlog::info("REST: accepting connections again ({} attempts refused)",
+                   refused_accepts);
+      refused_accepts = 0;
+    }
     if (!ec) {
       // Responses are written whole; without TCP_NODELAY a client that
       // sends its body in a second segment waits for a delayed ACK
@@ -316,7 +349,23 @@ void RestServer::Impl::DoAccept() {
             ->Start();
       }
     }
-    // Errors such as EMFILE are transient: keep accepting.
+    // Other errors (a connection reset before it was accepted) concern one
+    // connection only: keep accepting.
+    DoAccept();
+  });
+}
+
+void RestServer::Impl::BackOffAccept(const beast::error_code& ec) {
+  if (refused_accepts++ == 0) {
+    spdlog::error(
+        "REST: cannot accept connections: {}; open connections are still "
+        "served, accepting is retried every {} ms (raise the open-files "
+        "limit, ulimit -n, if this recurs)",
+        ec.message(), kAcceptRetry.count());
+  }
+  accept_retry.expires_after(kAcceptRetry);
+  accept_retry.async_wait([this](beast::error_code wait_ec) {
+    if (wait_ec || stopping.load() || !acceptor.is_open()) return;
     DoAccept();
   });
 }
@@ -423,6 +472,7 @@ void RestServer::Stop() {
   net::post(s.acceptor.get_executor(), [&s] {
     beast::error_code ec;
     s.acceptor.close(ec);
+    s.accept_retry.cancel();
   });
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::milliseconds(s.options.shutdown_grace_ms);

@@ -85,7 +85,7 @@ struct CodeDist {
   size_t dim;
   Metric metric;
   const uint8_t* qc;
-  float qterm;
+  double qterm;  // ScalarQuantizer::QueryTerm
   float qn;
   const quant::ScalarQuantizer* sq;
   const simd::KernelTable* k;

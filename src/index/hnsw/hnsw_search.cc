@@ -77,7 +77,7 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
         dim_,
         metric_,
         qcode.data(),
-        metric_ == Metric::kEuclidean ? 0.0f : sq_.QueryTerm(p.query),
+        metric_ == Metric::kEuclidean ? 0.0 : sq_.QueryTerm(p.query),
         p.query_norm,
         &sq_,
         k};

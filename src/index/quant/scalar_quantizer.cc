@@ -58,10 +58,10 @@ float ScalarQuantizer::RowTerm(const uint8_t* code) const {
   return static_cast<float>(s);
 }
 
-float ScalarQuantizer::QueryTerm(const float* q) const {
+double ScalarQuantizer::QueryTerm(const float* q) const {
   double s = 0;
   for (size_t d = 0; d < mins_.size(); ++d) s += double(mins_[d]) * q[d];
-  return static_cast<float>(s);
+  return s;
 }
 
 }  // namespace proximadb::index::quant

@@ -10,6 +10,8 @@
 // Thread-safety: immutable after Train/FromParts; Encode is const.
 #pragma once
 
+#include <algorithm>
+#include <cfloat>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -36,15 +38,27 @@ class ScalarQuantizer {
   void Encode(const float* x, uint8_t* code) const;
   // sum_d min_d * code_d: the row's share of the inner-product correction.
   float RowTerm(const uint8_t* code) const;
-  // sum_d q_d * min_d: the query's share.
-  float QueryTerm(const float* q) const;
+  // sum_d q_d * min_d: the query's share. Double: for vectors near
+  // kMaxSquaredNorm (util/limits.h) it can exceed the float range.
+  double QueryTerm(const float* q) const;
   // Approximate <q, x> from q's code, x's code and the two terms above.
-  float Dot(uint32_t dot_codes, float row_term, float query_term) const {
-    return query_term + step_ * row_term + step_ * step_ * float(dot_codes);
+  // Computed in double and clamped to the float range: with vectors near
+  // kMaxSquaredNorm a term can overflow float (and inf - inf is NaN, which
+  // would break the graph walk's ordering). Only ranks: the final scores
+  // are re-computed on the float vectors.
+  float Dot(uint32_t dot_codes, float row_term, double query_term) const {
+    const double step = step_;
+    return ToFloat(query_term + step * row_term + step * step * dot_codes);
   }
-  float L2(uint32_t l2_codes) const { return step_ * step_ * float(l2_codes); }
+  float L2(uint32_t l2_codes) const {
+    return ToFloat(double(step_) * double(step_) * l2_codes);
+  }
 
  private:
+  static float ToFloat(double x) {
+    return static_cast<float>(std::clamp(x, -double(FLT_MAX), double(FLT_MAX)));
+  }
+
   std::vector<float> mins_;
   float step_ = 1;
 };
