@@ -114,7 +114,8 @@ Status CollectionImpl::FlushLocked() {
     change.next_segment_id = next_segment_id_;
     Status s = deps_.catalog->ApplySegmentChange(config_.name, change);
     if (!s.ok()) {
-      if (live) (void)deps_.env->RemoveFile(path);
+      // The file stays: whether a failed commit left nothing behind is not
+      // ours to assume. Unlisted, it is quarantined at the next start.
       return s;
     }
     for (const auto& seg : segments_) seg->dirty.store(false);
@@ -127,11 +128,20 @@ Status CollectionImpl::FlushLocked() {
   if (live) SavePayload(live);
   if (live) ScheduleGraphBuild(live);
 
-  // 4. The WAL up to the fence is now redundant.
-  Status s = wal_->RemoveObsoleteFiles(fence);
+  // 4. The manifest records the commit; only then is the WAL up to the
+  // fence redundant (a manifest one commit behind still needs it).
+  Status s = WriteManifest();
   if (!s.ok()) {
-    spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
-                 s.ToString());
+    spdlog::error(
+        "collection {}: writing its manifest after the flush: {}; the WAL "
+        "files up to sequence {} are kept until a later flush writes it",
+        config_.name, s.ToString(), fence);
+  } else {
+    s = wal_->RemoveObsoleteFiles(fence);
+    if (!s.ok()) {
+      spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
+                   s.ToString());
+    }
   }
   spdlog::info("collection {}: flushed {} points into segment {} (fence {})",
                config_.name, rows.size(), seg_id, fence);
@@ -254,10 +264,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
       change.removed.push_back(in->seg->segment_id());
     change.next_segment_id = next_segment_id_;
     Status s = deps_.catalog->ApplySegmentChange(config_.name, change);
-    if (!s.ok()) {
-      if (out) (void)deps_.env->RemoveFile(path);
-      return s;
-    }
+    if (!s.ok()) return s;  // the output stays, as in FlushLocked
     // The output takes the inputs' place; segments flushed meanwhile were
     // appended after them.
     std::vector<std::shared_ptr<LiveSegment>> next;
@@ -275,7 +282,16 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
   if (out) ScheduleGraphBuild(out);
 
   // 4. Searches still holding the inputs keep their mappings alive; the
-  // files themselves (and their graphs) can go now.
+  // files themselves (and their graphs) can go once the manifest records
+  // the commit (one a commit behind still lists them).
+  Status m = WriteManifest();
+  if (!m.ok()) {
+    spdlog::error(
+        "collection {}: writing its manifest after the compaction: {}; the "
+        "input segment files are kept (quarantined at the next start)",
+        config_.name, m.ToString());
+    return true;
+  }
   for (const auto& in : inputs) {
     for (const std::string& path :
          {in->seg->path(), in->graph_path(), in->payload_path()}) {

@@ -38,8 +38,8 @@ DBImpl::DBImpl(const DBOptions& options, std::string dir)
 }
 
 CollectionDeps DBImpl::Deps() {
-  return CollectionDeps{options_.env, options_.clock, catalog_.get(), &options_,
-                        builds_.get()};
+  return CollectionDeps{options_.env, options_.clock, catalog_.get(),
+                        &options_,    builds_.get(),  quarantine_.get()};
 }
 
 Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
@@ -51,37 +51,6 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
     db->compact_thread_ = std::thread([d = db.get()] { d->CompactLoop(); });
   }
   return db;
-}
-
-Status DBImpl::Recover() {
-  Env* env = options_.env;
-  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(dir_));
-  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(collections_dir_));
-  PDB_ASSIGN_OR_RETURN(catalog_, Catalog::Open(dir_ + "/catalog.db"));
-  PDB_ASSIGN_OR_RETURN(auto records, catalog_->LoadAll());
-  std::set<std::string> known;
-  for (const auto& rec : records) {
-    known.insert(rec.dir_name);
-    auto c = CollectionImpl::Open(Deps(), rec,
-                                  collections_dir_ + "/" + rec.dir_name);
-    if (!c.ok()) {
-      return Status(c.status().code(), "recovering collection '" +
-                                           rec.config.name +
-                                           "': " + c.status().message());
-    }
-    collections_[rec.config.name] = std::move(c).value();
-  }
-  // A directory the catalog does not know is what a crash left between
-  // creating it and committing the collection, or after dropping it.
-  PDB_ASSIGN_OR_RETURN(auto children, env->GetChildren(collections_dir_));
-  for (const auto& name : children) {
-    if (known.count(name) == 0) {
-      spdlog::info("removing stray collection directory {}", name);
-      PDB_RETURN_IF_ERROR(
-          env->RemoveDirRecursively(collections_dir_ + "/" + name));
-    }
-  }
-  return Status::OK();
 }
 
 DBImpl::~DBImpl() {
@@ -112,13 +81,15 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
   rec.fenced_seq = 0;
   rec.next_segment_id = 1;
   const std::string cdir = collections_dir_ + "/" + rec.dir_name;
-  // Directories first (a crash leaves a stray directory, removed at the next
-  // start), then the catalog row that makes the collection exist.
-  PDB_RETURN_IF_ERROR(options_.env->CreateDirIfMissing(cdir));
-  PDB_RETURN_IF_ERROR(options_.env->SyncDir(collections_dir_));
-  Status s = catalog_->CreateCollection(rec);
+  // The directory with its first WAL file first (a crash leaves a directory
+  // without a manifest, quarantined at the next start), then the catalog
+  // row that makes the collection exist, then its manifest (Open).
+  Status s = PrepareCollectionDir(cdir, config.wal_format);
+  if (s.ok()) s = catalog_->CreateCollection(rec);
   if (!s.ok()) {
+    // Not committed: the directory is this call's own, and nothing else.
     (void)options_.env->RemoveDirRecursively(cdir);
+    (void)options_.env->SyncDir(collections_dir_);
     return s;
   }
   auto c = CollectionImpl::Open(Deps(), rec, cdir);
@@ -127,6 +98,21 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
   spdlog::info("created collection {} (dimension {}, {})", config.name,
                config.dimension, MetricName(config.metric));
   return std::shared_ptr<Collection>(std::move(c).value());
+}
+
+Status DBImpl::PrepareCollectionDir(const std::string& cdir, WalFormat fmt) {
+  Env* env = options_.env;
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(cdir));
+  PDB_RETURN_IF_ERROR(
+      env->CreateDirIfMissing(cdir + "/" + std::string(kSegmentsDirName)));
+  // wal-<1>.log, durably: a listed collection always has the WAL file that
+  // holds the writes after its fence (0 here).
+  PDB_ASSIGN_OR_RETURN(
+      auto wal,
+      wal::WalWriter::Open(env, cdir + "/" + std::string(kWalDirName), fmt, 1));
+  PDB_RETURN_IF_ERROR(wal->Close());
+  PDB_RETURN_IF_ERROR(env->SyncDir(cdir));
+  return env->SyncDir(collections_dir_);
 }
 
 Result<std::shared_ptr<Collection>> DBImpl::GetCollection(
@@ -153,7 +139,26 @@ Status DBImpl::DropCollection(const std::string& name) {
     if (it == collections_.end()) {
       return Status::NotFound("collection '" + name + "' not found");
     }
-    PDB_RETURN_IF_ERROR(catalog_->DropCollection(name));
+    // The marker makes the directory deletable if a crash comes between
+    // the commit and the deletion; without the commit it is taken back.
+    const std::string marker =
+        it->second->dir() + "/" + std::string(kDroppedMarker);
+    PDB_RETURN_IF_ERROR(options_.env->WriteFileAtomically(
+        marker, "dropped at unix ms " +
+                    std::to_string(options_.clock->NowMicros() / 1000) + "\n"));
+    Status s = catalog_->DropCollection(name);
+    if (!s.ok()) {
+      Status undo = options_.env->RemoveFile(marker);
+      if (undo.ok()) undo = options_.env->SyncDir(it->second->dir());
+      if (!undo.ok()) {
+        spdlog::error(
+            "collection {}: the drop failed ({}) and its marker {} "
+            "could not be removed ({}); the next start refuses "
+            "until it is",
+            name, s.ToString(), marker, undo.ToString());
+      }
+      return s;
+    }
     c = it->second;
     collections_.erase(it);
   }

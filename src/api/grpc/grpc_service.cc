@@ -37,6 +37,8 @@ const std::vector<GrpcMethod>& GrpcMethods() {
       {Operation::kCreatePayloadIndex, "CreatePayloadIndex"},
       {Operation::kListPayloadIndexes, "ListPayloadIndexes"},
       {Operation::kDeletePayloadIndex, "DeletePayloadIndex"},
+      {Operation::kListQuarantine, "ListQuarantine"},
+      {Operation::kClearQuarantine, "ClearQuarantine"},
   };
   return methods;
 }
@@ -395,6 +397,37 @@ S GrpcService::DeletePayloadIndex(Ctx* ctx,
     PDB_ASSIGN_OR_RETURN(
         auto defs, svc_->DeletePayloadIndex(in->collection(), in->field()));
     EncodePayloadIndexes(in->collection(), defs, out);
+    return Status::OK();
+  });
+}
+
+S GrpcService::ListQuarantine(Ctx* ctx, In<v1::ListQuarantineRequest>,
+                              v1::ListQuarantineResponse* out) {
+  return Run(Operation::kListQuarantine, ctx, [&]() -> Status {
+    PDB_ASSIGN_OR_RETURN(std::vector<QuarantineEntry> entries,
+                         svc_->ListQuarantine());
+    for (const QuarantineEntry& e : entries) {
+      v1::QuarantineEntry* o = out->add_entries();
+      o->set_id(e.id);
+      o->set_original_path(e.original_path);
+      o->set_reason(e.reason);
+      o->set_time_unix_ms(e.time_unix_ms);
+      o->set_bytes(e.bytes);
+    }
+    out->set_total_count(entries.size());
+    return Status::OK();
+  });
+}
+
+S GrpcService::ClearQuarantine(Ctx* ctx, In<v1::ClearQuarantineRequest> in,
+                               v1::ClearQuarantineResponse* out) {
+  return Run(Operation::kClearQuarantine, ctx, [&]() -> Status {
+    if (in->has_id() && in->id().empty()) {
+      return Status::InvalidArgument(
+          "field 'id' is empty (leave it unset to clear every entry)");
+    }
+    PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->ClearQuarantine(in->id()));
+    out->set_deleted_count(n);
     return Status::OK();
   });
 }

@@ -90,6 +90,10 @@ class GrpcService final : public ::proximadb::v1::ProximaDB::Service {
                        v1::PayloadIndexesResponse*) override;
   S DeletePayloadIndex(Ctx*, In<v1::DeletePayloadIndexRequest>,
                        v1::PayloadIndexesResponse*) override;
+  S ListQuarantine(Ctx*, In<v1::ListQuarantineRequest>,
+                   v1::ListQuarantineResponse*) override;
+  S ClearQuarantine(Ctx*, In<v1::ClearQuarantineRequest>,
+                    v1::ClearQuarantineResponse*) override;
 
  private:
   // Runs one RPC body (see grpc_service.cc).
