@@ -292,18 +292,31 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
         config_.name, m.ToString());
     return true;
   }
+  std::vector<uint64_t> gone;  // inputs whose files are all deleted
   for (const auto& in : inputs) {
+    bool all = true;
     for (const std::string& path :
          {in->seg->path(), in->graph_path(), in->payload_path()}) {
       if (!deps_.env->FileExists(path)) continue;
       Status s = deps_.env->RemoveFile(path);
       if (!s.ok()) {
+        all = false;
         spdlog::warn("collection {}: removing {}: {}", config_.name, path,
                      s.ToString());
       }
     }
+    if (all) gone.push_back(in->seg->segment_id());
   }
-  (void)deps_.env->SyncDir(seg_dir_);
+  // Once the deletions are durable, the catalog forgets them; whatever is
+  // left is deleted (and forgotten) by the next start.
+  Status forget = deps_.env->SyncDir(seg_dir_);
+  if (forget.ok()) {
+    forget = deps_.catalog->ForgetObsoleteSegments(config_.name, gone);
+  }
+  if (!forget.ok()) {
+    spdlog::warn("collection {}: after removing compacted segments: {}",
+                 config_.name, forget.ToString());
+  }
   spdlog::info("collection {}: compacted {} segments into {} ({} live points)",
                config_.name, inputs.size(),
                out ? std::to_string(seg_id) : "none", rows.size());

@@ -240,6 +240,9 @@ class CollectionImpl final : public Collection {
     std::vector<std::shared_ptr<LiveSegment>> build_graph, build_payload;
     // Payload sidecars of segments whose collection has no index any more.
     std::vector<std::string> stale_payload_files;
+    // Files of segments a committed compaction removed (and their graphs
+    // and payload indexes): deleted by Start, then forgotten.
+    std::vector<std::string> obsolete_files;
     uint64_t next_wal_seq = 1;
   };
   std::unique_ptr<RecoveryPlan> plan_;

@@ -237,16 +237,26 @@ Status CollectionImpl::FindStrays(const CollectionRecord& record) {
                                  "write"
                                : "unknown file in the collection directory");
   }
-  std::set<std::string> known;
+  std::set<std::string> known, obsolete;
   for (const auto& s : record.segments) {
     known.insert(s.file_name);
     known.insert(Stem(s.file_name) + ".hnsw");
     known.insert(Stem(s.file_name) + ".pidx");
   }
+  for (const auto& [id, file] : record.obsolete_segments) {
+    obsolete.insert(file);
+    obsolete.insert(Stem(file) + ".hnsw");
+    obsolete.insert(Stem(file) + ".pidx");
+  }
   if (env->IsDirectory(seg_dir_)) {
     PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(seg_dir_));
     for (const std::string& name : names) {
-      if (known.count(name) == 0) {
+      if (known.count(name)) continue;
+      if (obsolete.count(name)) {
+        // A committed compaction replaced it; a crash came before the
+        // deletion that commit decided.
+        plan_->obsolete_files.push_back(seg_dir_ + "/" + name);
+      } else {
         out.emplace_back(seg_dir_ + "/" + name, SegmentStrayReason(name));
       }
     }
@@ -297,6 +307,20 @@ Status CollectionImpl::Start(Catalog* catalog) {
         env->WriteFileAtomically(manifest, catalog::EncodeManifest(p.record)));
     spdlog::info("collection {}: manifest written (it was {})", name,
                  p.manifest_why);
+  }
+  if (!p.record.obsolete_segments.empty()) {
+    // After the manifest: one still listing these segments needs them.
+    for (const std::string& path : p.obsolete_files) {
+      spdlog::info("collection {}: deleting {}, replaced by a compaction", name,
+                   path);
+      PDB_RETURN_IF_ERROR(env->RemoveFile(path));
+    }
+    if (!p.obsolete_files.empty()) PDB_RETURN_IF_ERROR(env->SyncDir(seg_dir_));
+    std::vector<uint64_t> ids;
+    for (const auto& [id, file] : p.record.obsolete_segments) {
+      ids.push_back(id);
+    }
+    PDB_RETURN_IF_ERROR(catalog->ForgetObsoleteSegments(name, ids));
   }
   for (const std::string& path : p.stale_payload_files) {
     // Derived data of payload indexes that were dropped (committed).

@@ -129,6 +129,15 @@ Status DBImpl::Recover() {
   {
     auto snap = Catalog::OpenSnapshot(cat_path);
     if (!snap.ok()) {
+      if (!snap.status().IsNotFound() && entries.empty()) {
+        return Status(snap.status().code(),
+                      "catalog " + cat_path + " is unreadable (" +
+                          snap.status().message() +
+                          "). Refusing to start; nothing was changed. No "
+                          "collection data depends on it: move it out of "
+                          "the data directory to start with an empty "
+                          "database.");
+      }
       if (!snap.status().IsNotFound()) {
         return Status(snap.status().code(),
                       datadir::NoCatalogMessage(

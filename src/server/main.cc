@@ -103,6 +103,9 @@ int Run(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("proximadb");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (cli->rebuild_catalog) {
+    return RebuildCatalog(config.storage.data_directory, cli->force);
+  }
 
   // Block the shutdown signals before any thread starts so that every
   // thread inherits the mask and only sigwait() below sees them.
@@ -123,10 +126,6 @@ int Run(int argc, char** argv) {
     if (!key.ok()) return Fail("bad configuration", key.status());
     tls_cert = std::move(cert).value();
     tls_key = std::move(key).value();
-  }
-
-  if (cli->rebuild_catalog) {
-    return RebuildCatalog(config.storage.data_directory, cli->force);
   }
 
   proximadb::DBOptions options;

@@ -206,5 +206,82 @@ TEST_F(RebuildTest, UnlistedDirectoryWithAManifestIsRefused) {
   EXPECT_TRUE(db->GetCollection("b").ok());
 }
 
+// A manifest that cannot be written after a commit keeps everything the old
+// manifest still refers to (the WAL below the new fence, the compacted
+// segments), so a rebuild from the old manifest still finds every point.
+TEST_F(RebuildTest, ManifestWriteFailureKeepsWhatTheOldManifestNeeds) {
+  auto db = OpenOk(dir_);
+  auto c = db->CreateCollection(MakeConfig("c", 4));
+  ASSERT_TRUE(c.ok());
+  ASSERT_TRUE((*c)->Upsert(Range("a", 0, 10)).ok());
+  ASSERT_TRUE((*c)->Flush().ok());
+  ASSERT_TRUE((*c)->Upsert(Range("b", 0, 5)).ok());
+  const std::string cdir = OnlyCollectionDir(dir_);
+  auto count = [](const std::string& d) {
+    size_t n = 0;
+    for (const auto& e : fs::directory_iterator(d)) n += e.is_regular_file();
+    return n;
+  };
+  ASSERT_EQ(count(cdir + "/wal"), 1u);
+  // A directory where the manifest's temporary file goes: every manifest
+  // write fails from here on.
+  fs::create_directory(cdir + "/collection.manifest.tmp");
+  ASSERT_TRUE((*c)->Flush().ok());      // committed; manifest not written
+  EXPECT_EQ(count(cdir + "/wal"), 2u);  // so the old WAL file stays
+  ASSERT_TRUE((*c)->Compact().ok());
+  EXPECT_EQ(count(cdir + "/segments"), 3u);  // and the compacted inputs
+  c->reset();
+  db.reset();
+  fs::remove(cdir + "/collection.manifest.tmp");
+
+  // The catalog is lost: the old manifest (fence of the first flush, one
+  // segment) plus the WAL it needs bring back every point.
+  fs::remove(dir_ + "/catalog.db");
+  ASSERT_TRUE(DB::RebuildCatalog(ManualOptions(), dir_, false).ok());
+  db = OpenOk(dir_);
+  ASSERT_NE(db, nullptr);
+  auto again = db->GetCollection("c");
+  EXPECT_EQ(*(*again)->Count(), 15u);
+  EXPECT_TRUE((*again)->Get("b4").ok());
+  EXPECT_EQ(db->ListQuarantine()->size(), 2u);  // the two unlisted segments
+}
+
+// A compaction committed, then the process died before deleting its inputs
+// (here: the manifest write failed, which keeps them). The catalog recorded
+// them as obsolete, so the next start deletes them instead of quarantining.
+TEST_F(RebuildTest, InputsOfACommittedCompactionAreDeletedAtTheNextStart) {
+  std::string cdir;
+  {
+    auto db = OpenOk(dir_);
+    auto c = db->CreateCollection(MakeConfig("c", 4));
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE((*c)->Upsert(Range("a", 0, 10)).ok());
+    ASSERT_TRUE((*c)->Flush().ok());
+    ASSERT_TRUE((*c)->Upsert(Range("b", 0, 10)).ok());
+    ASSERT_TRUE((*c)->Flush().ok());
+    cdir = OnlyCollectionDir(dir_);
+    fs::create_directory(cdir + "/collection.manifest.tmp");
+    ASSERT_TRUE((*c)->Compact().ok());
+    EXPECT_TRUE(fs::exists(cdir + "/segments/" + SegName(1)));
+    EXPECT_TRUE(fs::exists(cdir + "/segments/" + SegName(2)));
+  }
+  fs::remove(cdir + "/collection.manifest.tmp");
+  {
+    auto cat = catalog::Catalog::OpenSnapshot(dir_ + "/catalog.db");
+    ASSERT_TRUE(cat.ok());
+    EXPECT_EQ((*cat)->Load("c")->obsolete_segments.size(), 2u);
+  }
+  auto db = OpenOk(dir_);
+  ASSERT_NE(db, nullptr);
+  EXPECT_FALSE(fs::exists(cdir + "/segments/" + SegName(1)));
+  EXPECT_FALSE(fs::exists(cdir + "/segments/" + SegName(2)));
+  EXPECT_TRUE(db->ListQuarantine()->empty());
+  EXPECT_EQ(*(*db->GetCollection("c"))->Count(), 20u);
+  db.reset();
+  auto cat = catalog::Catalog::OpenSnapshot(dir_ + "/catalog.db");
+  ASSERT_TRUE(cat.ok());
+  EXPECT_TRUE((*cat)->Load("c")->obsolete_segments.empty());
+}
+
 }  // namespace
 }  // namespace proximadb

@@ -7,6 +7,7 @@
 
 #include "collection/recovery_util.h"
 #include "storage/catalog/catalog.h"
+#include "util/fault_injection_env.h"
 
 namespace proximadb {
 namespace {
@@ -174,6 +175,13 @@ TEST_F(RecoveryTest, FreshAndEmptyDirectoriesStart) {
   auto db = OpenOk(other.path() + "/d");
   ASSERT_NE(db, nullptr);
   EXPECT_TRUE(db->CreateCollection(MakeConfig("c", 4)).ok());
+  // A garbage catalog is never replaced silently, even with no data.
+  TempDir third;
+  dir_ = third.path() + "/d";
+  fs::create_directories(dir_);
+  WriteAll(dir_ + "/catalog.db", std::string(8192, 'J'));
+  ExpectRefused({"No collection data depends on it", "move it out"});
+  dir_ = tmp_.path() + "/data";
 }
 
 // The issue: one flipped bit in a segment's file name made start-up delete
@@ -303,6 +311,32 @@ TEST_F(RecoveryTest, DamagedManifestIsKeptAndRewrittenFromTheCatalog) {
   ASSERT_EQ(list->size(), 1u);
   EXPECT_NE((*list)[0].reason.find("damaged manifest"), std::string::npos);
   EXPECT_NE(ReadAll(m), bytes);
+}
+
+// An I/O error while quarantining (here: the rename) fails the start, and
+// the file is still where it was; the next start moves it.
+TEST_F(RecoveryTest, FailedQuarantineMoveLosesNothing) {
+  MakeData();
+  const std::string stray = cdir_ + "/segments/" + SegName(9);
+  WriteAll(stray, "stray");
+  FaultInjectionEnv faults(Env::Default());
+  DBOptions o = ManualOptions();
+  o.env = &faults;
+  faults.FailRenames(1);
+  auto db = DB::Open(o, dir_);
+  ASSERT_FALSE(db.ok());
+  EXPECT_EQ(ReadAll(stray), "stray");
+  faults.ClearFaults();
+  db = DB::Open(o, dir_);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ExpectAllPoints(db->get());
+  EXPECT_FALSE(fs::exists(stray));
+  bool moved = false;
+  for (const auto& e : *(*db)->ListQuarantine()) {
+    moved |=
+        e.original_path.find(SegName(9)) != std::string::npos && e.bytes == 5;
+  }
+  EXPECT_TRUE(moved);
 }
 
 }  // namespace

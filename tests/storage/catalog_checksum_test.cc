@@ -247,5 +247,36 @@ TEST_F(CatalogChecksumTest, SnapshotOfMissingOrGarbage) {
   EXPECT_EQ(ReadAll(path_), "");
 }
 
+// A removed segment is recorded as obsolete in the same transaction, with a
+// checksum, until its files are gone.
+TEST_F(CatalogChecksumTest, RemovedSegmentsStayObsoleteUntilForgotten) {
+  Create();
+  {
+    auto cat = Catalog::Open(path_);
+    ASSERT_TRUE(cat.ok());
+    SegmentChange ch;
+    ch.added = {{3, "seg-00000000000000000003.pdb", 15, 1, 41, ""}};
+    ch.removed = {1, 2};
+    ASSERT_TRUE((*cat)->ApplySegmentChange("docs", ch).ok());
+    auto got = (*cat)->Load("docs");
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->segments.size(), 1u);
+    EXPECT_EQ(got->obsolete_segments,
+              (std::vector<std::pair<uint64_t, std::string>>{
+                  {1, "seg-00000000000000000001.pdb"},
+                  {2, "seg-00000000000000000002.pdb"}}));
+  }
+  const std::string pristine = ReadAll(path_);
+  Sql("UPDATE obsolete_segments SET file_name = 'seg-9.pdb' "
+      "WHERE segment_id = 2");
+  Status s = LoadError();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("obsolete segment 2"), std::string::npos);
+  WriteAll(path_, pristine);
+  auto cat = Catalog::Open(path_);
+  ASSERT_TRUE((*cat)->ForgetObsoleteSegments("docs", {1}).ok());
+  EXPECT_EQ((*cat)->Load("docs")->obsolete_segments.size(), 1u);
+}
+
 }  // namespace
 }  // namespace proximadb::catalog

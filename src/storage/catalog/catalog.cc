@@ -81,6 +81,14 @@ Status Statements::Prepare(sqlite3* db) {
       "INSERT INTO payload_indexes (collection_id, field, type, crc) "
       "VALUES (?1, ?2, ?3, ?4)",
       "DELETE FROM payload_indexes WHERE collection_id = ?1 AND field = ?2",
+      "SELECT collection_id, segment_id, file_name, crc FROM "
+      "obsolete_segments WHERE collection_id = ?1",
+      "SELECT collection_id, segment_id, file_name, crc FROM "
+      "obsolete_segments",
+      "INSERT OR REPLACE INTO obsolete_segments (collection_id, segment_id, "
+      "file_name, crc) VALUES (?1, ?2, ?3, ?4)",
+      "DELETE FROM obsolete_segments WHERE collection_id = ?1 AND "
+      "segment_id = ?2",
   };
   for (int i = 0; i < kCount; ++i) {
     int rc = sqlite3_prepare_v3(db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -242,6 +250,18 @@ Status Catalog::CreateCollection(const CollectionRecord& rec) {
   return s.ok() ? e : s;
 }
 
+Status Catalog::ForgetObsoleteSegments(const std::string& name,
+                                       const std::vector<uint64_t>& ids) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
+  for (uint64_t seg_id : ids) {
+    Query q(db_, stmts_->get(Statements::kDeleteObsolete));
+    q.Int(1, static_cast<uint64_t>(id)).Int(2, seg_id);
+    PDB_RETURN_IF_ERROR(q.Run());
+  }
+  return Status::OK();
+}
+
 Status Catalog::DropCollection(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   // ON DELETE CASCADE removes the segment rows in the same statement.
@@ -323,13 +343,30 @@ Status Catalog::ApplyLocked(const std::string& name,
     PDB_RETURN_IF_ERROR(s);
   }
   for (uint64_t seg_id : change.removed) {
-    Query q(db_, stmts_->get(Statements::kDeleteSegment));
-    q.Int(1, cid).Int(2, seg_id);
-    PDB_RETURN_IF_ERROR(q.Run());
-    if (sqlite3_changes(db_) == 0) {
-      return Status::NotFound("collection '" + name + "' has no segment " +
-                              std::to_string(seg_id) + " to remove");
+    // The removed segment's file becomes obsolete: its deletion is decided
+    // by this commit, and recorded so that a crash before it is done lets
+    // the next start finish it (ForgetObsoleteSegments once done).
+    ObsoleteSegmentRow gone{cid, seg_id, ""};
+    {
+      Query q(db_, stmts_->get(Statements::kSelectSegment));
+      q.Int(1, cid).Int(2, seg_id);
+      Status s;
+      if (!q.Step(&s)) {
+        PDB_RETURN_IF_ERROR(s);
+        return Status::NotFound("collection '" + name + "' has no segment " +
+                                std::to_string(seg_id) + " to remove");
+      }
+      SegmentRow row = internal::ReadSegment(q);
+      PDB_RETURN_IF_ERROR(internal::CheckRow(
+          path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
+      gone.file_name = std::move(row.file_name);
     }
+    Query del(db_, stmts_->get(Statements::kDeleteSegment));
+    del.Int(1, cid).Int(2, seg_id);
+    PDB_RETURN_IF_ERROR(del.Run());
+    Query ins(db_, stmts_->get(Statements::kInsertObsolete));
+    ins.Int(1, cid).Int(2, seg_id).Text(3, gone.file_name).Int(4, RowCrc(gone));
+    PDB_RETURN_IF_ERROR(ins.Run());
   }
   for (const auto& [seg_id, bitmap] : change.bitmaps) {
     SegmentRow row;

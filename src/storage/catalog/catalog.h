@@ -51,6 +51,10 @@ struct CollectionRecord {
   uint64_t generation = 0;
   std::vector<SegmentRecord> segments;           // ordered by segment_id
   std::vector<PayloadIndexDef> payload_indexes;  // ordered by field
+  // Segments removed by a committed change (a compaction) whose files may
+  // not have been deleted yet: segment id -> file name. Not part of the
+  // manifest.
+  std::vector<std::pair<uint64_t, std::string>> obsolete_segments;
 };
 
 // Applied in ONE transaction: all of it or (on any error) none of it.
@@ -58,7 +62,9 @@ struct CollectionRecord {
 // collection's generation goes up by one.
 struct SegmentChange {
   std::vector<SegmentRecord> added;
-  std::vector<uint64_t> removed;  // each must exist (kNotFound otherwise)
+  // Each must exist (kNotFound otherwise); each becomes an obsolete segment
+  // (CollectionRecord::obsolete_segments) in the same transaction.
+  std::vector<uint64_t> removed;
   // segment_id -> new deleted_bitmap; the segment must exist after the
   // additions and removals.
   std::vector<std::pair<uint64_t, std::string>> bitmaps;
@@ -111,6 +117,9 @@ class Catalog {
   Status AddPayloadIndex(const std::string& name, const PayloadIndexDef& def);
   // kNotFound when the collection or the field's index does not exist.
   Status DropPayloadIndex(const std::string& name, const std::string& field);
+  // The obsolete segments' files are deleted: drop their records.
+  Status ForgetObsoleteSegments(const std::string& name,
+                                const std::vector<uint64_t>& segment_ids);
 
  private:
   Catalog(std::string path, sqlite3* db);

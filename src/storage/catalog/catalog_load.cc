@@ -63,6 +63,20 @@ PayloadIndexRow ReadPayloadIndex(const Query& q) {
   return PayloadIndexRow{q.ColumnInt(0), q.ColumnBytes(1), q.ColumnInt(2)};
 }
 
+ObsoleteSegmentRow ReadObsolete(const Query& q) {
+  return ObsoleteSegmentRow{q.ColumnInt(0), q.ColumnInt(1), q.ColumnBytes(2)};
+}
+
+Status CheckRow(const std::string& path, const ObsoleteSegmentRow& r,
+                uint32_t stored, const std::string& collection) {
+  const uint32_t computed = RowCrc(r);
+  if (computed == stored) return Status::OK();
+  return Mismatch(path,
+                  "obsolete segment " + std::to_string(r.segment_id) +
+                      " of collection " + Quoted(collection),
+                  stored, computed, "file_name " + Quoted(r.file_name));
+}
+
 Status CheckRow(const std::string& path, const CollectionRow& r,
                 uint32_t stored) {
   const uint32_t computed = RowCrc(r);
@@ -211,6 +225,24 @@ Result<std::vector<CollectionRecord>> Catalog::LoadLocked(
       }
       l->rec.payload_indexes.push_back(PayloadIndexDef{
           std::move(row.field), static_cast<PayloadIndexType>(row.type)});
+    }
+  }
+  if (!s.ok()) return s;
+  {
+    Query q(db_, stmts_->get(only ? Statements::kSelectObsolete
+                                  : Statements::kSelectAllObsolete));
+    if (only) q.Int(1, rows.front().id);
+    while (q.Step(&s)) {
+      ObsoleteSegmentRow row = internal::ReadObsolete(q);
+      PDB_ASSIGN_OR_RETURN(
+          Loaded * l,
+          owner(row.collection_id,
+                "obsolete segment row " + std::to_string(row.segment_id)));
+      PDB_RETURN_IF_ERROR(
+          internal::CheckRow(path_, row, static_cast<uint32_t>(q.ColumnInt(3)),
+                             l->rec.config.name));
+      l->rec.obsolete_segments.emplace_back(row.segment_id,
+                                            std::move(row.file_name));
     }
   }
   if (!s.ok()) return s;

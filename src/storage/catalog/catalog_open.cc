@@ -58,12 +58,21 @@ CREATE TABLE payload_indexes (
 ) WITHOUT ROWID;
 )sql",
     // 2 -> 3: a checksum per row (row_checksum.h), filled in for the
-    // existing rows by AddRowChecksums, and the collections' generation.
+    // existing rows by AddRowChecksums; the collections' generation; the
+    // segments a committed compaction removed, until their files are gone.
     R"sql(
 ALTER TABLE collections ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE collections ADD COLUMN crc INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE segments ADD COLUMN crc INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE payload_indexes ADD COLUMN crc INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE obsolete_segments (
+  collection_id INTEGER NOT NULL
+                REFERENCES collections(id) ON DELETE CASCADE,
+  segment_id    INTEGER NOT NULL,
+  file_name     TEXT    NOT NULL,
+  crc           INTEGER NOT NULL,
+  PRIMARY KEY (collection_id, segment_id)
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -42,6 +42,10 @@ class Statements {
     kSelectAllPayloadIndexes,
     kInsertPayloadIndex,
     kDeletePayloadIndex,
+    kSelectObsolete,
+    kSelectAllObsolete,
+    kInsertObsolete,
+    kDeleteObsolete,
     kCount
   };
 
@@ -135,6 +139,7 @@ class Query {
 CollectionRow ReadCollection(const Query& q);
 SegmentRow ReadSegment(const Query& q);
 PayloadIndexRow ReadPayloadIndex(const Query& q);
+ObsoleteSegmentRow ReadObsolete(const Query& q);
 
 // kCorruption naming the row, the two checksums and the fields as read when
 // `stored` is not the row's checksum.
@@ -143,6 +148,8 @@ Status CheckRow(const std::string& path, const CollectionRow& row,
 Status CheckRow(const std::string& path, const SegmentRow& row, uint32_t stored,
                 const std::string& collection);
 Status CheckRow(const std::string& path, const PayloadIndexRow& row,
+                uint32_t stored, const std::string& collection);
+Status CheckRow(const std::string& path, const ObsoleteSegmentRow& row,
                 uint32_t stored, const std::string& collection);
 
 }  // namespace proximadb::catalog::internal

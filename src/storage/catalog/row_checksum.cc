@@ -63,4 +63,12 @@ uint32_t RowCrc(const PayloadIndexRow& r) {
       .Crc();
 }
 
+uint32_t RowCrc(const ObsoleteSegmentRow& r) {
+  return RowEncoder("obsolete_segments")
+      .Int(r.collection_id)
+      .Int(r.segment_id)
+      .Bytes(r.file_name)
+      .Crc();
+}
+
 }  // namespace proximadb::catalog

@@ -40,9 +40,16 @@ struct PayloadIndexRow {
   uint64_t type = 0;
 };
 
+struct ObsoleteSegmentRow {
+  uint64_t collection_id = 0;
+  uint64_t segment_id = 0;
+  std::string file_name;
+};
+
 // Masked CRC32C of the row's fields (the value stored in its `crc` column).
 uint32_t RowCrc(const CollectionRow& row);
 uint32_t RowCrc(const SegmentRow& row);
 uint32_t RowCrc(const PayloadIndexRow& row);
+uint32_t RowCrc(const ObsoleteSegmentRow& row);
 
 }  // namespace proximadb::catalog
