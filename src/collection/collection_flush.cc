@@ -294,6 +294,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
   }
   std::vector<uint64_t> gone;  // inputs whose files are all deleted
   for (const auto& in : inputs) {
+    in->Retire();  // no graph or payload index is saved for it any more
     bool all = true;
     for (const std::string& path :
          {in->seg->path(), in->graph_path(), in->payload_path()}) {

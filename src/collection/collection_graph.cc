@@ -65,7 +65,8 @@ void CollectionImpl::ScheduleGraphBuild(
                     s->seg->path(), g.status().ToString());
       return;
     }
-    Status saved = (*g)->Save(env, s->graph_path());
+    Status saved =
+        s->WriteSidecar([&] { return (*g)->Save(env, s->graph_path()); });
     if (!saved.ok()) {
       // Still serve it; the next start rebuilds what was not saved.
       spdlog::warn("collection {}: saving graph {}: {}", name, s->graph_path(),

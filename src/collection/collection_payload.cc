@@ -119,7 +119,8 @@ void CollectionImpl::BuildPayloadNow(const std::shared_ptr<LiveSegment>& seg) {
 void CollectionImpl::SavePayload(const std::shared_ptr<LiveSegment>& seg) {
   auto p = seg->payload();
   if (!p) return;
-  Status s = p->Save(deps_.env, seg->payload_path());
+  Status s = seg->WriteSidecar(
+      [&] { return p->Save(deps_.env, seg->payload_path()); });
   if (!s.ok()) {
     spdlog::warn("collection {}: saving payload index {}: {}", config_.name,
                  seg->payload_path(), s.ToString());
@@ -175,9 +176,8 @@ void CollectionImpl::SchedulePayloadBuild(
     auto built = SegmentPayloadIndex::Build(*s->seg, defs);
     s->set_payload(built);
     // A segment removed by a compaction meanwhile must not get an orphan
-    // sidecar (start-up would remove it anyway).
-    if (!env->FileExists(s->seg->path())) return;
-    Status saved = built->Save(env, path);
+    // sidecar (start-up would quarantine it).
+    Status saved = s->WriteSidecar([&] { return built->Save(env, path); });
     if (!saved.ok()) {
       spdlog::warn("collection {}: saving payload index {}: {}", name, path,
                    saved.ToString());
