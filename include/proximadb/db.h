@@ -48,6 +48,22 @@ struct DBOptions {
   double compaction_dead_ratio = 0.3;
 };
 
+// What DB::RebuildCatalog did.
+struct RebuildReport {
+  struct RebuiltCollection {
+    std::string name;
+    std::string dir_name;
+    uint64_t segments = 0;
+    uint64_t segment_points = 0;  // live points in segments
+    uint64_t fenced_seq = 0;
+    // WAL records after the fence, replayed at the next start.
+    uint64_t wal_records = 0;
+  };
+  std::vector<RebuiltCollection> collections;
+  // "<path>: <why>" for everything moved into the quarantine.
+  std::vector<std::string> quarantined;
+};
+
 class Collection {
  public:
   Collection() = default;
@@ -101,7 +117,9 @@ class DB {
   virtual ~DB() = default;
 
   // Opens (creating if missing) the database in `dir` and recovers every
-  // collection: catalog state + WAL replay from the fenced sequence.
+  // collection: catalog state + WAL replay from the fenced sequence. Every
+  // check runs before anything on disk changes; a refused open leaves the
+  // directory as it was (docs/ARCHITECTURE.md, "Recovery").
   static Result<std::unique_ptr<DB>> Open(const DBOptions& options,
                                           const std::string& dir);
 
@@ -114,6 +132,22 @@ class DB {
   virtual Status DropCollection(const std::string& name) = 0;
   // Flushes every collection (used on graceful shutdown).
   virtual Status FlushAll() = 0;
+
+  // The quarantine, oldest first.
+  virtual Result<std::vector<QuarantineEntry>> ListQuarantine() = 0;
+  // Deletes the entry `id` (kNotFound when there is none), or every entry
+  // when `id` is empty; returns how many were deleted.
+  virtual Result<uint64_t> ClearQuarantine(const std::string& id) = 0;
+
+  // Offline (no DB may have `dir` open): rebuilds <dir>/catalog.db from the
+  // collections' manifests (collection.manifest in each collection
+  // directory), after checking each collection's segments and WAL. Refuses
+  // (kFailedPrecondition) when a valid catalog that agrees with every
+  // manifest exists, unless `force`. The old catalog files are moved into
+  // the quarantine, never deleted. See README, "Recovery".
+  static Result<RebuildReport> RebuildCatalog(const DBOptions& options,
+                                              const std::string& dir,
+                                              bool force);
 };
 
 }  // namespace proximadb

@@ -84,6 +84,10 @@ class Env {
       const std::string& path) = 0;
 
   virtual bool FileExists(const std::string& path) = 0;
+  // Whether `path` exists and is a directory. The default asks GetChildren.
+  virtual bool IsDirectory(const std::string& path) {
+    return GetChildren(path).ok();
+  }
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, without "." and "..".
   virtual Result<std::vector<std::string>> GetChildren(
@@ -93,7 +97,8 @@ class Env {
   virtual Status RemoveFile(const std::string& path) = 0;
   // Removes `dir` and everything below it.
   virtual Status RemoveDirRecursively(const std::string& dir) = 0;
-  // Atomically replaces `to` with `from` (rename(2)).
+  // Atomically replaces `to` with `from` (rename(2)); `from` may be a
+  // directory (then `to` must not exist).
   virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
   virtual Status TruncateFile(const std::string& path, uint64_t size) = 0;
   // fsyncs a directory so that creations, renames and removals in it are

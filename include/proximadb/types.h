@@ -219,4 +219,15 @@ struct ScrollPage {
   std::string next_after_id;        // empty when this was the last page
 };
 
+// One entry of the data directory's quarantine (<data>/quarantine/<id>/):
+// a file or directory start-up could not account for, moved aside instead
+// of deleted, or a copy of bytes it had to cut off (a torn WAL tail).
+struct QuarantineEntry {
+  std::string id;             // "<UTC yyyymmddThhmmssZ>-<n>", the entry's dir
+  std::string original_path;  // relative to the data directory
+  std::string reason;
+  uint64_t time_unix_ms = 0;  // when it was quarantined
+  uint64_t bytes = 0;         // size of what the entry holds
+};
+
 }  // namespace proximadb

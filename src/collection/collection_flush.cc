@@ -152,11 +152,20 @@ Status CollectionImpl::FlushLocked() {
   if (live) SavePayload(live);
   if (live) ScheduleGraphBuild(live);
 
-  // 4. The WAL up to the fence is now redundant.
-  Status s = wal_->RemoveObsoleteFiles(fence);
+  // 4. The manifest records the commit; only then is the WAL up to the
+  // fence redundant (a manifest one commit behind still needs it).
+  Status s = WriteManifest();
   if (!s.ok()) {
-    spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
-                 s.ToString());
+    spdlog::error(
+        "collection {}: writing its manifest after the flush: {}; the WAL "
+        "files up to sequence {} are kept until a later flush writes it",
+        config_.name, s.ToString(), fence);
+  } else {
+    s = wal_->RemoveObsoleteFiles(fence);
+    if (!s.ok()) {
+      spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
+                   s.ToString());
+    }
   }
   spdlog::info("collection {}: flushed {} points into segment {} (fence {})",
                config_.name, rows.size(), seg_id, fence);
@@ -301,19 +310,42 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
   if (out) ScheduleGraphBuild(out);
 
   // 4. Searches still holding the inputs keep their mappings alive; the
-  // files themselves (and their graphs) can go now.
+  // files themselves (and their graphs) can go once the manifest records
+  // the commit (one a commit behind still lists them).
+  Status m = WriteManifest();
+  if (!m.ok()) {
+    spdlog::error(
+        "collection {}: writing its manifest after the compaction: {}; the "
+        "input segment files are kept (quarantined at the next start)",
+        config_.name, m.ToString());
+    return true;
+  }
+  std::vector<uint64_t> gone;  // inputs whose files are all deleted
   for (const auto& in : inputs) {
+    in->Retire();  // no graph or payload index is saved for it any more
+    bool all = true;
     for (const std::string& path :
          {in->seg->path(), in->graph_path(), in->payload_path()}) {
       if (!deps_.env->FileExists(path)) continue;
       Status s = deps_.env->RemoveFile(path);
       if (!s.ok()) {
+        all = false;
         spdlog::warn("collection {}: removing {}: {}", config_.name, path,
                      s.ToString());
       }
     }
+    if (all) gone.push_back(in->seg->segment_id());
   }
-  (void)deps_.env->SyncDir(seg_dir_);
+  // Once the deletions are durable, the catalog forgets them; whatever is
+  // left is deleted (and forgotten) by the next start.
+  Status forget = deps_.env->SyncDir(seg_dir_);
+  if (forget.ok()) {
+    forget = deps_.catalog->ForgetObsoleteSegments(config_.name, gone);
+  }
+  if (!forget.ok()) {
+    spdlog::warn("collection {}: after removing compacted segments: {}",
+                 config_.name, forget.ToString());
+  }
   spdlog::info("collection {}: compacted {} segments into {} ({} live points)",
                config_.name, inputs.size(),
                out ? std::to_string(seg_id) : "none", rows.size());

@@ -27,11 +27,8 @@ index::VectorView ViewOf(const segment::Segment& s) {
 
 }  // namespace
 
-void CollectionImpl::LoadOrScheduleGraph(
-    const std::shared_ptr<LiveSegment>& seg) {
-  // Start-up calls this once per segment: its payload indexes too.
-  LoadOrSchedulePayload(seg);
-  if (!UsesGraph()) return;
+bool CollectionImpl::LoadGraph(const std::shared_ptr<LiveSegment>& seg) {
+  if (!UsesGraph()) return true;
   const std::string path = seg->graph_path();
   if (deps_.env->FileExists(path)) {
     auto g = index::HnswIndex::Load(deps_.env, path, ViewOf(*seg->seg),
@@ -39,13 +36,13 @@ void CollectionImpl::LoadOrScheduleGraph(
     if (g.ok()) {
       seg->set_graph(
           std::shared_ptr<const index::VectorIndex>(std::move(g).value()));
-      return;
+      return true;
     }
     // A graph is derived data: a damaged one is rebuilt, never fatal.
     spdlog::warn("collection {}: graph {} unreadable ({}); rebuilding",
                  config_.name, path, g.status().ToString());
   }
-  ScheduleGraphBuild(seg);
+  return false;
 }
 
 void CollectionImpl::ScheduleGraphBuild(
@@ -68,7 +65,8 @@ void CollectionImpl::ScheduleGraphBuild(
                     s->seg->path(), g.status().ToString());
       return;
     }
-    Status saved = (*g)->Save(env, s->graph_path());
+    Status saved =
+        s->WriteSidecar([&] { return (*g)->Save(env, s->graph_path()); });
     if (!saved.ok()) {
       // Still serve it; the next start rebuilds what was not saved.
       spdlog::warn("collection {}: saving graph {}: {}", name, s->graph_path(),

@@ -19,19 +19,23 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "collection/background_queue.h"
 #include "collection/id_locks.h"
 #include "collection/live_segment.h"
 #include "collection/memtable.h"
+#include "collection/quarantine.h"
 #include "filter/filter.h"
 #include "proximadb/db.h"
 #include "storage/catalog/catalog.h"
 #include "storage/segment/segment_writer.h"
 #include "storage/wal/wal_batch.h"
+#include "storage/wal/wal_reader.h"
 #include "storage/wal/wal_writer.h"
 
 namespace proximadb {
@@ -65,10 +69,19 @@ class PayloadDefs {
 struct CollectionDeps {
   Env* env;
   Clock* clock;
-  Catalog* catalog;
+  Catalog* catalog;  // null during Recover (the catalog is not open yet)
   const DBOptions* options;
   BackgroundQueue* builds;  // graph builds after flush, compaction, recovery
+  Quarantine* quarantine;
 };
+
+// A collection directory: wal/, segments/, its manifest, and (while it is
+// being dropped) the drop marker.
+inline constexpr std::string_view kWalDirName = "wal";
+inline constexpr std::string_view kSegmentsDirName = "segments";
+// Written before the catalog commit of a drop: a directory the catalog does
+// not list that carries it was dropped, and only then may it be deleted.
+inline constexpr std::string_view kDroppedMarker = "DROPPED";
 
 // Why a flush is due, for the scheduler and its logs.
 struct FlushCheck {
@@ -79,8 +92,23 @@ struct FlushCheck {
 
 class CollectionImpl final : public Collection {
  public:
-  // Recovers the collection from its catalog record: opens the segments,
-  // applies the persisted deletion bitmaps, replays the WAL past the fence.
+  // Recovery in two steps, so that a data directory is checked whole
+  // before anything in it changes (collection_recover.cc):
+  //
+  // Recover reads and checks, changing nothing on disk: the directory and
+  // the manifest against the catalog record, every listed segment (present,
+  // checksums, header matching its catalog row), the WAL (continuity from
+  // the fence, every record checked) replayed into memory, and the files
+  // nobody accounts for (to quarantine).
+  static Result<std::shared_ptr<CollectionImpl>> Recover(
+      const CollectionDeps& deps, const CollectionRecord& record,
+      const std::string& dir);
+  // Then Start makes the changes recovery decided: quarantines the
+  // unexplained files, saves and cuts a torn WAL tail, writes the manifest
+  // when it is missing or behind, opens the WAL writer and schedules the
+  // graph and payload index builds.
+  Status Start(Catalog* catalog);
+  // Recover + Start (a collection just created).
   static Result<std::shared_ptr<CollectionImpl>> Open(
       const CollectionDeps& deps, const CollectionRecord& record,
       const std::string& dir);
@@ -110,6 +138,10 @@ class CollectionImpl final : public Collection {
   // Makes every later call fail with kNotFound; waits for calls in flight.
   void MarkDropped();
   const std::string& dir() const { return dir_; }
+
+  // Rewrites the manifest from the catalog's committed record (serialised:
+  // the last writer writes the newest state).
+  Status WriteManifest();
 
  private:
   CollectionImpl(const CollectionDeps& deps, const CollectionRecord& record,
@@ -149,15 +181,19 @@ class CollectionImpl final : public Collection {
   void KeepUncommittedLocked(const std::string& path, const Status& why);
   void RemoveUncommittedLocked();
   bool UsesGraph() const { return config_.index.algorithm == "hnsw"; }
-  // Loads the segment's saved graph, or schedules a build when it is missing
-  // or unreadable.
-  void LoadOrScheduleGraph(const std::shared_ptr<LiveSegment>& seg);
+  // Loads the segment's saved graph; false when it must be built (missing
+  // or unreadable). Reads only.
+  bool LoadGraph(const std::shared_ptr<LiveSegment>& seg);
   void ScheduleGraphBuild(const std::shared_ptr<LiveSegment>& seg);
   // Payload indexes of a segment (collection_payload.cc): loaded from the
-  // sidecar, or rebuilt in the background when missing, damaged or built
-  // for other definitions.
-  void LoadOrSchedulePayload(const std::shared_ptr<LiveSegment>& seg);
+  // sidecar (reads only); false when they must be rebuilt in the
+  // background (missing, damaged or built for other definitions).
+  bool LoadPayload(const std::shared_ptr<LiveSegment>& seg);
   void SchedulePayloadBuild(const std::shared_ptr<LiveSegment>& seg);
+  // Recover's steps (collection_recover.cc).
+  Status CheckManifest(const CollectionRecord& record);
+  Status OpenSegments(const CollectionRecord& record);
+  Status FindStrays(const CollectionRecord& record);
   // Builds in the calling thread (flush, compaction: before the segment is
   // published) without saving.
   void BuildPayloadNow(const std::shared_ptr<LiveSegment>& seg);
@@ -170,7 +206,7 @@ class CollectionImpl final : public Collection {
       uint64_t seg_id, size_t count,
       const std::function<segment::SegmentRow(size_t)>& row_at);
 
-  const CollectionDeps deps_;
+  CollectionDeps deps_;  // catalog set by Start
   const std::string dir_;
   std::string wal_dir_;
   std::string seg_dir_;
@@ -203,6 +239,27 @@ class CollectionImpl final : public Collection {
 
   std::mutex flush_mu_;
   std::mutex compact_mu_;
+  std::mutex manifest_mu_;  // serialises WriteManifest
+
+  // What Recover decided and Start does (then cleared).
+  struct RecoveryPlan {
+    CollectionRecord record;  // as the catalog has it
+    std::vector<std::pair<std::string, std::string>> quarantine;  // path, why
+    std::optional<wal::TornTail> torn_tail;
+    bool write_manifest = false;
+    bool quarantine_manifest = false;  // damaged: keep it aside first
+    std::string manifest_why;
+    std::vector<std::shared_ptr<LiveSegment>> build_graph, build_payload;
+    // Payload sidecars of segments whose collection has no index any more.
+    std::vector<std::string> stale_payload_files;
+    // Files of segments a committed compaction removed (and their graphs
+    // and payload indexes): deleted by Start, then forgotten.
+    std::vector<std::string> obsolete_files;
+    // A drop marker of a drop whose commit never happened: removed by Start.
+    std::string failed_drop_marker;
+    uint64_t next_wal_seq = 1;
+  };
+  std::unique_ptr<RecoveryPlan> plan_;
 
   // Totals reported by Info() for /metrics; relaxed, only ever added to.
   struct WorkCounter {

@@ -38,6 +38,12 @@ Status ValidateField(const std::string& field) {
   return Status::OK();
 }
 
+// The definition change is committed; a manifest left behind is brought
+// up to date at the next start.
+void LogManifestError(const Status& s) {
+  if (!s.ok()) spdlog::error("writing a collection manifest: {}", s.ToString());
+}
+
 bool SameDefs(std::vector<PayloadIndexDef> a, std::vector<PayloadIndexDef> b) {
   auto by_field = [](const auto& x, const auto& y) {
     return x.field < y.field;
@@ -64,6 +70,7 @@ Status CollectionImpl::CreatePayloadIndex(const PayloadIndexDef& def) {
                                  " index on '" + def.field + "'");
   }
   PDB_RETURN_IF_ERROR(deps_.catalog->AddPayloadIndex(config().name, def));
+  LogManifestError(WriteManifest());
   defs.push_back(def);
   std::sort(defs.begin(), defs.end(),
             [](const auto& a, const auto& b) { return a.field < b.field; });
@@ -89,6 +96,7 @@ Status CollectionImpl::DropPayloadIndex(const std::string& field) {
                             "' has no payload index on '" + field + "'");
   }
   PDB_RETURN_IF_ERROR(deps_.catalog->DropPayloadIndex(config().name, field));
+  LogManifestError(WriteManifest());
   defs.erase(it);
   payload_defs_->Set(std::move(defs));
   // Segments keep answering from their old index until rebuilt: an index
@@ -111,20 +119,24 @@ void CollectionImpl::BuildPayloadNow(const std::shared_ptr<LiveSegment>& seg) {
 void CollectionImpl::SavePayload(const std::shared_ptr<LiveSegment>& seg) {
   auto p = seg->payload();
   if (!p) return;
-  Status s = p->Save(deps_.env, seg->payload_path());
+  Status s = seg->WriteSidecar(
+      [&] { return p->Save(deps_.env, seg->payload_path()); });
   if (!s.ok()) {
     spdlog::warn("collection {}: saving payload index {}: {}", config_.name,
                  seg->payload_path(), s.ToString());
   }
 }
 
-void CollectionImpl::LoadOrSchedulePayload(
-    const std::shared_ptr<LiveSegment>& seg) {
+bool CollectionImpl::LoadPayload(const std::shared_ptr<LiveSegment>& seg) {
   const std::vector<PayloadIndexDef> defs = payload_defs_->Get();
   const std::string path = seg->payload_path();
   if (defs.empty()) {
-    if (deps_.env->FileExists(path)) (void)deps_.env->RemoveFile(path);
-    return;
+    // The collection's indexes were dropped: the sidecar is derived data
+    // nobody wants, removed once recovery is through (Start).
+    if (deps_.env->FileExists(path)) {
+      plan_->stale_payload_files.push_back(path);
+    }
+    return true;
   }
   if (deps_.env->FileExists(path)) {
     auto p = SegmentPayloadIndex::Load(deps_.env, path, seg->seg->size());
@@ -132,7 +144,7 @@ void CollectionImpl::LoadOrSchedulePayload(
       // Serve it even when outdated (still correct), rebuild if it is.
       const bool current = SameDefs((*p)->defs(), defs);
       seg->set_payload(std::move(p).value());
-      if (current) return;
+      if (current) return true;
     } else {
       spdlog::warn(
           "collection {}: payload index {} unreadable ({}); "
@@ -140,7 +152,7 @@ void CollectionImpl::LoadOrSchedulePayload(
           config_.name, path, p.status().ToString());
     }
   }
-  SchedulePayloadBuild(seg);
+  return false;
 }
 
 void CollectionImpl::SchedulePayloadBuild(
@@ -164,9 +176,8 @@ void CollectionImpl::SchedulePayloadBuild(
     auto built = SegmentPayloadIndex::Build(*s->seg, defs);
     s->set_payload(built);
     // A segment removed by a compaction meanwhile must not get an orphan
-    // sidecar (start-up would remove it anyway).
-    if (!env->FileExists(s->seg->path())) return;
-    Status saved = built->Save(env, path);
+    // sidecar (start-up would quarantine it).
+    Status saved = s->WriteSidecar([&] { return built->Save(env, path); });
     if (!saved.ok()) {
       spdlog::warn("collection {}: saving payload index {}: {}", name, path,
                    saved.ToString());

@@ -38,8 +38,8 @@ DBImpl::DBImpl(const DBOptions& options, std::string dir)
 }
 
 CollectionDeps DBImpl::Deps() {
-  return CollectionDeps{options_.env, options_.clock, catalog_.get(), &options_,
-                        builds_.get()};
+  return CollectionDeps{options_.env, options_.clock, catalog_.get(),
+                        &options_,    builds_.get(),  quarantine_.get()};
 }
 
 Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
@@ -51,37 +51,6 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
     db->compact_thread_ = std::thread([d = db.get()] { d->CompactLoop(); });
   }
   return db;
-}
-
-Status DBImpl::Recover() {
-  Env* env = options_.env;
-  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(dir_));
-  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(collections_dir_));
-  PDB_ASSIGN_OR_RETURN(catalog_, Catalog::Open(dir_ + "/catalog.db"));
-  PDB_ASSIGN_OR_RETURN(auto records, catalog_->LoadAll());
-  std::set<std::string> known;
-  for (const auto& rec : records) {
-    known.insert(rec.dir_name);
-    auto c = CollectionImpl::Open(Deps(), rec,
-                                  collections_dir_ + "/" + rec.dir_name);
-    if (!c.ok()) {
-      return Status(c.status().code(), "recovering collection '" +
-                                           rec.config.name +
-                                           "': " + c.status().message());
-    }
-    collections_[rec.config.name] = std::move(c).value();
-  }
-  // A directory the catalog does not know is what a crash left between
-  // creating it and committing the collection, or after dropping it.
-  PDB_ASSIGN_OR_RETURN(auto children, env->GetChildren(collections_dir_));
-  for (const auto& name : children) {
-    if (known.count(name) == 0) {
-      spdlog::info("removing stray collection directory {}", name);
-      PDB_RETURN_IF_ERROR(
-          env->RemoveDirRecursively(collections_dir_ + "/" + name));
-    }
-  }
-  return Status::OK();
 }
 
 DBImpl::~DBImpl() {
@@ -112,27 +81,18 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
   rec.fenced_seq = 0;
   rec.next_segment_id = 1;
   const std::string cdir = collections_dir_ + "/" + rec.dir_name;
-  // Every file of the new collection exists before the catalog row that
-  // makes the collection exist is committed: the commit is the last step
-  // that can fail, and an error then means no collection (see RELIABILITY.md
-  // for a commit whose outcome is unknown).
-  Env* env = options_.env;
-  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(cdir));
-  auto c = CollectionImpl::Open(Deps(), rec, cdir);
-  Status s = c.ok() ? env->SyncDir(collections_dir_) : c.status();
+  // The directory with its first WAL file first, then the catalog row that
+  // makes the collection exist, then its manifest (Open). Nothing of the
+  // collection is served unless all three succeed.
+  Status s = PrepareCollectionDir(cdir, config.wal_format);
   if (!s.ok()) {
-    if (c.ok()) (*c)->MarkDropped();  // closes its WAL
-    // Nothing was committed: these files are ours to remove.
-    Status rm = env->RemoveDirRecursively(cdir);
-    if (!rm.ok()) {
-      spdlog::warn("create collection {} failed; its directory {} remains: {}",
-                   config.name, cdir, rm.ToString());
-    }
+    // Not committed: the directory is this call's own, and nothing else.
+    (void)options_.env->RemoveDirRecursively(cdir);
+    (void)options_.env->SyncDir(collections_dir_);
     return s;
   }
   s = catalog_->CreateCollection(rec);
   if (!s.ok()) {
-    (*c)->MarkDropped();
     // A failed commit may still have reached the catalog's log, and a crash
     // now would make it count: keep the directory until a later commit
     // proves it unreferenced (or start-up finds it unlisted).
@@ -141,6 +101,22 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
                  "{} until the outcome is known",
                  config.name, s.ToString(), cdir);
     return s;
+  }
+  auto c = CollectionImpl::Open(Deps(), rec, cdir);
+  if (!c.ok()) {
+    // Committed but not servable: take the commit back, so that the error
+    // the caller sees is the whole truth.
+    Status undo = catalog_->DropCollection(config.name);
+    if (undo.ok()) {
+      (void)options_.env->RemoveDirRecursively(cdir);
+      (void)options_.env->SyncDir(collections_dir_);
+    } else {
+      spdlog::error("create collection {}: committed but could not be opened "
+                    "({}), and the commit could not be taken back ({}); it "
+                    "is recovered at the next start",
+                    config.name, c.status().ToString(), undo.ToString());
+    }
+    return c.status();
   }
   RemoveUncommittedDirs();
   collections_[config.name] = c.value();
@@ -161,6 +137,21 @@ void DBImpl::RemoveUncommittedDirs() {
       ++it;
     }
   }
+}
+
+Status DBImpl::PrepareCollectionDir(const std::string& cdir, WalFormat fmt) {
+  Env* env = options_.env;
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(cdir));
+  PDB_RETURN_IF_ERROR(
+      env->CreateDirIfMissing(cdir + "/" + std::string(kSegmentsDirName)));
+  // wal-<1>.log, durably: a listed collection always has the WAL file that
+  // holds the writes after its fence (0 here).
+  PDB_ASSIGN_OR_RETURN(
+      auto wal,
+      wal::WalWriter::Open(env, cdir + "/" + std::string(kWalDirName), fmt, 1));
+  PDB_RETURN_IF_ERROR(wal->Close());
+  PDB_RETURN_IF_ERROR(env->SyncDir(cdir));
+  return env->SyncDir(collections_dir_);
 }
 
 Result<std::shared_ptr<Collection>> DBImpl::GetCollection(
@@ -187,7 +178,32 @@ Status DBImpl::DropCollection(const std::string& name) {
     if (it == collections_.end()) {
       return Status::NotFound("collection '" + name + "' not found");
     }
-    PDB_RETURN_IF_ERROR(catalog_->DropCollection(name));
+    // The marker makes the directory deletable if a crash comes between
+    // the commit and the deletion; without the commit it is taken back.
+    const std::string marker =
+        it->second->dir() + "/" + std::string(kDroppedMarker);
+    Status s = options_.env->WriteFileAtomically(
+        marker, "dropped at unix ms " +
+                    std::to_string(options_.clock->NowMicros() / 1000) + "\n");
+    if (!s.ok()) {
+      // No commit was attempted: take the marker back (best effort; a
+      // marker beside a listed collection is removed at the next start).
+      if (options_.env->FileExists(marker)) {
+        (void)options_.env->RemoveFile(marker);
+        (void)options_.env->SyncDir(it->second->dir());
+      }
+      return s;
+    }
+    s = catalog_->DropCollection(name);
+    if (!s.ok()) {
+      // The commit failed but may still take effect after a crash; the
+      // marker stays so that the next start can tell either way: listed,
+      // the collection is kept (and the marker removed); unlisted, the
+      // directory is deleted.
+      spdlog::warn("collection {}: the drop failed ({}); the collection stays",
+                   name, s.ToString());
+      return s;
+    }
     RemoveUncommittedDirs();
     c = it->second;
     collections_.erase(it);

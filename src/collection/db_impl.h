@@ -29,6 +29,8 @@ class DBImpl final : public DB {
   std::vector<CollectionInfo> ListCollections() override;
   Status DropCollection(const std::string& name) override;
   Status FlushAll() override;
+  Result<std::vector<QuarantineEntry>> ListQuarantine() override;
+  Result<uint64_t> ClearQuarantine(const std::string& id) override;
 
   // One pass of the flush scheduler: flushes every collection whose policy
   // says so, highest priority first. Returns the names flushed, in order.
@@ -40,18 +42,33 @@ class DBImpl final : public DB {
 
  private:
   DBImpl(const DBOptions& options, std::string dir);
+  // Checks the whole data directory (catalog, every collection), changing
+  // nothing; only then makes the changes the checks decided (db_recover.cc).
   Status Recover();
+  // What to do with an entry of collections/ the catalog does not list.
+  struct Unlisted {
+    std::string path;
+    bool dropped = false;  // carries the drop marker: delete it
+    std::string why;       // else: quarantine it, for this reason
+  };
+  Result<std::vector<Unlisted>> CheckUnlisted(
+      const std::vector<std::string>& entries,
+      const std::vector<CollectionRecord>& records);
   void FlushLoop();
   void CompactLoop();
   std::vector<std::shared_ptr<CollectionImpl>> Snapshot();
   // Requires mu_. Removes what uncommitted_dirs_ lists (after a commit).
   void RemoveUncommittedDirs();
   CollectionDeps Deps();
+  // A new collection's directory with its subdirectories and first WAL
+  // file, all durable, before the catalog commit that creates it.
+  Status PrepareCollectionDir(const std::string& cdir, WalFormat fmt);
 
   DBOptions options_;
   const std::string dir_;
   const std::string collections_dir_;
   std::unique_ptr<Catalog> catalog_;
+  std::unique_ptr<Quarantine> quarantine_;
   std::unique_ptr<BackgroundQueue> builds_;
 
   std::mutex mu_;  // guards collections_ and create/drop

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "collection/atomic_bitmap.h"
@@ -61,6 +62,21 @@ struct LiveSegment {
     return p.substr(0, p.size() - 4) + ".pidx";
   }
 
+  // Writes a sidecar file (graph, payload index) unless the segment was
+  // retired: a compaction retires its inputs before deleting their files,
+  // so no sidecar is written after them (start-up would find it orphaned).
+  template <typename Write>
+  Status WriteSidecar(Write&& write) {
+    std::lock_guard lock(files_mu_);
+    if (retired_) return Status::OK();
+    return write();
+  }
+  // Waits for a sidecar write in progress.
+  void Retire() {
+    std::lock_guard lock(files_mu_);
+    retired_ = true;
+  }
+
   std::shared_ptr<segment::Segment> seg;
   AtomicBitmap deleted;
   std::atomic<bool> dirty{false};
@@ -69,6 +85,8 @@ struct LiveSegment {
  private:
   std::shared_ptr<const index::VectorIndex> graph_;
   std::shared_ptr<const SegmentPayloadIndex> payload_;
+  std::mutex files_mu_;
+  bool retired_ = false;  // GUARDED_BY(files_mu_)
 };
 
 }  // namespace proximadb

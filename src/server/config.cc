@@ -394,6 +394,11 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
                    "[api] max_request_size_mb");
     app.add_option("--log-level", cli.log_level,
                    "trace|debug|info|warn|error|critical|off (default info)");
+    app.add_flag("--rebuild-catalog", cli.rebuild_catalog,
+                 "rebuild <data>/catalog.db from the collections' manifests, "
+                 "then exit (the server does not start)");
+    app.add_flag("--force", cli.force,
+                 "with --rebuild-catalog: rebuild even over a valid catalog");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -405,6 +410,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
         return cli;
       }
       return Status::InvalidArgument(err.str() + out.str());
+    }
+    if (cli.force && !cli.rebuild_catalog) {
+      return Status::InvalidArgument(
+          "--force is only valid with --rebuild-catalog");
     }
     if (app.count("--data-dir")) {
       cli.overrides.emplace_back("storage.data_directory", data_dir);

@@ -91,6 +91,11 @@ struct CommandLine {
   std::string config_file;  // empty: ./config.toml if present
   std::vector<std::pair<std::string, std::string>> overrides;  // key, value
   std::string log_level;
+  // --rebuild-catalog: rebuild <data>/catalog.db from the collections'
+  // manifests and exit (DB::RebuildCatalog); --force: even over a valid
+  // catalog (only with --rebuild-catalog).
+  bool rebuild_catalog = false;
+  bool force = false;
   bool exit_now = false;  // --help / --version was handled
   int exit_code = 0;
   std::string output;  // text to print when exit_now (help, version)

@@ -1,9 +1,10 @@
 // proximadb-server: configuration, logging, the engine and its two front ends
 // (REST and gRPC, both over the one VectorService).
 //
-// Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM) or --help/--version;
-// 1 when startup fails (bad configuration, port in use, unreadable or corrupt
-// data directory), with the reason on stderr.
+// Exit codes: 0 after a clean shutdown (SIGINT/SIGTERM), --help/--version or
+// a successful --rebuild-catalog; 1 when startup fails (bad configuration,
+// port in use, unreadable or corrupt data directory, a data directory that
+// start-up cannot account for), with the reason on stderr.
 //
 // Logs go to stderr; stdout carries only the machine-readable line
 // "proximadb-server ready rest_port=<n> grpc_port=<m>", printed once both
@@ -62,6 +63,31 @@ proximadb::Result<std::string> ReadPem(const std::string& what,
   return ss.str();
 }
 
+// --rebuild-catalog: offline, then exit (0 when rebuilt).
+int RebuildCatalog(const std::string& data_dir, bool force) {
+  spdlog::info("rebuilding the catalog of {} from the collections' manifests",
+               data_dir);
+  auto report =
+      proximadb::DB::RebuildCatalog(proximadb::DBOptions(), data_dir, force);
+  if (!report.ok()) return Fail("cannot rebuild the catalog", report.status());
+  for (const std::string& q : report->quarantined) {
+    std::printf("quarantined %s\n", q.c_str());
+  }
+  for (const auto& c : report->collections) {
+    std::printf(
+        "collection %s (%s): %llu segments, %llu live points in them, fence "
+        "%llu, %llu WAL records to replay at the next start\n",
+        c.name.c_str(), c.dir_name.c_str(),
+        static_cast<unsigned long long>(c.segments),
+        static_cast<unsigned long long>(c.segment_points),
+        static_cast<unsigned long long>(c.fenced_seq),
+        static_cast<unsigned long long>(c.wal_records));
+  }
+  std::printf("catalog rebuilt: %zu collections; start the server as usual\n",
+              report->collections.size());
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   namespace srv = proximadb::server;
   auto cli = srv::ParseCommandLine(argc, argv);
@@ -77,6 +103,9 @@ int Run(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("proximadb");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (cli->rebuild_catalog) {
+    return RebuildCatalog(config.storage.data_directory, cli->force);
+  }
 
   // Block the shutdown signals before any thread starts so that every
   // thread inherits the mask and only sigwait() below sees them.

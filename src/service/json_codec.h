@@ -120,6 +120,9 @@ nlohmann::json PayloadIndexToJson(const PayloadIndexDef& def);
 // {"name": collection, "payload_indexes": [{"field", "type"}, ...]}.
 nlohmann::json PayloadIndexesToJson(const std::string& collection,
                                     const std::vector<PayloadIndexDef>& defs);
+// {"id", "original_path", "reason", "time_unix_ms", "time", "bytes"}; "time"
+// is the same instant as RFC 3339 UTC text.
+nlohmann::json QuarantineEntryToJson(const QuarantineEntry& entry);
 // One SourcePlan as the search response's "explain" entry.
 nlohmann::json SourcePlanToJson(const SourcePlan& plan);
 

@@ -1,5 +1,6 @@
 // JSON codecs of the operations beyond create/upsert/get/search: flush-policy
 // patch, bulk delete, metadata update, count, scroll, batch search, stats.
+#include <ctime>
 #include <string>
 #include <utility>
 
@@ -151,6 +152,22 @@ json CollectionStatsToJson(const CollectionInfo& info) {
       {"oldest_unflushed_age_seconds", info.oldest_unflushed_age_seconds},
       {"last_sequence", info.last_sequence},
   };
+}
+
+}  // namespace proximadb::service
+
+namespace proximadb::service {
+
+nlohmann::json QuarantineEntryToJson(const QuarantineEntry& e) {
+  std::time_t t = static_cast<std::time_t>(e.time_unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char time[32];
+  std::strftime(time, sizeof(time), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return nlohmann::json{
+      {"id", e.id},         {"original_path", e.original_path},
+      {"reason", e.reason}, {"time_unix_ms", e.time_unix_ms},
+      {"time", time},       {"bytes", e.bytes}};
 }
 
 }  // namespace proximadb::service

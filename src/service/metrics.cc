@@ -208,6 +208,13 @@ std::string Metrics::Render(const std::vector<CollectionInfo>& collections,
   Header(out, "proximadb_collections", "gauge", "Collections.");
   Sample(out, "proximadb_collections", "", std::to_string(collections.size()));
   RenderCollections(out, collections);
+  if (process.quarantine_entries) {
+    Header(out, "proximadb_quarantine_entries", "gauge",
+           "Entries of the data directory's quarantine: files start-up could "
+           "not account for (GET /api/v1/admin/quarantine).");
+    Sample(out, "proximadb_quarantine_entries", "",
+           std::to_string(*process.quarantine_entries));
+  }
   Header(out, "proximadb_build_info", "gauge", "Always 1; labels the version.");
   Sample(out, "proximadb_build_info", Label("version", kVersion), "1");
   if (process.resident_bytes) {

@@ -23,6 +23,7 @@
 //   proximadb_collection_{flushes,compactions}_total{collection}  counter
 //   proximadb_collection_{flush,compaction}_bytes_total{collection} counter
 //   proximadb_collection_{flush,compaction}_seconds_total{collection} counter
+//   proximadb_quarantine_entries                                gauge
 //   proximadb_build_info{version}                               gauge (1)
 //   process_resident_memory_bytes                               gauge
 // Flushes and compactions requested through the API are also the `Flush`
@@ -75,6 +76,8 @@ inline constexpr std::array<double, 15> kLatencyBuckets = {
 struct ProcessSample {
   int64_t inflight_requests = 0;
   std::optional<uint64_t> resident_bytes;  // absent when /proc is not there
+  // Entries of the data directory's quarantine; absent when unreadable.
+  std::optional<uint64_t> quarantine_entries;
 };
 
 class Metrics {

@@ -37,6 +37,8 @@ enum class Operation {
   kCreatePayloadIndex,
   kListPayloadIndexes,
   kDeletePayloadIndex,
+  kListQuarantine,
+  kClearQuarantine,
 };
 
 struct OperationInfo {
@@ -72,6 +74,8 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kCreatePayloadIndex, "CreatePayloadIndex", true},
     OperationInfo{Operation::kListPayloadIndexes, "ListPayloadIndexes"},
     OperationInfo{Operation::kDeletePayloadIndex, "DeletePayloadIndex", true},
+    OperationInfo{Operation::kListQuarantine, "ListQuarantine"},
+    OperationInfo{Operation::kClearQuarantine, "ClearQuarantine", true},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

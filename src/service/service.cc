@@ -114,6 +114,14 @@ Result<SearchResult> VectorService::Search(const std::string& collection,
 
 Status VectorService::FlushAll() { return db_->FlushAll(); }
 
+Result<std::vector<QuarantineEntry>> VectorService::ListQuarantine() {
+  return db_->ListQuarantine();
+}
+
+Result<uint64_t> VectorService::ClearQuarantine(const std::string& id) {
+  return db_->ClearQuarantine(id);
+}
+
 HealthInfo VectorService::GetHealth() {
   return HealthInfo{"healthy", kVersion};
 }

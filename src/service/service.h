@@ -100,6 +100,11 @@ class VectorService {
       const std::string& collection, const std::string& field);
   // Flushes every collection (graceful shutdown).
   Status FlushAll();
+  // The data directory's quarantine (docs/API.md, "Admin"): what start-up
+  // could not account for, oldest first.
+  Result<std::vector<QuarantineEntry>> ListQuarantine();
+  // Deletes entry `id`, or every entry when `id` is empty; returns how many.
+  Result<uint64_t> ClearQuarantine(const std::string& id);
 
   // The flush defaults responses resolve policies against.
   const FlushDefaults& flush_defaults() const { return defaults_; }
@@ -144,6 +149,10 @@ class VectorService {
   Result<nlohmann::json> ListPayloadIndexesJson(const std::string& collection);
   Result<nlohmann::json> DeletePayloadIndexJson(const std::string& collection,
                                                 const std::string& field);
+  // {"entries": [...], "total_count": n}.
+  Result<nlohmann::json> ListQuarantineJson();
+  // {"deleted_count": n}; `id` empty = all.
+  Result<nlohmann::json> ClearQuarantineJson(const std::string& id);
 
  private:
   Result<std::shared_ptr<Collection>> Open(const std::string& name);

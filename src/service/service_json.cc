@@ -169,6 +169,21 @@ Result<json> VectorService::DeletePayloadIndexJson(
   return PayloadIndexesToJson(collection, defs);
 }
 
+Result<json> VectorService::ListQuarantineJson() {
+  PDB_ASSIGN_OR_RETURN(std::vector<QuarantineEntry> entries, ListQuarantine());
+  json list = json::array();
+  for (const QuarantineEntry& e : entries) {
+    list.push_back(QuarantineEntryToJson(e));
+  }
+  size_t n = list.size();
+  return json{{"entries", std::move(list)}, {"total_count", n}};
+}
+
+Result<json> VectorService::ClearQuarantineJson(const std::string& id) {
+  PDB_ASSIGN_OR_RETURN(uint64_t n, ClearQuarantine(id));
+  return json{{"deleted_count", n}};
+}
+
 Result<json> VectorService::CollectionStatsJson(const std::string& collection) {
   PDB_ASSIGN_OR_RETURN(CollectionInfo info, CollectionStats(collection));
   return CollectionStatsToJson(info);

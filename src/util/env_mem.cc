@@ -121,6 +121,11 @@ class MemEnv final : public Env {
     return files_.count(p) > 0 || dirs_.count(p) > 0;
   }
 
+  bool IsDirectory(const std::string& path) override {
+    std::lock_guard l(mu_);
+    return dirs_.count(Normalize(path)) > 0;
+  }
+
   Result<uint64_t> GetFileSize(const std::string& path) override {
     PDB_ASSIGN_OR_RETURN(auto f, Find(Normalize(path)));
     std::lock_guard l(f->mu);
@@ -180,11 +185,12 @@ class MemEnv final : public Env {
   Status RenameFile(const std::string& from, const std::string& to) override {
     std::string f = Normalize(from), t = Normalize(to);
     std::lock_guard l(mu_);
-    auto it = files_.find(f);
-    if (it == files_.end()) return Status::NotFound("rename " + f);
     if (dirs_.count(Parent(t)) == 0) {
       return Status::NotFound("rename " + f + " -> " + t + ": no such dir");
     }
+    if (dirs_.count(f) > 0) return RenameDirLocked(f, t);
+    auto it = files_.find(f);
+    if (it == files_.end()) return Status::NotFound("rename " + f);
     auto file = it->second;
     files_.erase(it);
     files_[t] = std::move(file);
@@ -213,6 +219,30 @@ class MemEnv final : public Env {
       return Status::NotFound("open " + path + ": no such file");
     }
     return it->second;
+  }
+
+  // rename(2) of a directory: `to` must not exist; everything below moves.
+  Status RenameDirLocked(const std::string& from, const std::string& to) {
+    if (dirs_.count(to) > 0 || files_.count(to) > 0) {
+      return Status::IOError("rename " + from + " -> " + to + ": exists");
+    }
+    const std::string prefix = from + "/";
+    if (to.compare(0, prefix.size(), prefix) == 0) {
+      return Status::InvalidArgument("rename " + from + " into itself");
+    }
+    auto moved = [&](const std::string& p) {
+      return p == from ? to : to + p.substr(from.size());
+    };
+    auto under = [&](const std::string& p) {
+      return p == from || p.compare(0, prefix.size(), prefix) == 0;
+    };
+    std::map<std::string, std::shared_ptr<MemFile>> files;
+    for (auto& [p, f] : files_) files[under(p) ? moved(p) : p] = f;
+    std::set<std::string> dirs;
+    for (const auto& p : dirs_) dirs.insert(under(p) ? moved(p) : p);
+    files_ = std::move(files);
+    dirs_ = std::move(dirs);
+    return Status::OK();
   }
 
   Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,

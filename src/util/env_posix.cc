@@ -226,6 +226,11 @@ class PosixEnv final : public Env {
     return ::access(path.c_str(), F_OK) == 0;
   }
 
+  bool IsDirectory(const std::string& path) override {
+    struct stat st;
+    return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  }
+
   Result<uint64_t> GetFileSize(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);

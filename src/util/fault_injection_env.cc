@@ -205,6 +205,15 @@ Status FaultInjectionEnv::RenameFile(const std::string& from,
   }
   PDB_RETURN_IF_ERROR(base_->RenameFile(from, to));
   std::lock_guard l(mu_);
+  // A renamed directory takes the files below it along.
+  const std::string prefix = from + "/";
+  std::map<std::string, uint64_t> moved;
+  std::erase_if(synced_size_, [&](const auto& kv) {
+    if (kv.first.compare(0, prefix.size(), prefix) != 0) return false;
+    moved[to + kv.first.substr(from.size())] = kv.second;
+    return true;
+  });
+  synced_size_.merge(moved);
   auto it = synced_size_.find(from);
   if (it == synced_size_.end()) {
     synced_size_.erase(to);

@@ -72,6 +72,9 @@ class FaultInjectionEnv final : public Env {
   bool FileExists(const std::string& path) override {
     return base_->FileExists(path);
   }
+  bool IsDirectory(const std::string& path) override {
+    return base_->IsDirectory(path);
+  }
   Result<uint64_t> GetFileSize(const std::string& path) override {
     return base_->GetFileSize(path);
   }

@@ -340,6 +340,16 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
         return Call(&pb::ProximaDB::Stub::DeletePayloadIndex, r, &out);
       },
       404, "not_found");
+  add(
+      Operation::kClearQuarantine, "DELETE",
+      "/api/v1/admin/quarantine/no-such-entry", nullptr,
+      [&] {
+        pb::ClearQuarantineRequest r;
+        r.set_id("no-such-entry");
+        pb::ClearQuarantineResponse out;
+        return Call(&pb::ProximaDB::Stub::ClearQuarantine, r, &out);
+      },
+      404, "not_found");
   ASSERT_EQ(Rest("POST", c + "/index/payload",
                  {{"field", "tag"}, {"type", "keyword"}})
                 .status,
@@ -372,11 +382,12 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
   EXPECT_EQ(again.status, 200u);  // same type again: idempotent
   EXPECT_EQ(again.json()["payload_indexes"].size(), 1u) << again.body;
 
-  // Every operation that can be refused has a case; Health and
-  // ListCollections take no input that could be wrong.
+  // Every operation that can be refused has a case; Health,
+  // ListCollections and ListQuarantine take no input that could be wrong.
   for (const service::OperationInfo& info : service::kOperations) {
     if (info.op == Operation::kHealth ||
-        info.op == Operation::kListCollections) {
+        info.op == Operation::kListCollections ||
+        info.op == Operation::kListQuarantine) {
       continue;
     }
     EXPECT_TRUE(covered.count(info.op))

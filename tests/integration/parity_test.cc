@@ -493,6 +493,29 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
                      EXPECT_EQ(Rest("POST", pr + "/count").json()["count"], 2);
                    }});
 
+  // The fixture's data directory starts clean, so both see an empty
+  // quarantine (the entries themselves: recovery_test.cc).
+  steps.push_back({Operation::kListQuarantine, [&] {
+                     HttpReply r = Rest("GET", "/api/v1/admin/quarantine");
+                     pb::ListQuarantineResponse g;
+                     ASSERT_TRUE(Call(&pb::ProximaDB::Stub::ListQuarantine,
+                                      pb::ListQuarantineRequest(), &g)
+                                     .ok());
+                     ASSERT_EQ(r.status, 200u) << r.body;
+                     EXPECT_EQ(r.json()["entries"].size(),
+                               size_t(g.entries_size()));
+                     EXPECT_EQ(r.json()["total_count"], g.total_count());
+                   }});
+  steps.push_back({Operation::kClearQuarantine, [&] {
+                     HttpReply r = Rest("DELETE", "/api/v1/admin/quarantine");
+                     pb::ClearQuarantineResponse g;
+                     ASSERT_TRUE(Call(&pb::ProximaDB::Stub::ClearQuarantine,
+                                      pb::ClearQuarantineRequest(), &g)
+                                     .ok());
+                     ASSERT_EQ(r.status, 200u) << r.body;
+                     EXPECT_EQ(r.json()["deleted_count"], g.deleted_count());
+                   }});
+
   steps.push_back(
       {Operation::kDeleteCollection, [&] {
          HttpReply r = Rest("DELETE", pr);

@@ -250,6 +250,22 @@ TEST(ConfigTest, FlagsAndErrors) {
     EXPECT_FALSE(ParseCommandLine(2, argv).ok());
   }
   {
+    const char* argv[] = {"s", "--data-dir", "/d", "--rebuild-catalog",
+                          "--force"};
+    auto cli = ParseCommandLine(5, argv);
+    ASSERT_TRUE(cli.ok()) << cli.status().ToString();
+    EXPECT_TRUE(cli->rebuild_catalog);
+    EXPECT_TRUE(cli->force);
+    const char* plain[] = {"s"};
+    EXPECT_FALSE(ParseCommandLine(1, plain)->rebuild_catalog);
+    // --force alone would rebuild nothing: a usage error, not a no-op.
+    const char* force[] = {"s", "--force"};
+    auto bad = ParseCommandLine(2, force);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.status().message().find("--rebuild-catalog"),
+              std::string::npos);
+  }
+  {
     const char* argv[] = {"s", "--log-level", "loud"};
     auto cli = ParseCommandLine(3, argv);
     ASSERT_TRUE(cli.ok());

@@ -44,13 +44,15 @@ TEST(ApiKeysTest, ReadOnlyAndReadWrite) {
 TEST(ApiKeysTest, EveryOperationIsClassified) {
   int writes = 0;
   for (const OperationInfo& info : kOperations) writes += info.write;
-  EXPECT_EQ(writes, 12);
+  EXPECT_EQ(writes, 13);
   EXPECT_FALSE(IsWrite(Operation::kSearch));
   EXPECT_FALSE(IsWrite(Operation::kCollectionStats));
   EXPECT_TRUE(IsWrite(Operation::kFlush));
   EXPECT_TRUE(IsWrite(Operation::kDeleteByFilter));
   EXPECT_TRUE(IsWrite(Operation::kCreatePayloadIndex));
   EXPECT_FALSE(IsWrite(Operation::kListPayloadIndexes));
+  EXPECT_FALSE(IsWrite(Operation::kListQuarantine));
+  EXPECT_TRUE(IsWrite(Operation::kClearQuarantine));
 }
 
 TEST(ApiKeysTest, RejectsBadEntriesWithoutEchoingThem) {

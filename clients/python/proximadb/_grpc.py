@@ -28,7 +28,7 @@ except ImportError as _e:  # pragma: no cover - depends on the installation
 else:
     _IMPORT_ERROR = None
 
-from ._common import POINT_OPS, Call, Endpoint, backoff_delays, f32_list, f32_shortest
+from ._common import ADMIN_OPS, POINT_OPS, Call, Endpoint, backoff_delays, f32_list, f32_shortest
 from .exceptions import InvalidArgument, ProximaDBError, Unavailable, error_for
 
 ERROR_METADATA_KEY = "x-proximadb-error"
@@ -286,6 +286,16 @@ def _build_codecs() -> None:
         "DeletePayloadIndex": (
             lambda c: pb.DeletePayloadIndexRequest(collection=c.collection, field=c.point_id),
             _payload_indexes),
+        "ListQuarantine": (
+            lambda c: pb.ListQuarantineRequest(),
+            lambda r: {"entries": [{"id": e.id, "original_path": e.original_path,
+                                    "reason": e.reason, "time_unix_ms": e.time_unix_ms,
+                                    "bytes": e.bytes} for e in r.entries],
+                       "total_count": r.total_count}),
+        "ClearQuarantine": (
+            lambda c: (pb.ClearQuarantineRequest() if c.point_id is None
+                       else pb.ClearQuarantineRequest(id=c.point_id)),
+            lambda r: {"deleted_count": r.deleted_count}),
     })
 
 
@@ -312,7 +322,8 @@ def _error_from(e: "grpc.RpcError", call: Call) -> ProximaDBError:
     status = e.code() if hasattr(e, "code") else None  # type: ignore[attr-defined]
     status_name = status.name if status is not None else "UNKNOWN"
     message = e.details() if hasattr(e, "details") else str(e)  # type: ignore[attr-defined]
-    return error_for(code, message or "", status_name, point_op=call.op in POINT_OPS)
+    return error_for(code, message or "", status_name, point_op=call.op in POINT_OPS,
+                     collection_op=call.op not in ADMIN_OPS)
 
 
 _CHANNEL_OPTIONS = [

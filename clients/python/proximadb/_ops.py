@@ -33,6 +33,7 @@ from .models import (
     CollectionStats,
     HealthStatus,
     Point,
+    QuarantineEntry,
     ScrollPage,
     SearchResults,
 )
@@ -272,6 +273,18 @@ def list_payload_indexes(collection: str) -> Op:
 
 def delete_payload_index(collection: str, field: str) -> Op:
     return _index_list((yield Call("DeletePayloadIndex", collection, None, field)))
+
+
+def list_quarantine() -> Op:
+    resp = yield Call("ListQuarantine")
+    return [QuarantineEntry.from_dict(e) for e in resp.get("entries") or []]
+
+
+def clear_quarantine(id: Optional[str]) -> Op:
+    if id is not None and not str(id):
+        raise InvalidArgument("id is empty (pass None to clear every entry)")
+    resp = yield Call("ClearQuarantine", point_id=None if id is None else str(id))
+    return int(resp.get("deleted_count", 0))
 
 
 def is_single_point(x: Any) -> bool:

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ._common import POINT_OPS, Call, Endpoint, backoff_delays
+from ._common import ADMIN_OPS, POINT_OPS, Call, Endpoint, backoff_delays
 from .exceptions import (
     InvalidArgument,
     ProximaDBError,
@@ -48,6 +48,9 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "ListPayloadIndexes": ("GET", _V1 + "/{c}/index/payload"),
     # {id} carries the indexed field path here.
     "DeletePayloadIndex": ("DELETE", _V1 + "/{c}/index/payload/{id}"),
+    "ListQuarantine": ("GET", "/api/v1/admin/quarantine"),
+    # {id} is the entry; without one, every entry.
+    "ClearQuarantine": ("DELETE", "/api/v1/admin/quarantine/{id}"),
 }
 
 
@@ -72,6 +75,8 @@ def _encode_points(points: Any) -> bytes:
 
 def _request_parts(call: Call) -> Tuple[str, str, Optional[bytes]]:
     method, template = ROUTES[call.op]
+    if call.op == "ClearQuarantine" and call.point_id is None:
+        template = template[: -len("/{id}")]
     path = template.format(
         c=quote(call.collection or "", safe=""), id=quote(call.point_id or "", safe="")
     )
@@ -99,7 +104,8 @@ def _error_from(resp: httpx.Response, call: Call) -> ProximaDBError:
             message = str(data.get("message", message))
     except ValueError:
         pass
-    return error_for(code, message, resp.status_code, point_op=call.op in POINT_OPS)
+    return error_for(code, message, resp.status_code, point_op=call.op in POINT_OPS,
+                     collection_op=call.op not in ADMIN_OPS)
 
 
 def _decode(resp: httpx.Response, call: Call) -> Dict[str, Any]:

@@ -14,6 +14,7 @@ from .models import (
     CollectionStats,
     HealthStatus,
     Point,
+    QuarantineEntry,
     ScrollPage,
     SearchResults,
 )
@@ -406,3 +407,11 @@ class AsyncProximaDBClient:
     async def delete_payload_index(self, collection: str, field: str) -> List[Dict[str, str]]:
         """See ``ProximaDBClient.delete_payload_index``."""
         return await self._run(_ops.delete_payload_index(collection, field))
+
+    async def list_quarantine(self) -> List[QuarantineEntry]:
+        """See ``ProximaDBClient.list_quarantine``."""
+        return await self._run(_ops.list_quarantine())
+
+    async def clear_quarantine(self, id: Optional[str] = None) -> int:
+        """See ``ProximaDBClient.clear_quarantine``."""
+        return await self._run(_ops.clear_quarantine(id))

@@ -13,6 +13,7 @@ from .models import (
     CollectionStats,
     HealthStatus,
     Point,
+    QuarantineEntry,
     ScrollPage,
     SearchResults,
 )
@@ -437,3 +438,16 @@ class ProximaDBClient:
     def delete_payload_index(self, collection: str, field: str) -> List[Dict[str, str]]:
         """Drops the index on ``field``; returns the remaining ones."""
         return self._run(_ops.delete_payload_index(collection, field))
+
+    # -- admin -----------------------------------------------------------------
+
+    def list_quarantine(self) -> List[QuarantineEntry]:
+        """The server's quarantine, oldest first: what start-up could not
+        account for and moved aside instead of deleting."""
+        return self._run(_ops.list_quarantine())
+
+    def clear_quarantine(self, id: Optional[str] = None) -> int:
+        """Deletes quarantine entry ``id`` (``NotFound`` when there is none),
+        or every entry when ``id`` is None; returns how many were deleted.
+        Needs a read-write API key when the server has keys."""
+        return self._run(_ops.clear_quarantine(id))

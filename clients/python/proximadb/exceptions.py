@@ -219,6 +219,7 @@ def error_for(
     status: Union[int, str, None],
     *,
     point_op: bool = False,
+    collection_op: bool = True,
 ) -> ProximaDBError:
     """Builds the exception for a server error.
 
@@ -228,6 +229,8 @@ def error_for(
         status: HTTP status (int) or gRPC status name (str).
         point_op: the call addressed one point (get, update_metadata), so a
             ``not_found`` may be about the point rather than the collection.
+        collection_op: the call addressed a collection; otherwise (admin
+            calls) a ``not_found`` stays a plain :class:`NotFound`.
 
     Returns:
         An instance of the most specific :class:`ProximaDBError` subclass.
@@ -240,7 +243,7 @@ def error_for(
             cls = _BY_GRPC.get(status, ProximaDBError)
         else:
             cls = ProximaDBError
-    if cls is NotFound:
+    if cls is NotFound and collection_op:
         about_point = point_op and message.lstrip().lower().startswith("point")
         cls = PointNotFound if about_point else CollectionNotFound
     if cls is AlreadyExists:

@@ -226,6 +226,30 @@ class CollectionStats:
 
 
 @dataclass
+class QuarantineEntry:
+    """One entry of the server's quarantine: a file or directory start-up
+    could not account for and moved aside instead of deleting it (or a copy
+    of the bytes of a torn WAL tail it cut off)."""
+
+    id: str
+    original_path: str = ""  # relative to the server's data directory
+    reason: str = ""
+    time_unix_ms: int = 0  # when it was quarantined
+    bytes: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "QuarantineEntry":
+        """Builds it from the REST JSON shape."""
+        return cls(
+            id=str(d.get("id", "")),
+            original_path=str(d.get("original_path", "")),
+            reason=str(d.get("reason", "")),
+            time_unix_ms=int(d.get("time_unix_ms") or 0),
+            bytes=int(d.get("bytes") or 0),
+        )
+
+
+@dataclass
 class ScrollPage:
     """One page of :meth:`ProximaDBClient.scroll_page`."""
 

@@ -38,6 +38,8 @@ const std::vector<GrpcMethod>& GrpcMethods() {
       {Operation::kCreatePayloadIndex, "CreatePayloadIndex"},
       {Operation::kListPayloadIndexes, "ListPayloadIndexes"},
       {Operation::kDeletePayloadIndex, "DeletePayloadIndex"},
+      {Operation::kListQuarantine, "ListQuarantine"},
+      {Operation::kClearQuarantine, "ClearQuarantine"},
   };
   return methods;
 }
@@ -80,6 +82,8 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kCreatePayloadIndex, &G::CreatePayloadIndex);
   Add(Operation::kListPayloadIndexes, &G::ListPayloadIndexes);
   Add(Operation::kDeletePayloadIndex, &G::DeletePayloadIndex);
+  Add(Operation::kListQuarantine, &G::ListQuarantine);
+  Add(Operation::kClearQuarantine, &G::ClearQuarantine);
 }
 
 template <typename Req, typename Resp>
@@ -412,6 +416,33 @@ Status GrpcService::DeletePayloadIndex(const v1::DeletePayloadIndexRequest& in,
   PDB_ASSIGN_OR_RETURN(auto defs,
                        svc_->DeletePayloadIndex(in.collection(), in.field()));
   EncodePayloadIndexes(in.collection(), defs, out);
+  return Status::OK();
+}
+
+Status GrpcService::ListQuarantine(const v1::ListQuarantineRequest&,
+                                   v1::ListQuarantineResponse* out) {
+  PDB_ASSIGN_OR_RETURN(std::vector<QuarantineEntry> entries,
+                       svc_->ListQuarantine());
+  for (const QuarantineEntry& e : entries) {
+    v1::QuarantineEntry* o = out->add_entries();
+    o->set_id(e.id);
+    o->set_original_path(e.original_path);
+    o->set_reason(e.reason);
+    o->set_time_unix_ms(e.time_unix_ms);
+    o->set_bytes(e.bytes);
+  }
+  out->set_total_count(entries.size());
+  return Status::OK();
+}
+
+Status GrpcService::ClearQuarantine(const v1::ClearQuarantineRequest& in,
+                                    v1::ClearQuarantineResponse* out) {
+  if (in.has_id() && in.id().empty()) {
+    return Status::InvalidArgument(
+        "field 'id' is empty (leave it unset to clear every entry)");
+  }
+  PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->ClearQuarantine(in.id()));
+  out->set_deleted_count(n);
   return Status::OK();
 }
 

@@ -126,6 +126,10 @@ class GrpcService final : public ::grpc::Service {
                             v1::PayloadIndexesResponse*);
   Status DeletePayloadIndex(const v1::DeletePayloadIndexRequest&,
                             v1::PayloadIndexesResponse*);
+  Status ListQuarantine(const v1::ListQuarantineRequest&,
+                        v1::ListQuarantineResponse*);
+  Status ClearQuarantine(const v1::ClearQuarantineRequest&,
+                         v1::ClearQuarantineResponse*);
 
   service::VectorService* svc_;
   GrpcGates gates_;

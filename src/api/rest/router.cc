@@ -220,6 +220,8 @@ RestResponse MetricsResponse(service::VectorService& svc,
   service::ProcessSample p;
   p.inflight_requests = ctx.inflight != nullptr ? ctx.inflight->current() : 0;
   p.resident_bytes = service::ResidentMemoryBytes();
+  auto quarantine = svc.ListQuarantine();
+  if (quarantine.ok()) p.quarantine_entries = quarantine->size();
   RestResponse r;
   r.body = ctx.metrics->Render(svc.ListCollections(), p);
   r.content_type = service::kMetricsContentType;

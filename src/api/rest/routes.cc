@@ -174,6 +174,22 @@ RestResponse DeletePayloadIndex(VectorService& svc, const RouteParams& p,
   return FromResult(svc.DeletePayloadIndexJson(p.name, p.id));
 }
 
+RestResponse ListQuarantine(VectorService& svc, const RouteParams&,
+                            std::string_view) {
+  return FromResult(svc.ListQuarantineJson());
+}
+
+RestResponse ClearQuarantine(VectorService& svc, const RouteParams&,
+                             std::string_view) {
+  return FromResult(svc.ClearQuarantineJson(""));
+}
+
+// {id} is the quarantine entry's id here.
+RestResponse ClearQuarantineEntry(VectorService& svc, const RouteParams& p,
+                                  std::string_view) {
+  return FromResult(svc.ClearQuarantineJson(p.id));
+}
+
 }  // namespace
 
 const std::vector<RouteSpec>& Routes() {
@@ -270,6 +286,18 @@ const std::vector<RouteSpec>& Routes() {
          "/api/v1/collections/{name}/index/payload/{id}",
          {Operation::kDeletePayloadIndex},
          DeletePayloadIndex},
+        {"GET",
+         "/api/v1/admin/quarantine",
+         {Operation::kListQuarantine},
+         ListQuarantine},
+        {"DELETE",
+         "/api/v1/admin/quarantine",
+         {Operation::kClearQuarantine},
+         ClearQuarantine},
+        {"DELETE",
+         "/api/v1/admin/quarantine/{id}",
+         {Operation::kClearQuarantine},
+         ClearQuarantineEntry},
     };
   }();
   return routes;

@@ -1,61 +1,23 @@
+// The catalog's statements and writes; opening and migrating are in
+// catalog_open.cc, reading and verifying in catalog_load.cc.
 #include "storage/catalog/catalog.h"
 
 #include <sqlite3.h>
 
-#include <algorithm>
-#include <functional>
-#include <string_view>
+#include <string>
 
+#include "storage/catalog/catalog_sql.h"
 #include "storage/catalog/config_codec.h"
-#include "storage/catalog/sqlite_io_hook.h"
+#include "storage/catalog/row_checksum.h"
 
 namespace proximadb::catalog {
-namespace {
 
-// Bump when the schema changes and append a step to kMigrations.
-constexpr int kSchemaVersion = 2;
+using internal::FromSqlite;
+using internal::IsConstraint;
+using internal::Query;
+using internal::Statements;
 
-// kMigrations[v] takes a database at user_version v to v + 1.
-constexpr const char* kMigrations[kSchemaVersion] = {
-    // 0 -> 1: the first schema. Unsigned 64-bit values (sequences, ids) are
-    // stored bit-for-bit in SQLite's signed INTEGER.
-    R"sql(
-CREATE TABLE collections (
-  id                 INTEGER PRIMARY KEY,
-  name               TEXT    NOT NULL UNIQUE,
-  config_json        TEXT    NOT NULL,
-  dir_name           TEXT    NOT NULL,
-  created_at_unix_ms INTEGER NOT NULL,
-  fenced_seq         INTEGER NOT NULL,
-  next_segment_id    INTEGER NOT NULL
-);
-CREATE TABLE segments (
-  collection_id  INTEGER NOT NULL
-                 REFERENCES collections(id) ON DELETE CASCADE,
-  segment_id     INTEGER NOT NULL,
-  file_name      TEXT    NOT NULL,
-  point_count    INTEGER NOT NULL,
-  min_seq        INTEGER NOT NULL,
-  max_seq        INTEGER NOT NULL,
-  deleted_bitmap BLOB    NOT NULL,
-  PRIMARY KEY (collection_id, segment_id)
-) WITHOUT ROWID;
-)sql",
-    // 1 -> 2: payload index definitions (type: PayloadIndexType's value).
-    R"sql(
-CREATE TABLE payload_indexes (
-  collection_id INTEGER NOT NULL
-                REFERENCES collections(id) ON DELETE CASCADE,
-  field         TEXT    NOT NULL,
-  type          INTEGER NOT NULL,
-  PRIMARY KEY (collection_id, field)
-) WITHOUT ROWID;
-)sql",
-};
-
-// How long a call waits for a lock held by another connection (another
-// process, or a tool inspecting the file) before failing with kIOError.
-constexpr int kBusyTimeoutMs = 5000;
+namespace internal {
 
 Status FromSqlite(int rc, sqlite3* db, const std::string& what) {
   std::string msg =
@@ -77,164 +39,68 @@ Status FromSqlite(int rc, sqlite3* db, const std::string& what) {
   }
 }
 
-int64_t ToSql(uint64_t v) { return static_cast<int64_t>(v); }
+Statements::~Statements() {
+  for (sqlite3_stmt* s : stmts_) sqlite3_finalize(s);
+}
 
-}  // namespace
-
-// The prepared statements, owned by the Catalog and used under its mutex.
-class Statements {
- public:
-  enum Id {
-    kBegin,
-    kCommit,
-    kRollback,
-    kInsertCollection,
-    kCollectionId,
-    kSelectCollection,
-    kSelectAll,
-    kSelectSegments,
-    kDeleteCollection,
-    kUpdateConfig,
-    kInsertSegment,
-    kDeleteSegment,
-    kUpdateBitmap,
-    kUpdateFence,
-    kUpdateNextId,
-    kSelectPayloadIndexes,
-    kInsertPayloadIndex,
-    kDeletePayloadIndex,
-    kCount
+Status Statements::Prepare(sqlite3* db) {
+  static constexpr const char* kSql[kCount] = {
+      "BEGIN IMMEDIATE",
+      "COMMIT",
+      "ROLLBACK",
+      "INSERT INTO collections (name, config_json, dir_name, "
+      "created_at_unix_ms, fenced_seq, next_segment_id) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      "SELECT id FROM collections WHERE name = ?1",
+      "SELECT id, name, config_json, dir_name, created_at_unix_ms, "
+      "fenced_seq, next_segment_id, generation, crc FROM collections "
+      "WHERE name = ?1",
+      "SELECT id, name, config_json, dir_name, created_at_unix_ms, "
+      "fenced_seq, next_segment_id, generation, crc FROM collections "
+      "ORDER BY name",
+      "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
+      "max_seq, deleted_bitmap, crc FROM segments WHERE collection_id = ?1",
+      "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
+      "max_seq, deleted_bitmap, crc FROM segments",
+      "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
+      "max_seq, deleted_bitmap, crc FROM segments "
+      "WHERE collection_id = ?1 AND segment_id = ?2",
+      "DELETE FROM collections WHERE name = ?1",
+      "UPDATE collections SET name = ?2, config_json = ?3, dir_name = ?4, "
+      "created_at_unix_ms = ?5, fenced_seq = ?6, next_segment_id = ?7, "
+      "generation = ?8, crc = ?9 WHERE id = ?1",
+      "INSERT INTO segments (collection_id, segment_id, file_name, "
+      "point_count, min_seq, max_seq, deleted_bitmap, crc) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "DELETE FROM segments WHERE collection_id = ?1 AND segment_id = ?2",
+      "UPDATE segments SET deleted_bitmap = ?3, crc = ?4 "
+      "WHERE collection_id = ?1 AND segment_id = ?2",
+      "SELECT collection_id, field, type, crc FROM payload_indexes "
+      "WHERE collection_id = ?1 ORDER BY field",
+      "SELECT collection_id, field, type, crc FROM payload_indexes",
+      "INSERT INTO payload_indexes (collection_id, field, type, crc) "
+      "VALUES (?1, ?2, ?3, ?4)",
+      "DELETE FROM payload_indexes WHERE collection_id = ?1 AND field = ?2",
+      "SELECT collection_id, segment_id, file_name, crc FROM "
+      "obsolete_segments WHERE collection_id = ?1",
+      "SELECT collection_id, segment_id, file_name, crc FROM "
+      "obsolete_segments",
+      "INSERT OR REPLACE INTO obsolete_segments (collection_id, segment_id, "
+      "file_name, crc) VALUES (?1, ?2, ?3, ?4)",
+      "DELETE FROM obsolete_segments WHERE collection_id = ?1 AND "
+      "segment_id = ?2",
   };
-
-  ~Statements() {
-    for (sqlite3_stmt* s : stmts_) sqlite3_finalize(s);
-  }
-
-  Status Prepare(sqlite3* db) {
-    static constexpr const char* kSql[kCount] = {
-        "BEGIN IMMEDIATE",
-        "COMMIT",
-        "ROLLBACK",
-        "INSERT INTO collections (name, config_json, dir_name, "
-        "created_at_unix_ms, fenced_seq, next_segment_id) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        "SELECT id FROM collections WHERE name = ?1",
-        "SELECT id, name, config_json, dir_name, created_at_unix_ms, "
-        "fenced_seq, next_segment_id FROM collections WHERE name = ?1",
-        "SELECT id, name, config_json, dir_name, created_at_unix_ms, "
-        "fenced_seq, next_segment_id FROM collections ORDER BY name",
-        "SELECT segment_id, file_name, point_count, min_seq, max_seq, "
-        "deleted_bitmap FROM segments WHERE collection_id = ?1",
-        "DELETE FROM collections WHERE name = ?1",
-        "UPDATE collections SET config_json = ?2 WHERE name = ?1",
-        "INSERT INTO segments (collection_id, segment_id, file_name, "
-        "point_count, min_seq, max_seq, deleted_bitmap) "
-        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        "DELETE FROM segments WHERE collection_id = ?1 AND segment_id = ?2",
-        "UPDATE segments SET deleted_bitmap = ?3 "
-        "WHERE collection_id = ?1 AND segment_id = ?2",
-        "UPDATE collections SET fenced_seq = ?2 WHERE id = ?1",
-        "UPDATE collections SET next_segment_id = ?2 WHERE id = ?1",
-        "SELECT field, type FROM payload_indexes WHERE collection_id = ?1 "
-        "ORDER BY field",
-        "INSERT INTO payload_indexes (collection_id, field, type) "
-        "VALUES (?1, ?2, ?3)",
-        "DELETE FROM payload_indexes WHERE collection_id = ?1 AND field = ?2",
-    };
-    for (int i = 0; i < kCount; ++i) {
-      int rc = sqlite3_prepare_v3(db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT,
-                                  &stmts_[i], nullptr);
-      if (rc != SQLITE_OK) {
-        return FromSqlite(rc, db, std::string("prepare '") + kSql[i] + "'");
-      }
-    }
-    return Status::OK();
-  }
-
-  sqlite3_stmt* get(Id id) const { return stmts_[id]; }
-
- private:
-  sqlite3_stmt* stmts_[kCount] = {};
-};
-
-namespace {
-
-// One use of a prepared statement: binds, steps, and on destruction resets it
-// so that no read transaction is left open between calls.
-class Query {
- public:
-  Query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  ~Query() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  Query& Int(int i, uint64_t v) {
-    Check(sqlite3_bind_int64(stmt_, i, ToSql(v)));
-    return *this;
-  }
-  Query& Text(int i, std::string_view v) {
-    Check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()),
-                            SQLITE_TRANSIENT));
-    return *this;
-  }
-  Query& Blob(int i, std::string_view v) {
-    // A null pointer would bind NULL, which the NOT NULL column refuses.
-    static constexpr char kEmpty = 0;
-    Check(sqlite3_bind_blob(stmt_, i, v.empty() ? &kEmpty : v.data(),
-                            static_cast<int>(v.size()), SQLITE_TRANSIENT));
-    return *this;
-  }
-
-  // true: a row is ready; false: done. Errors land in *status.
-  bool Step(Status* status) {
-    if (!bind_status_.ok()) {
-      *status = bind_status_;
-      return false;
-    }
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) {
-      *status = FromSqlite(rc, db_, sqlite3_sql(stmt_));
-      last_rc_ = rc;
-    }
-    return false;
-  }
-  // For statements that return no rows.
-  Status Run() {
-    Status s;
-    Step(&s);
-    return s;
-  }
-  int last_rc() const { return last_rc_; }
-
-  uint64_t ColumnInt(int i) const {
-    return static_cast<uint64_t>(sqlite3_column_int64(stmt_, i));
-  }
-  std::string ColumnBytes(int i) const {
-    const void* p = sqlite3_column_blob(stmt_, i);
-    int n = sqlite3_column_bytes(stmt_, i);
-    return p ? std::string(static_cast<const char*>(p), n) : std::string();
-  }
-
- private:
-  void Check(int rc) {
-    if (rc != SQLITE_OK && bind_status_.ok()) {
-      bind_status_ = FromSqlite(rc, db_, "bind");
+  for (int i = 0; i < kCount; ++i) {
+    int rc = sqlite3_prepare_v3(db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT,
+                                &stmts_[i], nullptr);
+    if (rc != SQLITE_OK) {
+      return FromSqlite(rc, db, std::string("prepare '") + kSql[i] + "'");
     }
   }
+  return Status::OK();
+}
 
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
-  Status bind_status_;
-  int last_rc_ = SQLITE_OK;
-};
-
-bool IsConstraint(int rc) { return (rc & 0xff) == SQLITE_CONSTRAINT; }
-
-}  // namespace
+}  // namespace internal
 
 Catalog::Catalog(std::string path, sqlite3* db)
     : path_(std::move(path)), db_(db), stmts_(std::make_unique<Statements>()) {}
@@ -255,64 +121,6 @@ Status Catalog::Exec(const char* sql) {
   return Status::OK();
 }
 
-Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                               SQLITE_OPEN_NOMUTEX,  // our mutex serialises
-                           SqliteVfsName());  // see sqlite_io_hook.h
-  if (rc != SQLITE_OK) {
-    Status s = FromSqlite(rc, db, "open catalog " + path);
-    sqlite3_close(db);  // a handle is returned even on failure
-    return s;
-  }
-  std::unique_ptr<Catalog> cat(new Catalog(path, db));
-  sqlite3_extended_result_codes(db, 1);
-  sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  // WAL: readers do not block the writer and a commit is one append to the
-  // -wal file. synchronous=FULL: in WAL mode NORMAL may lose the last
-  // commits on power loss, but a committed flush (new segment, advanced
-  // fence) must survive it, or the WAL it replaced might already be gone.
-  PDB_RETURN_IF_ERROR(cat->Exec("PRAGMA journal_mode=WAL"));
-  PDB_RETURN_IF_ERROR(cat->Exec("PRAGMA synchronous=FULL"));
-  PDB_RETURN_IF_ERROR(cat->Exec("PRAGMA foreign_keys=ON"));
-  PDB_RETURN_IF_ERROR(cat->Migrate());
-  PDB_RETURN_IF_ERROR(cat->stmts_->Prepare(db));
-  return cat;
-}
-
-Status Catalog::Migrate() {
-  PDB_RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-  auto fail = [&](Status s) {
-    (void)Exec("ROLLBACK");  // `s` is the error to report
-    return s;
-  };
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &raw, nullptr) !=
-      SQLITE_OK) {
-    return fail(Error("read user_version"));
-  }
-  int version = -1;
-  if (sqlite3_step(raw) == SQLITE_ROW) version = sqlite3_column_int(raw, 0);
-  sqlite3_finalize(raw);
-  if (version < 0) return fail(Error("read user_version"));
-  if (version > kSchemaVersion) {
-    return fail(Status::FailedPrecondition(
-        "catalog " + path_ + " has schema version " + std::to_string(version) +
-        ", newer than this build's " + std::to_string(kSchemaVersion)));
-  }
-  for (int v = version; v < kSchemaVersion; ++v) {
-    Status s = Exec(kMigrations[v]);
-    if (!s.ok()) return fail(s);
-  }
-  if (version != kSchemaVersion) {
-    Status s =
-        Exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-    if (!s.ok()) return fail(s);
-  }
-  return Exec("COMMIT");
-}
-
 Result<int64_t> Catalog::CollectionId(const std::string& name) {
   Query q(db_, stmts_->get(Statements::kCollectionId));
   q.Text(1, name);
@@ -322,51 +130,45 @@ Result<int64_t> Catalog::CollectionId(const std::string& name) {
   return Status::NotFound("collection '" + name + "' does not exist");
 }
 
-Result<std::vector<SegmentRecord>> Catalog::LoadSegments(int64_t id) {
-  Query q(db_, stmts_->get(Statements::kSelectSegments));
-  q.Int(1, static_cast<uint64_t>(id));
-  std::vector<SegmentRecord> out;
+Result<CollectionRow> Catalog::ReadCollectionRow(const std::string& name) {
+  Query q(db_, stmts_->get(Statements::kSelectCollection));
+  q.Text(1, name);
   Status s;
-  while (q.Step(&s)) {
-    out.push_back(SegmentRecord{q.ColumnInt(0), q.ColumnBytes(1),
-                                q.ColumnInt(2), q.ColumnInt(3), q.ColumnInt(4),
-                                q.ColumnBytes(5)});
+  if (q.Step(&s)) {
+    CollectionRow row = internal::ReadCollection(q);
+    PDB_RETURN_IF_ERROR(
+        internal::CheckRow(path_, row, static_cast<uint32_t>(q.ColumnInt(8))));
+    return row;
   }
   if (!s.ok()) return s;
-  // Sorted here, as unsigned, rather than by SQLite's signed ORDER BY.
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return a.segment_id < b.segment_id;
-  });
-  return out;
+  return Status::NotFound("collection '" + name + "' does not exist");
 }
 
-Result<std::vector<PayloadIndexDef>> Catalog::LoadPayloadIndexes(int64_t id) {
-  Query q(db_, stmts_->get(Statements::kSelectPayloadIndexes));
-  q.Int(1, static_cast<uint64_t>(id));
-  std::vector<PayloadIndexDef> out;
-  Status s;
-  while (q.Step(&s)) {
-    const uint64_t type = q.ColumnInt(1);
-    if (type > static_cast<uint64_t>(PayloadIndexType::kBool)) {
-      return Status::Corruption("catalog " + path_ + ": payload index '" +
-                                q.ColumnBytes(0) + "' has unknown type " +
-                                std::to_string(type));
-    }
-    out.push_back(
-        PayloadIndexDef{q.ColumnBytes(0), static_cast<PayloadIndexType>(type)});
-  }
-  if (!s.ok()) return s;
-  return out;
+Status Catalog::WriteCollectionRow(const CollectionRow& row) {
+  Query q(db_, stmts_->get(Statements::kUpdateCollection));
+  q.Int(1, row.id)
+      .Text(2, row.name)
+      .Text(3, row.config_json)
+      .Text(4, row.dir_name)
+      .Int(5, row.created_at_unix_ms)
+      .Int(6, row.fenced_seq)
+      .Int(7, row.next_segment_id)
+      .Int(8, row.generation)
+      .Int(9, RowCrc(row));
+  return q.Run();
 }
 
 Status Catalog::AddPayloadIndex(const std::string& name,
                                 const PayloadIndexDef& def) {
   std::lock_guard<std::mutex> lock(mu_);
   PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
+  PayloadIndexRow row{static_cast<uint64_t>(id), def.field,
+                      static_cast<uint64_t>(def.type)};
   Query q(db_, stmts_->get(Statements::kInsertPayloadIndex));
-  q.Int(1, static_cast<uint64_t>(id))
-      .Text(2, def.field)
-      .Int(3, static_cast<uint64_t>(def.type));
+  q.Int(1, row.collection_id)
+      .Text(2, row.field)
+      .Int(3, row.type)
+      .Int(4, RowCrc(row));
   Status s = q.Run();
   if (IsConstraint(q.last_rc())) {
     return Status::AlreadyExists("collection '" + name +
@@ -404,22 +206,43 @@ Status Catalog::CreateCollection(const CollectionRecord& rec) {
     PDB_RETURN_IF_ERROR(begin.Run());
   }
   Status s = [&]() -> Status {
-    Query q(db_, stmts_->get(Statements::kInsertCollection));
-    q.Text(1, rec.config.name)
-        .Text(2, config)
-        .Text(3, rec.dir_name)
-        .Int(4, rec.created_at_unix_ms)
-        .Int(5, rec.fenced_seq)
-        .Int(6, rec.next_segment_id);
-    Status st = q.Run();
-    if (IsConstraint(q.last_rc())) {
-      return Status::AlreadyExists("collection '" + rec.config.name +
-                                   "' already exists");
+    {
+      Query q(db_, stmts_->get(Statements::kInsertCollection));
+      q.Text(1, rec.config.name)
+          .Text(2, config)
+          .Text(3, rec.dir_name)
+          .Int(4, rec.created_at_unix_ms)
+          .Int(5, rec.fenced_seq)
+          .Int(6, rec.next_segment_id);
+      Status st = q.Run();
+      if (IsConstraint(q.last_rc())) {
+        return Status::AlreadyExists("collection '" + rec.config.name +
+                                     "' already exists");
+      }
+      PDB_RETURN_IF_ERROR(st);
     }
-    PDB_RETURN_IF_ERROR(st);
+    // The row's checksum covers its id, which SQLite has just assigned.
+    CollectionRow row{static_cast<uint64_t>(sqlite3_last_insert_rowid(db_)),
+                      rec.config.name,
+                      config,
+                      rec.dir_name,
+                      rec.created_at_unix_ms,
+                      rec.fenced_seq,
+                      rec.next_segment_id,
+                      rec.generation};
+    PDB_RETURN_IF_ERROR(WriteCollectionRow(row));
+    for (const PayloadIndexDef& def : rec.payload_indexes) {
+      PayloadIndexRow p{row.id, def.field, static_cast<uint64_t>(def.type)};
+      Query q(db_, stmts_->get(Statements::kInsertPayloadIndex));
+      q.Int(1, p.collection_id)
+          .Text(2, p.field)
+          .Int(3, p.type)
+          .Int(4, RowCrc(p));
+      PDB_RETURN_IF_ERROR(q.Run());
+    }
     SegmentChange initial;
     initial.added = rec.segments;
-    return ApplyLocked(rec.config.name, initial);
+    return ApplyLocked(rec.config.name, initial, /*count_generation=*/false);
   }();
   Query end(db_,
             stmts_->get(s.ok() ? Statements::kCommit : Statements::kRollback));
@@ -427,46 +250,16 @@ Status Catalog::CreateCollection(const CollectionRecord& rec) {
   return s.ok() ? e : s;
 }
 
-Result<std::vector<CollectionRecord>> Catalog::LoadAll() {
+Status Catalog::ForgetObsoleteSegments(const std::string& name,
+                                       const std::vector<uint64_t>& ids) {
   std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::pair<int64_t, CollectionRecord>> rows;
-  Status s;
-  {
-    Query q(db_, stmts_->get(Statements::kSelectAll));
-    while (q.Step(&s)) {
-      CollectionRecord rec;
-      auto config = CollectionConfigFromJson(
-          nlohmann::json::parse(q.ColumnBytes(2), nullptr, false));
-      if (!config.ok()) {
-        return Status::Corruption("catalog " + path_ + ": collection '" +
-                                  q.ColumnBytes(1) +
-                                  "': " + config.status().message());
-      }
-      rec.config = std::move(config).value();
-      rec.dir_name = q.ColumnBytes(3);
-      rec.created_at_unix_ms = q.ColumnInt(4);
-      rec.fenced_seq = q.ColumnInt(5);
-      rec.next_segment_id = q.ColumnInt(6);
-      rows.emplace_back(static_cast<int64_t>(q.ColumnInt(0)), std::move(rec));
-    }
+  PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
+  for (uint64_t seg_id : ids) {
+    Query q(db_, stmts_->get(Statements::kDeleteObsolete));
+    q.Int(1, static_cast<uint64_t>(id)).Int(2, seg_id);
+    PDB_RETURN_IF_ERROR(q.Run());
   }
-  if (!s.ok()) return s;
-  std::vector<CollectionRecord> out;
-  for (auto& [id, rec] : rows) {
-    PDB_ASSIGN_OR_RETURN(rec.segments, LoadSegments(id));
-    PDB_ASSIGN_OR_RETURN(rec.payload_indexes, LoadPayloadIndexes(id));
-    out.push_back(std::move(rec));
-  }
-  return out;
-}
-
-Result<CollectionRecord> Catalog::Load(const std::string& name) {
-  // Small catalogs: reuse the full load rather than a second decoder.
-  PDB_ASSIGN_OR_RETURN(std::vector<CollectionRecord> all, LoadAll());
-  for (CollectionRecord& rec : all) {
-    if (rec.config.name == name) return std::move(rec);
-  }
-  return Status::NotFound("collection '" + name + "' does not exist");
+  return Status::OK();
 }
 
 Status Catalog::DropCollection(const std::string& name) {
@@ -495,13 +288,11 @@ Status Catalog::UpdateConfig(const std::string& name,
                                    e.what());
   }
   std::lock_guard<std::mutex> lock(mu_);
-  Query q(db_, stmts_->get(Statements::kUpdateConfig));
-  q.Text(1, name).Text(2, json);
-  PDB_RETURN_IF_ERROR(q.Run());
-  if (sqlite3_changes(db_) == 0) {
-    return Status::NotFound("collection '" + name + "' does not exist");
-  }
-  return Status::OK();
+  // Read, verify, rewrite: a row damaged since it was loaded must not get a
+  // fresh checksum over its damage.
+  PDB_ASSIGN_OR_RETURN(CollectionRow row, ReadCollectionRow(name));
+  row.config_json = std::move(json);
+  return WriteCollectionRow(row);
 }
 
 Status Catalog::ApplySegmentChange(const std::string& name,
@@ -526,18 +317,23 @@ Status Catalog::ApplySegmentChange(const std::string& name,
 
 // Runs inside a transaction opened by the caller.
 Status Catalog::ApplyLocked(const std::string& name,
-                            const SegmentChange& change) {
-  PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
-  const auto cid = static_cast<uint64_t>(id);
+                            const SegmentChange& change,
+                            bool count_generation) {
+  PDB_ASSIGN_OR_RETURN(CollectionRow coll, ReadCollectionRow(name));
+  const uint64_t cid = coll.id;
   for (const SegmentRecord& seg : change.added) {
+    SegmentRow row{
+        cid,         seg.segment_id, seg.file_name,     seg.point_count,
+        seg.min_seq, seg.max_seq,    seg.deleted_bitmap};
     Query q(db_, stmts_->get(Statements::kInsertSegment));
     q.Int(1, cid)
-        .Int(2, seg.segment_id)
-        .Text(3, seg.file_name)
-        .Int(4, seg.point_count)
-        .Int(5, seg.min_seq)
-        .Int(6, seg.max_seq)
-        .Blob(7, seg.deleted_bitmap);
+        .Int(2, row.segment_id)
+        .Text(3, row.file_name)
+        .Int(4, row.point_count)
+        .Int(5, row.min_seq)
+        .Int(6, row.max_seq)
+        .Blob(7, row.deleted_bitmap)
+        .Int(8, RowCrc(row));
     Status s = q.Run();
     if (IsConstraint(q.last_rc())) {
       return Status::AlreadyExists("collection '" + name +
@@ -547,34 +343,56 @@ Status Catalog::ApplyLocked(const std::string& name,
     PDB_RETURN_IF_ERROR(s);
   }
   for (uint64_t seg_id : change.removed) {
-    Query q(db_, stmts_->get(Statements::kDeleteSegment));
-    q.Int(1, cid).Int(2, seg_id);
-    PDB_RETURN_IF_ERROR(q.Run());
-    if (sqlite3_changes(db_) == 0) {
-      return Status::NotFound("collection '" + name + "' has no segment " +
-                              std::to_string(seg_id) + " to remove");
+    // The removed segment's file becomes obsolete: its deletion is decided
+    // by this commit, and recorded so that a crash before it is done lets
+    // the next start finish it (ForgetObsoleteSegments once done).
+    ObsoleteSegmentRow gone{cid, seg_id, ""};
+    {
+      Query q(db_, stmts_->get(Statements::kSelectSegment));
+      q.Int(1, cid).Int(2, seg_id);
+      Status s;
+      if (!q.Step(&s)) {
+        PDB_RETURN_IF_ERROR(s);
+        return Status::NotFound("collection '" + name + "' has no segment " +
+                                std::to_string(seg_id) + " to remove");
+      }
+      SegmentRow row = internal::ReadSegment(q);
+      PDB_RETURN_IF_ERROR(internal::CheckRow(
+          path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
+      gone.file_name = std::move(row.file_name);
     }
+    Query del(db_, stmts_->get(Statements::kDeleteSegment));
+    del.Int(1, cid).Int(2, seg_id);
+    PDB_RETURN_IF_ERROR(del.Run());
+    Query ins(db_, stmts_->get(Statements::kInsertObsolete));
+    ins.Int(1, cid).Int(2, seg_id).Text(3, gone.file_name).Int(4, RowCrc(gone));
+    PDB_RETURN_IF_ERROR(ins.Run());
   }
   for (const auto& [seg_id, bitmap] : change.bitmaps) {
-    Query q(db_, stmts_->get(Statements::kUpdateBitmap));
-    q.Int(1, cid).Int(2, seg_id).Blob(3, bitmap);
-    PDB_RETURN_IF_ERROR(q.Run());
-    if (sqlite3_changes(db_) == 0) {
-      return Status::NotFound("collection '" + name + "' has no segment " +
-                              std::to_string(seg_id) + " to update");
+    SegmentRow row;
+    {
+      Query q(db_, stmts_->get(Statements::kSelectSegment));
+      q.Int(1, cid).Int(2, seg_id);
+      Status s;
+      if (!q.Step(&s)) {
+        PDB_RETURN_IF_ERROR(s);
+        return Status::NotFound("collection '" + name + "' has no segment " +
+                                std::to_string(seg_id) + " to update");
+      }
+      row = internal::ReadSegment(q);
+      PDB_RETURN_IF_ERROR(internal::CheckRow(
+          path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
     }
-  }
-  if (change.fenced_seq) {
-    Query q(db_, stmts_->get(Statements::kUpdateFence));
-    q.Int(1, cid).Int(2, *change.fenced_seq);
+    row.deleted_bitmap = bitmap;
+    Query q(db_, stmts_->get(Statements::kUpdateBitmap));
+    q.Int(1, cid).Int(2, seg_id).Blob(3, bitmap).Int(4, RowCrc(row));
     PDB_RETURN_IF_ERROR(q.Run());
   }
-  if (change.next_segment_id) {
-    Query q(db_, stmts_->get(Statements::kUpdateNextId));
-    q.Int(1, cid).Int(2, *change.next_segment_id);
-    PDB_RETURN_IF_ERROR(q.Run());
-  }
-  return Status::OK();
+  if (!count_generation) return Status::OK();
+  if (change.fenced_seq) coll.fenced_seq = *change.fenced_seq;
+  if (change.next_segment_id) coll.next_segment_id = *change.next_segment_id;
+  ++coll.generation;
+  return WriteCollectionRow(coll);
 }
 
 }  // namespace proximadb::catalog

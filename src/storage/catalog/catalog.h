@@ -1,8 +1,12 @@
 // The catalog: the durable list of collections and of the segments that make
 // up each one, in a SQLite database (schema: docs/FORMATS.md, "Catalog
 // (SQLite)"). A flush or compaction becomes visible by one catalog
-// transaction (ApplySegmentChange); segment files not listed here are
-// garbage.
+// transaction (ApplySegmentChange).
+//
+// Every row that matters carries a CRC32C of its fields (row_checksum.h),
+// verified whenever the row is read: a flipped bit is kCorruption naming the
+// collection (and segment) and the fields as read, never served as truth.
+// Every segment and payload-index row must belong to a collection.
 //
 // Thread-safety: safe for concurrent use; calls are serialised by an internal
 // mutex. I/O goes through SQLite's VFS, not Env, so `path` must be on a real
@@ -42,15 +46,25 @@ struct CollectionRecord {
   // after it.
   uint64_t fenced_seq = 0;
   uint64_t next_segment_id = 0;
+  // How many segment changes (ApplySegmentChange) have been committed: the
+  // collection manifest (manifest.h) is compared with the catalog by it.
+  uint64_t generation = 0;
   std::vector<SegmentRecord> segments;           // ordered by segment_id
   std::vector<PayloadIndexDef> payload_indexes;  // ordered by field
+  // Segments removed by a committed change (a compaction) whose files may
+  // not have been deleted yet: segment id -> file name. Not part of the
+  // manifest.
+  std::vector<std::pair<uint64_t, std::string>> obsolete_segments;
 };
 
 // Applied in ONE transaction: all of it or (on any error) none of it.
-// Order: added, then removed, then bitmaps, then the two counters.
+// Order: added, then removed, then bitmaps, then the two counters; the
+// collection's generation goes up by one.
 struct SegmentChange {
   std::vector<SegmentRecord> added;
-  std::vector<uint64_t> removed;  // each must exist (kNotFound otherwise)
+  // Each must exist (kNotFound otherwise); each becomes an obsolete segment
+  // (CollectionRecord::obsolete_segments) in the same transaction.
+  std::vector<uint64_t> removed;
   // segment_id -> new deleted_bitmap; the segment must exist after the
   // additions and removals.
   std::vector<std::pair<uint64_t, std::string>> bitmaps;
@@ -58,7 +72,10 @@ struct SegmentChange {
   std::optional<uint64_t> next_segment_id;
 };
 
+namespace internal {
 class Statements;
+}  // namespace internal
+struct CollectionRow;
 
 class Catalog {
  public:
@@ -70,11 +87,26 @@ class Catalog {
   // migrates its schema to the current version.
   static Result<std::unique_ptr<Catalog>> Open(const std::string& path);
 
-  // kAlreadyExists when a collection of that name exists.
+  // A private in-memory copy of the existing database at `path`, for
+  // checking it before anything is changed: the file is opened read-only
+  // (SQLite's own -shm index aside, nothing on disk changes; a database
+  // without a -wal file is opened immutable, so not even that), its
+  // structure is checked (PRAGMA quick_check), it is copied and the copy is
+  // migrated. Writes to the snapshot change only the copy. kNotFound when
+  // `path` does not exist; kCorruption when it is not a readable database.
+  static Result<std::unique_ptr<Catalog>> OpenSnapshot(const std::string& path);
+
+  // kAlreadyExists when a collection of that name exists. Inserts the
+  // record's segments and payload index definitions too.
   Status CreateCollection(const CollectionRecord& rec);
-  // Every collection, ordered by name, each with its segments.
+  // Every collection, ordered by name, each with its segments, every row's
+  // checksum verified (kCorruption otherwise).
   Result<std::vector<CollectionRecord>> LoadAll();
   Result<CollectionRecord> Load(const std::string& name);
+  // The schema version the file had before this process migrated it (0 for
+  // a new, empty database).
+  int original_schema_version() const { return original_version_; }
+  const std::string& path() const { return path_; }
   // kNotFound if missing; removes its segment rows too.
   Status DropCollection(const std::string& name);
   Status UpdateConfig(const std::string& name, const CollectionConfig& config);
@@ -85,24 +117,36 @@ class Catalog {
   Status AddPayloadIndex(const std::string& name, const PayloadIndexDef& def);
   // kNotFound when the collection or the field's index does not exist.
   Status DropPayloadIndex(const std::string& name, const std::string& field);
+  // The obsolete segments' files are deleted: drop their records.
+  Status ForgetObsoleteSegments(const std::string& name,
+                                const std::vector<uint64_t>& segment_ids);
 
  private:
   Catalog(std::string path, sqlite3* db);
 
   Status Exec(const char* sql);
+  // Connection settings, schema migration and statements, for Open and
+  // OpenSnapshot.
+  Status Setup(bool in_memory);
   Status Migrate();
-  Status PrepareAll();
+  // Schema 2 -> 3: computes the checksum of every existing row.
+  Status AddRowChecksums();
   Result<int64_t> CollectionId(const std::string& name);
-  Result<std::vector<SegmentRecord>> LoadSegments(int64_t collection_id);
-  Result<std::vector<PayloadIndexDef>> LoadPayloadIndexes(
-      int64_t collection_id);
-  Status ApplyLocked(const std::string& name, const SegmentChange& change);
+  // The collection row, its checksum verified.
+  Result<CollectionRow> ReadCollectionRow(const std::string& name);
+  Status WriteCollectionRow(const CollectionRow& row);
+  // Collection rows -> records with their segments and payload indexes,
+  // every row verified (catalog_load.cc).
+  Result<std::vector<CollectionRecord>> LoadLocked(const std::string* only);
+  Status ApplyLocked(const std::string& name, const SegmentChange& change,
+                     bool count_generation = true);
   Status Error(const std::string& what) const;
 
   const std::string path_;
   std::mutex mu_;  // guards every use of db_ and stmts_
   sqlite3* db_;
-  std::unique_ptr<Statements> stmts_;
+  std::unique_ptr<internal::Statements> stmts_;
+  int original_version_ = 0;
 };
 
 }  // namespace proximadb::catalog

@@ -29,18 +29,21 @@ struct FileToRead {
 
 class FileReplayer {
  public:
-  FileReplayer(Env* env, WalFormat fmt, const RecordCodec& codec,
-               uint64_t after_seq,
+  FileReplayer(Env* env, const WalReplayOptions& options,
+               const RecordCodec& codec,
                const std::function<Status(const WalBatch&)>& fn,
                WalReplayInfo* info)
       : env_(env),
-        fmt_(fmt),
+        fmt_(options.format),
         codec_(codec),
-        after_seq_(after_seq),
+        after_seq_(options.after_seq),
+        continuity_(options.require_continuity),
+        cut_(options.cut_torn_tail),
         fn_(fn),
         info_(info) {}
 
   Status Replay(const FileToRead& f) {
+    PDB_RETURN_IF_ERROR(StartFile(f));
     PDB_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map,
                          env_->MapFile(f.path));
     const std::string_view data(map->data(), map->size());
@@ -124,6 +127,14 @@ class FileReplayer {
       if (!d.ok()) return corrupt(off, d.message());
       if (batch.seq != seq)
         return corrupt(off, "payload and header seq differ");
+      if (expected_ != 0 && seq != expected_) {
+        return Status::Corruption("wal file " + f.path + ": record at offset " +
+                                  std::to_string(off) + " has sequence " +
+                                  std::to_string(seq) + ", expected " +
+                                  std::to_string(expected_) + ": sequences " +
+                                  Range(expected_, seq) + " are missing");
+      }
+      if (expected_ != 0) ++expected_;
       has_prev_ = true;
       prev_seq_ = seq;
       info_->last_seq = seq;
@@ -136,21 +147,37 @@ class FileReplayer {
     if (torn.empty()) return Status::OK();
     if (!f.is_last) return corrupt(off, torn + " (not the last wal file)");
 
-    const uint64_t dropped = data.size() - off;
+    info_->torn = TornTail{f.path, off, data.size(), torn};
+    if (!cut_) return Status::OK();
     map.reset();  // unmap before the file shrinks under the mapping
-    PDB_RETURN_IF_ERROR(env_->TruncateFile(f.path, off));
-    {
-      PDB_ASSIGN_OR_RETURN(auto file, env_->NewAppendableFile(f.path));
-      PDB_RETURN_IF_ERROR(file->Sync());
-      PDB_RETURN_IF_ERROR(file->Close());
-    }
+    PDB_RETURN_IF_ERROR(CutTornTail(env_, *info_->torn));
     info_->truncated_tail = true;
-    info_->truncation_message = "wal file " + f.path +
-                                ": truncated torn tail at offset " +
-                                std::to_string(off) + " (" + torn + ", " +
-                                std::to_string(dropped) + " bytes dropped)";
-    spdlog::warn("{}", info_->truncation_message);
+    info_->truncation_message = info_->torn->Describe();
     return Status::OK();
+  }
+
+  // Before every record is read; `expected_` is 0 until the file holding
+  // the first sequence after the fence starts (continuity checks only).
+  Status StartFile(const FileToRead& f) {
+    if (!continuity_) return Status::OK();
+    if (f.first_seq == after_seq_ + 1) {
+      expected_ = after_seq_ + 1;
+    } else if (expected_ != 0 && f.first_seq != expected_) {
+      // The previous file ended early or a file is missing in between.
+      return Status::Corruption(
+          "wal " + f.path + " starts at sequence " +
+          std::to_string(f.first_seq) + " but the file before it, " +
+          prev_path_ + ", ends at " + std::to_string(expected_ - 1) +
+          ": sequences " + Range(expected_, f.first_seq) + " are missing");
+    }
+    prev_path_ = f.path;
+    return Status::OK();
+  }
+
+  static std::string Range(uint64_t from, uint64_t to_exclusive) {
+    return to_exclusive > from + 1
+               ? std::to_string(from) + ".." + std::to_string(to_exclusive - 1)
+               : std::to_string(from);
   }
 
  private:
@@ -158,32 +185,83 @@ class FileReplayer {
   const WalFormat fmt_;
   const RecordCodec& codec_;
   const uint64_t after_seq_;
+  const bool continuity_;
+  const bool cut_;
   const std::function<Status(const WalBatch&)>& fn_;
   WalReplayInfo* const info_;
   bool has_prev_ = false;
   uint64_t prev_seq_ = 0;
+  uint64_t expected_ = 0;  // next sequence the log must hold (continuity)
+  std::string prev_path_;
 };
 
+std::string FileList(const std::vector<uint64_t>& firsts) {
+  if (firsts.empty()) return "none";
+  std::string out;
+  for (uint64_t f : firsts) {
+    if (!out.empty()) out += ", ";
+    out += WalFileName(f);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string TornTail::Describe() const {
+  return "wal file " + path + ": truncated torn tail at offset " +
+         std::to_string(offset) + " (" + why + ", " +
+         std::to_string(file_size - offset) + " bytes dropped)";
+}
+
+Status CutTornTail(Env* env, const TornTail& tail) {
+  PDB_RETURN_IF_ERROR(env->TruncateFile(tail.path, tail.offset));
+  {
+    PDB_ASSIGN_OR_RETURN(auto file, env->NewAppendableFile(tail.path));
+    PDB_RETURN_IF_ERROR(file->Sync());
+    PDB_RETURN_IF_ERROR(file->Close());
+  }
+  spdlog::warn("{}", tail.Describe());
+  return Status::OK();
+}
 
 Status ReplayWal(Env* env, const std::string& dir, WalFormat fmt,
                  uint64_t after_seq,
                  const std::function<Status(const WalBatch&)>& fn,
                  WalReplayInfo* info) {
+  WalReplayOptions options;
+  options.format = fmt;
+  options.after_seq = after_seq;
+  return ReplayWal(env, dir, options, fn, info);
+}
+
+Status ReplayWal(Env* env, const std::string& dir,
+                 const WalReplayOptions& options,
+                 const std::function<Status(const WalBatch&)>& fn,
+                 WalReplayInfo* info) {
   *info = WalReplayInfo();
   auto names = env->GetChildren(dir);
-  if (!names.ok()) {
-    if (names.status().IsNotFound()) return Status::OK();
-    return names.status();
-  }
+  if (!names.ok() && !names.status().IsNotFound()) return names.status();
   std::vector<uint64_t> firsts;
-  for (const std::string& name : *names) {
-    if (auto first = ParseWalFileName(name)) firsts.push_back(*first);
+  if (names.ok()) {
+    for (const std::string& name : *names) {
+      if (auto first = ParseWalFileName(name)) firsts.push_back(*first);
+    }
   }
   std::sort(firsts.begin(), firsts.end());
+  if (options.require_continuity &&
+      !std::binary_search(firsts.begin(), firsts.end(),
+                          options.after_seq + 1)) {
+    // Rotate creates this file (durably) before a flush commits the fence,
+    // and it is only deleted once a later fence passes it.
+    return Status::Corruption(
+        "wal " + dir + ": " + WalFileName(options.after_seq + 1) +
+        " is missing: the writes after sequence " +
+        std::to_string(options.after_seq) +
+        " (the fence) must start in it; files present: " + FileList(firsts));
+  }
 
-  std::unique_ptr<RecordCodec> codec = NewRecordCodec(fmt);
-  FileReplayer replayer(env, fmt, *codec, after_seq, fn, info);
+  std::unique_ptr<RecordCodec> codec = NewRecordCodec(options.format);
+  FileReplayer replayer(env, options, *codec, fn, info);
   for (size_t i = 0; i < firsts.size(); ++i) {
     const bool last = i + 1 == firsts.size();
     FileToRead f{dir + "/" + WalFileName(firsts[i]), firsts[i],

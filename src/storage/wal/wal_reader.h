@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "proximadb/env.h"
@@ -12,29 +13,67 @@
 
 namespace proximadb::wal {
 
+// The end of the last WAL file that failed a check in the way a crash
+// mid-append leaves it: bytes [offset, file_size) of `path`.
+struct TornTail {
+  std::string path;
+  uint64_t offset = 0;
+  uint64_t file_size = 0;
+  std::string why;
+  std::string Describe() const;  // "wal file <path>: torn tail at offset..."
+};
+
 struct WalReplayInfo {
   uint64_t last_seq = 0;  // highest seq in the log (including skipped ones)
   uint64_t records = 0;   // records passed to fn
   uint64_t files = 0;     // wal files read
-  bool truncated_tail = false;
+  bool truncated_tail = false;  // the torn tail was cut off
   std::string truncation_message;
+  std::optional<TornTail> torn;  // set when the last file has a torn tail
+};
+
+struct WalReplayOptions {
+  WalFormat format = WalFormat::kNative;
+  // Records with seq <= after_seq (covered by segments) are checked but not
+  // passed to fn.
+  uint64_t after_seq = 0;
+  // Every sequence number after `after_seq` must be there, from the first
+  // to the last record of the log: wal-<after_seq + 1>.log must exist, each
+  // file from it on must start with the record its name says, hold
+  // consecutive sequence numbers, and end one before the next file's name.
+  // A missing file, a file that ends early or a gap is kCorruption naming
+  // the files and the missing range. (Only the end of the last file cannot
+  // be checked: see docs/RELIABILITY.md.)
+  bool require_continuity = false;
+  // Cut a torn tail off now, or only report it in info->torn and leave the
+  // file as it is (the caller cuts it with CutTornTail once it decided to).
+  bool cut_torn_tail = true;
 };
 
 // Reads every wal-*.log of `dir` in sequence order and calls fn for each
-// record with seq > after_seq (earlier ones are covered by segments; the
-// caller's apply must be idempotent anyway). Seqs must strictly increase.
+// record with seq > options.after_seq (earlier ones are covered by segments;
+// the caller's apply must be idempotent anyway). Seqs must strictly increase.
 //
-// A torn tail of the LAST file, the signature of a crash mid-append, is cut
-// off (TruncateFile + Sync, with a warning) and reported in info: an
+// A torn tail of the LAST file, the signature of a crash mid-append, is
+// reported in info->torn (and cut off when options.cut_torn_tail): an
 // incomplete header; a record running past EOF; a final record whose payload
 // CRC fails and that ends exactly at EOF; or only zero bytes from the bad
 // record to EOF. Anything else that fails a check is kCorruption
 // ("wal file <path>: bad record at offset <n>: <reason>") and the caller must
-// refuse to open. A missing dir is an empty log. fn's errors are returned
-// as they are.
+// refuse to open. A missing dir is an empty log (kCorruption instead with
+// require_continuity). fn's errors are returned as they are.
+Status ReplayWal(Env* env, const std::string& dir,
+                 const WalReplayOptions& options,
+                 const std::function<Status(const WalBatch&)>& fn,
+                 WalReplayInfo* info);
+
+// The same with require_continuity off and the torn tail cut.
 Status ReplayWal(Env* env, const std::string& dir, WalFormat fmt,
                  uint64_t after_seq,
                  const std::function<Status(const WalBatch&)>& fn,
                  WalReplayInfo* info);
+
+// Cuts the torn tail off (TruncateFile, then fsync), logging a warning.
+Status CutTornTail(Env* env, const TornTail& tail);
 
 }  // namespace proximadb::wal

@@ -124,6 +124,16 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.DeletePayloadIndexRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.FromString,
                 )
+        self.ListQuarantine = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/ListQuarantine',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListQuarantineRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListQuarantineResponse.FromString,
+                )
+        self.ClearQuarantine = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/ClearQuarantine',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineResponse.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -266,6 +276,22 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListQuarantine(self, request, context):
+        """The data directory's quarantine: files start-up could not account for,
+        moved aside instead of deleted (README, "Recovery").
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ClearQuarantine(self, request, context):
+        """Deletes one entry (id set; NOT_FOUND when there is none) or all of
+        them. Needs a read-write API key when keys are configured.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -378,6 +404,16 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.DeletePayloadIndex,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.DeletePayloadIndexRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.SerializeToString,
+            ),
+            'ListQuarantine': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListQuarantine,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListQuarantineRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListQuarantineResponse.SerializeToString,
+            ),
+            'ClearQuarantine': grpc.unary_unary_rpc_method_handler(
+                    servicer.ClearQuarantine,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -760,5 +796,39 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/DeletePayloadIndex',
             proximadb_dot_v1_dot_proximadb__pb2.DeletePayloadIndexRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.PayloadIndexesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListQuarantine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ListQuarantine',
+            proximadb_dot_v1_dot_proximadb__pb2.ListQuarantineRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.ListQuarantineResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ClearQuarantine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ClearQuarantine',
+            proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

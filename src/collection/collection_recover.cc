@@ -1,0 +1,367 @@
+// Recovering a collection from its catalog record, in two steps: Recover
+// checks everything and rebuilds the in-memory state without changing a
+// byte on disk; Start then makes the changes Recover decided (quarantine,
+// torn-tail cut, manifest) and opens the WAL for writing. DBImpl runs Start
+// only once every collection recovered (docs/ARCHITECTURE.md, "Recovery").
+#include <algorithm>
+#include <cinttypes>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "collection/collection_impl.h"
+#include "storage/catalog/manifest.h"
+#include "storage/wal/wal_format.h"
+
+namespace proximadb {
+
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() &&
+         s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::string Stem(const std::string& file_name) {  // "seg-1.pdb" -> "seg-1"
+  return file_name.substr(0, file_name.rfind('.'));
+}
+
+// Why a file in segments/ that no listed segment accounts for is there.
+std::string SegmentStrayReason(const std::string& name) {
+  if (EndsWith(name, ".tmp")) {
+    return "temporary file of a write that did not complete (a flush, "
+           "compaction, graph or payload index save cut short by a crash)";
+  }
+  if (EndsWith(name, ".pdb")) {
+    return "segment file the catalog does not list (the output of a flush or "
+           "compaction that did not commit)";
+  }
+  if (EndsWith(name, ".hnsw") || EndsWith(name, ".pidx")) {
+    return "graph or payload index of a segment the catalog does not list";
+  }
+  return "unknown file in the segments directory";
+}
+
+std::string RebuildHint() {
+  return " Nothing was changed. If the catalog lost commits (a damaged "
+         "catalog.db-wal, a restored backup), rebuild it from the "
+         "collections' manifests: proximadb-server --data-dir <dir> "
+         "--rebuild-catalog (README, \"Recovery\").";
+}
+
+}  // namespace
+
+Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
+    const CollectionDeps& deps, const CollectionRecord& record,
+    const std::string& dir) {
+  std::shared_ptr<CollectionImpl> c(new CollectionImpl(deps, record, dir));
+  c->plan_ = std::make_unique<RecoveryPlan>();
+  c->plan_->record = record;
+  if (!deps.env->IsDirectory(dir)) {
+    return Status::Corruption("directory " + dir +
+                              " is missing: the catalog lists the collection "
+                              "but its files are gone." +
+                              RebuildHint());
+  }
+  PDB_RETURN_IF_ERROR(c->CheckManifest(record));
+  PDB_RETURN_IF_ERROR(c->OpenSegments(record));
+  PDB_RETURN_IF_ERROR(c->FindStrays(record));
+
+  // Replay what was acknowledged after the last flush; every sequence after
+  // the fence must be there. A torn tail is only noted here.
+  wal::WalReplayOptions o;
+  o.format = record.config.wal_format;
+  o.after_seq = record.fenced_seq;
+  o.require_continuity = true;
+  o.cut_torn_tail = false;
+  wal::WalReplayInfo info;
+  {
+    std::unique_lock lock(c->state_mu_);
+    Status s = wal::ReplayWal(
+        deps.env, c->wal_dir_, o,
+        [&](const wal::WalBatch& b) { return c->ApplyLocked(b).status(); },
+        &info);
+    if (!s.ok()) return Status(s.code(), s.message() + "." + RebuildHint());
+  }
+  c->plan_->torn_tail = info.torn;
+  c->plan_->next_wal_seq = std::max(record.fenced_seq, info.last_seq) + 1;
+  spdlog::info(
+      "collection {}: checked {} segments, {} WAL records replayed after "
+      "sequence {}, last sequence {}",
+      record.config.name, c->segments_.size(), info.records, record.fenced_seq,
+      c->plan_->next_wal_seq - 1);
+  return c;
+}
+
+Status CollectionImpl::CheckManifest(const CollectionRecord& record) {
+  RecoveryPlan& p = *plan_;
+  const std::string path = dir_ + "/" + std::string(catalog::kManifestFileName);
+  if (!deps_.env->FileExists(path)) {
+    // A data directory from before manifests, or a crash right after the
+    // collection's creation committed.
+    p.write_manifest = true;
+    p.manifest_why = "missing";
+    return Status::OK();
+  }
+  PDB_ASSIGN_OR_RETURN(std::string data, deps_.env->ReadFileToString(path));
+  Result<CollectionRecord> m = catalog::DecodeManifest(data, path);
+  if (!m.ok()) {
+    // The catalog's row is verified and is the truth: keep the damaged
+    // copy aside and write a fresh one.
+    p.quarantine_manifest = true;
+    p.write_manifest = true;
+    p.manifest_why = m.status().message();
+    return Status::OK();
+  }
+  const std::string state =
+      "(catalog: generation " + std::to_string(record.generation) +
+      ", fence " + std::to_string(record.fenced_seq) +
+      "; manifest: generation " + std::to_string(m->generation) +
+      ", fence " + std::to_string(m->fenced_seq) + ")";
+  if (m->config.name != record.config.name || m->dir_name != record.dir_name) {
+    return Status::Corruption("manifest " + path + " describes collection '" +
+                              m->config.name + "' in directory " + m->dir_name +
+                              ", not this one.");
+  }
+  // Every flush and compaction commit advances the generation, and the
+  // manifest is only written after the catalog committed: a manifest ahead
+  // of the catalog means the catalog lost that commit.
+  if (m->generation > record.generation ||
+      m->fenced_seq > record.fenced_seq) {
+    return Status::FailedPrecondition(
+        "the catalog is behind the collection's manifest " + state +
+        ": the catalog has lost committed flushes or compactions, whose "
+        "segment files and WAL files it does not know." +
+        RebuildHint());
+  }
+  std::string why;
+  if (m->generation == record.generation) {
+    CollectionRecord segs_only = *m;
+    segs_only.config = record.config;
+    segs_only.payload_indexes = record.payload_indexes;
+    segs_only.created_at_unix_ms = record.created_at_unix_ms;
+    if (!catalog::SameRecord(segs_only, record, &why)) {
+      return Status::Corruption("the catalog and the manifest " + path +
+                                " record different segments at the same "
+                                "generation " +
+                                state + " (" + why + ")." + RebuildHint());
+    }
+  }
+  if (!catalog::SameRecord(*m, record, &why)) {
+    p.write_manifest = true;
+    p.manifest_why = "behind the catalog (" + why + ")";
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
+  std::vector<SegmentRecord> segs = record.segments;
+  // Oldest first: a compaction output covers older sequences than any
+  // segment flushed after it, whatever its id.
+  std::sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) {
+    return a.max_seq != b.max_seq ? a.max_seq < b.max_seq
+                                  : a.segment_id < b.segment_id;
+  });
+  for (const auto& rec : segs) {
+    const std::string path = seg_dir_ + "/" + rec.file_name;
+    auto bad = [&](const std::string& what) {
+      return Status::Corruption("segment file " + path + " (segment " +
+                                std::to_string(rec.segment_id) + "): " + what +
+                                "." + RebuildHint());
+    };
+    if (SegmentPath(rec.segment_id) != path) {
+      return bad("the catalog names it " + rec.file_name);
+    }
+    if (!deps_.env->FileExists(path)) {
+      return bad("listed in the catalog but missing");
+    }
+    PDB_ASSIGN_OR_RETURN(auto seg, segment::Segment::Open(deps_.env, path));
+    if (seg->segment_id() != rec.segment_id) {
+      return bad("its header says segment " +
+                 std::to_string(seg->segment_id()));
+    }
+    if (seg->size() != rec.point_count) {
+      return bad("holds " + std::to_string(seg->size()) +
+                 " points, the catalog says " +
+                 std::to_string(rec.point_count));
+    }
+    if (seg->dimension() != record.config.dimension ||
+        seg->metric() != record.config.metric) {
+      return bad("has dimension " + std::to_string(seg->dimension()) + " and " +
+                 std::string(MetricName(seg->metric())) +
+                 ", the collection has " +
+                 std::to_string(record.config.dimension) + " and " +
+                 std::string(MetricName(record.config.metric)));
+    }
+    if (seg->size() > 0 &&
+        (seg->min_seq() < rec.min_seq || seg->max_seq() > rec.max_seq)) {
+      return bad("its rows span sequences " + std::to_string(seg->min_seq()) +
+                 ".." + std::to_string(seg->max_seq()) +
+                 ", outside the catalog's " + std::to_string(rec.min_seq) +
+                 ".." + std::to_string(rec.max_seq));
+    }
+    auto live = std::make_shared<LiveSegment>(std::move(seg));
+    live->deleted.OrBytes(rec.deleted_bitmap);
+    if (!LoadPayload(live)) plan_->build_payload.push_back(live);
+    if (!LoadGraph(live)) plan_->build_graph.push_back(live);
+    segments_.push_back(std::move(live));
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::FindStrays(const CollectionRecord& record) {
+  Env* env = deps_.env;
+  auto& out = plan_->quarantine;
+  PDB_ASSIGN_OR_RETURN(auto top, env->GetChildren(dir_));
+  for (const std::string& name : top) {
+    const std::string path = dir_ + "/" + name;
+    if (name == kWalDirName || name == kSegmentsDirName) {
+      if (!env->IsDirectory(path)) {
+        return Status::Corruption(path + " is not a directory");
+      }
+      continue;
+    }
+    if (name == catalog::kManifestFileName) continue;
+    if (name == kDroppedMarker) {
+      // The catalog lists the collection, so its drop did not commit (it
+      // failed, or a crash came before the commit): the collection stays
+      // and the marker, which is ours, goes. (Only a catalog that also lost
+      // that very commit could mean otherwise; then a dropped collection
+      // comes back, and nothing is lost.)
+      plan_->failed_drop_marker = path;
+      continue;
+    }
+    out.emplace_back(path, EndsWith(name, ".tmp")
+                               ? "temporary file of an interrupted manifest "
+                                 "write"
+                               : "unknown file in the collection directory");
+  }
+  std::set<std::string> known, obsolete;
+  for (const auto& s : record.segments) {
+    known.insert(s.file_name);
+    known.insert(Stem(s.file_name) + ".hnsw");
+    known.insert(Stem(s.file_name) + ".pidx");
+  }
+  for (const auto& [id, file] : record.obsolete_segments) {
+    obsolete.insert(file);
+    obsolete.insert(Stem(file) + ".hnsw");
+    obsolete.insert(Stem(file) + ".pidx");
+  }
+  if (env->IsDirectory(seg_dir_)) {
+    PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(seg_dir_));
+    for (const std::string& name : names) {
+      if (known.count(name)) continue;
+      if (obsolete.count(name)) {
+        // A committed compaction replaced it; a crash came before the
+        // deletion that commit decided.
+        plan_->obsolete_files.push_back(seg_dir_ + "/" + name);
+      } else {
+        out.emplace_back(seg_dir_ + "/" + name, SegmentStrayReason(name));
+      }
+    }
+  }
+  if (env->IsDirectory(wal_dir_)) {
+    PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(wal_dir_));
+    for (const std::string& name : names) {
+      const std::string path = wal_dir_ + "/" + name;
+      if (!wal::ParseWalFileName(name) || env->IsDirectory(path)) {
+        out.emplace_back(path, "not a WAL file (wal-<20 digits>.log)");
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status CollectionImpl::Start(Catalog* catalog) {
+  deps_.catalog = catalog;
+  RecoveryPlan& p = *plan_;
+  Env* env = deps_.env;
+  const std::string& name = p.record.config.name;
+  for (const auto& [path, why] : p.quarantine) {
+    PDB_RETURN_IF_ERROR(
+        deps_.quarantine->Move(path, "collection '" + name + "': " + why));
+  }
+  if (!p.failed_drop_marker.empty()) {
+    spdlog::warn(
+        "collection {}: a drop of it did not commit (it failed, or the "
+        "server stopped first); the collection is kept, drop it again if "
+        "wanted",
+        name);
+    PDB_RETURN_IF_ERROR(env->RemoveFile(p.failed_drop_marker));
+    PDB_RETURN_IF_ERROR(env->SyncDir(dir_));
+  }
+  if (p.torn_tail) {
+    // Nothing is destroyed: the bytes cut off go to the quarantine first.
+    const wal::TornTail& t = *p.torn_tail;
+    PDB_ASSIGN_OR_RETURN(auto file, env->NewRandomAccessFile(t.path));
+    std::string buf(t.file_size - t.offset, '\0');
+    std::string_view got;
+    PDB_RETURN_IF_ERROR(file->Read(t.offset, buf.size(), buf.data(), &got));
+    PDB_RETURN_IF_ERROR(deps_.quarantine->SaveCopy(
+        t.path, t.offset, got,
+        "collection '" + name + "': torn tail of the last WAL file (" + t.why +
+            "), a write that was never acknowledged; cut off"));
+    PDB_RETURN_IF_ERROR(wal::CutTornTail(env, t));
+  }
+  const std::string manifest =
+      dir_ + "/" + std::string(catalog::kManifestFileName);
+  if (p.quarantine_manifest) {
+    PDB_RETURN_IF_ERROR(deps_.quarantine->Move(
+        manifest, "collection '" + name + "': damaged manifest (" +
+                      p.manifest_why + "); rewritten from the catalog"));
+  }
+  if (p.write_manifest) {
+    PDB_RETURN_IF_ERROR(
+        env->WriteFileAtomically(manifest, catalog::EncodeManifest(p.record)));
+    spdlog::info("collection {}: manifest written (it was {})", name,
+                 p.manifest_why);
+  }
+  if (!p.record.obsolete_segments.empty()) {
+    // After the manifest: one still listing these segments needs them.
+    for (const std::string& path : p.obsolete_files) {
+      spdlog::info("collection {}: deleting {}, replaced by a compaction", name,
+                   path);
+      PDB_RETURN_IF_ERROR(env->RemoveFile(path));
+    }
+    if (!p.obsolete_files.empty()) PDB_RETURN_IF_ERROR(env->SyncDir(seg_dir_));
+    std::vector<uint64_t> ids;
+    for (const auto& [id, file] : p.record.obsolete_segments) {
+      ids.push_back(id);
+    }
+    PDB_RETURN_IF_ERROR(catalog->ForgetObsoleteSegments(name, ids));
+  }
+  for (const std::string& path : p.stale_payload_files) {
+    // Derived data of payload indexes that were dropped (committed).
+    (void)env->RemoveFile(path);
+  }
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(wal_dir_));
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(seg_dir_));
+  PDB_ASSIGN_OR_RETURN(
+      wal_, wal::WalWriter::Open(env, wal_dir_, p.record.config.wal_format,
+                                 p.next_wal_seq));
+  for (const auto& seg : p.build_payload) SchedulePayloadBuild(seg);
+  for (const auto& seg : p.build_graph) ScheduleGraphBuild(seg);
+  recovered_at_micros_ = deps_.clock->NowMicros();
+  plan_.reset();
+  return Status::OK();
+}
+
+Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
+    const CollectionDeps& deps, const CollectionRecord& record,
+    const std::string& dir) {
+  Catalog* catalog = deps.catalog;
+  PDB_ASSIGN_OR_RETURN(auto c, Recover(deps, record, dir));
+  PDB_RETURN_IF_ERROR(c->Start(catalog));
+  return c;
+}
+
+Status CollectionImpl::WriteManifest() {
+  std::lock_guard lock(manifest_mu_);
+  PDB_ASSIGN_OR_RETURN(CollectionRecord rec,
+                       deps_.catalog->Load(config().name));
+  return deps_.env->WriteFileAtomically(
+      dir_ + "/" + std::string(catalog::kManifestFileName),
+      catalog::EncodeManifest(rec));
+}
+
+}  // namespace proximadb

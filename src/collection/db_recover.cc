@@ -1,0 +1,227 @@
+// DB start-up: the whole data directory is checked first (catalog rows and
+// checksums, every collection's manifest, segments and WAL) while nothing on
+// disk changes; only if all of it holds up are the decided changes made:
+// quarantining what nobody accounts for, finishing interrupted drops,
+// cutting torn WAL tails (a copy kept), writing manifests.
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "collection/data_dir.h"
+#include "collection/db_impl.h"
+#include "storage/catalog/manifest.h"
+#include "storage/wal/wal_format.h"
+
+namespace proximadb {
+
+namespace datadir {
+
+std::string NoCatalogMessage(const std::string& data_dir, size_t entries,
+                             const std::string& catalog_state) {
+  const std::string cat = data_dir + "/" + std::string(kCatalogFile);
+  return "data directory " + data_dir + " holds collection data (" +
+         std::to_string(entries) + " entries in " + data_dir +
+         "/collections) but its catalog " + cat + " is " + catalog_state +
+         ". Refusing to start; nothing was changed. Either (a) rebuild the "
+         "catalog from the collections' own manifests, offline: "
+         "proximadb-server --data-dir " +
+         data_dir +
+         " --rebuild-catalog, then start as usual; or (b) start with an "
+         "empty database: stop, move " +
+         data_dir + "/collections and " + cat +
+         "* out of the data directory (or use a new --data-dir), and start. "
+         "See README, \"Recovery\".";
+}
+
+Result<bool> HoldsData(Env* env, const std::string& dir) {
+  if (!env->IsDirectory(dir)) return true;
+  PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(dir));
+  for (const std::string& name : names) {
+    const std::string path = dir + "/" + name;
+    if (name == "wal" && env->IsDirectory(path)) {
+      PDB_ASSIGN_OR_RETURN(auto wals, env->GetChildren(path));
+      for (const std::string& w : wals) {
+        auto size = env->GetFileSize(path + "/" + w);
+        if (!wal::ParseWalFileName(w) || !size.ok() ||
+            *size > wal::kFileHeaderSize) {
+          return true;
+        }
+      }
+    } else if (name == "segments" && env->IsDirectory(path)) {
+      PDB_ASSIGN_OR_RETURN(auto segs, env->GetChildren(path));
+      if (!segs.empty()) return true;
+    } else {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace datadir
+
+namespace {
+
+Result<std::vector<std::string>> ChildrenIfAny(Env* env,
+                                               const std::string& dir) {
+  if (!env->IsDirectory(dir)) return std::vector<std::string>();
+  return env->GetChildren(dir);
+}
+
+}  // namespace
+
+Result<std::vector<DBImpl::Unlisted>> DBImpl::CheckUnlisted(
+    const std::vector<std::string>& entries,
+    const std::vector<CollectionRecord>& records) {
+  Env* env = options_.env;
+  std::set<std::string> known;
+  for (const auto& rec : records) known.insert(rec.dir_name);
+  std::vector<Unlisted> out;
+  for (const std::string& name : entries) {
+    if (known.count(name)) continue;
+    const std::string path = collections_dir_ + "/" + name;
+    if (!env->IsDirectory(path)) {
+      out.push_back({path, false,
+                     "a file in collections/, which holds only "
+                     "collection directories"});
+      continue;
+    }
+    if (env->FileExists(path + "/" + std::string(kDroppedMarker))) {
+      out.push_back({path, true, ""});  // the drop committed: finish it
+      continue;
+    }
+    const std::string manifest =
+        path + "/" + std::string(catalog::kManifestFileName);
+    if (env->FileExists(manifest)) {
+      // Written only after the collection's creation committed: the
+      // catalog has lost that collection.
+      PDB_ASSIGN_OR_RETURN(std::string data, env->ReadFileToString(manifest));
+      auto m = catalog::DecodeManifest(data, manifest);
+      const std::string what =
+          m.ok() ? "collection '" + m->config.name + "' (fence " +
+                       std::to_string(m->fenced_seq) + ", " +
+                       std::to_string(m->segments.size()) + " segments)"
+                 : "a collection manifest (" + m.status().message() + ")";
+      return Status::FailedPrecondition(
+          "directory " + path + " holds " + what +
+          ", which the catalog does not list: the catalog has lost committed "
+          "changes. Nothing was changed. Rebuild the catalog from the "
+          "collections' manifests: proximadb-server --data-dir " +
+          dir_ + " --rebuild-catalog (README, \"Recovery\").");
+    }
+    out.push_back({path, false,
+                   "collection directory the catalog does not list, without "
+                   "a manifest (a collection creation that did not commit)"});
+  }
+  return out;
+}
+
+Status DBImpl::Recover() {
+  Env* env = options_.env;
+  quarantine_ = std::make_unique<Quarantine>(env, options_.clock, dir_);
+  const std::string cat_path = dir_ + "/" + std::string(datadir::kCatalogFile);
+  PDB_ASSIGN_OR_RETURN(std::vector<std::string> entries,
+                       ChildrenIfAny(env, collections_dir_));
+
+  // 1. Check. The catalog is read from a private in-memory copy, so that
+  // neither a migration nor SQLite's checkpoint-on-close changes the file
+  // before the rest of the directory has been checked.
+  std::vector<CollectionRecord> records;
+  {
+    auto snap = Catalog::OpenSnapshot(cat_path);
+    if (!snap.ok()) {
+      if (!snap.status().IsNotFound() && entries.empty()) {
+        return Status(snap.status().code(),
+                      "catalog " + cat_path + " is unreadable (" +
+                          snap.status().message() +
+                          "). Refusing to start; nothing was changed. No "
+                          "collection data depends on it: move it out of "
+                          "the data directory to start with an empty "
+                          "database.");
+      }
+      if (!snap.status().IsNotFound()) {
+        return Status(snap.status().code(),
+                      datadir::NoCatalogMessage(
+                          dir_, entries.size(),
+                          "unreadable (" + snap.status().message() + ")"));
+      }
+      if (!entries.empty()) {
+        return Status::FailedPrecondition(
+            datadir::NoCatalogMessage(dir_, entries.size(), "missing"));
+      }
+    } else {
+      if ((*snap)->original_schema_version() == 0 && !entries.empty()) {
+        return Status::FailedPrecondition(datadir::NoCatalogMessage(
+            dir_, entries.size(), "empty (it holds no tables)"));
+      }
+      Result<std::vector<CollectionRecord>> loaded = (*snap)->LoadAll();
+      if (!loaded.ok()) {
+        return Status(loaded.status().code(),
+                      loaded.status().message() +
+                          ". Refusing to start; nothing was changed. "
+                          "If the catalog is damaged, rebuild it from the "
+                          "collections' manifests: proximadb-server "
+                          "--data-dir " +
+                          dir_ + " --rebuild-catalog (README, \"Recovery\").");
+      }
+      records = std::move(loaded).value();
+    }
+  }
+  std::vector<std::shared_ptr<CollectionImpl>> recovered;
+  for (const auto& rec : records) {
+    auto c = CollectionImpl::Recover(Deps(), rec,
+                                     collections_dir_ + "/" + rec.dir_name);
+    if (!c.ok()) {
+      return Status(c.status().code(), "recovering collection '" +
+                                           rec.config.name +
+                                           "': " + c.status().message());
+    }
+    recovered.push_back(std::move(c).value());
+  }
+  PDB_ASSIGN_OR_RETURN(std::vector<Unlisted> unlisted,
+                       CheckUnlisted(entries, records));
+
+  // 2. Change. Everything checked out; from here on a failure leaves the
+  // changes made so far (each of them complete and durable).
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(dir_));
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(collections_dir_));
+  PDB_ASSIGN_OR_RETURN(catalog_, Catalog::Open(cat_path));
+  for (const Unlisted& u : unlisted) {
+    if (u.dropped) {
+      spdlog::info("finishing the drop of {}", u.path);
+      PDB_RETURN_IF_ERROR(env->RemoveDirRecursively(u.path));
+      PDB_RETURN_IF_ERROR(env->SyncDir(collections_dir_));
+    } else {
+      PDB_RETURN_IF_ERROR(quarantine_->Move(u.path, u.why));
+    }
+  }
+  for (size_t i = 0; i < recovered.size(); ++i) {
+    Status s = recovered[i]->Start(catalog_.get());
+    if (!s.ok()) {
+      return Status(s.code(), "starting collection '" + records[i].config.name +
+                                  "': " + s.message());
+    }
+    collections_[records[i].config.name] = std::move(recovered[i]);
+  }
+  auto count = quarantine_->Count();
+  if (count.ok() && *count > 0) {
+    spdlog::warn(
+        "the quarantine ({}/quarantine) holds {} entries: files start-up "
+        "could not account for, kept for inspection; list them with GET "
+        "/api/v1/admin/quarantine, delete them with DELETE "
+        "/api/v1/admin/quarantine",
+        dir_, *count);
+  }
+  return Status::OK();
+}
+
+Result<std::vector<QuarantineEntry>> DBImpl::ListQuarantine() {
+  return quarantine_->List();
+}
+
+Result<uint64_t> DBImpl::ClearQuarantine(const std::string& id) {
+  if (id.empty()) return quarantine_->RemoveAll();
+  PDB_RETURN_IF_ERROR(quarantine_->Remove(id));
+  return uint64_t{1};
+}
+
+}  // namespace proximadb

@@ -1,0 +1,202 @@
+#include "storage/catalog/manifest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "storage/catalog/config_codec.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace proximadb::catalog {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kHeaderSize = 8 + 4 + 8;
+constexpr size_t kTrailerSize = 4;
+
+std::string ToHex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kDigits[c >> 4];
+    out += kDigits[c & 15];
+  }
+  return out;
+}
+
+bool FromHex(std::string_view hex, std::string* out) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  out->reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+json ToJson(const CollectionRecord& rec) {
+  json segs = json::array();
+  for (const SegmentRecord& s : rec.segments) {
+    segs.push_back({{"segment_id", s.segment_id},
+                    {"file_name", s.file_name},
+                    {"point_count", s.point_count},
+                    {"min_seq", s.min_seq},
+                    {"max_seq", s.max_seq},
+                    {"deleted_bitmap", ToHex(s.deleted_bitmap)}});
+  }
+  json defs = json::array();
+  for (const PayloadIndexDef& d : rec.payload_indexes) {
+    defs.push_back(
+        {{"field", d.field}, {"type", PayloadIndexTypeName(d.type)}});
+  }
+  return json{{"name", rec.config.name},
+              {"dir_name", rec.dir_name},
+              {"created_at_unix_ms", rec.created_at_unix_ms},
+              {"config", CollectionConfigToJson(rec.config)},
+              {"payload_indexes", std::move(defs)},
+              {"fenced_seq", rec.fenced_seq},
+              {"next_segment_id", rec.next_segment_id},
+              {"generation", rec.generation},
+              {"segments", std::move(segs)}};
+}
+
+// Throws nlohmann's exceptions on a wrong shape; the caller catches.
+Result<CollectionRecord> FromJson(const json& j) {
+  CollectionRecord rec;
+  PDB_ASSIGN_OR_RETURN(rec.config, CollectionConfigFromJson(j.at("config")));
+  if (rec.config.name != j.at("name").get<std::string>()) {
+    return Status::Corruption("name differs from the config's");
+  }
+  rec.dir_name = j.at("dir_name").get<std::string>();
+  rec.created_at_unix_ms = j.at("created_at_unix_ms").get<uint64_t>();
+  rec.fenced_seq = j.at("fenced_seq").get<uint64_t>();
+  rec.next_segment_id = j.at("next_segment_id").get<uint64_t>();
+  rec.generation = j.at("generation").get<uint64_t>();
+  for (const json& d : j.at("payload_indexes")) {
+    PayloadIndexDef def;
+    def.field = d.at("field").get<std::string>();
+    PDB_ASSIGN_OR_RETURN(
+        def.type, ParsePayloadIndexType(d.at("type").get<std::string>()));
+    rec.payload_indexes.push_back(std::move(def));
+  }
+  for (const json& s : j.at("segments")) {
+    SegmentRecord seg;
+    seg.segment_id = s.at("segment_id").get<uint64_t>();
+    seg.file_name = s.at("file_name").get<std::string>();
+    seg.point_count = s.at("point_count").get<uint64_t>();
+    seg.min_seq = s.at("min_seq").get<uint64_t>();
+    seg.max_seq = s.at("max_seq").get<uint64_t>();
+    if (!FromHex(s.at("deleted_bitmap").get<std::string>(),
+                 &seg.deleted_bitmap)) {
+      return Status::Corruption("segment " + std::to_string(seg.segment_id) +
+                                ": deleted_bitmap is not hex");
+    }
+    rec.segments.push_back(std::move(seg));
+  }
+  return rec;
+}
+
+}  // namespace
+
+std::string EncodeManifest(const CollectionRecord& rec) {
+  const std::string body = ToJson(rec).dump();
+  std::string out(kManifestMagic);
+  PutFixed32(&out, kManifestVersion);
+  PutFixed64(&out, body.size());
+  out += body;
+  PutFixed32(&out, crc32c::Mask(crc32c::Value(out.data(), out.size())));
+  return out;
+}
+
+Result<CollectionRecord> DecodeManifest(std::string_view data,
+                                        const std::string& path) {
+  auto bad = [&](const std::string& why) {
+    return Status::Corruption("manifest " + path + ": " + why);
+  };
+  if (data.size() < kHeaderSize + kTrailerSize) return bad("too short");
+  if (data.substr(0, kManifestMagic.size()) != kManifestMagic) {
+    return bad("bad magic");
+  }
+  const uint32_t version = DecodeFixed32(data.data() + 8);
+  if (version != kManifestVersion) {
+    return bad("unsupported version " + std::to_string(version));
+  }
+  const uint64_t len = DecodeFixed64(data.data() + 12);
+  if (len != data.size() - kHeaderSize - kTrailerSize) {
+    return bad("body length " + std::to_string(len) + " does not match size " +
+               std::to_string(data.size()));
+  }
+  const size_t crc_at = kHeaderSize + len;
+  if (crc32c::Unmask(DecodeFixed32(data.data() + crc_at)) !=
+      crc32c::Value(data.data(), crc_at)) {
+    return bad("checksum mismatch");
+  }
+  json j = json::parse(data.substr(kHeaderSize, len), nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return bad("body is not a JSON object");
+  try {
+    Result<CollectionRecord> rec = FromJson(j);
+    if (!rec.ok()) return bad(rec.status().message());
+    return rec;
+  } catch (const std::exception& e) {
+    return bad(e.what());
+  }
+}
+
+bool SameRecord(const CollectionRecord& a, const CollectionRecord& b,
+                std::string* why) {
+  auto differ = [&](const std::string& what) {
+    if (why) *why = what;
+    return false;
+  };
+  if (a.generation != b.generation) {
+    return differ("generation " + std::to_string(a.generation) + " vs " +
+                  std::to_string(b.generation));
+  }
+  if (a.fenced_seq != b.fenced_seq) {
+    return differ("fenced_seq " + std::to_string(a.fenced_seq) + " vs " +
+                  std::to_string(b.fenced_seq));
+  }
+  if (a.next_segment_id != b.next_segment_id) {
+    return differ("next_segment_id " + std::to_string(a.next_segment_id) +
+                  " vs " + std::to_string(b.next_segment_id));
+  }
+  if (a.segments.size() != b.segments.size()) {
+    return differ(std::to_string(a.segments.size()) + " vs " +
+                  std::to_string(b.segments.size()) + " segments");
+  }
+  for (size_t i = 0; i < a.segments.size(); ++i) {
+    const SegmentRecord& x = a.segments[i];
+    const SegmentRecord& y = b.segments[i];
+    if (x.segment_id != y.segment_id || x.file_name != y.file_name ||
+        x.point_count != y.point_count || x.min_seq != y.min_seq ||
+        x.max_seq != y.max_seq) {
+      return differ("segment " + std::to_string(x.segment_id) + " vs " +
+                    std::to_string(y.segment_id));
+    }
+    if (x.deleted_bitmap != y.deleted_bitmap) {
+      return differ("deletion bitmap of segment " +
+                    std::to_string(x.segment_id));
+    }
+  }
+  if (CollectionConfigToJson(a.config) != CollectionConfigToJson(b.config)) {
+    return differ("config");
+  }
+  if (a.payload_indexes != b.payload_indexes) return differ("payload indexes");
+  if (a.dir_name != b.dir_name) return differ("dir_name");
+  if (a.created_at_unix_ms != b.created_at_unix_ms) {
+    return differ("created_at_unix_ms");
+  }
+  return true;
+}
+
+}  // namespace proximadb::catalog
