@@ -3,8 +3,9 @@
 // in-memory Env; the SQLite catalog in a directory under /dev/shm).
 //
 // Input: JSON text, used as the metadata of a point.
-// The documented rule (docs/API.md): metadata is a JSON object nested at
-// most 64 levels deep (objects and arrays). Invariants:
+// The rule the engine enforces (collection_write.cc): metadata is a JSON
+// object nested at most 64 levels deep (objects and arrays); in a point,
+// null stands for no metadata. Invariants:
 //   * an upsert (single, and batch through the simdjson fast path with the
 //     text exactly as given) and a metadata update succeed exactly when the
 //     rule allows, and a refusal is kInvalidArgument that stores nothing;
@@ -33,7 +34,8 @@ namespace {
 using nlohmann::json;
 
 constexpr char kName[] = "m";
-constexpr size_t kMaxDepth = 64;  // docs/API.md, "Metadata"
+// collection_write.cc kMaxMetadataDepth: keep the two equal.
+constexpr size_t kMaxDepth = 64;
 
 std::string* g_dir = nullptr;
 
@@ -70,6 +72,10 @@ bool Allowed(const json& m) {
   return m.is_object() && !JsonDeeperThan(m, kMaxDepth);
 }
 
+// In a point, "metadata": null means no metadata, stored as {}.
+bool PointAllows(const json& m) { return m.is_null() || Allowed(m); }
+json AsStored(const json& m) { return m.is_null() ? json::object() : m; }
+
 // The point `id` holds exactly `want` (or is absent when want is null).
 void ExpectStored(const std::string& id, const json& want, const char* when) {
   Result<StoredPoint> got = Service().GetPoint(kName, id);
@@ -83,14 +89,14 @@ void ExpectStored(const std::string& id, const json& want, const char* when) {
 }
 
 void Upsert(const json& m) {
-  const bool allowed = Allowed(m);
+  const bool allowed = PointAllows(m);
   json body = {{"id", "p"}, {"vector", {1, 2}}, {"metadata", m}};
   auto r = Service().UpsertJson(kName, body);
   FUZZ_CHECK(r.ok() == allowed, r.status(), "upsert");
   if (!r.ok()) {
     FUZZ_CHECK(r.status().code() == StatusCode::kInvalidArgument, r.status());
   }
-  ExpectStored("p", allowed ? m : json(), "after upsert");
+  ExpectStored("p", allowed ? AsStored(m) : json(), "after upsert");
 }
 
 // The body as a client sends it, metadata text untouched, through the
@@ -101,8 +107,8 @@ void BatchUpsert(std::string_view text, const json& m) {
   auto r = service::BatchUpsertFromBody(Service(), kName, body);
   // The body is valid JSON exactly when the metadata text is (nlohmann
   // parsed it alone), so the answer depends on the rule only.
-  FUZZ_CHECK(r.ok() == Allowed(m), r.status(), "batch upsert");
-  ExpectStored("q", Allowed(m) ? m : json(), "after batch upsert");
+  FUZZ_CHECK(r.ok() == PointAllows(m), r.status(), "batch upsert");
+  ExpectStored("q", PointAllows(m) ? AsStored(m) : json(), "after batch upsert");
 }
 
 void Update(const json& m) {
