@@ -14,6 +14,8 @@ PACKAGES=(
   libavro-dev                 # the Avro WAL strategy
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus                  # tests/integration/ops_test.cc scrapes /metrics with it
+  clang-16 libfuzzer-16-dev libclang-rt-16-dev  # the ASan/UBSan build and tests/fuzz
+  llvm-16                     # llvm-symbolizer: readable stacks in clang's sanitizer reports
 )
 
 missing=()

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs the Debian packages, builds everything
 # with the tests, runs ctest (unit, crash, fault and integration tests that
-# start the real server, and the Python client's tests), then builds the unit tests again under
-# AddressSanitizer + UndefinedBehaviorSanitizer in a second build directory
-# and runs them there (the server and its integration tests included).
+# start the real server, and the Python client's tests), then builds everything
+# again with clang-16 under AddressSanitizer + UndefinedBehaviorSanitizer in a
+# second build directory, together with the libFuzzer targets of tests/fuzz,
+# and runs it all there: the tests (the server and its integration tests
+# included) and a short deterministic run of every fuzz target over its
+# committed corpus (scripts/fuzz.sh runs them for longer).
 #   PDB_CRASH_ITERATIONS=200 ./scripts/test.sh   # a longer crash test
 #   PDB_SKIP_SANITIZERS=1 ./scripts/test.sh      # the first half only
 set -euo pipefail
@@ -18,10 +21,17 @@ cmake --build build-test -j "$JOBS"
 ctest --test-dir build-test --output-on-failure -j "$JOBS" --timeout 600
 
 if [ -z "${PDB_SKIP_SANITIZERS:-}" ]; then
-  echo "== unit tests under ASan + UBSan =="
+  echo "== tests and fuzz targets under ASan + UBSan (clang-16) =="
+  # A build-asan configured by an older test.sh (gcc) is started afresh.
+  if [ -f build-asan/CMakeCache.txt ] &&
+    ! grep -q '^PDB_FUZZ:BOOL=ON' build-asan/CMakeCache.txt; then
+    rm -rf build-asan
+  fi
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-    -DPDB_SANITIZE=ON >/dev/null
+    -DCMAKE_C_COMPILER=clang-16 -DCMAKE_CXX_COMPILER=clang++-16 \
+    -DPDB_FUZZ=ON >/dev/null
   cmake --build build-asan -j "$JOBS"
+  export ASAN_SYMBOLIZER_PATH=${ASAN_SYMBOLIZER_PATH:-$(scripts/fuzz.sh --symbolizer)}
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900

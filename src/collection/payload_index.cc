@@ -300,6 +300,9 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
         if (r >= rows) return Damaged(path, "row out of range");
       }
     } else {
+      // Every key takes at least its 4-byte length: a larger count cannot
+      // be genuine, and must not size an allocation.
+      if (in.size() / 4 < n) return Damaged(path, "truncated keys");
       f.keys.resize(n);
       for (uint32_t j = 0; j < n; ++j) {
         if (!get_str(&f.keys[j])) return Damaged(path, "truncated keys");

@@ -39,6 +39,9 @@ struct KeySpec {
   int64_t min = 0;  // kInt: range; kString: 1 = must not be empty
   int64_t max = 0;
   std::function<void(ServerConfig*, const Value&)> set;
+  // kString: the form that is stored (and checked), when not the text as
+  // given.
+  std::function<std::string(std::string_view)> normalize = nullptr;
 };
 
 const std::string& S(const Value& v) { return std::get<std::string>(v); }
@@ -56,7 +59,7 @@ const std::vector<KeySpec>& Keys() {
       {"server", "node_id", Kind::kString, 1, 0,
        [](C* c, const Value& v) { c->server.node_id = S(v); }},
       {"server", "bind_address", Kind::kString, 1, 0,
-       [](C* c, const Value& v) { c->server.bind_address = HostPart(S(v)); }},
+       [](C* c, const Value& v) { c->server.bind_address = S(v); }, HostPart},
       {"server", "dashboard_enabled", Kind::kBool, 0, 0,
        [](C* c, const Value& v) { c->server.dashboard_enabled = B(v); }},
       {"storage", "data_directory", Kind::kString, 1, 0,
@@ -147,8 +150,13 @@ bool SectionExists(std::string_view section) {
 }
 
 // Range checks shared by every source; `where` says which source it was.
-Status Store(const KeySpec& k, const Value& v, const std::string& where,
+Status Store(const KeySpec& k, Value v, const std::string& where,
              ServerConfig* c) {
+  std::string given;
+  if (k.kind == Kind::kString && k.normalize) {
+    given = S(v);
+    v = k.normalize(given);
+  }
   if (k.kind == Kind::kInt && (I(v) < k.min || I(v) > k.max)) {
     return Status::InvalidArgument(
         where + ": " + Name(k) + " must be in " + std::to_string(k.min) + ".." +
@@ -160,8 +168,10 @@ Status Store(const KeySpec& k, const Value& v, const std::string& where,
   }
   // Empty is meaningful for some strings (no TLS file = plaintext).
   if (k.kind == Kind::kString && k.min > 0 && S(v).empty()) {
-    return Status::InvalidArgument(where + ": " + Name(k) +
-                                   " must not be empty");
+    // Checked on the stored form: ":5678" has no host to bind.
+    return Status::InvalidArgument(
+        where + ": " + Name(k) + " must not be empty" +
+        (given.empty() ? "" : " (no host in '" + given + "')"));
   }
   if (k.kind == Kind::kStringList) {
     // Key entries are secrets: the error names the entry's position only.

@@ -205,6 +205,13 @@ Result<json> ParseJsonBody(std::string_view body) {
   if (body.empty()) {
     return Status::InvalidArgument("request body is empty (expected JSON)");
   }
+  // nlohmann stops at a NUL byte as if the input ended there, which would
+  // accept `{...}\0anything`. A raw NUL is never valid JSON (in a string it
+  // must be escaped).
+  if (size_t nul = body.find('\0'); nul != std::string_view::npos) {
+    return Status::InvalidArgument("malformed JSON at byte " +
+                                   std::to_string(nul + 1) + ": a NUL byte");
+  }
   // Before the DOM exists: copying or dumping a deeper one would recurse
   // past the stack (util/limits.h).
   if (JsonTextDeeperThan(body, kMaxRequestDepth)) {

@@ -162,6 +162,28 @@ TEST(ConfigTest, HostPart) {
   EXPECT_EQ(HostPart("localhost:1"), "localhost");
 }
 
+// "must not be empty" was checked before the port was cut off, so ":5678"
+// or "[]:80" left an empty bind address behind (found by
+// tests/fuzz/config_fuzz: the stored configuration failed its own check
+// when read again).
+TEST(ConfigTest, BindAddressWithoutHostIsRefused) {
+  for (const char* addr : {":5678", "[]:80", "[]"}) {
+    ServerConfig file;
+    Status s = ApplyToml(std::string("[server]\nbind_address = \"") + addr +
+                             "\"\n",
+                         "bad.toml", &file);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << addr;
+    EXPECT_NE(s.message().find("bind_address"), std::string::npos)
+        << s.message();
+    EXPECT_EQ(file.server.bind_address, "0.0.0.0") << addr;
+    ServerConfig env;
+    s = ApplyEnv({std::string("PROXIMADB_SERVER__BIND_ADDRESS=") + addr},
+                 &env);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << addr;
+    EXPECT_EQ(env.server.bind_address, "0.0.0.0") << addr;
+  }
+}
+
 TEST(ConfigTest, EnvOverrides) {
   ServerConfig c;
   Status s = ApplyEnv({"PATH=/usr/bin", "PROXIMADB_API__REST_PORT=9000",

@@ -22,6 +22,30 @@ TEST(ParseJsonBodyTest, MalformedNamesPosition) {
   EXPECT_TRUE(ParseJsonBody(R"({"a": 1})").ok());
 }
 
+// nlohmann stops at a NUL byte as if the input ended there, so a body with
+// anything after a NUL was accepted and the rest silently ignored (found by
+// tests/fuzz/filter_fuzz). A raw NUL is never valid JSON.
+TEST(ParseJsonBodyTest, RefusesNulBytes) {
+  using namespace std::string_literals;
+  for (const std::string& body :
+       {R"({"a": 1})"s + '\0', R"({"a": 1})"s + '\0' + R"({"b": 2})",
+        R"({"vectors": [)"s + '\0' + "garbage", "\0"s,
+        R"({"a": "x)"s + '\0' + R"(y"})"}) {
+    auto r = ParseJsonBody(body);
+    ASSERT_FALSE(r.ok()) << body.size();
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    // Positions count from 1, as in nlohmann's own messages.
+    EXPECT_NE(r.status().message().find(
+                  "byte " + std::to_string(body.find('\0') + 1) + ":"),
+              std::string::npos)
+        << r.status().message();
+  }
+  // Escaped, a NUL is a character like any other.
+  auto ok = ParseJsonBody(R"({"a": "x\u0000y"})");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ((*ok)["a"].get<std::string>(), std::string("x\0y", 3));
+}
+
 TEST(ParseCreateCollectionTest, SeedExample) {
   auto r = ParseCreateCollection(J(R"({
     "name": "embeddings", "dimension": 768, "distance_metric": "cosine",

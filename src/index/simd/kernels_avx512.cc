@@ -6,7 +6,9 @@
 // GCC 12's AVX-512 headers build results on _mm256_undefined_*(), which its
 // own -Wuninitialized flags once inlined (GCC bug 105593): a false alarm.
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#if !defined(__clang__)  // clang has no such warning (and warns about that)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 namespace proximadb::index::simd::internal {
