@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "collection/collection_impl.h"
+#include "collection/compaction_policy.h"
 #include "storage/segment/segment_writer.h"
 
 namespace proximadb {
@@ -202,29 +203,12 @@ std::pair<size_t, size_t> CollectionImpl::PickCompactionLocked(
                                           : std::pair<size_t, size_t>{0, 0};
   }
   const DBOptions& o = *deps_.options;
-  // A segment that is mostly dead is rewritten on its own.
-  for (size_t i = 0; i < n; ++i) {
-    const auto& s = *segments_[i];
-    double dead = static_cast<double>(s.deleted.Count());
-    if (s.seg->size() == 0 || dead / s.seg->size() > o.compaction_dead_ratio) {
-      return {i, i + 1};
-    }
-  }
-  // Size-tiered: the newest run of segments of similar size (each older one
-  // smaller than twice the largest in the run). Merging only similar sizes
-  // keeps total rewrite work at O(N log N) instead of rewriting everything
-  // every few flushes. The run is contiguous in age, which keeps the
-  // newest-first lookup order valid when the output takes its place.
-  if (n < 2) return {0, 0};
-  size_t b = n - 1;
-  uint64_t largest = segments_[b]->live();
-  while (b > 0 &&
-         segments_[b - 1]->live() < 2 * std::max<uint64_t>(largest, 1)) {
-    --b;
-    largest = std::max(largest, segments_[b]->live());
-  }
-  if (n - b >= std::max<uint32_t>(o.compaction_min_segments, 2)) return {b, n};
-  return {0, 0};
+  std::vector<SegmentSize> sizes;
+  sizes.reserve(n);
+  for (const auto& s : segments_) sizes.push_back({s->seg->size(), s->live()});
+  CompactionPick pick =
+      PickCompaction(sizes, o.compaction_min_segments, o.compaction_dead_ratio);
+  return {pick.begin, pick.end};
 }
 
 Result<bool> CollectionImpl::CompactLocked(bool everything) {

@@ -307,21 +307,45 @@ Result<std::string> ReadFile(const std::string& path) {
 
 }  // namespace
 
+namespace {
+// A host name, an IPv4 address or an IPv6 one (with a zone: "fe80::1%eth0").
+bool HostChars(std::string_view host) {
+  return std::all_of(host.begin(), host.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' ||
+           ch == '-' || ch == '_' || ch == ':' || ch == '%';
+  });
+}
+bool PortSuffix(std::string_view rest) {  // "" or ":digits"
+  if (rest.empty()) return true;
+  return rest.size() > 1 && rest.front() == ':' &&
+         std::all_of(rest.begin() + 1, rest.end(), [](char ch) {
+           return std::isdigit(static_cast<unsigned char>(ch));
+         });
+}
+}  // namespace
+
 std::string HostPart(std::string_view address) {
+  std::string_view host = address;
   if (!address.empty() && address.front() == '[') {
     size_t close = address.find(']');
-    if (close != std::string_view::npos) {
-      return std::string(address.substr(1, close - 1));
+    if (close == std::string_view::npos ||
+        !PortSuffix(address.substr(close + 1))) {
+      return "";
     }
-    return std::string(address);
+    host = address.substr(1, close - 1);
+    // Brackets are for an IPv6 address only (two colons at least, so the
+    // stored form reads back as a bare IPv6 address).
+    if (std::count(host.begin(), host.end(), ':') < 2) return "";
+  } else {
+    size_t colon = address.find(':');
+    // Exactly one colon: host:port. More than one: a bare IPv6 address.
+    if (colon != std::string_view::npos &&
+        address.find(':', colon + 1) == std::string_view::npos) {
+      if (!PortSuffix(address.substr(colon))) return "";
+      host = address.substr(0, colon);
+    }
   }
-  size_t colon = address.find(':');
-  // Exactly one colon: host:port. More than one: a bare IPv6 address.
-  if (colon != std::string_view::npos &&
-      address.find(':', colon + 1) == std::string_view::npos) {
-    return std::string(address.substr(0, colon));
-  }
-  return std::string(address);
+  return HostChars(host) ? std::string(host) : "";
 }
 
 Status ApplyToml(std::string_view toml_text, std::string_view source,

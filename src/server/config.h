@@ -74,7 +74,10 @@ struct ServerConfig {
 std::vector<std::string> ConfigKeyNames();
 
 // Removes a ":port" suffix: "0.0.0.0:5678" -> "0.0.0.0", "[::1]:80" -> "::1".
-// A bare IPv6 address ("::") is returned unchanged.
+// A bare IPv6 address ("::") is returned unchanged. Empty when the address
+// is malformed (a port that is not digits, brackets around something that
+// is not IPv6, characters no host or address has), which the configuration
+// refuses as "no host".
 std::string HostPart(std::string_view address);
 
 // Applies a TOML document on top of `*config`. `source` names the file in

@@ -73,7 +73,9 @@ TEST_F(RebuildTest, CatalogThatLostAFlushIsRefusedAndRebuilt) {
   EXPECT_TRUE((*c)->Get("c2").ok());
   // The replaced catalog is in the quarantine, not gone.
   bool kept = false;
-  for (const auto& e : *db->ListQuarantine()) {
+  auto entries = db->ListQuarantine();
+  ASSERT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
     kept |= e.original_path == "catalog.db";
   }
   EXPECT_TRUE(kept);

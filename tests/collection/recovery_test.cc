@@ -156,7 +156,9 @@ TEST_P(NoCatalogTest, RefusesWithTheWayOutAndRebuildRecoversEverything) {
   if (GetParam() != 0) {
     // The damaged catalog itself was kept.
     bool kept = false;
-    for (const auto& e : *db->ListQuarantine()) {
+    auto entries = db->ListQuarantine();
+    ASSERT_TRUE(entries.ok());
+    for (const auto& e : *entries) {
       kept |= e.original_path == "catalog.db";
     }
     EXPECT_TRUE(kept);
@@ -332,7 +334,9 @@ TEST_F(RecoveryTest, FailedQuarantineMoveLosesNothing) {
   ExpectAllPoints(db->get());
   EXPECT_FALSE(fs::exists(stray));
   bool moved = false;
-  for (const auto& e : *(*db)->ListQuarantine()) {
+  auto entries = (*db)->ListQuarantine();
+  ASSERT_TRUE(entries.ok());
+  for (const auto& e : *entries) {
     moved |=
         e.original_path.find(SegName(9)) != std::string::npos && e.bytes == 5;
   }

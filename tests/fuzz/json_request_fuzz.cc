@@ -104,7 +104,7 @@ void CheckPoint(const json& body, uint32_t dim) {
     FUZZ_CHECK(Refusal(p.status()), p.status());
     return;
   }
-  FUZZ_CHECK(p->id.size() <= svc::kMaxIdBytes);
+  FUZZ_CHECK(p->id.size() <= kMaxIdBytes);
   CheckVector(p->vector, dim);
   FUZZ_CHECK(p->metadata.is_object());
   // GET answers with this point; reading that answer back gives it again.
@@ -236,7 +236,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (batch.ok()) {
     for (const Point& p : *batch) {
       CheckVector(p.vector, dim);
-      FUZZ_CHECK(p.id.size() <= service::kMaxIdBytes);
+      FUZZ_CHECK(p.id.size() <= kMaxIdBytes);
     }
   } else {
     FUZZ_CHECK(Refusal(batch.status()), batch.status());

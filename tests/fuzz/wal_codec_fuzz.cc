@@ -76,9 +76,9 @@ WalBatch BatchFrom(FuzzedDataProvider* in) {
   const size_t ops = in->ConsumeIntegralInRange<size_t>(0, 16);
   for (size_t i = 0; i < ops && in->remaining_bytes() > 0; ++i) {
     WalOp op;
-    op.type = static_cast<WalOp::Type>(in->ConsumeIntegralInRange(1, 3));
+    op.type = static_cast<WalOp::Type>(in->ConsumeIntegralInRange(1, 4));
     op.id = in->ConsumeRandomLengthString(300);
-    if (op.type == WalOp::Type::kUpsert) {
+    if (WalOp::HasVector(op.type)) {
       const size_t dim = in->ConsumeIntegralInRange<size_t>(0, 64);
       for (size_t d = 0; d < dim; ++d) {
         uint32_t bits = in->ConsumeIntegral<uint32_t>();

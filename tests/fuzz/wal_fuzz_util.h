@@ -13,7 +13,7 @@ namespace proximadb::fuzz {
 // codecs write nothing, or an empty value, for the others).
 inline wal::WalBatch Normalized(wal::WalBatch b) {
   for (wal::WalOp& op : b.ops) {
-    if (op.type != wal::WalOp::Type::kUpsert) op.vector.clear();
+    if (!wal::WalOp::HasVector(op.type)) op.vector.clear();
     if (op.type == wal::WalOp::Type::kDelete) op.metadata_json.clear();
   }
   return b;

@@ -160,6 +160,9 @@ TEST(ConfigTest, HostPart) {
   EXPECT_EQ(HostPart("[::1]:80"), "::1");
   EXPECT_EQ(HostPart("::"), "::");
   EXPECT_EQ(HostPart("localhost:1"), "localhost");
+  EXPECT_EQ(HostPart("[fe80::1%eth0]:80"), "fe80::1%eth0");
+  EXPECT_EQ(HostPart("[::1]x"), "");
+  EXPECT_EQ(HostPart("host:port"), "");
 }
 
 // "must not be empty" was checked before the port was cut off, so ":5678"
@@ -167,7 +170,9 @@ TEST(ConfigTest, HostPart) {
 // tests/fuzz/config_fuzz: the stored configuration failed its own check
 // when read again).
 TEST(ConfigTest, BindAddressWithoutHostIsRefused) {
-  for (const char* addr : {":5678", "[]:80", "[]"}) {
+  for (const char* addr : {":5678", "[]:80", "[]", "[:ys#e[flush]",
+                           "[::1]x", "[127.0.0.1]:80", "[a:b]", "host:port",
+                           "a b", "[::1"}) {
     ServerConfig file;
     Status s = ApplyToml(std::string("[server]\nbind_address = \"") + addr +
                              "\"\n",
