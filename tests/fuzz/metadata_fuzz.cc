@@ -4,7 +4,7 @@
 //
 // Input: JSON text, used as the metadata of a point.
 // The rule the engine enforces (collection_write.cc): metadata is a JSON
-// object nested at most 64 levels deep (objects and arrays); in a point,
+// object nested at most kMaxJsonDepth (32) levels deep (objects and arrays); in a point,
 // null stands for no metadata. Invariants:
 //   * an upsert (single, and batch through the simdjson fast path with the
 //     text exactly as given) and a metadata update succeed exactly when the
@@ -27,6 +27,7 @@
 #include "service/json_points_fast.h"
 #include "service/service.h"
 #include "util/json_depth.h"
+#include "util/limits.h"
 
 namespace proximadb::fuzz {
 namespace {
@@ -34,8 +35,8 @@ namespace {
 using nlohmann::json;
 
 constexpr char kName[] = "m";
-// collection_write.cc kMaxMetadataDepth: keep the two equal.
-constexpr size_t kMaxDepth = 64;
+// The limit collection_write.cc enforces (util/limits.h).
+constexpr size_t kMaxDepth = kMaxJsonDepth;
 
 std::string* g_dir = nullptr;
 
