@@ -241,8 +241,8 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
     return Damaged(path, "checksum mismatch");
   }
   std::string_view in(data.data() + sizeof(kMagic), body - sizeof(kMagic));
-  uint32_t version, count;
-  uint64_t rows;
+  uint32_t version = 0, count = 0;
+  uint64_t rows = 0;
   GetFixed32(&in, &version);
   GetFixed32(&in, &count);
   GetFixed64(&in, &rows);

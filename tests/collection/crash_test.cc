@@ -377,7 +377,9 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
     EXPECT_GT(acked_by_kind[k], 0) << "kind " << static_cast<int>(k);
   }
   EXPECT_GT(max_segments, 0u);
-  if (iterations >= 10) EXPECT_GT(kills_in_recovery, 0);
+  if (iterations >= 10) {
+    EXPECT_GT(kills_in_recovery, 0);
+  }
 }
 
 }  // namespace

@@ -167,7 +167,9 @@ void Points(World& w, const std::string& coll, int from, int to) {
 
 void Flush(World& w, const std::string& coll) {
   Status s = w.Get(coll)->Flush();
-  if (w.in_setup) EXPECT_TRUE(s.ok()) << "setup flush: " << s.ToString();
+  if (w.in_setup) {
+    EXPECT_TRUE(s.ok()) << "setup flush: " << s.ToString();
+  }
 }
 
 // What a crash in the middle of an append leaves: the start of a record
@@ -327,7 +329,9 @@ Model ReadAll(World& w, const std::string& where) {
     req2.k = 1000;
     auto hits = c->Search(req2);
     EXPECT_TRUE(hits.ok()) << where << ": " << hits.status().ToString();
-    if (hits.ok()) EXPECT_EQ(hits->hits.size(), points.size()) << where;
+    if (hits.ok()) {
+      EXPECT_EQ(hits->hits.size(), points.size()) << where;
+    }
     uint64_t with_i = 0;
     for (const auto& [id, p] : points) with_i += p.metadata.contains("i");
     EXPECT_EQ(c->Count({{"i", {{"$gte", 0}}}}).value(), with_i) << where;

@@ -140,7 +140,7 @@ TEST_P(NoCatalogTest, RefusesWithTheWayOutAndRebuildRecoversEverything) {
       WriteAll(cat, std::string(8192, 'J'));
       break;
   }
-  ExpectRefused({"--rebuild-catalog", "move", "nothing was changed"});
+  (void)ExpectRefused({"--rebuild-catalog", "move", "nothing was changed"});
   EXPECT_TRUE(fs::exists(cdir_ + "/segments/" + SegName(1)));
 
   auto report = DB::RebuildCatalog(ManualOptions(), dir_, /*force=*/false);
@@ -182,7 +182,7 @@ TEST_F(RecoveryTest, FreshAndEmptyDirectoriesStart) {
   dir_ = third.path() + "/d";
   fs::create_directories(dir_);
   WriteAll(dir_ + "/catalog.db", std::string(8192, 'J'));
-  ExpectRefused({"No collection data depends on it", "move it out"});
+  (void)ExpectRefused({"No collection data depends on it", "move it out"});
   dir_ = tmp_.path() + "/data";
 }
 
@@ -255,10 +255,10 @@ TEST_F(RecoveryTest, RowsChangedOutsideAreRefused) {
 TEST_F(RecoveryTest, MissingSegmentFileOrDirectoryIsRefused) {
   MakeData();
   fs::rename(cdir_ + "/segments/" + SegName(1), tmp_.path() + "/aside");
-  ExpectRefused({SegName(1), "missing"});
+  (void)ExpectRefused({SegName(1), "missing"});
   fs::rename(tmp_.path() + "/aside", cdir_ + "/segments/" + SegName(1));
   fs::rename(cdir_, tmp_.path() + "/aside-dir");
-  ExpectRefused({"is missing", "catalog lists the collection"});
+  (void)ExpectRefused({"is missing", "catalog lists the collection"});
   fs::rename(tmp_.path() + "/aside-dir", cdir_);
   auto db = OpenOk(dir_);
   ASSERT_NE(db, nullptr);
@@ -274,7 +274,7 @@ TEST_F(RecoveryTest, WalFileAfterTheFenceMissingIsRefused) {
   }
   ASSERT_EQ(wals.size(), 1u);
   fs::rename(wals[0], tmp_.path() + "/aside");
-  ExpectRefused({"is missing", "fence"});
+  (void)ExpectRefused({"is missing", "fence"});
 }
 
 TEST_F(RecoveryTest, TornWalTailIsCutButKeptInTheQuarantine) {

@@ -188,7 +188,9 @@ TEST(MetadataUpdateOrderTest, NeverRevertsAConcurrentUpsert) {
       auto got = c->Get("p");
       ASSERT_TRUE(got.ok());
       if (got->vector[0] < float(k)) reverted.fetch_add(1);
-      if (k % 100 == 0) ASSERT_TRUE(c->Flush().ok());
+      if (k % 100 == 0) {
+        ASSERT_TRUE(c->Flush().ok());
+      }
     }
     done = true;
     for (auto& t : updaters) t.join();

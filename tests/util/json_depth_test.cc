@@ -86,7 +86,9 @@ TEST(JsonTextDepthTest, MatchesTheByteAtATimeDefinition) {
     for (char& c : t) c = kAlphabet[rng() % (sizeof kAlphabet - 1)];
     const size_t d = ReferenceDepth(t);
     ASSERT_FALSE(JsonTextDeeperThan(t, d)) << t;
-    if (d > 0) ASSERT_TRUE(JsonTextDeeperThan(t, d - 1)) << t;
+    if (d > 0) {
+      ASSERT_TRUE(JsonTextDeeperThan(t, d - 1)) << t;
+    }
   }
 }
 
