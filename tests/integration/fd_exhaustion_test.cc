@@ -162,7 +162,15 @@ TEST_F(FdExhaustionTest, RestBacksOffServesOpenConnectionsAndRecovers) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_EQ(status, 200u);
-  EXPECT_EQ(Count(server_.log(), "REST: accepting connections again"), 1u);
+  // Each episode is logged once when it starts and once when it ends. The
+  // server-side ends of the released connections close a moment after the
+  // client's, so a new accept can still meet EMFILE once more: a second,
+  // short episode, logged the same way.
+  const std::string after = server_.log();
+  EXPECT_GE(Count(after, "REST: accepting connections again"), 1u) << after;
+  EXPECT_EQ(Count(after, "REST: accepting connections again"),
+            Count(after, "REST: cannot accept connections"))
+      << after;
 }
 
 TEST_F(FdExhaustionTest, GrpcBacksOffServesOpenConnectionsAndRecovers) {
@@ -182,7 +190,13 @@ TEST_F(FdExhaustionTest, GrpcBacksOffServesOpenConnectionsAndRecovers) {
   auto fresh = NewStub();
   grpc::Status s = Health(fresh.get(), 10);
   EXPECT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(Count(server_.log(), "gRPC: accepting connections again"), 1u);
+  // As for REST: every episode, a late second one included, starts and
+  // ends with one line each.
+  const std::string after = server_.log();
+  EXPECT_GE(Count(after, "gRPC: accepting connections again"), 1u) << after;
+  EXPECT_EQ(Count(after, "gRPC: accepting connections again"),
+            Count(after, "gRPC: cannot accept connections"))
+      << after;
 }
 
 }  // namespace
