@@ -40,9 +40,10 @@ void CollectionImpl::KeepUncommittedLocked(const std::string& path,
   // before the failure, and after a crash it would count. Until a later
   // commit proves otherwise the file may be referenced: keep it.
   uncommitted_files_.push_back(path);
-  spdlog::warn("collection {}: catalog commit failed ({}); keeping {} until "
-               "the outcome is known",
-               config_.name, why.ToString(), path);
+  spdlog::warn(
+      "collection {}: catalog commit failed ({}); keeping {} until "
+      "the outcome is known",
+      config_.name, why.ToString(), path);
 }
 
 void CollectionImpl::RemoveUncommittedLocked() {

@@ -114,10 +114,10 @@ Status CollectionImpl::CheckManifest(const CollectionRecord& record) {
     return Status::OK();
   }
   const std::string state =
-      "(catalog: generation " + std::to_string(record.generation) +
-      ", fence " + std::to_string(record.fenced_seq) +
-      "; manifest: generation " + std::to_string(m->generation) +
-      ", fence " + std::to_string(m->fenced_seq) + ")";
+      "(catalog: generation " + std::to_string(record.generation) + ", fence " +
+      std::to_string(record.fenced_seq) + "; manifest: generation " +
+      std::to_string(m->generation) + ", fence " +
+      std::to_string(m->fenced_seq) + ")";
   if (m->config.name != record.config.name || m->dir_name != record.dir_name) {
     return Status::Corruption("manifest " + path + " describes collection '" +
                               m->config.name + "' in directory " + m->dir_name +
@@ -126,8 +126,7 @@ Status CollectionImpl::CheckManifest(const CollectionRecord& record) {
   // Every flush and compaction commit advances the generation, and the
   // manifest is only written after the catalog committed: a manifest ahead
   // of the catalog means the catalog lost that commit.
-  if (m->generation > record.generation ||
-      m->fenced_seq > record.fenced_seq) {
+  if (m->generation > record.generation || m->fenced_seq > record.fenced_seq) {
     return Status::FailedPrecondition(
         "the catalog is behind the collection's manifest " + state +
         ": the catalog has lost committed flushes or compactions, whose "

@@ -97,9 +97,10 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
     // now would make it count: keep the directory until a later commit
     // proves it unreferenced (or start-up finds it unlisted).
     uncommitted_dirs_.push_back(cdir);
-    spdlog::warn("create collection {}: catalog commit failed ({}); keeping "
-                 "{} until the outcome is known",
-                 config.name, s.ToString(), cdir);
+    spdlog::warn(
+        "create collection {}: catalog commit failed ({}); keeping "
+        "{} until the outcome is known",
+        config.name, s.ToString(), cdir);
     return s;
   }
   auto c = CollectionImpl::Open(Deps(), rec, cdir);
@@ -111,10 +112,11 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
       (void)options_.env->RemoveDirRecursively(cdir);
       (void)options_.env->SyncDir(collections_dir_);
     } else {
-      spdlog::error("create collection {}: committed but could not be opened "
-                    "({}), and the commit could not be taken back ({}); it "
-                    "is recovered at the next start",
-                    config.name, c.status().ToString(), undo.ToString());
+      spdlog::error(
+          "create collection {}: committed but could not be opened "
+          "({}), and the commit could not be taken back ({}); it "
+          "is recovered at the next start",
+          config.name, c.status().ToString(), undo.ToString());
     }
     return c.status();
   }

@@ -80,8 +80,7 @@ inline bool JsonTextDeeperThan(std::string_view text, size_t max_depth) {
 #endif
   for (; i < n; ++i) {
     const char c = p[i];
-    if (c == '{' || c == '}' || c == '[' || c == ']' || c == '"' ||
-        c == '\\') {
+    if (c == '{' || c == '}' || c == '[' || c == ']' || c == '"' || c == '\\') {
       if (!step(c, i)) return true;
     }
   }

@@ -26,8 +26,8 @@ TEST(CompactionPolicyTest, NothingToDo) {
   // Three similar segments: fewer than min_segments.
   EXPECT_TRUE(Pick({{100, 100}, {100, 100}, {100, 100}}).empty());
   // Sizes that halve: no run of similar ones.
-  EXPECT_TRUE(Pick({{800, 800}, {400, 400}, {200, 200}, {100, 100}, {50, 50}})
-                  .empty());
+  EXPECT_TRUE(
+      Pick({{800, 800}, {400, 400}, {200, 200}, {100, 100}, {50, 50}}).empty());
 }
 
 TEST(CompactionPolicyTest, EmptySegmentIsRemoved) {
@@ -41,7 +41,8 @@ TEST(CompactionPolicyTest, EmptySegmentIsRemoved) {
   EXPECT_EQ(q.end, 2u);
 }
 
-TEST(CompactionPolicyTest, MostlyDeadSegmentAlongsideLargeOnesIsRewrittenAlone) {
+TEST(CompactionPolicyTest,
+     MostlyDeadSegmentAlongsideLargeOnesIsRewrittenAlone) {
   auto p = Pick({{1000, 1000}, {1000, 200}, {1000, 1000}});
   EXPECT_EQ(p.begin, 1u);
   EXPECT_EQ(p.end, 2u);
@@ -53,13 +54,13 @@ TEST(CompactionPolicyTest, MostlyDeadSegmentTakesItsSmallNeighboursAlong) {
   // its smaller neighbour while that one holds less than twice the run:
   // 300 takes 200 (< 600), then 100 (< 1000), then 1000 (< 1200), and stops
   // at 5000 (>= 3200).
-  auto p = Pick({{1000, 1000}, {1000, 300}, {200, 200}, {100, 100},
-                 {5000, 5000}});
+  auto p =
+      Pick({{1000, 1000}, {1000, 300}, {200, 200}, {100, 100}, {5000, 5000}});
   EXPECT_EQ(p.begin, 0u);
   EXPECT_EQ(p.end, 4u);
   // With a large left neighbour it stops after the small ones.
-  auto q = Pick({{9000, 9000}, {1000, 300}, {200, 200}, {100, 100},
-                 {5000, 5000}});
+  auto q =
+      Pick({{9000, 9000}, {1000, 300}, {200, 200}, {100, 100}, {5000, 5000}});
   EXPECT_EQ(q.begin, 1u);
   EXPECT_EQ(q.end, 4u);
 }
@@ -72,14 +73,25 @@ TEST(CompactionPolicyTest, TheWorstDeadShareGoesFirst) {
 
 TEST(CompactionPolicyTest, TieredRunAnywhereNotOnlyAtTheNewestEnd) {
   // Four similar small segments between two large ones.
-  auto p = Pick({{10000, 10000}, {100, 100}, {120, 120}, {90, 90}, {110, 110},
+  auto p = Pick({{10000, 10000},
+                 {100, 100},
+                 {120, 120},
+                 {90, 90},
+                 {110, 110},
                  {10000, 10000}});
   EXPECT_EQ(p.begin, 1u);
   EXPECT_EQ(p.end, 5u);
   EXPECT_STREQ(p.reason, "tiered");
   // The newest qualifying run wins.
-  auto q = Pick({{100, 100}, {100, 100}, {100, 100}, {100, 100}, {5000, 5000},
-                 {10, 10}, {10, 10}, {10, 10}, {10, 10}});
+  auto q = Pick({{100, 100},
+                 {100, 100},
+                 {100, 100},
+                 {100, 100},
+                 {5000, 5000},
+                 {10, 10},
+                 {10, 10},
+                 {10, 10},
+                 {10, 10}});
   EXPECT_EQ(q.begin, 5u);
   EXPECT_EQ(q.end, 9u);
 }

@@ -361,16 +361,16 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
     ASSERT_EQ(page->points.size(), model.size()) << "duplicates or zombies";
     max_segments = std::max(max_segments, c->Info().segment_count);
   }
-  std::printf("crash test: %d iterations, %d operations acknowledged "
-              "(upsert %d, delete %d, update %d, delete-where %d, flush %d, "
-              "compact %d), up to %llu segments, %d kills during "
-              "recovery\n",
-              iterations, next_op, acked_by_kind[Kind::kUpsert],
-              acked_by_kind[Kind::kDelete], acked_by_kind[Kind::kUpdate],
-              acked_by_kind[Kind::kDeleteWhere], acked_by_kind[Kind::kFlush],
-              acked_by_kind[Kind::kCompact],
-              static_cast<unsigned long long>(max_segments),
-              kills_in_recovery);
+  std::printf(
+      "crash test: %d iterations, %d operations acknowledged "
+      "(upsert %d, delete %d, update %d, delete-where %d, flush %d, "
+      "compact %d), up to %llu segments, %d kills during "
+      "recovery\n",
+      iterations, next_op, acked_by_kind[Kind::kUpsert],
+      acked_by_kind[Kind::kDelete], acked_by_kind[Kind::kUpdate],
+      acked_by_kind[Kind::kDeleteWhere], acked_by_kind[Kind::kFlush],
+      acked_by_kind[Kind::kCompact],
+      static_cast<unsigned long long>(max_segments), kills_in_recovery);
   // The children did real work of every kind.
   for (Kind k : {Kind::kUpsert, Kind::kDelete, Kind::kUpdate,
                  Kind::kDeleteWhere, Kind::kFlush, Kind::kCompact}) {

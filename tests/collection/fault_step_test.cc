@@ -209,14 +209,18 @@ std::vector<Path> Paths() {
          Points(w, "c", 0, 5);
          Flush(w, "c");
        },
-       [](World& w) { w.Update("c", "p2", {{"v", 2}}); }},
+       [](World& w) {
+         w.Update("c", "p2", {{"v", 2}});
+       }},
       {"delete",
        [](World& w) {
          w.Create("c");
          Points(w, "c", 0, 5);
          Flush(w, "c");
        },
-       [](World& w) { w.Delete("c", {"p0", "p3"}); }},
+       [](World& w) {
+         w.Delete("c", {"p0", "p3"});
+       }},
       {"flush",
        [](World& w) {
          w.Create("c");
@@ -403,10 +407,10 @@ TEST_P(FaultStepTest, EveryIoCallOfEveryWritePath) {
       });
       w.env.FailIoCall(n, mode == Mode::kPowerLoss);
       path.step(w);
-      const std::string where =
-          std::string(path.name) + ", failing call " + std::to_string(n) +
-          "/" + std::to_string(calls) + " [" + w.env.injected_call() + "], " +
-          ModeName(mode);
+      const std::string where = std::string(path.name) + ", failing call " +
+                                std::to_string(n) + "/" +
+                                std::to_string(calls) + " [" +
+                                w.env.injected_call() + "], " + ModeName(mode);
       catalog::SetSqliteIoHook(nullptr);
       if (mode == Mode::kErrorThenKill) {
         // The process dies here: what the files hold now is what a restart

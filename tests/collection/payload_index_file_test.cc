@@ -26,8 +26,7 @@ class PayloadIndexFileTest : public ::testing::Test {
     ASSERT_TRUE(segment::WriteSegment(
                     env_.get(), "/s/a.pdb", {1, 1, Metric::kEuclidean}, 2,
                     [&](size_t i) {
-                      return segment::SegmentRow{i ? "y" : "x", &v, meta[i],
-                                                 1};
+                      return segment::SegmentRow{i ? "y" : "x", &v, meta[i], 1};
                     },
                     [](size_t) { return false; })
                     .ok());
@@ -36,8 +35,8 @@ class PayloadIndexFileTest : public ::testing::Test {
 
   // A saved index with one keyword field "k" (keys "a" and "b").
   std::string Saved() {
-    auto idx = SegmentPayloadIndex::Build(
-        *seg_, {{"k", PayloadIndexType::kKeyword}});
+    auto idx =
+        SegmentPayloadIndex::Build(*seg_, {{"k", PayloadIndexType::kKeyword}});
     EXPECT_TRUE(idx->Save(env_.get(), "/s/a.pidx").ok());
     return env_->ReadFileToString("/s/a.pidx").value();
   }

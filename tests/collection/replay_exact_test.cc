@@ -5,12 +5,12 @@
 // state the acknowledged writes define.
 #include <gtest/gtest.h>
 
-#include <filesystem>
 #include <atomic>
+#include <filesystem>
 #include <map>
-#include <thread>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "collection/test_util.h"
 #include "proximadb/db.h"
@@ -32,10 +32,10 @@ struct Expected {
 
 // A step of a history; the model tracks what every acknowledged step means.
 enum class Step {
-  kUpsertP1,   // p = [1, 2], {"v": 1}
-  kUpsertP2,   // p = [3, 4], {"v": 10}
-  kUpsertQ,    // q = [5, 6], {"q": 1} (another point, another segment)
-  kUpdateP,    // p's metadata = {"v": <n>}, vector kept
+  kUpsertP1,  // p = [1, 2], {"v": 1}
+  kUpsertP2,  // p = [3, 4], {"v": 10}
+  kUpsertQ,   // q = [5, 6], {"q": 1} (another point, another segment)
+  kUpdateP,   // p's metadata = {"v": <n>}, vector kept
   kDeleteP,
   kFlush,
   kCompact,
@@ -44,7 +44,7 @@ enum class Step {
 class ReplayExactTest : public ::testing::TestWithParam<std::vector<Step>> {};
 
 void RunStep(DB* db, Collection* c, Step step, int n,
-         std::map<std::string, Expected>* model) {
+             std::map<std::string, Expected>* model) {
   switch (step) {
     case Step::kUpsertP1:
       ASSERT_TRUE(c->Upsert({{"p", {1, 2}, {{"v", 1}}}}).ok());
@@ -234,8 +234,8 @@ class LegacyUpdateRecordTest : public ::testing::Test {
         last = std::max(last, *first - 1);
       }
     }
-    auto w = wal::WalWriter::Open(Env::Default(), wal_dir,
-                                  WalFormat::kNative, last + 1);
+    auto w = wal::WalWriter::Open(Env::Default(), wal_dir, WalFormat::kNative,
+                                  last + 1);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     wal::WalBatch b;
     b.ops.push_back(
@@ -280,8 +280,7 @@ TEST_F(LegacyUpdateRecordTest, RefusesToOpenWhenThePreviousCopyIsGone) {
   auto db = DB::Open(o, tmp.path());
   ASSERT_FALSE(db.ok());
   EXPECT_TRUE(db.status().IsCorruption()) << db.status().ToString();
-  EXPECT_NE(db.status().message().find("cannot be replayed"),
-            std::string::npos)
+  EXPECT_NE(db.status().message().find("cannot be replayed"), std::string::npos)
       << db.status().ToString();
 }
 

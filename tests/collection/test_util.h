@@ -16,9 +16,9 @@ class TempDir {
  public:
   // Under `base`, else the system's temp directory.
   explicit TempDir(const std::string& base = "") {
-    std::filesystem::path root =
-        base.empty() ? std::filesystem::temp_directory_path()
-                     : std::filesystem::path(base);
+    std::filesystem::path root = base.empty()
+                                     ? std::filesystem::temp_directory_path()
+                                     : std::filesystem::path(base);
     std::string tmpl = (root / "pdb-test-XXXXXX").string();
     char* p = mkdtemp(tmpl.data());
     path_ = p ? p : "";

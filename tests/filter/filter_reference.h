@@ -30,8 +30,8 @@ inline std::vector<std::string> Split(const std::string& key) {
 
 // Every value `path` reaches: arrays along the way stand for their object
 // elements.
-inline void Reach(const json& v, const std::vector<std::string>& path,
-                  size_t i, std::vector<json>* out) {
+inline void Reach(const json& v, const std::vector<std::string>& path, size_t i,
+                  std::vector<json>* out) {
   if (i == path.size()) {
     out->push_back(v);
   } else if (v.is_object()) {

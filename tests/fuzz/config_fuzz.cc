@@ -85,8 +85,7 @@ std::string Render(const ServerConfig& c) {
     << "max_inflight_requests = " << a.max_inflight_requests << "\n"
     << "tls_cert_file = " << Quote(a.tls_cert_file) << "\n"
     << "tls_key_file = " << Quote(a.tls_key_file) << "\n"
-    << "grpc_max_concurrent_streams = " << a.grpc_max_concurrent_streams
-    << "\n"
+    << "grpc_max_concurrent_streams = " << a.grpc_max_concurrent_streams << "\n"
     << "grpc_idle_timeout_ms = " << a.grpc_idle_timeout_ms << "\n"
     << "[monitoring]\n"
     << "access_log = " << Bool(c.monitoring.access_log) << "\n"
@@ -123,8 +122,8 @@ void CheckRoundTrip(const ServerConfig& c) {
 // name for the logs and API keys compared bytewise, so that is harmless.)
 bool AllUtf8(const ServerConfig& c) {
   std::vector<std::string> all = {c.server.node_id, c.server.bind_address,
-                                  c.storage.data_directory,
-                                  c.api.tls_cert_file, c.api.tls_key_file};
+                                  c.storage.data_directory, c.api.tls_cert_file,
+                                  c.api.tls_key_file};
   all.insert(all.end(), c.api.api_keys.begin(), c.api.api_keys.end());
   try {
     for (const std::string& s : all) (void)nlohmann::json(s).dump();

@@ -70,7 +70,8 @@ Doc ParseDoc(std::string_view line) {
 
 // Every field path of the filter with the type of index to give it: the
 // type its first operand would use (so the planner gets to answer).
-void CollectFields(const json& f, std::map<std::string, PayloadIndexType>* out) {
+void CollectFields(const json& f,
+                   std::map<std::string, PayloadIndexType>* out) {
   if (!f.is_object()) return;
   for (const auto& [key, value] : f.items()) {
     if (key == "$and" || key == "$or") {
@@ -106,7 +107,9 @@ void CheckPlanner(const filter::Filter& f, const json& spec,
   for (const Doc& d : docs) meta.push_back(d.parsed ? d.value.dump() : "{}");
   Status s = segment::WriteSegment(
       env, "/seg/s.pdb", {1, 1, Metric::kEuclidean}, docs.size(),
-      [&](size_t i) { return segment::SegmentRow{ids[i], &one, meta[i], 1}; },
+      [&](size_t i) {
+        return segment::SegmentRow{ids[i], &one, meta[i], 1};
+      },
       [](size_t) { return false; });
   FUZZ_CHECK(s.ok(), s);
   auto seg = segment::Segment::Open(env, "/seg/s.pdb");

@@ -21,14 +21,14 @@
 #include "util/coding.h"
 #include "util/crc32c.h"
 
-#define FUZZ_CHECK(cond, ...)                                              \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,      \
-                   __LINE__, #cond);                                       \
-      ::proximadb::fuzz::PrintContext(__VA_ARGS__);                        \
-      std::abort();                                                        \
-    }                                                                      \
+#define FUZZ_CHECK(cond, ...)                                         \
+  do {                                                                \
+    if (!(cond)) {                                                    \
+      std::fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, \
+                   __LINE__, #cond);                                  \
+      ::proximadb::fuzz::PrintContext(__VA_ARGS__);                   \
+      std::abort();                                                   \
+    }                                                                 \
   } while (0)
 
 namespace proximadb::fuzz {
@@ -42,8 +42,7 @@ inline const bool kQuietLogs = [] {
 
 inline void PrintContext() {}
 inline void PrintContext(std::string_view what) {
-  std::fprintf(stderr, "  %.*s\n", static_cast<int>(what.size()),
-               what.data());
+  std::fprintf(stderr, "  %.*s\n", static_cast<int>(what.size()), what.data());
 }
 inline void PrintContext(const Status& s) { PrintContext(s.ToString()); }
 template <typename A, typename B, typename... Rest>
@@ -69,8 +68,7 @@ inline uint8_t TakeFlags(std::string_view* in) {
 // the fuzzer gets past the checksums to the structural checks behind them
 // (a file with a right checksum and a wrong structure is what a buggy or
 // hostile writer produces).
-inline void SealCrc(std::string* buf, uint64_t from, uint64_t to,
-                    uint64_t at) {
+inline void SealCrc(std::string* buf, uint64_t from, uint64_t to, uint64_t at) {
   if (from > to || to > buf->size() || at > buf->size() ||
       buf->size() - at < 4) {
     return;
@@ -90,8 +88,7 @@ inline Env* MemEnvWithDir(const std::string& dir) {
 
 // Replaces `path` with `bytes` (through the Env's atomic write, as the
 // engine's own writers do).
-inline void PutFile(Env* env, const std::string& path,
-                    std::string_view bytes) {
+inline void PutFile(Env* env, const std::string& path, std::string_view bytes) {
   Status s = env->WriteFileAtomically(path, bytes);
   FUZZ_CHECK(s.ok(), s);
 }

@@ -120,7 +120,7 @@ void CheckPoint(const pb::Point& p) {
   grpc_api::EncodeStoredPoint(stored, /*include_vector=*/true, &back);
   pb::Point want = p;
   if (!want.has_metadata()) want.mutable_metadata();  // encoded as {}
-  want.DiscardUnknownFields();  // not ours to keep
+  want.DiscardUnknownFields();                        // not ours to keep
   NullForUnset(want.mutable_metadata());
   // Floats are compared bit for bit above; here NaN must equal NaN.
   gpb::util::DefaultFieldComparator floats;
@@ -137,9 +137,9 @@ void CheckFilter(bool has, const gpb::Struct& s) {
   if (!f.ok()) return;
   if (has) FUZZ_CHECK(f->is_object());
   Result<filter::Filter> compiled = filter::Filter::Parse(*f);
-  FUZZ_CHECK(compiled.ok() ||
-                 compiled.status().code() == StatusCode::kInvalidArgument,
-             compiled.status());
+  FUZZ_CHECK(
+      compiled.ok() || compiled.status().code() == StatusCode::kInvalidArgument,
+      compiled.status());
 }
 
 void CheckSearch(const pb::SearchRequest& r) {
@@ -151,8 +151,8 @@ void CheckSearch(const pb::SearchRequest& r) {
   FUZZ_CHECK(s->include_metadata ==
              (r.has_include_metadata() ? r.include_metadata() : true));
   FUZZ_CHECK(s->ef_search.has_value() == r.has_ef_search());
-  FUZZ_CHECK(s->include_vector == r.include_vector() &&
-             s->exact == r.exact() && s->explain == r.explain());
+  FUZZ_CHECK(s->include_vector == r.include_vector() && s->exact == r.exact() &&
+             s->explain == r.explain());
 }
 
 void CheckScroll(const pb::ScrollRequest& r) {
@@ -179,7 +179,8 @@ json AsRestBody(const pb::CreateCollectionRequest& r) {
   if (r.has_flush_policy()) {
     const pb::FlushPolicy& f = r.flush_policy();
     json fp = json::object();
-    if (f.has_max_wal_age_hours()) fp["max_wal_age_hours"] = f.max_wal_age_hours();
+    if (f.has_max_wal_age_hours())
+      fp["max_wal_age_hours"] = f.max_wal_age_hours();
     if (f.has_max_wal_size_mb()) fp["max_wal_size_mb"] = f.max_wal_size_mb();
     if (f.has_max_vector_count()) fp["max_vector_count"] = f.max_vector_count();
     if (f.has_flush_priority()) fp["flush_priority"] = f.flush_priority();

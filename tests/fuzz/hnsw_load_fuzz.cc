@@ -81,8 +81,8 @@ Answers SearchAll(const HnswIndex& idx, const View& v) {
   std::vector<float> probe(dim, 0.25f);
   const index::RowFilter even = [](uint32_t r) { return r % 2 == 0; };
   for (uint32_t q = 0; q < 3; ++q) {
-    const float* query = q < rows ? v.data.data() + size_t{q} * dim
-                                  : probe.data();
+    const float* query =
+        q < rows ? v.data.data() + size_t{q} * dim : probe.data();
     for (uint32_t k : {1u, 4u, rows + 2}) {
       for (int mode = 0; mode < 4; ++mode) {
         index::SearchParams p;
@@ -91,8 +91,7 @@ Answers SearchAll(const HnswIndex& idx, const View& v) {
         p.k = k;
         p.ef_search = mode == 1 ? 1 : 0;
         p.exact = mode == 3;
-        const index::RowFilter& accept =
-            mode == 2 ? even : index::RowFilter();
+        const index::RowFilter& accept = mode == 2 ? even : index::RowFilter();
         std::vector<Candidate> out;
         idx.Search(p, accept, &out, nullptr);
         FUZZ_CHECK(out.size() <= k, "more than k results");

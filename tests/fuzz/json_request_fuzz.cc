@@ -42,9 +42,8 @@ bool Refusal(const Status& s) {
 
 bool SamePoint(const Point& a, const Point& b) {
   return a.id == b.id && a.vector.size() == b.vector.size() &&
-         (a.vector.empty() ||
-          std::memcmp(a.vector.data(), b.vector.data(),
-                      a.vector.size() * 4) == 0) &&
+         (a.vector.empty() || std::memcmp(a.vector.data(), b.vector.data(),
+                                          a.vector.size() * 4) == 0) &&
          a.metadata.dump() == b.metadata.dump();
 }
 
@@ -111,12 +110,11 @@ void CheckPoint(const json& body, uint32_t dim) {
   StoredPoint stored{p->id.empty() ? "generated" : p->id, p->vector,
                      p->metadata, 1};
   json got = svc::StoredPointToJson(stored);
-  Result<Point> back = svc::ParsePoint(json::parse(got.dump()), dim,
-                                       kCollection);
+  Result<Point> back =
+      svc::ParsePoint(json::parse(got.dump()), dim, kCollection);
   FUZZ_CHECK(back.ok(), back.status(), got.dump());
   Point want{stored.id, p->vector, p->metadata};
-  FUZZ_CHECK(SamePoint(*back, want), "a point changed through GET",
-             got.dump());
+  FUZZ_CHECK(SamePoint(*back, want), "a point changed through GET", got.dump());
 }
 
 void CheckSearchRequest(const SearchRequest& r, uint32_t dim) {
@@ -225,9 +223,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace proximadb::fuzz;
   const std::string_view body = AsView(data, size);
   Result<json> parsed = service::ParseJsonBody(body);
-  FUZZ_CHECK(parsed.ok() || parsed.status().code() ==
-                                StatusCode::kInvalidArgument,
-             parsed.status());
+  FUZZ_CHECK(
+      parsed.ok() || parsed.status().code() == StatusCode::kInvalidArgument,
+      parsed.status());
   CheckFastPath(body, parsed);
   if (!parsed.ok()) return 0;
   const uint32_t dim = DimensionOf(*parsed);

@@ -38,8 +38,7 @@ fs::path g_out;
 
 void Die(const Status& s, const char* what) {
   if (s.ok()) return;
-  std::fprintf(stderr, "fuzz_make_seeds: %s: %s\n", what,
-               s.ToString().c_str());
+  std::fprintf(stderr, "fuzz_make_seeds: %s: %s\n", what, s.ToString().c_str());
   std::exit(1);
 }
 
@@ -81,8 +80,10 @@ std::vector<wal::WalBatch> Batches() {
                      json{{"i", i}, {"tag", i % 2 ? "odd" : "even"}}.dump()});
     if (i == 2) b.ops.push_back({WalOp::Type::kDelete, "p0", {}, ""});
     if (i == 3) {
-      b.ops.push_back(
-          {WalOp::Type::kUpdateMetadata, "p1", {}, R"({"tag":"ü","n":[1,2.5]})"});
+      b.ops.push_back({WalOp::Type::kUpdateMetadata,
+                       "p1",
+                       {},
+                       R"({"tag":"ü","n":[1,2.5]})"});
     }
     out.push_back(std::move(b));
   }
@@ -170,8 +171,8 @@ Rows MakeRows(size_t n, uint32_t dim) {
   return r;
 }
 
-std::string WriteSegmentBytes(Env* env, const std::string& path,
-                              const Rows& r, uint32_t dim, Metric metric) {
+std::string WriteSegmentBytes(Env* env, const std::string& path, const Rows& r,
+                              uint32_t dim, Metric metric) {
   Status s = segment::WriteSegment(
       env, path, {9, dim, metric}, r.ids.size(),
       [&](size_t i) {
@@ -186,9 +187,8 @@ std::string WriteSegmentBytes(Env* env, const std::string& path,
 void SegmentSeeds() {
   auto env = NewMemEnv();
   Die(env->CreateDirIfMissing("/s"), "mkdir");
-  const std::string small =
-      WriteSegmentBytes(env.get(), "/s/a.pdb", MakeRows(10, 4), 4,
-                        Metric::kCosine);
+  const std::string small = WriteSegmentBytes(
+      env.get(), "/s/a.pdb", MakeRows(10, 4), 4, Metric::kCosine);
   Write("segment", "10x4", std::string(1, '\0'), small);
   Write("segment", "10x4-unverified", "\2", small);
   Write("segment", "empty", std::string(1, '\0'),
@@ -263,8 +263,11 @@ void GrpcSeeds() {
                   const google::protobuf::Message& m) {
     Write("grpc_request", name, std::string(1, kind), Serialize(m));
   };
-  json meta = {{"user", "alice"}, {"n", 7}, {"x", 0.5},
-               {"tags", {"a", "b"}}, {"nested", {{"ok", true}}},
+  json meta = {{"user", "alice"},
+               {"n", 7},
+               {"x", 0.5},
+               {"tags", {"a", "b"}},
+               {"nested", {{"ok", true}}},
                {"none", nullptr}};
   json filter = {{"$or", {{{"user", "alice"}}, {{"n", {{"$gte", 5}}}}}},
                  {"tags", {{"$in", {"a", "z"}}}}};

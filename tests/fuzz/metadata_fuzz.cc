@@ -4,8 +4,8 @@
 //
 // Input: JSON text, used as the metadata of a point.
 // The rule the engine enforces (collection_write.cc): metadata is a JSON
-// object nested at most kMaxJsonDepth (32) levels deep (objects and arrays); in a point,
-// null stands for no metadata. Invariants:
+// object nested at most kMaxJsonDepth (32) levels deep (objects and arrays); in
+// a point, null stands for no metadata. Invariants:
 //   * an upsert (single, and batch through the simdjson fast path with the
 //     text exactly as given) and a metadata update succeed exactly when the
 //     rule allows, and a refusal is kInvalidArgument that stores nothing;
@@ -104,12 +104,14 @@ void Upsert(const json& m) {
 // simdjson fast path (BatchUpsertFromBody falls back to nlohmann itself).
 void BatchUpsert(std::string_view text, const json& m) {
   const std::string body = R"({"vectors": [{"id": "q", "vector": [1, 2], )"
-                           R"("metadata": )" + std::string(text) + "}]}";
+                           R"("metadata": )" +
+                           std::string(text) + "}]}";
   auto r = service::BatchUpsertFromBody(Service(), kName, body);
   // The body is valid JSON exactly when the metadata text is (nlohmann
   // parsed it alone), so the answer depends on the rule only.
   FUZZ_CHECK(r.ok() == PointAllows(m), r.status(), "batch upsert");
-  ExpectStored("q", PointAllows(m) ? AsStored(m) : json(), "after batch upsert");
+  ExpectStored("q", PointAllows(m) ? AsStored(m) : json(),
+               "after batch upsert");
 }
 
 void Update(const json& m) {

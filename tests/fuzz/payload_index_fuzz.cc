@@ -58,8 +58,8 @@ void CheckLookups(const SegmentPayloadIndex& idx) {
   for (const PayloadIndexDef& d : defs) {
     for (const Value& v :
          {Value::String(""), Value::String("a"), Value::String(d.field),
-          Value::Bool(true), Value::Bool(false), Value::Int(-1),
-          Value::Uint(0), Value::Double(0.5), Value::Null()}) {
+          Value::Bool(true), Value::Bool(false), Value::Int(-1), Value::Uint(0),
+          Value::Double(0.5), Value::Null()}) {
       CheckEq(idx, d.field, v);
     }
     for (double lo : {-inf, -1.0, 0.0, 1e300}) {

@@ -107,8 +107,8 @@ void CheckRewrite(Env* env, const Segment& s) {
   for (size_t r = 0; r < s.size(); ++r) {
     FUZZ_CHECK(a.id(r) == s.id(r) && a.version(r) == s.version(r) &&
                a.deleted_at_write(r) == s.deleted_at_write(r));
-    FUZZ_CHECK(std::memcmp(a.vector(r), s.vector(r),
-                           size_t{s.dimension()} * 4) == 0);
+    FUZZ_CHECK(
+        std::memcmp(a.vector(r), s.vector(r), size_t{s.dimension()} * 4) == 0);
     const std::string_view m = s.metadata_json(r);
     FUZZ_CHECK(a.metadata_json(r) == (m.empty() ? "{}" : m));
   }

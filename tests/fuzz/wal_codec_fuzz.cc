@@ -114,7 +114,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view in = fuzz::AsView(data, size);
   const uint8_t flags = fuzz::TakeFlags(&in);
   if ((flags & 1) == 0) {
-    fuzz::DecodeArbitrary(in, flags & 2 ? WalFormat::kAvro : WalFormat::kNative);
+    fuzz::DecodeArbitrary(in,
+                          flags & 2 ? WalFormat::kAvro : WalFormat::kNative);
     return 0;
   }
   FuzzedDataProvider provider(reinterpret_cast<const uint8_t*>(in.data()),

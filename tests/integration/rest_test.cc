@@ -423,10 +423,9 @@ TEST_F(RestTest, MetadataUpdateSurvivesCompactionAndSigkill) {
   ASSERT_NE(s, nullptr);
   CreateCollection("c", 2, "euclidean");
   const std::string c_path = "/api/v1/collections/c";
-  HttpReply r = c().Post(c_path + "/vectors",
-                         json{{"id", "p"},
-                              {"vector", {1, 2}},
-                              {"metadata", {{"v", 1}}}});
+  HttpReply r =
+      c().Post(c_path + "/vectors",
+               json{{"id", "p"}, {"vector", {1, 2}}, {"metadata", {{"v", 1}}}});
   ASSERT_EQ(r.status, 201u) << r.body;
   ASSERT_EQ(c().Post(c_path + "/flush", std::string()).status, 200u);
   r = c().Request("PATCH", c_path + "/vectors/p",

@@ -170,20 +170,19 @@ TEST(ConfigTest, HostPart) {
 // tests/fuzz/config_fuzz: the stored configuration failed its own check
 // when read again).
 TEST(ConfigTest, BindAddressWithoutHostIsRefused) {
-  for (const char* addr : {":5678", "[]:80", "[]", "[:ys#e[flush]",
-                           "[::1]x", "[127.0.0.1]:80", "[a:b]", "host:port",
-                           "a b", "[::1"}) {
+  for (const char* addr :
+       {":5678", "[]:80", "[]", "[:ys#e[flush]", "[::1]x", "[127.0.0.1]:80",
+        "[a:b]", "host:port", "a b", "[::1"}) {
     ServerConfig file;
-    Status s = ApplyToml(std::string("[server]\nbind_address = \"") + addr +
-                             "\"\n",
-                         "bad.toml", &file);
+    Status s =
+        ApplyToml(std::string("[server]\nbind_address = \"") + addr + "\"\n",
+                  "bad.toml", &file);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << addr;
     EXPECT_NE(s.message().find("bind_address"), std::string::npos)
         << s.message();
     EXPECT_EQ(file.server.bind_address, "0.0.0.0") << addr;
     ServerConfig env;
-    s = ApplyEnv({std::string("PROXIMADB_SERVER__BIND_ADDRESS=") + addr},
-                 &env);
+    s = ApplyEnv({std::string("PROXIMADB_SERVER__BIND_ADDRESS=") + addr}, &env);
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << addr;
     EXPECT_EQ(env.server.bind_address, "0.0.0.0") << addr;
   }

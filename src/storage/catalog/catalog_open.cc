@@ -9,8 +9,8 @@
 
 #include "storage/catalog/catalog.h"
 #include "storage/catalog/catalog_sql.h"
-#include "storage/catalog/sqlite_io_hook.h"
 #include "storage/catalog/row_checksum.h"
+#include "storage/catalog/sqlite_io_hook.h"
 
 namespace proximadb::catalog {
 
@@ -88,7 +88,7 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path) {
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
                                SQLITE_OPEN_NOMUTEX,  // our mutex serialises
-                           SqliteVfsName());  // see sqlite_io_hook.h
+                           SqliteVfsName());         // see sqlite_io_hook.h
   if (rc != SQLITE_OK) {
     Status s = FromSqlite(rc, db, "open catalog " + path);
     sqlite3_close(db);  // a handle is returned even on failure
@@ -312,9 +312,8 @@ Status Catalog::AddRowChecksums() {
       "fenced_seq, next_segment_id, generation FROM collections",
       "UPDATE collections SET crc = ?2 WHERE id = ?1",
       [](sqlite3_stmt* r, sqlite3_stmt* u) {
-        CollectionRow row{U64(r, 0), Bytes(r, 1), Bytes(r, 2),
-                          Bytes(r, 3), U64(r, 4), U64(r, 5),
-                          U64(r, 6),   U64(r, 7)};
+        CollectionRow row{U64(r, 0), Bytes(r, 1), Bytes(r, 2), Bytes(r, 3),
+                          U64(r, 4), U64(r, 5),   U64(r, 6),   U64(r, 7)};
         sqlite3_bind_int64(u, 1, sqlite3_column_int64(r, 0));
         sqlite3_bind_int64(u, 2, RowCrc(row));
       }));

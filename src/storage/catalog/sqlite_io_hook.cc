@@ -28,14 +28,16 @@ bool ShouldFail(const char* op, const char* path) {
 // A file of our VFS: the base VFS's file object follows this header in the
 // same allocation (szOsFile is ours + the base's).
 struct HookFile {
-  sqlite3_file base;            // must be first: pMethods
-  const char* path;             // owned by SQLite for the file's lifetime
+  sqlite3_file base;  // must be first: pMethods
+  const char* path;   // owned by SQLite for the file's lifetime
   sqlite3_file* real() { return reinterpret_cast<sqlite3_file*>(this + 1); }
 };
 
 HookFile* Of(sqlite3_file* f) { return reinterpret_cast<HookFile*>(f); }
 
-int Close(sqlite3_file* f) { return Of(f)->real()->pMethods->xClose(Of(f)->real()); }
+int Close(sqlite3_file* f) {
+  return Of(f)->real()->pMethods->xClose(Of(f)->real());
+}
 int Read(sqlite3_file* f, void* buf, int n, sqlite3_int64 off) {
   return Of(f)->real()->pMethods->xRead(Of(f)->real(), buf, n, off);
 }
@@ -95,11 +97,25 @@ int Unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
 
 // Version 3 methods, as the unix VFS's files have (the only base VFS this
 // wraps on Debian); they delegate one to one.
-const sqlite3_io_methods kMethods = {
-    3,          Close,       Read,     Write,    Truncate,
-    Sync,       FileSize,    Lock,     Unlock,   CheckReservedLock,
-    FileControl, SectorSize, DeviceCharacteristics,
-    ShmMap,     ShmLock,     ShmBarrier, ShmUnmap, Fetch, Unfetch};
+const sqlite3_io_methods kMethods = {3,
+                                     Close,
+                                     Read,
+                                     Write,
+                                     Truncate,
+                                     Sync,
+                                     FileSize,
+                                     Lock,
+                                     Unlock,
+                                     CheckReservedLock,
+                                     FileControl,
+                                     SectorSize,
+                                     DeviceCharacteristics,
+                                     ShmMap,
+                                     ShmLock,
+                                     ShmBarrier,
+                                     ShmUnmap,
+                                     Fetch,
+                                     Unfetch};
 
 int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags,
          int* out_flags) {
@@ -107,8 +123,8 @@ int Open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* f, int flags,
   hf->path = name;
   int rc = base_vfs->xOpen(base_vfs, name, hf->real(), flags, out_flags);
   // On failure SQLite calls no method, but pMethods must say so.
-  hf->base.pMethods = rc == SQLITE_OK && hf->real()->pMethods ? &kMethods
-                                                              : nullptr;
+  hf->base.pMethods =
+      rc == SQLITE_OK && hf->real()->pMethods ? &kMethods : nullptr;
   return rc;
 }
 int Delete(sqlite3_vfs*, const char* name, int sync_dir) {

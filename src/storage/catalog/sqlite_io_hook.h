@@ -14,7 +14,8 @@ namespace proximadb::catalog {
 
 // `op` is "sqlite-write", "sqlite-truncate", "sqlite-sync" or
 // "sqlite-delete"; `path` the file. Returning true fails the call.
-using SqliteIoHook = std::function<bool(const char* op, const std::string& path)>;
+using SqliteIoHook =
+    std::function<bool(const char* op, const std::string& path)>;
 
 // Installs (or, with nullptr, removes) the hook. Not for concurrent use with
 // open catalogs of other tests: tests install it around one scenario.

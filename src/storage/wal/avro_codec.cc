@@ -264,8 +264,7 @@ class AvroCodec final : public RecordCodec {
       size_t len, n_floats;
       if (avro_value_get_by_index(&ops, i, &op, nullptr) ||
           avro_value_get_by_index(&op, kType, &f, nullptr) ||
-          avro_value_get_enum(&f, &type) || type < 0 ||
-          type > kMaxTypeIndex) {
+          avro_value_get_enum(&f, &type) || type < 0 || type > kMaxTypeIndex) {
         return Bad("bad op type");
       }
       o.type = static_cast<WalOp::Type>(type + 1);
