@@ -6,9 +6,19 @@
 
 #include <cfloat>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace proximadb {
+
+// Results of one search (k / top_k): 1..10000. The merge keeps k candidates
+// per segment and memtable, so memory per query is O(k * segments); 10000
+// keeps a worst-case batch (kMaxBatchQueries queries) in tens of MB.
+inline constexpr uint32_t kMaxK = 10000;
+
+// Points in one scroll page (limit): 1..10000, the same bound as k for the
+// same reason (one page is materialised, vectors and metadata, in memory).
+inline constexpr uint32_t kMaxScrollLimit = 10000;
 
 // A point id: 1..256 bytes, any content.
 inline constexpr size_t kMaxIdBytes = 256;
