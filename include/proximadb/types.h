@@ -159,8 +159,10 @@ struct StoredPoint {
 struct SearchRequest {
   std::vector<float> vector;
   uint32_t k = 10;
-  // A JSON object; today: every key must equal its value in the metadata
-  // (the seed's {"user": "alice"}). Null or empty: no filter.
+  // A filter in the language of docs/FILTERS.md: a map of equalities (the
+  // seed's {"user": "alice"}) and/or operators ($eq $ne $gt $gte $lt $lte
+  // $in $nin $exists, $and $or $not), compiled and checked
+  // once per request (src/filter/filter.h). Null or {}: no filter.
   nlohmann::json filter;
   bool include_vector = false;
   bool include_metadata = true;
@@ -210,7 +212,7 @@ struct SearchResult {
 struct ScrollRequest {
   std::string after_id;  // exclusive; empty = from the start
   uint32_t limit = 100;
-  nlohmann::json filter;
+  nlohmann::json filter;  // as SearchRequest::filter
   bool include_vector = false;
 };
 

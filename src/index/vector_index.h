@@ -1,7 +1,7 @@
 // The index interface every search source plugs into: the memtable and each
 // immutable segment own one VectorIndex; a collection search fans out over
-// them and merges. The flat (exact) index is the first implementation; the
-// HNSW issue adds a graph index behind the same interface.
+// them and merges. The flat (exact) index is one implementation; the
+// HNSW graph (hnsw/hnsw_index.h) is the other, behind the same interface.
 #pragma once
 
 #include <cstdint>

@@ -30,7 +30,12 @@ namespace proximadb::catalog {
 
 struct SegmentRecord {
   uint64_t segment_id = 0;
-  std::string file_name;  // relative to the collection's directory
+  // The file's bare name inside the collection's segments/ directory
+  // ("seg-<id, 20 digits>.pdb"), never a path: recovery refuses a row whose
+  // name is not the one its segment_id gives, and a rebuild refuses a
+  // manifest entry holding a '/'. Its .hnsw and .pidx siblings share the
+  // stem.
+  std::string file_name;
   uint64_t point_count = 0;
   uint64_t min_seq = 0;
   uint64_t max_seq = 0;
@@ -40,7 +45,7 @@ struct SegmentRecord {
 
 struct CollectionRecord {
   CollectionConfig config;
-  std::string dir_name;  // relative to the data directory
+  std::string dir_name;  // "<name>-<8 hex>", inside <data_directory>/collections/
   uint64_t created_at_unix_ms = 0;
   // WAL records with a sequence <= fenced_seq are in segments; replay starts
   // after it.
