@@ -66,16 +66,15 @@ Status CollectionImpl::Flush() {
   return FlushLocked();
 }
 
-Status CollectionImpl::FlushLocked() {
-  const auto started = std::chrono::steady_clock::now();
-  // 1. Freeze: swap in an empty memtable at an exact WAL sequence, so the
-  // frozen rows are exactly the writes <= fence. A frozen memtable left by a
-  // failed flush is retried first.
+Result<bool> CollectionImpl::FreezeMemtableLocked() {
+  // Swap in an empty memtable at an exact WAL sequence, so the frozen rows
+  // are exactly the writes <= fence. A frozen memtable left by a failed
+  // flush is retried first.
   bool have_frozen;
   {
     std::shared_lock lock(state_mu_);
     have_frozen = frozen_ != nullptr;
-    if (!have_frozen && wal_->last_seq() == fenced_seq_) return Status::OK();
+    if (!have_frozen && wal_->last_seq() == fenced_seq_) return false;
   }
   if (!have_frozen) {
     PDB_RETURN_IF_ERROR(wal_->Rotate([&](uint64_t last_seq) {
@@ -85,6 +84,32 @@ Status CollectionImpl::FlushLocked() {
       mem_ = std::make_shared<Memtable>(config_.dimension, config_.metric);
     }));
   }
+  return true;
+}
+
+void CollectionImpl::TrimWalAfterFlushLocked(uint64_t fence) {
+  // The manifest records the commit; only then is the WAL up to the fence
+  // redundant (a manifest one commit behind still needs it).
+  Status s = WriteManifest();
+  if (!s.ok()) {
+    spdlog::error(
+        "collection {}: writing its manifest after the flush: {}; the WAL "
+        "files up to sequence {} are kept until a later flush writes it",
+        config_.name, s.ToString(), fence);
+  } else {
+    s = wal_->RemoveObsoleteFiles(fence);
+    if (!s.ok()) {
+      spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
+                   s.ToString());
+    }
+  }
+}
+
+Status CollectionImpl::FlushLocked() {
+  const auto started = std::chrono::steady_clock::now();
+  // 1. Freeze (FreezeMemtableLocked).
+  PDB_ASSIGN_OR_RETURN(const bool frozen_rows, FreezeMemtableLocked());
+  if (!frozen_rows) return Status::OK();
 
   // 2. Write the segment from the frozen rows live now, in id order. Rows
   // killed from here on are caught at commit time below.
@@ -154,21 +179,8 @@ Status CollectionImpl::FlushLocked() {
   if (live) SavePayload(live);
   if (live) ScheduleGraphBuild(live);
 
-  // 4. The manifest records the commit; only then is the WAL up to the
-  // fence redundant (a manifest one commit behind still needs it).
-  Status s = WriteManifest();
-  if (!s.ok()) {
-    spdlog::error(
-        "collection {}: writing its manifest after the flush: {}; the WAL "
-        "files up to sequence {} are kept until a later flush writes it",
-        config_.name, s.ToString(), fence);
-  } else {
-    s = wal_->RemoveObsoleteFiles(fence);
-    if (!s.ok()) {
-      spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
-                   s.ToString());
-    }
-  }
+  // 4. Manifest, then the WAL files the commit made redundant.
+  TrimWalAfterFlushLocked(fence);
   spdlog::info("collection {}: flushed {} points into segment {} (fence {})",
                config_.name, rows.size(), seg_id, fence);
   return Status::OK();
@@ -210,6 +222,51 @@ std::pair<size_t, size_t> CollectionImpl::PickCompactionLocked(
   CompactionPick pick =
       PickCompaction(sizes, o.compaction_min_segments, o.compaction_dead_ratio);
   return {pick.begin, pick.end};
+}
+
+void CollectionImpl::ReplaceSegmentsLocked(
+    const std::vector<std::shared_ptr<LiveSegment>>& inputs,
+    const std::shared_ptr<LiveSegment>& out) {
+  // The output takes the inputs' place; segments flushed meanwhile were
+  // appended after them.
+  std::vector<std::shared_ptr<LiveSegment>> next;
+  for (const auto& seg : segments_) {
+    if (seg == inputs.front() && out) next.push_back(out);
+    if (std::find(inputs.begin(), inputs.end(), seg) == inputs.end()) {
+      next.push_back(seg);
+    }
+  }
+  segments_ = std::move(next);
+}
+
+void CollectionImpl::RemoveCompactedInputsLocked(
+    const std::vector<std::shared_ptr<LiveSegment>>& inputs) {
+  std::vector<uint64_t> gone;  // inputs whose files are all deleted
+  for (const auto& in : inputs) {
+    in->Retire();  // no graph or payload index is saved for it any more
+    bool all = true;
+    for (const std::string& path :
+         {in->seg->path(), in->graph_path(), in->payload_path()}) {
+      if (!deps_.env->FileExists(path)) continue;
+      Status s = deps_.env->RemoveFile(path);
+      if (!s.ok()) {
+        all = false;
+        spdlog::warn("collection {}: removing {}: {}", config_.name, path,
+                     s.ToString());
+      }
+    }
+    if (all) gone.push_back(in->seg->segment_id());
+  }
+  // Once the deletions are durable, the catalog forgets them; whatever is
+  // left is deleted (and forgotten) by the next start.
+  Status forget = deps_.env->SyncDir(seg_dir_);
+  if (forget.ok()) {
+    forget = deps_.catalog->ForgetObsoleteSegments(config_.name, gone);
+  }
+  if (!forget.ok()) {
+    spdlog::warn("collection {}: after removing compacted segments: {}",
+                 config_.name, forget.ToString());
+  }
 }
 
 Result<bool> CollectionImpl::CompactLocked(bool everything) {
@@ -278,16 +335,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
       return s;
     }
     RemoveUncommittedLocked();
-    // The output takes the inputs' place; segments flushed meanwhile were
-    // appended after them.
-    std::vector<std::shared_ptr<LiveSegment>> next;
-    for (const auto& seg : segments_) {
-      if (seg == inputs.front() && out) next.push_back(out);
-      if (std::find(inputs.begin(), inputs.end(), seg) == inputs.end()) {
-        next.push_back(seg);
-      }
-    }
-    segments_ = std::move(next);
+    ReplaceSegmentsLocked(inputs, out);
   }
   compactions_.Add(out ? out->seg->file_bytes() : 0, started);
 
@@ -305,32 +353,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
         config_.name, m.ToString());
     return true;
   }
-  std::vector<uint64_t> gone;  // inputs whose files are all deleted
-  for (const auto& in : inputs) {
-    in->Retire();  // no graph or payload index is saved for it any more
-    bool all = true;
-    for (const std::string& path :
-         {in->seg->path(), in->graph_path(), in->payload_path()}) {
-      if (!deps_.env->FileExists(path)) continue;
-      Status s = deps_.env->RemoveFile(path);
-      if (!s.ok()) {
-        all = false;
-        spdlog::warn("collection {}: removing {}: {}", config_.name, path,
-                     s.ToString());
-      }
-    }
-    if (all) gone.push_back(in->seg->segment_id());
-  }
-  // Once the deletions are durable, the catalog forgets them; whatever is
-  // left is deleted (and forgotten) by the next start.
-  Status forget = deps_.env->SyncDir(seg_dir_);
-  if (forget.ok()) {
-    forget = deps_.catalog->ForgetObsoleteSegments(config_.name, gone);
-  }
-  if (!forget.ok()) {
-    spdlog::warn("collection {}: after removing compacted segments: {}",
-                 config_.name, forget.ToString());
-  }
+  RemoveCompactedInputsLocked(inputs);
   spdlog::info("collection {}: compacted {} segments into {} ({} live points)",
                config_.name, inputs.size(),
                out ? std::to_string(seg_id) : "none", rows.size());

@@ -169,11 +169,24 @@ class CollectionImpl final : public Collection {
                           bool with_metadata) const;
 
   Status FlushLocked();  // requires flush_mu_
+  // FlushLocked's steps (require flush_mu_): freeze the memtable (false when
+  // there is nothing to flush); after the commit, write the manifest and
+  // remove the WAL files up to the fence.
+  Result<bool> FreezeMemtableLocked();
+  void TrimWalAfterFlushLocked(uint64_t fence);
   // [begin, end) of segments_ to merge: everything (manual compaction) or
   // what the background policy picks; empty when there is nothing to do.
   std::pair<size_t, size_t> PickCompactionLocked(bool everything) const;
   // Requires compact_mu_. True if something was compacted.
   Result<bool> CompactLocked(bool everything);
+  // CompactLocked's steps: swap the output in for the inputs (requires
+  // state_mu_); once committed, delete the inputs' files (requires
+  // compact_mu_).
+  void ReplaceSegmentsLocked(
+      const std::vector<std::shared_ptr<LiveSegment>>& inputs,
+      const std::shared_ptr<LiveSegment>& out);
+  void RemoveCompactedInputsLocked(
+      const std::vector<std::shared_ptr<LiveSegment>>& inputs);
   std::string SegmentPath(uint64_t segment_id) const;
   // Require state_mu_. A segment file whose catalog commit failed is kept
   // (the outcome is unknown until a later commit) and removed after the

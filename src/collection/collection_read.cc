@@ -1,12 +1,16 @@
-// The read path: get, search (fan out over every source, merge), count,
-// scroll.
+// The read path: get, search (fan out over every source, plan and execute
+// each one, merge), count, scroll.
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
+#include <string>
+#include <unordered_map>
 
 #include "collection/collection_impl.h"
-#include "filter/index_plan.h"
+#include "collection/search_executor.h"
+#include "collection/search_planner.h"
 #include "index/distance.h"
+#include "index/top_k.h"
+#include "util/limits.h"
 
 namespace proximadb {
 
@@ -26,24 +30,112 @@ struct Hit {
   std::vector<float> vector;
 };
 
-// The planner's thresholds (docs/FILTERS.md, "How a filtered search is
-// planned"; measured in docs/BENCHMARKS.md, "Filtered search"). A segment
-// whose indexes list at most this many candidate rows (or this share of its
-// rows) is searched by scanning exactly those rows: the scan costs one
-// distance and one filter check per candidate (0.13 us each at 600
-// candidates of 784 dimensions, 0.5 us at 6000 once the vectors no longer
-// fit in cache), while a graph walk with a selective filter expands many
-// rows it must reject; on a 60k Fashion-MNIST segment the two cross near
-// 8 % selectivity (at 10 % the graph was 1.3x faster, at 1 % the scan 160x).
-constexpr uint64_t kIndexScanMaxRows = 4096;
-constexpr double kIndexScanMaxFraction = 0.05;
-// Filtered graph searches widen the beam to about k / selectivity, so that
-// the beam still holds enough accepted rows; capped to bound the latency.
-constexpr uint32_t kMaxFilteredEf = 2048;
+// The final ranking: the smaller distance first, ties by id.
+struct HitBefore {
+  bool operator()(const Hit* a, const Hit* b) const {
+    return a->distance < b->distance ||
+           (a->distance == b->distance && a->id < b->id);
+  }
+};
 
-bool HitBefore(const Hit& a, const Hit& b) {
-  return a.distance < b.distance || (a.distance == b.distance && a.id < b.id);
+// The k best of every source's hits, one copy per id (defensive: ids are
+// unique across sources), as the response's hits.
+Result<std::vector<SearchHit>> MergeHits(std::vector<Hit>& hits,
+                                         const SearchRequest& req,
+                                         Metric metric) {
+  // Vectors within kMaxSquaredNorm (util/limits.h) cannot score inf or NaN;
+  // one stored before that bound existed can. Refuse the answer rather than
+  // send a null score (and a NaN would break the ranking's ordering).
+  for (const Hit& h : hits) {
+    if (!std::isfinite(h.distance)) {
+      return Status::Internal("the score of point '" + h.id +
+                              "' is not a finite number (its stored vector "
+                              "is too large)");
+    }
+  }
+  std::unordered_map<std::string_view, Hit*> best_copy;
+  for (Hit& h : hits) {
+    auto [it, fresh] = best_copy.try_emplace(h.id, &h);
+    if (!fresh && HitBefore()(&h, it->second)) it->second = &h;
+  }
+  index::BestK<Hit*, HitBefore> top(req.k);
+  for (const auto& [id, h] : best_copy) top.Push(h);
+  std::vector<SearchHit> out;
+  for (Hit* h : top.Take()) {
+    SearchHit o;
+    o.id = h->id;
+    o.score = index::ScoreFromDistance(metric, h->distance);
+    if (req.include_metadata) o.metadata = ParseMetadata(h->metadata_json);
+    o.vector = std::move(h->vector);
+    out.push_back(std::move(o));
+  }
+  return out;
 }
+
+// One search over a collection's sources: plans and executes each source
+// (search_planner.h, search_executor.h), copies its hits out, keeps the
+// statistics and the explain output, and merges at the end.
+class SearchRun {
+ public:
+  SearchRun(const SearchRequest& req, const SearchQuery& query,
+            uint32_t default_ef)
+      : req_(req), query_(query), default_ef_(default_ef) {}
+
+  Status Add(const SearchSource& src) {
+    const SourceFacts facts = DescribeSource(src, query_, default_ef_);
+    const SearchPlan plan = PlanSearch(facts);
+    const uint64_t distances_before = counters_.distances_computed;
+    PDB_ASSIGN_OR_RETURN(SourceOutcome found,
+                         ExecutePlan(plan, query_, src, &counters_));
+    CopyHits(src, found.hits);
+    ++result_.stats.sources_searched;
+    if (req_.explain) {
+      SourcePlan e;
+      e.source = src.name();
+      e.segment_id = src.segment_id();
+      e.rows = facts.rows;
+      e.strategy = StrategyName(plan.strategy);
+      e.estimated_matches = facts.estimated_matches;
+      e.candidates = found.candidates;
+      e.matches = found.matches;
+      e.ef = plan.ef;
+      e.distances_computed = counters_.distances_computed - distances_before;
+      result_.explain.push_back(std::move(e));
+    }
+    return Status::OK();
+  }
+
+  Result<SearchResult> Finish() {
+    PDB_ASSIGN_OR_RETURN(result_.hits, MergeHits(hits_, req_, query_.metric));
+    result_.stats.distances_computed = counters_.distances_computed;
+    result_.stats.points_scanned = counters_.points_scanned;
+    result_.stats.nodes_visited = counters_.nodes_visited;
+    return std::move(result_);
+  }
+
+ private:
+  void CopyHits(const SearchSource& src,
+                const std::vector<index::Candidate>& found) {
+    for (const auto& c : found) {
+      Hit h{c.distance,
+            std::string(src.id(c.row)),
+            std::string(src.metadata(c.row)),
+            {}};
+      if (req_.include_vector) {
+        const float* v = src.vector(c.row);
+        h.vector.assign(v, v + query_.dim);
+      }
+      hits_.push_back(std::move(h));
+    }
+  }
+
+  const SearchRequest& req_;
+  const SearchQuery& query_;
+  const uint32_t default_ef_;
+  index::SearchCounters counters_;
+  std::vector<Hit> hits_;
+  SearchResult result_;
+};
 
 }  // namespace
 
@@ -82,54 +174,20 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
   std::shared_lock life(lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   PDB_RETURN_IF_ERROR(ValidateVector(req.vector, "query vector"));
-  if (req.k < 1 || req.k > 10000) {
-    return Status::InvalidArgument("k must be in 1..10000");
+  if (req.k < 1 || req.k > kMaxK) {
+    return Status::InvalidArgument("k must be in 1.." + std::to_string(kMaxK));
   }
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(req.filter));
-  const Metric metric = config_.metric;
-  const uint32_t dim = config_.dimension;
-  index::SearchParams params;
-  params.query = req.vector.data();
-  params.query_norm = index::Norm(req.vector.data(), dim);
-  params.k = req.k;
-  params.ef_search = req.ef_search.value_or(0);
-  params.exact = req.exact;
-
-  SearchResult result;
-  index::SearchCounters counters;
-  std::vector<Hit> hits;
-  std::vector<index::Candidate> cands;
-
-  // Searches one memtable (live or frozen) and copies its hits out.
-  auto search_mem = [&](const Memtable& m, const char* source) {
-    cands.clear();
-    const uint64_t distances_before = counters.distances_computed;
-    index::FlatIndex flat(m.view(), metric);
-    flat.Search(
-        params,
-        [&](uint32_t row) {
-          return !m.dead(row) && filt.MatchesText(m.metadata(row));
-        },
-        &cands, &counters);
-    for (const auto& c : cands) {
-      Hit h{c.distance, std::string(m.id(c.row)), m.metadata(c.row), {}};
-      if (req.include_vector)
-        h.vector.assign(m.vector(c.row), m.vector(c.row) + dim);
-      hits.push_back(std::move(h));
-    }
-    ++result.stats.sources_searched;
-    if (req.explain) {
-      // Memtables are small and unindexed: always a filtered exact scan.
-      SourcePlan plan;
-      plan.source = source;
-      plan.rows = m.rows();
-      plan.strategy = "exact_scan";
-      plan.estimated_matches = m.rows();
-      plan.matches = cands.size();
-      plan.distances_computed = counters.distances_computed - distances_before;
-      result.explain.push_back(std::move(plan));
-    }
-  };
+  SearchQuery query;
+  query.filter = &filt;
+  query.metric = config_.metric;
+  query.dim = config_.dimension;
+  query.params.query = req.vector.data();
+  query.params.query_norm = index::Norm(req.vector.data(), query.dim);
+  query.params.k = req.k;
+  query.params.ef_search = req.ef_search.value_or(0);
+  query.params.exact = req.exact;
+  SearchRun run(req, query, config_.index.ef_search);
 
   // The live memtable is scanned under the lock, in the same critical section
   // that snapshots the immutable sources: a flush that moves rows between
@@ -140,122 +198,16 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
     std::shared_lock lock(state_mu_);
     frozen = frozen_;
     segments = segments_;
-    search_mem(*mem_, "memtable");
+    PDB_RETURN_IF_ERROR(run.Add(SearchSource::OfMemtable(*mem_, "memtable")));
   }
-  if (frozen) search_mem(*frozen, "frozen_memtable");
-  const uint32_t default_ef = config_.index.ef_search;
+  if (frozen) {
+    PDB_RETURN_IF_ERROR(
+        run.Add(SearchSource::OfMemtable(*frozen, "frozen_memtable")));
+  }
   for (const auto& ls : segments) {
-    cands.clear();
-    const segment::Segment& s = *ls->seg;
-    const uint64_t n = s.size();
-    const uint64_t distances_before = counters.distances_computed;
-    SourcePlan plan;
-    plan.source = "segment";
-    plan.segment_id = s.segment_id();
-    plan.rows = n;
-    plan.estimated_matches = n;
-    auto accept = [&](uint32_t row) {
-      return !ls->dead(row) && filt.MatchesText(s.metadata_json(row));
-    };
-    std::shared_ptr<const SegmentPayloadIndex> payload =
-        filt.empty() ? nullptr : ls->payload();
-    if (payload) {
-      plan.estimated_matches = filter::EstimateMatches(filt, *payload, n);
-    }
-    std::optional<std::vector<uint32_t>> rows;
-    if (payload && (plan.estimated_matches <= kIndexScanMaxRows ||
-                    plan.estimated_matches <= kIndexScanMaxFraction * n)) {
-      rows = filter::CandidateRows(filt, *payload);
-    }
-    // The graph when it is built (and the query does not ask for exact
-    // results), else the exact scan.
-    std::shared_ptr<const index::VectorIndex> graph =
-        req.exact ? nullptr : ls->graph();
-    if (rows) {
-      // Few candidates: score exactly those (always the true top k).
-      plan.strategy = "index_scan";
-      plan.candidates = rows->size();
-      index::TopK top(req.k);
-      for (uint32_t r : *rows) {
-        if (!accept(r)) continue;
-        ++plan.matches;
-        const float d = index::InternalDistance(
-            metric, params.query, params.query_norm, s.vector(r),
-            s.norms() ? s.norms()[r] : 0.0f, dim);
-        if (!top.full() || d < top.threshold()) top.Push({r, d});
-      }
-      counters.distances_computed += plan.matches;
-      counters.points_scanned += plan.candidates;
-      cands = top.Take();
-    } else if (graph) {
-      index::SearchParams p = params;
-      const uint32_t base = std::max<uint32_t>(
-          params.ef_search ? params.ef_search : default_ef, req.k);
-      p.ef_search = base;
-      plan.strategy = "hnsw";
-      if (!filt.empty()) {
-        // Widen the beam by the estimated selectivity (from an upper bound
-        // on matches, so it errs narrow): the graph keeps only accepted rows
-        // in its beam, so k / selectivity is plenty (measured: ef 64 already
-        // gives recall 1.0 at 10 % on Fashion-MNIST; 2k / selectivity only
-        // halved the QPS).
-        plan.strategy = "hnsw_filtered";
-        const double sel = std::max<double>(plan.estimated_matches, 1) /
-                           std::max<double>(n, 1);
-        const double want = req.k / sel;
-        p.ef_search = static_cast<uint32_t>(std::clamp<double>(
-            want, base, std::max<uint32_t>(base, kMaxFilteredEf)));
-      }
-      plan.ef = p.ef_search;
-      // A graph whose reachable part holds fewer than k accepted rows falls
-      // back to a scan inside the index, so k hits come back when k exist.
-      graph->Search(p, accept, &cands, &counters);
-      plan.matches = cands.size();
-    } else {
-      plan.strategy = "exact_scan";
-      ls->index.Search(params, accept, &cands, &counters);
-      plan.matches = cands.size();
-    }
-    for (const auto& c : cands) {
-      Hit h{c.distance,
-            std::string(s.id(c.row)),
-            std::string(s.metadata_json(c.row)),
-            {}};
-      if (req.include_vector)
-        h.vector.assign(s.vector(c.row), s.vector(c.row) + dim);
-      hits.push_back(std::move(h));
-    }
-    ++result.stats.sources_searched;
-    plan.distances_computed = counters.distances_computed - distances_before;
-    if (req.explain) result.explain.push_back(std::move(plan));
+    PDB_RETURN_IF_ERROR(run.Add(SearchSource::OfSegment(*ls, !filt.empty())));
   }
-
-  // Vectors within kMaxSquaredNorm (util/limits.h) cannot score inf or NaN;
-  // one stored before that bound existed can. Refuse the answer rather than
-  // send a null score (and a NaN would break the sort's ordering).
-  for (const Hit& h : hits) {
-    if (!std::isfinite(h.distance)) {
-      return Status::Internal("the score of point '" + h.id +
-                              "' is not a finite number (its stored vector "
-                              "is too large)");
-    }
-  }
-  std::sort(hits.begin(), hits.end(), HitBefore);
-  std::unordered_set<std::string_view> seen;
-  for (auto& h : hits) {
-    if (result.hits.size() >= req.k) break;
-    if (!seen.insert(h.id).second) continue;  // defensive: one copy per id
-    SearchHit out;
-    out.id = h.id;
-    out.score = index::ScoreFromDistance(metric, h.distance);
-    if (req.include_metadata) out.metadata = ParseMetadata(h.metadata_json);
-    out.vector = std::move(h.vector);
-    result.hits.push_back(std::move(out));
-  }
-  result.stats.distances_computed = counters.distances_computed;
-  result.stats.points_scanned = counters.points_scanned;
-  result.stats.nodes_visited = counters.nodes_visited;
-  return result;
+  return run.Finish();
 }
 
 Result<uint64_t> CollectionImpl::Count(const nlohmann::json& filter_spec) {
@@ -287,8 +239,9 @@ Result<uint64_t> CollectionImpl::Count(const nlohmann::json& filter_spec) {
 Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& req) {
   std::shared_lock life(lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  if (req.limit < 1 || req.limit > 10000) {
-    return Status::InvalidArgument("limit must be in 1..10000");
+  if (req.limit < 1 || req.limit > kMaxScrollLimit) {
+    return Status::InvalidArgument("limit must be in 1.." +
+                                   std::to_string(kMaxScrollLimit));
   }
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(req.filter));
   // Each source yields its first limit+1 live matches after the cursor, in id

@@ -47,7 +47,7 @@ class Filter {
   // nothing (stored metadata is always valid JSON).
   bool MatchesText(std::string_view metadata_json) const;
 
-  // The compiled tree (null when empty), for the payload-index planner in
+  // The compiled tree (null when empty), for the payload-index bounds in
   // filter/index_plan.h; not part of the stable interface.
   const Program* program() const { return program_.get(); }
 

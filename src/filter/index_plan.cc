@@ -47,9 +47,12 @@ bool RangeOf(const Leaf& leaf, NumBound* lo, NumBound* hi) {
   }
 }
 
-class Planner {
+// Answers a filter program from payload indexes alone: an upper bound on
+// its matches (Estimate) and a superset of the matching rows (Rows). Rows is
+// set exactly when Estimate is, node by node.
+class CandidateBounder {
  public:
-  Planner(const Program& p, const RowIndex& idx) : p_(p), idx_(idx) {}
+  CandidateBounder(const Program& p, const RowIndex& idx) : p_(p), idx_(idx) {}
 
   // nullopt: unbounded (every row).
   std::optional<uint64_t> Estimate(uint32_t n) const {
@@ -220,18 +223,24 @@ void Visit(const nlohmann::json& v, Seg seg, Seg end,
 
 }  // namespace
 
-uint64_t EstimateMatches(const Filter& f, const RowIndex& idx, uint64_t total) {
+std::optional<uint64_t> BoundMatches(const Filter& f, const RowIndex& idx,
+                                     uint64_t total) {
   const Program* p = f.program();
-  if (p == nullptr) return total;
-  auto e = Planner(*p, idx).Estimate(p->root);
-  return e ? std::min(*e, total) : total;
+  if (p == nullptr) return std::nullopt;
+  auto e = CandidateBounder(*p, idx).Estimate(p->root);
+  if (!e) return std::nullopt;
+  return std::min(*e, total);
+}
+
+uint64_t EstimateMatches(const Filter& f, const RowIndex& idx, uint64_t total) {
+  return BoundMatches(f, idx, total).value_or(total);
 }
 
 std::optional<std::vector<uint32_t>> CandidateRows(const Filter& f,
                                                    const RowIndex& idx) {
   const Program* p = f.program();
   if (p == nullptr) return std::nullopt;
-  return Planner(*p, idx).Rows(p->root);
+  return CandidateBounder(*p, idx).Rows(p->root);
 }
 
 void ForEachScalarAtPath(const nlohmann::json& doc,

@@ -1,7 +1,9 @@
-// Planning a filter against payload indexes: how many rows of a segment can
+// Bounding a filter with payload indexes: how many rows of a segment can
 // match (an upper bound), and which ones (a superset), answered from the
 // indexes alone. The rows listed must still be checked with the filter
-// itself; the planner only promises never to leave out a row that matches.
+// itself; these functions only promise never to leave out a row that
+// matches. (Choosing how to search a segment is the search planner's job:
+// collection/search_planner.h.)
 //
 // The rules that keep the answer a superset: a leaf the indexes cannot
 // answer ($ne, $nin, $exists, null operands, an unindexed path, an operand
@@ -51,8 +53,13 @@ class RowIndex {
                          std::vector<uint32_t>* out) const = 0;
 };
 
-// Upper bound on how many of `total` rows can match `f` (total for an empty
-// filter or one no index helps with).
+// Upper bound on how many of `total` rows can match `f` (at most total), or
+// nullopt when the indexes cannot bound it (an empty filter, or one no index
+// helps with). CandidateRows lists rows exactly when this has a value.
+std::optional<uint64_t> BoundMatches(const Filter& f, const RowIndex& idx,
+                                     uint64_t total);
+
+// BoundMatches, or total when the indexes cannot bound the matches.
 uint64_t EstimateMatches(const Filter& f, const RowIndex& idx, uint64_t total);
 
 // A sorted, duplicate-free superset of the rows matching `f`, or nullopt

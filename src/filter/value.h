@@ -76,7 +76,7 @@ class ValueSet {
   void Seal();  // sorts; call once after the last Add
   bool Contains(const Value& v) const;
   // Calls fn(value) for every element (strings deduplicated), for the
-  // payload-index planner; values borrow from the set.
+  // payload-index bounds (index_plan.h); values borrow from the set.
   template <typename Fn>
   void ForEach(const Fn& fn) const {
     if (has_null_) fn(Value::Null());

@@ -8,33 +8,6 @@
 
 namespace proximadb::index {
 
-float TopK::threshold() const {
-  return full() ? heap_.front().distance
-                : std::numeric_limits<float>::infinity();
-}
-
-static bool HeapLess(const Candidate& a, const Candidate& b) {
-  // Ties broken by row so results are deterministic.
-  return a.distance < b.distance || (a.distance == b.distance && a.row < b.row);
-}
-
-void TopK::Push(Candidate c) {
-  if (k_ == 0) return;
-  if (!full()) {
-    heap_.push_back(c);
-    std::push_heap(heap_.begin(), heap_.end(), HeapLess);
-  } else if (HeapLess(c, heap_.front())) {
-    std::pop_heap(heap_.begin(), heap_.end(), HeapLess);
-    heap_.back() = c;
-    std::push_heap(heap_.begin(), heap_.end(), HeapLess);
-  }
-}
-
-std::vector<Candidate> TopK::Take() {
-  std::sort_heap(heap_.begin(), heap_.end(), HeapLess);
-  return std::move(heap_);
-}
-
 namespace {
 
 // Measured on the Zen 4 VM of docs/BENCHMARKS.md (thread CPU time against

@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <vector>
 
+#include "index/top_k.h"
 #include "proximadb/types.h"
 
 namespace proximadb::index {
@@ -58,20 +60,24 @@ class VectorIndex {
                       SearchCounters* counters) const = 0;
 };
 
-// Keeps the k smallest candidates seen; a max-heap on distance.
-class TopK {
- public:
-  explicit TopK(uint32_t k) : k_(k) { heap_.reserve(k + 1); }
-  bool full() const { return heap_.size() >= k_; }
-  // The distance a candidate must beat to enter (infinity when not full).
-  float threshold() const;
-  void Push(Candidate c);
-  // Sorted best first; empties the heap.
-  std::vector<Candidate> Take();
+// Ranks candidates: the smaller distance first, ties by row so that results
+// are deterministic.
+struct CandidateBefore {
+  bool operator()(const Candidate& a, const Candidate& b) const {
+    return a.distance < b.distance ||
+           (a.distance == b.distance && a.row < b.row);
+  }
+};
 
- private:
-  uint32_t k_;
-  std::vector<Candidate> heap_;
+// Keeps the k nearest candidates seen (top_k.h).
+class TopK : public BestK<Candidate, CandidateBefore> {
+ public:
+  explicit TopK(uint32_t k) : BestK(k) {}
+  // The distance a candidate must beat to enter (infinity when not full).
+  float threshold() const {
+    return full() && size() > 0 ? worst().distance
+                                : std::numeric_limits<float>::infinity();
+  }
 };
 
 }  // namespace proximadb::index

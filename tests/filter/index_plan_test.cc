@@ -1,8 +1,8 @@
-// The planner's promise, checked on thousands of random filters over random
-// documents: the estimate is never below the number of matching documents
-// and the candidate rows always include every matching document. The index
-// here is a deliberately naive one built in the test (every value a path
-// reaches, looked up by scanning), so a wrong answer comes from the planner.
+// The payload-index bounds' promise, checked on thousands of random filters
+// over random documents: the estimate is never below the number of matching
+// documents and the candidate rows always include every matching document. The
+// index here is a deliberately naive one built in the test (every value a path
+// reaches, looked up by scanning), so a wrong answer comes from the bounds.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -176,8 +176,12 @@ TEST(IndexPlanTest, EstimateAndCandidatesNeverMissAMatch) {
       EXPECT_GE(est, matching.size()) << spec.dump();
       EXPECT_LE(est, docs.size());
       auto rows = CandidateRows(*f, idx);
+      // The search planner relies on this: a bound means listable rows.
+      auto bound = BoundMatches(*f, idx, docs.size());
+      EXPECT_EQ(bound.has_value(), rows.has_value()) << spec.dump();
       if (!rows) continue;
       ++bounded;
+      EXPECT_EQ(*bound, est) << spec.dump();
       EXPECT_TRUE(std::is_sorted(rows->begin(), rows->end()));
       EXPECT_TRUE(std::includes(rows->begin(), rows->end(), matching.begin(),
                                 matching.end()))
@@ -212,6 +216,10 @@ TEST(IndexPlanTest, ExactForSingleIndexedConditions) {
       std::vector<uint32_t>{0});
   EXPECT_FALSE(CandidateRows(Filter::Parse(json{{"u", 1}}).value(), idx));
   EXPECT_FALSE(CandidateRows(Filter(), idx));
+  EXPECT_EQ(BoundMatches(Filter::Parse(json{{"k", "x"}}).value(), idx, 1),
+            1u);  // clamped to the rows
+  EXPECT_FALSE(BoundMatches(Filter::Parse(json{{"u", 1}}).value(), idx, 4));
+  EXPECT_FALSE(BoundMatches(Filter(), idx, 4));
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Fuzz target: the filter compiler (Filter::Parse), both evaluators and the
-// payload-index planner.
+// payload-index bounds (index_plan.h).
 //
 // Input: the filter's JSON on the first line, then metadata documents, one
 // per line (at most 16).
@@ -69,7 +69,7 @@ Doc ParseDoc(std::string_view line) {
 }
 
 // Every field path of the filter with the type of index to give it: the
-// type its first operand would use (so the planner gets to answer).
+// type its first operand would use (so the index bounds get to answer).
 void CollectFields(const json& f,
                    std::map<std::string, PayloadIndexType>* out) {
   if (!f.is_object()) return;
@@ -93,8 +93,8 @@ void CollectFields(const json& f,
   }
 }
 
-void CheckPlanner(const filter::Filter& f, const json& spec,
-                  const std::vector<Doc>& docs) {
+void CheckCandidateBounds(const filter::Filter& f, const json& spec,
+                          const std::vector<Doc>& docs) {
   Env* env = MemEnvWithDir("/seg");
   const float one = 1.0f;
   std::vector<std::string> ids;
@@ -130,6 +130,10 @@ void CheckPlanner(const filter::Filter& f, const json& spec,
   const uint64_t estimate = filter::EstimateMatches(f, *idx, (*seg)->size());
   FUZZ_CHECK(estimate >= matching.size(), "estimate below the matches");
   auto rows = filter::CandidateRows(f, *idx);
+  const auto bound = filter::BoundMatches(f, *idx, (*seg)->size());
+  FUZZ_CHECK(bound.has_value() == rows.has_value(),
+             "BoundMatches and CandidateRows disagree on boundedness",
+             spec.dump());
   if (!rows) return;
   for (size_t i = 1; i < rows->size(); ++i) {
     FUZZ_CHECK((*rows)[i - 1] < (*rows)[i], "candidates not sorted/unique");
@@ -180,6 +184,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  spec.dump() + " on " + d.text);
     }
   }
-  CheckPlanner(*f, spec, docs);
+  CheckCandidateBounds(*f, spec, docs);
   return 0;
 }

@@ -47,31 +47,8 @@ class FileReplayer {
     PDB_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> map,
                          env_->MapFile(f.path));
     const std::string_view data(map->data(), map->size());
-    auto corrupt = [&](uint64_t off, const std::string& why) {
-      return Status::Corruption("wal file " + f.path +
-                                ": bad record at offset " +
-                                std::to_string(off) + ": " + why);
-    };
-
-    const std::string header = FileHeader(static_cast<uint32_t>(fmt_));
-    if (data.size() < kFileHeaderSize) {
-      // A crash while creating the file: it cannot hold records.
-      if (header.compare(0, data.size(), data) == 0) return Status::OK();
-      return corrupt(0, "bad file header");
-    }
-    if (std::memcmp(data.data(), kFileMagic, sizeof(kFileMagic)) != 0) {
-      return corrupt(0, "bad magic");
-    }
-    if (DecodeFixed32(data.data() + 8) != kFileVersion) {
-      return corrupt(0, "unsupported version " +
-                            std::to_string(DecodeFixed32(data.data() + 8)));
-    }
-    if (DecodeFixed32(data.data() + 12) != static_cast<uint32_t>(fmt_)) {
-      return corrupt(0, "file is in wal format " +
-                            std::to_string(DecodeFixed32(data.data() + 12)) +
-                            ", the collection uses " +
-                            std::string(WalFormatName(fmt_)));
-    }
+    PDB_ASSIGN_OR_RETURN(const bool has_records, CheckFileHeader(f, data));
+    if (!has_records) return Status::OK();
 
     size_t off = kFileHeaderSize;
     std::string torn;  // why the tail is torn, if it is
@@ -91,12 +68,12 @@ class FileReplayer {
           torn = "zero-filled tail";
           break;
         }
-        return corrupt(off, "header checksum mismatch");
+        return Corrupt(f, off, "header checksum mismatch");
       }
       if (type != static_cast<uint8_t>(RecordType::kBatch)) {
-        return corrupt(off, "unknown record type " + std::to_string(type));
+        return Corrupt(f, off, "unknown record type " + std::to_string(type));
       }
-      if (len > kMaxPayloadSize) return corrupt(off, "record too large");
+      if (len > kMaxPayloadSize) return Corrupt(f, off, "record too large");
       const size_t total = kRecordHeaderSize + len + kRecordTrailerSize;
       if (rest.size() < total) {
         torn = "record runs past end of file";
@@ -111,41 +88,19 @@ class FileReplayer {
           torn = "payload checksum mismatch in the final record";
           break;
         }
-        return corrupt(off, "payload checksum mismatch");
+        return Corrupt(f, off, "payload checksum mismatch");
       }
-      if (has_prev_ && seq <= prev_seq_) {
-        return corrupt(off, "sequence " + std::to_string(seq) +
-                                " does not follow " +
-                                std::to_string(prev_seq_));
-      }
-      if (seq < f.first_seq || seq >= f.next_first_seq) {
-        return corrupt(off, "sequence " + std::to_string(seq) +
-                                " outside the file's range");
-      }
+      PDB_RETURN_IF_ERROR(CheckOrder(f, off, seq));
       WalBatch batch;
       Status d = codec_.Decode(payload, &batch);
-      if (!d.ok()) return corrupt(off, d.message());
+      if (!d.ok()) return Corrupt(f, off, d.message());
       if (batch.seq != seq)
-        return corrupt(off, "payload and header seq differ");
-      if (expected_ != 0 && seq != expected_) {
-        return Status::Corruption("wal file " + f.path + ": record at offset " +
-                                  std::to_string(off) + " has sequence " +
-                                  std::to_string(seq) + ", expected " +
-                                  std::to_string(expected_) + ": sequences " +
-                                  Range(expected_, seq) + " are missing");
-      }
-      if (expected_ != 0) ++expected_;
-      has_prev_ = true;
-      prev_seq_ = seq;
-      info_->last_seq = seq;
-      if (seq > after_seq_) {
-        PDB_RETURN_IF_ERROR(fn_(batch));
-        ++info_->records;
-      }
+        return Corrupt(f, off, "payload and header seq differ");
+      PDB_RETURN_IF_ERROR(Deliver(f, off, batch));
       off += total;
     }
     if (torn.empty()) return Status::OK();
-    if (!f.is_last) return corrupt(off, torn + " (not the last wal file)");
+    if (!f.is_last) return Corrupt(f, off, torn + " (not the last wal file)");
 
     info_->torn = TornTail{f.path, off, data.size(), torn};
     if (!cut_) return Status::OK();
@@ -153,6 +108,76 @@ class FileReplayer {
     PDB_RETURN_IF_ERROR(CutTornTail(env_, *info_->torn));
     info_->truncated_tail = true;
     info_->truncation_message = info_->torn->Describe();
+    return Status::OK();
+  }
+
+  static Status Corrupt(const FileToRead& f, uint64_t off,
+                        const std::string& why) {
+    return Status::Corruption("wal file " + f.path + ": bad record at offset " +
+                              std::to_string(off) + ": " + why);
+  }
+
+  // The file header: true when records may follow, false for a file cut
+  // short while it was created (it cannot hold records).
+  Result<bool> CheckFileHeader(const FileToRead& f, std::string_view data) {
+    const std::string header = FileHeader(static_cast<uint32_t>(fmt_));
+    if (data.size() < kFileHeaderSize) {
+      // A crash while creating the file: it cannot hold records.
+      if (header.compare(0, data.size(), data) == 0) return false;
+      return Corrupt(f, 0, "bad file header");
+    }
+    if (std::memcmp(data.data(), kFileMagic, sizeof(kFileMagic)) != 0) {
+      return Corrupt(f, 0, "bad magic");
+    }
+    if (DecodeFixed32(data.data() + 8) != kFileVersion) {
+      return Corrupt(f, 0,
+                     "unsupported version " +
+                         std::to_string(DecodeFixed32(data.data() + 8)));
+    }
+    if (DecodeFixed32(data.data() + 12) != static_cast<uint32_t>(fmt_)) {
+      return Corrupt(f, 0,
+                     "file is in wal format " +
+                         std::to_string(DecodeFixed32(data.data() + 12)) +
+                         ", the collection uses " +
+                         std::string(WalFormatName(fmt_)));
+    }
+    return true;
+  }
+
+  // A record's sequence against the previous record and the file's range.
+  Status CheckOrder(const FileToRead& f, uint64_t off, uint64_t seq) const {
+    if (has_prev_ && seq <= prev_seq_) {
+      return Corrupt(f, off,
+                     "sequence " + std::to_string(seq) + " does not follow " +
+                         std::to_string(prev_seq_));
+    }
+    if (seq < f.first_seq || seq >= f.next_first_seq) {
+      return Corrupt(
+          f, off,
+          "sequence " + std::to_string(seq) + " outside the file's range");
+    }
+    return Status::OK();
+  }
+
+  // A decoded record: checked for continuity, then handed to fn_ if it is
+  // after the fence.
+  Status Deliver(const FileToRead& f, uint64_t off, const WalBatch& batch) {
+    const uint64_t seq = batch.seq;
+    if (expected_ != 0 && seq != expected_) {
+      return Status::Corruption("wal file " + f.path + ": record at offset " +
+                                std::to_string(off) + " has sequence " +
+                                std::to_string(seq) + ", expected " +
+                                std::to_string(expected_) + ": sequences " +
+                                Range(expected_, seq) + " are missing");
+    }
+    if (expected_ != 0) ++expected_;
+    has_prev_ = true;
+    prev_seq_ = seq;
+    info_->last_seq = seq;
+    if (seq > after_seq_) {
+      PDB_RETURN_IF_ERROR(fn_(batch));
+      ++info_->records;
+    }
     return Status::OK();
   }
 

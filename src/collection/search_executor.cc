@@ -1,0 +1,172 @@
+#include "collection/search_executor.h"
+
+#include "filter/index_plan.h"
+#include "index/distance.h"
+
+namespace proximadb {
+
+SearchSource SearchSource::OfMemtable(const Memtable& m, const char* name) {
+  SearchSource s;
+  s.name_ = name;
+  s.mem_ = &m;
+  return s;
+}
+
+SearchSource SearchSource::OfSegment(const LiveSegment& ls, bool filtered) {
+  SearchSource s;
+  s.name_ = "segment";
+  s.seg_ = &ls;
+  s.graph_ = ls.graph();
+  if (filtered) s.payload_ = ls.payload();
+  return s;
+}
+
+uint64_t SearchSource::segment_id() const {
+  return seg_ ? seg_->seg->segment_id() : 0;
+}
+
+uint64_t SearchSource::rows() const {
+  return mem_ ? mem_->rows() : seg_->seg->size();
+}
+
+bool SearchSource::dead(uint32_t row) const {
+  return mem_ ? mem_->dead(row) : seg_->dead(row);
+}
+
+std::string_view SearchSource::id(uint32_t row) const {
+  return mem_ ? mem_->id(row) : seg_->seg->id(row);
+}
+
+std::string_view SearchSource::metadata(uint32_t row) const {
+  return mem_ ? std::string_view(mem_->metadata(row))
+              : seg_->seg->metadata_json(row);
+}
+
+const float* SearchSource::vector(uint32_t row) const {
+  return mem_ ? mem_->vector(row) : seg_->seg->vector(row);
+}
+
+float SearchSource::norm(uint32_t row) const {
+  if (mem_) return mem_->norm(row);
+  const float* norms = seg_->seg->norms();
+  return norms ? norms[row] : 0.0f;
+}
+
+void SearchSource::ExactSearch(Metric metric, const index::SearchParams& params,
+                               const index::RowFilter& accept,
+                               std::vector<index::Candidate>* out,
+                               index::SearchCounters* counters) const {
+  if (mem_) {
+    index::FlatIndex(mem_->view(), metric)
+        .Search(params, accept, out, counters);
+  } else {
+    seg_->index.Search(params, accept, out, counters);
+  }
+}
+
+SourceFacts DescribeSource(const SearchSource& src, const SearchQuery& q,
+                           uint32_t default_ef) {
+  SourceFacts f;
+  f.memtable = src.memtable();
+  f.rows = src.rows();
+  f.filtered = !q.filter->empty();
+  f.estimated_matches = f.rows;
+  if (f.filtered && src.payload() != nullptr) {
+    auto bound = filter::BoundMatches(*q.filter, *src.payload(), f.rows);
+    f.indexes_bound_matches = bound.has_value();
+    f.estimated_matches = bound.value_or(f.rows);
+  }
+  f.graph = src.graph() != nullptr;
+  f.exact = q.params.exact;
+  f.k = q.params.k;
+  f.ef_search = q.params.ef_search;
+  f.default_ef = default_ef;
+  return f;
+}
+
+namespace {
+
+// Liveness and the filter: what every executor accepts.
+index::RowFilter Acceptor(const SearchQuery& q, const SearchSource& src) {
+  return [&q, &src](uint32_t row) {
+    return !src.dead(row) && q.filter->MatchesText(src.metadata(row));
+  };
+}
+
+// kIndexScan: scores exactly the rows the payload indexes list (always the
+// true top k of the source).
+Result<SourceOutcome> IndexScan(const SearchQuery& q, const SearchSource& src,
+                                index::SearchCounters* counters) {
+  std::optional<std::vector<uint32_t>> rows;
+  if (src.payload() != nullptr) {
+    rows = filter::CandidateRows(*q.filter, *src.payload());
+  }
+  if (!rows) {
+    return Status::Internal(
+        "search planner chose an index scan the payload indexes cannot "
+        "list rows for");
+  }
+  const index::RowFilter accept = Acceptor(q, src);
+  const index::SearchParams& p = q.params;
+  SourceOutcome out;
+  out.candidates = rows->size();
+  index::TopK top(p.k);
+  for (uint32_t r : *rows) {
+    if (!accept(r)) continue;
+    ++out.matches;
+    const float d = index::InternalDistance(q.metric, p.query, p.query_norm,
+                                            src.vector(r), src.norm(r), q.dim);
+    if (!top.full() || d < top.threshold()) top.Push({r, d});
+  }
+  counters->distances_computed += out.matches;
+  counters->points_scanned += out.candidates;
+  out.hits = top.Take();
+  return out;
+}
+
+// kHnsw and kHnswFiltered: a graph walk with the plan's beam. A graph whose
+// reachable part holds fewer than k accepted rows falls back to a scan
+// inside the index, so k hits come back when k exist.
+SourceOutcome GraphWalk(const SearchPlan& plan, const SearchQuery& q,
+                        const SearchSource& src,
+                        index::SearchCounters* counters) {
+  index::SearchParams p = q.params;
+  p.ef_search = plan.ef;
+  SourceOutcome out;
+  src.graph()->Search(p, Acceptor(q, src), &out.hits, counters);
+  out.matches = out.hits.size();
+  return out;
+}
+
+// kExactScan: every row through the flat index.
+SourceOutcome ExactScan(const SearchQuery& q, const SearchSource& src,
+                        index::SearchCounters* counters) {
+  SourceOutcome out;
+  src.ExactSearch(q.metric, q.params, Acceptor(q, src), &out.hits, counters);
+  out.matches = out.hits.size();
+  return out;
+}
+
+}  // namespace
+
+Result<SourceOutcome> ExecutePlan(const SearchPlan& plan, const SearchQuery& q,
+                                  const SearchSource& src,
+                                  index::SearchCounters* counters) {
+  switch (plan.strategy) {
+    case SearchStrategy::kIndexScan:
+      return IndexScan(q, src, counters);
+    case SearchStrategy::kHnsw:
+    case SearchStrategy::kHnswFiltered:
+      if (src.graph() == nullptr) {
+        return Status::Internal(
+            "search planner chose a graph walk without "
+            "a graph");
+      }
+      return GraphWalk(plan, q, src, counters);
+    case SearchStrategy::kExactScan:
+      return ExactScan(q, src, counters);
+  }
+  return Status::Internal("unknown search strategy");
+}
+
+}  // namespace proximadb
