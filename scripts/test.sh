@@ -16,8 +16,11 @@ cd "$(dirname "$0")/.."
 JOBS=${JOBS:-$(nproc)}
 
 echo "== build (RelWithDebInfo) and test =="
-cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 cmake --build build-test -j "$JOBS"
+echo "== lock annotations (clang-16 -Wthread-safety, syntax only) =="
+JOBS="$JOBS" ./scripts/check-thread-safety.sh build-test
 ctest --test-dir build-test --output-on-failure -j "$JOBS" --timeout 600
 
 if [ -z "${PDB_SKIP_SANITIZERS:-}" ]; then

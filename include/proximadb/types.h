@@ -71,6 +71,10 @@ struct EffectiveFlushPolicy {
 };
 EffectiveFlushPolicy Resolve(const FlushPolicy& p, const FlushDefaults& d);
 
+// A collection's configuration. Everything but `flush` is fixed when the
+// collection is created (the engine keeps that part const and reads it
+// without a lock); `flush` is the one part that changes, through
+// Collection::SetFlushPolicy (REST PATCH / gRPC UpdateCollection).
 struct CollectionConfig {
   std::string name;        // [A-Za-z0-9_-], 1..128 chars
   uint32_t dimension = 0;  // 1..65536

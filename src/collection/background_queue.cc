@@ -8,11 +8,11 @@ BackgroundQueue::BackgroundQueue(bool threaded) : threaded_(threaded) {
 
 BackgroundQueue::~BackgroundQueue() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
     jobs_.clear();
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   if (worker_.joinable()) worker_.join();
 }
 
@@ -22,31 +22,31 @@ void BackgroundQueue::Schedule(std::function<void()> job) {
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stop_) return;
     jobs_.push_back(std::move(job));
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 void BackgroundQueue::Drain() {
-  std::unique_lock lock(mu_);
-  cv_.wait(lock, [&] { return stop_ || (jobs_.empty() && !running_); });
+  MutexLock lock(&mu_);
+  while (!(stop_ || (jobs_.empty() && !running_))) cv_.Wait(&mu_);
 }
 
 void BackgroundQueue::Loop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
+    while (!(stop_ || !jobs_.empty())) cv_.Wait(&mu_);
     if (stop_) return;
     auto job = std::move(jobs_.front());
     jobs_.pop_front();
     running_ = true;
-    lock.unlock();
+    lock.Unlock();
     job();
-    lock.lock();
+    lock.Lock();
     running_ = false;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
 }
 

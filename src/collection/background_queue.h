@@ -4,11 +4,12 @@
 // inline when scheduled, which keeps tests deterministic.
 #pragma once
 
-#include <condition_variable>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
+
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb {
 
@@ -20,19 +21,19 @@ class BackgroundQueue {
   // Drops jobs not started yet (they hold only weak references) and joins.
   ~BackgroundQueue();
 
-  void Schedule(std::function<void()> job);
+  void Schedule(std::function<void()> job) EXCLUDES(mu_);
   // Waits until every job scheduled so far has finished (tests, shutdown).
-  void Drain();
+  void Drain() EXCLUDES(mu_);
 
  private:
   void Loop();
 
   const bool threaded_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> jobs_;  // GUARDED_BY(mu_)
-  bool running_ = false;                    // GUARDED_BY(mu_)
-  bool stop_ = false;                       // GUARDED_BY(mu_)
+  Mutex mu_;
+  CondVar cv_;
+  std::deque<std::function<void()>> jobs_ GUARDED_BY(mu_);
+  bool running_ GUARDED_BY(mu_) = false;
+  bool stop_ GUARDED_BY(mu_) = false;
   std::thread worker_;
 };
 

@@ -60,9 +60,9 @@ void CollectionImpl::RemoveUncommittedLocked() {
 }
 
 Status CollectionImpl::Flush() {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  std::lock_guard flush(flush_mu_);
+  MutexLock flush(&flush_mu_);
   return FlushLocked();
 }
 
@@ -72,13 +72,13 @@ Result<bool> CollectionImpl::FreezeMemtableLocked() {
   // flush is retried first.
   bool have_frozen;
   {
-    std::shared_lock lock(state_mu_);
+    ReaderLock lock(&state_mu_);
     have_frozen = frozen_ != nullptr;
     if (!have_frozen && wal_->last_seq() == fenced_seq_) return false;
   }
   if (!have_frozen) {
     PDB_RETURN_IF_ERROR(wal_->Rotate([&](uint64_t last_seq) {
-      std::unique_lock lock(state_mu_);
+      WriterLock lock(&state_mu_);
       frozen_ = std::move(mem_);
       frozen_fence_ = last_seq;
       mem_ = std::make_shared<Memtable>(config_.dimension, config_.metric);
@@ -116,7 +116,7 @@ Status CollectionImpl::FlushLocked() {
   std::shared_ptr<Memtable> frozen;
   uint64_t fence, seg_id, prev_fence;
   {
-    std::unique_lock lock(state_mu_);
+    WriterLock lock(&state_mu_);
     frozen = frozen_;
     fence = frozen_fence_;
     prev_fence = fenced_seq_;
@@ -146,7 +146,7 @@ Status CollectionImpl::FlushLocked() {
   // transaction, then swap in memory. Done under the exclusive lock so no
   // kill lands between computing the bitmaps and the swap.
   {
-    std::unique_lock lock(state_mu_);
+    WriterLock lock(&state_mu_);
     SegmentChange change;
     if (live) {
       for (size_t i = 0; i < rows.size(); ++i) {
@@ -187,21 +187,21 @@ Status CollectionImpl::FlushLocked() {
 }
 
 Status CollectionImpl::Compact() {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  std::lock_guard compact(compact_mu_);
+  MutexLock compact(&compact_mu_);
   return CompactLocked(/*everything=*/true).status();
 }
 
 Result<bool> CollectionImpl::CompactIfWanted() {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  std::lock_guard compact(compact_mu_);
+  MutexLock compact(&compact_mu_);
   return CompactLocked(/*everything=*/false);
 }
 
 bool CollectionImpl::CompactionWanted() {
-  std::shared_lock lock(state_mu_);
+  ReaderLock lock(&state_mu_);
   auto [b, e] = PickCompactionLocked(/*everything=*/false);
   return e > b;
 }
@@ -276,7 +276,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
   std::vector<std::shared_ptr<LiveSegment>> inputs;
   uint64_t seg_id;
   {
-    std::unique_lock lock(state_mu_);
+    WriterLock lock(&state_mu_);
     auto [b, e] = PickCompactionLocked(everything);
     if (e <= b) return false;
     inputs.assign(segments_.begin() + b, segments_.begin() + e);
@@ -316,7 +316,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
 
   // 3. Carry over kills that happened while we wrote, commit, swap.
   {
-    std::unique_lock lock(state_mu_);
+    WriterLock lock(&state_mu_);
     SegmentChange change;
     if (out) {
       for (size_t i = 0; i < rows.size(); ++i) {
@@ -366,7 +366,7 @@ FlushCheck CollectionImpl::CheckFlush() {
   EffectiveFlushPolicy p = Resolve(cfg.flush, deps_.options->flush_defaults);
   check.priority = p.flush_priority;
   if (!p.enable_background_flush) return check;
-  std::shared_lock lock(state_mu_);
+  ReaderLock lock(&state_mu_);
   if (frozen_) {  // a failed flush left rows behind: retry it
     check.due = true;
     check.reason = "retry";
@@ -395,7 +395,7 @@ CollectionInfo CollectionImpl::Info() {
   CollectionInfo info;
   info.config = config();
   info.created_at_unix_ms = created_at_unix_ms_;
-  std::shared_lock lock(state_mu_);
+  ReaderLock lock(&state_mu_);
   info.memtable_points = mem_->live() + (frozen_ ? frozen_->live() : 0);
   info.point_count = info.memtable_points;
   for (const auto& s : segments_) info.point_count += s->live();

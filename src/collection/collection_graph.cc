@@ -10,7 +10,7 @@ namespace proximadb {
 
 namespace {
 
-index::HnswParams ParamsOf(const CollectionConfig& c) {
+index::HnswParams ParamsOf(const FixedCollectionConfig& c) {
   index::HnswParams p;
   p.m = c.index.m;
   p.ef_construction = c.index.ef_construction;

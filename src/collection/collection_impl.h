@@ -7,20 +7,34 @@
 // segments newest to oldest, stopping at the first source that knows the id
 // (an older source's copy was killed when the newer one was written).
 //
-// Locking: `state_mu_` guards the memtable contents and the list of sources
-// (exclusive to apply a write batch or swap sources, shared to read the
-// memtable). Immutable sources are read without it: their deletion state is
-// atomic. `lifecycle_mu_` is held shared by every public call so that a
-// drop waits for calls in flight. `flush_mu_` and `compact_mu_` serialise
-// flushes and compactions of this collection.
+// Locking (checked by clang's -Wthread-safety: every guarded member says its
+// lock, every `...Locked` function says with REQUIRES which lock its caller
+// holds; docs/ARCHITECTURE.md, "Locking"). Acquisition order, outermost
+// first:
+//
+//   lifecycle_mu_ (shared by every public call, exclusive by MarkDropped)
+//     > flush_mu_ | compact_mu_ | payload_ddl_mu_   (one of them at a time)
+//     > id_locks_ stripes (writes only)
+//     > the WAL writer's queue (wal::WalWriter::Write)
+//     > state_mu_ (exclusive to apply a batch or swap sources, shared to read)
+//   manifest_mu_ > the catalog's mutex, config_mu_ (WriteManifest)
+//   leaves, never held while taking another: config_mu_, PayloadDefs::mu_,
+//   LiveSegment's files_mu_.
+//
+// `state_mu_` guards the memtables and the list of sources. Immutable
+// sources are read without it: their deletion state is atomic.
+// `lifecycle_mu_` makes a drop wait for calls in flight. `flush_mu_` and
+// `compact_mu_` serialise flushes and compactions of this collection.
+// The configuration is split: `config_` (name, dimension, metric, index, WAL
+// format) is fixed at creation and read without a lock; the flush policy,
+// the only setting that changes (SetFlushPolicy), is `flush_` under
+// `config_mu_`.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +51,8 @@
 #include "storage/wal/wal_batch.h"
 #include "storage/wal/wal_reader.h"
 #include "storage/wal/wal_writer.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb {
 
@@ -52,18 +68,18 @@ class PayloadDefs {
  public:
   explicit PayloadDefs(std::vector<PayloadIndexDef> defs)
       : defs_(std::move(defs)) {}
-  std::vector<PayloadIndexDef> Get() const {
-    std::lock_guard lock(mu_);
+  std::vector<PayloadIndexDef> Get() const EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     return defs_;
   }
-  void Set(std::vector<PayloadIndexDef> defs) {
-    std::lock_guard lock(mu_);
+  void Set(std::vector<PayloadIndexDef> defs) EXCLUDES(mu_) {
+    MutexLock lock(&mu_);
     defs_ = std::move(defs);
   }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<PayloadIndexDef> defs_;  // ordered by field
+  mutable Mutex mu_;
+  std::vector<PayloadIndexDef> defs_ GUARDED_BY(mu_);  // ordered by field
 };
 
 struct CollectionDeps {
@@ -82,6 +98,36 @@ inline constexpr std::string_view kSegmentsDirName = "segments";
 // Written before the catalog commit of a drop: a directory the catalog does
 // not list that carries it was dropped, and only then may it be deleted.
 inline constexpr std::string_view kDroppedMarker = "DROPPED";
+
+// The part of a collection's configuration fixed when it is created: no
+// call changes it (UpdateCollection / SetFlushPolicy sets only the flush
+// policy), so it is read without a lock. The on-disk and public form stays
+// CollectionConfig (types.h).
+struct FixedCollectionConfig {
+  explicit FixedCollectionConfig(const CollectionConfig& c)
+      : name(c.name),
+        dimension(c.dimension),
+        metric(c.metric),
+        index(c.index),
+        wal_format(c.wal_format) {}
+  // With the (mutable) flush policy, the whole public configuration.
+  CollectionConfig With(const FlushPolicy& flush) const {
+    CollectionConfig c;
+    c.name = name;
+    c.dimension = dimension;
+    c.metric = metric;
+    c.index = index;
+    c.flush = flush;
+    c.wal_format = wal_format;
+    return c;
+  }
+
+  const std::string name;
+  const uint32_t dimension;
+  const Metric metric;
+  const IndexConfig index;
+  const WalFormat wal_format;
+};
 
 // Why a flush is due, for the scheduler and its logs.
 struct FlushCheck {
@@ -114,9 +160,11 @@ class CollectionImpl final : public Collection {
       const std::string& dir);
   ~CollectionImpl() override;
 
-  CollectionConfig config() const override;
+  CollectionConfig config() const override EXCLUDES(config_mu_);
   Result<std::vector<std::string>> Upsert(std::vector<Point> points) override;
   Result<StoredPoint> Get(const std::string& id) override;
+  // The read path (collection_read.cc) takes lifecycle_mu_ shared, then
+  // state_mu_ shared.
   Result<uint64_t> Delete(const std::vector<std::string>& ids) override;
   Status UpdateMetadata(const std::string& id,
                         nlohmann::json metadata) override;
@@ -131,17 +179,17 @@ class CollectionImpl final : public Collection {
   Status DropPayloadIndex(const std::string& field) override;
 
   // For the DB's background threads.
-  FlushCheck CheckFlush();
+  FlushCheck CheckFlush() EXCLUDES(state_mu_, config_mu_);
   bool CompactionWanted();
   // Compacts if the size-tiered policy picks something; true if it did.
   Result<bool> CompactIfWanted();
   // Makes every later call fail with kNotFound; waits for calls in flight.
-  void MarkDropped();
+  void MarkDropped() EXCLUDES(lifecycle_mu_);
   const std::string& dir() const { return dir_; }
 
   // Rewrites the manifest from the catalog's committed record (serialised:
   // the last writer writes the newest state).
-  Status WriteManifest();
+  Status WriteManifest() EXCLUDES(manifest_mu_);
 
  private:
   CollectionImpl(const CollectionDeps& deps, const CollectionRecord& record,
@@ -156,43 +204,48 @@ class CollectionImpl final : public Collection {
     bool live = false;
   };
 
-  Status CheckOpen() const;
+  Status CheckOpen() const REQUIRES_SHARED(lifecycle_mu_);
   Status ValidateVector(const std::vector<float>& v, const char* what) const;
-  Location LocateLocked(std::string_view id) const;
+  Location LocateLocked(std::string_view id) const REQUIRES_SHARED(state_mu_);
   // Kills the live version of id, if any; true if there was one.
-  bool KillLocked(std::string_view id);
+  bool KillLocked(std::string_view id) REQUIRES(state_mu_);
   // Applies one durable WAL batch to the in-memory state, in WAL order, live
   // and at replay alike. Returns how many kDelete ops found a live point; an
   // op that cannot be applied exactly is an error, never skipped.
-  Result<uint64_t> ApplyLocked(const wal::WalBatch& batch);
+  Result<uint64_t> ApplyLocked(const wal::WalBatch& batch) REQUIRES(state_mu_);
+  // The caller holds state_mu_ (shared), which keeps loc's memtable rows in
+  // place. (To be renamed MaterializeLocked with collection_read.cc.)
   StoredPoint Materialize(const Location& loc, bool with_vector,
-                          bool with_metadata) const;
+                          bool with_metadata) const REQUIRES_SHARED(state_mu_);
 
-  Status FlushLocked();  // requires flush_mu_
-  // FlushLocked's steps (require flush_mu_): freeze the memtable (false when
-  // there is nothing to flush); after the commit, write the manifest and
-  // remove the WAL files up to the fence.
-  Result<bool> FreezeMemtableLocked();
-  void TrimWalAfterFlushLocked(uint64_t fence);
+  Status FlushLocked() REQUIRES(flush_mu_) EXCLUDES(state_mu_);
+  // FlushLocked's steps: freeze the memtable (false when there is nothing
+  // to flush); after the commit, write the manifest and remove the WAL
+  // files up to the fence.
+  Result<bool> FreezeMemtableLocked() REQUIRES(flush_mu_) EXCLUDES(state_mu_);
+  void TrimWalAfterFlushLocked(uint64_t fence) REQUIRES(flush_mu_)
+      EXCLUDES(state_mu_);
   // [begin, end) of segments_ to merge: everything (manual compaction) or
   // what the background policy picks; empty when there is nothing to do.
-  std::pair<size_t, size_t> PickCompactionLocked(bool everything) const;
-  // Requires compact_mu_. True if something was compacted.
-  Result<bool> CompactLocked(bool everything);
-  // CompactLocked's steps: swap the output in for the inputs (requires
-  // state_mu_); once committed, delete the inputs' files (requires
-  // compact_mu_).
+  std::pair<size_t, size_t> PickCompactionLocked(bool everything) const
+      REQUIRES_SHARED(state_mu_);
+  // True if something was compacted.
+  Result<bool> CompactLocked(bool everything) REQUIRES(compact_mu_)
+      EXCLUDES(state_mu_);
+  // CompactLocked's steps: swap the output in for the inputs; once
+  // committed, delete the inputs' files.
   void ReplaceSegmentsLocked(
       const std::vector<std::shared_ptr<LiveSegment>>& inputs,
-      const std::shared_ptr<LiveSegment>& out);
+      const std::shared_ptr<LiveSegment>& out) REQUIRES(state_mu_);
   void RemoveCompactedInputsLocked(
-      const std::vector<std::shared_ptr<LiveSegment>>& inputs);
+      const std::vector<std::shared_ptr<LiveSegment>>& inputs)
+      REQUIRES(compact_mu_) EXCLUDES(state_mu_);
   std::string SegmentPath(uint64_t segment_id) const;
-  // Require state_mu_. A segment file whose catalog commit failed is kept
-  // (the outcome is unknown until a later commit) and removed after the
-  // next successful one.
-  void KeepUncommittedLocked(const std::string& path, const Status& why);
-  void RemoveUncommittedLocked();
+  // A segment file whose catalog commit failed is kept (the outcome is
+  // unknown until a later commit) and removed after the next successful one.
+  void KeepUncommittedLocked(const std::string& path, const Status& why)
+      REQUIRES(state_mu_);
+  void RemoveUncommittedLocked() REQUIRES(state_mu_);
   bool UsesGraph() const { return config_.index.algorithm == "hnsw"; }
   // Loads the segment's saved graph; false when it must be built (missing
   // or unreadable). Reads only.
@@ -224,12 +277,13 @@ class CollectionImpl final : public Collection {
   std::string wal_dir_;
   std::string seg_dir_;
 
-  mutable std::mutex config_mu_;
-  CollectionConfig config_;  // GUARDED_BY(config_mu_)
+  const FixedCollectionConfig config_;  // no lock: never changes
+  mutable Mutex config_mu_;
+  FlushPolicy flush_ GUARDED_BY(config_mu_);  // SetFlushPolicy changes it
   const uint64_t created_at_unix_ms_;
 
-  mutable std::shared_mutex lifecycle_mu_;
-  bool dropped_ = false;  // GUARDED_BY(lifecycle_mu_)
+  mutable SharedMutex lifecycle_mu_;
+  bool dropped_ GUARDED_BY(lifecycle_mu_) = false;
 
   std::unique_ptr<wal::WalWriter> wal_;
   // Orders a metadata update's read of the current point against every
@@ -238,21 +292,24 @@ class CollectionImpl final : public Collection {
   IdLocks id_locks_;
 
   const std::shared_ptr<PayloadDefs> payload_defs_;
-  std::mutex payload_ddl_mu_;  // serialises create/drop of payload indexes
+  Mutex payload_ddl_mu_;  // serialises create/drop of payload indexes
 
-  mutable std::shared_mutex state_mu_;
-  std::shared_ptr<Memtable> mem_;                       // GUARDED_BY(state_mu_)
-  std::shared_ptr<Memtable> frozen_;                    // GUARDED_BY(state_mu_)
-  uint64_t frozen_fence_ = 0;                           // GUARDED_BY(state_mu_)
-  std::vector<std::shared_ptr<LiveSegment>> segments_;  // oldest first
-  uint64_t fenced_seq_ = 0;                             // GUARDED_BY(state_mu_)
-  uint64_t next_segment_id_ = 1;                        // GUARDED_BY(state_mu_)
-  std::vector<std::string> uncommitted_files_;          // GUARDED_BY(state_mu_)
+  mutable SharedMutex state_mu_;
+  std::shared_ptr<Memtable> mem_ GUARDED_BY(state_mu_);
+  std::shared_ptr<Memtable> frozen_ GUARDED_BY(state_mu_);
+  uint64_t frozen_fence_ GUARDED_BY(state_mu_) = 0;
+  // Oldest first.
+  std::vector<std::shared_ptr<LiveSegment>> segments_ GUARDED_BY(state_mu_);
+  uint64_t fenced_seq_ GUARDED_BY(state_mu_) = 0;
+  uint64_t next_segment_id_ GUARDED_BY(state_mu_) = 1;
+  std::vector<std::string> uncommitted_files_ GUARDED_BY(state_mu_);
   uint64_t recovered_at_micros_ = 0;
 
-  std::mutex flush_mu_;
-  std::mutex compact_mu_;
-  std::mutex manifest_mu_;  // serialises WriteManifest
+  // Serialise flushes, compactions and manifest writes: they guard no
+  // member, they order whole operations.
+  Mutex flush_mu_ ACQUIRED_AFTER(lifecycle_mu_);
+  Mutex compact_mu_ ACQUIRED_AFTER(lifecycle_mu_);
+  Mutex manifest_mu_;
 
   // What Recover decided and Start does (then cleared).
   struct RecoveryPlan {

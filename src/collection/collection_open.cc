@@ -17,6 +17,7 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
       wal_dir_(dir_ + "/wal"),
       seg_dir_(dir_ + "/segments"),
       config_(record.config),
+      flush_(record.config.flush),
       created_at_unix_ms_(record.created_at_unix_ms),
       payload_defs_(std::make_shared<PayloadDefs>(record.payload_indexes)),
       mem_(std::make_shared<Memtable>(record.config.dimension,
@@ -38,7 +39,7 @@ std::string CollectionImpl::SegmentPath(uint64_t segment_id) const {
 }
 
 void CollectionImpl::MarkDropped() {
-  std::unique_lock lock(lifecycle_mu_);
+  WriterLock lock(&lifecycle_mu_);
   dropped_ = true;
   if (wal_) {
     Status s = wal_->Close();
@@ -48,32 +49,32 @@ void CollectionImpl::MarkDropped() {
 
 Status CollectionImpl::CheckOpen() const {
   if (dropped_) {
-    return Status::NotFound("collection '" + config().name + "' was deleted");
+    return Status::NotFound("collection '" + config_.name + "' was deleted");
   }
   return Status::OK();
 }
 
 CollectionConfig CollectionImpl::config() const {
-  std::lock_guard lock(config_mu_);
-  return config_;
+  MutexLock lock(&config_mu_);
+  return config_.With(flush_);
 }
 
 Status CollectionImpl::SetFlushPolicy(const FlushPolicy& policy) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   CollectionConfig next = config();
   next.flush = policy;
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(next));
   PDB_RETURN_IF_ERROR(deps_.catalog->UpdateConfig(next.name, next));
   {
-    std::lock_guard lock(config_mu_);
-    config_ = std::move(next);
+    MutexLock lock(&config_mu_);
+    flush_ = next.flush;
   }
   // The change is committed; a manifest left behind is brought up to date
   // at the next start.
   Status s = WriteManifest();
   if (!s.ok()) {
-    spdlog::error("collection {}: writing its manifest: {}", config().name,
+    spdlog::error("collection {}: writing its manifest: {}", config_.name,
                   s.ToString());
   }
   return Status::OK();

@@ -56,10 +56,10 @@ bool SameDefs(std::vector<PayloadIndexDef> a, std::vector<PayloadIndexDef> b) {
 }  // namespace
 
 Status CollectionImpl::CreatePayloadIndex(const PayloadIndexDef& def) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   PDB_RETURN_IF_ERROR(ValidateField(def.field));
-  std::lock_guard ddl(payload_ddl_mu_);
+  MutexLock ddl(&payload_ddl_mu_);
   std::vector<PayloadIndexDef> defs = payload_defs_->Get();
   for (const auto& d : defs) {
     if (d.field != def.field) continue;
@@ -77,7 +77,7 @@ Status CollectionImpl::CreatePayloadIndex(const PayloadIndexDef& def) {
   payload_defs_->Set(std::move(defs));
   std::vector<std::shared_ptr<LiveSegment>> segs;
   {
-    std::shared_lock lock(state_mu_);
+    ReaderLock lock(&state_mu_);
     segs = segments_;
   }
   for (const auto& s : segs) SchedulePayloadBuild(s);
@@ -85,9 +85,9 @@ Status CollectionImpl::CreatePayloadIndex(const PayloadIndexDef& def) {
 }
 
 Status CollectionImpl::DropPayloadIndex(const std::string& field) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  std::lock_guard ddl(payload_ddl_mu_);
+  MutexLock ddl(&payload_ddl_mu_);
   std::vector<PayloadIndexDef> defs = payload_defs_->Get();
   auto it = std::find_if(defs.begin(), defs.end(),
                          [&](const auto& d) { return d.field == field; });
@@ -103,7 +103,7 @@ Status CollectionImpl::DropPayloadIndex(const std::string& field) {
   // is correct whatever the definitions say, just no longer wanted.
   std::vector<std::shared_ptr<LiveSegment>> segs;
   {
-    std::shared_lock lock(state_mu_);
+    ReaderLock lock(&state_mu_);
     segs = segments_;
   }
   for (const auto& s : segs) SchedulePayloadBuild(s);

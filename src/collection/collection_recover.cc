@@ -75,20 +75,25 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
   o.require_continuity = true;
   o.cut_torn_tail = false;
   wal::WalReplayInfo info;
+  size_t segment_count;
   {
-    std::unique_lock lock(c->state_mu_);
+    WriterLock lock(&c->state_mu_);
     Status s = wal::ReplayWal(
         deps.env, c->wal_dir_, o,
-        [&](const wal::WalBatch& b) { return c->ApplyLocked(b).status(); },
+        [&](const wal::WalBatch& b) {
+          c->state_mu_.AssertHeld();  // called back from within ReplayWal
+          return c->ApplyLocked(b).status();
+        },
         &info);
     if (!s.ok()) return Status(s.code(), s.message() + "." + RebuildHint());
+    segment_count = c->segments_.size();
   }
   c->plan_->torn_tail = info.torn;
   c->plan_->next_wal_seq = std::max(record.fenced_seq, info.last_seq) + 1;
   spdlog::info(
       "collection {}: checked {} segments, {} WAL records replayed after "
       "sequence {}, last sequence {}",
-      record.config.name, c->segments_.size(), info.records, record.fenced_seq,
+      record.config.name, segment_count, info.records, record.fenced_seq,
       c->plan_->next_wal_seq - 1);
   return c;
 }
@@ -203,6 +208,8 @@ Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
     live->deleted.OrBytes(rec.deleted_bitmap);
     if (!LoadPayload(live)) plan_->build_payload.push_back(live);
     if (!LoadGraph(live)) plan_->build_graph.push_back(live);
+    // Not shared with another thread yet; the lock is for the analysis.
+    WriterLock lock(&state_mu_);
     segments_.push_back(std::move(live));
   }
   return Status::OK();
@@ -355,7 +362,7 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
 }
 
 Status CollectionImpl::WriteManifest() {
-  std::lock_guard lock(manifest_mu_);
+  MutexLock lock(&manifest_mu_);
   PDB_ASSIGN_OR_RETURN(CollectionRecord rec,
                        deps_.catalog->Load(config().name));
   return deps_.env->WriteFileAtomically(

@@ -60,7 +60,7 @@ std::string DumpMetadata(const nlohmann::json& m) {
 
 Status CollectionImpl::ValidateVector(const std::vector<float>& v,
                                       const char* what) const {
-  const CollectionConfig& c = config_;  // dimension and metric never change
+  const FixedCollectionConfig& c = config_;
   if (v.empty()) {
     return Status::InvalidArgument(std::string(what) + " must not be empty");
   }
@@ -171,7 +171,7 @@ Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
 
 Result<std::vector<std::string>> CollectionImpl::Upsert(
     std::vector<Point> points) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   std::vector<std::string> ids;
   ids.reserve(points.size());
@@ -200,7 +200,7 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
   IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));
   Status apply_status;
   PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
-    std::unique_lock lock(state_mu_);
+    WriterLock lock(&state_mu_);
     apply_status = ApplyLocked(b).status();
   }));
   PDB_RETURN_IF_ERROR(apply_status);
@@ -208,7 +208,7 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
 }
 
 Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   if (ids.empty()) return uint64_t{0};
   wal::WalBatch batch;
@@ -221,7 +221,7 @@ Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
   IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));
   Result<uint64_t> deleted = uint64_t{0};
   PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
-    std::unique_lock lock(state_mu_);
+    WriterLock lock(&state_mu_);
     deleted = ApplyLocked(b);
   }));
   return deleted;
@@ -229,7 +229,7 @@ Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
 
 Status CollectionImpl::UpdateMetadata(const std::string& id,
                                       nlohmann::json metadata) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   if (metadata.is_null()) {
     return Status::InvalidArgument("metadata must be a JSON object");
@@ -241,7 +241,7 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
   IdLocks::ExclusiveGuard order(&id_locks_, id);
   wal::WalOp op{wal::WalOp::Type::kUpdateMetadata, id, {}, {}};
   {
-    std::shared_lock lock(state_mu_);
+    ReaderLock lock(&state_mu_);
     Location loc = LocateLocked(id);
     if (!loc.live) {
       return Status::NotFound("point '" + id + "' not found");
@@ -256,7 +256,7 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
   batch.ops.push_back(std::move(op));
   Status apply_status;
   PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
-    std::unique_lock lock(state_mu_);
+    WriterLock lock(&state_mu_);
     apply_status = ApplyLocked(b).status();
   }));
   return apply_status;

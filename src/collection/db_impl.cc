@@ -11,9 +11,9 @@ namespace proximadb {
 namespace {
 
 std::string RandomSuffix() {
-  static std::mutex mu;
+  static Mutex mu;
   static std::mt19937_64 rng(std::random_device{}());
-  std::lock_guard lock(mu);
+  MutexLock lock(&mu);
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016llx",
                 static_cast<unsigned long long>(rng()));
@@ -55,21 +55,21 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
 
 DBImpl::~DBImpl() {
   {
-    std::lock_guard lock(bg_mu_);
+    MutexLock lock(&bg_mu_);
     stop_ = true;
   }
-  bg_cv_.notify_all();
+  bg_cv_.SignalAll();
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compact_thread_.joinable()) compact_thread_.join();
   builds_.reset();  // drops queued builds, waits for the running one
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   collections_.clear();
 }
 
 Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
     const CollectionConfig& config) {
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (collections_.count(config.name)) {
     return Status::AlreadyExists("collection '" + config.name +
                                  "' already exists");
@@ -120,14 +120,14 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
     }
     return c.status();
   }
-  RemoveUncommittedDirs();
+  RemoveUncommittedDirsLocked();
   collections_[config.name] = c.value();
   spdlog::info("created collection {} (dimension {}, {})", config.name,
                config.dimension, MetricName(config.metric));
   return std::shared_ptr<Collection>(std::move(c).value());
 }
 
-void DBImpl::RemoveUncommittedDirs() {
+void DBImpl::RemoveUncommittedDirsLocked() {
   // A catalog commit just succeeded, so no earlier failed one can still
   // take effect: directories kept for those are unreferenced now.
   for (auto it = uncommitted_dirs_.begin(); it != uncommitted_dirs_.end();) {
@@ -158,7 +158,7 @@ Status DBImpl::PrepareCollectionDir(const std::string& cdir, WalFormat fmt) {
 
 Result<std::shared_ptr<Collection>> DBImpl::GetCollection(
     const std::string& name) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
     return Status::NotFound("collection '" + name + "' not found");
@@ -175,7 +175,7 @@ std::vector<CollectionInfo> DBImpl::ListCollections() {
 Status DBImpl::DropCollection(const std::string& name) {
   std::shared_ptr<CollectionImpl> c;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto it = collections_.find(name);
     if (it == collections_.end()) {
       return Status::NotFound("collection '" + name + "' not found");
@@ -206,7 +206,7 @@ Status DBImpl::DropCollection(const std::string& name) {
                    name, s.ToString());
       return s;
     }
-    RemoveUncommittedDirs();
+    RemoveUncommittedDirsLocked();
     c = it->second;
     collections_.erase(it);
   }
@@ -232,7 +232,7 @@ Status DBImpl::FlushAll() {
 }
 
 std::vector<std::shared_ptr<CollectionImpl>> DBImpl::Snapshot() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::shared_ptr<CollectionImpl>> out;
   for (const auto& [name, c] : collections_) out.push_back(c);
   return out;
@@ -281,29 +281,33 @@ std::vector<std::string> DBImpl::RunCompactionCycle() {
 }
 
 void DBImpl::FlushLoop() {
-  std::unique_lock lock(bg_mu_);
+  MutexLock lock(&bg_mu_);
   while (!stop_) {
-    bg_cv_.wait_for(lock,
-                    std::chrono::milliseconds(options_.flush_check_interval_ms),
-                    [&] { return stop_; });
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(options_.flush_check_interval_ms);
+    while (!stop_ && bg_cv_.WaitUntil(&bg_mu_, deadline)) {
+    }
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     RunFlushCycle();
-    lock.lock();
+    lock.Lock();
   }
 }
 
 void DBImpl::CompactLoop() {
-  std::unique_lock lock(bg_mu_);
+  MutexLock lock(&bg_mu_);
   while (!stop_) {
     // Compaction is never urgent: look less often than the flusher.
-    bg_cv_.wait_for(
-        lock, std::chrono::milliseconds(options_.flush_check_interval_ms * 5),
-        [&] { return stop_; });
+    const auto deadline =
+        std::chrono::steady_clock::now() +
+        std::chrono::milliseconds(options_.flush_check_interval_ms * 5);
+    while (!stop_ && bg_cv_.WaitUntil(&bg_mu_, deadline)) {
+    }
     if (stop_) break;
-    lock.unlock();
+    lock.Unlock();
     RunCompactionCycle();
-    lock.lock();
+    lock.Lock();
   }
 }
 

@@ -2,10 +2,8 @@
 // flush (by policy, highest flush_priority first) and compact.
 #pragma once
 
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -13,6 +11,8 @@
 #include "collection/collection_impl.h"
 #include "proximadb/db.h"
 #include "storage/catalog/catalog.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb {
 
@@ -57,8 +57,8 @@ class DBImpl final : public DB {
   void FlushLoop();
   void CompactLoop();
   std::vector<std::shared_ptr<CollectionImpl>> Snapshot();
-  // Requires mu_. Removes what uncommitted_dirs_ lists (after a commit).
-  void RemoveUncommittedDirs();
+  // Removes what uncommitted_dirs_ lists (after a commit).
+  void RemoveUncommittedDirsLocked() REQUIRES(mu_);
   CollectionDeps Deps();
   // A new collection's directory with its subdirectories and first WAL
   // file, all durable, before the catalog commit that creates it.
@@ -71,14 +71,15 @@ class DBImpl final : public DB {
   std::unique_ptr<Quarantine> quarantine_;
   std::unique_ptr<BackgroundQueue> builds_;
 
-  std::mutex mu_;  // guards collections_ and create/drop
-  std::map<std::string, std::shared_ptr<CollectionImpl>> collections_;
-  // Directories of collections whose catalog commit failed (GUARDED_BY mu_).
-  std::vector<std::string> uncommitted_dirs_;
+  Mutex mu_;  // guards collections_ and orders create/drop
+  std::map<std::string, std::shared_ptr<CollectionImpl>> collections_
+      GUARDED_BY(mu_);
+  // Directories of collections whose catalog commit failed.
+  std::vector<std::string> uncommitted_dirs_ GUARDED_BY(mu_);
 
-  std::mutex bg_mu_;
-  std::condition_variable bg_cv_;
-  bool stop_ = false;  // GUARDED_BY(bg_mu_)
+  Mutex bg_mu_;
+  CondVar bg_cv_;
+  bool stop_ GUARDED_BY(bg_mu_) = false;
   std::thread flush_thread_;
   std::thread compact_thread_;
 };

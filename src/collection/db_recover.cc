@@ -200,6 +200,7 @@ Status DBImpl::Recover() {
       return Status(s.code(), "starting collection '" + records[i].config.name +
                                   "': " + s.message());
     }
+    MutexLock lock(&mu_);  // no other thread yet; for the analysis
     collections_[records[i].config.name] = std::move(recovered[i]);
   }
   auto count = quarantine_->Count();

@@ -15,16 +15,20 @@
 // shared holders take their stripes in ascending order, and an exclusive
 // holder takes one stripe and waits for no other lock while holding it.
 //
-// Thread-safety: all methods are safe from any thread.
+// Thread-safety: all methods are safe from any thread. A stripe's own state
+// is GUARDED_BY its mutex (checked); the stripes themselves guard no member
+// (they order writes of an id), so they are not capabilities for the
+// analysis, and the guards below are the only way to take them.
 #pragma once
 
 #include <array>
 #include <bitset>
-#include <condition_variable>
 #include <cstddef>
 #include <functional>
-#include <mutex>
 #include <string_view>
+
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb {
 
@@ -36,38 +40,38 @@ class IdLocks {
   // One lock of the table: a ticket lock, so every holder is admitted in
   // arrival order; consecutive shared holders are admitted together.
   struct Stripe {
-    std::mutex mu;
-    std::condition_variable cv;
-    uint64_t next_ticket = 0;  // guarded by mu
-    uint64_t serving = 0;      // guarded by mu: the ticket admitted next
-    size_t readers = 0;        // guarded by mu
-    bool writer = false;       // guarded by mu
+    Mutex mu;
+    CondVar cv;
+    uint64_t next_ticket GUARDED_BY(mu) = 0;
+    uint64_t serving GUARDED_BY(mu) = 0;  // the ticket admitted next
+    size_t readers GUARDED_BY(mu) = 0;
+    bool writer GUARDED_BY(mu) = false;
 
-    void LockShared() {
-      std::unique_lock l(mu);
+    void LockShared() EXCLUDES(mu) {
+      MutexLock l(&mu);
       const uint64_t t = next_ticket++;
-      cv.wait(l, [&] { return serving == t && !writer; });
+      while (!(serving == t && !writer)) cv.Wait(&mu);
       ++readers;
       ++serving;
-      cv.notify_all();  // the next ticket may be a reader too
+      cv.SignalAll();  // the next ticket may be a reader too
     }
-    void UnlockShared() {
-      std::lock_guard l(mu);
-      if (--readers == 0) cv.notify_all();
+    void UnlockShared() EXCLUDES(mu) {
+      MutexLock l(&mu);
+      if (--readers == 0) cv.SignalAll();
     }
-    void Lock() {
-      std::unique_lock l(mu);
+    void Lock() EXCLUDES(mu) {
+      MutexLock l(&mu);
       const uint64_t t = next_ticket++;
-      cv.wait(l, [&] { return serving == t && !writer && readers == 0; });
+      while (!(serving == t && !writer && readers == 0)) cv.Wait(&mu);
       writer = true;
       ++serving;
     }
-    void Unlock() {
+    void Unlock() EXCLUDES(mu) {
       {
-        std::lock_guard l(mu);
+        MutexLock l(&mu);
         writer = false;
       }
-      cv.notify_all();
+      cv.SignalAll();
     }
   };
 

@@ -6,13 +6,14 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "collection/atomic_bitmap.h"
 #include "collection/payload_index.h"
 #include "index/flat_index.h"
 #include "storage/segment/segment.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb {
 
@@ -66,14 +67,14 @@ struct LiveSegment {
   // retired: a compaction retires its inputs before deleting their files,
   // so no sidecar is written after them (start-up would find it orphaned).
   template <typename Write>
-  Status WriteSidecar(Write&& write) {
-    std::lock_guard lock(files_mu_);
+  Status WriteSidecar(Write&& write) EXCLUDES(files_mu_) {
+    MutexLock lock(&files_mu_);
     if (retired_) return Status::OK();
     return write();
   }
   // Waits for a sidecar write in progress.
-  void Retire() {
-    std::lock_guard lock(files_mu_);
+  void Retire() EXCLUDES(files_mu_) {
+    MutexLock lock(&files_mu_);
     retired_ = true;
   }
 
@@ -85,8 +86,8 @@ struct LiveSegment {
  private:
   std::shared_ptr<const index::VectorIndex> graph_;
   std::shared_ptr<const SegmentPayloadIndex> payload_;
-  std::mutex files_mu_;
-  bool retired_ = false;  // GUARDED_BY(files_mu_)
+  Mutex files_mu_;
+  bool retired_ GUARDED_BY(files_mu_) = false;
 };
 
 }  // namespace proximadb

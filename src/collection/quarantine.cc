@@ -112,7 +112,7 @@ Result<std::string> Quarantine::PrepareDestination(
 }
 
 Status Quarantine::Move(const std::string& path, const std::string& reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PDB_ASSIGN_OR_RETURN(std::string relative, Relative(path));
   PDB_ASSIGN_OR_RETURN(uint64_t bytes, SizeOf(path));
   const uint64_t now = clock_->NowMicros() / 1000;
@@ -131,7 +131,7 @@ Status Quarantine::Move(const std::string& path, const std::string& reason) {
 
 Status Quarantine::SaveCopy(const std::string& path, uint64_t offset,
                             std::string_view bytes, const std::string& reason) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   PDB_ASSIGN_OR_RETURN(std::string relative, Relative(path));
   const uint64_t now = clock_->NowMicros() / 1000;
   PDB_ASSIGN_OR_RETURN(std::string id, NewEntry(now));
@@ -147,7 +147,7 @@ Status Quarantine::SaveCopy(const std::string& path, uint64_t offset,
 }
 
 Result<std::vector<QuarantineEntry>> Quarantine::List() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<QuarantineEntry> out;
   if (!env_->IsDirectory(dir_)) return out;
   PDB_ASSIGN_OR_RETURN(auto ids, env_->GetChildren(dir_));
@@ -178,7 +178,7 @@ Result<std::vector<QuarantineEntry>> Quarantine::List() {
 }
 
 Result<uint64_t> Quarantine::Count() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!env_->IsDirectory(dir_)) return uint64_t{0};
   PDB_ASSIGN_OR_RETURN(auto ids, env_->GetChildren(dir_));
   return static_cast<uint64_t>(
@@ -188,7 +188,7 @@ Result<uint64_t> Quarantine::Count() {
 }
 
 Status Quarantine::Remove(const std::string& id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   const std::string entry = dir_ + "/" + id;
   if (!ValidId(id) || !env_->IsDirectory(entry)) {
     return Status::NotFound("no quarantine entry '" + id + "'");
@@ -200,7 +200,7 @@ Status Quarantine::Remove(const std::string& id) {
 }
 
 Result<uint64_t> Quarantine::RemoveAll() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!env_->IsDirectory(dir_)) return uint64_t{0};
   PDB_ASSIGN_OR_RETURN(auto ids, env_->GetChildren(dir_));
   uint64_t n = 0;

@@ -14,13 +14,13 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "proximadb/db.h"
 #include "proximadb/env.h"
+#include "util/mutex.h"
 
 namespace proximadb {
 
@@ -67,7 +67,7 @@ class Quarantine {
   Clock* const clock_;
   const std::string data_dir_;
   const std::string dir_;
-  std::mutex mu_;  // serialises entry creation and removal
+  Mutex mu_;  // serialises entry creation and removal
 };
 
 }  // namespace proximadb

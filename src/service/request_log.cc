@@ -159,7 +159,7 @@ void LogAccess(const AccessRecord& r) {
 }
 
 bool LogLimiter::Admit(Clock::time_point now, uint64_t* suppressed) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (started_ && now - last_ < interval_) {
     ++suppressed_;
     return false;

@@ -21,9 +21,11 @@
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
+
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb::service {
 
@@ -74,10 +76,10 @@ class LogLimiter {
 
  private:
   const Clock::duration interval_;
-  std::mutex mu_;
-  bool started_ = false;     // GUARDED_BY(mu_)
-  Clock::time_point last_;   // GUARDED_BY(mu_)
-  uint64_t suppressed_ = 0;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  bool started_ GUARDED_BY(mu_) = false;
+  Clock::time_point last_ GUARDED_BY(mu_);
+  uint64_t suppressed_ GUARDED_BY(mu_) = 0;
 };
 
 // The line (without the logger's prefix).

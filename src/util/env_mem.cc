@@ -6,18 +6,19 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 
 #include "proximadb/env.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb {
 namespace {
 
 struct MemFile {
-  mutable std::mutex mu;
-  std::string data;
+  mutable Mutex mu;
+  std::string data GUARDED_BY(mu);
 };
 
 std::string Normalize(std::string path) {
@@ -36,14 +37,14 @@ class MemWritableFile final : public WritableFile {
  public:
   explicit MemWritableFile(std::shared_ptr<MemFile> f) : f_(std::move(f)) {}
   Status Append(std::string_view data) override {
-    std::lock_guard l(f_->mu);
+    MutexLock l(&f_->mu);
     f_->data.append(data);
     return Status::OK();
   }
   Status Sync() override { return Status::OK(); }
   Status Close() override { return Status::OK(); }
   uint64_t Size() const override {
-    std::lock_guard l(f_->mu);
+    MutexLock l(&f_->mu);
     return f_->data.size();
   }
 
@@ -56,7 +57,7 @@ class MemRandomAccessFile final : public RandomAccessFile {
   explicit MemRandomAccessFile(std::shared_ptr<MemFile> f) : f_(std::move(f)) {}
   Status Read(uint64_t offset, size_t n, char* scratch,
               std::string_view* out) const override {
-    std::lock_guard l(f_->mu);
+    MutexLock l(&f_->mu);
     if (offset >= f_->data.size()) {
       *out = std::string_view(scratch, 0);
       return Status::OK();
@@ -67,7 +68,7 @@ class MemRandomAccessFile final : public RandomAccessFile {
     return Status::OK();
   }
   uint64_t Size() const override {
-    std::lock_guard l(f_->mu);
+    MutexLock l(&f_->mu);
     return f_->data.size();
   }
 
@@ -110,32 +111,32 @@ class MemEnv final : public Env {
   Result<std::unique_ptr<MappedFile>> MapFile(
       const std::string& path) override {
     PDB_ASSIGN_OR_RETURN(auto f, Find(Normalize(path)));
-    std::lock_guard l(f->mu);
+    MutexLock l(&f->mu);
     return std::unique_ptr<MappedFile>(
         std::make_unique<MemMappedFile>(f->data));
   }
 
   bool FileExists(const std::string& path) override {
     std::string p = Normalize(path);
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     return files_.count(p) > 0 || dirs_.count(p) > 0;
   }
 
   bool IsDirectory(const std::string& path) override {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     return dirs_.count(Normalize(path)) > 0;
   }
 
   Result<uint64_t> GetFileSize(const std::string& path) override {
     PDB_ASSIGN_OR_RETURN(auto f, Find(Normalize(path)));
-    std::lock_guard l(f->mu);
+    MutexLock l(&f->mu);
     return static_cast<uint64_t>(f->data.size());
   }
 
   Result<std::vector<std::string>> GetChildren(
       const std::string& dir) override {
     std::string d = Normalize(dir);
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (dirs_.count(d) == 0) return Status::NotFound("opendir " + d);
     std::vector<std::string> names;
     auto add = [&](const std::string& p) {
@@ -150,7 +151,7 @@ class MemEnv final : public Env {
 
   Status CreateDirIfMissing(const std::string& dir) override {
     std::string d = Normalize(dir);
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     for (std::string p = d; !p.empty() && dirs_.count(p) == 0; p = Parent(p)) {
       if (files_.count(p) > 0) {
         return Status::IOError("mkdir " + p +
@@ -162,7 +163,7 @@ class MemEnv final : public Env {
   }
 
   Status RemoveFile(const std::string& path) override {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (files_.erase(Normalize(path)) == 0) {
       return Status::NotFound("unlink " + path + ": no such file");
     }
@@ -172,7 +173,7 @@ class MemEnv final : public Env {
   Status RemoveDirRecursively(const std::string& dir) override {
     std::string d = Normalize(dir);
     std::string prefix = d == "/" ? d : d + "/";
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     auto under = [&](const std::string& p) {
       return p == d || p.compare(0, prefix.size(), prefix) == 0;
     };
@@ -184,7 +185,7 @@ class MemEnv final : public Env {
 
   Status RenameFile(const std::string& from, const std::string& to) override {
     std::string f = Normalize(from), t = Normalize(to);
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (dirs_.count(Parent(t)) == 0) {
       return Status::NotFound("rename " + f + " -> " + t + ": no such dir");
     }
@@ -199,13 +200,13 @@ class MemEnv final : public Env {
 
   Status TruncateFile(const std::string& path, uint64_t size) override {
     PDB_ASSIGN_OR_RETURN(auto f, Find(Normalize(path)));
-    std::lock_guard l(f->mu);
+    MutexLock l(&f->mu);
     f->data.resize(size, '\0');
     return Status::OK();
   }
 
   Status SyncDir(const std::string& dir) override {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (dirs_.count(Normalize(dir)) == 0)
       return Status::NotFound("fsync " + dir);
     return Status::OK();
@@ -213,7 +214,7 @@ class MemEnv final : public Env {
 
  private:
   Result<std::shared_ptr<MemFile>> Find(const std::string& path) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     auto it = files_.find(path);
     if (it == files_.end()) {
       return Status::NotFound("open " + path + ": no such file");
@@ -222,7 +223,8 @@ class MemEnv final : public Env {
   }
 
   // rename(2) of a directory: `to` must not exist; everything below moves.
-  Status RenameDirLocked(const std::string& from, const std::string& to) {
+  Status RenameDirLocked(const std::string& from, const std::string& to)
+      REQUIRES(mu_) {
     if (dirs_.count(to) > 0 || files_.count(to) > 0) {
       return Status::IOError("rename " + from + " -> " + to + ": exists");
     }
@@ -247,7 +249,7 @@ class MemEnv final : public Env {
 
   Result<std::unique_ptr<WritableFile>> OpenForWrite(const std::string& path,
                                                      bool truncate) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (dirs_.count(Parent(path)) == 0) {
       return Status::NotFound("open " + path + ": no such directory");
     }
@@ -259,15 +261,15 @@ class MemEnv final : public Env {
       f = std::make_shared<MemFile>();
     } else if (truncate) {
       // O_TRUNC keeps the inode: handles already open see the truncation.
-      std::lock_guard fl(f->mu);
+      MutexLock fl(&f->mu);
       f->data.clear();
     }
     return std::unique_ptr<WritableFile>(std::make_unique<MemWritableFile>(f));
   }
 
-  std::mutex mu_;
-  std::map<std::string, std::shared_ptr<MemFile>> files_;  // guarded by mu_
-  std::set<std::string> dirs_;                             // guarded by mu_
+  Mutex mu_;
+  std::map<std::string, std::shared_ptr<MemFile>> files_ GUARDED_BY(mu_);
+  std::set<std::string> dirs_ GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -68,7 +68,7 @@ Status FaultInjectionEnv::SteppedError(const char* op,
 }
 
 void FaultInjectionEnv::FailIoCall(uint64_t n, bool sticky) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   io_calls_.store(0);
   fail_io_call_ = n;
   fail_io_sticky_ = sticky;
@@ -77,7 +77,7 @@ void FaultInjectionEnv::FailIoCall(uint64_t n, bool sticky) {
 
 bool FaultInjectionEnv::InjectIo(const char* op, const std::string& path) {
   const uint64_t n = io_calls_.fetch_add(1) + 1;
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   if (fail_io_call_ == 0) return false;
   if (n == fail_io_call_) {
     injected_call_ = std::string(op) + " " + path;
@@ -87,7 +87,7 @@ bool FaultInjectionEnv::InjectIo(const char* op, const std::string& path) {
 }
 
 std::string FaultInjectionEnv::injected_call() const {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   return injected_call_;
 }
 
@@ -98,28 +98,28 @@ bool FaultInjectionEnv::Take(int* remaining) {
 }
 
 void FaultInjectionEnv::FailAppends(int errno_value, int count) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   append_errno_ = errno_value;
   append_failures_ = count;
 }
 
 void FaultInjectionEnv::SetPartialAppend(bool partial) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   partial_append_ = partial;
 }
 
 void FaultInjectionEnv::FailSyncs(int count) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   sync_failures_ = count;
 }
 
 void FaultInjectionEnv::FailRenames(int count) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   rename_failures_ = count;
 }
 
 void FaultInjectionEnv::ClearFaults() {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   append_failures_ = sync_failures_ = rename_failures_ = 0;
   partial_append_ = false;
   fail_io_call_ = 0;
@@ -127,7 +127,7 @@ void FaultInjectionEnv::ClearFaults() {
 }
 
 bool FaultInjectionEnv::ShouldFailAppend(int* err, bool* partial) {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   if (!Take(&append_failures_)) return false;
   *err = append_errno_;
   *partial = partial_append_;
@@ -135,13 +135,13 @@ bool FaultInjectionEnv::ShouldFailAppend(int* err, bool* partial) {
 }
 
 bool FaultInjectionEnv::ShouldFailSync() {
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   return Take(&sync_failures_);
 }
 
 void FaultInjectionEnv::RecordSync(const std::string& path, uint64_t size) {
   sync_count_.fetch_add(1);
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   synced_size_[path] = size;
 }
 
@@ -157,7 +157,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
   if (InjectIo("create", path)) return SteppedError("create", path);
   auto file = Wrap(path, base_->NewWritableFile(path));
   if (file.ok()) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     synced_size_[path] = 0;  // O_TRUNC: nothing of it is durable yet
   }
   return file;
@@ -168,7 +168,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
   if (InjectIo("open-append", path)) return SteppedError("open-append", path);
   auto file = Wrap(path, base_->NewAppendableFile(path));
   if (file.ok()) {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     // Bytes that predate this env are assumed durable.
     synced_size_.try_emplace(path, (*file)->Size());
   }
@@ -178,7 +178,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   if (InjectIo("unlink", path)) return SteppedError("unlink", path);
   PDB_RETURN_IF_ERROR(base_->RemoveFile(path));
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   synced_size_.erase(path);
   return Status::OK();
 }
@@ -186,7 +186,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 Status FaultInjectionEnv::RemoveDirRecursively(const std::string& dir) {
   if (InjectIo("rmdir", dir)) return SteppedError("rmdir", dir);
   PDB_RETURN_IF_ERROR(base_->RemoveDirRecursively(dir));
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   const std::string prefix = dir + "/";
   std::erase_if(synced_size_, [&](const auto& kv) {
     return kv.first.compare(0, prefix.size(), prefix) == 0;
@@ -198,13 +198,13 @@ Status FaultInjectionEnv::RenameFile(const std::string& from,
                                      const std::string& to) {
   if (InjectIo("rename", from)) return SteppedError("rename", from);
   {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     if (Take(&rename_failures_)) {
       return Status::IOError(InjectedError("rename", from, EIO));
     }
   }
   PDB_RETURN_IF_ERROR(base_->RenameFile(from, to));
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   // A renamed directory takes the files below it along.
   const std::string prefix = from + "/";
   std::map<std::string, uint64_t> moved;
@@ -227,7 +227,7 @@ Status FaultInjectionEnv::RenameFile(const std::string& from,
 Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
   if (InjectIo("truncate", path)) return SteppedError("truncate", path);
   PDB_RETURN_IF_ERROR(base_->TruncateFile(path, size));
-  std::lock_guard l(mu_);
+  MutexLock l(&mu_);
   auto it = synced_size_.find(path);
   if (it != synced_size_.end() && it->second > size) it->second = size;
   return Status::OK();
@@ -236,7 +236,7 @@ Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
 Status FaultInjectionEnv::DropUnsyncedData() {
   std::map<std::string, uint64_t> snapshot;
   {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     snapshot = synced_size_;
   }
   for (const auto& [path, synced] : snapshot) {

@@ -12,10 +12,11 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "proximadb/env.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb {
 
@@ -110,13 +111,14 @@ class FaultInjectionEnv final : public Env {
   Env* const base_;
   std::atomic<uint64_t> sync_count_{0};
 
-  mutable std::mutex mu_;
-  int append_failures_ = 0;  // remaining; -1 forever (all guarded by mu_)
-  int append_errno_ = 0;
-  bool partial_append_ = false;
-  int sync_failures_ = 0;
-  int rename_failures_ = 0;
-  std::map<std::string, uint64_t> synced_size_;  // path -> durable bytes
+  mutable Mutex mu_;
+  int append_failures_ GUARDED_BY(mu_) = 0;  // remaining; -1 forever
+  int append_errno_ GUARDED_BY(mu_) = 0;
+  bool partial_append_ GUARDED_BY(mu_) = false;
+  int sync_failures_ GUARDED_BY(mu_) = 0;
+  int rename_failures_ GUARDED_BY(mu_) = 0;
+  // path -> durable bytes
+  std::map<std::string, uint64_t> synced_size_ GUARDED_BY(mu_);
   std::atomic<uint64_t> io_calls_{0};
   uint64_t fail_io_call_ = 0;  // 0: none
   bool fail_io_sticky_ = false;

@@ -79,7 +79,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(VectorView view,
   idx->upper_ptr_.assign(capacity, nullptr);
   uint32_t stripes = 1;
   while (stripes < capacity && stripes < (1u << 14)) stripes <<= 1;
-  idx->locks_ = std::make_unique<std::mutex[]>(stripes);
+  idx->locks_ = std::make_unique<Mutex[]>(stripes);
   idx->lock_mask_ = stripes - 1;
   if (metric == Metric::kDotProduct) {
     // Rows added later with a larger norm get extra 0: slightly worse links
@@ -170,7 +170,7 @@ void HnswIndex::SelectNeighbors(uint32_t base, std::vector<Neighbor>* cands,
 
 void HnswIndex::SetOwnList(uint32_t row, int level,
                            const std::vector<Neighbor>& chosen) {
-  std::lock_guard<std::mutex> l(LockFor(row));
+  MutexLock l(&LockFor(row));
   uint32_t* list = MutList(row, level);
   const uint32_t n = LoadWord(list);
   std::vector<Neighbor> all = chosen;
@@ -192,7 +192,7 @@ void HnswIndex::SetOwnList(uint32_t row, int level,
 }
 
 void HnswIndex::LinkBack(uint32_t to, uint32_t from, int level, float dist) {
-  std::lock_guard<std::mutex> l(LockFor(to));
+  MutexLock l(&LockFor(to));
   uint32_t* list = MutList(to, level);
   const uint32_t n = LoadWord(list);
   for (uint32_t j = 1; j <= n; ++j) {
@@ -278,7 +278,7 @@ Status HnswIndex::Add(uint32_t row) {
 
   uint64_t e = entry_.load(std::memory_order_acquire);
   if (e == 0) {
-    std::lock_guard<std::mutex> l(entry_mu_);
+    MutexLock l(&entry_mu_);
     e = entry_.load(std::memory_order_acquire);
     if (e == 0) {
       entry_.store((uint64_t(level + 1) << 32) | row,
@@ -301,7 +301,7 @@ Status HnswIndex::Add(uint32_t row) {
   }
 
   if (level > int(e >> 32) - 1) {
-    std::lock_guard<std::mutex> l(entry_mu_);
+    MutexLock l(&entry_mu_);
     e = entry_.load(std::memory_order_acquire);
     if (level > int(e >> 32) - 1) {
       entry_.store((uint64_t(level + 1) << 32) | row,
@@ -321,7 +321,7 @@ size_t HnswIndex::MemoryUsage() const {
   size_t bytes = level0_owned_.size() * sizeof(uint32_t) +
                  levels_owned_.size() + upper_ptr_.size() * sizeof(void*) +
                  codes_owned_.size() + terms_owned_.size() * sizeof(float) +
-                 (size_t(lock_mask_) + 1) * sizeof(std::mutex);
+                 (size_t(lock_mask_) + 1) * sizeof(Mutex);
   for (uint32_t r = 0; r < capacity_; ++r) {
     int lv = levels_[r];
     if (lv > 0) bytes += size_t(lv) * strideU_ * sizeof(uint32_t);

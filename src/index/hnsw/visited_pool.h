@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
+
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb::index::hnsw {
 
@@ -50,7 +52,7 @@ class ScratchPool {
 
   std::unique_ptr<SearchScratch> Get() {
     {
-      std::lock_guard<std::mutex> l(mu_);
+      MutexLock l(&mu_);
       if (!free_.empty()) {
         auto s = std::move(free_.back());
         free_.pop_back();
@@ -60,14 +62,14 @@ class ScratchPool {
     return std::make_unique<SearchScratch>(n_);
   }
   void Put(std::unique_ptr<SearchScratch> s) {
-    std::lock_guard<std::mutex> l(mu_);
+    MutexLock l(&mu_);
     free_.push_back(std::move(s));
   }
 
  private:
   const uint32_t n_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<SearchScratch>> free_;
+  Mutex mu_;
+  std::vector<std::unique_ptr<SearchScratch>> free_ GUARDED_BY(mu_);
 };
 
 }  // namespace proximadb::index::hnsw

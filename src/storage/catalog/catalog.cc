@@ -160,7 +160,7 @@ Status Catalog::WriteCollectionRow(const CollectionRow& row) {
 
 Status Catalog::AddPayloadIndex(const std::string& name,
                                 const PayloadIndexDef& def) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
   PayloadIndexRow row{static_cast<uint64_t>(id), def.field,
                       static_cast<uint64_t>(def.type)};
@@ -180,7 +180,7 @@ Status Catalog::AddPayloadIndex(const std::string& name,
 
 Status Catalog::DropPayloadIndex(const std::string& name,
                                  const std::string& field) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
   Query q(db_, stmts_->get(Statements::kDeletePayloadIndex));
   q.Int(1, static_cast<uint64_t>(id)).Text(2, field);
@@ -193,7 +193,7 @@ Status Catalog::DropPayloadIndex(const std::string& name,
 }
 
 Status Catalog::CreateCollection(const CollectionRecord& rec) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   std::string config;
   try {
     config = CollectionConfigToJson(rec.config).dump();
@@ -242,6 +242,7 @@ Status Catalog::CreateCollection(const CollectionRecord& rec) {
     }
     SegmentChange initial;
     initial.added = rec.segments;
+    mu_.AssertHeld();  // this lambda runs at once, under the lock
     return ApplyLocked(rec.config.name, initial, /*count_generation=*/false);
   }();
   Query end(db_,
@@ -252,7 +253,7 @@ Status Catalog::CreateCollection(const CollectionRecord& rec) {
 
 Status Catalog::ForgetObsoleteSegments(const std::string& name,
                                        const std::vector<uint64_t>& ids) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PDB_ASSIGN_OR_RETURN(int64_t id, CollectionId(name));
   for (uint64_t seg_id : ids) {
     Query q(db_, stmts_->get(Statements::kDeleteObsolete));
@@ -263,7 +264,7 @@ Status Catalog::ForgetObsoleteSegments(const std::string& name,
 }
 
 Status Catalog::DropCollection(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // ON DELETE CASCADE removes the segment rows in the same statement.
   Query q(db_, stmts_->get(Statements::kDeleteCollection));
   q.Text(1, name);
@@ -287,7 +288,7 @@ Status Catalog::UpdateConfig(const std::string& name,
     return Status::InvalidArgument(std::string("collection config: ") +
                                    e.what());
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   // Read, verify, rewrite: a row damaged since it was loaded must not get a
   // fresh checksum over its damage.
   PDB_ASSIGN_OR_RETURN(CollectionRow row, ReadCollectionRow(name));
@@ -297,7 +298,7 @@ Status Catalog::UpdateConfig(const std::string& name,
 
 Status Catalog::ApplySegmentChange(const std::string& name,
                                    const SegmentChange& change) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   {
     Query begin(db_, stmts_->get(Statements::kBegin));
     PDB_RETURN_IF_ERROR(begin.Run());

@@ -15,7 +15,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +22,8 @@
 
 #include "proximadb/status.h"
 #include "proximadb/types.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 struct sqlite3;
 
@@ -142,13 +143,14 @@ class Catalog {
   Status WriteCollectionRow(const CollectionRow& row);
   // Collection rows -> records with their segments and payload indexes,
   // every row verified (catalog_load.cc).
-  Result<std::vector<CollectionRecord>> LoadLocked(const std::string* only);
+  Result<std::vector<CollectionRecord>> LoadLocked(const std::string* only)
+      REQUIRES(mu_);
   Status ApplyLocked(const std::string& name, const SegmentChange& change,
-                     bool count_generation = true);
+                     bool count_generation = true) REQUIRES(mu_);
   Status Error(const std::string& what) const;
 
   const std::string path_;
-  std::mutex mu_;  // guards every use of db_ and stmts_
+  Mutex mu_;  // guards every use of db_ and stmts_
   sqlite3* db_;
   std::unique_ptr<internal::Statements> stmts_;
   int original_version_ = 0;

@@ -50,7 +50,7 @@ Status Mismatch(const std::string& path, const std::string& what,
 CollectionRow ReadCollection(const Query& q) {
   return CollectionRow{q.ColumnInt(0),   q.ColumnBytes(1), q.ColumnBytes(2),
                        q.ColumnBytes(3), q.ColumnInt(4),   q.ColumnInt(5),
-                       q.ColumnInt(6),    q.ColumnInt(7)};
+                       q.ColumnInt(6),   q.ColumnInt(7)};
 }
 
 SegmentRow ReadSegment(const Query& q) {
@@ -130,12 +130,12 @@ struct Loaded {
 }  // namespace
 
 Result<std::vector<CollectionRecord>> Catalog::LoadAll() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return LoadLocked(nullptr);
 }
 
 Result<CollectionRecord> Catalog::Load(const std::string& name) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   PDB_ASSIGN_OR_RETURN(std::vector<CollectionRecord> one, LoadLocked(&name));
   if (one.empty()) {
     return Status::NotFound("collection '" + name + "' does not exist");

@@ -4,13 +4,15 @@
 
 #include <atomic>
 #include <memory>
-#include <mutex>
+
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb::catalog {
 namespace {
 
-std::mutex hook_mu;
-std::shared_ptr<const SqliteIoHook> hook;  // guarded by hook_mu
+Mutex hook_mu;
+std::shared_ptr<const SqliteIoHook> hook GUARDED_BY(hook_mu);
 std::atomic<bool> hook_set{false};
 
 sqlite3_vfs* base_vfs = nullptr;  // set once, before the VFS is registered
@@ -19,7 +21,7 @@ bool ShouldFail(const char* op, const char* path) {
   if (!hook_set.load(std::memory_order_relaxed)) return false;
   std::shared_ptr<const SqliteIoHook> h;
   {
-    std::lock_guard l(hook_mu);
+    MutexLock l(&hook_mu);
     h = hook;
   }
   return h && (*h)(op, path ? path : "");
@@ -193,7 +195,7 @@ sqlite3_vfs* MakeVfs() {
 }  // namespace
 
 void SetSqliteIoHook(SqliteIoHook h) {
-  std::lock_guard l(hook_mu);
+  MutexLock l(&hook_mu);
   hook = h ? std::make_shared<const SqliteIoHook>(std::move(h)) : nullptr;
   hook_set.store(hook != nullptr, std::memory_order_relaxed);
 }

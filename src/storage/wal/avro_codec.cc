@@ -13,10 +13,11 @@
 #include <avro.h>
 
 #include <cstring>
-#include <mutex>
 #include <vector>
 
 #include "storage/wal/record_codec.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb::wal {
 namespace {
@@ -299,7 +300,7 @@ class AvroCodec final : public RecordCodec {
 
   Result<std::unique_ptr<AvroState>> Checkout() const {
     {
-      std::lock_guard l(mu_);
+      MutexLock l(&mu_);
       if (!pool_.empty()) {
         auto st = std::move(pool_.back());
         pool_.pop_back();
@@ -312,12 +313,12 @@ class AvroCodec final : public RecordCodec {
   }
 
   void Return(std::unique_ptr<AvroState> st) const {
-    std::lock_guard l(mu_);
+    MutexLock l(&mu_);
     pool_.push_back(std::move(st));
   }
 
-  mutable std::mutex mu_;
-  mutable std::vector<std::unique_ptr<AvroState>> pool_;  // guarded by mu_
+  mutable Mutex mu_;
+  mutable std::vector<std::unique_ptr<AvroState>> pool_ GUARDED_BY(mu_);
 };
 
 }  // namespace

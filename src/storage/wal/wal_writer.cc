@@ -42,7 +42,7 @@ struct WalWriter::Waiter {
   size_t body_size = 0;
   Status status;
   bool done = false;
-  std::condition_variable cv;
+  CondVar cv;
 };
 
 WalWriter::WalWriter(Env* env, std::string dir, WalFormat fmt)
@@ -115,24 +115,24 @@ Status WalWriter::StartFile(uint64_t first_seq) {
   return Status::OK();
 }
 
-void WalWriter::Enqueue(Waiter* w, std::unique_lock<std::mutex>* lock) {
+void WalWriter::EnqueueLocked(Waiter* w) {
   queue_.push_back(w);
-  while (!w->done && w != queue_.front()) w->cv.wait(*lock);
+  while (!w->done && w != queue_.front()) w->cv.Wait(&mu_);
 }
 
-void WalWriter::Finish(Waiter* last, const Status& s) {
+void WalWriter::FinishLocked(Waiter* last, const Status& s) {
   while (true) {
     Waiter* w = queue_.front();
     queue_.pop_front();
     w->status = s;
     w->done = true;
-    w->cv.notify_one();
+    w->cv.Signal();
     if (w == last) break;
   }
-  if (!queue_.empty()) queue_.front()->cv.notify_one();
+  if (!queue_.empty()) queue_.front()->cv.Signal();
 }
 
-Status WalWriter::CheckWritable() const {
+Status WalWriter::CheckWritableLocked() const {
   if (closed_) return Status::FailedPrecondition("wal " + dir_ + " is closed");
   return poisoned_;
 }
@@ -161,14 +161,14 @@ Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
                                      " bytes exceeds the record size limit");
   }
 
-  std::unique_lock lock(mu_);
-  Enqueue(&w, &lock);
+  MutexLock lock(&mu_);
+  EnqueueLocked(&w);
   if (w.done) return w.status;  // a leader wrote (or failed) it for us
 
   // This thread leads: take followers up to a control op or the size cap.
-  Status s = CheckWritable();
+  Status s = CheckWritableLocked();
   if (!s.ok()) {
-    Finish(&w, s);
+    FinishLocked(&w, s);
     return s;
   }
   std::vector<Waiter*> group{&w};
@@ -183,10 +183,10 @@ Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
   }
   uint64_t seq = last_seq_.load();
   for (Waiter* g : group) g->batch->seq = ++seq;
-  lock.unlock();
+  lock.Unlock();
 
-  // Followers are parked until Finish, so their batches and buffers are ours
-  // to read and frame, and the queue keeps any other thread away from the
+  // Followers are parked until FinishLocked, so their batches and buffers are
+  // ours to read and frame, and the queue keeps any other thread away from the
   // file. Each record is framed where it was encoded and appended from
   // there: the vectors are not copied again before the kernel's own copy.
   std::vector<std::string_view> records;
@@ -207,9 +207,9 @@ Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
     for (Waiter* g : group) g->batch->seq = 0;
   }
 
-  lock.lock();
+  lock.Lock();
   if (!poison.ok()) poisoned_ = poison;
-  Finish(group.back(), s);
+  FinishLocked(group.back(), s);
   return s;
 }
 
@@ -262,28 +262,28 @@ Status WalWriter::UndoAppend() {
 Status WalWriter::Rotate(
     const std::function<void(uint64_t last_seq)>& at_switch) {
   Waiter w;
-  std::unique_lock lock(mu_);
-  Enqueue(&w, &lock);
-  Status s = CheckWritable();
+  MutexLock lock(&mu_);
+  EnqueueLocked(&w);
+  Status s = CheckWritableLocked();
   if (s.ok()) {
-    lock.unlock();
+    lock.Unlock();
     const uint64_t last = last_seq_.load();
     // An empty current file already is wal-<last+1>.log.
     if (last + 1 != file_first_seq_.load()) s = StartFile(last + 1);
     if (s.ok()) at_switch(last);
     const bool stray =
         !s.ok() && env_->FileExists(dir_ + "/" + WalFileName(last + 1));
-    lock.lock();
+    lock.Lock();
     // A leftover file named after the next seq would make the current
     // file's later records look obsolete; stop writing rather than risk it.
     if (stray) poisoned_ = Status::IOError("WAL is read-only: " + s.message());
   }
-  Finish(&w, s);
+  FinishLocked(&w, s);
   return s;
 }
 
 Status WalWriter::RemoveObsoleteFiles(uint64_t fence_seq) {
-  std::lock_guard remove_lock(remove_mu_);
+  MutexLock remove_lock(&remove_mu_);
   // Files older than the current one are immutable, so a snapshot of the
   // current file's first seq is all the coordination Rotate needs.
   const uint64_t current = file_first_seq_.load();
@@ -311,15 +311,15 @@ Status WalWriter::RemoveObsoleteFiles(uint64_t fence_seq) {
 
 Status WalWriter::Close() {
   Waiter w;
-  std::unique_lock lock(mu_);
-  Enqueue(&w, &lock);
+  MutexLock lock(&mu_);
+  EnqueueLocked(&w);
   Status s;
   if (!closed_) {
     closed_ = true;
     if (file_ != nullptr) s = file_->Close();
     file_.reset();
   }
-  Finish(&w, Status::OK());
+  FinishLocked(&w, Status::OK());
   return s;
 }
 

@@ -7,12 +7,10 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +20,8 @@
 #include "proximadb/types.h"
 #include "storage/wal/record_codec.h"
 #include "storage/wal/wal_batch.h"
+#include "util/mutex.h"
+#include "util/thread_annotations.h"
 
 namespace proximadb::wal {
 
@@ -73,11 +73,11 @@ class WalWriter {
 
   WalWriter(Env* env, std::string dir, WalFormat fmt);
 
-  // Blocks until `w` is at the front of the queue or done (mu_ held).
-  void Enqueue(Waiter* w, std::unique_lock<std::mutex>* lock);
+  // Blocks until `w` is at the front of the queue or done.
+  void EnqueueLocked(Waiter* w) REQUIRES(mu_);
   // Pops the group from the queue, hands out `s`, wakes the next leader.
-  void Finish(Waiter* last, const Status& s);
-  Status CheckWritable() const;  // mu_ held
+  void FinishLocked(Waiter* last, const Status& s) REQUIRES(mu_);
+  Status CheckWritableLocked() const REQUIRES(mu_);
 
   // Front-of-queue only (no lock needed: the queue serialises them).
   // Appends the group's framed records (undoing a partial append) and
@@ -98,12 +98,12 @@ class WalWriter {
   std::string file_path_;
   uint64_t good_size_ = 0;  // bytes of file_ holding acknowledged records
 
-  std::mutex mu_;
-  std::deque<Waiter*> queue_;  // guarded by mu_
-  Status poisoned_;            // guarded by mu_: set after a failed fsync
-  bool closed_ = false;        // guarded by mu_
+  Mutex mu_;
+  std::deque<Waiter*> queue_ GUARDED_BY(mu_);
+  Status poisoned_ GUARDED_BY(mu_);  // set after a failed fsync
+  bool closed_ GUARDED_BY(mu_) = false;
 
-  std::mutex remove_mu_;  // serialises RemoveObsoleteFiles
+  Mutex remove_mu_;  // serialises RemoveObsoleteFiles
   // Written by the front of the queue, read by RemoveObsoleteFiles.
   std::atomic<uint64_t> file_first_seq_{0};
   std::atomic<uint64_t> last_seq_{0};
