@@ -214,9 +214,10 @@ class CollectionImpl final : public Collection {
   // op that cannot be applied exactly is an error, never skipped.
   Result<uint64_t> ApplyLocked(const wal::WalBatch& batch) REQUIRES(state_mu_);
   // The caller holds state_mu_ (shared), which keeps loc's memtable rows in
-  // place. (To be renamed MaterializeLocked with collection_read.cc.)
-  StoredPoint Materialize(const Location& loc, bool with_vector,
-                          bool with_metadata) const REQUIRES_SHARED(state_mu_);
+  // place.
+  StoredPoint MaterializeLocked(const Location& loc, bool with_vector,
+                                bool with_metadata) const
+      REQUIRES_SHARED(state_mu_);
 
   Status FlushLocked() REQUIRES(flush_mu_) EXCLUDES(state_mu_);
   // FlushLocked's steps: freeze the memtable (false when there is nothing

@@ -139,8 +139,9 @@ class SearchRun {
 
 }  // namespace
 
-StoredPoint CollectionImpl::Materialize(const Location& loc, bool with_vector,
-                                        bool with_metadata) const {
+StoredPoint CollectionImpl::MaterializeLocked(const Location& loc,
+                                              bool with_vector,
+                                              bool with_metadata) const {
   StoredPoint p;
   const uint32_t dim = config_.dimension;
   if (loc.kind == Location::kSegment) {
@@ -162,16 +163,16 @@ StoredPoint CollectionImpl::Materialize(const Location& loc, bool with_vector,
 }
 
 Result<StoredPoint> CollectionImpl::Get(const std::string& id) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  std::shared_lock lock(state_mu_);
+  ReaderLock lock(&state_mu_);
   Location loc = LocateLocked(id);
   if (!loc.live) return Status::NotFound("point '" + id + "' not found");
-  return Materialize(loc, /*with_vector=*/true, /*with_metadata=*/true);
+  return MaterializeLocked(loc, /*with_vector=*/true, /*with_metadata=*/true);
 }
 
 Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   PDB_RETURN_IF_ERROR(ValidateVector(req.vector, "query vector"));
   if (req.k < 1 || req.k > kMaxK) {
@@ -195,7 +196,7 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
   std::shared_ptr<Memtable> frozen;
   std::vector<std::shared_ptr<LiveSegment>> segments;
   {
-    std::shared_lock lock(state_mu_);
+    ReaderLock lock(&state_mu_);
     frozen = frozen_;
     segments = segments_;
     PDB_RETURN_IF_ERROR(run.Add(SearchSource::OfMemtable(*mem_, "memtable")));
@@ -211,10 +212,10 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
 }
 
 Result<uint64_t> CollectionImpl::Count(const nlohmann::json& filter_spec) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(filter_spec));
-  std::shared_lock lock(state_mu_);
+  ReaderLock lock(&state_mu_);
   if (filt.empty()) {
     uint64_t n = mem_->live() + (frozen_ ? frozen_->live() : 0);
     for (const auto& s : segments_) n += s->live();
@@ -237,7 +238,7 @@ Result<uint64_t> CollectionImpl::Count(const nlohmann::json& filter_spec) {
 }
 
 Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& req) {
-  std::shared_lock life(lifecycle_mu_);
+  ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   if (req.limit < 1 || req.limit > kMaxScrollLimit) {
     return Status::InvalidArgument("limit must be in 1.." +
@@ -249,7 +250,7 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& req) {
   // merged, sorted first `limit` are the page, and a (limit+1)th means more.
   const size_t want = static_cast<size_t>(req.limit) + 1;
   std::vector<std::pair<std::string, Location>> found;
-  std::shared_lock lock(state_mu_);
+  ReaderLock lock(&state_mu_);
   auto from_mem = [&](Memtable* m, Location::Kind kind) {
     size_t got = 0;
     m->ScanLiveFrom(req.after_id, [&](uint32_t row) {
@@ -281,7 +282,7 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& req) {
   ScrollPage page;
   for (size_t i = 0; i < found.size() && i < req.limit; ++i) {
     page.points.push_back(
-        Materialize(found[i].second, req.include_vector, true));
+        MaterializeLocked(found[i].second, req.include_vector, true));
   }
   if (found.size() > req.limit) page.next_after_id = page.points.back().id;
   return page;
