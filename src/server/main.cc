@@ -32,7 +32,7 @@
 #include "proximadb/db.h"
 #include "server/config.h"
 #include "service/auth.h"
-#include "service/limits.h"
+#include "service/inflight_limit.h"
 #include "service/metrics.h"
 #include "service/service.h"
 
