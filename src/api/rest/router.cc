@@ -89,6 +89,11 @@ RestResponse NoRoute(std::string_view target) {
   return ErrorResponse(404, "not_found", "no route for " + std::string(target));
 }
 
+// The placeholders Match() fills in.
+bool IsPlaceholder(std::string_view seg) {
+  return seg == "{name}" || seg == "{id}";
+}
+
 // A route pattern split once into segments.
 struct CompiledRoute {
   const RouteSpec* spec;
@@ -107,7 +112,7 @@ const std::vector<CompiledRoute>& Compiled() {
         size_t slash = p.find('/');
         std::string_view seg = p.substr(0, slash);
         c.segments.push_back(seg);
-        if (seg.empty() || seg.front() != '{') ++c.literals;
+        if (!IsPlaceholder(seg)) ++c.literals;
         p = slash == std::string_view::npos ? std::string_view()
                                             : p.substr(slash);
       }
