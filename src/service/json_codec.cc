@@ -117,6 +117,14 @@ namespace {
 constexpr std::string_view kIndexKeys[] = {
     "indexing_algorithm", "m", "ef_construction", "ef_search", "quantization"};
 
+// The read-only fields of a collection as the API returns it
+// (CollectionToJson): accepted and ignored in a create body, so that an
+// answer can be sent back to create an identical collection.
+bool IsEchoedKey(std::string_view key) {
+  return key == "point_count" || key == "segment_count" ||
+         key == "created_at" || key == "payload_indexes";
+}
+
 bool IsIndexKey(std::string_view key) {
   for (std::string_view k : kIndexKeys) {
     if (k == key) return true;
@@ -132,7 +140,7 @@ Status RefuseUnknownCreateFields(const json& body) {
   for (const auto& [key, value] : body.items()) {
     if (key == "name" || key == "dimension" || key == "distance_metric" ||
         key == "wal_format" || key == "index" || key == "flush_policy" ||
-        IsIndexKey(key) || IsFlushKey(key)) {
+        IsIndexKey(key) || IsFlushKey(key) || IsEchoedKey(key)) {
       continue;
     }
     return Status::InvalidArgument("unknown field " + Quote(key));

@@ -44,7 +44,11 @@ Result<nlohmann::json> ParseJsonBody(std::string_view body);
 // "max_vector_count", "flush_priority", "enable_background_flush" (alias
 // "background_flush"), "wal_format" (native|avro). The index and flush keys may
 // also be nested in "index": {...} / "flush_policy": {...} objects (the shape
-// the API returns); a top-level key wins over the nested one.
+// the API returns); a top-level key wins over the nested one. The read-only
+// fields of a returned collection ("point_count", "segment_count",
+// "created_at", "payload_indexes") are accepted and ignored, so that an
+// answer can be sent back to create an identical collection; any other key
+// is refused.
 Result<CollectionConfig> ParseCreateCollection(const nlohmann::json& body);
 
 // A vector: a non-empty array of finite numbers that fit a float32, whose

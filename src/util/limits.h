@@ -76,6 +76,11 @@ inline constexpr int kMaxFieldPathSegments = 32;
 // A point id: 1..256 bytes, any content.
 inline constexpr size_t kMaxIdBytes = 256;
 
+// A client-chosen request id (X-Request-Id / x-request-id): 1..128
+// characters. It is echoed and written to every access-log line, so it is
+// kept short; an invalid one is replaced by a new id rather than refused.
+inline constexpr size_t kMaxRequestIdBytes = 128;
+
 // JSON nesting depth of a point's metadata ({} and [] are one level, a
 // scalar none). 32 is below what every client can read back over gRPC:
 // each JSON object level costs protobuf three message levels (Struct, map

@@ -43,6 +43,12 @@ TEST(UnknownFieldsTest, CreateCollection) {
   ExpectUnknown(ParseCreateCollection(J(R"({"name": "c", "dimension": 3,
                                             "dimensoin": null})")),
                 "unknown field 'dimensoin'");
+  // A collection as the API returns it can be sent back (its read-only
+  // fields are ignored).
+  EXPECT_TRUE(ParseCreateCollection(J(R"({"name": "c", "dimension": 3,
+      "point_count": 7, "segment_count": 1, "created_at": 5,
+      "payload_indexes": []})"))
+                  .ok());
   // The README's example and every documented key.
   EXPECT_TRUE(ParseCreateCollection(J(R"({"name": "embeddings",
       "dimension": 768, "distance_metric": "cosine",

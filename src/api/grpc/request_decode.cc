@@ -166,14 +166,6 @@ Status CheckWire(std::string_view b, const gpb::Descriptor& type,
     const int wire_type = static_cast<int>(tag & 7);
     if (number == 0) return malformed("field number 0", at);
     const FD* fd = f.type->FindFieldByNumber(static_cast<int>(number));
-    // Refused like an unknown key of a REST body: a field this server does
-    // not know (a typo'd client, a newer .proto) must not silently do
-    // nothing. Protobuf has no names for them, so the number is named.
-    if (fd == nullptr) {
-      return Status::InvalidArgument(
-          (f.path.empty() ? "" : f.path + ": ") + "unknown field number " +
-          std::to_string(number) + " in " + f.type->full_name());
-    }
     switch (wire_type) {
       case 0: {
         uint64_t ignored;
@@ -200,6 +192,7 @@ Status CheckWire(std::string_view b, const gpb::Descriptor& type,
         pos += len;
         // A known field sent with another wire type is an unknown field to
         // protobuf, so only the matching ones are looked into.
+        if (fd == nullptr) break;
         if (fd->type() == FD::TYPE_STRING) {
           if (!IsValidUtf8(b.substr(start, len))) {
             return Status::InvalidArgument(
@@ -240,6 +233,16 @@ Status CheckWire(std::string_view b, const gpb::Descriptor& type,
         return malformed("group fields are not supported", at);
       default:
         return malformed("invalid wire type " + std::to_string(wire_type), at);
+    }
+    // Refused (once its bytes are known to be well formed) like an unknown
+    // key of a REST body: a field this server does not know (a typo'd
+    // client, a newer .proto) must not silently do nothing. Protobuf has no
+    // names for them, so the number is named.
+    if (fd == nullptr) {
+      const std::string& path = stack.back().path;
+      return Status::InvalidArgument(
+          (path.empty() ? "" : path + ": ") + "unknown field number " +
+          std::to_string(number) + " in " + stack.back().type->full_name());
     }
   }
   return Status::OK();
