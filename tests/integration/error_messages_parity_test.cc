@@ -167,7 +167,8 @@ TEST_F(ErrorMessagesParityTest, PointLimits) {
              Call(&pb::ProximaDB::Stub::BatchUpsert, batch, &batch_out), 400,
              "vectors[1]: point id must be 1..256 bytes, got 257");
   batch.clear_points();
-  ExpectSame("empty batch", Rest("PUT", c + "/vectors", {{"vectors", {}}}),
+  ExpectSame("empty batch",
+             Rest("PUT", c + "/vectors", {{"vectors", json::array()}}),
              Call(&pb::ProximaDB::Stub::BatchUpsert, batch, &batch_out), 400,
              "field 'vectors' must not be empty");
 
