@@ -45,9 +45,9 @@
 #include "api/rest/http_server.h"
 #include "proximadb/db.h"
 #include "proximadb/v1/proximadb.grpc.pb.h"
+#include "service/inflight_limit.h"
 #include "service/json_codec.h"
 #include "service/json_points_fast.h"
-#include "service/limits.h"
 #include "service/metrics.h"
 #include "service/service.h"
 

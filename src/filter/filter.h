@@ -18,15 +18,19 @@
 #include <nlohmann/json.hpp>
 
 #include "proximadb/status.h"
+#include "util/limits.h"
 
 namespace proximadb::filter {
 
-// Limits on a filter (each is a 400 when exceeded). Depth counts nested
-// $and/$or/$not; conditions count every field operator and logical operator.
-inline constexpr int kMaxDepth = 32;
-inline constexpr int kMaxConditions = 1024;
-inline constexpr size_t kMaxFilterBytes = 64 * 1024;  // compact JSON text
-inline constexpr int kMaxPathSegments = 32;           // "a.b.c" has 3
+// Limits on a filter (each is a 400 when exceeded), defined with their
+// reasons in util/limits.h; the short names are this module's aliases.
+// Depth counts nested $and/$or/$not; conditions count every field operator
+// and logical operator; bytes are the compact JSON text; "a.b.c" has 3 path
+// segments.
+inline constexpr int kMaxDepth = kMaxFilterDepth;
+inline constexpr int kMaxConditions = kMaxFilterConditions;
+using ::proximadb::kMaxFilterBytes;
+inline constexpr int kMaxPathSegments = kMaxFieldPathSegments;
 
 struct Program;  // the compiled tree, filter/program.h
 

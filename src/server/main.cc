@@ -31,8 +31,9 @@
 #include "api/rest/http_server.h"
 #include "proximadb/db.h"
 #include "server/config.h"
+#include "service/admission.h"
 #include "service/auth.h"
-#include "service/limits.h"
+#include "service/inflight_limit.h"
 #include "service/metrics.h"
 #include "service/service.h"
 
@@ -88,27 +89,26 @@ int RebuildCatalog(const std::string& data_dir, bool force) {
   return 0;
 }
 
-int Run(int argc, char** argv) {
-  namespace srv = proximadb::server;
-  auto cli = srv::ParseCommandLine(argc, argv);
-  if (!cli.ok()) return Fail("bad command line", cli.status());
-  if (cli->exit_now) {
-    std::fputs(cli->output.c_str(), stdout);
-    return cli->exit_code;
-  }
-  auto loaded = srv::LoadConfig(*cli, srv::ProcessEnvironment());
-  if (!loaded.ok()) return Fail("bad configuration", loaded.status());
-  const srv::ServerConfig& config = *loaded;
+namespace srv = proximadb::server;
 
-  auto logger = spdlog::stderr_color_mt("proximadb");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  if (cli->rebuild_catalog) {
-    return RebuildCatalog(config.storage.data_directory, cli->force);
-  }
+// The TLS files, read before anything starts so that a wrong path fails
+// fast (both empty when TLS is off).
+struct TlsPem {
+  std::string cert, key;
+};
+proximadb::Result<TlsPem> ReadTls(const srv::ServerConfig& config) {
+  TlsPem tls;
+  if (config.api.tls_cert_file.empty()) return tls;
+  PDB_ASSIGN_OR_RETURN(
+      tls.cert, ReadPem("TLS certificate file", config.api.tls_cert_file));
+  PDB_ASSIGN_OR_RETURN(tls.key,
+                       ReadPem("TLS key file", config.api.tls_key_file));
+  return tls;
+}
 
-  // Block the shutdown signals before any thread starts so that every
-  // thread inherits the mask and only sigwait() below sees them.
+// Blocks the shutdown signals before any thread starts so that every thread
+// inherits the mask and only sigwait() in Serve sees them.
+sigset_t BlockShutdownSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -116,44 +116,12 @@ int Run(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // A client vanishing mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
+  return signals;
+}
 
-  // TLS files are read before anything starts, so a wrong path fails fast.
-  std::string tls_cert, tls_key;
-  if (!config.api.tls_cert_file.empty()) {
-    auto cert = ReadPem("TLS certificate file", config.api.tls_cert_file);
-    if (!cert.ok()) return Fail("bad configuration", cert.status());
-    auto key = ReadPem("TLS key file", config.api.tls_key_file);
-    if (!key.ok()) return Fail("bad configuration", key.status());
-    tls_cert = std::move(cert).value();
-    tls_key = std::move(key).value();
-  }
-
-  proximadb::DBOptions options;
-  options.flush_defaults = config.flush;
-  options.memtable_size_mb =
-      static_cast<uint64_t>(config.storage.memtable_size_mb);
-  options.compaction_enabled = config.storage.compaction_enabled;
-  spdlog::info("node {} opening data directory {}", config.server.node_id,
-               config.storage.data_directory);
-  auto db = proximadb::DB::Open(options, config.storage.data_directory);
-  if (!db.ok()) {
-    return Fail(
-        "cannot open data directory '" + config.storage.data_directory + "'",
-        db.status());
-  }
-  proximadb::service::VectorService service(std::move(db).value(),
-                                            config.flush);
-  // Shared by both transports: one key list, one in-flight bound, one set
-  // of request metrics (declared before the servers, which use them).
-  auto api_keys = proximadb::service::ApiKeys::Parse(config.api.api_keys);
-  if (!api_keys.ok()) return Fail("bad configuration", api_keys.status());
-  proximadb::service::InflightLimit inflight(config.api.max_inflight_requests);
-  proximadb::service::Metrics metrics;
-  if (api_keys->enabled()) {
-    spdlog::info("API keys required ({} configured)",
-                 config.api.api_keys.size());
-  }
-
+proximadb::rest::RestOptions RestOptionsFor(
+    const srv::ServerConfig& config,
+    const proximadb::service::AdmissionGates& gates, const TlsPem& tls) {
   proximadb::rest::RestOptions rest;
   rest.bind_address = config.server.bind_address;
   rest.port = static_cast<uint16_t>(config.api.rest_port);
@@ -161,42 +129,69 @@ int Run(int argc, char** argv) {
                           << 20;
   rest.request_timeout_ms =
       static_cast<uint32_t>(config.api.request_timeout_ms);
-  rest.api_keys = api_keys->enabled() ? &*api_keys : nullptr;
-  rest.inflight = &inflight;
-  rest.metrics = &metrics;
+  rest.api_keys = gates.api_keys;
+  rest.inflight = gates.inflight;
+  rest.metrics = gates.metrics;
   rest.metrics_endpoint = config.monitoring.metrics_enabled;
   rest.access_log = config.monitoring.access_log;
-  rest.tls_cert_pem = tls_cert;
-  rest.tls_key_pem = tls_key;
-  auto server = proximadb::rest::RestServer::Start(rest, &service);
-  if (!server.ok()) return Fail("cannot start REST API", server.status());
-  uint16_t port = (*server)->port();
+  rest.tls_cert_pem = tls.cert;
+  rest.tls_key_pem = tls.key;
+  return rest;
+}
 
+proximadb::grpc_api::GrpcOptions GrpcOptionsFor(
+    const srv::ServerConfig& config,
+    const proximadb::service::AdmissionGates& gates, const TlsPem& tls) {
   proximadb::grpc_api::GrpcOptions grpc_options;
   grpc_options.bind_address = config.server.bind_address;
   grpc_options.port = static_cast<uint16_t>(config.api.grpc_port);
-  grpc_options.max_message_bytes = rest.body_limit_bytes;
-  grpc_options.gates = {rest.api_keys, &inflight, &metrics};
+  grpc_options.max_message_bytes =
+      static_cast<uint64_t>(config.api.max_request_size_mb) << 20;
+  grpc_options.gates = gates;
   grpc_options.max_concurrent_streams =
       static_cast<uint32_t>(config.api.grpc_max_concurrent_streams);
   grpc_options.idle_timeout_ms =
       static_cast<uint32_t>(config.api.grpc_idle_timeout_ms);
   grpc_options.access_log = config.monitoring.access_log;
-  grpc_options.tls_cert_pem = tls_cert;
-  grpc_options.tls_key_pem = tls_key;
-  auto grpc_server =
-      proximadb::grpc_api::GrpcServer::Start(grpc_options, &service);
+  grpc_options.tls_cert_pem = tls.cert;
+  grpc_options.tls_key_pem = tls.key;
+  return grpc_options;
+}
+
+proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
+    const srv::ServerConfig& config) {
+  proximadb::DBOptions options;
+  options.flush_defaults = config.flush;
+  options.memtable_size_mb =
+      static_cast<uint64_t>(config.storage.memtable_size_mb);
+  options.compaction_enabled = config.storage.compaction_enabled;
+  spdlog::info("node {} opening data directory {}", config.server.node_id,
+               config.storage.data_directory);
+  return proximadb::DB::Open(options, config.storage.data_directory);
+}
+
+// Starts both transports on `service`, waits for SIGINT/SIGTERM, stops
+// them and flushes.
+int Serve(const srv::ServerConfig& config, const TlsPem& tls,
+          const sigset_t& signals, proximadb::service::VectorService& service,
+          const proximadb::service::AdmissionGates& gates) {
+  auto server = proximadb::rest::RestServer::Start(
+      RestOptionsFor(config, gates, tls), &service);
+  if (!server.ok()) return Fail("cannot start REST API", server.status());
+  uint16_t port = (*server)->port();
+  auto grpc_server = proximadb::grpc_api::GrpcServer::Start(
+      GrpcOptionsFor(config, gates, tls), &service);
   if (!grpc_server.ok()) {
     (*server)->Stop();
     return Fail("cannot start gRPC API", grpc_server.status());
   }
   uint16_t grpc_port = (*grpc_server)->port();
 
-  const bool tls = !tls_cert.empty();
-  spdlog::info("REST listening on {}://{}:{}", tls ? "https" : "http",
+  const bool with_tls = !tls.cert.empty();
+  spdlog::info("REST listening on {}://{}:{}", with_tls ? "https" : "http",
                config.server.bind_address, port);
   spdlog::info("gRPC listening on {}:{}{}", config.server.bind_address,
-               grpc_port, tls ? " (TLS)" : "");
+               grpc_port, with_tls ? " (TLS)" : "");
   if (config.server.dashboard_enabled) {
     spdlog::warn("dashboard_enabled = true, but no dashboard is served yet");
   }
@@ -219,6 +214,50 @@ int Run(int argc, char** argv) {
   }
   spdlog::info("stopped");
   return 0;
+}
+
+int Run(int argc, char** argv) {
+  auto cli = srv::ParseCommandLine(argc, argv);
+  if (!cli.ok()) return Fail("bad command line", cli.status());
+  if (cli->exit_now) {
+    std::fputs(cli->output.c_str(), stdout);
+    return cli->exit_code;
+  }
+  auto loaded = srv::LoadConfig(*cli, srv::ProcessEnvironment());
+  if (!loaded.ok()) return Fail("bad configuration", loaded.status());
+  const srv::ServerConfig& config = *loaded;
+
+  auto logger = spdlog::stderr_color_mt("proximadb");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (cli->rebuild_catalog) {
+    return RebuildCatalog(config.storage.data_directory, cli->force);
+  }
+  const sigset_t signals = BlockShutdownSignals();
+  auto tls = ReadTls(config);
+  if (!tls.ok()) return Fail("bad configuration", tls.status());
+
+  auto db = OpenDb(config);
+  if (!db.ok()) {
+    return Fail(
+        "cannot open data directory '" + config.storage.data_directory + "'",
+        db.status());
+  }
+  proximadb::service::VectorService service(std::move(db).value(),
+                                            config.flush);
+  // Shared by both transports: one key list, one in-flight bound, one set
+  // of request metrics (declared before the servers, which use them).
+  auto api_keys = proximadb::service::ApiKeys::Parse(config.api.api_keys);
+  if (!api_keys.ok()) return Fail("bad configuration", api_keys.status());
+  proximadb::service::InflightLimit inflight(config.api.max_inflight_requests);
+  proximadb::service::Metrics metrics;
+  if (api_keys->enabled()) {
+    spdlog::info("API keys required ({} configured)",
+                 config.api.api_keys.size());
+  }
+  const proximadb::service::AdmissionGates gates{
+      api_keys->enabled() ? &*api_keys : nullptr, &inflight, &metrics};
+  return Serve(config, *tls, signals, service, gates);
 }
 
 }  // namespace

@@ -52,19 +52,11 @@ Status TypeError(std::string_view field, std::string_view want,
 Result<uint64_t> GetUint(const json& v, std::string_view field, uint64_t lo,
                          uint64_t hi) {
   if (!v.is_number_integer()) return TypeError(field, "an integer", v);
-  if (v.is_number_integer() && !v.is_number_unsigned() &&
-      v.get<int64_t>() < 0) {
-    return Status::InvalidArgument("field " + Quote(field) + " must be in " +
-                                   std::to_string(lo) + ".." +
-                                   std::to_string(hi) + ", got " + v.dump());
+  if ((!v.is_number_unsigned() && v.get<int64_t>() < 0) ||
+      v.get<uint64_t>() < lo || v.get<uint64_t>() > hi) {
+    return Status::InvalidArgument(OutOfRangeMessage(field, lo, hi, v.dump()));
   }
-  uint64_t x = v.get<uint64_t>();
-  if (x < lo || x > hi) {
-    return Status::InvalidArgument("field " + Quote(field) + " must be in " +
-                                   std::to_string(lo) + ".." +
-                                   std::to_string(hi) + ", got " + v.dump());
-  }
-  return x;
+  return v.get<uint64_t>();
 }
 
 Result<double> GetPositiveDouble(const json& v, std::string_view field) {
@@ -96,6 +88,87 @@ Status RequireObject(const json& body, std::string_view what) {
   return Status::OK();
 }
 
+Status RefuseUnknownFields(const json& obj,
+                           std::initializer_list<std::string_view> known,
+                           std::string_view path) {
+  if (!obj.is_object()) return Status::OK();
+  for (const auto& [key, value] : obj.items()) {
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || key == k;
+    if (!ok) {
+      std::string name = path.empty() ? key : std::string(path) + "." + key;
+      return Status::InvalidArgument("unknown field " + Quote(name));
+    }
+  }
+  return Status::OK();
+}
+
+bool IsFlushKey(std::string_view key) {
+  for (std::string_view k : kFlushKeys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+namespace {
+
+// Keys of the create body (top level); the index keys may also be nested in
+// "index", the flush keys in "flush_policy".
+constexpr std::string_view kIndexKeys[] = {
+    "indexing_algorithm", "m", "ef_construction", "ef_search", "quantization"};
+
+// The read-only fields of a collection as the API returns it
+// (CollectionToJson): accepted and ignored in a create body, so that an
+// answer can be sent back to create an identical collection.
+bool IsEchoedKey(std::string_view key) {
+  return key == "point_count" || key == "segment_count" ||
+         key == "created_at" || key == "payload_indexes";
+}
+
+bool IsIndexKey(std::string_view key) {
+  for (std::string_view k : kIndexKeys) {
+    if (k == key) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// The create body: its own keys plus the index and flush keys at the top
+// level; "index" holds index keys only, "flush_policy" flush keys only.
+Status RefuseUnknownCreateFields(const json& body) {
+  for (const auto& [key, value] : body.items()) {
+    if (key == "name" || key == "dimension" || key == "distance_metric" ||
+        key == "wal_format" || key == "index" || key == "flush_policy" ||
+        IsIndexKey(key) || IsFlushKey(key) || IsEchoedKey(key)) {
+      continue;
+    }
+    return Status::InvalidArgument("unknown field " + Quote(key));
+  }
+  if (const json* v = FindField(body, "index"); v && v->is_object()) {
+    for (const auto& [key, value] : v->items()) {
+      if (!IsIndexKey(key)) {
+        return Status::InvalidArgument("unknown field " +
+                                       Quote("index." + key));
+      }
+    }
+  }
+  if (const json* v = FindField(body, "flush_policy"); v && v->is_object()) {
+    PDB_RETURN_IF_ERROR(RefuseUnknownFlushFields(*v, "flush_policy"));
+  }
+  return Status::OK();
+}
+
+Status RefuseUnknownFlushFields(const json& obj, std::string_view path) {
+  for (const auto& [key, value] : obj.items()) {
+    if (!IsFlushKey(key)) {
+      std::string name = path.empty() ? key : std::string(path) + "." + key;
+      return Status::InvalidArgument("unknown field " + Quote(name));
+    }
+  }
+  return Status::OK();
+}
+
 // Reads the index keys from `src` into `index` (used for the top level and
 // for a nested "index" object).
 Status ReadIndexFields(const json& src, IndexConfig* index) {
@@ -108,15 +181,16 @@ Status ReadIndexFields(const json& src, IndexConfig* index) {
     index->algorithm = algo;
   }
   if (const json* v = FindField(src, "m")) {
-    PDB_ASSIGN_OR_RETURN(uint64_t m, GetUint(*v, "m", 2, 128));
+    PDB_ASSIGN_OR_RETURN(uint64_t m, GetUint(*v, "m", kMinHnswM, kMaxHnswM));
     index->m = static_cast<uint32_t>(m);
   }
   if (const json* v = FindField(src, "ef_construction")) {
-    PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_construction", 1, 4096));
+    PDB_ASSIGN_OR_RETURN(uint64_t ef,
+                         GetUint(*v, "ef_construction", kMinEf, kMaxEf));
     index->ef_construction = static_cast<uint32_t>(ef);
   }
   if (const json* v = FindField(src, "ef_search")) {
-    PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_search", 1, 4096));
+    PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_search", kMinEf, kMaxEf));
     index->ef_search = static_cast<uint32_t>(ef);
   }
   if (const json* v = FindField(src, "quantization")) {
@@ -145,7 +219,9 @@ Status ReadFlushFields(const json& src, FlushPolicy* flush) {
                                  std::numeric_limits<int64_t>::max()));
   }
   if (const json* v = FindField(src, "flush_priority")) {
-    PDB_ASSIGN_OR_RETURN(uint64_t p, GetUint(*v, "flush_priority", 1, 100));
+    PDB_ASSIGN_OR_RETURN(
+        uint64_t p,
+        GetUint(*v, "flush_priority", kMinFlushPriority, kMaxFlushPriority));
     flush->flush_priority = static_cast<int>(p);
   }
   std::string_view name;
@@ -159,6 +235,7 @@ Status ReadFlushFields(const json& src, FlushPolicy* flush) {
 Result<Point> ParsePointAt(const json& item, uint32_t dimension,
                            std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(item, "a point"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(item, {"id", "vector", "metadata"}));
   Point p;
   if (const json* v = FindField(item, "id")) {
     PDB_ASSIGN_OR_RETURN(p.id, GetString(*v, "id"));
@@ -233,6 +310,7 @@ Result<json> ParseJsonBody(std::string_view body) {
 
 Result<CollectionConfig> ParseCreateCollection(const json& body) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownCreateFields(body));
   CollectionConfig c;
   const json* name = FindField(body, "name");
   if (name == nullptr) {
@@ -243,7 +321,8 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
   if (dim == nullptr) {
     return Status::InvalidArgument("missing required field 'dimension'");
   }
-  PDB_ASSIGN_OR_RETURN(uint64_t d, GetUint(*dim, "dimension", 1, 65536));
+  PDB_ASSIGN_OR_RETURN(
+      uint64_t d, GetUint(*dim, "dimension", kMinDimension, kMaxDimension));
   c.dimension = static_cast<uint32_t>(d);
   if (const json* v = FindField(body, "distance_metric")) {
     PDB_ASSIGN_OR_RETURN(std::string m, GetString(*v, "distance_metric"));
@@ -323,6 +402,7 @@ Result<Point> ParsePoint(const json& body, uint32_t dimension,
 Result<std::vector<Point>> ParseBatch(const json& body, uint32_t dimension,
                                       std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"vectors"}));
   const json* items = FindField(body, "vectors");
   if (items == nullptr) {
     return Status::InvalidArgument("missing required field 'vectors'");
@@ -346,6 +426,9 @@ Result<std::vector<Point>> ParseBatch(const json& body, uint32_t dimension,
 Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
                                   std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+      body, {"vector", "query_vector", "k", "top_k", "filter", "include_vector",
+             "include_metadata", "ef_search", "exact", "explain"}));
   SearchRequest r;
   std::string_view name;
   const json* vec = FindAny(body, {"vector", "query_vector"}, &name);
@@ -371,7 +454,7 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
     PDB_ASSIGN_OR_RETURN(r.include_metadata, GetBool(*v, "include_metadata"));
   }
   if (const json* v = FindField(body, "ef_search")) {
-    PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_search", 1, 4096));
+    PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_search", kMinEf, kMaxEf));
     r.ef_search = static_cast<uint32_t>(ef);
   }
   if (const json* v = FindField(body, "exact")) {
@@ -469,6 +552,7 @@ json SourcePlanToJson(const SourcePlan& p) {
 
 Result<PayloadIndexDef> ParsePayloadIndexDef(const json& body) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"field", "type"}));
   const json* field = FindField(body, "field");
   if (field == nullptr) {
     return Status::InvalidArgument("missing required field 'field'");

@@ -5,9 +5,11 @@
 // never throw: nlohmann exceptions are caught here and become
 // Status::InvalidArgument.
 //
-// Unknown top-level fields in request bodies are ignored (clients written for
-// the original ProximaDB send extra fields such as "storage_layout"); only the
-// fields listed beside each parser are read.
+// Unknown fields are refused (kInvalidArgument "unknown field 'x'", nested
+// ones with their path: "unknown field 'index.x'", "queries[2]: unknown
+// field 'x'"), so that a misspelt key cannot silently change nothing. Each
+// parser accepts exactly the fields (and documented aliases) listed beside
+// it.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +25,12 @@
 
 namespace proximadb::service {
 
-inline constexpr uint32_t kMaxK = 10000;
-inline constexpr uint32_t kDefaultK = 10;
+// The limits live in util/limits.h (the one table); these names stay
+// usable as service::kMaxK etc.
+using ::proximadb::kDefaultK;
+using ::proximadb::kMaxBatchQueries;
+using ::proximadb::kMaxK;
+using ::proximadb::kMaxScrollLimit;
 
 // Parses a request body. Malformed JSON is kInvalidArgument naming the byte
 // position of the error. An empty body is an error too, and so is one nested
@@ -32,13 +38,17 @@ inline constexpr uint32_t kDefaultK = 10;
 Result<nlohmann::json> ParseJsonBody(std::string_view body);
 
 // Create-collection body. Required: "name" (string), "dimension" (integer
-// 1..65536). Optional: "distance_metric" (cosine|euclidean|dot_product,
+// 1..kMaxDimension). Optional: "distance_metric" (cosine|euclidean|dot_product,
 // default cosine), "indexing_algorithm" (hnsw|flat), "m", "ef_construction",
 // "ef_search", the flush keys "max_wal_age_hours", "max_wal_size_mb",
 // "max_vector_count", "flush_priority", "enable_background_flush" (alias
 // "background_flush"), "wal_format" (native|avro). The index and flush keys may
 // also be nested in "index": {...} / "flush_policy": {...} objects (the shape
-// the API returns); a top-level key wins over the nested one.
+// the API returns); a top-level key wins over the nested one. The read-only
+// fields of a returned collection ("point_count", "segment_count",
+// "created_at", "payload_indexes") are accepted and ignored, so that an
+// answer can be sent back to create an identical collection; any other key
+// is refused.
 Result<CollectionConfig> ParseCreateCollection(const nlohmann::json& body);
 
 // A vector: a non-empty array of finite numbers that fit a float32, whose
@@ -63,9 +73,9 @@ Result<std::vector<Point>> ParseBatch(const nlohmann::json& body,
                                       uint32_t dimension,
                                       std::string_view collection);
 
-// Search body: "vector" (alias "query_vector"), "k" (alias "top_k", 1..10000,
-// default 10), "filter" (object or null), "include_vector",
-// "include_metadata", "ef_search" (1..4096), "exact", "explain".
+// Search body: "vector" (alias "query_vector"), "k" (alias "top_k",
+// 1..kMaxK, default kDefaultK), "filter" (object or null), "include_vector",
+// "include_metadata", "ef_search" (kMinEf..kMaxEf), "exact", "explain".
 Result<SearchRequest> ParseSearch(const nlohmann::json& body,
                                   uint32_t dimension,
                                   std::string_view collection);

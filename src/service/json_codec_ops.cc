@@ -27,6 +27,14 @@ Result<json> OptionalFilter(const json& body) {
 
 Result<FlushPolicy> ParseFlushPolicyPatch(const json& body) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  for (const auto& [key, value] : body.items()) {
+    if (key != "flush_policy" && !IsFlushKey(key)) {
+      return Status::InvalidArgument("unknown field " + Quote(key));
+    }
+  }
+  if (const json* v = FindField(body, "flush_policy"); v && v->is_object()) {
+    PDB_RETURN_IF_ERROR(RefuseUnknownFlushFields(*v, "flush_policy"));
+  }
   FlushPolicy p;
   if (const json* v = FindField(body, "flush_policy")) {
     PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'flush_policy'"));
@@ -44,6 +52,7 @@ Result<FlushPolicy> ParseFlushPolicyPatch(const json& body) {
 
 Result<DeleteSelector> ParseDeleteVectors(const json& body) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"ids", "filter"}));
   const json* ids = FindField(body, "ids");
   const json* filter = FindField(body, "filter");
   if ((ids == nullptr) == (filter == nullptr)) {
@@ -73,6 +82,7 @@ Result<DeleteSelector> ParseDeleteVectors(const json& body) {
 
 Result<json> ParseMetadataUpdate(const json& body) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"metadata"}));
   const json* v = FindField(body, "metadata");
   if (v == nullptr) {
     return Status::InvalidArgument("missing required field 'metadata'");
@@ -84,6 +94,7 @@ Result<json> ParseMetadataUpdate(const json& body) {
 Result<json> ParseCountFilter(const json& body) {
   if (body.is_null()) return json();
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"filter"}));
   return OptionalFilter(body);
 }
 
@@ -91,11 +102,14 @@ Result<ScrollRequest> ParseScroll(const json& body) {
   ScrollRequest r;
   if (body.is_null()) return r;
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+      body, {"after_id", "limit", "filter", "include_vector"}));
   if (const json* v = FindField(body, "after_id")) {
     PDB_ASSIGN_OR_RETURN(r.after_id, GetString(*v, "after_id"));
   }
   if (const json* v = FindField(body, "limit")) {
-    PDB_ASSIGN_OR_RETURN(uint64_t limit, GetUint(*v, "limit", 1, kMaxK));
+    PDB_ASSIGN_OR_RETURN(uint64_t limit,
+                         GetUint(*v, "limit", 1, kMaxScrollLimit));
     r.limit = static_cast<uint32_t>(limit);
   }
   PDB_ASSIGN_OR_RETURN(r.filter, OptionalFilter(body));
@@ -108,6 +122,7 @@ Result<ScrollRequest> ParseScroll(const json& body) {
 Result<std::vector<SearchRequest>> ParseBatchSearch(
     const json& body, uint32_t dimension, std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"queries"}));
   const json* queries = FindField(body, "queries");
   if (queries == nullptr) {
     return Status::InvalidArgument("missing required field 'queries'");

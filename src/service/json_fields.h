@@ -31,6 +31,24 @@ Result<uint64_t> GetUint(const nlohmann::json& v, std::string_view field,
 Result<bool> GetBool(const nlohmann::json& v, std::string_view field);
 Result<std::string> GetString(const nlohmann::json& v, std::string_view field);
 Status RequireObject(const nlohmann::json& body, std::string_view what);
+// Refuses the first key of object `obj` that is not in `known` (a null value
+// counts: the key is still a typo): "unknown field 'x'", or with `path` for
+// a nested object "unknown field 'index.x'". A user's misspelt key must not
+// silently change nothing.
+Status RefuseUnknownFields(const nlohmann::json& obj,
+                           std::initializer_list<std::string_view> known,
+                           std::string_view path = "");
+// The create-collection body's keys (its own, the index keys and the flush
+// keys; "index" and "flush_policy" hold only theirs).
+Status RefuseUnknownCreateFields(const nlohmann::json& body);
+// Only flush-policy keys in `obj` (`path` as for RefuseUnknownFields).
+Status RefuseUnknownFlushFields(const nlohmann::json& obj,
+                                std::string_view path);
+// The flush-policy keys (ReadFlushFields reads exactly these).
+inline constexpr std::string_view kFlushKeys[] = {
+    "max_wal_age_hours", "max_wal_size_mb",         "max_vector_count",
+    "flush_priority",    "enable_background_flush", "background_flush"};
+bool IsFlushKey(std::string_view key);
 // The flush-policy keys of a create/patch body.
 Status ReadFlushFields(const nlohmann::json& src, FlushPolicy* flush);
 // float32 -> the double with the same shortest decimal form.

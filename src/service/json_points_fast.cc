@@ -70,7 +70,7 @@ std::optional<Point> PointFast(dom::element item) {
     } else if (kv.key == "metadata") {
       seen = &seen_metadata;
     } else {
-      continue;  // unknown fields are ignored
+      return std::nullopt;  // unknown: the DOM path names it
     }
     if (*seen) return std::nullopt;  // duplicate: let nlohmann decide
     *seen = true;
@@ -125,7 +125,7 @@ std::optional<std::vector<Point>> ParseBatchPointsFast(std::string_view body) {
   dom::array items;
   bool seen = false;
   for (dom::key_value_pair kv : obj) {
-    if (kv.key != "vectors") continue;
+    if (kv.key != "vectors") return std::nullopt;  // unknown: as above
     if (seen) return std::nullopt;
     seen = true;
     if (kv.value.get(items) != simdjson::SUCCESS) return std::nullopt;
@@ -146,21 +146,10 @@ Result<nlohmann::json> BatchUpsertFromBody(VectorService& svc,
                                            std::string_view body) {
   std::optional<std::vector<Point>> points = ParseBatchPointsFast(body);
   if (points) {
-    // The body is valid JSON with valid points; what is left is the
-    // collection (404 exactly as the DOM path: after the JSON checks) and
-    // the dimension (whose message the DOM path words).
-    Result<CollectionInfo> info = svc.GetCollection(collection);
-    if (!info.ok()) return info.status();
-    const uint32_t dimension = info->config.dimension;
-    bool dims_ok = true;
-    for (const Point& p : *points) dims_ok &= p.vector.size() == dimension;
-    if (dims_ok) {
-      PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                           svc.Upsert(collection, std::move(*points)));
-      size_t n = ids.size();
-      return nlohmann::json{{"inserted_ids", std::move(ids)},
-                            {"total_count", n}};
-    }
+    // The body is valid JSON with valid points; what is left (the
+    // collection, each point's dimension) is checked by the one batch
+    // upsert of the service, with the DOM path's messages.
+    return svc.BatchUpsertJson(collection, std::move(*points));
   }
   PDB_ASSIGN_OR_RETURN(nlohmann::json parsed, ParseJsonBody(body));
   return svc.BatchUpsertJson(collection, parsed);

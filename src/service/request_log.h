@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/limits.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
@@ -32,7 +33,9 @@ namespace proximadb::service {
 inline constexpr std::string_view kRequestIdHeader = "X-Request-Id";
 // gRPC metadata keys are lowercase.
 inline constexpr std::string_view kRequestIdMetadata = "x-request-id";
-inline constexpr size_t kMaxRequestIdLength = 128;
+// util/limits.h (kMaxRequestIdBytes).
+using ::proximadb::kMaxRequestIdBytes;
+inline constexpr size_t kMaxRequestIdLength = kMaxRequestIdBytes;
 
 // 1..128 characters of [A-Za-z0-9] and . _ - : / + = @
 bool IsValidRequestId(std::string_view id);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "service/json_codec.h"
+#include "util/limits.h"
 
 namespace proximadb::service {
 
@@ -41,25 +42,50 @@ Status VectorService::DeleteCollection(const std::string& name) {
   return db_->DropCollection(name);
 }
 
-Result<std::vector<std::string>> VectorService::Upsert(
-    const std::string& collection, std::vector<Point> points) {
-  if (points.empty()) {
-    return Status::InvalidArgument("no points given");
-  }
-  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  const CollectionConfig cfg = c->config();
-  // Re-check here so typed callers (gRPC) get the same guarantees as JSON
-  // ones: nothing is written unless every point is valid.
-  for (const Point& p : points) {
-    if (!p.id.empty()) PDB_RETURN_IF_ERROR(ValidatePointId(p.id));
-    if (p.vector.size() != cfg.dimension) {
-      return Status::DimensionMismatch(
+Status VectorService::CheckPoints(const CollectionConfig& cfg,
+                                  const std::vector<Point>& points,
+                                  bool name_index) {
+  for (size_t i = 0; i < points.size(); ++i) {
+    const Point& p = points[i];
+    Status s;
+    if (!p.id.empty()) s = ValidatePointId(p.id);
+    if (s.ok() && p.vector.size() != cfg.dimension) {
+      s = Status::DimensionMismatch(
           "vector has " + std::to_string(p.vector.size()) +
           " values but collection '" + cfg.name + "' has dimension " +
           std::to_string(cfg.dimension));
     }
+    if (!s.ok()) {
+      if (!name_index) return s;
+      return Status(s.code(),
+                    "vectors[" + std::to_string(i) + "]: " + s.message());
+    }
   }
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> VectorService::Write(
+    const std::string& collection, std::vector<Point> points, bool name_index) {
+  if (points.empty()) {
+    return Status::InvalidArgument(
+        name_index ? "field 'vectors' must not be empty" : "no points given");
+  }
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  // Checked here so typed callers (gRPC) get the same guarantees and the
+  // same messages as JSON ones: nothing is written unless every point is
+  // valid.
+  PDB_RETURN_IF_ERROR(CheckPoints(c->config(), points, name_index));
   return c->Upsert(std::move(points));
+}
+
+Result<std::vector<std::string>> VectorService::Upsert(
+    const std::string& collection, std::vector<Point> points) {
+  return Write(collection, std::move(points), /*name_index=*/false);
+}
+
+Result<std::vector<std::string>> VectorService::BatchUpsert(
+    const std::string& collection, std::vector<Point> points) {
+  return Write(collection, std::move(points), /*name_index=*/true);
 }
 
 Result<StoredPoint> VectorService::GetPoint(const std::string& collection,
@@ -90,14 +116,11 @@ Status VectorService::CheckQuery(Collection& c, const SearchRequest& r) {
         std::to_string(cfg.dimension));
   }
   if (r.k < 1 || r.k > kMaxK) {
-    return Status::InvalidArgument("field 'k' must be in 1.." +
-                                   std::to_string(kMaxK) + ", got " +
-                                   std::to_string(r.k));
+    return Status::InvalidArgument(OutOfRangeMessage("k", 1, kMaxK, r.k));
   }
-  if (r.ef_search && (*r.ef_search < 1 || *r.ef_search > 4096)) {
+  if (r.ef_search && (*r.ef_search < kMinEf || *r.ef_search > kMaxEf)) {
     return Status::InvalidArgument(
-        "field 'ef_search' must be in 1..4096, got " +
-        std::to_string(*r.ef_search));
+        OutOfRangeMessage("ef_search", kMinEf, kMaxEf, *r.ef_search));
   }
   if (!r.filter.is_null() && !r.filter.is_object()) {
     return Status::InvalidArgument("field 'filter' must be an object");
@@ -210,9 +233,9 @@ Result<uint64_t> VectorService::Count(const std::string& collection,
 
 Result<ScrollPage> VectorService::Scroll(const std::string& collection,
                                          const ScrollRequest& request) {
-  if (request.limit < 1 || request.limit > kMaxK) {
-    return Status::InvalidArgument("field 'limit' must be in 1.." +
-                                   std::to_string(kMaxK));
+  if (request.limit < 1 || request.limit > kMaxScrollLimit) {
+    return Status::InvalidArgument(
+        OutOfRangeMessage("limit", 1, kMaxScrollLimit, request.limit));
   }
   if (request.after_id.size() > kMaxIdBytes) {
     return Status::InvalidArgument("field 'after_id' is longer than " +

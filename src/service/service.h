@@ -24,14 +24,15 @@
 #include "proximadb/db.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
+#include "util/limits.h"
 
 namespace proximadb::service {
 
 // The server version reported by /health.
 inline constexpr const char* kVersion = "0.1.0";
 
-// Most queries one batch search may carry.
-inline constexpr size_t kMaxBatchQueries = 1024;
+// Most queries one batch search may carry (util/limits.h).
+using ::proximadb::kMaxBatchQueries;
 
 struct HealthInfo {
   std::string status;  // "healthy"
@@ -57,10 +58,13 @@ class VectorService {
   Result<CollectionInfo> UpdateCollection(const std::string& name,
                                           const FlushPolicy& changes);
   Status DeleteCollection(const std::string& name);
-  // Upserts validated points (ids in input order); Upsert and BatchUpsert
-  // are the same call, the transports differ only in the request shape.
+  // Upserts validated points (ids in input order). BatchUpsert is the same
+  // call whose errors name the point ("vectors[3]: ..."), as the batch
+  // request's body does on both transports.
   Result<std::vector<std::string>> Upsert(const std::string& collection,
                                           std::vector<Point> points);
+  Result<std::vector<std::string>> BatchUpsert(const std::string& collection,
+                                               std::vector<Point> points);
   Result<StoredPoint> GetPoint(const std::string& collection,
                                const std::string& id);
   // kNotFound when the point did not exist (REST DELETE .../vectors/{id}).
@@ -119,6 +123,10 @@ class VectorService {
                                     const nlohmann::json& body);
   Result<nlohmann::json> BatchUpsertJson(const std::string& collection,
                                          const nlohmann::json& body);
+  // The batch upsert of points a transport already decoded (the REST fast
+  // path, json_points_fast.h): BatchUpsert, encoded as BatchUpsertJson.
+  Result<nlohmann::json> BatchUpsertJson(const std::string& collection,
+                                         std::vector<Point> points);
   Result<nlohmann::json> GetPointJson(const std::string& collection,
                                       const std::string& id);
   Result<nlohmann::json> DeletePointJson(const std::string& collection,
@@ -156,6 +164,13 @@ class VectorService {
 
  private:
   Result<std::shared_ptr<Collection>> Open(const std::string& name);
+  // Id length and dimension of every point (`name_index`: errors name the
+  // point as vectors[i]).
+  static Status CheckPoints(const CollectionConfig& cfg,
+                            const std::vector<Point>& points, bool name_index);
+  Result<std::vector<std::string>> Write(const std::string& collection,
+                                         std::vector<Point> points,
+                                         bool name_index);
   // Dimension, k, ef_search and filter shape of one query.
   static Status CheckQuery(Collection& c, const SearchRequest& r);
 

@@ -67,8 +67,13 @@ Result<json> VectorService::BatchUpsertJson(const std::string& collection,
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
   PDB_ASSIGN_OR_RETURN(std::vector<Point> points,
                        ParseBatch(body, c->config().dimension, collection));
+  return BatchUpsertJson(collection, std::move(points));
+}
+
+Result<json> VectorService::BatchUpsertJson(const std::string& collection,
+                                            std::vector<Point> points) {
   PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                       Upsert(collection, std::move(points)));
+                       BatchUpsert(collection, std::move(points)));
   size_t n = ids.size();
   return json{{"inserted_ids", std::move(ids)}, {"total_count", n}};
 }

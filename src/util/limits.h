@@ -1,13 +1,19 @@
-// Limits on untrusted input that more than one layer enforces, defined once.
-// The engine (embedded API), the service and both transports read them from
-// here, so a limit and its error message cannot drift apart. docs/API.md
-// ("Limits") documents them.
+// THE table of limits on untrusted input, defined once with the reason for
+// each number. The service edge (src/service: json_codec for REST bodies,
+// VectorService's typed operations for both transports) checks them with one
+// message per limit; the engine (embedded API, src/collection, src/util,
+// src/filter) asserts the same constants as its invariants and never uses a
+// literal of its own. docs/API.md ("Limits") documents them.
+//
+// Server resource limits (request body size, in-flight requests, gRPC
+// streams) are configuration, not constants: see src/server/config.cc.
 #pragma once
 
 #include <cfloat>
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace proximadb {
 
@@ -16,12 +22,64 @@ namespace proximadb {
 // keeps a worst-case batch (kMaxBatchQueries queries) in tens of MB.
 inline constexpr uint32_t kMaxK = 10000;
 
+// k when a search names none (REST "k"/"top_k" absent, gRPC k unset).
+inline constexpr uint32_t kDefaultK = 10;
+
 // Points in one scroll page (limit): 1..10000, the same bound as k for the
 // same reason (one page is materialised, vectors and metadata, in memory).
 inline constexpr uint32_t kMaxScrollLimit = 10000;
 
+// Queries in one batch search: 1..1024. Every query is validated and then
+// run in the same call, so a batch holds up to kMaxBatchQueries * kMaxK
+// candidates; 1024 keeps that under ~100 MB and one call's latency bounded.
+inline constexpr size_t kMaxBatchQueries = 1024;
+
+// Vector dimension of a collection: 1..65536. 65536 float32 values are
+// 256 KiB per vector, already far past any embedding model; the segment
+// format stores the dimension in 32 bits but readers refuse more than this.
+inline constexpr uint32_t kMinDimension = 1;
+inline constexpr uint32_t kMaxDimension = 65536;
+
+// HNSW graph degree m: 2..128. Below 2 the graph is a list; above 128 the
+// per-node link lists dominate memory without improving recall.
+inline constexpr uint32_t kMinHnswM = 2;
+inline constexpr uint32_t kMaxHnswM = 128;
+
+// ef_construction and ef_search (collection default and per query):
+// 1..4096. The candidate heaps are O(ef) per search and per insert; past
+// 4096 an exact scan is cheaper for any collection that fits a node.
+inline constexpr uint32_t kMinEf = 1;
+inline constexpr uint32_t kMaxEf = 4096;
+
+// A collection name: 1..128 characters of [A-Za-z0-9_-]. It becomes a
+// directory name and a URL path segment, so the charset needs no escaping
+// and the length keeps paths well below PATH_MAX.
+inline constexpr size_t kMaxCollectionNameBytes = 128;
+
+// flush_priority of a collection's flush policy: 1..100 (a relative weight
+// among collections flushing at once; a wider range buys nothing).
+inline constexpr uint32_t kMinFlushPriority = 1;
+inline constexpr uint32_t kMaxFlushPriority = 100;
+
+// A filter (docs/API.md, "Filters"), each a 400 when exceeded:
+// nesting of $and/$or/$not (the matcher recurses once per level); every
+// field and logical operator counted (the text matcher keeps a bitset of
+// this size); the filter's compact JSON text (filters are stored with
+// payload-index plans and logged); segments of a field path "a.b.c" (also
+// the most a payload index field may have; the text matcher's frame stack
+// is sized from it).
+inline constexpr int kMaxFilterDepth = 32;
+inline constexpr int kMaxFilterConditions = 1024;
+inline constexpr size_t kMaxFilterBytes = 64 * 1024;
+inline constexpr int kMaxFieldPathSegments = 32;
+
 // A point id: 1..256 bytes, any content.
 inline constexpr size_t kMaxIdBytes = 256;
+
+// A client-chosen request id (X-Request-Id / x-request-id): 1..128
+// characters. It is echoed and written to every access-log line, so it is
+// kept short; an invalid one is replaced by a new id rather than refused.
+inline constexpr size_t kMaxRequestIdBytes = 128;
 
 // JSON nesting depth of a point's metadata ({} and [] are one level, a
 // scalar none). 32 is below what every client can read back over gRPC:
@@ -47,6 +105,18 @@ inline std::string RequestTooDeepMessage() {
   return "request is nested deeper than " + std::to_string(kMaxRequestDepth) +
          " levels (metadata may nest at most " + std::to_string(kMaxJsonDepth) +
          " levels)";
+}
+
+// The one wording of "a number outside its limits" (both transports, the
+// service and the engine's own checks): field 'k' must be in 1..10000, got 0.
+inline std::string OutOfRangeMessage(std::string_view field, uint64_t lo,
+                                     uint64_t hi, std::string_view got) {
+  return "field '" + std::string(field) + "' must be in " + std::to_string(lo) +
+         ".." + std::to_string(hi) + ", got " + std::string(got);
+}
+inline std::string OutOfRangeMessage(std::string_view field, uint64_t lo,
+                                     uint64_t hi, uint64_t got) {
+  return OutOfRangeMessage(field, lo, hi, std::to_string(got));
 }
 
 // The largest accepted squared L2 norm of a vector (points and queries,

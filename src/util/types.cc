@@ -1,7 +1,11 @@
+#include "proximadb/types.h"
+
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string_view>
 
-#include "proximadb/types.h"
+#include "util/limits.h"
 
 namespace proximadb {
 
@@ -49,24 +53,32 @@ EffectiveFlushPolicy Resolve(const FlushPolicy& p, const FlushDefaults& d) {
 
 namespace {
 bool ValidName(const std::string& n) {
-  if (n.empty() || n.size() > 128) return false;
+  if (n.empty() || n.size() > kMaxCollectionNameBytes) return false;
   return std::all_of(n.begin(), n.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c >= '0' && c <= '9') || c == '_' || c == '-';
   });
 }
+
+// The limits and their one wording come from util/limits.h.
+Status CheckRange(std::string_view field, uint64_t v, uint64_t lo,
+                  uint64_t hi) {
+  if (v < lo || v > hi) {
+    return Status::InvalidArgument(OutOfRangeMessage(field, lo, hi, v));
+  }
+  return Status::OK();
+}
 }  // namespace
 
 Status ValidateCollectionConfig(const CollectionConfig& c) {
   if (!ValidName(c.name)) {
-    return Status::InvalidArgument(
-        "collection name must be 1..128 characters of [A-Za-z0-9_-], got '" +
-        c.name + "'");
+    return Status::InvalidArgument("collection name must be 1.." +
+                                   std::to_string(kMaxCollectionNameBytes) +
+                                   " characters of [A-Za-z0-9_-], got '" +
+                                   c.name + "'");
   }
-  if (c.dimension < 1 || c.dimension > 65536) {
-    return Status::InvalidArgument("dimension must be in 1..65536, got " +
-                                   std::to_string(c.dimension));
-  }
+  PDB_RETURN_IF_ERROR(
+      CheckRange("dimension", c.dimension, kMinDimension, kMaxDimension));
   if (c.index.algorithm != "hnsw" && c.index.algorithm != "flat") {
     return Status::InvalidArgument(
         "indexing_algorithm must be hnsw or flat, got '" + c.index.algorithm +
@@ -76,29 +88,37 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
     return Status::InvalidArgument("quantization must be none or int8, got '" +
                                    c.index.quantization + "'");
   }
-  if (c.index.m < 2 || c.index.m > 128) {
-    return Status::InvalidArgument("m must be in 2..128");
-  }
-  if (c.index.ef_construction < 1 || c.index.ef_construction > 4096 ||
-      c.index.ef_search < 1 || c.index.ef_search > 4096) {
-    return Status::InvalidArgument(
-        "ef_construction and ef_search must be in 1..4096");
-  }
+  PDB_RETURN_IF_ERROR(CheckRange("m", c.index.m, kMinHnswM, kMaxHnswM));
+  PDB_RETURN_IF_ERROR(
+      CheckRange("ef_construction", c.index.ef_construction, kMinEf, kMaxEf));
+  PDB_RETURN_IF_ERROR(
+      CheckRange("ef_search", c.index.ef_search, kMinEf, kMaxEf));
   const FlushPolicy& f = c.flush;
   auto positive = [](const std::optional<double>& v) {
     return !v || (std::isfinite(*v) && *v > 0);
   };
   if (!positive(f.max_wal_age_hours)) {
-    return Status::InvalidArgument("max_wal_age_hours must be > 0");
+    return Status::InvalidArgument(
+        "field 'max_wal_age_hours' must be a finite number > 0");
   }
   if (!positive(f.max_wal_size_mb)) {
-    return Status::InvalidArgument("max_wal_size_mb must be > 0");
+    return Status::InvalidArgument(
+        "field 'max_wal_size_mb' must be a finite number > 0");
   }
-  if (f.max_vector_count && *f.max_vector_count == 0) {
-    return Status::InvalidArgument("max_vector_count must be > 0");
+  if (f.max_vector_count) {
+    PDB_RETURN_IF_ERROR(
+        CheckRange("max_vector_count", *f.max_vector_count, 1,
+                   static_cast<uint64_t>(std::numeric_limits<int64_t>::max())));
   }
-  if (f.flush_priority && (*f.flush_priority < 1 || *f.flush_priority > 100)) {
-    return Status::InvalidArgument("flush_priority must be in 1..100");
+  if (f.flush_priority) {
+    // Negative values are out of range too (compared as signed first).
+    const int p = *f.flush_priority;
+    if (p < static_cast<int>(kMinFlushPriority) ||
+        p > static_cast<int>(kMaxFlushPriority)) {
+      return Status::InvalidArgument(
+          OutOfRangeMessage("flush_priority", kMinFlushPriority,
+                            kMaxFlushPriority, std::to_string(p)));
+    }
   }
   return Status::OK();
 }

@@ -76,12 +76,28 @@ TEST(CheckWireTest, ValidRequestsPass) {
   }
   EXPECT_TRUE(Check<pb::BatchUpsertRequest>(b.SerializeAsString()).ok());
   EXPECT_TRUE(Check<pb::HealthRequest>("").ok());
-  // Unknown fields, and a known field sent with another wire type, are
-  // unknown fields to protobuf too.
-  const std::string odd = Field(99, "\xff\xff") + "\x08\x05";  // 1 as varint
+  // A known field sent with another wire type is an unknown field to
+  // protobuf; it is passed on (protobuf keeps it aside).
+  const std::string odd = "\x08\x05";  // field 1 (a string) as varint 5
   EXPECT_TRUE(Check<pb::GetRequest>(odd).ok());
   pb::GetRequest g;
   EXPECT_TRUE(g.ParseFromString(odd));
+}
+
+// A field number the request type does not have is refused, named with its
+// path, as REST refuses an unknown key (issue 11).
+TEST(CheckWireTest, UnknownFieldsAreRefused) {
+  Status s = Check<pb::GetRequest>(Field(99, "\xff\xff"));
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "unknown field number 99 in proximadb.v1.GetRequest");
+  pb::BatchSearchRequest b;
+  b.set_collection("c");
+  b.add_queries()->add_vector(1);
+  std::string q = b.queries(0).SerializeAsString() + Field(99, "x");
+  s = Check<pb::BatchSearchRequest>(Field(1, "c") + Field(2, q));
+  EXPECT_EQ(s.message(),
+            "queries[0]: unknown field number 99 in proximadb.v1.SearchRequest")
+      << s.ToString();
 }
 
 TEST(CheckWireTest, MalformedBytesAreNamed) {

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "service/limits.h"
+#include "service/inflight_limit.h"
 
 namespace proximadb::service {
 namespace {

@@ -67,8 +67,7 @@ TEST(ParseCreateCollectionTest, AllOptions) {
     "distance_metric": "dot_product", "indexing_algorithm": "flat",
     "m": 32, "ef_construction": 100, "ef_search": 50,
     "max_vector_count": 1000, "flush_priority": 80,
-    "background_flush": false, "wal_format": "avro",
-    "storage_layout": "viper"})"));
+    "background_flush": false, "wal_format": "avro"})"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->metric, Metric::kDotProduct);
   EXPECT_EQ(r->index.algorithm, "flat");

@@ -15,32 +15,14 @@ using service::Operation;
 using S = ::grpc::Status;
 
 const std::vector<GrpcMethod>& GrpcMethods() {
-  static const std::vector<GrpcMethod> methods = {
-      {Operation::kHealth, "Health"},
-      {Operation::kCreateCollection, "CreateCollection"},
-      {Operation::kListCollections, "ListCollections"},
-      {Operation::kGetCollection, "GetCollection"},
-      {Operation::kUpdateCollection, "UpdateCollection"},
-      {Operation::kDeleteCollection, "DeleteCollection"},
-      {Operation::kUpsert, "Upsert"},
-      {Operation::kBatchUpsert, "BatchUpsert"},
-      {Operation::kGet, "Get"},
-      {Operation::kDeleteByIds, "DeleteByIds"},
-      {Operation::kDeleteByFilter, "DeleteByFilter"},
-      {Operation::kUpdateMetadata, "UpdateMetadata"},
-      {Operation::kCount, "Count"},
-      {Operation::kScroll, "Scroll"},
-      {Operation::kSearch, "Search"},
-      {Operation::kBatchSearch, "BatchSearch"},
-      {Operation::kFlush, "Flush"},
-      {Operation::kCompact, "Compact"},
-      {Operation::kCollectionStats, "CollectionStats"},
-      {Operation::kCreatePayloadIndex, "CreatePayloadIndex"},
-      {Operation::kListPayloadIndexes, "ListPayloadIndexes"},
-      {Operation::kDeletePayloadIndex, "DeletePayloadIndex"},
-      {Operation::kListQuarantine, "ListQuarantine"},
-      {Operation::kClearQuarantine, "ClearQuarantine"},
-  };
+  // The method names are the operations' names (service/operations.h).
+  static const std::vector<GrpcMethod> methods = [] {
+    std::vector<GrpcMethod> out;
+    for (const service::OperationInfo& info : service::kOperations) {
+      out.push_back({info.op, info.name});
+    }
+    return out;
+  }();
   return methods;
 }
 
@@ -126,38 +108,10 @@ S GrpcService::Unary(Operation op, Body<Req, Resp> body, Ctx* ctx,
   });
 }
 
-S GrpcService::Gated(Operation op, Ctx* ctx, size_t* code) {
-  using service::AuthOutcome;
-  using service::Protocol;
-  using service::RejectReason;
-  if (op == Operation::kHealth) return S::OK;  // probes need no key
-  if (gates_.api_keys != nullptr) {
-    AuthOutcome a = gates_.api_keys->Check(
-        service::PresentedKey(Metadata(ctx, "authorization"),
-                              Metadata(ctx, "api-key")),
-        op);
-    if (a != AuthOutcome::kAllowed) {
-      const bool unauth = a == AuthOutcome::kUnauthenticated;
-      *code = unauth ? service::kCodeUnauthenticated
-                     : service::kCodePermissionDenied;
-      if (gates_.metrics != nullptr) {
-        gates_.metrics->Reject(
-            Protocol::kGrpc,
-            unauth ? RejectReason::kUnauthenticated : RejectReason::kForbidden);
-      }
-      ctx->AddTrailingMetadata(
-          kErrorMetadataKey, unauth ? "unauthenticated" : "permission_denied");
-      return S(unauth ? ::grpc::StatusCode::UNAUTHENTICATED
-                      : ::grpc::StatusCode::PERMISSION_DENIED,
-               std::string(service::AuthMessage(a)));
-    }
-  }
-  return S::OK;
-}
-
 // The transport edge: counts the RPC in flight (for draining on shutdown),
-// refuses it once shutdown began, and turns third-party exceptions
-// (bad_alloc, a protobuf or json failure) into INTERNAL.
+// refuses it once shutdown began, then runs the body through the admission
+// chain (service/admission.h: key, permission, in-flight slot, metrics,
+// exceptions to INTERNAL).
 template <typename Fn>
 S GrpcService::Run(Operation op, Ctx* ctx, Fn body) {
   struct InFlight {
@@ -171,39 +125,33 @@ S GrpcService::Run(Operation op, Ctx* ctx, Fn body) {
     return ToGrpcStatus(Status::Unavailable("server is shutting down"), ctx);
   }
   const auto start = std::chrono::steady_clock::now();
-  size_t code = service::CodeIndex(StatusCode::kOk);
-  S result = Gated(op, ctx, &code);
-  // Health is never refused for load (liveness probes must get through).
-  service::InflightLimit::Slot slot(
-      result.ok() && op != Operation::kHealth ? gates_.inflight : nullptr);
-  if (!slot.acquired()) {
-    if (gates_.metrics != nullptr) {
-      gates_.metrics->Reject(service::Protocol::kGrpc,
-                             service::RejectReason::kOverloaded);
+  struct Answer {
+    S status;
+    size_t code;  // the metrics' code label
+  };
+  auto answer = [ctx](const Status& s) {
+    return Answer{ToGrpcStatus(s, ctx), service::CodeIndex(s.code())};
+  };
+  auto refused = [&](const service::Refusal& why) {
+    using Kind = service::Refusal::Kind;
+    if (why.kind == Kind::kOverloaded) {
+      return answer(Status::Unavailable(why.message));
     }
-    Status busy = Status::Unavailable("too many requests in flight (limit " +
-                                      std::to_string(gates_.inflight->max()) +
-                                      "); retry shortly");
-    code = service::CodeIndex(busy.code());
-    result = ToGrpcStatus(busy, ctx);
-  } else if (result.ok()) {
-    Status s;
-    try {
-      s = body();
-    } catch (const std::exception& e) {
-      s = Status::Internal(std::string("unexpected error: ") + e.what());
-    } catch (...) {
-      s = Status::Internal("unexpected error");
-    }
-    code = service::CodeIndex(s.code());
-    result = ToGrpcStatus(s, ctx);
-  }
-  if (gates_.metrics != nullptr) {
-    gates_.metrics->Record(service::Protocol::kGrpc, op, code,
-                           std::chrono::duration_cast<std::chrono::nanoseconds>(
-                               std::chrono::steady_clock::now() - start));
-  }
-  return result;
+    const bool unauth = why.kind == Kind::kUnauthenticated;
+    ctx->AddTrailingMetadata(kErrorMetadataKey,
+                             unauth ? "unauthenticated" : "permission_denied");
+    return Answer{S(unauth ? ::grpc::StatusCode::UNAUTHENTICATED
+                           : ::grpc::StatusCode::PERMISSION_DENIED,
+                    why.message),
+                  why.code};
+  };
+  const std::string_view key = service::PresentedKey(
+      Metadata(ctx, "authorization"), Metadata(ctx, "api-key"));
+  return service::Admit(
+             gates_, service::Protocol::kGrpc, op, key, start,
+             [&] { return answer(body()); }, refused, answer,
+             [](const Answer& a) { return a.code; })
+      .status;
 }
 
 Status GrpcService::Health(const v1::HealthRequest&, v1::HealthResponse* out) {
@@ -277,13 +225,14 @@ Status GrpcService::BatchUpsert(const v1::BatchUpsertRequest& in,
   for (int i = 0; i < in.points_size(); ++i) {
     Result<Point> p = DecodePoint(in.points(i));
     if (!p.ok()) {
-      return Status(p.status().code(), "points[" + std::to_string(i) +
+      // Named as in the REST body, so both transports give one message.
+      return Status(p.status().code(), "vectors[" + std::to_string(i) +
                                            "]: " + p.status().message());
     }
     points.push_back(std::move(p).value());
   }
   PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                       svc_->Upsert(in.collection(), std::move(points)));
+                       svc_->BatchUpsert(in.collection(), std::move(points)));
   out->set_total_count(ids.size());
   for (std::string& id : ids) out->add_inserted_ids(std::move(id));
   return Status::OK();

@@ -18,8 +18,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include "proximadb/v1/proximadb.grpc.pb.h"
+#include "service/admission.h"
 #include "service/auth.h"
-#include "service/limits.h"
+#include "service/inflight_limit.h"
 #include "service/metrics.h"
 #include "service/operations.h"
 #include "service/service.h"
@@ -35,14 +36,11 @@ struct GrpcMethod {
 };
 const std::vector<GrpcMethod>& GrpcMethods();
 
-// The gates every RPC passes (null = off), shared with the REST transport:
-// API key (UNAUTHENTICATED / PERMISSION_DENIED; Health is always open), a
-// slot of the in-flight bound (UNAVAILABLE when full), and metrics.
-struct GrpcGates {
-  const service::ApiKeys* api_keys = nullptr;
-  service::InflightLimit* inflight = nullptr;
-  service::Metrics* metrics = nullptr;
-};
+// The gates every RPC passes (null = off), shared with the REST transport
+// through the one admission chain (service/admission.h): API key
+// (UNAUTHENTICATED / PERMISSION_DENIED; Health is always open), a slot of
+// the in-flight bound (UNAVAILABLE when full), and metrics.
+using GrpcGates = service::AdmissionGates;
 
 // Trailing metadata that marks an RPC refused because its request could not
 // be decoded. The access-log interceptor removes it before the trailer is
@@ -87,12 +85,9 @@ class GrpcService final : public ::grpc::Service {
   template <typename Req, typename Resp>
   S Unary(service::Operation op, Body<Req, Resp> body, Ctx* ctx,
           const ::grpc::ByteBuffer* in, ::grpc::ByteBuffer* out);
-  // Runs one RPC body (see grpc_service.cc).
+  // Runs one RPC body through the admission chain (see grpc_service.cc).
   template <typename Fn>
   S Run(service::Operation op, Ctx* ctx, Fn body);
-  // The API-key check; not OK = refused, with *code set to the metrics'
-  // code label.
-  S Gated(service::Operation op, Ctx* ctx, size_t* code);
 
   // The RPC bodies, on decoded requests.
   Status Health(const v1::HealthRequest&, v1::HealthResponse*);

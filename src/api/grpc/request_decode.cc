@@ -234,6 +234,16 @@ Status CheckWire(std::string_view b, const gpb::Descriptor& type,
       default:
         return malformed("invalid wire type " + std::to_string(wire_type), at);
     }
+    // Refused (once its bytes are known to be well formed) like an unknown
+    // key of a REST body: a field this server does not know (a typo'd
+    // client, a newer .proto) must not silently do nothing. Protobuf has no
+    // names for them, so the number is named.
+    if (fd == nullptr) {
+      const std::string& path = stack.back().path;
+      return Status::InvalidArgument(
+          (path.empty() ? "" : path + ": ") + "unknown field number " +
+          std::to_string(number) + " in " + stack.back().type->full_name());
+    }
   }
   return Status::OK();
 }

@@ -30,7 +30,7 @@
 
 #include "proximadb/status.h"
 #include "service/auth.h"
-#include "service/limits.h"
+#include "service/inflight_limit.h"
 #include "service/metrics.h"
 #include "service/service.h"
 

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "service/admission.h"
 #include "service/request_log.h"
 
 namespace proximadb::rest {
@@ -88,6 +89,11 @@ RestResponse NoRoute(std::string_view target) {
   return ErrorResponse(404, "not_found", "no route for " + std::string(target));
 }
 
+// The placeholders Match() fills in.
+bool IsPlaceholder(std::string_view seg) {
+  return seg == "{name}" || seg == "{id}";
+}
+
 // A route pattern split once into segments.
 struct CompiledRoute {
   const RouteSpec* spec;
@@ -106,7 +112,7 @@ const std::vector<CompiledRoute>& Compiled() {
         size_t slash = p.find('/');
         std::string_view seg = p.substr(0, slash);
         c.segments.push_back(seg);
-        if (seg.empty() || seg.front() != '{') ++c.literals;
+        if (!IsPlaceholder(seg)) ++c.literals;
         p = slash == std::string_view::npos ? std::string_view()
                                             : p.substr(slash);
       }
@@ -133,50 +139,47 @@ bool Match(const CompiledRoute& r, const std::vector<std::string>& path,
   return true;
 }
 
-// Checks the key and takes an in-flight slot, then runs the handler.
-RestResponse Gated(service::VectorService& svc, const CompiledRoute& route,
-                   const RouteParams& params, service::Operation op,
-                   std::string_view body, const RequestContext& ctx) {
-  using service::AuthOutcome;
-  using service::RejectReason;
-  auto reject = [&](RejectReason why) {
-    if (ctx.metrics != nullptr) {
-      ctx.metrics->Reject(service::Protocol::kRest, why);
-    }
-  };
-  if (op == service::Operation::kHealth) {
-    return route.spec->handler(svc, params, body);
-  }
-  if (ctx.api_keys != nullptr) {
-    AuthOutcome a = ctx.api_keys->Check(ctx.presented_key, op);
-    if (a == AuthOutcome::kUnauthenticated) {
-      reject(RejectReason::kUnauthenticated);
-      RestResponse r =
-          ErrorResponse(401, "unauthenticated", service::AuthMessage(a));
+// A refusal of the admission chain in REST's shape.
+RestResponse Refused(const service::Refusal& why) {
+  using Kind = service::Refusal::Kind;
+  switch (why.kind) {
+    case Kind::kUnauthenticated: {
+      RestResponse r = ErrorResponse(401, "unauthenticated", why.message);
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
-    if (a == AuthOutcome::kPermissionDenied) {
-      reject(RejectReason::kForbidden);
-      return ErrorResponse(403, "permission_denied", service::AuthMessage(a));
-    }
+    case Kind::kPermissionDenied:
+      return ErrorResponse(403, "permission_denied", why.message);
+    case Kind::kOverloaded:
+      break;
   }
-  service::InflightLimit::Slot slot(ctx.inflight);
-  if (!slot.acquired()) {
-    reject(RejectReason::kOverloaded);
-    RestResponse r = ErrorResponse(503, "unavailable",
-                                   "too many requests in flight (limit " +
-                                       std::to_string(ctx.inflight->max()) +
-                                       "); retry shortly");
-    r.headers.emplace_back("Retry-After", "1");
-    return r;
-  }
-  return route.spec->handler(svc, params, body);
+  RestResponse r = ErrorResponse(503, "unavailable", why.message);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+size_t CodeOf(const RestResponse& r) {
+  return r.error.empty() ? service::CodeIndex(StatusCode::kOk)
+                         : service::CodeIndexByName(r.error);
+}
+
+// Runs the matched route's handler through the admission chain
+// (service/admission.h), which also records the request's metrics.
+RestResponse Admitted(service::VectorService& svc, const CompiledRoute& route,
+                      const RouteParams& params, service::Operation op,
+                      std::string_view body, const RequestContext& ctx,
+                      std::chrono::steady_clock::time_point start) {
+  const service::AdmissionGates gates{ctx.api_keys, ctx.inflight, ctx.metrics};
+  return service::Admit(
+      gates, service::Protocol::kRest, op, ctx.presented_key, start,
+      [&] { return route.spec->handler(svc, params, body); }, Refused,
+      [](const Status& s) { return ErrorResponse(s); }, CodeOf);
 }
 
 RestResponse Route(service::VectorService& svc, std::string_view m,
                    std::string_view target, std::string_view body,
                    const RequestContext& ctx,
+                   std::chrono::steady_clock::time_point start,
                    std::optional<service::Operation>* op) {
   Result<std::vector<std::string>> split = SplitPath(target);
   if (!split.ok()) return ErrorResponse(split.status());
@@ -200,19 +203,10 @@ RestResponse Route(service::VectorService& svc, std::string_view m,
   }
   if (best != nullptr) {
     *op = OperationOf(*best->spec, body);
-    return Gated(svc, *best, best_params, **op, body, ctx);
+    return Admitted(svc, *best, best_params, **op, body, ctx, start);
   }
   if (!allow.empty()) return NotAllowed(m, std::move(allow));
   return NoRoute(target);
-}
-
-void Record(service::Metrics* m, service::Operation op, const RestResponse& r,
-            std::chrono::steady_clock::duration elapsed) {
-  using service::Protocol;
-  const size_t code = r.error.empty() ? service::CodeIndex(StatusCode::kOk)
-                                      : service::CodeIndexByName(r.error);
-  m->Record(Protocol::kRest, op, code,
-            std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed));
 }
 
 RestResponse MetricsResponse(service::VectorService& svc,
@@ -285,29 +279,21 @@ RestResponse HandleRequest(service::VectorService& svc, std::string_view method,
                            const RequestContext& ctx) {
   const auto start = std::chrono::steady_clock::now();
   std::optional<service::Operation> op;
-  RestResponse r;
-  // The service returns errors as values, but the engine and nlohmann may
-  // still throw (bad_alloc, a json type_error on odd stored metadata): the
-  // transport boundary is where those become a 500.
   std::string_view op_name;
-  try {
-    if (ctx.metrics_endpoint && ctx.metrics != nullptr && method == "GET" &&
-        target.substr(0, target.find('?')) == "/metrics") {
-      r = MetricsResponse(svc, ctx);
-      op_name = "Metrics";
-    } else {
-      r = Route(svc, method, target, body, ctx, &op);
-    }
-  } catch (const std::exception& e) {
-    r = ErrorResponse(500, "internal",
-                      std::string("unexpected error: ") + e.what());
-  } catch (...) {
-    r = ErrorResponse(500, "internal", "unexpected error");
-  }
+  // A routed request runs (and is recorded) inside the admission chain;
+  // this outer guard covers routing and GET /metrics, which belong to no
+  // operation.
+  RestResponse r = service::CatchAll(
+      [&] {
+        if (ctx.metrics_endpoint && ctx.metrics != nullptr && method == "GET" &&
+            target.substr(0, target.find('?')) == "/metrics") {
+          op_name = "Metrics";
+          return MetricsResponse(svc, ctx);
+        }
+        return Route(svc, method, target, body, ctx, start, &op);
+      },
+      [](const Status& s) { return ErrorResponse(s); });
   const auto elapsed = std::chrono::steady_clock::now() - start;
-  if (ctx.metrics != nullptr && op.has_value()) {
-    Record(ctx.metrics, *op, r, elapsed);
-  }
   if (!ctx.request_id.empty()) {
     r.headers.emplace_back(std::string(service::kRequestIdHeader),
                            std::string(ctx.request_id));

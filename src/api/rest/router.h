@@ -24,7 +24,7 @@
 
 #include "proximadb/status.h"
 #include "service/auth.h"
-#include "service/limits.h"
+#include "service/inflight_limit.h"
 #include "service/metrics.h"
 #include "service/operations.h"
 #include "service/service.h"

@@ -190,115 +190,161 @@ RestResponse ClearQuarantineEntry(VectorService& svc, const RouteParams& p,
   return FromResult(svc.ClearQuarantineJson(p.id));
 }
 
+// The route table, one resource per function (each in documentation
+// order) so that no function is the whole API.
+// The health probes (never gated).
+void HealthRoutes(std::vector<RouteSpec>* t) {
+  t->insert(t->end(),
+            {
+                {"GET", "/health", {Operation::kHealth}, Health},
+                {"GET", "/health/live", {Operation::kHealth}, HealthLive},
+                {"GET", "/health/ready", {Operation::kHealth}, HealthReady},
+            });
+}
+
+// Collections.
+void CollectionRoutes(std::vector<RouteSpec>* t) {
+  t->insert(t->end(), {
+                          {"POST",
+                           "/api/v1/collections",
+                           {Operation::kCreateCollection},
+                           CreateCollection},
+                          {"GET",
+                           "/api/v1/collections",
+                           {Operation::kListCollections},
+                           ListCollections},
+                          {"GET",
+                           "/api/v1/collections/{name}",
+                           {Operation::kGetCollection},
+                           GetCollection},
+                          {"PATCH",
+                           "/api/v1/collections/{name}",
+                           {Operation::kUpdateCollection},
+                           UpdateCollection},
+                          {"DELETE",
+                           "/api/v1/collections/{name}",
+                           {Operation::kDeleteCollection},
+                           DeleteCollection},
+                      });
+}
+
+// Points: upsert, get, delete, metadata.
+void PointRoutes(std::vector<RouteSpec>* t) {
+  t->insert(t->end(),
+            {
+                {"POST",
+                 "/api/v1/collections/{name}/vectors",
+                 {Operation::kUpsert},
+                 Upsert},
+                {"PUT",
+                 "/api/v1/collections/{name}/vectors",
+                 {Operation::kBatchUpsert},
+                 BatchUpsert},
+                {"POST",
+                 "/api/v1/collections/{name}/vectors/batch",
+                 {Operation::kBatchUpsert},
+                 BatchUpsert},
+                {"DELETE",
+                 "/api/v1/collections/{name}/vectors",
+                 {Operation::kDeleteByIds, Operation::kDeleteByFilter},
+                 DeleteVectors},
+                {"GET",
+                 "/api/v1/collections/{name}/vectors/{id}",
+                 {Operation::kGet},
+                 GetPoint},
+                {"DELETE",
+                 "/api/v1/collections/{name}/vectors/{id}",
+                 {Operation::kDeleteByIds},
+                 DeletePoint},
+                {"PATCH",
+                 "/api/v1/collections/{name}/vectors/{id}",
+                 {Operation::kUpdateMetadata},
+                 UpdateMetadata},
+            });
+}
+
+// Count, scroll and search.
+void QueryRoutes(std::vector<RouteSpec>* t) {
+  t->insert(t->end(), {
+                          {"POST",
+                           "/api/v1/collections/{name}/count",
+                           {Operation::kCount},
+                           Count},
+                          {"POST",
+                           "/api/v1/collections/{name}/scroll",
+                           {Operation::kScroll},
+                           Scroll},
+                          {"POST",
+                           "/api/v1/collections/{name}/search",
+                           {Operation::kSearch},
+                           Search},
+                          {"POST",
+                           "/api/v1/collections/{name}/search/batch",
+                           {Operation::kBatchSearch},
+                           BatchSearch},
+                      });
+}
+
+// Flush, compact, stats and payload indexes.
+void MaintenanceRoutes(std::vector<RouteSpec>* t) {
+  t->insert(t->end(), {
+                          {"POST",
+                           "/api/v1/collections/{name}/flush",
+                           {Operation::kFlush},
+                           Flush},
+                          {"POST",
+                           "/api/v1/collections/{name}/compact",
+                           {Operation::kCompact},
+                           Compact},
+                          {"GET",
+                           "/api/v1/collections/{name}/stats",
+                           {Operation::kCollectionStats},
+                           Stats},
+                          {"POST",
+                           "/api/v1/collections/{name}/index/payload",
+                           {Operation::kCreatePayloadIndex},
+                           CreatePayloadIndex},
+                          {"GET",
+                           "/api/v1/collections/{name}/index/payload",
+                           {Operation::kListPayloadIndexes},
+                           ListPayloadIndexes},
+                          {"DELETE",
+                           "/api/v1/collections/{name}/index/payload/{id}",
+                           {Operation::kDeletePayloadIndex},
+                           DeletePayloadIndex},
+                      });
+}
+
+// The quarantine (docs/API.md, "Admin").
+void AdminRoutes(std::vector<RouteSpec>* t) {
+  t->insert(t->end(), {
+                          {"GET",
+                           "/api/v1/admin/quarantine",
+                           {Operation::kListQuarantine},
+                           ListQuarantine},
+                          {"DELETE",
+                           "/api/v1/admin/quarantine",
+                           {Operation::kClearQuarantine},
+                           ClearQuarantine},
+                          {"DELETE",
+                           "/api/v1/admin/quarantine/{id}",
+                           {Operation::kClearQuarantine},
+                           ClearQuarantineEntry},
+                      });
+}
+
 }  // namespace
 
 const std::vector<RouteSpec>& Routes() {
   static const std::vector<RouteSpec> routes = [] {
-    return std::vector<RouteSpec>{
-        {"GET", "/health", {Operation::kHealth}, Health},
-        {"GET", "/health/live", {Operation::kHealth}, HealthLive},
-        {"GET", "/health/ready", {Operation::kHealth}, HealthReady},
-        {"POST",
-         "/api/v1/collections",
-         {Operation::kCreateCollection},
-         CreateCollection},
-        {"GET",
-         "/api/v1/collections",
-         {Operation::kListCollections},
-         ListCollections},
-        {"GET",
-         "/api/v1/collections/{name}",
-         {Operation::kGetCollection},
-         GetCollection},
-        {"PATCH",
-         "/api/v1/collections/{name}",
-         {Operation::kUpdateCollection},
-         UpdateCollection},
-        {"DELETE",
-         "/api/v1/collections/{name}",
-         {Operation::kDeleteCollection},
-         DeleteCollection},
-        {"POST",
-         "/api/v1/collections/{name}/vectors",
-         {Operation::kUpsert},
-         Upsert},
-        {"PUT",
-         "/api/v1/collections/{name}/vectors",
-         {Operation::kBatchUpsert},
-         BatchUpsert},
-        {"POST",
-         "/api/v1/collections/{name}/vectors/batch",
-         {Operation::kBatchUpsert},
-         BatchUpsert},
-        {"DELETE",
-         "/api/v1/collections/{name}/vectors",
-         {Operation::kDeleteByIds, Operation::kDeleteByFilter},
-         DeleteVectors},
-        {"GET",
-         "/api/v1/collections/{name}/vectors/{id}",
-         {Operation::kGet},
-         GetPoint},
-        {"DELETE",
-         "/api/v1/collections/{name}/vectors/{id}",
-         {Operation::kDeleteByIds},
-         DeletePoint},
-        {"PATCH",
-         "/api/v1/collections/{name}/vectors/{id}",
-         {Operation::kUpdateMetadata},
-         UpdateMetadata},
-        {"POST",
-         "/api/v1/collections/{name}/count",
-         {Operation::kCount},
-         Count},
-        {"POST",
-         "/api/v1/collections/{name}/scroll",
-         {Operation::kScroll},
-         Scroll},
-        {"POST",
-         "/api/v1/collections/{name}/search",
-         {Operation::kSearch},
-         Search},
-        {"POST",
-         "/api/v1/collections/{name}/search/batch",
-         {Operation::kBatchSearch},
-         BatchSearch},
-        {"POST",
-         "/api/v1/collections/{name}/flush",
-         {Operation::kFlush},
-         Flush},
-        {"POST",
-         "/api/v1/collections/{name}/compact",
-         {Operation::kCompact},
-         Compact},
-        {"GET",
-         "/api/v1/collections/{name}/stats",
-         {Operation::kCollectionStats},
-         Stats},
-        {"POST",
-         "/api/v1/collections/{name}/index/payload",
-         {Operation::kCreatePayloadIndex},
-         CreatePayloadIndex},
-        {"GET",
-         "/api/v1/collections/{name}/index/payload",
-         {Operation::kListPayloadIndexes},
-         ListPayloadIndexes},
-        {"DELETE",
-         "/api/v1/collections/{name}/index/payload/{id}",
-         {Operation::kDeletePayloadIndex},
-         DeletePayloadIndex},
-        {"GET",
-         "/api/v1/admin/quarantine",
-         {Operation::kListQuarantine},
-         ListQuarantine},
-        {"DELETE",
-         "/api/v1/admin/quarantine",
-         {Operation::kClearQuarantine},
-         ClearQuarantine},
-        {"DELETE",
-         "/api/v1/admin/quarantine/{id}",
-         {Operation::kClearQuarantine},
-         ClearQuarantineEntry},
-    };
+    std::vector<RouteSpec> t;
+    HealthRoutes(&t);
+    CollectionRoutes(&t);
+    PointRoutes(&t);
+    QueryRoutes(&t);
+    MaintenanceRoutes(&t);
+    AdminRoutes(&t);
+    return t;
   }();
   return routes;
 }

@@ -7,6 +7,7 @@
 #include "storage/segment/segment_format.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/limits.h"
 
 namespace proximadb::segment {
 
@@ -74,7 +75,7 @@ class SegmentParser {
     }
 
     seg_->dimension_ = DecodeFixed32(data_ + segment::kOffDimension);
-    if (seg_->dimension_ < 1 || seg_->dimension_ > 65536) {
+    if (seg_->dimension_ < kMinDimension || seg_->dimension_ > kMaxDimension) {
       return Corrupt("bad dimension " + std::to_string(seg_->dimension_));
     }
     uint32_t metric = DecodeFixed32(data_ + segment::kOffMetric);
