@@ -15,7 +15,14 @@ if ! command -v "$CLANG_FORMAT" >/dev/null; then
   exit 2
 fi
 
-mapfile -t files < <(git ls-files -- 'src' 'include' 'tests' 'bench' 'tools' |
+list_sources() {  # the tracked files; every file outside a git checkout
+  if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    git ls-files -- src include tests bench tools
+  else
+    find src include tests bench tools -type f 2>/dev/null | sort
+  fi
+}
+mapfile -t files < <(list_sources |
   grep -E '\.(c|cc|cpp|cxx|h|hh|hpp)$' |
   grep -vE '(^|/)build[^/]*/|\.pb\.(cc|h)$|^tests/fuzz/corpus/' || true)
 if [ ${#files[@]} -eq 0 ]; then
