@@ -24,11 +24,12 @@
 #include "proximadb/db.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
+#include "proximadb/version.h"
 
 namespace proximadb::service {
 
-// The server version reported by /health.
-inline constexpr const char* kVersion = "0.1.0";
+// The server version reported by /health (the top-level VERSION file).
+inline constexpr const char* kVersion = PROXIMADB_VERSION;
 
 // Most queries one batch search may carry.
 inline constexpr size_t kMaxBatchQueries = 1024;
