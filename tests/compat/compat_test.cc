@@ -27,7 +27,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The checked-in data directories, oldest first ("v0.1.0", ...).
+// The checked-in data directories ("v0.1.0", ...), in name order.
 std::vector<std::string> DataDirs() {
   std::vector<std::string> out;
   std::error_code ec;
