@@ -16,19 +16,9 @@ PACKAGES=(
   prometheus                  # tests/integration/ops_test.cc scrapes /metrics with it
   clang-16 libfuzzer-16-dev libclang-rt-16-dev  # the ASan/UBSan build and tests/fuzz
   llvm-16                     # llvm-symbolizer: readable stacks in clang's sanitizer reports
+  clang-format                # v14: scripts/check-format.sh (the .clang-format style)
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# shellcheck source=lib/apt.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+apt_install_missing install-deps "${PACKAGES[@]}"

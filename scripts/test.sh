@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: installs the Debian packages, builds everything
+# Runs the whole test suite: installs the Debian packages, checks that every
+# C/C++ file is clang-formatted (scripts/check-format.sh), builds everything
 # with the tests, runs ctest (unit, crash, fault and integration tests that
 # start the real server, and the Python client's tests), then builds everything
 # again with clang-16 under AddressSanitizer + UndefinedBehaviorSanitizer in a
@@ -13,6 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/install-python-deps.sh  # the Python client's tests
+echo "== format (clang-format --dry-run --Werror) =="
+./scripts/check-format.sh
 JOBS=${JOBS:-$(nproc)}
 
 echo "== build (RelWithDebInfo) and test =="

@@ -24,12 +24,13 @@
 #include "proximadb/db.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
+#include "proximadb/version.h"
 #include "util/limits.h"
 
 namespace proximadb::service {
 
-// The server version reported by /health.
-inline constexpr const char* kVersion = "0.1.0";
+// The server version reported by /health (the top-level VERSION file).
+inline constexpr const char* kVersion = PROXIMADB_VERSION;
 
 // Most queries one batch search may carry (util/limits.h).
 using ::proximadb::kMaxBatchQueries;

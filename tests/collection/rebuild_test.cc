@@ -12,23 +12,7 @@ namespace {
 
 using namespace proximadb::testing;  // NOLINT
 
-class RebuildTest : public ::testing::Test {
- protected:
-  void SetUp() override { dir_ = tmp_.path() + "/data"; }
-
-  Status OpenFails() {
-    auto before = Snapshot(dir_);
-    auto db = DB::Open(ManualOptions(), dir_);
-    EXPECT_FALSE(db.ok()) << "opened a data directory it must refuse";
-    auto after = Snapshot(dir_);
-    EXPECT_TRUE(before == after)
-        << "a refused start changed:" << Diff(before, after);
-    return db.ok() ? Status::OK() : db.status();
-  }
-
-  TempDir tmp_;
-  std::string dir_;
-};
+class RebuildTest : public DataDirTest {};
 
 // What a damaged catalog.db-wal does after a kill -9: SQLite stops at the
 // bad frame and the catalog silently goes back to before the last flush,
@@ -53,7 +37,7 @@ TEST_F(RebuildTest, CatalogThatLostAFlushIsRefusedAndRebuilt) {
   }
   WriteAll(dir_ + "/catalog.db", old_catalog);
 
-  Status s = OpenFails();
+  Status s = ExpectRefused({});
   EXPECT_NE(s.message().find("behind the collection's manifest"),
             std::string::npos)
       << s.ToString();
@@ -203,7 +187,7 @@ TEST_F(RebuildTest, UnlistedDirectoryWithAManifestIsRefused) {
     auto cat = catalog::Catalog::Open(dir_ + "/catalog.db");
     ASSERT_TRUE((*cat)->DropCollection("b").ok());  // the catalog forgets
   }
-  Status s = OpenFails();
+  Status s = ExpectRefused({});
   EXPECT_NE(s.message().find("does not list"), std::string::npos)
       << s.ToString();
   ASSERT_TRUE(DB::RebuildCatalog(ManualOptions(), dir_, false).ok());

@@ -14,10 +14,8 @@ namespace {
 
 using namespace proximadb::testing;  // NOLINT
 
-class RecoveryTest : public ::testing::Test {
+class RecoveryTest : public DataDirTest {
  protected:
-  void SetUp() override { dir_ = tmp_.path() + "/data"; }
-
   // "c": 10 points flushed into segment 1, then 2 more in the WAL only.
   void MakeData() {
     auto db = OpenOk(dir_);
@@ -41,24 +39,7 @@ class RecoveryTest : public ::testing::Test {
     }
   }
 
-  // Open must fail, mention every `needle`, and change nothing.
-  Status ExpectRefused(const std::vector<std::string>& needles) {
-    auto before = Snapshot(dir_);
-    auto db = DB::Open(ManualOptions(), dir_);
-    EXPECT_FALSE(db.ok()) << "opened a data directory it must refuse";
-    if (db.ok()) return Status::OK();
-    for (const std::string& n : needles) {
-      EXPECT_NE(db.status().message().find(n), std::string::npos)
-          << "no '" << n << "' in: " << db.status().ToString();
-    }
-    auto after = Snapshot(dir_);
-    EXPECT_TRUE(before == after)
-        << "a refused start changed:" << Diff(before, after);
-    return db.status();
-  }
-
-  TempDir tmp_;
-  std::string dir_, cdir_;
+  std::string cdir_;
 };
 
 TEST_F(RecoveryTest, UnexplainedFilesAreQuarantinedNotDeleted) {

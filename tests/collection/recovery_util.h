@@ -121,4 +121,30 @@ inline std::string SegName(uint64_t id) {
   return buf;
 }
 
+// The fixture of the start-up recovery and catalog rebuild tests: dir_, a
+// data directory (not created yet) inside a fresh temporary directory.
+class DataDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = tmp_.path() + "/data"; }
+
+  // DB::Open must refuse dir_, mention every `needle`, and change nothing.
+  Status ExpectRefused(const std::vector<std::string>& needles) {
+    auto before = Snapshot(dir_);
+    auto db = DB::Open(ManualOptions(), dir_);
+    EXPECT_FALSE(db.ok()) << "opened a data directory it must refuse";
+    if (db.ok()) return Status::OK();
+    for (const std::string& n : needles) {
+      EXPECT_NE(db.status().message().find(n), std::string::npos)
+          << "no '" << n << "' in: " << db.status().ToString();
+    }
+    auto after = Snapshot(dir_);
+    EXPECT_TRUE(before == after)
+        << "a refused start changed:" << Diff(before, after);
+    return db.status();
+  }
+
+  TempDir tmp_;
+  std::string dir_;
+};
+
 }  // namespace proximadb::testing

@@ -9,29 +9,11 @@
 #include <vector>
 
 #include "proximadb/db.h"
+#include "util/temp_dir.h"
 
 namespace proximadb::testing {
 
-class TempDir {
- public:
-  // Under `base`, else the system's temp directory.
-  explicit TempDir(const std::string& base = "") {
-    std::filesystem::path root = base.empty()
-                                     ? std::filesystem::temp_directory_path()
-                                     : std::filesystem::path(base);
-    std::string tmpl = (root / "pdb-test-XXXXXX").string();
-    char* p = mkdtemp(tmpl.data());
-    path_ = p ? p : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test_util::TempDir;  // tests/util/temp_dir.h
 
 inline std::vector<float> RandomVector(std::mt19937& rng, uint32_t dim) {
   std::normal_distribution<float> n(0.0f, 1.0f);

@@ -1,9 +1,7 @@
 // GrpcServer with API keys, an in-flight bound and metrics: metadata keys
 // (authorization: Bearer / api-key), UNAUTHENTICATED / PERMISSION_DENIED,
 // Health open, UNAVAILABLE when the bound is full, per-RPC counters.
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -12,6 +10,7 @@
 
 #include "api/grpc/grpc_server.h"
 #include "api/grpc/grpc_status.h"
+#include "grpc/grpc_fixture.h"
 #include "proximadb/db.h"
 #include "proximadb/v1/proximadb.grpc.pb.h"
 
@@ -21,37 +20,17 @@ namespace {
 using service::Operation;
 using service::Protocol;
 
-class GrpcGatesTest : public testing::Test {
+class GrpcGatesTest : public GrpcFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pdb_grpc_gates_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<service::VectorService>(std::move(db).value(),
-                                                    options.flush_defaults);
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
     auto keys = service::ApiKeys::Parse({"ro:reader-key-1", "rw:writer-key-1"});
     ASSERT_TRUE(keys.ok());
     keys_ = std::move(keys).value();
     GrpcOptions o;
-    o.bind_address = "127.0.0.1";
-    o.port = 0;
     o.gates = {&keys_, &inflight_, &metrics_};
-    auto server = GrpcServer::Start(o, svc_.get());
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
-    stub_ = v1::ProximaDB::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                            grpc::InsecureChannelCredentials()));
-  }
-  void TearDown() override {
-    server_.reset();
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    StartGrpc(o);
   }
 
   grpc::Status List(const std::string& header, const std::string& value) {
@@ -79,13 +58,9 @@ class GrpcGatesTest : public testing::Test {
     return s;
   }
 
-  std::string dir_;
-  std::unique_ptr<service::VectorService> svc_;
   service::ApiKeys keys_;
   service::InflightLimit inflight_{4};
   service::Metrics metrics_;
-  std::unique_ptr<GrpcServer> server_;
-  std::unique_ptr<v1::ProximaDB::Stub> stub_;
 };
 
 TEST_F(GrpcGatesTest, ApiKeysInMetadata) {

@@ -3,9 +3,6 @@
 // REST is tests/integration/parity_test.cc.
 #include "api/grpc/grpc_server.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -13,47 +10,24 @@
 #include <gtest/gtest.h>
 
 #include "api/grpc/grpc_status.h"
+#include "grpc/grpc_fixture.h"
 #include "proximadb/db.h"
 #include "proximadb/v1/proximadb.grpc.pb.h"
 
 namespace proximadb::grpc_api {
 namespace {
 
-class GrpcServerTest : public testing::Test {
+class GrpcServerTest : public GrpcFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pdb_grpc_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<service::VectorService>(std::move(db).value(),
-                                                    options.flush_defaults);
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
     GrpcOptions o;
-    o.bind_address = "127.0.0.1";
-    o.port = 0;
     o.max_message_bytes = 64 << 10;
-    auto server = GrpcServer::Start(o, svc_.get());
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
+    StartGrpc(o);
+    if (HasFatalFailure()) return;
     ASSERT_NE(server_->port(), 0);
-    stub_ = v1::ProximaDB::NewStub(
-        grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()),
-                            grpc::InsecureChannelCredentials()));
   }
-  void TearDown() override {
-    server_.reset();
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::string dir_;
-  std::unique_ptr<service::VectorService> svc_;
-  std::unique_ptr<GrpcServer> server_;
-  std::unique_ptr<v1::ProximaDB::Stub> stub_;
 };
 
 std::string Trailer(const grpc::ClientContext& ctx) {

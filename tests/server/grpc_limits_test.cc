@@ -1,10 +1,8 @@
 // GrpcServer connection limits in process: a connection without RPCs is
 // closed after idle_timeout_ms (the client sees its channel leave READY and
 // reconnects transparently on the next call), one that is in use is not.
-#include <stdlib.h>
 
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -14,28 +12,16 @@
 #include "api/grpc/grpc_server.h"
 #include "proximadb/db.h"
 #include "proximadb/v1/proximadb.grpc.pb.h"
+#include "util/service_fixture.h"
 
 namespace proximadb::grpc_api {
 namespace {
 
-class GrpcLimitsTest : public testing::Test {
+class GrpcLimitsTest : public test_util::ServiceFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pdb_grpc_limits_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<service::VectorService>(std::move(db).value(),
-                                                    options.flush_defaults);
-  }
   void TearDown() override {
     server_.reset();
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
+    ServiceFixture::TearDown();
   }
   std::shared_ptr<grpc::Channel> StartServer(uint32_t idle_ms) {
     GrpcOptions o;
@@ -59,8 +45,6 @@ class GrpcLimitsTest : public testing::Test {
     return stub->Health(&ctx, v1::HealthRequest(), &out).ok();
   }
 
-  std::string dir_;
-  std::unique_ptr<service::VectorService> svc_;
   std::unique_ptr<GrpcServer> server_;
 };
 

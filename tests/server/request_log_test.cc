@@ -3,9 +3,6 @@
 // (captured with a spdlog ostream sink installed as the default logger).
 #include "service/request_log.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <sstream>
@@ -17,6 +14,7 @@
 
 #include "api/rest/router.h"
 #include "proximadb/db.h"
+#include "util/service_fixture.h"
 
 namespace proximadb::rest {
 namespace {
@@ -143,24 +141,8 @@ class CapturedLog {
   std::ostringstream out_;
 };
 
-class RequestLogRouterTest : public testing::Test {
+class RequestLogRouterTest : public test_util::ServiceFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pdb_reqlog_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<service::VectorService>(std::move(db).value(),
-                                                    options.flush_defaults);
-  }
-  void TearDown() override {
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
   RestResponse Do(const char* method, const std::string& target,
                   std::string_view id, const std::string& body = "") {
     RequestContext ctx;
@@ -174,9 +156,6 @@ class RequestLogRouterTest : public testing::Test {
     }
     return "";
   }
-
-  std::string dir_;
-  std::unique_ptr<service::VectorService> svc_;
 };
 
 TEST_F(RequestLogRouterTest, EchoesIdAndLogsOneLinePerRequest) {

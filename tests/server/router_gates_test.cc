@@ -1,8 +1,6 @@
 // HandleRequest with its gates on: API keys (401/403, health open), the
 // in-flight bound (503 + Retry-After), metrics recording and GET /metrics.
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -10,6 +8,7 @@
 
 #include "api/rest/router.h"
 #include "proximadb/db.h"
+#include "util/service_fixture.h"
 
 namespace proximadb::rest {
 namespace {
@@ -17,26 +16,14 @@ namespace {
 using service::Operation;
 using service::Protocol;
 
-class RouterGatesTest : public testing::Test {
+class RouterGatesTest : public test_util::ServiceFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pdb_gates_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<service::VectorService>(std::move(db).value(),
-                                                    options.flush_defaults);
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
     auto keys = service::ApiKeys::Parse({"ro:reader-key-1", "writer-key-1"});
     ASSERT_TRUE(keys.ok());
     keys_ = std::move(keys).value();
-  }
-  void TearDown() override {
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   RestResponse Do(const char* method, const std::string& target,
                   std::string_view key, const std::string& body = "") {
@@ -55,8 +42,6 @@ class RouterGatesTest : public testing::Test {
     return "";
   }
 
-  std::string dir_;
-  std::unique_ptr<service::VectorService> svc_;
   service::ApiKeys keys_;
   service::InflightLimit inflight_{2};
   service::Metrics metrics_;

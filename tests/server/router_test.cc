@@ -1,15 +1,13 @@
 // Routing helpers of the REST transport (no sockets, no engine).
 #include "api/rest/router.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <memory>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "proximadb/db.h"
+#include "util/service_fixture.h"
 
 namespace proximadb::rest {
 namespace {
@@ -56,31 +54,12 @@ TEST(RouterTest, ErrorBody) {
 }
 
 // HandleRequest over a real service: route table, methods, status codes.
-class HandleRequestTest : public testing::Test {
+class HandleRequestTest : public test_util::ServiceFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pdb_router_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<service::VectorService>(std::move(db).value(),
-                                                    options.flush_defaults);
-  }
-  void TearDown() override {
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
   RestResponse Do(const char* method, const std::string& target,
                   const std::string& body = "") {
     return HandleRequest(*svc_, method, target, body);
   }
-
-  std::string dir_;
-  std::unique_ptr<service::VectorService> svc_;
 };
 
 TEST_F(HandleRequestTest, Routes) {

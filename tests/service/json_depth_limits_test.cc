@@ -3,9 +3,7 @@
 // to overflow the stack), on the nlohmann path and on the simdjson batch
 // path alike; metadata within the request limit but over kMaxJsonDepth gets
 // the message naming its field.
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -15,6 +13,7 @@
 #include "service/json_codec.h"
 #include "service/json_points_fast.h"
 #include "util/limits.h"
+#include "util/service_fixture.h"
 
 namespace proximadb::service {
 namespace {
@@ -29,29 +28,14 @@ std::string NestedObject(size_t depth) {
   return s;
 }
 
-class JsonDepthLimitsTest : public testing::Test {
+class JsonDepthLimitsTest : public test_util::ServiceFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pdb_json_depth_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<VectorService>(std::move(db).value(),
-                                           options.flush_defaults);
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(
         svc_->CreateCollectionJson(json{{"name", "c"}, {"dimension", 2}}).ok());
   }
-  void TearDown() override {
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::string dir_;
-  std::unique_ptr<VectorService> svc_;
 };
 
 TEST_F(JsonDepthLimitsTest, ParseJsonBodyRefusesBeforeParsing) {

@@ -4,10 +4,7 @@
 // ParseJsonBody + BatchUpsertJson answers.
 #include "service/json_points_fast.h"
 
-#include <stdlib.h>
-
 #include <cstring>
-#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
@@ -16,34 +13,23 @@
 
 #include "proximadb/db.h"
 #include "service/json_codec.h"
+#include "util/service_fixture.h"
 
 namespace proximadb::service {
 namespace {
 
 using nlohmann::json;
 
-class JsonPointsFastTest : public testing::Test {
+class JsonPointsFastTest : public test_util::ServiceFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pdb_points_fast_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<VectorService>(std::move(db).value(),
-                                           options.flush_defaults);
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(
         svc_->CreateCollectionJson(json{{"name", "c3"},
                                         {"dimension", 3},
                                         {"distance_metric", "euclidean"}})
             .ok());
-  }
-  void TearDown() override {
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
   }
   // The reference: what the route did before the fast path.
   Result<json> Reference(const std::string& coll, const std::string& body) {
@@ -51,9 +37,6 @@ class JsonPointsFastTest : public testing::Test {
     if (!parsed.ok()) return parsed.status();
     return svc_->BatchUpsertJson(coll, *parsed);
   }
-
-  std::string dir_;
-  std::unique_ptr<VectorService> svc_;
 };
 
 TEST_F(JsonPointsFastTest, SamePointsAsDomPath) {

@@ -1,9 +1,7 @@
 // The operations added for REST/gRPC parity, through the typed and the JSON
 // forms: flush-policy patch, bulk delete by ids and by filter, metadata
 // update, count, scroll, batch search, flush/compact/stats.
-#include <stdlib.h>
 
-#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -11,24 +9,18 @@
 
 #include "service/json_codec.h"
 #include "service/service.h"
+#include "util/service_fixture.h"
 
 namespace proximadb::service {
 namespace {
 
 using nlohmann::json;
 
-class ServiceOpsTest : public testing::Test {
+class ServiceOpsTest : public test_util::ServiceFixture {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/pdb_service_ops_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<VectorService>(std::move(db).value(),
-                                           options.flush_defaults);
+    ServiceFixture::SetUp();
+    if (HasFatalFailure()) return;
     ASSERT_TRUE(
         svc_->CreateCollectionJson(json{{"name", "c"},
                                         {"dimension", 2},
@@ -43,15 +35,7 @@ class ServiceOpsTest : public testing::Test {
     }
     ASSERT_TRUE(svc_->BatchUpsertJson("c", batch).ok());
   }
-  void TearDown() override {
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
   StatusCode Code(const Result<json>& r) { return r.status().code(); }
-
-  std::string dir_;
-  std::unique_ptr<VectorService> svc_;
 };
 
 TEST_F(ServiceOpsTest, UpdateCollectionPatchesOnlyGivenFields) {

@@ -2,41 +2,25 @@
 // end to end without HTTP, and the typed operations' own validation.
 #include "service/service.h"
 
-#include <stdlib.h>
-
-#include <filesystem>
 #include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "util/service_fixture.h"
 
 namespace proximadb::service {
 namespace {
 
 using nlohmann::json;
 
-class ServiceTest : public testing::Test {
+class ServiceTest : public test_util::ServiceFixture {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/pdb_service_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    DBOptions options;
-    options.background_threads = false;
+  DBOptions Options() const override {
+    DBOptions options = ServiceFixture::Options();
     options.flush_defaults.max_wal_size_mb = 7;
-    auto db = DB::Open(options, dir_ + "/db");
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    svc_ = std::make_unique<VectorService>(std::move(db).value(),
-                                           options.flush_defaults);
+    return options;
   }
-  void TearDown() override {
-    svc_.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::string dir_;
-  std::unique_ptr<VectorService> svc_;
 };
 
 TEST_F(ServiceTest, CollectionLifecycle) {

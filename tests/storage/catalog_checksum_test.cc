@@ -12,6 +12,7 @@
 
 #include "proximadb/env.h"
 #include "storage/catalog/catalog.h"
+#include "util/temp_dir.h"
 
 namespace proximadb::catalog {
 namespace {
@@ -30,12 +31,10 @@ void WriteAll(const std::string& path, const std::string& data) {
 class CatalogChecksumTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "pdb_catalog_crc_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(tmp_.path().empty());
+    dir_ = tmp_.path();
     path_ = dir_ + "/catalog.db";
   }
-  void TearDown() override { (void)Env::Default()->RemoveDirRecursively(dir_); }
 
   static CollectionRecord Rec() {
     CollectionRecord r;
@@ -75,6 +74,7 @@ class CatalogChecksumTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  test_util::TempDir tmp_;
   std::string dir_, path_;
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "proximadb/env.h"
+#include "util/temp_dir.h"
 
 namespace proximadb::catalog {
 namespace {
@@ -16,16 +17,12 @@ namespace {
 class CatalogTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "pdb_catalog_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
+    ASSERT_FALSE(tmp_.path().empty());
+    dir_ = tmp_.path();
     path_ = dir_ + "/catalog.db";
     Reopen();
   }
-  void TearDown() override {
-    cat_.reset();
-    (void)Env::Default()->RemoveDirRecursively(dir_);
-  }
+  void TearDown() override { cat_.reset(); }
   void Reopen() {
     cat_.reset();
     auto c = Catalog::Open(path_);
@@ -54,6 +51,7 @@ class CatalogTest : public ::testing::Test {
             std::move(bitmap)};
   }
 
+  test_util::TempDir tmp_;
   std::string dir_, path_;
   std::unique_ptr<Catalog> cat_;
 };

@@ -13,9 +13,8 @@
 namespace proximadb::wal {
 namespace {
 
+using testing::kNoApply;
 using testing::MakeBatch;
-
-const WalWriter::ApplyFn kNoApply = [](const WalBatch&) {};
 
 class WalContinuityTest : public ::testing::Test {
  protected:

@@ -16,16 +16,13 @@ namespace proximadb::wal {
 namespace {
 
 using testing::FormatName;
+using testing::kNoApply;
 using testing::MakeBatch;
 using testing::ReplayAll;
 using testing::TempDir;
 
-const WalWriter::ApplyFn kNoApply = [](const WalBatch&) {};
-
-class WalRecoveryTest : public ::testing::TestWithParam<WalFormat> {
+class WalRecoveryTest : public testing::PerFormatTest {
  protected:
-  WalFormat fmt() const { return GetParam(); }
-
   // Writes n batches into a MemEnv; returns the file bytes and the offset at
   // which each record starts (plus the final size).
   void WriteLog(int n, std::string* content, std::vector<uint64_t>* offsets) {

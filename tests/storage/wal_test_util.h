@@ -11,6 +11,8 @@
 #include "proximadb/env.h"
 #include "storage/wal/wal_batch.h"
 #include "storage/wal/wal_reader.h"
+#include "storage/wal/wal_writer.h"
+#include "util/temp_dir.h"
 
 namespace proximadb::wal::testing {
 
@@ -58,18 +60,15 @@ inline std::vector<WalBatch> ReplayAll(Env* env, const std::string& dir,
   return out;
 }
 
-// A fresh directory under /tmp, removed by the destructor.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/pdb-wal-test-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) path_ = tmpl;
-  }
-  ~TempDir() { (void)Env::Default()->RemoveDirRecursively(path_); }
-  const std::string& path() const { return path_; }
+using test_util::TempDir;  // tests/util/temp_dir.h
 
- private:
-  std::string path_;
+// A WalWriter::Write callback that applies nothing.
+inline const WalWriter::ApplyFn kNoApply = [](const WalBatch&) {};
+
+// The base of the WAL tests run once per format: fmt() is the one under test.
+class PerFormatTest : public ::testing::TestWithParam<WalFormat> {
+ protected:
+  WalFormat fmt() const { return GetParam(); }
 };
 
 inline const char* FormatName(WalFormat f) {

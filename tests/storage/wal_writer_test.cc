@@ -13,15 +13,13 @@ namespace proximadb::wal {
 namespace {
 
 using testing::FormatName;
+using testing::kNoApply;
 using testing::MakeBatch;
 using testing::ReplayAll;
 using testing::TempDir;
 
-const WalWriter::ApplyFn kNoApply = [](const WalBatch&) {};
-
-class WalWriterTest : public ::testing::TestWithParam<WalFormat> {
+class WalWriterTest : public testing::PerFormatTest {
  protected:
-  WalFormat fmt() const { return GetParam(); }
   TempDir tmp_;
   Env* env_ = Env::Default();
   std::string dir() const { return tmp_.path() + "/wal"; }
