@@ -1,4 +1,5 @@
-// A FIFO of background jobs (today: building a segment's HNSW graph) run by
+// A FIFO of background jobs (building a segment's HNSW graph, building its
+// payload indexes, and saving either beside the segment) run by
 // one worker thread, so a flush returns as soon as its segment is committed.
 // Without a thread (DBOptions::background_threads = false, in tests) jobs run
 // inline when scheduled, which keeps tests deterministic.

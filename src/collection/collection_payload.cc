@@ -8,6 +8,7 @@
 
 #include "collection/collection_impl.h"
 #include "filter/filter.h"
+#include "util/limits.h"
 
 namespace proximadb {
 
@@ -16,8 +17,9 @@ namespace {
 // Field paths follow the filter language's path rules, so any field a
 // filter can name can be indexed and nothing else.
 Status ValidateField(const std::string& field) {
-  if (field.empty() || field.size() > 256) {
-    return Status::InvalidArgument("field must be 1..256 bytes");
+  if (field.empty() || field.size() > kMaxPayloadFieldBytes) {
+    return Status::InvalidArgument(
+        "field must be 1.." + std::to_string(kMaxPayloadFieldBytes) + " bytes");
   }
   if (field[0] == '$') {
     return Status::InvalidArgument("field '" + field +

@@ -184,7 +184,8 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
     std::string what = "vectors[" + std::to_string(i) + "]";
     PDB_RETURN_IF_ERROR(ValidateVector(p.vector, what.c_str()));
     if (p.id.size() > kMaxIdBytes) {
-      return Status::InvalidArgument(what + ".id is longer than 256 bytes");
+      return Status::InvalidArgument(what + ".id is longer than " +
+                                     std::to_string(kMaxIdBytes) + " bytes");
     }
     PDB_RETURN_IF_ERROR(ValidateMetadata(p.metadata, what, ".metadata"));
     if (p.id.empty()) p.id = NewUuidV4();
@@ -214,7 +215,8 @@ Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
   wal::WalBatch batch;
   for (const auto& id : ids) {
     if (id.empty() || id.size() > kMaxIdBytes) {
-      return Status::InvalidArgument("ids must be 1..256 bytes");
+      return Status::InvalidArgument("ids must be 1.." +
+                                     std::to_string(kMaxIdBytes) + " bytes");
     }
     batch.ops.push_back({wal::WalOp::Type::kDelete, id, {}, {}});
   }

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/limits.h"
+
 namespace proximadb::service {
 
 namespace {
-
-constexpr size_t kMinKeyLength = 8;
-constexpr size_t kMaxKeyLength = 256;
 
 bool ValidKeyChar(char c) { return c > 0x20 && c < 0x7f && c != ','; }
 
@@ -26,10 +25,10 @@ Result<ApiKeys> ApiKeys::Parse(const std::vector<std::string>& entries) {
       e.remove_prefix(3);
     }
     const std::string where = "api key #" + std::to_string(i + 1);
-    if (e.size() < kMinKeyLength || e.size() > kMaxKeyLength) {
+    if (e.size() < kMinApiKeyBytes || e.size() > kMaxApiKeyBytes) {
       return Status::InvalidArgument(
-          where + " must be " + std::to_string(kMinKeyLength) + ".." +
-          std::to_string(kMaxKeyLength) + " characters long");
+          where + " must be " + std::to_string(kMinApiKeyBytes) + ".." +
+          std::to_string(kMaxApiKeyBytes) + " characters long");
     }
     if (!std::all_of(e.begin(), e.end(), ValidKeyChar)) {
       return Status::InvalidArgument(

@@ -76,6 +76,16 @@ inline constexpr int kMaxFieldPathSegments = 32;
 // A point id: 1..256 bytes, any content.
 inline constexpr size_t kMaxIdBytes = 256;
 
+// A payload index's field path ("a.b.c"): 1..256 bytes, the same bound as
+// an id (it is stored in every segment's .pidx file and in the catalog).
+inline constexpr size_t kMaxPayloadFieldBytes = 256;
+
+// An API key ([api] api_keys / read_only_api_keys): 8..256 printable ASCII
+// characters. Shorter keys are guessable; longer ones only cost header
+// bytes on every request.
+inline constexpr size_t kMinApiKeyBytes = 8;
+inline constexpr size_t kMaxApiKeyBytes = 256;
+
 // A client-chosen request id (X-Request-Id / x-request-id): 1..128
 // characters. It is echoed and written to every access-log line, so it is
 // kept short; an invalid one is replaced by a new id rather than refused.

@@ -46,7 +46,8 @@ struct SegmentRecord {
 
 struct CollectionRecord {
   CollectionConfig config;
-  std::string dir_name;  // "<name>-<8 hex>", inside <data_directory>/collections/
+  std::string
+      dir_name;  // "<name>-<8 hex>", inside <data_directory>/collections/
   uint64_t created_at_unix_ms = 0;
   // WAL records with a sequence <= fenced_seq are in segments; replay starts
   // after it.
