@@ -156,10 +156,8 @@ def test_errors(client: ProximaDBClient, transport: str, new_name) -> None:
     with pytest.raises(DimensionMismatch) as e:
         client.batch_insert(name, [{"id": "a", "vector": [1, 2, 3]},
                                    {"id": "b", "vector": [1, 2]}])
-    if transport == "rest":
-        # docs/API.md says gRPC errors name points[i] too; the server's gRPC
-        # path does not (yet), so only REST is held to it here.
-        assert "vectors[1]" in e.value.message
+    # Both transports name the bad point the same way (docs/API.md).
+    assert "vectors[1]" in e.value.message
     assert client.count(name) == 0  # the batch stored nothing
 
     missing = "missing_" + uuid.uuid4().hex[:8]
