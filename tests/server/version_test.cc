@@ -52,7 +52,7 @@ TEST(VersionTest, PythonClientVersionIsTheVersionFile) {
   EXPECT_EQ(m[1].str(), VersionFile());
   // pyproject.toml takes its version from __version__, never its own.
   std::string pyproject = ReadSourceFile("clients/python/pyproject.toml");
-  EXPECT_EQ(pyproject.find("\nversion ="), std::string::npos)
+  EXPECT_EQ(pyproject.find("\nversion = \""), std::string::npos)
       << "pyproject.toml writes a version of its own";
   EXPECT_NE(pyproject.find(R"(version = { attr = "proximadb.__version__" })"),
             std::string::npos);
