@@ -119,7 +119,8 @@ constexpr std::string_view kIndexKeys[] = {
 
 // The read-only fields of a collection as the API returns it
 // (CollectionToJson): accepted and ignored in a create body, so that an
-// answer can be sent back to create an identical collection.
+// answer can be sent back to create an identical collection (but a
+// non-empty "payload_indexes" is refused: RefuseUnknownCreateFields).
 bool IsEchoedKey(std::string_view key) {
   return key == "point_count" || key == "segment_count" ||
          key == "created_at" || key == "payload_indexes";
@@ -137,6 +138,15 @@ bool IsIndexKey(std::string_view key) {
 // The create body: its own keys plus the index and flush keys at the top
 // level; "index" holds index keys only, "flush_policy" flush keys only.
 Status RefuseUnknownCreateFields(const json& body) {
+  // Payload indexes are not created with the collection: ignoring a list
+  // of them would leave the user believing they exist.
+  if (const json* v = FindField(body, "payload_indexes");
+      v && !(v->is_array() && v->empty())) {
+    return Status::InvalidArgument(
+        "field 'payload_indexes': a collection is created without payload "
+        "indexes; create each with POST "
+        "/api/v1/collections/{name}/index/payload");
+  }
   for (const auto& [key, value] : body.items()) {
     if (key == "name" || key == "dimension" || key == "distance_metric" ||
         key == "wal_format" || key == "index" || key == "flush_policy" ||

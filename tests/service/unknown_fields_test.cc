@@ -49,6 +49,14 @@ TEST(UnknownFieldsTest, CreateCollection) {
       "point_count": 7, "segment_count": 1, "created_at": 5,
       "payload_indexes": []})"))
                   .ok());
+  // ... but not a list of payload indexes, which create does not build.
+  Result<CollectionConfig> with_indexes =
+      ParseCreateCollection(J(R"({"name": "c", "dimension": 3,
+          "payload_indexes": [{"field": "a", "type": "keyword"}]})"));
+  ASSERT_FALSE(with_indexes.ok());
+  EXPECT_EQ(with_indexes.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(with_indexes.status().message().find("payload_indexes"),
+            std::string::npos);
   // The README's example and every documented key.
   EXPECT_TRUE(ParseCreateCollection(J(R"({"name": "embeddings",
       "dimension": 768, "distance_metric": "cosine",
