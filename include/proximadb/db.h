@@ -27,6 +27,13 @@ class Clock {
   static Clock* Real();              // process-wide, never deleted
 };
 
+// A directory new segments may be placed in ([storage] data_directories).
+struct DataDirectory {
+  std::string path;
+  uint32_t weight = 1;  // 1..1000: a share of new segments, see DBOptions
+  bool operator==(const DataDirectory&) const = default;
+};
+
 struct DBOptions {
   Env* env = nullptr;      // nullptr: Env::Default()
   Clock* clock = nullptr;  // nullptr: Clock::Real()
@@ -46,6 +53,19 @@ struct DBOptions {
   uint32_t compaction_min_segments = 4;
   // Segments whose dead fraction exceeds this are rewritten. Default 0.3.
   double compaction_dead_ratio = 0.3;
+  // [storage] data_directories: where new segments are written, each to
+  // the directory with the most free space times weight that has room for
+  // it. Empty (the default): the main data directory only (which is used
+  // only when listed, once the list is set). The catalog records each
+  // segment's directory, so segments stay readable wherever they were
+  // written while their directory is present.
+  std::vector<DataDirectory> data_directories;
+  // [storage] wal_directory: where the WAL of collections created from now
+  // on lives (e.g. a faster disk); empty = the main data directory. The
+  // catalog records it per collection, so changing the setting never
+  // leaves an existing WAL unread: existing collections keep theirs where
+  // it is (start-up logs it).
+  std::string wal_directory;
 };
 
 // What DB::RebuildCatalog did.

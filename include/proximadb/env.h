@@ -89,6 +89,13 @@ class Env {
     return GetChildren(path).ok();
   }
   virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
+  // Bytes an unprivileged writer can still add to the file system holding
+  // `dir` (statvfs f_bavail on POSIX). The default (in-memory envs) is
+  // unlimited.
+  virtual Result<uint64_t> GetFreeSpace(const std::string& dir) {
+    (void)dir;
+    return UINT64_MAX;
+  }
   // Names (not paths) of the entries of `dir`, without "." and "..".
   virtual Result<std::vector<std::string>> GetChildren(
       const std::string& dir) = 0;

@@ -118,6 +118,35 @@ inline Result<PayloadIndexType> ParsePayloadIndexType(std::string_view name) {
       "' (expected keyword, integer, float or bool)");
 }
 
+// Where a segment's bytes live (docs/ARCHITECTURE.md, "Tiers and
+// placement"): hot = a data directory ([storage] data_directories), warm =
+// the collection's warm directory, cold = the object store ([tiering]),
+// served through a local cache.
+enum class Tier : uint32_t {
+  kHot = 0,
+  kWarm = 1,
+  kCold = 2,
+};
+
+inline std::string_view TierName(Tier t) {
+  switch (t) {
+    case Tier::kHot:
+      return "hot";
+    case Tier::kWarm:
+      return "warm";
+    case Tier::kCold:
+      return "cold";
+  }
+  return "?";
+}
+
+inline std::optional<Tier> ParseTier(std::string_view name) {
+  for (Tier t : {Tier::kHot, Tier::kWarm, Tier::kCold}) {
+    if (TierName(t) == name) return t;
+  }
+  return std::nullopt;
+}
+
 struct PayloadIndexDef {
   std::string field;  // dotted metadata path, as in filters ("a.b")
   PayloadIndexType type = PayloadIndexType::kKeyword;

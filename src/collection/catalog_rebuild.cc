@@ -11,6 +11,7 @@
 #include "collection/data_dir.h"
 #include "collection/db_impl.h"
 #include "collection/quarantine.h"
+#include "collection/storage_layout.h"
 #include "storage/catalog/manifest.h"
 #include "storage/segment/segment.h"
 #include "storage/wal/wal_reader.h"
@@ -40,13 +41,18 @@ uint64_t DeadBits(const std::string& bitmap) {
 // The manifest's segments exist, verify and match it; its WAL holds every
 // sequence after the fence. Nothing is changed (a torn tail is left to the
 // next start, which keeps a copy before cutting it).
-Status CheckCollectionFiles(Env* env, const std::string& dir, Found* f) {
+Status CheckCollectionFiles(Env* env, const StorageLayout& layout, Found* f) {
   const CollectionRecord& rec = f->rec;
   for (const SegmentRecord& s : rec.segments) {
     const std::string path =
-        dir + "/" + std::string(kSegmentsDirName) + "/" + s.file_name;
+        layout.SegmentDir(s.placement.volume, rec.dir_name) + "/" + s.file_name;
     if (s.file_name.find('/') != std::string::npos) {
       return Status::Corruption("manifest names segment file " + s.file_name);
+    }
+    if (s.placement.tier == Tier::kCold) {
+      return Status::FailedPrecondition(
+          "manifest places segment " + std::to_string(s.segment_id) +
+          " in the cold tier, which this build cannot read");
     }
     PDB_ASSIGN_OR_RETURN(auto seg, segment::Segment::Open(env, path));
     if (seg->segment_id() != s.segment_id || seg->size() != s.point_count ||
@@ -66,7 +72,7 @@ Status CheckCollectionFiles(Env* env, const std::string& dir, Found* f) {
   o.cut_torn_tail = false;
   wal::WalReplayInfo info;
   return wal::ReplayWal(
-      env, dir + "/" + std::string(kWalDirName), o,
+      env, layout.WalDir(rec.wal_root, rec.dir_name), o,
       [&](const wal::WalBatch&) {
         ++f->wal_records;
         return Status::OK();
@@ -101,6 +107,8 @@ Result<RebuildReport> DB::RebuildCatalog(const DBOptions& options,
   const std::string cat_path = dir + "/" + std::string(datadir::kCatalogFile);
   const std::string cdir = dir + "/" + std::string(datadir::kCollectionsDir);
   Quarantine quarantine(env, clock, dir);
+  const StorageLayout layout(env, dir, options.data_directories,
+                             options.wal_directory);
   RebuildReport report;
 
   // 1. Read and check every collection directory.
@@ -160,7 +168,7 @@ Result<RebuildReport> DB::RebuildCatalog(const DBOptions& options,
           f.rec.config.name + "'" + MoveAwayHint(path));
     }
     Status s = ValidateCollectionConfig(f.rec.config);
-    if (s.ok()) s = CheckCollectionFiles(env, path, &f);
+    if (s.ok()) s = CheckCollectionFiles(env, layout, &f);
     if (!s.ok()) {
       return Status(s.code(), "cannot rebuild collection '" +
                                   f.rec.config.name + "': " + s.message() +

@@ -2,6 +2,7 @@
 // (merge segments, drop dead points), plus the policy checks that trigger
 // them.
 #include <algorithm>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -13,13 +14,22 @@ namespace proximadb {
 
 namespace {
 constexpr double kMiB = 1024.0 * 1024.0;
+
+// About the size of the segment file a flush of `rows` rows writes.
+uint64_t FlushBytes(const Memtable& m, size_t rows) {
+  return m.bytes() + rows * 32 + 4096;
+}
 constexpr double kMicrosPerHour = 3600.0 * 1e6;
 }  // namespace
 
 Result<std::shared_ptr<LiveSegment>> CollectionImpl::WriteLiveSegment(
-    uint64_t seg_id, size_t count,
+    uint64_t seg_id, size_t count, uint64_t bytes,
     const std::function<segment::SegmentRow(size_t)>& row_at) {
-  const std::string path = SegmentPath(seg_id);
+  PDB_ASSIGN_OR_RETURN(std::string volume, deps_.layout->ChooseVolume(bytes));
+  PDB_RETURN_IF_ERROR(
+      CreateDirsDurably(deps_.env, deps_.layout->Root(volume),
+                        deps_.layout->SegmentDir(volume, dir_name_)));
+  const std::string path = SegmentPath(volume, seg_id);
   segment::SegmentWriteOptions opts;
   opts.segment_id = seg_id;
   opts.dimension = config_.dimension;
@@ -31,7 +41,22 @@ Result<std::shared_ptr<LiveSegment>> CollectionImpl::WriteLiveSegment(
     (void)deps_.env->RemoveFile(path);
     return opened.status();
   }
-  return std::make_shared<LiveSegment>(std::move(opened).value());
+  catalog::Placement where;
+  where.volume = std::move(volume);
+  return std::make_shared<LiveSegment>(std::move(opened).value(),
+                                       std::move(where));
+}
+
+SegmentRecord CollectionImpl::RecordOf(const LiveSegment& live,
+                                       uint64_t min_seq, uint64_t max_seq) {
+  SegmentRecord rec{live.seg->segment_id(),
+                    SegmentFileName(live.seg->segment_id()),
+                    live.seg->size(),
+                    min_seq,
+                    max_seq,
+                    live.deleted.ToBytes()};
+  rec.placement = live.placement;
+  return rec;
 }
 
 void CollectionImpl::KeepUncommittedLocked(const std::string& path,
@@ -129,14 +154,15 @@ Status CollectionImpl::FlushLocked() {
     return true;
   });
   std::shared_ptr<LiveSegment> live;
-  const std::string path = SegmentPath(seg_id);
   if (!rows.empty()) {
     PDB_ASSIGN_OR_RETURN(
-        live, WriteLiveSegment(seg_id, rows.size(), [&](size_t i) {
-          uint32_t r = rows[i];
-          return segment::SegmentRow{frozen->id(r), frozen->vector(r),
+        live, WriteLiveSegment(seg_id, rows.size(),
+                               FlushBytes(*frozen, rows.size()), [&](size_t i) {
+                                 uint32_t r = rows[i];
+                                 return segment::SegmentRow{
+                                     frozen->id(r), frozen->vector(r),
                                      frozen->metadata(r), frozen->version(r)};
-        }));
+                               }));
   }
   // Payload indexes are built before the segment is published, so a
   // filtered search never sees the new segment without them.
@@ -152,9 +178,7 @@ Status CollectionImpl::FlushLocked() {
       for (size_t i = 0; i < rows.size(); ++i) {
         if (frozen->dead(rows[i])) live->deleted.Set(i);
       }
-      change.added.push_back(
-          SegmentRecord{seg_id, path.substr(seg_dir_.size() + 1), rows.size(),
-                        prev_fence + 1, fence, live->deleted.ToBytes()});
+      change.added.push_back(RecordOf(*live, prev_fence + 1, fence));
     }
     for (const auto& s : segments_) {
       if (s->dirty.load()) {
@@ -165,7 +189,7 @@ Status CollectionImpl::FlushLocked() {
     change.next_segment_id = next_segment_id_;
     Status s = deps_.catalog->ApplySegmentChange(config_.name, change);
     if (!s.ok()) {
-      if (live) KeepUncommittedLocked(path, s);
+      if (live) KeepUncommittedLocked(live->seg->path(), s);
       return s;
     }
     RemoveUncommittedLocked();
@@ -259,7 +283,15 @@ void CollectionImpl::RemoveCompactedInputsLocked(
   }
   // Once the deletions are durable, the catalog forgets them; whatever is
   // left is deleted (and forgotten) by the next start.
-  Status forget = deps_.env->SyncDir(seg_dir_);
+  Status forget;
+  std::set<std::string> dirs;
+  for (const auto& in : inputs) {
+    const std::string& p = in->seg->path();
+    dirs.insert(p.substr(0, p.rfind('/')));
+  }
+  for (const std::string& d : dirs) {
+    if (forget.ok()) forget = deps_.env->SyncDir(d);
+  }
   if (forget.ok()) {
     forget = deps_.catalog->ForgetObsoleteSegments(config_.name, gone);
   }
@@ -302,10 +334,11 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
 
   // 2. Write the merged segment (no file when nothing is live).
   std::shared_ptr<LiveSegment> out;
-  const std::string path = SegmentPath(seg_id);
+  uint64_t input_bytes = 0;
+  for (const auto& in : inputs) input_bytes += in->seg->file_bytes();
   if (!rows.empty()) {
     PDB_ASSIGN_OR_RETURN(
-        out, WriteLiveSegment(seg_id, rows.size(), [&](size_t i) {
+        out, WriteLiveSegment(seg_id, rows.size(), input_bytes, [&](size_t i) {
           const auto& s = *inputs[rows[i].input]->seg;
           uint32_t r = rows[i].row;
           return segment::SegmentRow{s.id(r), s.vector(r), s.metadata_json(r),
@@ -322,16 +355,14 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
       for (size_t i = 0; i < rows.size(); ++i) {
         if (inputs[rows[i].input]->dead(rows[i].row)) out->deleted.Set(i);
       }
-      change.added.push_back(
-          SegmentRecord{seg_id, path.substr(seg_dir_.size() + 1), rows.size(),
-                        min_seq, max_seq, out->deleted.ToBytes()});
+      change.added.push_back(RecordOf(*out, min_seq, max_seq));
     }
     for (const auto& in : inputs)
       change.removed.push_back(in->seg->segment_id());
     change.next_segment_id = next_segment_id_;
     Status s = deps_.catalog->ApplySegmentChange(config_.name, change);
     if (!s.ok()) {
-      if (out) KeepUncommittedLocked(path, s);
+      if (out) KeepUncommittedLocked(out->seg->path(), s);
       return s;
     }
     RemoveUncommittedLocked();

@@ -44,6 +44,7 @@
 #include "collection/live_segment.h"
 #include "collection/memtable.h"
 #include "collection/quarantine.h"
+#include "collection/storage_layout.h"
 #include "filter/filter.h"
 #include "proximadb/db.h"
 #include "storage/catalog/catalog.h"
@@ -89,6 +90,7 @@ struct CollectionDeps {
   const DBOptions* options;
   BackgroundQueue* builds;  // graph builds after flush, compaction, recovery
   Quarantine* quarantine;
+  const StorageLayout* layout;
 };
 
 // A collection directory: wal/, segments/, its manifest, and (while it is
@@ -186,6 +188,10 @@ class CollectionImpl final : public Collection {
   // Makes every later call fail with kNotFound; waits for calls in flight.
   void MarkDropped() EXCLUDES(lifecycle_mu_);
   const std::string& dir() const { return dir_; }
+  const std::string& dir_name() const { return dir_name_; }
+  // Every root (data directory, WAL directory; "" = the main one) that may
+  // hold a directory of this collection.
+  std::vector<std::string> Roots() const EXCLUDES(state_mu_);
 
   // Rewrites the manifest from the catalog's committed record (serialised:
   // the last writer writes the newest state).
@@ -241,7 +247,12 @@ class CollectionImpl final : public Collection {
   void RemoveCompactedInputsLocked(
       const std::vector<std::shared_ptr<LiveSegment>>& inputs)
       REQUIRES(compact_mu_) EXCLUDES(state_mu_);
-  std::string SegmentPath(uint64_t segment_id) const;
+  // seg-<id, 20 digits>.pdb, and its path on `volume`.
+  static std::string SegmentFileName(uint64_t segment_id);
+  std::string SegmentPath(const std::string& volume, uint64_t segment_id) const;
+  // Every data directory this collection may have segment files on: the
+  // configured ones, the main one, and those the record names.
+  std::vector<std::string> SegmentVolumes(const CollectionRecord& record) const;
   // A segment file whose catalog commit failed is kept (the outcome is
   // unknown until a later commit) and removed after the next successful one.
   void KeepUncommittedLocked(const std::string& path, const Status& why)
@@ -267,16 +278,21 @@ class CollectionImpl final : public Collection {
   // Saves a segment's payload index file; failures are logged (derived
   // data, rebuilt at the next start).
   void SavePayload(const std::shared_ptr<LiveSegment>& seg);
-  // Writes rows [0, count) as segment `seg_id` (sorted by id, all live) and
-  // maps it; the file is removed again if it cannot be opened.
+  // Writes rows [0, count) as segment `seg_id` (sorted by id, all live) on
+  // the data directory StorageLayout::ChooseVolume picks for about `bytes`,
+  // and maps it; the file is removed again if it cannot be opened.
   Result<std::shared_ptr<LiveSegment>> WriteLiveSegment(
-      uint64_t seg_id, size_t count,
+      uint64_t seg_id, size_t count, uint64_t bytes,
       const std::function<segment::SegmentRow(size_t)>& row_at);
+  // The catalog record of a segment just written.
+  static SegmentRecord RecordOf(const LiveSegment& live, uint64_t min_seq,
+                                uint64_t max_seq);
 
-  CollectionDeps deps_;  // catalog set by Start
-  const std::string dir_;
+  CollectionDeps deps_;         // catalog set by Start
+  const std::string dir_;       // <data>/collections/<dir_name>
+  const std::string dir_name_;  // as in the catalog
+  const std::string wal_root_;
   std::string wal_dir_;
-  std::string seg_dir_;
 
   const FixedCollectionConfig config_;  // no lock: never changes
   mutable Mutex config_mu_;

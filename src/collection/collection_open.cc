@@ -14,8 +14,9 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
                                const CollectionRecord& record, std::string dir)
     : deps_(deps),
       dir_(std::move(dir)),
-      wal_dir_(dir_ + "/wal"),
-      seg_dir_(dir_ + "/segments"),
+      dir_name_(record.dir_name),
+      wal_root_(record.wal_root),
+      wal_dir_(deps.layout->WalDir(record.wal_root, record.dir_name)),
       config_(record.config),
       flush_(record.config.flush),
       created_at_unix_ms_(record.created_at_unix_ms),
@@ -32,10 +33,39 @@ CollectionImpl::~CollectionImpl() {
   }
 }
 
-std::string CollectionImpl::SegmentPath(uint64_t segment_id) const {
+std::string CollectionImpl::SegmentFileName(uint64_t segment_id) {
   char name[64];
   std::snprintf(name, sizeof(name), "seg-%020" PRIu64 ".pdb", segment_id);
-  return seg_dir_ + "/" + name;
+  return name;
+}
+
+std::string CollectionImpl::SegmentPath(const std::string& volume,
+                                        uint64_t segment_id) const {
+  return deps_.layout->SegmentDir(volume, dir_name_) + "/" +
+         SegmentFileName(segment_id);
+}
+
+std::vector<std::string> CollectionImpl::SegmentVolumes(
+    const CollectionRecord& record) const {
+  std::vector<std::string> out = deps_.layout->volumes();
+  auto add = [&](const std::string& v) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  };
+  add("");
+  for (const auto& s : record.segments) add(s.placement.volume);
+  for (const auto& s : record.obsolete_segments) add(s.placement.volume);
+  return out;
+}
+
+std::vector<std::string> CollectionImpl::Roots() const {
+  std::vector<std::string> out = deps_.layout->secondary_roots();
+  auto add = [&](const std::string& v) {
+    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
+  };
+  add(wal_root_);
+  ReaderLock lock(&state_mu_);
+  for (const auto& s : segments_) add(s->placement.volume);
+  return out;
 }
 
 void CollectionImpl::MarkDropped() {

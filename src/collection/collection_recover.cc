@@ -57,6 +57,15 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
   std::shared_ptr<CollectionImpl> c(new CollectionImpl(deps, record, dir));
   c->plan_ = std::make_unique<RecoveryPlan>();
   c->plan_->record = record;
+  if (!record.wal_root.empty() && !deps.env->IsDirectory(record.wal_root)) {
+    return Status::Unavailable(
+        "WAL directory " + record.wal_root +
+        " is missing (not mounted?): it "
+        "holds the WAL of collection '" +
+        record.config.name +
+        "'. Mount it (or put the directory back) and start again; nothing "
+        "was changed");
+  }
   if (!deps.env->IsDirectory(dir)) {
     return Status::Corruption("directory " + dir +
                               " is missing: the catalog lists the collection "
@@ -167,14 +176,31 @@ Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
                                   : a.segment_id < b.segment_id;
   });
   for (const auto& rec : segs) {
-    const std::string path = seg_dir_ + "/" + rec.file_name;
+    const std::string& volume = rec.placement.volume;
+    const std::string path =
+        deps_.layout->SegmentDir(volume, dir_name_) + "/" + rec.file_name;
     auto bad = [&](const std::string& what) {
       return Status::Corruption("segment file " + path + " (segment " +
                                 std::to_string(rec.segment_id) + "): " + what +
                                 "." + RebuildHint());
     };
-    if (SegmentPath(rec.segment_id) != path) {
+    if (SegmentFileName(rec.segment_id) != rec.file_name) {
       return bad("the catalog names it " + rec.file_name);
+    }
+    if (rec.placement.tier == Tier::kCold) {
+      return bad(
+          "the catalog places it in the cold tier, which this build "
+          "cannot read");
+    }
+    if (!volume.empty() && !deps_.env->IsDirectory(volume)) {
+      // Not corruption: a disk that is not mounted. Nothing is changed.
+      return Status::Unavailable("data directory " + volume +
+                                 " is missing (not mounted?): it holds "
+                                 "segment " +
+                                 std::to_string(rec.segment_id) +
+                                 " of collection '" + record.config.name +
+                                 "'. Mount it (or put the directory back) and "
+                                 "start again; nothing was changed");
     }
     if (!deps_.env->FileExists(path)) {
       return bad("listed in the catalog but missing");
@@ -204,7 +230,7 @@ Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
                  ", outside the catalog's " + std::to_string(rec.min_seq) +
                  ".." + std::to_string(rec.max_seq));
     }
-    auto live = std::make_shared<LiveSegment>(std::move(seg));
+    auto live = std::make_shared<LiveSegment>(std::move(seg), rec.placement);
     live->deleted.OrBytes(rec.deleted_bitmap);
     if (!LoadPayload(live)) plan_->build_payload.push_back(live);
     if (!LoadGraph(live)) plan_->build_graph.push_back(live);
@@ -244,25 +270,48 @@ Status CollectionImpl::FindStrays(const CollectionRecord& record) {
   }
   std::set<std::string> known, obsolete;
   for (const auto& s : record.segments) {
-    known.insert(s.file_name);
-    known.insert(Stem(s.file_name) + ".hnsw");
-    known.insert(Stem(s.file_name) + ".pidx");
+    const std::string dir =
+        deps_.layout->SegmentDir(s.placement.volume, dir_name_) + "/";
+    known.insert(dir + s.file_name);
+    known.insert(dir + Stem(s.file_name) + ".hnsw");
+    known.insert(dir + Stem(s.file_name) + ".pidx");
   }
-  for (const auto& [id, file] : record.obsolete_segments) {
-    obsolete.insert(file);
-    obsolete.insert(Stem(file) + ".hnsw");
-    obsolete.insert(Stem(file) + ".pidx");
+  for (const auto& s : record.obsolete_segments) {
+    const std::string dir =
+        deps_.layout->SegmentDir(s.placement.volume, dir_name_) + "/";
+    obsolete.insert(dir + s.file_name);
+    obsolete.insert(dir + Stem(s.file_name) + ".hnsw");
+    obsolete.insert(dir + Stem(s.file_name) + ".pidx");
   }
-  if (env->IsDirectory(seg_dir_)) {
-    PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(seg_dir_));
+  for (const std::string& volume : SegmentVolumes(record)) {
+    const std::string seg_dir = deps_.layout->SegmentDir(volume, dir_name_);
+    if (!volume.empty()) {
+      // The collection's directory on another data directory holds only
+      // segments/ (and wal/ when it is the WAL directory too).
+      const std::string cdir = deps_.layout->CollectionDir(volume, dir_name_);
+      if (env->IsDirectory(cdir)) {
+        PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(cdir));
+        for (const std::string& name : names) {
+          const std::string path = cdir + "/" + name;
+          if (path == seg_dir || path == wal_dir_) continue;
+          out.emplace_back(path,
+                           "unknown entry in the collection's "
+                           "directory on data directory " +
+                               volume);
+        }
+      }
+    }
+    if (!env->IsDirectory(seg_dir)) continue;
+    PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(seg_dir));
     for (const std::string& name : names) {
-      if (known.count(name)) continue;
-      if (obsolete.count(name)) {
+      const std::string path = seg_dir + "/" + name;
+      if (known.count(path)) continue;
+      if (obsolete.count(path)) {
         // A committed compaction replaced it; a crash came before the
         // deletion that commit decided.
-        plan_->obsolete_files.push_back(seg_dir_ + "/" + name);
+        plan_->obsolete_files.push_back(path);
       } else {
-        out.emplace_back(seg_dir_ + "/" + name, SegmentStrayReason(name));
+        out.emplace_back(path, SegmentStrayReason(name));
       }
     }
   }
@@ -329,19 +378,24 @@ Status CollectionImpl::Start(Catalog* catalog) {
                    path);
       PDB_RETURN_IF_ERROR(env->RemoveFile(path));
     }
-    if (!p.obsolete_files.empty()) PDB_RETURN_IF_ERROR(env->SyncDir(seg_dir_));
-    std::vector<uint64_t> ids;
-    for (const auto& [id, file] : p.record.obsolete_segments) {
-      ids.push_back(id);
+    std::set<std::string> dirs;
+    for (const std::string& path : p.obsolete_files) {
+      dirs.insert(path.substr(0, path.rfind('/')));
     }
+    for (const std::string& d : dirs) PDB_RETURN_IF_ERROR(env->SyncDir(d));
+    std::vector<uint64_t> ids;
+    for (const auto& o : p.record.obsolete_segments)
+      ids.push_back(o.segment_id);
     PDB_RETURN_IF_ERROR(catalog->ForgetObsoleteSegments(name, ids));
   }
   for (const std::string& path : p.stale_payload_files) {
     // Derived data of payload indexes that were dropped (committed).
     (void)env->RemoveFile(path);
   }
-  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(wal_dir_));
-  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(seg_dir_));
+  PDB_RETURN_IF_ERROR(
+      CreateDirsDurably(env, deps_.layout->Root(p.record.wal_root), wal_dir_));
+  PDB_RETURN_IF_ERROR(CreateDirsDurably(
+      env, deps_.layout->data_dir(), deps_.layout->SegmentDir("", dir_name_)));
   PDB_ASSIGN_OR_RETURN(
       wal_, wal::WalWriter::Open(env, wal_dir_, p.record.config.wal_format,
                                  p.next_wal_seq));

@@ -31,7 +31,9 @@ Result<std::unique_ptr<DB>> DB::Open(const DBOptions& options,
 DBImpl::DBImpl(const DBOptions& options, std::string dir)
     : options_(options),
       dir_(std::move(dir)),
-      collections_dir_(dir_ + "/collections") {
+      collections_dir_(dir_ + "/collections"),
+      layout_(options.env ? options.env : Env::Default(), dir_,
+              options.data_directories, options.wal_directory) {
   if (!options_.env) options_.env = Env::Default();
   if (!options_.clock) options_.clock = Clock::Real();
   builds_ = std::make_unique<BackgroundQueue>(options_.background_threads);
@@ -39,7 +41,8 @@ DBImpl::DBImpl(const DBOptions& options, std::string dir)
 
 CollectionDeps DBImpl::Deps() {
   return CollectionDeps{options_.env, options_.clock, catalog_.get(),
-                        &options_,    builds_.get(),  quarantine_.get()};
+                        &options_,    builds_.get(),  quarantine_.get(),
+                        &layout_};
 }
 
 Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
@@ -80,15 +83,22 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
   rec.created_at_unix_ms = options_.clock->NowMicros() / 1000;
   rec.fenced_seq = 0;
   rec.next_segment_id = 1;
+  rec.wal_root = layout_.new_wal_root();
   const std::string cdir = collections_dir_ + "/" + rec.dir_name;
+  const std::string wal_cdir =
+      layout_.CollectionDir(rec.wal_root, rec.dir_name);
   // The directory with its first WAL file first, then the catalog row that
   // makes the collection exist, then its manifest (Open). Nothing of the
   // collection is served unless all three succeed.
-  Status s = PrepareCollectionDir(cdir, config.wal_format);
+  Status s =
+      PrepareCollectionDir(cdir, rec.wal_root, rec.dir_name, config.wal_format);
   if (!s.ok()) {
-    // Not committed: the directory is this call's own, and nothing else.
-    (void)options_.env->RemoveDirRecursively(cdir);
-    (void)options_.env->SyncDir(collections_dir_);
+    // Not committed: the directories are this call's own, and nothing else.
+    for (const std::string& d : {wal_cdir, cdir}) {
+      if (!options_.env->IsDirectory(d)) continue;
+      (void)options_.env->RemoveDirRecursively(d);
+      (void)options_.env->SyncDir(d.substr(0, d.rfind('/')));
+    }
     return s;
   }
   s = catalog_->CreateCollection(rec);
@@ -96,6 +106,7 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
     // A failed commit may still have reached the catalog's log, and a crash
     // now would make it count: keep the directory until a later commit
     // proves it unreferenced (or start-up finds it unlisted).
+    if (wal_cdir != cdir) uncommitted_dirs_.push_back(wal_cdir);
     uncommitted_dirs_.push_back(cdir);
     spdlog::warn(
         "create collection {}: catalog commit failed ({}); keeping "
@@ -109,8 +120,7 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
     // the caller sees is the whole truth.
     Status undo = catalog_->DropCollection(config.name);
     if (undo.ok()) {
-      (void)options_.env->RemoveDirRecursively(cdir);
-      (void)options_.env->SyncDir(collections_dir_);
+      (void)RemoveCollectionDirs(rec.dir_name, layout_.secondary_roots());
     } else {
       spdlog::error(
           "create collection {}: committed but could not be opened "
@@ -141,18 +151,40 @@ void DBImpl::RemoveUncommittedDirsLocked() {
   }
 }
 
-Status DBImpl::PrepareCollectionDir(const std::string& cdir, WalFormat fmt) {
+Status DBImpl::PrepareCollectionDir(const std::string& cdir,
+                                    const std::string& wal_root,
+                                    const std::string& dir_name,
+                                    WalFormat fmt) {
   Env* env = options_.env;
   PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(cdir));
   PDB_RETURN_IF_ERROR(
       env->CreateDirIfMissing(cdir + "/" + std::string(kSegmentsDirName)));
   // wal-<1>.log, durably: a listed collection always has the WAL file that
   // holds the writes after its fence (0 here).
-  PDB_ASSIGN_OR_RETURN(
-      auto wal,
-      wal::WalWriter::Open(env, cdir + "/" + std::string(kWalDirName), fmt, 1));
+  const std::string wal_dir = layout_.WalDir(wal_root, dir_name);
+  PDB_RETURN_IF_ERROR(CreateDirsDurably(env, layout_.Root(wal_root), wal_dir));
+  PDB_ASSIGN_OR_RETURN(auto wal, wal::WalWriter::Open(env, wal_dir, fmt, 1));
   PDB_RETURN_IF_ERROR(wal->Close());
   PDB_RETURN_IF_ERROR(env->SyncDir(cdir));
+  return env->SyncDir(collections_dir_);
+}
+
+Status DBImpl::RemoveCollectionDirs(const std::string& dir_name,
+                                    const std::vector<std::string>& roots) {
+  Env* env = options_.env;
+  Status first;
+  for (const std::string& root : roots) {
+    const std::string d = layout_.CollectionDir(root, dir_name);
+    if (root.empty() || !env->IsDirectory(d)) continue;
+    Status s = env->RemoveDirRecursively(d);
+    if (s.ok()) s = env->SyncDir(layout_.Root(root) + "/collections");
+    if (!s.ok() && first.ok()) first = s;
+  }
+  // The main directory last: its drop marker says the others may go.
+  if (!first.ok()) return first;
+  const std::string main = collections_dir_ + "/" + dir_name;
+  if (env->IsDirectory(main))
+    PDB_RETURN_IF_ERROR(env->RemoveDirRecursively(main));
   return env->SyncDir(collections_dir_);
 }
 
@@ -211,8 +243,7 @@ Status DBImpl::DropCollection(const std::string& name) {
     collections_.erase(it);
   }
   c->MarkDropped();  // waits for calls in flight
-  Status s = options_.env->RemoveDirRecursively(c->dir());
-  if (s.ok()) s = options_.env->SyncDir(collections_dir_);
+  Status s = RemoveCollectionDirs(c->dir_name(), c->Roots());
   if (!s.ok()) {
     // The catalog no longer lists it: the next start removes the directory.
     spdlog::warn("collection {} dropped but its files remain: {}", name,

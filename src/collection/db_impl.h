@@ -54,6 +54,16 @@ class DBImpl final : public DB {
   Result<std::vector<Unlisted>> CheckUnlisted(
       const std::vector<std::string>& entries,
       const std::vector<CollectionRecord>& records);
+  // The same for collections/ of the other data directories and the WAL
+  // directory: an entry whose main directory carries the drop marker is
+  // deleted (a drop removes the main directory last, so the marker
+  // outlives them); any other unlisted entry is quarantined.
+  Result<std::vector<Unlisted>> CheckUnlistedElsewhere(
+      const std::vector<CollectionRecord>& records);
+  // Every directory other than the main data directory that may hold a
+  // collections/ entry: configured ones and those the records name.
+  std::vector<std::string> SecondaryRoots(
+      const std::vector<CollectionRecord>& records) const;
   void FlushLoop();
   void CompactLoop();
   std::vector<std::shared_ptr<CollectionImpl>> Snapshot();
@@ -62,11 +72,18 @@ class DBImpl final : public DB {
   CollectionDeps Deps();
   // A new collection's directory with its subdirectories and first WAL
   // file, all durable, before the catalog commit that creates it.
-  Status PrepareCollectionDir(const std::string& cdir, WalFormat fmt);
+  Status PrepareCollectionDir(const std::string& cdir,
+                              const std::string& wal_root,
+                              const std::string& dir_name, WalFormat fmt);
+  // Removes a collection's directories: those on other directories first,
+  // the main one (holding the drop marker) last.
+  Status RemoveCollectionDirs(const std::string& dir_name,
+                              const std::vector<std::string>& roots);
 
   DBOptions options_;
   const std::string dir_;
   const std::string collections_dir_;
+  StorageLayout layout_;
   std::unique_ptr<Catalog> catalog_;
   std::unique_ptr<Quarantine> quarantine_;
   std::unique_ptr<BackgroundQueue> builds_;

@@ -3,6 +3,7 @@
 // disk changes; only if all of it holds up are the decided changes made:
 // quarantining what nobody accounts for, finishing interrupted drops,
 // cutting torn WAL tails (a copy kept), writing manifests.
+#include <algorithm>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -115,6 +116,51 @@ Result<std::vector<DBImpl::Unlisted>> DBImpl::CheckUnlisted(
   return out;
 }
 
+std::vector<std::string> DBImpl::SecondaryRoots(
+    const std::vector<CollectionRecord>& records) const {
+  std::vector<std::string> out = layout_.secondary_roots();
+  auto add = [&](const std::string& v) {
+    if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) {
+      out.push_back(v);
+    }
+  };
+  for (const auto& rec : records) {
+    add(rec.wal_root);
+    for (const auto& s : rec.segments) add(s.placement.volume);
+    for (const auto& s : rec.obsolete_segments) add(s.placement.volume);
+  }
+  return out;
+}
+
+Result<std::vector<DBImpl::Unlisted>> DBImpl::CheckUnlistedElsewhere(
+    const std::vector<CollectionRecord>& records) {
+  Env* env = options_.env;
+  std::set<std::string> known;
+  for (const auto& rec : records) known.insert(rec.dir_name);
+  std::vector<Unlisted> out;
+  for (const std::string& root : SecondaryRoots(records)) {
+    const std::string cdir = root + "/collections";
+    PDB_ASSIGN_OR_RETURN(std::vector<std::string> entries,
+                         ChildrenIfAny(env, cdir));
+    for (const std::string& name : entries) {
+      if (known.count(name)) continue;
+      const std::string path = cdir + "/" + name;
+      const std::string marker =
+          collections_dir_ + "/" + name + "/" + std::string(kDroppedMarker);
+      if (env->IsDirectory(path) && env->FileExists(marker)) {
+        out.push_back({path, true, ""});  // the drop committed: finish it
+        continue;
+      }
+      out.push_back({path, false,
+                     "entry of " + cdir +
+                         " that belongs to no collection the catalog lists "
+                         "(a collection creation that did not commit, or a "
+                         "file put there by hand)"});
+    }
+  }
+  return out;
+}
+
 Status DBImpl::Recover() {
   Env* env = options_.env;
   quarantine_ = std::make_unique<Quarantine>(env, options_.clock, dir_);
@@ -177,8 +223,13 @@ Status DBImpl::Recover() {
     }
     recovered.push_back(std::move(c).value());
   }
+  // Elsewhere first: their drops must finish before the main directory,
+  // whose marker proves them, goes.
   PDB_ASSIGN_OR_RETURN(std::vector<Unlisted> unlisted,
+                       CheckUnlistedElsewhere(records));
+  PDB_ASSIGN_OR_RETURN(std::vector<Unlisted> main_unlisted,
                        CheckUnlisted(entries, records));
+  unlisted.insert(unlisted.end(), main_unlisted.begin(), main_unlisted.end());
 
   // 2. Change. Everything checked out; from here on a failure leaves the
   // changes made so far (each of them complete and durable).
@@ -189,7 +240,7 @@ Status DBImpl::Recover() {
     if (u.dropped) {
       spdlog::info("finishing the drop of {}", u.path);
       PDB_RETURN_IF_ERROR(env->RemoveDirRecursively(u.path));
-      PDB_RETURN_IF_ERROR(env->SyncDir(collections_dir_));
+      PDB_RETURN_IF_ERROR(env->SyncDir(u.path.substr(0, u.path.rfind('/'))));
     } else {
       PDB_RETURN_IF_ERROR(quarantine_->Move(u.path, u.why));
     }

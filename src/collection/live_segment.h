@@ -11,6 +11,7 @@
 #include "collection/atomic_bitmap.h"
 #include "collection/payload_index.h"
 #include "index/flat_index.h"
+#include "storage/catalog/catalog.h"
 #include "storage/segment/segment.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
@@ -18,8 +19,10 @@
 namespace proximadb {
 
 struct LiveSegment {
-  explicit LiveSegment(std::shared_ptr<segment::Segment> s)
+  explicit LiveSegment(std::shared_ptr<segment::Segment> s,
+                       catalog::Placement where = {})
       : seg(std::move(s)),
+        placement(std::move(where)),
         deleted(seg->size()),
         index(index::VectorView{seg->vectors(), seg->norms(),
                                 static_cast<uint32_t>(seg->size()),
@@ -79,6 +82,8 @@ struct LiveSegment {
   }
 
   std::shared_ptr<segment::Segment> seg;
+  // Where its files are, as the catalog records it.
+  const catalog::Placement placement;
   AtomicBitmap deleted;
   std::atomic<bool> dirty{false};
   index::FlatIndex index;

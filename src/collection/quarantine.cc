@@ -42,12 +42,45 @@ Quarantine::Quarantine(Env* env, Clock* clock, std::string data_dir)
 
 Result<std::string> Quarantine::Relative(const std::string& path) const {
   const std::string prefix = data_dir_ + "/";
-  if (path.compare(0, prefix.size(), prefix) != 0 ||
-      path.size() == prefix.size() || path.find("/../") != std::string::npos) {
-    return Status::InvalidArgument("cannot quarantine " + path +
-                                   ": not inside the data directory");
+  // Never the data directory, anything holding it, or a path that climbs.
+  if (path.empty() || path.find("/../") != std::string::npos ||
+      path.find("..") == 0 || path == data_dir_ || path + "/" == prefix ||
+      prefix.compare(0, path.size() + 1, path + "/") == 0) {
+    return Status::InvalidArgument("cannot quarantine " + path);
   }
-  return path.substr(prefix.size());
+  if (path.compare(0, prefix.size(), prefix) == 0) {
+    return path.substr(prefix.size());
+  }
+  // Another data directory or the WAL directory: kept under external/ with
+  // its whole path (relative paths are anchored at the working directory).
+  if (path[0] == '/') return std::string(kExternalDir) + path;
+  return std::string(kExternalDir) + "/" + path;
+}
+
+Status Quarantine::CopyThenRemove(const std::string& from,
+                                  const std::string& to) {
+  if (env_->IsDirectory(from)) {
+    PDB_RETURN_IF_ERROR(env_->CreateDirIfMissing(to));
+    PDB_ASSIGN_OR_RETURN(auto children, env_->GetChildren(from));
+    for (const std::string& c : children) {
+      PDB_RETURN_IF_ERROR(CopyThenRemove(from + "/" + c, to + "/" + c));
+    }
+    PDB_RETURN_IF_ERROR(env_->SyncDir(to));
+    return env_->RemoveDirRecursively(from);
+  }
+  PDB_ASSIGN_OR_RETURN(auto in, env_->NewRandomAccessFile(from));
+  PDB_ASSIGN_OR_RETURN(auto out, env_->NewWritableFile(to));
+  std::string buf(1 << 20, '\0');
+  for (uint64_t off = 0; off < in->Size();) {
+    std::string_view got;
+    PDB_RETURN_IF_ERROR(in->Read(off, buf.size(), buf.data(), &got));
+    if (got.empty()) break;
+    PDB_RETURN_IF_ERROR(out->Append(got));
+    off += got.size();
+  }
+  PDB_RETURN_IF_ERROR(out->Sync());
+  PDB_RETURN_IF_ERROR(out->Close());
+  return env_->RemoveFile(from);
 }
 
 Result<uint64_t> Quarantine::SizeOf(const std::string& path) {
@@ -121,7 +154,14 @@ Status Quarantine::Move(const std::string& path, const std::string& reason) {
   // says what was about to move (and the file still in its place).
   PDB_RETURN_IF_ERROR(Describe(id, relative, reason, now, bytes, "", 0));
   PDB_ASSIGN_OR_RETURN(std::string dest, PrepareDestination(id, relative));
-  PDB_RETURN_IF_ERROR(env_->RenameFile(path, dest));
+  Status renamed = env_->RenameFile(path, dest);
+  if (!renamed.ok() && relative.rfind(kExternalDir, 0) == 0) {
+    // Another file system (rename(2) gives EXDEV): copy, make the copy
+    // durable, only then remove the original.
+    PDB_RETURN_IF_ERROR(CopyThenRemove(path, dest));
+  } else {
+    PDB_RETURN_IF_ERROR(renamed);
+  }
   PDB_RETURN_IF_ERROR(env_->SyncDir(Parent(path)));
   PDB_RETURN_IF_ERROR(env_->SyncDir(Parent(dest)));
   spdlog::error("quarantined {} ({} bytes) as {}/{}: {}", relative, bytes,

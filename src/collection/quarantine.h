@@ -28,6 +28,9 @@ class Quarantine {
  public:
   static constexpr std::string_view kDirName = "quarantine";
   static constexpr std::string_view kDescriptionFile = "quarantine.json";
+  // Files from outside the data directory (another data directory, the
+  // WAL directory) keep their whole path below this.
+  static constexpr std::string_view kExternalDir = "external";
 
   Quarantine(Env* env, Clock* clock, std::string data_dir);
   Quarantine(const Quarantine&) = delete;
@@ -35,8 +38,9 @@ class Quarantine {
 
   const std::string& dir() const { return dir_; }
 
-  // Moves `path` (a file or directory inside the data directory) into a new
-  // entry and logs it at error level with `reason`.
+  // Moves `path` (a file or directory, inside the data directory or, under
+  // external/, in another one) into a new entry and logs it at error level
+  // with `reason`. Across file systems it is copied, fsynced, then removed.
   Status Move(const std::string& path, const std::string& reason);
   // Saves `bytes`, read from `path` at `offset`, as a new entry (the
   // original stays where it is; the caller is about to cut them off).
@@ -61,6 +65,7 @@ class Quarantine {
   Result<std::string> PrepareDestination(const std::string& id,
                                          const std::string& relative);
   Result<std::string> Relative(const std::string& path) const;
+  Status CopyThenRemove(const std::string& from, const std::string& to);
   Result<uint64_t> SizeOf(const std::string& path);
 
   Env* const env_;

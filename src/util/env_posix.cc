@@ -7,6 +7,7 @@
 #include <ftw.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -235,6 +236,14 @@ class PosixEnv final : public Env {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
     return static_cast<uint64_t>(st.st_size);
+  }
+
+  Result<uint64_t> GetFreeSpace(const std::string& dir) override {
+    struct statvfs st;
+    if (::statvfs(dir.c_str(), &st) != 0) {
+      return PosixError("statvfs", dir, errno);
+    }
+    return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
   }
 
   Result<std::vector<std::string>> GetChildren(

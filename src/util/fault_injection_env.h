@@ -13,6 +13,8 @@
 #include <atomic>
 #include <map>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "proximadb/env.h"
 #include "util/mutex.h"
@@ -76,6 +78,25 @@ class FaultInjectionEnv final : public Env {
   bool IsDirectory(const std::string& path) override {
     return base_->IsDirectory(path);
   }
+  // GetFreeSpace of any path starting with `dir_prefix` answers `bytes`
+  // (a full disk, for placement tests); the others ask the base env.
+  void SetFreeSpace(const std::string& dir_prefix, uint64_t bytes)
+      EXCLUDES(free_mu_) {
+    MutexLock lock(&free_mu_);
+    free_space_.emplace_back(dir_prefix, bytes);
+  }
+  Result<uint64_t> GetFreeSpace(const std::string& dir) override
+      EXCLUDES(free_mu_) {
+    {
+      MutexLock lock(&free_mu_);
+      for (auto it = free_space_.rbegin(); it != free_space_.rend(); ++it) {
+        if (dir.compare(0, it->first.size(), it->first) == 0) {
+          return it->second;
+        }
+      }
+    }
+    return base_->GetFreeSpace(dir);
+  }
   Result<uint64_t> GetFileSize(const std::string& path) override {
     return base_->GetFileSize(path);
   }
@@ -111,6 +132,9 @@ class FaultInjectionEnv final : public Env {
   Env* const base_;
   std::atomic<uint64_t> sync_count_{0};
 
+  Mutex free_mu_;
+  std::vector<std::pair<std::string, uint64_t>> free_space_
+      GUARDED_BY(free_mu_);
   mutable Mutex mu_;
   int append_failures_ GUARDED_BY(mu_) = 0;  // remaining; -1 forever
   int append_errno_ GUARDED_BY(mu_) = 0;

@@ -113,14 +113,35 @@ TEST_F(QuarantineTest, IdsAreUniqueAndClearingIsPerEntryOrAll) {
   EXPECT_EQ(*q_->RemoveAll(), 0u);
 }
 
-TEST_F(QuarantineTest, OnlyPathsInsideTheDataDirectory) {
+TEST_F(QuarantineTest, NeverTheDataDirectoryItselfOrAPathWithDotDot) {
   Put("/elsewhere", "x");
-  EXPECT_EQ(q_->Move("/elsewhere", "no").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(q_->Move("/data", "no").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(q_->Move("/data/collections/../../elsewhere", "no").code(),
             StatusCode::kInvalidArgument);
   EXPECT_TRUE(env_->FileExists("/elsewhere"));
   EXPECT_TRUE(q_->List()->empty());
+}
+
+TEST_F(QuarantineTest, PathsOfOtherDirectoriesKeepTheirWholePath) {
+  // A stray on another data directory ([storage] data_directories).
+  for (const char* d :
+       {"/disk2", "/disk2/collections", "/disk2/collections/c-1",
+        "/disk2/collections/c-1/segments"}) {
+    ASSERT_TRUE(env_->CreateDirIfMissing(d).ok());
+  }
+  Put("/disk2/collections/c-1/segments/seg-9.pdb", "stray");
+  ASSERT_TRUE(
+      q_->Move("/disk2/collections/c-1/segments/seg-9.pdb", "unknown").ok());
+  EXPECT_FALSE(env_->FileExists("/disk2/collections/c-1/segments/seg-9.pdb"));
+  auto list = q_->List();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].original_path,
+            "external/disk2/collections/c-1/segments/seg-9.pdb");
+  EXPECT_EQ(*env_->ReadFileToString(
+                "/data/quarantine/" + (*list)[0].id +
+                "/external/disk2/collections/c-1/segments/seg-9.pdb"),
+            "stray");
 }
 
 TEST_F(QuarantineTest, AnEntryWithoutItsDescriptionIsStillListed) {

@@ -262,9 +262,9 @@ TEST_F(CatalogChecksumTest, RemovedSegmentsStayObsoleteUntilForgotten) {
     ASSERT_TRUE(got.ok());
     ASSERT_EQ(got->segments.size(), 1u);
     EXPECT_EQ(got->obsolete_segments,
-              (std::vector<std::pair<uint64_t, std::string>>{
-                  {1, "seg-00000000000000000001.pdb"},
-                  {2, "seg-00000000000000000002.pdb"}}));
+              (std::vector<catalog::ObsoleteSegment>{
+                  {1, "seg-00000000000000000001.pdb", {}},
+                  {2, "seg-00000000000000000002.pdb", {}}}));
   }
   const std::string pristine = ReadAll(path_);
   Sql("UPDATE obsolete_segments SET file_name = 'seg-9.pdb' "

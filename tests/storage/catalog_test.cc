@@ -264,5 +264,60 @@ TEST_F(CatalogTest, UnreadableConfigIsCorruption) {
   EXPECT_TRUE(cat_->LoadAll().status().IsCorruption());
 }
 
+TEST_F(CatalogTest, PlacementAndWalRootRoundTripAndMove) {
+  CollectionRecord r = Rec("tiers");
+  r.wal_root = "/mnt/fastwal";
+  ASSERT_TRUE(cat_->CreateCollection(r).ok());
+  SegmentRecord hot = Seg(1);
+  SegmentRecord on_disk2 = Seg(2);
+  on_disk2.placement.volume = "/mnt/disk2";
+  SegmentChange add;
+  add.added = {hot, on_disk2};
+  ASSERT_TRUE(cat_->ApplySegmentChange("tiers", add).ok());
+  // A tier move: one placement changes, in the same kind of transaction.
+  Placement cold{Tier::kCold, "", 123456, 0xdeadbeef};
+  SegmentChange move;
+  move.placements = {{1, cold}};
+  ASSERT_TRUE(cat_->ApplySegmentChange("tiers", move).ok());
+  Reopen();
+  auto got = cat_->Load("tiers");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->wal_root, "/mnt/fastwal");
+  ASSERT_EQ(got->segments.size(), 2u);
+  EXPECT_EQ(got->segments[0].placement, cold);
+  EXPECT_EQ(got->segments[1].placement.volume, "/mnt/disk2");
+  EXPECT_EQ(got->segments[1].placement.tier, Tier::kHot);
+  // Removed, the segment stays obsolete with its placement (its files are
+  // found where they are).
+  SegmentChange rm;
+  rm.removed = {2};
+  ASSERT_TRUE(cat_->ApplySegmentChange("tiers", rm).ok());
+  got = cat_->Load("tiers");
+  ASSERT_EQ(got->obsolete_segments.size(), 1u);
+  EXPECT_EQ(got->obsolete_segments[0].placement.volume, "/mnt/disk2");
+  SegmentChange missing;
+  missing.placements = {{9, cold}};
+  EXPECT_TRUE(cat_->ApplySegmentChange("tiers", missing).IsNotFound());
+}
+
+TEST_F(CatalogTest, ADamagedPlacementIsCaughtByTheRowChecksum) {
+  ASSERT_TRUE(cat_->CreateCollection(Rec("c")).ok());
+  SegmentChange add;
+  add.added = {Seg(1)};
+  ASSERT_TRUE(cat_->ApplySegmentChange("c", add).ok());
+  cat_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE segments SET tier = 2", nullptr, nullptr,
+                         nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  Reopen();
+  auto got = cat_->Load("c");
+  ASSERT_EQ(got.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(got.status().message().find("row checksum mismatch"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace proximadb::catalog

@@ -53,27 +53,32 @@ Status Statements::Prepare(sqlite3* db) {
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
       "SELECT id FROM collections WHERE name = ?1",
       "SELECT id, name, config_json, dir_name, created_at_unix_ms, "
-      "fenced_seq, next_segment_id, generation, crc FROM collections "
-      "WHERE name = ?1",
+      "fenced_seq, next_segment_id, generation, crc, wal_root FROM "
+      "collections WHERE name = ?1",
       "SELECT id, name, config_json, dir_name, created_at_unix_ms, "
-      "fenced_seq, next_segment_id, generation, crc FROM collections "
-      "ORDER BY name",
+      "fenced_seq, next_segment_id, generation, crc, wal_root FROM "
+      "collections ORDER BY name",
       "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
-      "max_seq, deleted_bitmap, crc FROM segments WHERE collection_id = ?1",
+      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc "
+      "FROM segments WHERE collection_id = ?1",
       "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
-      "max_seq, deleted_bitmap, crc FROM segments",
+      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc "
+      "FROM segments",
       "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
-      "max_seq, deleted_bitmap, crc FROM segments "
+      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc "
+      "FROM segments "
       "WHERE collection_id = ?1 AND segment_id = ?2",
       "DELETE FROM collections WHERE name = ?1",
       "UPDATE collections SET name = ?2, config_json = ?3, dir_name = ?4, "
       "created_at_unix_ms = ?5, fenced_seq = ?6, next_segment_id = ?7, "
-      "generation = ?8, crc = ?9 WHERE id = ?1",
+      "generation = ?8, crc = ?9, wal_root = ?10 WHERE id = ?1",
       "INSERT INTO segments (collection_id, segment_id, file_name, "
-      "point_count, min_seq, max_seq, deleted_bitmap, crc) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+      "point_count, min_seq, max_seq, deleted_bitmap, crc, tier, volume, "
+      "object_size, object_crc) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
       "DELETE FROM segments WHERE collection_id = ?1 AND segment_id = ?2",
-      "UPDATE segments SET deleted_bitmap = ?3, crc = ?4 "
+      "UPDATE segments SET deleted_bitmap = ?3, crc = ?4, tier = ?5, "
+      "volume = ?6, object_size = ?7, object_crc = ?8 "
       "WHERE collection_id = ?1 AND segment_id = ?2",
       "SELECT collection_id, field, type, crc FROM payload_indexes "
       "WHERE collection_id = ?1 ORDER BY field",
@@ -81,12 +86,12 @@ Status Statements::Prepare(sqlite3* db) {
       "INSERT INTO payload_indexes (collection_id, field, type, crc) "
       "VALUES (?1, ?2, ?3, ?4)",
       "DELETE FROM payload_indexes WHERE collection_id = ?1 AND field = ?2",
-      "SELECT collection_id, segment_id, file_name, crc FROM "
+      "SELECT collection_id, segment_id, file_name, crc, tier, volume FROM "
       "obsolete_segments WHERE collection_id = ?1",
-      "SELECT collection_id, segment_id, file_name, crc FROM "
+      "SELECT collection_id, segment_id, file_name, crc, tier, volume FROM "
       "obsolete_segments",
       "INSERT OR REPLACE INTO obsolete_segments (collection_id, segment_id, "
-      "file_name, crc) VALUES (?1, ?2, ?3, ?4)",
+      "file_name, crc, tier, volume) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
       "DELETE FROM obsolete_segments WHERE collection_id = ?1 AND "
       "segment_id = ?2",
   };
@@ -154,7 +159,8 @@ Status Catalog::WriteCollectionRow(const CollectionRow& row) {
       .Int(6, row.fenced_seq)
       .Int(7, row.next_segment_id)
       .Int(8, row.generation)
-      .Int(9, RowCrc(row));
+      .Int(9, RowCrc(row))
+      .Text(10, row.wal_root);
   return q.Run();
 }
 
@@ -229,7 +235,8 @@ Status Catalog::CreateCollection(const CollectionRecord& rec) {
                       rec.created_at_unix_ms,
                       rec.fenced_seq,
                       rec.next_segment_id,
-                      rec.generation};
+                      rec.generation,
+                      rec.wal_root};
     PDB_RETURN_IF_ERROR(WriteCollectionRow(row));
     for (const PayloadIndexDef& def : rec.payload_indexes) {
       PayloadIndexRow p{row.id, def.field, static_cast<uint64_t>(def.type)};
@@ -326,6 +333,7 @@ Status Catalog::ApplyLocked(const std::string& name,
     SegmentRow row{
         cid,         seg.segment_id, seg.file_name,     seg.point_count,
         seg.min_seq, seg.max_seq,    seg.deleted_bitmap};
+    internal::SetPlacement(&row, seg.placement);
     Query q(db_, stmts_->get(Statements::kInsertSegment));
     q.Int(1, cid)
         .Int(2, row.segment_id)
@@ -334,7 +342,11 @@ Status Catalog::ApplyLocked(const std::string& name,
         .Int(5, row.min_seq)
         .Int(6, row.max_seq)
         .Blob(7, row.deleted_bitmap)
-        .Int(8, RowCrc(row));
+        .Int(8, RowCrc(row))
+        .Int(9, row.tier)
+        .Text(10, row.volume)
+        .Int(11, row.object_size)
+        .Int(12, row.object_crc);
     Status s = q.Run();
     if (IsConstraint(q.last_rc())) {
       return Status::AlreadyExists("collection '" + name +
@@ -361,39 +373,68 @@ Status Catalog::ApplyLocked(const std::string& name,
       PDB_RETURN_IF_ERROR(internal::CheckRow(
           path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
       gone.file_name = std::move(row.file_name);
+      gone.tier = row.tier;
+      gone.volume = std::move(row.volume);
     }
     Query del(db_, stmts_->get(Statements::kDeleteSegment));
     del.Int(1, cid).Int(2, seg_id);
     PDB_RETURN_IF_ERROR(del.Run());
     Query ins(db_, stmts_->get(Statements::kInsertObsolete));
-    ins.Int(1, cid).Int(2, seg_id).Text(3, gone.file_name).Int(4, RowCrc(gone));
+    ins.Int(1, cid)
+        .Int(2, seg_id)
+        .Text(3, gone.file_name)
+        .Int(4, RowCrc(gone))
+        .Int(5, gone.tier)
+        .Text(6, gone.volume);
     PDB_RETURN_IF_ERROR(ins.Run());
   }
   for (const auto& [seg_id, bitmap] : change.bitmaps) {
-    SegmentRow row;
-    {
-      Query q(db_, stmts_->get(Statements::kSelectSegment));
-      q.Int(1, cid).Int(2, seg_id);
-      Status s;
-      if (!q.Step(&s)) {
-        PDB_RETURN_IF_ERROR(s);
-        return Status::NotFound("collection '" + name + "' has no segment " +
-                                std::to_string(seg_id) + " to update");
-      }
-      row = internal::ReadSegment(q);
-      PDB_RETURN_IF_ERROR(internal::CheckRow(
-          path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
-    }
-    row.deleted_bitmap = bitmap;
-    Query q(db_, stmts_->get(Statements::kUpdateBitmap));
-    q.Int(1, cid).Int(2, seg_id).Blob(3, bitmap).Int(4, RowCrc(row));
-    PDB_RETURN_IF_ERROR(q.Run());
+    PDB_RETURN_IF_ERROR(UpdateSegmentLocked(
+        name, cid, seg_id,
+        [&](SegmentRow* row) { row->deleted_bitmap = bitmap; }));
+  }
+  for (const auto& [seg_id, placement] : change.placements) {
+    PDB_RETURN_IF_ERROR(UpdateSegmentLocked(
+        name, cid, seg_id,
+        [&](SegmentRow* row) { internal::SetPlacement(row, placement); }));
   }
   if (!count_generation) return Status::OK();
   if (change.fenced_seq) coll.fenced_seq = *change.fenced_seq;
   if (change.next_segment_id) coll.next_segment_id = *change.next_segment_id;
   ++coll.generation;
   return WriteCollectionRow(coll);
+}
+
+// Read, verify, change, rewrite one segment row (inside the caller's
+// transaction).
+Status Catalog::UpdateSegmentLocked(
+    const std::string& name, uint64_t cid, uint64_t seg_id,
+    const std::function<void(SegmentRow*)>& change) {
+  SegmentRow row;
+  {
+    Query q(db_, stmts_->get(Statements::kSelectSegment));
+    q.Int(1, cid).Int(2, seg_id);
+    Status s;
+    if (!q.Step(&s)) {
+      PDB_RETURN_IF_ERROR(s);
+      return Status::NotFound("collection '" + name + "' has no segment " +
+                              std::to_string(seg_id) + " to update");
+    }
+    row = internal::ReadSegment(q);
+    PDB_RETURN_IF_ERROR(internal::CheckRow(
+        path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
+  }
+  change(&row);
+  Query q(db_, stmts_->get(Statements::kUpdateBitmap));
+  q.Int(1, cid)
+      .Int(2, seg_id)
+      .Blob(3, row.deleted_bitmap)
+      .Int(4, RowCrc(row))
+      .Int(5, row.tier)
+      .Text(6, row.volume)
+      .Int(7, row.object_size)
+      .Int(8, row.object_crc);
+  return q.Run();
 }
 
 }  // namespace proximadb::catalog

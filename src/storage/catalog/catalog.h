@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,20 @@ struct sqlite3;
 
 namespace proximadb::catalog {
 
+// Where a segment's files are (docs/FORMATS.md, "Catalog (SQLite)").
+struct Placement {
+  Tier tier = Tier::kHot;
+  // Hot and warm: the directory the files are under, as
+  // <volume>/collections/<dir_name>/segments/<file_name>; "" = the main data
+  // directory (every segment written before data_directories existed).
+  // Cold: "" (the object's key follows from the names, FORMATS.md).
+  std::string volume;
+  // Cold: the object's size and CRC32C, checked on every fetch.
+  uint64_t object_size = 0;
+  uint32_t object_crc32c = 0;
+  bool operator==(const Placement&) const = default;
+};
+
 struct SegmentRecord {
   uint64_t segment_id = 0;
   // The file's bare name inside the collection's segments/ directory
@@ -42,6 +57,15 @@ struct SegmentRecord {
   uint64_t max_seq = 0;
   // Current deletion state: little-endian u64 words, bit i = row i dead.
   std::string deleted_bitmap;
+  Placement placement;
+};
+
+// A segment removed by a committed change whose files may still exist.
+struct ObsoleteSegment {
+  uint64_t segment_id = 0;
+  std::string file_name;
+  Placement placement;
+  bool operator==(const ObsoleteSegment&) const = default;
 };
 
 struct CollectionRecord {
@@ -61,7 +85,11 @@ struct CollectionRecord {
   // Segments removed by a committed change (a compaction) whose files may
   // not have been deleted yet: segment id -> file name. Not part of the
   // manifest.
-  std::vector<std::pair<uint64_t, std::string>> obsolete_segments;
+  std::vector<ObsoleteSegment> obsolete_segments;
+  // Where the collection's WAL is: <wal_root>/collections/<dir_name>/wal;
+  // "" = the main data directory. Set at creation from [storage]
+  // wal_directory; start-up refuses a configuration that moved it.
+  std::string wal_root;
 };
 
 // Applied in ONE transaction: all of it or (on any error) none of it.
@@ -77,12 +105,16 @@ struct SegmentChange {
   std::vector<std::pair<uint64_t, std::string>> bitmaps;
   std::optional<uint64_t> fenced_seq;
   std::optional<uint64_t> next_segment_id;
+  // segment_id -> its new placement (a tier move); applied after the
+  // bitmaps. The segment must exist.
+  std::vector<std::pair<uint64_t, Placement>> placements;
 };
 
 namespace internal {
 class Statements;
 }  // namespace internal
 struct CollectionRow;
+struct SegmentRow;
 
 class Catalog {
  public:
@@ -148,6 +180,10 @@ class Catalog {
       REQUIRES(mu_);
   Status ApplyLocked(const std::string& name, const SegmentChange& change,
                      bool count_generation = true) REQUIRES(mu_);
+  Status UpdateSegmentLocked(const std::string& name, uint64_t cid,
+                             uint64_t seg_id,
+                             const std::function<void(SegmentRow*)>& change)
+      REQUIRES(mu_);
   Status Error(const std::string& what) const;
 
   const std::string path_;

@@ -48,15 +48,30 @@ Status Mismatch(const std::string& path, const std::string& what,
 }  // namespace
 
 CollectionRow ReadCollection(const Query& q) {
+  // Column 8 is the crc; wal_root (schema 4) follows it.
   return CollectionRow{q.ColumnInt(0),   q.ColumnBytes(1), q.ColumnBytes(2),
                        q.ColumnBytes(3), q.ColumnInt(4),   q.ColumnInt(5),
-                       q.ColumnInt(6),   q.ColumnInt(7)};
+                       q.ColumnInt(6),   q.ColumnInt(7),   q.ColumnBytes(9)};
 }
 
 SegmentRow ReadSegment(const Query& q) {
-  return SegmentRow{q.ColumnInt(0),  q.ColumnInt(1), q.ColumnBytes(2),
-                    q.ColumnInt(3),  q.ColumnInt(4), q.ColumnInt(5),
-                    q.ColumnBytes(6)};
+  // Column 7 is the crc; the placement (schema 4) follows it.
+  return SegmentRow{q.ColumnInt(0),   q.ColumnInt(1), q.ColumnBytes(2),
+                    q.ColumnInt(3),   q.ColumnInt(4), q.ColumnInt(5),
+                    q.ColumnBytes(6), q.ColumnInt(8), q.ColumnBytes(9),
+                    q.ColumnInt(10),  q.ColumnInt(11)};
+}
+
+void SetPlacement(SegmentRow* row, const Placement& p) {
+  row->tier = static_cast<uint64_t>(p.tier);
+  row->volume = p.volume;
+  row->object_size = p.object_size;
+  row->object_crc = p.object_crc32c;
+}
+
+Placement GetPlacement(const SegmentRow& row) {
+  return Placement{static_cast<Tier>(row.tier), row.volume, row.object_size,
+                   static_cast<uint32_t>(row.object_crc)};
 }
 
 PayloadIndexRow ReadPayloadIndex(const Query& q) {
@@ -64,7 +79,9 @@ PayloadIndexRow ReadPayloadIndex(const Query& q) {
 }
 
 ObsoleteSegmentRow ReadObsolete(const Query& q) {
-  return ObsoleteSegmentRow{q.ColumnInt(0), q.ColumnInt(1), q.ColumnBytes(2)};
+  // Column 3 is the crc.
+  return ObsoleteSegmentRow{q.ColumnInt(0), q.ColumnInt(1), q.ColumnBytes(2),
+                            q.ColumnInt(4), q.ColumnBytes(5)};
 }
 
 Status CheckRow(const std::string& path, const ObsoleteSegmentRow& r,
@@ -170,6 +187,7 @@ Result<std::vector<CollectionRecord>> Catalog::LoadLocked(
       l.rec.fenced_seq = row.fenced_seq;
       l.rec.next_segment_id = row.next_segment_id;
       l.rec.generation = row.generation;
+      l.rec.wal_root = row.wal_root;
       by_id[row.id] = rows.size();
       rows.push_back(std::move(l));
     }
@@ -200,9 +218,16 @@ Result<std::vector<CollectionRecord>> Catalog::LoadLocked(
       PDB_RETURN_IF_ERROR(
           internal::CheckRow(path_, row, static_cast<uint32_t>(q.ColumnInt(7)),
                              l->rec.config.name));
-      l->rec.segments.push_back(SegmentRecord{
-          row.segment_id, std::move(row.file_name), row.point_count,
-          row.min_seq, row.max_seq, std::move(row.deleted_bitmap)});
+      if (row.tier > static_cast<uint64_t>(Tier::kCold)) {
+        return Status::Corruption(
+            "catalog " + path_ + ": segment " + std::to_string(row.segment_id) +
+            " has unknown tier " + std::to_string(row.tier));
+      }
+      Placement placement = internal::GetPlacement(row);
+      l->rec.segments.push_back(
+          SegmentRecord{row.segment_id, std::move(row.file_name),
+                        row.point_count, row.min_seq, row.max_seq,
+                        std::move(row.deleted_bitmap), std::move(placement)});
     }
   }
   if (!s.ok()) return s;
@@ -241,8 +266,15 @@ Result<std::vector<CollectionRecord>> Catalog::LoadLocked(
       PDB_RETURN_IF_ERROR(
           internal::CheckRow(path_, row, static_cast<uint32_t>(q.ColumnInt(3)),
                              l->rec.config.name));
-      l->rec.obsolete_segments.emplace_back(row.segment_id,
-                                            std::move(row.file_name));
+      if (row.tier > static_cast<uint64_t>(Tier::kCold)) {
+        return Status::Corruption("catalog " + path_ + ": obsolete segment " +
+                                  std::to_string(row.segment_id) +
+                                  " has unknown tier " +
+                                  std::to_string(row.tier));
+      }
+      l->rec.obsolete_segments.push_back(ObsoleteSegment{
+          row.segment_id, std::move(row.file_name),
+          Placement{static_cast<Tier>(row.tier), std::move(row.volume)}});
     }
   }
   if (!s.ok()) return s;

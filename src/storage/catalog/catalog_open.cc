@@ -19,7 +19,7 @@ using internal::FromSqlite;
 namespace {
 
 // Bump when the schema changes and append a step to kMigrations.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // kMigrations[v] takes a database at user_version v to v + 1 (step 2 -> 3
 // also runs Catalog::AddRowChecksums).
@@ -74,6 +74,18 @@ CREATE TABLE obsolete_segments (
   crc           INTEGER NOT NULL,
   PRIMARY KEY (collection_id, segment_id)
 ) WITHOUT ROWID;
+)sql",
+    // 3 -> 4: where things are (catalog.h Placement, wal_root). The
+    // defaults are what every earlier row meant: hot, in the main data
+    // directory; row checksums stay valid (row_checksum.h).
+    R"sql(
+ALTER TABLE collections ADD COLUMN wal_root TEXT NOT NULL DEFAULT '';
+ALTER TABLE segments ADD COLUMN tier INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE segments ADD COLUMN volume TEXT NOT NULL DEFAULT '';
+ALTER TABLE segments ADD COLUMN object_size INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE segments ADD COLUMN object_crc INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE obsolete_segments ADD COLUMN tier INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE obsolete_segments ADD COLUMN volume TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "proximadb/status.h"
+#include "storage/catalog/catalog.h"
 #include "storage/catalog/row_checksum.h"
 
 namespace proximadb::catalog::internal {
@@ -133,6 +134,10 @@ class Query {
   Status bind_status_;
   int last_rc_ = SQLITE_OK;
 };
+
+// Row <-> record forms of a placement.
+void SetPlacement(SegmentRow* row, const Placement& p);
+Placement GetPlacement(const SegmentRow& row);
 
 // The row at the current step of a statement whose columns are those of the
 // table in order, followed by `crc` (catalog_load.cc).

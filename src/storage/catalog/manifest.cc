@@ -52,21 +52,32 @@ json ToJson(const CollectionRecord& rec) {
                     {"min_seq", s.min_seq},
                     {"max_seq", s.max_seq},
                     {"deleted_bitmap", ToHex(s.deleted_bitmap)}});
+    // The placement (schema 4) only when it is not the default (hot, in the
+    // main data directory), as older manifests have none.
+    const Placement& p = s.placement;
+    if (p != Placement{}) {
+      segs.back()["tier"] = TierName(p.tier);
+      segs.back()["volume"] = p.volume;
+      segs.back()["object_size"] = p.object_size;
+      segs.back()["object_crc32c"] = p.object_crc32c;
+    }
   }
   json defs = json::array();
   for (const PayloadIndexDef& d : rec.payload_indexes) {
     defs.push_back(
         {{"field", d.field}, {"type", PayloadIndexTypeName(d.type)}});
   }
-  return json{{"name", rec.config.name},
-              {"dir_name", rec.dir_name},
-              {"created_at_unix_ms", rec.created_at_unix_ms},
-              {"config", CollectionConfigToJson(rec.config)},
-              {"payload_indexes", std::move(defs)},
-              {"fenced_seq", rec.fenced_seq},
-              {"next_segment_id", rec.next_segment_id},
-              {"generation", rec.generation},
-              {"segments", std::move(segs)}};
+  json j{{"name", rec.config.name},
+         {"dir_name", rec.dir_name},
+         {"created_at_unix_ms", rec.created_at_unix_ms},
+         {"config", CollectionConfigToJson(rec.config)},
+         {"payload_indexes", std::move(defs)},
+         {"fenced_seq", rec.fenced_seq},
+         {"next_segment_id", rec.next_segment_id},
+         {"generation", rec.generation},
+         {"segments", std::move(segs)}};
+  if (!rec.wal_root.empty()) j["wal_root"] = rec.wal_root;
+  return j;
 }
 
 // Throws nlohmann's exceptions on a wrong shape; the caller catches.
@@ -81,6 +92,7 @@ Result<CollectionRecord> FromJson(const json& j) {
   rec.fenced_seq = j.at("fenced_seq").get<uint64_t>();
   rec.next_segment_id = j.at("next_segment_id").get<uint64_t>();
   rec.generation = j.at("generation").get<uint64_t>();
+  rec.wal_root = j.value("wal_root", std::string());
   for (const json& d : j.at("payload_indexes")) {
     PayloadIndexDef def;
     def.field = d.at("field").get<std::string>();
@@ -99,6 +111,17 @@ Result<CollectionRecord> FromJson(const json& j) {
                  &seg.deleted_bitmap)) {
       return Status::Corruption("segment " + std::to_string(seg.segment_id) +
                                 ": deleted_bitmap is not hex");
+    }
+    if (s.contains("tier")) {
+      std::optional<Tier> tier = ParseTier(s.at("tier").get<std::string>());
+      if (!tier) {
+        return Status::Corruption("segment " + std::to_string(seg.segment_id) +
+                                  ": unknown tier");
+      }
+      seg.placement.tier = *tier;
+      seg.placement.volume = s.at("volume").get<std::string>();
+      seg.placement.object_size = s.at("object_size").get<uint64_t>();
+      seg.placement.object_crc32c = s.at("object_crc32c").get<uint32_t>();
     }
     rec.segments.push_back(std::move(seg));
   }
@@ -187,12 +210,16 @@ bool SameRecord(const CollectionRecord& a, const CollectionRecord& b,
       return differ("deletion bitmap of segment " +
                     std::to_string(x.segment_id));
     }
+    if (x.placement != y.placement) {
+      return differ("placement of segment " + std::to_string(x.segment_id));
+    }
   }
   if (CollectionConfigToJson(a.config) != CollectionConfigToJson(b.config)) {
     return differ("config");
   }
   if (a.payload_indexes != b.payload_indexes) return differ("payload indexes");
   if (a.dir_name != b.dir_name) return differ("dir_name");
+  if (a.wal_root != b.wal_root) return differ("wal_root");
   if (a.created_at_unix_ms != b.created_at_unix_ms) {
     return differ("created_at_unix_ms");
   }

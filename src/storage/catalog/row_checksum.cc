@@ -20,6 +20,13 @@ class RowEncoder {
     buf_.append(v);
     return *this;
   }
+  // Fields a later schema added: hashed only when `present` (any of them is
+  // not its default), so older rows keep their checksums.
+  template <typename F>
+  RowEncoder& Tail(bool present, F&& encode) {
+    if (present) encode(*this);
+    return *this;
+  }
   uint32_t Crc() const {
     return crc32c::Mask(crc32c::Value(buf_.data(), buf_.size()));
   }
@@ -40,6 +47,7 @@ uint32_t RowCrc(const CollectionRow& r) {
       .Int(r.fenced_seq)
       .Int(r.next_segment_id)
       .Int(r.generation)
+      .Tail(!r.wal_root.empty(), [&](RowEncoder& e) { e.Bytes(r.wal_root); })
       .Crc();
 }
 
@@ -52,6 +60,12 @@ uint32_t RowCrc(const SegmentRow& r) {
       .Int(r.min_seq)
       .Int(r.max_seq)
       .Bytes(r.deleted_bitmap)
+      .Tail(
+          r.tier != 0 || !r.volume.empty() || r.object_size != 0 ||
+              r.object_crc != 0,
+          [&](RowEncoder& e) {
+            e.Int(r.tier).Bytes(r.volume).Int(r.object_size).Int(r.object_crc);
+          })
       .Crc();
 }
 
@@ -68,6 +82,8 @@ uint32_t RowCrc(const ObsoleteSegmentRow& r) {
       .Int(r.collection_id)
       .Int(r.segment_id)
       .Bytes(r.file_name)
+      .Tail(r.tier != 0 || !r.volume.empty(),
+            [&](RowEncoder& e) { e.Int(r.tier).Bytes(r.volume); })
       .Crc();
 }
 

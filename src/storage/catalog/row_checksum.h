@@ -5,7 +5,9 @@
 //
 // The encoding hashed is: the table name, then each field in column order,
 // integers as u64 little-endian and text/blobs as u32 length + bytes. The
-// table name keeps a row of one table from passing for another's.
+// table name keeps a row of one table from passing for another's. Fields
+// added by schema 4 (placement, wal_root) are appended only when one of them
+// differs from its default, so rows written before keep their checksums.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,7 @@ struct CollectionRow {
   uint64_t fenced_seq = 0;
   uint64_t next_segment_id = 0;
   uint64_t generation = 0;
+  std::string wal_root;  // schema 4
 };
 
 struct SegmentRow {
@@ -32,6 +35,11 @@ struct SegmentRow {
   uint64_t min_seq = 0;
   uint64_t max_seq = 0;
   std::string deleted_bitmap;
+  // Schema 4: the placement (catalog.h Placement).
+  uint64_t tier = 0;
+  std::string volume;
+  uint64_t object_size = 0;
+  uint64_t object_crc = 0;
 };
 
 struct PayloadIndexRow {
@@ -44,6 +52,9 @@ struct ObsoleteSegmentRow {
   uint64_t collection_id = 0;
   uint64_t segment_id = 0;
   std::string file_name;
+  // Schema 4: where its files are.
+  uint64_t tier = 0;
+  std::string volume;
 };
 
 // Masked CRC32C of the row's fields (the value stored in its `crc` column).

@@ -1,0 +1,77 @@
+// Where a database's files are (docs/ARCHITECTURE.md, "Tiers and
+// placement"; docs/FORMATS.md, "Data directories"):
+//
+//   <data>/                     the main data directory: catalog, quarantine,
+//                               collections/<dir>/ (manifest, drop marker,
+//                               and, by default, wal/ and segments/)
+//   <volume>/collections/<dir>/segments/   segments placed on another data
+//                               directory ([storage] data_directories)
+//   <wal_root>/collections/<dir>/wal/      the WAL when [storage]
+//                               wal_directory is set
+//
+// A volume or WAL root is recorded in the catalog as the directory's path as
+// configured (normalised), "" standing for the main data directory.
+//
+// Thread-safe: immutable after construction.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "proximadb/db.h"
+#include "proximadb/env.h"
+#include "proximadb/status.h"
+
+namespace proximadb {
+
+class StorageLayout {
+ public:
+  // Free space a data directory keeps after a new segment: one below it
+  // counts as full.
+  static constexpr uint64_t kMinFreeBytes = 16ull << 20;
+
+  StorageLayout(Env* env, std::string data_dir,
+                std::vector<DataDirectory> volumes, std::string wal_directory);
+
+  const std::string& data_dir() const { return data_dir_; }
+  // "" -> the main data directory, else the path itself.
+  std::string Root(const std::string& volume) const;
+  // <root>/collections/<dir_name>
+  std::string CollectionDir(const std::string& volume,
+                            const std::string& dir_name) const;
+  std::string SegmentDir(const std::string& volume,
+                         const std::string& dir_name) const;
+  std::string WalDir(const std::string& wal_root,
+                     const std::string& dir_name) const;
+  // The WAL root of a collection created now.
+  const std::string& new_wal_root() const { return wal_root_; }
+  // The configured data directories as recorded ("" for the main one).
+  std::vector<std::string> volumes() const;
+  // Every root other than the main data directory that may hold
+  // collections/ entries: the other data directories and the WAL root.
+  std::vector<std::string> secondary_roots() const;
+
+  // The data directory for a new segment of about `bytes`: among those
+  // present with room for it (kMinFreeBytes left after it), the one with
+  // the most free space times weight. kResourceExhausted naming each
+  // directory and why it was not taken when none can.
+  Result<std::string> ChooseVolume(uint64_t bytes) const;
+
+  // Normalised form of a configured path ("" for the main directory).
+  std::string Normalize(const std::string& path) const;
+
+ private:
+  Env* const env_;
+  const std::string data_dir_;
+  std::vector<DataDirectory> volumes_;  // paths normalised
+  std::string wal_root_;                // normalised
+};
+
+// Creates `dir` and its missing parents up to (not including) `root`,
+// fsyncing each parent whose entries changed, so the new directories
+// survive a crash.
+Status CreateDirsDurably(Env* env, const std::string& root,
+                         const std::string& dir);
+
+}  // namespace proximadb
