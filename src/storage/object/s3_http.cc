@@ -99,8 +99,8 @@ HttpResponse PerformOnce(const HttpConfig& config, const HttpRequest& request,
   // it.
   headers =
       curl_slist_append(headers, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
-  // No "Expect: 100-continue" round trip before a part.
-  headers = curl_slist_append(headers, "Expect:");
+  // (No "Expect:" here to skip curl's 100-continue: curl 7.88 would sign
+  // the empty header it then does not send, and the signature fails.)
   for (const std::string& h : request.headers) {
     headers = curl_slist_append(headers, h.c_str());
   }
