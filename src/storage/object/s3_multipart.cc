@@ -45,6 +45,12 @@ std::string XmlEscape(std::string_view s) {
 
 }  // namespace
 
+bool S3ObjectStore::Completed(const std::string& key, uint64_t size,
+                              uint32_t crc) {
+  auto head = Head(key);
+  return head.ok() && head->size == size && head->crc32c == crc;
+}
+
 Status S3ObjectStore::PutMultipart(const std::string& key, uint64_t size,
                                    uint32_t crc, const PartSource& source) {
   if ((size + options_.part_size - 1) / options_.part_size > kMaxParts) {
@@ -86,6 +92,10 @@ Status S3ObjectStore::PutMultipart(const std::string& key, uint64_t size,
     auto c = Call(done, "multipart complete", key);
     if (!c.ok()) {
       s = c.status();
+    } else if (c->status == 404 && Completed(key, size, crc)) {
+      // A retried complete whose first try did complete (its answer was
+      // lost): the upload is gone and the object is ours.
+      return Status::OK();
     } else if (!Is2xx(c->status)) {
       s = Refused(*c, "multipart complete", key);
     } else if (std::string code = s3::ParseErrorCode(c->body); !code.empty()) {

@@ -121,6 +121,8 @@ class S3ObjectStore final : public ObjectStore {
   Status PutSingle(const std::string& key, std::string_view data, uint32_t crc);
   Status PutMultipart(const std::string& key, uint64_t size, uint32_t crc,
                       const PartSource& source);
+  // Whether `key` now holds an object of this size and checksum.
+  bool Completed(const std::string& key, uint64_t size, uint32_t crc);
   Result<std::vector<std::string>> UploadParts(const std::string& key,
                                                const std::string& upload_id,
                                                uint64_t size,
