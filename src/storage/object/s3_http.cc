@@ -27,6 +27,7 @@ size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::string_view body = t->request->body;
   size_t take = std::min(size * n, body.size() - t->read_pos);
+  if (take == 0) return 0;  // (an empty body's data() may be null)
   std::memcpy(buf, body.data() + t->read_pos, take);
   t->read_pos += take;
   return take;
@@ -126,7 +127,9 @@ HttpResponse PerformOnce(const HttpConfig& config, const HttpRequest& request,
                      static_cast<curl_off_t>(request.body.size()));
   } else if (method == "POST") {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    // Never null: a null POSTFIELDS makes curl read the body from stdin.
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS,
+                     request.body.empty() ? "" : request.body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.body.size()));
   } else if (method == "DELETE") {
