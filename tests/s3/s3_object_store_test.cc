@@ -8,8 +8,9 @@
 // Runs the ObjectStore contract suite (tests/storage/object_store_contract.h)
 // and what only a real S3 shows: multipart uploads, a 403 that is not
 // retried, an unreachable endpoint, an object with a wrong checksum, and no
-// secret in any message. The retry of a 503 and a body cut short are tested
-// against a fake server in tests/storage/s3_object_store_unit_test.cc.
+// secret in any message, a 503 retried (through a flaky loopback proxy). A
+// body cut short is tested against a fake server in
+// tests/storage/s3_object_store_unit_test.cc.
 //
 // Skips only when radosgw is not installed and PDB_REQUIRE_S3 is unset.
 #include <arpa/inet.h>
@@ -26,6 +27,7 @@
 #include <random>
 #include <string>
 
+#include "storage/fake_http_server.h"
 #include "storage/object/s3_object_store.h"
 #include "storage/object_store_contract.h"
 #include "util/crc32c.h"
@@ -291,6 +293,38 @@ TEST_F(S3StoreTest, ListPagesOfTwoOverFive) {
     token = page->next_token;
   } while (!token.empty() && page_sizes.size() < 10);
   EXPECT_EQ(page_sizes, (std::vector<size_t>{2, 2, 1}));
+}
+
+TEST_F(S3StoreTest, A503IsRetriedThroughAFlakyProxy) {
+  // Two 503s, then the proxy relays to radosgw byte for byte (the request is
+  // signed for the proxy's host:port, which radosgw sees as the Host).
+  int port =
+      std::stoi(options_.endpoint.substr(options_.endpoint.rfind(':') + 1));
+  using test_util::FakeHttpServer;
+  using test_util::FakeResponse;
+  FakeHttpServer proxy(
+      std::vector<FakeResponse>{
+          {503, "", "<Error><Code>SlowDown</Code></Error>"},
+          {503},
+          {FakeHttpServer::kForward}},
+      port);
+  S3Options o = options_;
+  o.endpoint = proxy.endpoint();
+  o.base_backoff_ms = 20;
+  auto store = Open(o);
+  ASSERT_TRUE(store);
+  S3Handle cleanup(std::move(store));
+  auto* s3 = static_cast<S3ObjectStore*>(cleanup.store());
+  const std::string data = Bytes(3000, 8);
+  ASSERT_TRUE(Seen(s3->Put("flaky", data)).ok());
+  S3Stats st = s3->stats();
+  EXPECT_EQ(st.requests, 3u);
+  EXPECT_EQ(st.retries, 2u);
+  EXPECT_EQ(st.failures, 0u);
+  EXPECT_EQ(proxy.requests(), 3);
+  auto got = s3->Get("flaky");  // relayed too
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(*got == data);
 }
 
 TEST_F(S3StoreTest, WrongSecretIsRefusedOnceWithoutSecrets) {

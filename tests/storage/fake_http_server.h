@@ -1,6 +1,7 @@
 // FakeHttpServer: a loopback HTTP/1.1 server on a kernel-chosen port that
 // answers each request with the next canned response (the last one
-// repeats), one request per connection. The S3 store's retry, refusal and
+// repeats), one request per connection; a response of status kForward relays
+// that connection to a real server instead. The S3 store's retry, refusal and
 // truncation paths are tested against it: a real server will not answer 503
 // or cut a body short on demand.
 #pragma once
@@ -38,8 +39,13 @@ struct FakeResponse {
 
 class FakeHttpServer {
  public:
-  explicit FakeHttpServer(std::vector<FakeResponse> responses)
-      : responses_(std::move(responses)) {
+  // A response with this status relays the request to `upstream_port` on
+  // loopback instead (a flaky proxy in front of a real server).
+  static constexpr int kForward = 0;
+
+  explicit FakeHttpServer(std::vector<FakeResponse> responses,
+                          int upstream_port = 0)
+      : responses_(std::move(responses)), upstream_port_(upstream_port) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -107,18 +113,6 @@ class FakeHttpServer {
       if (n <= 0) return;
       in.append(buf, static_cast<size_t>(n));
     }
-    // Read (and drop) a request body so the client is not cut off.
-    size_t want = 0;
-    std::string lower = in.substr(0, head_end);
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
-    size_t cl = lower.find("content-length:");
-    if (cl != std::string::npos) want = std::stoul(lower.substr(cl + 15));
-    size_t have = in.size() - head_end - 4;
-    while (have < want) {
-      ssize_t n = ::recv(c, buf, sizeof(buf), 0);
-      if (n <= 0) break;
-      have += static_cast<size_t>(n);
-    }
     int i = requests_.fetch_add(1);
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -126,6 +120,22 @@ class FakeHttpServer {
     }
     const FakeResponse& r =
         responses_[std::min<size_t>(i, responses_.size() - 1)];
+    if (r.status == kForward) return Forward(c, in);
+    // Read (and drop) a request body so the client is not cut off.
+    size_t want = 0;
+    std::string lower = in.substr(0, head_end);
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(ch));
+    size_t cl = lower.find("content-length:");
+    if (cl != std::string::npos) want = std::stoul(lower.substr(cl + 15));
+    if (lower.find("expect: 100-continue") != std::string::npos) {
+      SendAll(c, "HTTP/1.1 100 Continue\r\n\r\n", 25);
+    }
+    size_t have = in.size() - head_end - 4;
+    while (have < want) {
+      ssize_t n = ::recv(c, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      have += static_cast<size_t>(n);
+    }
     bool head = in.rfind("HEAD ", 0) == 0;
     std::string out =
         "HTTP/1.1 " + std::to_string(r.status) +
@@ -140,7 +150,54 @@ class FakeHttpServer {
     }
   }
 
+  static bool SendAll(int fd, const char* p, size_t n) {
+    while (n > 0) {
+      ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+      if (w <= 0) return false;
+      p += w;
+      n -= static_cast<size_t>(w);
+    }
+    return true;
+  }
+
+  // Relays the connection to 127.0.0.1:upstream_port_ byte for byte (so a
+  // signed request stays valid) until the client closes.
+  void Forward(int c, const std::string& already_read) {
+    int u = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+    if (::connect(u, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        !SendAll(u, already_read.data(), already_read.size())) {
+      ::close(u);
+      return;
+    }
+    char buf[65536];
+    bool upstream_open = true;
+    while (!stop_) {
+      pollfd p[2] = {{c, POLLIN, 0}, {u, POLLIN, 0}};
+      if (::poll(p, upstream_open ? 2 : 1, 50) <= 0) continue;
+      if (p[0].revents != 0) {
+        ssize_t n = ::recv(c, buf, sizeof(buf), 0);
+        if (n <= 0) break;  // the client is done
+        if (upstream_open && !SendAll(u, buf, static_cast<size_t>(n))) break;
+      }
+      if (upstream_open && p[1].revents != 0) {
+        ssize_t n = ::recv(u, buf, sizeof(buf), 0);
+        if (n <= 0) {
+          upstream_open = false;
+          ::shutdown(c, SHUT_WR);
+        } else if (!SendAll(c, buf, static_cast<size_t>(n))) {
+          break;
+        }
+      }
+    }
+    ::close(u);
+  }
+
   std::vector<FakeResponse> responses_;
+  int upstream_port_ = 0;
   int fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};

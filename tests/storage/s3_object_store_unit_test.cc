@@ -9,7 +9,7 @@
 #include <chrono>
 #include <string>
 
-#include "fake_http_server.h"
+#include "storage/fake_http_server.h"
 #include "storage/object/s3_http.h"
 #include "storage/object/s3_object_store.h"
 #include "storage/object/s3_xml.h"
