@@ -221,6 +221,31 @@ class S3StoreTest : public ::testing::Test {
     return code;
   }
 
+  // GET <endpoint>/<bucket><query> (query pre-encoded, sorted), signed.
+  std::string RawGet(const std::string& query) {
+    CURL* c = curl_easy_init();
+    std::string url = options_.endpoint + "/" + options_.bucket + query;
+    std::string user = options_.access_key + ":" + options_.secret_key;
+    std::string sigv4 = "aws:amz:" + options_.region + ":s3";
+    struct curl_slist* h = nullptr;
+    h = curl_slist_append(h, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+    std::string body;
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4.c_str());
+    curl_easy_setopt(c, CURLOPT_USERPWD, user.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(
+        c, CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* u) {
+          static_cast<std::string*>(u)->append(p, s * n);
+          return s * n;
+        });
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    curl_easy_perform(c);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return body;
+  }
+
   S3Options options_;
   test_util::TempDir tmp_;
 };
@@ -325,6 +350,49 @@ TEST_F(S3StoreTest, A503IsRetriedThroughAFlakyProxy) {
   auto got = s3->Get("flaky");  // relayed too
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_TRUE(*got == data);
+}
+
+TEST_F(S3StoreTest, FailedMultipartIsAbortedAndKeepsTheOldObject) {
+  int port =
+      std::stoi(options_.endpoint.substr(options_.endpoint.rfind(':') + 1));
+  using test_util::FakeHttpServer;
+  using test_util::FakeResponse;
+  // Relayed: the first PUT, the initiate; refused: the part; relayed again:
+  // the abort and everything after.
+  FakeHttpServer proxy(
+      std::vector<FakeResponse>{{FakeHttpServer::kForward},
+                                {FakeHttpServer::kForward},
+                                {403, "",
+                                 "<Error><Code>AccessDenied</Code>"
+                                 "</Error>"},
+                                {FakeHttpServer::kForward}},
+      port);
+  S3Options o = options_;
+  o.endpoint = proxy.endpoint();
+  o.part_size = 5ull << 20;
+  o.upload_concurrency = 1;
+  auto store = Open(o);
+  ASSERT_TRUE(store);
+  S3Handle cleanup(std::move(store));
+  ObjectStore* s3 = cleanup.store();
+  ASSERT_TRUE(s3->Put("mp/keep", "old").ok());
+  Status s = Seen(s3->Put("mp/keep", Bytes(5ull << 20, 2)));  // one part
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  auto lines = proxy.request_lines();
+  ASSERT_GE(lines.size(), 4u);
+  EXPECT_EQ(lines[1].rfind("POST ", 0), 0u) << lines[1];
+  EXPECT_NE(lines[1].find("?uploads="), std::string::npos) << lines[1];
+  EXPECT_EQ(lines[2].rfind("PUT ", 0), 0u) << lines[2];
+  EXPECT_EQ(lines[3].rfind("DELETE ", 0), 0u) << lines[3];
+  EXPECT_NE(lines[3].find("?uploadId="), std::string::npos) << lines[3];
+  auto got = s3->Get("mp/keep");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(*got, "old");
+  // The upload is gone: the bucket lists no upload under our prefix.
+  std::string uploads = RawGet("?uploads=");
+  EXPECT_NE(uploads.find("ListMultipartUploadsResult"), std::string::npos)
+      << uploads;
+  EXPECT_EQ(uploads.find(options_.prefix), std::string::npos) << uploads;
 }
 
 TEST_F(S3StoreTest, WrongSecretIsRefusedOnceWithoutSecrets) {
