@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the build, the server and the tests need.
+# Installs every Debian 12 package the build, the server and the tests need
+# (with --no-test-services: not the servers only tests start, e.g. radosgw).
 # Idempotent: when everything is present it prints nothing and touches nothing.
 set -euo pipefail
 
@@ -17,7 +18,19 @@ PACKAGES=(
   clang-16 libfuzzer-16-dev libclang-rt-16-dev  # the ASan/UBSan build and tests/fuzz
   llvm-16                     # llvm-symbolizer: readable stacks in clang's sanitizer reports
   clang-format                # v14: scripts/check-format.sh (the .clang-format style)
+  libcurl4-openssl-dev        # the S3 object store (src/storage/object)
+  libexpat1-dev               # ListObjectsV2 XML in the S3 object store
+  libzstd-dev                 # compression (coming)
 )
+# Servers the tests start, not needed to build or run ProximaDB: skipped with
+# --no-test-services (scripts/run-server.sh).
+TEST_SERVICES=(
+  ceph-mon ceph-osd radosgw ceph-common  # a real S3 for the `s3` tests (scripts/s3-radosgw.sh)
+  curl python3                # scripts/s3-radosgw.sh (readiness probe, free ports)
+)
+if [ "${1:-}" != "--no-test-services" ]; then
+  PACKAGES+=("${TEST_SERVICES[@]}")
+fi
 
 # shellcheck source=lib/apt.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"

@@ -5,7 +5,7 @@
 #   ./scripts/run-server.sh --rest-port 9000 --data-dir /var/lib/proximadb
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-deps.sh
+./scripts/install-deps.sh --no-test-services  # the server needs no radosgw
 BUILD_DIR=${BUILD_DIR:-build}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DPDB_BUILD_TESTS=OFF >/dev/null
