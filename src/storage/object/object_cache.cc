@@ -6,6 +6,7 @@
 #include <cassert>
 #include <cinttypes>
 #include <cstdio>
+#include <iterator>
 #include <utility>
 
 #include "storage/object/object_cache_format.h"
@@ -426,18 +427,22 @@ void ObjectCache::RemoveNodeLocked(Node* n, Doomed* doomed) {
 }
 
 void ObjectCache::EvictLocked(Doomed* doomed) {
-  // Each entry is looked at most twice: once to clear its bit, once to
-  // evict it (or skip it, pinned).
-  size_t looks = 2 * lru_.size() + 1;
-  while (stats_.bytes_cached > capacity_ && !lru_.empty() && looks-- > 0) {
-    Node* n = lru_.back();
-    if (n->pins > 0 || n->referenced) {
+  // A walk from the least recently used end. A referenced entry loses its
+  // bit and moves to the front, where the walk meets it again last; a
+  // pinned one is stepped over and keeps its place.
+  auto it = lru_.end();
+  while (stats_.bytes_cached > capacity_ && it != lru_.begin()) {
+    auto cur = std::prev(it);
+    Node* n = *cur;
+    if (n->pins > 0) {
+      it = cur;
+    } else if (n->referenced) {
       n->referenced = false;
-      lru_.splice(lru_.begin(), lru_, n->lru_pos);
-      continue;
+      lru_.splice(lru_.begin(), lru_, cur);
+    } else {
+      ++stats_.evictions;
+      DoomLocked(n, doomed);  // erases cur; `it` stays valid
     }
-    ++stats_.evictions;
-    DoomLocked(n, doomed);
   }
   const bool over = stats_.bytes_cached > capacity_;
   if (over && !over_budget_) {

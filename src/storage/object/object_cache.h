@@ -28,8 +28,8 @@
 // cleared, moved to the front); one whose bit is clear is evicted. An entry
 // fetched once and never hit again (a scan over many cold segments) thus
 // leaves before an entry that was hit since it was filled, so a scan does
-// not flush the working set. Pinned entries are skipped (moved to the front:
-// they are in use). After a restart, entries are restored oldest fill last,
+// not flush the working set. Pinned entries are stepped over (they keep
+// their place). After a restart, entries are restored oldest fill last,
 // with clear bits.
 //
 // Integrity: a fill checks the downloaded file's size and CRC32C against the
