@@ -383,6 +383,31 @@ TEST_F(ObjectCacheTest, LeftoverFillAndOrphansAreRemoved) {
             std::string(kDir) + "/00000000000000000008.obj");
 }
 
+// A refetch interrupted before the old copy's removal leaves two entries of
+// one key: the newer is kept.
+TEST_F(ObjectCacheTest, AnOlderEntryOfTheSameKeyIsRemovedAtRestart) {
+  PutObject("k");
+  std::string path;
+  {
+    auto cache = OpenCache(1000);
+    path = MustFetch(cache.get(), "k")->path();
+  }
+  const std::string meta = path.substr(0, path.size() - 4) + ".meta";
+  const std::string dir = std::string(kDir) + "/";
+  Overwrite(dir + "00000000000000000005.obj",
+            env_->ReadFileToString(path).value());
+  Overwrite(dir + "00000000000000000005.meta",
+            env_->ReadFileToString(meta).value());
+  auto cache = OpenCache(1000);
+  EXPECT_EQ(cache->open_report().superseded_removed, 1u);
+  EXPECT_EQ(cache->open_report().restored_entries, 1u);
+  EXPECT_FALSE(env_->FileExists(path));
+  EXPECT_FALSE(env_->FileExists(meta));
+  EXPECT_EQ(MustFetch(cache.get(), "k")->path(),
+            dir + "00000000000000000005.obj");
+  EXPECT_EQ(store_.calls(), 1);
+}
+
 TEST_F(ObjectCacheTest, StraysAreReportedNotDeleted) {
   ASSERT_TRUE(env_->CreateDirIfMissing(std::string(kDir) + "/subdir").ok());
   Overwrite(std::string(kDir) + "/notes.txt", "mine");
