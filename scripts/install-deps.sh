@@ -17,6 +17,11 @@ PACKAGES=(
   clang-16 libfuzzer-16-dev libclang-rt-16-dev  # the ASan/UBSan build and tests/fuzz
   llvm-16                     # llvm-symbolizer: readable stacks in clang's sanitizer reports
   clang-format                # v14: scripts/check-format.sh (the .clang-format style)
+  libcurl4-openssl-dev        # the S3 object store (src/storage/object)
+  libexpat1-dev               # ListObjectsV2 XML in the S3 object store
+  libzstd-dev                 # compression (coming)
+  ceph-mon ceph-osd radosgw ceph-common  # a real S3 for the `s3` tests (scripts/s3-radosgw.sh)
+  curl python3                # scripts/s3-radosgw.sh (readiness probe, free ports)
 )
 
 # shellcheck source=lib/apt.sh

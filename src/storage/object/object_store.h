@@ -80,8 +80,8 @@ class ObjectStore {
                                        const std::string& path) = 0;
   // Bytes [offset, offset + length) (fewer only at the end of the object);
   // not checksummed (see above).
-  virtual Result<std::string> GetRange(const std::string& key,
-                                       uint64_t offset, uint64_t length) = 0;
+  virtual Result<std::string> GetRange(const std::string& key, uint64_t offset,
+                                       uint64_t length) = 0;
   virtual Result<ObjectInfo> Head(const std::string& key) = 0;
   // One page of the objects whose key starts with `prefix`, at most
   // `max_keys` (1..1000); pass the previous page's next_token to go on.
