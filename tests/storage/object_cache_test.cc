@@ -1,12 +1,14 @@
 // ObjectCache: fills, hits, restart, integrity, eviction and pinning,
-// concurrency, and I/O faults during a fill. Most tests run on the in-memory
-// Env; one restart test runs on the real file system.
+// concurrency, and I/O faults during a fill. The store is a LocalObjectStore
+// behind a FaultInjectingObjectStore (which counts the downloads and fails
+// them on demand). Most tests run on the in-memory Env; one restart test
+// runs on the real file system.
 #include "storage/object/object_cache.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -14,10 +16,11 @@
 #include <vector>
 
 #include "proximadb/env.h"
+#include "storage/object/fault_injecting_object_store.h"
+#include "storage/object/local_object_store.h"
 #include "storage/object/object_cache_format.h"
 #include "util/crc32c.h"
 #include "util/fault_injection_env.h"
-#include "util/mutex.h"
 #include "util/temp_dir.h"
 
 namespace proximadb::object {
@@ -25,121 +28,17 @@ namespace {
 
 uint32_t Crc(const std::string& s) { return crc32c::Value(s.data(), s.size()); }
 
-// A store over a map, writing GetToFile's file through an Env. Counts
-// GetToFile calls; can fail them, hold them at a gate, or write only part
-// of the object before failing.
-class MapObjectStore final : public ObjectStore {
- public:
-  explicit MapObjectStore(Env* env) : env_(env) {}
-
-  std::string Describe() const override { return "map://test"; }
-  Status Put(const std::string& key, std::string_view data) override {
-    MutexLock l(&mu_);
-    objects_[key] = std::string(data);
-    return Status::OK();
-  }
-  Status PutFile(const std::string& key, const std::string& path) override {
-    PDB_ASSIGN_OR_RETURN(std::string data, env_->ReadFileToString(path));
-    return Put(key, data);
-  }
-  Result<std::string> Get(const std::string& key) override {
-    MutexLock l(&mu_);
-    auto it = objects_.find(key);
-    if (it == objects_.end()) return Status::NotFound("no object " + key);
-    return it->second;
-  }
-  Result<ObjectInfo> GetToFile(const std::string& key,
-                               const std::string& path) override {
-    get_to_file_calls_.fetch_add(1);
-    std::string data;
-    Status fail;
-    bool partial = false;
-    {
-      MutexLock l(&mu_);
-      while (gate_closed_) gate_cv_.Wait(&mu_);
-      if (!fail_.ok()) {
-        fail = fail_;
-        partial = fail_partial_;
-      }
-      auto it = objects_.find(key);
-      if (it == objects_.end() && fail.ok()) {
-        return Status::NotFound("map://test: no object");
-      }
-      if (it != objects_.end()) data = it->second;
-    }
-    if (!fail.ok() && !partial) return fail;
-    PDB_ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(path));
-    if (partial) {
-      PDB_RETURN_IF_ERROR(f->Append(data.substr(0, data.size() / 2)));
-      (void)f->Close();
-      return fail;
-    }
-    PDB_RETURN_IF_ERROR(f->Append(data));
-    PDB_RETURN_IF_ERROR(f->Sync());
-    PDB_RETURN_IF_ERROR(f->Close());
-    return ObjectInfo{key, data.size(), Crc(data)};
-  }
-  Result<std::string> GetRange(const std::string& key, uint64_t offset,
-                               uint64_t length) override {
-    PDB_ASSIGN_OR_RETURN(std::string data, Get(key));
-    if (offset >= data.size()) return std::string();
-    return data.substr(offset, length);
-  }
-  Result<ObjectInfo> Head(const std::string& key) override {
-    PDB_ASSIGN_OR_RETURN(std::string data, Get(key));
-    return ObjectInfo{key, data.size(), Crc(data)};
-  }
-  Result<ListPage> List(const std::string& prefix, const std::string&,
-                        size_t) override {
-    MutexLock l(&mu_);
-    ListPage page;
-    for (const auto& [k, v] : objects_) {
-      if (k.compare(0, prefix.size(), prefix) == 0) {
-        page.objects.push_back({k, v.size(), Crc(v)});
-      }
-    }
-    return page;
-  }
-  Status Delete(const std::string& key) override {
-    MutexLock l(&mu_);
-    objects_.erase(key);
-    return Status::OK();
-  }
-
-  // Every later GetToFile fails with `s` (OK: none), after writing half the
-  // object with `partial`.
-  void FailWith(Status s, bool partial = false) {
-    MutexLock l(&mu_);
-    fail_ = std::move(s);
-    fail_partial_ = partial;
-  }
-  void CloseGate() {
-    MutexLock l(&mu_);
-    gate_closed_ = true;
-  }
-  void OpenGate() {
-    MutexLock l(&mu_);
-    gate_closed_ = false;
-    gate_cv_.SignalAll();
-  }
-  int calls() const { return get_to_file_calls_.load(); }
-
- private:
-  Env* const env_;
-  std::atomic<int> get_to_file_calls_{0};
-  Mutex mu_;
-  CondVar gate_cv_;
-  std::map<std::string, std::string> objects_ GUARDED_BY(mu_);
-  Status fail_ GUARDED_BY(mu_);
-  bool fail_partial_ GUARDED_BY(mu_) = false;
-  bool gate_closed_ GUARDED_BY(mu_) = false;
-};
-
 constexpr char kDir[] = "/cache";
 
 class ObjectCacheTest : public ::testing::Test {
  protected:
-  ObjectCacheTest() : env_(NewMemEnv()), store_(env_.get()) {}
+  ObjectCacheTest()
+      : env_(NewMemEnv()), local_(env_.get(), "/store"), store_(&local_) {}
+
+  // Downloads so far.
+  int calls() const {
+    return static_cast<int>(store_.calls(ObjectOp::kGetToFile));
+  }
 
   std::unique_ptr<ObjectCache> OpenCache(uint64_t capacity,
                                          bool verify_on_open = false,
@@ -222,7 +121,8 @@ class ObjectCacheTest : public ::testing::Test {
   }
 
   std::unique_ptr<Env> env_;
-  MapObjectStore store_;
+  LocalObjectStore local_;
+  FaultInjectingObjectStore store_;
   std::map<std::string, std::string> objects_;
 };
 
@@ -231,9 +131,9 @@ TEST_F(ObjectCacheTest, MissThenHit) {
   PutObject("cold/seg-1.pdb");
   auto e1 = MustFetch(cache.get(), "cold/seg-1.pdb");
   ASSERT_NE(e1, nullptr);
-  EXPECT_EQ(store_.calls(), 1);
+  EXPECT_EQ(calls(), 1);
   auto e2 = MustFetch(cache.get(), "cold/seg-1.pdb");
-  EXPECT_EQ(store_.calls(), 1);
+  EXPECT_EQ(calls(), 1);
   EXPECT_EQ(e1->path(), e2->path());
   EXPECT_EQ(e1->path(), std::string(kDir) + "/00000000000000000001.obj");
   EXPECT_EQ(Files(), (std::vector<std::string>{"00000000000000000001.meta",
@@ -253,7 +153,7 @@ TEST_F(ObjectCacheTest, StaleEntryIsRefetched) {
   // The catalog now names a new version of the object under the same key.
   PutObject("k", 150);
   auto fresh = MustFetch(cache.get(), "k");
-  EXPECT_EQ(store_.calls(), 2);
+  EXPECT_EQ(calls(), 2);
   EXPECT_NE(old->path(), fresh->path());
   // The old copy stays while pinned, and goes at its release.
   EXPECT_TRUE(env_->FileExists(old->path()));
@@ -280,7 +180,7 @@ TEST_F(ObjectCacheTest, RestartRestoresEntries) {
   EXPECT_TRUE(cache->strays().empty());
   MustFetch(cache.get(), "a");
   MustFetch(cache.get(), "b");
-  EXPECT_EQ(store_.calls(), 2);  // no download after the restart
+  EXPECT_EQ(calls(), 2);  // no download after the restart
   EXPECT_EQ(cache->stats().hits, 2u);
   // New fills do not reuse a restored entry's number.
   PutObject("c");
@@ -292,7 +192,7 @@ TEST_F(ObjectCacheTest, RestartOnTheRealFileSystem) {
   test_util::TempDir tmp;
   ASSERT_FALSE(tmp.path().empty());
   Env* posix = Env::Default();
-  MapObjectStore store(posix);
+  LocalObjectStore store(posix, tmp.path() + "/store");
   const std::string data(5000, 'x');
   ASSERT_TRUE(store.Put("seg", data).ok());
   ObjectCache::Options opts;
@@ -307,13 +207,15 @@ TEST_F(ObjectCacheTest, RestartOnTheRealFileSystem) {
     ASSERT_TRUE(mapped.ok());
     EXPECT_EQ(std::string((*mapped)->data(), (*mapped)->size()), data);
   }
+  // Gone from the store: only the cache can answer now.
+  ASSERT_TRUE(store.Delete("seg").ok());
   opts.verify_on_open = true;
   auto cache = ObjectCache::Open(posix, &store, opts);
   ASSERT_TRUE(cache.ok()) << cache.status().ToString();
   EXPECT_EQ((*cache)->open_report().restored_entries, 1u);
   auto e = (*cache)->Fetch("seg", data.size(), Crc(data));
   ASSERT_TRUE(e.ok()) << e.status().ToString();
-  EXPECT_EQ(store.calls(), 1);
+  EXPECT_EQ(posix->ReadFileToString((*e)->path()).value(), data);
 }
 
 TEST_F(ObjectCacheTest, DamagedEntriesAtRestartAreDroppedAndRefetched) {
@@ -345,9 +247,9 @@ TEST_F(ObjectCacheTest, DamagedEntriesAtRestartAreDroppedAndRefetched) {
   EXPECT_FALSE(env_->FileExists(path_of["bad-meta"]));
   EXPECT_FALSE(env_->FileExists(path_of["no-meta"]));
   EXPECT_EQ(KeysOnDisk(), std::vector<std::string>{"flipped"});
-  const int calls = store_.calls();
+  const int before = calls();
   for (const auto& [key, data] : objects_) MustFetch(cache.get(), key);
-  EXPECT_EQ(store_.calls(), calls + 4);  // every one downloaded again
+  EXPECT_EQ(calls(), before + 4);  // every one downloaded again
   EXPECT_FALSE(env_->FileExists(path_of["flipped"]));
   auto st = cache->stats();
   EXPECT_EQ(st.corrupt_entries, 4u);
@@ -405,7 +307,7 @@ TEST_F(ObjectCacheTest, AnOlderEntryOfTheSameKeyIsRemovedAtRestart) {
   EXPECT_FALSE(env_->FileExists(meta));
   EXPECT_EQ(MustFetch(cache.get(), "k")->path(),
             dir + "00000000000000000005.obj");
-  EXPECT_EQ(store_.calls(), 1);
+  EXPECT_EQ(calls(), 1);
 }
 
 TEST_F(ObjectCacheTest, StraysAreReportedNotDeleted) {
@@ -457,7 +359,7 @@ TEST_F(ObjectCacheTest, AScanDoesNotFlushAHotEntry) {
   }
   const auto keys = KeysOnDisk();
   EXPECT_NE(std::find(keys.begin(), keys.end(), "hot"), keys.end());
-  EXPECT_EQ(store_.calls(), 11);
+  EXPECT_EQ(calls(), 11);
 }
 
 TEST_F(ObjectCacheTest, PinnedEntriesSurviveEviction) {
@@ -506,13 +408,15 @@ TEST_F(ObjectCacheTest, EraseIsDeferredWhilePinned) {
   EXPECT_EQ(cache->stats().entries, 0u);
   EXPECT_EQ(cache->stats().bytes_cached, 0u);
   MustFetch(cache.get(), "b");
-  EXPECT_EQ(store_.calls(), 3);
+  EXPECT_EQ(calls(), 3);
 }
 
 TEST_F(ObjectCacheTest, ConcurrentFetchesOfOneKeyDownloadOnce) {
   auto cache = OpenCache(10000);
   PutObject("k", 1000);
-  store_.CloseGate();
+  // A slow download: every other Fetch arrives while it runs (one that came
+  // later would find the entry cached; the download count holds either way).
+  store_.SetDelay(ObjectOp::kGetToFile, 200);
   constexpr int kThreads = 8;
   std::vector<std::shared_ptr<const ObjectCache::Entry>> got(kThreads);
   std::vector<std::thread> threads;
@@ -523,11 +427,8 @@ TEST_F(ObjectCacheTest, ConcurrentFetchesOfOneKeyDownloadOnce) {
       if (r.ok()) got[i] = *r;
     });
   }
-  while (store_.calls() == 0) std::this_thread::yield();
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  store_.OpenGate();
   for (auto& t : threads) t.join();
-  EXPECT_EQ(store_.calls(), 1);
+  EXPECT_EQ(calls(), 1);
   for (const auto& e : got) {
     ASSERT_NE(e, nullptr);
     EXPECT_EQ(e->path(), got[0]->path());
@@ -562,8 +463,9 @@ TEST_F(ObjectCacheTest, ConcurrentFetchesOfManyKeys) {
 TEST_F(ObjectCacheTest, StoreFailureComesThroughAndLeavesNothing) {
   auto cache = OpenCache(1000);
   PutObject("cold/seg-9.pdb");
-  store_.FailWith(Status::Unavailable("map://test: 503 after 3 retries"),
-                  /*partial=*/true);
+  // A message without the key: the cache adds it.
+  store_.FailNext(ObjectOp::kGetToFile,
+                  Status::Unavailable("s3: 503 after 3 retries"));
   auto r = Fetch(cache.get(), "cold/seg-9.pdb");
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
@@ -571,13 +473,21 @@ TEST_F(ObjectCacheTest, StoreFailureComesThroughAndLeavesNothing) {
       << r.status().ToString();
   EXPECT_TRUE(Files().empty());
 
-  store_.FailWith(Status::OK());
+  // A body cut short: the store says kCorruption, its partial file is
+  // removed.
+  store_.TruncateBodies(ObjectOp::kGetToFile);
+  r = Fetch(cache.get(), "cold/seg-9.pdb");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("cold/seg-9.pdb"), std::string::npos);
+  EXPECT_TRUE(Files().empty());
+
   auto missing = cache->Fetch("no/such/key", 10, 0);
   ASSERT_FALSE(missing.ok());
   EXPECT_TRUE(missing.status().IsNotFound());
   EXPECT_NE(missing.status().message().find("no/such/key"), std::string::npos);
   EXPECT_TRUE(Files().empty());
-  EXPECT_EQ(cache->stats().fill_failures, 2u);
+  EXPECT_EQ(cache->stats().fill_failures, 3u);
   EXPECT_EQ(cache->stats().entries, 0u);
   MustFetch(cache.get(), "cold/seg-9.pdb");
 }
@@ -614,7 +524,7 @@ TEST_F(ObjectCacheTest, VerifyDetectsAFlippedByte) {
   e.reset();
   EXPECT_FALSE(env_->FileExists(path));
   auto again = MustFetch(cache.get(), "k");
-  EXPECT_EQ(store_.calls(), 2);
+  EXPECT_EQ(calls(), 2);
   EXPECT_TRUE(cache->Verify(*again).ok());
 }
 
