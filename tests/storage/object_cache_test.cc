@@ -460,6 +460,80 @@ TEST_F(ObjectCacheTest, ConcurrentFetchesOfManyKeys) {
   EXPECT_EQ(Files().size(), 2 * st.entries);
 }
 
+TEST_F(ObjectCacheTest, ConcurrentFetchesShareAFailedDownload) {
+  auto cache = OpenCache(10000);
+  PutObject("k");
+  store_.SetDelay(ObjectOp::kGetToFile, 300);
+  store_.FailNext(ObjectOp::kGetToFile, Status::Unavailable("s3: 503"), -1);
+  constexpr int kThreads = 6;
+  std::vector<Status> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] { got[i] = Fetch(cache.get(), "k").status(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(calls(), 1);
+  for (const Status& s : got) {
+    EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  }
+  EXPECT_TRUE(Files().empty());
+  store_.ClearFaults();
+  MustFetch(cache.get(), "k");
+}
+
+// Fetch, Verify, Erase and SetCapacity from several threads, entries held
+// for a while: every entry served holds its object, and at the end the
+// books match the directory.
+TEST_F(ObjectCacheTest, MixedOperationsFromManyThreads) {
+  auto cache = OpenCache(800);
+  for (int i = 0; i < 20; ++i) PutObject("k" + std::to_string(i), 50 + i * 5);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      std::vector<std::shared_ptr<const ObjectCache::Entry>> held;
+      uint32_t x = 12345u + t;
+      auto next = [&x] { return x = x * 1103515245u + 12345u, x >> 16; };
+      for (int round = 0; round < 300; ++round) {
+        const std::string key = "k" + std::to_string(next() % 20);
+        switch (next() % 8) {
+          case 0:
+            cache->Erase(key);
+            break;
+          case 1:
+            EXPECT_TRUE(cache->SetCapacity(300 + next() % 800).ok());
+            break;
+          case 2:
+            if (!held.empty()) EXPECT_TRUE(cache->Verify(*held.back()).ok());
+            break;
+          default: {
+            auto r = Fetch(cache.get(), key);
+            ASSERT_TRUE(r.ok()) << r.status().ToString();
+            EXPECT_EQ(env_->ReadFileToString((*r)->path()).value(),
+                      objects_.at(key));
+            held.push_back(*r);
+            if (held.size() > 2) held.erase(held.begin());
+          }
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(cache->SetCapacity(800).ok());
+  auto st = cache->stats();
+  EXPECT_LE(st.bytes_cached, 800u);
+  EXPECT_EQ(Files().size(), 2 * st.entries);
+  uint64_t bytes = 0;
+  for (const std::string& key : KeysOnDisk()) bytes += objects_.at(key).size();
+  EXPECT_EQ(bytes, st.bytes_cached);
+  EXPECT_EQ(st.corrupt_entries, 0u);
+  EXPECT_EQ(st.fill_failures, 0u);
+  // And it all comes back after a restart.
+  cache.reset();
+  cache = OpenCache(800);
+  EXPECT_EQ(cache->open_report().restored_entries, st.entries);
+  EXPECT_EQ(cache->open_report().damaged_removed, 0u);
+}
+
 TEST_F(ObjectCacheTest, StoreFailureComesThroughAndLeavesNothing) {
   auto cache = OpenCache(1000);
   PutObject("cold/seg-9.pdb");
