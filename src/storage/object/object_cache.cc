@@ -83,80 +83,83 @@ Result<std::unique_ptr<ObjectCache>> ObjectCache::Open(Env* env,
   return cache;
 }
 
-Status ObjectCache::Restore() {
-  const std::string& dir = opts_.dir;
-  PDB_RETURN_IF_ERROR(env_->CreateDirIfMissing(dir));
-  PDB_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->GetChildren(dir));
+Status ObjectCache::ScanDir(std::map<uint64_t, EntryFiles>* by_seq,
+                            uint64_t* max_seq) {
+  PDB_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                       env_->GetChildren(opts_.dir));
   std::sort(names.begin(), names.end());
-
-  struct Files {
-    bool obj = false;
-    bool meta = false;
-  };
-  std::map<uint64_t, Files> by_seq;
-  uint64_t max_seq = 0;
-  bool removed_any = false;
   for (const std::string& name : names) {
     uint64_t seq = 0;
     const cache_format::FileKind kind = cache_format::ParseFileName(name, &seq);
-    const std::string path = dir + "/" + name;
+    const std::string path = opts_.dir + "/" + name;
     if (kind != cache_format::FileKind::kStray) {
-      max_seq = std::max(max_seq, seq);
+      *max_seq = std::max(*max_seq, seq);
     }
     if (kind == cache_format::FileKind::kStray || env_->IsDirectory(path)) {
       report_.strays.push_back(path);
     } else if (kind == cache_format::FileKind::kFill) {
       PDB_RETURN_IF_ERROR(env_->RemoveFile(path));
       ++report_.temp_removed;
-      removed_any = true;
     } else if (kind == cache_format::FileKind::kObject) {
-      by_seq[seq].obj = true;
+      (*by_seq)[seq].obj = true;
     } else {
-      by_seq[seq].meta = true;
+      (*by_seq)[seq].meta = true;
     }
   }
+  return Status::OK();
+}
 
-  std::map<std::string, uint64_t> by_key_seq;  // key -> newest seq restored
+Status ObjectCache::Restore() {
+  const std::string& dir = opts_.dir;
+  PDB_RETURN_IF_ERROR(env_->CreateDirIfMissing(dir));
+  std::map<uint64_t, EntryFiles> by_seq;
+  uint64_t max_seq = 0;
+  PDB_RETURN_IF_ERROR(ScanDir(&by_seq, &max_seq));
+
+  std::map<std::string, uint64_t> newest;  // key -> its highest seq
   std::vector<std::unique_ptr<Node>> restored;
   for (const auto& [seq, f] : by_seq) {
-    const uint64_t before = report_.damaged_removed;
-    PDB_RETURN_IF_ERROR(
-        RestoreEntry(seq, f.obj, f.meta, &by_key_seq, &restored));
-    removed_any |= report_.damaged_removed != before;
+    PDB_RETURN_IF_ERROR(RestoreEntry(seq, f, &newest, &restored));
   }
-
-  MutexLock l(&mu_);
-  next_seq_ = max_seq + 1;
-  // Oldest first, each pushed to the front: the newest fill ends up most
-  // recent.
+  // Of two entries of one key (a refetch interrupted before the old copy's
+  // removal), the newer is the one the catalog last asked for.
+  std::vector<std::unique_ptr<Node>> kept;
   for (auto& n : restored) {
-    auto it = by_key_seq.find(n->entry.key());
-    if (it->second != n->entry.seq_) {
-      // A newer entry of this key: this one is superseded.
-      l.Unlock();
-      PDB_RETURN_IF_ERROR(env_->RemoveFile(PathOf(n->entry.seq_, ".meta")));
-      PDB_RETURN_IF_ERROR(env_->RemoveFile(n->entry.path()));
-      l.Lock();
-      ++report_.superseded_removed;
-      removed_any = true;
+    if (newest[n->entry.key()] == n->entry.seq_) {
+      kept.push_back(std::move(n));
       continue;
     }
-    Node* node = n.get();
-    ++report_.restored_entries;
-    report_.restored_bytes += node->entry.size();
-    stats_.bytes_cached += node->entry.size();
-    ++stats_.entries;
-    by_key_[node->entry.key()] = node;
-    lru_.push_front(node);
-    node->lru_pos = lru_.begin();
-    node->in_lru = true;
-    nodes_[node->entry.seq_] = std::move(n);
+    PDB_RETURN_IF_ERROR(env_->RemoveFile(PathOf(n->entry.seq_, ".meta")));
+    PDB_RETURN_IF_ERROR(env_->RemoveFile(n->entry.path()));
+    ++report_.superseded_removed;
   }
-  stats_.corrupt_entries += report_.damaged_removed;
+  if (report_.temp_removed + report_.damaged_removed +
+          report_.superseded_removed >
+      0) {
+    PDB_RETURN_IF_ERROR(env_->SyncDir(dir));
+  }
+
   Doomed doomed;
-  EvictLocked(&doomed);
-  l.Unlock();
-  if (removed_any) PDB_RETURN_IF_ERROR(env_->SyncDir(dir));
+  {
+    MutexLock l(&mu_);
+    next_seq_ = max_seq + 1;
+    // Oldest first, each pushed to the front: the newest fill ends up the
+    // most recently used.
+    for (auto& n : kept) {
+      Node* node = n.get();
+      report_.restored_bytes += node->entry.size();
+      stats_.bytes_cached += node->entry.size();
+      by_key_[node->entry.key()] = node;
+      lru_.push_front(node);
+      node->lru_pos = lru_.begin();
+      node->in_lru = true;
+      nodes_[node->entry.seq_] = std::move(n);
+    }
+    report_.restored_entries = kept.size();
+    stats_.entries = kept.size();
+    stats_.corrupt_entries = report_.damaged_removed;
+    EvictLocked(&doomed);
+  }
   PDB_RETURN_IF_ERROR(RemoveFiles(doomed));
   if (!report_.strays.empty()) {
     spdlog::warn("object cache {}: {} file(s) not of the cache's naming: {}",
@@ -171,9 +174,11 @@ Status ObjectCache::Restore() {
   return Status::OK();
 }
 
-Status ObjectCache::RestoreEntry(uint64_t seq, bool has_obj, bool has_meta,
-                                 std::map<std::string, uint64_t>* by_key_seq,
+Status ObjectCache::RestoreEntry(uint64_t seq, EntryFiles files,
+                                 std::map<std::string, uint64_t>* newest,
                                  std::vector<std::unique_ptr<Node>>* restored) {
+  const bool has_obj = files.obj;
+  const bool has_meta = files.meta;
   const std::string obj_path = PathOf(seq, ".obj");
   const std::string meta_path = PathOf(seq, ".meta");
   std::string why;
@@ -207,8 +212,8 @@ Status ObjectCache::RestoreEntry(uint64_t seq, bool has_obj, bool has_meta,
     ++report_.damaged_removed;
     return Status::OK();
   }
-  uint64_t& newest = (*by_key_seq)[meta.key];
-  newest = std::max(newest, seq);
+  uint64_t& top = (*newest)[meta.key];
+  top = std::max(top, seq);
   restored->push_back(std::make_unique<Node>(
       seq, obj_path, meta.key, meta.size, meta.crc32c, opts_.verify_on_open));
   return Status::OK();

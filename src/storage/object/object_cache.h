@@ -185,9 +185,21 @@ class ObjectCache {
 
   ObjectCache(Env* env, ObjectStore* store, Options opts);
 
+  // Which of an entry's files Open found.
+  struct EntryFiles {
+    bool obj = false;
+    bool meta = false;
+  };
+
+  // Open's work: accounts for every name in the directory (OpenReport).
   Status Restore();
-  Status RestoreEntry(uint64_t seq, bool has_obj, bool has_meta,
-                      std::map<std::string, uint64_t>* by_key_seq,
+  // Lists the directory: strays reported, .fill files removed, the others
+  // by number.
+  Status ScanDir(std::map<uint64_t, EntryFiles>* by_seq, uint64_t* max_seq);
+  // Checks one entry; appends it to *restored, or removes its files.
+  // *newest: each key's highest number.
+  Status RestoreEntry(uint64_t seq, EntryFiles files,
+                      std::map<std::string, uint64_t>* newest,
                       std::vector<std::unique_ptr<Node>>* restored);
   // Downloads `key` into a new entry numbered `seq`, verified and durable.
   Result<std::unique_ptr<Node>> FillEntry(const std::string& key, uint64_t size,
