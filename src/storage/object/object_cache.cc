@@ -146,17 +146,10 @@ Status ObjectCache::Restore() {
     // Oldest first, each pushed to the front: the newest fill ends up the
     // most recently used.
     for (auto& n : kept) {
-      Node* node = n.get();
-      report_.restored_bytes += node->entry.size();
-      stats_.bytes_cached += node->entry.size();
-      by_key_[node->entry.key()] = node;
-      lru_.push_front(node);
-      node->lru_pos = lru_.begin();
-      node->in_lru = true;
-      nodes_[node->entry.seq_] = std::move(n);
+      report_.restored_bytes += n->entry.size();
+      InsertLocked(std::move(n));
     }
     report_.restored_entries = kept.size();
-    stats_.entries = kept.size();
     stats_.corrupt_entries = report_.damaged_removed;
     EvictLocked(&doomed);
   }
@@ -338,9 +331,7 @@ Result<std::shared_ptr<const ObjectCache::Entry>> ObjectCache::Fetch(
     Status s = CheckFile(n->entry.path(), size, crc32c,
                          "'" + key + "' (" + n->entry.path() + ")");
     l.Lock();
-    inflight_.erase(key);
-    fill->done = true;
-    fill_done_.SignalAll();
+    FinishLocked(key, fill.get(), Status::OK());
     if (s.ok()) {
       n->verified = true;
       ++stats_.hits;
@@ -367,28 +358,38 @@ Result<std::shared_ptr<const ObjectCache::Entry>> ObjectCache::Fetch(
   doomed.clear();
   Result<std::unique_ptr<Node>> filled = FillEntry(key, size, crc32c, seq);
   l.Lock();
-  inflight_.erase(key);
-  fill->done = true;
-  fill->status = filled.status();
-  fill_done_.SignalAll();
+  FinishLocked(key, fill.get(), filled.status());
   if (!filled.ok()) {
     ++stats_.fill_failures;
     return filled.status();
   }
-  Node* n = filled->get();
-  nodes_[seq] = std::move(filled).value();
-  stats_.bytes_cached += size;
-  ++stats_.entries;
-  by_key_[key] = n;
-  lru_.push_front(n);
-  n->lru_pos = lru_.begin();
-  n->in_lru = true;
+  Node* n = InsertLocked(std::move(filled).value());
   std::shared_ptr<const Entry> pinned = PinLocked(n);
   if (fill->erased) DoomLocked(n, &doomed);
   EvictLocked(&doomed);
   l.Unlock();
   (void)RemoveFiles(doomed);
   return pinned;
+}
+
+void ObjectCache::FinishLocked(const std::string& key, Fill* fill,
+                               const Status& status) {
+  inflight_.erase(key);
+  fill->done = true;
+  fill->status = status;
+  fill_done_.SignalAll();
+}
+
+ObjectCache::Node* ObjectCache::InsertLocked(std::unique_ptr<Node> node) {
+  Node* n = node.get();
+  stats_.bytes_cached += n->entry.size();
+  ++stats_.entries;
+  by_key_[n->entry.key()] = n;
+  lru_.push_front(n);
+  n->lru_pos = lru_.begin();
+  n->in_lru = true;
+  nodes_[n->entry.seq_] = std::move(node);
+  return n;
 }
 
 std::shared_ptr<const ObjectCache::Entry> ObjectCache::PinLocked(Node* n) {

@@ -210,6 +210,11 @@ class ObjectCache {
                    const std::string& what);
   std::string PathOf(uint64_t seq, const char* suffix) const;
 
+  // Ends the fill or check of `key` in inflight_ and wakes its waiters.
+  void FinishLocked(const std::string& key, Fill* fill, const Status& status)
+      REQUIRES(mu_);
+  // Makes `node` the key's live entry, the most recently used.
+  Node* InsertLocked(std::unique_ptr<Node> node) REQUIRES(mu_);
   std::shared_ptr<const Entry> PinLocked(Node* n) REQUIRES(mu_);
   void Unpin(Node* n) EXCLUDES(mu_);
   // Takes `n` out of the key map and the recency list; its files go when it
