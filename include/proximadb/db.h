@@ -34,6 +34,23 @@ struct DataDirectory {
   bool operator==(const DataDirectory&) const = default;
 };
 
+// [tiering]: the object store under the cold tier, and the policy defaults.
+// The cold tier is available when s3_bucket is set (S3 at s3_endpoint) or,
+// for tests and single-machine use, when local_object_directory is set (an
+// object store in a local directory).
+struct TieringOptions {
+  std::string s3_endpoint;  // "http://127.0.0.1:7480"
+  std::string s3_region = "us-east-1";
+  std::string s3_bucket;
+  std::string s3_prefix;      // put in front of every key
+  std::string s3_access_key;  // never logged
+  std::string s3_secret_key;  // never logged
+  std::string local_object_directory;
+  uint32_t upload_concurrency = 4;  // parts of one upload in flight
+  TieringDefaults defaults;
+  bool operator==(const TieringOptions&) const = default;
+};
+
 struct DBOptions {
   Env* env = nullptr;      // nullptr: Env::Default()
   Clock* clock = nullptr;  // nullptr: Clock::Real()
@@ -66,6 +83,7 @@ struct DBOptions {
   // leaves an existing WAL unread: existing collections keep theirs where
   // it is (start-up logs it).
   std::string wal_directory;
+  TieringOptions tiering;
 };
 
 // What DB::RebuildCatalog did.
@@ -126,6 +144,17 @@ class Collection {
   virtual Status CreatePayloadIndex(const PayloadIndexDef& def) = 0;
   // kNotFound when the field has no index.
   virtual Status DropPayloadIndex(const std::string& field) = 0;
+
+  // Tiers (docs/ARCHITECTURE.md, "Tiers and placement").
+  // Every segment, oldest first.
+  virtual Result<std::vector<SegmentInfo>> ListSegments() = 0;
+  // Moves one segment to `tier` and returns once the move is committed:
+  // kNotFound (no such segment), kFailedPrecondition (the tier is not
+  // configured: no warm directory / no object store), kUnavailable (the
+  // object store cannot be reached; the segment stays where it was).
+  // Moving to the tier it is in is a no-op.
+  virtual Status MoveSegment(uint64_t segment_id, Tier tier) = 0;
+  virtual Status SetTieringPolicy(const TieringPolicy& policy) = 0;
 };
 
 class DB {

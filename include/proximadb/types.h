@@ -71,6 +71,43 @@ struct EffectiveFlushPolicy {
 };
 EffectiveFlushPolicy Resolve(const FlushPolicy& p, const FlushDefaults& d);
 
+// A collection's tiering policy (create, and PATCH like the flush policy).
+// Unset fields take the server's [tiering] defaults (TieringDefaults).
+// A segment moves to the warm tier when its newest write is older than
+// warm_after_hours, to the cold tier (the object store) when older than
+// cold_after_hours; 0 = never. Defaults keep everything hot and local.
+struct TieringPolicy {
+  std::optional<double> warm_after_hours;  // 0..876000
+  std::optional<double> cold_after_hours;  // 0..876000
+  // Where warm segments go (a directory on a slower disk); empty = none.
+  std::optional<std::string> warm_directory;
+  // Byte budget of this collection's cache of cold segments, in MiB.
+  std::optional<uint64_t> cache_mb;  // 0..1048576
+  bool operator==(const TieringPolicy&) const = default;
+};
+
+// [tiering] defaults for the policy fields a collection leaves unset.
+struct TieringDefaults {
+  double warm_after_hours = 0;
+  double cold_after_hours = 0;
+  std::string warm_directory;
+  uint64_t cache_mb = 1024;
+  bool operator==(const TieringDefaults&) const = default;
+};
+
+// A policy with every field resolved.
+struct EffectiveTieringPolicy {
+  double warm_after_hours;
+  double cold_after_hours;
+  std::string warm_directory;
+  uint64_t cache_mb;
+};
+EffectiveTieringPolicy Resolve(const TieringPolicy& p,
+                               const TieringDefaults& d);
+// Ranges: ages 0..876000 hours, cache_mb 0..1048576, warm_directory an
+// absolute path (or empty). ValidateCollectionConfig includes it.
+Status ValidateTieringPolicy(const TieringPolicy& t);
+
 // A collection's configuration. Everything but `flush` is fixed when the
 // collection is created (the engine keeps that part const and reads it
 // without a lock); `flush` is the one part that changes, through
@@ -82,6 +119,8 @@ struct CollectionConfig {
   IndexConfig index;
   FlushPolicy flush;
   WalFormat wal_format = WalFormat::kNative;
+  // Changes like `flush` (Collection::SetTieringPolicy).
+  TieringPolicy tiering;
 };
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
@@ -153,6 +192,38 @@ struct PayloadIndexDef {
   bool operator==(const PayloadIndexDef&) const = default;
 };
 
+// One immutable segment, as GET /collections/{name}/segments lists it.
+struct SegmentInfo {
+  uint64_t id = 0;
+  Tier tier = Tier::kHot;
+  uint64_t points = 0;       // rows in the segment, dead ones included
+  uint64_t live_points = 0;  // rows not deleted or overwritten since
+  uint64_t bytes = 0;        // the segment file (or object) size
+  // Hot/warm: the directory holding it ("" = the main data directory).
+  std::string directory;
+  uint64_t min_seq = 0, max_seq = 0;
+  bool graph_loaded = false;  // HNSW graph built/loaded (false for flat)
+  // Cold: whether the local cache holds it now.
+  bool cached = false;
+};
+
+// Per-tier totals of a collection's segments (CollectionInfo::tiers).
+struct TierTotals {
+  uint64_t segments = 0;
+  uint64_t bytes = 0;
+  uint64_t points = 0;  // live points
+};
+
+// Since the collection was opened: tier moves and the cold tier's traffic.
+struct TieringCounters {
+  uint64_t moves = 0, move_failures = 0;
+  uint64_t uploads = 0, upload_bytes = 0;
+  uint64_t downloads = 0, download_bytes = 0;
+  uint64_t retries = 0, failures = 0;  // object store requests
+  uint64_t cache_hits = 0, cache_misses = 0, cache_evictions = 0;
+  uint64_t cache_bytes = 0;  // bytes cached now
+};
+
 struct CollectionInfo {
   CollectionConfig config;
   uint64_t point_count = 0;                 // live points
@@ -172,6 +243,8 @@ struct CollectionInfo {
   uint64_t compaction_bytes = 0;
   double compaction_seconds = 0;
   std::vector<PayloadIndexDef> payload_indexes;  // ordered by field
+  TierTotals tiers[3];  // indexed by Tier: hot, warm, cold
+  TieringCounters tiering;
 };
 
 // A point as written by a client. An empty id asks the engine for a UUID v4.

@@ -232,20 +232,31 @@ bool CollectionImpl::CompactionWanted() {
 
 std::pair<size_t, size_t> CollectionImpl::PickCompactionLocked(
     bool everything) const {
-  const size_t n = segments_.size();
+  // Only hot segments are rewritten, and a merge never spans a warm or cold
+  // one (its output would be hot): candidates are the hot segments after
+  // the newest segment of another tier.
+  size_t first = segments_.size();
+  while (first > 0 && segments_[first - 1]->placement.tier == Tier::kHot) {
+    --first;
+  }
+  const size_t n = segments_.size() - first;
   if (everything) {
-    bool any_dead = std::any_of(segments_.begin(), segments_.end(),
+    bool any_dead = std::any_of(segments_.begin() + first, segments_.end(),
                                 [](auto& s) { return s->deleted.Count() > 0; });
-    return n >= 2 || (n == 1 && any_dead) ? std::pair<size_t, size_t>{0, n}
-                                          : std::pair<size_t, size_t>{0, 0};
+    return n >= 2 || (n == 1 && any_dead)
+               ? std::pair<size_t, size_t>{first, first + n}
+               : std::pair<size_t, size_t>{0, 0};
   }
   const DBOptions& o = *deps_.options;
   std::vector<SegmentSize> sizes;
   sizes.reserve(n);
-  for (const auto& s : segments_) sizes.push_back({s->seg->size(), s->live()});
+  for (size_t i = first; i < segments_.size(); ++i) {
+    sizes.push_back({segments_[i]->seg->size(), segments_[i]->live()});
+  }
   CompactionPick pick =
       PickCompaction(sizes, o.compaction_min_segments, o.compaction_dead_ratio);
-  return {pick.begin, pick.end};
+  if (pick.end <= pick.begin) return {0, 0};
+  return {first + pick.begin, first + pick.end};
 }
 
 void CollectionImpl::ReplaceSegmentsLocked(
@@ -429,7 +440,14 @@ CollectionInfo CollectionImpl::Info() {
   ReaderLock lock(&state_mu_);
   info.memtable_points = mem_->live() + (frozen_ ? frozen_->live() : 0);
   info.point_count = info.memtable_points;
-  for (const auto& s : segments_) info.point_count += s->live();
+  for (const auto& s : segments_) {
+    const uint64_t live = s->live();
+    info.point_count += live;
+    TierTotals& t = info.tiers[static_cast<size_t>(s->placement.tier)];
+    ++t.segments;
+    t.bytes += s->seg->file_bytes();
+    t.points += live;
+  }
   info.segment_count = segments_.size();
   info.payload_indexes = payload_defs_->Get();
   if (wal_) {
@@ -451,6 +469,8 @@ CollectionInfo CollectionImpl::Info() {
   info.compaction_count = compactions_.count.load(kRelaxed);
   info.compaction_bytes = compactions_.bytes.load(kRelaxed);
   info.compaction_seconds = compactions_.nanos.load(kRelaxed) / 1e9;
+  info.tiering.moves = tier_moves_.load(kRelaxed);
+  info.tiering.move_failures = tier_move_failures_.load(kRelaxed);
   return info;
 }
 

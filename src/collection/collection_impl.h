@@ -112,8 +112,10 @@ struct FixedCollectionConfig {
         metric(c.metric),
         index(c.index),
         wal_format(c.wal_format) {}
-  // With the (mutable) flush policy, the whole public configuration.
-  CollectionConfig With(const FlushPolicy& flush) const {
+  // With the (mutable) flush and tiering policies, the whole public
+  // configuration.
+  CollectionConfig With(const FlushPolicy& flush,
+                        const TieringPolicy& tiering) const {
     CollectionConfig c;
     c.name = name;
     c.dimension = dimension;
@@ -121,6 +123,7 @@ struct FixedCollectionConfig {
     c.index = index;
     c.flush = flush;
     c.wal_format = wal_format;
+    c.tiering = tiering;
     return c;
   }
 
@@ -179,6 +182,10 @@ class CollectionImpl final : public Collection {
   Status SetFlushPolicy(const FlushPolicy& policy) override;
   Status CreatePayloadIndex(const PayloadIndexDef& def) override;
   Status DropPayloadIndex(const std::string& field) override;
+  // Tiers (collection_tier.cc).
+  Result<std::vector<SegmentInfo>> ListSegments() override;
+  Status MoveSegment(uint64_t segment_id, Tier tier) override;
+  Status SetTieringPolicy(const TieringPolicy& policy) override;
 
   // For the DB's background threads.
   FlushCheck CheckFlush() EXCLUDES(state_mu_, config_mu_);
@@ -268,6 +275,15 @@ class CollectionImpl final : public Collection {
   // background (missing, damaged or built for other definitions).
   bool LoadPayload(const std::shared_ptr<LiveSegment>& seg);
   void SchedulePayloadBuild(const std::shared_ptr<LiveSegment>& seg);
+  // MoveSegment's steps for a local move (hot <-> warm, collection_tier.cc):
+  // copy the files to `volume`, verify the copy, commit, swap, delete the
+  // old files.
+  Status MoveLocallyLocked(const std::shared_ptr<LiveSegment>& seg, Tier tier,
+                           const std::string& volume) REQUIRES(compact_mu_)
+      EXCLUDES(state_mu_);
+  Status CopySegmentFiles(const LiveSegment& seg, const std::string& to_dir);
+  // The tier policy with the server's defaults filled in.
+  EffectiveTieringPolicy Tiering() const EXCLUDES(config_mu_);
   // Recover's steps (collection_recover.cc).
   Status CheckManifest(const CollectionRecord& record);
   Status OpenSegments(const CollectionRecord& record);
@@ -296,7 +312,8 @@ class CollectionImpl final : public Collection {
 
   const FixedCollectionConfig config_;  // no lock: never changes
   mutable Mutex config_mu_;
-  FlushPolicy flush_ GUARDED_BY(config_mu_);  // SetFlushPolicy changes it
+  FlushPolicy flush_ GUARDED_BY(config_mu_);      // SetFlushPolicy changes it
+  TieringPolicy tiering_ GUARDED_BY(config_mu_);  // SetTieringPolicy
   const uint64_t created_at_unix_ms_;
 
   mutable SharedMutex lifecycle_mu_;
@@ -342,6 +359,9 @@ class CollectionImpl final : public Collection {
     // Files of segments a committed compaction removed (and their graphs
     // and payload indexes): deleted by Start, then forgotten.
     std::vector<std::string> obsolete_files;
+    // Files of listed segments outside their catalog placement: what an
+    // interrupted tier move leaves (collection_tier.cc). Deleted by Start.
+    std::vector<std::string> move_leftovers;
     // A drop marker of a drop whose commit never happened: removed by Start.
     std::string failed_drop_marker;
     uint64_t next_wal_seq = 1;
@@ -354,6 +374,7 @@ class CollectionImpl final : public Collection {
     void Add(uint64_t b, std::chrono::steady_clock::time_point start);
   };
   WorkCounter flushes_, compactions_;
+  std::atomic<uint64_t> tier_moves_{0}, tier_move_failures_{0};
 };
 
 }  // namespace proximadb

@@ -19,6 +19,7 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
       wal_dir_(deps.layout->WalDir(record.wal_root, record.dir_name)),
       config_(record.config),
       flush_(record.config.flush),
+      tiering_(record.config.tiering),
       created_at_unix_ms_(record.created_at_unix_ms),
       payload_defs_(std::make_shared<PayloadDefs>(record.payload_indexes)),
       mem_(std::make_shared<Memtable>(record.config.dimension,
@@ -52,6 +53,8 @@ std::vector<std::string> CollectionImpl::SegmentVolumes(
     if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
   };
   add("");
+  const std::string warm = Tiering().warm_directory;
+  if (!warm.empty()) add(deps_.layout->Normalize(warm));
   for (const auto& s : record.segments) add(s.placement.volume);
   for (const auto& s : record.obsolete_segments) add(s.placement.volume);
   return out;
@@ -86,7 +89,7 @@ Status CollectionImpl::CheckOpen() const {
 
 CollectionConfig CollectionImpl::config() const {
   MutexLock lock(&config_mu_);
-  return config_.With(flush_);
+  return config_.With(flush_, tiering_);
 }
 
 Status CollectionImpl::SetFlushPolicy(const FlushPolicy& policy) {

@@ -268,8 +268,11 @@ Status CollectionImpl::FindStrays(const CollectionRecord& record) {
                                  "write"
                                : "unknown file in the collection directory");
   }
-  std::set<std::string> known, obsolete;
+  std::set<std::string> known, obsolete, known_names;
   for (const auto& s : record.segments) {
+    known_names.insert(s.file_name);
+    known_names.insert(Stem(s.file_name) + ".hnsw");
+    known_names.insert(Stem(s.file_name) + ".pidx");
     const std::string dir =
         deps_.layout->SegmentDir(s.placement.volume, dir_name_) + "/";
     known.insert(dir + s.file_name);
@@ -306,6 +309,14 @@ Status CollectionImpl::FindStrays(const CollectionRecord& record) {
     for (const std::string& name : names) {
       const std::string path = seg_dir + "/" + name;
       if (known.count(path)) continue;
+      if (known_names.count(name)) {
+        // A file of a listed segment, in a directory the catalog does not
+        // place it in: the copy or the original of an interrupted tier
+        // move (collection_tier.cc); the catalog's placement is the
+        // segment.
+        plan_->move_leftovers.push_back(path);
+        continue;
+      }
       if (obsolete.count(path)) {
         // A committed compaction replaced it; a crash came before the
         // deletion that commit decided.
@@ -387,6 +398,12 @@ Status CollectionImpl::Start(Catalog* catalog) {
     for (const auto& o : p.record.obsolete_segments)
       ids.push_back(o.segment_id);
     PDB_RETURN_IF_ERROR(catalog->ForgetObsoleteSegments(name, ids));
+  }
+  for (const std::string& path : p.move_leftovers) {
+    spdlog::info("collection {}: deleting {}, left by an interrupted tier move",
+                 name, path);
+    PDB_RETURN_IF_ERROR(env->RemoveFile(path));
+    PDB_RETURN_IF_ERROR(env->SyncDir(path.substr(0, path.rfind('/'))));
   }
   for (const std::string& path : p.stale_payload_files) {
     // Derived data of payload indexes that were dropped (committed).

@@ -61,6 +61,11 @@ inline constexpr size_t kMaxCollectionNameBytes = 128;
 inline constexpr uint32_t kMinFlushPriority = 1;
 inline constexpr uint32_t kMaxFlushPriority = 100;
 
+// A tiering policy's ages (hours; 0 = never) and cache budget (MiB).
+inline constexpr double kMaxTierAgeHours = 876000;    // 100 years
+inline constexpr uint64_t kMaxTierCacheMb = 1048576;  // 1 TiB
+inline constexpr size_t kMaxDirectoryBytes = 4096;    // PATH_MAX
+
 // A filter (docs/API.md, "Filters"), each a 400 when exceeded:
 // nesting of $and/$or/$not (the matcher recurses once per level); every
 // field and logical operator counted (the text matcher keeps a bitset of

@@ -51,6 +51,44 @@ EffectiveFlushPolicy Resolve(const FlushPolicy& p, const FlushDefaults& d) {
   };
 }
 
+EffectiveTieringPolicy Resolve(const TieringPolicy& p,
+                               const TieringDefaults& d) {
+  return EffectiveTieringPolicy{
+      p.warm_after_hours.value_or(d.warm_after_hours),
+      p.cold_after_hours.value_or(d.cold_after_hours),
+      p.warm_directory.value_or(d.warm_directory),
+      p.cache_mb.value_or(d.cache_mb),
+  };
+}
+
+Status ValidateTieringPolicy(const TieringPolicy& t) {
+  for (const auto& [name, v] :
+       {std::pair{"warm_after_hours", t.warm_after_hours},
+        std::pair{"cold_after_hours", t.cold_after_hours}}) {
+    if (v && !(std::isfinite(*v) && *v >= 0 && *v <= kMaxTierAgeHours)) {
+      return Status::InvalidArgument(
+          OutOfRangeMessage(name, 0, kMaxTierAgeHours, std::to_string(*v)));
+    }
+  }
+  if (t.cache_mb && *t.cache_mb > kMaxTierCacheMb) {
+    return Status::InvalidArgument(OutOfRangeMessage(
+        "cache_mb", 0, kMaxTierCacheMb, std::to_string(*t.cache_mb)));
+  }
+  if (t.warm_directory) {
+    const std::string& d = *t.warm_directory;
+    if (d.size() > kMaxDirectoryBytes || d.find('\0') != std::string::npos) {
+      return Status::InvalidArgument(
+          "field 'warm_directory' must be a path of at most " +
+          std::to_string(kMaxDirectoryBytes) + " bytes");
+    }
+    if (!d.empty() && d[0] != '/') {
+      return Status::InvalidArgument(
+          "field 'warm_directory' must be an absolute path, got '" + d + "'");
+    }
+  }
+  return Status::OK();
+}
+
 namespace {
 bool ValidName(const std::string& n) {
   if (n.empty() || n.size() > kMaxCollectionNameBytes) return false;
@@ -120,7 +158,7 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
                             kMaxFlushPriority, std::to_string(p)));
     }
   }
-  return Status::OK();
+  return ValidateTieringPolicy(c.tiering);
 }
 
 }  // namespace proximadb

@@ -136,6 +136,21 @@ Result<CollectionConfig> Decode(const json& j) {
     PDB_RETURN_IF_ERROR(ReadOptBool(*flush, "enable_background_flush",
                                     &f.enable_background_flush));
   }
+  const json* tiering = nullptr;
+  PDB_RETURN_IF_ERROR(ReadObject(j, "tiering", &tiering));
+  if (tiering) {
+    TieringPolicy& t = c.tiering;
+    PDB_RETURN_IF_ERROR(
+        ReadOptDouble(*tiering, "warm_after_hours", &t.warm_after_hours));
+    PDB_RETURN_IF_ERROR(
+        ReadOptDouble(*tiering, "cold_after_hours", &t.cold_after_hours));
+    PDB_RETURN_IF_ERROR(ReadOptUnsigned(*tiering, "cache_mb", &t.cache_mb));
+    if (tiering->contains("warm_directory")) {
+      std::string d;
+      PDB_RETURN_IF_ERROR(ReadString(*tiering, "warm_directory", &d));
+      t.warm_directory = std::move(d);
+    }
+  }
   return c;
 }
 
@@ -151,7 +166,7 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
   if (f.enable_background_flush) {
     flush["enable_background_flush"] = *f.enable_background_flush;
   }
-  return json{
+  json out{
       {"name", c.name},
       {"dimension", c.dimension},
       {"metric", std::string(MetricName(c.metric))},
@@ -164,6 +179,18 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
       {"flush", std::move(flush)},
       {"wal_format", std::string(WalFormatName(c.wal_format))},
   };
+  // Only when set: the configurations stored before tiering existed (and
+  // their row checksums) stay byte-identical.
+  const TieringPolicy& t = c.tiering;
+  if (t != TieringPolicy{}) {
+    json tiering = json::object();
+    if (t.warm_after_hours) tiering["warm_after_hours"] = *t.warm_after_hours;
+    if (t.cold_after_hours) tiering["cold_after_hours"] = *t.cold_after_hours;
+    if (t.warm_directory) tiering["warm_directory"] = *t.warm_directory;
+    if (t.cache_mb) tiering["cache_mb"] = *t.cache_mb;
+    out["tiering"] = std::move(tiering);
+  }
+  return out;
 }
 
 Result<CollectionConfig> CollectionConfigFromJson(const nlohmann::json& j) {
