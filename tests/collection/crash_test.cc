@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <random>
@@ -39,7 +40,15 @@ constexpr int kGroups = 12;     // metadata "g" in 0..11
 
 std::string Id(int i) { return "p" + std::to_string(i); }
 
-enum class Kind { kUpsert, kDelete, kUpdate, kDeleteWhere, kFlush, kCompact };
+enum class Kind {
+  kUpsert,
+  kDelete,
+  kUpdate,
+  kDeleteWhere,
+  kFlush,
+  kCompact,
+  kTierMove,  // the oldest segment hot -> warm, or warm -> hot
+};
 
 // Operation n of the stream: a pure function of n, so the parent can
 // recompute what the child did.
@@ -55,6 +64,8 @@ Op OpAt(int n) {
   const int r = static_cast<int>(rng() % 100);
   if (n % 97 == 96) {
     op.kind = Kind::kCompact;
+  } else if (n % 53 == 52) {
+    op.kind = Kind::kTierMove;
   } else if (n % 41 == 40) {
     op.kind = Kind::kFlush;
   } else if (r < 40) {
@@ -133,6 +144,7 @@ std::vector<int> Apply(Model* m, int n) {
     }
     case Kind::kFlush:
     case Kind::kCompact:
+    case Kind::kTierMove:
       return {};
   }
   return {};
@@ -180,6 +192,13 @@ Status RunOp(Collection* c, int n) {
       return c->Flush();
     case Kind::kCompact:
       return c->Compact();
+    case Kind::kTierMove: {
+      PDB_ASSIGN_OR_RETURN(std::vector<SegmentInfo> segs, c->ListSegments());
+      if (segs.empty()) return Status::OK();
+      Status s = c->MoveSegment(
+          segs[0].id, segs[0].tier == Tier::kHot ? Tier::kWarm : Tier::kHot);
+      return s.IsNotFound() ? Status::OK() : s;  // compacted meanwhile
+    }
   }
   return Status::OK();
 }
@@ -189,8 +208,16 @@ void Report(int fd, char what, int n) {
   if (write(fd, line.data(), line.size()) != (ssize_t)line.size()) _exit(6);
 }
 
-[[noreturn]] void ChildWriter(const std::string& dir, int first_op, int fd) {
-  DBOptions o;
+// The warm tier of the crash test's collection: a directory beside the
+// data directory.
+DBOptions WithWarmTier(DBOptions o, const std::string& root) {
+  o.tiering.defaults.warm_directory = root + "/warm";
+  return o;
+}
+
+[[noreturn]] void ChildWriter(const std::string& root, int first_op, int fd) {
+  const std::string dir = root + "/data";
+  DBOptions o = WithWarmTier({}, root);
   o.flush_check_interval_ms = 20;
   o.flush_defaults.max_vector_count = 150;  // flush often
   o.compaction_min_segments = 3;
@@ -243,6 +270,7 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
     seed = static_cast<uint32_t>(std::strtoul(e, nullptr, 10));
   }
   testing::TempDir tmp;
+  std::filesystem::create_directories(tmp.path() + "/warm");
   std::mt19937 rng(seed);
   Model model;
   int next_op = 0;
@@ -300,9 +328,9 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
     }
     kills_in_recovery += !recovered;
 
-    DBOptions o;
+    DBOptions o = WithWarmTier({}, tmp.path());
     o.background_threads = false;
-    auto db = DB::Open(o, tmp.path());
+    auto db = DB::Open(o, tmp.path() + "/data");
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     auto cr = (*db)->GetCollection("crash");
     if (!cr.ok()) {  // killed before the collection was committed
@@ -364,16 +392,17 @@ TEST(CrashTest, KillNineLosesNoAcknowledgedOperation) {
   std::printf(
       "crash test: %d iterations, %d operations acknowledged "
       "(upsert %d, delete %d, update %d, delete-where %d, flush %d, "
-      "compact %d), up to %llu segments, %d kills during "
+      "compact %d, tier move %d), up to %llu segments, %d kills during "
       "recovery\n",
       iterations, next_op, acked_by_kind[Kind::kUpsert],
       acked_by_kind[Kind::kDelete], acked_by_kind[Kind::kUpdate],
       acked_by_kind[Kind::kDeleteWhere], acked_by_kind[Kind::kFlush],
-      acked_by_kind[Kind::kCompact],
+      acked_by_kind[Kind::kCompact], acked_by_kind[Kind::kTierMove],
       static_cast<unsigned long long>(max_segments), kills_in_recovery);
   // The children did real work of every kind.
-  for (Kind k : {Kind::kUpsert, Kind::kDelete, Kind::kUpdate,
-                 Kind::kDeleteWhere, Kind::kFlush, Kind::kCompact}) {
+  for (Kind k :
+       {Kind::kUpsert, Kind::kDelete, Kind::kUpdate, Kind::kDeleteWhere,
+        Kind::kFlush, Kind::kCompact, Kind::kTierMove}) {
     EXPECT_GT(acked_by_kind[k], 0) << "kind " << static_cast<int>(k);
   }
   EXPECT_GT(max_segments, 0u);
