@@ -205,6 +205,9 @@ struct SegmentInfo {
   bool graph_loaded = false;  // HNSW graph built/loaded (false for flat)
   // Cold: whether the local cache holds it now.
   bool cached = false;
+  // When its newest write was flushed (0 = unknown, before this was kept):
+  // what warm_after_hours / cold_after_hours are counted from.
+  uint64_t newest_write_unix_ms = 0;
 };
 
 // Per-tier totals of a collection's segments (CollectionInfo::tiers).

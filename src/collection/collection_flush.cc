@@ -56,6 +56,7 @@ SegmentRecord CollectionImpl::RecordOf(const LiveSegment& live,
                     max_seq,
                     live.deleted.ToBytes()};
   rec.placement = live.placement;
+  rec.newest_write_unix_ms = live.newest_write_unix_ms;
   return rec;
 }
 
@@ -178,6 +179,7 @@ Status CollectionImpl::FlushLocked() {
       for (size_t i = 0; i < rows.size(); ++i) {
         if (frozen->dead(rows[i])) live->deleted.Set(i);
       }
+      live->newest_write_unix_ms = deps_.clock->NowMicros() / 1000;
       change.added.push_back(RecordOf(*live, prev_fence + 1, fence));
     }
     for (const auto& s : segments_) {
@@ -365,6 +367,10 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
     if (out) {
       for (size_t i = 0; i < rows.size(); ++i) {
         if (inputs[rows[i].input]->dead(rows[i].row)) out->deleted.Set(i);
+      }
+      for (const auto& in : inputs) {
+        out->newest_write_unix_ms =
+            std::max(out->newest_write_unix_ms, in->newest_write_unix_ms);
       }
       change.added.push_back(RecordOf(*out, min_seq, max_seq));
     }

@@ -190,6 +190,10 @@ class CollectionImpl final : public Collection {
   // For the DB's background threads.
   FlushCheck CheckFlush() EXCLUDES(state_mu_, config_mu_);
   bool CompactionWanted();
+  // Moves the segments the tiering policy says are due (by the age of
+  // their newest write); returns how many moved. The first failure stops
+  // the pass (the next one retries).
+  Result<uint64_t> TierByAge();
   // Compacts if the size-tiered policy picks something; true if it did.
   Result<bool> CompactIfWanted();
   // Makes every later call fail with kNotFound; waits for calls in flight.
@@ -375,6 +379,7 @@ class CollectionImpl final : public Collection {
   };
   WorkCounter flushes_, compactions_;
   std::atomic<uint64_t> tier_moves_{0}, tier_move_failures_{0};
+  std::atomic<bool> warned_no_cold_{false};
 };
 
 }  // namespace proximadb

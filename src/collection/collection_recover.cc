@@ -231,6 +231,7 @@ Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
                  ".." + std::to_string(rec.max_seq));
     }
     auto live = std::make_shared<LiveSegment>(std::move(seg), rec.placement);
+    live->newest_write_unix_ms = rec.newest_write_unix_ms;
     live->deleted.OrBytes(rec.deleted_bitmap);
     if (!LoadPayload(live)) plan_->build_payload.push_back(live);
     if (!LoadGraph(live)) plan_->build_graph.push_back(live);

@@ -57,6 +57,7 @@ Result<std::vector<SegmentInfo>> CollectionImpl::ListSegments() {
     i.min_seq = s->seg->min_seq();
     i.max_seq = s->seg->max_seq();
     i.graph_loaded = s->graph() != nullptr;
+    i.newest_write_unix_ms = s->newest_write_unix_ms;
     out.push_back(std::move(i));
   }
   return out;
@@ -119,6 +120,40 @@ Status CollectionImpl::MoveSegment(uint64_t segment_id, Tier tier) {
   return s;
 }
 
+Result<uint64_t> CollectionImpl::TierByAge() {
+  const EffectiveTieringPolicy policy = Tiering();
+  if (policy.cold_after_hours > 0 && !warned_no_cold_.exchange(true)) {
+    spdlog::warn(
+        "collection {}: cold_after_hours is set, but the cold tier is not "
+        "available in this build yet; segments stay hot or warm",
+        config_.name);
+  }
+  if (policy.warm_after_hours <= 0 || policy.warm_directory.empty()) return 0;
+  const uint64_t now_ms = deps_.clock->NowMicros() / 1000;
+  const double warm_ms = policy.warm_after_hours * 3600e3;
+  std::vector<uint64_t> due;
+  {
+    ReaderLock life(&lifecycle_mu_);
+    PDB_RETURN_IF_ERROR(CheckOpen());
+    ReaderLock lock(&state_mu_);
+    for (const auto& s : segments_) {
+      const uint64_t t = s->newest_write_unix_ms;
+      if (s->placement.tier == Tier::kHot && t != 0 && now_ms > t &&
+          static_cast<double>(now_ms - t) >= warm_ms) {
+        due.push_back(s->seg->segment_id());
+      }
+    }
+  }
+  uint64_t moved = 0;
+  for (uint64_t id : due) {
+    Status s = MoveSegment(id, Tier::kWarm);
+    if (s.IsNotFound()) continue;  // compacted meanwhile
+    PDB_RETURN_IF_ERROR(s);
+    ++moved;
+  }
+  return moved;
+}
+
 Status CollectionImpl::CopySegmentFiles(const LiveSegment& seg,
                                         const std::string& to_dir) {
   Env* env = deps_.env;
@@ -179,6 +214,7 @@ Status CollectionImpl::MoveLocallyLocked(
   where.volume = volume;
   auto moved = std::make_shared<LiveSegment>(std::move(copy).value(), where);
   moved->set_payload(seg->payload());
+  moved->newest_write_unix_ms = seg->newest_write_unix_ms;
   const bool graph_ok = LoadGraph(moved);
 
   // 2. Commit the new placement, then swap under the exclusive lock so no

@@ -311,6 +311,20 @@ std::vector<std::string> DBImpl::RunCompactionCycle() {
   return done;
 }
 
+std::vector<std::string> DBImpl::RunTieringCycle() {
+  std::vector<std::string> moved;
+  for (auto& c : Snapshot()) {
+    std::string name = c->config().name;
+    Result<uint64_t> r = c->TierByAge();
+    if (r.ok() && *r > 0) {
+      moved.push_back(name);
+    } else if (!r.ok() && !r.status().IsNotFound()) {
+      spdlog::error("tiering of {} failed: {}", name, r.status().ToString());
+    }
+  }
+  return moved;
+}
+
 void DBImpl::FlushLoop() {
   MutexLock lock(&bg_mu_);
   while (!stop_) {
@@ -338,6 +352,7 @@ void DBImpl::CompactLoop() {
     if (stop_) break;
     lock.Unlock();
     RunCompactionCycle();
+    RunTieringCycle();
     lock.Lock();
   }
 }

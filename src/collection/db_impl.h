@@ -37,6 +37,9 @@ class DBImpl final : public DB {
   std::vector<std::string> RunFlushCycle();
   // One pass of the compactor; returns the names compacted.
   std::vector<std::string> RunCompactionCycle();
+  // One pass of the tiering policies (run after each compaction pass);
+  // returns the names of the collections that moved a segment.
+  std::vector<std::string> RunTieringCycle();
   // Waits for the graph builds scheduled so far.
   void WaitForBackgroundBuilds() { builds_->Drain(); }
 

@@ -84,6 +84,8 @@ struct LiveSegment {
   std::shared_ptr<segment::Segment> seg;
   // Where its files are, as the catalog records it.
   const catalog::Placement placement;
+  // SegmentRecord::newest_write_unix_ms; set before it is published.
+  uint64_t newest_write_unix_ms = 0;
   AtomicBitmap deleted;
   std::atomic<bool> dirty{false};
   index::FlatIndex index;

@@ -10,6 +10,7 @@
 #include "collection/db_impl.h"
 #include "test_util.h"
 #include "util/fault_injection_env.h"
+#include "util/manual_clock.h"
 
 namespace proximadb {
 namespace {
@@ -233,6 +234,41 @@ TEST_F(TierTest, CompactionLeavesWarmSegmentsAlone) {
   EXPECT_EQ(segs[0].tier, Tier::kWarm);
   EXPECT_EQ(segs[1].tier, Tier::kHot);
   EXPECT_EQ(*c_->Count(), 120u);
+}
+
+TEST_F(TierTest, ThePolicyMovesSegmentsByTheAgeOfTheirNewestWrite) {
+  ManualClock clock;
+  clock.Set(1'700'000'000'000'000ull);
+  options_.clock = &clock;
+  options_.tiering.defaults.warm_directory = "";  // the collection sets it
+  CreateWithTwoSegments("flat");
+  TieringPolicy policy;
+  policy.warm_after_hours = 1;
+  policy.warm_directory = warm_;
+  ASSERT_TRUE(c_->SetTieringPolicy(policy).ok());
+  const uint64_t t0 = (*c_->ListSegments())[0].newest_write_unix_ms;
+  EXPECT_EQ(t0, 1'700'000'000'000ull);
+  clock.Advance(30ull * 60 * 1'000'000);  // 30 min: not yet
+  EXPECT_TRUE(db_->RunTieringCycle().empty());
+  std::vector<Point> pts;
+  pts.push_back({"late", RandomVector(rng_, 8), {}});
+  ASSERT_TRUE(c_->Upsert(std::move(pts)).ok());
+  ASSERT_TRUE(c_->Flush().ok());          // a third segment, 30 min younger
+  clock.Advance(45ull * 60 * 1'000'000);  // 75 min: the first two are due
+  EXPECT_EQ(db_->RunTieringCycle(), std::vector<std::string>{"c"});
+  auto segs = *c_->ListSegments();
+  ASSERT_EQ(segs.size(), 3u);
+  EXPECT_EQ(segs[0].tier, Tier::kWarm);
+  EXPECT_EQ(segs[1].tier, Tier::kWarm);
+  EXPECT_EQ(segs[2].tier, Tier::kHot);
+  EXPECT_TRUE(db_->RunTieringCycle().empty());
+  clock.Advance(31ull * 60 * 1'000'000);
+  EXPECT_EQ(db_->RunTieringCycle(), std::vector<std::string>{"c"});
+  EXPECT_EQ((*c_->ListSegments())[2].tier, Tier::kWarm);
+  EXPECT_EQ(*c_->Count(), 101u);
+  // The age survives a restart (it is in the catalog).
+  Open();
+  EXPECT_EQ((*c_->ListSegments())[0].newest_write_unix_ms, t0);
 }
 
 }  // namespace

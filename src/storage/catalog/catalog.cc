@@ -59,14 +59,14 @@ Status Statements::Prepare(sqlite3* db) {
       "fenced_seq, next_segment_id, generation, crc, wal_root FROM "
       "collections ORDER BY name",
       "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
-      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc "
-      "FROM segments WHERE collection_id = ?1",
+      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc, "
+      "newest_write_unix_ms FROM segments WHERE collection_id = ?1",
       "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
-      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc "
-      "FROM segments",
+      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc, "
+      "newest_write_unix_ms FROM segments",
       "SELECT collection_id, segment_id, file_name, point_count, min_seq, "
-      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc "
-      "FROM segments "
+      "max_seq, deleted_bitmap, crc, tier, volume, object_size, object_crc, "
+      "newest_write_unix_ms FROM segments "
       "WHERE collection_id = ?1 AND segment_id = ?2",
       "DELETE FROM collections WHERE name = ?1",
       "UPDATE collections SET name = ?2, config_json = ?3, dir_name = ?4, "
@@ -74,8 +74,8 @@ Status Statements::Prepare(sqlite3* db) {
       "generation = ?8, crc = ?9, wal_root = ?10 WHERE id = ?1",
       "INSERT INTO segments (collection_id, segment_id, file_name, "
       "point_count, min_seq, max_seq, deleted_bitmap, crc, tier, volume, "
-      "object_size, object_crc) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+      "object_size, object_crc, newest_write_unix_ms) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
       "DELETE FROM segments WHERE collection_id = ?1 AND segment_id = ?2",
       "UPDATE segments SET deleted_bitmap = ?3, crc = ?4, tier = ?5, "
       "volume = ?6, object_size = ?7, object_crc = ?8 "
@@ -334,6 +334,7 @@ Status Catalog::ApplyLocked(const std::string& name,
         cid,         seg.segment_id, seg.file_name,     seg.point_count,
         seg.min_seq, seg.max_seq,    seg.deleted_bitmap};
     internal::SetPlacement(&row, seg.placement);
+    row.newest_write_unix_ms = seg.newest_write_unix_ms;
     Query q(db_, stmts_->get(Statements::kInsertSegment));
     q.Int(1, cid)
         .Int(2, row.segment_id)
@@ -346,7 +347,8 @@ Status Catalog::ApplyLocked(const std::string& name,
         .Int(9, row.tier)
         .Text(10, row.volume)
         .Int(11, row.object_size)
-        .Int(12, row.object_crc);
+        .Int(12, row.object_crc)
+        .Int(13, row.newest_write_unix_ms);
     Status s = q.Run();
     if (IsConstraint(q.last_rc())) {
       return Status::AlreadyExists("collection '" + name +

@@ -58,6 +58,10 @@ struct SegmentRecord {
   // Current deletion state: little-endian u64 words, bit i = row i dead.
   std::string deleted_bitmap;
   Placement placement;
+  // When the newest write in it was flushed (a compaction keeps its
+  // inputs' newest); 0 = unknown (written before schema 4): the tiering
+  // policy never moves such a segment by age.
+  uint64_t newest_write_unix_ms = 0;
 };
 
 // A segment removed by a committed change whose files may still exist.

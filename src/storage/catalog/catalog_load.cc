@@ -56,10 +56,10 @@ CollectionRow ReadCollection(const Query& q) {
 
 SegmentRow ReadSegment(const Query& q) {
   // Column 7 is the crc; the placement (schema 4) follows it.
-  return SegmentRow{q.ColumnInt(0),   q.ColumnInt(1), q.ColumnBytes(2),
-                    q.ColumnInt(3),   q.ColumnInt(4), q.ColumnInt(5),
-                    q.ColumnBytes(6), q.ColumnInt(8), q.ColumnBytes(9),
-                    q.ColumnInt(10),  q.ColumnInt(11)};
+  return SegmentRow{q.ColumnInt(0),   q.ColumnInt(1),  q.ColumnBytes(2),
+                    q.ColumnInt(3),   q.ColumnInt(4),  q.ColumnInt(5),
+                    q.ColumnBytes(6), q.ColumnInt(8),  q.ColumnBytes(9),
+                    q.ColumnInt(10),  q.ColumnInt(11), q.ColumnInt(12)};
 }
 
 void SetPlacement(SegmentRow* row, const Placement& p) {
@@ -224,10 +224,10 @@ Result<std::vector<CollectionRecord>> Catalog::LoadLocked(
             " has unknown tier " + std::to_string(row.tier));
       }
       Placement placement = internal::GetPlacement(row);
-      l->rec.segments.push_back(
-          SegmentRecord{row.segment_id, std::move(row.file_name),
-                        row.point_count, row.min_seq, row.max_seq,
-                        std::move(row.deleted_bitmap), std::move(placement)});
+      l->rec.segments.push_back(SegmentRecord{
+          row.segment_id, std::move(row.file_name), row.point_count,
+          row.min_seq, row.max_seq, std::move(row.deleted_bitmap),
+          std::move(placement), row.newest_write_unix_ms});
     }
   }
   if (!s.ok()) return s;

@@ -54,6 +54,9 @@ json ToJson(const CollectionRecord& rec) {
                     {"deleted_bitmap", ToHex(s.deleted_bitmap)}});
     // The placement (schema 4) only when it is not the default (hot, in the
     // main data directory), as older manifests have none.
+    if (s.newest_write_unix_ms != 0) {
+      segs.back()["newest_write_unix_ms"] = s.newest_write_unix_ms;
+    }
     const Placement& p = s.placement;
     if (p != Placement{}) {
       segs.back()["tier"] = TierName(p.tier);
@@ -112,6 +115,7 @@ Result<CollectionRecord> FromJson(const json& j) {
       return Status::Corruption("segment " + std::to_string(seg.segment_id) +
                                 ": deleted_bitmap is not hex");
     }
+    seg.newest_write_unix_ms = s.value("newest_write_unix_ms", uint64_t{0});
     if (s.contains("tier")) {
       std::optional<Tier> tier = ParseTier(s.at("tier").get<std::string>());
       if (!tier) {
@@ -210,7 +214,8 @@ bool SameRecord(const CollectionRecord& a, const CollectionRecord& b,
       return differ("deletion bitmap of segment " +
                     std::to_string(x.segment_id));
     }
-    if (x.placement != y.placement) {
+    if (x.placement != y.placement ||
+        x.newest_write_unix_ms != y.newest_write_unix_ms) {
       return differ("placement of segment " + std::to_string(x.segment_id));
     }
   }

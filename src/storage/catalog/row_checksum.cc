@@ -60,12 +60,15 @@ uint32_t RowCrc(const SegmentRow& r) {
       .Int(r.min_seq)
       .Int(r.max_seq)
       .Bytes(r.deleted_bitmap)
-      .Tail(
-          r.tier != 0 || !r.volume.empty() || r.object_size != 0 ||
-              r.object_crc != 0,
-          [&](RowEncoder& e) {
-            e.Int(r.tier).Bytes(r.volume).Int(r.object_size).Int(r.object_crc);
-          })
+      .Tail(r.tier != 0 || !r.volume.empty() || r.object_size != 0 ||
+                r.object_crc != 0 || r.newest_write_unix_ms != 0,
+            [&](RowEncoder& e) {
+              e.Int(r.tier)
+                  .Bytes(r.volume)
+                  .Int(r.object_size)
+                  .Int(r.object_crc)
+                  .Int(r.newest_write_unix_ms);
+            })
       .Crc();
 }
 

@@ -40,6 +40,7 @@ struct SegmentRow {
   std::string volume;
   uint64_t object_size = 0;
   uint64_t object_crc = 0;
+  uint64_t newest_write_unix_ms = 0;
 };
 
 struct PayloadIndexRow {
