@@ -406,7 +406,8 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
            pb::ListSegmentsResponse g;
            ASSERT_TRUE(Call(&pb::ProximaDB::Stub::ListSegments, req, &g).ok());
            ASSERT_EQ(r.status, 200u) << r.body;
-           const json& list = r.json()["segments"];
+           const json body = r.json();
+           const json& list = body["segments"];
            ASSERT_EQ(list.size(), size_t(g.segments_size()));
            ASSERT_GE(list.size(), 1u);  // flushed above
            for (int i = 0; i < g.segments_size(); ++i) {
