@@ -255,6 +255,19 @@ TEST_F(TierServiceTest, NoWarmDirectoryIsAFailedPrecondition) {
   EXPECT_NE(r.status().message().find("warm directory"), std::string::npos);
 }
 
+TEST_F(TierServiceTest, MissingWarmDirectoryIsUnavailable) {
+  const std::string gone = warm_.path() + "/not-mounted";
+  ASSERT_TRUE(svc_->UpdateCollectionJson(
+                      "c", json{{"tiering", {{"warm_directory", gone}}}})
+                  .ok());
+  auto r = svc_->MoveSegmentJson("c", Id(), json{{"tier", "warm"}});
+  EXPECT_EQ(Code(r), StatusCode::kUnavailable);
+  EXPECT_NE(Message(r).find(gone), std::string::npos) << Message(r);
+  // The segment stayed where it was.
+  EXPECT_EQ((*svc_->ListSegments("c"))[0].tier, Tier::kHot);
+  EXPECT_EQ(*svc_->Count("c", json()), 10u);
+}
+
 TEST_F(TierServiceTest, MetricsPerCollectionAndTier) {
   ASSERT_TRUE(svc_->MoveSegment("c", id_, "warm").ok());
   Metrics m;
