@@ -25,9 +25,19 @@ namespace proximadb::server {
 
 namespace {
 
-enum class Kind { kString, kBool, kInt, kDouble, kStringList };
+// kHours: a number in [min, max] (0 allowed); kDirList: data directories.
+enum class Kind {
+  kString,
+  kBool,
+  kInt,
+  kDouble,
+  kStringList,
+  kHours,
+  kDirList
+};
 using Value =
-    std::variant<std::string, bool, int64_t, double, std::vector<std::string>>;
+    std::variant<std::string, bool, int64_t, double, std::vector<std::string>,
+                 std::vector<DataDirectory>>;
 
 // One configuration key: where it lives, its type and range, and how it is
 // stored. The single table below drives the file, the environment and the
@@ -42,6 +52,9 @@ struct KeySpec {
   // kString: the form that is stored (and checked), when not the text as
   // given.
   std::function<std::string(std::string_view)> normalize = nullptr;
+  // kString: what is wrong with the value ("" = nothing). The message must
+  // not quote the value of a secret key.
+  std::function<std::string(std::string_view)> check = nullptr;
 };
 
 const std::string& S(const Value& v) { return std::get<std::string>(v); }
@@ -51,6 +64,23 @@ double D(const Value& v) { return std::get<double>(v); }
 const std::vector<std::string>& L(const Value& v) {
   return std::get<std::vector<std::string>>(v);
 }
+const std::vector<DataDirectory>& DL(const Value& v) {
+  return std::get<std::vector<DataDirectory>>(v);
+}
+
+// [tiering] warm_directory: an absolute path, or empty (no warm tier).
+std::string AbsoluteOrEmpty(std::string_view path) {
+  if (path.empty() || path.front() == '/') return "";
+  return "must be an absolute path (or empty), got '" + std::string(path) + "'";
+}
+
+// Weights of [storage] data_directories.
+constexpr int64_t kMinWeight = 1;
+constexpr int64_t kMaxWeight = 1000;
+// [tiering] ages (hours; 0 = never) and cache (MiB): as a collection's
+// tiering policy (util/limits.h).
+constexpr int64_t kMaxAgeHours = 876000;
+constexpr int64_t kMaxCacheMb = 1048576;
 
 const std::vector<KeySpec>& Keys() {
   using C = ServerConfig;
@@ -68,6 +98,10 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->storage.memtable_size_mb = I(v); }},
       {"storage", "compaction_enabled", Kind::kBool, 0, 0,
        [](C* c, const Value& v) { c->storage.compaction_enabled = B(v); }},
+      {"storage", "data_directories", Kind::kDirList, 0, 0,
+       [](C* c, const Value& v) { c->storage.data_directories = DL(v); }},
+      {"storage", "wal_directory", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->storage.wal_directory = S(v); }},
       {"api", "grpc_port", Kind::kInt, 0, 65535,
        [](C* c, const Value& v) { c->api.grpc_port = I(v); }},
       {"api", "rest_port", Kind::kInt, 0, 65535,
@@ -111,6 +145,39 @@ const std::vector<KeySpec>& Keys() {
        }},
       {"flush", "enable_background_flush", Kind::kBool, 0, 0,
        [](C* c, const Value& v) { c->flush.enable_background_flush = B(v); }},
+      {"tiering", "s3_endpoint", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->tiering.s3_endpoint = S(v); }},
+      {"tiering", "s3_region", Kind::kString, 1, 0,
+       [](C* c, const Value& v) { c->tiering.s3_region = S(v); }},
+      {"tiering", "s3_bucket", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->tiering.s3_bucket = S(v); }},
+      {"tiering", "s3_prefix", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->tiering.s3_prefix = S(v); }},
+      {"tiering", "s3_access_key", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->tiering.s3_access_key = S(v); }},
+      {"tiering", "s3_secret_key", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->tiering.s3_secret_key = S(v); }},
+      {"tiering", "cache_mb", Kind::kInt, 0, kMaxCacheMb,
+       [](C* c, const Value& v) {
+         c->tiering.defaults.cache_mb = static_cast<uint64_t>(I(v));
+       }},
+      {"tiering", "upload_concurrency", Kind::kInt, 1, 64,
+       [](C* c, const Value& v) {
+         c->tiering.upload_concurrency = static_cast<uint32_t>(I(v));
+       }},
+      {"tiering", "warm_directory", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->tiering.defaults.warm_directory = S(v); },
+       nullptr, AbsoluteOrEmpty},
+      {"tiering", "warm_after_hours", Kind::kHours, 0, kMaxAgeHours,
+       [](C* c, const Value& v) {
+         c->tiering.defaults.warm_after_hours = D(v);
+       }},
+      {"tiering", "cold_after_hours", Kind::kHours, 0, kMaxAgeHours,
+       [](C* c, const Value& v) {
+         c->tiering.defaults.cold_after_hours = D(v);
+       }},
+      {"tiering", "local_object_directory", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->tiering.local_object_directory = S(v); }},
   };
   return keys;
 }
@@ -131,6 +198,10 @@ std::string_view KindName(Kind k) {
       return "a number";
     case Kind::kStringList:
       return "an array of strings";
+    case Kind::kHours:
+      return "a number";
+    case Kind::kDirList:
+      return "an array of paths or of { path = \"...\", weight = N } tables";
   }
   return "?";
 }
@@ -165,6 +236,43 @@ Status Store(const KeySpec& k, Value v, const std::string& where,
   if (k.kind == Kind::kDouble && !(std::isfinite(D(v)) && D(v) > 0)) {
     return Status::InvalidArgument(where + ": " + Name(k) +
                                    " must be a finite number > 0");
+  }
+  if (k.kind == Kind::kHours &&
+      !(std::isfinite(D(v)) && D(v) >= static_cast<double>(k.min) &&
+        D(v) <= static_cast<double>(k.max))) {
+    std::ostringstream got;
+    got << D(v);
+    return Status::InvalidArgument(
+        where + ": " + Name(k) + " must be in " + std::to_string(k.min) + ".." +
+        std::to_string(k.max) + ", got " + got.str());
+  }
+  if (k.kind == Kind::kString && k.check) {
+    if (std::string why = k.check(S(v)); !why.empty()) {
+      return Status::InvalidArgument(where + ": " + Name(k) + " " + why);
+    }
+  }
+  if (k.kind == Kind::kDirList) {
+    const std::vector<DataDirectory>& dirs = DL(v);
+    for (size_t i = 0; i < dirs.size(); ++i) {
+      const std::string at =
+          where + ": " + Name(k) + "[" + std::to_string(i) + "]";
+      if (dirs[i].path.empty()) {
+        return Status::InvalidArgument(at + ": the path must not be empty");
+      }
+      if (dirs[i].weight < kMinWeight || dirs[i].weight > kMaxWeight) {
+        return Status::InvalidArgument(at + ": weight must be in " +
+                                       std::to_string(kMinWeight) + ".." +
+                                       std::to_string(kMaxWeight) + ", got " +
+                                       std::to_string(dirs[i].weight));
+      }
+      for (size_t j = 0; j < i; ++j) {
+        if (dirs[j].path == dirs[i].path) {
+          return Status::InvalidArgument(at + ": '" + dirs[i].path +
+                                         "' is listed twice (also at [" +
+                                         std::to_string(j) + "])");
+        }
+      }
+    }
   }
   // Empty is meaningful for some strings (no TLS file = plaintext).
   if (k.kind == Kind::kString && k.min > 0 && S(v).empty()) {
@@ -231,6 +339,30 @@ Result<Value> ParseText(const KeySpec& k, const std::string& text,
       }
       return Value(std::move(items));
     }
+    case Kind::kDirList: {
+      // Comma-separated paths, each with weight 1; an empty text is an
+      // empty list (the data directory only). An empty entry ("a,,b") is
+      // kept so that Store refuses it.
+      std::vector<DataDirectory> dirs;
+      if (text.find_first_not_of(" \t") == std::string::npos) {
+        return Value(std::move(dirs));
+      }
+      std::string_view rest = text;
+      for (;;) {
+        size_t comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        size_t b = item.find_first_not_of(" \t");
+        size_t e = item.find_last_not_of(" \t");
+        dirs.push_back(
+            DataDirectory{b == std::string_view::npos
+                              ? ""
+                              : std::string(item.substr(b, e - b + 1)),
+                          1});
+        if (comma == std::string_view::npos) break;
+        rest = rest.substr(comma + 1);
+      }
+      return Value(std::move(dirs));
+    }
     case Kind::kInt: {
       int64_t x = 0;
       auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
@@ -239,7 +371,8 @@ Result<Value> ParseText(const KeySpec& k, const std::string& text,
       }
       return Value(x);
     }
-    case Kind::kDouble: {
+    case Kind::kDouble:
+    case Kind::kHours: {
       if (text.empty()) return bad();
       char* end = nullptr;
       errno = 0;
@@ -257,6 +390,58 @@ Status ApplyText(const KeySpec& k, const std::string& text,
   return Store(k, v, where, c);
 }
 
+// [storage] data_directories from TOML: each entry a path, or an inline
+// table { path = "...", weight = N } (weight default 1). Ranges and
+// duplicates are Store's.
+Result<Value> DirList(const KeySpec& k, const toml::array& a,
+                      const std::string& where) {
+  std::vector<DataDirectory> dirs;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const toml::node& e = *a.get(i);
+    const std::string at =
+        where + ": " + Name(k) + "[" + std::to_string(i) + "]";
+    if (e.is_string()) {
+      dirs.push_back(DataDirectory{*e.value<std::string>(), 1});
+      continue;
+    }
+    const toml::table* t = e.as_table();
+    if (t == nullptr) {
+      return Status::InvalidArgument(
+          at + " must be a path or a { path = \"...\", weight = N } table");
+    }
+    DataDirectory d;
+    bool has_path = false;
+    for (auto&& [key, value] : *t) {
+      if (key.str() == "path" && value.is_string()) {
+        d.path = *value.value<std::string>();
+        has_path = true;
+      } else if (key.str() == "weight" && value.is_integer()) {
+        int64_t w = *value.value<int64_t>();
+        if (w < kMinWeight || w > kMaxWeight) {
+          return Status::InvalidArgument(
+              at + ": weight must be in " + std::to_string(kMinWeight) + ".." +
+              std::to_string(kMaxWeight) + ", got " + std::to_string(w));
+        }
+        d.weight = static_cast<uint32_t>(w);
+      } else if (key.str() == "path" || key.str() == "weight") {
+        return Status::InvalidArgument(at + ": " + std::string(key.str()) +
+                                       (key.str() == "path"
+                                            ? " must be a string"
+                                            : " must be an integer"));
+      } else {
+        return Status::InvalidArgument(at + ": unknown key '" +
+                                       std::string(key.str()) +
+                                       "' (expected path, weight)");
+      }
+    }
+    if (!has_path) {
+      return Status::InvalidArgument(at + ": missing path");
+    }
+    dirs.push_back(std::move(d));
+  }
+  return Value(std::move(dirs));
+}
+
 // A TOML node -> a value of the key's type (integers are accepted for
 // floating-point keys: max_wal_size_mb = 32).
 Result<Value> FromToml(const KeySpec& k, const toml::node& n,
@@ -272,9 +457,13 @@ Result<Value> FromToml(const KeySpec& k, const toml::node& n,
       if (n.is_integer()) return Value(*n.value<int64_t>());
       break;
     case Kind::kDouble:
+    case Kind::kHours:
       if (n.is_floating_point() || n.is_integer()) {
         return Value(*n.value<double>());
       }
+      break;
+    case Kind::kDirList:
+      if (const toml::array* a = n.as_array()) return DirList(k, *a, where);
       break;
     case Kind::kStringList:
       if (const toml::array* a = n.as_array()) {
@@ -503,6 +692,11 @@ Result<ServerConfig> LoadConfig(const CommandLine& cli,
           cli.log_level + "'");
     }
     config.log_level = level;
+  }
+  if (!config.tiering.s3_bucket.empty() && config.tiering.s3_endpoint.empty()) {
+    return Status::InvalidArgument(
+        "[tiering] s3_bucket is set but s3_endpoint is empty: the cold tier "
+        "needs the S3 endpoint (e.g. s3_endpoint = \"http://127.0.0.1:7480\")");
   }
   if (config.api.tls_cert_file.empty() != config.api.tls_key_file.empty()) {
     return Status::InvalidArgument(

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "proximadb/db.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
 
@@ -34,6 +35,13 @@ struct ServerConfig {
     std::string data_directory = "./data";
     int64_t memtable_size_mb = 128;  // 1..65536
     bool compaction_enabled = true;
+    // Where new segments go (several disks), each with a weight 1..1000;
+    // empty = the data directory. In the file: an array of paths or of
+    // { path = "...", weight = N }; in the environment: comma-separated
+    // paths (weight 1). Paths non-empty and distinct.
+    std::vector<DataDirectory> data_directories;
+    // Where new collections' WALs go; empty = the data directory.
+    std::string wal_directory;
     bool operator==(const Storage&) const = default;
   } storage;
   struct Api {
@@ -61,6 +69,10 @@ struct ServerConfig {
   } monitoring;
   // [flush]: global defaults of every collection's flush policy.
   FlushDefaults flush;
+  // [tiering]: the object store of the cold tier and the defaults of every
+  // collection's tiering policy. s3_access_key and s3_secret_key are
+  // secrets: no log line or error message ever contains them.
+  TieringOptions tiering;
   // Not part of the file: --log-level only (trace, debug, info, warn, error,
   // critical, off). Default "info".
   std::string log_level = "info";

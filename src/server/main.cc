@@ -65,11 +65,11 @@ proximadb::Result<std::string> ReadPem(const std::string& what,
 }
 
 // --rebuild-catalog: offline, then exit (0 when rebuilt).
-int RebuildCatalog(const std::string& data_dir, bool force) {
+int RebuildCatalog(const proximadb::DBOptions& options,
+                   const std::string& data_dir, bool force) {
   spdlog::info("rebuilding the catalog of {} from the collections' manifests",
                data_dir);
-  auto report =
-      proximadb::DB::RebuildCatalog(proximadb::DBOptions(), data_dir, force);
+  auto report = proximadb::DB::RebuildCatalog(options, data_dir, force);
   if (!report.ok()) return Fail("cannot rebuild the catalog", report.status());
   for (const std::string& q : report->quarantined) {
     std::printf("quarantined %s\n", q.c_str());
@@ -158,16 +158,53 @@ proximadb::grpc_api::GrpcOptions GrpcOptionsFor(
   return grpc_options;
 }
 
-proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
-    const srv::ServerConfig& config) {
+// The engine's options from the configuration ([storage], [flush],
+// [tiering]).
+proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
   proximadb::DBOptions options;
   options.flush_defaults = config.flush;
   options.memtable_size_mb =
       static_cast<uint64_t>(config.storage.memtable_size_mb);
   options.compaction_enabled = config.storage.compaction_enabled;
+  options.data_directories = config.storage.data_directories;
+  options.wal_directory = config.storage.wal_directory;
+  options.tiering = config.tiering;
+  return options;
+}
+
+// One start-up line per storage setting that is not the default. The S3
+// access key and secret are never part of it (only whether they are set).
+void LogStorage(const srv::ServerConfig& config) {
+  for (const proximadb::DataDirectory& d : config.storage.data_directories) {
+    spdlog::info("data directory {} (weight {})", d.path, d.weight);
+  }
+  if (!config.storage.wal_directory.empty()) {
+    spdlog::info("WAL directory of new collections: {}",
+                 config.storage.wal_directory);
+  }
+  const proximadb::TieringOptions& t = config.tiering;
+  if (!t.s3_bucket.empty()) {
+    spdlog::info(
+        "cold tier: S3 bucket {} at {} (region {}, prefix '{}', credentials "
+        "{})",
+        t.s3_bucket, t.s3_endpoint, t.s3_region, t.s3_prefix,
+        t.s3_access_key.empty() && t.s3_secret_key.empty() ? "none" : "set");
+  } else if (!t.local_object_directory.empty()) {
+    spdlog::info("cold tier: local object directory {}",
+                 t.local_object_directory);
+  }
+  if (!t.defaults.warm_directory.empty()) {
+    spdlog::info("default warm directory: {}", t.defaults.warm_directory);
+  }
+}
+
+proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
+    const srv::ServerConfig& config) {
   spdlog::info("node {} opening data directory {}", config.server.node_id,
                config.storage.data_directory);
-  return proximadb::DB::Open(options, config.storage.data_directory);
+  LogStorage(config);
+  return proximadb::DB::Open(DbOptionsFor(config),
+                             config.storage.data_directory);
 }
 
 // Starts both transports on `service`, waits for SIGINT/SIGTERM, stops
@@ -231,7 +268,8 @@ int Run(int argc, char** argv) {
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   if (cli->rebuild_catalog) {
-    return RebuildCatalog(config.storage.data_directory, cli->force);
+    return RebuildCatalog(DbOptionsFor(config), config.storage.data_directory,
+                          cli->force);
   }
   const sigset_t signals = BlockShutdownSignals();
   auto tls = ReadTls(config);
@@ -243,8 +281,8 @@ int Run(int argc, char** argv) {
         "cannot open data directory '" + config.storage.data_directory + "'",
         db.status());
   }
-  proximadb::service::VectorService service(std::move(db).value(),
-                                            config.flush);
+  proximadb::service::VectorService service(std::move(db).value(), config.flush,
+                                            config.tiering.defaults);
   // Shared by both transports: one key list, one in-flight bound, one set
   // of request metrics (declared before the servers, which use them).
   auto api_keys = proximadb::service::ApiKeys::Parse(config.api.api_keys);

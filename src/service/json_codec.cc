@@ -123,7 +123,7 @@ constexpr std::string_view kIndexKeys[] = {
 // non-empty "payload_indexes" is refused: RefuseUnknownCreateFields).
 bool IsEchoedKey(std::string_view key) {
   return key == "point_count" || key == "segment_count" ||
-         key == "created_at" || key == "payload_indexes";
+         key == "created_at" || key == "payload_indexes" || key == "tiers";
 }
 
 bool IsIndexKey(std::string_view key) {
@@ -150,7 +150,8 @@ Status RefuseUnknownCreateFields(const json& body) {
   for (const auto& [key, value] : body.items()) {
     if (key == "name" || key == "dimension" || key == "distance_metric" ||
         key == "wal_format" || key == "index" || key == "flush_policy" ||
-        IsIndexKey(key) || IsFlushKey(key) || IsEchoedKey(key)) {
+        key == "tiering" || IsIndexKey(key) || IsFlushKey(key) ||
+        IsEchoedKey(key)) {
       continue;
     }
     return Status::InvalidArgument("unknown field " + Quote(key));
@@ -353,6 +354,9 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
   }
   PDB_RETURN_IF_ERROR(ReadIndexFields(body, &c.index));
   PDB_RETURN_IF_ERROR(ReadFlushFields(body, &c.flush));
+  if (const json* v = FindField(body, "tiering")) {
+    PDB_ASSIGN_OR_RETURN(c.tiering, ParseTieringPolicy(*v));
+  }
   // The name charset and cross-field rules live in one place, the engine's
   // validator; running it here keeps the API's answer identical.
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(c));
@@ -476,10 +480,11 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
   return r;
 }
 
-json CollectionToJson(const CollectionInfo& info,
-                      const FlushDefaults& defaults) {
+json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
+                      const TieringDefaults& tiering) {
   const CollectionConfig& c = info.config;
   EffectiveFlushPolicy f = Resolve(c.flush, defaults);
+  EffectiveTieringPolicy t = Resolve(c.tiering, tiering);
   return json{
       {"name", c.name},
       {"dimension", c.dimension},
@@ -502,6 +507,12 @@ json CollectionToJson(const CollectionInfo& info,
       {"created_at", info.created_at_unix_ms},
       {"payload_indexes",
        PayloadIndexesToJson(c.name, info.payload_indexes)["payload_indexes"]},
+      {"tiering",
+       {{"warm_after_hours", t.warm_after_hours},
+        {"cold_after_hours", t.cold_after_hours},
+        {"warm_directory", t.warm_directory},
+        {"cache_mb", t.cache_mb}}},
+      {"tiers", TiersToJson(info)},
   };
 }
 

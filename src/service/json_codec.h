@@ -42,12 +42,13 @@ Result<nlohmann::json> ParseJsonBody(std::string_view body);
 // default cosine), "indexing_algorithm" (hnsw|flat), "m", "ef_construction",
 // "ef_search", the flush keys "max_wal_age_hours", "max_wal_size_mb",
 // "max_vector_count", "flush_priority", "enable_background_flush" (alias
-// "background_flush"), "wal_format" (native|avro). The index and flush keys may
+// "background_flush"), "wal_format" (native|avro), "tiering" (an object of
+// the tiering keys, ParseTieringPolicy). The index and flush keys may
 // also be nested in "index": {...} / "flush_policy": {...} objects (the shape
 // the API returns); a top-level key wins over the nested one. The read-only
 // fields of a returned collection ("point_count", "segment_count",
-// "created_at", "payload_indexes") are accepted and ignored, so that an
-// answer can be sent back to create an identical collection; any other key
+// "created_at", "payload_indexes", "tiers") are accepted and ignored, so that
+// an answer can be sent back to create an identical collection; any other key
 // is refused.
 Result<CollectionConfig> ParseCreateCollection(const nlohmann::json& body);
 
@@ -85,6 +86,30 @@ Result<SearchRequest> ParseSearch(const nlohmann::json& body,
 // must be present; the others keep their current value.
 Result<FlushPolicy> ParseFlushPolicyPatch(const nlohmann::json& body);
 
+// A tiering policy object {"warm_after_hours"?, "cold_after_hours"? (numbers
+// 0..876000; 0 = never), "warm_directory"? (absolute path or ""),
+// "cache_mb"? (integer 0..1048576)}; `path` names it in errors
+// ("tiering"). Unknown keys are refused ("unknown field 'tiering.x'").
+Result<TieringPolicy> ParseTieringPolicy(const nlohmann::json& value,
+                                         std::string_view path = "tiering");
+
+// PATCH /collections/{name} body: the flush keys as ParseFlushPolicyPatch
+// and/or "tiering": {...} (ParseTieringPolicy). At least one field must be
+// present in all.
+struct CollectionPatch {
+  FlushPolicy flush;
+  TieringPolicy tiering;
+};
+Result<CollectionPatch> ParseCollectionPatch(const nlohmann::json& body);
+
+// POST /collections/{name}/segments/{id}/tier: the id from the URL, a
+// positive decimal integer that fits 64 bits ("segment id must be a
+// positive integer, got 'x'").
+Result<uint64_t> ParseSegmentId(std::string_view text);
+// Its body {"tier": "hot" | "warm" | "cold"}: the tier name (checked by
+// VectorService::MoveSegment).
+Result<std::string> ParseMoveSegment(const nlohmann::json& body);
+
 // DELETE /collections/{name}/vectors body: exactly one of
 // {"ids": ["a", ...]} (non-empty) or {"filter": {...}} (non-empty object).
 struct DeleteSelector {
@@ -114,13 +139,26 @@ Result<std::vector<SearchRequest>> ParseBatchSearch(
 Result<PayloadIndexDef> ParsePayloadIndexDef(const nlohmann::json& body);
 
 // Response encoders.
+// The collection with its resolved flush and tiering policies
+// ("flush_policy", "tiering") and its per-tier totals ("tiers").
 nlohmann::json CollectionToJson(const CollectionInfo& info,
-                                const FlushDefaults& defaults);
+                                const FlushDefaults& defaults,
+                                const TieringDefaults& tiering = {});
+// {"hot": {"segments", "bytes", "points"}, "warm": {...}, "cold": {...}}.
+nlohmann::json TiersToJson(const CollectionInfo& info);
+// {"moves", "move_failures", "uploads", "upload_bytes", "downloads",
+//  "download_bytes", "retries", "failures", "cache_hits", "cache_misses",
+//  "cache_evictions", "cache_bytes"}.
+nlohmann::json TieringCountersToJson(const TieringCounters& c);
+// {"id", "tier", "points", "live_points", "bytes", "directory", "min_seq",
+//  "max_seq", "graph_loaded", "cached"}.
+nlohmann::json SegmentToJson(const SegmentInfo& s);
 nlohmann::json StoredPointToJson(const StoredPoint& point);
 // {"points": [{id, metadata, vector?}], "next_after_id": "..." | null}.
 nlohmann::json ScrollPageToJson(const ScrollPage& page, bool include_vector);
 // {"name", "point_count", "segment_count", "memtable_points", "wal_bytes",
-//  "oldest_unflushed_age_seconds", "last_sequence"}.
+//  "oldest_unflushed_age_seconds", "last_sequence", "tiers" (TiersToJson),
+//  "tiering" (TieringCountersToJson)}.
 nlohmann::json CollectionStatsToJson(const CollectionInfo& info);
 nlohmann::json SearchResultToJson(const SearchResult& result,
                                   const SearchRequest& request);

@@ -1,6 +1,9 @@
 // JSON codecs of the operations beyond create/upsert/get/search: flush-policy
 // patch, bulk delete, metadata update, count, scroll, batch search, stats.
+#include <charconv>
+#include <cmath>
 #include <ctime>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -48,6 +51,131 @@ Result<FlushPolicy> ParseFlushPolicyPatch(const json& body) {
         "max_vector_count, flush_priority, enable_background_flush)");
   }
   return p;
+}
+
+Result<TieringPolicy> ParseTieringPolicy(const json& value,
+                                         std::string_view path) {
+  const std::string p(path);
+  PDB_RETURN_IF_ERROR(RequireObject(value, "field " + Quote(p)));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+      value,
+      {"warm_after_hours", "cold_after_hours", "warm_directory", "cache_mb"},
+      p));
+  TieringPolicy t;
+  for (const char* key : {"warm_after_hours", "cold_after_hours"}) {
+    const json* v = FindField(value, key);
+    if (v == nullptr) continue;
+    const std::string name = p + "." + key;
+    if (!v->is_number()) return TypeError(name, "a number", *v);
+    (key[0] == 'w' ? t.warm_after_hours : t.cold_after_hours) =
+        v->get<double>();
+  }
+  if (const json* v = FindField(value, "warm_directory")) {
+    PDB_ASSIGN_OR_RETURN(std::string d, GetString(*v, p + ".warm_directory"));
+    t.warm_directory = std::move(d);
+  }
+  if (const json* v = FindField(value, "cache_mb")) {
+    PDB_ASSIGN_OR_RETURN(
+        t.cache_mb,
+        GetUint(*v, p + ".cache_mb", 0, std::numeric_limits<uint64_t>::max()));
+  }
+  // Ranges, path length and absoluteness: ValidateTieringPolicy, which the
+  // typed operations run for both transports (same message on both).
+  return t;
+}
+
+Result<CollectionPatch> ParseCollectionPatch(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  for (const auto& [key, value] : body.items()) {
+    if (key != "flush_policy" && key != "tiering" && !IsFlushKey(key)) {
+      return Status::InvalidArgument("unknown field " + Quote(key));
+    }
+  }
+  if (const json* v = FindField(body, "flush_policy"); v && v->is_object()) {
+    PDB_RETURN_IF_ERROR(RefuseUnknownFlushFields(*v, "flush_policy"));
+  }
+  CollectionPatch patch;
+  if (const json* v = FindField(body, "flush_policy")) {
+    PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'flush_policy'"));
+    PDB_RETURN_IF_ERROR(ReadFlushFields(*v, &patch.flush));
+  }
+  PDB_RETURN_IF_ERROR(ReadFlushFields(body, &patch.flush));
+  if (const json* v = FindField(body, "tiering")) {
+    PDB_ASSIGN_OR_RETURN(patch.tiering, ParseTieringPolicy(*v));
+  }
+  const FlushPolicy& p = patch.flush;
+  if (!p.max_wal_age_hours && !p.max_wal_size_mb && !p.max_vector_count &&
+      !p.flush_priority && !p.enable_background_flush &&
+      patch.tiering == TieringPolicy{}) {
+    return Status::InvalidArgument(
+        "no flush policy or tiering field given (max_wal_age_hours, "
+        "max_wal_size_mb, max_vector_count, flush_priority, "
+        "enable_background_flush, tiering.warm_after_hours, "
+        "tiering.cold_after_hours, tiering.warm_directory, tiering.cache_mb)");
+  }
+  return patch;
+}
+
+Result<uint64_t> ParseSegmentId(std::string_view text) {
+  uint64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+      id == 0) {
+    // The id is echoed only when short: it comes from the URL.
+    std::string shown(text.substr(0, 64));
+    return Status::InvalidArgument(
+        "segment id must be a positive integer, got '" + shown + "'");
+  }
+  return id;
+}
+
+Result<std::string> ParseMoveSegment(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"tier"}));
+  const json* v = FindField(body, "tier");
+  if (v == nullptr) {
+    return Status::InvalidArgument(
+        "missing required field 'tier' (hot, warm or cold)");
+  }
+  return GetString(*v, "tier");
+}
+
+json TiersToJson(const CollectionInfo& info) {
+  json out = json::object();
+  for (Tier t : {Tier::kHot, Tier::kWarm, Tier::kCold}) {
+    const TierTotals& x = info.tiers[static_cast<size_t>(t)];
+    out[std::string(TierName(t))] = {
+        {"segments", x.segments}, {"bytes", x.bytes}, {"points", x.points}};
+  }
+  return out;
+}
+
+json TieringCountersToJson(const TieringCounters& c) {
+  return json{{"moves", c.moves},
+              {"move_failures", c.move_failures},
+              {"uploads", c.uploads},
+              {"upload_bytes", c.upload_bytes},
+              {"downloads", c.downloads},
+              {"download_bytes", c.download_bytes},
+              {"retries", c.retries},
+              {"failures", c.failures},
+              {"cache_hits", c.cache_hits},
+              {"cache_misses", c.cache_misses},
+              {"cache_evictions", c.cache_evictions},
+              {"cache_bytes", c.cache_bytes}};
+}
+
+json SegmentToJson(const SegmentInfo& s) {
+  return json{{"id", s.id},
+              {"tier", std::string(TierName(s.tier))},
+              {"points", s.points},
+              {"live_points", s.live_points},
+              {"bytes", s.bytes},
+              {"directory", s.directory},
+              {"min_seq", s.min_seq},
+              {"max_seq", s.max_seq},
+              {"graph_loaded", s.graph_loaded},
+              {"cached", s.cached}};
 }
 
 Result<DeleteSelector> ParseDeleteVectors(const json& body) {
@@ -166,6 +294,8 @@ json CollectionStatsToJson(const CollectionInfo& info) {
       {"wal_bytes", info.wal_bytes},
       {"oldest_unflushed_age_seconds", info.oldest_unflushed_age_seconds},
       {"last_sequence", info.last_sequence},
+      {"tiers", TiersToJson(info)},
+      {"tiering", TieringCountersToJson(info.tiering)},
   };
 }
 

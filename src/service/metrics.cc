@@ -45,6 +45,9 @@ std::string OpLabels(size_t proto, size_t op) {
          Label("operation", kOperations[op].name);
 }
 
+void RenderTiers(std::string& out,
+                 const std::vector<CollectionInfo>& collections);
+
 void RenderCollections(std::string& out,
                        const std::vector<CollectionInfo>& collections) {
   struct Gauge {
@@ -98,6 +101,82 @@ void RenderCollections(std::string& out,
     Header(out, g.name, "counter", g.help);
     for (const CollectionInfo& c : collections) {
       Sample(out, g.name, Label("collection", c.config.name), Num(g.get(c)));
+    }
+  }
+  RenderTiers(out, collections);
+}
+
+// Per collection and tier: segments and their bytes; per collection: tier
+// moves, the object store's traffic and the cold-segment cache.
+void RenderTiers(std::string& out,
+                 const std::vector<CollectionInfo>& collections) {
+  struct PerTier {
+    std::string_view name;
+    std::string_view help;
+    uint64_t TierTotals::*field;
+  };
+  static const PerTier kPerTier[] = {
+      {"proximadb_segments", "Segments in the tier.", &TierTotals::segments},
+      {"proximadb_segment_bytes", "Bytes of the segments in the tier.",
+       &TierTotals::bytes},
+  };
+  for (const PerTier& g : kPerTier) {
+    Header(out, g.name, "gauge", g.help);
+    for (const CollectionInfo& c : collections) {
+      for (Tier t : {Tier::kHot, Tier::kWarm, Tier::kCold}) {
+        Sample(out, g.name,
+               Label("collection", c.config.name) + "," +
+                   Label("tier", TierName(t)),
+               std::to_string(c.tiers[static_cast<size_t>(t)].*g.field));
+      }
+    }
+  }
+  struct Counter {
+    std::string_view name;
+    std::string_view type;
+    std::string_view help;
+    uint64_t TieringCounters::*field;
+  };
+  // Counted since the collection was opened, like the flush counters.
+  static const Counter kTiering[] = {
+      {"proximadb_tier_moves_total", "counter",
+       "Segment moves between tiers committed.", &TieringCounters::moves},
+      {"proximadb_tier_move_failures_total", "counter",
+       "Segment moves that failed (the segment stayed where it was).",
+       &TieringCounters::move_failures},
+      {"proximadb_object_uploads_total", "counter",
+       "Objects uploaded to the object store.", &TieringCounters::uploads},
+      {"proximadb_object_upload_bytes_total", "counter",
+       "Bytes uploaded to the object store.", &TieringCounters::upload_bytes},
+      {"proximadb_object_downloads_total", "counter",
+       "Objects (or ranges) downloaded from the object store.",
+       &TieringCounters::downloads},
+      {"proximadb_object_download_bytes_total", "counter",
+       "Bytes downloaded from the object store.",
+       &TieringCounters::download_bytes},
+      {"proximadb_object_retries_total", "counter",
+       "Object-store requests retried.", &TieringCounters::retries},
+      {"proximadb_object_failures_total", "counter",
+       "Object-store requests that failed after their retries.",
+       &TieringCounters::failures},
+      {"proximadb_cache_hits_total", "counter",
+       "Reads of cold segments served by the local cache.",
+       &TieringCounters::cache_hits},
+      {"proximadb_cache_misses_total", "counter",
+       "Reads of cold segments the local cache had to fetch.",
+       &TieringCounters::cache_misses},
+      {"proximadb_cache_evictions_total", "counter",
+       "Entries evicted from the local cache of cold segments.",
+       &TieringCounters::cache_evictions},
+      {"proximadb_cache_bytes", "gauge",
+       "Bytes held by the local cache of cold segments.",
+       &TieringCounters::cache_bytes},
+  };
+  for (const Counter& g : kTiering) {
+    Header(out, g.name, g.type, g.help);
+    for (const CollectionInfo& c : collections) {
+      Sample(out, g.name, Label("collection", c.config.name),
+             std::to_string(c.tiering.*g.field));
     }
   }
 }

@@ -39,6 +39,8 @@ enum class Operation {
   kDeletePayloadIndex,
   kListQuarantine,
   kClearQuarantine,
+  kListSegments,
+  kMoveSegment,
 };
 
 struct OperationInfo {
@@ -76,6 +78,8 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kDeletePayloadIndex, "DeletePayloadIndex", true},
     OperationInfo{Operation::kListQuarantine, "ListQuarantine"},
     OperationInfo{Operation::kClearQuarantine, "ClearQuarantine", true},
+    OperationInfo{Operation::kListSegments, "ListSegments"},
+    OperationInfo{Operation::kMoveSegment, "MoveSegment", true},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

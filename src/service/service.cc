@@ -1,5 +1,6 @@
 #include "service/service.h"
 
+#include <optional>
 #include <utility>
 
 #include "service/json_codec.h"
@@ -9,8 +10,9 @@ namespace proximadb::service {
 
 using nlohmann::json;
 
-VectorService::VectorService(std::unique_ptr<DB> db, FlushDefaults defaults)
-    : db_(std::move(db)), defaults_(defaults) {}
+VectorService::VectorService(std::unique_ptr<DB> db, FlushDefaults defaults,
+                             TieringDefaults tiering)
+    : db_(std::move(db)), defaults_(defaults), tiering_(std::move(tiering)) {}
 
 VectorService::~VectorService() = default;
 
@@ -151,28 +153,99 @@ HealthInfo VectorService::GetHealth() {
 
 Result<CollectionInfo> VectorService::UpdateCollection(
     const std::string& name, const FlushPolicy& changes) {
-  if (!changes.max_wal_age_hours && !changes.max_wal_size_mb &&
-      !changes.max_vector_count && !changes.flush_priority &&
-      !changes.enable_background_flush) {
-    return Status::InvalidArgument("no flush policy field given");
+  return UpdateCollection(name, changes, TieringPolicy{});
+}
+
+Result<CollectionInfo> VectorService::UpdateCollection(
+    const std::string& name, const FlushPolicy& changes,
+    const TieringPolicy& tiering) {
+  const bool flush_set = changes.max_wal_age_hours || changes.max_wal_size_mb ||
+                         changes.max_vector_count || changes.flush_priority ||
+                         changes.enable_background_flush;
+  const bool tiering_set = tiering != TieringPolicy{};
+  if (!flush_set && !tiering_set) {
+    return Status::InvalidArgument(
+        "no flush policy or tiering field given (max_wal_age_hours, "
+        "max_wal_size_mb, max_vector_count, flush_priority, "
+        "enable_background_flush, tiering.warm_after_hours, "
+        "tiering.cold_after_hours, tiering.warm_directory, tiering.cache_mb)");
   }
+  // Both parts are checked before either is applied.
+  PDB_RETURN_IF_ERROR(ValidateTieringPolicy(tiering));
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(name));
+  if (tiering_set) {
+    // Read-modify-write as for the flush policy below.
+    TieringPolicy next = c->config().tiering;
+    if (tiering.warm_after_hours) {
+      next.warm_after_hours = tiering.warm_after_hours;
+    }
+    if (tiering.cold_after_hours) {
+      next.cold_after_hours = tiering.cold_after_hours;
+    }
+    if (tiering.warm_directory) next.warm_directory = tiering.warm_directory;
+    if (tiering.cache_mb) next.cache_mb = tiering.cache_mb;
+    if (flush_set) {
+      // Validate the flush part first so that a bad flush field leaves the
+      // tiering policy unchanged too.
+      CollectionConfig probe = c->config();
+      probe.tiering = next;
+      ApplyFlushChanges(changes, &probe.flush);
+      PDB_RETURN_IF_ERROR(ValidateCollectionConfig(probe));
+    }
+    PDB_RETURN_IF_ERROR(c->SetTieringPolicy(next));
+    if (!flush_set) return c->Info();
+  }
   // Read-modify-write: two concurrent patches of different fields may lose
   // one of them; the API offers no stronger promise.
   FlushPolicy next = c->config().flush;
-  if (changes.max_wal_age_hours) {
-    next.max_wal_age_hours = changes.max_wal_age_hours;
-  }
-  if (changes.max_wal_size_mb) next.max_wal_size_mb = changes.max_wal_size_mb;
-  if (changes.max_vector_count) {
-    next.max_vector_count = changes.max_vector_count;
-  }
-  if (changes.flush_priority) next.flush_priority = changes.flush_priority;
-  if (changes.enable_background_flush) {
-    next.enable_background_flush = changes.enable_background_flush;
-  }
+  ApplyFlushChanges(changes, &next);
   PDB_RETURN_IF_ERROR(c->SetFlushPolicy(next));
   return c->Info();
+}
+
+void VectorService::ApplyFlushChanges(const FlushPolicy& changes,
+                                      FlushPolicy* next) {
+  if (changes.max_wal_age_hours) {
+    next->max_wal_age_hours = changes.max_wal_age_hours;
+  }
+  if (changes.max_wal_size_mb) next->max_wal_size_mb = changes.max_wal_size_mb;
+  if (changes.max_vector_count) {
+    next->max_vector_count = changes.max_vector_count;
+  }
+  if (changes.flush_priority) next->flush_priority = changes.flush_priority;
+  if (changes.enable_background_flush) {
+    next->enable_background_flush = changes.enable_background_flush;
+  }
+}
+
+Result<std::vector<SegmentInfo>> VectorService::ListSegments(
+    const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->ListSegments();
+}
+
+Result<SegmentInfo> VectorService::MoveSegment(const std::string& collection,
+                                               uint64_t id,
+                                               const std::string& tier) {
+  if (id == 0) {
+    return Status::InvalidArgument(
+        "segment id must be a positive integer, got '0'");
+  }
+  std::optional<Tier> t = ParseTier(tier);
+  if (!t) {
+    return Status::InvalidArgument(
+        "field 'tier' must be hot, warm or cold, got '" + tier.substr(0, 64) +
+        "'");
+  }
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_RETURN_IF_ERROR(c->MoveSegment(id, *t));
+  PDB_ASSIGN_OR_RETURN(std::vector<SegmentInfo> segments, c->ListSegments());
+  for (SegmentInfo& s : segments) {
+    if (s.id == id) return std::move(s);
+  }
+  // Merged away by a compaction right after the move committed.
+  return Status::NotFound("collection '" + collection + "' has no segment " +
+                          std::to_string(id) + " any more (compacted)");
 }
 
 Result<uint64_t> VectorService::DeleteByIds(

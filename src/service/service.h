@@ -42,9 +42,11 @@ struct HealthInfo {
 
 class VectorService {
  public:
-  // `defaults` must be the FlushDefaults the DB was opened with: responses
-  // report each collection's resolved flush policy.
-  VectorService(std::unique_ptr<DB> db, FlushDefaults defaults);
+  // `defaults` and `tiering` must be the FlushDefaults and TieringDefaults
+  // the DB was opened with: responses report each collection's resolved
+  // flush and tiering policies.
+  VectorService(std::unique_ptr<DB> db, FlushDefaults defaults,
+                TieringDefaults tiering = {});
   VectorService(const VectorService&) = delete;
   VectorService& operator=(const VectorService&) = delete;
   ~VectorService();
@@ -58,6 +60,11 @@ class VectorService {
   // current ones, the others stay. At least one field must be set.
   Result<CollectionInfo> UpdateCollection(const std::string& name,
                                           const FlushPolicy& changes);
+  // The same for the flush and the tiering policy together: the fields set
+  // in either replace the current ones; at least one field must be set.
+  Result<CollectionInfo> UpdateCollection(const std::string& name,
+                                          const FlushPolicy& flush,
+                                          const TieringPolicy& tiering);
   Status DeleteCollection(const std::string& name);
   // Upserts validated points (ids in input order). BatchUpsert is the same
   // call whose errors name the point ("vectors[3]: ..."), as the batch
@@ -110,9 +117,20 @@ class VectorService {
   Result<std::vector<QuarantineEntry>> ListQuarantine();
   // Deletes entry `id`, or every entry when `id` is empty; returns how many.
   Result<uint64_t> ClearQuarantine(const std::string& id);
+  // The collection's segments, oldest first (docs/API.md, "Segments and
+  // tiers").
+  Result<std::vector<SegmentInfo>> ListSegments(const std::string& collection);
+  // Moves segment `id` (> 0) to `tier` ("hot" | "warm" | "cold") and returns
+  // its entry once the move is committed. kInvalidArgument for a bad id or
+  // tier, kNotFound for no such segment, kFailedPrecondition when the tier
+  // is not available, kUnavailable when its storage cannot be reached.
+  Result<SegmentInfo> MoveSegment(const std::string& collection, uint64_t id,
+                                  const std::string& tier);
 
   // The flush defaults responses resolve policies against.
   const FlushDefaults& flush_defaults() const { return defaults_; }
+  // The tiering defaults, likewise.
+  const TieringDefaults& tiering_defaults() const { return tiering_; }
 
   // --- JSON operations (bodies as documented in json_codec.h) ---
   nlohmann::json Health();
@@ -162,6 +180,13 @@ class VectorService {
   Result<nlohmann::json> ListQuarantineJson();
   // {"deleted_count": n}; `id` empty = all.
   Result<nlohmann::json> ClearQuarantineJson(const std::string& id);
+  // {"segments": [<segment>, ...]} (SegmentToJson).
+  Result<nlohmann::json> ListSegmentsJson(const std::string& collection);
+  // `id` as in the URL (a positive decimal integer); body {"tier": "..."}.
+  // Answers the moved segment's entry.
+  Result<nlohmann::json> MoveSegmentJson(const std::string& collection,
+                                         const std::string& id,
+                                         const nlohmann::json& body);
 
  private:
   Result<std::shared_ptr<Collection>> Open(const std::string& name);
@@ -172,11 +197,14 @@ class VectorService {
   Result<std::vector<std::string>> Write(const std::string& collection,
                                          std::vector<Point> points,
                                          bool name_index);
+  // Copies the fields set in `changes` into `*next`.
+  static void ApplyFlushChanges(const FlushPolicy& changes, FlushPolicy* next);
   // Dimension, k, ef_search and filter shape of one query.
   static Status CheckQuery(Collection& c, const SearchRequest& r);
 
   std::unique_ptr<DB> db_;
   const FlushDefaults defaults_;
+  const TieringDefaults tiering_;
 };
 
 }  // namespace proximadb::service

@@ -18,13 +18,13 @@ json VectorService::Health() {
 Result<json> VectorService::CreateCollectionJson(const json& body) {
   PDB_ASSIGN_OR_RETURN(CollectionConfig config, ParseCreateCollection(body));
   PDB_ASSIGN_OR_RETURN(CollectionInfo info, CreateCollection(config));
-  return CollectionToJson(info, defaults_);
+  return CollectionToJson(info, defaults_, tiering_);
 }
 
 json VectorService::ListCollectionsJson() {
   json list = json::array();
   for (const CollectionInfo& info : ListCollections()) {
-    list.push_back(CollectionToJson(info, defaults_));
+    list.push_back(CollectionToJson(info, defaults_, tiering_));
   }
   size_t n = list.size();
   return json{{"collections", std::move(list)}, {"total_count", n}};
@@ -32,14 +32,15 @@ json VectorService::ListCollectionsJson() {
 
 Result<json> VectorService::GetCollectionJson(const std::string& name) {
   PDB_ASSIGN_OR_RETURN(CollectionInfo info, GetCollection(name));
-  return CollectionToJson(info, defaults_);
+  return CollectionToJson(info, defaults_, tiering_);
 }
 
 Result<json> VectorService::UpdateCollectionJson(const std::string& name,
                                                  const json& body) {
-  PDB_ASSIGN_OR_RETURN(FlushPolicy changes, ParseFlushPolicyPatch(body));
-  PDB_ASSIGN_OR_RETURN(CollectionInfo info, UpdateCollection(name, changes));
-  return CollectionToJson(info, defaults_);
+  PDB_ASSIGN_OR_RETURN(CollectionPatch patch, ParseCollectionPatch(body));
+  PDB_ASSIGN_OR_RETURN(CollectionInfo info,
+                       UpdateCollection(name, patch.flush, patch.tiering));
+  return CollectionToJson(info, defaults_, tiering_);
 }
 
 Result<json> VectorService::DeleteCollectionJson(const std::string& name) {
@@ -187,6 +188,24 @@ Result<json> VectorService::ListQuarantineJson() {
 Result<json> VectorService::ClearQuarantineJson(const std::string& id) {
   PDB_ASSIGN_OR_RETURN(uint64_t n, ClearQuarantine(id));
   return json{{"deleted_count", n}};
+}
+
+Result<json> VectorService::ListSegmentsJson(const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(std::vector<SegmentInfo> segments,
+                       ListSegments(collection));
+  json list = json::array();
+  for (const SegmentInfo& s : segments) list.push_back(SegmentToJson(s));
+  return json{{"segments", std::move(list)}};
+}
+
+Result<json> VectorService::MoveSegmentJson(const std::string& collection,
+                                            const std::string& id,
+                                            const json& body) {
+  PDB_ASSIGN_OR_RETURN(uint64_t segment_id, ParseSegmentId(id));
+  PDB_ASSIGN_OR_RETURN(std::string tier, ParseMoveSegment(body));
+  PDB_ASSIGN_OR_RETURN(SegmentInfo s,
+                       MoveSegment(collection, segment_id, tier));
+  return SegmentToJson(s);
 }
 
 Result<json> VectorService::CollectionStatsJson(const std::string& collection) {

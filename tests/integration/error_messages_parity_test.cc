@@ -262,5 +262,61 @@ TEST_F(ErrorMessagesParityTest, UnknownFieldsAreRefused) {
   EXPECT_EQ(g.error, r.error());
 }
 
+// Segments and tiers: the id, the tier and the tiering policy are checked
+// once, at the service edge, with one message on both transports.
+TEST_F(ErrorMessagesParityTest, SegmentsAndTiering) {
+  ASSERT_EQ(Rest("POST", kApi, {{"name", "c"}, {"dimension", 3}}).status, 201u);
+  auto move = [&](uint64_t id, const std::string& tier) {
+    pb::MoveSegmentRequest r;
+    r.set_collection("c");
+    r.set_segment_id(id);
+    r.set_tier(tier);
+    pb::SegmentInfo out;
+    return Call(&pb::ProximaDB::Stub::MoveSegment, r, &out);
+  };
+  ExpectSame("segment id 0",
+             Rest("POST", kApi + "/c/segments/0/tier", {{"tier", "warm"}}),
+             move(0, "warm"), 400,
+             "segment id must be a positive integer, got '0'");
+  ExpectSame("bad tier",
+             Rest("POST", kApi + "/c/segments/3/tier", {{"tier", "tepid"}}),
+             move(3, "tepid"), 400,
+             "field 'tier' must be hot, warm or cold, got 'tepid'");
+  ExpectSame("no such segment",
+             Rest("POST", kApi + "/c/segments/3/tier", {{"tier", "warm"}}),
+             move(3, "warm"), 404, "collection 'c' has no segment 3");
+
+  auto patch = [&](const pb::TieringPolicy& t) {
+    pb::UpdateCollectionRequest r;
+    r.set_name("c");
+    *r.mutable_tiering() = t;
+    pb::CollectionInfo out;
+    return Call(&pb::ProximaDB::Stub::UpdateCollection, r, &out);
+  };
+  pb::TieringPolicy t;
+  t.set_warm_directory("relative");
+  ExpectSame("relative warm directory",
+             Rest("PATCH", kApi + "/c",
+                  {{"tiering", {{"warm_directory", "relative"}}}}),
+             patch(t), 400,
+             "field 'warm_directory' must be an absolute path, got 'relative'");
+  t.Clear();
+  t.set_cache_mb(2000000);
+  ExpectSame("cache_mb too large",
+             Rest("PATCH", kApi + "/c", {{"tiering", {{"cache_mb", 2000000}}}}),
+             patch(t), 400,
+             "field 'cache_mb' must be in 0..1048576, got 2000000");
+  pb::CreateCollectionRequest create = NewCollection("d", 3);
+  create.mutable_tiering()->set_cold_after_hours(900000);
+  ExpectSame(
+      "cold_after_hours too large",
+      Rest("POST", kApi,
+           {{"name", "d"},
+            {"dimension", 3},
+            {"tiering", {{"cold_after_hours", 900000}}}}),
+      Create(create), 400,
+      "field 'cold_after_hours' must be in 0..876000, got 900000.000000");
+}
+
 }  // namespace
 }  // namespace proximadb::testing::parity

@@ -1,6 +1,7 @@
 // The error half of REST/gRPC parity: the same refused request over both
 // transports maps to corresponding codes (400<->INVALID_ARGUMENT,
-// 404<->NOT_FOUND, 409<->ALREADY_EXISTS, 413<->RESOURCE_EXHAUSTED) and the
+// 404<->NOT_FOUND, 409<->ALREADY_EXISTS or FAILED_PRECONDITION,
+// 413<->RESOURCE_EXHAUSTED) and the
 // same error name; every operation that can refuse input has a case.
 #include <functional>
 #include <set>
@@ -350,6 +351,33 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
         return Call(&pb::ProximaDB::Stub::ClearQuarantine, r, &out);
       },
       404, "not_found");
+  add(
+      Operation::kListSegments, "GET", kApi + "/nope/segments", nullptr,
+      [&] {
+        pb::ListSegmentsRequest r;
+        r.set_collection("nope");
+        pb::ListSegmentsResponse out;
+        return Call(&pb::ProximaDB::Stub::ListSegments, r, &out);
+      },
+      404, "not_found");
+  auto move = [&](std::string collection, uint64_t id, std::string tier) {
+    return [&, collection, id, tier] {
+      pb::MoveSegmentRequest r;
+      r.set_collection(collection);
+      r.set_segment_id(id);
+      r.set_tier(tier);
+      pb::SegmentInfo out;
+      return Call(&pb::ProximaDB::Stub::MoveSegment, r, &out);
+    };
+  };
+  add(Operation::kMoveSegment, "POST", c + "/segments/0/tier",
+      {{"tier", "warm"}}, move("c", 0, "warm"), 400, "invalid_argument");
+  add(Operation::kMoveSegment, "POST", c + "/segments/7/tier",
+      {{"tier", "tepid"}}, move("c", 7, "tepid"), 400, "invalid_argument");
+  add(Operation::kMoveSegment, "POST", c + "/segments/7/tier",
+      {{"tier", "warm"}}, move("c", 7, "warm"), 404, "not_found");
+  add(Operation::kMoveSegment, "POST", kApi + "/nope/segments/7/tier",
+      {{"tier", "warm"}}, move("nope", 7, "warm"), 404, "not_found");
   ASSERT_EQ(Rest("POST", c + "/index/payload",
                  {{"field", "tag"}, {"type", "keyword"}})
                 .status,
@@ -363,7 +391,10 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
     GrpcReply g = e.grpc();
     EXPECT_EQ(r.status, e.http) << what << " -> " << r.body.substr(0, 300);
     EXPECT_EQ(r.error(), e.error) << what;
-    EXPECT_EQ(g.status.error_code(), GrpcCodeForHttp(e.http))
+    // 409 is failed_precondition as well as already_exists.
+    EXPECT_EQ(g.status.error_code(), e.error == "failed_precondition"
+                                         ? grpc::StatusCode::FAILED_PRECONDITION
+                                         : GrpcCodeForHttp(e.http))
         << what << " -> " << g.status.error_message();
     if (e.http == 413) {
       // Refused by gRPC core before our service: no trailer to compare.

@@ -26,7 +26,8 @@ std::map<std::string, std::string> ReadmeReference() {
   size_t end = text.find("\n## ", start + 1);
   std::istringstream section(text.substr(start, end - start));
   // A table row: | `server.node_id` | `"node-1"` | meaning |
-  static const std::regex kRow(R"(^\| `([a-z_]+\.[a-z_]+)` \| `([^`]*)` \|)");
+  static const std::regex kRow(
+      R"(^\| `([a-z_]+\.[a-z0-9_]+)` \| `([^`]*)` \|)");
   std::map<std::string, std::string> rows;
   std::string line;
   while (std::getline(section, line)) {

@@ -44,7 +44,7 @@ TEST(ApiKeysTest, ReadOnlyAndReadWrite) {
 TEST(ApiKeysTest, EveryOperationIsClassified) {
   int writes = 0;
   for (const OperationInfo& info : kOperations) writes += info.write;
-  EXPECT_EQ(writes, 13);
+  EXPECT_EQ(writes, 14);
   EXPECT_FALSE(IsWrite(Operation::kSearch));
   EXPECT_FALSE(IsWrite(Operation::kCollectionStats));
   EXPECT_TRUE(IsWrite(Operation::kFlush));

@@ -26,6 +26,7 @@ from .exceptions import (
     PointNotFound,
     ProximaDBError,
     ResourceExhausted,
+    SegmentNotFound,
     ServerError,
     Timeout,
     Unauthorized,
@@ -42,6 +43,8 @@ from .models import (
     ScrollPage,
     SearchResult,
     SearchResults,
+    Segment,
+    TieringPolicy,
 )
 
 __version__ = "0.1.0"
@@ -53,6 +56,7 @@ __all__ = [
     "NotFound",
     "CollectionNotFound",
     "PointNotFound",
+    "SegmentNotFound",
     "AlreadyExists",
     "CollectionAlreadyExists",
     "InvalidArgument",
@@ -75,5 +79,7 @@ __all__ = [
     "ScrollPage",
     "SearchResult",
     "SearchResults",
+    "Segment",
+    "TieringPolicy",
     "__version__",
 ]

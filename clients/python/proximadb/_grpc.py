@@ -95,6 +95,47 @@ def _flush_policy(body: Mapping[str, Any]) -> "pb.FlushPolicy":
         raise InvalidArgument(f"flush policy: {e}") from None
 
 
+def _tiering_policy(t: Optional[Mapping[str, Any]]) -> "pb.TieringPolicy":
+    try:
+        return pb.TieringPolicy(**{k: v for k, v in (t or {}).items() if v is not None})
+    except (TypeError, ValueError) as e:
+        raise InvalidArgument(f"tiering policy: {e}") from None
+
+
+def _tiers(t: "pb.Tiers") -> Dict[str, Any]:
+    return {name: {"segments": x.segments, "bytes": x.bytes, "points": x.points}
+            for name, x in (("hot", t.hot), ("warm", t.warm), ("cold", t.cold))}
+
+
+def _segment(s: "pb.SegmentInfo") -> Dict[str, Any]:
+    return {"id": s.id, "tier": s.tier, "points": s.points, "live_points": s.live_points,
+            "bytes": s.bytes, "directory": s.directory, "min_seq": s.min_seq,
+            "max_seq": s.max_seq, "graph_loaded": s.graph_loaded, "cached": s.cached}
+
+
+_COUNTERS = ("moves", "move_failures", "uploads", "upload_bytes", "downloads",
+             "download_bytes", "retries", "failures", "cache_hits", "cache_misses",
+             "cache_evictions", "cache_bytes")
+
+
+def _enc_update(c: Call) -> Any:
+    b = c.body or {}
+    req = pb.UpdateCollectionRequest(name=c.collection, flush_policy=_flush_policy(b))
+    if b.get("tiering") is not None:
+        req.tiering.CopyFrom(_tiering_policy(b["tiering"]))
+    return req
+
+
+def _enc_move(c: Call) -> Any:
+    try:
+        segment_id = int(c.point_id or "0")
+    except ValueError:
+        raise InvalidArgument(f"segment id must be a positive integer, got {c.point_id!r}") \
+            from None
+    return pb.MoveSegmentRequest(collection=c.collection, segment_id=segment_id,
+                                 tier=(c.body or {}).get("tier") or "")
+
+
 def _point(p: Mapping[str, Any], what: str) -> "pb.Point":
     out = pb.Point(id=p.get("id") or "")
     out.vector.extend(p["vector"])
@@ -137,6 +178,13 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
         "point_count": c.point_count,
         "segment_count": c.segment_count,
         "created_at": c.created_at,
+        "tiering": {
+            "warm_after_hours": c.tiering.warm_after_hours,
+            "cold_after_hours": c.tiering.cold_after_hours,
+            "warm_directory": c.tiering.warm_directory,
+            "cache_mb": c.tiering.cache_mb,
+        },
+        "tiers": _tiers(c.tiers),
     }
 
 
@@ -181,6 +229,8 @@ def _enc_create(c: Call) -> Any:
         if b.get(key) is not None:
             setattr(req, key, b[key])
     req.flush_policy.CopyFrom(_flush_policy(b))
+    if b.get("tiering") is not None:
+        req.tiering.CopyFrom(_tiering_policy(b["tiering"]))
     return req
 
 
@@ -234,10 +284,7 @@ def _build_codecs() -> None:
             lambda r: {"collections": [_collection_info(x) for x in r.collections],
                        "total_count": r.total_count}),
         "GetCollection": (lambda c: pb.GetCollectionRequest(name=c.collection), _collection_info),
-        "UpdateCollection": (
-            lambda c: pb.UpdateCollectionRequest(name=c.collection,
-                                                 flush_policy=_flush_policy(c.body or {})),
-            _collection_info),
+        "UpdateCollection": (_enc_update, _collection_info),
         "DeleteCollection": (lambda c: pb.DeleteCollectionRequest(name=c.collection),
                              _name_status),
         "Upsert": (lambda c: pb.UpsertRequest(collection=c.collection,
@@ -275,7 +322,8 @@ def _build_codecs() -> None:
                        "segment_count": r.segment_count, "memtable_points": r.memtable_points,
                        "wal_bytes": r.wal_bytes,
                        "oldest_unflushed_age_seconds": r.oldest_unflushed_age_seconds,
-                       "last_sequence": r.last_sequence}),
+                       "last_sequence": r.last_sequence, "tiers": _tiers(r.tiers),
+                       "tiering": {k: getattr(r.tiering, k) for k in _COUNTERS}}),
         "CreatePayloadIndex": (
             lambda c: pb.CreatePayloadIndexRequest(collection=c.collection,
                                                    field=(c.body or {}).get("field", ""),
@@ -296,6 +344,10 @@ def _build_codecs() -> None:
             lambda c: (pb.ClearQuarantineRequest() if c.point_id is None
                        else pb.ClearQuarantineRequest(id=c.point_id)),
             lambda r: {"deleted_count": r.deleted_count}),
+        "ListSegments": (
+            lambda c: pb.ListSegmentsRequest(collection=c.collection),
+            lambda r: {"segments": [_segment(s) for s in r.segments]}),
+        "MoveSegment": (_enc_move, _segment),
     })
 
 

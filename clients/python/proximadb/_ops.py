@@ -36,6 +36,7 @@ from .models import (
     QuarantineEntry,
     ScrollPage,
     SearchResults,
+    Segment,
 )
 
 Op = Generator[Call, Dict[str, Any], Any]
@@ -63,6 +64,7 @@ def create_collection(
     ef_search: Optional[int],
     wal_format: Optional[str],
     flush: Dict[str, Any],
+    tiering: Optional[Dict[str, Any]] = None,
 ) -> Op:
     body = body_of(
         name=name,
@@ -75,6 +77,8 @@ def create_collection(
         wal_format=wal_format,
         **flush,
     )
+    if tiering is not None:
+        body["tiering"] = tiering_body(tiering)
     return Collection.from_dict((yield Call("CreateCollection", body=body)))
 
 
@@ -95,8 +99,27 @@ def list_collections() -> Op:
     return [Collection.from_dict(c) for c in resp.get("collections") or []]
 
 
-def update_collection(name: str, flush: Dict[str, Any]) -> Op:
-    return Collection.from_dict((yield Call("UpdateCollection", name, body_of(**flush))))
+TIERING_KEYS = ("warm_after_hours", "cold_after_hours", "warm_directory", "cache_mb")
+
+
+def tiering_body(tiering: Any) -> Dict[str, Any]:
+    """A tiering policy (a mapping or a TieringPolicy) as the request's
+    "tiering" object: only the keys that are set."""
+    if not isinstance(tiering, dict):
+        tiering = {k: getattr(tiering, k, None) for k in TIERING_KEYS}
+    unknown = [k for k in tiering if k not in TIERING_KEYS]
+    if unknown:
+        raise InvalidArgument(
+            f"unknown tiering key {unknown[0]!r} (expected {', '.join(TIERING_KEYS)})")
+    return {k: v for k, v in tiering.items() if v is not None}
+
+
+def update_collection(name: str, flush: Dict[str, Any],
+                      tiering: Optional[Dict[str, Any]] = None) -> Op:
+    body = body_of(**flush)
+    if tiering is not None:
+        body["tiering"] = tiering_body(tiering)
+    return Collection.from_dict((yield Call("UpdateCollection", name, body)))
 
 
 def delete_collection(name: str, missing_ok: bool) -> Op:
@@ -273,6 +296,18 @@ def list_payload_indexes(collection: str) -> Op:
 
 def delete_payload_index(collection: str, field: str) -> Op:
     return _index_list((yield Call("DeletePayloadIndex", collection, None, field)))
+
+
+def list_segments(collection: str) -> Op:
+    resp = yield Call("ListSegments", collection)
+    return [Segment.from_dict(s) for s in resp.get("segments") or []]
+
+
+def move_segment(collection: str, segment_id: int, tier: str) -> Op:
+    if isinstance(segment_id, bool) or not isinstance(segment_id, int) or segment_id < 1:
+        raise InvalidArgument(f"segment_id must be a positive integer, got {segment_id!r}")
+    resp = yield Call("MoveSegment", collection, {"tier": tier}, str(segment_id))
+    return Segment.from_dict(resp)
 
 
 def list_quarantine() -> Op:

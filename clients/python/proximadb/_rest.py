@@ -51,6 +51,9 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "ListQuarantine": ("GET", "/api/v1/admin/quarantine"),
     # {id} is the entry; without one, every entry.
     "ClearQuarantine": ("DELETE", "/api/v1/admin/quarantine/{id}"),
+    "ListSegments": ("GET", _V1 + "/{c}/segments"),
+    # {id} is the segment id here.
+    "MoveSegment": ("POST", _V1 + "/{c}/segments/{id}/tier"),
 }
 
 

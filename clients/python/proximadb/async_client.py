@@ -17,6 +17,8 @@ from .models import (
     QuarantineEntry,
     ScrollPage,
     SearchResults,
+    Segment,
+    TieringPolicy,
 )
 
 __all__ = ["AsyncProximaDBClient"]
@@ -114,6 +116,7 @@ class AsyncProximaDBClient:
         ef_construction: Optional[int] = None,
         ef_search: Optional[int] = None,
         wal_format: Optional[str] = None,
+        tiering: Union[Dict[str, Any], TieringPolicy, None] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -136,7 +139,7 @@ class AsyncProximaDBClient:
                               flush_priority, enable_background_flush)
         return await self._run(_ops.create_collection(name, dimension, distance_metric,
                                                 indexing_algorithm, m, ef_construction,
-                                                ef_search, wal_format, flush))
+                                                ef_search, wal_format, flush, tiering))
 
     async def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -162,8 +165,13 @@ class AsyncProximaDBClient:
         max_vector_count: Optional[int] = None,
         flush_priority: Optional[int] = None,
         enable_background_flush: Optional[bool] = None,
+        *,
+        tiering: Union[Dict[str, Any], TieringPolicy, None] = None,
     ) -> Collection:
-        """Changes the given keys of the collection's flush policy; returns the collection.
+        """Changes the given keys of the collection's flush policy and, with
+        ``tiering`` (a dict or ``TieringPolicy``: ``warm_after_hours``,
+        ``cold_after_hours``, ``warm_directory``, ``cache_mb``), of its tiering
+        policy; returns the collection.
 
         Raises:
             InvalidArgument: no key given, or a value out of range.
@@ -171,7 +179,7 @@ class AsyncProximaDBClient:
         """
         flush = _flush_fields(max_wal_age_hours, max_wal_size_mb, max_vector_count,
                               flush_priority, enable_background_flush)
-        return await self._run(_ops.update_collection(name, flush))
+        return await self._run(_ops.update_collection(name, flush, tiering))
 
     async def delete_collection(self, name: str, missing_ok: bool = False) -> bool:
         """Deletes the collection and its files.
@@ -407,6 +415,14 @@ class AsyncProximaDBClient:
     async def delete_payload_index(self, collection: str, field: str) -> List[Dict[str, str]]:
         """See ``ProximaDBClient.delete_payload_index``."""
         return await self._run(_ops.delete_payload_index(collection, field))
+
+    async def list_segments(self, collection: str) -> List[Segment]:
+        """See ``ProximaDBClient.list_segments``."""
+        return await self._run(_ops.list_segments(collection))
+
+    async def move_segment(self, collection: str, segment_id: int, tier: str) -> Segment:
+        """See ``ProximaDBClient.move_segment``."""
+        return await self._run(_ops.move_segment(collection, segment_id, tier))
 
     async def list_quarantine(self) -> List[QuarantineEntry]:
         """See ``ProximaDBClient.list_quarantine``."""

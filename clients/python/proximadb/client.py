@@ -16,6 +16,8 @@ from .models import (
     QuarantineEntry,
     ScrollPage,
     SearchResults,
+    Segment,
+    TieringPolicy,
 )
 
 __all__ = ["ProximaDBClient"]
@@ -144,6 +146,7 @@ class ProximaDBClient:
         ef_construction: Optional[int] = None,
         ef_search: Optional[int] = None,
         wal_format: Optional[str] = None,
+        tiering: Union[Dict[str, Any], TieringPolicy, None] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -157,6 +160,11 @@ class ProximaDBClient:
                 policy; unset keys take the server's ``[flush]`` defaults.
             m, ef_construction, ef_search: HNSW parameters.
             wal_format: ``"native"`` or ``"avro"``.
+            tiering: the collection's tiering policy, a dict (or
+                ``TieringPolicy``) of ``warm_after_hours``,
+                ``cold_after_hours`` (0 = never), ``warm_directory`` (an
+                absolute path on the server) and ``cache_mb``; unset keys
+                take the server's ``[tiering]`` defaults.
 
         Raises:
             CollectionAlreadyExists: the name is taken.
@@ -166,7 +174,7 @@ class ProximaDBClient:
                               flush_priority, enable_background_flush)
         return self._run(_ops.create_collection(name, dimension, distance_metric,
                                                 indexing_algorithm, m, ef_construction,
-                                                ef_search, wal_format, flush))
+                                                ef_search, wal_format, flush, tiering))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -192,8 +200,13 @@ class ProximaDBClient:
         max_vector_count: Optional[int] = None,
         flush_priority: Optional[int] = None,
         enable_background_flush: Optional[bool] = None,
+        *,
+        tiering: Union[Dict[str, Any], TieringPolicy, None] = None,
     ) -> Collection:
-        """Changes the given keys of the collection's flush policy; returns the collection.
+        """Changes the given keys of the collection's flush policy and, with
+        ``tiering`` (a dict or ``TieringPolicy``: ``warm_after_hours``,
+        ``cold_after_hours``, ``warm_directory``, ``cache_mb``), of its tiering
+        policy; returns the collection.
 
         Raises:
             InvalidArgument: no key given, or a value out of range.
@@ -201,7 +214,7 @@ class ProximaDBClient:
         """
         flush = _flush_fields(max_wal_age_hours, max_wal_size_mb, max_vector_count,
                               flush_priority, enable_background_flush)
-        return self._run(_ops.update_collection(name, flush))
+        return self._run(_ops.update_collection(name, flush, tiering))
 
     def delete_collection(self, name: str, missing_ok: bool = False) -> bool:
         """Deletes the collection and its files.
@@ -438,6 +451,27 @@ class ProximaDBClient:
     def delete_payload_index(self, collection: str, field: str) -> List[Dict[str, str]]:
         """Drops the index on ``field``; returns the remaining ones."""
         return self._run(_ops.delete_payload_index(collection, field))
+
+    # -- segments and tiers ----------------------------------------------------
+
+    def list_segments(self, collection: str) -> List[Segment]:
+        """The collection's segments, oldest first, each with its tier
+        (``"hot"``, ``"warm"`` or ``"cold"``), size and directory."""
+        return self._run(_ops.list_segments(collection))
+
+    def move_segment(self, collection: str, segment_id: int, tier: str) -> Segment:
+        """Moves one segment to ``tier`` (``"hot"``, ``"warm"`` or ``"cold"``)
+        and returns its entry once the move is committed.
+
+        Raises:
+            InvalidArgument: a bad id or tier.
+            NotFound: no such collection or segment.
+            FailedPrecondition: the tier is not available (no warm
+                directory; the server does not serve the cold tier yet).
+            Unavailable: the tier's storage cannot be reached (the segment
+                stays where it was).
+        """
+        return self._run(_ops.move_segment(collection, segment_id, tier))
 
     # -- admin -----------------------------------------------------------------
 

@@ -24,6 +24,7 @@ __all__ = [
     "PayloadTooLarge",
     "ResourceExhausted",
     "FailedPrecondition",
+    "SegmentNotFound",
     "Unauthorized",
     "PermissionDenied",
     "ServerError",
@@ -82,6 +83,10 @@ class CollectionNotFound(NotFound):
 
 class PointNotFound(NotFound):
     """The point id does not exist in the collection."""
+
+
+class SegmentNotFound(NotFound):
+    """The collection has no segment with that id (``move_segment``)."""
 
 
 class AlreadyExists(ProximaDBError):
@@ -245,7 +250,9 @@ def error_for(
             cls = ProximaDBError
     if cls is NotFound and collection_op:
         about_point = point_op and message.lstrip().lower().startswith("point")
-        cls = PointNotFound if about_point else CollectionNotFound
+        about_segment = " has no segment " in message
+        cls = (PointNotFound if about_point
+               else SegmentNotFound if about_segment else CollectionNotFound)
     if cls is AlreadyExists:
         cls = CollectionAlreadyExists
     if code is None:

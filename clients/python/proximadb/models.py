@@ -19,6 +19,8 @@ __all__ = [
     "BatchInsertResult",
     "CollectionStats",
     "ScrollPage",
+    "TieringPolicy",
+    "Segment",
 ]
 
 
@@ -64,6 +66,41 @@ class FlushPolicy:
 
 
 @dataclass
+class TieringPolicy:
+    """A collection's resolved tiering policy (every field set by the server).
+
+    ``warm_after_hours`` / ``cold_after_hours``: a segment older than this
+    moves to the warm / cold tier (0 = never); ``warm_directory``: where warm
+    segments live ("" = no warm tier); ``cache_mb``: the byte budget of the
+    local cache of cold segments.
+    """
+
+    warm_after_hours: Optional[float] = None
+    cold_after_hours: Optional[float] = None
+    warm_directory: Optional[str] = None
+    cache_mb: Optional[int] = None
+
+    @classmethod
+    def from_dict(cls, d: Optional[Dict[str, Any]]) -> "TieringPolicy":
+        """Builds it from the REST JSON shape."""
+        d = d or {}
+        wd = d.get("warm_directory")
+        return cls(
+            warm_after_hours=_opt_float(d.get("warm_after_hours")),
+            cold_after_hours=_opt_float(d.get("cold_after_hours")),
+            warm_directory=None if wd is None else str(wd),
+            cache_mb=_opt_int(d.get("cache_mb")),
+        )
+
+
+def _tiers(d: Optional[Dict[str, Any]]) -> Dict[str, Dict[str, int]]:
+    """{"hot"|"warm"|"cold": {"segments", "bytes", "points"}}."""
+    d = d or {}
+    return {t: {k: int((d.get(t) or {}).get(k) or 0) for k in ("segments", "bytes", "points")}
+            for t in ("hot", "warm", "cold")}
+
+
+@dataclass
 class Collection:
     """A collection's configuration and current counts."""
 
@@ -79,6 +116,9 @@ class Collection:
     point_count: int = 0
     segment_count: int = 0
     created_at: int = 0  # unix milliseconds
+    tiering: TieringPolicy = field(default_factory=TieringPolicy)
+    # {"hot"|"warm"|"cold": {"segments", "bytes", "points"}}
+    tiers: Dict[str, Dict[str, int]] = field(default_factory=lambda: _tiers(None))
 
     @property
     def max_wal_age_hours(self) -> Optional[float]:
@@ -117,6 +157,46 @@ class Collection:
             point_count=int(d.get("point_count") or 0),
             segment_count=int(d.get("segment_count") or 0),
             created_at=int(d.get("created_at") or 0),
+            tiering=TieringPolicy.from_dict(d.get("tiering")),
+            tiers=_tiers(d.get("tiers")),
+        )
+
+
+TIERING_COUNTERS = (
+    "moves", "move_failures", "uploads", "upload_bytes", "downloads", "download_bytes",
+    "retries", "failures", "cache_hits", "cache_misses", "cache_evictions", "cache_bytes",
+)
+
+
+@dataclass
+class Segment:
+    """One immutable segment of a collection and where it lives."""
+
+    id: int
+    tier: str = "hot"  # hot | warm | cold
+    points: int = 0  # rows, deleted ones included
+    live_points: int = 0
+    bytes: int = 0
+    directory: str = ""  # hot/warm: the directory holding it
+    min_seq: int = 0
+    max_seq: int = 0
+    graph_loaded: bool = False
+    cached: bool = False  # cold: held by the server's local cache now
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Segment":
+        """Builds it from the REST JSON shape."""
+        return cls(
+            id=int(d["id"]),
+            tier=str(d.get("tier", "hot")),
+            points=int(d.get("points") or 0),
+            live_points=int(d.get("live_points") or 0),
+            bytes=int(d.get("bytes") or 0),
+            directory=str(d.get("directory", "")),
+            min_seq=int(d.get("min_seq") or 0),
+            max_seq=int(d.get("max_seq") or 0),
+            graph_loaded=bool(d.get("graph_loaded")),
+            cached=bool(d.get("cached")),
         )
 
 
@@ -210,6 +290,11 @@ class CollectionStats:
     wal_bytes: int = 0
     oldest_unflushed_age_seconds: float = 0.0
     last_sequence: int = 0
+    # {"hot"|"warm"|"cold": {"segments", "bytes", "points"}}
+    tiers: Dict[str, Dict[str, int]] = field(default_factory=lambda: _tiers(None))
+    # moves, move_failures, uploads, upload_bytes, downloads, download_bytes,
+    # retries, failures, cache_hits, cache_misses, cache_evictions, cache_bytes
+    tiering: Dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "CollectionStats":
@@ -222,6 +307,8 @@ class CollectionStats:
             wal_bytes=int(d.get("wal_bytes") or 0),
             oldest_unflushed_age_seconds=float(d.get("oldest_unflushed_age_seconds") or 0.0),
             last_sequence=int(d.get("last_sequence") or 0),
+            tiers=_tiers(d.get("tiers")),
+            tiering={k: int((d.get("tiering") or {}).get(k) or 0) for k in TIERING_COUNTERS},
         )
 
 

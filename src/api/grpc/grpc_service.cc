@@ -66,6 +66,8 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kDeletePayloadIndex, &G::DeletePayloadIndex);
   Add(Operation::kListQuarantine, &G::ListQuarantine);
   Add(Operation::kClearQuarantine, &G::ClearQuarantine);
+  Add(Operation::kListSegments, &G::ListSegments);
+  Add(Operation::kMoveSegment, &G::MoveSegment);
 }
 
 template <typename Req, typename Resp>
@@ -165,14 +167,15 @@ Status GrpcService::CreateCollection(const v1::CreateCollectionRequest& in,
                                      v1::CollectionInfo* out) {
   PDB_ASSIGN_OR_RETURN(CollectionConfig config, DecodeCreateCollection(in));
   PDB_ASSIGN_OR_RETURN(CollectionInfo info, svc_->CreateCollection(config));
-  EncodeCollection(info, svc_->flush_defaults(), out);
+  EncodeCollection(info, svc_->flush_defaults(), svc_->tiering_defaults(), out);
   return Status::OK();
 }
 
 Status GrpcService::ListCollections(const v1::ListCollectionsRequest&,
                                     v1::ListCollectionsResponse* out) {
   for (const CollectionInfo& info : svc_->ListCollections()) {
-    EncodeCollection(info, svc_->flush_defaults(), out->add_collections());
+    EncodeCollection(info, svc_->flush_defaults(), svc_->tiering_defaults(),
+                     out->add_collections());
   }
   out->set_total_count(out->collections_size());
   return Status::OK();
@@ -181,7 +184,7 @@ Status GrpcService::ListCollections(const v1::ListCollectionsRequest&,
 Status GrpcService::GetCollection(const v1::GetCollectionRequest& in,
                                   v1::CollectionInfo* out) {
   PDB_ASSIGN_OR_RETURN(CollectionInfo info, svc_->GetCollection(in.name()));
-  EncodeCollection(info, svc_->flush_defaults(), out);
+  EncodeCollection(info, svc_->flush_defaults(), svc_->tiering_defaults(), out);
   return Status::OK();
 }
 
@@ -189,8 +192,9 @@ Status GrpcService::UpdateCollection(const v1::UpdateCollectionRequest& in,
                                      v1::CollectionInfo* out) {
   PDB_ASSIGN_OR_RETURN(
       CollectionInfo info,
-      svc_->UpdateCollection(in.name(), DecodeFlushPolicy(in.flush_policy())));
-  EncodeCollection(info, svc_->flush_defaults(), out);
+      svc_->UpdateCollection(in.name(), DecodeFlushPolicy(in.flush_policy()),
+                             DecodeTieringPolicy(in.tiering())));
+  EncodeCollection(info, svc_->flush_defaults(), svc_->tiering_defaults(), out);
   return Status::OK();
 }
 
@@ -392,6 +396,23 @@ Status GrpcService::ClearQuarantine(const v1::ClearQuarantineRequest& in,
   }
   PDB_ASSIGN_OR_RETURN(uint64_t n, svc_->ClearQuarantine(in.id()));
   out->set_deleted_count(n);
+  return Status::OK();
+}
+
+Status GrpcService::ListSegments(const v1::ListSegmentsRequest& in,
+                                 v1::ListSegmentsResponse* out) {
+  PDB_ASSIGN_OR_RETURN(std::vector<SegmentInfo> segments,
+                       svc_->ListSegments(in.collection()));
+  for (const SegmentInfo& s : segments) EncodeSegment(s, out->add_segments());
+  return Status::OK();
+}
+
+Status GrpcService::MoveSegment(const v1::MoveSegmentRequest& in,
+                                v1::SegmentInfo* out) {
+  PDB_ASSIGN_OR_RETURN(
+      SegmentInfo s,
+      svc_->MoveSegment(in.collection(), in.segment_id(), in.tier()));
+  EncodeSegment(s, out);
   return Status::OK();
 }
 

@@ -125,6 +125,9 @@ class GrpcService final : public ::grpc::Service {
                         v1::ListQuarantineResponse*);
   Status ClearQuarantine(const v1::ClearQuarantineRequest&,
                          v1::ClearQuarantineResponse*);
+  Status ListSegments(const v1::ListSegmentsRequest&,
+                      v1::ListSegmentsResponse*);
+  Status MoveSegment(const v1::MoveSegmentRequest&, v1::SegmentInfo*);
 
   service::VectorService* svc_;
   GrpcGates gates_;

@@ -152,6 +152,15 @@ FlushPolicy DecodeFlushPolicy(const pb::FlushPolicy& p) {
   return f;
 }
 
+TieringPolicy DecodeTieringPolicy(const pb::TieringPolicy& p) {
+  TieringPolicy t;
+  if (p.has_warm_after_hours()) t.warm_after_hours = p.warm_after_hours();
+  if (p.has_cold_after_hours()) t.cold_after_hours = p.cold_after_hours();
+  if (p.has_warm_directory()) t.warm_directory = p.warm_directory();
+  if (p.has_cache_mb()) t.cache_mb = p.cache_mb();
+  return t;
+}
+
 Result<CollectionConfig> DecodeCreateCollection(
     const pb::CreateCollectionRequest& r) {
   CollectionConfig c;
@@ -168,6 +177,7 @@ Result<CollectionConfig> DecodeCreateCollection(
   if (r.has_ef_search()) c.index.ef_search = r.ef_search();
   if (!r.quantization().empty()) c.index.quantization = r.quantization();
   if (r.has_flush_policy()) c.flush = DecodeFlushPolicy(r.flush_policy());
+  if (r.has_tiering()) c.tiering = DecodeTieringPolicy(r.tiering());
   if (!r.wal_format().empty()) {
     PDB_ASSIGN_OR_RETURN(c.wal_format, ParseWalFormat(r.wal_format()));
   }
@@ -211,6 +221,44 @@ Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r) {
   return s;
 }
 
+namespace {
+
+void EncodeTiers(const CollectionInfo& info, pb::Tiers* out) {
+  pb::TierTotals* dst[3] = {out->mutable_hot(), out->mutable_warm(),
+                            out->mutable_cold()};
+  for (size_t i = 0; i < 3; ++i) {
+    dst[i]->set_segments(info.tiers[i].segments);
+    dst[i]->set_bytes(info.tiers[i].bytes);
+    dst[i]->set_points(info.tiers[i].points);
+  }
+}
+
+}  // namespace
+
+void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
+                      const TieringDefaults& t, pb::CollectionInfo* out) {
+  EncodeCollection(info, d, out);
+  EffectiveTieringPolicy e = Resolve(info.config.tiering, t);
+  pb::TieringPolicy* tp = out->mutable_tiering();
+  tp->set_warm_after_hours(e.warm_after_hours);
+  tp->set_cold_after_hours(e.cold_after_hours);
+  tp->set_warm_directory(e.warm_directory);
+  tp->set_cache_mb(e.cache_mb);
+}
+
+void EncodeSegment(const SegmentInfo& s, pb::SegmentInfo* out) {
+  out->set_id(s.id);
+  out->set_tier(std::string(TierName(s.tier)));
+  out->set_points(s.points);
+  out->set_live_points(s.live_points);
+  out->set_bytes(s.bytes);
+  out->set_directory(s.directory);
+  out->set_min_seq(s.min_seq);
+  out->set_max_seq(s.max_seq);
+  out->set_graph_loaded(s.graph_loaded);
+  out->set_cached(s.cached);
+}
+
 void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
                       pb::CollectionInfo* out) {
   const CollectionConfig& c = info.config;
@@ -238,6 +286,7 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
     p->set_field(d.field);
     p->set_type(std::string(PayloadIndexTypeName(d.type)));
   }
+  EncodeTiers(info, out->mutable_tiers());
 }
 
 void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
@@ -300,6 +349,21 @@ void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out) {
   out->set_wal_bytes(info.wal_bytes);
   out->set_oldest_unflushed_age_seconds(info.oldest_unflushed_age_seconds);
   out->set_last_sequence(info.last_sequence);
+  EncodeTiers(info, out->mutable_tiers());
+  const TieringCounters& c = info.tiering;
+  pb::TieringCounters* t = out->mutable_tiering();
+  t->set_moves(c.moves);
+  t->set_move_failures(c.move_failures);
+  t->set_uploads(c.uploads);
+  t->set_upload_bytes(c.upload_bytes);
+  t->set_downloads(c.downloads);
+  t->set_download_bytes(c.download_bytes);
+  t->set_retries(c.retries);
+  t->set_failures(c.failures);
+  t->set_cache_hits(c.cache_hits);
+  t->set_cache_misses(c.cache_misses);
+  t->set_cache_evictions(c.cache_evictions);
+  t->set_cache_bytes(c.cache_bytes);
 }
 
 void EncodePayloadIndexes(const std::string& collection,

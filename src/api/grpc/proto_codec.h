@@ -33,6 +33,7 @@ void JsonToStruct(const nlohmann::json& j, google::protobuf::Struct* out);
 Result<CollectionConfig> DecodeCreateCollection(
     const pb::CreateCollectionRequest& r);
 FlushPolicy DecodeFlushPolicy(const pb::FlushPolicy& p);
+TieringPolicy DecodeTieringPolicy(const pb::TieringPolicy& p);
 Result<Point> DecodePoint(const pb::Point& p);
 // The filter of a request: null when the Struct is absent.
 Result<nlohmann::json> DecodeFilter(bool has_filter,
@@ -43,6 +44,10 @@ Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r);
 // --- responses ---
 void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
                       pb::CollectionInfo* out);
+// With the tiering policy resolved against `t`.
+void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
+                      const TieringDefaults& t, pb::CollectionInfo* out);
+void EncodeSegment(const SegmentInfo& s, pb::SegmentInfo* out);
 void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
                        pb::Point* out);
 void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,

@@ -174,6 +174,19 @@ RestResponse DeletePayloadIndex(VectorService& svc, const RouteParams& p,
   return FromResult(svc.DeletePayloadIndexJson(p.name, p.id));
 }
 
+RestResponse ListSegments(VectorService& svc, const RouteParams& p,
+                          std::string_view) {
+  return FromResult(svc.ListSegmentsJson(p.name));
+}
+
+// {id} is the segment id here (a positive integer, checked by the service).
+RestResponse MoveSegment(VectorService& svc, const RouteParams& p,
+                         std::string_view body) {
+  return WithBody(body, 200, [&](const json& b) {
+    return svc.MoveSegmentJson(p.name, p.id, b);
+  });
+}
+
 RestResponse ListQuarantine(VectorService& svc, const RouteParams&,
                             std::string_view) {
   return FromResult(svc.ListQuarantineJson());
@@ -315,6 +328,20 @@ void MaintenanceRoutes(std::vector<RouteSpec>* t) {
                       });
 }
 
+// Segments and tiers (docs/API.md, "Segments and tiers").
+void SegmentRoutes(std::vector<RouteSpec>* t) {
+  t->insert(t->end(), {
+                          {"GET",
+                           "/api/v1/collections/{name}/segments",
+                           {Operation::kListSegments},
+                           ListSegments},
+                          {"POST",
+                           "/api/v1/collections/{name}/segments/{id}/tier",
+                           {Operation::kMoveSegment},
+                           MoveSegment},
+                      });
+}
+
 // The quarantine (docs/API.md, "Admin").
 void AdminRoutes(std::vector<RouteSpec>* t) {
   t->insert(t->end(), {
@@ -343,6 +370,7 @@ const std::vector<RouteSpec>& Routes() {
     PointRoutes(&t);
     QueryRoutes(&t);
     MaintenanceRoutes(&t);
+    SegmentRoutes(&t);
     AdminRoutes(&t);
     return t;
   }();

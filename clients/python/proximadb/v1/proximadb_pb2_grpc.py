@@ -134,6 +134,16 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineResponse.FromString,
                 )
+        self.ListSegments = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/ListSegments',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListSegmentsRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListSegmentsResponse.FromString,
+                )
+        self.MoveSegment = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/MoveSegment',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -164,7 +174,8 @@ class ProximaDBServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def UpdateCollection(self, request, context):
-        """Changes the flush policy; only the fields that are set change.
+        """Changes the flush and/or tiering policy; only the fields that are set
+        change (at least one must be set).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -292,6 +303,28 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListSegments(self, request, context):
+        """Segments and tiers (docs/API.md, "Segments and tiers"): every segment
+        of a collection, oldest first (REST GET .../segments).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def MoveSegment(self, request, context):
+        """Moves one segment to a tier and answers once the move is committed,
+        with the segment's new entry (REST POST .../segments/{id}/tier).
+        INVALID_ARGUMENT: segment_id 0 or a tier other than hot|warm|cold;
+        NOT_FOUND: no such collection or segment; FAILED_PRECONDITION: the tier
+        is not available (no warm directory; the cold tier is not served yet);
+        UNAVAILABLE: the tier's storage cannot be reached (the segment stays
+        where it was); RESOURCE_EXHAUSTED: the target disk is full. Moving a
+        segment to the tier it is in changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -414,6 +447,16 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.ClearQuarantine,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineResponse.SerializeToString,
+            ),
+            'ListSegments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSegments,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListSegmentsRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListSegmentsResponse.SerializeToString,
+            ),
+            'MoveSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.MoveSegment,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -830,5 +873,39 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ClearQuarantine',
             proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.ClearQuarantineResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListSegments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ListSegments',
+            proximadb_dot_v1_dot_proximadb__pb2.ListSegmentsRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.ListSegmentsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def MoveSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/MoveSegment',
+            proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
