@@ -375,7 +375,7 @@ void StoreBench(const Args& a, Env* env) {
         (void)env->RemoveFile(dst);
       }
       (void)st.multipart->Delete(key);
-      std::printf("| %s | %llu MiB | %.0f | %.0f | %.0f | %.2f | %.0f |\n",
+      std::printf("| %s | %llu MiB | %.0f | %.0f | %.0f | %.3f | %.0f |\n",
                   st.name.c_str(), (unsigned long long)mib, Median(put),
                   Median(putfile), Median(get), mb / Median(get),
                   Median(gettofile));
