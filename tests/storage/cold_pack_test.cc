@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+
 #include <cmath>
 #include <map>
 #include <random>
@@ -317,6 +319,85 @@ TEST_F(ColdPackTest, PackIsDeterministic) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_TRUE(*a == *b);
   EXPECT_EQ(a->substr(0, 8), "PDBCPK01");
+}
+
+TEST_F(ColdPackTest, RandomDamageNeverDecodes) {
+  Data d = RandomData(40, 8, 8);
+  std::string file = WriteAndRead(env_.get(), "/d/seg.pdb", d);
+  std::string pack = RoundTrip(file);
+  std::mt19937 rng(11);
+  for (int round = 0; round < 2000; ++round) {
+    std::string bad = pack;
+    int edits = 1 + rng() % 8;
+    for (int e = 0; e < edits; ++e) bad[rng() % bad.size()] = char(rng());
+    if (bad == pack) continue;
+    auto r = DecodeColdPack(bad);
+    ASSERT_TRUE(r.status().IsCorruption()) << "round " << round;
+  }
+  // Garbage of every small length, with and without the magic in front.
+  for (size_t n = 0; n < 300; ++n) {
+    std::string g(n, '\0');
+    for (char& c : g) c = char(rng());
+    EXPECT_TRUE(DecodeColdPack(g).status().IsCorruption());
+    std::string m = std::string(kColdPackMagic) + g;
+    EXPECT_TRUE(DecodeColdPack(m).status().IsCorruption());
+  }
+}
+
+TEST_F(ColdPackTest, ChunkTablesAndTimings) {
+  Data d = QuantizableData(200, 32, 9);
+  std::string file = WriteAndRead(env_.get(), "/d/seg.pdb", d);
+  std::vector<ColdPackChunk> enc, dec;
+  auto pack = EncodeColdPack(file, {}, &enc);
+  ASSERT_TRUE(pack.ok());
+  auto back = DecodeColdPack(*pack, &dec);
+  ASSERT_TRUE(back.ok());
+  EXPECT_TRUE(*back == file);
+  auto listed = ListColdPack(*pack);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(enc.size(), listed->size());
+  ASSERT_EQ(dec.size(), listed->size());
+  uint64_t raw = 0;
+  for (size_t i = 0; i < enc.size(); ++i) {
+    EXPECT_EQ(enc[i].kind, (*listed)[i].kind);
+    EXPECT_EQ(enc[i].codec, (*listed)[i].codec);
+    EXPECT_EQ(enc[i].raw_bytes, (*listed)[i].raw_bytes);
+    EXPECT_EQ(enc[i].packed_bytes, (*listed)[i].packed_bytes);
+    EXPECT_EQ(dec[i].packed_bytes, (*listed)[i].packed_bytes);
+    raw += enc[i].raw_bytes;
+  }
+  EXPECT_EQ(raw, file.size());
+  // Chunk 0 is the header; every section of the segment has its chunk.
+  EXPECT_EQ((*listed)[0].kind, 0u);
+  std::set<uint32_t> kinds;
+  for (const auto& c : *listed) kinds.insert(c.kind);
+  for (uint32_t k = kVectors; k <= kLastRequired; ++k) {
+    EXPECT_EQ(kinds.count(k), 1u) << "section type " << k;
+  }
+}
+
+TEST(ColdPackPosixTest, DecodeToFileOnDisk) {
+  Env* env = Env::Default();
+  char tmpl[] = "/tmp/cold_pack_test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  Data d = RandomData(300, 16, 10);
+  std::string file = WriteAndRead(env, dir + "/seg.pdb", d);
+  auto pack = EncodeColdPackFile(env, dir + "/seg.pdb");
+  ASSERT_TRUE(pack.ok()) << pack.status().ToString();
+  ASSERT_TRUE(DecodeColdPackToFile(env, *pack, dir + "/back.pdb").ok());
+  auto seg = Segment::Open(env, dir + "/back.pdb", true);
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  EXPECT_EQ((*seg)->size(), 300u);
+  EXPECT_EQ((*seg)->id(0), d.ids[0]);
+  EXPECT_EQ((*seg)->file_bytes(), file.size());
+  // A damaged pack leaves the existing file as it was.
+  std::string bad = *pack;
+  bad[bad.size() / 2] ^= 0x40;
+  EXPECT_TRUE(DecodeColdPackToFile(env, bad, dir + "/back.pdb").IsCorruption());
+  EXPECT_FALSE(env->FileExists(dir + "/back.pdb.tmp"));
+  ASSERT_TRUE(Segment::Open(env, dir + "/back.pdb", true).ok());
+  ASSERT_TRUE(env->RemoveDirRecursively(dir).ok());
 }
 
 }  // namespace
