@@ -20,7 +20,7 @@ PACKAGES=(
   clang-format                # v14: scripts/check-format.sh (the .clang-format style)
   libcurl4-openssl-dev        # the S3 object store (src/storage/object)
   libexpat1-dev               # ListObjectsV2 XML in the S3 object store
-  libzstd-dev                 # compression (coming)
+  libzstd-dev                 # cold packs (src/storage/segment/cold_pack)
 )
 # Servers the tests start, not needed to build or run ProximaDB: skipped with
 # --no-test-services (scripts/run-server.sh).
