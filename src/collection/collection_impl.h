@@ -282,6 +282,8 @@ class CollectionImpl final : public Collection {
   // MoveSegment's steps for a local move (hot <-> warm, collection_tier.cc):
   // copy the files to `volume`, verify the copy, commit, swap, delete the
   // old files.
+  Status MoveSegmentImpl(uint64_t segment_id, Tier tier)
+      EXCLUDES(state_mu_, compact_mu_);
   Status MoveLocallyLocked(const std::shared_ptr<LiveSegment>& seg, Tier tier,
                            const std::string& volume) REQUIRES(compact_mu_)
       EXCLUDES(state_mu_);

@@ -64,6 +64,16 @@ Result<std::vector<SegmentInfo>> CollectionImpl::ListSegments() {
 }
 
 Status CollectionImpl::MoveSegment(uint64_t segment_id, Tier tier) {
+  Status s = MoveSegmentImpl(segment_id, tier);
+  // A refusal of the request itself (no such segment, a closed collection)
+  // is not a failed move.
+  if (!s.ok() && !s.IsNotFound() && s.code() != StatusCode::kInvalidArgument) {
+    tier_move_failures_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return s;
+}
+
+Status CollectionImpl::MoveSegmentImpl(uint64_t segment_id, Tier tier) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
   // Serialised with compactions: the segment cannot be merged away while
@@ -115,8 +125,7 @@ Status CollectionImpl::MoveSegment(uint64_t segment_id, Tier tier) {
           "yet; segments can move between hot and warm");
   }
   Status s = MoveLocallyLocked(seg, tier, volume);
-  (s.ok() ? tier_moves_ : tier_move_failures_)
-      .fetch_add(1, std::memory_order_relaxed);
+  if (s.ok()) tier_moves_.fetch_add(1, std::memory_order_relaxed);
   return s;
 }
 

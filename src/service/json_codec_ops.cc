@@ -175,7 +175,8 @@ json SegmentToJson(const SegmentInfo& s) {
               {"min_seq", s.min_seq},
               {"max_seq", s.max_seq},
               {"graph_loaded", s.graph_loaded},
-              {"cached", s.cached}};
+              {"cached", s.cached},
+              {"newest_write_unix_ms", s.newest_write_unix_ms}};
 }
 
 Result<DeleteSelector> ParseDeleteVectors(const json& body) {

@@ -1,6 +1,7 @@
 #include "proximadb/types.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <string_view>
@@ -61,13 +62,22 @@ EffectiveTieringPolicy Resolve(const TieringPolicy& p,
   };
 }
 
+namespace {
+// Shortest form that reads back the same ("900000.5", not "900000.500000").
+std::string Shortest(double v) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return r.ec == std::errc() ? std::string(buf, r.ptr) : std::to_string(v);
+}
+}  // namespace
+
 Status ValidateTieringPolicy(const TieringPolicy& t) {
   for (const auto& [name, v] :
        {std::pair{"warm_after_hours", t.warm_after_hours},
         std::pair{"cold_after_hours", t.cold_after_hours}}) {
     if (v && !(std::isfinite(*v) && *v >= 0 && *v <= kMaxTierAgeHours)) {
       return Status::InvalidArgument(
-          OutOfRangeMessage(name, 0, kMaxTierAgeHours, std::to_string(*v)));
+          OutOfRangeMessage(name, 0, kMaxTierAgeHours, Shortest(*v)));
     }
   }
   if (t.cache_mb && *t.cache_mb > kMaxTierCacheMb) {

@@ -182,6 +182,7 @@ class Segment:
     max_seq: int = 0
     graph_loaded: bool = False
     cached: bool = False  # cold: held by the server's local cache now
+    newest_write_unix_ms: int = 0  # when its newest write was flushed; 0 = unknown
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "Segment":
@@ -197,6 +198,7 @@ class Segment:
             max_seq=int(d.get("max_seq") or 0),
             graph_loaded=bool(d.get("graph_loaded")),
             cached=bool(d.get("cached")),
+            newest_write_unix_ms=int(d.get("newest_write_unix_ms") or 0),
         )
 
 

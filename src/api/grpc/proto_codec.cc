@@ -257,6 +257,7 @@ void EncodeSegment(const SegmentInfo& s, pb::SegmentInfo* out) {
   out->set_max_seq(s.max_seq);
   out->set_graph_loaded(s.graph_loaded);
   out->set_cached(s.cached);
+  out->set_newest_write_unix_ms(s.newest_write_unix_ms);
 }
 
 void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
