@@ -17,7 +17,8 @@
 //     > id_locks_ stripes (writes only)
 //     > the WAL writer's queue (wal::WalWriter::Write)
 //     > state_mu_ (exclusive to apply a batch or swap sources, shared to read)
-//   manifest_mu_ > the catalog's mutex, config_mu_ (WriteManifest)
+//   config_change_mu_ (ChangeConfig) > manifest_mu_ > the catalog's mutex,
+//   config_mu_ (WriteManifest); compact_mu_ also serialises tier moves
 //   leaves, never held while taking another: config_mu_, PayloadDefs::mu_,
 //   LiveSegment's files_mu_.
 //
@@ -288,6 +289,10 @@ class CollectionImpl final : public Collection {
                            const std::string& volume) REQUIRES(compact_mu_)
       EXCLUDES(state_mu_);
   Status CopySegmentFiles(const LiveSegment& seg, const std::string& to_dir);
+  // Validates, commits (catalog, then memory, then the manifest) a change
+  // of the mutable part of the configuration (flush and tiering policies).
+  Status ChangeConfig(const std::function<void(CollectionConfig*)>& edit)
+      EXCLUDES(config_mu_, config_change_mu_);
   // The tier policy with the server's defaults filled in.
   EffectiveTieringPolicy Tiering() const EXCLUDES(config_mu_);
   // Recover's steps (collection_recover.cc).
@@ -320,6 +325,8 @@ class CollectionImpl final : public Collection {
   mutable Mutex config_mu_;
   FlushPolicy flush_ GUARDED_BY(config_mu_);      // SetFlushPolicy changes it
   TieringPolicy tiering_ GUARDED_BY(config_mu_);  // SetTieringPolicy
+  // Serialises ChangeConfig (taken before config_mu_ and the catalog's).
+  Mutex config_change_mu_;
   const uint64_t created_at_unix_ms_;
 
   mutable SharedMutex lifecycle_mu_;

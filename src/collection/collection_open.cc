@@ -93,15 +93,23 @@ CollectionConfig CollectionImpl::config() const {
 }
 
 Status CollectionImpl::SetFlushPolicy(const FlushPolicy& policy) {
+  return ChangeConfig([&](CollectionConfig* c) { c->flush = policy; });
+}
+
+Status CollectionImpl::ChangeConfig(
+    const std::function<void(CollectionConfig*)>& edit) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  // One change at a time: each rewrites the whole stored configuration.
+  MutexLock serial(&config_change_mu_);
   CollectionConfig next = config();
-  next.flush = policy;
+  edit(&next);
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(next));
   PDB_RETURN_IF_ERROR(deps_.catalog->UpdateConfig(next.name, next));
   {
     MutexLock lock(&config_mu_);
     flush_ = next.flush;
+    tiering_ = next.tiering;
   }
   // The change is committed; a manifest left behind is brought up to date
   // at the next start.

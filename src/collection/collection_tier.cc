@@ -23,22 +23,7 @@ EffectiveTieringPolicy CollectionImpl::Tiering() const {
 }
 
 Status CollectionImpl::SetTieringPolicy(const TieringPolicy& policy) {
-  ReaderLock life(&lifecycle_mu_);
-  PDB_RETURN_IF_ERROR(CheckOpen());
-  CollectionConfig next = config();
-  next.tiering = policy;
-  PDB_RETURN_IF_ERROR(ValidateCollectionConfig(next));
-  PDB_RETURN_IF_ERROR(deps_.catalog->UpdateConfig(next.name, next));
-  {
-    MutexLock lock(&config_mu_);
-    tiering_ = next.tiering;
-  }
-  Status s = WriteManifest();
-  if (!s.ok()) {
-    spdlog::error("collection {}: writing its manifest: {}", config_.name,
-                  s.ToString());
-  }
-  return Status::OK();
+  return ChangeConfig([&](CollectionConfig* c) { c->tiering = policy; });
 }
 
 Result<std::vector<SegmentInfo>> CollectionImpl::ListSegments() {

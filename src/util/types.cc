@@ -65,8 +65,8 @@ EffectiveTieringPolicy Resolve(const TieringPolicy& p,
 namespace {
 // Shortest form that reads back the same ("900000.5", not "900000.500000").
 std::string Shortest(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  char buf[512];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
   return r.ec == std::errc() ? std::string(buf, r.ptr) : std::to_string(v);
 }
 }  // namespace

@@ -363,17 +363,8 @@ Status Catalog::ApplyLocked(const std::string& name,
     // the next start finish it (ForgetObsoleteSegments once done).
     ObsoleteSegmentRow gone{cid, seg_id, ""};
     {
-      Query q(db_, stmts_->get(Statements::kSelectSegment));
-      q.Int(1, cid).Int(2, seg_id);
-      Status s;
-      if (!q.Step(&s)) {
-        PDB_RETURN_IF_ERROR(s);
-        return Status::NotFound("collection '" + name + "' has no segment " +
-                                std::to_string(seg_id) + " to remove");
-      }
-      SegmentRow row = internal::ReadSegment(q);
-      PDB_RETURN_IF_ERROR(internal::CheckRow(
-          path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
+      PDB_ASSIGN_OR_RETURN(SegmentRow row,
+                           ReadSegmentLocked(name, cid, seg_id, "remove"));
       gone.file_name = std::move(row.file_name);
       gone.tier = row.tier;
       gone.volume = std::move(row.volume);
@@ -407,25 +398,30 @@ Status Catalog::ApplyLocked(const std::string& name,
   return WriteCollectionRow(coll);
 }
 
+Result<SegmentRow> Catalog::ReadSegmentLocked(const std::string& name,
+                                              uint64_t cid, uint64_t seg_id,
+                                              const char* to_what) {
+  Query q(db_, stmts_->get(Statements::kSelectSegment));
+  q.Int(1, cid).Int(2, seg_id);
+  Status s;
+  if (!q.Step(&s)) {
+    PDB_RETURN_IF_ERROR(s);
+    return Status::NotFound("collection '" + name + "' has no segment " +
+                            std::to_string(seg_id) + " to " + to_what);
+  }
+  SegmentRow row = internal::ReadSegment(q);
+  PDB_RETURN_IF_ERROR(internal::CheckRow(
+      path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
+  return row;
+}
+
 // Read, verify, change, rewrite one segment row (inside the caller's
 // transaction).
 Status Catalog::UpdateSegmentLocked(
     const std::string& name, uint64_t cid, uint64_t seg_id,
     const std::function<void(SegmentRow*)>& change) {
-  SegmentRow row;
-  {
-    Query q(db_, stmts_->get(Statements::kSelectSegment));
-    q.Int(1, cid).Int(2, seg_id);
-    Status s;
-    if (!q.Step(&s)) {
-      PDB_RETURN_IF_ERROR(s);
-      return Status::NotFound("collection '" + name + "' has no segment " +
-                              std::to_string(seg_id) + " to update");
-    }
-    row = internal::ReadSegment(q);
-    PDB_RETURN_IF_ERROR(internal::CheckRow(
-        path_, row, static_cast<uint32_t>(q.ColumnInt(7)), name));
-  }
+  PDB_ASSIGN_OR_RETURN(SegmentRow row,
+                       ReadSegmentLocked(name, cid, seg_id, "update"));
   change(&row);
   Query q(db_, stmts_->get(Statements::kUpdateBitmap));
   q.Int(1, cid)

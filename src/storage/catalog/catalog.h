@@ -184,6 +184,11 @@ class Catalog {
       REQUIRES(mu_);
   Status ApplyLocked(const std::string& name, const SegmentChange& change,
                      bool count_generation = true) REQUIRES(mu_);
+  // One segment row, its checksum verified; kNotFound says what the caller
+  // wanted `to_what` it for.
+  Result<SegmentRow> ReadSegmentLocked(const std::string& name, uint64_t cid,
+                                       uint64_t seg_id, const char* to_what)
+      REQUIRES(mu_);
   Status UpdateSegmentLocked(const std::string& name, uint64_t cid,
                              uint64_t seg_id,
                              const std::function<void(SegmentRow*)>& change)
