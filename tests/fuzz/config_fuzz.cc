@@ -66,7 +66,14 @@ std::string Render(const ServerConfig& c) {
     keys += (keys.size() > 1 ? ", " : "") + Quote(k);
   }
   keys += "]";
+  std::string dirs = "[";
+  for (const DataDirectory& d : c.storage.data_directories) {
+    dirs += (dirs.size() > 1 ? ", " : "") + std::string("{ path = ") +
+            Quote(d.path) + ", weight = " + std::to_string(d.weight) + " }";
+  }
+  dirs += "]";
   const auto& a = c.api;
+  const TieringOptions& t = c.tiering;
   std::ostringstream o;
   o << "[server]\n"
     << "node_id = " << Quote(c.server.node_id) << "\n"
@@ -76,6 +83,8 @@ std::string Render(const ServerConfig& c) {
     << "data_directory = " << Quote(c.storage.data_directory) << "\n"
     << "memtable_size_mb = " << c.storage.memtable_size_mb << "\n"
     << "compaction_enabled = " << Bool(c.storage.compaction_enabled) << "\n"
+    << "data_directories = " << dirs << "\n"
+    << "wal_directory = " << Quote(c.storage.wal_directory) << "\n"
     << "[api]\n"
     << "grpc_port = " << a.grpc_port << "\n"
     << "rest_port = " << a.rest_port << "\n"
@@ -98,14 +107,27 @@ std::string Render(const ServerConfig& c) {
     << "max_vector_count = " << c.flush.max_vector_count << "\n"
     << "flush_priority = " << c.flush.flush_priority << "\n"
     << "enable_background_flush = " << Bool(c.flush.enable_background_flush)
-    << "\n";
+    << "\n"
+    << "[tiering]\n"
+    << "s3_endpoint = " << Quote(t.s3_endpoint) << "\n"
+    << "s3_region = " << Quote(t.s3_region) << "\n"
+    << "s3_bucket = " << Quote(t.s3_bucket) << "\n"
+    << "s3_prefix = " << Quote(t.s3_prefix) << "\n"
+    << "s3_access_key = " << Quote(t.s3_access_key) << "\n"
+    << "s3_secret_key = " << Quote(t.s3_secret_key) << "\n"
+    << "cache_mb = " << t.defaults.cache_mb << "\n"
+    << "upload_concurrency = " << t.upload_concurrency << "\n"
+    << "warm_directory = " << Quote(t.defaults.warm_directory) << "\n"
+    << "warm_after_hours = " << Float(t.defaults.warm_after_hours) << "\n"
+    << "cold_after_hours = " << Float(t.defaults.cold_after_hours) << "\n"
+    << "local_object_directory = " << Quote(t.local_object_directory) << "\n";
   return o.str();
 }
 
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 24,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 38,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;
@@ -121,10 +143,25 @@ void CheckRoundTrip(const ServerConfig& c) {
 // written back. (Environment values may hold any bytes; they are paths, a
 // name for the logs and API keys compared bytewise, so that is harmless.)
 bool AllUtf8(const ServerConfig& c) {
-  std::vector<std::string> all = {c.server.node_id, c.server.bind_address,
-                                  c.storage.data_directory, c.api.tls_cert_file,
-                                  c.api.tls_key_file};
+  const TieringOptions& t = c.tiering;
+  std::vector<std::string> all = {c.server.node_id,
+                                  c.server.bind_address,
+                                  c.storage.data_directory,
+                                  c.storage.wal_directory,
+                                  c.api.tls_cert_file,
+                                  c.api.tls_key_file,
+                                  t.s3_endpoint,
+                                  t.s3_region,
+                                  t.s3_bucket,
+                                  t.s3_prefix,
+                                  t.s3_access_key,
+                                  t.s3_secret_key,
+                                  t.defaults.warm_directory,
+                                  t.local_object_directory};
   all.insert(all.end(), c.api.api_keys.begin(), c.api.api_keys.end());
+  for (const DataDirectory& d : c.storage.data_directories) {
+    all.push_back(d.path);
+  }
   try {
     for (const std::string& s : all) (void)nlohmann::json(s).dump();
   } catch (const nlohmann::json::type_error&) {
