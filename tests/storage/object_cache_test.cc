@@ -1,8 +1,9 @@
 // ObjectCache: fills, hits, restart, integrity, eviction and pinning,
-// concurrency, and I/O faults during a fill. The store is a LocalObjectStore
-// behind a FaultInjectingObjectStore (which counts the downloads and fails
-// them on demand). Most tests run on the in-memory Env; one restart test
-// runs on the real file system.
+// concurrency, I/O faults during a fill, and transformed entries (a test
+// transform, and cold packs decoded into their segment files). The store is
+// a LocalObjectStore behind a FaultInjectingObjectStore (which counts the
+// downloads and fails them on demand). Most tests run on the in-memory Env;
+// the restart and cold pack tests also run on the real file system.
 #include "storage/object/object_cache.h"
 
 #include <gtest/gtest.h>
@@ -19,6 +20,9 @@
 #include "storage/object/fault_injecting_object_store.h"
 #include "storage/object/local_object_store.h"
 #include "storage/object/object_cache_format.h"
+#include "storage/segment/cold_pack.h"
+#include "storage/segment/segment_writer.h"
+#include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/fault_injection_env.h"
 #include "util/temp_dir.h"
@@ -29,6 +33,48 @@ namespace {
 uint32_t Crc(const std::string& s) { return crc32c::Value(s.data(), s.size()); }
 
 constexpr char kDir[] = "/cache";
+
+// What the test transform makes of an object: its bytes reversed, twice (so
+// the content differs from the object in bytes, size and CRC).
+std::string Expanded(const std::string& object) {
+  std::string r(object.rbegin(), object.rend());
+  return r + r;
+}
+
+Status WriteDurably(Env* env, const std::string& path,
+                    const std::string& data) {
+  PDB_ASSIGN_OR_RETURN(auto f, env->NewWritableFile(path));
+  PDB_RETURN_IF_ERROR(f->Append(data));
+  PDB_RETURN_IF_ERROR(f->Sync());
+  return f->Close();
+}
+
+Status ExpandTransform(Env* env, const std::string& object_path,
+                       const std::string& out_path) {
+  PDB_ASSIGN_OR_RETURN(std::string object, env->ReadFileToString(object_path));
+  return WriteDurably(env, out_path, Expanded(object));
+}
+
+// The real transform: a cold pack decoded into its segment file.
+Status DecodePack(Env* env, const std::string& object_path,
+                  const std::string& out_path) {
+  PDB_ASSIGN_OR_RETURN(auto pack, env->MapFile(object_path));
+  return segment::DecodeColdPackToFile(
+      env, std::string_view(pack->data(), pack->size()), out_path);
+}
+
+// A version 1 .meta record, byte by byte as docs/FORMATS.md describes it
+// (what the cache wrote before transforms).
+std::string MetaV1(const std::string& key, uint64_t size, uint32_t crc) {
+  std::string out(cache_format::kMetaMagic);
+  PutFixed32(&out, 1);
+  PutFixed64(&out, size);
+  PutFixed32(&out, crc);
+  PutFixed32(&out, static_cast<uint32_t>(key.size()));
+  out += key;
+  PutFixed32(&out, crc32c::Mask(crc32c::Value(out.data(), out.size())));
+  return out;
+}
 
 class ObjectCacheTest : public ::testing::Test {
  protected:
@@ -47,6 +93,7 @@ class ObjectCacheTest : public ::testing::Test {
     opts.dir = kDir;
     opts.capacity_bytes = capacity;
     opts.verify_on_open = verify_on_open;
+    if (transformed_) opts.transform = ExpandTransform;
     auto r = ObjectCache::Open(env ? env : env_.get(), &store_, opts);
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? std::move(r).value() : nullptr;
@@ -69,15 +116,27 @@ class ObjectCacheTest : public ::testing::Test {
     return cache->Fetch(key, data.size(), Crc(data));
   }
 
-  // Fetches and checks the entry's file holds the object.
+  // What an entry of `key` must hold: the object, or with transformed_ what
+  // the test transform makes of it.
+  std::string Content(const std::string& key) const {
+    const std::string& object = objects_.at(key);
+    return transformed_ ? Expanded(object) : object;
+  }
+
+  // Fetches and checks the entry's file holds the content.
   std::shared_ptr<const ObjectCache::Entry> MustFetch(ObjectCache* cache,
                                                       const std::string& key) {
     auto r = Fetch(cache, key);
     EXPECT_TRUE(r.ok()) << key << ": " << r.status().ToString();
     if (!r.ok()) return nullptr;
+    const std::string& object = objects_.at(key);
+    const std::string content = Content(key);
     EXPECT_EQ((*r)->key(), key);
-    EXPECT_EQ((*r)->size(), objects_.at(key).size());
-    EXPECT_EQ(env_->ReadFileToString((*r)->path()).value(), objects_.at(key));
+    EXPECT_EQ((*r)->size(), object.size());
+    EXPECT_EQ((*r)->crc32c(), Crc(object));
+    EXPECT_EQ((*r)->content_size(), content.size());
+    EXPECT_EQ((*r)->content_crc32c(), Crc(content));
+    EXPECT_EQ(env_->ReadFileToString((*r)->path()).value(), content);
     return *r;
   }
 
@@ -124,6 +183,12 @@ class ObjectCacheTest : public ::testing::Test {
   LocalObjectStore local_;
   FaultInjectingObjectStore store_;
   std::map<std::string, std::string> objects_;
+  // OpenCache gives the cache ExpandTransform.
+  bool transformed_ = false;
+
+  // EveryIoCallOfAFillFailedInTurn's loop; `calls_of_a_fill`: the I/O calls
+  // of a successful fill.
+  void RunEveryIoCallOfAFill(uint64_t calls_of_a_fill);
 };
 
 TEST_F(ObjectCacheTest, MissThenHit) {
@@ -665,12 +730,26 @@ TEST_F(ObjectCacheTest, FaultsDuringTheFillLeaveNoHalfEntry) {
 // Every I/O call of a fill failed in turn: once as an error (the cache
 // cleans up) and once as a crash (every later call fails too, as if the
 // process died there; a restart cleans up). Either way no half entry is
-// ever served, and the key is fetched correctly afterwards.
+// ever served, and the key is fetched correctly afterwards. Without and with
+// a transform (whose writes go through the same env).
 TEST_F(ObjectCacheTest, EveryIoCallOfAFillFailedInTurn) {
   PutObject("k");
+  for (bool transform : {false, true}) {
+    transformed_ = transform;
+    RunEveryIoCallOfAFill(
+        // Nine calls: open, sync, close of the download; create, append,
+        // sync, close of the .meta; rename; the directory's sync. A transform
+        // replaces the download's three by its create, append, sync, close
+        // of the .dec and the removal of the .fill: eleven.
+        transform ? 11 : 9);
+  }
+}
+
+void ObjectCacheTest::RunEveryIoCallOfAFill(uint64_t calls_of_a_fill) {
   for (bool crash : {false, true}) {
     for (uint64_t n = 1;; ++n) {
-      SCOPED_TRACE(std::string(crash ? "crash" : "error") + " at call " +
+      SCOPED_TRACE(std::string(transformed_ ? "transform, " : "") +
+                   (crash ? "crash" : "error") + " at call " +
                    std::to_string(n));
       ASSERT_TRUE(env_->RemoveDirRecursively(kDir).ok());
       FaultInjectionEnv fenv(env_.get());
@@ -681,9 +760,7 @@ TEST_F(ObjectCacheTest, EveryIoCallOfAFillFailedInTurn) {
       const bool failed = !fenv.injected_call().empty();
       if (!failed) {
         ASSERT_TRUE(r.ok()) << r.status().ToString();
-        // Nine calls: open, sync, close of the download; create, append,
-        // sync, close of the .meta; rename; the directory's sync.
-        EXPECT_EQ(n, 10u);
+        EXPECT_EQ(n, calls_of_a_fill + 1);
         break;  // n is past the fill's last call
       }
       EXPECT_FALSE(r.ok()) << fenv.injected_call();
@@ -709,16 +786,315 @@ TEST_F(ObjectCacheTest, EveryIoCallOfAFillFailedInTurn) {
   }
 }
 
+TEST_F(ObjectCacheTest, TransformedEntryServesTheTransformsOutput) {
+  transformed_ = true;
+  auto cache = OpenCache(1000);
+  const std::string object = PutObject("cold/seg-1.pack");
+  auto e = MustFetch(cache.get(), "cold/seg-1.pack");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->content_size(), 200u);
+  EXPECT_EQ(e->path(), std::string(kDir) + "/00000000000000000001.obj");
+  EXPECT_EQ(Files(), (std::vector<std::string>{"00000000000000000001.meta",
+                                               "00000000000000000001.obj"}));
+  // The .meta records both: the catalog's identity of the object, and the
+  // content.
+  cache_format::EntryMeta meta;
+  ASSERT_TRUE(cache_format::DecodeMeta(
+                  env_->ReadFileToString(std::string(kDir) +
+                                         "/00000000000000000001.meta")
+                      .value(),
+                  &meta)
+                  .ok());
+  EXPECT_EQ(meta.key, "cold/seg-1.pack");
+  EXPECT_EQ(meta.size, object.size());
+  EXPECT_EQ(meta.crc32c, Crc(object));
+  EXPECT_EQ(meta.content_size, 2 * object.size());
+  EXPECT_EQ(meta.content_crc32c, Crc(Expanded(object)));
+  MustFetch(cache.get(), "cold/seg-1.pack");
+  EXPECT_EQ(calls(), 1);
+  EXPECT_TRUE(cache->Verify(*e).ok());
+  auto st = cache->stats();
+  EXPECT_EQ(st.hits, 1u);
+  EXPECT_EQ(st.bytes_cached, 200u);  // content bytes
+  // The stale check compares the object: a new version is refetched.
+  PutObject("cold/seg-1.pack", 150);
+  auto fresh = MustFetch(cache.get(), "cold/seg-1.pack");
+  EXPECT_EQ(calls(), 2);
+  e.reset();
+  EXPECT_EQ(cache->stats().bytes_cached, 300u);
+}
+
+TEST_F(ObjectCacheTest, TheBudgetCountsContentBytes) {
+  transformed_ = true;
+  auto cache = OpenCache(400);  // two 100-byte objects, 200 bytes each
+  for (const char* k : {"a", "b", "c"}) {
+    PutObject(k);
+    MustFetch(cache.get(), k);
+  }
+  EXPECT_EQ(KeysOnDisk(), (std::vector<std::string>{"b", "c"}));
+  auto st = cache->stats();
+  EXPECT_EQ(st.bytes_cached, 400u);
+  EXPECT_EQ(st.evictions, 1u);
+  cache.reset();
+  cache = OpenCache(200);
+  EXPECT_EQ(cache->open_report().restored_bytes, 400u);
+  EXPECT_EQ(KeysOnDisk(), std::vector<std::string>{"c"});
+  EXPECT_EQ(cache->stats().bytes_cached, 200u);
+}
+
+TEST_F(ObjectCacheTest, RestartRestoresTransformedEntries) {
+  transformed_ = true;
+  PutObject("a");
+  PutObject("b", 300);
+  std::map<std::string, std::string> path_of;
+  {
+    auto cache = OpenCache(10000);
+    for (const char* k : {"a", "b"})
+      path_of[k] = MustFetch(cache.get(), k)->path();
+  }
+  {
+    auto cache = OpenCache(10000);
+    EXPECT_EQ(cache->open_report().restored_entries, 2u);
+    EXPECT_EQ(cache->open_report().restored_bytes, 800u);
+    EXPECT_EQ(cache->open_report().damaged_removed, 0u);
+    MustFetch(cache.get(), "a");
+    MustFetch(cache.get(), "b");
+    EXPECT_EQ(calls(), 2);  // checked, not downloaded
+  }
+  // An .obj of the object's size is not one of the content's: damaged.
+  Overwrite(path_of["b"], objects_["b"]);
+  auto cache = OpenCache(10000, /*verify_on_open=*/true);
+  EXPECT_EQ(cache->open_report().restored_entries, 1u);
+  EXPECT_EQ(cache->open_report().damaged_removed, 1u);
+  EXPECT_FALSE(env_->FileExists(path_of["b"]));
+  MustFetch(cache.get(), "b");
+  EXPECT_EQ(calls(), 3);
+}
+
+TEST_F(ObjectCacheTest, AFlippedByteInATransformedEntryIsFound) {
+  transformed_ = true;
+  PutObject("k");
+  std::string path;
+  {
+    auto cache = OpenCache(1000);
+    auto e = MustFetch(cache.get(), "k");
+    FlipByte(e->path(), 150);  // past the object's size
+    Status s = cache->Verify(*e);
+    EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+    EXPECT_NE(s.message().find("'k'"), std::string::npos);
+    e.reset();
+    path = MustFetch(cache.get(), "k")->path();
+    EXPECT_EQ(calls(), 2);
+    EXPECT_EQ(cache->stats().corrupt_entries, 1u);
+  }
+  // Same size: restored at Open, found at the first fetch, fetched again.
+  FlipByte(path, 7);
+  auto cache = OpenCache(1000);
+  EXPECT_EQ(cache->open_report().restored_entries, 1u);
+  MustFetch(cache.get(), "k");
+  EXPECT_EQ(calls(), 3);
+  EXPECT_FALSE(env_->FileExists(path));
+  EXPECT_EQ(cache->stats().corrupt_entries, 1u);
+  EXPECT_EQ(cache->stats().entries, 1u);
+}
+
+TEST_F(ObjectCacheTest, AFailedTransformLeavesNothing) {
+  PutObject("cold/seg-2.pack");
+  ObjectCache::Options opts;
+  opts.dir = kDir;
+  opts.capacity_bytes = 1000;
+  // Fails without writing, or after writing half of the output (and of a
+  // temporary file beside it).
+  Status fail_with = Status::Corruption("cold pack: chunk 3 crc mismatch");
+  bool write_half = false;
+  opts.transform = [&](Env* env, const std::string& in,
+                       const std::string& out) -> Status {
+    if (write_half) {
+      PDB_ASSIGN_OR_RETURN(std::string object, env->ReadFileToString(in));
+      const std::string half = object.substr(0, object.size() / 2);
+      PDB_RETURN_IF_ERROR(WriteDurably(env, out + ".tmp", half));
+      PDB_RETURN_IF_ERROR(WriteDurably(env, out, half));
+    }
+    return fail_with;
+  };
+  auto opened = ObjectCache::Open(env_.get(), &store_, opts);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  ObjectCache* cache = opened->get();
+  for (bool half : {false, true}) {
+    SCOPED_TRACE(half);
+    write_half = half;
+    auto r = Fetch(cache, "cold/seg-2.pack");
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("cold/seg-2.pack"), std::string::npos)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find("chunk 3"), std::string::npos);
+    EXPECT_TRUE(Files().empty());
+  }
+  fail_with = Status::IOError("decode: no space left");
+  auto r = Fetch(cache, "cold/seg-2.pack");
+  EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+  EXPECT_TRUE(Files().empty());
+  // A transform that says OK without writing its output.
+  write_half = false;
+  fail_with = Status::OK();
+  r = Fetch(cache, "cold/seg-2.pack");
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(Files().empty());
+  auto st = cache->stats();
+  EXPECT_EQ(st.fill_failures, 4u);
+  EXPECT_EQ(st.entries, 0u);
+  EXPECT_EQ(st.bytes_cached, 0u);
+}
+
+TEST_F(ObjectCacheTest, FaultsDuringTheTransformsWriteLeaveNothing) {
+  transformed_ = true;
+  FaultInjectionEnv fenv(env_.get());
+  auto cache = OpenCache(1000, false, &fenv);
+  PutObject("k");
+  std::vector<std::function<void()>> faults = {
+      [&] { fenv.FailAppends(EIO, 1); },  // the .dec's only append
+      [&] {
+        fenv.SetPartialAppend(true);
+        fenv.FailAppends(ENOSPC, 1);
+      },
+      [&] { fenv.FailSyncs(1); },
+  };
+  for (size_t i = 0; i < faults.size(); ++i) {
+    SCOPED_TRACE(i);
+    faults[i]();
+    auto r = Fetch(cache.get(), "k");
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(r.status().IsIOError()) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("'k'"), std::string::npos);
+    EXPECT_TRUE(Files().empty());
+    fenv.ClearFaults();
+    fenv.SetPartialAppend(false);
+  }
+  EXPECT_EQ(cache->stats().fill_failures, faults.size());
+  MustFetch(cache.get(), "k");
+}
+
+TEST_F(ObjectCacheTest, LeftoversOfATransformAreRemovedAtOpen) {
+  ASSERT_TRUE(env_->CreateDirIfMissing(kDir).ok());
+  const std::string dir = std::string(kDir) + "/";
+  Overwrite(dir + "00000000000000000004.fill", "the download");
+  Overwrite(dir + "00000000000000000004.dec", "decoded");
+  Overwrite(dir + "00000000000000000005.dec.tmp", "half decoded");
+  Overwrite(dir + "00000000000000000006.meta", "a meta without its obj");
+  Overwrite(dir + "00000000000000000006.dec", "renamed next");
+  auto cache = OpenCache(1000);
+  EXPECT_EQ(cache->open_report().temp_removed, 4u);
+  EXPECT_EQ(cache->open_report().damaged_removed, 1u);
+  EXPECT_TRUE(cache->strays().empty());
+  EXPECT_TRUE(Files().empty());
+  PutObject("k");
+  EXPECT_EQ(MustFetch(cache.get(), "k")->path(),
+            dir + "00000000000000000007.obj");
+}
+
+// An entry written before transforms (a version 1 .meta): restored, its
+// content the object.
+TEST_F(ObjectCacheTest, AVersion1MetaRecordStillRestores) {
+  const std::string object = PutObject("cold/seg-3.pdb");
+  ASSERT_TRUE(env_->CreateDirIfMissing(kDir).ok());
+  const std::string dir = std::string(kDir) + "/";
+  Overwrite(dir + "00000000000000000009.obj", object);
+  Overwrite(dir + "00000000000000000009.meta",
+            MetaV1("cold/seg-3.pdb", object.size(), Crc(object)));
+  auto cache = OpenCache(1000);
+  EXPECT_EQ(cache->open_report().restored_entries, 1u);
+  EXPECT_EQ(cache->open_report().restored_bytes, 100u);
+  EXPECT_EQ(cache->open_report().damaged_removed, 0u);
+  auto e = MustFetch(cache.get(), "cold/seg-3.pdb");
+  EXPECT_EQ(e->path(), dir + "00000000000000000009.obj");
+  EXPECT_EQ(calls(), 0);
+  EXPECT_TRUE(cache->Verify(*e).ok());
+}
+
+// The real thing: a segment file packed into the store, fetched through a
+// cache whose transform decodes cold packs, on the real file system.
+TEST_F(ObjectCacheTest, AColdPackIsServedAsItsSegmentFile) {
+  test_util::TempDir tmp;
+  ASSERT_FALSE(tmp.path().empty());
+  Env* posix = Env::Default();
+  constexpr uint32_t kDim = 8;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back("id-" + std::to_string(100 + i));
+  std::vector<float> vectors;
+  for (size_t i = 0; i < ids.size() * kDim; ++i) {
+    vectors.push_back(i % 3 == 0 ? 0.0f : static_cast<float>(i) * 0.25f);
+  }
+  const std::string seg_path = tmp.path() + "/seg.pdb";
+  Status s = segment::WriteSegment(
+      posix, seg_path, {7, kDim, Metric::kEuclidean}, ids.size(),
+      [&](size_t i) {
+        return segment::SegmentRow{ids[i], vectors.data() + i * kDim,
+                                   R"({"n":1})", 1 + i};
+      },
+      [](size_t i) { return i % 10 == 3; });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  const std::string segment_file = posix->ReadFileToString(seg_path).value();
+  auto pack = segment::EncodeColdPack(segment_file);
+  ASSERT_TRUE(pack.ok()) << pack.status().ToString();
+  LocalObjectStore store(posix, tmp.path() + "/store");
+  ASSERT_TRUE(store.Put("cold/seg-7.pack", *pack).ok());
+
+  ObjectCache::Options opts;
+  opts.dir = tmp.path() + "/cache";
+  opts.capacity_bytes = 1 << 20;
+  opts.transform = DecodePack;
+  for (int round = 0; round < 2; ++round) {  // a fill, then a restart
+    SCOPED_TRACE(round);
+    auto cache = ObjectCache::Open(posix, &store, opts);
+    ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+    EXPECT_EQ((*cache)->open_report().restored_entries, uint64_t(round));
+    auto e = (*cache)->Fetch("cold/seg-7.pack", pack->size(), Crc(*pack));
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ((*e)->size(), pack->size());
+    EXPECT_EQ((*e)->content_size(), segment_file.size());
+    EXPECT_EQ((*e)->content_crc32c(), Crc(segment_file));
+    auto mapped = posix->MapFile((*e)->path());
+    ASSERT_TRUE(mapped.ok());
+    EXPECT_TRUE(std::string((*mapped)->data(), (*mapped)->size()) ==
+                segment_file);
+    EXPECT_EQ((*cache)->stats().bytes_cached, segment_file.size());
+  }
+  auto names = posix->GetChildren(opts.dir);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names->size(), 2u);
+
+  // A damaged pack the catalog vouches for (its size and CRC are the ones
+  // asked for): the decoder's kCorruption comes through, nothing stays.
+  std::string bad = *pack;
+  bad[bad.size() - 5] ^= 0x40;
+  ASSERT_TRUE(store.Put("cold/seg-8.pack", bad).ok());
+  auto cache = ObjectCache::Open(posix, &store, opts);
+  ASSERT_TRUE(cache.ok()) << cache.status().ToString();
+  auto e = (*cache)->Fetch("cold/seg-8.pack", bad.size(), Crc(bad));
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(e.status().IsCorruption()) << e.status().ToString();
+  EXPECT_NE(e.status().message().find("cold/seg-8.pack"), std::string::npos);
+  EXPECT_NE(e.status().message().find("cold pack"), std::string::npos);
+  names = posix->GetChildren(opts.dir);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(names->size(), 2u);  // seg-7's entry only
+}
+
 TEST(ObjectCacheFormatTest, MetaRoundTripAndDamage) {
-  cache_format::EntryMeta meta{"collections/c1/seg-1.pdb", 12345, 0xdeadbeef};
+  cache_format::EntryMeta meta{"collections/c1/seg-1.pdb", 12345, 0xdeadbeef,
+                               67890, 0x12345678};
   const std::string bytes = cache_format::EncodeMeta(meta);
   EXPECT_EQ(bytes.size(), cache_format::kMetaFixedBytes + meta.key.size() +
                               cache_format::kMetaTrailerBytes);
+  EXPECT_EQ(DecodeFixed32(bytes.data() + 8), 2u);
   cache_format::EntryMeta back;
   ASSERT_TRUE(cache_format::DecodeMeta(bytes, &back).ok());
   EXPECT_EQ(back.key, meta.key);
   EXPECT_EQ(back.size, meta.size);
   EXPECT_EQ(back.crc32c, meta.crc32c);
+  EXPECT_EQ(back.content_size, meta.content_size);
+  EXPECT_EQ(back.content_crc32c, meta.content_crc32c);
   for (size_t i = 0; i < bytes.size(); ++i) {
     std::string bad = bytes;
     bad[i] ^= 1;
@@ -732,6 +1108,29 @@ TEST(ObjectCacheFormatTest, MetaRoundTripAndDamage) {
   EXPECT_TRUE(cache_format::DecodeMeta(bytes + "x", &back).IsCorruption());
 }
 
+TEST(ObjectCacheFormatTest, Version1RecordsDecodeWithTheObjectAsContent) {
+  const std::string bytes = MetaV1("seg", 12345, 0xdeadbeef);
+  EXPECT_EQ(bytes.size(), cache_format::kMetaV1FixedBytes + 3 +
+                              cache_format::kMetaTrailerBytes);
+  cache_format::EntryMeta back;
+  ASSERT_TRUE(cache_format::DecodeMeta(bytes, &back).ok());
+  EXPECT_EQ(back.key, "seg");
+  EXPECT_EQ(back.size, 12345u);
+  EXPECT_EQ(back.crc32c, 0xdeadbeefu);
+  EXPECT_EQ(back.content_size, 12345u);
+  EXPECT_EQ(back.content_crc32c, 0xdeadbeefu);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string bad = bytes;
+    bad[i] ^= 1;
+    EXPECT_TRUE(cache_format::DecodeMeta(bad, &back).IsCorruption()) << i;
+  }
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_TRUE(
+        cache_format::DecodeMeta(bytes.substr(0, n), &back).IsCorruption())
+        << n;
+  }
+}
+
 TEST(ObjectCacheFormatTest, FileNames) {
   uint64_t seq = 0;
   EXPECT_EQ(cache_format::FileName(42, ".obj"), "00000000000000000042.obj");
@@ -741,10 +1140,18 @@ TEST(ObjectCacheFormatTest, FileNames) {
   EXPECT_EQ(cache_format::ParseFileName("18446744073709551615.fill", &seq),
             cache_format::FileKind::kFill);
   EXPECT_EQ(seq, UINT64_MAX);
+  // A transform's output in progress is part of a fill.
+  EXPECT_EQ(cache_format::ParseFileName("00000000000000000043.dec", &seq),
+            cache_format::FileKind::kFill);
+  EXPECT_EQ(seq, 43u);
+  EXPECT_EQ(cache_format::ParseFileName("00000000000000000044.dec.tmp", &seq),
+            cache_format::FileKind::kFill);
+  EXPECT_EQ(seq, 44u);
   for (const char* stray :
        {"99999999999999999999.obj", "0000000000000000004x.obj",
         "00000000000000000042", "00000000000000000042.obj.tmp", "42.obj",
-        ".obj", ""}) {
+        "00000000000000000042.dec.tmp.1", "00000000000000000042.tmp", ".obj",
+        ""}) {
     EXPECT_EQ(cache_format::ParseFileName(stray, &seq),
               cache_format::FileKind::kStray)
         << stray;

@@ -7,7 +7,9 @@
 #include <cinttypes>
 #include <cstdio>
 #include <iterator>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "storage/object/object_cache_format.h"
 #include "util/crc32c.h"
@@ -23,9 +25,10 @@
 namespace proximadb::object {
 
 struct ObjectCache::Node {
-  Node(uint64_t seq, std::string path, std::string key, uint64_t size,
-       uint32_t crc, bool verified_)
-      : entry(seq, std::move(path), std::move(key), size, crc),
+  Node(uint64_t seq, std::string path, const cache_format::EntryMeta& meta,
+       bool verified_)
+      : entry(seq, std::move(path), meta.key, meta.size, meta.crc32c,
+              meta.content_size, meta.content_crc32c),
         verified(verified_) {}
 
   Entry entry;
@@ -146,7 +149,7 @@ Status ObjectCache::Restore() {
     // Oldest first, each pushed to the front: the newest fill ends up the
     // most recently used.
     for (auto& n : kept) {
-      report_.restored_bytes += n->entry.size();
+      report_.restored_bytes += n->entry.content_size();
       InsertLocked(std::move(n));
     }
     report_.restored_entries = kept.size();
@@ -186,11 +189,11 @@ Status ObjectCache::RestoreEntry(uint64_t seq, EntryFiles files,
       why = s.message();
     } else {
       PDB_ASSIGN_OR_RETURN(uint64_t obj_size, env_->GetFileSize(obj_path));
-      if (obj_size != meta.size) {
+      if (obj_size != meta.content_size) {
         why = "object file holds " + std::to_string(obj_size) +
-              " bytes, its .meta says " + std::to_string(meta.size);
+              " bytes, its .meta says " + std::to_string(meta.content_size);
       } else if (opts_.verify_on_open) {
-        s = CheckFile(obj_path, meta.size, meta.crc32c,
+        s = CheckFile(obj_path, meta.content_size, meta.content_crc32c,
                       "'" + meta.key + "' (" + obj_path + ")");
         if (s.IsCorruption()) why = s.message();
         if (!s.ok() && !s.IsCorruption()) return s;
@@ -207,13 +210,13 @@ Status ObjectCache::RestoreEntry(uint64_t seq, EntryFiles files,
   }
   uint64_t& top = (*newest)[meta.key];
   top = std::max(top, seq);
-  restored->push_back(std::make_unique<Node>(
-      seq, obj_path, meta.key, meta.size, meta.crc32c, opts_.verify_on_open));
+  restored->push_back(
+      std::make_unique<Node>(seq, obj_path, meta, opts_.verify_on_open));
   return Status::OK();
 }
 
-Status ObjectCache::CheckFile(const std::string& path, uint64_t size,
-                              uint32_t crc32c, const std::string& what) {
+Status ObjectCache::SizeAndCrc(const std::string& path, uint64_t limit,
+                               uint64_t* size, uint32_t* crc32c) {
   PDB_ASSIGN_OR_RETURN(auto file, env_->NewRandomAccessFile(path));
   constexpr size_t kChunk = size_t{1} << 20;
   std::string scratch(kChunk, '\0');
@@ -225,8 +228,18 @@ Status ObjectCache::CheckFile(const std::string& path, uint64_t size,
     if (got.empty()) break;
     crc = crc32c::Extend(crc, got.data(), got.size());
     offset += got.size();
-    if (offset > size) break;  // longer than expected: enough said
+    if (offset > limit) break;  // longer than expected: enough said
   }
+  *size = offset;
+  *crc32c = crc;
+  return Status::OK();
+}
+
+Status ObjectCache::CheckFile(const std::string& path, uint64_t size,
+                              uint32_t crc32c, const std::string& what) {
+  uint64_t offset = 0;
+  uint32_t crc = 0;
+  PDB_RETURN_IF_ERROR(SizeAndCrc(path, size, &offset, &crc));
   if (offset != size) {
     return Status::Corruption("object cache: " + what + ": " +
                               std::to_string(offset) +
@@ -245,8 +258,13 @@ Status ObjectCache::CheckFile(const std::string& path, uint64_t size,
 Result<std::unique_ptr<ObjectCache::Node>> ObjectCache::FillEntry(
     const std::string& key, uint64_t size, uint32_t crc32c, uint64_t seq) {
   const std::string fill_path = PathOf(seq, ".fill");
+  const std::string dec_path = PathOf(seq, ".dec");
   const std::string meta_path = PathOf(seq, ".meta");
   const std::string obj_path = PathOf(seq, ".obj");
+  const bool transform = static_cast<bool>(opts_.transform);
+  // The file renamed to .obj, and what the .meta records of it.
+  const std::string& content_path = transform ? dec_path : fill_path;
+  cache_format::EntryMeta meta{key, size, crc32c, size, crc32c};
   bool meta_written = false;
   bool renamed = false;
   auto steps = [&]() -> Status {
@@ -257,7 +275,14 @@ Result<std::unique_ptr<ObjectCache::Node>> ObjectCache::FillEntry(
     PDB_RETURN_IF_ERROR(
         CheckFile(fill_path, size, crc32c,
                   "'" + key + "' downloaded from " + store_->Describe()));
-    {
+    if (transform) {
+      // The transform's output is durable (its contract); its checksum is
+      // what a restart's first fetch and Verify check the entry against.
+      PDB_RETURN_IF_ERROR(opts_.transform(env_, fill_path, dec_path));
+      PDB_RETURN_IF_ERROR(SizeAndCrc(dec_path, UINT64_MAX, &meta.content_size,
+                                     &meta.content_crc32c));
+      PDB_RETURN_IF_ERROR(env_->RemoveFile(fill_path));
+    } else {
       // The store fsyncs, but not through our env: sync again, cheap when
       // there is nothing left to write.
       PDB_ASSIGN_OR_RETURN(auto f, env_->NewAppendableFile(fill_path));
@@ -267,12 +292,11 @@ Result<std::unique_ptr<ObjectCache::Node>> ObjectCache::FillEntry(
     {
       meta_written = true;
       PDB_ASSIGN_OR_RETURN(auto f, env_->NewWritableFile(meta_path));
-      PDB_RETURN_IF_ERROR(
-          f->Append(cache_format::EncodeMeta({key, size, crc32c})));
+      PDB_RETURN_IF_ERROR(f->Append(cache_format::EncodeMeta(meta)));
       PDB_RETURN_IF_ERROR(f->Sync());
       PDB_RETURN_IF_ERROR(f->Close());
     }
-    PDB_RETURN_IF_ERROR(env_->RenameFile(fill_path, obj_path));
+    PDB_RETURN_IF_ERROR(env_->RenameFile(content_path, obj_path));
     renamed = true;
     return env_->SyncDir(opts_.dir);
   };
@@ -283,12 +307,15 @@ Result<std::unique_ptr<ObjectCache::Node>> ObjectCache::FillEntry(
     if (meta_written && env_->FileExists(meta_path)) {
       (void)env_->RemoveFile(meta_path);
     }
-    const std::string& data_path = renamed ? obj_path : fill_path;
-    if (env_->FileExists(data_path)) (void)env_->RemoveFile(data_path);
+    std::vector<std::string> leftovers = {renamed ? obj_path : content_path,
+                                          fill_path};
+    if (transform) leftovers.push_back(dec_path + ".tmp");
+    for (const std::string& path : leftovers) {
+      if (env_->FileExists(path)) (void)env_->RemoveFile(path);
+    }
     return WithKey(s, key);
   }
-  return std::make_unique<Node>(seq, obj_path, key, size, crc32c,
-                                /*verified_=*/true);
+  return std::make_unique<Node>(seq, obj_path, meta, /*verified_=*/true);
 }
 
 Result<std::shared_ptr<const ObjectCache::Entry>> ObjectCache::Fetch(
@@ -328,7 +355,8 @@ Result<std::shared_ptr<const ObjectCache::Entry>> ObjectCache::Fetch(
     inflight_[key] = fill;
     std::shared_ptr<const Entry> pinned = PinLocked(n);
     l.Unlock();
-    Status s = CheckFile(n->entry.path(), size, crc32c,
+    Status s = CheckFile(n->entry.path(), n->entry.content_size(),
+                         n->entry.content_crc32c(),
                          "'" + key + "' (" + n->entry.path() + ")");
     l.Lock();
     FinishLocked(key, fill.get(), Status::OK());
@@ -382,7 +410,7 @@ void ObjectCache::FinishLocked(const std::string& key, Fill* fill,
 
 ObjectCache::Node* ObjectCache::InsertLocked(std::unique_ptr<Node> node) {
   Node* n = node.get();
-  stats_.bytes_cached += n->entry.size();
+  stats_.bytes_cached += n->entry.content_size();
   ++stats_.entries;
   by_key_[n->entry.key()] = n;
   lru_.push_front(n);
@@ -427,7 +455,7 @@ void ObjectCache::DoomLocked(Node* n, Doomed* doomed) {
 void ObjectCache::RemoveNodeLocked(Node* n, Doomed* doomed) {
   doomed->push_back(PathOf(n->entry.seq_, ".meta"));
   doomed->push_back(n->entry.path());
-  stats_.bytes_cached -= n->entry.size();
+  stats_.bytes_cached -= n->entry.content_size();
   --stats_.entries;
   nodes_.erase(n->entry.seq_);  // deletes n
 }
@@ -474,8 +502,9 @@ Status ObjectCache::RemoveFiles(const Doomed& doomed) {
 }
 
 Status ObjectCache::Verify(const Entry& entry) {
-  Status s = CheckFile(entry.path(), entry.size(), entry.crc32c(),
-                       "'" + entry.key() + "' (" + entry.path() + ")");
+  Status s =
+      CheckFile(entry.path(), entry.content_size(), entry.content_crc32c(),
+                "'" + entry.key() + "' (" + entry.path() + ")");
   if (!s.IsCorruption()) return s;
   Doomed doomed;
   {

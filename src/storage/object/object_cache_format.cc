@@ -30,7 +30,7 @@ FileKind ParseFileName(std::string_view name, uint64_t* seq) {
     kind = FileKind::kObject;
   } else if (suffix == ".meta") {
     kind = FileKind::kMeta;
-  } else if (suffix == ".fill") {
+  } else if (suffix == ".fill" || suffix == ".dec" || suffix == ".dec.tmp") {
     kind = FileKind::kFill;
   } else {
     return FileKind::kStray;
@@ -46,6 +46,8 @@ std::string EncodeMeta(const EntryMeta& meta) {
   PutFixed32(&out, kMetaVersion);
   PutFixed64(&out, meta.size);
   PutFixed32(&out, meta.crc32c);
+  PutFixed64(&out, meta.content_size);
+  PutFixed32(&out, meta.content_crc32c);
   PutFixed32(&out, static_cast<uint32_t>(meta.key.size()));
   out.append(meta.key);
   PutFixed32(&out, crc32c::Mask(crc32c::Value(out.data(), out.size())));
@@ -53,7 +55,7 @@ std::string EncodeMeta(const EntryMeta& meta) {
 }
 
 Status DecodeMeta(std::string_view bytes, EntryMeta* meta) {
-  if (bytes.size() < kMetaFixedBytes + kMetaTrailerBytes) {
+  if (bytes.size() < kMetaV1FixedBytes + kMetaTrailerBytes) {
     return Status::Corruption("cache meta: " + std::to_string(bytes.size()) +
                               " bytes, shorter than a record");
   }
@@ -62,16 +64,23 @@ Status DecodeMeta(std::string_view bytes, EntryMeta* meta) {
   }
   const char* p = bytes.data();
   const uint32_t version = DecodeFixed32(p + 8);
-  if (version != kMetaVersion) {
+  if (version != kMetaVersion1 && version != kMetaVersion) {
     return Status::Corruption("cache meta: unknown version " +
                               std::to_string(version));
   }
-  const uint32_t key_len = DecodeFixed32(p + 24);
+  const bool v1 = version == kMetaVersion1;
+  const size_t fixed = v1 ? kMetaV1FixedBytes : kMetaFixedBytes;
+  if (bytes.size() < fixed + kMetaTrailerBytes) {
+    return Status::Corruption("cache meta: " + std::to_string(bytes.size()) +
+                              " bytes, shorter than a version " +
+                              std::to_string(version) + " record");
+  }
+  const uint32_t key_len = DecodeFixed32(p + fixed - 4);
   if (key_len == 0 || key_len > kMaxKeyBytes) {
     return Status::Corruption("cache meta: key length " +
                               std::to_string(key_len));
   }
-  const size_t body = kMetaFixedBytes + key_len;
+  const size_t body = fixed + key_len;
   if (bytes.size() != body + kMetaTrailerBytes) {
     return Status::Corruption("cache meta: " + std::to_string(bytes.size()) +
                               " bytes, the record says " +
@@ -83,7 +92,9 @@ Status DecodeMeta(std::string_view bytes, EntryMeta* meta) {
   }
   meta->size = DecodeFixed64(p + 12);
   meta->crc32c = DecodeFixed32(p + 20);
-  meta->key.assign(p + kMetaFixedBytes, key_len);
+  meta->content_size = v1 ? meta->size : DecodeFixed64(p + 24);
+  meta->content_crc32c = v1 ? meta->crc32c : DecodeFixed32(p + 32);
+  meta->key.assign(p + fixed, key_len);
   return Status::OK();
 }
 
