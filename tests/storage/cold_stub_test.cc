@@ -244,6 +244,15 @@ TEST_F(ColdStubTest, DamagedSegmentNeverBecomesAStub) {
   for (size_t len = 0; len < full.size(); ++len) {
     EXPECT_FALSE(MakeColdStub(full.substr(0, len), ref).ok()) << len;
   }
+  // Behind sealed CRCs: no vectors section, or one that is not count rows.
+  std::string bad = full;
+  EncodeFixed32(bad.data() + kFixedHeaderSize, 9);  // first entry: kVectors
+  Reseal(&bad);
+  EXPECT_TRUE(MakeColdStub(bad, RefFor(bad)).status().IsCorruption());
+  bad = full;
+  EncodeFixed64(bad.data() + kOffPointCount, 21);
+  Reseal(&bad);
+  EXPECT_TRUE(MakeColdStub(bad, RefFor(bad)).status().IsCorruption());
 }
 
 TEST_F(ColdStubTest, StubOfAStubIsInvalid) {

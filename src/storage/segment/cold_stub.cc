@@ -151,29 +151,28 @@ Result<std::string> MakeColdStub(std::string_view f, const ColdRef& ref) {
                                    DecodeFixed64(f.data() + kOffSegmentId),
                                    DecodeFixed64(f.data() + kOffMinSeq),
                                    DecodeFixed64(f.data() + kOffMaxSeq)};
-  for (const SectionEntry& e : table) {
-    if (e.type == kColdRef) return StubInvalid("the input is already a stub");
-  }
+  auto of_type = [&](uint32_t type) {
+    return std::count_if(table.begin(), table.end(),
+                         [&](const SectionEntry& e) { return e.type == type; });
+  };
+  if (of_type(kColdRef) > 0) return StubInvalid("the input is already a stub");
   if (table.size() >= kMaxSections) {
     return StubInvalid("no room for a cold ref section (" +
                        std::to_string(table.size()) + " sections)");
   }
-  size_t vectors = 0;
-  for (const SectionEntry& e : table) {
-    if (e.type != kVectors) continue;
-    ++vectors;
-    // What the stub drops must be exactly the rows' vectors.
-    const uint64_t row_bytes = 4 * uint64_t{fields.dimension};
-    if (row_bytes == 0 || e.length % row_bytes != 0 ||
-        e.length / row_bytes != fields.count) {
-      return StubCorruption(
-          "vectors section does not hold count x dimension "
-          "floats");
-    }
-  }
-  if (vectors != 1) {
-    return StubCorruption("has " + std::to_string(vectors) +
+  if (of_type(kVectors) != 1) {
+    return StubCorruption("has " + std::to_string(of_type(kVectors)) +
                           " vectors sections, expected 1");
+  }
+  // What the stub drops must be exactly the rows' vectors.
+  const uint64_t vector_bytes =
+      std::find_if(table.begin(), table.end(), [](const SectionEntry& e) {
+        return e.type == kVectors;
+      })->length;
+  const uint64_t row_bytes = 4 * uint64_t{fields.dimension};
+  if (row_bytes == 0 || vector_bytes % row_bytes != 0 ||
+      vector_bytes / row_bytes != fields.count) {
+    return StubCorruption("vectors section is not count x dimension floats");
   }
   PDB_RETURN_IF_ERROR(CheckRefFits(ref, f));
 
