@@ -22,11 +22,13 @@
 #include "index/distance.h"
 #include "index/hnsw/hnsw_index.h"
 #include "proximadb/env.h"
+#include "storage/segment/cold_stub.h"
 #include "storage/segment/segment.h"
 #include "storage/segment/segment_writer.h"
 #include "storage/wal/record_codec.h"
 #include "storage/wal/wal_format.h"
 #include "storage/wal/wal_writer.h"
+#include "util/crc32c.h"
 
 namespace proximadb {
 namespace {
@@ -197,6 +199,14 @@ void SegmentSeeds() {
   Write("segment", "65x1", std::string(1, '\0'),
         WriteSegmentBytes(env.get(), "/s/c.pdb", MakeRows(65, 1), 1,
                           Metric::kDotProduct));
+  // The stub of a cold segment (no vectors, a kColdRef section). The pack's
+  // size and CRC are made up: zstd's output may change between versions.
+  const segment::ColdRef ref{"cold/seed/segment-9.pack", 1234, 0x5eed,
+                             small.size(),
+                             crc32c::Value(small.data(), small.size())};
+  auto stub = segment::MakeColdStub(small, ref);
+  Die(stub.status(), "make cold stub");
+  Write("segment", "10x4-stub", std::string(1, '\0'), *stub);
 
   auto seg = segment::Segment::Open(env.get(), "/s/a.pdb");
   Die(seg.status(), "open segment");

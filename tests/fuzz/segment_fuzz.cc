@@ -12,7 +12,11 @@
 //     [min_seq, max_seq], optional sections lie inside the file;
 //   * the rows written again by the real writer open to the same rows
 //     (norms recomputed; empty metadata written as "{}"), and writing those
-//     once more gives identical bytes (the writer is deterministic).
+//     once more gives identical bytes (the writer is deterministic);
+//   * a full segment opened with its CRCs verified makes a cold stub
+//     (MakeColdStub) that opens with the same rows and the ref given; a stub
+//     (is_stub: no vectors) is refused by MakeColdStub, as kInvalidArgument
+//     when its CRCs were verified, and is not rewritten.
 // Anything else must be kCorruption.
 #include <cstdint>
 #include <cstring>
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "fuzz_util.h"
+#include "storage/segment/cold_stub.h"
 #include "storage/segment/segment.h"
 #include "storage/segment/segment_format.h"
 #include "storage/segment/segment_writer.h"
@@ -52,10 +57,9 @@ uint64_t TouchRow(const Segment& s, size_t r) {
   uint64_t sum = 0;
   for (char c : s.id(r)) sum += static_cast<unsigned char>(c);
   for (char c : s.metadata_json(r)) sum += static_cast<unsigned char>(c);
-  const float* v = s.vector(r);
   uint32_t bits;
-  for (uint32_t d = 0; d < s.dimension(); ++d) {
-    std::memcpy(&bits, v + d, 4);
+  for (uint32_t d = 0; d < s.dimension() && !s.is_stub(); ++d) {
+    std::memcpy(&bits, s.vector(r) + d, 4);
     sum += bits;
   }
   std::memcpy(&bits, s.norms() + r, 4);
@@ -119,6 +123,44 @@ void CheckRewrite(Env* env, const Segment& s) {
   FUZZ_CHECK(b1.ok() && b2.ok() && *b1 == *b2, "writer is not deterministic");
 }
 
+void CheckStub(Env* env, const std::string& bytes, const Segment& s,
+               bool verified) {
+  if (s.is_stub()) {
+    FUZZ_CHECK(s.cold_ref() != nullptr && s.vectors() == nullptr &&
+               s.Section(sf::kVectors).empty());
+    auto again = sf::MakeColdStub(bytes, *s.cold_ref());
+    FUZZ_CHECK(!again.ok());
+    FUZZ_CHECK(
+        !verified || again.status().code() == StatusCode::kInvalidArgument,
+        again.status());
+    return;
+  }
+  FUZZ_CHECK(s.cold_ref() == nullptr);
+  if (!verified) return;  // MakeColdStub verifies every CRC
+  const sf::ColdRef ref{"fuzz/pack", 1, 2, bytes.size(),
+                        crc32c::Value(bytes.data(), bytes.size())};
+  auto stub = sf::MakeColdStub(bytes, ref);
+  if (DecodeFixed32(bytes.data() + sf::kOffSectionCount) == sf::kMaxSections) {
+    FUZZ_CHECK(stub.status().code() == StatusCode::kInvalidArgument);
+    return;  // no room left for the cold ref section
+  }
+  FUZZ_CHECK(stub.ok(), stub.status());
+  PutFile(env, "/seg/stub.pdb", *stub);
+  auto opened = Segment::Open(env, "/seg/stub.pdb");
+  FUZZ_CHECK(opened.ok(), opened.status());
+  const Segment& t = **opened;
+  FUZZ_CHECK(t.is_stub() && *t.cold_ref() == ref && t.vectors() == nullptr);
+  FUZZ_CHECK(t.size() == s.size() && t.dimension() == s.dimension() &&
+             t.metric() == s.metric() && t.segment_id() == s.segment_id() &&
+             t.min_seq() == s.min_seq() && t.max_seq() == s.max_seq());
+  for (size_t r = 0; r < s.size(); ++r) {
+    FUZZ_CHECK(t.id(r) == s.id(r) && t.version(r) == s.version(r) &&
+               t.metadata_json(r) == s.metadata_json(r) &&
+               t.deleted_at_write(r) == s.deleted_at_write(r) &&
+               std::memcmp(t.norms() + r, s.norms() + r, 4) == 0);
+  }
+}
+
 }  // namespace
 }  // namespace proximadb::fuzz
 
@@ -137,6 +179,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   CheckRows(**seg);
-  CheckRewrite(env, **seg);
+  CheckStub(env, bytes, **seg, (flags & 2) == 0);
+  if (!(*seg)->is_stub()) CheckRewrite(env, **seg);
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "storage/segment/cold_stub.h"
 #include "storage/segment/segment_format.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
@@ -25,6 +26,8 @@ class SegmentParser {
   Status Parse() {
     PDB_RETURN_IF_ERROR(ParseHeader());
     PDB_RETURN_IF_ERROR(ParseTable());
+    PDB_RETURN_IF_ERROR(BindColdRef());
+    PDB_RETURN_IF_ERROR(CheckCount());
     PDB_RETURN_IF_ERROR(CheckCoverage());
     PDB_RETURN_IF_ERROR(BindRequired());
     PDB_RETURN_IF_ERROR(CheckOffsets(seg_->id_offsets_, id_bytes_len_, "id"));
@@ -83,18 +86,11 @@ class SegmentParser {
       return Corrupt("unknown metric " + std::to_string(metric));
     }
     seg_->metric_ = static_cast<Metric>(metric);
-    uint64_t count = DecodeFixed64(data_ + segment::kOffPointCount);
-    // Every row costs at least 4*dim + 4 + 8 + 8 + 8 bytes, so a larger count
-    // cannot be genuine; the bound also keeps every product below in range.
-    if (count > size_ / (4 * uint64_t{seg_->dimension_} + 28)) {
-      return Corrupt("point count " + std::to_string(count) +
-                     " does not fit in the file");
-    }
-    seg_->count_ = static_cast<size_t>(count);
+    count_ = DecodeFixed64(data_ + segment::kOffPointCount);
     seg_->segment_id_ = DecodeFixed64(data_ + segment::kOffSegmentId);
     seg_->min_seq_ = DecodeFixed64(data_ + segment::kOffMinSeq);
     seg_->max_seq_ = DecodeFixed64(data_ + segment::kOffMaxSeq);
-    if (count > 0 && seg_->min_seq_ > seg_->max_seq_) {
+    if (count_ > 0 && seg_->min_seq_ > seg_->max_seq_) {
       return Corrupt("min_seq > max_seq");
     }
     return Status::OK();
@@ -121,6 +117,37 @@ class SegmentParser {
       entries_.push_back(e);
       seg_->sections_.push_back({e.type, e.offset, e.length});
     }
+    return Status::OK();
+  }
+
+  // A stub of a cold segment: exactly one kColdRef section, well formed.
+  Status BindColdRef() {
+    const Entry* found = nullptr;
+    for (const Entry& e : entries_) {
+      if (e.type != segment::kColdRef) continue;
+      if (found) return Corrupt("duplicate cold ref section");
+      found = &e;
+    }
+    if (!found) return Status::OK();
+    ColdRef ref;
+    Status s = DecodeColdRef(
+        std::string_view(data_ + found->offset, found->length), &ref);
+    if (!s.ok()) return Corrupt(s.message());
+    seg_->cold_ref_ = std::move(ref);
+    return Status::OK();
+  }
+
+  // Every row costs at least 4*dim (vectors, but not in a stub) + 4 + 8 + 8 +
+  // 8 bytes, so a larger count cannot be genuine; the bound also keeps every
+  // product below in range.
+  Status CheckCount() {
+    const uint64_t vector_bytes =
+        seg_->is_stub() ? 0 : 4 * uint64_t{seg_->dimension_};
+    if (count_ > size_ / (vector_bytes + 28)) {
+      return Corrupt("point count " + std::to_string(count_) +
+                     " does not fit in the file");
+    }
+    seg_->count_ = static_cast<size_t>(count_);
     return Status::OK();
   }
 
@@ -183,9 +210,12 @@ class SegmentParser {
 
   Status BindRequired() {
     const uint64_t n = seg_->count_;
-    PDB_RETURN_IF_ERROR(RequiredAs(segment::kVectors,
-                                   n * seg_->dimension_ * sizeof(float),
-                                   &seg_->vectors_));
+    // A stub keeps the (empty) kVectors section; its vectors are cold.
+    const uint64_t vector_bytes =
+        seg_->is_stub() ? 0 : n * seg_->dimension_ * sizeof(float);
+    PDB_RETURN_IF_ERROR(
+        RequiredAs(segment::kVectors, vector_bytes, &seg_->vectors_));
+    if (seg_->is_stub()) seg_->vectors_ = nullptr;
     PDB_RETURN_IF_ERROR(RequiredAs(segment::kNorms, n * 4, &seg_->norms_));
     PDB_RETURN_IF_ERROR(
         RequiredAs(segment::kVersions, n * 8, &seg_->versions_));
@@ -251,6 +281,7 @@ class SegmentParser {
   const char* const data_;
   const uint64_t size_;
   uint32_t section_count_ = 0;
+  uint64_t count_ = 0;  // from the header, trusted after CheckCount
   uint64_t header_len_ = 0;
   uint64_t id_bytes_len_ = 0;
   uint64_t meta_bytes_len_ = 0;

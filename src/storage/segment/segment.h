@@ -4,6 +4,7 @@
 // readers. The pointers and views it hands out live as long as the Segment.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "proximadb/env.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
+#include "storage/segment/cold_stub.h"
 
 namespace proximadb::segment {
 
@@ -27,7 +29,7 @@ class Segment {
   // any violation is kCorruption("segment <path>: <what>"). With
   // `verify_checksums` false the section CRCs are skipped (the header CRC and
   // every structural check still run), which makes opening a large segment
-  // cheap.
+  // cheap. A stub of a cold segment (cold_stub.h) opens too: see is_stub().
   static Result<std::shared_ptr<Segment>> Open(Env* env,
                                                const std::string& path,
                                                bool verify_checksums = true);
@@ -41,9 +43,17 @@ class Segment {
   uint64_t file_bytes() const { return file_->size(); }
   const std::string& path() const { return path_; }
 
-  // Row-major, size() * dimension() floats.
+  // Whether this file is the stub of a cold segment: every section but the
+  // vectors is here, and cold_ref() names the object holding the full file.
+  bool is_stub() const { return cold_ref_.has_value(); }
+  // The decoded kColdRef section of a stub; null for a full segment.
+  const ColdRef* cold_ref() const { return cold_ref_ ? &*cold_ref_ : nullptr; }
+
+  // Row-major, size() * dimension() floats; null for a stub.
   const float* vectors() const { return vectors_; }
+  // Must not be called on a stub (it has no vectors).
   const float* vector(size_t row) const {
+    assert(vectors_ != nullptr && "vector() of a cold segment stub");
     return vectors_ + row * size_t{dimension_};
   }
   // size() floats: the L2 norm of each row, for cosine without normalising.
@@ -99,6 +109,7 @@ class Segment {
     uint64_t length;
   };
   std::vector<SectionRef> sections_;
+  std::optional<ColdRef> cold_ref_;
   // All point into file_'s mapping; aligned by the 64-byte section rule.
   const float* vectors_ = nullptr;
   const float* norms_ = nullptr;

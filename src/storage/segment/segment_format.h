@@ -81,6 +81,11 @@ enum SectionType : uint32_t {
   // Reserved for payload (metadata) indexes.
   kPayloadIndexFirst = 32,
   kPayloadIndexLast = 47,
+
+  // This file is the stub of a cold segment (cold_stub.h): its kVectors
+  // section is empty and the vectors are in the cold pack this section names
+  // (an encoded ColdRef). At most one per file.
+  kColdRef = 48,
 };
 
 inline constexpr uint64_t AlignUp(uint64_t n) {

@@ -9,7 +9,7 @@
 
 #include "index/distance.h"
 #include "storage/segment/segment_format.h"
-#include "util/coding.h"
+#include "storage/segment/segment_header.h"
 #include "util/crc32c.h"
 
 // Design: the header (with every section's CRC) comes first in the file, but
@@ -109,13 +109,6 @@ Status EncodeSection(SectionType type, const RowSource& src, Emit&& emit) {
   }
 }
 
-struct SectionPlan {
-  SectionType type;
-  uint64_t offset = 0;
-  uint64_t length = 0;
-  uint32_t crc = 0;  // unmasked
-};
-
 // Appends through a fixed buffer so that tiny per-row pieces (norms,
 // offsets) do not each become a write call.
 class BufferedAppender {
@@ -166,32 +159,6 @@ Status ValidateRows(const std::string& path, const RowSource& src,
   return Status::OK();
 }
 
-std::string EncodeHeader(const SegmentWriteOptions& opts, uint64_t count,
-                         uint64_t min_seq, uint64_t max_seq,
-                         const std::vector<SectionPlan>& plan) {
-  std::string h;
-  h.append(kMagic);
-  PutFixed32(&h, kFormatVersion);
-  PutFixed32(&h, static_cast<uint32_t>(HeaderLength(plan.size())));
-  PutFixed32(&h, opts.dimension);
-  PutFixed32(&h, static_cast<uint32_t>(opts.metric));
-  PutFixed64(&h, count);
-  PutFixed64(&h, opts.segment_id);
-  PutFixed64(&h, min_seq);
-  PutFixed64(&h, max_seq);
-  PutFixed32(&h, static_cast<uint32_t>(plan.size()));
-  for (const SectionPlan& s : plan) {
-    PutFixed32(&h, s.type);
-    PutFixed32(&h, 0);
-    PutFixed64(&h, s.offset);
-    PutFixed64(&h, s.length);
-    PutFixed32(&h, crc32c::Mask(s.crc));
-    PutFixed32(&h, 0);
-  }
-  PutFixed32(&h, crc32c::Mask(crc32c::Value(h.data(), h.size())));
-  return h;
-}
-
 std::string DirName(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -201,21 +168,21 @@ std::string DirName(const std::string& path) {
 
 Status WriteFile(WritableFile* file, const std::string& path,
                  const std::string& header, const RowSource& src,
-                 const std::vector<SectionPlan>& plan) {
+                 const std::vector<SectionEntry>& plan) {
   BufferedAppender out(file);
   PDB_RETURN_IF_ERROR(out.Append(header.data(), header.size()));
   uint64_t pos = header.size();
   static constexpr char kZeros[kSectionAlignment] = {};
-  for (const SectionPlan& s : plan) {
+  for (const SectionEntry& s : plan) {
     PDB_RETURN_IF_ERROR(out.Append(kZeros, s.offset - pos));
     uint32_t crc = 0;
     uint64_t len = 0;
-    PDB_RETURN_IF_ERROR(
-        EncodeSection(s.type, src, [&](const char* p, size_t n) {
-          crc = crc32c::Extend(crc, p, n);
-          len += n;
-          return out.Append(p, n);
-        }));
+    PDB_RETURN_IF_ERROR(EncodeSection(static_cast<SectionType>(s.type), src,
+                                      [&](const char* p, size_t n) {
+                                        crc = crc32c::Extend(crc, p, n);
+                                        len += n;
+                                        return out.Append(p, n);
+                                      }));
     if (crc != s.crc || len != s.length) {
       return Status::Internal("segment " + path + ": section " +
                               std::to_string(s.type) +
@@ -243,10 +210,10 @@ Status WriteSegment(Env* env, const std::string& path,
   PDB_RETURN_IF_ERROR(ValidateRows(path, src, &min_seq, &max_seq));
 
   // Pass 1: lengths and CRCs of every section.
-  std::vector<SectionPlan> plan;
+  std::vector<SectionEntry> plan;
   uint64_t offset = AlignUp(HeaderLength(kSectionOrder.size()));
   for (SectionType type : kSectionOrder) {
-    SectionPlan s{type};
+    SectionEntry s{type};
     s.offset = offset;
     PDB_RETURN_IF_ERROR(EncodeSection(type, src, [&](const char* p, size_t n) {
       s.crc = crc32c::Extend(s.crc, p, n);
@@ -256,7 +223,10 @@ Status WriteSegment(Env* env, const std::string& path,
     offset = AlignUp(s.offset + s.length);
     plan.push_back(s);
   }
-  const std::string header = EncodeHeader(opts, count, min_seq, max_seq, plan);
+  const std::string header =
+      EncodeSegmentHeader({opts.dimension, static_cast<uint32_t>(opts.metric),
+                           count, opts.segment_id, min_seq, max_seq},
+                          plan);
 
   // Pass 2: stream everything into the temp file, then publish it.
   const std::string tmp = path + ".tmp";
