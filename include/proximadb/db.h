@@ -19,6 +19,10 @@
 
 namespace proximadb {
 
+namespace object {
+class ObjectStore;  // src/storage/object/object_store.h
+}
+
 // Time source; tests inject a manual clock to drive age-based flushes.
 class Clock {
  public:
@@ -84,6 +88,9 @@ struct DBOptions {
   // it is (start-up logs it).
   std::string wal_directory;
   TieringOptions tiering;
+  // Tests: the cold tier's object store, instead of the one `tiering`
+  // configures (not owned; must outlive the DB). nullptr: from `tiering`.
+  object::ObjectStore* object_store = nullptr;
 };
 
 // What DB::RebuildCatalog did.

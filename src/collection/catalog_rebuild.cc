@@ -13,6 +13,7 @@
 #include "collection/quarantine.h"
 #include "collection/storage_layout.h"
 #include "storage/catalog/manifest.h"
+#include "storage/segment/cold_stub.h"
 #include "storage/segment/segment.h"
 #include "storage/wal/wal_reader.h"
 
@@ -44,17 +45,25 @@ uint64_t DeadBits(const std::string& bitmap) {
 Status CheckCollectionFiles(Env* env, const StorageLayout& layout, Found* f) {
   const CollectionRecord& rec = f->rec;
   for (const SegmentRecord& s : rec.segments) {
-    const std::string path =
-        layout.SegmentDir(s.placement.volume, rec.dir_name) + "/" + s.file_name;
     if (s.file_name.find('/') != std::string::npos) {
       return Status::Corruption("manifest names segment file " + s.file_name);
     }
-    if (s.placement.tier == Tier::kCold) {
-      return Status::FailedPrecondition(
-          "manifest places segment " + std::to_string(s.segment_id) +
-          " in the cold tier, which this build cannot read");
-    }
+    // A cold segment's file here is its stub (the object is checked when
+    // it is read).
+    const std::string path =
+        SegmentFilesIn(layout.SegmentDir(s.placement.volume, rec.dir_name),
+                       s.file_name, s.placement.tier)
+            .main;
     PDB_ASSIGN_OR_RETURN(auto seg, segment::Segment::Open(env, path));
+    const segment::ColdRef* ref = seg->cold_ref();
+    if ((s.placement.tier == Tier::kCold) != (ref != nullptr) ||
+        (ref && (ref->object_size != s.placement.object_size ||
+                 ref->object_crc32c != s.placement.object_crc32c))) {
+      return Status::Corruption(
+          "segment file " + path +
+          " does not match the manifest's placement "
+          "(a stub of a cold segment, or the object it names)");
+    }
     if (seg->segment_id() != s.segment_id || seg->size() != s.point_count ||
         seg->dimension() != rec.config.dimension ||
         seg->metric() != rec.config.metric) {

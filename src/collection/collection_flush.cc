@@ -49,12 +49,13 @@ Result<std::shared_ptr<LiveSegment>> CollectionImpl::WriteLiveSegment(
 
 SegmentRecord CollectionImpl::RecordOf(const LiveSegment& live,
                                        uint64_t min_seq, uint64_t max_seq) {
-  SegmentRecord rec{live.seg->segment_id(),
-                    SegmentFileName(live.seg->segment_id()),
-                    live.seg->size(),
-                    min_seq,
-                    max_seq,
-                    live.deleted.ToBytes()};
+  SegmentRecord rec;
+  rec.segment_id = live.seg->segment_id();
+  rec.file_name = SegmentFileName(live.seg->segment_id());
+  rec.point_count = live.seg->size();
+  rec.min_seq = min_seq;
+  rec.max_seq = max_seq;
+  rec.deleted_bitmap = live.deleted.ToBytes();
   rec.placement = live.placement;
   rec.newest_write_unix_ms = live.newest_write_unix_ms;
   return rec;
@@ -451,7 +452,7 @@ CollectionInfo CollectionImpl::Info() {
     info.point_count += live;
     TierTotals& t = info.tiers[static_cast<size_t>(s->placement.tier)];
     ++t.segments;
-    t.bytes += s->seg->file_bytes();
+    t.bytes += s->bytes();
     t.points += live;
   }
   info.segment_count = segments_.size();
@@ -477,6 +478,24 @@ CollectionInfo CollectionImpl::Info() {
   info.compaction_seconds = compactions_.nanos.load(kRelaxed) / 1e9;
   info.tiering.moves = tier_moves_.load(kRelaxed);
   info.tiering.move_failures = tier_move_failures_.load(kRelaxed);
+  info.tiering.uploads = uploads_.load(kRelaxed);
+  info.tiering.upload_bytes = upload_bytes_.load(kRelaxed);
+  info.tiering.retries = deps_.objects ? deps_.objects->retries() : 0;
+  info.tiering.failures = cold_transfer_failures_.load(kRelaxed) +
+                          cold_read_failures_.load(kRelaxed);
+  uint64_t downloads = downloads_.load(kRelaxed);
+  uint64_t download_bytes = download_bytes_.load(kRelaxed);
+  if (cold_cache_) {
+    const object::ObjectCache::Stats c = cold_cache_->stats();
+    info.tiering.cache_hits = c.hits;
+    info.tiering.cache_misses = c.misses;
+    info.tiering.cache_evictions = c.evictions;
+    info.tiering.cache_bytes = c.bytes_cached;
+    downloads += c.downloads;
+    download_bytes += c.download_bytes;
+  }
+  info.tiering.downloads = downloads;
+  info.tiering.download_bytes = download_bytes;
   return info;
 }
 

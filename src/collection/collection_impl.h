@@ -49,6 +49,8 @@
 #include "filter/filter.h"
 #include "proximadb/db.h"
 #include "storage/catalog/catalog.h"
+#include "storage/object/object_cache.h"
+#include "storage/object/object_store.h"
 #include "storage/segment/segment_writer.h"
 #include "storage/wal/wal_batch.h"
 #include "storage/wal/wal_reader.h"
@@ -92,6 +94,10 @@ struct CollectionDeps {
   BackgroundQueue* builds;  // graph builds after flush, compaction, recovery
   Quarantine* quarantine;
   const StorageLayout* layout;
+  // The cold tier's object store, this collection's own instance (its
+  // counters are the collection's); null when none is configured (moves to
+  // cold are refused, reads of cold segments are kUnavailable).
+  std::shared_ptr<object::ObjectStore> objects;
 };
 
 // A collection directory: wal/, segments/, its manifest, and (while it is
@@ -101,6 +107,9 @@ inline constexpr std::string_view kSegmentsDirName = "segments";
 // Written before the catalog commit of a drop: a directory the catalog does
 // not list that carries it was dropped, and only then may it be deleted.
 inline constexpr std::string_view kDroppedMarker = "DROPPED";
+// The collection's cache of cold segments (object::ObjectCache), in its
+// main directory.
+inline constexpr std::string_view kColdCacheDirName = "cache";
 
 // The part of a collection's configuration fixed when it is created: no
 // call changes it (UpdateCollection / SetFlushPolicy sets only the flush
@@ -231,11 +240,35 @@ class CollectionImpl final : public Collection {
   // and at replay alike. Returns how many kDelete ops found a live point; an
   // op that cannot be applied exactly is an error, never skipped.
   Result<uint64_t> ApplyLocked(const wal::WalBatch& batch) REQUIRES(state_mu_);
+  // Cold segments' vectors held by a read (Get, Scroll, UpdateMetadata)
+  // that found points in them: fetched without state_mu_ (PinCold), then
+  // the read runs again with them.
+  struct ColdPins {
+    std::vector<std::pair<std::shared_ptr<LiveSegment>,
+                          std::shared_ptr<const ColdVectors>>>
+        pins;
+    const ColdVectors* Find(const LiveSegment* seg) const;
+    // True (and `loc`'s segment added to *missing) if loc is in a cold
+    // segment whose vectors are not pinned yet.
+    bool Need(const Location& loc, std::vector<LiveSegment*>* missing) const;
+  };
+  Status PinCold(const std::vector<LiveSegment*>& missing, ColdPins* pins)
+      EXCLUDES(state_mu_);
+  // The vector at `loc` (a cold segment's from `pins`, which must hold it).
+  const float* VectorLocked(const Location& loc, const ColdPins& pins) const
+      REQUIRES_SHARED(state_mu_);
   // The caller holds state_mu_ (shared), which keeps loc's memtable rows in
   // place.
   StoredPoint MaterializeLocked(const Location& loc, bool with_vector,
-                                bool with_metadata) const
+                                bool with_metadata,
+                                const ColdPins& pins = {}) const
       REQUIRES_SHARED(state_mu_);
+  // One attempt at a scroll page: nullopt with *missing set when points in
+  // cold segments need vectors that `pins` lacks.
+  Result<std::optional<ScrollPage>> ScrollOnce(
+      const ScrollRequest& req, const filter::Filter& filt,
+      const ColdPins& pins, std::vector<LiveSegment*>* missing)
+      EXCLUDES(state_mu_);
 
   Status FlushLocked() REQUIRES(flush_mu_) EXCLUDES(state_mu_);
   // FlushLocked's steps: freeze the memtable (false when there is nothing
@@ -288,7 +321,46 @@ class CollectionImpl final : public Collection {
   Status MoveLocallyLocked(const std::shared_ptr<LiveSegment>& seg, Tier tier,
                            const std::string& volume) REQUIRES(compact_mu_)
       EXCLUDES(state_mu_);
-  Status CopySegmentFiles(const LiveSegment& seg, const std::string& to_dir);
+  // Copies files into `to_dir` durably (each file, then the directory).
+  Status CopyFilesDurably(const std::vector<std::string>& from,
+                          const std::string& to_dir);
+  // Removes what a move left behind (failures logged: start-up removes
+  // them).
+  void RemoveFilesAfterMove(const std::vector<std::string>& paths);
+  // Every move's commit: the catalog gets `moved`'s placement, then `moved`
+  // replaces `seg` (deletion state copied), the manifest is rewritten and
+  // `seg` retired. On a failed commit nothing is swapped.
+  Status SwapMovedLocked(const std::shared_ptr<LiveSegment>& seg,
+                         const std::shared_ptr<LiveSegment>& moved)
+      REQUIRES(compact_mu_) EXCLUDES(state_mu_);
+  // The cold tier (collection_cold.cc).
+  static uint64_t FullBytes(const LiveSegment& s);  // the segment file's size
+  std::string ColdObjectKey(uint64_t segment_id) const;
+  // Opens the cache of cold segments (Start), when an object store is
+  // configured; its strays go to the quarantine.
+  Status OpenColdCache();
+  Status MoveToColdLocked(const std::shared_ptr<LiveSegment>& seg)
+      REQUIRES(compact_mu_) EXCLUDES(state_mu_);
+  Status MoveFromColdLocked(const std::shared_ptr<LiveSegment>& seg, Tier tier,
+                            const std::string& volume) REQUIRES(compact_mu_)
+      EXCLUDES(state_mu_);
+  // A cold segment's vectors: resident, or fetched through the cache.
+  // kUnavailable naming the segment and the tier when the store cannot
+  // deliver them (or none is configured). Never called under state_mu_: a
+  // fetch may take seconds.
+  Result<std::shared_ptr<const ColdVectors>> ColdVectorsOf(LiveSegment& s)
+      EXCLUDES(state_mu_);
+  // Keeps the most recently used cold segments' vectors resident while
+  // they fit the cache budget; releases the others.
+  void TrimResidentCold() EXCLUDES(state_mu_);
+  void DropResidentCold() EXCLUDES(state_mu_);
+
+ public:
+  // After a drop: deletes the objects of its cold segments (every key
+  // under its directory name, which no other collection shares).
+  Status DeleteColdObjects();
+
+ private:
   // Validates, commits (catalog, then memory, then the manifest) a change
   // of the mutable part of the configuration (flush and tiering policies).
   Status ChangeConfig(const std::function<void(CollectionConfig*)>& edit)
@@ -341,6 +413,11 @@ class CollectionImpl final : public Collection {
   const std::shared_ptr<PayloadDefs> payload_defs_;
   Mutex payload_ddl_mu_;  // serialises create/drop of payload indexes
 
+  // The cold tier's cache (null without an object store). Declared before
+  // the segments: destroyed after them (their resident vectors pin
+  // entries; ColdVectors also hold it).
+  std::shared_ptr<object::ObjectCache> cold_cache_;
+
   mutable SharedMutex state_mu_;
   std::shared_ptr<Memtable> mem_ GUARDED_BY(state_mu_);
   std::shared_ptr<Memtable> frozen_ GUARDED_BY(state_mu_);
@@ -388,6 +465,11 @@ class CollectionImpl final : public Collection {
   };
   WorkCounter flushes_, compactions_;
   std::atomic<uint64_t> tier_moves_{0}, tier_move_failures_{0};
+  std::atomic<uint64_t> uploads_{0}, upload_bytes_{0}, downloads_{0},
+      download_bytes_{0};
+  // Uploads and downloads that failed; reads of cold vectors that failed.
+  std::atomic<uint64_t> cold_transfer_failures_{0}, cold_read_failures_{0};
+  std::atomic<uint64_t> cold_tick_{0};  // orders uses of cold segments
   std::atomic<bool> warned_no_cold_{false};
 };
 

@@ -28,6 +28,8 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
       next_segment_id_(std::max<uint64_t>(record.next_segment_id, 1)) {}
 
 CollectionImpl::~CollectionImpl() {
+  // Resident cold vectors pin cache entries; release them first.
+  DropResidentCold();
   if (wal_) {
     Status s = wal_->Close();
     if (!s.ok()) spdlog::warn("closing WAL of {}: {}", dir_, s.ToString());
@@ -117,6 +119,15 @@ Status CollectionImpl::ChangeConfig(
   if (!s.ok()) {
     spdlog::error("collection {}: writing its manifest: {}", config_.name,
                   s.ToString());
+  }
+  if (cold_cache_) {
+    // A new cache_mb takes effect now.
+    TrimResidentCold();
+    s = cold_cache_->SetCapacity(Tiering().cache_mb << 20);
+    if (!s.ok()) {
+      spdlog::warn("collection {}: resizing the cold cache: {}", config_.name,
+                   s.ToString());
+    }
   }
   return Status::OK();
 }

@@ -139,17 +139,67 @@ class SearchRun {
 
 }  // namespace
 
+const float* CollectionImpl::VectorLocked(const Location& loc,
+                                          const ColdPins& pins) const {
+  if (loc.kind != Location::kSegment) return loc.mem->vector(loc.row);
+  if (!loc.seg->cold()) return loc.seg->seg->vector(loc.row);
+  const ColdVectors* v = pins.Find(loc.seg);
+  return v ? v->full->vector(loc.row) : nullptr;
+}
+
+bool CollectionImpl::ColdPins::Need(const Location& loc,
+                                    std::vector<LiveSegment*>* missing) const {
+  if (loc.kind != Location::kSegment || !loc.seg->cold() || Find(loc.seg)) {
+    return false;
+  }
+  if (std::find(missing->begin(), missing->end(), loc.seg) == missing->end()) {
+    missing->push_back(loc.seg);
+  }
+  return true;
+}
+
+Status CollectionImpl::PinCold(const std::vector<LiveSegment*>& missing,
+                               ColdPins* pins) {
+  std::vector<std::shared_ptr<LiveSegment>> segs;
+  {
+    ReaderLock lock(&state_mu_);
+    for (LiveSegment* m : missing) {
+      for (const auto& s : segments_) {
+        if (s.get() == m) segs.push_back(s);
+      }
+    }
+  }
+  // A segment no longer listed (moved meanwhile) is looked up again by the
+  // caller's next attempt.
+  for (const auto& s : segs) {
+    PDB_ASSIGN_OR_RETURN(auto v, ColdVectorsOf(*s));
+    pins->pins.push_back({s, std::move(v)});
+  }
+  return Status::OK();
+}
+
+const ColdVectors* CollectionImpl::ColdPins::Find(
+    const LiveSegment* seg) const {
+  for (const auto& [s, v] : pins) {
+    if (s.get() == seg) return v.get();
+  }
+  return nullptr;
+}
+
 StoredPoint CollectionImpl::MaterializeLocked(const Location& loc,
                                               bool with_vector,
-                                              bool with_metadata) const {
+                                              bool with_metadata,
+                                              const ColdPins& pins) const {
   StoredPoint p;
   const uint32_t dim = config_.dimension;
   if (loc.kind == Location::kSegment) {
     const auto& s = *loc.seg->seg;
     p.id = std::string(s.id(loc.row));
     p.version = s.version(loc.row);
-    if (with_vector)
-      p.vector.assign(s.vector(loc.row), s.vector(loc.row) + dim);
+    if (with_vector) {
+      const float* v = VectorLocked(loc, pins);
+      p.vector.assign(v, v + dim);
+    }
     if (with_metadata) p.metadata = ParseMetadata(s.metadata_json(loc.row));
   } else {
     const Memtable& m = *loc.mem;
@@ -165,10 +215,22 @@ StoredPoint CollectionImpl::MaterializeLocked(const Location& loc,
 Result<StoredPoint> CollectionImpl::Get(const std::string& id) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  ReaderLock lock(&state_mu_);
-  Location loc = LocateLocked(id);
-  if (!loc.live) return Status::NotFound("point '" + id + "' not found");
-  return MaterializeLocked(loc, /*with_vector=*/true, /*with_metadata=*/true);
+  // A point in a cold segment needs its vectors, which are fetched without
+  // the lock; then the lookup runs again (the point may have changed).
+  ColdPins pins;
+  for (;;) {
+    std::vector<LiveSegment*> missing;
+    {
+      ReaderLock lock(&state_mu_);
+      Location loc = LocateLocked(id);
+      if (!loc.live) return Status::NotFound("point '" + id + "' not found");
+      if (!pins.Need(loc, &missing)) {
+        return MaterializeLocked(loc, /*with_vector=*/true,
+                                 /*with_metadata=*/true, pins);
+      }
+    }
+    PDB_RETURN_IF_ERROR(PinCold(missing, &pins));
+  }
 }
 
 Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
@@ -206,7 +268,12 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
         run.Add(SearchSource::OfMemtable(*frozen, "frozen_memtable")));
   }
   for (const auto& ls : segments) {
-    PDB_RETURN_IF_ERROR(run.Add(SearchSource::OfSegment(*ls, !filt.empty())));
+    std::shared_ptr<const ColdVectors> cold;
+    if (ls->cold()) {
+      PDB_ASSIGN_OR_RETURN(cold, ColdVectorsOf(*ls));
+    }
+    PDB_RETURN_IF_ERROR(
+        run.Add(SearchSource::OfSegment(*ls, !filt.empty(), std::move(cold))));
   }
   return run.Finish();
 }
@@ -245,6 +312,21 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& req) {
                                    std::to_string(kMaxScrollLimit));
   }
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(req.filter));
+  // Points in cold segments need their vectors, fetched without the lock;
+  // then the page is read again (points may have changed).
+  ColdPins pins;
+  for (;;) {
+    std::vector<LiveSegment*> missing;
+    PDB_ASSIGN_OR_RETURN(std::optional<ScrollPage> page,
+                         ScrollOnce(req, filt, pins, &missing));
+    if (page) return std::move(*page);
+    PDB_RETURN_IF_ERROR(PinCold(missing, &pins));
+  }
+}
+
+Result<std::optional<ScrollPage>> CollectionImpl::ScrollOnce(
+    const ScrollRequest& req, const filter::Filter& filt, const ColdPins& pins,
+    std::vector<LiveSegment*>* missing) {
   // Each source yields its first limit+1 live matches after the cursor, in id
   // order; ids are unique across sources (one live version per id), so the
   // merged, sorted first `limit` are the page, and a (limit+1)th means more.
@@ -279,13 +361,20 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& req) {
   }
   std::sort(found.begin(), found.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
+  if (found.size() > req.limit) found.resize(req.limit + 1);
+  if (req.include_vector) {
+    for (size_t i = 0; i < found.size() && i < req.limit; ++i) {
+      pins.Need(found[i].second, missing);
+    }
+    if (!missing->empty()) return std::optional<ScrollPage>();
+  }
   ScrollPage page;
   for (size_t i = 0; i < found.size() && i < req.limit; ++i) {
     page.points.push_back(
-        MaterializeLocked(found[i].second, req.include_vector, true));
+        MaterializeLocked(found[i].second, req.include_vector, true, pins));
   }
   if (found.size() > req.limit) page.next_after_id = page.points.back().id;
-  return page;
+  return std::optional<ScrollPage>(std::move(page));
 }
 
 }  // namespace proximadb

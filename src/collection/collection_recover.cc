@@ -22,10 +22,6 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
          s.substr(s.size() - suffix.size()) == suffix;
 }
 
-std::string Stem(const std::string& file_name) {  // "seg-1.pdb" -> "seg-1"
-  return file_name.substr(0, file_name.rfind('.'));
-}
-
 // Why a file in segments/ that no listed segment accounts for is there.
 std::string SegmentStrayReason(const std::string& name) {
   if (EndsWith(name, ".tmp")) {
@@ -177,8 +173,11 @@ Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
   });
   for (const auto& rec : segs) {
     const std::string& volume = rec.placement.volume;
+    const bool cold = rec.placement.tier == Tier::kCold;
     const std::string path =
-        deps_.layout->SegmentDir(volume, dir_name_) + "/" + rec.file_name;
+        SegmentFilesIn(deps_.layout->SegmentDir(volume, dir_name_),
+                       rec.file_name, rec.placement.tier)
+            .main;
     auto bad = [&](const std::string& what) {
       return Status::Corruption("segment file " + path + " (segment " +
                                 std::to_string(rec.segment_id) + "): " + what +
@@ -186,11 +185,6 @@ Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
     };
     if (SegmentFileName(rec.segment_id) != rec.file_name) {
       return bad("the catalog names it " + rec.file_name);
-    }
-    if (rec.placement.tier == Tier::kCold) {
-      return bad(
-          "the catalog places it in the cold tier, which this build "
-          "cannot read");
     }
     if (!volume.empty() && !deps_.env->IsDirectory(volume)) {
       // Not corruption: a disk that is not mounted. Nothing is changed.
@@ -206,6 +200,22 @@ Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
       return bad("listed in the catalog but missing");
     }
     PDB_ASSIGN_OR_RETURN(auto seg, segment::Segment::Open(deps_.env, path));
+    if (const segment::ColdRef* ref = seg->cold_ref();
+        cold != (ref != nullptr)) {
+      return bad(cold
+                     ? "the catalog places it in the cold tier, but the "
+                       "file is not the stub of a cold segment"
+                     : "the file is the stub of a cold segment, but the "
+                       "catalog places it in the " +
+                           std::string(TierName(rec.placement.tier)) + " tier");
+    } else if (ref && (ref->object_size != rec.placement.object_size ||
+                       ref->object_crc32c != rec.placement.object_crc32c)) {
+      return bad("its stub names an object of " +
+                 std::to_string(ref->object_size) + " bytes (CRC32C " +
+                 std::to_string(ref->object_crc32c) + "), the catalog one of " +
+                 std::to_string(rec.placement.object_size) + " bytes (CRC32C " +
+                 std::to_string(rec.placement.object_crc32c) + ")");
+    }
     if (seg->segment_id() != rec.segment_id) {
       return bad("its header says segment " +
                  std::to_string(seg->segment_id()));
@@ -234,7 +244,8 @@ Status CollectionImpl::OpenSegments(const CollectionRecord& record) {
     live->newest_write_unix_ms = rec.newest_write_unix_ms;
     live->deleted.OrBytes(rec.deleted_bitmap);
     if (!LoadPayload(live)) plan_->build_payload.push_back(live);
-    if (!LoadGraph(live)) plan_->build_graph.push_back(live);
+    // A cold segment's graph is loaded with its vectors (collection_cold.cc).
+    if (!cold && !LoadGraph(live)) plan_->build_graph.push_back(live);
     // Not shared with another thread yet; the lock is for the analysis.
     WriterLock lock(&state_mu_);
     segments_.push_back(std::move(live));
@@ -255,6 +266,14 @@ Status CollectionImpl::FindStrays(const CollectionRecord& record) {
       continue;
     }
     if (name == catalog::kManifestFileName) continue;
+    if (name == kColdCacheDirName) {
+      // The cold tier's cache (collection_cold.cc): it accounts for its own
+      // files when it opens.
+      if (!env->IsDirectory(path)) {
+        return Status::Corruption(path + " is not a directory");
+      }
+      continue;
+    }
     if (name == kDroppedMarker) {
       // The catalog lists the collection, so its drop did not commit (it
       // failed, or a crash came before the commit): the collection stays
@@ -271,21 +290,23 @@ Status CollectionImpl::FindStrays(const CollectionRecord& record) {
   }
   std::set<std::string> known, obsolete, known_names;
   for (const auto& s : record.segments) {
-    known_names.insert(s.file_name);
-    known_names.insert(Stem(s.file_name) + ".hnsw");
-    known_names.insert(Stem(s.file_name) + ".pidx");
-    const std::string dir =
-        deps_.layout->SegmentDir(s.placement.volume, dir_name_) + "/";
-    known.insert(dir + s.file_name);
-    known.insert(dir + Stem(s.file_name) + ".hnsw");
-    known.insert(dir + Stem(s.file_name) + ".pidx");
+    for (const std::string& name : AllSegmentFileNames(s.file_name)) {
+      known_names.insert(name);
+    }
+    for (const std::string& path :
+         SegmentFilesIn(deps_.layout->SegmentDir(s.placement.volume, dir_name_),
+                        s.file_name, s.placement.tier)
+             .all()) {
+      known.insert(path);
+    }
   }
   for (const auto& s : record.obsolete_segments) {
-    const std::string dir =
-        deps_.layout->SegmentDir(s.placement.volume, dir_name_) + "/";
-    obsolete.insert(dir + s.file_name);
-    obsolete.insert(dir + Stem(s.file_name) + ".hnsw");
-    obsolete.insert(dir + Stem(s.file_name) + ".pidx");
+    for (const std::string& path :
+         SegmentFilesIn(deps_.layout->SegmentDir(s.placement.volume, dir_name_),
+                        s.file_name, s.placement.tier)
+             .all()) {
+      obsolete.insert(path);
+    }
   }
   for (const std::string& volume : SegmentVolumes(record)) {
     const std::string seg_dir = deps_.layout->SegmentDir(volume, dir_name_);
@@ -417,6 +438,7 @@ Status CollectionImpl::Start(Catalog* catalog) {
   PDB_ASSIGN_OR_RETURN(
       wal_, wal::WalWriter::Open(env, wal_dir_, p.record.config.wal_format,
                                  p.next_wal_seq));
+  PDB_RETURN_IF_ERROR(OpenColdCache());
   for (const auto& seg : p.build_payload) SchedulePayloadBuild(seg);
   for (const auto& seg : p.build_graph) ScheduleGraphBuild(seg);
   recovered_at_micros_ = deps_.clock->NowMicros();

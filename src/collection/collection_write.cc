@@ -153,9 +153,16 @@ Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
               "' in the older record format (without the vector) cannot be "
               "replayed: the point's previous copy is no longer live");
         }
-        const float* v = loc.kind == Location::kSegment
-                             ? loc.seg->seg->vector(loc.row)
-                             : loc.mem->vector(loc.row);
+        if (loc.kind == Location::kSegment && loc.seg->cold()) {
+          // Older builds had no cold tier, and replay runs before any
+          // move: only a damaged setup gets here.
+          return Status::Corruption(
+              "WAL record " + std::to_string(batch.seq) +
+              ": a metadata update of point '" + op.id +
+              "' in the older record format (without the vector) cannot be "
+              "replayed: the point's previous copy is in a cold segment");
+        }
+        const float* v = VectorLocked(loc, {});
         std::vector<float> copy(v, v + dim);  // Append may reallocate mem_
         KillLocked(op.id);
         mem_->Append(op.id, copy.data(), op.metadata_json, batch.seq, now);
@@ -242,16 +249,24 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
   // drop. No other write of this id runs from the read below to the apply.
   IdLocks::ExclusiveGuard order(&id_locks_, id);
   wal::WalOp op{wal::WalOp::Type::kUpdateMetadata, id, {}, {}};
-  {
-    ReaderLock lock(&state_mu_);
-    Location loc = LocateLocked(id);
-    if (!loc.live) {
-      return Status::NotFound("point '" + id + "' not found");
+  // A point in a cold segment: its vector is fetched without the lock,
+  // then looked up again.
+  ColdPins pins;
+  for (;;) {
+    std::vector<LiveSegment*> missing;
+    {
+      ReaderLock lock(&state_mu_);
+      Location loc = LocateLocked(id);
+      if (!loc.live) {
+        return Status::NotFound("point '" + id + "' not found");
+      }
+      if (!pins.Need(loc, &missing)) {
+        const float* v = VectorLocked(loc, pins);
+        op.vector.assign(v, v + config_.dimension);
+        break;
+      }
     }
-    const float* v = loc.kind == Location::kSegment
-                         ? loc.seg->seg->vector(loc.row)
-                         : loc.mem->vector(loc.row);
-    op.vector.assign(v, v + config_.dimension);
+    PDB_RETURN_IF_ERROR(PinCold(missing, &pins));
   }
   op.metadata_json = DumpMetadata(metadata);
   wal::WalBatch batch;

@@ -6,6 +6,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/object/local_object_store.h"
+#include "storage/object/s3_object_store.h"
+
 namespace proximadb {
 
 namespace {
@@ -39,15 +42,55 @@ DBImpl::DBImpl(const DBOptions& options, std::string dir)
   builds_ = std::make_unique<BackgroundQueue>(options_.background_threads);
 }
 
-CollectionDeps DBImpl::Deps() {
-  return CollectionDeps{options_.env, options_.clock, catalog_.get(),
-                        &options_,    builds_.get(),  quarantine_.get(),
-                        &layout_};
+Result<std::shared_ptr<object::ObjectStore>> DBImpl::NewObjectStore() const {
+  const TieringOptions& t = options_.tiering;
+  if (options_.object_store) {
+    // Not owned: an empty deleter.
+    return std::shared_ptr<object::ObjectStore>(options_.object_store,
+                                                [](object::ObjectStore*) {});
+  }
+  if (!t.s3_bucket.empty()) {
+    object::S3Options o;
+    o.endpoint = t.s3_endpoint;
+    o.region = t.s3_region;
+    o.bucket = t.s3_bucket;
+    o.prefix = t.s3_prefix;
+    o.access_key = t.s3_access_key;
+    o.secret_key = t.s3_secret_key;
+    o.upload_concurrency = static_cast<int>(t.upload_concurrency);
+    auto store = object::S3ObjectStore::Open(std::move(o), options_.env);
+    if (!store.ok()) {
+      return Status(store.status().code(),
+                    "[tiering] object store: " + store.status().message());
+    }
+    return std::shared_ptr<object::ObjectStore>(std::move(store).value());
+  }
+  if (!t.local_object_directory.empty()) {
+    PDB_ASSIGN_OR_RETURN(
+        auto store,
+        object::LocalObjectStore::Open(options_.env, t.local_object_directory));
+    return std::shared_ptr<object::ObjectStore>(std::move(store));
+  }
+  return std::shared_ptr<object::ObjectStore>();
+}
+
+Status DBImpl::CheckObjectStore() {
+  PDB_ASSIGN_OR_RETURN(auto store, NewObjectStore());
+  if (store) spdlog::info("cold tier: object store {}", store->Describe());
+  return Status::OK();
+}
+
+Result<CollectionDeps> DBImpl::Deps() {
+  PDB_ASSIGN_OR_RETURN(auto objects, NewObjectStore());
+  return CollectionDeps{options_.env, options_.clock,    catalog_.get(),
+                        &options_,    builds_.get(),     quarantine_.get(),
+                        &layout_,     std::move(objects)};
 }
 
 Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
                                                  const std::string& dir) {
   std::unique_ptr<DBImpl> db(new DBImpl(options, dir));
+  PDB_RETURN_IF_ERROR(db->CheckObjectStore());
   PDB_RETURN_IF_ERROR(db->Recover());
   if (db->options_.background_threads) {
     db->flush_thread_ = std::thread([d = db.get()] { d->FlushLoop(); });
@@ -72,6 +115,7 @@ DBImpl::~DBImpl() {
 Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
     const CollectionConfig& config) {
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
+  PDB_ASSIGN_OR_RETURN(CollectionDeps deps, Deps());
   MutexLock lock(&mu_);
   if (collections_.count(config.name)) {
     return Status::AlreadyExists("collection '" + config.name +
@@ -114,7 +158,8 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
         config.name, s.ToString(), cdir);
     return s;
   }
-  auto c = CollectionImpl::Open(Deps(), rec, cdir);
+  deps.catalog = catalog_.get();
+  auto c = CollectionImpl::Open(deps, rec, cdir);
   if (!c.ok()) {
     // Committed but not servable: take the commit back, so that the error
     // the caller sees is the whole truth.
@@ -248,6 +293,13 @@ Status DBImpl::DropCollection(const std::string& name) {
     // The catalog no longer lists it: the next start removes the directory.
     spdlog::warn("collection {} dropped but its files remain: {}", name,
                  s.ToString());
+  }
+  s = c->DeleteColdObjects();
+  if (!s.ok()) {
+    spdlog::warn(
+        "collection {} dropped but objects of its cold segments "
+        "remain: {}",
+        name, s.ToString());
   }
   spdlog::info("dropped collection {}", name);
   return Status::OK();

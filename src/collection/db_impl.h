@@ -48,6 +48,12 @@ class DBImpl final : public DB {
   // Checks the whole data directory (catalog, every collection), changing
   // nothing; only then makes the changes the checks decided (db_recover.cc).
   Status Recover();
+  // Checks the cold tier's configuration (options_.tiering).
+  Status CheckObjectStore();
+  // A collection's object store (null when none is configured):
+  // options_.object_store, or a new instance from options_.tiering, so
+  // that each collection's counters are its own.
+  Result<std::shared_ptr<object::ObjectStore>> NewObjectStore() const;
   // What to do with an entry of collections/ the catalog does not list.
   struct Unlisted {
     std::string path;
@@ -72,7 +78,7 @@ class DBImpl final : public DB {
   std::vector<std::shared_ptr<CollectionImpl>> Snapshot();
   // Removes what uncommitted_dirs_ lists (after a commit).
   void RemoveUncommittedDirsLocked() REQUIRES(mu_);
-  CollectionDeps Deps();
+  Result<CollectionDeps> Deps();
   // A new collection's directory with its subdirectories and first WAL
   // file, all durable, before the catalog commit that creates it.
   Status PrepareCollectionDir(const std::string& cdir,

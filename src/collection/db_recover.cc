@@ -214,7 +214,8 @@ Status DBImpl::Recover() {
   }
   std::vector<std::shared_ptr<CollectionImpl>> recovered;
   for (const auto& rec : records) {
-    auto c = CollectionImpl::Recover(Deps(), rec,
+    PDB_ASSIGN_OR_RETURN(CollectionDeps deps, Deps());
+    auto c = CollectionImpl::Recover(deps, rec,
                                      collections_dir_ + "/" + rec.dir_name);
     if (!c.ok()) {
       return Status(c.status().code(), "recovering collection '" +

@@ -12,11 +12,39 @@
 #include "collection/payload_index.h"
 #include "index/flat_index.h"
 #include "storage/catalog/catalog.h"
+#include "storage/object/object_cache.h"
 #include "storage/segment/segment.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
 namespace proximadb {
+
+// The vectors of a cold segment, served from its entry in the collection's
+// object cache (collection_cold.cc): the decoded segment file, mapped, with
+// the graph loaded against it. The cache entry stays pinned (its file is
+// not evicted) while this lives.
+struct ColdVectors {
+  ColdVectors(std::shared_ptr<object::ObjectCache> c,
+              std::shared_ptr<const object::ObjectCache::Entry> e,
+              std::shared_ptr<segment::Segment> f)
+      : cache(std::move(c)),
+        entry(std::move(e)),
+        full(std::move(f)),
+        flat(index::VectorView{full->vectors(), full->norms(),
+                               static_cast<uint32_t>(full->size()),
+                               full->dimension()},
+             full->metric()) {}
+
+  // Declared first, destroyed last: the entry is released before the
+  // cache can go.
+  const std::shared_ptr<object::ObjectCache> cache;
+  const std::shared_ptr<const object::ObjectCache::Entry> entry;
+  const std::shared_ptr<segment::Segment> full;
+  const index::FlatIndex flat;
+  // Null for flat collections, and when the graph file is missing (the
+  // exact scan serves then).
+  std::shared_ptr<const index::VectorIndex> graph;
+};
 
 struct LiveSegment {
   explicit LiveSegment(std::shared_ptr<segment::Segment> s,
@@ -30,6 +58,13 @@ struct LiveSegment {
               seg->metric()) {}
 
   bool dead(size_t row) const { return deleted.Test(row); }
+  // A cold segment: `seg` is its local stub (no vectors; ColdVectors has
+  // them).
+  bool cold() const { return placement.tier == Tier::kCold; }
+  // Bytes it takes in its tier: the segment file, or the cold object.
+  uint64_t bytes() const {
+    return cold() ? placement.object_size : seg->file_bytes();
+  }
   uint64_t live() const { return seg->size() - deleted.Count(); }
   // Marks row dead; remembers that the catalog copy is stale.
   bool Kill(size_t row) {
@@ -46,11 +81,9 @@ struct LiveSegment {
   void set_graph(std::shared_ptr<const index::VectorIndex> g) {
     std::atomic_store(&graph_, std::move(g));
   }
-  // Sidecar file holding the graph: seg-<id>.hnsw beside seg-<id>.pdb.
-  std::string graph_path() const {
-    const std::string& p = seg->path();
-    return p.substr(0, p.size() - 4) + ".hnsw";
-  }
+  // Sidecar file holding the graph: seg-<id>.hnsw beside seg-<id>.pdb (or
+  // the stub seg-<id>.stub).
+  std::string graph_path() const { return stem() + ".hnsw"; }
 
   // The payload indexes (null until built or loaded, and when the
   // collection has none); the planner reads metadata meanwhile.
@@ -61,9 +94,18 @@ struct LiveSegment {
     std::atomic_store(&payload_, std::move(p));
   }
   // Sidecar file holding them: seg-<id>.pidx.
-  std::string payload_path() const {
+  std::string payload_path() const { return stem() + ".pidx"; }
+  // The path without its extension.
+  std::string stem() const {
     const std::string& p = seg->path();
-    return p.substr(0, p.size() - 4) + ".pidx";
+    return p.substr(0, p.rfind('.'));
+  }
+
+  // A cold segment's vectors while some search holds them, or kept
+  // resident by the collection (collection_cold.cc).
+  std::shared_ptr<const ColdVectors> resident() const EXCLUDES(cold_mu_) {
+    MutexLock lock(&cold_mu_);
+    return resident_;
   }
 
   // Writes a sidecar file (graph, payload index) unless the segment was
@@ -93,6 +135,12 @@ struct LiveSegment {
  private:
   std::shared_ptr<const index::VectorIndex> graph_;
   std::shared_ptr<const SegmentPayloadIndex> payload_;
+  friend class CollectionImpl;
+  // Serialises loading the cold vectors (one fetch per segment at a time).
+  mutable Mutex cold_mu_;
+  std::shared_ptr<const ColdVectors> resident_ GUARDED_BY(cold_mu_);
+  std::weak_ptr<const ColdVectors> in_use_ GUARDED_BY(cold_mu_);
+  std::atomic<uint64_t> cold_used_tick_{0};
   Mutex files_mu_;
   bool retired_ GUARDED_BY(files_mu_) = false;
 };

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
+#include "util/file_copy.h"
+
 namespace proximadb {
 
 namespace {
@@ -68,18 +70,7 @@ Status Quarantine::CopyThenRemove(const std::string& from,
     PDB_RETURN_IF_ERROR(env_->SyncDir(to));
     return env_->RemoveDirRecursively(from);
   }
-  PDB_ASSIGN_OR_RETURN(auto in, env_->NewRandomAccessFile(from));
-  PDB_ASSIGN_OR_RETURN(auto out, env_->NewWritableFile(to));
-  std::string buf(1 << 20, '\0');
-  for (uint64_t off = 0; off < in->Size();) {
-    std::string_view got;
-    PDB_RETURN_IF_ERROR(in->Read(off, buf.size(), buf.data(), &got));
-    if (got.empty()) break;
-    PDB_RETURN_IF_ERROR(out->Append(got));
-    off += got.size();
-  }
-  PDB_RETURN_IF_ERROR(out->Sync());
-  PDB_RETURN_IF_ERROR(out->Close());
+  PDB_RETURN_IF_ERROR(CopyFileDurably(env_, from, to));
   return env_->RemoveFile(from);
 }
 

@@ -12,11 +12,13 @@ SearchSource SearchSource::OfMemtable(const Memtable& m, const char* name) {
   return s;
 }
 
-SearchSource SearchSource::OfSegment(const LiveSegment& ls, bool filtered) {
+SearchSource SearchSource::OfSegment(const LiveSegment& ls, bool filtered,
+                                     std::shared_ptr<const ColdVectors> cold) {
   SearchSource s;
   s.name_ = "segment";
   s.seg_ = &ls;
-  s.graph_ = ls.graph();
+  s.graph_ = cold ? cold->graph : ls.graph();
+  s.cold_ = std::move(cold);
   if (filtered) s.payload_ = ls.payload();
   return s;
 }
@@ -43,7 +45,8 @@ std::string_view SearchSource::metadata(uint32_t row) const {
 }
 
 const float* SearchSource::vector(uint32_t row) const {
-  return mem_ ? mem_->vector(row) : seg_->seg->vector(row);
+  if (mem_) return mem_->vector(row);
+  return cold_ ? cold_->full->vector(row) : seg_->seg->vector(row);
 }
 
 float SearchSource::norm(uint32_t row) const {
@@ -59,6 +62,8 @@ void SearchSource::ExactSearch(Metric metric, const index::SearchParams& params,
   if (mem_) {
     index::FlatIndex(mem_->view(), metric)
         .Search(params, accept, out, counters);
+  } else if (cold_) {
+    cold_->flat.Search(params, accept, out, counters);
   } else {
     seg_->index.Search(params, accept, out, counters);
   }

@@ -28,8 +28,11 @@ class SearchSource {
  public:
   // `name`: explain's "source" ("memtable" or "frozen_memtable").
   static SearchSource OfMemtable(const Memtable& m, const char* name);
-  // The payload indexes are read only when the query has a filter.
-  static SearchSource OfSegment(const LiveSegment& s, bool filtered);
+  // The payload indexes are read only when the query has a filter. A cold
+  // segment's vectors (and graph) come from `cold`, which the source holds
+  // for as long as it lives.
+  static SearchSource OfSegment(const LiveSegment& s, bool filtered,
+                                std::shared_ptr<const ColdVectors> cold = {});
 
   const char* name() const { return name_; }
   bool memtable() const { return mem_ != nullptr; }
@@ -57,6 +60,7 @@ class SearchSource {
   const LiveSegment* seg_ = nullptr;
   std::shared_ptr<const index::VectorIndex> graph_;
   std::shared_ptr<const SegmentPayloadIndex> payload_;
+  std::shared_ptr<const ColdVectors> cold_;
 };
 
 // What every executor needs about the query.

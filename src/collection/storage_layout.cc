@@ -133,4 +133,30 @@ Status CreateDirsDurably(Env* env, const std::string& root,
   return Status::OK();
 }
 
+namespace {
+
+std::string StemOf(const std::string& file_name) {
+  return file_name.substr(0, file_name.rfind('.'));
+}
+
+}  // namespace
+
+SegmentFiles SegmentFilesOf(const std::string& file_name, Tier tier) {
+  const std::string stem = StemOf(file_name);
+  return SegmentFiles{tier == Tier::kCold ? stem + ".stub" : file_name,
+                      stem + ".hnsw", stem + ".pidx"};
+}
+
+SegmentFiles SegmentFilesIn(const std::string& dir,
+                            const std::string& file_name, Tier tier) {
+  SegmentFiles f = SegmentFilesOf(file_name, tier);
+  return SegmentFiles{dir + "/" + f.main, dir + "/" + f.graph,
+                      dir + "/" + f.payload};
+}
+
+std::vector<std::string> AllSegmentFileNames(const std::string& file_name) {
+  const std::string stem = StemOf(file_name);
+  return {stem + ".pdb", stem + ".stub", stem + ".hnsw", stem + ".pidx"};
+}
+
 }  // namespace proximadb

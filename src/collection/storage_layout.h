@@ -68,6 +68,22 @@ class StorageLayout {
   std::string wal_root_;                // normalised
 };
 
+// A segment's local files, by the catalog's file name ("seg-<id>.pdb") and
+// tier: the segment file (a cold segment's is its stub, "seg-<id>.stub":
+// docs/FORMATS.md, "Stub of a cold segment"), then its graph and payload
+// index sidecars ("seg-<id>.hnsw", "seg-<id>.pidx"), which may be absent.
+struct SegmentFiles {
+  std::string main, graph, payload;
+  std::vector<std::string> all() const { return {main, graph, payload}; }
+};
+SegmentFiles SegmentFilesOf(const std::string& file_name, Tier tier);
+// The same names under `dir` ("<dir>/seg-...").
+SegmentFiles SegmentFilesIn(const std::string& dir,
+                            const std::string& file_name, Tier tier);
+// Every name a file of segment `file_name` can have in any tier (for
+// telling a leftover of an interrupted move from a stray).
+std::vector<std::string> AllSegmentFileNames(const std::string& file_name);
+
 // Creates `dir` and its missing parents up to (not including) `root`,
 // fsyncing each parent whose entries changed, so the new directories
 // survive a crash.

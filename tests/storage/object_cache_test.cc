@@ -206,9 +206,15 @@ TEST_F(ObjectCacheTest, MissThenHit) {
   auto st = cache->stats();
   EXPECT_EQ(st.hits, 1u);
   EXPECT_EQ(st.misses, 1u);
+  EXPECT_EQ(st.downloads, 1u);
+  EXPECT_EQ(st.download_bytes, 100u);
   EXPECT_EQ(st.entries, 1u);
   EXPECT_EQ(st.bytes_cached, 100u);
   EXPECT_EQ(st.capacity, 1000u);
+  EXPECT_TRUE(cache->Contains("cold/seg-1.pdb"));
+  EXPECT_FALSE(cache->Contains("cold/seg-2.pdb"));
+  cache->Erase("cold/seg-1.pdb");
+  EXPECT_FALSE(cache->Contains("cold/seg-1.pdb"));
 }
 
 TEST_F(ObjectCacheTest, StaleEntryIsRefetched) {
@@ -568,7 +574,9 @@ TEST_F(ObjectCacheTest, MixedOperationsFromManyThreads) {
             EXPECT_TRUE(cache->SetCapacity(300 + next() % 800).ok());
             break;
           case 2:
-            if (!held.empty()) EXPECT_TRUE(cache->Verify(*held.back()).ok());
+            if (!held.empty()) {
+              EXPECT_TRUE(cache->Verify(*held.back()).ok());
+            }
             break;
           default: {
             auto r = Fetch(cache.get(), key);

@@ -80,6 +80,7 @@ class FaultInjectingObjectStore final : public ObjectStore {
   Result<ListPage> List(const std::string& prefix, const std::string& token,
                         size_t max_keys) override;
   Status Delete(const std::string& key) override;
+  uint64_t retries() const override { return base_->retries(); }
 
  private:
   struct Faults {

@@ -392,6 +392,8 @@ Result<std::shared_ptr<const ObjectCache::Entry>> ObjectCache::Fetch(
     return filled.status();
   }
   Node* n = InsertLocked(std::move(filled).value());
+  ++stats_.downloads;
+  stats_.download_bytes += size;
   std::shared_ptr<const Entry> pinned = PinLocked(n);
   if (fill->erased) DoomLocked(n, &doomed);
   EvictLocked(&doomed);
@@ -542,6 +544,11 @@ Status ObjectCache::SetCapacity(uint64_t capacity_bytes) {
     EvictLocked(&doomed);
   }
   return RemoveFiles(doomed);
+}
+
+bool ObjectCache::Contains(const std::string& key) const {
+  MutexLock l(&mu_);
+  return by_key_.count(key) > 0;
 }
 
 ObjectCache::Stats ObjectCache::stats() const {

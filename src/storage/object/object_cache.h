@@ -117,6 +117,9 @@ class ObjectCache {
   struct Stats {
     uint64_t hits = 0;    // Fetches served from a cached entry
     uint64_t misses = 0;  // Fetches that downloaded (or tried to)
+    // Completed downloads, and the objects' bytes they transferred.
+    uint64_t downloads = 0;
+    uint64_t download_bytes = 0;
     uint64_t evictions = 0;
     // Downloads that failed or did not verify, and failed transforms.
     uint64_t fill_failures = 0;
@@ -206,6 +209,9 @@ class ObjectCache {
   // either way).
   Status SetCapacity(uint64_t capacity_bytes);
 
+  // Whether a live entry of `key` is cached (it may still fail its first
+  // check after a restart).
+  bool Contains(const std::string& key) const;
   Stats stats() const;
   const OpenReport& open_report() const { return report_; }
   const std::vector<std::string>& strays() const { return report_.strays; }

@@ -90,6 +90,10 @@ class ObjectStore {
   // OK when the object does not exist.
   virtual Status Delete(const std::string& key) = 0;
 
+  // Requests this store retried since it was created (a store that never
+  // retries: 0).
+  virtual uint64_t retries() const { return 0; }
+
   // Convenience: every page of List.
   Result<std::vector<ObjectInfo>> ListAll(const std::string& prefix);
 };

@@ -97,6 +97,7 @@ class S3ObjectStore final : public ObjectStore {
                         size_t max_keys) override;
   Status Delete(const std::string& key) override;
 
+  uint64_t retries() const override { return stats().retries; }
   S3Stats stats() const;
   const S3Options& options() const { return options_; }
 
