@@ -71,9 +71,9 @@ Status CollectionImpl::OpenColdCache() {
   o.dir = dir_ + "/" + std::string(kColdCacheDirName);
   o.capacity_bytes = Tiering().cache_mb << 20;
   o.transform = DecodePack;
-  PDB_ASSIGN_OR_RETURN(auto cache,
-                       object::ObjectCache::Open(deps_.env, deps_.objects.get(),
-                                                 std::move(o)));
+  PDB_ASSIGN_OR_RETURN(
+      auto cache,
+      object::ObjectCache::Open(deps_.env, deps_.objects.get(), std::move(o)));
   for (const std::string& stray : cache->strays()) {
     PDB_RETURN_IF_ERROR(deps_.quarantine->Move(
         stray, "collection '" + config_.name +
@@ -123,11 +123,10 @@ Result<std::shared_ptr<const ColdVectors>> CollectionImpl::ColdVectorsOf(
       auto full = segment::Segment::Open(deps_.env, (*entry)->path(),
                                          /*verify_checksums=*/false);
       Status bad = full.ok() ? Status::OK() : full.status();
-      if (bad.ok() && ((*full)->segment_id() != id ||
-                       (*full)->size() != s.seg->size() ||
-                       (*full)->dimension() != s.seg->dimension() ||
-                       (*full)->file_bytes() != ref->segment_size ||
-                       (*full)->is_stub())) {
+      if (bad.ok() &&
+          ((*full)->segment_id() != id || (*full)->size() != s.seg->size() ||
+           (*full)->dimension() != s.seg->dimension() ||
+           (*full)->file_bytes() != ref->segment_size || (*full)->is_stub())) {
         bad = Status::Corruption("the cached copy is not segment " +
                                  std::to_string(id) + " as its stub records");
       }
@@ -269,9 +268,9 @@ Status CollectionImpl::MoveToColdLocked(
   }
   Result<object::ObjectInfo> head = store->Head(key);
   Status checked = head.status();
-  if (checked.ok() && (head->size != ref.object_size ||
-                       (head->crc32c != 0 &&
-                        head->crc32c != ref.object_crc32c))) {
+  if (checked.ok() &&
+      (head->size != ref.object_size ||
+       (head->crc32c != 0 && head->crc32c != ref.object_crc32c))) {
     checked = Status::Corruption(
         "the store holds " + std::to_string(head->size) +
         " bytes with CRC32C " + std::to_string(head->crc32c) + ", " +
@@ -281,8 +280,8 @@ Status CollectionImpl::MoveToColdLocked(
   auto drop_object = [&] {
     Status d = store->Delete(key);
     if (!d.ok()) {
-      spdlog::warn("collection {}: deleting unused object {}: {}",
-                   config_.name, key, d.ToString());
+      spdlog::warn("collection {}: deleting unused object {}: {}", config_.name,
+                   key, d.ToString());
     }
   };
   if (!checked.ok()) {
@@ -298,7 +297,8 @@ Status CollectionImpl::MoveToColdLocked(
       SegmentFilesIn(dir, SegmentFileName(id), Tier::kCold).main;
   Status s = segment::WriteColdStub(env, seg->seg->path(), ref, stub_path);
   Result<std::shared_ptr<segment::Segment>> stub =
-      s.ok() ? segment::Segment::Open(env, stub_path) : Result<std::shared_ptr<segment::Segment>>(s);
+      s.ok() ? segment::Segment::Open(env, stub_path)
+             : Result<std::shared_ptr<segment::Segment>>(s);
   if (stub.ok() && !(*stub)->is_stub()) {
     stub = Status::Corruption(stub_path + " is not a stub");
   }
@@ -355,10 +355,9 @@ Status CollectionImpl::MoveFromColdLocked(
   Status s = CreateDirsDurably(env, deps_.layout->Root(volume), to_dir);
   if (!s.ok()) return stays(s, "creating " + to_dir);
   Result<std::string> pack = store->Get(ref.key);
-  if (pack.ok() &&
-      (pack->size() != seg->placement.object_size ||
-       crc32c::Value(pack->data(), pack->size()) !=
-           seg->placement.object_crc32c)) {
+  if (pack.ok() && (pack->size() != seg->placement.object_size ||
+                    crc32c::Value(pack->data(), pack->size()) !=
+                        seg->placement.object_crc32c)) {
     pack = Status::Corruption("object " + ref.key +
                               " is not the one the catalog records (size or "
                               "CRC32C differs)");
@@ -379,8 +378,9 @@ Status CollectionImpl::MoveFromColdLocked(
   Result<std::shared_ptr<segment::Segment>> full =
       s.ok() ? segment::Segment::Open(env, to.main, /*verify_checksums=*/true)
              : Result<std::shared_ptr<segment::Segment>>(s);
-  if (full.ok() && ((*full)->segment_id() != id ||
-                    (*full)->size() != seg->seg->size() || (*full)->is_stub())) {
+  if (full.ok() &&
+      ((*full)->segment_id() != id || (*full)->size() != seg->seg->size() ||
+       (*full)->is_stub())) {
     full = Status::Corruption("the decoded file is not segment " +
                               std::to_string(id));
   }
@@ -418,9 +418,10 @@ Status CollectionImpl::MoveFromColdLocked(
         "overwrites it)",
         config_.name, ref.key, id, d.ToString());
   }
-  spdlog::info("collection {}: segment {} moved from the cold tier to the {} "
-               "tier ({})",
-               config_.name, id, TierName(tier), to_dir);
+  spdlog::info(
+      "collection {}: segment {} moved from the cold tier to the {} "
+      "tier ({})",
+      config_.name, id, TierName(tier), to_dir);
   return Status::OK();
 }
 

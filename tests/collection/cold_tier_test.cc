@@ -291,10 +291,12 @@ TEST_F(ColdTierTest, ColdReadsFailClearlyWhileHotDataKeepsWorking) {
     store_->FailNext(op, Status::Unavailable("injected: 503 SlowDown"), -1);
     auto r = Search(q, false);
     ASSERT_FALSE(r.ok());
-    EXPECT_TRUE(r.status().code() == StatusCode::kUnavailable) << r.status().ToString();
+    EXPECT_TRUE(r.status().code() == StatusCode::kUnavailable)
+        << r.status().ToString();
     EXPECT_NE(r.status().message().find("cold tier"), std::string::npos);
     auto g = c_->Get("p1");
-    EXPECT_TRUE(g.status().code() == StatusCode::kUnavailable) << g.status().ToString();
+    EXPECT_TRUE(g.status().code() == StatusCode::kUnavailable)
+        << g.status().ToString();
     // Hot data, writes, counts and filters that need no vectors work.
     auto hot = c_->Get("p201");
     EXPECT_TRUE(hot.ok()) << hot.status().ToString();
@@ -349,12 +351,14 @@ TEST_F(ColdTierTest, ADamagedObjectIsDetectedAndACorruptCacheFileRefetched) {
     f.put('\x33');
   }
   Open();
-  fs::remove_all(fs::path(FilesEndingWith(".stub")[0]).parent_path().parent_path() /
-                 "cache");
+  fs::remove_all(
+      fs::path(FilesEndingWith(".stub")[0]).parent_path().parent_path() /
+      "cache");
   Open();
   auto bad = Search(q, true);
   ASSERT_FALSE(bad.ok());
-  EXPECT_TRUE(bad.status().code() == StatusCode::kUnavailable) << bad.status().ToString();
+  EXPECT_TRUE(bad.status().code() == StatusCode::kUnavailable)
+      << bad.status().ToString();
   Status back = c_->MoveSegment(id, Tier::kHot);
   EXPECT_FALSE(back.ok());
   EXPECT_EQ(Segment(0).tier, Tier::kCold);

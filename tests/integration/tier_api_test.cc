@@ -2,14 +2,17 @@
 // server with [storage] data_directories on two directories and a collection
 // whose tiering.warm_directory is a third; segments listed and moved hot ->
 // warm -> hot over REST and over gRPC (reads stay right in every tier), the
-// refusals (cold not served yet, unknown id, bad tier), the placement kept
-// across a restart, the stats and metrics, and the S3 credentials never in
-// the log or in an error message.
+// refusals (cold without an object store, unknown id, bad tier), the
+// placement kept across a restart, the stats and metrics, the cold tier on a
+// local object store (and its 503 when the object is gone), and the S3
+// credentials never in the log or in an error message.
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -377,6 +380,99 @@ TEST_F(TierApiTest, CredentialsNeverInLogsOrErrors) {
   EXPECT_NE(ok.log().find("credentials set"), std::string::npos) << ok.log();
   EXPECT_EQ(all.find(kSecretKey), std::string::npos) << all;
   EXPECT_EQ(all.find(kAccessKey), std::string::npos) << all;
+}
+
+// The cold tier through the real server, with a local object store
+// ([tiering] local_object_directory): moved over REST and gRPC, every read
+// right in the cold tier and after a restart; with the object and the
+// cache gone, a search is a 503 / UNAVAILABLE naming the cold tier while
+// counts and filters still answer.
+TEST_F(TierApiTest, ColdOverRestAndGrpcWithALocalObjectStore) {
+  {
+    std::ofstream cfg(root_ + "/config.toml");
+    cfg << "[tiering]\n"
+        << "local_object_directory = \"" << root_ << "/objects\"\n"
+        << "cache_mb = 64\n";
+  }
+  Start();
+  MakeCollection("k");
+  json seg;
+  // The graph is built in the background and must be saved before the
+  // segment can go cold (409 until then).
+  HttpReply r;
+  const std::string base = Coll("k") + "/segments";
+  for (int i = 0; i < 100; ++i) {
+    seg = Rest("GET", base).json()["segments"][0];
+    if (seg["graph_loaded"] == true) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const uint64_t id = seg["id"].get<uint64_t>();
+  const std::string move = base + "/" + std::to_string(id) + "/tier";
+  r = Rest("POST", move, {{"tier", "cold"}});
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.json()["tier"], "cold");
+  EXPECT_LT(r.json()["bytes"].get<uint64_t>(), seg["bytes"].get<uint64_t>());
+  ExpectReadsRight("k");
+  json stats = Rest("GET", Coll("k") + "/stats").json();
+  EXPECT_EQ(stats["tiers"]["cold"]["segments"], 1) << stats;
+  EXPECT_EQ(stats["tiering"]["uploads"], 1) << stats;
+  EXPECT_EQ(stats["tiering"]["cache_misses"], 1) << stats;
+  const std::string metrics = Rest("GET", "/metrics").body;
+  EXPECT_NE(
+      metrics.find("proximadb_segments{collection=\"k\",tier=\"cold\"} 1\n"),
+      std::string::npos);
+  EXPECT_NE(
+      metrics.find("proximadb_object_uploads_total{collection=\"k\"} 1\n"),
+      std::string::npos);
+  EXPECT_EQ(Rest("GET", base).json()["segments"][0]["cached"], true);
+
+  // A restart keeps it cold; gRPC searches it and moves it back.
+  Start();
+  EXPECT_EQ(ListOverGrpc("k").segments(0).tier(), "cold");
+  ExpectReadsRight("k");
+  pb::SegmentInfo out;
+  grpc::Status st = MoveOverGrpc("k", id, "hot", &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.tier(), "hot");
+  ExpectReadsRight("k");
+  st = MoveOverGrpc("k", id, "cold", &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+
+  // The store loses the object and the cache is gone: cold reads are 503 /
+  // UNAVAILABLE, never a partial answer; counts and filters still answer.
+  ASSERT_EQ(server_->Stop(), 0);
+  log_ += server_->log();
+  server_.reset();
+  fs::remove_all(root_ + "/objects");
+  for (const auto& e : fs::recursive_directory_iterator(root_ + "/data")) {
+    if (e.is_directory() && e.path().filename() == "cache") {
+      fs::remove_all(e.path());
+      break;
+    }
+  }
+  Start();
+  r = Rest("POST", Coll("k") + "/search",
+           {{"vector", {17.0, 1.0, 0.0, 0.5}}, {"k", 3}});
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_EQ(r.error(), "unavailable");
+  EXPECT_NE(r.json()["message"].get<std::string>().find("cold tier"),
+            std::string::npos)
+      << r.body;
+  {
+    grpc::ClientContext ctx;
+    pb::SearchRequest req;
+    req.set_collection("k");
+    for (float x : {17.0f, 1.0f, 0.0f, 0.5f}) req.add_vector(x);
+    pb::SearchResponse resp;
+    grpc::Status gs = stub_->Search(&ctx, req, &resp);
+    EXPECT_EQ(gs.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_NE(gs.error_message().find("cold tier"), std::string::npos);
+  }
+  EXPECT_EQ(Rest("POST", Coll("k") + "/count").json()["count"], 40);
+  EXPECT_EQ(
+      Rest("POST", Coll("k") + "/count", {{"filter", {{"i", {{"$gte", 30}}}}}})
+          .json()["count"],
+      10);
 }
 
 }  // namespace
