@@ -102,11 +102,15 @@ Result<std::shared_ptr<const ColdVectors>> CollectionImpl::ColdVectorsOf(
                                "' is in the cold tier and " + why);
   };
   if (!ref) return Status::Internal("ColdVectorsOf: not a cold segment");
-  std::shared_ptr<const ColdVectors> v;
-  bool loaded = false;
-  {
+  auto loaded_now = [&s]() -> std::shared_ptr<const ColdVectors> {
     MutexLock lock(&s.cold_mu_);
-    v = s.resident_ ? s.resident_ : s.in_use_.lock();
+    return s.resident_ ? s.resident_ : s.in_use_.lock();
+  };
+  std::shared_ptr<const ColdVectors> v = loaded_now();
+  bool loaded = false;
+  if (!v) {
+    MutexLock load(&s.cold_load_mu_);
+    v = loaded_now();  // another read may have loaded it meanwhile
     if (!v) {
       if (!cold_cache_) {
         return unavailable(
@@ -156,6 +160,7 @@ Result<std::shared_ptr<const ColdVectors>> CollectionImpl::ColdVectorsOf(
         }
       }
       v = made;
+      MutexLock lock(&s.cold_mu_);
       s.in_use_ = v;
       s.resident_ = v;
       loaded = true;

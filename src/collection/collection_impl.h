@@ -254,6 +254,9 @@ class CollectionImpl final : public Collection {
   };
   Status PinCold(const std::vector<LiveSegment*>& missing, ColdPins* pins)
       EXCLUDES(state_mu_);
+  // Whether `seg` is still one of the collection's segments (not moved or
+  // compacted away).
+  bool Listed(const LiveSegment* seg) const EXCLUDES(state_mu_);
   // The vector at `loc` (a cold segment's from `pins`, which must hold it).
   const float* VectorLocked(const Location& loc, const ColdPins& pins) const
       REQUIRES_SHARED(state_mu_);
@@ -470,6 +473,9 @@ class CollectionImpl final : public Collection {
   // Uploads and downloads that failed; reads of cold vectors that failed.
   std::atomic<uint64_t> cold_transfer_failures_{0}, cold_read_failures_{0};
   std::atomic<uint64_t> cold_tick_{0};  // orders uses of cold segments
+  // TierByAge's back-off after a failed move to cold (store down).
+  std::atomic<uint64_t> cold_retry_at_ms_{0};
+  std::atomic<uint32_t> cold_failures_in_row_{0};
   std::atomic<bool> warned_no_cold_{false};
 };
 

@@ -170,10 +170,13 @@ Status CollectionImpl::PinCold(const std::vector<LiveSegment*>& missing,
     }
   }
   // A segment no longer listed (moved meanwhile) is looked up again by the
-  // caller's next attempt.
+  // caller's next attempt; so is one that failed to load because it was
+  // moved out of cold meanwhile.
   for (const auto& s : segs) {
-    PDB_ASSIGN_OR_RETURN(auto v, ColdVectorsOf(*s));
-    pins->pins.push_back({s, std::move(v)});
+    auto v = ColdVectorsOf(*s);
+    if (!v.ok() && !Listed(s.get())) continue;
+    PDB_RETURN_IF_ERROR(v.status());
+    pins->pins.push_back({s, std::move(v).value()});
   }
   return Status::OK();
 }
@@ -250,32 +253,52 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
   query.params.k = req.k;
   query.params.ef_search = req.ef_search.value_or(0);
   query.params.exact = req.exact;
-  SearchRun run(req, query, config_.index.ef_search);
-
-  // The live memtable is scanned under the lock, in the same critical section
-  // that snapshots the immutable sources: a flush that moves rows between
-  // sources afterwards cannot make a point disappear from this search.
-  std::shared_ptr<Memtable> frozen;
-  std::vector<std::shared_ptr<LiveSegment>> segments;
-  {
-    ReaderLock lock(&state_mu_);
-    frozen = frozen_;
-    segments = segments_;
-    PDB_RETURN_IF_ERROR(run.Add(SearchSource::OfMemtable(*mem_, "memtable")));
-  }
-  if (frozen) {
-    PDB_RETURN_IF_ERROR(
-        run.Add(SearchSource::OfMemtable(*frozen, "frozen_memtable")));
-  }
-  for (const auto& ls : segments) {
-    std::shared_ptr<const ColdVectors> cold;
-    if (ls->cold()) {
-      PDB_ASSIGN_OR_RETURN(cold, ColdVectorsOf(*ls));
+  // A cold segment moved out of cold while this search runs may fail its
+  // fetch (its object is gone): then the search starts again, on the
+  // segments as they are now.
+  for (int attempt = 0;; ++attempt) {
+    SearchRun run(req, query, config_.index.ef_search);
+    // The live memtable is scanned under the lock, in the same critical
+    // section that snapshots the immutable sources: a flush that moves
+    // rows between sources afterwards cannot make a point disappear from
+    // this search.
+    std::shared_ptr<Memtable> frozen;
+    std::vector<std::shared_ptr<LiveSegment>> segments;
+    {
+      ReaderLock lock(&state_mu_);
+      frozen = frozen_;
+      segments = segments_;
+      PDB_RETURN_IF_ERROR(run.Add(SearchSource::OfMemtable(*mem_, "memtable")));
     }
-    PDB_RETURN_IF_ERROR(
-        run.Add(SearchSource::OfSegment(*ls, !filt.empty(), std::move(cold))));
+    if (frozen) {
+      PDB_RETURN_IF_ERROR(
+          run.Add(SearchSource::OfMemtable(*frozen, "frozen_memtable")));
+    }
+    bool moved = false;
+    for (const auto& ls : segments) {
+      std::shared_ptr<const ColdVectors> cold;
+      if (ls->cold()) {
+        auto v = ColdVectorsOf(*ls);
+        if (!v.ok() && attempt < 3 && !Listed(ls.get())) {
+          moved = true;
+          break;
+        }
+        PDB_RETURN_IF_ERROR(v.status());
+        cold = std::move(v).value();
+      }
+      PDB_RETURN_IF_ERROR(run.Add(
+          SearchSource::OfSegment(*ls, !filt.empty(), std::move(cold))));
+    }
+    if (!moved) return run.Finish();
   }
-  return run.Finish();
+}
+
+bool CollectionImpl::Listed(const LiveSegment* seg) const {
+  ReaderLock lock(&state_mu_);
+  for (const auto& s : segments_) {
+    if (s.get() == seg) return true;
+  }
+  return false;
 }
 
 Result<uint64_t> CollectionImpl::Count(const nlohmann::json& filter_spec) {

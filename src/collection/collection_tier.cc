@@ -149,7 +149,8 @@ Result<uint64_t> CollectionImpl::TierByAge() {
     for (const auto& s : segments_) {
       const Tier at = s->placement.tier;
       if (at == Tier::kCold) continue;
-      if (cold_on && deps_.objects && older_than(*s, policy.cold_after_hours)) {
+      if (cold_on && deps_.objects && now_ms >= cold_retry_at_ms_.load() &&
+          older_than(*s, policy.cold_after_hours)) {
         due.emplace_back(s->seg->segment_id(), Tier::kCold);
       } else if (warm_on && at == Tier::kHot &&
                  older_than(*s, policy.warm_after_hours)) {
@@ -161,6 +162,22 @@ Result<uint64_t> CollectionImpl::TierByAge() {
   for (const auto& [id, tier] : due) {
     Status s = MoveSegment(id, tier);
     if (s.IsNotFound()) continue;  // compacted meanwhile
+    if (tier == Tier::kCold && s.code() == StatusCode::kFailedPrecondition &&
+        deps_.objects) {
+      continue;  // its graph is not saved yet: a later pass moves it
+    }
+    if (tier == Tier::kCold) {
+      if (!s.ok()) {
+        // The store is down or refuses: wait before packing and uploading
+        // again (1, 2, 4 ... 60 minutes), one error logged per attempt.
+        const uint32_t k = std::min<uint32_t>(cold_failures_in_row_++, 6);
+        cold_retry_at_ms_.store(now_ms + (60'000ull << k));
+        return Status(s.code(), s.message() +
+                                    " (moves to cold are tried again in " +
+                                    std::to_string(1u << k) + " min)");
+      }
+      cold_failures_in_row_.store(0);
+    }
     PDB_RETURN_IF_ERROR(s);
     ++moved;
   }

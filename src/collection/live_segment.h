@@ -136,7 +136,10 @@ struct LiveSegment {
   std::shared_ptr<const index::VectorIndex> graph_;
   std::shared_ptr<const SegmentPayloadIndex> payload_;
   friend class CollectionImpl;
-  // Serialises loading the cold vectors (one fetch per segment at a time).
+  // Serialises loading the cold vectors (one fetch per segment at a time);
+  // held during the download, so never taken under state_mu_ or cold_mu_.
+  Mutex cold_load_mu_ ACQUIRED_BEFORE(cold_mu_);
+  // Guards what is loaded; a leaf, held only to read or swap a pointer.
   mutable Mutex cold_mu_;
   std::shared_ptr<const ColdVectors> resident_ GUARDED_BY(cold_mu_);
   std::weak_ptr<const ColdVectors> in_use_ GUARDED_BY(cold_mu_);

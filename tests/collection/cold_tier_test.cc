@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "collection/db_impl.h"
 #include "storage/object/fault_injecting_object_store.h"
@@ -395,6 +396,90 @@ TEST_F(ColdTierTest, TieringPolicyMovesOldSegmentsCold) {
   EXPECT_EQ(Segment(1).tier, Tier::kCold);
   EXPECT_EQ(*c_->Count(), 400u);
   EXPECT_TRUE(Search(RandomVector(rng_, kDim), false).ok());
+}
+
+TEST_F(ColdTierTest, TheTieringPassBacksOffWhileTheStoreIsDown) {
+  ManualClock clock(1'000'000'000'000);
+  options_.clock = &clock;
+  CreateWithTwoSegments();
+  TieringPolicy t;
+  t.cold_after_hours = 1;
+  ASSERT_TRUE(c_->SetTieringPolicy(t).ok());
+  clock.Advance(2ull * 3600 * 1000000);
+  store_->FailNext(ObjectOp::kPut, Status::Unavailable("injected: down"), -1);
+  store_->ResetCounters();
+  EXPECT_TRUE(db_->RunTieringCycle().empty());
+  EXPECT_EQ(store_->calls(ObjectOp::kPut), 1u);
+  // Not again at once (every pass would pack and upload for nothing).
+  EXPECT_TRUE(db_->RunTieringCycle().empty());
+  EXPECT_EQ(store_->calls(ObjectOp::kPut), 1u);
+  clock.Advance(61ull * 1000000);
+  EXPECT_TRUE(db_->RunTieringCycle().empty());
+  EXPECT_EQ(store_->calls(ObjectOp::kPut), 2u);
+  // The second failure waits twice as long.
+  clock.Advance(61ull * 1000000);
+  EXPECT_TRUE(db_->RunTieringCycle().empty());
+  EXPECT_EQ(store_->calls(ObjectOp::kPut), 2u);
+  store_->ClearFaults();
+  clock.Advance(60ull * 1000000);
+  EXPECT_EQ(db_->RunTieringCycle(), std::vector<std::string>{"c"});
+  EXPECT_EQ(Segment(0).tier, Tier::kCold);
+  EXPECT_EQ(Segment(1).tier, Tier::kCold);
+  EXPECT_EQ(*c_->Count(), 400u);
+}
+
+// Searches, gets and scrolls in parallel with moves in and out of cold and
+// a cache that keeps nothing: every read answers, and right.
+TEST_F(ColdTierTest, ReadsDuringMovesAlwaysAnswer) {
+  CreateWithTwoSegments();
+  TieringPolicy t;
+  t.cache_mb = 0;
+  ASSERT_TRUE(c_->SetTieringPolicy(t).ok());
+  const uint64_t a = Segment(0).id, b = Segment(1).id;
+  std::atomic<bool> stop{false};
+  std::atomic<int> reads{0}, failures{0};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&, r] {
+      std::mt19937 rng(100 + r);
+      while (!stop.load()) {
+        const int n = static_cast<int>(rng() % 400);
+        auto p = c_->Get("p" + std::to_string(n));
+        if (!p.ok() || p->vector.size() != kDim || p->metadata["n"] != n) {
+          ++failures;
+          ADD_FAILURE() << "get p" << n << ": " << p.status().ToString();
+        }
+        auto s = Search(RandomVector(rng, kDim), r == 0);
+        if (!s.ok() || s->hits.size() != 10) {
+          ++failures;
+          ADD_FAILURE() << "search: " << s.status().ToString();
+        }
+        ScrollRequest sr;
+        sr.limit = 50;
+        sr.include_vector = true;
+        sr.after_id = "p" + std::to_string(n);
+        auto page = c_->Scroll(sr);
+        if (!page.ok()) {
+          ++failures;
+          ADD_FAILURE() << "scroll: " << page.status().ToString();
+        }
+        ++reads;
+      }
+    });
+  }
+  for (int round = 0; round < 6; ++round) {
+    for (uint64_t id : {a, b}) {
+      ASSERT_TRUE(c_->MoveSegment(id, Tier::kCold).ok());
+    }
+    for (uint64_t id : {a, b}) {
+      ASSERT_TRUE(c_->MoveSegment(id, Tier::kHot).ok());
+    }
+  }
+  stop = true;
+  for (auto& th : readers) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(reads.load(), 0);
+  EXPECT_EQ(ObjectCount(), 0u);
 }
 
 TEST_F(ColdTierTest, DroppingTheCollectionDeletesItsObjects) {
