@@ -317,9 +317,7 @@ Status CollectionImpl::MoveToColdLocked(
   where.volume = seg->placement.volume;
   where.object_size = ref.object_size;
   where.object_crc32c = ref.object_crc32c;
-  auto moved = std::make_shared<LiveSegment>(std::move(stub).value(), where);
-  moved->set_payload(seg->payload());
-  moved->newest_write_unix_ms = seg->newest_write_unix_ms;
+  auto moved = MovedCopy(*seg, std::move(stub).value(), where);
 
   // 3. Commit and swap (a failed commit keeps everything for start-up to
   // decide: the object too).
@@ -397,9 +395,7 @@ Status CollectionImpl::MoveFromColdLocked(
   catalog::Placement where;
   where.tier = tier;
   where.volume = volume;
-  auto moved = std::make_shared<LiveSegment>(std::move(full).value(), where);
-  moved->set_payload(seg->payload());
-  moved->newest_write_unix_ms = seg->newest_write_unix_ms;
+  auto moved = MovedCopy(*seg, std::move(full).value(), where);
   const bool graph_ok = LoadGraph(moved);
 
   // 2. Commit and swap.

@@ -330,6 +330,11 @@ class CollectionImpl final : public Collection {
   // Removes what a move left behind (failures logged: start-up removes
   // them).
   void RemoveFilesAfterMove(const std::vector<std::string>& paths);
+  // The segment as a move makes it: `file` at `where`, with `seg`'s payload
+  // indexes and age (its deletion state is copied by SwapMovedLocked).
+  static std::shared_ptr<LiveSegment> MovedCopy(
+      const LiveSegment& seg, std::shared_ptr<segment::Segment> file,
+      const catalog::Placement& where);
   // Every move's commit: the catalog gets `moved`'s placement, then `moved`
   // replaces `seg` (deletion state copied), the manifest is rewritten and
   // `seg` retired. On a failed commit nothing is swapped.

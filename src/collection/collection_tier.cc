@@ -212,6 +212,15 @@ void CollectionImpl::RemoveFilesAfterMove(
   for (const std::string& d : dirs) (void)env->SyncDir(d);
 }
 
+std::shared_ptr<LiveSegment> CollectionImpl::MovedCopy(
+    const LiveSegment& seg, std::shared_ptr<segment::Segment> file,
+    const catalog::Placement& where) {
+  auto moved = std::make_shared<LiveSegment>(std::move(file), where);
+  moved->set_payload(seg.payload());
+  moved->newest_write_unix_ms = seg.newest_write_unix_ms;
+  return moved;
+}
+
 Status CollectionImpl::SwapMovedLocked(
     const std::shared_ptr<LiveSegment>& seg,
     const std::shared_ptr<LiveSegment>& moved) {
@@ -281,9 +290,7 @@ Status CollectionImpl::MoveLocallyLocked(
   catalog::Placement where;
   where.tier = tier;
   where.volume = volume;
-  auto moved = std::make_shared<LiveSegment>(std::move(copy).value(), where);
-  moved->set_payload(seg->payload());
-  moved->newest_write_unix_ms = seg->newest_write_unix_ms;
+  auto moved = MovedCopy(*seg, std::move(copy).value(), where);
   const bool graph_ok = LoadGraph(moved);
 
   // 2. Commit the new placement and swap.
