@@ -5,6 +5,7 @@
 // working; what an interrupted move leaves is cleaned up at start.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -313,6 +314,31 @@ TEST_F(ColdTierTest, ColdReadsFailClearlyWhileHotDataKeepsWorking) {
   r = Search(q, false);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GE(c_->Info().tiering.failures, 3u);
+}
+
+TEST_F(ColdTierTest, ASlowStoreDelaysOnlyTheColdRead) {
+  CreateWithTwoSegments();
+  ASSERT_TRUE(c_->MoveSegment(FirstSegment(), Tier::kCold).ok());
+  Open();  // nothing resident
+  fs::remove_all(
+      fs::path(FilesEndingWith(".stub")[0]).parent_path().parent_path() /
+      "cache");
+  Open();
+  store_->SetDelay(ObjectOp::kGetToFile, 300);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c_->Get("p250").ok());  // hot: no wait
+  const auto t1 = std::chrono::steady_clock::now();
+  auto r = Search(RandomVector(rng_, kDim), false);
+  const auto t2 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->hits.size(), 10u);
+  EXPECT_LT(t1 - t0, std::chrono::milliseconds(250));
+  EXPECT_GE(t2 - t1, std::chrono::milliseconds(300));
+  // Then resident: no wait.
+  const auto t3 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Search(RandomVector(rng_, kDim), false).ok());
+  EXPECT_LT(std::chrono::steady_clock::now() - t3,
+            std::chrono::milliseconds(250));
 }
 
 TEST_F(ColdTierTest, ADamagedObjectIsDetectedAndACorruptCacheFileRefetched) {
