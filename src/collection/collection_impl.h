@@ -34,6 +34,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -253,6 +254,13 @@ class CollectionImpl final : public Collection {
     bool Need(const Location& loc, std::vector<LiveSegment*>* missing) const;
   };
   Status PinCold(const std::vector<LiveSegment*>& missing, ColdPins* pins)
+      EXCLUDES(state_mu_);
+  // Loads the vectors of the cold segments among `segments` that are not
+  // resident, several at a time (up to the cores, at most
+  // kMaxColdLoadThreads) when there are two or more; empty otherwise.
+  static constexpr size_t kMaxColdLoadThreads = 8;
+  std::map<const LiveSegment*, Result<std::shared_ptr<const ColdVectors>>>
+  LoadColdInParallel(const std::vector<std::shared_ptr<LiveSegment>>& segments)
       EXCLUDES(state_mu_);
   // Whether `seg` is still one of the collection's segments (not moved or
   // compacted away).

@@ -1,8 +1,11 @@
 // The read path: get, search (fan out over every source, plan and execute
 // each one, merge), count, scroll.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <map>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "collection/collection_impl.h"
@@ -274,11 +277,17 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
       PDB_RETURN_IF_ERROR(
           run.Add(SearchSource::OfMemtable(*frozen, "frozen_memtable")));
     }
+    // Cold segments not loaded yet are fetched and decoded in parallel:
+    // the decode, not the transfer, is most of a cold miss.
+    std::map<const LiveSegment*, Result<std::shared_ptr<const ColdVectors>>>
+        fetched = LoadColdInParallel(segments);
     bool moved = false;
     for (const auto& ls : segments) {
       std::shared_ptr<const ColdVectors> cold;
       if (ls->cold()) {
-        auto v = ColdVectorsOf(*ls);
+        auto it = fetched.find(ls.get());
+        auto v =
+            it != fetched.end() ? std::move(it->second) : ColdVectorsOf(*ls);
         if (!v.ok() && attempt < 3 && !Listed(ls.get())) {
           moved = true;
           break;
@@ -291,6 +300,36 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
     }
     if (!moved) return run.Finish();
   }
+}
+
+std::map<const LiveSegment*, Result<std::shared_ptr<const ColdVectors>>>
+CollectionImpl::LoadColdInParallel(
+    const std::vector<std::shared_ptr<LiveSegment>>& segments) {
+  std::vector<LiveSegment*> todo;
+  for (const auto& s : segments) {
+    if (s->cold() && !s->resident()) todo.push_back(s.get());
+  }
+  std::map<const LiveSegment*, Result<std::shared_ptr<const ColdVectors>>> out;
+  if (todo.size() < 2) return out;  // the caller loads it in line
+  std::vector<Result<std::shared_ptr<const ColdVectors>>> got(
+      todo.size(), Status::Internal("not loaded"));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < todo.size();) {
+      got[i] = ColdVectorsOf(*todo[i]);
+    }
+  };
+  const size_t threads = std::min<size_t>(
+      todo.size(), std::clamp<size_t>(std::thread::hardware_concurrency(), 1,
+                                      kMaxColdLoadThreads));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (size_t i = 0; i < todo.size(); ++i) {
+    out.emplace(todo[i], std::move(got[i]));
+  }
+  return out;
 }
 
 bool CollectionImpl::Listed(const LiveSegment* seg) const {
