@@ -443,7 +443,6 @@ class CollectionImpl final : public Collection {
   uint64_t fenced_seq_ GUARDED_BY(state_mu_) = 0;
   uint64_t next_segment_id_ GUARDED_BY(state_mu_) = 1;
   std::vector<std::string> uncommitted_files_ GUARDED_BY(state_mu_);
-  uint64_t recovered_at_micros_ = 0;
 
   // Serialise flushes, compactions and manifest writes: they guard no
   // member, they order whole operations.
@@ -471,6 +470,9 @@ class CollectionImpl final : public Collection {
     // A drop marker of a drop whose commit never happened: removed by Start.
     std::string failed_drop_marker;
     uint64_t next_wal_seq = 1;
+    // The newest time of a replayed WAL record (0: none, or all from
+    // before WAL times): the writer's times continue from it.
+    uint64_t last_wal_time = 0;
   };
   std::unique_ptr<RecoveryPlan> plan_;
 

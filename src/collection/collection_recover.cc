@@ -87,6 +87,8 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
         deps.env, c->wal_dir_, o,
         [&](const wal::WalBatch& b) {
           c->state_mu_.AssertHeld();  // called back from within ReplayWal
+          c->plan_->last_wal_time =
+              std::max(c->plan_->last_wal_time, b.time_unix_micros);
           return c->ApplyLocked(b).status();
         },
         &info);
@@ -435,13 +437,16 @@ Status CollectionImpl::Start(Catalog* catalog) {
       CreateDirsDurably(env, deps_.layout->Root(p.record.wal_root), wal_dir_));
   PDB_RETURN_IF_ERROR(CreateDirsDurably(
       env, deps_.layout->data_dir(), deps_.layout->SegmentDir("", dir_name_)));
+  wal::WalWriterOptions wal_options;
+  Clock* clock = deps_.clock;
+  wal_options.now_micros = [clock] { return clock->NowMicros(); };
+  wal_options.last_time_micros = p.last_wal_time;
   PDB_ASSIGN_OR_RETURN(
       wal_, wal::WalWriter::Open(env, wal_dir_, p.record.config.wal_format,
-                                 p.next_wal_seq));
+                                 p.next_wal_seq, std::move(wal_options)));
   PDB_RETURN_IF_ERROR(OpenColdCache());
   for (const auto& seg : p.build_payload) SchedulePayloadBuild(seg);
   for (const auto& seg : p.build_graph) ScheduleGraphBuild(seg);
-  recovered_at_micros_ = deps_.clock->NowMicros();
   plan_.reset();
   return Status::OK();
 }

@@ -123,7 +123,10 @@ bool CollectionImpl::KillLocked(std::string_view id) {
 
 Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
   using Type = wal::WalOp::Type;
-  const uint64_t now = deps_.clock->NowMicros();
+  // When the batch was logged (a record from before WAL times: now), so
+  // that a replayed memtable ages from its writes, not from the restart.
+  const uint64_t now = batch.time_unix_micros != 0 ? batch.time_unix_micros
+                                                   : deps_.clock->NowMicros();
   const uint32_t dim = config_.dimension;
   uint64_t deleted = 0;
   for (const auto& op : batch.ops) {

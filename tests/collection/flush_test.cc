@@ -97,6 +97,25 @@ TEST(FlushTest, AgeTriggerUsesOldestUnflushedWrite) {
   EXPECT_EQ(c->Info().oldest_unflushed_age_seconds, 0);
 }
 
+// After a restart the age counts from the writes (their WAL records carry
+// their time), not from the restart: a memtable older than
+// max_wal_age_hours is flushed by the first cycle.
+TEST(FlushTest, AgeSurvivesARestart) {
+  Fixture f;
+  f.Open();
+  auto cfg = MakeConfig("age", 4);
+  cfg.flush.max_wal_age_hours = 1.0;
+  f.Create(cfg);
+  Fill(*f.db->GetCollection("age").value(), 3);
+  f.clock.Advance(kHour / 2);
+  f.db.reset();  // no flush at close: the writes are in the WAL only
+  f.clock.Advance(kHour / 2 + 1);
+  f.Open();
+  auto c = f.db->GetCollection("age").value();
+  EXPECT_NEAR(c->Info().oldest_unflushed_age_seconds, 3601, 1);
+  EXPECT_EQ(f.db->RunFlushCycle(), std::vector<std::string>{"age"});
+}
+
 TEST(FlushTest, BackgroundFlushDisabledMeansManualOnly) {
   Fixture f;
   f.Open();

@@ -25,6 +25,78 @@ class WalWriterTest : public testing::PerFormatTest {
   std::string dir() const { return tmp_.path() + "/wal"; }
 };
 
+// Records carry the time of their group commit from the writer's clock,
+// never decreasing, also when the clock goes back and across a reopen.
+TEST_P(WalWriterTest, RecordsCarryANonDecreasingTime) {
+  uint64_t clock = 5'000'000;
+  WalWriterOptions o;
+  o.now_micros = [&clock] { return clock; };
+  std::vector<uint64_t> times;
+  {
+    auto w = WalWriter::Open(env_, dir(), fmt(), 1, o);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    for (uint64_t t :
+         {5'000'000ull, 7'000'000ull, 6'000'000ull, 9'000'000ull}) {
+      clock = t;
+      WalBatch b = MakeBatch(1);
+      ASSERT_TRUE((*w)->Write(&b, kNoApply).ok());
+      times.push_back(b.time_unix_micros);
+    }
+  }
+  // The clock went back for the third record: it keeps the second's time.
+  EXPECT_EQ(times, (std::vector<uint64_t>{5'000'000, 7'000'000, 7'000'000,
+                                          9'000'000}));
+  WalReplayInfo info;
+  auto replayed = ReplayAll(env_, dir(), fmt(), 0, &info);
+  ASSERT_EQ(replayed.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(replayed[i].time_unix_micros, times[i]);
+  }
+  // Reopened with the last replayed time and a clock behind it.
+  clock = 1'000'000;
+  o.last_time_micros = replayed.back().time_unix_micros;
+  auto w = WalWriter::Open(env_, dir(), fmt(), 5, o);
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  WalBatch b = MakeBatch(2);
+  ASSERT_TRUE((*w)->Write(&b, kNoApply).ok());
+  EXPECT_EQ(b.time_unix_micros, 9'000'000u);
+}
+
+// A record of the type written before WAL times (1) still reads, with no
+// time; a timed record too short for its time is corruption.
+TEST_P(WalWriterTest, UntimedRecordsStillReadAndShortTimedOnesAreRefused) {
+  auto codec = NewRecordCodec(fmt());
+  WalBatch b = MakeBatch(3);
+  b.seq = 1;
+  std::string prefix;
+  codec->AppendSeqPrefix(1, &prefix);
+  std::string body;
+  ASSERT_TRUE(codec->EncodeBody(b, &body).ok());
+  std::string file = FileHeader(static_cast<uint32_t>(fmt()));
+  AppendRecord(&file, 1, prefix, body);  // type 1
+  ASSERT_TRUE(env_->CreateDirIfMissing(dir()).ok());
+  ASSERT_TRUE(
+      env_->WriteFileAtomically(dir() + "/" + WalFileName(1), file).ok());
+  WalReplayInfo info;
+  auto replayed = ReplayAll(env_, dir(), fmt(), 0, &info);
+  ASSERT_EQ(replayed.size(), 1u);
+  EXPECT_EQ(replayed[0], b);  // time 0
+  EXPECT_EQ(replayed[0].time_unix_micros, 0u);
+
+  std::string bad = FileHeader(static_cast<uint32_t>(fmt()));
+  AppendRecord(&bad, 1, "", "1234567", RecordType::kTimedBatch);
+  AppendRecord(&bad, 2, prefix, body);  // so the short one is not the tail
+  ASSERT_TRUE(
+      env_->WriteFileAtomically(dir() + "/" + WalFileName(1), bad).ok());
+  WalReplayOptions ro;
+  ro.format = fmt();
+  Status s = ReplayWal(
+      env_, dir(), ro, [](const WalBatch&) { return Status::OK(); }, &info);
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_NE(s.message().find("shorter than its time"), std::string::npos)
+      << s.ToString();
+}
+
 TEST_P(WalWriterTest, RoundTripThroughReplay) {
   std::vector<WalBatch> written;
   {
@@ -133,6 +205,8 @@ TEST_P(WalWriterTest, GroupCommitUnderConcurrentWriters) {
     for (int i = 0; i < kWrites; i += 97) {
       WalBatch expect = MakeBatch(t * kWrites + i, 16);
       expect.seq = acked[t][i];
+      expect.time_unix_micros = replayed[expect.seq - 1].time_unix_micros;
+      EXPECT_NE(expect.time_unix_micros, 0u);
       EXPECT_EQ(replayed[expect.seq - 1], expect);
     }
   }

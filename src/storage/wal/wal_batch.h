@@ -37,6 +37,10 @@ struct WalOp {
 // it is replayed or none.
 struct WalBatch {
   uint64_t seq = 0;  // assigned by WalWriter::Write
+  // When it was logged (wall clock, microseconds since the Unix epoch),
+  // assigned by WalWriter::Write with the seq; non-decreasing along the
+  // log. 0: a record written before records carried a time (type 1).
+  uint64_t time_unix_micros = 0;
   std::vector<WalOp> ops;
 
   friend bool operator==(const WalBatch&, const WalBatch&) = default;

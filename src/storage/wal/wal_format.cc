@@ -19,10 +19,11 @@ std::string FileHeader(uint32_t format) {
 namespace {
 
 // Writes the 17-byte record header for a payload of `payload_size` at dst.
-void EncodeRecordHeader(char* dst, uint64_t seq, size_t payload_size) {
+void EncodeRecordHeader(char* dst, uint64_t seq, size_t payload_size,
+                        RecordType type) {
   EncodeFixed32(dst, static_cast<uint32_t>(payload_size));
   EncodeFixed64(dst + 4, seq);
-  dst[12] = static_cast<char>(RecordType::kBatch);
+  dst[12] = static_cast<char>(type);
   EncodeFixed32(dst + kRecordHeaderCrcOffset,
                 crc32c::Mask(crc32c::Value(dst, kRecordHeaderCrcOffset)));
 }
@@ -30,9 +31,9 @@ void EncodeRecordHeader(char* dst, uint64_t seq, size_t payload_size) {
 }  // namespace
 
 void AppendRecord(std::string* dst, uint64_t seq, std::string_view prefix,
-                  std::string_view body) {
+                  std::string_view body, RecordType type) {
   char header[kRecordHeaderSize];
-  EncodeRecordHeader(header, seq, prefix.size() + body.size());
+  EncodeRecordHeader(header, seq, prefix.size() + body.size(), type);
   dst->append(header, sizeof(header));
   dst->append(prefix);
   dst->append(body);
@@ -42,7 +43,8 @@ void AppendRecord(std::string* dst, uint64_t seq, std::string_view prefix,
 }
 
 std::string_view FrameRecordInPlace(std::string* buf, size_t slack,
-                                    uint64_t seq, std::string_view prefix) {
+                                    uint64_t seq, std::string_view prefix,
+                                    RecordType type) {
   assert(slack >= kRecordHeaderSize + prefix.size() && buf->size() >= slack);
   const size_t payload_start = slack - prefix.size();
   const size_t start = payload_start - kRecordHeaderSize;
@@ -51,7 +53,7 @@ std::string_view FrameRecordInPlace(std::string* buf, size_t slack,
   if (!prefix.empty()) {
     std::memcpy(p + payload_start, prefix.data(), prefix.size());
   }
-  EncodeRecordHeader(p + start, seq, payload_size);
+  EncodeRecordHeader(p + start, seq, payload_size, type);
   // One pass over the now contiguous payload.
   const uint32_t crc = crc32c::Value(p + payload_start, payload_size);
   PutFixed32(buf, crc32c::Mask(crc));

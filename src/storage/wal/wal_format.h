@@ -6,7 +6,8 @@
 //   then records, back to back:
 //     length u32 | seq u64 | type u8 | header_crc u32   (17-byte header;
 //         header_crc covers the 13 bytes before it)
-//     payload (length bytes, RecordCodec-encoded WalBatch)
+//     payload (length bytes): type 1, the RecordCodec-encoded WalBatch;
+//         type 2, the batch's time (u64, unix microseconds) then that
 //     payload_crc u32 (covers the payload)
 //
 // The header has its own CRC so a reader can trust `length` before reading
@@ -33,14 +34,19 @@ inline constexpr size_t kRecordTrailerSize = 4;  // payload crc
 // header by the reader.
 inline constexpr uint32_t kMaxPayloadSize = 1u << 30;
 
-enum class RecordType : uint8_t { kBatch = 1 };
+enum class RecordType : uint8_t {
+  kBatch = 1,       // written before records carried a time; still read
+  kTimedBatch = 2,  // payload: time u64, then the codec's payload
+};
+// Bytes of the time in front of a kTimedBatch payload.
+inline constexpr size_t kRecordTimeSize = 8;
 
 // The 16-byte file header for a file of `format`.
 std::string FileHeader(uint32_t format);
 
-// Appends one framed record whose payload is prefix + body.
+// Appends one framed record of `type` whose payload is prefix + body.
 void AppendRecord(std::string* dst, uint64_t seq, std::string_view prefix,
-                  std::string_view body);
+                  std::string_view body, RecordType type = RecordType::kBatch);
 
 // Frames a record in place, so the payload body is never copied: `*buf`
 // holds `slack` bytes of room followed by the encoded body. Writes `prefix`
@@ -49,7 +55,8 @@ void AppendRecord(std::string* dst, uint64_t seq, std::string_view prefix,
 // equal what AppendRecord(seq, prefix, body) appends. Requires
 // slack >= kRecordHeaderSize + prefix.size().
 std::string_view FrameRecordInPlace(std::string* buf, size_t slack,
-                                    uint64_t seq, std::string_view prefix);
+                                    uint64_t seq, std::string_view prefix,
+                                    RecordType type = RecordType::kBatch);
 
 // "wal-00000000000000000042.log"
 std::string WalFileName(uint64_t first_seq);

@@ -70,7 +70,8 @@ class FileReplayer {
         }
         return Corrupt(f, off, "header checksum mismatch");
       }
-      if (type != static_cast<uint8_t>(RecordType::kBatch)) {
+      if (type != static_cast<uint8_t>(RecordType::kBatch) &&
+          type != static_cast<uint8_t>(RecordType::kTimedBatch)) {
         return Corrupt(f, off, "unknown record type " + std::to_string(type));
       }
       if (len > kMaxPayloadSize) return Corrupt(f, off, "record too large");
@@ -79,7 +80,7 @@ class FileReplayer {
         torn = "record runs past end of file";
         break;
       }
-      const std::string_view payload = rest.substr(kRecordHeaderSize, len);
+      std::string_view payload = rest.substr(kRecordHeaderSize, len);
       const uint32_t payload_crc =
           DecodeFixed32(rest.data() + kRecordHeaderSize + len);
       if (crc32c::Unmask(payload_crc) !=
@@ -92,7 +93,16 @@ class FileReplayer {
       }
       PDB_RETURN_IF_ERROR(CheckOrder(f, off, seq));
       WalBatch batch;
+      uint64_t time = 0;
+      if (type == static_cast<uint8_t>(RecordType::kTimedBatch)) {
+        if (payload.size() < kRecordTimeSize) {
+          return Corrupt(f, off, "timed record shorter than its time");
+        }
+        time = DecodeFixed64(payload.data());
+        payload.remove_prefix(kRecordTimeSize);
+      }
       Status d = codec_.Decode(payload, &batch);
+      batch.time_unix_micros = time;
       if (!d.ok()) return Corrupt(f, off, d.message());
       if (batch.seq != seq)
         return Corrupt(f, off, "payload and header seq differ");

@@ -1,6 +1,7 @@
 #include "storage/wal/wal_writer.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -8,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "storage/wal/wal_format.h"
+#include "util/coding.h"
 
 namespace proximadb::wal {
 namespace {
@@ -18,7 +20,8 @@ constexpr size_t kMaxGroupExtraBytes = 4u << 20;
 
 // Room left in front of an encoded body for the record header and the
 // sequence prefix, which exist only once the leader assigns sequence numbers.
-constexpr size_t kRecordSlack = kRecordHeaderSize + kMaxSeqPrefixSize;
+constexpr size_t kRecordSlack =
+    kRecordHeaderSize + kRecordTimeSize + kMaxSeqPrefixSize;
 // The bytes a framed record takes beyond its body, at most.
 constexpr size_t kFramingBytes = kRecordSlack + kRecordTrailerSize;
 
@@ -52,9 +55,20 @@ WalWriter::~WalWriter() { (void)Close(); }
 
 Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, std::string dir,
                                                    WalFormat fmt,
-                                                   uint64_t next_seq) {
+                                                   uint64_t next_seq,
+                                                   WalWriterOptions options) {
   if (next_seq == 0) return Status::InvalidArgument("wal next_seq must be > 0");
   std::unique_ptr<WalWriter> w(new WalWriter(env, std::move(dir), fmt));
+  w->now_micros_ = options.now_micros ? std::move(options.now_micros) : [] {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
+  };
+  {
+    MutexLock lock(&w->mu_);
+    w->last_time_ = options.last_time_micros;
+  }
   PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(w->dir_));
   PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(w->dir_));
   for (const std::string& name : names) {
@@ -182,7 +196,13 @@ Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
     group.push_back(f);
   }
   uint64_t seq = last_seq_.load();
-  for (Waiter* g : group) g->batch->seq = ++seq;
+  // One time for the group, never before the previous record's.
+  const uint64_t time = std::max(now_micros_(), last_time_);
+  for (Waiter* g : group) {
+    g->batch->seq = ++seq;
+    g->batch->time_unix_micros = time;
+  }
+  last_time_ = time;
   lock.Unlock();
 
   // Followers are parked until FinishLocked, so their batches and buffers are
@@ -194,9 +214,11 @@ Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
   std::string prefix;
   for (Waiter* g : group) {
     prefix.clear();
+    PutFixed64(&prefix, g->batch->time_unix_micros);
     codec_->AppendSeqPrefix(g->batch->seq, &prefix);
-    records.push_back(
-        FrameRecordInPlace(&g->record, kRecordSlack, g->batch->seq, prefix));
+    records.push_back(FrameRecordInPlace(&g->record, kRecordSlack,
+                                         g->batch->seq, prefix,
+                                         RecordType::kTimedBatch));
   }
   Status poison;
   s = WriteGroup(records, &poison);
@@ -204,7 +226,10 @@ Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
     last_seq_.store(seq);
     for (Waiter* g : group) (*g->apply)(*g->batch);
   } else {
-    for (Waiter* g : group) g->batch->seq = 0;
+    for (Waiter* g : group) {
+      g->batch->seq = 0;
+      g->batch->time_unix_micros = 0;
+    }
   }
 
   lock.Lock();

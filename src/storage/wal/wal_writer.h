@@ -25,6 +25,15 @@
 
 namespace proximadb::wal {
 
+struct WalWriterOptions {
+  // The clock records are stamped with (microseconds since the Unix
+  // epoch); empty: the system clock.
+  std::function<uint64_t()> now_micros;
+  // The time of the last record already in the log (from replay): times
+  // never go back, even if the clock does.
+  uint64_t last_time_micros = 0;
+};
+
 class WalWriter {
  public:
   using ApplyFn = std::function<void(const WalBatch&)>;
@@ -39,9 +48,12 @@ class WalWriter {
   // larger. Fails with kFailedPrecondition if that file already has records.
   static Result<std::unique_ptr<WalWriter>> Open(Env* env, std::string dir,
                                                  WalFormat fmt,
-                                                 uint64_t next_seq);
+                                                 uint64_t next_seq,
+                                                 WalWriterOptions options = {});
 
-  // Assigns batch->seq, appends the record and returns once it is durable.
+  // Assigns batch->seq and batch->time_unix_micros (the clock's time, or
+  // the previous record's if the clock went back), appends the record (type
+  // kTimedBatch) and returns once it is durable.
   // After the group's sync succeeds the leader calls every grouped writer's
   // `apply` in sequence order before any of them returns, so in-memory state
   // changes in WAL order. On failure nothing of the group is acknowledged,
@@ -107,6 +119,8 @@ class WalWriter {
   // Written by the front of the queue, read by RemoveObsoleteFiles.
   std::atomic<uint64_t> file_first_seq_{0};
   std::atomic<uint64_t> last_seq_{0};
+  std::function<uint64_t()> now_micros_;
+  uint64_t last_time_ GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> live_bytes_{0};
   std::atomic<uint64_t> sync_count_{0};
 };
