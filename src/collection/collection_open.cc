@@ -50,27 +50,20 @@ std::string CollectionImpl::SegmentPath(const std::string& volume,
 
 std::vector<std::string> CollectionImpl::SegmentVolumes(
     const CollectionRecord& record) const {
-  std::vector<std::string> out = deps_.layout->volumes();
-  auto add = [&](const std::string& v) {
-    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
-  };
-  add("");
+  RootList out(deps_.layout->volumes());
+  out.Add("");
   const std::string warm = Tiering().warm_directory;
-  if (!warm.empty()) add(deps_.layout->Normalize(warm));
-  for (const auto& s : record.segments) add(s.placement.volume);
-  for (const auto& s : record.obsolete_segments) add(s.placement.volume);
-  return out;
+  if (!warm.empty()) out.Add(deps_.layout->Normalize(warm));
+  out.AddRecord(record, /*wal_root=*/false);
+  return out.roots();
 }
 
 std::vector<std::string> CollectionImpl::Roots() const {
-  std::vector<std::string> out = deps_.layout->secondary_roots();
-  auto add = [&](const std::string& v) {
-    if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
-  };
-  add(wal_root_);
+  RootList out(deps_.layout->secondary_roots());
+  out.Add(wal_root_);
   ReaderLock lock(&state_mu_);
-  for (const auto& s : segments_) add(s->placement.volume);
-  return out;
+  for (const auto& s : segments_) out.Add(s->placement.volume);
+  return out.roots();
 }
 
 void CollectionImpl::MarkDropped() {

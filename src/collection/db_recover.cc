@@ -118,18 +118,10 @@ Result<std::vector<DBImpl::Unlisted>> DBImpl::CheckUnlisted(
 
 std::vector<std::string> DBImpl::SecondaryRoots(
     const std::vector<CollectionRecord>& records) const {
-  std::vector<std::string> out = layout_.secondary_roots();
-  auto add = [&](const std::string& v) {
-    if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) {
-      out.push_back(v);
-    }
-  };
-  for (const auto& rec : records) {
-    add(rec.wal_root);
-    for (const auto& s : rec.segments) add(s.placement.volume);
-    for (const auto& s : rec.obsolete_segments) add(s.placement.volume);
-  }
-  return out;
+  RootList out(layout_.secondary_roots());
+  for (const auto& rec : records) out.AddRecord(rec, /*wal_root=*/true);
+  out.DropMain();
+  return out.roots();
 }
 
 Result<std::vector<DBImpl::Unlisted>> DBImpl::CheckUnlistedElsewhere(

@@ -159,4 +159,25 @@ std::vector<std::string> AllSegmentFileNames(const std::string& file_name) {
   return {stem + ".pdb", stem + ".stub", stem + ".hnsw", stem + ".pidx"};
 }
 
+RootList::RootList(std::vector<std::string> initial) {
+  for (const std::string& r : initial) Add(r);
+}
+
+void RootList::Add(const std::string& root) {
+  if (std::find(roots_.begin(), roots_.end(), root) == roots_.end()) {
+    roots_.push_back(root);
+  }
+}
+
+void RootList::AddRecord(const catalog::CollectionRecord& rec, bool wal_root) {
+  if (wal_root) Add(rec.wal_root);
+  for (const auto& s : rec.segments) Add(s.placement.volume);
+  for (const auto& s : rec.obsolete_segments) Add(s.placement.volume);
+}
+
+void RootList::DropMain() {
+  roots_.erase(std::remove(roots_.begin(), roots_.end(), std::string()),
+               roots_.end());
+}
+
 }  // namespace proximadb

@@ -22,6 +22,7 @@
 #include "proximadb/db.h"
 #include "proximadb/env.h"
 #include "proximadb/status.h"
+#include "storage/catalog/catalog.h"
 
 namespace proximadb {
 
@@ -66,6 +67,24 @@ class StorageLayout {
   const std::string data_dir_;
   std::vector<DataDirectory> volumes_;  // paths normalised
   std::string wal_root_;                // normalised
+};
+
+// Distinct directories in the order first added: the roots a collection's
+// (or every collection's) files may be under, from the configuration and
+// from what catalog records name.
+class RootList {
+ public:
+  explicit RootList(std::vector<std::string> initial = {});
+  void Add(const std::string& root);
+  // Every directory `rec` names: its WAL root (when `wal_root`) and the
+  // volume of each of its segments and obsolete segments.
+  void AddRecord(const catalog::CollectionRecord& rec, bool wal_root);
+  // Without "" (the main data directory).
+  void DropMain();
+  const std::vector<std::string>& roots() const { return roots_; }
+
+ private:
+  std::vector<std::string> roots_;
 };
 
 // A segment's local files, by the catalog's file name ("seg-<id>.pdb") and
