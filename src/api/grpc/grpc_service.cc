@@ -68,6 +68,8 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kClearQuarantine, &G::ClearQuarantine);
   Add(Operation::kListSegments, &G::ListSegments);
   Add(Operation::kMoveSegment, &G::MoveSegment);
+  Add(Operation::kUpdateAliases, &G::UpdateAliases);
+  Add(Operation::kListAliases, &G::ListAliases);
 }
 
 template <typename Req, typename Resp>
@@ -413,6 +415,22 @@ Status GrpcService::MoveSegment(const v1::MoveSegmentRequest& in,
       SegmentInfo s,
       svc_->MoveSegment(in.collection(), in.segment_id(), in.tier()));
   EncodeSegment(s, out);
+  return Status::OK();
+}
+
+Status GrpcService::UpdateAliases(const v1::UpdateAliasesRequest& in,
+                                  v1::AliasesResponse* out) {
+  PDB_ASSIGN_OR_RETURN(std::vector<AliasAction> actions,
+                       DecodeAliasActions(in));
+  PDB_ASSIGN_OR_RETURN(std::vector<AliasInfo> after,
+                       svc_->UpdateAliases(actions));
+  EncodeAliases(after, out);
+  return Status::OK();
+}
+
+Status GrpcService::ListAliases(const v1::ListAliasesRequest&,
+                                v1::AliasesResponse* out) {
+  EncodeAliases(svc_->ListAliases(), out);
   return Status::OK();
 }
 
