@@ -142,6 +142,25 @@ TEST_F(AliasTest, RestartKeepsAliasesAndRewritesAStaleOrDamagedManifest) {
   EXPECT_TRUE(kept);
 }
 
+// The manifest is written after the commit: a failed write leaves the
+// commit served and the next start writes the manifest.
+TEST_F(AliasTest, AFailedManifestWriteKeepsTheCommitAndIsRepairedAtStart) {
+  {
+    auto db = OpenOk(dir_);
+    ASSERT_TRUE(db->CreateCollection(MakeConfig("docs", 4)).ok());
+    fs::create_directories(ManifestPath() + ".tmp");  // the write fails
+    ASSERT_TRUE(db->UpdateAliases({Create("prod", "docs")}).ok());
+    EXPECT_TRUE(db->GetCollection("prod").ok());
+    EXPECT_FALSE(fs::exists(ManifestPath()));
+  }
+  fs::remove_all(ManifestPath() + ".tmp");
+  auto db = OpenOk(dir_);
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->ListAliases(), (std::vector<AliasInfo>{{"prod", "docs"}}));
+  ASSERT_EQ(ManifestEntries().size(), 1u);
+  EXPECT_EQ(ManifestEntries()[0].alias, "prod");
+}
+
 TEST_F(AliasTest, RebuildCatalogKeepsAliases) {
   {
     auto db = OpenOk(dir_);
