@@ -144,6 +144,20 @@ TEST_F(AliasIntegrationTest, GrpcSwitchListAndSearchThroughAnAlias) {
   pb::CollectionInfo info;
   ASSERT_TRUE(Call(&pb::ProximaDB::Stub::GetCollection, gc, &info).ok());
   EXPECT_EQ(info.name(), "green");
+  // Answers name the collection on both transports.
+  pb::FlushRequest fr;
+  fr.set_collection("live");
+  pb::FlushResponse flushed;
+  ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Flush, fr, &flushed).ok());
+  EXPECT_EQ(flushed.name(), "green");
+  EXPECT_EQ(Rest("POST", kApi + "/live/flush").json()["name"], "green");
+  pb::ListPayloadIndexesRequest pr;
+  pr.set_collection("live");
+  pb::PayloadIndexesResponse indexes;
+  ASSERT_TRUE(
+      Call(&pb::ProximaDB::Stub::ListPayloadIndexes, pr, &indexes).ok());
+  EXPECT_EQ(indexes.name(), "green");
+  EXPECT_EQ(Rest("GET", kApi + "/live/index/payload").json()["name"], "green");
 }
 
 // The test.

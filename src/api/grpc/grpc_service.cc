@@ -326,16 +326,18 @@ Status GrpcService::BatchSearch(const v1::BatchSearchRequest& in,
 }
 
 Status GrpcService::Flush(const v1::FlushRequest& in, v1::FlushResponse* out) {
-  PDB_RETURN_IF_ERROR(svc_->Flush(in.collection()));
-  out->set_name(in.collection());
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_RETURN_IF_ERROR(svc_->Flush(name));
+  out->set_name(name);
   out->set_status("flushed");
   return Status::OK();
 }
 
 Status GrpcService::Compact(const v1::CompactRequest& in,
                             v1::CompactResponse* out) {
-  PDB_RETURN_IF_ERROR(svc_->Compact(in.collection()));
-  out->set_name(in.collection());
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_RETURN_IF_ERROR(svc_->Compact(name));
+  out->set_name(name);
   out->set_status("compacted");
   return Status::OK();
 }
@@ -353,24 +355,25 @@ Status GrpcService::CreatePayloadIndex(const v1::CreatePayloadIndexRequest& in,
   PayloadIndexDef def;
   def.field = in.field();
   PDB_ASSIGN_OR_RETURN(def.type, ParsePayloadIndexType(in.type()));
-  PDB_ASSIGN_OR_RETURN(auto defs,
-                       svc_->CreatePayloadIndex(in.collection(), def));
-  EncodePayloadIndexes(in.collection(), defs, out);
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_ASSIGN_OR_RETURN(auto defs, svc_->CreatePayloadIndex(name, def));
+  EncodePayloadIndexes(name, defs, out);
   return Status::OK();
 }
 
 Status GrpcService::ListPayloadIndexes(const v1::ListPayloadIndexesRequest& in,
                                        v1::PayloadIndexesResponse* out) {
-  PDB_ASSIGN_OR_RETURN(auto defs, svc_->ListPayloadIndexes(in.collection()));
-  EncodePayloadIndexes(in.collection(), defs, out);
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_ASSIGN_OR_RETURN(auto defs, svc_->ListPayloadIndexes(name));
+  EncodePayloadIndexes(name, defs, out);
   return Status::OK();
 }
 
 Status GrpcService::DeletePayloadIndex(const v1::DeletePayloadIndexRequest& in,
                                        v1::PayloadIndexesResponse* out) {
-  PDB_ASSIGN_OR_RETURN(auto defs,
-                       svc_->DeletePayloadIndex(in.collection(), in.field()));
-  EncodePayloadIndexes(in.collection(), defs, out);
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_ASSIGN_OR_RETURN(auto defs, svc_->DeletePayloadIndex(name, in.field()));
+  EncodePayloadIndexes(name, defs, out);
   return Status::OK();
 }
 
