@@ -105,6 +105,11 @@ struct RebuildReport {
     uint64_t wal_records = 0;
   };
   std::vector<RebuiltCollection> collections;
+  // Aliases restored from aliases.manifest, ordered by alias.
+  std::vector<AliasInfo> aliases;
+  // "<alias>: <why>" for each alias of aliases.manifest not restored (its
+  // collection is not among the rebuilt ones).
+  std::vector<std::string> skipped_aliases;
   // "<path>: <why>" for everything moved into the quarantine.
   std::vector<std::string> quarantined;
 };
@@ -179,13 +184,29 @@ class DB {
   static Result<std::unique_ptr<DB>> Open(const DBOptions& options,
                                           const std::string& dir);
 
+  // kAlreadyExists when a collection or an alias has that name.
   virtual Result<std::shared_ptr<Collection>> CreateCollection(
       const CollectionConfig& config) = 0;
+  // `name` is a collection's name or an alias of it (resolved here, the one
+  // place every caller goes through): the handle is the collection's, so
+  // its config() and Info() name the collection.
   virtual Result<std::shared_ptr<Collection>> GetCollection(
       const std::string& name) = 0;
   virtual std::vector<CollectionInfo> ListCollections() = 0;
-  // Removes the collection and its files.
+  // Removes the collection, its aliases (in the same catalog commit) and
+  // its files. kFailedPrecondition when `name` is an alias: a collection is
+  // dropped by its own name.
   virtual Status DropCollection(const std::string& name) = 0;
+
+  // Aliases (docs/API.md, "Aliases"). Applies the actions in order,
+  // atomically: every name is checked first, then all of them are applied
+  // in one catalog commit, or none (see catalog::Catalog::UpdateAliases for
+  // the refusals). A request that deletes an alias and creates it again
+  // switches it: every GetCollection sees either the old collection or the
+  // new one, never neither.
+  virtual Status UpdateAliases(const std::vector<AliasAction>& actions) = 0;
+  // Every alias, ordered by alias.
+  virtual std::vector<AliasInfo> ListAliases() = 0;
   // Flushes every collection (used on graceful shutdown).
   virtual Status FlushAll() = 0;
 
@@ -197,10 +218,11 @@ class DB {
 
   // Offline (no DB may have `dir` open): rebuilds <dir>/catalog.db from the
   // collections' manifests (collection.manifest in each collection
-  // directory), after checking each collection's segments and WAL. Refuses
-  // (kFailedPrecondition) when a valid catalog that agrees with every
-  // manifest exists, unless `force`. The old catalog files are moved into
-  // the quarantine, never deleted. See README, "Recovery".
+  // directory) and the aliases from <dir>/aliases.manifest, after checking each
+  // collection's segments and WAL. Refuses (kFailedPrecondition) when a valid
+  // catalog that agrees with every manifest exists, unless `force`. The old
+  // catalog files are moved into the quarantine, never deleted. See README,
+  // "Recovery".
   static Result<RebuildReport> RebuildCatalog(const DBOptions& options,
                                               const std::string& dir,
                                               bool force);

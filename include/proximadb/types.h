@@ -125,6 +125,28 @@ struct CollectionConfig {
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
 
+// Aliases (docs/API.md, "Aliases"): a second name for a collection, in the
+// same namespace as collection names, resolved wherever a collection name is
+// accepted. A switch is a delete and a create of the same alias in one
+// DB::UpdateAliases call.
+struct AliasAction {
+  enum class Kind { kCreate, kDelete };
+  Kind kind = Kind::kCreate;
+  std::string alias;       // the collection-name rules
+  std::string collection;  // kCreate: the collection's own name
+  bool operator==(const AliasAction&) const = default;
+};
+struct AliasInfo {
+  std::string alias;
+  std::string collection;
+  bool operator==(const AliasInfo&) const = default;
+};
+// An alias name follows the collection-name rules (util/limits.h).
+Status ValidateAliasName(const std::string& alias);
+// Every action's names (and that there is at least one action, at most
+// kMaxAliasActions): the checks that need no state.
+Status ValidateAliasActions(const std::vector<AliasAction>& actions);
+
 // A payload index: the values at one metadata path, indexed in every
 // segment so the search planner can count and list matching rows without
 // reading metadata (docs/FILTERS.md, "Payload indexes").

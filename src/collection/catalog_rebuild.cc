@@ -12,6 +12,7 @@
 #include "collection/db_impl.h"
 #include "collection/quarantine.h"
 #include "collection/storage_layout.h"
+#include "storage/catalog/alias_manifest.h"
 #include "storage/catalog/manifest.h"
 #include "storage/segment/cold_stub.h"
 #include "storage/segment/segment.h"
@@ -186,6 +187,45 @@ Result<RebuildReport> DB::RebuildCatalog(const DBOptions& options,
     found.push_back(std::move(f));
   }
 
+  // The aliases, each restored if its collection (by directory) is.
+  std::vector<AliasAction> alias_actions;
+  const std::string apath =
+      dir + "/" + std::string(catalog::kAliasManifestFileName);
+  if (env->FileExists(apath)) {
+    PDB_ASSIGN_OR_RETURN(std::string bytes, env->ReadFileToString(apath));
+    auto m = catalog::DecodeAliasManifest(bytes, apath);
+    if (!m.ok()) {
+      return Status(
+          m.status().code(),
+          "cannot rebuild: " + m.status().message() + MoveAwayHint(apath));
+    }
+    std::set<std::string> taken = names;
+    for (const catalog::AliasEntry& e : *m) {
+      auto f = std::find_if(found.begin(), found.end(), [&](const Found& x) {
+        return x.rec.dir_name == e.dir_name;
+      });
+      std::string why;
+      if (f == found.end()) {
+        why = "its collection '" + e.collection + "' (directory " + e.dir_name +
+              ") is not among the rebuilt collections";
+      } else if (!ValidateAliasName(e.alias).ok()) {
+        why = "not a valid alias name";
+      } else if (!taken.insert(e.alias).second) {
+        why = "the name is taken by a collection or an earlier alias";
+      }
+      if (!why.empty()) {
+        report.skipped_aliases.push_back(e.alias + ": " + why);
+        continue;
+      }
+      AliasAction a;
+      a.kind = AliasAction::Kind::kCreate;
+      a.alias = e.alias;
+      a.collection = f->rec.config.name;
+      alias_actions.push_back(a);
+      report.aliases.push_back(AliasInfo{a.alias, a.collection});
+    }
+  }
+
   // 2. Refuse to replace a catalog that is fine, unless forced.
   if (!force) {
     auto snap = Catalog::OpenSnapshot(cat_path);
@@ -228,6 +268,9 @@ Result<RebuildReport> DB::RebuildCatalog(const DBOptions& options,
     for (const Found& f : found) {
       PDB_RETURN_IF_ERROR(cat->CreateCollection(f.rec));
     }
+    if (!alias_actions.empty()) {
+      PDB_RETURN_IF_ERROR(cat->UpdateAliases(alias_actions));
+    }
   }  // closing checkpoints the new catalog into its main file
   if (env->FileExists(tmp + "-wal")) {
     PDB_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(tmp + "-wal"));
@@ -253,6 +296,15 @@ Result<RebuildReport> DB::RebuildCatalog(const DBOptions& options,
         f.rec.config.name, f.rec.dir_name, f.rec.segments.size(), f.live,
         f.rec.fenced_seq, f.wal_records);
   }
+  for (const AliasInfo& a : report.aliases) {
+    spdlog::info("rebuilt alias {} -> collection {}", a.alias, a.collection);
+  }
+  for (const std::string& why : report.skipped_aliases) {
+    spdlog::warn("alias not restored: {}", why);
+  }
+  std::sort(
+      report.aliases.begin(), report.aliases.end(),
+      [](const AliasInfo& x, const AliasInfo& y) { return x.alias < y.alias; });
   return report;
 }
 

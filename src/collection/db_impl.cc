@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/catalog/alias_manifest.h"
 #include "storage/object/local_object_store.h"
 #include "storage/object/s3_object_store.h"
 
@@ -120,6 +121,11 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
   if (collections_.count(config.name)) {
     return Status::AlreadyExists("collection '" + config.name +
                                  "' already exists");
+  }
+  if (auto a = aliases_.find(config.name); a != aliases_.end()) {
+    return Status::AlreadyExists(
+        "'" + config.name + "' is an alias (of collection '" + a->second +
+        "'); aliases and collections share one namespace");
   }
   CollectionRecord rec;
   rec.config = config;
@@ -238,6 +244,12 @@ Result<std::shared_ptr<Collection>> DBImpl::GetCollection(
   MutexLock lock(&mu_);
   auto it = collections_.find(name);
   if (it == collections_.end()) {
+    // The one place aliases resolve: every API operation that takes a
+    // collection name comes here (VectorService::Open).
+    auto a = aliases_.find(name);
+    if (a != aliases_.end()) it = collections_.find(a->second);
+  }
+  if (it == collections_.end()) {
     return Status::NotFound("collection '" + name + "' not found");
   }
   return std::shared_ptr<Collection>(it->second);
@@ -255,6 +267,11 @@ Status DBImpl::DropCollection(const std::string& name) {
     MutexLock lock(&mu_);
     auto it = collections_.find(name);
     if (it == collections_.end()) {
+      if (auto a = aliases_.find(name); a != aliases_.end()) {
+        return Status::FailedPrecondition(
+            "'" + name + "' is an alias (of collection '" + a->second +
+            "'): drop the collection by its own name, or delete the alias");
+      }
       return Status::NotFound("collection '" + name + "' not found");
     }
     // The marker makes the directory deletable if a crash comes between
@@ -286,6 +303,28 @@ Status DBImpl::DropCollection(const std::string& name) {
     RemoveUncommittedDirsLocked();
     c = it->second;
     collections_.erase(it);
+    // The commit dropped the collection's aliases too (ON DELETE CASCADE).
+    bool had_aliases = false;
+    for (auto a = aliases_.begin(); a != aliases_.end();) {
+      if (a->second == name) {
+        spdlog::info("alias {} deleted with collection {}", a->first, name);
+        a = aliases_.erase(a);
+        had_aliases = true;
+      } else {
+        ++a;
+      }
+    }
+    if (had_aliases) {
+      // Written while the directory still exists: a crash before it leaves
+      // the manifest naming a dropped directory, which a rebuild skips.
+      s = WriteAliasManifestLocked();
+      if (!s.ok()) {
+        spdlog::error(
+            "collection {} dropped; {} could not be rewritten ({}): it is "
+            "rewritten at the next start",
+            name, catalog::kAliasManifestFileName, s.ToString());
+      }
+    }
   }
   c->MarkDropped();  // waits for calls in flight
   Status s = RemoveCollectionDirs(c->dir_name(), c->Roots());

@@ -28,6 +28,8 @@ class DBImpl final : public DB {
       const std::string& name) override;
   std::vector<CollectionInfo> ListCollections() override;
   Status DropCollection(const std::string& name) override;
+  Status UpdateAliases(const std::vector<AliasAction>& actions) override;
+  std::vector<AliasInfo> ListAliases() override;
   Status FlushAll() override;
   Result<std::vector<QuarantineEntry>> ListQuarantine() override;
   Result<uint64_t> ClearQuarantine(const std::string& id) override;
@@ -78,6 +80,12 @@ class DBImpl final : public DB {
   std::vector<std::shared_ptr<CollectionImpl>> Snapshot();
   // Removes what uncommitted_dirs_ lists (after a commit).
   void RemoveUncommittedDirsLocked() REQUIRES(mu_);
+  // aliases.manifest from aliases_ (after a commit that changed them;
+  // db_alias.cc).
+  Status WriteAliasManifestLocked() REQUIRES(mu_);
+  // Start-up, change step: rewrites aliases.manifest when it is missing
+  // (and there are aliases), damaged (set aside first) or differs.
+  Status SyncAliasManifestLocked() REQUIRES(mu_);
   Result<CollectionDeps> Deps();
   // A new collection's directory with its subdirectories and first WAL
   // file, all durable, before the catalog commit that creates it.
@@ -100,6 +108,9 @@ class DBImpl final : public DB {
   Mutex mu_;  // guards collections_ and orders create/drop
   std::map<std::string, std::shared_ptr<CollectionImpl>> collections_
       GUARDED_BY(mu_);
+  // alias -> collection name; mirrors the catalog's aliases table (changed
+  // only after its commit, under mu_, so a lookup sees a switch whole).
+  std::map<std::string, std::string> aliases_ GUARDED_BY(mu_);
   // Directories of collections whose catalog commit failed.
   std::vector<std::string> uncommitted_dirs_ GUARDED_BY(mu_);
 

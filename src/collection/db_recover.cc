@@ -164,6 +164,7 @@ Status DBImpl::Recover() {
   // neither a migration nor SQLite's checkpoint-on-close changes the file
   // before the rest of the directory has been checked.
   std::vector<CollectionRecord> records;
+  std::vector<AliasInfo> aliases;
   {
     auto snap = Catalog::OpenSnapshot(cat_path);
     if (!snap.ok()) {
@@ -202,6 +203,17 @@ Status DBImpl::Recover() {
                           dir_ + " --rebuild-catalog (README, \"Recovery\").");
       }
       records = std::move(loaded).value();
+      Result<std::vector<AliasInfo>> a = (*snap)->LoadAliases();
+      if (!a.ok()) {
+        return Status(a.status().code(),
+                      a.status().message() +
+                          ". Refusing to start; nothing was changed. "
+                          "If the catalog is damaged, rebuild it from the "
+                          "collections' manifests and aliases.manifest: "
+                          "proximadb-server --data-dir " +
+                          dir_ + " --rebuild-catalog (README, \"Recovery\").");
+      }
+      aliases = std::move(a).value();
     }
   }
   std::vector<std::shared_ptr<CollectionImpl>> recovered;
@@ -246,6 +258,13 @@ Status DBImpl::Recover() {
     }
     MutexLock lock(&mu_);  // no other thread yet; for the analysis
     collections_[records[i].config.name] = std::move(recovered[i]);
+  }
+  {
+    MutexLock lock(&mu_);  // no other thread yet; for the analysis
+    for (AliasInfo& a : aliases) {
+      aliases_[std::move(a.alias)] = std::move(a.collection);
+    }
+    PDB_RETURN_IF_ERROR(SyncAliasManifestLocked());
   }
   auto count = quarantine_->Count();
   if (count.ok() && *count > 0) {

@@ -84,8 +84,17 @@ int RebuildCatalog(const proximadb::DBOptions& options,
         static_cast<unsigned long long>(c.fenced_seq),
         static_cast<unsigned long long>(c.wal_records));
   }
-  std::printf("catalog rebuilt: %zu collections; start the server as usual\n",
-              report->collections.size());
+  for (const auto& a : report->aliases) {
+    std::printf("alias %s -> collection %s\n", a.alias.c_str(),
+                a.collection.c_str());
+  }
+  for (const std::string& why : report->skipped_aliases) {
+    std::printf("alias not restored: %s\n", why.c_str());
+  }
+  std::printf(
+      "catalog rebuilt: %zu collections, %zu aliases; start the server as "
+      "usual\n",
+      report->collections.size(), report->aliases.size());
   return 0;
 }
 

@@ -138,6 +138,12 @@ Result<std::vector<SearchRequest>> ParseBatchSearch(
 // Payload index body {"field": "a.b", "type": "keyword|integer|float|bool"}.
 Result<PayloadIndexDef> ParsePayloadIndexDef(const nlohmann::json& body);
 
+// POST /api/v1/aliases body {"actions": [{"create": {"alias", "collection"}}
+// | {"delete": {"alias"}}, ...]}: the actions in order. Shapes only (errors
+// name the action: "actions[2].create: ..."); the count and the names are
+// checked by VectorService::UpdateAliases (ValidateAliasActions).
+Result<std::vector<AliasAction>> ParseAliasActions(const nlohmann::json& body);
+
 // Response encoders.
 // The collection with its resolved flush and tiering policies
 // ("flush_policy", "tiering") and its per-tier totals ("tiers").
@@ -163,6 +169,8 @@ nlohmann::json CollectionStatsToJson(const CollectionInfo& info);
 nlohmann::json SearchResultToJson(const SearchResult& result,
                                   const SearchRequest& request);
 nlohmann::json ErrorToJson(const Status& status);
+// {"aliases": [{"alias", "collection"}, ...]} in the given order.
+nlohmann::json AliasesToJson(const std::vector<AliasInfo>& aliases);
 // {"field", "type"}.
 nlohmann::json PayloadIndexToJson(const PayloadIndexDef& def);
 // {"name": collection, "payload_indexes": [{"field", "type"}, ...]}.

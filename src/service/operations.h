@@ -41,6 +41,8 @@ enum class Operation {
   kClearQuarantine,
   kListSegments,
   kMoveSegment,
+  kUpdateAliases,
+  kListAliases,
 };
 
 struct OperationInfo {
@@ -80,6 +82,8 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kClearQuarantine, "ClearQuarantine", true},
     OperationInfo{Operation::kListSegments, "ListSegments"},
     OperationInfo{Operation::kMoveSegment, "MoveSegment", true},
+    OperationInfo{Operation::kUpdateAliases, "UpdateAliases", true},
+    OperationInfo{Operation::kListAliases, "ListAliases"},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

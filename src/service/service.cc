@@ -22,6 +22,11 @@ Result<std::shared_ptr<Collection>> VectorService::Open(
   return db_->GetCollection(name);
 }
 
+Result<std::string> VectorService::Resolve(const std::string& name) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(name));
+  return c->config().name;
+}
+
 Result<CollectionInfo> VectorService::CreateCollection(
     const CollectionConfig& config) {
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
@@ -103,8 +108,9 @@ Status VectorService::DeletePoint(const std::string& collection,
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
   PDB_ASSIGN_OR_RETURN(uint64_t n, c->Delete({id}));
   if (n == 0) {
+    // The collection's own name, also when `collection` is an alias.
     return Status::NotFound("point '" + id + "' not found in collection '" +
-                            collection + "'");
+                            c->config().name + "'");
   }
   return Status::OK();
 }
@@ -138,6 +144,17 @@ Result<SearchResult> VectorService::Search(const std::string& collection,
 }
 
 Status VectorService::FlushAll() { return db_->FlushAll(); }
+
+Result<std::vector<AliasInfo>> VectorService::UpdateAliases(
+    const std::vector<AliasAction>& actions) {
+  PDB_RETURN_IF_ERROR(ValidateAliasActions(actions));
+  PDB_RETURN_IF_ERROR(db_->UpdateAliases(actions));
+  return db_->ListAliases();
+}
+
+std::vector<AliasInfo> VectorService::ListAliases() {
+  return db_->ListAliases();
+}
 
 Result<std::vector<QuarantineEntry>> VectorService::ListQuarantine() {
   return db_->ListQuarantine();
@@ -244,8 +261,9 @@ Result<SegmentInfo> VectorService::MoveSegment(const std::string& collection,
     if (s.id == id) return std::move(s);
   }
   // Merged away by a compaction right after the move committed.
-  return Status::NotFound("collection '" + collection + "' has no segment " +
-                          std::to_string(id) + " any more (compacted)");
+  return Status::NotFound("collection '" + c->config().name +
+                          "' has no segment " + std::to_string(id) +
+                          " any more (compacted)");
 }
 
 Result<uint64_t> VectorService::DeleteByIds(

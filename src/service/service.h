@@ -126,6 +126,16 @@ class VectorService {
   // is not available, kUnavailable when its storage cannot be reached.
   Result<SegmentInfo> MoveSegment(const std::string& collection, uint64_t id,
                                   const std::string& tier);
+  // The collection's own name for `name` (itself, or the collection an
+  // alias names), for answers that name the collection: the operation is
+  // then called with it, so the request stays on that collection.
+  Result<std::string> Resolve(const std::string& name);
+  // Aliases (docs/API.md, "Aliases"): 1..kMaxAliasActions actions, every
+  // name checked first, then applied atomically (DB::UpdateAliases).
+  // Answers every alias after the request, ordered by alias.
+  Result<std::vector<AliasInfo>> UpdateAliases(
+      const std::vector<AliasAction>& actions);
+  std::vector<AliasInfo> ListAliases();
 
   // The flush defaults responses resolve policies against.
   const FlushDefaults& flush_defaults() const { return defaults_; }
@@ -187,8 +197,14 @@ class VectorService {
   Result<nlohmann::json> MoveSegmentJson(const std::string& collection,
                                          const std::string& id,
                                          const nlohmann::json& body);
+  // Body as ParseAliasActions; answers {"aliases": [...]} (AliasesToJson)
+  // after the request.
+  Result<nlohmann::json> UpdateAliasesJson(const nlohmann::json& body);
+  nlohmann::json ListAliasesJson();
 
  private:
+  // The collection `name` names: its own name or an alias of it (resolved
+  // by DB::GetCollection, the one place aliases resolve).
   Result<std::shared_ptr<Collection>> Open(const std::string& name);
   // Id length and dimension of every point (`name_index`: errors name the
   // point as vectors[i]).

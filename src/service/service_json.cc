@@ -53,12 +53,12 @@ Result<json> VectorService::UpsertJson(const std::string& collection,
   // The dimension is needed to parse (and to name the mismatch exactly as
   // the typed path does).
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  PDB_ASSIGN_OR_RETURN(Point p,
-                       ParsePoint(body, c->config().dimension, collection));
+  PDB_ASSIGN_OR_RETURN(
+      Point p, ParsePoint(body, c->config().dimension, c->config().name));
   std::vector<Point> points;
   points.push_back(std::move(p));
   PDB_ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                       Upsert(collection, std::move(points)));
+                       Upsert(c->config().name, std::move(points)));
   if (ids.size() != 1) return Status::Internal("engine returned no id");
   return json{{"id", ids[0]}, {"status", "ok"}};
 }
@@ -66,9 +66,10 @@ Result<json> VectorService::UpsertJson(const std::string& collection,
 Result<json> VectorService::BatchUpsertJson(const std::string& collection,
                                             const json& body) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  PDB_ASSIGN_OR_RETURN(std::vector<Point> points,
-                       ParseBatch(body, c->config().dimension, collection));
-  return BatchUpsertJson(collection, std::move(points));
+  PDB_ASSIGN_OR_RETURN(
+      std::vector<Point> points,
+      ParseBatch(body, c->config().dimension, c->config().name));
+  return BatchUpsertJson(c->config().name, std::move(points));
 }
 
 Result<json> VectorService::BatchUpsertJson(const std::string& collection,
@@ -125,9 +126,10 @@ Result<json> VectorService::ScrollJson(const std::string& collection,
 Result<json> VectorService::SearchJson(const std::string& collection,
                                        const json& body) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  PDB_ASSIGN_OR_RETURN(SearchRequest req,
-                       ParseSearch(body, c->config().dimension, collection));
-  PDB_ASSIGN_OR_RETURN(SearchResult result, Search(collection, req));
+  PDB_ASSIGN_OR_RETURN(
+      SearchRequest req,
+      ParseSearch(body, c->config().dimension, c->config().name));
+  PDB_ASSIGN_OR_RETURN(SearchResult result, Search(c->config().name, req));
   return SearchResultToJson(result, req);
 }
 
@@ -136,9 +138,9 @@ Result<json> VectorService::BatchSearchJson(const std::string& collection,
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
   PDB_ASSIGN_OR_RETURN(
       std::vector<SearchRequest> queries,
-      ParseBatchSearch(body, c->config().dimension, collection));
+      ParseBatchSearch(body, c->config().dimension, c->config().name));
   PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results,
-                       BatchSearch(collection, queries));
+                       BatchSearch(c->config().name, queries));
   json out = json::array();
   for (size_t i = 0; i < results.size(); ++i) {
     out.push_back(SearchResultToJson(results[i], queries[i]));
@@ -147,32 +149,37 @@ Result<json> VectorService::BatchSearchJson(const std::string& collection,
 }
 
 Result<json> VectorService::FlushJson(const std::string& collection) {
-  PDB_RETURN_IF_ERROR(Flush(collection));
-  return json{{"name", collection}, {"status", "flushed"}};
+  PDB_ASSIGN_OR_RETURN(std::string name, Resolve(collection));
+  PDB_RETURN_IF_ERROR(Flush(name));
+  return json{{"name", name}, {"status", "flushed"}};
 }
 
 Result<json> VectorService::CompactJson(const std::string& collection) {
-  PDB_RETURN_IF_ERROR(Compact(collection));
-  return json{{"name", collection}, {"status", "compacted"}};
+  PDB_ASSIGN_OR_RETURN(std::string name, Resolve(collection));
+  PDB_RETURN_IF_ERROR(Compact(name));
+  return json{{"name", name}, {"status", "compacted"}};
 }
 
 Result<json> VectorService::CreatePayloadIndexJson(
     const std::string& collection, const json& body) {
   PDB_ASSIGN_OR_RETURN(PayloadIndexDef def, ParsePayloadIndexDef(body));
-  PDB_ASSIGN_OR_RETURN(auto defs, CreatePayloadIndex(collection, def));
-  return PayloadIndexesToJson(collection, defs);
+  PDB_ASSIGN_OR_RETURN(std::string name, Resolve(collection));
+  PDB_ASSIGN_OR_RETURN(auto defs, CreatePayloadIndex(name, def));
+  return PayloadIndexesToJson(name, defs);
 }
 
 Result<json> VectorService::ListPayloadIndexesJson(
     const std::string& collection) {
-  PDB_ASSIGN_OR_RETURN(auto defs, ListPayloadIndexes(collection));
-  return PayloadIndexesToJson(collection, defs);
+  PDB_ASSIGN_OR_RETURN(std::string name, Resolve(collection));
+  PDB_ASSIGN_OR_RETURN(auto defs, ListPayloadIndexes(name));
+  return PayloadIndexesToJson(name, defs);
 }
 
 Result<json> VectorService::DeletePayloadIndexJson(
     const std::string& collection, const std::string& field) {
-  PDB_ASSIGN_OR_RETURN(auto defs, DeletePayloadIndex(collection, field));
-  return PayloadIndexesToJson(collection, defs);
+  PDB_ASSIGN_OR_RETURN(std::string name, Resolve(collection));
+  PDB_ASSIGN_OR_RETURN(auto defs, DeletePayloadIndex(name, field));
+  return PayloadIndexesToJson(name, defs);
 }
 
 Result<json> VectorService::ListQuarantineJson() {
@@ -212,5 +219,14 @@ Result<json> VectorService::CollectionStatsJson(const std::string& collection) {
   PDB_ASSIGN_OR_RETURN(CollectionInfo info, CollectionStats(collection));
   return CollectionStatsToJson(info);
 }
+
+Result<json> VectorService::UpdateAliasesJson(const json& body) {
+  PDB_ASSIGN_OR_RETURN(std::vector<AliasAction> actions,
+                       ParseAliasActions(body));
+  PDB_ASSIGN_OR_RETURN(std::vector<AliasInfo> after, UpdateAliases(actions));
+  return AliasesToJson(after);
+}
+
+json VectorService::ListAliasesJson() { return AliasesToJson(ListAliases()); }
 
 }  // namespace proximadb::service

@@ -56,6 +56,11 @@ inline constexpr uint32_t kMaxEf = 4096;
 // and the length keeps paths well below PATH_MAX.
 inline constexpr size_t kMaxCollectionNameBytes = 128;
 
+// An alias follows the collection-name rules (one namespace). One
+// POST /api/v1/aliases request: 1..100 actions (one catalog transaction;
+// a re-indexing switch needs two per alias).
+inline constexpr size_t kMaxAliasActions = 100;
+
 // flush_priority of a collection's flush policy: 1..100 (a relative weight
 // among collections flushing at once; a wider range buys nothing).
 inline constexpr uint32_t kMinFlushPriority = 1;

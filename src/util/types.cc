@@ -118,6 +118,34 @@ Status CheckRange(std::string_view field, uint64_t v, uint64_t lo,
 }
 }  // namespace
 
+Status ValidateAliasName(const std::string& alias) {
+  if (ValidName(alias)) return Status::OK();
+  return Status::InvalidArgument(
+      "alias must be 1.." + std::to_string(kMaxCollectionNameBytes) +
+      " characters of [A-Za-z0-9_-], got '" + alias + "'");
+}
+
+Status ValidateAliasActions(const std::vector<AliasAction>& actions) {
+  if (actions.empty() || actions.size() > kMaxAliasActions) {
+    return Status::InvalidArgument(
+        OutOfRangeMessage("actions", 1, kMaxAliasActions, actions.size()));
+  }
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const AliasAction& a = actions[i];
+    const std::string at = "actions[" + std::to_string(i) + "]: ";
+    Status s = ValidateAliasName(a.alias);
+    if (s.ok() && a.kind == AliasAction::Kind::kCreate &&
+        !ValidName(a.collection)) {
+      s = Status::InvalidArgument("collection name must be 1.." +
+                                  std::to_string(kMaxCollectionNameBytes) +
+                                  " characters of [A-Za-z0-9_-], got '" +
+                                  a.collection + "'");
+    }
+    if (!s.ok()) return Status(s.code(), at + s.message());
+  }
+  return Status::OK();
+}
+
 Status ValidateCollectionConfig(const CollectionConfig& c) {
   if (!ValidName(c.name)) {
     return Status::InvalidArgument("collection name must be 1.." +

@@ -378,6 +378,38 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
       {{"tier", "warm"}}, move("c", 7, "warm"), 404, "not_found");
   add(Operation::kMoveSegment, "POST", kApi + "/nope/segments/7/tier",
       {{"tier", "warm"}}, move("nope", 7, "warm"), 404, "not_found");
+  auto aliases = [&](std::vector<std::pair<std::string, std::string>> acts) {
+    // (alias, collection): create; (alias, ""): delete.
+    return [&, acts] {
+      pb::UpdateAliasesRequest r;
+      for (const auto& [a, coll] : acts) {
+        pb::AliasAction* x = r.add_actions();
+        if (coll.empty()) {
+          x->mutable_delete_alias()->set_alias(a);
+        } else {
+          x->mutable_create_alias()->set_alias(a);
+          x->mutable_create_alias()->set_collection(coll);
+        }
+      }
+      pb::AliasesResponse out;
+      return Call(&pb::ProximaDB::Stub::UpdateAliases, r, &out);
+    };
+  };
+  const json create_c_as_c = {
+      {"actions", {{{"create", {{"alias", "c"}, {"collection", "c"}}}}}}};
+  add(Operation::kUpdateAliases, "POST", "/api/v1/aliases",
+      {{"actions", json::array()}}, aliases({}), 400, "invalid_argument");
+  add(Operation::kUpdateAliases, "POST", "/api/v1/aliases",
+      {{"actions", {{{"create", {{"alias", "a b"}, {"collection", "c"}}}}}}},
+      aliases({{"a b", "c"}}), 400, "invalid_argument");
+  add(Operation::kUpdateAliases, "POST", "/api/v1/aliases", create_c_as_c,
+      aliases({{"c", "c"}}), 409, "already_exists");
+  add(Operation::kUpdateAliases, "POST", "/api/v1/aliases",
+      {{"actions", {{{"create", {{"alias", "a"}, {"collection", "nope"}}}}}}},
+      aliases({{"a", "nope"}}), 404, "not_found");
+  add(Operation::kUpdateAliases, "POST", "/api/v1/aliases",
+      {{"actions", {{{"delete", {{"alias", "nope"}}}}}}},
+      aliases({{"nope", ""}}), 404, "not_found");
   ASSERT_EQ(Rest("POST", c + "/index/payload",
                  {{"field", "tag"}, {"type", "keyword"}})
                 .status,
@@ -414,11 +446,13 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
   EXPECT_EQ(again.json()["payload_indexes"].size(), 1u) << again.body;
 
   // Every operation that can be refused has a case; Health,
-  // ListCollections and ListQuarantine take no input that could be wrong.
+  // ListCollections, ListQuarantine and ListAliases take no input that
+  // could be wrong.
   for (const service::OperationInfo& info : service::kOperations) {
     if (info.op == Operation::kHealth ||
         info.op == Operation::kListCollections ||
-        info.op == Operation::kListQuarantine) {
+        info.op == Operation::kListQuarantine ||
+        info.op == Operation::kListAliases) {
       continue;
     }
     EXPECT_TRUE(covered.count(info.op))

@@ -569,6 +569,46 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
                      EXPECT_EQ(r.json()["deleted_count"], g.deleted_count());
                    }});
 
+  // Aliases: one created over each transport, the answers (every alias
+  // after the request) and the lists read the same; a search through the
+  // alias answers as one through the name.
+  auto same_aliases = [](const json& r, const pb::AliasesResponse& g) {
+    ASSERT_EQ(r["aliases"].size(), static_cast<size_t>(g.aliases_size()))
+        << r.dump();
+    for (int i = 0; i < g.aliases_size(); ++i) {
+      EXPECT_EQ(r["aliases"][i]["alias"], g.aliases(i).alias());
+      EXPECT_EQ(r["aliases"][i]["collection"], g.aliases(i).collection());
+    }
+  };
+  steps.push_back(
+      {Operation::kUpdateAliases, [&] {
+         HttpReply r = Rest(
+             "POST", "/api/v1/aliases",
+             {{"actions",
+               {{{"create", {{"alias", "pr_a"}, {"collection", "pr"}}}}}}});
+         ASSERT_EQ(r.status, 200u) << r.body;
+         pb::UpdateAliasesRequest req;
+         auto* c = req.add_actions()->mutable_create_alias();
+         c->set_alias("pg_a");
+         c->set_collection("pg");
+         pb::AliasesResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::UpdateAliases, req, &g).ok());
+         ASSERT_EQ(g.aliases_size(), 2);
+         EXPECT_EQ(g.aliases(0).alias(), "pg_a");
+         EXPECT_EQ(r.json()["aliases"].size(), 1u);
+         EXPECT_EQ(Rest("POST", kApi + "/pr_a/count").json(),
+                   Rest("POST", pr + "/count").json());
+       }});
+  steps.push_back({Operation::kListAliases, [&] {
+                     HttpReply r = Rest("GET", "/api/v1/aliases");
+                     ASSERT_EQ(r.status, 200u) << r.body;
+                     pb::ListAliasesRequest req;
+                     pb::AliasesResponse g;
+                     ASSERT_TRUE(
+                         Call(&pb::ProximaDB::Stub::ListAliases, req, &g).ok());
+                     same_aliases(r.json(), g);
+                     EXPECT_EQ(g.aliases_size(), 2);
+                   }});
   steps.push_back(
       {Operation::kDeleteCollection, [&] {
          HttpReply r = Rest("DELETE", pr);

@@ -44,7 +44,7 @@ TEST(ApiKeysTest, ReadOnlyAndReadWrite) {
 TEST(ApiKeysTest, EveryOperationIsClassified) {
   int writes = 0;
   for (const OperationInfo& info : kOperations) writes += info.write;
-  EXPECT_EQ(writes, 14);
+  EXPECT_EQ(writes, 15);
   EXPECT_FALSE(IsWrite(Operation::kSearch));
   EXPECT_FALSE(IsWrite(Operation::kCollectionStats));
   EXPECT_TRUE(IsWrite(Operation::kFlush));
@@ -53,6 +53,8 @@ TEST(ApiKeysTest, EveryOperationIsClassified) {
   EXPECT_FALSE(IsWrite(Operation::kListPayloadIndexes));
   EXPECT_FALSE(IsWrite(Operation::kListQuarantine));
   EXPECT_TRUE(IsWrite(Operation::kClearQuarantine));
+  EXPECT_TRUE(IsWrite(Operation::kUpdateAliases));
+  EXPECT_FALSE(IsWrite(Operation::kListAliases));
 }
 
 TEST(ApiKeysTest, RejectsBadEntriesWithoutEchoingThem) {

@@ -33,6 +33,7 @@ from .exceptions import (
     Unavailable,
 )
 from .models import (
+    Alias,
     BatchInsertResult,
     Collection,
     CollectionStats,
@@ -75,6 +76,7 @@ __all__ = [
     "FlushPolicy",
     "HealthStatus",
     "Point",
+    "Alias",
     "QuarantineEntry",
     "ScrollPage",
     "SearchResult",

@@ -273,6 +273,22 @@ Codec = Tuple[Callable[[Call], Any], Callable[[Any], Dict[str, Any]]]
 CODECS: Dict[str, Codec] = {}
 
 
+def _enc_aliases(c: Call) -> Any:
+    actions = []
+    for a in (c.body or {}).get("actions", []):
+        if "create" in a:
+            actions.append(pb.AliasAction(create_alias=pb.AliasAction.CreateAlias(
+                alias=a["create"]["alias"], collection=a["create"]["collection"])))
+        else:
+            actions.append(pb.AliasAction(delete_alias=pb.AliasAction.DeleteAlias(
+                alias=a["delete"]["alias"])))
+    return pb.UpdateAliasesRequest(actions=actions)
+
+
+def _aliases(r: Any) -> Dict[str, Any]:
+    return {"aliases": [{"alias": a.alias, "collection": a.collection} for a in r.aliases]}
+
+
 def _build_codecs() -> None:
     if CODECS or _IMPORT_ERROR is not None:
         return
@@ -349,6 +365,8 @@ def _build_codecs() -> None:
             lambda c: pb.ListSegmentsRequest(collection=c.collection),
             lambda r: {"segments": [_segment(s) for s in r.segments]}),
         "MoveSegment": (_enc_move, _segment),
+        "UpdateAliases": (_enc_aliases, _aliases),
+        "ListAliases": (lambda c: pb.ListAliasesRequest(), _aliases),
     })
 
 

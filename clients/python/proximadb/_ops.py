@@ -28,6 +28,7 @@ from ._common import (
 )
 from .exceptions import CollectionNotFound, InvalidArgument, PointNotFound
 from .models import (
+    Alias,
     BatchInsertResult,
     Collection,
     CollectionStats,
@@ -320,6 +321,28 @@ def clear_quarantine(id: Optional[str]) -> Op:
         raise InvalidArgument("id is empty (pass None to clear every entry)")
     resp = yield Call("ClearQuarantine", point_id=None if id is None else str(id))
     return int(resp.get("deleted_count", 0))
+
+
+def _alias_action(a: Any, i: int) -> Dict[str, Any]:
+    """One action, as the server takes it: ``{"create": {"alias",
+    "collection"}}`` or ``{"delete": {"alias"}}`` (dicts are passed through
+    and checked by the server)."""
+    if not isinstance(a, dict) or len(a) != 1 or next(iter(a)) not in ("create", "delete"):
+        raise InvalidArgument(
+            f"actions[{i}] must be {{'create': {{'alias': ..., 'collection': ...}}}} "
+            f"or {{'delete': {{'alias': ...}}}}, got {a!r}")
+    return a
+
+
+def update_aliases(actions: Sequence[Dict[str, Any]]) -> Op:
+    body = {"actions": [_alias_action(a, i) for i, a in enumerate(actions)]}
+    resp = yield Call("UpdateAliases", body=body)
+    return [Alias.from_dict(a) for a in resp.get("aliases") or []]
+
+
+def list_aliases() -> Op:
+    resp = yield Call("ListAliases")
+    return [Alias.from_dict(a) for a in resp.get("aliases") or []]
 
 
 def is_single_point(x: Any) -> bool:

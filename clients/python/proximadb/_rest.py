@@ -54,6 +54,8 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "ListSegments": ("GET", _V1 + "/{c}/segments"),
     # {id} is the segment id here.
     "MoveSegment": ("POST", _V1 + "/{c}/segments/{id}/tier"),
+    "UpdateAliases": ("POST", "/api/v1/aliases"),
+    "ListAliases": ("GET", "/api/v1/aliases"),
 }
 
 

@@ -9,6 +9,7 @@ from ._common import Call, Filter, Metadata
 from .exceptions import ProximaDBError
 from .client import _flush_fields, make_transport
 from .models import (
+    Alias,
     BatchInsertResult,
     Collection,
     CollectionStats,
@@ -423,6 +424,32 @@ class AsyncProximaDBClient:
     async def move_segment(self, collection: str, segment_id: int, tier: str) -> Segment:
         """See ``ProximaDBClient.move_segment``."""
         return await self._run(_ops.move_segment(collection, segment_id, tier))
+
+    # -- aliases ---------------------------------------------------------------
+
+    async def update_aliases(self, actions: Sequence[Dict[str, Any]]) -> List[Alias]:
+        """See ``ProximaDBClient.update_aliases``."""
+        return await self._run(_ops.update_aliases(list(actions)))
+
+    async def list_aliases(self) -> List[Alias]:
+        """See ``ProximaDBClient.list_aliases``."""
+        return await self._run(_ops.list_aliases())
+
+    async def create_alias(self, alias: str, collection: str) -> List[Alias]:
+        """See ``ProximaDBClient.create_alias``."""
+        return await self.update_aliases(
+            [{"create": {"alias": alias, "collection": collection}}])
+
+    async def delete_alias(self, alias: str) -> List[Alias]:
+        """See ``ProximaDBClient.delete_alias``."""
+        return await self.update_aliases([{"delete": {"alias": alias}}])
+
+    async def switch_alias(self, alias: str, collection: str) -> List[Alias]:
+        """See ``ProximaDBClient.switch_alias``."""
+        return await self.update_aliases([
+            {"delete": {"alias": alias}},
+            {"create": {"alias": alias, "collection": collection}},
+        ])
 
     async def list_quarantine(self) -> List[QuarantineEntry]:
         """See ``ProximaDBClient.list_quarantine``."""

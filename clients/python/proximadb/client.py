@@ -8,6 +8,7 @@ from . import _ops
 from ._common import Call, Filter, Metadata, parse_endpoint
 from .exceptions import ProximaDBError
 from .models import (
+    Alias,
     BatchInsertResult,
     Collection,
     CollectionStats,
@@ -472,6 +473,50 @@ class ProximaDBClient:
                 stays where it was).
         """
         return self._run(_ops.move_segment(collection, segment_id, tier))
+
+    # -- aliases ---------------------------------------------------------------
+
+    def update_aliases(self, actions: Sequence[Dict[str, Any]]) -> List[Alias]:
+        """Applies alias actions atomically (all or none) and returns every
+        alias afterwards, ordered by alias.
+
+        Each action is ``{"create": {"alias": a, "collection": c}}`` or
+        ``{"delete": {"alias": a}}``; a delete and a create of the same
+        alias in one call switch it with no moment in between. Every call
+        that takes a collection name accepts an alias. Needs a read-write
+        API key when the server has keys.
+
+        Raises:
+            AlreadyExists: the alias is a collection's name, or an alias the
+                same call did not delete first.
+            NotFound: the collection (create) or the alias (delete) does not
+                exist.
+            InvalidArgument: no action, more than 100, or a bad name.
+        """
+        return self._run(_ops.update_aliases(list(actions)))
+
+    def list_aliases(self) -> List[Alias]:
+        """Every alias, ordered by alias."""
+        return self._run(_ops.list_aliases())
+
+    def create_alias(self, alias: str, collection: str) -> List[Alias]:
+        """Creates ``alias`` for ``collection`` (its own name)."""
+        return self.update_aliases([{"create": {"alias": alias, "collection": collection}}])
+
+    def delete_alias(self, alias: str) -> List[Alias]:
+        """Deletes ``alias`` (``NotFound`` when there is none); the
+        collection stays."""
+        return self.update_aliases([{"delete": {"alias": alias}}])
+
+    def switch_alias(self, alias: str, collection: str) -> List[Alias]:
+        """Points the existing ``alias`` at ``collection`` in one atomic
+        request (delete + create): requests through the alias see the old
+        collection or the new one, never neither. ``NotFound`` when the
+        alias does not exist yet (use ``create_alias``)."""
+        return self.update_aliases([
+            {"delete": {"alias": alias}},
+            {"create": {"alias": alias, "collection": collection}},
+        ])
 
     # -- admin -----------------------------------------------------------------
 

@@ -339,6 +339,20 @@ class QuarantineEntry:
 
 
 @dataclass
+class Alias:
+    """An alias: another name for a collection, accepted wherever a
+    collection name is (see ``ProximaDBClient.update_aliases``)."""
+
+    alias: str
+    collection: str  # the collection's own name
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Alias":
+        """Builds it from the REST JSON shape."""
+        return cls(alias=str(d.get("alias", "")), collection=str(d.get("collection", "")))
+
+
+@dataclass
 class ScrollPage:
     """One page of :meth:`ProximaDBClient.scroll_page`."""
 

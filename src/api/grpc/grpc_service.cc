@@ -68,6 +68,8 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kClearQuarantine, &G::ClearQuarantine);
   Add(Operation::kListSegments, &G::ListSegments);
   Add(Operation::kMoveSegment, &G::MoveSegment);
+  Add(Operation::kUpdateAliases, &G::UpdateAliases);
+  Add(Operation::kListAliases, &G::ListAliases);
 }
 
 template <typename Req, typename Resp>
@@ -324,16 +326,18 @@ Status GrpcService::BatchSearch(const v1::BatchSearchRequest& in,
 }
 
 Status GrpcService::Flush(const v1::FlushRequest& in, v1::FlushResponse* out) {
-  PDB_RETURN_IF_ERROR(svc_->Flush(in.collection()));
-  out->set_name(in.collection());
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_RETURN_IF_ERROR(svc_->Flush(name));
+  out->set_name(name);
   out->set_status("flushed");
   return Status::OK();
 }
 
 Status GrpcService::Compact(const v1::CompactRequest& in,
                             v1::CompactResponse* out) {
-  PDB_RETURN_IF_ERROR(svc_->Compact(in.collection()));
-  out->set_name(in.collection());
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_RETURN_IF_ERROR(svc_->Compact(name));
+  out->set_name(name);
   out->set_status("compacted");
   return Status::OK();
 }
@@ -351,24 +355,25 @@ Status GrpcService::CreatePayloadIndex(const v1::CreatePayloadIndexRequest& in,
   PayloadIndexDef def;
   def.field = in.field();
   PDB_ASSIGN_OR_RETURN(def.type, ParsePayloadIndexType(in.type()));
-  PDB_ASSIGN_OR_RETURN(auto defs,
-                       svc_->CreatePayloadIndex(in.collection(), def));
-  EncodePayloadIndexes(in.collection(), defs, out);
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_ASSIGN_OR_RETURN(auto defs, svc_->CreatePayloadIndex(name, def));
+  EncodePayloadIndexes(name, defs, out);
   return Status::OK();
 }
 
 Status GrpcService::ListPayloadIndexes(const v1::ListPayloadIndexesRequest& in,
                                        v1::PayloadIndexesResponse* out) {
-  PDB_ASSIGN_OR_RETURN(auto defs, svc_->ListPayloadIndexes(in.collection()));
-  EncodePayloadIndexes(in.collection(), defs, out);
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_ASSIGN_OR_RETURN(auto defs, svc_->ListPayloadIndexes(name));
+  EncodePayloadIndexes(name, defs, out);
   return Status::OK();
 }
 
 Status GrpcService::DeletePayloadIndex(const v1::DeletePayloadIndexRequest& in,
                                        v1::PayloadIndexesResponse* out) {
-  PDB_ASSIGN_OR_RETURN(auto defs,
-                       svc_->DeletePayloadIndex(in.collection(), in.field()));
-  EncodePayloadIndexes(in.collection(), defs, out);
+  PDB_ASSIGN_OR_RETURN(std::string name, svc_->Resolve(in.collection()));
+  PDB_ASSIGN_OR_RETURN(auto defs, svc_->DeletePayloadIndex(name, in.field()));
+  EncodePayloadIndexes(name, defs, out);
   return Status::OK();
 }
 
@@ -413,6 +418,22 @@ Status GrpcService::MoveSegment(const v1::MoveSegmentRequest& in,
       SegmentInfo s,
       svc_->MoveSegment(in.collection(), in.segment_id(), in.tier()));
   EncodeSegment(s, out);
+  return Status::OK();
+}
+
+Status GrpcService::UpdateAliases(const v1::UpdateAliasesRequest& in,
+                                  v1::AliasesResponse* out) {
+  PDB_ASSIGN_OR_RETURN(std::vector<AliasAction> actions,
+                       DecodeAliasActions(in));
+  PDB_ASSIGN_OR_RETURN(std::vector<AliasInfo> after,
+                       svc_->UpdateAliases(actions));
+  EncodeAliases(after, out);
+  return Status::OK();
+}
+
+Status GrpcService::ListAliases(const v1::ListAliasesRequest&,
+                                v1::AliasesResponse* out) {
+  EncodeAliases(svc_->ListAliases(), out);
   return Status::OK();
 }
 

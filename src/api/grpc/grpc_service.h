@@ -128,6 +128,8 @@ class GrpcService final : public ::grpc::Service {
   Status ListSegments(const v1::ListSegmentsRequest&,
                       v1::ListSegmentsResponse*);
   Status MoveSegment(const v1::MoveSegmentRequest&, v1::SegmentInfo*);
+  Status UpdateAliases(const v1::UpdateAliasesRequest&, v1::AliasesResponse*);
+  Status ListAliases(const v1::ListAliasesRequest&, v1::AliasesResponse*);
 
   service::VectorService* svc_;
   GrpcGates gates_;

@@ -378,4 +378,40 @@ void EncodePayloadIndexes(const std::string& collection,
   }
 }
 
+Result<std::vector<AliasAction>> DecodeAliasActions(
+    const pb::UpdateAliasesRequest& r) {
+  std::vector<AliasAction> out;
+  out.reserve(r.actions_size());
+  for (int i = 0; i < r.actions_size(); ++i) {
+    const pb::AliasAction& a = r.actions(i);
+    AliasAction action;
+    switch (a.action_case()) {
+      case pb::AliasAction::kCreateAlias:
+        action.kind = AliasAction::Kind::kCreate;
+        action.alias = a.create_alias().alias();
+        action.collection = a.create_alias().collection();
+        break;
+      case pb::AliasAction::kDeleteAlias:
+        action.kind = AliasAction::Kind::kDelete;
+        action.alias = a.delete_alias().alias();
+        break;
+      default:
+        return Status::InvalidArgument(
+            "actions[" + std::to_string(i) +
+            "]: must set one of create_alias or delete_alias");
+    }
+    out.push_back(std::move(action));
+  }
+  return out;
+}
+
+void EncodeAliases(const std::vector<AliasInfo>& aliases,
+                   pb::AliasesResponse* out) {
+  for (const AliasInfo& a : aliases) {
+    pb::Alias* o = out->add_aliases();
+    o->set_alias(a.alias);
+    o->set_collection(a.collection);
+  }
+}
+
 }  // namespace proximadb::grpc_api

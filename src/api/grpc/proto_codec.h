@@ -40,6 +40,10 @@ Result<nlohmann::json> DecodeFilter(bool has_filter,
                                     const google::protobuf::Struct& s);
 Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r);
 Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r);
+// Each action must set create_alias or delete_alias ("actions[2]: ...");
+// names and the count are checked by VectorService::UpdateAliases.
+Result<std::vector<AliasAction>> DecodeAliasActions(
+    const pb::UpdateAliasesRequest& r);
 
 // --- responses ---
 void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
@@ -55,6 +59,8 @@ void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
 void EncodeScrollPage(const ScrollPage& page, bool include_vector,
                       pb::ScrollResponse* out);
 void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out);
+void EncodeAliases(const std::vector<AliasInfo>& aliases,
+                   pb::AliasesResponse* out);
 void EncodePayloadIndexes(const std::string& collection,
                           const std::vector<PayloadIndexDef>& defs,
                           pb::PayloadIndexesResponse* out);

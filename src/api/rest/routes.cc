@@ -203,6 +203,17 @@ RestResponse ClearQuarantineEntry(VectorService& svc, const RouteParams& p,
   return FromResult(svc.ClearQuarantineJson(p.id));
 }
 
+RestResponse ListAliases(VectorService& svc, const RouteParams&,
+                         std::string_view) {
+  return JsonResponse(200, svc.ListAliasesJson());
+}
+
+RestResponse UpdateAliases(VectorService& svc, const RouteParams&,
+                           std::string_view body) {
+  return WithBody(body, 200,
+                  [&](const json& b) { return svc.UpdateAliasesJson(b); });
+}
+
 // The route table, one resource per function (each in documentation
 // order) so that no function is the whole API.
 // The health probes (never gated).
@@ -342,6 +353,19 @@ void SegmentRoutes(std::vector<RouteSpec>* t) {
                       });
 }
 
+// Aliases (docs/API.md, "Aliases").
+void AliasRoutes(std::vector<RouteSpec>* t) {
+  t->insert(
+      t->end(),
+      {
+          {"POST",
+           "/api/v1/aliases",
+           {Operation::kUpdateAliases},
+           UpdateAliases},
+          {"GET", "/api/v1/aliases", {Operation::kListAliases}, ListAliases},
+      });
+}
+
 // The quarantine (docs/API.md, "Admin").
 void AdminRoutes(std::vector<RouteSpec>* t) {
   t->insert(t->end(), {
@@ -371,6 +395,7 @@ const std::vector<RouteSpec>& Routes() {
     QueryRoutes(&t);
     MaintenanceRoutes(&t);
     SegmentRoutes(&t);
+    AliasRoutes(&t);
     AdminRoutes(&t);
     return t;
   }();

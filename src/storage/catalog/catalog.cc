@@ -94,6 +94,14 @@ Status Statements::Prepare(sqlite3* db) {
       "file_name, crc, tier, volume) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
       "DELETE FROM obsolete_segments WHERE collection_id = ?1 AND "
       "segment_id = ?2",
+      // The owner by LEFT JOIN: a row whose collection is gone (a flipped
+      // collection_id) must be found, not skipped.
+      "SELECT a.alias, a.collection_id, a.crc, c.name FROM aliases a "
+      "LEFT JOIN collections c ON c.id = a.collection_id ORDER BY a.alias",
+      "SELECT a.alias, a.collection_id, a.crc, c.name FROM aliases a "
+      "LEFT JOIN collections c ON c.id = a.collection_id WHERE a.alias = ?1",
+      "INSERT INTO aliases (alias, collection_id, crc) VALUES (?1, ?2, ?3)",
+      "DELETE FROM aliases WHERE alias = ?1",
   };
   for (int i = 0; i < kCount; ++i) {
     int rc = sqlite3_prepare_v3(db, kSql[i], -1, SQLITE_PREPARE_PERSISTENT,
@@ -212,6 +220,18 @@ Status Catalog::CreateCollection(const CollectionRecord& rec) {
     PDB_RETURN_IF_ERROR(begin.Run());
   }
   Status s = [&]() -> Status {
+    mu_.AssertHeld();  // this lambda runs at once, under the lock
+    {
+      // One namespace for collections and aliases.
+      PDB_ASSIGN_OR_RETURN(std::optional<AliasInfo> alias,
+                           ReadAliasLocked(rec.config.name));
+      if (alias) {
+        return Status::AlreadyExists(
+            "'" + rec.config.name + "' is an alias (of collection '" +
+            alias->collection +
+            "'); aliases and collections share one namespace");
+      }
+    }
     {
       Query q(db_, stmts_->get(Statements::kInsertCollection));
       q.Text(1, rec.config.name)
@@ -249,7 +269,6 @@ Status Catalog::CreateCollection(const CollectionRecord& rec) {
     }
     SegmentChange initial;
     initial.added = rec.segments;
-    mu_.AssertHeld();  // this lambda runs at once, under the lock
     return ApplyLocked(rec.config.name, initial, /*count_generation=*/false);
   }();
   Query end(db_,
@@ -272,7 +291,8 @@ Status Catalog::ForgetObsoleteSegments(const std::string& name,
 
 Status Catalog::DropCollection(const std::string& name) {
   MutexLock lock(&mu_);
-  // ON DELETE CASCADE removes the segment rows in the same statement.
+  // ON DELETE CASCADE removes the segment, payload index, obsolete segment
+  // and alias rows in the same statement.
   Query q(db_, stmts_->get(Statements::kDeleteCollection));
   q.Text(1, name);
   PDB_RETURN_IF_ERROR(q.Run());

@@ -139,7 +139,8 @@ class Catalog {
   // `path` does not exist; kCorruption when it is not a readable database.
   static Result<std::unique_ptr<Catalog>> OpenSnapshot(const std::string& path);
 
-  // kAlreadyExists when a collection of that name exists. Inserts the
+  // kAlreadyExists when a collection or an alias of that name exists
+  // (one namespace). Inserts the
   // record's segments and payload index definitions too.
   Status CreateCollection(const CollectionRecord& rec);
   // Every collection, ordered by name, each with its segments, every row's
@@ -150,7 +151,7 @@ class Catalog {
   // a new, empty database).
   int original_schema_version() const { return original_version_; }
   const std::string& path() const { return path_; }
-  // kNotFound if missing; removes its segment rows too.
+  // kNotFound if missing; removes its segment rows and aliases too.
   Status DropCollection(const std::string& name);
   Status UpdateConfig(const std::string& name, const CollectionConfig& config);
   Status ApplySegmentChange(const std::string& name,
@@ -163,6 +164,21 @@ class Catalog {
   // The obsolete segments' files are deleted: drop their records.
   Status ForgetObsoleteSegments(const std::string& name,
                                 const std::vector<uint64_t>& segment_ids);
+
+  // Aliases (docs/API.md, "Aliases"; catalog_alias.cc). Every alias with
+  // its collection's name, ordered by alias, each row's checksum verified
+  // (kCorruption otherwise, as for a row whose collection does not exist).
+  Result<std::vector<AliasInfo>> LoadAliases();
+  // Applies `actions` in order in ONE transaction: all of them or (on any
+  // refusal or error) none. create: kAlreadyExists when the alias is a
+  // collection's name or an existing alias (one deleted earlier in the
+  // same call is free again: that is the atomic switch), kNotFound when
+  // the collection does not exist (an alias cannot name an alias); delete:
+  // kNotFound when the alias does not exist. Messages start with
+  // "actions[<i>]: ". Names are checked at the edge
+  // (ValidateAliasActions), not here. Dropping a collection drops its
+  // aliases (ON DELETE CASCADE, in DropCollection's statement).
+  Status UpdateAliases(const std::vector<AliasAction>& actions);
 
  private:
   Catalog(std::string path, sqlite3* db);
@@ -194,6 +210,11 @@ class Catalog {
                              const std::function<void(SegmentRow*)>& change)
       REQUIRES(mu_);
   Status Error(const std::string& what) const;
+  // The alias row named `alias`, its checksum verified; nullopt if none.
+  Result<std::optional<AliasInfo>> ReadAliasLocked(const std::string& alias)
+      REQUIRES(mu_);
+  Status ApplyAliasActionLocked(const AliasAction& action, size_t index)
+      REQUIRES(mu_);
 
   const std::string path_;
   Mutex mu_;  // guards every use of db_ and stmts_

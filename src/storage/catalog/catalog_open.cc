@@ -19,7 +19,7 @@ using internal::FromSqlite;
 namespace {
 
 // Bump when the schema changes and append a step to kMigrations.
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // kMigrations[v] takes a database at user_version v to v + 1 (step 2 -> 3
 // also runs Catalog::AddRowChecksums).
@@ -87,6 +87,18 @@ ALTER TABLE segments ADD COLUMN object_crc INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE segments ADD COLUMN newest_write_unix_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE obsolete_segments ADD COLUMN tier INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE obsolete_segments ADD COLUMN volume TEXT NOT NULL DEFAULT '';
+)sql",
+    // 4 -> 5: aliases (docs/API.md, "Aliases"), each naming a collection by
+    // its row id, so that dropping the collection drops its aliases in the
+    // same statement. No earlier row changes.
+    R"sql(
+CREATE TABLE aliases (
+  alias         TEXT    NOT NULL PRIMARY KEY,
+  collection_id INTEGER NOT NULL
+                REFERENCES collections(id) ON DELETE CASCADE,
+  crc           INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX aliases_by_collection ON aliases (collection_id);
 )sql",
 };
 

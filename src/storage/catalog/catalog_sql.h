@@ -47,6 +47,10 @@ class Statements {
     kSelectAllObsolete,
     kInsertObsolete,
     kDeleteObsolete,
+    kSelectAliases,
+    kSelectAlias,
+    kInsertAlias,
+    kDeleteAlias,
     kCount
   };
 
@@ -112,6 +116,7 @@ class Query {
     return s;
   }
   int last_rc() const { return last_rc_; }
+  sqlite3_stmt* stmt() const { return stmt_; }
 
   uint64_t ColumnInt(int i) const {
     return static_cast<uint64_t>(sqlite3_column_int64(stmt_, i));
@@ -156,5 +161,6 @@ Status CheckRow(const std::string& path, const PayloadIndexRow& row,
                 uint32_t stored, const std::string& collection);
 Status CheckRow(const std::string& path, const ObsoleteSegmentRow& row,
                 uint32_t stored, const std::string& collection);
+Status CheckRow(const std::string& path, const AliasRow& row, uint32_t stored);
 
 }  // namespace proximadb::catalog::internal

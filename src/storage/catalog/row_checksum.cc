@@ -90,4 +90,8 @@ uint32_t RowCrc(const ObsoleteSegmentRow& r) {
       .Crc();
 }
 
+uint32_t RowCrc(const AliasRow& r) {
+  return RowEncoder("aliases").Bytes(r.alias).Int(r.collection_id).Crc();
+}
+
 }  // namespace proximadb::catalog

@@ -58,10 +58,18 @@ struct ObsoleteSegmentRow {
   std::string volume;
 };
 
+// Schema 5: one alias (docs/API.md, "Aliases") of the collection whose row
+// id is collection_id.
+struct AliasRow {
+  std::string alias;
+  uint64_t collection_id = 0;
+};
+
 // Masked CRC32C of the row's fields (the value stored in its `crc` column).
 uint32_t RowCrc(const CollectionRow& row);
 uint32_t RowCrc(const SegmentRow& row);
 uint32_t RowCrc(const PayloadIndexRow& row);
 uint32_t RowCrc(const ObsoleteSegmentRow& row);
+uint32_t RowCrc(const AliasRow& row);
 
 }  // namespace proximadb::catalog

@@ -144,6 +144,16 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.FromString,
                 )
+        self.UpdateAliases = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/UpdateAliases',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.UpdateAliasesRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.FromString,
+                )
+        self.ListAliases = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/ListAliases',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -325,6 +335,29 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateAliases(self, request, context):
+        """Aliases (docs/API.md, "Aliases"; REST POST /api/v1/aliases): applies
+        the actions in order, atomically (all or none), and answers every
+        alias after the request. A switch is a delete_alias and a
+        create_alias of the same alias in one request. INVALID_ARGUMENT: no
+        action, more than 100, an action with neither field set, or a bad
+        name; ALREADY_EXISTS: the alias is a collection's name or an alias
+        that this request did not delete first; NOT_FOUND: the collection (or,
+        to delete, the alias) does not exist. Needs a read-write API key when
+        keys are configured. Every other RPC's collection field accepts an
+        alias.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAliases(self, request, context):
+        """Every alias, ordered by alias (REST GET /api/v1/aliases).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -457,6 +490,16 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.MoveSegment,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.SerializeToString,
+            ),
+            'UpdateAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAliases,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.UpdateAliasesRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.SerializeToString,
+            ),
+            'ListAliases': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAliases,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -907,5 +950,39 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/MoveSegment',
             proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UpdateAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/UpdateAliases',
+            proximadb_dot_v1_dot_proximadb__pb2.UpdateAliasesRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListAliases(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ListAliases',
+            proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
