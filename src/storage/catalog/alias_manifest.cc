@@ -2,19 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "util/coding.h"
-#include "util/crc32c.h"
+#include "storage/catalog/framed_json.h"
 
 namespace proximadb::catalog {
 
 using nlohmann::json;
-
-namespace {
-
-constexpr size_t kHeaderSize = 8 + 4 + 8;
-constexpr size_t kTrailerSize = 4;
-
-}  // namespace
 
 std::string EncodeAliasManifest(const std::vector<AliasEntry>& aliases) {
   json list = json::array();
@@ -23,13 +15,8 @@ std::string EncodeAliasManifest(const std::vector<AliasEntry>& aliases) {
                     {"collection", a.collection},
                     {"dir_name", a.dir_name}});
   }
-  const std::string body = json{{"aliases", std::move(list)}}.dump();
-  std::string out(kAliasManifestMagic);
-  PutFixed32(&out, kAliasManifestVersion);
-  PutFixed64(&out, body.size());
-  out += body;
-  PutFixed32(&out, crc32c::Mask(crc32c::Value(out.data(), out.size())));
-  return out;
+  return EncodeFramedJson(kAliasManifestMagic, kAliasManifestVersion,
+                          json{{"aliases", std::move(list)}});
 }
 
 Result<std::vector<AliasEntry>> DecodeAliasManifest(std::string_view data,
@@ -37,28 +24,9 @@ Result<std::vector<AliasEntry>> DecodeAliasManifest(std::string_view data,
   auto bad = [&](const std::string& why) {
     return Status::Corruption("alias manifest " + path + ": " + why);
   };
-  if (data.size() < kHeaderSize + kTrailerSize) return bad("too short");
-  if (data.substr(0, kAliasManifestMagic.size()) != kAliasManifestMagic) {
-    return bad("bad magic");
-  }
-  const uint32_t version = DecodeFixed32(data.data() + 8);
-  if (version != kAliasManifestVersion) {
-    return bad("unsupported version " + std::to_string(version));
-  }
-  const uint64_t len = DecodeFixed64(data.data() + 12);
-  if (len != data.size() - kHeaderSize - kTrailerSize) {
-    return bad("body length " + std::to_string(len) + " does not match size " +
-               std::to_string(data.size()));
-  }
-  const size_t crc_at = kHeaderSize + len;
-  if (crc32c::Unmask(DecodeFixed32(data.data() + crc_at)) !=
-      crc32c::Value(data.data(), crc_at)) {
-    return bad("checksum mismatch");
-  }
-  json j = json::parse(data.substr(kHeaderSize, len), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return bad("body is not a JSON object");
-  }
+  PDB_ASSIGN_OR_RETURN(
+      json j, DecodeFramedJson(data, kAliasManifestMagic, kAliasManifestVersion,
+                               "alias manifest", path));
   try {
     std::vector<AliasEntry> out;
     for (const json& a : j.at("aliases")) {

@@ -3,17 +3,13 @@
 #include <nlohmann/json.hpp>
 
 #include "storage/catalog/config_codec.h"
-#include "util/coding.h"
-#include "util/crc32c.h"
+#include "storage/catalog/framed_json.h"
 
 namespace proximadb::catalog {
 
 using nlohmann::json;
 
 namespace {
-
-constexpr size_t kHeaderSize = 8 + 4 + 8;
-constexpr size_t kTrailerSize = 4;
 
 std::string ToHex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -135,13 +131,7 @@ Result<CollectionRecord> FromJson(const json& j) {
 }  // namespace
 
 std::string EncodeManifest(const CollectionRecord& rec) {
-  const std::string body = ToJson(rec).dump();
-  std::string out(kManifestMagic);
-  PutFixed32(&out, kManifestVersion);
-  PutFixed64(&out, body.size());
-  out += body;
-  PutFixed32(&out, crc32c::Mask(crc32c::Value(out.data(), out.size())));
-  return out;
+  return EncodeFramedJson(kManifestMagic, kManifestVersion, ToJson(rec));
 }
 
 Result<CollectionRecord> DecodeManifest(std::string_view data,
@@ -149,27 +139,9 @@ Result<CollectionRecord> DecodeManifest(std::string_view data,
   auto bad = [&](const std::string& why) {
     return Status::Corruption("manifest " + path + ": " + why);
   };
-  if (data.size() < kHeaderSize + kTrailerSize) return bad("too short");
-  if (data.substr(0, kManifestMagic.size()) != kManifestMagic) {
-    return bad("bad magic");
-  }
-  const uint32_t version = DecodeFixed32(data.data() + 8);
-  if (version != kManifestVersion) {
-    return bad("unsupported version " + std::to_string(version));
-  }
-  const uint64_t len = DecodeFixed64(data.data() + 12);
-  if (len != data.size() - kHeaderSize - kTrailerSize) {
-    return bad("body length " + std::to_string(len) + " does not match size " +
-               std::to_string(data.size()));
-  }
-  const size_t crc_at = kHeaderSize + len;
-  if (crc32c::Unmask(DecodeFixed32(data.data() + crc_at)) !=
-      crc32c::Value(data.data(), crc_at)) {
-    return bad("checksum mismatch");
-  }
-  json j = json::parse(data.substr(kHeaderSize, len), nullptr, false);
-  if (j.is_discarded() || !j.is_object())
-    return bad("body is not a JSON object");
+  PDB_ASSIGN_OR_RETURN(json j,
+                       DecodeFramedJson(data, kManifestMagic, kManifestVersion,
+                                        "manifest", path));
   try {
     Result<CollectionRecord> rec = FromJson(j);
     if (!rec.ok()) return bad(rec.status().message());
