@@ -39,6 +39,7 @@
 
 #include "idx_reader.h"
 #include "proximadb/env.h"
+#include "s3_env.h"
 #include "storage/object/local_object_store.h"
 #include "storage/object/s3_object_store.h"
 #include "storage/segment/cold_pack.h"
@@ -105,24 +106,14 @@ void Finish(DataSet* d, const std::vector<float>& by_point,
   }
 }
 
-bool ReadLabels(const std::string& path, uint32_t n, std::vector<int>* out) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return false;
-  unsigned char h[8];
-  std::vector<unsigned char> buf(n);
-  bool ok = gzread(f, h, 8) == 8 && gzread(f, buf.data(), n) == int(n);
-  gzclose(f);
-  out->assign(buf.begin(), buf.end());
-  return ok;
-}
-
 bool LoadFashion(uint32_t limit, DataSet* d) {
   const std::string dir = "/usr/share/datasets/fashion-mnist/";
   std::vector<float> v;
   std::vector<int> labels;
   if (!bench::ReadIdxImages(dir + "train-images-idx3-ubyte.gz", limit, &d->n,
                             &d->dim, &v) ||
-      !ReadLabels(dir + "train-labels-idx1-ubyte.gz", d->n, &labels)) {
+      !bench::ReadIdxLabels(dir + "train-labels-idx1-ubyte.gz", d->n,
+                            &labels)) {
     return false;
   }
   d->name =
@@ -275,23 +266,6 @@ void CompressOne(const Args& a, Env* env, const DataSet& d) {
 
 // ------------------------------------------------------------ object stores
 
-std::map<std::string, std::string> ReadS3Env(const std::string& file) {
-  std::map<std::string, std::string> v;
-  for (const char* name : {"S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY",
-                           "S3_SECRET_KEY", "S3_BUCKET"}) {
-    if (const char* e = std::getenv(name)) v[name] = e;
-  }
-  if (!file.empty()) {
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-      size_t eq = line.find('=');
-      if (eq != std::string::npos) v[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-  }
-  return v;
-}
-
 struct StoreUnderTest {
   std::string name;
   object::ObjectStore* single;     // Put in one request
@@ -301,7 +275,7 @@ struct StoreUnderTest {
 void StoreBench(const Args& a, Env* env) {
   std::vector<std::unique_ptr<object::ObjectStore>> owned;
   std::vector<StoreUnderTest> stores;
-  auto v = ReadS3Env(a.s3_env);
+  auto v = bench::ReadS3Env(a.s3_env);
   if (v.count("S3_ENDPOINT") && v.count("S3_BUCKET")) {
     object::S3Options o;
     o.endpoint = v["S3_ENDPOINT"];

@@ -1,6 +1,7 @@
-// Reads the gzipped IDX image files of Debian's dataset-fashion-mnist
-// (/usr/share/datasets/fashion-mnist/*-idx3-ubyte.gz): big-endian header
-// (magic, count, rows, cols), then one uint8 per pixel. Shared by the
+// Reads the gzipped IDX files of Debian's dataset-fashion-mnist
+// (/usr/share/datasets/fashion-mnist/): images (*-idx3-ubyte.gz: big-endian
+// header magic, count, rows, cols, then one uint8 per pixel) and labels
+// (*-idx1-ubyte.gz: 8-byte header, one uint8 per label). Shared by the
 // benchmarks so they all read the same data the same way.
 #pragma once
 
@@ -37,6 +38,19 @@ inline bool ReadIdxImages(const std::string& path, uint32_t limit,
   *dim_out = dim;
   out->assign(buf.begin(), buf.end());
   return true;
+}
+
+// Reads the first n labels.
+inline bool ReadIdxLabels(const std::string& path, uint32_t n,
+                          std::vector<int>* out) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return false;
+  unsigned char h[8];
+  std::vector<unsigned char> buf(n);
+  bool ok = gzread(f, h, 8) == 8 && gzread(f, buf.data(), n) == int(n);
+  gzclose(f);
+  out->assign(buf.begin(), buf.end());
+  return ok;
 }
 
 }  // namespace proximadb::bench

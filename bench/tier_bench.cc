@@ -55,6 +55,7 @@
 #include "idx_reader.h"
 #include "proximadb/db.h"
 #include "proximadb/env.h"
+#include "s3_env.h"
 #include "storage/object/s3_object_store.h"
 #include "storage/segment/cold_pack.h"
 
@@ -107,34 +108,6 @@ double Mean(const std::vector<double>& v) {
 
 void Check(const std::string& what, const Status& s) {
   if (!s.ok()) Die(what, s);
-}
-
-std::map<std::string, std::string> ReadS3Env(const std::string& file) {
-  std::map<std::string, std::string> v;
-  for (const char* name : {"S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY",
-                           "S3_SECRET_KEY", "S3_BUCKET"}) {
-    if (const char* e = std::getenv(name)) v[name] = e;
-  }
-  if (!file.empty()) {
-    std::ifstream in(file);
-    std::string line;
-    while (std::getline(in, line)) {
-      size_t eq = line.find('=');
-      if (eq != std::string::npos) v[line.substr(0, eq)] = line.substr(eq + 1);
-    }
-  }
-  return v;
-}
-
-bool ReadLabels(const std::string& path, uint32_t n, std::vector<int>* out) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) return false;
-  unsigned char h[8];
-  std::vector<unsigned char> buf(n);
-  bool ok = gzread(f, h, 8) == 8 && gzread(f, buf.data(), n) == int(n);
-  gzclose(f);
-  out->assign(buf.begin(), buf.end());
-  return ok;
 }
 
 // ------------------------------------------------------------ searching
@@ -304,7 +277,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto s3 = ReadS3Env(a.s3_env);
+  auto s3 = bench::ReadS3Env(a.s3_env);
   if (!s3.count("S3_ENDPOINT") || !s3.count("S3_BUCKET")) {
     std::fprintf(stderr,
                  "tier_bench: no S3_* settings (pass --s3-env FILE, the "
@@ -328,7 +301,8 @@ int main(int argc, char** argv) {
   uint32_t qdim = 0;
   if (!bench::ReadIdxImages(fm + "train-images-idx3-ubyte.gz", a.rows, &d.n,
                             &d.dim, &d.base) ||
-      !ReadLabels(fm + "train-labels-idx1-ubyte.gz", d.n, &d.labels) ||
+      !bench::ReadIdxLabels(fm + "train-labels-idx1-ubyte.gz", d.n,
+                            &d.labels) ||
       !bench::ReadIdxImages(fm + "t10k-images-idx3-ubyte.gz", a.queries, &d.nq,
                             &qdim, &d.queries) ||
       qdim != d.dim) {
