@@ -62,6 +62,10 @@ struct DBOptions {
   // A memtable larger than this is flushed whatever the policy says
   // ([storage] memtable_size_mb). Default 128.
   uint64_t memtable_size_mb = 128;
+  // [storage] wal_retention_hours / wal_retention_mb: WAL files kept after
+  // a flush for the change feed; either 0 = none. Defaults 24 and 256.
+  double wal_retention_hours = 24;
+  uint64_t wal_retention_mb = 256;
   // Background threads: the flush scheduler and the compactor. Tests turn
   // them off to drive flushes by hand. Default true.
   bool background_threads = true;
@@ -112,6 +116,27 @@ struct RebuildReport {
   std::vector<std::string> skipped_aliases;
   // "<path>: <why>" for everything moved into the quarantine.
   std::vector<std::string> quarantined;
+};
+
+// Reads a collection's change feed from a position (Collection::Changes).
+// Not thread-safe: one reader per consumer. Holds no lock between calls,
+// and never slows writers: changes are read from the retained WAL files.
+class ChangeReader {
+ public:
+  ChangeReader() = default;
+  ChangeReader(const ChangeReader&) = delete;
+  ChangeReader& operator=(const ChangeReader&) = delete;
+  virtual ~ChangeReader() = default;
+
+  // Appends up to `max_changes` changes to *out, in sequence order; when
+  // none is there yet, waits up to `wait_ms` for one (0: do not wait).
+  // Only acknowledged (durable) writes are delivered. kOutOfRange when the
+  // position is no longer retained (the message names the oldest sequence
+  // still available); kNotFound once the collection was dropped.
+  virtual Status Next(size_t max_changes, uint64_t wait_ms,
+                      std::vector<Change>* out) = 0;
+  // The sequence number of the next write not yet delivered in full.
+  virtual uint64_t next_seq() const = 0;
 };
 
 class Collection {
@@ -167,6 +192,15 @@ class Collection {
   // Moving to the tier it is in is a no-op.
   virtual Status MoveSegment(uint64_t segment_id, Tier tier) = 0;
   virtual Status SetTieringPolicy(const TieringPolicy& policy) = 0;
+
+  // The change feed (collection_changes.cc): every acknowledged write from
+  // sequence `from_seq` on (0: the oldest still retained). kOutOfRange
+  // when `from_seq` is older than the oldest retained write. The WAL is
+  // kept after flushes per [storage] wal_retention_hours / _mb.
+  virtual Result<std::unique_ptr<ChangeReader>> Changes(uint64_t from_seq) = 0;
+  // The oldest sequence the change feed can still deliver and the newest
+  // acknowledged one.
+  virtual std::pair<uint64_t, uint64_t> ChangeRange() = 0;
 };
 
 class DB {

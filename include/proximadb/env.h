@@ -96,6 +96,12 @@ class Env {
     (void)dir;
     return UINT64_MAX;
   }
+  // When the file's contents last changed, in microseconds since the Unix
+  // epoch (st_mtim on POSIX). The default (in-memory envs) is kNotFound:
+  // callers treat the time as unknown.
+  virtual Result<uint64_t> GetModificationTimeMicros(const std::string& path) {
+    return Status::NotFound("no modification time for " + path);
+  }
   // Names (not paths) of the entries of `dir`, without "." and "..".
   virtual Result<std::vector<std::string>> GetChildren(
       const std::string& dir) = 0;

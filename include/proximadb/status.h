@@ -23,6 +23,7 @@ enum class StatusCode {
   kUnavailable,         // not ready yet / shutting down (503)
   kFailedPrecondition,  // the object is in a state that forbids the call
   kInternal,            // a bug or an unexpected third-party failure (500)
+  kOutOfRange,          // a position no longer (or not yet) available (410)
 };
 
 // Short, stable, snake_case name used in API error bodies ("not_found").
@@ -61,6 +62,9 @@ class [[nodiscard]] Status {
   }
   static Status FailedPrecondition(std::string m) {
     return {StatusCode::kFailedPrecondition, std::move(m)};
+  }
+  static Status OutOfRange(std::string m) {
+    return {StatusCode::kOutOfRange, std::move(m)};
   }
   static Status Internal(std::string m) {
     return {StatusCode::kInternal, std::move(m)};

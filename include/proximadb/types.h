@@ -287,6 +287,35 @@ struct StoredPoint {
   uint64_t version = 0;  // sequence number of the write that produced it
 };
 
+// One change of a collection's change feed: one operation of an
+// acknowledged write, as the WAL logged it. The operations of one atomic
+// write share its `seq` and are numbered by `index` (0..batch_ops-1).
+struct Change {
+  enum class Op : uint8_t { kUpsert, kDelete, kUpdateMetadata };
+  uint64_t seq = 0;
+  uint32_t index = 0;
+  uint32_t batch_ops = 0;
+  uint64_t time_unix_micros = 0;  // when it was logged; 0: before times
+  Op op = Op::kUpsert;
+  std::string id;
+  // Upsert: the point's vector; update_metadata: the vector the point had
+  // (empty for updates logged before 2026-11-29); delete: empty.
+  std::vector<float> vector;
+  // Upsert and update_metadata: the metadata (compact JSON); delete: empty.
+  std::string metadata_json;
+};
+inline std::string_view ChangeOpName(Change::Op op) {
+  switch (op) {
+    case Change::Op::kUpsert:
+      return "upsert";
+    case Change::Op::kDelete:
+      return "delete";
+    case Change::Op::kUpdateMetadata:
+      return "update_metadata";
+  }
+  return "upsert";
+}
+
 struct SearchRequest {
   std::vector<float> vector;
   uint32_t k = 10;

@@ -124,11 +124,27 @@ void CollectionImpl::TrimWalAfterFlushLocked(uint64_t fence) {
         "files up to sequence {} are kept until a later flush writes it",
         config_.name, s.ToString(), fence);
   } else {
+    trim_fence_ = fence;
+    last_trim_micros_ = deps_.clock->NowMicros();
     s = wal_->RemoveObsoleteFiles(fence);
     if (!s.ok()) {
       spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
                    s.ToString());
     }
+  }
+}
+
+void CollectionImpl::TrimWalIfDue() {
+  ReaderLock life(&lifecycle_mu_);
+  if (!CheckOpen().ok()) return;
+  MutexLock flush(&flush_mu_);
+  const uint64_t now = deps_.clock->NowMicros();
+  if (trim_fence_ == 0 || now < last_trim_micros_ + 60 * 1000000ull) return;
+  last_trim_micros_ = now;
+  Status s = wal_->RemoveObsoleteFiles(trim_fence_);
+  if (!s.ok()) {
+    spdlog::warn("collection {}: removing old WAL files: {}", config_.name,
+                 s.ToString());
   }
 }
 
@@ -424,7 +440,8 @@ FlushCheck CollectionImpl::CheckFlush() {
   if (mem_->rows() == 0) return check;
   const uint64_t now = deps_.clock->NowMicros();
   const uint64_t oldest = mem_->oldest_write_micros();
-  if (static_cast<double>(wal_->live_bytes()) >= p.max_wal_size_mb * kMiB) {
+  if (static_cast<double>(wal_->BytesAfter(fenced_seq_)) >=
+      p.max_wal_size_mb * kMiB) {
     check.reason = "size";
   } else if (mem_->rows() >= p.max_vector_count) {
     check.reason = "count";

@@ -152,7 +152,9 @@ struct FlushCheck {
   std::string reason;  // "size" | "age" | "count" | "memtable"
 };
 
-class CollectionImpl final : public Collection {
+class CollectionImpl final
+    : public Collection,
+      public std::enable_shared_from_this<CollectionImpl> {
  public:
   // Recovery in two steps, so that a data directory is checked whole
   // before anything in it changes (collection_recover.cc):
@@ -197,9 +199,15 @@ class CollectionImpl final : public Collection {
   Result<std::vector<SegmentInfo>> ListSegments() override;
   Status MoveSegment(uint64_t segment_id, Tier tier) override;
   Status SetTieringPolicy(const TieringPolicy& policy) override;
+  // The change feed (collection_changes.cc).
+  Result<std::unique_ptr<ChangeReader>> Changes(uint64_t from_seq) override;
+  std::pair<uint64_t, uint64_t> ChangeRange() override;
 
   // For the DB's background threads.
   FlushCheck CheckFlush() EXCLUDES(state_mu_, config_mu_);
+  // Applies the WAL retention by age when a flush has not for a minute
+  // (a collection that stopped taking writes still lets old files go).
+  void TrimWalIfDue() EXCLUDES(flush_mu_, state_mu_);
   bool CompactionWanted();
   // Moves the segments the tiering policy says are due (by the age of
   // their newest write); returns how many moved. The first failure stops
@@ -220,6 +228,7 @@ class CollectionImpl final : public Collection {
   Status WriteManifest() EXCLUDES(manifest_mu_);
 
  private:
+  friend class CollectionChangeReader;  // collection_changes.cc
   CollectionImpl(const CollectionDeps& deps, const CollectionRecord& record,
                  std::string dir);
 
@@ -447,6 +456,9 @@ class CollectionImpl final : public Collection {
   // Serialise flushes, compactions and manifest writes: they guard no
   // member, they order whole operations.
   Mutex flush_mu_ ACQUIRED_AFTER(lifecycle_mu_);
+  // The fence of the newest manifest written: WAL files up to it may go.
+  uint64_t trim_fence_ GUARDED_BY(flush_mu_) = 0;
+  uint64_t last_trim_micros_ GUARDED_BY(flush_mu_) = 0;
   Mutex compact_mu_ ACQUIRED_AFTER(lifecycle_mu_);
   Mutex manifest_mu_;
 

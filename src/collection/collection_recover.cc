@@ -441,9 +441,16 @@ Status CollectionImpl::Start(Catalog* catalog) {
   Clock* clock = deps_.clock;
   wal_options.now_micros = [clock] { return clock->NowMicros(); };
   wal_options.last_time_micros = p.last_wal_time;
+  wal_options.retention.max_age_micros =
+      static_cast<uint64_t>(deps_.options->wal_retention_hours * 3600.0 * 1e6);
+  wal_options.retention.max_bytes = deps_.options->wal_retention_mb << 20;
   PDB_ASSIGN_OR_RETURN(
       wal_, wal::WalWriter::Open(env, wal_dir_, p.record.config.wal_format,
                                  p.next_wal_seq, std::move(wal_options)));
+  {
+    MutexLock flush(&flush_mu_);
+    trim_fence_ = p.record.fenced_seq;  // the manifest is current (above)
+  }
   PDB_RETURN_IF_ERROR(OpenColdCache());
   for (const auto& seg : p.build_payload) SchedulePayloadBuild(seg);
   for (const auto& seg : p.build_graph) ScheduleGraphBuild(seg);

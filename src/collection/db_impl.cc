@@ -367,6 +367,7 @@ std::vector<std::string> DBImpl::RunFlushCycle() {
   };
   std::vector<Due> due;
   for (auto& c : Snapshot()) {
+    c->TrimWalIfDue();
     FlushCheck check = c->CheckFlush();
     if (check.due) due.push_back({c, check});
   }

@@ -42,6 +42,11 @@ struct ServerConfig {
     std::vector<DataDirectory> data_directories;
     // Where new collections' WALs go; empty = the data directory.
     std::string wal_directory;
+    // WAL kept after a flush for the change feed (and point-in-time
+    // restore): files younger than the hours, up to the megabytes per
+    // collection; either 0 = none kept.
+    int64_t wal_retention_hours = 24;  // 0..876000
+    int64_t wal_retention_mb = 256;    // 0..1048576
     bool operator==(const Storage&) const = default;
   } storage;
   struct Api {

@@ -174,6 +174,10 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
   options.flush_defaults = config.flush;
   options.memtable_size_mb =
       static_cast<uint64_t>(config.storage.memtable_size_mb);
+  options.wal_retention_hours =
+      static_cast<double>(config.storage.wal_retention_hours);
+  options.wal_retention_mb =
+      static_cast<uint64_t>(config.storage.wal_retention_mb);
   options.compaction_enabled = config.storage.compaction_enabled;
   options.data_directories = config.storage.data_directories;
   options.wal_directory = config.storage.wal_directory;

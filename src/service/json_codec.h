@@ -179,6 +179,14 @@ nlohmann::json PayloadIndexesToJson(const std::string& collection,
 // {"id", "original_path", "reason", "time_unix_ms", "time", "bytes"}; "time"
 // is the same instant as RFC 3339 UTC text.
 nlohmann::json QuarantineEntryToJson(const QuarantineEntry& entry);
+// One change of the change feed as one NDJSON line, appended to *out:
+// {"seq", "index", "batch_ops", "time" (RFC 3339 UTC, microseconds), "op",
+// "id", "vector" (upsert / update_metadata, when with_vectors and logged),
+// "metadata" (upsert / update_metadata)} and a newline.
+void AppendChangeLine(const Change& change, bool with_vectors,
+                      std::string* out);
+// "2026-11-30T09:20:07.123456Z" for microseconds since the Unix epoch.
+std::string Rfc3339Micros(uint64_t unix_micros);
 // One SourcePlan as the search response's "explain" entry.
 nlohmann::json SourcePlanToJson(const SourcePlan& plan);
 

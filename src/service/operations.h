@@ -43,6 +43,7 @@ enum class Operation {
   kMoveSegment,
   kUpdateAliases,
   kListAliases,
+  kChanges,
 };
 
 struct OperationInfo {
@@ -84,6 +85,8 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kMoveSegment, "MoveSegment", true},
     OperationInfo{Operation::kUpdateAliases, "UpdateAliases", true},
     OperationInfo{Operation::kListAliases, "ListAliases"},
+    // Opens the change feed (a stream on both transports).
+    OperationInfo{Operation::kChanges, "Changes"},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

@@ -156,6 +156,17 @@ std::vector<AliasInfo> VectorService::ListAliases() {
   return db_->ListAliases();
 }
 
+Result<std::unique_ptr<ChangeReader>> VectorService::OpenChanges(
+    const std::string& collection, std::optional<uint64_t> from_seq) {
+  if (from_seq && *from_seq == 0) {
+    return Status::InvalidArgument(
+        "from_seq must be >= 1 (sequence numbers start at 1; leave it out "
+        "for the oldest retained change)");
+  }
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Changes(from_seq.value_or(0));
+}
+
 Result<std::vector<QuarantineEntry>> VectorService::ListQuarantine() {
   return db_->ListQuarantine();
 }

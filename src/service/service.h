@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -136,6 +137,12 @@ class VectorService {
   Result<std::vector<AliasInfo>> UpdateAliases(
       const std::vector<AliasAction>& actions);
   std::vector<AliasInfo> ListAliases();
+  // The change feed (docs/API.md, "Change feed"): a reader of every
+  // acknowledged write of the collection from `from_seq` on (unset: the
+  // oldest retained). kOutOfRange (410 / OUT_OF_RANGE) when `from_seq` is
+  // older than what the WAL retention kept, naming the oldest available.
+  Result<std::unique_ptr<ChangeReader>> OpenChanges(
+      const std::string& collection, std::optional<uint64_t> from_seq);
 
   // The flush defaults responses resolve policies against.
   const FlushDefaults& flush_defaults() const { return defaults_; }

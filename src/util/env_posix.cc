@@ -238,6 +238,13 @@ class PosixEnv final : public Env {
     return static_cast<uint64_t>(st.st_size);
   }
 
+  Result<uint64_t> GetModificationTimeMicros(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return PosixError("stat", path, errno);
+    return static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000u +
+           static_cast<uint64_t>(st.st_mtim.tv_nsec) / 1000u;
+  }
+
   Result<uint64_t> GetFreeSpace(const std::string& dir) override {
     struct statvfs st;
     if (::statvfs(dir.c_str(), &st) != 0) {

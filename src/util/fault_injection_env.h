@@ -100,6 +100,9 @@ class FaultInjectionEnv final : public Env {
   Result<uint64_t> GetFileSize(const std::string& path) override {
     return base_->GetFileSize(path);
   }
+  Result<uint64_t> GetModificationTimeMicros(const std::string& path) override {
+    return base_->GetModificationTimeMicros(path);
+  }
   Result<std::vector<std::string>> GetChildren(
       const std::string& dir) override {
     return base_->GetChildren(dir);

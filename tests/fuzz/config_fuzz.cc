@@ -85,6 +85,8 @@ std::string Render(const ServerConfig& c) {
     << "compaction_enabled = " << Bool(c.storage.compaction_enabled) << "\n"
     << "data_directories = " << dirs << "\n"
     << "wal_directory = " << Quote(c.storage.wal_directory) << "\n"
+    << "wal_retention_hours = " << c.storage.wal_retention_hours << "\n"
+    << "wal_retention_mb = " << c.storage.wal_retention_mb << "\n"
     << "[api]\n"
     << "grpc_port = " << a.grpc_port << "\n"
     << "rest_port = " << a.rest_port << "\n"

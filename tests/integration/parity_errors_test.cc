@@ -4,6 +4,7 @@
 // 413<->RESOURCE_EXHAUSTED) and the
 // same error name; every operation that can refuse input has a case.
 #include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -410,6 +411,20 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
   add(Operation::kUpdateAliases, "POST", "/api/v1/aliases",
       {{"actions", {{{"delete", {{"alias", "nope"}}}}}}},
       aliases({{"nope", ""}}), 404, "not_found");
+  auto changes = [&](std::string coll, std::optional<uint64_t> from) {
+    return [&, coll, from] {
+      pb::ChangesRequest r;
+      r.set_collection(coll);
+      if (from) r.set_from_seq(*from);
+      r.set_follow(false);
+      std::vector<pb::ChangeEvent> out;
+      return ReadChanges(r, &out);
+    };
+  };
+  add(Operation::kChanges, "GET", kApi + "/nope/changes", nullptr,
+      changes("nope", std::nullopt), 404, "not_found");
+  add(Operation::kChanges, "GET", c + "/changes?from_seq=0", nullptr,
+      changes("c", 0), 400, "invalid_argument");
   ASSERT_EQ(Rest("POST", c + "/index/payload",
                  {{"field", "tag"}, {"type", "keyword"}})
                 .status,

@@ -49,6 +49,8 @@ inline grpc::StatusCode GrpcCodeForHttp(unsigned http) {
       return grpc::StatusCode::NOT_FOUND;
     case 409:
       return grpc::StatusCode::ALREADY_EXISTS;
+    case 410:
+      return grpc::StatusCode::OUT_OF_RANGE;
     case 413:
     case 429:
       return grpc::StatusCode::RESOURCE_EXHAUSTED;
@@ -170,6 +172,23 @@ class ParityTest : public ::testing::Test {
                      std::chrono::seconds(60));
     GrpcReply r;
     r.status = (stub_.get()->*rpc)(&ctx, req, resp);
+    auto md = ctx.GetServerTrailingMetadata();
+    auto it = md.find(grpc_api::kErrorMetadataKey);
+    if (it != md.end()) r.error.assign(it->second.data(), it->second.size());
+    return r;
+  }
+
+  // The change feed over gRPC, read to its end (follow = false).
+  GrpcReply ReadChanges(const pb::ChangesRequest& req,
+                        std::vector<pb::ChangeEvent>* out) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::seconds(60));
+    auto reader = stub_->Changes(&ctx, req);
+    pb::ChangeEvent ev;
+    while (reader->Read(&ev)) out->push_back(ev);
+    GrpcReply r;
+    r.status = reader->Finish();
     auto md = ctx.GetServerTrailingMetadata();
     auto it = md.find(grpc_api::kErrorMetadataKey);
     if (it != md.end()) r.error.assign(it->second.data(), it->second.size());

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -609,6 +610,42 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
                      same_aliases(r.json(), g);
                      EXPECT_EQ(g.aliases_size(), 2);
                    }});
+  steps.push_back(
+      {Operation::kChanges, [&] {
+         for (std::string name : {"pr", "pg"}) {
+           HttpReply r = Rest(
+               "GET", kApi + "/" + name + "/changes?from_seq=1&follow=false");
+           ASSERT_EQ(r.status, 200u) << r.body;
+           EXPECT_EQ(r.content_type, "application/x-ndjson");
+           std::vector<json> lines;
+           std::istringstream in(r.body);
+           for (std::string line; std::getline(in, line);) {
+             if (!line.empty()) lines.push_back(json::parse(line));
+           }
+           pb::ChangesRequest req;
+           req.set_collection(name);
+           req.set_from_seq(1);
+           req.set_follow(false);
+           std::vector<pb::ChangeEvent> g;
+           ASSERT_TRUE(ReadChanges(req, &g).ok());
+           ASSERT_EQ(lines.size(), g.size());
+           ASSERT_GE(g.size(), 5u);
+           for (size_t i = 0; i < g.size(); ++i) {
+             const json& l = lines[i];
+             EXPECT_EQ(l["seq"], g[i].seq());
+             EXPECT_EQ(l["index"], g[i].index());
+             EXPECT_EQ(l["batch_ops"], g[i].batch_ops());
+             EXPECT_EQ(l["op"], g[i].op());
+             EXPECT_EQ(l["id"], g[i].id());
+             EXPECT_EQ(l.value("vector", json::array()).size(),
+                       size_t(g[i].vector_size()));
+             if (l.contains("metadata")) {
+               EXPECT_EQ(l["metadata"],
+                         grpc_api::StructToJson(g[i].metadata()).value());
+             }
+           }
+         }
+       }});
   steps.push_back(
       {Operation::kDeleteCollection, [&] {
          HttpReply r = Rest("DELETE", pr);

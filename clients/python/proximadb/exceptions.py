@@ -133,6 +133,13 @@ class FailedPrecondition(ProximaDBError):
     default_code = "failed_precondition"
 
 
+class OutOfRange(ProximaDBError):
+    """A position no longer retained, e.g. a change-feed ``from_seq`` older
+    than the oldest retained change (HTTP 410 / ``OUT_OF_RANGE``)."""
+
+    default_code = "out_of_range"
+
+
 class Unauthorized(ProximaDBError):
     """Missing or unknown API key (HTTP 401 / ``UNAUTHENTICATED``)."""
 
@@ -172,6 +179,7 @@ _BY_CODE: Dict[str, Type[ProximaDBError]] = {
     "not_found": NotFound,
     "already_exists": CollectionAlreadyExists,
     "failed_precondition": FailedPrecondition,
+    "out_of_range": OutOfRange,
     "payload_too_large": PayloadTooLarge,
     "resource_exhausted": ResourceExhausted,
     "unavailable": Unavailable,
@@ -194,6 +202,7 @@ _BY_HTTP: Dict[int, Type[ProximaDBError]] = {
     405: InvalidArgument,
     408: Timeout,
     409: AlreadyExists,
+    410: OutOfRange,
     413: PayloadTooLarge,
     429: ResourceExhausted,
     503: Unavailable,
@@ -202,7 +211,7 @@ _BY_HTTP: Dict[int, Type[ProximaDBError]] = {
 
 _BY_GRPC: Dict[str, Type[ProximaDBError]] = {
     "INVALID_ARGUMENT": InvalidArgument,
-    "OUT_OF_RANGE": InvalidArgument,
+    "OUT_OF_RANGE": OutOfRange,
     "NOT_FOUND": NotFound,
     "ALREADY_EXISTS": AlreadyExists,
     "FAILED_PRECONDITION": FailedPrecondition,

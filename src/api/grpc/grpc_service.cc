@@ -2,12 +2,18 @@
 
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "api/grpc/grpc_status.h"
 #include "api/grpc/proto_codec.h"
 #include "api/grpc/request_decode.h"
+#include "util/mutex.h"
 
 namespace proximadb::grpc_api {
 
@@ -70,6 +76,161 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kMoveSegment, &G::MoveSegment);
   Add(Operation::kUpdateAliases, &G::UpdateAliases);
   Add(Operation::kListAliases, &G::ListAliases);
+  AddChanges();
+}
+
+void GrpcService::AddChanges() {
+  namespace gi = ::grpc::internal;
+  using Handler = gi::ServerStreamingHandler<GrpcService, ::grpc::ByteBuffer,
+                                             ::grpc::ByteBuffer>;
+  const Operation op = Operation::kChanges;
+  paths_.push_back(std::string("/") + v1::ProximaDB::service_full_name() + "/" +
+                   std::string(service::OperationName(op)));
+  types_.push_back(
+      {op, v1::ChangesRequest::descriptor(), v1::ChangeEvent::descriptor()});
+  AddMethod(new gi::RpcServiceMethod(
+      paths_.back().c_str(), gi::RpcMethod::SERVER_STREAMING,
+      new Handler(
+          [](GrpcService* self, Ctx* ctx, const ::grpc::ByteBuffer* in,
+             ::grpc::ServerWriter<::grpc::ByteBuffer>* out) {
+            return self->Changes(ctx, in, out);
+          },
+          this)));
+}
+
+namespace {
+
+// A streaming write the client does not take within this is cut off
+// (CANCELLED): a slow consumer never holds the server's memory or thread
+// for long; it resumes from its last seq.
+constexpr auto kStreamWriteTimeout = std::chrono::seconds(30);
+// How long one wait for new writes lasts before the stream checks for
+// cancellation and shutdown.
+constexpr uint64_t kFollowWaitMs = 200;
+constexpr size_t kChangesPerRead = 256;
+
+void EncodeChange(const Change& c, bool with_vectors, v1::ChangeEvent* ev) {
+  ev->Clear();
+  ev->set_seq(c.seq);
+  ev->set_index(c.index);
+  ev->set_batch_ops(c.batch_ops);
+  ev->set_time_unix_micros(c.time_unix_micros);
+  ev->set_op(std::string(ChangeOpName(c.op)));
+  ev->set_id(c.id);
+  if (with_vectors) {
+    ev->mutable_vector()->Add(c.vector.begin(), c.vector.end());
+  }
+  if (c.op != Change::Op::kDelete && !c.metadata_json.empty()) {
+    nlohmann::json md = nlohmann::json::parse(c.metadata_json, nullptr,
+                                              /*allow_exceptions=*/false);
+    if (md.is_object()) JsonToStruct(md, ev->mutable_metadata());
+  }
+}
+
+}  // namespace
+
+S GrpcService::Changes(Ctx* ctx, const ::grpc::ByteBuffer* in,
+                       ::grpc::ServerWriter<::grpc::ByteBuffer>* out) {
+  // Opening passes the admission chain like any RPC (key, in-flight slot,
+  // metrics); the stream itself then runs outside it, so a long-lived feed
+  // neither holds a slot nor delays a shutdown's drain.
+  v1::ChangesRequest req;
+  std::unique_ptr<ChangeReader> reader;
+  S opened = Run(Operation::kChanges, ctx, [&]() -> Status {
+    if (Status s = DecodeRequest(*in, &req); !s.ok()) {
+      ctx->AddTrailingMetadata(kUndecodableMarker, "1");
+      return s;
+    }
+    std::optional<uint64_t> from;
+    if (req.has_from_seq()) from = req.from_seq();
+    PDB_ASSIGN_OR_RETURN(reader, svc_->OpenChanges(req.collection(), from));
+    return Status::OK();
+  });
+  if (!opened.ok()) return opened;
+  const bool follow = !req.has_follow() || req.follow();
+  const bool with_vectors = !req.has_with_vectors() || req.with_vectors();
+
+  // The watchdog cancels the call when one Write blocks too long.
+  Mutex mu;
+  CondVar cv;
+  bool done = false;
+  std::optional<std::chrono::steady_clock::time_point> writing;
+  std::thread watchdog([&] {
+    MutexLock lock(&mu);
+    while (!done) {
+      cv.WaitFor(&mu, std::chrono::seconds(1));
+      if (writing &&
+          std::chrono::steady_clock::now() - *writing > kStreamWriteTimeout) {
+        ctx->TryCancel();
+        writing.reset();
+      }
+    }
+  });
+  auto stop_watchdog = [&] {
+    {
+      MutexLock lock(&mu);
+      done = true;
+      cv.SignalAll();
+    }
+    watchdog.join();
+  };
+
+  std::vector<Change> changes;
+  v1::ChangeEvent ev;
+  S result = S::OK;
+  while (true) {
+    if (ctx->IsCancelled()) {
+      result = S(::grpc::StatusCode::CANCELLED, "change feed cancelled");
+      break;
+    }
+    if (stopping_.load()) {
+      result =
+          ToGrpcStatus(Status::Unavailable("server is shutting down"), ctx);
+      break;
+    }
+    changes.clear();
+    Status s =
+        reader->Next(kChangesPerRead, follow ? kFollowWaitMs : 0, &changes);
+    if (!s.ok()) {
+      result = ToGrpcStatus(s, ctx);
+      break;
+    }
+    if (changes.empty()) {
+      if (!follow) break;
+      continue;
+    }
+    bool ok = true;
+    for (const Change& c : changes) {
+      EncodeChange(c, with_vectors, &ev);
+      ::grpc::ByteBuffer buf;
+      bool own = false;
+      if (!::grpc::SerializationTraits<v1::ChangeEvent>::Serialize(ev, &buf,
+                                                                   &own)
+               .ok()) {
+        result = ToGrpcStatus(Status::Internal("cannot encode a change"), ctx);
+        ok = false;
+        break;
+      }
+      {
+        MutexLock lock(&mu);
+        writing = std::chrono::steady_clock::now();
+      }
+      const bool written = out->Write(buf);
+      {
+        MutexLock lock(&mu);
+        writing.reset();
+      }
+      if (!written) {
+        result = S(::grpc::StatusCode::CANCELLED,
+                   "change feed: the client stopped reading");
+        ok = false;
+        break;
+      }
+    }
+    if (!ok) break;
+  }
+  stop_watchdog();
+  return result;
 }
 
 template <typename Req, typename Resp>

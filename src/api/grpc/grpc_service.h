@@ -85,6 +85,10 @@ class GrpcService final : public ::grpc::Service {
   template <typename Req, typename Resp>
   S Unary(service::Operation op, Body<Req, Resp> body, Ctx* ctx,
           const ::grpc::ByteBuffer* in, ::grpc::ByteBuffer* out);
+  // The change feed, a server-streaming RPC (registered by hand).
+  void AddChanges();
+  S Changes(Ctx* ctx, const ::grpc::ByteBuffer* in,
+            ::grpc::ServerWriter<::grpc::ByteBuffer>* out);
   // Runs one RPC body through the admission chain (see grpc_service.cc).
   template <typename Fn>
   S Run(service::Operation op, Ctx* ctx, Fn body);

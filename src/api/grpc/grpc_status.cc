@@ -21,6 +21,8 @@ grpc::StatusCode GrpcCodeFor(StatusCode code) {
       return grpc::StatusCode::UNAVAILABLE;
     case StatusCode::kFailedPrecondition:
       return grpc::StatusCode::FAILED_PRECONDITION;
+    case StatusCode::kOutOfRange:
+      return grpc::StatusCode::OUT_OF_RANGE;
     case StatusCode::kCorruption:
     case StatusCode::kIOError:
     case StatusCode::kInternal:

@@ -85,6 +85,12 @@ bool OutOfResources(const beast::error_code& ec) {
   const int e = ec.value();
   return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
 }
+// A streamed body (ResponseStream) with nothing to send is asked again
+// after kStreamPoll; after kStreamKeepAlive of silence a newline goes out,
+// so a client that went away is noticed (the write fails) and proxies keep
+// the connection open.
+constexpr auto kStreamPoll = std::chrono::milliseconds(20);
+constexpr auto kStreamKeepAlive = std::chrono::seconds(15);
 constexpr size_t kSmallBuffer = 16 * 1024;
 constexpr size_t kBigBuffer = 64 * 1024;
 
@@ -95,7 +101,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
   template <class... TlsContext>
   Session(tcp::socket socket, RestServer::Impl* server, TlsContext&... tls)
-      : stream_(std::move(socket), tls...), server_(server) {}
+      : stream_(std::move(socket), tls...),
+        server_(server),
+        poll_timer_(stream_.get_executor()) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -252,7 +260,79 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     RestResponse r = HandleRequest(*server_->service, req.method_string(),
                                    req.target(), req.body(), ctx);
     version_ = req.version();
+    if (r.stream != nullptr) return SendStream(std::move(r));
     Send(r, req.keep_alive() && !server_->stopping.load(), false);
+  }
+
+  // A streamed body: the header, then a chunk per piece the stream hands
+  // out, each written before the next is asked for (so a slow client holds
+  // one piece at most; one that takes longer than the request timeout to
+  // accept a piece is cut off). The connection closes when it ends. A
+  // stream does not count as in flight: Stop() does not wait for it.
+  void SendStream(RestResponse r) {
+    body_stream_ = std::move(r.stream);
+    auto head = std::make_shared<http::response<http::empty_body>>(
+        static_cast<http::status>(r.status), version_);
+    head->set(http::field::server, "proximadb");
+    head->set(http::field::content_type,
+              r.content_type.empty() ? "application/json" : r.content_type);
+    for (const auto& [name, value] : r.headers) head->set(name, value);
+    head->keep_alive(false);
+    head->chunked(true);
+    auto sr =
+        std::make_shared<http::response_serializer<http::empty_body>>(*head);
+    Tcp().expires_after(Timeout());
+    http::async_write_header(
+        stream_, *sr,
+        [self = shared_from_this(), head, sr](beast::error_code ec, size_t) {
+          self->Done();
+          if (ec) return self->Close();
+          self->Pump();
+        });
+  }
+
+  void Pump() {
+    if (server_->stopping.load()) return Close();
+    chunk_.clear();
+    bool finished = true;
+    try {
+      finished = body_stream_->Next(&chunk_);
+    } catch (const std::exception& e) {
+      spdlog::error("REST: streamed body failed: {}", e.what());
+      return Close();
+    }
+    if (chunk_.empty() && !finished) {
+      if (std::chrono::steady_clock::now() - last_piece_ < kStreamKeepAlive) {
+        Tcp().expires_never();
+        poll_timer_.expires_after(kStreamPoll);
+        poll_timer_.async_wait(
+            [self = shared_from_this()](beast::error_code ec) {
+              if (ec) return self->Close();
+              self->Pump();
+            });
+        return;
+      }
+      chunk_ = "\n";
+    }
+    if (chunk_.empty()) return FinishStream();
+    last_piece_ = std::chrono::steady_clock::now();
+    Tcp().expires_after(Timeout());
+    net::async_write(
+        stream_, http::make_chunk(net::buffer(chunk_)),
+        [self = shared_from_this(), finished](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          if (finished) return self->FinishStream();
+          self->Pump();
+        });
+  }
+
+  void FinishStream() {
+    Tcp().expires_after(Timeout());
+    net::async_write(stream_, http::make_chunk_last(),
+                     [self = shared_from_this()](beast::error_code, size_t) {
+                       self->body_stream_.reset();
+                       self->Close();
+                     });
   }
 
   void Send(const RestResponse& r, bool keep_alive, bool drain) {
@@ -317,6 +397,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   http::response<http::string_body> res_;
   unsigned version_ = 11;
   bool counted_ = false;
+  // A streamed body in progress (SendStream) and its state.
+  std::shared_ptr<ResponseStream> body_stream_;
+  std::string chunk_;
+  net::steady_timer poll_timer_;
+  std::chrono::steady_clock::time_point last_piece_ =
+      std::chrono::steady_clock::now();
   std::array<char, 64 * 1024> discard_;
 };
 

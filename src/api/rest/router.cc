@@ -1,5 +1,6 @@
 #include "api/rest/router.h"
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -27,6 +28,8 @@ unsigned HttpStatusFor(StatusCode code) {
       return 409;
     case StatusCode::kResourceExhausted:
       return 429;
+    case StatusCode::kOutOfRange:
+      return 410;
     case StatusCode::kUnavailable:
       return 503;
     case StatusCode::kCorruption:
@@ -202,6 +205,9 @@ RestResponse Route(service::VectorService& svc, std::string_view m,
     }
   }
   if (best != nullptr) {
+    if (size_t q = target.find('?'); q != std::string_view::npos) {
+      best_params.query = std::string(target.substr(q + 1));
+    }
     *op = OperationOf(*best->spec, body);
     return Admitted(svc, *best, best_params, **op, body, ctx, start);
   }
@@ -223,6 +229,28 @@ RestResponse MetricsResponse(service::VectorService& svc,
 }
 
 }  // namespace
+
+Result<std::vector<std::pair<std::string, std::string>>> ParseQuery(
+    std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> out;
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    std::string_view part = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view()
+                                          : query.substr(amp + 1);
+    if (part.empty()) continue;
+    const size_t eq = part.find('=');
+    std::string key(part.substr(0, eq));
+    std::string value(eq == std::string_view::npos ? std::string_view()
+                                                   : part.substr(eq + 1));
+    std::replace(key.begin(), key.end(), '+', ' ');
+    std::replace(value.begin(), value.end(), '+', ' ');
+    PDB_ASSIGN_OR_RETURN(std::string k, PercentDecode(key));
+    PDB_ASSIGN_OR_RETURN(std::string v, PercentDecode(value));
+    out.emplace_back(std::move(k), std::move(v));
+  }
+  return out;
+}
 
 Result<std::string> PercentDecode(std::string_view s) {
   std::string out;

@@ -16,6 +16,7 @@
 // another method: 405 method_not_allowed plus an Allow header.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,21 @@
 
 namespace proximadb::rest {
 
+// A response body produced piece by piece after the handler returned (the
+// change feed). The HTTP server sends it with chunked transfer encoding and
+// then closes the connection. It calls Next from its pool threads, never
+// two at once; Next must not block for long (short disk reads are fine).
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  // Appends the next piece of the body to *out. True when the body is
+  // complete after it; false with *out empty means "nothing yet": the
+  // server asks again shortly, sending a keep-alive newline now and then.
+  // An error after the headers went out must be written into the body
+  // (the status line cannot change any more).
+  virtual bool Next(std::string* out) = 0;
+};
+
 struct RestResponse {
   unsigned status = 200;
   std::string body;   // JSON unless content_type says otherwise
@@ -41,6 +57,8 @@ struct RestResponse {
   std::string content_type;  // "" = application/json
   // Further headers (Retry-After, WWW-Authenticate).
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set: the body is streamed from it (`body` is ignored).
+  std::shared_ptr<ResponseStream> stream;
 };
 
 // What the transport knows about a request besides method, target and body,
@@ -63,9 +81,16 @@ struct RequestContext {
 
 // The {placeholders} of a matched route, decoded.
 struct RouteParams {
-  std::string name;  // {name}: a collection
-  std::string id;    // {id}: a point
+  std::string name;   // {name}: a collection
+  std::string id;     // {id}: a point
+  std::string query;  // the target's query string (after '?'), raw
 };
+
+// "a=1&b=x%20y" -> {{"a","1"},{"b","x y"}} ('+' is a space, as in forms);
+// a parameter without '=' has an empty value. kInvalidArgument for a
+// malformed escape.
+Result<std::vector<std::pair<std::string, std::string>>> ParseQuery(
+    std::string_view query);
 
 using RouteHandler = RestResponse (*)(service::VectorService& svc,
                                       const RouteParams& params,

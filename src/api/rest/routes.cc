@@ -4,6 +4,7 @@
 // routes; tests/server/openapi_test.cc keeps the two in step.
 #include <string>
 
+#include "api/rest/change_feed.h"
 #include "api/rest/router.h"
 #include "service/json_codec.h"
 #include "service/json_points_fast.h"
@@ -353,6 +354,14 @@ void SegmentRoutes(std::vector<RouteSpec>* t) {
                       });
 }
 
+// The change feed (docs/API.md, "Change feed"): a streamed NDJSON body.
+void ChangeRoutes(std::vector<RouteSpec>* t) {
+  t->push_back({"GET",
+                "/api/v1/collections/{name}/changes",
+                {Operation::kChanges},
+                Changes});
+}
+
 // Aliases (docs/API.md, "Aliases").
 void AliasRoutes(std::vector<RouteSpec>* t) {
   t->insert(
@@ -395,6 +404,7 @@ const std::vector<RouteSpec>& Routes() {
     QueryRoutes(&t);
     MaintenanceRoutes(&t);
     SegmentRoutes(&t);
+    ChangeRoutes(&t);
     AliasRoutes(&t);
     AdminRoutes(&t);
     return t;

@@ -59,6 +59,13 @@ class RecordCodec {
 
 std::unique_ptr<RecordCodec> NewRecordCodec(WalFormat format);
 
+// Decodes the payload of a WAL record of `type` (wal_format.h RecordType:
+// a kTimedBatch payload starts with the batch's time) into *out. Checks the
+// payload's sequence against `seq` from the record header. kCorruption
+// (with the reason only; callers add where) for anything malformed.
+Status DecodeRecordPayload(const RecordCodec& codec, uint8_t type, uint64_t seq,
+                           std::string_view payload, WalBatch* out);
+
 // Implementations (native_codec.cc, avro_codec.cc).
 std::unique_ptr<RecordCodec> NewNativeCodec();
 std::unique_ptr<RecordCodec> NewAvroCodec();

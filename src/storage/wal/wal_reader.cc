@@ -93,19 +93,8 @@ class FileReplayer {
       }
       PDB_RETURN_IF_ERROR(CheckOrder(f, off, seq));
       WalBatch batch;
-      uint64_t time = 0;
-      if (type == static_cast<uint8_t>(RecordType::kTimedBatch)) {
-        if (payload.size() < kRecordTimeSize) {
-          return Corrupt(f, off, "timed record shorter than its time");
-        }
-        time = DecodeFixed64(payload.data());
-        payload.remove_prefix(kRecordTimeSize);
-      }
-      Status d = codec_.Decode(payload, &batch);
-      batch.time_unix_micros = time;
+      Status d = DecodeRecordPayload(codec_, type, seq, payload, &batch);
       if (!d.ok()) return Corrupt(f, off, d.message());
-      if (batch.seq != seq)
-        return Corrupt(f, off, "payload and header seq differ");
       PDB_RETURN_IF_ERROR(Deliver(f, off, batch));
       off += total;
     }
@@ -299,6 +288,10 @@ Status ReplayWal(Env* env, const std::string& dir,
   FileReplayer replayer(env, options, *codec, fn, info);
   for (size_t i = 0; i < firsts.size(); ++i) {
     const bool last = i + 1 == firsts.size();
+    // A file whose records are all covered by segments (kept by the WAL
+    // retention for the change feed and point-in-time restore) is not
+    // needed: recovery stays bounded by what was written after the fence.
+    if (!last && firsts[i + 1] - 1 <= options.after_seq) continue;
     FileToRead f{dir + "/" + WalFileName(firsts[i]), firsts[i],
                  last ? std::numeric_limits<uint64_t>::max() : firsts[i + 1],
                  last};

@@ -50,9 +50,11 @@ struct WalReplayOptions {
   bool cut_torn_tail = true;
 };
 
-// Reads every wal-*.log of `dir` in sequence order and calls fn for each
+// Reads the wal-*.log files of `dir` in sequence order and calls fn for each
 // record with seq > options.after_seq (earlier ones are covered by segments;
 // the caller's apply must be idempotent anyway). Seqs must strictly increase.
+// A file whose records all are <= after_seq (the next file starts at or
+// before after_seq + 1) is not read at all.
 //
 // A torn tail of the LAST file, the signature of a crash mid-append, is
 // reported in info->torn (and cut off when options.cut_torn_tail): an

@@ -85,11 +85,20 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, std::string dir,
   }
   PDB_RETURN_IF_ERROR(w->StartFile(next_seq));
   w->last_seq_.store(next_seq - 1);
+  w->retention_ = options.retention;
   uint64_t live = 0;
-  for (const std::string& name : names) {
-    if (!ParseWalFileName(name) || name == WalFileName(next_seq)) continue;
-    PDB_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(w->dir_ + "/" + name));
-    live += size;
+  {
+    MutexLock files(&w->files_mu_);
+    for (const std::string& name : names) {
+      auto first = ParseWalFileName(name);
+      if (!first || *first >= next_seq) continue;
+      SealedFile f;
+      PDB_ASSIGN_OR_RETURN(f.size, env->GetFileSize(w->dir_ + "/" + name));
+      auto mtime = env->GetModificationTimeMicros(w->dir_ + "/" + name);
+      f.last_time_micros = mtime.ok() ? *mtime : w->now_micros_();
+      w->sealed_[*first] = f;
+      live += f.size;
+    }
   }
   w->live_bytes_.fetch_add(live);
   return w;
@@ -119,8 +128,12 @@ Status WalWriter::StartFile(uint64_t first_seq) {
   if (file_ != nullptr) {
     Status s = file_->Close();  // its records are all synced already
     if (!s.ok()) spdlog::warn("wal: closing {}: {}", file_path_, s.ToString());
+    MutexLock files(&files_mu_);
+    sealed_[file_first_seq_.load()] =
+        SealedFile{good_size_, file_last_time_.load()};
   }
   file_ = std::move(file).value();
+  file_last_time_.store(0);
   file_path_ = path;
   file_first_seq_.store(first_seq);
   good_size_ = header.size();
@@ -223,7 +236,12 @@ Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
   Status poison;
   s = WriteGroup(records, &poison);
   if (s.ok()) {
+    file_last_time_.store(time);
     last_seq_.store(seq);
+    if (seq_waiters_.load() > 0) {
+      MutexLock wake(&seq_mu_);
+      seq_cv_.SignalAll();
+    }
     for (Waiter* g : group) (*g->apply)(*g->batch);
   } else {
     for (Waiter* g : group) {
@@ -308,30 +326,83 @@ Status WalWriter::Rotate(
 }
 
 Status WalWriter::RemoveObsoleteFiles(uint64_t fence_seq) {
-  MutexLock remove_lock(&remove_mu_);
+  MutexLock files(&files_mu_);
   // Files older than the current one are immutable, so a snapshot of the
   // current file's first seq is all the coordination Rotate needs.
   const uint64_t current = file_first_seq_.load();
-  PDB_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
-  std::vector<uint64_t> firsts;
-  for (const std::string& name : names) {
-    auto first = ParseWalFileName(name);
-    if (first && *first < current) firsts.push_back(*first);
+  // Sealed files whose records are all <= the fence, oldest first. A file
+  // holds seqs [first, next file's first - 1].
+  std::vector<std::map<uint64_t, SealedFile>::iterator> covered;
+  for (auto it = sealed_.begin(); it != sealed_.end(); ++it) {
+    auto next = std::next(it);
+    const uint64_t next_first = next != sealed_.end() ? next->first : current;
+    if (it->first >= current || next_first - 1 > fence_seq) break;
+    covered.push_back(it);
   }
-  std::sort(firsts.begin(), firsts.end());
+  // Keep the newest of them within the retention; the rest go, oldest
+  // first, so the files on disk always hold one contiguous range.
+  size_t keep_from = covered.size();
+  if (retention_.enabled()) {
+    const uint64_t now = now_micros_();
+    uint64_t bytes = 0;
+    while (keep_from > 0) {
+      const SealedFile& f = covered[keep_from - 1]->second;
+      const bool young = f.last_time_micros != 0 &&
+                         f.last_time_micros + retention_.max_age_micros > now;
+      if (!young || bytes + f.size > retention_.max_bytes) break;
+      bytes += f.size;
+      --keep_from;
+    }
+  }
   bool removed = false;
-  for (size_t i = 0; i < firsts.size(); ++i) {
-    // A file holds seqs [first, next file's first - 1].
-    uint64_t next_first = i + 1 < firsts.size() ? firsts[i + 1] : current;
-    if (next_first - 1 > fence_seq) break;
-    const std::string path = dir_ + "/" + WalFileName(firsts[i]);
-    PDB_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(path));
-    PDB_RETURN_IF_ERROR(env_->RemoveFile(path));
-    live_bytes_.fetch_sub(std::min(size, live_bytes_.load()));
+  Status status;
+  for (size_t i = 0; i < keep_from; ++i) {
+    const std::string path = dir_ + "/" + WalFileName(covered[i]->first);
+    Status s = env_->RemoveFile(path);
+    if (!s.ok() && !s.IsNotFound()) {
+      status = s;
+      break;
+    }
+    live_bytes_.fetch_sub(
+        std::min(covered[i]->second.size, live_bytes_.load()));
+    sealed_.erase(covered[i]);
     removed = true;
   }
   if (removed) PDB_RETURN_IF_ERROR(env_->SyncDir(dir_));
-  return Status::OK();
+  return status;
+}
+
+uint64_t WalWriter::WaitForSeqAfter(uint64_t seq, uint64_t timeout_ms) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  seq_waiters_.fetch_add(1);
+  {
+    MutexLock lock(&seq_mu_);
+    while (last_seq_.load() <= seq && !closing_.load()) {
+      if (!seq_cv_.WaitUntil(&seq_mu_, deadline)) break;
+    }
+  }
+  seq_waiters_.fetch_sub(1);
+  return last_seq_.load();
+}
+
+uint64_t WalWriter::first_retained_seq() {
+  MutexLock files(&files_mu_);
+  return sealed_.empty() ? file_first_seq_.load() : sealed_.begin()->first;
+}
+
+uint64_t WalWriter::BytesAfter(uint64_t fence_seq) {
+  MutexLock files(&files_mu_);
+  const uint64_t current = file_first_seq_.load();
+  uint64_t covered = 0;
+  for (auto it = sealed_.begin(); it != sealed_.end(); ++it) {
+    auto next = std::next(it);
+    const uint64_t next_first = next != sealed_.end() ? next->first : current;
+    if (next_first - 1 > fence_seq) break;
+    covered += it->second.size;
+  }
+  const uint64_t live = live_bytes_.load();
+  return live > covered ? live - covered : 0;
 }
 
 Status WalWriter::Close() {
@@ -345,6 +416,12 @@ Status WalWriter::Close() {
     file_.reset();
   }
   FinishLocked(&w, Status::OK());
+  lock.Unlock();
+  closing_.store(true);
+  {
+    MutexLock wake(&seq_mu_);  // followers stop waiting
+    seq_cv_.SignalAll();
+  }
   return s;
 }
 

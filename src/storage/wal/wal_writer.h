@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,17 @@
 
 namespace proximadb::wal {
 
+// How long WAL files stay after a flush made them redundant, for the change
+// feed and point-in-time restore. A sealed file whose records are all at or
+// below the fence is kept while it is younger than max_age_micros (by the
+// time of its last record) and it, with every newer kept file, fits in
+// max_bytes; older files go first. Either limit 0: nothing is kept.
+struct WalRetention {
+  uint64_t max_age_micros = 0;
+  uint64_t max_bytes = 0;
+  bool enabled() const { return max_age_micros > 0 && max_bytes > 0; }
+};
+
 struct WalWriterOptions {
   // The clock records are stamped with (microseconds since the Unix
   // epoch); empty: the system clock.
@@ -32,6 +44,9 @@ struct WalWriterOptions {
   // The time of the last record already in the log (from replay): times
   // never go back, even if the clock does.
   uint64_t last_time_micros = 0;
+  // Files already in the log are aged by their modification time (the
+  // time of their last append), or from Open when the Env has none.
+  WalRetention retention;
 };
 
 class WalWriter {
@@ -70,11 +85,22 @@ class WalWriter {
   Status Rotate(const std::function<void(uint64_t last_seq)>& at_switch);
 
   // Deletes the WAL files (never the current one) whose records all have
-  // seq <= fence_seq, then fsyncs the dir.
+  // seq <= fence_seq and that the retention does not keep, oldest first,
+  // then fsyncs the dir.
   Status RemoveObsoleteFiles(uint64_t fence_seq);
 
+  // The last durable (acknowledged) sequence number.
   uint64_t last_seq() const { return last_seq_.load(); }
+  // Waits until last_seq() > seq or `timeout_ms` passes or the writer is
+  // closed; returns last_seq(). For readers following the log.
+  uint64_t WaitForSeqAfter(uint64_t seq, uint64_t timeout_ms);
+  // The first sequence number the files on disk may hold: the first of the
+  // oldest file (records before it were removed).
+  uint64_t first_retained_seq();
   uint64_t live_bytes() const { return live_bytes_.load(); }  // all wal files
+  // Bytes of the files holding records after `fence_seq`: what a replay
+  // after a crash would read (the flush policy's WAL size counts these).
+  uint64_t BytesAfter(uint64_t fence_seq);
   uint64_t sync_count() const { return sync_count_.load(); }
 
   // Waits for queued writes; later calls fail with kFailedPrecondition.
@@ -115,9 +141,23 @@ class WalWriter {
   Status poisoned_ GUARDED_BY(mu_);  // set after a failed fsync
   bool closed_ GUARDED_BY(mu_) = false;
 
-  Mutex remove_mu_;  // serialises RemoveObsoleteFiles
+  // Serialises RemoveObsoleteFiles and guards the table of sealed files.
+  Mutex files_mu_;
+  struct SealedFile {
+    uint64_t size = 0;
+    uint64_t last_time_micros = 0;
+  };
+  std::map<uint64_t, SealedFile> sealed_ GUARDED_BY(files_mu_);  // by first
+  WalRetention retention_;
   // Written by the front of the queue, read by RemoveObsoleteFiles.
   std::atomic<uint64_t> file_first_seq_{0};
+  // Time of the current file's newest record (0: none yet).
+  std::atomic<uint64_t> file_last_time_{0};
+  // Readers waiting in WaitForSeqAfter.
+  Mutex seq_mu_;
+  CondVar seq_cv_;
+  std::atomic<int> seq_waiters_{0};
+  std::atomic<bool> closing_{false};
   std::atomic<uint64_t> last_seq_{0};
   std::function<uint64_t()> now_micros_;
   uint64_t last_time_ GUARDED_BY(mu_) = 0;

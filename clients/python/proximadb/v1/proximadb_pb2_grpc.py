@@ -154,6 +154,11 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.FromString,
                 )
+        self.Changes = channel.unary_stream(
+                '/proximadb.v1.ProximaDB/Changes',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ChangesRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ChangeEvent.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -358,6 +363,19 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Changes(self, request, context):
+        """The change feed (REST GET /api/v1/collections/{name}/changes): every
+        acknowledged write of the collection from from_seq on, in sequence
+        order, one message per operation; with follow the stream stays open for
+        new writes. OUT_OF_RANGE when from_seq is no longer retained (the
+        message names the oldest available sequence). Resume after a break with
+        from_seq = the last seq received (skipping the indexes already seen) or
+        the last seq + 1 once its index + 1 == batch_ops.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -500,6 +518,11 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.ListAliases,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.SerializeToString,
+            ),
+            'Changes': grpc.unary_stream_rpc_method_handler(
+                    servicer.Changes,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ChangesRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ChangeEvent.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -984,5 +1007,22 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ListAliases',
             proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Changes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/proximadb.v1.ProximaDB/Changes',
+            proximadb_dot_v1_dot_proximadb__pb2.ChangesRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.ChangeEvent.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
