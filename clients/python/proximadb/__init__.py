@@ -36,6 +36,7 @@ from .exceptions import (
 from .models import (
     Alias,
     BatchInsertResult,
+    Change,
     Collection,
     CollectionStats,
     FlushPolicy,
@@ -67,6 +68,7 @@ __all__ = [
     "ResourceExhausted",
     "FailedPrecondition",
     "OutOfRange",
+    "Change",
     "Unauthorized",
     "PermissionDenied",
     "ServerError",

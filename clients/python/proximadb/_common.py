@@ -379,3 +379,38 @@ def split_filters(filter: Any, n: int) -> List[Optional[Filter]]:
         raise InvalidArgument(f"{len(filters)} filters for {n} queries")
     return filters
 
+
+
+# --------------------------------------------------------------------------
+# The change feed's position, shared by both clients
+
+
+class FeedPosition:
+    """Where a change-feed consumer is: the ``from_seq`` to (re)connect
+    with, and the operations of an unfinished write it already has, which a
+    reconnection delivers again and this skips."""
+
+    def __init__(self, from_seq: Optional[int], after: Any) -> None:
+        if from_seq is not None and after is not None:
+            raise ValueError("give from_seq or after, not both")
+        if from_seq is not None and (isinstance(from_seq, bool) or int(from_seq) < 1):
+            raise ValueError(f"from_seq must be an integer >= 1, got {from_seq!r}")
+        self.from_seq: Optional[int] = int(from_seq) if from_seq is not None else None
+        self._skip: Optional[Tuple[int, int]] = None  # (seq, last index had)
+        if after is not None:
+            self._advance(after)
+
+    def _advance(self, change: Any) -> None:
+        self.from_seq = change.resume_seq
+        self._skip = None if change.complete else (change.seq, change.index)
+
+    def accept(self, line: Dict[str, Any]) -> Any:
+        """The Change of a line, or None when it was delivered already."""
+        from .models import Change  # models has no dependency on this module
+
+        change = Change.from_dict(line)
+        if self._skip is not None and change.seq == self._skip[0] \
+                and change.index <= self._skip[1]:
+            return None
+        self._advance(change)
+        return change

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import (Any, AsyncIterator, Callable, Dict, Iterator, List, Mapping, Optional,
+                    Sequence, Tuple)
 
 try:
     import grpc
@@ -30,6 +31,7 @@ else:
 
 from ._common import ADMIN_OPS, POINT_OPS, Call, Endpoint, backoff_delays, f32_list, f32_shortest
 from .exceptions import InvalidArgument, ProximaDBError, Unavailable, error_for
+from .models import rfc3339_micros
 
 ERROR_METADATA_KEY = "x-proximadb-error"
 _MAX_SAFE_INT = 2**53
@@ -407,6 +409,35 @@ def _metadata(api_key: Optional[str]) -> List[Tuple[str, str]]:
     return [("authorization", f"Bearer {api_key}")] if api_key else []
 
 
+def _changes_request(collection: str, from_seq: Optional[int], follow: bool,
+                     with_vectors: bool) -> "pb.ChangesRequest":
+    req = pb.ChangesRequest(collection=collection, follow=follow, with_vectors=with_vectors)
+    if from_seq is not None:
+        req.from_seq = from_seq
+    return req
+
+
+def _change_json(ev: "pb.ChangeEvent") -> Dict[str, Any]:
+    """A ChangeEvent in the REST line's shape (plus time_unix_micros)."""
+    out: Dict[str, Any] = {"seq": ev.seq, "index": ev.index, "batch_ops": ev.batch_ops,
+                           "time": rfc3339_micros(ev.time_unix_micros),
+                           "time_unix_micros": ev.time_unix_micros, "op": ev.op, "id": ev.id}
+    if len(ev.vector):
+        out["vector"] = f32_list(ev.vector)
+    if ev.op != "delete":
+        out["metadata"] = _dict(ev.metadata)
+    return out
+
+
+def _stream_error(e: "grpc.RpcError", call: Call) -> ProximaDBError:
+    """A failed feed: CANCELLED by the server (a consumer too slow) or a
+    broken connection is an interruption to resume from."""
+    status = e.code() if hasattr(e, "code") else None  # type: ignore[attr-defined]
+    if status == grpc.StatusCode.CANCELLED:
+        return Unavailable(f"Changes: the stream was interrupted: {e.details()}")  # type: ignore[attr-defined]
+    return _error_from(e, call)
+
+
 class GrpcTransport:
     """Blocking gRPC transport over one channel."""
 
@@ -445,6 +476,21 @@ class GrpcTransport:
             if delay is None:
                 raise err
             time.sleep(delay)
+
+    def changes(self, collection: str, from_seq: Optional[int], follow: bool,
+                with_vectors: bool) -> Iterator[Dict[str, Any]]:
+        """The change feed as dicts (one call; no resuming)."""
+        call = Call("Changes", collection)
+        stream = self._stub.Changes(_changes_request(collection, from_seq, follow, with_vectors),
+                                    timeout=None if follow else self._timeout,
+                                    metadata=self._metadata)
+        try:
+            for ev in stream:
+                yield _change_json(ev)
+        except grpc.RpcError as e:
+            raise _stream_error(e, call) from None
+        finally:
+            stream.cancel()
 
     def close(self) -> None:
         """Closes the channel."""
@@ -497,6 +543,21 @@ class AsyncGrpcTransport:
             if delay is None:
                 raise err
             await asyncio.sleep(delay)
+
+    async def changes(self, collection: str, from_seq: Optional[int], follow: bool,
+                      with_vectors: bool) -> AsyncIterator[Dict[str, Any]]:
+        """The change feed as dicts (one call; no resuming)."""
+        call = Call("Changes", collection)
+        stream = self._get_stub().Changes(
+            _changes_request(collection, from_seq, follow, with_vectors),
+            timeout=None if follow else self._timeout, metadata=self._metadata)
+        try:
+            async for ev in stream:
+                yield _change_json(ev)
+        except grpc.RpcError as e:
+            raise _stream_error(e, call) from None
+        finally:
+            stream.cancel()
 
     async def close(self) -> None:
         """Closes the channel."""

@@ -6,7 +6,7 @@ import asyncio
 import json
 import socket
 import time
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, AsyncIterator, Dict, Iterator, Optional, Tuple
 from urllib.parse import quote
 
 import httpx
@@ -212,6 +212,7 @@ class RestTransport:
         self.endpoint = endpoint
         self._max_retries = max_retries
         self._backoff = retry_backoff
+        self._timeout = timeout
         self._client = httpx.Client(base_url=endpoint.base_url, headers=_headers(api_key),
                                     timeout=httpx.Timeout(timeout), transport=_sync_transport())
 
@@ -233,9 +234,70 @@ class RestTransport:
                 raise err
             time.sleep(max(delay, wait))
 
+    def changes(self, collection: str, from_seq: Optional[int], follow: bool,
+                with_vectors: bool) -> Iterator[Dict[str, Any]]:
+        """The change feed's lines as dicts (one connection; no resuming)."""
+        return _changes_sync(self._client, self._timeout, collection, from_seq, follow,
+                             with_vectors)
+
     def close(self) -> None:
         """Closes the connection pool."""
         self._client.close()
+
+
+def _changes_request(collection: str, from_seq: Optional[int], follow: bool,
+                     with_vectors: bool) -> Tuple[str, Dict[str, str]]:
+    params = {"follow": "true" if follow else "false",
+              "with_vectors": "true" if with_vectors else "false"}
+    if from_seq is not None:
+        params["from_seq"] = str(from_seq)
+    return _V1 + "/" + quote(collection, safe="") + "/changes", params
+
+
+# A followed feed sends a keep-alive newline after 15 s of silence: four
+# missed ones mean the connection is gone.
+_FOLLOW_READ_TIMEOUT = 60.0
+
+
+def _change_line(line: str, call: Call) -> Optional[Dict[str, Any]]:
+    """One line of the feed: a change, None for a keep-alive, or raises the
+    error that ended the stream."""
+    if not line.strip():
+        return None
+    try:
+        d = json.loads(line)
+    except ValueError:
+        raise ServerError(f"Changes: malformed line from the server: {line[:200]!r}") from None
+    if "seq" not in d and "error" in d:
+        raise error_for(str(d.get("error")), str(d.get("message", "")), None,
+                        collection_op=True)
+    return d
+
+
+def _stream_timeout(timeout: Optional[float], follow: bool) -> httpx.Timeout:
+    return httpx.Timeout(timeout, read=_FOLLOW_READ_TIMEOUT if follow else timeout)
+
+
+def _interrupted(e: Exception) -> Unavailable:
+    return Unavailable(f"Changes: the stream was interrupted: {e or type(e).__name__}")
+
+
+def _changes_sync(client: httpx.Client, timeout: Optional[float], collection: str,
+                  from_seq: Optional[int], follow: bool, with_vectors: bool) -> Iterator[Dict[str, Any]]:
+    call = Call("Changes", collection)
+    path, params = _changes_request(collection, from_seq, follow, with_vectors)
+    try:
+        with client.stream("GET", path, params=params,
+                           timeout=_stream_timeout(timeout, follow)) as resp:
+            if resp.status_code >= 400:
+                resp.read()
+                raise _error_from(resp, call)
+            for line in resp.iter_lines():
+                d = _change_line(line, call)
+                if d is not None:
+                    yield d
+    except httpx.TransportError as e:
+        raise _interrupted(e) from None
 
 
 class AsyncRestTransport:
@@ -274,6 +336,25 @@ class AsyncRestTransport:
             if delay is None:
                 raise err
             await asyncio.sleep(max(delay, wait))
+
+    async def changes(self, collection: str, from_seq: Optional[int], follow: bool,
+                      with_vectors: bool) -> AsyncIterator[Dict[str, Any]]:
+        """The change feed's lines as dicts (one connection; no resuming)."""
+        call = Call("Changes", collection)
+        path, params = _changes_request(collection, from_seq, follow, with_vectors)
+        try:
+            async with self._get_client().stream(
+                    "GET", path, params=params,
+                    timeout=_stream_timeout(self._timeout.read, follow)) as resp:
+                if resp.status_code >= 400:
+                    await resp.aread()
+                    raise _error_from(resp, call)
+                async for line in resp.aiter_lines():
+                    d = _change_line(line, call)
+                    if d is not None:
+                        yield d
+        except httpx.TransportError as e:
+            raise _interrupted(e) from None
 
     async def close(self) -> None:
         """Closes the connection pool."""

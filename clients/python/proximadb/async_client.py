@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Union, overload
 
+import asyncio
+
 from . import _ops
-from ._common import Call, Filter, Metadata
-from .exceptions import ProximaDBError
+from ._common import Call, FeedPosition, Filter, Metadata, backoff_delays
+from .exceptions import ProximaDBError, Unavailable
 from .client import _flush_fields, make_transport
 from .models import (
+    Change,
     Alias,
     BatchInsertResult,
     Collection,
@@ -65,6 +68,8 @@ class AsyncProximaDBClient:
                                          retry_backoff, asynchronous=True)
         self.protocol: str = self._transport.endpoint.protocol
         self.url: str = self._transport.endpoint.base_url
+        self._feed_retries = max(max_retries, 10)  # see ProximaDBClient
+        self._retry_backoff = retry_backoff
 
     async def _run(self, op: "_ops.Op") -> Any:
         """Drives an operation generator with the asyncio transport."""
@@ -430,6 +435,33 @@ class AsyncProximaDBClient:
     async def update_aliases(self, actions: Sequence[Dict[str, Any]]) -> List[Alias]:
         """See ``ProximaDBClient.update_aliases``."""
         return await self._run(_ops.update_aliases(list(actions)))
+
+    async def changes(self, collection: str, from_seq: Optional[int] = None, *,
+                      after: Optional[Change] = None, follow: bool = True,
+                      with_vectors: bool = True,
+                      reconnect: bool = True) -> AsyncIterator[Change]:
+        """See ``ProximaDBClient.changes`` (``async for change in ...``)."""
+        pos = FeedPosition(from_seq, after)
+        delays = backoff_delays(self._feed_retries, self._retry_backoff)
+        while True:
+            try:
+                async for line in self._transport.changes(collection, pos.from_seq, follow,
+                                                          with_vectors):
+                    change = pos.accept(line)
+                    if change is not None:
+                        delays = backoff_delays(self._feed_retries, self._retry_backoff)
+                        yield change
+                if not follow:
+                    return
+                err: ProximaDBError = Unavailable("Changes: the server ended the stream")
+            except Unavailable as e:
+                err = e
+            if not reconnect:
+                raise err
+            delay = next(delays, None)
+            if delay is None:
+                raise err
+            await asyncio.sleep(delay)
 
     async def list_aliases(self) -> List[Alias]:
         """See ``ProximaDBClient.list_aliases``."""

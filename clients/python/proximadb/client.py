@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Union, overload
 
+import time
+
 from . import _ops
-from ._common import Call, Filter, Metadata, parse_endpoint
-from .exceptions import ProximaDBError
+from ._common import Call, FeedPosition, Filter, Metadata, backoff_delays, parse_endpoint
+from .exceptions import ProximaDBError, Unavailable
 from .models import (
     Alias,
     BatchInsertResult,
+    Change,
     Collection,
     CollectionStats,
     HealthStatus,
@@ -95,6 +98,10 @@ class ProximaDBClient:
                                          retry_backoff, asynchronous=False)
         self.protocol: str = self._transport.endpoint.protocol
         self.url: str = self._transport.endpoint.base_url
+        # A feed reconnects more patiently than a call retries: a server
+        # restart takes seconds (about 15 s of back-off with the defaults).
+        self._feed_retries = max(max_retries, 10)
+        self._retry_backoff = retry_backoff
 
     def _run(self, op: "_ops.Op") -> Any:
         """Drives an operation generator with the blocking transport."""
@@ -517,6 +524,56 @@ class ProximaDBClient:
             {"delete": {"alias": alias}},
             {"create": {"alias": alias, "collection": collection}},
         ])
+
+    # -- change feed -----------------------------------------------------------
+
+    def changes(self, collection: str, from_seq: Optional[int] = None, *,
+                after: Optional[Change] = None, follow: bool = True,
+                with_vectors: bool = True, reconnect: bool = True) -> Iterator[Change]:
+        """Iterates over every acknowledged write of ``collection``, in order:
+        one :class:`Change` per operation (``upsert``, ``delete``,
+        ``update_metadata``).
+
+        Args:
+            from_seq: the first sequence to deliver (default: the oldest the
+                server retained).
+            after: a Change received earlier: continue right after it (the
+                rest of its write, if it was not the last operation of it).
+            follow: keep waiting for new writes (default); ``False`` stops
+                once everything written when it started was delivered.
+            with_vectors: include vectors (default).
+            reconnect: when the connection breaks or the server cuts a slow
+                consumer off, reconnect (with back-off) and continue exactly
+                where it stopped: nothing is missed or repeated.
+
+        Raises:
+            OutOfRange: ``from_seq`` (or the position reached after a long
+                disconnection) is older than what the server retained (see
+                ``[storage] wal_retention_hours``); the message names the
+                oldest available sequence.
+            CollectionNotFound: no such collection (or it was dropped).
+        """
+        pos = FeedPosition(from_seq, after)
+        delays = backoff_delays(self._feed_retries, self._retry_backoff)
+        while True:
+            try:
+                for line in self._transport.changes(collection, pos.from_seq, follow,
+                                                    with_vectors):
+                    change = pos.accept(line)
+                    if change is not None:
+                        delays = backoff_delays(self._feed_retries, self._retry_backoff)
+                        yield change
+                if not follow:
+                    return
+                err: ProximaDBError = Unavailable("Changes: the server ended the stream")
+            except Unavailable as e:
+                err = e
+            if not reconnect:
+                raise err
+            delay = next(delays, None)
+            if delay is None:
+                raise err
+            time.sleep(delay)
 
     # -- admin -----------------------------------------------------------------
 

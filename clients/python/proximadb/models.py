@@ -6,6 +6,7 @@ call returns equal objects over REST and over gRPC.
 
 from __future__ import annotations
 
+import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -21,6 +22,7 @@ __all__ = [
     "ScrollPage",
     "TieringPolicy",
     "Segment",
+    "Change",
 ]
 
 
@@ -363,6 +365,66 @@ class ScrollPage:
     def from_dict(cls, d: Dict[str, Any]) -> "ScrollPage":
         """Builds it from the REST JSON shape."""
         return cls([Point.from_dict(p) for p in d.get("points") or []], d.get("next_after_id"))
+
+
+def rfc3339_micros(unix_micros: int) -> str:
+    """``"2026-11-30T09:20:07.123456Z"``, the server's format of a change's time."""
+    secs, micros = divmod(int(unix_micros), 1_000_000)
+    return _dt.datetime.fromtimestamp(secs, _dt.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S") + ".%06dZ" % micros
+
+
+def _unix_micros(text: str) -> int:
+    when = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    delta = when - _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+@dataclass
+class Change:
+    """One change of a collection's change feed (``ProximaDBClient.changes``):
+    one operation of an acknowledged write. The operations of one atomic
+    write share its ``seq`` and are numbered by ``index`` (``0`` to
+    ``batch_ops - 1``)."""
+
+    seq: int
+    index: int
+    batch_ops: int
+    time: str  # RFC 3339 UTC with microseconds, when the write was logged
+    op: str  # "upsert" | "delete" | "update_metadata"
+    id: str
+    vector: Optional[List[float]] = None  # upsert / update_metadata, with_vectors
+    metadata: Optional[Dict[str, Any]] = None  # upsert / update_metadata
+    time_unix_micros: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """True for the last operation of its write."""
+        return self.index + 1 >= self.batch_ops
+
+    @property
+    def resume_seq(self) -> int:
+        """The ``from_seq`` that continues after this change (with
+        ``after=this`` the rest of an unfinished write is delivered too)."""
+        return self.seq + 1 if self.complete else self.seq
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Change":
+        """Builds it from one NDJSON line of the REST feed."""
+        time = str(d.get("time", ""))
+        vector = d.get("vector")
+        return cls(
+            seq=int(d["seq"]),
+            index=int(d.get("index") or 0),
+            batch_ops=int(d.get("batch_ops") or 1),
+            time=time,
+            op=str(d.get("op", "")),
+            id=str(d.get("id", "")),
+            vector=[float(x) for x in vector] if vector is not None else None,
+            metadata=d.get("metadata"),
+            time_unix_micros=int(d["time_unix_micros"]) if "time_unix_micros" in d
+            else (_unix_micros(time) if time else 0),
+        )
 
 
 def _opt_float(v: Any) -> Optional[float]:
