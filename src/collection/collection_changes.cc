@@ -32,8 +32,8 @@ class CollectionChangeReader final : public ChangeReader {
  public:
   CollectionChangeReader(std::shared_ptr<CollectionImpl> c, std::string dir,
                          WalFormat format, uint64_t from_seq)
-      : c_(std::move(c)), cursor_(c_->deps_.env, std::move(dir), format,
-                                  from_seq) {}
+      : c_(std::move(c)),
+        cursor_(c_->deps_.env, std::move(dir), format, from_seq) {}
 
   Status Next(size_t max_changes, uint64_t wait_ms,
               std::vector<Change>* out) override {
@@ -59,11 +59,11 @@ class CollectionChangeReader final : public ChangeReader {
     PDB_RETURN_IF_ERROR(c_->CheckOpen());
     // Only what is durable: the writer publishes last_seq after the sync.
     const uint64_t upto = c_->wal_->last_seq();
-    auto read = cursor_.Read(upto, /*max_records=*/64,
-                             [&](const wal::WalBatch& b) {
-                               Expand(b);
-                               return pending_.size() < max_changes;
-                             });
+    auto read =
+        cursor_.Read(upto, /*max_records=*/64, [&](const wal::WalBatch& b) {
+          Expand(b);
+          return pending_.size() < max_changes;
+        });
     if (!read.ok()) {
       return Status(read.status().code(), "collection '" + c_->config_.name +
                                               "': " + read.status().message());

@@ -171,9 +171,8 @@ TEST(ChangeFeedTest, RetentionOffRemovesFlushedWritesAndSaysSo) {
   auto c = f.db->CreateCollection(MakeConfig("short", 4)).value();
   std::mt19937 rng(1);
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(c->Upsert({{"p" + std::to_string(i), RandomVector(rng, 4),
-                            {}}})
-                    .ok());
+    ASSERT_TRUE(
+        c->Upsert({{"p" + std::to_string(i), RandomVector(rng, 4), {}}}).ok());
   }
   ASSERT_TRUE(c->Flush().ok());
   ASSERT_TRUE(c->Upsert({{"q", RandomVector(rng, 4), {}}}).ok());

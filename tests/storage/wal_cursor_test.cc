@@ -93,8 +93,8 @@ TEST_P(WalCursorTest, FollowsRotationsFromAnyPosition) {
   }
   for (uint64_t from : {1u, 3u, 4u, 5u, 9u, 10u}) {
     WalCursor c(env_, dir(), fmt(), from);
-    EXPECT_EQ(Drain(&c, 7), from <= 7 ? Range(from, 7)
-                                      : std::vector<uint64_t>{});
+    EXPECT_EQ(Drain(&c, 7),
+              from <= 7 ? Range(from, 7) : std::vector<uint64_t>{});
     EXPECT_EQ(Drain(&c, w->last_seq()), Range(std::max<uint64_t>(from, 8), 10))
         << "from " << from;
     EXPECT_EQ(c.next_seq(), 11u);
@@ -200,11 +200,10 @@ TEST_P(WalCursorTest, RetentionAfterReopenUsesFileTimes) {
   }
   w.reset();
   w = Open(5, r);
-  const uint64_t now_real =
-      static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                std::chrono::system_clock::now()
-                                    .time_since_epoch())
-                                .count());
+  const uint64_t now_real = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
   clock_ = now_real;  // the files were written seconds ago: all kept
   ASSERT_TRUE(w->RemoveObsoleteFiles(4).ok());
   EXPECT_EQ(w->first_retained_seq(), 1u);

@@ -91,8 +91,8 @@ RestResponse Changes(service::VectorService& svc, const RouteParams& params,
   RestResponse r;
   r.content_type = "application/x-ndjson";
   r.headers.emplace_back("Cache-Control", "no-store");
-  r.stream = std::make_shared<ChangeFeedBody>(std::move(reader).value(),
-                                              follow, with_vectors);
+  r.stream = std::make_shared<ChangeFeedBody>(std::move(reader).value(), follow,
+                                              with_vectors);
   return r;
 }
 
