@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "clustered.h"
 #include "proximadb/db.h"
 #include "util/fault_injection_env.h"
 
@@ -47,27 +48,7 @@ double Seconds(Clock_::time_point a) {
   return std::chrono::duration<double>(Clock_::now() - a).count();
 }
 
-// Synthetic clustered data with a fixed seed: 64 Gaussian clusters.
-class Clustered {
- public:
-  Clustered(uint32_t dim, uint64_t seed) : dim_(dim), rng_(seed) {
-    std::normal_distribution<float> n(0, 1);
-    centers_.resize(64 * dim);
-    for (auto& x : centers_) x = n(rng_) * 4;
-  }
-  std::vector<float> Next() {
-    std::normal_distribution<float> n(0, 1);
-    size_t c = rng_() % 64;
-    std::vector<float> v(dim_);
-    for (uint32_t i = 0; i < dim_; ++i) v[i] = centers_[c * dim_ + i] + n(rng_);
-    return v;
-  }
-
- private:
-  uint32_t dim_;
-  std::mt19937_64 rng_;
-  std::vector<float> centers_;
-};
+using bench::Clustered;
 
 uint64_t ProcStatusKb(const char* key) {
   std::ifstream f("/proc/self/status");
