@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "proximadb/env.h"
+#include "proximadb/snapshot.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
 
@@ -91,6 +92,8 @@ struct DBOptions {
   // Tests: the cold tier's object store, instead of the one `tiering`
   // configures (not owned; must outlive the DB). nullptr: from `tiering`.
   object::ObjectStore* object_store = nullptr;
+  // [snapshots] (proximadb/snapshot.h).
+  SnapshotOptions snapshots;
 };
 
 // What DB::RebuildCatalog did.
@@ -215,6 +218,30 @@ class DB {
   // Deletes the entry `id` (kNotFound when there is none), or every entry
   // when `id` is empty; returns how many were deleted.
   virtual Result<uint64_t> ClearQuarantine(const std::string& id) = 0;
+
+  // Snapshots (proximadb/snapshot.h; db_snapshot.cc). `collection` may be
+  // an alias. Create: consistent at one WAL sequence, writes and searches
+  // keep running; kInvalidArgument/kFailedPrecondition for a target that is
+  // not configured.
+  virtual Result<SnapshotInfo> CreateSnapshot(const std::string& collection,
+                                              SnapshotTarget target) = 0;
+  // The snapshots of `collection` (by the name it had when they were taken;
+  // a dropped collection's too) in every configured repository, oldest
+  // first, without their file lists.
+  virtual Result<std::vector<SnapshotInfo>> ListSnapshots(
+      const std::string& collection) = 0;
+  // One snapshot with its files; kNotFound when `collection` has none `id`.
+  virtual Result<SnapshotInfo> GetSnapshot(const std::string& collection,
+                                           const std::string& id) = 0;
+  // Deletes the snapshot and the objects no other snapshot shares.
+  virtual Status DeleteSnapshot(const std::string& collection,
+                                const std::string& id) = 0;
+  // Restores into options.target_collection: every file is downloaded and
+  // verified first; the collection appears only at the final catalog
+  // commit (a failure or crash before leaves nothing visible).
+  virtual Result<RestoreResult> RestoreSnapshot(
+      const std::string& collection, const std::string& id,
+      const RestoreOptions& options) = 0;
 
   // Offline (no DB may have `dir` open): rebuilds <dir>/catalog.db from the
   // collections' manifests (collection.manifest in each collection
