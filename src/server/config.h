@@ -73,6 +73,9 @@ struct ServerConfig {
   // collection's tiering policy. s3_access_key and s3_secret_key are
   // secrets: no log line or error message ever contains them.
   TieringOptions tiering;
+  // [snapshots]: default_target ("local" | "s3") and local_directory
+  // (proximadb/snapshot.h).
+  SnapshotOptions snapshots;
   // Not part of the file: --log-level only (trace, debug, info, warn, error,
   // critical, off). Default "info".
   std::string log_level = "info";

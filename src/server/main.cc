@@ -178,6 +178,7 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
   options.data_directories = config.storage.data_directories;
   options.wal_directory = config.storage.wal_directory;
   options.tiering = config.tiering;
+  options.snapshots = config.snapshots;
   return options;
 }
 
