@@ -43,6 +43,11 @@ enum class Operation {
   kMoveSegment,
   kUpdateAliases,
   kListAliases,
+  kCreateSnapshot,
+  kListSnapshots,
+  kGetSnapshot,
+  kDeleteSnapshot,
+  kRestoreSnapshot,
 };
 
 struct OperationInfo {
@@ -84,6 +89,11 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kMoveSegment, "MoveSegment", true},
     OperationInfo{Operation::kUpdateAliases, "UpdateAliases", true},
     OperationInfo{Operation::kListAliases, "ListAliases"},
+    OperationInfo{Operation::kCreateSnapshot, "CreateSnapshot", true},
+    OperationInfo{Operation::kListSnapshots, "ListSnapshots"},
+    OperationInfo{Operation::kGetSnapshot, "GetSnapshot"},
+    OperationInfo{Operation::kDeleteSnapshot, "DeleteSnapshot", true},
+    OperationInfo{Operation::kRestoreSnapshot, "RestoreSnapshot", true},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests
