@@ -34,6 +34,9 @@ from .exceptions import (
 )
 from .models import (
     Alias,
+    RestoredSnapshot,
+    Snapshot,
+    SnapshotFile,
     BatchInsertResult,
     Collection,
     CollectionStats,
@@ -77,6 +80,9 @@ __all__ = [
     "HealthStatus",
     "Point",
     "Alias",
+    "Snapshot",
+    "SnapshotFile",
+    "RestoredSnapshot",
     "QuarantineEntry",
     "ScrollPage",
     "SearchResult",

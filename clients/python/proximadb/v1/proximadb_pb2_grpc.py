@@ -154,6 +154,31 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.FromString,
                 )
+        self.CreateSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/CreateSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CreateSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+                )
+        self.ListSnapshots = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/ListSnapshots',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsResponse.FromString,
+                )
+        self.GetSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/GetSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.GetSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+                )
+        self.DeleteSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/DeleteSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotResponse.FromString,
+                )
+        self.RestoreSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/RestoreSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -358,6 +383,51 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateSnapshot(self, request, context):
+        """Snapshots (docs/API.md, "Snapshots"; REST
+        /api/v1/collections/{name}/snapshots). `collection` may be an alias.
+        CreateSnapshot: consistent at one WAL sequence, writes and searches go
+        on; target "" (the [snapshots] default), "local" or "s3".
+        INVALID_ARGUMENT: another target; FAILED_PRECONDITION: "s3" without the
+        [tiering] object store (the message names the keys); NOT_FOUND: no such
+        collection. Needs a read-write key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSnapshots(self, request, context):
+        """The collection's snapshots (also after it was dropped), oldest first,
+        without their files.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSnapshot(self, request, context):
+        """One snapshot with its files. NOT_FOUND: no such snapshot of it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSnapshot(self, request, context):
+        """Deletes the snapshot and the objects no other snapshot shares.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestoreSnapshot(self, request, context):
+        """Restores into target_collection after every file is verified; nothing
+        is visible before the final commit. ALREADY_EXISTS: the target exists
+        (set overwrite) or is an alias; DATA_LOSS / INTERNAL: a file of the
+        snapshot is damaged or missing (nothing was changed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -500,6 +570,31 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.ListAliases,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.SerializeToString,
+            ),
+            'CreateSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CreateSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.SerializeToString,
+            ),
+            'ListSnapshots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSnapshots,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsResponse.SerializeToString,
+            ),
+            'GetSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.GetSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.SerializeToString,
+            ),
+            'DeleteSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotResponse.SerializeToString,
+            ),
+            'RestoreSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestoreSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -984,5 +1079,90 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ListAliases',
             proximadb_dot_v1_dot_proximadb__pb2.ListAliasesRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.AliasesResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/CreateSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.CreateSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListSnapshots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ListSnapshots',
+            proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/GetSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.GetSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DeleteSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/DeleteSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RestoreSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/RestoreSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
