@@ -242,6 +242,20 @@ class DB {
   virtual Result<RestoreResult> RestoreSnapshot(
       const std::string& collection, const std::string& id,
       const RestoreOptions& options) = 0;
+  // A database snapshot: every collection (each consistent at its own WAL
+  // sequence, taken one after the other) and every alias, under one id.
+  // Each collection in it is also restorable alone by RestoreSnapshot.
+  virtual Result<SnapshotInfo> CreateDatabaseSnapshot(
+      SnapshotTarget target) = 0;
+
+  // Offline disaster recovery (proximadb-server --restore-snapshot): opens
+  // the EMPTY data directory `dir` (no catalog, no collection; anything
+  // else is kFailedPrecondition), finds snapshot `id` in the repositories
+  // `options` configures ([snapshots] local_directory, [tiering] object
+  // store) and restores every collection of it under its name, then its
+  // aliases. A collection snapshot restores its one collection.
+  static Result<std::vector<RestoreResult>> RestoreDatabaseSnapshot(
+      const DBOptions& options, const std::string& dir, const std::string& id);
 
   // Offline (no DB may have `dir` open): rebuilds <dir>/catalog.db from the
   // collections' manifests (collection.manifest in each collection

@@ -50,6 +50,12 @@ class DBImpl final : public DB {
                                         const std::string& id,
                                         const RestoreOptions& options) override
       EXCLUDES(snapshot_mu_, mu_);
+  Result<SnapshotInfo> CreateDatabaseSnapshot(SnapshotTarget target) override
+      EXCLUDES(snapshot_mu_, mu_);
+  // Restores every collection and alias of database snapshot `id` into
+  // this DB, which must hold no collection (DB::RestoreDatabaseSnapshot).
+  Result<std::vector<RestoreResult>> RestoreDatabase(const std::string& id)
+      EXCLUDES(snapshot_mu_, mu_);
 
   // One pass of the flush scheduler: flushes every collection whose policy
   // says so, highest priority first. Returns the names flushed, in order.
@@ -137,6 +143,22 @@ class DBImpl final : public DB {
   // <data>/restore-staging: restores download and verify here; removed at
   // start-up (only restores write there).
   std::string RestoreStagingDir() const;
+  // Restores manifest.collections[index] as options.target_collection:
+  // download and verify into staging, rename, commit (RestoreSnapshot and
+  // the database restore).
+  Result<RestoreResult> RestoreEntry(snapshot::Repository* repo,
+                                     const snapshot::Manifest& manifest,
+                                     size_t index,
+                                     const RestoreOptions& options)
+      REQUIRES(snapshot_mu_) EXCLUDES(mu_);
+  // Writes one collection's files into `m` (CreateSnapshot and the
+  // database snapshot).
+  Status SnapshotInto(const std::shared_ptr<CollectionImpl>& c,
+                      snapshot::Repository* repo, snapshot::Manifest* m)
+      REQUIRES(snapshot_mu_);
+  // A new manifest's id and time (strictly increasing).
+  void StartManifest(snapshot::Manifest* m, const std::string& kind)
+      REQUIRES(snapshot_mu_);
   Status RemoveRestoreStaging();
   // Makes a verified collection directory (already in collections/) a
   // collection: the catalog commit, then Open (undone if it fails).

@@ -19,6 +19,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "collection/data_dir.h"
 #include "collection/db_impl.h"
 #include "proximadb/version.h"
 #include "storage/catalog/manifest.h"
@@ -152,49 +153,26 @@ std::string DBImpl::SnapshotCollectionName(const std::string& name) {
   return name;
 }
 
-Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
-                                            SnapshotTarget target) {
-  MutexLock snap(&snapshot_mu_);
-  std::shared_ptr<CollectionImpl> c;
-  {
-    MutexLock lock(&mu_);
-    auto it = collections_.find(name);
-    if (it == collections_.end()) {
-      if (auto a = aliases_.find(name); a != aliases_.end()) {
-        it = collections_.find(a->second);
-      }
-    }
-    if (it == collections_.end()) {
-      return Status::NotFound("collection '" + name + "' not found");
-    }
-    c = it->second;
-  }
-  PDB_ASSIGN_OR_RETURN(auto repo, OpenRepository(target));
-  // Objects of a snapshot that never committed (a crash, a failed upload).
-  auto collected = repo->CollectIncomplete();
-  if (!collected.ok()) {
-    spdlog::warn("snapshots in {}: collecting incomplete ones: {}",
-                 repo->Describe(), collected.status().ToString());
-  }
-
-  snapshot::Manifest m;
+void DBImpl::StartManifest(snapshot::Manifest* m, const std::string& kind) {
   // Strictly increasing, so ids (which start with it) order snapshots.
-  m.created_at_unix_ms =
+  m->created_at_unix_ms =
       std::max(options_.clock->NowMicros() / 1000, last_snapshot_ms_ + 1);
-  last_snapshot_ms_ = m.created_at_unix_ms;
-  m.id = NewSnapshotId(m.created_at_unix_ms);
-  m.kind = "collection";
-  m.server_version = PROXIMADB_VERSION;
-  PDB_RETURN_IF_ERROR(repo->MarkPending(m.id));
+  last_snapshot_ms_ = m->created_at_unix_ms;
+  m->id = NewSnapshotId(m->created_at_unix_ms);
+  m->kind = kind;
+  m->server_version = PROXIMADB_VERSION;
+}
 
+Status DBImpl::SnapshotInto(const std::shared_ptr<CollectionImpl>& c,
+                            snapshot::Repository* repo, snapshot::Manifest* m) {
   snapshot::CollectionEntry entry;
   entry.name = c->config().name;
   entry.dir_name = c->dir_name();
   CollectionImpl::SnapshotSink sink;
   auto add = [&](Result<snapshot::FileEntry> f, uint64_t uploaded) -> Status {
     PDB_RETURN_IF_ERROR(f.status());
-    m.size_bytes += f->size;
-    m.uploaded_bytes += uploaded;
+    m->size_bytes += f->size;
+    m->uploaded_bytes += uploaded;
     entry.files.push_back(std::move(f).value());
     return Status::OK();
   };
@@ -220,7 +198,38 @@ Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
   entry.sequence = at->sequence;
   entry.fence = at->fence;
   entry.points = at->points;
-  m.collections.push_back(std::move(entry));
+  m->collections.push_back(std::move(entry));
+  return Status::OK();
+}
+
+Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
+                                            SnapshotTarget target) {
+  MutexLock snap(&snapshot_mu_);
+  std::shared_ptr<CollectionImpl> c;
+  {
+    MutexLock lock(&mu_);
+    auto it = collections_.find(name);
+    if (it == collections_.end()) {
+      if (auto a = aliases_.find(name); a != aliases_.end()) {
+        it = collections_.find(a->second);
+      }
+    }
+    if (it == collections_.end()) {
+      return Status::NotFound("collection '" + name + "' not found");
+    }
+    c = it->second;
+  }
+  PDB_ASSIGN_OR_RETURN(auto repo, OpenRepository(target));
+  // Objects of a snapshot that never committed (a crash, a failed upload).
+  auto collected = repo->CollectIncomplete();
+  if (!collected.ok()) {
+    spdlog::warn("snapshots in {}: collecting incomplete ones: {}",
+                 repo->Describe(), collected.status().ToString());
+  }
+  snapshot::Manifest m;
+  StartManifest(&m, "collection");
+  PDB_RETURN_IF_ERROR(repo->MarkPending(m.id));
+  PDB_RETURN_IF_ERROR(SnapshotInto(c, repo.get(), &m));
   PDB_RETURN_IF_ERROR(repo->Commit(m));
   spdlog::info(
       "snapshot {} of collection {} in {}: sequence {}, {} bytes, {} "
@@ -228,6 +237,117 @@ Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
       m.id, m.collections[0].name, repo->Describe(), m.collections[0].sequence,
       m.size_bytes, m.uploaded_bytes);
   return InfoOf(m, repo->target(), /*with_files=*/false);
+}
+
+Result<SnapshotInfo> DBImpl::CreateDatabaseSnapshot(SnapshotTarget target) {
+  MutexLock snap(&snapshot_mu_);
+  PDB_ASSIGN_OR_RETURN(auto repo, OpenRepository(target));
+  auto collected = repo->CollectIncomplete();
+  if (!collected.ok()) {
+    spdlog::warn("snapshots in {}: collecting incomplete ones: {}",
+                 repo->Describe(), collected.status().ToString());
+  }
+  snapshot::Manifest m;
+  StartManifest(&m, "database");
+  PDB_RETURN_IF_ERROR(repo->MarkPending(m.id));
+  // Each collection at its own sequence (collections share no WAL); a
+  // collection dropped meanwhile is left out, one created meanwhile may be
+  // in or not.
+  for (const std::shared_ptr<CollectionImpl>& c : Snapshot()) {
+    Status s = SnapshotInto(c, repo.get(), &m);
+    if (s.IsNotFound()) continue;  // dropped meanwhile
+    PDB_RETURN_IF_ERROR(s);
+  }
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [alias, coll] : aliases_) {
+      bool in = std::any_of(m.collections.begin(), m.collections.end(),
+                            [&](const auto& e) { return e.name == coll; });
+      if (in) m.aliases.emplace_back(alias, coll);
+    }
+  }
+  PDB_RETURN_IF_ERROR(repo->Commit(m));
+  spdlog::info(
+      "database snapshot {} in {}: {} collections, {} aliases, {} bytes, {} "
+      "uploaded",
+      m.id, repo->Describe(), m.collections.size(), m.aliases.size(),
+      m.size_bytes, m.uploaded_bytes);
+  return InfoOf(m, repo->target(), /*with_files=*/false);
+}
+
+Result<std::vector<RestoreResult>> DBImpl::RestoreDatabase(
+    const std::string& id) {
+  MutexLock snap(&snapshot_mu_);
+  {
+    MutexLock lock(&mu_);
+    if (!collections_.empty()) {
+      return Status::FailedPrecondition(
+          "a database restore needs an empty data directory; " + dir_ +
+          " holds " + std::to_string(collections_.size()) + " collections");
+    }
+  }
+  PDB_RETURN_IF_ERROR(snapshot::ValidateSnapshotId(id));
+  PDB_ASSIGN_OR_RETURN(auto repos, Repositories());
+  std::unique_ptr<snapshot::Repository> repo;
+  snapshot::Manifest m;
+  std::string searched;
+  for (auto& r : repos) {
+    auto got = r->Read(id);
+    if (got.ok()) {
+      repo = std::move(r);
+      m = std::move(got).value();
+      break;
+    }
+    if (!got.status().IsNotFound()) return got.status();
+    searched += (searched.empty() ? "" : ", ") + r->Describe();
+  }
+  if (!repo) {
+    return Status::NotFound(
+        "no snapshot '" + id + "' in " + searched +
+        " (set [snapshots] local_directory or the [tiering] object store to "
+        "where the snapshots are)");
+  }
+  std::vector<RestoreResult> out;
+  for (size_t i = 0; i < m.collections.size(); ++i) {
+    RestoreOptions o;
+    o.target_collection = m.collections[i].name;
+    PDB_ASSIGN_OR_RETURN(RestoreResult r, RestoreEntry(repo.get(), m, i, o));
+    out.push_back(std::move(r));
+  }
+  if (!m.aliases.empty()) {
+    std::vector<AliasAction> actions;
+    for (const auto& [alias, coll] : m.aliases) {
+      AliasAction a;
+      a.kind = AliasAction::Kind::kCreate;
+      a.alias = alias;
+      a.collection = coll;
+      actions.push_back(std::move(a));
+    }
+    PDB_RETURN_IF_ERROR(UpdateAliases(actions));
+  }
+  return out;
+}
+
+Result<std::vector<RestoreResult>> DB::RestoreDatabaseSnapshot(
+    const DBOptions& options, const std::string& dir, const std::string& id) {
+  Env* env = options.env ? options.env : Env::Default();
+  for (std::string_view f : {datadir::kCatalogFile, datadir::kCollectionsDir}) {
+    const std::string path = dir + "/" + std::string(f);
+    if (!env->FileExists(path)) continue;
+    if (f == datadir::kCollectionsDir) {
+      PDB_ASSIGN_OR_RETURN(auto entries, env->GetChildren(path));
+      if (entries.empty()) continue;
+    }
+    return Status::FailedPrecondition(
+        "--restore-snapshot restores into an empty data directory only, and " +
+        dir + " holds " + path +
+        "; restore into a new directory (or restore single collections "
+        "through the API)");
+  }
+  DBOptions o = options;
+  o.background_threads = false;
+  PDB_ASSIGN_OR_RETURN(auto db, DBImpl::OpenImpl(o, dir));
+  return db->RestoreDatabase(id);
 }
 
 Result<std::vector<SnapshotInfo>> DBImpl::ListSnapshots(
@@ -337,11 +457,20 @@ Result<RestoreResult> DBImpl::RestoreSnapshot(const std::string& name,
         "restore needs target_collection: the collection to create");
   }
   const std::string coll = SnapshotCollectionName(name);
-  Env* env = options_.env;
   MutexLock snap(&snapshot_mu_);
   PDB_ASSIGN_OR_RETURN(FoundSnapshot found, FindSnapshot(coll, id));
-  const snapshot::CollectionEntry& entry =
-      found.manifest.collections[found.entry];
+  return RestoreEntry(found.repo.get(), found.manifest, found.entry, options);
+}
+
+Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
+                                           const snapshot::Manifest& manifest,
+                                           size_t index,
+                                           const RestoreOptions& options) {
+  const std::string& target = options.target_collection;
+  const std::string& id = manifest.id;
+  Env* env = options_.env;
+  const snapshot::CollectionEntry& entry = manifest.collections[index];
+  const std::string& coll = entry.name;
   auto target_taken = [&]() -> Status {
     MutexLock lock(&mu_);
     if (auto a = aliases_.find(target); a != aliases_.end()) {
@@ -382,7 +511,7 @@ Result<RestoreResult> DBImpl::RestoreSnapshot(const std::string& name,
                       "' refused, nothing was changed: " + s.message());
   };
   const std::string record_path = staging + "/record";
-  if (Status s = found.repo->Fetch(*mfile, record_path); !s.ok()) {
+  if (Status s = repo->Fetch(*mfile, record_path); !s.ok()) {
     return fail(s);
   }
   auto bytes = env->ReadFileToString(record_path);
@@ -413,7 +542,7 @@ Result<RestoreResult> DBImpl::RestoreSnapshot(const std::string& name,
         f.name.find('/', f.name.find('/') + 1) != std::string::npos) {
       return fail(Status::Corruption("snapshot file name " + f.name));
     }
-    if (Status s = found.repo->Fetch(f, cdir + "/" + f.name); !s.ok()) {
+    if (Status s = repo->Fetch(f, cdir + "/" + f.name); !s.ok()) {
       return fail(s);
     }
     ++result.files;

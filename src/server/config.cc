@@ -636,6 +636,11 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
                  "then exit (the server does not start)");
     app.add_flag("--force", cli.force,
                  "with --rebuild-catalog: rebuild even over a valid catalog");
+    app.add_option("--restore-snapshot", cli.restore_snapshot,
+                   "restore snapshot <id> (every collection and alias of a "
+                   "database snapshot) into the empty data directory from "
+                   "[snapshots] local_directory or the [tiering] object "
+                   "store, then exit (the server does not start)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -647,6 +652,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
         return cli;
       }
       return Status::InvalidArgument(err.str() + out.str());
+    }
+    if (!cli.restore_snapshot.empty() && cli.rebuild_catalog) {
+      return Status::InvalidArgument(
+          "--restore-snapshot and --rebuild-catalog cannot be combined");
     }
     if (cli.force && !cli.rebuild_catalog) {
       return Status::InvalidArgument(

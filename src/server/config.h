@@ -114,6 +114,11 @@ struct CommandLine {
   // catalog (only with --rebuild-catalog).
   bool rebuild_catalog = false;
   bool force = false;
+  // --restore-snapshot <id>: restore snapshot <id> (a database snapshot:
+  // every collection and alias; a collection snapshot: its collection)
+  // into the empty data directory from the configured repositories, then
+  // exit (DB::RestoreDatabaseSnapshot).
+  std::string restore_snapshot;
   bool exit_now = false;  // --help / --version was handled
   int exit_code = 0;
   std::string output;  // text to print when exit_now (help, version)

@@ -588,5 +588,57 @@ TEST_F(SnapshotTest, ColdSegmentsAndTheObjectStoreTarget) {
       }());
 }
 
+TEST_F(SnapshotTest, DatabaseSnapshotRestoresIntoAnEmptyDirectory) {
+  Open();
+  Create();
+  Write(0, 60);
+  ASSERT_TRUE(c_->Flush().ok());
+  Write(60, 5);
+  const State c_state = Model();
+  auto d = db_->CreateCollection(MakeConfig("d", kDim));
+  ASSERT_TRUE(d.ok());
+  ASSERT_TRUE((*d)->Upsert({{"x", RandomVector(rng_, kDim), {{"k", 1}}}}).ok());
+  const State d_state = ReadAll(d->get());
+  ASSERT_TRUE(
+      db_->UpdateAliases({{AliasAction::Kind::kCreate, "prod", "c"}}).ok());
+  auto snap = db_->CreateDatabaseSnapshot(SnapshotTarget::kLocal);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ(snap->kind, "database");
+  EXPECT_EQ(snap->collections.size(), 2u);
+  // Each collection of it is restorable alone too.
+  Restore(snap->id, "c_alone");
+  EXPECT_TRUE(ReadCollection("c_alone") == c_state);
+  c_.reset();
+  db_.reset();
+
+  // Disaster: a new, empty data directory, the snapshots where they were.
+  DBOptions fresh = options_;
+  fresh.snapshots.local_directory = SnapshotsDir();
+  const std::string data2 = tmp_.path() + "/data2";
+  auto restored = DB::RestoreDatabaseSnapshot(fresh, data2, snap->id);
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(restored->size(), 2u);
+  auto db2 = DB::Open(fresh, data2);
+  ASSERT_TRUE(db2.ok()) << db2.status().ToString();
+  auto c2 = (*db2)->GetCollection("prod");  // the alias came along
+  ASSERT_TRUE(c2.ok());
+  EXPECT_EQ((*c2)->config().name, "c");
+  EXPECT_TRUE(ReadAll(c2->get()) == c_state);
+  auto d2 = (*db2)->GetCollection("d");
+  ASSERT_TRUE(d2.ok());
+  EXPECT_TRUE(ReadAll(d2->get()) == d_state);
+  db2->reset();
+
+  // Only into an empty directory; an unknown id names where it looked.
+  auto again = DB::RestoreDatabaseSnapshot(fresh, data2, snap->id);
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("empty"), std::string::npos);
+  auto unknown = DB::RestoreDatabaseSnapshot(
+      fresh, tmp_.path() + "/data3", "snap-20260101T000000.000Z-00000000");
+  EXPECT_TRUE(unknown.status().IsNotFound()) << unknown.status().ToString();
+  EXPECT_NE(unknown.status().message().find("local_directory"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace proximadb
