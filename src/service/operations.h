@@ -48,6 +48,7 @@ enum class Operation {
   kGetSnapshot,
   kDeleteSnapshot,
   kRestoreSnapshot,
+  kCreateDatabaseSnapshot,
 };
 
 struct OperationInfo {
@@ -94,6 +95,8 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kGetSnapshot, "GetSnapshot"},
     OperationInfo{Operation::kDeleteSnapshot, "DeleteSnapshot", true},
     OperationInfo{Operation::kRestoreSnapshot, "RestoreSnapshot", true},
+    OperationInfo{Operation::kCreateDatabaseSnapshot, "CreateDatabaseSnapshot",
+                  true},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

@@ -149,6 +149,8 @@ class VectorService {
   Result<RestoreResult> RestoreSnapshot(const std::string& collection,
                                         const std::string& id,
                                         const RestoreOptions& options);
+  // Every collection and alias under one id (DB::CreateDatabaseSnapshot).
+  Result<SnapshotInfo> CreateDatabaseSnapshot(const std::string& target);
 
   // The flush defaults responses resolve policies against.
   const FlushDefaults& flush_defaults() const { return defaults_; }
@@ -227,6 +229,7 @@ class VectorService {
   Result<nlohmann::json> RestoreSnapshotJson(const std::string& collection,
                                              const std::string& id,
                                              const nlohmann::json& body);
+  Result<nlohmann::json> CreateDatabaseSnapshotJson(const nlohmann::json& body);
 
  private:
   // The collection `name` names: its own name or an alias of it (resolved

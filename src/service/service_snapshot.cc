@@ -69,6 +69,18 @@ Result<RestoreResult> VectorService::RestoreSnapshot(
   return db_->RestoreSnapshot(collection, id, options);
 }
 
+Result<SnapshotInfo> VectorService::CreateDatabaseSnapshot(
+    const std::string& target) {
+  PDB_ASSIGN_OR_RETURN(SnapshotTarget t, ParseTarget(target));
+  return db_->CreateDatabaseSnapshot(t);
+}
+
+Result<json> VectorService::CreateDatabaseSnapshotJson(const json& body) {
+  PDB_ASSIGN_OR_RETURN(std::string target, ParseSnapshotTarget(body));
+  PDB_ASSIGN_OR_RETURN(SnapshotInfo s, CreateDatabaseSnapshot(target));
+  return json{{"snapshot", SnapshotToJson(s, /*with_files=*/false)}};
+}
+
 Result<json> VectorService::CreateSnapshotJson(const std::string& collection,
                                                const json& body) {
   PDB_ASSIGN_OR_RETURN(std::string target, ParseSnapshotTarget(body));

@@ -432,6 +432,16 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
         return Call(&pb::ProximaDB::Stub::CreateSnapshot, r, &out);
       },
       404, "not_found");
+  add(
+      Operation::kCreateDatabaseSnapshot, "POST", "/api/v1/snapshots",
+      {{"target", "s3"}},
+      [&] {
+        pb::CreateDatabaseSnapshotRequest r;
+        r.set_target("s3");
+        pb::SnapshotResponse out;
+        return Call(&pb::ProximaDB::Stub::CreateDatabaseSnapshot, r, &out);
+      },
+      409, "failed_precondition");
   const std::string long_name(200, 'n');
   add(
       Operation::kListSnapshots, "GET", kApi + "/" + long_name + "/snapshots",

@@ -680,6 +680,26 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
                    Rest("POST", pr + "/count").json());
        }});
   steps.push_back(
+      {Operation::kCreateDatabaseSnapshot, [&] {
+         HttpReply r = Rest("POST", "/api/v1/snapshots", {{"target", "local"}});
+         ASSERT_EQ(r.status, 201u) << r.body;
+         pb::CreateDatabaseSnapshotRequest req;
+         req.set_target("local");
+         pb::SnapshotResponse g;
+         ASSERT_TRUE(
+             Call(&pb::ProximaDB::Stub::CreateDatabaseSnapshot, req, &g).ok());
+         EXPECT_EQ(r.json()["snapshot"]["kind"], "database");
+         EXPECT_EQ(g.snapshot().kind(), "database");
+         EXPECT_EQ(r.json()["snapshot"]["collections"].size(),
+                   static_cast<size_t>(g.snapshot().collections_size()));
+         // Both listed under pr beside its own; deleted again.
+         for (const std::string id :
+              {r.json()["snapshot"]["id"].get<std::string>(),
+               g.snapshot().id()}) {
+           EXPECT_EQ(Rest("DELETE", pr + "/snapshots/" + id).status, 200u);
+         }
+       }});
+  steps.push_back(
       {Operation::kDeleteSnapshot, [&] {
          HttpReply r = Rest("DELETE", pr + "/snapshots/" + snap_r);
          ASSERT_EQ(r.status, 200u) << r.body;

@@ -409,6 +409,9 @@ def _build_codecs() -> None:
             lambda c: pb.DeleteSnapshotRequest(collection=c.collection, id=c.point_id or ""),
             lambda r: {"id": r.id, "status": r.status}),
         "RestoreSnapshot": (_enc_restore, _restored),
+        "CreateDatabaseSnapshot": (
+            lambda c: pb.CreateDatabaseSnapshotRequest(target=(c.body or {}).get("target") or ""),
+            lambda r: {"snapshot": _snapshot(r.snapshot)}),
     })
 
 

@@ -353,6 +353,12 @@ def create_snapshot(collection: str, target: Optional[str]) -> Op:
     return Snapshot.from_dict(resp.get("snapshot") or {})
 
 
+def create_database_snapshot(target: Optional[str]) -> Op:
+    body = {} if target is None else {"target": target}
+    resp = yield Call("CreateDatabaseSnapshot", None, body)
+    return Snapshot.from_dict(resp.get("snapshot") or {})
+
+
 def list_snapshots(collection: str) -> Op:
     resp = yield Call("ListSnapshots", collection)
     return [Snapshot.from_dict(s) for s in resp.get("snapshots") or []]

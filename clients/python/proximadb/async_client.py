@@ -459,6 +459,10 @@ class AsyncProximaDBClient:
         """See ``ProximaDBClient.create_snapshot``."""
         return await self._run(_ops.create_snapshot(collection, target))
 
+    async def create_database_snapshot(self, target: Optional[str] = None) -> Snapshot:
+        """See ``ProximaDBClient.create_database_snapshot``."""
+        return await self._run(_ops.create_database_snapshot(target))
+
     async def list_snapshots(self, collection: str) -> List[Snapshot]:
         """See ``ProximaDBClient.list_snapshots``."""
         return await self._run(_ops.list_snapshots(collection))

@@ -540,6 +540,14 @@ class ProximaDBClient:
         """
         return self._run(_ops.create_snapshot(collection, target))
 
+    def create_database_snapshot(self, target: Optional[str] = None) -> Snapshot:
+        """Snapshots every collection (each at its own WAL sequence) and
+        every alias under one id (``kind == "database"``). Each collection
+        in it is listed and restorable through its own name; the whole is
+        restored into an empty data directory with ``proximadb-server
+        --restore-snapshot <id>``."""
+        return self._run(_ops.create_database_snapshot(target))
+
     def list_snapshots(self, collection: str) -> List[Snapshot]:
         """The collection's snapshots (also after it was dropped, by its
         name), oldest first, without their files."""

@@ -84,6 +84,18 @@ def test_refusals(client: ProximaDBClient, new_name: Callable[[str], str]) -> No
     client.delete_snapshot(docs, snap.id)
 
 
+def test_database_snapshot(client: ProximaDBClient, new_name: Callable[[str], str]) -> None:
+    docs, copy = new_name("docs"), new_name("copy")
+    _filled(client, docs, 5)
+    snap = client.create_database_snapshot()
+    assert snap.kind == "database"
+    assert docs in snap.collections
+    # Listed under the collection, and restorable for it alone.
+    assert snap.id in [s.id for s in client.list_snapshots(docs)]
+    assert client.restore_snapshot(docs, snap.id, copy).points == 5
+    client.delete_snapshot(docs, snap.id)
+
+
 async def test_async_snapshots(aclient: AsyncProximaDBClient, client: ProximaDBClient,
                                new_name: Callable[[str], str]) -> None:
     docs, copy = new_name("docs"), new_name("copy")

@@ -75,6 +75,7 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kGetSnapshot, &G::GetSnapshot);
   Add(Operation::kDeleteSnapshot, &G::DeleteSnapshot);
   Add(Operation::kRestoreSnapshot, &G::RestoreSnapshot);
+  Add(Operation::kCreateDatabaseSnapshot, &G::CreateDatabaseSnapshot);
 }
 
 template <typename Req, typename Resp>
@@ -447,6 +448,14 @@ Status GrpcService::CreateSnapshot(const v1::CreateSnapshotRequest& in,
                                    v1::SnapshotResponse* out) {
   PDB_ASSIGN_OR_RETURN(SnapshotInfo s,
                        svc_->CreateSnapshot(in.collection(), in.target()));
+  EncodeSnapshot(s, /*with_files=*/false, out->mutable_snapshot());
+  return Status::OK();
+}
+
+Status GrpcService::CreateDatabaseSnapshot(
+    const v1::CreateDatabaseSnapshotRequest& in, v1::SnapshotResponse* out) {
+  PDB_ASSIGN_OR_RETURN(SnapshotInfo s,
+                       svc_->CreateDatabaseSnapshot(in.target()));
   EncodeSnapshot(s, /*with_files=*/false, out->mutable_snapshot());
   return Status::OK();
 }

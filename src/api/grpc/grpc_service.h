@@ -139,6 +139,8 @@ class GrpcService final : public ::grpc::Service {
                         v1::DeleteSnapshotResponse*);
   Status RestoreSnapshot(const v1::RestoreSnapshotRequest&,
                          v1::RestoreSnapshotResponse*);
+  Status CreateDatabaseSnapshot(const v1::CreateDatabaseSnapshotRequest&,
+                                v1::SnapshotResponse*);
 
   service::VectorService* svc_;
   GrpcGates gates_;

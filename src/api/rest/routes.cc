@@ -225,6 +225,16 @@ RestResponse CreateSnapshot(VectorService& svc, const RouteParams& p,
   });
 }
 
+RestResponse CreateDatabaseSnapshot(VectorService& svc, const RouteParams&,
+                                    std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return FromResult(svc.CreateDatabaseSnapshotJson(json()), 201);
+  }
+  return WithBody(body, 201, [&](const json& b) {
+    return svc.CreateDatabaseSnapshotJson(b);
+  });
+}
+
 RestResponse ListSnapshots(VectorService& svc, const RouteParams& p,
                            std::string_view) {
   return FromResult(svc.ListSnapshotsJson(p.name));
@@ -422,6 +432,10 @@ void SnapshotRoutes(std::vector<RouteSpec>* t) {
                            "/api/v1/collections/{name}/snapshots/{id}/restore",
                            {Operation::kRestoreSnapshot},
                            RestoreSnapshot},
+                          {"POST",
+                           "/api/v1/snapshots",
+                           {Operation::kCreateDatabaseSnapshot},
+                           CreateDatabaseSnapshot},
                       });
 }
 

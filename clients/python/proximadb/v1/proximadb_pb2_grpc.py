@@ -179,6 +179,11 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
                 )
+        self.CreateDatabaseSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/CreateDatabaseSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -428,6 +433,17 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateDatabaseSnapshot(self, request, context):
+        """A database snapshot: every collection (each at its own WAL sequence)
+        and every alias under one id (REST POST /api/v1/snapshots); each
+        collection is listed and restorable through its collection's calls,
+        the whole by proximadb-server --restore-snapshot into an empty data
+        directory.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -595,6 +611,11 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.RestoreSnapshot,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.SerializeToString,
+            ),
+            'CreateDatabaseSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDatabaseSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1164,5 +1185,22 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/RestoreSnapshot',
             proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateDatabaseSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/CreateDatabaseSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
