@@ -426,7 +426,7 @@ class ProximaDBServicer(object):
     def RestoreSnapshot(self, request, context):
         """Restores into target_collection after every file is verified; nothing
         is visible before the final commit. ALREADY_EXISTS: the target exists
-        (set overwrite) or is an alias; DATA_LOSS / INTERNAL: a file of the
+        (set overwrite) or is an alias; INTERNAL: a file of the
         snapshot is damaged or missing (nothing was changed).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
