@@ -143,6 +143,11 @@ class DBImpl final : public DB {
   // <data>/restore-staging: restores download and verify here; removed at
   // start-up (only restores write there).
   std::string RestoreStagingDir() const;
+  // restore-staging/<dir_name>.restoring: written before a restore moves
+  // <dir_name> into collections/, removed with staging once it committed.
+  // Start-up quarantines an unlisted directory that has one (instead of
+  // refusing to start over a manifest the catalog lacks).
+  std::string RestoreMarkPath(const std::string& dir_name) const;
   // Restores manifest.collections[index] as options.target_collection:
   // download and verify into staging, rename, commit (RestoreSnapshot and
   // the database restore).

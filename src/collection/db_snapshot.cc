@@ -97,6 +97,10 @@ std::string DBImpl::RestoreStagingDir() const {
   return dir_ + "/" + std::string(kRestoreStagingDir);
 }
 
+std::string DBImpl::RestoreMarkPath(const std::string& dir_name) const {
+  return RestoreStagingDir() + "/" + dir_name + ".restoring";
+}
+
 Status DBImpl::RemoveRestoreStaging() {
   const std::string staging = RestoreStagingDir();
   if (!options_.env->IsDirectory(staging)) return Status::OK();
@@ -573,6 +577,14 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
   if (Status s = env->CreateDirIfMissing(collections_dir_); !s.ok()) {
     return fail(s);
   }
+  // The mark first: from the rename until the commit is known, a crash
+  // leaves a directory start-up must quarantine, not take for a
+  // collection the catalog lost.
+  if (Status s = env->WriteFileAtomically(RestoreMarkPath(rec.dir_name),
+                                          "restore of snapshot " + id + "\n");
+      !s.ok()) {
+    return fail(s);
+  }
   if (Status s = env->RenameFile(cdir, final_dir); !s.ok()) return fail(s);
   Status s = env->SyncDir(collections_dir_);
   if (s.ok()) s = env->SyncDir(staging);
@@ -593,17 +605,21 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
     MutexLock lock(&mu_);
     s = AdoptRestoredLocked(rec, final_dir, &keep_dir);
   }
-  (void)env->RemoveDirRecursively(staging);
   if (!s.ok()) {
     // Not committed (AdoptRestoredLocked took a failed open back): the
-    // directory is ours and nothing lists it.
+    // directory is ours and nothing lists it. Its mark goes only with it
+    // (and stays when the commit's outcome is unknown), so that start-up
+    // quarantines whatever is left.
+    bool gone = !keep_dir;
     if (!keep_dir && env->IsDirectory(final_dir)) {
-      (void)env->RemoveDirRecursively(final_dir);
-      (void)env->SyncDir(collections_dir_);
+      gone = env->RemoveDirRecursively(final_dir).ok() &&
+             env->SyncDir(collections_dir_).ok();
     }
+    if (gone) (void)env->RemoveDirRecursively(staging);
     return Status(s.code(), "restore of snapshot " + id + " into '" + target +
                                 "': " + s.message());
   }
+  (void)env->RemoveDirRecursively(staging);  // with the mark: committed
   result.collection = target;
   result.snapshot_id = id;
   result.sequence = entry.sequence;

@@ -19,6 +19,7 @@
 #include "collection/db_impl.h"
 #include "storage/object/local_object_store.h"
 #include "test_util.h"
+#include "util/fault_injection_env.h"
 
 namespace proximadb {
 namespace {
@@ -638,6 +639,66 @@ TEST_F(SnapshotTest, DatabaseSnapshotRestoresIntoAnEmptyDirectory) {
   EXPECT_TRUE(unknown.status().IsNotFound()) << unknown.status().ToString();
   EXPECT_NE(unknown.status().message().find("local_directory"),
             std::string::npos);
+}
+
+// A crash at every I/O call of a restore (each call in turn fails, with
+// every later one, and unsynced data is dropped, as a power cut does): after
+// the restart the restored collection is there whole (equal to the state at
+// the snapshot) or not at all, staging is gone and the source is intact.
+TEST_F(SnapshotTest, CrashAtEveryIoCallOfARestoreLeavesAllOrNothing) {
+  FaultInjectionEnv fenv(Env::Default());
+  options_.env = &fenv;
+  struct CloseFirst {  // the DB goes before the env it uses
+    std::shared_ptr<Collection>* c;
+    std::unique_ptr<DBImpl>* db;
+    ~CloseFirst() {
+      c->reset();
+      db->reset();
+    }
+  } close_first{&c_, &db_};
+  Open();
+  Create();
+  Write(0, 40);
+  ASSERT_TRUE(c_->Flush().ok());
+  Write(40, 5);
+  auto snap = db_->CreateSnapshot("c", SnapshotTarget::kLocal);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  const State want = ModelAt(ops_, snap->sequence, {});
+  const State source = Model();
+  int whole = 0, none = 0;
+  for (uint64_t n = 1; n < 2000; ++n) {
+    fenv.FailIoCall(n, /*sticky=*/true);
+    RestoreOptions o;
+    o.target_collection = "r";
+    auto r = db_->RestoreSnapshot("c", snap->id, o);
+    const std::string injected = fenv.injected_call();
+    fenv.FailIoCall(0, false);
+    c_.reset();
+    db_.reset();
+    ASSERT_TRUE(fenv.DropUnsyncedData().ok());
+    Open();
+    ASSERT_TRUE(db_) << "no restart after a crash at " << injected;
+    auto got = db_->GetCollection("r");
+    if (r.ok()) {
+      EXPECT_TRUE(got.ok()) << "acknowledged restore lost at " << injected;
+    }
+    if (got.ok()) {
+      ++whole;
+      EXPECT_TRUE(ReadAll(got->get()) == want) << "crash at " << injected;
+    } else {
+      ++none;
+    }
+    EXPECT_FALSE(fs::exists(data_ + "/restore-staging")) << injected;
+    EXPECT_TRUE(ReadCollection("c") == source) << injected;
+    if (HasFailure()) return;
+    if (r.ok() && injected.empty()) break;  // ran through: every call tried
+    if (got.ok()) {
+      got->reset();
+      ASSERT_TRUE(db_->DropCollection("r").ok());
+    }
+  }
+  EXPECT_GT(none, 5);
+  EXPECT_GE(whole, 1);
 }
 
 }  // namespace
