@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "proximadb/env.h"
+#include "proximadb/snapshot.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
 
@@ -95,6 +96,8 @@ struct DBOptions {
   // Tests: the cold tier's object store, instead of the one `tiering`
   // configures (not owned; must outlive the DB). nullptr: from `tiering`.
   object::ObjectStore* object_store = nullptr;
+  // [snapshots] (proximadb/snapshot.h).
+  SnapshotOptions snapshots;
 };
 
 // What DB::RebuildCatalog did.
@@ -249,6 +252,44 @@ class DB {
   // Deletes the entry `id` (kNotFound when there is none), or every entry
   // when `id` is empty; returns how many were deleted.
   virtual Result<uint64_t> ClearQuarantine(const std::string& id) = 0;
+
+  // Snapshots (proximadb/snapshot.h; db_snapshot.cc). `collection` may be
+  // an alias. Create: consistent at one WAL sequence, writes and searches
+  // keep running; kInvalidArgument/kFailedPrecondition for a target that is
+  // not configured.
+  virtual Result<SnapshotInfo> CreateSnapshot(const std::string& collection,
+                                              SnapshotTarget target) = 0;
+  // The snapshots of `collection` (by the name it had when they were taken;
+  // a dropped collection's too) in every configured repository, oldest
+  // first, without their file lists.
+  virtual Result<std::vector<SnapshotInfo>> ListSnapshots(
+      const std::string& collection) = 0;
+  // One snapshot with its files; kNotFound when `collection` has none `id`.
+  virtual Result<SnapshotInfo> GetSnapshot(const std::string& collection,
+                                           const std::string& id) = 0;
+  // Deletes the snapshot and the objects no other snapshot shares.
+  virtual Status DeleteSnapshot(const std::string& collection,
+                                const std::string& id) = 0;
+  // Restores into options.target_collection: every file is downloaded and
+  // verified first; the collection appears only at the final catalog
+  // commit (a failure or crash before leaves nothing visible).
+  virtual Result<RestoreResult> RestoreSnapshot(
+      const std::string& collection, const std::string& id,
+      const RestoreOptions& options) = 0;
+  // A database snapshot: every collection (each consistent at its own WAL
+  // sequence, taken one after the other) and every alias, under one id.
+  // Each collection in it is also restorable alone by RestoreSnapshot.
+  virtual Result<SnapshotInfo> CreateDatabaseSnapshot(
+      SnapshotTarget target) = 0;
+
+  // Offline disaster recovery (proximadb-server --restore-snapshot): opens
+  // the EMPTY data directory `dir` (no catalog, no collection; anything
+  // else is kFailedPrecondition), finds snapshot `id` in the repositories
+  // `options` configures ([snapshots] local_directory, [tiering] object
+  // store) and restores every collection of it under its name, then its
+  // aliases. A collection snapshot restores its one collection.
+  static Result<std::vector<RestoreResult>> RestoreDatabaseSnapshot(
+      const DBOptions& options, const std::string& dir, const std::string& id);
 
   // Offline (no DB may have `dir` open): rebuilds <dir>/catalog.db from the
   // collections' manifests (collection.manifest in each collection

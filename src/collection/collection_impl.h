@@ -13,7 +13,8 @@
 // first:
 //
 //   lifecycle_mu_ (shared by every public call, exclusive by MarkDropped)
-//     > flush_mu_ | compact_mu_ | payload_ddl_mu_   (one of them at a time)
+//     > flush_mu_ | compact_mu_ | payload_ddl_mu_   (one of them at a time;
+//       only WriteSnapshot nests them: compact_mu_ > flush_mu_)
 //     > id_locks_ stripes (writes only)
 //     > the WAL writer's queue (wal::WalWriter::Write)
 //     > state_mu_ (exclusive to apply a batch or swap sources, shared to read)
@@ -226,6 +227,32 @@ class CollectionImpl final
   // Rewrites the manifest from the catalog's committed record (serialised:
   // the last writer writes the newest state).
   Status WriteManifest() EXCLUDES(manifest_mu_);
+
+  // Snapshots (collection_snapshot.cc). WriteSnapshot hands every file of
+  // the collection's state at one WAL sequence S to `sink`: the record
+  // (collection.manifest: segments with their deletion bitmaps as of S, the
+  // fence F), the segment files and their saved sidecars, and the WAL files
+  // holding (F, S]. S is taken inside wal_->Rotate (no write in flight, the
+  // applied state is exactly S). compact_mu_ is held throughout (no
+  // compaction or tier move deletes a file being copied) and flush_mu_
+  // while the WAL files are read (no flush removes them): writes and
+  // searches go on. Order: compact_mu_ > flush_mu_ (only here).
+  struct SnapshotSink {
+    // `name` is relative to the collection directory.
+    std::function<Status(const std::string& name, std::string_view role,
+                         std::string_view bytes)>
+        put_bytes;
+    std::function<Status(const std::string& name, std::string_view role,
+                         const std::string& path)>
+        put_file;
+  };
+  struct SnapshotPoint {
+    uint64_t sequence = 0;
+    uint64_t fence = 0;
+    uint64_t points = 0;  // live at `sequence`
+  };
+  Result<SnapshotPoint> WriteSnapshot(const SnapshotSink& sink)
+      EXCLUDES(compact_mu_, flush_mu_, state_mu_);
 
  private:
   friend class CollectionChangeReader;  // collection_changes.cc

@@ -93,6 +93,7 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
   std::unique_ptr<DBImpl> db(new DBImpl(options, dir));
   PDB_RETURN_IF_ERROR(db->CheckObjectStore());
   PDB_RETURN_IF_ERROR(db->Recover());
+  PDB_RETURN_IF_ERROR(db->RemoveRestoreStaging());  // db_snapshot.cc
   if (db->options_.background_threads) {
     db->flush_thread_ = std::thread([d = db.get()] { d->FlushLoop(); });
     db->compact_thread_ = std::thread([d = db.get()] { d->CompactLoop(); });

@@ -11,6 +11,7 @@
 #include "collection/collection_impl.h"
 #include "proximadb/db.h"
 #include "storage/catalog/catalog.h"
+#include "storage/snapshot/snapshot_repo.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
@@ -33,6 +34,28 @@ class DBImpl final : public DB {
   Status FlushAll() override;
   Result<std::vector<QuarantineEntry>> ListQuarantine() override;
   Result<uint64_t> ClearQuarantine(const std::string& id) override;
+  // Snapshots (db_snapshot.cc).
+  Result<SnapshotInfo> CreateSnapshot(const std::string& collection,
+                                      SnapshotTarget target) override
+      EXCLUDES(snapshot_mu_, mu_);
+  Result<std::vector<SnapshotInfo>> ListSnapshots(
+      const std::string& collection) override EXCLUDES(snapshot_mu_, mu_);
+  Result<SnapshotInfo> GetSnapshot(const std::string& collection,
+                                   const std::string& id) override
+      EXCLUDES(snapshot_mu_, mu_);
+  Status DeleteSnapshot(const std::string& collection,
+                        const std::string& id) override
+      EXCLUDES(snapshot_mu_, mu_);
+  Result<RestoreResult> RestoreSnapshot(const std::string& collection,
+                                        const std::string& id,
+                                        const RestoreOptions& options) override
+      EXCLUDES(snapshot_mu_, mu_);
+  Result<SnapshotInfo> CreateDatabaseSnapshot(SnapshotTarget target) override
+      EXCLUDES(snapshot_mu_, mu_);
+  // Restores every collection and alias of database snapshot `id` into
+  // this DB, which must hold no collection (DB::RestoreDatabaseSnapshot).
+  Result<std::vector<RestoreResult>> RestoreDatabase(const std::string& id)
+      EXCLUDES(snapshot_mu_, mu_);
 
   // One pass of the flush scheduler: flushes every collection whose policy
   // says so, highest priority first. Returns the names flushed, in order.
@@ -96,6 +119,63 @@ class DBImpl final : public DB {
   // the main one (holding the drop marker) last.
   Status RemoveCollectionDirs(const std::string& dir_name,
                               const std::vector<std::string>& roots);
+
+  // Snapshots (db_snapshot.cc). The repository of a target; kInvalidArgument
+  // / kFailedPrecondition naming the config keys when it is not configured.
+  Result<std::unique_ptr<snapshot::Repository>> OpenRepository(
+      SnapshotTarget target);
+  // Every configured repository (local first).
+  Result<std::vector<std::unique_ptr<snapshot::Repository>>> Repositories();
+  // The collection a snapshot request names: an alias resolves to its
+  // collection, any other name is taken as it is (a dropped collection's
+  // snapshots stay reachable by its name).
+  std::string SnapshotCollectionName(const std::string& name) EXCLUDES(mu_);
+  // A snapshot of `collection` with id `id`, in whichever repository has
+  // it; kNotFound otherwise.
+  struct FoundSnapshot {
+    std::unique_ptr<snapshot::Repository> repo;
+    snapshot::Manifest manifest;
+    size_t entry = 0;  // the collection's entry in manifest.collections
+  };
+  Result<FoundSnapshot> FindSnapshot(const std::string& collection,
+                                     const std::string& id)
+      REQUIRES(snapshot_mu_);
+  // <data>/restore-staging: restores download and verify here; removed at
+  // start-up (only restores write there).
+  std::string RestoreStagingDir() const;
+  // restore-staging/<dir_name>.restoring: written before a restore moves
+  // <dir_name> into collections/, removed with staging once it committed.
+  // Start-up quarantines an unlisted directory that has one (instead of
+  // refusing to start over a manifest the catalog lacks).
+  std::string RestoreMarkPath(const std::string& dir_name) const;
+  // Restores manifest.collections[index] as options.target_collection:
+  // download and verify into staging, rename, commit (RestoreSnapshot and
+  // the database restore).
+  Result<RestoreResult> RestoreEntry(snapshot::Repository* repo,
+                                     const snapshot::Manifest& manifest,
+                                     size_t index,
+                                     const RestoreOptions& options)
+      REQUIRES(snapshot_mu_) EXCLUDES(mu_);
+  // Writes one collection's files into `m` (CreateSnapshot and the
+  // database snapshot).
+  Status SnapshotInto(const std::shared_ptr<CollectionImpl>& c,
+                      snapshot::Repository* repo, snapshot::Manifest* m)
+      REQUIRES(snapshot_mu_);
+  // A new manifest's id and time (strictly increasing).
+  void StartManifest(snapshot::Manifest* m, const std::string& kind)
+      REQUIRES(snapshot_mu_);
+  Status RemoveRestoreStaging();
+  // Makes a verified collection directory (already in collections/) a
+  // collection: the catalog commit, then Open (undone if it fails).
+  // *keep_dir: the directory may be referenced (a commit whose outcome is
+  // unknown): the caller must not delete it.
+  Status AdoptRestoredLocked(const CollectionRecord& rec,
+                             const std::string& cdir, bool* keep_dir)
+      REQUIRES(mu_);
+  // Serialises snapshot create, delete and restore (taken before mu_ and
+  // any collection lock).
+  Mutex snapshot_mu_;
+  uint64_t last_snapshot_ms_ GUARDED_BY(snapshot_mu_) = 0;
 
   DBOptions options_;
   const std::string dir_;

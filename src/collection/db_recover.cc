@@ -92,6 +92,14 @@ Result<std::vector<DBImpl::Unlisted>> DBImpl::CheckUnlisted(
     }
     const std::string manifest =
         path + "/" + std::string(catalog::kManifestFileName);
+    if (env->FileExists(RestoreMarkPath(name))) {
+      // A restore moved it here but its commit did not happen or was taken
+      // back (db_snapshot.cc): nothing lists it, whatever it holds.
+      out.push_back({path, false,
+                     "collection directory of a snapshot restore that did "
+                     "not commit"});
+      continue;
+    }
     if (env->FileExists(manifest)) {
       // Written only after the collection's creation committed: the
       // catalog has lost that collection.

@@ -74,6 +74,12 @@ std::string AbsoluteOrEmpty(std::string_view path) {
   return "must be an absolute path (or empty), got '" + std::string(path) + "'";
 }
 
+// [snapshots] default_target.
+std::string SnapshotTargetCheck(std::string_view t) {
+  if (t == "local" || t == "s3") return "";
+  return "must be \"local\" or \"s3\", got '" + std::string(t) + "'";
+}
+
 // Weights of [storage] data_directories.
 constexpr int64_t kMinWeight = 1;
 constexpr int64_t kMaxWeight = 1000;
@@ -182,6 +188,14 @@ const std::vector<KeySpec>& Keys() {
        }},
       {"tiering", "local_object_directory", Kind::kString, 0, 0,
        [](C* c, const Value& v) { c->tiering.local_object_directory = S(v); }},
+      {"snapshots", "default_target", Kind::kString, 1, 0,
+       [](C* c, const Value& v) {
+         c->snapshots.default_target =
+             S(v) == "s3" ? SnapshotTarget::kS3 : SnapshotTarget::kLocal;
+       },
+       nullptr, SnapshotTargetCheck},
+      {"snapshots", "local_directory", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->snapshots.local_directory = S(v); }},
   };
   return keys;
 }
@@ -626,6 +640,11 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
                  "then exit (the server does not start)");
     app.add_flag("--force", cli.force,
                  "with --rebuild-catalog: rebuild even over a valid catalog");
+    app.add_option("--restore-snapshot", cli.restore_snapshot,
+                   "restore snapshot <id> (every collection and alias of a "
+                   "database snapshot) into the empty data directory from "
+                   "[snapshots] local_directory or the [tiering] object "
+                   "store, then exit (the server does not start)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -637,6 +656,10 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const* argv) {
         return cli;
       }
       return Status::InvalidArgument(err.str() + out.str());
+    }
+    if (!cli.restore_snapshot.empty() && cli.rebuild_catalog) {
+      return Status::InvalidArgument(
+          "--restore-snapshot and --rebuild-catalog cannot be combined");
     }
     if (cli.force && !cli.rebuild_catalog) {
       return Status::InvalidArgument(
@@ -701,6 +724,14 @@ Result<ServerConfig> LoadConfig(const CommandLine& cli,
     return Status::InvalidArgument(
         "[tiering] s3_bucket is set but s3_endpoint is empty: the cold tier "
         "needs the S3 endpoint (e.g. s3_endpoint = \"http://127.0.0.1:7480\")");
+  }
+  if (config.snapshots.default_target == SnapshotTarget::kS3 &&
+      config.tiering.s3_bucket.empty() &&
+      config.tiering.local_object_directory.empty()) {
+    return Status::InvalidArgument(
+        "[snapshots] default_target = \"s3\" needs the object store of "
+        "[tiering]: set s3_bucket (with s3_endpoint) or "
+        "local_object_directory");
   }
   if (config.api.tls_cert_file.empty() != config.api.tls_key_file.empty()) {
     return Status::InvalidArgument(

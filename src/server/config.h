@@ -78,6 +78,9 @@ struct ServerConfig {
   // collection's tiering policy. s3_access_key and s3_secret_key are
   // secrets: no log line or error message ever contains them.
   TieringOptions tiering;
+  // [snapshots]: default_target ("local" | "s3") and local_directory
+  // (proximadb/snapshot.h).
+  SnapshotOptions snapshots;
   // Not part of the file: --log-level only (trace, debug, info, warn, error,
   // critical, off). Default "info".
   std::string log_level = "info";
@@ -116,6 +119,11 @@ struct CommandLine {
   // catalog (only with --rebuild-catalog).
   bool rebuild_catalog = false;
   bool force = false;
+  // --restore-snapshot <id>: restore snapshot <id> (a database snapshot:
+  // every collection and alias; a collection snapshot: its collection)
+  // into the empty data directory from the configured repositories, then
+  // exit (DB::RestoreDatabaseSnapshot).
+  std::string restore_snapshot;
   bool exit_now = false;  // --help / --version was handled
   int exit_code = 0;
   std::string output;  // text to print when exit_now (help, version)

@@ -64,6 +64,31 @@ proximadb::Result<std::string> ReadPem(const std::string& what,
   return ss.str();
 }
 
+// --restore-snapshot <id>: offline, into an empty data directory, then exit
+// (0 when restored).
+int RestoreSnapshot(const proximadb::DBOptions& options,
+                    const std::string& data_dir, const std::string& id) {
+  spdlog::info("restoring snapshot {} into {}", id, data_dir);
+  auto restored = proximadb::DB::RestoreDatabaseSnapshot(options, data_dir, id);
+  if (!restored.ok()) {
+    return Fail("cannot restore the snapshot", restored.status());
+  }
+  for (const proximadb::RestoreResult& r : *restored) {
+    std::printf(
+        "collection %s: sequence %llu, %llu points, %llu files (%llu bytes) "
+        "verified\n",
+        r.collection.c_str(), static_cast<unsigned long long>(r.sequence),
+        static_cast<unsigned long long>(r.points),
+        static_cast<unsigned long long>(r.files),
+        static_cast<unsigned long long>(r.bytes));
+  }
+  std::printf(
+      "snapshot %s restored into %s: %zu collections; start the server as "
+      "usual\n",
+      id.c_str(), data_dir.c_str(), restored->size());
+  return 0;
+}
+
 // --rebuild-catalog: offline, then exit (0 when rebuilt).
 int RebuildCatalog(const proximadb::DBOptions& options,
                    const std::string& data_dir, bool force) {
@@ -182,6 +207,7 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
   options.data_directories = config.storage.data_directories;
   options.wal_directory = config.storage.wal_directory;
   options.tiering = config.tiering;
+  options.snapshots = config.snapshots;
   return options;
 }
 
@@ -280,6 +306,10 @@ int Run(int argc, char** argv) {
   auto logger = spdlog::stderr_color_mt("proximadb");
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  if (!cli->restore_snapshot.empty()) {
+    return RestoreSnapshot(DbOptionsFor(config), config.storage.data_directory,
+                           cli->restore_snapshot);
+  }
   if (cli->rebuild_catalog) {
     return RebuildCatalog(DbOptionsFor(config), config.storage.data_directory,
                           cli->force);

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proximadb/snapshot.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
 #include "util/limits.h"
@@ -143,6 +144,17 @@ Result<PayloadIndexDef> ParsePayloadIndexDef(const nlohmann::json& body);
 // name the action: "actions[2].create: ..."); the count and the names are
 // checked by VectorService::UpdateAliases (ValidateAliasActions).
 Result<std::vector<AliasAction>> ParseAliasActions(const nlohmann::json& body);
+
+// Snapshots (json_codec_snapshot.cc). Create body {"target": "local"|"s3"}
+// (null/absent: ""); restore body {"target_collection", "overwrite"}.
+Result<std::string> ParseSnapshotTarget(const nlohmann::json& body);
+Result<RestoreOptions> ParseRestoreOptions(const nlohmann::json& body);
+// {"id", "target", "kind", "sequence", "created_at", "size_bytes",
+// "uploaded_bytes", "format_version", "server_version", "collections": [{
+// "name", "sequence", "points"[, "files": [{"name", "role", "size",
+// "crc32c"}]]}]}.
+nlohmann::json SnapshotToJson(const SnapshotInfo& s, bool with_files);
+nlohmann::json RestoreResultToJson(const RestoreResult& r);
 
 // Response encoders.
 // The collection with its resolved flush and tiering policies

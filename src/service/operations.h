@@ -44,6 +44,12 @@ enum class Operation {
   kUpdateAliases,
   kListAliases,
   kChanges,
+  kCreateSnapshot,
+  kListSnapshots,
+  kGetSnapshot,
+  kDeleteSnapshot,
+  kRestoreSnapshot,
+  kCreateDatabaseSnapshot,
 };
 
 struct OperationInfo {
@@ -87,6 +93,13 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kListAliases, "ListAliases"},
     // Opens the change feed (a stream on both transports).
     OperationInfo{Operation::kChanges, "Changes"},
+    OperationInfo{Operation::kCreateSnapshot, "CreateSnapshot", true},
+    OperationInfo{Operation::kListSnapshots, "ListSnapshots"},
+    OperationInfo{Operation::kGetSnapshot, "GetSnapshot"},
+    OperationInfo{Operation::kDeleteSnapshot, "DeleteSnapshot", true},
+    OperationInfo{Operation::kRestoreSnapshot, "RestoreSnapshot", true},
+    OperationInfo{Operation::kCreateDatabaseSnapshot, "CreateDatabaseSnapshot",
+                  true},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

@@ -143,6 +143,21 @@ class VectorService {
   // older than what the WAL retention kept, naming the oldest available.
   Result<std::unique_ptr<ChangeReader>> OpenChanges(
       const std::string& collection, std::optional<uint64_t> from_seq);
+  // Snapshots (docs/API.md, "Snapshots"; service_snapshot.cc). `target`:
+  // "" (the [snapshots] default), "local" or "s3" (else kInvalidArgument).
+  // `collection` may be an alias.
+  Result<SnapshotInfo> CreateSnapshot(const std::string& collection,
+                                      const std::string& target);
+  Result<std::vector<SnapshotInfo>> ListSnapshots(
+      const std::string& collection);
+  Result<SnapshotInfo> GetSnapshot(const std::string& collection,
+                                   const std::string& id);
+  Status DeleteSnapshot(const std::string& collection, const std::string& id);
+  Result<RestoreResult> RestoreSnapshot(const std::string& collection,
+                                        const std::string& id,
+                                        const RestoreOptions& options);
+  // Every collection and alias under one id (DB::CreateDatabaseSnapshot).
+  Result<SnapshotInfo> CreateDatabaseSnapshot(const std::string& target);
 
   // The flush defaults responses resolve policies against.
   const FlushDefaults& flush_defaults() const { return defaults_; }
@@ -208,6 +223,20 @@ class VectorService {
   // after the request.
   Result<nlohmann::json> UpdateAliasesJson(const nlohmann::json& body);
   nlohmann::json ListAliasesJson();
+  // Snapshots: body {"target"} (optional) -> {"snapshot": {...}};
+  // {"snapshots": [...]}; {"snapshot": {... "files"}}; {"id", "status"};
+  // restore body {"target_collection", "overwrite"?} -> {"restored": {...}}.
+  Result<nlohmann::json> CreateSnapshotJson(const std::string& collection,
+                                            const nlohmann::json& body);
+  Result<nlohmann::json> ListSnapshotsJson(const std::string& collection);
+  Result<nlohmann::json> GetSnapshotJson(const std::string& collection,
+                                         const std::string& id);
+  Result<nlohmann::json> DeleteSnapshotJson(const std::string& collection,
+                                            const std::string& id);
+  Result<nlohmann::json> RestoreSnapshotJson(const std::string& collection,
+                                             const std::string& id,
+                                             const nlohmann::json& body);
+  Result<nlohmann::json> CreateDatabaseSnapshotJson(const nlohmann::json& body);
 
  private:
   // The collection `name` names: its own name or an alias of it (resolved

@@ -122,14 +122,19 @@ std::string Render(const ServerConfig& c) {
     << "warm_directory = " << Quote(t.defaults.warm_directory) << "\n"
     << "warm_after_hours = " << Float(t.defaults.warm_after_hours) << "\n"
     << "cold_after_hours = " << Float(t.defaults.cold_after_hours) << "\n"
-    << "local_object_directory = " << Quote(t.local_object_directory) << "\n";
+    << "local_object_directory = " << Quote(t.local_object_directory) << "\n"
+    << "[snapshots]\n"
+    << "default_target = "
+    << Quote(c.snapshots.default_target == SnapshotTarget::kS3 ? "s3" : "local")
+    << "\n"
+    << "local_directory = " << Quote(c.snapshots.local_directory) << "\n";
   return o.str();
 }
 
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 38,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 40,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;
@@ -159,7 +164,8 @@ bool AllUtf8(const ServerConfig& c) {
                                   t.s3_access_key,
                                   t.s3_secret_key,
                                   t.defaults.warm_directory,
-                                  t.local_object_directory};
+                                  t.local_object_directory,
+                                  c.snapshots.local_directory};
   all.insert(all.end(), c.api.api_keys.begin(), c.api.api_keys.end());
   for (const DataDirectory& d : c.storage.data_directories) {
     all.push_back(d.path);

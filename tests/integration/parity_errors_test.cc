@@ -425,6 +425,85 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
       changes("nope", std::nullopt), 404, "not_found");
   add(Operation::kChanges, "GET", c + "/changes?from_seq=0", nullptr,
       changes("c", 0), 400, "invalid_argument");
+  // Snapshots.
+  const std::string no_snap = "snap-20260101T000000.000Z-00000000";
+  add(
+      Operation::kCreateSnapshot, "POST", c + "/snapshots",
+      {{"target", "tape"}},
+      [&] {
+        pb::CreateSnapshotRequest r;
+        r.set_collection("c");
+        r.set_target("tape");
+        pb::SnapshotResponse out;
+        return Call(&pb::ProximaDB::Stub::CreateSnapshot, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kCreateSnapshot, "POST", kApi + "/nope/snapshots", json(),
+      [&] {
+        pb::CreateSnapshotRequest r;
+        r.set_collection("nope");
+        pb::SnapshotResponse out;
+        return Call(&pb::ProximaDB::Stub::CreateSnapshot, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kCreateDatabaseSnapshot, "POST", "/api/v1/snapshots",
+      {{"target", "s3"}},
+      [&] {
+        pb::CreateDatabaseSnapshotRequest r;
+        r.set_target("s3");
+        pb::SnapshotResponse out;
+        return Call(&pb::ProximaDB::Stub::CreateDatabaseSnapshot, r, &out);
+      },
+      409, "failed_precondition");
+  const std::string long_name(200, 'n');
+  add(
+      Operation::kListSnapshots, "GET", kApi + "/" + long_name + "/snapshots",
+      json(),
+      [&] {
+        pb::ListSnapshotsRequest r;
+        r.set_collection(long_name);
+        pb::ListSnapshotsResponse out;
+        return Call(&pb::ProximaDB::Stub::ListSnapshots, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kGetSnapshot, "GET", c + "/snapshots/" + no_snap, json(),
+      [&] {
+        pb::GetSnapshotRequest r;
+        r.set_collection("c");
+        r.set_id(no_snap);
+        pb::SnapshotResponse out;
+        return Call(&pb::ProximaDB::Stub::GetSnapshot, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kDeleteSnapshot, "DELETE", c + "/snapshots/" + no_snap, json(),
+      [&] {
+        pb::DeleteSnapshotRequest r;
+        r.set_collection("c");
+        r.set_id(no_snap);
+        pb::DeleteSnapshotResponse out;
+        return Call(&pb::ProximaDB::Stub::DeleteSnapshot, r, &out);
+      },
+      404, "not_found");
+  auto restore = [&](std::string id, std::string target) {
+    return [&, id, target] {
+      pb::RestoreSnapshotRequest r;
+      r.set_collection("c");
+      r.set_id(id);
+      r.set_target_collection(target);
+      pb::RestoreSnapshotResponse out;
+      return Call(&pb::ProximaDB::Stub::RestoreSnapshot, r, &out);
+    };
+  };
+  add(Operation::kRestoreSnapshot, "POST",
+      c + "/snapshots/" + no_snap + "/restore", {{"target_collection", "x"}},
+      restore(no_snap, "x"), 404, "not_found");
+  add(Operation::kRestoreSnapshot, "POST",
+      c + "/snapshots/" + no_snap + "/restore", {{"target_collection", ""}},
+      restore(no_snap, ""), 400, "invalid_argument");
   ASSERT_EQ(Rest("POST", c + "/index/payload",
                  {{"field", "tag"}, {"type", "keyword"}})
                 .status,

@@ -44,7 +44,15 @@ TEST(ApiKeysTest, ReadOnlyAndReadWrite) {
 TEST(ApiKeysTest, EveryOperationIsClassified) {
   int writes = 0;
   for (const OperationInfo& info : kOperations) writes += info.write;
-  EXPECT_EQ(writes, 15);
+  EXPECT_EQ(writes, 19);
+  // Snapshots: create, delete and restore change state; list and inspect
+  // do not.
+  EXPECT_TRUE(IsWrite(Operation::kCreateSnapshot));
+  EXPECT_TRUE(IsWrite(Operation::kRestoreSnapshot));
+  EXPECT_TRUE(IsWrite(Operation::kDeleteSnapshot));
+  EXPECT_TRUE(IsWrite(Operation::kCreateDatabaseSnapshot));
+  EXPECT_FALSE(IsWrite(Operation::kListSnapshots));
+  EXPECT_FALSE(IsWrite(Operation::kGetSnapshot));
   EXPECT_FALSE(IsWrite(Operation::kSearch));
   EXPECT_FALSE(IsWrite(Operation::kCollectionStats));
   EXPECT_TRUE(IsWrite(Operation::kFlush));

@@ -35,6 +35,9 @@ from .exceptions import (
 )
 from .models import (
     Alias,
+    RestoredSnapshot,
+    Snapshot,
+    SnapshotFile,
     BatchInsertResult,
     Change,
     Collection,
@@ -81,6 +84,9 @@ __all__ = [
     "HealthStatus",
     "Point",
     "Alias",
+    "Snapshot",
+    "SnapshotFile",
+    "RestoredSnapshot",
     "QuarantineEntry",
     "ScrollPage",
     "SearchResult",

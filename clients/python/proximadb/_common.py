@@ -50,7 +50,8 @@ Filter = Dict[str, Any]
 # Operations whose not_found may name the point rather than the collection.
 POINT_OPS = frozenset({"Get", "UpdateMetadata"})
 # Operations on the server rather than on a collection.
-ADMIN_OPS = frozenset({"ListQuarantine", "ClearQuarantine", "UpdateAliases", "ListAliases"})
+ADMIN_OPS = frozenset({"ListQuarantine", "ClearQuarantine", "UpdateAliases", "ListAliases",
+                       "CreateDatabaseSnapshot"})
 
 
 class Call(NamedTuple):

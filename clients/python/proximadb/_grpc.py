@@ -291,6 +291,34 @@ def _aliases(r: Any) -> Dict[str, Any]:
     return {"aliases": [{"alias": a.alias, "collection": a.collection} for a in r.aliases]}
 
 
+def _snapshot(s: Any) -> Dict[str, Any]:
+    colls = []
+    for c in s.collections:
+        d: Dict[str, Any] = {"name": c.name, "sequence": c.sequence, "points": c.points}
+        if c.files:
+            d["files"] = [{"name": f.name, "role": f.role, "size": f.size,
+                           "crc32c": f.crc32c} for f in c.files]
+        colls.append(d)
+    return {"id": s.id, "target": s.target, "kind": s.kind, "sequence": s.sequence,
+            "created_at": s.created_at, "size_bytes": s.size_bytes,
+            "uploaded_bytes": s.uploaded_bytes, "format_version": s.format_version,
+            "server_version": s.server_version, "collections": colls}
+
+
+def _enc_restore(c: Call) -> Any:
+    body = c.body or {}
+    return pb.RestoreSnapshotRequest(
+        collection=c.collection, id=c.point_id or "",
+        target_collection=body.get("target_collection") or "",
+        overwrite=bool(body.get("overwrite", False)))
+
+
+def _restored(r: Any) -> Dict[str, Any]:
+    return {"restored": {"collection": r.collection, "snapshot": r.snapshot,
+                         "sequence": r.sequence, "points": r.points, "files": r.files,
+                         "bytes": r.bytes}}
+
+
 def _build_codecs() -> None:
     if CODECS or _IMPORT_ERROR is not None:
         return
@@ -369,6 +397,23 @@ def _build_codecs() -> None:
         "MoveSegment": (_enc_move, _segment),
         "UpdateAliases": (_enc_aliases, _aliases),
         "ListAliases": (lambda c: pb.ListAliasesRequest(), _aliases),
+        "CreateSnapshot": (
+            lambda c: pb.CreateSnapshotRequest(
+                collection=c.collection, target=(c.body or {}).get("target") or ""),
+            lambda r: {"snapshot": _snapshot(r.snapshot)}),
+        "ListSnapshots": (
+            lambda c: pb.ListSnapshotsRequest(collection=c.collection),
+            lambda r: {"snapshots": [_snapshot(s) for s in r.snapshots]}),
+        "GetSnapshot": (
+            lambda c: pb.GetSnapshotRequest(collection=c.collection, id=c.point_id or ""),
+            lambda r: {"snapshot": _snapshot(r.snapshot)}),
+        "DeleteSnapshot": (
+            lambda c: pb.DeleteSnapshotRequest(collection=c.collection, id=c.point_id or ""),
+            lambda r: {"id": r.id, "status": r.status}),
+        "RestoreSnapshot": (_enc_restore, _restored),
+        "CreateDatabaseSnapshot": (
+            lambda c: pb.CreateDatabaseSnapshotRequest(target=(c.body or {}).get("target") or ""),
+            lambda r: {"snapshot": _snapshot(r.snapshot)}),
     })
 
 

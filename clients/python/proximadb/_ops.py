@@ -29,6 +29,8 @@ from ._common import (
 from .exceptions import CollectionNotFound, InvalidArgument, PointNotFound
 from .models import (
     Alias,
+    RestoredSnapshot,
+    Snapshot,
     BatchInsertResult,
     Collection,
     CollectionStats,
@@ -343,6 +345,46 @@ def update_aliases(actions: Sequence[Dict[str, Any]]) -> Op:
 def list_aliases() -> Op:
     resp = yield Call("ListAliases")
     return [Alias.from_dict(a) for a in resp.get("aliases") or []]
+
+
+def create_snapshot(collection: str, target: Optional[str]) -> Op:
+    body = {} if target is None else {"target": target}
+    resp = yield Call("CreateSnapshot", collection, body)
+    return Snapshot.from_dict(resp.get("snapshot") or {})
+
+
+def create_database_snapshot(target: Optional[str]) -> Op:
+    body = {} if target is None else {"target": target}
+    resp = yield Call("CreateDatabaseSnapshot", None, body)
+    return Snapshot.from_dict(resp.get("snapshot") or {})
+
+
+def list_snapshots(collection: str) -> Op:
+    resp = yield Call("ListSnapshots", collection)
+    return [Snapshot.from_dict(s) for s in resp.get("snapshots") or []]
+
+
+def _snapshot_id(id: str) -> str:
+    if not isinstance(id, str) or not id:
+        raise InvalidArgument(f"snapshot id must be a non-empty string, got {id!r}")
+    return id
+
+
+def get_snapshot(collection: str, id: str) -> Op:
+    resp = yield Call("GetSnapshot", collection, None, _snapshot_id(id))
+    return Snapshot.from_dict(resp.get("snapshot") or {})
+
+
+def delete_snapshot(collection: str, id: str) -> Op:
+    yield Call("DeleteSnapshot", collection, None, _snapshot_id(id))
+    return None
+
+
+def restore_snapshot(collection: str, id: str, target_collection: str,
+                     overwrite: bool) -> Op:
+    body = {"target_collection": target_collection, "overwrite": bool(overwrite)}
+    resp = yield Call("RestoreSnapshot", collection, body, _snapshot_id(id))
+    return RestoredSnapshot.from_dict(resp)
 
 
 def is_single_point(x: Any) -> bool:

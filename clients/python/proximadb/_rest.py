@@ -56,6 +56,13 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "MoveSegment": ("POST", _V1 + "/{c}/segments/{id}/tier"),
     "UpdateAliases": ("POST", "/api/v1/aliases"),
     "ListAliases": ("GET", "/api/v1/aliases"),
+    # {id} is the snapshot id here.
+    "CreateSnapshot": ("POST", _V1 + "/{c}/snapshots"),
+    "ListSnapshots": ("GET", _V1 + "/{c}/snapshots"),
+    "GetSnapshot": ("GET", _V1 + "/{c}/snapshots/{id}"),
+    "DeleteSnapshot": ("DELETE", _V1 + "/{c}/snapshots/{id}"),
+    "RestoreSnapshot": ("POST", _V1 + "/{c}/snapshots/{id}/restore"),
+    "CreateDatabaseSnapshot": ("POST", "/api/v1/snapshots"),
 }
 
 

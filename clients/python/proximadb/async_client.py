@@ -13,6 +13,8 @@ from .client import _flush_fields, make_transport
 from .models import (
     Change,
     Alias,
+    RestoredSnapshot,
+    Snapshot,
     BatchInsertResult,
     Collection,
     CollectionStats,
@@ -482,6 +484,34 @@ class AsyncProximaDBClient:
             {"delete": {"alias": alias}},
             {"create": {"alias": alias, "collection": collection}},
         ])
+
+    # -- snapshots -------------------------------------------------------------
+
+    async def create_snapshot(self, collection: str, target: Optional[str] = None) -> Snapshot:
+        """See ``ProximaDBClient.create_snapshot``."""
+        return await self._run(_ops.create_snapshot(collection, target))
+
+    async def create_database_snapshot(self, target: Optional[str] = None) -> Snapshot:
+        """See ``ProximaDBClient.create_database_snapshot``."""
+        return await self._run(_ops.create_database_snapshot(target))
+
+    async def list_snapshots(self, collection: str) -> List[Snapshot]:
+        """See ``ProximaDBClient.list_snapshots``."""
+        return await self._run(_ops.list_snapshots(collection))
+
+    async def get_snapshot(self, collection: str, id: str) -> Snapshot:
+        """See ``ProximaDBClient.get_snapshot``."""
+        return await self._run(_ops.get_snapshot(collection, id))
+
+    async def delete_snapshot(self, collection: str, id: str) -> None:
+        """See ``ProximaDBClient.delete_snapshot``."""
+        await self._run(_ops.delete_snapshot(collection, id))
+
+    async def restore_snapshot(self, collection: str, id: str, target_collection: str,
+                               overwrite: bool = False) -> RestoredSnapshot:
+        """See ``ProximaDBClient.restore_snapshot``."""
+        return await self._run(
+            _ops.restore_snapshot(collection, id, target_collection, overwrite))
 
     async def list_quarantine(self) -> List[QuarantineEntry]:
         """See ``ProximaDBClient.list_quarantine``."""

@@ -11,6 +11,8 @@ from ._common import Call, FeedPosition, Filter, Metadata, backoff_delays, parse
 from .exceptions import ProximaDBError, Unavailable
 from .models import (
     Alias,
+    RestoredSnapshot,
+    Snapshot,
     BatchInsertResult,
     Change,
     Collection,
@@ -574,6 +576,62 @@ class ProximaDBClient:
             if delay is None:
                 raise err
             time.sleep(delay)
+    # -- snapshots -------------------------------------------------------------
+
+    def create_snapshot(self, collection: str, target: Optional[str] = None) -> Snapshot:
+        """Snapshots ``collection`` (a name or an alias), consistent at one
+        WAL sequence, while writes and searches go on.
+
+        ``target`` is ``"local"`` (the server's snapshot directory) or
+        ``"s3"`` (the object store of its ``[tiering]`` section); ``None``
+        uses the server's ``[snapshots] default_target``. Files an earlier
+        snapshot of the collection already holds are re-used:
+        ``uploaded_bytes`` says what this one uploaded. Needs a read-write
+        API key when the server has keys.
+
+        Raises:
+            InvalidArgument: a target other than local or s3.
+            FailedPrecondition: ``s3`` without an object store configured.
+            CollectionNotFound: no such collection.
+        """
+        return self._run(_ops.create_snapshot(collection, target))
+
+    def create_database_snapshot(self, target: Optional[str] = None) -> Snapshot:
+        """Snapshots every collection (each at its own WAL sequence) and
+        every alias under one id (``kind == "database"``). Each collection
+        in it is listed and restorable through its own name; the whole is
+        restored into an empty data directory with ``proximadb-server
+        --restore-snapshot <id>``."""
+        return self._run(_ops.create_database_snapshot(target))
+
+    def list_snapshots(self, collection: str) -> List[Snapshot]:
+        """The collection's snapshots (also after it was dropped, by its
+        name), oldest first, without their files."""
+        return self._run(_ops.list_snapshots(collection))
+
+    def get_snapshot(self, collection: str, id: str) -> Snapshot:
+        """One snapshot with its files (name, role, size, CRC32C)."""
+        return self._run(_ops.get_snapshot(collection, id))
+
+    def delete_snapshot(self, collection: str, id: str) -> None:
+        """Deletes the snapshot and the files no other snapshot shares."""
+        self._run(_ops.delete_snapshot(collection, id))
+
+    def restore_snapshot(self, collection: str, id: str, target_collection: str,
+                         overwrite: bool = False) -> RestoredSnapshot:
+        """Restores snapshot ``id`` of ``collection`` as
+        ``target_collection``. Every file is downloaded and verified before
+        anything is committed; the collection appears whole or not at all.
+
+        Raises:
+            AlreadyExists: ``target_collection`` exists and ``overwrite`` is
+                false (with ``overwrite`` it is replaced once the restored
+                copy is verified).
+            NotFound: no such snapshot of ``collection``.
+            ProximaDBError: a file of the snapshot is damaged or missing
+                (nothing was changed).
+        """
+        return self._run(_ops.restore_snapshot(collection, id, target_collection, overwrite))
 
     # -- admin -----------------------------------------------------------------
 

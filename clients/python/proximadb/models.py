@@ -355,6 +355,77 @@ class Alias:
 
 
 @dataclass
+class SnapshotFile:
+    """One file of a snapshot (``ProximaDBClient.get_snapshot``)."""
+
+    name: str  # in the collection directory: segments/..., wal/...
+    role: str  # manifest | segment | graph | payload | wal
+    size: int
+    crc32c: int
+
+
+@dataclass
+class Snapshot:
+    """A snapshot of a collection, consistent at WAL sequence ``sequence``
+    (see ``ProximaDBClient.create_snapshot``)."""
+
+    id: str
+    sequence: int
+    created_at: int  # unix milliseconds
+    size_bytes: int
+    uploaded_bytes: int  # what creating it uploaded; the rest was re-used
+    target: str = "local"  # local | s3
+    kind: str = "collection"
+    format_version: int = 0
+    server_version: str = ""
+    collections: List[str] = field(default_factory=list)
+    points: int = 0
+    files: List[SnapshotFile] = field(default_factory=list)  # get_snapshot only
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Snapshot":
+        """Builds it from the REST JSON shape."""
+        colls = d.get("collections") or []
+        files = [SnapshotFile(name=str(f.get("name", "")), role=str(f.get("role", "")),
+                              size=int(f.get("size", 0)), crc32c=int(f.get("crc32c", 0)))
+                 for c in colls for f in (c.get("files") or [])]
+        return cls(
+            id=str(d.get("id", "")),
+            sequence=int(d.get("sequence", 0)),
+            created_at=int(d.get("created_at", 0)),
+            size_bytes=int(d.get("size_bytes", 0)),
+            uploaded_bytes=int(d.get("uploaded_bytes", 0)),
+            target=str(d.get("target", "local")),
+            kind=str(d.get("kind", "collection")),
+            format_version=int(d.get("format_version", 0)),
+            server_version=str(d.get("server_version", "")),
+            collections=[str(c.get("name", "")) for c in colls],
+            points=sum(int(c.get("points", 0)) for c in colls),
+            files=files,
+        )
+
+
+@dataclass
+class RestoredSnapshot:
+    """What ``ProximaDBClient.restore_snapshot`` did."""
+
+    collection: str
+    snapshot: str
+    sequence: int
+    points: int
+    files: int
+    bytes: int
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "RestoredSnapshot":
+        """Builds it from the REST JSON shape (``{"restored": {...}}``)."""
+        r = d.get("restored") or {}
+        return cls(collection=str(r.get("collection", "")), snapshot=str(r.get("snapshot", "")),
+                   sequence=int(r.get("sequence", 0)), points=int(r.get("points", 0)),
+                   files=int(r.get("files", 0)), bytes=int(r.get("bytes", 0)))
+
+
+@dataclass
 class ScrollPage:
     """One page of :meth:`ProximaDBClient.scroll_page`."""
 

@@ -76,6 +76,12 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kMoveSegment, &G::MoveSegment);
   Add(Operation::kUpdateAliases, &G::UpdateAliases);
   Add(Operation::kListAliases, &G::ListAliases);
+  Add(Operation::kCreateSnapshot, &G::CreateSnapshot);
+  Add(Operation::kListSnapshots, &G::ListSnapshots);
+  Add(Operation::kGetSnapshot, &G::GetSnapshot);
+  Add(Operation::kDeleteSnapshot, &G::DeleteSnapshot);
+  Add(Operation::kRestoreSnapshot, &G::RestoreSnapshot);
+  Add(Operation::kCreateDatabaseSnapshot, &G::CreateDatabaseSnapshot);
   AddChanges();
 }
 
@@ -595,6 +601,65 @@ Status GrpcService::UpdateAliases(const v1::UpdateAliasesRequest& in,
 Status GrpcService::ListAliases(const v1::ListAliasesRequest&,
                                 v1::AliasesResponse* out) {
   EncodeAliases(svc_->ListAliases(), out);
+  return Status::OK();
+}
+
+// Snapshots: the same typed service functions as REST.
+Status GrpcService::CreateSnapshot(const v1::CreateSnapshotRequest& in,
+                                   v1::SnapshotResponse* out) {
+  PDB_ASSIGN_OR_RETURN(SnapshotInfo s,
+                       svc_->CreateSnapshot(in.collection(), in.target()));
+  EncodeSnapshot(s, /*with_files=*/false, out->mutable_snapshot());
+  return Status::OK();
+}
+
+Status GrpcService::CreateDatabaseSnapshot(
+    const v1::CreateDatabaseSnapshotRequest& in, v1::SnapshotResponse* out) {
+  PDB_ASSIGN_OR_RETURN(SnapshotInfo s,
+                       svc_->CreateDatabaseSnapshot(in.target()));
+  EncodeSnapshot(s, /*with_files=*/false, out->mutable_snapshot());
+  return Status::OK();
+}
+
+Status GrpcService::ListSnapshots(const v1::ListSnapshotsRequest& in,
+                                  v1::ListSnapshotsResponse* out) {
+  PDB_ASSIGN_OR_RETURN(std::vector<SnapshotInfo> all,
+                       svc_->ListSnapshots(in.collection()));
+  for (const SnapshotInfo& s : all) {
+    EncodeSnapshot(s, /*with_files=*/false, out->add_snapshots());
+  }
+  return Status::OK();
+}
+
+Status GrpcService::GetSnapshot(const v1::GetSnapshotRequest& in,
+                                v1::SnapshotResponse* out) {
+  PDB_ASSIGN_OR_RETURN(SnapshotInfo s,
+                       svc_->GetSnapshot(in.collection(), in.id()));
+  EncodeSnapshot(s, /*with_files=*/true, out->mutable_snapshot());
+  return Status::OK();
+}
+
+Status GrpcService::DeleteSnapshot(const v1::DeleteSnapshotRequest& in,
+                                   v1::DeleteSnapshotResponse* out) {
+  PDB_RETURN_IF_ERROR(svc_->DeleteSnapshot(in.collection(), in.id()));
+  out->set_id(in.id());
+  out->set_status("deleted");
+  return Status::OK();
+}
+
+Status GrpcService::RestoreSnapshot(const v1::RestoreSnapshotRequest& in,
+                                    v1::RestoreSnapshotResponse* out) {
+  RestoreOptions o;
+  o.target_collection = in.target_collection();
+  o.overwrite = in.overwrite();
+  PDB_ASSIGN_OR_RETURN(RestoreResult r,
+                       svc_->RestoreSnapshot(in.collection(), in.id(), o));
+  out->set_collection(r.collection);
+  out->set_snapshot(r.snapshot_id);
+  out->set_sequence(r.sequence);
+  out->set_points(r.points);
+  out->set_files(r.files);
+  out->set_bytes(r.bytes);
   return Status::OK();
 }
 

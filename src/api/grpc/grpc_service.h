@@ -134,6 +134,17 @@ class GrpcService final : public ::grpc::Service {
   Status MoveSegment(const v1::MoveSegmentRequest&, v1::SegmentInfo*);
   Status UpdateAliases(const v1::UpdateAliasesRequest&, v1::AliasesResponse*);
   Status ListAliases(const v1::ListAliasesRequest&, v1::AliasesResponse*);
+  Status CreateSnapshot(const v1::CreateSnapshotRequest&,
+                        v1::SnapshotResponse*);
+  Status ListSnapshots(const v1::ListSnapshotsRequest&,
+                       v1::ListSnapshotsResponse*);
+  Status GetSnapshot(const v1::GetSnapshotRequest&, v1::SnapshotResponse*);
+  Status DeleteSnapshot(const v1::DeleteSnapshotRequest&,
+                        v1::DeleteSnapshotResponse*);
+  Status RestoreSnapshot(const v1::RestoreSnapshotRequest&,
+                         v1::RestoreSnapshotResponse*);
+  Status CreateDatabaseSnapshot(const v1::CreateDatabaseSnapshotRequest&,
+                                v1::SnapshotResponse*);
 
   service::VectorService* svc_;
   GrpcGates gates_;

@@ -414,4 +414,30 @@ void EncodeAliases(const std::vector<AliasInfo>& aliases,
   }
 }
 
+void EncodeSnapshot(const SnapshotInfo& s, bool with_files, pb::Snapshot* out) {
+  out->set_id(s.id);
+  out->set_target(s.target);
+  out->set_kind(s.kind);
+  out->set_sequence(s.sequence);
+  out->set_created_at(s.created_at_unix_ms);
+  out->set_size_bytes(s.size_bytes);
+  out->set_uploaded_bytes(s.uploaded_bytes);
+  out->set_format_version(s.format_version);
+  out->set_server_version(s.server_version);
+  for (const SnapshotCollectionInfo& c : s.collections) {
+    pb::SnapshotCollection* o = out->add_collections();
+    o->set_name(c.name);
+    o->set_sequence(c.sequence);
+    o->set_points(c.points);
+    if (!with_files) continue;
+    for (const SnapshotFileInfo& f : c.files) {
+      pb::SnapshotFile* fo = o->add_files();
+      fo->set_name(f.name);
+      fo->set_role(f.role);
+      fo->set_size(f.size);
+      fo->set_crc32c(f.crc32c);
+    }
+  }
+}
+
 }  // namespace proximadb::grpc_api

@@ -61,6 +61,8 @@ void EncodeScrollPage(const ScrollPage& page, bool include_vector,
 void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out);
 void EncodeAliases(const std::vector<AliasInfo>& aliases,
                    pb::AliasesResponse* out);
+// Files only `with_files` (GetSnapshot).
+void EncodeSnapshot(const SnapshotInfo& s, bool with_files, pb::Snapshot* out);
 void EncodePayloadIndexes(const std::string& collection,
                           const std::vector<PayloadIndexDef>& defs,
                           pb::PayloadIndexesResponse* out);

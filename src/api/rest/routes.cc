@@ -215,6 +215,49 @@ RestResponse UpdateAliases(VectorService& svc, const RouteParams&,
                   [&](const json& b) { return svc.UpdateAliasesJson(b); });
 }
 
+// Snapshots (docs/API.md, "Snapshots"); {id} is the snapshot's.
+RestResponse CreateSnapshot(VectorService& svc, const RouteParams& p,
+                            std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return FromResult(svc.CreateSnapshotJson(p.name, json()), 201);
+  }
+  return WithBody(body, 201, [&](const json& b) {
+    return svc.CreateSnapshotJson(p.name, b);
+  });
+}
+
+RestResponse CreateDatabaseSnapshot(VectorService& svc, const RouteParams&,
+                                    std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return FromResult(svc.CreateDatabaseSnapshotJson(json()), 201);
+  }
+  return WithBody(body, 201, [&](const json& b) {
+    return svc.CreateDatabaseSnapshotJson(b);
+  });
+}
+
+RestResponse ListSnapshots(VectorService& svc, const RouteParams& p,
+                           std::string_view) {
+  return FromResult(svc.ListSnapshotsJson(p.name));
+}
+
+RestResponse GetSnapshot(VectorService& svc, const RouteParams& p,
+                         std::string_view) {
+  return FromResult(svc.GetSnapshotJson(p.name, p.id));
+}
+
+RestResponse DeleteSnapshot(VectorService& svc, const RouteParams& p,
+                            std::string_view) {
+  return FromResult(svc.DeleteSnapshotJson(p.name, p.id));
+}
+
+RestResponse RestoreSnapshot(VectorService& svc, const RouteParams& p,
+                             std::string_view body) {
+  return WithBody(body, 200, [&](const json& b) {
+    return svc.RestoreSnapshotJson(p.name, p.id, b);
+  });
+}
+
 // The route table, one resource per function (each in documentation
 // order) so that no function is the whole API.
 // The health probes (never gated).
@@ -375,6 +418,36 @@ void AliasRoutes(std::vector<RouteSpec>* t) {
       });
 }
 
+// Snapshots (docs/API.md, "Snapshots").
+void SnapshotRoutes(std::vector<RouteSpec>* t) {
+  t->insert(t->end(), {
+                          {"POST",
+                           "/api/v1/collections/{name}/snapshots",
+                           {Operation::kCreateSnapshot},
+                           CreateSnapshot},
+                          {"GET",
+                           "/api/v1/collections/{name}/snapshots",
+                           {Operation::kListSnapshots},
+                           ListSnapshots},
+                          {"GET",
+                           "/api/v1/collections/{name}/snapshots/{id}",
+                           {Operation::kGetSnapshot},
+                           GetSnapshot},
+                          {"DELETE",
+                           "/api/v1/collections/{name}/snapshots/{id}",
+                           {Operation::kDeleteSnapshot},
+                           DeleteSnapshot},
+                          {"POST",
+                           "/api/v1/collections/{name}/snapshots/{id}/restore",
+                           {Operation::kRestoreSnapshot},
+                           RestoreSnapshot},
+                          {"POST",
+                           "/api/v1/snapshots",
+                           {Operation::kCreateDatabaseSnapshot},
+                           CreateDatabaseSnapshot},
+                      });
+}
+
 // The quarantine (docs/API.md, "Admin").
 void AdminRoutes(std::vector<RouteSpec>* t) {
   t->insert(t->end(), {
@@ -406,6 +479,7 @@ const std::vector<RouteSpec>& Routes() {
     SegmentRoutes(&t);
     ChangeRoutes(&t);
     AliasRoutes(&t);
+    SnapshotRoutes(&t);
     AdminRoutes(&t);
     return t;
   }();

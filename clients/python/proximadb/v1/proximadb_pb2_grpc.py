@@ -159,6 +159,36 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ChangesRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ChangeEvent.FromString,
                 )
+        self.CreateSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/CreateSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CreateSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+                )
+        self.ListSnapshots = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/ListSnapshots',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsResponse.FromString,
+                )
+        self.GetSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/GetSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.GetSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+                )
+        self.DeleteSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/DeleteSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotResponse.FromString,
+                )
+        self.RestoreSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/RestoreSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
+                )
+        self.CreateDatabaseSnapshot = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/CreateDatabaseSnapshot',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -376,6 +406,62 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateSnapshot(self, request, context):
+        """Snapshots (docs/API.md, "Snapshots"; REST
+        /api/v1/collections/{name}/snapshots). `collection` may be an alias.
+        CreateSnapshot: consistent at one WAL sequence, writes and searches go
+        on; target "" (the [snapshots] default), "local" or "s3".
+        INVALID_ARGUMENT: another target; FAILED_PRECONDITION: "s3" without the
+        [tiering] object store (the message names the keys); NOT_FOUND: no such
+        collection. Needs a read-write key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSnapshots(self, request, context):
+        """The collection's snapshots (also after it was dropped), oldest first,
+        without their files.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSnapshot(self, request, context):
+        """One snapshot with its files. NOT_FOUND: no such snapshot of it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteSnapshot(self, request, context):
+        """Deletes the snapshot and the objects no other snapshot shares.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RestoreSnapshot(self, request, context):
+        """Restores into target_collection after every file is verified; nothing
+        is visible before the final commit. ALREADY_EXISTS: the target exists
+        (set overwrite) or is an alias; INTERNAL: a file of the
+        snapshot is damaged or missing (nothing was changed).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateDatabaseSnapshot(self, request, context):
+        """A database snapshot: every collection (each at its own WAL sequence)
+        and every alias under one id (REST POST /api/v1/snapshots); each
+        collection is listed and restorable through its collection's calls,
+        the whole by proximadb-server --restore-snapshot into an empty data
+        directory.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -523,6 +609,36 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.Changes,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ChangesRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ChangeEvent.SerializeToString,
+            ),
+            'CreateSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CreateSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.SerializeToString,
+            ),
+            'ListSnapshots': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSnapshots,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsResponse.SerializeToString,
+            ),
+            'GetSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.GetSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.SerializeToString,
+            ),
+            'DeleteSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotResponse.SerializeToString,
+            ),
+            'RestoreSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestoreSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.SerializeToString,
+            ),
+            'CreateDatabaseSnapshot': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateDatabaseSnapshot,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1024,5 +1140,107 @@ class ProximaDB(object):
         return grpc.experimental.unary_stream(request, target, '/proximadb.v1.ProximaDB/Changes',
             proximadb_dot_v1_dot_proximadb__pb2.ChangesRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.ChangeEvent.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/CreateSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.CreateSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListSnapshots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/ListSnapshots',
+            proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.ListSnapshotsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/GetSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.GetSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DeleteSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/DeleteSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.DeleteSnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RestoreSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/RestoreSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CreateDatabaseSnapshot(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/CreateDatabaseSnapshot',
+            proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

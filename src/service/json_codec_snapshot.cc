@@ -1,0 +1,77 @@
+// JSON forms of the snapshot operations (docs/API.md, "Snapshots").
+#include <string>
+
+#include "service/json_codec.h"
+#include "service/json_fields.h"
+
+namespace proximadb::service {
+
+using nlohmann::json;
+using namespace detail;  // NOLINT: the codec's field helpers
+
+Result<std::string> ParseSnapshotTarget(const json& body) {
+  if (body.is_null()) return std::string();
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"target"}));
+  const json* t = FindField(body, "target");
+  if (t == nullptr) return std::string();
+  return GetString(*t, "target");
+}
+
+Result<RestoreOptions> ParseRestoreOptions(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(
+      RefuseUnknownFields(body, {"target_collection", "overwrite"}));
+  RestoreOptions o;
+  const json* t = FindField(body, "target_collection");
+  if (t == nullptr) {
+    return Status::InvalidArgument(
+        "missing required field 'target_collection' (the collection to "
+        "restore into)");
+  }
+  PDB_ASSIGN_OR_RETURN(o.target_collection, GetString(*t, "target_collection"));
+  if (const json* w = FindField(body, "overwrite")) {
+    PDB_ASSIGN_OR_RETURN(o.overwrite, GetBool(*w, "overwrite"));
+  }
+  return o;
+}
+
+json SnapshotToJson(const SnapshotInfo& s, bool with_files) {
+  json colls = json::array();
+  for (const SnapshotCollectionInfo& c : s.collections) {
+    json e{{"name", c.name}, {"sequence", c.sequence}, {"points", c.points}};
+    if (with_files) {
+      json files = json::array();
+      for (const SnapshotFileInfo& f : c.files) {
+        files.push_back({{"name", f.name},
+                         {"role", f.role},
+                         {"size", f.size},
+                         {"crc32c", f.crc32c}});
+      }
+      e["files"] = std::move(files);
+    }
+    colls.push_back(std::move(e));
+  }
+  return json{{"id", s.id},
+              {"target", s.target},
+              {"kind", s.kind},
+              {"sequence", s.sequence},
+              {"created_at", s.created_at_unix_ms},
+              {"size_bytes", s.size_bytes},
+              {"uploaded_bytes", s.uploaded_bytes},
+              {"format_version", s.format_version},
+              {"server_version", s.server_version},
+              {"collections", std::move(colls)}};
+}
+
+json RestoreResultToJson(const RestoreResult& r) {
+  return json{{"restored",
+               {{"collection", r.collection},
+                {"snapshot", r.snapshot_id},
+                {"sequence", r.sequence},
+                {"points", r.points},
+                {"files", r.files},
+                {"bytes", r.bytes}}}};
+}
+
+}  // namespace proximadb::service
