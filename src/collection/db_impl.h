@@ -161,9 +161,11 @@ class DBImpl final : public DB {
   Status SnapshotInto(const std::shared_ptr<CollectionImpl>& c,
                       snapshot::Repository* repo, snapshot::Manifest* m)
       REQUIRES(snapshot_mu_);
-  // A new manifest's id and time (strictly increasing).
-  void StartManifest(snapshot::Manifest* m, const std::string& kind)
-      REQUIRES(snapshot_mu_);
+  // Starts a snapshot in `repo`: collects what earlier ones left
+  // uncommitted, gives the manifest its id and time (strictly increasing)
+  // and marks it pending.
+  Status BeginSnapshot(snapshot::Repository* repo, snapshot::Manifest* m,
+                       const std::string& kind) REQUIRES(snapshot_mu_);
   Status RemoveRestoreStaging();
   // Makes a verified collection directory (already in collections/) a
   // collection: the catalog commit, then Open (undone if it fails).

@@ -157,7 +157,14 @@ std::string DBImpl::SnapshotCollectionName(const std::string& name) {
   return name;
 }
 
-void DBImpl::StartManifest(snapshot::Manifest* m, const std::string& kind) {
+Status DBImpl::BeginSnapshot(snapshot::Repository* repo, snapshot::Manifest* m,
+                             const std::string& kind) {
+  // Objects of a snapshot that never committed (a crash, a failed upload).
+  auto collected = repo->CollectIncomplete();
+  if (!collected.ok()) {
+    spdlog::warn("snapshots in {}: collecting incomplete ones: {}",
+                 repo->Describe(), collected.status().ToString());
+  }
   // Strictly increasing, so ids (which start with it) order snapshots.
   m->created_at_unix_ms =
       std::max(options_.clock->NowMicros() / 1000, last_snapshot_ms_ + 1);
@@ -165,6 +172,7 @@ void DBImpl::StartManifest(snapshot::Manifest* m, const std::string& kind) {
   m->id = NewSnapshotId(m->created_at_unix_ms);
   m->kind = kind;
   m->server_version = PROXIMADB_VERSION;
+  return repo->MarkPending(m->id);
 }
 
 Status DBImpl::SnapshotInto(const std::shared_ptr<CollectionImpl>& c,
@@ -224,15 +232,8 @@ Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
     c = it->second;
   }
   PDB_ASSIGN_OR_RETURN(auto repo, OpenRepository(target));
-  // Objects of a snapshot that never committed (a crash, a failed upload).
-  auto collected = repo->CollectIncomplete();
-  if (!collected.ok()) {
-    spdlog::warn("snapshots in {}: collecting incomplete ones: {}",
-                 repo->Describe(), collected.status().ToString());
-  }
   snapshot::Manifest m;
-  StartManifest(&m, "collection");
-  PDB_RETURN_IF_ERROR(repo->MarkPending(m.id));
+  PDB_RETURN_IF_ERROR(BeginSnapshot(repo.get(), &m, "collection"));
   PDB_RETURN_IF_ERROR(SnapshotInto(c, repo.get(), &m));
   PDB_RETURN_IF_ERROR(repo->Commit(m));
   spdlog::info(
@@ -246,14 +247,8 @@ Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
 Result<SnapshotInfo> DBImpl::CreateDatabaseSnapshot(SnapshotTarget target) {
   MutexLock snap(&snapshot_mu_);
   PDB_ASSIGN_OR_RETURN(auto repo, OpenRepository(target));
-  auto collected = repo->CollectIncomplete();
-  if (!collected.ok()) {
-    spdlog::warn("snapshots in {}: collecting incomplete ones: {}",
-                 repo->Describe(), collected.status().ToString());
-  }
   snapshot::Manifest m;
-  StartManifest(&m, "database");
-  PDB_RETURN_IF_ERROR(repo->MarkPending(m.id));
+  PDB_RETURN_IF_ERROR(BeginSnapshot(repo.get(), &m, "database"));
   // Each collection at its own sequence (collections share no WAL); a
   // collection dropped meanwhile is left out, one created meanwhile may be
   // in or not.

@@ -26,11 +26,12 @@ from typing import (
     NamedTuple,
     Optional,
     Sequence,
+    Tuple,
     Union,
 )
 from urllib.parse import urlsplit
 
-from .exceptions import InvalidArgument
+from .exceptions import InvalidArgument, Unavailable
 from .models import Point
 
 try:  # numpy is optional
@@ -391,7 +392,10 @@ class FeedPosition:
     with, and the operations of an unfinished write it already has, which a
     reconnection delivers again and this skips."""
 
-    def __init__(self, from_seq: Optional[int], after: Any) -> None:
+    def __init__(self, from_seq: Optional[int], after: Any, retries: int,
+                 backoff: float) -> None:
+        self._retries, self._backoff = retries, backoff
+        self._delays = backoff_delays(retries, backoff)
         if from_seq is not None and after is not None:
             raise ValueError("give from_seq or after, not both")
         if from_seq is not None and (isinstance(from_seq, bool) or int(from_seq) < 1):
@@ -414,4 +418,21 @@ class FeedPosition:
                 and change.index <= self._skip[1]:
             return None
         self._advance(change)
+        self._delays = backoff_delays(self._retries, self._backoff)  # progress
         return change
+
+    def ended(self, follow: bool, error: Optional[BaseException],
+              reconnect: bool) -> Optional[float]:
+        """After a connection ended (``error`` None: normally): None when the
+        feed is done, else the seconds to wait before reconnecting; raises
+        when it may not reconnect (any more)."""
+        if error is None:
+            if not follow:
+                return None
+            error = Unavailable("Changes: the server ended the stream")
+        if not reconnect:
+            raise error
+        delay = next(self._delays, None)
+        if delay is None:
+            raise error
+        return delay

@@ -7,7 +7,7 @@ from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Union, ov
 import asyncio
 
 from . import _ops
-from ._common import Call, FeedPosition, Filter, Metadata, backoff_delays
+from ._common import Call, FeedPosition, Filter, Metadata
 from .exceptions import ProximaDBError, Unavailable
 from .client import _flush_fields, make_transport
 from .models import (
@@ -443,26 +443,20 @@ class AsyncProximaDBClient:
                       with_vectors: bool = True,
                       reconnect: bool = True) -> AsyncIterator[Change]:
         """See ``ProximaDBClient.changes`` (``async for change in ...``)."""
-        pos = FeedPosition(from_seq, after)
-        delays = backoff_delays(self._feed_retries, self._retry_backoff)
+        pos = FeedPosition(from_seq, after, self._feed_retries, self._retry_backoff)
         while True:
+            error: Optional[Unavailable] = None
             try:
                 async for line in self._transport.changes(collection, pos.from_seq, follow,
                                                           with_vectors):
                     change = pos.accept(line)
                     if change is not None:
-                        delays = backoff_delays(self._feed_retries, self._retry_backoff)
                         yield change
-                if not follow:
-                    return
-                err: ProximaDBError = Unavailable("Changes: the server ended the stream")
             except Unavailable as e:
-                err = e
-            if not reconnect:
-                raise err
-            delay = next(delays, None)
+                error = e
+            delay = pos.ended(follow, error, reconnect)
             if delay is None:
-                raise err
+                return
             await asyncio.sleep(delay)
 
     async def list_aliases(self) -> List[Alias]:

@@ -7,7 +7,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Union, overloa
 import time
 
 from . import _ops
-from ._common import Call, FeedPosition, Filter, Metadata, backoff_delays, parse_endpoint
+from ._common import Call, FeedPosition, Filter, Metadata, parse_endpoint
 from .exceptions import ProximaDBError, Unavailable
 from .models import (
     Alias,
@@ -555,26 +555,20 @@ class ProximaDBClient:
                 oldest available sequence.
             CollectionNotFound: no such collection (or it was dropped).
         """
-        pos = FeedPosition(from_seq, after)
-        delays = backoff_delays(self._feed_retries, self._retry_backoff)
+        pos = FeedPosition(from_seq, after, self._feed_retries, self._retry_backoff)
         while True:
+            error: Optional[Unavailable] = None
             try:
                 for line in self._transport.changes(collection, pos.from_seq, follow,
                                                     with_vectors):
                     change = pos.accept(line)
                     if change is not None:
-                        delays = backoff_delays(self._feed_retries, self._retry_backoff)
                         yield change
-                if not follow:
-                    return
-                err: ProximaDBError = Unavailable("Changes: the server ended the stream")
             except Unavailable as e:
-                err = e
-            if not reconnect:
-                raise err
-            delay = next(delays, None)
+                error = e
+            delay = pos.ended(follow, error, reconnect)
             if delay is None:
-                raise err
+                return
             time.sleep(delay)
     # -- snapshots -------------------------------------------------------------
 
