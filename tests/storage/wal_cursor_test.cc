@@ -130,6 +130,25 @@ TEST_P(WalCursorTest, RemovedPositionIsOutOfRange) {
   EXPECT_EQ(Drain(&ok, 6), Range(4, 6));
 }
 
+// A reader at the end of a file whose successor the retention removed
+// meanwhile is kOutOfRange too, not a false corruption.
+TEST_P(WalCursorTest, NextFileRemovedUnderTheReaderIsOutOfRange) {
+  auto w = Open(1);
+  for (uint32_t i = 1; i <= 6; ++i) {
+    WriteTimed(w.get(), i);
+    if (i % 3 == 0) ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+  }
+  WalCursor c(env_, dir(), fmt(), 1);
+  EXPECT_EQ(Drain(&c, 3), Range(1, 3));  // at the end of wal-1
+  ASSERT_TRUE(w->RemoveObsoleteFiles(6).ok());
+  EXPECT_EQ(w->first_retained_seq(), 7u);
+  Status s;
+  EXPECT_TRUE(Drain(&c, 6, &s).empty());
+  EXPECT_EQ(s.code(), StatusCode::kOutOfRange) << s.ToString();
+  EXPECT_NE(s.message().find("oldest available is 7"), std::string::npos)
+      << s.ToString();
+}
+
 // A damaged record is kCorruption, not a short feed.
 TEST_P(WalCursorTest, DamagedRecordIsCorruption) {
   auto w = Open(1);

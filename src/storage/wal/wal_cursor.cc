@@ -44,21 +44,34 @@ Result<std::unique_ptr<RandomAccessFile>> OpenChecked(Env* env,
 
 }  // namespace
 
+Result<std::vector<uint64_t>> WalCursor::ListFiles() const {
+  PDB_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
+  std::vector<uint64_t> firsts;
+  for (const std::string& name : names) {
+    if (auto first = ParseWalFileName(name)) firsts.push_back(*first);
+  }
+  std::sort(firsts.begin(), firsts.end());
+  return firsts;
+}
+
+Status WalCursor::TooOld(const std::vector<uint64_t>& firsts) const {
+  return Status::OutOfRange(
+      "sequence " + std::to_string(next_seq_) +
+      " is no longer retained; the oldest available is " +
+      (firsts.empty() ? std::string("none") : std::to_string(firsts[0])));
+}
+
+Status WalCursor::CheckRetained() const {
+  PDB_ASSIGN_OR_RETURN(std::vector<uint64_t> firsts, ListFiles());
+  if (firsts.empty() || firsts[0] > next_seq_) return TooOld(firsts);
+  return Status::OK();
+}
+
 Status WalCursor::OpenFileFor() {
   for (int attempt = 0;; ++attempt) {
-    PDB_ASSIGN_OR_RETURN(auto names, env_->GetChildren(dir_));
-    std::vector<uint64_t> firsts;
-    for (const std::string& name : names) {
-      if (auto first = ParseWalFileName(name)) firsts.push_back(*first);
-    }
-    std::sort(firsts.begin(), firsts.end());
+    PDB_ASSIGN_OR_RETURN(std::vector<uint64_t> firsts, ListFiles());
     auto it = std::upper_bound(firsts.begin(), firsts.end(), next_seq_);
-    if (it == firsts.begin()) {
-      return Status::OutOfRange(
-          "sequence " + std::to_string(next_seq_) +
-          " is no longer retained; the oldest available is " +
-          (firsts.empty() ? std::string("none") : std::to_string(firsts[0])));
-    }
+    if (it == firsts.begin()) return TooOld(firsts);
     path_ = dir_ + "/" + WalFileName(*(it - 1));
     auto file = OpenChecked(env_, path_, format_);
     // Removed between the listing and the open: list again (once).
@@ -99,6 +112,9 @@ Result<uint64_t> WalCursor::Read(
       if (!got.empty()) return Corrupt("incomplete record header");
       PDB_ASSIGN_OR_RETURN(const bool next, NextFile());
       if (!next) {
+        // Gone because the retention removed it (and everything before
+        // it: the files left always start later), or missing.
+        PDB_RETURN_IF_ERROR(CheckRetained());
         return Corrupt("sequence " + std::to_string(next_seq_) +
                        " is acknowledged but the file ends and no " +
                        WalFileName(next_seq_) + " follows");

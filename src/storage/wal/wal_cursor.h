@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "proximadb/env.h"
 #include "proximadb/status.h"
@@ -51,6 +52,12 @@ class WalCursor {
   // when there is none (yet).
   Result<bool> NextFile();
   Status Corrupt(const std::string& why) const;
+  // The wal-*.log files' first sequences, sorted.
+  Result<std::vector<uint64_t>> ListFiles() const;
+  // kOutOfRange for next_seq_, naming the oldest of `firsts`.
+  Status TooOld(const std::vector<uint64_t>& firsts) const;
+  // kOutOfRange when every file left starts after next_seq_.
+  Status CheckRetained() const;
 
   Env* const env_;
   const std::string dir_;
