@@ -18,11 +18,14 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "clustered.h"
 #include "proximadb/db.h"
 
 using namespace proximadb;
-using Steady = std::chrono::steady_clock;
+using bench::Check;
+using bench::Seconds;
+using bench::Steady;
 
 namespace {
 
@@ -32,17 +35,6 @@ struct Args {
   std::string dir = "/tmp/pdb-snapshot-bench";
   std::string repo = "/tmp/pdb-snapshot-bench-repo";
 };
-
-double Seconds(Steady::time_point a) {
-  return std::chrono::duration<double>(Steady::now() - a).count();
-}
-
-void Check(const Status& s, const char* what) {
-  if (!s.ok()) {
-    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
-    std::exit(1);
-  }
-}
 
 // Upserts ids [from, from + n) in batches of 1,000.
 void Write(Collection* c, uint32_t dim, uint64_t from, uint64_t n,

@@ -279,6 +279,14 @@ class DB {
   // A database snapshot: every collection (each consistent at its own WAL
   // sequence, taken one after the other) and every alias, under one id.
   // Each collection in it is also restorable alone by RestoreSnapshot.
+  // Point-in-time restore into options.target_collection: the newest
+  // snapshot of `collection` at or before the point plus its archived WAL
+  // up to the point (docs/OPERATIONS.md, "Point-in-time restore"). A live
+  // collection's WAL is sealed and archived first, so any acknowledged
+  // write up to now can be the point. kOutOfRange names what is available
+  // when no snapshot precedes the point or the archive does not reach it.
+  virtual Result<RestoreResult> RestorePointInTime(
+      const std::string& collection, const PointInTimeOptions& options) = 0;
   virtual Result<SnapshotInfo> CreateDatabaseSnapshot(
       SnapshotTarget target) = 0;
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,18 @@ struct SnapshotOptions {
   SnapshotTarget default_target = SnapshotTarget::kLocal;
   // local_directory: the local repository. Default "" = <data>/snapshots.
   std::string local_directory;
+  // The WAL archive (point-in-time restore) of the collections whose
+  // tiering policy says wal_archive (default: [snapshots] wal_archive, kept
+  // in TieringDefaults). It lives in the default_target repository.
+  // wal_archive_interval_seconds: a WAL file holding records is sealed and
+  // archived at the latest this long after the previous seal (the most a
+  // lost disk can take from the archive). Default 60.
+  uint32_t wal_archive_interval_seconds = 60;
+  // Archived files go, oldest first, when older than retention_hours (by
+  // their newest record) or beyond retention_mb per collection; 0 = no
+  // limit of that kind. Defaults 168 (7 days) and 10240.
+  double wal_archive_retention_hours = 168;
+  uint64_t wal_archive_retention_mb = 10240;
   bool operator==(const SnapshotOptions&) const = default;
 };
 
@@ -70,6 +83,23 @@ struct RestoreResult {
   uint64_t points = 0;
   uint64_t files = 0;
   uint64_t bytes = 0;  // downloaded and verified
+  // Point-in-time restores: the snapshot's own sequence, the archived WAL
+  // records replayed on top of it (sequence = snapshot_sequence +
+  // wal_records), and the time of record `sequence` (0: unknown).
+  uint64_t snapshot_sequence = 0;
+  uint64_t wal_records = 0;
+  uint64_t sequence_time_micros = 0;
+};
+
+// A point-in-time restore (DB::RestorePointInTime): the newest snapshot at
+// or before the point, plus the archived WAL replayed up to it.
+struct PointInTimeOptions {
+  std::string target_collection;  // required
+  bool overwrite = false;         // as RestoreOptions::overwrite
+  // Exactly one: every write with a sequence <= `sequence`, or every write
+  // whose time is <= `as_of_micros` (unix microseconds).
+  std::optional<uint64_t> sequence;
+  std::optional<uint64_t> as_of_micros;
 };
 
 }  // namespace proximadb

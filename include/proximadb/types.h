@@ -83,6 +83,9 @@ struct TieringPolicy {
   std::optional<std::string> warm_directory;
   // Byte budget of this collection's cache of cold segments, in MiB.
   std::optional<uint64_t> cache_mb;  // 0..1048576
+  // Copy sealed WAL files to the WAL archive (the [snapshots]
+  // default_target repository) for point-in-time restore.
+  std::optional<bool> wal_archive;
   bool operator==(const TieringPolicy&) const = default;
 };
 
@@ -92,6 +95,7 @@ struct TieringDefaults {
   double cold_after_hours = 0;
   std::string warm_directory;
   uint64_t cache_mb = 1024;
+  bool wal_archive = false;  // [snapshots] wal_archive
   bool operator==(const TieringDefaults&) const = default;
 };
 
@@ -101,6 +105,7 @@ struct EffectiveTieringPolicy {
   double cold_after_hours;
   std::string warm_directory;
   uint64_t cache_mb;
+  bool wal_archive;
 };
 EffectiveTieringPolicy Resolve(const TieringPolicy& p,
                                const TieringDefaults& d);

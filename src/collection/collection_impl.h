@@ -54,6 +54,7 @@
 #include "storage/object/object_cache.h"
 #include "storage/object/object_store.h"
 #include "storage/segment/segment_writer.h"
+#include "storage/snapshot/snapshot_repo.h"
 #include "storage/wal/wal_batch.h"
 #include "storage/wal/wal_reader.h"
 #include "storage/wal/wal_writer.h"
@@ -249,10 +250,31 @@ class CollectionImpl final
   struct SnapshotPoint {
     uint64_t sequence = 0;
     uint64_t fence = 0;
-    uint64_t points = 0;  // live at `sequence`
+    uint64_t points = 0;                // live at `sequence`
+    uint64_t sequence_time_micros = 0;  // of record `sequence` (0: unknown)
   };
   Result<SnapshotPoint> WriteSnapshot(const SnapshotSink& sink)
       EXCLUDES(compact_mu_, flush_mu_, state_mu_);
+
+  // The WAL archive (collection_archive.cc; docs/OPERATIONS.md,
+  // "Point-in-time restore"). When the tiering policy says wal_archive:
+  // seals the current WAL file when it holds records and `seal_now` or the
+  // interval since the last seal passed, copies every sealed file not yet
+  // archived into `repo` (in order; the WAL keeps them on disk until then)
+  // and applies the archive retention. Off: releases the WAL's hold. Returns
+  // the files archived; `repo` may be null when the policy is off.
+  struct ArchiveSettings {
+    uint64_t seal_interval_micros = 60'000'000;
+    uint64_t max_age_micros = 0;  // 0: no age limit
+    uint64_t max_bytes = 0;       // 0: no size limit
+  };
+  Result<uint64_t> ArchiveWal(snapshot::Repository* repo,
+                              const ArchiveSettings& settings, bool seal_now)
+      EXCLUDES(archive_mu_);
+  bool archives_wal() const { return Tiering().wal_archive; }
+  // A restored collection's WAL up to `seq` came from a snapshot and an
+  // archive already: its own archive starts after it.
+  void SetArchiveStart(uint64_t seq) EXCLUDES(archive_mu_);
 
  private:
   friend class CollectionChangeReader;  // collection_changes.cc
@@ -488,6 +510,14 @@ class CollectionImpl final
   uint64_t last_trim_micros_ GUARDED_BY(flush_mu_) = 0;
   Mutex compact_mu_ ACQUIRED_AFTER(lifecycle_mu_);
   Mutex manifest_mu_;
+
+  // The WAL archive's state: listed from the repository once, then kept
+  // (one archiver per collection: ArchiveWal holds archive_mu_ throughout).
+  Mutex archive_mu_ ACQUIRED_AFTER(lifecycle_mu_);
+  bool archive_listed_ GUARDED_BY(archive_mu_) = false;
+  std::vector<snapshot::ArchivedWal> archived_ GUARDED_BY(archive_mu_);
+  uint64_t last_seal_micros_ GUARDED_BY(archive_mu_) = 0;
+  uint64_t archive_start_ GUARDED_BY(archive_mu_) = 0;  // SetArchiveStart
 
   // What Recover decided and Start does (then cleared).
   struct RecoveryPlan {

@@ -37,6 +37,7 @@ Result<CollectionImpl::SnapshotPoint> CollectionImpl::WriteSnapshot(
     PDB_RETURN_IF_ERROR(wal_->Rotate([&](uint64_t last_seq) {
       ReaderLock lock(&state_mu_);
       at.sequence = last_seq;
+      at.sequence_time_micros = wal_->last_time_micros();
       at.fence = fenced_seq_;
       segs = segments_;
       uint64_t points = mem_->live() + (frozen_ ? frozen_->live() : 0);

@@ -95,8 +95,19 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
   PDB_RETURN_IF_ERROR(db->Recover());
   PDB_RETURN_IF_ERROR(db->RemoveRestoreStaging());  // db_snapshot.cc
   if (db->options_.background_threads) {
-    db->flush_thread_ = std::thread([d = db.get()] { d->FlushLoop(); });
-    db->compact_thread_ = std::thread([d = db.get()] { d->CompactLoop(); });
+    DBImpl* d = db.get();
+    const uint32_t every = d->options_.flush_check_interval_ms;
+    db->flush_thread_ = std::thread(
+        [d, every] { d->EveryInterval(every, [d] { d->RunFlushCycle(); }); });
+    // Compaction is never urgent: it looks less often than the flusher.
+    db->compact_thread_ = std::thread([d, every] {
+      d->EveryInterval(every * 5, [d] {
+        d->RunCompactionCycle();
+        d->RunTieringCycle();
+      });
+    });
+    db->archive_thread_ = std::thread(
+        [d, every] { d->EveryInterval(every, [d] { d->RunArchiveCycle(); }); });
   }
   return db;
 }
@@ -109,6 +120,7 @@ DBImpl::~DBImpl() {
   bg_cv_.SignalAll();
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compact_thread_.joinable()) compact_thread_.join();
+  if (archive_thread_.joinable()) archive_thread_.join();
   builds_.reset();  // drops queued builds, waits for the running one
   MutexLock lock(&mu_);
   collections_.clear();
@@ -418,34 +430,17 @@ std::vector<std::string> DBImpl::RunTieringCycle() {
   return moved;
 }
 
-void DBImpl::FlushLoop() {
+void DBImpl::EveryInterval(uint32_t interval_ms,
+                           const std::function<void()>& pass) {
   MutexLock lock(&bg_mu_);
   while (!stop_) {
-    const auto deadline =
-        std::chrono::steady_clock::now() +
-        std::chrono::milliseconds(options_.flush_check_interval_ms);
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(interval_ms);
     while (!stop_ && bg_cv_.WaitUntil(&bg_mu_, deadline)) {
     }
     if (stop_) break;
     lock.Unlock();
-    RunFlushCycle();
-    lock.Lock();
-  }
-}
-
-void DBImpl::CompactLoop() {
-  MutexLock lock(&bg_mu_);
-  while (!stop_) {
-    // Compaction is never urgent: look less often than the flusher.
-    const auto deadline =
-        std::chrono::steady_clock::now() +
-        std::chrono::milliseconds(options_.flush_check_interval_ms * 5);
-    while (!stop_ && bg_cv_.WaitUntil(&bg_mu_, deadline)) {
-    }
-    if (stop_) break;
-    lock.Unlock();
-    RunCompactionCycle();
-    RunTieringCycle();
+    pass();
     lock.Lock();
   }
 }

@@ -2,6 +2,7 @@
 // flush (by policy, highest flush_priority first) and compact.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,6 +53,9 @@ class DBImpl final : public DB {
       EXCLUDES(snapshot_mu_, mu_);
   Result<SnapshotInfo> CreateDatabaseSnapshot(SnapshotTarget target) override
       EXCLUDES(snapshot_mu_, mu_);
+  Result<RestoreResult> RestorePointInTime(
+      const std::string& collection, const PointInTimeOptions& options) override
+      EXCLUDES(snapshot_mu_, mu_, archive_mu_);
   // Restores every collection and alias of database snapshot `id` into
   // this DB, which must hold no collection (DB::RestoreDatabaseSnapshot).
   Result<std::vector<RestoreResult>> RestoreDatabase(const std::string& id)
@@ -65,6 +69,10 @@ class DBImpl final : public DB {
   // One pass of the tiering policies (run after each compaction pass);
   // returns the names of the collections that moved a segment.
   std::vector<std::string> RunTieringCycle();
+  // One pass of the WAL archiver (db_archive.cc): archives what each
+  // collection whose policy says wal_archive has sealed; returns the names
+  // of those that archived a file.
+  std::vector<std::string> RunArchiveCycle() EXCLUDES(archive_mu_);
   // Waits for the graph builds scheduled so far.
   void WaitForBackgroundBuilds() { builds_->Drain(); }
 
@@ -98,8 +106,13 @@ class DBImpl final : public DB {
   // collections/ entry: configured ones and those the records name.
   std::vector<std::string> SecondaryRoots(
       const std::vector<CollectionRecord>& records) const;
-  void FlushLoop();
-  void CompactLoop();
+  // A background thread's body: `pass` every `interval_ms` until stop_.
+  void EveryInterval(uint32_t interval_ms, const std::function<void()>& pass)
+      EXCLUDES(bg_mu_);
+  CollectionImpl::ArchiveSettings ArchiveSettingsOf() const;
+  // The repository of the WAL archive ([snapshots] default_target), opened
+  // once.
+  Result<snapshot::Repository*> ArchiveRepository() REQUIRES(archive_mu_);
   std::vector<std::shared_ptr<CollectionImpl>> Snapshot();
   // Removes what uncommitted_dirs_ lists (after a commit).
   void RemoveUncommittedDirsLocked() REQUIRES(mu_);
@@ -151,10 +164,16 @@ class DBImpl final : public DB {
   // Restores manifest.collections[index] as options.target_collection:
   // download and verify into staging, rename, commit (RestoreSnapshot and
   // the database restore).
+  // `extend` (point-in-time restores) adds WAL files after the snapshot's
+  // into the staged WAL directory and returns the sequence the restored
+  // collection ends at.
+  using ExtendWal = std::function<Result<uint64_t>(
+      const std::string& wal_dir, WalFormat fmt, RestoreResult* result)>;
   Result<RestoreResult> RestoreEntry(snapshot::Repository* repo,
                                      const snapshot::Manifest& manifest,
                                      size_t index,
-                                     const RestoreOptions& options)
+                                     const RestoreOptions& options,
+                                     const ExtendWal& extend = nullptr)
       REQUIRES(snapshot_mu_) EXCLUDES(mu_);
   // Writes one collection's files into `m` (CreateSnapshot and the
   // database snapshot).
@@ -201,6 +220,14 @@ class DBImpl final : public DB {
   bool stop_ GUARDED_BY(bg_mu_) = false;
   std::thread flush_thread_;
   std::thread compact_thread_;
+  std::thread archive_thread_;
+
+  // The WAL archiver's (one pass at a time; taken before snapshot_mu_).
+  Mutex archive_mu_;
+  std::unique_ptr<snapshot::Repository> archive_repo_ GUARDED_BY(archive_mu_);
+  // The last error logged per collection (logged again only when it
+  // changes, not every pass).
+  std::map<std::string, std::string> archive_errors_ GUARDED_BY(archive_mu_);
 };
 
 }  // namespace proximadb

@@ -210,6 +210,7 @@ Status DBImpl::SnapshotInto(const std::shared_ptr<CollectionImpl>& c,
   entry.sequence = at->sequence;
   entry.fence = at->fence;
   entry.points = at->points;
+  entry.sequence_time_micros = at->sequence_time_micros;
   m->collections.push_back(std::move(entry));
   return Status::OK();
 }
@@ -464,7 +465,8 @@ Result<RestoreResult> DBImpl::RestoreSnapshot(const std::string& name,
 Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
                                            const snapshot::Manifest& manifest,
                                            size_t index,
-                                           const RestoreOptions& options) {
+                                           const RestoreOptions& options,
+                                           const ExtendWal& extend) {
   const std::string& target = options.target_collection;
   const std::string& id = manifest.id;
   Env* env = options_.env;
@@ -547,15 +549,25 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
     ++result.files;
     result.bytes += f.size;
   }
+  // Point-in-time: the archived WAL up to the point.
+  uint64_t end_seq = entry.sequence;
+  result.snapshot_sequence = entry.sequence;
+  result.sequence_time_micros = entry.sequence_time_micros;
+  if (extend) {
+    auto end = extend(cdir + "/" + std::string(kWalDirName),
+                      rec.config.wal_format, &result);
+    if (!end.ok()) return fail(end.status());
+    end_seq = *end;
+  }
   // The WAL file the restored collection writes next (as a new
   // collection has its first one before its commit).
   {
     auto wal = wal::WalWriter::Open(env, cdir + "/" + std::string(kWalDirName),
-                                    rec.config.wal_format, entry.sequence + 1);
+                                    rec.config.wal_format, end_seq + 1);
     if (!wal.ok()) return fail(wal.status());
     if (Status s = (*wal)->Close(); !s.ok()) return fail(s);
   }
-  if (Status s = VerifyStaged(env, rec, cdir, entry.sequence); !s.ok()) {
+  if (Status s = VerifyStaged(env, rec, cdir, end_seq); !s.ok()) {
     return fail(s);
   }
   for (const std::string& d : {cdir + "/" + std::string(kSegmentsDirName),
@@ -617,12 +629,25 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
   (void)env->RemoveDirRecursively(staging);  // with the mark: committed
   result.collection = target;
   result.snapshot_id = id;
-  result.sequence = entry.sequence;
+  result.sequence = end_seq;
   result.points = entry.points;
+  std::shared_ptr<CollectionImpl> restored;
+  {
+    MutexLock lock(&mu_);
+    if (auto it = collections_.find(target); it != collections_.end()) {
+      restored = it->second;
+    }
+  }
+  if (restored) {
+    // Its WAL up to end_seq is the snapshot's and the archive's: not
+    // archived again (a snapshot of it starts its own history).
+    restored->SetArchiveStart(end_seq);
+    if (extend) result.points = restored->Info().point_count;
+  }
   spdlog::info(
-      "restored snapshot {} (collection {}, sequence {}) as collection {}: "
-      "{} files, {} bytes verified",
-      id, coll, entry.sequence, target, result.files, result.bytes);
+      "restored snapshot {} (collection {}, sequence {}) as collection {} at "
+      "sequence {}: {} files, {} bytes verified",
+      id, coll, entry.sequence, target, end_seq, result.files, result.bytes);
   return result;
 }
 

@@ -196,6 +196,22 @@ const std::vector<KeySpec>& Keys() {
        nullptr, SnapshotTargetCheck},
       {"snapshots", "local_directory", Kind::kString, 0, 0,
        [](C* c, const Value& v) { c->snapshots.local_directory = S(v); }},
+      // The default of each collection's tiering.wal_archive.
+      {"snapshots", "wal_archive", Kind::kBool, 0, 0,
+       [](C* c, const Value& v) { c->tiering.defaults.wal_archive = B(v); }},
+      {"snapshots", "wal_archive_interval_seconds", Kind::kInt, 1, 86400,
+       [](C* c, const Value& v) {
+         c->snapshots.wal_archive_interval_seconds =
+             static_cast<uint32_t>(I(v));
+       }},
+      {"snapshots", "wal_archive_retention_hours", Kind::kInt, 0, 876000,
+       [](C* c, const Value& v) {
+         c->snapshots.wal_archive_retention_hours = static_cast<double>(I(v));
+       }},
+      {"snapshots", "wal_archive_retention_mb", Kind::kInt, 0, 1073741824,
+       [](C* c, const Value& v) {
+         c->snapshots.wal_archive_retention_mb = static_cast<uint64_t>(I(v));
+       }},
   };
   return keys;
 }

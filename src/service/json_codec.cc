@@ -511,7 +511,8 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
        {{"warm_after_hours", t.warm_after_hours},
         {"cold_after_hours", t.cold_after_hours},
         {"warm_directory", t.warm_directory},
-        {"cache_mb", t.cache_mb}}},
+        {"cache_mb", t.cache_mb},
+        {"wal_archive", t.wal_archive}}},
       {"tiers", TiersToJson(info)},
   };
 }

@@ -155,6 +155,8 @@ Result<RestoreOptions> ParseRestoreOptions(const nlohmann::json& body);
 // "crc32c"}]]}]}.
 nlohmann::json SnapshotToJson(const SnapshotInfo& s, bool with_files);
 nlohmann::json RestoreResultToJson(const RestoreResult& r);
+// {"target_collection", "as_of" (RFC 3339) | "sequence", "overwrite"?}.
+Result<PointInTimeOptions> ParsePointInTimeOptions(const nlohmann::json& body);
 
 // Response encoders.
 // The collection with its resolved flush and tiering policies
@@ -197,8 +199,6 @@ nlohmann::json QuarantineEntryToJson(const QuarantineEntry& entry);
 // "metadata" (upsert / update_metadata)} and a newline.
 void AppendChangeLine(const Change& change, bool with_vectors,
                       std::string* out);
-// "2026-11-30T09:20:07.123456Z" for microseconds since the Unix epoch.
-std::string Rfc3339Micros(uint64_t unix_micros);
 // One SourcePlan as the search response's "explain" entry.
 nlohmann::json SourcePlanToJson(const SourcePlan& plan);
 

@@ -1,22 +1,10 @@
 // The change feed's NDJSON lines (json_codec.h AppendChangeLine).
 #include <charconv>
-#include <cstdio>
-#include <ctime>
 
 #include "service/json_codec.h"
+#include "util/time_format.h"
 
 namespace proximadb::service {
-
-std::string Rfc3339Micros(uint64_t unix_micros) {
-  const std::time_t t = static_cast<std::time_t>(unix_micros / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[48];
-  const size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof(buf) - n, ".%06uZ",
-                static_cast<unsigned>(unix_micros % 1000000));
-  return buf;
-}
 
 void AppendChangeLine(const Change& c, bool with_vectors, std::string* out) {
   // Written by hand: a feed is read at ingest rates, and every part but the

@@ -57,10 +57,11 @@ Result<TieringPolicy> ParseTieringPolicy(const json& value,
                                          std::string_view path) {
   const std::string p(path);
   PDB_RETURN_IF_ERROR(RequireObject(value, "field " + Quote(p)));
-  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      value,
-      {"warm_after_hours", "cold_after_hours", "warm_directory", "cache_mb"},
-      p));
+  PDB_RETURN_IF_ERROR(
+      RefuseUnknownFields(value,
+                          {"warm_after_hours", "cold_after_hours",
+                           "warm_directory", "cache_mb", "wal_archive"},
+                          p));
   TieringPolicy t;
   for (const char* key : {"warm_after_hours", "cold_after_hours"}) {
     const json* v = FindField(value, key);
@@ -78,6 +79,9 @@ Result<TieringPolicy> ParseTieringPolicy(const json& value,
     PDB_ASSIGN_OR_RETURN(
         t.cache_mb,
         GetUint(*v, p + ".cache_mb", 0, std::numeric_limits<uint64_t>::max()));
+  }
+  if (const json* v = FindField(value, "wal_archive")) {
+    PDB_ASSIGN_OR_RETURN(t.wal_archive, GetBool(*v, p + ".wal_archive"));
   }
   // Ranges, path length and absoluteness: ValidateTieringPolicy, which the
   // typed operations run for both transports (same message on both).
@@ -111,7 +115,8 @@ Result<CollectionPatch> ParseCollectionPatch(const json& body) {
         "no flush policy or tiering field given (max_wal_age_hours, "
         "max_wal_size_mb, max_vector_count, flush_priority, "
         "enable_background_flush, tiering.warm_after_hours, "
-        "tiering.cold_after_hours, tiering.warm_directory, tiering.cache_mb)");
+        "tiering.cold_after_hours, tiering.warm_directory, tiering.cache_mb, "
+        "tiering.wal_archive)");
   }
   return patch;
 }

@@ -1,8 +1,10 @@
 // JSON forms of the snapshot operations (docs/API.md, "Snapshots").
+#include <limits>
 #include <string>
 
 #include "service/json_codec.h"
 #include "service/json_fields.h"
+#include "util/time_format.h"
 
 namespace proximadb::service {
 
@@ -18,10 +20,10 @@ Result<std::string> ParseSnapshotTarget(const json& body) {
   return GetString(*t, "target");
 }
 
-Result<RestoreOptions> ParseRestoreOptions(const json& body) {
-  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
-  PDB_RETURN_IF_ERROR(
-      RefuseUnknownFields(body, {"target_collection", "overwrite"}));
+namespace {
+
+// target_collection (required) and overwrite.
+Result<RestoreOptions> ParseRestoreFields(const json& body) {
   RestoreOptions o;
   const json* t = FindField(body, "target_collection");
   if (t == nullptr) {
@@ -32,6 +34,35 @@ Result<RestoreOptions> ParseRestoreOptions(const json& body) {
   PDB_ASSIGN_OR_RETURN(o.target_collection, GetString(*t, "target_collection"));
   if (const json* w = FindField(body, "overwrite")) {
     PDB_ASSIGN_OR_RETURN(o.overwrite, GetBool(*w, "overwrite"));
+  }
+  return o;
+}
+
+}  // namespace
+
+Result<RestoreOptions> ParseRestoreOptions(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(
+      RefuseUnknownFields(body, {"target_collection", "overwrite"}));
+  return ParseRestoreFields(body);
+}
+
+Result<PointInTimeOptions> ParsePointInTimeOptions(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+      body, {"target_collection", "overwrite", "as_of", "sequence"}));
+  PDB_ASSIGN_OR_RETURN(RestoreOptions r, ParseRestoreFields(body));
+  PointInTimeOptions o;
+  o.target_collection = std::move(r.target_collection);
+  o.overwrite = r.overwrite;
+  if (const json* a = FindField(body, "as_of")) {
+    PDB_ASSIGN_OR_RETURN(std::string text, GetString(*a, "as_of"));
+    PDB_ASSIGN_OR_RETURN(o.as_of_micros, ParseRfc3339(text, "as_of"));
+  }
+  if (const json* s = FindField(body, "sequence")) {
+    PDB_ASSIGN_OR_RETURN(
+        o.sequence,
+        GetUint(*s, "sequence", 0, std::numeric_limits<uint64_t>::max()));
   }
   return o;
 }
@@ -65,13 +96,19 @@ json SnapshotToJson(const SnapshotInfo& s, bool with_files) {
 }
 
 json RestoreResultToJson(const RestoreResult& r) {
-  return json{{"restored",
-               {{"collection", r.collection},
-                {"snapshot", r.snapshot_id},
-                {"sequence", r.sequence},
-                {"points", r.points},
-                {"files", r.files},
-                {"bytes", r.bytes}}}};
+  return json{
+      {"restored",
+       {{"collection", r.collection},
+        {"snapshot", r.snapshot_id},
+        {"sequence", r.sequence},
+        {"points", r.points},
+        {"files", r.files},
+        {"bytes", r.bytes},
+        {"snapshot_sequence", r.snapshot_sequence},
+        {"wal_records", r.wal_records},
+        {"sequence_time", r.sequence_time_micros != 0
+                              ? json(Rfc3339Micros(r.sequence_time_micros))
+                              : json(nullptr)}}}};
 }
 
 }  // namespace proximadb::service

@@ -49,6 +49,7 @@ enum class Operation {
   kGetSnapshot,
   kDeleteSnapshot,
   kRestoreSnapshot,
+  kRestorePointInTime,
   kCreateDatabaseSnapshot,
 };
 
@@ -98,6 +99,7 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kGetSnapshot, "GetSnapshot"},
     OperationInfo{Operation::kDeleteSnapshot, "DeleteSnapshot", true},
     OperationInfo{Operation::kRestoreSnapshot, "RestoreSnapshot", true},
+    OperationInfo{Operation::kRestorePointInTime, "RestorePointInTime", true},
     OperationInfo{Operation::kCreateDatabaseSnapshot, "CreateDatabaseSnapshot",
                   true},
 };

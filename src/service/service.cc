@@ -196,7 +196,8 @@ Result<CollectionInfo> VectorService::UpdateCollection(
         "no flush policy or tiering field given (max_wal_age_hours, "
         "max_wal_size_mb, max_vector_count, flush_priority, "
         "enable_background_flush, tiering.warm_after_hours, "
-        "tiering.cold_after_hours, tiering.warm_directory, tiering.cache_mb)");
+        "tiering.cold_after_hours, tiering.warm_directory, tiering.cache_mb, "
+        "tiering.wal_archive)");
   }
   // Both parts are checked before either is applied.
   PDB_RETURN_IF_ERROR(ValidateTieringPolicy(tiering));
@@ -212,6 +213,7 @@ Result<CollectionInfo> VectorService::UpdateCollection(
     }
     if (tiering.warm_directory) next.warm_directory = tiering.warm_directory;
     if (tiering.cache_mb) next.cache_mb = tiering.cache_mb;
+    if (tiering.wal_archive) next.wal_archive = tiering.wal_archive;
     if (flush_set) {
       // Validate the flush part first so that a bad flush field leaves the
       // tiering policy unchanged too.

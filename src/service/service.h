@@ -156,6 +156,9 @@ class VectorService {
   Result<RestoreResult> RestoreSnapshot(const std::string& collection,
                                         const std::string& id,
                                         const RestoreOptions& options);
+  // Point-in-time restore (DB::RestorePointInTime).
+  Result<RestoreResult> RestorePointInTime(const std::string& collection,
+                                           const PointInTimeOptions& options);
   // Every collection and alias under one id (DB::CreateDatabaseSnapshot).
   Result<SnapshotInfo> CreateDatabaseSnapshot(const std::string& target);
 
@@ -237,6 +240,10 @@ class VectorService {
                                              const std::string& id,
                                              const nlohmann::json& body);
   Result<nlohmann::json> CreateDatabaseSnapshotJson(const nlohmann::json& body);
+  // Body {"target_collection", "as_of" | "sequence", "overwrite"?} ->
+  // {"restored": {...}}.
+  Result<nlohmann::json> RestorePointInTimeJson(const std::string& collection,
+                                                const nlohmann::json& body);
 
  private:
   // The collection `name` names: its own name or an alias of it (resolved

@@ -29,6 +29,18 @@ Status CheckName(const std::string& name, const char* what) {
   return Status::OK();
 }
 
+// The source and the target of a restore.
+Status CheckRestoreNames(const std::string& collection,
+                         const std::string& target) {
+  PDB_RETURN_IF_ERROR(CheckName(collection, "the collection name"));
+  if (target.empty()) {
+    return Status::InvalidArgument(
+        "missing required field 'target_collection' (the collection to "
+        "restore into)");
+  }
+  return CheckName(target, "target_collection");
+}
+
 }  // namespace
 
 Result<SnapshotInfo> VectorService::CreateSnapshot(
@@ -58,15 +70,19 @@ Status VectorService::DeleteSnapshot(const std::string& collection,
 Result<RestoreResult> VectorService::RestoreSnapshot(
     const std::string& collection, const std::string& id,
     const RestoreOptions& options) {
-  PDB_RETURN_IF_ERROR(CheckName(collection, "the collection name"));
-  if (options.target_collection.empty()) {
-    return Status::InvalidArgument(
-        "missing required field 'target_collection' (the collection to "
-        "restore into)");
-  }
-  PDB_RETURN_IF_ERROR(
-      CheckName(options.target_collection, "target_collection"));
+  PDB_RETURN_IF_ERROR(CheckRestoreNames(collection, options.target_collection));
   return db_->RestoreSnapshot(collection, id, options);
+}
+
+Result<RestoreResult> VectorService::RestorePointInTime(
+    const std::string& collection, const PointInTimeOptions& options) {
+  PDB_RETURN_IF_ERROR(CheckRestoreNames(collection, options.target_collection));
+  if (options.as_of_micros.has_value() == options.sequence.has_value()) {
+    return Status::InvalidArgument(
+        "give exactly one of 'as_of' (an RFC 3339 time) and 'sequence' (the "
+        "point to restore to)");
+  }
+  return db_->RestorePointInTime(collection, options);
 }
 
 Result<SnapshotInfo> VectorService::CreateDatabaseSnapshot(
@@ -113,6 +129,13 @@ Result<json> VectorService::RestoreSnapshotJson(const std::string& collection,
                                                 const json& body) {
   PDB_ASSIGN_OR_RETURN(RestoreOptions o, ParseRestoreOptions(body));
   PDB_ASSIGN_OR_RETURN(RestoreResult r, RestoreSnapshot(collection, id, o));
+  return RestoreResultToJson(r);
+}
+
+Result<json> VectorService::RestorePointInTimeJson(
+    const std::string& collection, const json& body) {
+  PDB_ASSIGN_OR_RETURN(PointInTimeOptions o, ParsePointInTimeOptions(body));
+  PDB_ASSIGN_OR_RETURN(RestoreResult r, RestorePointInTime(collection, o));
   return RestoreResultToJson(r);
 }
 

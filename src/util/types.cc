@@ -59,6 +59,7 @@ EffectiveTieringPolicy Resolve(const TieringPolicy& p,
       p.cold_after_hours.value_or(d.cold_after_hours),
       p.warm_directory.value_or(d.warm_directory),
       p.cache_mb.value_or(d.cache_mb),
+      p.wal_archive.value_or(d.wal_archive),
   };
 }
 

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "collection/db_impl.h"
+#include "state_model.h"
 #include "storage/object/local_object_store.h"
 #include "test_util.h"
 #include "util/fault_injection_env.h"
@@ -26,71 +27,16 @@ namespace {
 
 using object::LocalObjectStore;
 using testing::MakeConfig;
+using testing::ModelAt;
+using testing::Op;
 using testing::RandomVector;
+using testing::ReadAll;
+using testing::Rec;
+using testing::State;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
 constexpr uint32_t kDim = 8;
-
-// A point as the model and the restored collection compare it.
-struct Rec {
-  std::vector<float> vec;
-  nlohmann::json meta;
-  uint64_t version = 0;
-  bool operator==(const Rec& o) const {
-    return vec.size() == o.vec.size() &&
-           std::memcmp(vec.data(), o.vec.data(), vec.size() * 4) == 0 &&
-           meta == o.meta && version == o.version;
-  }
-};
-using State = std::map<std::string, Rec>;
-
-// One acknowledged write and its sequence number.
-struct Op {
-  uint64_t seq;
-  enum Kind { kUpsert, kDelete, kMeta } kind;
-  std::string id;
-  std::vector<float> vec;
-  nlohmann::json meta;
-};
-
-State ModelAt(const std::vector<Op>& ops, uint64_t seq, const State& base) {
-  State s = base;
-  for (const Op& op : ops) {
-    if (op.seq > seq) break;
-    switch (op.kind) {
-      case Op::kUpsert:
-        s[op.id] = Rec{op.vec, op.meta, op.seq};
-        break;
-      case Op::kDelete:
-        s.erase(op.id);
-        break;
-      case Op::kMeta:
-        s[op.id].meta = op.meta;
-        s[op.id].version = op.seq;
-        break;
-    }
-  }
-  return s;
-}
-
-State ReadAll(Collection* c) {
-  State out;
-  ScrollRequest req;
-  req.limit = 1000;
-  req.include_vector = true;
-  while (true) {
-    auto page = c->Scroll(req);
-    EXPECT_TRUE(page.ok()) << page.status().ToString();
-    if (!page.ok()) return out;
-    for (const StoredPoint& p : page->points) {
-      out[p.id] = Rec{p.vector, p.metadata, p.version};
-    }
-    if (page->next_after_id.empty()) break;
-    req.after_id = page->next_after_id;
-  }
-  return out;
-}
 
 class SnapshotTest : public ::testing::Test {
  protected:

@@ -127,14 +127,21 @@ std::string Render(const ServerConfig& c) {
     << "default_target = "
     << Quote(c.snapshots.default_target == SnapshotTarget::kS3 ? "s3" : "local")
     << "\n"
-    << "local_directory = " << Quote(c.snapshots.local_directory) << "\n";
+    << "local_directory = " << Quote(c.snapshots.local_directory) << "\n"
+    << "wal_archive = " << Bool(t.defaults.wal_archive) << "\n"
+    << "wal_archive_interval_seconds = "
+    << c.snapshots.wal_archive_interval_seconds << "\n"
+    << "wal_archive_retention_hours = "
+    << static_cast<int64_t>(c.snapshots.wal_archive_retention_hours) << "\n"
+    << "wal_archive_retention_mb = " << c.snapshots.wal_archive_retention_mb
+    << "\n";
   return o.str();
 }
 
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 42,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 46,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;

@@ -504,6 +504,28 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
   add(Operation::kRestoreSnapshot, "POST",
       c + "/snapshots/" + no_snap + "/restore", {{"target_collection", ""}},
       restore(no_snap, ""), 400, "invalid_argument");
+  auto pitr = [&](std::string target, std::optional<uint64_t> seq,
+                  std::string as_of) {
+    return [&, target, seq, as_of] {
+      pb::RestorePointInTimeRequest r;
+      r.set_collection("c");
+      r.set_target_collection(target);
+      if (seq) r.set_sequence(*seq);
+      if (!as_of.empty()) r.set_as_of(as_of);
+      pb::RestoreSnapshotResponse out;
+      return Call(&pb::ProximaDB::Stub::RestorePointInTime, r, &out);
+    };
+  };
+  // No snapshot of c: out of range, naming what to do.
+  add(Operation::kRestorePointInTime, "POST", c + "/restore",
+      {{"target_collection", "x"}, {"sequence", 1}}, pitr("x", 1, ""), 410,
+      "out_of_range");
+  add(Operation::kRestorePointInTime, "POST", c + "/restore",
+      {{"target_collection", "x"}}, pitr("x", std::nullopt, ""), 400,
+      "invalid_argument");
+  add(Operation::kRestorePointInTime, "POST", c + "/restore",
+      {{"target_collection", "x"}, {"as_of", "yesterday"}},
+      pitr("x", std::nullopt, "yesterday"), 400, "invalid_argument");
   ASSERT_EQ(Rest("POST", c + "/index/payload",
                  {{"field", "tag"}, {"type", "keyword"}})
                 .status,

@@ -5,8 +5,11 @@
 // not configured naming the keys), an alias as {name}, the read-write key
 // the changes need, and gRPC answering the same calls with the same content
 // and the same codes and messages.
+#include <chrono>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -17,6 +20,7 @@
 #include "grpc/grpc_fixture.h"
 #include "proximadb/v1/proximadb.grpc.pb.h"
 #include "service/auth.h"
+#include "util/time_format.h"
 
 namespace proximadb::rest {
 namespace {
@@ -262,6 +266,57 @@ TEST_F(SnapshotApiTest, GrpcAnswersAsRestDoes) {
   grpc::ClientContext c8;
   s = stub_->DeleteSnapshot(&c8, del, &deleted);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(SnapshotApiTest, PointInTimeRestoreThroughRest) {
+  // Archiving on for this collection (PATCH), shown in its info.
+  RestResponse r = Do("PATCH", "/api/v1/collections/docs",
+                      R"({"tiering": {"wal_archive": true}})");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(json::parse(r.body)["tiering"]["wal_archive"], true);
+  Create();  // at sequence 20
+  for (int i = 20; i < 30; ++i) {
+    const json p{{"id", "p" + std::to_string(i)}, {"vector", {i, 1}}};
+    ASSERT_EQ(Do("POST", "/api/v1/collections/docs/vectors", p.dump()).status,
+              201u);
+  }
+  r = Do("POST", "/api/v1/collections/docs/restore",
+         R"({"target_collection": "at25", "sequence": 25})");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  json got = json::parse(r.body)["restored"];
+  EXPECT_EQ(got["sequence"], 25);
+  EXPECT_EQ(got["snapshot_sequence"], 20);
+  EXPECT_EQ(got["wal_records"], 5);
+  EXPECT_EQ(got["points"], 25);
+  EXPECT_TRUE(got["sequence_time"].is_string());
+  r = Do("POST", "/api/v1/collections/at25/count", "");
+  EXPECT_EQ(json::parse(r.body)["count"], 25);
+  // As of now (the server's clock): every write.
+  const std::string now =
+      Rfc3339Micros(std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count());
+  r = Do("POST", "/api/v1/collections/docs/restore",
+         json{{"target_collection", "now"}, {"as_of", now}}.dump());
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(json::parse(r.body)["restored"]["sequence"], 30);
+  // Refusals: neither point, a bad time, a sequence past the end, the
+  // future.
+  for (const auto& [body, status, code] :
+       std::vector<std::tuple<std::string, unsigned, std::string>>{
+           {R"({"target_collection": "x"})", 400, "invalid_argument"},
+           {R"({"target_collection": "x", "as_of": "2026-13-01T00:00:00Z"})",
+            400, "invalid_argument"},
+           {R"({"target_collection": "x", "sequence": 31})", 410,
+            "out_of_range"},
+           {R"({"target_collection": "x", "as_of": "9999-01-01T00:00:00Z"})",
+            400, "invalid_argument"},
+           {R"({"target_collection": "x", "sequence": 1, "at": 2})", 400,
+            "invalid_argument"}}) {
+    r = Do("POST", "/api/v1/collections/docs/restore", body);
+    EXPECT_EQ(r.status, status) << body << " " << r.body;
+    EXPECT_EQ(json::parse(r.body)["error"], code) << body;
+  }
 }
 
 }  // namespace

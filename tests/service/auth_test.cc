@@ -44,11 +44,12 @@ TEST(ApiKeysTest, ReadOnlyAndReadWrite) {
 TEST(ApiKeysTest, EveryOperationIsClassified) {
   int writes = 0;
   for (const OperationInfo& info : kOperations) writes += info.write;
-  EXPECT_EQ(writes, 19);
+  EXPECT_EQ(writes, 20);
   // Snapshots: create, delete and restore change state; list and inspect
   // do not.
   EXPECT_TRUE(IsWrite(Operation::kCreateSnapshot));
   EXPECT_TRUE(IsWrite(Operation::kRestoreSnapshot));
+  EXPECT_TRUE(IsWrite(Operation::kRestorePointInTime));
   EXPECT_TRUE(IsWrite(Operation::kDeleteSnapshot));
   EXPECT_TRUE(IsWrite(Operation::kCreateDatabaseSnapshot));
   EXPECT_FALSE(IsWrite(Operation::kListSnapshots));

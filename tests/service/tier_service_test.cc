@@ -61,7 +61,8 @@ TEST_F(TierServiceTest, CreateReturnsTheResolvedPolicyAndTiers) {
   EXPECT_EQ((*r)["tiering"], (json{{"warm_after_hours", 0.0},
                                    {"cold_after_hours", 0.0},
                                    {"warm_directory", warm_.path()},
-                                   {"cache_mb", 1024}}));
+                                   {"cache_mb", 1024},
+                                   {"wal_archive", false}}));
   EXPECT_EQ((*r)["tiers"]["hot"]["segments"], 1);
   EXPECT_EQ((*r)["tiers"]["hot"]["points"], 10);
   EXPECT_GT((*r)["tiers"]["hot"]["bytes"].get<uint64_t>(), 0u);

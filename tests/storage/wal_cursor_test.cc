@@ -289,6 +289,94 @@ TEST_P(WalCursorTest, ConcurrentWritersAndFollower) {
   EXPECT_EQ(seqs, Range(1, kThreads * kEach));
 }
 
+// ScanWalFile (point-in-time restore's cut) and the archive's hold on the
+// writer's files.
+TEST_P(WalCursorTest, ScanWalFileCutsAtASequenceOrATime) {
+  auto w = Open(1);
+  for (uint32_t i = 1; i <= 10; ++i) {
+    clock_.store(1000 * i);
+    WriteTimed(w.get(), i);
+  }
+  ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+  std::vector<SealedWalFile> sealed = w->SealedFiles();
+  ASSERT_EQ(sealed.size(), 1u);
+  EXPECT_EQ(sealed[0].first_seq, 1u);
+  EXPECT_EQ(sealed[0].last_seq, 10u);
+  const std::string path = sealed[0].path;
+
+  auto all = ScanWalFile(env_, path, fmt(), 1,
+                         [](uint64_t, uint64_t) { return true; });
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_TRUE(all->whole);
+  EXPECT_EQ(all->records, 10u);
+  EXPECT_EQ(all->last_seq, 10u);
+  EXPECT_EQ(all->last_time_micros, 10000u);
+  EXPECT_EQ(all->bytes, *env_->GetFileSize(path));
+
+  auto by_time = ScanWalFile(env_, path, fmt(), 1,
+                             [](uint64_t, uint64_t t) { return t <= 6500; });
+  ASSERT_TRUE(by_time.ok());
+  EXPECT_FALSE(by_time->whole);
+  EXPECT_EQ(by_time->records, 6u);
+  EXPECT_EQ(by_time->last_seq, 6u);
+  EXPECT_EQ(by_time->last_time_micros, 6000u);
+  // Cut there, the file replays exactly records 1..6.
+  ASSERT_TRUE(w->Close().ok());
+  ASSERT_TRUE(env_->TruncateFile(path, by_time->bytes).ok());
+  std::vector<uint64_t> seqs;
+  WalReplayInfo info;
+  ASSERT_TRUE(ReplayWal(
+                  env_, dir(), fmt(), 0,
+                  [&](const WalBatch& b) {
+                    seqs.push_back(b.seq);
+                    EXPECT_EQ(b, Expected(b.seq));
+                    return Status::OK();
+                  },
+                  &info)
+                  .ok());
+  EXPECT_EQ(seqs, Range(1, 6));
+  EXPECT_FALSE(info.torn.has_value());
+
+  // A wrong first sequence or a damaged record is an error, not a prefix.
+  EXPECT_FALSE(ScanWalFile(env_, path, fmt(), 2, [](uint64_t, uint64_t) {
+                 return true;
+               }).ok());
+  auto data = env_->ReadFileToString(path);
+  ASSERT_TRUE(data.ok());
+  std::string bad = *data;
+  bad[bad.size() - 3] ^= 0x40;  // the last record's payload CRC
+  ASSERT_TRUE(env_->WriteFileAtomically(path, bad).ok());
+  auto damaged = ScanWalFile(env_, path, fmt(), 1,
+                             [](uint64_t, uint64_t) { return true; });
+  EXPECT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
+}
+
+TEST_P(WalCursorTest, ArchiveFloorHoldsFilesTheArchiveLacks) {
+  WalWriterOptions o;
+  o.now_micros = [this] { return clock_.load(); };
+  o.hold_for_archive = true;  // retention none: only the hold keeps files
+  auto opened = WalWriter::Open(env_, dir(), fmt(), 1, o);
+  ASSERT_TRUE(opened.ok());
+  auto w = std::move(opened).value();
+  for (uint32_t i = 1; i <= 9; ++i) {
+    Write(w.get(), i);
+    if (i % 3 == 0) ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+  }
+  ASSERT_EQ(w->SealedFiles().size(), 3u);
+  ASSERT_TRUE(w->RemoveObsoleteFiles(9).ok());
+  EXPECT_EQ(w->SealedFiles().size(), 3u);  // nothing archived yet
+  w->SetArchiveFloor(6);
+  ASSERT_TRUE(w->RemoveObsoleteFiles(9).ok());
+  ASSERT_EQ(w->SealedFiles().size(), 1u);  // 7..9 still lacks
+  EXPECT_EQ(w->SealedFiles()[0].first_seq, 7u);
+  w->SetArchiveFloor(kNoArchiveFloor);
+  ASSERT_TRUE(w->RemoveObsoleteFiles(9).ok());
+  EXPECT_TRUE(w->SealedFiles().empty());
+  EXPECT_FALSE(w->current_file_has_records());
+  Write(w.get(), 10);
+  EXPECT_TRUE(w->current_file_has_records());
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, WalCursorTest,
                          ::testing::Values(WalFormat::kNative,
                                            WalFormat::kAvro),

@@ -186,6 +186,7 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
             "cold_after_hours": c.tiering.cold_after_hours,
             "warm_directory": c.tiering.warm_directory,
             "cache_mb": c.tiering.cache_mb,
+            "wal_archive": c.tiering.wal_archive,
         },
         "tiers": _tiers(c.tiers),
     }
@@ -313,10 +314,25 @@ def _enc_restore(c: Call) -> Any:
         overwrite=bool(body.get("overwrite", False)))
 
 
+def _enc_restore_pit(c: Call) -> Any:
+    body = c.body or {}
+    req = pb.RestorePointInTimeRequest(
+        collection=c.collection,
+        target_collection=body.get("target_collection") or "",
+        overwrite=bool(body.get("overwrite", False)))
+    if body.get("as_of") is not None:
+        req.as_of = body["as_of"]
+    if body.get("sequence") is not None:
+        req.sequence = body["sequence"]
+    return req
+
+
 def _restored(r: Any) -> Dict[str, Any]:
     return {"restored": {"collection": r.collection, "snapshot": r.snapshot,
                          "sequence": r.sequence, "points": r.points, "files": r.files,
-                         "bytes": r.bytes}}
+                         "bytes": r.bytes, "snapshot_sequence": r.snapshot_sequence,
+                         "wal_records": r.wal_records,
+                         "sequence_time": r.sequence_time or None}}
 
 
 def _build_codecs() -> None:
@@ -411,6 +427,7 @@ def _build_codecs() -> None:
             lambda c: pb.DeleteSnapshotRequest(collection=c.collection, id=c.point_id or ""),
             lambda r: {"id": r.id, "status": r.status}),
         "RestoreSnapshot": (_enc_restore, _restored),
+        "RestorePointInTime": (_enc_restore_pit, _restored),
         "CreateDatabaseSnapshot": (
             lambda c: pb.CreateDatabaseSnapshotRequest(target=(c.body or {}).get("target") or ""),
             lambda r: {"snapshot": _snapshot(r.snapshot)}),

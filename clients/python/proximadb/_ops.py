@@ -8,6 +8,7 @@ generator so it can handle them. ``ProximaDBClient`` and
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Dict, Generator, List, Optional, Sequence, Union
 
 from ._common import (
@@ -102,7 +103,8 @@ def list_collections() -> Op:
     return [Collection.from_dict(c) for c in resp.get("collections") or []]
 
 
-TIERING_KEYS = ("warm_after_hours", "cold_after_hours", "warm_directory", "cache_mb")
+TIERING_KEYS = ("warm_after_hours", "cold_after_hours", "warm_directory", "cache_mb",
+                "wal_archive")
 
 
 def tiering_body(tiering: Any) -> Dict[str, Any]:
@@ -384,6 +386,28 @@ def restore_snapshot(collection: str, id: str, target_collection: str,
                      overwrite: bool) -> Op:
     body = {"target_collection": target_collection, "overwrite": bool(overwrite)}
     resp = yield Call("RestoreSnapshot", collection, body, _snapshot_id(id))
+    return RestoredSnapshot.from_dict(resp)
+
+
+def restore_point_in_time(collection: str, target_collection: str,
+                          as_of: Union[str, datetime, None], sequence: Optional[int],
+                          overwrite: bool) -> Op:
+    if (as_of is None) == (sequence is None):
+        raise InvalidArgument("give exactly one of as_of (a time) and sequence")
+    body: Dict[str, Any] = {"target_collection": target_collection,
+                            "overwrite": bool(overwrite)}
+    if isinstance(as_of, datetime):
+        if as_of.tzinfo is None:
+            raise InvalidArgument("as_of: a datetime without a time zone is ambiguous; "
+                                  "use datetime.now(timezone.utc) or an RFC 3339 string")
+        body["as_of"] = as_of.isoformat()
+    elif as_of is not None:
+        body["as_of"] = str(as_of)
+    if sequence is not None:
+        if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
+            raise InvalidArgument(f"sequence must be a non-negative integer, got {sequence!r}")
+        body["sequence"] = sequence
+    resp = yield Call("RestorePointInTime", collection, body)
     return RestoredSnapshot.from_dict(resp)
 
 

@@ -62,6 +62,7 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "GetSnapshot": ("GET", _V1 + "/{c}/snapshots/{id}"),
     "DeleteSnapshot": ("DELETE", _V1 + "/{c}/snapshots/{id}"),
     "RestoreSnapshot": ("POST", _V1 + "/{c}/snapshots/{id}/restore"),
+    "RestorePointInTime": ("POST", _V1 + "/{c}/restore"),
     "CreateDatabaseSnapshot": ("POST", "/api/v1/snapshots"),
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Union, overload
 
 import asyncio
+from datetime import datetime
 
 from . import _ops
 from ._common import Call, FeedPosition, Filter, Metadata
@@ -506,6 +507,14 @@ class AsyncProximaDBClient:
         """See ``ProximaDBClient.restore_snapshot``."""
         return await self._run(
             _ops.restore_snapshot(collection, id, target_collection, overwrite))
+
+    async def restore_point_in_time(self, collection: str, target_collection: str, *,
+                                    as_of: Union[str, datetime, None] = None,
+                                    sequence: Optional[int] = None,
+                                    overwrite: bool = False) -> RestoredSnapshot:
+        """See ``ProximaDBClient.restore_point_in_time``."""
+        return await self._run(_ops.restore_point_in_time(
+            collection, target_collection, as_of, sequence, overwrite))
 
     async def list_quarantine(self) -> List[QuarantineEntry]:
         """See ``ProximaDBClient.list_quarantine``."""

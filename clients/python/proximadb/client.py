@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Union, overload
 
 import time
+from datetime import datetime
 
 from . import _ops
 from ._common import Call, FeedPosition, Filter, Metadata, parse_endpoint
@@ -626,6 +627,29 @@ class ProximaDBClient:
                 (nothing was changed).
         """
         return self._run(_ops.restore_snapshot(collection, id, target_collection, overwrite))
+
+    def restore_point_in_time(self, collection: str, target_collection: str, *,
+                              as_of: Union[str, datetime, None] = None,
+                              sequence: Optional[int] = None,
+                              overwrite: bool = False) -> RestoredSnapshot:
+        """Restores ``collection`` as it was at a point, as
+        ``target_collection``: every write at or before ``as_of`` (a
+        timezone-aware ``datetime`` or an RFC 3339 string), or every write
+        up to WAL ``sequence`` (give exactly one). The server takes the
+        newest snapshot at or before the point and replays the archived WAL
+        after it (the collection's ``tiering.wal_archive``); everything is
+        verified before anything is committed.
+
+        Raises:
+            OutOfRange: no snapshot precedes the point, or the WAL archive
+                does not reach it (the message says what is available).
+            InvalidArgument: neither or both points, a bad time, a time in
+                the future.
+            AlreadyExists: ``target_collection`` exists and ``overwrite`` is
+                false.
+        """
+        return self._run(_ops.restore_point_in_time(collection, target_collection, as_of,
+                                                    sequence, overwrite))
 
     # -- admin -----------------------------------------------------------------
 

@@ -74,13 +74,15 @@ class TieringPolicy:
     ``warm_after_hours`` / ``cold_after_hours``: a segment older than this
     moves to the warm / cold tier (0 = never); ``warm_directory``: where warm
     segments live ("" = no warm tier); ``cache_mb``: the byte budget of the
-    local cache of cold segments.
+    local cache of cold segments; ``wal_archive``: sealed WAL files are
+    copied to the WAL archive, for :meth:`ProximaDBClient.restore_point_in_time`.
     """
 
     warm_after_hours: Optional[float] = None
     cold_after_hours: Optional[float] = None
     warm_directory: Optional[str] = None
     cache_mb: Optional[int] = None
+    wal_archive: Optional[bool] = None
 
     @classmethod
     def from_dict(cls, d: Optional[Dict[str, Any]]) -> "TieringPolicy":
@@ -92,6 +94,7 @@ class TieringPolicy:
             cold_after_hours=_opt_float(d.get("cold_after_hours")),
             warm_directory=None if wd is None else str(wd),
             cache_mb=_opt_int(d.get("cache_mb")),
+            wal_archive=None if d.get("wal_archive") is None else bool(d["wal_archive"]),
         )
 
 
@@ -407,7 +410,12 @@ class Snapshot:
 
 @dataclass
 class RestoredSnapshot:
-    """What ``ProximaDBClient.restore_snapshot`` did."""
+    """What ``ProximaDBClient.restore_snapshot`` (and
+    ``restore_point_in_time``) did: the restored collection is at
+    ``sequence`` = ``snapshot_sequence`` (the snapshot's own) +
+    ``wal_records`` (archived WAL replayed after it; 0 for a snapshot
+    restore); ``sequence_time``: the RFC 3339 time of record ``sequence``
+    (None when unknown)."""
 
     collection: str
     snapshot: str
@@ -415,6 +423,9 @@ class RestoredSnapshot:
     points: int
     files: int
     bytes: int
+    snapshot_sequence: int = 0
+    wal_records: int = 0
+    sequence_time: Optional[str] = None
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "RestoredSnapshot":
@@ -422,7 +433,11 @@ class RestoredSnapshot:
         r = d.get("restored") or {}
         return cls(collection=str(r.get("collection", "")), snapshot=str(r.get("snapshot", "")),
                    sequence=int(r.get("sequence", 0)), points=int(r.get("points", 0)),
-                   files=int(r.get("files", 0)), bytes=int(r.get("bytes", 0)))
+                   files=int(r.get("files", 0)), bytes=int(r.get("bytes", 0)),
+                   snapshot_sequence=int(r.get("snapshot_sequence", 0)),
+                   wal_records=int(r.get("wal_records", 0)),
+                   sequence_time=(None if r.get("sequence_time") is None
+                                  else str(r["sequence_time"])))
 
 
 @dataclass

@@ -5,6 +5,7 @@ delete, the refusals, and the async client."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Callable
 
 import pytest
@@ -15,6 +16,7 @@ from proximadb import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    OutOfRange,
     ProximaDBClient,
     RestoredSnapshot,
 )
@@ -49,7 +51,9 @@ def test_create_restore_delete(client: ProximaDBClient,
     assert inspected.format_version == 1
 
     r = client.restore_snapshot(docs, snap.id, copy)
-    assert r == RestoredSnapshot(copy, snap.id, snap.sequence, 30, r.files, r.bytes)
+    assert r == RestoredSnapshot(copy, snap.id, snap.sequence, 30, r.files, r.bytes,
+                                 snap.sequence, 0, r.sequence_time)
+    assert r.sequence_time is not None
     assert client.count(copy) == 30
     assert client.get(copy, "p1").metadata == {"i": 1}
     with pytest.raises(NotFound):
@@ -108,3 +112,56 @@ async def test_async_snapshots(aclient: AsyncProximaDBClient, client: ProximaDBC
     assert client.count(copy) == 10
     await aclient.delete_snapshot(docs, snap.id)
     assert await aclient.list_snapshots(docs) == []
+
+
+def test_point_in_time_restore(client: ProximaDBClient,
+                               new_name: Callable[[str], str]) -> None:
+    docs = new_name("docs")
+    _filled(client, docs, n=10)  # one batch: sequence 1
+    info = client.update_collection(docs, tiering={"wal_archive": True})
+    assert info.tiering.wal_archive is True
+    snap = client.create_snapshot(docs)
+    for i in range(10, 15):  # sequences 2..6
+        client.upsert(docs, {"id": f"p{i}", "vector": [float(i), 1.0]})
+    client.delete(docs, ["p0"])  # sequence 7
+
+    at4 = new_name("at4")
+    r = client.restore_point_in_time(docs, at4, sequence=snap.sequence + 3)
+    assert (r.sequence, r.snapshot_sequence, r.wal_records) == (snap.sequence + 3,
+                                                                snap.sequence, 3)
+    assert r.points == client.count(at4) == 13
+    assert r.sequence_time is not None
+    now = new_name("now")
+    r = client.restore_point_in_time(docs, now, as_of=datetime.now(timezone.utc))
+    assert r.sequence == client.stats(docs).last_sequence
+    assert client.count(now) == 14
+    with pytest.raises(NotFound):
+        client.get(now, "p0")
+
+    with pytest.raises(OutOfRange):
+        client.restore_point_in_time(docs, new_name("x"), sequence=1000)
+    with pytest.raises(InvalidArgument):
+        client.restore_point_in_time(docs, new_name("x"))
+    with pytest.raises(InvalidArgument):
+        client.restore_point_in_time(docs, new_name("x"), sequence=3,
+                                     as_of="2026-01-01T00:00:00Z")
+    with pytest.raises(InvalidArgument):
+        client.restore_point_in_time(docs, new_name("x"), as_of="not a time")
+    with pytest.raises(InvalidArgument):
+        client.restore_point_in_time(docs, new_name("x"), as_of=datetime(2026, 1, 1))
+    with pytest.raises(AlreadyExists):
+        client.restore_point_in_time(docs, at4, sequence=snap.sequence)
+
+
+async def test_async_point_in_time_restore(aclient: AsyncProximaDBClient,
+                                           client: ProximaDBClient,
+                                           new_name: Callable[[str], str]) -> None:
+    docs = new_name("docs")
+    _filled(client, docs, n=5)
+    client.update_collection(docs, tiering={"wal_archive": True})
+    snap = client.create_snapshot(docs)
+    client.upsert(docs, {"id": "late", "vector": [1.0, 2.0]})
+    copy = new_name("copy")
+    r = await aclient.restore_point_in_time(docs, copy, sequence=snap.sequence + 1)
+    assert r.wal_records == 1 and r.points == 6
+    assert client.count(copy) == 6

@@ -48,7 +48,8 @@ def test_create_returns_the_tiering_policy(client: ProximaDBClient,
         name, 4, tiering={"warm_directory": warm_dir, "warm_after_hours": 2.5,
                           "cache_mb": 64})
     assert c.tiering == TieringPolicy(warm_after_hours=2.5, cold_after_hours=0.0,
-                                      warm_directory=warm_dir, cache_mb=64)
+                                      warm_directory=warm_dir, cache_mb=64,
+                                      wal_archive=False)
     assert client.get_collection(name).tiering == c.tiering
     assert c.tiers["hot"] == {"segments": 0, "bytes": 0, "points": 0}
 

@@ -14,6 +14,7 @@
 #include "api/grpc/proto_codec.h"
 #include "api/grpc/request_decode.h"
 #include "util/mutex.h"
+#include "util/time_format.h"
 
 namespace proximadb::grpc_api {
 
@@ -81,6 +82,7 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kGetSnapshot, &G::GetSnapshot);
   Add(Operation::kDeleteSnapshot, &G::DeleteSnapshot);
   Add(Operation::kRestoreSnapshot, &G::RestoreSnapshot);
+  Add(Operation::kRestorePointInTime, &G::RestorePointInTime);
   Add(Operation::kCreateDatabaseSnapshot, &G::CreateDatabaseSnapshot);
   AddChanges();
 }
@@ -654,12 +656,22 @@ Status GrpcService::RestoreSnapshot(const v1::RestoreSnapshotRequest& in,
   o.overwrite = in.overwrite();
   PDB_ASSIGN_OR_RETURN(RestoreResult r,
                        svc_->RestoreSnapshot(in.collection(), in.id(), o));
-  out->set_collection(r.collection);
-  out->set_snapshot(r.snapshot_id);
-  out->set_sequence(r.sequence);
-  out->set_points(r.points);
-  out->set_files(r.files);
-  out->set_bytes(r.bytes);
+  EncodeRestoreResult(r, out);
+  return Status::OK();
+}
+
+Status GrpcService::RestorePointInTime(const v1::RestorePointInTimeRequest& in,
+                                       v1::RestoreSnapshotResponse* out) {
+  PointInTimeOptions o;
+  o.target_collection = in.target_collection();
+  o.overwrite = in.overwrite();
+  if (in.has_as_of()) {
+    PDB_ASSIGN_OR_RETURN(o.as_of_micros, ParseRfc3339(in.as_of(), "as_of"));
+  }
+  if (in.has_sequence()) o.sequence = in.sequence();
+  PDB_ASSIGN_OR_RETURN(RestoreResult r,
+                       svc_->RestorePointInTime(in.collection(), o));
+  EncodeRestoreResult(r, out);
   return Status::OK();
 }
 

@@ -143,6 +143,8 @@ class GrpcService final : public ::grpc::Service {
                         v1::DeleteSnapshotResponse*);
   Status RestoreSnapshot(const v1::RestoreSnapshotRequest&,
                          v1::RestoreSnapshotResponse*);
+  Status RestorePointInTime(const v1::RestorePointInTimeRequest&,
+                            v1::RestoreSnapshotResponse*);
   Status CreateDatabaseSnapshot(const v1::CreateDatabaseSnapshotRequest&,
                                 v1::SnapshotResponse*);
 

@@ -8,6 +8,7 @@
 
 #include "service/json_codec.h"
 #include "util/limits.h"
+#include "util/time_format.h"
 
 namespace proximadb::grpc_api {
 
@@ -158,6 +159,7 @@ TieringPolicy DecodeTieringPolicy(const pb::TieringPolicy& p) {
   if (p.has_cold_after_hours()) t.cold_after_hours = p.cold_after_hours();
   if (p.has_warm_directory()) t.warm_directory = p.warm_directory();
   if (p.has_cache_mb()) t.cache_mb = p.cache_mb();
+  if (p.has_wal_archive()) t.wal_archive = p.wal_archive();
   return t;
 }
 
@@ -244,6 +246,7 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
   tp->set_cold_after_hours(e.cold_after_hours);
   tp->set_warm_directory(e.warm_directory);
   tp->set_cache_mb(e.cache_mb);
+  tp->set_wal_archive(e.wal_archive);
 }
 
 void EncodeSegment(const SegmentInfo& s, pb::SegmentInfo* out) {
@@ -411,6 +414,21 @@ void EncodeAliases(const std::vector<AliasInfo>& aliases,
     pb::Alias* o = out->add_aliases();
     o->set_alias(a.alias);
     o->set_collection(a.collection);
+  }
+}
+
+void EncodeRestoreResult(const RestoreResult& r,
+                         pb::RestoreSnapshotResponse* out) {
+  out->set_collection(r.collection);
+  out->set_snapshot(r.snapshot_id);
+  out->set_sequence(r.sequence);
+  out->set_points(r.points);
+  out->set_files(r.files);
+  out->set_bytes(r.bytes);
+  out->set_snapshot_sequence(r.snapshot_sequence);
+  out->set_wal_records(r.wal_records);
+  if (r.sequence_time_micros != 0) {
+    out->set_sequence_time(Rfc3339Micros(r.sequence_time_micros));
   }
 }
 

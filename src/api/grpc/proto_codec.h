@@ -63,6 +63,8 @@ void EncodeAliases(const std::vector<AliasInfo>& aliases,
                    pb::AliasesResponse* out);
 // Files only `with_files` (GetSnapshot).
 void EncodeSnapshot(const SnapshotInfo& s, bool with_files, pb::Snapshot* out);
+void EncodeRestoreResult(const RestoreResult& r,
+                         pb::RestoreSnapshotResponse* out);
 void EncodePayloadIndexes(const std::string& collection,
                           const std::vector<PayloadIndexDef>& defs,
                           pb::PayloadIndexesResponse* out);

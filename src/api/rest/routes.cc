@@ -258,6 +258,13 @@ RestResponse RestoreSnapshot(VectorService& svc, const RouteParams& p,
   });
 }
 
+RestResponse RestorePointInTime(VectorService& svc, const RouteParams& p,
+                                std::string_view body) {
+  return WithBody(body, 200, [&](const json& b) {
+    return svc.RestorePointInTimeJson(p.name, b);
+  });
+}
+
 // The route table, one resource per function (each in documentation
 // order) so that no function is the whole API.
 // The health probes (never gated).
@@ -441,6 +448,10 @@ void SnapshotRoutes(std::vector<RouteSpec>* t) {
                            "/api/v1/collections/{name}/snapshots/{id}/restore",
                            {Operation::kRestoreSnapshot},
                            RestoreSnapshot},
+                          {"POST",
+                           "/api/v1/collections/{name}/restore",
+                           {Operation::kRestorePointInTime},
+                           RestorePointInTime},
                           {"POST",
                            "/api/v1/snapshots",
                            {Operation::kCreateDatabaseSnapshot},

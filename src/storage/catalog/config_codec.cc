@@ -145,6 +145,7 @@ Result<CollectionConfig> Decode(const json& j) {
     PDB_RETURN_IF_ERROR(
         ReadOptDouble(*tiering, "cold_after_hours", &t.cold_after_hours));
     PDB_RETURN_IF_ERROR(ReadOptUnsigned(*tiering, "cache_mb", &t.cache_mb));
+    PDB_RETURN_IF_ERROR(ReadOptBool(*tiering, "wal_archive", &t.wal_archive));
     if (tiering->contains("warm_directory")) {
       std::string d;
       PDB_RETURN_IF_ERROR(ReadString(*tiering, "warm_directory", &d));
@@ -188,6 +189,7 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
     if (t.cold_after_hours) tiering["cold_after_hours"] = *t.cold_after_hours;
     if (t.warm_directory) tiering["warm_directory"] = *t.warm_directory;
     if (t.cache_mb) tiering["cache_mb"] = *t.cache_mb;
+    if (t.wal_archive) tiering["wal_archive"] = *t.wal_archive;
     out["tiering"] = std::move(tiering);
   }
   return out;

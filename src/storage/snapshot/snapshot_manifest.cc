@@ -30,6 +30,7 @@ std::string EncodeManifest(const Manifest& m) {
                          {"sequence", c.sequence},
                          {"fence", c.fence},
                          {"points", c.points},
+                         {"sequence_time_unix_micros", c.sequence_time_micros},
                          {"files", std::move(files)}});
   }
   json aliases = json::array();
@@ -67,6 +68,9 @@ Result<Manifest> DecodeManifest(std::string_view data,
       e.sequence = c.at("sequence").get<uint64_t>();
       e.fence = c.at("fence").get<uint64_t>();
       e.points = c.at("points").get<uint64_t>();
+      // Absent from the manifests written before point-in-time restore.
+      e.sequence_time_micros =
+          c.value("sequence_time_unix_micros", uint64_t{0});
       for (const json& f : c.at("files")) {
         FileEntry fe;
         fe.name = f.at("name").get<std::string>();

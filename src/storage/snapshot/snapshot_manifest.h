@@ -45,6 +45,9 @@ struct CollectionEntry {
   uint64_t sequence = 0;  // the WAL sequence the snapshot is consistent at
   uint64_t fence = 0;     // segments hold every write <= fence
   uint64_t points = 0;    // live points at `sequence`
+  // The time of record `sequence` (0: unknown, e.g. no write since a
+  // restart; the snapshot's creation time bounds it then).
+  uint64_t sequence_time_micros = 0;
   std::vector<FileEntry> files;
 };
 

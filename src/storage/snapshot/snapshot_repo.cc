@@ -1,7 +1,9 @@
 #include "storage/snapshot/snapshot_repo.h"
 
 #include <algorithm>
+#include <cinttypes>
 #include <cstdio>
+#include <optional>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -15,6 +17,39 @@ constexpr std::string_view kManifestsDir = "manifests/";
 constexpr std::string_view kPendingDir = "pending/";
 constexpr std::string_view kObjectsDir = "objects/";
 constexpr std::string_view kManifestSuffix = ".snapshot";
+constexpr std::string_view kWalDir = "wal/";
+constexpr std::string_view kWalSuffix = ".wal";
+
+// "<first>-<last>-<time>.<size>.<crc hex>.wal", numbers 20 digits.
+std::string WalObjectName(uint64_t first, uint64_t last, uint64_t time,
+                          uint64_t size, uint32_t crc) {
+  char buf[128];
+  std::snprintf(buf, sizeof(buf),
+                "%020" PRIu64 "-%020" PRIu64 "-%020" PRIu64 ".%" PRIu64
+                ".%08x.wal",
+                first, last, time, size, crc);
+  return buf;
+}
+
+std::optional<ArchivedWal> ParseWalObjectName(std::string_view name) {
+  ArchivedWal w;
+  char tail[8] = {0};
+  int used = 0;
+  const std::string n(name);
+  if (std::sscanf(n.c_str(),
+                  "%20" SCNu64 "-%20" SCNu64 "-%20" SCNu64 ".%20" SCNu64
+                  ".%8x%4s%n",
+                  &w.first_seq, &w.last_seq, &w.last_time_micros, &w.size,
+                  &w.crc32c, tail, &used) != 6 ||
+      static_cast<size_t>(used) != n.size() ||
+      std::string_view(tail) != ".wal" || w.first_seq == 0 ||
+      w.last_seq < w.first_seq ||
+      n != WalObjectName(w.first_seq, w.last_seq, w.last_time_micros, w.size,
+                         w.crc32c)) {
+    return std::nullopt;
+  }
+  return w;
+}
 }  // namespace
 
 Result<std::pair<uint64_t, uint32_t>> FileChecksum(Env* env,
@@ -228,22 +263,96 @@ Result<uint64_t> Repository::CollectIncomplete() {
 }
 
 Status Repository::Fetch(const FileEntry& f, const std::string& path) {
-  auto info = store_->GetToFile(prefix_ + f.key, path);
+  return FetchVerified(f.key, f.size, f.crc32c, "snapshot file " + f.name,
+                       "the snapshot manifest's", path);
+}
+
+Status Repository::FetchVerified(const std::string& key, uint64_t size,
+                                 uint32_t crc, const std::string& what,
+                                 const std::string& recorded,
+                                 const std::string& path) {
+  auto info = store_->GetToFile(prefix_ + key, path);
   if (!info.ok()) {
     if (info.status().IsNotFound()) {
-      return Status::Corruption("snapshot file " + f.name + ": object " +
-                                f.key + " is missing from " + Describe());
+      return Status::Corruption(what + ": object " + key + " is missing from " +
+                                Describe());
     }
-    return Status(info.status().code(),
-                  "snapshot file " + f.name + ": " + info.status().message());
+    return Status(info.status().code(), what + ": " + info.status().message());
   }
   PDB_ASSIGN_OR_RETURN(auto sum, FileChecksum(env_, path));
-  if (sum.first != f.size || sum.second != f.crc32c) {
-    return Status::Corruption(
-        "snapshot file " + f.name + " (object " + f.key + " in " + Describe() +
-        "): size or CRC32C differs from the snapshot manifest's");
+  if (sum.first != size || sum.second != crc) {
+    return Status::Corruption(what + " (object " + key + " in " + Describe() +
+                              "): size or CRC32C differs from " + recorded);
   }
   return Status::OK();
+}
+
+std::string Repository::WalScope(const std::string& scope) const {
+  return prefix_ + std::string(kWalDir) + scope + "/";
+}
+
+Result<ArchivedWal> Repository::ArchiveWal(const std::string& scope,
+                                           uint64_t first, uint64_t last,
+                                           uint64_t last_time,
+                                           const std::string& path,
+                                           uint64_t* uploaded) {
+  PDB_ASSIGN_OR_RETURN(auto sum, FileChecksum(env_, path));
+  ArchivedWal w;
+  w.first_seq = first;
+  w.last_seq = last;
+  w.last_time_micros = last_time;
+  w.size = sum.first;
+  w.crc32c = sum.second;
+  const std::string key =
+      WalScope(scope) + WalObjectName(first, last, last_time, w.size, w.crc32c);
+  *uploaded = 0;
+  if (!Holds(key, w.size, w.crc32c)) {
+    PDB_RETURN_IF_ERROR(store_->PutFile(key, path));
+    PDB_ASSIGN_OR_RETURN(object::ObjectInfo info, store_->Head(key));
+    if (info.size != w.size || info.crc32c != w.crc32c) {
+      return Status::IOError("wal archive: " + path +
+                             " changed while it was uploaded to " +
+                             store_->Describe());
+    }
+    *uploaded = w.size;
+  }
+  w.key = key.substr(prefix_.size());
+  return w;
+}
+
+Result<std::vector<ArchivedWal>> Repository::ListWal(const std::string& scope) {
+  const std::string dir = WalScope(scope);
+  PDB_ASSIGN_OR_RETURN(auto infos, store_->ListAll(dir));
+  std::vector<ArchivedWal> out;
+  for (const object::ObjectInfo& info : infos) {
+    std::optional<ArchivedWal> w =
+        ParseWalObjectName(std::string_view(info.key).substr(dir.size()));
+    if (!w) {
+      spdlog::warn(
+          "wal archive in {}: {} is not an archived WAL file; left "
+          "alone",
+          Describe(), info.key);
+      continue;
+    }
+    w->key = info.key.substr(prefix_.size());
+    out.push_back(std::move(*w));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const ArchivedWal& a, const ArchivedWal& b) {
+              return a.first_seq < b.first_seq;
+            });
+  return out;
+}
+
+Status Repository::DeleteWal(const ArchivedWal& w) {
+  return store_->Delete(prefix_ + w.key);
+}
+
+Status Repository::FetchWal(const ArchivedWal& w, const std::string& path) {
+  return FetchVerified(w.key, w.size, w.crc32c,
+                       "archived WAL file " + std::to_string(w.first_seq) +
+                           ".." + std::to_string(w.last_seq),
+                       "its name's", path);
 }
 
 }  // namespace proximadb::snapshot

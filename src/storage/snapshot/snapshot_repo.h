@@ -10,6 +10,12 @@
 //   <prefix>objects/<dir_name>/<file>.<size>.<crc32c hex>
 //                                     file contents, shared by every
 //                                     snapshot whose file had that content
+//   <prefix>wal/<dir_name>/<first>-<last>-<time>.<size>.<crc32c hex>.wal
+//                                     the WAL archive: one sealed WAL file
+//                                     (sequences first..last, its newest
+//                                     record written at <time>, unix us;
+//                                     numbers 20 digits), for
+//                                     point-in-time restore
 //
 // Object keys name the content (file name + size + CRC32C; segment files
 // are immutable), so a snapshot re-uses what an earlier one uploaded, and
@@ -28,6 +34,16 @@
 #include "storage/snapshot/snapshot_manifest.h"
 
 namespace proximadb::snapshot {
+
+// A WAL file in the archive.
+struct ArchivedWal {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  uint64_t last_time_micros = 0;  // of record last_seq
+  uint64_t size = 0;
+  uint32_t crc32c = 0;
+  std::string key;  // relative to the repository
+};
 
 class Repository {
  public:
@@ -72,6 +88,19 @@ class Repository {
   // CRC32C against the manifest's: kCorruption naming the file otherwise.
   Status Fetch(const FileEntry& f, const std::string& path);
 
+  // The WAL archive of collection directory `scope`. ArchiveWal stores the
+  // sealed WAL file at `path` (holding first..last, its newest record at
+  // last_time) unless it is there already; `*uploaded` = bytes sent.
+  Result<ArchivedWal> ArchiveWal(const std::string& scope, uint64_t first,
+                                 uint64_t last, uint64_t last_time,
+                                 const std::string& path, uint64_t* uploaded);
+  // The archived files of `scope`, by first sequence. Keys that are not
+  // archive names are left alone (and logged).
+  Result<std::vector<ArchivedWal>> ListWal(const std::string& scope);
+  Status DeleteWal(const ArchivedWal& w);
+  // Downloads `w` into `path` and verifies size and CRC32C (kCorruption).
+  Status FetchWal(const ArchivedWal& w, const std::string& path);
+
  private:
   std::string ManifestKey(const std::string& id) const;
   std::string ObjectKey(const std::string& scope, const std::string& name,
@@ -79,6 +108,12 @@ class Repository {
   // Whether the object `key` holds exactly size/crc.
   bool Holds(const std::string& key, uint64_t size, uint32_t crc);
   Status DeleteUnreferenced(const std::vector<std::string>& keys);
+  std::string WalScope(const std::string& scope) const;
+  // Downloads object `key` (relative) into `path`, checking size and CRC32C;
+  // `what` names it in errors, `recorded` where size and CRC come from.
+  Status FetchVerified(const std::string& key, uint64_t size, uint32_t crc,
+                       const std::string& what, const std::string& recorded,
+                       const std::string& path);
 
   Env* const env_;
   const std::shared_ptr<object::ObjectStore> store_;

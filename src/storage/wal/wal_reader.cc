@@ -97,6 +97,7 @@ class FileReplayer {
       if (!d.ok()) return Corrupt(f, off, d.message());
       PDB_RETURN_IF_ERROR(Deliver(f, off, batch));
       off += total;
+      end_offset_ = off;
     }
     if (torn.empty()) return Status::OK();
     if (!f.is_last) return Corrupt(f, off, torn + " (not the last wal file)");
@@ -109,6 +110,9 @@ class FileReplayer {
     info_->truncation_message = info_->torn->Describe();
     return Status::OK();
   }
+
+  // The end of the last record delivered.
+  uint64_t end_offset() const { return end_offset_; }
 
   static Status Corrupt(const FileToRead& f, uint64_t off,
                         const std::string& why) {
@@ -217,6 +221,7 @@ class FileReplayer {
   uint64_t prev_seq_ = 0;
   uint64_t expected_ = 0;  // next sequence the log must hold (continuity)
   std::string prev_path_;
+  uint64_t end_offset_ = kFileHeaderSize;
 };
 
 std::string FileList(const std::vector<uint64_t>& firsts) {
@@ -246,6 +251,44 @@ Status CutTornTail(Env* env, const TornTail& tail) {
   }
   spdlog::warn("{}", tail.Describe());
   return Status::OK();
+}
+
+Result<WalFilePrefix> ScanWalFile(
+    Env* env, const std::string& path, WalFormat fmt, uint64_t first_seq,
+    const std::function<bool(uint64_t seq, uint64_t time_micros)>& keep) {
+  WalReplayOptions options;
+  options.format = fmt;
+  options.after_seq = first_seq - 1;
+  options.require_continuity = true;
+  options.cut_torn_tail = false;
+  WalFilePrefix out;
+  bool refused = false;
+  // Not an error: the sentinel that stops the replay at the refused record.
+  const Status stop = Status::OutOfRange("wal scan: prefix ends");
+  const std::function<Status(const WalBatch&)> fn =
+      [&](const WalBatch& b) -> Status {
+    if (!keep(b.seq, b.time_unix_micros)) {
+      refused = true;
+      return stop;
+    }
+    ++out.records;
+    out.last_seq = b.seq;
+    out.last_time_micros = b.time_unix_micros;
+    return Status::OK();
+  };
+  WalReplayInfo info;
+  std::unique_ptr<RecordCodec> codec = NewRecordCodec(fmt);
+  FileReplayer replayer(env, options, *codec, fn, &info);
+  FileToRead f{path, first_seq, std::numeric_limits<uint64_t>::max(), true};
+  Status s = replayer.Replay(f);
+  if (!s.ok() && !refused) return s;
+  if (info.torn) {
+    return Status::Corruption(info.torn->Describe() +
+                              " (a sealed file must end cleanly)");
+  }
+  out.bytes = replayer.end_offset();
+  out.whole = !refused;
+  return out;
 }
 
 Status ReplayWal(Env* env, const std::string& dir, WalFormat fmt,

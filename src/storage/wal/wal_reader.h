@@ -75,6 +75,25 @@ Status ReplayWal(Env* env, const std::string& dir, WalFormat fmt,
                  const std::function<Status(const WalBatch&)>& fn,
                  WalReplayInfo* info);
 
+// One WAL file read up to the first record `keep` refuses (ScanWalFile).
+struct WalFilePrefix {
+  uint64_t bytes = 0;     // the file's header and the records kept
+  uint64_t records = 0;   // records kept
+  uint64_t last_seq = 0;  // of the last kept record (0: none)
+  uint64_t last_time_micros = 0;
+  bool whole = false;  // every record was kept (and the file ends cleanly)
+};
+
+// Reads one WAL file whose name says its first sequence `first_seq`,
+// checking every record (checksums, order, consecutive sequences from
+// first_seq) and calling keep(seq, time) for each until it returns false.
+// Records before the one refused are the prefix. A torn or damaged record
+// is kCorruption. Used to archive sealed files and to cut an archived file
+// at a point in time (docs/OPERATIONS.md, "Point-in-time restore").
+Result<WalFilePrefix> ScanWalFile(
+    Env* env, const std::string& path, WalFormat fmt, uint64_t first_seq,
+    const std::function<bool(uint64_t seq, uint64_t time_micros)>& keep);
+
 // Cuts the torn tail off (TruncateFile, then fsync), logging a warning.
 Status CutTornTail(Env* env, const TornTail& tail);
 

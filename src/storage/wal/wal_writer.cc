@@ -69,6 +69,8 @@ Result<std::unique_ptr<WalWriter>> WalWriter::Open(Env* env, std::string dir,
     MutexLock lock(&w->mu_);
     w->last_time_ = options.last_time_micros;
   }
+  w->last_time_pub_.store(options.last_time_micros);
+  if (options.hold_for_archive) w->archive_floor_.store(0);
   PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(w->dir_));
   PDB_ASSIGN_OR_RETURN(auto names, env->GetChildren(w->dir_));
   for (const std::string& name : names) {
@@ -237,6 +239,7 @@ Status WalWriter::Write(WalBatch* batch, const ApplyFn& apply) {
   s = WriteGroup(records, &poison);
   if (s.ok()) {
     file_last_time_.store(time);
+    last_time_pub_.store(time);
     last_seq_.store(seq);
     if (seq_waiters_.load() > 0) {
       MutexLock wake(&seq_mu_);
@@ -327,6 +330,8 @@ Status WalWriter::Rotate(
 
 Status WalWriter::RemoveObsoleteFiles(uint64_t fence_seq) {
   MutexLock files(&files_mu_);
+  // Nothing the archive still needs goes.
+  fence_seq = std::min(fence_seq, archive_floor_.load());
   // Files older than the current one are immutable, so a snapshot of the
   // current file's first seq is all the coordination Rotate needs.
   const uint64_t current = file_first_seq_.load();
@@ -384,6 +389,22 @@ uint64_t WalWriter::WaitForSeqAfter(uint64_t seq, uint64_t timeout_ms) {
   }
   seq_waiters_.fetch_sub(1);
   return last_seq_.load();
+}
+
+std::vector<SealedWalFile> WalWriter::SealedFiles() {
+  MutexLock files(&files_mu_);
+  const uint64_t current = file_first_seq_.load();
+  std::vector<SealedWalFile> out;
+  for (auto it = sealed_.begin(); it != sealed_.end(); ++it) {
+    auto next = std::next(it);
+    const uint64_t next_first = next != sealed_.end() ? next->first : current;
+    if (it->first >= current) break;
+    if (next_first <= it->first) continue;  // holds no record
+    out.push_back(SealedWalFile{it->first, next_first - 1, it->second.size,
+                                it->second.last_time_micros,
+                                dir_ + "/" + WalFileName(it->first)});
+  }
+  return out;
 }
 
 uint64_t WalWriter::first_retained_seq() {

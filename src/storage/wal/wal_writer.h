@@ -47,7 +47,22 @@ struct WalWriterOptions {
   // Files already in the log are aged by their modification time (the
   // time of their last append), or from Open when the Env has none.
   WalRetention retention;
+  // Whether sealed files are held for the WAL archive from the start: no
+  // file is removed until SetArchiveFloor says what was archived.
+  bool hold_for_archive = false;
 };
+
+// A sealed WAL file: every record of it is durable and it never changes.
+struct SealedWalFile {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  uint64_t size = 0;
+  uint64_t last_time_micros = 0;  // its newest record's time (0: unknown)
+  std::string path;
+};
+
+// No archive floor: files are removed by fence and retention alone.
+inline constexpr uint64_t kNoArchiveFloor = ~uint64_t{0};
 
 class WalWriter {
  public:
@@ -89,8 +104,22 @@ class WalWriter {
   // then fsyncs the dir.
   Status RemoveObsoleteFiles(uint64_t fence_seq);
 
+  // The WAL archive (collection_archive.cc) has every record <= `seq`:
+  // RemoveObsoleteFiles keeps the files holding later ones whatever the
+  // fence and the retention say. kNoArchiveFloor: no archive.
+  void SetArchiveFloor(uint64_t seq) { archive_floor_.store(seq); }
+  // The sealed files (not the current one), oldest first.
+  std::vector<SealedWalFile> SealedFiles();
+  // Whether the current file holds records (a Rotate would seal it).
+  bool current_file_has_records() const {
+    return last_seq_.load() >= file_first_seq_.load();
+  }
+
   // The last durable (acknowledged) sequence number.
   uint64_t last_seq() const { return last_seq_.load(); }
+  // The time of record last_seq() (0 when unknown: no record since Open and
+  // none replayed). Consistent with last_seq() inside Rotate's at_switch.
+  uint64_t last_time_micros() const { return last_time_pub_.load(); }
   // Waits until last_seq() > seq or `timeout_ms` passes or the writer is
   // closed; returns last_seq(). For readers following the log.
   uint64_t WaitForSeqAfter(uint64_t seq, uint64_t timeout_ms);
@@ -159,6 +188,8 @@ class WalWriter {
   std::atomic<int> seq_waiters_{0};
   std::atomic<bool> closing_{false};
   std::atomic<uint64_t> last_seq_{0};
+  std::atomic<uint64_t> last_time_pub_{0};  // of last_seq_
+  std::atomic<uint64_t> archive_floor_{kNoArchiveFloor};
   std::function<uint64_t()> now_micros_;
   uint64_t last_time_ GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> live_bytes_{0};

@@ -184,6 +184,11 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
                 )
+        self.RestorePointInTime = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/RestorePointInTime',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestorePointInTimeRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
+                )
         self.CreateDatabaseSnapshot = channel.unary_unary(
                 '/proximadb.v1.ProximaDB/CreateDatabaseSnapshot',
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.SerializeToString,
@@ -451,6 +456,17 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RestorePointInTime(self, request, context):
+        """Point-in-time restore into target_collection: the newest snapshot at or
+        before the point plus the archived WAL up to it (REST POST
+        /api/v1/collections/{name}/restore). OUT_OF_RANGE: no snapshot precedes
+        the point or the WAL archive does not reach it (the message says what
+        is available).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def CreateDatabaseSnapshot(self, request, context):
         """A database snapshot: every collection (each at its own WAL sequence)
         and every alias under one id (REST POST /api/v1/snapshots); each
@@ -633,6 +649,11 @@ def add_ProximaDBServicer_to_server(servicer, server):
             'RestoreSnapshot': grpc.unary_unary_rpc_method_handler(
                     servicer.RestoreSnapshot,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.SerializeToString,
+            ),
+            'RestorePointInTime': grpc.unary_unary_rpc_method_handler(
+                    servicer.RestorePointInTime,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RestorePointInTimeRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.SerializeToString,
             ),
             'CreateDatabaseSnapshot': grpc.unary_unary_rpc_method_handler(
@@ -1224,6 +1245,23 @@ class ProximaDB(object):
             metadata=None):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/RestoreSnapshot',
             proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RestorePointInTime(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/RestorePointInTime',
+            proximadb_dot_v1_dot_proximadb__pb2.RestorePointInTimeRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.RestoreSnapshotResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

@@ -1,0 +1,23 @@
+// RFC 3339 times, as the API writes and reads them (the change feed's
+// "time", point-in-time restore's "as_of").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "proximadb/status.h"
+
+namespace proximadb {
+
+// "2026-11-30T09:15:00.123456Z" (UTC, always six fraction digits).
+std::string Rfc3339Micros(uint64_t unix_micros);
+
+// Parses "YYYY-MM-DDTHH:MM:SS[.fraction]" followed by "Z" or "+HH:MM" /
+// "-HH:MM" ("t", "z" and a space for "T" accepted, as RFC 3339 allows)
+// into unix microseconds; fraction digits past the sixth are cut off.
+// kInvalidArgument naming `field` and what is wrong; times before 1970 or
+// after 9999 are refused.
+Result<uint64_t> ParseRfc3339(std::string_view text, std::string_view field);
+
+}  // namespace proximadb
