@@ -121,10 +121,11 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
       live = it->second;
     }
   }
-  MutexLock archiving(&archive_mu_);
   // Every write acknowledged until now into the archive (a live collection
-  // that archives), so any point up to now can be restored.
+  // that archives), so any point up to now can be restored. The archiver
+  // goes on meanwhile: it only adds files after these.
   if (live && live->archives_wal()) {
+    MutexLock archiving(&archive_mu_);
     PDB_ASSIGN_OR_RETURN(snapshot::Repository * repo, ArchiveRepository());
     auto r = live->ArchiveWal(repo, ArchiveSettingsOf(), /*seal_now=*/true);
     if (!r.ok() && !r.status().IsNotFound()) {

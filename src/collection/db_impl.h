@@ -189,10 +189,11 @@ class DBImpl final : public DB {
   // Makes a verified collection directory (already in collections/) a
   // collection: the catalog commit, then Open (undone if it fails).
   // *keep_dir: the directory may be referenced (a commit whose outcome is
-  // unknown): the caller must not delete it.
+  // unknown): the caller must not delete it. `sequence`: where the
+  // restored collection's WAL ends (its archive starts after it).
   Status AdoptRestoredLocked(const CollectionRecord& rec,
-                             const std::string& cdir, bool* keep_dir)
-      REQUIRES(mu_);
+                             const std::string& cdir, uint64_t sequence,
+                             bool* keep_dir) REQUIRES(mu_);
   // Serialises snapshot create, delete and restore (taken before mu_ and
   // any collection lock).
   Mutex snapshot_mu_;

@@ -610,7 +610,7 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
   bool keep_dir = false;
   if (s.ok()) {
     MutexLock lock(&mu_);
-    s = AdoptRestoredLocked(rec, final_dir, &keep_dir);
+    s = AdoptRestoredLocked(rec, final_dir, end_seq, &keep_dir);
   }
   if (!s.ok()) {
     // Not committed (AdoptRestoredLocked took a failed open back): the
@@ -631,18 +631,15 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
   result.snapshot_id = id;
   result.sequence = end_seq;
   result.points = entry.points;
-  std::shared_ptr<CollectionImpl> restored;
-  {
-    MutexLock lock(&mu_);
-    if (auto it = collections_.find(target); it != collections_.end()) {
-      restored = it->second;
+  if (extend) {
+    std::shared_ptr<CollectionImpl> restored;
+    {
+      MutexLock lock(&mu_);
+      if (auto it = collections_.find(target); it != collections_.end()) {
+        restored = it->second;
+      }
     }
-  }
-  if (restored) {
-    // Its WAL up to end_seq is the snapshot's and the archive's: not
-    // archived again (a snapshot of it starts its own history).
-    restored->SetArchiveStart(end_seq);
-    if (extend) result.points = restored->Info().point_count;
+    if (restored) result.points = restored->Info().point_count;
   }
   spdlog::info(
       "restored snapshot {} (collection {}, sequence {}) as collection {} at "
@@ -652,7 +649,8 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
 }
 
 Status DBImpl::AdoptRestoredLocked(const CollectionRecord& rec,
-                                   const std::string& cdir, bool* keep_dir) {
+                                   const std::string& cdir, uint64_t sequence,
+                                   bool* keep_dir) {
   if (collections_.count(rec.config.name) || aliases_.count(rec.config.name)) {
     return Status::AlreadyExists("collection '" + rec.config.name +
                                  "' was created meanwhile");
@@ -681,6 +679,9 @@ Status DBImpl::AdoptRestoredLocked(const CollectionRecord& rec,
     return c.status();
   }
   RemoveUncommittedDirsLocked();
+  // Its WAL up to `sequence` is the snapshot's (and the archive's): not
+  // archived again; set before the archiver can see the collection.
+  (*c)->SetArchiveStart(sequence);
   collections_[rec.config.name] = c.value();
   return Status::OK();
 }
