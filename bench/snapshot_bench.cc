@@ -3,13 +3,16 @@
 // incremental one after 1 % of the points changed, and of a restore.
 //
 //   snapshot_bench [--points N] [--dim D] [--dir PATH] [--repo PATH]
+//                  [--s3-env FILE]
 //
 // The collection uses the flat index, so that no graph build runs in the
 // background and competes for the CPU during the measurements; with HNSW
 // a snapshot also carries each segment's saved graph file (~m × 8 bytes per
 // point), which changes the bytes, not the method. The repository is a
 // local directory (the `local` target; on this machine the same disk as
-// the data). Prints one line per measurement.
+// the data), or with --s3-env the `s3` target: the S3 that
+// scripts/s3-radosgw.sh started (its S3_* lines in FILE). Prints one line
+// per measurement.
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +23,7 @@
 
 #include "bench_util.h"
 #include "clustered.h"
+#include "s3_env.h"
 #include "proximadb/db.h"
 
 using namespace proximadb;
@@ -34,6 +38,7 @@ struct Args {
   uint32_t dim = 128;
   std::string dir = "/tmp/pdb-snapshot-bench";
   std::string repo = "/tmp/pdb-snapshot-bench-repo";
+  std::string s3_env;  // empty: the local target
 };
 
 // Upserts ids [from, from + n) in batches of 1,000.
@@ -73,6 +78,8 @@ int main(int argc, char** argv) {
       a.dir = v;
     } else if (k == "--repo") {
       a.repo = v;
+    } else if (k == "--s3-env") {
+      a.s3_env = v;
     } else {
       std::fprintf(stderr, "unknown flag %s\n", k.c_str());
       return 2;
@@ -82,6 +89,23 @@ int main(int argc, char** argv) {
   std::filesystem::remove_all(a.repo);
   DBOptions o;
   o.snapshots.local_directory = a.repo;
+  SnapshotTarget target = SnapshotTarget::kLocal;
+  if (!a.s3_env.empty()) {
+    auto s3 = bench::ReadS3Env(a.s3_env);
+    if (!s3.count("S3_ENDPOINT") || !s3.count("S3_BUCKET")) {
+      std::fprintf(stderr, "no S3_ENDPOINT / S3_BUCKET in %s\n",
+                   a.s3_env.c_str());
+      return 2;
+    }
+    o.tiering.s3_endpoint = s3["S3_ENDPOINT"];
+    o.tiering.s3_region = s3.count("S3_REGION") ? s3["S3_REGION"] : "us-east-1";
+    o.tiering.s3_bucket = s3["S3_BUCKET"];
+    o.tiering.s3_access_key = s3["S3_ACCESS_KEY"];
+    o.tiering.s3_secret_key = s3["S3_SECRET_KEY"];
+    o.tiering.s3_prefix = "snapshot-bench/";
+    target = SnapshotTarget::kS3;
+  }
+  std::printf("target: %s\n", SnapshotTargetName(target));
   auto db = DB::Open(o, a.dir);
   Check(db.status(), "open");
   CollectionConfig cfg;
@@ -113,7 +137,7 @@ int main(int argc, char** argv) {
     }
   });
   t = Steady::now();
-  auto full = (*db)->CreateSnapshot("snap", SnapshotTarget::kLocal);
+  auto full = (*db)->CreateSnapshot("snap", target);
   const double full_s = Seconds(t);
   stop = true;
   writer.join();
@@ -127,7 +151,7 @@ int main(int argc, char** argv) {
   Write(c->get(), a.dim, 0, a.points / 100, 99);
   Check((*c)->Flush(), "flush");
   t = Steady::now();
-  auto inc = (*db)->CreateSnapshot("snap", SnapshotTarget::kLocal);
+  auto inc = (*db)->CreateSnapshot("snap", target);
   const double inc_s = Seconds(t);
   Check(inc.status(), "snapshot");
   Report("incremental snapshot after 1% changed", *inc, inc_s);
