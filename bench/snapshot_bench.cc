@@ -23,8 +23,8 @@
 
 #include "bench_util.h"
 #include "clustered.h"
-#include "s3_env.h"
 #include "proximadb/db.h"
+#include "s3_env.h"
 
 using namespace proximadb;
 using bench::Check;
