@@ -123,7 +123,10 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
   }
   // Every write acknowledged until now into the archive (a live collection
   // that archives), so any point up to now can be restored. The archiver
-  // goes on meanwhile: it only adds files after these.
+  // goes on meanwhile: it only adds files after these. `live_last` is read
+  // first: the archive must reach it for an `as_of` restore of the live
+  // history to be complete.
+  const uint64_t live_last = live ? live->Info().last_sequence : 0;
   if (live && live->archives_wal()) {
     MutexLock archiving(&archive_mu_);
     PDB_ASSIGN_OR_RETURN(snapshot::Repository * repo, ArchiveRepository());
@@ -231,11 +234,12 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
   PDB_ASSIGN_OR_RETURN(std::vector<snapshot::ArchivedWal> files,
                        archive->ListWal(entry.dir_name));
   Env* env = options_.env;
-  const uint64_t live_last = live ? live->Info().last_sequence : 0;
+  const bool live_history = live && history == live->dir_name();
   ExtendWal extend = [&](const std::string& wal_dir, WalFormat fmt,
                          RestoreResult* result) -> Result<uint64_t> {
     uint64_t pos = entry.sequence;
     uint64_t pos_time = entry.sequence_time_micros;
+    bool cut = false;  // the point is inside the archive
     for (const snapshot::ArchivedWal& w : files) {
       if (o.sequence && pos >= *o.sequence) break;
       if (w.last_seq <= pos) continue;
@@ -274,6 +278,7 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
         continue;
       }
       // The point is inside this file: keep the records up to it.
+      cut = true;
       if (prefix.records == 0) {
         PDB_RETURN_IF_ERROR(env->RemoveFile(path));
       } else {
@@ -291,6 +296,20 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
                                 (live ? " (the collection's last sequence is " +
                                             std::to_string(live_last) + ")"
                                       : ""));
+    }
+    if (o.as_of_micros && !cut && live_history && pos < live_last) {
+      // Every archived write is at or before the time, and the collection
+      // has later ones the archive lacks, which may be too: restoring what
+      // the archive has would be a guess.
+      return Status::OutOfRange(
+          "the WAL archive of collection '" + coll + "' reaches sequence " +
+          std::to_string(pos) +
+          (pos_time ? " (" + Rfc3339Micros(pos_time) + ")" : std::string()) +
+          " and the collection is at sequence " + std::to_string(live_last) +
+          ": the writes after it are not archived (archiving is off for it, "
+          "or the archive lags), so " +
+          PointName(o) + " cannot be restored exactly; give a sequence up to " +
+          std::to_string(pos) + ", or an earlier time");
     }
     result->sequence_time_micros = pos_time;
     return pos;
