@@ -445,9 +445,7 @@ Status CollectionImpl::Start(Catalog* catalog) {
       static_cast<uint64_t>(deps_.options->wal_retention_hours * 3600.0 * 1e6);
   wal_options.retention.max_bytes = deps_.options->wal_retention_mb << 20;
   // Nothing goes before the archiver knows what the archive has.
-  wal_options.hold_for_archive =
-      Resolve(p.record.config.tiering, deps_.options->tiering.defaults)
-          .wal_archive;
+  wal_options.hold_for_archive = archives_wal();
   PDB_ASSIGN_OR_RETURN(
       wal_, wal::WalWriter::Open(env, wal_dir_, p.record.config.wal_format,
                                  p.next_wal_seq, std::move(wal_options)));

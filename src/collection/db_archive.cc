@@ -40,6 +40,15 @@ Result<snapshot::Repository*> DBImpl::ArchiveRepository() {
   return archive_repo_.get();
 }
 
+void DBImpl::ReportArchiveErrorLocked(const std::string& name,
+                                      const Status& s) {
+  std::string& last = archive_errors_[name];
+  if (last == s.ToString()) return;
+  last = s.ToString();
+  spdlog::error("WAL archive{}{}: {}", name.empty() ? "" : " of collection ",
+                name, last);
+}
+
 std::vector<std::string> DBImpl::RunArchiveCycle() {
   std::vector<std::string> out;
   const std::vector<std::shared_ptr<CollectionImpl>> colls = Snapshot();
@@ -50,29 +59,22 @@ std::vector<std::string> DBImpl::RunArchiveCycle() {
   if (any) {
     auto r = ArchiveRepository();
     if (!r.ok()) {
-      std::string& last = archive_errors_[""];
-      if (last != r.status().ToString()) {
-        last = r.status().ToString();
-        spdlog::error("WAL archive: {}", last);
-      }
+      ReportArchiveErrorLocked("", r.status());
       return out;
     }
     repo = *r;
   }
+  const CollectionImpl::ArchiveSettings settings = ArchiveSettingsOf();
   for (const auto& c : colls) {
     const std::string& name = c->config().name;
-    Result<uint64_t> r = c->ArchiveWal(repo, ArchiveSettingsOf(), false);
+    Result<uint64_t> r = c->ArchiveWal(repo, settings, false);
     if (r.ok()) {
       if (*r > 0) out.push_back(name);
       if (archive_errors_.erase(name) > 0) {
         spdlog::info("WAL archive of collection {}: working again", name);
       }
-    } else if (!r.status().IsNotFound()) {  // dropped meanwhile
-      std::string& last = archive_errors_[name];
-      if (last != r.status().ToString()) {
-        last = r.status().ToString();
-        spdlog::error("WAL archive of collection {}: {}", name, last);
-      }
+    } else if (!r.status().IsNotFound()) {  // NotFound: dropped meanwhile
+      ReportArchiveErrorLocked(name, r.status());
     }
   }
   return out;
@@ -126,7 +128,8 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
   // goes on meanwhile: it only adds files after these. `live_last` is read
   // first: the archive must reach it for an `as_of` restore of the live
   // history to be complete.
-  const uint64_t live_last = live ? live->Info().last_sequence : 0;
+  const CollectionInfo live_info = live ? live->Info() : CollectionInfo{};
+  const uint64_t live_last = live_info.last_sequence;
   if (live && live->archives_wal()) {
     MutexLock archiving(&archive_mu_);
     PDB_ASSIGN_OR_RETURN(snapshot::Repository * repo, ArchiveRepository());
@@ -166,26 +169,24 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
   // when the name is dropped); a time names the history that had the name
   // then: the live collection's from its creation on, before that the one
   // whose snapshot is the newest before the time.
-  const uint64_t live_created =
-      live ? live->Info().created_at_unix_ms * 1000 : 0;
+  const uint64_t live_created = live_info.created_at_unix_ms * 1000;
   std::string history;
   if (live && (o.sequence || *o.as_of_micros >= live_created)) {
     history = live->dir_name();
   } else {
+    // Newest by creation (a sequence) or by the time of its write S.
+    auto newness = [&](const Pick& p) {
+      return std::pair(o.sequence ? p.manifest.created_at_unix_ms
+                                  : StateTime(p.manifest, p.e()),
+                       p.e().sequence);
+    };
     const Pick* newest = nullptr;
     for (const Pick& p : all) {
       if (live && p.e().dir_name == live->dir_name()) continue;
-      const uint64_t t = StateTime(p.manifest, p.e());
-      if (o.as_of_micros && t > *o.as_of_micros) continue;
-      const uint64_t key = o.sequence ? p.manifest.created_at_unix_ms : t;
-      const uint64_t best_key = !newest ? 0
-                                : o.sequence
-                                    ? newest->manifest.created_at_unix_ms
-                                    : StateTime(newest->manifest, newest->e());
-      if (!newest || key > best_key ||
-          (key == best_key && p.e().sequence > newest->e().sequence)) {
-        newest = &p;
+      if (o.as_of_micros && StateTime(p.manifest, p.e()) > *o.as_of_micros) {
+        continue;
       }
+      if (!newest || newness(p) > newness(*newest)) newest = &p;
     }
     if (newest) history = newest->e().dir_name;
   }
@@ -229,8 +230,17 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
   }
   const snapshot::CollectionEntry& entry = best->e();
 
-  // The archived WAL after it (the archive is in the default repository).
-  PDB_ASSIGN_OR_RETURN(auto archive, OpenRepository(SnapshotTarget::kDefault));
+  // The archived WAL after it, in the default repository (one of `repos`).
+  const std::string archive_target =
+      SnapshotTargetName(options_.snapshots.default_target);
+  snapshot::Repository* archive = nullptr;
+  for (const auto& r : repos) {
+    if (r->target() == archive_target) archive = r.get();
+  }
+  if (archive == nullptr) {
+    return Status::FailedPrecondition("the WAL archive's repository (" +
+                                      archive_target + ") is not configured");
+  }
   PDB_ASSIGN_OR_RETURN(std::vector<snapshot::ArchivedWal> files,
                        archive->ListWal(entry.dir_name));
   Env* env = options_.env;
@@ -282,10 +292,7 @@ Result<RestoreResult> DBImpl::RestorePointInTime(const std::string& name,
       if (prefix.records == 0) {
         PDB_RETURN_IF_ERROR(env->RemoveFile(path));
       } else {
-        PDB_RETURN_IF_ERROR(env->TruncateFile(path, prefix.bytes));
-        PDB_ASSIGN_OR_RETURN(auto f, env->NewAppendableFile(path));
-        PDB_RETURN_IF_ERROR(f->Sync());
-        PDB_RETURN_IF_ERROR(f->Close());
+        PDB_RETURN_IF_ERROR(wal::TruncateDurably(env, path, prefix.bytes));
       }
       break;
     }

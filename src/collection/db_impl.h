@@ -113,6 +113,10 @@ class DBImpl final : public DB {
   // The repository of the WAL archive ([snapshots] default_target), opened
   // once.
   Result<snapshot::Repository*> ArchiveRepository() REQUIRES(archive_mu_);
+  // Logs an archive error once, and again only when its message changes
+  // (`name` "": the repository's).
+  void ReportArchiveErrorLocked(const std::string& name, const Status& s)
+      REQUIRES(archive_mu_);
   std::vector<std::shared_ptr<CollectionImpl>> Snapshot();
   // Removes what uncommitted_dirs_ lists (after a commit).
   void RemoveUncommittedDirsLocked() REQUIRES(mu_);

@@ -18,7 +18,6 @@ constexpr std::string_view kPendingDir = "pending/";
 constexpr std::string_view kObjectsDir = "objects/";
 constexpr std::string_view kManifestSuffix = ".snapshot";
 constexpr std::string_view kWalDir = "wal/";
-constexpr std::string_view kWalSuffix = ".wal";
 
 // "<first>-<last>-<time>.<size>.<crc hex>.wal", numbers 20 digits.
 std::string WalObjectName(uint64_t first, uint64_t last, uint64_t time,
@@ -137,20 +136,26 @@ Result<FileEntry> Repository::PutFile(const std::string& scope,
   f.size = sum.first;
   f.crc32c = sum.second;
   f.key = ObjectKey(scope, name, f.size, f.crc32c);
-  *uploaded = 0;
-  if (!Holds(f.key, f.size, f.crc32c)) {
-    PDB_RETURN_IF_ERROR(store_->PutFile(f.key, path));
-    // The store checksummed what it read; it must be what we summed.
-    PDB_ASSIGN_OR_RETURN(object::ObjectInfo info, store_->Head(f.key));
-    if (info.size != f.size || info.crc32c != f.crc32c) {
-      return Status::IOError("snapshot: " + path +
-                             " changed while it was uploaded to " +
-                             store_->Describe());
-    }
-    *uploaded = f.size;
-  }
+  PDB_ASSIGN_OR_RETURN(
+      *uploaded, UploadUnlessHeld(f.key, path, f.size, f.crc32c, "snapshot"));
   f.key = f.key.substr(prefix_.size());
   return f;
+}
+
+Result<uint64_t> Repository::UploadUnlessHeld(const std::string& key,
+                                              const std::string& path,
+                                              uint64_t size, uint32_t crc,
+                                              std::string_view what) {
+  if (Holds(key, size, crc)) return uint64_t{0};
+  PDB_RETURN_IF_ERROR(store_->PutFile(key, path));
+  // The store checksummed what it read; it must be what we summed.
+  PDB_ASSIGN_OR_RETURN(object::ObjectInfo info, store_->Head(key));
+  if (info.size != size || info.crc32c != crc) {
+    return Status::IOError(std::string(what) + ": " + path +
+                           " changed while it was uploaded to " +
+                           store_->Describe());
+  }
+  return size;
 }
 
 Status Repository::MarkPending(const std::string& id) {
@@ -305,17 +310,8 @@ Result<ArchivedWal> Repository::ArchiveWal(const std::string& scope,
   w.crc32c = sum.second;
   const std::string key =
       WalScope(scope) + WalObjectName(first, last, last_time, w.size, w.crc32c);
-  *uploaded = 0;
-  if (!Holds(key, w.size, w.crc32c)) {
-    PDB_RETURN_IF_ERROR(store_->PutFile(key, path));
-    PDB_ASSIGN_OR_RETURN(object::ObjectInfo info, store_->Head(key));
-    if (info.size != w.size || info.crc32c != w.crc32c) {
-      return Status::IOError("wal archive: " + path +
-                             " changed while it was uploaded to " +
-                             store_->Describe());
-    }
-    *uploaded = w.size;
-  }
+  PDB_ASSIGN_OR_RETURN(
+      *uploaded, UploadUnlessHeld(key, path, w.size, w.crc32c, "wal archive"));
   w.key = key.substr(prefix_.size());
   return w;
 }

@@ -107,6 +107,13 @@ class Repository {
                         uint64_t size, uint32_t crc) const;
   // Whether the object `key` holds exactly size/crc.
   bool Holds(const std::string& key, uint64_t size, uint32_t crc);
+  // Uploads the local file `path` (of `size` bytes, CRC32C `crc`) as `key`
+  // unless the object is there with that content, then checks what the
+  // store recorded; returns the bytes sent (0 when re-used). `what` names
+  // the caller in errors.
+  Result<uint64_t> UploadUnlessHeld(const std::string& key,
+                                    const std::string& path, uint64_t size,
+                                    uint32_t crc, std::string_view what);
   Status DeleteUnreferenced(const std::vector<std::string>& keys);
   std::string WalScope(const std::string& scope) const;
   // Downloads object `key` (relative) into `path`, checking size and CRC32C;

@@ -242,13 +242,15 @@ std::string TornTail::Describe() const {
          std::to_string(file_size - offset) + " bytes dropped)";
 }
 
+Status TruncateDurably(Env* env, const std::string& path, uint64_t size) {
+  PDB_RETURN_IF_ERROR(env->TruncateFile(path, size));
+  PDB_ASSIGN_OR_RETURN(auto file, env->NewAppendableFile(path));
+  PDB_RETURN_IF_ERROR(file->Sync());
+  return file->Close();
+}
+
 Status CutTornTail(Env* env, const TornTail& tail) {
-  PDB_RETURN_IF_ERROR(env->TruncateFile(tail.path, tail.offset));
-  {
-    PDB_ASSIGN_OR_RETURN(auto file, env->NewAppendableFile(tail.path));
-    PDB_RETURN_IF_ERROR(file->Sync());
-    PDB_RETURN_IF_ERROR(file->Close());
-  }
+  PDB_RETURN_IF_ERROR(TruncateDurably(env, tail.path, tail.offset));
   spdlog::warn("{}", tail.Describe());
   return Status::OK();
 }

@@ -94,7 +94,10 @@ Result<WalFilePrefix> ScanWalFile(
     Env* env, const std::string& path, WalFormat fmt, uint64_t first_seq,
     const std::function<bool(uint64_t seq, uint64_t time_micros)>& keep);
 
-// Cuts the torn tail off (TruncateFile, then fsync), logging a warning.
+// Truncates `path` to `size` bytes and fsyncs it.
+Status TruncateDurably(Env* env, const std::string& path, uint64_t size);
+
+// Cuts the torn tail off (TruncateDurably), logging a warning.
 Status CutTornTail(Env* env, const TornTail& tail);
 
 }  // namespace proximadb::wal

@@ -339,9 +339,7 @@ Status WalWriter::RemoveObsoleteFiles(uint64_t fence_seq) {
   // holds seqs [first, next file's first - 1].
   std::vector<std::map<uint64_t, SealedFile>::iterator> covered;
   for (auto it = sealed_.begin(); it != sealed_.end(); ++it) {
-    auto next = std::next(it);
-    const uint64_t next_first = next != sealed_.end() ? next->first : current;
-    if (it->first >= current || next_first - 1 > fence_seq) break;
+    if (it->first >= current || LastSeqLocked(it, current) > fence_seq) break;
     covered.push_back(it);
   }
   // Keep the newest of them within the retention; the rest go, oldest
@@ -396,15 +394,19 @@ std::vector<SealedWalFile> WalWriter::SealedFiles() {
   const uint64_t current = file_first_seq_.load();
   std::vector<SealedWalFile> out;
   for (auto it = sealed_.begin(); it != sealed_.end(); ++it) {
-    auto next = std::next(it);
-    const uint64_t next_first = next != sealed_.end() ? next->first : current;
     if (it->first >= current) break;
-    if (next_first <= it->first) continue;  // holds no record
-    out.push_back(SealedWalFile{it->first, next_first - 1, it->second.size,
-                                it->second.last_time_micros,
-                                dir_ + "/" + WalFileName(it->first)});
+    const uint64_t last = LastSeqLocked(it, current);
+    if (last < it->first) continue;  // holds no record
+    out.push_back(
+        SealedWalFile{it->first, last, dir_ + "/" + WalFileName(it->first)});
   }
   return out;
+}
+
+uint64_t WalWriter::LastSeqLocked(
+    std::map<uint64_t, SealedFile>::const_iterator it, uint64_t current) const {
+  auto next = std::next(it);
+  return (next != sealed_.end() ? next->first : current) - 1;
 }
 
 uint64_t WalWriter::first_retained_seq() {
@@ -417,9 +419,7 @@ uint64_t WalWriter::BytesAfter(uint64_t fence_seq) {
   const uint64_t current = file_first_seq_.load();
   uint64_t covered = 0;
   for (auto it = sealed_.begin(); it != sealed_.end(); ++it) {
-    auto next = std::next(it);
-    const uint64_t next_first = next != sealed_.end() ? next->first : current;
-    if (next_first - 1 > fence_seq) break;
+    if (LastSeqLocked(it, current) > fence_seq) break;
     covered += it->second.size;
   }
   const uint64_t live = live_bytes_.load();

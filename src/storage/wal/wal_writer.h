@@ -56,8 +56,6 @@ struct WalWriterOptions {
 struct SealedWalFile {
   uint64_t first_seq = 0;
   uint64_t last_seq = 0;
-  uint64_t size = 0;
-  uint64_t last_time_micros = 0;  // its newest record's time (0: unknown)
   std::string path;
 };
 
@@ -177,6 +175,10 @@ class WalWriter {
     uint64_t last_time_micros = 0;
   };
   std::map<uint64_t, SealedFile> sealed_ GUARDED_BY(files_mu_);  // by first
+  // The last sequence sealed file `it` holds: one before the next file's
+  // first (the current file's, `current`, after the newest).
+  uint64_t LastSeqLocked(std::map<uint64_t, SealedFile>::const_iterator it,
+                         uint64_t current) const REQUIRES(files_mu_);
   WalRetention retention_;
   // Written by the front of the queue, read by RemoveObsoleteFiles.
   std::atomic<uint64_t> file_first_seq_{0};
