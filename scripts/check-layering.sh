@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fails when a module includes a module above it. The layering (STYLE.md):
-#   util <- index <- storage <- filter <- collection <- service <- api <- server
+#   util <- index <- storage <- filter <- collection <- cluster <- service <- api <- server
 # (filter sits beside storage: it needs only util). Run by ctest as
 # "layering"; also usable by hand: scripts/check-layering.sh [repo root].
 set -euo pipefail
@@ -14,9 +14,10 @@ allowed() {  # module -> the modules it may include (besides itself)
     storage) echo "util index" ;;
     filter) echo "util" ;;
     collection) echo "util index storage filter" ;;
-    service) echo "util index storage filter collection" ;;
-    api/rest | api/grpc) echo "util index storage filter collection service" ;;
-    server) echo "util index storage filter collection service api/rest api/grpc" ;;
+    cluster) echo "util index storage filter collection" ;;
+    service) echo "util index storage filter collection cluster" ;;
+    api/rest | api/grpc) echo "util index storage filter collection cluster service" ;;
+    server) echo "util index storage filter collection cluster service api/rest api/grpc" ;;
     *) echo "?" ;;
   esac
 }
