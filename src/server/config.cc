@@ -80,6 +80,14 @@ std::string SnapshotTargetCheck(std::string_view t) {
   return "must be \"local\" or \"s3\", got '" + std::string(t) + "'";
 }
 
+// [catalog] namespace: empty (the node id) or the collection-name rules.
+std::string CatalogNamespaceCheck(std::string_view ns) {
+  if (ns.empty()) return "";
+  if (ValidateAliasName(std::string(ns)).ok()) return "";
+  return "must be 1.." + std::to_string(kMaxCollectionNameBytes) +
+         " characters of [A-Za-z0-9_-], got '" + std::string(ns) + "'";
+}
+
 // Weights of [storage] data_directories.
 constexpr int64_t kMinWeight = 1;
 constexpr int64_t kMaxWeight = 1000;
@@ -212,6 +220,19 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) {
          c->snapshots.wal_archive_retention_mb = static_cast<uint64_t>(I(v));
        }},
+      {"catalog", "backend", Kind::kString, 1, 0,
+       [](C* c, const Value& v) { c->catalog.backend = S(v); }, nullptr,
+       [](std::string_view b) { return cluster::CatalogBackendCheck(b); }},
+      {"catalog", "namespace", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->catalog.namespace_ = S(v); }, nullptr,
+       CatalogNamespaceCheck},
+      // A secret: messages never quote it.
+      {"catalog", "postgresql_url", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->catalog.postgresql_url = S(v); }},
+      {"catalog", "timeout_ms", Kind::kInt, 100, 600000,
+       [](C* c, const Value& v) { c->catalog.timeout_ms = I(v); }},
+      {"cluster", "etcd_endpoints", Kind::kStringList, 0, 0,
+       [](C* c, const Value& v) { c->cluster.etcd_endpoints = L(v); }},
   };
   return keys;
 }

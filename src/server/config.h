@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "cluster/catalog_options.h"
 #include "proximadb/db.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
@@ -81,6 +82,15 @@ struct ServerConfig {
   // [snapshots]: default_target ("local" | "s3") and local_directory
   // (proximadb/snapshot.h).
   SnapshotOptions snapshots;
+  // [catalog]: where the catalog lives (cluster/catalog_options.h).
+  // postgresql_url is a secret, like the S3 keys.
+  cluster::CatalogOptions catalog;
+  // [cluster]: cluster mode (docs/CLUSTER.md). etcd_endpoints
+  // ("host:port") also serve [catalog] backend = "etcd".
+  struct Cluster {
+    std::vector<std::string> etcd_endpoints;
+    bool operator==(const Cluster&) const = default;
+  } cluster;
   // Not part of the file: --log-level only (trace, debug, info, warn, error,
   // critical, off). Default "info".
   std::string log_level = "info";

@@ -29,6 +29,8 @@
 
 #include "api/grpc/grpc_server.h"
 #include "api/rest/http_server.h"
+#include "cluster/bound_db.h"
+#include "cluster/catalog_options.h"
 #include "proximadb/db.h"
 #include "server/config.h"
 #include "service/admission.h"
@@ -242,8 +244,17 @@ proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
   spdlog::info("node {} opening data directory {}", config.server.node_id,
                config.storage.data_directory);
   LogStorage(config);
-  return proximadb::DB::Open(DbOptionsFor(config),
-                             config.storage.data_directory);
+  const proximadb::DBOptions options = DbOptionsFor(config);
+  PDB_ASSIGN_OR_RETURN(
+      auto db, proximadb::DB::Open(options, config.storage.data_directory));
+  if (config.catalog.backend == "sqlite") return db;
+  // An external catalog (docs/CLUSTER.md, "Catalog backends").
+  PDB_ASSIGN_OR_RETURN(auto store, proximadb::cluster::OpenCatalogStore(
+                                       config.catalog, config.server.node_id,
+                                       config.cluster.etcd_endpoints));
+  return proximadb::cluster::BoundDB::Open(
+      std::move(db), std::move(store), config.storage.data_directory,
+      options.env ? options.env : proximadb::Env::Default());
 }
 
 // Starts both transports on `service`, waits for SIGINT/SIGTERM, stops

@@ -60,12 +60,16 @@ std::string Float(double d) {
 
 const char* Bool(bool b) { return b ? "true" : "false"; }
 
-std::string Render(const ServerConfig& c) {
-  std::string keys = "[";
-  for (const std::string& k : c.api.api_keys) {
-    keys += (keys.size() > 1 ? ", " : "") + Quote(k);
+std::string List(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (const std::string& k : items) {
+    out += (out.size() > 1 ? ", " : "") + Quote(k);
   }
-  keys += "]";
+  return out + "]";
+}
+
+std::string Render(const ServerConfig& c) {
+  const std::string keys = List(c.api.api_keys);
   std::string dirs = "[";
   for (const DataDirectory& d : c.storage.data_directories) {
     dirs += (dirs.size() > 1 ? ", " : "") + std::string("{ path = ") +
@@ -134,14 +138,21 @@ std::string Render(const ServerConfig& c) {
     << "wal_archive_retention_hours = "
     << static_cast<int64_t>(c.snapshots.wal_archive_retention_hours) << "\n"
     << "wal_archive_retention_mb = " << c.snapshots.wal_archive_retention_mb
-    << "\n";
+    << "\n"
+    << "[catalog]\n"
+    << "backend = " << Quote(c.catalog.backend) << "\n"
+    << "namespace = " << Quote(c.catalog.namespace_) << "\n"
+    << "postgresql_url = " << Quote(c.catalog.postgresql_url) << "\n"
+    << "timeout_ms = " << c.catalog.timeout_ms << "\n"
+    << "[cluster]\n"
+    << "etcd_endpoints = " << List(c.cluster.etcd_endpoints) << "\n";
   return o.str();
 }
 
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 46,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 51,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;
@@ -172,8 +183,13 @@ bool AllUtf8(const ServerConfig& c) {
                                   t.s3_secret_key,
                                   t.defaults.warm_directory,
                                   t.local_object_directory,
-                                  c.snapshots.local_directory};
+                                  c.snapshots.local_directory,
+                                  c.catalog.backend,
+                                  c.catalog.namespace_,
+                                  c.catalog.postgresql_url};
   all.insert(all.end(), c.api.api_keys.begin(), c.api.api_keys.end());
+  all.insert(all.end(), c.cluster.etcd_endpoints.begin(),
+             c.cluster.etcd_endpoints.end());
   for (const DataDirectory& d : c.storage.data_directories) {
     all.push_back(d.path);
   }

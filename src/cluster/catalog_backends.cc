@@ -1,0 +1,38 @@
+#include "cluster/catalog_options.h"
+
+namespace proximadb::cluster {
+
+std::string CatalogBackendCheck(std::string_view backend) {
+  if (backend == "sqlite" || backend == "postgresql" || backend == "etcd") {
+    return "";
+  }
+  return "must be \"sqlite\", \"postgresql\" or \"etcd\", got '" +
+         std::string(backend) +
+         "' (MongoDB and DynamoDB have no backend yet: docs/CLUSTER.md)";
+}
+
+Result<std::unique_ptr<CatalogStore>> OpenCatalogStore(
+    const CatalogOptions& options, const std::string& node_id,
+    const std::vector<std::string>& etcd_endpoints) {
+  const std::string ns =
+      options.namespace_.empty() ? node_id : options.namespace_;
+  if (options.backend == "postgresql") {
+    if (options.postgresql_url.empty()) {
+      return Status::InvalidArgument(
+          "[catalog] backend = \"postgresql\" needs [catalog] postgresql_url "
+          "(or PROXIMADB_CATALOG__POSTGRESQL_URL)");
+    }
+    return Status::FailedPrecondition("postgresql catalog: not merged yet");
+  }
+  if (options.backend == "etcd") {
+    if (etcd_endpoints.empty()) {
+      return Status::InvalidArgument(
+          "[catalog] backend = \"etcd\" needs [cluster] etcd_endpoints");
+    }
+    return Status::FailedPrecondition("etcd catalog: not merged yet");
+  }
+  return Status::InvalidArgument("[catalog] backend \"" + options.backend +
+                                 "\" has no catalog store");
+}
+
+}  // namespace proximadb::cluster
