@@ -149,6 +149,17 @@ TEST_F(JetStreamLogTest, ARetriedAppendWithItsIdIsStoredOnce) {
   auto st = log_->State(stream_);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->messages, 1u);
+  // With an expected last sequence too (a primary's retry after a timeout
+  // whose first try was stored): the duplicate wins over the expectation,
+  // so the retry is not mistaken for another writer's append.
+  AppendOptions guarded;
+  guarded.id = "node1-43";
+  guarded.expected_last_seq = *a;
+  auto c = log_->Append(subject_, "y", guarded);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto d = log_->Append(subject_, "y", guarded);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(*c, *d);
 }
 
 TEST_F(JetStreamLogTest, ConcurrentAppendersGetDistinctSequences) {
