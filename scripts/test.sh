@@ -21,6 +21,8 @@ JOBS=${JOBS:-$(nproc)}
 # The object store's `s3` tests run against a real radosgw that install-deps.sh
 # installed: here they must run, never skip (tests/s3/s3_fixture.sh).
 export PDB_REQUIRE_S3=1
+# Likewise the `etcd` tests against a real etcd (tests/cluster/etcd_fixture.sh).
+export PDB_REQUIRE_ETCD=1
 
 echo "== build (RelWithDebInfo) and test =="
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
