@@ -94,6 +94,12 @@ class OwnEtcd {
     endpoint_ = env["ETCD_ENDPOINTS"];
     return !endpoint_.empty();
   }
+  // Stops it and starts it again on the same port with the same data.
+  bool Restart() {
+    return std::system((std::string(PDB_ETCD_FIXTURE) + " restart " + dir_ +
+                        " >/dev/null")
+                           .c_str()) == 0;
+  }
   void Stop() {
     (void)std::system(
         (std::string(PDB_ETCD_FIXTURE) + " down " + dir_ + " >/dev/null")

@@ -10,6 +10,10 @@ namespace proximadb::cluster {
 namespace pb = etcdserverpb;
 using Clock = std::chrono::steady_clock;
 
+// How long one attempt waits for a channel to (re)connect before trying
+// the next endpoint.
+constexpr std::chrono::milliseconds kConnectSlice{250};
+
 struct EtcdClient::Endpoint {
   size_t index = 0;
   std::string address;
@@ -287,24 +291,36 @@ void EtcdClient::Advance(const Endpoint& failed) {
                                    (failed.index + 1) % endpoints_.size());
 }
 
+bool EtcdClient::Connect(Endpoint& ep, Clock::time_point until) {
+  if (ep.channel->GetState(true) == GRPC_CHANNEL_READY) return true;
+  const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+      until - Clock::now());
+  if (left.count() <= 0) return false;
+  const std::chrono::system_clock::time_point system_until =
+      std::chrono::system_clock::now() + left;
+  return ep.channel->WaitForConnected(system_until);
+}
+
 Status EtcdClient::WithFailover(
     const std::string& what,
     const std::function<Status(Endpoint&, grpc::ClientContext&)>& call) {
   const auto deadline = Clock::now() + options_.request_timeout;
-  const size_t start = current_.load();
-  Status last;
-  for (size_t i = 0; i < endpoints_.size(); ++i) {
-    Endpoint& ep = *endpoints_[(start + i) % endpoints_.size()];
+  size_t i = current_.load();
+  while (true) {
+    Endpoint& ep = *endpoints_[i % endpoints_.size()];
+    // A channel that lost its connection reconnects only while someone
+    // waits on it: wait a slice here, then try (it fails fast if down).
+    Connect(ep, std::min(deadline, Clock::now() + kConnectSlice));
     grpc::ClientContext ctx;
     SetDeadline(&ctx, deadline);
-    last = call(ep, ctx);
+    Status last = call(ep, ctx);
     if (last.code() != StatusCode::kUnavailable) {
-      if (i > 0) current_ = ep.index;
+      current_ = ep.index;
       return last;
     }
-    if (Clock::now() >= deadline) break;
+    if (Clock::now() >= deadline) return last;
+    ++i;  // the next endpoint (the same one again when there is one)
   }
-  return last;
 }
 
 Result<RangeResult> EtcdClient::Get(const std::string& key) {
@@ -621,6 +637,7 @@ void Lease::Run() {
       return;
     }
     EtcdClient::Endpoint& ep = client_->Current();
+    EtcdClient::Connect(ep, std::min(expiry, now + kConnectSlice));
     grpc::ClientContext ctx;
     SetDeadline(&ctx,
                 std::min(expiry, now + client_->options().request_timeout));
@@ -710,6 +727,7 @@ void Watcher::Run() {
 
 Status Watcher::RunStream(bool* created, bool* fatal) {
   EtcdClient::Endpoint& ep = client_->Current();
+  EtcdClient::Connect(ep, Clock::now() + kConnectSlice);
   grpc::ClientContext ctx;
   pb::WatchRequest req;
   {

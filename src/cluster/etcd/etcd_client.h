@@ -298,6 +298,10 @@ class EtcdClient {
   Status WithFailover(
       const std::string& what,
       const std::function<Status(Endpoint&, grpc::ClientContext&)>& call);
+  // True once `ep` is connected, waiting (and so driving the connection)
+  // until `until` at most.
+  static bool Connect(Endpoint& ep,
+                      std::chrono::steady_clock::time_point until);
   // The endpoint to use now (for the streams), and the one after it.
   Endpoint& Current();
   void Advance(const Endpoint& failed);
