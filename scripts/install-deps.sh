@@ -22,6 +22,7 @@ PACKAGES=(
   libexpat1-dev               # ListObjectsV2 XML in the S3 object store
   libzstd-dev                 # cold packs (src/storage/segment/cold_pack)
   libnats-dev                 # the shard log of cluster mode (src/cluster/nats)
+  golang-etcd-server-dev      # etcd's .proto files: the etcdpb stubs (src/cluster/CMakeLists.txt)
 )
 # Servers the tests start, not needed to build or run ProximaDB: skipped with
 # --no-test-services (scripts/run-server.sh).
@@ -29,6 +30,7 @@ TEST_SERVICES=(
   ceph-mon ceph-osd radosgw ceph-common  # a real S3 for the `s3` tests (scripts/s3-radosgw.sh)
   curl python3                # scripts/s3-radosgw.sh (readiness probe, free ports)
   nats-server                 # NATS JetStream for the `nats` tests (scripts/nats-cluster.sh)
+  etcd-server etcd-client     # a real etcd for the `etcd` tests (tests/cluster/etcd_fixture.sh)
 )
 if [ "${1:-}" != "--no-test-services" ]; then
   PACKAGES+=("${TEST_SERVICES[@]}")

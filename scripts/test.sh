@@ -23,6 +23,8 @@ JOBS=${JOBS:-$(nproc)}
 export PDB_REQUIRE_S3=1
 # The same for NATS JetStream (`nats` tests, tests/cluster_nats).
 export PDB_REQUIRE_NATS=1
+# Likewise the `etcd` tests against a real etcd (tests/cluster/etcd_fixture.sh).
+export PDB_REQUIRE_ETCD=1
 
 echo "== build (RelWithDebInfo) and test =="
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
