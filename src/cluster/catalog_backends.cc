@@ -1,5 +1,7 @@
 #include "cluster/catalog_options.h"
 
+#include "cluster/etcd_catalog_store.h"
+
 namespace proximadb::cluster {
 
 std::string CatalogBackendCheck(std::string_view backend) {
@@ -29,7 +31,13 @@ Result<std::unique_ptr<CatalogStore>> OpenCatalogStore(
       return Status::InvalidArgument(
           "[catalog] backend = \"etcd\" needs [cluster] etcd_endpoints");
     }
-    return Status::FailedPrecondition("etcd catalog: not merged yet");
+    EtcdCatalogOptions o;
+    o.etcd.endpoints = etcd_endpoints;
+    o.etcd.dial_timeout = std::chrono::milliseconds(options.timeout_ms);
+    o.etcd.request_timeout = std::chrono::milliseconds(options.timeout_ms);
+    o.ns = ns;
+    PDB_ASSIGN_OR_RETURN(auto store, EtcdCatalogStore::Open(o));
+    return std::unique_ptr<CatalogStore>(std::move(store));
   }
   return Status::InvalidArgument("[catalog] backend \"" + options.backend +
                                  "\" has no catalog store");

@@ -25,7 +25,11 @@ namespace proximadb::cluster::testing_contract {
 
 class BoundDbTest : public CatalogStoreContractTest {
  protected:
-  void SetUp() override { ns_ = Ns(); }
+  void SetUp() override {
+    CatalogStoreContractTest::SetUp();
+    if (IsSkipped()) return;
+    ns_ = Ns();
+  }
 
   // The engine alone (as if the catalog were SQLite).
   std::unique_ptr<DB> Engine() {

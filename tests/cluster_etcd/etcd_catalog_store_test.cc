@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "cluster/bound_db_contract.h"
 #include "cluster/catalog_store_contract.h"
 #include "cluster_etcd/etcd_test_env.h"
 
@@ -42,6 +43,10 @@ StoreFactory EtcdFactory() {
 
 INSTANTIATE_TEST_SUITE_P(Etcd, CatalogStoreContractTest,
                          testing::Values(EtcdFactory()),
+                         [](const auto& info) { return info.param.name; });
+// The engine bound to the etcd catalog (cluster/bound_db.h).
+using testing_contract::BoundDbTest;
+INSTANTIATE_TEST_SUITE_P(Etcd, BoundDbTest, testing::Values(EtcdFactory()),
                          [](const auto& info) { return info.param.name; });
 
 TEST(EtcdCatalogStoreTest, KeysAreTheDocumentedOnes) {
