@@ -21,12 +21,14 @@ PACKAGES=(
   libcurl4-openssl-dev        # the S3 object store (src/storage/object)
   libexpat1-dev               # ListObjectsV2 XML in the S3 object store
   libzstd-dev                 # cold packs (src/storage/segment/cold_pack)
+  libpqxx-dev libpq-dev       # the PostgreSQL catalog backend (src/cluster)
 )
 # Servers the tests start, not needed to build or run ProximaDB: skipped with
 # --no-test-services (scripts/run-server.sh).
 TEST_SERVICES=(
   ceph-mon ceph-osd radosgw ceph-common  # a real S3 for the `s3` tests (scripts/s3-radosgw.sh)
   curl python3                # scripts/s3-radosgw.sh (readiness probe, free ports)
+  postgresql-15               # a real PostgreSQL for the `pg` tests (tests/cluster_pg/pg_fixture.sh)
 )
 if [ "${1:-}" != "--no-test-services" ]; then
   PACKAGES+=("${TEST_SERVICES[@]}")
