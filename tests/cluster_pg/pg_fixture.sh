@@ -59,8 +59,8 @@ case "$cmd" in
     if ! "${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth-local=trust \
         --auth-host=scram-sha-256 --pwfile="$dir/pwfile" -E UTF8 --locale=C.UTF-8 \
         --no-sync >"$dir/initdb.log" 2>&1; then
-      cat "$dir/initdb.log" >> "$dir/log"
-      skip_or_fail "initdb failed (see above)"
+      cat "$dir/initdb.log" >&2
+      skip_or_fail "initdb failed: $(tail -1 "$dir/initdb.log")"
     fi
     port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     # exec: $! is the postgres process itself.

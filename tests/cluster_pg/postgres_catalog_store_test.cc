@@ -278,7 +278,6 @@ TEST_F(PostgresCatalogStoreTest, AStoppedServerIsUnavailableWithoutAHang) {
 }
 
 TEST_F(PostgresCatalogStoreTest, AFrozenBackendIsCutOffAtTheRequestTimeout) {
-  if (::geteuid() != 0) GTEST_SKIP() << "freezes a postgres process: root";
   PrivatePostgres pg(std::string(PDB_PG_SCRATCH) + "/frozen-" +
                      std::to_string(::getpid()));
   ASSERT_TRUE(pg.problem().empty()) << pg.problem();
@@ -288,7 +287,10 @@ TEST_F(PostgresCatalogStoreTest, AFrozenBackendIsCutOffAtTheRequestTimeout) {
   auto store = OpenClaimed(o);
   ASSERT_TRUE(store);
   const int pid = std::stoi(HolderPid(ns, pg.env().admin_url()));
-  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  if (::kill(pid, SIGSTOP) != 0) {
+    GTEST_SKIP() << "cannot stop postgres backend " << pid
+                 << " (another user's process)";
+  }
 
   auto t0 = Clock::now();
   Status s = store->CreateCollection(Def("a"));
