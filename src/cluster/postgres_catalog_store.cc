@@ -196,8 +196,12 @@ Result<std::unique_ptr<CatalogStore>> PostgresCatalogStore::Open(
   const std::string user = get("user", "");
   conn.where = get("host", get("hostaddr", "localhost")) + ":" +
                get("port", "5432") + "/" + get("dbname", user);
-  std::unique_ptr<PostgresCatalogStore> store(
-      new PostgresCatalogStore(options, std::move(conn)));
+  std::unique_ptr<PostgresCatalogStore> store;
+  try {  // the watchdog's thread
+    store.reset(new PostgresCatalogStore(options, std::move(conn)));
+  } catch (const std::exception& e) {
+    return Status::Internal(std::string("postgresql catalog: ") + e.what());
+  }
   {
     MutexLock l(&store->mu_);
     PDB_RETURN_IF_ERROR(store->Connect());
@@ -240,7 +244,8 @@ std::string PostgresCatalogStore::describe() const {
 std::string PostgresCatalogStore::Scrub(std::string m) const {
   m = OneLine(m);
   if (conn_.password.empty()) return m;
-  for (size_t at; (at = m.find(conn_.password)) != std::string::npos;) {
+  for (size_t at = 0; (at = m.find(conn_.password, at)) != std::string::npos;
+       at += 3) {
     m.replace(at, conn_.password.size(), "***");
   }
   return m;
