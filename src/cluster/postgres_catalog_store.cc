@@ -1,6 +1,7 @@
 #include "cluster/postgres_catalog_store.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -83,7 +84,15 @@ enum class Fate {
 }  // namespace
 
 struct PostgresCatalogStore::Session {
-  explicit Session(const std::string& conninfo) : conn(conninfo) {}
+  explicit Session(const std::string& conninfo) : conn(conninfo) {
+    // libpqxx 6 silently reconnects a broken connection by default: a new
+    // session that would not hold the advisory lock. Never: a lost session
+    // is an error here, and the store takes the lock again itself.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    conn.inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+  }
   pqxx::connection conn;
   bool holds_lock = false;
 };
@@ -400,8 +409,23 @@ Status PostgresCatalogStore::Lock() {
   return Status::OK();
 }
 
+namespace {
+
+// An idle session receives nothing unless the server ends it (a FATAL
+// message, then EOF): anything to read means it is gone. Checking first
+// spares libpqxx 6.4 a query on a dead session, where it leaks the
+// PGresult when it cannot read the connection's encoding.
+bool IdleSessionEnded(int fd) {
+  if (fd < 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
+
+}  // namespace
+
 Status PostgresCatalogStore::EnsureHeld() {
-  if (session_ != nullptr && session_->holds_lock && session_->conn.is_open()) {
+  if (session_ != nullptr && session_->holds_lock && session_->conn.is_open() &&
+      !IdleSessionEnded(session_->conn.sock())) {
     return Status::OK();
   }
   // A lost session released the lock; take it again before anything else.
@@ -425,10 +449,12 @@ Status PostgresCatalogStore::Run(const std::string& what, Fn&& body) {
   }
   int attempts = 0;
   bool reconnected = false;
+  const uint64_t key = static_cast<uint64_t>(lock_key_);
   for (;;) {
     PDB_RETURN_IF_ERROR(EnsureHeld());
     ++attempts;
     bool committing = false;
+    bool unlocked = false;
     Fate fate;
     pqxx::connection& conn = session_->conn;
     const std::string claimed_id = catalog_id_;
@@ -437,12 +463,28 @@ Status PostgresCatalogStore::Run(const std::string& what, Fn&& body) {
         what,
         [&] {
           pqxx::work tx(conn);
-          // Every write begins by locking the namespace's row, and checks
-          // that it is still the namespace this store claimed.
+          // Every call begins by locking the namespace's row, checks that it
+          // is still the namespace this store claimed, and that this very
+          // session holds the advisory lock (it keeps it until the session
+          // ends, and a session cannot end inside a transaction that then
+          // commits): whatever this transaction writes, it writes under the
+          // lock.
           pqxx::result ns = tx.exec_params(
-              "SELECT catalog_id FROM proximadb_namespaces WHERE namespace = "
-              "$1 FOR UPDATE",
-              options_.namespace_);
+              "SELECT n.catalog_id, EXISTS (SELECT 1 FROM pg_locks l WHERE "
+              "l.locktype = 'advisory' AND l.pid = pg_backend_pid() AND "
+              "l.granted AND l.objsubid = 1 AND l.classid::bigint = $2 AND "
+              "l.objid::bigint = $3) FROM proximadb_namespaces n WHERE "
+              "n.namespace = $1 FOR UPDATE OF n",
+              options_.namespace_, static_cast<long long>(key >> 32),
+              static_cast<long long>(key & 0xffffffffu));
+          if (!ns.empty() && !ns[0][1].as<bool>()) {
+            unlocked = true;
+            return Status::FailedPrecondition(
+                what +
+                ": this store's PostgreSQL session no longer holds "
+                "the advisory lock of catalog namespace '" +
+                options_.namespace_ + "'");
+          }
           if (ns.empty() || ns[0][0].as<std::string>() != claimed_id) {
             return Status::FailedPrecondition(
                 what + ": catalog namespace '" + options_.namespace_ +
@@ -466,6 +508,14 @@ Status PostgresCatalogStore::Run(const std::string& what, Fn&& body) {
           (committing ? " (during COMMIT: the change may or may not be "
                         "stored)"
                       : ""));
+    }
+    if (unlocked) {
+      // Someone released it (pg_advisory_unlock_all): a new session must
+      // take it again, once.
+      session_.reset();
+      if (reconnected) return s;
+      reconnected = true;
+      continue;
     }
     if (fate == Fate::kLost || fate == Fate::kLostInDoubt ||
         !session_->conn.is_open()) {

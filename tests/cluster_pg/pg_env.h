@@ -76,8 +76,9 @@ class PrivatePostgres {
     std::error_code ec;
     std::filesystem::create_directories(
         std::filesystem::path(dir_).parent_path(), ec);
-    const std::string cmd = std::string(PDB_PG_FIXTURE) + " up " + dir_ + " " +
-                            env_file_ + " >" + dir_ + ".out 2>&1";
+    const std::string cmd = "env -u LD_PRELOAD " + std::string(PDB_PG_FIXTURE) +
+                            " up " + dir_ + " " + env_file_ + " >" + dir_ +
+                            ".out 2>&1";
     if (std::system(cmd.c_str()) != 0) {
       std::ifstream in(dir_ + ".out");
       std::string out((std::istreambuf_iterator<char>(in)),
@@ -92,8 +93,9 @@ class PrivatePostgres {
   void Stop() {
     if (stopped_) return;
     stopped_ = true;
-    const std::string cmd = std::string(PDB_PG_FIXTURE) + " down " + dir_ +
-                            " " + env_file_ + " >/dev/null 2>&1";
+    const std::string cmd = "env -u LD_PRELOAD " + std::string(PDB_PG_FIXTURE) +
+                            " down " + dir_ + " " + env_file_ +
+                            " >/dev/null 2>&1";
     (void)std::system(cmd.c_str());
     std::remove((dir_ + ".out").c_str());
   }

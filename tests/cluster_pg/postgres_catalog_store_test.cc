@@ -23,6 +23,18 @@
 #include "cluster/catalog_store_contract.h"
 #include "cluster_pg/pg_env.h"
 
+// LeakSanitizer (the sanitizer build of scripts/test.sh) reads these.
+// libpqxx 6.4 leaks the PGresult of a query whose connection breaks under it
+// (here: a session cut off by the store's request timeout): make_result()
+// asks libpq for the connection's encoding before it owns the result, and
+// that throws broken_connection when the connection is gone (the store
+// checks an idle session before using it, so only a break in mid-query
+// leaks, about 2 KB). Only allocations made inside libpq are suppressed: a
+// libpqxx object that our code leaked would still be reported.
+extern "C" const char* __lsan_default_suppressions() {
+  return "leak:libpq.so.5\n";
+}
+
 namespace proximadb::cluster {
 namespace {
 
@@ -145,7 +157,7 @@ TEST_F(PostgresCatalogStoreTest, ALostSessionTakesTheLockAgainBeforeWriting) {
   ASSERT_TRUE(a->CreateCollection(Def("before")).ok());
   const std::string old_pid = HolderPid(ns);
   ASSERT_FALSE(old_pid.empty());
-  EXPECT_EQ(Admin("SELECT pg_terminate_backend(" + old_pid + ")"), "t");
+  EXPECT_EQ(Admin("SELECT pg_terminate_backend(" + old_pid + ", 5000)"), "t");
 
   // The next write opens a new session, which takes the lock first.
   Status s = a->CreateCollection(Def("after"));
@@ -175,7 +187,8 @@ TEST_F(PostgresCatalogStoreTest, AServerThatClaimedMeanwhileWins) {
   auto a = OpenClaimed(Options(ns));
   ASSERT_TRUE(a);
   ASSERT_TRUE(a->CreateCollection(Def("a")).ok());
-  EXPECT_EQ(Admin("SELECT pg_terminate_backend(" + HolderPid(ns) + ")"), "t");
+  EXPECT_EQ(Admin("SELECT pg_terminate_backend(" + HolderPid(ns) + ", 5000)"),
+            "t");
 
   // While `a` has no session, `b` claims the namespace.
   auto b = OpenClaimed(Options(ns));
