@@ -306,6 +306,11 @@ Status Catch(const std::string& what, F&& f, const bool& committing, Fate* fate,
     if (state == "23505") {
       return Status::AlreadyExists(what + ": " + scrub(e.what()));
     }
+    if (state == "55P03" || state.rfind("53", 0) == 0 || state == "25006") {
+      // lock_timeout, insufficient resources (too many connections, disk
+      // full), a read-only server (a standby): may pass later.
+      return Status::Unavailable(what + ": " + scrub(e.what()));
+    }
     if (state == "57014") {
       return Status::Unavailable(what +
                                  ": statement timeout: " + scrub(e.what()));
