@@ -610,8 +610,9 @@ Result<CatalogIdentity> PostgresCatalogStore::Claim() {
                                       options_.namespace_ +
                                       "' is already claimed by this store");
   }
-  if (session_ == nullptr || !session_->conn.is_open()) {
-    PDB_RETURN_IF_ERROR(Connect());
+  if (session_ == nullptr || !session_->conn.is_open() ||
+      IdleSessionEnded(session_->conn.sock())) {
+    PDB_RETURN_IF_ERROR(Connect());  // Open's session ended meanwhile
   }
   // Tables first (they do not depend on the namespace), a few attempts as
   // two first starts may still collide on the catalog's own rows.
