@@ -23,6 +23,7 @@ PACKAGES=(
   libzstd-dev                 # cold packs (src/storage/segment/cold_pack)
   libnats-dev                 # the shard log of cluster mode (src/cluster/nats)
   golang-etcd-server-dev      # etcd's .proto files: the etcdpb stubs (src/cluster/CMakeLists.txt)
+  libpqxx-dev libpq-dev       # the PostgreSQL catalog backend (src/cluster)
 )
 # Servers the tests start, not needed to build or run ProximaDB: skipped with
 # --no-test-services (scripts/run-server.sh).
@@ -31,6 +32,7 @@ TEST_SERVICES=(
   curl python3                # scripts/s3-radosgw.sh (readiness probe, free ports)
   nats-server                 # NATS JetStream for the `nats` tests (scripts/nats-cluster.sh)
   etcd-server etcd-client     # a real etcd for the `etcd` tests (tests/cluster/etcd_fixture.sh)
+  postgresql-15               # a real PostgreSQL for the `pg` tests (tests/cluster_pg/pg_fixture.sh)
 )
 if [ "${1:-}" != "--no-test-services" ]; then
   PACKAGES+=("${TEST_SERVICES[@]}")

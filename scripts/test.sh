@@ -3,7 +3,8 @@
 # C/C++ file is clang-formatted (scripts/check-format.sh), builds everything
 # with the tests, runs ctest (unit, crash, fault and integration tests that
 # start the real server, the object store against a real S3 (radosgw, label
-# `s3`), and the Python client's tests), then builds everything
+# `s3`), the PostgreSQL catalog against a real PostgreSQL (label `pg`), and
+# the Python client's tests), then builds everything
 # again with clang-16 under AddressSanitizer + UndefinedBehaviorSanitizer (and
 # the lock annotations' -Werror=thread-safety) in a second build directory, together with the libFuzzer targets of tests/fuzz,
 # and runs it all there: the tests (the server and its integration tests
@@ -25,6 +26,8 @@ export PDB_REQUIRE_S3=1
 export PDB_REQUIRE_NATS=1
 # Likewise the `etcd` tests against a real etcd (tests/cluster/etcd_fixture.sh).
 export PDB_REQUIRE_ETCD=1
+# Likewise the PostgreSQL catalog's `pg` tests (tests/cluster_pg/pg_fixture.sh).
+export PDB_REQUIRE_PG=1
 
 echo "== build (RelWithDebInfo) and test =="
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

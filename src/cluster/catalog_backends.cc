@@ -1,6 +1,10 @@
 #include "cluster/catalog_options.h"
 
+#include <algorithm>
+#include <chrono>
+
 #include "cluster/etcd_catalog_store.h"
+#include "cluster/postgres_catalog_store.h"
 
 namespace proximadb::cluster {
 
@@ -24,7 +28,14 @@ Result<std::unique_ptr<CatalogStore>> OpenCatalogStore(
           "[catalog] backend = \"postgresql\" needs [catalog] postgresql_url "
           "(or PROXIMADB_CATALOG__POSTGRESQL_URL)");
     }
-    return Status::FailedPrecondition("postgresql catalog: not merged yet");
+    PostgresOptions o;
+    o.url = options.postgresql_url;
+    o.namespace_ = ns;
+    const int timeout_ms = static_cast<int>(options.timeout_ms);
+    o.connect_timeout_s = std::max(2, (timeout_ms + 999) / 1000);
+    o.statement_timeout_ms = timeout_ms;
+    o.request_timeout_ms = timeout_ms;
+    return PostgresCatalogStore::Open(o);
   }
   if (options.backend == "etcd") {
     if (etcd_endpoints.empty()) {
