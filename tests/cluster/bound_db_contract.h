@@ -64,7 +64,7 @@ class BoundDbTest : public CatalogStoreContractTest {
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     Point p;
     p.id = id;
-    p.vector = {1, 2, 3, 4};
+    p.vector.assign((*c)->config().dimension, 0.5f);
     ASSERT_TRUE((*c)->Upsert({p}).ok());
   }
   // The store as another process sees it (no BoundDB may hold it).
