@@ -35,15 +35,15 @@ class ServerCatalogTest : public ::testing::Test {
   }
   bool Start(ServerProcess* p, const std::string& data, const std::string& ns,
              const std::string& url) {
-    return p->Start(PDB_SERVER_BINARY,
-                    {"--rest-port", "0", "--data-dir", data, "--bind",
-                     "127.0.0.1"},
-                    tmp_.path() + "/server.log",
-                    {"PROXIMADB_CATALOG__BACKEND=postgresql",
-                     "PROXIMADB_CATALOG__NAMESPACE=" + ns,
-                     "PROXIMADB_CATALOG__POSTGRESQL_URL=" + url,
-                     "PROXIMADB_CATALOG__TIMEOUT_MS=3000"},
-                    30);
+    return p->Start(
+        PDB_SERVER_BINARY,
+        {"--rest-port", "0", "--data-dir", data, "--bind", "127.0.0.1"},
+        tmp_.path() + "/server.log",
+        {"PROXIMADB_CATALOG__BACKEND=postgresql",
+         "PROXIMADB_CATALOG__NAMESPACE=" + ns,
+         "PROXIMADB_CATALOG__POSTGRESQL_URL=" + url,
+         "PROXIMADB_CATALOG__TIMEOUT_MS=3000"},
+        30);
   }
   // SELECT ... in the catalog tables, as a team's tools would.
   std::vector<std::string> Column(const std::string& sql) {
@@ -84,11 +84,13 @@ TEST_F(ServerCatalogTest, CollectionsAndAliasesLiveInPostgres) {
     ASSERT_LT(r.status, 300u) << r.body;
     server.Kill(SIGKILL);
   }
-  EXPECT_EQ(Column("SELECT name FROM proximadb_collections WHERE namespace = '" +
-                   ns_ + "' ORDER BY name"),
-            std::vector<std::string>{"docs"});
+  EXPECT_EQ(
+      Column("SELECT name FROM proximadb_collections WHERE namespace = '" +
+             ns_ + "' ORDER BY name"),
+      std::vector<std::string>{"docs"});
   EXPECT_EQ(Column("SELECT alias || '->' || collection FROM proximadb_aliases "
-                   "WHERE namespace = '" + ns_ + "'"),
+                   "WHERE namespace = '" +
+                   ns_ + "'"),
             std::vector<std::string>{"prod->docs"});
 
   ServerProcess server;
@@ -129,6 +131,37 @@ TEST_F(ServerCatalogTest, AnUnreachableCatalogStopsTheStartClearly) {
   EXPECT_NE(log.find("unavailable"), std::string::npos) << log;
   EXPECT_EQ(log.find("s3cret-pw"), std::string::npos)
       << "the password must never be printed: " << log;
+}
+
+TEST_F(ServerCatalogTest, CatalogChangesFailCleanlyWhileTheCatalogIsDown) {
+  PrivatePostgres pg(std::string(PDB_PG_SCRATCH) + "/server-down-" +
+                     std::to_string(::getpid()));
+  ASSERT_TRUE(pg.problem().empty()) << pg.problem();
+  const std::string data = tmp_.path() + "/data";
+  ServerProcess server;
+  ASSERT_TRUE(Start(&server, data, ns_, pg.env().url())) << server.log();
+  HttpClient http(server.port());
+  auto r = http.Request("POST", "/api/v1/collections",
+                        R"({"name":"docs","dimension":3})");
+  ASSERT_EQ(r.status, 201u) << r.body;
+  pg.Stop();
+
+  r = http.Request("POST", "/api/v1/collections",
+                   R"({"name":"more","dimension":3})");
+  EXPECT_EQ(r.status, 503u) << r.body;
+  EXPECT_EQ(r.body.find(pg.env().password()), std::string::npos) << r.body;
+  r = http.Request("GET", "/api/v1/collections/more");
+  EXPECT_EQ(r.status, 404u) << "a refused create leaves nothing: " << r.body;
+  // Points need only the engine.
+  r = http.Request("POST", "/api/v1/collections/docs/vectors",
+                   R"({"id":"a","vector":[1,2,3]})");
+  EXPECT_LT(r.status, 300u) << r.body;
+  r = http.Request("GET", "/api/v1/collections/docs/vectors/a");
+  EXPECT_EQ(r.status, 200u) << r.body;
+  r = http.Request("DELETE", "/api/v1/collections/docs");
+  EXPECT_EQ(r.status, 503u) << r.body;
+  r = http.Request("GET", "/api/v1/collections/docs");
+  EXPECT_EQ(r.status, 200u) << "a refused drop drops nothing: " << r.body;
 }
 
 }  // namespace
