@@ -31,6 +31,12 @@ struct EtcdCatalogStore::Snapshot {
   std::map<std::string, Collection> collections;
   std::map<std::string, Alias> aliases;
 
+  // The kReady collection `name` (kNotFound otherwise), its key guarded in
+  // `txn` by the revision it was read at.
+  Result<const Collection*> GuardReady(const std::string& prefix,
+                                       const std::string& name,
+                                       TxnRequest* txn) const;
+
   std::vector<std::string> Ready() const {
     std::vector<std::string> out;
     for (const auto& [name, c] : collections) {
@@ -68,6 +74,21 @@ std::string DefaultHolder() {
 }
 
 }  // namespace
+
+Result<const EtcdCatalogStore::Snapshot::Collection*>
+EtcdCatalogStore::Snapshot::GuardReady(const std::string& prefix,
+                                       const std::string& name,
+                                       TxnRequest* txn) const {
+  auto it = collections.find(name);
+  if (it == collections.end() ||
+      it->second.def.state != CollectionDef::State::kReady) {
+    return Status::NotFound("collection '" + name + "' does not exist");
+  }
+  txn->compares.push_back(Compare::ModRevision(prefix + kCollections + name,
+                                               Compare::Op::kEqual,
+                                               it->second.mod_revision));
+  return &it->second;
+}
 
 EtcdCatalogStore::EtcdCatalogStore(EtcdCatalogOptions options,
                                    std::unique_ptr<EtcdClient> client)
@@ -272,17 +293,11 @@ Status EtcdCatalogStore::UpdateCollection(const CollectionDef& def) {
   const std::string& name = def.config.name;
   return Change("update collection '" + name + "'", [&](const Snapshot& snap,
                                                         TxnRequest* txn) {
-    auto it = snap.collections.find(name);
-    if (it == snap.collections.end() ||
-        it->second.def.state != CollectionDef::State::kReady) {
-      return Status::NotFound("collection '" + name + "' does not exist");
-    }
-    const std::string key = prefix_ + kCollections + name;
-    txn->compares.push_back(
-        Compare::ModRevision(key, Op::kEqual, it->second.mod_revision));
+    PDB_RETURN_IF_ERROR(snap.GuardReady(prefix_, name, txn).status());
     CollectionDef ready = def;
     ready.state = CollectionDef::State::kReady;
-    txn->success.push_back(TxnOp::Put(key, EncodeCollectionDef(ready)));
+    txn->success.push_back(
+        TxnOp::Put(prefix_ + kCollections + name, EncodeCollectionDef(ready)));
     return Status::OK();
   });
 }
@@ -290,15 +305,10 @@ Status EtcdCatalogStore::UpdateCollection(const CollectionDef& def) {
 Status EtcdCatalogStore::BeginDrop(const std::string& name) {
   return Change("drop collection '" + name + "'", [&](const Snapshot& snap,
                                                       TxnRequest* txn) {
-    auto it = snap.collections.find(name);
-    if (it == snap.collections.end() ||
-        it->second.def.state != CollectionDef::State::kReady) {
-      return Status::NotFound("collection '" + name + "' does not exist");
-    }
+    PDB_ASSIGN_OR_RETURN(const Snapshot::Collection* c,
+                         snap.GuardReady(prefix_, name, txn));
     const std::string key = prefix_ + kCollections + name;
-    txn->compares.push_back(
-        Compare::ModRevision(key, Op::kEqual, it->second.mod_revision));
-    CollectionDef dropping = it->second.def;
+    CollectionDef dropping = c->def;
     dropping.state = CollectionDef::State::kDropping;
     txn->success.push_back(TxnOp::Put(key, EncodeCollectionDef(dropping)));
     for (const auto& [alias, a] : snap.aliases) {

@@ -449,8 +449,9 @@ Status EtcdClient::Compact(int64_t revision) {
   });
 }
 
-Result<int64_t> EtcdClient::LeaseGrant(int64_t ttl_seconds) {
-  int64_t id = 0;
+Result<std::pair<int64_t, int64_t>> EtcdClient::GrantIdAndTtl(
+    int64_t ttl_seconds) {
+  std::pair<int64_t, int64_t> out;
   Status s =
       WithFailover("lease grant", [&](Endpoint& ep, grpc::ClientContext& ctx) {
         pb::LeaseGrantRequest req;
@@ -463,11 +464,16 @@ Result<int64_t> EtcdClient::LeaseGrant(int64_t ttl_seconds) {
           return Status::Internal("etcd: lease grant at " + ep.address + ": " +
                                   resp.error());
         }
-        id = resp.id();
+        out = {resp.id(), resp.ttl()};
         return Status::OK();
       });
   if (!s.ok()) return s;
-  return id;
+  return out;
+}
+
+Result<int64_t> EtcdClient::LeaseGrant(int64_t ttl_seconds) {
+  PDB_ASSIGN_OR_RETURN(auto granted, GrantIdAndTtl(ttl_seconds));
+  return granted.first;
 }
 
 Status EtcdClient::LeaseRevoke(int64_t id) {
@@ -503,25 +509,8 @@ Result<int64_t> EtcdClient::LeaseTimeToLive(int64_t id) {
 
 Result<std::unique_ptr<Lease>> EtcdClient::GrantLease(int64_t ttl_seconds) {
   const auto before = Clock::now();
-  int64_t ttl = 0;
-  int64_t id = 0;
-  Status s =
-      WithFailover("lease grant", [&](Endpoint& ep, grpc::ClientContext& ctx) {
-        pb::LeaseGrantRequest req;
-        req.set_ttl(ttl_seconds);
-        pb::LeaseGrantResponse resp;
-        Status st = FromGrpc(ep.lease->LeaseGrant(&ctx, req, &resp),
-                             "lease grant", ep.address);
-        if (!st.ok()) return st;
-        if (!resp.error().empty()) {
-          return Status::Internal("etcd: lease grant at " + ep.address + ": " +
-                                  resp.error());
-        }
-        id = resp.id();
-        ttl = resp.ttl();
-        return Status::OK();
-      });
-  if (!s.ok()) return s;
+  PDB_ASSIGN_OR_RETURN(auto granted, GrantIdAndTtl(ttl_seconds));
+  const auto [id, ttl] = granted;
   std::unique_ptr<Lease> lease(new Lease(this, id, ttl));
   {
     MutexLock l(&lease->mu_);

@@ -287,6 +287,8 @@ class EtcdClient {
   static std::string PrefixEnd(const std::string& prefix);
 
  private:
+  // LeaseGrant's call: the lease's id and the TTL etcd granted.
+  Result<std::pair<int64_t, int64_t>> GrantIdAndTtl(int64_t ttl_seconds);
   friend class Lease;
   friend class Watcher;
   struct Endpoint;
