@@ -341,6 +341,17 @@ Result<std::shared_ptr<Collection>> BoundDB::CreateCollection(
     }
     return c.status();
   }
+  // The engine may have filled in defaults (index parameters): the store
+  // keeps what the engine has, so the next start finds them equal.
+  const CollectionDef made = DefOf(**c);
+  if (EncodeCollectionDef(made) != EncodeCollectionDef(def)) {
+    Status s = store_->UpdateCollection(made);
+    if (!s.ok()) {
+      spdlog::warn("catalog: '{}' created; its definition in the catalog is "
+                   "completed at the next start: {}",
+                   config.name, s.ToString());
+    }
+  }
   return Wrap(std::move(*c));
 }
 

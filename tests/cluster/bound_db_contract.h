@@ -117,6 +117,14 @@ TEST_P(BoundDbTest, ChangesGoToTheStoreAndSurviveRestart) {
   std::vector<CollectionDef> defs = StoreDefs();
   ASSERT_EQ(defs.size(), 1u);
   EXPECT_EQ(defs[0].config.name, "docs");
+  {
+    // The store holds exactly what the engine has (defaults included).
+    auto engine = Engine();
+    ASSERT_TRUE(engine);
+    auto c = engine->GetCollection("docs");
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(EncodeCollectionDef(defs[0]), EncodeCollectionDef(DefOf(**c)));
+  }
   EXPECT_EQ(defs[0].config.flush.max_vector_count, 1234u);
   ASSERT_EQ(defs[0].payload_indexes.size(), 1u);
   EXPECT_EQ(defs[0].payload_indexes[0].type, PayloadIndexType::kKeyword)
