@@ -39,13 +39,13 @@ struct Args {
   std::string dir = "/tmp/shard_log_bench";
 };
 
-struct Result {
+struct Timing {
   double p50_ms = 0, p99_ms = 0, points_per_s = 0;
 };
 
 // `write(thread, i)` does one batch; latencies of every call.
 template <class F>
-Result Measure(const Args& a, F write) {
+Timing Measure(const Args& a, F write) {
   std::vector<std::vector<double>> lat(a.writers);
   const auto t0 = Steady::now();
   std::vector<std::thread> threads;
@@ -63,7 +63,7 @@ Result Measure(const Args& a, F write) {
   std::vector<double> all;
   for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
   std::sort(all.begin(), all.end());
-  Result r;
+  Timing r;
   r.p50_ms = all[all.size() / 2];
   r.p99_ms = all[std::min(all.size() - 1, all.size() * 99 / 100)];
   r.points_per_s = double(a.writers) * a.writes * a.batch / secs;
@@ -105,7 +105,7 @@ CollectionConfig Config(const Args& a) {
   return c;
 }
 
-Result SingleNode(const Args& a) {
+Timing SingleNode(const Args& a) {
   auto db = DB::Open(DBOptions{}, a.dir + "/single");
   Check(db.status(), "open");
   auto c = (*db)->CreateCollection(Config(a));
@@ -117,7 +117,7 @@ Result SingleNode(const Args& a) {
   });
 }
 
-Result ShardLog(const Args& a, cluster::JetStreamLog* log, int replicas) {
+Timing ShardLog(const Args& a, cluster::JetStreamLog* log, int replicas) {
   const std::string stream = "BENCH_R" + std::to_string(replicas);
   const std::string subject = "bench.r" + std::to_string(replicas);
   (void)log->DeleteStream(stream);
@@ -137,7 +137,7 @@ Result ShardLog(const Args& a, cluster::JetStreamLog* log, int replicas) {
   Check(primary.status(), "primary");
   std::vector<std::mt19937> rngs;
   for (int t = 0; t < a.writers; ++t) rngs.emplace_back(t);
-  Result r = Measure(a, [&](int t, int i) {
+  Timing r = Measure(a, [&](int t, int i) {
     Check((*primary)->Write(ToBatch(Points(a, t, i, rngs[t]))).status(),
           "write");
   });
@@ -184,7 +184,7 @@ int main(int argc, char** argv) {
               a.writers, a.batch, a.dim, a.writes);
   std::printf("%-28s %10s %10s %12s\n", "path", "p50 ms", "p99 ms",
               "points/s");
-  auto print = [](const char* name, const Result& r) {
+  auto print = [](const char* name, const Timing& r) {
     std::printf("%-28s %10.2f %10.2f %12.0f\n", name, r.p50_ms, r.p99_ms,
                 r.points_per_s);
   };

@@ -64,9 +64,16 @@ class Reader final : public LogReader {
   Status Next(size_t max_entries, int64_t wait_ms,
               std::vector<LogEntry>* out) override {
     for (size_t n = 0; n < max_entries; ++n) {
-      natsMsg* m = nullptr;
       // The first entry may be waited for; the rest are taken only when
-      // already there.
+      // already delivered (a wait, even of 1 ms, would delay every batch).
+      if (n > 0) {
+        int pending = 0;
+        if (natsSubscription_GetPending(sub_, &pending, nullptr) != NATS_OK ||
+            pending <= 0) {
+          return Status::OK();
+        }
+      }
+      natsMsg* m = nullptr;
       natsStatus s = natsSubscription_NextMsg(
           &m, sub_, n == 0 ? std::max<int64_t>(wait_ms, 1) : 1);
       if (s == NATS_TIMEOUT) return Status::OK();
