@@ -182,8 +182,7 @@ int main(int argc, char** argv) {
   Check(log.status(), "connect");
   std::printf("writers %d, batches of %d x %d-d points, %d batches each\n",
               a.writers, a.batch, a.dim, a.writes);
-  std::printf("%-28s %10s %10s %12s\n", "path", "p50 ms", "p99 ms",
-              "points/s");
+  std::printf("%-28s %10s %10s %12s\n", "path", "p50 ms", "p99 ms", "points/s");
   auto print = [](const char* name, const Timing& r) {
     std::printf("%-28s %10.2f %10.2f %12.0f\n", name, r.p50_ms, r.p99_ms,
                 r.points_per_s);

@@ -347,9 +347,10 @@ Result<std::shared_ptr<Collection>> BoundDB::CreateCollection(
   if (EncodeCollectionDef(made) != EncodeCollectionDef(def)) {
     Status s = store_->UpdateCollection(made);
     if (!s.ok()) {
-      spdlog::warn("catalog: '{}' created; its definition in the catalog is "
-                   "completed at the next start: {}",
-                   config.name, s.ToString());
+      spdlog::warn(
+          "catalog: '{}' created; its definition in the catalog is "
+          "completed at the next start: {}",
+          config.name, s.ToString());
     }
   }
   return Wrap(std::move(*c));
