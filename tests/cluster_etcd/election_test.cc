@@ -69,7 +69,10 @@ TEST(ElectionTest, APausedLeaderIsReplacedWithAHigherFencingToken) {
   const auto failover = std::chrono::steady_clock::now() - paused;
   ASSERT_TRUE(tb.ok()) << tb.status().ToString();
   EXPECT_GT(*tb, *ta) << "fencing tokens grow across leaders";
-  EXPECT_LT(failover, 5000ms);
+  // A 2 s lease: etcd expires it and b wins within a few seconds; the bound
+  // is loose because the suite runs on a loaded 2-core machine (cluster
+  // failover is measured by the fault runs, docs/CLUSTER.md).
+  EXPECT_LT(failover, 10000ms);
   leader = a.election->Leader();
   ASSERT_TRUE(leader.ok());
   EXPECT_EQ(leader->value, "node-b");

@@ -25,6 +25,18 @@ EtcdCatalogOptions StoreOptions(const std::string& endpoint,
   return o;
 }
 
+// For the contract suites: generous lease and deadlines, since they test
+// behaviour, not time, and run beside the whole test suite on a loaded
+// machine (a 2 s lease could lapse there and turn a claim into a refusal).
+EtcdCatalogOptions SuiteOptions(const std::string& endpoint,
+                                const std::string& ns) {
+  EtcdCatalogOptions o = StoreOptions(endpoint, ns);
+  o.lease_ttl_seconds = 15;
+  o.etcd.request_timeout = std::chrono::milliseconds(10000);
+  o.etcd.dial_timeout = std::chrono::milliseconds(5000);
+  return o;
+}
+
 // The contract suite against the fixture's etcd (skips without it).
 StoreFactory EtcdFactory() {
   return {"etcd",
@@ -35,7 +47,7 @@ StoreFactory EtcdFactory() {
             }
             PDB_ASSIGN_OR_RETURN(
                 auto store,
-                EtcdCatalogStore::Open(StoreOptions(etcd.endpoint, ns)));
+                EtcdCatalogStore::Open(SuiteOptions(etcd.endpoint, ns)));
             return std::unique_ptr<CatalogStore>(std::move(store));
           },
           [] { return etcd_test::Fixture().skip; }};

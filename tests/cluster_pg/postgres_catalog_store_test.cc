@@ -140,7 +140,13 @@ StoreFactory PostgresFactory() {
               return Result<std::unique_ptr<CatalogStore>>(
                   Status::Unavailable(env.problem));
             }
-            return PostgresCatalogStore::Open(Options(ns));
+            // Generous timeouts: the suites test behaviour, not time, and
+            // run beside the whole test suite on a loaded machine.
+            PostgresOptions o = Options(ns);
+            o.connect_timeout_s = 10;
+            o.statement_timeout_ms = 15000;
+            o.request_timeout_ms = 20000;
+            return PostgresCatalogStore::Open(o);
           }};
 }
 
