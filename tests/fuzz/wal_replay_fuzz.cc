@@ -11,8 +11,8 @@
 //   * the outcome is OK or kCorruption, never a crash;
 //   * the records handed to the callback have strictly increasing seqs,
 //     all above after_seq, and info counts them;
-//   * after an OK replay (which may cut a torn tail) a second replay is OK,
-//     cuts nothing, and gives the same records;
+//   * after an OK replay (which may cut a torn tail) a second replay from
+//     the same after_seq is OK, cuts nothing, and gives the same records;
 //   * the records, re-encoded and framed into a fresh WAL, replay to the
 //     same batches.
 #include <cstdint>
@@ -163,17 +163,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckSequence(first, after_seq);
   if (!first.status.ok()) return 0;
 
-  // Recovery is repeatable: a crash during recovery replays again.
-  Replayed all = Replay(env, fmt, 0);
+  // Recovery is repeatable: a crash during recovery replays again, from
+  // the same fence. (Not from 0: a file whose records are all <= after_seq
+  // is not read at all, so damage there is no recovery's business; the
+  // change feed reports it when it reads that far.)
+  Replayed all = Replay(env, fmt, after_seq);
   FUZZ_CHECK(all.status.ok(), all.status, "second replay failed");
   FUZZ_CHECK(!all.info.truncated_tail, all.info.truncation_message);
-  CheckSequence(all, 0);
+  CheckSequence(all, after_seq);
   FUZZ_CHECK(all.info.last_seq == first.info.last_seq);
-  std::vector<WalBatch> tail;
-  for (const WalBatch& b : all.batches) {
-    if (b.seq > after_seq) tail.push_back(b);
-  }
-  FUZZ_CHECK(Same(tail, first.batches), "replays disagree");
+  FUZZ_CHECK(Same(all.batches, first.batches), "replays disagree");
 
   if (fmt == WalFormat::kAvro) {
     for (const WalBatch& b : all.batches) {
