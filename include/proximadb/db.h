@@ -247,6 +247,11 @@ class DB {
   // Flushes every collection (used on graceful shutdown).
   virtual Status FlushAll() = 0;
 
+  // The cluster as this node sees it (GET /api/v1/cluster). The engine of
+  // one node answers {enabled: false}; the cluster's DB (src/cluster/
+  // cluster_db.h) answers with its nodes, shards and replicas.
+  virtual Result<ClusterInfo> GetClusterInfo() { return ClusterInfo{}; }
+
   // The quarantine, oldest first.
   virtual Result<std::vector<QuarantineEntry>> ListQuarantine() = 0;
   // Deletes the entry `id` (kNotFound when there is none), or every entry

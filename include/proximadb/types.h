@@ -126,6 +126,13 @@ struct CollectionConfig {
   WalFormat wal_format = WalFormat::kNative;
   // Changes like `flush` (Collection::SetTieringPolicy).
   TieringPolicy tiering;
+  // Cluster mode (docs/CLUSTER.md): how many shards the collection's points
+  // are spread over (by the hash of the id) and how many replicas each
+  // shard has. 0 = the node's default ([cluster] default_shards /
+  // default_replication_factor; 1 in single-node mode, where only 0 and 1
+  // are accepted). Fixed at create.
+  uint32_t shard_count = 0;
+  uint32_t replication_factor = 0;
 };
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
@@ -321,6 +328,17 @@ inline std::string_view ChangeOpName(Change::Op op) {
   return "upsert";
 }
 
+// Which replica of a shard a read may use (cluster mode; single-node mode
+// has one copy, and both are the same).
+//   kEventual: any replica (the nearest; may miss the newest acknowledged
+//              writes while the replica catches up).
+//   kStrong:   a replica that has applied every write acknowledged before
+//              the request started.
+enum class ReadConsistency : uint8_t { kEventual = 0, kStrong = 1 };
+inline std::string_view ReadConsistencyName(ReadConsistency c) {
+  return c == ReadConsistency::kStrong ? "strong" : "eventual";
+}
+
 struct SearchRequest {
   std::vector<float> vector;
   uint32_t k = 10;
@@ -334,6 +352,7 @@ struct SearchRequest {
   std::optional<uint32_t> ef_search;  // per-query override (HNSW)
   bool exact = false;                 // force brute force
   bool explain = false;  // fill SearchResult::explain with per-source plans
+  ReadConsistency consistency = ReadConsistency::kEventual;
 };
 
 struct SearchHit {
@@ -379,11 +398,45 @@ struct ScrollRequest {
   uint32_t limit = 100;
   nlohmann::json filter;  // as SearchRequest::filter
   bool include_vector = false;
+  ReadConsistency consistency = ReadConsistency::kEventual;
 };
 
 struct ScrollPage {
   std::vector<StoredPoint> points;  // ordered by id (bytewise)
   std::string next_after_id;        // empty when this was the last page
+};
+
+// GET /api/v1/cluster (docs/CLUSTER.md): the cluster as this node sees it.
+struct ClusterNodeInfo {
+  std::string node_id;
+  std::string rest_address;  // host:port of its REST API
+  std::string grpc_address;  // host:port of its gRPC API
+  bool alive = false;        // its membership lease is held
+};
+struct ClusterReplicaInfo {
+  std::string node_id;
+  bool primary = false;
+  // What the node reported for this replica; `reported` false when it could
+  // not be asked (then the numbers are 0).
+  bool reported = false;
+  uint64_t applied_seq = 0;  // the last log entry it applied
+  uint64_t lag = 0;          // log entries behind the log's end
+  std::string state;         // "following" | "error: ..." | "unreachable"
+};
+struct ClusterShardInfo {
+  std::string collection;
+  uint32_t shard = 0;
+  std::string stream;         // the shard's JetStream stream
+  std::string primary;        // node id; empty while there is none
+  uint64_t fencing_token = 0; // the primary's term
+  uint64_t last_seq = 0;      // the log's last acknowledged entry
+  std::vector<ClusterReplicaInfo> replicas;
+};
+struct ClusterInfo {
+  bool enabled = false;  // false: single-node mode (the rest is empty)
+  std::string node_id;   // the node that answered
+  std::vector<ClusterNodeInfo> nodes;
+  std::vector<ClusterShardInfo> shards;  // by collection, then shard
 };
 
 // One entry of the data directory's quarantine (<data>/quarantine/<id>/):

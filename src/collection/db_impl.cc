@@ -129,6 +129,12 @@ DBImpl::~DBImpl() {
 Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
     const CollectionConfig& config) {
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
+  if (config.shard_count > 1 || config.replication_factor > 1) {
+    return Status::InvalidArgument(
+        "shard_count and replication_factor above 1 need cluster mode "
+        "([cluster] enabled = true, docs/CLUSTER.md); this server runs "
+        "single-node");
+  }
   PDB_ASSIGN_OR_RETURN(CollectionDeps deps, Deps());
   MutexLock lock(&mu_);
   if (collections_.count(config.name)) {

@@ -55,6 +55,10 @@ inline constexpr uint32_t kMaxEf = 4096;
 // directory name and a URL path segment, so the charset needs no escaping
 // and the length keeps paths well below PATH_MAX.
 inline constexpr size_t kMaxCollectionNameBytes = 128;
+// Cluster mode: shards per collection and replicas per shard (JetStream
+// replicates a stream at most 5 times).
+inline constexpr uint32_t kMaxShardCount = 256;
+inline constexpr uint32_t kMaxReplicationFactor = 5;
 
 // An alias follows the collection-name rules (one namespace). One
 // POST /api/v1/aliases request: 1..100 actions (one catalog transaction;

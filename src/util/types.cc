@@ -197,6 +197,15 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
                             kMaxFlushPriority, std::to_string(p)));
     }
   }
+  if (c.shard_count > kMaxShardCount) {
+    return Status::InvalidArgument(OutOfRangeMessage(
+        "shard_count", 1, kMaxShardCount, std::to_string(c.shard_count)));
+  }
+  if (c.replication_factor > kMaxReplicationFactor) {
+    return Status::InvalidArgument(
+        OutOfRangeMessage("replication_factor", 1, kMaxReplicationFactor,
+                          std::to_string(c.replication_factor)));
+  }
   return ValidateTieringPolicy(c.tiering);
 }
 
