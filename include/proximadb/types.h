@@ -49,6 +49,7 @@ struct FlushPolicy {
   std::optional<uint64_t> max_vector_count;     // points in the memtable
   std::optional<int> flush_priority;            // 1..100, higher goes first
   std::optional<bool> enable_background_flush;  // false: manual flush only
+  bool operator==(const FlushPolicy&) const = default;
 };
 
 // Global defaults, the [flush] section of config.toml.
@@ -426,10 +427,10 @@ struct ClusterReplicaInfo {
 struct ClusterShardInfo {
   std::string collection;
   uint32_t shard = 0;
-  std::string stream;         // the shard's JetStream stream
-  std::string primary;        // node id; empty while there is none
-  uint64_t fencing_token = 0; // the primary's term
-  uint64_t last_seq = 0;      // the log's last acknowledged entry
+  std::string stream;          // the shard's JetStream stream
+  std::string primary;         // node id; empty while there is none
+  uint64_t fencing_token = 0;  // the primary's term
+  uint64_t last_seq = 0;       // the log's last acknowledged entry
   std::vector<ClusterReplicaInfo> replicas;
 };
 struct ClusterInfo {

@@ -7,38 +7,13 @@
 #include <spdlog/spdlog.h>
 
 #include "collection/collection_impl.h"
+#include "collection/point_check.h"
 #include "filter/filter.h"
 #include "util/limits.h"
 
 namespace proximadb {
 
 namespace {
-
-// Field paths follow the filter language's path rules, so any field a
-// filter can name can be indexed and nothing else.
-Status ValidateField(const std::string& field) {
-  if (field.empty() || field.size() > kMaxPayloadFieldBytes) {
-    return Status::InvalidArgument(
-        "field must be 1.." + std::to_string(kMaxPayloadFieldBytes) + " bytes");
-  }
-  if (field[0] == '$') {
-    return Status::InvalidArgument("field '" + field +
-                                   "' must not start with '$'");
-  }
-  std::vector<std::string> parts = filter::SplitPath(field);
-  if (parts.size() > static_cast<size_t>(filter::kMaxPathSegments)) {
-    return Status::InvalidArgument("field '" + field + "' has more than " +
-                                   std::to_string(filter::kMaxPathSegments) +
-                                   " path segments");
-  }
-  for (const auto& p : parts) {
-    if (p.empty()) {
-      return Status::InvalidArgument("field '" + field +
-                                     "' has an empty path segment");
-    }
-  }
-  return Status::OK();
-}
 
 // The definition change is committed; a manifest left behind is brought
 // up to date at the next start.
@@ -60,7 +35,7 @@ bool SameDefs(std::vector<PayloadIndexDef> a, std::vector<PayloadIndexDef> b) {
 Status CollectionImpl::CreatePayloadIndex(const PayloadIndexDef& def) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  PDB_RETURN_IF_ERROR(ValidateField(def.field));
+  PDB_RETURN_IF_ERROR(CheckPayloadIndexField(def.field));
   MutexLock ddl(&payload_ddl_mu_);
   std::vector<PayloadIndexDef> defs = payload_defs_->Get();
   for (const auto& d : defs) {

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "collection/collection_impl.h"
+#include "collection/point_check.h"
 #include "index/distance.h"
 #include "util/json_depth.h"
 #include "util/limits.h"
@@ -13,84 +14,18 @@
 namespace proximadb {
 
 namespace {
-// `what` + `suffix` names the field; they are joined only for an error, so
-// the per-point check of a large batch allocates nothing.
-Status ValidateMetadata(const nlohmann::json& m, std::string_view what,
-                        std::string_view suffix = {}) {
-  auto name = [&] { return std::string(what) + std::string(suffix); };
-  if (!m.is_null() && !m.is_object()) {
-    return Status::InvalidArgument(name() + " must be a JSON object");
-  }
-  if (JsonDeeperThan(m, kMaxJsonDepth)) {
-    return Status::InvalidArgument(name() + " is nested deeper than " +
-                                   std::to_string(kMaxJsonDepth) + " levels");
-  }
-  return Status::OK();
-}
-
-// True when every value is finite and the squared norm, summed in double,
-// is at most kMaxSquaredNorm (util/limits.h: then no score between two
-// accepted vectors overflows float). One pass: an infinity or NaN makes the
-// sum non-finite, so `!(sum <= bound)` catches both. Four independent sums
-// keep the loop from waiting on one add chain; this runs over every float
-// of every batch.
-bool FiniteAndBounded(const float* v, size_t n) {
-  double s[4] = {0, 0, 0, 0};
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    for (size_t j = 0; j < 4; ++j) s[j] += double(v[i + j]) * double(v[i + j]);
-  }
-  for (; i < n; ++i) s[0] += double(v[i]) * double(v[i]);
-  return (s[0] + s[1]) + (s[2] + s[3]) <= kMaxSquaredNorm;
-}
-
 // The id-lock stripes a batch's ops touch.
 IdLocks::Mask StripesOf(const wal::WalBatch& batch) {
   IdLocks::Mask mask;
   for (const auto& op : batch.ops) mask.set(IdLocks::StripeOf(op.id));
   return mask;
 }
-
-std::string DumpMetadata(const nlohmann::json& m) {
-  // Replace invalid UTF-8 rather than throw: metadata from the embedded API
-  // is not pre-validated by a JSON parser.
-  return m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 }  // namespace
 
 Status CollectionImpl::ValidateVector(const std::vector<float>& v,
                                       const char* what) const {
-  const FixedCollectionConfig& c = config_;
-  if (v.empty()) {
-    return Status::InvalidArgument(std::string(what) + " must not be empty");
-  }
-  if (v.size() != c.dimension) {
-    return Status::DimensionMismatch(
-        std::string(what) + " has " + std::to_string(v.size()) +
-        " values but collection '" + c.name + "' has dimension " +
-        std::to_string(c.dimension));
-  }
-  if (!FiniteAndBounded(v.data(), v.size())) {  // then find out which failed
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (!std::isfinite(v[i])) {
-        return Status::InvalidArgument(std::string(what) + "[" +
-                                       std::to_string(i) +
-                                       "] is not a finite number");
-      }
-    }
-    char bound[32];
-    std::snprintf(bound, sizeof bound, "%.4g", kMaxSquaredNorm);
-    return Status::InvalidArgument(
-        std::string(what) +
-        " is too large: the sum of its squared values must be at most " +
-        bound + " (FLT_MAX/8) so that every score stays finite");
-  }
-  if (c.metric == Metric::kCosine && index::Norm(v.data(), v.size()) == 0) {
-    return Status::InvalidArgument(
-        std::string(what) +
-        " is all zeros: cosine similarity is undefined for a zero vector");
-  }
-  return Status::OK();
+  return CheckPointVector(config_.name, config_.dimension, config_.metric, v,
+                          what);
 }
 
 CollectionImpl::Location CollectionImpl::LocateLocked(
@@ -197,15 +132,15 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
       return Status::InvalidArgument(what + ".id is longer than " +
                                      std::to_string(kMaxIdBytes) + " bytes");
     }
-    PDB_RETURN_IF_ERROR(ValidateMetadata(p.metadata, what, ".metadata"));
+    PDB_RETURN_IF_ERROR(CheckPointMetadata(p.metadata, what, ".metadata"));
     if (p.id.empty()) p.id = NewUuidV4();
     ids.push_back(p.id);
     wal::WalOp op;
     op.type = wal::WalOp::Type::kUpsert;
     op.id = std::move(p.id);
     op.vector = std::move(p.vector);
-    op.metadata_json =
-        p.metadata.is_null() ? std::string("{}") : DumpMetadata(p.metadata);
+    op.metadata_json = p.metadata.is_null() ? std::string("{}")
+                                            : DumpPointMetadata(p.metadata);
     batch.ops.push_back(std::move(op));
   }
   IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));
@@ -246,7 +181,7 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
   if (metadata.is_null()) {
     return Status::InvalidArgument("metadata must be a JSON object");
   }
-  PDB_RETURN_IF_ERROR(ValidateMetadata(metadata, "metadata"));
+  PDB_RETURN_IF_ERROR(CheckPointMetadata(metadata, "metadata"));
   // The record carries the whole resulting point, so that its replay does
   // not depend on the previous copy, which a later flush or compaction may
   // drop. No other write of this id runs from the read below to the apply.
@@ -271,7 +206,7 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
     }
     PDB_RETURN_IF_ERROR(PinCold(missing, &pins));
   }
-  op.metadata_json = DumpMetadata(metadata);
+  op.metadata_json = DumpPointMetadata(metadata);
   wal::WalBatch batch;
   batch.ops.push_back(std::move(op));
   Status apply_status;

@@ -88,6 +88,19 @@ std::string CatalogNamespaceCheck(std::string_view ns) {
          " characters of [A-Za-z0-9_-], got '" + std::string(ns) + "'";
 }
 
+// [cluster] advertise_address: empty or host:port with a port.
+std::string HostAndPortOrEmpty(std::string_view a) {
+  if (a.empty()) return "";
+  const size_t colon = a.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == a.size() ||
+      a.find_first_not_of("0123456789", colon + 1) != std::string_view::npos) {
+    return "must be host:port (the address other nodes reach this node's "
+           "internal API at), got '" +
+           std::string(a) + "'";
+  }
+  return "";
+}
+
 // Weights of [storage] data_directories.
 constexpr int64_t kMinWeight = 1;
 constexpr int64_t kMaxWeight = 1000;
@@ -233,6 +246,25 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->catalog.timeout_ms = I(v); }},
       {"cluster", "etcd_endpoints", Kind::kStringList, 0, 0,
        [](C* c, const Value& v) { c->cluster.etcd_endpoints = L(v); }},
+      {"cluster", "enabled", Kind::kBool, 0, 0,
+       [](C* c, const Value& v) { c->cluster.enabled = B(v); }},
+      {"cluster", "node_id", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->cluster.node_id = S(v); }, nullptr,
+       CatalogNamespaceCheck},
+      {"cluster", "advertise_address", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->cluster.advertise_address = S(v); },
+       nullptr, HostAndPortOrEmpty},
+      {"cluster", "nats_urls", Kind::kStringList, 0, 0,
+       [](C* c, const Value& v) { c->cluster.nats_urls = L(v); }},
+      {"cluster", "default_shards", Kind::kInt, 1, kMaxShardCount,
+       [](C* c, const Value& v) {
+         c->cluster.default_shards = static_cast<uint32_t>(I(v));
+       }},
+      {"cluster", "default_replication_factor", Kind::kInt, 1,
+       kMaxReplicationFactor,
+       [](C* c, const Value& v) {
+         c->cluster.default_replication_factor = static_cast<uint32_t>(I(v));
+       }},
   };
   return keys;
 }
@@ -769,6 +801,30 @@ Result<ServerConfig> LoadConfig(const CommandLine& cli,
         "[snapshots] default_target = \"s3\" needs the object store of "
         "[tiering]: set s3_bucket (with s3_endpoint) or "
         "local_object_directory");
+  }
+  if (config.cluster.enabled) {
+    if (config.cluster.node_id.empty()) {
+      config.cluster.node_id = config.server.node_id;
+    }
+    if (config.cluster.advertise_address.empty() ||
+        config.cluster.etcd_endpoints.empty() ||
+        config.cluster.nats_urls.empty()) {
+      return Status::InvalidArgument(
+          "[cluster] enabled = true needs advertise_address (host:port of "
+          "this node's internal API), etcd_endpoints and nats_urls "
+          "(docs/CLUSTER.md)");
+    }
+    if (config.catalog.backend != "sqlite") {
+      return Status::InvalidArgument(
+          "[catalog] backend must stay \"sqlite\" in cluster mode: the "
+          "cluster's catalog is in etcd, and each node's engine keeps its "
+          "replicas in its own");
+    }
+    if (config.api.rest_port == 0 || config.api.grpc_port == 0) {
+      return Status::InvalidArgument(
+          "cluster mode needs fixed [api] rest_port and grpc_port (the other "
+          "nodes list them)");
+    }
   }
   if (config.api.tls_cert_file.empty() != config.api.tls_key_file.empty()) {
     return Status::InvalidArgument(

@@ -89,6 +89,12 @@ struct ServerConfig {
   // ("host:port") also serve [catalog] backend = "etcd".
   struct Cluster {
     std::vector<std::string> etcd_endpoints;
+    bool enabled = false;
+    std::string node_id;  // default: [server] node_id
+    std::string advertise_address;
+    std::vector<std::string> nats_urls;
+    uint32_t default_shards = 1;
+    uint32_t default_replication_factor = 1;
     bool operator==(const Cluster&) const = default;
   } cluster;
   // Not part of the file: --log-level only (trace, debug, info, warn, error,

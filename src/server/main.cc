@@ -31,6 +31,7 @@
 #include "api/rest/http_server.h"
 #include "cluster/bound_db.h"
 #include "cluster/catalog_options.h"
+#include "cluster/cluster_db.h"
 #include "proximadb/db.h"
 #include "server/config.h"
 #include "service/admission.h"
@@ -247,6 +248,31 @@ proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
   const proximadb::DBOptions options = DbOptionsFor(config);
   PDB_ASSIGN_OR_RETURN(
       auto db, proximadb::DB::Open(options, config.storage.data_directory));
+  if (config.cluster.enabled) {
+    // Cluster mode (docs/CLUSTER.md): the engine holds this node's replicas.
+    proximadb::cluster::ClusterOptions o;
+    o.enabled = true;
+    o.node_id = config.cluster.node_id;
+    o.advertise_address = config.cluster.advertise_address;
+    const std::string host =
+        o.advertise_address.substr(0, o.advertise_address.rfind(':'));
+    o.rest_address = host + ":" + std::to_string(config.api.rest_port);
+    o.grpc_address = host + ":" + std::to_string(config.api.grpc_port);
+    o.etcd_endpoints = config.cluster.etcd_endpoints;
+    o.nats_urls = config.cluster.nats_urls;
+    o.default_shards = config.cluster.default_shards;
+    o.default_replication_factor = config.cluster.default_replication_factor;
+    if (!config.catalog.namespace_.empty()) {
+      o.cluster_namespace = config.catalog.namespace_;
+    }
+    PDB_ASSIGN_OR_RETURN(
+        auto node, proximadb::cluster::ClusterNode::Start(
+                       o, std::move(db),
+                       options.env ? options.env : proximadb::Env::Default(),
+                       config.storage.data_directory));
+    return std::unique_ptr<proximadb::DB>(
+        new proximadb::cluster::ClusterDB(std::move(node)));
+  }
   if (config.catalog.backend == "sqlite") return db;
   // An external catalog (docs/CLUSTER.md, "Catalog backends").
   PDB_ASSIGN_OR_RETURN(auto store, proximadb::cluster::OpenCatalogStore(

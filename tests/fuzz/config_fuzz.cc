@@ -145,14 +145,21 @@ std::string Render(const ServerConfig& c) {
     << "postgresql_url = " << Quote(c.catalog.postgresql_url) << "\n"
     << "timeout_ms = " << c.catalog.timeout_ms << "\n"
     << "[cluster]\n"
-    << "etcd_endpoints = " << List(c.cluster.etcd_endpoints) << "\n";
+    << "etcd_endpoints = " << List(c.cluster.etcd_endpoints) << "\n"
+    << "enabled = " << Bool(c.cluster.enabled) << "\n"
+    << "node_id = " << Quote(c.cluster.node_id) << "\n"
+    << "advertise_address = " << Quote(c.cluster.advertise_address) << "\n"
+    << "nats_urls = " << List(c.cluster.nats_urls) << "\n"
+    << "default_shards = " << c.cluster.default_shards << "\n"
+    << "default_replication_factor = " << c.cluster.default_replication_factor
+    << "\n";
   return o.str();
 }
 
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 51,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 57,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;
@@ -186,10 +193,13 @@ bool AllUtf8(const ServerConfig& c) {
                                   c.snapshots.local_directory,
                                   c.catalog.backend,
                                   c.catalog.namespace_,
-                                  c.catalog.postgresql_url};
+                                  c.catalog.postgresql_url,
+                                  c.cluster.node_id,
+                                  c.cluster.advertise_address};
   all.insert(all.end(), c.api.api_keys.begin(), c.api.api_keys.end());
   all.insert(all.end(), c.cluster.etcd_endpoints.begin(),
              c.cluster.etcd_endpoints.end());
+  all.insert(all.end(), c.cluster.nats_urls.begin(), c.cluster.nats_urls.end());
   for (const DataDirectory& d : c.storage.data_directories) {
     all.push_back(d.path);
   }

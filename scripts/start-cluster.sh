@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# A ProximaDB cluster on this machine (docs/CLUSTER.md): one etcd, a NATS
+# JetStream cluster and N proximadb-server nodes on free 127.0.0.1 ports,
+# everything under DIR.
+#
+#   scripts/start-cluster.sh --dir DIR [--nodes 3] [--shards S]
+#                            [--replication R] [--binary PATH]
+#       starts the cluster and prints one line per node:
+#         node <id> <rest_url> <grpc_address> <pid>
+#       and writes DIR/cluster.env (what scripts/stop-cluster.sh and
+#       --node use). --shards / --replication set the nodes'
+#       [cluster] default_shards / default_replication_factor.
+#   scripts/start-cluster.sh --dir DIR --node I
+#       starts node I (1-based) again, with its data and ports (after a
+#       kill), and prints its line.
+#   scripts/stop-cluster.sh --dir DIR    stops everything and removes DIR.
+#
+# The server binary: --binary, else $PROXIMADB_SERVER_BINARY, else
+# build/src/server/proximadb-server (scripts/run-server.sh builds it).
+# Needs etcd, nats-server, curl, python3 (scripts/install-deps.sh).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+DIR="" NODES=3 SHARDS=1 RF=1 BINARY=${PROXIMADB_SERVER_BINARY:-} ONE=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dir) DIR=$2; shift 2 ;;
+    --nodes) NODES=$2; shift 2 ;;
+    --shards) SHARDS=$2; shift 2 ;;
+    --replication) RF=$2; shift 2 ;;
+    --binary) BINARY=$2; shift 2 ;;
+    --node) ONE=$2; shift 2 ;;
+    *) echo "start-cluster: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+[ -n "$DIR" ] || { echo "usage: $0 --dir DIR [--nodes N] [--shards S] [--replication R] [--binary PATH] | --dir DIR --node I" >&2; exit 2; }
+[ -n "$BINARY" ] || BINARY=$ROOT/build/src/server/proximadb-server
+[ -x "$BINARY" ] || { echo "start-cluster: no server binary at $BINARY (build it, or pass --binary)" >&2; exit 1; }
+mkdir -p "$DIR"
+DIR=$(cd "$DIR" && pwd)
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_node() {  # I: starts node I from DIR/node$I/config.toml, waits until ready
+  local I=$1 nd=$DIR/node$I pid
+  "$BINARY" --config "$nd/config.toml" </dev/null >"$nd/stdout.log" 2>>"$nd/server.log" &
+  pid=$!
+  echo "$pid" > "$nd/pid"
+  for _ in $(seq 600); do  # 60 s
+    if grep -q "proximadb-server ready" "$nd/stdout.log" 2>/dev/null; then
+      echo "node n$I http://127.0.0.1:$(cat "$nd/rest_port") 127.0.0.1:$(cat "$nd/grpc_port") $pid"
+      return 0
+    fi
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "start-cluster: node $I exited; the end of $nd/server.log:" >&2
+      tail -n 20 "$nd/server.log" >&2 || true
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "start-cluster: node $I not ready after 60 s ($nd/server.log)" >&2
+  return 1
+}
+
+if [ -n "$ONE" ]; then
+  [ -f "$DIR/node$ONE/config.toml" ] || { echo "start-cluster: no node $ONE in $DIR" >&2; exit 1; }
+  start_node "$ONE"
+  exit 0
+fi
+
+[ ! -f "$DIR/cluster.env" ] || { echo "start-cluster: $DIR already holds a cluster (scripts/stop-cluster.sh --dir $DIR)" >&2; exit 1; }
+trap 'rc=$?; if [ $rc -ne 0 ]; then "$ROOT/scripts/stop-cluster.sh" --dir "$DIR" >/dev/null 2>&1 || true; fi' EXIT
+
+# etcd (one member) and NATS (as many servers as nodes, 1..5: a stream has
+# at most as many replicas as there are servers).
+PDB_REQUIRE_ETCD=1 "$ROOT/tests/cluster/etcd_fixture.sh" up "$DIR/etcd" >/dev/null
+. "$DIR/etcd/etcd.env"
+NATS_N=$NODES
+[ "$NATS_N" -le 5 ] || NATS_N=5
+NATS_URLS=$("$ROOT/scripts/nats-cluster.sh" up "$DIR/nats" "$NATS_N" | sed -n 's/^NATS_URLS=//p')
+{
+  echo "ETCD_ENDPOINTS=$ETCD_ENDPOINTS"
+  echo "NATS_URLS=$NATS_URLS"
+  echo "NODES=$NODES"
+} > "$DIR/cluster.env.tmp"
+
+toml_list() {  # a,b -> "a", "b"
+  echo "$1" | awk -F, '{for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? ", " : ""), $i}'
+}
+for i in $(seq "$NODES"); do
+  nd=$DIR/node$i
+  mkdir -p "$nd/data"
+  free_port > "$nd/rest_port"; free_port > "$nd/grpc_port"; free_port > "$nd/internal_port"
+  cat > "$nd/config.toml" <<EOF
+[server]
+node_id = "n$i"
+bind_address = "127.0.0.1"
+
+[storage]
+data_directory = "$nd/data"
+
+[api]
+rest_port = $(cat "$nd/rest_port")
+grpc_port = $(cat "$nd/grpc_port")
+
+[cluster]
+enabled = true
+advertise_address = "127.0.0.1:$(cat "$nd/internal_port")"
+etcd_endpoints = [$(toml_list "$ETCD_ENDPOINTS")]
+nats_urls = [$(toml_list "$NATS_URLS")]
+default_shards = $SHARDS
+default_replication_factor = $RF
+EOF
+  start_node "$i"
+done
+mv "$DIR/cluster.env.tmp" "$DIR/cluster.env"

@@ -1,0 +1,1260 @@
+#include "cluster/cluster_node.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <set>
+
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "cluster/etcd/election.h"
+#include "cluster/etcd/etcd_client.h"
+#include "cluster/nats/jetstream_log.h"
+#include "cluster/rpc/shard_codec.h"
+#include "cluster/rpc/shard_rpc.h"
+#include "cluster/shard_applier.h"
+#include "cluster/shard_entry.h"
+#include "cluster/shard_primary.h"
+#include "cluster/shard_replica.h"
+#include "shard_rpc.grpc.pb.h"
+#include "util/uuid.h"
+
+namespace proximadb::cluster {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Messages that mean "ask another node": a write reached a node that is not
+// the shard's primary (any more), or a read one that has no replica.
+constexpr const char* kNotPrimary = "not the primary of shard ";
+constexpr const char* kNoReplica = "no replica of shard ";
+
+std::string ShardKey(const std::string& uid, uint32_t shard) {
+  return uid + "/" + std::to_string(shard);
+}
+
+uint64_t NowUnixMs() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+}
+
+bool Retryable(const Status& s) {
+  if (s.code() != StatusCode::kUnavailable) return false;
+  return true;
+}
+
+std::string RandomUid() {
+  std::string u = NewUuidV4();
+  u.erase(std::remove(u.begin(), u.end(), '-'), u.end());
+  return u.substr(0, 16);
+}
+
+}  // namespace
+
+// One replica of one shard on this node: its local engine collection, the
+// replica following the stream, and the campaign for the shard's primary.
+class HostedShard {
+ public:
+  HostedShard(std::string uid, uint32_t shard, std::string stream,
+              std::string subject, std::string local_name)
+      : uid(std::move(uid)),
+        shard(shard),
+        stream(std::move(stream)),
+        subject(std::move(subject)),
+        local_name(std::move(local_name)) {}
+  ~HostedShard() { Stop(); }
+
+  // Starts the campaign thread.
+  void Campaign(EtcdClient* etcd, Lease* lease, JetStreamLog* log,
+                const std::string& key, const std::string& node_id,
+                int64_t timeout_ms) {
+    election = std::make_unique<Election>(etcd, lease, key);
+    campaign = std::thread([=, this] { Run(log, node_id, timeout_ms); });
+  }
+
+  // Ends the campaign (resigning a held primary, so that another replica
+  // takes over at once) and stops following the stream.
+  void Stop() {
+    {
+      MutexLock l(&mu);
+      if (stopped) return;
+      stopped = true;
+      cv.SignalAll();
+    }
+    if (election) election->Cancel();
+    if (campaign.joinable()) campaign.join();
+    {
+      MutexLock w(&write_mu);
+      MutexLock l(&mu);
+      primary.reset();
+    }
+    if (election) {
+      (void)election->Resign();
+      election.reset();
+    }
+    replica.reset();
+  }
+
+  bool is_primary() {
+    MutexLock l(&mu);
+    return primary != nullptr && !primary->deposed();
+  }
+
+  const std::string uid;
+  const uint32_t shard;
+  const std::string stream;
+  const std::string subject;
+  const std::string local_name;
+  std::shared_ptr<Collection> local;
+  std::unique_ptr<ShardReplica> replica;
+  // Serialises the writes of the shard at its primary, so that a write that
+  // reads the local state first (a metadata update, a counted delete)
+  // decides on the state its entry follows.
+  Mutex write_mu;
+  Mutex mu ACQUIRED_AFTER(write_mu);
+  CondVar cv;
+  std::unique_ptr<ShardPrimary> primary GUARDED_BY(mu);
+  bool stopped GUARDED_BY(mu) = false;
+  bool lost GUARDED_BY(mu) = false;
+
+ private:
+  void Run(JetStreamLog* log, std::string node_id, int64_t timeout_ms) {
+    while (true) {
+      {
+        MutexLock l(&mu);
+        if (stopped) return;
+        lost = false;
+      }
+      Result<int64_t> token =
+          election->Campaign(node_id, milliseconds(1000), [this] {
+            MutexLock l(&mu);
+            lost = true;
+            cv.SignalAll();
+          });
+      if (!token.ok()) {
+        if (token.status().code() != StatusCode::kUnavailable) {
+          spdlog::warn("shard {}: campaign: {}", stream,
+                       token.status().ToString());
+          MutexLock l(&mu);
+          cv.WaitFor(&mu, milliseconds(500));
+        }
+        continue;
+      }
+      ShardPrimaryOptions o;
+      o.stream = stream;
+      o.subject = subject;
+      o.token = static_cast<uint64_t>(*token);
+      o.writer_id = node_id + "-" + std::to_string(*token);
+      o.timeout_ms = timeout_ms;
+      auto p = ShardPrimary::Start(log, replica.get(), o);
+      if (!p.ok()) {
+        spdlog::warn("shard {}: elected (token {}) but cannot take over: {}",
+                     stream, *token, p.status().ToString());
+        (void)election->Resign();
+        MutexLock l(&mu);
+        cv.WaitFor(&mu, milliseconds(500));
+        continue;
+      }
+      spdlog::info("shard {}: this node is its primary (token {})", stream,
+                   *token);
+      {
+        MutexLock w(&write_mu);
+        MutexLock l(&mu);
+        primary = std::move(p).value();
+      }
+      // Lead until the lease or the term is lost, or a newer primary wrote.
+      while (true) {
+        MutexLock l(&mu);
+        if (stopped || lost || primary->deposed()) break;
+        cv.WaitFor(&mu, milliseconds(200));
+        if (!election->is_leader()) break;
+      }
+      {
+        MutexLock w(&write_mu);
+        MutexLock l(&mu);
+        primary.reset();
+      }
+      spdlog::info("shard {}: this node is no longer its primary", stream);
+      (void)election->Resign();
+    }
+  }
+
+  std::unique_ptr<Election> election;
+  std::thread campaign;
+};
+
+ClusterNode::ClusterNode(ClusterOptions options, std::unique_ptr<DB> engine,
+                         Env* env, std::string data_dir)
+    : options_(std::move(options)),
+      keys_(options_.cluster_namespace),
+      engine_(std::move(engine)),
+      env_(env),
+      data_dir_(std::move(data_dir)) {}
+
+Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(
+    const ClusterOptions& options, std::unique_ptr<DB> engine, Env* env,
+    const std::string& data_dir) {
+  if (options.node_id.empty() || options.advertise_address.empty() ||
+      options.etcd_endpoints.empty() || options.nats_urls.empty()) {
+    return Status::InvalidArgument(
+        "cluster mode needs [server] node_id, [cluster] advertise_address, "
+        "etcd_endpoints and nats_urls");
+  }
+  std::unique_ptr<ClusterNode> node(
+      new ClusterNode(options, std::move(engine), env, data_dir));
+  EtcdOptions eo;
+  eo.endpoints = options.etcd_endpoints;
+  PDB_ASSIGN_OR_RETURN(node->etcd_, EtcdClient::Open(eo));
+  JetStreamOptions jo;
+  jo.urls = options.nats_urls;
+  jo.client_name = "proximadb-" + options.node_id;
+  PDB_ASSIGN_OR_RETURN(node->log_, JetStreamLog::Connect(jo));
+  PDB_RETURN_IF_ERROR(env->CreateDirIfMissing(data_dir + "/cluster"));
+  PDB_RETURN_IF_ERROR(env->SyncDir(data_dir));
+  PDB_RETURN_IF_ERROR(node->BindClusterId());
+  PDB_ASSIGN_OR_RETURN(
+      node->rpc_, ShardRpcServer::Start(options.advertise_address, node.get()));
+  PDB_RETURN_IF_ERROR(node->Register());
+  // Shards that cannot open now are retried by the reconcile thread.
+  Status first = node->Reconcile();
+  if (!first.ok()) {
+    spdlog::warn("cluster node {}: {}", options.node_id, first.ToString());
+    if (first.code() == StatusCode::kFailedPrecondition) return first;
+  }
+  node->reconciler_ = std::thread([n = node.get()] { n->ReconcileLoop(); });
+  spdlog::info("cluster node {} joined namespace '{}' (internal API on {})",
+               options.node_id, options.cluster_namespace,
+               options.advertise_address);
+  return node;
+}
+
+ClusterNode::~ClusterNode() {
+  {
+    MutexLock l(&mu_);
+    stop_ = true;
+    cv_.SignalAll();
+  }
+  if (reconciler_.joinable()) reconciler_.join();
+  rpc_.reset();
+  StopAllHosted();
+  lease_.reset();  // revokes: the node's keys go at once
+  engine_.reset();
+  if (lock_fd_ >= 0) ::close(lock_fd_);
+}
+
+Status ClusterNode::BindClusterId() {
+  // One process per data directory: the lock is held until the process
+  // ends (the kernel releases it however the process dies).
+  const std::string lock_path = data_dir_ + "/cluster/LOCK";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    return Status::IOError("cannot open " + lock_path + ": " +
+                           std::strerror(errno));
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    return Status::FailedPrecondition(
+        "another process uses the data directory " + data_dir_ + " (" +
+        lock_path + " is locked)");
+  }
+  const std::string path = data_dir_ + "/cluster/cluster-id";
+  std::string bound;
+  if (env_->FileExists(path)) {
+    PDB_ASSIGN_OR_RETURN(bound, env_->ReadFileToString(path));
+    if (bound.size() != 33 || bound.back() != '\n') {
+      return Status::Corruption(path + " is damaged (expected a cluster id)");
+    }
+    bound.pop_back();
+  }
+  PDB_ASSIGN_OR_RETURN(RangeResult got, etcd_->Get(keys_.id()));
+  if (got.kvs.empty()) {
+    if (!bound.empty()) {
+      return Status::FailedPrecondition(
+          "this data directory belongs to cluster " + bound +
+          ", but etcd has no cluster in namespace '" +
+          options_.cluster_namespace +
+          "' (wrong etcd or namespace, or etcd lost its keys); the node "
+          "does not start, so that nothing is dropped");
+    }
+    std::string id = NewUuidV4();
+    id.erase(std::remove(id.begin(), id.end(), '-'), id.end());
+    TxnRequest t;
+    t.compares.push_back(
+        Compare::CreateRevision(keys_.id(), Compare::Op::kEqual, 0));
+    t.success.push_back(TxnOp::Put(keys_.id(), id));
+    t.failure.push_back(TxnOp::Get(keys_.id()));
+    PDB_ASSIGN_OR_RETURN(TxnResult r, etcd_->Txn(t));
+    if (!r.succeeded) {
+      if (r.responses.empty() || r.responses[0].kvs.empty()) {
+        return Status::Unavailable("the cluster id changed while it was read");
+      }
+      id = r.responses[0].kvs[0].value;
+    }
+    got.kvs.push_back(KeyValue{keys_.id(), id});
+  }
+  cluster_id_ = got.kvs[0].value;
+  // A random id of this data directory: its membership key carries it, so
+  // that a restarted process recognises its predecessor's key.
+  const std::string id_path = data_dir_ + "/cluster/data-dir-id";
+  if (env_->FileExists(id_path)) {
+    PDB_ASSIGN_OR_RETURN(data_dir_id_, env_->ReadFileToString(id_path));
+  } else {
+    data_dir_id_ = NewUuidV4();
+    PDB_RETURN_IF_ERROR(env_->WriteFileAtomically(id_path, data_dir_id_));
+    PDB_RETURN_IF_ERROR(env_->SyncDir(data_dir_ + "/cluster"));
+  }
+  if (bound.empty()) {
+    PDB_RETURN_IF_ERROR(env_->WriteFileAtomically(path, cluster_id_ + "\n"));
+    PDB_RETURN_IF_ERROR(env_->SyncDir(data_dir_ + "/cluster"));
+  } else if (bound != cluster_id_) {
+    return Status::FailedPrecondition(
+        "this data directory belongs to cluster " + bound + ", not to " +
+        cluster_id_ + " (namespace '" + options_.cluster_namespace +
+        "'); the node does not start, so that nothing is dropped");
+  }
+  return Status::OK();
+}
+
+Status ClusterNode::Register() {
+  PDB_ASSIGN_OR_RETURN(auto lease,
+                       etcd_->GrantLease(options_.lease_ttl_seconds));
+  const nlohmann::json value = {
+      {"node_id", options_.node_id},   {"internal", options_.advertise_address},
+      {"rest", options_.rest_address}, {"grpc", options_.grpc_address},
+      {"data_dir_id", data_dir_id_},   {"joined_unix_ms", NowUnixMs()}};
+  TxnRequest t;
+  const std::string key = keys_.node(options_.node_id);
+  t.compares.push_back(Compare::CreateRevision(key, Compare::Op::kEqual, 0));
+  t.success.push_back(TxnOp::Put(key, value.dump(), lease->id()));
+  t.failure.push_back(TxnOp::Get(key));
+  PDB_ASSIGN_OR_RETURN(TxnResult r, etcd_->Txn(t));
+  if (!r.succeeded && !r.responses.empty() && !r.responses[0].kvs.empty()) {
+    // This data directory's previous process (killed: <data>/cluster/LOCK
+    // keeps two live processes off one directory) still holds the key
+    // until its lease expires. Revoking that lease ends its membership and
+    // its primaries at once, so failover need not wait for the TTL.
+    const KeyValue& held = r.responses[0].kvs[0];
+    auto j = nlohmann::json::parse(held.value, nullptr, false);
+    if (j.is_object() && j.value("data_dir_id", "") == data_dir_id_ &&
+        held.lease != 0) {
+      spdlog::info(
+          "cluster node {}: ending the membership of this data "
+          "directory's previous process (lease {})",
+          options_.node_id, held.lease);
+      Status revoked = etcd_->LeaseRevoke(held.lease);
+      if (!revoked.ok() && revoked.code() != StatusCode::kNotFound) {
+        return revoked;
+      }
+      PDB_ASSIGN_OR_RETURN(r, etcd_->Txn(t));
+    }
+  }
+  if (!r.succeeded) {
+    std::string holder;
+    if (!r.responses.empty() && !r.responses[0].kvs.empty()) {
+      holder = r.responses[0].kvs[0].value;
+    }
+    return Status::FailedPrecondition(
+        "another live node is registered as '" + options_.node_id +
+        "' in cluster namespace '" + options_.cluster_namespace + "' (" +
+        holder + "); node ids must be unique");
+  }
+  lease_ = std::move(lease);
+  return Status::OK();
+}
+
+void ClusterNode::ReconcileLoop() {
+  while (true) {
+    {
+      MutexLock l(&mu_);
+      if (stop_) return;
+      cv_.WaitFor(&mu_, milliseconds(500));
+      if (stop_) return;
+    }
+    if (!lease_ || !lease_->alive()) {
+      spdlog::warn(
+          "cluster node {}: membership lease lost; stopping its shards and "
+          "joining again",
+          options_.node_id);
+      StopAllHosted();
+      lease_.reset();
+      Status s = Register();
+      if (!s.ok()) {
+        spdlog::warn("cluster node {}: cannot join again yet: {}",
+                     options_.node_id, s.ToString());
+        continue;  // lease_ is empty: the next round tries again
+      }
+    }
+    Status s = Reconcile();
+    MutexLock l(&mu_);
+    if (!s.ok() && last_reconcile_.ok()) {
+      spdlog::warn("cluster node {}: {}", options_.node_id, s.ToString());
+    }
+    last_reconcile_ = s;
+  }
+}
+
+Status ClusterNode::Reconcile() {
+  PDB_ASSIGN_OR_RETURN(RangeResult cols, etcd_->GetPrefix(keys_.collections()));
+  PDB_ASSIGN_OR_RETURN(RangeResult prim, etcd_->GetPrefix(keys_.primaries()));
+  PDB_ASSIGN_OR_RETURN(RangeResult nodes, etcd_->GetPrefix(keys_.nodes()));
+  // Nothing is dropped unless the listing is this cluster's.
+  PDB_ASSIGN_OR_RETURN(RangeResult id, etcd_->Get(keys_.id()));
+  if (id.kvs.empty() || id.kvs[0].value != cluster_id_) {
+    return Status::FailedPrecondition("etcd no longer holds cluster " +
+                                      cluster_id_ + " in namespace '" +
+                                      options_.cluster_namespace +
+                                      "'; this node changes nothing until it "
+                                      "does");
+  }
+  {
+    MutexLock l(&mu_);
+    primaries_.clear();
+    for (const auto& kv : prim.kvs) {
+      primaries_[kv.key.substr(keys_.primaries().size())] = kv.value;
+    }
+    for (const auto& kv : nodes.kvs) {
+      auto j = nlohmann::json::parse(kv.value, nullptr, false);
+      if (j.is_object() && j.contains("internal") &&
+          j["internal"].is_string()) {
+        addresses_[kv.key.substr(keys_.nodes().size())] =
+            j["internal"].get<std::string>();
+      }
+    }
+  }
+  std::set<std::string> wanted;       // shard keys this node hosts
+  std::set<std::string> local_names;  // of every collection in the catalog
+  Status first_error;
+  for (const auto& kv : cols.kvs) {
+    auto c = DecodeShardedCollection(kv.value, kv.key);
+    if (!c.ok()) {
+      if (first_error.ok()) first_error = c.status();
+      continue;
+    }
+    for (uint32_t k = 0; k < c->shard_count(); ++k) {
+      local_names.insert(LocalShardName(c->uid, k));
+      const auto& nodes_of = c->placement[k];
+      if (std::find(nodes_of.begin(), nodes_of.end(), options_.node_id) ==
+          nodes_of.end()) {
+        continue;
+      }
+      wanted.insert(ShardKey(c->uid, k));
+      std::shared_ptr<HostedShard> hs = Hosted(c->uid, k);
+      if (!hs) {
+        Status s = OpenHosted(*c, k);
+        if (!s.ok() && first_error.ok()) first_error = s;
+        continue;
+      }
+      // Policies and payload indexes follow the descriptor.
+      const CollectionConfig have = hs->local->config();
+      const CollectionConfig& want = c->def.config;
+      if (!(have.flush == want.flush)) {
+        (void)hs->local->SetFlushPolicy(want.flush);
+      }
+      if (!(have.tiering == want.tiering)) {
+        (void)hs->local->SetTieringPolicy(want.tiering);
+      }
+      const std::vector<PayloadIndexDef> idx =
+          hs->local->Info().payload_indexes;
+      for (const auto& d : c->def.payload_indexes) {
+        if (std::find(idx.begin(), idx.end(), d) == idx.end()) {
+          Status s = hs->local->CreatePayloadIndex(d);
+          if (s.code() == StatusCode::kAlreadyExists) {
+            (void)hs->local->DropPayloadIndex(d.field);
+            s = hs->local->CreatePayloadIndex(d);
+          }
+          if (!s.ok() && first_error.ok()) first_error = s;
+        }
+      }
+      for (const auto& d : idx) {
+        if (std::find(c->def.payload_indexes.begin(),
+                      c->def.payload_indexes.end(),
+                      d) == c->def.payload_indexes.end()) {
+          (void)hs->local->DropPayloadIndex(d.field);
+        }
+      }
+    }
+  }
+  // Shards no longer hosted here (the collection was dropped).
+  std::vector<std::shared_ptr<HostedShard>> gone;
+  {
+    MutexLock l(&mu_);
+    for (auto it = hosted_.begin(); it != hosted_.end();) {
+      if (wanted.count(it->first) == 0) {
+        gone.push_back(it->second);
+        it = hosted_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (auto& hs : gone) {
+    hs->Stop();
+    local_names.erase(hs->local_name);
+  }
+  // Local shard collections the catalog no longer lists: their collection
+  // was dropped (its descriptor is gone only after the drop was decided).
+  for (const CollectionInfo& info : engine_->ListCollections()) {
+    const std::string& name = info.config.name;
+    if (name.size() < 4 || name[0] != 'c' || local_names.count(name) != 0 ||
+        name.find("_s") == std::string::npos) {
+      continue;
+    }
+    spdlog::info(
+        "cluster node {}: dropping local shard {} (its collection "
+        "was dropped)",
+        options_.node_id, name);
+    Status s = engine_->DropCollection(name);
+    if (s.ok() || s.code() == StatusCode::kNotFound) {
+      (void)env_->RemoveFile(data_dir_ + "/cluster/" + name + ".applied");
+    }
+  }
+  {
+    MutexLock l(&mu_);
+    ++reconciles_;
+  }
+  return first_error;
+}
+
+Status ClusterNode::OpenHosted(const ShardedCollection& c, uint32_t shard) {
+  const std::string local_name = LocalShardName(c.uid, shard);
+  auto hs = std::make_shared<HostedShard>(
+      c.uid, shard, ShardStream(options_.cluster_namespace, c.uid, shard),
+      ShardSubject(options_.cluster_namespace, c.uid, shard), local_name);
+  const std::string state_path =
+      data_dir_ + "/cluster/" + local_name + ".applied";
+  auto existing = engine_->GetCollection(local_name);
+  if (existing.ok()) {
+    hs->local = *existing;
+  } else if (existing.status().code() == StatusCode::kNotFound) {
+    // A new, empty replica applies the log from its start: a position left
+    // by an earlier replica of this name must not make it skip entries.
+    if (env_->FileExists(state_path)) {
+      PDB_RETURN_IF_ERROR(env_->RemoveFile(state_path));
+      PDB_RETURN_IF_ERROR(env_->SyncDir(data_dir_ + "/cluster"));
+    }
+    CollectionConfig local = c.def.config;
+    local.name = local_name;
+    local.shard_count = 0;
+    local.replication_factor = 0;
+    PDB_ASSIGN_OR_RETURN(hs->local, engine_->CreateCollection(local));
+    for (const auto& d : c.def.payload_indexes) {
+      PDB_RETURN_IF_ERROR(hs->local->CreatePayloadIndex(d));
+    }
+  } else {
+    return existing.status();
+  }
+  PDB_ASSIGN_OR_RETURN(auto applier,
+                       ShardApplier::Open(env_, state_path, hs->local));
+  ShardReplicaOptions ro;
+  ro.stream = hs->stream;
+  ro.subject = hs->subject;
+  PDB_ASSIGN_OR_RETURN(hs->replica,
+                       ShardReplica::Start(log_.get(), std::move(applier), ro));
+  hs->Campaign(etcd_.get(), lease_.get(), log_.get(),
+               keys_.primary(c.uid, shard), options_.node_id,
+               options_.request_timeout_ms);
+  MutexLock l(&mu_);
+  hosted_[ShardKey(c.uid, shard)] = std::move(hs);
+  return Status::OK();
+}
+
+void ClusterNode::StopAllHosted() {
+  std::map<std::string, std::shared_ptr<HostedShard>> all;
+  {
+    MutexLock l(&mu_);
+    all.swap(hosted_);
+  }
+  for (auto& [key, hs] : all) hs->Stop();
+}
+
+std::shared_ptr<HostedShard> ClusterNode::Hosted(const std::string& uid,
+                                                 uint32_t shard) {
+  MutexLock l(&mu_);
+  auto it = hosted_.find(ShardKey(uid, shard));
+  return it == hosted_.end() ? nullptr : it->second;
+}
+
+// --- the catalog ---
+
+Result<ShardedCollection> ClusterNode::CreateCollection(
+    CollectionConfig config) {
+  if (config.shard_count == 0) config.shard_count = options_.default_shards;
+  if (config.replication_factor == 0) {
+    config.replication_factor = options_.default_replication_factor;
+  }
+  PDB_RETURN_IF_ERROR(ValidateCollectionConfig(config));
+  // The local names add "c<uid>_s<k>"; the collection's own name is only in
+  // the catalog, so every valid name works.
+  PDB_ASSIGN_OR_RETURN(RangeResult alias, etcd_->Get(keys_.alias(config.name)));
+  if (!alias.kvs.empty()) {
+    return Status::AlreadyExists("'" + config.name +
+                                 "' is an alias (of collection '" +
+                                 alias.kvs[0].value + "')");
+  }
+  PDB_ASSIGN_OR_RETURN(RangeResult nodes, etcd_->GetPrefix(keys_.nodes()));
+  std::vector<std::string> live;
+  for (const auto& kv : nodes.kvs) {
+    live.push_back(kv.key.substr(keys_.nodes().size()));
+  }
+  if (live.size() < config.replication_factor) {
+    return Status::FailedPrecondition(
+        "replication_factor " + std::to_string(config.replication_factor) +
+        " needs as many live nodes; " + std::to_string(live.size()) +
+        " are up");
+  }
+  ShardedCollection c;
+  c.def.config = config;
+  c.uid = RandomUid();
+  c.created_at_unix_ms = NowUnixMs();
+  c.placement =
+      PlaceShards(live, config.shard_count, config.replication_factor);
+  for (uint32_t k = 0; k < config.shard_count; ++k) {
+    StreamSpec spec;
+    spec.name = ShardStream(options_.cluster_namespace, c.uid, k);
+    spec.subject = ShardSubject(options_.cluster_namespace, c.uid, k);
+    spec.replicas = static_cast<int>(config.replication_factor);
+    Status s = log_->EnsureStream(spec);
+    if (!s.ok()) {
+      for (uint32_t j = 0; j <= k; ++j) {
+        (void)log_->DeleteStream(
+            ShardStream(options_.cluster_namespace, c.uid, j));
+      }
+      return Status(s.code(), "cannot create the log of shard " +
+                                  std::to_string(k) + ": " + s.message());
+    }
+  }
+  TxnRequest t;
+  const std::string key = keys_.collection(config.name);
+  t.compares.push_back(Compare::CreateRevision(key, Compare::Op::kEqual, 0));
+  t.compares.push_back(Compare::CreateRevision(keys_.alias(config.name),
+                                               Compare::Op::kEqual, 0));
+  t.success.push_back(TxnOp::Put(key, EncodeShardedCollection(c)));
+  PDB_ASSIGN_OR_RETURN(TxnResult r, etcd_->Txn(t));
+  if (!r.succeeded) {
+    for (uint32_t k = 0; k < config.shard_count; ++k) {
+      (void)log_->DeleteStream(
+          ShardStream(options_.cluster_namespace, c.uid, k));
+    }
+    return Status::AlreadyExists("collection '" + config.name +
+                                 "' already exists");
+  }
+  c.mod_revision = r.revision;
+  {
+    MutexLock l(&mu_);
+    cv_.SignalAll();  // host this node's replicas now
+  }
+  // Ready when every shard has a primary (the first write needs one).
+  const auto deadline =
+      Clock::now() + milliseconds(options_.request_timeout_ms);
+  for (uint32_t k = 0; k < config.shard_count; ++k) {
+    while (PrimaryOf(c.uid, k, true).empty()) {
+      if (Clock::now() >= deadline) {
+        return Status::Unavailable(
+            "collection '" + config.name + "' was created, but shard " +
+            std::to_string(k) + " has no primary yet; writes wait for it");
+      }
+      std::this_thread::sleep_for(milliseconds(50));
+    }
+  }
+  return c;
+}
+
+Status ClusterNode::DropCollection(const std::string& name) {
+  PDB_ASSIGN_OR_RETURN(RangeResult alias, etcd_->Get(keys_.alias(name)));
+  if (!alias.kvs.empty()) {
+    return Status::FailedPrecondition(
+        "'" + name + "' is an alias of collection '" + alias.kvs[0].value +
+        "'; drop a collection by its own name");
+  }
+  PDB_ASSIGN_OR_RETURN(RangeResult got, etcd_->Get(keys_.collection(name)));
+  if (got.kvs.empty()) {
+    return Status::NotFound("collection '" + name + "' not found");
+  }
+  PDB_ASSIGN_OR_RETURN(ShardedCollection c,
+                       DecodeShardedCollection(got.kvs[0].value, name));
+  // The descriptor and the collection's aliases go in one transaction;
+  // then every node drops its replicas (Reconcile), and the streams go.
+  PDB_ASSIGN_OR_RETURN(RangeResult aliases, etcd_->GetPrefix(keys_.aliases()));
+  TxnRequest t;
+  t.compares.push_back(Compare::ModRevision(
+      keys_.collection(name), Compare::Op::kEqual, got.kvs[0].mod_revision));
+  t.success.push_back(TxnOp::Delete(keys_.collection(name)));
+  for (const auto& kv : aliases.kvs) {
+    if (kv.value == name) {
+      t.compares.push_back(
+          Compare::ModRevision(kv.key, Compare::Op::kEqual, kv.mod_revision));
+      t.success.push_back(TxnOp::Delete(kv.key));
+    }
+  }
+  PDB_ASSIGN_OR_RETURN(TxnResult r, etcd_->Txn(t));
+  if (!r.succeeded) {
+    return Status::Unavailable("collection '" + name +
+                               "' changed while it was being dropped; retry");
+  }
+  {
+    MutexLock l(&mu_);
+    cv_.SignalAll();
+  }
+  for (uint32_t k = 0; k < c.shard_count(); ++k) {
+    Status s =
+        log_->DeleteStream(ShardStream(options_.cluster_namespace, c.uid, k));
+    if (!s.ok() && s.code() != StatusCode::kNotFound) {
+      spdlog::warn("dropping '{}': the log of shard {} stays: {}", name, k,
+                   s.ToString());
+    }
+  }
+  return Status::OK();
+}
+
+Result<ShardedCollection> ClusterNode::Resolve(const std::string& name) {
+  PDB_ASSIGN_OR_RETURN(RangeResult got, etcd_->Get(keys_.collection(name)));
+  if (got.kvs.empty()) {
+    PDB_ASSIGN_OR_RETURN(RangeResult alias, etcd_->Get(keys_.alias(name)));
+    if (alias.kvs.empty()) {
+      return Status::NotFound("collection '" + name + "' not found");
+    }
+    PDB_ASSIGN_OR_RETURN(got, etcd_->Get(keys_.collection(alias.kvs[0].value)));
+    if (got.kvs.empty()) {
+      return Status::NotFound("collection '" + name + "' not found");
+    }
+  }
+  PDB_ASSIGN_OR_RETURN(ShardedCollection c,
+                       DecodeShardedCollection(got.kvs[0].value, name));
+  c.mod_revision = got.kvs[0].mod_revision;
+  return c;
+}
+
+Result<std::vector<ShardedCollection>> ClusterNode::ListCollections() {
+  PDB_ASSIGN_OR_RETURN(RangeResult cols, etcd_->GetPrefix(keys_.collections()));
+  std::vector<ShardedCollection> out;
+  for (const auto& kv : cols.kvs) {
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c,
+                         DecodeShardedCollection(kv.value, kv.key));
+    c.mod_revision = kv.mod_revision;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Status ClusterNode::UpdateDef(
+    const std::string& name,
+    const std::function<Status(CollectionDef*)>& change) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c, Resolve(name));
+    PDB_RETURN_IF_ERROR(change(&c.def));
+    PDB_RETURN_IF_ERROR(ValidateCollectionConfig(c.def.config));
+    TxnRequest t;
+    const std::string key = keys_.collection(c.name());
+    t.compares.push_back(
+        Compare::ModRevision(key, Compare::Op::kEqual, c.mod_revision));
+    t.success.push_back(TxnOp::Put(key, EncodeShardedCollection(c)));
+    PDB_ASSIGN_OR_RETURN(TxnResult r, etcd_->Txn(t));
+    if (r.succeeded) {
+      MutexLock l(&mu_);
+      cv_.SignalAll();
+      return Status::OK();
+    }
+  }
+  return Status::Unavailable("collection '" + name +
+                             "' keeps changing; retry the update");
+}
+
+Status ClusterNode::UpdateAliases(const std::vector<AliasAction>& actions) {
+  PDB_ASSIGN_OR_RETURN(RangeResult cols, etcd_->GetPrefix(keys_.collections()));
+  PDB_ASSIGN_OR_RETURN(RangeResult als, etcd_->GetPrefix(keys_.aliases()));
+  std::vector<std::string> names;
+  for (const auto& kv : cols.kvs) {
+    names.push_back(kv.key.substr(keys_.collections().size()));
+  }
+  std::map<std::string, std::string> aliases;
+  for (const auto& kv : als.kvs) {
+    aliases[kv.key.substr(keys_.aliases().size())] = kv.value;
+  }
+  const std::map<std::string, std::string> before = aliases;
+  PDB_RETURN_IF_ERROR(ApplyAliasActions(names, {}, actions, &aliases));
+  // Applied only if neither list changed since it was read.
+  const int64_t rev = std::max(cols.revision, als.revision);
+  TxnRequest t;
+  Compare cc =
+      Compare::ModRevision(keys_.collections(), Compare::Op::kLess, rev + 1);
+  cc.prefix = true;
+  Compare ca =
+      Compare::ModRevision(keys_.aliases(), Compare::Op::kLess, rev + 1);
+  ca.prefix = true;
+  t.compares = {cc, ca};
+  for (const auto& [alias, col] : before) {
+    if (aliases.count(alias) == 0)
+      t.success.push_back(TxnOp::Delete(keys_.alias(alias)));
+  }
+  for (const auto& [alias, col] : aliases) {
+    auto b = before.find(alias);
+    if (b == before.end() || b->second != col) {
+      t.success.push_back(TxnOp::Put(keys_.alias(alias), col));
+    }
+  }
+  if (t.success.empty()) return Status::OK();
+  PDB_ASSIGN_OR_RETURN(TxnResult r, etcd_->Txn(t));
+  if (!r.succeeded) {
+    return Status::Unavailable(
+        "the collections or aliases changed meanwhile; retry");
+  }
+  return Status::OK();
+}
+
+Result<std::vector<AliasInfo>> ClusterNode::ListAliases() {
+  PDB_ASSIGN_OR_RETURN(RangeResult als, etcd_->GetPrefix(keys_.aliases()));
+  std::vector<AliasInfo> out;
+  for (const auto& kv : als.kvs) {
+    out.push_back({kv.key.substr(keys_.aliases().size()), kv.value});
+  }
+  return out;
+}
+
+// --- routing ---
+
+std::string ClusterNode::PrimaryOf(const std::string& uid, uint32_t shard,
+                                   bool refresh) {
+  const std::string key = ShardKey(uid, shard);
+  if (!refresh) {
+    MutexLock l(&mu_);
+    auto it = primaries_.find(key);
+    if (it != primaries_.end()) return it->second;
+  }
+  auto got = etcd_->Get(keys_.primary(uid, shard));
+  MutexLock l(&mu_);
+  if (!got.ok() || got->kvs.empty()) {
+    primaries_.erase(key);
+    return "";
+  }
+  primaries_[key] = got->kvs[0].value;
+  return got->kvs[0].value;
+}
+
+Result<std::string> ClusterNode::AddressOf(const std::string& node_id) {
+  {
+    MutexLock l(&mu_);
+    auto it = addresses_.find(node_id);
+    if (it != addresses_.end()) return it->second;
+  }
+  PDB_ASSIGN_OR_RETURN(RangeResult got, etcd_->Get(keys_.node(node_id)));
+  if (got.kvs.empty()) {
+    return Status::Unavailable("node '" + node_id + "' is not live");
+  }
+  auto j = nlohmann::json::parse(got.kvs[0].value, nullptr, false);
+  if (!j.is_object() || !j.contains("internal") || !j["internal"].is_string()) {
+    return Status::Corruption("the membership key of node '" + node_id +
+                              "' is malformed");
+  }
+  MutexLock l(&mu_);
+  addresses_[node_id] = j["internal"].get<std::string>();
+  return addresses_[node_id];
+}
+
+Result<WriteOutcome> ClusterNode::Write(const ShardedCollection& c,
+                                        uint32_t shard, WriteKind kind,
+                                        wal::WalBatch batch) {
+  const auto deadline =
+      Clock::now() + milliseconds(options_.request_timeout_ms);
+  bool refresh = false;
+  Status last = Status::Unavailable("no attempt");
+  while (true) {
+    const std::string primary = PrimaryOf(c.uid, shard, refresh);
+    const int64_t left =
+        std::chrono::duration_cast<milliseconds>(deadline - Clock::now())
+            .count();
+    Result<WriteOutcome> out = Status::Unavailable(
+        "shard " + std::to_string(shard) + " of '" + c.name() +
+        "' has no primary (an election is under way)");
+    if (primary == options_.node_id) {
+      out = LocalWrite(c.uid, shard, kind, batch, std::max<int64_t>(left, 1));
+    } else if (!primary.empty()) {
+      auto address = AddressOf(primary);
+      if (address.ok()) {
+        out = RemoteWrite(*address, c.uid, shard, kind, batch,
+                          std::max<int64_t>(left, 1));
+      } else {
+        out = address.status();
+      }
+    }
+    if (out.ok()) return out;
+    last = out.status();
+    // Only errors that say the write was not done are retried: another
+    // primary, no primary yet, the node unreachable before the call.
+    const bool elsewhere =
+        last.message().find(kNotPrimary) != std::string::npos ||
+        last.message().find(kNoReplica) != std::string::npos ||
+        primary.empty() ||
+        last.message().find("not live") != std::string::npos ||
+        last.message().find("cannot reach node") != std::string::npos;
+    if (!elsewhere || Clock::now() >= deadline) return last;
+    refresh = true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+}
+
+Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
+                                             uint32_t shard, WriteKind kind,
+                                             wal::WalBatch batch,
+                                             int64_t timeout_ms) {
+  (void)timeout_ms;
+  std::shared_ptr<HostedShard> hs = Hosted(uid, shard);
+  const std::string where = std::to_string(shard) + " (" + uid + ")";
+  if (!hs) return Status::Unavailable(std::string(kNoReplica) + where);
+  MutexLock w(&hs->write_mu);
+  ShardPrimary* primary = nullptr;
+  {
+    MutexLock l(&hs->mu);
+    if (hs->primary && !hs->primary->deposed()) primary = hs->primary.get();
+  }
+  if (!primary) return Status::Unavailable(std::string(kNotPrimary) + where);
+  WriteOutcome out;
+  if (kind == WriteKind::kUpdateMetadata) {
+    if (batch.ops.size() != 1) {
+      return Status::InvalidArgument("a metadata update names one point");
+    }
+    wal::WalOp& op = batch.ops[0];
+    PDB_ASSIGN_OR_RETURN(StoredPoint p, hs->local->Get(op.id));
+    op.type = wal::WalOp::Type::kUpdateMetadata;
+    op.vector = std::move(p.vector);
+  } else if (kind == WriteKind::kDeleteCounted) {
+    for (const auto& op : batch.ops) {
+      if (hs->local->Get(op.id).ok()) ++out.count;
+    }
+  }
+  Result<uint64_t> seq = primary->Write(std::move(batch));
+  if (!seq.ok()) {
+    if (primary->deposed()) {
+      return Status::Unavailable(std::string(kNotPrimary) + where + ": " +
+                                 seq.status().message());
+    }
+    return seq.status();
+  }
+  out.seq = *seq;
+  return out;
+}
+
+Result<std::string> ClusterNode::Call(const ShardedCollection& c,
+                                      uint32_t shard, const std::string& op,
+                                      const std::string& body, bool strong) {
+  const auto deadline =
+      Clock::now() + milliseconds(options_.request_timeout_ms);
+  // This node's replica first, then the primary, then the others.
+  std::vector<std::string> order;
+  const auto& nodes = c.placement[shard];
+  if (std::find(nodes.begin(), nodes.end(), options_.node_id) != nodes.end()) {
+    order.push_back(options_.node_id);
+  }
+  const std::string primary = PrimaryOf(c.uid, shard, false);
+  if (!primary.empty() &&
+      std::find(order.begin(), order.end(), primary) == order.end() &&
+      std::find(nodes.begin(), nodes.end(), primary) != nodes.end()) {
+    order.push_back(primary);
+  }
+  for (const auto& n : nodes) {
+    if (std::find(order.begin(), order.end(), n) == order.end()) {
+      order.push_back(n);
+    }
+  }
+  Status last = Status::Unavailable("shard " + std::to_string(shard) + " of '" +
+                                    c.name() + "' has no replica");
+  for (const auto& n : order) {
+    const int64_t left = std::max<int64_t>(
+        1, std::chrono::duration_cast<milliseconds>(deadline - Clock::now())
+               .count());
+    Result<std::string> out = last;
+    if (n == options_.node_id) {
+      out = LocalCall(c.uid, shard, op, body, strong, left);
+    } else {
+      auto address = AddressOf(n);
+      out = address.ok()
+                ? RemoteCall(*address, c.uid, shard, op, body, strong, left)
+                : Result<std::string>(address.status());
+    }
+    if (out.ok()) return out;
+    last = out.status();
+    // An answer about the data is final; only "that replica cannot serve"
+    // moves on to the next.
+    if (last.code() != StatusCode::kUnavailable) return last;
+    if (Clock::now() >= deadline) break;
+  }
+  return last;
+}
+
+Status ClusterNode::CallAll(const ShardedCollection& c, uint32_t shard,
+                            const std::string& op) {
+  for (const auto& n : c.placement[shard]) {
+    Result<std::string> out = Status::OK();
+    if (n == options_.node_id) {
+      out =
+          LocalCall(c.uid, shard, op, "{}", false, options_.request_timeout_ms);
+    } else {
+      PDB_ASSIGN_OR_RETURN(std::string address, AddressOf(n));
+      out = RemoteCall(address, c.uid, shard, op, "{}", false,
+                       options_.request_timeout_ms);
+    }
+    if (!out.ok()) {
+      return Status(out.status().code(),
+                    "node '" + n + "': " + out.status().message());
+    }
+  }
+  return Status::OK();
+}
+
+Result<std::string> ClusterNode::LocalCall(const std::string& uid,
+                                           uint32_t shard,
+                                           const std::string& op,
+                                           const std::string& body, bool strong,
+                                           int64_t timeout_ms) {
+  std::shared_ptr<HostedShard> hs = Hosted(uid, shard);
+  if (!hs) {
+    return Status::Unavailable(std::string(kNoReplica) + std::to_string(shard) +
+                               " (" + uid + ") on node '" + options_.node_id +
+                               "'");
+  }
+  if (strong) {
+    PDB_ASSIGN_OR_RETURN(StreamState st, log_->State(hs->stream));
+    PDB_RETURN_IF_ERROR(hs->replica->WaitForApplied(st.last_seq, timeout_ms));
+  }
+  using namespace rpc_codec;
+  if (op == "search") {
+    PDB_ASSIGN_OR_RETURN(SearchRequest req, DecodeSearchRequest(body));
+    PDB_ASSIGN_OR_RETURN(SearchResult r, hs->local->Search(req));
+    return EncodeSearchResult(r);
+  }
+  if (op == "get") {
+    PDB_ASSIGN_OR_RETURN(nlohmann::json j, DecodeJson(body));
+    if (!j.contains("id") || !j["id"].is_string()) {
+      return Status::InvalidArgument("internal get: no id");
+    }
+    PDB_ASSIGN_OR_RETURN(StoredPoint p,
+                         hs->local->Get(j["id"].get<std::string>()));
+    return EncodePoint(p);
+  }
+  if (op == "count") {
+    PDB_ASSIGN_OR_RETURN(nlohmann::json j, DecodeJson(body));
+    PDB_ASSIGN_OR_RETURN(uint64_t n,
+                         hs->local->Count(j.value("filter", nlohmann::json())));
+    return EncodeJson({{"count", n}});
+  }
+  if (op == "scroll") {
+    PDB_ASSIGN_OR_RETURN(ScrollRequest req, DecodeScrollRequest(body));
+    PDB_ASSIGN_OR_RETURN(ScrollPage p, hs->local->Scroll(req));
+    return EncodeScrollPage(p);
+  }
+  if (op == "info") return EncodeInfo(hs->local->Info());
+  if (op == "flush") {
+    PDB_RETURN_IF_ERROR(hs->local->Flush());
+    return std::string("{}");
+  }
+  if (op == "compact") {
+    PDB_RETURN_IF_ERROR(hs->local->Compact());
+    return std::string("{}");
+  }
+  return Status::InvalidArgument("unknown internal call '" + op + "'");
+}
+
+std::vector<ClusterNode::ReplicaState> ClusterNode::LocalReplicas() {
+  std::vector<std::shared_ptr<HostedShard>> all;
+  {
+    MutexLock l(&mu_);
+    for (const auto& [k, hs] : hosted_) all.push_back(hs);
+  }
+  std::vector<ReplicaState> out;
+  for (const auto& hs : all) {
+    ReplicaState r;
+    r.uid = hs->uid;
+    r.shard = hs->shard;
+    r.primary = hs->is_primary();
+    if (hs->replica) {
+      r.applied_seq = hs->replica->position().applied_seq;
+      Status s = hs->replica->status();
+      r.state = s.ok() ? "following" : "error: " + s.ToString();
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// --- remote calls ---
+
+namespace {
+
+std::shared_ptr<::grpc::Channel> ChannelTo(const std::string& address) {
+  static Mutex mu;
+  static auto* channels =
+      new std::map<std::string, std::shared_ptr<::grpc::Channel>>();
+  MutexLock l(&mu);
+  auto& ch = (*channels)[address];
+  if (!ch) {
+    ::grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(256 << 20);
+    args.SetMaxSendMessageSize(256 << 20);
+    ch = ::grpc::CreateCustomChannel(
+        address, ::grpc::InsecureChannelCredentials(), args);
+  }
+  return ch;
+}
+
+Status TransportStatus(const ::grpc::Status& s, const std::string& address) {
+  if (s.error_code() == ::grpc::StatusCode::UNAVAILABLE) {
+    return Status::Unavailable("cannot reach node at " + address + ": " +
+                               s.error_message());
+  }
+  if (s.error_code() == ::grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return Status::Unavailable("node at " + address +
+                               " did not answer in time (the outcome of a "
+                               "write is then unknown)");
+  }
+  return Status::Internal("internal call to " + address +
+                          " failed: " + s.error_message());
+}
+
+}  // namespace
+
+Result<WriteOutcome> ClusterNode::RemoteWrite(const std::string& address,
+                                              const std::string& uid,
+                                              uint32_t shard, WriteKind kind,
+                                              const wal::WalBatch& batch,
+                                              int64_t timeout_ms) {
+  rpc::WriteRequest req;
+  req.mutable_shard()->set_uid(uid);
+  req.mutable_shard()->set_shard(shard);
+  req.set_timeout_ms(timeout_ms);
+  if (kind == WriteKind::kUpdateMetadata) {
+    req.set_kind(rpc::WriteRequest::UPDATE_METADATA);
+    req.set_id(batch.ops.at(0).id);
+    req.set_metadata_json(batch.ops.at(0).metadata_json);
+  } else {
+    req.set_kind(kind == WriteKind::kDeleteCounted
+                     ? rpc::WriteRequest::DELETE_COUNTED
+                     : rpc::WriteRequest::BATCH);
+    ShardEntry e;
+    e.batch = batch;
+    PDB_ASSIGN_OR_RETURN(std::string bytes, EncodeShardEntry(e));
+    req.set_entry(std::move(bytes));
+  }
+  ::grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(timeout_ms));
+  rpc::Reply reply;
+  auto stub = rpc::ShardRpc::NewStub(ChannelTo(address));
+  ::grpc::Status gs = stub->Write(&ctx, req, &reply);
+  if (!gs.ok()) return TransportStatus(gs, address);
+  PDB_RETURN_IF_ERROR(ReplyToStatus(reply));
+  return WriteOutcome{reply.seq(), reply.count()};
+}
+
+Result<std::string> ClusterNode::RemoteCall(const std::string& address,
+                                            const std::string& uid,
+                                            uint32_t shard,
+                                            const std::string& op,
+                                            const std::string& body,
+                                            bool strong, int64_t timeout_ms) {
+  rpc::CallRequest req;
+  req.mutable_shard()->set_uid(uid);
+  req.mutable_shard()->set_shard(shard);
+  req.set_op(op);
+  req.set_strong(strong);
+  req.set_body(body);
+  req.set_timeout_ms(timeout_ms);
+  ::grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(timeout_ms));
+  rpc::Reply reply;
+  auto stub = rpc::ShardRpc::NewStub(ChannelTo(address));
+  ::grpc::Status gs = stub->Call(&ctx, req, &reply);
+  if (!gs.ok()) return TransportStatus(gs, address);
+  PDB_RETURN_IF_ERROR(ReplyToStatus(reply));
+  return std::move(*reply.mutable_body());
+}
+
+Result<std::vector<ClusterNode::ReplicaState>> ClusterNode::RemoteStatus(
+    const std::string& address) {
+  ::grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(2000));
+  rpc::StatusRequest req;
+  rpc::StatusReply reply;
+  auto stub = rpc::ShardRpc::NewStub(ChannelTo(address));
+  ::grpc::Status gs = stub->NodeStatus(&ctx, req, &reply);
+  if (!gs.ok()) return TransportStatus(gs, address);
+  std::vector<ReplicaState> out;
+  for (const auto& r : reply.replicas()) {
+    out.push_back(
+        {r.uid(), r.shard(), r.applied_seq(), r.primary(), r.state()});
+  }
+  return out;
+}
+
+Result<ClusterInfo> ClusterNode::Info() {
+  ClusterInfo info;
+  info.enabled = true;
+  info.node_id = options_.node_id;
+  PDB_ASSIGN_OR_RETURN(RangeResult nodes, etcd_->GetPrefix(keys_.nodes()));
+  std::map<std::string, std::vector<ReplicaState>> reported;
+  for (const auto& kv : nodes.kvs) {
+    ClusterNodeInfo n;
+    n.node_id = kv.key.substr(keys_.nodes().size());
+    n.alive = true;
+    auto j = nlohmann::json::parse(kv.value, nullptr, false);
+    if (j.is_object()) {
+      n.rest_address = j.value("rest", "");
+      n.grpc_address = j.value("grpc", "");
+    }
+    if (n.node_id == options_.node_id) {
+      reported[n.node_id] = LocalReplicas();
+    } else if (j.is_object() && j.contains("internal") &&
+               j["internal"].is_string()) {
+      auto r = RemoteStatus(j["internal"].get<std::string>());
+      if (r.ok()) reported[n.node_id] = std::move(r).value();
+    }
+    info.nodes.push_back(std::move(n));
+  }
+  PDB_ASSIGN_OR_RETURN(auto cols, ListCollections());
+  for (const auto& c : cols) {
+    for (uint32_t k = 0; k < c.shard_count(); ++k) {
+      ClusterShardInfo s;
+      s.collection = c.name();
+      s.shard = k;
+      s.stream = ShardStream(options_.cluster_namespace, c.uid, k);
+      auto leader = etcd_->Get(keys_.primary(c.uid, k));
+      if (leader.ok() && !leader->kvs.empty()) {
+        s.primary = leader->kvs[0].value;
+        s.fencing_token = static_cast<uint64_t>(leader->kvs[0].create_revision);
+      }
+      auto st = log_->State(s.stream);
+      if (st.ok()) s.last_seq = st->last_seq;
+      for (const auto& n : c.placement[k]) {
+        ClusterReplicaInfo r;
+        r.node_id = n;
+        r.primary = n == s.primary;
+        r.state = "unreachable";
+        auto it = reported.find(n);
+        if (it != reported.end()) {
+          for (const auto& rs : it->second) {
+            if (rs.uid == c.uid && rs.shard == k) {
+              r.reported = true;
+              r.applied_seq = rs.applied_seq;
+              r.lag =
+                  s.last_seq > rs.applied_seq ? s.last_seq - rs.applied_seq : 0;
+              r.state = rs.state;
+            }
+          }
+          if (!r.reported) r.state = "not open";
+        }
+        s.replicas.push_back(std::move(r));
+      }
+      info.shards.push_back(std::move(s));
+    }
+  }
+  return info;
+}
+
+}  // namespace proximadb::cluster

@@ -1,0 +1,39 @@
+// [cluster]: cluster mode (docs/CLUSTER.md). Off by default: single-node
+// mode needs none of it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace proximadb::cluster {
+
+struct ClusterOptions {
+  bool enabled = false;
+  // This node's name in the cluster ([server] node_id); unique among the
+  // live nodes (a second node with a live id is refused at start).
+  std::string node_id;
+  // host:port where the other nodes reach this node's internal API
+  // (node-to-node forwarding). The node listens on it; it must not be one
+  // of the public ports and belongs on the cluster's private network.
+  std::string advertise_address;
+  // host:port of the public APIs as clients reach them (GET
+  // /api/v1/cluster lists them): the advertise host with [server] port /
+  // grpc_port.
+  std::string rest_address;
+  std::string grpc_address;
+  std::vector<std::string> etcd_endpoints;  // "host:port"
+  std::vector<std::string> nats_urls;       // "nats://host:port"
+  uint32_t default_shards = 1;
+  uint32_t default_replication_factor = 1;
+  // All nodes of one cluster share it: /proximadb/cluster/<namespace>/.
+  std::string cluster_namespace = "default";
+  // Membership lease: a node whose lease lapses (killed, paused, cut off)
+  // is gone, and its primaries are re-elected. Default 5 s.
+  int64_t lease_ttl_seconds = 5;
+  // Deadline of one routed request (a write waiting for a primary, a read
+  // for a replica). Default 10 s.
+  int64_t request_timeout_ms = 10000;
+};
+
+}  // namespace proximadb::cluster

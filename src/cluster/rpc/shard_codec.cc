@@ -1,0 +1,264 @@
+#include "cluster/rpc/shard_codec.h"
+
+namespace proximadb::cluster::rpc_codec {
+
+namespace {
+
+using json = nlohmann::json;
+
+Status Bad(const std::string& what) {
+  return Status::InvalidArgument("internal call body: " + what);
+}
+
+Result<json> Parse(const std::string& body) {
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_object()) return Bad("not a JSON object");
+  return j;
+}
+
+// Reads j[key] as T; false when it is missing or has another type.
+template <typename T>
+bool Read(const json& j, const char* key, T* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return false;
+  try {
+    *out = it->get<T>();
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+json HitToJson(const SearchHit& h) {
+  json j = {{"id", h.id}, {"score", h.score}, {"metadata", h.metadata}};
+  if (!h.vector.empty()) j["vector"] = h.vector;
+  return j;
+}
+
+json PointToJson(const StoredPoint& p) {
+  return {{"id", p.id},
+          {"vector", p.vector},
+          {"metadata", p.metadata},
+          {"version", p.version}};
+}
+
+Result<StoredPoint> PointFromJson(const json& j) {
+  StoredPoint p;
+  if (!j.is_object() || !Read(j, "id", &p.id) ||
+      !Read(j, "vector", &p.vector) || !Read(j, "version", &p.version)) {
+    return Bad("a point lacks id, vector or version");
+  }
+  auto m = j.find("metadata");
+  p.metadata = m == j.end() ? json() : *m;
+  return p;
+}
+
+}  // namespace
+
+std::string EncodeSearchRequest(const SearchRequest& r) {
+  json j = {{"vector", r.vector},
+            {"k", r.k},
+            {"filter", r.filter},
+            {"include_vector", r.include_vector},
+            {"include_metadata", r.include_metadata},
+            {"exact", r.exact},
+            {"explain", r.explain}};
+  if (r.ef_search) j["ef_search"] = *r.ef_search;
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<SearchRequest> DecodeSearchRequest(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  SearchRequest r;
+  if (!Read(j, "vector", &r.vector) || !Read(j, "k", &r.k) ||
+      !Read(j, "include_vector", &r.include_vector) ||
+      !Read(j, "include_metadata", &r.include_metadata) ||
+      !Read(j, "exact", &r.exact) || !Read(j, "explain", &r.explain)) {
+    return Bad("search request fields");
+  }
+  r.filter = j.value("filter", json());
+  uint32_t ef = 0;
+  if (Read(j, "ef_search", &ef)) r.ef_search = ef;
+  return r;
+}
+
+std::string EncodeSearchResult(const SearchResult& r) {
+  json hits = json::array();
+  for (const auto& h : r.hits) hits.push_back(HitToJson(h));
+  json plans = json::array();
+  for (const auto& p : r.explain) {
+    plans.push_back({{"source", p.source},
+                     {"segment_id", p.segment_id},
+                     {"rows", p.rows},
+                     {"strategy", p.strategy},
+                     {"estimated_matches", p.estimated_matches},
+                     {"candidates", p.candidates},
+                     {"matches", p.matches},
+                     {"ef", p.ef},
+                     {"distances_computed", p.distances_computed}});
+  }
+  return json({{"hits", std::move(hits)},
+               {"explain", std::move(plans)},
+               {"stats",
+                {{"distances_computed", r.stats.distances_computed},
+                 {"points_scanned", r.stats.points_scanned},
+                 {"nodes_visited", r.stats.nodes_visited},
+                 {"sources_searched", r.stats.sources_searched}}}})
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<SearchResult> DecodeSearchResult(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  SearchResult r;
+  auto hits = j.find("hits");
+  auto stats = j.find("stats");
+  if (hits == j.end() || !hits->is_array() || stats == j.end() ||
+      !stats->is_object()) {
+    return Bad("search result fields");
+  }
+  for (const auto& h : *hits) {
+    SearchHit hit;
+    if (!h.is_object() || !Read(h, "id", &hit.id) ||
+        !Read(h, "score", &hit.score)) {
+      return Bad("a hit lacks id or score");
+    }
+    hit.metadata = h.value("metadata", json());
+    if (h.contains("vector") && !Read(h, "vector", &hit.vector)) {
+      return Bad("a hit's vector");
+    }
+    r.hits.push_back(std::move(hit));
+  }
+  Read(*stats, "distances_computed", &r.stats.distances_computed);
+  Read(*stats, "points_scanned", &r.stats.points_scanned);
+  Read(*stats, "nodes_visited", &r.stats.nodes_visited);
+  Read(*stats, "sources_searched", &r.stats.sources_searched);
+  if (auto plans = j.find("explain"); plans != j.end() && plans->is_array()) {
+    for (const auto& p : *plans) {
+      SourcePlan s;
+      Read(p, "source", &s.source);
+      Read(p, "segment_id", &s.segment_id);
+      Read(p, "rows", &s.rows);
+      Read(p, "strategy", &s.strategy);
+      Read(p, "estimated_matches", &s.estimated_matches);
+      Read(p, "candidates", &s.candidates);
+      Read(p, "matches", &s.matches);
+      Read(p, "ef", &s.ef);
+      Read(p, "distances_computed", &s.distances_computed);
+      r.explain.push_back(std::move(s));
+    }
+  }
+  return r;
+}
+
+std::string EncodeScrollRequest(const ScrollRequest& r) {
+  return json({{"after_id", r.after_id},
+               {"limit", r.limit},
+               {"filter", r.filter},
+               {"include_vector", r.include_vector}})
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<ScrollRequest> DecodeScrollRequest(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  ScrollRequest r;
+  if (!Read(j, "after_id", &r.after_id) || !Read(j, "limit", &r.limit) ||
+      !Read(j, "include_vector", &r.include_vector)) {
+    return Bad("scroll request fields");
+  }
+  r.filter = j.value("filter", json());
+  return r;
+}
+
+std::string EncodeScrollPage(const ScrollPage& p) {
+  json points = json::array();
+  for (const auto& pt : p.points) points.push_back(PointToJson(pt));
+  return json({{"points", std::move(points)},
+               {"next_after_id", p.next_after_id}})
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<ScrollPage> DecodeScrollPage(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  ScrollPage p;
+  auto points = j.find("points");
+  if (points == j.end() || !points->is_array() ||
+      !Read(j, "next_after_id", &p.next_after_id)) {
+    return Bad("scroll page fields");
+  }
+  for (const auto& pt : *points) {
+    PDB_ASSIGN_OR_RETURN(StoredPoint sp, PointFromJson(pt));
+    p.points.push_back(std::move(sp));
+  }
+  return p;
+}
+
+std::string EncodePoint(const StoredPoint& p) {
+  return PointToJson(p).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<StoredPoint> DecodePoint(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  return PointFromJson(j);
+}
+
+std::string EncodeInfo(const CollectionInfo& i) {
+  json tiers = json::array();
+  for (const auto& t : i.tiers) {
+    tiers.push_back({t.segments, t.points, t.bytes});
+  }
+  return json({{"point_count", i.point_count},
+               {"segment_count", i.segment_count},
+               {"memtable_points", i.memtable_points},
+               {"wal_bytes", i.wal_bytes},
+               {"oldest_unflushed_age_seconds", i.oldest_unflushed_age_seconds},
+               {"last_sequence", i.last_sequence},
+               {"flush_count", i.flush_count},
+               {"flush_bytes", i.flush_bytes},
+               {"flush_seconds", i.flush_seconds},
+               {"compaction_count", i.compaction_count},
+               {"compaction_bytes", i.compaction_bytes},
+               {"compaction_seconds", i.compaction_seconds},
+               {"tiers", std::move(tiers)}})
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<CollectionInfo> DecodeInfo(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  CollectionInfo i;
+  if (!Read(j, "point_count", &i.point_count) ||
+      !Read(j, "segment_count", &i.segment_count) ||
+      !Read(j, "memtable_points", &i.memtable_points) ||
+      !Read(j, "wal_bytes", &i.wal_bytes) ||
+      !Read(j, "oldest_unflushed_age_seconds",
+            &i.oldest_unflushed_age_seconds) ||
+      !Read(j, "last_sequence", &i.last_sequence) ||
+      !Read(j, "flush_count", &i.flush_count) ||
+      !Read(j, "flush_bytes", &i.flush_bytes) ||
+      !Read(j, "flush_seconds", &i.flush_seconds) ||
+      !Read(j, "compaction_count", &i.compaction_count) ||
+      !Read(j, "compaction_bytes", &i.compaction_bytes) ||
+      !Read(j, "compaction_seconds", &i.compaction_seconds)) {
+    return Bad("collection info fields");
+  }
+  auto tiers = j.find("tiers");
+  if (tiers != j.end() && tiers->is_array() && tiers->size() == 3) {
+    for (size_t t = 0; t < 3; ++t) {
+      const json& v = (*tiers)[t];
+      if (!v.is_array() || v.size() != 3) return Bad("tiers");
+      Read(json({{"v", v[0]}}), "v", &i.tiers[t].segments);
+      Read(json({{"v", v[1]}}), "v", &i.tiers[t].points);
+      Read(json({{"v", v[2]}}), "v", &i.tiers[t].bytes);
+    }
+  }
+  return i;
+}
+
+std::string EncodeJson(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<nlohmann::json> DecodeJson(const std::string& body) {
+  return Parse(body);
+}
+
+}  // namespace proximadb::cluster::rpc_codec

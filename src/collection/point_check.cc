@@ -1,0 +1,114 @@
+// Validation of points (collection/point_check.h).
+#include "collection/point_check.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "filter/filter.h"
+#include "filter/index_plan.h"
+#include "index/distance.h"
+#include "util/json_depth.h"
+#include "util/limits.h"
+
+namespace proximadb {
+
+namespace {
+// True when every value is finite and the squared norm, summed in double,
+// is at most kMaxSquaredNorm (util/limits.h: then no score between two
+// accepted vectors overflows float). One pass: an infinity or NaN makes the
+// sum non-finite, so `!(sum <= bound)` catches both. Four independent sums
+// keep the loop from waiting on one add chain; this runs over every float
+// of every batch.
+bool FiniteAndBounded(const float* v, size_t n) {
+  double s[4] = {0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (size_t j = 0; j < 4; ++j) s[j] += double(v[i + j]) * double(v[i + j]);
+  }
+  for (; i < n; ++i) s[0] += double(v[i]) * double(v[i]);
+  return (s[0] + s[1]) + (s[2] + s[3]) <= kMaxSquaredNorm;
+}
+}  // namespace
+// `what` + `suffix` names the field; they are joined only for an error, so
+// the per-point check of a large batch allocates nothing.
+Status CheckPointMetadata(const nlohmann::json& m, std::string_view what,
+                          std::string_view suffix) {
+  auto name = [&] { return std::string(what) + std::string(suffix); };
+  if (!m.is_null() && !m.is_object()) {
+    return Status::InvalidArgument(name() + " must be a JSON object");
+  }
+  if (JsonDeeperThan(m, kMaxJsonDepth)) {
+    return Status::InvalidArgument(name() + " is nested deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
+  }
+  return Status::OK();
+}
+
+std::string DumpPointMetadata(const nlohmann::json& m) {
+  // Replace invalid UTF-8 rather than throw: metadata from the embedded API
+  // is not pre-validated by a JSON parser.
+  return m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Status CheckPointVector(const std::string& collection, uint32_t dimension,
+                        Metric metric, const std::vector<float>& v,
+                        const char* what) {
+  if (v.empty()) {
+    return Status::InvalidArgument(std::string(what) + " must not be empty");
+  }
+  if (v.size() != dimension) {
+    return Status::DimensionMismatch(
+        std::string(what) + " has " + std::to_string(v.size()) +
+        " values but collection '" + collection + "' has dimension " +
+        std::to_string(dimension));
+  }
+  if (!FiniteAndBounded(v.data(), v.size())) {  // then find out which failed
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!std::isfinite(v[i])) {
+        return Status::InvalidArgument(std::string(what) + "[" +
+                                       std::to_string(i) +
+                                       "] is not a finite number");
+      }
+    }
+    char bound[32];
+    std::snprintf(bound, sizeof bound, "%.4g", kMaxSquaredNorm);
+    return Status::InvalidArgument(
+        std::string(what) +
+        " is too large: the sum of its squared values must be at most " +
+        bound + " (FLT_MAX/8) so that every score stays finite");
+  }
+  if (metric == Metric::kCosine && index::Norm(v.data(), v.size()) == 0) {
+    return Status::InvalidArgument(
+        std::string(what) +
+        " is all zeros: cosine similarity is undefined for a zero vector");
+  }
+  return Status::OK();
+}
+
+// Field paths follow the filter language's path rules, so any field a
+// filter can name can be indexed and nothing else.
+Status CheckPayloadIndexField(const std::string& field) {
+  if (field.empty() || field.size() > kMaxPayloadFieldBytes) {
+    return Status::InvalidArgument(
+        "field must be 1.." + std::to_string(kMaxPayloadFieldBytes) + " bytes");
+  }
+  if (field[0] == '$') {
+    return Status::InvalidArgument("field '" + field +
+                                   "' must not start with '$'");
+  }
+  std::vector<std::string> parts = filter::SplitPath(field);
+  if (parts.size() > static_cast<size_t>(filter::kMaxPathSegments)) {
+    return Status::InvalidArgument("field '" + field + "' has more than " +
+                                   std::to_string(filter::kMaxPathSegments) +
+                                   " path segments");
+  }
+  for (const auto& p : parts) {
+    if (p.empty()) {
+      return Status::InvalidArgument("field '" + field +
+                                     "' has an empty path segment");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace proximadb

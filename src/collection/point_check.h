@@ -1,0 +1,36 @@
+// What a point must be to be written to a collection, checked the same way
+// by the engine's write path (collection_write.cc) and by cluster mode's
+// primaries (src/cluster/), which must refuse a bad point before it enters
+// a shard's log: every replica applies the log, and an entry the engine
+// refused would stop them all.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+
+namespace proximadb {
+
+// A vector for a collection named `collection` of `dimension` and `metric`:
+// non-empty, the right length, finite, bounded (util/limits.h
+// kMaxSquaredNorm), not all zeros under cosine. `what` names it in errors.
+Status CheckPointVector(const std::string& collection, uint32_t dimension,
+                        Metric metric, const std::vector<float>& v,
+                        const char* what);
+// Metadata: null or a JSON object, nested at most kMaxJsonDepth levels.
+// `what` + `suffix` names the field (joined only for an error).
+Status CheckPointMetadata(const nlohmann::json& m, std::string_view what,
+                          std::string_view suffix = {});
+// A payload index field: a filter path (1..kMaxPayloadFieldBytes bytes, no
+// leading '$', at most filter::kMaxPathSegments non-empty segments).
+Status CheckPayloadIndexField(const std::string& field);
+// The metadata as the WAL stores it (compact JSON; invalid UTF-8 replaced).
+std::string DumpPointMetadata(const nlohmann::json& m);
+
+}  // namespace proximadb

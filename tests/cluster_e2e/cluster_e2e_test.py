@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""A real 3-node ProximaDB cluster end to end (docs/CLUSTER.md).
+
+Starts one with scripts/start-cluster.sh (its own etcd and 3-server NATS
+JetStream cluster), then through the REST API of different nodes:
+writes, reads and searches across 3 shards x 3 replicas; kills (SIGKILL) the
+node that is the primary of shard 0 and checks that writes go on after the
+failover, that nothing acknowledged is lost, and that the node catches up
+from the shard logs when it comes back; drops the collection.
+
+Usage: cluster_e2e_test.py SERVER_BINARY   (ctest label `cluster_e2e`)
+"""
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DIM = 16
+
+
+def call(base, method, path, body=None, timeout=30):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            text = r.read()
+            return r.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, text.decode(errors="replace")
+
+
+def ok(status_body, what):
+    status, body = status_body
+    if status >= 300:
+        raise AssertionError(f"{what}: HTTP {status}: {body}")
+    return body
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+    print("ok:", what, flush=True)
+
+
+def vec(rng):
+    return [rng.uniform(-1, 1) for _ in range(DIM)]
+
+
+def main():
+    binary = sys.argv[1]
+    workdir = tempfile.mkdtemp(prefix="pdb-cluster-e2e-")
+    cdir = os.path.join(workdir, "cluster")
+    rng = random.Random(7)
+    try:
+        out = subprocess.run(
+            [os.path.join(ROOT, "scripts/start-cluster.sh"), "--dir", cdir,
+             "--nodes", "3", "--shards", "3", "--replication", "3",
+             "--binary", binary],
+            check=True, capture_output=True, text=True).stdout
+        nodes = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if parts and parts[0] == "node":
+                nodes[parts[1]] = {"rest": parts[2], "grpc": parts[3],
+                                   "pid": int(parts[4])}
+        check(len(nodes) == 3, "3 nodes started")
+        n1, n2, n3 = (nodes[k]["rest"] for k in ("n1", "n2", "n3"))
+
+        t0 = time.monotonic()
+        ok(call(n1, "POST", "/api/v1/collections",
+                {"name": "docs", "dimension": DIM, "distance_metric": "cosine"}),
+           "create")
+        print(f"create (3 shards x 3 replicas, primaries elected): "
+              f"{time.monotonic() - t0:.2f} s")
+        info = ok(call(n2, "GET", "/api/v1/collections/docs"), "get collection")
+        check(info.get("name") == "docs", "another node sees the collection")
+        status, _ = call(n3, "POST", "/api/v1/collections",
+                         {"name": "docs", "dimension": DIM})
+        check(status == 409, "creating it again on another node is 409")
+
+        points = {}
+        for b in range(10):
+            batch = []
+            for i in range(30):
+                pid = f"p{b * 30 + i}"
+                v = vec(rng)
+                points[pid] = v
+                batch.append({"id": pid, "vector": v, "metadata": {"b": b}})
+            ok(call([n1, n2, n3][b % 3], "POST",
+                    "/api/v1/collections/docs/vectors/batch",
+                    {"vectors": batch}), "batch upsert")
+        for base in (n1, n2, n3):
+            c = ok(call(base, "POST", "/api/v1/collections/docs/count", {}),
+                   "count")
+            check(c["count"] == 300, f"count 300 on {base}")
+        got = ok(call(n3, "GET", "/api/v1/collections/docs/vectors/p17"), "get")
+        check(got["metadata"] == {"b": 0} and
+              max(abs(a - b) for a, b in zip(got["vector"], points["p17"])) < 1e-6,
+              "get on another node returns the point as written")
+        c = ok(call(n2, "POST", "/api/v1/collections/docs/count",
+                    {"filter": {"b": 3}}), "filtered count")
+        check(c["count"] == 30, "filtered count across shards")
+        for pid in ("p5", "p150", "p299"):
+            hits = {}
+            for base in (n1, n2, n3):
+                r = ok(call(base, "POST", "/api/v1/collections/docs/search",
+                            {"vector": points[pid], "k": 5, "exact": True}),
+                       "search")
+                hits[base] = [h["id"] for h in r["matches"]]
+            check(all(h[0] == pid for h in hits.values()),
+                  f"search for {pid}'s vector finds it first on every node")
+            check(len({tuple(h) for h in hits.values()}) == 1,
+                  f"every node returns the same top 5 for {pid}")
+        r = ok(call(n1, "POST", "/api/v1/collections/docs/search",
+                    {"vector": points["p40"], "k": 10, "exact": True,
+                     "filter": {"b": 1}}), "filtered search")
+        check(len(r["matches"]) == 10 and
+              all(h["metadata"]["b"] == 1 for h in r["matches"]),
+              "filtered search merges the shards' hits")
+        ids = []
+        after = ""
+        while True:
+            page = ok(call(n2, "POST", "/api/v1/collections/docs/scroll",
+                           {"after_id": after, "limit": 70}), "scroll")
+            ids += [p["id"] for p in page["points"]]
+            after = page.get("next_after_id", "")
+            if not after:
+                break
+        check(ids == sorted(points), "scroll pages through every point in id order")
+        ok(call(n2, "PATCH", "/api/v1/collections/docs/vectors/p8",
+                {"metadata": {"b": 0, "patched": True}}), "update metadata")
+        got = ok(call(n1, "GET", "/api/v1/collections/docs/vectors/p8"), "get")
+        check(got["metadata"] == {"b": 0, "patched": True},
+              "a metadata update is seen on another node")
+        d = ok(call(n3, "DELETE", "/api/v1/collections/docs/vectors",
+                    {"ids": ["p1", "p2", "nope"]}), "delete")
+        check(d["deleted_count"] == 2, "delete counts the ids that existed")
+        del points["p1"], points["p2"]
+
+        cl = ok(call(n1, "GET", "/api/v1/cluster"), "cluster status")
+        check(cl["enabled"] and len(cl["nodes"]) == 3 and len(cl["shards"]) == 3,
+              "GET /api/v1/cluster lists 3 nodes and 3 shards")
+        check(all(s["primary"] for s in cl["shards"]), "every shard has a primary")
+        victim = cl["shards"][0]["primary"]
+        survivors = [nodes[k]["rest"] for k in nodes if k != victim]
+        print("killing", victim, "(primary of shard 0)")
+        os.kill(nodes[victim]["pid"], signal.SIGKILL)
+        t_kill = time.monotonic()
+
+        # Writes go on: each batch is retried until it is acknowledged; the
+        # time to the first acknowledged write that needs shard 0 is the
+        # failover time as a client sees it.
+        failover = None
+        for b in range(10, 14):
+            batch = []
+            for i in range(30):
+                pid = f"p{b * 30 + i}"
+                v = vec(rng)
+                points[pid] = v
+                batch.append({"id": pid, "vector": v, "metadata": {"b": b}})
+            while True:
+                status, body = call(survivors[b % 2], "POST",
+                                    "/api/v1/collections/docs/vectors/batch",
+                                    {"vectors": batch})
+                if status < 300:
+                    break
+                check(status == 503, f"a write during failover is 503 ({body})")
+                check(time.monotonic() - t_kill < 60, "failover within 60 s")
+                time.sleep(0.2)
+            if failover is None:
+                failover = time.monotonic() - t_kill
+        print(f"failover: first write acknowledged {failover:.2f} s after the kill")
+        for base in survivors:
+            c = ok(call(base, "POST", "/api/v1/collections/docs/count", {}), "count")
+            check(c["count"] == len(points),
+                  f"nothing acknowledged is lost ({len(points)} on {base})")
+
+        out = subprocess.run(
+            [os.path.join(ROOT, "scripts/start-cluster.sh"), "--dir", cdir,
+             "--node", victim[1:], "--binary", binary],
+            check=True, capture_output=True, text=True).stdout
+        nodes[victim]["pid"] = int(out.split()[4])
+        back = nodes[victim]["rest"]
+        deadline = time.monotonic() + 60
+        while True:
+            cl = ok(call(back, "GET", "/api/v1/cluster"), "cluster status")
+            mine = [r for s in cl["shards"] for r in s["replicas"]
+                    if r["node_id"] == victim]
+            if mine and all(r["reported"] and r["lag"] == 0 for r in mine):
+                break
+            check(time.monotonic() < deadline, "the returned node catches up in 60 s")
+            time.sleep(0.2)
+        check(True, f"{victim} caught up from the shard logs")
+        c = ok(call(back, "POST", "/api/v1/collections/docs/count", {}), "count")
+        check(c["count"] == len(points), "the returned node counts every point")
+        for pid in ("p3", "p350", "p419"):
+            r = ok(call(back, "POST", "/api/v1/collections/docs/search",
+                        {"vector": points[pid], "k": 1, "exact": True,
+                         "consistency": "eventual"}), "search")
+            check(r["matches"][0]["id"] == pid,
+                  f"the returned node's own replicas find {pid}")
+
+        ok(call(n1 if victim != "n1" else n2, "DELETE",
+                "/api/v1/collections/docs"), "drop")
+        status, _ = call(back, "GET", "/api/v1/collections/docs")
+        check(status == 404, "the dropped collection is gone on every node")
+        print("cluster e2e: all checks passed")
+        return 0
+    finally:
+        subprocess.run([os.path.join(ROOT, "scripts/stop-cluster.sh"), "--dir",
+                        cdir, "--keep"], check=False)
+        if os.environ.get("PDB_KEEP_CLUSTER_LOGS"):
+            print("logs kept in", workdir)
+        else:
+            subprocess.run([os.path.join(ROOT, "scripts/stop-cluster.sh"),
+                            "--dir", cdir], check=False)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,271 @@
+// Cluster mode in one process: two ClusterNodes (each with its own engine,
+// data directory and internal API port) on the fixtures' real etcd and NATS
+// JetStream, used through ClusterDB as the service uses it. Each test has a
+// cluster namespace of its own.
+#include "cluster/cluster_db.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace proximadb::cluster {
+namespace {
+
+std::map<std::string, std::string> EnvFile(const char* var) {
+  std::map<std::string, std::string> vars;
+  const char* file = std::getenv(var);
+  if (file == nullptr) return vars;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    size_t eq = line.find('=');
+    if (eq != std::string::npos) vars[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  return vars;
+}
+
+std::vector<std::string> Split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(item);
+  return out;
+}
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+class ClusterNodeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto nats = EnvFile("PDB_NATS_ENV_FILE");
+    auto etcd = EnvFile("PDB_ETCD_ENV_FILE");
+    if ((nats.count("NATS_SKIP") || etcd.count("ETCD_SKIP")) &&
+        !std::getenv("PDB_REQUIRE_NATS")) {
+      GTEST_SKIP() << "no NATS or etcd";
+    }
+    ASSERT_TRUE(nats.count("NATS_URLS") && etcd.count("ETCD_ENDPOINTS"))
+        << "run through ctest (`ctest -L nats`: the fixtures start NATS and "
+           "etcd)";
+    urls_ = Split(nats["NATS_URLS"]);
+    etcd_ = etcd["ETCD_ENDPOINTS"];
+    std::random_device rd;
+    ns_ =
+        "t" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 100000);
+    root_ = std::filesystem::temp_directory_path() / ("pdb-cluster-" + ns_);
+    std::filesystem::create_directories(root_);
+  }
+  void TearDown() override {
+    dbs_.clear();
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+
+  ClusterOptions Options(const std::string& id) {
+    ClusterOptions o;
+    o.enabled = true;
+    o.node_id = id;
+    o.advertise_address = "127.0.0.1:" + std::to_string(FreePort());
+    o.etcd_endpoints = {etcd_};
+    o.nats_urls = urls_;
+    o.cluster_namespace = ns_;
+    o.default_shards = 2;
+    o.default_replication_factor = 2;
+    return o;
+  }
+
+  Result<std::unique_ptr<ClusterDB>> Start(const std::string& id,
+                                           const std::string& dir_name) {
+    const std::string dir = (root_ / dir_name).string();
+    DBOptions dbo;
+    dbo.background_threads = false;
+    PDB_ASSIGN_OR_RETURN(auto engine, DB::Open(dbo, dir));
+    PDB_ASSIGN_OR_RETURN(auto node,
+                         ClusterNode::Start(Options(id), std::move(engine),
+                                            Env::Default(), dir));
+    return std::make_unique<ClusterDB>(std::move(node));
+  }
+
+  std::vector<std::string> urls_;
+  std::string etcd_;
+  std::string ns_;
+  std::filesystem::path root_;
+  std::vector<std::unique_ptr<ClusterDB>> dbs_;
+};
+
+std::vector<float> Vec(int i) {
+  return {1.0f + i, 0.5f * i, -1.0f, 0.25f * (i % 7)};
+}
+
+TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
+  auto a = Start("a", "a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = Start("b", "b");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+
+  CollectionConfig cfg;
+  cfg.name = "docs";
+  cfg.dimension = 4;
+  cfg.metric = Metric::kEuclidean;
+  auto created = (*a)->CreateCollection(cfg);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ((*created)->config().shard_count, 2u);
+  EXPECT_EQ((*created)->config().replication_factor, 2u);
+  EXPECT_EQ((*b)->CreateCollection(cfg).status().code(),
+            StatusCode::kAlreadyExists);
+
+  auto on_b = (*b)->GetCollection("docs");
+  ASSERT_TRUE(on_b.ok()) << on_b.status().ToString();
+  std::vector<Point> points;
+  for (int i = 0; i < 40; ++i) {
+    points.push_back({"p" + std::to_string(i), Vec(i), {{"i", i % 4}}});
+  }
+  auto ids = (*on_b)->Upsert(points);
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  // A bad point is refused before anything enters a log.
+  EXPECT_EQ((*on_b)->Upsert({{"bad", {1, 2}, {}}}).status().code(),
+            StatusCode::kDimensionMismatch);
+
+  auto on_a = (*a)->GetCollection("docs");
+  ASSERT_TRUE(on_a.ok());
+  auto n = (*on_a)->Count({});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 40u);
+  n = (*on_a)->Count({{"i", 1}});
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(*n, 10u);
+
+  SearchRequest q;
+  q.vector = Vec(13);
+  q.k = 3;
+  q.exact = true;
+  q.consistency = ReadConsistency::kStrong;
+  auto r = (*on_a)->Search(q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->hits.size(), 3u);
+  EXPECT_EQ(r->hits[0].id, "p13");
+  EXPECT_LE(r->hits[0].score, r->hits[1].score);  // euclidean: lower first
+
+  ScrollRequest s;
+  s.limit = 15;
+  std::vector<std::string> seen;
+  while (true) {
+    auto page = (*on_b)->Scroll(s);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const auto& p : page->points) seen.push_back(p.id);
+    if (page->next_after_id.empty()) break;
+    s.after_id = page->next_after_id;
+  }
+  std::vector<std::string> want;
+  for (const auto& p : points) want.push_back(p.id);
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(seen, want);
+
+  ASSERT_TRUE((*on_a)->UpdateMetadata("p7", {{"i", 99}}).ok());
+  auto p7 = (*on_b)->Get("p7");
+  ASSERT_TRUE(p7.ok()) << p7.status().ToString();
+  EXPECT_EQ(p7->metadata, nlohmann::json({{"i", 99}}));
+  EXPECT_EQ(p7->vector, Vec(7));
+  EXPECT_EQ((*on_a)->UpdateMetadata("nope", {}).code(), StatusCode::kNotFound);
+
+  auto deleted = (*on_b)->Delete({"p1", "p2", "nope"});
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(*deleted, 2u);
+  EXPECT_EQ((*on_a)->Get("p1").status().code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(
+      (*on_a)->CreatePayloadIndex({"i", PayloadIndexType::kInteger}).ok());
+  EXPECT_EQ((*on_b)->Info().payload_indexes.size(), 1u);
+  EXPECT_EQ((*on_b)->Info().point_count, 38u);
+
+  ASSERT_TRUE(
+      (*a)->UpdateAliases({{AliasAction::Kind::kCreate, "prod", "docs"}}).ok());
+  auto via_alias = (*b)->GetCollection("prod");
+  ASSERT_TRUE(via_alias.ok());
+  EXPECT_EQ((*via_alias)->config().name, "docs");
+
+  auto info = (*b)->GetClusterInfo();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_TRUE(info->enabled);
+  EXPECT_EQ(info->nodes.size(), 2u);
+  ASSERT_EQ(info->shards.size(), 2u);
+  for (const auto& shard : info->shards) {
+    EXPECT_FALSE(shard.primary.empty());
+    EXPECT_GT(shard.fencing_token, 0u);
+    ASSERT_EQ(shard.replicas.size(), 2u);
+    for (const auto& rep : shard.replicas) EXPECT_TRUE(rep.reported);
+  }
+
+  EXPECT_EQ(
+      (*a)->CreateSnapshot("docs", SnapshotTarget::kLocal).status().code(),
+      StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*b)->DropCollection("prod").code(),
+            StatusCode::kFailedPrecondition);  // an alias
+  ASSERT_TRUE((*b)->DropCollection("docs").ok());
+  EXPECT_EQ((*a)->GetCollection("docs").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*on_a)->Count({}).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ClusterNodeTest,
+       ANodeIdIsTakenOnceAndADataDirectoryBelongsToOneCluster) {
+  auto a = Start("a", "a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto dup = Start("a", "a2");
+  ASSERT_EQ(dup.status().code(), StatusCode::kFailedPrecondition)
+      << dup.status().ToString();
+  EXPECT_NE(dup.status().message().find("unique"), std::string::npos);
+  a->reset();
+  // The directory of node a, pointed at another namespace (another
+  // cluster), does not start.
+  ns_ += "_other";
+  auto other = Start("a", "a");
+  ASSERT_EQ(other.status().code(), StatusCode::kFailedPrecondition)
+      << other.status().ToString();
+  EXPECT_NE(other.status().message().find("belongs to cluster"),
+            std::string::npos);
+}
+
+TEST_F(ClusterNodeTest, ReplicationFactorNeedsLiveNodes) {
+  auto a = Start("a", "a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  CollectionConfig cfg;
+  cfg.name = "docs";
+  cfg.dimension = 4;
+  cfg.replication_factor = 2;
+  auto c = (*a)->CreateCollection(cfg);
+  ASSERT_EQ(c.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(c.status().message().find("live nodes"), std::string::npos);
+  cfg.replication_factor = 1;
+  cfg.shard_count = 3;
+  c = (*a)->CreateCollection(cfg);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto ids = (*c)->Upsert({{"", Vec(1), {}}, {"", Vec(2), {}}});
+  ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+  EXPECT_EQ(ids->size(), 2u);
+  EXPECT_EQ(*(*c)->Count({}), 2u);
+  ASSERT_TRUE((*c)->Flush().ok());
+  EXPECT_EQ((*c)->Info().segment_count, 2u);  // one per non-empty shard
+  ASSERT_TRUE((*a)->DropCollection("docs").ok());
+}
+
+}  // namespace
+}  // namespace proximadb::cluster
