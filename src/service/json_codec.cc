@@ -79,6 +79,13 @@ Result<std::string> GetString(const json& v, std::string_view field) {
   return v.get<std::string>();
 }
 
+Result<ReadConsistency> GetConsistency(const json& v) {
+  if (!v.is_string()) {
+    return TypeError("consistency", "a string (eventual or strong)", v);
+  }
+  return ParseReadConsistency(v.get_ref<const std::string&>());
+}
+
 Status RequireObject(const json& body, std::string_view what) {
   if (!body.is_object()) {
     return Status::InvalidArgument(std::string(what) +
@@ -150,7 +157,8 @@ Status RefuseUnknownCreateFields(const json& body) {
   for (const auto& [key, value] : body.items()) {
     if (key == "name" || key == "dimension" || key == "distance_metric" ||
         key == "wal_format" || key == "index" || key == "flush_policy" ||
-        key == "tiering" || IsIndexKey(key) || IsFlushKey(key) ||
+        key == "tiering" || key == "shard_count" ||
+        key == "replication_factor" || IsIndexKey(key) || IsFlushKey(key) ||
         IsEchoedKey(key)) {
       continue;
     }
@@ -241,6 +249,19 @@ Status ReadFlushFields(const json& src, FlushPolicy* flush) {
     PDB_ASSIGN_OR_RETURN(flush->enable_background_flush, GetBool(*v, name));
   }
   return Status::OK();
+}
+
+// shard_count / replication_factor of a create body: an integer 0..`max`
+// (0 = the node's default). Out of range reads as the engine's own check
+// (ValidateCollectionConfig) says it, so both transports give one message.
+static Result<uint32_t> GetClusterCount(const json& v, std::string_view field,
+                                        uint32_t max) {
+  if (!v.is_number_integer()) return TypeError(field, "an integer", v);
+  if ((!v.is_number_unsigned() && v.get<int64_t>() < 0) ||
+      v.get<uint64_t>() > max) {
+    return Status::InvalidArgument(OutOfRangeMessage(field, 1, max, v.dump()));
+  }
+  return static_cast<uint32_t>(v.get<uint64_t>());
 }
 
 Result<Point> ParsePointAt(const json& item, uint32_t dimension,
@@ -357,6 +378,15 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
   if (const json* v = FindField(body, "tiering")) {
     PDB_ASSIGN_OR_RETURN(c.tiering, ParseTieringPolicy(*v));
   }
+  if (const json* v = FindField(body, "shard_count")) {
+    PDB_ASSIGN_OR_RETURN(c.shard_count,
+                         GetClusterCount(*v, "shard_count", kMaxShardCount));
+  }
+  if (const json* v = FindField(body, "replication_factor")) {
+    PDB_ASSIGN_OR_RETURN(
+        c.replication_factor,
+        GetClusterCount(*v, "replication_factor", kMaxReplicationFactor));
+  }
   // The name charset and cross-field rules live in one place, the engine's
   // validator; running it here keeps the API's answer identical.
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(c));
@@ -441,8 +471,9 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
                                   std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      body, {"vector", "query_vector", "k", "top_k", "filter", "include_vector",
-             "include_metadata", "ef_search", "exact", "explain"}));
+      body,
+      {"vector", "query_vector", "k", "top_k", "filter", "include_vector",
+       "include_metadata", "ef_search", "exact", "explain", "consistency"}));
   SearchRequest r;
   std::string_view name;
   const json* vec = FindAny(body, {"vector", "query_vector"}, &name);
@@ -476,6 +507,9 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
   }
   if (const json* v = FindField(body, "explain")) {
     PDB_ASSIGN_OR_RETURN(r.explain, GetBool(*v, "explain"));
+  }
+  if (const json* v = FindField(body, "consistency")) {
+    PDB_ASSIGN_OR_RETURN(r.consistency, GetConsistency(*v));
   }
   return r;
 }
@@ -514,6 +548,8 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
         {"cache_mb", t.cache_mb},
         {"wal_archive", t.wal_archive}}},
       {"tiers", TiersToJson(info)},
+      {"shard_count", EffectiveClusterValue(c.shard_count)},
+      {"replication_factor", EffectiveClusterValue(c.replication_factor)},
   };
 }
 

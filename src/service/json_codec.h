@@ -44,13 +44,16 @@ Result<nlohmann::json> ParseJsonBody(std::string_view body);
 // "ef_search", the flush keys "max_wal_age_hours", "max_wal_size_mb",
 // "max_vector_count", "flush_priority", "enable_background_flush" (alias
 // "background_flush"), "wal_format" (native|avro), "tiering" (an object of
-// the tiering keys, ParseTieringPolicy). The index and flush keys may
-// also be nested in "index": {...} / "flush_policy": {...} objects (the shape
-// the API returns); a top-level key wins over the nested one. The read-only
-// fields of a returned collection ("point_count", "segment_count",
-// "created_at", "payload_indexes", "tiers") are accepted and ignored, so that
-// an answer can be sent back to create an identical collection; any other key
-// is refused.
+// the tiering keys, ParseTieringPolicy), "shard_count" (integer
+// 0..kMaxShardCount) and "replication_factor" (integer
+// 0..kMaxReplicationFactor), 0 meaning the node's default (cluster mode,
+// docs/CLUSTER.md; the single-node engine refuses anything above 1). The
+// index and flush keys may also be nested in "index": {...} /
+// "flush_policy": {...} objects (the shape the API returns); a top-level key
+// wins over the nested one. The read-only fields of a returned collection
+// ("point_count", "segment_count", "created_at", "payload_indexes", "tiers")
+// are accepted and ignored, so that an answer can be sent back to create an
+// identical collection; any other key is refused.
 Result<CollectionConfig> ParseCreateCollection(const nlohmann::json& body);
 
 // A vector: a non-empty array of finite numbers that fit a float32, whose
@@ -77,7 +80,8 @@ Result<std::vector<Point>> ParseBatch(const nlohmann::json& body,
 
 // Search body: "vector" (alias "query_vector"), "k" (alias "top_k",
 // 1..kMaxK, default kDefaultK), "filter" (object or null), "include_vector",
-// "include_metadata", "ef_search" (kMinEf..kMaxEf), "exact", "explain".
+// "include_metadata", "ef_search" (kMinEf..kMaxEf), "exact", "explain",
+// "consistency" ("eventual" (default) | "strong", ParseReadConsistency).
 Result<SearchRequest> ParseSearch(const nlohmann::json& body,
                                   uint32_t dimension,
                                   std::string_view collection);
@@ -127,7 +131,8 @@ Result<nlohmann::json> ParseMetadataUpdate(const nlohmann::json& body);
 Result<nlohmann::json> ParseCountFilter(const nlohmann::json& body);
 
 // Scroll body {"after_id"?, "limit"? (1..10000, default 100), "filter"?,
-// "include_vector"?}; a null body reads the first page.
+// "include_vector"?, "consistency"? (as in a search body)}; a null body
+// reads the first page.
 Result<ScrollRequest> ParseScroll(const nlohmann::json& body);
 
 // Batch search body {"queries": [<search body>, ...]} with
@@ -135,6 +140,12 @@ Result<ScrollRequest> ParseScroll(const nlohmann::json& body);
 Result<std::vector<SearchRequest>> ParseBatchSearch(
     const nlohmann::json& body, uint32_t dimension,
     std::string_view collection);
+
+// The read consistency of a search or scroll, by name: "eventual" or
+// "strong"; anything else is kInvalidArgument naming the field and the
+// allowed values. Both transports decode it with this (gRPC's string field
+// `consistency`), so a bad name reads the same on both.
+Result<ReadConsistency> ParseReadConsistency(std::string_view name);
 
 // Payload index body {"field": "a.b", "type": "keyword|integer|float|bool"}.
 Result<PayloadIndexDef> ParsePayloadIndexDef(const nlohmann::json& body);
@@ -159,8 +170,14 @@ nlohmann::json RestoreResultToJson(const RestoreResult& r);
 Result<PointInTimeOptions> ParsePointInTimeOptions(const nlohmann::json& body);
 
 // Response encoders.
+// What a collection's answer reports as its shard_count or
+// replication_factor (both transports): the engine's value, or 1 where it
+// keeps 0 ("the node's default", which is 1 in single-node mode).
+inline uint32_t EffectiveClusterValue(uint32_t v) { return v == 0 ? 1 : v; }
+
 // The collection with its resolved flush and tiering policies
-// ("flush_policy", "tiering") and its per-tier totals ("tiers").
+// ("flush_policy", "tiering"), its per-tier totals ("tiers") and its
+// effective "shard_count" and "replication_factor" (EffectiveClusterValue).
 nlohmann::json CollectionToJson(const CollectionInfo& info,
                                 const FlushDefaults& defaults,
                                 const TieringDefaults& tiering = {});
@@ -185,6 +202,12 @@ nlohmann::json SearchResultToJson(const SearchResult& result,
 nlohmann::json ErrorToJson(const Status& status);
 // {"aliases": [{"alias", "collection"}, ...]} in the given order.
 nlohmann::json AliasesToJson(const std::vector<AliasInfo>& aliases);
+// The cluster status (GET /api/v1/cluster): {"enabled", "node_id", "nodes":
+// [{"node_id", "rest_address", "grpc_address", "alive"}], "shards":
+// [{"collection", "shard", "stream", "primary", "fencing_token", "last_seq",
+// "replicas": [{"node_id", "primary", "reported", "applied_seq", "lag",
+// "state"}]}]}; every key present, lists empty in single-node mode.
+nlohmann::json ClusterInfoToJson(const ClusterInfo& info);
 // {"field", "type"}.
 nlohmann::json PayloadIndexToJson(const PayloadIndexDef& def);
 // {"name": collection, "payload_indexes": [{"field", "type"}, ...]}.

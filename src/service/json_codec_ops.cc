@@ -237,7 +237,7 @@ Result<ScrollRequest> ParseScroll(const json& body) {
   if (body.is_null()) return r;
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      body, {"after_id", "limit", "filter", "include_vector"}));
+      body, {"after_id", "limit", "filter", "include_vector", "consistency"}));
   if (const json* v = FindField(body, "after_id")) {
     PDB_ASSIGN_OR_RETURN(r.after_id, GetString(*v, "after_id"));
   }
@@ -249,6 +249,9 @@ Result<ScrollRequest> ParseScroll(const json& body) {
   PDB_ASSIGN_OR_RETURN(r.filter, OptionalFilter(body));
   if (const json* v = FindField(body, "include_vector")) {
     PDB_ASSIGN_OR_RETURN(r.include_vector, GetBool(*v, "include_vector"));
+  }
+  if (const json* v = FindField(body, "consistency")) {
+    PDB_ASSIGN_OR_RETURN(r.consistency, GetConsistency(*v));
   }
   return r;
 }

@@ -29,6 +29,8 @@ Status TypeError(std::string_view field, std::string_view want,
 Result<uint64_t> GetUint(const nlohmann::json& v, std::string_view field,
                          uint64_t lo, uint64_t hi);
 Result<bool> GetBool(const nlohmann::json& v, std::string_view field);
+// A "consistency" field's value: a string ParseReadConsistency accepts.
+Result<ReadConsistency> GetConsistency(const nlohmann::json& v);
 Result<std::string> GetString(const nlohmann::json& v, std::string_view field);
 Status RequireObject(const nlohmann::json& body, std::string_view what);
 // Refuses the first key of object `obj` that is not in `known` (a null value

@@ -51,6 +51,7 @@ enum class Operation {
   kRestoreSnapshot,
   kRestorePointInTime,
   kCreateDatabaseSnapshot,
+  kGetCluster,
 };
 
 struct OperationInfo {
@@ -102,6 +103,8 @@ inline constexpr std::array kOperations = {
     OperationInfo{Operation::kRestorePointInTime, "RestorePointInTime", true},
     OperationInfo{Operation::kCreateDatabaseSnapshot, "CreateDatabaseSnapshot",
                   true},
+    // The cluster as this node sees it (docs/API.md, "Cluster status").
+    OperationInfo{Operation::kGetCluster, "GetCluster"},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

@@ -156,6 +156,10 @@ std::vector<AliasInfo> VectorService::ListAliases() {
   return db_->ListAliases();
 }
 
+Result<ClusterInfo> VectorService::GetCluster() {
+  return db_->GetClusterInfo();
+}
+
 Result<std::unique_ptr<ChangeReader>> VectorService::OpenChanges(
     const std::string& collection, std::optional<uint64_t> from_seq) {
   if (from_seq && *from_seq == 0) {

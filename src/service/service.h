@@ -161,6 +161,10 @@ class VectorService {
                                            const PointInTimeOptions& options);
   // Every collection and alias under one id (DB::CreateDatabaseSnapshot).
   Result<SnapshotInfo> CreateDatabaseSnapshot(const std::string& target);
+  // The cluster as this node sees it (DB::GetClusterInfo; docs/API.md,
+  // "Cluster status"): {enabled: false} and nothing else in single-node
+  // mode.
+  Result<ClusterInfo> GetCluster();
 
   // The flush defaults responses resolve policies against.
   const FlushDefaults& flush_defaults() const { return defaults_; }
@@ -244,6 +248,9 @@ class VectorService {
   // {"restored": {...}}.
   Result<nlohmann::json> RestorePointInTimeJson(const std::string& collection,
                                                 const nlohmann::json& body);
+  // {"enabled", "node_id", "nodes": [...], "shards": [...]}
+  // (ClusterInfoToJson).
+  Result<nlohmann::json> GetClusterJson();
 
  private:
   // The collection `name` names: its own name or an alias of it (resolved

@@ -229,4 +229,9 @@ Result<json> VectorService::UpdateAliasesJson(const json& body) {
 
 json VectorService::ListAliasesJson() { return AliasesToJson(ListAliases()); }
 
+Result<json> VectorService::GetClusterJson() {
+  PDB_ASSIGN_OR_RETURN(ClusterInfo info, GetCluster());
+  return ClusterInfoToJson(info);
+}
+
 }  // namespace proximadb::service

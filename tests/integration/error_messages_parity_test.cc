@@ -234,6 +234,80 @@ TEST_F(ErrorMessagesParityTest, CollectionLimits) {
              "field 'flush_priority' must be in 1..100, got 0");
 }
 
+// The cluster fields (docs/API.md, "Cluster status"): shard_count and
+// replication_factor out of range or above what a single node takes, and a
+// read consistency that is not a name, read the same on both transports.
+TEST_F(ErrorMessagesParityTest, ClusterFields) {
+  pb::CreateCollectionRequest r = NewCollection("c", 3);
+  r.set_shard_count(300);
+  ExpectSame("shard_count too large",
+             Rest("POST", kApi,
+                  {{"name", "c"}, {"dimension", 3}, {"shard_count", 300}}),
+             Create(r), 400, "field 'shard_count' must be in 1..256, got 300");
+  r = NewCollection("c", 3);
+  r.set_replication_factor(6);
+  ExpectSame("replication_factor too large",
+             Rest("POST", kApi,
+                  {{"name", "c"}, {"dimension", 3}, {"replication_factor", 6}}),
+             Create(r), 400,
+             "field 'replication_factor' must be in 1..5, got 6");
+  const std::string single_node =
+      "shard_count and replication_factor above 1 need cluster mode "
+      "([cluster] enabled = true, docs/CLUSTER.md); this server runs "
+      "single-node";
+  r = NewCollection("c", 3);
+  r.set_shard_count(2);
+  ExpectSame(
+      "shard_count 2 on one node",
+      Rest("POST", kApi, {{"name", "c"}, {"dimension", 3}, {"shard_count", 2}}),
+      Create(r), 400, single_node);
+  r = NewCollection("c", 3);
+  r.set_replication_factor(2);
+  ExpectSame("replication_factor 2 on one node",
+             Rest("POST", kApi,
+                  {{"name", "c"}, {"dimension", 3}, {"replication_factor", 2}}),
+             Create(r), 400, single_node);
+  EXPECT_EQ(Rest("GET", kApi + "/c").status, 404u);  // nothing was created
+
+  ASSERT_EQ(Rest("POST", kApi, {{"name", "c"}, {"dimension", 3}}).status, 201u);
+  const json v = {1.0, 0.0, 0.0};
+  const std::string bad =
+      "unknown consistency 'linearizable' (expected eventual or strong)";
+  pb::SearchRequest q = Query("c", {1, 0, 0});
+  q.set_consistency("linearizable");
+  ExpectSame("search consistency",
+             Rest("POST", kApi + "/c/search",
+                  {{"vector", v}, {"consistency", "linearizable"}}),
+             Search(q), 400, bad);
+  pb::BatchSearchRequest batch;
+  batch.set_collection("c");
+  *batch.add_queries() = Query("", {1, 0, 0});
+  *batch.add_queries() = Query("", {1, 0, 0});
+  batch.mutable_queries(1)->set_consistency("linearizable");
+  pb::BatchSearchResponse batch_out;
+  ExpectSame("batch search consistency",
+             Rest("POST", kApi + "/c/search/batch",
+                  {{"queries",
+                    {{{"vector", v}},
+                     {{"vector", v}, {"consistency", "linearizable"}}}}}),
+             Call(&pb::ProximaDB::Stub::BatchSearch, batch, &batch_out), 400,
+             "queries[1]: " + bad);
+  pb::ScrollRequest scroll;
+  scroll.set_collection("c");
+  scroll.set_consistency("linearizable");
+  pb::ScrollResponse scroll_out;
+  ExpectSame(
+      "scroll consistency",
+      Rest("POST", kApi + "/c/scroll", {{"consistency", "linearizable"}}),
+      Call(&pb::ProximaDB::Stub::Scroll, scroll, &scroll_out), 400, bad);
+  // An empty name is not the default: it is refused on both.
+  scroll.set_consistency("");
+  ExpectSame("scroll consistency \"\"",
+             Rest("POST", kApi + "/c/scroll", {{"consistency", ""}}),
+             Call(&pb::ProximaDB::Stub::Scroll, scroll, &scroll_out), 400,
+             "unknown consistency '' (expected eventual or strong)");
+}
+
 // Unknown fields are refused on both transports (400 / INVALID_ARGUMENT).
 // REST names the key; protobuf carries no names for fields a message does
 // not have, so gRPC names the field number (the one place the texts differ).

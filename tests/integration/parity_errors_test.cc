@@ -60,6 +60,33 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
         return Call(&pb::ProximaDB::Stub::CreateCollection, r, &out);
       },
       400, "invalid_argument");
+  // More than one shard or replica needs cluster mode: the single-node
+  // engine refuses it (its message, the same on both: error_messages_
+  // parity_test.cc).
+  add(
+      Operation::kCreateCollection, "POST", kApi,
+      {{"name", "sharded"}, {"dimension", 3}, {"shard_count", 2}},
+      [&] {
+        pb::CreateCollectionRequest r;
+        r.set_name("sharded");
+        r.set_dimension(3);
+        r.set_shard_count(2);
+        pb::CollectionInfo out;
+        return Call(&pb::ProximaDB::Stub::CreateCollection, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kCreateCollection, "POST", kApi,
+      {{"name", "replicated"}, {"dimension", 3}, {"replication_factor", 3}},
+      [&] {
+        pb::CreateCollectionRequest r;
+        r.set_name("replicated");
+        r.set_dimension(3);
+        r.set_replication_factor(3);
+        pb::CollectionInfo out;
+        return Call(&pb::ProximaDB::Stub::CreateCollection, r, &out);
+      },
+      400, "invalid_argument");
   add(
       Operation::kGetCollection, "GET", kApi + "/nope", nullptr,
       [&] {
@@ -246,6 +273,45 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
         r.set_k(0);
         pb::SearchResponse out;
         return Call(&pb::ProximaDB::Stub::Search, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kScroll, "POST", c + "/scroll", {{"consistency", "linear"}},
+      [&] {
+        pb::ScrollRequest r;
+        r.set_collection("c");
+        r.set_consistency("linear");
+        pb::ScrollResponse out;
+        return Call(&pb::ProximaDB::Stub::Scroll, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kSearch, "POST", c + "/search",
+      {{"vector", {1.0, 0.0, 0.0}}, {"consistency", "always"}},
+      [&] {
+        pb::SearchRequest r;
+        r.set_collection("c");
+        for (float f : {1.0f, 0.0f, 0.0f}) r.add_vector(f);
+        r.set_consistency("always");
+        pb::SearchResponse out;
+        return Call(&pb::ProximaDB::Stub::Search, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kBatchSearch, "POST", c + "/search/batch",
+      {{"queries",
+        {{{"vector", {1.0, 0.0, 0.0}}},
+         {{"vector", {1.0, 0.0, 0.0}}, {"consistency", ""}}}}},
+      [&] {
+        pb::BatchSearchRequest r;
+        r.set_collection("c");
+        for (int i = 0; i < 2; ++i) {
+          pb::SearchRequest* q = r.add_queries();
+          for (float f : {1.0f, 0.0f, 0.0f}) q->add_vector(f);
+        }
+        r.mutable_queries(1)->set_consistency("");
+        pb::BatchSearchResponse out;
+        return Call(&pb::ProximaDB::Stub::BatchSearch, r, &out);
       },
       400, "invalid_argument");
   add(
@@ -562,13 +628,14 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
   EXPECT_EQ(again.json()["payload_indexes"].size(), 1u) << again.body;
 
   // Every operation that can be refused has a case; Health,
-  // ListCollections, ListQuarantine and ListAliases take no input that
-  // could be wrong.
+  // ListCollections, ListQuarantine, ListAliases and GetCluster take no
+  // input that could be wrong.
   for (const service::OperationInfo& info : service::kOperations) {
     if (info.op == Operation::kHealth ||
         info.op == Operation::kListCollections ||
         info.op == Operation::kListQuarantine ||
-        info.op == Operation::kListAliases) {
+        info.op == Operation::kListAliases ||
+        info.op == Operation::kGetCluster) {
       continue;
     }
     EXPECT_TRUE(covered.count(info.op))

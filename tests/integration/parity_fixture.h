@@ -108,6 +108,8 @@ inline void ExpectSameCollection(const json& r, const pb::CollectionInfo& g) {
   EXPECT_EQ(r["wal_format"], g.wal_format());
   EXPECT_EQ(r["point_count"], g.point_count());
   EXPECT_EQ(r["segment_count"], g.segment_count());
+  EXPECT_EQ(r["shard_count"], g.shard_count());
+  EXPECT_EQ(r["replication_factor"], g.replication_factor());
 }
 
 inline void ExpectSameSearch(const json& r, const pb::SearchResponse& g) {

@@ -59,18 +59,24 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
 
   steps.push_back(
       {Operation::kCreateCollection, [&] {
+         // One shard, one replica: what a single node accepts (more is
+         // refused: parity_errors_test.cc).
          HttpReply r = Rest("POST", kApi,
                             {{"name", "pr"},
                              {"dimension", 3},
                              {"distance_metric", "euclidean"},
                              {"indexing_algorithm", "flat"},
-                             {"max_wal_age_hours", 0.5}});
+                             {"max_wal_age_hours", 0.5},
+                             {"shard_count", 1},
+                             {"replication_factor", 1}});
          pb::CreateCollectionRequest req;
          req.set_name("pg");
          req.set_dimension(3);
          req.set_distance_metric("euclidean");
          req.set_indexing_algorithm("flat");
          req.mutable_flush_policy()->set_max_wal_age_hours(0.5);
+         req.set_shard_count(1);
+         req.set_replication_factor(1);
          pb::CollectionInfo g;
          ASSERT_TRUE(
              Call(&pb::ProximaDB::Stub::CreateCollection, req, &g).ok());
@@ -78,6 +84,8 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
          json rj = r.json();
          rj["name"] = "pg";  // the only intended difference
          ExpectSameCollection(rj, g);
+         EXPECT_EQ(g.shard_count(), 1u);
+         EXPECT_EQ(g.replication_factor(), 1u);
        }});
 
   steps.push_back({Operation::kListCollections, [&] {
@@ -256,6 +264,28 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
          EXPECT_EQ(rest_ids, grpc_ids);
          EXPECT_EQ(rest_ids,
                    (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+         // Either read consistency reads the one copy of a single node.
+         json eventual;
+         for (std::string consistency : {"eventual", "strong"}) {
+           HttpReply rc =
+               Rest("POST", pr + "/scroll",
+                    {{"include_vector", true}, {"consistency", consistency}});
+           pb::ScrollRequest creq;
+           creq.set_collection("pr");
+           creq.set_include_vector(true);
+           creq.set_consistency(consistency);
+           pb::ScrollResponse gc;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Scroll, creq, &gc).ok());
+           ASSERT_EQ(rc.status, 200u) << rc.body;
+           ASSERT_EQ(rc.json()["points"].size(),
+                     static_cast<size_t>(gc.points_size()));
+           for (int i = 0; i < gc.points_size(); ++i) {
+             EXPECT_EQ(rc.json()["points"][i]["id"], gc.points(i).id());
+           }
+           if (eventual.is_null()) eventual = rc.json();
+           EXPECT_EQ(rc.json(), eventual) << consistency;
+           EXPECT_EQ(rc.json()["points"].size(), 5u);
+         }
        }});
 
   steps.push_back(
@@ -280,34 +310,60 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
            pb::SearchResponse g2;
            ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Search, req, &g2).ok());
            ExpectSameSearch(r.json(), g2);
+           // Both read consistencies are accepted and, on one node, answer
+           // exactly what the default did, over both transports.
+           req.set_collection("pr");
+           for (std::string consistency : {"eventual", "strong"}) {
+             body["consistency"] = consistency;
+             req.set_consistency(consistency);
+             HttpReply rc = Rest("POST", pr + "/search", body);
+             pb::SearchResponse gc;
+             ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Search, req, &gc).ok());
+             ASSERT_EQ(rc.status, 200u) << rc.body;
+             EXPECT_EQ(rc.json(), r.json()) << consistency;
+             ExpectSameSearch(rc.json(), gc);
+           }
          }
        }});
 
   steps.push_back(
       {Operation::kBatchSearch, [&] {
+         // Each query carries its own read consistency (or none).
          json body = {{"queries",
-                       {{{"vector", {1.0, 0.0, 0.0}}, {"k", 2}},
+                       {{{"vector", {1.0, 0.0, 0.0}},
+                         {"k", 2},
+                         {"consistency", "strong"}},
                         {{"vector", {0.0, 1.0, 0.0}},
                          {"k", 2},
-                         {"filter", {{"tag", "y"}}}}}}};
+                         {"filter", {{"tag", "y"}}}},
+                        {{"vector", {1.0, 0.0, 0.0}},
+                         {"k", 2},
+                         {"consistency", "eventual"}}}}};
          pb::BatchSearchRequest req;
          req.set_collection("pr");
          pb::SearchRequest* q1 = req.add_queries();
          for (float f : {1.0f, 0.0f, 0.0f}) q1->add_vector(f);
          q1->set_k(2);
+         q1->set_consistency("strong");
          pb::SearchRequest* q2 = req.add_queries();
          for (float f : {0.0f, 1.0f, 0.0f}) q2->add_vector(f);
          q2->set_k(2);
          grpc_api::JsonToStruct({{"tag", "y"}}, q2->mutable_filter());
+         pb::SearchRequest* q3 = req.add_queries();
+         for (float f : {1.0f, 0.0f, 0.0f}) q3->add_vector(f);
+         q3->set_k(2);
+         q3->set_consistency("eventual");
          HttpReply r = Rest("POST", pr + "/search/batch", body);
          pb::BatchSearchResponse g;
          ASSERT_TRUE(Call(&pb::ProximaDB::Stub::BatchSearch, req, &g).ok());
          ASSERT_EQ(r.status, 200u) << r.body;
-         ASSERT_EQ(r.json()["results"].size(), 2u);
-         ASSERT_EQ(g.results_size(), 2);
-         for (int i = 0; i < 2; ++i)
+         ASSERT_EQ(r.json()["results"].size(), 3u);
+         ASSERT_EQ(g.results_size(), 3);
+         for (int i = 0; i < 3; ++i)
            ExpectSameSearch(r.json()["results"][i], g.results(i));
          EXPECT_EQ(g.results(1).matches(0).id(), "c");
+         // The same query, strong or eventual: the same answer.
+         EXPECT_EQ(r.json()["results"][0], r.json()["results"][2]);
        }});
 
   steps.push_back(
@@ -783,6 +839,22 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
              }
            }
          }
+       }});
+  // Single-node mode: the same "not a cluster" answer on both.
+  steps.push_back(
+      {Operation::kGetCluster, [&] {
+         HttpReply r = Rest("GET", "/api/v1/cluster");
+         ASSERT_EQ(r.status, 200u) << r.body;
+         EXPECT_EQ(r.json(), json::parse(R"({"enabled": false, "node_id": "",
+                                             "nodes": [], "shards": []})"));
+         pb::ClusterInfo g;
+         ASSERT_TRUE(
+             Call(&pb::ProximaDB::Stub::GetCluster, pb::GetClusterRequest(), &g)
+                 .ok());
+         EXPECT_EQ(r.json()["enabled"], g.enabled());
+         EXPECT_EQ(r.json()["node_id"], g.node_id());
+         EXPECT_EQ(r.json()["nodes"].size(), size_t(g.nodes_size()));
+         EXPECT_EQ(r.json()["shards"].size(), size_t(g.shards_size()));
        }});
   steps.push_back(
       {Operation::kDeleteCollection, [&] {

@@ -45,6 +45,7 @@ TEST(ApiKeysTest, EveryOperationIsClassified) {
   int writes = 0;
   for (const OperationInfo& info : kOperations) writes += info.write;
   EXPECT_EQ(writes, 20);
+  EXPECT_EQ(static_cast<int>(kOperations.size()) - writes, 17);  // reads
   // Snapshots: create, delete and restore change state; list and inspect
   // do not.
   EXPECT_TRUE(IsWrite(Operation::kCreateSnapshot));
@@ -64,6 +65,8 @@ TEST(ApiKeysTest, EveryOperationIsClassified) {
   EXPECT_TRUE(IsWrite(Operation::kClearQuarantine));
   EXPECT_TRUE(IsWrite(Operation::kUpdateAliases));
   EXPECT_FALSE(IsWrite(Operation::kListAliases));
+  // The cluster status is a read: a read-only key may ask for it.
+  EXPECT_FALSE(IsWrite(Operation::kGetCluster));
 }
 
 TEST(ApiKeysTest, RejectsBadEntriesWithoutEchoingThem) {

@@ -52,7 +52,7 @@ Filter = Dict[str, Any]
 POINT_OPS = frozenset({"Get", "UpdateMetadata"})
 # Operations on the server rather than on a collection.
 ADMIN_OPS = frozenset({"ListQuarantine", "ClearQuarantine", "UpdateAliases", "ListAliases",
-                       "CreateDatabaseSnapshot"})
+                       "CreateDatabaseSnapshot", "GetCluster"})
 
 
 class Call(NamedTuple):
@@ -355,6 +355,7 @@ def search_body(
     ef_search: Optional[int],
     exact: bool,
     what: str = "query_vector",
+    consistency: Optional[str] = None,
 ) -> Dict[str, Any]:
     """The REST body of one search query."""
     body: Dict[str, Any] = {
@@ -369,6 +370,8 @@ def search_body(
         body["ef_search"] = ef_search
     if exact:
         body["exact"] = True
+    if consistency is not None:
+        body["consistency"] = consistency
     return body
 
 

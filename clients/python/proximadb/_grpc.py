@@ -159,6 +159,8 @@ def _search_request(b: Mapping[str, Any], collection: str, what: str) -> "pb.Sea
         req.ef_search = b["ef_search"]
     if b.get("filter"):
         req.filter.CopyFrom(_struct(b["filter"], f"{what}filter"))
+    if b.get("consistency") is not None:
+        req.consistency = b["consistency"]
     return req
 
 
@@ -189,6 +191,8 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
             "wal_archive": c.tiering.wal_archive,
         },
         "tiers": _tiers(c.tiers),
+        "shard_count": c.shard_count,
+        "replication_factor": c.replication_factor,
     }
 
 
@@ -229,7 +233,7 @@ def _enc_create(c: Call) -> Any:
         distance_metric=b.get("distance_metric") or "",
         indexing_algorithm=b.get("indexing_algorithm") or "",
         wal_format=b.get("wal_format") or "")
-    for key in ("m", "ef_construction", "ef_search"):
+    for key in ("m", "ef_construction", "ef_search", "shard_count", "replication_factor"):
         if b.get(key) is not None:
             setattr(req, key, b[key])
     req.flush_policy.CopyFrom(_flush_policy(b))
@@ -254,6 +258,8 @@ def _enc_scroll(c: Call) -> Any:
         req.limit = b["limit"]
     if b.get("filter"):
         req.filter.CopyFrom(_struct(b["filter"], "filter"))
+    if b.get("consistency") is not None:
+        req.consistency = b["consistency"]
     return req
 
 
@@ -325,6 +331,23 @@ def _enc_restore_pit(c: Call) -> Any:
     if body.get("sequence") is not None:
         req.sequence = body["sequence"]
     return req
+
+
+def _cluster(r: Any) -> Dict[str, Any]:
+    """A ClusterInfo in GET /api/v1/cluster's shape."""
+    return {
+        "enabled": r.enabled,
+        "node_id": r.node_id,
+        "nodes": [{"node_id": n.node_id, "rest_address": n.rest_address,
+                   "grpc_address": n.grpc_address, "alive": n.alive} for n in r.nodes],
+        "shards": [{"collection": s.collection, "shard": s.shard, "stream": s.stream,
+                    "primary": s.primary, "fencing_token": s.fencing_token,
+                    "last_seq": s.last_seq,
+                    "replicas": [{"node_id": x.node_id, "primary": x.primary,
+                                  "reported": x.reported, "applied_seq": x.applied_seq,
+                                  "lag": x.lag, "state": x.state} for x in s.replicas]}
+                   for s in r.shards],
+    }
 
 
 def _restored(r: Any) -> Dict[str, Any]:
@@ -431,6 +454,7 @@ def _build_codecs() -> None:
         "CreateDatabaseSnapshot": (
             lambda c: pb.CreateDatabaseSnapshotRequest(target=(c.body or {}).get("target") or ""),
             lambda r: {"snapshot": _snapshot(r.snapshot)}),
+        "GetCluster": (lambda c: pb.GetClusterRequest(), _cluster),
     })
 
 

@@ -69,6 +69,8 @@ def create_collection(
     wal_format: Optional[str],
     flush: Dict[str, Any],
     tiering: Optional[Dict[str, Any]] = None,
+    shard_count: Optional[int] = None,
+    replication_factor: Optional[int] = None,
 ) -> Op:
     body = body_of(
         name=name,
@@ -79,6 +81,8 @@ def create_collection(
         ef_construction=ef_construction,
         ef_search=ef_search,
         wal_format=wal_format,
+        shard_count=shard_count,
+        replication_factor=replication_factor,
         **flush,
     )
     if tiering is not None:
@@ -216,12 +220,15 @@ def scroll_page(
     limit: int,
     filter: Optional[Filter],
     include_vectors: bool,
+    consistency: Optional[str] = None,
 ) -> Op:
     body: Dict[str, Any] = {"limit": limit, "include_vector": bool(include_vectors)}
     if after_id:
         body["after_id"] = after_id
     if filter:
         body["filter"] = filter
+    if consistency is not None:
+        body["consistency"] = consistency
     return ScrollPage.from_dict((yield Call("Scroll", collection, body)))
 
 
@@ -234,8 +241,10 @@ def search(
     include_metadata: bool,
     ef_search: Optional[int],
     exact: bool,
+    consistency: Optional[str] = None,
 ) -> Op:
-    body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact)
+    body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact,
+                       consistency=consistency)
     return SearchResults.from_dict((yield Call("Search", collection, body)))
 
 
@@ -249,6 +258,7 @@ def batch_search(
     ef_search: Optional[int],
     exact: bool,
     chunk_size: int,
+    consistency: Optional[str] = None,
 ) -> Op:
     if is_numpy(query_vectors):
         if query_vectors.ndim != 2:
@@ -262,7 +272,8 @@ def batch_search(
         raise InvalidArgument("query_vectors is empty")
     filters = split_filters(filter, len(queries))
     bodies = [
-        search_body(q, k, f, include_vectors, include_metadata, ef_search, exact, f"query_vectors[{i}]")
+        search_body(q, k, f, include_vectors, include_metadata, ef_search, exact,
+                    f"query_vectors[{i}]", consistency)
         for i, (q, f) in enumerate(zip(queries, filters))
     ]
     results: List[SearchResults] = []
@@ -347,6 +358,10 @@ def update_aliases(actions: Sequence[Dict[str, Any]]) -> Op:
 def list_aliases() -> Op:
     resp = yield Call("ListAliases")
     return [Alias.from_dict(a) for a in resp.get("aliases") or []]
+
+
+def cluster() -> Op:
+    return dict((yield Call("GetCluster")))
 
 
 def create_snapshot(collection: str, target: Optional[str]) -> Op:

@@ -64,6 +64,7 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "RestoreSnapshot": ("POST", _V1 + "/{c}/snapshots/{id}/restore"),
     "RestorePointInTime": ("POST", _V1 + "/{c}/restore"),
     "CreateDatabaseSnapshot": ("POST", "/api/v1/snapshots"),
+    "GetCluster": ("GET", "/api/v1/cluster"),
 }
 
 

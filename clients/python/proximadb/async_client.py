@@ -126,6 +126,8 @@ class AsyncProximaDBClient:
         ef_search: Optional[int] = None,
         wal_format: Optional[str] = None,
         tiering: Union[Dict[str, Any], TieringPolicy, None] = None,
+        shard_count: Optional[int] = None,
+        replication_factor: Optional[int] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -139,16 +141,21 @@ class AsyncProximaDBClient:
                 policy; unset keys take the server's ``[flush]`` defaults.
             m, ef_construction, ef_search: HNSW parameters.
             wal_format: ``"native"`` or ``"avro"``.
+            shard_count, replication_factor: cluster mode (see
+                ``ProximaDBClient.create_collection``); a single-node server
+                refuses either above 1.
 
         Raises:
             CollectionAlreadyExists: the name is taken.
-            InvalidArgument: a value is out of range.
+            InvalidArgument: a value is out of range, or ``shard_count`` /
+                ``replication_factor`` above 1 on a single-node server.
         """
         flush = _flush_fields(max_wal_age_hours, max_wal_size_mb, max_vector_count,
                               flush_priority, enable_background_flush)
         return await self._run(_ops.create_collection(name, dimension, distance_metric,
                                                 indexing_algorithm, m, ef_construction,
-                                                ef_search, wal_format, flush, tiering))
+                                                ef_search, wal_format, flush, tiering,
+                                                shard_count, replication_factor))
 
     async def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -311,13 +318,16 @@ class AsyncProximaDBClient:
         limit: int = 100,
         filter: Optional[Filter] = None,
         include_vectors: bool = False,
+        *,
+        consistency: Optional[str] = None,
     ) -> ScrollPage:
         """Reads one page of points in id order, after ``after_id`` (exclusive).
 
         The page's ``next_after_id`` is the cursor for the next page, or None
-        on the last one.
+        on the last one. ``consistency`` as for ``ProximaDBClient.search``.
         """
-        return await self._run(_ops.scroll_page(collection, after_id, limit, filter, include_vectors))
+        return await self._run(_ops.scroll_page(collection, after_id, limit, filter,
+                                                include_vectors, consistency))
 
     async def scroll(
         self,
@@ -326,15 +336,18 @@ class AsyncProximaDBClient:
         batch_size: int = 100,
         include_vectors: bool = False,
         after_id: Optional[str] = None,
+        *,
+        consistency: Optional[str] = None,
     ) -> AsyncIterator[Point]:
         """Iterates (``async for``) over every point (matching ``filter``) in id order.
 
-        Pages of ``batch_size`` are fetched lazily, following ``next_after_id``.
+        Pages of ``batch_size`` are fetched lazily, following ``next_after_id``;
+        each page is read with ``consistency``.
         """
         cursor = after_id
         while True:
             page = await self.scroll_page(collection, cursor, batch_size, filter,
-                                          include_vectors)
+                                          include_vectors, consistency=consistency)
             for point in page.points:
                 yield point
             if page.next_after_id is None or not page.points:
@@ -351,6 +364,8 @@ class AsyncProximaDBClient:
         include_metadata: bool = True,
         ef_search: Optional[int] = None,
         exact: bool = False,
+        *,
+        consistency: Optional[str] = None,
     ) -> SearchResults:
         """Finds the ``k`` nearest points, best first.
 
@@ -363,6 +378,8 @@ class AsyncProximaDBClient:
             include_metadata: return each match's metadata.
             ef_search: HNSW search breadth for this query (1..4096).
             exact: brute force instead of the index.
+            consistency: ``"eventual"`` (``None``: the server's default) or
+                ``"strong"``; see ``ProximaDBClient.search``.
 
         Returns:
             A list of :class:`SearchResult` (``.id``, ``.score``,
@@ -373,7 +390,7 @@ class AsyncProximaDBClient:
             CollectionNotFound: no such collection.
         """
         return await self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
-                                     include_metadata, ef_search, exact))
+                                           include_metadata, ef_search, exact, consistency))
 
     async def batch_search(
         self,
@@ -387,16 +404,18 @@ class AsyncProximaDBClient:
         exact: bool = False,
         *,
         chunk_size: int = 1024,
+        consistency: Optional[str] = None,
     ) -> List[SearchResults]:
         """Runs many searches; returns one result list per query, in order.
 
         ``query_vectors`` is a 2-D numpy array or a list of vectors;
         ``filter`` is one filter for every query or a list with one per query.
-        Queries are sent ``chunk_size`` (at most 1024) per request.
+        Queries are sent ``chunk_size`` (at most 1024) per request, each with
+        ``consistency``.
         """
         return await self._run(_ops.batch_search(collection, query_vectors, k, filter,
-                                           include_vectors, include_metadata, ef_search,
-                                           exact, chunk_size))
+                                                 include_vectors, include_metadata, ef_search,
+                                                 exact, chunk_size, consistency))
 
     # -- maintenance -----------------------------------------------------------
 
@@ -463,6 +482,12 @@ class AsyncProximaDBClient:
     async def list_aliases(self) -> List[Alias]:
         """See ``ProximaDBClient.list_aliases``."""
         return await self._run(_ops.list_aliases())
+
+    async def cluster(self) -> Dict[str, Any]:
+        """The cluster status as a dict; see ``ProximaDBClient.cluster``
+        (single-node: ``{"enabled": False, "node_id": "", "nodes": [],
+        "shards": []}``)."""
+        return await self._run(_ops.cluster())
 
     async def create_alias(self, alias: str, collection: str) -> List[Alias]:
         """See ``ProximaDBClient.create_alias``."""

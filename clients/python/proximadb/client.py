@@ -158,6 +158,8 @@ class ProximaDBClient:
         ef_search: Optional[int] = None,
         wal_format: Optional[str] = None,
         tiering: Union[Dict[str, Any], TieringPolicy, None] = None,
+        shard_count: Optional[int] = None,
+        replication_factor: Optional[int] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -176,16 +178,25 @@ class ProximaDBClient:
                 ``cold_after_hours`` (0 = never), ``warm_directory`` (an
                 absolute path on the server) and ``cache_mb``; unset keys
                 take the server's ``[tiering]`` defaults.
+            shard_count: cluster mode (docs/CLUSTER.md): how many shards the
+                points are spread over (1..256); ``None`` or 0 = the node's
+                default. The answer's ``.shard_count`` is the effective value
+                (1 on a single node).
+            replication_factor: cluster mode: replicas per shard (1..5);
+                ``None`` or 0 = the node's default. A single-node server
+                refuses either above 1 (``InvalidArgument``).
 
         Raises:
             CollectionAlreadyExists: the name is taken.
-            InvalidArgument: a value is out of range.
+            InvalidArgument: a value is out of range, or ``shard_count`` /
+                ``replication_factor`` above 1 on a single-node server.
         """
         flush = _flush_fields(max_wal_age_hours, max_wal_size_mb, max_vector_count,
                               flush_priority, enable_background_flush)
         return self._run(_ops.create_collection(name, dimension, distance_metric,
                                                 indexing_algorithm, m, ef_construction,
-                                                ef_search, wal_format, flush, tiering))
+                                                ef_search, wal_format, flush, tiering,
+                                                shard_count, replication_factor))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -348,13 +359,16 @@ class ProximaDBClient:
         limit: int = 100,
         filter: Optional[Filter] = None,
         include_vectors: bool = False,
+        *,
+        consistency: Optional[str] = None,
     ) -> ScrollPage:
         """Reads one page of points in id order, after ``after_id`` (exclusive).
 
         The page's ``next_after_id`` is the cursor for the next page, or None
-        on the last one.
+        on the last one. ``consistency`` is as for :meth:`search`.
         """
-        return self._run(_ops.scroll_page(collection, after_id, limit, filter, include_vectors))
+        return self._run(_ops.scroll_page(collection, after_id, limit, filter, include_vectors,
+                                          consistency))
 
     def scroll(
         self,
@@ -363,14 +377,18 @@ class ProximaDBClient:
         batch_size: int = 100,
         include_vectors: bool = False,
         after_id: Optional[str] = None,
+        *,
+        consistency: Optional[str] = None,
     ) -> Iterator[Point]:
         """Iterates over every point (matching ``filter``) in id order.
 
-        Pages of ``batch_size`` are fetched lazily, following ``next_after_id``.
+        Pages of ``batch_size`` are fetched lazily, following ``next_after_id``;
+        each page is read with ``consistency`` (as for :meth:`search`).
         """
         cursor = after_id
         while True:
-            page = self.scroll_page(collection, cursor, batch_size, filter, include_vectors)
+            page = self.scroll_page(collection, cursor, batch_size, filter, include_vectors,
+                                    consistency=consistency)
             yield from page.points
             if page.next_after_id is None or not page.points:
                 return
@@ -386,6 +404,8 @@ class ProximaDBClient:
         include_metadata: bool = True,
         ef_search: Optional[int] = None,
         exact: bool = False,
+        *,
+        consistency: Optional[str] = None,
     ) -> SearchResults:
         """Finds the ``k`` nearest points, best first.
 
@@ -398,6 +418,12 @@ class ProximaDBClient:
             include_metadata: return each match's metadata.
             ef_search: HNSW search breadth for this query (1..4096).
             exact: brute force instead of the index.
+            consistency: which replica may answer in cluster mode:
+                ``"eventual"`` (the server's default when ``None``: any
+                replica, which may miss the newest acknowledged writes) or
+                ``"strong"`` (one that applied every write acknowledged
+                before the request). On a single node both read the one
+                copy. Anything else raises ``InvalidArgument``.
 
         Returns:
             A list of :class:`SearchResult` (``.id``, ``.score``,
@@ -406,9 +432,10 @@ class ProximaDBClient:
         Raises:
             DimensionMismatch: the query's length is not the collection's dimension.
             CollectionNotFound: no such collection.
+            InvalidArgument: a value is out of range, or an unknown ``consistency``.
         """
         return self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
-                                     include_metadata, ef_search, exact))
+                                     include_metadata, ef_search, exact, consistency))
 
     def batch_search(
         self,
@@ -422,16 +449,18 @@ class ProximaDBClient:
         exact: bool = False,
         *,
         chunk_size: int = 1024,
+        consistency: Optional[str] = None,
     ) -> List[SearchResults]:
         """Runs many searches; returns one result list per query, in order.
 
         ``query_vectors`` is a 2-D numpy array or a list of vectors;
         ``filter`` is one filter for every query or a list with one per query.
-        Queries are sent ``chunk_size`` (at most 1024) per request.
+        Queries are sent ``chunk_size`` (at most 1024) per request, each with
+        ``consistency`` (as for :meth:`search`).
         """
         return self._run(_ops.batch_search(collection, query_vectors, k, filter,
                                            include_vectors, include_metadata, ef_search,
-                                           exact, chunk_size))
+                                           exact, chunk_size, consistency))
 
     # -- maintenance -----------------------------------------------------------
 
@@ -508,6 +537,21 @@ class ProximaDBClient:
     def list_aliases(self) -> List[Alias]:
         """Every alias, ordered by alias."""
         return self._run(_ops.list_aliases())
+
+    # -- cluster -----------------------------------------------------------------
+
+    def cluster(self) -> Dict[str, Any]:
+        """The cluster as the server sees it (``GET /api/v1/cluster``), as a dict:
+        ``{"enabled", "node_id", "nodes": [{"node_id", "rest_address",
+        "grpc_address", "alive"}], "shards": [{"collection", "shard", "stream",
+        "primary", "fencing_token", "last_seq", "replicas": [{"node_id",
+        "primary", "reported", "applied_seq", "lag", "state"}]}]}``.
+
+        A single-node server answers ``{"enabled": False, "node_id": "",
+        "nodes": [], "shards": []}``; cluster mode is described in
+        docs/CLUSTER.md. A read: a read-only API key may call it.
+        """
+        return self._run(_ops.cluster())
 
     def create_alias(self, alias: str, collection: str) -> List[Alias]:
         """Creates ``alias`` for ``collection`` (its own name)."""

@@ -124,6 +124,10 @@ class Collection:
     tiering: TieringPolicy = field(default_factory=TieringPolicy)
     # {"hot"|"warm"|"cold": {"segments", "bytes", "points"}}
     tiers: Dict[str, Dict[str, int]] = field(default_factory=lambda: _tiers(None))
+    # Cluster mode: shards and replicas per shard, effective (1 and 1 on a
+    # single node).
+    shard_count: int = 1
+    replication_factor: int = 1
 
     @property
     def max_wal_age_hours(self) -> Optional[float]:
@@ -164,6 +168,8 @@ class Collection:
             created_at=int(d.get("created_at") or 0),
             tiering=TieringPolicy.from_dict(d.get("tiering")),
             tiers=_tiers(d.get("tiers")),
+            shard_count=int(d.get("shard_count") or 1),
+            replication_factor=int(d.get("replication_factor") or 1),
         )
 
 

@@ -84,6 +84,7 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kRestoreSnapshot, &G::RestoreSnapshot);
   Add(Operation::kRestorePointInTime, &G::RestorePointInTime);
   Add(Operation::kCreateDatabaseSnapshot, &G::CreateDatabaseSnapshot);
+  Add(Operation::kGetCluster, &G::GetCluster);
   AddChanges();
 }
 
@@ -603,6 +604,13 @@ Status GrpcService::UpdateAliases(const v1::UpdateAliasesRequest& in,
 Status GrpcService::ListAliases(const v1::ListAliasesRequest&,
                                 v1::AliasesResponse* out) {
   EncodeAliases(svc_->ListAliases(), out);
+  return Status::OK();
+}
+
+Status GrpcService::GetCluster(const v1::GetClusterRequest&,
+                               v1::ClusterInfo* out) {
+  PDB_ASSIGN_OR_RETURN(ClusterInfo info, svc_->GetCluster());
+  EncodeClusterInfo(info, out);
   return Status::OK();
 }
 

@@ -147,6 +147,7 @@ class GrpcService final : public ::grpc::Service {
                             v1::RestoreSnapshotResponse*);
   Status CreateDatabaseSnapshot(const v1::CreateDatabaseSnapshotRequest&,
                                 v1::SnapshotResponse*);
+  Status GetCluster(const v1::GetClusterRequest&, v1::ClusterInfo*);
 
   service::VectorService* svc_;
   GrpcGates gates_;

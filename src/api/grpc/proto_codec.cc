@@ -183,6 +183,9 @@ Result<CollectionConfig> DecodeCreateCollection(
   if (!r.wal_format().empty()) {
     PDB_ASSIGN_OR_RETURN(c.wal_format, ParseWalFormat(r.wal_format()));
   }
+  // 0 (unset) is the node's default, as in CollectionConfig.
+  c.shard_count = r.shard_count();
+  c.replication_factor = r.replication_factor();
   return c;
 }
 
@@ -211,6 +214,10 @@ Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r) {
   if (r.has_ef_search()) s.ef_search = r.ef_search();
   s.exact = r.exact();
   s.explain = r.explain();
+  if (r.has_consistency()) {
+    PDB_ASSIGN_OR_RETURN(s.consistency,
+                         service::ParseReadConsistency(r.consistency()));
+  }
   return s;
 }
 
@@ -220,6 +227,10 @@ Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r) {
   if (r.has_limit()) s.limit = r.limit();
   PDB_ASSIGN_OR_RETURN(s.filter, DecodeFilter(r.has_filter(), r.filter()));
   s.include_vector = r.include_vector();
+  if (r.has_consistency()) {
+    PDB_ASSIGN_OR_RETURN(s.consistency,
+                         service::ParseReadConsistency(r.consistency()));
+  }
   return s;
 }
 
@@ -291,6 +302,9 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
     p->set_type(std::string(PayloadIndexTypeName(d.type)));
   }
   EncodeTiers(info, out->mutable_tiers());
+  out->set_shard_count(service::EffectiveClusterValue(c.shard_count));
+  out->set_replication_factor(
+      service::EffectiveClusterValue(c.replication_factor));
 }
 
 void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
@@ -454,6 +468,36 @@ void EncodeSnapshot(const SnapshotInfo& s, bool with_files, pb::Snapshot* out) {
       fo->set_role(f.role);
       fo->set_size(f.size);
       fo->set_crc32c(f.crc32c);
+    }
+  }
+}
+
+void EncodeClusterInfo(const ClusterInfo& info, pb::ClusterInfo* out) {
+  out->set_enabled(info.enabled);
+  out->set_node_id(info.node_id);
+  for (const ClusterNodeInfo& n : info.nodes) {
+    pb::ClusterNodeInfo* o = out->add_nodes();
+    o->set_node_id(n.node_id);
+    o->set_rest_address(n.rest_address);
+    o->set_grpc_address(n.grpc_address);
+    o->set_alive(n.alive);
+  }
+  for (const ClusterShardInfo& s : info.shards) {
+    pb::ClusterShardInfo* o = out->add_shards();
+    o->set_collection(s.collection);
+    o->set_shard(s.shard);
+    o->set_stream(s.stream);
+    o->set_primary(s.primary);
+    o->set_fencing_token(s.fencing_token);
+    o->set_last_seq(s.last_seq);
+    for (const ClusterReplicaInfo& r : s.replicas) {
+      pb::ClusterReplicaInfo* ro = o->add_replicas();
+      ro->set_node_id(r.node_id);
+      ro->set_primary(r.primary);
+      ro->set_reported(r.reported);
+      ro->set_applied_seq(r.applied_seq);
+      ro->set_lag(r.lag);
+      ro->set_state(r.state);
     }
   }
 }

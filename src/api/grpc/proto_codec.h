@@ -29,7 +29,8 @@ Result<nlohmann::json> StructToJson(const google::protobuf::Struct& s);
 void JsonToStruct(const nlohmann::json& j, google::protobuf::Struct* out);
 
 // --- requests ---
-// Empty strings take the REST defaults: cosine, hnsw, native.
+// Empty strings take the REST defaults: cosine, hnsw, native. Unset
+// shard_count / replication_factor (0) are the node's default, as in REST.
 Result<CollectionConfig> DecodeCreateCollection(
     const pb::CreateCollectionRequest& r);
 FlushPolicy DecodeFlushPolicy(const pb::FlushPolicy& p);
@@ -38,6 +39,8 @@ Result<Point> DecodePoint(const pb::Point& p);
 // The filter of a request: null when the Struct is absent.
 Result<nlohmann::json> DecodeFilter(bool has_filter,
                                     const google::protobuf::Struct& s);
+// An unset consistency is eventual; a set one must be a name
+// service::ParseReadConsistency takes ("" included: REST refuses it too).
 Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r);
 Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r);
 // Each action must set create_alias or delete_alias ("actions[2]: ...");
@@ -68,5 +71,7 @@ void EncodeRestoreResult(const RestoreResult& r,
 void EncodePayloadIndexes(const std::string& collection,
                           const std::vector<PayloadIndexDef>& defs,
                           pb::PayloadIndexesResponse* out);
+// Every field, as service::ClusterInfoToJson.
+void EncodeClusterInfo(const ClusterInfo& info, pb::ClusterInfo* out);
 
 }  // namespace proximadb::grpc_api

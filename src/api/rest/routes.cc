@@ -209,6 +209,12 @@ RestResponse ListAliases(VectorService& svc, const RouteParams&,
   return JsonResponse(200, svc.ListAliasesJson());
 }
 
+// The cluster status (docs/API.md, "Cluster status").
+RestResponse GetCluster(VectorService& svc, const RouteParams&,
+                        std::string_view) {
+  return FromResult(svc.GetClusterJson());
+}
+
 RestResponse UpdateAliases(VectorService& svc, const RouteParams&,
                            std::string_view body) {
   return WithBody(body, 200,
@@ -459,6 +465,12 @@ void SnapshotRoutes(std::vector<RouteSpec>* t) {
                       });
 }
 
+// The cluster status (docs/API.md, "Cluster status").
+void ClusterRoutes(std::vector<RouteSpec>* t) {
+  t->push_back(
+      {"GET", "/api/v1/cluster", {Operation::kGetCluster}, GetCluster});
+}
+
 // The quarantine (docs/API.md, "Admin").
 void AdminRoutes(std::vector<RouteSpec>* t) {
   t->insert(t->end(), {
@@ -491,6 +503,7 @@ const std::vector<RouteSpec>& Routes() {
     ChangeRoutes(&t);
     AliasRoutes(&t);
     SnapshotRoutes(&t);
+    ClusterRoutes(&t);
     AdminRoutes(&t);
     return t;
   }();

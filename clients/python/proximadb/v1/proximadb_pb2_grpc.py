@@ -194,6 +194,11 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
                 )
+        self.GetCluster = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/GetCluster',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.GetClusterRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ClusterInfo.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -478,6 +483,17 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCluster(self, request, context):
+        """The cluster as this node sees it (REST GET /api/v1/cluster; docs/API.md,
+        "Cluster status"): its nodes, and every shard with its primary and
+        replicas. In single-node mode enabled is false and the rest is empty.
+        A read: a read-only API key may call it. Never fails in single-node
+        mode.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -660,6 +676,11 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.CreateDatabaseSnapshot,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.SerializeToString,
+            ),
+            'GetCluster': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCluster,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.GetClusterRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ClusterInfo.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1280,5 +1301,22 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/CreateDatabaseSnapshot',
             proximadb_dot_v1_dot_proximadb__pb2.CreateDatabaseSnapshotRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.SnapshotResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetCluster(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/GetCluster',
+            proximadb_dot_v1_dot_proximadb__pb2.GetClusterRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.ClusterInfo.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
