@@ -41,7 +41,8 @@ DIR=$(cd "$DIR" && pwd)
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_node() {  # I: starts node I from DIR/node$I/config.toml, waits until ready
-  local I=$1 nd=$DIR/node$I pid
+  local I=$1 nd pid
+  nd=$DIR/node$I
   "$BINARY" --config "$nd/config.toml" </dev/null >"$nd/stdout.log" 2>>"$nd/server.log" &
   pid=$!
   echo "$pid" > "$nd/pid"

@@ -227,7 +227,10 @@ class ClusterCollection final : public Collection {
 
   CollectionInfo Info() override {
     CollectionInfo info;
-    auto c = Current();
+    // Fresh: policies and payload indexes may have changed since the
+    // handle was made (its data calls need only the placement, fixed).
+    auto c = node_->Resolve(name_);
+    if (!c.ok() || c->uid != Current()->uid) c = Current();
     info.config = c->def.config;
     info.created_at_unix_ms = c->created_at_unix_ms;
     info.payload_indexes = c->def.payload_indexes;

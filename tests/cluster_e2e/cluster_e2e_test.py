@@ -59,17 +59,25 @@ def vec(rng):
     return [rng.uniform(-1, 1) for _ in range(DIM)]
 
 
+def run_script(*args):
+    """Runs a script of scripts/; its stderr is shown when it fails."""
+    r = subprocess.run([os.path.join(ROOT, "scripts", args[0]), *args[1:]],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise AssertionError(f"{args[0]} failed ({r.returncode}):\n"
+                             f"{r.stdout}\n{r.stderr}")
+    return r.stdout
+
+
 def main():
     binary = sys.argv[1]
     workdir = tempfile.mkdtemp(prefix="pdb-cluster-e2e-")
     cdir = os.path.join(workdir, "cluster")
     rng = random.Random(7)
     try:
-        out = subprocess.run(
-            [os.path.join(ROOT, "scripts/start-cluster.sh"), "--dir", cdir,
-             "--nodes", "3", "--shards", "3", "--replication", "3",
-             "--binary", binary],
-            check=True, capture_output=True, text=True).stdout
+        out = run_script("start-cluster.sh", "--dir", cdir, "--nodes", "3",
+                         "--shards", "3", "--replication", "3",
+                         "--binary", binary)
         nodes = {}
         for line in out.splitlines():
             parts = line.split()
@@ -188,10 +196,8 @@ def main():
             check(c["count"] == len(points),
                   f"nothing acknowledged is lost ({len(points)} on {base})")
 
-        out = subprocess.run(
-            [os.path.join(ROOT, "scripts/start-cluster.sh"), "--dir", cdir,
-             "--node", victim[1:], "--binary", binary],
-            check=True, capture_output=True, text=True).stdout
+        out = run_script("start-cluster.sh", "--dir", cdir, "--node",
+                         victim[1:], "--binary", binary)
         nodes[victim]["pid"] = int(out.split()[4])
         back = nodes[victim]["rest"]
         deadline = time.monotonic() + 60
