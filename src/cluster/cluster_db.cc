@@ -9,7 +9,6 @@
 #include "collection/point_check.h"
 #include "util/limits.h"
 #include "util/mutex.h"
-#include "util/uuid.h"
 
 namespace proximadb::cluster {
 
@@ -83,23 +82,10 @@ class ClusterCollection final : public Collection {
     ids.reserve(points.size());
     std::map<uint32_t, wal::WalBatch> parts;
     for (size_t i = 0; i < points.size(); ++i) {
-      Point& p = points[i];
-      const std::string what = "vectors[" + std::to_string(i) + "]";
-      PDB_RETURN_IF_ERROR(CheckPointVector(cfg.name, cfg.dimension, cfg.metric,
-                                           p.vector, what.c_str()));
-      if (p.id.size() > kMaxIdBytes) {
-        return Status::InvalidArgument(what + ".id is longer than " +
-                                       std::to_string(kMaxIdBytes) + " bytes");
-      }
-      PDB_RETURN_IF_ERROR(CheckPointMetadata(p.metadata, what, ".metadata"));
-      if (p.id.empty()) p.id = NewUuidV4();
-      ids.push_back(p.id);
-      wal::WalOp op;
-      op.type = wal::WalOp::Type::kUpsert;
-      op.id = p.id;
-      op.vector = std::move(p.vector);
-      op.metadata_json = p.metadata.is_null() ? std::string("{}")
-                                              : DumpPointMetadata(p.metadata);
+      PDB_ASSIGN_OR_RETURN(
+          wal::WalOp op,
+          PointToUpsertOp(cfg.name, cfg.dimension, cfg.metric, i, &points[i]));
+      ids.push_back(op.id);
       parts[ShardOf(op.id, c.shard_count())].ops.push_back(std::move(op));
     }
     if (ids.empty()) return ids;

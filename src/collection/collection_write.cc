@@ -9,7 +9,6 @@
 #include "index/distance.h"
 #include "util/json_depth.h"
 #include "util/limits.h"
-#include "util/uuid.h"
 
 namespace proximadb {
 
@@ -125,22 +124,10 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
   batch.ops.reserve(points.size());
   // Validate everything before writing anything: a batch is all or nothing.
   for (size_t i = 0; i < points.size(); ++i) {
-    Point& p = points[i];
-    std::string what = "vectors[" + std::to_string(i) + "]";
-    PDB_RETURN_IF_ERROR(ValidateVector(p.vector, what.c_str()));
-    if (p.id.size() > kMaxIdBytes) {
-      return Status::InvalidArgument(what + ".id is longer than " +
-                                     std::to_string(kMaxIdBytes) + " bytes");
-    }
-    PDB_RETURN_IF_ERROR(CheckPointMetadata(p.metadata, what, ".metadata"));
-    if (p.id.empty()) p.id = NewUuidV4();
-    ids.push_back(p.id);
-    wal::WalOp op;
-    op.type = wal::WalOp::Type::kUpsert;
-    op.id = std::move(p.id);
-    op.vector = std::move(p.vector);
-    op.metadata_json = p.metadata.is_null() ? std::string("{}")
-                                            : DumpPointMetadata(p.metadata);
+    PDB_ASSIGN_OR_RETURN(wal::WalOp op,
+                         PointToUpsertOp(config_.name, config_.dimension,
+                                         config_.metric, i, &points[i]));
+    ids.push_back(op.id);
     batch.ops.push_back(std::move(op));
   }
   IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));

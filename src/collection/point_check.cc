@@ -9,6 +9,7 @@
 #include "index/distance.h"
 #include "util/json_depth.h"
 #include "util/limits.h"
+#include "util/uuid.h"
 
 namespace proximadb {
 
@@ -109,6 +110,27 @@ Status CheckPayloadIndexField(const std::string& field) {
     }
   }
   return Status::OK();
+}
+
+Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
+                                   uint32_t dimension, Metric metric, size_t i,
+                                   Point* p) {
+  const std::string what = "vectors[" + std::to_string(i) + "]";
+  PDB_RETURN_IF_ERROR(
+      CheckPointVector(collection, dimension, metric, p->vector, what.c_str()));
+  if (p->id.size() > kMaxIdBytes) {
+    return Status::InvalidArgument(what + ".id is longer than " +
+                                   std::to_string(kMaxIdBytes) + " bytes");
+  }
+  PDB_RETURN_IF_ERROR(CheckPointMetadata(p->metadata, what, ".metadata"));
+  if (p->id.empty()) p->id = NewUuidV4();
+  wal::WalOp op;
+  op.type = wal::WalOp::Type::kUpsert;
+  op.id = std::move(p->id);
+  op.vector = std::move(p->vector);
+  op.metadata_json = p->metadata.is_null() ? std::string("{}")
+                                           : DumpPointMetadata(p->metadata);
+  return op;
 }
 
 }  // namespace proximadb

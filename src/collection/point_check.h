@@ -14,6 +14,7 @@
 
 #include "proximadb/status.h"
 #include "proximadb/types.h"
+#include "storage/wal/wal_batch.h"
 
 namespace proximadb {
 
@@ -30,6 +31,12 @@ Status CheckPointMetadata(const nlohmann::json& m, std::string_view what,
 // A payload index field: a filter path (1..kMaxPayloadFieldBytes bytes, no
 // leading '$', at most filter::kMaxPathSegments non-empty segments).
 Status CheckPayloadIndexField(const std::string& field);
+// Checks point `i` of an upsert batch for a collection named `collection`
+// of `dimension` and `metric` (vector, id length, metadata; errors name
+// "vectors[i]") and moves it into its WAL op; an empty id gets a UUID v4.
+Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
+                                   uint32_t dimension, Metric metric, size_t i,
+                                   Point* p);
 // The metadata as the WAL stores it (compact JSON; invalid UTF-8 replaced).
 std::string DumpPointMetadata(const nlohmann::json& m);
 

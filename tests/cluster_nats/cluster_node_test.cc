@@ -24,16 +24,9 @@ namespace proximadb::cluster {
 namespace {
 
 std::map<std::string, std::string> EnvFile(const char* var) {
-  std::map<std::string, std::string> vars;
   const char* file = std::getenv(var);
-  if (file == nullptr) return vars;
-  std::ifstream in(file);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t eq = line.find('=');
-    if (eq != std::string::npos) vars[line.substr(0, eq)] = line.substr(eq + 1);
-  }
-  return vars;
+  if (file == nullptr) return {};
+  return etcd_test::ReadEnvFile(file);
 }
 
 std::vector<std::string> Split(const std::string& s) {
