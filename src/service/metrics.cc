@@ -48,6 +48,52 @@ std::string OpLabels(size_t proto, size_t op) {
 void RenderTiers(std::string& out,
                  const std::vector<CollectionInfo>& collections);
 
+// Cluster mode (docs/CLUSTER.md): live nodes, and per shard its log's end
+// and per replica what it applied, its lag and whether it is the primary.
+void RenderCluster(std::string& out, const ClusterInfo& c) {
+  Header(out, "proximadb_cluster_nodes", "gauge",
+         "Live nodes of the cluster (membership leases held).");
+  Sample(out, "proximadb_cluster_nodes", "", std::to_string(c.nodes.size()));
+  Header(out, "proximadb_cluster_shard_last_sequence", "gauge",
+         "The shard log's last acknowledged entry.");
+  for (const ClusterShardInfo& s : c.shards) {
+    Sample(out, "proximadb_cluster_shard_last_sequence",
+           Label("collection", s.collection) + "," +
+               Label("shard", std::to_string(s.shard)),
+           std::to_string(s.last_seq));
+  }
+  struct Gauge {
+    std::string_view name;
+    std::string_view help;
+    uint64_t (*get)(const ClusterReplicaInfo&);
+  };
+  static const Gauge kReplica[] = {
+      {"proximadb_cluster_replica_applied_sequence",
+       "The last shard log entry the replica applied (replicas that "
+       "answered).",
+       [](const ClusterReplicaInfo& r) { return r.applied_seq; }},
+      {"proximadb_cluster_replica_lag",
+       "Shard log entries the replica has not applied yet.",
+       [](const ClusterReplicaInfo& r) { return r.lag; }},
+      {"proximadb_cluster_replica_primary",
+       "1 for the replica that is its shard's primary.",
+       [](const ClusterReplicaInfo& r) { return uint64_t{r.primary}; }},
+  };
+  for (const Gauge& g : kReplica) {
+    Header(out, g.name, "gauge", g.help);
+    for (const ClusterShardInfo& s : c.shards) {
+      for (const ClusterReplicaInfo& r : s.replicas) {
+        if (!r.reported) continue;
+        Sample(out, g.name,
+               Label("collection", s.collection) + "," +
+                   Label("shard", std::to_string(s.shard)) + "," +
+                   Label("node", r.node_id),
+               std::to_string(g.get(r)));
+      }
+    }
+  }
+}
+
 void RenderCollections(std::string& out,
                        const std::vector<CollectionInfo>& collections) {
   struct Gauge {
@@ -294,6 +340,7 @@ std::string Metrics::Render(const std::vector<CollectionInfo>& collections,
     Sample(out, "proximadb_quarantine_entries", "",
            std::to_string(*process.quarantine_entries));
   }
+  if (process.cluster) RenderCluster(out, *process.cluster);
   Header(out, "proximadb_build_info", "gauge", "Always 1; labels the version.");
   Sample(out, "proximadb_build_info", Label("version", kVersion), "1");
   if (process.resident_bytes) {

@@ -78,6 +78,9 @@ struct ProcessSample {
   std::optional<uint64_t> resident_bytes;  // absent when /proc is not there
   // Entries of the data directory's quarantine; absent when unreadable.
   std::optional<uint64_t> quarantine_entries;
+  // Cluster mode: the shards and replicas as this node sees them (absent
+  // in single-node mode or when the cluster cannot be read).
+  std::optional<ClusterInfo> cluster;
 };
 
 class Metrics {

@@ -162,6 +162,13 @@ def main():
         check(cl["enabled"] and len(cl["nodes"]) == 3 and len(cl["shards"]) == 3,
               "GET /api/v1/cluster lists 3 nodes and 3 shards")
         check(all(s["primary"] for s in cl["shards"]), "every shard has a primary")
+        with urllib.request.urlopen(n2 + "/metrics", timeout=30) as r:
+            metrics = r.read().decode()
+        check("proximadb_cluster_nodes 3" in metrics and
+              'proximadb_cluster_replica_lag{collection="docs",shard="2",node="n3"}'
+              in metrics and
+              "proximadb_cluster_shard_last_sequence" in metrics,
+              "/metrics has the cluster's nodes, shards and replica lag")
         victim = cl["shards"][0]["primary"]
         survivors = [nodes[k]["rest"] for k in nodes if k != victim]
         print("killing", victim, "(primary of shard 0)")

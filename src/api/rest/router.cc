@@ -222,6 +222,8 @@ RestResponse MetricsResponse(service::VectorService& svc,
   p.resident_bytes = service::ResidentMemoryBytes();
   auto quarantine = svc.ListQuarantine();
   if (quarantine.ok()) p.quarantine_entries = quarantine->size();
+  auto cluster = svc.GetCluster();
+  if (cluster.ok() && cluster->enabled) p.cluster = std::move(cluster).value();
   RestResponse r;
   r.body = ctx.metrics->Render(svc.ListCollections(), p);
   r.content_type = service::kMetricsContentType;
