@@ -77,7 +77,17 @@ PDB_REQUIRE_ETCD=1 "$ROOT/tests/cluster/etcd_fixture.sh" up "$DIR/etcd" >/dev/nu
 . "$DIR/etcd/etcd.env"
 NATS_N=$NODES
 [ "$NATS_N" -le 5 ] || NATS_N=5
-NATS_URLS=$("$ROOT/scripts/nats-cluster.sh" up "$DIR/nats" "$NATS_N" | sed -n 's/^NATS_URLS=//p')
+# Free ports are picked before they are bound: another process may take one
+# meanwhile, so a failed start is tried again on new ports.
+NATS_URLS=""
+for attempt in 1 2 3; do
+  if out=$("$ROOT/scripts/nats-cluster.sh" up "$DIR/nats" "$NATS_N" 2>"$DIR/nats-start.err"); then
+    NATS_URLS=$(echo "$out" | sed -n 's/^NATS_URLS=//p')
+    break
+  fi
+  "$ROOT/scripts/nats-cluster.sh" down "$DIR/nats" >/dev/null 2>&1 || true
+done
+[ -n "$NATS_URLS" ] || { cat "$DIR/nats-start.err" >&2; echo "start-cluster: NATS did not start" >&2; exit 1; }
 {
   echo "ETCD_ENDPOINTS=$ETCD_ENDPOINTS"
   echo "NATS_URLS=$NATS_URLS"

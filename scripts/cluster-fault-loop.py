@@ -1,0 +1,267 @@
+#!/usr/bin/env python3
+"""Faults in a loop against a real ProximaDB cluster (docs/CLUSTER.md,
+"Fault harness"). A long run, not part of scripts/test.sh.
+
+    scripts/cluster-fault-loop.py --binary build/src/server/proximadb-server \
+        [--iterations 100] [--nodes 3] [--shards 3] [--replication 3] \
+        [--faults kill,stop,restart] [--dir DIR]
+
+Starts a cluster with scripts/start-cluster.sh, creates one collection, and
+keeps a writer busy: batches of 20 new points (ids spread over every shard)
+sent to a random live node, each acknowledged or not. Each iteration injects
+one fault into the primary of one shard (shards in turn):
+
+  kill     SIGKILL; started again once writes flow again
+  stop     SIGSTOP for lease TTL + 3 s (the node is cut off: its lease
+           lapses and its primaries move), then SIGCONT: the node finds its
+           lease lost, rejoins and catches up
+  restart  SIGTERM (a clean stop) and start again
+
+and measures, from the fault: the time to the first acknowledged batch (a
+batch needs every shard's primary: the write outage) and, once the node is
+back, the time until every replica reports lag 0 (catch-up). After each
+iteration the checker reads every id through every node (strong reads):
+every acknowledged point must be there on every node, and nothing may be
+there that was never sent. Prints one line per iteration and a summary
+(median and max); exits 1 at the first violation, leaving the cluster's
+directory (logs) in place.
+"""
+import argparse
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DIM = 8
+LEASE_TTL_S = 5
+
+
+def call(base, method, path, body=None, timeout=15):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            text = r.read()
+            return r.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError) as e:
+        return 0, str(e)
+
+
+def script(*args):
+    r = subprocess.run([os.path.join(ROOT, "scripts", args[0]), *args[1:]],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed:\n{r.stdout}\n{r.stderr}")
+    return r.stdout
+
+
+class Writer(threading.Thread):
+    """Writes batches of new points; remembers what was acknowledged and
+    what was sent without an answer (may or may not be stored)."""
+
+    def __init__(self, nodes):
+        super().__init__(daemon=True)
+        self.nodes = nodes  # id -> rest url; entries removed while down
+        self.lock = threading.Lock()
+        self.acked = set()
+        self.unknown = set()
+        self.acks = []  # (sent, acknowledged) monotonic times per batch
+        self.next = 0
+        self.stop = False
+        self.rng = random.Random(11)
+
+    def run(self):
+        while not self.stop:
+            with self.lock:
+                live = [u for u in self.nodes.values() if u]
+            if not live:
+                time.sleep(0.05)
+                continue
+            with self.lock:
+                ids = [f"w{self.next + i}" for i in range(20)]
+                self.next += 20
+            body = {"vectors": [{"id": i, "vector": [self.rng.uniform(-1, 1)
+                                                     for _ in range(DIM)]}
+                                for i in ids]}
+            sent = time.monotonic()
+            status, _ = call(self.rng.choice(live), "POST",
+                             "/api/v1/collections/faults/vectors/batch", body)
+            with self.lock:
+                if 200 <= status < 300:
+                    self.acked.update(ids)
+                    self.acks.append((sent, time.monotonic()))
+                else:
+                    self.unknown.update(ids)
+            if status >= 300 or status == 0:
+                time.sleep(0.05)
+
+
+def all_ids(base):
+    ids, after = set(), ""
+    while True:
+        status, page = call(base, "POST", "/api/v1/collections/faults/scroll",
+                            {"after_id": after, "limit": 5000,
+                             "consistency": "strong"}, timeout=60)
+        if status != 200:
+            raise RuntimeError(f"scroll on {base}: {status} {page}")
+        ids.update(p["id"] for p in page["points"])
+        after = page.get("next_after_id", "")
+        if not after:
+            return ids
+
+
+def wait_caught_up(base, deadline):
+    while time.monotonic() < deadline:
+        status, cl = call(base, "GET", "/api/v1/cluster")
+        if status == 200:
+            reps = [r for s in cl["shards"] for r in s["replicas"]]
+            if reps and all(r["reported"] and r["lag"] == 0 for r in reps) \
+                    and all(s["primary"] for s in cl["shards"]):
+                return True
+        time.sleep(0.2)
+    return False
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--iterations", type=int, default=100)
+    ap.add_argument("--nodes", type=int, default=3)
+    ap.add_argument("--shards", type=int, default=3)
+    ap.add_argument("--replication", type=int, default=3)
+    ap.add_argument("--faults", default="kill,stop,restart")
+    ap.add_argument("--dir", default="")
+    a = ap.parse_args()
+    faults = a.faults.split(",")
+    cdir = a.dir or os.path.join(tempfile.mkdtemp(prefix="pdb-faults-"), "c")
+    out = script("start-cluster.sh", "--dir", cdir, "--nodes", str(a.nodes),
+                 "--shards", str(a.shards), "--replication",
+                 str(a.replication), "--binary", a.binary)
+    pids, urls = {}, {}
+    for line in out.splitlines():
+        p = line.split()
+        if p and p[0] == "node":
+            pids[p[1]], urls[p[1]] = int(p[4]), p[2]
+    first = next(iter(urls.values()))
+    status, body = call(first, "POST", "/api/v1/collections",
+                        {"name": "faults", "dimension": DIM,
+                         "distance_metric": "euclidean"}, timeout=60)
+    if status >= 300:
+        raise RuntimeError(f"create: {status} {body}")
+    writer = Writer(dict(urls))
+    writer.start()
+    rng = random.Random(5)
+    outages, catchups = {f: [] for f in faults}, []
+    ok = True
+    try:
+        time.sleep(2)
+        for it in range(1, a.iterations + 1):
+            fault = faults[(it - 1) % len(faults)]
+            # The primary of some shard: its fault needs a failover.
+            victim = rng.choice(sorted(urls))
+            status, cl = call(urls[victim], "GET", "/api/v1/cluster")
+            if status == 200 and cl["shards"]:
+                shard = cl["shards"][(it - 1) % len(cl["shards"])]
+                if shard["primary"] in urls:
+                    victim = shard["primary"]
+            with writer.lock:
+                writer.nodes[victim] = None
+            t0 = time.monotonic()
+            if fault == "kill":
+                os.kill(pids[victim], signal.SIGKILL)
+            elif fault == "stop":
+                os.kill(pids[victim], signal.SIGSTOP)
+            else:
+                os.kill(pids[victim], signal.SIGTERM)
+            # The outage: until a batch sent after the fault is acknowledged.
+            def first_ack_after(t):
+                with writer.lock:
+                    later = [a for sent, a in writer.acks if sent > t]
+                return min(later) if later else None
+            while first_ack_after(t0) is None and time.monotonic() - t0 < 120:
+                time.sleep(0.02)
+            done = first_ack_after(t0)
+            outage = None if done is None else done - t0
+            if fault == "stop":
+                time.sleep(max(0.0, LEASE_TTL_S + 3 - (time.monotonic() - t0)))
+                os.kill(pids[victim], signal.SIGCONT)
+            else:
+                if fault == "restart":
+                    for _ in range(200):
+                        try:
+                            os.kill(pids[victim], 0)
+                        except ProcessLookupError:
+                            break
+                        time.sleep(0.05)
+                line = script("start-cluster.sh", "--dir", cdir, "--node",
+                              victim[1:], "--binary", a.binary).split()
+                pids[victim] = int(line[4])
+            t1 = time.monotonic()
+            with writer.lock:
+                writer.nodes[victim] = urls[victim]
+            caught = wait_caught_up(urls[victim], t1 + 120)
+            catchup = time.monotonic() - t1
+            # The checker.
+            with writer.lock:
+                acked = set(writer.acked)
+            problems = []
+            if outage is None:
+                problems.append("no write acknowledged within 120 s")
+            if not caught:
+                problems.append("not caught up within 120 s")
+            for n, u in sorted(urls.items()):
+                have = all_ids(u)
+                with writer.lock:  # sent (or being sent) by now
+                    sent_upto, unknown = writer.next, set(writer.unknown)
+                lost = acked - have
+                alien = {i for i in have
+                         if not i.startswith("w") or int(i[1:]) >= sent_upto}
+                if lost:
+                    problems.append(f"{n} lacks {len(lost)} acknowledged "
+                                    f"points, e.g. {sorted(lost)[:3]}")
+                if alien:
+                    problems.append(f"{n} has {len(alien)} points never sent")
+            if outage is not None:
+                outages[fault].append(outage)
+            catchups.append(catchup)
+            print(f"iteration {it}: {fault} {victim}: write outage "
+                  f"{outage if outage is None else round(outage, 2)} s, "
+                  f"catch-up {catchup:.2f} s, {len(acked)} acknowledged, "
+                  f"{len(unknown)} unknown: "
+                  f"{'OK' if not problems else '; '.join(problems)}",
+                  flush=True)
+            if problems:
+                ok = False
+                break
+    finally:
+        writer.stop = True
+        writer.join(timeout=30)
+        for f, xs in outages.items():
+            if xs:
+                print(f"{f}: {len(xs)} faults, write outage median "
+                      f"{statistics.median(xs):.2f} s, max {max(xs):.2f} s")
+        if catchups:
+            print(f"catch-up: median {statistics.median(catchups):.2f} s, "
+                  f"max {max(catchups):.2f} s")
+        if ok:
+            script("stop-cluster.sh", "--dir", cdir)
+        else:
+            script("stop-cluster.sh", "--dir", cdir, "--keep")
+            print("cluster directory (logs) kept in", cdir)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
