@@ -993,7 +993,7 @@ Result<std::string> ClusterNode::Call(const ShardedCollection& c,
 Status ClusterNode::CallAll(const ShardedCollection& c, uint32_t shard,
                             const std::string& op) {
   for (const auto& n : c.placement[shard]) {
-    Result<std::string> out = Status::OK();
+    Result<std::string> out = std::string();
     if (n == options_.node_id) {
       out =
           LocalCall(c.uid, shard, op, "{}", false, options_.request_timeout_ms);
