@@ -199,12 +199,19 @@ def main():
                 os.kill(pids[victim], signal.SIGCONT)
             else:
                 if fault == "restart":
-                    for _ in range(200):
+                    # A clean stop may take a while under load; the next
+                    # process would be refused while it holds the data
+                    # directory (<data>/cluster/LOCK).
+                    for _ in range(1200):
                         try:
                             os.kill(pids[victim], 0)
                         except ProcessLookupError:
                             break
                         time.sleep(0.05)
+                    exit_s = time.monotonic() - t0
+                    if exit_s > 5:
+                        print(f"  note: {victim} took {exit_s:.1f} s to stop",
+                              flush=True)
                 line = script("start-cluster.sh", "--dir", cdir, "--node",
                               victim[1:], "--binary", a.binary).split()
                 pids[victim] = int(line[4])
