@@ -49,15 +49,11 @@ uint64_t NowUnixMs() {
           .count());
 }
 
-bool Retryable(const Status& s) {
-  if (s.code() != StatusCode::kUnavailable) return false;
-  return true;
-}
-
-std::string RandomUid() {
+// A UUID v4 as 32 lowercase hex digits.
+std::string RandomHex32() {
   std::string u = NewUuidV4();
   u.erase(std::remove(u.begin(), u.end(), '-'), u.end());
-  return u.substr(0, 16);
+  return u;
 }
 
 }  // namespace
@@ -286,8 +282,7 @@ Status ClusterNode::BindClusterId() {
           "' (wrong etcd or namespace, or etcd lost its keys); the node "
           "does not start, so that nothing is dropped");
     }
-    std::string id = NewUuidV4();
-    id.erase(std::remove(id.begin(), id.end(), '-'), id.end());
+    std::string id = RandomHex32();
     TxnRequest t;
     t.compares.push_back(
         Compare::CreateRevision(keys_.id(), Compare::Op::kEqual, 0));
@@ -614,7 +609,7 @@ Result<ShardedCollection> ClusterNode::CreateCollection(
   }
   ShardedCollection c;
   c.def.config = config;
-  c.uid = RandomUid();
+  c.uid = RandomHex32().substr(0, 16);
   c.created_at_unix_ms = NowUnixMs();
   c.placement =
       PlaceShards(live, config.shard_count, config.replication_factor);
