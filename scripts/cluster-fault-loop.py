@@ -201,7 +201,7 @@ def main():
                 if fault == "restart":
                     # A clean stop may take a while under load; the next
                     # process would be refused while it holds the data
-                    # directory (<data>/cluster/LOCK).
+                    # directory (<data>/LOCK).
                     for _ in range(1200):
                         try:
                             os.kill(pids[victim], 0)

@@ -62,6 +62,16 @@ class MappedFile {
   virtual uint64_t size() const = 0;
 };
 
+// An exclusive lock on one file, held for as long as this object lives
+// (Env::LockFile).
+class FileLock {
+ public:
+  FileLock() = default;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  virtual ~FileLock() = default;
+};
+
 class Env {
  public:
   Env() = default;
@@ -117,6 +127,14 @@ class Env {
   // fsyncs a directory so that creations, renames and removals in it are
   // durable.
   virtual Status SyncDir(const std::string& dir) = 0;
+
+  // Takes an exclusive lock on `path` (created if missing; its directory
+  // must exist), held until the returned FileLock is destroyed.
+  // kFailedPrecondition while another holder has it: another process, or
+  // another FileLock of this process. POSIX: flock(2), which the kernel
+  // releases however the process ends (the file stays empty). The default
+  // (in-memory envs): a table in this process.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path);
 
   // Convenience: whole-file read.
   Result<std::string> ReadFileToString(const std::string& path);

@@ -49,11 +49,11 @@ namespace {
 
 constexpr int kDefVersion = 1;
 
-std::string StateName(CollectionDef::State s) {
+}  // namespace
+
+const char* CollectionStateName(CollectionDef::State s) {
   return s == CollectionDef::State::kReady ? "ready" : "dropping";
 }
-
-}  // namespace
 
 // {"version": 1, "state": ..., "config": {...}, "payload_indexes": [...],
 //  "crc32c": CRC32C of the same object's dump without "crc32c"}
@@ -64,7 +64,7 @@ std::string EncodeCollectionDef(const CollectionDef& def) {
                        {"type", std::string(PayloadIndexTypeName(d.type))}});
   }
   nlohmann::json j = {{"version", kDefVersion},
-                      {"state", StateName(def.state)},
+                      {"state", std::string(CollectionStateName(def.state))},
                       {"config", catalog::CollectionConfigToJson(def.config)},
                       {"payload_indexes", std::move(indexes)}};
   const std::string body = j.dump();

@@ -39,6 +39,9 @@ struct CollectionDef {
   State state = State::kReady;
 };
 
+// "ready" | "dropping": the state as every store spells it.
+const char* CollectionStateName(CollectionDef::State s);
+
 // What Claim found.
 struct CatalogIdentity {
   // A random id (32 hex digits) made when the namespace was first claimed;

@@ -1,13 +1,7 @@
 #include "cluster/cluster_node.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <set>
 
 #include <grpcpp/grpcpp.h>
@@ -246,23 +240,11 @@ ClusterNode::~ClusterNode() {
   StopAllHosted();
   lease_.reset();  // revokes: the node's keys go at once
   engine_.reset();
-  if (lock_fd_ >= 0) ::close(lock_fd_);
 }
 
 Status ClusterNode::BindClusterId() {
-  // One process per data directory: the lock is held until the process
-  // ends (the kernel releases it however the process dies).
-  const std::string lock_path = data_dir_ + "/cluster/LOCK";
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock_fd_ < 0) {
-    return Status::IOError("cannot open " + lock_path + ": " +
-                           std::strerror(errno));
-  }
-  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
-    return Status::FailedPrecondition(
-        "another process uses the data directory " + data_dir_ + " (" +
-        lock_path + " is locked)");
-  }
+  // One process per data directory: the engine, opened before this, holds
+  // <data>/LOCK (StorageLayout::LockRoots) for as long as the node has it.
   const std::string path = data_dir_ + "/cluster/cluster-id";
   std::string bound;
   if (env_->FileExists(path)) {

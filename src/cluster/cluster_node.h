@@ -156,7 +156,6 @@ class ClusterNode {
   const std::string data_dir_;
   std::string cluster_id_;
   std::string data_dir_id_;
-  int lock_fd_ = -1;  // <data>/cluster/LOCK, flock()ed for the process life
   std::unique_ptr<EtcdClient> etcd_;
   std::unique_ptr<JetStreamLog> log_;
   std::unique_ptr<ShardRpcServer> rpc_;

@@ -61,10 +61,6 @@ std::string OneLine(const std::string& in) {
   return out;
 }
 
-const char* StateName(CollectionDef::State s) {
-  return s == CollectionDef::State::kReady ? "ready" : "dropping";
-}
-
 bool IsHex32(const std::string& s) {
   if (s.size() != 32) return false;
   for (char c : s) {
@@ -706,10 +702,10 @@ Result<CollectionDef> DecodeRow(const pqxx::row& row, const std::string& where,
     return Status::Corruption("catalog entry " + at + ": its def names '" +
                               def.config.name + "'");
   }
-  if (state != StateName(def.state)) {
+  if (state != CollectionStateName(def.state)) {
     return Status::Corruption("catalog entry " + at + ": state column '" +
                               state + "' differs from its def's '" +
-                              StateName(def.state) + "'");
+                              CollectionStateName(def.state) + "'");
   }
   return def;
 }
@@ -772,7 +768,7 @@ Status PostgresCatalogStore::CreateCollection(const CollectionDef& in) {
     pqxx::result r = tx.exec_params(
         "INSERT INTO proximadb_collections (namespace, name, state, def) "
         "VALUES ($1, $2, $3, $4) ON CONFLICT (namespace, name) DO NOTHING",
-        options_.namespace_, name, StateName(def.state),
+        options_.namespace_, name, CollectionStateName(def.state),
         EncodeCollectionDef(def));
     if (r.affected_rows() == 0) {
       return Status::AlreadyExists("collection '" + name + "' already exists");
@@ -816,7 +812,7 @@ Status PostgresCatalogStore::BeginDrop(const std::string& name) {
     tx.exec_params(
         "UPDATE proximadb_collections SET state = $3, def = $4, updated_at = "
         "now() WHERE namespace = $1 AND name = $2",
-        options_.namespace_, name, StateName(old->state),
+        options_.namespace_, name, CollectionStateName(old->state),
         EncodeCollectionDef(*old));
     return Status::OK();
   });

@@ -9,7 +9,7 @@ namespace proximadb::cluster {
 
 namespace {
 
-constexpr std::string_view kMagic("PDBAPPL1", 8);
+constexpr std::string_view kApplierMagic("PDBAPPL1", 8);
 constexpr uint32_t kVersion = 1;
 
 }  // namespace
@@ -30,7 +30,7 @@ Result<std::unique_ptr<ShardApplier>> ShardApplier::Open(
     PDB_ASSIGN_OR_RETURN(std::string bytes, env->ReadFileToString(state_path));
     PDB_ASSIGN_OR_RETURN(
         nlohmann::json j,
-        catalog::DecodeFramedJson(bytes, kMagic, kVersion,
+        catalog::DecodeFramedJson(bytes, kApplierMagic, kVersion,
                                   "shard applied position", state_path));
     for (const char* key : {"applied_seq", "max_token", "fenced_entries"}) {
       if (!j.contains(key) || !j[key].is_number_unsigned()) {
@@ -97,7 +97,7 @@ Status ShardApplier::Persist() {
                       {"max_token", pos_.max_token},
                       {"fenced_entries", pos_.fenced_entries}};
   PDB_RETURN_IF_ERROR(env_->WriteFileAtomically(
-      state_path_, catalog::EncodeFramedJson(kMagic, kVersion, j)));
+      state_path_, catalog::EncodeFramedJson(kApplierMagic, kVersion, j)));
   persisted_ = pos_;
   return Status::OK();
 }

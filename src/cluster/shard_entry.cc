@@ -10,7 +10,7 @@ namespace proximadb::cluster {
 
 namespace {
 
-constexpr std::string_view kMagic("PDBSHRD1", 8);
+constexpr std::string_view kEntryMagic("PDBSHRD1", 8);
 constexpr size_t kHeader = 8 + 8 + 1;
 
 const wal::RecordCodec& Codec() {
@@ -32,7 +32,7 @@ Result<std::string> EncodeShardEntry(const ShardEntry& entry) {
   }
   wal::WalBatch batch;
   batch.ops = entry.batch.ops;  // seq and time 0
-  std::string out(kMagic);
+  std::string out(kEntryMagic);
   PutFixed64(&out, entry.fencing_token);
   out.push_back(static_cast<char>(type));
   PDB_ASSIGN_OR_RETURN(std::string body, Codec().Encode(batch));
@@ -42,7 +42,7 @@ Result<std::string> EncodeShardEntry(const ShardEntry& entry) {
 }
 
 Result<ShardEntry> DecodeShardEntry(std::string_view bytes) {
-  if (bytes.size() < kHeader + 4 || bytes.substr(0, 8) != kMagic) {
+  if (bytes.size() < kHeader + 4 || bytes.substr(0, 8) != kEntryMagic) {
     return Status::Corruption("shard entry: bad magic or too short");
   }
   const size_t n = bytes.size() - 4;

@@ -119,6 +119,8 @@ Result<RebuildReport> DB::RebuildCatalog(const DBOptions& options,
   Quarantine quarantine(env, clock, dir);
   const StorageLayout layout(env, dir, options.data_directories,
                              options.wal_directory);
+  // Offline only: refused while a server has the directory open.
+  PDB_ASSIGN_OR_RETURN(auto locks, layout.LockRoots());
   RebuildReport report;
 
   // 1. Read and check every collection directory.

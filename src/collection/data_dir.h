@@ -4,6 +4,7 @@
 //   <data>/catalog.db[-wal|-shm]   the catalog (SQLite)
 //   <data>/collections/<dir>/      one per collection
 //   <data>/quarantine/<id>/        what start-up could not account for
+//   <data>/LOCK                    held by the process that has it open
 #pragma once
 
 #include <string>
@@ -16,6 +17,9 @@ namespace proximadb::datadir {
 
 inline constexpr std::string_view kCatalogFile = "catalog.db";
 inline constexpr std::string_view kCollectionsDir = "collections";
+// Held (Env::LockFile) by the one process that has the database open, in the
+// main data directory and in each other data directory and WAL root.
+inline constexpr std::string_view kLockFile = "LOCK";
 
 // Why the server refuses to start on collection data without a usable
 // catalog, and the two ways out.

@@ -88,9 +88,16 @@ Result<CollectionDeps> DBImpl::Deps() {
                         &layout_,     std::move(objects)};
 }
 
-Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(const DBOptions& options,
-                                                 const std::string& dir) {
+Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(
+    const DBOptions& options, const std::string& dir,
+    std::vector<std::unique_ptr<FileLock>> locks) {
   std::unique_ptr<DBImpl> db(new DBImpl(options, dir));
+  // Before anything reads the directory: a second server must not replay
+  // (or repair) what a running one is writing.
+  if (locks.empty()) {
+    PDB_ASSIGN_OR_RETURN(locks, db->layout_.LockRoots());
+  }
+  db->dir_locks_ = std::move(locks);
   PDB_RETURN_IF_ERROR(db->CheckObjectStore());
   PDB_RETURN_IF_ERROR(db->Recover());
   PDB_RETURN_IF_ERROR(db->RemoveRestoreStaging());  // db_snapshot.cc

@@ -20,8 +20,11 @@ namespace proximadb {
 
 class DBImpl final : public DB {
  public:
-  static Result<std::unique_ptr<DBImpl>> OpenImpl(const DBOptions& options,
-                                                  const std::string& dir);
+  // `locks`: the directories' locks when the caller already took them
+  // (StorageLayout::LockRoots); empty: OpenImpl takes them first.
+  static Result<std::unique_ptr<DBImpl>> OpenImpl(
+      const DBOptions& options, const std::string& dir,
+      std::vector<std::unique_ptr<FileLock>> locks = {});
   ~DBImpl() override;
 
   Result<std::shared_ptr<Collection>> CreateCollection(
@@ -198,6 +201,9 @@ class DBImpl final : public DB {
   Status AdoptRestoredLocked(const CollectionRecord& rec,
                              const std::string& cdir, uint64_t sequence,
                              bool* keep_dir) REQUIRES(mu_);
+  // The data directories' LOCK files (StorageLayout::LockRoots). The first
+  // member, so the last destroyed: held until everything else is closed.
+  std::vector<std::unique_ptr<FileLock>> dir_locks_;
   // Serialises snapshot create, delete and restore (taken before mu_ and
   // any collection lock).
   Mutex snapshot_mu_;

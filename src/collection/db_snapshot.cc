@@ -331,6 +331,9 @@ Result<std::vector<RestoreResult>> DBImpl::RestoreDatabase(
 Result<std::vector<RestoreResult>> DB::RestoreDatabaseSnapshot(
     const DBOptions& options, const std::string& dir, const std::string& id) {
   Env* env = options.env ? options.env : Env::Default();
+  const StorageLayout layout(env, dir, options.data_directories,
+                             options.wal_directory);
+  PDB_ASSIGN_OR_RETURN(auto locks, layout.LockRoots());
   for (std::string_view f : {datadir::kCatalogFile, datadir::kCollectionsDir}) {
     const std::string path = dir + "/" + std::string(f);
     if (!env->FileExists(path)) continue;
@@ -346,7 +349,7 @@ Result<std::vector<RestoreResult>> DB::RestoreDatabaseSnapshot(
   }
   DBOptions o = options;
   o.background_threads = false;
-  PDB_ASSIGN_OR_RETURN(auto db, DBImpl::OpenImpl(o, dir));
+  PDB_ASSIGN_OR_RETURN(auto db, DBImpl::OpenImpl(o, dir, std::move(locks)));
   return db->RestoreDatabase(id);
 }
 

@@ -1,5 +1,7 @@
 #include "collection/storage_layout.h"
 
+#include "collection/data_dir.h"
+
 #include <algorithm>
 #include <filesystem>
 
@@ -73,6 +75,32 @@ std::vector<std::string> StorageLayout::secondary_roots() const {
     out.push_back(wal_root_);
   }
   return out;
+}
+
+Result<std::vector<std::unique_ptr<FileLock>>> StorageLayout::LockRoots()
+    const {
+  std::vector<std::unique_ptr<FileLock>> locks;
+  PDB_RETURN_IF_ERROR(env_->CreateDirIfMissing(data_dir_));
+  std::vector<std::string> roots = {data_dir_};
+  for (const std::string& r : secondary_roots()) {
+    if (env_->IsDirectory(r)) roots.push_back(r);  // absent: not used either
+  }
+  for (const std::string& root : roots) {
+    const std::string path = root + "/" + std::string(datadir::kLockFile);
+    Result<std::unique_ptr<FileLock>> lock = env_->LockFile(path);
+    if (!lock.ok()) {
+      if (lock.status().code() != StatusCode::kFailedPrecondition) {
+        return lock.status();
+      }
+      return Status::FailedPrecondition(
+          "the directory " + root + " is in use by another server (" +
+          lock.status().message() +
+          "); one server per data directory: stop the other one, or give "
+          "this one its own [storage] data_directory");
+    }
+    locks.push_back(std::move(lock).value());
+  }
+  return locks;
 }
 
 Result<std::string> StorageLayout::ChooseVolume(uint64_t bytes) const {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,12 @@ class StorageLayout {
   // Every root other than the main data directory that may hold
   // collections/ entries: the other data directories and the WAL root.
   std::vector<std::string> secondary_roots() const;
+
+  // One process per database: locks LOCK (data_dir.h) in the main data
+  // directory (created when missing) and in every secondary root present,
+  // until the returned locks are destroyed. kFailedPrecondition naming the
+  // holder when another process, or another DB of this one, has one.
+  Result<std::vector<std::unique_ptr<FileLock>>> LockRoots() const;
 
   // The data directory for a new segment of about `bytes`: among those
   // present with room for it (kMinFreeBytes left after it), the one with

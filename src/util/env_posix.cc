@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -167,6 +168,16 @@ int RemoveEntry(const char* path, const struct stat*, int type, struct FTW*) {
   return type == FTW_DP ? ::rmdir(path) : ::unlink(path);
 }
 
+// Closing the descriptor releases the flock.
+class PosixFileLock final : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }
+
+ private:
+  const int fd_;
+};
+
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(
@@ -319,6 +330,18 @@ class PosixEnv final : public Env {
       return PosixError("truncate", path, errno);
     }
     return Status::OK();
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    PDB_ASSIGN_OR_RETURN(int fd, OpenFd(path, O_RDWR | O_CREAT | O_CLOEXEC));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err != EWOULDBLOCK) return PosixError("flock", path, err);
+      return Status::FailedPrecondition(path + " is locked (`fuser " + path +
+                                        "` names the process holding it)");
+    }
+    return std::unique_ptr<FileLock>(std::make_unique<PosixFileLock>(fd));
   }
 
   Status SyncDir(const std::string& dir) override {

@@ -119,6 +119,10 @@ class FaultInjectionEnv final : public Env {
     if (InjectIo("fsync-dir", dir)) return SteppedError("fsync-dir", dir);
     return base_->SyncDir(dir);
   }
+  // Not a fault point: the lock is the base env's.
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return base_->LockFile(path);
+  }
 
  private:
   friend class FaultWritableFile;

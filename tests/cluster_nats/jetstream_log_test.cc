@@ -29,7 +29,7 @@ std::map<std::string, std::string> NatsEnv() {
   return vars;
 }
 
-std::vector<std::string> Split(const std::string& s) {
+std::vector<std::string> SplitCommas(const std::string& s) {
   std::vector<std::string> out;
   std::stringstream ss(s);
   std::string item;
@@ -47,7 +47,7 @@ class JetStreamLogTest : public ::testing::Test {
     ASSERT_TRUE(env.count("NATS_URLS"))
         << "no NATS: run through ctest (`ctest -L nats`, whose fixture "
            "nats_up starts the servers)";
-    urls_ = Split(env["NATS_URLS"]);
+    urls_ = SplitCommas(env["NATS_URLS"]);
     auto log = JetStreamLog::Connect({urls_, 5000, "test"});
     ASSERT_TRUE(log.ok()) << log.status().ToString();
     log_ = std::move(*log);

@@ -29,7 +29,7 @@ using testing::RandomVector;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-constexpr uint32_t kDim = 16;
+constexpr uint32_t kColdDim = 16;
 
 class ColdTierTest : public ::testing::Test {
  protected:
@@ -55,7 +55,7 @@ class ColdTierTest : public ::testing::Test {
 
   void CreateWithTwoSegments(const std::string& algorithm = "hnsw") {
     Open();
-    CollectionConfig cfg = MakeConfig("c", kDim);
+    CollectionConfig cfg = MakeConfig("c", kColdDim);
     cfg.index.algorithm = algorithm;
     auto c = db_->CreateCollection(cfg);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -65,7 +65,7 @@ class ColdTierTest : public ::testing::Test {
       for (int i = 0; i < 200; ++i) {
         const int n = seg * 200 + i;
         pts.push_back({"p" + std::to_string(n),
-                       RandomVector(rng_, kDim),
+                       RandomVector(rng_, kColdDim),
                        {{"n", n}, {"seg", seg}}});
       }
       ASSERT_TRUE(c_->Upsert(std::move(pts)).ok());
@@ -126,7 +126,7 @@ class ColdTierTest : public ::testing::Test {
 TEST_F(ColdTierTest, ColdSegmentsServeEverythingAndStayColdAcrossRestarts) {
   CreateWithTwoSegments();
   const uint64_t id = FirstSegment();
-  const std::vector<float> q = RandomVector(rng_, kDim);
+  const std::vector<float> q = RandomVector(rng_, kColdDim);
   auto exact_before = Search(q, true);
   auto graph_before = Search(q, false);
   auto filtered_before = Search(q, false, {{"seg", 0}});
@@ -172,7 +172,7 @@ TEST_F(ColdTierTest, ColdSegmentsServeEverythingAndStayColdAcrossRestarts) {
   EXPECT_EQ(prefix(Ids(*filtered_after), 9),
             prefix(without_p4(Ids(*filtered_before)), 9));
   for (const auto& h : filtered_after->hits) {
-    EXPECT_EQ(h.vector.size(), kDim);
+    EXPECT_EQ(h.vector.size(), kColdDim);
     EXPECT_EQ((*c_->Get(h.id)).vector, h.vector);
   }
   EXPECT_EQ(store_->calls(ObjectOp::kGetToFile), 1u);  // resident since
@@ -181,16 +181,16 @@ TEST_F(ColdTierTest, ColdSegmentsServeEverythingAndStayColdAcrossRestarts) {
   auto p3 = c_->Get("p3");
   ASSERT_TRUE(p3.ok()) << p3.status().ToString();
   EXPECT_EQ(p3->metadata["n"], 3);
-  EXPECT_EQ(p3->vector.size(), kDim);
+  EXPECT_EQ(p3->vector.size(), kColdDim);
   ScrollRequest sr;
   sr.limit = 500;
   sr.include_vector = true;
   auto page = c_->Scroll(sr);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   EXPECT_EQ(page->points.size(), 399u);
-  for (const auto& p : page->points) EXPECT_EQ(p.vector.size(), kDim);
+  for (const auto& p : page->points) EXPECT_EQ(p.vector.size(), kColdDim);
   const std::vector<float> p5_vector = (*c_->Get("p5")).vector;
-  ASSERT_EQ(p5_vector.size(), kDim);
+  ASSERT_EQ(p5_vector.size(), kColdDim);
   ASSERT_TRUE(c_->UpdateMetadata("p5", {{"n", 5}, {"updated", true}}).ok());
   EXPECT_EQ((*c_->Get("p5")).vector, p5_vector);  // now in the memtable
   EXPECT_EQ(*c_->Count({{"updated", true}}), 1u);
@@ -219,7 +219,7 @@ TEST_F(ColdTierTest, ColdSegmentsServeEverythingAndStayColdAcrossRestarts) {
 TEST_F(ColdTierTest, BackToHotAndWarmRestoresTheSegmentFile) {
   CreateWithTwoSegments();
   const uint64_t id = FirstSegment();
-  const std::vector<float> q = RandomVector(rng_, kDim);
+  const std::vector<float> q = RandomVector(rng_, kColdDim);
   auto before = Search(q, true);
   ASSERT_TRUE(c_->MoveSegment(id, Tier::kCold).ok());
   ASSERT_EQ(*c_->Delete({"p1"}), 1u);
@@ -288,7 +288,7 @@ TEST_F(ColdTierTest, AFailingStoreLeavesTheSegmentWhereItWas) {
 TEST_F(ColdTierTest, ColdReadsFailClearlyWhileHotDataKeepsWorking) {
   CreateWithTwoSegments();
   ASSERT_TRUE(c_->MoveSegment(FirstSegment(), Tier::kCold).ok());
-  const std::vector<float> q = RandomVector(rng_, kDim);
+  const std::vector<float> q = RandomVector(rng_, kColdDim);
   for (ObjectOp op : {ObjectOp::kGetToFile}) {
     store_->FailNext(op, Status::Unavailable("injected: 503 SlowDown"), -1);
     auto r = Search(q, false);
@@ -302,7 +302,7 @@ TEST_F(ColdTierTest, ColdReadsFailClearlyWhileHotDataKeepsWorking) {
     // Hot data, writes, counts and filters that need no vectors work.
     auto hot = c_->Get("p201");
     EXPECT_TRUE(hot.ok()) << hot.status().ToString();
-    EXPECT_TRUE(c_->Upsert({{"new", RandomVector(rng_, kDim), {}}}).ok());
+    EXPECT_TRUE(c_->Upsert({{"new", RandomVector(rng_, kColdDim), {}}}).ok());
     EXPECT_EQ(*c_->Count(), 401u);
     EXPECT_EQ(*c_->Delete({"p2"}), 1u);
     store_->ClearFaults();
@@ -328,7 +328,7 @@ TEST_F(ColdTierTest, ASlowStoreDelaysOnlyTheColdRead) {
   const auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(c_->Get("p250").ok());  // hot: no wait
   const auto t1 = std::chrono::steady_clock::now();
-  auto r = Search(RandomVector(rng_, kDim), false);
+  auto r = Search(RandomVector(rng_, kColdDim), false);
   const auto t2 = std::chrono::steady_clock::now();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->hits.size(), 10u);
@@ -336,7 +336,7 @@ TEST_F(ColdTierTest, ASlowStoreDelaysOnlyTheColdRead) {
   EXPECT_GE(t2 - t1, std::chrono::milliseconds(300));
   // Then resident: no wait.
   const auto t3 = std::chrono::steady_clock::now();
-  ASSERT_TRUE(Search(RandomVector(rng_, kDim), false).ok());
+  ASSERT_TRUE(Search(RandomVector(rng_, kColdDim), false).ok());
   EXPECT_LT(std::chrono::steady_clock::now() - t3,
             std::chrono::milliseconds(250));
 }
@@ -345,7 +345,7 @@ TEST_F(ColdTierTest, ADamagedObjectIsDetectedAndACorruptCacheFileRefetched) {
   CreateWithTwoSegments();
   const uint64_t id = FirstSegment();
   ASSERT_TRUE(c_->MoveSegment(id, Tier::kCold).ok());
-  const std::vector<float> q = RandomVector(rng_, kDim);
+  const std::vector<float> q = RandomVector(rng_, kColdDim);
   auto good = Search(q, true);
   ASSERT_TRUE(good.ok());
   // Damage the cached copy; restart (the resident copy goes), read again:
@@ -398,7 +398,7 @@ TEST_F(ColdTierTest, WithoutAnObjectStoreColdIsRefusedAndColdDataUnavailable) {
   options_.object_store = nullptr;  // the store is no longer configured
   Open();
   EXPECT_EQ(*c_->Count(), 400u);
-  auto r = Search(RandomVector(rng_, kDim), true);
+  auto r = Search(RandomVector(rng_, kColdDim), true);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(r.status().code() == StatusCode::kUnavailable);
   EXPECT_NE(r.status().message().find("no object store"), std::string::npos);
@@ -421,7 +421,7 @@ TEST_F(ColdTierTest, TieringPolicyMovesOldSegmentsCold) {
   EXPECT_EQ(Segment(0).tier, Tier::kCold);
   EXPECT_EQ(Segment(1).tier, Tier::kCold);
   EXPECT_EQ(*c_->Count(), 400u);
-  EXPECT_TRUE(Search(RandomVector(rng_, kDim), false).ok());
+  EXPECT_TRUE(Search(RandomVector(rng_, kColdDim), false).ok());
 }
 
 TEST_F(ColdTierTest, TheTieringPassBacksOffWhileTheStoreIsDown) {
@@ -471,11 +471,11 @@ TEST_F(ColdTierTest, ReadsDuringMovesAlwaysAnswer) {
       while (!stop.load()) {
         const int n = static_cast<int>(rng() % 400);
         auto p = c_->Get("p" + std::to_string(n));
-        if (!p.ok() || p->vector.size() != kDim || p->metadata["n"] != n) {
+        if (!p.ok() || p->vector.size() != kColdDim || p->metadata["n"] != n) {
           ++failures;
           ADD_FAILURE() << "get p" << n << ": " << p.status().ToString();
         }
-        auto s = Search(RandomVector(rng, kDim), r == 0);
+        auto s = Search(RandomVector(rng, kColdDim), r == 0);
         if (!s.ok() || s->hits.size() != 10) {
           ++failures;
           ADD_FAILURE() << "search: " << s.status().ToString();
@@ -524,7 +524,7 @@ TEST_F(ColdTierTest, TheCacheBudgetBoundsResidentVectors) {
   ASSERT_TRUE(c_->SetTieringPolicy(t).ok());
   ASSERT_TRUE(c_->MoveSegment(Segment(0).id, Tier::kCold).ok());
   ASSERT_TRUE(c_->MoveSegment(Segment(1).id, Tier::kCold).ok());
-  const std::vector<float> q = RandomVector(rng_, kDim);
+  const std::vector<float> q = RandomVector(rng_, kColdDim);
   ASSERT_TRUE(Search(q, false).ok());
   ASSERT_TRUE(Search(q, false).ok());
   CollectionInfo info = c_->Info();

@@ -34,7 +34,7 @@
 namespace proximadb {
 namespace {
 
-constexpr uint32_t kDim = 8;
+constexpr uint32_t kCrashDim = 8;
 constexpr int kUniverse = 300;  // ids "p0".."p299"
 constexpr int kGroups = 12;     // metadata "g" in 0..11
 
@@ -92,7 +92,7 @@ Op OpAt(int n) {
 std::vector<float> VectorOf(int n, int id) {
   std::mt19937 rng(static_cast<uint32_t>(n) * 7919u + id);
   std::uniform_real_distribution<float> u(-1, 1);
-  std::vector<float> v(kDim);
+  std::vector<float> v(kCrashDim);
   for (auto& x : v) x = u(rng);
   return v;
 }
@@ -237,7 +237,7 @@ DBOptions WithWarmTier(DBOptions o, const std::string& root) {
   if (!c.ok()) {
     CollectionConfig cfg;
     cfg.name = "crash";
-    cfg.dimension = kDim;
+    cfg.dimension = kCrashDim;
     cfg.metric = Metric::kEuclidean;
     c = (*db)->CreateCollection(cfg);
     if (!c.ok()) _exit(4);

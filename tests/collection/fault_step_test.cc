@@ -38,13 +38,13 @@ namespace {
 using testing::MakeConfig;
 using testing::TempDir;
 
-struct PointState {
+struct StepPointState {
   std::vector<float> vector;
   nlohmann::json metadata;
-  bool operator==(const PointState&) const = default;
+  bool operator==(const StepPointState&) const = default;
 };
 // collection -> id -> point; a collection with no points is an empty map.
-using Model = std::map<std::string, std::map<std::string, PointState>>;
+using StepModel = std::map<std::string, std::map<std::string, StepPointState>>;
 
 enum class Mode { kError, kErrorThenKill, kPowerLoss };
 
@@ -60,11 +60,11 @@ struct World {
   FaultInjectionEnv env{Env::Default()};
   std::unique_ptr<DB> db;
   bool in_setup = true;
-  Model base;  // the state after the setup (all of it acknowledged)
+  StepModel base;  // the state after the setup (all of it acknowledged)
   struct Op {
     std::string what;
     bool acked;
-    std::function<void(Model*)> apply;
+    std::function<void(StepModel*)> apply;
   };
   std::vector<Op> ops;  // the step's operations, in order
 
@@ -79,7 +79,8 @@ struct World {
     auto c = db->GetCollection(name);
     return c.ok() ? c->get() : nullptr;
   }
-  void Record(bool ok, std::string what, std::function<void(Model*)> apply) {
+  void Record(bool ok, std::string what,
+              std::function<void(StepModel*)> apply) {
     if (in_setup) {
       EXPECT_TRUE(ok) << "setup: " << what;
       apply(&base);
@@ -91,7 +92,7 @@ struct World {
     Collection* c = Get(coll);
     auto copy = pts;
     bool ok = c != nullptr && c->Upsert(std::move(pts)).ok();
-    Record(ok, "upsert", [=](Model* m) {
+    Record(ok, "upsert", [=](StepModel* m) {
       for (const auto& p : copy) {
         (*m)[coll][p.id] = {p.vector, p.metadata.is_null()
                                           ? nlohmann::json::object()
@@ -103,7 +104,7 @@ struct World {
               nlohmann::json md) {
     Collection* c = Get(coll);
     bool ok = c != nullptr && c->UpdateMetadata(id, md).ok();
-    Record(ok, "update " + id, [=](Model* m) {
+    Record(ok, "update " + id, [=](StepModel* m) {
       auto it = (*m)[coll].find(id);
       if (it != (*m)[coll].end()) it->second.metadata = md;
     });
@@ -111,7 +112,7 @@ struct World {
   void Delete(const std::string& coll, std::vector<std::string> ids) {
     Collection* c = Get(coll);
     bool ok = c != nullptr && c->Delete(ids).ok();
-    Record(ok, "delete", [=](Model* m) {
+    Record(ok, "delete", [=](StepModel* m) {
       for (const auto& id : ids) (*m)[coll].erase(id);
     });
   }
@@ -119,24 +120,24 @@ struct World {
     CollectionConfig cfg = MakeConfig(name, 4);
     if (hnsw) cfg.index.algorithm = "hnsw";
     bool ok = db->CreateCollection(cfg).ok();
-    Record(ok, "create " + name, [=](Model* m) { (*m)[name]; });
+    Record(ok, "create " + name, [=](StepModel* m) { (*m)[name]; });
   }
   void Drop(const std::string& name) {
     bool ok = db->DropCollection(name).ok();
-    Record(ok, "drop " + name, [=](Model* m) { m->erase(name); });
+    Record(ok, "drop " + name, [=](StepModel* m) { m->erase(name); });
   }
 
   // The states the database may be in: every acknowledged op applied, and
   // each failed one applied or not (only "not" when `strict`).
-  std::vector<Model> Candidates(bool strict) const {
+  std::vector<StepModel> Candidates(bool strict) const {
     std::vector<size_t> failed;
     for (size_t i = 0; i < ops.size(); ++i) {
       if (!ops[i].acked) failed.push_back(i);
     }
     const size_t combos = strict ? 1 : size_t{1} << failed.size();
-    std::vector<Model> out;
+    std::vector<StepModel> out;
     for (size_t mask = 0; mask < combos; ++mask) {
-      Model m = base;
+      StepModel m = base;
       for (size_t i = 0, f = 0; i < ops.size(); ++i) {
         bool apply = ops[i].acked;
         if (!apply && f < failed.size() && failed[f] == i) {
@@ -308,10 +309,10 @@ std::vector<Path> Paths() {
   };
 }
 
-// The whole database as a Model, read through Scroll, plus consistency
+// The whole database as a StepModel, read through Scroll, plus consistency
 // checks of search and filtered count against it.
-Model ReadAll(World& w, const std::string& where) {
-  Model m;
+StepModel ReadAll(World& w, const std::string& where) {
+  StepModel m;
   for (const CollectionInfo& info : w.db->ListCollections()) {
     const std::string& name = info.config.name;
     Collection* c = w.Get(name);
@@ -343,7 +344,7 @@ Model ReadAll(World& w, const std::string& where) {
   return m;
 }
 
-std::string Describe(const Model& m) {
+std::string Describe(const StepModel& m) {
   std::string out;
   for (const auto& [name, points] : m) {
     out += name + ":{";
@@ -432,10 +433,10 @@ TEST_P(FaultStepTest, EveryIoCallOfEveryWritePath) {
       Status reopened = w.Open();
       ASSERT_TRUE(reopened.ok())
           << where << ": reopen failed: " << reopened.ToString();
-      const Model got = ReadAll(w, where);
+      const StepModel got = ReadAll(w, where);
       bool matched = false;
       std::string expected;
-      for (const Model& m : w.Candidates(mode == Mode::kError)) {
+      for (const StepModel& m : w.Candidates(mode == Mode::kError)) {
         matched |= got == m;
         expected += "\n  or " + Describe(m);
       }

@@ -16,7 +16,7 @@ namespace {
 using testing::RandomVector;
 using testing::TempDir;
 
-std::unique_ptr<DB> Open(const std::string& dir) {
+std::unique_ptr<DB> OpenGraphDb(const std::string& dir) {
   DBOptions o;
   o.background_threads = false;  // graph builds run inline: deterministic
   return DB::Open(o, dir).value();
@@ -65,7 +65,7 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
   std::vector<std::vector<float>> queries;
   for (int i = 0; i < 50; ++i) queries.push_back(RandomVector(rng, dim));
   {
-    auto db = Open(tmp.path());
+    auto db = OpenGraphDb(tmp.path());
     auto c = db->CreateCollection(cfg).value();
     for (int part = 0; part < 2; ++part) {
       std::vector<Point> batch;
@@ -111,7 +111,7 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
   req.vector = queries[1];
   std::vector<std::string> first;
   {
-    auto db = Open(tmp.path());
+    auto db = OpenGraphDb(tmp.path());
     auto c = db->GetCollection("g").value();
     for (size_t i = 0; i < graphs.size(); ++i) {
       EXPECT_EQ(std::filesystem::last_write_time(graphs[i]), mtimes[i]);
@@ -126,7 +126,7 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
     f.seekp(100);
     f.put('\x5a');
   }
-  auto db = Open(tmp.path());
+  auto db = OpenGraphDb(tmp.path());
   auto c = db->GetCollection("g").value();
   std::vector<std::string> again;
   auto res = c->Search(req).value();

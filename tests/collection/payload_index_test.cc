@@ -22,9 +22,9 @@ using nlohmann::json;
 using testing::RandomVector;
 using testing::TempDir;
 
-constexpr uint32_t kDim = 8;
+constexpr uint32_t kIndexDim = 8;
 
-std::unique_ptr<DB> Open(const std::string& dir) {
+std::unique_ptr<DB> OpenIndexedDb(const std::string& dir) {
   DBOptions o;
   o.background_threads = false;  // index and graph builds run inline
   return DB::Open(o, dir).value();
@@ -33,7 +33,7 @@ std::unique_ptr<DB> Open(const std::string& dir) {
 CollectionConfig Config(const std::string& algorithm) {
   CollectionConfig c;
   c.name = "p";
-  c.dimension = kDim;
+  c.dimension = kIndexDim;
   c.metric = Metric::kEuclidean;
   c.index.algorithm = algorithm;
   return c;
@@ -164,7 +164,8 @@ std::vector<std::string> BruteForce(const std::vector<StoredPoint>& all,
   std::vector<std::pair<float, std::string>> scored;
   for (const auto& p : all) {
     if (!f.Matches(p.metadata)) continue;
-    scored.push_back({index::L2Sqr(q.data(), p.vector.data(), kDim), p.id});
+    scored.push_back(
+        {index::L2Sqr(q.data(), p.vector.data(), kIndexDim), p.id});
   }
   std::sort(scored.begin(), scored.end());
   std::vector<std::string> out;
@@ -181,7 +182,7 @@ int CheckAgainstBruteForce(Collection& c, std::mt19937& rng, int filters) {
   for (int i = 0; i < filters; ++i) {
     const json spec = RandomFilter(rng);
     SearchRequest req;
-    req.vector = RandomVector(rng, kDim);
+    req.vector = RandomVector(rng, kIndexDim);
     req.k = 50;
     req.filter = spec;
     req.exact = true;  // the planner still picks index_scan when it can
@@ -215,7 +216,7 @@ std::vector<std::string> PayloadFiles(const std::string& dir) {
 TEST(PayloadIndexTest, DefinitionsCreateDropAndPersist) {
   TempDir tmp;
   {
-    auto db = Open(tmp.path());
+    auto db = OpenIndexedDb(tmp.path());
     auto c = db->CreateCollection(Config("flat")).value();
     ASSERT_TRUE(
         c->CreatePayloadIndex({"color", PayloadIndexType::kKeyword}).ok());
@@ -241,7 +242,7 @@ TEST(PayloadIndexTest, DefinitionsCreateDropAndPersist) {
     EXPECT_EQ(info.payload_indexes[1],
               (PayloadIndexDef{"color", PayloadIndexType::kKeyword}));
   }
-  auto db = Open(tmp.path());
+  auto db = OpenIndexedDb(tmp.path());
   auto info = db->GetCollection("p").value()->Info();
   ASSERT_EQ(info.payload_indexes.size(), 2u);
   EXPECT_EQ(info.payload_indexes[1].field, "color");
@@ -254,12 +255,12 @@ TEST(PayloadIndexTest, DefinitionsCreateDropAndPersist) {
 TEST(PayloadIndexTest, SameResultsAsBruteForceThroughLifecycle) {
   TempDir tmp;
   std::mt19937 rng(11);
-  auto db = Open(tmp.path());
+  auto db = OpenIndexedDb(tmp.path());
   auto c = db->CreateCollection(Config("hnsw")).value();
   auto upsert = [&](int from, int count) {
     std::vector<Point> batch;
     for (int i = from; i < from + count; ++i) {
-      batch.push_back({"id" + std::to_string(i), RandomVector(rng, kDim),
+      batch.push_back({"id" + std::to_string(i), RandomVector(rng, kIndexDim),
                        RandomMetadata(rng)});
     }
     ASSERT_TRUE(c->Upsert(batch).ok());
@@ -287,7 +288,7 @@ TEST(PayloadIndexTest, SameResultsAsBruteForceThroughLifecycle) {
   db.reset();
 
   // Restart: indexes loaded from their files.
-  db = Open(tmp.path());
+  db = OpenIndexedDb(tmp.path());
   c = db->GetCollection("p").value();
   EXPECT_GT(CheckAgainstBruteForce(*c, rng, 60), 5);
 
@@ -301,7 +302,7 @@ TEST(PayloadIndexTest, SameResultsAsBruteForceThroughLifecycle) {
   }
   c.reset();
   db.reset();
-  db = Open(tmp.path());
+  db = OpenIndexedDb(tmp.path());
   c = db->GetCollection("p").value();
   EXPECT_GT(CheckAgainstBruteForce(*c, rng, 60), 5);
 
@@ -318,7 +319,7 @@ TEST(PayloadIndexTest, SameResultsAsBruteForceThroughLifecycle) {
 class PlannerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    db_ = Open(tmp_.path());
+    db_ = OpenIndexedDb(tmp_.path());
     c_ = db_->CreateCollection(Config("hnsw")).value();
     ASSERT_TRUE(c_->CreatePayloadIndex({"g", PayloadIndexType::kKeyword}).ok());
     ASSERT_TRUE(c_->CreatePayloadIndex({"r", PayloadIndexType::kInteger}).ok());
@@ -328,12 +329,13 @@ class PlannerTest : public ::testing::Test {
       std::string g = i % 2 ? "half" : i % 10 == 0 ? "tenth" : "other";
       if (i % 100 == 2) g = "hundredth";
       batch.push_back({"p" + std::to_string(i),
-                       RandomVector(rng, kDim),
+                       RandomVector(rng, kIndexDim),
                        {{"g", g}, {"r", i % 1000}, {"u", i % 100}}});
     }
     ASSERT_TRUE(c_->Upsert(batch).ok());
     ASSERT_TRUE(c_->Flush().ok());
-    for (int i = 0; i < 30; ++i) queries_.push_back(RandomVector(rng, kDim));
+    for (int i = 0; i < 30; ++i)
+      queries_.push_back(RandomVector(rng, kIndexDim));
   }
 
   SourcePlan PlanOf(const json& filter, bool exact = false, uint32_t k = 10) {

@@ -32,7 +32,7 @@ using testing::State;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-constexpr uint32_t kDim = 8;
+constexpr uint32_t kPitrDim = 8;
 constexpr uint64_t kStart = 1'790'000'000'000'000;  // 2026-09, unix us
 
 class PitrTest : public ::testing::Test {
@@ -59,7 +59,7 @@ class PitrTest : public ::testing::Test {
   }
 
   void Create() {
-    CollectionConfig cfg = MakeConfig("c", kDim);
+    CollectionConfig cfg = MakeConfig("c", kPitrDim);
     cfg.index.algorithm = "flat";
     auto c = db_->CreateCollection(cfg);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -81,7 +81,7 @@ class PitrTest : public ::testing::Test {
         Op op{0,
               Op::kUpsert,
               Id(),
-              RandomVector(rng_, kDim),
+              RandomVector(rng_, kPitrDim),
               {{"v", static_cast<int>(rng_() % 1000)}, {"t", "x"}},
               now};
         bool dup = false;
@@ -112,7 +112,7 @@ class PitrTest : public ::testing::Test {
   // One upsert of `id`, recorded.
   void Put(const std::string& id) {
     clock_.Advance(1000);
-    Op op{0,           Op::kUpsert,       id, RandomVector(rng_, kDim),
+    Op op{0,           Op::kUpsert,       id, RandomVector(rng_, kPitrDim),
           {{"k", id}}, clock_.NowMicros()};
     ASSERT_TRUE(c_->Upsert({{op.id, op.vec, op.meta}}).ok());
     op.seq = c_->Info().last_sequence;
@@ -398,7 +398,7 @@ TEST_F(PitrTest, DroppedCollectionRestoresFromTheArchive) {
   // The restored collection takes writes after the point, and survives a
   // restart.
   c_ = *db_->GetCollection("c");
-  ASSERT_TRUE(c_->Upsert({{"new", RandomVector(rng_, kDim), {}}}).ok());
+  ASSERT_TRUE(c_->Upsert({{"new", RandomVector(rng_, kPitrDim), {}}}).ok());
   EXPECT_EQ(c_->Info().last_sequence, last + 1);
   Open();
   EXPECT_EQ(c_->Info().point_count, ModelAt(ops_, last, {}).size() + 1);

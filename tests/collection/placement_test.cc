@@ -293,5 +293,44 @@ TEST_F(PlacementTest, TheWalDirectoryHoldsNewWalsAndOldOnesStayFound) {
   EXPECT_EQ(*(*db_->GetCollection("b"))->Count(), 3u);
 }
 
+// One process per database: while a DB has the directories open, another
+// open of any of them (the main directory, another data directory, the WAL
+// root), an offline catalog rebuild and a snapshot restore are refused,
+// before anything is read or written; once it is closed they work.
+TEST_F(PlacementTest, ADatabaseInUseIsRefusedUntilClosed) {
+  options_.wal_directory = tmp_.path() + "/wal";
+  fs::create_directories(options_.wal_directory);
+  Open();
+  Write(Create("a").get(), 0, 10);
+
+  auto second = DBImpl::OpenImpl(options_, data_);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("in use by another server"),
+            std::string::npos)
+      << second.status().ToString();
+  EXPECT_NE(second.status().message().find(data_), std::string::npos);
+
+  // Another main directory, sharing a data directory or the WAL root.
+  for (const std::string& shared : {disk2_, options_.wal_directory}) {
+    DBOptions o = options_;
+    o.data_directories = {{shared, 1}};
+    o.wal_directory = shared == disk2_ ? "" : shared;
+    if (shared == options_.wal_directory) o.data_directories.clear();
+    auto other = DBImpl::OpenImpl(o, tmp_.path() + "/other");
+    ASSERT_FALSE(other.ok()) << shared;
+    EXPECT_NE(other.status().message().find(shared), std::string::npos)
+        << other.status().ToString();
+  }
+
+  auto rebuild = DB::RebuildCatalog(options_, data_, /*force=*/true);
+  ASSERT_FALSE(rebuild.ok());
+  EXPECT_EQ(rebuild.status().code(), StatusCode::kFailedPrecondition);
+
+  db_.reset();
+  Open();
+  EXPECT_EQ(*(*db_->GetCollection("a"))->Count(), 10u);
+}
+
 }  // namespace
 }  // namespace proximadb

@@ -19,7 +19,7 @@ namespace {
 
 using testing::RandomVector;
 
-constexpr uint32_t kDim = 8;
+constexpr uint32_t kExecDim = 8;
 constexpr uint32_t kRows = 300;
 
 class SearchExecutorTest : public ::testing::Test {
@@ -30,13 +30,13 @@ class SearchExecutorTest : public ::testing::Test {
       char id[8];
       std::snprintf(id, sizeof(id), "p%03u", i);  // sorted as written
       ids_.push_back(id);
-      vectors_.push_back(RandomVector(rng, kDim));
+      vectors_.push_back(RandomVector(rng, kExecDim));
       meta_.push_back("{\"g\":\"" + std::string(i % 10 == 0 ? "a" : "b") +
                       "\"}");
     }
     ASSERT_TRUE(env_->CreateDirIfMissing("/seg").ok());
     Status s = segment::WriteSegment(
-        env_.get(), "/seg/s.pdb", {1, kDim, Metric::kEuclidean}, kRows,
+        env_.get(), "/seg/s.pdb", {1, kExecDim, Metric::kEuclidean}, kRows,
         [&](size_t i) {
           return segment::SegmentRow{ids_[i], vectors_[i].data(), meta_[i], 1};
         },
@@ -52,16 +52,16 @@ class SearchExecutorTest : public ::testing::Test {
       mem_.Append(ids_[i], vectors_[i].data(), meta_[i], 1, 0);
     }
     mem_.Kill(20);
-    query_vec_ = RandomVector(rng, kDim);
+    query_vec_ = RandomVector(rng, kExecDim);
   }
 
   SearchQuery Query(const filter::Filter& f, uint32_t k) {
     SearchQuery q;
     q.filter = &f;
     q.metric = Metric::kEuclidean;
-    q.dim = kDim;
+    q.dim = kExecDim;
     q.params.query = query_vec_.data();
-    q.params.query_norm = index::Norm(query_vec_.data(), kDim);
+    q.params.query_norm = index::Norm(query_vec_.data(), kExecDim);
     q.params.k = k;
     return q;
   }
@@ -76,7 +76,7 @@ class SearchExecutorTest : public ::testing::Test {
       }
       all.push_back(
           {index::InternalDistance(Metric::kEuclidean, query_vec_.data(), 0,
-                                   vectors_[i].data(), 0, kDim),
+                                   vectors_[i].data(), 0, kExecDim),
            i});
     }
     std::sort(all.begin(), all.end());
@@ -98,7 +98,7 @@ class SearchExecutorTest : public ::testing::Test {
   std::vector<std::vector<float>> vectors_;
   std::vector<float> query_vec_;
   std::unique_ptr<LiveSegment> live_;
-  Memtable mem_{kDim, Metric::kEuclidean};
+  Memtable mem_{kExecDim, Metric::kEuclidean};
 };
 
 TEST_F(SearchExecutorTest, FactsComeFromTheSource) {

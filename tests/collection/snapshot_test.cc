@@ -36,7 +36,7 @@ using testing::State;
 using testing::TempDir;
 namespace fs = std::filesystem;
 
-constexpr uint32_t kDim = 8;
+constexpr uint32_t kSnapDim = 8;
 
 class SnapshotTest : public ::testing::Test {
  protected:
@@ -56,7 +56,7 @@ class SnapshotTest : public ::testing::Test {
   }
 
   void Create(const std::string& algorithm = "flat") {
-    CollectionConfig cfg = MakeConfig("c", kDim);
+    CollectionConfig cfg = MakeConfig("c", kSnapDim);
     cfg.index.algorithm = algorithm;
     auto c = db_->CreateCollection(cfg);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
@@ -69,7 +69,7 @@ class SnapshotTest : public ::testing::Test {
       Op op{0,
             Op::kUpsert,
             "p" + std::to_string(i),
-            RandomVector(rng_, kDim),
+            RandomVector(rng_, kSnapDim),
             {{"n", i}}};
       ASSERT_TRUE(c_->Upsert({{op.id, op.vec, op.meta}}).ok());
       op.seq = c_->Info().last_sequence;
@@ -151,7 +151,7 @@ TEST_F(SnapshotTest, RestoreEqualsStateAtSequence) {
   // The restored collection takes writes and keeps them over a restart.
   auto c2 = db_->GetCollection("c2");
   ASSERT_TRUE(c2.ok());
-  ASSERT_TRUE((*c2)->Upsert({{"new", RandomVector(rng_, kDim), {}}}).ok());
+  ASSERT_TRUE((*c2)->Upsert({{"new", RandomVector(rng_, kSnapDim), {}}}).ok());
   EXPECT_EQ((*c2)->Info().last_sequence, snap->sequence + 1);
   Open();
   State after = ReadCollection("c2");
@@ -180,7 +180,7 @@ TEST_F(SnapshotTest, ConsistentWhileWritersFlushesAndCompactionsRun) {
       op.id = "w" + std::to_string(rng() % 300);
       if (k < 6) {
         op.kind = Op::kUpsert;
-        op.vec = RandomVector(rng, kDim);
+        op.vec = RandomVector(rng, kSnapDim);
         op.meta = {{"i", n++}};
         auto r = c_->Upsert({{op.id, op.vec, op.meta}});
         ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -212,7 +212,7 @@ TEST_F(SnapshotTest, ConsistentWhileWritersFlushesAndCompactionsRun) {
     std::mt19937 rng(5);
     while (!stop.load()) {
       SearchRequest req;
-      req.vector = RandomVector(rng, kDim);
+      req.vector = RandomVector(rng, kSnapDim);
       req.k = 5;
       auto r = c_->Search(req);
       ASSERT_TRUE(r.ok()) << r.status().ToString();
@@ -460,7 +460,7 @@ TEST_F(SnapshotTest, Errors) {
   EXPECT_EQ(db_->RestoreSnapshot("c", s->id, o).status().code(),
             StatusCode::kInvalidArgument);
   // Another collection's name does not reach this snapshot.
-  CollectionConfig cfg = MakeConfig("d", kDim);
+  CollectionConfig cfg = MakeConfig("d", kSnapDim);
   ASSERT_TRUE(db_->CreateCollection(cfg).ok());
   EXPECT_TRUE(db_->GetSnapshot("d", s->id).status().IsNotFound());
   EXPECT_TRUE(db_->ListSnapshots("d")->empty());
@@ -542,9 +542,10 @@ TEST_F(SnapshotTest, DatabaseSnapshotRestoresIntoAnEmptyDirectory) {
   ASSERT_TRUE(c_->Flush().ok());
   Write(60, 5);
   const State c_state = Model();
-  auto d = db_->CreateCollection(MakeConfig("d", kDim));
+  auto d = db_->CreateCollection(MakeConfig("d", kSnapDim));
   ASSERT_TRUE(d.ok());
-  ASSERT_TRUE((*d)->Upsert({{"x", RandomVector(rng_, kDim), {{"k", 1}}}}).ok());
+  ASSERT_TRUE(
+      (*d)->Upsert({{"x", RandomVector(rng_, kSnapDim), {{"k", 1}}}}).ok());
   const State d_state = ReadAll(d->get());
   ASSERT_TRUE(
       db_->UpdateAliases({{AliasAction::Kind::kCreate, "prod", "c"}}).ok());

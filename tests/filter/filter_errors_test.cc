@@ -5,13 +5,14 @@
 #include <string>
 
 #include "filter/filter.h"
+#include "json_literal.h"
 
 namespace proximadb::filter {
 namespace {
 
 using nlohmann::json;
 
-json J(const char* text) { return json::parse(text); }
+using proximadb::json_literal::J;
 
 void ExpectError(const json& spec, const std::string& message) {
   auto f = Filter::Parse(spec);

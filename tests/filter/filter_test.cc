@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include "json_literal.h"
 
 namespace proximadb::filter {
 namespace {
@@ -27,7 +28,7 @@ void ExpectCases(const std::vector<Case>& cases) {
   }
 }
 
-json J(const char* text) { return json::parse(text); }
+using proximadb::json_literal::J;
 
 TEST(FilterTest, EmptyMatchesEverything) {
   EXPECT_TRUE(Filter::Parse(json()).value().empty());

@@ -38,11 +38,6 @@ namespace {
 namespace fs = std::filesystem;
 namespace pb = ::proximadb::v1;
 
-std::string Binary() {
-  const char* b = std::getenv("PDB_TEST_SERVER_BINARY");
-  return b != nullptr && *b != '\0' ? b : PDB_SERVER_BINARY;
-}
-
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream ss;
@@ -99,7 +94,7 @@ class RecoveryIT : public ::testing::Test {
   bool Start(const std::vector<std::string>& env = {}) {
     server_ = std::make_unique<ServerProcess>();
     return server_->Start(
-        Binary(),
+        TestServerBinary(),
         {"--rest-port", "0", "--data-dir", data_, "--bind", "127.0.0.1"},
         root_ + "/server.log", env);
   }
@@ -121,7 +116,8 @@ class RecoveryIT : public ::testing::Test {
   // proximadb-server --rebuild-catalog: exits 0 having rebuilt.
   void Rebuild() {
     ServerProcess p;
-    ASSERT_FALSE(p.Start(Binary(), {"--data-dir", data_, "--rebuild-catalog"},
+    ASSERT_FALSE(p.Start(TestServerBinary(),
+                         {"--data-dir", data_, "--rebuild-catalog"},
                          root_ + "/server.log"));
     const int st = p.exit_status();
     ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st << p.log();
@@ -190,6 +186,33 @@ class RecoveryIT : public ::testing::Test {
   std::string root_, data_;
   std::unique_ptr<ServerProcess> server_;
 };
+
+// A second server on a running server's data directory (the same
+// --data-dir by mistake, a supervisor starting a new process before the old
+// one exited) used to replay the WAL the first one is appending to. Now it
+// exits with 1 before it reads anything, and so does --rebuild-catalog;
+// the first server is not disturbed.
+TEST_F(RecoveryIT, ASecondServerOnTheSameDataDirectoryIsRefused) {
+  ASSERT_TRUE(Start());
+  Create("hnsw");
+  Upsert("a", 50);
+  for (const std::vector<std::string>& extra :
+       {std::vector<std::string>{"--rest-port", "0", "--bind", "127.0.0.1"},
+        std::vector<std::string>{"--rebuild-catalog", "--force"}}) {
+    std::vector<std::string> args = {"--data-dir", data_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ServerProcess second;
+    ASSERT_FALSE(second.Start(TestServerBinary(), args, root_ + "/second.log"))
+        << extra[0];
+    const int st = second.exit_status();
+    EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) << st;
+    EXPECT_NE(second.log().find("in use by another server"), std::string::npos)
+        << second.log();
+    EXPECT_EQ(second.log().find("replay"), std::string::npos) << second.log();
+  }
+  Upsert("b", 50);
+  ExpectPoints({{"a", 50}, {"b", 50}});
+}
 
 TEST_F(RecoveryIT, MissingCatalogIsRefusedAndRebuilt) {
   ASSERT_TRUE(Start());

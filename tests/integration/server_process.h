@@ -20,6 +20,15 @@
 
 namespace proximadb::testing {
 
+#ifdef PDB_SERVER_BINARY
+// The server binary to start: $PDB_TEST_SERVER_BINARY when set (another
+// build's, e.g. the sanitizer one), else this build's.
+inline std::string TestServerBinary() {
+  const char* b = std::getenv("PDB_TEST_SERVER_BINARY");
+  return b != nullptr && *b != '\0' ? b : PDB_SERVER_BINARY;
+}
+#endif
+
 class ServerProcess {
  public:
   ServerProcess() = default;

@@ -21,11 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string Binary() {
-  const char* b = std::getenv("PDB_TEST_SERVER_BINARY");
-  return b != nullptr && *b != '\0' ? b : PDB_SERVER_BINARY;
-}
-
 TEST(SnapshotRestoreTest, RestoreSnapshotFlagRebuildsALostDataDirectory) {
   test_util::TempDir tmp;
   const std::string data = tmp.path() + "/data",
@@ -35,7 +30,8 @@ TEST(SnapshotRestoreTest, RestoreSnapshotFlagRebuildsALostDataDirectory) {
   std::string id;
   {
     ServerProcess server;
-    ASSERT_TRUE(server.Start(Binary(), {"--data-dir", data, "--rest-port", "0"},
+    ASSERT_TRUE(server.Start(TestServerBinary(),
+                             {"--data-dir", data, "--rest-port", "0"},
                              tmp.path() + "/server.log", env))
         << server.log();
     HttpClient http(server.port());
@@ -75,7 +71,7 @@ TEST(SnapshotRestoreTest, RestoreSnapshotFlagRebuildsALostDataDirectory) {
   fs::remove_all(data);  // the disaster
 
   ServerProcess restore;
-  EXPECT_FALSE(restore.Start(Binary(),
+  EXPECT_FALSE(restore.Start(TestServerBinary(),
                              {"--data-dir", data, "--restore-snapshot", id},
                              tmp.path() + "/restore.log", env));
   int st = restore.exit_status();
@@ -85,7 +81,8 @@ TEST(SnapshotRestoreTest, RestoreSnapshotFlagRebuildsALostDataDirectory) {
 
   {
     ServerProcess server;
-    ASSERT_TRUE(server.Start(Binary(), {"--data-dir", data, "--rest-port", "0"},
+    ASSERT_TRUE(server.Start(TestServerBinary(),
+                             {"--data-dir", data, "--rest-port", "0"},
                              tmp.path() + "/server2.log", env))
         << server.log();
     HttpClient http(server.port());
@@ -102,7 +99,7 @@ TEST(SnapshotRestoreTest, RestoreSnapshotFlagRebuildsALostDataDirectory) {
 
   // Not into a directory that holds data.
   ServerProcess again;
-  EXPECT_FALSE(again.Start(Binary(),
+  EXPECT_FALSE(again.Start(TestServerBinary(),
                            {"--data-dir", data, "--restore-snapshot", id},
                            tmp.path() + "/restore2.log", env));
   st = again.exit_status();

@@ -21,7 +21,7 @@ using object::S3ObjectStore;
 using object::S3Options;
 namespace fs = std::filesystem;
 
-constexpr uint32_t kDim = 32;
+constexpr uint32_t kS3ColdDim = 32;
 
 class ColdTierS3Test : public ::testing::Test {
  protected:
@@ -65,7 +65,7 @@ class ColdTierS3Test : public ::testing::Test {
 
   void CreateWithTwoSegments() {
     Open();
-    auto c = db_->CreateCollection(testing::MakeConfig("c", kDim));
+    auto c = db_->CreateCollection(testing::MakeConfig("c", kS3ColdDim));
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     c_ = *c;
     for (int seg = 0; seg < 2; ++seg) {
@@ -73,7 +73,7 @@ class ColdTierS3Test : public ::testing::Test {
       for (int i = 0; i < 500; ++i) {
         const int n = seg * 500 + i;
         pts.push_back({"p" + std::to_string(n),
-                       testing::RandomVector(rng_, kDim),
+                       testing::RandomVector(rng_, kS3ColdDim),
                        {{"n", n}, {"seg", seg}}});
       }
       ASSERT_TRUE(c_->Upsert(std::move(pts)).ok());
@@ -124,7 +124,7 @@ class ColdTierS3Test : public ::testing::Test {
 TEST_F(ColdTierS3Test, ColdSegmentsLiveInS3AndServeReads) {
   CreateWithTwoSegments();
   const uint64_t id = Segment(0).id;
-  const std::vector<float> q = testing::RandomVector(rng_, kDim);
+  const std::vector<float> q = testing::RandomVector(rng_, kS3ColdDim);
   auto before = Search(q);
   ASSERT_TRUE(before.ok());
   const StoredPoint p7 = *c_->Get("p7");
@@ -193,7 +193,7 @@ TEST_F(ColdTierS3Test, AnUnreachableStoreFailsColdReadsOnly) {
   RemoveCaches();
   options_.tiering.s3_endpoint = "http://127.0.0.1:1";
   Open();
-  auto r = Search(testing::RandomVector(rng_, kDim));
+  auto r = Search(testing::RandomVector(rng_, kS3ColdDim));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable)
       << r.status().ToString();
@@ -203,7 +203,7 @@ TEST_F(ColdTierS3Test, AnUnreachableStoreFailsColdReadsOnly) {
   // Hot data, writes, counts and filters that need no vectors work.
   EXPECT_TRUE(c_->Get("p600").ok());
   EXPECT_TRUE(
-      c_->Upsert({{"new", testing::RandomVector(rng_, kDim), {}}}).ok());
+      c_->Upsert({{"new", testing::RandomVector(rng_, kS3ColdDim), {}}}).ok());
   EXPECT_EQ(*c_->Count(), 1001u);
   EXPECT_EQ(*c_->Count({{"seg", 0}}), 500u);
   EXPECT_EQ(*c_->Delete({"p3"}), 1u);
@@ -215,7 +215,7 @@ TEST_F(ColdTierS3Test, AnUnreachableStoreFailsColdReadsOnly) {
   // The store is back: the cold segment serves again, with the delete.
   options_.tiering.s3_endpoint = object::BaseOptions().endpoint;
   Open();
-  auto ok = Search(testing::RandomVector(rng_, kDim));
+  auto ok = Search(testing::RandomVector(rng_, kS3ColdDim));
   ASSERT_TRUE(ok.ok()) << ok.status().ToString();
   EXPECT_FALSE(c_->Get("p3").ok());
   EXPECT_TRUE(c_->Get("p4").ok());

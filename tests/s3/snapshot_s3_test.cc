@@ -22,7 +22,7 @@ using object::LoadS3Env;
 using object::S3ObjectStore;
 using object::S3Options;
 
-constexpr uint32_t kDim = 16;
+constexpr uint32_t kS3SnapDim = 16;
 
 using testing::ReadAll;
 using testing::State;
@@ -50,7 +50,7 @@ class SnapshotS3Test : public ::testing::Test {
     auto r = DBImpl::OpenImpl(options_, tmp_.path() + "/data");
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     db_ = std::move(r).value();
-    auto c = db_->CreateCollection(testing::MakeConfig("c", kDim));
+    auto c = db_->CreateCollection(testing::MakeConfig("c", kS3SnapDim));
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     c_ = *c;
   }
@@ -68,7 +68,7 @@ class SnapshotS3Test : public ::testing::Test {
     std::vector<Point> pts;
     for (int i = from; i < from + n; ++i) {
       pts.push_back({"p" + std::to_string(i),
-                     testing::RandomVector(rng_, kDim),
+                     testing::RandomVector(rng_, kS3SnapDim),
                      {{"n", i}}});
     }
     ASSERT_TRUE(c_->Upsert(std::move(pts)).ok());

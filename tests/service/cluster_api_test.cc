@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "json_literal.h"
 #include "service/json_codec.h"
 #include "service/service.h"
 #include "util/service_fixture.h"
@@ -17,7 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-json J(const char* text) { return json::parse(text); }
+using proximadb::json_literal::J;
 
 TEST(ClusterCodecTest, CreateTakesShardCountAndReplicationFactor) {
   auto r = ParseCreateCollection(J(R"({"name": "c", "dimension": 3,

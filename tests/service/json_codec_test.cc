@@ -4,13 +4,14 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include "json_literal.h"
 
 namespace proximadb::service {
 namespace {
 
 using nlohmann::json;
 
-json J(const char* text) { return json::parse(text); }
+using proximadb::json_literal::J;
 
 TEST(ParseJsonBodyTest, MalformedNamesPosition) {
   auto r = ParseJsonBody(R"({"name": "x",})");

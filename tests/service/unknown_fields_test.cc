@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "json_literal.h"
 #include "service/json_codec.h"
 
 namespace proximadb::service {
@@ -13,7 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-json J(const char* text) { return json::parse(text); }
+using proximadb::json_literal::J;
 
 template <typename T>
 void ExpectUnknown(const Result<T>& r, const std::string& message) {

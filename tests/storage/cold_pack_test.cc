@@ -237,7 +237,7 @@ TEST_F(ColdPackTest, EveryByteFlipAndTruncationIsCorruption) {
 
 // Rewrites the table CRC after a deliberate edit of the header, so only the
 // structural checks stand between the edit and the decoder.
-void Reseal(std::string* pack) {
+void ResealPack(std::string* pack) {
   uint32_t count = DecodeFixed32(pack->data() + 12);
   size_t table_end = kColdPackFixedSize + count * kColdPackChunkEntrySize;
   EncodeFixed32(pack->data() + table_end,
@@ -252,7 +252,7 @@ TEST_F(ColdPackTest, SizeLimitsCheckedBeforeAllocating) {
   // A declared size above 64 GiB.
   std::string big = pack;
   EncodeFixed64(big.data() + 16, (64ull << 30) + 1);
-  Reseal(&big);
+  ResealPack(&big);
   auto r = DecodeColdPack(big);
   ASSERT_TRUE(r.status().IsCorruption());
   EXPECT_NE(r.status().message().find("64 GiB"), std::string::npos);
@@ -261,7 +261,7 @@ TEST_F(ColdPackTest, SizeLimitsCheckedBeforeAllocating) {
   // by a trusting decoder; 60 GiB here is under the cap).
   big = pack;
   EncodeFixed64(big.data() + 16, 60ull << 30);
-  Reseal(&big);
+  ResealPack(&big);
   r = DecodeColdPack(big);
   ASSERT_TRUE(r.status().IsCorruption());
 
@@ -278,7 +278,7 @@ TEST_F(ColdPackTest, SizeLimitsCheckedBeforeAllocating) {
   char* entry = big.data() + kColdPackFixedSize + zi * kColdPackChunkEntrySize;
   EncodeFixed64(entry + 8, DecodeFixed64(entry + 8) + 1);
   EncodeFixed64(big.data() + 16, DecodeFixed64(big.data() + 16) + 1);
-  Reseal(&big);
+  ResealPack(&big);
   r = DecodeColdPack(big);
   ASSERT_TRUE(r.status().IsCorruption());
   EXPECT_NE(r.status().message().find("content size"), std::string::npos)

@@ -74,7 +74,7 @@ const char* SectionData(const std::string& f, uint32_t type, uint64_t* length) {
 }
 
 // Recomputes every section CRC and the header CRC after a deliberate edit.
-void Reseal(std::string* f) {
+void ResealSegment(std::string* f) {
   std::vector<SectionEntry> t = TableOf(*f);
   for (SectionEntry& e : t) e.crc = Crc(f->substr(e.offset, e.length));
   const std::string h = EncodeSegmentHeader(FieldsOf(*f), t);
@@ -247,11 +247,11 @@ TEST_F(ColdStubTest, DamagedSegmentNeverBecomesAStub) {
   // Behind sealed CRCs: no vectors section, or one that is not count rows.
   std::string bad = full;
   EncodeFixed32(bad.data() + kFixedHeaderSize, 9);  // first entry: kVectors
-  Reseal(&bad);
+  ResealSegment(&bad);
   EXPECT_TRUE(MakeColdStub(bad, RefFor(bad)).status().IsCorruption());
   bad = full;
   EncodeFixed64(bad.data() + kOffPointCount, 21);
-  Reseal(&bad);
+  ResealSegment(&bad);
   EXPECT_TRUE(MakeColdStub(bad, RefFor(bad)).status().IsCorruption());
 }
 
@@ -337,7 +337,7 @@ TEST_F(ColdStubTest, MalformedColdRefIsCorrupt) {
         {"key length + 1", 4, static_cast<uint32_t>(len - 28 + 1)}}) {
     std::string bad = stub;
     EncodeFixed32(bad.data() + at + off, value);
-    Reseal(&bad);
+    ResealSegment(&bad);
     ExpectCorrupt(bad, what);
   }
 }

@@ -1,8 +1,12 @@
 // The same contract checks run against the POSIX env (in a temp dir) and the
 // in-memory env.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -137,6 +141,55 @@ TEST_P(EnvTest, WriteFileAtomicallyReplaces) {
   ASSERT_TRUE(env_->WriteFileAtomically(p, "two").ok());
   EXPECT_EQ(*env_->ReadFileToString(p), "two");
   EXPECT_EQ(Children(root_), (std::vector<std::string>{"CURRENT"}));
+}
+
+TEST_P(EnvTest, LockFileIsExclusiveUntilReleased) {
+  const std::string p = root_ + "/LOCK";
+  auto first = env_->LockFile(p);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_TRUE(env_->FileExists(p));  // created
+  auto second = env_->LockFile(p);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find(p), std::string::npos);
+  // Another file is another lock.
+  EXPECT_TRUE(env_->LockFile(root_ + "/OTHER").ok());
+  first->reset();
+  auto again = env_->LockFile(p);
+  EXPECT_TRUE(again.ok()) << again.status().ToString();
+  // Through a FaultInjectionEnv: the base env's lock.
+  FaultInjectionEnv faulty(env_);
+  EXPECT_EQ(faulty.LockFile(p).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+// Another process is refused while this one holds the lock, and gets it
+// once this one let it go (flock(2) is per open file, across processes).
+TEST(PosixEnvLockTest, AnotherProcessIsRefusedUntilReleased) {
+  char tmpl[] = "/tmp/pdb-env-lock-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string p = std::string(tmpl) + "/LOCK";
+  Env* env = Env::Default();
+  // The child's exit status: 0 locked, 1 refused, 2 another error.
+  auto child_tries = [&] {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      auto lock = env->LockFile(p);
+      ::_exit(lock.ok()                                                 ? 0
+              : lock.status().code() == StatusCode::kFailedPrecondition ? 1
+                                                                        : 2);
+    }
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  };
+  {
+    auto held = env->LockFile(p);
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    EXPECT_EQ(child_tries(), 1);
+  }
+  EXPECT_EQ(child_tries(), 0);
+  EXPECT_TRUE(env->RemoveDirRecursively(tmpl).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Envs, EnvTest, ::testing::Values(true, false),

@@ -21,8 +21,6 @@ struct Transfer {
   HttpResponse* response = nullptr;
 };
 
-bool Is2xx(long status) { return status >= 200 && status < 300; }
-
 size_t ReadBody(char* buf, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   std::string_view body = t->request->body;

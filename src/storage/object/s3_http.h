@@ -51,6 +51,9 @@ struct HttpResponse {
   Status sink_status;  // a sink's failure (no retry: it is local)
 };
 
+// Whether an HTTP status is a success (2xx).
+inline bool Is2xx(long status) { return status >= 200 && status < 300; }
+
 // Performs one attempt. Never throws; never logs.
 HttpResponse PerformOnce(const HttpConfig& config, const HttpRequest& request,
                          BodySink* sink);

@@ -18,8 +18,6 @@ namespace {
 
 constexpr uint64_t kMaxParts = 10000;  // S3's limit
 
-bool Is2xx(long status) { return status >= 200 && status < 300; }
-
 std::string XmlEscape(std::string_view s) {
   std::string out;
   for (char c : s) {
@@ -65,7 +63,7 @@ Status S3ObjectStore::PutMultipart(const std::string& key, uint64_t size,
                   "Content-Type: application/octet-stream"};
   PDB_ASSIGN_OR_RETURN(s3::HttpResponse r,
                        Call(init, "multipart initiate", key));
-  if (!Is2xx(r.status)) return Refused(r, "multipart initiate", key);
+  if (!s3::Is2xx(r.status)) return Refused(r, "multipart initiate", key);
   auto upload_id = s3::ParseUploadId(r.body);
   if (!upload_id.ok()) {
     failures_.fetch_add(1);
@@ -96,7 +94,7 @@ Status S3ObjectStore::PutMultipart(const std::string& key, uint64_t size,
       // A retried complete whose first try did complete (its answer was
       // lost): the upload is gone and the object is ours.
       return Status::OK();
-    } else if (!Is2xx(c->status)) {
+    } else if (!s3::Is2xx(c->status)) {
       s = Refused(*c, "multipart complete", key);
     } else if (std::string code = s3::ParseErrorCode(c->body); !code.empty()) {
       // S3 may answer 200 and report the failure in the body.
@@ -150,7 +148,8 @@ Result<std::vector<std::string>> S3ObjectStore::UploadParts(
       req.body = *body;
       auto r = Call(req, "multipart part", key);
       if (!r.ok()) return fail(r.status());
-      if (!Is2xx(r->status)) return fail(Refused(*r, "multipart part", key));
+      if (!s3::Is2xx(r->status))
+        return fail(Refused(*r, "multipart part", key));
       auto etag = r->headers.find("etag");
       if (etag == r->headers.end() || etag->second.empty()) {
         return fail(Status::Corruption(describe_ + ": multipart part of '" +

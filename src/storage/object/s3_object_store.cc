@@ -22,8 +22,6 @@ constexpr uint64_t kMaxPartSize = 5ull << 30;
 constexpr size_t kCrcChunk = 1 << 20;
 constexpr const char* kCrcHeader = "x-amz-meta-pdb-crc32c";
 
-bool Is2xx(long status) { return status >= 200 && status < 300; }
-
 bool HasControlChar(std::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
@@ -282,7 +280,7 @@ Status S3ObjectStore::PutSingle(const std::string& key, std::string_view data,
                  "Content-Type: application/octet-stream"};
   req.body = data;
   PDB_ASSIGN_OR_RETURN(s3::HttpResponse r, Call(req, "PUT", key));
-  if (!Is2xx(r.status)) return Refused(r, "PUT", key);
+  if (!s3::Is2xx(r.status)) return Refused(r, "PUT", key);
   return Status::OK();
 }
 
@@ -338,7 +336,7 @@ Result<std::string> S3ObjectStore::Get(const std::string& key) {
   s3::HttpRequest req;
   req.url = ObjectUrl(key);
   PDB_ASSIGN_OR_RETURN(s3::HttpResponse r, Call(req, "GET", key));
-  if (!Is2xx(r.status)) return Refused(r, "GET", key);
+  if (!s3::Is2xx(r.status)) return Refused(r, "GET", key);
   Status s = VerifyBody(key, r, r.body.size(),
                         crc32c::Value(r.body.data(), r.body.size()));
   if (!s.ok()) {
@@ -355,7 +353,7 @@ Result<ObjectInfo> S3ObjectStore::GetToFile(const std::string& key,
   req.url = ObjectUrl(key);
   FileSink sink(env_, path);
   PDB_ASSIGN_OR_RETURN(s3::HttpResponse r, Call(req, "GET", key, &sink));
-  if (!Is2xx(r.status)) return Refused(r, "GET", key);
+  if (!s3::Is2xx(r.status)) return Refused(r, "GET", key);
   Status s = VerifyBody(key, r, sink.size(), sink.crc());
   if (!s.ok()) {
     failures_.fetch_add(1);
@@ -394,7 +392,7 @@ Result<ObjectInfo> S3ObjectStore::Head(const std::string& key) {
   req.method = "HEAD";
   req.url = ObjectUrl(key);
   PDB_ASSIGN_OR_RETURN(s3::HttpResponse r, Call(req, "HEAD", key));
-  if (!Is2xx(r.status)) return Refused(r, "HEAD", key);
+  if (!s3::Is2xx(r.status)) return Refused(r, "HEAD", key);
   ObjectInfo info;
   info.key = key;
   auto len = r.headers.find("content-length");
@@ -440,7 +438,7 @@ Result<ListPage> S3ObjectStore::List(const std::string& prefix,
     return Status::FailedPrecondition(describe_ +
                                       ": LIST refused: HTTP 404 (no bucket)");
   }
-  if (!Is2xx(r.status)) return Refused(r, "LIST", "");
+  if (!s3::Is2xx(r.status)) return Refused(r, "LIST", "");
   PDB_ASSIGN_OR_RETURN(s3::ListResult listed, s3::ParseListObjectsV2(r.body));
   ListPage page;
   for (auto& o : listed.objects) {
@@ -461,7 +459,7 @@ Status S3ObjectStore::Delete(const std::string& key) {
   req.method = "DELETE";
   req.url = ObjectUrl(key);
   PDB_ASSIGN_OR_RETURN(s3::HttpResponse r, Call(req, "DELETE", key));
-  if (Is2xx(r.status) || r.status == 404) return Status::OK();
+  if (s3::Is2xx(r.status) || r.status == 404) return Status::OK();
   return Refused(r, "DELETE", key);
 }
 
