@@ -31,6 +31,9 @@ using std::chrono::milliseconds;
 // the shard's primary (any more), or a read one that has no replica.
 constexpr const char* kNotPrimary = "not the primary of shard ";
 constexpr const char* kNoReplica = "no replica of shard ";
+// How long a forwarded write waits for a connection to the primary before
+// it counts as not sent (and may go to another primary).
+constexpr int64_t kConnectTimeoutMs = 1000;
 
 std::string ShardKey(const std::string& uid, uint32_t shard) {
   return uid + "/" + std::to_string(shard);
@@ -852,28 +855,26 @@ Result<WriteOutcome> ClusterNode::Write(const ShardedCollection& c,
     Result<WriteOutcome> out = Status::Unavailable(
         "shard " + std::to_string(shard) + " of '" + c.name() +
         "' has no primary (an election is under way)");
+    // Only a write that certainly is not in the log is sent again: another
+    // primary, no primary yet, the node unreachable before the call. An
+    // unknown outcome (a call cut off, a deadline) goes back to the client:
+    // sending it again could apply it after a later write to the same ids.
+    bool not_stored = true;
     if (primary == options_.node_id) {
-      out = LocalWrite(c.uid, shard, kind, batch, std::max<int64_t>(left, 1));
+      out = LocalWrite(c.uid, shard, kind, batch, std::max<int64_t>(left, 1),
+                       &not_stored);
     } else if (!primary.empty()) {
       auto address = AddressOf(primary);
       if (address.ok()) {
         out = RemoteWrite(*address, c.uid, shard, kind, batch,
-                          std::max<int64_t>(left, 1));
+                          std::max<int64_t>(left, 1), &not_stored);
       } else {
         out = address.status();
       }
     }
     if (out.ok()) return out;
     last = out.status();
-    // Only errors that say the write was not done are retried: another
-    // primary, no primary yet, the node unreachable before the call.
-    const bool elsewhere =
-        last.message().find(kNotPrimary) != std::string::npos ||
-        last.message().find(kNoReplica) != std::string::npos ||
-        primary.empty() ||
-        last.message().find("not live") != std::string::npos ||
-        last.message().find("cannot reach node") != std::string::npos;
-    if (!elsewhere || Clock::now() >= deadline) return last;
+    if (!not_stored || Clock::now() >= deadline) return last;
     refresh = true;
     std::this_thread::sleep_for(milliseconds(50));
   }
@@ -882,8 +883,10 @@ Result<WriteOutcome> ClusterNode::Write(const ShardedCollection& c,
 Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
                                              uint32_t shard, WriteKind kind,
                                              wal::WalBatch batch,
-                                             int64_t timeout_ms) {
+                                             int64_t timeout_ms,
+                                             bool* not_stored) {
   (void)timeout_ms;
+  *not_stored = true;  // until the append is tried
   std::shared_ptr<HostedShard> hs = Hosted(uid, shard);
   const std::string where = std::to_string(shard) + " (" + uid + ")";
   if (!hs) return Status::Unavailable(std::string(kNoReplica) + where);
@@ -894,6 +897,8 @@ Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
     if (hs->primary && !hs->primary->deposed()) primary = hs->primary.get();
   }
   if (!primary) return Status::Unavailable(std::string(kNotPrimary) + where);
+  // An answer about the data itself (no such point, a bad request) is final.
+  *not_stored = false;
   WriteOutcome out;
   if (kind == WriteKind::kUpdateMetadata) {
     if (batch.ops.size() != 1) {
@@ -908,9 +913,9 @@ Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
       if (hs->local->Get(op.id).ok()) ++out.count;
     }
   }
-  Result<uint64_t> seq = primary->Write(std::move(batch));
+  Result<uint64_t> seq = primary->Write(std::move(batch), not_stored);
   if (!seq.ok()) {
-    if (primary->deposed()) {
+    if (*not_stored && primary->deposed()) {
       return Status::Unavailable(std::string(kNotPrimary) + where + ": " +
                                  seq.status().message());
     }
@@ -1076,16 +1081,35 @@ std::shared_ptr<::grpc::Channel> ChannelTo(const std::string& address) {
     ::grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(256 << 20);
     args.SetMaxSendMessageSize(256 << 20);
+    // A node that comes back is reached within a second (gRPC's default
+    // backoff grows to 2 minutes).
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // A node that stops answering (paused, cut off) fails the calls under
+    // way within about 4 s instead of at their deadline: their outcome is
+    // unknown either way, and the next write looks for a new primary. The
+    // internal server allows pings this often (rpc/shard_rpc.cc).
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 2000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
     ch = ::grpc::CreateCustomChannel(
         address, ::grpc::InsecureChannelCredentials(), args);
   }
   return ch;
 }
 
-Status TransportStatus(const ::grpc::Status& s, const std::string& address) {
+// `write`: the call was a write that may have been sent, so a broken
+// connection leaves its outcome unknown.
+Status TransportStatus(const ::grpc::Status& s, const std::string& address,
+                       bool write) {
   if (s.error_code() == ::grpc::StatusCode::UNAVAILABLE) {
-    return Status::Unavailable("cannot reach node at " + address + ": " +
-                               s.error_message());
+    return Status::Unavailable(
+        (write ? "the connection to node at " + address +
+                     " broke during the write (its outcome is unknown): "
+               : "cannot reach node at " + address + ": ") +
+        s.error_message());
   }
   if (s.error_code() == ::grpc::StatusCode::DEADLINE_EXCEEDED) {
     return Status::Unavailable("node at " + address +
@@ -1102,7 +1126,9 @@ Result<WriteOutcome> ClusterNode::RemoteWrite(const std::string& address,
                                               const std::string& uid,
                                               uint32_t shard, WriteKind kind,
                                               const wal::WalBatch& batch,
-                                              int64_t timeout_ms) {
+                                              int64_t timeout_ms,
+                                              bool* not_stored) {
+  *not_stored = true;  // until the request may have left
   rpc::WriteRequest req;
   req.mutable_shard()->set_uid(uid);
   req.mutable_shard()->set_shard(shard);
@@ -1120,12 +1146,25 @@ Result<WriteOutcome> ClusterNode::RemoteWrite(const std::string& address,
     PDB_ASSIGN_OR_RETURN(std::string bytes, EncodeShardEntry(e));
     req.set_entry(std::move(bytes));
   }
+  // Connected first, so that a node down (or stopped before the
+  // handshake) is known not to have the request: only then may the write
+  // go elsewhere. A failure once the call is under way leaves its outcome
+  // unknown (*not_stored false).
+  std::shared_ptr<::grpc::Channel> channel = ChannelTo(address);
+  const auto connect_by =
+      std::chrono::system_clock::now() +
+      milliseconds(std::min<int64_t>(timeout_ms, kConnectTimeoutMs));
+  if (!channel->WaitForConnected(connect_by)) {
+    return Status::Unavailable("cannot reach node at " + address);
+  }
+  *not_stored = false;
   ::grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(timeout_ms));
   rpc::Reply reply;
-  auto stub = rpc::ShardRpc::NewStub(ChannelTo(address));
+  auto stub = rpc::ShardRpc::NewStub(channel);
   ::grpc::Status gs = stub->Write(&ctx, req, &reply);
-  if (!gs.ok()) return TransportStatus(gs, address);
+  if (!gs.ok()) return TransportStatus(gs, address, /*write=*/true);
+  *not_stored = reply.not_stored();
   PDB_RETURN_IF_ERROR(ReplyToStatus(reply));
   return WriteOutcome{reply.seq(), reply.count()};
 }
@@ -1148,7 +1187,7 @@ Result<std::string> ClusterNode::RemoteCall(const std::string& address,
   rpc::Reply reply;
   auto stub = rpc::ShardRpc::NewStub(ChannelTo(address));
   ::grpc::Status gs = stub->Call(&ctx, req, &reply);
-  if (!gs.ok()) return TransportStatus(gs, address);
+  if (!gs.ok()) return TransportStatus(gs, address, /*write=*/false);
   PDB_RETURN_IF_ERROR(ReplyToStatus(reply));
   return std::move(*reply.mutable_body());
 }
@@ -1161,7 +1200,7 @@ Result<std::vector<ClusterNode::ReplicaState>> ClusterNode::RemoteStatus(
   rpc::StatusReply reply;
   auto stub = rpc::ShardRpc::NewStub(ChannelTo(address));
   ::grpc::Status gs = stub->NodeStatus(&ctx, req, &reply);
-  if (!gs.ok()) return TransportStatus(gs, address);
+  if (!gs.ok()) return TransportStatus(gs, address, /*write=*/false);
   std::vector<ReplicaState> out;
   for (const auto& r : reply.replicas()) {
     out.push_back(

@@ -106,9 +106,11 @@ class ClusterNode {
   Result<ClusterInfo> Info();
 
   // --- served to other nodes (rpc/shard_rpc.cc) ---
+  // `*not_stored`: set on failure when the write certainly is not in the
+  // shard's log and another node may take it (ShardPrimary::Write).
   Result<WriteOutcome> LocalWrite(const std::string& uid, uint32_t shard,
                                   WriteKind kind, wal::WalBatch batch,
-                                  int64_t timeout_ms);
+                                  int64_t timeout_ms, bool* not_stored);
   Result<std::string> LocalCall(const std::string& uid, uint32_t shard,
                                 const std::string& op, const std::string& body,
                                 bool strong, int64_t timeout_ms);
@@ -139,10 +141,12 @@ class ClusterNode {
   std::string PrimaryOf(const std::string& uid, uint32_t shard, bool refresh);
   // A node's internal address (refreshed from etcd when unknown).
   Result<std::string> AddressOf(const std::string& node_id);
+  // `*not_stored` as for LocalWrite: the primary said so, or the node
+  // could not be reached before anything was sent.
   Result<WriteOutcome> RemoteWrite(const std::string& address,
                                    const std::string& uid, uint32_t shard,
                                    WriteKind kind, const wal::WalBatch& batch,
-                                   int64_t timeout_ms);
+                                   int64_t timeout_ms, bool* not_stored);
   Result<std::string> RemoteCall(const std::string& address,
                                  const std::string& uid, uint32_t shard,
                                  const std::string& op, const std::string& body,

@@ -35,7 +35,10 @@ Status ShardPrimary::SyncLocked() {
   return Status::OK();
 }
 
-Result<uint64_t> ShardPrimary::Write(wal::WalBatch batch) {
+Result<uint64_t> ShardPrimary::Write(wal::WalBatch batch, bool* not_stored) {
+  bool unused = false;
+  if (not_stored == nullptr) not_stored = &unused;
+  *not_stored = false;
   ShardEntry entry;
   entry.fencing_token = options_.token;
   entry.batch = std::move(batch);
@@ -44,12 +47,14 @@ Result<uint64_t> ShardPrimary::Write(wal::WalBatch batch) {
                         std::chrono::milliseconds(options_.timeout_ms);
   MutexLock lock(&mu_);
   if (deposed_) {
+    *not_stored = true;
     return Status::Unavailable("shard " + options_.stream +
                                ": this node is no longer its primary");
   }
   if (!synced_) {
     Status s = SyncLocked();
     if (!s.ok()) {
+      *not_stored = true;  // nothing was appended yet
       return s.code() == StatusCode::kFailedPrecondition
                  ? Status::Unavailable(s.message())
                  : s;
@@ -70,8 +75,9 @@ Result<uint64_t> ShardPrimary::Write(wal::WalBatch batch) {
   }
   if (!seq.ok()) {
     if (seq.status().code() == StatusCode::kFailedPrecondition) {
-      // Someone else appended: a newer primary. Never acknowledged.
+      // Someone else appended: a newer primary. Never stored.
       deposed_ = true;
+      *not_stored = true;
       return Status::Unavailable("shard " + options_.stream +
                                  ": another primary took over (" +
                                  seq.status().message() + ")");

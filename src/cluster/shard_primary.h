@@ -44,8 +44,13 @@ class ShardPrimary {
   // One client write (every op of one type; ids set). Returns the entry's
   // sequence once acknowledged and applied locally. kUnavailable when this
   // node is no longer the primary (deposed() is then true) or the log is
-  // unreachable: the client retries, and the router finds the primary.
-  Result<uint64_t> Write(wal::WalBatch batch) EXCLUDES(mu_);
+  // unreachable. `*not_stored` (when given) is set on failure when the
+  // entry certainly is not in the log — deposed before the append, or the
+  // append refused by the log's expected-sequence check — so that the
+  // router may send the write to another primary; otherwise the outcome is
+  // unknown and the write must not be sent again.
+  Result<uint64_t> Write(wal::WalBatch batch, bool* not_stored = nullptr)
+      EXCLUDES(mu_);
   bool deposed() EXCLUDES(mu_);
   uint64_t token() const { return options_.token; }
 

@@ -227,11 +227,21 @@ TEST_F(ShardReplicationTest, APrimaryAcknowledgesAfterTheQuorumAndItsOwnApply) {
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   ASSERT_TRUE((*b)->Write(UpsertBatch("after", 1)).ok());
   model["after"] = "{\"i\":1}";
-  auto stale = (*a)->Write(UpsertBatch("lost", 2));
+  // Both refusals say the entry is certainly not in the log (the router
+  // may then send the write to B); a success says nothing of the kind.
+  bool not_stored = false;
+  auto stale = (*a)->Write(UpsertBatch("lost", 2), &not_stored);
   EXPECT_EQ(stale.status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(not_stored);
   EXPECT_TRUE((*a)->deposed());
-  EXPECT_EQ((*a)->Write(UpsertBatch("lost", 3)).status().code(),
+  not_stored = false;
+  EXPECT_EQ((*a)->Write(UpsertBatch("lost", 3), &not_stored).status().code(),
             StatusCode::kUnavailable);
+  EXPECT_TRUE(not_stored);
+  not_stored = true;
+  ASSERT_TRUE((*b)->Write(UpsertBatch("after2", 4), &not_stored).ok());
+  EXPECT_FALSE(not_stored);
+  model["after2"] = "{\"i\":4}";
   // A primary with an older token cannot start once a newer one wrote.
   auto old = ShardPrimary::Start(log_.get(), replicas_[0].follower.get(),
                                  {stream_, subject_, 5, "a-5b", 10000});

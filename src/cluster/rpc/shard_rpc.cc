@@ -53,11 +53,13 @@ class Service final : public rpc::ShardRpc::Service {
       }
       batch = std::move(entry->batch);
     }
+    bool not_stored = false;
     Result<WriteOutcome> out =
         node_->LocalWrite(req->shard().uid(), req->shard().shard(), kind,
-                          std::move(batch), req->timeout_ms());
+                          std::move(batch), req->timeout_ms(), &not_stored);
     if (!out.ok()) {
       StatusToReply(out.status(), reply);
+      reply->set_not_stored(not_stored);
     } else {
       reply->set_seq(out->seq);
       reply->set_count(out->count);
@@ -123,6 +125,12 @@ Result<std::unique_ptr<ShardRpcServer>> ShardRpcServer::Start(
   builder.RegisterService(impl->service.get());
   builder.SetMaxReceiveMessageSize(256 << 20);
   builder.SetMaxSendMessageSize(256 << 20);
+  // The other nodes ping every 2 s (ChannelTo, cluster_node.cc) to notice a
+  // stopped node; gRPC's default would answer such pings with GOAWAY
+  // (too_many_pings).
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 500);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
   impl->server = builder.BuildAndStart();
   if (!impl->server || port == 0) {
     return Status::Unavailable(
