@@ -4,7 +4,7 @@
 
     scripts/cluster-fault-loop.py --binary build/src/server/proximadb-server \
         [--iterations 100] [--nodes 3] [--shards 3] [--replication 3] \
-        [--faults kill,stop,restart] [--dir DIR]
+        [--faults kill,stop,restart] [--dir DIR] [--pause-ms MS]
 
 Starts a cluster with scripts/start-cluster.sh, creates one collection, and
 keeps a writer busy: batches of 20 new points (ids spread over every shard)
@@ -71,8 +71,9 @@ class Writer(threading.Thread):
     """Writes batches of new points; remembers what was acknowledged and
     what was sent without an answer (may or may not be stored)."""
 
-    def __init__(self, nodes):
+    def __init__(self, nodes, pause_s=0.0):
         super().__init__(daemon=True)
+        self.pause_s = pause_s  # between batches: a long run's data stays small
         self.nodes = nodes  # id -> rest url; entries removed while down
         self.lock = threading.Lock()
         self.acked = set()
@@ -106,6 +107,8 @@ class Writer(threading.Thread):
                     self.unknown.update(ids)
             if status >= 300 or status == 0:
                 time.sleep(0.05)
+            elif self.pause_s:
+                time.sleep(self.pause_s)
 
 
 def all_ids(base):
@@ -143,6 +146,9 @@ def main():
     ap.add_argument("--replication", type=int, default=3)
     ap.add_argument("--faults", default="kill,stop,restart")
     ap.add_argument("--dir", default="")
+    ap.add_argument("--pause-ms", type=int, default=0,
+                    help="the writer's pause between batches (a 100-iteration "
+                    "run at full speed writes millions of points)")
     a = ap.parse_args()
     faults = a.faults.split(",")
     cdir = a.dir or os.path.join(tempfile.mkdtemp(prefix="pdb-faults-"), "c")
@@ -160,7 +166,7 @@ def main():
                          "distance_metric": "euclidean"}, timeout=60)
     if status >= 300:
         raise RuntimeError(f"create: {status} {body}")
-    writer = Writer(dict(urls))
+    writer = Writer(dict(urls), a.pause_ms / 1000.0)
     writer.start()
     rng = random.Random(5)
     outages, catchups = {f: [] for f in faults}, []
