@@ -27,44 +27,19 @@ there that was never sent. Prints one line per iteration and a summary
 directory (logs) in place.
 """
 import argparse
-import json
 import os
 import random
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from cluster_http import call, run_script, succeeded
+
 DIM = 8
 LEASE_TTL_S = 5
-
-
-def call(base, method, path, body=None, timeout=15):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            text = r.read()
-            return r.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode(errors="replace")
-    except (urllib.error.URLError, OSError) as e:
-        return 0, str(e)
-
-
-def script(*args):
-    r = subprocess.run([os.path.join(ROOT, "scripts", args[0]), *args[1:]],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        raise RuntimeError(f"{args[0]} failed:\n{r.stdout}\n{r.stderr}")
-    return r.stdout
 
 
 class Writer(threading.Thread):
@@ -152,7 +127,7 @@ def main():
     a = ap.parse_args()
     faults = a.faults.split(",")
     cdir = a.dir or os.path.join(tempfile.mkdtemp(prefix="pdb-faults-"), "c")
-    out = script("start-cluster.sh", "--dir", cdir, "--nodes", str(a.nodes),
+    out = run_script("start-cluster.sh", "--dir", cdir, "--nodes", str(a.nodes),
                  "--shards", str(a.shards), "--replication",
                  str(a.replication), "--binary", a.binary)
     pids, urls = {}, {}
@@ -164,7 +139,7 @@ def main():
     status, body = call(first, "POST", "/api/v1/collections",
                         {"name": "faults", "dimension": DIM,
                          "distance_metric": "euclidean"}, timeout=60)
-    if status >= 300:
+    if not succeeded(status):
         raise RuntimeError(f"create: {status} {body}")
     writer = Writer(dict(urls), a.pause_ms / 1000.0)
     writer.start()
@@ -218,7 +193,7 @@ def main():
                     if exit_s > 5:
                         print(f"  note: {victim} took {exit_s:.1f} s to stop",
                               flush=True)
-                line = script("start-cluster.sh", "--dir", cdir, "--node",
+                line = run_script("start-cluster.sh", "--dir", cdir, "--node",
                               victim[1:], "--binary", a.binary).split()
                 pids[victim] = int(line[4])
             t1 = time.monotonic()
@@ -269,9 +244,9 @@ def main():
             print(f"catch-up: median {statistics.median(catchups):.2f} s, "
                   f"max {max(catchups):.2f} s")
         if ok:
-            script("stop-cluster.sh", "--dir", cdir)
+            run_script("stop-cluster.sh", "--dir", cdir)
         else:
-            script("stop-cluster.sh", "--dir", cdir, "--keep")
+            run_script("stop-cluster.sh", "--dir", cdir, "--keep")
             print("cluster directory (logs) kept in", cdir)
     return 0 if ok else 1
 

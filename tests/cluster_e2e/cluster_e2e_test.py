@@ -10,7 +10,6 @@ from the shard logs when it comes back; drops the collection.
 
 Usage: cluster_e2e_test.py SERVER_BINARY   (ctest label `cluster_e2e`)
 """
-import json
 import os
 import random
 import shutil
@@ -19,32 +18,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from cluster_http import call, run_script, succeeded  # noqa: E402
 DIM = 16
-
-
-def call(base, method, path, body=None, timeout=30):
-    data = None if body is None else json.dumps(body).encode()
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            text = r.read()
-            return r.status, (json.loads(text) if text else None)
-    except urllib.error.HTTPError as e:
-        text = e.read()
-        try:
-            return e.code, json.loads(text)
-        except ValueError:
-            return e.code, text.decode(errors="replace")
 
 
 def ok(status_body, what):
     status, body = status_body
-    if status >= 300:
+    if not succeeded(status):
         raise AssertionError(f"{what}: HTTP {status}: {body}")
     return body
 
@@ -57,16 +40,6 @@ def check(cond, what):
 
 def vec(rng):
     return [rng.uniform(-1, 1) for _ in range(DIM)]
-
-
-def run_script(*args):
-    """Runs a script of scripts/; its stderr is shown when it fails."""
-    r = subprocess.run([os.path.join(ROOT, "scripts", args[0]), *args[1:]],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        raise AssertionError(f"{args[0]} failed ({r.returncode}):\n"
-                             f"{r.stdout}\n{r.stderr}")
-    return r.stdout
 
 
 def main():
@@ -162,8 +135,7 @@ def main():
         check(cl["enabled"] and len(cl["nodes"]) == 3 and len(cl["shards"]) == 3,
               "GET /api/v1/cluster lists 3 nodes and 3 shards")
         check(all(s["primary"] for s in cl["shards"]), "every shard has a primary")
-        with urllib.request.urlopen(n2 + "/metrics", timeout=30) as r:
-            metrics = r.read().decode()
+        metrics = ok(call(n2, "GET", "/metrics"), "metrics")  # text
         check("proximadb_cluster_nodes 3" in metrics and
               'proximadb_cluster_replica_lag{collection="docs",shard="2",node="n3"}'
               in metrics and
@@ -190,7 +162,7 @@ def main():
                 status, body = call(survivors[b % 2], "POST",
                                     "/api/v1/collections/docs/vectors/batch",
                                     {"vectors": batch})
-                if status < 300:
+                if succeeded(status):
                     break
                 check(status == 503, f"a write during failover is 503 ({body})")
                 check(time.monotonic() - t_kill < 60, "failover within 60 s")

@@ -1,0 +1,48 @@
+"""What the cluster scripts and tests share (scripts/cluster-fault-loop.py,
+tests/cluster_e2e/cluster_e2e_test.py): one REST call, and running another
+script of scripts/. Standard library only (machines have no PyPI)."""
+
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+
+SCRIPTS = os.path.dirname(os.path.abspath(__file__))
+
+
+def call(base, method, path, body=None, timeout=15):
+    """One REST call: (HTTP status, the body as JSON, else as text).
+    Status 0 when there was no answer (refused, reset, timed out), with the
+    reason as the body."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            status, text = r.status, r.read()
+    except urllib.error.HTTPError as e:
+        status, text = e.code, e.read()
+    except (urllib.error.URLError, OSError) as e:
+        return 0, str(e)
+    if not text:
+        return status, None
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text.decode(errors="replace")
+
+
+def succeeded(status):
+    return 200 <= status < 300
+
+
+def run_script(*args):
+    """Runs scripts/<args[0]> with the other arguments; its stdout, or
+    RuntimeError with both outputs when it fails."""
+    r = subprocess.run([os.path.join(SCRIPTS, args[0]), *args[1:]],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed ({r.returncode}):\n"
+                           f"{r.stdout}\n{r.stderr}")
+    return r.stdout
