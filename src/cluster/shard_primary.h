@@ -45,8 +45,9 @@ class ShardPrimary {
   // sequence once acknowledged and applied locally. kUnavailable when this
   // node is no longer the primary (deposed() is then true) or the log is
   // unreachable. `*not_stored` (when given) is set on failure when the
-  // entry certainly is not in the log — deposed before the append, or the
-  // append refused by the log's expected-sequence check — so that the
+  // entry certainly is not in the log — deposed before the append, the
+  // sync that precedes a first append failed, or the append refused by the
+  // log's expected-sequence check — so that the
   // router may send the write to another primary; otherwise the outcome is
   // unknown and the write must not be sent again.
   Result<uint64_t> Write(wal::WalBatch batch, bool* not_stored = nullptr)

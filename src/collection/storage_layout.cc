@@ -1,9 +1,9 @@
 #include "collection/storage_layout.h"
 
-#include "collection/data_dir.h"
-
 #include <algorithm>
 #include <filesystem>
+
+#include "collection/data_dir.h"
 
 namespace proximadb {
 
