@@ -251,6 +251,14 @@ class DB {
   // one node answers {enabled: false}; the cluster's DB (src/cluster/
   // cluster_db.h) answers with its nodes, shards and replicas.
   virtual Result<ClusterInfo> GetClusterInfo() { return ClusterInfo{}; }
+  // Starts (draining = true) or cancels the drain of a cluster node
+  // (ClusterNode::SetDraining). Single-node mode: kFailedPrecondition.
+  virtual Status SetNodeDraining(const std::string& node_id, bool draining) {
+    (void)node_id;
+    (void)draining;
+    return Status::FailedPrecondition(
+        "draining a node needs cluster mode ([cluster] enabled = true)");
+  }
 
   // The quarantine, oldest first.
   virtual Result<std::vector<QuarantineEntry>> ListQuarantine() = 0;

@@ -413,6 +413,10 @@ struct ClusterNodeInfo {
   std::string rest_address;  // host:port of its REST API
   std::string grpc_address;  // host:port of its gRPC API
   bool alive = false;        // its membership lease is held
+  // An operator asked to drain it (POST /api/v1/cluster/nodes/{id}/drain):
+  // the rebalancer moves its replicas to the other nodes.
+  bool draining = false;
+  uint32_t replicas = 0;  // shard replicas the placement gives it
 };
 struct ClusterReplicaInfo {
   std::string node_id;

@@ -56,6 +56,10 @@ class ClusterKeys {
   std::string aliases() const { return root_ + "aliases/"; }
   std::string alias(const std::string& a) const { return aliases() + a; }
   std::string primaries() const { return root_ + "primary/"; }
+  // Present while an operator wants the node drained (its replicas moved
+  // to the others); removed when the drain is cancelled.
+  std::string drains() const { return root_ + "drain/"; }
+  std::string drain(const std::string& id) const { return drains() + id; }
   // The election key of one shard (election.h): its holder is the primary.
   std::string primary(const std::string& uid, uint32_t shard) const {
     return primaries() + uid + "/" + std::to_string(shard);

@@ -432,6 +432,10 @@ Status ClusterDB::FlushAll() { return node_->engine()->FlushAll(); }
 
 Result<ClusterInfo> ClusterDB::GetClusterInfo() { return node_->Info(); }
 
+Status ClusterDB::SetNodeDraining(const std::string& node_id, bool draining) {
+  return node_->SetDraining(node_id, draining);
+}
+
 Result<std::vector<QuarantineEntry>> ClusterDB::ListQuarantine() {
   return node_->engine()->ListQuarantine();
 }

@@ -40,6 +40,7 @@ class ClusterDB final : public DB {
   std::vector<AliasInfo> ListAliases() override;
   Status FlushAll() override;
   Result<ClusterInfo> GetClusterInfo() override;
+  Status SetNodeDraining(const std::string& node_id, bool draining) override;
 
   Result<std::vector<QuarantineEntry>> ListQuarantine() override;
   Result<uint64_t> ClearQuarantine(const std::string& id) override;

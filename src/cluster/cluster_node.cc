@@ -1273,4 +1273,33 @@ Result<ClusterInfo> ClusterNode::Info() {
   return info;
 }
 
+Status ClusterNode::SetDraining(const std::string& node_id, bool draining) {
+  PDB_ASSIGN_OR_RETURN(RangeResult live, etcd_->Get(keys_.node(node_id)));
+  bool known = !live.kvs.empty();
+  if (!known) {
+    PDB_ASSIGN_OR_RETURN(auto cols, ListCollections());
+    for (const auto& c : cols) {
+      for (const auto& nodes : c.placement) {
+        if (std::find(nodes.begin(), nodes.end(), node_id) != nodes.end()) {
+          known = true;
+        }
+      }
+    }
+  }
+  if (!known && draining) {
+    return Status::NotFound("node '" + node_id +
+                            "' is neither live nor holds a replica");
+  }
+  if (draining) {
+    const nlohmann::json value = {{"since_unix_ms", NowUnixMs()}};
+    PDB_RETURN_IF_ERROR(
+        etcd_->Put(keys_.drain(node_id), value.dump()).status());
+  } else {
+    PDB_RETURN_IF_ERROR(etcd_->Delete(keys_.drain(node_id)).status());
+  }
+  MutexLock l(&mu_);
+  cv_.SignalAll();  // the rebalancer looks again now
+  return Status::OK();
+}
+
 }  // namespace proximadb::cluster

@@ -104,6 +104,12 @@ class ClusterNode {
                  const std::string& op);
 
   Result<ClusterInfo> Info();
+  // Starts (or, with draining = false, cancels) the drain of `node_id`: the
+  // rebalancer moves every replica the placement gives it to the other
+  // nodes, each once its new replica has caught up. A live node or one
+  // that any placement names (a dead node can be drained: its replicas are
+  // rebuilt from the shard logs); kNotFound otherwise.
+  Status SetDraining(const std::string& node_id, bool draining);
 
   // --- served to other nodes (rpc/shard_rpc.cc) ---
   // `*not_stored`: set on failure when the write certainly is not in the
