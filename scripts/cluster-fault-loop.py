@@ -4,11 +4,13 @@
 
     scripts/cluster-fault-loop.py --binary build/src/server/proximadb-server \
         [--iterations 100] [--nodes 3] [--shards 3] [--replication 3] \
-        [--faults kill,stop,restart] [--dir DIR] [--pause-ms MS]
+        [--faults kill,stop,restart] [--dir DIR] [--pause-ms MS] \
+        [--writers 3]
 
 Starts a cluster with scripts/start-cluster.sh, creates one collection, and
-keeps a writer busy: batches of 20 new points (ids spread over every shard)
-sent to a random live node, each acknowledged or not. Each iteration injects
+keeps writers busy (3 concurrent clients): batches of 20 new points (ids
+spread over every shard) sent to a random live node, each acknowledged or
+not. Each iteration injects
 one fault into the primary of one shard (shards in turn):
 
   kill     SIGKILL; started again once writes flow again
@@ -43,11 +45,16 @@ LEASE_TTL_S = 5
 
 
 class Writer(threading.Thread):
-    """Writes batches of new points; remembers what was acknowledged and
-    what was sent without an answer (may or may not be stored)."""
+    """Writes batches of new points from `workers` concurrent clients;
+    remembers what was acknowledged and what was sent without an answer
+    (may or may not be stored). Several clients, because one that sent a
+    batch to a node just before the node was paused waits for that batch
+    until its timeout (15 s), as any client of a paused server would; the
+    others go on, and the outage is measured by them."""
 
-    def __init__(self, nodes, pause_s=0.0):
+    def __init__(self, nodes, pause_s=0.0, workers=3):
         super().__init__(daemon=True)
+        self.workers = workers
         self.pause_s = pause_s  # between batches: a long run's data stays small
         self.nodes = nodes  # id -> rest url; entries removed while down
         self.lock = threading.Lock()
@@ -56,9 +63,16 @@ class Writer(threading.Thread):
         self.acks = []  # (sent, acknowledged) monotonic times per batch
         self.next = 0
         self.stop = False
-        self.rng = random.Random(11)
 
     def run(self):
+        ts = [threading.Thread(target=self.work, args=(random.Random(11 + w),),
+                               daemon=True) for w in range(self.workers)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    def work(self, rng):
         while not self.stop:
             # The node is chosen and the send time taken under the lock the
             # fault takes to remove its victim: a batch "sent after the
@@ -67,14 +81,14 @@ class Writer(threading.Thread):
             with self.lock:
                 live = [u for u in self.nodes.values() if u]
                 if live:
-                    target = self.rng.choice(live)
+                    target = rng.choice(live)
                     ids = [f"w{self.next + i}" for i in range(20)]
                     self.next += 20
                     sent = time.monotonic()
             if not live:
                 time.sleep(0.05)
                 continue
-            body = {"vectors": [{"id": i, "vector": [self.rng.uniform(-1, 1)
+            body = {"vectors": [{"id": i, "vector": [rng.uniform(-1, 1)
                                                      for _ in range(DIM)]}
                                 for i in ids]}
             status, _ = call(target, "POST",
@@ -127,8 +141,10 @@ def main():
     ap.add_argument("--faults", default="kill,stop,restart")
     ap.add_argument("--dir", default="")
     ap.add_argument("--pause-ms", type=int, default=0,
-                    help="the writer's pause between batches (a 100-iteration "
+                    help="each writer's pause between batches (a 100-iteration "
                     "run at full speed writes millions of points)")
+    ap.add_argument("--writers", type=int, default=3,
+                    help="concurrent writing clients")
     a = ap.parse_args()
     faults = a.faults.split(",")
     cdir = a.dir or os.path.join(tempfile.mkdtemp(prefix="pdb-faults-"), "c")
@@ -146,7 +162,7 @@ def main():
                          "distance_metric": "euclidean"}, timeout=60)
     if not succeeded(status):
         raise RuntimeError(f"create: {status} {body}")
-    writer = Writer(dict(urls), a.pause_ms / 1000.0)
+    writer = Writer(dict(urls), a.pause_ms / 1000.0, a.writers)
     writer.start()
     rng = random.Random(5)
     outages, catchups = {f: [] for f in faults}, []

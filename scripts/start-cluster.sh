@@ -13,6 +13,11 @@
 #   scripts/start-cluster.sh --dir DIR --node I
 #       starts node I (1-based) again, with its data and ports (after a
 #       kill), and prints its line.
+#   scripts/start-cluster.sh --dir DIR --add
+#       adds a node to the running cluster (the next number, new ports, an
+#       empty data directory; it joins the same etcd and NATS servers) and
+#       prints its line. The cluster moves replicas to it (docs/CLUSTER.md,
+#       "Moving replicas").
 #   scripts/stop-cluster.sh --dir DIR    stops everything and removes DIR.
 #
 # The server binary: --binary, else $PROXIMADB_SERVER_BINARY, else
@@ -20,7 +25,7 @@
 # Needs etcd, nats-server, curl, python3 (scripts/install-deps.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-DIR="" NODES=3 SHARDS=1 RF=1 BINARY=${PROXIMADB_SERVER_BINARY:-} ONE=""
+DIR="" NODES=3 SHARDS=1 RF=1 BINARY=${PROXIMADB_SERVER_BINARY:-} ONE="" ADD=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR=$2; shift 2 ;;
@@ -29,10 +34,11 @@ while [ $# -gt 0 ]; do
     --replication) RF=$2; shift 2 ;;
     --binary) BINARY=$2; shift 2 ;;
     --node) ONE=$2; shift 2 ;;
+    --add) ADD=1; shift ;;
     *) echo "start-cluster: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
-[ -n "$DIR" ] || { echo "usage: $0 --dir DIR [--nodes N] [--shards S] [--replication R] [--binary PATH] | --dir DIR --node I" >&2; exit 2; }
+[ -n "$DIR" ] || { echo "usage: $0 --dir DIR [--nodes N] [--shards S] [--replication R] [--binary PATH] | --dir DIR --node I | --dir DIR --add" >&2; exit 2; }
 [ -n "$BINARY" ] || BINARY=$ROOT/build/src/server/proximadb-server
 [ -x "$BINARY" ] || { echo "start-cluster: no server binary at $BINARY (build it, or pass --binary)" >&2; exit 1; }
 mkdir -p "$DIR"
@@ -62,9 +68,61 @@ start_node() {  # I: starts node I from DIR/node$I/config.toml, waits until read
   return 1
 }
 
+toml_list() {  # a,b -> "a", "b"
+  echo "$1" | awk -F, '{for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? ", " : ""), $i}'
+}
+new_node() {  # I: a new node on new free ports; new ports when one was taken
+  local I=$1 attempt
+  for attempt in 1 2 3; do
+    write_config "$I"
+    if start_node "$I" 2>"$DIR/node$I/start.err"; then
+      return 0
+    fi
+    grep -q "Address already in use" "$DIR/node$I/start.err" || break
+  done
+  cat "$DIR/node$I/start.err" >&2
+  return 1
+}
+write_config() {  # I: DIR/node$I/config.toml on new free ports
+  local I=$1 nd
+  nd=$DIR/node$I
+  mkdir -p "$nd/data"
+  free_port > "$nd/rest_port"; free_port > "$nd/grpc_port"; free_port > "$nd/internal_port"
+  cat > "$nd/config.toml" <<EOF
+[server]
+node_id = "n$I"
+bind_address = "127.0.0.1"
+
+[storage]
+data_directory = "$nd/data"
+
+[api]
+rest_port = $(cat "$nd/rest_port")
+grpc_port = $(cat "$nd/grpc_port")
+
+[cluster]
+enabled = true
+advertise_address = "127.0.0.1:$(cat "$nd/internal_port")"
+etcd_endpoints = [$(toml_list "$ETCD_ENDPOINTS")]
+nats_urls = [$(toml_list "$NATS_URLS")]
+default_shards = $SHARDS
+default_replication_factor = $RF
+EOF
+}
+
 if [ -n "$ONE" ]; then
   [ -f "$DIR/node$ONE/config.toml" ] || { echo "start-cluster: no node $ONE in $DIR" >&2; exit 1; }
   start_node "$ONE"
+  exit 0
+fi
+if [ "$ADD" = 1 ]; then
+  [ -f "$DIR/cluster.env" ] || { echo "start-cluster: no cluster in $DIR" >&2; exit 1; }
+  . "$DIR/cluster.env"
+  SHARDS=${SHARDS:-1} RF=${RF:-1}
+  I=$((NODES + 1))
+  [ ! -e "$DIR/node$I" ] || { echo "start-cluster: $DIR/node$I exists" >&2; exit 1; }
+  new_node "$I"
+  sed -i "s/^NODES=.*/NODES=$I/" "$DIR/cluster.env"
   exit 0
 fi
 
@@ -92,35 +150,11 @@ done
   echo "ETCD_ENDPOINTS=$ETCD_ENDPOINTS"
   echo "NATS_URLS=$NATS_URLS"
   echo "NODES=$NODES"
+  echo "SHARDS=$SHARDS"
+  echo "RF=$RF"
 } > "$DIR/cluster.env.tmp"
 
-toml_list() {  # a,b -> "a", "b"
-  echo "$1" | awk -F, '{for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? ", " : ""), $i}'
-}
 for i in $(seq "$NODES"); do
-  nd=$DIR/node$i
-  mkdir -p "$nd/data"
-  free_port > "$nd/rest_port"; free_port > "$nd/grpc_port"; free_port > "$nd/internal_port"
-  cat > "$nd/config.toml" <<EOF
-[server]
-node_id = "n$i"
-bind_address = "127.0.0.1"
-
-[storage]
-data_directory = "$nd/data"
-
-[api]
-rest_port = $(cat "$nd/rest_port")
-grpc_port = $(cat "$nd/grpc_port")
-
-[cluster]
-enabled = true
-advertise_address = "127.0.0.1:$(cat "$nd/internal_port")"
-etcd_endpoints = [$(toml_list "$ETCD_ENDPOINTS")]
-nats_urls = [$(toml_list "$NATS_URLS")]
-default_shards = $SHARDS
-default_replication_factor = $RF
-EOF
-  start_node "$i"
+  new_node "$i"
 done
 mv "$DIR/cluster.env.tmp" "$DIR/cluster.env"

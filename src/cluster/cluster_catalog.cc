@@ -1,5 +1,8 @@
 #include "cluster/cluster_catalog.h"
 
+#include <algorithm>
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "util/crc32c.h"
@@ -18,6 +21,12 @@ std::string EncodeShardedCollection(const ShardedCollection& c) {
                       {"shard_count", c.def.config.shard_count},
                       {"replication_factor", c.def.config.replication_factor},
                       {"def", EncodeCollectionDef(c.def)}};
+  for (const ShardMove& m : c.moves) {
+    j["moves"].push_back({{"shard", m.shard},
+                          {"from", m.from},
+                          {"to", m.to},
+                          {"started_unix_ms", m.started_unix_ms}});
+  }
   const std::string body = j.dump();
   j["crc32c"] = crc32c::Value(body.data(), body.size());
   return j.dump();
@@ -73,6 +82,34 @@ Result<ShardedCollection> DecodeShardedCollection(const std::string& bytes,
       nodes.push_back(n.get<std::string>());
     }
     c.placement.push_back(std::move(nodes));
+  }
+  if (auto moves = j.find("moves"); moves != j.end()) {
+    if (!moves->is_array()) return bad("moves is not an array");
+    std::set<uint32_t> moving;
+    for (const auto& m : *moves) {
+      if (!m.is_object() || !m.contains("shard") ||
+          !m["shard"].is_number_unsigned() || !m.contains("from") ||
+          !m["from"].is_string() || !m.contains("to") || !m["to"].is_string() ||
+          !m.contains("started_unix_ms") ||
+          !m["started_unix_ms"].is_number_unsigned()) {
+        return bad("a move is missing a field or has the wrong type");
+      }
+      ShardMove mv;
+      mv.shard = m["shard"].get<uint32_t>();
+      mv.from = m["from"].get<std::string>();
+      mv.to = m["to"].get<std::string>();
+      mv.started_unix_ms = m["started_unix_ms"].get<uint64_t>();
+      if (mv.shard >= c.def.config.shard_count ||
+          !moving.insert(mv.shard).second) {
+        return bad("a move names no shard or a shard twice");
+      }
+      const auto& nodes = c.placement[mv.shard];
+      if (std::find(nodes.begin(), nodes.end(), mv.from) == nodes.end() ||
+          std::find(nodes.begin(), nodes.end(), mv.to) != nodes.end()) {
+        return bad("a move's nodes do not match the shard's placement");
+      }
+      c.moves.push_back(std::move(mv));
+    }
   }
   return c;
 }

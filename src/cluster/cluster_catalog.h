@@ -15,6 +15,19 @@
 
 namespace proximadb::cluster {
 
+// A replica being moved (rebalancing, draining; rebalance.h): `to`
+// follows the shard's log as a learner (it neither serves nor campaigns)
+// until it has caught up; then one update of the descriptor puts `to` in
+// the placement in `from`'s place and ends the move.
+struct ShardMove {
+  uint32_t shard = 0;
+  std::string from;
+  std::string to;
+  uint64_t started_unix_ms = 0;
+
+  bool operator==(const ShardMove&) const = default;
+};
+
 // A collection of the cluster. def.config carries shard_count and
 // replication_factor (both >= 1 here).
 struct ShardedCollection {
@@ -24,6 +37,9 @@ struct ShardedCollection {
   std::string uid;
   // placement[k]: the nodes that hold a replica of shard k.
   std::vector<std::vector<std::string>> placement;
+  // Moves under way: at most one per shard; `from` is in the shard's
+  // placement, `to` is not.
+  std::vector<ShardMove> moves;
   uint64_t created_at_unix_ms = 0;
   int64_t mod_revision = 0;  // of its etcd key (not encoded)
 
@@ -33,7 +49,9 @@ struct ShardedCollection {
 
 // {"version":1,"uid":...,"created_at_unix_ms":...,"placement":[[...]],
 //  "shard_count":n,"replication_factor":r,"def":<EncodeCollectionDef>,
-//  "crc32c":<of the rest>}. A damaged value is kCorruption naming `where`.
+//  ["moves":[{"shard":k,"from":id,"to":id,"started_unix_ms":t}],]
+//  "crc32c":<of the rest>} ("moves" only while there are any). A damaged value
+//  is kCorruption naming `where`.
 std::string EncodeShardedCollection(const ShardedCollection& c);
 Result<ShardedCollection> DecodeShardedCollection(const std::string& bytes,
                                                   const std::string& where);

@@ -321,7 +321,10 @@ class ClusterCollection final : public Collection {
     auto now = node_->Resolve(name_);
     {
       MutexLock l(&mu_);
-      if (now.ok() && now->uid == c_.uid) return s;
+      if (now.ok() && now->uid == c_.uid) {
+        c_ = std::move(now).value();  // the placement may have changed
+        return s;
+      }
     }
     if (now.ok() || now.status().code() == StatusCode::kNotFound) {
       return Status::NotFound("collection '" + name_ + "' was dropped");

@@ -11,6 +11,7 @@
 #include "cluster/etcd/election.h"
 #include "cluster/etcd/etcd_client.h"
 #include "cluster/nats/jetstream_log.h"
+#include "cluster/rebalance.h"
 #include "cluster/rpc/shard_codec.h"
 #include "cluster/rpc/shard_rpc.h"
 #include "cluster/shard_applier.h"
@@ -34,6 +35,13 @@ constexpr const char* kNoReplica = "no replica of shard ";
 // How long a forwarded write waits for a connection to the primary before
 // it counts as not sent (and may go to another primary).
 constexpr int64_t kConnectTimeoutMs = 1000;
+// Moving replicas (rebalance.h): a move's new replica replaces the old one
+// in the placement once it is at most this many log entries behind (it
+// goes on applying the rest; strong reads wait for it), and at most this
+// many moves run at once in the whole cluster.
+constexpr uint64_t kMaxSwitchLag = 100;
+constexpr size_t kMaxMovesInFlight = 2;
+constexpr int64_t kRebalanceIntervalMs = 1000;
 
 std::string ShardKey(const std::string& uid, uint32_t shard) {
   return uid + "/" + std::to_string(shard);
@@ -103,6 +111,12 @@ class HostedShard {
     MutexLock l(&mu);
     return primary != nullptr && !primary->deposed();
   }
+
+  // A learner follows the log to join the placement (a move's new replica,
+  // rebalance.h): it neither campaigns nor is asked to serve. Set before
+  // the shard is published and cleared by the reconcile thread when the
+  // placement names this node (then it campaigns).
+  std::atomic<bool> learner{false};
 
   const std::string uid;
   const uint32_t shard;
@@ -226,6 +240,7 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(
     if (first.code() == StatusCode::kFailedPrecondition) return first;
   }
   node->reconciler_ = std::thread([n = node.get()] { n->ReconcileLoop(); });
+  node->rebalancer_ = std::thread([n = node.get()] { n->RebalanceLoop(); });
   spdlog::info("cluster node {} joined namespace '{}' (internal API on {})",
                options.node_id, options.cluster_namespace,
                options.advertise_address);
@@ -239,6 +254,7 @@ ClusterNode::~ClusterNode() {
     cv_.SignalAll();
   }
   if (reconciler_.joinable()) reconciler_.join();
+  if (rebalancer_.joinable()) rebalancer_.join();
   rpc_.reset();
   StopAllHosted();
   lease_.reset();  // revokes: the node's keys go at once
@@ -412,27 +428,41 @@ Status ClusterNode::Reconcile() {
     }
   }
   std::set<std::string> wanted;       // shard keys this node hosts
-  std::set<std::string> local_names;  // of every collection in the catalog
+  std::set<std::string> local_names;  // of the replicas it hosts
   Status first_error;
+  bool all_decoded = true;
   for (const auto& kv : cols.kvs) {
     auto c = DecodeShardedCollection(kv.value, kv.key);
     if (!c.ok()) {
+      all_decoded = false;
       if (first_error.ok()) first_error = c.status();
       continue;
     }
     for (uint32_t k = 0; k < c->shard_count(); ++k) {
-      local_names.insert(LocalShardName(c->uid, k));
       const auto& nodes_of = c->placement[k];
-      if (std::find(nodes_of.begin(), nodes_of.end(), options_.node_id) ==
-          nodes_of.end()) {
-        continue;
-      }
+      const bool member = std::find(nodes_of.begin(), nodes_of.end(),
+                                    options_.node_id) != nodes_of.end();
+      const bool learner =
+          std::any_of(c->moves.begin(), c->moves.end(), [&](const auto& m) {
+            return m.shard == k && m.to == options_.node_id;
+          });
+      if (!member && !learner) continue;
+      local_names.insert(LocalShardName(c->uid, k));
       wanted.insert(ShardKey(c->uid, k));
       std::shared_ptr<HostedShard> hs = Hosted(c->uid, k);
       if (!hs) {
-        Status s = OpenHosted(*c, k);
+        Status s = OpenHosted(*c, k, /*learner=*/!member);
         if (!s.ok() && first_error.ok()) first_error = s;
         continue;
+      }
+      if (member && hs->learner.load()) {
+        // The move that brought it here is done: it is a replica now.
+        spdlog::info("shard {}: this node's new replica joined the placement",
+                     hs->stream);
+        hs->Campaign(etcd_.get(), lease_.get(), log_.get(),
+                     keys_.primary(c->uid, k), options_.node_id,
+                     options_.request_timeout_ms);
+        hs->learner.store(false);
       }
       // Policies and payload indexes follow the descriptor.
       const CollectionConfig have = hs->local->config();
@@ -464,7 +494,8 @@ Status ClusterNode::Reconcile() {
       }
     }
   }
-  // Shards no longer hosted here (the collection was dropped).
+  // Shards no longer hosted here (the collection was dropped, or the
+  // replica moved to another node).
   std::vector<std::shared_ptr<HostedShard>> gone;
   {
     MutexLock l(&mu_);
@@ -477,21 +508,21 @@ Status ClusterNode::Reconcile() {
       }
     }
   }
-  for (auto& hs : gone) {
-    hs->Stop();
-    local_names.erase(hs->local_name);
-  }
-  // Local shard collections the catalog no longer lists: their collection
-  // was dropped (its descriptor is gone only after the drop was decided).
+  for (auto& hs : gone) hs->Stop();
+  // Local shard collections no descriptor gives this node: their
+  // collection was dropped (its descriptor is gone only after the drop was
+  // decided), or the replica moved away (the placement names another node
+  // only once that node caught up). Nothing is dropped while a descriptor
+  // cannot be read.
   for (const CollectionInfo& info : engine_->ListCollections()) {
     const std::string& name = info.config.name;
-    if (name.size() < 4 || name[0] != 'c' || local_names.count(name) != 0 ||
-        name.find("_s") == std::string::npos) {
+    if (!all_decoded || name.size() < 4 || name[0] != 'c' ||
+        local_names.count(name) != 0 || name.find("_s") == std::string::npos) {
       continue;
     }
     spdlog::info(
-        "cluster node {}: dropping local shard {} (its collection "
-        "was dropped)",
+        "cluster node {}: dropping local shard {} (its collection was "
+        "dropped or the replica moved to another node)",
         options_.node_id, name);
     Status s = engine_->DropCollection(name);
     if (s.ok() || s.code() == StatusCode::kNotFound) {
@@ -505,11 +536,164 @@ Status ClusterNode::Reconcile() {
   return first_error;
 }
 
-Status ClusterNode::OpenHosted(const ShardedCollection& c, uint32_t shard) {
+void ClusterNode::RebalanceLoop() {
+  Status last;
+  while (true) {
+    {
+      MutexLock l(&mu_);
+      if (stop_) return;
+      cv_.WaitFor(&mu_, milliseconds(kRebalanceIntervalMs));
+      if (stop_) return;
+    }
+    Status s = Rebalance();
+    if (!s.ok() && last.ok()) {
+      spdlog::warn("cluster node {}: rebalancing: {}", options_.node_id,
+                   s.ToString());
+    }
+    last = s;
+  }
+}
+
+Status ClusterNode::PutDescriptor(ShardedCollection* c) {
+  TxnRequest t;
+  const std::string key = keys_.collection(c->name());
+  t.compares.push_back(
+      Compare::ModRevision(key, Compare::Op::kEqual, c->mod_revision));
+  t.success.push_back(TxnOp::Put(key, EncodeShardedCollection(*c)));
+  PDB_ASSIGN_OR_RETURN(TxnResult r, etcd_->Txn(t));
+  if (!r.succeeded) {
+    return Status::Unavailable("collection '" + c->name() +
+                               "' changed meanwhile; the next round retries");
+  }
+  c->mod_revision = r.revision;
+  MutexLock l(&mu_);
+  cv_.SignalAll();  // this node's reconcile applies it now
+  return Status::OK();
+}
+
+Status ClusterNode::Rebalance() {
+  PDB_ASSIGN_OR_RETURN(RangeResult nodes, etcd_->GetPrefix(keys_.nodes()));
+  RebalanceInput in;
+  std::map<std::string, std::string> internal;
+  for (const auto& kv : nodes.kvs) {
+    const std::string id = kv.key.substr(keys_.nodes().size());
+    in.live.insert(id);
+    auto j = nlohmann::json::parse(kv.value, nullptr, false);
+    if (j.is_object() && j.contains("internal") && j["internal"].is_string()) {
+      internal[id] = j["internal"].get<std::string>();
+    }
+  }
+  // One node rebalances: the live one with the smallest id (a node whose
+  // lease is lost is not listed). Every change is a guarded update, so two
+  // that both think so cannot undo each other's moves; one of them retries.
+  if (in.live.empty() || *in.live.begin() != options_.node_id) {
+    return Status::OK();
+  }
+  PDB_ASSIGN_OR_RETURN(RangeResult drains, etcd_->GetPrefix(keys_.drains()));
+  for (const auto& kv : drains.kvs) {
+    in.draining.insert(kv.key.substr(keys_.drains().size()));
+  }
+  PDB_ASSIGN_OR_RETURN(RangeResult prim, etcd_->GetPrefix(keys_.primaries()));
+  for (const auto& kv : prim.kvs) {
+    in.primaries[kv.key.substr(keys_.primaries().size())] = kv.value;
+  }
+  PDB_ASSIGN_OR_RETURN(RangeResult cols, etcd_->GetPrefix(keys_.collections()));
+  for (const auto& kv : cols.kvs) {
+    // A descriptor that cannot be read stops every move: the placement
+    // must be known whole before replicas move.
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c,
+                         DecodeShardedCollection(kv.value, kv.key));
+    c.mod_revision = kv.mod_revision;
+    in.collections.push_back(std::move(c));
+  }
+
+  // Finish the moves whose new replica caught up; cancel those whose new
+  // replica's node is gone or draining (it drops its copy).
+  std::map<std::string, std::vector<ReplicaState>> reported;
+  Status first_error;
+  for (ShardedCollection& c : in.collections) {
+    if (c.moves.empty()) continue;
+    ShardedCollection next = c;
+    next.moves.clear();
+    bool changed = false;
+    for (const ShardMove& m : c.moves) {
+      const std::string what = "shard " + std::to_string(m.shard) + " of '" +
+                               c.name() + "' from " + m.from + " to " + m.to;
+      if (in.live.count(m.to) == 0 || in.draining.count(m.to) != 0) {
+        spdlog::info(
+            "rebalancing: cancelled the move of {} (the new node "
+            "is {})",
+            what, in.live.count(m.to) == 0 ? "down" : "draining");
+        changed = true;
+        continue;
+      }
+      if (reported.count(m.to) == 0) {
+        if (m.to == options_.node_id) {
+          reported[m.to] = LocalReplicas();
+        } else if (internal.count(m.to) != 0) {
+          auto r = RemoteStatus(internal[m.to]);
+          if (r.ok()) reported[m.to] = std::move(r).value();
+        }
+      }
+      const ReplicaState* rs = nullptr;
+      for (const auto& r : reported[m.to]) {
+        if (r.uid == c.uid && r.shard == m.shard) rs = &r;
+      }
+      auto st =
+          log_->State(ShardStream(options_.cluster_namespace, c.uid, m.shard));
+      if (rs != nullptr && rs->state == "joining" && st.ok() &&
+          st->last_seq <= rs->applied_seq + kMaxSwitchLag) {
+        auto& p = next.placement[m.shard];
+        std::replace(p.begin(), p.end(), m.from, m.to);
+        spdlog::info(
+            "rebalancing: moved {} (caught up to {} of {} after {} ms)", what,
+            rs->applied_seq, st->last_seq,
+            NowUnixMs() - std::min(NowUnixMs(), m.started_unix_ms));
+        changed = true;
+        continue;
+      }
+      if (!st.ok() && first_error.ok()) first_error = st.status();
+      next.moves.push_back(m);
+    }
+    if (changed) {
+      Status s = PutDescriptor(&next);
+      if (s.ok()) {
+        c = std::move(next);
+      } else if (first_error.ok()) {
+        first_error = s;
+      }
+    }
+  }
+
+  // Start the next moves.
+  in.max_in_flight = kMaxMovesInFlight;
+  std::vector<PlannedMove> planned = PlanMoves(in);
+  std::map<size_t, std::vector<ShardMove>> by_collection;
+  for (PlannedMove& p : planned) {
+    p.move.started_unix_ms = NowUnixMs();
+    by_collection[p.collection].push_back(std::move(p.move));
+  }
+  for (auto& [ci, moves] : by_collection) {
+    ShardedCollection next = in.collections[ci];
+    for (const ShardMove& m : moves) {
+      spdlog::info("rebalancing: moving shard {} of '{}' from {} to {}{}",
+                   m.shard, next.name(), m.from, m.to,
+                   in.draining.count(m.from) != 0 ? " (draining)" : "");
+      next.moves.push_back(m);
+    }
+    Status s = PutDescriptor(&next);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  return first_error;
+}
+
+Status ClusterNode::OpenHosted(const ShardedCollection& c, uint32_t shard,
+                               bool learner) {
   const std::string local_name = LocalShardName(c.uid, shard);
   auto hs = std::make_shared<HostedShard>(
       c.uid, shard, ShardStream(options_.cluster_namespace, c.uid, shard),
       ShardSubject(options_.cluster_namespace, c.uid, shard), local_name);
+  hs->learner.store(learner);
   const std::string state_path =
       data_dir_ + "/cluster/" + local_name + ".applied";
   auto existing = engine_->GetCollection(local_name);
@@ -540,9 +724,14 @@ Status ClusterNode::OpenHosted(const ShardedCollection& c, uint32_t shard) {
   ro.subject = hs->subject;
   PDB_ASSIGN_OR_RETURN(hs->replica,
                        ShardReplica::Start(log_.get(), std::move(applier), ro));
-  hs->Campaign(etcd_.get(), lease_.get(), log_.get(),
-               keys_.primary(c.uid, shard), options_.node_id,
-               options_.request_timeout_ms);
+  if (learner) {
+    spdlog::info("shard {}: a new replica on this node follows the log",
+                 hs->stream);
+  } else {
+    hs->Campaign(etcd_.get(), lease_.get(), log_.get(),
+                 keys_.primary(c.uid, shard), options_.node_id,
+                 options_.request_timeout_ms);
+  }
   MutexLock l(&mu_);
   hosted_[ShardKey(c.uid, shard)] = std::move(hs);
   return Status::OK();
@@ -930,6 +1119,21 @@ Result<std::string> ClusterNode::Call(const ShardedCollection& c,
                                       const std::string& body, bool strong) {
   const auto deadline =
       Clock::now() + milliseconds(options_.request_timeout_ms);
+  Result<std::string> out = CallReplicas(c, shard, op, body, strong, deadline);
+  if (out.ok() || out.status().code() != StatusCode::kUnavailable) return out;
+  // The caller's descriptor may be older than a move of the shard's
+  // replicas (rebalancing, a drain): ask the replicas the current one names.
+  auto now = Resolve(c.name());
+  if (now.ok() && now->uid == c.uid && shard < now->shard_count() &&
+      now->placement[shard] != c.placement[shard] && Clock::now() < deadline) {
+    return CallReplicas(*now, shard, op, body, strong, deadline);
+  }
+  return out;
+}
+
+Result<std::string> ClusterNode::CallReplicas(
+    const ShardedCollection& c, uint32_t shard, const std::string& op,
+    const std::string& body, bool strong, Clock::time_point deadline) {
   // This node's replica first, then the primary, then the others.
   std::vector<std::string> order;
   const auto& nodes = c.placement[shard];
@@ -1060,7 +1264,9 @@ std::vector<ClusterNode::ReplicaState> ClusterNode::LocalReplicas() {
     if (hs->replica) {
       r.applied_seq = hs->replica->position().applied_seq;
       Status s = hs->replica->status();
-      r.state = s.ok() ? "following" : "error: " + s.ToString();
+      r.state = !s.ok()              ? "error: " + s.ToString()
+                : hs->learner.load() ? "joining"
+                                     : "following";
     }
     out.push_back(std::move(r));
   }
@@ -1234,6 +1440,35 @@ Result<ClusterInfo> ClusterNode::Info() {
     info.nodes.push_back(std::move(n));
   }
   PDB_ASSIGN_OR_RETURN(auto cols, ListCollections());
+  PDB_ASSIGN_OR_RETURN(RangeResult drains, etcd_->GetPrefix(keys_.drains()));
+  std::set<std::string> draining;
+  for (const auto& kv : drains.kvs) {
+    draining.insert(kv.key.substr(keys_.drains().size()));
+  }
+  // Nodes that hold replicas but are down, or are being drained, are
+  // listed too (alive: false).
+  std::map<std::string, uint32_t> held;
+  for (const auto& c : cols) {
+    for (const auto& nodes_of : c.placement) {
+      for (const auto& n : nodes_of) ++held[n];
+    }
+  }
+  for (const auto& id : draining) held.emplace(id, 0);
+  for (const auto& [id, count] : held) {
+    auto it = std::find_if(info.nodes.begin(), info.nodes.end(),
+                           [&](const auto& n) { return n.node_id == id; });
+    if (it == info.nodes.end()) {
+      ClusterNodeInfo n;
+      n.node_id = id;
+      info.nodes.push_back(std::move(n));
+    }
+  }
+  std::sort(info.nodes.begin(), info.nodes.end(),
+            [](const auto& a, const auto& b) { return a.node_id < b.node_id; });
+  for (auto& n : info.nodes) {
+    n.draining = draining.count(n.node_id) != 0;
+    n.replicas = held.count(n.node_id) != 0 ? held[n.node_id] : 0;
+  }
   for (const auto& c : cols) {
     for (uint32_t k = 0; k < c.shard_count(); ++k) {
       ClusterShardInfo s;
@@ -1247,7 +1482,12 @@ Result<ClusterInfo> ClusterNode::Info() {
       }
       auto st = log_->State(s.stream);
       if (st.ok()) s.last_seq = st->last_seq;
-      for (const auto& n : c.placement[k]) {
+      // The replicas, then a move's new replica (state "joining").
+      std::vector<std::string> members = c.placement[k];
+      for (const auto& m : c.moves) {
+        if (m.shard == k) members.push_back(m.to);
+      }
+      for (const auto& n : members) {
         ClusterReplicaInfo r;
         r.node_id = n;
         r.primary = n == s.primary;

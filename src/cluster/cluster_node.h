@@ -21,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -139,7 +140,14 @@ class ClusterNode {
   Status Register();
   void ReconcileLoop();
   Status Reconcile();
-  Status OpenHosted(const ShardedCollection& c, uint32_t shard);
+  // The rebalancer (rebalance.h), acting on the live node with the
+  // smallest id only: finishes the moves whose new replica caught up and
+  // starts the next ones.
+  void RebalanceLoop();
+  Status Rebalance();
+  // Writes `c` if its key is still at c->mod_revision (then updated).
+  Status PutDescriptor(ShardedCollection* c);
+  Status OpenHosted(const ShardedCollection& c, uint32_t shard, bool learner);
   void StopAllHosted();
   std::shared_ptr<HostedShard> Hosted(const std::string& uid, uint32_t shard);
   // The node holding the shard's election key ("" when none), refreshed
@@ -153,6 +161,12 @@ class ClusterNode {
                                    const std::string& uid, uint32_t shard,
                                    WriteKind kind, const wal::WalBatch& batch,
                                    int64_t timeout_ms, bool* not_stored);
+  // Call on the replicas `c` names, in order, until one answers or the
+  // deadline passes.
+  Result<std::string> CallReplicas(
+      const ShardedCollection& c, uint32_t shard, const std::string& op,
+      const std::string& body, bool strong,
+      std::chrono::steady_clock::time_point deadline);
   Result<std::string> RemoteCall(const std::string& address,
                                  const std::string& uid, uint32_t shard,
                                  const std::string& op, const std::string& body,
@@ -182,6 +196,7 @@ class ClusterNode {
   bool stop_ GUARDED_BY(mu_) = false;
   CondVar cv_;
   std::thread reconciler_;
+  std::thread rebalancer_;
 };
 
 }  // namespace proximadb::cluster

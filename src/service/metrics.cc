@@ -1,5 +1,6 @@
 #include "service/metrics.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -53,7 +54,9 @@ void RenderTiers(std::string& out,
 void RenderCluster(std::string& out, const ClusterInfo& c) {
   Header(out, "proximadb_cluster_nodes", "gauge",
          "Live nodes of the cluster (membership leases held).");
-  Sample(out, "proximadb_cluster_nodes", "", std::to_string(c.nodes.size()));
+  const auto alive = std::count_if(c.nodes.begin(), c.nodes.end(),
+                                   [](const auto& n) { return n.alive; });
+  Sample(out, "proximadb_cluster_nodes", "", std::to_string(alive));
   Header(out, "proximadb_cluster_shard_last_sequence", "gauge",
          "The shard log's last acknowledged entry.");
   for (const ClusterShardInfo& s : c.shards) {

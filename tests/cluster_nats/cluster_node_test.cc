@@ -11,13 +11,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace proximadb::cluster {
@@ -262,6 +265,119 @@ TEST_F(ClusterNodeTest, ReplicationFactorNeedsLiveNodes) {
       ShardOf((*ids)[0], 3) == ShardOf((*ids)[1], 3) ? 1 : 2;
   EXPECT_EQ((*c)->Info().segment_count, shards_used);
   ASSERT_TRUE((*a)->DropCollection("docs").ok());
+}
+
+// Waits (up to 60 s) until `pred` holds for the cluster as `db` sees it.
+bool WaitForCluster(ClusterDB* db,
+                    const std::function<bool(const ClusterInfo&)>& pred) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto info = db->GetClusterInfo();
+    if (info.ok() && pred(*info)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return false;
+}
+
+// Replicas of `node` in the placements (a move's new replica excluded), and
+// whether no move is under way with every replica caught up.
+size_t Holds(const ClusterInfo& c, const std::string& node) {
+  size_t n = 0;
+  for (const auto& s : c.shards) {
+    for (const auto& r : s.replicas) {
+      if (r.node_id == node && r.state != "joining") ++n;
+    }
+  }
+  return n;
+}
+bool Settled(const ClusterInfo& c, size_t rf) {
+  for (const auto& s : c.shards) {
+    if (s.replicas.size() != rf || s.primary.empty()) return false;
+    for (const auto& r : s.replicas) {
+      if (!r.reported || r.lag != 0) return false;
+    }
+  }
+  return true;
+}
+
+TEST_F(ClusterNodeTest, AJoiningNodeReceivesReplicasAndADrainMovesThemAway) {
+  auto a = Start("a", "a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = Start("b", "b");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  CollectionConfig cfg;
+  cfg.name = "docs";
+  cfg.dimension = 4;
+  cfg.metric = Metric::kEuclidean;
+  cfg.shard_count = 4;
+  cfg.replication_factor = 1;
+  auto c = (*a)->CreateCollection(cfg);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  std::vector<Point> points;
+  for (int i = 0; i < 200; ++i) {
+    points.push_back({"p" + std::to_string(i), Vec(i), {{"i", i}}});
+  }
+  ASSERT_TRUE((*c)->Upsert(points).ok());
+
+  // Node c joins: the rebalancer (on node a, the smallest id) moves one
+  // replica of each of a and b to it... until the counts are within one.
+  auto joined = Start("c", "c");
+  ASSERT_TRUE(joined.ok()) << joined.status().ToString();
+  ASSERT_TRUE(WaitForCluster(a->get(), [](const ClusterInfo& i) {
+    return Holds(i, "c") >= 1 && Settled(i, 1);
+  }));
+  auto info = (*b)->GetClusterInfo();
+  ASSERT_TRUE(info.ok());
+  EXPECT_GE(Holds(*info, "c"), 1u);
+  EXPECT_LE(Holds(*info, "a"), 2u);
+  EXPECT_LE(Holds(*info, "b"), 2u);
+  for (const auto& n : info->nodes) {
+    EXPECT_TRUE(n.alive) << n.node_id;
+    EXPECT_FALSE(n.draining) << n.node_id;
+    EXPECT_EQ(n.replicas, Holds(*info, n.node_id)) << n.node_id;
+  }
+  auto on_c = (*joined)->GetCollection("docs");
+  ASSERT_TRUE(on_c.ok());
+  auto count = (*on_c)->Count({});
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(*count, 200u);
+
+  // Draining node a moves every replica it holds to b and c.
+  EXPECT_EQ((*b)->SetNodeDraining("nobody", true).code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE((*b)->SetNodeDraining("a", true).ok());
+  ASSERT_TRUE(WaitForCluster(b->get(), [](const ClusterInfo& i) {
+    return Holds(i, "a") == 0 && Settled(i, 1);
+  }));
+  info = (*joined)->GetClusterInfo();
+  ASSERT_TRUE(info.ok());
+  for (const auto& n : info->nodes) {
+    EXPECT_EQ(n.draining, n.node_id == "a") << n.node_id;
+  }
+  // Nothing was lost on the way, and node a dropped its local copies.
+  count = (*on_c)->Count({});
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(*count, 200u);
+  auto on_a = (*a)->GetCollection("docs");
+  ASSERT_TRUE(on_a.ok());
+  SearchRequest q;
+  q.vector = Vec(77);
+  q.k = 1;
+  q.exact = true;
+  auto r = (*on_a)->Search(q);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->hits.size(), 1u);
+  EXPECT_EQ(r->hits[0].id, "p77");
+  const bool a_drops = WaitForCluster(a->get(), [&](const ClusterInfo&) {
+    for (const auto& col : (*a)->node()->engine()->ListCollections()) {
+      if (col.config.name.rfind("c", 0) == 0) return false;
+    }
+    return true;
+  });
+  EXPECT_TRUE(a_drops) << "node a still holds local shard collections";
+  ASSERT_TRUE((*b)->SetNodeDraining("a", false).ok());
+  ASSERT_TRUE((*joined)->DropCollection("docs").ok());
 }
 
 }  // namespace

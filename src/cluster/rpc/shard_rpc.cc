@@ -24,7 +24,8 @@ Status ReplyToStatus(const rpc::Reply& reply) {
   return Status(static_cast<StatusCode>(reply.code()), reply.message());
 }
 
-namespace {
+// Named (not anonymous): ShardRpcServer::Impl holds one.
+namespace shard_rpc_service {
 
 class Service final : public rpc::ShardRpc::Service {
  public:
@@ -98,10 +99,10 @@ class Service final : public rpc::ShardRpc::Service {
   ClusterNode* const node_;
 };
 
-}  // namespace
+}  // namespace shard_rpc_service
 
 struct ShardRpcServer::Impl {
-  std::unique_ptr<Service> service;
+  std::unique_ptr<shard_rpc_service::Service> service;
   std::unique_ptr<::grpc::Server> server;
 };
 
@@ -118,7 +119,7 @@ ShardRpcServer::~ShardRpcServer() {
 Result<std::unique_ptr<ShardRpcServer>> ShardRpcServer::Start(
     const std::string& address, ClusterNode* node) {
   auto impl = std::make_unique<Impl>();
-  impl->service = std::make_unique<Service>(node);
+  impl->service = std::make_unique<shard_rpc_service::Service>(node);
   ::grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(address, ::grpc::InsecureServerCredentials(), &port);

@@ -351,8 +351,10 @@ Status Catalog::ApplyLocked(const std::string& name,
   const uint64_t cid = coll.id;
   for (const SegmentRecord& seg : change.added) {
     SegmentRow row{
-        cid,         seg.segment_id, seg.file_name,     seg.point_count,
-        seg.min_seq, seg.max_seq,    seg.deleted_bitmap};
+        cid, seg.segment_id, seg.file_name, seg.point_count, seg.min_seq,
+        seg.max_seq, seg.deleted_bitmap,
+        /*tier, volume, object_size, object_crc, newest_write_unix_ms: */
+        0, "", 0, 0, 0};
     internal::SetPlacement(&row, seg.placement);
     row.newest_write_unix_ms = seg.newest_write_unix_ms;
     Query q(db_, stmts_->get(Statements::kInsertSegment));
@@ -381,7 +383,7 @@ Status Catalog::ApplyLocked(const std::string& name,
     // The removed segment's file becomes obsolete: its deletion is decided
     // by this commit, and recorded so that a crash before it is done lets
     // the next start finish it (ForgetObsoleteSegments once done).
-    ObsoleteSegmentRow gone{cid, seg_id, ""};
+    ObsoleteSegmentRow gone{cid, seg_id, "", /*tier=*/0, /*volume=*/""};
     {
       PDB_ASSIGN_OR_RETURN(SegmentRow row,
                            ReadSegmentLocked(name, cid, seg_id, "remove"));

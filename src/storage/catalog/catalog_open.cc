@@ -337,8 +337,9 @@ Status Catalog::AddRowChecksums() {
       "fenced_seq, next_segment_id, generation FROM collections",
       "UPDATE collections SET crc = ?2 WHERE id = ?1",
       [](sqlite3_stmt* r, sqlite3_stmt* u) {
-        CollectionRow row{U64(r, 0), Bytes(r, 1), Bytes(r, 2), Bytes(r, 3),
-                          U64(r, 4), U64(r, 5),   U64(r, 6),   U64(r, 7)};
+        CollectionRow row{U64(r, 0),      Bytes(r, 1), Bytes(r, 2), Bytes(r, 3),
+                          U64(r, 4),      U64(r, 5),   U64(r, 6),   U64(r, 7),
+                          /*wal_root=*/""};
         sqlite3_bind_int64(u, 1, sqlite3_column_int64(r, 0));
         sqlite3_bind_int64(u, 2, RowCrc(row));
       }));
@@ -349,8 +350,13 @@ Status Catalog::AddRowChecksums() {
       "UPDATE segments SET crc = ?3 WHERE collection_id = ?1 AND "
       "segment_id = ?2",
       [](sqlite3_stmt* r, sqlite3_stmt* u) {
-        SegmentRow row{U64(r, 0), U64(r, 1), Bytes(r, 2), U64(r, 3),
-                       U64(r, 4), U64(r, 5), Bytes(r, 6)};
+        SegmentRow row{U64(r, 0),         U64(r, 1),
+                       Bytes(r, 2),       U64(r, 3),
+                       U64(r, 4),         U64(r, 5),
+                       Bytes(r, 6),
+                       /*tier=*/0,        /*volume=*/"",
+                       /*object_size=*/0,
+                       /*object_crc=*/0,  /*newest_write_unix_ms=*/0};
         sqlite3_bind_int64(u, 1, sqlite3_column_int64(r, 0));
         sqlite3_bind_int64(u, 2, sqlite3_column_int64(r, 1));
         sqlite3_bind_int64(u, 3, RowCrc(row));
