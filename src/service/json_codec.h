@@ -147,6 +147,13 @@ Result<std::vector<SearchRequest>> ParseBatchSearch(
 // `consistency`), so a bad name reads the same on both.
 Result<ReadConsistency> ParseReadConsistency(std::string_view name);
 
+// A cluster node's id from a URL or a request (DrainNode): the rules of
+// [cluster] node_id (src/server/config.cc), which are the collection-name
+// rules: 1..kMaxCollectionNameBytes characters of [A-Za-z0-9_-]; anything
+// else is kInvalidArgument. Both transports check it here, before the
+// cluster is asked.
+Status ValidateNodeId(const std::string& node_id);
+
 // Payload index body {"field": "a.b", "type": "keyword|integer|float|bool"}.
 Result<PayloadIndexDef> ParsePayloadIndexDef(const nlohmann::json& body);
 
@@ -203,11 +210,15 @@ nlohmann::json ErrorToJson(const Status& status);
 // {"aliases": [{"alias", "collection"}, ...]} in the given order.
 nlohmann::json AliasesToJson(const std::vector<AliasInfo>& aliases);
 // The cluster status (GET /api/v1/cluster): {"enabled", "node_id", "nodes":
-// [{"node_id", "rest_address", "grpc_address", "alive"}], "shards":
-// [{"collection", "shard", "stream", "primary", "fencing_token", "last_seq",
-// "replicas": [{"node_id", "primary", "reported", "applied_seq", "lag",
-// "state"}]}]}; every key present, lists empty in single-node mode.
+// [{"node_id", "rest_address", "grpc_address", "alive", "draining",
+// "replicas"}], "shards": [{"collection", "shard", "stream", "primary",
+// "fencing_token", "last_seq", "replicas": [{"node_id", "primary",
+// "reported", "applied_seq", "lag", "state"}]}]}; every key present, lists
+// empty in single-node mode.
 nlohmann::json ClusterInfoToJson(const ClusterInfo& info);
+// The answer of DrainNode: {"node_id", "draining"} (true after a drain was
+// started, false after it was cancelled).
+nlohmann::json DrainNodeToJson(const std::string& node_id, bool draining);
 // {"field", "type"}.
 nlohmann::json PayloadIndexToJson(const PayloadIndexDef& def);
 // {"name": collection, "payload_indexes": [{"field", "type"}, ...]}.

@@ -1,5 +1,6 @@
-// JSON codecs of cluster mode's API surface (docs/API.md, "Cluster status"):
-// the read consistency of searches and scrolls, and the cluster status.
+// JSON codecs of cluster mode's API surface (docs/API.md, "Cluster status"
+// and "Drain a node"): the read consistency of searches and scrolls, the
+// cluster status, and the node ids and answers of DrainNode.
 #include <string>
 #include <utility>
 
@@ -16,13 +17,23 @@ Result<ReadConsistency> ParseReadConsistency(std::string_view name) {
                                  "' (expected eventual or strong)");
 }
 
+Status ValidateNodeId(const std::string& node_id) {
+  // The check [cluster] node_id gets (config.cc, CatalogNamespaceCheck).
+  if (ValidateAliasName(node_id).ok()) return Status::OK();
+  return Status::InvalidArgument(
+      "node_id must be 1.." + std::to_string(kMaxCollectionNameBytes) +
+      " characters of [A-Za-z0-9_-], got '" + node_id + "'");
+}
+
 json ClusterInfoToJson(const ClusterInfo& info) {
   json nodes = json::array();
   for (const ClusterNodeInfo& n : info.nodes) {
     nodes.push_back({{"node_id", n.node_id},
                      {"rest_address", n.rest_address},
                      {"grpc_address", n.grpc_address},
-                     {"alive", n.alive}});
+                     {"alive", n.alive},
+                     {"draining", n.draining},
+                     {"replicas", n.replicas}});
   }
   json shards = json::array();
   for (const ClusterShardInfo& s : info.shards) {
@@ -47,6 +58,10 @@ json ClusterInfoToJson(const ClusterInfo& info) {
               {"node_id", info.node_id},
               {"nodes", std::move(nodes)},
               {"shards", std::move(shards)}};
+}
+
+json DrainNodeToJson(const std::string& node_id, bool draining) {
+  return json{{"node_id", node_id}, {"draining", draining}};
 }
 
 }  // namespace proximadb::service

@@ -52,6 +52,7 @@ enum class Operation {
   kRestorePointInTime,
   kCreateDatabaseSnapshot,
   kGetCluster,
+  kDrainNode,
 };
 
 struct OperationInfo {
@@ -105,6 +106,9 @@ inline constexpr std::array kOperations = {
                   true},
     // The cluster as this node sees it (docs/API.md, "Cluster status").
     OperationInfo{Operation::kGetCluster, "GetCluster"},
+    // Starts or cancels the drain of a cluster node (docs/API.md, "Drain a
+    // node"): it changes the cluster's placement, so a write, as aliases.
+    OperationInfo{Operation::kDrainNode, "DrainNode", true},
 };
 
 // The entry of `op` ("" for a value missing from the table, which the tests

@@ -160,6 +160,11 @@ Result<ClusterInfo> VectorService::GetCluster() {
   return db_->GetClusterInfo();
 }
 
+Status VectorService::DrainNode(const std::string& node_id, bool drain) {
+  PDB_RETURN_IF_ERROR(ValidateNodeId(node_id));
+  return db_->SetNodeDraining(node_id, drain);
+}
+
 Result<std::unique_ptr<ChangeReader>> VectorService::OpenChanges(
     const std::string& collection, std::optional<uint64_t> from_seq) {
   if (from_seq && *from_seq == 0) {

@@ -165,6 +165,12 @@ class VectorService {
   // "Cluster status"): {enabled: false} and nothing else in single-node
   // mode.
   Result<ClusterInfo> GetCluster();
+  // Starts (`drain` true) or cancels the drain of cluster node `node_id`
+  // (DB::SetNodeDraining; docs/API.md, "Drain a node"): the rebalancer
+  // moves its replicas to the other nodes. kInvalidArgument for an id
+  // outside the node-id rules (ValidateNodeId), kFailedPrecondition in
+  // single-node mode, kNotFound for a node the cluster does not know.
+  Status DrainNode(const std::string& node_id, bool drain);
 
   // The flush defaults responses resolve policies against.
   const FlushDefaults& flush_defaults() const { return defaults_; }
@@ -251,6 +257,8 @@ class VectorService {
   // {"enabled", "node_id", "nodes": [...], "shards": [...]}
   // (ClusterInfoToJson).
   Result<nlohmann::json> GetClusterJson();
+  // DrainNode, answering {"node_id", "draining"} (DrainNodeToJson).
+  Result<nlohmann::json> DrainNodeJson(const std::string& node_id, bool drain);
 
  private:
   // The collection `name` names: its own name or an alias of it (resolved

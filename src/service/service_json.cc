@@ -234,4 +234,10 @@ Result<json> VectorService::GetClusterJson() {
   return ClusterInfoToJson(info);
 }
 
+Result<json> VectorService::DrainNodeJson(const std::string& node_id,
+                                          bool drain) {
+  PDB_RETURN_IF_ERROR(DrainNode(node_id, drain));
+  return DrainNodeToJson(node_id, drain);
+}
+
 }  // namespace proximadb::service

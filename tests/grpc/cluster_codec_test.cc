@@ -88,8 +88,8 @@ TEST(ClusterCodecTest, ClusterInfoFieldForField) {
   ClusterInfo info;
   info.enabled = true;
   info.node_id = "n2";
-  info.nodes.push_back({"n1", "h1:8080", "h1:5678", true});
-  info.nodes.push_back({"n2", "h2:8080", "h2:5678", false});
+  info.nodes.push_back({"n1", "h1:8080", "h1:5678", true, false, 4});
+  info.nodes.push_back({"n2", "h2:8080", "h2:5678", false, true, 1});
   ClusterShardInfo shard;
   shard.collection = "docs";
   shard.shard = 3;
@@ -110,12 +110,18 @@ TEST(ClusterCodecTest, ClusterInfoFieldForField) {
   ASSERT_EQ(j["nodes"].size(), static_cast<size_t>(out.nodes_size()));
   for (int i = 0; i < out.nodes_size(); ++i) {
     const json& n = j["nodes"][i];
-    EXPECT_EQ(n.size(), 4u);
+    EXPECT_EQ(n.size(), 6u);
     EXPECT_EQ(n["node_id"], out.nodes(i).node_id());
     EXPECT_EQ(n["rest_address"], out.nodes(i).rest_address());
     EXPECT_EQ(n["grpc_address"], out.nodes(i).grpc_address());
     EXPECT_EQ(n["alive"], out.nodes(i).alive());
+    EXPECT_EQ(n["draining"], out.nodes(i).draining());
+    EXPECT_EQ(n["replicas"], out.nodes(i).replicas());
   }
+  EXPECT_FALSE(out.nodes(0).draining());
+  EXPECT_EQ(out.nodes(0).replicas(), 4u);
+  EXPECT_TRUE(out.nodes(1).draining());
+  EXPECT_EQ(out.nodes(1).replicas(), 1u);
   ASSERT_EQ(out.shards_size(), 1);
   const pb::ClusterShardInfo& g = out.shards(0);
   const json& s = j["shards"][0];

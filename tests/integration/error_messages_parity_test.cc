@@ -235,8 +235,9 @@ TEST_F(ErrorMessagesParityTest, CollectionLimits) {
 }
 
 // The cluster fields (docs/API.md, "Cluster status"): shard_count and
-// replication_factor out of range or above what a single node takes, and a
-// read consistency that is not a name, read the same on both transports.
+// replication_factor out of range or above what a single node takes, a
+// read consistency that is not a name, and a node id to drain that breaks
+// the node-id rules, read the same on both transports.
 TEST_F(ErrorMessagesParityTest, ClusterFields) {
   pb::CreateCollectionRequest r = NewCollection("c", 3);
   r.set_shard_count(300);
@@ -306,6 +307,16 @@ TEST_F(ErrorMessagesParityTest, ClusterFields) {
              Rest("POST", kApi + "/c/scroll", {{"consistency", ""}}),
              Call(&pb::ProximaDB::Stub::Scroll, scroll, &scroll_out), 400,
              "unknown consistency '' (expected eventual or strong)");
+  // A node id to drain follows the [cluster] node_id rules on both (the
+  // REST id is percent-decoded first).
+  pb::DrainNodeRequest drain;
+  drain.set_node_id("node 2");
+  pb::DrainNodeReply drain_out;
+  ExpectSame("drain node id",
+             Rest("POST", "/api/v1/cluster/nodes/node%202/drain"),
+             Call(&pb::ProximaDB::Stub::DrainNode, drain, &drain_out), 400,
+             "node_id must be 1..128 characters of [A-Za-z0-9_-], got "
+             "'node 2'");
 }
 
 // Unknown fields are refused on both transports (400 / INVALID_ARGUMENT).

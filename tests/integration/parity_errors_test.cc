@@ -592,6 +592,28 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
   add(Operation::kRestorePointInTime, "POST", c + "/restore",
       {{"target_collection", "x"}, {"as_of", "yesterday"}},
       pitr("x", std::nullopt, "yesterday"), 400, "invalid_argument");
+  // Drain a node: a malformed node id is refused at the edge; a good one
+  // needs cluster mode (this server runs single-node), to start or cancel.
+  auto drain = [&](std::string node_id, bool cancel) {
+    return [&, node_id, cancel] {
+      pb::DrainNodeRequest r;
+      r.set_node_id(node_id);
+      r.set_cancel(cancel);
+      pb::DrainNodeReply out;
+      return Call(&pb::ProximaDB::Stub::DrainNode, r, &out);
+    };
+  };
+  const std::string nodes = "/api/v1/cluster/nodes/";
+  add(Operation::kDrainNode, "POST", nodes + "node-2/drain", nullptr,
+      drain("node-2", false), 409, "failed_precondition");
+  add(Operation::kDrainNode, "DELETE", nodes + "node-2/drain", nullptr,
+      drain("node-2", true), 409, "failed_precondition");
+  add(Operation::kDrainNode, "POST", nodes + "node.2/drain", nullptr,
+      drain("node.2", false), 400, "invalid_argument");
+  add(Operation::kDrainNode, "DELETE", nodes + "node%202/drain", nullptr,
+      drain("node 2", true), 400, "invalid_argument");
+  add(Operation::kDrainNode, "POST", nodes + long_name + "/drain", nullptr,
+      drain(long_name, false), 400, "invalid_argument");
   ASSERT_EQ(Rest("POST", c + "/index/payload",
                  {{"field", "tag"}, {"type", "keyword"}})
                 .status,

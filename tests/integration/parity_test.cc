@@ -856,6 +856,33 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
          EXPECT_EQ(r.json()["nodes"].size(), size_t(g.nodes_size()));
          EXPECT_EQ(r.json()["shards"].size(), size_t(g.shards_size()));
        }});
+  // Single-node mode: starting and cancelling a drain are both refused
+  // the same way on both transports (the cluster's answers:
+  // server.ClusterDrainRoutesTest).
+  steps.push_back(
+      {Operation::kDrainNode, [&] {
+         for (bool cancel : {false, true}) {
+           SCOPED_TRACE(cancel ? "cancel" : "drain");
+           HttpReply r = Rest(cancel ? "DELETE" : "POST",
+                              "/api/v1/cluster/nodes/node-2/drain");
+           pb::DrainNodeRequest req;
+           req.set_node_id("node-2");
+           req.set_cancel(cancel);
+           pb::DrainNodeReply g;
+           GrpcReply gr = Call(&pb::ProximaDB::Stub::DrainNode, req, &g);
+           EXPECT_EQ(r.status, 409u) << r.body;
+           EXPECT_EQ(r.error(), "failed_precondition");
+           EXPECT_EQ(gr.status.error_code(),
+                     grpc::StatusCode::FAILED_PRECONDITION);
+           EXPECT_EQ(gr.error, r.error());
+           EXPECT_EQ(gr.status.error_message(), r.json().value("message", ""));
+           EXPECT_NE(gr.status.error_message().find("needs cluster mode"),
+                     std::string::npos)
+               << gr.status.error_message();
+         }
+         // Nothing changed.
+         EXPECT_EQ(Rest("GET", "/api/v1/cluster").json()["enabled"], false);
+       }});
   steps.push_back(
       {Operation::kDeleteCollection, [&] {
          HttpReply r = Rest("DELETE", pr);

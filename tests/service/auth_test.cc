@@ -44,7 +44,7 @@ TEST(ApiKeysTest, ReadOnlyAndReadWrite) {
 TEST(ApiKeysTest, EveryOperationIsClassified) {
   int writes = 0;
   for (const OperationInfo& info : kOperations) writes += info.write;
-  EXPECT_EQ(writes, 20);
+  EXPECT_EQ(writes, 21);
   EXPECT_EQ(static_cast<int>(kOperations.size()) - writes, 17);  // reads
   // Snapshots: create, delete and restore change state; list and inspect
   // do not.
@@ -67,6 +67,9 @@ TEST(ApiKeysTest, EveryOperationIsClassified) {
   EXPECT_FALSE(IsWrite(Operation::kListAliases));
   // The cluster status is a read: a read-only key may ask for it.
   EXPECT_FALSE(IsWrite(Operation::kGetCluster));
+  // Draining a node changes the cluster's placement: a write, as the
+  // aliases, whose change also applies to the whole server.
+  EXPECT_TRUE(IsWrite(Operation::kDrainNode));
 }
 
 TEST(ApiKeysTest, RejectsBadEntriesWithoutEchoingThem) {

@@ -1,8 +1,9 @@
 // The cluster fields of the API at the service edge: shard_count and
 // replication_factor of a create body (parsed, range-checked, refused by
 // the single-node engine above 1, reported as effective values), the read
-// consistency of searches and scrolls, and the cluster status
-// (GetCluster / ClusterInfoToJson).
+// consistency of searches and scrolls, the cluster status
+// (GetCluster / ClusterInfoToJson) and the drain of a node (DrainNode:
+// node ids, its answer, single-node mode's refusal).
 #include <string>
 #include <vector>
 
@@ -171,8 +172,10 @@ TEST(ClusterCodecTest, ClusterInfoShape) {
   ClusterInfo info;
   info.enabled = true;
   info.node_id = "n1";
-  info.nodes.push_back({"n1", "10.0.0.1:8080", "10.0.0.1:5678", true});
-  info.nodes.push_back({"n2", "10.0.0.2:8080", "10.0.0.2:5678", false});
+  info.nodes.push_back(
+      {"n1", "10.0.0.1:8080", "10.0.0.1:5678", true, false, 2});
+  info.nodes.push_back(
+      {"n2", "10.0.0.2:8080", "10.0.0.2:5678", false, true, 0});
   ClusterShardInfo shard;
   shard.collection = "docs";
   shard.shard = 1;
@@ -187,9 +190,11 @@ TEST(ClusterCodecTest, ClusterInfoShape) {
     "enabled": true, "node_id": "n1",
     "nodes": [
       {"node_id": "n1", "rest_address": "10.0.0.1:8080",
-       "grpc_address": "10.0.0.1:5678", "alive": true},
+       "grpc_address": "10.0.0.1:5678", "alive": true, "draining": false,
+       "replicas": 2},
       {"node_id": "n2", "rest_address": "10.0.0.2:8080",
-       "grpc_address": "10.0.0.2:5678", "alive": false}],
+       "grpc_address": "10.0.0.2:5678", "alive": false, "draining": true,
+       "replicas": 0}],
     "shards": [
       {"collection": "docs", "shard": 1, "stream": "pdb-docs-1",
        "primary": "n1", "fencing_token": 7, "last_seq": 42,
@@ -200,7 +205,58 @@ TEST(ClusterCodecTest, ClusterInfoShape) {
           "applied_seq": 0, "lag": 0, "state": "unreachable"}]}]})"));
 }
 
+TEST(ClusterCodecTest, NodeIdFollowsTheConfigRules) {
+  for (const std::string& ok :
+       std::vector<std::string>{"n1", "node-1", "Node_2",
+                                std::string(kMaxCollectionNameBytes, 'n')}) {
+    EXPECT_TRUE(ValidateNodeId(ok).ok()) << ok;
+  }
+  for (const std::string& bad : std::vector<std::string>{
+           "", "node.1", "a b", "n/1", std::string("n\0", 2),
+           std::string(kMaxCollectionNameBytes + 1, 'n')}) {
+    Status s = ValidateNodeId(bad);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.message(),
+              "node_id must be 1..128 characters of [A-Za-z0-9_-], got '" +
+                  bad + "'");
+  }
+}
+
+TEST(ClusterCodecTest, DrainNodeAnswerShape) {
+  EXPECT_EQ(DrainNodeToJson("n2", true),
+            J(R"({"node_id": "n2", "draining": true})"));
+  EXPECT_EQ(DrainNodeToJson("n2", false),
+            J(R"({"node_id": "n2", "draining": false})"));
+}
+
 class ClusterServiceTest : public test_util::ServiceFixture {};
+
+// Single-node mode: a drain (or its cancel) of any well-formed id is
+// failed_precondition, typed and JSON alike; a malformed id is refused
+// first, as invalid_argument.
+TEST_F(ClusterServiceTest, SingleNodeRefusesDrain) {
+  for (bool drain : {true, false}) {
+    Status typed = svc_->DrainNode("node-2", drain);
+    EXPECT_EQ(typed.code(), StatusCode::kFailedPrecondition) << drain;
+    EXPECT_NE(typed.message().find("needs cluster mode"), std::string::npos)
+        << typed.message();
+    auto j = svc_->DrainNodeJson("node-2", drain);
+    ASSERT_FALSE(j.ok());
+    EXPECT_EQ(j.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_EQ(j.status().message(), typed.message());
+
+    for (const std::string bad : {"", "node 2", "node.2"}) {
+      Status s = svc_->DrainNode(bad, drain);
+      EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << "'" << bad << "'";
+      EXPECT_EQ(svc_->DrainNodeJson(bad, drain).status().message(),
+                s.message());
+    }
+  }
+  // Nothing changed: still not a cluster.
+  EXPECT_EQ(*svc_->GetClusterJson(), J(R"({"enabled": false, "node_id": "",
+                                           "nodes": [], "shards": []})"));
+}
 
 TEST_F(ClusterServiceTest, SingleNodeClusterStatus) {
   auto typed = svc_->GetCluster();

@@ -52,7 +52,7 @@ Filter = Dict[str, Any]
 POINT_OPS = frozenset({"Get", "UpdateMetadata"})
 # Operations on the server rather than on a collection.
 ADMIN_OPS = frozenset({"ListQuarantine", "ClearQuarantine", "UpdateAliases", "ListAliases",
-                       "CreateDatabaseSnapshot", "GetCluster"})
+                       "CreateDatabaseSnapshot", "GetCluster", "DrainNode"})
 
 
 class Call(NamedTuple):

@@ -339,7 +339,8 @@ def _cluster(r: Any) -> Dict[str, Any]:
         "enabled": r.enabled,
         "node_id": r.node_id,
         "nodes": [{"node_id": n.node_id, "rest_address": n.rest_address,
-                   "grpc_address": n.grpc_address, "alive": n.alive} for n in r.nodes],
+                   "grpc_address": n.grpc_address, "alive": n.alive,
+                   "draining": n.draining, "replicas": n.replicas} for n in r.nodes],
         "shards": [{"collection": s.collection, "shard": s.shard, "stream": s.stream,
                     "primary": s.primary, "fencing_token": s.fencing_token,
                     "last_seq": s.last_seq,
@@ -455,6 +456,10 @@ def _build_codecs() -> None:
             lambda c: pb.CreateDatabaseSnapshotRequest(target=(c.body or {}).get("target") or ""),
             lambda r: {"snapshot": _snapshot(r.snapshot)}),
         "GetCluster": (lambda c: pb.GetClusterRequest(), _cluster),
+        "DrainNode": (
+            lambda c: pb.DrainNodeRequest(node_id=c.point_id or "",
+                                          cancel=bool((c.body or {}).get("cancel"))),
+            lambda r: {"node_id": r.node_id, "draining": r.draining}),
     })
 
 

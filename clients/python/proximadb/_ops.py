@@ -364,6 +364,17 @@ def cluster() -> Op:
     return dict((yield Call("GetCluster")))
 
 
+def drain_node(node_id: str, cancel: bool) -> Op:
+    """Starts (or, with ``cancel``, cancels) the drain of a cluster node:
+    REST ``POST`` / ``DELETE /api/v1/cluster/nodes/{id}/drain``, gRPC
+    ``DrainNode``. The server checks the id's form; an empty one is refused
+    here, where REST would have no path to send it to."""
+    if not isinstance(node_id, str) or not node_id:
+        raise InvalidArgument(f"node_id must be a non-empty string, got {node_id!r}")
+    resp = yield Call("DrainNode", body={"cancel": bool(cancel)}, point_id=node_id)
+    return dict(resp)
+
+
 def create_snapshot(collection: str, target: Optional[str]) -> Op:
     body = {} if target is None else {"target": target}
     resp = yield Call("CreateSnapshot", collection, body)

@@ -65,6 +65,9 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "RestorePointInTime": ("POST", _V1 + "/{c}/restore"),
     "CreateDatabaseSnapshot": ("POST", "/api/v1/snapshots"),
     "GetCluster": ("GET", "/api/v1/cluster"),
+    # {id} is the node id here; DELETE (cancel) instead of POST when the
+    # call's body says {"cancel": True}, which is never sent.
+    "DrainNode": ("POST", "/api/v1/cluster/nodes/{id}/drain"),
 }
 
 
@@ -91,6 +94,10 @@ def _request_parts(call: Call) -> Tuple[str, str, Optional[bytes]]:
     method, template = ROUTES[call.op]
     if call.op == "ClearQuarantine" and call.point_id is None:
         template = template[: -len("/{id}")]
+    if call.op == "DrainNode":
+        if (call.body or {}).get("cancel"):
+            method = "DELETE"
+        call = call._replace(body=None)
     path = template.format(
         c=quote(call.collection or "", safe=""), id=quote(call.point_id or "", safe="")
     )

@@ -489,6 +489,18 @@ class AsyncProximaDBClient:
         "shards": []}``)."""
         return await self._run(_ops.cluster())
 
+    async def drain_node(self, node_id: str) -> Dict[str, Any]:
+        """Starts draining cluster node ``node_id``; returns
+        ``{"node_id": node_id, "draining": True}``. See
+        ``ProximaDBClient.drain_node`` (single-node: ``FailedPrecondition``)."""
+        return await self._run(_ops.drain_node(node_id, cancel=False))
+
+    async def cancel_drain(self, node_id: str) -> Dict[str, Any]:
+        """Cancels the drain of cluster node ``node_id``; returns
+        ``{"node_id": node_id, "draining": False}``. See
+        ``ProximaDBClient.cancel_drain``."""
+        return await self._run(_ops.drain_node(node_id, cancel=True))
+
     async def create_alias(self, alias: str, collection: str) -> List[Alias]:
         """See ``ProximaDBClient.create_alias``."""
         return await self.update_aliases(

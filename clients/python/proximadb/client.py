@@ -543,15 +543,46 @@ class ProximaDBClient:
     def cluster(self) -> Dict[str, Any]:
         """The cluster as the server sees it (``GET /api/v1/cluster``), as a dict:
         ``{"enabled", "node_id", "nodes": [{"node_id", "rest_address",
-        "grpc_address", "alive"}], "shards": [{"collection", "shard", "stream",
-        "primary", "fencing_token", "last_seq", "replicas": [{"node_id",
-        "primary", "reported", "applied_seq", "lag", "state"}]}]}``.
+        "grpc_address", "alive", "draining", "replicas"}], "shards":
+        [{"collection", "shard", "stream", "primary", "fencing_token",
+        "last_seq", "replicas": [{"node_id", "primary", "reported",
+        "applied_seq", "lag", "state"}]}]}``; a node's ``"draining"``: a
+        drain was asked for (``drain_node``), its ``"replicas"``: the shard
+        replicas the placement gives it.
 
         A single-node server answers ``{"enabled": False, "node_id": "",
         "nodes": [], "shards": []}``; cluster mode is described in
         docs/CLUSTER.md. A read: a read-only API key may call it.
         """
         return self._run(_ops.cluster())
+
+    def drain_node(self, node_id: str) -> Dict[str, Any]:
+        """Starts draining cluster node ``node_id``
+        (``POST /api/v1/cluster/nodes/{id}/drain``, gRPC ``DrainNode``): the
+        cluster is asked to move the shard replicas its placement gives the
+        node to the other nodes, each once its new copy has caught up
+        (docs/CLUSTER.md). ``cluster()`` reports each node's ``"draining"``
+        and ``"replicas"``.
+
+        Returns the server's answer, ``{"node_id": node_id, "draining": True}``.
+        Raises ``InvalidArgument`` for an id that is not 1..128 characters of
+        ``[A-Za-z0-9_-]`` (the rules of ``[cluster] node_id``), ``NotFound``
+        when the cluster does not know the node (neither live nor holding a
+        replica), ``FailedPrecondition`` on a single-node server (draining
+        needs cluster mode). Needs a read-write API key.
+        """
+        return self._run(_ops.drain_node(node_id, cancel=False))
+
+    def cancel_drain(self, node_id: str) -> Dict[str, Any]:
+        """Cancels the drain of cluster node ``node_id``
+        (``DELETE /api/v1/cluster/nodes/{id}/drain``, gRPC ``DrainNode`` with
+        ``cancel``). Cancelling when no drain is on is not an error.
+
+        Returns ``{"node_id": node_id, "draining": False}``. Raises
+        ``InvalidArgument`` for a malformed id and ``FailedPrecondition`` on
+        a single-node server, as ``drain_node``. Needs a read-write API key.
+        """
+        return self._run(_ops.drain_node(node_id, cancel=True))
 
     def create_alias(self, alias: str, collection: str) -> List[Alias]:
         """Creates ``alias`` for ``collection`` (its own name)."""

@@ -22,7 +22,9 @@ from proximadb import (
     AsyncProximaDBClient,
     CollectionNotFound,
     DimensionMismatch,
+    FailedPrecondition,
     InvalidArgument,
+    NotFound,
     PermissionDenied,
     PointNotFound,
     ProximaDBClient,
@@ -212,6 +214,7 @@ class _Servicer(pb_grpc.ProximaDBServicer):
         self.calls = 0
         self.metadata: List[Tuple[str, str]] = []
         self.delay = 0.0
+        self.drains: List[Tuple[str, bool]] = []
 
     def _maybe_fail(self, context) -> None:
         self.calls += 1
@@ -231,6 +234,11 @@ class _Servicer(pb_grpc.ProximaDBServicer):
     def Get(self, request, context):
         self._maybe_fail(context)
         return pb.Point(id=request.id, vector=[0.1, 0.2, 0.3])
+
+    def DrainNode(self, request, context):
+        self._maybe_fail(context)
+        self.drains.append((request.node_id, request.cancel))
+        return pb.DrainNodeReply(node_id=request.node_id, draining=not request.cancel)
 
 
 @pytest.fixture
@@ -294,6 +302,56 @@ async def test_grpc_async_retry_timeout(grpc_fake) -> None:
     async with AsyncProximaDBClient(url, timeout=0.2) as c:
         with pytest.raises(Timeout):
             await c.health()
+
+
+# -- drain_node / cancel_drain: what a cluster answers ----------------------------------
+
+
+def test_drain_over_rest(http_fake) -> None:
+    http_fake.script[:] = [
+        (200, {"node_id": "n-2", "draining": True}),
+        (200, {"node_id": "n-2", "draining": False}),
+        (404, {"error": "not_found",
+               "message": "node 'n9' is neither live nor holds a replica"}),
+    ]
+    with ProximaDBClient(http_fake.url, api_key="rw-key-123") as c:
+        assert c.drain_node("n-2") == {"node_id": "n-2", "draining": True}
+        assert c.cancel_drain("n-2") == {"node_id": "n-2", "draining": False}
+        # Not a collection's not_found.
+        with pytest.raises(NotFound) as e:
+            c.drain_node("n9")
+        assert not isinstance(e.value, CollectionNotFound)
+        with pytest.raises(InvalidArgument):
+            c.drain_node("")  # refused before anything is sent
+    assert http_fake.seen == [
+        "POST /api/v1/cluster/nodes/n-2/drain Bearer rw-key-123",
+        "DELETE /api/v1/cluster/nodes/n-2/drain Bearer rw-key-123",
+        "POST /api/v1/cluster/nodes/n9/drain Bearer rw-key-123",
+    ]
+
+
+def test_drain_over_grpc(grpc_fake) -> None:
+    url, svc = grpc_fake
+    with ProximaDBClient(url) as c:
+        assert c.drain_node("n-2") == {"node_id": "n-2", "draining": True}
+        assert c.cancel_drain("n-2") == {"node_id": "n-2", "draining": False}
+        svc.script = [(grpc.StatusCode.NOT_FOUND, "not_found", "node 'n9' is neither ...")]
+        with pytest.raises(NotFound) as e:
+            c.drain_node("n9")
+        assert not isinstance(e.value, CollectionNotFound)
+        svc.script = [(grpc.StatusCode.FAILED_PRECONDITION, "failed_precondition",
+                       "draining a node needs cluster mode")]
+        with pytest.raises(FailedPrecondition):
+            c.cancel_drain("n-2")
+    assert svc.drains == [("n-2", False), ("n-2", True)]
+
+
+async def test_drain_async_over_grpc(grpc_fake) -> None:
+    url, svc = grpc_fake
+    async with AsyncProximaDBClient(url) as c:
+        assert await c.drain_node("n1") == {"node_id": "n1", "draining": True}
+        assert await c.cancel_drain("n1") == {"node_id": "n1", "draining": False}
+    assert svc.drains == [("n1", False), ("n1", True)]
 
 
 # -- input normalization ------------------------------------------------------------------

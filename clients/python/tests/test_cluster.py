@@ -2,7 +2,8 @@
 both transports: create_collection's shard_count / replication_factor (1 is
 accepted and reported, more is refused by a single node), the consistency
 of search, batch_search and scroll (both accepted and equal on one node,
-anything else refused), and cluster()."""
+anything else refused), cluster(), and drain_node() / cancel_drain()
+(refused by a single node the same way on both transports)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from proximadb import (
     AsyncProximaDBClient,
     CollectionNotFound,
+    FailedPrecondition,
     InvalidArgument,
     ProximaDBClient,
 )
@@ -22,6 +24,39 @@ SINGLE_NODE = {"enabled": False, "node_id": "", "nodes": [], "shards": []}
 
 def test_cluster_status_single_node(client: ProximaDBClient) -> None:
     assert client.cluster() == SINGLE_NODE
+
+
+def test_drain_needs_cluster_mode(client: ProximaDBClient) -> None:
+    for call in (client.drain_node, client.cancel_drain):
+        with pytest.raises(FailedPrecondition) as e:
+            call("node-2")
+        assert e.value.code == "failed_precondition"
+        assert "needs cluster mode" in e.value.message
+    # A malformed id is refused first, by the server's check ...
+    with pytest.raises(InvalidArgument) as e:
+        client.drain_node("node 2")
+    assert e.value.message == \
+        "node_id must be 1..128 characters of [A-Za-z0-9_-], got 'node 2'"
+    with pytest.raises(InvalidArgument, match="node_id"):
+        client.cancel_drain("n" * 129)
+    # ... and an empty one by the client's (REST would have no path for it).
+    for bad in ("", None, 7):
+        with pytest.raises(InvalidArgument, match="node_id"):
+            client.drain_node(bad)  # type: ignore[arg-type]
+    assert client.cluster() == SINGLE_NODE
+
+
+def test_drain_errors_agree_across_transports(rest_client: ProximaDBClient,
+                                              grpc_client: ProximaDBClient) -> None:
+    def refusal(c: ProximaDBClient, node_id: str, cancel: bool) -> tuple:
+        with pytest.raises(Exception) as e:
+            (c.cancel_drain if cancel else c.drain_node)(node_id)
+        return type(e.value), e.value.code, e.value.message
+
+    for node_id in ("node-2", "node.2"):
+        for cancel in (False, True):
+            assert refusal(rest_client, node_id, cancel) == \
+                refusal(grpc_client, node_id, cancel)
 
 
 def test_shard_fields_on_one_node(client: ProximaDBClient,
@@ -92,6 +127,12 @@ def test_bad_consistency_is_refused(client: ProximaDBClient,
 async def test_async_cluster(aclient: AsyncProximaDBClient, client: ProximaDBClient,
                              new_name: Callable[[str], str]) -> None:
     assert await aclient.cluster() == SINGLE_NODE
+    with pytest.raises(FailedPrecondition, match="needs cluster mode"):
+        await aclient.drain_node("node-2")
+    with pytest.raises(FailedPrecondition, match="needs cluster mode"):
+        await aclient.cancel_drain("node-2")
+    with pytest.raises(InvalidArgument, match="node_id"):
+        await aclient.drain_node("node/2")
     name = new_name("acons")
     created = await aclient.create_collection(name, 2, shard_count=1)
     assert created.shard_count == 1

@@ -85,6 +85,7 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kRestorePointInTime, &G::RestorePointInTime);
   Add(Operation::kCreateDatabaseSnapshot, &G::CreateDatabaseSnapshot);
   Add(Operation::kGetCluster, &G::GetCluster);
+  Add(Operation::kDrainNode, &G::DrainNode);
   AddChanges();
 }
 
@@ -611,6 +612,16 @@ Status GrpcService::GetCluster(const v1::GetClusterRequest&,
                                v1::ClusterInfo* out) {
   PDB_ASSIGN_OR_RETURN(ClusterInfo info, svc_->GetCluster());
   EncodeClusterInfo(info, out);
+  return Status::OK();
+}
+
+// cancel = false starts the drain (REST POST .../drain), true cancels it
+// (DELETE .../drain): the same typed call.
+Status GrpcService::DrainNode(const v1::DrainNodeRequest& in,
+                              v1::DrainNodeReply* out) {
+  PDB_RETURN_IF_ERROR(svc_->DrainNode(in.node_id(), !in.cancel()));
+  out->set_node_id(in.node_id());
+  out->set_draining(!in.cancel());
   return Status::OK();
 }
 

@@ -148,6 +148,7 @@ class GrpcService final : public ::grpc::Service {
   Status CreateDatabaseSnapshot(const v1::CreateDatabaseSnapshotRequest&,
                                 v1::SnapshotResponse*);
   Status GetCluster(const v1::GetClusterRequest&, v1::ClusterInfo*);
+  Status DrainNode(const v1::DrainNodeRequest&, v1::DrainNodeReply*);
 
   service::VectorService* svc_;
   GrpcGates gates_;

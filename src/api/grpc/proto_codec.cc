@@ -481,6 +481,8 @@ void EncodeClusterInfo(const ClusterInfo& info, pb::ClusterInfo* out) {
     o->set_rest_address(n.rest_address);
     o->set_grpc_address(n.grpc_address);
     o->set_alive(n.alive);
+    o->set_draining(n.draining);
+    o->set_replicas(n.replicas);
   }
   for (const ClusterShardInfo& s : info.shards) {
     pb::ClusterShardInfo* o = out->add_shards();

@@ -81,8 +81,10 @@ struct RequestContext {
 
 // The {placeholders} of a matched route, decoded.
 struct RouteParams {
-  std::string name;   // {name}: a collection
-  std::string id;     // {id}: a point
+  std::string name;  // {name}: a collection
+  // {id}: a point (or the route's other id: a payload index's field, a
+  // segment, a snapshot, a quarantine entry, a cluster node)
+  std::string id;
   std::string query;  // the target's query string (after '?'), raw
 };
 

@@ -215,6 +215,19 @@ RestResponse GetCluster(VectorService& svc, const RouteParams&,
   return FromResult(svc.GetClusterJson());
 }
 
+// Drain a node (docs/API.md, "Drain a node"); {id} is the node's id. POST
+// starts the drain, DELETE cancels it; neither takes a body (one sent
+// anyway is ignored).
+RestResponse DrainNode(VectorService& svc, const RouteParams& p,
+                       std::string_view) {
+  return FromResult(svc.DrainNodeJson(p.id, /*drain=*/true));
+}
+
+RestResponse CancelDrain(VectorService& svc, const RouteParams& p,
+                         std::string_view) {
+  return FromResult(svc.DrainNodeJson(p.id, /*drain=*/false));
+}
+
 RestResponse UpdateAliases(VectorService& svc, const RouteParams&,
                            std::string_view body) {
   return WithBody(body, 200,
@@ -465,10 +478,22 @@ void SnapshotRoutes(std::vector<RouteSpec>* t) {
                       });
 }
 
-// The cluster status (docs/API.md, "Cluster status").
+// The cluster status and the drain of a node (docs/API.md, "Cluster
+// status", "Drain a node").
 void ClusterRoutes(std::vector<RouteSpec>* t) {
-  t->push_back(
-      {"GET", "/api/v1/cluster", {Operation::kGetCluster}, GetCluster});
+  t->insert(
+      t->end(),
+      {
+          {"GET", "/api/v1/cluster", {Operation::kGetCluster}, GetCluster},
+          {"POST",
+           "/api/v1/cluster/nodes/{id}/drain",
+           {Operation::kDrainNode},
+           DrainNode},
+          {"DELETE",
+           "/api/v1/cluster/nodes/{id}/drain",
+           {Operation::kDrainNode},
+           CancelDrain},
+      });
 }
 
 // The quarantine (docs/API.md, "Admin").

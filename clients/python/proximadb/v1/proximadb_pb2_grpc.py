@@ -199,6 +199,11 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.GetClusterRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ClusterInfo.FromString,
                 )
+        self.DrainNode = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/DrainNode',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.DrainNodeRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.DrainNodeReply.FromString,
+                )
 
 
 class ProximaDBServicer(object):
@@ -494,6 +499,19 @@ class ProximaDBServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DrainNode(self, request, context):
+        """Starts (cancel false) or cancels (cancel true) the drain of a cluster
+        node (REST POST / DELETE /api/v1/cluster/nodes/{id}/drain; docs/API.md,
+        "Drain a node"): the rebalancer moves the node's replicas to the other
+        nodes. Answers the node and whether it is now draining.
+        INVALID_ARGUMENT: node_id is not 1..128 characters of [A-Za-z0-9_-];
+        FAILED_PRECONDITION: single-node mode; NOT_FOUND: the cluster does not
+        know the node. Needs a read-write API key when keys are configured.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ProximaDBServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -681,6 +699,11 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.GetCluster,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.GetClusterRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ClusterInfo.SerializeToString,
+            ),
+            'DrainNode': grpc.unary_unary_rpc_method_handler(
+                    servicer.DrainNode,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.DrainNodeRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.DrainNodeReply.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1318,5 +1341,22 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/GetCluster',
             proximadb_dot_v1_dot_proximadb__pb2.GetClusterRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.ClusterInfo.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def DrainNode(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/DrainNode',
+            proximadb_dot_v1_dot_proximadb__pb2.DrainNodeRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.DrainNodeReply.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
