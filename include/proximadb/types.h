@@ -417,6 +417,7 @@ struct ClusterNodeInfo {
   // the rebalancer moves its replicas to the other nodes.
   bool draining = false;
   uint32_t replicas = 0;  // shard replicas the placement gives it
+  std::string rest_url;   // http(s)://host:port of its REST API
 };
 struct ClusterReplicaInfo {
   std::string node_id;
@@ -435,6 +436,9 @@ struct ClusterShardInfo {
   std::string primary;         // node id; empty while there is none
   uint64_t fencing_token = 0;  // the primary's term
   uint64_t last_seq = 0;       // the log's last acknowledged entry
+  // The most log entries any replica of the placement that answered is
+  // behind (a moving replica's excluded).
+  uint64_t lag = 0;
   std::vector<ClusterReplicaInfo> replicas;
 };
 struct ClusterInfo {

@@ -325,9 +325,14 @@ Status ClusterNode::Register() {
   PDB_ASSIGN_OR_RETURN(auto lease,
                        etcd_->GrantLease(options_.lease_ttl_seconds));
   const nlohmann::json value = {
-      {"node_id", options_.node_id},   {"internal", options_.advertise_address},
-      {"rest", options_.rest_address}, {"grpc", options_.grpc_address},
-      {"data_dir_id", data_dir_id_},   {"joined_unix_ms", NowUnixMs()}};
+      {"node_id", options_.node_id},
+      {"internal", options_.advertise_address},
+      {"rest", options_.rest_address},
+      {"grpc", options_.grpc_address},
+      {"rest_url",
+       (options_.rest_tls ? "https://" : "http://") + options_.rest_address},
+      {"data_dir_id", data_dir_id_},
+      {"joined_unix_ms", NowUnixMs()}};
   TxnRequest t;
   const std::string key = keys_.node(options_.node_id);
   t.compares.push_back(Compare::CreateRevision(key, Compare::Op::kEqual, 0));
@@ -1429,6 +1434,7 @@ Result<ClusterInfo> ClusterNode::Info() {
     if (j.is_object()) {
       n.rest_address = j.value("rest", "");
       n.grpc_address = j.value("grpc", "");
+      n.rest_url = j.value("rest_url", "http://" + n.rest_address);
     }
     if (n.node_id == options_.node_id) {
       reported[n.node_id] = LocalReplicas();
@@ -1505,6 +1511,10 @@ Result<ClusterInfo> ClusterNode::Info() {
           }
           if (!r.reported) r.state = "not open";
         }
+        const bool member =
+            std::find(c.placement[k].begin(), c.placement[k].end(), n) !=
+            c.placement[k].end();
+        if (member && r.reported) s.lag = std::max(s.lag, r.lag);
         s.replicas.push_back(std::move(r));
       }
       info.shards.push_back(std::move(s));

@@ -22,6 +22,7 @@ struct ClusterOptions {
   // grpc_port.
   std::string rest_address;
   std::string grpc_address;
+  bool rest_tls = false;  // the REST API is https ([api] tls_cert_file)
   std::vector<std::string> etcd_endpoints;  // "host:port"
   std::vector<std::string> nats_urls;       // "nats://host:port"
   uint32_t default_shards = 1;

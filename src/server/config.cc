@@ -804,7 +804,17 @@ Result<ServerConfig> LoadConfig(const CommandLine& cli,
   }
   if (config.cluster.enabled) {
     if (config.cluster.node_id.empty()) {
+      // [server] node_id has no rule of its own; a cluster node's id is a
+      // key in etcd and a path segment of the API (drain), so it follows
+      // [cluster] node_id's.
       config.cluster.node_id = config.server.node_id;
+      if (std::string why = CatalogNamespaceCheck(config.cluster.node_id);
+          !why.empty()) {
+        return Status::InvalidArgument(
+            "[server] node_id is this cluster node's id (no [cluster] "
+            "node_id is set), which " +
+            why);
+      }
     }
     if (config.cluster.advertise_address.empty() ||
         config.cluster.etcd_endpoints.empty() ||

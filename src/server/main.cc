@@ -258,6 +258,7 @@ proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
         o.advertise_address.substr(0, o.advertise_address.rfind(':'));
     o.rest_address = host + ":" + std::to_string(config.api.rest_port);
     o.grpc_address = host + ":" + std::to_string(config.api.grpc_port);
+    o.rest_tls = !config.api.tls_cert_file.empty();
     o.etcd_endpoints = config.cluster.etcd_endpoints;
     o.nats_urls = config.cluster.nats_urls;
     o.default_shards = config.cluster.default_shards;

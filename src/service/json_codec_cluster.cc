@@ -28,7 +28,12 @@ Status ValidateNodeId(const std::string& node_id) {
 json ClusterInfoToJson(const ClusterInfo& info) {
   json nodes = json::array();
   for (const ClusterNodeInfo& n : info.nodes) {
-    nodes.push_back({{"node_id", n.node_id},
+    // "id" and "rest_url" are the names of the cluster interface
+    // (docs/CLUSTER.md); "node_id" and "rest_address" stay for clients
+    // written before.
+    nodes.push_back({{"id", n.node_id},
+                     {"node_id", n.node_id},
+                     {"rest_url", n.rest_url},
                      {"rest_address", n.rest_address},
                      {"grpc_address", n.grpc_address},
                      {"alive", n.alive},
@@ -52,6 +57,7 @@ json ClusterInfoToJson(const ClusterInfo& info) {
                       {"primary", s.primary},
                       {"fencing_token", s.fencing_token},
                       {"last_seq", s.last_seq},
+                      {"lag", s.lag},
                       {"replicas", std::move(replicas)}});
   }
   return json{{"enabled", info.enabled},

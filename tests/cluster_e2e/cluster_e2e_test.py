@@ -6,7 +6,9 @@ JetStream cluster), then through the REST API of different nodes:
 writes, reads and searches across 3 shards x 3 replicas; kills (SIGKILL) the
 node that is the primary of shard 0 and checks that writes go on after the
 failover, that nothing acknowledged is lost, and that the node catches up
-from the shard logs when it comes back; drops the collection.
+from the shard logs when it comes back; adds a fourth node under load (it
+receives replicas) and drains it (they move back), losing nothing; drops the
+collection.
 
 Usage: cluster_e2e_test.py SERVER_BINARY   (ctest label `cluster_e2e`)
 """
@@ -17,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -40,6 +43,76 @@ def check(cond, what):
 
 def vec(rng):
     return [rng.uniform(-1, 1) for _ in range(DIM)]
+
+
+class LoadWriter(threading.Thread):
+    """Keeps writing batches of new points to the given nodes; acknowledged
+    ones go into `points`, the others into `unknown_ids`."""
+
+    def __init__(self, bases, points, rng):
+        super().__init__(daemon=True)
+        self.bases, self.points, self.rng = bases, points, rng
+        self.stop, self.acked, self.failed = False, 0, 0
+        self.unknown_ids = set()
+
+    def run(self):
+        b = 0
+        while not self.stop:
+            batch = {f"L{b}_{i}": vec(self.rng) for i in range(20)}
+            status, _ = call(self.bases[b % len(self.bases)], "POST",
+                             "/api/v1/collections/docs/vectors/batch",
+                             {"vectors": [{"id": k, "vector": v}
+                                          for k, v in batch.items()]})
+            if succeeded(status):
+                self.points.update(batch)
+                self.acked += 1
+            else:
+                self.unknown_ids.update(batch)
+                self.failed += 1
+            b += 1
+            time.sleep(0.02)
+
+    def stop_and_join(self):
+        self.stop = True
+        self.join(timeout=60)
+
+
+def holds(cl, node):
+    """Replicas of `node` in the placement (moves' new replicas excluded)."""
+    return sum(1 for s in cl["shards"] for r in s["replicas"]
+               if r["node_id"] == node and r["state"] != "joining")
+
+
+def settled_moves(cl):
+    """No move under way and every replica caught up."""
+    reps = [r for s in cl["shards"] for r in s["replicas"]]
+    return all(len(s["replicas"]) == 3 for s in cl["shards"]) and \
+        all(r["reported"] and r["lag"] == 0 for r in reps) and \
+        all(s["primary"] for s in cl["shards"])
+
+
+def all_ids(base):
+    ids, after = set(), ""
+    while True:
+        page = ok(call(base, "POST", "/api/v1/collections/docs/scroll",
+                       {"after_id": after, "limit": 1000,
+                        "consistency": "strong"}), "scroll")
+        ids.update(p["id"] for p in page["points"])
+        after = page.get("next_after_id", "")
+        if not after:
+            return ids
+
+
+def wait_for(pred, base, seconds):
+    deadline = time.monotonic() + seconds
+    while True:
+        status, cl = call(base, "GET", "/api/v1/cluster")
+        if status == 200 and pred(cl):
+            return cl
+        check(time.monotonic() < deadline,
+              f"the cluster reached the expected state within {seconds} s "
+              f"(last: {cl})")
+        time.sleep(0.2)
 
 
 def main():
@@ -197,6 +270,51 @@ def main():
                          "consistency": "eventual"}), "search")
             check(r["matches"][0]["id"] == pid,
                   f"the returned node's own replicas find {pid}")
+
+        # A node added under load receives replicas; draining it moves them
+        # back; nothing acknowledged is lost on the way.
+        live = [nodes[k]["rest"] for k in sorted(nodes)]
+        load = LoadWriter(live, points, rng)
+        load.start()
+        out = run_script("start-cluster.sh", "--dir", cdir, "--add",
+                         "--binary", binary)
+        parts = out.split()
+        check(parts[1] == "n4", "start-cluster.sh --add starts node n4")
+        nodes["n4"] = {"rest": parts[2], "grpc": parts[3], "pid": int(parts[4])}
+        n4 = nodes["n4"]["rest"]
+        t_join = time.monotonic()
+        settled = wait_for(lambda cl: holds(cl, "n4") == 2 and settled_moves(cl),
+                           n1, 90)
+        print(f"join: n4 holds 2 replicas, caught up, "
+              f"{time.monotonic() - t_join:.2f} s after it started")
+        check(all(len([r for r in s["replicas"]]) == 3 for s in settled["shards"]),
+              "every shard still has 3 replicas after the moves")
+        node4 = [n for n in settled["nodes"] if n["id"] == "n4"][0]
+        check(node4["replicas"] == 2 and not node4["draining"],
+              "GET /api/v1/cluster counts n4's replicas")
+        ok(call(n2, "POST", "/api/v1/cluster/nodes/n4/drain"), "drain n4")
+        t_drain = time.monotonic()
+        drained = wait_for(lambda cl: holds(cl, "n4") == 0 and settled_moves(cl),
+                           n3, 90)
+        print(f"drain: n4 holds nothing {time.monotonic() - t_drain:.2f} s "
+              f"after the request")
+        node4 = [n for n in drained["nodes"] if n["id"] == "n4"][0]
+        check(node4["draining"] and node4["replicas"] == 0,
+              "a drained node is listed as draining with no replicas")
+        load.stop_and_join()
+        check(load.acked > 0, f"writes went on during the moves ({load.acked} "
+              f"batches acknowledged, {load.failed} not)")
+        for base in live + [n4]:
+            c = ok(call(base, "POST", "/api/v1/collections/docs/count", {}),
+                   "count")  # always strong
+            check(len(points) <= c["count"] <=
+                  len(points) + len(load.unknown_ids),
+                  f"every acknowledged point is counted on {base}")
+            have = all_ids(base)
+            check(set(points) <= have and
+                  have <= set(points) | load.unknown_ids,
+                  f"{base} has every acknowledged point and nothing never sent")
+        ok(call(n2, "DELETE", "/api/v1/cluster/nodes/n4/drain"), "undrain n4")
 
         ok(call(n1 if victim != "n1" else n2, "DELETE",
                 "/api/v1/collections/docs"), "drop")

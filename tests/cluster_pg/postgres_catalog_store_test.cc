@@ -134,7 +134,8 @@ const auto* const kSkipWithoutPostgres =
     ::testing::AddGlobalTestEnvironment(new SkipWithoutPostgres);
 
 StoreFactory PostgresFactory() {
-  return {"postgres", [](const std::string& ns) {
+  return {"postgres",
+          [](const std::string& ns) {
             const PgEnv& env = LoadPgEnv();
             if (!env.problem.empty()) {
               return Result<std::unique_ptr<CatalogStore>>(
@@ -147,7 +148,8 @@ StoreFactory PostgresFactory() {
             o.statement_timeout_ms = 15000;
             o.request_timeout_ms = 20000;
             return PostgresCatalogStore::Open(o);
-          }};
+          },
+          /*skip=*/{}};
 }
 
 INSTANTIATE_TEST_SUITE_P(Postgres, CatalogStoreContractTest,

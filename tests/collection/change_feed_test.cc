@@ -268,7 +268,9 @@ TEST(ChangeFeedTest, KilledAndResumedConsumerRebuildsTheCollection) {
           Status s = c->UpdateMetadata(id, {{"u", i}});
           ASSERT_TRUE(s.ok() || s.IsNotFound()) << s.ToString();
         }
-        if (t == 0 && i % 97 == 96) ASSERT_TRUE(c->Flush().ok());
+        if (t == 0 && i % 97 == 96) {
+          ASSERT_TRUE(c->Flush().ok());
+        }
       }
     });
   }

@@ -175,7 +175,9 @@ TEST_F(PitrTest, RestoresAtRandomPointsEqualTheModel) {
   for (int i = 0; i < 700; ++i) {
     RandomWrite();
     if (HasFatalFailure()) return;
-    if (i % 97 == 40) ASSERT_TRUE(c_->Flush().ok());
+    if (i % 97 == 40) {
+      ASSERT_TRUE(c_->Flush().ok());
+    }
     if (i % 150 == 20) {
       auto s = db_->CreateSnapshot("c", SnapshotTarget::kLocal);
       ASSERT_TRUE(s.ok()) << s.status().ToString();

@@ -88,8 +88,10 @@ TEST(ClusterCodecTest, ClusterInfoFieldForField) {
   ClusterInfo info;
   info.enabled = true;
   info.node_id = "n2";
-  info.nodes.push_back({"n1", "h1:8080", "h1:5678", true, false, 4});
-  info.nodes.push_back({"n2", "h2:8080", "h2:5678", false, true, 1});
+  info.nodes.push_back(
+      {"n1", "h1:8080", "h1:5678", true, false, 4, "http://h1:8080"});
+  info.nodes.push_back(
+      {"n2", "h2:8080", "h2:5678", false, true, 1, "https://h2:8080"});
   ClusterShardInfo shard;
   shard.collection = "docs";
   shard.shard = 3;
@@ -97,6 +99,7 @@ TEST(ClusterCodecTest, ClusterInfoFieldForField) {
   shard.primary = "n1";
   shard.fencing_token = 9;
   shard.last_seq = 100;
+  shard.lag = 3;
   shard.replicas.push_back({"n1", true, true, 100, 0, "following"});
   shard.replicas.push_back({"n2", false, true, 97, 3, "following"});
   info.shards.push_back(shard);
@@ -110,8 +113,10 @@ TEST(ClusterCodecTest, ClusterInfoFieldForField) {
   ASSERT_EQ(j["nodes"].size(), static_cast<size_t>(out.nodes_size()));
   for (int i = 0; i < out.nodes_size(); ++i) {
     const json& n = j["nodes"][i];
-    EXPECT_EQ(n.size(), 6u);
+    EXPECT_EQ(n.size(), 8u);
+    EXPECT_EQ(n["id"], out.nodes(i).node_id());
     EXPECT_EQ(n["node_id"], out.nodes(i).node_id());
+    EXPECT_EQ(n["rest_url"], out.nodes(i).rest_url());
     EXPECT_EQ(n["rest_address"], out.nodes(i).rest_address());
     EXPECT_EQ(n["grpc_address"], out.nodes(i).grpc_address());
     EXPECT_EQ(n["alive"], out.nodes(i).alive());
@@ -125,7 +130,9 @@ TEST(ClusterCodecTest, ClusterInfoFieldForField) {
   ASSERT_EQ(out.shards_size(), 1);
   const pb::ClusterShardInfo& g = out.shards(0);
   const json& s = j["shards"][0];
-  EXPECT_EQ(s.size(), 7u);
+  EXPECT_EQ(s.size(), 8u);
+  EXPECT_EQ(s["lag"], g.lag());
+  EXPECT_EQ(g.lag(), 3u);
   EXPECT_EQ(s["collection"], g.collection());
   EXPECT_EQ(s["shard"], g.shard());
   EXPECT_EQ(s["stream"], g.stream());

@@ -785,7 +785,7 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
          EXPECT_EQ(r.json()["snapshot"]["collections"].size(),
                    static_cast<size_t>(g.snapshot().collections_size()));
          // Both listed under pr beside its own; deleted again.
-         for (const std::string id :
+         for (const std::string& id :
               {r.json()["snapshot"]["id"].get<std::string>(),
                g.snapshot().id()}) {
            EXPECT_EQ(Rest("DELETE", pr + "/snapshots/" + id).status, 200u);

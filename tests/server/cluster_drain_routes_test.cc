@@ -52,6 +52,7 @@ class FakeClusterDB final : public DB {
       ClusterNodeInfo n;
       n.node_id = id;
       n.rest_address = id + ":8080";
+      n.rest_url = "http://" + id + ":8080";
       n.grpc_address = id + ":5678";
       n.alive = true;
       n.draining = draining_.count(id) > 0;
@@ -211,8 +212,8 @@ class ClusterDrainRoutesTest : public test_util::ServiceFixture {
 };
 
 TEST_F(ClusterDrainRoutesTest, StartAndCancelOverRest) {
-  EXPECT_EQ(NodeStatus("n2"), json::parse(R"({"node_id": "n2",
-      "rest_address": "n2:8080", "grpc_address": "n2:5678", "alive": true,
+  EXPECT_EQ(NodeStatus("n2"), json::parse(R"({"id": "n2", "node_id": "n2",
+      "rest_url": "http://n2:8080", "rest_address": "n2:8080", "grpc_address": "n2:5678", "alive": true,
       "draining": false, "replicas": 2})"));
 
   RestResponse r = Do("POST", Drain("n2"));

@@ -70,6 +70,14 @@ TEST(ConfigClusterTest, ClusterModeNeedsItsKeys) {
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->cluster.node_id, "alpha");  // [server] node_id by default
 
+  // ... which then follows the cluster node id's rules.
+  std::vector<std::string> dotted = env;
+  dotted.back() = "PROXIMADB_SERVER__NODE_ID=alpha.example";
+  c = LoadConfig(cli, dotted);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("[server] node_id"), std::string::npos)
+      << c.status().message();
+
   std::vector<std::string> with_pg = env;
   with_pg.push_back("PROXIMADB_CATALOG__BACKEND=postgresql");
   c = LoadConfig(cli, with_pg);

@@ -172,10 +172,10 @@ TEST(ClusterCodecTest, ClusterInfoShape) {
   ClusterInfo info;
   info.enabled = true;
   info.node_id = "n1";
-  info.nodes.push_back(
-      {"n1", "10.0.0.1:8080", "10.0.0.1:5678", true, false, 2});
-  info.nodes.push_back(
-      {"n2", "10.0.0.2:8080", "10.0.0.2:5678", false, true, 0});
+  info.nodes.push_back({"n1", "10.0.0.1:8080", "10.0.0.1:5678", true, false, 2,
+                        "http://10.0.0.1:8080"});
+  info.nodes.push_back({"n2", "10.0.0.2:8080", "10.0.0.2:5678", false, true, 0,
+                        "http://10.0.0.2:8080"});
   ClusterShardInfo shard;
   shard.collection = "docs";
   shard.shard = 1;
@@ -189,15 +189,17 @@ TEST(ClusterCodecTest, ClusterInfoShape) {
   EXPECT_EQ(ClusterInfoToJson(info), J(R"({
     "enabled": true, "node_id": "n1",
     "nodes": [
-      {"node_id": "n1", "rest_address": "10.0.0.1:8080",
+      {"id": "n1", "node_id": "n1", "rest_url": "http://10.0.0.1:8080",
+       "rest_address": "10.0.0.1:8080",
        "grpc_address": "10.0.0.1:5678", "alive": true, "draining": false,
        "replicas": 2},
-      {"node_id": "n2", "rest_address": "10.0.0.2:8080",
+      {"id": "n2", "node_id": "n2", "rest_url": "http://10.0.0.2:8080",
+       "rest_address": "10.0.0.2:8080",
        "grpc_address": "10.0.0.2:5678", "alive": false, "draining": true,
        "replicas": 0}],
     "shards": [
       {"collection": "docs", "shard": 1, "stream": "pdb-docs-1",
-       "primary": "n1", "fencing_token": 7, "last_seq": 42,
+       "primary": "n1", "fencing_token": 7, "last_seq": 42, "lag": 0,
        "replicas": [
          {"node_id": "n1", "primary": true, "reported": true,
           "applied_seq": 42, "lag": 0, "state": "following"},

@@ -35,7 +35,8 @@ TEST(MetricsTest, CountersAndHistogramText) {
   m.Reject(Protocol::kGrpc, RejectReason::kUnauthenticated);
   EXPECT_EQ(m.Count(Protocol::kRest, Operation::kSearch, 0), 2u);
 
-  const std::string t = m.Render({}, ProcessSample{3, 4096, std::nullopt});
+  const std::string t =
+      m.Render({}, ProcessSample{3, 4096, std::nullopt, std::nullopt});
   EXPECT_TRUE(Has(t, "# TYPE proximadb_requests_total counter"));
   EXPECT_TRUE(Has(t,
                   "proximadb_requests_total{protocol=\"rest\",operation="
@@ -102,7 +103,8 @@ TEST(MetricsTest, WellFormedLines) {
   m.Record(Protocol::kGrpc, Operation::kHealth, 0, microseconds(5));
   CollectionInfo c;
   c.config.name = "docs";
-  const std::string t = m.Render({c}, ProcessSample{0, 1, std::nullopt});
+  const std::string t =
+      m.Render({c}, ProcessSample{0, 1, std::nullopt, std::nullopt});
   std::string declared;
   size_t pos = 0;
   while (pos < t.size()) {

@@ -46,9 +46,15 @@ class CatalogChecksumTest : public ::testing::Test {
     r.fenced_seq = 41;
     r.next_segment_id = 3;
     r.generation = 5;  // kept as given (a rebuilt catalog carries it over)
-    r.segments = {{1, "seg-00000000000000000001.pdb", 10, 1, 20,
-                   std::string("\xA5\x5A\xC3\x3C\x96\x69\x0F\xF0", 8)},
-                  {2, "seg-00000000000000000002.pdb", 5, 21, 41, ""}};
+    r.segments = {{1,
+                   "seg-00000000000000000001.pdb",
+                   10,
+                   1,
+                   20,
+                   std::string("\xA5\x5A\xC3\x3C\x96\x69\x0F\xF0", 8),
+                   {},
+                   0},
+                  {2, "seg-00000000000000000002.pdb", 5, 21, 41, "", {}, 0}};
     r.payload_indexes = {{"tag", PayloadIndexType::kKeyword}};
     return r;
   }
@@ -255,7 +261,7 @@ TEST_F(CatalogChecksumTest, RemovedSegmentsStayObsoleteUntilForgotten) {
     auto cat = Catalog::Open(path_);
     ASSERT_TRUE(cat.ok());
     SegmentChange ch;
-    ch.added = {{3, "seg-00000000000000000003.pdb", 15, 1, 41, ""}};
+    ch.added = {{3, "seg-00000000000000000003.pdb", 15, 1, 41, "", {}, 0}};
     ch.removed = {1, 2};
     ASSERT_TRUE((*cat)->ApplySegmentChange("docs", ch).ok());
     auto got = (*cat)->Load("docs");

@@ -48,7 +48,9 @@ class CatalogTest : public ::testing::Test {
             id * 10,
             id * 100,
             id * 100 + 99,
-            std::move(bitmap)};
+            std::move(bitmap),
+            {},
+            0};
   }
 
   test_util::TempDir tmp_;

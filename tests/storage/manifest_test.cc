@@ -18,9 +18,15 @@ CollectionRecord Rec() {
   r.fenced_seq = ~uint64_t{0} - 7;
   r.next_segment_id = 9;
   r.generation = 12;
-  r.segments = {{3, "seg-00000000000000000003.pdb", 70, 1, 500,
-                 std::string("\x00\xff\x10", 3)},
-                {8, "seg-00000000000000000008.pdb", 2, 501, 510, ""}};
+  r.segments = {{3,
+                 "seg-00000000000000000003.pdb",
+                 70,
+                 1,
+                 500,
+                 std::string("\x00\xff\x10", 3),
+                 {},
+                 0},
+                {8, "seg-00000000000000000008.pdb", 2, 501, 510, "", {}, 0}};
   r.payload_indexes = {{"a.b", PayloadIndexType::kInteger},
                        {"t", PayloadIndexType::kBool}};
   return r;

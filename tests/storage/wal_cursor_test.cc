@@ -89,7 +89,9 @@ TEST_P(WalCursorTest, FollowsRotationsFromAnyPosition) {
   auto w = Open(1);
   for (uint32_t i = 1; i <= 10; ++i) {
     WriteTimed(w.get(), i);
-    if (i % 4 == 0) ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    if (i % 4 == 0) {
+      ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    }
   }
   for (uint64_t from : {1u, 3u, 4u, 5u, 9u, 10u}) {
     WalCursor c(env_, dir(), fmt(), from);
@@ -115,7 +117,9 @@ TEST_P(WalCursorTest, RemovedPositionIsOutOfRange) {
   auto w = Open(1);
   for (uint32_t i = 1; i <= 6; ++i) {
     WriteTimed(w.get(), i);
-    if (i == 3) ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    if (i == 3) {
+      ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    }
   }
   ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
   ASSERT_TRUE(w->RemoveObsoleteFiles(3).ok());
@@ -136,7 +140,9 @@ TEST_P(WalCursorTest, NextFileRemovedUnderTheReaderIsOutOfRange) {
   auto w = Open(1);
   for (uint32_t i = 1; i <= 6; ++i) {
     WriteTimed(w.get(), i);
-    if (i % 3 == 0) ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    if (i % 3 == 0) {
+      ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    }
   }
   WalCursor c(env_, dir(), fmt(), 1);
   EXPECT_EQ(Drain(&c, 3), Range(1, 3));  // at the end of wal-1
@@ -179,7 +185,9 @@ TEST_P(WalCursorTest, RetentionKeepsNewestFilesByAgeAndBytes) {
   for (uint32_t i = 1; i <= 8; ++i) {
     clock_ = 1'000'000 + i * 2'000'000ull;  // record i at 1 + 2i s
     WriteTimed(w.get(), i);
-    if (i % 2 == 0) ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    if (i % 2 == 0) {
+      ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    }
   }
   // Files: [1,2] [3,4] [5,6] [7,8] + empty current [9..).
   const uint64_t before = w->live_bytes();
@@ -360,7 +368,9 @@ TEST_P(WalCursorTest, ArchiveFloorHoldsFilesTheArchiveLacks) {
   auto w = std::move(opened).value();
   for (uint32_t i = 1; i <= 9; ++i) {
     Write(w.get(), i);
-    if (i % 3 == 0) ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    if (i % 3 == 0) {
+      ASSERT_TRUE(w->Rotate([](uint64_t) {}).ok());
+    }
   }
   ASSERT_EQ(w->SealedFiles().size(), 3u);
   ASSERT_TRUE(w->RemoveObsoleteFiles(9).ok());

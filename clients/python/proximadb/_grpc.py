@@ -338,12 +338,13 @@ def _cluster(r: Any) -> Dict[str, Any]:
     return {
         "enabled": r.enabled,
         "node_id": r.node_id,
-        "nodes": [{"node_id": n.node_id, "rest_address": n.rest_address,
+        "nodes": [{"id": n.node_id, "node_id": n.node_id, "rest_url": n.rest_url,
+                   "rest_address": n.rest_address,
                    "grpc_address": n.grpc_address, "alive": n.alive,
                    "draining": n.draining, "replicas": n.replicas} for n in r.nodes],
         "shards": [{"collection": s.collection, "shard": s.shard, "stream": s.stream,
                     "primary": s.primary, "fencing_token": s.fencing_token,
-                    "last_seq": s.last_seq,
+                    "last_seq": s.last_seq, "lag": s.lag,
                     "replicas": [{"node_id": x.node_id, "primary": x.primary,
                                   "reported": x.reported, "applied_seq": x.applied_seq,
                                   "lag": x.lag, "state": x.state} for x in s.replicas]}

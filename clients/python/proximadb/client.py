@@ -542,11 +542,13 @@ class ProximaDBClient:
 
     def cluster(self) -> Dict[str, Any]:
         """The cluster as the server sees it (``GET /api/v1/cluster``), as a dict:
-        ``{"enabled", "node_id", "nodes": [{"node_id", "rest_address",
-        "grpc_address", "alive", "draining", "replicas"}], "shards":
-        [{"collection", "shard", "stream", "primary", "fencing_token",
-        "last_seq", "replicas": [{"node_id", "primary", "reported",
-        "applied_seq", "lag", "state"}]}]}``; a node's ``"draining"``: a
+        ``{"enabled", "node_id", "nodes": [{"id", "node_id", "rest_url",
+        "rest_address", "grpc_address", "alive", "draining", "replicas"}],
+        "shards": [{"collection", "shard", "stream", "primary",
+        "fencing_token", "last_seq", "lag", "replicas": [{"node_id",
+        "primary", "reported", "applied_seq", "lag", "state"}]}]}``; a
+        node's ``"id"`` and ``"node_id"`` are the same, a shard's ``"lag"``
+        is the most any replica that answered is behind; a node's ``"draining"``: a
         drain was asked for (``drain_node``), its ``"replicas"``: the shard
         replicas the placement gives it.
 

@@ -483,6 +483,7 @@ void EncodeClusterInfo(const ClusterInfo& info, pb::ClusterInfo* out) {
     o->set_alive(n.alive);
     o->set_draining(n.draining);
     o->set_replicas(n.replicas);
+    o->set_rest_url(n.rest_url);
   }
   for (const ClusterShardInfo& s : info.shards) {
     pb::ClusterShardInfo* o = out->add_shards();
@@ -492,6 +493,7 @@ void EncodeClusterInfo(const ClusterInfo& info, pb::ClusterInfo* out) {
     o->set_primary(s.primary);
     o->set_fencing_token(s.fencing_token);
     o->set_last_seq(s.last_seq);
+    o->set_lag(s.lag);
     for (const ClusterReplicaInfo& r : s.replicas) {
       pb::ClusterReplicaInfo* ro = o->add_replicas();
       ro->set_node_id(r.node_id);
