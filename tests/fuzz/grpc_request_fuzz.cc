@@ -176,6 +176,21 @@ json AsRestBody(const pb::CreateCollectionRequest& r) {
   if (r.has_ef_search()) b["ef_search"] = r.ef_search();
   if (!r.quantization().empty()) b["quantization"] = r.quantization();
   if (!r.wal_format().empty()) b["wal_format"] = r.wal_format();
+  if (r.has_tiering()) {
+    const pb::TieringPolicy& t = r.tiering();
+    json tp = json::object();
+    if (t.has_warm_after_hours()) tp["warm_after_hours"] = t.warm_after_hours();
+    if (t.has_cold_after_hours()) tp["cold_after_hours"] = t.cold_after_hours();
+    if (t.has_warm_directory()) tp["warm_directory"] = t.warm_directory();
+    if (t.has_cache_mb()) tp["cache_mb"] = t.cache_mb();
+    if (t.has_wal_archive()) tp["wal_archive"] = t.wal_archive();
+    b["tiering"] = tp;
+  }
+  // 0 is "unset" in proto3 and "the node's default" in JSON alike.
+  if (r.shard_count() != 0) b["shard_count"] = r.shard_count();
+  if (r.replication_factor() != 0) {
+    b["replication_factor"] = r.replication_factor();
+  }
   if (r.has_flush_policy()) {
     const pb::FlushPolicy& f = r.flush_policy();
     json fp = json::object();
@@ -199,7 +214,9 @@ bool SameConfig(const CollectionConfig& a, const CollectionConfig& b) {
          a.index.ef_construction == b.index.ef_construction &&
          a.index.ef_search == b.index.ef_search &&
          a.index.quantization == b.index.quantization &&
-         a.wal_format == b.wal_format &&
+         a.wal_format == b.wal_format && a.shard_count == b.shard_count &&
+         a.replication_factor == b.replication_factor &&
+         a.tiering == b.tiering &&
          a.flush.max_wal_age_hours == b.flush.max_wal_age_hours &&
          a.flush.max_wal_size_mb == b.flush.max_wal_size_mb &&
          a.flush.max_vector_count == b.flush.max_vector_count &&
