@@ -38,7 +38,7 @@ import tempfile
 import threading
 import time
 
-from cluster_http import call, run_script, succeeded
+from cluster_http import all_ids, call, run_script, succeeded
 
 DIM = 8
 LEASE_TTL_S = 5
@@ -103,20 +103,6 @@ class Writer(threading.Thread):
                 time.sleep(0.05)
             elif self.pause_s:
                 time.sleep(self.pause_s)
-
-
-def all_ids(base):
-    ids, after = set(), ""
-    while True:
-        status, page = call(base, "POST", "/api/v1/collections/faults/scroll",
-                            {"after_id": after, "limit": 5000,
-                             "consistency": "strong"}, timeout=60)
-        if status != 200:
-            raise RuntimeError(f"scroll on {base}: {status} {page}")
-        ids.update(p["id"] for p in page["points"])
-        after = page.get("next_after_id", "")
-        if not after:
-            return ids
 
 
 def wait_caught_up(base, deadline):
@@ -233,7 +219,7 @@ def main():
             if not caught:
                 problems.append("not caught up within 120 s")
             for n, u in sorted(urls.items()):
-                have = all_ids(u)
+                have = all_ids(u, "faults", limit=5000)
                 with writer.lock:  # sent (or being sent) by now
                     sent_upto, unknown = writer.next, set(writer.unknown)
                 lost = acked - have

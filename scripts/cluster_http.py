@@ -33,6 +33,23 @@ def call(base, method, path, body=None, timeout=15):
         return status, text.decode(errors="replace")
 
 
+def all_ids(base, collection, limit=1000):
+    """Every id of `collection` through node `base`: scroll pages with
+    "strong" consistency. RuntimeError when a page fails."""
+    ids, after = set(), ""
+    while True:
+        status, page = call(base, "POST",
+                            f"/api/v1/collections/{collection}/scroll",
+                            {"after_id": after, "limit": limit,
+                             "consistency": "strong"}, timeout=60)
+        if status != 200:
+            raise RuntimeError(f"scroll on {base}: {status} {page}")
+        ids.update(p["id"] for p in page["points"])
+        after = page.get("next_after_id", "")
+        if not after:
+            return ids
+
+
 def succeeded(status):
     return 200 <= status < 300
 

@@ -24,7 +24,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from cluster_http import call, run_script, succeeded  # noqa: E402
+from cluster_http import all_ids, call, run_script, succeeded  # noqa: E402
 DIM = 16
 
 
@@ -89,18 +89,6 @@ def settled_moves(cl):
     return all(len(s["replicas"]) == 3 for s in cl["shards"]) and \
         all(r["reported"] and r["lag"] == 0 for r in reps) and \
         all(s["primary"] for s in cl["shards"])
-
-
-def all_ids(base):
-    ids, after = set(), ""
-    while True:
-        page = ok(call(base, "POST", "/api/v1/collections/docs/scroll",
-                       {"after_id": after, "limit": 1000,
-                        "consistency": "strong"}), "scroll")
-        ids.update(p["id"] for p in page["points"])
-        after = page.get("next_after_id", "")
-        if not after:
-            return ids
 
 
 def wait_for(pred, base, seconds):
@@ -310,7 +298,7 @@ def main():
             check(len(points) <= c["count"] <=
                   len(points) + len(load.unknown_ids),
                   f"every acknowledged point is counted on {base}")
-            have = all_ids(base)
+            have = all_ids(base, "docs")
             check(set(points) <= have and
                   have <= set(points) | load.unknown_ids,
                   f"{base} has every acknowledged point and nothing never sent")
