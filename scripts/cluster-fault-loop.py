@@ -5,7 +5,7 @@
     scripts/cluster-fault-loop.py --binary build/src/server/proximadb-server \
         [--iterations 100] [--nodes 3] [--shards 3] [--replication 3] \
         [--faults kill,stop,restart] [--dir DIR] [--pause-ms MS] \
-        [--writers 3]
+        [--writers 3] [--snapshot-interval E] [--retain E]
 
 Starts a cluster with scripts/start-cluster.sh, creates one collection, and
 keeps writers busy (3 concurrent clients): batches of 20 new points (ids
@@ -26,7 +26,9 @@ iteration the checker reads every id through every node (strong reads):
 every acknowledged point must be there on every node, and nothing may be
 there that was never sent. Prints one line per iteration and a summary
 (median and max); exits 1 at the first violation, leaving the cluster's
-directory (logs) in place.
+directory (logs) in place. --snapshot-interval / --retain set the nodes'
+shard snapshot interval and stream tail (docs/CLUSTER.md, "Snapshots and
+stream retention"); small values make returning nodes restore snapshots.
 """
 import argparse
 import os
@@ -131,12 +133,18 @@ def main():
                     "run at full speed writes millions of points)")
     ap.add_argument("--writers", type=int, default=3,
                     help="concurrent writing clients")
+    ap.add_argument("--snapshot-interval", type=int, default=10000,
+                    help="[cluster] snapshot_interval_entries of the nodes")
+    ap.add_argument("--retain", type=int, default=10000,
+                    help="[cluster] stream_retain_entries of the nodes")
     a = ap.parse_args()
     faults = a.faults.split(",")
     cdir = a.dir or os.path.join(tempfile.mkdtemp(prefix="pdb-faults-"), "c")
     out = run_script("start-cluster.sh", "--dir", cdir, "--nodes", str(a.nodes),
                  "--shards", str(a.shards), "--replication",
-                 str(a.replication), "--binary", a.binary)
+                 str(a.replication), "--snapshot-interval",
+                 str(a.snapshot_interval), "--retain", str(a.retain),
+                 "--binary", a.binary)
     pids, urls = {}, {}
     for line in out.splitlines():
         p = line.split()

@@ -4,12 +4,17 @@
 # everything under DIR.
 #
 #   scripts/start-cluster.sh --dir DIR [--nodes 3] [--shards S]
-#                            [--replication R] [--binary PATH]
+#                            [--replication R] [--snapshot-interval E]
+#                            [--retain E] [--binary PATH]
 #       starts the cluster and prints one line per node:
 #         node <id> <rest_url> <grpc_address> <pid>
 #       and writes DIR/cluster.env (what scripts/stop-cluster.sh and
 #       --node use). --shards / --replication set the nodes'
-#       [cluster] default_shards / default_replication_factor.
+#       [cluster] default_shards / default_replication_factor,
+#       --snapshot-interval / --retain their snapshot_interval_entries /
+#       stream_retain_entries (default: the server's). Every node's
+#       [tiering] local_object_directory is DIR/objects: the object store
+#       the nodes share for shard snapshots.
 #   scripts/start-cluster.sh --dir DIR --node I
 #       starts node I (1-based) again, with its data and ports (after a
 #       kill), and prints its line.
@@ -26,12 +31,15 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR="" NODES=3 SHARDS=1 RF=1 BINARY=${PROXIMADB_SERVER_BINARY:-} ONE="" ADD=0
+SNAP_INTERVAL=10000 RETAIN=10000
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR=$2; shift 2 ;;
     --nodes) NODES=$2; shift 2 ;;
     --shards) SHARDS=$2; shift 2 ;;
     --replication) RF=$2; shift 2 ;;
+    --snapshot-interval) SNAP_INTERVAL=$2; shift 2 ;;
+    --retain) RETAIN=$2; shift 2 ;;
     --binary) BINARY=$2; shift 2 ;;
     --node) ONE=$2; shift 2 ;;
     --add) ADD=1; shift ;;
@@ -107,6 +115,11 @@ etcd_endpoints = [$(toml_list "$ETCD_ENDPOINTS")]
 nats_urls = [$(toml_list "$NATS_URLS")]
 default_shards = $SHARDS
 default_replication_factor = $RF
+snapshot_interval_entries = $SNAP_INTERVAL
+stream_retain_entries = $RETAIN
+
+[tiering]
+local_object_directory = "$DIR/objects"
 EOF
 }
 
@@ -119,6 +132,7 @@ if [ "$ADD" = 1 ]; then
   [ -f "$DIR/cluster.env" ] || { echo "start-cluster: no cluster in $DIR" >&2; exit 1; }
   . "$DIR/cluster.env"
   SHARDS=${SHARDS:-1} RF=${RF:-1}
+  SNAP_INTERVAL=${SNAP_INTERVAL:-10000} RETAIN=${RETAIN:-10000}
   I=$((NODES + 1))
   [ ! -e "$DIR/node$I" ] || { echo "start-cluster: $DIR/node$I exists" >&2; exit 1; }
   new_node "$I"
@@ -152,6 +166,8 @@ done
   echo "NODES=$NODES"
   echo "SHARDS=$SHARDS"
   echo "RF=$RF"
+  echo "SNAP_INTERVAL=$SNAP_INTERVAL"
+  echo "RETAIN=$RETAIN"
 } > "$DIR/cluster.env.tmp"
 
 for i in $(seq "$NODES"); do

@@ -436,9 +436,20 @@ struct ClusterShardInfo {
   std::string primary;         // node id; empty while there is none
   uint64_t fencing_token = 0;  // the primary's term
   uint64_t last_seq = 0;       // the log's last acknowledged entry
+  // The log's first entry still held (entries before it were removed once
+  // a snapshot held them); 0 when the log is empty.
+  uint64_t first_seq = 0;
   // The most log entries any replica of the placement that answered is
   // behind (a moving replica's excluded).
   uint64_t lag = 0;
+  // The shard's newest snapshot (docs/CLUSTER.md, "Snapshots and stream
+  // retention"): its id, the node whose repository holds it, the log
+  // entry it holds everything up to, and when it was taken; empty / 0
+  // when there is none.
+  std::string snapshot_id;
+  std::string snapshot_node;
+  uint64_t snapshot_seq = 0;
+  uint64_t snapshot_unix_ms = 0;
   std::vector<ClusterReplicaInfo> replicas;
 };
 struct ClusterInfo {

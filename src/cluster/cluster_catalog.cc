@@ -27,15 +27,20 @@ std::string EncodeShardedCollection(const ShardedCollection& c) {
                           {"to", m.to},
                           {"started_unix_ms", m.started_unix_ms}});
   }
+  return SealJson(std::move(j));
+}
+
+std::string SealJson(nlohmann::json j) {
   const std::string body = j.dump();
   j["crc32c"] = crc32c::Value(body.data(), body.size());
   return j.dump();
 }
 
-Result<ShardedCollection> DecodeShardedCollection(const std::string& bytes,
-                                                  const std::string& where) {
+Result<nlohmann::json> OpenSealedJson(const std::string& bytes,
+                                      const std::string& what,
+                                      const std::string& where) {
   auto bad = [&](const std::string& why) {
-    return Status::Corruption("cluster catalog entry " + where + ": " + why);
+    return Status::Corruption(what + " " + where + ": " + why);
   };
   nlohmann::json j = nlohmann::json::parse(bytes, nullptr, false);
   if (!j.is_object()) return bad("not a JSON object");
@@ -47,6 +52,16 @@ Result<ShardedCollection> DecodeShardedCollection(const std::string& bytes,
   if (crc32c::Value(body.data(), body.size()) != want) {
     return bad("checksum mismatch (changed outside ProximaDB or damaged)");
   }
+  return j;
+}
+
+Result<ShardedCollection> DecodeShardedCollection(const std::string& bytes,
+                                                  const std::string& where) {
+  auto bad = [&](const std::string& why) {
+    return Status::Corruption("cluster catalog entry " + where + ": " + why);
+  };
+  PDB_ASSIGN_OR_RETURN(nlohmann::json j,
+                       OpenSealedJson(bytes, "cluster catalog entry", where));
   if (j.value("version", 0) != kVersion) return bad("unknown version");
   ShardedCollection c;
   const auto uid = j.find("uid");

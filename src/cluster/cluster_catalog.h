@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "cluster/catalog_store.h"
 #include "proximadb/status.h"
 
@@ -53,6 +55,15 @@ struct ShardedCollection {
 //  "crc32c":<of the rest>} ("moves" only while there are any). A damaged value
 //  is kCorruption naming `where`.
 std::string EncodeShardedCollection(const ShardedCollection& c);
+// The cluster's checksummed JSON values in etcd (descriptors, shard
+// snapshot records): `j` with "crc32c", the CRC32C of its dump without it.
+std::string SealJson(nlohmann::json j);
+// The object `bytes` holds, its "crc32c" checked and removed;
+// kCorruption("<what> <where>: <why>") when it is not a JSON object or the
+// checksum is missing or wrong.
+Result<nlohmann::json> OpenSealedJson(const std::string& bytes,
+                                      const std::string& what,
+                                      const std::string& where);
 Result<ShardedCollection> DecodeShardedCollection(const std::string& bytes,
                                                   const std::string& where);
 
@@ -78,6 +89,15 @@ class ClusterKeys {
   // to the others); removed when the drain is cancelled.
   std::string drains() const { return root_ + "drain/"; }
   std::string drain(const std::string& id) const { return drains() + id; }
+  // The newest snapshot of each shard (shard_snapshot.h), under
+  // snapshots/<uid>/<shard>.
+  std::string snapshots() const { return root_ + "snapshots/"; }
+  std::string snapshots_of(const std::string& uid) const {
+    return snapshots() + uid + "/";
+  }
+  std::string snapshot(const std::string& uid, uint32_t shard) const {
+    return snapshots_of(uid) + std::to_string(shard);
+  }
   // The election key of one shard (election.h): its holder is the primary.
   std::string primary(const std::string& uid, uint32_t shard) const {
     return primaries() + uid + "/" + std::to_string(shard);

@@ -10,6 +10,7 @@
 
 #include "cluster/etcd/election.h"
 #include "cluster/etcd/etcd_client.h"
+#include "cluster/hosted_shard.h"
 #include "cluster/nats/jetstream_log.h"
 #include "cluster/rebalance.h"
 #include "cluster/rpc/shard_codec.h"
@@ -18,6 +19,8 @@
 #include "cluster/shard_entry.h"
 #include "cluster/shard_primary.h"
 #include "cluster/shard_replica.h"
+#include "cluster/shard_snapshot.h"
+#include "collection/db_impl.h"
 #include "shard_rpc.grpc.pb.h"
 #include "util/uuid.h"
 
@@ -43,10 +46,6 @@ constexpr uint64_t kMaxSwitchLag = 100;
 constexpr size_t kMaxMovesInFlight = 2;
 constexpr int64_t kRebalanceIntervalMs = 1000;
 
-std::string ShardKey(const std::string& uid, uint32_t shard) {
-  return uid + "/" + std::to_string(shard);
-}
-
 uint64_t NowUnixMs() {
   return static_cast<uint64_t>(
       std::chrono::duration_cast<milliseconds>(
@@ -62,144 +61,6 @@ std::string RandomHex32() {
 }
 
 }  // namespace
-
-// One replica of one shard on this node: its local engine collection, the
-// replica following the stream, and the campaign for the shard's primary.
-class HostedShard {
- public:
-  HostedShard(std::string uid, uint32_t shard, std::string stream,
-              std::string subject, std::string local_name)
-      : uid(std::move(uid)),
-        shard(shard),
-        stream(std::move(stream)),
-        subject(std::move(subject)),
-        local_name(std::move(local_name)) {}
-  ~HostedShard() { Stop(); }
-
-  // Starts the campaign thread.
-  void Campaign(EtcdClient* etcd, Lease* lease, JetStreamLog* log,
-                const std::string& key, const std::string& node_id,
-                int64_t timeout_ms) {
-    election = std::make_unique<Election>(etcd, lease, key);
-    campaign = std::thread([=, this] { Run(log, node_id, timeout_ms); });
-  }
-
-  // Ends the campaign (resigning a held primary, so that another replica
-  // takes over at once) and stops following the stream.
-  void Stop() {
-    {
-      MutexLock l(&mu);
-      if (stopped) return;
-      stopped = true;
-      cv.SignalAll();
-    }
-    if (election) election->Cancel();
-    if (campaign.joinable()) campaign.join();
-    {
-      MutexLock w(&write_mu);
-      MutexLock l(&mu);
-      primary.reset();
-    }
-    if (election) {
-      (void)election->Resign();
-      election.reset();
-    }
-    replica.reset();
-  }
-
-  bool is_primary() {
-    MutexLock l(&mu);
-    return primary != nullptr && !primary->deposed();
-  }
-
-  // A learner follows the log to join the placement (a move's new replica,
-  // rebalance.h): it neither campaigns nor is asked to serve. Set before
-  // the shard is published and cleared by the reconcile thread when the
-  // placement names this node (then it campaigns).
-  std::atomic<bool> learner{false};
-
-  const std::string uid;
-  const uint32_t shard;
-  const std::string stream;
-  const std::string subject;
-  const std::string local_name;
-  std::shared_ptr<Collection> local;
-  std::unique_ptr<ShardReplica> replica;
-  // Serialises the writes of the shard at its primary, so that a write that
-  // reads the local state first (a metadata update, a counted delete)
-  // decides on the state its entry follows.
-  Mutex write_mu;
-  Mutex mu ACQUIRED_AFTER(write_mu);
-  CondVar cv;
-  std::unique_ptr<ShardPrimary> primary GUARDED_BY(mu);
-  bool stopped GUARDED_BY(mu) = false;
-  bool lost GUARDED_BY(mu) = false;
-
- private:
-  void Run(JetStreamLog* log, std::string node_id, int64_t timeout_ms) {
-    while (true) {
-      {
-        MutexLock l(&mu);
-        if (stopped) return;
-        lost = false;
-      }
-      Result<int64_t> token =
-          election->Campaign(node_id, milliseconds(1000), [this] {
-            MutexLock l(&mu);
-            lost = true;
-            cv.SignalAll();
-          });
-      if (!token.ok()) {
-        if (token.status().code() != StatusCode::kUnavailable) {
-          spdlog::warn("shard {}: campaign: {}", stream,
-                       token.status().ToString());
-          MutexLock l(&mu);
-          cv.WaitFor(&mu, milliseconds(500));
-        }
-        continue;
-      }
-      ShardPrimaryOptions o;
-      o.stream = stream;
-      o.subject = subject;
-      o.token = static_cast<uint64_t>(*token);
-      o.writer_id = node_id + "-" + std::to_string(*token);
-      o.timeout_ms = timeout_ms;
-      auto p = ShardPrimary::Start(log, replica.get(), o);
-      if (!p.ok()) {
-        spdlog::warn("shard {}: elected (token {}) but cannot take over: {}",
-                     stream, *token, p.status().ToString());
-        (void)election->Resign();
-        MutexLock l(&mu);
-        cv.WaitFor(&mu, milliseconds(500));
-        continue;
-      }
-      spdlog::info("shard {}: this node is its primary (token {})", stream,
-                   *token);
-      {
-        MutexLock w(&write_mu);
-        MutexLock l(&mu);
-        primary = std::move(p).value();
-      }
-      // Lead until the lease or the term is lost, or a newer primary wrote.
-      while (true) {
-        MutexLock l(&mu);
-        if (stopped || lost || primary->deposed()) break;
-        cv.WaitFor(&mu, milliseconds(200));
-        if (!election->is_leader()) break;
-      }
-      {
-        MutexLock w(&write_mu);
-        MutexLock l(&mu);
-        primary.reset();
-      }
-      spdlog::info("shard {}: this node is no longer its primary", stream);
-      (void)election->Resign();
-    }
-  }
-
-  std::unique_ptr<Election> election;
-  std::thread campaign;
-};
 
 ClusterNode::ClusterNode(ClusterOptions options, std::unique_ptr<DB> engine,
                          Env* env, std::string data_dir)
@@ -239,8 +100,23 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(
     spdlog::warn("cluster node {}: {}", options.node_id, first.ToString());
     if (first.code() == StatusCode::kFailedPrecondition) return first;
   }
+  node->dbimpl_ = dynamic_cast<DBImpl*>(node->engine_.get());
+  auto repo = node->RepositoryOf(options.node_id);
+  if (!repo.ok()) {
+    spdlog::warn(
+        "cluster node {}: no shard snapshots ({}): the shard streams keep "
+        "every entry, and a replica the stream no longer serves cannot be "
+        "restored here",
+        options.node_id, repo.status().ToString());
+  } else if (options.snapshot_interval_entries == 0) {
+    spdlog::info(
+        "cluster node {}: [cluster] snapshot_interval_entries = 0: this node "
+        "takes no shard snapshots (the streams keep every entry)",
+        options.node_id);
+  }
   node->reconciler_ = std::thread([n = node.get()] { n->ReconcileLoop(); });
   node->rebalancer_ = std::thread([n = node.get()] { n->RebalanceLoop(); });
+  node->snapshotter_ = std::thread([n = node.get()] { n->SnapshotLoop(); });
   spdlog::info("cluster node {} joined namespace '{}' (internal API on {})",
                options.node_id, options.cluster_namespace,
                options.advertise_address);
@@ -255,6 +131,7 @@ ClusterNode::~ClusterNode() {
   }
   if (reconciler_.joinable()) reconciler_.join();
   if (rebalancer_.joinable()) rebalancer_.join();
+  if (snapshotter_.joinable()) snapshotter_.join();
   rpc_.reset();
   StopAllHosted();
   lease_.reset();  // revokes: the node's keys go at once
@@ -456,8 +333,31 @@ Status ClusterNode::Reconcile() {
       wanted.insert(ShardKey(c->uid, k));
       std::shared_ptr<HostedShard> hs = Hosted(c->uid, k);
       if (!hs) {
+        bool restoring = false;
+        {
+          MutexLock l(&mu_);
+          restoring = restoring_.count(ShardKey(c->uid, k)) != 0;
+        }
+        if (restoring) continue;  // reopened once restored
         Status s = OpenHosted(*c, k, /*learner=*/!member);
         if (!s.ok() && first_error.ok()) first_error = s;
+        continue;
+      }
+      if (hs->replica->behind_log()) {
+        // The stream no longer holds the entries this replica needs: it is
+        // closed and handed to the snapshot thread, which restores the
+        // shard's snapshot into it.
+        spdlog::warn(
+            "shard {}: this node's replica is behind the log's first entry "
+            "({}); restoring it from the shard's snapshot",
+            hs->stream, hs->replica->status().ToString());
+        {
+          MutexLock l(&mu_);
+          hosted_.erase(ShardKey(c->uid, k));
+          restoring_[ShardKey(c->uid, k)] = {c->uid, k, "waiting", {}};
+          cv_.SignalAll();
+        }
+        hs->Stop();
         continue;
       }
       if (member && hs->learner.load()) {
@@ -514,6 +414,12 @@ Status ClusterNode::Reconcile() {
     }
   }
   for (auto& hs : gone) hs->Stop();
+  {
+    MutexLock l(&mu_);
+    for (auto it = restoring_.begin(); it != restoring_.end();) {
+      it = wanted.count(it->first) == 0 ? restoring_.erase(it) : ++it;
+    }
+  }
   // Local shard collections no descriptor gives this node: their
   // collection was dropped (its descriptor is gone only after the drop was
   // decided), or the replica moved away (the placement names another node
@@ -878,6 +784,13 @@ Status ClusterNode::DropCollection(const std::string& name) {
   {
     MutexLock l(&mu_);
     cv_.SignalAll();
+  }
+  // Each node deletes its own snapshots of the collection once no record
+  // names them (CollectSnapshots).
+  Status records = etcd_->DeletePrefix(keys_.snapshots_of(c.uid)).status();
+  if (!records.ok()) {
+    spdlog::warn("dropping '{}': its shard snapshot records stay: {}", name,
+                 records.ToString());
   }
   for (uint32_t k = 0; k < c.shard_count(); ++k) {
     Status s =
@@ -1275,6 +1188,14 @@ std::vector<ClusterNode::ReplicaState> ClusterNode::LocalReplicas() {
     }
     out.push_back(std::move(r));
   }
+  MutexLock l(&mu_);
+  for (const auto& [key, pending] : restoring_) {
+    ReplicaState r;
+    r.uid = pending.uid;
+    r.shard = pending.shard;
+    r.state = "restoring: " + pending.state;
+    out.push_back(std::move(r));
+  }
   return out;
 }
 
@@ -1447,6 +1368,12 @@ Result<ClusterInfo> ClusterNode::Info() {
   }
   PDB_ASSIGN_OR_RETURN(auto cols, ListCollections());
   PDB_ASSIGN_OR_RETURN(RangeResult drains, etcd_->GetPrefix(keys_.drains()));
+  PDB_ASSIGN_OR_RETURN(RangeResult snaps, etcd_->GetPrefix(keys_.snapshots()));
+  std::map<std::string, ShardSnapshotRecord> snapshots;
+  for (const auto& kv : snaps.kvs) {
+    auto r = DecodeShardSnapshotRecord(kv.value, kv.key);
+    if (r.ok()) snapshots[kv.key] = std::move(r).value();
+  }
   std::set<std::string> draining;
   for (const auto& kv : drains.kvs) {
     draining.insert(kv.key.substr(keys_.drains().size()));
@@ -1487,7 +1414,17 @@ Result<ClusterInfo> ClusterNode::Info() {
         s.fencing_token = static_cast<uint64_t>(leader->kvs[0].create_revision);
       }
       auto st = log_->State(s.stream);
-      if (st.ok()) s.last_seq = st->last_seq;
+      if (st.ok()) {
+        s.last_seq = st->last_seq;
+        s.first_seq = st->first_seq;
+      }
+      if (auto snap = snapshots.find(keys_.snapshot(c.uid, k));
+          snap != snapshots.end()) {
+        s.snapshot_id = snap->second.snapshot_id;
+        s.snapshot_node = snap->second.node_id;
+        s.snapshot_seq = snap->second.position.applied_seq;
+        s.snapshot_unix_ms = snap->second.created_unix_ms;
+      }
       // The replicas, then a move's new replica (state "joining").
       std::vector<std::string> members = c.placement[k];
       for (const auto& m : c.moves) {

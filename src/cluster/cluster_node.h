@@ -38,6 +38,13 @@
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
+namespace proximadb {
+class DBImpl;
+namespace snapshot {
+class Repository;
+}  // namespace snapshot
+}  // namespace proximadb
+
 namespace proximadb::cluster {
 
 class EtcdClient;
@@ -45,6 +52,7 @@ class Lease;
 class JetStreamLog;
 class HostedShard;
 class ShardRpcServer;
+struct ShardSnapshotRecord;
 
 // What a routed write does at the primary.
 enum class WriteKind {
@@ -147,6 +155,26 @@ class ClusterNode {
   Status Rebalance();
   // Writes `c` if its key is still at c->mod_revision (then updated).
   Status PutDescriptor(ShardedCollection* c);
+  // Shard snapshots (cluster_snapshots.cc; shard_snapshot.h), on their own
+  // thread: restores the replicas the reconcile thread set aside for it
+  // (their log was purged past them), snapshots the shards this node is
+  // the primary of once due and trims their streams, and deletes this
+  // node's snapshots no record names.
+  void SnapshotLoop();
+  Status SnapshotPass();
+  // A replica behind the log: restored from the shard's recorded snapshot
+  // and its applied position set to the snapshot's.
+  Status RestoreShard(const std::string& uid, uint32_t shard);
+  Status SnapshotShard(const HostedShard& hs,
+                       const ShardSnapshotRecord* newest);
+  // This node's snapshots that no record names (superseded, or of a
+  // dropped collection) are deleted.
+  Status CollectSnapshots(
+      const std::map<std::string, ShardSnapshotRecord>& records);
+  // Node `node_id`'s repository of shard snapshots (opened once; this
+  // node writes only its own). kFailedPrecondition without an object
+  // store.
+  Result<snapshot::Repository*> RepositoryOf(const std::string& node_id);
   Status OpenHosted(const ShardedCollection& c, uint32_t shard, bool learner);
   void StopAllHosted();
   std::shared_ptr<HostedShard> Hosted(const std::string& uid, uint32_t shard);
@@ -183,6 +211,12 @@ class ClusterNode {
   std::unique_ptr<EtcdClient> etcd_;
   std::unique_ptr<JetStreamLog> log_;
   std::unique_ptr<ShardRpcServer> rpc_;
+  // The engine as snapshots need it (null: not a DBImpl; no snapshots).
+  DBImpl* dbimpl_ = nullptr;
+  // Used by the snapshot thread only.
+  std::map<std::string, std::unique_ptr<snapshot::Repository>> repos_;
+  std::map<std::string, uint64_t> purges_;  // stream -> keep from (retried)
+  uint64_t snapshot_passes_ = 0;
 
   // The lease and the hosted shards change on the reconcile thread only
   // (and in the destructor); readers take shared pointers under mu_.
@@ -191,12 +225,24 @@ class ClusterNode {
   std::map<std::string, std::shared_ptr<HostedShard>> hosted_ GUARDED_BY(mu_);
   std::map<std::string, std::string> primaries_ GUARDED_BY(mu_);
   std::map<std::string, std::string> addresses_ GUARDED_BY(mu_);
+  // Replicas set aside to be restored from their shard's snapshot (by shard
+  // key): what the restore is doing, and when it may be tried again after
+  // a failure. The reconcile thread adds them (and reopens each once the
+  // snapshot thread removed it).
+  struct PendingRestore {
+    std::string uid;
+    uint32_t shard = 0;
+    std::string state;
+    std::chrono::steady_clock::time_point not_before;
+  };
+  std::map<std::string, PendingRestore> restoring_ GUARDED_BY(mu_);
   Status last_reconcile_ GUARDED_BY(mu_);
   uint64_t reconciles_ GUARDED_BY(mu_) = 0;
   bool stop_ GUARDED_BY(mu_) = false;
   CondVar cv_;
   std::thread reconciler_;
   std::thread rebalancer_;
+  std::thread snapshotter_;
 };
 
 }  // namespace proximadb::cluster

@@ -35,6 +35,16 @@ struct ClusterOptions {
   // Deadline of one routed request (a write waiting for a primary, a read
   // for a replica). Default 10 s.
   int64_t request_timeout_ms = 10000;
+  // Shard snapshots (docs/CLUSTER.md, "Snapshots and stream retention"),
+  // in the [tiering] object store every node shares: the primary of a
+  // shard snapshots its replica once the log has grown by
+  // snapshot_interval_entries entries since the last snapshot (0: never;
+  // the streams then keep every entry), then removes from the stream the
+  // entries before the snapshot's position but the last
+  // stream_retain_entries (a replica behind by no more than that catches
+  // up from the stream; one further behind restores the snapshot first).
+  uint64_t snapshot_interval_entries = 10000;
+  uint64_t stream_retain_entries = 10000;
 };
 
 }  // namespace proximadb::cluster

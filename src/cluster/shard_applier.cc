@@ -91,13 +91,18 @@ Status ShardApplier::Apply(uint64_t seq, std::string_view data) {
   return Status::OK();
 }
 
+Status ShardApplier::WritePosition(Env* env, const std::string& state_path,
+                                   const AppliedPosition& pos) {
+  nlohmann::json j = {{"applied_seq", pos.applied_seq},
+                      {"max_token", pos.max_token},
+                      {"fenced_entries", pos.fenced_entries}};
+  return env->WriteFileAtomically(
+      state_path, catalog::EncodeFramedJson(kApplierMagic, kVersion, j));
+}
+
 Status ShardApplier::Persist() {
   if (pos_ == persisted_) return Status::OK();
-  nlohmann::json j = {{"applied_seq", pos_.applied_seq},
-                      {"max_token", pos_.max_token},
-                      {"fenced_entries", pos_.fenced_entries}};
-  PDB_RETURN_IF_ERROR(env_->WriteFileAtomically(
-      state_path_, catalog::EncodeFramedJson(kApplierMagic, kVersion, j)));
+  PDB_RETURN_IF_ERROR(WritePosition(env_, state_path_, pos_));
   persisted_ = pos_;
   return Status::OK();
 }

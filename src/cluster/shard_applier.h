@@ -52,6 +52,12 @@ class ShardApplier {
   // durable: always, since each Apply waited for the engine's fsync).
   Status Persist();
 
+  // Writes `pos` durably at `state_path` as the position of a replica that
+  // has no applier open (a replica restored from a shard snapshot starts
+  // at the snapshot's position).
+  static Status WritePosition(Env* env, const std::string& state_path,
+                              const AppliedPosition& pos);
+
   const AppliedPosition& position() const { return pos_; }
   const AppliedPosition& persisted() const { return persisted_; }
 

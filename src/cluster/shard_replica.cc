@@ -25,9 +25,12 @@ Result<std::unique_ptr<ShardReplica>> ShardReplica::Start(
   return r;
 }
 
-ShardReplica::~ShardReplica() {
+ShardReplica::~ShardReplica() { Stop(); }
+
+void ShardReplica::Stop() {
   {
     MutexLock lock(&mu_);
+    if (stop_ && !thread_.joinable()) return;
     stop_ = true;
     cv_.SignalAll();
   }
@@ -77,7 +80,12 @@ Status ShardReplica::Follow() {
     entries.clear();
     PDB_RETURN_IF_ERROR(reader->Next(options_.batch, 50, &entries));
     for (const LogEntry& e : entries) {
-      PDB_RETURN_IF_ERROR(applier_->Apply(e.seq, e.data));
+      Status s = applier_->Apply(e.seq, e.data);
+      // kOutOfRange means "the log lacks the entry" (behind_log) only.
+      if (s.code() == StatusCode::kOutOfRange) {
+        return Status::Internal(s.message());
+      }
+      PDB_RETURN_IF_ERROR(s);
     }
     if (!entries.empty()) Published(Status::OK());
     const auto now = std::chrono::steady_clock::now();
@@ -94,14 +102,16 @@ Status ShardReplica::WaitForApplied(uint64_t seq, int64_t timeout_ms) {
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   MutexLock lock(&mu_);
-  while (pos_.applied_seq < seq) {
+  while (pos_.applied_seq < seq && !stop_) {
     if (!cv_.WaitUntil(&mu_, deadline) &&
         std::chrono::steady_clock::now() >= deadline) {
       break;
     }
   }
   if (pos_.applied_seq >= seq) return Status::OK();
-  std::string why = status_.ok() ? "" : " (" + status_.ToString() + ")";
+  std::string why = stop_          ? " (the replica stopped)"
+                    : status_.ok() ? ""
+                                   : " (" + status_.ToString() + ")";
   return Status::Unavailable("shard " + options_.stream + ": entry " +
                              std::to_string(seq) + " not applied within " +
                              std::to_string(timeout_ms) + " ms; applied " +
@@ -116,6 +126,11 @@ AppliedPosition ShardReplica::position() {
 Status ShardReplica::status() {
   MutexLock lock(&mu_);
   return status_;
+}
+
+bool ShardReplica::behind_log() {
+  MutexLock lock(&mu_);
+  return status_.code() == StatusCode::kOutOfRange;
 }
 
 }  // namespace proximadb::cluster

@@ -36,7 +36,11 @@ class ShardReplica {
   static Result<std::unique_ptr<ShardReplica>> Start(
       JetStreamLog* log, std::unique_ptr<ShardApplier> applier,
       ShardReplicaOptions options);
-  ~ShardReplica();  // stops the thread, persists the position
+  ~ShardReplica();  // Stop()
+
+  // Stops applying (joins the thread) and persists the position. The
+  // replica stays readable; waits end at once with kUnavailable.
+  void Stop() EXCLUDES(mu_);
 
   // Waits until entry `seq` is applied: OK, or kUnavailable after
   // `timeout_ms` (the message says where the replica is and why).
@@ -44,6 +48,11 @@ class ShardReplica {
   AppliedPosition position() EXCLUDES(mu_);
   // The last error of the follow loop (OK when it is following).
   Status status() EXCLUDES(mu_);
+  // The log no longer holds the next entry this replica needs (it was
+  // purged after a snapshot): only a restore from the shard's snapshot
+  // lets it follow again (docs/CLUSTER.md, "Snapshots and stream
+  // retention").
+  bool behind_log() EXCLUDES(mu_);
 
  private:
   ShardReplica(JetStreamLog* log, std::unique_ptr<ShardApplier> applier,

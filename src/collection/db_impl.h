@@ -64,6 +64,24 @@ class DBImpl final : public DB {
   Result<std::vector<RestoreResult>> RestoreDatabase(const std::string& id)
       EXCLUDES(snapshot_mu_, mu_);
 
+  // Cluster mode's shard snapshots (docs/CLUSTER.md, "Snapshots and
+  // stream retention") live in the [tiering] object store under a prefix
+  // of the cluster's, one repository per node: CreateSnapshot,
+  // RestoreSnapshot and DeleteSnapshot on such a repository.
+  // OpenObjectRepository returns null when no object store is configured.
+  Result<std::unique_ptr<snapshot::Repository>> OpenObjectRepository(
+      const std::string& prefix);
+  Result<SnapshotInfo> CreateSnapshotIn(snapshot::Repository* repo,
+                                        const std::string& collection)
+      EXCLUDES(snapshot_mu_, mu_);
+  // The snapshot must hold exactly one collection (a collection snapshot).
+  Result<RestoreResult> RestoreSnapshotFrom(snapshot::Repository* repo,
+                                            const std::string& id,
+                                            const RestoreOptions& options)
+      EXCLUDES(snapshot_mu_, mu_);
+  Status DeleteSnapshotIn(snapshot::Repository* repo, const std::string& id)
+      EXCLUDES(snapshot_mu_);
+
   // One pass of the flush scheduler: flushes every collection whose policy
   // says so, highest priority first. Returns the names flushed, in order.
   std::vector<std::string> RunFlushCycle();
@@ -182,6 +200,10 @@ class DBImpl final : public DB {
                                      const RestoreOptions& options,
                                      const ExtendWal& extend = nullptr)
       REQUIRES(snapshot_mu_) EXCLUDES(mu_);
+  // A collection snapshot of `c` in `repo`, committed.
+  Result<SnapshotInfo> SnapshotCollectionLocked(
+      const std::shared_ptr<CollectionImpl>& c, snapshot::Repository* repo)
+      REQUIRES(snapshot_mu_);
   // Writes one collection's files into `m` (CreateSnapshot and the
   // database snapshot).
   Status SnapshotInto(const std::shared_ptr<CollectionImpl>& c,

@@ -233,9 +233,14 @@ Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
     c = it->second;
   }
   PDB_ASSIGN_OR_RETURN(auto repo, OpenRepository(target));
+  return SnapshotCollectionLocked(c, repo.get());
+}
+
+Result<SnapshotInfo> DBImpl::SnapshotCollectionLocked(
+    const std::shared_ptr<CollectionImpl>& c, snapshot::Repository* repo) {
   snapshot::Manifest m;
-  PDB_RETURN_IF_ERROR(BeginSnapshot(repo.get(), &m, "collection"));
-  PDB_RETURN_IF_ERROR(SnapshotInto(c, repo.get(), &m));
+  PDB_RETURN_IF_ERROR(BeginSnapshot(repo, &m, "collection"));
+  PDB_RETURN_IF_ERROR(SnapshotInto(c, repo, &m));
   PDB_RETURN_IF_ERROR(repo->Commit(m));
   spdlog::info(
       "snapshot {} of collection {} in {}: sequence {}, {} bytes, {} "
@@ -243,6 +248,56 @@ Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
       m.id, m.collections[0].name, repo->Describe(), m.collections[0].sequence,
       m.size_bytes, m.uploaded_bytes);
   return InfoOf(m, repo->target(), /*with_files=*/false);
+}
+
+Result<std::unique_ptr<snapshot::Repository>> DBImpl::OpenObjectRepository(
+    const std::string& prefix) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<object::ObjectStore> store,
+                       NewObjectStore());
+  if (!store) return std::unique_ptr<snapshot::Repository>();
+  return std::make_unique<snapshot::Repository>(options_.env, std::move(store),
+                                                prefix, "s3");
+}
+
+Result<SnapshotInfo> DBImpl::CreateSnapshotIn(snapshot::Repository* repo,
+                                              const std::string& collection) {
+  MutexLock snap(&snapshot_mu_);
+  std::shared_ptr<CollectionImpl> c;
+  {
+    MutexLock lock(&mu_);
+    auto it = collections_.find(collection);
+    if (it == collections_.end()) {
+      return Status::NotFound("collection '" + collection + "' not found");
+    }
+    c = it->second;
+  }
+  return SnapshotCollectionLocked(c, repo);
+}
+
+Result<RestoreResult> DBImpl::RestoreSnapshotFrom(
+    snapshot::Repository* repo, const std::string& id,
+    const RestoreOptions& options) {
+  if (options.target_collection.empty()) {
+    return Status::InvalidArgument(
+        "restore needs target_collection: the collection to create");
+  }
+  PDB_RETURN_IF_ERROR(snapshot::ValidateSnapshotId(id));
+  MutexLock snap(&snapshot_mu_);
+  PDB_ASSIGN_OR_RETURN(snapshot::Manifest m, repo->Read(id));
+  if (m.collections.size() != 1) {
+    return Status::InvalidArgument(
+        "snapshot '" + id + "' in " + repo->Describe() + " holds " +
+        std::to_string(m.collections.size()) + " collections, not one");
+  }
+  return RestoreEntry(repo, m, 0, options);
+}
+
+Status DBImpl::DeleteSnapshotIn(snapshot::Repository* repo,
+                                const std::string& id) {
+  MutexLock snap(&snapshot_mu_);
+  PDB_RETURN_IF_ERROR(repo->Delete(id));
+  spdlog::info("deleted snapshot {} from {}", id, repo->Describe());
+  return Status::OK();
 }
 
 Result<SnapshotInfo> DBImpl::CreateDatabaseSnapshot(SnapshotTarget target) {

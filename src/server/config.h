@@ -95,6 +95,9 @@ struct ServerConfig {
     std::vector<std::string> nats_urls;
     uint32_t default_shards = 1;
     uint32_t default_replication_factor = 1;
+    // Shard snapshots and stream retention (cluster_options.h).
+    uint64_t snapshot_interval_entries = 10000;
+    uint64_t stream_retain_entries = 10000;
     bool operator==(const Cluster&) const = default;
   } cluster;
   // Not part of the file: --log-level only (trace, debug, info, warn, error,

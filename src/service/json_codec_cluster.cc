@@ -58,6 +58,11 @@ json ClusterInfoToJson(const ClusterInfo& info) {
                       {"fencing_token", s.fencing_token},
                       {"last_seq", s.last_seq},
                       {"lag", s.lag},
+                      {"first_seq", s.first_seq},
+                      {"snapshot_id", s.snapshot_id},
+                      {"snapshot_node", s.snapshot_node},
+                      {"snapshot_seq", s.snapshot_seq},
+                      {"snapshot_unix_ms", s.snapshot_unix_ms},
                       {"replicas", std::move(replicas)}});
   }
   return json{{"enabled", info.enabled},

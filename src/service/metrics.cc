@@ -57,13 +57,32 @@ void RenderCluster(std::string& out, const ClusterInfo& c) {
   const auto alive = std::count_if(c.nodes.begin(), c.nodes.end(),
                                    [](const auto& n) { return n.alive; });
   Sample(out, "proximadb_cluster_nodes", "", std::to_string(alive));
-  Header(out, "proximadb_cluster_shard_last_sequence", "gauge",
-         "The shard log's last acknowledged entry.");
-  for (const ClusterShardInfo& s : c.shards) {
-    Sample(out, "proximadb_cluster_shard_last_sequence",
-           Label("collection", s.collection) + "," +
-               Label("shard", std::to_string(s.shard)),
-           std::to_string(s.last_seq));
+  struct ShardGauge {
+    std::string_view name;
+    std::string_view help;
+    uint64_t (*get)(const ClusterShardInfo&);
+  };
+  static const ShardGauge kShard[] = {
+      {"proximadb_cluster_shard_last_sequence",
+       "The shard log's last acknowledged entry.",
+       [](const ClusterShardInfo& s) { return s.last_seq; }},
+      {"proximadb_cluster_shard_first_sequence",
+       "The shard log's first entry still held (0: empty); entries before "
+       "it were removed once a snapshot held them.",
+       [](const ClusterShardInfo& s) { return s.first_seq; }},
+      {"proximadb_cluster_shard_snapshot_sequence",
+       "The log entry the shard's newest snapshot holds everything up to "
+       "(0: no snapshot).",
+       [](const ClusterShardInfo& s) { return s.snapshot_seq; }},
+  };
+  for (const ShardGauge& g : kShard) {
+    Header(out, g.name, "gauge", g.help);
+    for (const ClusterShardInfo& s : c.shards) {
+      Sample(out, g.name,
+             Label("collection", s.collection) + "," +
+                 Label("shard", std::to_string(s.shard)),
+             std::to_string(g.get(s)));
+    }
   }
   struct Gauge {
     std::string_view name;

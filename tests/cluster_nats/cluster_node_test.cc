@@ -86,6 +86,8 @@ class ClusterNodeTest : public ::testing::Test {
     o.cluster_namespace = ns_;
     o.default_shards = 2;
     o.default_replication_factor = 2;
+    o.snapshot_interval_entries = snapshot_interval_;
+    o.stream_retain_entries = retain_;
     return o;
   }
 
@@ -94,6 +96,11 @@ class ClusterNodeTest : public ::testing::Test {
     const std::string dir = (root_ / dir_name).string();
     DBOptions dbo;
     dbo.background_threads = false;
+    // The object store every node shares (shard snapshots), when a test
+    // asks for one.
+    if (shared_objects_) {
+      dbo.tiering.local_object_directory = (root_ / "objects").string();
+    }
     PDB_ASSIGN_OR_RETURN(auto engine, DB::Open(dbo, dir));
     PDB_ASSIGN_OR_RETURN(auto node,
                          ClusterNode::Start(Options(id), std::move(engine),
@@ -101,6 +108,9 @@ class ClusterNodeTest : public ::testing::Test {
     return std::make_unique<ClusterDB>(std::move(node));
   }
 
+  bool shared_objects_ = false;
+  uint64_t snapshot_interval_ = 10000;
+  uint64_t retain_ = 10000;
   etcd_test::OwnEtcd own_etcd_;
   std::vector<std::string> urls_;
   std::string etcd_;
@@ -378,6 +388,140 @@ TEST_F(ClusterNodeTest, AJoiningNodeReceivesReplicasAndADrainMovesThemAway) {
   EXPECT_TRUE(a_drops) << "node a still holds local shard collections";
   ASSERT_TRUE((*b)->SetNodeDraining("a", false).ok());
   ASSERT_TRUE((*joined)->DropCollection("docs").ok());
+}
+
+// One shard's info as `db` sees it.
+ClusterShardInfo ShardInfo(ClusterDB* db, uint32_t shard) {
+  auto info = db->GetClusterInfo();
+  if (!info.ok()) return {};
+  for (const auto& s : info->shards) {
+    if (s.shard == shard) return s;
+  }
+  return {};
+}
+
+// Upserts points lo..hi-1 of collection `c`, one write (one log entry) each
+// `batch` points.
+void Write(Collection* c, int lo, int hi, int batch) {
+  for (int i = lo; i < hi; i += batch) {
+    std::vector<Point> points;
+    for (int j = i; j < std::min(hi, i + batch); ++j) {
+      points.push_back({"p" + std::to_string(j), Vec(j), {{"i", j}}});
+    }
+    auto r = c->Upsert(points);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+}
+
+// How many points the local replica of node `db` holds (its own engine,
+// not the cluster's routing).
+uint64_t LocalCount(ClusterDB* db) {
+  uint64_t n = 0;
+  for (const auto& col : db->node()->engine()->ListCollections()) {
+    if (col.config.name.rfind("c", 0) == 0) n += col.point_count;
+  }
+  return n;
+}
+
+TEST_F(ClusterNodeTest, AReplicaTheTrimmedLogNoLongerServesRestoresASnapshot) {
+  shared_objects_ = true;
+  snapshot_interval_ = 20;
+  retain_ = 5;
+  auto a = Start("a", "a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = Start("b", "b");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  CollectionConfig cfg;
+  cfg.name = "docs";
+  cfg.dimension = 4;
+  cfg.metric = Metric::kEuclidean;
+  cfg.shard_count = 1;
+  cfg.replication_factor = 2;
+  auto c = (*a)->CreateCollection(cfg);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  Write(c->get(), 0, 300, 10);  // 30 log entries
+
+  // The primary snapshots its replica once 20 entries were written, then
+  // trims the stream to the 5 entries before the snapshot's position.
+  ASSERT_TRUE(WaitForCluster(a->get(), [](const ClusterInfo& i) {
+    return i.shards.size() == 1 && i.shards[0].snapshot_seq >= 20;
+  }));
+  ClusterShardInfo s = ShardInfo(a->get(), 0);
+  EXPECT_FALSE(s.snapshot_id.empty());
+  EXPECT_FALSE(s.snapshot_node.empty());
+  EXPECT_GT(s.snapshot_unix_ms, 0u);
+  EXPECT_EQ(s.first_seq, s.snapshot_seq - 4) << "5 entries kept before it";
+  EXPECT_EQ(s.last_seq, 30u);
+
+  // Node b stops; 60 more entries are written and two more snapshots
+  // taken; the stream no longer holds the entries b needs.
+  const std::string primary = s.primary;
+  ASSERT_FALSE(primary.empty());
+  b->reset();
+  auto on_a = (*a)->GetCollection("docs");
+  ASSERT_TRUE(on_a.ok());
+  Write(on_a->get(), 300, 900, 10);
+  ASSERT_TRUE(WaitForCluster(a->get(), [](const ClusterInfo& i) {
+    return i.shards.size() == 1 && i.shards[0].first_seq > 31;
+  }));
+
+  // b comes back: its replica is behind the log's first entry, so it
+  // restores the shard's snapshot and follows the log from there.
+  b = Start("b", "b");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_TRUE(WaitForCluster(a->get(), [](const ClusterInfo& i) {
+    return Settled(i, 2);
+  })) << "b's replica did not catch up";
+  EXPECT_EQ(LocalCount(b->get()), 900u);
+  auto on_b = (*b)->GetCollection("docs");
+  ASSERT_TRUE(on_b.ok());
+  auto got = (*on_b)->Get("p877");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->vector, Vec(877));
+
+  // A node that joins and receives the replica of a drained node starts
+  // from the snapshot too (the log lost its beginning long ago).
+  auto joined = Start("c", "c");
+  ASSERT_TRUE(joined.ok()) << joined.status().ToString();
+  ASSERT_TRUE((*a)->SetNodeDraining("b", true).ok());
+  ASSERT_TRUE(WaitForCluster(a->get(), [](const ClusterInfo& i) {
+    if (!Settled(i, 2)) return false;
+    for (const auto& r : i.shards[0].replicas) {
+      if (r.node_id == "b") return false;
+    }
+    return true;
+  })) << "the replica did not move from b to c";
+  EXPECT_EQ(LocalCount(joined->get()), 900u);
+  // Writes go on; every replica has them.
+  Write(on_a->get(), 900, 1000, 10);
+  ASSERT_TRUE(WaitForCluster(a->get(), [](const ClusterInfo& i) {
+    return Settled(i, 2) && i.shards[0].last_seq == 100;
+  }));
+  EXPECT_EQ(LocalCount(joined->get()), 1000u);
+  EXPECT_EQ(LocalCount(a->get()), 1000u);
+
+  // Dropping the collection removes its snapshot records; each node then
+  // deletes its own snapshots (it looks every 30 s).
+  ASSERT_TRUE((*a)->SetNodeDraining("b", false).ok());
+  ASSERT_TRUE((*a)->DropCollection("docs").ok());
+  auto manifests = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(
+             root_ / "objects", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (it->path().extension() == ".snapshot") ++n;
+    }
+    return n;
+  };
+  EXPECT_GE(manifests(), 1u);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(45);
+  while (manifests() != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  EXPECT_EQ(manifests(), 0u) << "the dropped collection's snapshots stay";
 }
 
 }  // namespace

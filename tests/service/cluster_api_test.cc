@@ -183,6 +183,11 @@ TEST(ClusterCodecTest, ClusterInfoShape) {
   shard.primary = "n1";
   shard.fencing_token = 7;
   shard.last_seq = 42;
+  shard.first_seq = 31;
+  shard.snapshot_id = "snap-20261201T080000.000Z-0123abcd";
+  shard.snapshot_node = "n2";
+  shard.snapshot_seq = 35;
+  shard.snapshot_unix_ms = 1764576000000;
   shard.replicas.push_back({"n1", true, true, 42, 0, "following"});
   shard.replicas.push_back({"n2", false, false, 0, 0, "unreachable"});
   info.shards.push_back(shard);
@@ -200,6 +205,9 @@ TEST(ClusterCodecTest, ClusterInfoShape) {
     "shards": [
       {"collection": "docs", "shard": 1, "stream": "pdb-docs-1",
        "primary": "n1", "fencing_token": 7, "last_seq": 42, "lag": 0,
+       "first_seq": 31, "snapshot_id": "snap-20261201T080000.000Z-0123abcd",
+       "snapshot_node": "n2", "snapshot_seq": 35,
+       "snapshot_unix_ms": 1764576000000,
        "replicas": [
          {"node_id": "n1", "primary": true, "reported": true,
           "applied_seq": 42, "lag": 0, "state": "following"},

@@ -344,7 +344,10 @@ def _cluster(r: Any) -> Dict[str, Any]:
                    "draining": n.draining, "replicas": n.replicas} for n in r.nodes],
         "shards": [{"collection": s.collection, "shard": s.shard, "stream": s.stream,
                     "primary": s.primary, "fencing_token": s.fencing_token,
-                    "last_seq": s.last_seq, "lag": s.lag,
+                    "last_seq": s.last_seq, "lag": s.lag, "first_seq": s.first_seq,
+                    "snapshot_id": s.snapshot_id, "snapshot_node": s.snapshot_node,
+                    "snapshot_seq": s.snapshot_seq,
+                    "snapshot_unix_ms": s.snapshot_unix_ms,
                     "replicas": [{"node_id": x.node_id, "primary": x.primary,
                                   "reported": x.reported, "applied_seq": x.applied_seq,
                                   "lag": x.lag, "state": x.state} for x in s.replicas]}

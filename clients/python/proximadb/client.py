@@ -545,10 +545,13 @@ class ProximaDBClient:
         ``{"enabled", "node_id", "nodes": [{"id", "node_id", "rest_url",
         "rest_address", "grpc_address", "alive", "draining", "replicas"}],
         "shards": [{"collection", "shard", "stream", "primary",
-        "fencing_token", "last_seq", "lag", "replicas": [{"node_id",
-        "primary", "reported", "applied_seq", "lag", "state"}]}]}``; a
-        node's ``"id"`` and ``"node_id"`` are the same, a shard's ``"lag"``
-        is the most any replica that answered is behind; a node's ``"draining"``: a
+        "fencing_token", "last_seq", "lag", "first_seq", "snapshot_id",
+        "snapshot_node", "snapshot_seq", "snapshot_unix_ms", "replicas":
+        [{"node_id", "primary", "reported", "applied_seq", "lag",
+        "state"}]}]}``; a node's ``"id"`` and ``"node_id"`` are the same, a
+        shard's ``"lag"`` is the most any replica that answered is behind,
+        its ``"first_seq"`` the log's first entry still held and its
+        ``"snapshot_*"`` its newest snapshot; a node's ``"draining"``: a
         drain was asked for (``drain_node``), its ``"replicas"``: the shard
         replicas the placement gives it.
 

@@ -494,6 +494,11 @@ void EncodeClusterInfo(const ClusterInfo& info, pb::ClusterInfo* out) {
     o->set_fencing_token(s.fencing_token);
     o->set_last_seq(s.last_seq);
     o->set_lag(s.lag);
+    o->set_first_seq(s.first_seq);
+    o->set_snapshot_id(s.snapshot_id);
+    o->set_snapshot_node(s.snapshot_node);
+    o->set_snapshot_seq(s.snapshot_seq);
+    o->set_snapshot_unix_ms(s.snapshot_unix_ms);
     for (const ClusterReplicaInfo& r : s.replicas) {
       pb::ClusterReplicaInfo* ro = o->add_replicas();
       ro->set_node_id(r.node_id);

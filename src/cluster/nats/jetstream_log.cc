@@ -242,14 +242,29 @@ class Log final : public JetStreamLog {
     return e;
   }
 
+  Status Purge(const std::string& stream, uint64_t keep_from) override {
+    if (keep_from <= 1) return Status::OK();
+    jsOptions o;
+    jsOptions_Init(&o);
+    o.Wait = timeout_ms_;
+    o.Stream.Purge.Sequence = keep_from;
+    jsErrCode jerr = jsErrCode(0);
+    natsStatus s = js_PurgeStream(js_, stream.c_str(), &o, &jerr);
+    return FromNats(s, jerr,
+                    "purge " + stream + " below " + std::to_string(keep_from));
+  }
+
   Result<std::unique_ptr<LogReader>> Read(const std::string& stream,
                                           const std::string& subject,
                                           uint64_t from_seq) override {
     if (from_seq == 0) return Status::InvalidArgument("from_seq must be >= 1");
     PDB_ASSIGN_OR_RETURN(StreamState st, State(stream));
-    if (st.messages > 0 && from_seq < st.first_seq) {
+    // An empty stream whose last sequence is at or after `from_seq` had
+    // that entry once: it was purged.
+    const uint64_t first = st.messages > 0 ? st.first_seq : st.last_seq + 1;
+    if (from_seq < first) {
       return Status::OutOfRange("stream " + stream + " starts at entry " +
-                                std::to_string(st.first_seq) + ", not " +
+                                std::to_string(first) + ", not " +
                                 std::to_string(from_seq));
     }
     jsSubOptions so;

@@ -112,9 +112,14 @@ class JetStreamLog {
                                   const AppendOptions& options) = 0;
   // One entry by sequence (kNotFound when it is not in the stream).
   virtual Result<LogEntry> Get(const std::string& stream, uint64_t seq) = 0;
+  // Removes every entry before `keep_from` (JetStream's purge up to a
+  // sequence; entries from `keep_from` on stay, and later appends keep
+  // their numbering). Reading from a removed entry is kOutOfRange from then
+  // on. kNotFound when the stream does not exist.
+  virtual Status Purge(const std::string& stream, uint64_t keep_from) = 0;
   // Follows `stream` (its `subject`) from sequence `from_seq` (>= 1), in
   // order, without gaps. kOutOfRange when `from_seq` is before the stream's
-  // first retained entry.
+  // first retained entry (entries were purged), also while following.
   virtual Result<std::unique_ptr<LogReader>> Read(const std::string& stream,
                                                   const std::string& subject,
                                                   uint64_t from_seq) = 0;
