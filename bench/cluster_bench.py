@@ -4,7 +4,8 @@
 
     bench/cluster_bench.py --binary build/src/server/proximadb-server \
         [--runs 3] [--writes 300] [--search-points 100000] \
-        [--catchup-points 1000000] [--dim 128]
+        [--catchup-points 1000000] [--dim 128] \
+        [--snapshot-interval 10000] [--retain 10000]
 
 Every server runs on this machine (loopback); the client is the Python
 client (clients/python) over gRPC, the same for every configuration.
@@ -26,7 +27,10 @@ client (clients/python) over gRPC, the same for every configuration.
    (SIGKILL), `--catchup-points` points are written through the others,
    the node is started again, and the time until every one of its
    replicas reports lag 0 is measured (from the start of its process, and
-   from when it was ready), as seconds per million points.
+   from when it was ready), as seconds per million points. The nodes'
+   shard snapshots (docs/CLUSTER.md, "Snapshots and stream retention")
+   follow --snapshot-interval / --retain: with an interval below the
+   entries written while the node is down, it restores snapshots first.
 
 Prints one line per measurement and a JSON summary (medians over `--runs`
 for 1 and 2) at the end.
@@ -177,6 +181,10 @@ def main():
     ap.add_argument("--settle", type=float, default=60,
                     help="seconds a cluster's replicas get to build their "
                     "graphs after the load")
+    ap.add_argument("--snapshot-interval", type=int, default=10000,
+                    help="[cluster] snapshot_interval_entries of the nodes")
+    ap.add_argument("--retain", type=int, default=10000,
+                    help="[cluster] stream_retain_entries of the nodes")
     ap.add_argument("--skip", default="",
                     help="comma list of parts to skip: write,search,catchup")
     a = ap.parse_args()
@@ -188,7 +196,8 @@ def main():
     try:
         single, single_rest, single_grpc = start_single(a.binary, workdir)
         out = run_script("start-cluster.sh", "--dir", cdir, "--nodes", "3",
-                         "--binary", a.binary)
+                         "--snapshot-interval", str(a.snapshot_interval),
+                         "--retain", str(a.retain), "--binary", a.binary)
         nodes = {}
         for line in out.splitlines():
             p = line.split()
@@ -311,6 +320,11 @@ def main():
             if not wait_lag0(nodes["n1"]["rest"], "n3", t_ready + 3600):
                 raise RuntimeError("n3 did not catch up within an hour")
             done = time.monotonic()
+            log = os.path.join(cdir, "node3", "server.log")
+            with open(log) as f:
+                restores = f.read().count("restored from snapshot")
+            print(f"catch-up: n3 restored {restores} of its 3 replicas from "
+                  f"shard snapshots", flush=True)
             per_m = (done - t_start) / (len(vecs) / 1e6)
             print(f"catch-up: n3 at lag 0 {done - t_start:.1f} s after its "
                   f"start ({done - t_ready:.1f} s after ready): {per_m:.1f} s "
@@ -318,7 +332,7 @@ def main():
             summary["catchup"] = {
                 "points": len(vecs), "write_s": write_s,
                 "from_start_s": done - t_start, "from_ready_s": done - t_ready,
-                "s_per_million": per_m}
+                "s_per_million": per_m, "snapshot_restores": restores}
         summary["load_average_end"] = os.getloadavg()
         print(json.dumps(summary, indent=1))
         return 0

@@ -5,7 +5,8 @@
     scripts/cluster-fault-loop.py --binary build/src/server/proximadb-server \
         [--iterations 100] [--nodes 3] [--shards 3] [--replication 3] \
         [--faults kill,stop,restart] [--dir DIR] [--pause-ms MS] \
-        [--writers 3] [--snapshot-interval E] [--retain E]
+        [--writers 3] [--snapshot-interval E] [--retain E] \
+        [--netns --faults kill,stop,restart,partition]
 
 Starts a cluster with scripts/start-cluster.sh, creates one collection, and
 keeps writers busy (3 concurrent clients): batches of 20 new points (ids
@@ -18,6 +19,13 @@ one fault into the primary of one shard (shards in turn):
            lapses and its primaries move), then SIGCONT: the node finds its
            lease lost, rejoins and catches up
   restart  SIGTERM (a clean stop) and start again
+  partition  (with --netns: root, every node in a network namespace of
+           its own, scripts/start-cluster.sh --netns) the node's link is
+           cut for lease TTL + 3 s, then restored: a network partition of
+           one node. Meanwhile a client inside the node's namespace (the
+           minority side) sends it a write at once and another after the
+           lease TTL: each must be refused (never acknowledged); the
+           answers are reported
 
 and measures, from the fault: the time to the first acknowledged batch (a
 batch needs every shard's primary: the write outage) and, once the node is
@@ -31,10 +39,12 @@ shard snapshot interval and stream tail (docs/CLUSTER.md, "Snapshots and
 stream retention"); small values make returning nodes restore snapshots.
 """
 import argparse
+import json
 import os
 import random
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -43,7 +53,7 @@ import time
 from cluster_http import all_ids, call, run_script, succeeded
 
 DIM = 8
-LEASE_TTL_S = 5
+LEASE_TTL_S = 3  # the nodes' [cluster] lease_ttl_seconds (the default)
 
 
 class Writer(threading.Thread):
@@ -107,6 +117,37 @@ class Writer(threading.Thread):
                 time.sleep(self.pause_s)
 
 
+def probe_minority(cdir, victim, url, writer, t0, out):
+    """From inside the cut-off node's namespace, sends it a write at once
+    and another after its lease expired; records (seconds after the cut,
+    HTTP status or 0, message). The ids count as sent with an unknown
+    outcome unless acknowledged (which the caller reports as a violation)."""
+    ns = run_script("start-cluster.sh", "--dir", cdir, "--ns",
+                    victim[1:]).strip()
+    for wait in (0.2, LEASE_TTL_S + 1.0):
+        time.sleep(max(0.0, wait - (time.monotonic() - t0)))
+        with writer.lock:
+            ids = [f"w{writer.next + i}" for i in range(5)]
+            writer.next += 5
+        body = json.dumps({"vectors": [{"id": i, "vector": [0.5] * DIM}
+                                       for i in ids]})
+        sent = time.monotonic() - t0
+        r = subprocess.run(
+            ["ip", "netns", "exec", ns, "curl", "-s", "-m", "20", "-X", "POST",
+             "-H", "Content-Type: application/json", "-d", body, "-w",
+             "\n%{http_code}", url + "/api/v1/collections/faults/vectors/batch"],
+            capture_output=True, text=True)
+        lines = r.stdout.rsplit("\n", 1)
+        status = int(lines[-1]) if lines[-1].isdigit() else 0
+        msg = lines[0] if len(lines) > 1 else r.stderr.strip()
+        with writer.lock:
+            if 200 <= status < 300:
+                writer.acked.update(ids)
+            else:
+                writer.unknown.update(ids)
+        out.append((sent, status, msg))
+
+
 def wait_caught_up(base, deadline):
     while time.monotonic() < deadline:
         status, cl = call(base, "GET", "/api/v1/cluster")
@@ -133,18 +174,23 @@ def main():
                     "run at full speed writes millions of points)")
     ap.add_argument("--writers", type=int, default=3,
                     help="concurrent writing clients")
+    ap.add_argument("--netns", action="store_true",
+                    help="each node in a network namespace of its own "
+                    "(root; needed by the partition fault)")
     ap.add_argument("--snapshot-interval", type=int, default=10000,
                     help="[cluster] snapshot_interval_entries of the nodes")
     ap.add_argument("--retain", type=int, default=10000,
                     help="[cluster] stream_retain_entries of the nodes")
     a = ap.parse_args()
     faults = a.faults.split(",")
+    if "partition" in faults and not a.netns:
+        ap.error("the partition fault needs --netns")
     cdir = a.dir or os.path.join(tempfile.mkdtemp(prefix="pdb-faults-"), "c")
     out = run_script("start-cluster.sh", "--dir", cdir, "--nodes", str(a.nodes),
                  "--shards", str(a.shards), "--replication",
                  str(a.replication), "--snapshot-interval",
                  str(a.snapshot_interval), "--retain", str(a.retain),
-                 "--binary", a.binary)
+                 "--binary", a.binary, *(["--netns"] if a.netns else []))
     pids, urls = {}, {}
     for line in out.splitlines():
         p = line.split()
@@ -160,6 +206,7 @@ def main():
     writer.start()
     rng = random.Random(5)
     outages, catchups = {f: [] for f in faults}, []
+    minority = []  # (seconds after the cut, status, message) of each probe
     ok = True
     slow = []  # iterations whose outage passed twice the lease TTL
     try:
@@ -181,6 +228,14 @@ def main():
                 os.kill(pids[victim], signal.SIGKILL)
             elif fault == "stop":
                 os.kill(pids[victim], signal.SIGSTOP)
+            elif fault == "partition":
+                run_script("start-cluster.sh", "--dir", cdir, "--cut",
+                           victim[1:])
+                probes = threading.Thread(
+                    target=probe_minority,
+                    args=(cdir, victim, urls[victim], writer, t0, minority),
+                    daemon=True)
+                probes.start()
             else:
                 os.kill(pids[victim], signal.SIGTERM)
             # The outage: until a batch sent after the fault is acknowledged.
@@ -195,6 +250,11 @@ def main():
             if fault == "stop":
                 time.sleep(max(0.0, LEASE_TTL_S + 3 - (time.monotonic() - t0)))
                 os.kill(pids[victim], signal.SIGCONT)
+            elif fault == "partition":
+                time.sleep(max(0.0, LEASE_TTL_S + 3 - (time.monotonic() - t0)))
+                probes.join(timeout=60)
+                run_script("start-cluster.sh", "--dir", cdir, "--heal",
+                           victim[1:])
             else:
                 if fault == "restart":
                     # A clean stop may take a while under load; the next
@@ -250,6 +310,15 @@ def main():
                   f"{len(unknown)} unknown: "
                   f"{'OK' if not problems else '; '.join(problems)}",
                   flush=True)
+            if fault == "partition":
+                mine = minority[-2:]
+                acked_minority = [m for m in mine if 200 <= m[1] < 300]
+                if acked_minority:
+                    problems.append(f"the cut-off node acknowledged a write: "
+                                    f"{acked_minority}")
+                print("  minority side: " + "; ".join(
+                    f"+{t:.1f} s: {st or 'no answer'} {msg[:90]}"
+                    for t, st, msg in mine), flush=True)
             if problems:
                 ok = False
                 break
@@ -263,6 +332,13 @@ def main():
         if catchups:
             print(f"catch-up: median {statistics.median(catchups):.2f} s, "
                   f"max {max(catchups):.2f} s")
+        if minority:
+            refused = [m for m in minority if m[1] == 503]
+            print(f"minority side: {len(minority)} writes sent to cut-off "
+                  f"nodes, {len(refused)} refused with 503, "
+                  f"{len([m for m in minority if m[1] == 0])} unanswered, "
+                  f"{len([m for m in minority if 200 <= m[1] < 300])} "
+                  f"acknowledged")
         if slow:
             print("outages over twice the lease TTL:", ", ".join(slow))
         if ok and not slow:

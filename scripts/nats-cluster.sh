@@ -11,7 +11,10 @@
 # nats-cluster.sh kill DIR I   : SIGKILLs server I (1-based); `start DIR I`
 #                                starts it again with its data and ports.
 # Needs nats-server curl python3 (scripts/install-deps.sh installs them).
+# PDB_LISTEN_HOST (default 127.0.0.1): the address the servers listen on
+# (scripts/start-cluster.sh --netns: its bridge's address).
 set -euo pipefail
+H=${PDB_LISTEN_HOST:-127.0.0.1}
 alive() { [ -r /proc/$1/stat ] && [ "$(awk '{print $3}' /proc/$1/stat 2>/dev/null)" != Z ]; }  # zombie = dead
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 stop_pid() {
@@ -39,7 +42,7 @@ wait_ready() {  # DIR I
   for _ in $(seq 300); do
     # Plain /healthz: "unavailable" until a JetStream meta leader exists
     # (?js-enabled-only=true says ok too early).
-    if curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then return 0; fi
+    if curl -fs "http://$H:$port/healthz" >/dev/null 2>&1; then return 0; fi
     alive "$(cat "$DIR/n$I.pid")" || { tail -n 5 "$DIR/n$I.log" >&2 || true; return 1; }
     sleep 0.05
   done
@@ -56,18 +59,18 @@ up() {
   done
   local routes="" urls="" mports=""
   for i in $(seq "$N"); do
-    routes+="${routes:+, }nats://127.0.0.1:${route[$i]}"
-    urls+="${urls:+,}nats://127.0.0.1:${client[$i]}"
+    routes+="${routes:+, }nats://$H:${route[$i]}"
+    urls+="${urls:+,}nats://$H:${client[$i]}"
     mports+="${mports:+,}${monitor[$i]}"
   done
   for i in $(seq "$N"); do
     {
       echo "server_name: n$i"
-      echo "listen: 127.0.0.1:${client[$i]}"
-      echo "http: 127.0.0.1:${monitor[$i]}"
+      echo "listen: $H:${client[$i]}"
+      echo "http: $H:${monitor[$i]}"
       echo "jetstream { store_dir: \"$DIR/js$i\", max_mem: 256MB, max_file: 4GB }"
       if [ "$N" -gt 1 ]; then
-        echo "cluster { name: pdb, listen: 127.0.0.1:${route[$i]}, routes: [$routes] }"
+        echo "cluster { name: pdb, listen: $H:${route[$i]}, routes: [$routes] }"
       fi
       echo "log_file: \"$DIR/n$i.log\""
     } > "$DIR/n$i.conf"

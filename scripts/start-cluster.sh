@@ -23,6 +23,17 @@
 #       empty data directory; it joins the same etcd and NATS servers) and
 #       prints its line. The cluster moves replicas to it (docs/CLUSTER.md,
 #       "Moving replicas").
+#   scripts/start-cluster.sh --dir DIR ... --netns
+#       (root, `ip`) runs each node in a network namespace of its own,
+#       linked to a bridge on this host (10.213.X.0/24, X from DIR) where
+#       etcd and NATS listen: nodes are reached at 10.213.X.(10+I). Then
+#   scripts/start-cluster.sh --dir DIR --cut I | --heal I
+#       cuts node I off the network (its link to the bridge goes down: it
+#       reaches nothing, nothing reaches it, it keeps running) and
+#       restores it: a network partition of one node. A client inside its
+#       namespace (`ip netns exec $(start-cluster.sh --dir DIR --ns I) ...`)
+#       still reaches it.
+#   scripts/start-cluster.sh --dir DIR --ns I    prints node I's namespace.
 #   scripts/stop-cluster.sh --dir DIR    stops everything and removes DIR.
 #
 # The server binary: --binary, else $PROXIMADB_SERVER_BINARY, else
@@ -31,7 +42,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR="" NODES=3 SHARDS=1 RF=1 BINARY=${PROXIMADB_SERVER_BINARY:-} ONE="" ADD=0
-SNAP_INTERVAL=10000 RETAIN=10000
+SNAP_INTERVAL=10000 RETAIN=10000 NETNS=0 CUT="" HEAL="" NSOF=
 while [ $# -gt 0 ]; do
   case "$1" in
     --dir) DIR=$2; shift 2 ;;
@@ -43,26 +54,62 @@ while [ $# -gt 0 ]; do
     --binary) BINARY=$2; shift 2 ;;
     --node) ONE=$2; shift 2 ;;
     --add) ADD=1; shift ;;
+    --netns) NETNS=1; shift ;;
+    --cut) CUT=$2; shift 2 ;;
+    --heal) HEAL=$2; shift 2 ;;
+    --ns) NSOF=$2; shift 2 ;;
     *) echo "start-cluster: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
-[ -n "$DIR" ] || { echo "usage: $0 --dir DIR [--nodes N] [--shards S] [--replication R] [--binary PATH] | --dir DIR --node I | --dir DIR --add" >&2; exit 2; }
+[ -n "$DIR" ] || { echo "usage: $0 --dir DIR [--nodes N] [--shards S] [--replication R] [--snapshot-interval E] [--retain E] [--netns] [--binary PATH] | --dir DIR --node I | --dir DIR --add | --dir DIR --cut I | --heal I | --ns I" >&2; exit 2; }
 [ -n "$BINARY" ] || BINARY=$ROOT/build/src/server/proximadb-server
-[ -x "$BINARY" ] || { echo "start-cluster: no server binary at $BINARY (build it, or pass --binary)" >&2; exit 1; }
+[ -n "$CUT$HEAL$NSOF" ] || [ -x "$BINARY" ] || { echo "start-cluster: no server binary at $BINARY (build it, or pass --binary)" >&2; exit 1; }
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
+# Network namespaces (--netns): names and addresses derive from DIR, so
+# two clusters on one host do not collide.
+TAG=$(printf '%s' "$DIR" | md5sum | cut -c1-4)
+NET=10.213.$(( 0x${TAG:0:2} % 200 + 20 ))
+BR=pdb${TAG}b
+if [ -f "$DIR/cluster.env" ] && grep -q '^NETNS=1' "$DIR/cluster.env"; then NETNS=1; fi
+ns_of() { echo "pdb${TAG}n$1"; }
+node_host() {  # I: the address node I listens on
+  if [ "$NETNS" = 1 ]; then echo "$NET.$((10 + $1))"; else echo 127.0.0.1; fi
+}
+setup_ns() {  # I: node I's namespace, linked to the bridge (once)
+  local I=$1 ns vh vc
+  ns=$(ns_of "$I") vh=pdb${TAG}h$I vc=pdb${TAG}c$I
+  ip netns list | awk '{print $1}' | grep -qx "$ns" && return 0
+  ip netns add "$ns"
+  ip link add "$vh" type veth peer name "$vc"
+  ip link set "$vc" netns "$ns"
+  ip link set "$vh" master "$BR" up
+  ip netns exec "$ns" ip addr add "$(node_host "$I")/24" dev "$vc"
+  ip netns exec "$ns" ip link set "$vc" up
+  ip netns exec "$ns" ip link set lo up
+}
+if [ -n "$CUT$HEAL$NSOF" ]; then
+  [ "$NETNS" = 1 ] || { echo "start-cluster: $DIR was not started with --netns" >&2; exit 1; }
+  [ -z "$NSOF" ] || { ns_of "$NSOF"; exit 0; }
+  if [ -n "$CUT" ]; then ip link set "pdb${TAG}h$CUT" down; else ip link set "pdb${TAG}h$HEAL" up; fi
+  exit 0
+fi
 
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_node() {  # I: starts node I from DIR/node$I/config.toml, waits until ready
   local I=$1 nd pid
   nd=$DIR/node$I
-  "$BINARY" --config "$nd/config.toml" </dev/null >"$nd/stdout.log" 2>>"$nd/server.log" &
+  if [ "$NETNS" = 1 ]; then
+    ip netns exec "$(ns_of "$I")" "$BINARY" --config "$nd/config.toml" </dev/null >"$nd/stdout.log" 2>>"$nd/server.log" &
+  else
+    "$BINARY" --config "$nd/config.toml" </dev/null >"$nd/stdout.log" 2>>"$nd/server.log" &
+  fi
   pid=$!
   echo "$pid" > "$nd/pid"
   for _ in $(seq 600); do  # 60 s
     if grep -q "proximadb-server ready" "$nd/stdout.log" 2>/dev/null; then
-      echo "node n$I http://127.0.0.1:$(cat "$nd/rest_port") 127.0.0.1:$(cat "$nd/grpc_port") $pid"
+      echo "node n$I http://$(node_host "$I"):$(cat "$nd/rest_port") $(node_host "$I"):$(cat "$nd/grpc_port") $pid"
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -81,6 +128,7 @@ toml_list() {  # a,b -> "a", "b"
 }
 new_node() {  # I: a new node on new free ports; new ports when one was taken
   local I=$1 attempt
+  [ "$NETNS" = 0 ] || setup_ns "$I"
   for attempt in 1 2 3; do
     write_config "$I"
     if start_node "$I" 2>"$DIR/node$I/start.err"; then
@@ -99,7 +147,7 @@ write_config() {  # I: DIR/node$I/config.toml on new free ports
   cat > "$nd/config.toml" <<EOF
 [server]
 node_id = "n$I"
-bind_address = "127.0.0.1"
+bind_address = "$(node_host "$I")"
 
 [storage]
 data_directory = "$nd/data"
@@ -110,7 +158,7 @@ grpc_port = $(cat "$nd/grpc_port")
 
 [cluster]
 enabled = true
-advertise_address = "127.0.0.1:$(cat "$nd/internal_port")"
+advertise_address = "$(node_host "$I"):$(cat "$nd/internal_port")"
 etcd_endpoints = [$(toml_list "$ETCD_ENDPOINTS")]
 nats_urls = [$(toml_list "$NATS_URLS")]
 default_shards = $SHARDS
@@ -145,6 +193,15 @@ trap 'rc=$?; if [ $rc -ne 0 ]; then "$ROOT/scripts/stop-cluster.sh" --dir "$DIR"
 
 # etcd (one member) and NATS (as many servers as nodes, 1..5: a stream has
 # at most as many replicas as there are servers).
+if [ "$NETNS" = 1 ]; then
+  [ "$(id -u)" = 0 ] && command -v ip >/dev/null || { echo "start-cluster: --netns needs root and ip(8)" >&2; exit 1; }
+  ip link show "$BR" >/dev/null 2>&1 || {
+    ip link add "$BR" type bridge
+    ip addr add "$NET.1/24" dev "$BR"
+    ip link set "$BR" up
+  }
+  export PDB_LISTEN_HOST=$NET.1  # etcd and NATS, reached from every namespace
+fi
 PDB_REQUIRE_ETCD=1 "$ROOT/tests/cluster/etcd_fixture.sh" up "$DIR/etcd" >/dev/null
 . "$DIR/etcd/etcd.env"
 NATS_N=$NODES
@@ -168,6 +225,7 @@ done
   echo "RF=$RF"
   echo "SNAP_INTERVAL=$SNAP_INTERVAL"
   echo "RETAIN=$RETAIN"
+  echo "NETNS=$NETNS"
 } > "$DIR/cluster.env.tmp"
 
 for i in $(seq "$NODES"); do

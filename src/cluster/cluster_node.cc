@@ -804,7 +804,16 @@ Status ClusterNode::DropCollection(const std::string& name) {
 }
 
 Result<ShardedCollection> ClusterNode::Resolve(const std::string& name) {
-  PDB_ASSIGN_OR_RETURN(RangeResult got, etcd_->Get(keys_.collection(name)));
+  auto first = etcd_->Get(keys_.collection(name));
+  if (!first.ok() && first.status().code() == StatusCode::kUnavailable) {
+    // Cut off from etcd (a partition, etcd down): this node serves nothing
+    // that needs the catalog; another node may.
+    return Status::Unavailable("cluster node " + options_.node_id +
+                               " cannot reach etcd (the cluster's catalog); "
+                               "try another node: " +
+                               first.status().message());
+  }
+  PDB_ASSIGN_OR_RETURN(RangeResult got, std::move(first));
   if (got.kvs.empty()) {
     PDB_ASSIGN_OR_RETURN(RangeResult alias, etcd_->Get(keys_.alias(name)));
     if (alias.kvs.empty()) {

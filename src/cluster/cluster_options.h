@@ -29,9 +29,11 @@ struct ClusterOptions {
   uint32_t default_replication_factor = 1;
   // All nodes of one cluster share it: /proximadb/cluster/<namespace>/.
   std::string cluster_namespace = "default";
-  // Membership lease: a node whose lease lapses (killed, paused, cut off)
-  // is gone, and its primaries are re-elected. Default 5 s.
-  int64_t lease_ttl_seconds = 5;
+  // Membership lease ([cluster] lease_ttl_seconds): a node whose lease
+  // lapses (killed, paused, cut off) is gone, and its primaries are
+  // re-elected: the TTL bounds the failover time from below. Kept alive
+  // every third of it. Default 3 s.
+  int64_t lease_ttl_seconds = 3;
   // Deadline of one routed request (a write waiting for a primary, a read
   // for a replica). Default 10 s.
   int64_t request_timeout_ms = 10000;

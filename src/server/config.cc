@@ -265,6 +265,8 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) {
          c->cluster.default_replication_factor = static_cast<uint32_t>(I(v));
        }},
+      {"cluster", "lease_ttl_seconds", Kind::kInt, 2, 60,
+       [](C* c, const Value& v) { c->cluster.lease_ttl_seconds = I(v); }},
       {"cluster", "snapshot_interval_entries", Kind::kInt, 0, 1000000000,
        [](C* c, const Value& v) {
          c->cluster.snapshot_interval_entries = static_cast<uint64_t>(I(v));

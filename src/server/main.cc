@@ -263,6 +263,7 @@ proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
     o.nats_urls = config.cluster.nats_urls;
     o.default_shards = config.cluster.default_shards;
     o.default_replication_factor = config.cluster.default_replication_factor;
+    o.lease_ttl_seconds = config.cluster.lease_ttl_seconds;
     o.snapshot_interval_entries = config.cluster.snapshot_interval_entries;
     o.stream_retain_entries = config.cluster.stream_retain_entries;
     if (!config.catalog.namespace_.empty()) {

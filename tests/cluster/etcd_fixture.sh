@@ -12,7 +12,10 @@
 # Without etcd installed, `up` writes ETCD_SKIP=<why> instead (the tests then
 # skip) unless PDB_REQUIRE_ETCD is set, when it fails: scripts/test.sh sets
 # it. A test that needs an etcd of its own (to stop it) runs this too.
+# PDB_LISTEN_HOST (default 127.0.0.1): the address etcd listens on
+# (scripts/start-cluster.sh --netns: its bridge's address).
 set -euo pipefail
+H=${PDB_LISTEN_HOST:-127.0.0.1}
 cmd=${1:-} dir=${2:-}
 [ -n "$dir" ] || { echo "usage: $0 up|restart|down DIR" >&2; exit 2; }
 
@@ -35,15 +38,15 @@ start() {  # etcd on the ports of DIR/ports; true once healthy
   local cp pp pid
   read -r cp pp < "$dir/ports"
   etcd --name n1 --data-dir "$dir/n1" \
-    --listen-client-urls "http://127.0.0.1:$cp" --advertise-client-urls "http://127.0.0.1:$cp" \
-    --listen-peer-urls "http://127.0.0.1:$pp" --initial-advertise-peer-urls "http://127.0.0.1:$pp" \
-    --initial-cluster "n1=http://127.0.0.1:$pp" --logger=zap --log-outputs="$dir/n1.log" \
+    --listen-client-urls "http://$H:$cp" --advertise-client-urls "http://$H:$cp" \
+    --listen-peer-urls "http://$H:$pp" --initial-advertise-peer-urls "http://$H:$pp" \
+    --initial-cluster "n1=http://$H:$pp" --logger=zap --log-outputs="$dir/n1.log" \
     </dev/null >/dev/null 2>&1 &
   pid=$!
   echo "$pid" > "$dir/etcd.pid"
   for _ in $(seq 1 100); do  # 10 s
-    if curl -fs "http://127.0.0.1:$cp/health" 2>/dev/null | grep -q '"health":"true"'; then
-      printf 'ETCD_ENDPOINTS=127.0.0.1:%s\nETCD_PID=%s\n' "$cp" "$pid" > "$dir/etcd.env"
+    if curl -fs "http://$H:$cp/health" 2>/dev/null | grep -q '"health":"true"'; then
+      printf 'ETCD_ENDPOINTS=%s:%s\nETCD_PID=%s\n' "$H" "$cp" "$pid" > "$dir/etcd.env"
       cat "$dir/etcd.env"
       return 0
     fi
