@@ -14,7 +14,8 @@
 #       --snapshot-interval / --retain their snapshot_interval_entries /
 #       stream_retain_entries (default: the server's). Every node's
 #       [tiering] local_object_directory is DIR/objects: the object store
-#       the nodes share for shard snapshots.
+#       the nodes share for shard snapshots. The nodes share a random
+#       [cluster] internal_token (kept in DIR/cluster.env).
 #   scripts/start-cluster.sh --dir DIR --node I
 #       starts node I (1-based) again, with its data and ports (after a
 #       kill), and prints its line.
@@ -165,6 +166,7 @@ default_shards = $SHARDS
 default_replication_factor = $RF
 snapshot_interval_entries = $SNAP_INTERVAL
 stream_retain_entries = $RETAIN
+internal_token = "$TOKEN"
 
 [tiering]
 local_object_directory = "$DIR/objects"
@@ -181,6 +183,7 @@ if [ "$ADD" = 1 ]; then
   . "$DIR/cluster.env"
   SHARDS=${SHARDS:-1} RF=${RF:-1}
   SNAP_INTERVAL=${SNAP_INTERVAL:-10000} RETAIN=${RETAIN:-10000}
+  TOKEN=${TOKEN:-}
   I=$((NODES + 1))
   [ ! -e "$DIR/node$I" ] || { echo "start-cluster: $DIR/node$I exists" >&2; exit 1; }
   new_node "$I"
@@ -202,6 +205,8 @@ if [ "$NETNS" = 1 ]; then
   }
   export PDB_LISTEN_HOST=$NET.1  # etcd and NATS, reached from every namespace
 fi
+# The nodes' shared [cluster] internal_token (in DIR/cluster.env).
+TOKEN=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 PDB_REQUIRE_ETCD=1 "$ROOT/tests/cluster/etcd_fixture.sh" up "$DIR/etcd" >/dev/null
 . "$DIR/etcd/etcd.env"
 NATS_N=$NODES
@@ -226,6 +231,7 @@ done
   echo "SNAP_INTERVAL=$SNAP_INTERVAL"
   echo "RETAIN=$RETAIN"
   echo "NETNS=$NETNS"
+  echo "TOKEN=$TOKEN"
 } > "$DIR/cluster.env.tmp"
 
 for i in $(seq "$NODES"); do

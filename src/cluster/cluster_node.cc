@@ -1243,6 +1243,11 @@ std::shared_ptr<::grpc::Channel> ChannelTo(const std::string& address) {
 
 // `write`: the call was a write that may have been sent, so a broken
 // connection leaves its outcome unknown.
+// The cluster's internal token on an outgoing call (when there is one).
+void AddToken(::grpc::ClientContext* ctx, const std::string& token) {
+  if (!token.empty()) ctx->AddMetadata(kClusterTokenHeader, token);
+}
+
 Status TransportStatus(const ::grpc::Status& s, const std::string& address,
                        bool write) {
   if (s.error_code() == ::grpc::StatusCode::UNAVAILABLE) {
@@ -1251,6 +1256,11 @@ Status TransportStatus(const ::grpc::Status& s, const std::string& address,
                      " broke during the write (its outcome is unknown): "
                : "cannot reach node at " + address + ": ") +
         s.error_message());
+  }
+  if (s.error_code() == ::grpc::StatusCode::UNAUTHENTICATED) {
+    // A configuration error, not a transient one: retrying cannot help.
+    return Status::FailedPrecondition(s.error_message() + " (node at " +
+                                      address + ")");
   }
   if (s.error_code() == ::grpc::StatusCode::DEADLINE_EXCEEDED) {
     return Status::Unavailable("node at " + address +
@@ -1301,9 +1311,13 @@ Result<WriteOutcome> ClusterNode::RemoteWrite(const std::string& address,
   *not_stored = false;
   ::grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(timeout_ms));
+  AddToken(&ctx, options_.internal_token);
   rpc::Reply reply;
   auto stub = rpc::ShardRpc::NewStub(channel);
   ::grpc::Status gs = stub->Write(&ctx, req, &reply);
+  if (gs.error_code() == ::grpc::StatusCode::UNAUTHENTICATED) {
+    *not_stored = true;  // refused before anything was done
+  }
   if (!gs.ok()) return TransportStatus(gs, address, /*write=*/true);
   *not_stored = reply.not_stored();
   PDB_RETURN_IF_ERROR(ReplyToStatus(reply));
@@ -1325,6 +1339,7 @@ Result<std::string> ClusterNode::RemoteCall(const std::string& address,
   req.set_timeout_ms(timeout_ms);
   ::grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(timeout_ms));
+  AddToken(&ctx, options_.internal_token);
   rpc::Reply reply;
   auto stub = rpc::ShardRpc::NewStub(ChannelTo(address));
   ::grpc::Status gs = stub->Call(&ctx, req, &reply);
@@ -1337,6 +1352,7 @@ Result<std::vector<ClusterNode::ReplicaState>> ClusterNode::RemoteStatus(
     const std::string& address) {
   ::grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + milliseconds(2000));
+  AddToken(&ctx, options_.internal_token);
   rpc::StatusRequest req;
   rpc::StatusReply reply;
   auto stub = rpc::ShardRpc::NewStub(ChannelTo(address));

@@ -37,6 +37,12 @@ struct ClusterOptions {
   // Deadline of one routed request (a write waiting for a primary, a read
   // for a replica). Default 10 s.
   int64_t request_timeout_ms = 10000;
+  // [cluster] internal_token: a secret every node of the cluster shares.
+  // Each internal call carries it (gRPC metadata kClusterTokenHeader,
+  // rpc/shard_rpc.h) and a node refuses a call without it
+  // (UNAUTHENTICATED). Empty: the internal API takes any caller (keep it
+  // on a private network). It authenticates; it does not encrypt.
+  std::string internal_token;
   // Shard snapshots (docs/CLUSTER.md, "Snapshots and stream retention"),
   // in the [tiering] object store every node shares: the primary of a
   // shard snapshots its replica once the log has grown by

@@ -265,6 +265,9 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) {
          c->cluster.default_replication_factor = static_cast<uint32_t>(I(v));
        }},
+      // A secret: messages never quote it.
+      {"cluster", "internal_token", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->cluster.internal_token = S(v); }},
       {"cluster", "lease_ttl_seconds", Kind::kInt, 2, 60,
        [](C* c, const Value& v) { c->cluster.lease_ttl_seconds = I(v); }},
       {"cluster", "snapshot_interval_entries", Kind::kInt, 0, 1000000000,

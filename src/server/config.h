@@ -95,6 +95,7 @@ struct ServerConfig {
     std::vector<std::string> nats_urls;
     uint32_t default_shards = 1;
     uint32_t default_replication_factor = 1;
+    std::string internal_token;     // a secret (cluster_options.h)
     int64_t lease_ttl_seconds = 3;  // membership lease (cluster_options.h)
     // Shard snapshots and stream retention (cluster_options.h).
     uint64_t snapshot_interval_entries = 10000;

@@ -264,6 +264,14 @@ proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
     o.default_shards = config.cluster.default_shards;
     o.default_replication_factor = config.cluster.default_replication_factor;
     o.lease_ttl_seconds = config.cluster.lease_ttl_seconds;
+    o.internal_token = config.cluster.internal_token;
+    if (o.internal_token.empty()) {
+      spdlog::warn(
+          "cluster node {}: [cluster] internal_token is not set: the internal "
+          "API on {} takes calls from anyone who reaches it (keep it on a "
+          "private network, or set the same token on every node)",
+          o.node_id, o.advertise_address);
+    }
     o.snapshot_interval_entries = config.cluster.snapshot_interval_entries;
     o.stream_retain_entries = config.cluster.stream_retain_entries;
     if (!config.catalog.namespace_.empty()) {

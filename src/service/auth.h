@@ -20,6 +20,7 @@
 
 #include "proximadb/status.h"
 #include "service/operations.h"
+#include "util/constant_time.h"
 
 namespace proximadb::service {
 
@@ -55,8 +56,9 @@ class ApiKeys {
 std::string_view PresentedKey(std::string_view authorization,
                               std::string_view api_key);
 
-// Equality of a and b in time depending only on their lengths.
-bool ConstantTimeEquals(std::string_view a, std::string_view b);
+// Equality of a and b in time depending only on their lengths
+// (util/constant_time.h).
+using proximadb::ConstantTimeEquals;
 
 // The message clients get for an outcome other than kAllowed.
 std::string_view AuthMessage(AuthOutcome outcome);

@@ -86,6 +86,7 @@ class ClusterNodeTest : public ::testing::Test {
     o.cluster_namespace = ns_;
     o.default_shards = 2;
     o.default_replication_factor = 2;
+    o.internal_token = token_;
     o.snapshot_interval_entries = snapshot_interval_;
     o.stream_retain_entries = retain_;
     return o;
@@ -109,6 +110,7 @@ class ClusterNodeTest : public ::testing::Test {
   }
 
   bool shared_objects_ = false;
+  std::string token_;  // [cluster] internal_token of the nodes started next
   uint64_t snapshot_interval_ = 10000;
   uint64_t retain_ = 10000;
   etcd_test::OwnEtcd own_etcd_;
@@ -123,16 +125,25 @@ std::vector<float> Vec(int i) {
   return {1.0f + i, 0.5f * i, -1.0f, 0.25f * (i % 7)};
 }
 
+// Collection "docs" of 4-dimension euclidean vectors; shards and
+// replication factor 0: the nodes' defaults.
+CollectionConfig Docs(uint32_t shards = 0, uint32_t rf = 0) {
+  CollectionConfig cfg;
+  cfg.name = "docs";
+  cfg.dimension = 4;
+  cfg.metric = Metric::kEuclidean;
+  cfg.shard_count = shards;
+  cfg.replication_factor = rf;
+  return cfg;
+}
+
 TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   auto a = Start("a", "a");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto b = Start("b", "b");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
 
-  CollectionConfig cfg;
-  cfg.name = "docs";
-  cfg.dimension = 4;
-  cfg.metric = Metric::kEuclidean;
+  const CollectionConfig cfg = Docs();
   auto created = (*a)->CreateCollection(cfg);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ((*created)->config().shard_count, 2u);
@@ -316,13 +327,7 @@ TEST_F(ClusterNodeTest, AJoiningNodeReceivesReplicasAndADrainMovesThemAway) {
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto b = Start("b", "b");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
-  CollectionConfig cfg;
-  cfg.name = "docs";
-  cfg.dimension = 4;
-  cfg.metric = Metric::kEuclidean;
-  cfg.shard_count = 4;
-  cfg.replication_factor = 1;
-  auto c = (*a)->CreateCollection(cfg);
+  auto c = (*a)->CreateCollection(Docs(4, 1));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   std::vector<Point> points;
   for (int i = 0; i < 200; ++i) {
@@ -423,6 +428,53 @@ uint64_t LocalCount(ClusterDB* db) {
   return n;
 }
 
+TEST_F(ClusterNodeTest, NodesRefuseInternalCallsWithoutTheClusterToken) {
+  token_ = "s3cret";
+  auto a = Start("a", "a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = Start("b", "b");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto c = (*a)->CreateCollection(Docs(2, 1));  // shard 0 on a, shard 1 on b
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  // Ids of each shard.
+  std::string on0, on1, more1;
+  for (int i = 0; on0.empty() || on1.empty() || more1.empty(); ++i) {
+    const std::string id = "p" + std::to_string(i);
+    if (ShardOf(id, 2) == 0) {
+      on0 = id;
+    } else {
+      (on1.empty() ? on1 : more1) = id;
+    }
+  }
+  // The same token: a's writes reach b's shard.
+  ASSERT_TRUE((*c)->Upsert({{on0, Vec(0), {}}, {on1, Vec(1), {}}}).ok());
+  EXPECT_EQ(*(*c)->Count({}), 2u);
+
+  // Node b started again with another token: a's calls to it are refused
+  // before anything is done, and say why.
+  b->reset();
+  token_ = "other";
+  b = Start("b", "b");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  Status s;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  do {  // until b leads its shard again
+    s = (*c)->Upsert({{more1, Vec(2), {}}}).status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  } while (s.code() == StatusCode::kUnavailable &&
+           std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_NE(s.message().find("internal_token"), std::string::npos)
+      << s.ToString();
+  // Reads routed to b are refused too; a's own shard still serves.
+  EXPECT_EQ((*c)->Get(on1).status().code(), StatusCode::kFailedPrecondition);
+  auto got = (*c)->Get(on0);
+  EXPECT_TRUE(got.ok()) << got.status().ToString();
+  // Nothing of the refused write was stored: b's replica holds one point.
+  EXPECT_EQ(LocalCount(b->get()), 1u);
+}
+
 TEST_F(ClusterNodeTest, AReplicaTheTrimmedLogNoLongerServesRestoresASnapshot) {
   shared_objects_ = true;
   snapshot_interval_ = 20;
@@ -431,13 +483,7 @@ TEST_F(ClusterNodeTest, AReplicaTheTrimmedLogNoLongerServesRestoresASnapshot) {
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto b = Start("b", "b");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
-  CollectionConfig cfg;
-  cfg.name = "docs";
-  cfg.dimension = 4;
-  cfg.metric = Metric::kEuclidean;
-  cfg.shard_count = 1;
-  cfg.replication_factor = 2;
-  auto c = (*a)->CreateCollection(cfg);
+  auto c = (*a)->CreateCollection(Docs(1, 2));
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   Write(c->get(), 0, 300, 10);  // 30 log entries
 

@@ -5,6 +5,7 @@
 #include "cluster/cluster_node.h"
 #include "cluster/shard_entry.h"
 #include "shard_rpc.grpc.pb.h"
+#include "util/constant_time.h"
 
 namespace proximadb::cluster {
 
@@ -31,8 +32,9 @@ class Service final : public rpc::ShardRpc::Service {
  public:
   explicit Service(ClusterNode* node) : node_(node) {}
 
-  ::grpc::Status Write(::grpc::ServerContext*, const rpc::WriteRequest* req,
+  ::grpc::Status Write(::grpc::ServerContext* ctx, const rpc::WriteRequest* req,
                        rpc::Reply* reply) override {
+    if (::grpc::Status a = Authenticate(ctx); !a.ok()) return a;
     WriteKind kind = WriteKind::kBatch;
     if (req->kind() == rpc::WriteRequest::DELETE_COUNTED) {
       kind = WriteKind::kDeleteCounted;
@@ -68,8 +70,9 @@ class Service final : public rpc::ShardRpc::Service {
     return ::grpc::Status::OK;
   }
 
-  ::grpc::Status Call(::grpc::ServerContext*, const rpc::CallRequest* req,
+  ::grpc::Status Call(::grpc::ServerContext* ctx, const rpc::CallRequest* req,
                       rpc::Reply* reply) override {
+    if (::grpc::Status a = Authenticate(ctx); !a.ok()) return a;
     Result<std::string> out =
         node_->LocalCall(req->shard().uid(), req->shard().shard(), req->op(),
                          req->body(), req->strong(), req->timeout_ms());
@@ -81,8 +84,10 @@ class Service final : public rpc::ShardRpc::Service {
     return ::grpc::Status::OK;
   }
 
-  ::grpc::Status NodeStatus(::grpc::ServerContext*, const rpc::StatusRequest*,
+  ::grpc::Status NodeStatus(::grpc::ServerContext* ctx,
+                            const rpc::StatusRequest*,
                             rpc::StatusReply* reply) override {
+    if (::grpc::Status a = Authenticate(ctx); !a.ok()) return a;
     reply->set_node_id(node_->options().node_id);
     for (const auto& r : node_->LocalReplicas()) {
       rpc::ReplicaStatus* s = reply->add_replicas();
@@ -96,6 +101,25 @@ class Service final : public rpc::ShardRpc::Service {
   }
 
  private:
+  // The caller's token is this node's ([cluster] internal_token), when
+  // there is one.
+  ::grpc::Status Authenticate(::grpc::ServerContext* ctx) const {
+    const std::string& want = node_->options().internal_token;
+    if (want.empty()) return ::grpc::Status::OK;
+    const auto& md = ctx->client_metadata();
+    auto it = md.find(kClusterTokenHeader);
+    if (it != md.end() &&
+        ConstantTimeEquals(
+            std::string_view(it->second.data(), it->second.size()), want)) {
+      return ::grpc::Status::OK;
+    }
+    return ::grpc::Status(::grpc::StatusCode::UNAUTHENTICATED,
+                          "node " + node_->options().node_id +
+                              " refused an internal call: the caller's "
+                              "[cluster] internal_token is missing or "
+                              "differs from this node's");
+  }
+
   ClusterNode* const node_;
 };
 

@@ -15,6 +15,10 @@ namespace rpc {
 class Reply;
 }
 
+// The gRPC metadata key of the cluster's internal token
+// (ClusterOptions::internal_token).
+inline constexpr const char* kClusterTokenHeader = "x-proximadb-cluster-token";
+
 // Application errors travel in the Reply (code + message), so that a
 // transport failure (gRPC status) and an answer are never confused.
 void StatusToReply(const Status& s, rpc::Reply* reply);
