@@ -98,6 +98,12 @@ class ClusterKeys {
   std::string snapshot(const std::string& uid, uint32_t shard) const {
     return snapshots_of(uid) + std::to_string(shard);
   }
+  // A primary hand-over under way (rebalance.h, PlanHandoffs): JSON
+  // {"to", "since_unix_ms"} under handoff/<uid>/<shard>.
+  std::string handoffs() const { return root_ + "handoff/"; }
+  std::string handoff(const std::string& uid, uint32_t shard) const {
+    return handoffs() + uid + "/" + std::to_string(shard);
+  }
   // The election key of one shard (election.h): its holder is the primary.
   std::string primary(const std::string& uid, uint32_t shard) const {
     return primaries() + uid + "/" + std::to_string(shard);

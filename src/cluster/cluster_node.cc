@@ -45,6 +45,8 @@ constexpr int64_t kConnectTimeoutMs = 1000;
 constexpr uint64_t kMaxSwitchLag = 100;
 constexpr size_t kMaxMovesInFlight = 2;
 constexpr int64_t kRebalanceIntervalMs = 1000;
+// A primary hand-over (hosted_shard.h) not done by then is given up.
+constexpr uint64_t kHandoffTimeoutMs = 15000;
 
 uint64_t NowUnixMs() {
   return static_cast<uint64_t>(
@@ -285,6 +287,16 @@ Status ClusterNode::Reconcile() {
   PDB_ASSIGN_OR_RETURN(RangeResult cols, etcd_->GetPrefix(keys_.collections()));
   PDB_ASSIGN_OR_RETURN(RangeResult prim, etcd_->GetPrefix(keys_.primaries()));
   PDB_ASSIGN_OR_RETURN(RangeResult nodes, etcd_->GetPrefix(keys_.nodes()));
+  PDB_ASSIGN_OR_RETURN(RangeResult handoffs,
+                       etcd_->GetPrefix(keys_.handoffs()));
+  std::map<std::string, std::string> handoff_to;  // "<uid>/<shard>" -> node
+  for (const auto& kv : handoffs.kvs) {
+    auto j = nlohmann::json::parse(kv.value, nullptr, false);
+    if (j.is_object() && j.contains("to") && j["to"].is_string()) {
+      handoff_to[kv.key.substr(keys_.handoffs().size())] =
+          j["to"].get<std::string>();
+    }
+  }
   // Nothing is dropped unless the listing is this cluster's.
   PDB_ASSIGN_OR_RETURN(RangeResult id, etcd_->Get(keys_.id()));
   if (id.kvs.empty() || id.kvs[0].value != cluster_id_) {
@@ -359,6 +371,10 @@ Status ClusterNode::Reconcile() {
         }
         hs->Stop();
         continue;
+      }
+      {
+        auto h = handoff_to.find(ShardKey(c->uid, k));
+        hs->SetHandoff(h == handoff_to.end() ? "" : h->second);
       }
       if (member && hs->learner.load()) {
         // The move that brought it here is done: it is a replica now.
@@ -463,6 +479,74 @@ void ClusterNode::RebalanceLoop() {
     }
     last = s;
   }
+}
+
+Status ClusterNode::BalancePrimaries(
+    const RebalanceInput& in,
+    const std::map<std::string, std::string>& internal,
+    std::map<std::string, std::vector<ReplicaState>>* reported) {
+  // Hand-overs under way: done once the target leads, given up after
+  // kHandoffTimeoutMs; one at a time.
+  PDB_ASSIGN_OR_RETURN(RangeResult got, etcd_->GetPrefix(keys_.handoffs()));
+  bool pending = false;
+  for (const auto& kv : got.kvs) {
+    const std::string shard = kv.key.substr(keys_.handoffs().size());
+    auto j = nlohmann::json::parse(kv.value, nullptr, false);
+    const std::string to = j.is_object() ? j.value("to", "") : "";
+    const uint64_t since = j.is_object() ? j.value("since_unix_ms", 0ull) : 0;
+    auto p = in.primaries.find(shard);
+    const bool done = p != in.primaries.end() && p->second == to;
+    const bool stale = NowUnixMs() > since + kHandoffTimeoutMs;
+    if (!done && !stale) {
+      pending = true;
+      continue;
+    }
+    if (done) {
+      spdlog::info("rebalancing: the primary of shard {} is now node {}", shard,
+                   to);
+    } else {
+      spdlog::warn(
+          "rebalancing: node {} did not take over the primary of shard {} "
+          "within {} ms; given up",
+          to, shard, kHandoffTimeoutMs);
+    }
+    TxnRequest t;
+    t.compares.push_back(
+        Compare::ModRevision(kv.key, Compare::Op::kEqual, kv.mod_revision));
+    t.success.push_back(TxnOp::Delete(kv.key));
+    PDB_RETURN_IF_ERROR(etcd_->Txn(t).status());
+  }
+  if (pending) return Status::OK();
+  for (const PlannedHandoff& h : PlanHandoffs(in)) {
+    const ShardedCollection& c = in.collections[h.collection];
+    // Only to a replica that is caught up (it serves at once).
+    if (reported->count(h.to) == 0) {
+      if (h.to == options_.node_id) {
+        (*reported)[h.to] = LocalReplicas();
+      } else if (auto a = internal.find(h.to); a != internal.end()) {
+        auto r = RemoteStatus(a->second);
+        if (r.ok()) (*reported)[h.to] = std::move(r).value();
+      }
+    }
+    auto st =
+        log_->State(ShardStream(options_.cluster_namespace, c.uid, h.shard));
+    bool ready = false;
+    for (const auto& r : (*reported)[h.to]) {
+      if (r.uid == c.uid && r.shard == h.shard && r.state == "following" &&
+          st.ok() && st->last_seq <= r.applied_seq + kMaxSwitchLag) {
+        ready = true;
+      }
+    }
+    if (!ready) continue;
+    const nlohmann::json value = {{"to", h.to}, {"since_unix_ms", NowUnixMs()}};
+    spdlog::info(
+        "rebalancing: handing the primary of shard {} of '{}' over from {} "
+        "to {}",
+        h.shard, c.name(), h.from, h.to);
+    PDB_RETURN_IF_ERROR(
+        etcd_->Put(keys_.handoff(c.uid, h.shard), value.dump()).status());
+  }
+  return Status::OK();
 }
 
 Status ClusterNode::PutDescriptor(ShardedCollection* c) {
@@ -579,6 +663,14 @@ Status ClusterNode::Rebalance() {
   // Start the next moves.
   in.max_in_flight = kMaxMovesInFlight;
   std::vector<PlannedMove> planned = PlanMoves(in);
+  const bool moving =
+      !planned.empty() ||
+      std::any_of(in.collections.begin(), in.collections.end(),
+                  [](const ShardedCollection& c) { return !c.moves.empty(); });
+  if (!moving) {
+    Status s = BalancePrimaries(in, internal, &reported);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
   std::map<size_t, std::vector<ShardMove>> by_collection;
   for (PlannedMove& p : planned) {
     p.move.started_unix_ms = NowUnixMs();

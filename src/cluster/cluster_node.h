@@ -51,6 +51,7 @@ class EtcdClient;
 class Lease;
 class JetStreamLog;
 class HostedShard;
+struct RebalanceInput;
 class ShardRpcServer;
 struct ShardSnapshotRecord;
 
@@ -153,6 +154,14 @@ class ClusterNode {
   // starts the next ones.
   void RebalanceLoop();
   Status Rebalance();
+  // Primaries (rebalance.h, PlanHandoffs): ends the hand-over under way
+  // once its target leads (or after a timeout), else asks for the next one
+  // when its target replica is caught up. `reported`: the replica states
+  // asked so far this round (added to).
+  Status BalancePrimaries(
+      const RebalanceInput& in,
+      const std::map<std::string, std::string>& internal,
+      std::map<std::string, std::vector<ReplicaState>>* reported);
   // Writes `c` if its key is still at c->mod_revision (then updated).
   Status PutDescriptor(ShardedCollection* c);
   // Shard snapshots (cluster_snapshots.cc; shard_snapshot.h), on their own

@@ -77,6 +77,19 @@ class HostedShard {
     return primary != nullptr && !primary->deposed();
   }
 
+  // The node the rebalancer asked this shard's primary to hand over to
+  // ("" when none; ClusterKeys::handoff), set by the reconcile thread. The
+  // primary, if it is another node, resigns kResignAfter after it saw the
+  // request (once per request), and every replica but the target holds off
+  // campaigning until kHoldOff after it saw it, so the target wins.
+  void SetHandoff(const std::string& to) {
+    MutexLock l(&mu);
+    if (to == handoff_to) return;
+    handoff_to = to;
+    handoff_seen = std::chrono::steady_clock::now();
+    handed_over = false;
+  }
+
   // A learner follows the log to join the placement (a move's new replica,
   // rebalance.h): it neither campaigns nor is asked to serve. Set before
   // the shard is published and cleared by the reconcile thread when the
@@ -99,14 +112,32 @@ class HostedShard {
   std::unique_ptr<ShardPrimary> primary GUARDED_BY(mu);
   bool stopped GUARDED_BY(mu) = false;
   bool lost GUARDED_BY(mu) = false;
+  std::string handoff_to GUARDED_BY(mu);
+  std::chrono::steady_clock::time_point handoff_seen GUARDED_BY(mu);
+  bool handed_over GUARDED_BY(mu) = false;
 
  private:
+  // Longer than a campaign round (1 s), so that the other replicas see the
+  // request before the primary resigns.
+  static constexpr std::chrono::milliseconds kResignAfter{1600};
+  static constexpr std::chrono::milliseconds kHoldOff{3000};
+
+  // A hand-over to another node is under way (REQUIRES mu).
+  bool HandoffElsewhere(const std::string& node_id) REQUIRES(mu) {
+    return !handoff_to.empty() && handoff_to != node_id;
+  }
+
   void Run(JetStreamLog* log, std::string node_id, int64_t timeout_ms) {
     while (true) {
       {
         MutexLock l(&mu);
         if (stopped) return;
         lost = false;
+        if (HandoffElsewhere(node_id) &&
+            std::chrono::steady_clock::now() < handoff_seen + kHoldOff) {
+          cv.WaitFor(&mu, std::chrono::milliseconds(200));
+          continue;
+        }
         // A replica behind the log's first entry cannot lead: it waits for
         // the node to restore it from the shard's snapshot.
         if (replica->behind_log()) {
@@ -151,10 +182,18 @@ class HostedShard {
         MutexLock l(&mu);
         primary = std::move(p).value();
       }
-      // Lead until the lease or the term is lost, or a newer primary wrote.
+      // Lead until the lease or the term is lost, a newer primary wrote, or
+      // the rebalancer asks for a hand-over.
       while (true) {
         MutexLock l(&mu);
         if (stopped || lost || primary->deposed()) break;
+        if (HandoffElsewhere(node_id) && !handed_over &&
+            std::chrono::steady_clock::now() >= handoff_seen + kResignAfter) {
+          handed_over = true;
+          spdlog::info("shard {}: handing its primary over to node {}", stream,
+                       handoff_to);
+          break;
+        }
         cv.WaitFor(&mu, std::chrono::milliseconds(200));
         if (!election->is_leader()) break;
       }

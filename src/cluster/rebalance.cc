@@ -141,4 +141,42 @@ std::vector<PlannedMove> PlanMoves(const RebalanceInput& in) {
   return out;
 }
 
+std::vector<PlannedHandoff> PlanHandoffs(const RebalanceInput& in) {
+  std::map<std::string, size_t> led;  // live, non-draining nodes
+  for (const auto& n : in.live) {
+    if (in.draining.count(n) == 0) led[n] = 0;
+  }
+  if (led.size() < 2) return {};
+  for (const auto& [shard, node] : in.primaries) {
+    if (auto it = led.find(node); it != led.end()) ++it->second;
+  }
+  auto most = std::max_element(
+      led.begin(), led.end(),
+      [](const auto& a, const auto& b) { return a.second < b.second; });
+  // The nodes that lead at least two fewer, fewest first (then by id).
+  std::vector<std::pair<size_t, std::string>> takers;
+  for (const auto& [n, count] : led) {
+    if (count + 2 <= most->second) takers.emplace_back(count, n);
+  }
+  std::sort(takers.begin(), takers.end());
+  for (const auto& [count, to] : takers) {
+    for (size_t ci = 0; ci < in.collections.size(); ++ci) {
+      const ShardedCollection& c = in.collections[ci];
+      for (uint32_t k = 0; k < c.shard_count(); ++k) {
+        auto p = in.primaries.find(c.uid + "/" + std::to_string(k));
+        if (p == in.primaries.end() || p->second != most->first) continue;
+        const auto& nodes = c.placement[k];
+        const bool moving =
+            std::any_of(c.moves.begin(), c.moves.end(),
+                        [&](const ShardMove& m) { return m.shard == k; });
+        if (!moving &&
+            std::find(nodes.begin(), nodes.end(), to) != nodes.end()) {
+          return {{ci, k, most->first, to}};
+        }
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace proximadb::cluster

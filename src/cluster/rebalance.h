@@ -46,6 +46,19 @@ struct PlannedMove {
 
 std::vector<PlannedMove> PlanMoves(const RebalanceInput& in);
 
+// Balancing primaries (docs/CLUSTER.md "Balancing primaries"): when the
+// live, non-draining node leading the most shards leads at least two more
+// than the one leading the fewest, the primary of one shard the first
+// leads and the second holds a replica of (no move under way) is handed
+// over to the second. At most one hand-over at a time.
+struct PlannedHandoff {
+  size_t collection = 0;  // index into RebalanceInput::collections
+  uint32_t shard = 0;
+  std::string from;  // the primary now
+  std::string to;    // a replica of the shard
+};
+std::vector<PlannedHandoff> PlanHandoffs(const RebalanceInput& in);
+
 // Replicas each node holds once the moves under way are done (placement
 // entries, minus moves away, plus moves in), over every node named.
 std::map<std::string, size_t> ReplicaLoad(

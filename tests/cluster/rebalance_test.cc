@@ -165,5 +165,51 @@ TEST(PlanMovesTest, ADrainWithNowhereToGoWaits) {
   EXPECT_EQ(planned[0].move.to, "n4");
 }
 
+TEST(PlanHandoffsTest, PrimariesSpreadOverTheReplicasOneAtATime) {
+  RebalanceInput in;
+  in.live = {"n1", "n2", "n3"};
+  in.collections.push_back(
+      Col("docs", "u1",
+          {{"n1", "n2", "n3"}, {"n2", "n3", "n1"}, {"n3", "n1", "n2"}}));
+  // n1 leads all three shards (it created the collection).
+  in.primaries = {{"u1/0", "n1"}, {"u1/1", "n1"}, {"u1/2", "n1"}};
+  auto h = PlanHandoffs(in);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].from, "n1");
+  EXPECT_EQ(h[0].to, "n2") << "fewest primaries, then the smallest id";
+  in.primaries["u1/" + std::to_string(h[0].shard)] = h[0].to;
+  h = PlanHandoffs(in);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].to, "n3");
+  in.primaries["u1/" + std::to_string(h[0].shard)] = h[0].to;
+  EXPECT_TRUE(PlanHandoffs(in).empty()) << "one each: balanced";
+
+  // 2 against 0 is not balanced; 2 against 1 is (n3 down).
+  in.primaries = {{"u1/0", "n1"}, {"u1/1", "n1"}, {"u1/2", "n2"}};
+  h = PlanHandoffs(in);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].to, "n3");
+  in.live = {"n1", "n2"};
+  EXPECT_TRUE(PlanHandoffs(in).empty());
+  // A dead or draining node takes none.
+  in.primaries = {{"u1/0", "n1"}, {"u1/1", "n1"}, {"u1/2", "n1"}};
+  in.draining = {"n2"};
+  EXPECT_TRUE(PlanHandoffs(in).empty());
+}
+
+TEST(PlanHandoffsTest, OnlyToAReplicaAndNeverDuringAMove) {
+  RebalanceInput in;
+  in.live = {"n1", "n2", "n3"};
+  // n2 holds no replica of the shards n1 leads.
+  in.collections.push_back(Col("a", "u1", {{"n1", "n3"}, {"n1", "n3"}}));
+  in.primaries = {{"u1/0", "n1"}, {"u1/1", "n1"}};
+  auto h = PlanHandoffs(in);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h[0].to, "n3") << "n2 leads as few but holds no replica";
+  // Both of n1's shards are moving: nothing is handed over.
+  in.collections[0].moves = {{0, "n3", "n2", 1}, {1, "n3", "n2", 1}};
+  EXPECT_TRUE(PlanHandoffs(in).empty());
+}
+
 }  // namespace
 }  // namespace proximadb::cluster

@@ -11,11 +11,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <random>
 #include <sstream>
@@ -426,6 +428,54 @@ uint64_t LocalCount(ClusterDB* db) {
     if (col.config.name.rfind("c", 0) == 0) n += col.point_count;
   }
   return n;
+}
+
+TEST_F(ClusterNodeTest, PrimariesSpreadOverTheNodes) {
+  auto a = Start("a", "a");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = Start("b", "b");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  auto c = Start("c", "c");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  auto col = (*a)->CreateCollection(Docs(6, 3));
+  ASSERT_TRUE(col.ok()) << col.status().ToString();
+  auto led = [](const ClusterInfo& i) {
+    std::map<std::string, int> n;
+    for (const auto& s : i.shards) ++n[s.primary];
+    return n;
+  };
+  auto first = (*a)->GetClusterInfo();
+  ASSERT_TRUE(first.ok());
+  std::string at_start;
+  for (const auto& [node, n] : led(*first)) {
+    at_start += node + ":" + std::to_string(n) + " ";
+  }
+  // Writes go on while primaries are handed over; each node ends up
+  // leading two of the six shards.
+  std::atomic<bool> stop{false};
+  std::atomic<int> acked{0}, failed{0};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      auto r = (*col)->Upsert({{"w" + std::to_string(i), Vec(i), {}}});
+      (r.ok() ? acked : failed).fetch_add(1);
+    }
+  });
+  const bool balanced = WaitForCluster(a->get(), [&](const ClusterInfo& i) {
+    auto n = led(i);
+    return n.size() == 3 && n.count("") == 0 && n["a"] == 2 && n["b"] == 2 &&
+           n["c"] == 2;
+  });
+  stop = true;
+  writer.join();
+  EXPECT_TRUE(balanced) << "primaries at the start: " << at_start;
+  EXPECT_GT(acked.load(), 0);
+  auto count = (*col)->Count({});
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_GE(*count, static_cast<uint64_t>(acked.load()));
+  EXPECT_LE(*count, static_cast<uint64_t>(acked.load() + failed.load()));
+  std::cout << "primaries at the start: " << at_start << "; " << acked.load()
+            << " writes acknowledged, " << failed.load()
+            << " refused while they moved\n";
 }
 
 TEST_F(ClusterNodeTest, NodesRefuseInternalCallsWithoutTheClusterToken) {
