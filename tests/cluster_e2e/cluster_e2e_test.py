@@ -9,7 +9,8 @@ failover, that nothing acknowledged is lost, and that the node catches up
 when it comes back (its shards' streams were trimmed after snapshots while
 it was down: it restores the snapshots, then follows the streams); adds a
 fourth node under load (it
-receives replicas) and drains it (they move back), losing nothing; drops the
+receives replicas) and drains it (they move back), losing nothing; restarts
+every node in turn under load (a rolling restart), losing nothing; drops the
 collection.
 
 Usage: cluster_e2e_test.py SERVER_BINARY   (ctest label `cluster_e2e`)
@@ -77,6 +78,19 @@ class LoadWriter(threading.Thread):
     def stop_and_join(self):
         self.stop = True
         self.join(timeout=60)
+
+
+def verify_everywhere(bases, points, unknown_ids):
+    """Every node counts and lists every acknowledged point, and nothing
+    that was never sent (strong reads)."""
+    for base in bases:
+        c = ok(call(base, "POST", "/api/v1/collections/docs/count", {}),
+               "count")  # always strong
+        check(len(points) <= c["count"] <= len(points) + len(unknown_ids),
+              f"every acknowledged point is counted on {base}")
+        have = all_ids(base, "docs")
+        check(set(points) <= have and have <= set(points) | unknown_ids,
+              f"{base} has every acknowledged point and nothing never sent")
 
 
 def holds(cl, node):
@@ -316,16 +330,32 @@ def main():
         load.stop_and_join()
         check(load.acked > 0, f"writes went on during the moves ({load.acked} "
               f"batches acknowledged, {load.failed} not)")
-        for base in live + [n4]:
-            c = ok(call(base, "POST", "/api/v1/collections/docs/count", {}),
-                   "count")  # always strong
-            check(len(points) <= c["count"] <=
-                  len(points) + len(load.unknown_ids),
-                  f"every acknowledged point is counted on {base}")
-            have = all_ids(base, "docs")
-            check(set(points) <= have and
-                  have <= set(points) | load.unknown_ids,
-                  f"{base} has every acknowledged point and nothing never sent")
+        verify_everywhere(live + [n4], points, load.unknown_ids)
+
+        # A rolling restart of every node that holds replicas (SIGTERM,
+        # start again, wait until the cluster is caught up, next) under
+        # load loses nothing.
+        unknown = set(load.unknown_ids)
+        load = LoadWriter(live, points, rng)
+        load.start()
+        t_roll = time.monotonic()
+        for k in ("n1", "n2", "n3"):
+            os.kill(nodes[k]["pid"], signal.SIGTERM)
+            deadline = time.monotonic() + 60
+            while os.path.exists(f"/proc/{nodes[k]['pid']}") and \
+                    open(f"/proc/{nodes[k]['pid']}/stat").read().split()[2] != "Z":
+                check(time.monotonic() < deadline, f"{k} stops within 60 s")
+                time.sleep(0.1)
+            out = run_script("start-cluster.sh", "--dir", cdir, "--node",
+                             k[1:], "--binary", binary)
+            nodes[k]["pid"] = int(out.split()[4])
+            wait_for(settled_moves, nodes[k]["rest"], 90)
+        load.stop_and_join()
+        print(f"rolling restart of n1, n2, n3: {time.monotonic() - t_roll:.1f} "
+              f"s, {load.acked} batches acknowledged meanwhile, "
+              f"{load.failed} not")
+        check(load.acked > 0, "writes went on during the rolling restart")
+        verify_everywhere(live + [n4], points, unknown | load.unknown_ids)
         ok(call(n2, "DELETE", "/api/v1/cluster/nodes/n4/drain"), "undrain n4")
 
         ok(call(n1 if victim != "n1" else n2, "DELETE",
