@@ -52,7 +52,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
-from cluster_http import call, run_script  # noqa: E402
+from cluster_http import (call, poll_cluster, replicas_caught_up,  # noqa: E402
+                          run_script)
 from proximadb import ProximaDBClient  # noqa: E402
 
 BATCH = 100
@@ -156,18 +157,6 @@ def search_latency(url, collection, queries, truth=None):
     recall = statistics.mean(len(set(h) & set(e)) / 10
                              for h, e in zip(hits, exact))
     return lat, recall, exact
-
-
-def wait_lag0(rest, node, deadline):
-    while time.monotonic() < deadline:
-        status, cl = call(rest, "GET", "/api/v1/cluster")
-        if status == 200:
-            mine = [r for s in cl["shards"] for r in s["replicas"]
-                    if r["node_id"] == node]
-            if mine and all(r["reported"] and r["lag"] == 0 for r in mine):
-                return True
-        time.sleep(0.1)
-    return False
 
 
 def main():
@@ -317,7 +306,9 @@ def main():
                               "3", "--binary", a.binary).split()
             t_ready = time.monotonic()
             victim["pid"] = int(line[4])
-            if not wait_lag0(nodes["n1"]["rest"], "n3", t_ready + 3600):
+            if poll_cluster(nodes["n1"]["rest"],
+                            lambda cl: replicas_caught_up(cl, "n3"), 3600,
+                            interval=0.1) is None:
                 raise RuntimeError("n3 did not catch up within an hour")
             done = time.monotonic()
             log = os.path.join(cdir, "node3", "server.log")

@@ -50,7 +50,8 @@ import tempfile
 import threading
 import time
 
-from cluster_http import all_ids, call, run_script, succeeded
+from cluster_http import (all_ids, call, poll_cluster,  # noqa: E402
+                          replicas_caught_up, run_script, succeeded)
 
 DIM = 8
 LEASE_TTL_S = 3  # the nodes' [cluster] lease_ttl_seconds (the default)
@@ -146,18 +147,6 @@ def probe_minority(cdir, victim, url, writer, t0, out):
             else:
                 writer.unknown.update(ids)
         out.append((sent, status, msg))
-
-
-def wait_caught_up(base, deadline):
-    while time.monotonic() < deadline:
-        status, cl = call(base, "GET", "/api/v1/cluster")
-        if status == 200:
-            reps = [r for s in cl["shards"] for r in s["replicas"]]
-            if reps and all(r["reported"] and r["lag"] == 0 for r in reps) \
-                    and all(s["primary"] for s in cl["shards"]):
-                return True
-        time.sleep(0.2)
-    return False
 
 
 def main():
@@ -276,7 +265,8 @@ def main():
             t1 = time.monotonic()
             with writer.lock:
                 writer.nodes[victim] = urls[victim]
-            caught = wait_caught_up(urls[victim], t1 + 120)
+            caught = poll_cluster(urls[victim], replicas_caught_up,
+                                  120) is not None
             catchup = time.monotonic() - t1
             # The checker.
             with writer.lock:

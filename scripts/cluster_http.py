@@ -1,10 +1,13 @@
 """What the cluster scripts and tests share (scripts/cluster-fault-loop.py,
-tests/cluster_e2e/cluster_e2e_test.py): one REST call, and running another
-script of scripts/. Standard library only (machines have no PyPI)."""
+tests/cluster_e2e/cluster_e2e_test.py, bench/cluster_bench.py): one REST
+call, every id of a collection, waiting for a cluster state, and running
+another script of scripts/. Standard library only (machines have no
+PyPI)."""
 
 import json
 import os
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -48,6 +51,32 @@ def all_ids(base, collection, limit=1000):
         after = page.get("next_after_id", "")
         if not after:
             return ids
+
+
+def poll_cluster(base, pred, seconds, interval=0.2):
+    """Asks node `base` for the cluster (GET /api/v1/cluster) until
+    `pred(status)` holds: that status, or None after `seconds` (the last
+    status answered, if any, is in poll_cluster.last)."""
+    deadline = time.monotonic() + seconds
+    poll_cluster.last = None
+    while True:
+        status, cl = call(base, "GET", "/api/v1/cluster")
+        if status == 200:
+            poll_cluster.last = cl
+            if pred(cl):
+                return cl
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(interval)
+
+
+def replicas_caught_up(cl, node=None):
+    """Every replica (of `node`, when given) reported and at lag 0, and
+    every shard has a primary."""
+    reps = [r for s in cl["shards"] for r in s["replicas"]
+            if node is None or r["node_id"] == node]
+    return bool(reps) and all(r["reported"] and r["lag"] == 0 for r in reps) \
+        and all(s["primary"] for s in cl["shards"])
 
 
 def succeeded(status):

@@ -27,7 +27,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
-from cluster_http import all_ids, call, run_script, succeeded  # noqa: E402
+from cluster_http import (all_ids, call, poll_cluster,  # noqa: E402
+                          replicas_caught_up, run_script, succeeded)
 DIM = 16
 
 
@@ -101,22 +102,16 @@ def holds(cl, node):
 
 def settled_moves(cl):
     """No move under way and every replica caught up."""
-    reps = [r for s in cl["shards"] for r in s["replicas"]]
     return all(len(s["replicas"]) == 3 for s in cl["shards"]) and \
-        all(r["reported"] and r["lag"] == 0 for r in reps) and \
-        all(s["primary"] for s in cl["shards"])
+        replicas_caught_up(cl)
 
 
 def wait_for(pred, base, seconds):
-    deadline = time.monotonic() + seconds
-    while True:
-        status, cl = call(base, "GET", "/api/v1/cluster")
-        if status == 200 and pred(cl):
-            return cl
-        if time.monotonic() >= deadline:
-            check(False, f"the cluster reached the expected state within "
-                  f"{seconds} s (last: {cl})")
-        time.sleep(0.2)
+    cl = poll_cluster(base, pred, seconds)
+    if cl is None:
+        check(False, f"the cluster reached the expected state within "
+              f"{seconds} s (last: {poll_cluster.last})")
+    return cl
 
 
 def main():
@@ -275,15 +270,7 @@ def main():
                          victim[1:], "--binary", binary)
         nodes[victim]["pid"] = int(out.split()[4])
         back = nodes[victim]["rest"]
-        deadline = time.monotonic() + 60
-        while True:
-            cl = ok(call(back, "GET", "/api/v1/cluster"), "cluster status")
-            mine = [r for s in cl["shards"] for r in s["replicas"]
-                    if r["node_id"] == victim]
-            if mine and all(r["reported"] and r["lag"] == 0 for r in mine):
-                break
-            check(time.monotonic() < deadline, "the returned node catches up in 60 s")
-            time.sleep(0.2)
+        wait_for(lambda cl: replicas_caught_up(cl, victim), back, 60)
         with open(os.path.join(cdir, "node" + victim[1:], "server.log")) as f:
             restored = f.read().count("restored from snapshot")
         check(restored >= 1, f"{victim} caught up: {restored} of its replicas "

@@ -152,14 +152,19 @@ std::string Render(const ServerConfig& c) {
     << "nats_urls = " << List(c.cluster.nats_urls) << "\n"
     << "default_shards = " << c.cluster.default_shards << "\n"
     << "default_replication_factor = " << c.cluster.default_replication_factor
-    << "\n";
+    << "\n"
+    << "internal_token = " << Quote(c.cluster.internal_token) << "\n"
+    << "lease_ttl_seconds = " << c.cluster.lease_ttl_seconds << "\n"
+    << "snapshot_interval_entries = " << c.cluster.snapshot_interval_entries
+    << "\n"
+    << "stream_retain_entries = " << c.cluster.stream_retain_entries << "\n";
   return o.str();
 }
 
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 57,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 61,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;
@@ -195,7 +200,8 @@ bool AllUtf8(const ServerConfig& c) {
                                   c.catalog.namespace_,
                                   c.catalog.postgresql_url,
                                   c.cluster.node_id,
-                                  c.cluster.advertise_address};
+                                  c.cluster.advertise_address,
+                                  c.cluster.internal_token};
   all.insert(all.end(), c.api.api_keys.begin(), c.api.api_keys.end());
   all.insert(all.end(), c.cluster.etcd_endpoints.begin(),
              c.cluster.etcd_endpoints.end());
