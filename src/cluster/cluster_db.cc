@@ -220,8 +220,10 @@ class ClusterCollection final : public Collection {
     info.config = c->def.config;
     info.created_at_unix_ms = c->created_at_unix_ms;
     info.payload_indexes = c->def.payload_indexes;
+    // Strong, like count: the points counted include every write
+    // acknowledged before the request.
     auto results = ForEachShard<std::string>(c->shard_count(), [&](uint32_t k) {
-      return node_->Call(*c, k, "info", "{}", false);
+      return node_->Call(*c, k, "info", "{}", /*strong=*/true);
     });
     for (auto& r : results) {
       if (!r.ok()) continue;

@@ -187,6 +187,9 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
 
   ScrollRequest s;
   s.limit = 15;
+  // Strong: every point written above, whichever replica answers (an
+  // eventual scroll may read a replica that has not applied them yet).
+  s.consistency = ReadConsistency::kStrong;
   std::vector<std::string> seen;
   while (true) {
     auto page = (*on_b)->Scroll(s);
