@@ -52,8 +52,9 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
-from cluster_http import (call, poll_cluster, replicas_caught_up,  # noqa: E402
-                          run_script)
+from cluster_http import (add_snapshot_options, call,  # noqa: E402
+                          poll_cluster, replicas_caught_up, run_script,
+                          snapshot_options)
 from proximadb import ProximaDBClient  # noqa: E402
 
 BATCH = 100
@@ -170,10 +171,7 @@ def main():
     ap.add_argument("--settle", type=float, default=60,
                     help="seconds a cluster's replicas get to build their "
                     "graphs after the load")
-    ap.add_argument("--snapshot-interval", type=int, default=10000,
-                    help="[cluster] snapshot_interval_entries of the nodes")
-    ap.add_argument("--retain", type=int, default=10000,
-                    help="[cluster] stream_retain_entries of the nodes")
+    add_snapshot_options(ap)
     ap.add_argument("--skip", default="",
                     help="comma list of parts to skip: write,search,catchup")
     a = ap.parse_args()
@@ -185,8 +183,7 @@ def main():
     try:
         single, single_rest, single_grpc = start_single(a.binary, workdir)
         out = run_script("start-cluster.sh", "--dir", cdir, "--nodes", "3",
-                         "--snapshot-interval", str(a.snapshot_interval),
-                         "--retain", str(a.retain), "--binary", a.binary)
+                         *snapshot_options(a), "--binary", a.binary)
         nodes = {}
         for line in out.splitlines():
             p = line.split()

@@ -50,8 +50,9 @@ import tempfile
 import threading
 import time
 
-from cluster_http import (all_ids, call, poll_cluster,  # noqa: E402
-                          replicas_caught_up, run_script, succeeded)
+from cluster_http import (add_snapshot_options, all_ids, call,  # noqa: E402
+                          poll_cluster, replicas_caught_up, run_script,
+                          snapshot_options, succeeded, wait_exited)
 
 DIM = 8
 LEASE_TTL_S = 3  # the nodes' [cluster] lease_ttl_seconds (the default)
@@ -166,10 +167,7 @@ def main():
     ap.add_argument("--netns", action="store_true",
                     help="each node in a network namespace of its own "
                     "(root; needed by the partition fault)")
-    ap.add_argument("--snapshot-interval", type=int, default=10000,
-                    help="[cluster] snapshot_interval_entries of the nodes")
-    ap.add_argument("--retain", type=int, default=10000,
-                    help="[cluster] stream_retain_entries of the nodes")
+    add_snapshot_options(ap)
     a = ap.parse_args()
     faults = a.faults.split(",")
     if "partition" in faults and not a.netns:
@@ -177,8 +175,7 @@ def main():
     cdir = a.dir or os.path.join(tempfile.mkdtemp(prefix="pdb-faults-"), "c")
     out = run_script("start-cluster.sh", "--dir", cdir, "--nodes", str(a.nodes),
                  "--shards", str(a.shards), "--replication",
-                 str(a.replication), "--snapshot-interval",
-                 str(a.snapshot_interval), "--retain", str(a.retain),
+                 str(a.replication), *snapshot_options(a),
                  "--binary", a.binary, *(["--netns"] if a.netns else []))
     pids, urls = {}, {}
     for line in out.splitlines():
@@ -249,12 +246,7 @@ def main():
                     # A clean stop may take a while under load; the next
                     # process would be refused while it holds the data
                     # directory (<data>/LOCK).
-                    for _ in range(1200):
-                        try:
-                            os.kill(pids[victim], 0)
-                        except ProcessLookupError:
-                            break
-                        time.sleep(0.05)
+                    wait_exited(pids[victim], 60)
                     exit_s = time.monotonic() - t0
                     if exit_s > 5:
                         print(f"  note: {victim} took {exit_s:.1f} s to stop",

@@ -79,6 +79,40 @@ def replicas_caught_up(cl, node=None):
         and all(s["primary"] for s in cl["shards"])
 
 
+def exited(pid):
+    """Whether process `pid` is gone (a zombie counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def wait_exited(pid, seconds):
+    """Waits up to `seconds` for process `pid` to end; whether it did."""
+    deadline = time.monotonic() + seconds
+    while not exited(pid):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def add_snapshot_options(ap):
+    """--snapshot-interval / --retain: the nodes' shard snapshot settings
+    (docs/CLUSTER.md, "Snapshots and stream retention"), passed on to
+    start-cluster.sh by snapshot_options()."""
+    ap.add_argument("--snapshot-interval", type=int, default=10000,
+                    help="[cluster] snapshot_interval_entries of the nodes")
+    ap.add_argument("--retain", type=int, default=10000,
+                    help="[cluster] stream_retain_entries of the nodes")
+
+
+def snapshot_options(a):
+    return ["--snapshot-interval", str(a.snapshot_interval),
+            "--retain", str(a.retain)]
+
+
 def succeeded(status):
     return 200 <= status < 300
 

@@ -30,6 +30,25 @@ std::string EncodeShardedCollection(const ShardedCollection& c) {
   return SealJson(std::move(j));
 }
 
+std::string EncodeShardHandoff(const ShardHandoff& h) {
+  return nlohmann::json{{"to", h.to}, {"since_unix_ms", h.since_unix_ms}}
+      .dump();
+}
+
+ShardHandoff DecodeShardHandoff(const std::string& bytes) {
+  const nlohmann::json j = nlohmann::json::parse(bytes, nullptr, false);
+  ShardHandoff h;
+  if (!j.is_object()) return h;
+  if (auto to = j.find("to"); to != j.end() && to->is_string()) {
+    h.to = to->get<std::string>();
+  }
+  if (auto since = j.find("since_unix_ms");
+      since != j.end() && since->is_number_unsigned()) {
+    h.since_unix_ms = since->get<uint64_t>();
+  }
+  return h;
+}
+
 std::string SealJson(nlohmann::json j) {
   const std::string body = j.dump();
   j["crc32c"] = crc32c::Value(body.data(), body.size());

@@ -55,6 +55,16 @@ struct ShardedCollection {
 //  "crc32c":<of the rest>} ("moves" only while there are any). A damaged value
 //  is kCorruption naming `where`.
 std::string EncodeShardedCollection(const ShardedCollection& c);
+// The value of ClusterKeys::handoff: a primary hand-over asked for by the
+// rebalancer. Decoding anything that is not such an object gives an empty
+// `to` (and 0).
+struct ShardHandoff {
+  std::string to;  // the node to hand the primary over to
+  uint64_t since_unix_ms = 0;
+};
+std::string EncodeShardHandoff(const ShardHandoff& h);
+ShardHandoff DecodeShardHandoff(const std::string& bytes);
+
 // The cluster's checksummed JSON values in etcd (descriptors, shard
 // snapshot records): `j` with "crc32c", the CRC32C of its dump without it.
 std::string SealJson(nlohmann::json j);

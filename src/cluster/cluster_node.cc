@@ -45,6 +45,7 @@ constexpr int64_t kConnectTimeoutMs = 1000;
 constexpr uint64_t kMaxSwitchLag = 100;
 constexpr size_t kMaxMovesInFlight = 2;
 constexpr int64_t kRebalanceIntervalMs = 1000;
+constexpr int64_t kSnapshotPassMs = 1000;  // the shard snapshot thread's
 // A primary hand-over (hosted_shard.h) not done by then is given up.
 constexpr uint64_t kHandoffTimeoutMs = 15000;
 
@@ -117,8 +118,12 @@ Result<std::unique_ptr<ClusterNode>> ClusterNode::Start(
         options.node_id);
   }
   node->reconciler_ = std::thread([n = node.get()] { n->ReconcileLoop(); });
-  node->rebalancer_ = std::thread([n = node.get()] { n->RebalanceLoop(); });
-  node->snapshotter_ = std::thread([n = node.get()] { n->SnapshotLoop(); });
+  node->rebalancer_ = std::thread([n = node.get()] {
+    n->RunEvery(kRebalanceIntervalMs, "rebalancing", &ClusterNode::Rebalance);
+  });
+  node->snapshotter_ = std::thread([n = node.get()] {
+    n->RunEvery(kSnapshotPassMs, "shard snapshots", &ClusterNode::SnapshotPass);
+  });
   spdlog::info("cluster node {} joined namespace '{}' (internal API on {})",
                options.node_id, options.cluster_namespace,
                options.advertise_address);
@@ -291,10 +296,9 @@ Status ClusterNode::Reconcile() {
                        etcd_->GetPrefix(keys_.handoffs()));
   std::map<std::string, std::string> handoff_to;  // "<uid>/<shard>" -> node
   for (const auto& kv : handoffs.kvs) {
-    auto j = nlohmann::json::parse(kv.value, nullptr, false);
-    if (j.is_object() && j.contains("to") && j["to"].is_string()) {
-      handoff_to[kv.key.substr(keys_.handoffs().size())] =
-          j["to"].get<std::string>();
+    ShardHandoff h = DecodeShardHandoff(kv.value);
+    if (!h.to.empty()) {
+      handoff_to[kv.key.substr(keys_.handoffs().size())] = std::move(h.to);
     }
   }
   // Nothing is dropped unless the listing is this cluster's.
@@ -463,22 +467,40 @@ Status ClusterNode::Reconcile() {
   return first_error;
 }
 
-void ClusterNode::RebalanceLoop() {
-  Status last;
+void ClusterNode::RunEvery(int64_t interval_ms, const char* what,
+                           Status (ClusterNode::*pass)()) {
+  std::string last;
   while (true) {
     {
       MutexLock l(&mu_);
       if (stop_) return;
-      cv_.WaitFor(&mu_, milliseconds(kRebalanceIntervalMs));
+      cv_.WaitFor(&mu_, milliseconds(interval_ms));
       if (stop_) return;
     }
-    Status s = Rebalance();
-    if (!s.ok() && last.ok()) {
-      spdlog::warn("cluster node {}: rebalancing: {}", options_.node_id,
+    Status s = (this->*pass)();
+    // Logged once per distinct error, not every pass.
+    if (!s.ok() && s.ToString() != last) {
+      spdlog::warn("cluster node {}: {}: {}", options_.node_id, what,
                    s.ToString());
     }
-    last = s;
+    last = s.ok() ? "" : s.ToString();
   }
+}
+
+const std::vector<ClusterNode::ReplicaState>& ClusterNode::ReportedBy(
+    const std::string& node_id,
+    const std::map<std::string, std::string>& internal,
+    std::map<std::string, std::vector<ReplicaState>>* reported) {
+  auto it = reported->find(node_id);
+  if (it != reported->end()) return it->second;
+  std::vector<ReplicaState>& out = (*reported)[node_id];
+  if (node_id == options_.node_id) {
+    out = LocalReplicas();
+  } else if (auto a = internal.find(node_id); a != internal.end()) {
+    auto r = RemoteStatus(a->second);
+    if (r.ok()) out = std::move(r).value();
+  }
+  return out;
 }
 
 Status ClusterNode::BalancePrimaries(
@@ -491,9 +513,7 @@ Status ClusterNode::BalancePrimaries(
   bool pending = false;
   for (const auto& kv : got.kvs) {
     const std::string shard = kv.key.substr(keys_.handoffs().size());
-    auto j = nlohmann::json::parse(kv.value, nullptr, false);
-    const std::string to = j.is_object() ? j.value("to", "") : "";
-    const uint64_t since = j.is_object() ? j.value("since_unix_ms", 0ull) : 0;
+    const auto [to, since] = DecodeShardHandoff(kv.value);
     auto p = in.primaries.find(shard);
     const bool done = p != in.primaries.end() && p->second == to;
     const bool stale = NowUnixMs() > since + kHandoffTimeoutMs;
@@ -520,31 +540,23 @@ Status ClusterNode::BalancePrimaries(
   for (const PlannedHandoff& h : PlanHandoffs(in)) {
     const ShardedCollection& c = in.collections[h.collection];
     // Only to a replica that is caught up (it serves at once).
-    if (reported->count(h.to) == 0) {
-      if (h.to == options_.node_id) {
-        (*reported)[h.to] = LocalReplicas();
-      } else if (auto a = internal.find(h.to); a != internal.end()) {
-        auto r = RemoteStatus(a->second);
-        if (r.ok()) (*reported)[h.to] = std::move(r).value();
-      }
-    }
     auto st =
         log_->State(ShardStream(options_.cluster_namespace, c.uid, h.shard));
     bool ready = false;
-    for (const auto& r : (*reported)[h.to]) {
+    for (const auto& r : ReportedBy(h.to, internal, reported)) {
       if (r.uid == c.uid && r.shard == h.shard && r.state == "following" &&
           st.ok() && st->last_seq <= r.applied_seq + kMaxSwitchLag) {
         ready = true;
       }
     }
     if (!ready) continue;
-    const nlohmann::json value = {{"to", h.to}, {"since_unix_ms", NowUnixMs()}};
+    const std::string value = EncodeShardHandoff({h.to, NowUnixMs()});
     spdlog::info(
         "rebalancing: handing the primary of shard {} of '{}' over from {} "
         "to {}",
         h.shard, c.name(), h.from, h.to);
     PDB_RETURN_IF_ERROR(
-        etcd_->Put(keys_.handoff(c.uid, h.shard), value.dump()).status());
+        etcd_->Put(keys_.handoff(c.uid, h.shard), value).status());
   }
   return Status::OK();
 }
@@ -622,16 +634,8 @@ Status ClusterNode::Rebalance() {
         changed = true;
         continue;
       }
-      if (reported.count(m.to) == 0) {
-        if (m.to == options_.node_id) {
-          reported[m.to] = LocalReplicas();
-        } else if (internal.count(m.to) != 0) {
-          auto r = RemoteStatus(internal[m.to]);
-          if (r.ok()) reported[m.to] = std::move(r).value();
-        }
-      }
       const ReplicaState* rs = nullptr;
-      for (const auto& r : reported[m.to]) {
+      for (const auto& r : ReportedBy(m.to, internal, &reported)) {
         if (r.uid == c.uid && r.shard == m.shard) rs = &r;
       }
       auto st =

@@ -149,10 +149,14 @@ class ClusterNode {
   Status Register();
   void ReconcileLoop();
   Status Reconcile();
+  // The body of the rebalancer's and the snapshot thread's: `pass` every
+  // `interval_ms` until the node stops; an error is logged (naming
+  // `what`) once until it changes.
+  void RunEvery(int64_t interval_ms, const char* what,
+                Status (ClusterNode::*pass)());
   // The rebalancer (rebalance.h), acting on the live node with the
   // smallest id only: finishes the moves whose new replica caught up and
   // starts the next ones.
-  void RebalanceLoop();
   Status Rebalance();
   // Primaries (rebalance.h, PlanHandoffs): ends the hand-over under way
   // once its target leads (or after a timeout), else asks for the next one
@@ -162,6 +166,13 @@ class ClusterNode {
       const RebalanceInput& in,
       const std::map<std::string, std::string>& internal,
       std::map<std::string, std::vector<ReplicaState>>* reported);
+  // What node `node_id` reports of its replicas (`internal`: the nodes'
+  // internal addresses), asked once per round: kept in `reported` (empty
+  // when the node could not be asked).
+  const std::vector<ReplicaState>& ReportedBy(
+      const std::string& node_id,
+      const std::map<std::string, std::string>& internal,
+      std::map<std::string, std::vector<ReplicaState>>* reported);
   // Writes `c` if its key is still at c->mod_revision (then updated).
   Status PutDescriptor(ShardedCollection* c);
   // Shard snapshots (cluster_snapshots.cc; shard_snapshot.h), on their own
@@ -169,7 +180,6 @@ class ClusterNode {
   // (their log was purged past them), snapshots the shards this node is
   // the primary of once due and trims their streams, and deletes this
   // node's snapshots no record names.
-  void SnapshotLoop();
   Status SnapshotPass();
   // A replica behind the log: restored from the shard's recorded snapshot
   // and its applied position set to the snapshot's.

@@ -2,6 +2,7 @@
 // "Snapshots and stream retention"): the snapshot thread.
 #include <chrono>
 #include <set>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
@@ -20,32 +21,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr int64_t kSnapshotPassMs = 1000;
 // A failed restore is tried again after this long.
 constexpr int64_t kRestoreRetryMs = 2000;
 // This node's unnamed snapshots are looked for every this many passes.
 constexpr uint64_t kCollectEveryPasses = 30;
 
 }  // namespace
-
-void ClusterNode::SnapshotLoop() {
-  std::string last;
-  while (true) {
-    {
-      MutexLock l(&mu_);
-      if (stop_) return;
-      cv_.WaitFor(&mu_, milliseconds(kSnapshotPassMs));
-      if (stop_) return;
-    }
-    Status s = SnapshotPass();
-    // Logged once per distinct error, not every second.
-    if (!s.ok() && s.ToString() != last) {
-      spdlog::warn("cluster node {}: shard snapshots: {}", options_.node_id,
-                   s.ToString());
-    }
-    last = s.ok() ? "" : s.ToString();
-  }
-}
 
 Result<snapshot::Repository*> ClusterNode::RepositoryOf(
     const std::string& node_id) {
@@ -110,7 +91,32 @@ Status ClusterNode::SnapshotPass() {
   auto own = RepositoryOf(options_.node_id);
   if (!own.ok()) return first_error;  // said once at start
 
-  // 2. The newest snapshot of every shard.
+  // 2. Trims that failed before.
+  for (auto it = purges_.begin(); it != purges_.end();) {
+    Status s = log_->Purge(it->first, it->second);
+    if (s.ok() || s.code() == StatusCode::kNotFound) {
+      it = purges_.erase(it);
+    } else {
+      note(s);
+      ++it;
+    }
+  }
+
+  // The shards this node leads; the records are read only when one may be
+  // due or this node's snapshots are looked over (every
+  // kCollectEveryPasses passes).
+  std::vector<std::shared_ptr<HostedShard>> leading;
+  {
+    MutexLock l(&mu_);
+    for (const auto& [key, hs] : hosted_) leading.push_back(hs);
+  }
+  std::erase_if(leading, [](const std::shared_ptr<HostedShard>& hs) {
+    return hs->learner.load() || !hs->is_primary();
+  });
+  const bool collect = snapshot_passes_ % kCollectEveryPasses == 0;
+  if (leading.empty() && !collect) return first_error;
+
+  // 3. The newest snapshot of every shard.
   PDB_ASSIGN_OR_RETURN(RangeResult got, etcd_->GetPrefix(keys_.snapshots()));
   std::map<std::string, ShardSnapshotRecord> records;
   bool all_decoded = true;
@@ -125,14 +131,8 @@ Status ClusterNode::SnapshotPass() {
     records[kv.key] = std::move(r).value();
   }
 
-  // 3. The shards this node leads whose log grew by an interval since.
-  std::vector<std::shared_ptr<HostedShard>> hosted;
-  {
-    MutexLock l(&mu_);
-    for (const auto& [key, hs] : hosted_) hosted.push_back(hs);
-  }
-  for (const auto& hs : hosted) {
-    if (hs->learner.load() || !hs->is_primary()) continue;
+  // 4. The shards this node leads whose log grew by an interval since.
+  for (const auto& hs : leading) {
     auto rec = records.find(keys_.snapshot(hs->uid, hs->shard));
     const ShardSnapshotRecord* newest =
         rec == records.end() ? nullptr : &rec->second;
@@ -144,21 +144,8 @@ Status ClusterNode::SnapshotPass() {
     note(SnapshotShard(*hs, newest));
   }
 
-  // 4. Trims that failed before.
-  for (auto it = purges_.begin(); it != purges_.end();) {
-    Status s = log_->Purge(it->first, it->second);
-    if (s.ok() || s.code() == StatusCode::kNotFound) {
-      it = purges_.erase(it);
-    } else {
-      note(s);
-      ++it;
-    }
-  }
-
   // 5. Now and then: this node's snapshots no record names.
-  if (all_decoded && snapshot_passes_ % kCollectEveryPasses == 0) {
-    note(CollectSnapshots(records));
-  }
+  if (all_decoded && collect) note(CollectSnapshots(records));
   return first_error;
 }
 

@@ -28,7 +28,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from cluster_http import (all_ids, call, poll_cluster,  # noqa: E402
-                          replicas_caught_up, run_script, succeeded)
+                          replicas_caught_up, run_script, succeeded,
+                          wait_exited)
 DIM = 16
 
 
@@ -328,11 +329,7 @@ def main():
         t_roll = time.monotonic()
         for k in ("n1", "n2", "n3"):
             os.kill(nodes[k]["pid"], signal.SIGTERM)
-            deadline = time.monotonic() + 60
-            while os.path.exists(f"/proc/{nodes[k]['pid']}") and \
-                    open(f"/proc/{nodes[k]['pid']}/stat").read().split()[2] != "Z":
-                check(time.monotonic() < deadline, f"{k} stops within 60 s")
-                time.sleep(0.1)
+            check(wait_exited(nodes[k]["pid"], 60), f"{k} stops within 60 s")
             out = run_script("start-cluster.sh", "--dir", cdir, "--node",
                              k[1:], "--binary", binary)
             nodes[k]["pid"] = int(out.split()[4])
