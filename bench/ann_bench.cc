@@ -11,7 +11,6 @@
 //                            FAISS is built anew)
 #include <faiss/IndexHNSW.h>
 #include <faiss/index_io.h>
-#include <hnswlib/hnswlib.h>
 #include <omp.h>
 #include <time.h>
 #include <zlib.h>
@@ -28,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "hnswlib_peer.h"
 #include "idx_reader.h"
 #include "index/distance.h"
 #include "index/flat_index.h"
@@ -219,6 +219,12 @@ int main(int argc, char** argv) {
       dataset.c_str(), n, d, queries.n,
       std::string(simd::SimdLevelName(simd::ActiveSimdLevel())).c_str(),
       threads);
+  // Each peer's build: the tables in docs/BENCHMARKS.md state them.
+  std::printf(
+      "peers: hnswlib compiled with %s (distance path %s); FAISS: Debian's "
+      "libfaiss (generic build, no AVX2 variant)\n",
+      bench::HnswlibPeer::BuildFlags().c_str(),
+      bench::HnswlibPeer::SimdPath().c_str());
 
   // Ground truth, exact, and the flat-scan figures.
   VectorView view{base.v.data(), base.norms.data(), n, d};
@@ -327,6 +333,11 @@ int main(int argc, char** argv) {
   if (flat_only) return 0;
 
   const std::vector<uint32_t> efs = {16, 32, 64, 128, 256, 512};
+  // Builds with one thread (unless --skip-1t) and with --threads; the last
+  // one built is the one searched.
+  std::vector<uint32_t> build_threads;
+  if (!skip1 && threads != 1) build_threads.push_back(1);
+  build_threads.push_back(threads);
   std::vector<Report> reports;
   Env* env = Env::Default();
   const std::string tmpdir = "/tmp/ann_bench_files";
@@ -341,14 +352,14 @@ int main(int argc, char** argv) {
     hp.ef_construction = 200;
     hp.quantization = qz;
     std::unique_ptr<HnswIndex> idx;
-    for (uint32_t t : {1u, threads}) {
-      if (reuse || (t == 1 && skip1)) continue;
+    for (uint32_t t : build_threads) {
+      if (reuse) continue;
       auto start = Clock::now();
       auto built = HnswIndex::Build(view, Metric::kEuclidean, hp, t);
       double s = Secs(start);
-      (t == 1 ? r.build1 : r.build2) = s;
+      if (t == 1) r.build1 = s;
+      if (t == threads) r.build2 = s;
       idx = std::move(built).value();
-      if (t == threads && t == 1) r.build2 = s;
     }
     // Vectors the walk reads must be in RAM: floats for float, codes for int8
     // (the floats are then only touched for the re-score, from the mmap).
@@ -386,53 +397,30 @@ int main(int argc, char** argv) {
   if (hnswlib_on) {
     Report r;
     r.name = "hnswlib";
-    hnswlib::L2Space space(d);
-    std::unique_ptr<hnswlib::HierarchicalNSW<float>> h;
-    size_t mem = 0;
-    for (uint32_t t : {1u, threads}) {
-      if (reuse || (t == 1 && skip1)) continue;
+    std::unique_ptr<bench::HnswlibPeer> h;
+    for (uint32_t t : build_threads) {
+      if (reuse) continue;
       h.reset();
-      size_t before = RssBytes();
       auto start = Clock::now();
-      h = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, n, 16, 200,
-                                                            100);
-      std::atomic<uint32_t> next{0};
-      auto work = [&] {
-        for (uint32_t i = next++; i < n; i = next++)
-          h->addPoint(base.row(i), i);
-      };
-      std::vector<std::thread> ts;
-      for (uint32_t w = 1; w < t; ++w) ts.emplace_back(work);
-      work();
-      for (auto& x : ts) x.join();
-      (t == 1 ? r.build1 : r.build2) = Secs(start);
-      (void)before;
+      h = bench::HnswlibPeer::Build(base.v.data(), n, d, 16, 200, t);
+      if (t == 1) r.build1 = Secs(start);
+      if (t == threads) r.build2 = Secs(start);
     }
     const std::string path = tmpdir + "/hnswlib.bin";
     if (!reuse) {
       // Counted from its own layout (RSS does not drop when the previous
       // build is freed): level 0 with inline vectors, plus upper lists.
-      mem = n * h->size_data_per_element_;
-      for (uint32_t i = 0; i < n; ++i) {
-        mem += size_t(h->element_levels_[i]) * h->size_links_per_element_;
-      }
-      r.mem_mb = mem / 1e6;
-      h->saveIndex(path);
+      r.mem_mb = h->MemoryBytes() / 1e6;
+      h->Save(path);
       h.reset();
     }
     auto t = Clock::now();
-    h = std::make_unique<hnswlib::HierarchicalNSW<float>>(&space, path);
+    h = bench::HnswlibPeer::Load(path, d);
     r.load_s = Secs(t);
-    r.curve = Curve(
-        queries, gt, efs,
-        [&](const float* q, float, uint32_t ef, std::vector<uint32_t>* ids) {
-          h->setEf(ef);
-          auto res = h->searchKnn(q, 10);
-          while (!res.empty()) {
-            ids->push_back(uint32_t(res.top().second));
-            res.pop();
-          }
-        });
+    r.curve =
+        Curve(queries, gt, efs,
+              [&](const float* q, float, uint32_t ef,
+                  std::vector<uint32_t>* ids) { h->Search(q, ef, 10, ids); });
     Print(r);
     reports.push_back(r);
   }
@@ -444,8 +432,7 @@ int main(int argc, char** argv) {
     r.name = "faiss-hnswflat";
     std::unique_ptr<faiss::IndexHNSWFlat> f;
     size_t mem = 0;
-    for (uint32_t t : {1u, threads}) {
-      if (t == 1 && skip1) continue;
+    for (uint32_t t : build_threads) {
       f.reset();
       size_t before = RssBytes();
       omp_set_num_threads(int(t));
@@ -453,7 +440,8 @@ int main(int argc, char** argv) {
       f = std::make_unique<faiss::IndexHNSWFlat>(int(d), 16);
       f->hnsw.efConstruction = 200;
       f->add(n, base.v.data());
-      (t == 1 ? r.build1 : r.build2) = Secs(start);
+      if (t == 1) r.build1 = Secs(start);
+      if (t == threads) r.build2 = Secs(start);
       (void)before;
     }
     mem = size_t(n) * d * 4 + f->hnsw.neighbors.size() * sizeof(int32_t) +

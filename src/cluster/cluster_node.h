@@ -203,11 +203,12 @@ class ClusterNode {
   // A node's internal address (refreshed from etcd when unknown).
   Result<std::string> AddressOf(const std::string& node_id);
   // `*not_stored` as for LocalWrite: the primary said so, or the node
-  // could not be reached before anything was sent.
+  // could not be reached (within `connect_ms`) before anything was sent.
   Result<WriteOutcome> RemoteWrite(const std::string& address,
                                    const std::string& uid, uint32_t shard,
                                    WriteKind kind, const wal::WalBatch& batch,
-                                   int64_t timeout_ms, bool* not_stored);
+                                   int64_t timeout_ms, int64_t connect_ms,
+                                   bool* not_stored);
   // Call on the replicas `c` names, in order, until one answers or the
   // deadline passes.
   Result<std::string> CallReplicas(

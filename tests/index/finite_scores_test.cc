@@ -161,4 +161,30 @@ INSTANTIATE_TEST_SUITE_P(AllLevels, FiniteScoresTest,
                          });
 
 }  // namespace
+// The early-abandoning int8 walk stops at L2CodeBound(bound): every code
+// sum from there on must map to a distance at or above the bound, at every
+// scale (tiny steps, huge steps, bounds near the float range).
+TEST(QuantizerBoundTest, CodeBoundMapsToDistancesAtOrAboveTheBound) {
+  std::mt19937 rng(3);
+  for (float scale : {1e-6f, 1.0f, 255.0f, 1e6f, 1e15f}) {
+    std::vector<float> data(2 * 16);
+    for (size_t i = 0; i < 16; ++i) data[16 + i] = scale;  // row 1: max
+    VectorView view{data.data(), nullptr, 2, 16};
+    auto sq = quant::ScalarQuantizer::Train(view);
+    ASSERT_TRUE(sq.ok()) << sq.status().ToString();
+    std::uniform_int_distribution<uint32_t> raw(0, 255u * 255u * 16u);
+    for (int i = 0; i < 2000; ++i) {
+      const float bound = sq->L2(raw(rng));
+      const double limit = sq->L2CodeBound(bound);
+      ASSERT_GE(limit, 0.0);
+      if (limit >= 4294967295.0) continue;
+      for (uint32_t c :
+           {uint32_t(limit), uint32_t(limit) + 1, uint32_t(limit) + 1000}) {
+        ASSERT_GE(sq->L2(c), bound) << "scale " << scale << " sum " << c;
+      }
+    }
+    EXPECT_GE(sq->L2CodeBound(INFINITY), 4294967295.0);
+  }
+}
+
 }  // namespace proximadb::index

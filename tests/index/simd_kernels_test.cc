@@ -127,6 +127,57 @@ TEST_P(SimdLevelTest, BatchKernelsEqualSingleRowBitForBit) {
   }
 }
 
+// The early-abandoning kernels the graph walks use: below the bound the
+// answer is the full kernel's bit for bit; at or above it, some value at
+// or above the bound (and never above the full distance); and a walk that
+// compares with the bound decides exactly as with the full kernel.
+TEST_P(SimdLevelTest, BoundedKernelsDecideLikeTheFullOnes) {
+  const KernelTable* t = Table();
+  if (t == nullptr) {
+    GTEST_SKIP() << "SIMD level " << SimdLevelName(GetParam())
+                 << " is not supported on this CPU/build";
+  }
+  std::mt19937 rng(11);
+  std::normal_distribution<float> n;
+  std::uniform_int_distribution<int> byte(0, 255);
+  const size_t dims[] = {1, 3, 17, 100, 128, 129, 256, 300, 768, 784, 1536};
+  for (size_t dim : dims) {
+    SCOPED_TRACE("dim " + std::to_string(dim));
+    std::vector<float> a(dim), b(dim + 1);
+    std::vector<uint8_t> ca(dim), cb(dim + 1);
+    for (int trial = 0; trial < 20; ++trial) {
+      for (auto& x : a) x = n(rng);
+      for (auto& x : b) x = n(rng);
+      for (auto& x : ca) x = uint8_t(byte(rng));
+      for (auto& x : cb) x = uint8_t(byte(rng));
+      const float* bb = b.data() + 1;  // misaligned
+      const uint8_t* cbb = cb.data() + 1;
+      const float full = t->l2(a.data(), bb, dim);
+      const uint32_t cfull = t->l2_u8(ca.data(), cbb, dim);
+      // Bounds below, at and above the distance, and the extremes.
+      const float fractions[] = {0.0f, 0.01f, 0.3f, 0.9f, 1.0f, 1.1f, 10.0f};
+      for (float f : fractions) {
+        const float bound = full * f;
+        const float got = t->l2_bounded(a.data(), bb, dim, bound);
+        EXPECT_EQ(got < bound, full < bound) << "bound " << bound;
+        if (full < bound) {
+          EXPECT_EQ(got, full);
+        }
+        EXPECT_LE(got, full);
+        const uint32_t cbound = uint32_t(double(cfull) * f);
+        const uint32_t cgot = t->l2_u8_bounded(ca.data(), cbb, dim, cbound);
+        EXPECT_EQ(cgot < cbound, cfull < cbound) << "bound " << cbound;
+        if (cfull < cbound) {
+          EXPECT_EQ(cgot, cfull);
+        }
+        EXPECT_LE(cgot, cfull);
+      }
+      EXPECT_EQ(t->l2_bounded(a.data(), bb, dim, INFINITY), full);
+      EXPECT_EQ(t->l2_u8_bounded(ca.data(), cbb, dim, 0xFFFFFFFFu), cfull);
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllLevels, SimdLevelTest,
                          ::testing::Values(SimdLevel::kScalar, SimdLevel::kAvx2,
                                            SimdLevel::kAvx512),

@@ -38,7 +38,7 @@ uint32_t HnswIndex::Greedy(const Dist& dist, uint32_t cur, float* cur_dist,
       ++visited;
       for (uint32_t j = 1; j <= n; ++j) {
         const uint32_t id = LoadWord(list + j);
-        const float d = dist(id);
+        const float d = dist.Bounded(id, *cur_dist);
         ++computed;
         if (d < *cur_dist) {
           *cur_dist = d;
@@ -113,7 +113,8 @@ void HnswIndex::SearchLevel(const Dist& dist, uint32_t entry, float entry_dist,
         dist.Prefetch(next);
       }
       if (s->TestAndSet(id)) continue;
-      const float d = dist(id);
+      // Only a distance below the bound is used: the kernel may stop early.
+      const float d = dist.Bounded(id, bound);
       ++computed;
       if (d < bound) {
         // Its list is read when it is expanded, usually a few iterations

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cfloat>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -52,6 +53,12 @@ class ScalarQuantizer {
   }
   float L2(uint32_t l2_codes) const {
     return ToFloat(double(step_) * double(step_) * l2_codes);
+  }
+  // A code-space sum c with L2(c') >= bound for every c' >= c: what an
+  // early-abandoning walk may stop at (may exceed the uint32 range).
+  double L2CodeBound(float bound) const {
+    const double s2 = double(step_) * double(step_);
+    return std::ceil(double(bound) / s2) + 1.0;
   }
 
  private:

@@ -24,7 +24,24 @@ struct KernelTable {
   // ranks and breaks ties exactly like one that does not.
   void (*l2_x4)(const float* q, const float* const* x, size_t dim, float* out);
   void (*dot_x4)(const float* q, const float* const* x, size_t dim, float* out);
+  // Early-abandoning L2 for graph walks, which only ask "is it below the
+  // bound?": every kBoundStride (kBoundStrideU8) dimensions the partial sum is
+  // compared with `bound`, and the kernel returns it as soon as it reaches the
+  // bound (sums of squares only grow, so the full distance would too). A
+  // distance below the bound is returned whole and bit-identical to l2 / l2_u8
+  // (same accumulators, same order); one at or above it is returned as some
+  // value
+  // >= bound. A rejected neighbour then costs the bytes up to the first
+  // checkpoint past the bound instead of the whole row.
+  float (*l2_bounded)(const float* a, const float* b, size_t dim, float bound);
+  uint32_t (*l2_u8_bounded)(const uint8_t* a, const uint8_t* b, size_t dim,
+                            uint32_t bound);
 };
+
+// Dimensions between two bound checks of the bounded kernels: 512 bytes of
+// a float row, 256 bytes of a code row (a check costs a horizontal sum).
+inline constexpr size_t kBoundStride = 128;
+inline constexpr size_t kBoundStrideU8 = 256;
 
 // Rows per call of the batched kernels.
 inline constexpr size_t kBatch = 4;

@@ -5,6 +5,8 @@
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
+#include <algorithm>
+
 namespace proximadb::index::simd::internal {
 namespace {
 
@@ -26,15 +28,27 @@ inline uint32_t HSumI(__m256i v) {
 }
 
 // Two accumulators hide the FMA latency; more did not help at dim 128-784.
-float L2(const float* a, const float* b, size_t dim) {
+// L2 and the early-abandoning L2Bounded (kernels.h) are one loop: without
+// a bound it runs through in one piece and checks nothing, so both sum in
+// the same order and a kept distance is bit-identical.
+template <bool kBounded>
+float L2Impl(const float* a, const float* b, size_t dim, float bound) {
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  const size_t body = dim - dim % 16;
   size_t i = 0;
-  for (; i + 16 <= dim; i += 16) {
-    __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
-    __m256 d1 =
-        _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
-    s0 = _mm256_fmadd_ps(d0, d0, s0);
-    s1 = _mm256_fmadd_ps(d1, d1, s1);
+  while (i < body) {
+    const size_t stop = kBounded ? std::min(body, i + kBoundStride) : body;
+    for (; i < stop; i += 16) {
+      __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+      __m256 d1 =
+          _mm256_sub_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+      s0 = _mm256_fmadd_ps(d0, d0, s0);
+      s1 = _mm256_fmadd_ps(d1, d1, s1);
+    }
+    if (kBounded) {
+      const float partial = HSum(_mm256_add_ps(s0, s1));
+      if (!(partial < bound)) return partial;
+    }
   }
   if (i + 8 <= dim) {
     __m256 d0 = _mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
@@ -47,6 +61,10 @@ float L2(const float* a, const float* b, size_t dim) {
     s += d * d;
   }
   return s;
+}
+
+float L2(const float* a, const float* b, size_t dim) {
+  return L2Impl<false>(a, b, dim, 0.0f);
 }
 
 float Dot(const float* a, const float* b, size_t dim) {
@@ -67,16 +85,26 @@ float Dot(const float* a, const float* b, size_t dim) {
 }
 
 // Codes widen to 16 bits; vpmaddwd squares and adds pairs into 32 bits.
-uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
+template <bool kBounded>
+uint32_t L2U8Impl(const uint8_t* a, const uint8_t* b, size_t dim,
+                  uint32_t bound) {
   __m256i s = _mm256_setzero_si256();
+  const size_t body = dim - dim % 16;
   size_t i = 0;
-  for (; i + 16 <= dim; i += 16) {
-    __m256i x = _mm256_cvtepu8_epi16(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
-    __m256i y = _mm256_cvtepu8_epi16(
-        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
-    __m256i d = _mm256_sub_epi16(x, y);
-    s = _mm256_add_epi32(s, _mm256_madd_epi16(d, d));
+  while (i < body) {
+    const size_t stop = kBounded ? std::min(body, i + kBoundStrideU8) : body;
+    for (; i < stop; i += 16) {
+      __m256i x = _mm256_cvtepu8_epi16(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + i)));
+      __m256i y = _mm256_cvtepu8_epi16(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i)));
+      __m256i d = _mm256_sub_epi16(x, y);
+      s = _mm256_add_epi32(s, _mm256_madd_epi16(d, d));
+    }
+    if (kBounded) {
+      const uint32_t partial = HSumI(s);
+      if (partial >= bound) return partial;
+    }
   }
   uint32_t r = HSumI(s);
   for (; i < dim; ++i) {
@@ -84,6 +112,10 @@ uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
     r += uint32_t(d * d);
   }
   return r;
+}
+
+uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
+  return L2U8Impl<false>(a, b, dim, 0);
 }
 
 uint32_t DotU8(const uint8_t* a, const uint8_t* b, size_t dim) {
@@ -189,7 +221,17 @@ void Dotx4(const float* q, const float* const* x, size_t dim, float* out) {
   }
 }
 
-const KernelTable kTable{L2, Dot, L2U8, DotU8, L2x4, Dotx4};
+float L2Bounded(const float* a, const float* b, size_t dim, float bound) {
+  return L2Impl<true>(a, b, dim, bound);
+}
+
+uint32_t L2U8Bounded(const uint8_t* a, const uint8_t* b, size_t dim,
+                     uint32_t bound) {
+  return L2U8Impl<true>(a, b, dim, bound);
+}
+
+const KernelTable kTable{L2,   Dot,   L2U8,      DotU8,
+                         L2x4, Dotx4, L2Bounded, L2U8Bounded};
 
 }  // namespace
 

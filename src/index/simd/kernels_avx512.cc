@@ -11,6 +11,8 @@
 #endif
 #include <immintrin.h>
 
+#include <algorithm>
+
 namespace proximadb::index::simd::internal {
 namespace {
 
@@ -41,15 +43,27 @@ inline __mmask16 TailMask(size_t n) {
   return static_cast<__mmask16>((1u << n) - 1u);
 }
 
-float L2(const float* a, const float* b, size_t dim) {
+// L2 and the early-abandoning L2Bounded (kernels.h) are one loop: without
+// a bound it runs through in one piece and checks nothing, so both sum in
+// the same order and a kept distance is bit-identical.
+template <bool kBounded>
+float L2Impl(const float* a, const float* b, size_t dim, float bound) {
   __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+  const size_t body = dim - dim % 32;
   size_t i = 0;
-  for (; i + 32 <= dim; i += 32) {
-    __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
-    __m512 d1 =
-        _mm512_sub_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
-    s0 = _mm512_fmadd_ps(d0, d0, s0);
-    s1 = _mm512_fmadd_ps(d1, d1, s1);
+  while (i < body) {
+    const size_t stop = kBounded ? std::min(body, i + kBoundStride) : body;
+    for (; i < stop; i += 32) {
+      __m512 d0 = _mm512_sub_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+      __m512 d1 = _mm512_sub_ps(_mm512_loadu_ps(a + i + 16),
+                                _mm512_loadu_ps(b + i + 16));
+      s0 = _mm512_fmadd_ps(d0, d0, s0);
+      s1 = _mm512_fmadd_ps(d1, d1, s1);
+    }
+    if (kBounded) {
+      const float partial = Reduce(_mm512_add_ps(s0, s1));
+      if (!(partial < bound)) return partial;
+    }
   }
   for (; i < dim; i += 16) {
     __mmask16 m = dim - i >= 16 ? __mmask16(0xFFFF) : TailMask(dim - i);
@@ -58,6 +72,10 @@ float L2(const float* a, const float* b, size_t dim) {
     s0 = _mm512_fmadd_ps(d, d, s0);
   }
   return Reduce(_mm512_add_ps(s0, s1));
+}
+
+float L2(const float* a, const float* b, size_t dim) {
+  return L2Impl<false>(a, b, dim, 0.0f);
 }
 
 float Dot(const float* a, const float* b, size_t dim) {
@@ -76,18 +94,32 @@ float Dot(const float* a, const float* b, size_t dim) {
   return Reduce(_mm512_add_ps(s0, s1));
 }
 
-uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
+template <bool kBounded>
+uint32_t L2U8Impl(const uint8_t* a, const uint8_t* b, size_t dim,
+                  uint32_t bound) {
   __m512i s = _mm512_setzero_si512();
-  for (size_t i = 0; i < dim; i += 32) {
-    __mmask32 m = dim - i >= 32
-                      ? __mmask32(0xFFFFFFFFu)
-                      : static_cast<__mmask32>((1ull << (dim - i)) - 1);
-    __m512i x = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, a + i));
-    __m512i y = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
-    __m512i d = _mm512_sub_epi16(x, y);
-    s = _mm512_add_epi32(s, _mm512_madd_epi16(d, d));
+  size_t i = 0;
+  while (i < dim) {
+    const size_t stop = kBounded ? std::min(dim, i + kBoundStrideU8) : dim;
+    for (; i < stop; i += 32) {
+      __mmask32 m = dim - i >= 32
+                        ? __mmask32(0xFFFFFFFFu)
+                        : static_cast<__mmask32>((1ull << (dim - i)) - 1);
+      __m512i x = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, a + i));
+      __m512i y = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, b + i));
+      __m512i d = _mm512_sub_epi16(x, y);
+      s = _mm512_add_epi32(s, _mm512_madd_epi16(d, d));
+    }
+    if (kBounded) {
+      const uint32_t partial = ReduceI(s);
+      if (partial >= bound) return partial;
+    }
   }
   return ReduceI(s);
+}
+
+uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
+  return L2U8Impl<false>(a, b, dim, 0);
 }
 
 uint32_t DotU8(const uint8_t* a, const uint8_t* b, size_t dim) {
@@ -182,7 +214,17 @@ void Dotx4(const float* q, const float* const* x, size_t dim, float* out) {
   out[3] = Reduce(_mm512_add_ps(e0, e1));
 }
 
-const KernelTable kTable{L2, Dot, L2U8, DotU8, L2x4, Dotx4};
+float L2Bounded(const float* a, const float* b, size_t dim, float bound) {
+  return L2Impl<true>(a, b, dim, bound);
+}
+
+uint32_t L2U8Bounded(const uint8_t* a, const uint8_t* b, size_t dim,
+                     uint32_t bound) {
+  return L2U8Impl<true>(a, b, dim, bound);
+}
+
+const KernelTable kTable{L2,   Dot,   L2U8,      DotU8,
+                         L2x4, Dotx4, L2Bounded, L2U8Bounded};
 
 }  // namespace
 

@@ -1,26 +1,44 @@
 // Portable reference kernels: several independent accumulators so the
 // compiler can vectorise with baseline SSE2 without -ffast-math.
+#include <algorithm>
+
 #include "index/simd/kernels.h"
 
 namespace proximadb::index::simd::internal {
 namespace {
 
-float L2(const float* a, const float* b, size_t dim) {
+// L2 and the early-abandoning L2Bounded (kernels.h) are one loop: without
+// a bound it runs through in one piece and checks nothing, so both sum in
+// the same order and a kept distance is bit-identical.
+template <bool kBounded>
+float L2Impl(const float* a, const float* b, size_t dim, float bound) {
   float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const size_t body = dim - dim % 4;
   size_t i = 0;
-  for (; i + 4 <= dim; i += 4) {
-    float d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1];
-    float d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3];
-    s0 += d0 * d0;
-    s1 += d1 * d1;
-    s2 += d2 * d2;
-    s3 += d3 * d3;
+  while (i < body) {
+    const size_t stop = kBounded ? std::min(body, i + kBoundStride) : body;
+    for (; i < stop; i += 4) {
+      float d0 = a[i] - b[i], d1 = a[i + 1] - b[i + 1];
+      float d2 = a[i + 2] - b[i + 2], d3 = a[i + 3] - b[i + 3];
+      s0 += d0 * d0;
+      s1 += d1 * d1;
+      s2 += d2 * d2;
+      s3 += d3 * d3;
+    }
+    if (kBounded) {
+      const float partial = (s0 + s1) + (s2 + s3);
+      if (!(partial < bound)) return partial;
+    }
   }
   for (; i < dim; ++i) {
     float d = a[i] - b[i];
     s0 += d * d;
   }
   return (s0 + s1) + (s2 + s3);
+}
+
+float L2(const float* a, const float* b, size_t dim) {
+  return L2Impl<false>(a, b, dim, 0.0f);
 }
 
 float Dot(const float* a, const float* b, size_t dim) {
@@ -36,13 +54,20 @@ float Dot(const float* a, const float* b, size_t dim) {
   return (s0 + s1) + (s2 + s3);
 }
 
-uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
+template <bool kBounded>
+uint32_t L2U8Impl(const uint8_t* a, const uint8_t* b, size_t dim,
+                  uint32_t bound) {
   uint64_t s = 0;
   for (size_t i = 0; i < dim; ++i) {
     int32_t d = int32_t(a[i]) - int32_t(b[i]);
     s += uint32_t(d * d);
+    if (kBounded && (i + 1) % kBoundStrideU8 == 0 && s >= bound) break;
   }
   return static_cast<uint32_t>(s);
+}
+
+uint32_t L2U8(const uint8_t* a, const uint8_t* b, size_t dim) {
+  return L2U8Impl<false>(a, b, dim, 0);
 }
 
 uint32_t DotU8(const uint8_t* a, const uint8_t* b, size_t dim) {
@@ -98,7 +123,17 @@ void Dotx4(const float* q, const float* const* x, size_t dim, float* out) {
     out[r] = (s[r][0] + s[r][1]) + (s[r][2] + s[r][3]);
 }
 
-const KernelTable kTable{L2, Dot, L2U8, DotU8, L2x4, Dotx4};
+float L2Bounded(const float* a, const float* b, size_t dim, float bound) {
+  return L2Impl<true>(a, b, dim, bound);
+}
+
+uint32_t L2U8Bounded(const uint8_t* a, const uint8_t* b, size_t dim,
+                     uint32_t bound) {
+  return L2U8Impl<true>(a, b, dim, bound);
+}
+
+const KernelTable kTable{L2,   Dot,   L2U8,      DotU8,
+                         L2x4, Dotx4, L2Bounded, L2U8Bounded};
 
 }  // namespace
 
