@@ -1,14 +1,17 @@
-// ANN benchmark: our HNSW (float and int8) against hnswlib and FAISS
+// ANN benchmark: our HNSW (float, int8, binary) against hnswlib and FAISS
 // IndexHNSWFlat, in the same binary, on the same data, with the same m,
 // ef_construction and thread count. See docs/BENCHMARKS.md for results.
 //
 //   ann_bench                                   Fashion-MNIST (Debian's
 //                                               dataset-fashion-mnist)
 //   ann_bench --synthetic 100000 --dim 128      clustered, seed 42
+//   ann_bench --embedding 200000 --dim 768      embedding-like: anisotropic
+//                                               clusters, unit length
 //   options: --queries 1000 --threads 2 --skip-1t --no-faiss --no-hnswlib
 //            --flat-only (read bandwidth and flat scan only)
 //            --reuse-graphs (search curves from the last run's saved graphs;
 //                            FAISS is built anew)
+//            --quant none,int8,binary (our graphs to build; none,int8)
 #include <faiss/IndexHNSW.h>
 #include <faiss/index_io.h>
 #include <omp.h>
@@ -17,6 +20,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -84,6 +88,31 @@ void Clustered(uint32_t n, uint32_t dim, uint32_t seed, Data* out,
     const float* c = &centres[size_t(rng() % k) * dim];
     for (uint32_t j = 0; j < dim; ++j)
       out->v[size_t(i) * dim + j] = c[j] + g(rng);
+  }
+}
+
+// Embedding-like rows (--embedding): clusters whose spread falls off along
+// the dimensions (scale 1 / sqrt(1 + j / 32) for dimension j, as the
+// variance of learned embeddings concentrates in a few directions), every
+// row normalised to unit length. Centres and noise share the fall-off.
+void Embeddings(uint32_t n, uint32_t dim, uint32_t seed, Data* out,
+                const std::vector<float>& centres) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g;
+  const uint32_t k = centres.size() / dim;
+  out->n = n;
+  out->dim = dim;
+  out->v.resize(size_t(n) * dim);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float* c = &centres[size_t(rng() % k) * dim];
+    float* x = &out->v[size_t(i) * dim];
+    double sq = 0;
+    for (uint32_t j = 0; j < dim; ++j) {
+      x[j] = c[j] + 0.35f * g(rng) / std::sqrt(1.0f + j / 32.0f);
+      sq += double(x[j]) * x[j];
+    }
+    const float inv = sq > 0 ? float(1.0 / std::sqrt(sq)) : 0.0f;
+    for (uint32_t j = 0; j < dim; ++j) x[j] *= inv;
   }
 }
 
@@ -166,7 +195,9 @@ int main(int argc, char** argv) {
   // Search curves only, from the graphs a previous run with the same data
   // saved in /tmp/ann_bench_files (ours and hnswlib), so the indexes can be
   // compared again under the same machine load without rebuilding.
-  bool reuse = false;
+  bool reuse = false, embedding = false;
+  // Which of our graphs to build: --quant none,int8,binary.
+  std::vector<Quantization> quants = {Quantization::kNone, Quantization::kInt8};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return uint32_t(std::stoul(argv[++i])); };
@@ -188,10 +219,43 @@ int main(int argc, char** argv) {
       flat_only = true;
     else if (a == "--reuse-graphs")
       reuse = true;
+    else if (a == "--embedding") {
+      synthetic = next();
+      embedding = true;
+    } else if (a == "--quant" && i + 1 < argc) {
+      quants.clear();
+      const std::string list = std::string(argv[++i]) + ",";
+      for (size_t at = 0, comma; (comma = list.find(',', at)) != list.npos;
+           at = comma + 1) {
+        const std::string q = list.substr(at, comma - at);
+        if (q == "none")
+          quants.push_back(Quantization::kNone);
+        else if (q == "int8")
+          quants.push_back(Quantization::kInt8);
+        else if (q == "binary")
+          quants.push_back(Quantization::kBinary);
+        else {
+          std::fprintf(stderr, "--quant: none, int8 or binary, not %s\n",
+                       q.c_str());
+          return 2;
+        }
+      }
+    }
   }
   Data base, queries;
   std::string dataset;
-  if (synthetic > 0) {
+  if (synthetic > 0 && embedding) {
+    std::mt19937 rng(42);
+    std::normal_distribution<float> g;
+    std::vector<float> centres(size_t(100) * dim);
+    for (size_t i = 0; i < centres.size(); ++i) {
+      centres[i] = g(rng) / std::sqrt(1.0f + (i % dim) / 32.0f);
+    }
+    Embeddings(synthetic, dim, 43, &base, centres);
+    Embeddings(nq, dim, 44, &queries, centres);
+    dataset = "synthetic-embedding-" + std::to_string(synthetic) + "x" +
+              std::to_string(dim) + "-unit";
+  } else if (synthetic > 0) {
     std::mt19937 rng(42);
     std::normal_distribution<float> g;
     std::vector<float> centres(size_t(100) * dim);
@@ -332,7 +396,7 @@ int main(int argc, char** argv) {
   }
   if (flat_only) return 0;
 
-  const std::vector<uint32_t> efs = {16, 32, 64, 128, 256, 512};
+  const std::vector<uint32_t> efs = {16, 32, 64, 128, 256, 512, 1024};
   // Builds with one thread (unless --skip-1t) and with --threads; the last
   // one built is the one searched.
   std::vector<uint32_t> build_threads;
@@ -343,10 +407,11 @@ int main(int argc, char** argv) {
   const std::string tmpdir = "/tmp/ann_bench_files";
   (void)env->CreateDirIfMissing(tmpdir);
 
-  for (Quantization qz : {Quantization::kNone, Quantization::kInt8}) {
+  for (Quantization qz : quants) {
     Report r;
-    r.name =
-        qz == Quantization::kNone ? "proxima-hnsw-float" : "proxima-hnsw-int8";
+    r.name = qz == Quantization::kNone   ? "proxima-hnsw-float"
+             : qz == Quantization::kInt8 ? "proxima-hnsw-int8"
+                                         : "proxima-hnsw-binary";
     HnswParams hp;
     hp.m = 16;
     hp.ef_construction = 200;
@@ -361,8 +426,9 @@ int main(int argc, char** argv) {
       if (t == threads) r.build2 = s;
       idx = std::move(built).value();
     }
-    // Vectors the walk reads must be in RAM: floats for float, codes for int8
-    // (the floats are then only touched for the re-score, from the mmap).
+    // Vectors the walk reads must be in RAM: floats for float, codes for
+    // int8 and binary (the floats are then only touched for the re-score,
+    // from the mmap).
     const std::string path = tmpdir + "/" + r.name + ".hnsw";
     if (!reuse) {
       r.mem_mb = (idx->MemoryUsage() +

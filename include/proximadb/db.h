@@ -167,6 +167,13 @@ class Collection {
   virtual Result<uint64_t> Count(const nlohmann::json& filter = {}) = 0;
   virtual Result<ScrollPage> Scroll(const ScrollRequest& request) = 0;
   virtual Result<SearchResult> Search(const SearchRequest& request) = 0;
+  // Several searches in one call, the results in request order; each is
+  // exactly what Search would answer. An error names the query
+  // ("queries[i]: ..."). The default runs them one by one; the engine's
+  // collections scan each unindexed source (memtables, segments without a
+  // graph, exact queries) once for the whole batch (collection_read.cc).
+  virtual Result<std::vector<SearchResult>> SearchBatch(
+      const std::vector<SearchRequest>& requests);
 
   // Writes the memtable to an immutable segment now.
   virtual Status Flush() = 0;

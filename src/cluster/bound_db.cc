@@ -83,6 +83,10 @@ class BoundCollection final : public Collection {
   Result<SearchResult> Search(const SearchRequest& request) override {
     return c_->Search(request);
   }
+  Result<std::vector<SearchResult>> SearchBatch(
+      const std::vector<SearchRequest>& requests) override {
+    return c_->SearchBatch(requests);
+  }
   Status Flush() override { return c_->Flush(); }
   Status Compact() override { return c_->Compact(); }
   CollectionInfo Info() override { return c_->Info(); }

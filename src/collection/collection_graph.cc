@@ -15,8 +15,12 @@ index::HnswParams ParamsOf(const FixedCollectionConfig& c) {
   p.m = c.index.m;
   p.ef_construction = c.index.ef_construction;
   p.ef_search = c.index.ef_search;
-  p.quantization = c.index.quantization == "int8" ? index::Quantization::kInt8
-                                                  : index::Quantization::kNone;
+  // ValidateCollectionConfig admitted only these names.
+  if (c.index.quantization == "int8") {
+    p.quantization = index::Quantization::kInt8;
+  } else if (c.index.quantization == "binary") {
+    p.quantization = index::Quantization::kBinary;
+  }
   return p;
 }
 

@@ -38,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -191,6 +192,8 @@ class CollectionImpl final
   Result<uint64_t> Count(const nlohmann::json& filter) override;
   Result<ScrollPage> Scroll(const ScrollRequest& request) override;
   Result<SearchResult> Search(const SearchRequest& request) override;
+  Result<std::vector<SearchResult>> SearchBatch(
+      const std::vector<SearchRequest>& requests) override;
   Status Flush() override;
   Status Compact() override;
   CollectionInfo Info() override;
@@ -317,6 +320,11 @@ class CollectionImpl final
   // resident, several at a time (up to the cores, at most
   // kMaxColdLoadThreads) when there are two or more; empty otherwise.
   static constexpr size_t kMaxColdLoadThreads = 8;
+  // Search and SearchBatch: the requests checked, then every source
+  // searched once for all of them. `label` prefixes an error with the
+  // failing query's index ("queries[i]: ").
+  Result<std::vector<SearchResult>> SearchAll(
+      std::span<const SearchRequest> requests, bool label);
   std::map<const LiveSegment*, Result<std::shared_ptr<const ColdVectors>>>
   LoadColdInParallel(const std::vector<std::shared_ptr<LiveSegment>>& segments)
       EXCLUDES(state_mu_);

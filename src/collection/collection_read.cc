@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cmath>
 #include <map>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -84,29 +85,46 @@ class SearchRun {
             uint32_t default_ef)
       : req_(req), query_(query), default_ef_(default_ef) {}
 
-  Status Add(const SearchSource& src) {
-    const SourceFacts facts = DescribeSource(src, query_, default_ef_);
-    const SearchPlan plan = PlanSearch(facts);
-    const uint64_t distances_before = counters_.distances_computed;
+  // How this run searches `src`: Plan, then Execute (or, for a scan shared
+  // with other runs, Record of its outcome).
+  struct Planned {
+    SourceFacts facts;
+    SearchPlan plan;
+    uint64_t distances_before = 0;
+  };
+  Planned Plan(const SearchSource& src) const {
+    Planned p;
+    p.facts = DescribeSource(src, query_, default_ef_);
+    p.plan = PlanSearch(p.facts);
+    p.distances_before = counters_.distances_computed;
+    return p;
+  }
+  Status Execute(const SearchSource& src, const Planned& p) {
     PDB_ASSIGN_OR_RETURN(SourceOutcome found,
-                         ExecutePlan(plan, query_, src, &counters_));
+                         ExecutePlan(p.plan, query_, src, &counters_));
+    Record(src, p, found);
+    return Status::OK();
+  }
+  void Record(const SearchSource& src, const Planned& p,
+              const SourceOutcome& found) {
     CopyHits(src, found.hits);
     ++result_.stats.sources_searched;
     if (req_.explain) {
       SourcePlan e;
       e.source = src.name();
       e.segment_id = src.segment_id();
-      e.rows = facts.rows;
-      e.strategy = StrategyName(plan.strategy);
-      e.estimated_matches = facts.estimated_matches;
+      e.rows = p.facts.rows;
+      e.strategy = StrategyName(p.plan.strategy);
+      e.estimated_matches = p.facts.estimated_matches;
       e.candidates = found.candidates;
       e.matches = found.matches;
-      e.ef = plan.ef;
-      e.distances_computed = counters_.distances_computed - distances_before;
+      e.ef = p.plan.ef;
+      e.distances_computed = counters_.distances_computed - p.distances_before;
       result_.explain.push_back(std::move(e));
     }
-    return Status::OK();
   }
+  const SearchQuery& query() const { return query_; }
+  index::SearchCounters* counters() { return &counters_; }
 
   Result<SearchResult> Finish() {
     PDB_ASSIGN_OR_RETURN(result_.hits, MergeHits(hits_, req_, query_.metric));
@@ -140,7 +158,58 @@ class SearchRun {
   SearchResult result_;
 };
 
+// Searches `src` for every run of a batch. The runs whose plan is an exact
+// scan share one pass over the source's vectors (ExactScanMany); the others
+// (graph walks, index scans) search it one by one.
+Status SearchSourceForAll(std::span<SearchRun> runs, const SearchSource& src) {
+  if (runs.size() == 1) return runs[0].Execute(src, runs[0].Plan(src));
+  std::vector<SearchRun::Planned> planned;
+  planned.reserve(runs.size());
+  std::vector<size_t> scans;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    planned.push_back(runs[i].Plan(src));
+    if (planned[i].plan.strategy == SearchStrategy::kExactScan) {
+      scans.push_back(i);
+    }
+  }
+  if (scans.size() >= 2) {
+    std::vector<const SearchQuery*> queries;
+    std::vector<index::SearchCounters*> counters;
+    for (size_t i : scans) {
+      queries.push_back(&runs[i].query());
+      counters.push_back(runs[i].counters());
+    }
+    std::vector<SourceOutcome> found = ExactScanMany(queries, src, counters);
+    for (size_t j = 0; j < scans.size(); ++j) {
+      runs[scans[j]].Record(src, planned[scans[j]], found[j]);
+    }
+  }
+  for (size_t i = 0; i < runs.size(); ++i) {
+    if (scans.size() >= 2 &&
+        planned[i].plan.strategy == SearchStrategy::kExactScan) {
+      continue;
+    }
+    PDB_RETURN_IF_ERROR(runs[i].Execute(src, planned[i]));
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+Result<std::vector<SearchResult>> Collection::SearchBatch(
+    const std::vector<SearchRequest>& requests) {
+  std::vector<SearchResult> out;
+  out.reserve(requests.size());
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Result<SearchResult> r = Search(requests[i]);
+    if (!r.ok()) {
+      return Status(r.status().code(), "queries[" + std::to_string(i) +
+                                           "]: " + r.status().message());
+    }
+    out.push_back(std::move(r).value());
+  }
+  return out;
+}
 
 const float* CollectionImpl::VectorLocked(const Location& loc,
                                           const ColdPins& pins) const {
@@ -240,27 +309,62 @@ Result<StoredPoint> CollectionImpl::Get(const std::string& id) {
 }
 
 Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
+  PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results,
+                       SearchAll(std::span(&req, 1), /*label=*/false));
+  return std::move(results[0]);
+}
+
+Result<std::vector<SearchResult>> CollectionImpl::SearchBatch(
+    const std::vector<SearchRequest>& requests) {
+  return SearchAll(requests, /*label=*/true);
+}
+
+Result<std::vector<SearchResult>> CollectionImpl::SearchAll(
+    std::span<const SearchRequest> reqs, bool label) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
-  PDB_RETURN_IF_ERROR(ValidateVector(req.vector, "query vector"));
-  if (req.k < 1 || req.k > kMaxK) {
-    return Status::InvalidArgument("k must be in 1.." + std::to_string(kMaxK));
+  auto named = [label](size_t i, const Status& s) {
+    return label ? Status(s.code(),
+                          "queries[" + std::to_string(i) + "]: " + s.message())
+                 : s;
+  };
+  std::vector<filter::Filter> filters;
+  filters.reserve(reqs.size());
+  bool any_filter = false;
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const SearchRequest& req = reqs[i];
+    Status valid = ValidateVector(req.vector, "query vector");
+    if (!valid.ok()) return named(i, valid);
+    if (req.k < 1 || req.k > kMaxK) {
+      return named(i, Status::InvalidArgument("k must be in 1.." +
+                                              std::to_string(kMaxK)));
+    }
+    Result<filter::Filter> filt = filter::Filter::Parse(req.filter);
+    if (!filt.ok()) return named(i, filt.status());
+    filters.push_back(std::move(filt).value());
+    any_filter = any_filter || !filters.back().empty();
   }
-  PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(req.filter));
-  SearchQuery query;
-  query.filter = &filt;
-  query.metric = config_.metric;
-  query.dim = config_.dimension;
-  query.params.query = req.vector.data();
-  query.params.query_norm = index::Norm(req.vector.data(), query.dim);
-  query.params.k = req.k;
-  query.params.ef_search = req.ef_search.value_or(0);
-  query.params.exact = req.exact;
+  std::vector<SearchQuery> queries(reqs.size());
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    SearchQuery& query = queries[i];
+    query.filter = &filters[i];
+    query.metric = config_.metric;
+    query.dim = config_.dimension;
+    query.params.query = reqs[i].vector.data();
+    query.params.query_norm = index::Norm(reqs[i].vector.data(), query.dim);
+    query.params.k = reqs[i].k;
+    query.params.ef_search = reqs[i].ef_search.value_or(0);
+    query.params.exact = reqs[i].exact;
+  }
   // A cold segment moved out of cold while this search runs may fail its
   // fetch (its object is gone): then the search starts again, on the
   // segments as they are now.
   for (int attempt = 0;; ++attempt) {
-    SearchRun run(req, query, config_.index.ef_search);
+    std::vector<SearchRun> runs;
+    runs.reserve(reqs.size());
+    for (size_t i = 0; i < reqs.size(); ++i) {
+      runs.emplace_back(reqs[i], queries[i], config_.index.ef_search);
+    }
     // The live memtable is scanned under the lock, in the same critical
     // section that snapshots the immutable sources: a flush that moves
     // rows between sources afterwards cannot make a point disappear from
@@ -271,11 +375,12 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
       ReaderLock lock(&state_mu_);
       frozen = frozen_;
       segments = segments_;
-      PDB_RETURN_IF_ERROR(run.Add(SearchSource::OfMemtable(*mem_, "memtable")));
+      PDB_RETURN_IF_ERROR(SearchSourceForAll(
+          runs, SearchSource::OfMemtable(*mem_, "memtable")));
     }
     if (frozen) {
-      PDB_RETURN_IF_ERROR(
-          run.Add(SearchSource::OfMemtable(*frozen, "frozen_memtable")));
+      PDB_RETURN_IF_ERROR(SearchSourceForAll(
+          runs, SearchSource::OfMemtable(*frozen, "frozen_memtable")));
     }
     // Cold segments not loaded yet are fetched and decoded in parallel:
     // the decode, not the transfer, is most of a cold miss.
@@ -295,10 +400,18 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
         PDB_RETURN_IF_ERROR(v.status());
         cold = std::move(v).value();
       }
-      PDB_RETURN_IF_ERROR(run.Add(
-          SearchSource::OfSegment(*ls, !filt.empty(), std::move(cold))));
+      PDB_RETURN_IF_ERROR(SearchSourceForAll(
+          runs, SearchSource::OfSegment(*ls, any_filter, std::move(cold))));
     }
-    if (!moved) return run.Finish();
+    if (moved) continue;
+    std::vector<SearchResult> out;
+    out.reserve(runs.size());
+    for (size_t i = 0; i < runs.size(); ++i) {
+      Result<SearchResult> r = runs[i].Finish();
+      if (!r.ok()) return named(i, r.status());
+      out.push_back(std::move(r).value());
+    }
+    return out;
   }
 }
 

@@ -69,6 +69,17 @@ void SearchSource::ExactSearch(Metric metric, const index::SearchParams& params,
   }
 }
 
+void SearchSource::ExactSearchMany(
+    Metric metric, std::span<const index::ScanQuery> queries) const {
+  if (mem_) {
+    index::FlatIndex(mem_->view(), metric).SearchMany(queries);
+  } else if (cold_) {
+    cold_->flat.SearchMany(queries);
+  } else {
+    seg_->index.SearchMany(queries);
+  }
+}
+
 SourceFacts DescribeSource(const SearchSource& src, const SearchQuery& q,
                            uint32_t default_ef) {
   SourceFacts f;
@@ -172,6 +183,26 @@ Result<SourceOutcome> ExecutePlan(const SearchPlan& plan, const SearchQuery& q,
       return ExactScan(q, src, counters);
   }
   return Status::Internal("unknown search strategy");
+}
+
+std::vector<SourceOutcome> ExactScanMany(
+    std::span<const SearchQuery* const> queries, const SearchSource& src,
+    std::span<index::SearchCounters* const> counters) {
+  std::vector<SourceOutcome> out(queries.size());
+  if (queries.empty()) return out;
+  std::vector<index::RowFilter> accepts;
+  accepts.reserve(queries.size());
+  std::vector<index::ScanQuery> scans(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    accepts.push_back(Acceptor(*queries[i], src));
+    scans[i].params = queries[i]->params;
+    scans[i].accept = &accepts[i];
+    scans[i].out = &out[i].hits;
+    scans[i].counters = counters[i];
+  }
+  src.ExactSearchMany(queries[0]->metric, scans);
+  for (SourceOutcome& o : out) o.matches = o.hits.size();
+  return out;
 }
 
 }  // namespace proximadb

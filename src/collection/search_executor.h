@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -51,6 +52,10 @@ class SearchSource {
                    const index::RowFilter& accept,
                    std::vector<index::Candidate>* out,
                    index::SearchCounters* counters) const;
+  // The same for several queries in one pass over the vectors
+  // (index::FlatScanMany).
+  void ExactSearchMany(Metric metric,
+                       std::span<const index::ScanQuery> queries) const;
 
  private:
   SearchSource() = default;
@@ -89,5 +94,12 @@ struct SourceOutcome {
 Result<SourceOutcome> ExecutePlan(const SearchPlan& plan, const SearchQuery& q,
                                   const SearchSource& src,
                                   index::SearchCounters* counters);
+
+// kExactScan for several queries of a batch (all of one collection, so one
+// metric) in one pass over the source's vectors: outcome i is exactly
+// ExecutePlan's for query i, and its work is added to *counters[i].
+std::vector<SourceOutcome> ExactScanMany(
+    std::span<const SearchQuery* const> queries, const SearchSource& src,
+    std::span<index::SearchCounters* const> counters);
 
 }  // namespace proximadb

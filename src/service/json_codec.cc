@@ -213,12 +213,9 @@ Status ReadIndexFields(const json& src, IndexConfig* index) {
     index->ef_search = static_cast<uint32_t>(ef);
   }
   if (const json* v = FindField(src, "quantization")) {
-    PDB_ASSIGN_OR_RETURN(std::string q, GetString(*v, "quantization"));
-    if (q != "none" && q != "int8") {
-      return Status::InvalidArgument("unknown quantization " + Quote(q) +
-                                     " (expected none or int8)");
-    }
-    index->quantization = q;
+    // The value is checked with the rest of the configuration
+    // (ValidateCollectionConfig), the same for both transports.
+    PDB_ASSIGN_OR_RETURN(index->quantization, GetString(*v, "quantization"));
   }
   return Status::OK();
 }

@@ -374,17 +374,7 @@ Result<std::vector<SearchResult>> VectorService::BatchSearch(
                     "queries[" + std::to_string(i) + "]: " + s.message());
     }
   }
-  std::vector<SearchResult> out;
-  out.reserve(queries.size());
-  for (size_t i = 0; i < queries.size(); ++i) {
-    Result<SearchResult> r = c->Search(queries[i]);
-    if (!r.ok()) {
-      return Status(r.status().code(), "queries[" + std::to_string(i) +
-                                           "]: " + r.status().message());
-    }
-    out.push_back(std::move(r).value());
-  }
-  return out;
+  return c->SearchBatch(queries);
 }
 
 Status VectorService::Flush(const std::string& collection) {

@@ -161,9 +161,11 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
         "indexing_algorithm must be hnsw or flat, got '" + c.index.algorithm +
         "'");
   }
-  if (c.index.quantization != "none" && c.index.quantization != "int8") {
-    return Status::InvalidArgument("quantization must be none or int8, got '" +
-                                   c.index.quantization + "'");
+  if (c.index.quantization != "none" && c.index.quantization != "int8" &&
+      c.index.quantization != "binary") {
+    return Status::InvalidArgument(
+        "quantization must be none, int8 or binary, got '" +
+        c.index.quantization + "'");
   }
   PDB_RETURN_IF_ERROR(CheckRange("m", c.index.m, kMinHnswM, kMaxHnswM));
   PDB_RETURN_IF_ERROR(

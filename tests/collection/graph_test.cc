@@ -61,6 +61,11 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
   cfg.metric = Metric::kCosine;
   cfg.index.algorithm = "hnsw";
   cfg.index.quantization = GetParam();
+  // Binary codes rank coarsely (32 bits for these random points, the worst
+  // case for them) and the whole beam is re-scored: a wider beam is how a
+  // user buys recall back, at more distances per search.
+  const bool binary = GetParam() == "binary";
+  if (binary) cfg.index.ef_search = 128;
   std::mt19937 rng(5);
   std::vector<std::vector<float>> queries;
   for (int i = 0; i < 50; ++i) queries.push_back(RandomVector(rng, dim));
@@ -82,12 +87,12 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
       SearchRequest probe;
       probe.vector = queries[0];
       auto r = c->Search(probe).value();
-      EXPECT_LT(r.stats.distances_computed, 3000u);
+      EXPECT_LT(r.stats.distances_computed, binary ? 3500u : 3000u);
       EXPECT_GT(r.stats.nodes_visited, 0u);
       probe.exact = true;
       EXPECT_EQ(c->Search(probe)->stats.distances_computed, 4000u);
     }
-    const double floor = GetParam() == "int8" ? 0.90 : 0.95;
+    const double floor = GetParam() == "none" ? 0.95 : 0.90;
     EXPECT_GE(Recall(*c, queries), floor);
     EXPECT_GE(Recall(*c, queries, {{"mod", 3}}), floor);  // 10% match
     // Deleted points never come back, even as graph neighbours.
@@ -132,11 +137,11 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
   auto res = c->Search(req).value();
   for (auto& h : res.hits) again.push_back(h.id);
   EXPECT_EQ(again, first);
-  EXPECT_GE(Recall(*c, queries), GetParam() == "int8" ? 0.90 : 0.95);
+  EXPECT_GE(Recall(*c, queries), GetParam() == "none" ? 0.95 : 0.90);
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantization, GraphTest,
-                         ::testing::Values("none", "int8"));
+                         ::testing::Values("none", "int8", "binary"));
 
 }  // namespace
 }  // namespace proximadb

@@ -362,6 +362,8 @@ int main(int argc, char** argv) {
   GraphSeed("40x4-cosine-int8", 40, 4, Metric::kCosine,
             index::Quantization::kInt8);
   GraphSeed("12x3-dot", 12, 3, Metric::kDotProduct, index::Quantization::kNone);
+  GraphSeed("40x70-l2-binary", 40, 70, Metric::kEuclidean,
+            index::Quantization::kBinary);
   GrpcSeeds();
   return 0;
 }

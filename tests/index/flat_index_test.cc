@@ -90,6 +90,39 @@ std::vector<Candidate> PerRowScan(const simd::KernelTable& k, VectorView v,
   return top.Take();
 }
 
+// Random rows with exact duplicates (so ties, equal distances, are
+// exercised: the lower row must win), their norms, deleted rows (a dead set)
+// and the filters the scan tests run with: none, liveness, liveness plus a
+// metadata-like condition, and one that refuses everything.
+struct ScanData {
+  ScanData(uint32_t rows, uint32_t dim, std::mt19937& rng)
+      : data(size_t(rows) * dim), norms(rows), dead(rows) {
+    std::normal_distribution<float> n;
+    for (auto& x : data) x = n(rng);
+    for (uint32_t r = 5; r + 10 < rows; r += 11) {
+      std::copy_n(&data[size_t(r) * dim], dim, &data[size_t(r + 10) * dim]);
+    }
+    for (uint32_t r = 0; r < rows; ++r) {
+      norms[r] = Norm(&data[size_t(r) * dim], dim);
+    }
+    view = {data.data(), norms.data(), rows, dim};
+    for (uint32_t r = 0; r < rows; ++r) dead[r] = rng() % 5 == 0;
+    filters = {
+        {},
+        [this](uint32_t r) { return !dead[r]; },
+        [this](uint32_t r) { return !dead[r] && r % 3 != 1; },
+        [](uint32_t) { return false; },
+    };
+  }
+  ScanData(const ScanData&) = delete;
+  ScanData& operator=(const ScanData&) = delete;
+
+  std::vector<float> data, norms;
+  std::vector<bool> dead;
+  VectorView view;
+  std::vector<RowFilter> filters;
+};
+
 TEST(FlatIndexTest, BlockedScanEqualsPerRowScanAtEveryLevel) {
   std::mt19937 rng(3);
   std::normal_distribution<float> n;
@@ -98,28 +131,11 @@ TEST(FlatIndexTest, BlockedScanEqualsPerRowScanAtEveryLevel) {
     // Row counts around the batch size (tails of 0..3 rows) and odd dims.
     for (uint32_t rows : {0u, 1u, 3u, 4u, 5u, 7u, 103u, 1000u}) {
       for (uint32_t dim : {1u, 3u, 17u, 100u, 768u}) {
-        std::vector<float> data(size_t(rows) * dim), norms(rows);
-        for (auto& x : data) x = n(rng);
-        // Exact duplicates so ties (equal distances) are exercised: the
-        // lower row must win, as before.
-        for (uint32_t r = 5; r + 10 < rows; r += 11) {
-          std::copy_n(&data[size_t(r) * dim], dim, &data[size_t(r + 10) * dim]);
-        }
-        for (uint32_t r = 0; r < rows; ++r) {
-          norms[r] = Norm(&data[size_t(r) * dim], dim);
-        }
-        VectorView view{data.data(), norms.data(), rows, dim};
+        ScanData d(rows, dim, rng);
+        const VectorView& view = d.view;
+        const std::vector<RowFilter>& filters = d.filters;
         std::vector<float> q(dim);
         for (auto& x : q) x = n(rng);
-        // Deleted rows (a dead set) plus a metadata-like filter.
-        std::vector<bool> dead(rows);
-        for (uint32_t r = 0; r < rows; ++r) dead[r] = rng() % 5 == 0;
-        const std::vector<RowFilter> filters = {
-            {},
-            [&](uint32_t r) { return !dead[r]; },
-            [&](uint32_t r) { return !dead[r] && r % 3 != 1; },
-            [](uint32_t) { return false; },
-        };
         for (Metric m :
              {Metric::kEuclidean, Metric::kDotProduct, Metric::kCosine}) {
           for (uint32_t kk : {0u, 1u, 10u, rows + 5}) {  // k > n included
@@ -160,6 +176,83 @@ TEST(FlatIndexTest, BlockedScanEqualsPerRowScanAtEveryLevel) {
                 EXPECT_EQ(got.size(), rows);
               }
             }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(FlatIndexTest, ScanManyEqualsOneScanPerQueryAtEveryLevel) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> n;
+  for (simd::SimdLevel level : simd::SupportedSimdLevels()) {
+    const simd::KernelTable& k = *simd::KernelsFor(level);
+    // Row counts below, at and past a tile (32 KiB of rows), dims with
+    // several rows per tile, one row per tile (9000 floats = 36 KiB) and
+    // short rows scanned with prefetching by FlatScan.
+    for (uint32_t rows : {0u, 1u, 5u, 103u, 1000u}) {
+      for (uint32_t dim : {3u, 100u, 784u, 9000u}) {
+        if (size_t(rows) * dim > 2'000'000) continue;
+        ScanData d(rows, dim, rng);
+        const VectorView& view = d.view;
+        const std::vector<RowFilter>& filters = d.filters;
+        // A batch of queries, each with its own k and filter; one is a
+        // stored row (distance 0, and its tie partner).
+        const size_t nq = 9;
+        std::vector<std::vector<float>> qs(nq, std::vector<float>(dim));
+        for (auto& q : qs) {
+          for (auto& x : q) x = n(rng);
+        }
+        if (rows > 5) std::copy_n(&d.data[size_t(5) * dim], dim, qs[0].begin());
+        const uint32_t ks[] = {10, 1, 0, rows + 5, 10, 3, 10, 7, 1};
+        for (Metric m :
+             {Metric::kEuclidean, Metric::kDotProduct, Metric::kCosine}) {
+          SCOPED_TRACE(std::string(simd::SimdLevelName(level)) + " rows " +
+                       std::to_string(rows) + " dim " + std::to_string(dim) +
+                       " metric " + std::to_string(int(m)));
+          std::vector<std::vector<uint32_t>> asked_many(nq), asked_one(nq);
+          auto spy = [&](size_t f, std::vector<uint32_t>* log) -> RowFilter {
+            if (!filters[f]) return {};
+            return [&, f, log](uint32_t r) {
+              log->push_back(r);
+              return filters[f](r);
+            };
+          };
+          std::vector<RowFilter> accepts;
+          for (size_t i = 0; i < nq; ++i) {
+            accepts.push_back(spy(i % filters.size(), &asked_many[i]));
+          }
+          std::vector<std::vector<Candidate>> got(nq);
+          std::vector<SearchCounters> counters(nq);
+          std::vector<ScanQuery> batch(nq);
+          for (size_t i = 0; i < nq; ++i) {
+            batch[i].params.query = qs[i].data();
+            batch[i].params.query_norm = Norm(qs[i].data(), dim);
+            batch[i].params.k = ks[i];
+            batch[i].accept = &accepts[i];
+            batch[i].out = &got[i];
+            batch[i].counters = &counters[i];
+          }
+          FlatScanMany(k, view, m, batch);
+          for (size_t i = 0; i < nq; ++i) {
+            SCOPED_TRACE("query " + std::to_string(i));
+            std::vector<Candidate> want;
+            FlatScan(k, view, m, batch[i].params,
+                     spy(i % filters.size(), &asked_one[i]), &want);
+            ASSERT_EQ(got[i].size(), want.size());
+            for (size_t j = 0; j < want.size(); ++j) {
+              EXPECT_EQ(got[i][j].row, want[j].row) << "rank " << j;
+              EXPECT_EQ(got[i][j].distance, want[j].distance) << "rank " << j;
+            }
+            EXPECT_EQ(asked_many[i], asked_one[i]);
+            EXPECT_EQ(counters[i].distances_computed, rows);
+            EXPECT_EQ(counters[i].points_scanned, rows);
+          }
+          if (rows > 5 && m == Metric::kEuclidean) {
+            ASSERT_FALSE(got[0].empty());
+            EXPECT_EQ(got[0][0].row, 5u);  // the stored row, tie broken low
+            EXPECT_EQ(got[0][0].distance, 0.0f);
           }
         }
       }

@@ -68,7 +68,8 @@ class HnswFileTest : public ::testing::Test {
 
 TEST_F(HnswFileTest, RoundTripGivesIdenticalResults) {
   for (Metric m : {Metric::kEuclidean, Metric::kCosine, Metric::kDotProduct}) {
-    for (Quantization qz : {Quantization::kNone, Quantization::kInt8}) {
+    for (Quantization qz :
+         {Quantization::kNone, Quantization::kInt8, Quantization::kBinary}) {
       SaveOne(m, qz);
       EXPECT_FALSE(env_->FileExists("/db/seg-1.hnsw.tmp"));
       auto loaded =
@@ -127,30 +128,34 @@ TEST_F(HnswFileTest, EmptyGraphRoundTrips) {
 }
 
 TEST_F(HnswFileTest, TruncatedFilesAreCorruption) {
-  std::string bytes = SaveOne(Metric::kEuclidean, Quantization::kInt8);
-  for (size_t len : {size_t(0), size_t(7), size_t(100), size_t(128),
-                     size_t(200), bytes.size() / 2, bytes.size() - 1}) {
-    Status s = LoadBytes(bytes.substr(0, len));
-    EXPECT_TRUE(s.IsCorruption()) << len << ": " << s.ToString();
+  for (Quantization qz : {Quantization::kInt8, Quantization::kBinary}) {
+    std::string bytes = SaveOne(Metric::kEuclidean, qz);
+    for (size_t len : {size_t(0), size_t(7), size_t(100), size_t(128),
+                       size_t(200), bytes.size() / 2, bytes.size() - 1}) {
+      Status s = LoadBytes(bytes.substr(0, len));
+      EXPECT_TRUE(s.IsCorruption()) << len << ": " << s.ToString();
+    }
   }
 }
 
 TEST_F(HnswFileTest, FlippedBytesAreCorruption) {
-  std::string bytes = SaveOne(Metric::kEuclidean, Quantization::kInt8);
-  std::mt19937 rng(5);
-  for (int i = 0; i < 60; ++i) {
+  for (Quantization qz : {Quantization::kInt8, Quantization::kBinary}) {
+    std::string bytes = SaveOne(Metric::kEuclidean, qz);
+    std::mt19937 rng(5);
+    for (int i = 0; i < 60; ++i) {
+      std::string bad = bytes;
+      size_t pos = i < 20 ? i * 13 % 400 : rng() % bad.size();
+      bad[pos] ^= char(1 + rng() % 255);
+      Status s = LoadBytes(bad);
+      // Padding between sections is not covered by any checksum.
+      if (s.ok()) continue;
+      EXPECT_TRUE(s.IsCorruption()) << pos << ": " << s.ToString();
+    }
+    // Bad magic.
     std::string bad = bytes;
-    size_t pos = i < 20 ? i * 13 % 400 : rng() % bad.size();
-    bad[pos] ^= char(1 + rng() % 255);
-    Status s = LoadBytes(bad);
-    // Padding between sections is not covered by any checksum.
-    if (s.ok()) continue;
-    EXPECT_TRUE(s.IsCorruption()) << pos << ": " << s.ToString();
+    bad[0] = 'X';
+    EXPECT_TRUE(LoadBytes(bad).IsCorruption());
   }
-  // Bad magic.
-  std::string bad = bytes;
-  bad[0] = 'X';
-  EXPECT_TRUE(LoadBytes(bad).IsCorruption());
 }
 
 // A file whose checksums are right but whose graph is not (a bug in a

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <random>
 #include <thread>
 
 #include "hnsw_test_util.h"
@@ -60,6 +61,33 @@ INSTANTIATE_TEST_SUITE_P(Float, HnswRecallTest,
                          ::testing::Values(Quantization::kNone));
 INSTANTIATE_TEST_SUITE_P(Int8, HnswRecallTest,
                          ::testing::Values(Quantization::kInt8));
+
+// Binary codes need dimensions to rank (one bit each) and queries near the
+// data: 128-d clusters, queries that are rows plus a little noise. The whole
+// beam is re-scored, so ef sets the recall.
+TEST(HnswTest, BinaryRecallAtLeast95) {
+  const Dataset data = ClusteredData(6000, 128, 100, 3);
+  Dataset queries;
+  queries.dim = data.dim;
+  queries.rows = 100;
+  std::mt19937 rng(4);
+  std::normal_distribution<float> g;
+  for (uint32_t i = 0; i < queries.rows; ++i) {
+    const float* x = data.row(rng() % data.rows);
+    for (uint32_t j = 0; j < data.dim; ++j) {
+      queries.data.push_back(x[j] + 0.5f * g(rng));
+    }
+  }
+  testing::FillNorms(&queries);
+  HnswParams p;
+  p.ef_construction = 100;
+  p.quantization = Quantization::kBinary;
+  for (Metric m : kMetrics) {
+    auto idx = BuildOrDie(data, m, p);
+    // Measured: 0.99 at ef 64, 0.72-0.81 at ef 32, 0.32-0.40 at ef 10.
+    EXPECT_GE(Recall(*idx, data, queries, m, 10, 64), 0.95) << MetricName(m);
+  }
+}
 
 TEST(HnswTest, AcceptFilterNeverReturnsRejectedAndStillFillsK) {
   Dataset d = ClusteredData(5000, 32, 20, 5), q = ClusteredData(50, 32, 20, 6);

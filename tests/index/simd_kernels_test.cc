@@ -83,6 +83,40 @@ TEST_P(SimdLevelTest, Uint8KernelsAreExact) {
   EXPECT_EQ(t->dot_u8(full.data(), full.data(), 1536), 1536u * 255 * 255);
 }
 
+TEST_P(SimdLevelTest, BinaryKernelIsExact) {
+  const KernelTable* t = Table();
+  if (t == nullptr) {
+    GTEST_SKIP() << "SIMD level " << SimdLevelName(GetParam())
+                 << " is not supported on this CPU/build";
+  }
+  std::mt19937_64 rng(9);
+  for (size_t words : {size_t(1), size_t(2), size_t(12), size_t(13)}) {
+    std::vector<uint64_t> planes(4 * words), code(words);
+    for (auto& x : planes) x = rng();
+    for (auto& x : code) x = rng();
+    // Bit by bit: the 4-bit weight of each dimension times its code bit.
+    uint32_t want = 0, want_ones = 0;
+    for (size_t d = 0; d < 64 * words; ++d) {
+      const uint64_t bit = (code[d / 64] >> (d % 64)) & 1;
+      uint32_t u = 0;
+      for (size_t k = 0; k < 4; ++k) {
+        u |= uint32_t((planes[k * words + d / 64] >> (d % 64)) & 1) << k;
+      }
+      want += bit * u;
+      want_ones += bit;
+    }
+    uint32_t ones = 0;
+    SCOPED_TRACE("words " + std::to_string(words));
+    EXPECT_EQ(t->bq_dot(planes.data(), code.data(), words, &ones), want);
+    EXPECT_EQ(ones, want_ones);
+  }
+  // Every bit set: 15 per dimension.
+  std::vector<uint64_t> all(4 * 16, ~uint64_t{0});
+  uint32_t ones = 0;
+  EXPECT_EQ(t->bq_dot(all.data(), all.data(), 16, &ones), 15u * 1024);
+  EXPECT_EQ(ones, 1024u);
+}
+
 // The batched kernels must give every row exactly what the single-row kernel
 // of the same level gives (the flat scan's results depend on it), and so
 // match scalar within rounding like the single-row kernels do.

@@ -1,13 +1,14 @@
 // The distance computers the graph walks with: "distance from the current
-// query to row r", for float vectors and for 8-bit codes. Both keep the
-// semantics of InternalDistance (euclidean: squared L2; dot: -<q,x>;
-// cosine: 1 - <q,x> / (|q||x|) with the stored norms).
+// query to row r", for float vectors, 8-bit codes and 1-bit codes. All keep
+// the semantics (the codes approximately) of InternalDistance (euclidean:
+// squared L2; dot: -<q,x>; cosine: 1 - <q,x> / (|q||x|) with the stored norms).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
+#include "index/quant/binary_quantizer.h"
 #include "index/quant/scalar_quantizer.h"
 #include "index/simd/dispatch.h"
 #include "proximadb/types.h"
@@ -128,6 +129,36 @@ struct CodeDist {
   }
   void Prefetch(uint32_t row) const {
     PrefetchLines(codes + size_t(row) * dim, dim);
+  }
+};
+
+// Distance from a float query to binary-coded rows (the asymmetric estimate
+// of quant::BinaryQuantizer). Only ranks the walk: the beam is re-scored on
+// the float vectors.
+struct BitDist {
+  const uint64_t* codes;
+  const uint8_t* centroids;  // per-row centroid number
+  const float* terms;        // per-row term, used by euclidean
+  const float* norms;        // exact float norms, used by cosine
+  size_t words;
+  Metric metric;
+  const quant::BinaryQuery* q;
+  float qn;
+  const simd::KernelTable* k;
+
+  float operator()(uint32_t row) const {
+    uint32_t ones = 0;
+    const uint32_t weighted =
+        k->bq_dot(q->planes.data(), codes + size_t(row) * words, words, &ones);
+    const float est = quant::BinaryQuantizer::Estimate(
+        *q, metric, centroids[row], ones, weighted, terms[row]);
+    if (metric == Metric::kEuclidean) return est;
+    return FromDot(metric, est, qn, norms ? norms[row] : 0.0f);
+  }
+  // A code row is a few cache lines: nothing to abandon early.
+  float Bounded(uint32_t row, float) const { return (*this)(row); }
+  void Prefetch(uint32_t row) const {
+    PrefetchLines(codes + size_t(row) * words, words * sizeof(uint64_t));
   }
 };
 

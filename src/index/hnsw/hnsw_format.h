@@ -12,7 +12,7 @@
 //     28  u32      m (upper-level list capacity; level 0 holds 2m)
 //     32  u32      ef_construction
 //     36  u32      ef_search (default)
-//     40  u32      quantization (0 none, 1 int8)
+//     40  u32      quantization (0 none, 1 int8, 2 binary)
 //     44  u32      rerank_factor
 //     48  u32      entry row
 //     52  i32      max level (-1: empty graph)
@@ -36,6 +36,11 @@
 //   5 sq mins:       dim x f32   (int8 only)
 //   6 sq codes:      n x dim x u8 (int8 only)
 //   7 sq row terms:  n x f32     (int8 only)
+//   8 bq levels:     3 x dim x f32: thresholds, then lo, then hi (binary only)
+//   9 bq codes:      n x ((dim + 63) / 64) x u64 (binary only)
+//  10 bq row terms:  n x f32     (binary only)
+//  11 bq centroids:  K x dim x f32, 1 <= K <= 256 (binary only)
+//  12 bq assignment: n x u8, each row's centroid (binary only)
 #pragma once
 
 #include <cstdint>
@@ -57,6 +62,12 @@ enum SectionType : uint32_t {
   kSqMins = 5,
   kSqCodes = 6,
   kSqTerms = 7,
+  kBqLevels = 8,
+  kBqCodes = 9,
+  kBqTerms = 10,
+  kBqCentroids = 11,
+  kBqAssign = 12,
 };
+inline constexpr uint32_t kMaxSectionType = kBqAssign;
 
 }  // namespace proximadb::index::hnsw_format

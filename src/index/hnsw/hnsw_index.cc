@@ -11,6 +11,7 @@
 
 #include "index/hnsw/distances.h"
 #include "index/hnsw/graph_walk_inl.h"
+#include "util/split_mix.h"
 
 namespace proximadb::index {
 
@@ -20,13 +21,6 @@ namespace {
 
 inline void StoreWord(uint32_t* p, uint32_t v) {
   __atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
-
-uint64_t SplitMix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
 }
 
 bool ByDist(const Neighbor& a, const Neighbor& b) {
@@ -96,6 +90,18 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(VectorView view,
     idx->terms_owned_.assign(capacity, 0.0f);
     idx->codes_ = idx->codes_owned_.data();
     idx->terms_ = idx->terms_owned_.data();
+  } else if (params.quantization == Quantization::kBinary) {
+    VectorView train = view;
+    train.rows = std::min(view.rows, capacity);
+    PDB_ASSIGN_OR_RETURN(idx->bq_, quant::BinaryQuantizer::Train(train));
+    idx->bits_owned_.assign(size_t(capacity) * idx->bq_.words(), 0);
+    idx->centroid_of_owned_.assign(capacity, 0);
+    idx->centroid_of_ = idx->centroid_of_owned_.data();
+    idx->terms_owned_.assign(capacity, 0.0f);
+    idx->bits_ = idx->bits_owned_.data();
+    idx->terms_ = idx->terms_owned_.data();
+  } else if (params.quantization != Quantization::kNone) {
+    return Status::InvalidArgument("hnsw: unknown quantization");
   }
   return idx;
 }
@@ -218,8 +224,15 @@ void HnswIndex::LinkBack(uint32_t to, uint32_t from, int level, float dist) {
 }
 
 void HnswIndex::EncodeRow(uint32_t row) {
+  const float* x = view_.data + size_t(row) * dim_;
+  if (bits_ != nullptr) {
+    terms_owned_[row] =
+        bq_.Encode(x, bits_owned_.data() + size_t(row) * bq_.words(),
+                   &centroid_of_owned_[row]);
+    return;
+  }
   uint8_t* code = codes_owned_.data() + size_t(row) * dim_;
-  sq_.Encode(view_.data + size_t(row) * dim_, code);
+  sq_.Encode(x, code);
   terms_owned_[row] = sq_.RowTerm(code);
 }
 
@@ -274,7 +287,7 @@ Status HnswIndex::Add(uint32_t row) {
     __atomic_store_n(&upper_ptr_[row], upper_owned_[row].get(),
                      __ATOMIC_RELEASE);
   }
-  if (codes_ != nullptr) EncodeRow(row);
+  if (codes_ != nullptr || bits_ != nullptr) EncodeRow(row);
 
   uint64_t e = entry_.load(std::memory_order_acquire);
   if (e == 0) {
@@ -320,7 +333,9 @@ size_t HnswIndex::MemoryUsage() const {
   if (file_ != nullptr) return file_->size();
   size_t bytes = level0_owned_.size() * sizeof(uint32_t) +
                  levels_owned_.size() + upper_ptr_.size() * sizeof(void*) +
-                 codes_owned_.size() + terms_owned_.size() * sizeof(float) +
+                 codes_owned_.size() + bits_owned_.size() * sizeof(uint64_t) +
+                 centroid_of_owned_.size() + bq_.centroids().size() * 4 +
+                 terms_owned_.size() * sizeof(float) +
                  (size_t(lock_mask_) + 1) * sizeof(Mutex);
   for (uint32_t r = 0; r < capacity_; ++r) {
     int lv = levels_[r];

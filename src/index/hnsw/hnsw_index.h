@@ -22,6 +22,7 @@
 
 #include "index/hnsw/hnsw_params.h"
 #include "index/hnsw/visited_pool.h"
+#include "index/quant/binary_quantizer.h"
 #include "index/quant/scalar_quantizer.h"
 #include "index/vector_index.h"
 #include "proximadb/env.h"
@@ -31,11 +32,15 @@
 
 namespace proximadb::index {
 
+namespace hnsw {
+struct FloatDist;  // hnsw/distances.h
+}  // namespace hnsw
+
 class HnswIndex final : public VectorIndex {
  public:
   // An empty graph that can take rows [0, capacity) of `view` through Add.
-  // With int8 quantization the quantizer is trained on the rows the view
-  // holds now (there must be some).
+  // With int8 or binary quantization the quantizer is trained on the rows
+  // the view holds now (there must be some).
   static Result<std::unique_ptr<HnswIndex>> Create(VectorView view,
                                                    Metric metric,
                                                    const HnswParams& params,
@@ -108,6 +113,14 @@ class HnswIndex final : public VectorIndex {
   template <typename Dist>
   uint32_t Greedy(const Dist& dist, uint32_t cur, float* cur_dist, int top,
                   int bottom, SearchCounters* counters) const;
+  // The beam search on codes, then the float re-score of the best `keep`.
+  template <typename Dist>
+  std::vector<hnsw::Neighbor> SearchCodes(const Dist& cdist,
+                                          const hnsw::FloatDist& fdist,
+                                          uint32_t entry, int top, uint32_t ef,
+                                          size_t keep, const RowFilter* filter,
+                                          hnsw::SearchScratch* scratch,
+                                          SearchCounters* counters) const;
   template <typename Dist>
   void SearchLevel(const Dist& dist, uint32_t entry, float entry_dist,
                    uint32_t ef, int level, const RowFilter* accept,
@@ -141,11 +154,17 @@ class HnswIndex final : public VectorIndex {
   const uint32_t* upper_data_ = nullptr;
   std::unique_ptr<MappedFile> file_;
 
-  // int8 codes (row-major, dim bytes per row) and per-row correction terms.
+  // int8 codes (row-major, dim bytes per row) or binary codes (bq_.words()
+  // words per row), and the per-row terms of either quantizer.
   quant::ScalarQuantizer sq_;
+  quant::BinaryQuantizer bq_;
   std::vector<uint8_t> codes_owned_;
+  std::vector<uint64_t> bits_owned_;
+  std::vector<uint8_t> centroid_of_owned_;  // binary: each row's centroid
   std::vector<float> terms_owned_;
   const uint8_t* codes_ = nullptr;
+  const uint64_t* bits_ = nullptr;
+  const uint8_t* centroid_of_ = nullptr;
   const float* terms_ = nullptr;
 
   // (max_level + 1) << 32 | entry row; 0 while empty.

@@ -79,6 +79,18 @@ Status HnswIndex::Save(Env* env, const std::string& path) const {
     secs.push_back({fmt::kSqCodes, Bytes(codes_, size_t(n) * dim_)});
     secs.push_back({fmt::kSqTerms, Bytes(terms_, n)});
   }
+  std::vector<float> bq_levels;
+  if (bits_ != nullptr) {
+    for (const auto* v : {&bq_.thresholds(), &bq_.lo(), &bq_.hi()}) {
+      bq_levels.insert(bq_levels.end(), v->begin(), v->end());
+    }
+    secs.push_back({fmt::kBqLevels, Bytes(bq_levels.data(), bq_levels.size())});
+    secs.push_back({fmt::kBqCodes, Bytes(bits_, size_t(n) * bq_.words())});
+    secs.push_back({fmt::kBqTerms, Bytes(terms_, n)});
+    secs.push_back({fmt::kBqCentroids,
+                    Bytes(bq_.centroids().data(), bq_.centroids().size())});
+    secs.push_back({fmt::kBqAssign, Bytes(centroid_of_, n)});
+  }
   const uint32_t count = static_cast<uint32_t>(secs.size());
   uint64_t pos = AlignUp(fmt::kHeaderSize + count * fmt::kTableEntrySize + 4);
   for (Section& s : secs) {
@@ -172,7 +184,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
   params.seed = DecodeFixed64(base + 64);
   const float step = std::bit_cast<float>(DecodeFixed32(base + 72));
   if (params.m < 2 || params.m > 128 || params.ef_construction == 0 ||
-      params.ef_search == 0 || quant > 1 || max_level < -1 || max_level > 30 ||
+      params.ef_search == 0 || quant > 2 || max_level < -1 || max_level > 30 ||
       count > fmt::kMaxSections || inserted > n || n == UINT32_MAX) {
     return Corrupt(path, "header field out of range");
   }
@@ -196,12 +208,13 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
       DecodeFixed32(base + table_end)) {
     return Corrupt(path, "section table checksum mismatch");
   }
-  std::string_view sec[8];
+  std::string_view sec[fmt::kMaxSectionType + 1];
   for (uint32_t i = 0; i < count; ++i) {
     const char* t = base + fmt::kHeaderSize + 32 * i;
     const uint32_t type = DecodeFixed32(t);
     const uint64_t off = DecodeFixed64(t + 8), len = DecodeFixed64(t + 16);
-    if (type < 1 || type > 7 || sec[type].data() != nullptr) {
+    if (type < 1 || type > fmt::kMaxSectionType ||
+        sec[type].data() != nullptr) {
       return Corrupt(path, "bad section type");
     }
     if (off % fmt::kAlign != 0 || off < table_end || off > size ||
@@ -215,6 +228,8 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
   }
   const size_t stride0 = 1 + 2 * size_t(params.m), strideU = 1 + params.m;
   const bool int8 = params.quantization == Quantization::kInt8;
+  const bool binary = params.quantization == Quantization::kBinary;
+  const size_t words = quant::BinaryQuantizer::WordsFor(dim);
   if (sec[fmt::kLevels].size() != n ||
       sec[fmt::kLevel0].size() != size_t(n) * stride0 * 4 ||
       sec[fmt::kUpperOffsets].size() != size_t(n) * 4 ||
@@ -222,7 +237,16 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
       sec[fmt::kUpper].data() == nullptr ||
       (int8 && (sec[fmt::kSqMins].size() != size_t(dim) * 4 ||
                 sec[fmt::kSqCodes].size() != size_t(n) * dim ||
-                sec[fmt::kSqTerms].size() != size_t(n) * 4))) {
+                sec[fmt::kSqTerms].size() != size_t(n) * 4)) ||
+      (binary &&
+       (sec[fmt::kBqLevels].size() !=
+            size_t(quant::BinaryQuantizer::RotatedDim(dim)) * 3 * 4 ||
+        sec[fmt::kBqCodes].size() != size_t(n) * words * 8 ||
+        sec[fmt::kBqTerms].size() != size_t(n) * 4 ||
+        sec[fmt::kBqCentroids].size() %
+                (size_t(quant::BinaryQuantizer::RotatedDim(dim)) * 4) !=
+            0 ||
+        sec[fmt::kBqAssign].size() != n))) {
     return Corrupt(path, "section size does not match the header");
   }
 
@@ -278,6 +302,32 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
     idx->sq_ = std::move(sq).value();
     idx->codes_ = reinterpret_cast<const uint8_t*>(sec[fmt::kSqCodes].data());
     idx->terms_ = reinterpret_cast<const float*>(sec[fmt::kSqTerms].data());
+  }
+  if (binary) {
+    const size_t p = quant::BinaryQuantizer::RotatedDim(dim);
+    std::vector<float> levels3(p * 3);
+    std::memcpy(levels3.data(), sec[fmt::kBqLevels].data(), levels3.size() * 4);
+    auto part = [&](int i) {
+      return std::vector<float>(levels3.begin() + i * p,
+                                levels3.begin() + (i + 1) * p);
+    };
+    const std::string_view cs = sec[fmt::kBqCentroids];
+    std::vector<float> centroids(cs.size() / 4);
+    if (!cs.empty()) std::memcpy(centroids.data(), cs.data(), cs.size());
+    auto bq = quant::BinaryQuantizer::FromParts(dim, part(0), part(1), part(2),
+                                                std::move(centroids));
+    if (!bq.ok()) return Corrupt(path, bq.status().message());
+    // The walk indexes the query's centroid table with these.
+    const auto* assign =
+        reinterpret_cast<const uint8_t*>(sec[fmt::kBqAssign].data());
+    const uint32_t k = bq->centroid_count();
+    for (uint32_t r = 0; r < n; ++r) {
+      if (assign[r] >= k) return Corrupt(path, "bad centroid number");
+    }
+    idx->centroid_of_ = assign;
+    idx->bq_ = std::move(bq).value();
+    idx->bits_ = reinterpret_cast<const uint64_t*>(sec[fmt::kBqCodes].data());
+    idx->terms_ = reinterpret_cast<const float*>(sec[fmt::kBqTerms].data());
   }
   if (max_level >= 0) idx->entry_ = (uint64_t(max_level + 1) << 32) | entry;
   idx->size_ = inserted;

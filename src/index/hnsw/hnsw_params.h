@@ -9,6 +9,9 @@ namespace proximadb::index {
 enum class Quantization : uint32_t {
   kNone = 0,  // traverse on the float vectors of the VectorView
   kInt8 = 1,  // traverse on 8-bit codes kept in RAM, re-score with floats
+  // Traverse on 1-bit codes kept in RAM (quant::BinaryQuantizer), re-score
+  // every candidate of the beam (ef_search of them) with floats.
+  kBinary = 2,
 };
 
 struct HnswParams {
@@ -23,7 +26,8 @@ struct HnswParams {
   // Vector representation used while walking the graph. Default none.
   Quantization quantization = Quantization::kNone;
   // int8 only: how many of the best code-space candidates, as a multiple of
-  // k, are re-scored with the float vectors. Default 3.
+  // k, are re-scored with the float vectors. Default 3. (Binary codes rank
+  // too coarsely for a cut: the whole beam is re-scored.)
   uint32_t rerank_factor = 3;
   // Seeds the level of each row (a hash of seed and row), so one-thread
   // builds are reproducible. Default 42.

@@ -1,6 +1,7 @@
 // Query-time search: greedy descent, beam search on level 0 (on floats, or
-// on 8-bit codes followed by a float re-score), and the flat-scan fallback
-// for exact requests and for filters that leave too few reachable rows.
+// on 8-bit or 1-bit codes followed by a float re-score), and the flat-scan
+// fallback for exact requests and for filters that leave too few reachable
+// rows.
 #include <algorithm>
 
 #include "index/distance.h"
@@ -36,6 +37,30 @@ void HnswIndex::ScanSearch(const SearchParams& p, const RowFilter& accept,
   out->insert(out->end(), best.begin(), best.end());
 }
 
+// Code distances only rank: the best `keep` of the beam are re-scored on
+// the float vectors and the answer is decided on full precision.
+template <typename Dist>
+std::vector<Neighbor> HnswIndex::SearchCodes(
+    const Dist& cdist, const hnsw::FloatDist& fdist, uint32_t entry, int top,
+    uint32_t ef, size_t keep, const RowFilter* filter,
+    hnsw::SearchScratch* scratch, SearchCounters* counters) const {
+  float d = cdist(entry);
+  uint32_t cur = Greedy(cdist, entry, &d, top, 1, counters);
+  SearchLevel(cdist, cur, d, ef, 0, filter, scratch, counters);
+  std::vector<Neighbor> found(scratch->results.begin(), scratch->results.end());
+  std::sort(
+      found.begin(), found.end(),
+      [](const Neighbor& a, const Neighbor& b) { return a.dist < b.dist; });
+  found.resize(std::min(found.size(), keep));
+  for (Neighbor& n : found) n.dist = fdist(n.id);
+  counters->distances_computed += found.size();
+  std::sort(found.begin(), found.end(),
+            [](const Neighbor& a, const Neighbor& b) {
+              return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
+            });
+  return found;
+}
+
 void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
                        std::vector<Candidate>* out,
                        SearchCounters* counters) const {
@@ -58,16 +83,7 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
 
   hnsw::FloatDist fdist{view_.data, view_.norms,  dim_, metric_,
                         p.query,    p.query_norm, k};
-  if (codes_ == nullptr) {
-    float d = fdist(entry);
-    uint32_t cur = Greedy(fdist, entry, &d, top, 1, &local);
-    SearchLevel(fdist, cur, d, ef, 0, filter, scratch.get(), &local);
-    found.assign(scratch->results.begin(), scratch->results.end());
-    std::sort(found.begin(), found.end(),
-              [](const Neighbor& a, const Neighbor& b) {
-                return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
-              });
-  } else {
+  if (codes_ != nullptr) {
     std::vector<uint8_t> qcode(dim_);
     sq_.Encode(p.query, qcode.data());
     hnsw::CodeDist cdist{
@@ -81,20 +97,22 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
         p.query_norm,
         &sq_,
         k};
-    float d = cdist(entry);
-    uint32_t cur = Greedy(cdist, entry, &d, top, 1, &local);
-    SearchLevel(cdist, cur, d, ef, 0, filter, scratch.get(), &local);
+    found =
+        SearchCodes(cdist, fdist, entry, top, ef,
+                    std::max<size_t>(p.k, size_t(params_.rerank_factor) * p.k),
+                    filter, scratch.get(), &local);
+  } else if (bits_ != nullptr) {
+    const quant::BinaryQuery bquery = bq_.Prepare(p.query, metric_);
+    hnsw::BitDist bdist{bits_,       centroid_of_, terms_,
+                        view_.norms, bq_.words(),  metric_,
+                        &bquery,     p.query_norm, k};
+    found = SearchCodes(bdist, fdist, entry, top, ef, ef, filter, scratch.get(),
+                        &local);
+  } else {
+    float d = fdist(entry);
+    uint32_t cur = Greedy(fdist, entry, &d, top, 1, &local);
+    SearchLevel(fdist, cur, d, ef, 0, filter, scratch.get(), &local);
     found.assign(scratch->results.begin(), scratch->results.end());
-    std::sort(
-        found.begin(), found.end(),
-        [](const Neighbor& a, const Neighbor& b) { return a.dist < b.dist; });
-    // Code distances only rank; the answer is decided on full precision.
-    const size_t keep = std::min<size_t>(
-        found.size(),
-        std::max<size_t>(p.k, size_t(params_.rerank_factor) * p.k));
-    found.resize(keep);
-    for (Neighbor& n : found) n.dist = fdist(n.id);
-    local.distances_computed += keep;
     std::sort(found.begin(), found.end(),
               [](const Neighbor& a, const Neighbor& b) {
                 return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);

@@ -36,6 +36,12 @@ struct KernelTable {
   float (*l2_bounded)(const float* a, const float* b, size_t dim, float bound);
   uint32_t (*l2_u8_bounded)(const uint8_t* a, const uint8_t* b, size_t dim,
                             uint32_t bound);
+  // Binary codes (quant::BinaryQuantizer): `planes` holds 4 bit planes of
+  // `words` 64-bit words each (plane k at planes + k * words), `code` one
+  // row's `words` words. Returns sum_k 2^k popcount(plane_k & code) and sets
+  // *ones to popcount(code). Exact integers: equal at every level.
+  uint32_t (*bq_dot)(const uint64_t* planes, const uint64_t* code, size_t words,
+                     uint32_t* ones);
 };
 
 // Dimensions between two bound checks of the bounded kernels: 512 bytes of

@@ -230,8 +230,10 @@ uint32_t L2U8Bounded(const uint8_t* a, const uint8_t* b, size_t dim,
   return L2U8Impl<true>(a, b, dim, bound);
 }
 
-const KernelTable kTable{L2,   Dot,   L2U8,      DotU8,
-                         L2x4, Dotx4, L2Bounded, L2U8Bounded};
+#include "index/simd/bq_dot_inl.h"  // NOLINT(build/include): see the file
+
+const KernelTable kTable{L2,    Dot,       L2U8,        DotU8, L2x4,
+                         Dotx4, L2Bounded, L2U8Bounded, BqDot};
 
 }  // namespace
 
