@@ -12,6 +12,8 @@
 //            --reuse-graphs (search curves from the last run's saved graphs;
 //                            FAISS is built anew)
 //            --quant none,int8,binary (our graphs to build; none,int8)
+//            --scaling (search QPS with 1 and --threads threads at the
+//                       smallest ef reaching recall 0.95)
 #include <faiss/IndexHNSW.h>
 #include <faiss/index_io.h>
 #include <omp.h>
@@ -19,6 +21,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -162,6 +165,55 @@ std::vector<CurvePoint> Curve(const Data& q,
   return pts;
 }
 
+// Search QPS at one ef with `threads` threads taking queries from a shared
+// counter: 5 passes over the queries per measurement, median of 3. One
+// search first, alone (a peer may set its ef there).
+double ThreadedQps(const Data& q, uint32_t ef, uint32_t threads,
+                   const SearchFn& fn) {
+  std::vector<uint32_t> warm;
+  fn(q.row(0), q.norms[0], ef, &warm);
+  std::vector<double> qps;
+  for (int rep = 0; rep < 3; ++rep) {
+    const uint32_t total = q.n * 5;
+    std::atomic<uint32_t> next{0};
+    auto work = [&] {
+      std::vector<uint32_t> ids;
+      for (uint32_t i = next++; i < total; i = next++) {
+        ids.clear();
+        fn(q.row(i % q.n), q.norms[i % q.n], ef, &ids);
+      }
+    };
+    auto t = Clock::now();
+    std::vector<std::thread> ts;
+    for (uint32_t w = 1; w < threads; ++w) ts.emplace_back(work);
+    work();
+    for (auto& th : ts) th.join();
+    qps.push_back(total / Secs(t));
+  }
+  std::sort(qps.begin(), qps.end());
+  return qps[1];
+}
+
+// --scaling: QPS with 1 and with --threads search threads at the smallest
+// ef of the curve that reaches recall 0.95.
+void PrintScaling(const Report& r, const Data& q, uint32_t threads,
+                  const SearchFn& fn) {
+  uint32_t ef = 0;
+  for (const CurvePoint& p : r.curve) {
+    if (p.recall >= 0.95) {
+      ef = p.ef;
+      break;
+    }
+  }
+  if (ef == 0 || threads < 2) return;
+  const double one = ThreadedQps(q, ef, 1, fn);
+  const double many = ThreadedQps(q, ef, threads, fn);
+  std::printf(
+      "   scaling %s at ef %u: 1 thread %.0f qps, %u threads %.0f qps "
+      "(%.2fx)\n",
+      r.name.c_str(), ef, one, threads, many, many / one);
+}
+
 // QPS at a target recall, linear between the two curve points around it.
 double QpsAt(const std::vector<CurvePoint>& c, double target) {
   for (size_t i = 0; i < c.size(); ++i) {
@@ -195,7 +247,7 @@ int main(int argc, char** argv) {
   // Search curves only, from the graphs a previous run with the same data
   // saved in /tmp/ann_bench_files (ours and hnswlib), so the indexes can be
   // compared again under the same machine load without rebuilding.
-  bool reuse = false, embedding = false;
+  bool reuse = false, embedding = false, scaling = false;
   // Which of our graphs to build: --quant none,int8,binary.
   std::vector<Quantization> quants = {Quantization::kNone, Quantization::kInt8};
   for (int i = 1; i < argc; ++i) {
@@ -219,6 +271,8 @@ int main(int argc, char** argv) {
       flat_only = true;
     else if (a == "--reuse-graphs")
       reuse = true;
+    else if (a == "--scaling")
+      scaling = true;
     else if (a == "--embedding") {
       synthetic = next();
       embedding = true;
@@ -444,19 +498,20 @@ int main(int argc, char** argv) {
       return 1;
     }
     HnswIndex* li = loaded->get();
-    r.curve = Curve(
-        queries, gt, efs,
-        [&](const float* q, float qn, uint32_t ef, std::vector<uint32_t>* ids) {
-          SearchParams p;
-          p.query = q;
-          p.query_norm = qn;
-          p.k = 10;
-          p.ef_search = ef;
-          std::vector<Candidate> out;
-          li->Search(p, {}, &out, nullptr);
-          for (auto& c : out) ids->push_back(c.row);
-        });
+    const SearchFn search = [&](const float* q, float qn, uint32_t ef,
+                                std::vector<uint32_t>* ids) {
+      SearchParams p;
+      p.query = q;
+      p.query_norm = qn;
+      p.k = 10;
+      p.ef_search = ef;
+      std::vector<Candidate> out;
+      li->Search(p, {}, &out, nullptr);
+      for (auto& c : out) ids->push_back(c.row);
+    };
+    r.curve = Curve(queries, gt, efs, search);
     Print(r);
+    if (scaling) PrintScaling(r, queries, threads, search);
     reports.push_back(r);
   }
 
@@ -483,11 +538,13 @@ int main(int argc, char** argv) {
     auto t = Clock::now();
     h = bench::HnswlibPeer::Load(path, d);
     r.load_s = Secs(t);
-    r.curve =
-        Curve(queries, gt, efs,
-              [&](const float* q, float, uint32_t ef,
-                  std::vector<uint32_t>* ids) { h->Search(q, ef, 10, ids); });
+    const SearchFn search = [&](const float* q, float, uint32_t ef,
+                                std::vector<uint32_t>* ids) {
+      h->Search(q, ef, 10, ids);
+    };
+    r.curve = Curve(queries, gt, efs, search);
     Print(r);
+    if (scaling) PrintScaling(r, queries, threads, search);
     reports.push_back(r);
   }
 

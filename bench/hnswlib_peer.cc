@@ -78,7 +78,9 @@ size_t HnswlibPeer::MemoryBytes() const {
 
 void HnswlibPeer::Search(const float* q, uint32_t ef, uint32_t k,
                          std::vector<uint32_t>* ids) {
-  impl_->h->setEf(ef);
+  // Written only when it changes, so threads searching at one ef (after a
+  // first call set it) never write it.
+  if (impl_->h->ef_ != ef) impl_->h->setEf(ef);
   auto res = impl_->h->searchKnn(q, k);
   const size_t first = ids->size();
   while (!res.empty()) {  // farthest first
