@@ -36,6 +36,18 @@ void Fwht(float* v, uint32_t n) {
   }
 }
 
+// The nearest of the k centroids c (k x p, row-major) to y; the first on
+// ties.
+uint32_t NearestOf(const float* y, const float* c, uint32_t k, uint32_t p) {
+  uint32_t best = 0;
+  float best_d = L2Sqr(y, c, p);
+  for (uint32_t j = 1; j < k; ++j) {
+    const float d = L2Sqr(y, c + size_t(j) * p, p);
+    if (d < best_d) best_d = d, best = j;
+  }
+  return best;
+}
+
 // Lloyd's k-means over the rotated sample (n rows of p floats), seeded
 // with an even stride through it; a centroid that loses every row keeps
 // its place.
@@ -53,12 +65,7 @@ std::vector<float> Kmeans(const std::vector<float>& sample, uint32_t n,
     std::fill(count.begin(), count.end(), 0u);
     for (uint32_t i = 0; i < n; ++i) {
       const float* y = sample.data() + size_t(i) * p;
-      uint32_t best = 0;
-      float best_d = L2Sqr(y, c.data(), p);
-      for (uint32_t j = 1; j < k; ++j) {
-        const float d = L2Sqr(y, c.data() + size_t(j) * p, p);
-        if (d < best_d) best_d = d, best = j;
-      }
+      const uint32_t best = NearestOf(y, c.data(), k, p);
       ++count[best];
       double* s = sum.data() + size_t(best) * p;
       for (uint32_t d = 0; d < p; ++d) s[d] += y[d];
@@ -194,15 +201,8 @@ Result<BinaryQuantizer> BinaryQuantizer::FromParts(
 }
 
 uint8_t BinaryQuantizer::Nearest(const float* y) const {
-  const size_t p = thresholds_.size();
-  const uint32_t k = centroid_count();
-  uint32_t best = 0;
-  float best_d = L2Sqr(y, centroids_.data(), p);
-  for (uint32_t j = 1; j < k; ++j) {
-    const float d = L2Sqr(y, centroids_.data() + size_t(j) * p, p);
-    if (d < best_d) best_d = d, best = j;
-  }
-  return static_cast<uint8_t>(best);
+  return static_cast<uint8_t>(
+      NearestOf(y, centroids_.data(), centroid_count(), rotated_dim()));
 }
 
 float BinaryQuantizer::Encode(const float* x, uint64_t* code,
