@@ -1,4 +1,4 @@
-// ANN benchmark: our HNSW (float, int8, binary) against hnswlib and FAISS
+// ANN benchmark: our HNSW (float, int8, binary, pq) against hnswlib and FAISS
 // IndexHNSWFlat, in the same binary, on the same data, with the same m,
 // ef_construction and thread count. See docs/BENCHMARKS.md for results.
 //
@@ -11,7 +11,8 @@
 //            --flat-only (read bandwidth and flat scan only)
 //            --reuse-graphs (search curves from the last run's saved graphs;
 //                            FAISS is built anew)
-//            --quant none,int8,binary (our graphs to build; none,int8)
+//            --quant none,int8,binary,pq,pq8 (our graphs to build;
+//            none,int8)
 //            --scaling (search QPS with 1 and --threads threads at the
 //                       smallest ef reaching recall 0.95)
 #include <faiss/IndexHNSW.h>
@@ -248,8 +249,15 @@ int main(int argc, char** argv) {
   // saved in /tmp/ann_bench_files (ours and hnswlib), so the indexes can be
   // compared again under the same machine load without rebuilding.
   bool reuse = false, embedding = false, scaling = false;
-  // Which of our graphs to build: --quant none,int8,binary.
-  std::vector<Quantization> quants = {Quantization::kNone, Quantization::kInt8};
+  // Which of our graphs to build: --quant none,int8,binary,pq,pq8 (pq: the
+  // default 4 dimensions per code byte; pq8: 8).
+  struct Quant {
+    Quantization kind;
+    uint32_t dims_per_byte;  // pq only
+    const char* name;
+  };
+  std::vector<Quant> quants = {{Quantization::kNone, 0, "proxima-hnsw-float"},
+                               {Quantization::kInt8, 0, "proxima-hnsw-int8"}};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return uint32_t(std::stoul(argv[++i])); };
@@ -283,13 +291,18 @@ int main(int argc, char** argv) {
            at = comma + 1) {
         const std::string q = list.substr(at, comma - at);
         if (q == "none")
-          quants.push_back(Quantization::kNone);
+          quants.push_back({Quantization::kNone, 0, "proxima-hnsw-float"});
         else if (q == "int8")
-          quants.push_back(Quantization::kInt8);
+          quants.push_back({Quantization::kInt8, 0, "proxima-hnsw-int8"});
         else if (q == "binary")
-          quants.push_back(Quantization::kBinary);
+          quants.push_back({Quantization::kBinary, 0, "proxima-hnsw-binary"});
+        else if (q == "pq")
+          quants.push_back({Quantization::kPq, 4, "proxima-hnsw-pq4"});
+        else if (q == "pq8")
+          quants.push_back({Quantization::kPq, 8, "proxima-hnsw-pq8"});
         else {
-          std::fprintf(stderr, "--quant: none, int8 or binary, not %s\n",
+          std::fprintf(stderr,
+                       "--quant: none, int8, binary, pq or pq8, not %s\n",
                        q.c_str());
           return 2;
         }
@@ -461,15 +474,17 @@ int main(int argc, char** argv) {
   const std::string tmpdir = "/tmp/ann_bench_files";
   (void)env->CreateDirIfMissing(tmpdir);
 
-  for (Quantization qz : quants) {
+  for (const Quant& quant : quants) {
+    const Quantization qz = quant.kind;
     Report r;
-    r.name = qz == Quantization::kNone   ? "proxima-hnsw-float"
-             : qz == Quantization::kInt8 ? "proxima-hnsw-int8"
-                                         : "proxima-hnsw-binary";
+    r.name = quant.name;
     HnswParams hp;
     hp.m = 16;
     hp.ef_construction = 200;
     hp.quantization = qz;
+    if (qz == Quantization::kPq) {
+      hp.pq_subspaces = (d + quant.dims_per_byte - 1) / quant.dims_per_byte;
+    }
     std::unique_ptr<HnswIndex> idx;
     for (uint32_t t : build_threads) {
       if (reuse) continue;

@@ -36,9 +36,9 @@ struct IndexConfig {
   uint32_t m = 16;                 // HNSW graph degree
   uint32_t ef_construction = 200;  // HNSW build beam width
   uint32_t ef_search = 64;         // default search beam width
-  // "none" | "int8" | "binary": HNSW walks int8 codes (binary: 1 bit per
-  // dimension) held in RAM and re-scores the best candidates with the
-  // full-precision vectors. Default "none".
+  // "none" | "int8" | "binary" | "pq": HNSW walks int8 codes (binary: 1 bit
+  // per dimension; pq: one byte per 4 dimensions) held in RAM and re-scores
+  // the best candidates with the full-precision vectors. Default "none".
   std::string quantization = "none";
 };
 

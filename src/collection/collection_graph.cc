@@ -20,6 +20,8 @@ index::HnswParams ParamsOf(const FixedCollectionConfig& c) {
     p.quantization = index::Quantization::kInt8;
   } else if (c.index.quantization == "binary") {
     p.quantization = index::Quantization::kBinary;
+  } else if (c.index.quantization == "pq") {
+    p.quantization = index::Quantization::kPq;
   }
   return p;
 }

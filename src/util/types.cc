@@ -162,9 +162,9 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
         "'");
   }
   if (c.index.quantization != "none" && c.index.quantization != "int8" &&
-      c.index.quantization != "binary") {
+      c.index.quantization != "binary" && c.index.quantization != "pq") {
     return Status::InvalidArgument(
-        "quantization must be none, int8 or binary, got '" +
+        "quantization must be none, int8, binary or pq, got '" +
         c.index.quantization + "'");
   }
   PDB_RETURN_IF_ERROR(CheckRange("m", c.index.m, kMinHnswM, kMaxHnswM));

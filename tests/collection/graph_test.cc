@@ -61,10 +61,10 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
   cfg.metric = Metric::kCosine;
   cfg.index.algorithm = "hnsw";
   cfg.index.quantization = GetParam();
-  // Binary codes rank coarsely (32 bits for these random points, the worst
-  // case for them) and the whole beam is re-scored: a wider beam is how a
-  // user buys recall back, at more distances per search.
-  const bool binary = GetParam() == "binary";
+  // Binary and pq codes rank coarsely (32 bits, or 8 bytes, for these
+  // random points, the worst case for them) and the whole beam is re-scored: a
+  // wider beam is how a user buys recall back, at more distances per search.
+  const bool binary = GetParam() == "binary" || GetParam() == "pq";
   if (binary) cfg.index.ef_search = 128;
   std::mt19937 rng(5);
   std::vector<std::vector<float>> queries;
@@ -141,7 +141,7 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantization, GraphTest,
-                         ::testing::Values("none", "int8", "binary"));
+                         ::testing::Values("none", "int8", "binary", "pq"));
 
 }  // namespace
 }  // namespace proximadb

@@ -364,6 +364,8 @@ int main(int argc, char** argv) {
   GraphSeed("12x3-dot", 12, 3, Metric::kDotProduct, index::Quantization::kNone);
   GraphSeed("40x70-l2-binary", 40, 70, Metric::kEuclidean,
             index::Quantization::kBinary);
+  GraphSeed("40x12-cosine-pq", 40, 12, Metric::kCosine,
+            index::Quantization::kPq);
   GrpcSeeds();
   return 0;
 }

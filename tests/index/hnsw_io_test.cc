@@ -68,8 +68,8 @@ class HnswFileTest : public ::testing::Test {
 
 TEST_F(HnswFileTest, RoundTripGivesIdenticalResults) {
   for (Metric m : {Metric::kEuclidean, Metric::kCosine, Metric::kDotProduct}) {
-    for (Quantization qz :
-         {Quantization::kNone, Quantization::kInt8, Quantization::kBinary}) {
+    for (Quantization qz : {Quantization::kNone, Quantization::kInt8,
+                            Quantization::kBinary, Quantization::kPq}) {
       SaveOne(m, qz);
       EXPECT_FALSE(env_->FileExists("/db/seg-1.hnsw.tmp"));
       auto loaded =
@@ -128,7 +128,8 @@ TEST_F(HnswFileTest, EmptyGraphRoundTrips) {
 }
 
 TEST_F(HnswFileTest, TruncatedFilesAreCorruption) {
-  for (Quantization qz : {Quantization::kInt8, Quantization::kBinary}) {
+  for (Quantization qz :
+       {Quantization::kInt8, Quantization::kBinary, Quantization::kPq}) {
     std::string bytes = SaveOne(Metric::kEuclidean, qz);
     for (size_t len : {size_t(0), size_t(7), size_t(100), size_t(128),
                        size_t(200), bytes.size() / 2, bytes.size() - 1}) {
@@ -139,7 +140,8 @@ TEST_F(HnswFileTest, TruncatedFilesAreCorruption) {
 }
 
 TEST_F(HnswFileTest, FlippedBytesAreCorruption) {
-  for (Quantization qz : {Quantization::kInt8, Quantization::kBinary}) {
+  for (Quantization qz :
+       {Quantization::kInt8, Quantization::kBinary, Quantization::kPq}) {
     std::string bytes = SaveOne(Metric::kEuclidean, qz);
     std::mt19937 rng(5);
     for (int i = 0; i < 60; ++i) {

@@ -61,24 +61,34 @@ INSTANTIATE_TEST_SUITE_P(Float, HnswRecallTest,
                          ::testing::Values(Quantization::kNone));
 INSTANTIATE_TEST_SUITE_P(Int8, HnswRecallTest,
                          ::testing::Values(Quantization::kInt8));
+INSTANTIATE_TEST_SUITE_P(Pq, HnswRecallTest,
+                         ::testing::Values(Quantization::kPq));
+
+// Queries near the rows (a row plus gaussian noise of `sigma`), as real
+// queries are near real data.
+Dataset NoisyQueries(const Dataset& data, uint32_t rows, float sigma,
+                     uint32_t seed) {
+  Dataset queries;
+  queries.dim = data.dim;
+  queries.rows = rows;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g;
+  for (uint32_t i = 0; i < queries.rows; ++i) {
+    const float* x = data.row(rng() % data.rows);
+    for (uint32_t j = 0; j < data.dim; ++j) {
+      queries.data.push_back(x[j] + sigma * g(rng));
+    }
+  }
+  testing::FillNorms(&queries);
+  return queries;
+}
 
 // Binary codes need dimensions to rank (one bit each) and queries near the
 // data: 128-d clusters, queries that are rows plus a little noise. The whole
 // beam is re-scored, so ef sets the recall.
 TEST(HnswTest, BinaryRecallAtLeast95) {
   const Dataset data = ClusteredData(6000, 128, 100, 3);
-  Dataset queries;
-  queries.dim = data.dim;
-  queries.rows = 100;
-  std::mt19937 rng(4);
-  std::normal_distribution<float> g;
-  for (uint32_t i = 0; i < queries.rows; ++i) {
-    const float* x = data.row(rng() % data.rows);
-    for (uint32_t j = 0; j < data.dim; ++j) {
-      queries.data.push_back(x[j] + 0.5f * g(rng));
-    }
-  }
-  testing::FillNorms(&queries);
+  const Dataset queries = NoisyQueries(data, 100, 0.5f, 4);
   HnswParams p;
   p.ef_construction = 100;
   p.quantization = Quantization::kBinary;
@@ -87,6 +97,23 @@ TEST(HnswTest, BinaryRecallAtLeast95) {
     // Measured: 0.99 at ef 64, 0.72-0.81 at ef 32, 0.32-0.40 at ef 10.
     EXPECT_GE(Recall(*idx, data, queries, m, 10, 64), 0.95) << MetricName(m);
   }
+}
+
+TEST(HnswTest, PqRecallAtLeast95) {
+  const Dataset data = ClusteredData(6000, 128, 100, 3);
+  const Dataset queries = NoisyQueries(data, 100, 0.5f, 4);
+  HnswParams p;
+  p.ef_construction = 100;
+  p.quantization = Quantization::kPq;
+  for (Metric m : kMetrics) {
+    auto idx = BuildOrDie(data, m, p);
+    EXPECT_EQ(idx->params().pq_subspaces, 32u);  // the default, dim / 4
+    EXPECT_GE(Recall(*idx, data, queries, m, 10, 64), 0.95) << MetricName(m);
+  }
+  p.pq_subspaces = 16;  // 8 dimensions per byte
+  auto idx = BuildOrDie(data, Metric::kEuclidean, p);
+  EXPECT_EQ(idx->params().pq_subspaces, 16u);
+  EXPECT_GE(Recall(*idx, data, queries, Metric::kEuclidean, 10, 64), 0.95);
 }
 
 TEST(HnswTest, AcceptFilterNeverReturnsRejectedAndStillFillsK) {

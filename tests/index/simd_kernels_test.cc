@@ -53,6 +53,31 @@ TEST_P(SimdLevelTest, FloatKernelsMatchScalar) {
   }
 }
 
+TEST_P(SimdLevelTest, PqDotsMatchDoubleSums) {
+  const KernelTable* t = Table();
+  if (t == nullptr) {
+    GTEST_SKIP() << "SIMD level " << SimdLevelName(GetParam())
+                 << " is not supported on this CPU/build";
+  }
+  std::mt19937 rng(8);
+  std::normal_distribution<float> n;
+  for (size_t w : {1, 3, 4, 8, 17}) {
+    // One extra float so the codebook starts misaligned.
+    std::vector<float> ct(w * kPqCentroids + 1), y(w), out(kPqCentroids);
+    for (auto& x : ct) x = n(rng);
+    for (auto& x : y) x = n(rng);
+    t->pq_dots(ct.data() + 1, y.data(), w, out.data());
+    for (size_t k = 0; k < kPqCentroids; ++k) {
+      double want = 0;
+      for (size_t d = 0; d < w; ++d) {
+        want += double(y[d]) * ct[1 + d * kPqCentroids + k];
+      }
+      EXPECT_NEAR(out[k], want, 1e-5 * (1 + std::sqrt(double(w))))
+          << "w " << w << " k " << k;
+    }
+  }
+}
+
 TEST_P(SimdLevelTest, Uint8KernelsAreExact) {
   const KernelTable* t = Table();
   if (t == nullptr) {

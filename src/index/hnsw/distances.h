@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "index/quant/binary_quantizer.h"
+#include "index/quant/product_quantizer.h"
 #include "index/quant/scalar_quantizer.h"
 #include "index/simd/dispatch.h"
 #include "proximadb/types.h"
@@ -159,6 +160,29 @@ struct BitDist {
   float Bounded(uint32_t row, float) const { return (*this)(row); }
   void Prefetch(uint32_t row) const {
     PrefetchLines(codes + size_t(row) * words, words * sizeof(uint64_t));
+  }
+};
+
+// Distance from a float query to product-quantized rows: the sum of the
+// query's table entries each row's code picks (quant::ProductQuantizer).
+// Only ranks the walk: the beam is re-scored on the float vectors.
+struct PqDist {
+  const uint8_t* codes;
+  const float* norms;  // exact float norms, used by cosine
+  uint32_t m;          // code bytes per row
+  Metric metric;
+  const float* table;  // m x 256
+  float qn;
+
+  float operator()(uint32_t row) const {
+    const float v =
+        quant::ProductQuantizer::Adc(table, codes + size_t(row) * m, m);
+    if (metric == Metric::kEuclidean) return v;
+    return FromDot(metric, v, qn, norms ? norms[row] : 0.0f);
+  }
+  float Bounded(uint32_t row, float) const { return (*this)(row); }
+  void Prefetch(uint32_t row) const {
+    PrefetchLines(codes + size_t(row) * m, m);
   }
 };
 

@@ -12,7 +12,7 @@
 //     28  u32      m (upper-level list capacity; level 0 holds 2m)
 //     32  u32      ef_construction
 //     36  u32      ef_search (default)
-//     40  u32      quantization (0 none, 1 int8, 2 binary)
+//     40  u32      quantization (0 none, 1 int8, 2 binary, 3 pq)
 //     44  u32      rerank_factor
 //     48  u32      entry row
 //     52  i32      max level (-1: empty graph)
@@ -20,7 +20,8 @@
 //     60  u32      rows inserted
 //     64  u64      seed
 //     72  f32      int8 step (0 without quantization)
-//     76  zero padding
+//     76  u32      pq subspaces M, 1..dim (pq only; 0 otherwise)
+//     80  zero padding
 //    124  u32      masked crc32c of bytes [0, 124)
 //   [128, 128 + 32 s)  section table, one entry per section:
 //      u32 type, u32 zero, u64 offset, u64 length, u32 masked crc32c of the
@@ -41,6 +42,9 @@
 //  10 bq row terms:  n x f32     (binary only)
 //  11 bq centroids:  K x dim x f32, 1 <= K <= 256 (binary only)
 //  12 bq assignment: n x u8, each row's centroid (binary only)
+//  13 pq codebooks:  256 x dim x f32; subspace s's 256 centroids of width
+//                    w_s, row-major, from float 256 * (s * dim / M) (pq only)
+//  14 pq codes:      n x M x u8, a centroid number per subspace (pq only)
 #pragma once
 
 #include <cstdint>
@@ -67,7 +71,9 @@ enum SectionType : uint32_t {
   kBqTerms = 10,
   kBqCentroids = 11,
   kBqAssign = 12,
+  kPqCodebooks = 13,
+  kPqCodes = 14,
 };
-inline constexpr uint32_t kMaxSectionType = kBqAssign;
+inline constexpr uint32_t kMaxSectionType = kPqCodes;
 
 }  // namespace proximadb::index::hnsw_format

@@ -100,6 +100,14 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(VectorView view,
     idx->terms_owned_.assign(capacity, 0.0f);
     idx->bits_ = idx->bits_owned_.data();
     idx->terms_ = idx->terms_owned_.data();
+  } else if (params.quantization == Quantization::kPq) {
+    VectorView train = view;
+    train.rows = std::min(view.rows, capacity);
+    PDB_ASSIGN_OR_RETURN(
+        idx->pq_, quant::ProductQuantizer::Train(train, params.pq_subspaces));
+    idx->params_.pq_subspaces = idx->pq_.subspaces();
+    idx->pq_codes_owned_.assign(size_t(capacity) * idx->pq_.subspaces(), 0);
+    idx->pq_codes_ = idx->pq_codes_owned_.data();
   } else if (params.quantization != Quantization::kNone) {
     return Status::InvalidArgument("hnsw: unknown quantization");
   }
@@ -225,6 +233,10 @@ void HnswIndex::LinkBack(uint32_t to, uint32_t from, int level, float dist) {
 
 void HnswIndex::EncodeRow(uint32_t row) {
   const float* x = view_.data + size_t(row) * dim_;
+  if (pq_codes_ != nullptr) {
+    pq_.Encode(x, pq_codes_owned_.data() + size_t(row) * pq_.subspaces());
+    return;
+  }
   if (bits_ != nullptr) {
     terms_owned_[row] =
         bq_.Encode(x, bits_owned_.data() + size_t(row) * bq_.words(),
@@ -287,7 +299,9 @@ Status HnswIndex::Add(uint32_t row) {
     __atomic_store_n(&upper_ptr_[row], upper_owned_[row].get(),
                      __ATOMIC_RELEASE);
   }
-  if (codes_ != nullptr || bits_ != nullptr) EncodeRow(row);
+  if (codes_ != nullptr || bits_ != nullptr || pq_codes_ != nullptr) {
+    EncodeRow(row);
+  }
 
   uint64_t e = entry_.load(std::memory_order_acquire);
   if (e == 0) {
@@ -334,6 +348,7 @@ size_t HnswIndex::MemoryUsage() const {
   size_t bytes = level0_owned_.size() * sizeof(uint32_t) +
                  levels_owned_.size() + upper_ptr_.size() * sizeof(void*) +
                  codes_owned_.size() + bits_owned_.size() * sizeof(uint64_t) +
+                 pq_codes_owned_.size() + pq_.codebooks().size() * 4 +
                  centroid_of_owned_.size() + bq_.centroids().size() * 4 +
                  terms_owned_.size() * sizeof(float) +
                  (size_t(lock_mask_) + 1) * sizeof(Mutex);

@@ -23,6 +23,7 @@
 #include "index/hnsw/hnsw_params.h"
 #include "index/hnsw/visited_pool.h"
 #include "index/quant/binary_quantizer.h"
+#include "index/quant/product_quantizer.h"
 #include "index/quant/scalar_quantizer.h"
 #include "index/vector_index.h"
 #include "proximadb/env.h"
@@ -39,7 +40,7 @@ struct FloatDist;  // hnsw/distances.h
 class HnswIndex final : public VectorIndex {
  public:
   // An empty graph that can take rows [0, capacity) of `view` through Add.
-  // With int8 or binary quantization the quantizer is trained on the rows
+  // With int8, binary or pq quantization the quantizer is trained on the rows
   // the view holds now (there must be some).
   static Result<std::unique_ptr<HnswIndex>> Create(VectorView view,
                                                    Metric metric,
@@ -164,6 +165,10 @@ class HnswIndex final : public VectorIndex {
   std::vector<float> terms_owned_;
   const uint8_t* codes_ = nullptr;
   const uint64_t* bits_ = nullptr;
+  // pq codes (pq_.subspaces() bytes per row).
+  quant::ProductQuantizer pq_;
+  std::vector<uint8_t> pq_codes_owned_;
+  const uint8_t* pq_codes_ = nullptr;
   const uint8_t* centroid_of_ = nullptr;
   const float* terms_ = nullptr;
 

@@ -91,6 +91,12 @@ Status HnswIndex::Save(Env* env, const std::string& path) const {
                     Bytes(bq_.centroids().data(), bq_.centroids().size())});
     secs.push_back({fmt::kBqAssign, Bytes(centroid_of_, n)});
   }
+  if (pq_codes_ != nullptr) {
+    secs.push_back({fmt::kPqCodebooks,
+                    Bytes(pq_.codebooks().data(), pq_.codebooks().size())});
+    secs.push_back(
+        {fmt::kPqCodes, Bytes(pq_codes_, size_t(n) * pq_.subspaces())});
+  }
   const uint32_t count = static_cast<uint32_t>(secs.size());
   uint64_t pos = AlignUp(fmt::kHeaderSize + count * fmt::kTableEntrySize + 4);
   for (Section& s : secs) {
@@ -120,6 +126,7 @@ Status HnswIndex::Save(Env* env, const std::string& path) const {
   EncodeFixed64(head.data() + 64, params_.seed);
   float step = codes_ != nullptr ? sq_.step() : 0.0f;
   EncodeFixed32(head.data() + 72, std::bit_cast<uint32_t>(step));
+  EncodeFixed32(head.data() + 76, pq_codes_ != nullptr ? pq_.subspaces() : 0);
   EncodeFixed32(head.data() + 124, Crc(std::string_view(head).substr(0, 124)));
   std::string table;
   for (const Section& s : secs) {
@@ -183,13 +190,18 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
   const uint32_t count = field(12), inserted = field(13);
   params.seed = DecodeFixed64(base + 64);
   const float step = std::bit_cast<float>(DecodeFixed32(base + 72));
+  const uint32_t pq_m = DecodeFixed32(base + 76);
+  const bool pq = quant == static_cast<uint32_t>(Quantization::kPq);
   if (params.m < 2 || params.m > 128 || params.ef_construction == 0 ||
-      params.ef_search == 0 || quant > 2 || max_level < -1 || max_level > 30 ||
-      count > fmt::kMaxSections || inserted > n || n == UINT32_MAX) {
+      params.ef_search == 0 || quant > 3 ||
+      (pq ? pq_m == 0 || pq_m > dim : pq_m != 0) || max_level < -1 ||
+      max_level > 30 || count > fmt::kMaxSections || inserted > n ||
+      n == UINT32_MAX) {
     return Corrupt(path, "header field out of range");
   }
   if (max_level >= 0 && entry >= n) return Corrupt(path, "bad entry row");
   params.quantization = static_cast<Quantization>(quant);
+  params.pq_subspaces = pq_m;
   if (file_metric != static_cast<uint32_t>(metric)) {
     return Status::InvalidArgument("hnsw file " + path + ": metric differs");
   }
@@ -246,7 +258,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
         sec[fmt::kBqCentroids].size() %
                 (size_t(quant::BinaryQuantizer::RotatedDim(dim)) * 4) !=
             0 ||
-        sec[fmt::kBqAssign].size() != n))) {
+        sec[fmt::kBqAssign].size() != n)) ||
+      (pq && (sec[fmt::kPqCodebooks].size() !=
+                  size_t(quant::ProductQuantizer::kCentroids) * dim * 4 ||
+              sec[fmt::kPqCodes].size() != size_t(n) * pq_m))) {
     return Corrupt(path, "section size does not match the header");
   }
 
@@ -328,6 +343,16 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
     idx->bq_ = std::move(bq).value();
     idx->bits_ = reinterpret_cast<const uint64_t*>(sec[fmt::kBqCodes].data());
     idx->terms_ = reinterpret_cast<const float*>(sec[fmt::kBqTerms].data());
+  }
+  if (pq) {
+    std::vector<float> books(sec[fmt::kPqCodebooks].size() / 4);
+    std::memcpy(books.data(), sec[fmt::kPqCodebooks].data(), books.size() * 4);
+    auto pqz = quant::ProductQuantizer::FromParts(dim, pq_m, std::move(books));
+    if (!pqz.ok()) return Corrupt(path, pqz.status().message());
+    idx->pq_ = std::move(pqz).value();
+    // Every code byte is a valid centroid number: nothing else to check.
+    idx->pq_codes_ =
+        reinterpret_cast<const uint8_t*>(sec[fmt::kPqCodes].data());
   }
   if (max_level >= 0) idx->entry_ = (uint64_t(max_level + 1) << 32) | entry;
   idx->size_ = inserted;

@@ -12,6 +12,10 @@ enum class Quantization : uint32_t {
   // Traverse on 1-bit codes kept in RAM (quant::BinaryQuantizer), re-score
   // every candidate of the beam (ef_search of them) with floats.
   kBinary = 2,
+  // Traverse on product-quantization codes (quant::ProductQuantizer, M
+  // bytes per row) with a per-query distance table, re-score the whole beam
+  // with floats.
+  kPq = 3,
 };
 
 struct HnswParams {
@@ -29,6 +33,10 @@ struct HnswParams {
   // k, are re-scored with the float vectors. Default 3. (Binary codes rank
   // too coarsely for a cut: the whole beam is re-scored.)
   uint32_t rerank_factor = 3;
+  // pq only: sub-vectors per row (code bytes), 1..dim; 0 picks
+  // quant::ProductQuantizer::DefaultSubspaces. A loaded graph reports the
+  // number it was built with.
+  uint32_t pq_subspaces = 0;
   // Seeds the level of each row (a hash of seed and row), so one-thread
   // builds are reproducible. Default 42.
   uint64_t seed = 42;

@@ -1,5 +1,6 @@
 // Query-time search: greedy descent, beam search on level 0 (on floats, or
-// on 8-bit or 1-bit codes followed by a float re-score), and the flat-scan
+// on 8-bit, 1-bit or product-quantization codes followed by a float
+// re-score), and the flat-scan
 // fallback for exact requests and for filters that leave too few reachable
 // rows.
 #include <algorithm>
@@ -107,6 +108,13 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
                         view_.norms, bq_.words(),  metric_,
                         &bquery,     p.query_norm, k};
     found = SearchCodes(bdist, fdist, entry, top, ef, ef, filter, scratch.get(),
+                        &local);
+  } else if (pq_codes_ != nullptr) {
+    std::vector<float> table;
+    pq_.Prepare(p.query, metric_, &table);
+    hnsw::PqDist pdist{pq_codes_, view_.norms,  pq_.subspaces(),
+                       metric_,   table.data(), p.query_norm};
+    found = SearchCodes(pdist, fdist, entry, top, ef, ef, filter, scratch.get(),
                         &local);
   } else {
     float d = fdist(entry);

@@ -42,7 +42,16 @@ struct KernelTable {
   // *ones to popcount(code). Exact integers: equal at every level.
   uint32_t (*bq_dot)(const uint64_t* planes, const uint64_t* code, size_t words,
                      uint32_t* ones);
+  // Product quantization (quant::ProductQuantizer): a transposed codebook
+  // `ct` of w rows of kPqCentroids floats (row d holds coordinate d of every
+  // centroid) and a sub-vector y of w floats; writes out[k] = <y, c_k> for
+  // the kPqCentroids centroids. Summed over d in order (FMA where the level
+  // has it), so levels may differ in the last bits.
+  void (*pq_dots)(const float* ct, const float* y, size_t w, float* out);
 };
+
+// Centroids per product-quantization subspace (one code byte).
+inline constexpr size_t kPqCentroids = 256;
 
 // Dimensions between two bound checks of the bounded kernels: 512 bytes of
 // a float row, 256 bytes of a code row (a check costs a horizontal sum).

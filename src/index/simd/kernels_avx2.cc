@@ -232,8 +232,28 @@ uint32_t L2U8Bounded(const uint8_t* a, const uint8_t* b, size_t dim,
 
 #include "index/simd/bq_dot_inl.h"  // NOLINT(build/include): see the file
 
+// 256 outputs are 32 ymm accumulators, more than the 16 registers: two
+// passes of 128 over the rows, each keeping its sums in registers.
+void PqDots(const float* ct, const float* y, size_t w, float* out) {
+  for (size_t h = 0; h < kPqCentroids; h += 128) {
+    __m256 acc[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) acc[i] = _mm256_setzero_ps();
+    for (size_t d = 0; d < w; ++d) {
+      const __m256 v = _mm256_set1_ps(y[d]);
+      const float* row = ct + d * kPqCentroids + h;
+#pragma GCC unroll 16
+      for (int i = 0; i < 16; ++i) {
+        acc[i] = _mm256_fmadd_ps(v, _mm256_loadu_ps(row + 8 * i), acc[i]);
+      }
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) _mm256_storeu_ps(out + h + 8 * i, acc[i]);
+  }
+}
+
 const KernelTable kTable{L2,    Dot,       L2U8,        DotU8, L2x4,
-                         Dotx4, L2Bounded, L2U8Bounded, BqDot};
+                         Dotx4, L2Bounded, L2U8Bounded, BqDot, PqDots};
 
 }  // namespace
 

@@ -225,8 +225,25 @@ uint32_t L2U8Bounded(const uint8_t* a, const uint8_t* b, size_t dim,
 
 #include "index/simd/bq_dot_inl.h"  // NOLINT(build/include): see the file
 
+// The 256 outputs are 16 zmm accumulators, held in registers over the rows.
+void PqDots(const float* ct, const float* y, size_t w, float* out) {
+  __m512 acc[16];
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) acc[i] = _mm512_setzero_ps();
+  for (size_t d = 0; d < w; ++d) {
+    const __m512 v = _mm512_set1_ps(y[d]);
+    const float* row = ct + d * kPqCentroids;
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; ++i) {
+      acc[i] = _mm512_fmadd_ps(v, _mm512_loadu_ps(row + 16 * i), acc[i]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < 16; ++i) _mm512_storeu_ps(out + 16 * i, acc[i]);
+}
+
 const KernelTable kTable{L2,    Dot,       L2U8,        DotU8, L2x4,
-                         Dotx4, L2Bounded, L2U8Bounded, BqDot};
+                         Dotx4, L2Bounded, L2U8Bounded, BqDot, PqDots};
 
 }  // namespace
 

@@ -134,8 +134,17 @@ uint32_t L2U8Bounded(const uint8_t* a, const uint8_t* b, size_t dim,
 
 #include "index/simd/bq_dot_inl.h"  // NOLINT(build/include): see the file
 
+void PqDots(const float* ct, const float* y, size_t w, float* out) {
+  for (size_t k = 0; k < kPqCentroids; ++k) out[k] = 0.0f;
+  for (size_t d = 0; d < w; ++d) {
+    const float v = y[d];
+    const float* row = ct + d * kPqCentroids;
+    for (size_t k = 0; k < kPqCentroids; ++k) out[k] += v * row[k];
+  }
+}
+
 const KernelTable kTable{L2,    Dot,       L2U8,        DotU8, L2x4,
-                         Dotx4, L2Bounded, L2U8Bounded, BqDot};
+                         Dotx4, L2Bounded, L2U8Bounded, BqDot, PqDots};
 
 }  // namespace
 
