@@ -54,6 +54,28 @@ class HnswFileTest : public ::testing::Test {
     built_ = std::move(idx).value();
     return *bytes;
   }
+  // `bytes` with the word at offset `at` of every section of `type`
+  // replaced, and the checksums made right again.
+  static std::string Patch(std::string b, uint32_t type, size_t at,
+                           uint32_t value) {
+    const uint32_t count = DecodeFixed32(b.data() + 56);
+    for (uint32_t i = 0; i < count; ++i) {
+      char* t = b.data() + 128 + 32 * i;
+      if (DecodeFixed32(t) != type) continue;
+      uint64_t off = DecodeFixed64(t + 8), len = DecodeFixed64(t + 16);
+      EncodeFixed32(b.data() + off + at, value);
+      EncodeFixed32(t + 24, crc32c::Mask(crc32c::Value(b.data() + off, len)));
+    }
+    EncodeFixed32(b.data() + 128 + 32 * count,
+                  crc32c::Mask(crc32c::Value(b.data() + 128, 32 * count)));
+    return b;
+  }
+  // `bytes` with header word `at` replaced and the header checksum redone.
+  static std::string PatchHeader(std::string b, size_t at, uint32_t value) {
+    EncodeFixed32(b.data() + at, value);
+    EncodeFixed32(b.data() + 124, crc32c::Mask(crc32c::Value(b.data(), 124)));
+    return b;
+  }
   Status LoadBytes(const std::string& bytes, Metric m = Metric::kEuclidean) {
     Status s = env_->WriteFileAtomically("/db/bad.hnsw", bytes);
     if (!s.ok()) return s;
@@ -164,19 +186,8 @@ TEST_F(HnswFileTest, FlippedBytesAreCorruption) {
 // writer, or a crafted file) is still refused, not walked.
 TEST_F(HnswFileTest, ValidChecksumsButBadGraphIsCorruption) {
   std::string bytes = SaveOne(Metric::kEuclidean, Quantization::kNone);
-  const uint32_t count = DecodeFixed32(bytes.data() + 56);
   auto patch = [&](uint32_t type, size_t at, uint32_t value) {
-    std::string b = bytes;
-    for (uint32_t i = 0; i < count; ++i) {
-      char* t = b.data() + 128 + 32 * i;
-      if (DecodeFixed32(t) != type) continue;
-      uint64_t off = DecodeFixed64(t + 8), len = DecodeFixed64(t + 16);
-      EncodeFixed32(b.data() + off + at, value);
-      EncodeFixed32(t + 24, crc32c::Mask(crc32c::Value(b.data() + off, len)));
-    }
-    EncodeFixed32(b.data() + 128 + 32 * count,
-                  crc32c::Mask(crc32c::Value(b.data() + 128, 32 * count)));
-    return b;
+    return Patch(bytes, type, at, value);
   };
   // A level-0 neighbour beyond the last row.
   std::string b1 = patch(hnsw_format::kLevel0, 4, 1u << 30);
@@ -208,6 +219,23 @@ TEST_F(HnswFileTest, ValidChecksumsButBadGraphIsCorruption) {
                               Metric::kEuclidean)
                   .status()
                   .IsNotFound());
+}
+
+TEST_F(HnswFileTest, ValidChecksumsButBadPqPartsAreCorruption) {
+  const std::string bytes = SaveOne(Metric::kEuclidean, Quantization::kPq);
+  ASSERT_TRUE(LoadBytes(bytes).ok());
+  // A coarse centroid number past the centroids (the walk indexes the
+  // query's centroid table with it).
+  EXPECT_TRUE(LoadBytes(Patch(bytes, hnsw_format::kPqAssign, 0, 0xFFFFFFFFu))
+                  .IsCorruption());
+  // A codebook value that is not finite.
+  EXPECT_TRUE(LoadBytes(Patch(bytes, hnsw_format::kPqCodebooks, 8, 0x7F800000u))
+                  .IsCorruption());
+  // M out of range, or M without pq.
+  EXPECT_TRUE(LoadBytes(PatchHeader(bytes, 76, 0)).IsCorruption());
+  EXPECT_TRUE(LoadBytes(PatchHeader(bytes, 76, 25)).IsCorruption());  // > dim
+  const std::string plain = SaveOne(Metric::kEuclidean, Quantization::kNone);
+  EXPECT_TRUE(LoadBytes(PatchHeader(plain, 76, 6)).IsCorruption());
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Product quantization: subspace split, nearest-centroid codes, the ADC
-// table against the reconstruction it stands for, validation of saved
-// parts, and that the estimate ranks well enough to re-score.
+// Product quantization of residuals: subspace split, nearest-centroid
+// codes, the estimate against the reconstruction it stands for, validation
+// of saved parts, and that the estimate ranks well enough to re-score.
 #include "index/quant/product_quantizer.h"
 
 #include <gtest/gtest.h>
@@ -28,16 +28,38 @@ ProductQuantizer TrainOrDie(const Dataset& d, uint32_t m) {
   return std::move(q).value();
 }
 
-// The float reconstruction of a code.
-std::vector<float> Decode(const ProductQuantizer& pq, const uint8_t* code) {
-  std::vector<float> x(pq.dim());
+// A row's code, and the float reconstruction c + r^ it stands for.
+struct PqCoded {
+  std::vector<uint8_t> code;
+  uint8_t centroid = 0;
+  float term = 0;
+};
+
+PqCoded PqEncode(const ProductQuantizer& pq, const float* x) {
+  PqCoded c;
+  c.code.resize(pq.subspaces());
+  c.term = pq.Encode(x, c.code.data(), &c.centroid);
+  return c;
+}
+
+std::vector<float> PqDecode(const ProductQuantizer& pq, const PqCoded& c) {
+  std::vector<float> x(pq.coarse().begin() + size_t(c.centroid) * pq.dim(),
+                       pq.coarse().begin() + size_t(c.centroid + 1) * pq.dim());
   for (uint32_t s = 0; s < pq.subspaces(); ++s) {
     const uint32_t b = pq.Begin(s), w = pq.Begin(s + 1) - b;
-    const float* c =
-        pq.codebooks().data() + size_t(K) * b + size_t(code[s]) * w;
-    std::copy(c, c + w, x.begin() + b);
+    const float* word =
+        pq.codebooks().data() + size_t(K) * b + size_t(c.code[s]) * w;
+    for (uint32_t d = 0; d < w; ++d) x[b + d] += word[d];
   }
   return x;
+}
+
+float PqEstimate(const ProductQuantizer& pq, const PqQuery& q, Metric m,
+                 const PqCoded& c) {
+  return ProductQuantizer::Estimate(
+      q, m, c.centroid,
+      ProductQuantizer::Adc(q.table.data(), c.code.data(), pq.subspaces()),
+      c.term);
 }
 
 double L2(const float* a, const float* b, uint32_t n) {
@@ -66,54 +88,64 @@ TEST(ProductQuantizerTest, SubspacesCoverTheDimensionsEvenly) {
 TEST(ProductQuantizerTest, CodesAreTheNearestCentroids) {
   const Dataset d = ClusteredData(2000, 24, 20, 2);
   const ProductQuantizer pq = TrainOrDie(d, 6);
-  std::vector<uint8_t> code(pq.subspaces());
+  EXPECT_EQ(pq.coarse_count(), 2000u / 32);
   for (uint32_t r = 0; r < d.rows; r += 37) {
-    pq.Encode(d.row(r), code.data());
+    const PqCoded c = PqEncode(pq, d.row(r));
+    // The coarse centroid is the nearest one...
+    double best = std::numeric_limits<double>::infinity();
+    for (uint32_t j = 0; j < pq.coarse_count(); ++j) {
+      best = std::min(best, L2(d.row(r), pq.coarse().data() + j * 24, 24));
+    }
+    const float* cc = pq.coarse().data() + size_t(c.centroid) * 24;
+    EXPECT_LE(L2(d.row(r), cc, 24), best + 1e-4 * (1 + best)) << r;
+    // ...and every codeword the nearest to the residual's sub-vector.
+    std::vector<float> res(24);
+    for (uint32_t j = 0; j < 24; ++j) res[j] = d.row(r)[j] - cc[j];
     for (uint32_t s = 0; s < pq.subspaces(); ++s) {
       const uint32_t b = pq.Begin(s), w = pq.Begin(s + 1) - b;
       const float* books = pq.codebooks().data() + size_t(K) * b;
-      double best = std::numeric_limits<double>::infinity();
+      double bw = std::numeric_limits<double>::infinity();
       for (uint32_t k = 0; k < K; ++k) {
-        best = std::min(best, L2(d.row(r) + b, books + size_t(k) * w, w));
+        bw = std::min(bw, L2(res.data() + b, books + size_t(k) * w, w));
       }
-      const double got = L2(d.row(r) + b, books + size_t(code[s]) * w, w);
-      EXPECT_LE(got, best + 1e-4 * (1 + best)) << r << " " << s;
+      const double got = L2(res.data() + b, books + size_t(c.code[s]) * w, w);
+      EXPECT_LE(got, bw + 1e-4 * (1 + bw)) << r << " " << s;
     }
   }
 }
 
 TEST(ProductQuantizerTest, FewRowsAreCodedExactly) {
-  // Fewer rows than centroids: every row is a centroid of every subspace.
+  // Fewer rows than codewords: every residual is a codeword of every
+  // subspace.
   const Dataset d = RandomData(40, 16, 3);
   const ProductQuantizer pq = TrainOrDie(d, 4);
-  std::vector<uint8_t> code(pq.subspaces());
+  EXPECT_EQ(pq.coarse_count(), 1u);
   for (uint32_t r = 0; r < d.rows; ++r) {
-    pq.Encode(d.row(r), code.data());
-    const auto x = Decode(pq, code.data());
+    const auto x = PqDecode(pq, PqEncode(pq, d.row(r)));
     EXPECT_LT(L2(x.data(), d.row(r), d.dim), 1e-8) << r;
   }
 }
 
-TEST(ProductQuantizerTest, AdcIsTheDistanceToTheReconstruction) {
+TEST(ProductQuantizerTest, EstimateIsTheDistanceToTheReconstruction) {
   const Dataset d = ClusteredData(3000, 40, 30, 4);
   const Dataset q = ClusteredData(20, 40, 30, 5);
   for (uint32_t m : {5u, 10u, 13u, 40u}) {
     const ProductQuantizer pq = TrainOrDie(d, m);
-    std::vector<uint8_t> code(pq.subspaces());
-    std::vector<float> t_l2, t_dot;
+    PqQuery t_l2, t_dot;
     for (uint32_t i = 0; i < q.rows; ++i) {
       pq.Prepare(q.row(i), Metric::kEuclidean, &t_l2);
       pq.Prepare(q.row(i), Metric::kDotProduct, &t_dot);
-      ASSERT_EQ(t_l2.size(), size_t(K) * m);
+      ASSERT_EQ(t_l2.table.size(), size_t(K) * m);
+      ASSERT_EQ(t_l2.centroid_terms.size(), pq.coarse_count());
       for (uint32_t r = 0; r < d.rows; r += 101) {
-        pq.Encode(d.row(r), code.data());
-        const auto x = Decode(pq, code.data());
+        const PqCoded c = PqEncode(pq, d.row(r));
+        const auto x = PqDecode(pq, c);
         const double l2 = L2(q.row(i), x.data(), d.dim);
         double dot = 0;
         for (uint32_t j = 0; j < d.dim; ++j) dot += double(q.row(i)[j]) * x[j];
-        EXPECT_NEAR(ProductQuantizer::Adc(t_l2.data(), code.data(), m), l2,
+        EXPECT_NEAR(PqEstimate(pq, t_l2, Metric::kEuclidean, c), l2,
                     1e-3 * (1 + l2));
-        EXPECT_NEAR(ProductQuantizer::Adc(t_dot.data(), code.data(), m), dot,
+        EXPECT_NEAR(PqEstimate(pq, t_dot, Metric::kDotProduct, c), dot,
                     1e-3 * (1 + std::abs(dot)));
       }
     }
@@ -126,11 +158,9 @@ TEST(ProductQuantizerTest, RanksWellEnoughToRescore) {
   const Dataset d = ClusteredData(4000, 64, 40, 6);
   const Dataset q = ClusteredData(30, 64, 40, 7);
   const ProductQuantizer pq = TrainOrDie(d, 0);  // 16 bytes per row
-  std::vector<uint8_t> codes(size_t(d.rows) * pq.subspaces());
-  for (uint32_t r = 0; r < d.rows; ++r) {
-    pq.Encode(d.row(r), codes.data() + size_t(r) * pq.subspaces());
-  }
-  std::vector<float> table;
+  std::vector<PqCoded> codes;
+  for (uint32_t r = 0; r < d.rows; ++r) codes.push_back(PqEncode(pq, d.row(r)));
+  PqQuery table;
   size_t hit = 0, total = 0;
   for (uint32_t i = 0; i < q.rows; ++i) {
     std::vector<uint32_t> rows(d.rows);
@@ -144,9 +174,7 @@ TEST(ProductQuantizerTest, RanksWellEnoughToRescore) {
     pq.Prepare(q.row(i), Metric::kEuclidean, &table);
     std::vector<float> est(d.rows);
     for (uint32_t r = 0; r < d.rows; ++r) {
-      est[r] = ProductQuantizer::Adc(table.data(),
-                                     codes.data() + size_t(r) * pq.subspaces(),
-                                     pq.subspaces());
+      est[r] = PqEstimate(pq, table, Metric::kEuclidean, codes[r]);
     }
     const size_t keep = d.rows / 20;
     std::partial_sort(rows.begin(), rows.begin() + keep, rows.end(),
@@ -162,6 +190,7 @@ TEST(ProductQuantizerTest, RanksWellEnoughToRescore) {
 TEST(ProductQuantizerTest, TrainingIsDeterministic) {
   const Dataset d = ClusteredData(1500, 32, 10, 8);
   EXPECT_EQ(TrainOrDie(d, 8).codebooks(), TrainOrDie(d, 8).codebooks());
+  EXPECT_EQ(TrainOrDie(d, 8).coarse(), TrainOrDie(d, 8).coarse());
 }
 
 TEST(ProductQuantizerTest, BadInputsAreRefused) {
@@ -173,30 +202,39 @@ TEST(ProductQuantizerTest, BadInputsAreRefused) {
   d.data[13] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_FALSE(ProductQuantizer::Train(d.view(), 2).ok());
 
-  std::vector<float> books(size_t(K) * 8, 0.5f);
-  EXPECT_TRUE(ProductQuantizer::FromParts(8, 2, books).ok());
-  EXPECT_FALSE(ProductQuantizer::FromParts(8, 0, books).ok());
-  EXPECT_FALSE(ProductQuantizer::FromParts(8, 9, books).ok());
-  EXPECT_FALSE(ProductQuantizer::FromParts(9, 2, books).ok());  // size
+  std::vector<float> books(size_t(K) * 8, 0.5f), coarse(16, 0.25f);
+  EXPECT_TRUE(ProductQuantizer::FromParts(8, 2, books, coarse).ok());
+  EXPECT_FALSE(ProductQuantizer::FromParts(8, 0, books, coarse).ok());
+  EXPECT_FALSE(ProductQuantizer::FromParts(8, 9, books, coarse).ok());
+  EXPECT_FALSE(ProductQuantizer::FromParts(9, 2, books, coarse).ok());
+  EXPECT_FALSE(ProductQuantizer::FromParts(8, 2, books, {}).ok());
+  EXPECT_FALSE(ProductQuantizer::FromParts(8, 2, books, {1, 2, 3}).ok());
+  EXPECT_FALSE(ProductQuantizer::FromParts(8, 2, books,
+                                           std::vector<float>(8 * 257, 0.0f))
+                   .ok());  // more than 256 coarse centroids
+  coarse[3] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_FALSE(ProductQuantizer::FromParts(8, 2, books, coarse).ok());
+  coarse[3] = 0;
   books[77] = std::numeric_limits<float>::infinity();
-  EXPECT_FALSE(ProductQuantizer::FromParts(8, 2, books).ok());
+  EXPECT_FALSE(ProductQuantizer::FromParts(8, 2, books, coarse).ok());
 }
 
 TEST(ProductQuantizerTest, FromPartsServesLikeTheTrainedOne) {
   const Dataset d = ClusteredData(1000, 20, 8, 10);
   const ProductQuantizer a = TrainOrDie(d, 5);
-  auto b = ProductQuantizer::FromParts(20, 5, a.codebooks());
+  auto b = ProductQuantizer::FromParts(20, 5, a.codebooks(), a.coarse());
   ASSERT_TRUE(b.ok());
-  std::vector<uint8_t> ca(5), cb(5);
-  std::vector<float> ta, tb;
   for (uint32_t r = 0; r < d.rows; r += 50) {
-    a.Encode(d.row(r), ca.data());
-    b->Encode(d.row(r), cb.data());
-    EXPECT_EQ(ca, cb);
+    const PqCoded ca = PqEncode(a, d.row(r)), cb = PqEncode(*b, d.row(r));
+    EXPECT_EQ(ca.code, cb.code);
+    EXPECT_EQ(ca.centroid, cb.centroid);
+    EXPECT_EQ(ca.term, cb.term);
   }
+  PqQuery ta, tb;
   a.Prepare(d.row(3), Metric::kCosine, &ta);
   b->Prepare(d.row(3), Metric::kCosine, &tb);
-  EXPECT_EQ(ta, tb);
+  EXPECT_EQ(ta.table, tb.table);
+  EXPECT_EQ(ta.centroid_terms, tb.centroid_terms);
 }
 
 }  // namespace

@@ -163,22 +163,27 @@ struct BitDist {
   }
 };
 
-// Distance from a float query to product-quantized rows: the sum of the
-// query's table entries each row's code picks (quant::ProductQuantizer).
-// Only ranks the walk: the beam is re-scored on the float vectors.
+// Distance from a float query to product-quantized rows: the estimate of
+// quant::ProductQuantizer from the sum of the query's table entries each
+// row's code picks. Only ranks the walk: the beam is re-scored on the
+// float vectors.
 struct PqDist {
   const uint8_t* codes;
-  const float* norms;  // exact float norms, used by cosine
-  uint32_t m;          // code bytes per row
+  const uint8_t* centroids;  // per-row coarse centroid number
+  const float* terms;        // per-row term, used by euclidean
+  const float* norms;        // exact float norms, used by cosine
+  uint32_t m;                // code bytes per row
   Metric metric;
-  const float* table;  // m x 256
+  const quant::PqQuery* q;
   float qn;
 
   float operator()(uint32_t row) const {
-    const float v =
-        quant::ProductQuantizer::Adc(table, codes + size_t(row) * m, m);
-    if (metric == Metric::kEuclidean) return v;
-    return FromDot(metric, v, qn, norms ? norms[row] : 0.0f);
+    const float adc = quant::ProductQuantizer::Adc(q->table.data(),
+                                                   codes + size_t(row) * m, m);
+    const float est = quant::ProductQuantizer::Estimate(
+        *q, metric, centroids[row], adc, terms[row]);
+    if (metric == Metric::kEuclidean) return est;
+    return FromDot(metric, est, qn, norms ? norms[row] : 0.0f);
   }
   float Bounded(uint32_t row, float) const { return (*this)(row); }
   void Prefetch(uint32_t row) const {

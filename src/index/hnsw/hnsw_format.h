@@ -44,7 +44,10 @@
 //  12 bq assignment: n x u8, each row's centroid (binary only)
 //  13 pq codebooks:  256 x dim x f32; subspace s's 256 centroids of width
 //                    w_s, row-major, from float 256 * (s * dim / M) (pq only)
-//  14 pq codes:      n x M x u8, a centroid number per subspace (pq only)
+//  14 pq codes:      n x M x u8, a codeword number per subspace (pq only)
+//  15 pq coarse:     K x dim x f32, 1 <= K <= 256 coarse centroids (pq only)
+//  16 pq assignment: n x u8, each row's coarse centroid (pq only)
+//  17 pq row terms:  n x f32 (pq only)
 #pragma once
 
 #include <cstdint>
@@ -73,7 +76,10 @@ enum SectionType : uint32_t {
   kBqAssign = 12,
   kPqCodebooks = 13,
   kPqCodes = 14,
+  kPqCoarse = 15,
+  kPqAssign = 16,
+  kPqTerms = 17,
 };
-inline constexpr uint32_t kMaxSectionType = kPqCodes;
+inline constexpr uint32_t kMaxSectionType = kPqTerms;
 
 }  // namespace proximadb::index::hnsw_format

@@ -108,6 +108,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(VectorView view,
     idx->params_.pq_subspaces = idx->pq_.subspaces();
     idx->pq_codes_owned_.assign(size_t(capacity) * idx->pq_.subspaces(), 0);
     idx->pq_codes_ = idx->pq_codes_owned_.data();
+    idx->centroid_of_owned_.assign(capacity, 0);
+    idx->centroid_of_ = idx->centroid_of_owned_.data();
+    idx->terms_owned_.assign(capacity, 0.0f);
+    idx->terms_ = idx->terms_owned_.data();
   } else if (params.quantization != Quantization::kNone) {
     return Status::InvalidArgument("hnsw: unknown quantization");
   }
@@ -234,7 +238,9 @@ void HnswIndex::LinkBack(uint32_t to, uint32_t from, int level, float dist) {
 void HnswIndex::EncodeRow(uint32_t row) {
   const float* x = view_.data + size_t(row) * dim_;
   if (pq_codes_ != nullptr) {
-    pq_.Encode(x, pq_codes_owned_.data() + size_t(row) * pq_.subspaces());
+    terms_owned_[row] =
+        pq_.Encode(x, pq_codes_owned_.data() + size_t(row) * pq_.subspaces(),
+                   &centroid_of_owned_[row]);
     return;
   }
   if (bits_ != nullptr) {
@@ -348,7 +354,8 @@ size_t HnswIndex::MemoryUsage() const {
   size_t bytes = level0_owned_.size() * sizeof(uint32_t) +
                  levels_owned_.size() + upper_ptr_.size() * sizeof(void*) +
                  codes_owned_.size() + bits_owned_.size() * sizeof(uint64_t) +
-                 pq_codes_owned_.size() + pq_.codebooks().size() * 4 +
+                 pq_codes_owned_.size() +
+                 (pq_.codebooks().size() + pq_.coarse().size()) * 4 +
                  centroid_of_owned_.size() + bq_.centroids().size() * 4 +
                  terms_owned_.size() * sizeof(float) +
                  (size_t(lock_mask_) + 1) * sizeof(Mutex);

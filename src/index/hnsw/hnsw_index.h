@@ -161,11 +161,12 @@ class HnswIndex final : public VectorIndex {
   quant::BinaryQuantizer bq_;
   std::vector<uint8_t> codes_owned_;
   std::vector<uint64_t> bits_owned_;
-  std::vector<uint8_t> centroid_of_owned_;  // binary: each row's centroid
+  std::vector<uint8_t> centroid_of_owned_;  // binary, pq: each row's centroid
   std::vector<float> terms_owned_;
   const uint8_t* codes_ = nullptr;
   const uint64_t* bits_ = nullptr;
-  // pq codes (pq_.subspaces() bytes per row).
+  // pq codes (pq_.subspaces() bytes per row); its coarse centroid numbers
+  // and row terms are centroid_of_ and terms_, as for binary.
   quant::ProductQuantizer pq_;
   std::vector<uint8_t> pq_codes_owned_;
   const uint8_t* pq_codes_ = nullptr;

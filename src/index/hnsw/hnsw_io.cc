@@ -96,6 +96,10 @@ Status HnswIndex::Save(Env* env, const std::string& path) const {
                     Bytes(pq_.codebooks().data(), pq_.codebooks().size())});
     secs.push_back(
         {fmt::kPqCodes, Bytes(pq_codes_, size_t(n) * pq_.subspaces())});
+    secs.push_back(
+        {fmt::kPqCoarse, Bytes(pq_.coarse().data(), pq_.coarse().size())});
+    secs.push_back({fmt::kPqAssign, Bytes(centroid_of_, n)});
+    secs.push_back({fmt::kPqTerms, Bytes(terms_, n)});
   }
   const uint32_t count = static_cast<uint32_t>(secs.size());
   uint64_t pos = AlignUp(fmt::kHeaderSize + count * fmt::kTableEntrySize + 4);
@@ -261,7 +265,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
         sec[fmt::kBqAssign].size() != n)) ||
       (pq && (sec[fmt::kPqCodebooks].size() !=
                   size_t(quant::ProductQuantizer::kCentroids) * dim * 4 ||
-              sec[fmt::kPqCodes].size() != size_t(n) * pq_m))) {
+              sec[fmt::kPqCodes].size() != size_t(n) * pq_m ||
+              sec[fmt::kPqCoarse].size() % (size_t(dim) * 4) != 0 ||
+              sec[fmt::kPqAssign].size() != n ||
+              sec[fmt::kPqTerms].size() != size_t(n) * 4))) {
     return Corrupt(path, "section size does not match the header");
   }
 
@@ -347,12 +354,26 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
   if (pq) {
     std::vector<float> books(sec[fmt::kPqCodebooks].size() / 4);
     std::memcpy(books.data(), sec[fmt::kPqCodebooks].data(), books.size() * 4);
-    auto pqz = quant::ProductQuantizer::FromParts(dim, pq_m, std::move(books));
+    const std::string_view cs = sec[fmt::kPqCoarse];
+    std::vector<float> coarse(cs.size() / 4);
+    if (!cs.empty()) std::memcpy(coarse.data(), cs.data(), cs.size());
+    auto pqz = quant::ProductQuantizer::FromParts(dim, pq_m, std::move(books),
+                                                  std::move(coarse));
     if (!pqz.ok()) return Corrupt(path, pqz.status().message());
+    // Every code byte names a codeword; the centroid numbers index the
+    // query's centroid table, so they are checked.
+    const auto* assign =
+        reinterpret_cast<const uint8_t*>(sec[fmt::kPqAssign].data());
+    for (uint32_t r = 0; r < n; ++r) {
+      if (assign[r] >= pqz->coarse_count()) {
+        return Corrupt(path, "bad centroid number");
+      }
+    }
     idx->pq_ = std::move(pqz).value();
-    // Every code byte is a valid centroid number: nothing else to check.
     idx->pq_codes_ =
         reinterpret_cast<const uint8_t*>(sec[fmt::kPqCodes].data());
+    idx->centroid_of_ = assign;
+    idx->terms_ = reinterpret_cast<const float*>(sec[fmt::kPqTerms].data());
   }
   if (max_level >= 0) idx->entry_ = (uint64_t(max_level + 1) << 32) | entry;
   idx->size_ = inserted;

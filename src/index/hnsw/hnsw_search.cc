@@ -110,10 +110,10 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
     found = SearchCodes(bdist, fdist, entry, top, ef, ef, filter, scratch.get(),
                         &local);
   } else if (pq_codes_ != nullptr) {
-    std::vector<float> table;
-    pq_.Prepare(p.query, metric_, &table);
-    hnsw::PqDist pdist{pq_codes_, view_.norms,  pq_.subspaces(),
-                       metric_,   table.data(), p.query_norm};
+    quant::PqQuery pquery;
+    pq_.Prepare(p.query, metric_, &pquery);
+    hnsw::PqDist pdist{pq_codes_,       centroid_of_, terms_,  view_.norms,
+                       pq_.subspaces(), metric_,      &pquery, p.query_norm};
     found = SearchCodes(pdist, fdist, entry, top, ef, ef, filter, scratch.get(),
                         &local);
   } else {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "index/distance.h"
+#include "index/quant/kmeans.h"
 #include "util/split_mix.h"
 
 namespace proximadb::index::quant {
@@ -34,51 +35,6 @@ void Fwht(float* v, uint32_t n) {
       }
     }
   }
-}
-
-// The nearest of the k centroids c (k x p, row-major) to y; the first on
-// ties.
-uint32_t NearestOf(const float* y, const float* c, uint32_t k, uint32_t p) {
-  uint32_t best = 0;
-  float best_d = L2Sqr(y, c, p);
-  for (uint32_t j = 1; j < k; ++j) {
-    const float d = L2Sqr(y, c + size_t(j) * p, p);
-    if (d < best_d) best_d = d, best = j;
-  }
-  return best;
-}
-
-// Lloyd's k-means over the rotated sample (n rows of p floats), seeded
-// with an even stride through it; a centroid that loses every row keeps
-// its place.
-std::vector<float> Kmeans(const std::vector<float>& sample, uint32_t n,
-                          uint32_t p, uint32_t k) {
-  std::vector<float> c(size_t(k) * p);
-  for (uint32_t j = 0; j < k; ++j) {
-    const float* y = sample.data() + size_t(uint64_t(j) * n / k) * p;
-    std::copy(y, y + p, c.begin() + size_t(j) * p);
-  }
-  std::vector<double> sum(size_t(k) * p);
-  std::vector<uint32_t> count(k);
-  for (int round = 0; round < kKmeansRounds; ++round) {
-    std::fill(sum.begin(), sum.end(), 0.0);
-    std::fill(count.begin(), count.end(), 0u);
-    for (uint32_t i = 0; i < n; ++i) {
-      const float* y = sample.data() + size_t(i) * p;
-      const uint32_t best = NearestOf(y, c.data(), k, p);
-      ++count[best];
-      double* s = sum.data() + size_t(best) * p;
-      for (uint32_t d = 0; d < p; ++d) s[d] += y[d];
-    }
-    for (uint32_t j = 0; j < k; ++j) {
-      if (count[j] == 0) continue;
-      for (uint32_t d = 0; d < p; ++d) {
-        c[size_t(j) * p + d] =
-            static_cast<float>(sum[size_t(j) * p + d] / count[j]);
-      }
-    }
-  }
-  return c;
 }
 
 }  // namespace
@@ -126,7 +82,7 @@ Result<BinaryQuantizer> BinaryQuantizer::Train(const VectorView& view) {
   const uint32_t k = std::clamp<uint32_t>(n / 256, 1, kMaxCentroids);
   BinaryQuantizer q;
   q.dim_ = dim;
-  q.centroids_ = Kmeans(sample, n, p, k);
+  q.centroids_ = Kmeans(sample, n, p, k, kKmeansRounds);
   q.thresholds_.assign(p, 0.0f);  // Nearest needs only the sizes
   std::vector<uint8_t> of(n);
   std::vector<double> mean(p, 0.0);

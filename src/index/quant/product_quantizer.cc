@@ -5,6 +5,8 @@
 #include <cmath>
 #include <string>
 
+#include "index/distance.h"
+#include "index/quant/kmeans.h"
 #include "index/simd/dispatch.h"
 
 namespace proximadb::index::quant {
@@ -13,6 +15,11 @@ namespace {
 
 constexpr uint32_t K = ProductQuantizer::kCentroids;
 constexpr int kKmeansRounds = 10;
+
+bool AllFinite(const std::vector<float>& v) {
+  return std::all_of(v.begin(), v.end(),
+                     [](float x) { return std::isfinite(x); });
+}
 
 static_assert(K == simd::kPqCentroids);
 
@@ -60,7 +67,8 @@ void Transpose(const float* c, uint32_t w, float* ct, float* sq_norms) {
 // seeded with an even stride through them (repeating rows when n < 256).
 // A centroid that loses every row moves to the row farthest from its own
 // centroid, so no codeword is wasted while rows differ.
-void Kmeans(const std::vector<float>& x, uint32_t n, uint32_t w, float* c) {
+void CodebookKmeans(const std::vector<float>& x, uint32_t n, uint32_t w,
+                    float* c) {
   for (uint32_t k = 0; k < K; ++k) {
     const float* y = x.data() + size_t(uint64_t(k) * n / K) * w;
     std::copy(y, y + w, c + size_t(k) * w);
@@ -110,47 +118,62 @@ Result<ProductQuantizer> ProductQuantizer::Train(const VectorView& view,
   if (subspaces > view.dim) {
     return Status::InvalidArgument("pq: more subspaces than dimensions");
   }
-  const uint32_t n = std::min(view.rows, kTrainSample);
+  const uint32_t dim = view.dim, n = std::min(view.rows, kTrainSample);
+  std::vector<float> sample(size_t(n) * dim);
+  for (uint32_t i = 0; i < n; ++i) {
+    const float* row = view.data + size_t(uint64_t(i) * view.rows / n) * dim;
+    std::copy(row, row + dim, sample.begin() + size_t(i) * dim);
+  }
+  if (!AllFinite(sample)) {
+    return Status::InvalidArgument("pq: non-finite value in training");
+  }
   ProductQuantizer pq;
-  pq.dim_ = view.dim;
+  pq.dim_ = dim;
   pq.subspaces_ = subspaces;
-  pq.codebooks_.assign(size_t(K) * view.dim, 0.0f);
+  const uint32_t coarse = std::clamp<uint32_t>(n / 32, 1, kMaxCoarse);
+  pq.coarse_ = Kmeans(sample, n, dim, coarse, kKmeansRounds);
+  for (uint32_t i = 0; i < n; ++i) {  // the sample becomes its residuals
+    float* y = sample.data() + size_t(i) * dim;
+    const float* c = pq.coarse_.data() +
+                     size_t(NearestOf(y, pq.coarse_.data(), coarse, dim)) * dim;
+    for (uint32_t d = 0; d < dim; ++d) y[d] -= c[d];
+  }
+  pq.codebooks_.assign(size_t(K) * dim, 0.0f);
   std::vector<float> x;
   for (uint32_t s = 0; s < subspaces; ++s) {
     const uint32_t b = pq.Begin(s), w = pq.Begin(s + 1) - b;
     x.resize(size_t(n) * w);
     for (uint32_t i = 0; i < n; ++i) {
-      const float* row =
-          view.data + size_t(uint64_t(i) * view.rows / n) * view.dim + b;
-      for (uint32_t d = 0; d < w; ++d) {
-        if (!std::isfinite(row[d])) {
-          return Status::InvalidArgument("pq: non-finite value in training");
-        }
-      }
-      std::copy(row, row + w, x.begin() + size_t(i) * w);
+      const float* y = sample.data() + size_t(i) * dim + b;
+      std::copy(y, y + w, x.begin() + size_t(i) * w);
     }
-    Kmeans(x, n, w, pq.codebooks_.data() + size_t(K) * b);
+    CodebookKmeans(x, n, w, pq.codebooks_.data() + size_t(K) * b);
   }
   pq.Finish();
   return pq;
 }
 
 Result<ProductQuantizer> ProductQuantizer::FromParts(
-    uint32_t dim, uint32_t subspaces, std::vector<float> codebooks) {
+    uint32_t dim, uint32_t subspaces, std::vector<float> codebooks,
+    std::vector<float> coarse) {
   if (dim == 0 || subspaces == 0 || subspaces > dim) {
     return Status::InvalidArgument("pq: subspaces out of range");
   }
   if (codebooks.size() != size_t(K) * dim) {
     return Status::InvalidArgument("pq: codebooks have the wrong size");
   }
-  if (!std::all_of(codebooks.begin(), codebooks.end(),
-                   [](float v) { return std::isfinite(v); })) {
+  if (coarse.empty() || coarse.size() % dim != 0 ||
+      coarse.size() / dim > kMaxCoarse) {
+    return Status::InvalidArgument("pq: coarse centroids out of range");
+  }
+  if (!AllFinite(codebooks) || !AllFinite(coarse)) {
     return Status::InvalidArgument("pq: non-finite codebook value");
   }
   ProductQuantizer pq;
   pq.dim_ = dim;
   pq.subspaces_ = subspaces;
   pq.codebooks_ = std::move(codebooks);
+  pq.coarse_ = std::move(coarse);
   pq.Finish();
   return pq;
 }
@@ -173,26 +196,40 @@ uint8_t ProductQuantizer::Nearest(uint32_t s, const float* y) const {
                                        nullptr));
 }
 
-void ProductQuantizer::Encode(const float* x, uint8_t* code) const {
-  for (uint32_t s = 0; s < subspaces_; ++s) code[s] = Nearest(s, x + Begin(s));
+float ProductQuantizer::Encode(const float* x, uint8_t* code,
+                               uint8_t* centroid) const {
+  const uint32_t j = NearestOf(x, coarse_.data(), coarse_count(), dim_);
+  *centroid = static_cast<uint8_t>(j);
+  const float* c = coarse_.data() + size_t(j) * dim_;
+  std::vector<float> r(dim_);
+  for (uint32_t d = 0; d < dim_; ++d) r[d] = x[d] - c[d];
+  double term = 0;
+  for (uint32_t s = 0; s < subspaces_; ++s) {
+    const uint32_t b = Begin(s), w = Begin(s + 1) - b;
+    code[s] = Nearest(s, r.data() + b);
+    const float* word = codebooks_.data() + size_t(K) * b + size_t(code[s]) * w;
+    for (uint32_t d = 0; d < w; ++d) {
+      term += 2.0 * c[b + d] * word[d] + double(word[d]) * word[d];
+    }
+  }
+  return static_cast<float>(
+      std::clamp(term, -double(FLT_MAX), double(FLT_MAX)));
 }
 
 void ProductQuantizer::Prepare(const float* q, Metric metric,
-                               std::vector<float>* table) const {
-  table->resize(size_t(K) * subspaces_);
+                               PqQuery* out) const {
+  out->table.resize(size_t(K) * subspaces_);
   for (uint32_t s = 0; s < subspaces_; ++s) {
     const uint32_t b = Begin(s), w = Begin(s + 1) - b;
-    float* t = table->data() + size_t(K) * s;
-    DotsT(q + b, w, transposed_.data() + size_t(K) * b, t);
-    if (metric != Metric::kEuclidean) continue;
-    float qq = 0;
-    for (uint32_t d = 0; d < w; ++d) qq += q[b + d] * q[b + d];
-    const float* nn = sq_norms_.data() + size_t(K) * s;
-    // Rounding can take a tiny distance below zero; a sum of them must not
-    // rank a row ahead of an exact match.
-    for (uint32_t k = 0; k < K; ++k) {
-      t[k] = std::max(0.0f, qq + nn[k] - 2 * t[k]);
-    }
+    DotsT(q + b, w, transposed_.data() + size_t(K) * b,
+          out->table.data() + size_t(K) * s);
+  }
+  const uint32_t k = coarse_count();
+  out->centroid_terms.resize(k);
+  for (uint32_t j = 0; j < k; ++j) {
+    const float* c = coarse_.data() + size_t(j) * dim_;
+    out->centroid_terms[j] =
+        metric == Metric::kEuclidean ? L2Sqr(q, c, dim_) : Dot(q, c, dim_);
   }
 }
 

@@ -1,0 +1,21 @@
+// Lloyd's k-means over full-width rows, shared by the quantizers that code
+// a row as its nearest centroid plus a residual (binary_quantizer,
+// product_quantizer).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace proximadb::index::quant {
+
+// The nearest of the k centroids c (k x dim, row-major) to y in L2; the
+// first on ties.
+uint32_t NearestOf(const float* y, const float* c, uint32_t k, uint32_t dim);
+
+// k centroids (k x dim, row-major) of the n rows (n x dim, row-major)
+// after `rounds` Lloyd rounds, seeded with an even stride through the rows;
+// a centroid that loses every row keeps its place. Deterministic.
+std::vector<float> Kmeans(const std::vector<float>& rows, uint32_t n,
+                          uint32_t dim, uint32_t k, int rounds);
+
+}  // namespace proximadb::index::quant
