@@ -74,7 +74,7 @@ void CodebookKmeans(const std::vector<float>& x, uint32_t n, uint32_t w,
     std::copy(y, y + w, c + size_t(k) * w);
   }
   std::vector<float> ct(size_t(w) * K), sq(K), far(n);
-  std::vector<uint32_t> assign(n), count(K);
+  std::vector<uint32_t> count(K);
   std::vector<double> sum(size_t(K) * w);
   for (int round = 0; round < kKmeansRounds; ++round) {
     Transpose(c, w, ct.data(), sq.data());
@@ -83,7 +83,6 @@ void CodebookKmeans(const std::vector<float>& x, uint32_t n, uint32_t w,
     for (uint32_t i = 0; i < n; ++i) {
       const float* y = x.data() + size_t(i) * w;
       const uint32_t best = NearestT(y, w, ct.data(), sq.data(), &far[i]);
-      assign[i] = best;
       ++count[best];
       double* s = sum.data() + size_t(best) * w;
       for (uint32_t d = 0; d < w; ++d) s[d] += y[d];
