@@ -38,7 +38,9 @@ struct IndexConfig {
   uint32_t ef_search = 64;         // default search beam width
   // "none" | "int8" | "binary" | "pq": HNSW walks int8 codes (binary: 1 bit
   // per dimension; pq: one byte per 4 dimensions) held in RAM and re-scores
-  // the best candidates with the full-precision vectors. Default "none".
+  // the best candidates with the full-precision vectors; a flat collection
+  // scans the codes of every point and re-scores the best max(ef_search, k).
+  // Default "none".
   std::string quantization = "none";
 };
 
@@ -377,7 +379,7 @@ struct SourcePlan {
   uint64_t segment_id = 0;  // segments only
   uint64_t rows = 0;        // rows in the source (live and dead)
   std::string strategy;     // "exact_scan" | "index_scan" | "hnsw" |
-                            // "hnsw_filtered"
+                            // "hnsw_filtered" | "quantized_scan"
   // estimated_matches: upper bound on matching rows from the payload
   // indexes (= rows when no index applies); candidates: rows the indexes
   // listed (index_scan only); matches: for index_scan every live row that
@@ -385,7 +387,8 @@ struct SourcePlan {
   uint64_t estimated_matches = 0;
   uint64_t candidates = 0;
   uint64_t matches = 0;
-  uint32_t ef = 0;  // HNSW beam width used (0 for scans)
+  uint32_t ef = 0;  // HNSW beam width used; quantized_scan: rows re-scored
+                    // (at most); 0 for the other scans
   uint64_t distances_computed = 0;
 };
 

@@ -1,6 +1,8 @@
 // HNSW graphs of immutable segments: built in the background after a flush
 // or compaction (searches use the exact scan until the graph is there),
-// saved as a sidecar file and served from mmap after a restart.
+// saved as a sidecar file and served from mmap after a restart. A flat
+// collection with a quantization gets the same sidecar holding only the
+// quantized codes (HnswParams::m 0), which its searches scan.
 #include <spdlog/spdlog.h>
 
 #include "collection/collection_impl.h"
@@ -23,6 +25,9 @@ index::HnswParams ParamsOf(const FixedCollectionConfig& c) {
   } else if (c.index.quantization == "pq") {
     p.quantization = index::Quantization::kPq;
   }
+  // A flat collection has no graph: with a quantization, its segments'
+  // sidecars hold the codes only (UsesGraph).
+  if (c.index.algorithm == "flat") p.m = 0;
   return p;
 }
 

@@ -380,7 +380,12 @@ class CollectionImpl final
   void KeepUncommittedLocked(const std::string& path, const Status& why)
       REQUIRES(state_mu_);
   void RemoveUncommittedLocked() REQUIRES(state_mu_);
-  bool UsesGraph() const { return config_.index.algorithm == "hnsw"; }
+  // Segments get a sidecar index (seg-<id>.hnsw): an HNSW graph, or for a
+  // flat collection with quantization the codes alone (HnswParams::m 0).
+  bool UsesGraph() const {
+    return config_.index.algorithm == "hnsw" ||
+           config_.index.quantization != "none";
+  }
   // Loads the segment's saved graph; false when it must be built (missing
   // or unreadable). Reads only.
   bool LoadGraph(const std::shared_ptr<LiveSegment>& seg);

@@ -93,6 +93,7 @@ SourceFacts DescribeSource(const SearchSource& src, const SearchQuery& q,
     f.estimated_matches = bound.value_or(f.rows);
   }
   f.graph = src.graph() != nullptr;
+  f.codes = f.graph && src.graph()->scans_codes();
   f.exact = q.params.exact;
   f.k = q.params.k;
   f.ef_search = q.params.ef_search;
@@ -142,7 +143,8 @@ Result<SourceOutcome> IndexScan(const SearchQuery& q, const SearchSource& src,
 
 // kHnsw and kHnswFiltered: a graph walk with the plan's beam. A graph whose
 // reachable part holds fewer than k accepted rows falls back to a scan
-// inside the index, so k hits come back when k exist.
+// inside the index, so k hits come back when k exist. kQuantizedScan: the
+// same call on a codes-only index, which scans every code.
 SourceOutcome GraphWalk(const SearchPlan& plan, const SearchQuery& q,
                         const SearchSource& src,
                         index::SearchCounters* counters) {
@@ -173,6 +175,7 @@ Result<SourceOutcome> ExecutePlan(const SearchPlan& plan, const SearchQuery& q,
       return IndexScan(q, src, counters);
     case SearchStrategy::kHnsw:
     case SearchStrategy::kHnswFiltered:
+    case SearchStrategy::kQuantizedScan:
       if (src.graph() == nullptr) {
         return Status::Internal(
             "search planner chose a graph walk without "

@@ -14,6 +14,8 @@ const char* StrategyName(SearchStrategy s) {
       return "hnsw";
     case SearchStrategy::kHnswFiltered:
       return "hnsw_filtered";
+    case SearchStrategy::kQuantizedScan:
+      return "quantized_scan";
   }
   return "unknown";
 }
@@ -54,6 +56,13 @@ SearchPlan PlanSearch(const SourceFacts& f) {
   if (FewCandidates(f)) {
     return {SearchStrategy::kIndexScan, 0,
             "the payload indexes list few candidate rows"};
+  }
+  if (f.graph && f.codes && !f.exact) {
+    // It sees every accepted row: the beam (re-scored rows) needs no
+    // widening by the filter.
+    return {SearchStrategy::kQuantizedScan,
+            std::max<uint32_t>(f.ef_search ? f.ef_search : f.default_ef, f.k),
+            "a scan of every row's quantized code, the best re-scored"};
   }
   if (f.graph && !f.exact) {
     if (f.filtered) {

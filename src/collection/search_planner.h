@@ -26,10 +26,13 @@ enum class SearchStrategy {
   kHnsw,
   // Walk the HNSW graph with a filter, the beam widened by the selectivity.
   kHnswFiltered,
+  // Scan the quantized codes of every row (a flat collection with
+  // quantization), re-score the best max(ef, k) on the floats.
+  kQuantizedScan,
 };
 
 // The name explain output reports ("exact_scan", "index_scan", "hnsw",
-// "hnsw_filtered").
+// "hnsw_filtered", "quantized_scan").
 const char* StrategyName(SearchStrategy s);
 
 // The planner's thresholds (docs/FILTERS.md, "How a filtered search is
@@ -64,6 +67,9 @@ struct SourceFacts {
   uint64_t estimated_matches = 0;
   // An HNSW graph is built (or loaded) for the source.
   bool graph = false;
+  // ... and it is codes only (VectorIndex::scans_codes): no graph to walk,
+  // a scan of every row's quantized code.
+  bool codes = false;
   // The query asked for exact results (no graph walk).
   bool exact = false;
   uint32_t k = 0;

@@ -58,6 +58,10 @@ class VectorIndex {
   virtual void Search(const SearchParams& params, const RowFilter& accept,
                       std::vector<Candidate>* out,
                       SearchCounters* counters) const = 0;
+  // True when a search scans a quantized code of every row instead of
+  // walking a graph (a codes-only HnswIndex): its cost does not shrink with
+  // a filter's selectivity, and it sees every accepted row.
+  virtual bool scans_codes() const { return false; }
 };
 
 // Ranks candidates: the smaller distance first, ties by row so that results

@@ -50,6 +50,21 @@ double Recall(Collection& c, const std::vector<std::vector<float>>& queries,
   return hit / total;
 }
 
+// Two flushed segments of 2000 random points p0..p3999, metadata
+// {"mod": i % 10}.
+bool FillTwoSegments(Collection& c, uint32_t dim, std::mt19937& rng) {
+  for (int part = 0; part < 2; ++part) {
+    std::vector<Point> batch;
+    for (int i = 0; i < 2000; ++i) {
+      batch.push_back({"p" + std::to_string(part * 2000 + i),
+                       RandomVector(rng, dim),
+                       {{"mod", i % 10}}});
+    }
+    if (!c.Upsert(batch).ok() || !c.Flush().ok()) return false;
+  }
+  return true;
+}
+
 class GraphTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
@@ -72,16 +87,7 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
   {
     auto db = OpenGraphDb(tmp.path());
     auto c = db->CreateCollection(cfg).value();
-    for (int part = 0; part < 2; ++part) {
-      std::vector<Point> batch;
-      for (int i = 0; i < 2000; ++i) {
-        batch.push_back({"p" + std::to_string(part * 2000 + i),
-                         RandomVector(rng, dim),
-                         {{"mod", i % 10}}});
-      }
-      ASSERT_TRUE(c->Upsert(batch).ok());
-      ASSERT_TRUE(c->Flush().ok());
-    }
+    ASSERT_TRUE(FillTwoSegments(*c, dim, rng));
     EXPECT_EQ(GraphFiles(tmp.path()).size(), 2u);
     {  // the graph does the work, not a scan of all 4000 points
       SearchRequest probe;
@@ -142,6 +148,115 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
 
 INSTANTIATE_TEST_SUITE_P(Quantization, GraphTest,
                          ::testing::Values("none", "int8", "binary", "pq"));
+
+// A flat collection with a quantization: each segment's sidecar holds the
+// codes only, searches scan them and re-score the best on the floats.
+class FlatCodesTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FlatCodesTest, ScansCodesSavedAndReloaded) {
+  TempDir tmp;
+  const uint32_t dim = 32;
+  CollectionConfig cfg;
+  cfg.name = "f";
+  cfg.dimension = dim;
+  cfg.metric = Metric::kEuclidean;
+  cfg.index.algorithm = "flat";
+  cfg.index.quantization = GetParam();
+  // Random points are the worst case for coarse codes (32 bits, 8 bytes):
+  // binary and pq re-score more of the code ranking.
+  const bool coarse = GetParam() != "int8";
+  cfg.index.ef_search = coarse ? 300 : 64;
+  std::mt19937 rng(7);
+  std::vector<std::vector<float>> queries;
+  for (int i = 0; i < 50; ++i) queries.push_back(RandomVector(rng, dim));
+  SearchRequest req;
+  req.vector = queries[1];
+  req.explain = true;
+  std::vector<std::string> first;
+  {
+    auto db = OpenGraphDb(tmp.path());
+    auto c = db->CreateCollection(cfg).value();
+    ASSERT_TRUE(FillTwoSegments(*c, dim, rng));
+    ASSERT_EQ(GraphFiles(tmp.path()).size(), 2u);
+    auto r = c->Search(req).value();
+    int segments = 0;
+    for (const SourcePlan& p : r.explain) {
+      if (p.source != "segment") continue;  // the (empty) memtable
+      ++segments;
+      EXPECT_EQ(p.strategy, "quantized_scan");
+      EXPECT_EQ(p.ef, cfg.index.ef_search);
+    }
+    EXPECT_EQ(segments, 2);
+    // Every code, then at most ef rows of each segment on the floats.
+    EXPECT_EQ(r.stats.points_scanned, 4000u);
+    EXPECT_GT(r.stats.distances_computed, 4000u);
+    EXPECT_LE(r.stats.distances_computed, 4000u + 2 * cfg.index.ef_search);
+    EXPECT_EQ(r.stats.nodes_visited, 0u);
+    for (auto& h : r.hits) first.push_back(h.id);
+    EXPECT_EQ(first.size(), 10u);
+    SearchRequest exact = req;
+    exact.exact = true;
+    auto e = c->Search(exact).value();
+    EXPECT_EQ(e.explain.back().strategy, "exact_scan");
+    EXPECT_EQ(e.stats.distances_computed, 4000u);
+
+    EXPECT_GE(Recall(*c, queries), 0.95);
+    EXPECT_GE(Recall(*c, queries, {{"mod", 3}}), 0.95);  // 10% match
+    // A filter matching fewer than k points: all of them, none other.
+    auto few = req;
+    few.filter = {{"mod", 3}};
+    few.k = 500;
+    auto got = c->Search(few).value();
+    EXPECT_EQ(got.hits.size(), 400u);
+    // Deleted points never come back.
+    std::vector<std::string> del = first;
+    ASSERT_EQ(c->Delete(del).value(), del.size());
+    auto after = c->Search(req).value();
+    ASSERT_EQ(after.hits.size(), 10u);
+    for (auto& h : after.hits) {
+      EXPECT_EQ(std::count(del.begin(), del.end(), h.id), 0) << h.id;
+    }
+  }
+  // Restart: the codes are loaded, not rebuilt.
+  auto files = GraphFiles(tmp.path());
+  std::vector<std::filesystem::file_time_type> mtimes;
+  for (auto& g : files) mtimes.push_back(std::filesystem::last_write_time(g));
+  auto db = OpenGraphDb(tmp.path());
+  auto c = db->GetCollection("f").value();
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(std::filesystem::last_write_time(files[i]), mtimes[i]);
+  }
+  auto r = c->Search(req).value();
+  EXPECT_EQ(r.explain.back().strategy, "quantized_scan");
+  EXPECT_EQ(r.hits.size(), 10u);
+  EXPECT_GE(Recall(*c, queries), 0.95);
+}
+
+INSTANTIATE_TEST_SUITE_P(Quantization, FlatCodesTest,
+                         ::testing::Values("int8", "binary", "pq"));
+
+TEST(FlatCodesTest, NoQuantizationNoSidecar) {
+  TempDir tmp;
+  CollectionConfig cfg;
+  cfg.name = "f";
+  cfg.dimension = 8;
+  cfg.index.algorithm = "flat";
+  auto db = OpenGraphDb(tmp.path());
+  auto c = db->CreateCollection(cfg).value();
+  std::mt19937 rng(3);
+  std::vector<Point> batch;
+  for (int i = 0; i < 100; ++i) {
+    batch.push_back({"p" + std::to_string(i), RandomVector(rng, 8), {}});
+  }
+  ASSERT_TRUE(c->Upsert(batch).ok());
+  ASSERT_TRUE(c->Flush().ok());
+  EXPECT_TRUE(GraphFiles(tmp.path()).empty());
+  SearchRequest req;
+  req.vector = batch[0].vector;
+  req.explain = true;
+  EXPECT_EQ(c->Search(req)->explain.back().source, "segment");
+  EXPECT_EQ(c->Search(req)->explain.back().strategy, "exact_scan");
+}
 
 }  // namespace
 }  // namespace proximadb

@@ -34,6 +34,33 @@ TEST(SearchPlannerTest, StrategyNamesAreTheExplainNames) {
   EXPECT_STREQ(StrategyName(SearchStrategy::kIndexScan), "index_scan");
   EXPECT_STREQ(StrategyName(SearchStrategy::kHnsw), "hnsw");
   EXPECT_STREQ(StrategyName(SearchStrategy::kHnswFiltered), "hnsw_filtered");
+  EXPECT_STREQ(StrategyName(SearchStrategy::kQuantizedScan), "quantized_scan");
+}
+
+TEST(SearchPlannerTest, CodesOnlyIndexesAreScannedWithAnUnwidenedBeam) {
+  SourceFacts f = Segment(50000);
+  f.codes = true;
+  SearchPlan p = PlanSearch(f);
+  EXPECT_EQ(p.strategy, SearchStrategy::kQuantizedScan);
+  EXPECT_EQ(p.ef, 64u);
+  f.ef_search = 5;  // below k
+  EXPECT_EQ(PlanSearch(f).ef, 10u);
+  // A selective filter the indexes cannot list: still every code, the
+  // re-scored rows not widened (the scan sees every accepted row).
+  f = Bounded(50000, 5000);
+  f.codes = true;
+  p = PlanSearch(f);
+  EXPECT_EQ(p.strategy, SearchStrategy::kQuantizedScan);
+  EXPECT_EQ(p.ef, 64u);
+  // Few candidates: scoring exactly them wins, as for graphs.
+  f = Bounded(50000, 100);
+  f.codes = true;
+  EXPECT_EQ(PlanSearch(f).strategy, SearchStrategy::kIndexScan);
+  // Exact queries scan the floats.
+  f = Segment(50000);
+  f.codes = true;
+  f.exact = true;
+  EXPECT_EQ(PlanSearch(f).strategy, SearchStrategy::kExactScan);
 }
 
 TEST(SearchPlannerTest, MemtablesAreAlwaysScanned) {

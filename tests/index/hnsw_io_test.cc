@@ -42,10 +42,11 @@ class HnswFileTest : public ::testing::Test {
     data_ = ClusteredData(3000, 24, 15, 21);
     queries_ = ClusteredData(40, 24, 15, 22);
   }
-  std::string SaveOne(Metric m, Quantization qz) {
+  std::string SaveOne(Metric m, Quantization qz, uint32_t links = 16) {
     HnswParams p;
     p.ef_construction = 80;
     p.quantization = qz;
+    p.m = links;
     auto idx = HnswIndex::Build(data_.view(), m, p, 2);
     EXPECT_TRUE(idx.ok());
     EXPECT_TRUE((*idx)->Save(env_.get(), "/db/seg-1.hnsw").ok());
@@ -236,6 +237,52 @@ TEST_F(HnswFileTest, ValidChecksumsButBadPqPartsAreCorruption) {
   EXPECT_TRUE(LoadBytes(PatchHeader(bytes, 76, 25)).IsCorruption());  // > dim
   const std::string plain = SaveOne(Metric::kEuclidean, Quantization::kNone);
   EXPECT_TRUE(LoadBytes(PatchHeader(plain, 76, 6)).IsCorruption());
+}
+
+// Codes only (m 0, a flat collection's sidecar): the same round trip.
+TEST_F(HnswFileTest, CodesOnlyRoundTrip) {
+  for (Metric m : {Metric::kEuclidean, Metric::kCosine}) {
+    for (Quantization qz :
+         {Quantization::kInt8, Quantization::kBinary, Quantization::kPq}) {
+      const std::string bytes = SaveOne(m, qz, 0);
+      ASSERT_TRUE(built_->codes_only());
+      auto loaded =
+          HnswIndex::Load(env_.get(), "/db/seg-1.hnsw", data_.view(), m);
+      ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+      const HnswIndex& l = **loaded;
+      EXPECT_TRUE(l.codes_only());
+      EXPECT_EQ(l.size(), data_.rows);
+      EXPECT_EQ(l.max_level(), -1);
+      auto a = Answers(*built_, queries_), b = Answers(l, queries_);
+      ASSERT_EQ(a.size(), b.size());
+      for (size_t i = 0; i < a.size(); ++i) {
+        ASSERT_EQ(a[i].size(), 10u);
+        ASSERT_EQ(a[i].size(), b[i].size());
+        for (size_t j = 0; j < a[i].size(); ++j) {
+          EXPECT_EQ(a[i][j].row, b[i][j].row);
+          EXPECT_EQ(a[i][j].distance, b[i][j].distance);
+        }
+      }
+      ASSERT_TRUE(l.Save(env_.get(), "/db/again.hnsw").ok());
+      EXPECT_EQ(*env_->ReadFileToString("/db/again.hnsw"), bytes);
+    }
+  }
+}
+
+TEST_F(HnswFileTest, ValidChecksumsButBadCodesOnlyPartsAreCorruption) {
+  const std::string bytes = SaveOne(Metric::kEuclidean, Quantization::kInt8, 0);
+  ASSERT_TRUE(LoadBytes(bytes).ok());
+  // Codes only without a quantization.
+  EXPECT_TRUE(LoadBytes(PatchHeader(bytes, 40, 0)).IsCorruption());
+  // A top level, a row above level 0, a link.
+  EXPECT_TRUE(LoadBytes(PatchHeader(bytes, 52, 0)).IsCorruption());
+  EXPECT_TRUE(
+      LoadBytes(Patch(bytes, hnsw_format::kLevels, 0, 1)).IsCorruption());
+  EXPECT_TRUE(
+      LoadBytes(Patch(bytes, hnsw_format::kLevel0, 0, 1)).IsCorruption());
+  // A graph's file claiming m 0 (its lists no longer fit the header).
+  const std::string graph = SaveOne(Metric::kEuclidean, Quantization::kInt8);
+  EXPECT_TRUE(LoadBytes(PatchHeader(graph, 28, 0)).IsCorruption());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "hnsw_test_util.h"
+#include "index/distance.h"
 
 namespace proximadb::index {
 namespace {
@@ -114,6 +115,63 @@ TEST(HnswTest, PqRecallAtLeast95) {
   auto idx = BuildOrDie(data, Metric::kEuclidean, p);
   EXPECT_EQ(idx->params().pq_subspaces, 16u);
   EXPECT_GE(Recall(*idx, data, queries, Metric::kEuclidean, 10, 64), 0.95);
+}
+
+// Codes only (m 0): no graph; every code is scanned and the best
+// max(ef, k) re-scored, so recall depends on the codes and ef alone.
+TEST(HnswTest, CodesOnlyScansEveryCode) {
+  const Dataset data = ClusteredData(3000, 64, 50, 3);
+  const Dataset queries = NoisyQueries(data, 50, 0.5f, 4);
+  HnswParams p;
+  p.m = 0;
+  p.quantization = Quantization::kNone;
+  EXPECT_EQ(
+      HnswIndex::Build(data.view(), Metric::kEuclidean, p, 1).status().code(),
+      StatusCode::kInvalidArgument);
+  for (Quantization qz :
+       {Quantization::kInt8, Quantization::kBinary, Quantization::kPq}) {
+    p.quantization = qz;
+    for (Metric m : kMetrics) {
+      auto idx = BuildOrDie(data, m, p);
+      ASSERT_TRUE(idx->codes_only());
+      EXPECT_EQ(idx->size(), data.rows);
+      EXPECT_EQ(idx->max_level(), -1);
+      EXPECT_GE(Recall(*idx, data, queries, m, 10, 64), 0.95)
+          << MetricName(m) << " quantization " << int(qz);
+    }
+    auto idx = BuildOrDie(data, Metric::kEuclidean, p);
+    SearchParams sp;
+    sp.query = queries.row(0);
+    sp.query_norm = queries.norms[0];
+    sp.k = 10;
+    SearchCounters c;
+    std::vector<Candidate> out;
+    idx->Search(sp, {}, &out, &c);
+    ASSERT_EQ(out.size(), 10u);
+    EXPECT_EQ(c.points_scanned, data.rows);
+    EXPECT_EQ(c.nodes_visited, 0u);
+    // Every code, then max(ef 64, k) rows on the floats (int8: 3k < 64).
+    EXPECT_EQ(c.distances_computed, data.rows + 64);
+    // The distances returned are the float ones.
+    for (const Candidate& h : out) {
+      EXPECT_EQ(h.distance,
+                InternalDistance(Metric::kEuclidean, sp.query, sp.query_norm,
+                                 data.row(h.row), data.norms[h.row], data.dim));
+    }
+    // A filter: only accepted rows, all of them when fewer than k.
+    RowFilter five = [](uint32_t row) { return row % 600 == 7; };
+    out.clear();
+    idx->Search(sp, five, &out, nullptr);
+    ASSERT_EQ(out.size(), 5u);
+    for (const Candidate& h : out) EXPECT_EQ(h.row % 600, 7u);
+    // exact: the float scan.
+    sp.exact = true;
+    SearchCounters ce;
+    out.clear();
+    idx->Search(sp, {}, &out, &ce);
+    EXPECT_EQ(ce.distances_computed, data.rows);
+    EXPECT_EQ(out.size(), 10u);
+  }
 }
 
 TEST(HnswTest, AcceptFilterNeverReturnsRejectedAndStillFillsK) {

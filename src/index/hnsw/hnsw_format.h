@@ -9,7 +9,10 @@
 //     16  u32      metric (proximadb::Metric)
 //     20  u32      dim
 //     24  u32      rows n (graph capacity; the view must have >= n rows)
-//     28  u32      m (upper-level list capacity; level 0 holds 2m)
+//     28  u32      m (upper-level list capacity; level 0 holds 2m). 0: codes
+//                  only (no links, a quantization other than none, max
+//                  level -1, every inserted row on level 0; a flat
+//                  collection's codes, HnswParams::m)
 //     32  u32      ef_construction
 //     36  u32      ef_search (default)
 //     40  u32      quantization (0 none, 1 int8, 2 binary, 3 pq)

@@ -48,8 +48,10 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(VectorView view,
                                                      Metric metric,
                                                      const HnswParams& params,
                                                      uint32_t capacity) {
-  if (params.m < 2 || params.m > 128) {
-    return Status::InvalidArgument("hnsw: m must be in 2..128");
+  if (params.m == 0 ? params.quantization == Quantization::kNone
+                    : params.m < 2 || params.m > 128) {
+    return Status::InvalidArgument(
+        "hnsw: m must be in 2..128 (0, codes only, needs a quantization)");
   }
   if (params.ef_construction == 0 || params.ef_search == 0) {
     return Status::InvalidArgument("hnsw: ef must be positive");
@@ -292,10 +294,15 @@ Status HnswIndex::Add(uint32_t row) {
   if (row >= capacity_ || row >= view_.rows) {
     return Status::InvalidArgument("hnsw: row outside the index capacity");
   }
-  const int level = RandomLevel(row);
+  // Codes only: every row is on level 0 and linked to nothing; the row is
+  // claimed with level -2 (skipped by scans like -1) and shown at level 0
+  // once its code is written.
+  const bool codes_only = params_.m == 0;
+  const int level = codes_only ? 0 : RandomLevel(row);
   int8_t expected = -1;
-  if (!__atomic_compare_exchange_n(&levels_[row], &expected, int8_t(level),
-                                   false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+  if (!__atomic_compare_exchange_n(&levels_[row], &expected,
+                                   int8_t(codes_only ? -2 : level), false,
+                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
     return Status::AlreadyExists("hnsw: row already added");
   }
   // Everything a reader may touch once the row is linked is written before
@@ -307,6 +314,11 @@ Status HnswIndex::Add(uint32_t row) {
   }
   if (codes_ != nullptr || bits_ != nullptr || pq_codes_ != nullptr) {
     EncodeRow(row);
+  }
+  if (codes_only) {
+    __atomic_store_n(&levels_[row], int8_t{0}, __ATOMIC_RELEASE);
+    size_.fetch_add(1, std::memory_order_relaxed);
+    return Status::OK();
   }
 
   uint64_t e = entry_.load(std::memory_order_acquire);

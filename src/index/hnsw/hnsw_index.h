@@ -71,6 +71,7 @@ class HnswIndex final : public VectorIndex {
   void Search(const SearchParams& params, const RowFilter& accept,
               std::vector<Candidate>* out,
               SearchCounters* counters) const override;
+  bool scans_codes() const override { return codes_only(); }
 
   const HnswParams& params() const { return params_; }
   Metric metric() const { return metric_; }
@@ -80,8 +81,10 @@ class HnswIndex final : public VectorIndex {
   // Bytes of RAM held by the graph and the codes (not the view's vectors,
   // nor the per-search scratch). For a loaded index, bytes of the mapping.
   size_t MemoryUsage() const;
-  // Highest level of the graph (-1 when empty).
+  // Highest level of the graph (-1 when empty, and always when codes only).
   int max_level() const;
+  // No graph, only codes (m 0; HnswParams::m).
+  bool codes_only() const { return params_.m == 0; }
 
  private:
   friend class HnswFile;
@@ -129,6 +132,13 @@ class HnswIndex final : public VectorIndex {
                    SearchCounters* counters) const;
   void ScanSearch(const SearchParams& p, const RowFilter& accept,
                   std::vector<Candidate>* out, SearchCounters* c) const;
+  // Codes only (m 0): every inserted row's code, the best `keep` accepted
+  // ones re-scored on floats, best first.
+  template <typename Dist>
+  std::vector<hnsw::Neighbor> ScanCodes(const Dist& cdist,
+                                        const hnsw::FloatDist& fdist,
+                                        size_t keep, const RowFilter* filter,
+                                        SearchCounters* counters) const;
 
   VectorView view_;
   Metric metric_;

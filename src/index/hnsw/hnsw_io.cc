@@ -196,8 +196,12 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
   const float step = std::bit_cast<float>(DecodeFixed32(base + 72));
   const uint32_t pq_m = DecodeFixed32(base + 76);
   const bool pq = quant == static_cast<uint32_t>(Quantization::kPq);
-  if (params.m < 2 || params.m > 128 || params.ef_construction == 0 ||
-      params.ef_search == 0 || quant > 3 ||
+  // m 0: codes only (no links; every row inserted is on level 0 and the
+  // graph has no entry point).
+  const bool codes_only = params.m == 0;
+  if ((codes_only ? quant == 0 || max_level != -1
+                  : params.m < 2 || params.m > 128) ||
+      params.ef_construction == 0 || params.ef_search == 0 || quant > 3 ||
       (pq ? pq_m == 0 || pq_m > dim : pq_m != 0) || max_level < -1 ||
       max_level > 30 || count > fmt::kMaxSections || inserted > n ||
       n == UINT32_MAX) {
@@ -281,13 +285,14 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Load(Env* env,
   const auto* up = reinterpret_cast<const uint32_t*>(sec[fmt::kUpper].data());
   const uint64_t up_words = sec[fmt::kUpper].size() / 4;
   uint32_t present = 0;
+  const int top_level = codes_only ? 0 : max_level;
   for (uint32_t r = 0; r < n; ++r) {
-    if (levels[r] < -1 || levels[r] > max_level)
+    if (levels[r] < -1 || levels[r] > top_level)
       return Corrupt(path, "bad level");
     present += levels[r] >= 0;
   }
   if (present != inserted) return Corrupt(path, "row count mismatch");
-  if ((max_level >= 0) != (inserted > 0) ||
+  if ((!codes_only && (max_level >= 0) != (inserted > 0)) ||
       (max_level >= 0 && levels[entry] != max_level)) {
     return Corrupt(path, "bad entry point");
   }

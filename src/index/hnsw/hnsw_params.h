@@ -20,7 +20,10 @@ enum class Quantization : uint32_t {
 
 struct HnswParams {
   // Links per node on the upper levels; level 0 keeps up to 2*m. Default 16.
-  // Range 2..128.
+  // Range 2..128, or 0 with a quantization: no graph at all, only the codes
+  // ("codes only", what a flat collection with quantization serves): a
+  // search scans every row's code, re-scores the best max(ef, k) (int8: at
+  // least rerank_factor * k) on the floats and returns the best k of those.
   uint32_t m = 16;
   // Beam width while inserting. Default 200; higher builds slower, better.
   uint32_t ef_construction = 200;

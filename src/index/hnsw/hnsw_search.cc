@@ -1,8 +1,8 @@
 // Query-time search: greedy descent, beam search on level 0 (on floats, or
 // on 8-bit, 1-bit or product-quantization codes followed by a float
-// re-score), and the flat-scan
-// fallback for exact requests and for filters that leave too few reachable
-// rows.
+// re-score), the scan of every code of a codes-only index (m 0), and the
+// flat-scan fallback for exact requests and for filters that leave too few
+// reachable rows.
 #include <algorithm>
 
 #include "index/distance.h"
@@ -62,12 +62,39 @@ std::vector<Neighbor> HnswIndex::SearchCodes(
   return found;
 }
 
+template <typename Dist>
+std::vector<Neighbor> HnswIndex::ScanCodes(const Dist& cdist,
+                                           const hnsw::FloatDist& fdist,
+                                           size_t keep, const RowFilter* filter,
+                                           SearchCounters* counters) const {
+  TopK top(static_cast<uint32_t>(keep));
+  const uint32_t rows = std::min(capacity_, view_.rows);
+  uint64_t scanned = 0;
+  for (uint32_t row = 0; row < rows; ++row) {
+    if (LevelOf(row) < 0) continue;  // not inserted (yet)
+    ++scanned;
+    const float d = cdist(row);
+    if (top.full() && !(d < top.threshold())) continue;
+    if (filter != nullptr && !(*filter)(row)) continue;
+    top.Push({row, d});
+  }
+  std::vector<Neighbor> found;
+  for (const Candidate& c : top.Take()) found.push_back({fdist(c.row), c.row});
+  std::sort(found.begin(), found.end(),
+            [](const Neighbor& a, const Neighbor& b) {
+              return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
+            });
+  counters->points_scanned += scanned;
+  counters->distances_computed += scanned + found.size();
+  return found;
+}
+
 void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
                        std::vector<Candidate>* out,
                        SearchCounters* counters) const {
   if (p.k == 0) return;
   const uint64_t e = entry_.load(std::memory_order_acquire);
-  if (p.exact || e == 0) {
+  if (p.exact || (e == 0 && !codes_only())) {
     ScanSearch(p, accept, out, counters);
     return;
   }
@@ -84,6 +111,14 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
 
   hnsw::FloatDist fdist{view_.data, view_.norms,  dim_, metric_,
                         p.query,    p.query_norm, k};
+  // The code-space search: a graph walk, or with codes only a scan that
+  // keeps at least the beam's width.
+  auto on_codes = [&](const auto& cdist, size_t keep) {
+    return codes_only() ? ScanCodes(cdist, fdist, std::max<size_t>(keep, ef),
+                                    filter, &local)
+                        : SearchCodes(cdist, fdist, entry, top, ef, keep,
+                                      filter, scratch.get(), &local);
+  };
   if (codes_ != nullptr) {
     std::vector<uint8_t> qcode(dim_);
     sq_.Encode(p.query, qcode.data());
@@ -98,24 +133,20 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
         p.query_norm,
         &sq_,
         k};
-    found =
-        SearchCodes(cdist, fdist, entry, top, ef,
-                    std::max<size_t>(p.k, size_t(params_.rerank_factor) * p.k),
-                    filter, scratch.get(), &local);
+    found = on_codes(
+        cdist, std::max<size_t>(p.k, size_t(params_.rerank_factor) * p.k));
   } else if (bits_ != nullptr) {
     const quant::BinaryQuery bquery = bq_.Prepare(p.query, metric_);
     hnsw::BitDist bdist{bits_,       centroid_of_, terms_,
                         view_.norms, bq_.words(),  metric_,
                         &bquery,     p.query_norm, k};
-    found = SearchCodes(bdist, fdist, entry, top, ef, ef, filter, scratch.get(),
-                        &local);
+    found = on_codes(bdist, ef);
   } else if (pq_codes_ != nullptr) {
     quant::PqQuery pquery;
     pq_.Prepare(p.query, metric_, &pquery);
     hnsw::PqDist pdist{pq_codes_,       centroid_of_, terms_,  view_.norms,
                        pq_.subspaces(), metric_,      &pquery, p.query_norm};
-    found = SearchCodes(pdist, fdist, entry, top, ef, ef, filter, scratch.get(),
-                        &local);
+    found = on_codes(pdist, ef);
   } else {
     float d = fdist(entry);
     uint32_t cur = Greedy(fdist, entry, &d, top, 1, &local);
@@ -128,9 +159,9 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
   }
   pool_.Put(std::move(scratch));
 
-  if (found.size() < p.k && filter != nullptr) {
+  if (found.size() < p.k && filter != nullptr && !codes_only()) {
     // The reachable graph holds fewer than k accepted rows: only a scan can
-    // prove there are no more.
+    // prove there are no more (a codes-only scan saw every accepted row).
     if (counters) {
       counters->distances_computed += local.distances_computed;
       counters->nodes_visited += local.nodes_visited;
@@ -143,6 +174,7 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
   if (counters) {
     counters->distances_computed += local.distances_computed;
     counters->nodes_visited += local.nodes_visited;
+    counters->points_scanned += local.points_scanned;
   }
 }
 
