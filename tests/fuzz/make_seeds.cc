@@ -228,8 +228,9 @@ void SegmentSeeds() {
 
 // --- HNSW graph --------------------------------------------------------------
 
+// links 0: codes only (a flat collection's sidecar).
 void GraphSeed(const std::string& name, uint32_t rows, uint32_t dim,
-               Metric metric, index::Quantization q) {
+               Metric metric, index::Quantization q, uint32_t links = 4) {
   std::vector<float> data, norms;
   for (uint32_t i = 0; i < rows; ++i) {
     std::vector<float> v = Vec(i, dim);
@@ -238,7 +239,7 @@ void GraphSeed(const std::string& name, uint32_t rows, uint32_t dim,
     norms.push_back(index::Norm(v.data(), dim));
   }
   index::HnswParams p;
-  p.m = 4;
+  p.m = links;
   p.ef_construction = 16;
   p.ef_search = 8;
   p.quantization = q;
@@ -366,6 +367,8 @@ int main(int argc, char** argv) {
             index::Quantization::kBinary);
   GraphSeed("40x12-cosine-pq", 40, 12, Metric::kCosine,
             index::Quantization::kPq);
+  GraphSeed("40x4-l2-int8-codes-only", 40, 4, Metric::kEuclidean,
+            index::Quantization::kInt8, /*links=*/0);
   GrpcSeeds();
   return 0;
 }
