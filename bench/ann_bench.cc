@@ -15,6 +15,10 @@
 //            none,int8)
 //            --scaling (search QPS with 1 and --threads threads at the
 //                       smallest ef reaching recall 0.95)
+//            --codes-only (the --quant kinds as a flat collection serves
+//                          them: no graph, a scan of every code and a
+//                          float re-score of the best ef; beside the
+//                          flat float scan)
 #include <faiss/IndexHNSW.h>
 #include <faiss/index_io.h>
 #include <omp.h>
@@ -248,7 +252,7 @@ int main(int argc, char** argv) {
   // Search curves only, from the graphs a previous run with the same data
   // saved in /tmp/ann_bench_files (ours and hnswlib), so the indexes can be
   // compared again under the same machine load without rebuilding.
-  bool reuse = false, embedding = false, scaling = false;
+  bool reuse = false, embedding = false, scaling = false, codes_only = false;
   // Which of our graphs to build: --quant none,int8,binary,pq,pq8 (pq: the
   // default 4 dimensions per code byte; pq8: 8).
   struct Quant {
@@ -281,6 +285,8 @@ int main(int argc, char** argv) {
       reuse = true;
     else if (a == "--scaling")
       scaling = true;
+    else if (a == "--codes-only")
+      codes_only = true;
     else if (a == "--embedding") {
       synthetic = next();
       embedding = true;
@@ -464,6 +470,14 @@ int main(int argc, char** argv) {
   if (flat_only) return 0;
 
   const std::vector<uint32_t> efs = {16, 32, 64, 128, 256, 512, 1024};
+  if (codes_only) {
+    // A flat scan of codes: nothing to build but codes, so one build; the
+    // float walk has no codes to scan.
+    skip1 = true;
+    hnswlib_on = faiss_on = false;
+    std::erase_if(quants,
+                  [](const Quant& q) { return q.kind == Quantization::kNone; });
+  }
   // Builds with one thread (unless --skip-1t) and with --threads; the last
   // one built is the one searched.
   std::vector<uint32_t> build_threads;
@@ -477,9 +491,11 @@ int main(int argc, char** argv) {
   for (const Quant& quant : quants) {
     const Quantization qz = quant.kind;
     Report r;
-    r.name = quant.name;
+    std::string name = quant.name;
+    if (codes_only) name.replace(name.find("hnsw"), 4, "flat");
+    r.name = name;
     HnswParams hp;
-    hp.m = 16;
+    hp.m = codes_only ? 0 : 16;
     hp.ef_construction = 200;
     hp.quantization = qz;
     if (qz == Quantization::kPq) {

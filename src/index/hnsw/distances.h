@@ -131,6 +131,7 @@ struct CodeDist {
   void Prefetch(uint32_t row) const {
     PrefetchLines(codes + size_t(row) * dim, dim);
   }
+  size_t RowBytes() const { return dim; }
 };
 
 // Distance from a float query to binary-coded rows (the asymmetric estimate
@@ -161,6 +162,7 @@ struct BitDist {
   void Prefetch(uint32_t row) const {
     PrefetchLines(codes + size_t(row) * words, words * sizeof(uint64_t));
   }
+  size_t RowBytes() const { return words * sizeof(uint64_t); }
 };
 
 // Distance from a float query to product-quantized rows: the estimate of
@@ -189,6 +191,7 @@ struct PqDist {
   void Prefetch(uint32_t row) const {
     PrefetchLines(codes + size_t(row) * m, m);
   }
+  size_t RowBytes() const { return m; }
 };
 
 }  // namespace proximadb::index::hnsw
