@@ -30,15 +30,18 @@ bool FewCandidates(const SourceFacts& f) {
           f.estimated_matches <= kIndexScanMaxFraction * f.rows);
 }
 
-// The beam of a graph walk: the query's ef (else the collection's), at
-// least k. A filtered walk widens it by the estimated selectivity (from an
-// upper bound on matches, so it errs narrow): the graph keeps only accepted
-// rows in its beam, so k / selectivity is plenty (measured: ef 64 already
-// gives recall 1.0 at 10 % on Fashion-MNIST; 2k / selectivity only halved
-// the QPS).
+// The query's ef, else the collection's, at least k.
+uint32_t BaseEf(const SourceFacts& f) {
+  return std::max<uint32_t>(f.ef_search ? f.ef_search : f.default_ef, f.k);
+}
+
+// The beam of a graph walk: BaseEf. A filtered walk widens it by the
+// estimated selectivity (from an upper bound on matches, so it errs narrow):
+// the graph keeps only accepted rows in its beam, so k / selectivity is
+// plenty (measured: ef 64 already gives recall 1.0 at 10 % on
+// Fashion-MNIST; 2k / selectivity only halved the QPS).
 uint32_t GraphEf(const SourceFacts& f) {
-  const uint32_t base =
-      std::max<uint32_t>(f.ef_search ? f.ef_search : f.default_ef, f.k);
+  const uint32_t base = BaseEf(f);
   if (!f.filtered) return base;
   const double sel =
       std::max<double>(f.estimated_matches, 1) / std::max<double>(f.rows, 1);
@@ -60,8 +63,7 @@ SearchPlan PlanSearch(const SourceFacts& f) {
   if (f.graph && f.codes && !f.exact) {
     // It sees every accepted row: the beam (re-scored rows) needs no
     // widening by the filter.
-    return {SearchStrategy::kQuantizedScan,
-            std::max<uint32_t>(f.ef_search ? f.ef_search : f.default_ef, f.k),
+    return {SearchStrategy::kQuantizedScan, BaseEf(f),
             "a scan of every row's quantized code, the best re-scored"};
   }
   if (f.graph && !f.exact) {

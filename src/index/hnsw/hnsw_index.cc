@@ -23,10 +23,6 @@ inline void StoreWord(uint32_t* p, uint32_t v) {
   __atomic_store_n(p, v, __ATOMIC_RELEASE);
 }
 
-bool ByDist(const Neighbor& a, const Neighbor& b) {
-  return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
-}
-
 }  // namespace
 
 HnswIndex::HnswIndex(VectorView view, Metric metric, const HnswParams& params,
@@ -203,7 +199,7 @@ void HnswIndex::SetOwnList(uint32_t row, int level,
                              [&](const Neighbor& x) { return x.id == id; });
       if (!dup) all.push_back({RowDistance(row, id), id});
     }
-    std::sort(all.begin(), all.end(), ByDist);
+    std::sort(all.begin(), all.end(), hnsw::NearerThenLower);
     SelectNeighbors(row, &all, Cap(level));
   }
   const uint32_t cnt = std::min<uint32_t>(all.size(), Cap(level));
@@ -231,7 +227,7 @@ void HnswIndex::LinkBack(uint32_t to, uint32_t from, int level, float dist) {
     uint32_t id = LoadWord(list + j);
     all.push_back({RowDistance(to, id), id});
   }
-  std::sort(all.begin(), all.end(), ByDist);
+  std::sort(all.begin(), all.end(), hnsw::NearerThenLower);
   SelectNeighbors(to, &all, cap);
   for (uint32_t j = 0; j < all.size(); ++j) StoreWord(list + 1 + j, all[j].id);
   StoreWord(list, static_cast<uint32_t>(all.size()));
@@ -277,7 +273,7 @@ void HnswIndex::Insert(const Dist& dist, uint32_t row, int level, uint64_t e) {
                                [&](const Neighbor& n) { return n.id == row; }),
                 found.end());
     if (found.empty()) continue;
-    std::sort(found.begin(), found.end(), ByDist);
+    std::sort(found.begin(), found.end(), hnsw::NearerThenLower);
     cur = found[0].id;
     cur_dist = found[0].dist;
     SelectNeighbors(row, &found, params_.m);

@@ -12,7 +12,24 @@
 
 namespace proximadb::index {
 
+using hnsw::NearerThenLower;
 using hnsw::Neighbor;
+
+namespace {
+
+// The answer on full precision: each of `found` re-scored on the floats,
+// then put in NearerThenLower order.
+void Rescore(const hnsw::FloatDist& fdist, std::vector<Neighbor>* found,
+             SearchCounters* counters) {
+  for (Neighbor& n : *found) n.dist = fdist(n.id);
+  counters->distances_computed += found->size();
+  std::sort(found->begin(), found->end(), NearerThenLower);
+}
+
+// How far ahead of the row being scored a codes-only scan prefetches.
+constexpr size_t kScanAheadBytes = 16384;
+
+}  // namespace
 
 void HnswIndex::ScanSearch(const SearchParams& p, const RowFilter& accept,
                            std::vector<Candidate>* out,
@@ -53,19 +70,9 @@ std::vector<Neighbor> HnswIndex::SearchCodes(
       found.begin(), found.end(),
       [](const Neighbor& a, const Neighbor& b) { return a.dist < b.dist; });
   found.resize(std::min(found.size(), keep));
-  for (Neighbor& n : found) n.dist = fdist(n.id);
-  counters->distances_computed += found.size();
-  std::sort(found.begin(), found.end(),
-            [](const Neighbor& a, const Neighbor& b) {
-              return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
-            });
+  Rescore(fdist, &found, counters);
   return found;
 }
-
-namespace {
-// How far ahead of the row being scored a codes-only scan prefetches.
-constexpr size_t kScanAheadBytes = 16384;
-}  // namespace
 
 template <typename Dist>
 std::vector<Neighbor> HnswIndex::ScanCodes(const Dist& cdist,
@@ -91,13 +98,10 @@ std::vector<Neighbor> HnswIndex::ScanCodes(const Dist& cdist,
     top.Push({row, d});
   }
   std::vector<Neighbor> found;
-  for (const Candidate& c : top.Take()) found.push_back({fdist(c.row), c.row});
-  std::sort(found.begin(), found.end(),
-            [](const Neighbor& a, const Neighbor& b) {
-              return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
-            });
+  for (const Candidate& c : top.Take()) found.push_back({c.distance, c.row});
   counters->points_scanned += scanned;
-  counters->distances_computed += scanned + found.size();
+  counters->distances_computed += scanned;
+  Rescore(fdist, &found, counters);
   return found;
 }
 
@@ -164,10 +168,7 @@ void HnswIndex::Search(const SearchParams& p, const RowFilter& accept,
     uint32_t cur = Greedy(fdist, entry, &d, top, 1, &local);
     SearchLevel(fdist, cur, d, ef, 0, filter, scratch.get(), &local);
     found.assign(scratch->results.begin(), scratch->results.end());
-    std::sort(found.begin(), found.end(),
-              [](const Neighbor& a, const Neighbor& b) {
-                return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
-              });
+    std::sort(found.begin(), found.end(), NearerThenLower);
   }
   pool_.Put(std::move(scratch));
 

@@ -17,6 +17,12 @@ struct Neighbor {
   uint32_t id;
 };
 
+// Nearer first, ties by the lower row: the order of neighbour lists and of
+// every search's answer.
+inline bool NearerThenLower(const Neighbor& a, const Neighbor& b) {
+  return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
+}
+
 class SearchScratch {
  public:
   explicit SearchScratch(uint32_t n) : tags_(n, 0) {}
