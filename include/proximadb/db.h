@@ -70,6 +70,10 @@ struct DBOptions {
   // Background threads: the flush scheduler and the compactor. Tests turn
   // them off to drive flushes by hand. Default true.
   bool background_threads = true;
+  // [storage] index_build_threads: threads building one segment's graph
+  // (builds run one at a time, after the flush or compaction that made the
+  // segment). 0 (the default) = one per core.
+  uint32_t index_build_threads = 0;
   // How often the flush scheduler evaluates policies. Default 1000 ms.
   uint32_t flush_check_interval_ms = 1000;
   // [storage] compaction_enabled. Default true.

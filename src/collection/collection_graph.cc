@@ -5,6 +5,9 @@
 // quantized codes (HnswParams::m 0), which its searches scan.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <thread>
+
 #include "collection/collection_impl.h"
 #include "index/hnsw/hnsw_index.h"
 
@@ -64,13 +67,16 @@ void CollectionImpl::ScheduleGraphBuild(
   const Metric metric = config_.metric;
   const std::string name = config_.name;
   Env* env = deps_.env;
-  deps_.builds->Schedule([weak, params, metric, name, env] {
+  const uint32_t threads =
+      deps_.options->index_build_threads != 0
+          ? deps_.options->index_build_threads
+          : std::max(1u, std::thread::hardware_concurrency());
+  deps_.builds->Schedule([weak, params, metric, name, env, threads] {
     // A segment compacted away or a collection dropped meanwhile has no
     // owner left: nothing to build.
     std::shared_ptr<LiveSegment> s = weak.lock();
     if (!s) return;
-    auto g = index::HnswIndex::Build(ViewOf(*s->seg), metric, params,
-                                     /*threads=*/1);
+    auto g = index::HnswIndex::Build(ViewOf(*s->seg), metric, params, threads);
     if (!g.ok()) {
       spdlog::error("collection {}: building graph of {}: {}", name,
                     s->seg->path(), g.status().ToString());

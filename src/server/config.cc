@@ -133,6 +133,8 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->storage.wal_retention_hours = I(v); }},
       {"storage", "wal_retention_mb", Kind::kInt, 0, 1048576,
        [](C* c, const Value& v) { c->storage.wal_retention_mb = I(v); }},
+      {"storage", "index_build_threads", Kind::kInt, 0, 256,
+       [](C* c, const Value& v) { c->storage.index_build_threads = I(v); }},
       {"api", "grpc_port", Kind::kInt, 0, 65535,
        [](C* c, const Value& v) { c->api.grpc_port = I(v); }},
       {"api", "rest_port", Kind::kInt, 0, 65535,

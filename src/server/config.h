@@ -48,6 +48,8 @@ struct ServerConfig {
     // collection; either 0 = none kept.
     int64_t wal_retention_hours = 24;  // 0..876000
     int64_t wal_retention_mb = 256;    // 0..1048576
+    // Threads building one segment's graph; 0 = one per core.
+    int64_t index_build_threads = 0;  // 0..256
     bool operator==(const Storage&) const = default;
   } storage;
   struct Api {

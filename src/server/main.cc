@@ -207,6 +207,8 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
   options.wal_retention_mb =
       static_cast<uint64_t>(config.storage.wal_retention_mb);
   options.compaction_enabled = config.storage.compaction_enabled;
+  options.index_build_threads =
+      static_cast<uint32_t>(config.storage.index_build_threads);
   options.data_directories = config.storage.data_directories;
   options.wal_directory = config.storage.wal_directory;
   options.tiering = config.tiering;

@@ -91,6 +91,7 @@ std::string Render(const ServerConfig& c) {
     << "wal_directory = " << Quote(c.storage.wal_directory) << "\n"
     << "wal_retention_hours = " << c.storage.wal_retention_hours << "\n"
     << "wal_retention_mb = " << c.storage.wal_retention_mb << "\n"
+    << "index_build_threads = " << c.storage.index_build_threads << "\n"
     << "[api]\n"
     << "grpc_port = " << a.grpc_port << "\n"
     << "rest_port = " << a.rest_port << "\n"

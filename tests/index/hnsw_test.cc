@@ -291,6 +291,28 @@ TEST(HnswTest, ConcurrentAddAndSearch) {
   EXPECT_GE(Recall(*idx, d, q, Metric::kEuclidean, 10, 128), 0.95);
 }
 
+// Build links a float graph on temporary int8 codes (re-scoring the nearest
+// candidates on floats); the graph must search as well as one linked on
+// floats row by row (Create + Add), and hold no codes afterwards.
+TEST(HnswTest, FloatBuildOnCodesMatchesFloatLinkingAndDropsTheCodes) {
+  Dataset d = ClusteredData(6000, 64, 40, 21),
+          q = ClusteredData(200, 64, 40, 22);
+  HnswParams p;
+  p.ef_construction = 100;
+  ASSERT_GE(d.dim, HnswIndex::kMinBuildCodesDim);
+  auto built = BuildOrDie(d, Metric::kEuclidean, p, 1);
+  auto linked = HnswIndex::Create(d.view(), Metric::kEuclidean, p, d.rows);
+  ASSERT_TRUE(linked.ok()) << linked.status().ToString();
+  for (uint32_t r = 0; r < d.rows; ++r) ASSERT_TRUE((*linked)->Add(r).ok());
+  EXPECT_EQ(built->MemoryUsage(), (*linked)->MemoryUsage());
+  EXPECT_EQ(built->params().quantization, Quantization::kNone);
+  for (uint32_t ef : {16u, 32u, 64u}) {
+    const double on_codes = Recall(*built, d, q, Metric::kEuclidean, 10, ef);
+    const double on_floats = Recall(**linked, d, q, Metric::kEuclidean, 10, ef);
+    EXPECT_GE(on_codes, on_floats - 0.01) << "ef " << ef;
+  }
+}
+
 TEST(HnswTest, SingleThreadBuildIsDeterministic) {
   Dataset d = RandomData(1500, 16, 12), q = RandomData(5, 16, 13);
   auto a = BuildOrDie(d, Metric::kEuclidean, {}, 1);

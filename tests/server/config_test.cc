@@ -49,6 +49,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_FALSE(c.server.dashboard_enabled);
   EXPECT_EQ(c.storage.data_directory, "./data");
   EXPECT_EQ(c.storage.memtable_size_mb, 128);
+  EXPECT_EQ(c.storage.index_build_threads, 0);
   EXPECT_TRUE(c.storage.compaction_enabled);
   EXPECT_EQ(c.api.grpc_port, 5678);
   EXPECT_EQ(c.api.rest_port, 8080);
@@ -96,6 +97,7 @@ TEST(ConfigTest, FileValues) {
 [storage]
 data_directory = "/var/lib/proximadb"
 memtable_size_mb = 64
+index_build_threads = 3
 [api]
 rest_port = 9090
 max_request_size_mb = 8
@@ -110,6 +112,7 @@ enable_background_flush = false
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(c.storage.data_directory, "/var/lib/proximadb");
   EXPECT_EQ(c.storage.memtable_size_mb, 64);
+  EXPECT_EQ(c.storage.index_build_threads, 3);
   EXPECT_EQ(c.api.rest_port, 9090);
   EXPECT_EQ(c.api.max_request_size_mb, 8);
   EXPECT_DOUBLE_EQ(c.flush.max_wal_age_hours, 0.083);

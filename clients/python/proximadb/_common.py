@@ -168,6 +168,11 @@ def to_vector(v: Any, what: str = "vector") -> List[float]:
 
 def _np_rows(a: Any, what: str) -> Any:
     """A 1-D or 2-D numeric numpy array as (nested) lists of float32 values."""
+    return _np_f32(a, what).tolist()
+
+
+def _np_f32(a: Any, what: str) -> Any:
+    """A numeric numpy array as float32, checked to hold only finite values."""
     if a.dtype.kind not in "fiu":
         raise InvalidArgument(f"{what} must be numeric, got dtype {a.dtype}")
     with _np.errstate(over="ignore", invalid="ignore"):
@@ -176,7 +181,7 @@ def _np_rows(a: Any, what: str) -> Any:
     if bad.any():
         where = "".join(f"[{int(i)}]" for i in _np.argwhere(bad)[0])
         raise InvalidArgument(f"{what}{where} is not a finite float32 number")
-    return f32.tolist()
+    return f32
 
 
 def _is_np_number(x: Any) -> bool:
@@ -246,7 +251,14 @@ def to_points(
         if ids is not None or metadata is not None:
             raise InvalidArgument("ids/metadata are given inside the point dicts, not beside them")
         return [_point_dict(p, i) for i, p in enumerate(vectors)]
-    rows = to_matrix(vectors)
+    if is_numpy(vectors):
+        # Rows stay float32 numpy views: gRPC sends their bytes as they are
+        # (packed floats), REST prints them; neither needs a list per row.
+        if vectors.ndim != 2:
+            raise InvalidArgument(f"vectors must be 2-D, got shape {tuple(vectors.shape)}")
+        rows: Any = list(_np_f32(vectors, "vectors"))
+    else:
+        rows = to_matrix(vectors)
     out: List[Dict[str, Any]] = []
     for i, row in enumerate(rows):
         p: Dict[str, Any] = {"vector": row}

@@ -29,7 +29,8 @@ except ImportError as _e:  # pragma: no cover - depends on the installation
 else:
     _IMPORT_ERROR = None
 
-from ._common import ADMIN_OPS, POINT_OPS, Call, Endpoint, backoff_delays, f32_list, f32_shortest
+from ._common import (ADMIN_OPS, POINT_OPS, Call, Endpoint, backoff_delays, f32_list, f32_shortest,
+                      is_numpy)
 from .exceptions import InvalidArgument, ProximaDBError, Unavailable, error_for
 from .models import rfc3339_micros
 
@@ -139,9 +140,41 @@ def _enc_move(c: Call) -> Any:
                                  tier=(c.body or {}).get("tier") or "")
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _packed_floats(field: int, a: Any) -> bytes:
+    """A float32 numpy array as the wire form of a packed ``repeated float``
+    field (tag, length, the little-endian floats): what protobuf would write,
+    without a Python float per element."""
+    data = a.astype("<f4", copy=False).tobytes()
+    return _varint((field << 3) | 2) + _varint(len(data)) + data
+
+
 def _point(p: Mapping[str, Any], what: str) -> "pb.Point":
-    out = pb.Point(id=p.get("id") or "")
-    out.vector.extend(p["vector"])
+    return _fill_point(pb.Point(), p, what)
+
+
+def _enc_batch_upsert(c: Call) -> "pb.BatchUpsertRequest":
+    req = pb.BatchUpsertRequest(collection=c.collection)
+    for i, p in enumerate((c.body or {})["vectors"]):
+        _fill_point(req.points.add(), p, f"points[{i}]")
+    return req
+
+
+def _fill_point(out: "pb.Point", p: Mapping[str, Any], what: str) -> "pb.Point":
+    out.id = p.get("id") or ""
+    vec = p["vector"]
+    if is_numpy(vec):
+        out.MergeFromString(_packed_floats(pb.Point.VECTOR_FIELD_NUMBER, vec))
+    else:
+        out.vector.extend(vec)
     if p.get("metadata") is not None:
         out.metadata.CopyFrom(_struct(p["metadata"], f"{what}.metadata"))
     return out
@@ -382,10 +415,7 @@ def _build_codecs() -> None:
                                               point=_point(c.body or {}, "point")),
                    lambda r: {"id": r.id, "status": r.status}),
         "BatchUpsert": (
-            lambda c: pb.BatchUpsertRequest(
-                collection=c.collection,
-                points=[_point(p, f"points[{i}]")
-                        for i, p in enumerate((c.body or {})["vectors"])]),
+            _enc_batch_upsert,
             lambda r: {"inserted_ids": list(r.inserted_ids), "total_count": r.total_count}),
         "Get": (lambda c: pb.GetRequest(collection=c.collection, id=c.point_id), _point_json),
         "DeleteByIds": (lambda c: pb.DeleteByIdsRequest(collection=c.collection,

@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ._common import ADMIN_OPS, POINT_OPS, Call, Endpoint, backoff_delays
+from ._common import ADMIN_OPS, POINT_OPS, Call, Endpoint, backoff_delays, is_numpy
 from .exceptions import (
     InvalidArgument,
     ProximaDBError,
@@ -81,7 +81,10 @@ def _encode_points(points: Any) -> bytes:
     dumps = json.dumps
     parts = []
     for p in points:
-        s = '{"vector":[' + ",".join(["%.9g" % x for x in p["vector"]]) + "]"
+        vec = p["vector"]
+        if is_numpy(vec):
+            vec = vec.tolist()
+        s = '{"vector":[' + ",".join(["%.9g" % x for x in vec]) + "]"
         if "id" in p:
             s += ',"id":' + dumps(p["id"])
         if "metadata" in p:

@@ -357,12 +357,28 @@ async def test_drain_async_over_grpc(grpc_fake) -> None:
 # -- input normalization ------------------------------------------------------------------
 
 
+def test_packed_floats_are_what_protobuf_writes() -> None:
+    from proximadb import _grpc
+    from proximadb.v1 import proximadb_pb2 as pb
+    v = np.float32([0.1, -2.5, 3e38, 1e-45, 0.0])
+    assert _grpc._packed_floats(pb.Point.VECTOR_FIELD_NUMBER, v) == \
+        pb.Point(vector=v.tolist()).SerializeToString()
+    long = np.arange(300, dtype=np.float32)  # a length past one varint byte
+    assert _grpc._packed_floats(2, long) == pb.Point(vector=long.tolist()).SerializeToString()
+    got = _grpc._point({"id": "a", "vector": long, "metadata": {"k": 1}}, "p")
+    assert list(got.vector) == long.tolist() and got.id == "a"
+    assert got.metadata["k"] == 1
+
+
 def test_to_points_shapes() -> None:
     seed = [{"id": "doc_1", "vector": [0.1, 0.2, 0.3], "metadata": {"type": "document"}}]
     f32 = np.float32([0.1, 0.2, 0.3]).tolist()  # vectors are rounded to float32 once, here
     assert to_points(seed) == [dict(seed[0], vector=f32)]
     arr = np.array([[1, 2], [3, 4]], dtype=np.int32)
-    assert to_points(arr, ids=["a", "b"], metadata=[{"x": 1}, None]) == [
+    pts = to_points(arr, ids=["a", "b"], metadata=[{"x": 1}, None])
+    # rows of a 2-D array stay float32 arrays (gRPC sends their bytes)
+    assert [p["vector"].dtype for p in pts] == [np.float32, np.float32]
+    assert [dict(p, vector=p["vector"].tolist()) for p in pts] == [
         {"id": "a", "vector": [1.0, 2.0], "metadata": {"x": 1}},
         {"id": "b", "vector": [3.0, 4.0]},
     ]

@@ -2,7 +2,9 @@
 // Yashunin 2018, algorithms 1 and 4): greedy descent to the new row's top
 // level, then on each level a beam search of width ef_construction and the
 // neighbour-selection heuristic, and links back from every chosen neighbour
-// (pruned with the same heuristic when its list is full).
+// (pruned with the same heuristic when its list is full). Build over
+// euclidean rows runs the walks on int8 codes (a float graph's are
+// temporary) and re-scores the nearest candidates on floats before linking.
 #include "index/hnsw/hnsw_index.h"
 
 #include <algorithm>
@@ -44,6 +46,12 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(VectorView view,
                                                      Metric metric,
                                                      const HnswParams& params,
                                                      uint32_t capacity) {
+  return CreateImpl(view, metric, params, capacity, /*build_codes=*/false);
+}
+
+Result<std::unique_ptr<HnswIndex>> HnswIndex::CreateImpl(
+    VectorView view, Metric metric, const HnswParams& params, uint32_t capacity,
+    bool build_codes) {
   if (params.m == 0 ? params.quantization == Quantization::kNone
                     : params.m < 2 || params.m > 128) {
     return Status::InvalidArgument(
@@ -80,7 +88,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Create(VectorView view,
       idx->mips_m2_ = std::max(idx->mips_m2_, view.norms[r] * view.norms[r]);
     }
   }
-  if (params.quantization == Quantization::kInt8) {
+  if (params.quantization == Quantization::kInt8 || build_codes) {
     VectorView train = view;
     train.rows = std::min(view.rows, capacity);
     PDB_ASSIGN_OR_RETURN(idx->sq_, quant::ScalarQuantizer::Train(train));
@@ -120,7 +128,15 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(VectorView view,
                                                     Metric metric,
                                                     const HnswParams& params,
                                                     uint32_t threads) {
-  PDB_ASSIGN_OR_RETURN(auto idx, Create(view, metric, params, view.rows));
+  // A float graph over euclidean rows is built on temporary int8 codes
+  // (dropped once every row is linked), as an int8 graph is on its own:
+  // the insertion walks read a quarter of the bytes. Searches still walk
+  // the floats.
+  const bool build_codes = params.quantization == Quantization::kNone &&
+                           metric == Metric::kEuclidean && params.m != 0 &&
+                           view.rows > 0 && BuildsOnCodes(view.dim);
+  PDB_ASSIGN_OR_RETURN(
+      auto idx, CreateImpl(view, metric, params, view.rows, build_codes));
   std::atomic<uint32_t> next{0};
   std::atomic<bool> failed{false};
   auto work = [&] {
@@ -134,6 +150,13 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(VectorView view,
   work();
   for (auto& t : pool) t.join();
   if (failed) return Status::Internal("hnsw: build failed to insert a row");
+  if (build_codes) {
+    idx->codes_ = nullptr;
+    idx->terms_ = nullptr;
+    std::vector<uint8_t>().swap(idx->codes_owned_);
+    std::vector<float>().swap(idx->terms_owned_);
+    idx->sq_ = quant::ScalarQuantizer();
+  }
   return idx;
 }
 
@@ -150,6 +173,11 @@ uint32_t* HnswIndex::MutList(uint32_t row, int level) const {
 
 float HnswIndex::RowDistance(uint32_t a, uint32_t b) const {
   const simd::KernelTable& k = simd::ActiveKernels();
+  if (codes_ != nullptr && metric_ == Metric::kEuclidean) {
+    // Linking on codes (Add): the heuristic's row-to-row distances too.
+    return sq_.L2(
+        k.l2_u8(codes_ + size_t(a) * dim_, codes_ + size_t(b) * dim_, dim_));
+  }
   const float* x = view_.data + size_t(a) * dim_;
   const float* y = view_.data + size_t(b) * dim_;
   if (metric_ == Metric::kEuclidean) return k.l2(x, y, dim_);
@@ -255,7 +283,8 @@ void HnswIndex::EncodeRow(uint32_t row) {
 // Links `row` into every level up to `level`, starting from the entry point
 // snapshot `e`; `dist` measures from row to other rows.
 template <typename Dist>
-void HnswIndex::Insert(const Dist& dist, uint32_t row, int level, uint64_t e) {
+void HnswIndex::Insert(const Dist& dist, const hnsw::FloatDist* exact,
+                       uint32_t row, int level, uint64_t e) {
   const int top = int(e >> 32) - 1;
   uint32_t cur = uint32_t(e);
   float cur_dist = dist(cur);
@@ -274,8 +303,16 @@ void HnswIndex::Insert(const Dist& dist, uint32_t row, int level, uint64_t e) {
                 found.end());
     if (found.empty()) continue;
     std::sort(found.begin(), found.end(), hnsw::NearerThenLower);
+    if (exact != nullptr) {
+      // The walk ran on codes: the nearest candidates, those the heuristic
+      // links, are put in order on exact distances.
+      const size_t head =
+          std::min(found.size(), size_t(kRescoredForLinks) * params_.m);
+      for (size_t i = 0; i < head; ++i) found[i].dist = (*exact)(found[i].id);
+      std::sort(found.begin(), found.begin() + head, hnsw::NearerThenLower);
+    }
     cur = found[0].id;
-    cur_dist = found[0].dist;
+    cur_dist = exact != nullptr ? dist(cur) : found[0].dist;
     SelectNeighbors(row, &found, params_.m);
     SetOwnList(row, lv, found);
     for (const Neighbor& n : found) LinkBack(n.id, row, lv, n.dist);
@@ -333,12 +370,23 @@ Status HnswIndex::Add(uint32_t row) {
     Insert(hnsw::MipsBuildDist{view_.data, view_.norms, dim_, q,
                                hnsw::MipsExtra(mips_m2_, view_.norms[row]),
                                mips_m2_, &simd::ActiveKernels()},
-           row, level, e);
+           nullptr, row, level, e);
   } else {
-    Insert(hnsw::FloatDist{view_.data, view_.norms, dim_, metric_, q,
-                           view_.norms ? view_.norms[row] : 0.0f,
-                           &simd::ActiveKernels()},
-           row, level, e);
+    const hnsw::FloatDist fdist{view_.data,
+                                view_.norms,
+                                dim_,
+                                metric_,
+                                q,
+                                view_.norms ? view_.norms[row] : 0.0f,
+                                &simd::ActiveKernels()};
+    if (codes_ != nullptr && metric_ == Metric::kEuclidean) {
+      Insert(hnsw::CodeDist{codes_, terms_, view_.norms, dim_, metric_,
+                            codes_ + size_t(row) * dim_, 0.0, 0.0f, &sq_,
+                            &simd::ActiveKernels()},
+             &fdist, row, level, e);
+    } else {
+      Insert(fdist, nullptr, row, level, e);
+    }
   }
 
   if (level > int(e >> 32) - 1) {

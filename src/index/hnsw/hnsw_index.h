@@ -86,10 +86,30 @@ class HnswIndex final : public VectorIndex {
   // No graph, only codes (m 0; HnswParams::m).
   bool codes_only() const { return params_.m == 0; }
 
+  // Build links euclidean graphs of at least this many dimensions on int8
+  // codes (temporary ones for a float graph): see Build.
+  // (Below it a float row is a cache line or two: codes save little.)
+  static constexpr uint32_t kMinBuildCodesDim = 32;
+  // Linking on codes: the best kRescoredForLinks * m candidates of each
+  // insertion walk are re-scored on floats before the heuristic picks.
+  // Measured (bench/ann_bench, 2 threads): Fashion-MNIST float build 13.0 s
+  // on floats, 6.2 s on codes alone, 7.2 s with this re-score, 9.6 s
+  // re-scoring all ef_construction; the re-score keeps the synthetic
+  // 100k x 128 recall curve of the float build, codes alone lose ~0.005.
+  static constexpr uint32_t kRescoredForLinks = 4;
+
  private:
   friend class HnswFile;
   HnswIndex(VectorView view, Metric metric, const HnswParams& params,
             uint32_t capacity);
+  // Create, with int8 codes also for a float graph when build_codes (Build
+  // links on them and drops them).
+  static Result<std::unique_ptr<HnswIndex>> CreateImpl(VectorView view,
+                                                       Metric metric,
+                                                       const HnswParams& params,
+                                                       uint32_t capacity,
+                                                       bool build_codes);
+  static bool BuildsOnCodes(uint32_t dim) { return dim >= kMinBuildCodesDim; }
 
   // Internals: storage accessors, insertion and search (hnsw_index.cc,
   // hnsw_search.cc).
@@ -112,7 +132,8 @@ class HnswIndex final : public VectorIndex {
   void LinkBack(uint32_t to, uint32_t from, int level, float dist);
   void EncodeRow(uint32_t row);
   template <typename Dist>
-  void Insert(const Dist& dist, uint32_t row, int level, uint64_t entry);
+  void Insert(const Dist& dist, const hnsw::FloatDist* exact, uint32_t row,
+              int level, uint64_t entry);
 
   template <typename Dist>
   uint32_t Greedy(const Dist& dist, uint32_t cur, float* cur_dist, int top,
