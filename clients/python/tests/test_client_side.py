@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 from concurrent import futures
 from pathlib import Path
 from typing import Iterator, List, Tuple
@@ -97,13 +98,16 @@ def test_error_mapping() -> None:
 class _Scripted(http.server.BaseHTTPRequestHandler):
     script: List[Tuple[int, dict]] = []
     seen: List[str] = []
+    ports: List[int] = []
     delay = 0.0
+    close_quietly = False  # keep-alive (HTTP/1.1) answers, then close unannounced
 
     def _answer(self) -> None:
         n = int(self.headers.get("content-length") or 0)
         if n:
             self.rfile.read(n)
         type(self).seen.append(f"{self.command} {self.path} {self.headers.get('authorization')}")
+        type(self).ports.append(self.client_address[1])
         if type(self).delay:
             threading.Event().wait(type(self).delay)
         status, body = type(self).script.pop(0) if type(self).script else (200, {})
@@ -115,6 +119,8 @@ class _Scripted(http.server.BaseHTTPRequestHandler):
             self.send_header("retry-after", "0")
         self.end_headers()
         self.wfile.write(data)
+        if type(self).close_quietly:
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _answer
 
@@ -124,7 +130,7 @@ class _Scripted(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def http_fake() -> Iterator[type]:
-    handler = type("H", (_Scripted,), {"script": [], "seen": [], "delay": 0.0})
+    handler = type("H", (_Scripted,), {"script": [], "seen": [], "ports": [], "delay": 0.0})
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
@@ -169,6 +175,27 @@ def test_rest_does_not_retry_other_errors(http_fake) -> None:
     with ProximaDBClient(http_fake.url) as c:
         with pytest.raises(ServerError):
             c.health()
+
+
+def test_rest_keeps_the_connection_alive(http_fake) -> None:
+    http_fake.protocol_version = "HTTP/1.1"
+    http_fake.script[:] = [(200, HEALTHY)] * 3
+    with ProximaDBClient(http_fake.url, max_retries=0) as c:
+        for _ in range(3):
+            assert c.health().version == "9"
+    assert len(set(http_fake.ports)) == 1
+
+
+def test_rest_reconnects_after_the_server_closed_an_idle_connection(http_fake) -> None:
+    http_fake.protocol_version = "HTTP/1.1"
+    http_fake.close_quietly = True
+    http_fake.script[:] = [(200, HEALTHY)] * 3
+    with ProximaDBClient(http_fake.url, max_retries=0) as c:
+        for _ in range(3):
+            assert c.health().version == "9"
+            time.sleep(0.05)  # the server's close reaches the client
+    # each request was sent once, each on a new connection
+    assert len(http_fake.seen) == 3 and len(set(http_fake.ports)) == 3
 
 
 def test_rest_timeout(http_fake) -> None:
