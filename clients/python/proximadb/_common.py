@@ -167,7 +167,7 @@ def to_vector(v: Any, what: str = "vector") -> List[float]:
 
 
 def _np_rows(a: Any, what: str) -> Any:
-    """A 1-D or 2-D numeric numpy array as (nested) lists of float32 values."""
+    """A numeric numpy array as (nested) lists of float32 values."""
     return _np_f32(a, what).tolist()
 
 
@@ -188,12 +188,14 @@ def _is_np_number(x: Any) -> bool:
     return _np is not None and isinstance(x, _np.number)
 
 
-def to_matrix(vs: Any, what: str = "vectors") -> List[List[float]]:
-    """A batch of vectors (2-D numpy array or a sequence of vectors) as lists."""
+def to_matrix(vs: Any, what: str = "vectors") -> List[Any]:
+    """A batch of vectors as rows: a 2-D numpy array's rows stay float32 numpy
+    views (gRPC sends their bytes as they are, REST prints them; neither needs
+    a list per row), a sequence of vectors becomes lists."""
     if is_numpy(vs):
         if vs.ndim != 2:
             raise InvalidArgument(f"{what} must be 2-D, got shape {tuple(vs.shape)}")
-        return _np_rows(vs, what)
+        return list(_np_f32(vs, what))
     return [to_vector(v, f"{what}[{i}]") for i, v in enumerate(vs)]
 
 
@@ -251,14 +253,7 @@ def to_points(
         if ids is not None or metadata is not None:
             raise InvalidArgument("ids/metadata are given inside the point dicts, not beside them")
         return [_point_dict(p, i) for i, p in enumerate(vectors)]
-    if is_numpy(vectors):
-        # Rows stay float32 numpy views: gRPC sends their bytes as they are
-        # (packed floats), REST prints them; neither needs a list per row.
-        if vectors.ndim != 2:
-            raise InvalidArgument(f"vectors must be 2-D, got shape {tuple(vectors.shape)}")
-        rows: Any = list(_np_f32(vectors, "vectors"))
-    else:
-        rows = to_matrix(vectors)
+    rows = to_matrix(vectors)
     out: List[Dict[str, Any]] = []
     for i, row in enumerate(rows):
         p: Dict[str, Any] = {"vector": row}

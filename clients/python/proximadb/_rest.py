@@ -310,10 +310,11 @@ class RestTransport:
         self._max_retries = max_retries
         self._backoff = retry_backoff
         self._timeout = timeout
-        self._client = httpx.Client(base_url=endpoint.base_url, headers=_headers(api_key),
+        headers = _headers(api_key)
+        self._client = httpx.Client(base_url=endpoint.base_url, headers=headers,
                                     timeout=httpx.Timeout(timeout), transport=_sync_transport())
         self._plain = (None if endpoint.secure else
-                       _KeepAliveHttp(endpoint.base_url, _headers(api_key), timeout))
+                       _KeepAliveHttp(endpoint.base_url, headers, timeout))
 
     def _request(self, call: Call, method: str, path: str,
                  content: Optional[bytes]) -> Tuple[Any, Optional[ProximaDBError]]:

@@ -134,7 +134,7 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(VectorView view,
   // the floats.
   const bool build_codes = params.quantization == Quantization::kNone &&
                            metric == Metric::kEuclidean && params.m != 0 &&
-                           view.rows > 0 && BuildsOnCodes(view.dim);
+                           view.rows > 0 && view.dim >= kMinBuildCodesDim;
   PDB_ASSIGN_OR_RETURN(
       auto idx, CreateImpl(view, metric, params, view.rows, build_codes));
   std::atomic<uint32_t> next{0};

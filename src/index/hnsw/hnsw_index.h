@@ -109,7 +109,6 @@ class HnswIndex final : public VectorIndex {
                                                        const HnswParams& params,
                                                        uint32_t capacity,
                                                        bool build_codes);
-  static bool BuildsOnCodes(uint32_t dim) { return dim >= kMinBuildCodesDim; }
 
   // Internals: storage accessors, insertion and search (hnsw_index.cc,
   // hnsw_search.cc).
