@@ -41,7 +41,12 @@ cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" "${UNITY[@]}" \
   -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
 cmake --build build-test -j "$JOBS"
-ctest --test-dir build-test --output-on-failure -j "$JOBS" --timeout 600
+# On a failure, the failed tests' reasons are repeated at the end of the log
+# (scripts/show-failed-tests.sh), where a reader of its tail looks.
+ctest --test-dir build-test --output-on-failure -j "$JOBS" --timeout 600 || {
+  scripts/show-failed-tests.sh build-test
+  exit 8
+}
 # Lock annotations: every clang build compiles with -Werror=thread-safety
 # (CMakeLists.txt), so the sanitizer build below checks them at no extra
 # cost; without it, a syntax-only clang pass checks them instead.
@@ -70,11 +75,14 @@ if [ -z "${PDB_SKIP_SANITIZERS:-}" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 \
-    -LE "s3|cluster_e2e|simd_levels"  # ran in the first pass (radosgw is slow
-    # to start; the cluster end-to-end test runs 3 servers, and
-    # nats.ClusterNodeTest covers its code; the index tests at every SIMD
-    # level took 610 s here, the scalar one alone 460 s as the pass's tail,
-    # while every index test already runs at the best level and
-    # simd_kernels_test compares every level's kernels)
+    -LE "s3|cluster_e2e|simd_levels" || {
+    scripts/show-failed-tests.sh build-asan
+    exit 8
+  }
+  # -LE: these ran in the first pass (radosgw is slow to start; the cluster
+  # end-to-end test runs 3 servers, and nats.ClusterNodeTest covers its
+  # code; the index tests at every SIMD level took 610 s here, the scalar
+  # one alone 460 s as the pass's tail, while every index test already runs
+  # at the best level and simd_kernels_test compares every level's kernels)
 fi
 echo "== all tests passed =="

@@ -1199,12 +1199,6 @@ Result<std::string> ClusterNode::CallReplicas(
                 ? RemoteCall(*address, c.uid, shard, op, body, strong, left)
                 : Result<std::string>(address.status());
     }
-    spdlog::info(
-        "DBG write shard {} via '{}' took {} ms: {}", shard, primary,
-        std::chrono::duration_cast<milliseconds>(
-            Clock::now() - deadline + milliseconds(options_.request_timeout_ms))
-            .count(),
-        out.ok() ? "ok" : out.status().ToString());
     if (out.ok()) return out;
     last = out.status();
     // An answer about the data is final; only "that replica cannot serve"
