@@ -16,7 +16,16 @@
 // Usage: api_bench [--points N] [--batch N] [--ingest-clients N]
 //                  [--seconds S] [--wrk PATH] [--dir DIR] [--no-access-log]
 // Logs go to stderr; results to stdout.
+//
+// Load mode (bench/server_scaling.py drives it): no server in this process;
+// `--clients` gRPC clients (own channel each) search collection NAME of the
+// server on 127.0.0.1:PORT for `--seconds`, cycling through the queries in
+// FILE (raw float32 rows of `--dim` values), and one JSON line reports QPS,
+// p50 / p99 latency and this process's CPU seconds:
+//   api_bench --connect PORT --collection NAME --queries FILE --dim D
+//             --ef E [--clients 8] [--seconds S]
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -68,6 +77,13 @@ struct Args {
   std::string wrk = "/usr/bin/wrk";
   std::string dir;
   bool access_log = true;
+  // Load mode (--connect).
+  uint16_t connect = 0;
+  std::string collection;
+  std::string queries;
+  uint32_t dim = 0;
+  uint32_t ef = 0;
+  int clients = 8;
 };
 
 double Seconds(Clock::duration d) {
@@ -323,6 +339,42 @@ Latency WrkSearch(const Args& a, uint16_t port, const std::string& coll,
   return l;
 }
 
+// This process's user + system CPU seconds.
+double CpuSeconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec +
+         (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+// Load mode: searches an external server's collection (see the top).
+int Load(const Args& a) {
+  if (a.collection.empty() || a.queries.empty() || a.dim == 0 || a.ef == 0) {
+    std::fprintf(stderr,
+                 "--connect needs --collection, --queries, --dim and --ef\n");
+    return 2;
+  }
+  std::ifstream in(a.queries, std::ios::binary);
+  std::vector<float> row(a.dim);
+  std::vector<std::vector<float>> queries;
+  while (in.read(reinterpret_cast<char*>(row.data()), a.dim * sizeof(float))) {
+    queries.push_back(row);
+  }
+  if (queries.empty()) {
+    std::fprintf(stderr, "no %u-float rows in %s\n", a.dim, a.queries.c_str());
+    return 2;
+  }
+  const double cpu0 = CpuSeconds();
+  Latency l =
+      GrpcSearch(a.connect, a.collection, queries, a.ef, a.clients, a.seconds);
+  const double cpu = CpuSeconds() - cpu0;
+  std::printf(
+      "{\"qps\": %.1f, \"p50_ms\": %.4f, \"p99_ms\": %.4f, "
+      "\"client_cpu_s\": %.3f, \"seconds\": %.3f}\n",
+      l.qps, l.p50_ms, l.p99_ms, cpu, a.seconds);
+  return l.qps > 0 ? 0 : 1;
+}
+
 int Main(const Args& a) {
   namespace fs = std::filesystem;
   // Logs (the access log included) to stderr, as the server does; stdout
@@ -561,10 +613,22 @@ int main(int argc, char** argv) {
       a.dir = next();
     } else if (k == "--no-access-log") {
       a.access_log = false;
+    } else if (k == "--connect") {
+      a.connect = static_cast<uint16_t>(std::stoul(next()));
+    } else if (k == "--collection") {
+      a.collection = next();
+    } else if (k == "--queries") {
+      a.queries = next();
+    } else if (k == "--dim") {
+      a.dim = static_cast<uint32_t>(std::stoul(next()));
+    } else if (k == "--ef") {
+      a.ef = static_cast<uint32_t>(std::stoul(next()));
+    } else if (k == "--clients") {
+      a.clients = std::stoi(next());
     } else {
       std::fprintf(stderr, "unknown argument %s\n", k.c_str());
       return 2;
     }
   }
-  return Main(a);
+  return a.connect != 0 ? Load(a) : Main(a);
 }

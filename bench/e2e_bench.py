@@ -150,6 +150,15 @@ def query_curve(url, queries, gt, efs):
     return curve
 
 
+def stop_server(p):
+    """SIGTERM, then SIGKILL if it has not exited within two minutes."""
+    p.terminate()
+    try:
+        p.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
 def run_proximadb(binary, base, queries, gt, efs, workdir):
     n, dim = base.shape
     data = os.path.join(workdir, "single")  # start_single's data directory
@@ -180,11 +189,7 @@ def run_proximadb(binary, base, queries, gt, efs, workdir):
         out["rest"] = query_curve(rest, queries, gt, efs)
         return out
     finally:
-        p.terminate()
-        try:
-            p.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        stop_server(p)
         shutil.rmtree(data, ignore_errors=True)
 
 

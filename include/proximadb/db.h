@@ -167,6 +167,12 @@ class Collection {
   // Replaces the metadata of an existing point (kNotFound otherwise).
   virtual Status UpdateMetadata(const std::string& id,
                                 nlohmann::json metadata) = 0;
+  // Applies `patch` to the metadata of each existing point of `ids` (ids
+  // that name no point are listed in the result, nothing else happens for
+  // them), atomically as one batch. Each point is logged whole, as after
+  // UpdateMetadata. `patch` and `ids` as CheckMetadataPatch accepts them.
+  virtual Result<PatchResult> PatchMetadata(const std::vector<std::string>& ids,
+                                            const MetadataPatch& patch) = 0;
   // Live points, optionally only those matching `filter`.
   virtual Result<uint64_t> Count(const nlohmann::json& filter = {}) = 0;
   virtual Result<ScrollPage> Scroll(const ScrollRequest& request) = 0;

@@ -332,6 +332,21 @@ inline std::string_view ChangeOpName(Change::Op op) {
   return "upsert";
 }
 
+// A partial metadata update: the top-level keys of `set` are written (each
+// replaces that key's value), the keys in `unset` removed, every other key
+// of the point's metadata kept. A key may not be in both.
+struct MetadataPatch {
+  nlohmann::json set = nlohmann::json::object();
+  std::vector<std::string> unset;
+};
+
+// What a partial metadata update did: the points updated, and the ids asked
+// for that name no point (nothing was written for them).
+struct PatchResult {
+  uint64_t updated = 0;
+  std::vector<std::string> not_found;
+};
+
 // Which replica of a shard a read may use (cluster mode; single-node mode
 // has one copy, and both are the same).
 //   kEventual: any replica (the nearest; may miss the newest acknowledged
@@ -357,6 +372,17 @@ struct SearchRequest {
   bool exact = false;                 // force brute force
   bool explain = false;  // fill SearchResult::explain with per-source plans
   ReadConsistency consistency = ReadConsistency::kEventual;
+  // Conveniences around one search, applied by the service
+  // (src/service/search_options.h); a Collection's own Search ignores them.
+  //   point_id: search with the vector of this existing point instead of
+  //     `vector` (which must then be empty); the point is left out of the
+  //     hits ("more like this").
+  //   offset: skip the `offset` best hits (paging; k + offset <= kMaxK).
+  //   score_threshold: keep only hits at least this good (cosine and dot:
+  //     score >= threshold; euclidean: distance <= threshold).
+  std::string point_id;
+  uint32_t offset = 0;
+  std::optional<float> score_threshold;
 };
 
 struct SearchHit {

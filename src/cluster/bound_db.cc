@@ -74,6 +74,10 @@ class BoundCollection final : public Collection {
                         nlohmann::json metadata) override {
     return c_->UpdateMetadata(id, std::move(metadata));
   }
+  Result<PatchResult> PatchMetadata(const std::vector<std::string>& ids,
+                                    const MetadataPatch& patch) override {
+    return c_->PatchMetadata(ids, patch);
+  }
   Result<uint64_t> Count(const nlohmann::json& filter) override {
     return c_->Count(filter);
   }

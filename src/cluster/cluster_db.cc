@@ -4,6 +4,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <set>
 
 #include "cluster/rpc/shard_codec.h"
 #include "collection/point_check.h"
@@ -115,7 +116,36 @@ class ClusterCollection final : public Collection {
           {wal::WalOp::Type::kDelete, id, {}, {}});
     }
     if (parts.empty()) return uint64_t{0};
-    return WriteParts(c, WriteKind::kDeleteCounted, std::move(parts));
+    PDB_ASSIGN_OR_RETURN(
+        WriteOutcome out,
+        WriteParts(c, WriteKind::kDeleteCounted, std::move(parts)));
+    return out.count;
+  }
+
+  Result<PatchResult> PatchMetadata(const std::vector<std::string>& ids,
+                                    const MetadataPatch& patch) override {
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
+    PDB_RETURN_IF_ERROR(CheckMetadataPatch(ids, patch));
+    // One op per distinct id, each carrying the patch; the primaries
+    // resolve the points (LocalWrite). Atomic per shard.
+    const std::string body = rpc_codec::EncodeMetadataPatch(patch);
+    std::map<uint32_t, wal::WalBatch> parts;
+    std::set<std::string_view> seen;
+    for (const auto& id : ids) {
+      if (!seen.insert(id).second) continue;
+      wal::WalOp op;
+      op.type = wal::WalOp::Type::kUpdateMetadata;
+      op.id = id;
+      op.metadata_json = body;
+      parts[ShardOf(id, c.shard_count())].ops.push_back(std::move(op));
+    }
+    PDB_ASSIGN_OR_RETURN(
+        WriteOutcome out,
+        WriteParts(c, WriteKind::kPatchMetadata, std::move(parts)));
+    PatchResult result;
+    result.updated = out.count;
+    result.not_found = std::move(out.not_found);
+    return result;
   }
 
   Status UpdateMetadata(const std::string& id,
@@ -347,8 +377,10 @@ class ClusterCollection final : public Collection {
     return Status::OK();
   }
 
-  Result<uint64_t> WriteParts(const ShardedCollection& c, WriteKind kind,
-                              std::map<uint32_t, wal::WalBatch> parts) {
+  // The outcomes of every shard's part summed (count) and joined
+  // (not_found, in shard order).
+  Result<WriteOutcome> WriteParts(const ShardedCollection& c, WriteKind kind,
+                                  std::map<uint32_t, wal::WalBatch> parts) {
     std::vector<uint32_t> shards;
     std::vector<wal::WalBatch> batches;
     for (auto& [k, b] : parts) {
@@ -359,7 +391,7 @@ class ClusterCollection final : public Collection {
         static_cast<uint32_t>(shards.size()), [&](uint32_t i) {
           return node_->Write(c, shards[i], kind, std::move(batches[i]));
         });
-    uint64_t count = 0;
+    WriteOutcome sum;
     for (size_t i = 0; i < results.size(); ++i) {
       if (!results[i].ok()) {
         const Status& s = results[i].status();
@@ -371,9 +403,12 @@ class ClusterCollection final : public Collection {
         return Explain(Status(s.code(), "shard " + std::to_string(shards[i]) +
                                             ": " + s.message() + partial));
       }
-      count += results[i]->count;
+      sum.count += results[i]->count;
+      for (auto& id : results[i]->not_found) {
+        sum.not_found.push_back(std::move(id));
+      }
     }
-    return count;
+    return sum;
   }
 
   Status OnEveryReplica(const std::string& op) {

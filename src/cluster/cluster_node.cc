@@ -21,6 +21,7 @@
 #include "cluster/shard_replica.h"
 #include "cluster/shard_snapshot.h"
 #include "collection/db_impl.h"
+#include "collection/point_check.h"
 #include "shard_rpc.grpc.pb.h"
 #include "util/uuid.h"
 
@@ -1130,6 +1131,34 @@ Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
     PDB_ASSIGN_OR_RETURN(StoredPoint p, hs->local->Get(op.id));
     op.type = wal::WalOp::Type::kUpdateMetadata;
     op.vector = std::move(p.vector);
+  } else if (kind == WriteKind::kPatchMetadata) {
+    // Each existing point logged whole with its patched metadata, as the
+    // engine's PatchMetadata does; write_mu keeps other writes of the shard
+    // out from these reads to the append.
+    if (batch.ops.empty()) return out;
+    PDB_ASSIGN_OR_RETURN(MetadataPatch patch, rpc_codec::DecodeMetadataPatch(
+                                                  batch.ops[0].metadata_json));
+    std::vector<wal::WalOp> ops;
+    for (auto& op : batch.ops) {
+      Result<StoredPoint> p = hs->local->Get(op.id);
+      if (p.status().code() == StatusCode::kNotFound) {
+        out.not_found.push_back(op.id);
+        continue;
+      }
+      PDB_RETURN_IF_ERROR(p.status());
+      Result<nlohmann::json> merged = ApplyMetadataPatch(p->metadata, patch);
+      if (!merged.ok()) {
+        return Status(merged.status().code(),
+                      "point '" + op.id + "': " + merged.status().message());
+      }
+      op.type = wal::WalOp::Type::kUpdateMetadata;
+      op.vector = std::move(p->vector);
+      op.metadata_json = DumpPointMetadata(*merged);
+      ops.push_back(std::move(op));
+    }
+    out.count = ops.size();
+    if (ops.empty()) return out;
+    batch.ops = std::move(ops);
   } else if (kind == WriteKind::kDeleteCounted) {
     for (const auto& op : batch.ops) {
       if (hs->local->Get(op.id).ok()) ++out.count;
@@ -1416,6 +1445,10 @@ Result<WriteOutcome> ClusterNode::RemoteWrite(
     req.set_kind(rpc::WriteRequest::UPDATE_METADATA);
     req.set_id(batch.ops.at(0).id);
     req.set_metadata_json(batch.ops.at(0).metadata_json);
+  } else if (kind == WriteKind::kPatchMetadata) {
+    req.set_kind(rpc::WriteRequest::PATCH_METADATA);
+    for (const auto& op : batch.ops) req.add_ids(op.id);
+    req.set_metadata_json(batch.ops.at(0).metadata_json);
   } else {
     req.set_kind(kind == WriteKind::kDeleteCounted
                      ? rpc::WriteRequest::DELETE_COUNTED
@@ -1446,7 +1479,9 @@ Result<WriteOutcome> ClusterNode::RemoteWrite(
   if (!gs.ok()) return TransportStatus(gs, address, /*write=*/true);
   *not_stored = reply.not_stored();
   PDB_RETURN_IF_ERROR(ReplyToStatus(reply));
-  return WriteOutcome{reply.seq(), reply.count()};
+  WriteOutcome out{reply.seq(), reply.count(), {}};
+  out.not_found.assign(reply.not_found().begin(), reply.not_found().end());
+  return out;
 }
 
 Result<std::string> ClusterNode::RemoteCall(const std::string& address,

@@ -60,11 +60,16 @@ enum class WriteKind {
   kBatch,           // an upsert or delete batch
   kDeleteCounted,   // a delete batch; counts the ids that existed
   kUpdateMetadata,  // metadata of one existing point (resolved there)
+  // A partial metadata update of the existing points among the ops' ids,
+  // each op's metadata_json the patch (EncodeMetadataPatch), resolved there
+  kPatchMetadata,
 };
 
 struct WriteOutcome {
-  uint64_t seq = 0;    // the entry's log sequence
-  uint64_t count = 0;  // kDeleteCounted: ids that existed
+  uint64_t seq = 0;    // the entry's log sequence (0: nothing was written)
+  uint64_t count = 0;  // kDeleteCounted: ids that existed; kPatchMetadata:
+                       // points updated
+  std::vector<std::string> not_found;  // kPatchMetadata: ids of no point
 };
 
 class ClusterNode {

@@ -189,6 +189,8 @@ class CollectionImpl final
   Result<uint64_t> Delete(const std::vector<std::string>& ids) override;
   Status UpdateMetadata(const std::string& id,
                         nlohmann::json metadata) override;
+  Result<PatchResult> PatchMetadata(const std::vector<std::string>& ids,
+                                    const MetadataPatch& patch) override;
   Result<uint64_t> Count(const nlohmann::json& filter) override;
   Result<ScrollPage> Scroll(const ScrollRequest& request) override;
   Result<SearchResult> Search(const SearchRequest& request) override;

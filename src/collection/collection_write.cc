@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string_view>
+#include <unordered_set>
 
 #include "collection/collection_impl.h"
 #include "collection/point_check.h"
@@ -202,6 +203,64 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
     apply_status = ApplyLocked(b).status();
   }));
   return apply_status;
+}
+
+Result<PatchResult> CollectionImpl::PatchMetadata(
+    const std::vector<std::string>& ids, const MetadataPatch& patch) {
+  ReaderLock life(&lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  PDB_RETURN_IF_ERROR(CheckMetadataPatch(ids, patch));
+  std::vector<std::string_view> unique;  // first occurrences, in order
+  std::unordered_set<std::string_view> seen;
+  IdLocks::Mask mask;
+  for (const auto& id : ids) {
+    if (seen.insert(id).second) {
+      unique.push_back(id);
+      mask.set(IdLocks::StripeOf(id));
+    }
+  }
+  // As UpdateMetadata, for every point at once: each is logged whole, and
+  // no other write of these ids runs from the reads below to the apply.
+  IdLocks::ExclusiveGuard order(&id_locks_, mask);
+  PatchResult result;
+  wal::WalBatch batch;
+  ColdPins pins;
+  for (;;) {
+    std::vector<LiveSegment*> missing;
+    result = PatchResult{};
+    batch.ops.clear();
+    {
+      ReaderLock lock(&state_mu_);
+      for (std::string_view id : unique) {
+        Location loc = LocateLocked(id);
+        if (!loc.live) {
+          result.not_found.emplace_back(id);
+          continue;
+        }
+        if (pins.Need(loc, &missing) || !missing.empty()) continue;
+        StoredPoint p = MaterializeLocked(loc, true, true, pins);
+        Result<nlohmann::json> merged = ApplyMetadataPatch(p.metadata, patch);
+        if (!merged.ok()) {
+          return Status(
+              merged.status().code(),
+              "point '" + std::string(id) + "': " + merged.status().message());
+        }
+        batch.ops.push_back({wal::WalOp::Type::kUpdateMetadata, std::string(id),
+                             std::move(p.vector), DumpPointMetadata(*merged)});
+      }
+    }
+    if (missing.empty()) break;
+    PDB_RETURN_IF_ERROR(PinCold(missing, &pins));
+  }
+  if (batch.ops.empty()) return result;
+  result.updated = batch.ops.size();
+  Status apply_status;
+  PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
+    WriterLock lock(&state_mu_);
+    apply_status = ApplyLocked(b).status();
+  }));
+  PDB_RETURN_IF_ERROR(apply_status);
+  return result;
 }
 
 }  // namespace proximadb

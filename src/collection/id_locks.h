@@ -12,8 +12,9 @@
 // Fair: each stripe admits holders in arrival order (a shared holder that
 // arrives behind a waiting exclusive one waits for it), so neither a steady
 // stream of batches nor of metadata updates starves the other. Deadlock-free:
-// shared holders take their stripes in ascending order, and an exclusive
-// holder takes one stripe and waits for no other lock while holding it.
+// every holder, shared or exclusive, takes its stripes in ascending order
+// (one global order; a waiter holds only stripes below the one it waits
+// for, and within a stripe waits only for earlier tickets).
 //
 // Thread-safety: all methods are safe from any thread. A stripe's own state
 // is GUARDED_BY its mutex (checked); the stripes themselves guard no member
@@ -104,19 +105,29 @@ class IdLocks {
     const Mask mask_;
   };
 
-  // Holds the stripe of one id exclusively for its lifetime.
+  // Holds the stripe of one id, or the stripes of `mask` (a partial
+  // metadata update of several points), exclusively for its lifetime.
   class ExclusiveGuard {
    public:
     ExclusiveGuard(IdLocks* locks, std::string_view id)
-        : stripe_(&locks->stripes_[StripeOf(id)]) {
-      stripe_->Lock();
+        : ExclusiveGuard(locks, Mask().set(StripeOf(id))) {}
+    ExclusiveGuard(IdLocks* locks, const Mask& mask)
+        : locks_(locks), mask_(mask) {
+      for (size_t i = 0; i < kStripes; ++i) {
+        if (mask_[i]) locks_->stripes_[i].Lock();
+      }
     }
-    ~ExclusiveGuard() { stripe_->Unlock(); }
+    ~ExclusiveGuard() {
+      for (size_t i = 0; i < kStripes; ++i) {
+        if (mask_[i]) locks_->stripes_[i].Unlock();
+      }
+    }
     ExclusiveGuard(const ExclusiveGuard&) = delete;
     ExclusiveGuard& operator=(const ExclusiveGuard&) = delete;
 
    private:
-    Stripe* const stripe_;
+    IdLocks* const locks_;
+    const Mask mask_;
   };
 
  private:

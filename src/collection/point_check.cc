@@ -45,6 +45,53 @@ Status CheckPointMetadata(const nlohmann::json& m, std::string_view what,
   return Status::OK();
 }
 
+Status CheckMetadataPatch(const std::vector<std::string>& ids,
+                          const MetadataPatch& patch) {
+  if (ids.empty() || ids.size() > kMaxIdsPerCall) {
+    return Status::InvalidArgument("field 'ids' must hold 1.." +
+                                   std::to_string(kMaxIdsPerCall) +
+                                   " ids, got " + std::to_string(ids.size()));
+  }
+  for (const auto& id : ids) {
+    if (id.empty() || id.size() > kMaxIdBytes) {
+      return Status::InvalidArgument("ids must be 1.." +
+                                     std::to_string(kMaxIdBytes) + " bytes");
+    }
+  }
+  if (!patch.set.is_object()) {
+    return Status::InvalidArgument("field 'set' must be a JSON object");
+  }
+  if (JsonDeeperThan(patch.set, kMaxJsonDepth)) {
+    return Status::InvalidArgument("field 'set' is nested deeper than " +
+                                   std::to_string(kMaxJsonDepth) + " levels");
+  }
+  if (patch.set.empty() && patch.unset.empty()) {
+    return Status::InvalidArgument(
+        "a metadata update needs keys to 'set' or to 'unset'");
+  }
+  for (const auto& key : patch.unset) {
+    if (key.empty() || key.size() > kMaxPayloadFieldBytes) {
+      return Status::InvalidArgument("keys in 'unset' must be 1.." +
+                                     std::to_string(kMaxPayloadFieldBytes) +
+                                     " bytes");
+    }
+    if (patch.set.contains(key)) {
+      return Status::InvalidArgument("key '" + key +
+                                     "' is both in 'set' and in 'unset'");
+    }
+  }
+  return Status::OK();
+}
+
+Result<nlohmann::json> ApplyMetadataPatch(const nlohmann::json& current,
+                                          const MetadataPatch& patch) {
+  nlohmann::json out = current.is_object() ? current : nlohmann::json::object();
+  for (const auto& key : patch.unset) out.erase(key);
+  for (const auto& [key, value] : patch.set.items()) out[key] = value;
+  PDB_RETURN_IF_ERROR(CheckPointMetadata(out, "metadata"));
+  return out;
+}
+
 std::string DumpPointMetadata(const nlohmann::json& m) {
   // Replace invalid UTF-8 rather than throw: metadata from the embedded API
   // is not pre-validated by a JSON parser.

@@ -37,6 +37,15 @@ Status CheckPayloadIndexField(const std::string& field);
 Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
                                    uint32_t dimension, Metric metric, size_t i,
                                    Point* p);
+// A partial metadata update of `ids` (1..kMaxIdsPerCall ids of 1..kMaxIdBytes
+// bytes): `set` an object, `unset` keys of 1..kMaxPayloadFieldBytes bytes,
+// no key in both, at least one change; checked before anything is logged.
+Status CheckMetadataPatch(const std::vector<std::string>& ids,
+                          const MetadataPatch& patch);
+// `current` (a point's metadata: null or an object) with `patch` applied;
+// an error when the result is nested deeper than kMaxJsonDepth.
+Result<nlohmann::json> ApplyMetadataPatch(const nlohmann::json& current,
+                                          const MetadataPatch& patch);
 // The metadata as the WAL stores it (compact JSON; invalid UTF-8 replaced).
 std::string DumpPointMetadata(const nlohmann::json& m);
 

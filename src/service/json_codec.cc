@@ -468,17 +468,40 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
                                   std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      body,
-      {"vector", "query_vector", "k", "top_k", "filter", "include_vector",
-       "include_metadata", "ef_search", "exact", "explain", "consistency"}));
+      body, {"vector", "query_vector", "id", "k", "top_k", "filter",
+             "include_vector", "include_metadata", "ef_search", "exact",
+             "explain", "consistency", "offset", "score_threshold"}));
   SearchRequest r;
   std::string_view name;
   const json* vec = FindAny(body, {"vector", "query_vector"}, &name);
-  if (vec == nullptr) {
-    return Status::InvalidArgument("missing required field 'vector'");
+  const json* id = FindField(body, "id");
+  if (vec != nullptr && id != nullptr) {
+    return Status::InvalidArgument(
+        "give either 'vector' or 'id' (search by an existing point), not "
+        "both");
   }
-  PDB_ASSIGN_OR_RETURN(r.vector,
-                       ParseVector(*vec, dimension, collection, name));
+  if (vec == nullptr && id == nullptr) {
+    return Status::InvalidArgument(
+        "missing required field 'vector' (or 'id' of an existing point)");
+  }
+  if (vec != nullptr) {
+    PDB_ASSIGN_OR_RETURN(r.vector,
+                         ParseVector(*vec, dimension, collection, name));
+  } else {
+    PDB_ASSIGN_OR_RETURN(r.point_id, GetString(*id, "id"));
+    if (r.point_id.empty() || r.point_id.size() > kMaxIdBytes) {
+      return Status::InvalidArgument("field 'id' must be 1.." +
+                                     std::to_string(kMaxIdBytes) + " bytes");
+    }
+  }
+  if (const json* v = FindField(body, "offset")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t offset, GetUint(*v, "offset", 0, kMaxK - 1));
+    r.offset = static_cast<uint32_t>(offset);
+  }
+  if (const json* v = FindField(body, "score_threshold")) {
+    if (!v->is_number()) return TypeError("score_threshold", "a number", *v);
+    r.score_threshold = v->get<float>();
+  }
   if (const json* v = FindAny(body, {"k", "top_k"}, &name)) {
     PDB_ASSIGN_OR_RETURN(uint64_t k, GetUint(*v, name, 1, kMaxK));
     r.k = static_cast<uint32_t>(k);

@@ -78,10 +78,13 @@ Result<std::vector<Point>> ParseBatch(const nlohmann::json& body,
                                       uint32_t dimension,
                                       std::string_view collection);
 
-// Search body: "vector" (alias "query_vector"), "k" (alias "top_k",
+// Search body: "vector" (alias "query_vector") or "id" (the id of an
+// existing point whose vector to search with), "k" (alias "top_k",
 // 1..kMaxK, default kDefaultK), "filter" (object or null), "include_vector",
 // "include_metadata", "ef_search" (kMinEf..kMaxEf), "exact", "explain",
-// "consistency" ("eventual" (default) | "strong", ParseReadConsistency).
+// "consistency" ("eventual" (default) | "strong", ParseReadConsistency),
+// "offset" (0..kMaxK - 1), "score_threshold" (a number); see
+// SearchRequest for their meaning and CheckSearchOptions for the limits.
 Result<SearchRequest> ParseSearch(const nlohmann::json& body,
                                   uint32_t dimension,
                                   std::string_view collection);
@@ -115,14 +118,40 @@ Result<uint64_t> ParseSegmentId(std::string_view text);
 // VectorService::MoveSegment).
 Result<std::string> ParseMoveSegment(const nlohmann::json& body);
 
-// DELETE /collections/{name}/vectors body: exactly one of
-// {"ids": ["a", ...]} (non-empty) or {"filter": {...}} (non-empty object).
-struct DeleteSelector {
+// The points a bulk operation names: exactly one of "ids": ["a", ...] or
+// "filter": {...} (an object; the operation checks it is not empty).
+struct PointSelector {
   bool by_filter = false;
   std::vector<std::string> ids;
   nlohmann::json filter;
 };
-Result<DeleteSelector> ParseDeleteVectors(const nlohmann::json& body);
+
+// DELETE /collections/{name}/vectors body: {"ids"} or {"filter"}.
+Result<PointSelector> ParseDeleteVectors(const nlohmann::json& body);
+
+// POST /collections/{name}/vectors/get body: {"ids": [...]} (1..
+// kMaxIdsPerCall strings), "include_vector"? (default true),
+// "include_metadata"? (default true).
+struct GetPointsRequest {
+  std::vector<std::string> ids;
+  bool include_vector = true;
+  bool include_metadata = true;
+};
+Result<GetPointsRequest> ParseGetPoints(const nlohmann::json& body);
+// Its answer: {"points": [<point>, ...]} (ids of no point left out).
+nlohmann::json PointsToJson(const std::vector<StoredPoint>& points,
+                            const GetPointsRequest& request);
+
+// POST /collections/{name}/vectors/metadata body: exactly one of "ids" (an
+// array of ids) or "filter" (a non-empty object), and "set" (an object)
+// and/or "unset" (an array of keys); see MetadataPatch.
+struct MetadataPatchRequest {
+  PointSelector points;
+  MetadataPatch patch;
+};
+Result<MetadataPatchRequest> ParseMetadataPatch(const nlohmann::json& body);
+// Its answer: {"updated_count": n, "not_found": [ids]}.
+nlohmann::json PatchResultToJson(const PatchResult& r);
 
 // PATCH /collections/{name}/vectors/{id} body: {"metadata": {...}}.
 Result<nlohmann::json> ParseMetadataUpdate(const nlohmann::json& body);

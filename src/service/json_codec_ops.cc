@@ -26,6 +26,43 @@ Result<json> OptionalFilter(const json& body) {
   return *v;
 }
 
+// An "ids" field: an array of strings (their lengths are checked where
+// they are used).
+Result<std::vector<std::string>> IdArray(const json& ids) {
+  if (!ids.is_array()) return TypeError("ids", "an array of strings", ids);
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const json& id = ids[i];
+    if (!id.is_string()) {
+      return Status::InvalidArgument("ids[" + std::to_string(i) +
+                                     "] must be a string, got " +
+                                     std::string(id.type_name()));
+    }
+    out.push_back(id.get<std::string>());
+  }
+  return out;
+}
+
+// Exactly one of "ids" and "filter" in `body`.
+Result<PointSelector> IdsOrFilter(const json& body) {
+  const json* ids = FindField(body, "ids");
+  const json* filter = FindField(body, "filter");
+  if ((ids == nullptr) == (filter == nullptr)) {
+    return Status::InvalidArgument(
+        "give exactly one of 'ids' (an array of ids) or 'filter' (an object)");
+  }
+  PointSelector sel;
+  if (filter != nullptr) {
+    if (!filter->is_object()) return TypeError("filter", "an object", *filter);
+    sel.by_filter = true;
+    sel.filter = *filter;
+    return sel;
+  }
+  PDB_ASSIGN_OR_RETURN(sel.ids, IdArray(*ids));
+  return sel;
+}
+
 }  // namespace
 
 Result<FlushPolicy> ParseFlushPolicyPatch(const json& body) {
@@ -184,34 +221,71 @@ json SegmentToJson(const SegmentInfo& s) {
               {"newest_write_unix_ms", s.newest_write_unix_ms}};
 }
 
-Result<DeleteSelector> ParseDeleteVectors(const json& body) {
+Result<PointSelector> ParseDeleteVectors(const json& body) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(body, {"ids", "filter"}));
+  return IdsOrFilter(body);
+}
+
+Result<GetPointsRequest> ParseGetPoints(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(
+      RefuseUnknownFields(body, {"ids", "include_vector", "include_metadata"}));
   const json* ids = FindField(body, "ids");
-  const json* filter = FindField(body, "filter");
-  if ((ids == nullptr) == (filter == nullptr)) {
-    return Status::InvalidArgument(
-        "give exactly one of 'ids' (an array of ids) or 'filter' (an object)");
+  if (ids == nullptr) {
+    return Status::InvalidArgument("missing required field 'ids'");
   }
-  DeleteSelector sel;
-  if (filter != nullptr) {
-    if (!filter->is_object()) return TypeError("filter", "an object", *filter);
-    sel.by_filter = true;
-    sel.filter = *filter;
-    return sel;
+  GetPointsRequest r;
+  PDB_ASSIGN_OR_RETURN(r.ids, IdArray(*ids));
+  if (const json* v = FindField(body, "include_vector")) {
+    PDB_ASSIGN_OR_RETURN(r.include_vector, GetBool(*v, "include_vector"));
   }
-  if (!ids->is_array()) return TypeError("ids", "an array of strings", *ids);
-  sel.ids.reserve(ids->size());
-  for (size_t i = 0; i < ids->size(); ++i) {
-    const json& id = (*ids)[i];
-    if (!id.is_string()) {
-      return Status::InvalidArgument("ids[" + std::to_string(i) +
-                                     "] must be a string, got " +
-                                     std::string(id.type_name()));
+  if (const json* v = FindField(body, "include_metadata")) {
+    PDB_ASSIGN_OR_RETURN(r.include_metadata, GetBool(*v, "include_metadata"));
+  }
+  return r;
+}
+
+json PointsToJson(const std::vector<StoredPoint>& points,
+                  const GetPointsRequest& request) {
+  json list = json::array();
+  for (const StoredPoint& p : points) {
+    json one = {{"id", p.id}};
+    if (request.include_vector) one["vector"] = FloatsToJson(p.vector);
+    if (request.include_metadata) {
+      one["metadata"] = p.metadata.is_null() ? json::object() : p.metadata;
     }
-    sel.ids.push_back(id.get<std::string>());
+    list.push_back(std::move(one));
   }
-  return sel;
+  return json{{"points", std::move(list)}};
+}
+
+Result<MetadataPatchRequest> ParseMetadataPatch(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(
+      RefuseUnknownFields(body, {"ids", "filter", "set", "unset"}));
+  MetadataPatchRequest r;
+  PDB_ASSIGN_OR_RETURN(r.points, IdsOrFilter(body));
+  if (const json* v = FindField(body, "set")) {
+    if (!v->is_object()) return TypeError("set", "an object", *v);
+    r.patch.set = *v;
+  }
+  if (const json* v = FindField(body, "unset")) {
+    if (!v->is_array()) return TypeError("unset", "an array of keys", *v);
+    for (size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string()) {
+        return Status::InvalidArgument("unset[" + std::to_string(i) +
+                                       "] must be a string, got " +
+                                       std::string((*v)[i].type_name()));
+      }
+      r.patch.unset.push_back((*v)[i].get<std::string>());
+    }
+  }
+  return r;
+}
+
+json PatchResultToJson(const PatchResult& r) {
+  return json{{"updated_count", r.updated}, {"not_found", r.not_found}};
 }
 
 Result<json> ParseMetadataUpdate(const json& body) {

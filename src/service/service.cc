@@ -1,9 +1,14 @@
 #include "service/service.h"
 
+#include <functional>
 #include <optional>
+#include <set>
+#include <string_view>
 #include <utility>
 
+#include "collection/point_check.h"
 #include "service/json_codec.h"
+#include "service/search_options.h"
 #include "util/limits.h"
 
 namespace proximadb::service {
@@ -115,9 +120,31 @@ Status VectorService::DeletePoint(const std::string& collection,
   return Status::OK();
 }
 
+Status VectorService::ForEachPage(
+    Collection& c, const nlohmann::json& filter,
+    const std::function<Status(const std::vector<std::string>&)>& fn) {
+  ScrollRequest page_req;
+  page_req.filter = filter;
+  page_req.limit = 1000;  // one WAL batch per page
+  // Every write acknowledged before the request (cluster mode).
+  page_req.consistency = ReadConsistency::kStrong;
+  for (;;) {
+    PDB_ASSIGN_OR_RETURN(ScrollPage page, c.Scroll(page_req));
+    if (page.points.empty()) break;
+    std::vector<std::string> ids;
+    ids.reserve(page.points.size());
+    for (const StoredPoint& p : page.points) ids.push_back(p.id);
+    PDB_RETURN_IF_ERROR(fn(ids));
+    if (page.next_after_id.empty()) break;
+    page_req.after_id = page.next_after_id;
+  }
+  return Status::OK();
+}
+
 Status VectorService::CheckQuery(Collection& c, const SearchRequest& r) {
   const CollectionConfig cfg = c.config();
-  if (r.vector.size() != cfg.dimension) {
+  // Searching by point_id: the vector is the point's (PrepareSearch).
+  if (r.point_id.empty() && r.vector.size() != cfg.dimension) {
     return Status::DimensionMismatch(
         "vector has " + std::to_string(r.vector.size()) + " values but " +
         "collection '" + cfg.name + "' has dimension " +
@@ -126,6 +153,7 @@ Status VectorService::CheckQuery(Collection& c, const SearchRequest& r) {
   if (r.k < 1 || r.k > kMaxK) {
     return Status::InvalidArgument(OutOfRangeMessage("k", 1, kMaxK, r.k));
   }
+  PDB_RETURN_IF_ERROR(CheckSearchOptions(r));
   if (r.ef_search && (*r.ef_search < kMinEf || *r.ef_search > kMaxEf)) {
     return Status::InvalidArgument(
         OutOfRangeMessage("ef_search", kMinEf, kMaxEf, *r.ef_search));
@@ -140,7 +168,61 @@ Result<SearchResult> VectorService::Search(const std::string& collection,
                                            const SearchRequest& request) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
   PDB_RETURN_IF_ERROR(CheckQuery(*c, request));
-  return c->Search(request);
+  if (!HasSearchOptions(request)) return c->Search(request);
+  PDB_ASSIGN_OR_RETURN(SearchRequest run, PrepareSearch(*c, request));
+  PDB_ASSIGN_OR_RETURN(SearchResult result, c->Search(run));
+  FinishSearch(request, c->config().metric, &result);
+  return result;
+}
+
+Result<std::vector<StoredPoint>> VectorService::GetPoints(
+    const std::string& collection, const std::vector<std::string>& ids) {
+  if (ids.empty() || ids.size() > kMaxIdsPerCall) {
+    return Status::InvalidArgument("field 'ids' must hold 1.." +
+                                   std::to_string(kMaxIdsPerCall) +
+                                   " ids, got " + std::to_string(ids.size()));
+  }
+  for (const auto& id : ids) PDB_RETURN_IF_ERROR(ValidatePointId(id));
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  std::vector<StoredPoint> out;
+  std::set<std::string_view> seen;
+  for (const auto& id : ids) {
+    if (!seen.insert(id).second) continue;
+    Result<StoredPoint> p = c->Get(id);
+    if (p.status().code() == StatusCode::kNotFound) continue;
+    PDB_RETURN_IF_ERROR(p.status());
+    out.push_back(std::move(p).value());
+  }
+  return out;
+}
+
+Result<PatchResult> VectorService::PatchMetadata(
+    const std::string& collection, const std::vector<std::string>& ids,
+    const MetadataPatch& patch) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->PatchMetadata(ids, patch);
+}
+
+Result<PatchResult> VectorService::PatchMetadataByFilter(
+    const std::string& collection, const nlohmann::json& filter,
+    const MetadataPatch& patch) {
+  // An empty filter would match everything: say so explicitly with ids, or
+  // update the points page by page with a filter that matches them.
+  if (!filter.is_object() || filter.empty()) {
+    return Status::InvalidArgument("field 'filter' must be a non-empty object");
+  }
+  // The patch checked once, before the first page (with a stand-in id).
+  PDB_RETURN_IF_ERROR(CheckMetadataPatch({"-"}, patch));
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PatchResult total;
+  PDB_RETURN_IF_ERROR(
+      ForEachPage(*c, filter, [&](const std::vector<std::string>& ids) {
+        // A point deleted since the page was read is simply not updated.
+        PDB_ASSIGN_OR_RETURN(PatchResult one, c->PatchMetadata(ids, patch));
+        total.updated += one.updated;
+        return Status::OK();
+      }));
+  return total;
 }
 
 Status VectorService::FlushAll() { return db_->FlushAll(); }
@@ -309,21 +391,13 @@ Result<uint64_t> VectorService::DeleteByFilter(const std::string& collection,
     return Status::InvalidArgument("field 'filter' must be a non-empty object");
   }
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  ScrollRequest page_req;
-  page_req.filter = filter;
-  page_req.limit = 1000;  // one WAL batch per page
   uint64_t deleted = 0;
-  for (;;) {
-    PDB_ASSIGN_OR_RETURN(ScrollPage page, c->Scroll(page_req));
-    if (page.points.empty()) break;
-    std::vector<std::string> ids;
-    ids.reserve(page.points.size());
-    for (const StoredPoint& p : page.points) ids.push_back(p.id);
-    PDB_ASSIGN_OR_RETURN(uint64_t n, c->Delete(ids));
-    deleted += n;
-    if (page.next_after_id.empty()) break;
-    page_req.after_id = page.next_after_id;
-  }
+  PDB_RETURN_IF_ERROR(
+      ForEachPage(*c, filter, [&](const std::vector<std::string>& ids) {
+        PDB_ASSIGN_OR_RETURN(uint64_t n, c->Delete(ids));
+        deleted += n;
+        return Status::OK();
+      }));
   return deleted;
 }
 
@@ -367,14 +441,32 @@ Result<std::vector<SearchResult>> VectorService::BatchSearch(
   }
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
   // Validate all first so that a bad query k fails the call before any work.
+  bool options = false;
   for (size_t i = 0; i < queries.size(); ++i) {
     Status s = CheckQuery(*c, queries[i]);
     if (!s.ok()) {
       return Status(s.code(),
                     "queries[" + std::to_string(i) + "]: " + s.message());
     }
+    options = options || HasSearchOptions(queries[i]);
   }
-  return c->SearchBatch(queries);
+  if (!options) return c->SearchBatch(queries);
+  std::vector<SearchRequest> run;
+  run.reserve(queries.size());
+  for (size_t i = 0; i < queries.size(); ++i) {
+    Result<SearchRequest> one = PrepareSearch(*c, queries[i]);
+    if (!one.ok()) {
+      return Status(one.status().code(), "queries[" + std::to_string(i) +
+                                             "]: " + one.status().message());
+    }
+    run.push_back(std::move(one).value());
+  }
+  PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results, c->SearchBatch(run));
+  const Metric metric = c->config().metric;
+  for (size_t i = 0; i < results.size(); ++i) {
+    FinishSearch(queries[i], metric, &results[i]);
+  }
+  return results;
 }
 
 Status VectorService::Flush(const std::string& collection) {

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -93,8 +94,23 @@ class VectorService {
                          const nlohmann::json& filter);
   Result<ScrollPage> Scroll(const std::string& collection,
                             const ScrollRequest& request);
+  // With the conveniences of SearchRequest (search_options.h).
   Result<SearchResult> Search(const std::string& collection,
                               const SearchRequest& request);
+  // The points of `ids` (1..kMaxIdsPerCall) that exist, in request order,
+  // each once.
+  Result<std::vector<StoredPoint>> GetPoints(
+      const std::string& collection, const std::vector<std::string>& ids);
+  // A partial metadata update of the points of `ids` (Collection::
+  // PatchMetadata: atomic as one batch), or of every point matching a
+  // non-empty filter, page by page (not atomic, like DeleteByFilter; its
+  // not_found is empty).
+  Result<PatchResult> PatchMetadata(const std::string& collection,
+                                    const std::vector<std::string>& ids,
+                                    const MetadataPatch& patch);
+  Result<PatchResult> PatchMetadataByFilter(const std::string& collection,
+                                            const nlohmann::json& filter,
+                                            const MetadataPatch& patch);
   // 1..kMaxBatchQueries queries; every query is validated before any runs.
   Result<std::vector<SearchResult>> BatchSearch(
       const std::string& collection, const std::vector<SearchRequest>& queries);
@@ -202,6 +218,12 @@ class VectorService {
   // {"ids": [...]} -> DeleteByIds, {"filter": {...}} -> DeleteByFilter.
   Result<nlohmann::json> DeleteVectorsJson(const std::string& collection,
                                            const nlohmann::json& body);
+  // ParseGetPoints -> PointsToJson.
+  Result<nlohmann::json> GetPointsJson(const std::string& collection,
+                                       const nlohmann::json& body);
+  // ParseMetadataPatch -> PatchResultToJson.
+  Result<nlohmann::json> PatchMetadataJson(const std::string& collection,
+                                           const nlohmann::json& body);
   Result<nlohmann::json> UpdateMetadataJson(const std::string& collection,
                                             const std::string& id,
                                             const nlohmann::json& body);
@@ -273,6 +295,11 @@ class VectorService {
                                          bool name_index);
   // Copies the fields set in `changes` into `*next`.
   static void ApplyFlushChanges(const FlushPolicy& changes, FlushPolicy* next);
+  // Runs fn on the ids of every point matching `filter`, a page (1,000)
+  // at a time in id order, read strong; the first error stops it.
+  static Status ForEachPage(
+      Collection& c, const nlohmann::json& filter,
+      const std::function<Status(const std::vector<std::string>&)>& fn);
   // Dimension, k, ef_search and filter shape of one query.
   static Status CheckQuery(Collection& c, const SearchRequest& r);
 

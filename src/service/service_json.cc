@@ -94,11 +94,30 @@ Result<json> VectorService::DeletePointJson(const std::string& collection,
 
 Result<json> VectorService::DeleteVectorsJson(const std::string& collection,
                                               const json& body) {
-  PDB_ASSIGN_OR_RETURN(DeleteSelector sel, ParseDeleteVectors(body));
+  PDB_ASSIGN_OR_RETURN(PointSelector sel, ParseDeleteVectors(body));
   Result<uint64_t> n = sel.by_filter ? DeleteByFilter(collection, sel.filter)
                                      : DeleteByIds(collection, sel.ids);
   if (!n.ok()) return n.status();
   return json{{"deleted_count", *n}};
+}
+
+Result<json> VectorService::GetPointsJson(const std::string& collection,
+                                          const json& body) {
+  PDB_ASSIGN_OR_RETURN(GetPointsRequest req, ParseGetPoints(body));
+  PDB_ASSIGN_OR_RETURN(std::vector<StoredPoint> points,
+                       GetPoints(collection, req.ids));
+  return PointsToJson(points, req);
+}
+
+Result<json> VectorService::PatchMetadataJson(const std::string& collection,
+                                              const json& body) {
+  PDB_ASSIGN_OR_RETURN(MetadataPatchRequest req, ParseMetadataPatch(body));
+  Result<PatchResult> r =
+      req.points.by_filter
+          ? PatchMetadataByFilter(collection, req.points.filter, req.patch)
+          : PatchMetadata(collection, req.points.ids, req.patch);
+  if (!r.ok()) return r.status();
+  return PatchResultToJson(*r);
 }
 
 Result<json> VectorService::UpdateMetadataJson(const std::string& collection,

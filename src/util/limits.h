@@ -29,6 +29,12 @@ inline constexpr uint32_t kDefaultK = 10;
 // same reason (one page is materialised, vectors and metadata, in memory).
 inline constexpr uint32_t kMaxScrollLimit = 10000;
 
+// Ids in one multi-point read (POST .../vectors/get) or one partial
+// metadata update by ids (POST .../vectors/metadata): 1..10000, one page's
+// worth, for the same reason as kMaxScrollLimit. A partial update by
+// filter is applied in pages of this many points.
+inline constexpr size_t kMaxIdsPerCall = 10000;
+
 // Queries in one batch search: 1..1024. Every query is validated and then
 // run in the same call, so a batch holds up to kMaxBatchQueries * kMaxK
 // candidates; 1024 keeps that under ~100 MB and one call's latency bounded.

@@ -222,6 +222,27 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   EXPECT_EQ(p7->metadata, nlohmann::json({{"i", 99}}));
   EXPECT_EQ(p7->vector, Vec(7));
   EXPECT_EQ((*on_a)->UpdateMetadata("nope", {}).code(), StatusCode::kNotFound);
+  // A partial update over both shards: the primaries resolve the points.
+  MetadataPatch patch;
+  patch.set = {{"tag", "t"}};
+  patch.unset = {"i"};
+  std::vector<std::string> patched;
+  for (int i = 20; i < 30; ++i) patched.push_back("p" + std::to_string(i));
+  patched.push_back("nope");
+  auto pr = (*on_b)->PatchMetadata(patched, patch);
+  ASSERT_TRUE(pr.ok()) << pr.status().ToString();
+  EXPECT_EQ(pr->updated, 10u);
+  EXPECT_EQ(pr->not_found, std::vector<std::string>{"nope"});
+  n = (*on_a)->Count({{"tag", "t"}});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 10u);
+  auto p25 = (*on_a)->Get("p25");
+  ASSERT_TRUE(p25.ok()) << p25.status().ToString();
+  EXPECT_EQ(p25->metadata, nlohmann::json({{"tag", "t"}}));
+  EXPECT_EQ(p25->vector, Vec(25));
+  patch.unset = {"tag"};  // in both
+  EXPECT_EQ((*on_b)->PatchMetadata({"p20"}, patch).status().code(),
+            StatusCode::kInvalidArgument);
 
   auto deleted = (*on_b)->Delete({"p1", "p2", "nope"});
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();

@@ -325,9 +325,9 @@ TEST_F(ErrorMessagesParityTest, ClusterFields) {
 TEST_F(ErrorMessagesParityTest, UnknownFieldsAreRefused) {
   ASSERT_EQ(Rest("POST", kApi, {{"name", "c"}, {"dimension", 3}}).status, 201u);
   HttpReply r = Rest("POST", kApi + "/c/search",
-                     {{"vector", {1.0, 0.0, 0.0}}, {"score_threshold", 0.5}});
+                     {{"vector", {1.0, 0.0, 0.0}}, {"with_payload", true}});
   EXPECT_EQ(r.status, 400u);
-  EXPECT_EQ(r.json()["message"], "unknown field 'score_threshold'");
+  EXPECT_EQ(r.json()["message"], "unknown field 'with_payload'");
   r = Rest("POST", kApi,
            {{"name", "d"}, {"dimension", 3}, {"max_wal_age_hour", 1}});
   EXPECT_EQ(r.status, 400u);
@@ -335,7 +335,7 @@ TEST_F(ErrorMessagesParityTest, UnknownFieldsAreRefused) {
   EXPECT_EQ(Rest("GET", kApi + "/d").status, 404u);  // nothing was created
 
   // A SearchRequest with an extra field 99 (what a newer client's
-  // score_threshold would look like to this server): protobuf keeps the
+  // with_payload would look like to this server): protobuf keeps the
   // unknown field when parsing and sends it on.
   pb::SearchRequest q;
   ASSERT_TRUE(q.ParseFromString(Query("c", {1, 0, 0}).SerializeAsString() +

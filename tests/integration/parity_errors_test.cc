@@ -245,6 +245,64 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
       },
       404, "not_found");
   add(
+      Operation::kGetPoints, "POST", c + "/vectors/get",
+      {{"ids", json::array()}},
+      [&] {
+        pb::GetPointsRequest r;
+        r.set_collection("c");
+        pb::GetPointsResponse out;
+        return Call(&pb::ProximaDB::Stub::GetPoints, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kPatchMetadata, "POST", c + "/vectors/metadata",
+      {{"ids", {"a"}}, {"set", {{"k", 1}}}, {"unset", {"k"}}},
+      [&] {
+        pb::PatchMetadataRequest r;
+        r.set_collection("c");
+        r.add_ids("a");
+        grpc_api::JsonToStruct({{"k", 1}}, r.mutable_set());
+        r.add_unset("k");
+        pb::PatchMetadataResponse out;
+        return Call(&pb::ProximaDB::Stub::PatchMetadata, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kPatchMetadata, "POST", kApi + "/nope/vectors/metadata",
+      {{"filter", {{"a", 1}}}, {"set", {{"k", 1}}}},
+      [&] {
+        pb::PatchMetadataRequest r;
+        r.set_collection("nope");
+        grpc_api::JsonToStruct({{"a", 1}}, r.mutable_filter());
+        grpc_api::JsonToStruct({{"k", 1}}, r.mutable_set());
+        pb::PatchMetadataResponse out;
+        return Call(&pb::ProximaDB::Stub::PatchMetadata, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kSearch, "POST", c + "/search", {{"id", "missing"}},
+      [&] {
+        pb::SearchRequest r;
+        r.set_collection("c");
+        r.set_id("missing");
+        pb::SearchResponse out;
+        return Call(&pb::ProximaDB::Stub::Search, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kSearch, "POST", c + "/search",
+      {{"vector", {1.0, 0.0, 0.0}}, {"k", 10}, {"offset", 9991}},
+      [&] {
+        pb::SearchRequest r;
+        r.set_collection("c");
+        for (float f : {1.0f, 0.0f, 0.0f}) r.add_vector(f);
+        r.set_k(10);
+        r.set_offset(9991);
+        pb::SearchResponse out;
+        return Call(&pb::ProximaDB::Stub::Search, r, &out);
+      },
+      400, "invalid_argument");
+  add(
       Operation::kCount, "POST", kApi + "/nope/count", json::object(),
       [&] {
         pb::CountRequest r;

@@ -209,6 +209,91 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
        }});
 
   steps.push_back(
+      {Operation::kGetPoints, [&] {
+         for (std::string name : {"pr", "pg"}) {
+           HttpReply r = Rest(
+               "POST", kApi + "/" + name + "/vectors/get",
+               {{"ids", {"c", "missing", "a", "c"}}, {"include_vector", true}});
+           pb::GetPointsRequest req;
+           req.set_collection(name);
+           for (const char* id : {"c", "missing", "a", "c"}) req.add_ids(id);
+           pb::GetPointsResponse g;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::GetPoints, req, &g).ok());
+           ASSERT_EQ(r.status, 200u) << r.body;
+           // The points that exist, in request order, each once.
+           ASSERT_EQ(r.json()["points"].size(), 2u) << r.body;
+           ASSERT_EQ(g.points_size(), 2);
+           const json rj = r.json();
+           for (int i = 0; i < 2; ++i) {
+             const json& p = rj["points"][i];
+             EXPECT_EQ(p["id"], i == 0 ? "c" : "a");
+             EXPECT_EQ(p["id"], g.points(i).id());
+             ExpectSameVector(p["vector"], g.points(i).vector());
+             EXPECT_EQ(p["metadata"], StructJson(g.points(i).metadata()));
+           }
+           HttpReply bare = Rest("POST", kApi + "/" + name + "/vectors/get",
+                                 {{"ids", {"a"}},
+                                  {"include_vector", false},
+                                  {"include_metadata", false}});
+           ASSERT_EQ(bare.status, 200u) << bare.body;
+           EXPECT_EQ(bare.json(), json::parse(R"({"points":[{"id":"a"}]})"));
+         }
+       }});
+
+  steps.push_back(
+      {Operation::kPatchMetadata, [&] {
+         // b: {"tag": "x", "n": 20, "note": "patched"} (UpdateMetadata).
+         json set = {{"n", 21}, {"extra", {{"deep", true}}}};
+         HttpReply r =
+             Rest("POST", pr + "/vectors/metadata",
+                  {{"ids", {"b", "nope"}}, {"set", set}, {"unset", {"note"}}});
+         pb::PatchMetadataRequest req;
+         req.set_collection("pg");
+         req.add_ids("b");
+         req.add_ids("nope");
+         grpc_api::JsonToStruct(set, req.mutable_set());
+         req.add_unset("note");
+         pb::PatchMetadataResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::PatchMetadata, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         EXPECT_EQ(r.json()["updated_count"], 1);
+         EXPECT_EQ(r.json()["not_found"], json::array({"nope"}));
+         EXPECT_EQ(g.updated_count(), 1u);
+         ASSERT_EQ(g.not_found_size(), 1);
+         EXPECT_EQ(g.not_found(0), "nope");
+         const json want = {
+             {"tag", "x"}, {"n", 21}, {"extra", {{"deep", true}}}};
+         for (std::string name : {"pr", "pg"}) {
+           json b = Rest("GET", kApi + "/" + name + "/vectors/b").json();
+           EXPECT_EQ(b["metadata"], want) << name;
+           // The vector is kept.
+           ASSERT_EQ(b["vector"].size(), Points()[1].v.size());
+           for (size_t i = 0; i < Points()[1].v.size(); ++i) {
+             EXPECT_EQ(b["vector"][i].get<float>(), Points()[1].v[i]) << i;
+           }
+         }
+         // By filter: back to what UpdateMetadata left.
+         json back = {{"n", 20}, {"note", "patched"}};
+         HttpReply rf = Rest("POST", pr + "/vectors/metadata",
+                             {{"filter", {{"extra.deep", true}}},
+                              {"set", back},
+                              {"unset", {"extra"}}});
+         pb::PatchMetadataRequest freq;
+         freq.set_collection("pg");
+         grpc_api::JsonToStruct({{"extra.deep", true}}, freq.mutable_filter());
+         grpc_api::JsonToStruct(back, freq.mutable_set());
+         freq.add_unset("extra");
+         pb::PatchMetadataResponse fg;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::PatchMetadata, freq, &fg).ok());
+         ASSERT_EQ(rf.status, 200u) << rf.body;
+         EXPECT_EQ(rf.json()["updated_count"], 1);
+         EXPECT_EQ(fg.updated_count(), 1u);
+         const json md = {{"tag", "x"}, {"n", 20}, {"note", "patched"}};
+         EXPECT_EQ(Rest("GET", pr + "/vectors/b").json()["metadata"], md);
+         EXPECT_EQ(Rest("GET", kApi + "/pg/vectors/b").json()["metadata"], md);
+       }});
+
+  steps.push_back(
       {Operation::kCount, [&] {
          for (std::string name : {"pr", "pg"}) {
            for (json filter : {json(), json{{"tag", "x"}}, json{{"n", 3}}}) {
@@ -323,6 +408,46 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
              EXPECT_EQ(rc.json(), r.json()) << consistency;
              ExpectSameSearch(rc.json(), gc);
            }
+         }
+         // The conveniences: by id (the point left out), offset, threshold.
+         json all = Rest("POST", pr + "/search",
+                         {{"vector", {1.0, 0.0, 0.0}}, {"k", 5}})
+                        .json()["matches"];
+         ASSERT_EQ(all.size(), 5u);
+         ASSERT_EQ(all[0]["id"], "a");
+         const float third = all[2]["score"].get<float>();
+         std::vector<std::pair<json, std::vector<std::string>>> cases = {
+             {{{"id", "a"}, {"k", 2}}, {all[1]["id"], all[2]["id"]}},
+             {{{"vector", {1.0, 0.0, 0.0}}, {"k", 2}, {"offset", 1}},
+              {all[1]["id"], all[2]["id"]}},
+             {{{"vector", {1.0, 0.0, 0.0}},
+               {"k", 5},
+               {"score_threshold", third}},
+              {all[0]["id"], all[1]["id"], all[2]["id"]}},
+             {{{"id", "a"}, {"k", 1}, {"offset", 1}}, {all[2]["id"]}},
+         };
+         for (const auto& [body, want] : cases) {
+           pb::SearchRequest q;
+           q.set_collection("pr");
+           q.set_k(body["k"].get<uint32_t>());
+           if (body.contains("id")) {
+             q.set_id(body["id"].get<std::string>());
+           } else {
+             for (float f : {1.0f, 0.0f, 0.0f}) q.add_vector(f);
+           }
+           if (body.contains("offset")) q.set_offset(body["offset"]);
+           if (body.contains("score_threshold")) {
+             q.set_score_threshold(body["score_threshold"].get<float>());
+           }
+           HttpReply rr = Rest("POST", pr + "/search", body);
+           pb::SearchResponse gg;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Search, q, &gg).ok());
+           ASSERT_EQ(rr.status, 200u) << rr.body;
+           ExpectSameSearch(rr.json(), gg);
+           std::vector<std::string> got;
+           const json matches = rr.json()["matches"];
+           for (const auto& m : matches) got.push_back(m["id"]);
+           EXPECT_EQ(got, want) << body.dump();
          }
        }});
 

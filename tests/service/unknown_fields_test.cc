@@ -109,8 +109,8 @@ TEST(UnknownFieldsTest, Points) {
 
 TEST(UnknownFieldsTest, Search) {
   ExpectUnknown(
-      ParseSearch(J(R"({"vector": [1, 2], "score_threshold": 0.5})"), 2, "c"),
-      "unknown field 'score_threshold'");
+      ParseSearch(J(R"({"vector": [1, 2], "with_payload": true})"), 2, "c"),
+      "unknown field 'with_payload'");
   ExpectUnknown(ParseBatchSearch(J(R"({"queries": [{"vector": [1, 2]},
       {"vector": [1, 2]}, {"vector": [1, 2], "x": 1}]})"),
                                  2, "c"),
@@ -122,9 +122,11 @@ TEST(UnknownFieldsTest, Search) {
   // Aliases and every documented key.
   EXPECT_TRUE(ParseSearch(J(R"({"query_vector": [1, 2], "top_k": 3,
       "filter": {"a": 1}, "include_vector": true, "include_metadata": false,
-      "ef_search": 20, "exact": false, "explain": true})"),
+      "ef_search": 20, "exact": false, "explain": true, "offset": 2,
+      "score_threshold": 0.5, "consistency": "strong"})"),
                           2, "c")
                   .ok());
+  EXPECT_TRUE(ParseSearch(J(R"({"id": "p1", "k": 3})"), 2, "c").ok());
 }
 
 TEST(UnknownFieldsTest, OtherBodies) {

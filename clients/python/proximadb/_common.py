@@ -43,13 +43,16 @@ DEFAULT_REST_PORT = 8080
 DEFAULT_GRPC_PORT = 5678
 # The server accepts 1..1024 queries per batch search.
 MAX_BATCH_SEARCH = 1024
+# Ids per GetPoints / PatchMetadata request (the server's kMaxIdsPerCall).
+MAX_IDS_PER_CALL = 10000
 
 Vector = Union[Sequence[float], Any]  # a sequence of numbers or a 1-D numpy array
 Metadata = Dict[str, Any]
 Filter = Dict[str, Any]
 
 # Operations whose not_found may name the point rather than the collection.
-POINT_OPS = frozenset({"Get", "UpdateMetadata"})
+# (Search and BatchSearch by the id of a point too.)
+POINT_OPS = frozenset({"Get", "UpdateMetadata", "Search", "BatchSearch"})
 # Operations on the server rather than on a collection.
 ADMIN_OPS = frozenset({"ListQuarantine", "ClearQuarantine", "UpdateAliases", "ListAliases",
                        "CreateDatabaseSnapshot", "GetCluster", "DrainNode"})
@@ -363,14 +366,27 @@ def search_body(
     exact: bool,
     what: str = "query_vector",
     consistency: Optional[str] = None,
+    point_id: Optional[str] = None,
+    offset: int = 0,
+    score_threshold: Optional[float] = None,
 ) -> Dict[str, Any]:
-    """The REST body of one search query."""
+    """The REST body of one search query: by ``query_vector``, or by the
+    vector of the existing point ``point_id``."""
+    if (query_vector is None) == (point_id is None):
+        raise InvalidArgument("give either a query vector or point_id, not both")
     body: Dict[str, Any] = {
-        "vector": to_vector(query_vector, what),
         "k": k,
         "include_vector": bool(include_vectors),
         "include_metadata": bool(include_metadata),
     }
+    if point_id is not None:
+        body["id"] = check_id(str(point_id))
+    else:
+        body["vector"] = to_vector(query_vector, what)
+    if offset:
+        body["offset"] = int(offset)
+    if score_threshold is not None:
+        body["score_threshold"] = float(score_threshold)
     if filter:
         body["filter"] = filter
     if ef_search is not None:

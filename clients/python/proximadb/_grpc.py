@@ -183,7 +183,14 @@ def _fill_point(out: "pb.Point", p: Mapping[str, Any], what: str) -> "pb.Point":
 def _search_request(b: Mapping[str, Any], collection: str, what: str) -> "pb.SearchRequest":
     req = pb.SearchRequest(collection=collection, include_vector=bool(b.get("include_vector")),
                            exact=bool(b.get("exact")))
-    req.vector.extend(b["vector"])
+    if b.get("id") is not None:
+        req.id = b["id"]
+    else:
+        req.vector.extend(b["vector"])
+    if b.get("offset"):
+        req.offset = b["offset"]
+    if b.get("score_threshold") is not None:
+        req.score_threshold = b["score_threshold"]
     if b.get("k") is not None:
         req.k = b["k"]
     if b.get("include_metadata") is not None:
@@ -194,6 +201,27 @@ def _search_request(b: Mapping[str, Any], collection: str, what: str) -> "pb.Sea
         req.filter.CopyFrom(_struct(b["filter"], f"{what}filter"))
     if b.get("consistency") is not None:
         req.consistency = b["consistency"]
+    return req
+
+
+def _enc_get_points(c: Any) -> "pb.GetPointsRequest":
+    b = c.body or {}
+    req = pb.GetPointsRequest(collection=c.collection, ids=b["ids"])
+    if b.get("include_vector") is not None:
+        req.include_vector = bool(b["include_vector"])
+    if b.get("include_metadata") is not None:
+        req.include_metadata = bool(b["include_metadata"])
+    return req
+
+
+def _enc_patch_metadata(c: Any) -> "pb.PatchMetadataRequest":
+    b = c.body or {}
+    req = pb.PatchMetadataRequest(collection=c.collection, ids=b.get("ids") or [],
+                                  unset=b.get("unset") or [])
+    if b.get("filter") is not None:
+        req.filter.CopyFrom(_struct(b["filter"], "filter"))
+    if b.get("set") is not None:
+        req.set.CopyFrom(_struct(b["set"], "set"))
     return req
 
 
@@ -430,6 +458,10 @@ def _build_codecs() -> None:
                 collection=c.collection, id=c.point_id,
                 metadata=_struct((c.body or {}).get("metadata"), "metadata")),
             lambda r: {"id": r.id, "status": r.status}),
+        "GetPoints": (_enc_get_points, lambda r: {"points": [_point_json(p) for p in r.points]}),
+        "PatchMetadata": (
+            _enc_patch_metadata,
+            lambda r: {"updated_count": r.updated_count, "not_found": list(r.not_found)}),
         "Count": (_enc_count, lambda r: {"count": r.count}),
         "Scroll": (_enc_scroll, _dec_scroll),
         "Search": (lambda c: _search_request(c.body or {}, c.collection or "", ""), _search_json),

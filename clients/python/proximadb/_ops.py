@@ -13,6 +13,7 @@ from typing import Any, Dict, Generator, List, Optional, Sequence, Union
 
 from ._common import (
     MAX_BATCH_SEARCH,
+    MAX_IDS_PER_CALL,
     Call,
     Filter,
     Metadata,
@@ -27,7 +28,7 @@ from ._common import (
     to_points,
     to_vector,
 )
-from .exceptions import CollectionNotFound, InvalidArgument, PointNotFound
+from .exceptions import CollectionNotFound, InvalidArgument
 from .models import (
     Alias,
     RestoredSnapshot,
@@ -36,6 +37,7 @@ from .models import (
     Collection,
     CollectionStats,
     HealthStatus,
+    MetadataPatchResult,
     Point,
     QuarantineEntry,
     ScrollPage,
@@ -175,17 +177,40 @@ def batch_insert(
     return result
 
 
-def get(collection: str, ids: Union[str, Sequence[str]]) -> Op:
+def get(collection: str, ids: Union[str, Sequence[str]],
+        include_vectors: bool = True) -> Op:
     if isinstance(ids, str):
         return Point.from_dict((yield Call("Get", collection, point_id=check_id(ids))))
     found: List[Point] = []
-    for pid in ids:
-        try:
-            call = Call("Get", collection, point_id=check_id(str(pid)))
-            found.append(Point.from_dict((yield call)))
-        except PointNotFound:
-            continue
+    for chunk in chunks([check_id(str(i)) for i in ids], MAX_IDS_PER_CALL):
+        resp = yield Call("GetPoints", collection,
+                          {"ids": list(chunk), "include_vector": bool(include_vectors)})
+        found.extend(Point.from_dict(p) for p in resp.get("points") or [])
     return found
+
+
+def patch_metadata(collection: str, ids: Optional[Union[str, Sequence[str]]],
+                   filter: Optional[Filter], set: Optional[Metadata],
+                   unset: Optional[Sequence[str]]) -> Op:
+    if (ids is None) == (filter is None):
+        raise InvalidArgument("give either ids or filter, not both")
+    body: Dict[str, Any] = {}
+    if set:
+        body["set"] = dict(set)
+    if unset:
+        body["unset"] = [str(k) for k in unset]
+    result = MetadataPatchResult()
+    if filter is not None:
+        resp = yield Call("PatchMetadata", collection, {"filter": filter, **body})
+        result.extend(MetadataPatchResult.from_dict(resp))
+        return result
+    id_list = [ids] if isinstance(ids, str) else [str(i) for i in ids]  # type: ignore[union-attr]
+    if not id_list:
+        raise InvalidArgument("ids is empty")
+    for chunk in chunks(id_list, MAX_IDS_PER_CALL):
+        resp = yield Call("PatchMetadata", collection, {"ids": list(chunk), **body})
+        result.extend(MetadataPatchResult.from_dict(resp))
+    return result
 
 
 def delete(collection: str, ids: Union[str, Sequence[str]], chunk_size: int) -> Op:
@@ -242,9 +267,13 @@ def search(
     ef_search: Optional[int],
     exact: bool,
     consistency: Optional[str] = None,
+    point_id: Optional[str] = None,
+    offset: int = 0,
+    score_threshold: Optional[float] = None,
 ) -> Op:
     body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact,
-                       consistency=consistency)
+                       consistency=consistency, point_id=point_id, offset=offset,
+                       score_threshold=score_threshold)
     return SearchResults.from_dict((yield Call("Search", collection, body)))
 
 

@@ -39,6 +39,8 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "DeleteByIds": ("DELETE", _V1 + "/{c}/vectors"),
     "DeleteByFilter": ("DELETE", _V1 + "/{c}/vectors"),
     "UpdateMetadata": ("PATCH", _V1 + "/{c}/vectors/{id}"),
+    "GetPoints": ("POST", _V1 + "/{c}/vectors/get"),
+    "PatchMetadata": ("POST", _V1 + "/{c}/vectors/metadata"),
     "Count": ("POST", _V1 + "/{c}/count"),
     "Scroll": ("POST", _V1 + "/{c}/scroll"),
     "Search": ("POST", _V1 + "/{c}/search"),

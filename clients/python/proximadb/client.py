@@ -19,6 +19,7 @@ from .models import (
     Collection,
     CollectionStats,
     HealthStatus,
+    MetadataPatchResult,
     Point,
     QuarantineEntry,
     ScrollPage,
@@ -322,6 +323,33 @@ class ProximaDBClient:
         """
         return self._run(_ops.update_metadata(collection, id, metadata))
 
+    def patch_metadata(
+        self,
+        collection: str,
+        ids: Optional[Union[str, Sequence[str]]] = None,
+        *,
+        filter: Optional[Filter] = None,
+        set: Optional[Metadata] = None,
+        unset: Optional[Sequence[str]] = None,
+    ) -> MetadataPatchResult:
+        """Sets and removes top-level metadata keys of points, keeping their
+        other keys and their vectors.
+
+        Give ``ids`` (each request of up to 10,000 ids is atomic) or a
+        non-empty ``filter`` (every matching point, page by page). ``set``
+        writes keys, ``unset`` removes keys; a key may not be in both.
+
+        Returns:
+            A :class:`MetadataPatchResult`: ``updated_count`` and, by ids,
+            ``not_found`` (the ids that name no point).
+
+        Raises:
+            InvalidArgument: both or neither of ids and filter, nothing to
+                change, a key in both, or a result nested too deep.
+            CollectionNotFound: no such collection.
+        """
+        return self._run(_ops.patch_metadata(collection, ids, filter, set, unset))
+
     def delete(self, collection: str, ids: Union[str, Sequence[str]], *,
                chunk_size: int = 1000) -> int:
         """Deletes points by id; returns how many existed. Unknown ids are ignored."""
@@ -339,14 +367,16 @@ class ProximaDBClient:
     @overload
     def get(self, collection: str, ids: Sequence[str]) -> List[Point]: ...
 
-    def get(self, collection: str, ids: Union[str, Sequence[str]]) -> Any:
+    def get(self, collection: str, ids: Union[str, Sequence[str]], *,
+            include_vectors: bool = True) -> Any:
         """Reads points with their vectors and metadata.
 
         Given one id, returns its :class:`Point` or raises
         :class:`PointNotFound`; given a list, returns the points that exist,
-        in the order asked.
+        in the order asked, each id once (one request per 10,000 ids;
+        ``include_vectors=False`` leaves the vectors out).
         """
-        return self._run(_ops.get(collection, ids))
+        return self._run(_ops.get(collection, ids, include_vectors))
 
     def count(self, collection: str, filter: Optional[Filter] = None) -> int:
         """Counts the points (matching ``filter`` when given)."""
@@ -397,7 +427,7 @@ class ProximaDBClient:
     def search(
         self,
         collection: str,
-        query_vector: Any,
+        query_vector: Any = None,
         k: int = 10,
         filter: Optional[Filter] = None,
         include_vectors: bool = False,
@@ -406,11 +436,21 @@ class ProximaDBClient:
         exact: bool = False,
         *,
         consistency: Optional[str] = None,
+        point_id: Optional[str] = None,
+        offset: int = 0,
+        score_threshold: Optional[float] = None,
     ) -> SearchResults:
         """Finds the ``k`` nearest points, best first.
 
         Args:
             query_vector: a sequence of numbers or a 1-D numpy array.
+            point_id: instead of ``query_vector``, search with the vector of
+                this existing point; the point itself is left out of the
+                results (raises :class:`PointNotFound` when it does not exist).
+            offset: skip the ``offset`` best matches (paging; k + offset at
+                most 10000).
+            score_threshold: only matches at least this good: cosine and dot
+                product score >= it, euclidean distance <= it.
             k: 1..10000.
             filter: a metadata filter (``{"user": "alice"}``, or the server's
                 filter language).
@@ -435,7 +475,8 @@ class ProximaDBClient:
             InvalidArgument: a value is out of range, or an unknown ``consistency``.
         """
         return self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
-                                     include_metadata, ef_search, exact, consistency))
+                                     include_metadata, ef_search, exact, consistency,
+                                     point_id, offset, score_threshold))
 
     def batch_search(
         self,

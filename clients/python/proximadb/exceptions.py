@@ -10,6 +10,7 @@ exception class over both transports.
 
 from __future__ import annotations
 
+import re
 from typing import Dict, Optional, Type, Union
 
 __all__ = [
@@ -258,7 +259,9 @@ def error_for(
         else:
             cls = ProximaDBError
     if cls is NotFound and collection_op:
-        about_point = point_op and message.lstrip().lower().startswith("point")
+        # "point 'x' not found", or in a batch "queries[3]: point 'x' ..."
+        about_point = point_op and re.match(r"\s*(queries\[\d+\]: )?point\b",
+                                            message, re.IGNORECASE) is not None
         about_segment = " has no segment " in message
         cls = (PointNotFound if about_point
                else SegmentNotFound if about_segment else CollectionNotFound)

@@ -293,6 +293,26 @@ class BatchInsertResult:
 
 
 @dataclass
+class MetadataPatchResult:
+    """What a partial metadata update did: points updated and, by ids, the
+    ids that name no point."""
+
+    updated_count: int = 0
+    not_found: List[str] = field(default_factory=list)
+
+    def extend(self, other: "MetadataPatchResult") -> None:
+        """Adds another chunk's result to this one."""
+        self.updated_count += other.updated_count
+        self.not_found.extend(other.not_found)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "MetadataPatchResult":
+        """Builds it from the REST JSON shape."""
+        return cls(updated_count=int(d.get("updated_count", 0)),
+                   not_found=[str(i) for i in d.get("not_found") or []])
+
+
+@dataclass
 class CollectionStats:
     """A collection's storage statistics."""
 

@@ -76,6 +76,14 @@ async def test_every_method_async(aclient: AsyncProximaDBClient, new_name,
     assert isinstance(hits, SearchResults) and hits[0].id == "a" and hits[0].vector == [1, 0, 0]
     batch = await c.batch_search(name, np.eye(3), k=1, exact=True)
     assert [r.ids for r in batch] == [["a"], ["b"], ["c"]]
+    assert (await c.search(name, point_id="a", k=1, exact=True)).ids == ["d"]
+    assert (await c.search(name, [1, 0, 0], k=1, offset=1, exact=True)).ids == ["d"]
+    assert (await c.search(name, [1, 0, 0], k=4, score_threshold=0.7)).ids == ["a", "d"]
+    patched = await c.patch_metadata(name, ["a", "zz"], set={"p": 1}, unset=["k"])
+    assert patched.updated_count == 1 and patched.not_found == ["zz"]
+    assert (await c.get(name, "a")).metadata == {"p": 1}
+    assert (await c.patch_metadata(name, filter={"p": 1}, set={"k": "A"})).updated_count == 1
+    assert (await c.get(name, "a")).metadata == {"p": 1, "k": "A"}
 
     ids = [p.id async for p in c.scroll(name, batch_size=1)]
     assert ids == ["a", "b", "c", "d"]

@@ -17,6 +17,7 @@ from proximadb import (
     DimensionMismatch,
     HealthStatus,
     InvalidArgument,
+    MetadataPatchResult,
     NotFound,
     Point,
     PointNotFound,
@@ -311,6 +312,57 @@ def test_search(client: ProximaDBClient, new_name) -> None:
     # the filter language beyond equality
     res = client.search(name, [1, 0, 0], filter={"n": {"$gte": 3}})
     assert sorted(res.ids) == ["x3", "x4"]
+
+
+def test_search_by_id_offset_and_threshold(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3, distance_metric="euclidean")
+    _fill(client, name)
+    # x1 itself is left out; x2 is nearest to it.
+    assert client.search(name, point_id="x1", k=2, exact=True).ids == ["x2", "x3"]
+    full = client.search(name, [1, 0, 0], k=4, exact=True)
+    assert client.search(name, [1, 0, 0], k=2, offset=1, exact=True).ids == full.ids[1:3]
+    # euclidean: the score is a distance, at most the threshold
+    near = client.search(name, [1, 0, 0], k=4, score_threshold=0.5, exact=True)
+    assert near.ids == ["x1", "x2"] and all(r.score <= 0.5 for r in near)
+    with pytest.raises(PointNotFound):
+        client.search(name, point_id="nope")
+    with pytest.raises(InvalidArgument):
+        client.search(name, [1, 0, 0], point_id="x1")
+    with pytest.raises(InvalidArgument):
+        client.search(name)
+    with pytest.raises(InvalidArgument):
+        client.search(name, [1, 0, 0], k=10, offset=10000)
+
+
+def test_get_many_and_patch_metadata(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3)
+    _fill(client, name)
+    got = client.get(name, ["x3", "nope", "x1", "x3"])
+    assert [p.id for p in got] == ["x3", "x1"]
+    assert got[0] == Point("x3", [0.0, 1.0, 0.0], {"color": "red", "n": 3})
+    bare = client.get(name, ["x1"], include_vectors=False)
+    assert bare[0].id == "x1" and not bare[0].vector
+
+    res = client.patch_metadata(name, ["x1", "x2", "nope"], set={"seen": True},
+                                unset=["n"])
+    assert isinstance(res, MetadataPatchResult)
+    assert res.updated_count == 2 and res.not_found == ["nope"]
+    assert client.get(name, "x1").metadata == {"color": "red", "seen": True}
+    assert client.get(name, "x1").vector == [1.0, 0.0, 0.0]
+    assert client.get(name, "x3").metadata == {"color": "red", "n": 3}
+    res = client.patch_metadata(name, filter={"color": "red"}, set={"hot": 1})
+    assert res.updated_count == 2 and res.not_found == []
+    assert client.count(name, filter={"hot": 1}) == 2
+    with pytest.raises(InvalidArgument):
+        client.patch_metadata(name, ["x1"], set={"a": 1}, unset=["a"])
+    with pytest.raises(InvalidArgument):
+        client.patch_metadata(name, ["x1"])
+    with pytest.raises(InvalidArgument):
+        client.patch_metadata(name, ["x1"], filter={"a": 1}, set={"a": 1})
+    with pytest.raises(CollectionNotFound):
+        client.patch_metadata(name + "_missing", ["x1"], set={"a": 1})
 
 
 def test_batch_search(client: ProximaDBClient, new_name) -> None:

@@ -61,6 +61,8 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kDeleteByIds, &G::DeleteByIds);
   Add(Operation::kDeleteByFilter, &G::DeleteByFilter);
   Add(Operation::kUpdateMetadata, &G::UpdateMetadata);
+  Add(Operation::kGetPoints, &G::GetPoints);
+  Add(Operation::kPatchMetadata, &G::PatchMetadata);
   Add(Operation::kCount, &G::Count);
   Add(Operation::kScroll, &G::Scroll);
   Add(Operation::kSearch, &G::Search);
@@ -449,6 +451,46 @@ Status GrpcService::UpdateMetadata(const v1::UpdateMetadataRequest& in,
       svc_->UpdateMetadata(in.collection(), in.id(), std::move(metadata)));
   out->set_id(in.id());
   out->set_status("updated");
+  return Status::OK();
+}
+
+Status GrpcService::GetPoints(const v1::GetPointsRequest& in,
+                              v1::GetPointsResponse* out) {
+  std::vector<std::string> ids(in.ids().begin(), in.ids().end());
+  PDB_ASSIGN_OR_RETURN(std::vector<StoredPoint> points,
+                       svc_->GetPoints(in.collection(), ids));
+  const bool with_vector = !in.has_include_vector() || in.include_vector();
+  const bool with_metadata =
+      !in.has_include_metadata() || in.include_metadata();
+  for (StoredPoint& p : points) {
+    if (!with_metadata) p.metadata = nlohmann::json();
+    EncodeStoredPoint(p, with_vector, out->add_points());
+  }
+  return Status::OK();
+}
+
+Status GrpcService::PatchMetadata(const v1::PatchMetadataRequest& in,
+                                  v1::PatchMetadataResponse* out) {
+  if ((in.ids_size() > 0) == in.has_filter()) {
+    return Status::InvalidArgument(
+        "give exactly one of 'ids' (an array of ids) or 'filter' (an object)");
+  }
+  MetadataPatch patch;
+  if (in.has_set()) {
+    PDB_ASSIGN_OR_RETURN(patch.set, StructToJson(in.set()));
+  }
+  patch.unset.assign(in.unset().begin(), in.unset().end());
+  PatchResult r;
+  if (in.has_filter()) {
+    PDB_ASSIGN_OR_RETURN(nlohmann::json filter, StructToJson(in.filter()));
+    PDB_ASSIGN_OR_RETURN(
+        r, svc_->PatchMetadataByFilter(in.collection(), filter, patch));
+  } else {
+    std::vector<std::string> ids(in.ids().begin(), in.ids().end());
+    PDB_ASSIGN_OR_RETURN(r, svc_->PatchMetadata(in.collection(), ids, patch));
+  }
+  out->set_updated_count(r.updated);
+  for (const auto& id : r.not_found) out->add_not_found(id);
   return Status::OK();
 }
 

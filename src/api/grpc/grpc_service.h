@@ -111,6 +111,9 @@ class GrpcService final : public ::grpc::Service {
   Status DeleteByFilter(const v1::DeleteByFilterRequest&, v1::DeleteResponse*);
   Status UpdateMetadata(const v1::UpdateMetadataRequest&,
                         v1::UpdateMetadataResponse*);
+  Status GetPoints(const v1::GetPointsRequest&, v1::GetPointsResponse*);
+  Status PatchMetadata(const v1::PatchMetadataRequest&,
+                       v1::PatchMetadataResponse*);
   Status Count(const v1::CountRequest&, v1::CountResponse*);
   Status Scroll(const v1::ScrollRequest&, v1::ScrollResponse*);
   Status Search(const v1::SearchRequest&, v1::SearchResponse*);

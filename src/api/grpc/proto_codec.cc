@@ -218,6 +218,15 @@ Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r) {
     PDB_ASSIGN_OR_RETURN(s.consistency,
                          service::ParseReadConsistency(r.consistency()));
   }
+  if (r.has_id()) {
+    if (r.id().empty()) {
+      return Status::InvalidArgument("field 'id' must be 1.." +
+                                     std::to_string(kMaxIdBytes) + " bytes");
+    }
+    s.point_id = r.id();
+  }
+  s.offset = r.offset();
+  if (r.has_score_threshold()) s.score_threshold = r.score_threshold();
   return s;
 }
 

@@ -119,6 +119,19 @@ RestResponse UpdateMetadata(VectorService& svc, const RouteParams& p,
   });
 }
 
+RestResponse GetPoints(VectorService& svc, const RouteParams& p,
+                       std::string_view body) {
+  return WithBody(body, 200,
+                  [&](const json& b) { return svc.GetPointsJson(p.name, b); });
+}
+
+RestResponse PatchMetadata(VectorService& svc, const RouteParams& p,
+                           std::string_view body) {
+  return WithBody(body, 200, [&](const json& b) {
+    return svc.PatchMetadataJson(p.name, b);
+  });
+}
+
 RestResponse Count(VectorService& svc, const RouteParams& p,
                    std::string_view body) {
   return WithOptionalBody(
@@ -354,6 +367,14 @@ void PointRoutes(std::vector<RouteSpec>* t) {
                  "/api/v1/collections/{name}/vectors/{id}",
                  {Operation::kUpdateMetadata},
                  UpdateMetadata},
+                {"POST",
+                 "/api/v1/collections/{name}/vectors/get",
+                 {Operation::kGetPoints},
+                 GetPoints},
+                {"POST",
+                 "/api/v1/collections/{name}/vectors/metadata",
+                 {Operation::kPatchMetadata},
+                 PatchMetadata},
             });
 }
 

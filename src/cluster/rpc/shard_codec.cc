@@ -55,6 +55,22 @@ Result<StoredPoint> PointFromJson(const json& j) {
 
 }  // namespace
 
+std::string EncodeMetadataPatch(const MetadataPatch& p) {
+  return json{{"set", p.set}, {"unset", p.unset}}.dump(
+      -1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<MetadataPatch> DecodeMetadataPatch(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  MetadataPatch p;
+  auto set = j.find("set");
+  if (set == j.end() || !set->is_object() || !Read(j, "unset", &p.unset)) {
+    return Bad("metadata patch fields");
+  }
+  p.set = *set;
+  return p;
+}
+
 std::string EncodeSearchRequest(const SearchRequest& r) {
   json j = {{"vector", r.vector},
             {"k", r.k},

@@ -31,6 +31,11 @@ std::string EncodeInfo(const CollectionInfo& info);
 Result<CollectionInfo> DecodeInfo(const std::string& body);
 
 // {"filter": ...} for count, {"id": ...} for get.
+// A partial metadata update as a primary receives it (WriteRequest
+// PATCH_METADATA's metadata_json).
+std::string EncodeMetadataPatch(const MetadataPatch& p);
+Result<MetadataPatch> DecodeMetadataPatch(const std::string& body);
+
 std::string EncodeJson(const nlohmann::json& j);
 Result<nlohmann::json> DecodeJson(const std::string& body);
 

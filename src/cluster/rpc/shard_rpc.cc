@@ -40,6 +40,8 @@ class Service final : public rpc::ShardRpc::Service {
       kind = WriteKind::kDeleteCounted;
     } else if (req->kind() == rpc::WriteRequest::UPDATE_METADATA) {
       kind = WriteKind::kUpdateMetadata;
+    } else if (req->kind() == rpc::WriteRequest::PATCH_METADATA) {
+      kind = WriteKind::kPatchMetadata;
     }
     wal::WalBatch batch;
     if (kind == WriteKind::kUpdateMetadata) {
@@ -48,6 +50,14 @@ class Service final : public rpc::ShardRpc::Service {
       op.id = req->id();
       op.metadata_json = req->metadata_json();
       batch.ops.push_back(std::move(op));
+    } else if (kind == WriteKind::kPatchMetadata) {
+      for (const auto& id : req->ids()) {
+        wal::WalOp op;
+        op.type = wal::WalOp::Type::kUpdateMetadata;
+        op.id = id;
+        op.metadata_json = req->metadata_json();
+        batch.ops.push_back(std::move(op));
+      }
     } else {
       Result<ShardEntry> entry = DecodeShardEntry(req->entry());
       if (!entry.ok()) {
@@ -66,6 +76,7 @@ class Service final : public rpc::ShardRpc::Service {
     } else {
       reply->set_seq(out->seq);
       reply->set_count(out->count);
+      for (const auto& id : out->not_found) reply->add_not_found(id);
     }
     return ::grpc::Status::OK;
   }

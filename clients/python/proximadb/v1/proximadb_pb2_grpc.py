@@ -74,6 +74,16 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.UpdateMetadataRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.UpdateMetadataResponse.FromString,
                 )
+        self.GetPoints = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/GetPoints',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.GetPointsRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.GetPointsResponse.FromString,
+                )
+        self.PatchMetadata = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/PatchMetadata',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.PatchMetadataRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.PatchMetadataResponse.FromString,
+                )
         self.Count = channel.unary_unary(
                 '/proximadb.v1.ProximaDB/Count',
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CountRequest.SerializeToString,
@@ -280,6 +290,21 @@ class ProximaDBServicer(object):
 
     def UpdateMetadata(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetPoints(self, request, context):
+        """The points of several ids in one call (ids of no point left out).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PatchMetadata(self, request, context):
+        """A partial metadata update (keys set and removed, the others kept) of
+        the points of ids (atomic as one batch) or of a filter (page by page).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -574,6 +599,16 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.UpdateMetadata,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.UpdateMetadataRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.UpdateMetadataResponse.SerializeToString,
+            ),
+            'GetPoints': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetPoints,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.GetPointsRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.GetPointsResponse.SerializeToString,
+            ),
+            'PatchMetadata': grpc.unary_unary_rpc_method_handler(
+                    servicer.PatchMetadata,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.PatchMetadataRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.PatchMetadataResponse.SerializeToString,
             ),
             'Count': grpc.unary_unary_rpc_method_handler(
                     servicer.Count,
@@ -916,6 +951,40 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/UpdateMetadata',
             proximadb_dot_v1_dot_proximadb__pb2.UpdateMetadataRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.UpdateMetadataResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetPoints(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/GetPoints',
+            proximadb_dot_v1_dot_proximadb__pb2.GetPointsRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.GetPointsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def PatchMetadata(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/PatchMetadata',
+            proximadb_dot_v1_dot_proximadb__pb2.PatchMetadataRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.PatchMetadataResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

@@ -1,0 +1,30 @@
+// The conveniences around one search that the service applies on top of a
+// collection's Search (SearchRequest: point_id, offset, score_threshold),
+// the same for single-node and cluster collections and for both transports.
+#pragma once
+
+#include "proximadb/db.h"
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+
+namespace proximadb::service {
+
+// Whether `r` asks for any of them (else the request runs as it is).
+bool HasSearchOptions(const SearchRequest& r);
+
+// Their limits: point_id 1..kMaxIdBytes bytes and then no vector; k +
+// offset, plus 1 when searching by point_id (the point itself is found and
+// left out), at most kMaxK; a finite score_threshold.
+Status CheckSearchOptions(const SearchRequest& r);
+
+// The request the collection runs for `r`: the vector of point `r.point_id`
+// (kNotFound when there is no such point), k widened by the offset and the
+// point itself, the options cleared.
+Result<SearchRequest> PrepareSearch(Collection& c, const SearchRequest& r);
+
+// The hits of the prepared request cut to what `r` asked for: the point
+// itself left out, hits worse than score_threshold dropped, the first
+// `offset` skipped, at most k.
+void FinishSearch(const SearchRequest& r, Metric metric, SearchResult* result);
+
+}  // namespace proximadb::service
