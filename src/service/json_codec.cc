@@ -489,7 +489,8 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
                          ParseVector(*vec, dimension, collection, name));
   } else {
     PDB_ASSIGN_OR_RETURN(r.point_id, GetString(*id, "id"));
-    if (r.point_id.empty() || r.point_id.size() > kMaxIdBytes) {
+    // The upper bound is CheckSearchOptions', for both transports.
+    if (r.point_id.empty()) {
       return Status::InvalidArgument("field 'id' must be 1.." +
                                      std::to_string(kMaxIdBytes) + " bytes");
     }

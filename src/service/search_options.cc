@@ -8,6 +8,16 @@
 
 namespace proximadb::service {
 
+namespace {
+
+// How many hits the collection must find for `r`: k, the offset skipped
+// before them, and the point searched by (found and then left out).
+uint64_t RunK(const SearchRequest& r) {
+  return uint64_t{r.k} + r.offset + (r.point_id.empty() ? 0 : 1);
+}
+
+}  // namespace
+
 bool HasSearchOptions(const SearchRequest& r) {
   return !r.point_id.empty() || r.offset != 0 || r.score_threshold.has_value();
 }
@@ -24,8 +34,7 @@ Status CheckSearchOptions(const SearchRequest& r) {
           "both");
     }
   }
-  const uint64_t wanted =
-      uint64_t{r.k} + r.offset + (r.point_id.empty() ? 0 : 1);
+  const uint64_t wanted = RunK(r);
   if (wanted > kMaxK) {
     return Status::InvalidArgument(
         "k + offset" +
@@ -45,7 +54,7 @@ Result<SearchRequest> PrepareSearch(Collection& c, const SearchRequest& r) {
     PDB_ASSIGN_OR_RETURN(StoredPoint p, c.Get(r.point_id));
     run.vector = std::move(p.vector);
   }
-  run.k = r.k + r.offset + (r.point_id.empty() ? 0 : 1);
+  run.k = static_cast<uint32_t>(RunK(r));  // <= kMaxK: checked at the edge
   run.point_id.clear();
   run.offset = 0;
   run.score_threshold.reset();
