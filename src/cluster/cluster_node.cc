@@ -1146,15 +1146,10 @@ Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
         continue;
       }
       PDB_RETURN_IF_ERROR(p.status());
-      Result<nlohmann::json> merged = ApplyMetadataPatch(p->metadata, patch);
-      if (!merged.ok()) {
-        return Status(merged.status().code(),
-                      "point '" + op.id + "': " + merged.status().message());
-      }
-      op.type = wal::WalOp::Type::kUpdateMetadata;
-      op.vector = std::move(p->vector);
-      op.metadata_json = DumpPointMetadata(*merged);
-      ops.push_back(std::move(op));
+      PDB_ASSIGN_OR_RETURN(
+          wal::WalOp patched,
+          PatchedPointOp(std::move(op.id), std::move(p).value(), patch));
+      ops.push_back(std::move(patched));
     }
     out.count = ops.size();
     if (ops.empty()) return out;

@@ -304,6 +304,9 @@ class CollectionImpl final
   // and at replay alike. Returns how many kDelete ops found a live point; an
   // op that cannot be applied exactly is an error, never skipped.
   Result<uint64_t> ApplyLocked(const wal::WalBatch& batch) REQUIRES(state_mu_);
+  // Appends `batch` to the WAL and applies it (ApplyLocked) in WAL order;
+  // the caller holds the id locks of its points.
+  Result<uint64_t> LogAndApply(wal::WalBatch* batch) EXCLUDES(state_mu_);
   // Cold segments' vectors held by a read (Get, Scroll, UpdateMetadata)
   // that found points in them: fetched without state_mu_ (PinCold), then
   // the read runs again with them.

@@ -132,12 +132,7 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
     batch.ops.push_back(std::move(op));
   }
   IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));
-  Status apply_status;
-  PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
-    WriterLock lock(&state_mu_);
-    apply_status = ApplyLocked(b).status();
-  }));
-  PDB_RETURN_IF_ERROR(apply_status);
+  PDB_RETURN_IF_ERROR(LogAndApply(&batch).status());
   return ids;
 }
 
@@ -154,12 +149,7 @@ Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
     batch.ops.push_back({wal::WalOp::Type::kDelete, id, {}, {}});
   }
   IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));
-  Result<uint64_t> deleted = uint64_t{0};
-  PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
-    WriterLock lock(&state_mu_);
-    deleted = ApplyLocked(b);
-  }));
-  return deleted;
+  return LogAndApply(&batch);
 }
 
 Status CollectionImpl::UpdateMetadata(const std::string& id,
@@ -197,12 +187,16 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
   op.metadata_json = DumpPointMetadata(metadata);
   wal::WalBatch batch;
   batch.ops.push_back(std::move(op));
-  Status apply_status;
-  PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
+  return LogAndApply(&batch).status();
+}
+
+Result<uint64_t> CollectionImpl::LogAndApply(wal::WalBatch* batch) {
+  Result<uint64_t> applied = uint64_t{0};
+  PDB_RETURN_IF_ERROR(wal_->Write(batch, [&](const wal::WalBatch& b) {
     WriterLock lock(&state_mu_);
-    apply_status = ApplyLocked(b).status();
+    applied = ApplyLocked(b);
   }));
-  return apply_status;
+  return applied;
 }
 
 Result<PatchResult> CollectionImpl::PatchMetadata(
@@ -238,15 +232,11 @@ Result<PatchResult> CollectionImpl::PatchMetadata(
           continue;
         }
         if (pins.Need(loc, &missing) || !missing.empty()) continue;
-        StoredPoint p = MaterializeLocked(loc, true, true, pins);
-        Result<nlohmann::json> merged = ApplyMetadataPatch(p.metadata, patch);
-        if (!merged.ok()) {
-          return Status(
-              merged.status().code(),
-              "point '" + std::string(id) + "': " + merged.status().message());
-        }
-        batch.ops.push_back({wal::WalOp::Type::kUpdateMetadata, std::string(id),
-                             std::move(p.vector), DumpPointMetadata(*merged)});
+        PDB_ASSIGN_OR_RETURN(
+            wal::WalOp op,
+            PatchedPointOp(std::string(id),
+                           MaterializeLocked(loc, true, true, pins), patch));
+        batch.ops.push_back(std::move(op));
       }
     }
     if (missing.empty()) break;
@@ -254,12 +244,7 @@ Result<PatchResult> CollectionImpl::PatchMetadata(
   }
   if (batch.ops.empty()) return result;
   result.updated = batch.ops.size();
-  Status apply_status;
-  PDB_RETURN_IF_ERROR(wal_->Write(&batch, [&](const wal::WalBatch& b) {
-    WriterLock lock(&state_mu_);
-    apply_status = ApplyLocked(b).status();
-  }));
-  PDB_RETURN_IF_ERROR(apply_status);
+  PDB_RETURN_IF_ERROR(LogAndApply(&batch).status());
   return result;
 }
 

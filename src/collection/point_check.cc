@@ -92,6 +92,17 @@ Result<nlohmann::json> ApplyMetadataPatch(const nlohmann::json& current,
   return out;
 }
 
+Result<wal::WalOp> PatchedPointOp(std::string id, StoredPoint p,
+                                  const MetadataPatch& patch) {
+  Result<nlohmann::json> merged = ApplyMetadataPatch(p.metadata, patch);
+  if (!merged.ok()) {
+    return Status(merged.status().code(),
+                  "point '" + id + "': " + merged.status().message());
+  }
+  return wal::WalOp{wal::WalOp::Type::kUpdateMetadata, std::move(id),
+                    std::move(p.vector), DumpPointMetadata(*merged)};
+}
+
 std::string DumpPointMetadata(const nlohmann::json& m) {
   // Replace invalid UTF-8 rather than throw: metadata from the embedded API
   // is not pre-validated by a JSON parser.

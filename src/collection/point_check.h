@@ -46,6 +46,10 @@ Status CheckMetadataPatch(const std::vector<std::string>& ids,
 // an error when the result is nested deeper than kMaxJsonDepth.
 Result<nlohmann::json> ApplyMetadataPatch(const nlohmann::json& current,
                                           const MetadataPatch& patch);
+// Point `id` (read as `p`) with `patch` applied to its metadata, as the op
+// that logs it whole (kUpdateMetadata); errors name the point.
+Result<wal::WalOp> PatchedPointOp(std::string id, StoredPoint p,
+                                  const MetadataPatch& patch);
 // The metadata as the WAL stores it (compact JSON; invalid UTF-8 replaced).
 std::string DumpPointMetadata(const nlohmann::json& m);
 
