@@ -41,7 +41,9 @@ void Fill(Collection& c, std::mt19937& rng) {
     ASSERT_TRUE(
         c.Delete({"p" + std::to_string(n - 7), "p" + std::to_string(n - 300)})
             .ok());
-    if (batch < 2) ASSERT_TRUE(c.Flush().ok());
+    if (batch < 2) {
+      ASSERT_TRUE(c.Flush().ok());
+    }
   }
 }
 
