@@ -380,9 +380,16 @@ struct SearchRequest {
   //   offset: skip the `offset` best hits (paging; k + offset <= kMaxK).
   //   score_threshold: keep only hits at least this good (cosine and dot:
   //     score >= threshold; euclidean: distance <= threshold).
+  //   group_by: group the hits by this metadata field (a path as in
+  //     filters; string and integer values, each element of an array): the
+  //     answer is SearchResult::groups, the best `k` groups (after `offset`
+  //     skipped groups) ranked by their best hit, each with its best
+  //     `group_size` hits (src/service/search_groups.h).
   std::string point_id;
   uint32_t offset = 0;
   std::optional<float> score_threshold;
+  std::string group_by;
+  uint32_t group_size = 1;
 };
 
 struct SearchHit {
@@ -418,10 +425,47 @@ struct SourcePlan {
   uint64_t distances_computed = 0;
 };
 
+// One group of a grouped search: the field value shared by its hits.
+struct SearchGroup {
+  nlohmann::json id;            // a string or an integer
+  std::vector<SearchHit> hits;  // best first, at most group_size
+};
+
 struct SearchResult {
   std::vector<SearchHit> hits;  // best first
+  // Set (and `hits` empty) when the request had a group_by: best first.
+  std::optional<std::vector<SearchGroup>> groups;
   SearchStats stats;
   std::vector<SourcePlan> explain;  // empty unless the request asked
+};
+
+// POST /collections/{name}/recommend: points like the positive examples
+// and unlike the negative ones (src/service/recommend.h). An example is an
+// existing point's id or a vector; examples given by id are left out of
+// the answer.
+struct RecommendExample {
+  std::string id;             // either this
+  std::vector<float> vector;  // or this
+};
+enum class RecommendStrategy : uint32_t {
+  // One search with 2 * mean(positive) - mean(negative) (mean(positive)
+  // when there are no negatives); cosine examples are normalised first.
+  kAverage = 0,
+  // Each candidate scored by its nearest positive example; candidates
+  // nearer to some negative example than to every positive one are left
+  // out.
+  kBestScore = 1,
+};
+// "average" (or Qdrant's "average_vector") | "best_score".
+Result<RecommendStrategy> ParseRecommendStrategy(std::string_view name);
+
+struct RecommendRequest {
+  std::vector<RecommendExample> positive;  // 1..kMaxRecommendExamples in all
+  std::vector<RecommendExample> negative;
+  RecommendStrategy strategy = RecommendStrategy::kAverage;
+  // k, filter, ef_search, exact, include_*, consistency, offset,
+  // score_threshold as for a search; no vector, point_id or group_by.
+  SearchRequest query;
 };
 
 struct ScrollRequest {

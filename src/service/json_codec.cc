@@ -464,37 +464,11 @@ Result<std::vector<Point>> ParseBatch(const json& body, uint32_t dimension,
   return points;
 }
 
-Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
-                                  std::string_view collection) {
-  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
-  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      body, {"vector", "query_vector", "id", "k", "top_k", "filter",
-             "include_vector", "include_metadata", "ef_search", "exact",
-             "explain", "consistency", "offset", "score_threshold"}));
-  SearchRequest r;
+namespace {
+
+// The fields a search and a recommendation share, into `r`.
+Status ParseQueryFields(const json& body, SearchRequest& r) {
   std::string_view name;
-  const json* vec = FindAny(body, {"vector", "query_vector"}, &name);
-  const json* id = FindField(body, "id");
-  if (vec != nullptr && id != nullptr) {
-    return Status::InvalidArgument(
-        "give either 'vector' or 'id' (search by an existing point), not "
-        "both");
-  }
-  if (vec == nullptr && id == nullptr) {
-    return Status::InvalidArgument(
-        "missing required field 'vector' (or 'id' of an existing point)");
-  }
-  if (vec != nullptr) {
-    PDB_ASSIGN_OR_RETURN(r.vector,
-                         ParseVector(*vec, dimension, collection, name));
-  } else {
-    PDB_ASSIGN_OR_RETURN(r.point_id, GetString(*id, "id"));
-    // The upper bound is CheckSearchOptions', for both transports.
-    if (r.point_id.empty()) {
-      return Status::InvalidArgument("field 'id' must be 1.." +
-                                     std::to_string(kMaxIdBytes) + " bytes");
-    }
-  }
   if (const json* v = FindField(body, "offset")) {
     PDB_ASSIGN_OR_RETURN(uint64_t offset, GetUint(*v, "offset", 0, kMaxK - 1));
     r.offset = static_cast<uint32_t>(offset);
@@ -502,6 +476,17 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
   if (const json* v = FindField(body, "score_threshold")) {
     if (!v->is_number()) return TypeError("score_threshold", "a number", *v);
     r.score_threshold = v->get<float>();
+  }
+  if (const json* v = FindField(body, "group_by")) {
+    PDB_ASSIGN_OR_RETURN(r.group_by, GetString(*v, "group_by"));
+    if (r.group_by.empty()) {
+      return Status::InvalidArgument("field 'group_by' must not be empty");
+    }
+  }
+  if (const json* v = FindField(body, "group_size")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t size,
+                         GetUint(*v, "group_size", 1, kMaxGroupSize));
+    r.group_size = static_cast<uint32_t>(size);
   }
   if (const json* v = FindAny(body, {"k", "top_k"}, &name)) {
     PDB_ASSIGN_OR_RETURN(uint64_t k, GetUint(*v, name, 1, kMaxK));
@@ -532,6 +517,89 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
   if (const json* v = FindField(body, "consistency")) {
     PDB_ASSIGN_OR_RETURN(r.consistency, GetConsistency(*v));
   }
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
+                                  std::string_view collection) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+      body,
+      {"vector", "query_vector", "id", "k", "top_k", "filter", "include_vector",
+       "include_metadata", "ef_search", "exact", "explain", "consistency",
+       "offset", "score_threshold", "group_by", "group_size"}));
+  SearchRequest r;
+  std::string_view name;
+  const json* vec = FindAny(body, {"vector", "query_vector"}, &name);
+  const json* id = FindField(body, "id");
+  if (vec != nullptr && id != nullptr) {
+    return Status::InvalidArgument(
+        "give either 'vector' or 'id' (search by an existing point), not "
+        "both");
+  }
+  if (vec == nullptr && id == nullptr) {
+    return Status::InvalidArgument(
+        "missing required field 'vector' (or 'id' of an existing point)");
+  }
+  if (vec != nullptr) {
+    PDB_ASSIGN_OR_RETURN(r.vector,
+                         ParseVector(*vec, dimension, collection, name));
+  } else {
+    PDB_ASSIGN_OR_RETURN(r.point_id, GetString(*id, "id"));
+    // The upper bound is CheckSearchOptions', for both transports.
+    if (r.point_id.empty()) {
+      return Status::InvalidArgument("field 'id' must be 1.." +
+                                     std::to_string(kMaxIdBytes) + " bytes");
+    }
+  }
+  PDB_RETURN_IF_ERROR(ParseQueryFields(body, r));
+  return r;
+}
+
+Result<RecommendRequest> ParseRecommend(const json& body, uint32_t dimension,
+                                        std::string_view collection) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+      body, {"positive", "negative", "strategy", "k", "top_k", "filter",
+             "include_vector", "include_metadata", "ef_search", "exact",
+             "explain", "consistency", "offset", "score_threshold"}));
+  RecommendRequest r;
+  auto examples = [&](const char* field,
+                      std::vector<RecommendExample>* out) -> Status {
+    const json* v = FindField(body, field);
+    if (v == nullptr) return Status::OK();
+    if (!v->is_array()) return TypeError(field, "an array", *v);
+    if (v->size() > kMaxRecommendExamples) {
+      return Status::InvalidArgument(
+          "field '" + std::string(field) + "' holds more than " +
+          std::to_string(kMaxRecommendExamples) + " examples");
+    }
+    for (size_t i = 0; i < v->size(); ++i) {
+      const json& e = (*v)[i];
+      const std::string where =
+          std::string(field) + "[" + std::to_string(i) + "]";
+      RecommendExample ex;
+      if (e.is_string()) {
+        ex.id = e.get<std::string>();
+      } else if (e.is_array()) {
+        PDB_ASSIGN_OR_RETURN(ex.vector,
+                             ParseVector(e, dimension, collection, where));
+      } else {
+        return TypeError(where, "a point id or a vector", e);
+      }
+      out->push_back(std::move(ex));
+    }
+    return Status::OK();
+  };
+  PDB_RETURN_IF_ERROR(examples("positive", &r.positive));
+  PDB_RETURN_IF_ERROR(examples("negative", &r.negative));
+  if (const json* v = FindField(body, "strategy")) {
+    PDB_ASSIGN_OR_RETURN(std::string s, GetString(*v, "strategy"));
+    PDB_ASSIGN_OR_RETURN(r.strategy, ParseRecommendStrategy(s));
+  }
+  PDB_RETURN_IF_ERROR(ParseQueryFields(body, r.query));
   return r;
 }
 
@@ -581,10 +649,12 @@ json StoredPointToJson(const StoredPoint& point) {
               {"metadata", metadata}};
 }
 
-json SearchResultToJson(const SearchResult& result,
-                        const SearchRequest& request) {
+namespace {
+
+json HitsToJson(const std::vector<SearchHit>& hits,
+                const SearchRequest& request) {
   json matches = json::array();
-  for (const SearchHit& hit : result.hits) {
+  for (const SearchHit& hit : hits) {
     json m = {{"id", hit.id}, {"score", ShortestDouble(hit.score)}};
     if (request.include_metadata) {
       m["metadata"] = hit.metadata.is_null() ? json::object() : hit.metadata;
@@ -592,8 +662,26 @@ json SearchResultToJson(const SearchResult& result,
     if (request.include_vector) m["vector"] = FloatsToJson(hit.vector);
     matches.push_back(std::move(m));
   }
-  size_t n = matches.size();
-  json out{{"matches", std::move(matches)}, {"total_count", n}};
+  return matches;
+}
+
+}  // namespace
+
+json SearchResultToJson(const SearchResult& result,
+                        const SearchRequest& request) {
+  json out;
+  if (result.groups) {
+    json groups = json::array();
+    for (const SearchGroup& g : *result.groups) {
+      groups.push_back({{"id", g.id}, {"hits", HitsToJson(g.hits, request)}});
+    }
+    const size_t n = groups.size();
+    out = {{"groups", std::move(groups)}, {"total_count", n}};
+  } else {
+    json matches = HitsToJson(result.hits, request);
+    const size_t n = matches.size();
+    out = {{"matches", std::move(matches)}, {"total_count", n}};
+  }
   if (request.explain) {
     json plans = json::array();
     for (const SourcePlan& p : result.explain) {

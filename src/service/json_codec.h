@@ -89,6 +89,15 @@ Result<SearchRequest> ParseSearch(const nlohmann::json& body,
                                   uint32_t dimension,
                                   std::string_view collection);
 
+// POST /collections/{name}/recommend body: "positive" and "negative"
+// (arrays of point ids or vectors of `dimension`, at most
+// kMaxRecommendExamples each here; the service checks the total),
+// "strategy", and a search's k, filter, ef_search, exact, include_*,
+// explain, consistency, offset and score_threshold.
+Result<RecommendRequest> ParseRecommend(const nlohmann::json& body,
+                                        uint32_t dimension,
+                                        std::string_view collection);
+
 // PATCH /collections/{name} body: the flush keys of ParseCreateCollection,
 // at the top level or nested in "flush_policy" (top level wins). At least one
 // must be present; the others keep their current value.

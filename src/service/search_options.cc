@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "collection/point_check.h"
 #include "util/limits.h"
 
 namespace proximadb::service {
@@ -16,10 +17,35 @@ uint64_t RunK(const SearchRequest& r) {
   return uint64_t{r.k} + r.offset + (r.point_id.empty() ? 0 : 1);
 }
 
+Status CheckGroupOptions(const SearchRequest& r) {
+  if (r.group_by.empty()) {
+    if (r.group_size != 1) {
+      return Status::InvalidArgument("'group_size' needs 'group_by'");
+    }
+    return Status::OK();
+  }
+  if (Status s = CheckPayloadIndexField(r.group_by); !s.ok()) {
+    return Status::InvalidArgument("group_by: " + s.message());
+  }
+  if (r.group_size < 1 || r.group_size > kMaxGroupSize) {
+    return Status::InvalidArgument("field 'group_size' must be 1.." +
+                                   std::to_string(kMaxGroupSize) + ", got " +
+                                   std::to_string(r.group_size));
+  }
+  const uint64_t hits = RunK(r) * r.group_size;
+  if (hits > kMaxK) {
+    return Status::InvalidArgument(
+        "(k + offset) * group_size must be at most " + std::to_string(kMaxK) +
+        ", got " + std::to_string(hits));
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 bool HasSearchOptions(const SearchRequest& r) {
-  return !r.point_id.empty() || r.offset != 0 || r.score_threshold.has_value();
+  return !r.point_id.empty() || r.offset != 0 ||
+         r.score_threshold.has_value() || !r.group_by.empty();
 }
 
 Status CheckSearchOptions(const SearchRequest& r) {
@@ -45,7 +71,7 @@ Status CheckSearchOptions(const SearchRequest& r) {
   if (r.score_threshold && !std::isfinite(*r.score_threshold)) {
     return Status::InvalidArgument("field 'score_threshold' must be finite");
   }
-  return Status::OK();
+  return CheckGroupOptions(r);
 }
 
 Result<SearchRequest> PrepareSearch(Collection& c, const SearchRequest& r) {
@@ -55,10 +81,33 @@ Result<SearchRequest> PrepareSearch(Collection& c, const SearchRequest& r) {
     run.vector = std::move(p.vector);
   }
   run.k = static_cast<uint32_t>(RunK(r));  // <= kMaxK: checked at the edge
-  run.point_id.clear();
-  run.offset = 0;
-  run.score_threshold.reset();
-  return run;
+  return WithoutOptions(std::move(run));
+}
+
+SearchRequest WithoutOptions(SearchRequest r) {
+  r.point_id.clear();
+  r.offset = 0;
+  r.score_threshold.reset();
+  r.group_by.clear();
+  r.group_size = 1;
+  return r;
+}
+
+void AddStats(const SearchStats& from, SearchStats* to) {
+  to->distances_computed += from.distances_computed;
+  to->points_scanned += from.points_scanned;
+  to->nodes_visited += from.nodes_visited;
+  to->sources_searched += from.sources_searched;
+}
+
+bool WithinThreshold(const SearchRequest& r, Metric metric, float score) {
+  if (!r.score_threshold) return true;
+  return metric == Metric::kEuclidean ? score <= *r.score_threshold
+                                      : score >= *r.score_threshold;
+}
+
+bool Better(Metric metric, float a, float b) {
+  return metric == Metric::kEuclidean ? a < b : a > b;
 }
 
 void FinishSearch(const SearchRequest& r, Metric metric, SearchResult* result) {
@@ -67,10 +116,9 @@ void FinishSearch(const SearchRequest& r, Metric metric, SearchResult* result) {
     std::erase_if(hits, [&](const SearchHit& h) { return h.id == r.point_id; });
   }
   if (r.score_threshold) {
-    const float t = *r.score_threshold;
     // Best first: the hits past the threshold are a suffix.
     std::erase_if(hits, [&](const SearchHit& h) {
-      return metric == Metric::kEuclidean ? h.score > t : h.score < t;
+      return !WithinThreshold(r, metric, h.score);
     });
   }
   const size_t skip = std::min<size_t>(r.offset, hits.size());

@@ -12,9 +12,11 @@ namespace proximadb::service {
 // Whether `r` asks for any of them (else the request runs as it is).
 bool HasSearchOptions(const SearchRequest& r);
 
-// Their limits: point_id 1..kMaxIdBytes bytes and then no vector; k +
-// offset, plus 1 when searching by point_id (the point itself is found and
-// left out), at most kMaxK; a finite score_threshold.
+// Their limits (group_by: a field path as for payload indexes, group_size
+// 1..kMaxGroupSize, (k + offset) * group_size <= kMaxK):
+// point_id 1..kMaxIdBytes bytes and then no vector; k + offset, plus 1 when
+// searching by point_id (the point itself is found and left out), at most
+// kMaxK; a finite score_threshold.
 Status CheckSearchOptions(const SearchRequest& r);
 
 // The request the collection runs for `r`: the vector of point `r.point_id`
@@ -26,5 +28,18 @@ Result<SearchRequest> PrepareSearch(Collection& c, const SearchRequest& r);
 // itself left out, hits worse than score_threshold dropped, the first
 // `offset` skipped, at most k.
 void FinishSearch(const SearchRequest& r, Metric metric, SearchResult* result);
+
+// `r` with the conveniences cleared (point_id, offset, score_threshold,
+// group_by, group_size): what a collection's Search runs.
+SearchRequest WithoutOptions(SearchRequest r);
+
+// Adds the statistics of one more search run for the same request.
+void AddStats(const SearchStats& from, SearchStats* to);
+
+// Whether `score` passes r.score_threshold (always, when none).
+bool WithinThreshold(const SearchRequest& r, Metric metric, float score);
+
+// Whether score `a` ranks before `b` under `metric` (see Metric).
+bool Better(Metric metric, float a, float b);
 
 }  // namespace proximadb::service

@@ -8,6 +8,8 @@
 
 #include "collection/point_check.h"
 #include "service/json_codec.h"
+#include "service/recommend.h"
+#include "service/search_groups.h"
 #include "service/search_options.h"
 #include "util/limits.h"
 
@@ -169,10 +171,23 @@ Result<SearchResult> VectorService::Search(const std::string& collection,
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
   PDB_RETURN_IF_ERROR(CheckQuery(*c, request));
   if (!HasSearchOptions(request)) return c->Search(request);
+  if (!request.group_by.empty()) return GroupedSearch(*c, request);
   PDB_ASSIGN_OR_RETURN(SearchRequest run, PrepareSearch(*c, request));
   PDB_ASSIGN_OR_RETURN(SearchResult result, c->Search(run));
   FinishSearch(request, c->config().metric, &result);
   return result;
+}
+
+Result<SearchResult> VectorService::Recommend(const std::string& collection,
+                                              const RecommendRequest& r) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_RETURN_IF_ERROR(CheckRecommendExamples(*c, r));
+  // The query's k, offset, threshold, ef_search and filter, checked as a
+  // search's; the examples stand in for its vector.
+  SearchRequest as_search = r.query;
+  as_search.vector.assign(c->config().dimension, 1.0f);
+  PDB_RETURN_IF_ERROR(CheckQuery(*c, as_search));
+  return service::Recommend(*c, r);
 }
 
 Result<std::vector<StoredPoint>> VectorService::GetPoints(
@@ -451,20 +466,35 @@ Result<std::vector<SearchResult>> VectorService::BatchSearch(
     options = options || HasSearchOptions(queries[i]);
   }
   if (!options) return c->SearchBatch(queries);
+  auto in_query = [](size_t i, const Status& s) {
+    return Status(s.code(),
+                  "queries[" + std::to_string(i) + "]: " + s.message());
+  };
+  // The plain queries (options or not) run as one batch; grouped ones each
+  // on their own (several searches each).
   std::vector<SearchRequest> run;
-  run.reserve(queries.size());
+  std::vector<size_t> plain;  // run[j] is queries[plain[j]]
   for (size_t i = 0; i < queries.size(); ++i) {
+    if (!queries[i].group_by.empty()) continue;
     Result<SearchRequest> one = PrepareSearch(*c, queries[i]);
-    if (!one.ok()) {
-      return Status(one.status().code(), "queries[" + std::to_string(i) +
-                                             "]: " + one.status().message());
-    }
+    if (!one.ok()) return in_query(i, one.status());
     run.push_back(std::move(one).value());
+    plain.push_back(i);
   }
-  PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results, c->SearchBatch(run));
-  const Metric metric = c->config().metric;
-  for (size_t i = 0; i < results.size(); ++i) {
-    FinishSearch(queries[i], metric, &results[i]);
+  std::vector<SearchResult> results(queries.size());
+  if (!run.empty()) {
+    PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> ran, c->SearchBatch(run));
+    const Metric metric = c->config().metric;
+    for (size_t j = 0; j < ran.size(); ++j) {
+      FinishSearch(queries[plain[j]], metric, &ran[j]);
+      results[plain[j]] = std::move(ran[j]);
+    }
+  }
+  for (size_t i = 0; i < queries.size(); ++i) {
+    if (queries[i].group_by.empty()) continue;
+    Result<SearchResult> one = GroupedSearch(*c, queries[i]);
+    if (!one.ok()) return in_query(i, one.status());
+    results[i] = std::move(one).value();
   }
   return results;
 }

@@ -111,6 +111,10 @@ class VectorService {
   Result<PatchResult> PatchMetadataByFilter(const std::string& collection,
                                             const nlohmann::json& filter,
                                             const MetadataPatch& patch);
+  // Points like r.positive and unlike r.negative (recommend.h); the query's
+  // fields are checked as a search's.
+  Result<SearchResult> Recommend(const std::string& collection,
+                                 const RecommendRequest& r);
   // 1..kMaxBatchQueries queries; every query is validated before any runs.
   Result<std::vector<SearchResult>> BatchSearch(
       const std::string& collection, const std::vector<SearchRequest>& queries);
@@ -234,6 +238,9 @@ class VectorService {
                                     const nlohmann::json& body);
   Result<nlohmann::json> BatchSearchJson(const std::string& collection,
                                          const nlohmann::json& body);
+  // ParseRecommend -> SearchResultToJson.
+  Result<nlohmann::json> RecommendJson(const std::string& collection,
+                                       const nlohmann::json& body);
   Result<nlohmann::json> FlushJson(const std::string& collection);
   Result<nlohmann::json> CompactJson(const std::string& collection);
   Result<nlohmann::json> CollectionStatsJson(const std::string& collection);

@@ -167,6 +167,16 @@ Result<json> VectorService::BatchSearchJson(const std::string& collection,
   return json{{"results", std::move(out)}};
 }
 
+Result<json> VectorService::RecommendJson(const std::string& collection,
+                                          const json& body) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_ASSIGN_OR_RETURN(
+      RecommendRequest req,
+      ParseRecommend(body, c->config().dimension, c->config().name));
+  PDB_ASSIGN_OR_RETURN(SearchResult result, Recommend(c->config().name, req));
+  return SearchResultToJson(result, req.query);
+}
+
 Result<json> VectorService::FlushJson(const std::string& collection) {
   PDB_ASSIGN_OR_RETURN(std::string name, Resolve(collection));
   PDB_RETURN_IF_ERROR(Flush(name));

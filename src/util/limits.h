@@ -39,6 +39,11 @@ inline constexpr size_t kMaxIdsPerCall = 10000;
 // run in the same call, so a batch holds up to kMaxBatchQueries * kMaxK
 // candidates; 1024 keeps that under ~100 MB and one call's latency bounded.
 inline constexpr size_t kMaxBatchQueries = 1024;
+// A grouped search returns at most kMaxGroupSize hits per group, and k *
+// group_size hits in all at most kMaxK. A recommendation has at most
+// kMaxRecommendExamples positive and negative examples together.
+inline constexpr uint32_t kMaxGroupSize = 100;
+inline constexpr size_t kMaxRecommendExamples = 64;
 
 // Vector dimension of a collection: 1..65536. 65536 float32 values are
 // 256 KiB per vector, already far past any embedding model; the segment

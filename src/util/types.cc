@@ -31,6 +31,15 @@ Result<Metric> ParseMetric(std::string_view name) {
       "' (expected cosine, euclidean or dot_product)");
 }
 
+Result<RecommendStrategy> ParseRecommendStrategy(std::string_view name) {
+  if (name == "average" || name == "average_vector") {
+    return RecommendStrategy::kAverage;
+  }
+  if (name == "best_score") return RecommendStrategy::kBestScore;
+  return Status::InvalidArgument("unknown strategy '" + std::string(name) +
+                                 "' (expected average or best_score)");
+}
+
 std::string_view WalFormatName(WalFormat f) {
   return f == WalFormat::kAvro ? "avro" : "native";
 }

@@ -3,6 +3,8 @@
 // own, tests/cluster/etcd_fixture.sh) and the fixture's NATS JetStream, used
 // through ClusterDB as the service uses it.
 #include "cluster/cluster_db.h"
+#include "service/recommend.h"
+#include "service/search_groups.h"
 
 #include "cluster_etcd/etcd_test_env.h"
 
@@ -215,6 +217,37 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   for (const auto& p : points) want.push_back(p.id);
   std::sort(want.begin(), want.end());
   EXPECT_EQ(seen, want);
+
+  // Grouping and recommending sit above Collection: over both shards.
+  SearchRequest grouped = q;
+  grouped.k = 4;
+  grouped.group_by = "i";
+  grouped.group_size = 2;
+  auto groups = service::GroupedSearch(**on_a, grouped);
+  ASSERT_TRUE(groups.ok()) << groups.status().ToString();
+  ASSERT_TRUE(groups->groups.has_value());
+  ASSERT_EQ(groups->groups->size(), 4u);
+  EXPECT_EQ((*groups->groups)[0].id, 1);
+  EXPECT_EQ((*groups->groups)[0].hits[0].id, "p13");
+  for (const SearchGroup& g : *groups->groups) {
+    ASSERT_EQ(g.hits.size(), 2u);
+    for (const SearchHit& h : g.hits) EXPECT_EQ(h.metadata["i"], g.id);
+  }
+  RecommendRequest rec;
+  rec.positive = {{"p13", {}}};
+  rec.query = q;
+  rec.query.vector.clear();
+  rec.query.k = 2;
+  for (auto strategy :
+       {RecommendStrategy::kAverage, RecommendStrategy::kBestScore}) {
+    rec.strategy = strategy;
+    auto liked = service::Recommend(**on_b, rec);
+    ASSERT_TRUE(liked.ok()) << liked.status().ToString();
+    ASSERT_EQ(liked->hits.size(), 2u);
+    for (const SearchHit& h : liked->hits) {
+      EXPECT_TRUE(h.id == "p12" || h.id == "p14") << h.id;
+    }
+  }
 
   ASSERT_TRUE((*on_a)->UpdateMetadata("p7", {{"i", 99}}).ok());
   auto p7 = (*on_b)->Get("p7");

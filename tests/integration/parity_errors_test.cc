@@ -255,6 +255,17 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
       },
       400, "invalid_argument");
   add(
+      Operation::kRecommend, "POST", c + "/recommend",
+      {{"positive", {"missing"}}},
+      [&] {
+        pb::RecommendRequest r;
+        r.set_collection("c");
+        r.add_positive()->set_id("missing");
+        pb::SearchResponse out;
+        return Call(&pb::ProximaDB::Stub::Recommend, r, &out);
+      },
+      404, "not_found");
+  add(
       Operation::kPatchMetadata, "POST", c + "/vectors/metadata",
       {{"ids", {"a"}}, {"set", {{"k", 1}}}, {"unset", {"k"}}},
       [&] {

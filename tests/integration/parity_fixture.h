@@ -30,6 +30,7 @@ namespace proximadb::testing::parity {
 using nlohmann::json;
 using service::Operation;
 namespace pb = ::proximadb::v1;
+namespace gpb = ::google::protobuf;
 
 struct GrpcReply {
   grpc::Status status;
@@ -112,17 +113,36 @@ inline void ExpectSameCollection(const json& r, const pb::CollectionInfo& g) {
   EXPECT_EQ(r["replication_factor"], g.replication_factor());
 }
 
+template <typename Matches>
+void ExpectSameMatches(const json& r, const Matches& g) {
+  ASSERT_EQ(r.size(), static_cast<size_t>(g.size())) << r.dump();
+  for (int i = 0; i < g.size(); ++i) {
+    const json& m = r[i];
+    EXPECT_EQ(m["id"], g[i].id()) << i;
+    EXPECT_EQ(static_cast<float>(m["score"].get<double>()), g[i].score()) << i;
+    EXPECT_EQ(m["metadata"], StructJson(g[i].metadata())) << i;
+  }
+}
+
+// The same answer, plain or grouped (group_by).
 inline void ExpectSameSearch(const json& r, const pb::SearchResponse& g) {
-  ASSERT_EQ(r["matches"].size(), static_cast<size_t>(g.matches_size()))
-      << r.dump();
   EXPECT_EQ(r["total_count"], g.total_count());
-  for (int i = 0; i < g.matches_size(); ++i) {
-    const json& m = r["matches"][i];
-    EXPECT_EQ(m["id"], g.matches(i).id()) << i;
-    EXPECT_EQ(static_cast<float>(m["score"].get<double>()),
-              g.matches(i).score())
-        << i;
-    EXPECT_EQ(m["metadata"], StructJson(g.matches(i).metadata())) << i;
+  if (!r.contains("groups")) {
+    EXPECT_EQ(g.groups_size(), 0);
+    ExpectSameMatches(r["matches"], g.matches());
+    return;
+  }
+  EXPECT_EQ(g.matches_size(), 0);
+  ASSERT_EQ(r["groups"].size(), static_cast<size_t>(g.groups_size()));
+  for (int i = 0; i < g.groups_size(); ++i) {
+    const json& group = r["groups"][i];
+    const gpb::Value& id = g.groups(i).id();
+    if (group["id"].is_string()) {
+      EXPECT_EQ(group["id"], id.string_value()) << i;
+    } else {
+      EXPECT_EQ(group["id"].get<double>(), id.number_value()) << i;
+    }
+    ExpectSameMatches(group["hits"], g.groups(i).hits());
   }
 }
 

@@ -449,7 +449,58 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
            for (const auto& m : matches) got.push_back(m["id"]);
            EXPECT_EQ(got, want) << body.dump();
          }
+         // Grouped by "tag": each group's hits share it, best group first.
+         json grouped = {{"vector", {1.0, 0.0, 0.0}},
+                         {"k", 2},
+                         {"group_by", "tag"},
+                         {"group_size", 2}};
+         pb::SearchRequest q;
+         q.set_collection("pr");
+         for (float f : {1.0f, 0.0f, 0.0f}) q.add_vector(f);
+         q.set_k(2);
+         q.set_group_by("tag");
+         q.set_group_size(2);
+         HttpReply rr = Rest("POST", pr + "/search", grouped);
+         pb::SearchResponse gg;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Search, q, &gg).ok());
+         ASSERT_EQ(rr.status, 200u) << rr.body;
+         ExpectSameSearch(rr.json(), gg);
+         const json groups = rr.json()["groups"];
+         ASSERT_GE(groups.size(), 1u) << rr.body;
+         EXPECT_EQ(groups[0]["hits"][0]["id"], all[0]["id"]);
+         for (const auto& g : groups) {
+           EXPECT_LE(g["hits"].size(), 2u);
+           for (const auto& h : g["hits"]) {
+             EXPECT_EQ(h["metadata"]["tag"], g["id"]) << rr.body;
+           }
+         }
        }});
+
+  steps.push_back({Operation::kRecommend, [&] {
+                     // Like "a", unlike the vector (0, 1, 0); "a" itself left
+                     // out.
+                     for (std::string strategy : {"average", "best_score"}) {
+                       json body = {{"positive", {"a"}},
+                                    {"negative", {{0.0, 1.0, 0.0}}},
+                                    {"strategy", strategy},
+                                    {"k", 3}};
+                       pb::RecommendRequest req;
+                       req.set_collection("pr");
+                       req.add_positive()->set_id("a");
+                       pb::RecommendExample* unlike = req.add_negative();
+                       for (float f : {0.0f, 1.0f, 0.0f}) unlike->add_vector(f);
+                       req.set_strategy(strategy);
+                       req.mutable_query()->set_k(3);
+                       HttpReply r = Rest("POST", pr + "/recommend", body);
+                       pb::SearchResponse g;
+                       ASSERT_TRUE(
+                           Call(&pb::ProximaDB::Stub::Recommend, req, &g).ok());
+                       ASSERT_EQ(r.status, 200u) << r.body;
+                       ExpectSameSearch(r.json(), g);
+                       ASSERT_GE(g.matches_size(), 1) << strategy;
+                       for (const auto& m : g.matches()) EXPECT_NE(m.id(), "a");
+                     }
+                   }});
 
   steps.push_back(
       {Operation::kBatchSearch, [&] {

@@ -52,7 +52,7 @@ Filter = Dict[str, Any]
 
 # Operations whose not_found may name the point rather than the collection.
 # (Search and BatchSearch by the id of a point too.)
-POINT_OPS = frozenset({"Get", "UpdateMetadata", "Search", "BatchSearch"})
+POINT_OPS = frozenset({"Get", "UpdateMetadata", "Search", "BatchSearch", "Recommend"})
 # Operations on the server rather than on a collection.
 ADMIN_OPS = frozenset({"ListQuarantine", "ClearQuarantine", "UpdateAliases", "ListAliases",
                        "CreateDatabaseSnapshot", "GetCluster", "DrainNode"})
@@ -383,6 +383,20 @@ def search_body(
         body["id"] = check_id(str(point_id))
     else:
         body["vector"] = to_vector(query_vector, what)
+    return add_query_fields(body, filter, ef_search, exact, consistency, offset, score_threshold)
+
+
+def add_query_fields(
+    body: Dict[str, Any],
+    filter: Optional[Filter],
+    ef_search: Optional[int],
+    exact: bool,
+    consistency: Optional[str],
+    offset: int,
+    score_threshold: Optional[float],
+) -> Dict[str, Any]:
+    """Adds the optional fields a search and a recommendation share to
+    ``body`` (those left at their defaults are not sent)."""
     if offset:
         body["offset"] = int(offset)
     if score_threshold is not None:
@@ -396,6 +410,19 @@ def search_body(
     if consistency is not None:
         body["consistency"] = consistency
     return body
+
+
+def recommend_examples(examples: Any, what: str) -> List[Any]:
+    """The REST form of recommendation examples: point ids (str) as they
+    are, anything else as a vector."""
+    if examples is None:
+        return []
+    if isinstance(examples, str) or is_numpy(examples) and examples.ndim == 1:
+        raise InvalidArgument(f"{what} must be a list of point ids or vectors")
+    out: List[Any] = []
+    for i, e in enumerate(examples):
+        out.append(check_id(e) if isinstance(e, str) else to_vector(e, f"{what}[{i}]"))
+    return out
 
 
 def split_filters(filter: Any, n: int) -> List[Optional[Filter]]:

@@ -201,6 +201,27 @@ def _search_request(b: Mapping[str, Any], collection: str, what: str) -> "pb.Sea
         req.filter.CopyFrom(_struct(b["filter"], f"{what}filter"))
     if b.get("consistency") is not None:
         req.consistency = b["consistency"]
+    if b.get("group_by") is not None:
+        req.group_by = b["group_by"]
+    if b.get("group_size") is not None:
+        req.group_size = b["group_size"]
+    return req
+
+
+def _enc_recommend(c: Any) -> "pb.RecommendRequest":
+    b = dict(c.body or {})
+    req = pb.RecommendRequest(collection=c.collection)
+    for field in ("positive", "negative"):
+        for e in b.pop(field, None) or []:
+            ex = getattr(req, field).add()
+            if isinstance(e, str):
+                ex.id = e
+            else:
+                ex.vector.extend(e)
+    if b.get("strategy") is not None:
+        req.strategy = b.pop("strategy")
+    b["vector"] = []  # the query carries no vector of its own
+    req.query.CopyFrom(_search_request(b, "", ""))
     return req
 
 
@@ -271,16 +292,23 @@ def _point_json(p: "pb.Point") -> Dict[str, Any]:
     return out
 
 
-def _search_json(r: "pb.SearchResponse") -> Dict[str, Any]:
+def _matches_json(ms: Any) -> List[Dict[str, Any]]:
     matches = []
-    for m in r.matches:
+    for m in ms:
         j: Dict[str, Any] = {"id": m.id, "score": f32_shortest(m.score)}
         if m.HasField("metadata"):
             j["metadata"] = _dict(m.metadata)
         if len(m.vector):
             j["vector"] = f32_list(m.vector)
         matches.append(j)
-    return {"matches": matches, "total_count": r.total_count}
+    return matches
+
+
+def _search_json(r: "pb.SearchResponse") -> Dict[str, Any]:
+    if len(r.groups):
+        return {"groups": [{"id": _py(g.id), "hits": _matches_json(g.hits)} for g in r.groups],
+                "total_count": r.total_count}
+    return {"matches": _matches_json(r.matches), "total_count": r.total_count}
 
 
 def _name_status(r: Any) -> Dict[str, Any]:
@@ -467,6 +495,7 @@ def _build_codecs() -> None:
         "Search": (lambda c: _search_request(c.body or {}, c.collection or "", ""), _search_json),
         "BatchSearch": (_enc_batch_search,
                         lambda r: {"results": [_search_json(x) for x in r.results]}),
+        "Recommend": (_enc_recommend, _search_json),
         "Flush": (lambda c: pb.FlushRequest(collection=c.collection), _name_status),
         "Compact": (lambda c: pb.CompactRequest(collection=c.collection), _name_status),
         "CollectionStats": (

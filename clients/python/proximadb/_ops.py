@@ -18,11 +18,13 @@ from ._common import (
     Filter,
     Metadata,
     Progress,
+    add_query_fields,
     body_of,
     check_id,
     chunks,
     is_numpy,
     looks_like_point,
+    recommend_examples,
     search_body,
     split_filters,
     to_points,
@@ -41,6 +43,7 @@ from .models import (
     Point,
     QuarantineEntry,
     ScrollPage,
+    SearchGroups,
     SearchResults,
     Segment,
 )
@@ -275,6 +278,59 @@ def search(
                        consistency=consistency, point_id=point_id, offset=offset,
                        score_threshold=score_threshold)
     return SearchResults.from_dict((yield Call("Search", collection, body)))
+
+
+def search_groups(
+    collection: str,
+    query_vector: Any,
+    group_by: str,
+    group_size: int,
+    k: int,
+    filter: Optional[Filter],
+    include_vectors: bool,
+    include_metadata: bool,
+    ef_search: Optional[int],
+    exact: bool,
+    consistency: Optional[str] = None,
+    point_id: Optional[str] = None,
+    offset: int = 0,
+    score_threshold: Optional[float] = None,
+) -> Op:
+    if not isinstance(group_by, str) or not group_by:
+        raise InvalidArgument("group_by must be a non-empty metadata field name")
+    body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact,
+                       consistency=consistency, point_id=point_id, offset=offset,
+                       score_threshold=score_threshold)
+    body["group_by"] = group_by
+    body["group_size"] = int(group_size)
+    return SearchGroups.from_dict((yield Call("Search", collection, body)))
+
+
+def recommend(
+    collection: str,
+    positive: Any,
+    negative: Any,
+    strategy: str,
+    k: int,
+    filter: Optional[Filter],
+    include_vectors: bool,
+    include_metadata: bool,
+    ef_search: Optional[int],
+    exact: bool,
+    consistency: Optional[str] = None,
+    offset: int = 0,
+    score_threshold: Optional[float] = None,
+) -> Op:
+    body: Dict[str, Any] = {
+        "positive": recommend_examples(positive, "positive"),
+        "negative": recommend_examples(negative, "negative"),
+        "strategy": strategy,
+        "k": k,
+        "include_vector": bool(include_vectors),
+        "include_metadata": bool(include_metadata),
+    }
+    add_query_fields(body, filter, ef_search, exact, consistency, offset, score_threshold)
+    return SearchResults.from_dict((yield Call("Recommend", collection, body)))
 
 
 def batch_search(

@@ -45,6 +45,7 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "Scroll": ("POST", _V1 + "/{c}/scroll"),
     "Search": ("POST", _V1 + "/{c}/search"),
     "BatchSearch": ("POST", _V1 + "/{c}/search/batch"),
+    "Recommend": ("POST", _V1 + "/{c}/recommend"),
     "Flush": ("POST", _V1 + "/{c}/flush"),
     "Compact": ("POST", _V1 + "/{c}/compact"),
     "CollectionStats": ("GET", _V1 + "/{c}/stats"),

@@ -23,6 +23,7 @@ from .models import (
     Point,
     QuarantineEntry,
     ScrollPage,
+    SearchGroups,
     SearchResults,
     Segment,
     TieringPolicy,
@@ -477,6 +478,76 @@ class ProximaDBClient:
         return self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
                                      include_metadata, ef_search, exact, consistency,
                                      point_id, offset, score_threshold))
+
+    def search_groups(
+        self,
+        collection: str,
+        query_vector: Any = None,
+        group_by: str = "",
+        group_size: int = 1,
+        k: int = 10,
+        filter: Optional[Filter] = None,
+        include_vectors: bool = False,
+        include_metadata: bool = True,
+        ef_search: Optional[int] = None,
+        exact: bool = False,
+        *,
+        consistency: Optional[str] = None,
+        point_id: Optional[str] = None,
+        offset: int = 0,
+        score_threshold: Optional[float] = None,
+    ) -> SearchGroups:
+        """Finds the ``k`` best groups of points sharing a value of the
+        metadata field ``group_by`` (string and integer values; each element
+        of an array), each with its best ``group_size`` hits.
+
+        Groups rank by their best hit; the answer is exact even when a
+        group's hits are spread far down the ranking. ``query_vector`` /
+        ``point_id``, ``offset`` (groups skipped), ``score_threshold`` and
+        the other arguments are as for :meth:`search`; (k + offset) *
+        group_size is at most 10000.
+
+        Returns:
+            A list of :class:`SearchGroup` (``.id``, ``.hits``: a
+            :class:`SearchResults`) with ``.total_count``.
+        """
+        return self._run(_ops.search_groups(collection, query_vector, group_by, group_size, k,
+                                            filter, include_vectors, include_metadata,
+                                            ef_search, exact, consistency, point_id, offset,
+                                            score_threshold))
+
+    def recommend(
+        self,
+        collection: str,
+        positive: Sequence[Any],
+        negative: Optional[Sequence[Any]] = None,
+        k: int = 10,
+        strategy: str = "average",
+        filter: Optional[Filter] = None,
+        include_vectors: bool = False,
+        include_metadata: bool = True,
+        ef_search: Optional[int] = None,
+        exact: bool = False,
+        *,
+        consistency: Optional[str] = None,
+        offset: int = 0,
+        score_threshold: Optional[float] = None,
+    ) -> SearchResults:
+        """Finds points like the ``positive`` examples and unlike the
+        ``negative`` ones; an example is an existing point's id (left out of
+        the results) or a vector; 1..64 examples, at least one positive.
+
+        ``strategy``: ``"average"`` searches with 2 * mean(positive) -
+        mean(negative); ``"best_score"`` scores each candidate by its
+        nearest positive example and leaves out those at least as near to a
+        negative one. Other arguments are as for :meth:`search`.
+
+        Raises:
+            PointNotFound: an example id does not exist.
+        """
+        return self._run(_ops.recommend(collection, positive, negative, strategy, k, filter,
+                                        include_vectors, include_metadata, ef_search, exact,
+                                        consistency, offset, score_threshold))
 
     def batch_search(
         self,

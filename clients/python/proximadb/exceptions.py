@@ -259,8 +259,9 @@ def error_for(
         else:
             cls = ProximaDBError
     if cls is NotFound and collection_op:
-        # "point 'x' not found", or in a batch "queries[3]: point 'x' ..."
-        about_point = point_op and re.match(r"\s*(queries\[\d+\]: )?point\b",
+        # "point 'x' not found", or prefixed by where: "queries[3]: point ..."
+        # (batch search), "positive[0]: point ..." (recommend)
+        about_point = point_op and re.match(r"\s*((queries|positive|negative)\[\d+\]: )?point\b",
                                             message, re.IGNORECASE) is not None
         about_segment = " has no segment " in message
         cls = (PointNotFound if about_point

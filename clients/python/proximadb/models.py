@@ -17,6 +17,8 @@ __all__ = [
     "Point",
     "SearchResult",
     "SearchResults",
+    "SearchGroup",
+    "SearchGroups",
     "BatchInsertResult",
     "CollectionStats",
     "ScrollPage",
@@ -271,6 +273,35 @@ class SearchResults(List[SearchResult]):
     def from_dict(cls, d: Dict[str, Any]) -> "SearchResults":
         """Builds it from the REST JSON shape."""
         return cls([SearchResult.from_dict(m) for m in d.get("matches") or []], d.get("total_count"))
+
+
+@dataclass
+class SearchGroup:
+    """One group of :meth:`search_groups`: the metadata value ``id`` (a
+    string or an integer) its ``hits`` share, best first."""
+
+    id: Any
+    hits: SearchResults
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "SearchGroup":
+        """Builds it from the REST JSON shape."""
+        return cls(id=d["id"], hits=SearchResults.from_dict({"matches": d.get("hits") or []}))
+
+
+class SearchGroups(List[SearchGroup]):
+    """The groups of one grouped search (a list, best group first)."""
+
+    total_count: int
+
+    def __init__(self, groups: List[SearchGroup] = (), total_count: Optional[int] = None) -> None:
+        super().__init__(groups)
+        self.total_count = len(self) if total_count is None else int(total_count)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "SearchGroups":
+        """Builds it from the REST JSON shape."""
+        return cls([SearchGroup.from_dict(g) for g in d.get("groups") or []], d.get("total_count"))
 
 
 @dataclass

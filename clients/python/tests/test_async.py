@@ -84,6 +84,10 @@ async def test_every_method_async(aclient: AsyncProximaDBClient, new_name,
     assert (await c.get(name, "a")).metadata == {"p": 1}
     assert (await c.patch_metadata(name, filter={"p": 1}, set={"k": "A"})).updated_count == 1
     assert (await c.get(name, "a")).metadata == {"p": 1, "k": "A"}
+    groups = await c.search_groups(name, [1, 0, 0], group_by="k", k=2, exact=True)
+    assert [(g.id, g.hits.ids) for g in groups] == [("A", ["a"]), ("d", ["d"])]
+    rec = await c.recommend(name, ["a"], negative=["c"], k=1, exact=True)
+    assert rec.ids == ["d"]
 
     ids = [p.id async for p in c.scroll(name, batch_size=1)]
     assert ids == ["a", "b", "c", "d"]

@@ -24,6 +24,8 @@ from proximadb import (
     ProximaDBClient,
     ProximaDBError,
     SearchResult,
+    SearchGroup,
+    SearchGroups,
     SearchResults,
 )
 
@@ -333,6 +335,47 @@ def test_search_by_id_offset_and_threshold(client: ProximaDBClient, new_name) ->
         client.search(name)
     with pytest.raises(InvalidArgument):
         client.search(name, [1, 0, 0], k=10, offset=10000)
+
+
+def test_search_groups_and_recommend(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 3, distance_metric="euclidean")
+    _fill(client, name)
+    client.insert(name, "x5", [0.8, 0.2, 0], {"color": ["green", "red"], "n": 5})
+    groups = client.search_groups(name, [1, 0, 0], group_by="color", group_size=2, k=3,
+                                  exact=True)
+    assert isinstance(groups, SearchGroups) and groups.total_count == 3
+    assert all(isinstance(g, SearchGroup) for g in groups)
+    assert [(g.id, g.hits.ids) for g in groups] == [
+        ("red", ["x1", "x5"]), ("blue", ["x2"]), ("green", ["x5", "x4"])]
+    assert groups[0].hits[0].metadata == {"color": "red", "n": 1}
+    by_n = client.search_groups(name, point_id="x1", group_by="n", k=1, offset=1,
+                                include_metadata=False, exact=True)
+    assert [(g.id, g.hits.ids) for g in by_n] == [(5, ["x5"])]
+    assert by_n[0].hits[0].metadata is None
+    with pytest.raises(InvalidArgument):
+        client.search_groups(name, [1, 0, 0], group_by="color", group_size=101)
+    with pytest.raises(InvalidArgument):
+        client.search_groups(name, [1, 0, 0], group_by="")
+
+    # Like x1, unlike x3: x2 and x5 lie between them on x1's side.
+    rec = client.recommend(name, ["x1"], negative=["x3"], k=2, exact=True)
+    assert isinstance(rec, SearchResults) and rec.ids == ["x2", "x5"]
+    best = client.recommend(name, ["x1", [0, 0, 1]], negative=np.array([[0, 1, 0]]),
+                            strategy="best_score", k=4, exact=True)
+    # x4 is the second positive itself (given as a vector, so not left
+    # out); x3 sits on the negative, so it is left out.
+    assert best.ids == ["x4", "x2", "x5"]
+    assert best[1].score == pytest.approx(math.sqrt(0.02), rel=1e-5)
+    assert client.recommend(name, ["x1"], k=1, offset=1, exact=True).ids == ["x5"]
+    with pytest.raises(PointNotFound):
+        client.recommend(name, ["nope"])
+    with pytest.raises(InvalidArgument):
+        client.recommend(name, [], negative=["x1"])
+    with pytest.raises(InvalidArgument):
+        client.recommend(name, ["x1"], strategy="median")
+    with pytest.raises(DimensionMismatch):
+        client.recommend(name, [[1, 0]])
 
 
 def test_get_many_and_patch_metadata(client: ProximaDBClient, new_name) -> None:

@@ -63,6 +63,7 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kUpdateMetadata, &G::UpdateMetadata);
   Add(Operation::kGetPoints, &G::GetPoints);
   Add(Operation::kPatchMetadata, &G::PatchMetadata);
+  Add(Operation::kRecommend, &G::Recommend);
   Add(Operation::kCount, &G::Count);
   Add(Operation::kScroll, &G::Scroll);
   Add(Operation::kSearch, &G::Search);
@@ -515,6 +516,14 @@ Status GrpcService::Search(const v1::SearchRequest& in,
   PDB_ASSIGN_OR_RETURN(SearchRequest req, DecodeSearch(in));
   PDB_ASSIGN_OR_RETURN(SearchResult r, svc_->Search(in.collection(), req));
   EncodeSearchResult(r, req, out);
+  return Status::OK();
+}
+
+Status GrpcService::Recommend(const v1::RecommendRequest& in,
+                              v1::SearchResponse* out) {
+  PDB_ASSIGN_OR_RETURN(RecommendRequest req, DecodeRecommend(in));
+  PDB_ASSIGN_OR_RETURN(SearchResult r, svc_->Recommend(in.collection(), req));
+  EncodeSearchResult(r, req.query, out);
   return Status::OK();
 }
 

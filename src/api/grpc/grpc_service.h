@@ -112,6 +112,7 @@ class GrpcService final : public ::grpc::Service {
   Status UpdateMetadata(const v1::UpdateMetadataRequest&,
                         v1::UpdateMetadataResponse*);
   Status GetPoints(const v1::GetPointsRequest&, v1::GetPointsResponse*);
+  Status Recommend(const v1::RecommendRequest&, v1::SearchResponse*);
   Status PatchMetadata(const v1::PatchMetadataRequest&,
                        v1::PatchMetadataResponse*);
   Status Count(const v1::CountRequest&, v1::CountResponse*);

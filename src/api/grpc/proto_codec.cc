@@ -227,7 +227,30 @@ Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r) {
   }
   s.offset = r.offset();
   if (r.has_score_threshold()) s.score_threshold = r.score_threshold();
+  if (r.has_group_by()) {
+    if (r.group_by().empty()) {
+      return Status::InvalidArgument("field 'group_by' must not be empty");
+    }
+    s.group_by = r.group_by();
+  }
+  if (r.has_group_size()) s.group_size = r.group_size();
   return s;
+}
+
+Result<RecommendRequest> DecodeRecommend(const pb::RecommendRequest& r) {
+  RecommendRequest out;
+  for (bool positive : {true, false}) {
+    const auto& in = positive ? r.positive() : r.negative();
+    auto& list = positive ? out.positive : out.negative;
+    for (const pb::RecommendExample& e : in) {
+      list.push_back(RecommendExample{e.id(), Floats(e.vector())});
+    }
+  }
+  if (r.has_strategy()) {
+    PDB_ASSIGN_OR_RETURN(out.strategy, ParseRecommendStrategy(r.strategy()));
+  }
+  PDB_ASSIGN_OR_RETURN(out.query, DecodeSearch(r.query()));
+  return out;
 }
 
 Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r) {
@@ -326,10 +349,12 @@ void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
                out->mutable_metadata());
 }
 
-void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
-                        pb::SearchResponse* out) {
-  for (const SearchHit& hit : r.hits) {
-    pb::SearchMatch* m = out->add_matches();
+namespace {
+
+void EncodeHits(const std::vector<SearchHit>& hits, const SearchRequest& req,
+                google::protobuf::RepeatedPtrField<pb::SearchMatch>* out) {
+  for (const SearchHit& hit : hits) {
+    pb::SearchMatch* m = out->Add();
     m->set_id(hit.id);
     m->set_score(hit.score);
     if (req.include_metadata) {
@@ -340,7 +365,23 @@ void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
       m->mutable_vector()->Assign(hit.vector.begin(), hit.vector.end());
     }
   }
-  out->set_total_count(r.hits.size());
+}
+
+}  // namespace
+
+void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
+                        pb::SearchResponse* out) {
+  if (r.groups) {
+    for (const SearchGroup& g : *r.groups) {
+      pb::PointGroup* pg = out->add_groups();
+      JsonToValue(g.id, pg->mutable_id());
+      EncodeHits(g.hits, req, pg->mutable_hits());
+    }
+    out->set_total_count(r.groups->size());
+  } else {
+    EncodeHits(r.hits, req, out->mutable_matches());
+    out->set_total_count(r.hits.size());
+  }
   if (req.explain) {
     pb::SearchExplain* e = out->mutable_explain();
     for (const SourcePlan& p : r.explain) {

@@ -42,6 +42,8 @@ Result<nlohmann::json> DecodeFilter(bool has_filter,
 // An unset consistency is eventual; a set one must be a name
 // service::ParseReadConsistency takes ("" included: REST refuses it too).
 Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r);
+// The examples are checked by the service (VectorService::Recommend).
+Result<RecommendRequest> DecodeRecommend(const pb::RecommendRequest& r);
 Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r);
 // Each action must set create_alias or delete_alias ("actions[2]: ...");
 // names and the count are checked by VectorService::UpdateAliases.

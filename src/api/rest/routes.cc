@@ -156,6 +156,12 @@ RestResponse BatchSearch(VectorService& svc, const RouteParams& p,
       body, 200, [&](const json& b) { return svc.BatchSearchJson(p.name, b); });
 }
 
+RestResponse Recommend(VectorService& svc, const RouteParams& p,
+                       std::string_view body) {
+  return WithBody(body, 200,
+                  [&](const json& b) { return svc.RecommendJson(p.name, b); });
+}
+
 // Flush and compact take no body; one sent anyway is ignored.
 RestResponse Flush(VectorService& svc, const RouteParams& p, std::string_view) {
   return FromResult(svc.FlushJson(p.name));
@@ -397,6 +403,10 @@ void QueryRoutes(std::vector<RouteSpec>* t) {
                            "/api/v1/collections/{name}/search/batch",
                            {Operation::kBatchSearch},
                            BatchSearch},
+                          {"POST",
+                           "/api/v1/collections/{name}/recommend",
+                           {Operation::kRecommend},
+                           Recommend},
                       });
 }
 

@@ -104,6 +104,11 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.BatchSearchRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.BatchSearchResponse.FromString,
                 )
+        self.Recommend = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/Recommend',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.RecommendRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.FromString,
+                )
         self.Flush = channel.unary_unary(
                 '/proximadb.v1.ProximaDB/Flush',
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.FlushRequest.SerializeToString,
@@ -328,6 +333,12 @@ class ProximaDBServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def BatchSearch(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Recommend(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -629,6 +640,11 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.BatchSearch,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.BatchSearchRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.BatchSearchResponse.SerializeToString,
+            ),
+            'Recommend': grpc.unary_unary_rpc_method_handler(
+                    servicer.Recommend,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RecommendRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.SerializeToString,
             ),
             'Flush': grpc.unary_unary_rpc_method_handler(
                     servicer.Flush,
@@ -1053,6 +1069,23 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/BatchSearch',
             proximadb_dot_v1_dot_proximadb__pb2.BatchSearchRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.BatchSearchResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Recommend(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/Recommend',
+            proximadb_dot_v1_dot_proximadb__pb2.RecommendRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
