@@ -18,6 +18,9 @@ namespace {
 
 using nlohmann::json;
 
+// How wide step 1 grows when its first search leaves groups short.
+constexpr uint64_t kWidestFirstSearch = 256;
+
 bool IsGroupValue(const json& v) {
   return v.is_string() || v.is_number_integer();
 }
@@ -170,17 +173,23 @@ Result<SearchResult> GroupedSearch(Collection& c, const SearchRequest& r) {
   Fetcher fetch(c, r, std::move(base), metric, &out);
   Groups groups(filter::SplitPath(r.group_by), r.group_size);
 
-  // 1. The best n hits, widened until the first `want` groups are full.
+  // 1. The best n hits, widened (once, to kWidestFirstSearch) when the
+  // first `want` groups are not full. Wider is not cheaper: a search's cost
+  // grows with its n, and on data where groups do not cluster no width
+  // short of everything fills them; steps 2 and 3 complete the answer
+  // with small searches instead (docs/BENCHMARKS.md, "Grouped search").
   uint64_t n = std::min<uint64_t>(
       fetch.max_n(), std::max<uint64_t>(64, want * r.group_size * 2));
+  const uint64_t widest =
+      std::min<uint64_t>(fetch.max_n(), std::max(n, kWidestFirstSearch));
   bool exhausted = false;
   for (;;) {
     groups.Clear();
     PDB_ASSIGN_OR_RETURN(std::vector<SearchHit> hits,
                          fetch.Fetch(r.filter, n, &exhausted));
     for (const SearchHit& h : hits) groups.Add(h);
-    if (exhausted || groups.Full(want) || n >= fetch.max_n()) break;
-    n = std::min<uint64_t>(fetch.max_n(), n * 4);
+    if (exhausted || groups.Full(want) || n >= widest) break;
+    n = std::min<uint64_t>(widest, n * 4);
   }
   const bool all_seen = exhausted;
 

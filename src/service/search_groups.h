@@ -15,9 +15,9 @@ namespace proximadb::service {
 // each string or integer value the field holds (each element of an
 // array); points without such a value are in no group. The answer is
 // exact with respect to the collection's search:
-//  1. a search for the best n hits (n from (k + offset) * group_size * 2,
-//     widened 4x at a time up to kMaxK) until the first k + offset groups
-//     it forms are full or it ran out of matching points;
+//  1. a search for the best n hits (n = max(64, (k + offset) * group_size
+//     * 2), widened once to 256 when the first k + offset groups it forms
+//     are not full and matching points remain);
 //  2. while fewer than k + offset groups exist, a search with the groups
 //     found so far excluded ($nin) finds the next ones (their hits rank
 //     after every hit of step 1);
@@ -26,7 +26,7 @@ namespace proximadb::service {
 //     (over any memtable or segment) are found.
 // A point whose array holds a value of a group already found is excluded
 // in step 2 with that group; a group all of whose points are such points
-// and rank past the kMaxK best hits is not found (docs/API.md).
+// and rank past the hits of step 1 is not found (docs/API.md).
 Result<SearchResult> GroupedSearch(Collection& c, const SearchRequest& r);
 
 }  // namespace proximadb::service

@@ -1,7 +1,8 @@
 // Grouped search (search_groups.h): the best groups of hits sharing a
-// metadata value, exact even when a group's hits rank past the 10,000 best
-// hits and when groups are found only past them, over memtable and
-// segments, both search paths, batch search, and the request's limits.
+// metadata value, exact even when a group's hits rank past 12,000 hits of
+// another group and when groups are found only past them (more than the
+// widest search, kMaxK, could see), over memtable and segments, both
+// search paths, batch search, and the request's limits.
 
 #include <string>
 #include <vector>
