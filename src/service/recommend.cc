@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -115,7 +114,7 @@ Result<SearchResult> BestScoreOf(
   SearchResult out;
   for (;;) {
     out = SearchResult{};
-    std::unordered_map<std::string, SearchHit> seen;
+    std::unordered_set<std::string> seen;
     bool every_list_full = true;  // else one list holds every match
     std::optional<float> bound;   // best score an unseen point can have
     for (size_t i = 0; i < pos.size(); ++i) {
@@ -130,16 +129,17 @@ Result<SearchResult> BestScoreOf(
       } else if (!bound || Better(metric, res.hits.back().score, *bound)) {
         bound = res.hits.back().score;
       }
+      // Each candidate scored once, as it first arrives; its vector kept
+      // only when the answer shows it (up to 64 lists of kMaxK hits).
       for (SearchHit& h : res.hits) {
-        if (!exclude.contains(h.id)) seen.try_emplace(h.id, std::move(h));
+        if (exclude.contains(h.id) || !seen.insert(h.id).second) continue;
+        const float s = *BestScore(metric, pos, h.vector);
+        const std::optional<float> against = BestScore(metric, neg, h.vector);
+        if (against && !Better(metric, s, *against)) continue;
+        h.score = s;
+        if (!r.query.include_vector) std::vector<float>().swap(h.vector);
+        out.hits.push_back(std::move(h));
       }
-    }
-    for (auto& [id, h] : seen) {
-      const float s = *BestScore(metric, pos, h.vector);
-      const std::optional<float> against = BestScore(metric, neg, h.vector);
-      if (against && !Better(metric, s, *against)) continue;
-      h.score = s;
-      out.hits.push_back(std::move(h));
     }
     std::sort(out.hits.begin(), out.hits.end(),
               [&](const SearchHit& a, const SearchHit& b) {
