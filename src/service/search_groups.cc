@@ -163,11 +163,8 @@ class Fetcher {
 Result<SearchResult> GroupedSearch(Collection& c, const SearchRequest& r) {
   const Metric metric = c.config().metric;
   const size_t want = size_t{r.k} + r.offset;
-  SearchRequest base = WithoutOptions(r);
-  if (!r.point_id.empty()) {
-    PDB_ASSIGN_OR_RETURN(StoredPoint p, c.Get(r.point_id));
-    base.vector = std::move(p.vector);
-  }
+  // The point's vector when searching by id; k is set per fetch.
+  PDB_ASSIGN_OR_RETURN(SearchRequest base, PrepareSearch(c, r));
   base.include_metadata = true;  // the groups are read from it
   SearchResult out;
   Fetcher fetch(c, r, std::move(base), metric, &out);
