@@ -57,22 +57,24 @@ std::vector<float> Mean(const Vectors& vs, Metric metric) {
   return mean;
 }
 
-// The metric's score (as a search reports it) of `x` against `q`.
-float Score(Metric metric, const std::vector<float>& q,
-            const std::vector<float>& x) {
-  const size_t dim = q.size();
-  const float d =
-      index::InternalDistance(metric, q.data(), index::Norm(q.data(), dim),
-                              x.data(), index::Norm(x.data(), dim), dim);
-  return index::ScoreFromDistance(metric, d);
+std::vector<float> Norms(const Vectors& vs) {
+  std::vector<float> norms;
+  norms.reserve(vs.size());
+  for (const auto& v : vs) norms.push_back(index::Norm(v.data(), v.size()));
+  return norms;
 }
 
-// The best score of `x` against any of `examples` (none: nullopt).
+// The best score (the metric's, as a search reports it) of `x` against any
+// of `examples`, whose norms are `norms` (none: nullopt).
 std::optional<float> BestScore(Metric metric, const Vectors& examples,
+                               const std::vector<float>& norms,
                                const std::vector<float>& x) {
+  const float x_norm = index::Norm(x.data(), x.size());
   std::optional<float> best;
-  for (const auto& e : examples) {
-    const float s = Score(metric, e, x);
+  for (size_t i = 0; i < examples.size(); ++i) {
+    const float s = index::ScoreFromDistance(
+        metric, index::InternalDistance(metric, examples[i].data(), norms[i],
+                                        x.data(), x_norm, x.size()));
     if (!best || Better(metric, s, *best)) best = s;
   }
   return best;
@@ -109,6 +111,7 @@ Result<SearchResult> BestScoreOf(
   const size_t want = size_t{r.query.k} + r.query.offset;
   SearchRequest q = WithoutOptions(r.query);
   q.include_vector = true;  // candidates are scored against every example
+  const std::vector<float> pos_norms = Norms(pos), neg_norms = Norms(neg);
   uint64_t n = std::min<uint64_t>(
       kMaxK, std::max<uint64_t>(64, (want + exclude.size()) * 2));
   SearchResult out;
@@ -133,8 +136,9 @@ Result<SearchResult> BestScoreOf(
       // only when the answer shows it (up to 64 lists of kMaxK hits).
       for (SearchHit& h : res.hits) {
         if (exclude.contains(h.id) || !seen.insert(h.id).second) continue;
-        const float s = *BestScore(metric, pos, h.vector);
-        const std::optional<float> against = BestScore(metric, neg, h.vector);
+        const float s = *BestScore(metric, pos, pos_norms, h.vector);
+        const std::optional<float> against =
+            BestScore(metric, neg, neg_norms, h.vector);
         if (against && !Better(metric, s, *against)) continue;
         h.score = s;
         if (!r.query.include_vector) std::vector<float>().swap(h.vector);
