@@ -176,6 +176,9 @@ class Collection {
   // Live points, optionally only those matching `filter`.
   virtual Result<uint64_t> Count(const nlohmann::json& filter = {}) = 0;
   virtual Result<ScrollPage> Scroll(const ScrollRequest& request) = 0;
+  // Exact counts of a metadata field's values over the points matching the
+  // filter (FacetRequest).
+  virtual Result<FacetResult> Facet(const FacetRequest& request) = 0;
   virtual Result<SearchResult> Search(const SearchRequest& request) = 0;
   // Several searches in one call, the results in request order; each is
   // exactly what Search would answer. An error names the query

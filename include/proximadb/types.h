@@ -468,17 +468,56 @@ struct RecommendRequest {
   SearchRequest query;
 };
 
+// Scroll in the order of a numeric metadata field instead of by id
+// (docs/API.md, "Scroll"). A point's sort value is the smallest number at
+// `key` when ascending and the largest when descending (an array holds
+// several); points with no number there are not listed. Ties go by id.
+struct ScrollOrder {
+  std::string key;  // dotted metadata path, as in filters
+  bool descending = false;
+  bool operator==(const ScrollOrder&) const = default;
+};
+
 struct ScrollRequest {
   std::string after_id;  // exclusive; empty = from the start
   uint32_t limit = 100;
   nlohmann::json filter;  // as SearchRequest::filter
   bool include_vector = false;
   ReadConsistency consistency = ReadConsistency::kEventual;
+  std::optional<ScrollOrder> order_by;
+  // With order_by, the cursor is (after_value, after_id): the page starts
+  // after the point with that sort value and id. Both or neither.
+  std::optional<double> after_value;
 };
 
 struct ScrollPage {
-  std::vector<StoredPoint> points;  // ordered by id (bytewise)
-  std::string next_after_id;        // empty when this was the last page
+  // Ordered by id (bytewise), or as order_by asks.
+  std::vector<StoredPoint> points;
+  std::string next_after_id;  // empty when this was the last page
+  // With order_by: the last point's sort value, the rest of the cursor.
+  std::optional<double> next_after_value;
+};
+
+// POST /collections/{name}/facet: how many points (matching the filter)
+// hold each value of a metadata field. Strings, booleans and integers are
+// counted; a point counts once per distinct value it holds there.
+struct FacetRequest {
+  std::string key;        // dotted metadata path
+  nlohmann::json filter;  // as SearchRequest::filter
+  uint32_t limit = 10;    // values returned, most frequent first; 0 = all
+  ReadConsistency consistency = ReadConsistency::kEventual;
+};
+
+struct FacetValue {
+  nlohmann::json value;  // a string, boolean or integer
+  uint64_t count = 0;
+  bool operator==(const FacetValue&) const = default;
+};
+
+struct FacetResult {
+  // Count descending, then value ascending (booleans before integers
+  // before strings).
+  std::vector<FacetValue> values;
 };
 
 // GET /api/v1/cluster (docs/CLUSTER.md): the cluster as this node sees it.

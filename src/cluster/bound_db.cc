@@ -84,6 +84,9 @@ class BoundCollection final : public Collection {
   Result<ScrollPage> Scroll(const ScrollRequest& request) override {
     return c_->Scroll(request);
   }
+  Result<FacetResult> Facet(const FacetRequest& request) override {
+    return c_->Facet(request);
+  }
   Result<SearchResult> Search(const SearchRequest& request) override {
     return c_->Search(request);
   }

@@ -7,7 +7,9 @@
 #include <set>
 
 #include "cluster/rpc/shard_codec.h"
+#include "collection/field_values.h"
 #include "collection/point_check.h"
+#include "filter/index_plan.h"
 #include "util/limits.h"
 #include "util/mutex.h"
 
@@ -181,32 +183,82 @@ class ClusterCollection final : public Collection {
 
   Result<ScrollPage> Scroll(const ScrollRequest& request) override {
     PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
+    PDB_RETURN_IF_ERROR(CheckScrollOrder(request));
     const std::string body = rpc_codec::EncodeScrollRequest(request);
     const bool strong = request.consistency == ReadConsistency::kStrong;
     auto results = ForEachShard<std::string>(c.shard_count(), [&](uint32_t k) {
       return node_->Call(c, k, "scroll", body, strong);
     });
     PDB_RETURN_IF_ERROR(Explain(FirstError(results)));
-    ScrollPage page;
+    // Each shard returned its first `limit` points after the cursor, in the
+    // page order, so the first `limit` of their union are the collection's.
+    struct Entry {
+      double value = 0;  // the sort value, with order_by
+      StoredPoint point;
+    };
+    std::vector<Entry> all;
     bool more = false;
+    const std::vector<std::string> path =
+        request.order_by ? filter::SplitPath(request.order_by->key)
+                         : std::vector<std::string>{};
     for (auto& r : results) {
       PDB_ASSIGN_OR_RETURN(ScrollPage p, rpc_codec::DecodeScrollPage(*r));
       if (!p.next_after_id.empty()) more = true;
-      for (auto& pt : p.points) page.points.push_back(std::move(pt));
+      for (auto& pt : p.points) {
+        Entry e;
+        if (request.order_by) {
+          // The shard listed it for its sort value, read here the same way.
+          std::optional<double> v =
+              SortValue(pt.metadata, path, request.order_by->descending);
+          if (!v)
+            return Status::Internal(
+                "shard scroll: a point without a sort value");
+          e.value = *v;
+        }
+        e.point = std::move(pt);
+        all.push_back(std::move(e));
+      }
     }
-    std::sort(
-        page.points.begin(), page.points.end(),
-        [](const StoredPoint& a, const StoredPoint& b) { return a.id < b.id; });
-    if (page.points.size() > request.limit) {
-      page.points.resize(request.limit);
+    const bool desc = request.order_by && request.order_by->descending;
+    std::sort(all.begin(), all.end(), [&](const Entry& a, const Entry& b) {
+      if (a.value != b.value)
+        return desc ? a.value > b.value : a.value < b.value;
+      return a.point.id < b.point.id;
+    });
+    if (all.size() > request.limit) {
+      all.resize(request.limit);
       more = true;
     }
-    // Each shard returned its first `limit` ids after after_id, so the
-    // first `limit` of their union are the collection's.
-    if (more && !page.points.empty()) {
-      page.next_after_id = page.points.back().id;
+    ScrollPage page;
+    if (more && !all.empty()) {
+      page.next_after_id = all.back().point.id;
+      if (request.order_by) page.next_after_value = all.back().value;
     }
+    for (auto& e : all) page.points.push_back(std::move(e.point));
     return page;
+  }
+
+  Result<FacetResult> Facet(const FacetRequest& request) override {
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
+    PDB_RETURN_IF_ERROR(CheckFacetRequest(request));
+    // Every shard's whole counts (a value's top-N of one shard says nothing
+    // of another's), summed here: exact, bounded by kMaxFacetDistinctValues.
+    FacetRequest all = request;
+    all.limit = 0;
+    const std::string body = rpc_codec::EncodeFacetRequest(all);
+    const bool strong = request.consistency == ReadConsistency::kStrong;
+    auto results = ForEachShard<std::string>(c.shard_count(), [&](uint32_t k) {
+      return node_->Call(c, k, "facet", body, strong);
+    });
+    PDB_RETURN_IF_ERROR(Explain(FirstError(results)));
+    FacetCounts counts;
+    for (auto& r : results) {
+      PDB_ASSIGN_OR_RETURN(FacetResult one, rpc_codec::DecodeFacetResult(*r));
+      for (const auto& v : one.values) {
+        PDB_RETURN_IF_ERROR(counts.Add(v.value, v.count));
+      }
+    }
+    return counts.Top(request.limit);
   }
 
   Result<SearchResult> Search(const SearchRequest& request) override {

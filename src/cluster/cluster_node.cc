@@ -1294,6 +1294,11 @@ Result<std::string> ClusterNode::LocalCall(const std::string& uid,
     PDB_ASSIGN_OR_RETURN(ScrollPage p, hs->local->Scroll(req));
     return EncodeScrollPage(p);
   }
+  if (op == "facet") {
+    PDB_ASSIGN_OR_RETURN(FacetRequest req, DecodeFacetRequest(body));
+    PDB_ASSIGN_OR_RETURN(FacetResult r, hs->local->Facet(req));
+    return EncodeFacetResult(r);
+  }
   if (op == "info") return EncodeInfo(hs->local->Info());
   if (op == "flush") {
     PDB_RETURN_IF_ERROR(hs->local->Flush());

@@ -193,6 +193,7 @@ class CollectionImpl final
                                     const MetadataPatch& patch) override;
   Result<uint64_t> Count(const nlohmann::json& filter) override;
   Result<ScrollPage> Scroll(const ScrollRequest& request) override;
+  Result<FacetResult> Facet(const FacetRequest& request) override;
   Result<SearchResult> Search(const SearchRequest& request) override;
   Result<std::vector<SearchResult>> SearchBatch(
       const std::vector<SearchRequest>& requests) override;
@@ -351,6 +352,17 @@ class CollectionImpl final
       const ScrollRequest& req, const filter::Filter& filt,
       const ColdPins& pins, std::vector<LiveSegment*>* missing)
       EXCLUDES(state_mu_);
+  // ScrollOnce for a request with order_by (collection_field_reads.cc).
+  Result<std::optional<ScrollPage>> ScrollOrderedOnce(
+      const ScrollRequest& req, const filter::Filter& filt,
+      const ColdPins& pins, std::vector<LiveSegment*>* missing)
+      EXCLUDES(state_mu_);
+  // The page of the first `limit` of `found` (a limit+1th means more), or
+  // nullopt with *missing set when cold vectors are needed.
+  Result<std::optional<ScrollPage>> PageLocked(
+      const ScrollRequest& req, const std::vector<Location>& found,
+      const ColdPins& pins, std::vector<LiveSegment*>* missing) const
+      REQUIRES_SHARED(state_mu_);
 
   Status FlushLocked() REQUIRES(flush_mu_) EXCLUDES(state_mu_);
   // FlushLocked's steps: freeze the memtable (false when there is nothing

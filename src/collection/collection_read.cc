@@ -487,13 +487,16 @@ Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& req) {
                                    std::to_string(kMaxScrollLimit));
   }
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(req.filter));
+  PDB_RETURN_IF_ERROR(CheckScrollOrder(req));
   // Points in cold segments need their vectors, fetched without the lock;
   // then the page is read again (points may have changed).
   ColdPins pins;
   for (;;) {
     std::vector<LiveSegment*> missing;
     PDB_ASSIGN_OR_RETURN(std::optional<ScrollPage> page,
-                         ScrollOnce(req, filt, pins, &missing));
+                         req.order_by
+                             ? ScrollOrderedOnce(req, filt, pins, &missing)
+                             : ScrollOnce(req, filt, pins, &missing));
     if (page) return std::move(*page);
     PDB_RETURN_IF_ERROR(PinCold(missing, &pins));
   }
@@ -536,17 +539,26 @@ Result<std::optional<ScrollPage>> CollectionImpl::ScrollOnce(
   }
   std::sort(found.begin(), found.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
-  if (found.size() > req.limit) found.resize(req.limit + 1);
+  std::vector<Location> locs;
+  for (size_t i = 0; i < found.size() && i <= req.limit; ++i) {
+    locs.push_back(found[i].second);
+  }
+  return PageLocked(req, locs, pins, missing);
+}
+
+Result<std::optional<ScrollPage>> CollectionImpl::PageLocked(
+    const ScrollRequest& req, const std::vector<Location>& found,
+    const ColdPins& pins, std::vector<LiveSegment*>* missing) const {
   if (req.include_vector) {
     for (size_t i = 0; i < found.size() && i < req.limit; ++i) {
-      pins.Need(found[i].second, missing);
+      pins.Need(found[i], missing);
     }
     if (!missing->empty()) return std::optional<ScrollPage>();
   }
   ScrollPage page;
   for (size_t i = 0; i < found.size() && i < req.limit; ++i) {
     page.points.push_back(
-        MaterializeLocked(found[i].second, req.include_vector, true, pins));
+        MaterializeLocked(found[i], req.include_vector, true, pins));
   }
   if (found.size() > req.limit) page.next_after_id = page.points.back().id;
   return std::optional<ScrollPage>(std::move(page));

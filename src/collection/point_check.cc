@@ -170,6 +170,41 @@ Status CheckPayloadIndexField(const std::string& field) {
   return Status::OK();
 }
 
+static Status NamedField(const std::string& field, std::string_view name) {
+  Status st = CheckPayloadIndexField(field);
+  if (st.ok()) return st;
+  return Status::InvalidArgument(std::string(name) + ": " + st.message());
+}
+
+Status CheckScrollOrder(const ScrollRequest& r) {
+  if (!r.order_by) {
+    if (r.after_value) {
+      return Status::InvalidArgument("after_value needs order_by");
+    }
+    return Status::OK();
+  }
+  PDB_RETURN_IF_ERROR(NamedField(r.order_by->key, "order_by.key"));
+  if (r.after_value && !std::isfinite(*r.after_value)) {
+    return Status::InvalidArgument("after_value must be a finite number");
+  }
+  if (!r.after_id.empty() && !r.after_value) {
+    return Status::InvalidArgument(
+        "after_id with order_by needs after_value (the cursor is the last "
+        "point's sort value and id: next_after_value, next_after_id)");
+  }
+  return Status::OK();
+}
+
+Status CheckFacetRequest(const FacetRequest& r) {
+  PDB_RETURN_IF_ERROR(NamedField(r.key, "key"));
+  if (r.limit > kMaxFacetLimit) {
+    return Status::InvalidArgument("limit must be in 1.." +
+                                   std::to_string(kMaxFacetLimit) + ", got " +
+                                   std::to_string(r.limit));
+  }
+  return Status::OK();
+}
+
 Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
                                    uint32_t dimension, Metric metric, size_t i,
                                    Point* p) {

@@ -31,6 +31,13 @@ Status CheckPointMetadata(const nlohmann::json& m, std::string_view what,
 // A payload index field: a filter path (1..kMaxPayloadFieldBytes bytes, no
 // leading '$', at most filter::kMaxPathSegments non-empty segments).
 Status CheckPayloadIndexField(const std::string& field);
+// A scroll's order_by and cursor: the key a field path (as for payload
+// indexes; errors name "order_by.key"), after_value only with order_by,
+// finite, and after_id with order_by only beside an after_value.
+Status CheckScrollOrder(const ScrollRequest& r);
+// A facet request: the key a field path (errors name "key"), limit
+// 1..kMaxFacetLimit, or 0 (every value: the cluster's calls to shards).
+Status CheckFacetRequest(const FacetRequest& r);
 // Checks point `i` of an upsert batch for a collection named `collection`
 // of `dimension` and `metric` (vector, id length, metadata; errors name
 // "vectors[i]") and moves it into its WAL op; an empty id gets a UUID v4.

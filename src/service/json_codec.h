@@ -169,9 +169,15 @@ Result<nlohmann::json> ParseMetadataUpdate(const nlohmann::json& body);
 Result<nlohmann::json> ParseCountFilter(const nlohmann::json& body);
 
 // Scroll body {"after_id"?, "limit"? (1..10000, default 100), "filter"?,
-// "include_vector"?, "consistency"? (as in a search body)}; a null body
-// reads the first page.
+// "include_vector"?, "consistency"? (as in a search body), "order_by"?,
+// "after_value"?}; a null body reads the first page.
 Result<ScrollRequest> ParseScroll(const nlohmann::json& body);
+// order_by: {"key", "direction"?: "asc" (default) | "desc"}, or the key
+// alone as a string.
+Result<ScrollOrder> ParseScrollOrder(const nlohmann::json& v);
+// Facet body {"key", "filter"?, "limit"? (1..kMaxFacetLimit, default 10),
+// "consistency"?}.
+Result<FacetRequest> ParseFacet(const nlohmann::json& body);
 
 // Batch search body {"queries": [<search body>, ...]} with
 // 1..kMaxBatchQueries entries; errors name the index ("queries[2]: ...").
@@ -236,8 +242,12 @@ nlohmann::json TieringCountersToJson(const TieringCounters& c);
 //  "max_seq", "graph_loaded", "cached"}.
 nlohmann::json SegmentToJson(const SegmentInfo& s);
 nlohmann::json StoredPointToJson(const StoredPoint& point);
-// {"points": [{id, metadata, vector?}], "next_after_id": "..." | null}.
-nlohmann::json ScrollPageToJson(const ScrollPage& page, bool include_vector);
+// {"points": [{id, metadata, vector?}], "next_after_id": "..." | null}, and
+// "next_after_value": number | null when the scroll was ordered.
+nlohmann::json ScrollPageToJson(const ScrollPage& page, bool include_vector,
+                                bool ordered = false);
+// {"values": [{"value", "count"}, ...]}.
+nlohmann::json FacetResultToJson(const FacetResult& r);
 // {"name", "point_count", "segment_count", "memtable_points", "wal_bytes",
 //  "oldest_unflushed_age_seconds", "last_sequence", "tiers" (TiersToJson),
 //  "tiering" (TieringCountersToJson)}.

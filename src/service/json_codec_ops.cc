@@ -311,7 +311,8 @@ Result<ScrollRequest> ParseScroll(const json& body) {
   if (body.is_null()) return r;
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      body, {"after_id", "limit", "filter", "include_vector", "consistency"}));
+      body, {"after_id", "limit", "filter", "include_vector", "consistency",
+             "order_by", "after_value"}));
   if (const json* v = FindField(body, "after_id")) {
     PDB_ASSIGN_OR_RETURN(r.after_id, GetString(*v, "after_id"));
   }
@@ -323,6 +324,63 @@ Result<ScrollRequest> ParseScroll(const json& body) {
   PDB_ASSIGN_OR_RETURN(r.filter, OptionalFilter(body));
   if (const json* v = FindField(body, "include_vector")) {
     PDB_ASSIGN_OR_RETURN(r.include_vector, GetBool(*v, "include_vector"));
+  }
+  if (const json* v = FindField(body, "consistency")) {
+    PDB_ASSIGN_OR_RETURN(r.consistency, GetConsistency(*v));
+  }
+  if (const json* v = FindField(body, "order_by")) {
+    PDB_ASSIGN_OR_RETURN(r.order_by, ParseScrollOrder(*v));
+  }
+  if (const json* v = FindField(body, "after_value")) {
+    if (!v->is_number()) return TypeError("after_value", "a number", *v);
+    r.after_value = v->get<double>();
+  }
+  // The rest (key path, cursor pairing): CheckScrollOrder, in the engine.
+  return r;
+}
+
+Result<ScrollOrder> ParseScrollOrder(const json& v) {
+  ScrollOrder order;
+  if (v.is_string()) {  // "price": ascending
+    order.key = v.get<std::string>();
+    return order;
+  }
+  if (!v.is_object()) {
+    return TypeError("order_by", "an object or a key string", v);
+  }
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(v, {"key", "direction"}, "order_by"));
+  const json* key = FindField(v, "key");
+  if (key == nullptr) {
+    return Status::InvalidArgument("missing required field 'order_by.key'");
+  }
+  PDB_ASSIGN_OR_RETURN(order.key, GetString(*key, "order_by.key"));
+  if (const json* d = FindField(v, "direction")) {
+    PDB_ASSIGN_OR_RETURN(std::string dir, GetString(*d, "order_by.direction"));
+    if (dir != "asc" && dir != "desc") {
+      return Status::InvalidArgument(
+          "field 'order_by.direction' must be \"asc\" or \"desc\", got \"" +
+          dir + "\"");
+    }
+    order.descending = dir == "desc";
+  }
+  return order;
+}
+
+Result<FacetRequest> ParseFacet(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(
+      RefuseUnknownFields(body, {"key", "filter", "limit", "consistency"}));
+  FacetRequest r;
+  const json* key = FindField(body, "key");
+  if (key == nullptr) {
+    return Status::InvalidArgument("missing required field 'key'");
+  }
+  PDB_ASSIGN_OR_RETURN(r.key, GetString(*key, "key"));
+  PDB_ASSIGN_OR_RETURN(r.filter, OptionalFilter(body));
+  if (const json* v = FindField(body, "limit")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t limit,
+                         GetUint(*v, "limit", 1, kMaxFacetLimit));
+    r.limit = static_cast<uint32_t>(limit);
   }
   if (const json* v = FindField(body, "consistency")) {
     PDB_ASSIGN_OR_RETURN(r.consistency, GetConsistency(*v));
@@ -356,7 +414,8 @@ Result<std::vector<SearchRequest>> ParseBatchSearch(
   return out;
 }
 
-json ScrollPageToJson(const ScrollPage& page, bool include_vector) {
+json ScrollPageToJson(const ScrollPage& page, bool include_vector,
+                      bool ordered) {
   json points = json::array();
   for (const StoredPoint& p : page.points) {
     json j = {{"id", p.id},
@@ -365,7 +424,20 @@ json ScrollPageToJson(const ScrollPage& page, bool include_vector) {
     points.push_back(std::move(j));
   }
   json next = page.next_after_id.empty() ? json() : json(page.next_after_id);
-  return json{{"points", std::move(points)}, {"next_after_id", next}};
+  json out = {{"points", std::move(points)}, {"next_after_id", next}};
+  if (ordered) {
+    out["next_after_value"] =
+        page.next_after_value ? json(*page.next_after_value) : json();
+  }
+  return out;
+}
+
+json FacetResultToJson(const FacetResult& r) {
+  json values = json::array();
+  for (const auto& v : r.values) {
+    values.push_back({{"value", v.value}, {"count", v.count}});
+  }
+  return json{{"values", std::move(values)}};
 }
 
 json CollectionStatsToJson(const CollectionInfo& info) {

@@ -447,6 +447,16 @@ Result<ScrollPage> VectorService::Scroll(const std::string& collection,
   return c->Scroll(request);
 }
 
+Result<FacetResult> VectorService::Facet(const std::string& collection,
+                                         const FacetRequest& request) {
+  if (request.limit < 1 || request.limit > kMaxFacetLimit) {
+    return Status::InvalidArgument(
+        OutOfRangeMessage("limit", 1, kMaxFacetLimit, request.limit));
+  }
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Facet(request);
+}
+
 Result<std::vector<SearchResult>> VectorService::BatchSearch(
     const std::string& collection, const std::vector<SearchRequest>& queries) {
   if (queries.empty() || queries.size() > kMaxBatchQueries) {

@@ -94,6 +94,9 @@ class VectorService {
                          const nlohmann::json& filter);
   Result<ScrollPage> Scroll(const std::string& collection,
                             const ScrollRequest& request);
+  // Counts of a metadata field's values (limit 1..kMaxFacetLimit).
+  Result<FacetResult> Facet(const std::string& collection,
+                            const FacetRequest& request);
   // With the conveniences of SearchRequest (search_options.h).
   Result<SearchResult> Search(const std::string& collection,
                               const SearchRequest& request);
@@ -236,6 +239,9 @@ class VectorService {
                                    const nlohmann::json& body);
   Result<nlohmann::json> ScrollJson(const std::string& collection,
                                     const nlohmann::json& body);
+  // ParseFacet -> FacetResultToJson.
+  Result<nlohmann::json> FacetJson(const std::string& collection,
+                                   const nlohmann::json& body);
   Result<nlohmann::json> BatchSearchJson(const std::string& collection,
                                          const nlohmann::json& body);
   // ParseRecommend -> SearchResultToJson.

@@ -139,7 +139,14 @@ Result<json> VectorService::ScrollJson(const std::string& collection,
                                        const json& body) {
   PDB_ASSIGN_OR_RETURN(ScrollRequest req, ParseScroll(body));
   PDB_ASSIGN_OR_RETURN(ScrollPage page, Scroll(collection, req));
-  return ScrollPageToJson(page, req.include_vector);
+  return ScrollPageToJson(page, req.include_vector, req.order_by.has_value());
+}
+
+Result<json> VectorService::FacetJson(const std::string& collection,
+                                      const json& body) {
+  PDB_ASSIGN_OR_RETURN(FacetRequest req, ParseFacet(body));
+  PDB_ASSIGN_OR_RETURN(FacetResult r, Facet(collection, req));
+  return FacetResultToJson(r);
 }
 
 Result<json> VectorService::SearchJson(const std::string& collection,

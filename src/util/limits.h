@@ -29,6 +29,15 @@ inline constexpr uint32_t kDefaultK = 10;
 // same reason (one page is materialised, vectors and metadata, in memory).
 inline constexpr uint32_t kMaxScrollLimit = 10000;
 
+// Values in one facet answer (limit): 1..1000, default 10. Facets are for
+// a field's frequent values (a filter sidebar), not for listing every
+// distinct value.
+inline constexpr uint32_t kMaxFacetLimit = 1000;
+// Distinct values one facet request may count (among the matching points):
+// the counts are exact, so every distinct value is held until the end
+// (~100 bytes each); a field with more is an id, not a facet, and is a 400.
+inline constexpr size_t kMaxFacetDistinctValues = 250000;
+
 // Ids in one multi-point read (POST .../vectors/get) or one partial
 // metadata update by ids (POST .../vectors/metadata): 1..10000, one page's
 // worth, for the same reason as kMaxScrollLimit. A partial update by

@@ -218,6 +218,39 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   std::sort(want.begin(), want.end());
   EXPECT_EQ(seen, want);
 
+  // Ordered by "i" (0..3, ten points each) descending, ties by id, paged
+  // across both shards with the (value, id) cursor.
+  ScrollRequest ordered;
+  ordered.limit = 7;
+  ordered.consistency = ReadConsistency::kStrong;
+  ordered.order_by = ScrollOrder{"i", true};
+  std::vector<std::string> by_i;
+  while (true) {
+    auto page = (*on_a)->Scroll(ordered);
+    ASSERT_TRUE(page.ok()) << page.status().ToString();
+    for (const auto& p : page->points) by_i.push_back(p.id);
+    if (page->next_after_id.empty()) break;
+    ordered.after_id = page->next_after_id;
+    ordered.after_value = page->next_after_value;
+  }
+  std::vector<std::pair<int, std::string>> keyed;
+  for (int i = 0; i < 40; ++i)
+    keyed.push_back({-(i % 4), "p" + std::to_string(i)});
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::string> want_by_i;
+  for (auto& [k, id] : keyed) want_by_i.push_back(id);
+  EXPECT_EQ(by_i, want_by_i);
+  // Facet counts summed over both shards.
+  FacetRequest facet;
+  facet.key = "i";
+  facet.limit = 3;
+  facet.filter = {{"i", {{"$lte", 2}}}};
+  facet.consistency = ReadConsistency::kStrong;
+  auto counts = (*on_b)->Facet(facet);
+  ASSERT_TRUE(counts.ok()) << counts.status().ToString();
+  EXPECT_EQ(counts->values,
+            (std::vector<FacetValue>{{0, 10}, {1, 10}, {2, 10}}));
+
   // Grouping and recommending sit above Collection: over both shards.
   SearchRequest grouped = q;
   grouped.k = 4;

@@ -323,6 +323,49 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
       },
       404, "not_found");
   add(
+      Operation::kFacet, "POST", c + "/facet", {{"key", "a..b"}},
+      [&] {
+        pb::FacetRequest r;
+        r.set_collection("c");
+        r.set_key("a..b");
+        pb::FacetResponse out;
+        return Call(&pb::ProximaDB::Stub::Facet, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kFacet, "POST", c + "/facet", {{"key", "k"}, {"limit", 0}},
+      [&] {
+        pb::FacetRequest r;
+        r.set_collection("c");
+        r.set_key("k");
+        r.set_limit(0);
+        pb::FacetResponse out;
+        return Call(&pb::ProximaDB::Stub::Facet, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kScroll, "POST", c + "/scroll",
+      {{"order_by", {{"key", "n"}, {"direction", "up"}}}},
+      [&] {
+        pb::ScrollRequest r;
+        r.set_collection("c");
+        r.mutable_order_by()->set_key("n");
+        r.mutable_order_by()->set_direction("up");
+        pb::ScrollResponse out;
+        return Call(&pb::ProximaDB::Stub::Scroll, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kScroll, "POST", c + "/scroll", {{"after_value", 3}},
+      [&] {
+        pb::ScrollRequest r;
+        r.set_collection("c");
+        r.set_after_value(3);
+        pb::ScrollResponse out;
+        return Call(&pb::ProximaDB::Stub::Scroll, r, &out);
+      },
+      400, "invalid_argument");
+  add(
       Operation::kScroll, "POST", c + "/scroll", {{"limit", 0}},
       [&] {
         pb::ScrollRequest r;

@@ -315,6 +315,39 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
        }});
 
   steps.push_back(
+      {Operation::kFacet, [&] {
+         for (std::string key : {"tag", "n"}) {
+           for (json filter : {json(), json{{"tag", "x"}}}) {
+             json body = {{"key", key}, {"limit", 5}};
+             pb::FacetRequest req;
+             req.set_collection("pr");
+             req.set_key(key);
+             req.set_limit(5);
+             if (!filter.is_null()) {
+               body["filter"] = filter;
+               grpc_api::JsonToStruct(filter, req.mutable_filter());
+             }
+             HttpReply r = Rest("POST", pr + "/facet", body);
+             pb::FacetResponse g;
+             ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Facet, req, &g).ok());
+             ASSERT_EQ(r.status, 200u) << r.body;
+             const json values = r.json()["values"];
+             ASSERT_EQ(values.size(), static_cast<size_t>(g.values_size()));
+             ASSERT_GT(values.size(), 0u) << key;
+             for (int i = 0; i < g.values_size(); ++i) {
+               EXPECT_EQ(values[i]["count"], g.values(i).count());
+               const gpb::Value& v = g.values(i).value();
+               if (values[i]["value"].is_string()) {
+                 EXPECT_EQ(values[i]["value"], v.string_value());
+               } else {
+                 EXPECT_EQ(values[i]["value"].get<double>(), v.number_value());
+               }
+             }
+           }
+         }
+       }});
+
+  steps.push_back(
       {Operation::kScroll, [&] {
          std::string rest_cursor, grpc_cursor;
          std::vector<std::string> rest_ids, grpc_ids;
@@ -349,6 +382,40 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
          EXPECT_EQ(rest_ids, grpc_ids);
          EXPECT_EQ(rest_ids,
                    (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+         // In the order of "n", descending, paged by the (value, id) cursor.
+         std::vector<std::string> rest_ordered, grpc_ordered;
+         json cursor;
+         for (int page = 0; page < 10; ++page) {
+           json body = {{"limit", 2},
+                        {"order_by", {{"key", "n"}, {"direction", "desc"}}}};
+           pb::ScrollRequest req;
+           req.set_collection("pr");
+           req.set_limit(2);
+           req.mutable_order_by()->set_key("n");
+           req.mutable_order_by()->set_direction("desc");
+           if (!cursor.is_null()) {
+             body["after_id"] = cursor["id"];
+             body["after_value"] = cursor["value"];
+             req.set_after_id(cursor["id"].get<std::string>());
+             req.set_after_value(cursor["value"].get<double>());
+           }
+           HttpReply r = Rest("POST", pr + "/scroll", body);
+           pb::ScrollResponse g;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Scroll, req, &g).ok());
+           ASSERT_EQ(r.status, 200u) << r.body;
+           json rj = r.json();
+           for (const auto& p : rj["points"]) rest_ordered.push_back(p["id"]);
+           for (const auto& p : g.points()) grpc_ordered.push_back(p.id());
+           EXPECT_EQ(rj["next_after_value"].is_null(),
+                     !g.has_next_after_value());
+           if (!g.has_next_after_id()) break;
+           EXPECT_EQ(rj["next_after_value"].get<double>(),
+                     g.next_after_value());
+           cursor = {{"id", rj["next_after_id"]},
+                     {"value", rj["next_after_value"]}};
+         }
+         EXPECT_EQ(rest_ordered, grpc_ordered);
+         EXPECT_FALSE(rest_ordered.empty());
          // Either read consistency reads the one copy of a single node.
          json eventual;
          for (std::string consistency : {"eventual", "strong"}) {

@@ -349,6 +349,27 @@ def _enc_scroll(c: Call) -> Any:
         req.filter.CopyFrom(_struct(b["filter"], "filter"))
     if b.get("consistency") is not None:
         req.consistency = b["consistency"]
+    order = b.get("order_by")
+    if order is not None:
+        if isinstance(order, str):
+            order = {"key": order}
+        req.order_by.key = order.get("key") or ""
+        if order.get("direction") is not None:
+            req.order_by.direction = order["direction"]
+    if b.get("after_value") is not None:
+        req.after_value = b["after_value"]
+    return req
+
+
+def _enc_facet(c: Call) -> Any:
+    b = c.body or {}
+    req = pb.FacetRequest(collection=c.collection, key=b.get("key") or "")
+    if b.get("limit") is not None:
+        req.limit = b["limit"]
+    if b.get("filter"):
+        req.filter.CopyFrom(_struct(b["filter"], "filter"))
+    if b.get("consistency") is not None:
+        req.consistency = b["consistency"]
     return req
 
 
@@ -363,6 +384,7 @@ def _dec_scroll(r: Any) -> Dict[str, Any]:
     return {
         "points": [_point_json(p) for p in r.points],
         "next_after_id": r.next_after_id if r.HasField("next_after_id") else None,
+        "next_after_value": r.next_after_value if r.HasField("next_after_value") else None,
     }
 
 
@@ -492,6 +514,9 @@ def _build_codecs() -> None:
             lambda r: {"updated_count": r.updated_count, "not_found": list(r.not_found)}),
         "Count": (_enc_count, lambda r: {"count": r.count}),
         "Scroll": (_enc_scroll, _dec_scroll),
+        "Facet": (_enc_facet,
+                  lambda r: {"values": [{"value": _py(v.value), "count": v.count}
+                                        for v in r.values]}),
         "Search": (lambda c: _search_request(c.body or {}, c.collection or "", ""), _search_json),
         "BatchSearch": (_enc_batch_search,
                         lambda r: {"results": [_search_json(x) for x in r.results]}),

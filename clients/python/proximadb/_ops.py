@@ -38,6 +38,7 @@ from .models import (
     BatchInsertResult,
     Collection,
     CollectionStats,
+    FacetValue,
     HealthStatus,
     MetadataPatchResult,
     Point,
@@ -249,6 +250,9 @@ def scroll_page(
     filter: Optional[Filter],
     include_vectors: bool,
     consistency: Optional[str] = None,
+    order_by: Optional[str] = None,
+    direction: str = "asc",
+    after_value: Optional[float] = None,
 ) -> Op:
     body: Dict[str, Any] = {"limit": limit, "include_vector": bool(include_vectors)}
     if after_id:
@@ -257,7 +261,22 @@ def scroll_page(
         body["filter"] = filter
     if consistency is not None:
         body["consistency"] = consistency
+    if order_by is not None:
+        body["order_by"] = {"key": order_by, "direction": direction}
+    if after_value is not None:
+        body["after_value"] = after_value
     return ScrollPage.from_dict((yield Call("Scroll", collection, body)))
+
+
+def facet(collection: str, key: str, filter: Optional[Filter], limit: int,
+          consistency: Optional[str] = None) -> Op:
+    body: Dict[str, Any] = {"key": key, "limit": limit}
+    if filter:
+        body["filter"] = filter
+    if consistency is not None:
+        body["consistency"] = consistency
+    resp = yield Call("Facet", collection, body)
+    return [FacetValue.from_dict(v) for v in resp.get("values") or []]
 
 
 def search(

@@ -43,6 +43,7 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "PatchMetadata": ("POST", _V1 + "/{c}/vectors/metadata"),
     "Count": ("POST", _V1 + "/{c}/count"),
     "Scroll": ("POST", _V1 + "/{c}/scroll"),
+    "Facet": ("POST", _V1 + "/{c}/facet"),
     "Search": ("POST", _V1 + "/{c}/search"),
     "BatchSearch": ("POST", _V1 + "/{c}/search/batch"),
     "Recommend": ("POST", _V1 + "/{c}/recommend"),

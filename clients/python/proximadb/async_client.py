@@ -19,6 +19,7 @@ from .models import (
     BatchInsertResult,
     Collection,
     CollectionStats,
+    FacetValue,
     HealthStatus,
     MetadataPatchResult,
     Point,
@@ -351,14 +352,20 @@ class AsyncProximaDBClient:
         include_vectors: bool = False,
         *,
         consistency: Optional[str] = None,
+        order_by: Optional[str] = None,
+        direction: str = "asc",
+        after_value: Optional[float] = None,
     ) -> ScrollPage:
         """Reads one page of points in id order, after ``after_id`` (exclusive).
 
         The page's ``next_after_id`` is the cursor for the next page, or None
-        on the last one. ``consistency`` as for ``ProximaDBClient.search``.
+        on the last one. ``consistency`` as for ``ProximaDBClient.search``;
+        ``order_by``, ``direction`` and ``after_value`` as for
+        ``ProximaDBClient.scroll_page``.
         """
         return await self._run(_ops.scroll_page(collection, after_id, limit, filter,
-                                                include_vectors, consistency))
+                                                include_vectors, consistency, order_by,
+                                                direction, after_value))
 
     async def scroll(
         self,
@@ -369,21 +376,39 @@ class AsyncProximaDBClient:
         after_id: Optional[str] = None,
         *,
         consistency: Optional[str] = None,
+        order_by: Optional[str] = None,
+        direction: str = "asc",
     ) -> AsyncIterator[Point]:
         """Iterates (``async for``) over every point (matching ``filter``) in id order.
 
         Pages of ``batch_size`` are fetched lazily, following ``next_after_id``;
-        each page is read with ``consistency``.
+        each page is read with ``consistency``. With ``order_by``, in that numeric
+        field's order (see ``ProximaDBClient.scroll_page``).
         """
         cursor = after_id
+        value: Optional[float] = None
         while True:
             page = await self.scroll_page(collection, cursor, batch_size, filter,
-                                          include_vectors, consistency=consistency)
+                                          include_vectors, consistency=consistency,
+                                          order_by=order_by, direction=direction,
+                                          after_value=value)
             for point in page.points:
                 yield point
             if page.next_after_id is None or not page.points:
                 return
-            cursor = page.next_after_id
+            cursor, value = page.next_after_id, page.next_after_value
+
+    async def facet(
+        self,
+        collection: str,
+        key: str,
+        filter: Optional[Filter] = None,
+        limit: int = 10,
+        *,
+        consistency: Optional[str] = None,
+    ) -> List[FacetValue]:
+        """Counts the points holding each value of ``key`` (``ProximaDBClient.facet``)."""
+        return await self._run(_ops.facet(collection, key, filter, limit, consistency))
 
     async def search(
         self,

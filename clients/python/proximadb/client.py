@@ -18,6 +18,7 @@ from .models import (
     Change,
     Collection,
     CollectionStats,
+    FacetValue,
     HealthStatus,
     MetadataPatchResult,
     Point,
@@ -392,14 +393,23 @@ class ProximaDBClient:
         include_vectors: bool = False,
         *,
         consistency: Optional[str] = None,
+        order_by: Optional[str] = None,
+        direction: str = "asc",
+        after_value: Optional[float] = None,
     ) -> ScrollPage:
         """Reads one page of points in id order, after ``after_id`` (exclusive).
 
         The page's ``next_after_id`` is the cursor for the next page, or None
         on the last one. ``consistency`` is as for :meth:`search`.
+
+        With ``order_by`` (a numeric metadata field) the page is in that field's
+        order (``direction`` ``"asc"`` or ``"desc"``, ties by id; points with no
+        number there are left out), and the cursor is the pair
+        (``after_value``, ``after_id``) from the page's ``next_after_value`` and
+        ``next_after_id``.
         """
         return self._run(_ops.scroll_page(collection, after_id, limit, filter, include_vectors,
-                                          consistency))
+                                          consistency, order_by, direction, after_value))
 
     def scroll(
         self,
@@ -410,20 +420,41 @@ class ProximaDBClient:
         after_id: Optional[str] = None,
         *,
         consistency: Optional[str] = None,
+        order_by: Optional[str] = None,
+        direction: str = "asc",
     ) -> Iterator[Point]:
         """Iterates over every point (matching ``filter``) in id order.
 
         Pages of ``batch_size`` are fetched lazily, following ``next_after_id``;
-        each page is read with ``consistency`` (as for :meth:`search`).
+        each page is read with ``consistency`` (as for :meth:`search`). With
+        ``order_by``, in that numeric field's order (see :meth:`scroll_page`).
         """
         cursor = after_id
+        value: Optional[float] = None
         while True:
             page = self.scroll_page(collection, cursor, batch_size, filter, include_vectors,
-                                    consistency=consistency)
+                                    consistency=consistency, order_by=order_by,
+                                    direction=direction, after_value=value)
             yield from page.points
             if page.next_after_id is None or not page.points:
                 return
-            cursor = page.next_after_id
+            cursor, value = page.next_after_id, page.next_after_value
+
+    def facet(
+        self,
+        collection: str,
+        key: str,
+        filter: Optional[Filter] = None,
+        limit: int = 10,
+        *,
+        consistency: Optional[str] = None,
+    ) -> List[FacetValue]:
+        """Counts the points (matching ``filter``) holding each value of ``key``.
+
+        Strings, booleans and integers are counted, a point once per distinct
+        value; the ``limit`` most frequent values come back, count descending.
+        """
+        return self._run(_ops.facet(collection, key, filter, limit, consistency))
 
     def search(
         self,

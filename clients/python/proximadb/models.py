@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Union
 
 __all__ = [
     "HealthStatus",
@@ -503,11 +503,27 @@ class ScrollPage:
 
     points: List[Point]
     next_after_id: Optional[str] = None  # None on the last page
+    # With order_by: the last point's sort value, the other half of the cursor.
+    next_after_value: Optional[float] = None
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "ScrollPage":
         """Builds it from the REST JSON shape."""
-        return cls([Point.from_dict(p) for p in d.get("points") or []], d.get("next_after_id"))
+        return cls([Point.from_dict(p) for p in d.get("points") or []], d.get("next_after_id"),
+                   d.get("next_after_value"))
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    """One value of a :meth:`ProximaDBClient.facet` answer and how many points hold it."""
+
+    value: Union[str, int, bool]
+    count: int
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "FacetValue":
+        """Builds it from the REST JSON shape."""
+        return cls(d.get("value"), int(d.get("count", 0)))
 
 
 def rfc3339_micros(unix_micros: int) -> str:

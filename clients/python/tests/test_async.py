@@ -93,6 +93,9 @@ async def test_every_method_async(aclient: AsyncProximaDBClient, new_name,
     assert ids == ["a", "b", "c", "d"]
     page = await c.scroll_page(name, limit=3)
     assert page.next_after_id == "c"
+    assert [p.id async for p in c.scroll(name, order_by="p", direction="desc")] == ["a"]
+    facet = await c.facet(name, "k", limit=3)
+    assert [(v.value, v.count) for v in facet] == [("A", 1), ("b", 1), ("c", 1)]
 
     await c.flush(name)
     s = await c.stats(name)

@@ -468,6 +468,70 @@ def test_scroll(client: ProximaDBClient, new_name) -> None:
         client.scroll_page(name, limit=0)
 
 
+def test_scroll_order_by_and_facet(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 2)
+    n = 120
+    meta = []
+    for i in range(n):
+        m = {"price": (i * 37) % 50, "color": ["red", "green", "blue"][i % 3],
+             "tags": [i % 4, (i + 1) % 4]}
+        if i % 10 == 0:
+            del m["price"]  # not listed by order_by
+        meta.append(m)
+    ids = [f"p{i:03d}" for i in range(n)]
+    client.batch_insert(name, np.ones((n, 2), dtype=np.float32), ids=ids, metadata=meta,
+                        chunk_size=50)
+    client.flush(name)
+    client.update_metadata(name, "p001", {"price": -1, "color": "red", "tags": []})
+    meta[1] = {"price": -1, "color": "red", "tags": []}
+
+    def expect(desc: bool, flt=None):
+        rows = [(m["price"], i) for i, m in zip(ids, meta)
+                if "price" in m and (flt is None or m["color"] == flt["color"])]
+        rows.sort(key=lambda r: ((-r[0] if desc else r[0]), r[1]))
+        return [i for _, i in rows]
+
+    for desc in (False, True):
+        direction = "desc" if desc else "asc"
+        got = [p.id for p in client.scroll(name, batch_size=7, order_by="price",
+                                           direction=direction)]
+        assert got == expect(desc)
+        got = [p.id for p in client.scroll(name, {"color": "blue"}, batch_size=5,
+                                           order_by="price", direction=direction)]
+        assert got == expect(desc, {"color": "blue"})
+    page = client.scroll_page(name, limit=3, order_by="price")
+    assert [p.id for p in page.points] == expect(False)[:3]
+    assert page.next_after_id == expect(False)[2] and page.next_after_value is not None
+    nxt = client.scroll_page(name, page.next_after_id, limit=3, order_by="price",
+                             after_value=page.next_after_value)
+    assert [p.id for p in nxt.points] == expect(False)[3:6]
+    with pytest.raises(InvalidArgument, match="direction"):
+        client.scroll_page(name, order_by="price", direction="up")
+    with pytest.raises(InvalidArgument, match="after_value needs order_by"):
+        client.scroll_page(name, after_value=3)
+
+    colors = client.facet(name, "color")
+    want = {}
+    for m in meta:
+        want[m["color"]] = want.get(m["color"], 0) + 1
+    assert {v.value: v.count for v in colors} == want
+    assert [v.count for v in colors] == sorted(want.values(), reverse=True)
+    tags = client.facet(name, "tags", {"color": "green"}, limit=2)
+    tag_counts = {}
+    for m in meta:
+        if m["color"] == "green":
+            for t in set(m["tags"]):
+                tag_counts[t] = tag_counts.get(t, 0) + 1
+    top = sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))[:2]
+    assert [(v.value, v.count) for v in tags] == top
+    assert all(isinstance(v.value, int) for v in tags)
+    with pytest.raises(InvalidArgument, match="limit"):
+        client.facet(name, "color", limit=0)
+    with pytest.raises(CollectionNotFound):
+        client.facet(name + "_missing", "color")
+
+
 def test_flush_compact_stats(client: ProximaDBClient, new_name) -> None:
     name = new_name()
     client.create_collection(name, 3)

@@ -66,6 +66,7 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kRecommend, &G::Recommend);
   Add(Operation::kCount, &G::Count);
   Add(Operation::kScroll, &G::Scroll);
+  Add(Operation::kFacet, &G::Facet);
   Add(Operation::kSearch, &G::Search);
   Add(Operation::kBatchSearch, &G::BatchSearch);
   Add(Operation::kFlush, &G::Flush);
@@ -508,6 +509,13 @@ Status GrpcService::Scroll(const v1::ScrollRequest& in,
   PDB_ASSIGN_OR_RETURN(ScrollRequest req, DecodeScroll(in));
   PDB_ASSIGN_OR_RETURN(ScrollPage page, svc_->Scroll(in.collection(), req));
   EncodeScrollPage(page, req.include_vector, out);
+  return Status::OK();
+}
+
+Status GrpcService::Facet(const v1::FacetRequest& in, v1::FacetResponse* out) {
+  PDB_ASSIGN_OR_RETURN(FacetRequest req, DecodeFacet(in));
+  PDB_ASSIGN_OR_RETURN(FacetResult r, svc_->Facet(in.collection(), req));
+  EncodeFacet(r, out);
   return Status::OK();
 }
 

@@ -117,6 +117,7 @@ class GrpcService final : public ::grpc::Service {
                        v1::PatchMetadataResponse*);
   Status Count(const v1::CountRequest&, v1::CountResponse*);
   Status Scroll(const v1::ScrollRequest&, v1::ScrollResponse*);
+  Status Facet(const v1::FacetRequest&, v1::FacetResponse*);
   Status Search(const v1::SearchRequest&, v1::SearchResponse*);
   Status BatchSearch(const v1::BatchSearchRequest&, v1::BatchSearchResponse*);
   Status Flush(const v1::FlushRequest&, v1::FlushResponse*);

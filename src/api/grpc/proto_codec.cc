@@ -263,7 +263,40 @@ Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r) {
     PDB_ASSIGN_OR_RETURN(s.consistency,
                          service::ParseReadConsistency(r.consistency()));
   }
+  if (r.has_order_by()) {
+    ScrollOrder order;
+    order.key = r.order_by().key();
+    if (order.key.empty()) {
+      return Status::InvalidArgument("missing required field 'order_by.key'");
+    }
+    if (r.order_by().has_direction()) {
+      const std::string& dir = r.order_by().direction();
+      if (dir != "asc" && dir != "desc") {
+        return Status::InvalidArgument(
+            "field 'order_by.direction' must be \"asc\" or \"desc\", got "
+            "\"" +
+            dir + "\"");
+      }
+      order.descending = dir == "desc";
+    }
+    s.order_by = std::move(order);
+  }
+  if (r.has_after_value()) s.after_value = r.after_value();
   return s;
+}
+
+Result<FacetRequest> DecodeFacet(const pb::FacetRequest& r) {
+  FacetRequest f;
+  f.key = r.key();
+  if (f.key.empty())
+    return Status::InvalidArgument("missing required field 'key'");
+  PDB_ASSIGN_OR_RETURN(f.filter, DecodeFilter(r.has_filter(), r.filter()));
+  if (r.has_limit()) f.limit = r.limit();
+  if (r.has_consistency()) {
+    PDB_ASSIGN_OR_RETURN(f.consistency,
+                         service::ParseReadConsistency(r.consistency()));
+  }
+  return f;
 }
 
 namespace {
@@ -407,6 +440,15 @@ void EncodeScrollPage(const ScrollPage& page, bool include_vector,
     EncodeStoredPoint(p, include_vector, out->add_points());
   }
   if (!page.next_after_id.empty()) out->set_next_after_id(page.next_after_id);
+  if (page.next_after_value) out->set_next_after_value(*page.next_after_value);
+}
+
+void EncodeFacet(const FacetResult& r, pb::FacetResponse* out) {
+  for (const FacetValue& v : r.values) {
+    pb::FacetValue* fv = out->add_values();
+    JsonToValue(v.value, fv->mutable_value());
+    fv->set_count(v.count);
+  }
 }
 
 void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out) {

@@ -45,6 +45,7 @@ Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r);
 // The examples are checked by the service (VectorService::Recommend).
 Result<RecommendRequest> DecodeRecommend(const pb::RecommendRequest& r);
 Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r);
+Result<FacetRequest> DecodeFacet(const pb::FacetRequest& r);
 // Each action must set create_alias or delete_alias ("actions[2]: ...");
 // names and the count are checked by VectorService::UpdateAliases.
 Result<std::vector<AliasAction>> DecodeAliasActions(
@@ -63,6 +64,7 @@ void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
                         pb::SearchResponse* out);
 void EncodeScrollPage(const ScrollPage& page, bool include_vector,
                       pb::ScrollResponse* out);
+void EncodeFacet(const FacetResult& r, pb::FacetResponse* out);
 void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out);
 void EncodeAliases(const std::vector<AliasInfo>& aliases,
                    pb::AliasesResponse* out);

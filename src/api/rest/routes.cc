@@ -144,6 +144,12 @@ RestResponse Scroll(VectorService& svc, const RouteParams& p,
       body, [&](const json& b) { return svc.ScrollJson(p.name, b); });
 }
 
+RestResponse Facet(VectorService& svc, const RouteParams& p,
+                   std::string_view body) {
+  return WithBody(body, 200,
+                  [&](const json& b) { return svc.FacetJson(p.name, b); });
+}
+
 RestResponse Search(VectorService& svc, const RouteParams& p,
                     std::string_view body) {
   return WithBody(body, 200,
@@ -395,6 +401,10 @@ void QueryRoutes(std::vector<RouteSpec>* t) {
                            "/api/v1/collections/{name}/scroll",
                            {Operation::kScroll},
                            Scroll},
+                          {"POST",
+                           "/api/v1/collections/{name}/facet",
+                           {Operation::kFacet},
+                           Facet},
                           {"POST",
                            "/api/v1/collections/{name}/search",
                            {Operation::kSearch},

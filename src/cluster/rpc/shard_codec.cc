@@ -167,11 +167,17 @@ Result<SearchResult> DecodeSearchResult(const std::string& body) {
 }
 
 std::string EncodeScrollRequest(const ScrollRequest& r) {
-  return json({{"after_id", r.after_id},
-               {"limit", r.limit},
-               {"filter", r.filter},
-               {"include_vector", r.include_vector}})
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+  json j = {{"after_id", r.after_id},
+            {"limit", r.limit},
+            {"filter", r.filter},
+            {"include_vector", r.include_vector}};
+  if (r.order_by) {
+    j["order_by"] = {{"key", r.order_by->key},
+                     {"descending", r.order_by->descending}};
+  }
+  // Doubles are written with enough digits to read back exactly.
+  if (r.after_value) j["after_value"] = *r.after_value;
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<ScrollRequest> DecodeScrollRequest(const std::string& body) {
@@ -182,15 +188,27 @@ Result<ScrollRequest> DecodeScrollRequest(const std::string& body) {
     return Bad("scroll request fields");
   }
   r.filter = j.value("filter", json());
+  if (auto o = j.find("order_by"); o != j.end()) {
+    ScrollOrder order;
+    if (!o->is_object() || !Read(*o, "key", &order.key) ||
+        !Read(*o, "descending", &order.descending)) {
+      return Bad("scroll order_by");
+    }
+    r.order_by = std::move(order);
+  }
+  if (auto v = j.find("after_value"); v != j.end()) {
+    if (!v->is_number()) return Bad("scroll after_value");
+    r.after_value = v->get<double>();
+  }
   return r;
 }
 
 std::string EncodeScrollPage(const ScrollPage& p) {
   json points = json::array();
   for (const auto& pt : p.points) points.push_back(PointToJson(pt));
-  return json({{"points", std::move(points)},
-               {"next_after_id", p.next_after_id}})
-      .dump(-1, ' ', false, json::error_handler_t::replace);
+  json j = {{"points", std::move(points)}, {"next_after_id", p.next_after_id}};
+  if (p.next_after_value) j["next_after_value"] = *p.next_after_value;
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<ScrollPage> DecodeScrollPage(const std::string& body) {
@@ -205,7 +223,52 @@ Result<ScrollPage> DecodeScrollPage(const std::string& body) {
     PDB_ASSIGN_OR_RETURN(StoredPoint sp, PointFromJson(pt));
     p.points.push_back(std::move(sp));
   }
+  if (auto v = j.find("next_after_value"); v != j.end()) {
+    if (!v->is_number()) return Bad("scroll page next_after_value");
+    p.next_after_value = v->get<double>();
+  }
   return p;
+}
+
+std::string EncodeFacetRequest(const FacetRequest& r) {
+  return json({{"key", r.key}, {"filter", r.filter}, {"limit", r.limit}})
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<FacetRequest> DecodeFacetRequest(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  FacetRequest r;
+  if (!Read(j, "key", &r.key) || !Read(j, "limit", &r.limit)) {
+    return Bad("facet request fields");
+  }
+  r.filter = j.value("filter", json());
+  return r;
+}
+
+std::string EncodeFacetResult(const FacetResult& r) {
+  json values = json::array();
+  for (const auto& v : r.values) {
+    values.push_back({{"value", v.value}, {"count", v.count}});
+  }
+  return json({{"values", std::move(values)}})
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<FacetResult> DecodeFacetResult(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  auto values = j.find("values");
+  if (values == j.end() || !values->is_array()) return Bad("facet values");
+  FacetResult r;
+  for (const auto& v : *values) {
+    FacetValue fv;
+    if (!v.is_object() || !v.contains("value") ||
+        !Read(v, "count", &fv.count)) {
+      return Bad("facet value");
+    }
+    fv.value = v["value"];
+    r.values.push_back(std::move(fv));
+  }
+  return r;
 }
 
 std::string EncodePoint(const StoredPoint& p) {

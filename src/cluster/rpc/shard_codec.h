@@ -22,6 +22,10 @@ std::string EncodeScrollRequest(const ScrollRequest& r);
 Result<ScrollRequest> DecodeScrollRequest(const std::string& body);
 std::string EncodeScrollPage(const ScrollPage& p);
 Result<ScrollPage> DecodeScrollPage(const std::string& body);
+std::string EncodeFacetRequest(const FacetRequest& r);
+Result<FacetRequest> DecodeFacetRequest(const std::string& body);
+std::string EncodeFacetResult(const FacetResult& r);
+Result<FacetResult> DecodeFacetResult(const std::string& body);
 
 std::string EncodePoint(const StoredPoint& p);
 Result<StoredPoint> DecodePoint(const std::string& body);

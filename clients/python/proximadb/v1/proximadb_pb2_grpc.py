@@ -94,6 +94,11 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.ScrollRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ScrollResponse.FromString,
                 )
+        self.Facet = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/Facet',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.FacetRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.FacetResponse.FromString,
+                )
         self.Search = channel.unary_unary(
                 '/proximadb.v1.ProximaDB/Search',
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.SearchRequest.SerializeToString,
@@ -322,6 +327,14 @@ class ProximaDBServicer(object):
 
     def Scroll(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Facet(self, request, context):
+        """How many points (matching a filter) hold each value of a metadata
+        field: exact counts, most frequent first.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -630,6 +643,11 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.Scroll,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.ScrollRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.ScrollResponse.SerializeToString,
+            ),
+            'Facet': grpc.unary_unary_rpc_method_handler(
+                    servicer.Facet,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.FacetRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.FacetResponse.SerializeToString,
             ),
             'Search': grpc.unary_unary_rpc_method_handler(
                     servicer.Search,
@@ -1035,6 +1053,23 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/Scroll',
             proximadb_dot_v1_dot_proximadb__pb2.ScrollRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.ScrollResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Facet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/Facet',
+            proximadb_dot_v1_dot_proximadb__pb2.FacetRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.FacetResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
