@@ -1,6 +1,7 @@
 // Filtered search benchmark: Fashion-MNIST (60,000 x 784, euclidean) with
 // synthetic metadata whose filters match 50 %, 10 %, 1 % and 0.1 % of the
-// points. For each filter: recall@10 against the exact filtered top 10
+// points (a keyword equality, an integer range, a datetime range and a geo
+// radius at each). For each filter: recall@10 against the exact filtered top 10
 // (brute force, computed here independently of the engine) and single-thread
 // QPS of
 //   planner      ProximaDB with payload indexes (index_scan or
@@ -18,6 +19,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -27,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include "filter/filter.h"
+#include "filter/geo.h"
 #include "idx_reader.h"
 #include "index/distance.h"
 #include "proximadb/db.h"
@@ -86,8 +90,19 @@ int main(int argc, char** argv) {
   // (integer) is uniform in 0..999 for range filters.
   std::mt19937 rng(42);
   std::uniform_real_distribution<double> u01(0, 1);
+  // "ts" (datetime) is a minute uniform in 0..999 after 2026-01-01T00:00Z,
+  // written in UTC or at +01:00; "loc" (geo) is uniform in a 2 x 3 degree
+  // box around (49, 3.5), and the radii are the distance quantiles.
   std::vector<std::string> tag(n);
-  std::vector<int> bucket(n);
+  std::vector<int> bucket(n), minute(n);
+  std::vector<filter::GeoPoint> loc(n);
+  auto ts = [](int min, bool plus_one) {
+    const int local = min + (plus_one ? 60 : 0);
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "2026-01-01T%02d:%02d:00%s", local / 60,
+                  local % 60, plus_one ? "+01:00" : "Z");
+    return std::string(buf);
+  };
   for (uint32_t i = 0; i < n; ++i) {
     const double u = u01(rng);
     tag[i] = u < 0.5     ? "a50"
@@ -96,6 +111,8 @@ int main(int argc, char** argv) {
              : u < 0.611 ? "a01"
                          : "other";
     bucket[i] = static_cast<int>(rng() % 1000);
+    minute[i] = static_cast<int>(rng() % 1000);
+    loc[i] = {48 + u01(rng) * 2, 2 + u01(rng) * 3};
   }
   std::vector<FilterCase> cases;
   for (auto [t, sel] : std::vector<std::pair<std::string, double>>{
@@ -112,6 +129,38 @@ int main(int argc, char** argv) {
                  {}};
     for (uint32_t i = 0; i < n; ++i) c.match.push_back(bucket[i] < hi);
     cases.push_back(std::move(c));
+  }
+  for (auto [hi, sel] : std::vector<std::pair<int, double>>{
+           {500, 0.5}, {100, 0.1}, {10, 0.01}, {1, 0.001}}) {
+    FilterCase c{"ts < " + ts(hi, false),
+                 sel,
+                 json{{"ts", {{"$lt", ts(hi, true)}}}},  // the same instant
+                 {}};
+    for (uint32_t i = 0; i < n; ++i) c.match.push_back(minute[i] < hi);
+    cases.push_back(std::move(c));
+  }
+  {
+    const filter::GeoPoint centre{49, 3.5};
+    std::vector<double> dist(n);
+    for (uint32_t i = 0; i < n; ++i) {
+      dist[i] = filter::HaversineMeters(centre, loc[i]);
+    }
+    std::vector<double> sorted = dist;
+    std::sort(sorted.begin(), sorted.end());
+    for (double sel : {0.5, 0.1, 0.01, 0.001}) {
+      const double meters =
+          sorted[std::max<size_t>(1, static_cast<size_t>(sel * n)) - 1];
+      FilterCase c{"loc within " + std::to_string(int(meters)) + " m",
+                   sel,
+                   json{{"loc",
+                         {{"$geo_radius",
+                           {{"lat", centre.lat},
+                            {"lon", centre.lon},
+                            {"meters", meters}}}}}},
+                   {}};
+      for (uint32_t i = 0; i < n; ++i) c.match.push_back(dist[i] <= meters);
+      cases.push_back(std::move(c));
+    }
   }
 
   // Ground truth: brute force over the matching points.
@@ -152,7 +201,9 @@ int main(int argc, char** argv) {
   cfg.index.algorithm = "hnsw";  // m 16, ef_construction 200, ef_search 64
   auto coll = db->CreateCollection(cfg).value();
   if (!coll->CreatePayloadIndex({"tag", PayloadIndexType::kKeyword}).ok() ||
-      !coll->CreatePayloadIndex({"bucket", PayloadIndexType::kInteger}).ok()) {
+      !coll->CreatePayloadIndex({"bucket", PayloadIndexType::kInteger}).ok() ||
+      !coll->CreatePayloadIndex({"ts", PayloadIndexType::kDatetime}).ok() ||
+      !coll->CreatePayloadIndex({"loc", PayloadIndexType::kGeo}).ok()) {
     std::fprintf(stderr, "creating payload indexes failed\n");
     return 1;
   }
@@ -162,9 +213,13 @@ int main(int argc, char** argv) {
       std::vector<Point> batch;
       for (uint32_t i = b; i < std::min(n, b + 1000); ++i) {
         const float* v = base.data() + size_t(i) * dim;
-        batch.push_back({"p" + std::to_string(i),
-                         std::vector<float>(v, v + dim),
-                         {{"tag", tag[i]}, {"bucket", bucket[i]}}});
+        batch.push_back(
+            {"p" + std::to_string(i),
+             std::vector<float>(v, v + dim),
+             {{"tag", tag[i]},
+              {"bucket", bucket[i]},
+              {"ts", ts(minute[i], i % 2 == 1)},
+              {"loc", {{"lat", loc[i].lat}, {"lon", loc[i].lon}}}}});
       }
       if (!coll->Upsert(std::move(batch)).ok()) return 1;
     }
@@ -179,6 +234,10 @@ int main(int argc, char** argv) {
     std::string plan;
   };
   // Runs every query `runs` times; recall from the first run, QPS median.
+  std::vector<filter::Filter> compiled;
+  for (const auto& c : cases) {
+    compiled.push_back(filter::Filter::Parse(c.filter).value());
+  }
   auto measure = [&](size_t c, bool post_filter, uint32_t runs) -> Row {
     Row row{0, 0, ""};
     std::vector<double> qps;
@@ -207,11 +266,7 @@ int main(int argc, char** argv) {
         for (const auto& h : res->hits) {
           if (post_filter) {
             // The filter applied after the vector search.
-            const json& m = h.metadata;
-            bool ok = c < 4 ? m["tag"] == cases[c].filter["tag"]
-                            : m["bucket"].get<int>() <
-                                  cases[c].filter["bucket"]["$lt"].get<int>();
-            if (!ok) continue;
+            if (!compiled[c].Matches(h.metadata)) continue;
           }
           if (got.size() < k) got.push_back(h.id);
         }
@@ -242,8 +297,9 @@ int main(int argc, char** argv) {
   }
   // The same collection without payload indexes: the pre-planner path
   // (one run: at 0.1 % it is slow).
-  coll->DropPayloadIndex("tag");
-  coll->DropPayloadIndex("bucket");
+  for (const char* f : {"tag", "bucket", "ts", "loc"}) {
+    (void)coll->DropPayloadIndex(f);
+  }
   for (size_t c = 0; c < cases.size(); ++c) {
     traversal.push_back(measure(c, false, 1));
   }

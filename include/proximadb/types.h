@@ -167,10 +167,12 @@ Status ValidateAliasActions(const std::vector<AliasAction>& actions);
 // segment so the search planner can count and list matching rows without
 // reading metadata (docs/FILTERS.md, "Payload indexes").
 enum class PayloadIndexType : uint32_t {
-  kKeyword = 0,  // strings: posting list per distinct value
-  kInteger = 1,  // numbers: sorted (value, row) pairs for ranges
-  kFloat = 2,    // numbers: same structure as kInteger
-  kBool = 3,     // booleans: two posting lists
+  kKeyword = 0,   // strings: posting list per distinct value
+  kInteger = 1,   // numbers: sorted (value, row) pairs for ranges
+  kFloat = 2,     // numbers: same structure as kInteger
+  kBool = 3,      // booleans: two posting lists
+  kDatetime = 4,  // RFC 3339 strings: sorted (instant, row) pairs for ranges
+  kGeo = 5,       // {"lat", "lon"} points: sorted by latitude for shapes
 };
 inline std::string_view PayloadIndexTypeName(PayloadIndexType t) {
   switch (t) {
@@ -182,17 +184,22 @@ inline std::string_view PayloadIndexTypeName(PayloadIndexType t) {
       return "float";
     case PayloadIndexType::kBool:
       return "bool";
+    case PayloadIndexType::kDatetime:
+      return "datetime";
+    case PayloadIndexType::kGeo:
+      return "geo";
   }
   return "unknown";
 }
 inline Result<PayloadIndexType> ParsePayloadIndexType(std::string_view name) {
   for (auto t : {PayloadIndexType::kKeyword, PayloadIndexType::kInteger,
-                 PayloadIndexType::kFloat, PayloadIndexType::kBool}) {
+                 PayloadIndexType::kFloat, PayloadIndexType::kBool,
+                 PayloadIndexType::kDatetime, PayloadIndexType::kGeo}) {
     if (PayloadIndexTypeName(t) == name) return t;
   }
   return Status::InvalidArgument(
       "unknown payload index type '" + std::string(name) +
-      "' (expected keyword, integer, float or bool)");
+      "' (expected keyword, integer, float, bool, datetime or geo)");
 }
 
 // Where a segment's bytes live (docs/ARCHITECTURE.md, "Tiers and

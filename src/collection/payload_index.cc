@@ -6,13 +6,17 @@
 
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/time_format.h"
 
 namespace proximadb {
 
 namespace {
 
 constexpr char kMagic[8] = {'P', 'D', 'B', 'P', 'I', 'D', 'X', '1'};
-constexpr uint32_t kVersion = 1;
+// 1: keyword, integer, float, bool. 2 adds datetime and geo fields. Save
+// writes 1 when no field needs 2, so each index has one encoding and older
+// builds keep reading the files they could always read.
+constexpr uint32_t kVersion = 2;
 
 double AsDouble(const filter::Value& v) {
   switch (v.type) {
@@ -42,6 +46,12 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
   std::vector<std::map<std::string, std::vector<uint32_t>, std::less<>>> keyed(
       sorted.size());
   std::vector<std::vector<std::pair<double, uint32_t>>> nums(sorted.size());
+  std::vector<std::vector<std::pair<int64_t, uint32_t>>> times(sorted.size());
+  struct Pt {
+    double lat, lon;
+    uint32_t row;
+  };
+  std::vector<std::vector<Pt>> points(sorted.size());
   for (const auto& d : sorted) paths.push_back(filter::SplitPath(d.field));
 
   for (size_t r = 0; r < seg.size(); ++r) {
@@ -51,6 +61,13 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
     const uint32_t row = static_cast<uint32_t>(r);
     for (size_t f = 0; f < sorted.size(); ++f) {
       const PayloadIndexType type = sorted[f].type;
+      if (type == PayloadIndexType::kGeo) {
+        filter::ForEachGeoPointAtPath(
+            doc, paths[f], [&](const filter::GeoPoint& p) {
+              points[f].push_back({p.lat, p.lon, row});
+            });
+        continue;
+      }
       filter::ForEachScalarAtPath(doc, paths[f], [&](const filter::Value& v) {
         using T = filter::Value::Type;
         switch (type) {
@@ -66,6 +83,13 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
               if (post.empty() || post.back() != row) post.push_back(row);
             }
             break;
+          case PayloadIndexType::kDatetime: {
+            int64_t t;
+            if (v.type == T::kString && ParseRfc3339Instant(v.s, &t)) {
+              times[f].push_back({t, row});
+            }
+            break;
+          }
           default:
             // Both numeric types index every number: a filter compares
             // 1 and 1.5 alike, so skipping either would lose matches.
@@ -87,6 +111,19 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
     for (const auto& [v, r] : nums[f]) {
       field.values.push_back(v);
       field.value_rows.push_back(r);
+    }
+    std::sort(times[f].begin(), times[f].end());
+    for (const auto& [t, r] : times[f]) {
+      field.times.push_back(t);
+      field.time_rows.push_back(r);
+    }
+    std::sort(points[f].begin(), points[f].end(), [](const Pt& a, const Pt& b) {
+      return a.lat < b.lat || (a.lat == b.lat && a.row < b.row);
+    });
+    for (const Pt& p : points[f]) {
+      field.lats.push_back(p.lat);
+      field.lons.push_back(p.lon);
+      field.geo_rows.push_back(p.row);
     }
     out->fields_.push_back(std::move(field));
   }
@@ -154,6 +191,17 @@ std::optional<uint64_t> SegmentPayloadIndex::CountEq(
     const double d = AsDouble(v);
     return CountRange(field, {true, d}, {true, d});
   }
+  if (f->def.type == PayloadIndexType::kDatetime) {
+    // $eq is string equality, and equal strings are equal instants: the
+    // rows at that instant are a superset. A string that is not a time
+    // is not in the index at all, so the index cannot bound it.
+    int64_t t;
+    if (v.type != filter::Value::Type::kString ||
+        !ParseRfc3339Instant(v.s, &t)) {
+      return std::nullopt;
+    }
+    return CountTimeRange(field, {true, t}, {true, t});
+  }
   const uint32_t *b, *e;
   if (!Posting(*f, v, &b, &e)) return std::nullopt;
   return static_cast<uint64_t>(e - b);
@@ -167,6 +215,14 @@ bool SegmentPayloadIndex::RowsEq(std::string_view field, const filter::Value& v,
     if (!v.is_number()) return false;
     const double d = AsDouble(v);
     return RowsRange(field, {true, d}, {true, d}, out);
+  }
+  if (f->def.type == PayloadIndexType::kDatetime) {
+    int64_t t;
+    if (v.type != filter::Value::Type::kString ||
+        !ParseRfc3339Instant(v.s, &t)) {
+      return false;
+    }
+    return RowsTimeRange(field, {true, t}, {true, t}, out);
   }
   const uint32_t *b, *e;
   if (!Posting(*f, v, &b, &e)) return false;
@@ -192,9 +248,87 @@ bool SegmentPayloadIndex::RowsRange(std::string_view field, filter::NumBound lo,
   return true;
 }
 
+std::pair<size_t, size_t> SegmentPayloadIndex::TimeSpan(
+    const Field& f, filter::TimeBound lo, filter::TimeBound hi) const {
+  size_t b = lo.set
+                 ? std::lower_bound(f.times.begin(), f.times.end(), lo.value) -
+                       f.times.begin()
+                 : 0;
+  size_t e = hi.set
+                 ? std::upper_bound(f.times.begin(), f.times.end(), hi.value) -
+                       f.times.begin()
+                 : f.times.size();
+  return {b, std::max(b, e)};
+}
+
+std::optional<uint64_t> SegmentPayloadIndex::CountTimeRange(
+    std::string_view field, filter::TimeBound lo, filter::TimeBound hi) const {
+  const Field* f = Find(field);
+  if (f == nullptr || f->def.type != PayloadIndexType::kDatetime) {
+    return std::nullopt;
+  }
+  auto [b, e] = TimeSpan(*f, lo, hi);
+  return e - b;
+}
+
+bool SegmentPayloadIndex::RowsTimeRange(std::string_view field,
+                                        filter::TimeBound lo,
+                                        filter::TimeBound hi,
+                                        std::vector<uint32_t>* out) const {
+  const Field* f = Find(field);
+  if (f == nullptr || f->def.type != PayloadIndexType::kDatetime) return false;
+  auto [b, e] = TimeSpan(*f, lo, hi);
+  out->insert(out->end(), f->time_rows.begin() + b, f->time_rows.begin() + e);
+  return true;
+}
+
+// The latitude band of the shape by binary search, then the exact test
+// (filter/geo.h, the evaluators' own) on each point in it: exact answers.
+template <typename Fn>
+void SegmentPayloadIndex::ForEachInShape(const Field& f,
+                                         const filter::GeoShape& shape,
+                                         const Fn& fn) const {
+  double lo, hi;
+  filter::GeoLatBand(shape, &lo, &hi);
+  const size_t b =
+      std::lower_bound(f.lats.begin(), f.lats.end(), lo) - f.lats.begin();
+  const size_t e =
+      std::upper_bound(f.lats.begin(), f.lats.end(), hi) - f.lats.begin();
+  for (size_t i = b; i < e; ++i) {
+    if (filter::GeoContains(shape, filter::GeoPoint{f.lats[i], f.lons[i]})) {
+      fn(i);
+    }
+  }
+}
+
+std::optional<uint64_t> SegmentPayloadIndex::CountGeo(
+    std::string_view field, const filter::GeoShape& shape) const {
+  const Field* f = Find(field);
+  if (f == nullptr || f->def.type != PayloadIndexType::kGeo) {
+    return std::nullopt;
+  }
+  uint64_t n = 0;
+  ForEachInShape(*f, shape, [&](size_t) { ++n; });
+  return n;
+}
+
+bool SegmentPayloadIndex::RowsGeo(std::string_view field,
+                                  const filter::GeoShape& shape,
+                                  std::vector<uint32_t>* out) const {
+  const Field* f = Find(field);
+  if (f == nullptr || f->def.type != PayloadIndexType::kGeo) return false;
+  ForEachInShape(*f, shape, [&](size_t i) { out->push_back(f->geo_rows[i]); });
+  return true;
+}
+
 Status SegmentPayloadIndex::Save(Env* env, const std::string& path) const {
+  const bool v2 =
+      std::any_of(fields_.begin(), fields_.end(), [](const Field& f) {
+        return f.def.type == PayloadIndexType::kDatetime ||
+               f.def.type == PayloadIndexType::kGeo;
+      });
   std::string buf(kMagic, sizeof(kMagic));
-  PutFixed32(&buf, kVersion);
+  PutFixed32(&buf, v2 ? kVersion : 1);
   PutFixed32(&buf, static_cast<uint32_t>(fields_.size()));
   PutFixed64(&buf, rows_);
   auto put_u32s = [&](const std::vector<uint32_t>& v) {
@@ -202,11 +336,27 @@ Status SegmentPayloadIndex::Save(Env* env, const std::string& path) const {
     buf.resize(at + v.size() * 4);
     for (size_t i = 0; i < v.size(); ++i) EncodeFixed32(&buf[at + 4 * i], v[i]);
   };
+  auto put_f64s = [&](const std::vector<double>& v) {
+    for (double d : v) {
+      uint64_t bits;
+      std::memcpy(&bits, &d, 8);
+      PutFixed64(&buf, bits);
+    }
+  };
   for (const Field& f : fields_) {
     PutFixed32(&buf, static_cast<uint32_t>(f.def.type));
     PutFixed32(&buf, static_cast<uint32_t>(f.def.field.size()));
     buf += f.def.field;
-    if (f.numeric()) {
+    if (f.def.type == PayloadIndexType::kDatetime) {
+      PutFixed32(&buf, static_cast<uint32_t>(f.times.size()));
+      for (int64_t t : f.times) PutFixed64(&buf, static_cast<uint64_t>(t));
+      put_u32s(f.time_rows);
+    } else if (f.def.type == PayloadIndexType::kGeo) {
+      PutFixed32(&buf, static_cast<uint32_t>(f.lats.size()));
+      put_f64s(f.lats);
+      put_f64s(f.lons);
+      put_u32s(f.geo_rows);
+    } else if (f.numeric()) {
       PutFixed32(&buf, static_cast<uint32_t>(f.values.size()));
       for (double d : f.values) {
         uint64_t bits;
@@ -246,9 +396,11 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
   GetFixed32(&in, &version);
   GetFixed32(&in, &count);
   GetFixed64(&in, &rows);
-  if (version != kVersion) {
+  if (version != 1 && version != kVersion) {
     return Damaged(path, "unsupported version " + std::to_string(version));
   }
+  const uint32_t max_type = static_cast<uint32_t>(
+      version == 1 ? PayloadIndexType::kBool : PayloadIndexType::kGeo);
   if (rows != segment_rows) {
     return Damaged(path, "built for " + std::to_string(rows) +
                              " rows, segment has " +
@@ -273,7 +425,7 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
   for (uint32_t i = 0; i < count; ++i) {
     Field f;
     uint32_t type, n;
-    if (!GetFixed32(&in, &type) || type > 3 || !get_str(&f.def.field) ||
+    if (!GetFixed32(&in, &type) || type > max_type || !get_str(&f.def.field) ||
         !GetFixed32(&in, &n)) {
       return Damaged(path, "truncated field header");
     }
@@ -281,7 +433,46 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
     if (!out->fields_.empty() && out->fields_.back().def.field >= f.def.field) {
       return Damaged(path, "fields out of order");
     }
-    if (f.numeric()) {
+    auto get_f64s = [&](std::vector<double>* v) {
+      if (in.size() / 8 < n) return false;
+      v->resize(n);
+      for (uint32_t j = 0; j < n; ++j) {
+        uint64_t bits = DecodeFixed64(in.data() + 8 * j);
+        std::memcpy(&(*v)[j], &bits, 8);
+      }
+      in.remove_prefix(8 * size_t(n));
+      return true;
+    };
+    auto rows_in_range = [&](const std::vector<uint32_t>& v) {
+      return std::all_of(v.begin(), v.end(),
+                         [&](uint32_t r) { return r < rows; });
+    };
+    if (f.def.type == PayloadIndexType::kDatetime) {
+      if (in.size() / 8 < n) return Damaged(path, "truncated times");
+      f.times.resize(n);
+      for (uint32_t j = 0; j < n; ++j) {
+        f.times[j] = static_cast<int64_t>(DecodeFixed64(in.data() + 8 * j));
+      }
+      in.remove_prefix(8 * size_t(n));
+      if (!get_u32s(n, &f.time_rows)) return Damaged(path, "truncated rows");
+      if (!std::is_sorted(f.times.begin(), f.times.end())) {
+        return Damaged(path, "times out of order");
+      }
+      if (!rows_in_range(f.time_rows)) return Damaged(path, "row out of range");
+    } else if (f.def.type == PayloadIndexType::kGeo) {
+      if (!get_f64s(&f.lats) || !get_f64s(&f.lons)) {
+        return Damaged(path, "truncated points");
+      }
+      if (!get_u32s(n, &f.geo_rows)) return Damaged(path, "truncated rows");
+      // The band search relies on order; the evaluators only ever index
+      // points in range (no NaN).
+      if (!std::is_sorted(f.lats.begin(), f.lats.end()) ||
+          !std::all_of(f.lats.begin(), f.lats.end(), filter::ValidLat) ||
+          !std::all_of(f.lons.begin(), f.lons.end(), filter::ValidLon)) {
+        return Damaged(path, "points out of order or out of range");
+      }
+      if (!rows_in_range(f.geo_rows)) return Damaged(path, "row out of range");
+    } else if (f.numeric()) {
       if (in.size() / 8 < n) return Damaged(path, "truncated values");
       f.values.resize(n);
       for (uint32_t j = 0; j < n; ++j) {
@@ -332,6 +523,15 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
     out->fields_.push_back(std::move(f));
   }
   if (!in.empty()) return Damaged(path, "trailing bytes");
+  // Save writes version 2 only for the new kinds: one encoding per index.
+  const bool needs_v2 =
+      std::any_of(out->fields_.begin(), out->fields_.end(), [](const Field& f) {
+        return f.def.type == PayloadIndexType::kDatetime ||
+               f.def.type == PayloadIndexType::kGeo;
+      });
+  if (version == kVersion && !needs_v2) {
+    return Damaged(path, "version 2 without a datetime or geo field");
+  }
   return std::shared_ptr<const SegmentPayloadIndex>(std::move(out));
 }
 

@@ -1,8 +1,10 @@
 // The payload indexes of one immutable segment: for each indexed metadata
 // field, keyword and bool values as posting lists (sorted row numbers per
-// distinct value) and numbers as (value, row) pairs sorted by value, so the
-// planner can count and list the rows an equality or range can match
-// without reading any metadata. Dead rows are included (deletions change
+// distinct value), numbers as (value, row) pairs sorted by value, RFC 3339
+// strings as (instant, row) pairs sorted by instant, and geo points as
+// (lat, lon, row) sorted by latitude, so the planner can count and list the
+// rows an equality, range or geo shape can match without reading any
+// metadata. Dead rows are included (deletions change
 // after the segment is written); the search skips them.
 //
 // Persisted beside the segment as seg-<id>.pidx (docs/FORMATS.md, "Payload
@@ -49,6 +51,16 @@ class SegmentPayloadIndex final : public filter::RowIndex {
   bool RowsRange(std::string_view field, filter::NumBound lo,
                  filter::NumBound hi,
                  std::vector<uint32_t>* out) const override;
+  std::optional<uint64_t> CountTimeRange(std::string_view field,
+                                         filter::TimeBound lo,
+                                         filter::TimeBound hi) const override;
+  bool RowsTimeRange(std::string_view field, filter::TimeBound lo,
+                     filter::TimeBound hi,
+                     std::vector<uint32_t>* out) const override;
+  std::optional<uint64_t> CountGeo(
+      std::string_view field, const filter::GeoShape& shape) const override;
+  bool RowsGeo(std::string_view field, const filter::GeoShape& shape,
+               std::vector<uint32_t>* out) const override;
 
  private:
   struct Field {
@@ -61,6 +73,13 @@ class SegmentPayloadIndex final : public filter::RowIndex {
     // integer / float: every number reached, ascending by value.
     std::vector<double> values;
     std::vector<uint32_t> value_rows;
+    // datetime: every RFC 3339 string reached, as unix microseconds
+    // (exact), ascending.
+    std::vector<int64_t> times;
+    std::vector<uint32_t> time_rows;
+    // geo: every point reached, ascending by latitude.
+    std::vector<double> lats, lons;
+    std::vector<uint32_t> geo_rows;
 
     bool numeric() const {
       return def.type == PayloadIndexType::kInteger ||
@@ -76,6 +95,13 @@ class SegmentPayloadIndex final : public filter::RowIndex {
   // [first, last) of f.values inside [lo, hi].
   std::pair<size_t, size_t> Span(const Field& f, filter::NumBound lo,
                                  filter::NumBound hi) const;
+  // [first, last) of f.times inside [lo, hi].
+  std::pair<size_t, size_t> TimeSpan(const Field& f, filter::TimeBound lo,
+                                     filter::TimeBound hi) const;
+  // Calls fn(i) for every point i of a geo field inside `shape`.
+  template <typename Fn>
+  void ForEachInShape(const Field& f, const filter::GeoShape& shape,
+                      const Fn& fn) const;
 
   uint64_t rows_ = 0;
   std::vector<Field> fields_;  // ordered by def.field

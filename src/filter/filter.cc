@@ -3,6 +3,8 @@
 // a 400 tells the caller exactly what to fix.
 #include "filter/filter.h"
 
+#include <cmath>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -227,6 +229,16 @@ class Compiler {
                 : op == "$lt"  ? Op::kLt
                                : Op::kLte;
       leaf.operand = operand;
+      if (operand.is_string()) {
+        leaf.time = ParseRfc3339Instant(operand.get_ref<const std::string&>(),
+                                        &leaf.time_us);
+      }
+    } else if (op == "$geo_radius") {
+      PDB_RETURN_IF_ERROR(GeoRadius(operand, where, &leaf.geo));
+      leaf.op = Op::kGeoRadius;
+    } else if (op == "$geo_box") {
+      PDB_RETURN_IF_ERROR(GeoBox(operand, where, &leaf.geo));
+      leaf.op = Op::kGeoBox;
     } else if (op == "$in" || op == "$nin") {
       if (!operand.is_array()) {
         return Error(
@@ -253,8 +265,8 @@ class Compiler {
     } else {
       return Error(where, "unknown operator " + op +
                               "; field operators are $eq $ne $gt $gte $lt "
-                              "$lte $in $nin $exists ($and $or $not go "
-                              "outside the field)");
+                              "$lte $in $nin $exists $geo_radius $geo_box "
+                              "($and $or $not go outside the field)");
     }
     PDB_RETURN_IF_ERROR(Count(where));
     const Op leaf_op = leaf.op;
@@ -262,8 +274,114 @@ class Compiler {
     leaf.trie_node = TrieInsert(path);
     const auto index = static_cast<uint32_t>(p_->leaves.size());
     p_->trie[leaf.trie_node].leaves.push_back(index);
+    if (IsGeo(leaf_op)) p_->trie[leaf.trie_node].geo = true;
     p_->leaves.push_back(std::move(leaf));
     return Add(Node{leaf_op, index, 0});
+  }
+
+  // Only the named members, each present once; `what` names the operand
+  // in messages ("$geo_radius", "$geo_box.top_left").
+  Status Members(const json& obj, const std::string& what,
+                 std::initializer_list<const char*> names,
+                 const std::string& where) {
+    for (const auto& [k, v] : obj.items()) {
+      bool known = false;
+      for (const char* n : names) known = known || k == n;
+      if (!known) {
+        std::string list;
+        for (const char* n : names)
+          list += std::string(list.empty() ? "" : ", ") + n;
+        return Error(where, what + " has an unknown member '" + k +
+                                "'; expected " + list);
+      }
+    }
+    for (const char* n : names) {
+      if (!obj.contains(n)) {
+        return Error(where, what + " needs a member '" + n + "'");
+      }
+    }
+    return Status::OK();
+  }
+
+  Status Degrees(const json& v, const std::string& what, bool lat,
+                 const std::string& where, double* out) {
+    const double d = v.is_number() ? v.get<double>() : 0;
+    if (!v.is_number() || !(lat ? ValidLat(d) : ValidLon(d))) {
+      return Error(where, what +
+                              (lat ? " must be a number in [-90, 90]"
+                                   : " must be a number in [-180, 180]") +
+                              ", got " +
+                              (v.is_number() ? v.dump() : TypeName(v)));
+    }
+    *out = d;
+    return Status::OK();
+  }
+
+  Status Point(const json& v, const std::string& what, const std::string& where,
+               GeoPoint* out) {
+    if (!v.is_object()) {
+      return Error(where, what +
+                              " must be an object {\"lat\": .., \"lon\": ..}, "
+                              "got " +
+                              TypeName(v));
+    }
+    PDB_RETURN_IF_ERROR(Members(v, what, {"lat", "lon"}, where));
+    PDB_RETURN_IF_ERROR(
+        Degrees(v["lat"], what + ".lat", /*lat=*/true, where, &out->lat));
+    return Degrees(v["lon"], what + ".lon", /*lat=*/false, where, &out->lon);
+  }
+
+  Status GeoRadius(const json& v, const std::string& where, GeoShape* out) {
+    if (!v.is_object()) {
+      return Error(where,
+                   std::string("$geo_radius needs an object {\"lat\": .., "
+                               "\"lon\": .., \"meters\": ..}, got ") +
+                       TypeName(v));
+    }
+    PDB_RETURN_IF_ERROR(
+        Members(v, "$geo_radius", {"lat", "lon", "meters"}, where));
+    out->kind = GeoShape::Kind::kRadius;
+    PDB_RETURN_IF_ERROR(Degrees(v["lat"], "$geo_radius.lat", /*lat=*/true,
+                                where, &out->center.lat));
+    PDB_RETURN_IF_ERROR(Degrees(v["lon"], "$geo_radius.lon", /*lat=*/false,
+                                where, &out->center.lon));
+    const json& m = v["meters"];
+    if (!m.is_number() || !std::isfinite(m.get<double>()) ||
+        m.get<double>() < 0) {
+      return Error(where,
+                   "$geo_radius.meters must be a non-negative number, got " +
+                       (m.is_number() ? m.dump() : std::string(TypeName(m))));
+    }
+    out->meters = m.get<double>();
+    return Status::OK();
+  }
+
+  Status GeoBox(const json& v, const std::string& where, GeoShape* out) {
+    if (!v.is_object()) {
+      return Error(where,
+                   std::string("$geo_box needs an object {\"top_left\": "
+                               "{\"lat\": .., \"lon\": ..}, \"bottom_right\": "
+                               "{\"lat\": .., \"lon\": ..}}, got ") +
+                       TypeName(v));
+    }
+    PDB_RETURN_IF_ERROR(
+        Members(v, "$geo_box", {"top_left", "bottom_right"}, where));
+    GeoPoint tl, br;
+    PDB_RETURN_IF_ERROR(Point(v["top_left"], "$geo_box.top_left", where, &tl));
+    PDB_RETURN_IF_ERROR(
+        Point(v["bottom_right"], "$geo_box.bottom_right", where, &br));
+    if (tl.lat < br.lat) {
+      return Error(where,
+                   "$geo_box.top_left.lat must not be below "
+                   "$geo_box.bottom_right.lat (a box with left > right "
+                   "crosses the antimeridian; north and south do not wrap)");
+    }
+    out->kind = GeoShape::Kind::kBox;
+    out->top = tl.lat;
+    out->left = tl.lon;
+    out->bottom = br.lat;
+    out->right = br.lon;
+    return Status::OK();
   }
 
   uint32_t TrieInsert(const std::vector<std::string>& path) {

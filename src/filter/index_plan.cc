@@ -47,6 +47,25 @@ bool RangeOf(const Leaf& leaf, NumBound* lo, NumBound* hi) {
   }
 }
 
+// The positive form of a datetime range leaf as inclusive instant bounds
+// (exact: instants are integers).
+void TimeRangeOf(const Leaf& leaf, TimeBound* lo, TimeBound* hi) {
+  const int64_t t = leaf.time_us;  // within years 0000..9999: no overflow
+  switch (leaf.op) {
+    case Op::kGt:
+      *lo = {true, t + 1};
+      break;
+    case Op::kGte:
+      *lo = {true, t};
+      break;
+    case Op::kLt:
+      *hi = {true, t - 1};
+      break;
+    default:
+      *hi = {true, t};
+  }
+}
+
 // Answers a filter program from payload indexes alone: an upper bound on
 // its matches (Estimate) and a superset of the matching rows (Rows). Rows is
 // set exactly when Estimate is, node by node.
@@ -163,10 +182,18 @@ class CandidateBounder {
       case Op::kGte:
       case Op::kLt:
       case Op::kLte: {
+        if (leaf.time) {
+          TimeBound lo, hi;
+          TimeRangeOf(leaf, &lo, &hi);
+          return idx_.CountTimeRange(field, lo, hi);
+        }
         NumBound lo, hi;
         if (!RangeOf(leaf, &lo, &hi)) return std::nullopt;
         return idx_.CountRange(field, lo, hi);
       }
+      case Op::kGeoRadius:
+      case Op::kGeoBox:
+        return idx_.CountGeo(field, leaf.geo);
       default:
         return std::nullopt;  // $ne $nin $exists: negative forms
     }
@@ -183,7 +210,17 @@ class CandidateBounder {
       case Op::kIn:
         leaf.set.ForEach([&](const Value& v) { idx_.RowsEq(field, v, &out); });
         break;
+      case Op::kGeoRadius:
+      case Op::kGeoBox:
+        idx_.RowsGeo(field, leaf.geo, &out);
+        break;
       default: {
+        if (leaf.time) {
+          TimeBound lo, hi;
+          TimeRangeOf(leaf, &lo, &hi);
+          idx_.RowsTimeRange(field, lo, hi, &out);
+          break;
+        }
         NumBound lo, hi;
         RangeOf(leaf, &lo, &hi);
         idx_.RowsRange(field, lo, hi, &out);
@@ -221,6 +258,29 @@ void Visit(const nlohmann::json& v, Seg seg, Seg end,
   }
 }
 
+void VisitGeo(const nlohmann::json& v, Seg seg, Seg end,
+              const std::function<void(const GeoPoint&)>& fn) {
+  GeoPoint p;
+  if (seg == end) {
+    if (v.is_array()) {
+      for (const auto& e : v) {
+        if (GeoPointOf(e, &p)) fn(p);
+      }
+    } else if (GeoPointOf(v, &p)) {
+      fn(p);
+    }
+    return;
+  }
+  if (v.is_object()) {
+    auto it = v.find(*seg);
+    if (it != v.end()) VisitGeo(*it, seg + 1, end, fn);
+  } else if (v.is_array()) {
+    for (const auto& e : v) {
+      if (e.is_object()) VisitGeo(e, seg, end, fn);
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<uint64_t> BoundMatches(const Filter& f, const RowIndex& idx,
@@ -248,6 +308,13 @@ void ForEachScalarAtPath(const nlohmann::json& doc,
                          const std::function<void(const Value&)>& fn) {
   if (!doc.is_object()) return;  // as in matching: no fields
   Visit(doc, path.begin(), path.end(), fn);
+}
+
+void ForEachGeoPointAtPath(const nlohmann::json& doc,
+                           const std::vector<std::string>& path,
+                           const std::function<void(const GeoPoint&)>& fn) {
+  if (!doc.is_object()) return;
+  VisitGeo(doc, path.begin(), path.end(), fn);
 }
 
 std::vector<std::string> SplitPath(std::string_view field) {

@@ -7,7 +7,8 @@
 //
 // The rules that keep the answer a superset: a leaf the indexes cannot
 // answer ($ne, $nin, $exists, null operands, an unindexed path, an operand
-// of another type than the index) stands for "every row"; $not stands for
+// of another type than the index, a bytewise string range) stands for
+// "every row"; $not stands for
 // every row; $and intersects (its estimate is the smallest child); $or
 // unites (the sum of its children). Numeric bounds are widened to inclusive
 // bounds in double precision, which only ever adds rows.
@@ -23,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "filter/filter.h"
+#include "filter/geo.h"
 #include "filter/value.h"
 
 namespace proximadb::filter {
@@ -31,6 +33,13 @@ namespace proximadb::filter {
 struct NumBound {
   bool set = false;
   double value = 0;
+};
+
+// An inclusive bound on an instant (unix microseconds); unset means
+// unbounded on that side. Instants are integers, so strict bounds are exact.
+struct TimeBound {
+  bool set = false;
+  int64_t value = 0;
 };
 
 // What one segment's payload indexes answer. `field` is the dotted path as
@@ -51,6 +60,18 @@ class RowIndex {
                                              NumBound hi) const = 0;
   virtual bool RowsRange(std::string_view field, NumBound lo, NumBound hi,
                          std::vector<uint32_t>* out) const = 0;
+  // Rows where some RFC 3339 string at `field` is an instant in [lo, hi]
+  // (a datetime index; only asked for ranges with an RFC 3339 operand).
+  virtual std::optional<uint64_t> CountTimeRange(std::string_view field,
+                                                 TimeBound lo,
+                                                 TimeBound hi) const = 0;
+  virtual bool RowsTimeRange(std::string_view field, TimeBound lo, TimeBound hi,
+                             std::vector<uint32_t>* out) const = 0;
+  // Rows where some geo point at `field` lies inside `shape` (a geo index).
+  virtual std::optional<uint64_t> CountGeo(std::string_view field,
+                                           const GeoShape& shape) const = 0;
+  virtual bool RowsGeo(std::string_view field, const GeoShape& shape,
+                       std::vector<uint32_t>* out) const = 0;
 };
 
 // Upper bound on how many of `total` rows can match `f` (at most total), or
@@ -73,6 +94,13 @@ std::optional<std::vector<uint32_t>> CandidateRows(const Filter& f,
 void ForEachScalarAtPath(const nlohmann::json& doc,
                          const std::vector<std::string>& path,
                          const std::function<void(const Value&)>& fn);
+
+// Calls fn(p) for every geo point the path reaches in `doc` (objects with
+// "lat" and "lon", arrays standing for their elements: exactly what the geo
+// operators test). Used to build geo payload indexes.
+void ForEachGeoPointAtPath(const nlohmann::json& doc,
+                           const std::vector<std::string>& path,
+                           const std::function<void(const GeoPoint&)>& fn);
 
 // Splits a dotted path on '.'.
 std::vector<std::string> SplitPath(std::string_view field);

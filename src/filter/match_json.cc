@@ -34,6 +34,21 @@ bool EvalLeaf(const Leaf& leaf, const json& doc) {
         AnyAtPath(doc, begin, end, [](const json&) { return true; });
     return LeafResult(leaf, exists, false);
   }
+  if (IsGeo(leaf.op)) {
+    // A geo point is an object; a terminal array stands for its elements.
+    auto test = [&](const json& t) {
+      GeoPoint pt;
+      return GeoPointOf(t, &pt) && GeoContains(leaf.geo, pt);
+    };
+    const bool any = AnyAtPath(doc, begin, end, [&](const json& t) {
+      if (!t.is_array()) return test(t);
+      for (const auto& e : t) {
+        if (test(e)) return true;
+      }
+      return false;
+    });
+    return LeafResult(leaf, any, any);
+  }
   // A terminal array matches if any (scalar) element does; objects and
   // nested arrays are never equal to, or ordered against, a scalar operand.
   const bool any = AnyAtPath(doc, begin, end, [&](const json& t) {

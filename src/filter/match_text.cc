@@ -27,11 +27,17 @@ class TextMatcher {
 
   bool WantsKeys() const { return skip_ == 0; }
   bool WantsValue() const {
-    return skip_ == 0 && top_ > 0 && Target().first != kNone;
+    return skip_ == 0 && top_ > 0 && (Target().first != kNone || InGeoMember());
   }
 
   void Scalar(const Value& v) {
     if (skip_ > 0 || top_ == 0) return;  // top-level scalar: no fields
+    if (InGeoMember() && v.is_number()) {
+      // The last "lat" / "lon" member wins, as in a parsed document.
+      Frame& f = frames_[top_ - 1];
+      (member_ == kLat ? f.has_lat : f.has_lon) = true;
+      (member_ == kLat ? f.lat : f.lon) = v.as_double();
+    }
     const auto [node, element] = Target();
     if (node == kNone) return;
     if (!element) MarkExists(node);
@@ -48,8 +54,11 @@ class TextMatcher {
     const auto [node, element] = Target();
     if (node == kNone) return Skip();
     if (!element) MarkExists(node);
-    if (p_->trie[node].children.empty()) return Skip();
-    Push(node, /*array=*/false);
+    // An object where a geo leaf looks may be a point: enter it to read its
+    // lat and lon (GeoPointOf, filter/geo.h), even with no deeper path.
+    const bool geo = p_->trie[node].geo;
+    if (p_->trie[node].children.empty() && !geo) return Skip();
+    Push(node, /*array=*/false, geo);
   }
 
   void StartArray() {
@@ -65,6 +74,8 @@ class TextMatcher {
     if (skip_ > 0) {
       --skip_;
     } else {
+      const Frame& f = frames_[top_ - 1];
+      if (f.geo && !f.array) Point(f);
       --top_;
     }
   }
@@ -72,6 +83,17 @@ class TextMatcher {
   void Key(std::string_view k) {
     if (skip_ > 0) return;
     pending_ = kNone;
+    member_ = kNoMember;
+    Frame& f = frames_[top_ - 1];
+    if (f.geo) {
+      if (k == "lat") {
+        member_ = kLat;
+        f.has_lat = false;  // until a number arrives
+      } else if (k == "lon") {
+        member_ = kLon;
+        f.has_lon = false;
+      }
+    }
     for (const auto& [name, child] :
          p_->trie[frames_[top_ - 1].node].children) {
       if (name == k) pending_ = child;
@@ -82,7 +104,31 @@ class TextMatcher {
   struct Frame {
     uint32_t node;
     bool array;
+    bool geo = false;  // an object at a geo leaf's path: collects lat/lon
+    bool has_lat = false, has_lon = false;
+    double lat = 0, lon = 0;
   };
+  enum Member : uint8_t { kNoMember, kLat, kLon };
+
+  // Is the next value the "lat" or "lon" member of a geo object?
+  bool InGeoMember() const {
+    const Frame& f = frames_[top_ - 1];
+    return member_ != kNoMember && f.geo && !f.array;
+  }
+
+  // A geo object closed: test it against the geo leaves of its node.
+  void Point(const Frame& f) {
+    if (!f.has_lat || !f.has_lon || !ValidLat(f.lat) || !ValidLon(f.lon)) {
+      return;
+    }
+    for (uint32_t leaf : p_->trie[f.node].leaves) {
+      const Leaf& l = p_->leaves[leaf];
+      if (IsGeo(l.op) && !positive[leaf] &&
+          GeoContains(l.geo, GeoPoint{f.lat, f.lon})) {
+        positive.set(leaf);
+      }
+    }
+  }
 
   // Where the next value lands: the trie node, and whether it is an element
   // of an array (which already counted as the path's value for $exists).
@@ -96,10 +142,11 @@ class TextMatcher {
     for (uint32_t leaf : p_->trie[node].leaves) exists.set(leaf);
   }
 
-  void Push(uint32_t node, bool array) {
+  void Push(uint32_t node, bool array, bool geo = false) {
     // Frames only nest along trie paths: at most an object and an array per
-    // path segment, plus the document, so this cannot overflow.
-    frames_[top_++] = Frame{node, array};
+    // path segment, plus the document, so this cannot overflow (a geo
+    // object is the object of its leaf's last segment).
+    frames_[top_++] = Frame{node, array, geo};
   }
 
   void Skip() { ++skip_; }
@@ -109,6 +156,7 @@ class TextMatcher {
   size_t top_ = 0;
   size_t skip_ = 0;  // depth inside a container no leaf reads
   uint32_t pending_ = kNone;
+  Member member_ = kNoMember;  // the current key of a geo object
 };
 
 // Feeds nlohmann's SAX events to a TextMatcher: the fallback for documents

@@ -15,7 +15,9 @@
 #include <nlohmann/json.hpp>
 
 #include "filter/filter.h"
+#include "filter/geo.h"
 #include "filter/value.h"
+#include "util/time_format.h"
 
 namespace proximadb::filter {
 
@@ -35,6 +37,8 @@ enum class Op : uint8_t {
   kIn,
   kNin,
   kExists,
+  kGeoRadius,
+  kGeoBox,
 };
 
 struct Node {
@@ -54,11 +58,33 @@ struct Leaf {
   nlohmann::json operand;         // $eq $ne $gt $gte $lt $lte
   ValueSet set;                   // $in $nin
   bool exists = true;             // $exists
+  // A range whose operand is an RFC 3339 string compares instants (parsed
+  // once here); any other string operand compares bytewise.
+  bool time = false;
+  int64_t time_us = 0;  // unix microseconds
+  GeoShape geo;         // $geo_radius $geo_box
 };
+
+inline bool IsGeo(Op op) { return op == Op::kGeoRadius || op == Op::kGeoBox; }
+
+// A datetime range's order of stored value `v` against the leaf's instant:
+// only strings that parse as RFC 3339 are ordered.
+inline std::partial_ordering TimeOrder(const Leaf& leaf, const Value& v) {
+  int64_t t;
+  if (v.type != Value::Type::kString || !ParseRfc3339Instant(v.s, &t)) {
+    return std::partial_ordering::unordered;
+  }
+  return t <=> leaf.time_us;
+}
+
+inline std::partial_ordering RangeOrder(const Leaf& leaf, const Value& v) {
+  return leaf.time ? TimeOrder(leaf, v) : Compare(v, Value::Of(leaf.operand));
+}
 
 struct TrieNode {
   std::vector<std::pair<std::string, uint32_t>> children;  // few: linear
   std::vector<uint32_t> leaves;  // leaves whose path ends here
+  bool geo = false;  // some leaf here is a geo leaf: objects here are read
 };
 
 struct Program {
@@ -76,18 +102,18 @@ inline bool PositiveTest(const Leaf& leaf, const Value& v) {
     case Op::kNe:
       return Equal(v, Value::Of(leaf.operand));
     case Op::kGt:
-      return Compare(v, Value::Of(leaf.operand)) > 0;
+      return RangeOrder(leaf, v) > 0;
     case Op::kGte:
-      return Compare(v, Value::Of(leaf.operand)) >= 0;
+      return RangeOrder(leaf, v) >= 0;
     case Op::kLt:
-      return Compare(v, Value::Of(leaf.operand)) < 0;
+      return RangeOrder(leaf, v) < 0;
     case Op::kLte:
-      return Compare(v, Value::Of(leaf.operand)) <= 0;
+      return RangeOrder(leaf, v) <= 0;
     case Op::kIn:
     case Op::kNin:
       return leaf.set.Contains(v);
     default:
-      return false;
+      return false;  // geo leaves test points (GeoContains), not scalars
   }
 }
 

@@ -47,15 +47,10 @@ int64_t DaysFromCivil(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-}  // namespace
-
-Result<uint64_t> ParseRfc3339(std::string_view s, std::string_view field) {
-  auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument(
-        std::string(field) + ": '" + std::string(s.substr(0, 64)) +
-        "' is not an RFC 3339 time (" + why +
-        "; e.g. 2026-11-30T09:15:00Z or 2026-11-30T10:15:00.5+01:00)");
-  };
+// Parses `s` into unix microseconds; returns why it is not an RFC 3339
+// time, or nullptr. Years 0000..9999; no allocation (the filter calls it for
+// every stored string a datetime range reads).
+const char* ParseCore(std::string_view s, int64_t* out) {
   const int year = Digits(s, 0, 4);
   const int month = Digits(s, 5, 2);
   const int day = Digits(s, 8, 2);
@@ -66,12 +61,11 @@ Result<uint64_t> ParseRfc3339(std::string_view s, std::string_view field) {
       minute < 0 || second < 0 || s[4] != '-' || s[7] != '-' ||
       (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':' ||
       s[16] != ':') {
-    return bad("expected YYYY-MM-DDTHH:MM:SS and a zone");
+    return "expected YYYY-MM-DDTHH:MM:SS and a zone";
   }
-  if (year < 1970 || year > 9999) return bad("year outside 1970..9999");
-  if (month < 1 || month > 12) return bad("month outside 1..12");
-  if (day < 1 || day > DaysIn(year, month)) return bad("no such day");
-  if (hour > 23 || minute > 59 || second > 59) return bad("time of day");
+  if (month < 1 || month > 12) return "month outside 1..12";
+  if (day < 1 || day > DaysIn(year, month)) return "no such day";
+  if (hour > 23 || minute > 59 || second > 59) return "time of day";
   size_t pos = 19;
   int64_t micros = 0;
   if (s[pos] == '.') {
@@ -83,7 +77,7 @@ Result<uint64_t> ParseRfc3339(std::string_view s, std::string_view field) {
       scale /= 10;
       ++pos;
     }
-    if (pos == start) return bad("no digits after '.'");
+    if (pos == start) return "no digits after '.'";
   }
   int64_t offset_min = 0;
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
@@ -93,18 +87,42 @@ Result<uint64_t> ParseRfc3339(std::string_view s, std::string_view field) {
     const int om = Digits(s, pos + 4, 2);
     if (oh < 0 || om < 0 || pos + 3 >= s.size() || s[pos + 3] != ':' ||
         oh > 23 || om > 59) {
-      return bad("bad zone offset");
+      return "bad zone offset";
     }
     offset_min = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
-    return bad("no zone (Z or +HH:MM)");
+    return "no zone (Z or +HH:MM)";
   }
-  if (pos != s.size()) return bad("trailing characters");
+  if (pos != s.size()) return "trailing characters";
   const int64_t secs = DaysFromCivil(year, month, day) * 86400 + hour * 3600 +
                        minute * 60 + second - offset_min * 60;
-  if (secs < 0) return bad("before 1970-01-01T00:00:00Z");
-  return static_cast<uint64_t>(secs) * 1000000 + static_cast<uint64_t>(micros);
+  *out = secs * 1000000 + micros;
+  return nullptr;
+}
+
+}  // namespace
+
+bool ParseRfc3339Instant(std::string_view text, int64_t* unix_micros) {
+  int64_t t;
+  if (ParseCore(text, &t) != nullptr) return false;
+  *unix_micros = t;
+  return true;
+}
+
+Result<uint64_t> ParseRfc3339(std::string_view s, std::string_view field) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument(
+        std::string(field) + ": '" + std::string(s.substr(0, 64)) +
+        "' is not an RFC 3339 time (" + why +
+        "; e.g. 2026-11-30T09:15:00Z or 2026-11-30T10:15:00.5+01:00)");
+  };
+  int64_t t = 0;
+  if (const char* why = ParseCore(s, &t)) return bad(why);
+  const int year = Digits(s, 0, 4);
+  if (year < 1970 || year > 9999) return bad("year outside 1970..9999");
+  if (t < 0) return bad("before 1970-01-01T00:00:00Z");
+  return static_cast<uint64_t>(t);
 }
 
 }  // namespace proximadb

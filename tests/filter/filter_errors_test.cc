@@ -54,12 +54,48 @@ TEST(FilterErrorsTest, MalformedTable) {
        "1}}"},
       {J(R"({"a": {"$regex": "x"}})"),
        "filter.a: unknown operator $regex; field operators are $eq $ne $gt "
-       "$gte $lt $lte $in $nin $exists ($and $or $not go outside the field)"},
+       "$gte $lt $lte $in $nin $exists $geo_radius $geo_box ($and $or $not "
+       "go outside the field)"},
       {J(R"({"a": {"$not": {"$gt": 1}}})"),
        "filter.a: unknown operator $not; field operators are $eq $ne $gt "
-       "$gte $lt $lte $in $nin $exists ($and $or $not go outside the field)"},
+       "$gte $lt $lte $in $nin $exists $geo_radius $geo_box ($and $or $not "
+       "go outside the field)"},
       {J(R"({"$and": []})"),
        "filter.$and: $and needs a non-empty array of filters"},
+      {J(R"({"loc": {"$geo_radius": [1, 2]}})"),
+       "filter.loc: $geo_radius needs an object {\"lat\": .., \"lon\": .., "
+       "\"meters\": ..}, got an array"},
+      {J(R"({"loc": {"$geo_radius": {"lat": 1, "lon": 2}}})"),
+       "filter.loc: $geo_radius needs a member 'meters'"},
+      {J(R"({"loc": {"$geo_radius": {"lat": 1, "lon": 2, "meters": 3, "r": 1}}})"),
+       "filter.loc: $geo_radius has an unknown member 'r'; expected lat, "
+       "lon, meters"},
+      {J(R"({"loc": {"$geo_radius": {"lat": 91, "lon": 2, "meters": 3}}})"),
+       "filter.loc: $geo_radius.lat must be a number in [-90, 90], got 91"},
+      {J(R"({"loc": {"$geo_radius": {"lat": 1, "lon": "2", "meters": 3}}})"),
+       "filter.loc: $geo_radius.lon must be a number in [-180, 180], got a "
+       "string"},
+      {J(R"({"loc": {"$geo_radius": {"lat": 1, "lon": 2, "meters": -1}}})"),
+       "filter.loc: $geo_radius.meters must be a non-negative number, got "
+       "-1"},
+      {J(R"({"loc": {"$geo_box": "x"}})"),
+       "filter.loc: $geo_box needs an object {\"top_left\": {\"lat\": .., "
+       "\"lon\": ..}, \"bottom_right\": {\"lat\": .., \"lon\": ..}}, got a "
+       "string"},
+      {J(R"({"loc": {"$geo_box": {"top_left": {"lat": 1, "lon": 2}}}})"),
+       "filter.loc: $geo_box needs a member 'bottom_right'"},
+      {J(R"({"loc": {"$geo_box": {"top_left": [1, 2], "bottom_right": {}}}})"),
+       "filter.loc: $geo_box.top_left must be an object {\"lat\": .., "
+       "\"lon\": ..}, got an array"},
+      {J(R"({"loc": {"$geo_box": {"top_left": {"lat": 1, "lon": 2},
+                                   "bottom_right": {"lat": 0, "lon": 181}}}})"),
+       "filter.loc: $geo_box.bottom_right.lon must be a number in [-180, "
+       "180], got 181"},
+      {J(R"({"loc": {"$geo_box": {"top_left": {"lat": 1, "lon": 2},
+                                   "bottom_right": {"lat": 5, "lon": 3}}}})"),
+       "filter.loc: $geo_box.top_left.lat must not be below "
+       "$geo_box.bottom_right.lat (a box with left > right crosses the "
+       "antimeridian; north and south do not wrap)"},
       {J(R"({"$or": {"a": 1}})"),
        "filter.$or: $or needs a non-empty array of filters"},
       {J(R"({"$and": [{"a": 1}, 3]})"),

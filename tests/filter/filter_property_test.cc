@@ -43,11 +43,39 @@ class Gen {
         return static_cast<uint64_t>(Int(0, 3));
       case 5:
         return Int(-4, 6) / 2.0;
+      case 6:
+        return Time();
       default: {
         static const char* kStrings[] = {"", "a", "ab", "b", "B", "\xc3\xa9"};
         return kStrings[Int(0, 5)];
       }
     }
+  }
+
+  // Few distinct instants written several ways, and near misses that are
+  // not RFC 3339 (they compare bytewise, or not at all against a time).
+  json Time() {
+    static const char* kTimes[] = {"2026-01-01T00:00:00Z",
+                                   "2026-01-01T01:00:00+01:00",
+                                   "2025-12-31T19:00:00-05:00",
+                                   "2026-01-01t00:00:00.5z",
+                                   "2026-01-01T00:00:00.500000001Z",
+                                   "2026-01-02T00:00:00Z",
+                                   "1969-12-31T23:59:59Z",
+                                   "2026-02-29T00:00:00Z",
+                                   "2026-01-01",
+                                   "2026-01-01T00:00:00"};
+    return kTimes[Int(0, 9)];
+  }
+
+  // Geo points on a small grid (so shapes hit often), sometimes invalid.
+  json Point() {
+    if (Coin(10)) return {{"lat", "1"}, {"lon", 1}};
+    if (Coin(5)) return {{"lat", 91}, {"lon", 0}};
+    json p = {{"lat", Int(-3, 3) * 0.5}, {"lon", Int(-3, 3) * 0.5}};
+    if (Coin(20)) p["lon"] = 179.5 + Int(0, 1) * 0.5 - Int(0, 1) * 359.5;
+    if (Coin(10)) p["x"] = 1;
+    return p;
   }
 
   std::string Key() {
@@ -64,6 +92,7 @@ class Gen {
 
   json Any(int depth) {
     const int r = Int(0, 9);
+    if (Coin(10)) return Point();
     if (depth <= 0 || r < 5) return Scalar();
     if (r < 8) {
       json a = json::array();
@@ -90,6 +119,20 @@ class Gen {
       return a;
     }
     if (op == "$eq" || op == "$ne") return Scalar();
+    if (op == "$geo_radius") {
+      return {{"lat", Int(-3, 3) * 0.5},
+              {"lon", Coin(80) ? Int(-3, 3) * 0.5 : 180.0},
+              {"meters", Int(0, 4) * 50000.0}};
+    }
+    if (op == "$geo_box") {
+      const double top = Int(-2, 3) * 0.5;
+      return {{"top_left",
+               {{"lat", top},
+                {"lon", Coin(20) ? 179 + Int(0, 2) * 0.5 : Int(-3, 3) * 0.5}}},
+              {"bottom_right",
+               {{"lat", top - Int(0, 4) * 0.5}, {"lon", Int(-3, 3) * 0.5}}}};
+    }
+    if (Coin(20)) return Time();
     json s;  // ranges: a number or a string
     do s = Scalar();
     while (!s.is_number() && !s.is_string());
@@ -98,12 +141,13 @@ class Gen {
 
   json Condition() {
     if (Coin(30)) return Scalar();  // shorthand equality
-    static const char* kOps[] = {"$eq",  "$ne", "$gt",  "$gte",   "$lt",
-                                 "$lte", "$in", "$nin", "$exists"};
+    static const char* kOps[] = {"$eq",     "$ne",         "$gt",     "$gte",
+                                 "$lt",     "$lte",        "$in",     "$nin",
+                                 "$exists", "$geo_radius", "$geo_box"};
     json ops = json::object();
     const int n = Int(1, 2);
     for (int i = 0; i < n; ++i) {
-      const std::string op = kOps[Int(0, 8)];
+      const std::string op = kOps[Int(0, 10)];
       ops[op] = Operand(op);
     }
     return ops;
@@ -171,6 +215,48 @@ TEST(FilterPropertyTest, SingleConditionsAgreeWithReference) {
     ASSERT_EQ(f->Matches(doc), want) << spec << "\non " << doc;
     ASSERT_EQ(f->MatchesText(doc.dump()), want) << spec << "\non " << doc;
   }
+}
+
+// Datetime ranges and geo shapes alone, on documents where the field holds
+// times, points, arrays of them or other values, so that both outcomes are
+// frequent for each operator.
+TEST(FilterPropertyTest, TimeAndGeoConditionsAgreeWithReference) {
+  Gen gen(16);
+  int matched = 0, total = 0;
+  for (int i = 0; i < 20000; ++i) {
+    json doc = json::object();
+    switch (gen.Int(0, 4)) {
+      case 0:
+        doc["a"] = gen.Time();
+        break;
+      case 1:
+        doc["a"] = gen.Point();
+        break;
+      case 2:
+        doc["a"] = json::array({gen.Point(), gen.Time(), gen.Point()});
+        break;
+      case 3:
+        doc["a"] = json::array({json{{"a", gen.Point()}}});
+        break;
+      default:
+        doc["a"] = gen.Any(2);
+    }
+    static const char* kOps[] = {"$gt",  "$gte",        "$lt",
+                                 "$lte", "$geo_radius", "$geo_box"};
+    const std::string op = kOps[gen.Int(0, 5)];
+    json operand = gen.Operand(op);
+    if (op[1] != 'g' && gen.Coin(70)) operand = gen.Time();
+    const json spec = {{gen.Coin(80) ? "a" : "a.a", {{op, operand}}}};
+    auto f = Filter::Parse(spec);
+    ASSERT_TRUE(f.ok()) << spec << f.status().ToString();
+    const bool want = RefMatches(spec, doc);
+    ASSERT_EQ(f->Matches(doc), want) << spec << "\non " << doc;
+    ASSERT_EQ(f->MatchesText(doc.dump()), want) << spec << "\non " << doc;
+    matched += want;
+    ++total;
+  }
+  EXPECT_GT(matched, total / 20);
+  EXPECT_LT(matched, total * 9 / 10);
 }
 
 }  // namespace

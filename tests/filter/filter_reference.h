@@ -7,6 +7,10 @@
 // Only meaningful for filters that Filter::Parse accepted.
 #pragma once
 
+#include <cmath>
+#include <ctime>
+#include <optional>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -50,8 +54,85 @@ inline bool RefEqual(const json& a, const json& b) {
   return a.is_null() && b.is_null();
 }
 
+// An RFC 3339 time as unix microseconds (docs/FILTERS.md, "Datetimes"),
+// by regular expression and timegm.
+inline std::optional<int64_t> RefTime(const json& j) {
+  if (!j.is_string()) return std::nullopt;
+  static const std::regex kRe(
+      R"(^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?)"
+      R"(([Zz]|[+-]\d{2}:\d{2})$)");
+  std::smatch m;
+  const std::string& s = j.get_ref<const std::string&>();
+  if (!std::regex_match(s, m, kRe)) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = std::stoi(m[1]) - 1900;
+  tm.tm_mon = std::stoi(m[2]) - 1;
+  tm.tm_mday = std::stoi(m[3]);
+  tm.tm_hour = std::stoi(m[4]);
+  tm.tm_min = std::stoi(m[5]);
+  tm.tm_sec = std::stoi(m[6]);
+  if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+      tm.tm_sec > 59) {
+    return std::nullopt;
+  }
+  std::tm check = tm;
+  const int64_t secs = timegm(&check);
+  if (check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon) {
+    return std::nullopt;  // e.g. February 30th, normalised by timegm
+  }
+  int64_t micros = 0;
+  if (m[7].matched) {
+    std::string frac = m[7].str().substr(1) + "000000";
+    micros = std::stoll(frac.substr(0, 6));
+  }
+  int64_t offset = 0;
+  const std::string zone = m[8];
+  if (zone != "Z" && zone != "z") {
+    const int h = std::stoi(zone.substr(1, 2)), mi = std::stoi(zone.substr(4));
+    if (h > 23 || mi > 59) return std::nullopt;
+    offset = (h * 60 + mi) * 60 * (zone[0] == '-' ? -1 : 1);
+  }
+  return (secs - offset) * 1000000 + micros;
+}
+
+// A geo point: an object with numbers "lat" in [-90, 90], "lon" in
+// [-180, 180].
+inline bool RefPoint(const json& v, double* lat, double* lon) {
+  if (!v.is_object() || !v.contains("lat") || !v.contains("lon")) return false;
+  if (!v["lat"].is_number() || !v["lon"].is_number()) return false;
+  *lat = v["lat"].get<double>();
+  *lon = v["lon"].get<double>();
+  return *lat >= -90 && *lat <= 90 && *lon >= -180 && *lon <= 180;
+}
+
+inline bool RefInShape(const std::string& op, const json& o, double lat,
+                       double lon) {
+  if (op == "$geo_radius") {
+    // Haversine on a sphere of 6371008.8 m.
+    const double r = 3.14159265358979323846 / 180.0;
+    const double p1 = o["lat"].get<double>() * r, p2 = lat * r;
+    const double dp = p2 - p1, dl = (lon - o["lon"].get<double>()) * r;
+    const double s1 = std::sin(dp / 2), s2 = std::sin(dl / 2);
+    const double h = s1 * s1 + std::cos(p1) * std::cos(p2) * s2 * s2;
+    const double d = 2 * 6371008.8 * std::asin(std::sqrt(std::min(1.0, h)));
+    return d <= o["meters"].get<double>();
+  }
+  const double top = o["top_left"]["lat"].get<double>();
+  const double left = o["top_left"]["lon"].get<double>();
+  const double bottom = o["bottom_right"]["lat"].get<double>();
+  const double right = o["bottom_right"]["lon"].get<double>();
+  if (lat > top || lat < bottom) return false;
+  return left <= right ? lon >= left && lon <= right
+                       : lon >= left || lon <= right;
+}
+
 // -1, 0, 1, or 2 when the two do not compare.
 inline int RefOrder(const json& a, const json& b) {
+  if (auto tb = RefTime(b)) {  // a datetime range compares instants
+    auto ta = RefTime(a);
+    if (!ta) return 2;
+    return *ta < *tb ? -1 : *ta > *tb ? 1 : 0;
+  }
   bool comparable =
       (a.is_number() && b.is_number()) || (a.is_string() && b.is_string());
   if (!comparable) return 2;
@@ -74,6 +155,11 @@ inline bool RefCondition(const std::string& op, const json& operand,
     }
   }
   for (const auto& c : candidates) {
+    double lat, lon;
+    if ((op == "$geo_radius" || op == "$geo_box") && RefPoint(c, &lat, &lon) &&
+        RefInShape(op, operand, lat, lon)) {
+      return true;
+    }
     if (c.is_object() || c.is_array()) continue;
     if (op == "$eq" && RefEqual(c, operand)) return true;
     if (op == "$in") {

@@ -220,6 +220,25 @@ void SegmentSeeds() {
   Die(idx->Save(env.get(), "/s/a.pidx"), "save pidx");
   Write("payload_index", "5-fields", std::string(1, '\0'),
         Read(env.get(), "/s/a.pidx"));
+  // Datetime and geo fields (file version 2), on rows of their own.
+  Rows geo_rows = MakeRows(6, 1);
+  for (size_t i = 0; i < geo_rows.meta.size(); ++i) {
+    json m = {
+        {"ts", i % 2 ? "2026-01-01T00:00:00Z" : "2026-01-01T01:00:00+02:00"},
+        {"loc", {{"lat", 10.0 * i - 20}, {"lon", 170.0 + 2 * i}}}};
+    if (i == 3) m["loc"] = json::array({m["loc"], {{"lat", 0}, {"lon", 0}}});
+    if (i == 5) m["ts"] = "not a time";
+    geo_rows.meta[i] = m.dump();
+  }
+  WriteSegmentBytes(env.get(), "/s/g.pdb", geo_rows, 1, Metric::kEuclidean);
+  auto geo_seg = segment::Segment::Open(env.get(), "/s/g.pdb");
+  Die(geo_seg.status(), "open segment");
+  auto geo = SegmentPayloadIndex::Build(
+      **geo_seg,
+      {{"loc", PayloadIndexType::kGeo}, {"ts", PayloadIndexType::kDatetime}});
+  Die(geo->Save(env.get(), "/s/g.pidx"), "save pidx");
+  Write("payload_index", "datetime-geo", std::string(1, '\0'),
+        Read(env.get(), "/s/g.pidx"));
   auto none = SegmentPayloadIndex::Build(**seg, {});
   Die(none->Save(env.get(), "/s/b.pidx"), "save pidx");
   Write("payload_index", "no-fields", std::string(1, '\0'),

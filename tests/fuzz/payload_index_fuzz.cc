@@ -9,8 +9,9 @@
 // Invariants on an index that loads:
 //   * Save writes back exactly the bytes that were loaded (the format has
 //     one encoding per index), and they load again;
-//   * every lookup (equality on each key, on numbers, ranges) lists only
-//     rows below rows(), as many as the matching Count says.
+//   * every lookup (equality on each key, on numbers, ranges, datetime
+//     ranges, geo shapes) lists only rows below rows(), as many as the
+//     matching Count says.
 // Anything else must be kCorruption.
 #include <cstdint>
 #include <limits>
@@ -48,6 +49,28 @@ void CheckRange(const SegmentPayloadIndex& idx, const std::string& field,
   for (uint32_t r : rows) FUZZ_CHECK(r < idx.rows(), "row out of range");
 }
 
+void CheckTime(const SegmentPayloadIndex& idx, const std::string& field,
+               filter::TimeBound lo, filter::TimeBound hi) {
+  std::vector<uint32_t> rows;
+  const bool answered = idx.RowsTimeRange(field, lo, hi, &rows);
+  const auto count = idx.CountTimeRange(field, lo, hi);
+  FUZZ_CHECK(answered == count.has_value(), "RowsTimeRange, CountTimeRange");
+  if (!answered) return;
+  FUZZ_CHECK(rows.size() == *count, "RowsTimeRange and CountTimeRange");
+  for (uint32_t r : rows) FUZZ_CHECK(r < idx.rows(), "row out of range");
+}
+
+void CheckGeo(const SegmentPayloadIndex& idx, const std::string& field,
+              const filter::GeoShape& shape) {
+  std::vector<uint32_t> rows;
+  const bool answered = idx.RowsGeo(field, shape, &rows);
+  const auto count = idx.CountGeo(field, shape);
+  FUZZ_CHECK(answered == count.has_value(), "RowsGeo and CountGeo disagree");
+  if (!answered) return;
+  FUZZ_CHECK(rows.size() == *count, "RowsGeo and CountGeo disagree");
+  for (uint32_t r : rows) FUZZ_CHECK(r < idx.rows(), "row out of range");
+}
+
 void CheckLookups(const SegmentPayloadIndex& idx) {
   using filter::Value;
   const std::vector<PayloadIndexDef> defs = idx.defs();
@@ -69,6 +92,27 @@ void CheckLookups(const SegmentPayloadIndex& idx) {
       CheckRange(idx, d.field, {true, lo}, {});
     }
     CheckRange(idx, d.field, {}, {});
+    constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    for (int64_t lo : {kMin, int64_t{-1}, int64_t{0}, kMax}) {
+      for (int64_t hi : {kMin, int64_t{0}, kMax}) {
+        CheckTime(idx, d.field, {true, lo}, {true, hi});
+      }
+    }
+    CheckTime(idx, d.field, {}, {});
+    CheckEq(idx, d.field, Value::String("2026-01-01T00:00:00Z"));
+    filter::GeoShape radius;  // kRadius
+    radius.meters = 1e6;
+    CheckGeo(idx, d.field, radius);
+    radius.meters = 3e7;  // the whole sphere
+    CheckGeo(idx, d.field, radius);
+    filter::GeoShape box;
+    box.kind = filter::GeoShape::Kind::kBox;
+    box.top = 90;
+    box.bottom = -90;
+    box.left = 170;
+    box.right = -170;  // across the antimeridian
+    CheckGeo(idx, d.field, box);
   }
 }
 
