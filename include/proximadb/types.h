@@ -475,10 +475,11 @@ struct RecommendRequest {
   SearchRequest query;
 };
 
-// Scroll in the order of a numeric metadata field instead of by id
-// (docs/API.md, "Scroll"). A point's sort value is the smallest number at
+// Scroll in the order of a numeric or datetime metadata field instead of by
+// id (docs/API.md, "Scroll"). A point's sort value is the smallest number at
 // `key` when ascending and the largest when descending (an array holds
-// several); points with no number there are not listed. Ties go by id.
+// several; an RFC 3339 string is its instant in microseconds since the
+// epoch); points with neither there are not listed. Ties go by id.
 struct ScrollOrder {
   std::string key;  // dotted metadata path, as in filters
   bool descending = false;

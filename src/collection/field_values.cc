@@ -7,6 +7,7 @@
 #include "filter/index_plan.h"
 #include "filter/path_values.h"
 #include "util/limits.h"
+#include "util/time_format.h"
 
 namespace proximadb {
 namespace {
@@ -79,8 +80,16 @@ struct Extreme {
   bool descending;
   std::optional<double> best;
   void Offer(const filter::Value& v) {
-    if (!v.is_number()) return;
-    const double d = v.as_double();
+    double d;
+    int64_t micros;
+    if (v.is_number()) {
+      d = v.as_double();
+    } else if (v.type == filter::Value::Type::kString &&
+               ParseRfc3339Instant(v.s, &micros)) {
+      d = static_cast<double>(micros);  // exact within +-285 years of 1970
+    } else {
+      return;
+    }
     if (!best || (descending ? d > *best : d < *best)) best = d;
   }
 };

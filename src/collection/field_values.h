@@ -19,7 +19,9 @@ namespace proximadb {
 
 // A point's sort value for order_by: the smallest number at `path` when
 // ascending, the largest when descending; none when it holds no number
-// there. From stored metadata text, or from a point's metadata object.
+// there. An RFC 3339 datetime string counts as its instant in microseconds
+// since the Unix epoch. From stored metadata text, or from a point's metadata
+// object.
 std::optional<double> SortValue(std::string_view metadata_json,
                                 const std::vector<std::string>& path,
                                 bool descending);

@@ -10,6 +10,7 @@
 #include "service/json_codec.h"
 #include "service/json_fields.h"
 #include "service/service.h"
+#include "util/time_format.h"
 
 namespace proximadb::service {
 
@@ -332,8 +333,15 @@ Result<ScrollRequest> ParseScroll(const json& body) {
     PDB_ASSIGN_OR_RETURN(r.order_by, ParseScrollOrder(*v));
   }
   if (const json* v = FindField(body, "after_value")) {
-    if (!v->is_number()) return TypeError("after_value", "a number", *v);
-    r.after_value = v->get<double>();
+    int64_t micros = 0;
+    if (v->is_number()) {
+      r.after_value = v->get<double>();
+    } else if (v->is_string() &&
+               ParseRfc3339Instant(v->get_ref<const std::string&>(), &micros)) {
+      r.after_value = static_cast<double>(micros);  // as sort values are
+    } else {
+      return TypeError("after_value", "a number or an RFC 3339 time", *v);
+    }
   }
   // The rest (key path, cursor pairing): CheckScrollOrder, in the engine.
   return r;

@@ -250,7 +250,7 @@ class VectorService {
   Result<nlohmann::json> FlushJson(const std::string& collection);
   Result<nlohmann::json> CompactJson(const std::string& collection);
   Result<nlohmann::json> CollectionStatsJson(const std::string& collection);
-  // {"field": "...", "type": "keyword|integer|float|bool"}.
+  // {"field": "...", "type": "keyword|integer|float|bool|datetime|geo"}.
   Result<nlohmann::json> CreatePayloadIndexJson(const std::string& collection,
                                                 const nlohmann::json& body);
   Result<nlohmann::json> ListPayloadIndexesJson(const std::string& collection);

@@ -58,7 +58,7 @@ json FieldMetadata(std::mt19937& rng) {
   return m;
 }
 
-struct Model {
+struct FieldModel {
   std::map<std::string, json> points;  // id -> metadata
 
   std::vector<std::string> Ordered(const std::string& key, bool desc,
@@ -98,9 +98,9 @@ struct Model {
   }
 };
 
-std::vector<std::string> ScrollAll(Collection& c, const std::string& key,
-                                   bool desc, uint32_t limit,
-                                   const std::optional<int>& group) {
+std::vector<std::string> OrderedIds(Collection& c, const std::string& key,
+                                    bool desc, uint32_t limit,
+                                    const std::optional<int>& group) {
   ScrollRequest req;
   req.limit = limit;
   req.order_by = ScrollOrder{key, desc};
@@ -122,12 +122,12 @@ std::vector<std::string> ScrollAll(Collection& c, const std::string& key,
   return got;
 }
 
-void ExpectMatchesModel(Collection& c, const Model& model) {
+void ExpectFieldReadsMatch(Collection& c, const FieldModel& model) {
   for (bool desc : {false, true}) {
     for (uint32_t limit : {1u, 7u, 1000u}) {
       for (std::optional<int> group :
            {std::optional<int>(), std::optional<int>(1)}) {
-        EXPECT_EQ(ScrollAll(c, "price", desc, limit, group),
+        EXPECT_EQ(OrderedIds(c, "price", desc, limit, group),
                   model.Ordered("price", desc, group))
             << "desc " << desc << " limit " << limit;
       }
@@ -163,7 +163,7 @@ void ExpectMatchesModel(Collection& c, const Model& model) {
 TEST(FieldReadsTest, OrderByAndFacetMatchAReferenceAcrossSourcesAndRestart) {
   TempDir tmp;
   std::mt19937 rng(7);
-  Model model;
+  FieldModel model;
   {
     auto db = DB::Open(FieldReadOptions(), tmp.path()).value();
     auto c = db->CreateCollection(MakeConfig("f", 2)).value();
@@ -187,13 +187,13 @@ TEST(FieldReadsTest, OrderByAndFacetMatchAReferenceAcrossSourcesAndRestart) {
     for (int i = 0; i < next; i += 9) gone.push_back("p" + std::to_string(i));
     ASSERT_TRUE(c->Delete(gone).ok());
     for (const auto& id : gone) model.points.erase(id);
-    ExpectMatchesModel(*c, model);
+    ExpectFieldReadsMatch(*c, model);
   }
   auto db = DB::Open(FieldReadOptions(), tmp.path()).value();
   auto c = db->GetCollection("f").value();
-  ExpectMatchesModel(*c, model);
+  ExpectFieldReadsMatch(*c, model);
   ASSERT_TRUE(c->Compact().ok());
-  ExpectMatchesModel(*c, model);
+  ExpectFieldReadsMatch(*c, model);
 }
 
 TEST(FieldReadsTest, OrderedScrollCursorStartsAtAValue) {
@@ -221,6 +221,32 @@ TEST(FieldReadsTest, OrderedScrollCursorStartsAtAValue) {
   ids.clear();
   for (auto& p : page.points) ids.push_back(p.id);
   EXPECT_EQ(ids, (std::vector<std::string>{"d", "b"}));
+}
+
+TEST(FieldReadsTest, OrderByADatetimeFieldOrdersByInstant) {
+  TempDir tmp;
+  auto db = DB::Open(FieldReadOptions(), tmp.path()).value();
+  auto c = db->CreateCollection(MakeConfig("f", 2)).value();
+  // Bytewise, "2026-01-01T01:30:00+02:00" would sort after "...T00:00:00Z";
+  // as instants it is 23:30 the day before.
+  ASSERT_TRUE(c->Upsert({{"a", {1, 1}, {{"ts", "2026-01-01T00:00:00Z"}}},
+                         {"b", {1, 1}, {{"ts", "2026-01-01T01:30:00+02:00"}}},
+                         {"c", {1, 1}, {{"ts", "2025-12-31T23:59:59.5Z"}}},
+                         {"d", {1, 1}, {{"ts", "not a time"}}},
+                         {"e", {1, 1}, {{"ts", "1969-07-20T20:17:40Z"}}}})
+                  .ok());
+  ScrollRequest req;
+  req.limit = 2;
+  req.order_by = ScrollOrder{"ts", false};
+  std::vector<std::string> ids;
+  for (;;) {
+    auto page = c->Scroll(req).value();
+    for (auto& p : page.points) ids.push_back(p.id);
+    if (page.next_after_id.empty()) break;
+    req.after_id = page.next_after_id;
+    req.after_value = page.next_after_value;
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"e", "b", "c", "a"}));
 }
 
 TEST(FieldReadsTest, BadRequestsAreRefused) {

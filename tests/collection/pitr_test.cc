@@ -27,7 +27,7 @@ using testing::MakeConfig;
 using testing::ModelAt;
 using testing::Op;
 using testing::RandomVector;
-using testing::ReadAll;
+using testing::ReadState;
 using testing::State;
 using testing::TempDir;
 namespace fs = std::filesystem;
@@ -142,7 +142,7 @@ class PitrTest : public ::testing::Test {
     auto c = db_->GetCollection(target);
     ASSERT_TRUE(c.ok()) << c.status().ToString();
     const State want = ModelAt(ops_, seq, {});
-    const State got = ReadAll(c->get());
+    const State got = ReadState(c->get());
     EXPECT_EQ(got.size(), want.size()) << target << " at " << seq;
     EXPECT_TRUE(got == want) << target << " at sequence " << seq;
   }
@@ -459,7 +459,7 @@ TEST_F(PitrTest, EachHistoryOfANameIsRestoredOnItsOwn) {
   EXPECT_EQ(r->sequence, old_ops.back().seq);
   auto before = db_->GetCollection("before");
   ASSERT_TRUE(before.ok());
-  EXPECT_TRUE(ReadAll(before->get()) == ModelAt(old_ops, UINT64_MAX, {}));
+  EXPECT_TRUE(ReadState(before->get()) == ModelAt(old_ops, UINT64_MAX, {}));
   // The new history's archive starts after p: what came from the old one
   // is not archived twice.
   size_t new_files = 0;

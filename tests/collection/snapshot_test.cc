@@ -30,7 +30,7 @@ using testing::MakeConfig;
 using testing::ModelAt;
 using testing::Op;
 using testing::RandomVector;
-using testing::ReadAll;
+using testing::ReadState;
 using testing::Rec;
 using testing::State;
 using testing::TempDir;
@@ -92,7 +92,7 @@ class SnapshotTest : public ::testing::Test {
   State ReadCollection(const std::string& name) {
     auto c = db_->GetCollection(name);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
-    return c.ok() ? ReadAll(c->get()) : State{};
+    return c.ok() ? ReadState(c->get()) : State{};
   }
 
   std::string SnapshotsDir() { return data_ + "/snapshots"; }
@@ -546,7 +546,7 @@ TEST_F(SnapshotTest, DatabaseSnapshotRestoresIntoAnEmptyDirectory) {
   ASSERT_TRUE(d.ok());
   ASSERT_TRUE(
       (*d)->Upsert({{"x", RandomVector(rng_, kSnapDim), {{"k", 1}}}}).ok());
-  const State d_state = ReadAll(d->get());
+  const State d_state = ReadState(d->get());
   ASSERT_TRUE(
       db_->UpdateAliases({{AliasAction::Kind::kCreate, "prod", "c"}}).ok());
   auto snap = db_->CreateDatabaseSnapshot(SnapshotTarget::kLocal);
@@ -571,10 +571,10 @@ TEST_F(SnapshotTest, DatabaseSnapshotRestoresIntoAnEmptyDirectory) {
   auto c2 = (*db2)->GetCollection("prod");  // the alias came along
   ASSERT_TRUE(c2.ok());
   EXPECT_EQ((*c2)->config().name, "c");
-  EXPECT_TRUE(ReadAll(c2->get()) == c_state);
+  EXPECT_TRUE(ReadState(c2->get()) == c_state);
   auto d2 = (*db2)->GetCollection("d");
   ASSERT_TRUE(d2.ok());
-  EXPECT_TRUE(ReadAll(d2->get()) == d_state);
+  EXPECT_TRUE(ReadState(d2->get()) == d_state);
   db2->reset();
 
   // Only into an empty directory; an unknown id names where it looked.
@@ -631,7 +631,7 @@ TEST_F(SnapshotTest, CrashAtEveryIoCallOfARestoreLeavesAllOrNothing) {
     }
     if (got.ok()) {
       ++whole;
-      EXPECT_TRUE(ReadAll(got->get()) == want) << "crash at " << injected;
+      EXPECT_TRUE(ReadState(got->get()) == want) << "crash at " << injected;
     } else {
       ++none;
     }

@@ -60,7 +60,7 @@ inline State ModelAt(const std::vector<Op>& ops, uint64_t seq,
   return s;
 }
 
-inline State ReadAll(Collection* c) {
+inline State ReadState(Collection* c) {
   State out;
   ScrollRequest req;
   req.limit = 1000;

@@ -24,7 +24,7 @@ using object::S3Options;
 
 constexpr uint32_t kS3SnapDim = 16;
 
-using testing::ReadAll;
+using testing::ReadState;
 using testing::State;
 
 class SnapshotS3Test : public ::testing::Test {
@@ -93,7 +93,7 @@ TEST_F(SnapshotS3Test, CreateIncrementalRestoreDelete) {
   ASSERT_TRUE(c_->Flush().ok());
   Write(500, 50);
   ASSERT_TRUE(c_->Delete({"p1", "p501"}).ok());
-  const State at = ReadAll(c_.get());
+  const State at = ReadState(c_.get());
   auto s1 = db_->CreateSnapshot("c", SnapshotTarget::kDefault);
   ASSERT_TRUE(s1.ok()) << s1.status().ToString();
   EXPECT_EQ(s1->target, "s3");
@@ -112,7 +112,7 @@ TEST_F(SnapshotS3Test, CreateIncrementalRestoreDelete) {
   EXPECT_EQ(r->sequence, s1->sequence);
   auto r1 = db_->GetCollection("r1");
   ASSERT_TRUE(r1.ok());
-  EXPECT_TRUE(ReadAll(r1->get()) == at);
+  EXPECT_TRUE(ReadState(r1->get()) == at);
 
   auto list = db_->ListSnapshots("c");
   ASSERT_TRUE(list.ok());
@@ -126,7 +126,7 @@ TEST_F(SnapshotS3Test, CreateIncrementalRestoreDelete) {
   ASSERT_TRUE(db_->RestoreSnapshot("c", s2->id, o).ok());
   auto r2 = db_->GetCollection("r2");
   ASSERT_TRUE(r2.ok());
-  EXPECT_TRUE(ReadAll(r2->get()) == ReadAll(c_.get()));
+  EXPECT_TRUE(ReadState(r2->get()) == ReadState(c_.get()));
   ASSERT_TRUE(db_->DeleteSnapshot("c", s2->id).ok());
   EXPECT_EQ(SnapshotObjects(), 0u);
 }
@@ -143,7 +143,7 @@ TEST_F(SnapshotS3Test, PointInTimeRestoreFromTheArchiveInTheBucket) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   Write(200, 30);
   const uint64_t mid = c_->Info().last_sequence;
-  const State at_mid = ReadAll(c_.get());
+  const State at_mid = ReadState(c_.get());
   ASSERT_TRUE(c_->Flush().ok());  // seals a file: archived by the cycle
   ASSERT_TRUE(c_->Delete({"p3"}).ok());
   Write(300, 10);
@@ -161,7 +161,7 @@ TEST_F(SnapshotS3Test, PointInTimeRestoreFromTheArchiveInTheBucket) {
   EXPECT_EQ(r->snapshot_sequence, s->sequence);
   auto c = db_->GetCollection("mid");
   ASSERT_TRUE(c.ok());
-  EXPECT_TRUE(ReadAll(c->get()) == at_mid);
+  EXPECT_TRUE(ReadState(c->get()) == at_mid);
   // As of now: the unsealed tail is sealed and archived first.
   o.target_collection = "now";
   o.sequence.reset();
@@ -171,7 +171,7 @@ TEST_F(SnapshotS3Test, PointInTimeRestoreFromTheArchiveInTheBucket) {
   EXPECT_EQ(r->sequence, c_->Info().last_sequence);
   c = db_->GetCollection("now");
   ASSERT_TRUE(c.ok());
-  EXPECT_TRUE(ReadAll(c->get()) == ReadAll(c_.get()));
+  EXPECT_TRUE(ReadState(c->get()) == ReadState(c_.get()));
 }
 
 TEST_F(SnapshotS3Test, ReplacedObjectRefusesTheRestore) {

@@ -621,8 +621,9 @@ class ProximaDBClient:
 
     def create_payload_index(self, collection: str, field: str,
                              type: str = "keyword") -> List[Dict[str, str]]:
-        """Indexes a metadata field (``keyword``, ``integer``, ``float`` or
-        ``bool``) so filtered searches on it are planned from the index.
+        """Indexes a metadata field (``keyword``, ``integer``, ``float``,
+        ``bool``, ``datetime`` or ``geo``) so filtered searches on it are
+        planned from the index.
         Idempotent for the same type. Returns every index of the collection
         as ``{"field", "type"}`` dicts."""
         return self._run(_ops.create_payload_index(collection, field, type))

@@ -532,6 +532,53 @@ def test_scroll_order_by_and_facet(client: ProximaDBClient, new_name) -> None:
         client.facet(name + "_missing", "color")
 
 
+def test_datetime_and_geo_filters(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 2)
+    cities = {  # id: (lat, lon, when)
+        "paris": (48.8566, 2.3522, "2026-03-01T10:00:00+01:00"),
+        "london": (51.5074, -0.1278, "2026-03-01T09:30:00Z"),
+        "berlin": (52.52, 13405e-3, "2026-02-28T23:00:00-02:00"),
+        "fiji": (-17.7134, 178.065, "2025-12-31T23:59:59Z"),
+        "samoa": (-13.759, -172.1046, "2026-01-01T00:00:00.5Z"),
+    }
+    client.batch_insert(name, np.ones((5, 2), dtype=np.float32), ids=list(cities),
+                        metadata=[{"loc": {"lat": la, "lon": lo}, "ts": ts}
+                                  for la, lo, ts in cities.values()])
+    client.flush(name)
+    client.insert(name, "nowhere", [1, 1], {"loc": "n/a", "ts": "yesterday"})
+
+    def ids(flt):
+        return sorted(p.id for p in client.scroll(name, flt))
+
+    for indexed in (False, True):
+        # Paris-London is ~344 km; Berlin ~878 km from Paris.
+        assert ids({"loc": {"$geo_radius": {"lat": 48.8566, "lon": 2.3522,
+                                             "meters": 400000}}}) == ["london", "paris"]
+        # A box across the antimeridian holds Fiji and Samoa.
+        box = {"top_left": {"lat": -10, "lon": 170}, "bottom_right": {"lat": -20, "lon": -170}}
+        assert ids({"loc": {"$geo_box": box}}) == ["fiji", "samoa"]
+        # 10:00+01:00 is 09:00Z, before London's 09:30Z; Berlin is 01:00Z on 1 March.
+        assert ids({"ts": {"$gte": "2026-03-01T00:00:00Z",
+                           "$lt": "2026-03-01T09:30:00Z"}}) == ["berlin", "paris"]
+        assert ids({"ts": {"$lt": "2026-01-01T00:00:00Z"}}) == ["fiji"]
+        assert client.count(name, {"ts": {"$gt": "2000-01-01T00:00:00Z"}}) == 5
+        if not indexed:
+            client.create_payload_index(name, "loc", "geo")
+            indexes = client.create_payload_index(name, "ts", "datetime")
+            assert {"field": "ts", "type": "datetime"} in indexes
+    hits = client.search(name, [1, 1], k=10, exact=True,
+                         filter={"loc": {"$geo_radius": {"lat": 52.5, "lon": 13.4,
+                                                          "meters": 5000}}})
+    assert hits.ids == ["berlin"]
+    order = [p.id for p in client.scroll(name, order_by="ts", batch_size=2)]
+    assert order == ["fiji", "samoa", "berlin", "paris", "london"]
+    with pytest.raises(InvalidArgument, match="geo_radius.lat"):
+        client.count(name, {"loc": {"$geo_radius": {"lat": 91, "lon": 0, "meters": 1}}})
+    with pytest.raises(InvalidArgument, match="unknown payload index type"):
+        client.create_payload_index(name, "x", "polygon")
+
+
 def test_flush_compact_stats(client: ProximaDBClient, new_name) -> None:
     name = new_name()
     client.create_collection(name, 3)
