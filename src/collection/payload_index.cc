@@ -307,6 +307,17 @@ std::optional<uint64_t> SegmentPayloadIndex::CountGeo(
   if (f == nullptr || f->def.type != PayloadIndexType::kGeo) {
     return std::nullopt;
   }
+  // An exact count tests every point of the shape's latitude band; past
+  // kExactGeoBand points the band's size is the (upper) bound instead, so
+  // planning a wide shape costs two binary searches, not a haversine per
+  // point (at 50 % of 60k points the exact count cost 3x the search).
+  constexpr size_t kExactGeoBand = 8192;
+  double lo, hi;
+  filter::GeoLatBand(shape, &lo, &hi);
+  const size_t band =
+      (std::upper_bound(f->lats.begin(), f->lats.end(), hi) - f->lats.begin()) -
+      (std::lower_bound(f->lats.begin(), f->lats.end(), lo) - f->lats.begin());
+  if (band > kExactGeoBand) return band;
   uint64_t n = 0;
   ForEachInShape(*f, shape, [&](size_t) { ++n; });
   return n;

@@ -68,6 +68,8 @@ class RowIndex {
   virtual bool RowsTimeRange(std::string_view field, TimeBound lo, TimeBound hi,
                              std::vector<uint32_t>* out) const = 0;
   // Rows where some geo point at `field` lies inside `shape` (a geo index).
+  // The count may be an upper bound (an index may bound a wide shape by the
+  // points in its latitude band instead of testing each).
   virtual std::optional<uint64_t> CountGeo(std::string_view field,
                                            const GeoShape& shape) const = 0;
   virtual bool RowsGeo(std::string_view field, const GeoShape& shape,

@@ -272,6 +272,46 @@ TEST_P(GeoTimeCollectionTest, SearchAndCountEqualBruteForce) {
 INSTANTIATE_TEST_SUITE_P(WithAndWithoutIndexes, GeoTimeCollectionTest,
                          ::testing::Bool());
 
+// Past 8192 points in a shape's latitude band the count is the band's size
+// (an upper bound); below it, exact. The rows are exact either way.
+TEST(GeoTimePayloadFileTest, WideBandsAreBoundedByTheirSize) {
+  auto env = NewMemEnv();
+  ASSERT_TRUE(env->CreateDirIfMissing("/s").ok());
+  const size_t n = 10000;
+  const float v = 1;
+  std::vector<std::string> meta(n), ids(n);
+  for (size_t i = 0; i < n; ++i) {
+    char id[16];
+    std::snprintf(id, sizeof(id), "%05zu", i);  // ascending, as segments are
+    ids[i] = id;
+    // Latitudes in [0, 10), longitudes alternating near 0 and near 100.
+    meta[i] = "{\"loc\":{\"lat\":" + std::to_string(i * 10.0 / n) +
+              ",\"lon\":" + (i % 2 ? "100" : "0.5") + "}}";
+  }
+  ASSERT_TRUE(segment::WriteSegment(
+                  env.get(), "/s/w.pdb", {1, 1, Metric::kEuclidean}, n,
+                  [&](size_t i) {
+                    return segment::SegmentRow{ids[i], &v, meta[i], 1};
+                  },
+                  [](size_t) { return false; })
+                  .ok());
+  auto seg = segment::Segment::Open(env.get(), "/s/w.pdb").value();
+  auto idx =
+      SegmentPayloadIndex::Build(*seg, {{"loc", PayloadIndexType::kGeo}});
+  filter::GeoShape box;
+  box.kind = filter::GeoShape::Kind::kBox;
+  box.top = 20;
+  box.bottom = -1;
+  box.left = -1;
+  box.right = 1;
+  std::vector<uint32_t> rows;
+  ASSERT_TRUE(idx->RowsGeo("loc", box, &rows));
+  EXPECT_EQ(rows.size(), n / 2);
+  EXPECT_EQ(idx->CountGeo("loc", box), n);  // the band: every point
+  box.top = 5;  // 5000 points in the band: counted exactly
+  EXPECT_EQ(idx->CountGeo("loc", box), 2501u);
+}
+
 // seg-<id>.pidx with datetime and geo fields reads back with the same
 // answers; a version 1 file (keyword/integer/float/bool only) still loads.
 TEST(GeoTimePayloadFileTest, RoundTripAndVersionOne) {
@@ -282,14 +322,14 @@ TEST(GeoTimePayloadFileTest, RoundTripAndVersionOne) {
       R"({"ts":["x","2026-01-01T02:00:00+01:00"],"loc":[{"lat":-33.9,"lon":151.2},{"lat":0,"lon":179.9}]})",
       R"({"ts":"2026-03-01","loc":{"lat":91,"lon":0},"k":"b"})"};
   const float v = 1;
-  ASSERT_TRUE(
-      segment::WriteSegment(
-          env.get(), "/s/a.pdb", {1, 1, Metric::kEuclidean}, 3,
-          [&](size_t i) {
-            return segment::SegmentRow{std::to_string(i), &v, meta[i], 1};
-          },
-          [](size_t) { return false; })
-          .ok());
+  ASSERT_TRUE(segment::WriteSegment(
+                  env.get(), "/s/a.pdb", {1, 1, Metric::kEuclidean}, 3,
+                  [&](size_t i) {
+                    static const char* kIds[] = {"0", "1", "2"};
+                    return segment::SegmentRow{kIds[i], &v, meta[i], 1};
+                  },
+                  [](size_t) { return false; })
+                  .ok());
   auto seg = segment::Segment::Open(env.get(), "/s/a.pdb").value();
   auto built =
       SegmentPayloadIndex::Build(*seg, {{"ts", PayloadIndexType::kDatetime},

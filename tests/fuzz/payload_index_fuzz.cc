@@ -67,7 +67,8 @@ void CheckGeo(const SegmentPayloadIndex& idx, const std::string& field,
   const auto count = idx.CountGeo(field, shape);
   FUZZ_CHECK(answered == count.has_value(), "RowsGeo and CountGeo disagree");
   if (!answered) return;
-  FUZZ_CHECK(rows.size() == *count, "RowsGeo and CountGeo disagree");
+  // Exact, or past 8192 points in the latitude band its size: a bound.
+  FUZZ_CHECK(rows.size() <= *count, "CountGeo is below RowsGeo");
   for (uint32_t r : rows) FUZZ_CHECK(r < idx.rows(), "row out of range");
 }
 
