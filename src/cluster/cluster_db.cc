@@ -221,9 +221,7 @@ class ClusterCollection final : public Collection {
     }
     const bool desc = request.order_by && request.order_by->descending;
     std::sort(all.begin(), all.end(), [&](const Entry& a, const Entry& b) {
-      if (a.value != b.value)
-        return desc ? a.value > b.value : a.value < b.value;
-      return a.point.id < b.point.id;
+      return SortsBefore(desc, a.value, a.point.id, b.value, b.point.id);
     });
     if (all.size() > request.limit) {
       all.resize(request.limit);

@@ -28,8 +28,7 @@ Result<std::optional<ScrollPage>> CollectionImpl::ScrollOrderedOnce(
   };
   // The page order: by sort value, then by id.
   auto before = [desc = order.descending](const Keyed& a, const Keyed& b) {
-    if (a.value != b.value) return desc ? a.value > b.value : a.value < b.value;
-    return a.id < b.id;
+    return SortsBefore(desc, a.value, a.id, b.value, b.id);
   };
   const std::optional<Keyed> cursor =
       req.after_value ? std::optional<Keyed>(

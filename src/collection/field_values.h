@@ -29,6 +29,16 @@ std::optional<double> SortValue(const nlohmann::json& metadata,
                                 const std::vector<std::string>& path,
                                 bool descending);
 
+// The order of an ordered scroll page: by sort value (descending or not),
+// then by id.
+inline bool SortsBefore(bool descending, double a_value, std::string_view a_id,
+                        double b_value, std::string_view b_id) {
+  if (a_value != b_value) {
+    return descending ? a_value > b_value : a_value < b_value;
+  }
+  return a_id < b_id;
+}
+
 // Exact facet counts (POST .../facet): how many points hold each value of
 // one metadata field.
 class FacetCounts {

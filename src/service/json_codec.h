@@ -190,6 +190,9 @@ Result<std::vector<SearchRequest>> ParseBatchSearch(
 // allowed values. Both transports decode it with this (gRPC's string field
 // `consistency`), so a bad name reads the same on both.
 Result<ReadConsistency> ParseReadConsistency(std::string_view name);
+// A scroll's order_by direction: "asc" (false) or "desc" (true); both
+// transports decode it with this.
+Result<bool> ParseScrollDescending(std::string_view direction);
 
 // A cluster node's id from a URL or a request (DrainNode): the rules of
 // [cluster] node_id (src/server/config.cc), which are the collection-name

@@ -364,14 +364,18 @@ Result<ScrollOrder> ParseScrollOrder(const json& v) {
   PDB_ASSIGN_OR_RETURN(order.key, GetString(*key, "order_by.key"));
   if (const json* d = FindField(v, "direction")) {
     PDB_ASSIGN_OR_RETURN(std::string dir, GetString(*d, "order_by.direction"));
-    if (dir != "asc" && dir != "desc") {
-      return Status::InvalidArgument(
-          "field 'order_by.direction' must be \"asc\" or \"desc\", got \"" +
-          dir + "\"");
-    }
-    order.descending = dir == "desc";
+    PDB_ASSIGN_OR_RETURN(order.descending, ParseScrollDescending(dir));
   }
   return order;
+}
+
+Result<bool> ParseScrollDescending(std::string_view direction) {
+  if (direction != "asc" && direction != "desc") {
+    return Status::InvalidArgument(
+        "field 'order_by.direction' must be \"asc\" or \"desc\", got \"" +
+        std::string(direction) + "\"");
+  }
+  return direction == "desc";
 }
 
 Result<FacetRequest> ParseFacet(const json& body) {

@@ -270,14 +270,8 @@ Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r) {
       return Status::InvalidArgument("missing required field 'order_by.key'");
     }
     if (r.order_by().has_direction()) {
-      const std::string& dir = r.order_by().direction();
-      if (dir != "asc" && dir != "desc") {
-        return Status::InvalidArgument(
-            "field 'order_by.direction' must be \"asc\" or \"desc\", got "
-            "\"" +
-            dir + "\"");
-      }
-      order.descending = dir == "desc";
+      PDB_ASSIGN_OR_RETURN(order.descending, service::ParseScrollDescending(
+                                                 r.order_by().direction()));
     }
     s.order_by = std::move(order);
   }
