@@ -173,6 +173,7 @@ enum class PayloadIndexType : uint32_t {
   kBool = 3,      // booleans: two posting lists
   kDatetime = 4,  // RFC 3339 strings: sorted (instant, row) pairs for ranges
   kGeo = 5,       // {"lat", "lon"} points: sorted by latitude for shapes
+  kText = 6,      // strings split into words: posting list per word ($text)
 };
 inline std::string_view PayloadIndexTypeName(PayloadIndexType t) {
   switch (t) {
@@ -188,18 +189,21 @@ inline std::string_view PayloadIndexTypeName(PayloadIndexType t) {
       return "datetime";
     case PayloadIndexType::kGeo:
       return "geo";
+    case PayloadIndexType::kText:
+      return "text";
   }
   return "unknown";
 }
 inline Result<PayloadIndexType> ParsePayloadIndexType(std::string_view name) {
   for (auto t : {PayloadIndexType::kKeyword, PayloadIndexType::kInteger,
                  PayloadIndexType::kFloat, PayloadIndexType::kBool,
-                 PayloadIndexType::kDatetime, PayloadIndexType::kGeo}) {
+                 PayloadIndexType::kDatetime, PayloadIndexType::kGeo,
+                 PayloadIndexType::kText}) {
     if (PayloadIndexTypeName(t) == name) return t;
   }
   return Status::InvalidArgument(
       "unknown payload index type '" + std::string(name) +
-      "' (expected keyword, integer, float, bool, datetime or geo)");
+      "' (expected keyword, integer, float, bool, datetime, geo or text)");
 }
 
 // Where a segment's bytes live (docs/ARCHITECTURE.md, "Tiers and

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <tuple>
 
+#include "filter/text.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/time_format.h"
@@ -13,10 +15,23 @@ namespace proximadb {
 namespace {
 
 constexpr char kMagic[8] = {'P', 'D', 'B', 'P', 'I', 'D', 'X', '1'};
-// 1: keyword, integer, float, bool. 2 adds datetime and geo fields. Save
-// writes 1 when no field needs 2, so each index has one encoding and older
-// builds keep reading the files they could always read.
-constexpr uint32_t kVersion = 2;
+// 1: keyword, integer, float, bool. 2 adds datetime and geo fields, 3 text
+// fields. Save writes the lowest version that holds every field, so each
+// index has one encoding and older builds keep reading the files they could
+// always read.
+constexpr uint32_t kVersion = 3;
+
+uint32_t VersionFor(PayloadIndexType t) {
+  switch (t) {
+    case PayloadIndexType::kDatetime:
+    case PayloadIndexType::kGeo:
+      return 2;
+    case PayloadIndexType::kText:
+      return 3;
+    default:
+      return 1;
+  }
+}
 
 double AsDouble(const filter::Value& v) {
   switch (v.type) {
@@ -52,6 +67,17 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
     uint32_t row;
   };
   std::vector<std::vector<Pt>> points(sorted.size());
+  std::string word;
+  // text fields: per word, the count in each row of its posting list; per
+  // row, its words.
+  std::vector<std::map<std::string, std::vector<uint32_t>, std::less<>>> tfs(
+      sorted.size());
+  std::vector<std::vector<uint32_t>> lengths(sorted.size());
+  for (size_t f = 0; f < sorted.size(); ++f) {
+    if (sorted[f].type == PayloadIndexType::kText) {
+      lengths[f].assign(seg.size(), 0);
+    }
+  }
   for (const auto& d : sorted) paths.push_back(filter::SplitPath(d.field));
 
   for (size_t r = 0; r < seg.size(); ++r) {
@@ -83,6 +109,24 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
               if (post.empty() || post.back() != row) post.push_back(row);
             }
             break;
+          case PayloadIndexType::kText:
+            if (v.type == T::kString) {
+              filter::WordReader reader(v.s);
+              while (reader.Next(&word)) {
+                auto it = keyed[f].find(word);
+                if (it == keyed[f].end()) {
+                  it = keyed[f].emplace(word, std::vector<uint32_t>{}).first;
+                }
+                auto& tf = tfs[f][word];
+                if (it->second.empty() || it->second.back() != row) {
+                  it->second.push_back(row);
+                  tf.push_back(0);
+                }
+                ++tf.back();
+                ++lengths[f][row];
+              }
+            }
+            break;
           case PayloadIndexType::kDatetime: {
             int64_t t;
             if (v.type == T::kString && ParseRfc3339Instant(v.s, &t)) {
@@ -107,6 +151,10 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
       field.rows.insert(field.rows.end(), post.begin(), post.end());
       field.offsets.push_back(static_cast<uint32_t>(field.rows.size()));
     }
+    for (auto& [key, counts] : tfs[f]) {  // same keys, same order
+      field.tfs.insert(field.tfs.end(), counts.begin(), counts.end());
+    }
+    field.lengths = std::move(lengths[f]);
     std::sort(nums[f].begin(), nums[f].end());
     for (const auto& [v, r] : nums[f]) {
       field.values.push_back(v);
@@ -157,14 +205,56 @@ bool SegmentPayloadIndex::Posting(const Field& f, const filter::Value& v,
   } else {
     return false;
   }
+  std::tie(*begin, *end) = KeyPosting(f, key);
+  return true;
+}
+
+std::pair<const uint32_t*, const uint32_t*> SegmentPayloadIndex::KeyPosting(
+    const Field& f, std::string_view key) {
   auto it = std::lower_bound(f.keys.begin(), f.keys.end(), key);
-  if (it == f.keys.end() || *it != key) {
-    *begin = *end = nullptr;
-    return true;
-  }
+  if (it == f.keys.end() || *it != key) return {nullptr, nullptr};
   const size_t i = it - f.keys.begin();
-  *begin = f.rows.data() + f.offsets[i];
-  *end = f.rows.data() + f.offsets[i + 1];
+  return {f.rows.data() + f.offsets[i], f.rows.data() + f.offsets[i + 1]};
+}
+
+std::optional<uint64_t> SegmentPayloadIndex::CountText(
+    std::string_view field, const std::vector<std::string>& words) const {
+  const Field* f = Find(field);
+  if (f == nullptr || f->def.type != PayloadIndexType::kText) {
+    return std::nullopt;
+  }
+  uint64_t least = rows_;
+  for (const auto& w : words) {
+    auto [b, e] = KeyPosting(*f, w);
+    least = std::min<uint64_t>(least, e - b);
+  }
+  return least;
+}
+
+bool SegmentPayloadIndex::RowsText(std::string_view field,
+                                   const std::vector<std::string>& words,
+                                   std::vector<uint32_t>* out) const {
+  const Field* f = Find(field);
+  if (f == nullptr || f->def.type != PayloadIndexType::kText) return false;
+  // Intersect from the shortest list: every other list only removes rows.
+  std::vector<std::pair<const uint32_t*, const uint32_t*>> lists;
+  for (const auto& w : words) lists.push_back(KeyPosting(*f, w));
+  if (lists.empty()) return true;
+  std::sort(lists.begin(), lists.end(), [](const auto& a, const auto& b) {
+    return a.second - a.first < b.second - b.first;
+  });
+  std::vector<uint32_t> rows(lists[0].first, lists[0].second);
+  for (size_t i = 1; i < lists.size() && !rows.empty(); ++i) {
+    std::vector<uint32_t> kept;
+    const uint32_t* p = lists[i].first;
+    for (uint32_t r : rows) {
+      p = std::lower_bound(p, lists[i].second, r);
+      if (p == lists[i].second) break;
+      if (*p == r) kept.push_back(r);
+    }
+    rows.swap(kept);
+  }
+  out->insert(out->end(), rows.begin(), rows.end());
   return true;
 }
 
@@ -333,13 +423,12 @@ bool SegmentPayloadIndex::RowsGeo(std::string_view field,
 }
 
 Status SegmentPayloadIndex::Save(Env* env, const std::string& path) const {
-  const bool v2 =
-      std::any_of(fields_.begin(), fields_.end(), [](const Field& f) {
-        return f.def.type == PayloadIndexType::kDatetime ||
-               f.def.type == PayloadIndexType::kGeo;
-      });
+  uint32_t version = 1;
+  for (const Field& f : fields_) {
+    version = std::max(version, VersionFor(f.def.type));
+  }
   std::string buf(kMagic, sizeof(kMagic));
-  PutFixed32(&buf, v2 ? kVersion : 1);
+  PutFixed32(&buf, version);
   PutFixed32(&buf, static_cast<uint32_t>(fields_.size()));
   PutFixed64(&buf, rows_);
   auto put_u32s = [&](const std::vector<uint32_t>& v) {
@@ -383,6 +472,10 @@ Status SegmentPayloadIndex::Save(Env* env, const std::string& path) const {
       }
       put_u32s(f.offsets);
       put_u32s(f.rows);
+      if (f.def.type == PayloadIndexType::kText) {
+        put_u32s(f.tfs);
+        put_u32s(f.lengths);
+      }
     }
   }
   PutFixed32(&buf, crc32c::Mask(crc32c::Value(buf.data(), buf.size())));
@@ -407,11 +500,13 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
   GetFixed32(&in, &version);
   GetFixed32(&in, &count);
   GetFixed64(&in, &rows);
-  if (version != 1 && version != kVersion) {
+  if (version < 1 || version > kVersion) {
     return Damaged(path, "unsupported version " + std::to_string(version));
   }
-  const uint32_t max_type = static_cast<uint32_t>(
-      version == 1 ? PayloadIndexType::kBool : PayloadIndexType::kGeo);
+  const uint32_t max_type =
+      static_cast<uint32_t>(version == 1   ? PayloadIndexType::kBool
+                            : version == 2 ? PayloadIndexType::kGeo
+                                           : PayloadIndexType::kText);
   if (rows != segment_rows) {
     return Damaged(path, "built for " + std::to_string(rows) +
                              " rows, segment has " +
@@ -530,18 +625,37 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
           }
         }
       }
+      if (f.def.type == PayloadIndexType::kText) {
+        if (!get_u32s(f.rows.size(), &f.tfs) || !get_u32s(rows, &f.lengths)) {
+          return Damaged(path, "truncated word counts");
+        }
+        // A row holds each of its words at least once, and its length is
+        // the sum of its words' counts.
+        std::vector<uint64_t> sum(rows, 0);
+        for (size_t j = 0; j < f.rows.size(); ++j) {
+          if (f.tfs[j] == 0) return Damaged(path, "zero word count");
+          sum[f.rows[j]] += f.tfs[j];
+        }
+        for (uint64_t r = 0; r < rows; ++r) {
+          if (sum[r] != f.lengths[r]) {
+            return Damaged(path, "row length differs from its word counts");
+          }
+        }
+      }
     }
     out->fields_.push_back(std::move(f));
   }
   if (!in.empty()) return Damaged(path, "trailing bytes");
-  // Save writes version 2 only for the new kinds: one encoding per index.
-  const bool needs_v2 =
-      std::any_of(out->fields_.begin(), out->fields_.end(), [](const Field& f) {
-        return f.def.type == PayloadIndexType::kDatetime ||
-               f.def.type == PayloadIndexType::kGeo;
-      });
-  if (version == kVersion && !needs_v2) {
-    return Damaged(path, "version 2 without a datetime or geo field");
+  // Save writes the lowest version that holds the fields: one encoding per
+  // index.
+  uint32_t needed = 1;
+  for (const Field& f : out->fields_) {
+    needed = std::max(needed, VersionFor(f.def.type));
+  }
+  if (version != needed) {
+    return Damaged(path, "version " + std::to_string(version) +
+                             " where its fields need version " +
+                             std::to_string(needed));
   }
   return std::shared_ptr<const SegmentPayloadIndex>(std::move(out));
 }

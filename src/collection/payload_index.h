@@ -1,6 +1,7 @@
 // The payload indexes of one immutable segment: for each indexed metadata
 // field, keyword and bool values as posting lists (sorted row numbers per
-// distinct value), numbers as (value, row) pairs sorted by value, RFC 3339
+// distinct value), the words of text fields as posting lists (per word,
+// filter/text.h), numbers as (value, row) pairs sorted by value, RFC 3339
 // strings as (instant, row) pairs sorted by instant, and geo points as
 // (lat, lon, row) sorted by latitude, so the planner can count and list the
 // rows an equality, range or geo shape can match without reading any
@@ -61,15 +62,25 @@ class SegmentPayloadIndex final : public filter::RowIndex {
       std::string_view field, const filter::GeoShape& shape) const override;
   bool RowsGeo(std::string_view field, const filter::GeoShape& shape,
                std::vector<uint32_t>* out) const override;
+  std::optional<uint64_t> CountText(
+      std::string_view field,
+      const std::vector<std::string>& words) const override;
+  bool RowsText(std::string_view field, const std::vector<std::string>& words,
+                std::vector<uint32_t>* out) const override;
 
  private:
   struct Field {
     PayloadIndexDef def;
-    // keyword / bool ("false", "true"): keys sorted, postings of key i are
-    // rows[offsets[i], offsets[i+1]), each ascending and duplicate-free.
+    // keyword / bool ("false", "true") / text (words): keys sorted,
+    // postings of key i are rows[offsets[i], offsets[i+1]), each ascending
+    // and duplicate-free.
     std::vector<std::string> keys;
     std::vector<uint32_t> offsets;
     std::vector<uint32_t> rows;
+    // text only, for BM25: tfs[j] = how often key i occurs in rows[j] (over
+    // every string at the path), and lengths[r] = the words row r holds there.
+    std::vector<uint32_t> tfs;
+    std::vector<uint32_t> lengths;
     // integer / float: every number reached, ascending by value.
     std::vector<double> values;
     std::vector<uint32_t> value_rows;
@@ -92,6 +103,9 @@ class SegmentPayloadIndex final : public filter::RowIndex {
   // cannot answer for a value of v's type.
   bool Posting(const Field& f, const filter::Value& v, const uint32_t** begin,
                const uint32_t** end) const;
+  // The posting list of `key` in f's keys (empty when absent).
+  static std::pair<const uint32_t*, const uint32_t*> KeyPosting(
+      const Field& f, std::string_view key);
   // [first, last) of f.values inside [lo, hi].
   std::pair<size_t, size_t> Span(const Field& f, filter::NumBound lo,
                                  filter::NumBound hi) const;

@@ -239,6 +239,22 @@ class Compiler {
     } else if (op == "$geo_box") {
       PDB_RETURN_IF_ERROR(GeoBox(operand, where, &leaf.geo));
       leaf.op = Op::kGeoBox;
+    } else if (op == "$text") {
+      if (!operand.is_string()) {
+        return Error(where, std::string("$text needs a string of words, got ") +
+                                TypeName(operand));
+      }
+      leaf.words = DistinctWords(operand.get_ref<const std::string&>());
+      if (leaf.words.empty()) {
+        return Error(where,
+                     "$text needs at least one word (letters or digits)");
+      }
+      if (leaf.words.size() > kMaxTextWords) {
+        return Error(where, "$text has " + std::to_string(leaf.words.size()) +
+                                " distinct words; at most " +
+                                std::to_string(kMaxTextWords));
+      }
+      leaf.op = Op::kText;
     } else if (op == "$in" || op == "$nin") {
       if (!operand.is_array()) {
         return Error(
@@ -263,10 +279,11 @@ class Compiler {
       leaf.op = Op::kExists;
       leaf.exists = operand.get<bool>();
     } else {
-      return Error(where, "unknown operator " + op +
-                              "; field operators are $eq $ne $gt $gte $lt "
-                              "$lte $in $nin $exists $geo_radius $geo_box "
-                              "($and $or $not go outside the field)");
+      return Error(where,
+                   "unknown operator " + op +
+                       "; field operators are $eq $ne $gt $gte $lt "
+                       "$lte $in $nin $exists $geo_radius $geo_box $text "
+                       "($and $or $not go outside the field)");
     }
     PDB_RETURN_IF_ERROR(Count(where));
     const Op leaf_op = leaf.op;

@@ -194,6 +194,8 @@ class CandidateBounder {
       case Op::kGeoRadius:
       case Op::kGeoBox:
         return idx_.CountGeo(field, leaf.geo);
+      case Op::kText:
+        return idx_.CountText(field, leaf.words);
       default:
         return std::nullopt;  // $ne $nin $exists: negative forms
     }
@@ -213,6 +215,9 @@ class CandidateBounder {
       case Op::kGeoRadius:
       case Op::kGeoBox:
         idx_.RowsGeo(field, leaf.geo, &out);
+        break;
+      case Op::kText:
+        idx_.RowsText(field, leaf.words, &out);
         break;
       default: {
         if (leaf.time) {

@@ -74,6 +74,14 @@ class RowIndex {
                                            const GeoShape& shape) const = 0;
   virtual bool RowsGeo(std::string_view field, const GeoShape& shape,
                        std::vector<uint32_t>* out) const = 0;
+  // Rows where some string at `field` contains every one of `words` (a text
+  // index; `words` distinct and sorted, as filter/text.h splits them). The
+  // count may be an upper bound (the shortest word's posting list).
+  virtual std::optional<uint64_t> CountText(
+      std::string_view field, const std::vector<std::string>& words) const = 0;
+  virtual bool RowsText(std::string_view field,
+                        const std::vector<std::string>& words,
+                        std::vector<uint32_t>* out) const = 0;
 };
 
 // Upper bound on how many of `total` rows can match `f` (at most total), or

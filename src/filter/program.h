@@ -16,6 +16,7 @@
 
 #include "filter/filter.h"
 #include "filter/geo.h"
+#include "filter/text.h"
 #include "filter/value.h"
 #include "util/time_format.h"
 
@@ -39,6 +40,7 @@ enum class Op : uint8_t {
   kExists,
   kGeoRadius,
   kGeoBox,
+  kText,
 };
 
 struct Node {
@@ -61,8 +63,9 @@ struct Leaf {
   // A range whose operand is an RFC 3339 string compares instants (parsed
   // once here); any other string operand compares bytewise.
   bool time = false;
-  int64_t time_us = 0;  // unix microseconds
-  GeoShape geo;         // $geo_radius $geo_box
+  int64_t time_us = 0;             // unix microseconds
+  GeoShape geo;                    // $geo_radius $geo_box
+  std::vector<std::string> words;  // $text: distinct, sorted (filter/text.h)
 };
 
 inline bool IsGeo(Op op) { return op == Op::kGeoRadius || op == Op::kGeoBox; }
@@ -112,6 +115,9 @@ inline bool PositiveTest(const Leaf& leaf, const Value& v) {
     case Op::kIn:
     case Op::kNin:
       return leaf.set.Contains(v);
+    case Op::kText:
+      return v.type == Value::Type::kString &&
+             ContainsAllWords(v.s, leaf.words);
     default:
       return false;  // geo leaves test points (GeoContains), not scalars
   }

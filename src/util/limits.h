@@ -106,6 +106,9 @@ inline constexpr int kMaxFilterDepth = 32;
 inline constexpr int kMaxFilterConditions = 1024;
 inline constexpr size_t kMaxFilterBytes = 64 * 1024;
 inline constexpr int kMaxFieldPathSegments = 32;
+// The distinct words of one $text operand (the matcher tracks which it has
+// found in one 64-bit mask).
+inline constexpr size_t kMaxTextWords = 64;
 
 // A point id: 1..256 bytes, any content.
 inline constexpr size_t kMaxIdBytes = 256;

@@ -13,8 +13,8 @@
 #include <map>
 
 #include "collection/payload_index.h"
+#include "collection/search_check.h"
 #include "collection/test_util.h"
-#include "index/distance.h"
 #include "storage/segment/segment.h"
 #include "storage/segment/segment_writer.h"
 #include "util/coding.h"
@@ -232,35 +232,12 @@ TEST_P(GeoTimeCollectionTest, SearchAndCountEqualBruteForce) {
     EXPECT_EQ(c->Count(cond.filter).value(), want_count) << cond.filter;
     EXPECT_GT(want_count, 0u) << cond.filter;
 
-    const auto q = RandomVector(rng, kDim);
-    std::vector<std::pair<float, std::string>> scored;
+    std::vector<std::pair<std::string, const std::vector<float>*>> matching;
     for (const auto& [id, p] : points) {
-      if (cond.holds(p.second)) {
-        scored.push_back({index::L2Sqr(q.data(), p.first.data(), kDim), id});
-      }
+      if (cond.holds(p.second)) matching.push_back({id, &p.first});
     }
-    std::sort(scored.begin(), scored.end());
-    SearchRequest req;
-    req.vector = q;
-    req.k = 20;
-    req.filter = cond.filter;
-    req.exact = true;
-    req.explain = true;
-    auto res = c->Search(req);
-    ASSERT_TRUE(res.ok()) << res.status().ToString();
-    std::vector<std::string> got, want;
-    for (const auto& h : res->hits) got.push_back(h.id);
-    for (size_t i = 0; i < scored.size() && i < req.k; ++i) {
-      want.push_back(scored[i].second);
-    }
-    EXPECT_EQ(got, want) << cond.filter;
-    for (const auto& e : res->explain) {
-      index_scans += e.strategy == "index_scan";
-      if (e.strategy == "index_scan") {
-        EXPECT_LE(e.matches, e.candidates);
-        EXPECT_LE(e.candidates, e.estimated_matches);
-      }
-    }
+    index_scans += testing::CheckExactFilteredSearch(
+        *c, RandomVector(rng, kDim), cond.filter, matching);
   }
   if (indexed) {
     EXPECT_GT(index_scans, 6);  // the new indexes answered selective filters

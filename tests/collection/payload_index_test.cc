@@ -246,7 +246,7 @@ TEST(PayloadIndexTest, DefinitionsCreateDropAndPersist) {
   auto info = db->GetCollection("p").value()->Info();
   ASSERT_EQ(info.payload_indexes.size(), 2u);
   EXPECT_EQ(info.payload_indexes[1].field, "color");
-  EXPECT_EQ(ParsePayloadIndexType("text").status().code(),
+  EXPECT_EQ(ParsePayloadIndexType("fulltext").status().code(),
             StatusCode::kInvalidArgument);
 }
 

@@ -54,11 +54,13 @@ TEST(FilterErrorsTest, MalformedTable) {
        "1}}"},
       {J(R"({"a": {"$regex": "x"}})"),
        "filter.a: unknown operator $regex; field operators are $eq $ne $gt "
-       "$gte $lt $lte $in $nin $exists $geo_radius $geo_box ($and $or $not "
+       "$gte $lt $lte $in $nin $exists $geo_radius $geo_box $text ($and $or "
+       "$not "
        "go outside the field)"},
       {J(R"({"a": {"$not": {"$gt": 1}}})"),
        "filter.a: unknown operator $not; field operators are $eq $ne $gt "
-       "$gte $lt $lte $in $nin $exists $geo_radius $geo_box ($and $or $not "
+       "$gte $lt $lte $in $nin $exists $geo_radius $geo_box $text ($and $or "
+       "$not "
        "go outside the field)"},
       {J(R"({"$and": []})"),
        "filter.$and: $and needs a non-empty array of filters"},

@@ -46,8 +46,12 @@ class Gen {
       case 6:
         return Time();
       default: {
-        static const char* kStrings[] = {"", "a", "ab", "b", "B", "\xc3\xa9"};
-        return kStrings[Int(0, 5)];
+        static const char* kStrings[] = {
+            "",        "a",    "ab",
+            "b",       "B",    "\xc3\xa9",
+            "a b",     "Ab-a", "b, \xc3\xa9t\xc3\xa9",
+            "AB  b\tx"};
+        return kStrings[Int(0, 9)];
       }
     }
   }
@@ -119,6 +123,11 @@ class Gen {
       return a;
     }
     if (op == "$eq" || op == "$ne") return Scalar();
+    if (op == "$text") {
+      static const char* kWords[] = {
+          "a", "AB", "b a", "x", "\xc3\xa9t\xc3\xa9", "b.ab"};
+      return kWords[Int(0, 5)];
+    }
     if (op == "$geo_radius") {
       return {{"lat", Int(-3, 3) * 0.5},
               {"lon", Coin(80) ? Int(-3, 3) * 0.5 : 180.0},
@@ -141,13 +150,13 @@ class Gen {
 
   json Condition() {
     if (Coin(30)) return Scalar();  // shorthand equality
-    static const char* kOps[] = {"$eq",     "$ne",         "$gt",     "$gte",
-                                 "$lt",     "$lte",        "$in",     "$nin",
-                                 "$exists", "$geo_radius", "$geo_box"};
+    static const char* kOps[] = {"$eq",     "$ne",         "$gt",      "$gte",
+                                 "$lt",     "$lte",        "$in",      "$nin",
+                                 "$exists", "$geo_radius", "$geo_box", "$text"};
     json ops = json::object();
     const int n = Int(1, 2);
     for (int i = 0; i < n; ++i) {
-      const std::string op = kOps[Int(0, 10)];
+      const std::string op = kOps[Int(0, 11)];
       ops[op] = Operand(op);
     }
     return ops;

@@ -7,6 +7,8 @@
 // Only meaningful for filters that Filter::Parse accepted.
 #pragma once
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <ctime>
 #include <optional>
@@ -126,6 +128,36 @@ inline bool RefInShape(const std::string& op, const json& o, double lat,
                        : lon >= left || lon <= right;
 }
 
+// The words of a text under the documented rules, for ASCII text: runs of
+// letters and digits, lower-cased (bytes from 0x80 up count as letters, which
+// is right for accented letters written lower-case; callers compare against
+// src/filter only where text holds no other non-ASCII).
+inline std::vector<std::string> RefWords(const std::string& s) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c >= 0x80) {
+      w += static_cast<char>(std::tolower(c));
+    } else if (!w.empty()) {
+      out.push_back(w);
+      w.clear();
+    }
+  }
+  if (!w.empty()) out.push_back(w);
+  return out;
+}
+
+// "Some string at the path contains every word of the operand."
+inline bool RefContainsWords(const json& c, const json& operand) {
+  if (!c.is_string()) return false;
+  const std::vector<std::string> have = RefWords(c.get<std::string>());
+  for (const auto& want : RefWords(operand.get<std::string>())) {
+    if (std::find(have.begin(), have.end(), want) == have.end()) return false;
+  }
+  return true;
+}
+
 // -1, 0, 1, or 2 when the two do not compare.
 inline int RefOrder(const json& a, const json& b) {
   if (auto tb = RefTime(b)) {  // a datetime range compares instants
@@ -161,6 +193,10 @@ inline bool RefCondition(const std::string& op, const json& operand,
       return true;
     }
     if (c.is_object() || c.is_array()) continue;
+    if (op == "$text") {
+      if (RefContainsWords(c, operand)) return true;
+      continue;
+    }
     if (op == "$eq" && RefEqual(c, operand)) return true;
     if (op == "$in") {
       for (const auto& o : operand) {

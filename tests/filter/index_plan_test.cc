@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "filter/filter.h"
 #include "filter/index_plan.h"
+#include "filter/text.h"
 #include "filter/value.h"
 #include "util/time_format.h"
 
@@ -22,7 +24,8 @@ namespace {
 using nlohmann::json;
 
 // Indexes "k" (strings), "n" and "a.b" (numbers), "t" (booleans), "d"
-// (RFC 3339 instants, as a datetime index) and "g" (geo points).
+// (RFC 3339 instants, as a datetime index), "g" (geo points) and "x" (the
+// words of strings, as a text index).
 class NaiveIndex : public RowIndex {
  public:
   explicit NaiveIndex(const std::vector<json>& docs) {
@@ -35,6 +38,10 @@ class NaiveIndex : public RowIndex {
       });
       ForEachGeoPointAtPath(docs[r], {"g"}, [&](const GeoPoint& p) {
         points_.push_back({p, r});
+      });
+      ForEachScalarAtPath(docs[r], {"x"}, [&](const Value& v) {
+        if (v.type != Value::Type::kString) return;
+        for (const auto& w : Words(v.s)) words_.push_back({w, r});
       });
     }
     for (const char* f : {"k", "n", "a.b", "t"}) {
@@ -136,7 +143,31 @@ class NaiveIndex : public RowIndex {
     return true;
   }
 
+  std::optional<uint64_t> CountText(
+      std::string_view field,
+      const std::vector<std::string>& words) const override {
+    std::vector<uint32_t> rows;
+    if (!RowsText(field, words, &rows)) return std::nullopt;
+    return rows.size();
+  }
+  // Rows holding every word somewhere under "x" (a superset of "one string
+  // holds them all").
+  bool RowsText(std::string_view field, const std::vector<std::string>& words,
+                std::vector<uint32_t>* out) const override {
+    if (field != "x") return false;
+    std::map<uint32_t, std::set<std::string>> by_row;
+    for (const auto& [w, r] : words_) by_row[r].insert(w);
+    for (const auto& [r, have] : by_row) {
+      if (std::all_of(words.begin(), words.end(),
+                      [&](const std::string& w) { return have.count(w); })) {
+        out->push_back(r);
+      }
+    }
+    return true;
+  }
+
  private:
+  std::vector<std::pair<std::string, uint32_t>> words_;
   std::map<std::string, std::vector<std::pair<json, uint32_t>>> values_;
   std::vector<std::pair<int64_t, uint32_t>> times_;
   std::vector<std::pair<GeoPoint, uint32_t>> points_;
@@ -208,6 +239,17 @@ json RandomDoc(std::mt19937& rng) {
     default:
       d["g"] = RandomPoint(rng);
   }
+  static const char* kTexts[] = {"red fox", "Red, green", "fox-red green",
+                                 "blue", "FOX"};
+  switch (rng() % 4) {
+    case 0:
+      break;
+    case 1:
+      d["x"] = json::array({kTexts[rng() % 5], kTexts[rng() % 5]});
+      break;
+    default:
+      d["x"] = kTexts[rng() % 5];
+  }
   if (rng() % 2) {
     d["a"] = rng() % 3 == 0 ? json::array({{{"b", RandomScalar(rng)}},
                                            {{"b", RandomScalar(rng)}}})
@@ -225,6 +267,11 @@ json RandomFilter(std::mt19937& rng, int depth) {
     const char* op = logic[rng() % 3];
     if (std::string(op) == "$not") return {{op, RandomFilter(rng, depth + 1)}};
     return {{op, {RandomFilter(rng, depth + 1), RandomFilter(rng, depth + 1)}}};
+  }
+  if (rng() % 6 == 0) {  // full-text conditions, on the index or not
+    static const char* kQueries[] = {"fox", "red FOX", "green", "purple",
+                                     "fox fox blue"};
+    return {{rng() % 4 == 0 ? "k" : "x", {{"$text", kQueries[rng() % 5]}}}};
   }
   if (rng() % 4 == 0) {  // datetime and geo conditions
     switch (rng() % 4) {
@@ -374,6 +421,39 @@ TEST(IndexPlanTest, DatetimeAndGeoConditions) {
                     {{"top_left", {{"lat", 60}, {"lon", -10}}},
                      {"bottom_right", {{"lat", 40}, {"lon", 10}}}}}}}}),
             2u);
+}
+
+TEST(IndexPlanTest, TextConditions) {
+  std::vector<json> docs = {{{"x", "The red fox"}},
+                            {{"x", json::array({"red", "fox"})}},
+                            {{"x", "Red-green"}},
+                            {{"x", 7}}};
+  NaiveIndex idx(docs);
+  auto rows = [&](const json& spec) {
+    return *CandidateRows(Filter::Parse(spec).value(), idx);
+  };
+  // The index answers "the row holds every word"; the filter then checks
+  // that one string does (row 1 splits them over two strings).
+  EXPECT_EQ(rows({{"x", {{"$text", "FOX red"}}}}),
+            (std::vector<uint32_t>{0, 1}));
+  EXPECT_TRUE(Filter::Parse(json{{"x", {{"$text", "FOX red"}}}})
+                  .value()
+                  .Matches(docs[0]));
+  EXPECT_FALSE(Filter::Parse(json{{"x", {{"$text", "FOX red"}}}})
+                   .value()
+                   .Matches(docs[1]));
+  EXPECT_EQ(rows({{"x", {{"$text", "red"}}}}),
+            (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_EQ(rows({{"x", {{"$text", "purple red"}}}}), std::vector<uint32_t>{});
+  EXPECT_EQ(
+      EstimateMatches(Filter::Parse(json{{"x", {{"$text", "green"}}}}).value(),
+                      idx, docs.size()),
+      1u);
+  // $text on an unindexed field, or under $not, bounds nothing.
+  EXPECT_FALSE(CandidateRows(
+      Filter::Parse(json{{"k", {{"$text", "red"}}}}).value(), idx));
+  EXPECT_FALSE(CandidateRows(
+      Filter::Parse(json{{"$not", {{"x", {{"$text", "red"}}}}}}).value(), idx));
 }
 
 }  // namespace

@@ -239,6 +239,21 @@ void SegmentSeeds() {
   Die(geo->Save(env.get(), "/s/g.pidx"), "save pidx");
   Write("payload_index", "datetime-geo", std::string(1, '\0'),
         Read(env.get(), "/s/g.pidx"));
+  // A text field (file version 3): words of short sentences.
+  Rows text_rows = MakeRows(5, 1);
+  const char* kTexts[] = {"The quick brown fox", "Écoute: le RENARD brun",
+                          "fox\u00a0trot, 狐狸", "", "quick quick fox"};
+  for (size_t i = 0; i < text_rows.meta.size(); ++i) {
+    text_rows.meta[i] = json{{"body", kTexts[i]}}.dump();
+  }
+  WriteSegmentBytes(env.get(), "/s/t.pdb", text_rows, 1, Metric::kEuclidean);
+  auto text_seg = segment::Segment::Open(env.get(), "/s/t.pdb");
+  Die(text_seg.status(), "open segment");
+  auto text = SegmentPayloadIndex::Build(**text_seg,
+                                         {{"body", PayloadIndexType::kText}});
+  Die(text->Save(env.get(), "/s/t.pidx"), "save pidx");
+  Write("payload_index", "text", std::string(1, '\0'),
+        Read(env.get(), "/s/t.pidx"));
   auto none = SegmentPayloadIndex::Build(**seg, {});
   Die(none->Save(env.get(), "/s/b.pidx"), "save pidx");
   Write("payload_index", "no-fields", std::string(1, '\0'),

@@ -72,6 +72,20 @@ void CheckGeo(const SegmentPayloadIndex& idx, const std::string& field,
   for (uint32_t r : rows) FUZZ_CHECK(r < idx.rows(), "row out of range");
 }
 
+void CheckText(const SegmentPayloadIndex& idx, const std::string& field,
+               const std::vector<std::string>& words) {
+  std::vector<uint32_t> rows;
+  const bool answered = idx.RowsText(field, words, &rows);
+  const auto count = idx.CountText(field, words);
+  FUZZ_CHECK(answered == count.has_value(), "RowsText and CountText disagree");
+  if (!answered) return;
+  FUZZ_CHECK(rows.size() <= *count, "CountText is below RowsText");
+  for (size_t i = 0; i < rows.size(); ++i) {
+    FUZZ_CHECK(rows[i] < idx.rows(), "row out of range");
+    FUZZ_CHECK(i == 0 || rows[i - 1] < rows[i], "text rows not ascending");
+  }
+}
+
 void CheckLookups(const SegmentPayloadIndex& idx) {
   using filter::Value;
   const std::vector<PayloadIndexDef> defs = idx.defs();
@@ -114,6 +128,9 @@ void CheckLookups(const SegmentPayloadIndex& idx) {
     box.left = 170;
     box.right = -170;  // across the antimeridian
     CheckGeo(idx, d.field, box);
+    CheckText(idx, d.field, {"fox"});
+    CheckText(idx, d.field, {"fox", "quick"});
+    CheckText(idx, d.field, {"a", d.field});
   }
 }
 

@@ -486,8 +486,8 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
     };
   };
   add(Operation::kCreatePayloadIndex, "POST", c + "/index/payload",
-      {{"field", "tag"}, {"type", "text"}}, create_index("c", "tag", "text"),
-      400, "invalid_argument");
+      {{"field", "tag"}, {"type", "fulltext"}},
+      create_index("c", "tag", "fulltext"), 400, "invalid_argument");
   add(Operation::kCreatePayloadIndex, "POST", c + "/index/payload",
       {{"field", "a..b"}, {"type", "keyword"}},
       create_index("c", "a..b", "keyword"), 400, "invalid_argument");

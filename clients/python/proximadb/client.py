@@ -622,7 +622,8 @@ class ProximaDBClient:
     def create_payload_index(self, collection: str, field: str,
                              type: str = "keyword") -> List[Dict[str, str]]:
         """Indexes a metadata field (``keyword``, ``integer``, ``float``,
-        ``bool``, ``datetime`` or ``geo``) so filtered searches on it are
+        ``bool``, ``datetime``, ``geo`` or ``text``) so filtered searches on
+        it (``text``: ``{"body": {"$text": "words"}}``) are
         planned from the index.
         Idempotent for the same type. Returns every index of the collection
         as ``{"field", "type"}`` dicts."""

@@ -579,6 +579,50 @@ def test_datetime_and_geo_filters(client: ProximaDBClient, new_name) -> None:
         client.create_payload_index(name, "x", "polygon")
 
 
+def test_text_filter_and_index(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 2)
+    docs = {
+        "wal": "The write-ahead log is fsynced before a write is acknowledged.",
+        "hnsw": "HNSW: a graph index; search walks the graph greedily.",
+        "split": ["write ahead", "LOG files"],  # the words in two strings
+        "greek": "Η ΣΟΦΊΑ του κόσμου",
+        "kanji": "東京タワーの高さ",
+        "num": 7,
+    }
+    client.batch_insert(name, np.ones((3, 2), dtype=np.float32), ids=["wal", "hnsw", "split"],
+                        metadata=[{"body": docs[i]} for i in ("wal", "hnsw", "split")])
+    client.flush(name)
+    client.batch_insert(name, np.ones((3, 2), dtype=np.float32), ids=["greek", "kanji", "num"],
+                        metadata=[{"body": docs[i]} for i in ("greek", "kanji", "num")])
+
+    def ids(flt):
+        return sorted(p.id for p in client.scroll(name, flt))
+
+    for indexed in (False, True):
+        assert ids({"body": {"$text": "Write-Ahead LOG"}}) == ["wal"]
+        assert ids({"body": {"$text": "write"}}) == ["split", "wal"]
+        assert ids({"body": {"$text": "graph search"}}) == ["hnsw"]
+        assert ids({"body": {"$text": "σοφία"}}) == ["greek"]
+        assert ids({"body": {"$text": "東京"}}) == ["kanji"]
+        assert ids({"body": {"$text": "logs"}}) == []  # whole words only
+        assert client.count(name, {"$not": {"body": {"$text": "write"}}}) == 4
+        hits = client.search(name, [1, 1], k=10, exact=True,
+                             filter={"body": {"$text": "graph"}})
+        assert hits.ids == ["hnsw"]
+        if not indexed:
+            indexes = client.create_payload_index(name, "body", "text")
+            assert {"field": "body", "type": "text"} in indexes
+            client.flush(name)
+    res = client.search(name, [1, 1], k=10,
+                        filter={"body": {"$text": "fsynced"}})
+    assert res.ids == ["wal"]
+    with pytest.raises(InvalidArgument, match=r"\$text needs at least one word"):
+        client.count(name, {"body": {"$text": " -- "}})
+    with pytest.raises(InvalidArgument, match=r"\$text needs a string"):
+        client.count(name, {"body": {"$text": ["write"]}})
+
+
 def test_flush_compact_stats(client: ProximaDBClient, new_name) -> None:
     name = new_name()
     client.create_collection(name, 3)
@@ -613,7 +657,7 @@ def test_payload_indexes(client: ProximaDBClient, new_name) -> None:
     with pytest.raises(ProximaDBError):
         client.create_payload_index(name, "tag", "bool")
     with pytest.raises(InvalidArgument):
-        client.create_payload_index(name, "n", "text")
+        client.create_payload_index(name, "n", "fulltext")
     client.create_payload_index(name, "n.m", "integer")
     assert [d["field"] for d in client.list_payload_indexes(name)] == ["n.m", "tag"]
     assert client.delete_payload_index(name, "n.m") == [{"field": "tag", "type": "keyword"}]

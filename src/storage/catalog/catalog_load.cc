@@ -243,7 +243,7 @@ Result<std::vector<CollectionRecord>> Catalog::LoadLocked(
       PDB_RETURN_IF_ERROR(
           internal::CheckRow(path_, row, static_cast<uint32_t>(q.ColumnInt(3)),
                              l->rec.config.name));
-      if (row.type > static_cast<uint64_t>(PayloadIndexType::kGeo)) {
+      if (row.type > static_cast<uint64_t>(PayloadIndexType::kText)) {
         return Status::Corruption("catalog " + path_ + ": payload index '" +
                                   row.field + "' has unknown type " +
                                   std::to_string(row.type));
