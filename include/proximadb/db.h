@@ -179,6 +179,14 @@ class Collection {
   // Exact counts of a metadata field's values over the points matching the
   // filter (FacetRequest).
   virtual Result<FacetResult> Facet(const FacetRequest& request) = 0;
+  // The points whose text field best matches the request's words, by BM25
+  // (TextSearchRequest): hits best first, score higher is better; points
+  // holding none of the words are not listed.
+  virtual Result<SearchResult> TextSearch(const TextSearchRequest& request) = 0;
+  // The statistics TextSearch weighs the request's words with (its field
+  // and query; the rest is ignored).
+  virtual Result<TextCorpusStats> TextStats(
+      const TextSearchRequest& request) = 0;
   virtual Result<SearchResult> Search(const SearchRequest& request) = 0;
   // Several searches in one call, the results in request order; each is
   // exactly what Search would answer. An error names the query

@@ -510,6 +510,37 @@ struct ScrollPage {
   std::optional<double> next_after_value;
 };
 
+// Okapi BM25 over the words of one metadata text field (docs/API.md,
+// "Hybrid queries"): the `text` prefetch of POST /collections/{name}/query,
+// and Collection::TextSearch. Words are split as `$text` splits them
+// (src/filter/text.h); English stop words are left out of the query unless
+// it has nothing else.
+//
+// The statistics BM25 weighs words with: over the rows a collection stores
+// (like Lucene's, they include rows deleted or overwritten since their
+// segment was written, until compaction drops them), `docs` rows that hold
+// some word at the field, `words` words they hold in all, and per query
+// word (in the order of filter::Bm25QueryWords) the rows holding it.
+struct TextCorpusStats {
+  uint64_t docs = 0;
+  uint64_t words = 0;
+  std::vector<uint64_t> doc_freq;
+};
+
+struct TextSearchRequest {
+  std::string field;  // dotted metadata path ("body")
+  std::string query;  // words
+  uint32_t k = 10;
+  nlohmann::json filter;  // as SearchRequest::filter
+  bool include_vector = false;
+  bool include_metadata = true;
+  ReadConsistency consistency = ReadConsistency::kEventual;
+  // Set by a cluster's coordinator to the whole collection's statistics,
+  // so every shard scores as one collection would; unset, the
+  // collection's own.
+  std::optional<TextCorpusStats> stats;
+};
+
 // POST /collections/{name}/facet: how many points (matching the filter)
 // hold each value of a metadata field. Strings, booleans and integers are
 // counted; a point counts once per distinct value it holds there.

@@ -87,6 +87,12 @@ class BoundCollection final : public Collection {
   Result<FacetResult> Facet(const FacetRequest& request) override {
     return c_->Facet(request);
   }
+  Result<SearchResult> TextSearch(const TextSearchRequest& request) override {
+    return c_->TextSearch(request);
+  }
+  Result<TextCorpusStats> TextStats(const TextSearchRequest& request) override {
+    return c_->TextStats(request);
+  }
   Result<SearchResult> Search(const SearchRequest& request) override {
     return c_->Search(request);
   }

@@ -259,6 +259,41 @@ class ClusterCollection final : public Collection {
     return counts.Top(request.limit);
   }
 
+  // Two rounds, so that every shard scores with the whole collection's
+  // statistics and the merged ranking is the one a single node would give:
+  // the shards' statistics summed, then each shard's best k under them.
+  Result<SearchResult> TextSearch(const TextSearchRequest& request) override {
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
+    PDB_RETURN_IF_ERROR(CheckTextSearchRequest(request));
+    PDB_ASSIGN_OR_RETURN(TextCorpusStats stats, SumTextStats(c, request));
+    TextSearchRequest scored = request;
+    scored.stats = std::move(stats);
+    const std::string body = rpc_codec::EncodeTextSearchRequest(scored);
+    const bool strong = request.consistency == ReadConsistency::kStrong;
+    auto results = ForEachShard<std::string>(c.shard_count(), [&](uint32_t k) {
+      return node_->Call(c, k, "text_search", body, strong);
+    });
+    PDB_RETURN_IF_ERROR(Explain(FirstError(results)));
+    SearchResult out;
+    for (auto& r : results) {
+      PDB_ASSIGN_OR_RETURN(SearchResult one, rpc_codec::DecodeSearchResult(*r));
+      for (auto& h : one.hits) out.hits.push_back(std::move(h));
+      out.stats.points_scanned += one.stats.points_scanned;
+      out.stats.sources_searched += one.stats.sources_searched;
+    }
+    std::sort(out.hits.begin(), out.hits.end(),
+              [](const SearchHit& a, const SearchHit& b) {
+                return a.score > b.score || (a.score == b.score && a.id < b.id);
+              });
+    if (out.hits.size() > request.k) out.hits.resize(request.k);
+    return out;
+  }
+
+  Result<TextCorpusStats> TextStats(const TextSearchRequest& request) override {
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
+    return SumTextStats(c, request);
+  }
+
   Result<SearchResult> Search(const SearchRequest& request) override {
     PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
     const CollectionConfig& cfg = c.def.config;
@@ -394,6 +429,32 @@ class ClusterCollection final : public Collection {
   Result<ShardedCollection> Current() {
     MutexLock l(&mu_);
     return c_;
+  }
+
+  Result<TextCorpusStats> SumTextStats(const ShardedCollection& c,
+                                       const TextSearchRequest& request) {
+    TextSearchRequest ask = request;
+    ask.stats.reset();
+    const std::string body = rpc_codec::EncodeTextSearchRequest(ask);
+    const bool strong = request.consistency == ReadConsistency::kStrong;
+    auto results = ForEachShard<std::string>(c.shard_count(), [&](uint32_t k) {
+      return node_->Call(c, k, "text_stats", body, strong);
+    });
+    PDB_RETURN_IF_ERROR(Explain(FirstError(results)));
+    TextCorpusStats sum;
+    for (auto& r : results) {
+      PDB_ASSIGN_OR_RETURN(TextCorpusStats one, rpc_codec::DecodeTextStats(*r));
+      sum.docs += one.docs;
+      sum.words += one.words;
+      if (sum.doc_freq.empty()) sum.doc_freq.assign(one.doc_freq.size(), 0);
+      if (one.doc_freq.size() != sum.doc_freq.size()) {
+        return Status::Internal("shards disagree on the query's words");
+      }
+      for (size_t i = 0; i < one.doc_freq.size(); ++i) {
+        sum.doc_freq[i] += one.doc_freq[i];
+      }
+    }
+    return sum;
   }
 
   // A shard that cannot be reached may be one of a dropped collection: then

@@ -1299,6 +1299,16 @@ Result<std::string> ClusterNode::LocalCall(const std::string& uid,
     PDB_ASSIGN_OR_RETURN(FacetResult r, hs->local->Facet(req));
     return EncodeFacetResult(r);
   }
+  if (op == "text_search") {
+    PDB_ASSIGN_OR_RETURN(TextSearchRequest req, DecodeTextSearchRequest(body));
+    PDB_ASSIGN_OR_RETURN(SearchResult r, hs->local->TextSearch(req));
+    return EncodeSearchResult(r);
+  }
+  if (op == "text_stats") {
+    PDB_ASSIGN_OR_RETURN(TextSearchRequest req, DecodeTextSearchRequest(body));
+    PDB_ASSIGN_OR_RETURN(TextCorpusStats s, hs->local->TextStats(req));
+    return EncodeTextStats(s);
+  }
   if (op == "info") return EncodeInfo(hs->local->Info());
   if (op == "flush") {
     PDB_RETURN_IF_ERROR(hs->local->Flush());

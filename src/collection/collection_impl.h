@@ -194,6 +194,8 @@ class CollectionImpl final
   Result<uint64_t> Count(const nlohmann::json& filter) override;
   Result<ScrollPage> Scroll(const ScrollRequest& request) override;
   Result<FacetResult> Facet(const FacetRequest& request) override;
+  Result<SearchResult> TextSearch(const TextSearchRequest& request) override;
+  Result<TextCorpusStats> TextStats(const TextSearchRequest& request) override;
   Result<SearchResult> Search(const SearchRequest& request) override;
   Result<std::vector<SearchResult>> SearchBatch(
       const std::vector<SearchRequest>& requests) override;
@@ -357,6 +359,13 @@ class CollectionImpl final
       const ScrollRequest& req, const filter::Filter& filt,
       const ColdPins& pins, std::vector<LiveSegment*>* missing)
       EXCLUDES(state_mu_);
+  // One attempt at a text search (collection_text_search.cc): nullopt with
+  // *missing set when cold vectors are needed. With `stats_only`, only the
+  // corpus statistics are gathered, into it.
+  Result<std::optional<SearchResult>> TextSearchOnce(
+      const TextSearchRequest& req, const filter::Filter& filt,
+      const ColdPins& pins, std::vector<LiveSegment*>* missing,
+      TextCorpusStats* stats_only) EXCLUDES(state_mu_);
   // The page of the first `limit` of `found` (a limit+1th means more), or
   // nullopt with *missing set when cold vectors are needed.
   Result<std::optional<ScrollPage>> PageLocked(

@@ -155,6 +155,7 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
       field.tfs.insert(field.tfs.end(), counts.begin(), counts.end());
     }
     field.lengths = std::move(lengths[f]);
+    field.SumLengths();
     std::sort(nums[f].begin(), nums[f].end());
     for (const auto& [v, r] : nums[f]) {
       field.values.push_back(v);
@@ -215,6 +216,28 @@ std::pair<const uint32_t*, const uint32_t*> SegmentPayloadIndex::KeyPosting(
   if (it == f.keys.end() || *it != key) return {nullptr, nullptr};
   const size_t i = it - f.keys.begin();
   return {f.rows.data() + f.offsets[i], f.rows.data() + f.offsets[i + 1]};
+}
+
+const std::vector<uint32_t>* SegmentPayloadIndex::TextLengths(
+    std::string_view field, uint64_t* docs, uint64_t* words) const {
+  const Field* f = Find(field);
+  if (f == nullptr || f->def.type != PayloadIndexType::kText) return nullptr;
+  *docs = f->text_docs;
+  *words = f->text_words;
+  return &f->lengths;
+}
+
+bool SegmentPayloadIndex::TextPosting(std::string_view field,
+                                      std::string_view word,
+                                      const uint32_t** rows,
+                                      const uint32_t** tfs, size_t* n) const {
+  const Field* f = Find(field);
+  if (f == nullptr || f->def.type != PayloadIndexType::kText) return false;
+  auto [b, e] = KeyPosting(*f, word);
+  *n = e - b;
+  *rows = b;
+  *tfs = b == nullptr ? nullptr : f->tfs.data() + (b - f->rows.data());
+  return true;
 }
 
 std::optional<uint64_t> SegmentPayloadIndex::CountText(
@@ -641,6 +664,7 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
             return Damaged(path, "row length differs from its word counts");
           }
         }
+        f.SumLengths();
       }
     }
     out->fields_.push_back(std::move(f));

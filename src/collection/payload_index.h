@@ -68,6 +68,18 @@ class SegmentPayloadIndex final : public filter::RowIndex {
   bool RowsText(std::string_view field, const std::vector<std::string>& words,
                 std::vector<uint32_t>* out) const override;
 
+  // BM25 inputs of a text field. TextLengths: the words each row holds at
+  // `field` (indexed by row), with the rows holding some word (*docs) and
+  // the words in all (*words); null when `field` has no text index here.
+  const std::vector<uint32_t>* TextLengths(std::string_view field,
+                                           uint64_t* docs,
+                                           uint64_t* words) const;
+  // The rows holding `word` (ascending) and how often each holds it, both
+  // of length *n (0 when absent); false when `field` has no text index.
+  bool TextPosting(std::string_view field, std::string_view word,
+                   const uint32_t** rows, const uint32_t** tfs,
+                   size_t* n) const;
+
  private:
   struct Field {
     PayloadIndexDef def;
@@ -81,6 +93,7 @@ class SegmentPayloadIndex final : public filter::RowIndex {
     // every string at the path), and lengths[r] = the words row r holds there.
     std::vector<uint32_t> tfs;
     std::vector<uint32_t> lengths;
+    uint64_t text_docs = 0, text_words = 0;  // derived from lengths
     // integer / float: every number reached, ascending by value.
     std::vector<double> values;
     std::vector<uint32_t> value_rows;
@@ -92,6 +105,13 @@ class SegmentPayloadIndex final : public filter::RowIndex {
     std::vector<double> lats, lons;
     std::vector<uint32_t> geo_rows;
 
+    void SumLengths() {
+      text_docs = text_words = 0;
+      for (uint32_t len : lengths) {
+        text_docs += len > 0;
+        text_words += len;
+      }
+    }
     bool numeric() const {
       return def.type == PayloadIndexType::kInteger ||
              def.type == PayloadIndexType::kFloat;

@@ -6,6 +6,7 @@
 
 #include "filter/filter.h"
 #include "filter/index_plan.h"
+#include "filter/text.h"
 #include "index/distance.h"
 #include "util/json_depth.h"
 #include "util/limits.h"
@@ -201,6 +202,31 @@ Status CheckFacetRequest(const FacetRequest& r) {
     return Status::InvalidArgument("limit must be in 1.." +
                                    std::to_string(kMaxFacetLimit) + ", got " +
                                    std::to_string(r.limit));
+  }
+  return Status::OK();
+}
+
+Status CheckTextSearchRequest(const TextSearchRequest& r) {
+  PDB_RETURN_IF_ERROR(NamedField(r.field, "field"));
+  const std::vector<std::string> words = filter::DistinctWords(r.query);
+  if (words.empty()) {
+    return Status::InvalidArgument(
+        "text needs at least one word (letters or digits)");
+  }
+  if (words.size() > kMaxTextWords) {
+    return Status::InvalidArgument("text has " + std::to_string(words.size()) +
+                                   " distinct words; at most " +
+                                   std::to_string(kMaxTextWords));
+  }
+  if (r.k < 1 || r.k > kMaxK) {
+    return Status::InvalidArgument("limit must be in 1.." +
+                                   std::to_string(kMaxK) + ", got " +
+                                   std::to_string(r.k));
+  }
+  if (r.stats &&
+      r.stats->doc_freq.size() != filter::Bm25QueryWords(r.query).size()) {
+    return Status::InvalidArgument(
+        "text statistics do not match the query's words");
   }
   return Status::OK();
 }

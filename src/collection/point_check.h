@@ -38,6 +38,10 @@ Status CheckScrollOrder(const ScrollRequest& r);
 // A facet request: the key a field path (errors name "key"), limit
 // 1..kMaxFacetLimit, or 0 (every value: the cluster's calls to shards).
 Status CheckFacetRequest(const FacetRequest& r);
+// A text search's field (a payload-index path), query (1..kMaxTextWords
+// distinct words), k (1..kMaxK) and statistics (one document frequency per
+// query word when given). The filter is checked by compiling it.
+Status CheckTextSearchRequest(const TextSearchRequest& r);
 // Checks point `i` of an upsert batch for a collection named `collection`
 // of `dimension` and `metric` (vector, id length, metadata; errors name
 // "vectors[i]") and moves it into its WAL op; an empty id gets a UUID v4.

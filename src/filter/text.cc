@@ -255,6 +255,14 @@ std::vector<std::string> DistinctWords(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> Bm25QueryWords(std::string_view query) {
+  std::vector<std::string> all = DistinctWords(query), kept;
+  for (auto& w : all) {
+    if (!IsEnglishStopWord(w)) kept.push_back(w);
+  }
+  return kept.empty() ? all : kept;
+}
+
 bool ContainsAllWords(std::string_view text,
                       const std::vector<std::string>& words) {
   if (words.empty()) return true;

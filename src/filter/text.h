@@ -50,6 +50,10 @@ std::vector<std::string> Words(std::string_view text,
 // The distinct words of `text`, sorted bytewise: a `$text` operand.
 std::vector<std::string> DistinctWords(std::string_view text);
 
+// The words a BM25 query scores with: the distinct words of `query`,
+// sorted, English stop words left out unless nothing else remains.
+std::vector<std::string> Bm25QueryWords(std::string_view query);
+
 // Does `text` contain every one of `words` (sorted, distinct, at most 64)
 // as a word?
 bool ContainsAllWords(std::string_view text,

@@ -603,6 +603,107 @@ Result<RecommendRequest> ParseRecommend(const json& body, uint32_t dimension,
   return r;
 }
 
+Result<service::QueryRequest> ParseQuery(const json& body, uint32_t dimension,
+                                         std::string_view collection) {
+  using service::QueryPrefetch;
+  PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+      body, {"prefetch", "fusion", "rrf_k", "limit", "rescore",
+             "include_vector", "include_metadata", "consistency"}));
+  service::QueryRequest r;
+  const json* list = FindField(body, "prefetch");
+  if (list == nullptr) {
+    return Status::InvalidArgument("field 'prefetch' is required");
+  }
+  if (!list->is_array()) return TypeError("prefetch", "an array", *list);
+  if (list->empty() || list->size() > kMaxQueryPrefetches) {
+    return Status::InvalidArgument(
+        "field 'prefetch' must hold 1.." + std::to_string(kMaxQueryPrefetches) +
+        " queries, got " + std::to_string(list->size()));
+  }
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& e = (*list)[i];
+    const std::string where = "prefetch[" + std::to_string(i) + "]";
+    PDB_RETURN_IF_ERROR(RequireObject(e, where));
+    PDB_RETURN_IF_ERROR(
+        RefuseUnknownFields(e,
+                            {"vector", "text", "sparse_vector", "using",
+                             "limit", "filter", "ef_search"},
+                            where));
+    QueryPrefetch p;
+    const int kinds =
+        e.contains("vector") + e.contains("text") + e.contains("sparse_vector");
+    if (kinds != 1) {
+      return Status::InvalidArgument(
+          where +
+          " must hold exactly one of \"vector\", \"text\" and "
+          "\"sparse_vector\"");
+    }
+    if (e.contains("sparse_vector")) {
+      return Status::InvalidArgument(
+          where +
+          ".sparse_vector: this build has no sparse vectors yet; use "
+          "\"vector\" or \"text\"");
+    }
+    if (const json* v = FindField(e, "vector")) {
+      PDB_ASSIGN_OR_RETURN(
+          p.vector, ParseVector(*v, dimension, collection, where + ".vector"));
+    } else {
+      p.kind = QueryPrefetch::Kind::kText;
+      PDB_ASSIGN_OR_RETURN(p.text, GetString(e["text"], where + ".text"));
+    }
+    if (const json* v = FindField(e, "using")) {
+      PDB_ASSIGN_OR_RETURN(p.using_, GetString(*v, where + ".using"));
+    }
+    if (const json* v = FindField(e, "limit")) {
+      PDB_ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, where + ".limit", 1, kMaxK));
+      p.limit = static_cast<uint32_t>(n);
+    }
+    if (const json* v = FindField(e, "filter")) {
+      if (!v->is_object()) return TypeError(where + ".filter", "an object", *v);
+      p.filter = *v;
+    }
+    if (const json* v = FindField(e, "ef_search")) {
+      PDB_ASSIGN_OR_RETURN(uint64_t ef,
+                           GetUint(*v, where + ".ef_search", kMinEf, kMaxEf));
+      p.ef_search = static_cast<uint32_t>(ef);
+    }
+    r.prefetch.push_back(std::move(p));
+  }
+  if (const json* v = FindField(body, "fusion")) {
+    PDB_ASSIGN_OR_RETURN(std::string s, GetString(*v, "fusion"));
+    PDB_ASSIGN_OR_RETURN(r.fusion, service::ParseFusion(s));
+  }
+  if (const json* v = FindField(body, "rrf_k")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t k, GetUint(*v, "rrf_k", 1, kMaxRrfK));
+    r.rrf_k = static_cast<uint32_t>(k);
+  }
+  if (const json* v = FindField(body, "limit")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, "limit", 1, kMaxK));
+    r.limit = static_cast<uint32_t>(n);
+  }
+  if (const json* v = FindField(body, "rescore")) {
+    PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'rescore'"));
+    PDB_RETURN_IF_ERROR(RefuseUnknownFields(*v, {"vector"}, "rescore"));
+    const json* vec = FindField(*v, "vector");
+    if (vec == nullptr) {
+      return Status::InvalidArgument("field 'rescore.vector' is required");
+    }
+    PDB_ASSIGN_OR_RETURN(
+        r.rescore, ParseVector(*vec, dimension, collection, "rescore.vector"));
+  }
+  if (const json* v = FindField(body, "include_vector")) {
+    PDB_ASSIGN_OR_RETURN(r.include_vector, GetBool(*v, "include_vector"));
+  }
+  if (const json* v = FindField(body, "include_metadata")) {
+    PDB_ASSIGN_OR_RETURN(r.include_metadata, GetBool(*v, "include_metadata"));
+  }
+  if (const json* v = FindField(body, "consistency")) {
+    PDB_ASSIGN_OR_RETURN(r.consistency, GetConsistency(*v));
+  }
+  return r;
+}
+
 json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
                       const TieringDefaults& tiering) {
   const CollectionConfig& c = info.config;

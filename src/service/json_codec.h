@@ -22,6 +22,7 @@
 #include "proximadb/snapshot.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
+#include "service/query.h"
 #include "util/limits.h"
 
 namespace proximadb::service {
@@ -97,6 +98,16 @@ Result<SearchRequest> ParseSearch(const nlohmann::json& body,
 Result<RecommendRequest> ParseRecommend(const nlohmann::json& body,
                                         uint32_t dimension,
                                         std::string_view collection);
+
+// POST /collections/{name}/query body (service/query.h): "prefetch" (1..8
+// objects, each exactly one of "vector" (of `dimension`), "text" (with
+// "using": the metadata field) or "sparse_vector" (refused: this build has
+// no sparse vectors), plus "using", "limit", "filter", "ef_search"),
+// "fusion" ("rrf" or "dbsf"), "rrf_k", "limit", "rescore" ({"vector"}),
+// "include_vector", "include_metadata", "consistency".
+Result<service::QueryRequest> ParseQuery(const nlohmann::json& body,
+                                         uint32_t dimension,
+                                         std::string_view collection);
 
 // PATCH /collections/{name} body: the flush keys of ParseCreateCollection,
 // at the top level or nested in "flush_policy" (top level wins). At least one

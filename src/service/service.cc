@@ -190,6 +190,37 @@ Result<SearchResult> VectorService::Recommend(const std::string& collection,
   return service::Recommend(*c, r);
 }
 
+Result<SearchResult> VectorService::Query(const std::string& collection,
+                                          const QueryRequest& r) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_RETURN_IF_ERROR(CheckQueryRequest(r));
+  // Every vector (each vector prefetch's, the rescore one) and filter,
+  // checked as a search's; the text prefetches by the collection.
+  for (size_t i = 0; i < r.prefetch.size(); ++i) {
+    const QueryPrefetch& p = r.prefetch[i];
+    SearchRequest as_search;
+    as_search.vector = p.kind == QueryPrefetch::Kind::kVector
+                           ? p.vector
+                           : std::vector<float>(c->config().dimension, 1.0f);
+    as_search.k = p.limit == 0 ? r.limit : p.limit;
+    as_search.filter = p.filter;
+    as_search.ef_search = p.ef_search;
+    Status st = CheckQuery(*c, as_search);
+    if (!st.ok()) {
+      return Status(st.code(),
+                    "prefetch[" + std::to_string(i) + "]: " + st.message());
+    }
+  }
+  if (!r.rescore.empty()) {
+    SearchRequest as_search;
+    as_search.vector = r.rescore;
+    as_search.k = r.limit;
+    Status st = CheckQuery(*c, as_search);
+    if (!st.ok()) return Status(st.code(), "rescore: " + st.message());
+  }
+  return service::Query(*c, r);
+}
+
 Result<std::vector<StoredPoint>> VectorService::GetPoints(
     const std::string& collection, const std::vector<std::string>& ids) {
   if (ids.empty() || ids.size() > kMaxIdsPerCall) {

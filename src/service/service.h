@@ -27,6 +27,7 @@
 #include "proximadb/status.h"
 #include "proximadb/types.h"
 #include "proximadb/version.h"
+#include "service/query.h"
 #include "util/limits.h"
 
 namespace proximadb::service {
@@ -118,6 +119,10 @@ class VectorService {
   // fields are checked as a search's.
   Result<SearchResult> Recommend(const std::string& collection,
                                  const RecommendRequest& r);
+  // Hybrid retrieval (service/query.h): each vector prefetch and the
+  // rescore vector checked as a search's query.
+  Result<SearchResult> Query(const std::string& collection,
+                             const QueryRequest& r);
   // 1..kMaxBatchQueries queries; every query is validated before any runs.
   Result<std::vector<SearchResult>> BatchSearch(
       const std::string& collection, const std::vector<SearchRequest>& queries);
@@ -245,6 +250,9 @@ class VectorService {
   Result<nlohmann::json> BatchSearchJson(const std::string& collection,
                                          const nlohmann::json& body);
   // ParseRecommend -> SearchResultToJson.
+  // ParseQuery -> SearchResultToJson.
+  Result<nlohmann::json> QueryJson(const std::string& collection,
+                                   const nlohmann::json& body);
   Result<nlohmann::json> RecommendJson(const std::string& collection,
                                        const nlohmann::json& body);
   Result<nlohmann::json> FlushJson(const std::string& collection);

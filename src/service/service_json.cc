@@ -174,6 +174,18 @@ Result<json> VectorService::BatchSearchJson(const std::string& collection,
   return json{{"results", std::move(out)}};
 }
 
+Result<json> VectorService::QueryJson(const std::string& collection,
+                                      const json& body) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  PDB_ASSIGN_OR_RETURN(QueryRequest req, ParseQuery(body, c->config().dimension,
+                                                    c->config().name));
+  PDB_ASSIGN_OR_RETURN(SearchResult result, Query(c->config().name, req));
+  SearchRequest shape;  // what the answer carries
+  shape.include_vector = req.include_vector;
+  shape.include_metadata = req.include_metadata;
+  return SearchResultToJson(result, shape);
+}
+
 Result<json> VectorService::RecommendJson(const std::string& collection,
                                           const json& body) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));

@@ -53,6 +53,10 @@ inline constexpr size_t kMaxBatchQueries = 1024;
 // kMaxRecommendExamples positive and negative examples together.
 inline constexpr uint32_t kMaxGroupSize = 100;
 inline constexpr size_t kMaxRecommendExamples = 64;
+// A hybrid query (POST .../query) fuses at most kMaxQueryPrefetches ranked
+// lists, each of at most kMaxK hits; RRF's constant is 1..kMaxRrfK.
+inline constexpr size_t kMaxQueryPrefetches = 8;
+inline constexpr uint32_t kMaxRrfK = 1000000;
 
 // Vector dimension of a collection: 1..65536. 65536 float32 values are
 // 256 KiB per vector, already far past any embedding model; the segment

@@ -3,6 +3,7 @@
 // own, tests/cluster/etcd_fixture.sh) and the fixture's NATS JetStream, used
 // through ClusterDB as the service uses it.
 #include "cluster/cluster_db.h"
+#include "service/query.h"
 #include "service/recommend.h"
 #include "service/search_groups.h"
 
@@ -15,6 +16,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -171,8 +173,14 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   auto on_b = (*b)->GetCollection("docs");
   ASSERT_TRUE(on_b.ok()) << on_b.status().ToString();
   std::vector<Point> points;
+  // Texts for BM25: "red fox" (i % 5 == 0), else "red" (odd i) or
+  // "blue fox fox" (even i).
+  auto text_of = [](int i) -> std::string {
+    return i % 5 == 0 ? "red fox" : i % 2 ? "red" : "blue fox fox";
+  };
   for (int i = 0; i < 40; ++i) {
-    points.push_back({"p" + std::to_string(i), Vec(i), {{"i", i % 4}}});
+    points.push_back(
+        {"p" + std::to_string(i), Vec(i), {{"i", i % 4}, {"t", text_of(i)}}});
   }
   auto ids = (*on_b)->Upsert(points);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
@@ -251,6 +259,54 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   EXPECT_EQ(counts->values,
             (std::vector<FacetValue>{{0, 10}, {1, 10}, {2, 10}}));
 
+  // BM25 over both shards scores with the whole collection's statistics
+  // (the coordinator sums them first): every score is the formula's with
+  // N = 40 and the collection's df and mean length.
+  TextSearchRequest text;
+  text.field = "t";
+  text.query = "the fox";  // "the": a stop word
+  text.k = 40;
+  text.consistency = ReadConsistency::kStrong;
+  auto stats = (*on_b)->TextStats(text);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  double words = 0, df = 0;
+  for (int i = 0; i < 40; ++i) {
+    const std::string t = text_of(i);
+    words += t == "red" ? 1 : t == "red fox" ? 2 : 3;
+    df += t != "red";
+  }
+  EXPECT_EQ(stats->docs, 40u);
+  EXPECT_EQ(stats->words, static_cast<uint64_t>(words));
+  EXPECT_EQ(stats->doc_freq, std::vector<uint64_t>{static_cast<uint64_t>(df)});
+  auto ranked = (*on_a)->TextSearch(text);
+  ASSERT_TRUE(ranked.ok()) << ranked.status().ToString();
+  ASSERT_EQ(ranked->hits.size(), static_cast<size_t>(df));
+  const double idf = std::log(1 + (40 - df + 0.5) / (df + 0.5));
+  for (size_t h = 0; h < ranked->hits.size(); ++h) {
+    const int i = std::stoi(ranked->hits[h].id.substr(1));
+    const double tf = text_of(i) == "red fox" ? 1 : 2;
+    const double len = text_of(i) == "red fox" ? 2 : 3;
+    const double want =
+        idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / (words / 40)));
+    EXPECT_NEAR(ranked->hits[h].score, want, 1e-5) << ranked->hits[h].id;
+    if (h > 0) EXPECT_LE(ranked->hits[h].score, ranked->hits[h - 1].score);
+  }
+  // A hybrid query over the cluster: the text list alone is its ranking.
+  service::QueryRequest hybrid;
+  service::QueryPrefetch by_text;
+  by_text.kind = service::QueryPrefetch::Kind::kText;
+  by_text.text = "fox";
+  by_text.using_ = "t";
+  hybrid.prefetch = {by_text};
+  hybrid.limit = 3;
+  hybrid.consistency = ReadConsistency::kStrong;
+  auto fused = service::Query(**on_a, hybrid);
+  ASSERT_TRUE(fused.ok()) << fused.status().ToString();
+  ASSERT_EQ(fused->hits.size(), 3u);
+  for (size_t h = 0; h < 3; ++h) {
+    EXPECT_EQ(fused->hits[h].id, ranked->hits[h].id);
+  }
+
   // Grouping and recommending sit above Collection: over both shards.
   SearchRequest grouped = q;
   grouped.k = 4;
@@ -291,7 +347,7 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   // A partial update over both shards: the primaries resolve the points.
   MetadataPatch patch;
   patch.set = {{"tag", "t"}};
-  patch.unset = {"i"};
+  patch.unset = {"i", "t"};
   std::vector<std::string> patched;
   for (int i = 20; i < 30; ++i) patched.push_back("p" + std::to_string(i));
   patched.push_back("nope");

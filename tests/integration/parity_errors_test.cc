@@ -266,6 +266,30 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
       },
       404, "not_found");
   add(
+      Operation::kQuery, "POST", c + "/query",
+      {{"prefetch", {{{"text", "fox"}}}}},
+      [&] {
+        pb::QueryRequest r;
+        r.set_collection("c");
+        r.add_prefetch()->set_text("fox");
+        pb::SearchResponse out;
+        return Call(&pb::ProximaDB::Stub::Query, r, &out);
+      },
+      400, "invalid_argument");
+  add(
+      Operation::kQuery, "POST", c + "/query",
+      {{"prefetch", {{{"vector", {1, 0, 0}}}}}, {"fusion", "max"}},
+      [&] {
+        pb::QueryRequest r;
+        r.set_collection("c");
+        pb::QueryPrefetch* p = r.add_prefetch();
+        for (float f : {1.0f, 0.0f, 0.0f}) p->add_vector(f);
+        r.set_fusion("max");
+        pb::SearchResponse out;
+        return Call(&pb::ProximaDB::Stub::Query, r, &out);
+      },
+      400, "invalid_argument");
+  add(
       Operation::kPatchMetadata, "POST", c + "/vectors/metadata",
       {{"ids", {"a"}}, {"set", {{"k", 1}}}, {"unset", {"k"}}},
       [&] {

@@ -570,6 +570,35 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
                    }});
 
   steps.push_back(
+      {Operation::kQuery, [&] {
+         // A dense list and a BM25 list over "tag", fused both
+         // ways; the same hits and scores from both transports.
+         for (std::string fusion : {"rrf", "dbsf"}) {
+           json body = {{"prefetch",
+                         {{{"vector", {1.0, 0.0, 0.0}}, {"limit", 3}},
+                          {{"text", "y"}, {"using", "tag"}}}},
+                        {"fusion", fusion},
+                        {"limit", 4}};
+           pb::QueryRequest req;
+           req.set_collection("pr");
+           pb::QueryPrefetch* dense = req.add_prefetch();
+           for (float f : {1.0f, 0.0f, 0.0f}) dense->add_vector(f);
+           dense->set_limit(3);
+           pb::QueryPrefetch* text = req.add_prefetch();
+           text->set_text("y");
+           text->set_using_("tag");
+           req.set_fusion(fusion);
+           req.set_limit(4);
+           HttpReply r = Rest("POST", pr + "/query", body);
+           pb::SearchResponse g;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Query, req, &g).ok());
+           ASSERT_EQ(r.status, 200u) << r.body;
+           ExpectSameSearch(r.json(), g);
+           ASSERT_EQ(g.matches_size(), 4) << fusion;
+         }
+       }});
+
+  steps.push_back(
       {Operation::kBatchSearch, [&] {
          // Each query carries its own read consistency (or none).
          json body = {{"queries",

@@ -225,6 +225,43 @@ def _enc_recommend(c: Any) -> "pb.RecommendRequest":
     return req
 
 
+def _enc_query(c: Any) -> "pb.QueryRequest":
+    b = c.body or {}
+    req = pb.QueryRequest(collection=c.collection)
+    for i, p in enumerate(b.get("prefetch") or []):
+        q = req.prefetch.add()
+        if p.get("vector") is not None:
+            q.vector.extend(p["vector"])
+        if p.get("text") is not None:
+            q.text = p["text"]
+        if p.get("sparse_vector") is not None:
+            sv = p["sparse_vector"]
+            q.sparse_vector.indices.extend(sv.get("indices") or [])
+            q.sparse_vector.values.extend(sv.get("values") or [])
+        if p.get("using") is not None:
+            q.using = p["using"]
+        if p.get("limit") is not None:
+            q.limit = p["limit"]
+        if p.get("filter"):
+            q.filter.CopyFrom(_struct(p["filter"], f"prefetch[{i}].filter"))
+        if p.get("ef_search") is not None:
+            q.ef_search = p["ef_search"]
+    if b.get("fusion") is not None:
+        req.fusion = b["fusion"]
+    if b.get("rrf_k") is not None:
+        req.rrf_k = b["rrf_k"]
+    if b.get("limit") is not None:
+        req.limit = b["limit"]
+    if b.get("rescore") is not None:
+        req.rescore_vector.extend(b["rescore"]["vector"])
+    req.include_vector = bool(b.get("include_vector"))
+    if b.get("include_metadata") is not None:
+        req.include_metadata = bool(b["include_metadata"])
+    if b.get("consistency") is not None:
+        req.consistency = b["consistency"]
+    return req
+
+
 def _enc_get_points(c: Any) -> "pb.GetPointsRequest":
     b = c.body or {}
     req = pb.GetPointsRequest(collection=c.collection, ids=b["ids"])
@@ -521,6 +558,7 @@ def _build_codecs() -> None:
         "BatchSearch": (_enc_batch_search,
                         lambda r: {"results": [_search_json(x) for x in r.results]}),
         "Recommend": (_enc_recommend, _search_json),
+        "Query": (_enc_query, _search_json),
         "Flush": (lambda c: pb.FlushRequest(collection=c.collection), _name_status),
         "Compact": (lambda c: pb.CompactRequest(collection=c.collection), _name_status),
         "CollectionStats": (

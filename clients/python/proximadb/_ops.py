@@ -352,6 +352,41 @@ def recommend(
     return SearchResults.from_dict((yield Call("Recommend", collection, body)))
 
 
+def query(
+    collection: str,
+    prefetch: Sequence[Dict[str, Any]],
+    fusion: str,
+    limit: int,
+    rrf_k: Optional[int],
+    rescore: Any,
+    include_vectors: bool,
+    include_metadata: bool,
+    consistency: Optional[str] = None,
+) -> Op:
+    items: List[Dict[str, Any]] = []
+    for i, p in enumerate(prefetch):
+        if not isinstance(p, dict):
+            raise TypeError(f"prefetch[{i}] must be a dict, got {type(p).__name__}")
+        item = dict(p)
+        if item.get("vector") is not None:
+            item["vector"] = to_vector(item["vector"], f"prefetch[{i}].vector")
+        items.append(item)
+    body: Dict[str, Any] = {
+        "prefetch": items,
+        "fusion": fusion,
+        "limit": limit,
+        "include_vector": bool(include_vectors),
+        "include_metadata": bool(include_metadata),
+    }
+    if rrf_k is not None:
+        body["rrf_k"] = rrf_k
+    if rescore is not None:
+        body["rescore"] = {"vector": to_vector(rescore, "rescore")}
+    if consistency is not None:
+        body["consistency"] = consistency
+    return SearchResults.from_dict((yield Call("Query", collection, body)))
+
+
 def batch_search(
     collection: str,
     query_vectors: Any,

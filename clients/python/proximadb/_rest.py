@@ -47,6 +47,7 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "Search": ("POST", _V1 + "/{c}/search"),
     "BatchSearch": ("POST", _V1 + "/{c}/search/batch"),
     "Recommend": ("POST", _V1 + "/{c}/recommend"),
+    "Query": ("POST", _V1 + "/{c}/query"),
     "Flush": ("POST", _V1 + "/{c}/flush"),
     "Compact": ("POST", _V1 + "/{c}/compact"),
     "CollectionStats": ("GET", _V1 + "/{c}/stats"),

@@ -529,6 +529,23 @@ class AsyncProximaDBClient:
                                         include_vectors, include_metadata, ef_search, exact,
                                         consistency, offset, score_threshold))
 
+    async def query(
+        self,
+        collection: str,
+        prefetch: Sequence[Dict[str, Any]],
+        fusion: str = "rrf",
+        limit: int = 10,
+        *,
+        rrf_k: Optional[int] = None,
+        rescore: Any = None,
+        include_vectors: bool = False,
+        include_metadata: bool = True,
+        consistency: Optional[str] = None,
+    ) -> SearchResults:
+        """See :meth:`ProximaDBClient.query`."""
+        return await self._run(_ops.query(collection, prefetch, fusion, limit, rrf_k, rescore,
+                                          include_vectors, include_metadata, consistency))
+
     async def batch_search(
         self,
         collection: str,

@@ -580,6 +580,31 @@ class ProximaDBClient:
                                         include_vectors, include_metadata, ef_search, exact,
                                         consistency, offset, score_threshold))
 
+    def query(
+        self,
+        collection: str,
+        prefetch: Sequence[Dict[str, Any]],
+        fusion: str = "rrf",
+        limit: int = 10,
+        *,
+        rrf_k: Optional[int] = None,
+        rescore: Any = None,
+        include_vectors: bool = False,
+        include_metadata: bool = True,
+        consistency: Optional[str] = None,
+    ) -> SearchResults:
+        """Hybrid retrieval: each ``prefetch`` item is one ranked list, a
+        dense search ``{"vector": [...]}`` or a BM25 text search
+        ``{"text": "words", "using": "<metadata field>"}`` (either with
+        optional ``"limit"``, ``"filter"``; vectors also ``"ef_search"``),
+        fused into one ranking: ``fusion="rrf"`` (sum of 1 / (rrf_k + rank),
+        rrf_k default 60) or ``"dbsf"`` (each list's scores normalised by
+        mean +- 3 sd, summed). ``rescore``: a vector that re-ranks the fused
+        candidates by the collection's metric. Returns the best ``limit``.
+        """
+        return self._run(_ops.query(collection, prefetch, fusion, limit, rrf_k, rescore,
+                                    include_vectors, include_metadata, consistency))
+
     def batch_search(
         self,
         collection: str,

@@ -88,6 +88,9 @@ async def test_every_method_async(aclient: AsyncProximaDBClient, new_name,
     assert [(g.id, g.hits.ids) for g in groups] == [("A", ["a"]), ("d", ["d"])]
     rec = await c.recommend(name, ["a"], negative=["c"], k=1, exact=True)
     assert rec.ids == ["d"]
+    fused = await c.query(name, [{"vector": [1, 0, 0], "limit": 2},
+                                 {"text": "B", "using": "k"}], limit=3)
+    assert fused.ids == ["a", "b", "d"]  # 1/61, 1/61 (tie by id), 1/62
 
     ids = [p.id async for p in c.scroll(name, batch_size=1)]
     assert ids == ["a", "b", "c", "d"]

@@ -623,6 +623,39 @@ def test_text_filter_and_index(client: ProximaDBClient, new_name) -> None:
         client.count(name, {"body": {"$text": ["write"]}})
 
 
+def test_hybrid_query(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    client.create_collection(name, 2, distance_metric="euclidean")
+    client.batch_insert(name, np.array([[0, 0], [1, 0], [5, 5]], dtype=np.float32),
+                        ids=["p1", "p2", "p3"],
+                        metadata=[{"body": "red fox"}, {"body": "red"},
+                                  {"body": "fox fox fox"}])
+    client.flush(name)
+    client.insert(name, "p4", [0, 1], {"body": "blue"})
+    client.create_payload_index(name, "body", "text")
+    prefetch = [{"vector": np.zeros(2, dtype=np.float32), "limit": 3},
+                {"text": "fox", "using": "body", "limit": 3}]
+    # RRF (k 60): p1 1/61 + 1/62, p3 1/61, p2 1/62.
+    res = client.query(name, prefetch, limit=3)
+    assert res.ids == ["p1", "p3", "p2"]
+    assert abs(res[0].score - (1 / 61 + 1 / 62)) < 1e-6
+    assert res[0].metadata == {"body": "red fox"}
+    res = client.query(name, prefetch, fusion="dbsf", limit=4)
+    assert res.ids == ["p1", "p3", "p2", "p4"]
+    res = client.query(name, prefetch, limit=2, rrf_k=1, rescore=[5, 5],
+                       include_vectors=True)
+    assert res.ids == ["p3", "p2"] and res[0].vector == [5.0, 5.0]
+    only_text = client.query(name, [{"text": "red fox", "using": "body",
+                                     "filter": {"body": {"$ne": "red fox"}}}])
+    assert only_text.ids == ["p3", "p2"]
+    with pytest.raises(InvalidArgument, match="no sparse vectors yet"):
+        client.query(name, [{"sparse_vector": {"indices": [1], "values": [0.5]}}])
+    with pytest.raises(InvalidArgument, match="needs \"using\""):
+        client.query(name, [{"text": "fox"}])
+    with pytest.raises(InvalidArgument, match="unknown fusion"):
+        client.query(name, prefetch, fusion="max")
+
+
 def test_flush_compact_stats(client: ProximaDBClient, new_name) -> None:
     name = new_name()
     client.create_collection(name, 3)

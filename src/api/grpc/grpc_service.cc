@@ -64,6 +64,7 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kGetPoints, &G::GetPoints);
   Add(Operation::kPatchMetadata, &G::PatchMetadata);
   Add(Operation::kRecommend, &G::Recommend);
+  Add(Operation::kQuery, &G::Query);
   Add(Operation::kCount, &G::Count);
   Add(Operation::kScroll, &G::Scroll);
   Add(Operation::kFacet, &G::Facet);
@@ -532,6 +533,16 @@ Status GrpcService::Recommend(const v1::RecommendRequest& in,
   PDB_ASSIGN_OR_RETURN(RecommendRequest req, DecodeRecommend(in));
   PDB_ASSIGN_OR_RETURN(SearchResult r, svc_->Recommend(in.collection(), req));
   EncodeSearchResult(r, req.query, out);
+  return Status::OK();
+}
+
+Status GrpcService::Query(const v1::QueryRequest& in, v1::SearchResponse* out) {
+  PDB_ASSIGN_OR_RETURN(service::QueryRequest req, DecodeQuery(in));
+  PDB_ASSIGN_OR_RETURN(SearchResult r, svc_->Query(in.collection(), req));
+  SearchRequest shape;  // what the answer carries
+  shape.include_vector = req.include_vector;
+  shape.include_metadata = req.include_metadata;
+  EncodeSearchResult(r, shape, out);
   return Status::OK();
 }
 

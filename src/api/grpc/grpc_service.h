@@ -113,6 +113,7 @@ class GrpcService final : public ::grpc::Service {
                         v1::UpdateMetadataResponse*);
   Status GetPoints(const v1::GetPointsRequest&, v1::GetPointsResponse*);
   Status Recommend(const v1::RecommendRequest&, v1::SearchResponse*);
+  Status Query(const v1::QueryRequest&, v1::SearchResponse*);
   Status PatchMetadata(const v1::PatchMetadataRequest&,
                        v1::PatchMetadataResponse*);
   Status Count(const v1::CountRequest&, v1::CountResponse*);

@@ -253,6 +253,58 @@ Result<RecommendRequest> DecodeRecommend(const pb::RecommendRequest& r) {
   return out;
 }
 
+Result<service::QueryRequest> DecodeQuery(const pb::QueryRequest& r) {
+  using service::QueryPrefetch;
+  service::QueryRequest out;
+  for (int i = 0; i < r.prefetch_size(); ++i) {
+    const pb::QueryPrefetch& in = r.prefetch(i);
+    const std::string where = "prefetch[" + std::to_string(i) + "]";
+    const int kinds =
+        (in.vector_size() > 0) + in.has_text() + in.has_sparse_vector();
+    if (kinds != 1) {
+      return Status::InvalidArgument(
+          where + " must hold exactly one of vector, text and sparse_vector");
+    }
+    if (in.has_sparse_vector()) {
+      return Status::InvalidArgument(
+          where +
+          ".sparse_vector: this build has no sparse vectors yet; use "
+          "vector or text");
+    }
+    QueryPrefetch p;
+    if (in.has_text()) {
+      p.kind = QueryPrefetch::Kind::kText;
+      p.text = in.text();
+    } else {
+      p.vector = Floats(in.vector());
+    }
+    p.using_ = in.using_();
+    if (in.has_limit()) {
+      if (in.limit() < 1) {
+        return Status::InvalidArgument(where + ".limit must be in 1.." +
+                                       std::to_string(kMaxK) + ", got 0");
+      }
+      p.limit = in.limit();
+    }
+    PDB_ASSIGN_OR_RETURN(p.filter, DecodeFilter(in.has_filter(), in.filter()));
+    if (in.has_ef_search()) p.ef_search = in.ef_search();
+    out.prefetch.push_back(std::move(p));
+  }
+  if (r.has_fusion()) {
+    PDB_ASSIGN_OR_RETURN(out.fusion, service::ParseFusion(r.fusion()));
+  }
+  if (r.has_rrf_k()) out.rrf_k = r.rrf_k();
+  if (r.has_limit()) out.limit = r.limit();
+  out.rescore = Floats(r.rescore_vector());
+  out.include_vector = r.include_vector();
+  if (r.has_include_metadata()) out.include_metadata = r.include_metadata();
+  if (r.has_consistency()) {
+    PDB_ASSIGN_OR_RETURN(out.consistency,
+                         service::ParseReadConsistency(r.consistency()));
+  }
+  return out;
+}
+
 Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r) {
   ScrollRequest s;
   s.after_id = r.after_id();

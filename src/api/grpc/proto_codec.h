@@ -44,6 +44,8 @@ Result<nlohmann::json> DecodeFilter(bool has_filter,
 Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r);
 // The examples are checked by the service (VectorService::Recommend).
 Result<RecommendRequest> DecodeRecommend(const pb::RecommendRequest& r);
+// The vectors are checked by the service (VectorService::Query).
+Result<service::QueryRequest> DecodeQuery(const pb::QueryRequest& r);
 Result<ScrollRequest> DecodeScroll(const pb::ScrollRequest& r);
 Result<FacetRequest> DecodeFacet(const pb::FacetRequest& r);
 // Each action must set create_alias or delete_alias ("actions[2]: ...");

@@ -168,6 +168,12 @@ RestResponse Recommend(VectorService& svc, const RouteParams& p,
                   [&](const json& b) { return svc.RecommendJson(p.name, b); });
 }
 
+RestResponse Query(VectorService& svc, const RouteParams& p,
+                   std::string_view body) {
+  return WithBody(body, 200,
+                  [&](const json& b) { return svc.QueryJson(p.name, b); });
+}
+
 // Flush and compact take no body; one sent anyway is ignored.
 RestResponse Flush(VectorService& svc, const RouteParams& p, std::string_view) {
   return FromResult(svc.FlushJson(p.name));
@@ -417,6 +423,10 @@ void QueryRoutes(std::vector<RouteSpec>* t) {
                            "/api/v1/collections/{name}/recommend",
                            {Operation::kRecommend},
                            Recommend},
+                          {"POST",
+                           "/api/v1/collections/{name}/query",
+                           {Operation::kQuery},
+                           Query},
                       });
 }
 

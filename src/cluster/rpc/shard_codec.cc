@@ -271,6 +271,58 @@ Result<FacetResult> DecodeFacetResult(const std::string& body) {
   return r;
 }
 
+namespace {
+
+json TextStatsToJson(const TextCorpusStats& s) {
+  return {{"docs", s.docs}, {"words", s.words}, {"doc_freq", s.doc_freq}};
+}
+
+bool TextStatsFromJson(const json& j, TextCorpusStats* s) {
+  return j.is_object() && Read(j, "docs", &s->docs) &&
+         Read(j, "words", &s->words) && Read(j, "doc_freq", &s->doc_freq);
+}
+
+}  // namespace
+
+std::string EncodeTextSearchRequest(const TextSearchRequest& r) {
+  json j = {{"field", r.field},
+            {"query", r.query},
+            {"k", r.k},
+            {"filter", r.filter},
+            {"include_vector", r.include_vector},
+            {"include_metadata", r.include_metadata}};
+  if (r.stats) j["stats"] = TextStatsToJson(*r.stats);
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<TextSearchRequest> DecodeTextSearchRequest(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  TextSearchRequest r;
+  if (!Read(j, "field", &r.field) || !Read(j, "query", &r.query) ||
+      !Read(j, "k", &r.k) || !Read(j, "include_vector", &r.include_vector) ||
+      !Read(j, "include_metadata", &r.include_metadata)) {
+    return Bad("text search request fields");
+  }
+  r.filter = j.value("filter", json());
+  if (j.contains("stats")) {
+    TextCorpusStats s;
+    if (!TextStatsFromJson(j["stats"], &s)) return Bad("text statistics");
+    r.stats = std::move(s);
+  }
+  return r;
+}
+
+std::string EncodeTextStats(const TextCorpusStats& s) {
+  return TextStatsToJson(s).dump();
+}
+
+Result<TextCorpusStats> DecodeTextStats(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  TextCorpusStats s;
+  if (!TextStatsFromJson(j, &s)) return Bad("text statistics");
+  return s;
+}
+
 std::string EncodePoint(const StoredPoint& p) {
   return PointToJson(p).dump(-1, ' ', false, json::error_handler_t::replace);
 }

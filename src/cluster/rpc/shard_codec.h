@@ -27,6 +27,13 @@ Result<FacetRequest> DecodeFacetRequest(const std::string& body);
 std::string EncodeFacetResult(const FacetResult& r);
 Result<FacetResult> DecodeFacetResult(const std::string& body);
 
+// A text search (its statistics too, when the coordinator sets them), and
+// a shard's statistics for "text_stats".
+std::string EncodeTextSearchRequest(const TextSearchRequest& r);
+Result<TextSearchRequest> DecodeTextSearchRequest(const std::string& body);
+std::string EncodeTextStats(const TextCorpusStats& s);
+Result<TextCorpusStats> DecodeTextStats(const std::string& body);
+
 std::string EncodePoint(const StoredPoint& p);
 Result<StoredPoint> DecodePoint(const std::string& body);
 

@@ -114,6 +114,11 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.RecommendRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.FromString,
                 )
+        self.Query = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/Query',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.QueryRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.FromString,
+                )
         self.Flush = channel.unary_unary(
                 '/proximadb.v1.ProximaDB/Flush',
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.FlushRequest.SerializeToString,
@@ -353,6 +358,15 @@ class ProximaDBServicer(object):
 
     def Recommend(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Query(self, request, context):
+        """Hybrid retrieval: several ranked lists (dense vector searches, BM25
+        text searches of a metadata field) fused into one (docs/API.md,
+        "Hybrid queries").
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -662,6 +676,11 @@ def add_ProximaDBServicer_to_server(servicer, server):
             'Recommend': grpc.unary_unary_rpc_method_handler(
                     servicer.Recommend,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.RecommendRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.SerializeToString,
+            ),
+            'Query': grpc.unary_unary_rpc_method_handler(
+                    servicer.Query,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.QueryRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.SerializeToString,
             ),
             'Flush': grpc.unary_unary_rpc_method_handler(
@@ -1120,6 +1139,23 @@ class ProximaDB(object):
             metadata=None):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/Recommend',
             proximadb_dot_v1_dot_proximadb__pb2.RecommendRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Query(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/Query',
+            proximadb_dot_v1_dot_proximadb__pb2.QueryRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.SearchResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
