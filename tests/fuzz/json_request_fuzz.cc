@@ -118,7 +118,11 @@ void CheckPoint(const json& body, uint32_t dim) {
 }
 
 void CheckSearchRequest(const SearchRequest& r, uint32_t dim) {
-  CheckVector(r.vector, dim);
+  if (r.point_id.empty()) {
+    CheckVector(r.vector, dim);
+  } else {  // a search by an existing point's id carries no vector
+    FUZZ_CHECK(r.vector.empty(), "a search with both an id and a vector");
+  }
   FUZZ_CHECK(r.k >= 1 && r.k <= svc::kMaxK);
   FUZZ_CHECK(!r.ef_search || (*r.ef_search >= 1 && *r.ef_search <= 4096));
   FUZZ_CHECK(r.filter.is_null() || r.filter.is_object());
@@ -138,6 +142,23 @@ void CheckSearches(const json& body, uint32_t dim) {
   }
   FUZZ_CHECK(!batch->empty() && batch->size() <= svc::kMaxBatchQueries);
   for (const SearchRequest& q : *batch) CheckSearchRequest(q, dim);
+  // A hybrid query: what parses is within the limits the fusion relies on.
+  auto query = svc::ParseQuery(body, dim, kCollection);
+  if (!query.ok()) {
+    FUZZ_CHECK(Refusal(query.status()), query.status());
+    return;
+  }
+  FUZZ_CHECK(svc::CheckQueryRequest(*query).ok(), "a parsed query refused");
+  FUZZ_CHECK(!query->prefetch.empty() &&
+             query->prefetch.size() <= kMaxQueryPrefetches);
+  FUZZ_CHECK(query->limit >= 1 && query->limit <= svc::kMaxK);
+  FUZZ_CHECK(query->rrf_k >= 1 && query->rrf_k <= kMaxRrfK);
+  for (const auto& p : query->prefetch) {
+    FUZZ_CHECK(p.limit <= svc::kMaxK);
+    FUZZ_CHECK(p.filter.is_null() || p.filter.is_object());
+    if (p.kind == svc::QueryPrefetch::Kind::kVector) CheckVector(p.vector, dim);
+  }
+  if (!query->rescore.empty()) CheckVector(query->rescore, dim);
 }
 
 void CheckCreate(const json& body) {
