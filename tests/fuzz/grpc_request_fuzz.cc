@@ -38,6 +38,7 @@ namespace pb = proximadb::v1;
 using grpc_api::DecodeCreateCollection;
 using grpc_api::DecodeFilter;
 using grpc_api::DecodePoint;
+using grpc_api::DecodeQuery;
 using grpc_api::DecodeScroll;
 using grpc_api::DecodeSearch;
 
@@ -153,6 +154,35 @@ void CheckSearch(const pb::SearchRequest& r) {
   FUZZ_CHECK(s->ef_search.has_value() == r.has_ef_search());
   FUZZ_CHECK(s->include_vector == r.include_vector() && s->exact == r.exact() &&
              s->explain == r.explain());
+}
+
+// A hybrid query: each prefetch decoded as sent (one kind, its vector or
+// text, its filter compiled or refused), or the whole request refused.
+void CheckQuery(const pb::QueryRequest& r) {
+  for (const pb::QueryPrefetch& p : r.prefetch()) {
+    CheckFilter(p.has_filter(), p.filter());
+  }
+  Result<service::QueryRequest> q = DecodeQuery(r);
+  if (!q.ok()) {
+    FUZZ_CHECK(q.status().code() == StatusCode::kInvalidArgument, q.status());
+    return;
+  }
+  FUZZ_CHECK(q->prefetch.size() == static_cast<size_t>(r.prefetch_size()));
+  for (int i = 0; i < r.prefetch_size(); ++i) {
+    const pb::QueryPrefetch& in = r.prefetch(i);
+    const service::QueryPrefetch& out = q->prefetch[i];
+    FUZZ_CHECK(!in.has_sparse_vector(), "a sparse prefetch accepted");
+    if (in.has_text()) {
+      FUZZ_CHECK(out.kind == service::QueryPrefetch::Kind::kText &&
+                 out.text == in.text() && in.vector_size() == 0);
+    } else {
+      FUZZ_CHECK(out.kind == service::QueryPrefetch::Kind::kVector &&
+                 SameFloats(in.vector(), out.vector) && !out.vector.empty());
+    }
+    FUZZ_CHECK(out.limit == (in.has_limit() ? in.limit() : 0u));
+  }
+  FUZZ_CHECK(SameFloats(r.rescore_vector(), q->rescore));
+  FUZZ_CHECK(q->limit == (r.has_limit() ? r.limit() : 10u));
 }
 
 void CheckScroll(const pb::ScrollRequest& r) {
@@ -295,6 +325,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 4: {
       pb::ScrollRequest r;
       if (Parse(in, &r)) CheckScroll(r);
+      // The same bytes as a hybrid query (a new kind without renumbering
+      // the committed seeds' kinds).
+      pb::QueryRequest q;
+      if (Parse(in, &q)) CheckQuery(q);
       break;
     }
     case 5: {
