@@ -74,18 +74,18 @@ Result<SearchResult> Query(Collection& c, const QueryRequest& r) {
   for (size_t i = 0; i < r.prefetch.size(); ++i) {
     const QueryPrefetch& p = r.prefetch[i];
     const uint32_t limit = p.limit == 0 ? r.limit : p.limit;
-    Result<SearchResult> res = Status::OK();
-    if (p.kind == QueryPrefetch::Kind::kText) {
-      TextSearchRequest t;
-      t.field = p.using_;
-      t.query = p.text;
-      t.k = limit;
-      t.filter = p.filter;
-      t.include_vector = want_vectors;
-      t.include_metadata = r.include_metadata;
-      t.consistency = r.consistency;
-      res = c.TextSearch(t);
-    } else {
+    auto run = [&]() -> Result<SearchResult> {
+      if (p.kind == QueryPrefetch::Kind::kText) {
+        TextSearchRequest t;
+        t.field = p.using_;
+        t.query = p.text;
+        t.k = limit;
+        t.filter = p.filter;
+        t.include_vector = want_vectors;
+        t.include_metadata = r.include_metadata;
+        t.consistency = r.consistency;
+        return c.TextSearch(t);
+      }
       SearchRequest s;
       s.vector = p.vector;
       s.k = limit;
@@ -94,8 +94,9 @@ Result<SearchResult> Query(Collection& c, const QueryRequest& r) {
       s.include_vector = want_vectors;
       s.include_metadata = r.include_metadata;
       s.consistency = r.consistency;
-      res = c.Search(s);
-    }
+      return c.Search(s);
+    };
+    Result<SearchResult> res = run();
     if (!res.ok()) {
       return Status(res.status().code(), "prefetch[" + std::to_string(i) +
                                              "]: " + res.status().message());
