@@ -58,8 +58,12 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
   std::sort(sorted.begin(), sorted.end(),
             [](const auto& a, const auto& b) { return a.field < b.field; });
   std::vector<std::vector<std::string>> paths;
-  std::vector<std::map<std::string, std::vector<uint32_t>, std::less<>>> keyed(
-      sorted.size());
+  // Keys' posting lists; for text fields also how often each row holds the
+  // word (counts[j] for rows[j]).
+  struct Posting {
+    std::vector<uint32_t> rows, counts;
+  };
+  std::vector<std::map<std::string, Posting, std::less<>>> keyed(sorted.size());
   std::vector<std::vector<std::pair<double, uint32_t>>> nums(sorted.size());
   std::vector<std::vector<std::pair<int64_t, uint32_t>>> times(sorted.size());
   struct Pt {
@@ -68,10 +72,7 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
   };
   std::vector<std::vector<Pt>> points(sorted.size());
   std::string word;
-  // text fields: per word, the count in each row of its posting list; per
-  // row, its words.
-  std::vector<std::map<std::string, std::vector<uint32_t>, std::less<>>> tfs(
-      sorted.size());
+  // text fields: per row, its words.
   std::vector<std::vector<uint32_t>> lengths(sorted.size());
   for (size_t f = 0; f < sorted.size(); ++f) {
     if (sorted[f].type == PayloadIndexType::kText) {
@@ -99,13 +100,13 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
         switch (type) {
           case PayloadIndexType::kKeyword:
             if (v.type == T::kString) {
-              auto& post = keyed[f][std::string(v.s)];
+              auto& post = keyed[f][std::string(v.s)].rows;
               if (post.empty() || post.back() != row) post.push_back(row);
             }
             break;
           case PayloadIndexType::kBool:
             if (v.type == T::kBool) {
-              auto& post = keyed[f][v.b ? "true" : "false"];
+              auto& post = keyed[f][v.b ? "true" : "false"].rows;
               if (post.empty() || post.back() != row) post.push_back(row);
             }
             break;
@@ -113,16 +114,12 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
             if (v.type == T::kString) {
               filter::WordReader reader(v.s);
               while (reader.Next(&word)) {
-                auto it = keyed[f].find(word);
-                if (it == keyed[f].end()) {
-                  it = keyed[f].emplace(word, std::vector<uint32_t>{}).first;
+                Posting& post = keyed[f].try_emplace(word).first->second;
+                if (post.rows.empty() || post.rows.back() != row) {
+                  post.rows.push_back(row);
+                  post.counts.push_back(0);
                 }
-                auto& tf = tfs[f][word];
-                if (it->second.empty() || it->second.back() != row) {
-                  it->second.push_back(row);
-                  tf.push_back(0);
-                }
-                ++tf.back();
+                ++post.counts.back();
                 ++lengths[f][row];
               }
             }
@@ -148,11 +145,9 @@ std::shared_ptr<const SegmentPayloadIndex> SegmentPayloadIndex::Build(
     field.offsets.push_back(0);
     for (auto& [key, post] : keyed[f]) {
       field.keys.push_back(key);
-      field.rows.insert(field.rows.end(), post.begin(), post.end());
+      field.rows.insert(field.rows.end(), post.rows.begin(), post.rows.end());
+      field.tfs.insert(field.tfs.end(), post.counts.begin(), post.counts.end());
       field.offsets.push_back(static_cast<uint32_t>(field.rows.size()));
-    }
-    for (auto& [key, counts] : tfs[f]) {  // same keys, same order
-      field.tfs.insert(field.tfs.end(), counts.begin(), counts.end());
     }
     field.lengths = std::move(lengths[f]);
     field.SumLengths();

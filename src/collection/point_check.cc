@@ -208,16 +208,8 @@ Status CheckFacetRequest(const FacetRequest& r) {
 
 Status CheckTextSearchRequest(const TextSearchRequest& r) {
   PDB_RETURN_IF_ERROR(NamedField(r.field, "field"));
-  const std::vector<std::string> words = filter::DistinctWords(r.query);
-  if (words.empty()) {
-    return Status::InvalidArgument(
-        "text needs at least one word (letters or digits)");
-  }
-  if (words.size() > kMaxTextWords) {
-    return Status::InvalidArgument("text has " + std::to_string(words.size()) +
-                                   " distinct words; at most " +
-                                   std::to_string(kMaxTextWords));
-  }
+  PDB_RETURN_IF_ERROR(
+      filter::CheckWordCount("text", filter::DistinctWords(r.query).size()));
   if (r.k < 1 || r.k > kMaxK) {
     return Status::InvalidArgument("limit must be in 1.." +
                                    std::to_string(kMaxK) + ", got " +

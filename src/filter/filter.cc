@@ -245,15 +245,8 @@ class Compiler {
                                 TypeName(operand));
       }
       leaf.words = DistinctWords(operand.get_ref<const std::string&>());
-      if (leaf.words.empty()) {
-        return Error(where,
-                     "$text needs at least one word (letters or digits)");
-      }
-      if (leaf.words.size() > kMaxTextWords) {
-        return Error(where, "$text has " + std::to_string(leaf.words.size()) +
-                                " distinct words; at most " +
-                                std::to_string(kMaxTextWords));
-      }
+      const Status count = CheckWordCount("$text", leaf.words.size());
+      if (!count.ok()) return Error(where, count.message());
       leaf.op = Op::kText;
     } else if (op == "$in" || op == "$nin") {
       if (!operand.is_array()) {

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include "util/limits.h"
+
 namespace proximadb::filter {
 namespace {
 
@@ -261,6 +263,19 @@ std::vector<std::string> Bm25QueryWords(std::string_view query) {
     if (!IsEnglishStopWord(w)) kept.push_back(w);
   }
   return kept.empty() ? all : kept;
+}
+
+Status CheckWordCount(std::string_view what, size_t distinct_words) {
+  if (distinct_words == 0) {
+    return Status::InvalidArgument(
+        std::string(what) + " needs at least one word (letters or digits)");
+  }
+  if (distinct_words > kMaxTextWords) {
+    return Status::InvalidArgument(
+        std::string(what) + " has " + std::to_string(distinct_words) +
+        " distinct words; at most " + std::to_string(kMaxTextWords));
+  }
+  return Status::OK();
 }
 
 bool ContainsAllWords(std::string_view text,

@@ -23,6 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proximadb/status.h"
+
 namespace proximadb::filter {
 
 // Reads the words of `text` one at a time without allocating per word.
@@ -53,6 +55,10 @@ std::vector<std::string> DistinctWords(std::string_view text);
 // The words a BM25 query scores with: the distinct words of `query`,
 // sorted, English stop words left out unless nothing else remains.
 std::vector<std::string> Bm25QueryWords(std::string_view query);
+
+// A `$text` operand's or a BM25 query's distinct words: at least one, at
+// most kMaxTextWords; the message starts with `what` ("$text", "text").
+Status CheckWordCount(std::string_view what, size_t distinct_words);
 
 // Does `text` contain every one of `words` (sorted, distinct, at most 64)
 // as a word?

@@ -34,21 +34,6 @@ std::unique_ptr<DB> OpenTextDb(const std::string& dir) {
   return DB::Open(o, dir).value();
 }
 
-// The words of ASCII text: runs of letters and digits, lower-cased.
-std::set<std::string> AsciiWords(const std::string& s) {
-  std::set<std::string> out;
-  std::string w;
-  for (char c : s + " ") {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!w.empty()) {
-      out.insert(w);
-      w.clear();
-    }
-  }
-  return out;
-}
-
 const char* const kVocabulary[] = {"Vector", "database", "search", "HNSW",
                                    "graph",  "filter",   "index",  "recall",
                                    "disk",   "memory",   "write",  "ahead"};
@@ -94,7 +79,8 @@ struct TextCondition {
 bool SomeStringHasAll(const std::vector<std::string>& strings,
                       const std::vector<std::string>& words) {
   for (const auto& s : strings) {
-    const auto have = AsciiWords(s);
+    const auto words_of_s = testing::AsciiWords(s);
+    const std::set<std::string> have(words_of_s.begin(), words_of_s.end());
     if (std::all_of(words.begin(), words.end(),
                     [&](const std::string& w) { return have.count(w); })) {
       return true;

@@ -28,19 +28,7 @@ std::unique_ptr<DB> OpenBmDb(const std::string& dir) {
   return DB::Open(o, dir).value();
 }
 
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  std::string w;
-  for (char c : s + " ") {
-    if (std::isalnum(static_cast<unsigned char>(c))) {
-      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    } else if (!w.empty()) {
-      out.push_back(w);
-      w.clear();
-    }
-  }
-  return out;
-}
+using testing::AsciiWords;
 
 // BM25 (k1 1.2, b 0.75, idf ln(1 + (N - df + 0.5) / (df + 0.5))) over the
 // documents' words; the query's distinct words without English stop words.
@@ -53,13 +41,13 @@ std::vector<std::pair<std::string, double>> ReferenceBm25(
       "on",   "or",   "such", "that", "the",  "their", "then", "there", "these",
       "they", "this", "to",   "was",  "will", "with"};
   std::set<std::string> words;
-  for (const auto& w : Split(query)) {
+  for (const auto& w : AsciiWords(query)) {
     if (!kStop.count(w)) words.insert(w);
   }
   double n = 0, total = 0;
   std::map<std::string, double> df;
   for (const auto& [id, text] : docs) {
-    const auto ws = Split(text);
+    const auto ws = AsciiWords(text);
     if (ws.empty()) continue;
     ++n;
     total += ws.size();
@@ -69,7 +57,7 @@ std::vector<std::pair<std::string, double>> ReferenceBm25(
   std::vector<std::pair<std::string, double>> scored;
   for (const auto& [id, text] : docs) {
     if (!allowed.empty() && !allowed.count(id)) continue;
-    const auto ws = Split(text);
+    const auto ws = AsciiWords(text);
     double score = 0;
     bool any = false;
     for (const auto& w : words) {
@@ -192,7 +180,7 @@ TEST_P(TextSearchTest, EqualsReferenceBm25) {
   ASSERT_TRUE(stats.ok());
   uint64_t n = 0, total = 0, df_recall = 0, df_wal = 0;
   for (const auto& [id, text] : docs) {
-    const auto ws = Split(text);
+    const auto ws = AsciiWords(text);
     n += !ws.empty();
     total += ws.size();
     df_recall += std::count(ws.begin(), ws.end(), "recall") > 0;
