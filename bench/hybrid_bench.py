@@ -25,10 +25,16 @@ every method must find the page from what the rest of it says. The
 relevant answer is that page alone: recall@10 is the share of queries
 whose page is among the 10 hits, MRR@10 the mean reciprocal rank.
 
+Sparse vectors: each page's TF-IDF row itself (log tf x idf over the same
+8,000 words, the non-zero entries) under the sparse vector "tfidf"; a
+query's the same weights of its words. Searched exactly by dot product.
+
 Runs, each over every query, one at a time over REST (Python client),
 single client: dense (/search, ef 128), text (/query with one text
-prefetch), rrf and dbsf (/query with both prefetches, limit 50 each). For
-each: recall@10, MRR@10, median and p99 latency; medians over --rounds.
+prefetch), sparse (/query with one sparse prefetch), rrf and dbsf (/query
+with the dense and text prefetches, limit 50 each), and dense+sparse (RRF
+of the dense and sparse prefetches). For each: recall@10, MRR@10, median
+and p99 latency; medians over --rounds.
 """
 import argparse
 import gzip
@@ -123,30 +129,50 @@ def lsa(docs, dim, vocab_size=8000):
             if i is not None:
                 m[r, i] += 1
     m = np.log1p(m) * idf
+    sparse_rows = [to_sparse(row) for row in m]
     u, s, vt = np.linalg.svd(m, full_matrices=False)
     proj = vt[:dim].T  # words -> dims
 
-    def embed(text):
+    def tfidf(text):
         v = np.zeros(len(vocab), dtype=np.float32)
         for w in WORD.findall(text.lower()):
             i = index.get(w)
             if i is not None:
                 v[i] += 1
-        v = np.log1p(v) * idf
-        e = v @ proj
+        return np.log1p(v) * idf
+
+    def embed(text):
+        e = tfidf(text) @ proj
         norm = np.linalg.norm(e)
         return e / norm if norm > 0 else e
 
     vecs = u[:, :dim] * s[:dim]
     vecs /= np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
-    return vecs.astype(np.float32), embed
+    return vecs.astype(np.float32), embed, sparse_rows, lambda t: to_sparse(tfidf(t))
 
 
-def run(c, queries, qvecs, method):
+def to_sparse(row):
+    """The non-zero entries of a dense row as a sparse vector."""
+    nz = np.nonzero(row)[0]
+    return {"indices": [int(i) for i in nz], "values": [float(row[i]) for i in nz]}
+
+
+def run(c, queries, qvecs, qsparse, method):
     lat, hits_at, rr = [], 0, 0.0
-    for (want, text), qv in zip(queries, qvecs):
+    for (want, text), qv, qs in zip(queries, qvecs, qsparse):
+        sparse = {"sparse_vector": qs, "using": "tfidf", "limit": 50}
+        if method == "sparse" and not qs["indices"]:
+            continue  # none of the query's words is in the vocabulary: a miss
         t = time.perf_counter()
-        if method == "dense":
+        if method == "sparse":
+            res = c.query("man", [dict(sparse, limit=10)], limit=10,
+                          include_metadata=False)
+        elif method == "dense+sparse":
+            pre = [{"vector": qv, "limit": 50, "ef_search": 128}]
+            if qs["indices"]:
+                pre.append(sparse)
+            res = c.query("man", pre, limit=10, include_metadata=False)
+        elif method == "dense":
             res = c.search("man", qv, k=10, ef_search=128,
                            include_metadata=False)
         elif method == "text":
@@ -175,12 +201,13 @@ def main():
     a = ap.parse_args()
     t0 = time.time()
     docs = load_pages(a.docs)
-    vecs, embed = lsa(docs, a.dim)
+    vecs, embed, sparse_rows, sparse_of = lsa(docs, a.dim)
     rng = np.random.default_rng(16)
     picked = rng.choice(len(docs), size=min(a.queries, len(docs)),
                         replace=False)
     queries = [(docs[i]["id"], docs[i]["desc"]) for i in picked]
     qvecs = [embed(t) for _, t in queries]
+    qsparse = [sparse_of(t) for _, t in queries]
     words = sum(len(d["body"].split()) for d in docs)
     print(f"{len(docs)} pages, {words} words, {len(queries)} queries; "
           f"LSA {a.dim}-d in {time.time() - t0:.0f} s", flush=True)
@@ -189,23 +216,26 @@ def main():
     p, rest, _ = start_single(a.binary, work)
     try:
         c = ProximaDBClient(rest)
-        c.create_collection("man", a.dim, distance_metric="cosine")
+        c.create_collection("man", a.dim, distance_metric="cosine",
+                            sparse_vectors=["tfidf"])
         c.create_payload_index("man", "body", "text")
         for s in range(0, len(docs), 500):
             part = docs[s:s + 500]
-            c.batch_insert("man", vecs[s:s + 500], ids=[d["id"] for d in part],
-                           metadata=[{"name": d["id"], "body": d["body"]}
-                                     for d in part])
+            c.upsert("man", [{"id": d["id"], "vector": vecs[s + j],
+                              "metadata": {"name": d["id"], "body": d["body"]},
+                              "sparse_vectors": {"tfidf": sparse_rows[s + j]}}
+                             for j, d in enumerate(part)])
         c.flush("man")
         c.compact("man")
         for _ in range(60):  # the graph and the text index are built inline
             if c.stats("man").segment_count >= 1:
                 break
             time.sleep(1)
-        results = {m: [] for m in ("dense", "text", "rrf", "dbsf")}
+        results = {m: [] for m in ("dense", "text", "sparse", "rrf", "dbsf",
+                                   "dense+sparse")}
         for _ in range(a.rounds):
             for m in results:
-                results[m].append(run(c, queries, qvecs, m))
+                results[m].append(run(c, queries, qvecs, qsparse, m))
         print("| method | recall@10 | MRR@10 | median ms | p99 ms |")
         print("|---|---|---|---|---|")
         for m, rs in results.items():

@@ -187,6 +187,11 @@ class Collection {
   // and query; the rest is ignored).
   virtual Result<TextCorpusStats> TextStats(
       const TextSearchRequest& request) = 0;
+  // Exact search by one of the collection's sparse vectors
+  // (SparseSearchRequest): hits best first by dot product; points without
+  // a shared dimension are not listed.
+  virtual Result<SearchResult> SparseSearch(
+      const SparseSearchRequest& request) = 0;
   virtual Result<SearchResult> Search(const SearchRequest& request) = 0;
   // Several searches in one call, the results in request order; each is
   // exactly what Search would answer. An error names the query

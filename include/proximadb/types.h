@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,9 +138,17 @@ struct CollectionConfig {
   // are accepted). Fixed at create.
   uint32_t shard_count = 0;
   uint32_t replication_factor = 0;
+  // Names of the collection's sparse vectors (docs/API.md, "Sparse
+  // vectors"), sorted, each [A-Za-z0-9_-] 1..64 chars; at most
+  // kMaxSparseVectorNames. Fixed at create. Points may carry a sparse
+  // vector under any of these names beside their dense vector.
+  std::vector<std::string> sparse_vectors;
 };
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
+// Sparse vector names: at most kMaxSparseVectorNames, each 1..64 characters
+// of [A-Za-z0-9_-], sorted and distinct (parsers sort what they read).
+Status ValidateSparseVectorNames(const std::vector<std::string>& names);
 
 // Aliases (docs/API.md, "Aliases"): a second name for a collection, in the
 // same namespace as collection names, resolved wherever a collection name is
@@ -299,11 +308,24 @@ struct CollectionInfo {
   TieringCounters tiering;
 };
 
+// A sparse vector: the dimensions that are not zero and their values.
+// Indices are distinct (any order on input; stored and returned sorted),
+// values finite; at most kMaxSparseNonZeros of them. Scored by the dot
+// product over the shared dimensions.
+struct SparseVector {
+  std::vector<uint32_t> indices;
+  std::vector<float> values;
+  bool operator==(const SparseVector&) const = default;
+};
+// A point's sparse vectors by name (names declared by the collection).
+using SparseVectors = std::map<std::string, SparseVector, std::less<>>;
+
 // A point as written by a client. An empty id asks the engine for a UUID v4.
 struct Point {
   std::string id;
   std::vector<float> vector;
   nlohmann::json metadata = nlohmann::json::object();
+  SparseVectors sparse_vectors = {};
 };
 
 // A point as read back.
@@ -312,6 +334,8 @@ struct StoredPoint {
   std::vector<float> vector;
   nlohmann::json metadata;
   uint64_t version = 0;  // sequence number of the write that produced it
+  // Filled with `vector` (when the vectors are asked for).
+  SparseVectors sparse_vectors = {};
 };
 
 // One change of a collection's change feed: one operation of an
@@ -330,6 +354,8 @@ struct Change {
   std::vector<float> vector;
   // Upsert and update_metadata: the metadata (compact JSON); delete: empty.
   std::string metadata_json;
+  // Upsert and update_metadata: the point's sparse vectors (may be empty).
+  SparseVectors sparse_vectors;
 };
 inline std::string_view ChangeOpName(Change::Op op) {
   switch (op) {
@@ -539,6 +565,21 @@ struct TextSearchRequest {
   // so every shard scores as one collection would; unset, the
   // collection's own.
   std::optional<TextCorpusStats> stats;
+};
+
+// A search by one of the collection's sparse vectors (the `sparse_vector`
+// prefetch of POST /collections/{name}/query, and Collection::SparseSearch):
+// exact, every point whose sparse vector under `name` shares a dimension
+// with `vector`, scored by the dot product (higher is better), best k,
+// ties by id.
+struct SparseSearchRequest {
+  std::string name;  // a sparse vector name the collection declares
+  SparseVector vector;
+  uint32_t k = 10;
+  nlohmann::json filter;  // as SearchRequest::filter
+  bool include_vector = false;
+  bool include_metadata = true;
+  ReadConsistency consistency = ReadConsistency::kEventual;
 };
 
 // POST /collections/{name}/facet: how many points (matching the filter)

@@ -93,6 +93,10 @@ class BoundCollection final : public Collection {
   Result<TextCorpusStats> TextStats(const TextSearchRequest& request) override {
     return c_->TextStats(request);
   }
+  Result<SearchResult> SparseSearch(
+      const SparseSearchRequest& request) override {
+    return c_->SparseSearch(request);
+  }
   Result<SearchResult> Search(const SearchRequest& request) override {
     return c_->Search(request);
   }

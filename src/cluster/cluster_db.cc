@@ -85,9 +85,9 @@ class ClusterCollection final : public Collection {
     ids.reserve(points.size());
     std::map<uint32_t, wal::WalBatch> parts;
     for (size_t i = 0; i < points.size(); ++i) {
-      PDB_ASSIGN_OR_RETURN(
-          wal::WalOp op,
-          PointToUpsertOp(cfg.name, cfg.dimension, cfg.metric, i, &points[i]));
+      PDB_ASSIGN_OR_RETURN(wal::WalOp op,
+                           PointToUpsertOp(cfg.name, cfg.dimension, cfg.metric,
+                                           cfg.sparse_vectors, i, &points[i]));
       ids.push_back(op.id);
       parts[ShardOf(op.id, c.shard_count())].ops.push_back(std::move(op));
     }
@@ -115,7 +115,7 @@ class ClusterCollection final : public Collection {
                                        std::to_string(kMaxIdBytes) + " bytes");
       }
       parts[ShardOf(id, c.shard_count())].ops.push_back(
-          {wal::WalOp::Type::kDelete, id, {}, {}});
+          {wal::WalOp::Type::kDelete, id, {}, {}, {}});
     }
     if (parts.empty()) return uint64_t{0};
     PDB_ASSIGN_OR_RETURN(
@@ -268,30 +268,53 @@ class ClusterCollection final : public Collection {
     PDB_ASSIGN_OR_RETURN(TextCorpusStats stats, SumTextStats(c, request));
     TextSearchRequest scored = request;
     scored.stats = std::move(stats);
-    const std::string body = rpc_codec::EncodeTextSearchRequest(scored);
-    const bool strong = request.consistency == ReadConsistency::kStrong;
-    auto results = ForEachShard<std::string>(c.shard_count(), [&](uint32_t k) {
-      return node_->Call(c, k, "text_search", body, strong);
-    });
+    return BestOfShards(c, "text_search",
+                        rpc_codec::EncodeTextSearchRequest(scored),
+                        request.consistency, request.k);
+  }
+
+  Result<TextCorpusStats> TextStats(const TextSearchRequest& request) override {
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
+    return SumTextStats(c, request);
+  }
+
+  // Exact per shard, so the best k of the shards' best k are the answer.
+  Result<SearchResult> SparseSearch(
+      const SparseSearchRequest& request) override {
+    PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
+    SparseSearchRequest req = request;
+    PDB_RETURN_IF_ERROR(
+        CheckSparseSearchRequest(c.def.config.sparse_vectors, &req));
+    return BestOfShards(c, "sparse_search",
+                        rpc_codec::EncodeSparseSearchRequest(req),
+                        req.consistency, req.k);
+  }
+
+  // Sends `op` with `body` to every shard and keeps the best `k` of their
+  // answers, higher score first, ties by id (the shards' orders).
+  Result<SearchResult> BestOfShards(const ShardedCollection& c, const char* op,
+                                    const std::string& body,
+                                    ReadConsistency consistency, uint32_t k) {
+    const bool strong = consistency == ReadConsistency::kStrong;
+    auto results =
+        ForEachShard<std::string>(c.shard_count(), [&](uint32_t shard) {
+          return node_->Call(c, shard, op, body, strong);
+        });
     PDB_RETURN_IF_ERROR(Explain(FirstError(results)));
     SearchResult out;
     for (auto& r : results) {
       PDB_ASSIGN_OR_RETURN(SearchResult one, rpc_codec::DecodeSearchResult(*r));
       for (auto& h : one.hits) out.hits.push_back(std::move(h));
       out.stats.points_scanned += one.stats.points_scanned;
+      out.stats.distances_computed += one.stats.distances_computed;
       out.stats.sources_searched += one.stats.sources_searched;
     }
     std::sort(out.hits.begin(), out.hits.end(),
               [](const SearchHit& a, const SearchHit& b) {
                 return a.score > b.score || (a.score == b.score && a.id < b.id);
               });
-    if (out.hits.size() > request.k) out.hits.resize(request.k);
+    if (out.hits.size() > k) out.hits.resize(k);
     return out;
-  }
-
-  Result<TextCorpusStats> TextStats(const TextSearchRequest& request) override {
-    PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
-    return SumTextStats(c, request);
   }
 
   Result<SearchResult> Search(const SearchRequest& request) override {

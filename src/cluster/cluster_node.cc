@@ -22,6 +22,7 @@
 #include "cluster/shard_snapshot.h"
 #include "collection/db_impl.h"
 #include "collection/point_check.h"
+#include "index/sparse.h"
 #include "shard_rpc.grpc.pb.h"
 #include "util/uuid.h"
 
@@ -1131,6 +1132,7 @@ Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
     PDB_ASSIGN_OR_RETURN(StoredPoint p, hs->local->Get(op.id));
     op.type = wal::WalOp::Type::kUpdateMetadata;
     op.vector = std::move(p.vector);
+    op.sparse = index::EncodeSparseVectors(p.sparse_vectors);
   } else if (kind == WriteKind::kPatchMetadata) {
     // Each existing point logged whole with its patched metadata, as the
     // engine's PatchMetadata does; write_mu keeps other writes of the shard
@@ -1302,6 +1304,12 @@ Result<std::string> ClusterNode::LocalCall(const std::string& uid,
   if (op == "text_search") {
     PDB_ASSIGN_OR_RETURN(TextSearchRequest req, DecodeTextSearchRequest(body));
     PDB_ASSIGN_OR_RETURN(SearchResult r, hs->local->TextSearch(req));
+    return EncodeSearchResult(r);
+  }
+  if (op == "sparse_search") {
+    PDB_ASSIGN_OR_RETURN(SparseSearchRequest req,
+                         DecodeSparseSearchRequest(body));
+    PDB_ASSIGN_OR_RETURN(SearchResult r, hs->local->SparseSearch(req));
     return EncodeSearchResult(r);
   }
   if (op == "text_stats") {

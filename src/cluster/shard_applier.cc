@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/shard_entry.h"
+#include "index/sparse.h"
 #include "storage/catalog/framed_json.h"
 
 namespace proximadb::cluster {
@@ -81,6 +82,11 @@ Status ShardApplier::Apply(uint64_t seq, std::string_view data) {
       if (p.metadata.is_discarded()) {
         return Status::Corruption("shard log entry " + std::to_string(seq) +
                                   ": metadata of '" + op.id + "' is not JSON");
+      }
+      Status sparse = index::DecodeSparseVectors(op.sparse, &p.sparse_vectors);
+      if (!sparse.ok()) {
+        return Status::Corruption("shard log entry " + std::to_string(seq) +
+                                  ": " + sparse.message());
       }
       points.push_back(std::move(p));
     }

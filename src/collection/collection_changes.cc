@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "collection/collection_impl.h"
+#include "index/sparse.h"
 #include "storage/wal/wal_cursor.h"
 
 namespace proximadb {
@@ -87,6 +88,8 @@ class CollectionChangeReader final : public ChangeReader {
       if (op.type != wal::WalOp::Type::kDelete) {
         ch.metadata_json = op.metadata_json;
       }
+      // The WAL's decoder has checked the blob (native_codec.cc).
+      (void)index::DecodeSparseVectors(op.sparse, &ch.sparse_vectors);
       pending_.push_back(std::move(ch));
     }
   }

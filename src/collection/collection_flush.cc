@@ -179,7 +179,8 @@ Status CollectionImpl::FlushLocked() {
                                  uint32_t r = rows[i];
                                  return segment::SegmentRow{
                                      frozen->id(r), frozen->vector(r),
-                                     frozen->metadata(r), frozen->version(r)};
+                                     frozen->metadata(r), frozen->version(r),
+                                     frozen->sparse(r)};
                                }));
   }
   // Payload indexes are built before the segment is published, so a
@@ -372,7 +373,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
           const auto& s = *inputs[rows[i].input]->seg;
           uint32_t r = rows[i].row;
           return segment::SegmentRow{s.id(r), s.vector(r), s.metadata_json(r),
-                                     s.version(r)};
+                                     s.version(r), s.sparse(r)};
         }));
   }
   if (out) BuildPayloadNow(out);

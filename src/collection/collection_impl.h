@@ -125,7 +125,8 @@ struct FixedCollectionConfig {
         dimension(c.dimension),
         metric(c.metric),
         index(c.index),
-        wal_format(c.wal_format) {}
+        wal_format(c.wal_format),
+        sparse_vectors(c.sparse_vectors) {}
   // With the (mutable) flush and tiering policies, the whole public
   // configuration.
   CollectionConfig With(const FlushPolicy& flush,
@@ -138,6 +139,7 @@ struct FixedCollectionConfig {
     c.flush = flush;
     c.wal_format = wal_format;
     c.tiering = tiering;
+    c.sparse_vectors = sparse_vectors;
     return c;
   }
 
@@ -146,6 +148,7 @@ struct FixedCollectionConfig {
   const Metric metric;
   const IndexConfig index;
   const WalFormat wal_format;
+  const std::vector<std::string> sparse_vectors;
 };
 
 // Why a flush is due, for the scheduler and its logs.
@@ -196,6 +199,8 @@ class CollectionImpl final
   Result<FacetResult> Facet(const FacetRequest& request) override;
   Result<SearchResult> TextSearch(const TextSearchRequest& request) override;
   Result<TextCorpusStats> TextStats(const TextSearchRequest& request) override;
+  Result<SearchResult> SparseSearch(
+      const SparseSearchRequest& request) override;
   Result<SearchResult> Search(const SearchRequest& request) override;
   Result<std::vector<SearchResult>> SearchBatch(
       const std::vector<SearchRequest>& requests) override;
@@ -342,6 +347,10 @@ class CollectionImpl final
   // The vector at `loc` (a cold segment's from `pins`, which must hold it).
   const float* VectorLocked(const Location& loc, const ColdPins& pins) const
       REQUIRES_SHARED(state_mu_);
+  // The sparse vectors at `loc` (index/sparse.h's blob; a cold segment's
+  // stub keeps them, so no pins are needed).
+  std::string_view SparseLocked(const Location& loc) const
+      REQUIRES_SHARED(state_mu_);
   // The caller holds state_mu_ (shared), which keeps loc's memtable rows in
   // place.
   StoredPoint MaterializeLocked(const Location& loc, bool with_vector,
@@ -359,6 +368,39 @@ class CollectionImpl final
       const ScrollRequest& req, const filter::Filter& filt,
       const ColdPins& pins, std::vector<LiveSegment*>* missing)
       EXCLUDES(state_mu_);
+  // The best k rows of a text or sparse search: higher score first, then
+  // smaller id (ids are valid under state_mu_).
+  struct ScoredRow {
+    double score;
+    std::string_view id;
+    Location loc;
+  };
+  class ScoredTopK {
+   public:
+    explicit ScoredTopK(size_t k) : k_(k) {}
+    // Whether a row scored so would enter the best k now (callers skip
+    // their filter for rows that would not).
+    bool Wants(double score, std::string_view id) const {
+      if (heap_.size() < k_) return true;
+      return k_ > 0 && Better({score, id, {}}, heap_.front());
+    }
+    void Offer(const ScoredRow& row);
+    // The best k, best first; the keeper is empty afterwards.
+    std::vector<ScoredRow> Take();
+
+   private:
+    static bool Better(const ScoredRow& a, const ScoredRow& b) {
+      return a.score > b.score || (a.score == b.score && a.id < b.id);
+    }
+    size_t k_;
+    std::vector<ScoredRow> heap_;  // worst kept row at the front
+  };
+  // The hits of `found` (best first) with their scores, or false with
+  // *missing set when cold vectors are needed.
+  bool HitsLocked(const std::vector<ScoredRow>& found, bool include_vector,
+                  bool include_metadata, const ColdPins& pins,
+                  std::vector<LiveSegment*>* missing, SearchResult* out) const
+      REQUIRES_SHARED(state_mu_);
   // One attempt at a text search (collection_text_search.cc): nullopt with
   // *missing set when cold vectors are needed. With `stats_only`, only the
   // corpus statistics are gathered, into it.
@@ -366,6 +408,12 @@ class CollectionImpl final
       const TextSearchRequest& req, const filter::Filter& filt,
       const ColdPins& pins, std::vector<LiveSegment*>* missing,
       TextCorpusStats* stats_only) EXCLUDES(state_mu_);
+  // One attempt at a sparse search (collection_sparse_search.cc): nullopt
+  // with *missing set when cold vectors are needed.
+  Result<std::optional<SearchResult>> SparseSearchOnce(
+      const SparseSearchRequest& req, const filter::Filter& filt,
+      const ColdPins& pins, std::vector<LiveSegment*>* missing)
+      EXCLUDES(state_mu_);
   // The page of the first `limit` of `found` (a limit+1th means more), or
   // nullopt with *missing set when cold vectors are needed.
   Result<std::optional<ScrollPage>> PageLocked(

@@ -13,6 +13,7 @@
 #include "collection/search_executor.h"
 #include "collection/search_planner.h"
 #include "index/distance.h"
+#include "index/sparse.h"
 #include "index/top_k.h"
 #include "util/limits.h"
 
@@ -219,6 +220,11 @@ const float* CollectionImpl::VectorLocked(const Location& loc,
   return v ? v->full->vector(loc.row) : nullptr;
 }
 
+std::string_view CollectionImpl::SparseLocked(const Location& loc) const {
+  if (loc.kind != Location::kSegment) return loc.mem->sparse(loc.row);
+  return loc.seg->seg->sparse(loc.row);
+}
+
 bool CollectionImpl::ColdPins::Need(const Location& loc,
                                     std::vector<LiveSegment*>* missing) const {
   if (loc.kind != Location::kSegment || !loc.seg->cold() || Find(loc.seg)) {
@@ -274,14 +280,19 @@ StoredPoint CollectionImpl::MaterializeLocked(const Location& loc,
     if (with_vector) {
       const float* v = VectorLocked(loc, pins);
       p.vector.assign(v, v + dim);
+      // Validated blobs (the WAL's and the segment's checksums): a failure
+      // here would be a bug, and the vectors are then left out.
+      (void)index::DecodeSparseVectors(s.sparse(loc.row), &p.sparse_vectors);
     }
     if (with_metadata) p.metadata = ParseMetadata(s.metadata_json(loc.row));
   } else {
     const Memtable& m = *loc.mem;
     p.id = std::string(m.id(loc.row));
     p.version = m.version(loc.row);
-    if (with_vector)
+    if (with_vector) {
       p.vector.assign(m.vector(loc.row), m.vector(loc.row) + dim);
+      (void)index::DecodeSparseVectors(m.sparse(loc.row), &p.sparse_vectors);
+    }
     if (with_metadata) p.metadata = ParseMetadata(m.metadata(loc.row));
   }
   return p;

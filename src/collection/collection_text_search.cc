@@ -11,7 +11,6 @@
 // tokenizer, so the answer is the same either way.
 #include <algorithm>
 #include <cmath>
-#include <queue>
 #include <string_view>
 #include <vector>
 
@@ -210,17 +209,7 @@ Result<std::optional<SearchResult>> CollectionImpl::TextSearchOnce(
     const double df = static_cast<double>(std::min(use.doc_freq[i], use.docs));
     idf[i] = std::log(1 + (use.docs - df + 0.5) / (df + 0.5));
   }
-  struct Scored {
-    double score;
-    std::string_view id;  // valid under state_mu_
-    Location loc;
-  };
-  // Best first: higher score, then smaller id.
-  auto better = [](const Scored& a, const Scored& b) {
-    return a.score > b.score || (a.score == b.score && a.id < b.id);
-  };
-  std::priority_queue<Scored, std::vector<Scored>, decltype(better)> best(
-      better);
+  ScoredTopK best(req.k);
   for (const Source& s : sources) {
     const TextCandidates& c = s.cand;
     for (size_t j = 0; j < c.rows.size(); ++j) {
@@ -245,30 +234,12 @@ Result<std::optional<SearchResult>> CollectionImpl::TextSearchOnce(
         const double tf = c.counts[j * nw + i];
         if (tf > 0) score += idf[i] * tf * (kBm25K1 + 1) / (tf + norm);
       }
-      Scored sc{score, id, loc};
-      if (best.size() == req.k) {
-        if (!better(sc, best.top())) continue;
-        best.pop();
-      }
-      best.push(sc);
+      best.Offer(ScoredRow{score, id, loc});
     }
   }
-  std::vector<Scored> found;
-  for (; !best.empty(); best.pop()) found.push_back(best.top());
-  std::reverse(found.begin(), found.end());
-  if (req.include_vector) {
-    for (const Scored& s : found) pins.Need(s.loc, missing);
-    if (!missing->empty()) return std::optional<SearchResult>();
-  }
-  for (const Scored& s : found) {
-    StoredPoint p = MaterializeLocked(s.loc, req.include_vector,
-                                      req.include_metadata, pins);
-    SearchHit h;
-    h.id = std::move(p.id);
-    h.score = static_cast<float>(s.score);
-    h.metadata = std::move(p.metadata);
-    h.vector = std::move(p.vector);
-    result.hits.push_back(std::move(h));
+  if (!HitsLocked(best.Take(), req.include_vector, req.include_metadata, pins,
+                  missing, &result)) {
+    return std::optional<SearchResult>();
   }
   result.stats.points_scanned = 0;
   for (const Source& s : sources)

@@ -73,7 +73,8 @@ Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
                                     " holds a vector of the wrong dimension");
         }
         KillLocked(op.id);
-        mem_->Append(op.id, op.vector.data(), op.metadata_json, batch.seq, now);
+        mem_->Append(op.id, op.vector.data(), op.metadata_json, op.sparse,
+                     batch.seq, now);
         break;
       case Type::kDelete:
         if (KillLocked(op.id)) ++deleted;
@@ -102,8 +103,10 @@ Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
         }
         const float* v = VectorLocked(loc, {});
         std::vector<float> copy(v, v + dim);  // Append may reallocate mem_
+        std::string sparse(SparseLocked(loc));
         KillLocked(op.id);
-        mem_->Append(op.id, copy.data(), op.metadata_json, batch.seq, now);
+        mem_->Append(op.id, copy.data(), op.metadata_json, std::move(sparse),
+                     batch.seq, now);
         break;
       }
       default:
@@ -125,9 +128,10 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
   batch.ops.reserve(points.size());
   // Validate everything before writing anything: a batch is all or nothing.
   for (size_t i = 0; i < points.size(); ++i) {
-    PDB_ASSIGN_OR_RETURN(wal::WalOp op,
-                         PointToUpsertOp(config_.name, config_.dimension,
-                                         config_.metric, i, &points[i]));
+    PDB_ASSIGN_OR_RETURN(
+        wal::WalOp op,
+        PointToUpsertOp(config_.name, config_.dimension, config_.metric,
+                        config_.sparse_vectors, i, &points[i]));
     ids.push_back(op.id);
     batch.ops.push_back(std::move(op));
   }
@@ -146,7 +150,7 @@ Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
       return Status::InvalidArgument("ids must be 1.." +
                                      std::to_string(kMaxIdBytes) + " bytes");
     }
-    batch.ops.push_back({wal::WalOp::Type::kDelete, id, {}, {}});
+    batch.ops.push_back({wal::WalOp::Type::kDelete, id, {}, {}, {}});
   }
   IdLocks::SharedGuard order(&id_locks_, StripesOf(batch));
   return LogAndApply(&batch);
@@ -164,7 +168,7 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
   // not depend on the previous copy, which a later flush or compaction may
   // drop. No other write of this id runs from the read below to the apply.
   IdLocks::ExclusiveGuard order(&id_locks_, id);
-  wal::WalOp op{wal::WalOp::Type::kUpdateMetadata, id, {}, {}};
+  wal::WalOp op{wal::WalOp::Type::kUpdateMetadata, id, {}, {}, {}};
   // A point in a cold segment: its vector is fetched without the lock,
   // then looked up again.
   ColdPins pins;
@@ -179,6 +183,7 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
       if (!pins.Need(loc, &missing)) {
         const float* v = VectorLocked(loc, pins);
         op.vector.assign(v, v + config_.dimension);
+        op.sparse.assign(SparseLocked(loc));
         break;
       }
     }

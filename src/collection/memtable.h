@@ -31,8 +31,9 @@ class Memtable {
 
   // Appends a new live row for `id`. The caller has already killed every
   // older version (in this memtable or elsewhere).
+  // `sparse`: its sparse vectors as index/sparse.h's blob ("" = none).
   void Append(std::string_view id, const float* vec, std::string metadata_json,
-              uint64_t version, uint64_t now_micros);
+              std::string sparse, uint64_t version, uint64_t now_micros);
 
   // Where `id` was last written here, live or dead. The collection stops its
   // lookup at the first source that knows an id.
@@ -52,6 +53,7 @@ class Memtable {
     return rows_[row].metadata;
   }
   uint64_t version(uint32_t row) const { return rows_[row].version; }
+  const std::string& sparse(uint32_t row) const { return rows_[row].sparse; }
 
   uint32_t rows() const { return static_cast<uint32_t>(rows_.size()); }
   uint64_t live() const { return live_.load(std::memory_order_relaxed); }
@@ -77,6 +79,7 @@ class Memtable {
   struct Row {
     const std::string* id;  // the map's key: stable for the node's lifetime
     std::string metadata;
+    std::string sparse;
     uint64_t version;
   };
 

@@ -1,6 +1,7 @@
 // Validation of points (collection/point_check.h).
 #include "collection/point_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -8,6 +9,7 @@
 #include "filter/index_plan.h"
 #include "filter/text.h"
 #include "index/distance.h"
+#include "index/sparse.h"
 #include "util/json_depth.h"
 #include "util/limits.h"
 #include "util/uuid.h"
@@ -101,7 +103,8 @@ Result<wal::WalOp> PatchedPointOp(std::string id, StoredPoint p,
                   "point '" + id + "': " + merged.status().message());
   }
   return wal::WalOp{wal::WalOp::Type::kUpdateMetadata, std::move(id),
-                    std::move(p.vector), DumpPointMetadata(*merged)};
+                    std::move(p.vector), DumpPointMetadata(*merged),
+                    index::EncodeSparseVectors(p.sparse_vectors)};
 }
 
 std::string DumpPointMetadata(const nlohmann::json& m) {
@@ -224,8 +227,9 @@ Status CheckTextSearchRequest(const TextSearchRequest& r) {
 }
 
 Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
-                                   uint32_t dimension, Metric metric, size_t i,
-                                   Point* p) {
+                                   uint32_t dimension, Metric metric,
+                                   const std::vector<std::string>& sparse_names,
+                                   size_t i, Point* p) {
   const std::string what = "vectors[" + std::to_string(i) + "]";
   PDB_RETURN_IF_ERROR(
       CheckPointVector(collection, dimension, metric, p->vector, what.c_str()));
@@ -234,6 +238,8 @@ Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
                                    std::to_string(kMaxIdBytes) + " bytes");
   }
   PDB_RETURN_IF_ERROR(CheckPointMetadata(p->metadata, what, ".metadata"));
+  PDB_RETURN_IF_ERROR(
+      CheckSparseVectors(sparse_names, &p->sparse_vectors, what));
   if (p->id.empty()) p->id = NewUuidV4();
   wal::WalOp op;
   op.type = wal::WalOp::Type::kUpsert;
@@ -241,7 +247,41 @@ Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
   op.vector = std::move(p->vector);
   op.metadata_json = p->metadata.is_null() ? std::string("{}")
                                            : DumpPointMetadata(p->metadata);
+  op.sparse = index::EncodeSparseVectors(p->sparse_vectors);
   return op;
+}
+
+Status CheckSparseVectors(const std::vector<std::string>& names,
+                          SparseVectors* v, const std::string& what) {
+  for (auto& [name, sv] : *v) {
+    if (!std::binary_search(names.begin(), names.end(), name)) {
+      return Status::InvalidArgument(
+          what + ".sparse_vectors: the collection has no sparse vector '" +
+          name + "'" +
+          (names.empty() ? std::string(" (it declares none)") : std::string()));
+    }
+    PDB_RETURN_IF_ERROR(
+        index::CanonicalizeSparse(&sv, what + ".sparse_vectors." + name));
+  }
+  return Status::OK();
+}
+
+Status CheckSparseSearchRequest(const std::vector<std::string>& names,
+                                SparseSearchRequest* r) {
+  if (!std::binary_search(names.begin(), names.end(), r->name)) {
+    return Status::InvalidArgument(
+        "using: the collection has no sparse vector '" + r->name + "'" +
+        (names.empty() ? std::string(" (it declares none)") : std::string()));
+  }
+  PDB_RETURN_IF_ERROR(index::CanonicalizeSparse(&r->vector, "sparse_vector"));
+  if (r->vector.indices.empty()) {
+    return Status::InvalidArgument("sparse_vector must not be empty");
+  }
+  if (r->k < 1 || r->k > kMaxK) {
+    return Status::InvalidArgument("k must be in 1.." + std::to_string(kMaxK) +
+                                   ", got " + std::to_string(r->k));
+  }
+  return Status::OK();
 }
 
 }  // namespace proximadb

@@ -43,11 +43,22 @@ Status CheckFacetRequest(const FacetRequest& r);
 // query word when given). The filter is checked by compiling it.
 Status CheckTextSearchRequest(const TextSearchRequest& r);
 // Checks point `i` of an upsert batch for a collection named `collection`
-// of `dimension` and `metric` (vector, id length, metadata; errors name
-// "vectors[i]") and moves it into its WAL op; an empty id gets a UUID v4.
+// of `dimension` and `metric` declaring the sparse vectors `sparse_names`
+// (vector, id length, metadata, sparse vectors; errors name "vectors[i]")
+// and moves it into its WAL op; an empty id gets a UUID v4.
 Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
-                                   uint32_t dimension, Metric metric, size_t i,
-                                   Point* p);
+                                   uint32_t dimension, Metric metric,
+                                   const std::vector<std::string>& sparse_names,
+                                   size_t i, Point* p);
+// Sparse vectors for a collection declaring `names`: each under a declared
+// name, canonical (index/sparse.h CanonicalizeSparse; sorted in place).
+// `what` names the point in errors ("vectors[3]").
+Status CheckSparseVectors(const std::vector<std::string>& names,
+                          SparseVectors* v, const std::string& what);
+// A sparse search: a declared name, a canonical non-empty vector, k in
+// 1..kMaxK. The filter is checked by compiling it.
+Status CheckSparseSearchRequest(const std::vector<std::string>& names,
+                                SparseSearchRequest* r);
 // A partial metadata update of `ids` (1..kMaxIdsPerCall ids of 1..kMaxIdBytes
 // bytes): `set` an object, `unset` keys of 1..kMaxPayloadFieldBytes bytes,
 // no key in both, at least one change; checked before anything is logged.

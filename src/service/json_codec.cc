@@ -157,7 +157,7 @@ Status RefuseUnknownCreateFields(const json& body) {
   for (const auto& [key, value] : body.items()) {
     if (key == "name" || key == "dimension" || key == "distance_metric" ||
         key == "wal_format" || key == "index" || key == "flush_policy" ||
-        key == "tiering" || key == "shard_count" ||
+        key == "tiering" || key == "shard_count" || key == "sparse_vectors" ||
         key == "replication_factor" || IsIndexKey(key) || IsFlushKey(key) ||
         IsEchoedKey(key)) {
       continue;
@@ -261,10 +261,57 @@ static Result<uint32_t> GetClusterCount(const json& v, std::string_view field,
   return static_cast<uint32_t>(v.get<uint64_t>());
 }
 
+// {"indices": [u32...], "values": [numbers...]}; the engine checks the
+// rest (CheckSparseVectors: lengths, repeats, finiteness, size).
+Result<SparseVector> ParseSparseVector(const json& v,
+                                       const std::string& field) {
+  PDB_RETURN_IF_ERROR(RequireObject(v, "field " + Quote(field)));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(v, {"indices", "values"}, field));
+  const json* indices = FindField(v, "indices");
+  const json* values = FindField(v, "values");
+  if (indices == nullptr || values == nullptr) {
+    return Status::InvalidArgument("field " + Quote(field) +
+                                   " needs \"indices\" and \"values\"");
+  }
+  if (!indices->is_array()) {
+    return TypeError(field + ".indices", "an array of integers", *indices);
+  }
+  if (!values->is_array()) {
+    return TypeError(field + ".values", "an array of numbers", *values);
+  }
+  if (indices->size() > kMaxSparseNonZeros) {
+    return Status::InvalidArgument(
+        "field " + Quote(field) + " has " + std::to_string(indices->size()) +
+        " dimensions, more than " + std::to_string(kMaxSparseNonZeros));
+  }
+  SparseVector out;
+  out.indices.reserve(indices->size());
+  for (size_t i = 0; i < indices->size(); ++i) {
+    PDB_ASSIGN_OR_RETURN(
+        uint64_t x,
+        GetUint((*indices)[i], field + ".indices[" + std::to_string(i) + "]", 0,
+                std::numeric_limits<uint32_t>::max()));
+    out.indices.push_back(static_cast<uint32_t>(x));
+  }
+  out.values.reserve(values->size());
+  for (size_t i = 0; i < values->size(); ++i) {
+    const json& x = (*values)[i];
+    const std::string at = field + ".values[" + std::to_string(i) + "]";
+    if (!x.is_number()) return TypeError(at, "a number", x);
+    const float f = static_cast<float>(x.get<double>());
+    if (!std::isfinite(f)) {
+      return Status::InvalidArgument(at + " must be a finite float32 value");
+    }
+    out.values.push_back(f);
+  }
+  return out;
+}
+
 Result<Point> ParsePointAt(const json& item, uint32_t dimension,
                            std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(item, "a point"));
-  PDB_RETURN_IF_ERROR(RefuseUnknownFields(item, {"id", "vector", "metadata"}));
+  PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+      item, {"id", "vector", "metadata", "sparse_vectors"}));
   Point p;
   if (const json* v = FindField(item, "id")) {
     PDB_ASSIGN_OR_RETURN(p.id, GetString(*v, "id"));
@@ -278,6 +325,13 @@ Result<Point> ParsePointAt(const json& item, uint32_t dimension,
   if (const json* v = FindField(item, "metadata")) {
     if (!v->is_object()) return TypeError("metadata", "an object", *v);
     p.metadata = *v;
+  }
+  if (const json* v = FindField(item, "sparse_vectors")) {
+    if (!v->is_object()) return TypeError("sparse_vectors", "an object", *v);
+    for (const auto& [name, sv] : v->items()) {
+      PDB_ASSIGN_OR_RETURN(p.sparse_vectors[name],
+                           ParseSparseVector(sv, "sparse_vectors." + name));
+    }
   }
   return p;
 }
@@ -296,6 +350,16 @@ json FloatsToJson(const std::vector<float>& v) {
   json out = json::array();
   out.get_ref<json::array_t&>().reserve(v.size());
   for (float f : v) out.push_back(ShortestDouble(f));
+  return out;
+}
+
+json SparseVectorsToJson(const SparseVectors& v) {
+  json out = json::object();
+  for (const auto& [name, sv] : v) {
+    json values = json::array();
+    for (float f : sv.values) values.push_back(ShortestDouble(f));
+    out[name] = json{{"indices", sv.indices}, {"values", std::move(values)}};
+  }
   return out;
 }
 
@@ -383,6 +447,18 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
     PDB_ASSIGN_OR_RETURN(
         c.replication_factor,
         GetClusterCount(*v, "replication_factor", kMaxReplicationFactor));
+  }
+  if (const json* v = FindField(body, "sparse_vectors")) {
+    if (!v->is_object()) {
+      return TypeError("sparse_vectors",
+                       "an object of names ({\"<name>\": {}})", *v);
+    }
+    for (const auto& [name, cfg] : v->items()) {
+      const std::string field = "sparse_vectors." + name;
+      PDB_RETURN_IF_ERROR(RequireObject(cfg, "field " + Quote(field)));
+      PDB_RETURN_IF_ERROR(RefuseUnknownFields(cfg, {}, field));
+      c.sparse_vectors.push_back(name);  // items() are sorted by key
+    }
   }
   // The name charset and cross-field rules live in one place, the engine's
   // validator; running it here keeps the API's answer identical.
@@ -639,15 +715,13 @@ Result<service::QueryRequest> ParseQuery(const json& body, uint32_t dimension,
           " must hold exactly one of \"vector\", \"text\" and "
           "\"sparse_vector\"");
     }
-    if (e.contains("sparse_vector")) {
-      return Status::InvalidArgument(
-          where +
-          ".sparse_vector: this build has no sparse vectors yet; use "
-          "\"vector\" or \"text\"");
-    }
     if (const json* v = FindField(e, "vector")) {
       PDB_ASSIGN_OR_RETURN(
           p.vector, ParseVector(*v, dimension, collection, where + ".vector"));
+    } else if (const json* v = FindField(e, "sparse_vector")) {
+      p.kind = QueryPrefetch::Kind::kSparse;
+      PDB_ASSIGN_OR_RETURN(p.sparse,
+                           ParseSparseVector(*v, where + ".sparse_vector"));
     } else {
       p.kind = QueryPrefetch::Kind::kText;
       PDB_ASSIGN_OR_RETURN(p.text, GetString(e["text"], where + ".text"));
@@ -709,7 +783,7 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
   const CollectionConfig& c = info.config;
   EffectiveFlushPolicy f = Resolve(c.flush, defaults);
   EffectiveTieringPolicy t = Resolve(c.tiering, tiering);
-  return json{
+  json out{
       {"name", c.name},
       {"dimension", c.dimension},
       {"distance_metric", std::string(MetricName(c.metric))},
@@ -741,13 +815,23 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
       {"shard_count", EffectiveClusterValue(c.shard_count)},
       {"replication_factor", EffectiveClusterValue(c.replication_factor)},
   };
+  if (!c.sparse_vectors.empty()) {
+    json names = json::object();
+    for (const std::string& n : c.sparse_vectors) names[n] = json::object();
+    out["sparse_vectors"] = std::move(names);
+  }
+  return out;
 }
 
 json StoredPointToJson(const StoredPoint& point) {
   json metadata = point.metadata.is_null() ? json::object() : point.metadata;
-  return json{{"id", point.id},
-              {"vector", FloatsToJson(point.vector)},
-              {"metadata", metadata}};
+  json out{{"id", point.id},
+           {"vector", FloatsToJson(point.vector)},
+           {"metadata", metadata}};
+  if (!point.sparse_vectors.empty()) {
+    out["sparse_vectors"] = SparseVectorsToJson(point.sparse_vectors);
+  }
+  return out;
 }
 
 namespace {

@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "service/json_codec.h"
+#include "service/json_fields.h"
 #include "util/time_format.h"
 
 namespace proximadb::service {
@@ -38,6 +39,10 @@ void AppendChangeLine(const Change& c, bool with_vectors, std::string* out) {
       out->append(num, end);
     }
     *out += ']';
+  }
+  if (with_vectors && !c.sparse_vectors.empty()) {
+    *out += ",\"sparse_vectors\":";
+    *out += detail::SparseVectorsToJson(c.sparse_vectors).dump();
   }
   if (c.op != Change::Op::kDelete) {
     *out += ",\"metadata\":";

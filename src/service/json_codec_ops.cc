@@ -252,7 +252,12 @@ json PointsToJson(const std::vector<StoredPoint>& points,
   json list = json::array();
   for (const StoredPoint& p : points) {
     json one = {{"id", p.id}};
-    if (request.include_vector) one["vector"] = FloatsToJson(p.vector);
+    if (request.include_vector) {
+      one["vector"] = FloatsToJson(p.vector);
+      if (!p.sparse_vectors.empty()) {
+        one["sparse_vectors"] = SparseVectorsToJson(p.sparse_vectors);
+      }
+    }
     if (request.include_metadata) {
       one["metadata"] = p.metadata.is_null() ? json::object() : p.metadata;
     }
@@ -432,7 +437,12 @@ json ScrollPageToJson(const ScrollPage& page, bool include_vector,
   for (const StoredPoint& p : page.points) {
     json j = {{"id", p.id},
               {"metadata", p.metadata.is_null() ? json::object() : p.metadata}};
-    if (include_vector) j["vector"] = FloatsToJson(p.vector);
+    if (include_vector) {
+      j["vector"] = FloatsToJson(p.vector);
+      if (!p.sparse_vectors.empty()) {
+        j["sparse_vectors"] = SparseVectorsToJson(p.sparse_vectors);
+      }
+    }
     points.push_back(std::move(j));
   }
   json next = page.next_after_id.empty() ? json() : json(page.next_after_id);

@@ -56,6 +56,8 @@ Status ReadFlushFields(const nlohmann::json& src, FlushPolicy* flush);
 // float32 -> the double with the same shortest decimal form.
 double ShortestDouble(float f);
 nlohmann::json FloatsToJson(const std::vector<float>& v);
+// {"<name>": {"indices": [...], "values": [...]}, ...}.
+nlohmann::json SparseVectorsToJson(const SparseVectors& v);
 // The same status with `prefix` before its message.
 Status Prefix(const Status& s, const std::string& prefix);
 

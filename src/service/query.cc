@@ -47,6 +47,12 @@ Status CheckQueryRequest(const QueryRequest& r) {
           ": a text prefetch needs \"using\": the metadata field "
           "holding the text");
     }
+    if (p.kind == QueryPrefetch::Kind::kSparse && p.using_.empty()) {
+      return Status::InvalidArgument(
+          where +
+          ": a sparse_vector prefetch needs \"using\": the name of the "
+          "sparse vector");
+    }
     if (p.kind == QueryPrefetch::Kind::kVector && !p.using_.empty()) {
       return Status::InvalidArgument(
           where + ".using: the collection has no vector named '" + p.using_ +
@@ -74,26 +80,33 @@ Result<SearchResult> Query(Collection& c, const QueryRequest& r) {
   for (size_t i = 0; i < r.prefetch.size(); ++i) {
     const QueryPrefetch& p = r.prefetch[i];
     const uint32_t limit = p.limit == 0 ? r.limit : p.limit;
+    // What every kind of sub-query shares.
+    auto common = [&](auto* t) {
+      t->k = limit;
+      t->filter = p.filter;
+      t->include_vector = want_vectors;
+      t->include_metadata = r.include_metadata;
+      t->consistency = r.consistency;
+    };
     auto run = [&]() -> Result<SearchResult> {
       if (p.kind == QueryPrefetch::Kind::kText) {
         TextSearchRequest t;
+        common(&t);
         t.field = p.using_;
         t.query = p.text;
-        t.k = limit;
-        t.filter = p.filter;
-        t.include_vector = want_vectors;
-        t.include_metadata = r.include_metadata;
-        t.consistency = r.consistency;
         return c.TextSearch(t);
       }
+      if (p.kind == QueryPrefetch::Kind::kSparse) {
+        SparseSearchRequest t;
+        common(&t);
+        t.name = p.using_;
+        t.vector = p.sparse;
+        return c.SparseSearch(t);
+      }
       SearchRequest s;
+      common(&s);
       s.vector = p.vector;
-      s.k = limit;
-      s.filter = p.filter;
       s.ef_search = p.ef_search;
-      s.include_vector = want_vectors;
-      s.include_metadata = r.include_metadata;
-      s.consistency = r.consistency;
       return c.Search(s);
     };
     Result<SearchResult> res = run();
@@ -105,7 +118,8 @@ Result<SearchResult> Query(Collection& c, const QueryRequest& r) {
     stats.distances_computed += res->stats.distances_computed;
     stats.nodes_visited += res->stats.nodes_visited;
     stats.sources_searched += res->stats.sources_searched;
-    // Text scores are higher-is-better; vector scores follow the metric.
+    // Text and sparse scores are higher-is-better; vector scores follow
+    // the metric.
     if (p.kind == QueryPrefetch::Kind::kVector &&
         metric == Metric::kEuclidean) {
       for (auto& h : res->hits) h.score = -h.score;

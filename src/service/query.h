@@ -1,6 +1,7 @@
 // POST /collections/{name}/query (QueryRequest): hybrid retrieval. Each
-// prefetch is one ranked list (a dense vector search, or a BM25 text search
-// of a metadata field: Collection::TextSearch); the lists are fused into
+// prefetch is one ranked list (a dense vector search, a sparse vector
+// search: Collection::SparseSearch, or a BM25 text search of a metadata
+// field: Collection::TextSearch); the lists are fused into
 // one ranking by reciprocal rank fusion or distribution-based score fusion,
 // optionally re-scored by one dense vector. Built on a collection's Search
 // and TextSearch, so single-node and cluster collections answer alike.
@@ -20,11 +21,13 @@
 namespace proximadb::service {
 
 struct QueryPrefetch {
-  enum class Kind { kVector, kText } kind = Kind::kVector;
+  enum class Kind { kVector, kText, kSparse } kind = Kind::kVector;
   std::vector<float> vector;  // kVector
   std::string text;           // kText: the words
-  // kText: the metadata text field (required); kVector: the vector's name
-  // (a collection has one unnamed vector today: "" only).
+  SparseVector sparse;        // kSparse
+  // kText: the metadata text field (required); kSparse: the sparse
+  // vector's name (required); kVector: the vector's name (a collection has
+  // one unnamed vector today: "" only).
   std::string using_;
   uint32_t limit = 0;  // 0: the query's limit
   nlohmann::json filter;

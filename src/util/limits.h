@@ -114,6 +114,15 @@ inline constexpr int kMaxFieldPathSegments = 32;
 // found in one 64-bit mask).
 inline constexpr size_t kMaxTextWords = 64;
 
+// Sparse vectors (docs/API.md, "Sparse vectors"): a collection declares at
+// most kMaxSparseVectorNames of them, each name [A-Za-z0-9_-] of
+// 1..kMaxSparseVectorNameBytes bytes; one sparse vector holds at most
+// kMaxSparseNonZeros dimensions (a long document's BM25 or SPLADE terms
+// fit; the segment writer holds a segment's postings in memory).
+inline constexpr size_t kMaxSparseVectorNames = 16;
+inline constexpr size_t kMaxSparseVectorNameBytes = 64;
+inline constexpr size_t kMaxSparseNonZeros = 65536;
+
 // A point id: 1..256 bytes, any content.
 inline constexpr size_t kMaxIdBytes = 256;
 

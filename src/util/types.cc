@@ -110,8 +110,9 @@ Status ValidateTieringPolicy(const TieringPolicy& t) {
 }
 
 namespace {
-bool ValidName(const std::string& n) {
-  if (n.empty() || n.size() > kMaxCollectionNameBytes) return false;
+// 1..max characters of [A-Za-z0-9_-].
+bool ValidName(const std::string& n, size_t max = kMaxCollectionNameBytes) {
+  if (n.empty() || n.size() > max) return false;
   return std::all_of(n.begin(), n.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
            (c >= '0' && c <= '9') || c == '_' || c == '-';
@@ -217,7 +218,35 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
         OutOfRangeMessage("replication_factor", 1, kMaxReplicationFactor,
                           std::to_string(c.replication_factor)));
   }
+  PDB_RETURN_IF_ERROR(ValidateSparseVectorNames(c.sparse_vectors));
+  if (!c.sparse_vectors.empty() && c.wal_format != WalFormat::kNative) {
+    return Status::InvalidArgument(
+        "sparse_vectors need wal_format 'native' (the Avro WAL schema has no "
+        "sparse vectors)");
+  }
   return ValidateTieringPolicy(c.tiering);
+}
+
+Status ValidateSparseVectorNames(const std::vector<std::string>& names) {
+  if (names.size() > kMaxSparseVectorNames) {
+    return Status::InvalidArgument(
+        OutOfRangeMessage("sparse_vectors", 0, kMaxSparseVectorNames,
+                          std::to_string(names.size())));
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& n = names[i];
+    if (!ValidName(n, kMaxSparseVectorNameBytes)) {
+      return Status::InvalidArgument("sparse vector names must be 1.." +
+                                     std::to_string(kMaxSparseVectorNameBytes) +
+                                     " characters of [A-Za-z0-9_-], got '" + n +
+                                     "'");
+    }
+    if (i > 0 && !(names[i - 1] < n)) {
+      return Status::InvalidArgument(
+          "sparse vector names must be sorted and distinct ('" + n + "')");
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace proximadb

@@ -162,7 +162,8 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   auto b = Start("b", "b");
   ASSERT_TRUE(b.ok()) << b.status().ToString();
 
-  const CollectionConfig cfg = Docs();
+  CollectionConfig cfg = Docs();
+  cfg.sparse_vectors = {"kw"};
   auto created = (*a)->CreateCollection(cfg);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ((*created)->config().shard_count, 2u);
@@ -178,9 +179,21 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   auto text_of = [](int i) -> std::string {
     return i % 5 == 0 ? "red fox" : i % 2 ? "red" : "blue fox fox";
   };
+  // Sparse "kw": dimension i % 3 with weight 1 and dimension 10 + i % 7
+  // with weight i / 4 (points with i % 6 == 5 carry none).
+  auto sparse_of = [](int i) {
+    SparseVectors v;
+    if (i % 6 != 5) {
+      v["kw"] = SparseVector{
+          {static_cast<uint32_t>(i % 3), static_cast<uint32_t>(10 + i % 7)},
+          {1.0f, static_cast<float>(i) / 4}};
+    }
+    return v;
+  };
   for (int i = 0; i < 40; ++i) {
     points.push_back(
         {"p" + std::to_string(i), Vec(i), {{"i", i % 4}, {"t", text_of(i)}}});
+    points.back().sparse_vectors = sparse_of(i);
   }
   auto ids = (*on_b)->Upsert(points);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
@@ -289,7 +302,9 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
     const double want =
         idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * len / (words / 40)));
     EXPECT_NEAR(ranked->hits[h].score, want, 1e-5) << ranked->hits[h].id;
-    if (h > 0) EXPECT_LE(ranked->hits[h].score, ranked->hits[h - 1].score);
+    if (h > 0) {
+      EXPECT_LE(ranked->hits[h].score, ranked->hits[h - 1].score);
+    }
   }
   // A hybrid query over the cluster: the text list alone is its ranking.
   service::QueryRequest hybrid;
@@ -306,6 +321,41 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   for (size_t h = 0; h < 3; ++h) {
     EXPECT_EQ(fused->hits[h].id, ranked->hits[h].id);
   }
+
+  // Exact sparse search over both shards: each shard's best k, merged by
+  // score then id, equals the dot products over all 40 points.
+  SparseSearchRequest sq;
+  sq.name = "kw";
+  sq.vector = SparseVector{{1, 12}, {2.0f, 1.0f}};
+  sq.k = 6;
+  sq.filter = {{"i", {{"$lte", 2}}}};
+  sq.consistency = ReadConsistency::kStrong;
+  std::vector<std::pair<double, std::string>> dots;
+  for (int i = 0; i < 40; ++i) {
+    if (i % 6 == 5 || i % 4 > 2) continue;
+    const SparseVector v = sparse_of(i).at("kw");
+    double dot = 0;
+    bool shared = false;
+    for (size_t d = 0; d < v.indices.size(); ++d) {
+      for (size_t e = 0; e < sq.vector.indices.size(); ++e) {
+        if (v.indices[d] != sq.vector.indices[e]) continue;
+        dot += double{v.values[d]} * sq.vector.values[e];
+        shared = true;
+      }
+    }
+    if (shared) dots.push_back({-dot, "p" + std::to_string(i)});
+  }
+  std::sort(dots.begin(), dots.end());
+  auto by_sparse = (*on_a)->SparseSearch(sq);
+  ASSERT_TRUE(by_sparse.ok()) << by_sparse.status().ToString();
+  ASSERT_EQ(by_sparse->hits.size(), 6u);
+  for (size_t h = 0; h < 6; ++h) {
+    EXPECT_EQ(by_sparse->hits[h].id, dots[h].second) << h;
+    EXPECT_FLOAT_EQ(by_sparse->hits[h].score, -dots[h].first) << h;
+  }
+  sq.name = "other";
+  EXPECT_EQ((*on_b)->SparseSearch(sq).status().code(),
+            StatusCode::kInvalidArgument);
 
   // Grouping and recommending sit above Collection: over both shards.
   SearchRequest grouped = q;

@@ -15,6 +15,7 @@
 //   * create collection: gRPC and REST accept the same configurations (the
 //     same request as a REST body) and decode them to the same one, which
 //     EncodeCollection reports back field for field.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -171,10 +172,19 @@ void CheckQuery(const pb::QueryRequest& r) {
   for (int i = 0; i < r.prefetch_size(); ++i) {
     const pb::QueryPrefetch& in = r.prefetch(i);
     const service::QueryPrefetch& out = q->prefetch[i];
-    FUZZ_CHECK(!in.has_sparse_vector(), "a sparse prefetch accepted");
     if (in.has_text()) {
       FUZZ_CHECK(out.kind == service::QueryPrefetch::Kind::kText &&
-                 out.text == in.text() && in.vector_size() == 0);
+                 out.text == in.text() && in.vector_size() == 0 &&
+                 !in.has_sparse_vector());
+    } else if (in.has_sparse_vector()) {
+      const auto& sv = in.sparse_vector();
+      FUZZ_CHECK(out.kind == service::QueryPrefetch::Kind::kSparse &&
+                 in.vector_size() == 0 &&
+                 out.sparse.indices.size() ==
+                     static_cast<size_t>(sv.indices_size()) &&
+                 std::equal(sv.indices().begin(), sv.indices().end(),
+                            out.sparse.indices.begin()) &&
+                 SameFloats(sv.values(), out.sparse.values));
     } else {
       FUZZ_CHECK(out.kind == service::QueryPrefetch::Kind::kVector &&
                  SameFloats(in.vector(), out.vector) && !out.vector.empty());

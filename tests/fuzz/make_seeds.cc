@@ -21,6 +21,7 @@
 #include "collection/payload_index.h"
 #include "index/distance.h"
 #include "index/hnsw/hnsw_index.h"
+#include "index/sparse.h"
 #include "proximadb/env.h"
 #include "storage/segment/cold_stub.h"
 #include "storage/segment/segment.h"
@@ -173,13 +174,25 @@ Rows MakeRows(size_t n, uint32_t dim) {
   return r;
 }
 
+// With `sparse`, most rows carry sparse vectors (the three optional
+// sparse sections).
 std::string WriteSegmentBytes(Env* env, const std::string& path, const Rows& r,
-                              uint32_t dim, Metric metric) {
+                              uint32_t dim, Metric metric,
+                              bool sparse = false) {
+  std::vector<std::string> blobs(r.ids.size());
+  for (size_t i = 0; sparse && i < blobs.size(); ++i) {
+    SparseVectors v;
+    if (i % 3 != 2) {
+      v["kw"] = SparseVector{{uint32_t(i % 4), uint32_t(7 + i)}, {1.5f, 0.5f}};
+    }
+    if (i % 2 == 0) v["sp"] = SparseVector{{3}, {float(i)}};
+    blobs[i] = index::EncodeSparseVectors(v);
+  }
   Status s = segment::WriteSegment(
       env, path, {9, dim, metric}, r.ids.size(),
       [&](size_t i) {
         return segment::SegmentRow{r.ids[i], r.vecs[i].data(), r.meta[i],
-                                   100 + i};
+                                   100 + i, blobs[i]};
       },
       [](size_t i) { return i % 7 == 3; });
   Die(s, "write segment");
@@ -207,6 +220,9 @@ void SegmentSeeds() {
   auto stub = segment::MakeColdStub(small, ref);
   Die(stub.status(), "make cold stub");
   Write("segment", "10x4-stub", std::string(1, '\0'), *stub);
+  Write("segment", "10x4-sparse", std::string(1, '\0'),
+        WriteSegmentBytes(env.get(), "/s/d.pdb", MakeRows(10, 4), 4,
+                          Metric::kCosine, /*sparse=*/true));
 
   auto seg = segment::Segment::Open(env.get(), "/s/a.pdb");
   Die(seg.status(), "open segment");

@@ -62,18 +62,41 @@ inline grpc::StatusCode GrpcCodeForHttp(unsigned http) {
   }
 }
 
+// `sparse`: null, or the REST form {"<name>": {"indices", "values"}}.
 inline pb::Point MakePoint(const std::string& id, const std::vector<float>& v,
-                           const json& metadata) {
+                           const json& metadata, const json& sparse = json()) {
   pb::Point p;
   p.set_id(id);
   for (float f : v) p.add_vector(f);
   grpc_api::JsonToStruct(metadata, p.mutable_metadata());
+  if (sparse.is_object()) {
+    for (const auto& [name, sv] : sparse.items()) {
+      pb::SparseVector& out = (*p.mutable_sparse_vectors())[name];
+      for (const auto& i : sv["indices"]) out.add_indices(i.get<uint32_t>());
+      for (const auto& x : sv["values"]) out.add_values(x.get<float>());
+    }
+  }
   return p;
 }
 
 inline json PointJson(const std::string& id, const std::vector<float>& v,
-                      const json& metadata) {
-  return json{{"id", id}, {"vector", v}, {"metadata", metadata}};
+                      const json& metadata, const json& sparse = json()) {
+  json p{{"id", id}, {"vector", v}, {"metadata", metadata}};
+  if (sparse.is_object()) p["sparse_vectors"] = sparse;
+  return p;
+}
+
+// A Point's sparse vectors in the REST form.
+inline json SparseJson(const pb::Point& p) {
+  json out = json::object();
+  for (const auto& [name, sv] : p.sparse_vectors()) {
+    json values = json::array();
+    for (float f : sv.values()) values.push_back(f);
+    out[name] = {{"indices", json(std::vector<uint32_t>(sv.indices().begin(),
+                                                        sv.indices().end()))},
+                 {"values", values}};
+  }
+  return out;
 }
 
 inline json StructJson(const google::protobuf::Struct& s) {
@@ -111,6 +134,10 @@ inline void ExpectSameCollection(const json& r, const pb::CollectionInfo& g) {
   EXPECT_EQ(r["segment_count"], g.segment_count());
   EXPECT_EQ(r["shard_count"], g.shard_count());
   EXPECT_EQ(r["replication_factor"], g.replication_factor());
+  json names = json::object();
+  for (const auto& [name, cfg] : g.sparse_vectors())
+    names[name] = json::object();
+  EXPECT_EQ(r.value("sparse_vectors", json::object()), names);
 }
 
 template <typename Matches>
@@ -229,13 +256,20 @@ struct Fixture {
   std::string id;
   std::vector<float> v;
   json metadata;
+  json sparse = json();  // under the collections' sparse vector "kw"
 };
 
 inline const std::vector<Fixture>& Points() {
   static const std::vector<Fixture> points = {
       {"a", {1.0f, 0.0f, 0.0f}, {{"tag", "x"}, {"n", 1}}},
-      {"b", {0.9f, 0.1f, 0.0f}, {{"tag", "x"}, {"n", 2}}},
-      {"c", {0.0f, 1.0f, 0.0f}, {{"tag", "y"}, {"n", 3}}},
+      {"b",
+       {0.9f, 0.1f, 0.0f},
+       {{"tag", "x"}, {"n", 2}},
+       {{"kw", {{"indices", {3, 10}}, {"values", {1.5, 0.25}}}}}},
+      {"c",
+       {0.0f, 1.0f, 0.0f},
+       {{"tag", "y"}, {"n", 3}},
+       {{"kw", {{"indices", {10, 77}}, {"values", {2.0, 1.0}}}}}},
       {"d", {0.0f, 0.0f, 1.0f}, {{"tag", "y"}, {"n", 4}}},
       {"e", {0.5f, 0.5f, 0.0f}, {{"tag", "z"}, {"n", 5}, {"f", 0.25}}},
   };

@@ -68,7 +68,8 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
                              {"indexing_algorithm", "flat"},
                              {"max_wal_age_hours", 0.5},
                              {"shard_count", 1},
-                             {"replication_factor", 1}});
+                             {"replication_factor", 1},
+                             {"sparse_vectors", {{"kw", json::object()}}}});
          pb::CreateCollectionRequest req;
          req.set_name("pg");
          req.set_dimension(3);
@@ -77,6 +78,7 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
          req.mutable_flush_policy()->set_max_wal_age_hours(0.5);
          req.set_shard_count(1);
          req.set_replication_factor(1);
+         (*req.mutable_sparse_vectors())["kw"];
          pb::CollectionInfo g;
          ASSERT_TRUE(
              Call(&pb::ProximaDB::Stub::CreateCollection, req, &g).ok());
@@ -86,6 +88,7 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
          ExpectSameCollection(rj, g);
          EXPECT_EQ(g.shard_count(), 1u);
          EXPECT_EQ(g.replication_factor(), 1u);
+         EXPECT_EQ(g.sparse_vectors_size(), 1);
        }});
 
   steps.push_back({Operation::kListCollections, [&] {
@@ -138,11 +141,11 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
   steps.push_back(
       {Operation::kUpsert, [&] {
          const Fixture& a = Points()[0];
-         HttpReply r =
-             Rest("POST", pr + "/vectors", PointJson(a.id, a.v, a.metadata));
+         HttpReply r = Rest("POST", pr + "/vectors",
+                            PointJson(a.id, a.v, a.metadata, a.sparse));
          pb::UpsertRequest req;
          req.set_collection("pg");
-         *req.mutable_point() = MakePoint(a.id, a.v, a.metadata);
+         *req.mutable_point() = MakePoint(a.id, a.v, a.metadata, a.sparse);
          pb::UpsertResponse g;
          ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Upsert, req, &g).ok());
          ASSERT_EQ(r.status, 201u) << r.body;
@@ -157,8 +160,9 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
          req.set_collection("pg");
          for (size_t i = 1; i < Points().size(); ++i) {
            const Fixture& p = Points()[i];
-           body["vectors"].push_back(PointJson(p.id, p.v, p.metadata));
-           *req.add_points() = MakePoint(p.id, p.v, p.metadata);
+           body["vectors"].push_back(
+               PointJson(p.id, p.v, p.metadata, p.sparse));
+           *req.add_points() = MakePoint(p.id, p.v, p.metadata, p.sparse);
          }
          HttpReply r = Rest("PUT", pr + "/vectors", body);
          pb::BatchUpsertResponse g;
@@ -187,6 +191,11 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
              ExpectSameVector(r.json()["vector"], g.vector());
              EXPECT_EQ(r.json()["metadata"], StructJson(g.metadata()));
              EXPECT_EQ(r.json()["metadata"], p.metadata);  // gRPC-written too
+             const json sparse = r.json().value("sparse_vectors", json());
+             EXPECT_EQ(sparse, p.sparse) << p.id;
+             EXPECT_EQ(SparseJson(g),
+                       p.sparse.is_null() ? json::object() : p.sparse)
+                 << p.id;
            }
          }
        }});
@@ -596,6 +605,31 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
            ExpectSameSearch(r.json(), g);
            ASSERT_EQ(g.matches_size(), 4) << fusion;
          }
+         // A sparse list alone: exact dot products over "kw" (b's sparse
+         // vector survived its metadata updates): c = 2 * 1 + 1 * 0.5,
+         // b = 0.25 * 1; a, d, e hold none.
+         json body = {{"prefetch",
+                       {{{"sparse_vector",
+                          {{"indices", {77, 10}}, {"values", {0.5, 1.0}}}},
+                         {"using", "kw"}}}},
+                      {"fusion", "dbsf"}};
+         pb::QueryRequest req;
+         req.set_collection("pr");
+         pb::QueryPrefetch* sparse = req.add_prefetch();
+         sparse->mutable_sparse_vector()->add_indices(77);
+         sparse->mutable_sparse_vector()->add_indices(10);
+         sparse->mutable_sparse_vector()->add_values(0.5f);
+         sparse->mutable_sparse_vector()->add_values(1.0f);
+         sparse->set_using_("kw");
+         req.set_fusion("dbsf");
+         HttpReply r = Rest("POST", pr + "/query", body);
+         pb::SearchResponse g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Query, req, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         ExpectSameSearch(r.json(), g);
+         ASSERT_EQ(g.matches_size(), 2);
+         EXPECT_EQ(g.matches(0).id(), "c");
+         EXPECT_EQ(g.matches(1).id(), "b");
        }});
 
   steps.push_back(

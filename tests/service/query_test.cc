@@ -149,11 +149,12 @@ TEST_F(QueryTest, Refusals) {
           "no vector named 'x'"));
   EXPECT_TRUE(
       has(Error(json{{"prefetch", {{{"vector", {1, 2, 3}}}}}}), "dimension"));
+  const json sparse = {{"indices", {1}}, {"values", {0.5}}};
+  EXPECT_TRUE(has(Error(json{{"prefetch", {{{"sparse_vector", sparse}}}}}),
+                  "a sparse_vector prefetch needs \"using\""));
   EXPECT_TRUE(has(
-      Error(
-          json{{"prefetch",
-                {{{"sparse_vector", {{"indices", {1}}, {"values", {0.5}}}}}}}}),
-      "no sparse vectors yet"));
+      Error(json{{"prefetch", {{{"sparse_vector", sparse}, {"using", "kw"}}}}}),
+      "the collection has no sparse vector 'kw'"));
   EXPECT_TRUE(
       has(Error(json{{"prefetch", {{{"vector", {1, 2}}, {"text", "a"}}}}}),
           "exactly one of"));

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "index/distance.h"
+#include "index/sparse.h"
 #include "proximadb/env.h"
 #include "storage/segment/segment.h"
 #include "storage/segment/segment_format.h"
@@ -234,6 +235,66 @@ TEST_F(SegmentWriterTest, SectionsAreAligned) {
   for (uint32_t t = kVectors; t <= kLastRequired; ++t) {
     std::string_view s = (*seg)->Section(t);
     EXPECT_EQ((s.data() - base) % kSectionAlignment, 0u) << t;
+  }
+}
+
+// Sparse vectors: the three optional sections only when some row has
+// them; blobs and the inverted index read back; damage to either refused.
+TEST_F(SegmentWriterTest, SparseSectionsOnlyWhenRowsHaveThem) {
+  Data d = MakeData(40, 3, 11);
+  ASSERT_TRUE(d.Write(env_.get(), "/plain.seg").ok());
+  auto plain = Segment::Open(env_.get(), "/plain.seg");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE((*plain)->Section(kSparseOffsets).empty());
+  EXPECT_TRUE((*plain)->Section(kSparseIndex).empty());
+  EXPECT_EQ((*plain)->sparse(0), "");
+
+  std::vector<std::string> blobs(d.ids.size());
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    if (i % 4 == 1) continue;
+    SparseVectors v;
+    v["kw"] = SparseVector{{uint32_t(i % 5), 100}, {1.0f, float(i)}};
+    blobs[i] = index::EncodeSparseVectors(v);
+  }
+  auto write = [&](const std::string& path) {
+    return WriteSegment(
+        env_.get(), path, {7, d.dim, Metric::kEuclidean}, d.ids.size(),
+        [&](size_t i) {
+          SegmentRow r = d.Row(i);
+          r.sparse = blobs[i];
+          return r;
+        },
+        [&](size_t i) { return bool(d.deleted[i]); });
+  };
+  ASSERT_TRUE(write("/sparse.seg").ok());
+  auto seg = Segment::Open(env_.get(), "/sparse.seg");
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  for (size_t i = 0; i < blobs.size(); ++i) {
+    EXPECT_EQ((*seg)->sparse(i), blobs[i]) << i;
+  }
+  std::vector<std::pair<uint32_t, double>> hits;
+  (*seg)->sparse_index().Score("kw", SparseVector{{100}, {2.0f}}, &hits);
+  ASSERT_EQ(hits.size(), 30u);  // every row but i % 4 == 1
+  for (const auto& [row, score] : hits) {
+    EXPECT_NE(row % 4, 1u);
+    EXPECT_EQ(score, 2.0 * row);
+  }
+  // A flipped byte in a blob or in the index: refused even without CRCs.
+  auto bytes = env_->ReadFileToString("/sparse.seg");
+  ASSERT_TRUE(bytes.ok());
+  for (uint32_t type : {uint32_t{kSparseIndex}, uint32_t{kSparseBytes}}) {
+    // The section's offset in the file: where its bytes are.
+    const size_t at = bytes->find(std::string((*seg)->Section(type)));
+    ASSERT_NE(at, std::string::npos);
+    std::string bad = *bytes;
+    bad[at + 4] = static_cast<char>(0x7f);  // a count or a name length
+    ASSERT_TRUE(env_->WriteFileAtomically("/bad.seg", bad).ok());
+    EXPECT_EQ(Segment::Open(env_.get(), "/bad.seg").status().code(),
+              StatusCode::kCorruption);
+    EXPECT_EQ(Segment::Open(env_.get(), "/bad.seg", /*verify_checksums=*/false)
+                  .status()
+                  .code(),
+              StatusCode::kCorruption);
   }
 }
 

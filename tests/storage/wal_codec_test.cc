@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "index/sparse.h"
 #include "storage/wal/record_codec.h"
 #include "storage/wal/wal_format.h"
 #include "storage/wal_test_util.h"
@@ -196,6 +197,58 @@ TEST(AvroCodecTest, PayloadIsPlainAvroOfTheDocumentedSchema) {
                             "a"
                             "\x00\x00\x00",
                             8));
+}
+
+TEST(NativeCodecTest, SparseVectorsRoundTripBehindTheTypeFlag) {
+  auto codec = NewRecordCodec(WalFormat::kNative);
+  SparseVectors sv;
+  sv["kw"] = SparseVector{{2, 9}, {0.5f, -1.0f}};
+  WalBatch b;
+  b.seq = 3;
+  b.ops.push_back({WalOp::Type::kUpsert,
+                   "a",
+                   {1.0f},
+                   "{}",
+                   index::EncodeSparseVectors(sv)});
+  b.ops.push_back({WalOp::Type::kUpdateMetadata,
+                   "b",
+                   {2.0f},
+                   R"({"k":1})",
+                   index::EncodeSparseVectors(sv)});
+  b.ops.push_back({WalOp::Type::kUpsert, "c", {3.0f}, "{}", ""});
+  b.ops.push_back({WalOp::Type::kDelete, "d", {}, "", ""});
+  auto payload = codec->Encode(b);
+  ASSERT_TRUE(payload.ok());
+  WalBatch out;
+  ASSERT_TRUE(codec->Decode(*payload, &out).ok());
+  EXPECT_EQ(out, b);
+
+  // Without sparse vectors the bytes are those of earlier builds: the op
+  // type byte carries no flag.
+  WalBatch plain;
+  plain.seq = 3;
+  plain.ops.push_back({WalOp::Type::kUpsert, "c", {3.0f}, "{}", ""});
+  auto p = codec->Encode(plain);
+  ASSERT_TRUE(p.ok());
+  // version, seq, op count, then the type byte.
+  EXPECT_EQ(static_cast<uint8_t>((*p)[3]), 1);
+  EXPECT_EQ(static_cast<uint8_t>((*payload)[3]), 0x81);
+
+  // A delete cannot carry them, and a malformed blob is refused.
+  WalBatch bad;
+  bad.ops.push_back({WalOp::Type::kDelete, "d", {}, "", "x"});
+  EXPECT_EQ(codec->Encode(bad).status().code(), StatusCode::kInvalidArgument);
+  std::string damaged = *payload;
+  // The first op's blob ends its op; shorten its name length field.
+  const std::string blob = index::EncodeSparseVectors(sv);
+  const size_t at = damaged.find(blob);
+  ASSERT_NE(at, std::string::npos);
+  damaged[at + 4] = 9;  // name length 9 > the bytes left for it
+  EXPECT_EQ(codec->Decode(damaged, &out).code(), StatusCode::kCorruption);
+
+  // The Avro format has none.
+  EXPECT_EQ(NewRecordCodec(WalFormat::kAvro)->Encode(b).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -204,7 +204,8 @@ def to_matrix(vs: Any, what: str = "vectors") -> List[Any]:
 
 def _point_dict(p: Any, i: int) -> Dict[str, Any]:
     if isinstance(p, Point):
-        src: Mapping[str, Any] = {"id": p.id, "vector": p.vector, "metadata": p.metadata}
+        src: Mapping[str, Any] = {"id": p.id, "vector": p.vector, "metadata": p.metadata,
+                                  "sparse_vectors": p.sparse_vectors}
     elif isinstance(p, Mapping):
         src = p
     else:
@@ -221,6 +222,12 @@ def _point_dict(p: Any, i: int) -> Dict[str, Any]:
     meta = src.get("metadata", src.get("payload"))
     if meta is not None:
         out["metadata"] = meta
+    sparse = src.get("sparse_vectors")
+    if sparse:
+        out["sparse_vectors"] = {
+            name: {"indices": [int(x) for x in sv["indices"]],
+                   "values": [float(x) for x in sv["values"]]}
+            for name, sv in sparse.items()}
     return out
 
 

@@ -177,6 +177,8 @@ def _fill_point(out: "pb.Point", p: Mapping[str, Any], what: str) -> "pb.Point":
         out.vector.extend(vec)
     if p.get("metadata") is not None:
         out.metadata.CopyFrom(_struct(p["metadata"], f"{what}.metadata"))
+    if p.get("sparse_vectors"):
+        _fill_sparse(out.sparse_vectors, p["sparse_vectors"])
     return out
 
 
@@ -236,6 +238,7 @@ def _enc_query(c: Any) -> "pb.QueryRequest":
             q.text = p["text"]
         if p.get("sparse_vector") is not None:
             sv = p["sparse_vector"]
+            q.sparse_vector.SetInParent()
             q.sparse_vector.indices.extend(sv.get("indices") or [])
             q.sparse_vector.values.extend(sv.get("values") or [])
         if p.get("using") is not None:
@@ -312,6 +315,8 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
         "tiers": _tiers(c.tiers),
         "shard_count": c.shard_count,
         "replication_factor": c.replication_factor,
+        **({"sparse_vectors": {n: {} for n in sorted(c.sparse_vectors)}}
+           if len(c.sparse_vectors) else {}),
     }
 
 
@@ -320,10 +325,25 @@ def _payload_indexes(r: "pb.PayloadIndexesResponse") -> Dict[str, Any]:
             "payload_indexes": [{"field": d.field, "type": d.type} for d in r.payload_indexes]}
 
 
+def _sparse_json(m: Any) -> Dict[str, Any]:
+    """A map<string, SparseVector> in the REST shape."""
+    return {name: {"indices": list(sv.indices), "values": f32_list(sv.values)}
+            for name, sv in sorted(m.items())}
+
+
+def _fill_sparse(out: Any, vectors: Mapping[str, Any]) -> None:
+    for name, sv in vectors.items():
+        one = out[name]
+        one.indices.extend(int(i) for i in sv.get("indices") or [])
+        one.values.extend(float(v) for v in sv.get("values") or [])
+
+
 def _point_json(p: "pb.Point") -> Dict[str, Any]:
     out: Dict[str, Any] = {"id": p.id}
     if len(p.vector):
         out["vector"] = f32_list(p.vector)
+    if len(p.sparse_vectors):
+        out["sparse_vectors"] = _sparse_json(p.sparse_vectors)
     if p.HasField("metadata"):
         out["metadata"] = _dict(p.metadata)
     return out
@@ -365,6 +385,8 @@ def _enc_create(c: Call) -> Any:
     req.flush_policy.CopyFrom(_flush_policy(b))
     if b.get("tiering") is not None:
         req.tiering.CopyFrom(_tiering_policy(b["tiering"]))
+    for name in b.get("sparse_vectors") or {}:
+        req.sparse_vectors[name].SetInParent()
     return req
 
 
@@ -673,6 +695,8 @@ def _change_json(ev: "pb.ChangeEvent") -> Dict[str, Any]:
                            "time_unix_micros": ev.time_unix_micros, "op": ev.op, "id": ev.id}
     if len(ev.vector):
         out["vector"] = f32_list(ev.vector)
+    if len(ev.sparse_vectors):
+        out["sparse_vectors"] = _sparse_json(ev.sparse_vectors)
     if ev.op != "delete":
         out["metadata"] = _dict(ev.metadata)
     return out

@@ -77,6 +77,7 @@ def create_collection(
     tiering: Optional[Dict[str, Any]] = None,
     shard_count: Optional[int] = None,
     replication_factor: Optional[int] = None,
+    sparse_vectors: Optional[Any] = None,
 ) -> Op:
     body = body_of(
         name=name,
@@ -93,6 +94,8 @@ def create_collection(
     )
     if tiering is not None:
         body["tiering"] = tiering_body(tiering)
+    if sparse_vectors:
+        body["sparse_vectors"] = {name: {} for name in sparse_vectors}
     return Collection.from_dict((yield Call("CreateCollection", body=body)))
 
 

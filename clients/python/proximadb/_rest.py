@@ -96,6 +96,9 @@ def _encode_points(points: Any) -> bytes:
             s += ',"id":' + dumps(p["id"])
         if "metadata" in p:
             s += ',"metadata":' + dumps(p["metadata"], separators=(",", ":"), allow_nan=False)
+        if "sparse_vectors" in p:
+            s += ',"sparse_vectors":' + dumps(p["sparse_vectors"], separators=(",", ":"),
+                                              allow_nan=False)
         parts.append(s + "}")
     return ('{"vectors":[' + ",".join(parts) + "]}").encode()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Dict, List, Optional, Sequence, Union, overload
+from typing import Any, AsyncIterator, Dict, Iterable, List, Optional, Sequence, Union, overload
 
 import asyncio
 from datetime import datetime
@@ -131,6 +131,7 @@ class AsyncProximaDBClient:
         tiering: Union[Dict[str, Any], TieringPolicy, None] = None,
         shard_count: Optional[int] = None,
         replication_factor: Optional[int] = None,
+        sparse_vectors: Optional[Iterable[str]] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -147,6 +148,8 @@ class AsyncProximaDBClient:
             shard_count, replication_factor: cluster mode (see
                 ``ProximaDBClient.create_collection``); a single-node server
                 refuses either above 1.
+            sparse_vectors: names of sparse vectors (see
+                ``ProximaDBClient.create_collection``).
 
         Raises:
             CollectionAlreadyExists: the name is taken.
@@ -158,7 +161,8 @@ class AsyncProximaDBClient:
         return await self._run(_ops.create_collection(name, dimension, distance_metric,
                                                 indexing_algorithm, m, ef_construction,
                                                 ef_search, wal_format, flush, tiering,
-                                                shard_count, replication_factor))
+                                                shard_count, replication_factor,
+                                                sparse_vectors))
 
     async def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.

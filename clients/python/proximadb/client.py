@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Union, overload
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Union, overload
 
 import time
 from datetime import datetime
@@ -163,6 +163,7 @@ class ProximaDBClient:
         tiering: Union[Dict[str, Any], TieringPolicy, None] = None,
         shard_count: Optional[int] = None,
         replication_factor: Optional[int] = None,
+        sparse_vectors: Optional[Iterable[str]] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -188,6 +189,12 @@ class ProximaDBClient:
             replication_factor: cluster mode: replicas per shard (1..5);
                 ``None`` or 0 = the node's default. A single-node server
                 refuses either above 1 (``InvalidArgument``).
+            sparse_vectors: names of sparse vectors points may carry beside
+                their vector (``[A-Za-z0-9_-]``, 1..64 characters, at most
+                16; needs ``wal_format="native"``). Points then take
+                ``"sparse_vectors": {"<name>": {"indices": [...], "values":
+                [...]}}`` and ``query()`` takes ``{"sparse_vector": {...},
+                "using": "<name>"}`` prefetches.
 
         Raises:
             CollectionAlreadyExists: the name is taken.
@@ -199,7 +206,8 @@ class ProximaDBClient:
         return self._run(_ops.create_collection(name, dimension, distance_metric,
                                                 indexing_algorithm, m, ef_construction,
                                                 ef_search, wal_format, flush, tiering,
-                                                shard_count, replication_factor))
+                                                shard_count, replication_factor,
+                                                sparse_vectors))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -594,8 +602,10 @@ class ProximaDBClient:
         consistency: Optional[str] = None,
     ) -> SearchResults:
         """Hybrid retrieval: each ``prefetch`` item is one ranked list, a
-        dense search ``{"vector": [...]}`` or a BM25 text search
-        ``{"text": "words", "using": "<metadata field>"}`` (either with
+        dense search ``{"vector": [...]}``, a sparse search
+        ``{"sparse_vector": {"indices": [...], "values": [...]}, "using":
+        "<sparse vector name>"}`` (exact dot product) or a BM25 text search
+        ``{"text": "words", "using": "<metadata field>"}`` (each with
         optional ``"limit"``, ``"filter"``; vectors also ``"ef_search"``),
         fused into one ranking: ``fusion="rrf"`` (sum of 1 / (rrf_k + rank),
         rrf_k default 60) or ``"dbsf"`` (each list's scores normalised by

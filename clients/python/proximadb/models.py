@@ -130,6 +130,8 @@ class Collection:
     # single node).
     shard_count: int = 1
     replication_factor: int = 1
+    # Names of the collection's sparse vectors, sorted.
+    sparse_vectors: List[str] = field(default_factory=list)
 
     @property
     def max_wal_age_hours(self) -> Optional[float]:
@@ -172,6 +174,7 @@ class Collection:
             tiers=_tiers(d.get("tiers")),
             shard_count=int(d.get("shard_count") or 1),
             replication_factor=int(d.get("replication_factor") or 1),
+            sparse_vectors=sorted(d.get("sparse_vectors") or {}),
         )
 
 
@@ -222,11 +225,14 @@ class Point:
     id: str
     vector: Optional[List[float]] = None
     metadata: Optional[Dict[str, Any]] = None
+    # {"<name>": {"indices": [...], "values": [...]}}, with the vector.
+    sparse_vectors: Optional[Dict[str, Dict[str, List[Any]]]] = None
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "Point":
         """Builds it from the REST JSON shape."""
-        return cls(id=str(d["id"]), vector=d.get("vector"), metadata=d.get("metadata"))
+        return cls(id=str(d["id"]), vector=d.get("vector"), metadata=d.get("metadata"),
+                   sparse_vectors=d.get("sparse_vectors"))
 
 
 @dataclass

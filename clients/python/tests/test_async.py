@@ -91,6 +91,19 @@ async def test_every_method_async(aclient: AsyncProximaDBClient, new_name,
     fused = await c.query(name, [{"vector": [1, 0, 0], "limit": 2},
                                  {"text": "B", "using": "k"}], limit=3)
     assert fused.ids == ["a", "b", "d"]  # 1/61, 1/61 (tie by id), 1/62
+    sparse_name = new_name()
+    sc = await c.create_collection(sparse_name, 2, sparse_vectors=["kw"])
+    assert sc.sparse_vectors == ["kw"]
+    await c.upsert(sparse_name, [
+        {"id": "s1", "vector": [1, 0], "sparse_vectors": {"kw": {"indices": [4, 1],
+                                                                 "values": [1, 2]}}},
+        {"id": "s2", "vector": [0, 1], "sparse_vectors": {"kw": {"indices": [4],
+                                                                 "values": [5]}}}])
+    assert (await c.get(sparse_name, "s1")).sparse_vectors == {
+        "kw": {"indices": [1, 4], "values": [2.0, 1.0]}}
+    hits = await c.query(sparse_name, [{"sparse_vector": {"indices": [4], "values": [1]},
+                                        "using": "kw"}])
+    assert hits.ids == ["s2", "s1"] and hits[0].score == pytest.approx(1 / 61)
 
     ids = [p.id async for p in c.scroll(name, batch_size=1)]
     assert ids == ["a", "b", "c", "d"]

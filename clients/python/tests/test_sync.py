@@ -648,12 +648,73 @@ def test_hybrid_query(client: ProximaDBClient, new_name) -> None:
     only_text = client.query(name, [{"text": "red fox", "using": "body",
                                      "filter": {"body": {"$ne": "red fox"}}}])
     assert only_text.ids == ["p3", "p2"]
-    with pytest.raises(InvalidArgument, match="no sparse vectors yet"):
+    with pytest.raises(InvalidArgument, match="needs \"using\""):
         client.query(name, [{"sparse_vector": {"indices": [1], "values": [0.5]}}])
+    with pytest.raises(InvalidArgument, match="has no sparse vector 'kw'"):
+        client.query(name, [{"sparse_vector": {"indices": [1], "values": [0.5]},
+                             "using": "kw"}])
     with pytest.raises(InvalidArgument, match="needs \"using\""):
         client.query(name, [{"text": "fox"}])
     with pytest.raises(InvalidArgument, match="unknown fusion"):
         client.query(name, prefetch, fusion="max")
+
+
+def test_sparse_vectors(client: ProximaDBClient, new_name) -> None:
+    name = new_name()
+    c = client.create_collection(name, 2, distance_metric="euclidean",
+                                 sparse_vectors=["kw", "splade"])
+    assert c.sparse_vectors == ["kw", "splade"]
+    assert client.get_collection(name).sparse_vectors == ["kw", "splade"]
+    client.upsert(name, [
+        {"id": "p1", "vector": [0, 0], "metadata": {"g": 1},
+         "sparse_vectors": {"kw": {"indices": [7, 2], "values": [1.0, 0.5]}}},
+        {"id": "p2", "vector": [1, 0], "metadata": {"g": 2},
+         "sparse_vectors": {"kw": {"indices": [2], "values": [3.0]},
+                            "splade": {"indices": [1], "values": [1.0]}}},
+        {"id": "p3", "vector": [5, 5], "metadata": {"g": 1}},
+    ])
+    client.flush(name)
+    client.insert(name, "p4", [0, 1], {"g": 2})
+    client.upsert(name, {"id": "p5", "vector": [2, 2],
+                         "sparse_vectors": {"kw": {"indices": [7], "values": [4.0]}}})
+    # Stored sorted by index, returned with the vector.
+    p1 = client.get(name, "p1")
+    assert p1.sparse_vectors == {"kw": {"indices": [2, 7], "values": [0.5, 1.0]}}
+    assert client.get(name, "p3").sparse_vectors is None
+    # Exact dot products: p2 3*2, p5 4*1, p1 1*1 + 0.5*2 (a query's scores
+    # are fused ones, here RRF of one list; DBSF maps 6 / 4 / 2 to
+    # 0.5 + 2 / (6 sd) ...).
+    q = {"sparse_vector": {"indices": [7, 2], "values": [1.0, 2.0]}, "using": "kw"}
+    res = client.query(name, [q], limit=5)
+    assert res.ids == ["p2", "p5", "p1"]
+    assert [r.score for r in res] == [pytest.approx(1 / 61), pytest.approx(1 / 62),
+                                      pytest.approx(1 / 63)]
+    sd = (8 / 3) ** 0.5
+    res = client.query(name, [q], fusion="dbsf", limit=5)
+    assert [r.score for r in res] == [pytest.approx(0.5 + 2 / (6 * sd)),
+                                      pytest.approx(0.5),
+                                      pytest.approx(0.5 - 2 / (6 * sd))]
+    res = client.query(name, [dict(q, filter={"g": 1})])
+    assert res.ids == ["p1"]
+    # Hybrid with the dense list p1, p2, p4 (RRF k 60): p2 1/61 + 1/62,
+    # p1 1/63 + 1/61.
+    res = client.query(name, [q, {"vector": [0, 0], "limit": 3}], limit=2)
+    assert res.ids == ["p2", "p1"]
+    # A metadata update keeps them.
+    client.update_metadata(name, "p2", {"g": 3})
+    assert client.get(name, "p2").sparse_vectors["splade"] == {"indices": [1],
+                                                               "values": [1.0]}
+    client.compact(name)
+    assert client.query(name, [q], limit=1).ids == ["p2"]
+    with pytest.raises(InvalidArgument, match="has no sparse vector 'nope'"):
+        client.upsert(name, {"id": "x", "vector": [0, 0],
+                             "sparse_vectors": {"nope": {"indices": [1], "values": [1]}}})
+    with pytest.raises(InvalidArgument, match="repeats index 1"):
+        client.upsert(name, {"id": "x", "vector": [0, 0],
+                             "sparse_vectors": {"kw": {"indices": [1, 1],
+                                                       "values": [1, 2]}}})
+    with pytest.raises(InvalidArgument, match="wal_format 'native'"):
+        client.create_collection(new_name(), 2, wal_format="avro", sparse_vectors=["kw"])
 
 
 def test_flush_compact_stats(client: ProximaDBClient, new_name) -> None:

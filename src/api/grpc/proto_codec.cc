@@ -1,5 +1,6 @@
 #include "api/grpc/proto_codec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -186,7 +187,29 @@ Result<CollectionConfig> DecodeCreateCollection(
   // 0 (unset) is the node's default, as in CollectionConfig.
   c.shard_count = r.shard_count();
   c.replication_factor = r.replication_factor();
+  for (const auto& [name, cfg] : r.sparse_vectors()) {
+    c.sparse_vectors.push_back(name);
+  }
+  std::sort(c.sparse_vectors.begin(), c.sparse_vectors.end());
   return c;
+}
+
+SparseVector DecodeSparse(const pb::SparseVector& v) {
+  SparseVector out;
+  out.indices.assign(v.indices().begin(), v.indices().end());
+  out.values.assign(v.values().begin(), v.values().end());
+  return out;
+}
+
+void EncodeSparse(const SparseVector& v, pb::SparseVector* out) {
+  out->mutable_indices()->Assign(v.indices.begin(), v.indices.end());
+  out->mutable_values()->Assign(v.values.begin(), v.values.end());
+}
+
+void EncodeSparseVectors(
+    const SparseVectors& v,
+    google::protobuf::Map<std::string, pb::SparseVector>* out) {
+  for (const auto& [name, sv] : v) EncodeSparse(sv, &(*out)[name]);
 }
 
 Result<Point> DecodePoint(const pb::Point& p) {
@@ -195,6 +218,9 @@ Result<Point> DecodePoint(const pb::Point& p) {
   out.vector = Floats(p.vector());
   if (p.has_metadata()) {
     PDB_ASSIGN_OR_RETURN(out.metadata, StructToJson(p.metadata()));
+  }
+  for (const auto& [name, sv] : p.sparse_vectors()) {
+    out.sparse_vectors[name] = DecodeSparse(sv);
   }
   return out;
 }
@@ -265,16 +291,13 @@ Result<service::QueryRequest> DecodeQuery(const pb::QueryRequest& r) {
       return Status::InvalidArgument(
           where + " must hold exactly one of vector, text and sparse_vector");
     }
-    if (in.has_sparse_vector()) {
-      return Status::InvalidArgument(
-          where +
-          ".sparse_vector: this build has no sparse vectors yet; use "
-          "vector or text");
-    }
     QueryPrefetch p;
     if (in.has_text()) {
       p.kind = QueryPrefetch::Kind::kText;
       p.text = in.text();
+    } else if (in.has_sparse_vector()) {
+      p.kind = QueryPrefetch::Kind::kSparse;
+      p.sparse = DecodeSparse(in.sparse_vector());
     } else {
       p.vector = Floats(in.vector());
     }
@@ -416,6 +439,9 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
   out->set_shard_count(service::EffectiveClusterValue(c.shard_count));
   out->set_replication_factor(
       service::EffectiveClusterValue(c.replication_factor));
+  for (const std::string& name : c.sparse_vectors) {
+    (*out->mutable_sparse_vectors())[name];
+  }
 }
 
 void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
@@ -423,6 +449,7 @@ void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
   out->set_id(p.id);
   if (include_vector) {
     out->mutable_vector()->Assign(p.vector.begin(), p.vector.end());
+    EncodeSparseVectors(p.sparse_vectors, out->mutable_sparse_vectors());
   }
   JsonToStruct(p.metadata.is_null() ? json::object() : p.metadata,
                out->mutable_metadata());

@@ -36,6 +36,11 @@ Result<CollectionConfig> DecodeCreateCollection(
 FlushPolicy DecodeFlushPolicy(const pb::FlushPolicy& p);
 TieringPolicy DecodeTieringPolicy(const pb::TieringPolicy& p);
 Result<Point> DecodePoint(const pb::Point& p);
+// Sparse vectors as sent (checked by the engine: CheckSparseVectors).
+SparseVector DecodeSparse(const pb::SparseVector& v);
+void EncodeSparseVectors(
+    const SparseVectors& v,
+    google::protobuf::Map<std::string, pb::SparseVector>* out);
 // The filter of a request: null when the Struct is absent.
 Result<nlohmann::json> DecodeFilter(bool has_filter,
                                     const google::protobuf::Struct& s);

@@ -35,11 +35,26 @@ json HitToJson(const SearchHit& h) {
   return j;
 }
 
+json SparseToJson(const SparseVector& v) {
+  return {{"indices", v.indices}, {"values", v.values}};
+}
+
+bool SparseFromJson(const json& j, SparseVector* v) {
+  return j.is_object() && Read(j, "indices", &v->indices) &&
+         Read(j, "values", &v->values);
+}
+
 json PointToJson(const StoredPoint& p) {
-  return {{"id", p.id},
-          {"vector", p.vector},
-          {"metadata", p.metadata},
-          {"version", p.version}};
+  json j = {{"id", p.id},
+            {"vector", p.vector},
+            {"metadata", p.metadata},
+            {"version", p.version}};
+  if (!p.sparse_vectors.empty()) {
+    json sv = json::object();
+    for (const auto& [name, v] : p.sparse_vectors) sv[name] = SparseToJson(v);
+    j["sparse_vectors"] = std::move(sv);
+  }
+  return j;
 }
 
 Result<StoredPoint> PointFromJson(const json& j) {
@@ -50,6 +65,14 @@ Result<StoredPoint> PointFromJson(const json& j) {
   }
   auto m = j.find("metadata");
   p.metadata = m == j.end() ? json() : *m;
+  if (auto sv = j.find("sparse_vectors"); sv != j.end()) {
+    if (!sv->is_object()) return Bad("a point's sparse vectors");
+    for (const auto& [name, v] : sv->items()) {
+      if (!SparseFromJson(v, &p.sparse_vectors[name])) {
+        return Bad("a point's sparse vectors");
+      }
+    }
+  }
   return p;
 }
 
@@ -309,6 +332,29 @@ Result<TextSearchRequest> DecodeTextSearchRequest(const std::string& body) {
     if (!TextStatsFromJson(j["stats"], &s)) return Bad("text statistics");
     r.stats = std::move(s);
   }
+  return r;
+}
+
+std::string EncodeSparseSearchRequest(const SparseSearchRequest& r) {
+  json j = {{"name", r.name},
+            {"vector", SparseToJson(r.vector)},
+            {"k", r.k},
+            {"filter", r.filter},
+            {"include_vector", r.include_vector},
+            {"include_metadata", r.include_metadata}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<SparseSearchRequest> DecodeSparseSearchRequest(const std::string& body) {
+  PDB_ASSIGN_OR_RETURN(json j, Parse(body));
+  SparseSearchRequest r;
+  if (!Read(j, "name", &r.name) || !j.contains("vector") ||
+      !SparseFromJson(j["vector"], &r.vector) || !Read(j, "k", &r.k) ||
+      !Read(j, "include_vector", &r.include_vector) ||
+      !Read(j, "include_metadata", &r.include_metadata)) {
+    return Bad("sparse search request fields");
+  }
+  r.filter = j.value("filter", json());
   return r;
 }
 

@@ -32,6 +32,8 @@ Result<FacetResult> DecodeFacetResult(const std::string& body);
 std::string EncodeTextSearchRequest(const TextSearchRequest& r);
 Result<TextSearchRequest> DecodeTextSearchRequest(const std::string& body);
 std::string EncodeTextStats(const TextCorpusStats& s);
+std::string EncodeSparseSearchRequest(const SparseSearchRequest& r);
+Result<SparseSearchRequest> DecodeSparseSearchRequest(const std::string& body);
 Result<TextCorpusStats> DecodeTextStats(const std::string& body);
 
 std::string EncodePoint(const StoredPoint& p);

@@ -12,13 +12,7 @@ namespace proximadb::index::quant {
 
 namespace {
 
-constexpr int kKmeansRounds = 10;
 constexpr int kRotationRounds = 3;
-
-bool AllFinite(const std::vector<float>& v) {
-  return std::all_of(v.begin(), v.end(),
-                     [](float x) { return std::isfinite(x); });
-}
 
 float ToFloat(double v) {
   return static_cast<float>(std::clamp(v, -double(FLT_MAX), double(FLT_MAX)));

@@ -3,10 +3,21 @@
 // product_quantizer).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
 namespace proximadb::index::quant {
+
+// Lloyd rounds the quantizers train their centroids with.
+inline constexpr int kKmeansRounds = 10;
+
+// Whether every value is finite (trained or loaded centroids).
+inline bool AllFinite(const std::vector<float>& v) {
+  return std::all_of(v.begin(), v.end(),
+                     [](float x) { return std::isfinite(x); });
+}
 
 // The nearest of the k centroids c (k x dim, row-major) to y in L2; the
 // first on ties.

@@ -14,12 +14,6 @@ namespace proximadb::index::quant {
 namespace {
 
 constexpr uint32_t K = ProductQuantizer::kCentroids;
-constexpr int kKmeansRounds = 10;
-
-bool AllFinite(const std::vector<float>& v) {
-  return std::all_of(v.begin(), v.end(),
-                     [](float x) { return std::isfinite(x); });
-}
 
 static_assert(K == simd::kPqCentroids);
 

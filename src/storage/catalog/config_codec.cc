@@ -152,6 +152,14 @@ Result<CollectionConfig> Decode(const json& j) {
       t.warm_directory = std::move(d);
     }
   }
+  if (auto it = j.find("sparse_vectors"); it != j.end()) {
+    if (!it->is_array()) return Bad("sparse_vectors", "an array of names");
+    for (const json& n : *it) {
+      if (!n.is_string()) return Bad("sparse_vectors", "an array of names");
+      c.sparse_vectors.push_back(n.get<std::string>());
+    }
+    PDB_RETURN_IF_ERROR(ValidateSparseVectorNames(c.sparse_vectors));
+  }
   return c;
 }
 
@@ -192,6 +200,8 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
     if (t.wal_archive) tiering["wal_archive"] = *t.wal_archive;
     out["tiering"] = std::move(tiering);
   }
+  // Likewise only when declared.
+  if (!c.sparse_vectors.empty()) out["sparse_vectors"] = c.sparse_vectors;
   return out;
 }
 

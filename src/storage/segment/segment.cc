@@ -35,7 +35,8 @@ class SegmentParser {
         CheckOffsets(seg_->meta_offsets_, meta_bytes_len_, "metadata"));
     PDB_RETURN_IF_ERROR(CheckIdsSorted());
     PDB_RETURN_IF_ERROR(CheckVersions());
-    return CheckDeletedPadding();
+    PDB_RETURN_IF_ERROR(CheckDeletedPadding());
+    return BindSparse();
   }
 
  private:
@@ -265,6 +266,41 @@ class SegmentParser {
                        " is outside [min_seq, max_seq]");
       }
     }
+    return Status::OK();
+  }
+
+  // The optional sparse sections: all three or none; every row's blob well
+  // formed and the index consistent with the rows.
+  Status BindSparse() {
+    int present = 0;
+    for (const Entry& e : entries_) {
+      present += e.type == segment::kSparseOffsets ||
+                 e.type == segment::kSparseBytes ||
+                 e.type == segment::kSparseIndex;
+    }
+    if (present == 0) return Status::OK();
+    if (present != 3) return Corrupt("incomplete sparse vector sections");
+    const uint64_t n = seg_->count_;
+    const char* index = nullptr;
+    uint64_t bytes_len = 0, index_len = 0;
+    PDB_RETURN_IF_ERROR(RequiredAs(segment::kSparseOffsets, (n + 1) * 8,
+                                   &seg_->sparse_offsets_));
+    PDB_RETURN_IF_ERROR(Required(segment::kSparseBytes, std::nullopt,
+                                 &seg_->sparse_bytes_, &bytes_len));
+    PDB_RETURN_IF_ERROR(
+        Required(segment::kSparseIndex, std::nullopt, &index, &index_len));
+    PDB_RETURN_IF_ERROR(
+        CheckOffsets(seg_->sparse_offsets_, bytes_len, "sparse vector"));
+    for (size_t i = 0; i < n; ++i) {
+      if (!index::ValidSparseBlob(seg_->sparse(i))) {
+        return Corrupt("sparse vectors of row " + std::to_string(i) +
+                       " are malformed");
+      }
+    }
+    Result<index::SparseIndex> parsed =
+        index::SparseIndex::Parse(std::string_view(index, index_len), n);
+    if (!parsed.ok()) return Corrupt(parsed.status().message());
+    seg_->sparse_index_ = std::move(parsed).value();
     return Status::OK();
   }
 

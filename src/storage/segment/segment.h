@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "index/sparse.h"
 #include "proximadb/env.h"
 #include "proximadb/status.h"
 #include "proximadb/types.h"
@@ -66,6 +67,14 @@ class Segment {
   std::string_view metadata_json(size_t row) const {
     return Slice(meta_bytes_, meta_offsets_, row);
   }
+  // The row's sparse vectors (index/sparse.h's blob, validated at Open);
+  // empty when it has none.
+  std::string_view sparse(size_t row) const {
+    return sparse_offsets_ ? Slice(sparse_bytes_, sparse_offsets_, row)
+                           : std::string_view();
+  }
+  // The inverted index of the sparse vectors (empty when none).
+  const index::SparseIndex& sparse_index() const { return sparse_index_; }
   bool deleted_at_write(size_t row) const {
     return (deleted_[row / 64] >> (row % 64)) & 1;
   }
@@ -119,6 +128,9 @@ class Segment {
   const uint64_t* meta_offsets_ = nullptr;
   const char* meta_bytes_ = nullptr;
   const uint64_t* deleted_ = nullptr;
+  const uint64_t* sparse_offsets_ = nullptr;  // null: no sparse sections
+  const char* sparse_bytes_ = nullptr;
+  index::SparseIndex sparse_index_;
 };
 
 }  // namespace proximadb::segment

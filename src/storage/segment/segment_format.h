@@ -75,6 +75,12 @@ enum SectionType : uint32_t {
                      // = row i was already dead when the segment was written
   kLastRequired = kDeleted,
 
+  // Optional, all three or none, written only when some row has sparse
+  // vectors (index/sparse.h):
+  kSparseOffsets = 9,  // count + 1 u64 into kSparseBytes
+  kSparseBytes = 10,   // concatenated row blobs ("" = no sparse vectors)
+  kSparseIndex = 11,   // the inverted index of them (SparseIndexBuilder)
+
   // Reserved for the HNSW graph built over this segment's rows.
   kHnswFirst = 16,
   kHnswLast = 31,

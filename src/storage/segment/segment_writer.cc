@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "index/distance.h"
+#include "index/sparse.h"
 #include "storage/segment/segment_format.h"
 #include "storage/segment/segment_header.h"
 #include "util/crc32c.h"
@@ -45,6 +46,8 @@ struct RowSource {
   uint32_t dim;
   const std::function<SegmentRow(size_t)>& row_at;
   const std::function<bool(size_t)>& is_deleted;
+  // The encoded kSparseIndex section (built once, before the passes).
+  std::string sparse_index;
 };
 
 // Emits the bytes of section `type` in order through `emit(const char*,
@@ -74,13 +77,16 @@ Status EncodeSection(SectionType type, const RowSource& src, Emit&& emit) {
       }
       return Status::OK();
     case kIdOffsets:
-    case kMetaOffsets: {
+    case kMetaOffsets:
+    case kSparseOffsets: {
       uint64_t off = 0;
       StoreFixed64(buf, off);
       PDB_RETURN_IF_ERROR(emit(buf, 8));
       for (size_t i = 0; i < src.count; ++i) {
         SegmentRow row = src.row_at(i);
-        off += type == kIdOffsets ? row.id.size() : MetaOf(row).size();
+        off += type == kIdOffsets     ? row.id.size()
+               : type == kMetaOffsets ? MetaOf(row).size()
+                                      : row.sparse.size();
         StoreFixed64(buf, off);
         PDB_RETURN_IF_ERROR(emit(buf, 8));
       }
@@ -88,12 +94,17 @@ Status EncodeSection(SectionType type, const RowSource& src, Emit&& emit) {
     }
     case kIdBytes:
     case kMetaBytes:
+    case kSparseBytes:
       for (size_t i = 0; i < src.count; ++i) {
         SegmentRow row = src.row_at(i);
-        std::string_view s = type == kIdBytes ? row.id : MetaOf(row);
+        std::string_view s = type == kIdBytes     ? row.id
+                             : type == kMetaBytes ? MetaOf(row)
+                                                  : row.sparse;
         PDB_RETURN_IF_ERROR(emit(s.data(), s.size()));
       }
       return Status::OK();
+    case kSparseIndex:
+      return emit(src.sparse_index.data(), src.sparse_index.size());
     case kDeleted:
       for (size_t w = 0; w < DeletedWords(src.count); ++w) {
         uint64_t word = 0;
@@ -153,6 +164,11 @@ Status ValidateRows(const std::string& path, const RowSource& src,
           "') does not sort after '" + prev + "'");
     }
     prev.assign(row.id);
+    if (!row.sparse.empty() && !index::ValidSparseBlob(row.sparse)) {
+      return Status::InvalidArgument("segment " + path + ": row " +
+                                     std::to_string(i) +
+                                     " has malformed sparse vectors");
+    }
     *min_seq = std::min(*min_seq, row.version);
     *max_seq = std::max(*max_seq, row.version);
   }
@@ -205,14 +221,26 @@ Status WriteSegment(Env* env, const std::string& path,
   if (opts.dimension == 0) {
     return Status::InvalidArgument("segment " + path + ": dimension is 0");
   }
-  const RowSource src{count, opts.dimension, row_at, is_deleted};
+  RowSource src{count, opts.dimension, row_at, is_deleted, {}};
   uint64_t min_seq, max_seq;
   PDB_RETURN_IF_ERROR(ValidateRows(path, src, &min_seq, &max_seq));
 
+  // The sparse sections only when some row has sparse vectors, so other
+  // segments keep their bytes.
+  index::SparseIndexBuilder sparse;
+  for (size_t i = 0; i < count; ++i) {
+    sparse.AddRow(static_cast<uint32_t>(i), row_at(i).sparse);
+  }
+  std::vector<SectionType> order(kSectionOrder.begin(), kSectionOrder.end());
+  if (!sparse.empty()) {
+    src.sparse_index = sparse.Encode();
+    order.insert(order.end(), {kSparseOffsets, kSparseBytes, kSparseIndex});
+  }
+
   // Pass 1: lengths and CRCs of every section.
   std::vector<SectionEntry> plan;
-  uint64_t offset = AlignUp(HeaderLength(kSectionOrder.size()));
-  for (SectionType type : kSectionOrder) {
+  uint64_t offset = AlignUp(HeaderLength(order.size()));
+  for (SectionType type : order) {
     SectionEntry s{type};
     s.offset = offset;
     PDB_RETURN_IF_ERROR(EncodeSection(type, src, [&](const char* p, size_t n) {

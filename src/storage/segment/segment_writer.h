@@ -20,6 +20,7 @@ struct SegmentRow {
   const float* vector;             // dimension floats
   std::string_view metadata_json;  // compact JSON object; empty means "{}"
   uint64_t version;                // sequence number of the row's write
+  std::string_view sparse = {};    // index/sparse.h's blob; empty = none
 };
 
 struct SegmentWriteOptions {

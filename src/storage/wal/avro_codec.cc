@@ -194,6 +194,12 @@ class AvroCodec final : public RecordCodec {
       if (type < 0 || type > kMaxTypeIndex) {
         return Status::InvalidArgument("bad op type");
       }
+      if (!op.sparse.empty()) {
+        // ValidateCollectionConfig keeps sparse vectors out of Avro
+        // collections; refuse rather than drop them.
+        return Status::InvalidArgument(
+            "the Avro WAL format has no sparse vectors");
+      }
       if (avro_value_append(ops, &v, nullptr) ||
           avro_value_get_by_index(&v, kType, &f, nullptr) ||
           avro_value_set_enum(&f, type) ||

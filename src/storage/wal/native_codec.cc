@@ -3,11 +3,14 @@
 //   op: type u8 | id (varint length + bytes)
 //       kUpsert (1), kUpdateMetadata (4):
 //                        dim varint32 | dim x float32 | metadata (len+bytes)
+//       either with kSparseFlag (0x80) set in the type byte: the same, then
+//                        sparse vectors (len+bytes, index/sparse.h's blob)
 //       kDelete (2):     nothing more
 //       kUpdateMetadataNoVector (3, read only): metadata (len+bytes)
 #include <bit>
 #include <cstring>
 
+#include "index/sparse.h"
 #include "storage/wal/record_codec.h"
 #include "util/coding.h"
 
@@ -15,6 +18,10 @@ namespace proximadb::wal {
 namespace {
 
 constexpr uint8_t kVersion = 1;
+// Set in an upsert's type byte when sparse vectors follow its metadata, so
+// records without them keep the original bytes, and a build that does not
+// know the flag refuses the record instead of dropping the vectors.
+constexpr uint8_t kSparseFlag = 0x80;
 
 void PutFloats(std::string* dst, const std::vector<float>& v) {
   if constexpr (std::endian::native == std::endian::little) {
@@ -57,8 +64,8 @@ class NativeCodec final : public RecordCodec {
   Status EncodeBody(const WalBatch& batch, std::string* body) const override {
     size_t estimate = 5;
     for (const WalOp& op : batch.ops) {
-      estimate +=
-          16 + op.id.size() + op.vector.size() * 4 + op.metadata_json.size();
+      estimate += 16 + op.id.size() + op.vector.size() * 4 +
+                  op.metadata_json.size() + op.sparse.size();
     }
     std::string& out = *body;
     // + the record trailer, so the WAL writer's in-place framing does not
@@ -67,7 +74,13 @@ class NativeCodec final : public RecordCodec {
     PutVarint32(&out, static_cast<uint32_t>(batch.ops.size()));
     for (const WalOp& op : batch.ops) {
       if (!ValidType(op.type)) return Status::InvalidArgument("bad op type");
-      out.push_back(static_cast<char>(op.type));
+      const bool sparse = !op.sparse.empty();
+      if (sparse && !WalOp::HasVector(op.type)) {
+        return Status::InvalidArgument(
+            "sparse vectors on an op without vector");
+      }
+      out.push_back(static_cast<char>(static_cast<uint8_t>(op.type) |
+                                      (sparse ? kSparseFlag : 0)));
       PutLengthPrefixed(&out, op.id);
       if (WalOp::HasVector(op.type)) {
         PutVarint32(&out, static_cast<uint32_t>(op.vector.size()));
@@ -76,6 +89,7 @@ class NativeCodec final : public RecordCodec {
       if (op.type != WalOp::Type::kDelete) {
         PutLengthPrefixed(&out, op.metadata_json);
       }
+      if (sparse) PutLengthPrefixed(&out, op.sparse);
     }
     return Status::OK();
   }
@@ -97,6 +111,8 @@ class NativeCodec final : public RecordCodec {
       if (in.empty()) return Bad("truncated op");
       uint8_t type = static_cast<uint8_t>(in[0]);
       in.remove_prefix(1);
+      const bool sparse = (type & kSparseFlag) != 0;
+      type &= static_cast<uint8_t>(~kSparseFlag);
       if (!ValidType(static_cast<WalOp::Type>(type))) {
         return Bad("unknown op type");
       }
@@ -116,6 +132,14 @@ class NativeCodec final : public RecordCodec {
         std::string_view meta;
         if (!GetLengthPrefixed(&in, &meta)) return Bad("truncated metadata");
         op.metadata_json.assign(meta);
+      }
+      if (sparse) {
+        std::string_view blob;
+        if (!WalOp::HasVector(op.type) || !GetLengthPrefixed(&in, &blob) ||
+            blob.empty() || !index::ValidSparseBlob(blob)) {
+          return Bad("bad sparse vectors");
+        }
+        op.sparse.assign(blob);
       }
     }
     if (!in.empty()) return Bad("trailing bytes");

@@ -24,6 +24,9 @@ struct WalOp {
   std::string id;
   std::vector<float> vector;  // kUpsert, kUpdateMetadata (else ignored)
   std::string metadata_json;  // every type but kDelete (else ignored)
+  // kUpsert, kUpdateMetadata: the point's sparse vectors, encoded as
+  // index/sparse.h's row blob; empty = none.
+  std::string sparse = {};
 
   // True for the types that carry a vector.
   static bool HasVector(Type t) {
