@@ -143,6 +143,10 @@ struct CollectionConfig {
   // kMaxSparseVectorNames. Fixed at create. Points may carry a sparse
   // vector under any of these names beside their dense vector.
   std::vector<std::string> sparse_vectors;
+  // Time to live (docs/API.md, "Expiry"): points written without their
+  // own expires_at expire this many seconds after the write; 0 = never
+  // (at most kMaxTtlSeconds). Fixed at create.
+  uint64_t default_ttl_seconds = 0;
 };
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
@@ -326,6 +330,10 @@ struct Point {
   std::vector<float> vector;
   nlohmann::json metadata = nlohmann::json::object();
   SparseVectors sparse_vectors = {};
+  // When the point expires (unix microseconds; docs/API.md, "Expiry"):
+  // invisible from then on, removed by compaction. 0: the collection's
+  // default_ttl_seconds after the write, or never.
+  uint64_t expires_at_micros = 0;
 };
 
 // A point as read back.
@@ -336,6 +344,7 @@ struct StoredPoint {
   uint64_t version = 0;  // sequence number of the write that produced it
   // Filled with `vector` (when the vectors are asked for).
   SparseVectors sparse_vectors = {};
+  uint64_t expires_at_micros = 0;  // 0: never
 };
 
 // One change of a collection's change feed: one operation of an
@@ -356,6 +365,9 @@ struct Change {
   std::string metadata_json;
   // Upsert and update_metadata: the point's sparse vectors (may be empty).
   SparseVectors sparse_vectors;
+  // Upsert and update_metadata: when the point expires (unix
+  // microseconds; 0: never).
+  uint64_t expires_at_micros = 0;
 };
 inline std::string_view ChangeOpName(Change::Op op) {
   switch (op) {

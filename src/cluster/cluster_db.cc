@@ -84,10 +84,11 @@ class ClusterCollection final : public Collection {
     std::vector<std::string> ids;
     ids.reserve(points.size());
     std::map<uint32_t, wal::WalBatch> parts;
+    const PointRules rules = RulesOf(cfg);
+    const uint64_t now = Clock::Real()->NowMicros();
     for (size_t i = 0; i < points.size(); ++i) {
       PDB_ASSIGN_OR_RETURN(wal::WalOp op,
-                           PointToUpsertOp(cfg.name, cfg.dimension, cfg.metric,
-                                           cfg.sparse_vectors, i, &points[i]));
+                           PointToUpsertOp(rules, now, i, &points[i]));
       ids.push_back(op.id);
       parts[ShardOf(op.id, c.shard_count())].ops.push_back(std::move(op));
     }

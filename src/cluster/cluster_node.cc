@@ -1133,6 +1133,7 @@ Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
     op.type = wal::WalOp::Type::kUpdateMetadata;
     op.vector = std::move(p.vector);
     op.sparse = index::EncodeSparseVectors(p.sparse_vectors);
+    op.expires_at = p.expires_at_micros;
   } else if (kind == WriteKind::kPatchMetadata) {
     // Each existing point logged whole with its patched metadata, as the
     // engine's PatchMetadata does; write_mu keeps other writes of the shard

@@ -88,6 +88,7 @@ Status ShardApplier::Apply(uint64_t seq, std::string_view data) {
         return Status::Corruption("shard log entry " + std::to_string(seq) +
                                   ": " + sparse.message());
       }
+      p.expires_at_micros = op.expires_at;
       points.push_back(std::move(p));
     }
     PDB_RETURN_IF_ERROR(collection_->Upsert(std::move(points)).status());

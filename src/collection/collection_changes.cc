@@ -90,6 +90,7 @@ class CollectionChangeReader final : public ChangeReader {
       }
       // The WAL's decoder has checked the blob (native_codec.cc).
       (void)index::DecodeSparseVectors(op.sparse, &ch.sparse_vectors);
+      ch.expires_at_micros = op.expires_at;
       pending_.push_back(std::move(ch));
     }
   }

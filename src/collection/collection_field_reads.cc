@@ -88,6 +88,7 @@ Result<std::optional<ScrollPage>> CollectionImpl::ScrollOrderedOnce(
 Result<FacetResult> CollectionImpl::Facet(const FacetRequest& req) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   PDB_RETURN_IF_ERROR(CheckFacetRequest(req));
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(req.filter));
   const std::vector<std::string> path = filter::SplitPath(req.key);

@@ -174,14 +174,15 @@ Status CollectionImpl::FlushLocked() {
   std::shared_ptr<LiveSegment> live;
   if (!rows.empty()) {
     PDB_ASSIGN_OR_RETURN(
-        live, WriteLiveSegment(seg_id, rows.size(),
-                               FlushBytes(*frozen, rows.size()), [&](size_t i) {
-                                 uint32_t r = rows[i];
-                                 return segment::SegmentRow{
-                                     frozen->id(r), frozen->vector(r),
-                                     frozen->metadata(r), frozen->version(r),
-                                     frozen->sparse(r)};
-                               }));
+        live,
+        WriteLiveSegment(seg_id, rows.size(), FlushBytes(*frozen, rows.size()),
+                         [&](size_t i) {
+                           uint32_t r = rows[i];
+                           return segment::SegmentRow{
+                               frozen->id(r),       frozen->vector(r),
+                               frozen->metadata(r), frozen->version(r),
+                               frozen->sparse(r),   frozen->expires_at(r)};
+                         }));
   }
   // Payload indexes are built before the segment is published, so a
   // filtered search never sees the new segment without them.
@@ -233,6 +234,7 @@ Status CollectionImpl::FlushLocked() {
 Status CollectionImpl::Compact() {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   MutexLock compact(&compact_mu_);
   return CompactLocked(/*everything=*/true).status();
 }
@@ -240,6 +242,7 @@ Status CollectionImpl::Compact() {
 Result<bool> CollectionImpl::CompactIfWanted() {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   MutexLock compact(&compact_mu_);
   return CompactLocked(/*everything=*/false);
 }
@@ -372,8 +375,9 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
         out, WriteLiveSegment(seg_id, rows.size(), input_bytes, [&](size_t i) {
           const auto& s = *inputs[rows[i].input]->seg;
           uint32_t r = rows[i].row;
-          return segment::SegmentRow{s.id(r), s.vector(r), s.metadata_json(r),
-                                     s.version(r), s.sparse(r)};
+          return segment::SegmentRow{
+              s.id(r),      s.vector(r), s.metadata_json(r),
+              s.version(r), s.sparse(r), s.expires_at(r)};
         }));
   }
   if (out) BuildPayloadNow(out);
@@ -462,6 +466,7 @@ CollectionInfo CollectionImpl::Info() {
   CollectionInfo info;
   info.config = config();
   info.created_at_unix_ms = created_at_unix_ms_;
+  ReapExpired();
   ReaderLock lock(&state_mu_);
   info.memtable_points = mem_->live() + (frozen_ ? frozen_->live() : 0);
   info.point_count = info.memtable_points;

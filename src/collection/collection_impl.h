@@ -126,7 +126,8 @@ struct FixedCollectionConfig {
         metric(c.metric),
         index(c.index),
         wal_format(c.wal_format),
-        sparse_vectors(c.sparse_vectors) {}
+        sparse_vectors(c.sparse_vectors),
+        default_ttl_seconds(c.default_ttl_seconds) {}
   // With the (mutable) flush and tiering policies, the whole public
   // configuration.
   CollectionConfig With(const FlushPolicy& flush,
@@ -140,6 +141,7 @@ struct FixedCollectionConfig {
     c.wal_format = wal_format;
     c.tiering = tiering;
     c.sparse_vectors = sparse_vectors;
+    c.default_ttl_seconds = default_ttl_seconds;
     return c;
   }
 
@@ -149,6 +151,7 @@ struct FixedCollectionConfig {
   const IndexConfig index;
   const WalFormat wal_format;
   const std::vector<std::string> sparse_vectors;
+  const uint64_t default_ttl_seconds;
 };
 
 // Why a flush is due, for the scheduler and its logs.
@@ -401,6 +404,20 @@ class CollectionImpl final
                   bool include_metadata, const ColdPins& pins,
                   std::vector<LiveSegment*>* missing, SearchResult* out) const
       REQUIRES_SHARED(state_mu_);
+  // Expiry (collection_expiry.cc). Queues `id`'s expiry at `at` (unix
+  // microseconds, non-zero).
+  void NoteExpiry(uint64_t at, std::string_view id) EXCLUDES(expiry_mu_);
+  // Kills every live row whose expiry time has come; cheap (one atomic
+  // load) when none has.
+  void ReapExpired() EXCLUDES(state_mu_, expiry_mu_);
+  // The same, for a caller that holds state_mu_ (shared or exclusive).
+  void ReapExpiredLocked(uint64_t now) REQUIRES_SHARED(state_mu_)
+      EXCLUDES(expiry_mu_);
+  // Queues the expiry of every live segment row that has one (at open).
+  void NoteSegmentExpiriesLocked() REQUIRES_SHARED(state_mu_);
+  // When the row at `loc` expires (0: never).
+  uint64_t ExpiresAtLocked(const Location& loc) const
+      REQUIRES_SHARED(state_mu_);
   // One attempt at a text search (collection_text_search.cc): nullopt with
   // *missing set when cold vectors are needed. With `stats_only`, only the
   // corpus statistics are gathered, into it.
@@ -588,6 +605,22 @@ class CollectionImpl final
   uint64_t fenced_seq_ GUARDED_BY(state_mu_) = 0;
   uint64_t next_segment_id_ GUARDED_BY(state_mu_) = 1;
   std::vector<std::string> uncommitted_files_ GUARDED_BY(state_mu_);
+
+  // Expiry (collection_expiry.cc): one entry per write of a point with an
+  // expiry time, soonest first. ReapExpired kills the due points' live rows
+  // (their own expiry checked again, so an entry a later write or delete
+  // outdated kills nothing); every read and write reaps first, so a point
+  // is invisible from its expiry time on, and compaction then drops it.
+  struct ExpiryEntry {
+    uint64_t at;
+    std::string id;
+    bool operator>(const ExpiryEntry& o) const { return at > o.at; }
+  };
+  Mutex expiry_mu_ ACQUIRED_AFTER(state_mu_);
+  std::vector<ExpiryEntry> expiry_heap_ GUARDED_BY(expiry_mu_);
+  // The heap's soonest time (UINT64_MAX: empty): the lock-free fast path.
+  std::atomic<uint64_t> next_expiry_{UINT64_MAX};
+  std::atomic<uint64_t> expired_points_{0};  // reaped since open
 
   // Serialise flushes, compactions and manifest writes: they guard no
   // member, they order whole operations.

@@ -295,12 +295,14 @@ StoredPoint CollectionImpl::MaterializeLocked(const Location& loc,
     }
     if (with_metadata) p.metadata = ParseMetadata(m.metadata(loc.row));
   }
+  p.expires_at_micros = ExpiresAtLocked(loc);
   return p;
 }
 
 Result<StoredPoint> CollectionImpl::Get(const std::string& id) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   // A point in a cold segment needs its vectors, which are fetched without
   // the lock; then the lookup runs again (the point may have changed).
   ColdPins pins;
@@ -334,6 +336,7 @@ Result<std::vector<SearchResult>> CollectionImpl::SearchAll(
     std::span<const SearchRequest> reqs, bool label) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   auto named = [label](size_t i, const Status& s) {
     return label ? Status(s.code(),
                           "queries[" + std::to_string(i) + "]: " + s.message())
@@ -467,6 +470,7 @@ bool CollectionImpl::Listed(const LiveSegment* seg) const {
 Result<uint64_t> CollectionImpl::Count(const nlohmann::json& filter_spec) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(filter_spec));
   ReaderLock lock(&state_mu_);
   if (filt.empty()) {
@@ -493,6 +497,7 @@ Result<uint64_t> CollectionImpl::Count(const nlohmann::json& filter_spec) {
 Result<ScrollPage> CollectionImpl::Scroll(const ScrollRequest& req) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   if (req.limit < 1 || req.limit > kMaxScrollLimit) {
     return Status::InvalidArgument("limit must be in 1.." +
                                    std::to_string(kMaxScrollLimit));

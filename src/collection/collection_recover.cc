@@ -94,6 +94,8 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
         &info);
     if (!s.ok()) return Status(s.code(), s.message() + "." + RebuildHint());
     segment_count = c->segments_.size();
+    // The replayed memtable's expiries were queued as they were applied.
+    c->NoteSegmentExpiriesLocked();
   }
   c->plan_->torn_tail = info.torn;
   c->plan_->next_wal_seq = std::max(record.fenced_seq, info.last_seq) + 1;

@@ -19,6 +19,7 @@ Result<SearchResult> CollectionImpl::SparseSearch(
     const SparseSearchRequest& request) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   SparseSearchRequest req = request;
   PDB_RETURN_IF_ERROR(CheckSparseSearchRequest(config_.sparse_vectors, &req));
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(req.filter));

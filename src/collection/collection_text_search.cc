@@ -115,6 +115,7 @@ void FromTextIndex(const SegmentPayloadIndex& idx, std::string_view field,
 Result<SearchResult> CollectionImpl::TextSearch(const TextSearchRequest& req) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   PDB_RETURN_IF_ERROR(CheckTextSearchRequest(req));
   PDB_ASSIGN_OR_RETURN(filter::Filter filt, filter::Filter::Parse(req.filter));
   ColdPins pins;
@@ -131,6 +132,7 @@ Result<TextCorpusStats> CollectionImpl::TextStats(
     const TextSearchRequest& req) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   TextSearchRequest only = req;
   only.k = 1;  // unused: the statistics do not depend on it
   only.stats.reset();

@@ -74,7 +74,8 @@ Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
         }
         KillLocked(op.id);
         mem_->Append(op.id, op.vector.data(), op.metadata_json, op.sparse,
-                     batch.seq, now);
+                     op.expires_at, batch.seq, now);
+        if (op.expires_at != 0) NoteExpiry(op.expires_at, op.id);
         break;
       case Type::kDelete:
         if (KillLocked(op.id)) ++deleted;
@@ -104,9 +105,10 @@ Result<uint64_t> CollectionImpl::ApplyLocked(const wal::WalBatch& batch) {
         const float* v = VectorLocked(loc, {});
         std::vector<float> copy(v, v + dim);  // Append may reallocate mem_
         std::string sparse(SparseLocked(loc));
+        const uint64_t expires_at = ExpiresAtLocked(loc);
         KillLocked(op.id);
         mem_->Append(op.id, copy.data(), op.metadata_json, std::move(sparse),
-                     batch.seq, now);
+                     expires_at, batch.seq, now);
         break;
       }
       default:
@@ -121,17 +123,18 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
     std::vector<Point> points) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   std::vector<std::string> ids;
   ids.reserve(points.size());
   if (points.empty()) return ids;
   wal::WalBatch batch;
   batch.ops.reserve(points.size());
   // Validate everything before writing anything: a batch is all or nothing.
+  const PointRules rules = RulesOf(config_);
+  const uint64_t now = deps_.clock->NowMicros();
   for (size_t i = 0; i < points.size(); ++i) {
-    PDB_ASSIGN_OR_RETURN(
-        wal::WalOp op,
-        PointToUpsertOp(config_.name, config_.dimension, config_.metric,
-                        config_.sparse_vectors, i, &points[i]));
+    PDB_ASSIGN_OR_RETURN(wal::WalOp op,
+                         PointToUpsertOp(rules, now, i, &points[i]));
     ids.push_back(op.id);
     batch.ops.push_back(std::move(op));
   }
@@ -143,6 +146,7 @@ Result<std::vector<std::string>> CollectionImpl::Upsert(
 Result<uint64_t> CollectionImpl::Delete(const std::vector<std::string>& ids) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   if (ids.empty()) return uint64_t{0};
   wal::WalBatch batch;
   for (const auto& id : ids) {
@@ -160,6 +164,7 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
                                       nlohmann::json metadata) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   if (metadata.is_null()) {
     return Status::InvalidArgument("metadata must be a JSON object");
   }
@@ -184,6 +189,7 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
         const float* v = VectorLocked(loc, pins);
         op.vector.assign(v, v + config_.dimension);
         op.sparse.assign(SparseLocked(loc));
+        op.expires_at = ExpiresAtLocked(loc);
         break;
       }
     }
@@ -208,6 +214,7 @@ Result<PatchResult> CollectionImpl::PatchMetadata(
     const std::vector<std::string>& ids, const MetadataPatch& patch) {
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
+  ReapExpired();
   PDB_RETURN_IF_ERROR(CheckMetadataPatch(ids, patch));
   std::vector<std::string_view> unique;  // first occurrences, in order
   std::unordered_set<std::string_view> seen;

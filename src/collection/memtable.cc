@@ -6,7 +6,8 @@ namespace proximadb {
 
 void Memtable::Append(std::string_view id, const float* vec,
                       std::string metadata_json, std::string sparse,
-                      uint64_t version, uint64_t now_micros) {
+                      uint64_t expires_at, uint64_t version,
+                      uint64_t now_micros) {
   auto [it, inserted] = map_.try_emplace(std::string(id), 0);
   uint32_t row = static_cast<uint32_t>(rows_.size());
   it->second = row;
@@ -14,8 +15,8 @@ void Memtable::Append(std::string_view id, const float* vec,
   norms_.push_back(index::Norm(vec, dim_));
   bytes_ += id.size() + metadata_json.size() + sparse.size() +
             dim_ * sizeof(float) + 48;
-  rows_.push_back(
-      Row{&it->first, std::move(metadata_json), std::move(sparse), version});
+  rows_.push_back(Row{&it->first, std::move(metadata_json), std::move(sparse),
+                      version, expires_at});
   dead_.emplace_back(false);
   live_.fetch_add(1, std::memory_order_relaxed);
   if (oldest_write_micros_ == 0) oldest_write_micros_ = now_micros;

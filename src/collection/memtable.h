@@ -31,9 +31,11 @@ class Memtable {
 
   // Appends a new live row for `id`. The caller has already killed every
   // older version (in this memtable or elsewhere).
-  // `sparse`: its sparse vectors as index/sparse.h's blob ("" = none).
+  // `sparse`: its sparse vectors as index/sparse.h's blob ("" = none);
+  // `expires_at`: when it expires (unix microseconds, 0 = never).
   void Append(std::string_view id, const float* vec, std::string metadata_json,
-              std::string sparse, uint64_t version, uint64_t now_micros);
+              std::string sparse, uint64_t expires_at, uint64_t version,
+              uint64_t now_micros);
 
   // Where `id` was last written here, live or dead. The collection stops its
   // lookup at the first source that knows an id.
@@ -54,6 +56,7 @@ class Memtable {
   }
   uint64_t version(uint32_t row) const { return rows_[row].version; }
   const std::string& sparse(uint32_t row) const { return rows_[row].sparse; }
+  uint64_t expires_at(uint32_t row) const { return rows_[row].expires_at; }
 
   uint32_t rows() const { return static_cast<uint32_t>(rows_.size()); }
   uint64_t live() const { return live_.load(std::memory_order_relaxed); }
@@ -81,6 +84,7 @@ class Memtable {
     std::string metadata;
     std::string sparse;
     uint64_t version;
+    uint64_t expires_at;  // 0: never
   };
 
   const uint32_t dim_;

@@ -102,9 +102,12 @@ Result<wal::WalOp> PatchedPointOp(std::string id, StoredPoint p,
     return Status(merged.status().code(),
                   "point '" + id + "': " + merged.status().message());
   }
-  return wal::WalOp{wal::WalOp::Type::kUpdateMetadata, std::move(id),
-                    std::move(p.vector), DumpPointMetadata(*merged),
-                    index::EncodeSparseVectors(p.sparse_vectors)};
+  return wal::WalOp{wal::WalOp::Type::kUpdateMetadata,
+                    std::move(id),
+                    std::move(p.vector),
+                    DumpPointMetadata(*merged),
+                    index::EncodeSparseVectors(p.sparse_vectors),
+                    p.expires_at_micros};
 }
 
 std::string DumpPointMetadata(const nlohmann::json& m) {
@@ -226,20 +229,24 @@ Status CheckTextSearchRequest(const TextSearchRequest& r) {
   return Status::OK();
 }
 
-Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
-                                   uint32_t dimension, Metric metric,
-                                   const std::vector<std::string>& sparse_names,
+Result<wal::WalOp> PointToUpsertOp(const PointRules& rules, uint64_t now_micros,
                                    size_t i, Point* p) {
   const std::string what = "vectors[" + std::to_string(i) + "]";
-  PDB_RETURN_IF_ERROR(
-      CheckPointVector(collection, dimension, metric, p->vector, what.c_str()));
+  PDB_RETURN_IF_ERROR(CheckPointVector(rules.collection, rules.dimension,
+                                       rules.metric, p->vector, what.c_str()));
   if (p->id.size() > kMaxIdBytes) {
     return Status::InvalidArgument(what + ".id is longer than " +
                                    std::to_string(kMaxIdBytes) + " bytes");
   }
   PDB_RETURN_IF_ERROR(CheckPointMetadata(p->metadata, what, ".metadata"));
   PDB_RETURN_IF_ERROR(
-      CheckSparseVectors(sparse_names, &p->sparse_vectors, what));
+      CheckSparseVectors(rules.sparse_names, &p->sparse_vectors, what));
+  if (p->expires_at_micros != 0 && rules.wal_format != WalFormat::kNative) {
+    return Status::InvalidArgument(
+        what +
+        ".expires_at: the collection's wal_format 'avro' has no "
+        "expiry (create it with wal_format 'native')");
+  }
   if (p->id.empty()) p->id = NewUuidV4();
   wal::WalOp op;
   op.type = wal::WalOp::Type::kUpsert;
@@ -248,6 +255,10 @@ Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
   op.metadata_json = p->metadata.is_null() ? std::string("{}")
                                            : DumpPointMetadata(p->metadata);
   op.sparse = index::EncodeSparseVectors(p->sparse_vectors);
+  op.expires_at = p->expires_at_micros;
+  if (op.expires_at == 0 && rules.default_ttl_seconds != 0) {
+    op.expires_at = now_micros + rules.default_ttl_seconds * 1000000;
+  }
   return op;
 }
 

@@ -42,13 +42,26 @@ Status CheckFacetRequest(const FacetRequest& r);
 // distinct words), k (1..kMaxK) and statistics (one document frequency per
 // query word when given). The filter is checked by compiling it.
 Status CheckTextSearchRequest(const TextSearchRequest& r);
-// Checks point `i` of an upsert batch for a collection named `collection`
-// of `dimension` and `metric` declaring the sparse vectors `sparse_names`
-// (vector, id length, metadata, sparse vectors; errors name "vectors[i]")
-// and moves it into its WAL op; an empty id gets a UUID v4.
-Result<wal::WalOp> PointToUpsertOp(const std::string& collection,
-                                   uint32_t dimension, Metric metric,
-                                   const std::vector<std::string>& sparse_names,
+// What a collection asks of the points written to it.
+struct PointRules {
+  const std::string& collection;
+  uint32_t dimension;
+  Metric metric;
+  const std::vector<std::string>& sparse_names;  // declared, sorted
+  uint64_t default_ttl_seconds;                  // 0: points never expire
+  WalFormat wal_format;                          // Avro has no expiry
+};
+// The rules of a CollectionConfig (or of the engine's fixed part of one).
+template <typename Config>
+PointRules RulesOf(const Config& c) {
+  return PointRules{c.name,           c.dimension,           c.metric,
+                    c.sparse_vectors, c.default_ttl_seconds, c.wal_format};
+}
+// Checks point `i` of an upsert batch (vector, id length, metadata, sparse
+// vectors; errors name "vectors[i]") and moves it into its WAL op; an
+// empty id gets a UUID v4, and a point without expires_at the collection's
+// default TTL counted from `now_micros`.
+Result<wal::WalOp> PointToUpsertOp(const PointRules& rules, uint64_t now_micros,
                                    size_t i, Point* p);
 // Sparse vectors for a collection declaring `names`: each under a declared
 // name, canonical (index/sparse.h CanonicalizeSparse; sorted in place).

@@ -10,6 +10,7 @@
 #include "service/json_fields.h"
 #include "util/json_depth.h"
 #include "util/limits.h"
+#include "util/time_format.h"
 
 namespace proximadb::service {
 
@@ -158,8 +159,8 @@ Status RefuseUnknownCreateFields(const json& body) {
     if (key == "name" || key == "dimension" || key == "distance_metric" ||
         key == "wal_format" || key == "index" || key == "flush_policy" ||
         key == "tiering" || key == "shard_count" || key == "sparse_vectors" ||
-        key == "replication_factor" || IsIndexKey(key) || IsFlushKey(key) ||
-        IsEchoedKey(key)) {
+        key == "default_ttl_seconds" || key == "replication_factor" ||
+        IsIndexKey(key) || IsFlushKey(key) || IsEchoedKey(key)) {
       continue;
     }
     return Status::InvalidArgument("unknown field " + Quote(key));
@@ -311,7 +312,7 @@ Result<Point> ParsePointAt(const json& item, uint32_t dimension,
                            std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(item, "a point"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      item, {"id", "vector", "metadata", "sparse_vectors"}));
+      item, {"id", "vector", "metadata", "sparse_vectors", "expires_at"}));
   Point p;
   if (const json* v = FindField(item, "id")) {
     PDB_ASSIGN_OR_RETURN(p.id, GetString(*v, "id"));
@@ -332,6 +333,15 @@ Result<Point> ParsePointAt(const json& item, uint32_t dimension,
       PDB_ASSIGN_OR_RETURN(p.sparse_vectors[name],
                            ParseSparseVector(sv, "sparse_vectors." + name));
     }
+  }
+  if (const json* v = FindField(item, "expires_at"); v && !v->is_null()) {
+    if (!v->is_string()) {
+      return TypeError("expires_at", "an RFC 3339 time string", *v);
+    }
+    PDB_ASSIGN_OR_RETURN(p.expires_at_micros,
+                         ParseRfc3339(v->get<std::string>(), "expires_at"));
+    // The epoch itself is a time like any other, not "never".
+    if (p.expires_at_micros == 0) p.expires_at_micros = 1;
   }
   return p;
 }
@@ -459,6 +469,10 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
       PDB_RETURN_IF_ERROR(RefuseUnknownFields(cfg, {}, field));
       c.sparse_vectors.push_back(name);  // items() are sorted by key
     }
+  }
+  if (const json* v = FindField(body, "default_ttl_seconds")) {
+    PDB_ASSIGN_OR_RETURN(c.default_ttl_seconds,
+                         GetUint(*v, "default_ttl_seconds", 0, kMaxTtlSeconds));
   }
   // The name charset and cross-field rules live in one place, the engine's
   // validator; running it here keeps the API's answer identical.
@@ -820,6 +834,9 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
     for (const std::string& n : c.sparse_vectors) names[n] = json::object();
     out["sparse_vectors"] = std::move(names);
   }
+  if (c.default_ttl_seconds != 0) {
+    out["default_ttl_seconds"] = c.default_ttl_seconds;
+  }
   return out;
 }
 
@@ -830,6 +847,9 @@ json StoredPointToJson(const StoredPoint& point) {
            {"metadata", metadata}};
   if (!point.sparse_vectors.empty()) {
     out["sparse_vectors"] = SparseVectorsToJson(point.sparse_vectors);
+  }
+  if (point.expires_at_micros != 0) {
+    out["expires_at"] = Rfc3339Micros(point.expires_at_micros);
   }
   return out;
 }

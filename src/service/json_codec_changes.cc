@@ -44,6 +44,11 @@ void AppendChangeLine(const Change& c, bool with_vectors, std::string* out) {
     *out += ",\"sparse_vectors\":";
     *out += detail::SparseVectorsToJson(c.sparse_vectors).dump();
   }
+  if (c.expires_at_micros != 0) {
+    *out += ",\"expires_at\":\"";
+    *out += Rfc3339Micros(c.expires_at_micros);
+    *out += '"';
+  }
   if (c.op != Change::Op::kDelete) {
     *out += ",\"metadata\":";
     *out += c.metadata_json.empty() ? std::string("{}") : c.metadata_json;

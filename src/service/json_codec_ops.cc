@@ -261,6 +261,9 @@ json PointsToJson(const std::vector<StoredPoint>& points,
     if (request.include_metadata) {
       one["metadata"] = p.metadata.is_null() ? json::object() : p.metadata;
     }
+    if (p.expires_at_micros != 0) {
+      one["expires_at"] = Rfc3339Micros(p.expires_at_micros);
+    }
     list.push_back(std::move(one));
   }
   return json{{"points", std::move(list)}};
@@ -442,6 +445,9 @@ json ScrollPageToJson(const ScrollPage& page, bool include_vector,
       if (!p.sparse_vectors.empty()) {
         j["sparse_vectors"] = SparseVectorsToJson(p.sparse_vectors);
       }
+    }
+    if (p.expires_at_micros != 0) {
+      j["expires_at"] = Rfc3339Micros(p.expires_at_micros);
     }
     points.push_back(std::move(j));
   }

@@ -123,6 +123,11 @@ inline constexpr size_t kMaxSparseVectorNames = 16;
 inline constexpr size_t kMaxSparseVectorNameBytes = 64;
 inline constexpr size_t kMaxSparseNonZeros = 65536;
 
+// Expiry (docs/API.md, "Expiry"): a collection's default_ttl_seconds is
+// 1..kMaxTtlSeconds (100 years) or 0 (never); a point's expires_at is an
+// RFC 3339 time from 1970 up to year 9999 (ParseRfc3339's range).
+inline constexpr uint64_t kMaxTtlSeconds = 100ull * 366 * 24 * 3600;
+
 // A point id: 1..256 bytes, any content.
 inline constexpr size_t kMaxIdBytes = 256;
 

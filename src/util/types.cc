@@ -224,6 +224,16 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
         "sparse_vectors need wal_format 'native' (the Avro WAL schema has no "
         "sparse vectors)");
   }
+  if (c.default_ttl_seconds > kMaxTtlSeconds) {
+    return Status::InvalidArgument(
+        OutOfRangeMessage("default_ttl_seconds", 0, kMaxTtlSeconds,
+                          std::to_string(c.default_ttl_seconds)));
+  }
+  if (c.default_ttl_seconds != 0 && c.wal_format != WalFormat::kNative) {
+    return Status::InvalidArgument(
+        "default_ttl_seconds needs wal_format 'native' (the Avro WAL schema "
+        "has no expiry)");
+  }
   return ValidateTieringPolicy(c.tiering);
 }
 

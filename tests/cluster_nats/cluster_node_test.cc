@@ -421,6 +421,25 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   EXPECT_EQ(*deleted, 2u);
   EXPECT_EQ((*on_a)->Get("p1").status().code(), StatusCode::kNotFound);
 
+  // Expiry over the cluster: the time travels in the shard log; a point
+  // past it is invisible wherever it is read, one before it keeps its time
+  // (through a metadata update too).
+  Point gone{"gone", Vec(3), {{"i", 3}}};
+  gone.expires_at_micros = 1;  // 1970
+  Point later{"later", Vec(4), {{"i", 0}}};
+  const uint64_t at = Clock::Real()->NowMicros() + 3600ull * 1000000;
+  later.expires_at_micros = at;
+  ASSERT_TRUE((*on_b)->Upsert({gone, later}).ok());
+  EXPECT_EQ((*on_a)->Get("gone").status().code(), StatusCode::kNotFound);
+  auto kept = (*on_a)->Get("later");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->expires_at_micros, at);
+  ASSERT_TRUE((*on_b)->UpdateMetadata("later", {{"i", 0}, {"x", 1}}).ok());
+  kept = (*on_a)->Get("later");
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  EXPECT_EQ(kept->expires_at_micros, at);
+  EXPECT_EQ((*on_b)->Delete({"gone", "later"}).value(), 1u);
+
   ASSERT_TRUE(
       (*on_a)->CreatePayloadIndex({"i", PayloadIndexType::kInteger}).ok());
   EXPECT_EQ((*on_b)->Info().payload_indexes.size(), 1u);

@@ -49,7 +49,7 @@ class SearchExecutorTest : public ::testing::Test {
     live_->set_payload(SegmentPayloadIndex::Build(
         *live_->seg, {{"g", PayloadIndexType::kKeyword}}));
     for (uint32_t i = 0; i < kRows; ++i) {
-      mem_.Append(ids_[i], vectors_[i].data(), meta_[i], "", 1, 0);
+      mem_.Append(ids_[i], vectors_[i].data(), meta_[i], "", 0, 1, 0);
     }
     mem_.Kill(20);
     query_vec_ = RandomVector(rng, kExecDim);

@@ -29,6 +29,7 @@
 #include "filter/filter.h"
 #include "fuzz_util.h"
 #include "service/json_codec.h"
+#include "util/time_format.h"
 
 namespace proximadb::fuzz {
 namespace {
@@ -108,8 +109,13 @@ void CheckRestReads(const json& j) {
 
 void CheckPoint(const pb::Point& p) {
   Result<Point> d = DecodePoint(p);
-  FUZZ_CHECK(d.ok() == (!p.has_metadata() || AllFinite(p.metadata())),
-             d.status());
+  // An expiry time is refused exactly when the one RFC 3339 parser refuses
+  // it.
+  const bool time_ok =
+      p.expires_at().empty() || ParseRfc3339(p.expires_at(), "expires_at").ok();
+  FUZZ_CHECK(
+      d.ok() == ((!p.has_metadata() || AllFinite(p.metadata())) && time_ok),
+      d.status());
   if (!d.ok()) {
     FUZZ_CHECK(d.status().code() == StatusCode::kInvalidArgument, d.status());
     return;
@@ -117,13 +123,18 @@ void CheckPoint(const pb::Point& p) {
   FUZZ_CHECK(d->id == p.id() && SameFloats(p.vector(), d->vector));
   FUZZ_CHECK(d->metadata.is_object());
   CheckRestReads(d->metadata);
-  StoredPoint stored{d->id, d->vector, d->metadata, 0};
+  StoredPoint stored{d->id, d->vector,         d->metadata,
+                     0,     d->sparse_vectors, d->expires_at_micros};
   pb::Point back;
   grpc_api::EncodeStoredPoint(stored, /*include_vector=*/true, &back);
   pb::Point want = p;
   if (!want.has_metadata()) want.mutable_metadata();  // encoded as {}
   want.DiscardUnknownFields();                        // not ours to keep
   NullForUnset(want.mutable_metadata());
+  // Times come back in the one form the server writes.
+  if (!want.expires_at().empty()) {
+    want.set_expires_at(grpc_api::EncodeExpiresAt(d->expires_at_micros));
+  }
   // Floats are compared bit for bit above; here NaN must equal NaN.
   gpb::util::DefaultFieldComparator floats;
   floats.set_treat_nan_as_equal(true);
@@ -231,6 +242,16 @@ json AsRestBody(const pb::CreateCollectionRequest& r) {
   if (r.replication_factor() != 0) {
     b["replication_factor"] = r.replication_factor();
   }
+  if (!r.sparse_vectors().empty()) {
+    json names = json::object();
+    for (const auto& [name, cfg] : r.sparse_vectors()) {
+      names[name] = json::object();
+    }
+    b["sparse_vectors"] = names;
+  }
+  if (r.default_ttl_seconds() != 0) {
+    b["default_ttl_seconds"] = r.default_ttl_seconds();
+  }
   if (r.has_flush_policy()) {
     const pb::FlushPolicy& f = r.flush_policy();
     json fp = json::object();
@@ -256,7 +277,8 @@ bool SameConfig(const CollectionConfig& a, const CollectionConfig& b) {
          a.index.quantization == b.index.quantization &&
          a.wal_format == b.wal_format && a.shard_count == b.shard_count &&
          a.replication_factor == b.replication_factor &&
-         a.tiering == b.tiering &&
+         a.tiering == b.tiering && a.sparse_vectors == b.sparse_vectors &&
+         a.default_ttl_seconds == b.default_ttl_seconds &&
          a.flush.max_wal_age_hours == b.flush.max_wal_age_hours &&
          a.flush.max_wal_size_mb == b.flush.max_wal_size_mb &&
          a.flush.max_vector_count == b.flush.max_vector_count &&

@@ -175,7 +175,7 @@ Rows MakeRows(size_t n, uint32_t dim) {
 }
 
 // With `sparse`, most rows carry sparse vectors (the three optional
-// sparse sections).
+// sparse sections) and odd rows an expiry time (the kExpiry section).
 std::string WriteSegmentBytes(Env* env, const std::string& path, const Rows& r,
                               uint32_t dim, Metric metric,
                               bool sparse = false) {
@@ -191,8 +191,10 @@ std::string WriteSegmentBytes(Env* env, const std::string& path, const Rows& r,
   Status s = segment::WriteSegment(
       env, path, {9, dim, metric}, r.ids.size(),
       [&](size_t i) {
+        const uint64_t expires_at =
+            sparse && i % 2 == 1 ? 1'800'000'000'000'000ull + i : 0;
         return segment::SegmentRow{r.ids[i], r.vecs[i].data(), r.meta[i],
-                                   100 + i, blobs[i]};
+                                   100 + i,  blobs[i],         expires_at};
       },
       [](size_t i) { return i % 7 == 3; });
   Die(s, "write segment");

@@ -112,8 +112,8 @@ Result<std::shared_ptr<Segment>> Rewrite(Env* env, const Segment& s,
   Status st = sf::WriteSegment(
       env, path, {s.segment_id(), s.dimension(), s.metric()}, s.size(),
       [&](size_t r) {
-        return sf::SegmentRow{s.id(r), s.vector(r), s.metadata_json(r),
-                              s.version(r), s.sparse(r)};
+        return sf::SegmentRow{s.id(r),      s.vector(r), s.metadata_json(r),
+                              s.version(r), s.sparse(r), s.expires_at(r)};
       },
       [&](size_t r) { return s.deleted_at_write(r); });
   FUZZ_CHECK(st.ok(), st);
@@ -134,6 +134,7 @@ void CheckRewrite(Env* env, const Segment& s) {
     const std::string_view m = s.metadata_json(r);
     FUZZ_CHECK(a.metadata_json(r) == (m.empty() ? "{}" : m));
     FUZZ_CHECK(a.sparse(r) == s.sparse(r));
+    FUZZ_CHECK(a.expires_at(r) == s.expires_at(r));
   }
   auto twice = Rewrite(env, a, "/seg/rewritten2.pdb");
   FUZZ_CHECK(twice.ok(), twice.status());

@@ -298,6 +298,35 @@ TEST_F(SegmentWriterTest, SparseSectionsOnlyWhenRowsHaveThem) {
   }
 }
 
+TEST_F(SegmentWriterTest, ExpirySectionOnlyWhenARowExpires) {
+  Data d = MakeData(40, 3, 12);
+  ASSERT_TRUE(d.Write(env_.get(), "/plain.seg").ok());
+  auto plain = Segment::Open(env_.get(), "/plain.seg");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_TRUE((*plain)->Section(kExpiry).empty());
+  EXPECT_EQ((*plain)->expires_at(0), 0u);
+
+  auto at = [](size_t i) -> uint64_t {
+    return i % 3 == 0 ? 0 : 1'800'000'000'000'000ull + i;
+  };
+  ASSERT_TRUE(WriteSegment(
+                  env_.get(), "/expiry.seg", {7, d.dim, Metric::kEuclidean},
+                  d.ids.size(),
+                  [&](size_t i) {
+                    SegmentRow r = d.Row(i);
+                    r.expires_at = at(i);
+                    return r;
+                  },
+                  [&](size_t i) { return bool(d.deleted[i]); })
+                  .ok());
+  auto seg = Segment::Open(env_.get(), "/expiry.seg");
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  EXPECT_EQ((*seg)->Section(kExpiry).size(), d.ids.size() * 8);
+  for (size_t i = 0; i < d.ids.size(); ++i) {
+    EXPECT_EQ((*seg)->expires_at(i), at(i)) << i;
+  }
+}
+
 TEST(SegmentOpenTest, MissingFileIsNotCorruption) {
   auto env = NewMemEnv();
   auto seg = Segment::Open(env.get(), "/nope.seg");

@@ -251,6 +251,50 @@ TEST(NativeCodecTest, SparseVectorsRoundTripBehindTheTypeFlag) {
             StatusCode::kInvalidArgument);
 }
 
+TEST(NativeCodecTest, ExpiryRoundTripsBehindItsOwnFlag) {
+  auto codec = NewRecordCodec(WalFormat::kNative);
+  SparseVectors sv;
+  sv["kw"] = SparseVector{{4}, {2.0f}};
+  WalBatch b;
+  b.seq = 8;
+  b.ops.push_back({WalOp::Type::kUpsert, "a", {1.0f}, "{}", "", 1});
+  b.ops.push_back({WalOp::Type::kUpdateMetadata,
+                   "b",
+                   {2.0f},
+                   "{}",
+                   index::EncodeSparseVectors(sv),
+                   1'800'000'000'000'000ull});
+  b.ops.push_back({WalOp::Type::kUpsert, "c", {3.0f}, "{}", "", 0});
+  auto payload = codec->Encode(b);
+  ASSERT_TRUE(payload.ok());
+  WalBatch out;
+  ASSERT_TRUE(codec->Decode(*payload, &out).ok());
+  EXPECT_EQ(out, b);
+  // version, seq, op count, then the first op's type byte: 0x40 alone.
+  EXPECT_EQ(static_cast<uint8_t>((*payload)[3]), 0x41);
+
+  // A delete cannot carry one; a record cut inside the time is refused.
+  WalBatch bad;
+  bad.ops.push_back({WalOp::Type::kDelete, "d", {}, "", "", 5});
+  EXPECT_EQ(codec->Encode(bad).status().code(), StatusCode::kInvalidArgument);
+  WalBatch one;
+  one.seq = 8;
+  one.ops.push_back({WalOp::Type::kUpsert, "a", {1.0f}, "{}", "", 1u << 20});
+  auto p = codec->Encode(one);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(codec->Decode(p->substr(0, p->size() - 1), &out).code(),
+            StatusCode::kCorruption);
+  // A zero time behind the flag is not what the encoder writes.
+  std::string zero = *p;
+  zero.resize(zero.size() - 3);  // 2^20 is three varint bytes
+  zero.push_back('\0');
+  EXPECT_EQ(codec->Decode(zero, &out).code(), StatusCode::kCorruption);
+
+  // The Avro format has no expiry.
+  EXPECT_EQ(NewRecordCodec(WalFormat::kAvro)->Encode(one).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Formats, CodecTest, ::testing::Values(WalFormat::kNative, WalFormat::kAvro),
     [](const auto& info) { return FormatName(info.param); });

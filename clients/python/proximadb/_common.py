@@ -16,6 +16,7 @@ import struct
 import sys
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import (
     Any,
     Dict,
@@ -205,7 +206,8 @@ def to_matrix(vs: Any, what: str = "vectors") -> List[Any]:
 def _point_dict(p: Any, i: int) -> Dict[str, Any]:
     if isinstance(p, Point):
         src: Mapping[str, Any] = {"id": p.id, "vector": p.vector, "metadata": p.metadata,
-                                  "sparse_vectors": p.sparse_vectors}
+                                  "sparse_vectors": p.sparse_vectors,
+                                  "expires_at": p.expires_at}
     elif isinstance(p, Mapping):
         src = p
     else:
@@ -228,7 +230,29 @@ def _point_dict(p: Any, i: int) -> Dict[str, Any]:
             name: {"indices": [int(x) for x in sv["indices"]],
                    "values": [float(x) for x in sv["values"]]}
             for name, sv in sparse.items()}
+    expires_at = src.get("expires_at")
+    if expires_at is not None:
+        out["expires_at"] = to_rfc3339(expires_at, f"vectors[{i}].expires_at")
     return out
+
+
+def to_rfc3339(when: Any, what: str) -> str:
+    """A time as the server takes it: an RFC 3339 string as it is, a
+    timezone-aware ``datetime`` by its ``isoformat()``. A naive datetime (no
+    time zone) is ambiguous and refused, as is an empty string (which gRPC
+    could not tell from none). Raises :class:`InvalidArgument` (a
+    ``ValueError``)."""
+    if isinstance(when, datetime):
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise InvalidArgument(f"{what}: a datetime without a time zone is ambiguous; "
+                                  "use e.g. datetime.now(timezone.utc) or an RFC 3339 string")
+        return when.isoformat()
+    if isinstance(when, str):
+        if not when:
+            raise InvalidArgument(f"{what} must be an RFC 3339 time, not empty")
+        return when
+    raise InvalidArgument(f"{what} must be an RFC 3339 string or a timezone-aware datetime, "
+                          f"got {type(when).__name__}")
 
 
 def looks_like_point(x: Any) -> bool:

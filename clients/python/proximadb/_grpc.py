@@ -179,6 +179,8 @@ def _fill_point(out: "pb.Point", p: Mapping[str, Any], what: str) -> "pb.Point":
         out.metadata.CopyFrom(_struct(p["metadata"], f"{what}.metadata"))
     if p.get("sparse_vectors"):
         _fill_sparse(out.sparse_vectors, p["sparse_vectors"])
+    if p.get("expires_at") is not None:
+        out.expires_at = p["expires_at"]
     return out
 
 
@@ -317,6 +319,7 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
         "replication_factor": c.replication_factor,
         **({"sparse_vectors": {n: {} for n in sorted(c.sparse_vectors)}}
            if len(c.sparse_vectors) else {}),
+        **({"default_ttl_seconds": c.default_ttl_seconds} if c.default_ttl_seconds else {}),
     }
 
 
@@ -346,6 +349,8 @@ def _point_json(p: "pb.Point") -> Dict[str, Any]:
         out["sparse_vectors"] = _sparse_json(p.sparse_vectors)
     if p.HasField("metadata"):
         out["metadata"] = _dict(p.metadata)
+    if p.expires_at:
+        out["expires_at"] = p.expires_at
     return out
 
 
@@ -387,6 +392,8 @@ def _enc_create(c: Call) -> Any:
         req.tiering.CopyFrom(_tiering_policy(b["tiering"]))
     for name in b.get("sparse_vectors") or {}:
         req.sparse_vectors[name].SetInParent()
+    if b.get("default_ttl_seconds") is not None:
+        req.default_ttl_seconds = b["default_ttl_seconds"]
     return req
 
 
@@ -699,6 +706,8 @@ def _change_json(ev: "pb.ChangeEvent") -> Dict[str, Any]:
         out["sparse_vectors"] = _sparse_json(ev.sparse_vectors)
     if ev.op != "delete":
         out["metadata"] = _dict(ev.metadata)
+    if ev.expires_at:
+        out["expires_at"] = ev.expires_at
     return out
 
 

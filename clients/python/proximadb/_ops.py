@@ -78,6 +78,7 @@ def create_collection(
     shard_count: Optional[int] = None,
     replication_factor: Optional[int] = None,
     sparse_vectors: Optional[Any] = None,
+    default_ttl_seconds: Optional[int] = None,
 ) -> Op:
     body = body_of(
         name=name,
@@ -96,6 +97,12 @@ def create_collection(
         body["tiering"] = tiering_body(tiering)
     if sparse_vectors:
         body["sparse_vectors"] = {name: {} for name in sparse_vectors}
+    if default_ttl_seconds is not None:
+        if isinstance(default_ttl_seconds, bool) or not isinstance(default_ttl_seconds, int) \
+                or default_ttl_seconds < 0:
+            raise InvalidArgument("default_ttl_seconds must be a non-negative integer, "
+                                  f"got {default_ttl_seconds!r}")
+        body["default_ttl_seconds"] = default_ttl_seconds
     return Collection.from_dict((yield Call("CreateCollection", body=body)))
 
 

@@ -132,6 +132,7 @@ class AsyncProximaDBClient:
         shard_count: Optional[int] = None,
         replication_factor: Optional[int] = None,
         sparse_vectors: Optional[Iterable[str]] = None,
+        default_ttl_seconds: Optional[int] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -150,6 +151,8 @@ class AsyncProximaDBClient:
                 refuses either above 1.
             sparse_vectors: names of sparse vectors (see
                 ``ProximaDBClient.create_collection``).
+            default_ttl_seconds: time to live of points (see
+                ``ProximaDBClient.create_collection``).
 
         Raises:
             CollectionAlreadyExists: the name is taken.
@@ -162,7 +165,7 @@ class AsyncProximaDBClient:
                                                 indexing_algorithm, m, ef_construction,
                                                 ef_search, wal_format, flush, tiering,
                                                 shard_count, replication_factor,
-                                                sparse_vectors))
+                                                sparse_vectors, default_ttl_seconds))
 
     async def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.

@@ -164,6 +164,7 @@ class ProximaDBClient:
         shard_count: Optional[int] = None,
         replication_factor: Optional[int] = None,
         sparse_vectors: Optional[Iterable[str]] = None,
+        default_ttl_seconds: Optional[int] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -195,6 +196,12 @@ class ProximaDBClient:
                 ``"sparse_vectors": {"<name>": {"indices": [...], "values":
                 [...]}}`` and ``query()`` takes ``{"sparse_vector": {...},
                 "using": "<name>"}`` prefetches.
+            default_ttl_seconds: time to live: points written without their
+                own ``"expires_at"`` expire this many seconds after the write
+                (1..3162240000, i.e. 100 years; ``None`` or 0 = never; needs
+                ``wal_format="native"``). A point's ``"expires_at"`` (an RFC
+                3339 string or a timezone-aware ``datetime``) sets its own
+                time; expired points are invisible to every read.
 
         Raises:
             CollectionAlreadyExists: the name is taken.
@@ -207,7 +214,7 @@ class ProximaDBClient:
                                                 indexing_algorithm, m, ef_construction,
                                                 ef_search, wal_format, flush, tiering,
                                                 shard_count, replication_factor,
-                                                sparse_vectors))
+                                                sparse_vectors, default_ttl_seconds))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.

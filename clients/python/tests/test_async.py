@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
@@ -134,6 +136,44 @@ async def test_every_method_async(aclient: AsyncProximaDBClient, new_name,
     with pytest.raises(CollectionNotFound):
         await c.get_collection(name)
     assert not await c.delete_collection(name, missing_ok=True)
+
+
+async def test_expiry_async(aclient: AsyncProximaDBClient, new_name, transport: str) -> None:
+    c = aclient
+    name = new_name("ttl")
+    assert (await c.create_collection(name, 2, default_ttl_seconds=3600)).default_ttl_seconds \
+        == 3600
+    assert (await c.get_collection(name)).default_ttl_seconds == 3600
+    before = time.time()
+    await c.upsert(name, [
+        {"id": "t_past", "vector": [1, 0], "expires_at": "2000-01-01T00:00:00Z"},
+        {"id": "t_future", "vector": [1, 0.1],
+         "expires_at": datetime(2999, 1, 1, tzinfo=timezone.utc)},
+        {"id": "t_none", "vector": [0.1, 1]},
+    ])
+    after = time.time()
+    with pytest.raises(PointNotFound):
+        await c.get(name, "t_past")
+    assert [p.id for p in await c.get(name, ["t_past", "t_future", "t_none"])] == [
+        "t_future", "t_none"]
+    assert await c.count(name) == 2
+    assert [p.id async for p in c.scroll(name)] == ["t_future", "t_none"]
+    assert (await c.search(name, [1, 0], k=10)).ids == ["t_future", "t_none"]
+    assert (await c.search(name, [1, 0], k=10, exact=True)).ids == ["t_future", "t_none"]
+    assert (await c.get(name, "t_future")).expires_at == "2999-01-01T00:00:00.000000Z"
+    exp = (await c.get(name, "t_none")).expires_at
+    assert exp is not None
+    when = datetime.fromisoformat(exp.replace("Z", "+00:00")).timestamp()
+    assert before + 3600 - 120 <= when <= after + 3600 + 120
+
+    with pytest.raises(InvalidArgument) as e:
+        await c.upsert(name, {"id": "t_bad", "vector": [1, 1], "expires_at": "tomorrow"})
+    assert e.value.status == (400 if transport == "rest" else "INVALID_ARGUMENT")
+    assert "expires_at" in e.value.message
+    with pytest.raises(ValueError, match="expires_at"):
+        await c.upsert(name, {"id": "t_naive", "vector": [1, 1],
+                              "expires_at": datetime(2999, 1, 1)})
+    assert await c.count(name) == 2
 
 
 async def test_concurrent_async(aclient: AsyncProximaDBClient, new_name) -> None:

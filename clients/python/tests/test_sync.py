@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import time
 import uuid
+from datetime import datetime, timedelta, timezone
 
 import numpy as np
 import pytest
@@ -715,6 +717,86 @@ def test_sparse_vectors(client: ProximaDBClient, new_name) -> None:
                                                        "values": [1, 2]}}})
     with pytest.raises(InvalidArgument, match="wal_format 'native'"):
         client.create_collection(new_name(), 2, wal_format="avro", sparse_vectors=["kw"])
+
+
+def _unix(rfc3339: str) -> float:
+    """Seconds since the epoch of an RFC 3339 time as the server writes it."""
+    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
+
+
+def test_expiry(client: ProximaDBClient, transport: str, new_name) -> None:
+    name = new_name()
+    c = client.create_collection(name, 2, default_ttl_seconds=3600)
+    assert c.default_ttl_seconds == 3600
+    assert client.get_collection(name).default_ttl_seconds == 3600
+    before = time.time()
+    client.upsert(name, [
+        {"id": "t_past", "vector": [1, 0], "metadata": {"g": 1},
+         "expires_at": "2000-01-01T00:00:00Z"},
+        {"id": "t_future", "vector": [1, 0.1], "metadata": {"g": 1},
+         "expires_at": "2999-01-01T00:00:00Z"},
+        {"id": "t_none", "vector": [0.1, 1], "metadata": {"g": 1}},
+    ])
+    after = time.time()
+
+    def check() -> None:
+        # The expired point is invisible to every read.
+        with pytest.raises(PointNotFound):
+            client.get(name, "t_past")
+        assert [p.id for p in client.get(name, ["t_past", "t_future", "t_none"])] == [
+            "t_future", "t_none"]
+        assert client.count(name) == 2
+        assert client.count(name, filter={"g": 1}) == 2
+        assert [p.id for p in client.scroll(name)] == ["t_future", "t_none"]
+        assert [p.id for p in client.scroll(name, include_vectors=True)] == [
+            "t_future", "t_none"]
+        assert client.search(name, [1, 0], k=10).ids == ["t_future", "t_none"]
+        assert client.search(name, [1, 0], k=10, exact=True).ids == ["t_future", "t_none"]
+        # Its own time, as the server writes it; the other one the
+        # collection's default TTL after the write.
+        assert client.get(name, "t_future").expires_at == "2999-01-01T00:00:00.000000Z"
+        exp = client.get(name, "t_none").expires_at
+        assert exp is not None and exp.endswith("Z")
+        assert before + 3600 - 120 <= _unix(exp) <= after + 3600 + 120
+
+    check()
+    # The change feed carries the times the points were written with.
+    feed = {ch.id: ch.expires_at for ch in client.changes(name, follow=False)
+            if ch.op == "upsert"}
+    assert feed["t_past"] == "2000-01-01T00:00:00.000000Z"
+    assert feed["t_future"] == "2999-01-01T00:00:00.000000Z"
+    client.flush(name)  # the same from a segment, and after compaction drops it
+    check()
+    client.compact(name)
+    check()
+
+    # A timezone-aware datetime is sent as RFC 3339 (its offset kept); a
+    # Point read back is written again with its time.
+    one_am = datetime(2999, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1)))
+    client.upsert(name, {"id": "t_dt", "vector": [1, 1], "expires_at": one_am})
+    got = client.get(name, "t_dt")
+    assert got.expires_at == "2999-01-01T00:00:00.000000Z"
+    client.upsert(name, Point("t_dt", got.vector, {"again": True}, expires_at=got.expires_at))
+    assert client.get(name, "t_dt").expires_at == "2999-01-01T00:00:00.000000Z"
+    with pytest.raises(ValueError, match="expires_at"):
+        client.upsert(name, {"id": "t_naive", "vector": [1, 1],
+                             "expires_at": datetime(2999, 1, 1)})
+
+    with pytest.raises(InvalidArgument) as e:
+        client.upsert(name, {"id": "t_bad", "vector": [1, 1], "expires_at": "tomorrow"})
+    assert e.value.status == (400 if transport == "rest" else "INVALID_ARGUMENT")
+    assert "expires_at" in e.value.message
+    with pytest.raises(PointNotFound):
+        client.get(name, "t_bad")
+
+    # Without a default TTL a point without expires_at never expires.
+    plain = new_name()
+    assert client.create_collection(plain, 2).default_ttl_seconds == 0
+    assert client.get_collection(plain).default_ttl_seconds == 0
+    client.upsert(plain, {"id": "p", "vector": [1, 0]})
+    assert client.get(plain, "p").expires_at is None
+    with pytest.raises(InvalidArgument, match="default_ttl_seconds"):
+        client.create_collection(new_name(), 2, default_ttl_seconds=3162240001)
 
 
 def test_flush_compact_stats(client: ProximaDBClient, new_name) -> None:

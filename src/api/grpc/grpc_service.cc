@@ -132,6 +132,7 @@ void EncodeChange(const Change& c, bool with_vectors, v1::ChangeEvent* ev) {
   ev->set_time_unix_micros(c.time_unix_micros);
   ev->set_op(std::string(ChangeOpName(c.op)));
   ev->set_id(c.id);
+  ev->set_expires_at(EncodeExpiresAt(c.expires_at_micros));
   if (with_vectors) {
     ev->mutable_vector()->Add(c.vector.begin(), c.vector.end());
     EncodeSparseVectors(c.sparse_vectors, ev->mutable_sparse_vectors());

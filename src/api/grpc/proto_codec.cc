@@ -191,6 +191,7 @@ Result<CollectionConfig> DecodeCreateCollection(
     c.sparse_vectors.push_back(name);
   }
   std::sort(c.sparse_vectors.begin(), c.sparse_vectors.end());
+  c.default_ttl_seconds = r.default_ttl_seconds();
   return c;
 }
 
@@ -222,7 +223,18 @@ Result<Point> DecodePoint(const pb::Point& p) {
   for (const auto& [name, sv] : p.sparse_vectors()) {
     out.sparse_vectors[name] = DecodeSparse(sv);
   }
+  if (!p.expires_at().empty()) {
+    PDB_ASSIGN_OR_RETURN(out.expires_at_micros,
+                         ParseRfc3339(p.expires_at(), "expires_at"));
+    // The epoch itself is a time like any other, not "never" (as REST).
+    if (out.expires_at_micros == 0) out.expires_at_micros = 1;
+  }
   return out;
+}
+
+std::string EncodeExpiresAt(uint64_t expires_at_micros) {
+  return expires_at_micros == 0 ? std::string()
+                                : Rfc3339Micros(expires_at_micros);
 }
 
 Result<json> DecodeFilter(bool has_filter, const gpb::Struct& s) {
@@ -442,6 +454,7 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
   for (const std::string& name : c.sparse_vectors) {
     (*out->mutable_sparse_vectors())[name];
   }
+  out->set_default_ttl_seconds(c.default_ttl_seconds);
 }
 
 void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
@@ -453,6 +466,7 @@ void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
   }
   JsonToStruct(p.metadata.is_null() ? json::object() : p.metadata,
                out->mutable_metadata());
+  out->set_expires_at(EncodeExpiresAt(p.expires_at_micros));
 }
 
 namespace {

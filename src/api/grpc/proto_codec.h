@@ -9,6 +9,8 @@
 // JSON integers beyond 2^53 lose precision when encoded into a Struct.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,7 +37,13 @@ Result<CollectionConfig> DecodeCreateCollection(
     const pb::CreateCollectionRequest& r);
 FlushPolicy DecodeFlushPolicy(const pb::FlushPolicy& p);
 TieringPolicy DecodeTieringPolicy(const pb::TieringPolicy& p);
+// An empty expires_at is 0 (the collection's default TTL, or never);
+// anything else must be RFC 3339 (kInvalidArgument naming "expires_at";
+// BatchUpsert prefixes "vectors[i]: " as REST does).
 Result<Point> DecodePoint(const pb::Point& p);
+// Point.expires_at / ChangeEvent.expires_at: "" for 0 (never), else
+// Rfc3339Micros.
+std::string EncodeExpiresAt(uint64_t expires_at_micros);
 // Sparse vectors as sent (checked by the engine: CheckSparseVectors).
 SparseVector DecodeSparse(const pb::SparseVector& v);
 void EncodeSparseVectors(

@@ -54,6 +54,7 @@ json PointToJson(const StoredPoint& p) {
     for (const auto& [name, v] : p.sparse_vectors) sv[name] = SparseToJson(v);
     j["sparse_vectors"] = std::move(sv);
   }
+  if (p.expires_at_micros != 0) j["expires_at"] = p.expires_at_micros;
   return j;
 }
 
@@ -72,6 +73,10 @@ Result<StoredPoint> PointFromJson(const json& j) {
         return Bad("a point's sparse vectors");
       }
     }
+  }
+  if (j.contains("expires_at") &&
+      !Read(j, "expires_at", &p.expires_at_micros)) {
+    return Bad("a point's expiry");
   }
   return p;
 }

@@ -160,6 +160,10 @@ Result<CollectionConfig> Decode(const json& j) {
     }
     PDB_RETURN_IF_ERROR(ValidateSparseVectorNames(c.sparse_vectors));
   }
+  if (j.contains("default_ttl_seconds")) {
+    PDB_RETURN_IF_ERROR(
+        ReadUnsigned(j, "default_ttl_seconds", &c.default_ttl_seconds));
+  }
   return c;
 }
 
@@ -202,6 +206,9 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
   }
   // Likewise only when declared.
   if (!c.sparse_vectors.empty()) out["sparse_vectors"] = c.sparse_vectors;
+  if (c.default_ttl_seconds != 0) {
+    out["default_ttl_seconds"] = c.default_ttl_seconds;
+  }
   return out;
 }
 

@@ -36,7 +36,8 @@ class SegmentParser {
     PDB_RETURN_IF_ERROR(CheckIdsSorted());
     PDB_RETURN_IF_ERROR(CheckVersions());
     PDB_RETURN_IF_ERROR(CheckDeletedPadding());
-    return BindSparse();
+    PDB_RETURN_IF_ERROR(BindSparse());
+    return BindExpiry();
   }
 
  private:
@@ -301,6 +302,16 @@ class SegmentParser {
         index::SparseIndex::Parse(std::string_view(index, index_len), n);
     if (!parsed.ok()) return Corrupt(parsed.status().message());
     seg_->sparse_index_ = std::move(parsed).value();
+    return Status::OK();
+  }
+
+  // The optional expiry section: one u64 per row.
+  Status BindExpiry() {
+    for (const Entry& e : entries_) {
+      if (e.type == segment::kExpiry) {
+        return RequiredAs(segment::kExpiry, seg_->count_ * 8, &seg_->expiry_);
+      }
+    }
     return Status::OK();
   }
 

@@ -73,6 +73,8 @@ class Segment {
     return sparse_offsets_ ? Slice(sparse_bytes_, sparse_offsets_, row)
                            : std::string_view();
   }
+  // When the row expires (unix microseconds); 0: never.
+  uint64_t expires_at(size_t row) const { return expiry_ ? expiry_[row] : 0; }
   // The inverted index of the sparse vectors (empty when none).
   const index::SparseIndex& sparse_index() const { return sparse_index_; }
   bool deleted_at_write(size_t row) const {
@@ -131,6 +133,7 @@ class Segment {
   const uint64_t* sparse_offsets_ = nullptr;  // null: no sparse sections
   const char* sparse_bytes_ = nullptr;
   index::SparseIndex sparse_index_;
+  const uint64_t* expiry_ = nullptr;  // null: no row expires
 };
 
 }  // namespace proximadb::segment

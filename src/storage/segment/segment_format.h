@@ -80,6 +80,8 @@ enum SectionType : uint32_t {
   kSparseOffsets = 9,  // count + 1 u64 into kSparseBytes
   kSparseBytes = 10,   // concatenated row blobs ("" = no sparse vectors)
   kSparseIndex = 11,   // the inverted index of them (SparseIndexBuilder)
+  // Optional, written only when some row expires (docs/API.md, "Expiry"):
+  kExpiry = 12,  // count u64: when row i expires (unix microseconds; 0 never)
 
   // Reserved for the HNSW graph built over this segment's rows.
   kHnswFirst = 16,

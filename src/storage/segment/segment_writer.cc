@@ -71,8 +71,10 @@ Status EncodeSection(SectionType type, const RowSource& src, Emit&& emit) {
       }
       return Status::OK();
     case kVersions:
+    case kExpiry:
       for (size_t i = 0; i < src.count; ++i) {
-        StoreFixed64(buf, src.row_at(i).version);
+        const SegmentRow row = src.row_at(i);
+        StoreFixed64(buf, type == kVersions ? row.version : row.expires_at);
         PDB_RETURN_IF_ERROR(emit(buf, 8));
       }
       return Status::OK();
@@ -227,15 +229,20 @@ Status WriteSegment(Env* env, const std::string& path,
 
   // The sparse sections only when some row has sparse vectors, so other
   // segments keep their bytes.
+  // Likewise the expiry section only when some row expires.
   index::SparseIndexBuilder sparse;
+  bool expiry = false;
   for (size_t i = 0; i < count; ++i) {
-    sparse.AddRow(static_cast<uint32_t>(i), row_at(i).sparse);
+    const SegmentRow row = row_at(i);
+    sparse.AddRow(static_cast<uint32_t>(i), row.sparse);
+    expiry |= row.expires_at != 0;
   }
   std::vector<SectionType> order(kSectionOrder.begin(), kSectionOrder.end());
   if (!sparse.empty()) {
     src.sparse_index = sparse.Encode();
     order.insert(order.end(), {kSparseOffsets, kSparseBytes, kSparseIndex});
   }
+  if (expiry) order.push_back(kExpiry);
 
   // Pass 1: lengths and CRCs of every section.
   std::vector<SectionEntry> plan;

@@ -21,6 +21,7 @@ struct SegmentRow {
   std::string_view metadata_json;  // compact JSON object; empty means "{}"
   uint64_t version;                // sequence number of the row's write
   std::string_view sparse = {};    // index/sparse.h's blob; empty = none
+  uint64_t expires_at = 0;         // unix microseconds; 0 = never
 };
 
 struct SegmentWriteOptions {

@@ -200,6 +200,10 @@ class AvroCodec final : public RecordCodec {
         return Status::InvalidArgument(
             "the Avro WAL format has no sparse vectors");
       }
+      if (op.expires_at != 0) {
+        // Likewise for expiry (ValidateCollectionConfig, PointToUpsertOp).
+        return Status::InvalidArgument("the Avro WAL format has no expiry");
+      }
       if (avro_value_append(ops, &v, nullptr) ||
           avro_value_get_by_index(&v, kType, &f, nullptr) ||
           avro_value_set_enum(&f, type) ||

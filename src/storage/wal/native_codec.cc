@@ -5,6 +5,8 @@
 //                        dim varint32 | dim x float32 | metadata (len+bytes)
 //       either with kSparseFlag (0x80) set in the type byte: the same, then
 //                        sparse vectors (len+bytes, index/sparse.h's blob)
+//       either with kExpiryFlag (0x40) set: then (after any sparse vectors)
+//                        expires_at varint64 (unix microseconds, non-zero)
 //       kDelete (2):     nothing more
 //       kUpdateMetadataNoVector (3, read only): metadata (len+bytes)
 #include <bit>
@@ -22,6 +24,8 @@ constexpr uint8_t kVersion = 1;
 // records without them keep the original bytes, and a build that does not
 // know the flag refuses the record instead of dropping the vectors.
 constexpr uint8_t kSparseFlag = 0x80;
+// Likewise when the op's expiry time follows.
+constexpr uint8_t kExpiryFlag = 0x40;
 
 void PutFloats(std::string* dst, const std::vector<float>& v) {
   if constexpr (std::endian::native == std::endian::little) {
@@ -75,12 +79,14 @@ class NativeCodec final : public RecordCodec {
     for (const WalOp& op : batch.ops) {
       if (!ValidType(op.type)) return Status::InvalidArgument("bad op type");
       const bool sparse = !op.sparse.empty();
-      if (sparse && !WalOp::HasVector(op.type)) {
+      const bool expiry = op.expires_at != 0;
+      if ((sparse || expiry) && !WalOp::HasVector(op.type)) {
         return Status::InvalidArgument(
-            "sparse vectors on an op without vector");
+            "sparse vectors or an expiry on an op without vector");
       }
       out.push_back(static_cast<char>(static_cast<uint8_t>(op.type) |
-                                      (sparse ? kSparseFlag : 0)));
+                                      (sparse ? kSparseFlag : 0) |
+                                      (expiry ? kExpiryFlag : 0)));
       PutLengthPrefixed(&out, op.id);
       if (WalOp::HasVector(op.type)) {
         PutVarint32(&out, static_cast<uint32_t>(op.vector.size()));
@@ -90,6 +96,7 @@ class NativeCodec final : public RecordCodec {
         PutLengthPrefixed(&out, op.metadata_json);
       }
       if (sparse) PutLengthPrefixed(&out, op.sparse);
+      if (expiry) PutVarint64(&out, op.expires_at);
     }
     return Status::OK();
   }
@@ -112,7 +119,8 @@ class NativeCodec final : public RecordCodec {
       uint8_t type = static_cast<uint8_t>(in[0]);
       in.remove_prefix(1);
       const bool sparse = (type & kSparseFlag) != 0;
-      type &= static_cast<uint8_t>(~kSparseFlag);
+      const bool expiry = (type & kExpiryFlag) != 0;
+      type &= static_cast<uint8_t>(~(kSparseFlag | kExpiryFlag));
       if (!ValidType(static_cast<WalOp::Type>(type))) {
         return Bad("unknown op type");
       }
@@ -140,6 +148,10 @@ class NativeCodec final : public RecordCodec {
           return Bad("bad sparse vectors");
         }
         op.sparse.assign(blob);
+      }
+      if (expiry && (!WalOp::HasVector(op.type) ||
+                     !GetVarint64(&in, &op.expires_at) || op.expires_at == 0)) {
+        return Bad("bad expiry");
       }
     }
     if (!in.empty()) return Bad("trailing bytes");

@@ -27,6 +27,9 @@ struct WalOp {
   // kUpsert, kUpdateMetadata: the point's sparse vectors, encoded as
   // index/sparse.h's row blob; empty = none.
   std::string sparse = {};
+  // kUpsert, kUpdateMetadata: when the point expires (unix microseconds;
+  // docs/API.md, "Expiry"); 0 = never.
+  uint64_t expires_at = 0;
 
   // True for the types that carry a vector.
   static bool HasVector(Type t) {
