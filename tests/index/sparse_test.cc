@@ -189,8 +189,11 @@ TEST(SparseIndexTest, DamagedSectionsAreRefused) {
   v["a"] = Sv({5}, {3});
   builder.AddRow(1, EncodeSparseVectors(v));
   const std::string good = builder.Encode();
-  auto parse = [](const std::string& bytes, uint64_t rows) {
-    std::vector<uint64_t> storage(bytes.size() / 8 + 1);
+  // 8-byte aligned, as a segment's section is; it outlives each parse's
+  // use (a SparseIndex reads the bytes in place).
+  std::vector<uint64_t> storage;
+  auto parse = [&storage](const std::string& bytes, uint64_t rows) {
+    storage.assign(bytes.size() / 8 + 1, 0);
     std::memcpy(storage.data(), bytes.data(), bytes.size());
     return SparseIndex::Parse(
         std::string_view(reinterpret_cast<const char*>(storage.data()),
