@@ -272,28 +272,23 @@ StoredPoint CollectionImpl::MaterializeLocked(const Location& loc,
                                               bool with_metadata,
                                               const ColdPins& pins) const {
   StoredPoint p;
-  const uint32_t dim = config_.dimension;
   if (loc.kind == Location::kSegment) {
     const auto& s = *loc.seg->seg;
     p.id = std::string(s.id(loc.row));
     p.version = s.version(loc.row);
-    if (with_vector) {
-      const float* v = VectorLocked(loc, pins);
-      p.vector.assign(v, v + dim);
-      // Validated blobs (the WAL's and the segment's checksums): a failure
-      // here would be a bug, and the vectors are then left out.
-      (void)index::DecodeSparseVectors(s.sparse(loc.row), &p.sparse_vectors);
-    }
     if (with_metadata) p.metadata = ParseMetadata(s.metadata_json(loc.row));
   } else {
     const Memtable& m = *loc.mem;
     p.id = std::string(m.id(loc.row));
     p.version = m.version(loc.row);
-    if (with_vector) {
-      p.vector.assign(m.vector(loc.row), m.vector(loc.row) + dim);
-      (void)index::DecodeSparseVectors(m.sparse(loc.row), &p.sparse_vectors);
-    }
     if (with_metadata) p.metadata = ParseMetadata(m.metadata(loc.row));
+  }
+  if (with_vector) {
+    const float* v = VectorLocked(loc, pins);
+    p.vector.assign(v, v + config_.dimension);
+    // Validated blobs (the WAL's and the segment's checksums): a failure
+    // here would be a bug, and the vectors are then left out.
+    (void)index::DecodeSparseVectors(SparseLocked(loc), &p.sparse_vectors);
   }
   p.expires_at_micros = ExpiresAtLocked(loc);
   return p;

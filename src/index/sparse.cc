@@ -334,11 +334,6 @@ const SparseIndex::Name* SparseIndex::FindName(std::string_view name) const {
   return nullptr;
 }
 
-uint64_t SparseIndex::postings(std::string_view name) const {
-  const Name* n = FindName(name);
-  return n ? n->posting_count : 0;
-}
-
 void SparseIndex::Score(std::string_view name, const SparseVector& query,
                         std::vector<std::pair<uint32_t, double>>* out) const {
   out->clear();

@@ -90,8 +90,6 @@ class SparseIndex {
   // with its dot product (summed as SparseDot sums it).
   void Score(std::string_view name, const SparseVector& query,
              std::vector<std::pair<uint32_t, double>>* out) const;
-  // Postings under `name` in all (a row counts once per dimension).
-  uint64_t postings(std::string_view name) const;
 
  private:
   struct Name {

@@ -339,9 +339,7 @@ Result<Point> ParsePointAt(const json& item, uint32_t dimension,
       return TypeError("expires_at", "an RFC 3339 time string", *v);
     }
     PDB_ASSIGN_OR_RETURN(p.expires_at_micros,
-                         ParseRfc3339(v->get<std::string>(), "expires_at"));
-    // The epoch itself is a time like any other, not "never".
-    if (p.expires_at_micros == 0) p.expires_at_micros = 1;
+                         ParseExpiryTime(v->get<std::string>(), "expires_at"));
   }
   return p;
 }

@@ -125,4 +125,10 @@ Result<uint64_t> ParseRfc3339(std::string_view s, std::string_view field) {
   return static_cast<uint64_t>(t);
 }
 
+Result<uint64_t> ParseExpiryTime(std::string_view text,
+                                 std::string_view field) {
+  PDB_ASSIGN_OR_RETURN(uint64_t at, ParseRfc3339(text, field));
+  return at == 0 ? 1 : at;
+}
+
 }  // namespace proximadb

@@ -20,6 +20,10 @@ std::string Rfc3339Micros(uint64_t unix_micros);
 // after 9999 are refused.
 Result<uint64_t> ParseRfc3339(std::string_view text, std::string_view field);
 
+// A point's expires_at (docs/API.md, "Expiry"): ParseRfc3339, with the
+// epoch itself mapped to 1 µs after it, since 0 means "never expires".
+Result<uint64_t> ParseExpiryTime(std::string_view text, std::string_view field);
+
 // The same grammar (years 0000..9999, so also times before 1970) as a
 // signed instant in unix microseconds, without an error message and without
 // allocating: false when `text` is not an RFC 3339 time. Used by the filter

@@ -225,9 +225,7 @@ Result<Point> DecodePoint(const pb::Point& p) {
   }
   if (!p.expires_at().empty()) {
     PDB_ASSIGN_OR_RETURN(out.expires_at_micros,
-                         ParseRfc3339(p.expires_at(), "expires_at"));
-    // The epoch itself is a time like any other, not "never" (as REST).
-    if (out.expires_at_micros == 0) out.expires_at_micros = 1;
+                         ParseExpiryTime(p.expires_at(), "expires_at"));
   }
   return out;
 }
