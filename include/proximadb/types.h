@@ -118,6 +118,17 @@ EffectiveTieringPolicy Resolve(const TieringPolicy& p,
 // absolute path (or empty). ValidateCollectionConfig includes it.
 Status ValidateTieringPolicy(const TieringPolicy& t);
 
+// One named dense vector of a collection: its own dimension and metric;
+// a multivector name holds a matrix of vectors per point (late
+// interaction, scored by MaxSim).
+struct NamedVectorConfig {
+  std::string name;        // [A-Za-z0-9_-], 1..kMaxSparseVectorNameBytes
+  uint32_t dimension = 0;  // 1..kMaxDimension
+  Metric metric = Metric::kCosine;
+  bool multivector = false;
+  bool operator==(const NamedVectorConfig&) const = default;
+};
+
 // A collection's configuration. Everything but `flush` is fixed when the
 // collection is created (the engine keeps that part const and reads it
 // without a lock); `flush` is the one part that changes, through
@@ -143,6 +154,11 @@ struct CollectionConfig {
   // kMaxSparseVectorNames. Fixed at create. Points may carry a sparse
   // vector under any of these names beside their dense vector.
   std::vector<std::string> sparse_vectors;
+  // The collection's named dense vectors (docs/API.md, "Named vectors and
+  // multi-vectors"), sorted by name, beside its main (unnamed) vector; at
+  // most kMaxNamedVectors, names as for sparse vectors and distinct from
+  // them. Fixed at create.
+  std::vector<NamedVectorConfig> vectors = {};
   // Time to live (docs/API.md, "Expiry"): points written without their
   // own expires_at expire this many seconds after the write; 0 = never
   // (at most kMaxTtlSeconds). Fixed at create.
@@ -153,6 +169,14 @@ Status ValidateCollectionConfig(const CollectionConfig& c);
 // Sparse vector names: at most kMaxSparseVectorNames, each 1..64 characters
 // of [A-Za-z0-9_-], sorted and distinct (parsers sort what they read).
 Status ValidateSparseVectorNames(const std::vector<std::string>& names);
+// Named vectors: at most kMaxNamedVectors, names as for sparse vectors
+// (sorted, distinct, none also a sparse vector name), dimension
+// 1..kMaxDimension.
+Status ValidateNamedVectors(const std::vector<NamedVectorConfig>& vectors,
+                            const std::vector<std::string>& sparse_names);
+// The named vector `name` of `c`, or null.
+const NamedVectorConfig* FindNamedVector(
+    const std::vector<NamedVectorConfig>& vectors, std::string_view name);
 
 // Aliases (docs/API.md, "Aliases"): a second name for a collection, in the
 // same namespace as collection names, resolved wherever a collection name is
@@ -323,6 +347,17 @@ struct SparseVector {
 };
 // A point's sparse vectors by name (names declared by the collection).
 using SparseVectors = std::map<std::string, SparseVector, std::less<>>;
+// A point's vector under one of the collection's named vectors: one vector
+// (rows 1), or under a multivector name a matrix of `rows` vectors of the
+// name's dimension, row after row (`matrix`: given as a list of vectors).
+struct NamedVector {
+  std::vector<float> values;
+  uint32_t rows = 1;
+  bool matrix = false;
+  bool operator==(const NamedVector&) const = default;
+};
+// A point's named vectors by name (names declared by the collection).
+using NamedVectors = std::map<std::string, NamedVector, std::less<>>;
 
 // A point as written by a client. An empty id asks the engine for a UUID v4.
 struct Point {
@@ -330,6 +365,7 @@ struct Point {
   std::vector<float> vector;
   nlohmann::json metadata = nlohmann::json::object();
   SparseVectors sparse_vectors = {};
+  NamedVectors named_vectors = {};  // JSON "vectors"
   // When the point expires (unix microseconds; docs/API.md, "Expiry"):
   // invisible from then on, removed by compaction. 0: the collection's
   // default_ttl_seconds after the write, or never.
@@ -344,6 +380,7 @@ struct StoredPoint {
   uint64_t version = 0;  // sequence number of the write that produced it
   // Filled with `vector` (when the vectors are asked for).
   SparseVectors sparse_vectors = {};
+  NamedVectors named_vectors = {};
   uint64_t expires_at_micros = 0;  // 0: never
 };
 
@@ -365,6 +402,7 @@ struct Change {
   std::string metadata_json;
   // Upsert and update_metadata: the point's sparse vectors (may be empty).
   SparseVectors sparse_vectors;
+  NamedVectors named_vectors = {};
   // Upsert and update_metadata: when the point expires (unix
   // microseconds; 0: never).
   uint64_t expires_at_micros = 0;
@@ -421,6 +459,12 @@ struct SearchRequest {
   bool exact = false;                 // force brute force
   bool explain = false;  // fill SearchResult::explain with per-source plans
   ReadConsistency consistency = ReadConsistency::kEventual;
+  // Search one of the collection's named vectors instead of the main one
+  // (exact: every point holding it is scored); `vector` is then of that
+  // name's dimension, and for a multivector name a matrix of `vector_rows`
+  // query vectors, row after row, scored by MaxSim (docs/API.md).
+  std::string using_vector = {};
+  uint32_t vector_rows = 0;  // 0: `vector` is one vector
   // Conveniences around one search, applied by the service
   // (src/service/search_options.h); a Collection's own Search ignores them.
   //   point_id: search with the vector of this existing point instead of

@@ -321,8 +321,15 @@ class ClusterCollection final : public Collection {
   Result<SearchResult> Search(const SearchRequest& request) override {
     PDB_ASSIGN_OR_RETURN(ShardedCollection c, Current());
     const CollectionConfig& cfg = c.def.config;
-    PDB_RETURN_IF_ERROR(CheckPointVector(cfg.name, cfg.dimension, cfg.metric,
-                                         request.vector, "query vector"));
+    Metric metric = cfg.metric;
+    if (request.using_vector.empty()) {
+      PDB_RETURN_IF_ERROR(CheckPointVector(cfg.name, cfg.dimension, cfg.metric,
+                                           request.vector, "query vector"));
+    } else {
+      // Exact on every shard: the best k of each, merged, are the best k.
+      PDB_RETURN_IF_ERROR(CheckNamedQuery(cfg.vectors, request));
+      metric = FindNamedVector(cfg.vectors, request.using_vector)->metric;
+    }
     const std::string body = rpc_codec::EncodeSearchRequest(request);
     const bool strong = request.consistency == ReadConsistency::kStrong;
     auto results = ForEachShard<std::string>(c.shard_count(), [&](uint32_t k) {
@@ -340,7 +347,7 @@ class ClusterCollection final : public Collection {
       for (auto& p : one.explain) merged.explain.push_back(std::move(p));
     }
     std::sort(merged.hits.begin(), merged.hits.end(),
-              [m = cfg.metric](const SearchHit& a, const SearchHit& b) {
+              [m = metric](const SearchHit& a, const SearchHit& b) {
                 return Better(m, a, b);
               });
     if (merged.hits.size() > request.k) merged.hits.resize(request.k);

@@ -1132,7 +1132,7 @@ Result<WriteOutcome> ClusterNode::LocalWrite(const std::string& uid,
     PDB_ASSIGN_OR_RETURN(StoredPoint p, hs->local->Get(op.id));
     op.type = wal::WalOp::Type::kUpdateMetadata;
     op.vector = std::move(p.vector);
-    op.sparse = index::EncodeSparseVectors(p.sparse_vectors);
+    op.sparse = index::EncodePointVectors(p.sparse_vectors, p.named_vectors);
     op.expires_at = p.expires_at_micros;
   } else if (kind == WriteKind::kPatchMetadata) {
     // Each existing point logged whole with its patched metadata, as the

@@ -83,7 +83,8 @@ Status ShardApplier::Apply(uint64_t seq, std::string_view data) {
         return Status::Corruption("shard log entry " + std::to_string(seq) +
                                   ": metadata of '" + op.id + "' is not JSON");
       }
-      Status sparse = index::DecodeSparseVectors(op.sparse, &p.sparse_vectors);
+      Status sparse = index::DecodePointVectors(op.sparse, &p.sparse_vectors,
+                                                &p.named_vectors);
       if (!sparse.ok()) {
         return Status::Corruption("shard log entry " + std::to_string(seq) +
                                   ": " + sparse.message());

@@ -89,7 +89,8 @@ class CollectionChangeReader final : public ChangeReader {
         ch.metadata_json = op.metadata_json;
       }
       // The WAL's decoder has checked the blob (native_codec.cc).
-      (void)index::DecodeSparseVectors(op.sparse, &ch.sparse_vectors);
+      (void)index::DecodePointVectors(op.sparse, &ch.sparse_vectors,
+                                      &ch.named_vectors);
       ch.expires_at_micros = op.expires_at;
       pending_.push_back(std::move(ch));
     }

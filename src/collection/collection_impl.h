@@ -127,7 +127,8 @@ struct FixedCollectionConfig {
         index(c.index),
         wal_format(c.wal_format),
         sparse_vectors(c.sparse_vectors),
-        default_ttl_seconds(c.default_ttl_seconds) {}
+        default_ttl_seconds(c.default_ttl_seconds),
+        vectors(c.vectors) {}
   // With the (mutable) flush and tiering policies, the whole public
   // configuration.
   CollectionConfig With(const FlushPolicy& flush,
@@ -142,6 +143,7 @@ struct FixedCollectionConfig {
     c.tiering = tiering;
     c.sparse_vectors = sparse_vectors;
     c.default_ttl_seconds = default_ttl_seconds;
+    c.vectors = vectors;
     return c;
   }
 
@@ -152,6 +154,7 @@ struct FixedCollectionConfig {
   const WalFormat wal_format;
   const std::vector<std::string> sparse_vectors;
   const uint64_t default_ttl_seconds;
+  const std::vector<NamedVectorConfig> vectors;
 };
 
 // Why a flush is due, for the scheduler and its logs.
@@ -350,7 +353,8 @@ class CollectionImpl final
   // The vector at `loc` (a cold segment's from `pins`, which must hold it).
   const float* VectorLocked(const Location& loc, const ColdPins& pins) const
       REQUIRES_SHARED(state_mu_);
-  // The sparse vectors at `loc` (index/sparse.h's blob; a cold segment's
+  // The point vectors blob at `loc` (sparse and named vectors;
+  // index/sparse.h; a cold segment's
   // stub keeps them, so no pins are needed).
   std::string_view SparseLocked(const Location& loc) const
       REQUIRES_SHARED(state_mu_);
@@ -431,6 +435,17 @@ class CollectionImpl final
       const SparseSearchRequest& req, const filter::Filter& filt,
       const ColdPins& pins, std::vector<LiveSegment*>* missing)
       EXCLUDES(state_mu_);
+  // A search of a named vector (SearchRequest::using_vector;
+  // collection_named_search.cc): exact, every row holding it scored, MaxSim
+  // for a multivector name.
+  Result<SearchResult> NamedSearch(const SearchRequest& request)
+      EXCLUDES(state_mu_);
+  // One attempt at it: nullopt with *missing set when cold vectors are
+  // needed.
+  Result<std::optional<SearchResult>> NamedSearchOnce(
+      const SearchRequest& req, const NamedVectorConfig& nv,
+      const filter::Filter& filt, const ColdPins& pins,
+      std::vector<LiveSegment*>* missing) EXCLUDES(state_mu_);
   // The page of the first `limit` of `found` (a limit+1th means more), or
   // nullopt with *missing set when cold vectors are needed.
   Result<std::optional<ScrollPage>> PageLocked(

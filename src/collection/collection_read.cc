@@ -288,7 +288,8 @@ StoredPoint CollectionImpl::MaterializeLocked(const Location& loc,
     p.vector.assign(v, v + config_.dimension);
     // Validated blobs (the WAL's and the segment's checksums): a failure
     // here would be a bug, and the vectors are then left out.
-    (void)index::DecodeSparseVectors(SparseLocked(loc), &p.sparse_vectors);
+    (void)index::DecodePointVectors(SparseLocked(loc), &p.sparse_vectors,
+                                    &p.named_vectors);
   }
   p.expires_at_micros = ExpiresAtLocked(loc);
   return p;
@@ -317,6 +318,7 @@ Result<StoredPoint> CollectionImpl::Get(const std::string& id) {
 }
 
 Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
+  if (!req.using_vector.empty()) return NamedSearch(req);
   PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results,
                        SearchAll(std::span(&req, 1), /*label=*/false));
   return std::move(results[0]);
@@ -324,7 +326,12 @@ Result<SearchResult> CollectionImpl::Search(const SearchRequest& req) {
 
 Result<std::vector<SearchResult>> CollectionImpl::SearchBatch(
     const std::vector<SearchRequest>& requests) {
-  return SearchAll(requests, /*label=*/true);
+  const bool any_named = std::any_of(
+      requests.begin(), requests.end(),
+      [](const SearchRequest& r) { return !r.using_vector.empty(); });
+  if (!any_named) return SearchAll(requests, /*label=*/true);
+  // Named vectors are searched one query at a time (an exact scan each).
+  return Collection::SearchBatch(requests);
 }
 
 Result<std::vector<SearchResult>> CollectionImpl::SearchAll(

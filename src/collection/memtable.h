@@ -31,7 +31,8 @@ class Memtable {
 
   // Appends a new live row for `id`. The caller has already killed every
   // older version (in this memtable or elsewhere).
-  // `sparse`: its sparse vectors as index/sparse.h's blob ("" = none);
+  // `sparse`: its point vectors blob (sparse and named vectors,
+  // index/sparse.h) ("" = none);
   // `expires_at`: when it expires (unix microseconds, 0 = never).
   void Append(std::string_view id, const float* vec, std::string metadata_json,
               std::string sparse, uint64_t expires_at, uint64_t version,

@@ -102,12 +102,13 @@ Result<wal::WalOp> PatchedPointOp(std::string id, StoredPoint p,
     return Status(merged.status().code(),
                   "point '" + id + "': " + merged.status().message());
   }
-  return wal::WalOp{wal::WalOp::Type::kUpdateMetadata,
-                    std::move(id),
-                    std::move(p.vector),
-                    DumpPointMetadata(*merged),
-                    index::EncodeSparseVectors(p.sparse_vectors),
-                    p.expires_at_micros};
+  return wal::WalOp{
+      wal::WalOp::Type::kUpdateMetadata,
+      std::move(id),
+      std::move(p.vector),
+      DumpPointMetadata(*merged),
+      index::EncodePointVectors(p.sparse_vectors, p.named_vectors),
+      p.expires_at_micros};
 }
 
 std::string DumpPointMetadata(const nlohmann::json& m) {
@@ -241,6 +242,7 @@ Result<wal::WalOp> PointToUpsertOp(const PointRules& rules, uint64_t now_micros,
   PDB_RETURN_IF_ERROR(CheckPointMetadata(p->metadata, what, ".metadata"));
   PDB_RETURN_IF_ERROR(
       CheckSparseVectors(rules.sparse_names, &p->sparse_vectors, what));
+  PDB_RETURN_IF_ERROR(CheckNamedVectors(rules.vectors, p->named_vectors, what));
   if (p->expires_at_micros != 0 && rules.wal_format != WalFormat::kNative) {
     return Status::InvalidArgument(
         what +
@@ -254,7 +256,7 @@ Result<wal::WalOp> PointToUpsertOp(const PointRules& rules, uint64_t now_micros,
   op.vector = std::move(p->vector);
   op.metadata_json = p->metadata.is_null() ? std::string("{}")
                                            : DumpPointMetadata(p->metadata);
-  op.sparse = index::EncodeSparseVectors(p->sparse_vectors);
+  op.sparse = index::EncodePointVectors(p->sparse_vectors, p->named_vectors);
   op.expires_at = p->expires_at_micros;
   if (op.expires_at == 0 && rules.default_ttl_seconds != 0) {
     op.expires_at = now_micros + rules.default_ttl_seconds * 1000000;
@@ -273,6 +275,80 @@ Status CheckSparseVectors(const std::vector<std::string>& names,
     }
     PDB_RETURN_IF_ERROR(
         index::CanonicalizeSparse(&sv, what + ".sparse_vectors." + name));
+  }
+  return Status::OK();
+}
+
+namespace {
+// The vectors of a named vector's matrix (or its one vector), each as a
+// point's vector is checked; `what` names it.
+Status CheckMatrix(const std::string& collection, const NamedVectorConfig& c,
+                   const std::vector<float>& values, uint32_t rows, bool matrix,
+                   const std::string& what) {
+  if (matrix != c.multivector) {
+    return Status::InvalidArgument(
+        what + (c.multivector
+                    ? " must be a list of vectors (the vector is a multivector)"
+                    : " must be one vector, not a list (the vector is not a "
+                      "multivector)"));
+  }
+  if (rows < 1 || rows > kMaxMultiVectorRows) {
+    return Status::InvalidArgument(what + " must hold 1.." +
+                                   std::to_string(kMaxMultiVectorRows) +
+                                   " vectors, got " + std::to_string(rows));
+  }
+  if (values.size() != size_t{rows} * c.dimension) {
+    return Status::DimensionMismatch(
+        what + " has " + std::to_string(values.size() / rows) +
+        " values but vector '" + c.name + "' has dimension " +
+        std::to_string(c.dimension));
+  }
+  std::vector<float> row(c.dimension);
+  for (uint32_t r = 0; r < rows; ++r) {
+    std::copy_n(values.begin() + size_t{r} * c.dimension, c.dimension,
+                row.begin());
+    const std::string name =
+        matrix ? what + "[" + std::to_string(r) + "]" : what;
+    PDB_RETURN_IF_ERROR(
+        CheckPointVector(collection, c.dimension, c.metric, row, name.c_str()));
+  }
+  return Status::OK();
+}
+}  // namespace
+
+Status CheckNamedVectors(const std::vector<NamedVectorConfig>& vectors,
+                         const NamedVectors& v, const std::string& what) {
+  for (const auto& [name, nv] : v) {
+    const NamedVectorConfig* c = FindNamedVector(vectors, name);
+    if (c == nullptr) {
+      return Status::InvalidArgument(
+          what + ".vectors: the collection has no vector named '" + name + "'" +
+          (vectors.empty() ? std::string(" (it declares none)")
+                           : std::string()));
+    }
+    PDB_RETURN_IF_ERROR(CheckMatrix("", *c, nv.values, nv.rows, nv.matrix,
+                                    what + ".vectors." + name));
+  }
+  return Status::OK();
+}
+
+Status CheckNamedQuery(const std::vector<NamedVectorConfig>& vectors,
+                       const SearchRequest& r) {
+  const NamedVectorConfig* c = FindNamedVector(vectors, r.using_vector);
+  if (c == nullptr) {
+    return Status::InvalidArgument(
+        "using: the collection has no vector named '" + r.using_vector + "'" +
+        (vectors.empty() ? std::string(" (it declares none)") : std::string()));
+  }
+  if (r.vector.empty()) {
+    return Status::InvalidArgument("query vector must not be empty");
+  }
+  const bool matrix = r.vector_rows != 0;
+  PDB_RETURN_IF_ERROR(CheckMatrix("", *c, r.vector, matrix ? r.vector_rows : 1,
+                                  matrix, "query vector"));
+  if (r.k < 1 || r.k > kMaxK) {
+    return Status::InvalidArgument("k must be in 1.." + std::to_string(kMaxK) +
+                                   ", got " + std::to_string(r.k));
   }
   return Status::OK();
 }

@@ -47,15 +47,17 @@ struct PointRules {
   const std::string& collection;
   uint32_t dimension;
   Metric metric;
-  const std::vector<std::string>& sparse_names;  // declared, sorted
-  uint64_t default_ttl_seconds;                  // 0: points never expire
-  WalFormat wal_format;                          // Avro has no expiry
+  const std::vector<std::string>& sparse_names;   // declared, sorted
+  uint64_t default_ttl_seconds;                   // 0: points never expire
+  WalFormat wal_format;                           // Avro has no expiry
+  const std::vector<NamedVectorConfig>& vectors;  // declared, sorted
 };
 // The rules of a CollectionConfig (or of the engine's fixed part of one).
 template <typename Config>
 PointRules RulesOf(const Config& c) {
   return PointRules{c.name,           c.dimension,           c.metric,
-                    c.sparse_vectors, c.default_ttl_seconds, c.wal_format};
+                    c.sparse_vectors, c.default_ttl_seconds, c.wal_format,
+                    c.vectors};
 }
 // Checks point `i` of an upsert batch (vector, id length, metadata, sparse
 // vectors; errors name "vectors[i]") and moves it into its WAL op; an
@@ -68,6 +70,16 @@ Result<wal::WalOp> PointToUpsertOp(const PointRules& rules, uint64_t now_micros,
 // `what` names the point in errors ("vectors[3]").
 Status CheckSparseVectors(const std::vector<std::string>& names,
                           SparseVectors* v, const std::string& what);
+// Named vectors for a collection declaring `vectors`: each under a declared
+// name, of its dimension (a matrix of 1..kMaxMultiVectorRows rows for a
+// multivector name, one vector otherwise), finite, not zero for cosine.
+// `what` names the point in errors ("vectors[3]").
+Status CheckNamedVectors(const std::vector<NamedVectorConfig>& vectors,
+                         const NamedVectors& v, const std::string& what);
+// A search of a named vector (SearchRequest::using_vector): a declared
+// name, the query of its dimension (a matrix for a multivector name).
+Status CheckNamedQuery(const std::vector<NamedVectorConfig>& vectors,
+                       const SearchRequest& r);
 // A sparse search: a declared name, a canonical non-empty vector, k in
 // 1..kMaxK. The filter is checked by compiling it.
 Status CheckSparseSearchRequest(const std::vector<std::string>& names,

@@ -28,7 +28,11 @@ void PadTo8(std::string* dst) {
   while (dst->size() % 8 != 0) dst->push_back('\0');
 }
 
-// Walks a blob's names in order: false at the end or when malformed
+constexpr uint32_t kDenseFlag = 0x80000000u;
+constexpr uint32_t kMatrixFlag = 0x40000000u;
+constexpr uint32_t kLengthMask = 0x3fffffffu;
+
+// Walks a blob's entries in order: false at the end or when malformed
 // (*bad set).
 class BlobReader {
  public:
@@ -36,17 +40,37 @@ class BlobReader {
     if (in_.empty()) return;
     if (!GetFixed32(&in_, &left_)) bad_ = true;
   }
-  bool Next(std::string_view* name, SparseRef* ref) {
+  bool Next(std::string_view* name, BlobEntry* e) {
     if (bad_ || left_ == 0) return false;
-    uint32_t len, nnz;
-    if (!GetFixed32(&in_, &len) || len > in_.size()) return Fail();
+    uint32_t word;
+    if (!GetFixed32(&in_, &word)) return Fail();
+    const uint32_t len = word & kLengthMask;
+    if (len > in_.size()) return Fail();
     *name = in_.substr(0, len);
     in_.remove_prefix(len);
-    if (!GetFixed32(&in_, &nnz) || nnz > in_.size() / 8) return Fail();
-    ref->nnz = nnz;
-    ref->indices = in_.data();
-    ref->values = in_.data() + size_t{nnz} * 4;
-    in_.remove_prefix(size_t{nnz} * 8);
+    *e = BlobEntry{};
+    e->dense = (word & kDenseFlag) != 0;
+    e->matrix = (word & kMatrixFlag) != 0;
+    if (!e->dense) {
+      if (e->matrix) return Fail();
+      uint32_t nnz;
+      if (!GetFixed32(&in_, &nnz) || nnz > in_.size() / 8) return Fail();
+      e->sparse.nnz = nnz;
+      e->sparse.indices = in_.data();
+      e->sparse.values = in_.data() + size_t{nnz} * 4;
+      in_.remove_prefix(size_t{nnz} * 8);
+    } else {
+      uint32_t rows, dim;
+      if (!GetFixed32(&in_, &rows) || !GetFixed32(&in_, &dim) || rows == 0 ||
+          dim == 0 || (!e->matrix && rows != 1) ||
+          uint64_t{rows} * dim > in_.size() / 4) {
+        return Fail();
+      }
+      e->dense_ref.values = in_.data();
+      e->dense_ref.rows = rows;
+      e->dense_ref.dim = dim;
+      in_.remove_prefix(size_t{rows} * dim * 4);
+    }
     --left_;
     return true;
   }
@@ -65,37 +89,70 @@ class BlobReader {
 };
 
 Status Corrupt(const std::string& what) {
-  return Status::Corruption("sparse vectors: " + what);
+  return Status::Corruption("point vectors: " + what);
 }
 
 }  // namespace
 
-std::string EncodeSparseVectors(const SparseVectors& v) {
+std::string EncodePointVectors(const SparseVectors& sparse,
+                               const NamedVectors& dense) {
   std::string out;
-  if (v.empty()) return out;
-  PutFixed32(&out, static_cast<uint32_t>(v.size()));
-  for (const auto& [name, sv] : v) {
-    PutFixed32(&out, static_cast<uint32_t>(name.size()));
-    out += name;
-    PutFixed32(&out, static_cast<uint32_t>(sv.indices.size()));
-    for (uint32_t i : sv.indices) PutFixed32(&out, i);
-    for (float f : sv.values) PutFloat(&out, f);
+  if (sparse.empty() && dense.empty()) return out;
+  PutFixed32(&out, static_cast<uint32_t>(sparse.size() + dense.size()));
+  // Both maps are sorted and their names distinct (the collection keeps
+  // the two namespaces apart): merge them into one ascending list.
+  auto s = sparse.begin();
+  auto d = dense.begin();
+  while (s != sparse.end() || d != dense.end()) {
+    if (d == dense.end() || (s != sparse.end() && s->first < d->first)) {
+      const auto& [name, sv] = *s++;
+      PutFixed32(&out, static_cast<uint32_t>(name.size()));
+      out += name;
+      PutFixed32(&out, static_cast<uint32_t>(sv.indices.size()));
+      for (uint32_t i : sv.indices) PutFixed32(&out, i);
+      for (float f : sv.values) PutFloat(&out, f);
+    } else {
+      const auto& [name, nv] = *d++;
+      PutFixed32(&out, static_cast<uint32_t>(name.size()) | kDenseFlag |
+                           (nv.matrix ? kMatrixFlag : 0));
+      out += name;
+      const uint32_t rows = nv.rows == 0 ? 1 : nv.rows;
+      PutFixed32(&out, rows);
+      PutFixed32(&out, static_cast<uint32_t>(nv.values.size() / rows));
+      for (float f : nv.values) PutFloat(&out, f);
+    }
   }
   return out;
 }
 
-Status DecodeSparseVectors(std::string_view blob, SparseVectors* out) {
-  out->clear();
+std::string EncodeSparseVectors(const SparseVectors& v) {
+  return EncodePointVectors(v, {});
+}
+
+Status DecodePointVectors(std::string_view blob, SparseVectors* sparse,
+                          NamedVectors* dense) {
+  sparse->clear();
+  if (dense != nullptr) dense->clear();
   BlobReader r(blob);
   std::string_view name;
-  SparseRef ref;
+  BlobEntry e;
   std::string prev;
   bool first = true;
-  while (r.Next(&name, &ref)) {
+  while (r.Next(&name, &e)) {
     if (!first && !(prev < name)) return Corrupt("names out of order");
     first = false;
     prev.assign(name);
-    SparseVector& sv = (*out)[std::string(name)];
+    if (e.dense) {
+      if (dense == nullptr) continue;
+      NamedVector& nv = (*dense)[std::string(name)];
+      nv.rows = e.dense_ref.rows;
+      nv.matrix = e.matrix;
+      nv.values.resize(size_t{e.dense_ref.rows} * e.dense_ref.dim);
+      std::memcpy(nv.values.data(), e.dense_ref.values, nv.values.size() * 4);
+      continue;
+    }
+    const SparseRef& ref = e.sparse;
+    SparseVector& sv = (*sparse)[std::string(name)];
     sv.indices.resize(ref.nnz);
     sv.values.resize(ref.nnz);
     for (uint32_t j = 0; j < ref.nnz; ++j) {
@@ -110,16 +167,21 @@ Status DecodeSparseVectors(std::string_view blob, SparseVectors* out) {
   return Status::OK();
 }
 
-bool ValidSparseBlob(std::string_view blob) {
+Status DecodeSparseVectors(std::string_view blob, SparseVectors* out) {
+  return DecodePointVectors(blob, out, nullptr);
+}
+
+bool ValidPointVectorsBlob(std::string_view blob) {
   BlobReader r(blob);
   std::string_view name, prev;
-  SparseRef ref;
+  BlobEntry e;
   bool first = true;
-  while (r.Next(&name, &ref)) {
+  while (r.Next(&name, &e)) {
     if (!first && !(prev < name)) return false;
     first = false;
     prev = name;
-    for (uint32_t j = 1; j < ref.nnz; ++j) {
+    const SparseRef& ref = e.sparse;
+    for (uint32_t j = 1; !e.dense && j < ref.nnz; ++j) {
       if (DecodeFixed32(ref.indices + 4 * j) <=
           DecodeFixed32(ref.indices + 4 * (j - 1))) {
         return false;
@@ -170,14 +232,30 @@ Status CanonicalizeSparse(SparseVector* v, const std::string& what) {
   return Status::OK();
 }
 
-bool FindSparse(std::string_view blob, std::string_view name, SparseRef* out) {
+namespace {
+bool FindEntry(std::string_view blob, std::string_view name, BlobEntry* e) {
   BlobReader r(blob);
   std::string_view n;
-  while (r.Next(&n, out)) {
+  while (r.Next(&n, e)) {
     if (n == name) return true;
     if (name < n) return false;  // names ascend
   }
   return false;
+}
+}  // namespace
+
+bool FindSparse(std::string_view blob, std::string_view name, SparseRef* out) {
+  BlobEntry e;
+  if (!FindEntry(blob, name, &e) || e.dense) return false;
+  *out = e.sparse;
+  return true;
+}
+
+bool FindDense(std::string_view blob, std::string_view name, DenseRef* out) {
+  BlobEntry e;
+  if (!FindEntry(blob, name, &e) || !e.dense) return false;
+  *out = e.dense_ref;
+  return true;
 }
 
 bool SparseDot(const SparseRef& row, const SparseVector& query, double* dot) {
@@ -206,8 +284,10 @@ bool SparseDot(const SparseRef& row, const SparseVector& query, double* dot) {
 void SparseIndexBuilder::AddRow(uint32_t row, std::string_view blob) {
   BlobReader r(blob);
   std::string_view name;
-  SparseRef ref;
-  while (r.Next(&name, &ref)) {
+  BlobEntry e;
+  while (r.Next(&name, &e)) {
+    if (e.dense) continue;  // named dense vectors have no postings
+    const SparseRef& ref = e.sparse;
     auto it = std::lower_bound(
         names_.begin(), names_.end(), name,
         [](const auto& e, std::string_view n) { return e.first < n; });

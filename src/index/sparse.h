@@ -21,20 +21,32 @@
 
 namespace proximadb::index {
 
-// Row blob, little-endian; empty = no sparse vectors:
-//   u32 name count | per name, names ascending and distinct:
-//   u32 name length | name | u32 nnz | nnz x u32 index (strictly ascending)
-//   | nnz x f32 value
-// `v` must be canonical (indices strictly ascending, as many values);
-// CanonicalizeSparse makes a client's vector so.
+// The point vectors blob: a point's sparse vectors and its named dense
+// vectors (everything but its main vector), little-endian; empty = none:
+//   u32 entry count | per entry, names ascending and distinct:
+//   u32 word: name length (bits 0-29) | bit 31 dense | bit 30 matrix
+//   | name, then
+//   sparse (bit 31 clear, bit 30 clear): u32 nnz | nnz x u32 index
+//     (strictly ascending) | nnz x f32 value
+//   dense (bit 31 set): u32 rows | u32 dim | rows x dim f32, row after row;
+//     rows is 1 unless bit 30 (a multi-vector, given as a matrix) is set.
+// Blobs holding only sparse vectors are byte-identical to the sparse-only
+// blobs of builds before named vectors.
+// Sparse vectors must be canonical (indices strictly ascending, as many
+// values; CanonicalizeSparse makes a client's vector so), and the names of
+// `sparse` and `dense` distinct.
+std::string EncodePointVectors(const SparseVectors& sparse,
+                               const NamedVectors& dense);
 std::string EncodeSparseVectors(const SparseVectors& v);
-// Decodes a blob; kCorruption for anything malformed (never trusts a
-// length).
+// Decodes a blob (dense entries skipped when `dense` is null); kCorruption
+// for anything malformed (never trusts a length).
+Status DecodePointVectors(std::string_view blob, SparseVectors* sparse,
+                          NamedVectors* dense);
 Status DecodeSparseVectors(std::string_view blob, SparseVectors* out);
 
 // Whether `blob` is well formed (names ascending, indices ascending, every
 // length within the blob), without allocating.
-bool ValidSparseBlob(std::string_view blob);
+bool ValidPointVectorsBlob(std::string_view blob);
 
 // Sorts `v` by index; InvalidArgument (naming `what`) when the lengths
 // differ, an index repeats, a value is not finite, or it holds more than
@@ -47,8 +59,23 @@ struct SparseRef {
   const char* values = nullptr;   // nnz x f32
   uint32_t nnz = 0;
 };
-// Finds `name` in `blob`; false when absent (or the blob is malformed).
+// One name's dense vector (or matrix) inside a blob, read in place
+// (unaligned).
+struct DenseRef {
+  const char* values = nullptr;  // rows x dim f32
+  uint32_t rows = 0;
+  uint32_t dim = 0;
+};
+struct BlobEntry {
+  bool dense = false;
+  bool matrix = false;
+  SparseRef sparse;    // !dense
+  DenseRef dense_ref;  // dense
+};
+// Finds `name` in `blob`; false when absent, of the other kind (or the
+// blob is malformed).
 bool FindSparse(std::string_view blob, std::string_view name, SparseRef* out);
+bool FindDense(std::string_view blob, std::string_view name, DenseRef* out);
 // Whether some dimension is in both; the dot product over them in *dot.
 bool SparseDot(const SparseRef& row, const SparseVector& query, double* dot);
 

@@ -159,8 +159,9 @@ Status RefuseUnknownCreateFields(const json& body) {
     if (key == "name" || key == "dimension" || key == "distance_metric" ||
         key == "wal_format" || key == "index" || key == "flush_policy" ||
         key == "tiering" || key == "shard_count" || key == "sparse_vectors" ||
-        key == "default_ttl_seconds" || key == "replication_factor" ||
-        IsIndexKey(key) || IsFlushKey(key) || IsEchoedKey(key)) {
+        key == "vectors" || key == "default_ttl_seconds" ||
+        key == "replication_factor" || IsIndexKey(key) || IsFlushKey(key) ||
+        IsEchoedKey(key)) {
       continue;
     }
     return Status::InvalidArgument("unknown field " + Quote(key));
@@ -312,7 +313,8 @@ Result<Point> ParsePointAt(const json& item, uint32_t dimension,
                            std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(item, "a point"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      item, {"id", "vector", "metadata", "sparse_vectors", "expires_at"}));
+      item,
+      {"id", "vector", "metadata", "sparse_vectors", "vectors", "expires_at"}));
   Point p;
   if (const json* v = FindField(item, "id")) {
     PDB_ASSIGN_OR_RETURN(p.id, GetString(*v, "id"));
@@ -332,6 +334,15 @@ Result<Point> ParsePointAt(const json& item, uint32_t dimension,
     for (const auto& [name, sv] : v->items()) {
       PDB_ASSIGN_OR_RETURN(p.sparse_vectors[name],
                            ParseSparseVector(sv, "sparse_vectors." + name));
+    }
+  }
+  if (const json* v = FindField(item, "vectors")) {
+    if (!v->is_object()) {
+      return TypeError("vectors", "an object of named vectors", *v);
+    }
+    for (const auto& [name, nv] : v->items()) {
+      PDB_ASSIGN_OR_RETURN(p.named_vectors[name],
+                           ParseNamedVector(nv, "vectors." + name));
     }
   }
   if (const json* v = FindField(item, "expires_at"); v && !v->is_null()) {
@@ -367,6 +378,70 @@ json SparseVectorsToJson(const SparseVectors& v) {
     json values = json::array();
     for (float f : sv.values) values.push_back(ShortestDouble(f));
     out[name] = json{{"indices", sv.indices}, {"values", std::move(values)}};
+  }
+  return out;
+}
+
+json NamedVectorsToJson(const NamedVectors& v) {
+  json out = json::object();
+  for (const auto& [name, nv] : v) {
+    const size_t rows = nv.rows == 0 ? 1 : nv.rows;
+    const size_t dim = nv.values.size() / rows;
+    auto row = [&](size_t r) {
+      json values = json::array();
+      for (size_t i = 0; i < dim; ++i) {
+        values.push_back(ShortestDouble(nv.values[r * dim + i]));
+      }
+      return values;
+    };
+    if (!nv.matrix) {
+      out[name] = row(0);
+      continue;
+    }
+    json m = json::array();
+    for (size_t r = 0; r < rows; ++r) m.push_back(row(r));
+    out[name] = std::move(m);
+  }
+  return out;
+}
+
+Result<NamedVector> ParseNamedVector(const json& v, const std::string& field) {
+  if (!v.is_array() || v.empty()) {
+    return TypeError(field, "a non-empty array of numbers (or of vectors)", v);
+  }
+  NamedVector out;
+  auto numbers = [&](const json& a, const std::string& where) -> Status {
+    for (size_t i = 0; i < a.size(); ++i) {
+      const json& x = a[i];
+      const std::string at = where + "[" + std::to_string(i) + "]";
+      if (!x.is_number()) return TypeError(at, "a number", x);
+      const float f = static_cast<float>(x.get<double>());
+      if (!std::isfinite(f)) {
+        return Status::InvalidArgument(at + " must be a finite float32 value");
+      }
+      out.values.push_back(f);
+    }
+    return Status::OK();
+  };
+  if (!v[0].is_array()) {
+    PDB_RETURN_IF_ERROR(numbers(v, field));
+    return out;
+  }
+  out.matrix = true;
+  out.rows = 0;
+  for (size_t r = 0; r < v.size(); ++r) {
+    const json& row = v[r];
+    const std::string where = field + "[" + std::to_string(r) + "]";
+    if (!row.is_array() || row.empty()) {
+      return TypeError(where, "a non-empty array of numbers", row);
+    }
+    if (row.size() != v[0].size()) {
+      return Status::InvalidArgument(
+          where + " has " + std::to_string(row.size()) +
+          " values, the first vector " + std::to_string(v[0].size()));
+    }
+    PDB_RETURN_IF_ERROR(numbers(row, where));
+    ++out.rows;
   }
   return out;
 }
@@ -466,6 +541,44 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
       PDB_RETURN_IF_ERROR(RequireObject(cfg, "field " + Quote(field)));
       PDB_RETURN_IF_ERROR(RefuseUnknownFields(cfg, {}, field));
       c.sparse_vectors.push_back(name);  // items() are sorted by key
+    }
+  }
+  if (const json* v = FindField(body, "vectors")) {
+    if (!v->is_object()) {
+      return TypeError("vectors",
+                       "an object of named vectors ({\"<name>\": "
+                       "{\"dimension\": ...}})",
+                       *v);
+    }
+    for (const auto& [name, cfg] : v->items()) {  // sorted by key
+      const std::string field = "vectors." + name;
+      PDB_RETURN_IF_ERROR(RequireObject(cfg, "field " + Quote(field)));
+      PDB_RETURN_IF_ERROR(RefuseUnknownFields(
+          cfg, {"dimension", "distance_metric", "multivector"}, field));
+      NamedVectorConfig nv;
+      nv.name = name;
+      const json* dim = FindField(cfg, "dimension");
+      if (dim == nullptr) {
+        return Status::InvalidArgument("missing required field " +
+                                       Quote(field + ".dimension"));
+      }
+      PDB_ASSIGN_OR_RETURN(
+          uint64_t d, GetUint(*dim, field + ".dimension", 1, kMaxDimension));
+      nv.dimension = static_cast<uint32_t>(d);
+      if (const json* m = FindField(cfg, "distance_metric")) {
+        PDB_ASSIGN_OR_RETURN(std::string metric,
+                             GetString(*m, field + ".distance_metric"));
+        Result<Metric> parsed = ParseMetric(metric);
+        if (!parsed.ok()) {
+          return Prefix(parsed.status(), field + ".distance_metric: ");
+        }
+        nv.metric = parsed.value();
+      }
+      if (const json* m = FindField(cfg, "multivector")) {
+        PDB_ASSIGN_OR_RETURN(nv.multivector,
+                             GetBool(*m, field + ".multivector"));
+      }
+      c.vectors.push_back(std::move(nv));
     }
   }
   if (const json* v = FindField(body, "default_ttl_seconds")) {
@@ -617,8 +730,16 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
       body,
       {"vector", "query_vector", "id", "k", "top_k", "filter", "include_vector",
        "include_metadata", "ef_search", "exact", "explain", "consistency",
-       "offset", "score_threshold", "group_by", "group_size"}));
+       "offset", "score_threshold", "group_by", "group_size", "using"}));
   SearchRequest r;
+  if (const json* v = FindField(body, "using")) {
+    PDB_ASSIGN_OR_RETURN(r.using_vector, GetString(*v, "using"));
+    if (r.using_vector.empty()) {
+      return Status::InvalidArgument(
+          "field 'using' must name one of the collection's vectors (leave "
+          "it out for the main vector)");
+    }
+  }
   std::string_view name;
   const json* vec = FindAny(body, {"vector", "query_vector"}, &name);
   const json* id = FindField(body, "id");
@@ -631,7 +752,13 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
     return Status::InvalidArgument(
         "missing required field 'vector' (or 'id' of an existing point)");
   }
-  if (vec != nullptr) {
+  if (vec != nullptr && !r.using_vector.empty()) {
+    // The named vector's dimension is the engine's to check.
+    PDB_ASSIGN_OR_RETURN(NamedVector q,
+                         ParseNamedVector(*vec, std::string(name)));
+    r.vector = std::move(q.values);
+    r.vector_rows = q.matrix ? q.rows : 0;
+  } else if (vec != nullptr) {
     PDB_ASSIGN_OR_RETURN(r.vector,
                          ParseVector(*vec, dimension, collection, name));
   } else {
@@ -727,7 +854,13 @@ Result<service::QueryRequest> ParseQuery(const json& body, uint32_t dimension,
           " must hold exactly one of \"vector\", \"text\" and "
           "\"sparse_vector\"");
     }
-    if (const json* v = FindField(e, "vector")) {
+    if (const json* v = FindField(e, "vector"); v && e.contains("using")) {
+      // A named vector: its dimension is the engine's to check.
+      PDB_ASSIGN_OR_RETURN(NamedVector q,
+                           ParseNamedVector(*v, where + ".vector"));
+      p.vector = std::move(q.values);
+      p.vector_rows = q.matrix ? q.rows : 0;
+    } else if (v != nullptr) {
       PDB_ASSIGN_OR_RETURN(
           p.vector, ParseVector(*v, dimension, collection, where + ".vector"));
     } else if (const json* v = FindField(e, "sparse_vector")) {
@@ -832,6 +965,15 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
     for (const std::string& n : c.sparse_vectors) names[n] = json::object();
     out["sparse_vectors"] = std::move(names);
   }
+  if (!c.vectors.empty()) {
+    json vs = json::object();
+    for (const NamedVectorConfig& v : c.vectors) {
+      vs[v.name] = {{"dimension", v.dimension},
+                    {"distance_metric", MetricName(v.metric)},
+                    {"multivector", v.multivector}};
+    }
+    out["vectors"] = std::move(vs);
+  }
   if (c.default_ttl_seconds != 0) {
     out["default_ttl_seconds"] = c.default_ttl_seconds;
   }
@@ -845,6 +987,9 @@ json StoredPointToJson(const StoredPoint& point) {
            {"metadata", metadata}};
   if (!point.sparse_vectors.empty()) {
     out["sparse_vectors"] = SparseVectorsToJson(point.sparse_vectors);
+  }
+  if (!point.named_vectors.empty()) {
+    out["vectors"] = NamedVectorsToJson(point.named_vectors);
   }
   if (point.expires_at_micros != 0) {
     out["expires_at"] = Rfc3339Micros(point.expires_at_micros);

@@ -44,6 +44,10 @@ void AppendChangeLine(const Change& c, bool with_vectors, std::string* out) {
     *out += ",\"sparse_vectors\":";
     *out += detail::SparseVectorsToJson(c.sparse_vectors).dump();
   }
+  if (with_vectors && !c.named_vectors.empty()) {
+    *out += ",\"vectors\":";
+    *out += detail::NamedVectorsToJson(c.named_vectors).dump();
+  }
   if (c.expires_at_micros != 0) {
     *out += ",\"expires_at\":\"";
     *out += Rfc3339Micros(c.expires_at_micros);

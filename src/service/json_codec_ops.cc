@@ -257,6 +257,9 @@ json PointsToJson(const std::vector<StoredPoint>& points,
       if (!p.sparse_vectors.empty()) {
         one["sparse_vectors"] = SparseVectorsToJson(p.sparse_vectors);
       }
+      if (!p.named_vectors.empty()) {
+        one["vectors"] = NamedVectorsToJson(p.named_vectors);
+      }
     }
     if (request.include_metadata) {
       one["metadata"] = p.metadata.is_null() ? json::object() : p.metadata;
@@ -444,6 +447,9 @@ json ScrollPageToJson(const ScrollPage& page, bool include_vector,
       j["vector"] = FloatsToJson(p.vector);
       if (!p.sparse_vectors.empty()) {
         j["sparse_vectors"] = SparseVectorsToJson(p.sparse_vectors);
+      }
+      if (!p.named_vectors.empty()) {
+        j["vectors"] = NamedVectorsToJson(p.named_vectors);
       }
     }
     if (p.expires_at_micros != 0) {

@@ -58,6 +58,12 @@ double ShortestDouble(float f);
 nlohmann::json FloatsToJson(const std::vector<float>& v);
 // {"<name>": {"indices": [...], "values": [...]}, ...}.
 nlohmann::json SparseVectorsToJson(const SparseVectors& v);
+// {"<name>": [...] or, for a multi-vector, [[...], ...], ...}.
+nlohmann::json NamedVectorsToJson(const NamedVectors& v);
+// A named vector as a client sends it: an array of numbers, or an array of
+// equally long arrays of numbers (a matrix); finite float32 values.
+Result<NamedVector> ParseNamedVector(const nlohmann::json& v,
+                                     const std::string& field);
 // The same status with `prefix` before its message.
 Status Prefix(const Status& s, const std::string& prefix);
 

@@ -53,11 +53,6 @@ Status CheckQueryRequest(const QueryRequest& r) {
           ": a sparse_vector prefetch needs \"using\": the name of the "
           "sparse vector");
     }
-    if (p.kind == QueryPrefetch::Kind::kVector && !p.using_.empty()) {
-      return Status::InvalidArgument(
-          where + ".using: the collection has no vector named '" + p.using_ +
-          "' (its one vector is unnamed: leave \"using\" out)");
-    }
   }
   return Status::OK();
 }
@@ -69,6 +64,15 @@ struct Fused {
   SearchHit hit;  // the first list's copy (metadata, vector)
 };
 
+}  // namespace
+
+namespace {
+// The metric a vector prefetch's scores follow: its named vector's, or the
+// collection's.
+Metric PrefetchMetric(const CollectionConfig& c, const QueryPrefetch& p) {
+  const NamedVectorConfig* nv = FindNamedVector(c.vectors, p.using_);
+  return nv != nullptr ? nv->metric : c.metric;
+}
 }  // namespace
 
 Result<SearchResult> Query(Collection& c, const QueryRequest& r) {
@@ -106,6 +110,8 @@ Result<SearchResult> Query(Collection& c, const QueryRequest& r) {
       SearchRequest s;
       common(&s);
       s.vector = p.vector;
+      s.using_vector = p.using_;
+      s.vector_rows = p.vector_rows;
       s.ef_search = p.ef_search;
       return c.Search(s);
     };
@@ -121,7 +127,7 @@ Result<SearchResult> Query(Collection& c, const QueryRequest& r) {
     // Text and sparse scores are higher-is-better; vector scores follow
     // the metric.
     if (p.kind == QueryPrefetch::Kind::kVector &&
-        metric == Metric::kEuclidean) {
+        PrefetchMetric(c.config(), p) == Metric::kEuclidean) {
       for (auto& h : res->hits) h.score = -h.score;
     }
     lists.push_back(std::move(res->hits));

@@ -23,6 +23,7 @@ namespace proximadb::service {
 struct QueryPrefetch {
   enum class Kind { kVector, kText, kSparse } kind = Kind::kVector;
   std::vector<float> vector;  // kVector
+  uint32_t vector_rows = 0;   // kVector with using: a matrix of so many
   std::string text;           // kText: the words
   SparseVector sparse;        // kSparse
   // kText: the metadata text field (required); kSparse: the sparse

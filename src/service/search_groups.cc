@@ -161,7 +161,7 @@ class Fetcher {
 }  // namespace
 
 Result<SearchResult> GroupedSearch(Collection& c, const SearchRequest& r) {
-  const Metric metric = c.config().metric;
+  const Metric metric = SearchMetric(c.config(), r);
   const size_t want = size_t{r.k} + r.offset;
   // The point's vector when searching by id; k is set per fetch.
   PDB_ASSIGN_OR_RETURN(SearchRequest base, PrepareSearch(c, r));

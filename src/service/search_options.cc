@@ -78,7 +78,18 @@ Result<SearchRequest> PrepareSearch(Collection& c, const SearchRequest& r) {
   SearchRequest run = r;
   if (!r.point_id.empty()) {
     PDB_ASSIGN_OR_RETURN(StoredPoint p, c.Get(r.point_id));
-    run.vector = std::move(p.vector);
+    if (r.using_vector.empty()) {
+      run.vector = std::move(p.vector);
+    } else {
+      auto it = p.named_vectors.find(r.using_vector);
+      if (it == p.named_vectors.end()) {
+        return Status::InvalidArgument("point '" + r.point_id +
+                                       "' has no vector '" + r.using_vector +
+                                       "' to search by");
+      }
+      run.vector = std::move(it->second.values);
+      run.vector_rows = it->second.matrix ? it->second.rows : 0;
+    }
   }
   run.k = static_cast<uint32_t>(RunK(r));  // <= kMaxK: checked at the edge
   return WithoutOptions(std::move(run));
@@ -104,6 +115,12 @@ bool WithinThreshold(const SearchRequest& r, Metric metric, float score) {
   if (!r.score_threshold) return true;
   return metric == Metric::kEuclidean ? score <= *r.score_threshold
                                       : score >= *r.score_threshold;
+}
+
+Metric SearchMetric(const CollectionConfig& c, const SearchRequest& r) {
+  if (r.using_vector.empty()) return c.metric;
+  const NamedVectorConfig* nv = FindNamedVector(c.vectors, r.using_vector);
+  return nv != nullptr ? nv->metric : c.metric;
 }
 
 bool Better(Metric metric, float a, float b) {

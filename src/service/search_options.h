@@ -39,6 +39,10 @@ void AddStats(const SearchStats& from, SearchStats* to);
 // Whether `score` passes r.score_threshold (always, when none).
 bool WithinThreshold(const SearchRequest& r, Metric metric, float score);
 
+// The metric `r` is scored by: its named vector's (using_vector), or the
+// collection's.
+Metric SearchMetric(const CollectionConfig& c, const SearchRequest& r);
+
 // Whether score `a` ranks before `b` under `metric` (see Metric).
 bool Better(Metric metric, float a, float b);
 

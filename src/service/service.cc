@@ -145,8 +145,17 @@ Status VectorService::ForEachPage(
 
 Status VectorService::CheckQuery(Collection& c, const SearchRequest& r) {
   const CollectionConfig cfg = c.config();
-  // Searching by point_id: the vector is the point's (PrepareSearch).
-  if (r.point_id.empty() && r.vector.size() != cfg.dimension) {
+  if (!r.using_vector.empty()) {
+    // A named vector: its name here, its query where it is run (the
+    // engine's CheckNamedQuery).
+    if (FindNamedVector(cfg.vectors, r.using_vector) == nullptr) {
+      return Status::InvalidArgument(
+          "using: the collection has no vector named '" + r.using_vector + "'" +
+          (cfg.vectors.empty() ? std::string(" (it declares none)")
+                               : std::string()));
+    }
+  } else if (r.point_id.empty() && r.vector.size() != cfg.dimension) {
+    // Searching by point_id: the vector is the point's (PrepareSearch).
     return Status::DimensionMismatch(
         "vector has " + std::to_string(r.vector.size()) + " values but " +
         "collection '" + cfg.name + "' has dimension " +
@@ -174,7 +183,7 @@ Result<SearchResult> VectorService::Search(const std::string& collection,
   if (!request.group_by.empty()) return GroupedSearch(*c, request);
   PDB_ASSIGN_OR_RETURN(SearchRequest run, PrepareSearch(*c, request));
   PDB_ASSIGN_OR_RETURN(SearchResult result, c->Search(run));
-  FinishSearch(request, c->config().metric, &result);
+  FinishSearch(request, SearchMetric(c->config(), request), &result);
   return result;
 }
 
@@ -202,6 +211,10 @@ Result<SearchResult> VectorService::Query(const std::string& collection,
     as_search.vector = p.kind == QueryPrefetch::Kind::kVector
                            ? p.vector
                            : std::vector<float>(c->config().dimension, 1.0f);
+    if (p.kind == QueryPrefetch::Kind::kVector) {
+      as_search.using_vector = p.using_;
+      as_search.vector_rows = p.vector_rows;
+    }
     as_search.k = p.limit == 0 ? r.limit : p.limit;
     as_search.filter = p.filter;
     as_search.ef_search = p.ef_search;

@@ -122,6 +122,12 @@ inline constexpr size_t kMaxTextWords = 64;
 inline constexpr size_t kMaxSparseVectorNames = 16;
 inline constexpr size_t kMaxSparseVectorNameBytes = 64;
 inline constexpr size_t kMaxSparseNonZeros = 65536;
+// Named dense vectors of a collection (named as sparse vectors are, in the
+// same namespace): at most kMaxNamedVectors; a multi-vector holds at most
+// kMaxMultiVectorRows vectors (a long passage's ColBERT tokens), and so
+// does a multi-vector query.
+inline constexpr size_t kMaxNamedVectors = 16;
+inline constexpr size_t kMaxMultiVectorRows = 1024;
 
 // Expiry (docs/API.md, "Expiry"): a collection's default_ttl_seconds is
 // 1..kMaxTtlSeconds (100 years) or 0 (never); a point's expires_at is an

@@ -224,6 +224,12 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
         "sparse_vectors need wal_format 'native' (the Avro WAL schema has no "
         "sparse vectors)");
   }
+  PDB_RETURN_IF_ERROR(ValidateNamedVectors(c.vectors, c.sparse_vectors));
+  if (!c.vectors.empty() && c.wal_format != WalFormat::kNative) {
+    return Status::InvalidArgument(
+        "vectors (named vectors) need wal_format 'native' (the Avro WAL "
+        "schema has no named vectors)");
+  }
   if (c.default_ttl_seconds > kMaxTtlSeconds) {
     return Status::InvalidArgument(
         OutOfRangeMessage("default_ttl_seconds", 0, kMaxTtlSeconds,
@@ -257,6 +263,46 @@ Status ValidateSparseVectorNames(const std::vector<std::string>& names) {
     }
   }
   return Status::OK();
+}
+
+Status ValidateNamedVectors(const std::vector<NamedVectorConfig>& vectors,
+                            const std::vector<std::string>& sparse_names) {
+  if (vectors.size() > kMaxNamedVectors) {
+    return Status::InvalidArgument(OutOfRangeMessage(
+        "vectors", 0, kMaxNamedVectors, std::to_string(vectors.size())));
+  }
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    const NamedVectorConfig& v = vectors[i];
+    if (!ValidName(v.name, kMaxSparseVectorNameBytes)) {
+      return Status::InvalidArgument("vector names must be 1.." +
+                                     std::to_string(kMaxSparseVectorNameBytes) +
+                                     " characters of [A-Za-z0-9_-], got '" +
+                                     v.name + "'");
+    }
+    if (i > 0 && !(vectors[i - 1].name < v.name)) {
+      return Status::InvalidArgument(
+          "vector names must be sorted and distinct ('" + v.name + "')");
+    }
+    if (std::binary_search(sparse_names.begin(), sparse_names.end(), v.name)) {
+      return Status::InvalidArgument("'" + v.name +
+                                     "' names both a vector and a sparse "
+                                     "vector");
+    }
+    if (v.dimension < 1 || v.dimension > kMaxDimension) {
+      return Status::InvalidArgument(
+          OutOfRangeMessage("vectors." + v.name + ".dimension", 1,
+                            kMaxDimension, std::to_string(v.dimension)));
+    }
+  }
+  return Status::OK();
+}
+
+const NamedVectorConfig* FindNamedVector(
+    const std::vector<NamedVectorConfig>& vectors, std::string_view name) {
+  for (const NamedVectorConfig& v : vectors) {
+    if (v.name == name) return &v;
+  }
+  return nullptr;
 }
 
 }  // namespace proximadb

@@ -164,6 +164,8 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
 
   CollectionConfig cfg = Docs();
   cfg.sparse_vectors = {"kw"};
+  cfg.vectors = {NamedVectorConfig{"pos", 2, Metric::kEuclidean, false},
+                 NamedVectorConfig{"tok", 2, Metric::kDotProduct, true}};
   auto created = (*a)->CreateCollection(cfg);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ((*created)->config().shard_count, 2u);
@@ -194,6 +196,16 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
     points.push_back(
         {"p" + std::to_string(i), Vec(i), {{"i", i % 4}, {"t", text_of(i)}}});
     points.back().sparse_vectors = sparse_of(i);
+    // Named: "pos" = (i, 0) for every point but i % 7 == 3; "tok" = the
+    // rows (1, 0), (0, i % 5) for even i.
+    if (i % 7 != 3) {
+      points.back().named_vectors["pos"] =
+          NamedVector{{static_cast<float>(i), 0}, 1, false};
+    }
+    if (i % 2 == 0) {
+      points.back().named_vectors["tok"] =
+          NamedVector{{1, 0, 0, static_cast<float>(i % 5)}, 2, true};
+    }
   }
   auto ids = (*on_b)->Upsert(points);
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
@@ -356,6 +368,42 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   sq.name = "other";
   EXPECT_EQ((*on_b)->SparseSearch(sq).status().code(),
             StatusCode::kInvalidArgument);
+
+  // Named vectors over both shards: exact, each shard's best k merged.
+  // "pos" from (20.4, 0), filtered to i % 4 <= 2: 20 (0.4), 21 (0.6),
+  // 22 (1.6), 18 (2.4), 16 (4.4); 19 and 23 fail the filter, 17 and 24
+  // (i % 7 == 3) hold no "pos".
+  SearchRequest nq;
+  nq.using_vector = "pos";
+  nq.vector = {20.4f, 0};
+  nq.k = 5;
+  nq.filter = {{"i", {{"$lte", 2}}}};
+  nq.consistency = ReadConsistency::kStrong;
+  auto by_pos = (*on_a)->Search(nq);
+  ASSERT_TRUE(by_pos.ok()) << by_pos.status().ToString();
+  std::vector<std::string> pos_ids;
+  for (const auto& h : by_pos->hits) pos_ids.push_back(h.id);
+  EXPECT_EQ(pos_ids,
+            (std::vector<std::string>{"p20", "p21", "p22", "p18", "p16"}));
+  EXPECT_NEAR(by_pos->hits[0].score, 0.4f, 1e-5);
+  // MaxSim over "tok" with the query rows (0, 1): max(0, i % 5) for even
+  // i: 4 for p4, p14, p24, p34, ties by id.
+  nq = SearchRequest{};
+  nq.using_vector = "tok";
+  nq.vector = {0, 1};
+  nq.vector_rows = 1;
+  nq.k = 4;
+  auto by_tok = (*on_b)->Search(nq);
+  ASSERT_TRUE(by_tok.ok()) << by_tok.status().ToString();
+  std::vector<std::string> tok_ids;
+  for (const auto& h : by_tok->hits) tok_ids.push_back(h.id);
+  EXPECT_EQ(tok_ids, (std::vector<std::string>{"p14", "p24", "p34", "p4"}));
+  auto got = (*on_b)->Get("p4");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->named_vectors.at("tok").values,
+            (std::vector<float>{1, 0, 0, 4}));
+  nq.using_vector = "nope";
+  EXPECT_EQ((*on_a)->Search(nq).status().code(), StatusCode::kInvalidArgument);
 
   // Grouping and recommending sit above Collection: over both shards.
   SearchRequest grouped = q;

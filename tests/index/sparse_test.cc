@@ -60,7 +60,7 @@ TEST(SparseVectorsTest, EncodeDecodeRoundTrips) {
   in["empty"] = Sv({}, {});
   in["splade"] = Sv({0}, {2.0f});
   const std::string blob = EncodeSparseVectors(in);
-  EXPECT_TRUE(ValidSparseBlob(blob));
+  EXPECT_TRUE(ValidPointVectorsBlob(blob));
   SparseVectors out;
   ASSERT_TRUE(DecodeSparseVectors(blob, &out).ok());
   EXPECT_EQ(out, in);
@@ -83,23 +83,23 @@ TEST(SparseVectorsTest, EveryTruncationAndFlippedOrderIsRefused) {
   const std::string blob = EncodeSparseVectors(in);
   SparseVectors out;
   for (size_t n = 1; n < blob.size(); ++n) {
-    EXPECT_FALSE(ValidSparseBlob(blob.substr(0, n))) << n;
+    EXPECT_FALSE(ValidPointVectorsBlob(blob.substr(0, n))) << n;
     EXPECT_FALSE(DecodeSparseVectors(blob.substr(0, n), &out).ok()) << n;
   }
-  EXPECT_FALSE(ValidSparseBlob(blob + "x"));
+  EXPECT_FALSE(ValidPointVectorsBlob(blob + "x"));
   // Indices out of order: swap the first two of "a".
   std::string swapped = blob;
   const size_t at = 4 + 4 + 1 + 4;  // count, name length, "a", nnz
   std::swap_ranges(swapped.begin() + at, swapped.begin() + at + 4,
                    swapped.begin() + at + 4);
-  EXPECT_FALSE(ValidSparseBlob(swapped));
+  EXPECT_FALSE(ValidPointVectorsBlob(swapped));
   EXPECT_FALSE(DecodeSparseVectors(swapped, &out).ok());
   // Random bytes never crash either reader.
   std::mt19937 rng(7);
   for (int t = 0; t < 2000; ++t) {
     std::string junk(rng() % 64, '\0');
     for (char& c : junk) c = static_cast<char>(rng() % 8);
-    (void)ValidSparseBlob(junk);
+    (void)ValidPointVectorsBlob(junk);
     (void)DecodeSparseVectors(junk, &out);
     SparseRef ref;
     (void)FindSparse(junk, "a", &ref);
@@ -218,6 +218,54 @@ TEST(SparseIndexTest, DamagedSectionsAreRefused) {
     }
   }
   EXPECT_TRUE(parse("", 2).ok());
+}
+
+TEST(PointVectorsBlobTest, SparseAndNamedVectorsRoundTripSideBySide) {
+  SparseVectors sparse{{"b", Sv({2, 5}, {1.0f, -2.0f})},
+                       {"d", Sv({7}, {0.5f})}};
+  NamedVectors dense{{"a", NamedVector{{1, 2, 3}, 1, false}},
+                     {"c", NamedVector{{1, 0, 0, 1}, 2, true}}};
+  const std::string blob = EncodePointVectors(sparse, dense);
+  EXPECT_TRUE(ValidPointVectorsBlob(blob));
+  SparseVectors s2;
+  NamedVectors d2;
+  ASSERT_TRUE(DecodePointVectors(blob, &s2, &d2).ok());
+  EXPECT_EQ(s2, sparse);
+  EXPECT_EQ(d2, dense);
+  // The sparse-only decoder skips the dense entries.
+  ASSERT_TRUE(DecodeSparseVectors(blob, &s2).ok());
+  EXPECT_EQ(s2, sparse);
+  // Lookups find each name only as its own kind.
+  SparseRef sref;
+  DenseRef dref;
+  EXPECT_TRUE(FindSparse(blob, "b", &sref));
+  EXPECT_EQ(sref.nnz, 2u);
+  EXPECT_FALSE(FindSparse(blob, "a", &sref));
+  EXPECT_FALSE(FindDense(blob, "b", &dref));
+  ASSERT_TRUE(FindDense(blob, "c", &dref));
+  EXPECT_EQ(dref.rows, 2u);
+  EXPECT_EQ(dref.dim, 2u);
+  ASSERT_TRUE(FindDense(blob, "a", &dref));
+  EXPECT_EQ(dref.rows, 1u);
+  EXPECT_EQ(dref.dim, 3u);
+  // A blob of sparse vectors only is the bytes builds before named vectors
+  // wrote.
+  EXPECT_EQ(EncodePointVectors(sparse, {}), EncodeSparseVectors(sparse));
+  // The inverted index leaves the dense entries out.
+  SparseIndexBuilder b;
+  b.AddRow(0, blob);
+  SparseIndexBuilder only_sparse;
+  only_sparse.AddRow(0, EncodeSparseVectors(sparse));
+  EXPECT_EQ(b.Encode(), only_sparse.Encode());
+  // Every truncation is refused.
+  for (size_t n = 1; n < blob.size(); ++n) {
+    EXPECT_FALSE(ValidPointVectorsBlob(blob.substr(0, n))) << n;
+  }
+  // A one-vector entry claiming two rows is malformed.
+  std::string bad =
+      EncodePointVectors({}, {{"a", NamedVector{{1, 2}, 1, false}}});
+  bad[4 + 4 + 1] = 2;  // count, word, "a", rows
+  EXPECT_FALSE(ValidPointVectorsBlob(bad));
 }
 
 }  // namespace

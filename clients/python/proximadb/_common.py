@@ -203,10 +203,22 @@ def to_matrix(vs: Any, what: str = "vectors") -> List[Any]:
     return [to_vector(v, f"{what}[{i}]") for i, v in enumerate(vs)]
 
 
+def named_vector(v: Any, what: str) -> Any:
+    """A named vector as the server takes it: one vector (a list of
+    numbers), or a multi-vector (a list of vectors, or a 2-D numpy array)."""
+    if is_numpy(v):
+        return v.tolist()
+    if isinstance(v, (list, tuple)) and v and isinstance(v[0], (list, tuple)) \
+            or (isinstance(v, (list, tuple)) and v and is_numpy(v[0])):
+        return [to_vector(row, f"{what}[{j}]") for j, row in enumerate(v)]
+    return to_vector(v, what)
+
+
 def _point_dict(p: Any, i: int) -> Dict[str, Any]:
     if isinstance(p, Point):
         src: Mapping[str, Any] = {"id": p.id, "vector": p.vector, "metadata": p.metadata,
                                   "sparse_vectors": p.sparse_vectors,
+                                  "vectors": p.vectors,
                                   "expires_at": p.expires_at}
     elif isinstance(p, Mapping):
         src = p
@@ -230,6 +242,10 @@ def _point_dict(p: Any, i: int) -> Dict[str, Any]:
             name: {"indices": [int(x) for x in sv["indices"]],
                    "values": [float(x) for x in sv["values"]]}
             for name, sv in sparse.items()}
+    named = src.get("vectors")
+    if named:
+        out["vectors"] = {str(name): named_vector(v, f"vectors[{i}].vectors.{name}")
+                          for name, v in named.items()}
     expires_at = src.get("expires_at")
     if expires_at is not None:
         out["expires_at"] = to_rfc3339(expires_at, f"vectors[{i}].expires_at")
@@ -400,9 +416,11 @@ def search_body(
     point_id: Optional[str] = None,
     offset: int = 0,
     score_threshold: Optional[float] = None,
+    using: Optional[str] = None,
 ) -> Dict[str, Any]:
     """The REST body of one search query: by ``query_vector``, or by the
-    vector of the existing point ``point_id``."""
+    vector of the existing point ``point_id``; of the named vector
+    ``using`` when given (a list of vectors for a multivector name)."""
     if (query_vector is None) == (point_id is None):
         raise InvalidArgument("give either a query vector or point_id, not both")
     body: Dict[str, Any] = {
@@ -412,8 +430,12 @@ def search_body(
     }
     if point_id is not None:
         body["id"] = check_id(str(point_id))
+    elif using is not None:
+        body["vector"] = named_vector(query_vector, what)
     else:
         body["vector"] = to_vector(query_vector, what)
+    if using is not None:
+        body["using"] = str(using)
     return add_query_fields(body, filter, ef_search, exact, consistency, offset, score_threshold)
 
 

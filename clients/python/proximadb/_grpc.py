@@ -179,6 +179,8 @@ def _fill_point(out: "pb.Point", p: Mapping[str, Any], what: str) -> "pb.Point":
         out.metadata.CopyFrom(_struct(p["metadata"], f"{what}.metadata"))
     if p.get("sparse_vectors"):
         _fill_sparse(out.sparse_vectors, p["sparse_vectors"])
+    for name, v in (p.get("vectors") or {}).items():
+        _fill_named(out.vectors[name], v)
     if p.get("expires_at") is not None:
         out.expires_at = p["expires_at"]
     return out
@@ -189,8 +191,12 @@ def _search_request(b: Mapping[str, Any], collection: str, what: str) -> "pb.Sea
                            exact=bool(b.get("exact")))
     if b.get("id") is not None:
         req.id = b["id"]
+    elif b.get("using") is not None:
+        req.vector_rows = _fill_named(req, b["vector"], field="vector")
     else:
         req.vector.extend(b["vector"])
+    if b.get("using") is not None:
+        req.using = b["using"]
     if b.get("offset"):
         req.offset = b["offset"]
     if b.get("score_threshold") is not None:
@@ -234,7 +240,9 @@ def _enc_query(c: Any) -> "pb.QueryRequest":
     req = pb.QueryRequest(collection=c.collection)
     for i, p in enumerate(b.get("prefetch") or []):
         q = req.prefetch.add()
-        if p.get("vector") is not None:
+        if p.get("vector") is not None and p.get("using") is not None:
+            q.vector_rows = _fill_named(q, p["vector"], field="vector")
+        elif p.get("vector") is not None:
             q.vector.extend(p["vector"])
         if p.get("text") is not None:
             q.text = p["text"]
@@ -320,6 +328,10 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
         **({"sparse_vectors": {n: {} for n in sorted(c.sparse_vectors)}}
            if len(c.sparse_vectors) else {}),
         **({"default_ttl_seconds": c.default_ttl_seconds} if c.default_ttl_seconds else {}),
+        **({"vectors": {n: {"dimension": v.dimension, "distance_metric": v.distance_metric,
+                            "multivector": v.multivector}
+                        for n, v in sorted(c.vectors.items())}}
+           if len(c.vectors) else {}),
     }
 
 
@@ -332,6 +344,35 @@ def _sparse_json(m: Any) -> Dict[str, Any]:
     """A map<string, SparseVector> in the REST shape."""
     return {name: {"indices": list(sv.indices), "values": f32_list(sv.values)}
             for name, sv in sorted(m.items())}
+
+
+def _fill_named(out: Any, v: Any, field: str = "values") -> int:
+    """Fills a NamedVector (or a request's ``field``) with one vector or a
+    matrix's rows; returns the rows of a matrix, 0 for one vector."""
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    values = getattr(out, field)
+    if v and isinstance(v[0], (list, tuple)):
+        for row in v:
+            values.extend(float(x) for x in row)
+        if field == "values":
+            out.rows = len(v)
+        return len(v)
+    values.extend(float(x) for x in v)
+    return 0
+
+
+def _named_json(m: Any) -> Dict[str, Any]:
+    """A map<string, NamedVector> in the REST shape."""
+    out: Dict[str, Any] = {}
+    for name, nv in sorted(m.items()):
+        values = f32_list(nv.values)
+        if nv.rows:
+            dim = len(values) // nv.rows
+            out[name] = [values[r * dim:(r + 1) * dim] for r in range(nv.rows)]
+        else:
+            out[name] = values
+    return out
 
 
 def _fill_sparse(out: Any, vectors: Mapping[str, Any]) -> None:
@@ -347,6 +388,8 @@ def _point_json(p: "pb.Point") -> Dict[str, Any]:
         out["vector"] = f32_list(p.vector)
     if len(p.sparse_vectors):
         out["sparse_vectors"] = _sparse_json(p.sparse_vectors)
+    if len(p.vectors):
+        out["vectors"] = _named_json(p.vectors)
     if p.HasField("metadata"):
         out["metadata"] = _dict(p.metadata)
     if p.expires_at:
@@ -392,6 +435,15 @@ def _enc_create(c: Call) -> Any:
         req.tiering.CopyFrom(_tiering_policy(b["tiering"]))
     for name in b.get("sparse_vectors") or {}:
         req.sparse_vectors[name].SetInParent()
+    for name, cfg in (b.get("vectors") or {}).items():
+        one = req.vectors[name]
+        one.SetInParent()
+        if cfg.get("dimension") is not None:
+            one.dimension = cfg["dimension"]
+        if cfg.get("distance_metric") is not None:
+            one.distance_metric = cfg["distance_metric"]
+        if cfg.get("multivector") is not None:
+            one.multivector = bool(cfg["multivector"])
     if b.get("default_ttl_seconds") is not None:
         req.default_ttl_seconds = b["default_ttl_seconds"]
     return req
@@ -704,6 +756,8 @@ def _change_json(ev: "pb.ChangeEvent") -> Dict[str, Any]:
         out["vector"] = f32_list(ev.vector)
     if len(ev.sparse_vectors):
         out["sparse_vectors"] = _sparse_json(ev.sparse_vectors)
+    if len(ev.vectors):
+        out["vectors"] = _named_json(ev.vectors)
     if ev.op != "delete":
         out["metadata"] = _dict(ev.metadata)
     if ev.expires_at:

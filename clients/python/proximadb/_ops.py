@@ -24,6 +24,7 @@ from ._common import (
     chunks,
     is_numpy,
     looks_like_point,
+    named_vector,
     recommend_examples,
     search_body,
     split_filters,
@@ -79,6 +80,7 @@ def create_collection(
     replication_factor: Optional[int] = None,
     sparse_vectors: Optional[Any] = None,
     default_ttl_seconds: Optional[int] = None,
+    vectors: Optional[Any] = None,
 ) -> Op:
     body = body_of(
         name=name,
@@ -97,6 +99,8 @@ def create_collection(
         body["tiering"] = tiering_body(tiering)
     if sparse_vectors:
         body["sparse_vectors"] = {name: {} for name in sparse_vectors}
+    if vectors:
+        body["vectors"] = {str(name): dict(cfg) for name, cfg in vectors.items()}
     if default_ttl_seconds is not None:
         if isinstance(default_ttl_seconds, bool) or not isinstance(default_ttl_seconds, int) \
                 or default_ttl_seconds < 0:
@@ -302,10 +306,11 @@ def search(
     point_id: Optional[str] = None,
     offset: int = 0,
     score_threshold: Optional[float] = None,
+    using: Optional[str] = None,
 ) -> Op:
     body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact,
                        consistency=consistency, point_id=point_id, offset=offset,
-                       score_threshold=score_threshold)
+                       score_threshold=score_threshold, using=using)
     return SearchResults.from_dict((yield Call("Search", collection, body)))
 
 
@@ -324,12 +329,13 @@ def search_groups(
     point_id: Optional[str] = None,
     offset: int = 0,
     score_threshold: Optional[float] = None,
+    using: Optional[str] = None,
 ) -> Op:
     if not isinstance(group_by, str) or not group_by:
         raise InvalidArgument("group_by must be a non-empty metadata field name")
     body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact,
                        consistency=consistency, point_id=point_id, offset=offset,
-                       score_threshold=score_threshold)
+                       score_threshold=score_threshold, using=using)
     body["group_by"] = group_by
     body["group_size"] = int(group_size)
     return SearchGroups.from_dict((yield Call("Search", collection, body)))
@@ -378,7 +384,9 @@ def query(
         if not isinstance(p, dict):
             raise TypeError(f"prefetch[{i}] must be a dict, got {type(p).__name__}")
         item = dict(p)
-        if item.get("vector") is not None:
+        if item.get("vector") is not None and item.get("using") is not None:
+            item["vector"] = named_vector(item["vector"], f"prefetch[{i}].vector")
+        elif item.get("vector") is not None:
             item["vector"] = to_vector(item["vector"], f"prefetch[{i}].vector")
         items.append(item)
     body: Dict[str, Any] = {

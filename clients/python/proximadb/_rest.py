@@ -99,6 +99,8 @@ def _encode_points(points: Any) -> bytes:
         if "sparse_vectors" in p:
             s += ',"sparse_vectors":' + dumps(p["sparse_vectors"], separators=(",", ":"),
                                               allow_nan=False)
+        if "vectors" in p:
+            s += ',"vectors":' + dumps(p["vectors"], separators=(",", ":"), allow_nan=False)
         if "expires_at" in p:
             s += ',"expires_at":' + dumps(p["expires_at"])
         parts.append(s + "}")

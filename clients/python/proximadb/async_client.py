@@ -133,6 +133,7 @@ class AsyncProximaDBClient:
         replication_factor: Optional[int] = None,
         sparse_vectors: Optional[Iterable[str]] = None,
         default_ttl_seconds: Optional[int] = None,
+        vectors: Optional[Dict[str, Dict[str, Any]]] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -153,6 +154,8 @@ class AsyncProximaDBClient:
                 ``ProximaDBClient.create_collection``).
             default_ttl_seconds: time to live of points (see
                 ``ProximaDBClient.create_collection``).
+            vectors: named dense vectors (see
+                ``ProximaDBClient.create_collection``).
 
         Raises:
             CollectionAlreadyExists: the name is taken.
@@ -165,7 +168,8 @@ class AsyncProximaDBClient:
                                                 indexing_algorithm, m, ef_construction,
                                                 ef_search, wal_format, flush, tiering,
                                                 shard_count, replication_factor,
-                                                sparse_vectors, default_ttl_seconds))
+                                                sparse_vectors, default_ttl_seconds,
+                                                vectors))
 
     async def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -432,6 +436,7 @@ class AsyncProximaDBClient:
         point_id: Optional[str] = None,
         offset: int = 0,
         score_threshold: Optional[float] = None,
+        using: Optional[str] = None,
     ) -> SearchResults:
         """Finds the ``k`` nearest points, best first.
 
@@ -464,7 +469,8 @@ class AsyncProximaDBClient:
         """
         return await self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
                                            include_metadata, ef_search, exact, consistency,
-                                           point_id, offset, score_threshold))
+                                           point_id, offset, score_threshold,
+                                     using))
 
     async def search_groups(
         self,
@@ -483,6 +489,7 @@ class AsyncProximaDBClient:
         point_id: Optional[str] = None,
         offset: int = 0,
         score_threshold: Optional[float] = None,
+        using: Optional[str] = None,
     ) -> SearchGroups:
         """Finds the ``k`` best groups of points sharing a value of the
         metadata field ``group_by`` (string and integer values; each element
@@ -501,7 +508,7 @@ class AsyncProximaDBClient:
         return await self._run(_ops.search_groups(collection, query_vector, group_by, group_size, k,
                                             filter, include_vectors, include_metadata,
                                             ef_search, exact, consistency, point_id, offset,
-                                            score_threshold))
+                                            score_threshold, using))
 
     async def recommend(
         self,

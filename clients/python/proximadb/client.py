@@ -165,6 +165,7 @@ class ProximaDBClient:
         replication_factor: Optional[int] = None,
         sparse_vectors: Optional[Iterable[str]] = None,
         default_ttl_seconds: Optional[int] = None,
+        vectors: Optional[Dict[str, Dict[str, Any]]] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -202,6 +203,13 @@ class ProximaDBClient:
                 ``wal_format="native"``). A point's ``"expires_at"`` (an RFC
                 3339 string or a timezone-aware ``datetime``) sets its own
                 time; expired points are invisible to every read.
+            vectors: named dense vectors beside the main one, ``{"<name>":
+                {"dimension": 128, "distance_metric": "cosine",
+                "multivector": False}}`` (names as for sparse vectors; needs
+                ``wal_format="native"``). Points then take ``"vectors":
+                {"<name>": [...]}`` (a list of vectors for a multivector
+                name) and ``search(..., using="<name>")`` searches one of
+                them (exact; MaxSim for a multivector).
 
         Raises:
             CollectionAlreadyExists: the name is taken.
@@ -214,7 +222,8 @@ class ProximaDBClient:
                                                 indexing_algorithm, m, ef_construction,
                                                 ef_search, wal_format, flush, tiering,
                                                 shard_count, replication_factor,
-                                                sparse_vectors, default_ttl_seconds))
+                                                sparse_vectors, default_ttl_seconds,
+                                                vectors))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -486,6 +495,7 @@ class ProximaDBClient:
         point_id: Optional[str] = None,
         offset: int = 0,
         score_threshold: Optional[float] = None,
+        using: Optional[str] = None,
     ) -> SearchResults:
         """Finds the ``k`` nearest points, best first.
 
@@ -498,6 +508,10 @@ class ProximaDBClient:
                 most 10000).
             score_threshold: only matches at least this good: cosine and dot
                 product score >= it, euclidean distance <= it.
+            using: search this named vector of the collection (see
+                ``create_collection(vectors=...)``) instead of its main one;
+                exact. ``query_vector`` is then of its dimension, and for a
+                multivector name a list of vectors (MaxSim).
             k: 1..10000.
             filter: a metadata filter (``{"user": "alice"}``, or the server's
                 filter language).
@@ -523,7 +537,8 @@ class ProximaDBClient:
         """
         return self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
                                      include_metadata, ef_search, exact, consistency,
-                                     point_id, offset, score_threshold))
+                                     point_id, offset, score_threshold,
+                                     using))
 
     def search_groups(
         self,
@@ -542,6 +557,7 @@ class ProximaDBClient:
         point_id: Optional[str] = None,
         offset: int = 0,
         score_threshold: Optional[float] = None,
+        using: Optional[str] = None,
     ) -> SearchGroups:
         """Finds the ``k`` best groups of points sharing a value of the
         metadata field ``group_by`` (string and integer values; each element
@@ -560,7 +576,7 @@ class ProximaDBClient:
         return self._run(_ops.search_groups(collection, query_vector, group_by, group_size, k,
                                             filter, include_vectors, include_metadata,
                                             ef_search, exact, consistency, point_id, offset,
-                                            score_threshold))
+                                            score_threshold, using))
 
     def recommend(
         self,

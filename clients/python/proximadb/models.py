@@ -132,6 +132,9 @@ class Collection:
     replication_factor: int = 1
     # Names of the collection's sparse vectors, sorted.
     sparse_vectors: List[str] = field(default_factory=list)
+    # Named dense vectors: {"<name>": {"dimension", "distance_metric",
+    # "multivector"}}.
+    vectors: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     # Points written without their own expires_at expire this many seconds
     # after the write; 0 = never.
     default_ttl_seconds: int = 0
@@ -178,6 +181,7 @@ class Collection:
             shard_count=int(d.get("shard_count") or 1),
             replication_factor=int(d.get("replication_factor") or 1),
             sparse_vectors=sorted(d.get("sparse_vectors") or {}),
+            vectors=dict(d.get("vectors") or {}),
             default_ttl_seconds=int(d.get("default_ttl_seconds") or 0),
         )
 
@@ -231,6 +235,8 @@ class Point:
     metadata: Optional[Dict[str, Any]] = None
     # {"<name>": {"indices": [...], "values": [...]}}, with the vector.
     sparse_vectors: Optional[Dict[str, Dict[str, List[Any]]]] = None
+    # Named vectors {"<name>": [...] or [[...], ...]}, with the vector.
+    vectors: Optional[Dict[str, Any]] = None
     # When the point expires, RFC 3339 as the server writes it
     # ("2026-12-04T10:00:00.000000Z"); None: never. On write also a
     # timezone-aware datetime; None there: the collection's
@@ -241,7 +247,8 @@ class Point:
     def from_dict(cls, d: Dict[str, Any]) -> "Point":
         """Builds it from the REST JSON shape."""
         return cls(id=str(d["id"]), vector=d.get("vector"), metadata=d.get("metadata"),
-                   sparse_vectors=d.get("sparse_vectors"), expires_at=d.get("expires_at"))
+                   sparse_vectors=d.get("sparse_vectors"), vectors=d.get("vectors"),
+                   expires_at=d.get("expires_at"))
 
 
 @dataclass
@@ -572,6 +579,10 @@ class Change:
     time_unix_micros: int = 0
     # Upsert / update_metadata: when the point expires (RFC 3339); None: never.
     expires_at: Optional[str] = None
+    # Upsert / update_metadata, with_vectors: the point's sparse and named
+    # vectors, as Point has them.
+    sparse_vectors: Optional[Dict[str, Dict[str, List[Any]]]] = None
+    vectors: Optional[Dict[str, Any]] = None
 
     @property
     def complete(self) -> bool:
@@ -601,6 +612,8 @@ class Change:
             time_unix_micros=int(d["time_unix_micros"]) if "time_unix_micros" in d
             else (_unix_micros(time) if time else 0),
             expires_at=d.get("expires_at"),
+            sparse_vectors=d.get("sparse_vectors"),
+            vectors=d.get("vectors"),
         )
 
 

@@ -880,3 +880,48 @@ def test_transports_agree(rest_client: ProximaDBClient, grpc_client: ProximaDBCl
                 call(c)
             errors.append((type(e.value), e.value.code))
         assert errors[0] == errors[1]
+
+
+def test_named_vectors_and_multivectors(client: ProximaDBClient, transport: str,
+                                        new_name) -> None:
+    name = new_name()
+    c = client.create_collection(name, 2, vectors={
+        "img": {"dimension": 3, "distance_metric": "euclidean"},
+        "tok": {"dimension": 2, "distance_metric": "dot_product", "multivector": True}})
+    assert c.vectors == {
+        "img": {"dimension": 3, "distance_metric": "euclidean", "multivector": False},
+        "tok": {"dimension": 2, "distance_metric": "dot_product", "multivector": True}}
+    assert client.get_collection(name).vectors == c.vectors
+    client.upsert(name, [
+        {"id": "a", "vector": [1, 0], "metadata": {"g": 1},
+         "vectors": {"img": [1, 2, 3], "tok": [[1, 0], [0, 1]]}},
+        {"id": "b", "vector": [0, 1], "metadata": {"g": 2}, "vectors": {"img": [0, 0, 0]}},
+        {"id": "c", "vector": [1, 1], "metadata": {"g": 1},
+         "vectors": {"img": [1, 2, 2], "tok": [[2, 0]]}},
+    ])
+    assert client.get(name, "a").vectors == {"img": [1, 2, 3], "tok": [[1, 0], [0, 1]]}
+    assert client.get(name, "b").vectors == {"img": [0, 0, 0]}
+
+    def check() -> None:
+        hits = client.search(name, [1, 2, 2], k=5, using="img")
+        assert hits.ids == ["c", "a", "b"]
+        assert [h.score for h in hits] == [0.0, 1.0, 3.0]
+        assert client.search(name, [1, 2, 2], using="img", filter={"g": 1}).ids == ["c", "a"]
+        # MaxSim: a = 1 + 1, c = 2 + 0 (tie by id); b has no "tok".
+        hits = client.search(name, [[1, 0], [0, 1]], using="tok")
+        assert hits.ids == ["a", "c"]
+        assert [h.score for h in hits] == [2.0, 2.0]
+        assert client.search(name, point_id="b", using="img").ids == ["c", "a"]
+        groups = client.search_groups(name, [1, 2, 2], group_by="g", using="img")
+        assert [g.id for g in groups] == [1, 2]
+        fused = client.query(name, [{"vector": [1, 2, 2], "using": "img"},
+                                    {"vector": [[1, 0]], "using": "tok"}], limit=3)
+        assert fused.ids[0] == "c"
+
+    check()
+    client.flush(name)
+    check()
+    with pytest.raises(InvalidArgument, match="has no vector named 'nope'"):
+        client.search(name, [1, 2, 3], using="nope")
+    with pytest.raises(InvalidArgument, match="must be a list of vectors"):
+        client.upsert(name, [{"id": "x", "vector": [1, 0], "vectors": {"tok": [1, 0]}}])

@@ -136,6 +136,7 @@ void EncodeChange(const Change& c, bool with_vectors, v1::ChangeEvent* ev) {
   if (with_vectors) {
     ev->mutable_vector()->Add(c.vector.begin(), c.vector.end());
     EncodeSparseVectors(c.sparse_vectors, ev->mutable_sparse_vectors());
+    EncodeNamedVectors(c.named_vectors, ev->mutable_vectors());
   }
   if (c.op != Change::Op::kDelete && !c.metadata_json.empty()) {
     nlohmann::json md = nlohmann::json::parse(c.metadata_json, nullptr,

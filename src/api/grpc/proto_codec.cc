@@ -192,7 +192,45 @@ Result<CollectionConfig> DecodeCreateCollection(
   }
   std::sort(c.sparse_vectors.begin(), c.sparse_vectors.end());
   c.default_ttl_seconds = r.default_ttl_seconds();
+  for (const auto& [name, cfg] : r.vectors()) {
+    NamedVectorConfig nv;
+    nv.name = name;
+    nv.dimension = cfg.dimension();
+    if (!cfg.distance_metric().empty()) {
+      Result<Metric> m = ParseMetric(cfg.distance_metric());
+      if (!m.ok()) {
+        return Status(
+            m.status().code(),
+            "vectors." + name + ".distance_metric: " + m.status().message());
+      }
+      nv.metric = m.value();
+    }
+    nv.multivector = cfg.multivector();
+    c.vectors.push_back(std::move(nv));
+  }
+  std::sort(c.vectors.begin(), c.vectors.end(),
+            [](const NamedVectorConfig& a, const NamedVectorConfig& b) {
+              return a.name < b.name;
+            });
   return c;
+}
+
+NamedVector DecodeNamed(const pb::NamedVector& v) {
+  NamedVector out;
+  out.values.assign(v.values().begin(), v.values().end());
+  out.matrix = v.rows() != 0;
+  out.rows = out.matrix ? v.rows() : 1;
+  return out;
+}
+
+void EncodeNamedVectors(
+    const NamedVectors& v,
+    google::protobuf::Map<std::string, pb::NamedVector>* out) {
+  for (const auto& [name, nv] : v) {
+    pb::NamedVector& o = (*out)[name];
+    o.mutable_values()->Assign(nv.values.begin(), nv.values.end());
+    if (nv.matrix) o.set_rows(nv.rows);
+  }
 }
 
 SparseVector DecodeSparse(const pb::SparseVector& v) {
@@ -222,6 +260,9 @@ Result<Point> DecodePoint(const pb::Point& p) {
   }
   for (const auto& [name, sv] : p.sparse_vectors()) {
     out.sparse_vectors[name] = DecodeSparse(sv);
+  }
+  for (const auto& [name, nv] : p.vectors()) {
+    out.named_vectors[name] = DecodeNamed(nv);
   }
   if (!p.expires_at().empty()) {
     PDB_ASSIGN_OR_RETURN(out.expires_at_micros,
@@ -270,6 +311,18 @@ Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r) {
     s.group_by = r.group_by();
   }
   if (r.has_group_size()) s.group_size = r.group_size();
+  if (r.has_using_()) {
+    if (r.using_().empty()) {
+      return Status::InvalidArgument(
+          "field 'using' must name one of the collection's vectors (leave "
+          "it out for the main vector)");
+    }
+    s.using_vector = r.using_();
+    s.vector_rows = r.vector_rows();
+  } else if (r.vector_rows() != 0) {
+    return Status::InvalidArgument(
+        "field 'vector_rows' needs 'using' (a multivector name)");
+  }
   return s;
 }
 
@@ -310,6 +363,7 @@ Result<service::QueryRequest> DecodeQuery(const pb::QueryRequest& r) {
       p.sparse = DecodeSparse(in.sparse_vector());
     } else {
       p.vector = Floats(in.vector());
+      p.vector_rows = in.vector_rows();
     }
     p.using_ = in.using_();
     if (in.has_limit()) {
@@ -453,6 +507,12 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
     (*out->mutable_sparse_vectors())[name];
   }
   out->set_default_ttl_seconds(c.default_ttl_seconds);
+  for (const NamedVectorConfig& v : c.vectors) {
+    pb::NamedVectorConfig& o = (*out->mutable_vectors())[v.name];
+    o.set_dimension(v.dimension);
+    o.set_distance_metric(std::string(MetricName(v.metric)));
+    o.set_multivector(v.multivector);
+  }
 }
 
 void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
@@ -461,6 +521,7 @@ void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
   if (include_vector) {
     out->mutable_vector()->Assign(p.vector.begin(), p.vector.end());
     EncodeSparseVectors(p.sparse_vectors, out->mutable_sparse_vectors());
+    EncodeNamedVectors(p.named_vectors, out->mutable_vectors());
   }
   JsonToStruct(p.metadata.is_null() ? json::object() : p.metadata,
                out->mutable_metadata());

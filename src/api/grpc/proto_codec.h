@@ -49,6 +49,12 @@ SparseVector DecodeSparse(const pb::SparseVector& v);
 void EncodeSparseVectors(
     const SparseVectors& v,
     google::protobuf::Map<std::string, pb::SparseVector>* out);
+// Named vectors as sent (checked by the engine: CheckNamedVectors); rows 0
+// is one vector, otherwise a matrix.
+NamedVector DecodeNamed(const pb::NamedVector& v);
+void EncodeNamedVectors(
+    const NamedVectors& v,
+    google::protobuf::Map<std::string, pb::NamedVector>* out);
 // The filter of a request: null when the Struct is absent.
 Result<nlohmann::json> DecodeFilter(bool has_filter,
                                     const google::protobuf::Struct& s);

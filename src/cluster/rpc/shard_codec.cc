@@ -54,6 +54,13 @@ json PointToJson(const StoredPoint& p) {
     for (const auto& [name, v] : p.sparse_vectors) sv[name] = SparseToJson(v);
     j["sparse_vectors"] = std::move(sv);
   }
+  if (!p.named_vectors.empty()) {
+    json nv = json::object();
+    for (const auto& [name, v] : p.named_vectors) {
+      nv[name] = {{"values", v.values}, {"rows", v.rows}, {"matrix", v.matrix}};
+    }
+    j["vectors"] = std::move(nv);
+  }
   if (p.expires_at_micros != 0) j["expires_at"] = p.expires_at_micros;
   return j;
 }
@@ -71,6 +78,16 @@ Result<StoredPoint> PointFromJson(const json& j) {
     for (const auto& [name, v] : sv->items()) {
       if (!SparseFromJson(v, &p.sparse_vectors[name])) {
         return Bad("a point's sparse vectors");
+      }
+    }
+  }
+  if (auto nv = j.find("vectors"); nv != j.end()) {
+    if (!nv->is_object()) return Bad("a point's named vectors");
+    for (const auto& [name, v] : nv->items()) {
+      NamedVector& out = p.named_vectors[name];
+      if (!v.is_object() || !Read(v, "values", &out.values) ||
+          !Read(v, "rows", &out.rows) || !Read(v, "matrix", &out.matrix)) {
+        return Bad("a point's named vectors");
       }
     }
   }
@@ -108,6 +125,10 @@ std::string EncodeSearchRequest(const SearchRequest& r) {
             {"exact", r.exact},
             {"explain", r.explain}};
   if (r.ef_search) j["ef_search"] = *r.ef_search;
+  if (!r.using_vector.empty()) {
+    j["using"] = r.using_vector;
+    j["vector_rows"] = r.vector_rows;
+  }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -123,6 +144,10 @@ Result<SearchRequest> DecodeSearchRequest(const std::string& body) {
   r.filter = j.value("filter", json());
   uint32_t ef = 0;
   if (Read(j, "ef_search", &ef)) r.ef_search = ef;
+  if (j.contains("using") && (!Read(j, "using", &r.using_vector) ||
+                              !Read(j, "vector_rows", &r.vector_rows))) {
+    return Bad("search request fields");
+  }
   return r;
 }
 

@@ -160,6 +160,23 @@ Result<CollectionConfig> Decode(const json& j) {
     }
     PDB_RETURN_IF_ERROR(ValidateSparseVectorNames(c.sparse_vectors));
   }
+  if (auto it = j.find("vectors"); it != j.end()) {
+    if (!it->is_array()) return Bad("vectors", "an array of named vectors");
+    for (const json& v : *it) {
+      if (!v.is_object()) return Bad("vectors", "an array of named vectors");
+      NamedVectorConfig nv;
+      std::string m;
+      PDB_RETURN_IF_ERROR(ReadString(v, "name", &nv.name));
+      PDB_RETURN_IF_ERROR(ReadUnsigned(v, "dimension", &nv.dimension));
+      PDB_RETURN_IF_ERROR(ReadString(v, "metric", &m));
+      PDB_ASSIGN_OR_RETURN(nv.metric, ParseMetric(m));
+      std::optional<bool> multi;
+      PDB_RETURN_IF_ERROR(ReadOptBool(v, "multivector", &multi));
+      nv.multivector = multi.value_or(false);
+      c.vectors.push_back(std::move(nv));
+    }
+    PDB_RETURN_IF_ERROR(ValidateNamedVectors(c.vectors, c.sparse_vectors));
+  }
   if (j.contains("default_ttl_seconds")) {
     PDB_RETURN_IF_ERROR(
         ReadUnsigned(j, "default_ttl_seconds", &c.default_ttl_seconds));
@@ -206,6 +223,16 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
   }
   // Likewise only when declared.
   if (!c.sparse_vectors.empty()) out["sparse_vectors"] = c.sparse_vectors;
+  if (!c.vectors.empty()) {
+    json vs = json::array();
+    for (const NamedVectorConfig& v : c.vectors) {
+      vs.push_back({{"name", v.name},
+                    {"dimension", v.dimension},
+                    {"metric", MetricName(v.metric)},
+                    {"multivector", v.multivector}});
+    }
+    out["vectors"] = std::move(vs);
+  }
   if (c.default_ttl_seconds != 0) {
     out["default_ttl_seconds"] = c.default_ttl_seconds;
   }

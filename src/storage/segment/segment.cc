@@ -293,7 +293,7 @@ class SegmentParser {
     PDB_RETURN_IF_ERROR(
         CheckOffsets(seg_->sparse_offsets_, bytes_len, "sparse vector"));
     for (size_t i = 0; i < n; ++i) {
-      if (!index::ValidSparseBlob(seg_->sparse(i))) {
+      if (!index::ValidPointVectorsBlob(seg_->sparse(i))) {
         return Corrupt("sparse vectors of row " + std::to_string(i) +
                        " are malformed");
       }

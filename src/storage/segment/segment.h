@@ -67,8 +67,8 @@ class Segment {
   std::string_view metadata_json(size_t row) const {
     return Slice(meta_bytes_, meta_offsets_, row);
   }
-  // The row's sparse vectors (index/sparse.h's blob, validated at Open);
-  // empty when it has none.
+  // The row's point vectors blob (index/sparse.h: its sparse and named
+  // vectors; validated at Open); empty when it has none.
   std::string_view sparse(size_t row) const {
     return sparse_offsets_ ? Slice(sparse_bytes_, sparse_offsets_, row)
                            : std::string_view();

@@ -166,7 +166,7 @@ Status ValidateRows(const std::string& path, const RowSource& src,
           "') does not sort after '" + prev + "'");
     }
     prev.assign(row.id);
-    if (!row.sparse.empty() && !index::ValidSparseBlob(row.sparse)) {
+    if (!row.sparse.empty() && !index::ValidPointVectorsBlob(row.sparse)) {
       return Status::InvalidArgument("segment " + path + ": row " +
                                      std::to_string(i) +
                                      " has malformed sparse vectors");
@@ -227,18 +227,21 @@ Status WriteSegment(Env* env, const std::string& path,
   uint64_t min_seq, max_seq;
   PDB_RETURN_IF_ERROR(ValidateRows(path, src, &min_seq, &max_seq));
 
-  // The sparse sections only when some row has sparse vectors, so other
-  // segments keep their bytes.
+  // The point vectors sections only when some row has sparse or named
+  // vectors, so other segments keep their bytes (the inverted index is
+  // empty when only named vectors are there).
   // Likewise the expiry section only when some row expires.
   index::SparseIndexBuilder sparse;
+  bool any_vectors = false;
   bool expiry = false;
   for (size_t i = 0; i < count; ++i) {
     const SegmentRow row = row_at(i);
     sparse.AddRow(static_cast<uint32_t>(i), row.sparse);
+    any_vectors |= !row.sparse.empty();
     expiry |= row.expires_at != 0;
   }
   std::vector<SectionType> order(kSectionOrder.begin(), kSectionOrder.end());
-  if (!sparse.empty()) {
+  if (any_vectors) {
     src.sparse_index = sparse.Encode();
     order.insert(order.end(), {kSparseOffsets, kSparseBytes, kSparseIndex});
   }

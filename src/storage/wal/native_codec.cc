@@ -144,7 +144,7 @@ class NativeCodec final : public RecordCodec {
       if (sparse) {
         std::string_view blob;
         if (!WalOp::HasVector(op.type) || !GetLengthPrefixed(&in, &blob) ||
-            blob.empty() || !index::ValidSparseBlob(blob)) {
+            blob.empty() || !index::ValidPointVectorsBlob(blob)) {
           return Bad("bad sparse vectors");
         }
         op.sparse.assign(blob);

@@ -24,8 +24,8 @@ struct WalOp {
   std::string id;
   std::vector<float> vector;  // kUpsert, kUpdateMetadata (else ignored)
   std::string metadata_json;  // every type but kDelete (else ignored)
-  // kUpsert, kUpdateMetadata: the point's sparse vectors, encoded as
-  // index/sparse.h's row blob; empty = none.
+  // kUpsert, kUpdateMetadata: the point's sparse and named vectors,
+  // encoded as index/sparse.h's point vectors blob; empty = none.
   std::string sparse = {};
   // kUpsert, kUpdateMetadata: when the point expires (unix microseconds;
   // docs/API.md, "Expiry"); 0 = never.
