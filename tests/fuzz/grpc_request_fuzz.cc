@@ -123,8 +123,13 @@ void CheckPoint(const pb::Point& p) {
   FUZZ_CHECK(d->id == p.id() && SameFloats(p.vector(), d->vector));
   FUZZ_CHECK(d->metadata.is_object());
   CheckRestReads(d->metadata);
-  StoredPoint stored{d->id, d->vector,         d->metadata,
-                     0,     d->sparse_vectors, d->expires_at_micros};
+  StoredPoint stored{d->id,
+                     d->vector,
+                     d->metadata,
+                     0,
+                     d->sparse_vectors,
+                     d->named_vectors,
+                     d->expires_at_micros};
   pb::Point back;
   grpc_api::EncodeStoredPoint(stored, /*include_vector=*/true, &back);
   pb::Point want = p;
