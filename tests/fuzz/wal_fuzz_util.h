@@ -25,8 +25,8 @@ inline bool SameBatch(const wal::WalBatch& a, const wal::WalBatch& b) {
   for (size_t i = 0; i < a.ops.size(); ++i) {
     const wal::WalOp &x = a.ops[i], &y = b.ops[i];
     if (x.type != y.type || x.id != y.id ||
-        x.metadata_json != y.metadata_json ||
-        x.vector.size() != y.vector.size() ||
+        x.metadata_json != y.metadata_json || x.sparse != y.sparse ||
+        x.expires_at != y.expires_at || x.vector.size() != y.vector.size() ||
         (!x.vector.empty() &&
          std::memcmp(x.vector.data(), y.vector.data(),
                      x.vector.size() * sizeof(float)) != 0)) {
