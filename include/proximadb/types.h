@@ -43,6 +43,7 @@ struct IndexConfig {
   // scans the codes of every point and re-scores the best max(ef_search, k).
   // Default "none".
   std::string quantization = "none";
+  bool operator==(const IndexConfig&) const = default;
 };
 
 // Per-collection flush policy. Unset fields fall back to the server's [flush]
@@ -118,14 +119,20 @@ EffectiveTieringPolicy Resolve(const TieringPolicy& p,
 // absolute path (or empty). ValidateCollectionConfig includes it.
 Status ValidateTieringPolicy(const TieringPolicy& t);
 
-// One named dense vector of a collection: its own dimension and metric;
-// a multivector name holds a matrix of vectors per point (late
+// One named dense vector of a collection: its own dimension, metric and
+// index; a multivector name holds a matrix of vectors per point (late
 // interaction, scored by MaxSim).
 struct NamedVectorConfig {
   std::string name;        // [A-Za-z0-9_-], 1..kMaxSparseVectorNameBytes
   uint32_t dimension = 0;  // 1..kMaxDimension
   Metric metric = Metric::kCosine;
   bool multivector = false;
+  // "hnsw" (default): each segment gets an HNSW graph over the name's
+  // vectors (for a multivector name, over every row of every matrix), built
+  // in the background; "flat": exact scans only. m, ef_construction and
+  // ef_search as for the collection's own index; quantization must be
+  // "none" (named vectors are searched on their float values).
+  IndexConfig index = {};
   bool operator==(const NamedVectorConfig&) const = default;
 };
 
@@ -490,6 +497,9 @@ struct SearchHit {
   float score = 0;  // see Metric for the meaning and order
   nlohmann::json metadata;
   std::vector<float> vector;  // filled when include_vector
+  // Filled with `vector`: the point's sparse and named vectors.
+  SparseVectors sparse_vectors = {};
+  NamedVectors named_vectors = {};
 };
 
 struct SearchStats {

@@ -323,6 +323,7 @@ Status CollectionImpl::MoveToColdLocked(
   // decide: the object too).
   PDB_RETURN_IF_ERROR(SwapMovedLocked(seg, moved));
   if (!moved->payload() && !LoadPayload(moved)) SchedulePayloadBuild(moved);
+  ScheduleNamedGraphBuild(moved);  // the stub keeps the named vectors
   // 4. The vectors leave the disk.
   RemoveFilesAfterMove({seg->seg->path()});
   spdlog::info(
@@ -401,6 +402,7 @@ Status CollectionImpl::MoveFromColdLocked(
   // 2. Commit and swap.
   PDB_RETURN_IF_ERROR(SwapMovedLocked(seg, moved));
   if (!graph_ok) ScheduleGraphBuild(moved);
+  ScheduleNamedGraphBuild(moved);
   {
     MutexLock lock(&seg->cold_mu_);
     seg->resident_.reset();

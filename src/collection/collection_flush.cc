@@ -223,6 +223,7 @@ Status CollectionImpl::FlushLocked() {
 
   if (live) SavePayload(live);
   if (live) ScheduleGraphBuild(live);
+  if (live) ScheduleNamedGraphBuild(live);
 
   // 4. Manifest, then the WAL files the commit made redundant.
   TrimWalAfterFlushLocked(fence);
@@ -411,6 +412,7 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
 
   if (out) SavePayload(out);
   if (out) ScheduleGraphBuild(out);
+  if (out) ScheduleNamedGraphBuild(out);
 
   // 4. Searches still holding the inputs keep their mappings alive; the
   // files themselves (and their graphs) can go once the manifest records

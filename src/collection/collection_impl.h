@@ -436,8 +436,9 @@ class CollectionImpl final
       const ColdPins& pins, std::vector<LiveSegment*>* missing)
       EXCLUDES(state_mu_);
   // A search of a named vector (SearchRequest::using_vector;
-  // collection_named_search.cc): exact, every row holding it scored, MaxSim
-  // for a multivector name.
+  // collection_named_search.cc): memtables scanned, segments through the
+  // name's graph when built (planned as the main vector's search is), every
+  // candidate scored exactly (MaxSim for a multivector name).
   Result<SearchResult> NamedSearch(const SearchRequest& request)
       EXCLUDES(state_mu_);
   // One attempt at it: nullopt with *missing set when cold vectors are
@@ -496,6 +497,9 @@ class CollectionImpl final
   // or unreadable). Reads only.
   bool LoadGraph(const std::shared_ptr<LiveSegment>& seg);
   void ScheduleGraphBuild(const std::shared_ptr<LiveSegment>& seg);
+  // Builds, in the background, the HNSW graph of every named vector indexed
+  // "hnsw" that the segment does not have yet (collection_named_graph.cc).
+  void ScheduleNamedGraphBuild(const std::shared_ptr<LiveSegment>& seg);
   // Payload indexes of a segment (collection_payload.cc): loaded from the
   // sidecar (reads only); false when they must be rebuilt in the
   // background (missing, damaged or built for other definitions).

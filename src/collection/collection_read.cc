@@ -33,6 +33,7 @@ struct Hit {
   std::string id;
   std::string metadata_json;
   std::vector<float> vector;
+  std::string blob;  // point vectors blob (index/sparse.h), with `vector`
 };
 
 // The final ranking: the smaller distance first, ties by id.
@@ -72,6 +73,9 @@ Result<std::vector<SearchHit>> MergeHits(std::vector<Hit>& hits,
     o.score = index::ScoreFromDistance(metric, h->distance);
     if (req.include_metadata) o.metadata = ParseMetadata(h->metadata_json);
     o.vector = std::move(h->vector);
+    // Written by this engine and checked at open: cannot fail.
+    (void)index::DecodePointVectors(h->blob, &o.sparse_vectors,
+                                    &o.named_vectors);
     out.push_back(std::move(o));
   }
   return out;
@@ -142,10 +146,12 @@ class SearchRun {
       Hit h{c.distance,
             std::string(src.id(c.row)),
             std::string(src.metadata(c.row)),
+            {},
             {}};
       if (req_.include_vector) {
         const float* v = src.vector(c.row);
         h.vector.assign(v, v + query_.dim);
+        h.blob = src.blob(c.row);
       }
       hits_.push_back(std::move(h));
     }

@@ -458,6 +458,10 @@ Status CollectionImpl::Start(Catalog* catalog) {
   PDB_RETURN_IF_ERROR(OpenColdCache());
   for (const auto& seg : p.build_payload) SchedulePayloadBuild(seg);
   for (const auto& seg : p.build_graph) ScheduleGraphBuild(seg);
+  {
+    ReaderLock lock(&state_mu_);
+    for (const auto& seg : segments_) ScheduleNamedGraphBuild(seg);
+  }
   plan_.reset();
   return Status::OK();
 }

@@ -120,6 +120,8 @@ bool CollectionImpl::HitsLocked(const std::vector<ScoredRow>& found,
     h.score = static_cast<float>(s.score);
     h.metadata = std::move(p.metadata);
     h.vector = std::move(p.vector);
+    h.sparse_vectors = std::move(p.sparse_vectors);
+    h.named_vectors = std::move(p.named_vectors);
     out->hits.push_back(std::move(h));
   }
   return true;

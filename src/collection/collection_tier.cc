@@ -217,6 +217,9 @@ std::shared_ptr<LiveSegment> CollectionImpl::MovedCopy(
     const catalog::Placement& where) {
   auto moved = std::make_shared<LiveSegment>(std::move(file), where);
   moved->set_payload(seg.payload());
+  // The same rows: the named graphs serve the copy as they are (a build
+  // still running for `seg` is redone for it: ScheduleNamedGraphBuild).
+  moved->set_named_graphs(seg.named_graphs());
   moved->newest_write_unix_ms = seg.newest_write_unix_ms;
   return moved;
 }
@@ -296,6 +299,7 @@ Status CollectionImpl::MoveLocallyLocked(
   // 2. Commit the new placement and swap.
   PDB_RETURN_IF_ERROR(SwapMovedLocked(seg, moved));
   if (!graph_ok) ScheduleGraphBuild(moved);
+  ScheduleNamedGraphBuild(moved);
   // 3. The original's files go; one left behind is removed at the next
   // start.
   RemoveFilesAfterMove(

@@ -5,8 +5,12 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "collection/atomic_bitmap.h"
 #include "collection/payload_index.h"
@@ -46,6 +50,22 @@ struct ColdVectors {
   std::shared_ptr<const index::VectorIndex> graph;
 };
 
+// The HNSW graph of one named vector over a segment
+// (collection_named_graph.cc): the segment's vectors under the name,
+// gathered from the point vectors blobs into one array (for a multivector
+// name every row of every matrix), and the graph over that array. Held in
+// RAM only: rebuilt in the background when the segment is opened.
+struct NamedGraph {
+  std::vector<float> vectors;    // graph row after graph row, dim floats each
+  std::vector<float> norms;      // L2 norm of each graph row
+  std::vector<uint32_t> row_of;  // graph row -> segment row (ascending)
+  // Declared after the vectors it reads, so destroyed before them.
+  std::shared_ptr<const index::VectorIndex> graph;
+  size_t bytes = 0;  // RAM of all of the above
+};
+using NamedGraphs =
+    std::map<std::string, std::shared_ptr<const NamedGraph>, std::less<>>;
+
 struct LiveSegment {
   explicit LiveSegment(std::shared_ptr<segment::Segment> s,
                        catalog::Placement where = {})
@@ -80,6 +100,20 @@ struct LiveSegment {
   }
   void set_graph(std::shared_ptr<const index::VectorIndex> g) {
     std::atomic_store(&graph_, std::move(g));
+  }
+  // The named vectors' graphs built so far (null or without a name until
+  // then, and for names indexed "flat"); searches scan meanwhile.
+  std::shared_ptr<const NamedGraphs> named_graphs() const {
+    return std::atomic_load(&named_graphs_);
+  }
+  std::shared_ptr<const NamedGraph> named_graph(std::string_view name) const {
+    std::shared_ptr<const NamedGraphs> all = named_graphs();
+    if (!all) return nullptr;
+    auto it = all->find(name);
+    return it == all->end() ? nullptr : it->second;
+  }
+  void set_named_graphs(std::shared_ptr<const NamedGraphs> g) {
+    std::atomic_store(&named_graphs_, std::move(g));
   }
   // Sidecar file holding the graph: seg-<id>.hnsw beside seg-<id>.pdb (or
   // the stub seg-<id>.stub).
@@ -134,6 +168,7 @@ struct LiveSegment {
 
  private:
   std::shared_ptr<const index::VectorIndex> graph_;
+  std::shared_ptr<const NamedGraphs> named_graphs_;
   std::shared_ptr<const SegmentPayloadIndex> payload_;
   friend class CollectionImpl;
   // Serialises loading the cold vectors (one fetch per segment at a time);

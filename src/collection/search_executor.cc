@@ -49,6 +49,10 @@ const float* SearchSource::vector(uint32_t row) const {
   return cold_ ? cold_->full->vector(row) : seg_->seg->vector(row);
 }
 
+std::string_view SearchSource::blob(uint32_t row) const {
+  return mem_ ? mem_->sparse(row) : seg_->seg->sparse(row);
+}
+
 float SearchSource::norm(uint32_t row) const {
   if (mem_) return mem_->norm(row);
   const float* norms = seg_->seg->norms();

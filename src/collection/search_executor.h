@@ -43,6 +43,9 @@ class SearchSource {
   std::string_view id(uint32_t row) const;
   std::string_view metadata(uint32_t row) const;
   const float* vector(uint32_t row) const;
+  // The row's point vectors blob (index/sparse.h; a cold segment's stub
+  // keeps it).
+  std::string_view blob(uint32_t row) const;
   float norm(uint32_t row) const;  // 0 when the source keeps no norms
   // Null for memtables, and until built or loaded.
   const SegmentPayloadIndex* payload() const { return payload_.get(); }

@@ -382,6 +382,14 @@ json SparseVectorsToJson(const SparseVectors& v) {
   return out;
 }
 
+void AddVectorsJson(const std::vector<float>& vector,
+                    const SparseVectors& sparse, const NamedVectors& named,
+                    json* out) {
+  (*out)["vector"] = FloatsToJson(vector);
+  if (!sparse.empty()) (*out)["sparse_vectors"] = SparseVectorsToJson(sparse);
+  if (!named.empty()) (*out)["vectors"] = NamedVectorsToJson(named);
+}
+
 json NamedVectorsToJson(const NamedVectors& v) {
   json out = json::object();
   for (const auto& [name, nv] : v) {
@@ -554,7 +562,8 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
       const std::string field = "vectors." + name;
       PDB_RETURN_IF_ERROR(RequireObject(cfg, "field " + Quote(field)));
       PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-          cfg, {"dimension", "distance_metric", "multivector"}, field));
+          cfg, {"dimension", "distance_metric", "multivector", "index"},
+          field));
       NamedVectorConfig nv;
       nv.name = name;
       const json* dim = FindField(cfg, "dimension");
@@ -577,6 +586,18 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
       if (const json* m = FindField(cfg, "multivector")) {
         PDB_ASSIGN_OR_RETURN(nv.multivector,
                              GetBool(*m, field + ".multivector"));
+      }
+      if (const json* ix = FindField(cfg, "index")) {
+        PDB_RETURN_IF_ERROR(
+            RequireObject(*ix, "field " + Quote(field + ".index")));
+        for (const auto& [key, value] : ix->items()) {
+          if (!IsIndexKey(key)) {
+            return Status::InvalidArgument("unknown field " +
+                                           Quote(field + ".index." + key));
+          }
+        }
+        Status read = ReadIndexFields(*ix, &nv.index);
+        if (!read.ok()) return Prefix(read, field + ".index: ");
       }
       c.vectors.push_back(std::move(nv));
     }
@@ -779,8 +800,16 @@ Result<RecommendRequest> ParseRecommend(const json& body, uint32_t dimension,
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
       body, {"positive", "negative", "strategy", "k", "top_k", "filter",
              "include_vector", "include_metadata", "ef_search", "exact",
-             "explain", "consistency", "offset", "score_threshold"}));
+             "explain", "consistency", "offset", "score_threshold", "using"}));
   RecommendRequest r;
+  if (const json* v = FindField(body, "using")) {
+    PDB_ASSIGN_OR_RETURN(r.query.using_vector, GetString(*v, "using"));
+    if (r.query.using_vector.empty()) {
+      return Status::InvalidArgument(
+          "field 'using' must name one of the collection's vectors (leave "
+          "it out for the main vector)");
+    }
+  }
   auto examples = [&](const char* field,
                       std::vector<RecommendExample>* out) -> Status {
     const json* v = FindField(body, field);
@@ -798,6 +827,14 @@ Result<RecommendRequest> ParseRecommend(const json& body, uint32_t dimension,
       RecommendExample ex;
       if (e.is_string()) {
         ex.id = e.get<std::string>();
+      } else if (e.is_array() && !r.query.using_vector.empty()) {
+        // A named vector: its dimension is the engine's to check.
+        PDB_ASSIGN_OR_RETURN(NamedVector q, ParseNamedVector(e, where));
+        if (q.matrix) {
+          return Status::InvalidArgument(where +
+                                         " must be one vector, not a list");
+        }
+        ex.vector = std::move(q.values);
       } else if (e.is_array()) {
         PDB_ASSIGN_OR_RETURN(ex.vector,
                              ParseVector(e, dimension, collection, where));
@@ -970,7 +1007,13 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
     for (const NamedVectorConfig& v : c.vectors) {
       vs[v.name] = {{"dimension", v.dimension},
                     {"distance_metric", MetricName(v.metric)},
-                    {"multivector", v.multivector}};
+                    {"multivector", v.multivector},
+                    {"index",
+                     {{"indexing_algorithm", v.index.algorithm},
+                      {"m", v.index.m},
+                      {"ef_construction", v.index.ef_construction},
+                      {"ef_search", v.index.ef_search},
+                      {"quantization", v.index.quantization}}}};
     }
     out["vectors"] = std::move(vs);
   }
@@ -982,15 +1025,8 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
 
 json StoredPointToJson(const StoredPoint& point) {
   json metadata = point.metadata.is_null() ? json::object() : point.metadata;
-  json out{{"id", point.id},
-           {"vector", FloatsToJson(point.vector)},
-           {"metadata", metadata}};
-  if (!point.sparse_vectors.empty()) {
-    out["sparse_vectors"] = SparseVectorsToJson(point.sparse_vectors);
-  }
-  if (!point.named_vectors.empty()) {
-    out["vectors"] = NamedVectorsToJson(point.named_vectors);
-  }
+  json out{{"id", point.id}, {"metadata", metadata}};
+  AddVectorsJson(point.vector, point.sparse_vectors, point.named_vectors, &out);
   if (point.expires_at_micros != 0) {
     out["expires_at"] = Rfc3339Micros(point.expires_at_micros);
   }
@@ -1007,7 +1043,9 @@ json HitsToJson(const std::vector<SearchHit>& hits,
     if (request.include_metadata) {
       m["metadata"] = hit.metadata.is_null() ? json::object() : hit.metadata;
     }
-    if (request.include_vector) m["vector"] = FloatsToJson(hit.vector);
+    if (request.include_vector) {
+      AddVectorsJson(hit.vector, hit.sparse_vectors, hit.named_vectors, &m);
+    }
     matches.push_back(std::move(m));
   }
   return matches;

@@ -253,13 +253,7 @@ json PointsToJson(const std::vector<StoredPoint>& points,
   for (const StoredPoint& p : points) {
     json one = {{"id", p.id}};
     if (request.include_vector) {
-      one["vector"] = FloatsToJson(p.vector);
-      if (!p.sparse_vectors.empty()) {
-        one["sparse_vectors"] = SparseVectorsToJson(p.sparse_vectors);
-      }
-      if (!p.named_vectors.empty()) {
-        one["vectors"] = NamedVectorsToJson(p.named_vectors);
-      }
+      AddVectorsJson(p.vector, p.sparse_vectors, p.named_vectors, &one);
     }
     if (request.include_metadata) {
       one["metadata"] = p.metadata.is_null() ? json::object() : p.metadata;

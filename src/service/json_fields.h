@@ -60,6 +60,11 @@ nlohmann::json FloatsToJson(const std::vector<float>& v);
 nlohmann::json SparseVectorsToJson(const SparseVectors& v);
 // {"<name>": [...] or, for a multi-vector, [[...], ...], ...}.
 nlohmann::json NamedVectorsToJson(const NamedVectors& v);
+// A point's (or hit's) vectors into `out`: "vector", and "sparse_vectors"
+// and "vectors" when it has any.
+void AddVectorsJson(const std::vector<float>& vector,
+                    const SparseVectors& sparse, const NamedVectors& named,
+                    nlohmann::json* out);
 // A named vector as a client sends it: an array of numbers, or an array of
 // equally long arrays of numbers (a matrix); finite float32 values.
 Result<NamedVector> ParseNamedVector(const nlohmann::json& v,

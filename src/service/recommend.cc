@@ -23,9 +23,10 @@ std::string Where(bool positive, size_t i) {
          std::to_string(i) + "]";
 }
 
-// The vectors of the examples, those given by id read from `c`.
+// The vectors of the examples, those given by id read from `c` (under the
+// named vector `using_vector` when set).
 Result<Vectors> Resolve(Collection& c, const std::vector<RecommendExample>& e,
-                        bool positive) {
+                        bool positive, const std::string& using_vector) {
   Vectors out;
   out.reserve(e.size());
   for (size_t i = 0; i < e.size(); ++i) {
@@ -38,7 +39,17 @@ Result<Vectors> Resolve(Collection& c, const std::vector<RecommendExample>& e,
       return Status(p.status().code(),
                     Where(positive, i) + ": " + p.status().message());
     }
-    out.push_back(std::move(p->vector));
+    if (using_vector.empty()) {
+      out.push_back(std::move(p->vector));
+      continue;
+    }
+    auto it = p->named_vectors.find(using_vector);
+    if (it == p->named_vectors.end()) {
+      return Status::InvalidArgument(Where(positive, i) + ": point '" +
+                                     e[i].id + "' has no vector '" +
+                                     using_vector + "'");
+    }
+    out.push_back(std::move(it->second.values));
   }
   return out;
 }
@@ -83,7 +94,7 @@ std::optional<float> BestScore(Metric metric, const Vectors& examples,
 Result<SearchResult> Average(Collection& c, const RecommendRequest& r,
                              const Vectors& pos, const Vectors& neg,
                              const std::unordered_set<std::string>& exclude) {
-  const Metric metric = c.config().metric;
+  const Metric metric = SearchMetric(c.config(), r.query);
   std::vector<float> v = Mean(pos, metric);
   if (!neg.empty()) {
     const std::vector<float> n = Mean(neg, metric);
@@ -107,7 +118,7 @@ Result<SearchResult> Average(Collection& c, const RecommendRequest& r,
 Result<SearchResult> BestScoreOf(
     Collection& c, const RecommendRequest& r, const Vectors& pos,
     const Vectors& neg, const std::unordered_set<std::string>& exclude) {
-  const Metric metric = c.config().metric;
+  const Metric metric = SearchMetric(c.config(), r.query);
   const size_t want = size_t{r.query.k} + r.query.offset;
   SearchRequest q = WithoutOptions(r.query);
   q.include_vector = true;  // candidates are scored against every example
@@ -136,12 +147,27 @@ Result<SearchResult> BestScoreOf(
       // only when the answer shows it (up to 64 lists of kMaxK hits).
       for (SearchHit& h : res.hits) {
         if (exclude.contains(h.id) || !seen.insert(h.id).second) continue;
-        const float s = *BestScore(metric, pos, pos_norms, h.vector);
+        // A hit of a named search holds a vector under the name.
+        const std::vector<float>* xp = &h.vector;
+        if (!q.using_vector.empty()) {
+          auto it = h.named_vectors.find(q.using_vector);
+          if (it == h.named_vectors.end()) {
+            return Status::Internal("search hit '" + h.id +
+                                    "' lacks the vector it was found by");
+          }
+          xp = &it->second.values;
+        }
+        const std::vector<float>& x = *xp;
+        const float s = *BestScore(metric, pos, pos_norms, x);
         const std::optional<float> against =
-            BestScore(metric, neg, neg_norms, h.vector);
+            BestScore(metric, neg, neg_norms, x);
         if (against && !Better(metric, s, *against)) continue;
         h.score = s;
-        if (!r.query.include_vector) std::vector<float>().swap(h.vector);
+        if (!r.query.include_vector) {
+          std::vector<float>().swap(h.vector);
+          h.named_vectors.clear();
+          h.sparse_vectors.clear();
+        }
         out.hits.push_back(std::move(h));
       }
     }
@@ -178,6 +204,24 @@ Status CheckRecommendExamples(Collection& c, const RecommendRequest& r) {
         std::to_string(r.negative.size()) + " negative");
   }
   const CollectionConfig cfg = c.config();
+  uint32_t dimension = cfg.dimension;
+  Metric metric = cfg.metric;
+  if (!r.query.using_vector.empty()) {
+    const NamedVectorConfig* nv =
+        FindNamedVector(cfg.vectors, r.query.using_vector);
+    if (nv == nullptr) {
+      return Status::InvalidArgument(
+          "using: the collection has no vector named '" + r.query.using_vector +
+          "'");
+    }
+    if (nv->multivector) {
+      return Status::InvalidArgument(
+          "using: a recommendation takes single vectors; '" + nv->name +
+          "' is a multivector");
+    }
+    dimension = nv->dimension;
+    metric = nv->metric;
+  }
   size_t by_id = 0;
   for (bool positive : {true, false}) {
     const auto& list = positive ? r.positive : r.negative;
@@ -195,7 +239,7 @@ Status CheckRecommendExamples(Collection& c, const RecommendRequest& r) {
         ++by_id;
         continue;
       }
-      PDB_RETURN_IF_ERROR(CheckPointVector(cfg.name, cfg.dimension, cfg.metric,
+      PDB_RETURN_IF_ERROR(CheckPointVector(cfg.name, dimension, metric,
                                            e.vector, where.c_str()));
     }
   }
@@ -214,8 +258,10 @@ Status CheckRecommendExamples(Collection& c, const RecommendRequest& r) {
 }
 
 Result<SearchResult> Recommend(Collection& c, const RecommendRequest& r) {
-  PDB_ASSIGN_OR_RETURN(Vectors pos, Resolve(c, r.positive, true));
-  PDB_ASSIGN_OR_RETURN(Vectors neg, Resolve(c, r.negative, false));
+  const std::string& using_vector = r.query.using_vector;
+  PDB_ASSIGN_OR_RETURN(Vectors pos, Resolve(c, r.positive, true, using_vector));
+  PDB_ASSIGN_OR_RETURN(Vectors neg,
+                       Resolve(c, r.negative, false, using_vector));
   std::unordered_set<std::string> exclude;
   for (const auto* list : {&r.positive, &r.negative}) {
     for (const auto& e : *list) {

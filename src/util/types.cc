@@ -293,6 +293,26 @@ Status ValidateNamedVectors(const std::vector<NamedVectorConfig>& vectors,
           OutOfRangeMessage("vectors." + v.name + ".dimension", 1,
                             kMaxDimension, std::to_string(v.dimension)));
     }
+    const std::string field = "vectors." + v.name + ".index.";
+    if (v.index.algorithm != "hnsw" && v.index.algorithm != "flat") {
+      return Status::InvalidArgument(field +
+                                     "indexing_algorithm must be hnsw or "
+                                     "flat, got '" +
+                                     v.index.algorithm + "'");
+    }
+    if (v.index.quantization != "none") {
+      return Status::InvalidArgument(
+          field +
+          "quantization must be none (named vectors are searched on "
+          "their float values), got '" +
+          v.index.quantization + "'");
+    }
+    PDB_RETURN_IF_ERROR(
+        CheckRange(field + "m", v.index.m, kMinHnswM, kMaxHnswM));
+    PDB_RETURN_IF_ERROR(CheckRange(field + "ef_construction",
+                                   v.index.ef_construction, kMinEf, kMaxEf));
+    PDB_RETURN_IF_ERROR(
+        CheckRange(field + "ef_search", v.index.ef_search, kMinEf, kMaxEf));
   }
   return Status::OK();
 }

@@ -257,6 +257,30 @@ json AsRestBody(const pb::CreateCollectionRequest& r) {
   if (r.default_ttl_seconds() != 0) {
     b["default_ttl_seconds"] = r.default_ttl_seconds();
   }
+  if (!r.vectors().empty()) {
+    json named = json::object();
+    for (const auto& [name, cfg] : r.vectors()) {
+      json one = {{"dimension", cfg.dimension()}};
+      if (!cfg.distance_metric().empty()) {
+        one["distance_metric"] = cfg.distance_metric();
+      }
+      if (cfg.multivector()) one["multivector"] = true;
+      json index = json::object();
+      if (!cfg.indexing_algorithm().empty()) {
+        index["indexing_algorithm"] = cfg.indexing_algorithm();
+      }
+      if (cfg.has_m()) index["m"] = cfg.m();
+      if (cfg.has_ef_construction()) {
+        index["ef_construction"] = cfg.ef_construction();
+      }
+      if (cfg.has_ef_search()) index["ef_search"] = cfg.ef_search();
+      if (!cfg.quantization().empty())
+        index["quantization"] = cfg.quantization();
+      if (!index.empty()) one["index"] = index;
+      named[name] = one;
+    }
+    b["vectors"] = named;
+  }
   if (r.has_flush_policy()) {
     const pb::FlushPolicy& f = r.flush_policy();
     json fp = json::object();
@@ -283,6 +307,7 @@ bool SameConfig(const CollectionConfig& a, const CollectionConfig& b) {
          a.wal_format == b.wal_format && a.shard_count == b.shard_count &&
          a.replication_factor == b.replication_factor &&
          a.tiering == b.tiering && a.sparse_vectors == b.sparse_vectors &&
+         a.vectors == b.vectors &&
          a.default_ttl_seconds == b.default_ttl_seconds &&
          a.flush.max_wal_age_hours == b.flush.max_wal_age_hours &&
          a.flush.max_wal_size_mb == b.flush.max_wal_size_mb &&

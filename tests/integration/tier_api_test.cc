@@ -182,6 +182,17 @@ TEST_F(TierApiTest, RestListMoveAndRestart) {
   EXPECT_GT(seg["bytes"].get<uint64_t>(), 0u);
   EXPECT_TRUE(OnADataDisk(seg["directory"].get<std::string>())) << seg;
 
+  // The graph is built in the background after the flush: once it is
+  // saved, a move copies it and the moved segment serves it at once (else
+  // the move's answer and a listing right after could differ in
+  // graph_loaded, as a build finishes in between: this test was flaky on a
+  // loaded machine).
+  for (int i = 0; i < 500 && !seg["graph_loaded"].get<bool>(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    seg = Rest("GET", Coll("t") + "/segments").json()["segments"][0];
+  }
+  ASSERT_TRUE(seg["graph_loaded"].get<bool>()) << seg;
+
   // hot -> warm: answered once committed, with the new entry.
   HttpReply r = Rest("POST", move, {{"tier", "warm"}});
   ASSERT_EQ(r.status, 200u) << r.body;

@@ -198,5 +198,106 @@ TEST_F(RecommendTest, CosineExamplesThatCancelOutAreAnError) {
       StatusCode::kInvalidArgument);
 }
 
+// "using": the examples and candidates are a named vector's. Collection
+// "n" holds each point's main vector swapped ((y, x)) and the point itself
+// under "img", so an answer by the main vector would differ; "tok" is a
+// multivector, which recommend refuses.
+TEST_F(RecommendTest, UsingANamedVector) {
+  ASSERT_TRUE(
+      svc_
+          ->CreateCollectionJson(json{
+              {"name", "n"},
+              {"dimension", 2},
+              {"distance_metric", "euclidean"},
+              {"vectors",
+               {{"img", {{"dimension", 2}, {"distance_metric", "euclidean"}}},
+                {"tok",
+                 {{"dimension", 2},
+                  {"distance_metric", "euclidean"},
+                  {"multivector", true}}}}}})
+          .ok());
+  json batch = json::array();
+  for (size_t i = 0; i < 600; ++i) {
+    const auto& x = pts_[i];
+    json p = {{"id", "p" + std::to_string(i)},
+              {"vector", {x[1], x[0]}},
+              {"metadata", {{"odd", i % 2}}}};
+    if (i != 7) p["vectors"] = {{"img", {x[0], x[1]}}};
+    batch.push_back(std::move(p));
+    if (i == 299) {
+      ASSERT_TRUE(svc_->BatchUpsertJson("n", json{{"vectors", batch}}).ok());
+      ASSERT_TRUE(svc_->Flush("n").ok());
+      batch = json::array();
+    }
+  }
+  ASSERT_TRUE(svc_->BatchUpsertJson("n", json{{"vectors", batch}}).ok());
+  auto ids = [&](const json& body) {
+    auto r = svc_->RecommendJson("n", body);
+    EXPECT_TRUE(r.ok()) << body.dump() << ": " << r.status().ToString();
+    V out;
+    if (!r.ok()) return out;
+    for (const auto& m : (*r)["matches"]) out.push_back(m["id"]);
+    return out;
+  };
+  auto brute = [&](size_t k, const V& skip, const auto& score) {
+    std::vector<std::pair<float, std::string>> all;
+    for (size_t i = 0; i < 600; ++i) {
+      const std::string id = "p" + std::to_string(i);
+      if (i == 7 || std::find(skip.begin(), skip.end(), id) != skip.end()) {
+        continue;
+      }
+      all.push_back({score(pts_[i]), id});
+    }
+    std::sort(all.begin(), all.end());
+    V out;
+    for (size_t i = 0; i < k; ++i) out.push_back(all[i].second);
+    return out;
+  };
+  // Average: 2 * mean(p10, (20, 20)) - p20, all under "img".
+  const std::vector<float> p10 = pts_[10], p20 = pts_[20];
+  const std::vector<float> q = {(p10[0] + 20) - p20[0], (p10[1] + 20) - p20[1]};
+  EXPECT_EQ(
+      ids({{"positive", {json("p10"), json{20.0, 20.0}}},
+           {"negative", {"p20"}},
+           {"using", "img"},
+           {"k", 10},
+           {"exact", true}}),
+      brute(10, {"p10", "p20"}, [&](const auto& x) { return Dist(x, q); }));
+  // Best score: each candidate's distance to the nearer positive.
+  const std::vector<float> a = pts_[1], b = pts_[2];
+  json body = {{"positive", {"p1", "p2"}},
+               {"strategy", "best_score"},
+               {"using", "img"},
+               {"k", 12},
+               {"include_vector", true}};
+  EXPECT_EQ(ids(body), brute(12, {"p1", "p2"}, [&](const auto& x) {
+              return std::min(Dist(x, a), Dist(x, b));
+            }));
+  // The hits carry the named vectors with the vector.
+  auto r = svc_->RecommendJson("n", body);
+  ASSERT_TRUE(r.ok());
+  const json& m0 = (*r)["matches"][0];
+  const size_t i0 = std::stoul(m0["id"].get<std::string>().substr(1));
+  EXPECT_EQ(m0["vectors"]["img"].get<std::vector<float>>(), pts_[i0]);
+  EXPECT_EQ(m0["vector"].get<std::vector<float>>(),
+            std::vector<float>({pts_[i0][1], pts_[i0][0]}));
+  // Refusals.
+  auto message = [&](const json& body) {
+    return svc_->RecommendJson("n", body).status().message();
+  };
+  EXPECT_EQ(message({{"positive", {"p7"}}, {"using", "img"}}),
+            "positive[0]: point 'p7' has no vector 'img'");
+  EXPECT_EQ(message({{"positive", {"p1"}}, {"using", "nope"}}),
+            "using: the collection has no vector named 'nope'");
+  EXPECT_EQ(message({{"positive", {"p1"}}, {"using", "tok"}}),
+            "using: a recommendation takes single vectors; 'tok' is a "
+            "multivector");
+  EXPECT_EQ(svc_->RecommendJson("n", json{{"positive", {json{1.0, 2.0, 3.0}}},
+                                          {"using", "img"}})
+                .status()
+                .code(),
+            StatusCode::kDimensionMismatch);
+}
+
 }  // namespace
 }  // namespace proximadb::service

@@ -230,8 +230,11 @@ def _enc_recommend(c: Any) -> "pb.RecommendRequest":
                 ex.vector.extend(e)
     if b.get("strategy") is not None:
         req.strategy = b.pop("strategy")
+    using = b.pop("using", None)
     b["vector"] = []  # the query carries no vector of its own
     req.query.CopyFrom(_search_request(b, "", ""))
+    if using is not None:
+        req.query.using = using
     return req
 
 
@@ -329,7 +332,11 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
            if len(c.sparse_vectors) else {}),
         **({"default_ttl_seconds": c.default_ttl_seconds} if c.default_ttl_seconds else {}),
         **({"vectors": {n: {"dimension": v.dimension, "distance_metric": v.distance_metric,
-                            "multivector": v.multivector}
+                            "multivector": v.multivector,
+                            "index": {"indexing_algorithm": v.indexing_algorithm,
+                                      "m": v.m, "ef_construction": v.ef_construction,
+                                      "ef_search": v.ef_search,
+                                      "quantization": v.quantization}}
                         for n, v in sorted(c.vectors.items())}}
            if len(c.vectors) else {}),
     }
@@ -405,6 +412,10 @@ def _matches_json(ms: Any) -> List[Dict[str, Any]]:
             j["metadata"] = _dict(m.metadata)
         if len(m.vector):
             j["vector"] = f32_list(m.vector)
+        if len(m.sparse_vectors):
+            j["sparse_vectors"] = _sparse_json(m.sparse_vectors)
+        if len(m.vectors):
+            j["vectors"] = _named_json(m.vectors)
         matches.append(j)
     return matches
 
@@ -444,6 +455,13 @@ def _enc_create(c: Call) -> Any:
             one.distance_metric = cfg["distance_metric"]
         if cfg.get("multivector") is not None:
             one.multivector = bool(cfg["multivector"])
+        index = cfg.get("index") or {}
+        for key in ("indexing_algorithm", "quantization"):
+            if index.get(key) is not None:
+                setattr(one, key, index[key])
+        for key in ("m", "ef_construction", "ef_search"):
+            if index.get(key) is not None:
+                setattr(one, key, index[key])
     if b.get("default_ttl_seconds") is not None:
         req.default_ttl_seconds = b["default_ttl_seconds"]
     return req

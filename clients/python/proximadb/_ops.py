@@ -355,6 +355,7 @@ def recommend(
     consistency: Optional[str] = None,
     offset: int = 0,
     score_threshold: Optional[float] = None,
+    using: Optional[str] = None,
 ) -> Op:
     body: Dict[str, Any] = {
         "positive": recommend_examples(positive, "positive"),
@@ -365,6 +366,8 @@ def recommend(
         "include_metadata": bool(include_metadata),
     }
     add_query_fields(body, filter, ef_search, exact, consistency, offset, score_threshold)
+    if using is not None:
+        body["using"] = using
     return SearchResults.from_dict((yield Call("Recommend", collection, body)))
 
 

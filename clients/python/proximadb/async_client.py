@@ -526,6 +526,7 @@ class AsyncProximaDBClient:
         consistency: Optional[str] = None,
         offset: int = 0,
         score_threshold: Optional[float] = None,
+        using: Optional[str] = None,
     ) -> SearchResults:
         """Finds points like the ``positive`` examples and unlike the
         ``negative`` ones; an example is an existing point's id (left out of
@@ -534,14 +535,17 @@ class AsyncProximaDBClient:
         ``strategy``: ``"average"`` searches with 2 * mean(positive) -
         mean(negative); ``"best_score"`` scores each candidate by its
         nearest positive example and leaves out those at least as near to a
-        negative one. Other arguments are as for :meth:`search`.
+        negative one. ``using`` names one of the collection's (single, not
+        multivector) named vectors: examples are then vectors under that name
+        (an id example is that point's vector under it), and candidates are
+        searched and scored by it. Other arguments are as for :meth:`search`.
 
         Raises:
             PointNotFound: an example id does not exist.
         """
         return await self._run(_ops.recommend(collection, positive, negative, strategy, k, filter,
                                         include_vectors, include_metadata, ef_search, exact,
-                                        consistency, offset, score_threshold))
+                                        consistency, offset, score_threshold, using))
 
     async def query(
         self,

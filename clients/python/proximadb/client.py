@@ -205,11 +205,15 @@ class ProximaDBClient:
                 time; expired points are invisible to every read.
             vectors: named dense vectors beside the main one, ``{"<name>":
                 {"dimension": 128, "distance_metric": "cosine",
-                "multivector": False}}`` (names as for sparse vectors; needs
-                ``wal_format="native"``). Points then take ``"vectors":
-                {"<name>": [...]}`` (a list of vectors for a multivector
-                name) and ``search(..., using="<name>")`` searches one of
-                them (exact; MaxSim for a multivector).
+                "multivector": False, "index": {"indexing_algorithm":
+                "hnsw", "m": 16, "ef_construction": 200, "ef_search":
+                64}}}`` (names as for sparse vectors; ``index`` optional,
+                these are its defaults, ``"flat"`` for exact scans only;
+                needs ``wal_format="native"``). Points then take
+                ``"vectors": {"<name>": [...]}`` (a list of vectors for a
+                multivector name) and ``search(..., using="<name>")``
+                searches one of them (HNSW per segment once built, MaxSim
+                re-scored for a multivector).
 
         Raises:
             CollectionAlreadyExists: the name is taken.
@@ -594,6 +598,7 @@ class ProximaDBClient:
         consistency: Optional[str] = None,
         offset: int = 0,
         score_threshold: Optional[float] = None,
+        using: Optional[str] = None,
     ) -> SearchResults:
         """Finds points like the ``positive`` examples and unlike the
         ``negative`` ones; an example is an existing point's id (left out of
@@ -602,14 +607,17 @@ class ProximaDBClient:
         ``strategy``: ``"average"`` searches with 2 * mean(positive) -
         mean(negative); ``"best_score"`` scores each candidate by its
         nearest positive example and leaves out those at least as near to a
-        negative one. Other arguments are as for :meth:`search`.
+        negative one. ``using`` names one of the collection's (single, not
+        multivector) named vectors: examples are then vectors under that name
+        (an id example is that point's vector under it), and candidates are
+        searched and scored by it. Other arguments are as for :meth:`search`.
 
         Raises:
             PointNotFound: an example id does not exist.
         """
         return self._run(_ops.recommend(collection, positive, negative, strategy, k, filter,
                                         include_vectors, include_metadata, ef_search, exact,
-                                        consistency, offset, score_threshold))
+                                        consistency, offset, score_threshold, using))
 
     def query(
         self,

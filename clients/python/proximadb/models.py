@@ -265,6 +265,9 @@ class SearchResult:
     score: float
     metadata: Optional[Dict[str, Any]] = None
     vector: Optional[List[float]] = None
+    # With the vector, as in Point: the point's sparse and named vectors.
+    sparse_vectors: Optional[Dict[str, Dict[str, List[Any]]]] = None
+    vectors: Optional[Dict[str, Any]] = None
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "SearchResult":
@@ -274,6 +277,8 @@ class SearchResult:
             score=float(d["score"]),
             metadata=d.get("metadata"),
             vector=d.get("vector"),
+            sparse_vectors=d.get("sparse_vectors"),
+            vectors=d.get("vectors"),
         )
 
 

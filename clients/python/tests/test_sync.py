@@ -886,11 +886,16 @@ def test_named_vectors_and_multivectors(client: ProximaDBClient, transport: str,
                                         new_name) -> None:
     name = new_name()
     c = client.create_collection(name, 2, vectors={
-        "img": {"dimension": 3, "distance_metric": "euclidean"},
-        "tok": {"dimension": 2, "distance_metric": "dot_product", "multivector": True}})
+        "img": {"dimension": 3, "distance_metric": "euclidean", "index": {"m": 8}},
+        "tok": {"dimension": 2, "distance_metric": "dot_product", "multivector": True,
+                "index": {"indexing_algorithm": "flat"}}})
+    index = {"indexing_algorithm": "hnsw", "m": 16, "ef_construction": 200, "ef_search": 64,
+             "quantization": "none"}
     assert c.vectors == {
-        "img": {"dimension": 3, "distance_metric": "euclidean", "multivector": False},
-        "tok": {"dimension": 2, "distance_metric": "dot_product", "multivector": True}}
+        "img": {"dimension": 3, "distance_metric": "euclidean", "multivector": False,
+                "index": {**index, "m": 8}},
+        "tok": {"dimension": 2, "distance_metric": "dot_product", "multivector": True,
+                "index": {**index, "indexing_algorithm": "flat"}}}
     assert client.get_collection(name).vectors == c.vectors
     client.upsert(name, [
         {"id": "a", "vector": [1, 0], "metadata": {"g": 1},
@@ -917,11 +922,24 @@ def test_named_vectors_and_multivectors(client: ProximaDBClient, transport: str,
         fused = client.query(name, [{"vector": [1, 2, 2], "using": "img"},
                                     {"vector": [[1, 0]], "using": "tok"}], limit=3)
         assert fused.ids[0] == "c"
+        # Hits carry the named vectors with the vector.
+        hit = client.search(name, [1, 2, 2], k=1, using="img", include_vectors=True)[0]
+        assert (hit.id, hit.vector, hit.vectors) == ("c", [1, 1], {"img": [1, 2, 2],
+                                                                   "tok": [[2, 0]]})
+        hit = client.search(name, [1, 1], k=1, include_vectors=True)[0]  # the main vector
+        assert (hit.id, hit.vectors) == ("c", {"img": [1, 2, 2], "tok": [[2, 0]]})
+        # Recommend by a named vector: like a, unlike (0, 0, 0).
+        rec = client.recommend(name, ["a"], negative=[[0, 0, 0]], using="img")
+        assert rec.ids == ["c", "b"]
+        rec = client.recommend(name, ["a"], strategy="best_score", using="img")
+        assert rec.ids == ["c", "b"]
 
     check()
     client.flush(name)
     check()
     with pytest.raises(InvalidArgument, match="has no vector named 'nope'"):
         client.search(name, [1, 2, 3], using="nope")
+    with pytest.raises(InvalidArgument, match="'tok' is a multivector"):
+        client.recommend(name, ["a"], using="tok")
     with pytest.raises(InvalidArgument, match="must be a list of vectors"):
         client.upsert(name, [{"id": "x", "vector": [1, 0], "vectors": {"tok": [1, 0]}}])

@@ -206,6 +206,15 @@ Result<CollectionConfig> DecodeCreateCollection(
       nv.metric = m.value();
     }
     nv.multivector = cfg.multivector();
+    if (!cfg.indexing_algorithm().empty()) {
+      nv.index.algorithm = cfg.indexing_algorithm();
+    }
+    if (cfg.has_m()) nv.index.m = cfg.m();
+    if (cfg.has_ef_construction()) {
+      nv.index.ef_construction = cfg.ef_construction();
+    }
+    if (cfg.has_ef_search()) nv.index.ef_search = cfg.ef_search();
+    if (!cfg.quantization().empty()) nv.index.quantization = cfg.quantization();
     c.vectors.push_back(std::move(nv));
   }
   std::sort(c.vectors.begin(), c.vectors.end(),
@@ -512,6 +521,11 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
     o.set_dimension(v.dimension);
     o.set_distance_metric(std::string(MetricName(v.metric)));
     o.set_multivector(v.multivector);
+    o.set_indexing_algorithm(v.index.algorithm);
+    o.set_m(v.index.m);
+    o.set_ef_construction(v.index.ef_construction);
+    o.set_ef_search(v.index.ef_search);
+    o.set_quantization(v.index.quantization);
   }
 }
 
@@ -542,6 +556,8 @@ void EncodeHits(const std::vector<SearchHit>& hits, const SearchRequest& req,
     }
     if (req.include_vector) {
       m->mutable_vector()->Assign(hit.vector.begin(), hit.vector.end());
+      EncodeSparseVectors(hit.sparse_vectors, m->mutable_sparse_vectors());
+      EncodeNamedVectors(hit.named_vectors, m->mutable_vectors());
     }
   }
 }

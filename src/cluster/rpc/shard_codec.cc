@@ -29,12 +29,6 @@ bool Read(const json& j, const char* key, T* out) {
   }
 }
 
-json HitToJson(const SearchHit& h) {
-  json j = {{"id", h.id}, {"score", h.score}, {"metadata", h.metadata}};
-  if (!h.vector.empty()) j["vector"] = h.vector;
-  return j;
-}
-
 json SparseToJson(const SparseVector& v) {
   return {{"indices", v.indices}, {"values", v.values}};
 }
@@ -44,23 +38,57 @@ bool SparseFromJson(const json& j, SparseVector* v) {
          Read(j, "values", &v->values);
 }
 
+// A point's (or hit's) sparse and named vectors into `j`, when it has any.
+void AddVectors(const SparseVectors& sparse, const NamedVectors& named,
+                json* j) {
+  if (!sparse.empty()) {
+    json sv = json::object();
+    for (const auto& [name, v] : sparse) sv[name] = SparseToJson(v);
+    (*j)["sparse_vectors"] = std::move(sv);
+  }
+  if (!named.empty()) {
+    json nv = json::object();
+    for (const auto& [name, v] : named) {
+      nv[name] = {{"values", v.values}, {"rows", v.rows}, {"matrix", v.matrix}};
+    }
+    (*j)["vectors"] = std::move(nv);
+  }
+}
+
+// AddVectors' inverse; false for a malformed one.
+bool ReadVectors(const json& j, SparseVectors* sparse, NamedVectors* named) {
+  if (auto sv = j.find("sparse_vectors"); sv != j.end()) {
+    if (!sv->is_object()) return false;
+    for (const auto& [name, v] : sv->items()) {
+      if (!SparseFromJson(v, &(*sparse)[name])) return false;
+    }
+  }
+  if (auto nv = j.find("vectors"); nv != j.end()) {
+    if (!nv->is_object()) return false;
+    for (const auto& [name, v] : nv->items()) {
+      NamedVector& out = (*named)[name];
+      if (!v.is_object() || !Read(v, "values", &out.values) ||
+          !Read(v, "rows", &out.rows) || !Read(v, "matrix", &out.matrix)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+json HitToJson(const SearchHit& h) {
+  json j = {{"id", h.id}, {"score", h.score}, {"metadata", h.metadata}};
+  if (!h.vector.empty()) j["vector"] = h.vector;
+  AddVectors(h.sparse_vectors, h.named_vectors, &j);
+  return j;
+}
+
 json PointToJson(const StoredPoint& p) {
   json j = {{"id", p.id},
             {"vector", p.vector},
             {"metadata", p.metadata},
             {"version", p.version}};
-  if (!p.sparse_vectors.empty()) {
-    json sv = json::object();
-    for (const auto& [name, v] : p.sparse_vectors) sv[name] = SparseToJson(v);
-    j["sparse_vectors"] = std::move(sv);
-  }
-  if (!p.named_vectors.empty()) {
-    json nv = json::object();
-    for (const auto& [name, v] : p.named_vectors) {
-      nv[name] = {{"values", v.values}, {"rows", v.rows}, {"matrix", v.matrix}};
-    }
-    j["vectors"] = std::move(nv);
-  }
+  AddVectors(p.sparse_vectors, p.named_vectors, &j);
   if (p.expires_at_micros != 0) j["expires_at"] = p.expires_at_micros;
   return j;
 }
@@ -73,23 +101,8 @@ Result<StoredPoint> PointFromJson(const json& j) {
   }
   auto m = j.find("metadata");
   p.metadata = m == j.end() ? json() : *m;
-  if (auto sv = j.find("sparse_vectors"); sv != j.end()) {
-    if (!sv->is_object()) return Bad("a point's sparse vectors");
-    for (const auto& [name, v] : sv->items()) {
-      if (!SparseFromJson(v, &p.sparse_vectors[name])) {
-        return Bad("a point's sparse vectors");
-      }
-    }
-  }
-  if (auto nv = j.find("vectors"); nv != j.end()) {
-    if (!nv->is_object()) return Bad("a point's named vectors");
-    for (const auto& [name, v] : nv->items()) {
-      NamedVector& out = p.named_vectors[name];
-      if (!v.is_object() || !Read(v, "values", &out.values) ||
-          !Read(v, "rows", &out.rows) || !Read(v, "matrix", &out.matrix)) {
-        return Bad("a point's named vectors");
-      }
-    }
+  if (!ReadVectors(j, &p.sparse_vectors, &p.named_vectors)) {
+    return Bad("a point's sparse or named vectors");
   }
   if (j.contains("expires_at") &&
       !Read(j, "expires_at", &p.expires_at_micros)) {
@@ -194,6 +207,9 @@ Result<SearchResult> DecodeSearchResult(const std::string& body) {
     hit.metadata = h.value("metadata", json());
     if (h.contains("vector") && !Read(h, "vector", &hit.vector)) {
       return Bad("a hit's vector");
+    }
+    if (!ReadVectors(h, &hit.sparse_vectors, &hit.named_vectors)) {
+      return Bad("a hit's sparse or named vectors");
     }
     r.hits.push_back(std::move(hit));
   }

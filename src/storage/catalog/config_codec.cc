@@ -87,6 +87,28 @@ Status ReadObject(const json& obj, const char* key, const json** out) {
   return Status::OK();
 }
 
+// The "index" object of `obj` (a collection or a named vector) into *out;
+// the defaults stay when it is absent.
+Status ReadIndex(const json& obj, IndexConfig* out) {
+  const json* index = nullptr;
+  PDB_RETURN_IF_ERROR(ReadObject(obj, "index", &index));
+  if (index == nullptr) return Status::OK();
+  PDB_RETURN_IF_ERROR(ReadString(*index, "algorithm", &out->algorithm));
+  PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "m", &out->m));
+  PDB_RETURN_IF_ERROR(
+      ReadUnsigned(*index, "ef_construction", &out->ef_construction));
+  PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "ef_search", &out->ef_search));
+  return ReadString(*index, "quantization", &out->quantization);
+}
+
+json IndexToJson(const IndexConfig& i) {
+  return json{{"algorithm", i.algorithm},
+              {"m", i.m},
+              {"ef_construction", i.ef_construction},
+              {"ef_search", i.ef_search},
+              {"quantization", i.quantization}};
+}
+
 Result<CollectionConfig> Decode(const json& j) {
   if (!j.is_object()) {
     return Status::InvalidArgument("collection config must be a JSON object");
@@ -109,17 +131,7 @@ Result<CollectionConfig> Decode(const json& j) {
     PDB_ASSIGN_OR_RETURN(c.wal_format, ParseWalFormat(wal));
   }
 
-  const json* index = nullptr;
-  PDB_RETURN_IF_ERROR(ReadObject(j, "index", &index));
-  if (index) {
-    PDB_RETURN_IF_ERROR(ReadString(*index, "algorithm", &c.index.algorithm));
-    PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "m", &c.index.m));
-    PDB_RETURN_IF_ERROR(
-        ReadUnsigned(*index, "ef_construction", &c.index.ef_construction));
-    PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "ef_search", &c.index.ef_search));
-    PDB_RETURN_IF_ERROR(
-        ReadString(*index, "quantization", &c.index.quantization));
-  }
+  PDB_RETURN_IF_ERROR(ReadIndex(j, &c.index));
 
   const json* flush = nullptr;
   PDB_RETURN_IF_ERROR(ReadObject(j, "flush", &flush));
@@ -173,6 +185,7 @@ Result<CollectionConfig> Decode(const json& j) {
       std::optional<bool> multi;
       PDB_RETURN_IF_ERROR(ReadOptBool(v, "multivector", &multi));
       nv.multivector = multi.value_or(false);
+      PDB_RETURN_IF_ERROR(ReadIndex(v, &nv.index));  // defaults when absent
       c.vectors.push_back(std::move(nv));
     }
     PDB_RETURN_IF_ERROR(ValidateNamedVectors(c.vectors, c.sparse_vectors));
@@ -200,12 +213,7 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
       {"name", c.name},
       {"dimension", c.dimension},
       {"metric", std::string(MetricName(c.metric))},
-      {"index",
-       {{"algorithm", c.index.algorithm},
-        {"m", c.index.m},
-        {"ef_construction", c.index.ef_construction},
-        {"ef_search", c.index.ef_search},
-        {"quantization", c.index.quantization}}},
+      {"index", IndexToJson(c.index)},
       {"flush", std::move(flush)},
       {"wal_format", std::string(WalFormatName(c.wal_format))},
   };
@@ -229,7 +237,8 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
       vs.push_back({{"name", v.name},
                     {"dimension", v.dimension},
                     {"metric", MetricName(v.metric)},
-                    {"multivector", v.multivector}});
+                    {"multivector", v.multivector},
+                    {"index", IndexToJson(v.index)}});
     }
     out["vectors"] = std::move(vs);
   }
