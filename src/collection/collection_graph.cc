@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "collection/collection_impl.h"
@@ -76,6 +77,7 @@ void CollectionImpl::ScheduleGraphBuild(
     // owner left: nothing to build.
     std::shared_ptr<LiveSegment> s = weak.lock();
     if (!s) return;
+    const auto started = std::chrono::steady_clock::now();
     auto g = index::HnswIndex::Build(ViewOf(*s->seg), metric, params, threads);
     if (!g.ok()) {
       spdlog::error("collection {}: building graph of {}: {}", name,
@@ -91,6 +93,11 @@ void CollectionImpl::ScheduleGraphBuild(
     }
     s->set_graph(
         std::shared_ptr<const index::VectorIndex>(std::move(g).value()));
+    spdlog::info("collection {}: graph of segment {}: {} vectors in {:.2f} s",
+                 name, s->seg->segment_id(), s->seg->size(),
+                 std::chrono::duration<double>(
+                     std::chrono::steady_clock::now() - started)
+                     .count());
   });
 }
 

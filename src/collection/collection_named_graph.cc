@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <thread>
@@ -88,6 +89,7 @@ void CollectionImpl::ScheduleNamedGraphBuild(
       std::shared_ptr<LiveSegment> s = weak.lock();
       if (!s) return;
       if (s->named_graph(nv.name)) continue;
+      const auto started = std::chrono::steady_clock::now();
       auto g = BuildNamedGraph(*s->seg, nv, threads);
       if (!g.ok()) {
         spdlog::error(
@@ -97,6 +99,13 @@ void CollectionImpl::ScheduleNamedGraphBuild(
         continue;
       }
       if (*g == nullptr) continue;  // no row holds the name
+      spdlog::info(
+          "collection {}: graph of vector '{}' of segment {}: {} vectors in "
+          "{:.2f} s",
+          collection, nv.name, s->seg->segment_id(), (*g)->row_of.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                        started)
+              .count());
       // This job is the segment's only writer of the map but a tier move
       // may carry it over meanwhile: copy, add, publish.
       auto next = std::make_shared<NamedGraphs>();
