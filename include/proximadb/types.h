@@ -467,9 +467,10 @@ struct SearchRequest {
   bool explain = false;  // fill SearchResult::explain with per-source plans
   ReadConsistency consistency = ReadConsistency::kEventual;
   // Search one of the collection's named vectors instead of the main one
-  // (exact: every point holding it is scored); `vector` is then of that
-  // name's dimension, and for a multivector name a matrix of `vector_rows`
-  // query vectors, row after row, scored by MaxSim (docs/API.md).
+  // (its graph per segment, or a scan; every candidate scored exactly);
+  // `vector` is then of that name's dimension, and for a multivector name
+  // a matrix of `vector_rows` query vectors, row after row, scored by
+  // MaxSim (docs/API.md).
   std::string using_vector = {};
   uint32_t vector_rows = 0;  // 0: `vector` is one vector
   // Conveniences around one search, applied by the service

@@ -118,7 +118,7 @@ std::string DumpPointMetadata(const nlohmann::json& m) {
 }
 
 Status CheckPointVector(const std::string& collection, uint32_t dimension,
-                        Metric metric, const std::vector<float>& v,
+                        Metric metric, std::span<const float> v,
                         const char* what) {
   if (v.empty()) {
     return Status::InvalidArgument(std::string(what) + " must not be empty");
@@ -303,14 +303,13 @@ Status CheckMatrix(const std::string& collection, const NamedVectorConfig& c,
         " values but vector '" + c.name + "' has dimension " +
         std::to_string(c.dimension));
   }
-  std::vector<float> row(c.dimension);
+  const std::span<const float> all(values);
   for (uint32_t r = 0; r < rows; ++r) {
-    std::copy_n(values.begin() + size_t{r} * c.dimension, c.dimension,
-                row.begin());
     const std::string name =
         matrix ? what + "[" + std::to_string(r) + "]" : what;
-    PDB_RETURN_IF_ERROR(
-        CheckPointVector(collection, c.dimension, c.metric, row, name.c_str()));
+    PDB_RETURN_IF_ERROR(CheckPointVector(
+        collection, c.dimension, c.metric,
+        all.subspan(size_t{r} * c.dimension, c.dimension), name.c_str()));
   }
   return Status::OK();
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,7 @@ namespace proximadb {
 // non-empty, the right length, finite, bounded (util/limits.h
 // kMaxSquaredNorm), not all zeros under cosine. `what` names it in errors.
 Status CheckPointVector(const std::string& collection, uint32_t dimension,
-                        Metric metric, const std::vector<float>& v,
+                        Metric metric, std::span<const float> v,
                         const char* what);
 // Metadata: null or a JSON object, nested at most kMaxJsonDepth levels.
 // `what` + `suffix` names the field (joined only for an error).
