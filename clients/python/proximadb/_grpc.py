@@ -306,7 +306,8 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
         "dimension": c.dimension,
         "distance_metric": c.distance_metric,
         "indexing_algorithm": c.indexing_algorithm,
-        "index": {"m": c.m, "ef_construction": c.ef_construction, "ef_search": c.ef_search},
+        "index": {"m": c.m, "ef_construction": c.ef_construction, "ef_search": c.ef_search,
+                  "quantization": c.quantization},
         "flush_policy": {
             "max_wal_age_hours": f.max_wal_age_hours,
             "max_wal_size_mb": f.max_wal_size_mb,
@@ -437,6 +438,7 @@ def _enc_create(c: Call) -> Any:
         name=b.get("name", ""), dimension=b.get("dimension", 0),
         distance_metric=b.get("distance_metric") or "",
         indexing_algorithm=b.get("indexing_algorithm") or "",
+        quantization=b.get("quantization") or "",
         wal_format=b.get("wal_format") or "")
     for key in ("m", "ef_construction", "ef_search", "shard_count", "replication_factor"):
         if b.get(key) is not None:

@@ -81,6 +81,7 @@ def create_collection(
     sparse_vectors: Optional[Any] = None,
     default_ttl_seconds: Optional[int] = None,
     vectors: Optional[Any] = None,
+    quantization: Optional[str] = None,
 ) -> Op:
     body = body_of(
         name=name,
@@ -90,6 +91,7 @@ def create_collection(
         m=m,
         ef_construction=ef_construction,
         ef_search=ef_search,
+        quantization=quantization,
         wal_format=wal_format,
         shard_count=shard_count,
         replication_factor=replication_factor,

@@ -134,6 +134,7 @@ class AsyncProximaDBClient:
         sparse_vectors: Optional[Iterable[str]] = None,
         default_ttl_seconds: Optional[int] = None,
         vectors: Optional[Dict[str, Dict[str, Any]]] = None,
+        quantization: Optional[str] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -146,6 +147,12 @@ class AsyncProximaDBClient:
             flush_priority, enable_background_flush: this collection's flush
                 policy; unset keys take the server's ``[flush]`` defaults.
             m, ef_construction, ef_search: HNSW parameters.
+            quantization: what the index searches: ``"none"`` (the
+                default: float vectors), ``"int8"`` (one byte per
+                dimension), ``"binary"`` (one bit per dimension) or
+                ``"pq"`` (one byte per 4 dimensions); the compressed kinds
+                re-score their best candidates on the floats (API.md
+                "Quantization").
             wal_format: ``"native"`` or ``"avro"``.
             shard_count, replication_factor: cluster mode (see
                 ``ProximaDBClient.create_collection``); a single-node server
@@ -169,7 +176,7 @@ class AsyncProximaDBClient:
                                                 ef_search, wal_format, flush, tiering,
                                                 shard_count, replication_factor,
                                                 sparse_vectors, default_ttl_seconds,
-                                                vectors))
+                                                vectors, quantization))
 
     async def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.

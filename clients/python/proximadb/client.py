@@ -166,6 +166,7 @@ class ProximaDBClient:
         sparse_vectors: Optional[Iterable[str]] = None,
         default_ttl_seconds: Optional[int] = None,
         vectors: Optional[Dict[str, Dict[str, Any]]] = None,
+        quantization: Optional[str] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -178,6 +179,12 @@ class ProximaDBClient:
             flush_priority, enable_background_flush: this collection's flush
                 policy; unset keys take the server's ``[flush]`` defaults.
             m, ef_construction, ef_search: HNSW parameters.
+            quantization: what the index searches: ``"none"`` (the
+                default: float vectors), ``"int8"`` (one byte per
+                dimension), ``"binary"`` (one bit per dimension) or
+                ``"pq"`` (one byte per 4 dimensions); the compressed kinds
+                re-score their best candidates on the floats (API.md
+                "Quantization").
             wal_format: ``"native"`` or ``"avro"``.
             tiering: the collection's tiering policy, a dict (or
                 ``TieringPolicy``) of ``warm_after_hours``,
@@ -227,7 +234,7 @@ class ProximaDBClient:
                                                 ef_search, wal_format, flush, tiering,
                                                 shard_count, replication_factor,
                                                 sparse_vectors, default_ttl_seconds,
-                                                vectors))
+                                                vectors, quantization))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.

@@ -118,6 +118,8 @@ class Collection:
     m: Optional[int] = None
     ef_construction: Optional[int] = None
     ef_search: Optional[int] = None
+    # "none" (float vectors), "int8", "binary" or "pq".
+    quantization: str = "none"
     flush_policy: FlushPolicy = field(default_factory=FlushPolicy)
     wal_format: str = "native"
     point_count: int = 0
@@ -171,6 +173,7 @@ class Collection:
             m=_opt_int(index.get("m", d.get("m"))),
             ef_construction=_opt_int(index.get("ef_construction", d.get("ef_construction"))),
             ef_search=_opt_int(index.get("ef_search", d.get("ef_search"))),
+            quantization=str(index.get("quantization") or "none"),
             flush_policy=FlushPolicy.from_dict(d.get("flush_policy")),
             wal_format=str(d.get("wal_format", "native")),
             point_count=int(d.get("point_count") or 0),

@@ -57,6 +57,10 @@ async def test_every_method_async(aclient: AsyncProximaDBClient, new_name,
     name = new_name("async")
     col = await c.create_collection(name, 3, max_wal_age_hours=0.5, flush_priority=60)
     assert col.flush_priority == 60 and col.dimension == 3
+    assert col.quantization == "none"
+    quantized = await c.create_collection(new_name("async"), 3, quantization="int8")
+    assert quantized.quantization == "int8"
+    assert (await c.get_collection(quantized.name)).quantization == "int8"
     assert (await c.get_collection(name)) == col
     assert await c.has_collection(name)
     assert name in [x.name for x in await c.list_collections()]

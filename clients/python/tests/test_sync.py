@@ -820,6 +820,31 @@ def test_flush_compact_stats(client: ProximaDBClient, new_name) -> None:
     assert client.search(name, [1, 1, 1], k=1).ids == ["x5"]
 
 
+def test_quantization(client: ProximaDBClient, new_name) -> None:
+    rng = np.random.default_rng(5)
+    data = rng.normal(size=(300, 32)).astype(np.float32)
+    ids = [f"q{i}" for i in range(len(data))]
+    assert client.create_collection(new_name(), 4).quantization == "none"
+    for kind in ("int8", "binary", "pq"):
+        name = new_name()
+        c = client.create_collection(name, 32, "euclidean", quantization=kind)
+        assert c.quantization == kind
+        assert client.get_collection(name).quantization == kind
+        client.batch_insert(name, data, ids=ids)
+        client.flush(name)
+        # The codes rank, the floats decide: a point's own vector finds it
+        # first, scored exactly, once its segment's graph is searchable.
+        deadline = time.time() + 30
+        while not all(s.graph_loaded for s in client.list_segments(name)):
+            assert time.time() < deadline, kind
+            time.sleep(0.05)
+        res = client.search(name, data[7], k=3, ef_search=64)
+        assert res.ids[0] == "q7", kind
+        assert res[0].score == pytest.approx(0.0, abs=1e-4)
+    with pytest.raises(InvalidArgument, match="quantization"):
+        client.create_collection(new_name(), 4, quantization="int4")
+
+
 def test_payload_indexes(client: ProximaDBClient, new_name) -> None:
     name = new_name()
     client.create_collection(name, 3)
