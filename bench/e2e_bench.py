@@ -198,6 +198,7 @@ def summary_row(name, curve, extra):
     for target in (0.95, 0.99):
         pt = at_recall(curve, target)
         row[f"qps@{target}"] = pt["qps"] if pt else None
+        row[f"p50_ms@{target}"] = pt["p50_ms"] if pt else None
         row[f"p99_ms@{target}"] = pt["p99_ms"] if pt else None
         row[f"ef@{target}"] = pt["ef"] if pt else None
     row["name"] = name
@@ -263,7 +264,8 @@ def main():
             for name, curve in curves.items():
                 print(f"round {r + 1} {name} (load {load:.2f}): " +
                       ", ".join(f"ef {p['ef']}: {p['recall']:.4f} / "
-                                f"{p['qps']:.0f} qps / p99 {p['p99_ms']:.2f} ms"
+                                f"{p['qps']:.0f} qps / p50 {p['p50_ms']:.2f} ms / "
+                                f"p99 {p['p99_ms']:.2f} ms"
                                 for p in curve), flush=True)
                 last = rows[name][-1]
                 print(f"  ingest {last['ingest_s']:.2f} s, index "
@@ -275,7 +277,8 @@ def main():
         return statistics.median(xs) if len(xs) == len(rows[name]) else None
 
     keys = ["ingest_s", "index_s", "searchable_s", "disk_bytes", "qps@0.95",
-            "p99_ms@0.95", "qps@0.99", "p99_ms@0.99"]
+            "p50_ms@0.95", "p99_ms@0.95", "qps@0.99", "p50_ms@0.99",
+            "p99_ms@0.99"]
     summary = {name: {k: med(name, k) for k in keys} for name in rows}
     print(f"\nmedians over {a.rounds} rounds ({dataset}; load average now "
           f"{os.getloadavg()[0]:.2f}):")
