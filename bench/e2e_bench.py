@@ -21,7 +21,9 @@ alternates between rounds):
   flush policy that keeps the 60k points in one segment) and the Python
   client (clients/python). Ingest over gRPC in batches of 1,000, flush, and
   wait until the segment's HNSW graph (m 16, ef_construction 200) is
-  loaded: "time to searchable". Then queries one at a time, over gRPC and
+  loaded: "time to searchable". `--quantization int8` makes it walk 8-bit
+  codes and re-score on the floats, like LanceDB's scalar-quantized
+  `IVF_HNSW_SQ` (default: none, float vectors). Then queries one at a time, over gRPC and
   over REST, against the same server.
 
 For every ef: recall@10, QPS (median of 3 passes over the queries) and the
@@ -159,7 +161,7 @@ def stop_server(p):
         p.kill()
 
 
-def run_proximadb(binary, base, queries, gt, efs, workdir):
+def run_proximadb(binary, base, queries, gt, efs, workdir, quantization):
     n, dim = base.shape
     data = os.path.join(workdir, "single")  # start_single's data directory
     shutil.rmtree(data, ignore_errors=True)
@@ -167,6 +169,7 @@ def run_proximadb(binary, base, queries, gt, efs, workdir):
     try:
         c = ProximaDBClient(grpc, timeout=600)
         c.create_collection("bench", dim, "euclidean", m=16,
+                            quantization=quantization,
                             ef_construction=200, max_vector_count=n + 1,
                             max_wal_size_mb=4096)
         ids = [str(i) for i in range(n)]
@@ -215,6 +218,8 @@ def main():
     ap.add_argument("--synthetic", type=int, default=0)
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--workdir", default="")
+    ap.add_argument("--quantization", default="none",
+                    choices=["none", "int8", "binary", "pq"])
     a = ap.parse_args()
     if not os.path.isdir(os.path.join(LANCE_DIR, "node_modules")):
         sys.exit("run `npm ci` in bench/lancedb first")
@@ -227,6 +232,8 @@ def main():
         base = read_idx(FMNIST + "train-images-idx3-ubyte.gz")
         queries = read_idx(FMNIST + "t10k-images-idx3-ubyte.gz", a.queries)
         dataset = "Fashion-MNIST 60000 x 784"
+    if a.quantization != "none":
+        dataset += f"; ProximaDB quantization {a.quantization}"
     t = time.perf_counter()
     gt = ground_truth(base, queries)
     print(f"{dataset}, {len(queries)} queries; ground truth in "
@@ -252,7 +259,8 @@ def main():
                                         "disk_bytes")}))
                 curves = {"lancedb": out["curve"]}
             else:
-                out = run_proximadb(a.binary, base, queries, gt, efs, workdir)
+                out = run_proximadb(a.binary, base, queries, gt, efs, workdir,
+                                    a.quantization)
                 extra = {k: out[k] for k in ("ingest_s", "index_s",
                                              "searchable_s", "disk_bytes",
                                              "segments")}
