@@ -23,8 +23,8 @@ alternates between rounds):
   wait until the segment's HNSW graph (m 16, ef_construction 200) is
   loaded: "time to searchable". `--quantization int8` makes it walk 8-bit
   codes and re-score on the floats, like LanceDB's scalar-quantized
-  `IVF_HNSW_SQ` (default: none, float vectors). Then queries one at a time, over gRPC and
-  over REST, against the same server.
+  `IVF_HNSW_SQ` (default: none, float vectors). Then queries one at a
+  time, over gRPC and over REST, against the same server.
 
 For every ef: recall@10, QPS (median of 3 passes over the queries) and the
 p50 / p99 latency of that pass, client-side. Reported per round and as the
