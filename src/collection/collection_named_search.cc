@@ -211,7 +211,10 @@ Result<std::optional<SearchResult>> CollectionImpl::NamedSearchOnce(
       // matrix) nominate their points, which MaxSim then ranks.
       const index::RowFilter accept = [&](uint32_t g) {
         const uint32_t r = graph->row_of[g];
-        return !s->dead(r) && filt.MatchesText(seg.metadata_json(r));
+        // No filter: liveness only, without reading the row's metadata
+        // (as the main walk's Acceptor).
+        return !s->dead(r) &&
+               (filt.empty() || filt.MatchesText(seg.metadata_json(r)));
       };
       index::SearchParams p;
       p.k = nv.multivector ? std::max(plan.ef, req.k) : req.k;
