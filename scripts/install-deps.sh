@@ -21,6 +21,7 @@ PACKAGES=(
   libcurl4-openssl-dev        # the S3 object store (src/storage/object)
   libexpat1-dev               # ListObjectsV2 XML in the S3 object store
   libzstd-dev                 # cold packs (src/storage/segment/cold_pack)
+  libabsl-dev                 # the memtable's btree_map / flat_hash_map (also pulled in by libgrpc++-dev)
   libnats-dev                 # the shard log of cluster mode (src/cluster/nats)
   golang-etcd-server-dev      # etcd's .proto files: the etcdpb stubs (src/cluster/CMakeLists.txt)
   libpqxx-dev libpq-dev       # the PostgreSQL catalog backend (src/cluster)

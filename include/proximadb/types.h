@@ -33,7 +33,9 @@ std::string_view WalFormatName(WalFormat f);  // "native" | "avro"
 Result<WalFormat> ParseWalFormat(std::string_view name);
 
 struct IndexConfig {
-  std::string algorithm = "hnsw";  // "hnsw" | "flat"
+  // "hnsw" | "flat" | "ivf" (the index kind; "ivf" only with the storage
+  // strategy "custom": docs/API.md, "Storage strategies").
+  std::string algorithm = "hnsw";
   uint32_t m = 16;                 // HNSW graph degree
   uint32_t ef_construction = 200;  // HNSW build beam width
   uint32_t ef_search = 64;         // default search beam width
@@ -43,6 +45,12 @@ struct IndexConfig {
   // scans the codes of every point and re-scores the best max(ef_search, k).
   // Default "none".
   std::string quantization = "none";
+  // ivf only: partitions per segment (0: about sqrt(rows) of the segment)
+  // and partitions a search probes unless it sets its own nprobe (0: the
+  // index's default, index::IvfIndex::DefaultNprobe). At most
+  // kMaxIvfNlist; nprobe <= nlist when both are set.
+  uint32_t nlist = 0;
+  uint32_t nprobe = 0;
   bool operator==(const IndexConfig&) const = default;
 };
 
@@ -170,6 +178,14 @@ struct CollectionConfig {
   // own expires_at expire this many seconds after the write; 0 = never
   // (at most kMaxTtlSeconds). Fixed at create.
   uint64_t default_ttl_seconds = 0;
+  // How segments are laid out and indexed (docs/API.md, "Storage
+  // strategies"): "standard" (row segments, an HNSW graph or a flat scan,
+  // the ordered memtable) or "custom" (the index kind, quantization and
+  // memtable chosen by the user). Fixed at create.
+  std::string storage_strategy = "standard";
+  // The memtable kind: "btree" (ordered) or "hash" (fastest upserts, sorted
+  // when scanned or flushed); only "custom" may choose "hash".
+  std::string memtable = "btree";
 };
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
@@ -463,7 +479,10 @@ struct SearchRequest {
   bool include_vector = false;
   bool include_metadata = true;
   std::optional<uint32_t> ef_search;  // per-query override (HNSW)
-  bool exact = false;                 // force brute force
+  // Per-query override of the partitions an IVF index probes (1..
+  // kMaxIvfNlist; more than a segment has probes all of them).
+  std::optional<uint32_t> nprobe;
+  bool exact = false;    // force brute force
   bool explain = false;  // fill SearchResult::explain with per-source plans
   ReadConsistency consistency = ReadConsistency::kEventual;
   // Search one of the collection's named vectors instead of the main one
@@ -516,7 +535,7 @@ struct SourcePlan {
   uint64_t segment_id = 0;  // segments only
   uint64_t rows = 0;        // rows in the source (live and dead)
   std::string strategy;     // "exact_scan" | "index_scan" | "hnsw" |
-                            // "hnsw_filtered" | "quantized_scan"
+                            // "hnsw_filtered" | "quantized_scan" | "ivf"
   // estimated_matches: upper bound on matching rows from the payload
   // indexes (= rows when no index applies); candidates: rows the indexes
   // listed (index_scan only); matches: for index_scan every live row that

@@ -142,12 +142,11 @@ Result<std::shared_ptr<const ColdVectors>> CollectionImpl::ColdVectorsOf(
       auto made = std::make_shared<ColdVectors>(
           cold_cache_, std::move(entry).value(), std::move(full).value());
       if (UsesGraph() && deps_.env->FileExists(s.graph_path())) {
-        auto g = index::HnswIndex::Load(
-            deps_.env, s.graph_path(),
+        auto g = LoadIndexFile(
+            s.graph_path(),
             index::VectorView{made->full->vectors(), made->full->norms(),
                               static_cast<uint32_t>(made->full->size()),
-                              made->full->dimension()},
-            config_.metric);
+                              made->full->dimension()});
         if (g.ok()) {
           made->graph = std::move(g).value();
         } else {

@@ -108,7 +108,10 @@ Result<bool> CollectionImpl::FreezeMemtableLocked() {
       WriterLock lock(&state_mu_);
       frozen_ = std::move(mem_);
       frozen_fence_ = last_seq;
-      mem_ = std::make_shared<Memtable>(config_.dimension, config_.metric);
+      // ValidateCollectionConfig admitted only the kinds there are.
+      mem_ = std::make_shared<Memtable>(config_.dimension, config_.metric,
+                                        MemtableKindFromName(config_.memtable)
+                                            .value_or(MemtableKind::kBTree));
     }));
   }
   return true;

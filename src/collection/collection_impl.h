@@ -128,7 +128,9 @@ struct FixedCollectionConfig {
         wal_format(c.wal_format),
         sparse_vectors(c.sparse_vectors),
         default_ttl_seconds(c.default_ttl_seconds),
-        vectors(c.vectors) {}
+        vectors(c.vectors),
+        storage_strategy(c.storage_strategy),
+        memtable(c.memtable) {}
   // With the (mutable) flush and tiering policies, the whole public
   // configuration.
   CollectionConfig With(const FlushPolicy& flush,
@@ -144,6 +146,8 @@ struct FixedCollectionConfig {
     c.sparse_vectors = sparse_vectors;
     c.default_ttl_seconds = default_ttl_seconds;
     c.vectors = vectors;
+    c.storage_strategy = storage_strategy;
+    c.memtable = memtable;
     return c;
   }
 
@@ -155,6 +159,8 @@ struct FixedCollectionConfig {
   const std::vector<std::string> sparse_vectors;
   const uint64_t default_ttl_seconds;
   const std::vector<NamedVectorConfig> vectors;
+  const std::string storage_strategy;
+  const std::string memtable;
 };
 
 // Why a flush is due, for the scheduler and its logs.
@@ -487,12 +493,17 @@ class CollectionImpl final
   void KeepUncommittedLocked(const std::string& path, const Status& why)
       REQUIRES(state_mu_);
   void RemoveUncommittedLocked() REQUIRES(state_mu_);
-  // Segments get a sidecar index (seg-<id>.hnsw): an HNSW graph, or for a
-  // flat collection with quantization the codes alone (HnswParams::m 0).
+  // Segments get a sidecar index (seg-<id>.hnsw): an HNSW graph, for a
+  // flat collection with quantization the codes alone (HnswParams::m 0), or
+  // for index kind ivf the IVF partitions (index/ivf/ivf_index.h).
   bool UsesGraph() const {
     return config_.index.algorithm == "hnsw" ||
+           config_.index.algorithm == "ivf" ||
            config_.index.quantization != "none";
   }
+  // Reads a segment's sidecar index of the collection's kind.
+  Result<std::shared_ptr<const index::VectorIndex>> LoadIndexFile(
+      const std::string& path, index::VectorView view) const;
   // Loads the segment's saved graph; false when it must be built (missing
   // or unreadable). Reads only.
   bool LoadGraph(const std::shared_ptr<LiveSegment>& seg);

@@ -22,8 +22,10 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
       tiering_(record.config.tiering),
       created_at_unix_ms_(record.created_at_unix_ms),
       payload_defs_(std::make_shared<PayloadDefs>(record.payload_indexes)),
-      mem_(std::make_shared<Memtable>(record.config.dimension,
-                                      record.config.metric)),
+      mem_(std::make_shared<Memtable>(
+          record.config.dimension, record.config.metric,
+          MemtableKindFromName(record.config.memtable)
+              .value_or(MemtableKind::kBTree))),
       fenced_seq_(record.fenced_seq),
       next_segment_id_(std::max<uint64_t>(record.next_segment_id, 1)) {}
 

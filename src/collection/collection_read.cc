@@ -376,6 +376,7 @@ Result<std::vector<SearchResult>> CollectionImpl::SearchAll(
     query.params.query_norm = index::Norm(reqs[i].vector.data(), query.dim);
     query.params.k = reqs[i].k;
     query.params.ef_search = reqs[i].ef_search.value_or(0);
+    query.params.nprobe = reqs[i].nprobe.value_or(0);
     query.params.exact = reqs[i].exact;
   }
   // A cold segment moved out of cold while this search runs may fail its

@@ -98,6 +98,7 @@ SourceFacts DescribeSource(const SearchSource& src, const SearchQuery& q,
   }
   f.graph = src.graph() != nullptr;
   f.codes = f.graph && src.graph()->scans_codes();
+  f.ivf = f.graph && src.graph()->probes_partitions();
   f.exact = q.params.exact;
   f.k = q.params.k;
   f.ef_search = q.params.ef_search;
@@ -153,7 +154,8 @@ Result<SourceOutcome> IndexScan(const SearchQuery& q, const SearchSource& src,
 // kHnsw and kHnswFiltered: a graph walk with the plan's beam. A graph whose
 // reachable part holds fewer than k accepted rows falls back to a scan
 // inside the index, so k hits come back when k exist. kQuantizedScan: the
-// same call on a codes-only index, which scans every code.
+// same call on a codes-only index, which scans every code; kIvf: the same
+// call on an IVF index, which probes its partitions (the query's nprobe).
 SourceOutcome GraphWalk(const SearchPlan& plan, const SearchQuery& q,
                         const SearchSource& src,
                         index::SearchCounters* counters) {
@@ -185,6 +187,7 @@ Result<SourceOutcome> ExecutePlan(const SearchPlan& plan, const SearchQuery& q,
     case SearchStrategy::kHnsw:
     case SearchStrategy::kHnswFiltered:
     case SearchStrategy::kQuantizedScan:
+    case SearchStrategy::kIvf:
       if (src.graph() == nullptr) {
         return Status::Internal(
             "search planner chose a graph walk without "

@@ -16,6 +16,8 @@ const char* StrategyName(SearchStrategy s) {
       return "hnsw_filtered";
     case SearchStrategy::kQuantizedScan:
       return "quantized_scan";
+    case SearchStrategy::kIvf:
+      return "ivf";
   }
   return "unknown";
 }
@@ -59,6 +61,12 @@ SearchPlan PlanSearch(const SourceFacts& f) {
   if (FewCandidates(f)) {
     return {SearchStrategy::kIndexScan, 0,
             "the payload indexes list few candidate rows"};
+  }
+  if (f.graph && f.ivf && !f.exact) {
+    // A filter needs no wider probe up front: the index probes further
+    // partitions while fewer than k rows were accepted.
+    return {SearchStrategy::kIvf, 0,
+            "probe the IVF partitions nearest the query"};
   }
   if (f.graph && f.codes && !f.exact) {
     // It sees every accepted row: the beam (re-scored rows) needs no

@@ -29,10 +29,14 @@ enum class SearchStrategy {
   // Scan the quantized codes of every row (a flat collection with
   // quantization), re-score the best max(ef, k) on the floats.
   kQuantizedScan,
+  // Probe the IVF partitions nearest the query (index kind "ivf"): score
+  // their rows (int8 codes, the best re-scored on floats), widening to
+  // further partitions while fewer than k rows were accepted.
+  kIvf,
 };
 
 // The name explain output reports ("exact_scan", "index_scan", "hnsw",
-// "hnsw_filtered", "quantized_scan").
+// "hnsw_filtered", "quantized_scan", "ivf").
 const char* StrategyName(SearchStrategy s);
 
 // The planner's thresholds (docs/FILTERS.md, "How a filtered search is
@@ -70,6 +74,8 @@ struct SourceFacts {
   // ... and it is codes only (VectorIndex::scans_codes): no graph to walk,
   // a scan of every row's quantized code.
   bool codes = false;
+  // ... and it is an IVF index (VectorIndex::probes_partitions).
+  bool ivf = false;
   // The query asked for exact results (no graph walk).
   bool exact = false;
   uint32_t k = 0;

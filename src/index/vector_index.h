@@ -43,6 +43,7 @@ struct SearchParams {
   float query_norm = 0;
   uint32_t k = 10;
   uint32_t ef_search = 0;  // 0: the index's default
+  uint32_t nprobe = 0;     // IVF partitions to probe; 0: the index's default
   bool exact = false;      // graph indexes fall back to a scan
 };
 
@@ -62,6 +63,9 @@ class VectorIndex {
   // walking a graph (a codes-only HnswIndex): its cost does not shrink with
   // a filter's selectivity, and it sees every accepted row.
   virtual bool scans_codes() const { return false; }
+  // True for an IVF index (ivf/ivf_index.h): a search probes the partitions
+  // nearest the query (SearchParams::nprobe).
+  virtual bool probes_partitions() const { return false; }
 };
 
 // Ranks candidates: the smaller distance first, ties by row so that results

@@ -123,7 +123,8 @@ namespace {
 // Keys of the create body (top level); the index keys may also be nested in
 // "index", the flush keys in "flush_policy".
 constexpr std::string_view kIndexKeys[] = {
-    "indexing_algorithm", "m", "ef_construction", "ef_search", "quantization"};
+    "indexing_algorithm", "kind",         "m",     "ef_construction",
+    "ef_search",          "quantization", "nlist", "nprobe"};
 
 // The read-only fields of a collection as the API returns it
 // (CollectionToJson): accepted and ignored in a create body, so that an
@@ -160,7 +161,8 @@ Status RefuseUnknownCreateFields(const json& body) {
         key == "wal_format" || key == "index" || key == "flush_policy" ||
         key == "tiering" || key == "shard_count" || key == "sparse_vectors" ||
         key == "vectors" || key == "default_ttl_seconds" ||
-        key == "replication_factor" || IsIndexKey(key) || IsFlushKey(key) ||
+        key == "replication_factor" || key == "storage_strategy" ||
+        key == "memtable" || IsIndexKey(key) || IsFlushKey(key) ||
         IsEchoedKey(key)) {
       continue;
     }
@@ -193,13 +195,31 @@ Status RefuseUnknownFlushFields(const json& obj, std::string_view path) {
 // Reads the index keys from `src` into `index` (used for the top level and
 // for a nested "index" object).
 Status ReadIndexFields(const json& src, IndexConfig* index) {
-  if (const json* v = FindField(src, "indexing_algorithm")) {
-    PDB_ASSIGN_OR_RETURN(std::string algo, GetString(*v, "indexing_algorithm"));
-    if (algo != "hnsw" && algo != "flat") {
-      return Status::InvalidArgument("unknown indexing_algorithm " +
-                                     Quote(algo) + " (expected hnsw or flat)");
-    }
-    index->algorithm = algo;
+  // "kind" (issue 17's name) and "indexing_algorithm" (the seed's) are one
+  // setting; given both, they must agree. The engine checks the value
+  // (ValidateCollectionConfig: which kinds the storage strategy allows).
+  const json* algo_field = FindField(src, "indexing_algorithm");
+  const json* kind_field = FindField(src, "kind");
+  std::optional<std::string> algo, kind;
+  if (algo_field) {
+    PDB_ASSIGN_OR_RETURN(algo, GetString(*algo_field, "indexing_algorithm"));
+  }
+  if (kind_field) {
+    PDB_ASSIGN_OR_RETURN(kind, GetString(*kind_field, "kind"));
+  }
+  if (algo && kind && *algo != *kind) {
+    return Status::InvalidArgument("fields 'kind' (" + Quote(*kind) +
+                                   ") and 'indexing_algorithm' (" +
+                                   Quote(*algo) + ") disagree");
+  }
+  if (algo || kind) index->algorithm = algo ? *algo : *kind;
+  if (const json* v = FindField(src, "nlist")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, "nlist", 0, kMaxIvfNlist));
+    index->nlist = static_cast<uint32_t>(n);
+  }
+  if (const json* v = FindField(src, "nprobe")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, "nprobe", 0, kMaxIvfNlist));
+    index->nprobe = static_cast<uint32_t>(n);
   }
   if (const json* v = FindField(src, "m")) {
     PDB_ASSIGN_OR_RETURN(uint64_t m, GetUint(*v, "m", kMinHnswM, kMaxHnswM));
@@ -516,6 +536,14 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
     PDB_ASSIGN_OR_RETURN(std::string f, GetString(*v, "wal_format"));
     PDB_ASSIGN_OR_RETURN(c.wal_format, ParseWalFormat(f));
   }
+  // Checked by the engine (ValidateCollectionConfig), one message for both
+  // transports.
+  if (const json* v = FindField(body, "storage_strategy")) {
+    PDB_ASSIGN_OR_RETURN(c.storage_strategy, GetString(*v, "storage_strategy"));
+  }
+  if (const json* v = FindField(body, "memtable")) {
+    PDB_ASSIGN_OR_RETURN(c.memtable, GetString(*v, "memtable"));
+  }
   // Nested objects first so that top-level keys override them.
   if (const json* v = FindField(body, "index")) {
     PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'index'"));
@@ -730,6 +758,10 @@ Status ParseQueryFields(const json& body, SearchRequest& r) {
     PDB_ASSIGN_OR_RETURN(uint64_t ef, GetUint(*v, "ef_search", kMinEf, kMaxEf));
     r.ef_search = static_cast<uint32_t>(ef);
   }
+  if (const json* v = FindField(body, "nprobe")) {
+    PDB_ASSIGN_OR_RETURN(uint64_t n, GetUint(*v, "nprobe", 1, kMaxIvfNlist));
+    r.nprobe = static_cast<uint32_t>(n);
+  }
   if (const json* v = FindField(body, "exact")) {
     PDB_ASSIGN_OR_RETURN(r.exact, GetBool(*v, "exact"));
   }
@@ -748,10 +780,10 @@ Result<SearchRequest> ParseSearch(const json& body, uint32_t dimension,
                                   std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      body,
-      {"vector", "query_vector", "id", "k", "top_k", "filter", "include_vector",
-       "include_metadata", "ef_search", "exact", "explain", "consistency",
-       "offset", "score_threshold", "group_by", "group_size", "using"}));
+      body, {"vector", "query_vector", "id", "k", "top_k", "filter",
+             "include_vector", "include_metadata", "ef_search", "nprobe",
+             "exact", "explain", "consistency", "offset", "score_threshold",
+             "group_by", "group_size", "using"}));
   SearchRequest r;
   if (const json* v = FindField(body, "using")) {
     PDB_ASSIGN_OR_RETURN(r.using_vector, GetString(*v, "using"));
@@ -798,9 +830,10 @@ Result<RecommendRequest> ParseRecommend(const json& body, uint32_t dimension,
                                         std::string_view collection) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "request body"));
   PDB_RETURN_IF_ERROR(RefuseUnknownFields(
-      body, {"positive", "negative", "strategy", "k", "top_k", "filter",
-             "include_vector", "include_metadata", "ef_search", "exact",
-             "explain", "consistency", "offset", "score_threshold", "using"}));
+      body,
+      {"positive", "negative", "strategy", "k", "top_k", "filter",
+       "include_vector", "include_metadata", "ef_search", "nprobe", "exact",
+       "explain", "consistency", "offset", "score_threshold", "using"}));
   RecommendRequest r;
   if (const json* v = FindField(body, "using")) {
     PDB_ASSIGN_OR_RETURN(r.query.using_vector, GetString(*v, "using"));
@@ -960,6 +993,25 @@ Result<service::QueryRequest> ParseQuery(const json& body, uint32_t dimension,
   return r;
 }
 
+namespace {
+
+// A collection's "index" object as the API returns it: create accepts it
+// back as is ("kind" repeats the top-level "indexing_algorithm").
+json IndexToJson(const IndexConfig& i) {
+  json out{{"kind", i.algorithm},
+           {"m", i.m},
+           {"ef_construction", i.ef_construction},
+           {"ef_search", i.ef_search},
+           {"quantization", i.quantization}};
+  if (i.algorithm == "ivf") {
+    out["nlist"] = i.nlist;    // 0: about sqrt(rows) per segment
+    out["nprobe"] = i.nprobe;  // 0: the index's default
+  }
+  return out;
+}
+
+}  // namespace
+
 json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
                       const TieringDefaults& tiering) {
   const CollectionConfig& c = info.config;
@@ -970,11 +1022,9 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
       {"dimension", c.dimension},
       {"distance_metric", std::string(MetricName(c.metric))},
       {"indexing_algorithm", c.index.algorithm},
-      {"index",
-       {{"m", c.index.m},
-        {"ef_construction", c.index.ef_construction},
-        {"ef_search", c.index.ef_search},
-        {"quantization", c.index.quantization}}},
+      {"index", IndexToJson(c.index)},
+      {"storage_strategy", c.storage_strategy},
+      {"memtable", c.memtable},
       {"flush_policy",
        {{"max_wal_age_hours", f.max_wal_age_hours},
         {"max_wal_size_mb", f.max_wal_size_mb},

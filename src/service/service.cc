@@ -169,6 +169,10 @@ Status VectorService::CheckQuery(Collection& c, const SearchRequest& r) {
     return Status::InvalidArgument(
         OutOfRangeMessage("ef_search", kMinEf, kMaxEf, *r.ef_search));
   }
+  if (r.nprobe && (*r.nprobe < 1 || *r.nprobe > kMaxIvfNlist)) {
+    return Status::InvalidArgument(
+        OutOfRangeMessage("nprobe", 1, kMaxIvfNlist, *r.nprobe));
+  }
   if (!r.filter.is_null() && !r.filter.is_object()) {
     return Status::InvalidArgument("field 'filter' must be an object");
   }

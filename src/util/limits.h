@@ -74,6 +74,9 @@ inline constexpr uint32_t kMaxHnswM = 128;
 // 4096 an exact scan is cheaper for any collection that fits a node.
 inline constexpr uint32_t kMinEf = 1;
 inline constexpr uint32_t kMaxEf = 4096;
+// IVF partitions per segment (index kind "ivf"), and the most a search may
+// probe (index::IvfIndex::kMaxNlist).
+inline constexpr uint32_t kMaxIvfNlist = 65536;
 
 // A collection name: 1..128 characters of [A-Za-z0-9_-]. It becomes a
 // directory name and a URL path segment, so the charset needs no escaping

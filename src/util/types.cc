@@ -157,6 +157,52 @@ Status ValidateAliasActions(const std::vector<AliasAction>& actions) {
   return Status::OK();
 }
 
+namespace {
+
+// The storage strategy and what it lets a collection choose
+// (docs/API.md, "Storage strategies").
+Status ValidateStorageStrategy(const CollectionConfig& c) {
+  const std::string& s = c.storage_strategy;
+  if (s == "viper") {
+    return Status::InvalidArgument(
+        "storage_strategy 'viper' is not available yet (its columnar "
+        "segments are not built); for write-optimised ingest use "
+        "storage_strategy 'custom' with index kind 'ivf' and memtable "
+        "'hash'");
+  }
+  if (s != "standard" && s != "custom") {
+    return Status::InvalidArgument(
+        "storage_strategy must be standard or custom, got '" + s + "'");
+  }
+  if (c.memtable != "btree" && c.memtable != "hash") {
+    return Status::InvalidArgument("memtable must be btree or hash, got '" +
+                                   c.memtable + "'");
+  }
+  const std::string& kind = c.index.algorithm;
+  if (kind != "hnsw" && kind != "flat" && kind != "ivf") {
+    return Status::InvalidArgument(
+        s == "standard"
+            ? "indexing_algorithm must be hnsw or flat, got '" + kind + "'"
+            : "index kind must be hnsw, ivf or flat, got '" + kind + "'");
+  }
+  if (s == "standard") {
+    if (kind == "ivf") {
+      return Status::InvalidArgument(
+          "index kind 'ivf' needs storage_strategy 'custom' (the standard "
+          "strategy indexes segments with hnsw or flat)");
+    }
+    if (c.memtable != "btree") {
+      return Status::InvalidArgument(
+          "memtable '" + c.memtable +
+          "' needs storage_strategy 'custom' (the standard strategy uses "
+          "btree)");
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Status ValidateCollectionConfig(const CollectionConfig& c) {
   if (!ValidName(c.name)) {
     return Status::InvalidArgument("collection name must be 1.." +
@@ -166,16 +212,31 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
   }
   PDB_RETURN_IF_ERROR(
       CheckRange("dimension", c.dimension, kMinDimension, kMaxDimension));
-  if (c.index.algorithm != "hnsw" && c.index.algorithm != "flat") {
-    return Status::InvalidArgument(
-        "indexing_algorithm must be hnsw or flat, got '" + c.index.algorithm +
-        "'");
-  }
+  PDB_RETURN_IF_ERROR(ValidateStorageStrategy(c));
   if (c.index.quantization != "none" && c.index.quantization != "int8" &&
       c.index.quantization != "binary" && c.index.quantization != "pq") {
     return Status::InvalidArgument(
         "quantization must be none, int8, binary or pq, got '" +
         c.index.quantization + "'");
+  }
+  if (c.index.algorithm == "ivf" && c.index.quantization != "none" &&
+      c.index.quantization != "int8") {
+    return Status::InvalidArgument(
+        "index kind ivf takes quantization none or int8, got '" +
+        c.index.quantization + "'");
+  }
+  PDB_RETURN_IF_ERROR(CheckRange("nlist", c.index.nlist, 0, kMaxIvfNlist));
+  PDB_RETURN_IF_ERROR(CheckRange("nprobe", c.index.nprobe, 0, kMaxIvfNlist));
+  if (c.index.algorithm != "ivf" &&
+      (c.index.nlist != 0 || c.index.nprobe != 0)) {
+    return Status::InvalidArgument(
+        "nlist and nprobe apply to index kind ivf only (this index is '" +
+        c.index.algorithm + "')");
+  }
+  if (c.index.nlist != 0 && c.index.nprobe > c.index.nlist) {
+    return Status::InvalidArgument("nprobe (" + std::to_string(c.index.nprobe) +
+                                   ") cannot exceed nlist (" +
+                                   std::to_string(c.index.nlist) + ")");
   }
   PDB_RETURN_IF_ERROR(CheckRange("m", c.index.m, kMinHnswM, kMaxHnswM));
   PDB_RETURN_IF_ERROR(
@@ -299,6 +360,11 @@ Status ValidateNamedVectors(const std::vector<NamedVectorConfig>& vectors,
                                      "indexing_algorithm must be hnsw or "
                                      "flat, got '" +
                                      v.index.algorithm + "'");
+    }
+    if (v.index.nlist != 0 || v.index.nprobe != 0) {
+      return Status::InvalidArgument(field +
+                                     "nlist and nprobe apply to index kind "
+                                     "ivf only");
     }
     if (v.index.quantization != "none") {
       return Status::InvalidArgument(

@@ -96,6 +96,45 @@ TEST(DecodeTest, CreateCollectionDefaultsAndValues) {
             StatusCode::kInvalidArgument);
 }
 
+// Storage strategies (docs/API.md): the same settings as REST, both ways.
+TEST(DecodeTest, StorageStrategyMemtableAndIvf) {
+  pb::CreateCollectionRequest r;
+  r.set_name("c");
+  r.set_dimension(3);
+  Result<CollectionConfig> c = DecodeCreateCollection(r);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->storage_strategy, "standard");
+  EXPECT_EQ(c->memtable, "btree");
+  EXPECT_EQ(c->index.nlist, 0u);
+  r.set_storage_strategy("custom");
+  r.set_memtable("hash");
+  r.set_indexing_algorithm("ivf");
+  r.set_nlist(32);
+  r.set_nprobe(4);
+  r.set_quantization("int8");
+  c = DecodeCreateCollection(r);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->storage_strategy, "custom");
+  EXPECT_EQ(c->memtable, "hash");
+  EXPECT_EQ(c->index.algorithm, "ivf");
+  EXPECT_EQ(c->index.nlist, 32u);
+  EXPECT_EQ(c->index.nprobe, 4u);
+  CollectionInfo info;
+  info.config = *c;
+  pb::CollectionInfo out;
+  EncodeCollection(info, FlushDefaults{}, &out);
+  EXPECT_EQ(out.storage_strategy(), "custom");
+  EXPECT_EQ(out.memtable(), "hash");
+  EXPECT_EQ(out.indexing_algorithm(), "ivf");
+  EXPECT_EQ(out.nlist(), 32u);
+  EXPECT_EQ(out.nprobe(), 4u);
+  pb::SearchRequest s;
+  s.add_vector(1);
+  EXPECT_FALSE(DecodeSearch(s)->nprobe.has_value());
+  s.set_nprobe(9);
+  EXPECT_EQ(DecodeSearch(s)->nprobe, 9u);
+}
+
 TEST(DecodeTest, PointAndSearchDefaults) {
   pb::Point p;
   p.set_id("a");

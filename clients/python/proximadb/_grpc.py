@@ -207,6 +207,8 @@ def _search_request(b: Mapping[str, Any], collection: str, what: str) -> "pb.Sea
         req.include_metadata = bool(b["include_metadata"])
     if b.get("ef_search") is not None:
         req.ef_search = b["ef_search"]
+    if b.get("nprobe") is not None:
+        req.nprobe = b["nprobe"]
     if b.get("filter"):
         req.filter.CopyFrom(_struct(b["filter"], f"{what}filter"))
     if b.get("consistency") is not None:
@@ -306,8 +308,12 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
         "dimension": c.dimension,
         "distance_metric": c.distance_metric,
         "indexing_algorithm": c.indexing_algorithm,
-        "index": {"m": c.m, "ef_construction": c.ef_construction, "ef_search": c.ef_search,
-                  "quantization": c.quantization},
+        "index": {"kind": c.indexing_algorithm, "m": c.m, "ef_construction": c.ef_construction,
+                  "ef_search": c.ef_search, "quantization": c.quantization,
+                  **({"nlist": c.nlist, "nprobe": c.nprobe}
+                     if c.indexing_algorithm == "ivf" else {})},
+        "storage_strategy": c.storage_strategy or "standard",
+        "memtable": c.memtable or "btree",
         "flush_policy": {
             "max_wal_age_hours": f.max_wal_age_hours,
             "max_wal_size_mb": f.max_wal_size_mb,
@@ -439,8 +445,11 @@ def _enc_create(c: Call) -> Any:
         distance_metric=b.get("distance_metric") or "",
         indexing_algorithm=b.get("indexing_algorithm") or "",
         quantization=b.get("quantization") or "",
+        storage_strategy=b.get("storage_strategy") or "",
+        memtable=b.get("memtable") or "",
         wal_format=b.get("wal_format") or "")
-    for key in ("m", "ef_construction", "ef_search", "shard_count", "replication_factor"):
+    for key in ("m", "ef_construction", "ef_search", "shard_count", "replication_factor",
+                "nlist", "nprobe"):
         if b.get(key) is not None:
             setattr(req, key, b[key])
     req.flush_policy.CopyFrom(_flush_policy(b))

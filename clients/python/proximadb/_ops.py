@@ -82,6 +82,10 @@ def create_collection(
     default_ttl_seconds: Optional[int] = None,
     vectors: Optional[Any] = None,
     quantization: Optional[str] = None,
+    storage_strategy: Optional[str] = None,
+    memtable: Optional[str] = None,
+    nlist: Optional[int] = None,
+    nprobe: Optional[int] = None,
 ) -> Op:
     body = body_of(
         name=name,
@@ -92,6 +96,10 @@ def create_collection(
         ef_construction=ef_construction,
         ef_search=ef_search,
         quantization=quantization,
+        storage_strategy=storage_strategy,
+        memtable=memtable,
+        nlist=nlist,
+        nprobe=nprobe,
         wal_format=wal_format,
         shard_count=shard_count,
         replication_factor=replication_factor,
@@ -309,10 +317,13 @@ def search(
     offset: int = 0,
     score_threshold: Optional[float] = None,
     using: Optional[str] = None,
+    nprobe: Optional[int] = None,
 ) -> Op:
     body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact,
                        consistency=consistency, point_id=point_id, offset=offset,
                        score_threshold=score_threshold, using=using)
+    if nprobe is not None:
+        body["nprobe"] = nprobe
     return SearchResults.from_dict((yield Call("Search", collection, body)))
 
 

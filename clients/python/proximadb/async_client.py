@@ -135,6 +135,10 @@ class AsyncProximaDBClient:
         default_ttl_seconds: Optional[int] = None,
         vectors: Optional[Dict[str, Dict[str, Any]]] = None,
         quantization: Optional[str] = None,
+        storage_strategy: Optional[str] = None,
+        memtable: Optional[str] = None,
+        nlist: Optional[int] = None,
+        nprobe: Optional[int] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -142,7 +146,8 @@ class AsyncProximaDBClient:
             name: ``[A-Za-z0-9_-]``, 1..128 characters.
             dimension: the vectors' length, 1..65536.
             distance_metric: ``"cosine"``, ``"euclidean"`` or ``"dot_product"``.
-            indexing_algorithm: ``"hnsw"`` or ``"flat"``.
+            indexing_algorithm: ``"hnsw"`` or ``"flat"``; ``"ivf"`` with
+                ``storage_strategy="custom"``.
             max_wal_age_hours, max_wal_size_mb, max_vector_count,
             flush_priority, enable_background_flush: this collection's flush
                 policy; unset keys take the server's ``[flush]`` defaults.
@@ -153,6 +158,18 @@ class AsyncProximaDBClient:
                 ``"pq"`` (one byte per 4 dimensions); the compressed kinds
                 re-score their best candidates on the floats (API.md
                 "Quantization").
+            storage_strategy: ``"standard"`` (the default: HNSW or flat
+                segments, the ordered memtable) or ``"custom"`` (choose the
+                index kind, quantization and memtable yourself; API.md
+                "Storage strategies"). ``"viper"`` is refused until its
+                columnar segments exist.
+            memtable: ``"btree"`` (the default, ordered) or ``"hash"``
+                (faster upserts and lookups, sorted when scanned; custom
+                only).
+            nlist, nprobe: with ``indexing_algorithm="ivf"`` (custom only):
+                partitions per segment (``None``: about sqrt(rows)) and
+                partitions a search probes by default (``None``: the
+                index's default, tuned for recall@10 >= 0.95).
             wal_format: ``"native"`` or ``"avro"``.
             shard_count, replication_factor: cluster mode (see
                 ``ProximaDBClient.create_collection``); a single-node server
@@ -176,7 +193,8 @@ class AsyncProximaDBClient:
                                                 ef_search, wal_format, flush, tiering,
                                                 shard_count, replication_factor,
                                                 sparse_vectors, default_ttl_seconds,
-                                                vectors, quantization))
+                                                vectors, quantization, storage_strategy,
+                                                memtable, nlist, nprobe))
 
     async def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -444,6 +462,7 @@ class AsyncProximaDBClient:
         offset: int = 0,
         score_threshold: Optional[float] = None,
         using: Optional[str] = None,
+        nprobe: Optional[int] = None,
     ) -> SearchResults:
         """Finds the ``k`` nearest points, best first.
 
@@ -462,6 +481,8 @@ class AsyncProximaDBClient:
             include_vectors: also return each match's vector.
             include_metadata: return each match's metadata.
             ef_search: HNSW search breadth for this query (1..4096).
+            nprobe: IVF partitions to probe for this query (1..65536; for
+                collections with ``indexing_algorithm="ivf"``).
             exact: brute force instead of the index.
             consistency: ``"eventual"`` (``None``: the server's default) or
                 ``"strong"``; see ``ProximaDBClient.search``.
@@ -477,7 +498,7 @@ class AsyncProximaDBClient:
         return await self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
                                            include_metadata, ef_search, exact, consistency,
                                            point_id, offset, score_threshold,
-                                     using))
+                                     using, nprobe))
 
     async def search_groups(
         self,

@@ -167,6 +167,10 @@ class ProximaDBClient:
         default_ttl_seconds: Optional[int] = None,
         vectors: Optional[Dict[str, Dict[str, Any]]] = None,
         quantization: Optional[str] = None,
+        storage_strategy: Optional[str] = None,
+        memtable: Optional[str] = None,
+        nlist: Optional[int] = None,
+        nprobe: Optional[int] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -174,7 +178,8 @@ class ProximaDBClient:
             name: ``[A-Za-z0-9_-]``, 1..128 characters.
             dimension: the vectors' length, 1..65536.
             distance_metric: ``"cosine"``, ``"euclidean"`` or ``"dot_product"``.
-            indexing_algorithm: ``"hnsw"`` or ``"flat"``.
+            indexing_algorithm: ``"hnsw"`` or ``"flat"``; ``"ivf"`` with
+                ``storage_strategy="custom"``.
             max_wal_age_hours, max_wal_size_mb, max_vector_count,
             flush_priority, enable_background_flush: this collection's flush
                 policy; unset keys take the server's ``[flush]`` defaults.
@@ -185,6 +190,18 @@ class ProximaDBClient:
                 ``"pq"`` (one byte per 4 dimensions); the compressed kinds
                 re-score their best candidates on the floats (API.md
                 "Quantization").
+            storage_strategy: ``"standard"`` (the default: HNSW or flat
+                segments, the ordered memtable) or ``"custom"`` (choose the
+                index kind, quantization and memtable yourself; API.md
+                "Storage strategies"). ``"viper"`` is refused until its
+                columnar segments exist.
+            memtable: ``"btree"`` (the default, ordered) or ``"hash"``
+                (faster upserts and lookups, sorted when scanned; custom
+                only).
+            nlist, nprobe: with ``indexing_algorithm="ivf"`` (custom only):
+                partitions per segment (``None``: about sqrt(rows)) and
+                partitions a search probes by default (``None``: the
+                index's default, tuned for recall@10 >= 0.95).
             wal_format: ``"native"`` or ``"avro"``.
             tiering: the collection's tiering policy, a dict (or
                 ``TieringPolicy``) of ``warm_after_hours``,
@@ -234,7 +251,8 @@ class ProximaDBClient:
                                                 ef_search, wal_format, flush, tiering,
                                                 shard_count, replication_factor,
                                                 sparse_vectors, default_ttl_seconds,
-                                                vectors, quantization))
+                                                vectors, quantization, storage_strategy,
+                                                memtable, nlist, nprobe))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -507,6 +525,7 @@ class ProximaDBClient:
         offset: int = 0,
         score_threshold: Optional[float] = None,
         using: Optional[str] = None,
+        nprobe: Optional[int] = None,
     ) -> SearchResults:
         """Finds the ``k`` nearest points, best first.
 
@@ -529,6 +548,8 @@ class ProximaDBClient:
             include_vectors: also return each match's vector.
             include_metadata: return each match's metadata.
             ef_search: HNSW search breadth for this query (1..4096).
+            nprobe: IVF partitions to probe for this query (1..65536; for
+                collections with ``indexing_algorithm="ivf"``).
             exact: brute force instead of the index.
             consistency: which replica may answer in cluster mode:
                 ``"eventual"`` (the server's default when ``None``: any
@@ -549,7 +570,7 @@ class ProximaDBClient:
         return self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
                                      include_metadata, ef_search, exact, consistency,
                                      point_id, offset, score_threshold,
-                                     using))
+                                     using, nprobe))
 
     def search_groups(
         self,

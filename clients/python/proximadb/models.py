@@ -120,6 +120,14 @@ class Collection:
     ef_search: Optional[int] = None
     # "none" (float vectors), "int8", "binary" or "pq".
     quantization: str = "none"
+    # "standard" or "custom" (API.md, "Storage strategies").
+    storage_strategy: str = "standard"
+    # "btree" or "hash".
+    memtable: str = "btree"
+    # indexing_algorithm "ivf": partitions per segment and probed by
+    # default, as created (0: chosen per segment / the index's default).
+    nlist: int = 0
+    nprobe: int = 0
     flush_policy: FlushPolicy = field(default_factory=FlushPolicy)
     wal_format: str = "native"
     point_count: int = 0
@@ -174,6 +182,10 @@ class Collection:
             ef_construction=_opt_int(index.get("ef_construction", d.get("ef_construction"))),
             ef_search=_opt_int(index.get("ef_search", d.get("ef_search"))),
             quantization=str(index.get("quantization") or "none"),
+            storage_strategy=str(d.get("storage_strategy") or "standard"),
+            memtable=str(d.get("memtable") or "btree"),
+            nlist=int(index.get("nlist") or 0),
+            nprobe=int(index.get("nprobe") or 0),
             flush_policy=FlushPolicy.from_dict(d.get("flush_policy")),
             wal_format=str(d.get("wal_format", "native")),
             point_count=int(d.get("point_count") or 0),

@@ -845,6 +845,40 @@ def test_quantization(client: ProximaDBClient, new_name) -> None:
         client.create_collection(new_name(), 4, quantization="int4")
 
 
+def test_storage_strategy(client: ProximaDBClient, new_name) -> None:
+    rng = np.random.default_rng(6)
+    data = rng.normal(size=(400, 16)).astype(np.float32)
+    ids = [f"s{i}" for i in range(len(data))]
+    plain = client.create_collection(new_name(), 4)
+    assert (plain.storage_strategy, plain.memtable) == ("standard", "btree")
+    for quantization in ("none", "int8"):
+        name = new_name()
+        c = client.create_collection(name, 16, "euclidean", indexing_algorithm="ivf",
+                                     storage_strategy="custom", memtable="hash",
+                                     quantization=quantization, nlist=8, nprobe=2)
+        for got in (c, client.get_collection(name)):
+            assert (got.storage_strategy, got.memtable, got.indexing_algorithm) == \
+                ("custom", "hash", "ivf")
+            assert (got.nlist, got.nprobe, got.quantization) == (8, 2, quantization)
+        client.batch_insert(name, data, ids=ids)
+        client.flush(name)
+        deadline = time.time() + 30
+        while not all(s.graph_loaded for s in client.list_segments(name)):
+            assert time.time() < deadline, quantization
+            time.sleep(0.05)
+        # Every partition probed: the point's own vector comes back first.
+        res = client.search(name, data[11], k=3, nprobe=8)
+        assert res.ids[0] == "s11"
+        assert res[0].score == pytest.approx(0.0, abs=1e-4)
+        assert len(client.search(name, data[12], k=5, nprobe=1)) == 5
+    with pytest.raises(InvalidArgument, match="needs storage_strategy 'custom'"):
+        client.create_collection(new_name(), 4, indexing_algorithm="ivf")
+    with pytest.raises(InvalidArgument, match="not available yet"):
+        client.create_collection(new_name(), 4, storage_strategy="viper")
+    with pytest.raises(InvalidArgument, match="memtable"):
+        client.create_collection(new_name(), 4, storage_strategy="custom", memtable="art")
+
+
 def test_payload_indexes(client: ProximaDBClient, new_name) -> None:
     name = new_name()
     client.create_collection(name, 3)

@@ -179,6 +179,10 @@ Result<CollectionConfig> DecodeCreateCollection(
   if (r.has_ef_construction()) c.index.ef_construction = r.ef_construction();
   if (r.has_ef_search()) c.index.ef_search = r.ef_search();
   if (!r.quantization().empty()) c.index.quantization = r.quantization();
+  if (r.has_nlist()) c.index.nlist = r.nlist();
+  if (r.has_nprobe()) c.index.nprobe = r.nprobe();
+  if (!r.storage_strategy().empty()) c.storage_strategy = r.storage_strategy();
+  if (!r.memtable().empty()) c.memtable = r.memtable();
   if (r.has_flush_policy()) c.flush = DecodeFlushPolicy(r.flush_policy());
   if (r.has_tiering()) c.tiering = DecodeTieringPolicy(r.tiering());
   if (!r.wal_format().empty()) {
@@ -298,6 +302,7 @@ Result<SearchRequest> DecodeSearch(const pb::SearchRequest& r) {
   s.include_vector = r.include_vector();
   s.include_metadata = r.has_include_metadata() ? r.include_metadata() : true;
   if (r.has_ef_search()) s.ef_search = r.ef_search();
+  if (r.has_nprobe()) s.nprobe = r.nprobe();
   s.exact = r.exact();
   s.explain = r.explain();
   if (r.has_consistency()) {
@@ -492,6 +497,10 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
   out->set_ef_construction(c.index.ef_construction);
   out->set_ef_search(c.index.ef_search);
   out->set_quantization(c.index.quantization);
+  out->set_storage_strategy(c.storage_strategy);
+  out->set_memtable(c.memtable);
+  out->set_nlist(c.index.nlist);
+  out->set_nprobe(c.index.nprobe);
   EffectiveFlushPolicy f = Resolve(c.flush, d);
   pb::FlushPolicy* fp = out->mutable_flush_policy();
   fp->set_max_wal_age_hours(f.max_wal_age_hours);

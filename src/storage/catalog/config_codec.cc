@@ -98,15 +98,22 @@ Status ReadIndex(const json& obj, IndexConfig* out) {
   PDB_RETURN_IF_ERROR(
       ReadUnsigned(*index, "ef_construction", &out->ef_construction));
   PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "ef_search", &out->ef_search));
+  PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "nlist", &out->nlist));
+  PDB_RETURN_IF_ERROR(ReadUnsigned(*index, "nprobe", &out->nprobe));
   return ReadString(*index, "quantization", &out->quantization);
 }
 
 json IndexToJson(const IndexConfig& i) {
-  return json{{"algorithm", i.algorithm},
-              {"m", i.m},
-              {"ef_construction", i.ef_construction},
-              {"ef_search", i.ef_search},
-              {"quantization", i.quantization}};
+  json out{{"algorithm", i.algorithm},
+           {"m", i.m},
+           {"ef_construction", i.ef_construction},
+           {"ef_search", i.ef_search},
+           {"quantization", i.quantization}};
+  // Only when set (ivf): configurations stored before IVF existed keep
+  // their bytes.
+  if (i.nlist != 0) out["nlist"] = i.nlist;
+  if (i.nprobe != 0) out["nprobe"] = i.nprobe;
+  return out;
 }
 
 Result<CollectionConfig> Decode(const json& j) {
@@ -194,6 +201,12 @@ Result<CollectionConfig> Decode(const json& j) {
     PDB_RETURN_IF_ERROR(
         ReadUnsigned(j, "default_ttl_seconds", &c.default_ttl_seconds));
   }
+  if (j.contains("storage_strategy")) {
+    PDB_RETURN_IF_ERROR(ReadString(j, "storage_strategy", &c.storage_strategy));
+  }
+  if (j.contains("memtable")) {
+    PDB_RETURN_IF_ERROR(ReadString(j, "memtable", &c.memtable));
+  }
   return c;
 }
 
@@ -245,6 +258,10 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
   if (c.default_ttl_seconds != 0) {
     out["default_ttl_seconds"] = c.default_ttl_seconds;
   }
+  if (c.storage_strategy != "standard") {
+    out["storage_strategy"] = c.storage_strategy;
+  }
+  if (c.memtable != "btree") out["memtable"] = c.memtable;
   return out;
 }
 

@@ -1,0 +1,395 @@
+// IvfIndex: k-means partitions built at once, probed at search time (see
+// ivf_index.h), and its file (docs/FORMATS.md, "IVF sidecar").
+#include "index/ivf/ivf_index.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "index/distance.h"
+#include "index/hnsw/distances.h"
+#include "index/quant/kmeans.h"
+#include "index/simd/dispatch.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace proximadb::index {
+
+static_assert(std::endian::native == std::endian::little,
+              "the IVF file stores raw little-endian arrays");
+
+namespace {
+
+constexpr char kMagic[8] = {'P', 'D', 'B', 'I', 'V', 'F', '0', '1'};
+constexpr uint32_t kVersion = 1;
+// Magic, then version, dim, metric, rows, nlist, nprobe, int8,
+// rerank_factor (u32 each) and the int8 step (f32).
+constexpr size_t kHeaderSize = 8 + 8 * 4 + 4;
+
+uint32_t Crc(const char* p, size_t n) {
+  return crc32c::Mask(crc32c::Value(p, n));
+}
+
+template <typename T>
+void PutArray(std::string* dst, const std::vector<T>& v) {
+  dst->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// Runs fn(begin, end) over [0, n) split into `threads` contiguous parts.
+template <typename Fn>
+void ParallelFor(uint32_t n, uint32_t threads, Fn&& fn) {
+  threads = std::max(1u, std::min(threads, n / 1024 + 1));
+  if (threads == 1) {
+    fn(0u, n);
+    return;
+  }
+  std::vector<std::thread> pool;
+  pool.reserve(threads - 1);
+  for (uint32_t t = 1; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      fn(uint32_t(uint64_t(n) * t / threads),
+         uint32_t(uint64_t(n) * (t + 1) / threads));
+    });
+  }
+  fn(0u, uint32_t(uint64_t(n) / threads));
+  for (std::thread& th : pool) th.join();
+}
+
+Status Corrupt(const std::string& path, const std::string& what) {
+  return Status::Corruption("ivf file " + path + ": " + what);
+}
+
+}  // namespace
+
+uint32_t IvfIndex::DefaultNlist(uint32_t rows) {
+  const uint32_t n =
+      static_cast<uint32_t>(std::lround(std::sqrt(double(rows))));
+  return std::clamp(n, 1u, kMaxNlist);
+}
+
+uint32_t IvfIndex::DefaultNprobe(uint32_t nlist) {
+  // A sixteenth of the partitions, at least 8 (docs/BENCHMARKS.md, "IVF
+  // segments"): recall@10 0.9986 on Fashion-MNIST (245 partitions, probe
+  // 15), where a quarter of that probe already gives 0.906; it errs wide,
+  // for data less clustered than these.
+  return std::min(nlist, std::max(8u, (nlist + 15) / 16));
+}
+
+void IvfIndex::ToCentroidSpace(const float* x, float norm, float* out) const {
+  const uint32_t dim = view_.dim;
+  if (metric_ == Metric::kCosine && norm > 0) {
+    for (uint32_t d = 0; d < dim; ++d) out[d] = x[d] / norm;
+  } else {
+    std::copy(x, x + dim, out);
+  }
+}
+
+Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
+                                                  Metric metric,
+                                                  const IvfParams& params,
+                                                  uint32_t threads) {
+  if (view.rows == 0 || view.dim == 0) {
+    return Status::InvalidArgument("an IVF index needs at least one row");
+  }
+  std::unique_ptr<IvfIndex> ix(new IvfIndex(view, metric));
+  const uint32_t n = view.rows;
+  const uint32_t dim = view.dim;
+  const uint32_t nlist = std::min(
+      n,
+      std::min(kMaxNlist, params.nlist != 0 ? params.nlist : DefaultNlist(n)));
+  ix->nlist_ = nlist;
+  ix->nprobe_ = std::min(
+      nlist, params.nprobe != 0 ? params.nprobe : DefaultNprobe(nlist));
+  ix->int8_ = params.int8;
+  ix->rerank_factor_ = std::max(1u, params.rerank_factor);
+
+  // Train on an even stride of rows (in the centroid space).
+  const uint32_t sample =
+      uint32_t(std::min<uint64_t>(n, uint64_t(nlist) * kTrainRowsPerList));
+  std::vector<float> rows(size_t(sample) * dim);
+  for (uint32_t i = 0; i < sample; ++i) {
+    const uint32_t r = uint32_t(uint64_t(i) * n / sample);
+    ix->ToCentroidSpace(view.data + size_t(r) * dim,
+                        view.norms ? view.norms[r] : 0.0f,
+                        rows.data() + size_t(i) * dim);
+  }
+  // Lloyd rounds, seeded like quant::Kmeans (an even stride), with the
+  // assignment pass split over the threads.
+  std::vector<float>& c = ix->centroids_;
+  c.assign(size_t(nlist) * dim, 0.0f);
+  for (uint32_t j = 0; j < nlist; ++j) {
+    const float* y = rows.data() + size_t(uint64_t(j) * sample / nlist) * dim;
+    std::copy(y, y + dim, c.begin() + size_t(j) * dim);
+  }
+  std::vector<uint32_t> assign(sample);
+  std::vector<double> sum(size_t(nlist) * dim);
+  std::vector<uint32_t> count(nlist);
+  for (int round = 0; round < kTrainRounds; ++round) {
+    ParallelFor(sample, threads, [&](uint32_t b, uint32_t e) {
+      for (uint32_t i = b; i < e; ++i) {
+        assign[i] = quant::NearestOf(rows.data() + size_t(i) * dim, c.data(),
+                                     nlist, dim);
+      }
+    });
+    std::fill(sum.begin(), sum.end(), 0.0);
+    std::fill(count.begin(), count.end(), 0u);
+    for (uint32_t i = 0; i < sample; ++i) {
+      ++count[assign[i]];
+      const float* y = rows.data() + size_t(i) * dim;
+      double* s = sum.data() + size_t(assign[i]) * dim;
+      for (uint32_t d = 0; d < dim; ++d) s[d] += y[d];
+    }
+    for (uint32_t j = 0; j < nlist; ++j) {
+      if (count[j] == 0) continue;  // keeps its place
+      for (uint32_t d = 0; d < dim; ++d) {
+        c[size_t(j) * dim + d] =
+            static_cast<float>(sum[size_t(j) * dim + d] / count[j]);
+      }
+    }
+  }
+  rows = {};
+  if (!quant::AllFinite(c)) {
+    return Status::InvalidArgument(
+        "IVF training produced non-finite centroids");
+  }
+
+  // Every row to its nearest centroid; partitions in row order.
+  std::vector<uint32_t> list_of(n);
+  ParallelFor(n, threads, [&](uint32_t b, uint32_t e) {
+    std::vector<float> x(dim);
+    for (uint32_t r = b; r < e; ++r) {
+      ix->ToCentroidSpace(view.data + size_t(r) * dim,
+                          view.norms ? view.norms[r] : 0.0f, x.data());
+      list_of[r] = quant::NearestOf(x.data(), c.data(), nlist, dim);
+    }
+  });
+  ix->offsets_.assign(nlist + 1, 0);
+  for (uint32_t r = 0; r < n; ++r) ++ix->offsets_[list_of[r] + 1];
+  for (uint32_t j = 0; j < nlist; ++j) {
+    ix->offsets_[j + 1] += ix->offsets_[j];
+  }
+  ix->order_.resize(n);
+  {
+    std::vector<uint32_t> next(ix->offsets_.begin(), ix->offsets_.end() - 1);
+    for (uint32_t r = 0; r < n; ++r) ix->order_[next[list_of[r]]++] = r;
+  }
+
+  if (ix->int8_) {
+    PDB_ASSIGN_OR_RETURN(ix->sq_, quant::ScalarQuantizer::Train(view));
+    ix->codes_.resize(size_t(n) * dim);
+    ix->terms_.resize(n);
+    ix->norms_.resize(n);
+    ParallelFor(n, threads, [&](uint32_t b, uint32_t e) {
+      for (uint32_t p = b; p < e; ++p) {
+        const uint32_t r = ix->order_[p];
+        uint8_t* code = ix->codes_.data() + size_t(p) * dim;
+        ix->sq_.Encode(view.data + size_t(r) * dim, code);
+        ix->terms_[p] = ix->sq_.RowTerm(code);
+        ix->norms_[p] = view.norms ? view.norms[r] : 0.0f;
+      }
+    });
+  }
+  return ix;
+}
+
+std::vector<std::pair<float, uint32_t>> IvfIndex::Probe(const float* q,
+                                                        uint32_t nprobe) const {
+  const uint32_t dim = view_.dim;
+  std::vector<std::pair<float, uint32_t>> d(nlist_);
+  for (uint32_t j = 0; j < nlist_; ++j) {
+    const float* c = centroids_.data() + size_t(j) * dim;
+    // Cosine centroids are unit vectors: -<q, c> ranks them like the
+    // angle; dot ranks by the inner product itself.
+    d[j] = {metric_ == Metric::kEuclidean ? L2Sqr(q, c, dim) : -Dot(q, c, dim),
+            j};
+  }
+  std::partial_sort(d.begin(), d.begin() + std::min(nprobe, nlist_), d.end());
+  return d;
+}
+
+void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
+                      std::vector<Candidate>* out,
+                      SearchCounters* counters) const {
+  if (p.k == 0 || nlist_ == 0) return;
+  const uint32_t dim = view_.dim;
+  const simd::KernelTable& kt = simd::ActiveKernels();
+  // An exact search probes every partition on the floats: a full scan.
+  const bool exact = p.exact;
+  const uint32_t nprobe =
+      exact ? nlist_ : std::min(nlist_, p.nprobe != 0 ? p.nprobe : nprobe_);
+  std::vector<std::pair<float, uint32_t>> lists = Probe(p.query, nprobe);
+  if (counters) counters->nodes_visited += nlist_;
+  const hnsw::FloatDist fd{view_.data, view_.norms,  dim, metric_,
+                           p.query,    p.query_norm, &kt};
+  // Partition i of the probe order, for i >= nprobe only once the first
+  // nprobe are done: a filter that left fewer than k rows accepted widens
+  // the probe to the next partitions, one at a time, so that k hits come
+  // back when k exist.
+  bool rest_sorted = nprobe >= nlist_;
+  auto probe_more = [&](uint32_t i, size_t accepted) {
+    if (i < nprobe) return true;
+    if (i >= nlist_ || accepted >= p.k) return false;
+    if (!rest_sorted) {
+      std::sort(lists.begin() + nprobe, lists.end());
+      rest_sorted = true;
+    }
+    return true;
+  };
+  TopK top(p.k);
+  uint64_t scored = 0;
+  if (!int8_ || exact) {
+    for (uint32_t i = 0; probe_more(i, top.size()); ++i) {
+      const uint32_t list = lists[i].second;
+      const uint32_t b = offsets_[list], e = offsets_[list + 1];
+      for (uint32_t pos = b; pos < e; ++pos) {
+        if (pos + 2 < e) fd.Prefetch(order_[pos + 2]);
+        const uint32_t row = order_[pos];
+        const float d = fd(row);
+        ++scored;
+        if (d < top.threshold() && (!accept || accept(row))) {
+          top.Push({row, d});
+        }
+      }
+    }
+  } else {
+    std::vector<uint8_t> qc(dim);
+    sq_.Encode(p.query, qc.data());
+    const hnsw::CodeDist cd{
+        codes_.data(), terms_.data(),          norms_.data(), dim,  metric_,
+        qc.data(),     sq_.QueryTerm(p.query), p.query_norm,  &sq_, &kt};
+    const uint32_t keep = std::max(p.k * rerank_factor_, kMinRescored);
+    TopK best(keep);  // Candidate::row holds the position in order_
+    for (uint32_t i = 0; probe_more(i, best.size()); ++i) {
+      const uint32_t list = lists[i].second;
+      const uint32_t b = offsets_[list], e = offsets_[list + 1];
+      for (uint32_t pos = b; pos < e; ++pos) {
+        const float d = cd(pos);
+        ++scored;
+        if (d < best.threshold() && (!accept || accept(order_[pos]))) {
+          best.Push({pos, d});
+        }
+      }
+    }
+    const std::vector<Candidate> shortlist = best.Take();
+    for (const Candidate& cand : shortlist) {
+      const uint32_t row = order_[cand.row];
+      top.Push({row, fd(row)});
+    }
+    if (counters) counters->distances_computed += shortlist.size();
+  }
+  if (counters) {
+    counters->distances_computed += scored;
+    counters->points_scanned += scored;
+  }
+  for (const Candidate& c : top.Take()) out->push_back(c);
+}
+
+size_t IvfIndex::MemoryUsage() const {
+  return centroids_.size() * sizeof(float) +
+         offsets_.size() * sizeof(uint32_t) + order_.size() * sizeof(uint32_t) +
+         codes_.size() + terms_.size() * sizeof(float) +
+         norms_.size() * sizeof(float) + sq_.mins().size() * sizeof(float);
+}
+
+Status IvfIndex::Save(Env* env, const std::string& path) const {
+  std::string out;
+  out.append(kMagic, sizeof(kMagic));
+  PutFixed32(&out, kVersion);
+  PutFixed32(&out, view_.dim);
+  PutFixed32(&out, static_cast<uint32_t>(metric_));
+  PutFixed32(&out, view_.rows);
+  PutFixed32(&out, nlist_);
+  PutFixed32(&out, nprobe_);
+  PutFixed32(&out, int8_ ? 1 : 0);
+  PutFixed32(&out, rerank_factor_);
+  PutFixed32(&out, std::bit_cast<uint32_t>(int8_ ? sq_.step() : 0.0f));
+  PutArray(&out, centroids_);
+  PutArray(&out, offsets_);
+  PutArray(&out, order_);
+  if (int8_) {
+    PutArray(&out, sq_.mins());
+    PutArray(&out, codes_);
+    PutArray(&out, terms_);
+    PutArray(&out, norms_);
+  }
+  PutFixed32(&out, Crc(out.data(), out.size()));
+  return env->WriteFileAtomically(path, out);
+}
+
+Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
+                                                 const std::string& path,
+                                                 VectorView view,
+                                                 Metric metric) {
+  PDB_ASSIGN_OR_RETURN(auto file, env->MapFile(path));
+  const char* base = file->data();
+  const uint64_t size = file->size();
+  if (size < kHeaderSize + 4) return Corrupt(path, "truncated header");
+  if (std::memcmp(base, kMagic, sizeof(kMagic)) != 0) {
+    return Corrupt(path, "bad magic");
+  }
+  if (Crc(base, size - 4) != DecodeFixed32(base + size - 4)) {
+    return Corrupt(path, "checksum mismatch");
+  }
+  auto field = [&](int i) { return DecodeFixed32(base + 8 + 4 * i); };
+  if (field(0) != kVersion) {
+    return Corrupt(path, "unknown version " + std::to_string(field(0)));
+  }
+  const uint32_t dim = field(1), rows = field(3), nlist = field(4);
+  if (dim != view.dim || field(2) != static_cast<uint32_t>(metric) ||
+      rows != view.rows) {
+    return Corrupt(path, "does not match its segment (dimension " +
+                             std::to_string(dim) + ", rows " +
+                             std::to_string(rows) + ")");
+  }
+  if (nlist == 0 || nlist > kMaxNlist || nlist > rows || field(5) == 0 ||
+      field(5) > nlist || field(6) > 1 || field(7) == 0) {
+    return Corrupt(path, "bad parameters");
+  }
+  std::unique_ptr<IvfIndex> ix(new IvfIndex(view, metric));
+  ix->nlist_ = nlist;
+  ix->nprobe_ = field(5);
+  ix->int8_ = field(6) == 1;
+  ix->rerank_factor_ = field(7);
+  const float step = std::bit_cast<float>(field(8));
+  uint64_t need = kHeaderSize + uint64_t(nlist) * dim * 4 +
+                  uint64_t(nlist + 1) * 4 + uint64_t(rows) * 4 + 4;
+  if (ix->int8_) need += uint64_t(dim) * 4 + uint64_t(rows) * (dim + 8);
+  if (size != need) return Corrupt(path, "wrong size");
+  const char* at = base + kHeaderSize;
+  auto take = [&](auto* v, size_t count) {
+    using T = typename std::remove_reference_t<decltype(*v)>::value_type;
+    v->resize(count);
+    std::memcpy(v->data(), at, count * sizeof(T));
+    at += count * sizeof(T);
+  };
+  take(&ix->centroids_, size_t(nlist) * dim);
+  take(&ix->offsets_, size_t(nlist) + 1);
+  take(&ix->order_, rows);
+  if (!quant::AllFinite(ix->centroids_)) {
+    return Corrupt(path, "non-finite centroid");
+  }
+  if (ix->offsets_[0] != 0 || ix->offsets_[nlist] != rows ||
+      !std::is_sorted(ix->offsets_.begin(), ix->offsets_.end())) {
+    return Corrupt(path, "bad partition offsets");
+  }
+  std::vector<bool> seen(rows);
+  for (uint32_t r : ix->order_) {
+    if (r >= rows || seen[r]) return Corrupt(path, "bad row list");
+    seen[r] = true;
+  }
+  if (ix->int8_) {
+    std::vector<float> mins;
+    take(&mins, dim);
+    auto sq = quant::ScalarQuantizer::FromParts(std::move(mins), step);
+    if (!sq.ok()) return Corrupt(path, sq.status().ToString());
+    ix->sq_ = std::move(sq).value();
+    take(&ix->codes_, size_t(rows) * dim);
+    take(&ix->terms_, rows);
+    take(&ix->norms_, rows);
+  }
+  return ix;
+}
+
+}  // namespace proximadb::index

@@ -1,0 +1,124 @@
+// Inverted-file index (IVF) over the rows of a VectorView: the rows are
+// clustered into `nlist` partitions by k-means at build time, and a search
+// scores only the rows of the `nprobe` partitions whose centroids are nearest
+// the query. Building it is a few k-means rounds and one assignment pass,
+// far cheaper than inserting every row into an HNSW graph: it is the index
+// of segments written for ingest speed (storage strategy "custom" with
+// index kind "ivf"; docs/API.md, "Storage strategies").
+//
+// With int8 quantization the partitions hold 8-bit codes of their rows
+// (quant::ScalarQuantizer) in partition order, so a probe reads one
+// contiguous run of codes; the best rerank_factor * k (at least kMinRescored)
+// of them are re-scored on the float vectors. Without quantization the
+// probed rows are scored on the floats of the view directly.
+//
+// Thread-safety: immutable after Build / Load; Search is safe from any
+// number of threads.
+//
+// File format ("PDBIVF01"): docs/FORMATS.md, "IVF sidecar".
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "index/quant/scalar_quantizer.h"
+#include "index/vector_index.h"
+#include "proximadb/env.h"
+#include "proximadb/status.h"
+#include "proximadb/types.h"
+
+namespace proximadb::index {
+
+struct IvfParams {
+  // Partitions; 0 picks DefaultNlist(rows). Clamped to the row count.
+  uint32_t nlist = 0;
+  // Partitions probed by a search that does not set its own; 0 picks
+  // DefaultNprobe(nlist).
+  uint32_t nprobe = 0;
+  // Score the probed rows on int8 codes, then re-score on floats.
+  bool int8 = false;
+  // int8: the best rerank_factor * k code-space candidates (at least
+  // kMinRescored) are re-scored on the floats.
+  uint32_t rerank_factor = 4;
+};
+
+class IvfIndex final : public VectorIndex {
+ public:
+  // Most partitions an index has (and nprobe may ask for).
+  static constexpr uint32_t kMaxNlist = 65536;
+  // Fewest code-space candidates an int8 search re-scores.
+  static constexpr uint32_t kMinRescored = 32;
+  // Rows k-means trains on at most per partition (an even stride through
+  // the view when it has more): the centroids of a sample of 64 rows per
+  // partition are as good for probing as those of every row (FAISS
+  // recommends 30..256) at a fraction of the cost.
+  static constexpr uint32_t kTrainRowsPerList = 64;
+  static constexpr int kTrainRounds = 8;
+
+  // sqrt(rows) partitions, rounded (at least 1): the classic IVF choice,
+  // each partition then holds about sqrt(rows) rows.
+  static uint32_t DefaultNlist(uint32_t rows);
+  // The default probe count for nlist partitions: nlist / 16, at least 8
+  // (recall@10 >= 0.99 on Fashion-MNIST and synthetic clustered 128-d data;
+  // docs/BENCHMARKS.md, "IVF segments").
+  static uint32_t DefaultNprobe(uint32_t nlist);
+
+  // Clusters every row of `view` (which must have some), using `threads`
+  // threads for the assignment passes. Deterministic for a given view.
+  static Result<std::unique_ptr<IvfIndex>> Build(VectorView view, Metric metric,
+                                                 const IvfParams& params,
+                                                 uint32_t threads);
+  // Reads a file written by Save; every byte is checked (crc32c): a damaged
+  // file is Status::Corruption. `view` must have the file's dimension and
+  // row count.
+  static Result<std::unique_ptr<IvfIndex>> Load(Env* env,
+                                                const std::string& path,
+                                                VectorView view, Metric metric);
+  // Writes path atomically (temporary file, fsync, rename, fsync of the
+  // directory).
+  Status Save(Env* env, const std::string& path) const;
+
+  void Search(const SearchParams& params, const RowFilter& accept,
+              std::vector<Candidate>* out,
+              SearchCounters* counters) const override;
+  bool probes_partitions() const override { return true; }
+
+  uint32_t nlist() const { return nlist_; }
+  uint32_t nprobe() const { return nprobe_; }
+  bool int8() const { return int8_; }
+  uint32_t rows() const { return view_.rows; }
+  // Rows in partition p.
+  uint32_t list_size(uint32_t p) const { return offsets_[p + 1] - offsets_[p]; }
+  // Bytes of RAM held (centroids, lists, codes), not the view's vectors.
+  size_t MemoryUsage() const;
+
+ private:
+  IvfIndex(VectorView view, Metric metric) : view_(view), metric_(metric) {}
+  // (distance, partition) from the query to every centroid, the nearest
+  // `nprobe` first and in order (the rest unordered).
+  std::vector<std::pair<float, uint32_t>> Probe(const float* q,
+                                                uint32_t nprobe) const;
+  // The centroid space: cosine clusters the unit rows.
+  void ToCentroidSpace(const float* x, float norm, float* out) const;
+
+  VectorView view_;
+  Metric metric_;
+  uint32_t nlist_ = 0;
+  uint32_t nprobe_ = 0;
+  bool int8_ = false;
+  uint32_t rerank_factor_ = 4;
+  std::vector<float> centroids_;   // nlist * dim
+  std::vector<uint32_t> offsets_;  // nlist + 1: partition p is
+                                   // order_[offsets_[p], offsets_[p + 1])
+  std::vector<uint32_t> order_;    // rows, partition after partition
+  // int8 only, in order_'s order: codes (rows * dim), RowTerm and the float
+  // norm of each row.
+  quant::ScalarQuantizer sq_;
+  std::vector<uint8_t> codes_;
+  std::vector<float> terms_;
+  std::vector<float> norms_;
+};
+
+}  // namespace proximadb::index

@@ -1,0 +1,226 @@
+// IvfIndex: recall against exact search for every metric and both code
+// kinds, nprobe, filters, exact mode, and its file (round trip, damage).
+#include "index/ivf/ivf_index.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <set>
+
+#include "hnsw_test_util.h"
+#include "proximadb/env.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace proximadb::index {
+namespace {
+
+using testing::ClusteredData;
+using testing::Dataset;
+using testing::Recall;
+
+std::unique_ptr<IvfIndex> BuildIvf(const Dataset& d, Metric m, bool int8,
+                                   uint32_t nlist = 0, uint32_t nprobe = 0) {
+  IvfParams p;
+  p.int8 = int8;
+  p.nlist = nlist;
+  p.nprobe = nprobe;
+  auto ix = IvfIndex::Build(d.view(), m, p, 2);
+  EXPECT_TRUE(ix.ok()) << ix.status().ToString();
+  return ix.ok() ? std::move(ix).value() : nullptr;
+}
+
+// Recall at a given nprobe (SearchParams::nprobe), exact search as truth.
+double IvfRecall(const IvfIndex& ix, const Dataset& data, const Dataset& q,
+                 Metric m, uint32_t nprobe, const RowFilter& accept = {}) {
+  FlatIndex flat(data.view(), m);
+  double hit = 0, total = 0;
+  for (uint32_t i = 0; i < q.rows; ++i) {
+    SearchParams p;
+    p.query = q.row(i);
+    p.query_norm = q.norms[i];
+    p.k = 10;
+    p.nprobe = nprobe;
+    std::vector<Candidate> truth, got;
+    flat.Search(p, accept, &truth, nullptr);
+    ix.Search(p, accept, &got, nullptr);
+    std::set<uint32_t> t;
+    for (const auto& c : truth) t.insert(c.row);
+    for (const auto& c : got) hit += t.count(c.row);
+    total += truth.size();
+  }
+  return total > 0 ? hit / total : 1.0;
+}
+
+class IvfTest : public ::testing::TestWithParam<std::tuple<Metric, bool>> {
+ protected:
+  void SetUp() override {
+    data_ = ClusteredData(6000, 32, 24, 71);
+    queries_ = ClusteredData(60, 32, 24, 72);
+  }
+  Dataset data_, queries_;
+};
+
+TEST_P(IvfTest, RecallGrowsWithNprobeAndAllPartitionsIsExactOrNearly) {
+  const auto [metric, int8] = GetParam();
+  auto ix = BuildIvf(data_, metric, int8);
+  ASSERT_NE(ix, nullptr);
+  EXPECT_EQ(ix->nlist(), IvfIndex::DefaultNlist(6000));  // 77
+  EXPECT_EQ(ix->nprobe(), IvfIndex::DefaultNprobe(ix->nlist()));
+  uint32_t total = 0;
+  for (uint32_t p = 0; p < ix->nlist(); ++p) total += ix->list_size(p);
+  EXPECT_EQ(total, 6000u);
+  const double one = IvfRecall(*ix, data_, queries_, metric, 1);
+  const double dflt = IvfRecall(*ix, data_, queries_, metric, 0);
+  const double all = IvfRecall(*ix, data_, queries_, metric, ix->nlist());
+  EXPECT_LE(one, dflt + 1e-9);
+  EXPECT_LE(dflt, all + 1e-9);
+  EXPECT_GE(dflt, 0.95) << "default nprobe " << ix->nprobe();
+  // Every partition on floats is a full scan; on codes, the re-scored
+  // shortlist may still miss a few.
+  EXPECT_GE(all, int8 ? 0.97 : 0.999);
+  // exact = a full float scan whatever the codes.
+  FlatIndex flat(data_.view(), metric);
+  for (uint32_t i = 0; i < 10; ++i) {
+    SearchParams p;
+    p.query = queries_.row(i);
+    p.query_norm = queries_.norms[i];
+    p.k = 10;
+    p.exact = true;
+    std::vector<Candidate> a, b;
+    flat.Search(p, {}, &a, nullptr);
+    ix->Search(p, {}, &b, nullptr);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t j = 0; j < a.size(); ++j) EXPECT_EQ(a[j].row, b[j].row);
+  }
+}
+
+TEST_P(IvfTest, FilterIsAppliedAndCountersAreFilled) {
+  const auto [metric, int8] = GetParam();
+  auto ix = BuildIvf(data_, metric, int8);
+  ASSERT_NE(ix, nullptr);
+  RowFilter even = [](uint32_t row) { return row % 2 == 0; };
+  SearchParams p;
+  p.query = queries_.row(0);
+  p.query_norm = queries_.norms[0];
+  p.k = 20;
+  std::vector<Candidate> got;
+  SearchCounters c;
+  ix->Search(p, even, &got, &c);
+  ASSERT_EQ(got.size(), 20u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].row % 2, 0u);
+    if (i > 0) {
+      EXPECT_LE(got[i - 1].distance, got[i].distance);
+    }
+  }
+  EXPECT_GT(c.points_scanned, 0u);
+  EXPECT_LT(c.points_scanned, 6000u);  // only the probed partitions
+  EXPECT_GE(IvfRecall(*ix, data_, queries_, metric, 0, even), 0.9);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    MetricsAndCodes, IvfTest,
+    ::testing::Combine(::testing::Values(Metric::kEuclidean, Metric::kCosine,
+                                         Metric::kDotProduct),
+                       ::testing::Bool()));
+
+TEST(IvfParamsTest, NlistIsClampedAndDefaultsAreSane) {
+  EXPECT_EQ(IvfIndex::DefaultNlist(1), 1u);
+  EXPECT_EQ(IvfIndex::DefaultNlist(10000), 100u);
+  EXPECT_EQ(IvfIndex::DefaultNprobe(1), 1u);
+  EXPECT_EQ(IvfIndex::DefaultNprobe(100), 8u);
+  EXPECT_EQ(IvfIndex::DefaultNprobe(1000), 63u);
+  Dataset tiny = ClusteredData(5, 8, 2, 3);
+  auto ix = BuildIvf(tiny, Metric::kEuclidean, false, /*nlist=*/50,
+                     /*nprobe=*/70);
+  ASSERT_NE(ix, nullptr);
+  EXPECT_EQ(ix->nlist(), 5u);
+  EXPECT_EQ(ix->nprobe(), 5u);
+  Dataset empty;
+  empty.dim = 8;
+  EXPECT_FALSE(IvfIndex::Build(empty.view(), Metric::kEuclidean, {}, 1).ok());
+}
+
+class IvfFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    env_ = NewMemEnv();
+    ASSERT_TRUE(env_->CreateDirIfMissing("/db").ok());
+    data_ = ClusteredData(2000, 16, 10, 5);
+    queries_ = ClusteredData(20, 16, 10, 6);
+  }
+  std::string SaveOne(Metric m, bool int8) {
+    built_ = BuildIvf(data_, m, int8);
+    EXPECT_TRUE(built_->Save(env_.get(), "/db/seg-1.hnsw").ok());
+    auto bytes = env_->ReadFileToString("/db/seg-1.hnsw");
+    EXPECT_TRUE(bytes.ok());
+    return *bytes;
+  }
+  Result<std::unique_ptr<IvfIndex>> LoadBytes(const std::string& b,
+                                              Metric m = Metric::kEuclidean) {
+    EXPECT_TRUE(env_->WriteFileAtomically("/db/x.hnsw", b).ok());
+    return IvfIndex::Load(env_.get(), "/db/x.hnsw", data_.view(), m);
+  }
+  std::unique_ptr<Env> env_;
+  Dataset data_, queries_;
+  std::unique_ptr<IvfIndex> built_;
+};
+
+TEST_F(IvfFileTest, RoundTripGivesIdenticalResults) {
+  for (Metric m : {Metric::kEuclidean, Metric::kCosine}) {
+    for (bool int8 : {false, true}) {
+      const std::string bytes = SaveOne(m, int8);
+      auto l = LoadBytes(bytes, m);
+      ASSERT_TRUE(l.ok()) << l.status().ToString();
+      EXPECT_EQ((*l)->nlist(), built_->nlist());
+      EXPECT_EQ((*l)->nprobe(), built_->nprobe());
+      EXPECT_EQ((*l)->int8(), int8);
+      for (uint32_t i = 0; i < queries_.rows; ++i) {
+        SearchParams p;
+        p.query = queries_.row(i);
+        p.query_norm = queries_.norms[i];
+        p.k = 10;
+        std::vector<Candidate> a, b;
+        built_->Search(p, {}, &a, nullptr);
+        (*l)->Search(p, {}, &b, nullptr);
+        ASSERT_EQ(a.size(), b.size());
+        for (size_t j = 0; j < a.size(); ++j) {
+          EXPECT_EQ(a[j].row, b[j].row);
+          EXPECT_EQ(a[j].distance, b[j].distance);
+        }
+      }
+    }
+  }
+}
+
+TEST_F(IvfFileTest, DamagedOrMismatchedFilesAreCorruption) {
+  const std::string bytes = SaveOne(Metric::kEuclidean, true);
+  for (size_t len :
+       {size_t(0), size_t(7), size_t(40), bytes.size() / 2, bytes.size() - 1}) {
+    auto l = LoadBytes(bytes.substr(0, len));
+    EXPECT_TRUE(l.status().IsCorruption()) << len;
+  }
+  std::mt19937 rng(9);
+  for (int i = 0; i < 40; ++i) {
+    std::string bad = bytes;
+    bad[rng() % bad.size()] ^= char(1 + rng() % 255);
+    EXPECT_TRUE(LoadBytes(bad).status().IsCorruption());
+  }
+  // Another metric than the segment's.
+  EXPECT_TRUE(LoadBytes(bytes, Metric::kCosine).status().IsCorruption());
+  // Right checksum, wrong contents: a row listed twice.
+  std::string twice = bytes;
+  const size_t order_at =
+      44 + size_t(built_->nlist()) * 16 * 4 + (size_t(built_->nlist()) + 1) * 4;
+  std::memcpy(&twice[order_at + 4], &twice[order_at], 4);
+  twice.resize(twice.size() - 4);
+  PutFixed32(&twice, crc32c::Mask(crc32c::Value(twice.data(), twice.size())));
+  auto l = LoadBytes(twice);
+  EXPECT_TRUE(l.status().IsCorruption());
+  EXPECT_NE(l.status().ToString().find("row list"), std::string::npos)
+      << l.status().ToString();
+}
+
+}  // namespace
+}  // namespace proximadb::index

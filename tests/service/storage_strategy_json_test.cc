@@ -1,0 +1,95 @@
+// The REST side of storage strategies (docs/API.md, "Storage strategies"):
+// create accepts storage_strategy, memtable and the IVF index keys (with
+// "kind" as a name for indexing_algorithm), the collection answer shows them
+// and can be sent back, and a search takes nprobe.
+#include <gtest/gtest.h>
+
+#include "json_literal.h"
+#include "service/json_codec.h"
+
+namespace proximadb::service {
+namespace {
+
+using nlohmann::json;
+using proximadb::json_literal::J;
+
+TEST(StorageStrategyJsonTest, CreateReadsStrategyMemtableAndIvfKeys) {
+  auto c = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": "custom", "memtable": "hash",
+      "index": {"kind": "ivf", "nlist": 64, "nprobe": 6,
+                "quantization": "int8"}})"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->storage_strategy, "custom");
+  EXPECT_EQ(c->memtable, "hash");
+  EXPECT_EQ(c->index.algorithm, "ivf");
+  EXPECT_EQ(c->index.nlist, 64u);
+  EXPECT_EQ(c->index.nprobe, 6u);
+  EXPECT_EQ(c->index.quantization, "int8");
+  EXPECT_TRUE(ValidateCollectionConfig(*c).ok());
+  // Defaults: the standard strategy, btree, hnsw.
+  auto d = ParseCreateCollection(J(R"({"name": "c", "dimension": 8})"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->storage_strategy, "standard");
+  EXPECT_EQ(d->memtable, "btree");
+  EXPECT_EQ(d->index.algorithm, "hnsw");
+  // "kind" and "indexing_algorithm" name one setting.
+  auto both = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "index": {"kind": "ivf", "indexing_algorithm": "hnsw"}})"));
+  ASSERT_FALSE(both.ok());
+  EXPECT_EQ(both.status().message(),
+            "fields 'kind' ('ivf') and 'indexing_algorithm' ('hnsw') "
+            "disagree");
+  auto big = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "index": {"kind": "ivf", "nlist": 65537}})"));
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("nlist"), std::string::npos);
+  auto type = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": 3})"));
+  ASSERT_FALSE(type.ok());
+  EXPECT_NE(type.status().message().find("storage_strategy"),
+            std::string::npos);
+}
+
+TEST(StorageStrategyJsonTest, AnswerShowsThemAndCreatesTheSameCollection) {
+  CollectionInfo info;
+  info.config.name = "c";
+  info.config.dimension = 8;
+  info.config.storage_strategy = "custom";
+  info.config.memtable = "hash";
+  info.config.index.algorithm = "ivf";
+  info.config.index.nprobe = 5;
+  const json out = CollectionToJson(info, FlushDefaults{}, TieringDefaults{});
+  EXPECT_EQ(out["storage_strategy"], "custom");
+  EXPECT_EQ(out["memtable"], "hash");
+  EXPECT_EQ(out["indexing_algorithm"], "ivf");
+  EXPECT_EQ(out["index"]["kind"], "ivf");
+  EXPECT_EQ(out["index"]["nlist"], 0);
+  EXPECT_EQ(out["index"]["nprobe"], 5);
+  auto back = ParseCreateCollection(out);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->storage_strategy, "custom");
+  EXPECT_EQ(back->memtable, "hash");
+  EXPECT_EQ(back->index, info.config.index);
+  // Other kinds show no IVF keys.
+  info.config.index = IndexConfig{};
+  const json hnsw = CollectionToJson(info, FlushDefaults{}, TieringDefaults{});
+  EXPECT_FALSE(hnsw["index"].contains("nlist"));
+  EXPECT_EQ(hnsw["index"]["kind"], "hnsw");
+}
+
+TEST(StorageStrategyJsonTest, SearchTakesNprobe) {
+  auto s = ParseSearch(J(R"({"vector": [1, 2], "nprobe": 12})"), 2, "c");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->nprobe, 12u);
+  EXPECT_FALSE(ParseSearch(J(R"({"vector": [1, 2]})"), 2, "c")->nprobe);
+  auto zero = ParseSearch(J(R"({"vector": [1, 2], "nprobe": 0})"), 2, "c");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("nprobe"), std::string::npos);
+  auto batch = ParseBatchSearch(
+      J(R"({"queries": [{"vector": [1, 2], "nprobe": 3}]})"), 2, "c");
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ((*batch)[0].nprobe, 3u);
+}
+
+}  // namespace
+}  // namespace proximadb::service
