@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "collection/collection_impl.h"
+#include "collection/point_check.h"
 #include "collection/search_executor.h"
 #include "collection/search_planner.h"
 #include "index/distance.h"

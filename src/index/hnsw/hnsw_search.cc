@@ -79,8 +79,11 @@ std::vector<Neighbor> HnswIndex::ScanCodes(const Dist& cdist,
                                            const hnsw::FloatDist& fdist,
                                            size_t keep, const RowFilter* filter,
                                            SearchCounters* counters) const {
-  TopK top(static_cast<uint32_t>(keep));
   const uint32_t rows = std::min(capacity_, view_.rows);
+  // Never more than there are rows: keep comes from the file's rerank
+  // factor times k, which a damaged (or fuzzed) file can make huge, and the
+  // heap reserves it up front (fuzz.hnsw_load ran out of memory).
+  TopK top(static_cast<uint32_t>(std::min<size_t>(keep, rows)));
   // The codes are read in order, but the hardware prefetcher restarts at
   // every 4 KiB page: the row kScanAheadBytes ahead is asked for while
   // this one is scored (Fashion-MNIST int8 codes: 116 -> ~400 QPS; 4-64
