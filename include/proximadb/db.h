@@ -229,6 +229,30 @@ class Collection {
   virtual Status MoveSegment(uint64_t segment_id, Tier tier) = 0;
   virtual Status SetTieringPolicy(const TieringPolicy& policy) = 0;
 
+  // Live migration of the storage layout (collection_migrate.cc; docs/API.md,
+  // "Live migration"): commits `to` as the collection's layout and rebuilds
+  // each segment's index into it in the background while reads and writes
+  // go on; a segment switches when its new index is saved. kFailedPrecondition
+  // while another migration runs (or with cold segments); a layout equal to
+  // the current one is a migration done at once.
+  virtual Result<MigrationStatus> Migrate(const LayoutSettings& to) {
+    (void)to;
+    return Status::FailedPrecondition(
+        "live migration is not available for a clustered collection yet");
+  }
+  // The last migration and its progress; kNotFound when there was none.
+  virtual Result<MigrationStatus> GetMigration() {
+    return Status::FailedPrecondition(
+        "live migration is not available for a clustered collection yet");
+  }
+  // Cancels a running migration: the layout goes back to the one migrated
+  // from (segments already rebuilt are rebuilt back in the background).
+  // kFailedPrecondition when none is running.
+  virtual Result<MigrationStatus> CancelMigration() {
+    return Status::FailedPrecondition(
+        "live migration is not available for a clustered collection yet");
+  }
+
   // The change feed (collection_changes.cc): every acknowledged write from
   // sequence `from_seq` on (0: the oldest still retained). kOutOfRange
   // when `from_seq` is older than the oldest retained write. The WAL is

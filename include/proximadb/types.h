@@ -54,6 +54,42 @@ struct IndexConfig {
   bool operator==(const IndexConfig&) const = default;
 };
 
+// A collection's storage layout: the index, the storage strategy and the
+// memtable kind, the part of its configuration a live migration changes
+// (Collection::Migrate; docs/API.md, "Live migration").
+struct LayoutSettings {
+  IndexConfig index;
+  std::string storage_strategy = "standard";
+  std::string memtable = "btree";
+  bool operator==(const LayoutSettings&) const = default;
+};
+
+// The collection's last live migration, kept in its configuration (so that
+// a restart resumes it): its layouts before and after, and where it is.
+struct MigrationRecord {
+  std::string id;     // "mig-<started_unix_ms>"
+  std::string state;  // "running" | "done" | "cancelled" | "failed"
+  uint64_t started_unix_ms = 0;
+  uint64_t finished_unix_ms = 0;  // 0 while running
+  std::string error;              // why it failed
+  LayoutSettings from;
+  LayoutSettings to;
+  bool operator==(const MigrationRecord&) const = default;
+};
+
+// A migration and its progress (Collection::GetMigration). Segments are done
+// when their index has the collection's current layout (after a cancel: the
+// layout migrated from, which they are rebuilt back to).
+struct MigrationStatus {
+  MigrationRecord record;
+  uint64_t segments_done = 0;
+  uint64_t segments_total = 0;
+  uint64_t points_done = 0;  // rows of the segments done
+  uint64_t points_total = 0;
+  // Seconds left at the rate so far; negative while unknown.
+  double eta_seconds = -1;
+};
+
 // Per-collection flush policy. Unset fields fall back to the server's [flush]
 // defaults (FlushDefaults) at the moment the policy is evaluated.
 struct FlushPolicy {
@@ -186,6 +222,11 @@ struct CollectionConfig {
   // The memtable kind: "btree" (ordered) or "hash" (fastest upserts, sorted
   // when scanned or flushed); only "custom" may choose "hash".
   std::string memtable = "btree";
+  // The last live migration of the layout (index, storage_strategy,
+  // memtable), if any; set only by Collection::Migrate and
+  // CancelMigration, never by a create.
+  std::optional<MigrationRecord> migration;
+  LayoutSettings layout() const { return {index, storage_strategy, memtable}; }
 };
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
@@ -357,6 +398,8 @@ struct CollectionInfo {
   std::vector<PayloadIndexDef> payload_indexes;  // ordered by field
   TierTotals tiers[3];  // indexed by Tier: hot, warm, cold
   TieringCounters tiering;
+  // The last migration with its progress (none when never migrated).
+  std::optional<MigrationStatus> migration;
 };
 
 // A sparse vector: the dimensions that are not zero and their values.

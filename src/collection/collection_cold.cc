@@ -241,6 +241,13 @@ Status CollectionImpl::MoveToColdLocked(
         " cannot move to the cold tier before its graph is built and "
         "saved; try again later");
   }
+  if (!IndexMatches(*seg, *Layout())) {
+    // A cold segment's index is not rebuilt: it must have the layout first.
+    return Status::FailedPrecondition(
+        "segment " + std::to_string(id) +
+        " cannot move to the cold tier while a migration rebuilds its index "
+        "for the collection's new layout; try again when it is done");
+  }
   auto stays = [&](const Status& s, const std::string& step) {
     return Status(s.code(), "moving segment " + std::to_string(id) +
                                 " to the cold tier: " + step + ": " +

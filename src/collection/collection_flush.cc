@@ -110,7 +110,7 @@ Result<bool> CollectionImpl::FreezeMemtableLocked() {
       frozen_fence_ = last_seq;
       // ValidateCollectionConfig admitted only the kinds there are.
       mem_ = std::make_shared<Memtable>(config_.dimension, config_.metric,
-                                        MemtableKindFromName(config_.memtable)
+                                        MemtableKindFromName(Layout()->memtable)
                                             .value_or(MemtableKind::kBTree));
     }));
   }
@@ -471,6 +471,15 @@ CollectionInfo CollectionImpl::Info() {
   CollectionInfo info;
   info.config = config();
   info.created_at_unix_ms = created_at_unix_ms_;
+  {
+    MutexLock m(&migrate_mu_);
+    std::optional<MigrationRecord> current;
+    {
+      MutexLock lock(&config_mu_);
+      current = migration_;
+    }
+    if (current) info.migration = ProgressLocked(*current);
+  }
   ReapExpired();
   ReaderLock lock(&state_mu_);
   info.memtable_points = mem_->live() + (frozen_ ? frozen_->live() : 0);

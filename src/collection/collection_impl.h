@@ -12,7 +12,9 @@
 // holds; docs/ARCHITECTURE.md, "Locking"). Acquisition order, outermost
 // first:
 //
-//   lifecycle_mu_ (shared by every public call, exclusive by MarkDropped)
+//   migrate_mu_ (Migrate, CancelMigration, the migration worker's commits;
+//     collection_migrate.cc)
+//   > lifecycle_mu_ (shared by every public call, exclusive by MarkDropped)
 //     > flush_mu_ | compact_mu_ | payload_ddl_mu_   (one of them at a time;
 //       only WriteSnapshot nests them: compact_mu_ > flush_mu_)
 //     > id_locks_ stripes (writes only)
@@ -41,6 +43,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "collection/background_queue.h"
@@ -90,6 +93,24 @@ class PayloadDefs {
   std::vector<PayloadIndexDef> defs_ GUARDED_BY(mu_);  // ordered by field
 };
 
+// The collection's layout, swapped whole by a migration and read without a
+// lock (by searches, and by background builds when they run).
+class LayoutCell {
+ public:
+  explicit LayoutCell(LayoutSettings l)
+      : v_(std::make_shared<const LayoutSettings>(std::move(l))) {}
+  std::shared_ptr<const LayoutSettings> Get() const {
+    return std::atomic_load(&v_);
+  }
+  void Set(LayoutSettings l) {
+    std::atomic_store(&v_,
+                      std::make_shared<const LayoutSettings>(std::move(l)));
+  }
+
+ private:
+  std::shared_ptr<const LayoutSettings> v_;
+};
+
 struct CollectionDeps {
   Env* env;
   Clock* clock;
@@ -124,43 +145,39 @@ struct FixedCollectionConfig {
       : name(c.name),
         dimension(c.dimension),
         metric(c.metric),
-        index(c.index),
         wal_format(c.wal_format),
         sparse_vectors(c.sparse_vectors),
         default_ttl_seconds(c.default_ttl_seconds),
-        vectors(c.vectors),
-        storage_strategy(c.storage_strategy),
-        memtable(c.memtable) {}
-  // With the (mutable) flush and tiering policies, the whole public
-  // configuration.
-  CollectionConfig With(const FlushPolicy& flush,
-                        const TieringPolicy& tiering) const {
+        vectors(c.vectors) {}
+  // With the mutable parts (flush and tiering policies, the layout and the
+  // last migration), the whole public configuration.
+  CollectionConfig With(const FlushPolicy& flush, const TieringPolicy& tiering,
+                        const LayoutSettings& layout,
+                        const std::optional<MigrationRecord>& migration) const {
     CollectionConfig c;
     c.name = name;
     c.dimension = dimension;
     c.metric = metric;
-    c.index = index;
+    c.index = layout.index;
     c.flush = flush;
     c.wal_format = wal_format;
     c.tiering = tiering;
     c.sparse_vectors = sparse_vectors;
     c.default_ttl_seconds = default_ttl_seconds;
     c.vectors = vectors;
-    c.storage_strategy = storage_strategy;
-    c.memtable = memtable;
+    c.storage_strategy = layout.storage_strategy;
+    c.memtable = layout.memtable;
+    c.migration = migration;
     return c;
   }
 
   const std::string name;
   const uint32_t dimension;
   const Metric metric;
-  const IndexConfig index;
   const WalFormat wal_format;
   const std::vector<std::string> sparse_vectors;
   const uint64_t default_ttl_seconds;
   const std::vector<NamedVectorConfig> vectors;
-  const std::string storage_strategy;
-  const std::string memtable;
 };
 
 // Why a flush is due, for the scheduler and its logs.
@@ -169,6 +186,12 @@ struct FlushCheck {
   int priority = 50;
   std::string reason;  // "size" | "age" | "count" | "memtable"
 };
+
+// Builds the segment's index for `config` and saves it as its sidecar
+// (collection_graph.cc); *saved says whether the save worked.
+Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
+    Env* env, LiveSegment& s, Metric metric, const IndexConfig& config,
+    uint32_t threads, Status* saved);
 
 class CollectionImpl final
     : public Collection,
@@ -226,6 +249,13 @@ class CollectionImpl final
   Result<std::vector<SegmentInfo>> ListSegments() override;
   Status MoveSegment(uint64_t segment_id, Tier tier) override;
   Status SetTieringPolicy(const TieringPolicy& policy) override;
+  Result<MigrationStatus> Migrate(const LayoutSettings& to) override
+      EXCLUDES(migrate_mu_);
+  Result<MigrationStatus> GetMigration() override EXCLUDES(migrate_mu_);
+  Result<MigrationStatus> CancelMigration() override EXCLUDES(migrate_mu_);
+  // Stops the migration worker (the destructor and a drop call it; a
+  // running migration resumes at the next start).
+  void StopConverging() EXCLUDES(migrate_mu_);
   // The change feed (collection_changes.cc).
   Result<std::unique_ptr<ChangeReader>> Changes(uint64_t from_seq) override;
   std::pair<uint64_t, uint64_t> ChangeRange() override;
@@ -496,18 +526,48 @@ class CollectionImpl final
   // Segments get a sidecar index (seg-<id>.hnsw): an HNSW graph, for a
   // flat collection with quantization the codes alone (HnswParams::m 0), or
   // for index kind ivf the IVF partitions (index/ivf/ivf_index.h).
-  bool UsesGraph() const {
-    return config_.index.algorithm == "hnsw" ||
-           config_.index.algorithm == "ivf" ||
-           config_.index.quantization != "none";
+  bool UsesGraph() const { return UsesGraph(Layout()->index); }
+  static bool UsesGraph(const IndexConfig& index) {
+    return index.algorithm == "hnsw" || index.algorithm == "ivf" ||
+           index.quantization != "none";
   }
-  // Reads a segment's sidecar index of the collection's kind.
+  // The layout (index, storage strategy, memtable kind) as of now: changed
+  // only by a migration (collection_migrate.cc), read without a lock.
+  std::shared_ptr<const LayoutSettings> Layout() const {
+    return layout_->Get();
+  }
+  // True when the segment's index is what `layout` builds for it (no index
+  // when it needs none): the migration's test of a segment being done.
+  static bool IndexMatches(const LiveSegment& seg,
+                           const LayoutSettings& layout);
+  // The migration's worker: rebuilds, one segment at a time, every index
+  // that does not match the layout, until all match; then a running
+  // migration is done. Started by Migrate, CancelMigration and Start.
+  void StartConverging() EXCLUDES(migrate_mu_);
+  void StartConvergingLocked() REQUIRES(migrate_mu_);
+  void Converge();
+  // The progress of the current layout over the segments now.
+  MigrationStatus ProgressLocked(const MigrationRecord& record)
+      REQUIRES(migrate_mu_);
+  // Commits a change of the layout and/or the migration record (catalog,
+  // memory, manifest), like ChangeConfig.
+  std::optional<MigrationRecord> CurrentMigration() const EXCLUDES(config_mu_);
+  // Commits the end ("done" | "failed", with `error`) of a running
+  // migration with `layout`; nothing when none is running.
+  Status EndMigrationLocked(const LayoutSettings& layout,
+                            const std::string& state, const std::string& error)
+      REQUIRES(migrate_mu_);
+  Status CommitMigration(const LayoutSettings& layout,
+                         const MigrationRecord& record) EXCLUDES(config_mu_);
+  // Reads a segment's sidecar index, of whichever kind the file holds.
   Result<std::shared_ptr<const index::VectorIndex>> LoadIndexFile(
       const std::string& path, index::VectorView view) const;
   // Loads the segment's saved graph; false when it must be built (missing
   // or unreadable). Reads only.
   bool LoadGraph(const std::shared_ptr<LiveSegment>& seg);
   void ScheduleGraphBuild(const std::shared_ptr<LiveSegment>& seg);
+  // Threads of one index build ([index] build_threads; 0: every core).
+  uint32_t BuildThreads() const;
   // Builds, in the background, the HNSW graph of every named vector indexed
   // "hnsw" that the segment does not have yet (collection_named_graph.cc).
   void ScheduleNamedGraphBuild(const std::shared_ptr<LiveSegment>& seg);
@@ -602,7 +662,22 @@ class CollectionImpl final
   std::string wal_dir_;
 
   const FixedCollectionConfig config_;  // no lock: never changes
+  // Replaced whole by a migration (Layout()); shared with background builds,
+  // which read it when they run.
+  const std::shared_ptr<LayoutCell> layout_;
   mutable Mutex config_mu_;
+  std::optional<MigrationRecord> migration_ GUARDED_BY(config_mu_);
+  // Serialises Migrate / CancelMigration and the worker's completion; held
+  // over their catalog commits (taken before config_change_mu_).
+  Mutex migrate_mu_ ACQUIRED_BEFORE(config_change_mu_);
+  // The worker thread (one at a time), its stop flag, and the rate of its
+  // progress for the ETA.
+  std::thread converge_thread_ GUARDED_BY(migrate_mu_);
+  bool converging_ GUARDED_BY(migrate_mu_) = false;
+  std::atomic<bool> stop_converging_{false};
+  std::chrono::steady_clock::time_point converge_started_
+      GUARDED_BY(migrate_mu_);
+  uint64_t converge_points_at_start_ GUARDED_BY(migrate_mu_) = 0;
   FlushPolicy flush_ GUARDED_BY(config_mu_);      // SetFlushPolicy changes it
   TieringPolicy tiering_ GUARDED_BY(config_mu_);  // SetTieringPolicy
   // Serialises ChangeConfig (taken before config_mu_ and the catalog's).

@@ -18,6 +18,8 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
       wal_root_(record.wal_root),
       wal_dir_(deps.layout->WalDir(record.wal_root, record.dir_name)),
       config_(record.config),
+      layout_(std::make_shared<LayoutCell>(record.config.layout())),
+      migration_(record.config.migration),
       flush_(record.config.flush),
       tiering_(record.config.tiering),
       created_at_unix_ms_(record.created_at_unix_ms),
@@ -30,6 +32,7 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
       next_segment_id_(std::max<uint64_t>(record.next_segment_id, 1)) {}
 
 CollectionImpl::~CollectionImpl() {
+  StopConverging();
   // Resident cold vectors pin cache entries; release them first.
   DropResidentCold();
   if (wal_) {
@@ -69,6 +72,8 @@ std::vector<std::string> CollectionImpl::Roots() const {
 }
 
 void CollectionImpl::MarkDropped() {
+  // The migration worker ends first (it takes lifecycle_mu_ to commit).
+  StopConverging();
   WriterLock lock(&lifecycle_mu_);
   dropped_ = true;
   if (wal_) {
@@ -86,7 +91,7 @@ Status CollectionImpl::CheckOpen() const {
 
 CollectionConfig CollectionImpl::config() const {
   MutexLock lock(&config_mu_);
-  return config_.With(flush_, tiering_);
+  return config_.With(flush_, tiering_, *Layout(), migration_);
 }
 
 Status CollectionImpl::SetFlushPolicy(const FlushPolicy& policy) {

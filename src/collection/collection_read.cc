@@ -367,6 +367,7 @@ Result<std::vector<SearchResult>> CollectionImpl::SearchAll(
     filters.push_back(std::move(filt).value());
     any_filter = any_filter || !filters.back().empty();
   }
+  const std::shared_ptr<const LayoutSettings> layout = Layout();
   std::vector<SearchQuery> queries(reqs.size());
   for (size_t i = 0; i < reqs.size(); ++i) {
     SearchQuery& query = queries[i];
@@ -377,7 +378,9 @@ Result<std::vector<SearchResult>> CollectionImpl::SearchAll(
     query.params.query_norm = index::Norm(reqs[i].vector.data(), query.dim);
     query.params.k = reqs[i].k;
     query.params.ef_search = reqs[i].ef_search.value_or(0);
-    query.params.nprobe = reqs[i].nprobe.value_or(0);
+    // The collection's nprobe unless the request sets one (0: each IVF
+    // index's own default).
+    query.params.nprobe = reqs[i].nprobe.value_or(layout->index.nprobe);
     query.params.exact = reqs[i].exact;
   }
   // A cold segment moved out of cold while this search runs may fail its
@@ -387,7 +390,7 @@ Result<std::vector<SearchResult>> CollectionImpl::SearchAll(
     std::vector<SearchRun> runs;
     runs.reserve(reqs.size());
     for (size_t i = 0; i < reqs.size(); ++i) {
-      runs.emplace_back(reqs[i], queries[i], config_.index.ef_search);
+      runs.emplace_back(reqs[i], queries[i], layout->index.ef_search);
     }
     // The live memtable is scanned under the lock, in the same critical
     // section that snapshots the immutable sources: a flush that moves

@@ -456,6 +456,7 @@ Status CollectionImpl::Start(Catalog* catalog) {
     trim_fence_ = p.record.fenced_seq;  // the manifest is current (above)
   }
   PDB_RETURN_IF_ERROR(OpenColdCache());
+  bool resume = false;
   for (const auto& seg : p.build_payload) SchedulePayloadBuild(seg);
   for (const auto& seg : p.build_graph) ScheduleGraphBuild(seg);
   {
@@ -463,6 +464,16 @@ Status CollectionImpl::Start(Catalog* catalog) {
     for (const auto& seg : segments_) ScheduleNamedGraphBuild(seg);
   }
   plan_.reset();
+  {
+    // A migration a restart interrupted resumes (a cancelled one finishes
+    // rolling back): the worker rebuilds what does not match the layout.
+    MutexLock lock(&config_mu_);
+    if (migration_ &&
+        (migration_->state == "running" || migration_->state == "cancelled")) {
+      resume = true;
+    }
+  }
+  if (resume) StartConverging();
   return Status::OK();
 }
 

@@ -128,6 +128,11 @@ DBImpl::~DBImpl() {
   if (flush_thread_.joinable()) flush_thread_.join();
   if (compact_thread_.joinable()) compact_thread_.join();
   if (archive_thread_.joinable()) archive_thread_.join();
+  {
+    // Migration workers first: they wait for queued builds.
+    MutexLock lock(&mu_);
+    for (auto& [name, c] : collections_) c->StopConverging();
+  }
   builds_.reset();  // drops queued builds, waits for the running one
   MutexLock lock(&mu_);
   collections_.clear();

@@ -164,6 +164,10 @@ struct LiveSegment {
   uint64_t newest_write_unix_ms = 0;
   AtomicBitmap deleted;
   std::atomic<bool> dirty{false};
+  // A background build of its index is queued or running
+  // (CollectionImpl::ScheduleGraphBuild): a migration waits for it rather
+  // than building the same index twice.
+  std::atomic<bool> build_queued{false};
   index::FlatIndex index;
 
  private:

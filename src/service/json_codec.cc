@@ -640,6 +640,40 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
   return c;
 }
 
+Result<LayoutSettings> ParseMigrate(const json& body) {
+  PDB_RETURN_IF_ERROR(RequireObject(body, "the request body"));
+  for (const auto& [key, value] : body.items()) {
+    if (key == "storage_strategy" || key == "memtable" || key == "index" ||
+        IsIndexKey(key)) {
+      continue;
+    }
+    return Status::InvalidArgument(
+        "unknown field " + Quote(key) +
+        " (a migration changes storage_strategy, memtable and the index "
+        "settings)");
+  }
+  LayoutSettings out;
+  if (const json* v = FindField(body, "storage_strategy")) {
+    PDB_ASSIGN_OR_RETURN(out.storage_strategy,
+                         GetString(*v, "storage_strategy"));
+  }
+  if (const json* v = FindField(body, "memtable")) {
+    PDB_ASSIGN_OR_RETURN(out.memtable, GetString(*v, "memtable"));
+  }
+  if (const json* v = FindField(body, "index")) {
+    PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'index'"));
+    for (const auto& [key, value] : v->items()) {
+      if (!IsIndexKey(key)) {
+        return Status::InvalidArgument("unknown field " +
+                                       Quote("index." + key));
+      }
+    }
+    PDB_RETURN_IF_ERROR(ReadIndexFields(*v, &out.index));
+  }
+  PDB_RETURN_IF_ERROR(ReadIndexFields(body, &out.index));
+  return out;
+}
+
 Result<std::vector<float>> ParseVector(const json& value, uint32_t dimension,
                                        std::string_view collection,
                                        std::string_view field) {
@@ -1010,7 +1044,30 @@ json IndexToJson(const IndexConfig& i) {
   return out;
 }
 
+json LayoutToJson(const LayoutSettings& l) {
+  return json{{"storage_strategy", l.storage_strategy},
+              {"memtable", l.memtable},
+              {"index", IndexToJson(l.index)}};
+}
+
 }  // namespace
+
+json MigrationToJson(const MigrationStatus& m) {
+  const MigrationRecord& r = m.record;
+  json out{{"id", r.id},
+           {"state", r.state},
+           {"started_unix_ms", r.started_unix_ms},
+           {"finished_unix_ms", r.finished_unix_ms},
+           {"segments_done", m.segments_done},
+           {"segments_total", m.segments_total},
+           {"points_done", m.points_done},
+           {"points_total", m.points_total},
+           {"eta_seconds", m.eta_seconds >= 0 ? json(m.eta_seconds) : json()},
+           {"from", LayoutToJson(r.from)},
+           {"to", LayoutToJson(r.to)}};
+  if (!r.error.empty()) out["error"] = r.error;
+  return out;
+}
 
 json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
                       const TieringDefaults& tiering) {

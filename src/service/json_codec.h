@@ -137,6 +137,14 @@ Result<uint64_t> ParseSegmentId(std::string_view text);
 // Its body {"tier": "hot" | "warm" | "cold"}: the tier name (checked by
 // VectorService::MoveSegment).
 Result<std::string> ParseMoveSegment(const nlohmann::json& body);
+// POST /collections/{name}/migrate: the target layout as a create body
+// gives it ("storage_strategy", "memtable", the index keys at the top level
+// or in "index"); keys left out take their create defaults. Other keys are
+// refused. The engine checks the combination (ValidateCollectionConfig).
+Result<LayoutSettings> ParseMigrate(const nlohmann::json& body);
+// A migration as GET .../migration answers it: id, state, the progress
+// counters, eta_seconds (null while unknown), from/to layouts, error.
+nlohmann::json MigrationToJson(const MigrationStatus& m);
 
 // The points a bulk operation names: exactly one of "ids": ["a", ...] or
 // "filter": {...} (an object; the operation checks it is not empty).

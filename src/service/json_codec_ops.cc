@@ -469,7 +469,7 @@ json FacetResultToJson(const FacetResult& r) {
 }
 
 json CollectionStatsToJson(const CollectionInfo& info) {
-  return json{
+  json out{
       {"name", info.config.name},
       {"point_count", info.point_count},
       {"segment_count", info.segment_count},
@@ -480,6 +480,8 @@ json CollectionStatsToJson(const CollectionInfo& info) {
       {"tiers", TiersToJson(info)},
       {"tiering", TieringCountersToJson(info.tiering)},
   };
+  if (info.migration) out["migration"] = MigrationToJson(*info.migration);
+  return out;
 }
 
 }  // namespace proximadb::service

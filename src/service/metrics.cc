@@ -48,6 +48,8 @@ std::string OpLabels(size_t proto, size_t op) {
 
 void RenderTiers(std::string& out,
                  const std::vector<CollectionInfo>& collections);
+void RenderMigrations(std::string& out,
+                      const std::vector<CollectionInfo>& collections);
 
 // Cluster mode (docs/CLUSTER.md): live nodes, and per shard its log's end
 // and per replica what it applied, its lag and whether it is the primary.
@@ -172,6 +174,43 @@ void RenderCollections(std::string& out,
     }
   }
   RenderTiers(out, collections);
+  RenderMigrations(out, collections);
+}
+
+// Per collection with a migration (docs/API.md, "Live migration"): its
+// progress, and 1 while it runs.
+void RenderMigrations(std::string& out,
+                      const std::vector<CollectionInfo>& collections) {
+  struct Gauge {
+    std::string_view name;
+    std::string_view help;
+    double (*get)(const MigrationStatus&);
+  };
+  static const Gauge kGauges[] = {
+      {"proximadb_migration_running",
+       "1 while a live migration of the collection's layout runs.",
+       [](const MigrationStatus& m) {
+         return m.record.state == "running" ? 1.0 : 0.0;
+       }},
+      {"proximadb_migration_segments_done",
+       "Segments whose index has the collection's layout.",
+       [](const MigrationStatus& m) { return double(m.segments_done); }},
+      {"proximadb_migration_segments_total", "Segments to migrate.",
+       [](const MigrationStatus& m) { return double(m.segments_total); }},
+      {"proximadb_migration_points_done",
+       "Rows of the segments whose index has the collection's layout.",
+       [](const MigrationStatus& m) { return double(m.points_done); }},
+      {"proximadb_migration_points_total", "Rows of the segments to migrate.",
+       [](const MigrationStatus& m) { return double(m.points_total); }},
+  };
+  for (const Gauge& g : kGauges) {
+    Header(out, g.name, "gauge", g.help);
+    for (const CollectionInfo& c : collections) {
+      if (!c.migration) continue;
+      Sample(out, g.name, Label("collection", c.config.name),
+             Num(g.get(*c.migration)));
+    }
+  }
 }
 
 // Per collection and tier: segments and their bytes; per collection: tier

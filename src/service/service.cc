@@ -408,6 +408,24 @@ Result<std::vector<SegmentInfo>> VectorService::ListSegments(
   return c->ListSegments();
 }
 
+Result<MigrationStatus> VectorService::Migrate(const std::string& collection,
+                                               const LayoutSettings& to) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->Migrate(to);
+}
+
+Result<MigrationStatus> VectorService::GetMigration(
+    const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->GetMigration();
+}
+
+Result<MigrationStatus> VectorService::CancelMigration(
+    const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
+  return c->CancelMigration();
+}
+
 Result<SegmentInfo> VectorService::MoveSegment(const std::string& collection,
                                                uint64_t id,
                                                const std::string& tier) {

@@ -155,6 +155,12 @@ class VectorService {
   // is not available, kUnavailable when its storage cannot be reached.
   Result<SegmentInfo> MoveSegment(const std::string& collection, uint64_t id,
                                   const std::string& tier);
+  // Live migration of the layout (docs/API.md, "Live migration"):
+  // Collection::Migrate / GetMigration / CancelMigration.
+  Result<MigrationStatus> Migrate(const std::string& collection,
+                                  const LayoutSettings& to);
+  Result<MigrationStatus> GetMigration(const std::string& collection);
+  Result<MigrationStatus> CancelMigration(const std::string& collection);
   // The collection's own name for `name` (itself, or the collection an
   // alias names), for answers that name the collection: the operation is
   // then called with it, so the request stays on that collection.
@@ -275,6 +281,13 @@ class VectorService {
   Result<nlohmann::json> MoveSegmentJson(const std::string& collection,
                                          const std::string& id,
                                          const nlohmann::json& body);
+  // Body as ParseMigrate; answers {"migration": <migration>}
+  // (MigrationToJson).
+  Result<nlohmann::json> MigrateJson(const std::string& collection,
+                                     const nlohmann::json& body);
+  // <migration> (MigrationToJson).
+  Result<nlohmann::json> GetMigrationJson(const std::string& collection);
+  Result<nlohmann::json> CancelMigrationJson(const std::string& collection);
   // Body as ParseAliasActions; answers {"aliases": [...]} (AliasesToJson)
   // after the request.
   Result<nlohmann::json> UpdateAliasesJson(const nlohmann::json& body);

@@ -263,6 +263,23 @@ Result<json> VectorService::MoveSegmentJson(const std::string& collection,
   return SegmentToJson(s);
 }
 
+Result<json> VectorService::MigrateJson(const std::string& collection,
+                                        const json& body) {
+  PDB_ASSIGN_OR_RETURN(LayoutSettings to, ParseMigrate(body));
+  PDB_ASSIGN_OR_RETURN(MigrationStatus m, Migrate(collection, to));
+  return json{{"migration", MigrationToJson(m)}};
+}
+
+Result<json> VectorService::GetMigrationJson(const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(MigrationStatus m, GetMigration(collection));
+  return MigrationToJson(m);
+}
+
+Result<json> VectorService::CancelMigrationJson(const std::string& collection) {
+  PDB_ASSIGN_OR_RETURN(MigrationStatus m, CancelMigration(collection));
+  return MigrationToJson(m);
+}
+
 Result<json> VectorService::CollectionStatsJson(const std::string& collection) {
   PDB_ASSIGN_OR_RETURN(CollectionInfo info, CollectionStats(collection));
   return CollectionStatsToJson(info);

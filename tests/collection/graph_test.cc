@@ -22,34 +22,6 @@ std::unique_ptr<DB> OpenGraphDb(const std::string& dir) {
   return DB::Open(o, dir).value();
 }
 
-std::vector<std::string> GraphFiles(const std::string& dir) {
-  std::vector<std::string> out;
-  for (auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.path().extension() == ".hnsw") out.push_back(e.path().string());
-  }
-  return out;
-}
-
-double Recall(Collection& c, const std::vector<std::vector<float>>& queries,
-              const nlohmann::json& filter = {}) {
-  double hit = 0, total = 0;
-  for (const auto& q : queries) {
-    SearchRequest req;
-    req.vector = q;
-    req.k = 10;
-    req.filter = filter;
-    req.exact = true;
-    std::set<std::string> truth;
-    auto exact = c.Search(req).value();  // keep the result alive while used
-    for (auto& h : exact.hits) truth.insert(h.id);
-    req.exact = false;
-    auto got = c.Search(req).value();
-    for (auto& h : got.hits) hit += truth.count(h.id);
-    total += truth.size();
-  }
-  return hit / total;
-}
-
 // Two flushed segments of 2000 random points p0..p3999, metadata
 // {"mod": i % 10}.
 bool FillTwoSegments(Collection& c, uint32_t dim, std::mt19937& rng) {
@@ -88,7 +60,7 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
     auto db = OpenGraphDb(tmp.path());
     auto c = db->CreateCollection(cfg).value();
     ASSERT_TRUE(FillTwoSegments(*c, dim, rng));
-    EXPECT_EQ(GraphFiles(tmp.path()).size(), 2u);
+    EXPECT_EQ(testing::IndexFiles(tmp.path()).size(), 2u);
     {  // the graph does the work, not a scan of all 4000 points
       SearchRequest probe;
       probe.vector = queries[0];
@@ -99,8 +71,9 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
       EXPECT_EQ(c->Search(probe)->stats.distances_computed, 4000u);
     }
     const double floor = GetParam() == "none" ? 0.95 : 0.90;
-    EXPECT_GE(Recall(*c, queries), floor);
-    EXPECT_GE(Recall(*c, queries, {{"mod", 3}}), floor);  // 10% match
+    EXPECT_GE(testing::SearchRecall(*c, queries), floor);
+    EXPECT_GE(testing::SearchRecall(*c, queries, {{"mod", 3}}),
+              floor);  // 10% match
     // Deleted points never come back, even as graph neighbours.
     SearchRequest req;
     req.vector = queries[0];
@@ -115,7 +88,7 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
     }
   }
   // Restart: graphs are loaded, not rebuilt (the files are untouched).
-  auto graphs = GraphFiles(tmp.path());
+  auto graphs = testing::IndexFiles(tmp.path());
   std::vector<std::filesystem::file_time_type> mtimes;
   for (auto& g : graphs) mtimes.push_back(std::filesystem::last_write_time(g));
   SearchRequest req;
@@ -143,7 +116,8 @@ TEST_P(GraphTest, BuiltAfterFlushSavedAndReloaded) {
   auto res = c->Search(req).value();
   for (auto& h : res.hits) again.push_back(h.id);
   EXPECT_EQ(again, first);
-  EXPECT_GE(Recall(*c, queries), GetParam() == "none" ? 0.95 : 0.90);
+  EXPECT_GE(testing::SearchRecall(*c, queries),
+            GetParam() == "none" ? 0.95 : 0.90);
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantization, GraphTest,
@@ -177,7 +151,7 @@ TEST_P(FlatCodesTest, ScansCodesSavedAndReloaded) {
     auto db = OpenGraphDb(tmp.path());
     auto c = db->CreateCollection(cfg).value();
     ASSERT_TRUE(FillTwoSegments(*c, dim, rng));
-    ASSERT_EQ(GraphFiles(tmp.path()).size(), 2u);
+    ASSERT_EQ(testing::IndexFiles(tmp.path()).size(), 2u);
     auto r = c->Search(req).value();
     int segments = 0;
     for (const SourcePlan& p : r.explain) {
@@ -200,8 +174,9 @@ TEST_P(FlatCodesTest, ScansCodesSavedAndReloaded) {
     EXPECT_EQ(e.explain.back().strategy, "exact_scan");
     EXPECT_EQ(e.stats.distances_computed, 4000u);
 
-    EXPECT_GE(Recall(*c, queries), 0.95);
-    EXPECT_GE(Recall(*c, queries, {{"mod", 3}}), 0.95);  // 10% match
+    EXPECT_GE(testing::SearchRecall(*c, queries), 0.95);
+    EXPECT_GE(testing::SearchRecall(*c, queries, {{"mod", 3}}),
+              0.95);  // 10% match
     // A filter matching fewer than k points: all of them, none other.
     auto few = req;
     few.filter = {{"mod", 3}};
@@ -218,7 +193,7 @@ TEST_P(FlatCodesTest, ScansCodesSavedAndReloaded) {
     }
   }
   // Restart: the codes are loaded, not rebuilt.
-  auto files = GraphFiles(tmp.path());
+  auto files = testing::IndexFiles(tmp.path());
   std::vector<std::filesystem::file_time_type> mtimes;
   for (auto& g : files) mtimes.push_back(std::filesystem::last_write_time(g));
   auto db = OpenGraphDb(tmp.path());
@@ -229,7 +204,7 @@ TEST_P(FlatCodesTest, ScansCodesSavedAndReloaded) {
   auto r = c->Search(req).value();
   EXPECT_EQ(r.explain.back().strategy, "quantized_scan");
   EXPECT_EQ(r.hits.size(), 10u);
-  EXPECT_GE(Recall(*c, queries), 0.95);
+  EXPECT_GE(testing::SearchRecall(*c, queries), 0.95);
 }
 
 INSTANTIATE_TEST_SUITE_P(Quantization, FlatCodesTest,
@@ -250,7 +225,7 @@ TEST(FlatCodesTest, NoQuantizationNoSidecar) {
   }
   ASSERT_TRUE(c->Upsert(batch).ok());
   ASSERT_TRUE(c->Flush().ok());
-  EXPECT_TRUE(GraphFiles(tmp.path()).empty());
+  EXPECT_TRUE(testing::IndexFiles(tmp.path()).empty());
   SearchRequest req;
   req.vector = batch[0].vector;
   req.explain = true;

@@ -23,15 +23,6 @@ std::unique_ptr<DB> OpenIvfDb(const std::string& dir) {
   return DB::Open(o, dir).value();
 }
 
-std::vector<std::string> IvfSidecars(const std::string& dir) {
-  std::vector<std::string> out;
-  for (auto& e : std::filesystem::recursive_directory_iterator(dir)) {
-    if (e.path().extension() == ".hnsw") out.push_back(e.path().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 // Points around 20 fixed centres: data with partitions to find.
 std::vector<float> ClusteredPoint(std::mt19937& rng, uint32_t dim) {
   static std::vector<std::vector<float>> centres;
@@ -47,28 +38,6 @@ std::vector<float> ClusteredPoint(std::mt19937& rng, uint32_t dim) {
   std::vector<float> v = centres[rng() % centres.size()];
   for (auto& x : v) x += n(rng);
   return v;
-}
-
-double IvfRecall(Collection& c, const std::vector<std::vector<float>>& queries,
-                 std::optional<uint32_t> nprobe,
-                 const nlohmann::json& filter = {}) {
-  double hit = 0, total = 0;
-  for (const auto& q : queries) {
-    SearchRequest req;
-    req.vector = q;
-    req.k = 10;
-    req.filter = filter;
-    req.exact = true;
-    std::set<std::string> truth;
-    auto exact = c.Search(req).value();
-    for (auto& h : exact.hits) truth.insert(h.id);
-    req.exact = false;
-    req.nprobe = nprobe;
-    auto got = c.Search(req).value();
-    for (auto& h : got.hits) hit += truth.count(h.id);
-    total += truth.size();
-  }
-  return hit / total;
 }
 
 CollectionConfig IvfConfig(const std::string& quantization) {
@@ -103,7 +72,7 @@ TEST_P(IvfCollectionTest, BuiltAfterFlushSearchedSavedAndReloaded) {
       ASSERT_TRUE(c->Upsert(batch).ok());
       ASSERT_TRUE(c->Flush().ok());
     }
-    EXPECT_EQ(IvfSidecars(tmp.path()).size(), 2u);
+    EXPECT_EQ(testing::IndexFiles(tmp.path()).size(), 2u);
     SearchRequest probe;
     probe.vector = queries[0];
     probe.explain = true;
@@ -119,10 +88,13 @@ TEST_P(IvfCollectionTest, BuiltAfterFlushSearchedSavedAndReloaded) {
     probe.nprobe = 55;  // every partition of a 3000-row segment
     auto all = c->Search(probe).value();
     EXPECT_GT(all.stats.points_scanned, r.stats.points_scanned);
-    EXPECT_GE(IvfRecall(*c, queries, std::nullopt), 0.95);
-    EXPECT_GE(IvfRecall(*c, queries, 55), GetParam() == "none" ? 0.999 : 0.97);
-    EXPECT_LE(IvfRecall(*c, queries, 1), IvfRecall(*c, queries, 55));
-    EXPECT_GE(IvfRecall(*c, queries, std::nullopt, {{"mod", 3}}), 0.9);
+    EXPECT_GE(testing::SearchRecall(*c, queries, {}, std::nullopt), 0.95);
+    EXPECT_GE(testing::SearchRecall(*c, queries, {}, 55),
+              GetParam() == "none" ? 0.999 : 0.97);
+    EXPECT_LE(testing::SearchRecall(*c, queries, {}, 1),
+              testing::SearchRecall(*c, queries, {}, 55));
+    EXPECT_GE(testing::SearchRecall(*c, queries, {{"mod", 3}}, std::nullopt),
+              0.9);
     // A filter few rows pass still gets k hits: the probe widens.
     SearchRequest rare;
     rare.vector = queries[1];
@@ -144,7 +116,7 @@ TEST_P(IvfCollectionTest, BuiltAfterFlushSearchedSavedAndReloaded) {
   }
   // Restart: the configuration is back from the catalog and the sidecars
   // are loaded, not rebuilt.
-  auto files = IvfSidecars(tmp.path());
+  auto files = testing::IndexFiles(tmp.path());
   std::vector<std::filesystem::file_time_type> mtimes;
   for (auto& f : files) mtimes.push_back(std::filesystem::last_write_time(f));
   SearchRequest req;

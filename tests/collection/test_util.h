@@ -2,10 +2,13 @@
 // random data.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -48,6 +51,42 @@ inline CollectionConfig MakeConfig(const std::string& name, uint32_t dim,
   c.metric = metric;
   c.index.algorithm = "flat";
   return c;
+}
+
+// recall@10 of the collection's searches (with `filter`, and `nprobe` for
+// IVF segments) against its exact answers, over `queries`.
+inline double SearchRecall(Collection& c,
+                           const std::vector<std::vector<float>>& queries,
+                           const nlohmann::json& filter = {},
+                           std::optional<uint32_t> nprobe = std::nullopt) {
+  double hit = 0, total = 0;
+  for (const auto& q : queries) {
+    SearchRequest req;
+    req.vector = q;
+    req.k = 10;
+    req.filter = filter;
+    req.exact = true;
+    std::set<std::string> truth;
+    auto exact = c.Search(req).value();  // keep the result alive while used
+    for (auto& h : exact.hits) truth.insert(h.id);
+    req.exact = false;
+    req.nprobe = nprobe;
+    auto got = c.Search(req).value();
+    for (auto& h : got.hits) hit += truth.count(h.id);
+    total += truth.size();
+  }
+  return hit / total;
+}
+
+// The segments' index files (seg-<id>.hnsw: HNSW or IVF) under `dir`,
+// sorted.
+inline std::vector<std::string> IndexFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  for (auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    if (e.path().extension() == ".hnsw") out.push_back(e.path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace proximadb::testing

@@ -97,6 +97,37 @@ TEST(DecodeTest, CreateCollectionDefaultsAndValues) {
 }
 
 // Storage strategies (docs/API.md): the same settings as REST, both ways.
+TEST(DecodeTest, MigrationLayoutAndAnswer) {
+  pb::Layout l;
+  EXPECT_EQ(DecodeLayout(l), LayoutSettings{});  // unset: create defaults
+  l.set_storage_strategy("custom");
+  l.set_memtable("hash");
+  l.set_indexing_algorithm("ivf");
+  l.set_nprobe(5);
+  l.set_m(16);
+  LayoutSettings got = DecodeLayout(l);
+  EXPECT_EQ(got.storage_strategy, "custom");
+  EXPECT_EQ(got.memtable, "hash");
+  EXPECT_EQ(got.index.algorithm, "ivf");
+  EXPECT_EQ(got.index.nprobe, 5u);
+  MigrationStatus m;
+  m.record.id = "mig-9";
+  m.record.state = "failed";
+  m.record.error = "segment 3: disk full";
+  m.record.to = got;
+  m.points_total = 7;
+  pb::Migration out;
+  EncodeMigration(m, &out);
+  EXPECT_EQ(out.id(), "mig-9");
+  EXPECT_EQ(out.state(), "failed");
+  EXPECT_EQ(out.error(), "segment 3: disk full");
+  EXPECT_EQ(out.to().indexing_algorithm(), "ivf");
+  EXPECT_EQ(out.from().indexing_algorithm(), "hnsw");
+  EXPECT_EQ(out.points_total(), 7u);
+  EXPECT_LT(out.eta_seconds(), 0);
+  EXPECT_EQ(DecodeLayout(out.to()), got);
+}
+
 TEST(DecodeTest, StorageStrategyMemtableAndIvf) {
   pb::CreateCollectionRequest r;
   r.set_name("c");

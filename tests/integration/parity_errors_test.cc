@@ -581,6 +581,42 @@ TEST_F(ParityTest, ErrorsMapTheSameWay) {
       {{"tier", "warm"}}, move("c", 7, "warm"), 404, "not_found");
   add(Operation::kMoveSegment, "POST", kApi + "/nope/segments/7/tier",
       {{"tier", "warm"}}, move("nope", 7, "warm"), 404, "not_found");
+  auto migrate = [&](std::string collection, std::string kind,
+                     std::string strategy) {
+    return [&, collection, kind, strategy] {
+      pb::MigrateRequest r;
+      r.set_collection(collection);
+      r.mutable_to()->set_indexing_algorithm(kind);
+      r.mutable_to()->set_storage_strategy(strategy);
+      pb::Migration out;
+      return Call(&pb::ProximaDB::Stub::Migrate, r, &out);
+    };
+  };
+  // ivf needs storage_strategy custom; a memtable kind that does not exist.
+  add(Operation::kMigrate, "POST", c + "/migrate",
+      {{"index", {{"kind", "ivf"}}}}, migrate("c", "ivf", ""), 400,
+      "invalid_argument");
+  add(Operation::kMigrate, "POST", kApi + "/nope/migrate",
+      {{"storage_strategy", "custom"}}, migrate("nope", "", "custom"), 404,
+      "not_found");
+  add(
+      Operation::kGetMigration, "GET", c + "/migration", nullptr,
+      [&] {
+        pb::GetMigrationRequest r;
+        r.set_collection("c");
+        pb::Migration out;
+        return Call(&pb::ProximaDB::Stub::GetMigration, r, &out);
+      },
+      404, "not_found");
+  add(
+      Operation::kCancelMigration, "DELETE", c + "/migration", nullptr,
+      [&] {
+        pb::CancelMigrationRequest r;
+        r.set_collection("c");
+        pb::Migration out;
+        return Call(&pb::ProximaDB::Stub::CancelMigration, r, &out);
+      },
+      409, "failed_precondition");
   auto aliases = [&](std::vector<std::pair<std::string, std::string>> acts) {
     // (alias, collection): create; (alias, ""): delete.
     return [&, acts] {

@@ -6,6 +6,7 @@
 // parity_errors_test.cc.
 #include <chrono>
 #include <functional>
+#include <random>
 #include <set>
 #include <sstream>
 #include <string>
@@ -1144,6 +1145,139 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
                          grpc_api::StructToJson(g[i].metadata()).value());
              }
            }
+         }
+       }});
+  // Live migration (docs/API.md, "Live migration"): pr over REST and pg
+  // over gRPC migrate to the same layout; the answers agree, and so does
+  // the progress of one collection read over both transports.
+  auto same_layout = [](const json& r, const pb::Layout& g) {
+    EXPECT_EQ(r["storage_strategy"], g.storage_strategy());
+    EXPECT_EQ(r["memtable"], g.memtable());
+    EXPECT_EQ(r["index"]["kind"], g.indexing_algorithm());
+    EXPECT_EQ(r["index"]["m"], g.m());
+    EXPECT_EQ(r["index"]["ef_construction"], g.ef_construction());
+    EXPECT_EQ(r["index"]["ef_search"], g.ef_search());
+    EXPECT_EQ(r["index"]["quantization"], g.quantization());
+    EXPECT_EQ(r["index"].value("nlist", 0u), g.nlist());
+    EXPECT_EQ(r["index"].value("nprobe", 0u), g.nprobe());
+  };
+  // Answers for two collections: the same apart from id, times, progress.
+  auto alike = [&](const json& r, const pb::Migration& g) {
+    EXPECT_EQ(r["id"].get<std::string>().rfind("mig-", 0), 0u) << r.dump();
+    EXPECT_EQ(g.id().rfind("mig-", 0), 0u);
+    EXPECT_EQ(r["segments_total"], g.segments_total());
+    EXPECT_EQ(r["points_total"], g.points_total());
+    EXPECT_EQ(r.value("error", ""), g.error());
+    same_layout(r["from"], g.from());
+    same_layout(r["to"], g.to());
+  };
+  auto same_migration = [&](const json& r, const pb::Migration& g) {
+    alike(r, g);
+    EXPECT_EQ(r["id"], g.id());
+    EXPECT_EQ(r["state"], g.state());
+    EXPECT_EQ(r["started_unix_ms"], g.started_unix_ms());
+    EXPECT_EQ(r["finished_unix_ms"], g.finished_unix_ms());
+    EXPECT_EQ(r["segments_done"], g.segments_done());
+    EXPECT_EQ(r["points_done"], g.points_done());
+    EXPECT_EQ(
+        r["eta_seconds"].is_null() ? -1.0 : r["eta_seconds"].get<double>(),
+        g.eta_seconds());
+  };
+  auto ivf_target = [] {
+    pb::Layout to;
+    to.set_storage_strategy("custom");
+    to.set_memtable("hash");
+    to.set_indexing_algorithm("ivf");
+    return to;
+  };
+  steps.push_back({Operation::kMigrate, [&] {
+                     HttpReply r = Rest("POST", pr + "/migrate",
+                                        {{"storage_strategy", "custom"},
+                                         {"memtable", "hash"},
+                                         {"index", {{"kind", "ivf"}}}});
+                     pb::MigrateRequest req;
+                     req.set_collection("pg");
+                     *req.mutable_to() = ivf_target();
+                     pb::Migration g;
+                     ASSERT_TRUE(
+                         Call(&pb::ProximaDB::Stub::Migrate, req, &g).ok());
+                     ASSERT_EQ(r.status, 202u) << r.body;
+                     alike(r.json()["migration"], g);
+                     EXPECT_EQ(g.to().indexing_algorithm(), "ivf");
+                     EXPECT_EQ(g.from().indexing_algorithm(), "flat");
+                   }});
+  steps.push_back(
+      {Operation::kGetMigration, [&] {
+         for (std::string name : {"pr", "pg"}) {
+           SCOPED_TRACE(name);
+           const std::string path = kApi + "/" + name + "/migration";
+           for (int i = 0; i < 600; ++i) {
+             if (Rest("GET", path).json()["state"] == "done") break;
+             std::this_thread::sleep_for(std::chrono::milliseconds(50));
+           }
+           HttpReply r = Rest("GET", path);
+           pb::GetMigrationRequest req;
+           req.set_collection(name);
+           pb::Migration g;
+           ASSERT_TRUE(Call(&pb::ProximaDB::Stub::GetMigration, req, &g).ok());
+           ASSERT_EQ(r.status, 200u) << r.body;
+           EXPECT_EQ(g.state(), "done");
+           same_migration(r.json(), g);
+         }
+       }});
+  steps.push_back(
+      {Operation::kCancelMigration, [&] {
+         // Collections whose graphs take a while to build, so that a cancel
+         // right after the start finds the migration running.
+         std::mt19937 rng(4);
+         std::normal_distribution<float> n;
+         for (std::string name : {"mr", "mg"}) {
+           ASSERT_EQ(
+               Rest("POST", kApi, {{"name", name}, {"dimension", 32}, {"m", 8}})
+                   .status,
+               201u);
+           for (int s = 0; s < 4; ++s) {
+             for (int b = 0; b < 4; ++b) {  // bodies under the size limit
+               json points = json::array();
+               for (int i = 0; i < 1000; ++i) {
+                 std::vector<float> v(32);
+                 for (float& x : v) x = n(rng);
+                 points.push_back(
+                     {{"id", std::to_string(s * 4000 + b * 1000 + i)},
+                      {"vector", v}});
+               }
+               ASSERT_EQ(Rest("POST", kApi + "/" + name + "/vectors/batch",
+                              {{"vectors", points}})
+                             .status,
+                         200u);
+             }
+             ASSERT_EQ(Rest("POST", kApi + "/" + name + "/flush").status, 200u);
+           }
+         }
+         HttpReply started = Rest("POST", kApi + "/mr/migrate",
+                                  {{"m", 48}, {"ef_construction", 500}});
+         ASSERT_EQ(started.status, 202u) << started.body;
+         HttpReply r = Rest("DELETE", kApi + "/mr/migration");
+         pb::MigrateRequest req;
+         req.set_collection("mg");
+         req.mutable_to()->set_m(48);
+         req.mutable_to()->set_ef_construction(500);
+         pb::Migration g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Migrate, req, &g).ok());
+         pb::CancelMigrationRequest cancel;
+         cancel.set_collection("mg");
+         ASSERT_TRUE(
+             Call(&pb::ProximaDB::Stub::CancelMigration, cancel, &g).ok());
+         ASSERT_EQ(r.status, 200u) << r.body;
+         EXPECT_EQ(r.json()["state"], "cancelled");
+         EXPECT_EQ(g.state(), "cancelled");
+         alike(r.json(), g);
+         EXPECT_EQ(g.to().m(), 48u);
+         EXPECT_EQ(g.from().m(), 8u);
+         // The layout is the one migrated from again.
+         EXPECT_EQ(Rest("GET", kApi + "/mr").json()["index"]["m"], 8);
+         for (std::string name : {"mr", "mg"}) {
+           EXPECT_EQ(Rest("DELETE", kApi + "/" + name).status, 200u);
          }
        }});
   // Single-node mode: the same "not a cluster" answer on both.

@@ -91,5 +91,44 @@ TEST(StorageStrategyJsonTest, SearchTakesNprobe) {
   EXPECT_EQ((*batch)[0].nprobe, 3u);
 }
 
+// POST .../migrate: the target layout as create takes it, defaults for what
+// is left out, unknown keys refused; the migration's answer shape.
+TEST(StorageStrategyJsonTest, MigrateBodyAndAnswer) {
+  auto l = ParseMigrate(J(R"({"storage_strategy": "custom", "memtable": "hash",
+      "index": {"kind": "ivf", "nlist": 16}, "quantization": "int8"})"));
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ(l->storage_strategy, "custom");
+  EXPECT_EQ(l->memtable, "hash");
+  EXPECT_EQ(l->index.algorithm, "ivf");
+  EXPECT_EQ(l->index.nlist, 16u);
+  EXPECT_EQ(l->index.quantization, "int8");
+  auto d = ParseMigrate(J(R"({})"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(*d, LayoutSettings{});
+  auto bad = ParseMigrate(J(R"({"dimension": 8})"));
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("dimension"), std::string::npos);
+  EXPECT_FALSE(ParseMigrate(J(R"({"index": {"colour": 1}})")).ok());
+  EXPECT_FALSE(ParseMigrate(J(R"({"m": 1000})")).ok());
+  EXPECT_FALSE(ParseMigrate(J(R"([1])")).ok());
+
+  MigrationStatus m;
+  m.record.id = "mig-1";
+  m.record.state = "running";
+  m.record.to = *l;
+  m.segments_done = 1;
+  m.segments_total = 3;
+  m.points_done = 10;
+  m.points_total = 30;
+  json j = MigrationToJson(m);
+  EXPECT_EQ(j["state"], "running");
+  EXPECT_EQ(j["segments_done"], 1);
+  EXPECT_EQ(j["points_total"], 30);
+  EXPECT_TRUE(j["eta_seconds"].is_null());
+  EXPECT_EQ(j["to"]["index"]["kind"], "ivf");
+  EXPECT_EQ(j["from"]["index"]["kind"], "hnsw");
+  EXPECT_FALSE(j.contains("error"));
+}
+
 }  // namespace
 }  // namespace proximadb::service

@@ -112,5 +112,32 @@ TEST(ConfigCodecTest, RefusesBadInputWithoutThrowing) {
   }
 }
 
+// The last migration rides in the configuration (so a restart resumes it);
+// absent, the stored bytes are those of before migrations existed.
+TEST(ConfigCodecTest, MigrationRecordRoundTrips) {
+  CollectionConfig c = Full();
+  EXPECT_FALSE(CollectionConfigToJson(c).contains("migration"));
+  MigrationRecord m;
+  m.id = "mig-17";
+  m.state = "running";
+  m.started_unix_ms = 17;
+  m.from = c.layout();
+  m.to.storage_strategy = "custom";
+  m.to.memtable = "hash";
+  m.to.index.algorithm = "ivf";
+  m.to.index.nlist = 12;
+  c.migration = m;
+  auto back = CollectionConfigFromJson(CollectionConfigToJson(c));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  ASSERT_TRUE(back->migration.has_value());
+  EXPECT_EQ(*back->migration, m);
+  json bad = CollectionConfigToJson(c);
+  bad["migration"]["state"] = "paused";
+  EXPECT_FALSE(CollectionConfigFromJson(bad).ok());
+  bad = CollectionConfigToJson(c);
+  bad["migration"].erase("to");
+  EXPECT_FALSE(CollectionConfigFromJson(bad).ok());
+}
+
 }  // namespace
 }  // namespace proximadb::catalog

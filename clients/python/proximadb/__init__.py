@@ -53,6 +53,7 @@ from .models import (
     SearchGroups,
     SearchResult,
     SearchResults,
+    Migration,
     Segment,
     TieringPolicy,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "SearchGroups",
     "SearchResult",
     "SearchResults",
+    "Migration",
     "Segment",
     "TieringPolicy",
     "__version__",

@@ -140,6 +140,53 @@ def _enc_move(c: Call) -> Any:
                                  tier=(c.body or {}).get("tier") or "")
 
 
+def _enc_migrate(c: Call) -> Any:
+    b = c.body or {}
+    to = pb.Layout(storage_strategy=b.get("storage_strategy") or "",
+                   memtable=b.get("memtable") or "",
+                   indexing_algorithm=b.get("indexing_algorithm") or "",
+                   quantization=b.get("quantization") or "")
+    for key in ("m", "ef_construction", "ef_search", "nlist", "nprobe"):
+        if b.get(key) is not None:
+            setattr(to, key, b[key])
+    return pb.MigrateRequest(collection=c.collection, to=to)
+
+
+def _layout(l: "pb.Layout") -> Dict[str, Any]:
+    index: Dict[str, Any] = {"kind": l.indexing_algorithm, "m": l.m,
+                             "ef_construction": l.ef_construction, "ef_search": l.ef_search,
+                             "quantization": l.quantization}
+    if l.indexing_algorithm == "ivf":
+        index["nlist"] = l.nlist
+        index["nprobe"] = l.nprobe
+    return {"storage_strategy": l.storage_strategy, "memtable": l.memtable, "index": index}
+
+
+def _migration(r: "pb.Migration") -> Dict[str, Any]:
+    out: Dict[str, Any] = {
+        "id": r.id, "state": r.state, "started_unix_ms": r.started_unix_ms,
+        "finished_unix_ms": r.finished_unix_ms, "segments_done": r.segments_done,
+        "segments_total": r.segments_total, "points_done": r.points_done,
+        "points_total": r.points_total,
+        "eta_seconds": r.eta_seconds if r.eta_seconds >= 0 else None,
+        "from": _layout(getattr(r, "from")), "to": _layout(r.to)}
+    if r.error:
+        out["error"] = r.error
+    return out
+
+
+def _stats(r: Any) -> Dict[str, Any]:
+    out = {"name": r.name, "point_count": r.point_count,
+           "segment_count": r.segment_count, "memtable_points": r.memtable_points,
+           "wal_bytes": r.wal_bytes,
+           "oldest_unflushed_age_seconds": r.oldest_unflushed_age_seconds,
+           "last_sequence": r.last_sequence, "tiers": _tiers(r.tiers),
+           "tiering": {k: getattr(r.tiering, k) for k in _COUNTERS}}
+    if r.HasField("migration"):
+        out["migration"] = _migration(r.migration)
+    return out
+
+
 def _varint(n: int) -> bytes:
     out = bytearray()
     while n >= 0x80:
@@ -672,13 +719,7 @@ def _build_codecs() -> None:
         "Flush": (lambda c: pb.FlushRequest(collection=c.collection), _name_status),
         "Compact": (lambda c: pb.CompactRequest(collection=c.collection), _name_status),
         "CollectionStats": (
-            lambda c: pb.CollectionStatsRequest(collection=c.collection),
-            lambda r: {"name": r.name, "point_count": r.point_count,
-                       "segment_count": r.segment_count, "memtable_points": r.memtable_points,
-                       "wal_bytes": r.wal_bytes,
-                       "oldest_unflushed_age_seconds": r.oldest_unflushed_age_seconds,
-                       "last_sequence": r.last_sequence, "tiers": _tiers(r.tiers),
-                       "tiering": {k: getattr(r.tiering, k) for k in _COUNTERS}}),
+            lambda c: pb.CollectionStatsRequest(collection=c.collection), _stats),
         "CreatePayloadIndex": (
             lambda c: pb.CreatePayloadIndexRequest(collection=c.collection,
                                                    field=(c.body or {}).get("field", ""),
@@ -703,6 +744,10 @@ def _build_codecs() -> None:
             lambda c: pb.ListSegmentsRequest(collection=c.collection),
             lambda r: {"segments": [_segment(s) for s in r.segments]}),
         "MoveSegment": (_enc_move, _segment),
+        "Migrate": (_enc_migrate, lambda r: {"migration": _migration(r)}),
+        "GetMigration": (lambda c: pb.GetMigrationRequest(collection=c.collection), _migration),
+        "CancelMigration": (lambda c: pb.CancelMigrationRequest(collection=c.collection),
+                            _migration),
         "UpdateAliases": (_enc_aliases, _aliases),
         "ListAliases": (lambda c: pb.ListAliasesRequest(), _aliases),
         "CreateSnapshot": (

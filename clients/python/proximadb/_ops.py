@@ -47,6 +47,7 @@ from .models import (
     ScrollPage,
     SearchGroups,
     SearchResults,
+    Migration,
     Segment,
 )
 
@@ -497,6 +498,26 @@ def move_segment(collection: str, segment_id: int, tier: str) -> Op:
         raise InvalidArgument(f"segment_id must be a positive integer, got {segment_id!r}")
     resp = yield Call("MoveSegment", collection, {"tier": tier}, str(segment_id))
     return Segment.from_dict(resp)
+
+
+def migrate(collection: str, storage_strategy: Optional[str], memtable: Optional[str],
+            indexing_algorithm: Optional[str], m: Optional[int],
+            ef_construction: Optional[int], ef_search: Optional[int],
+            quantization: Optional[str], nlist: Optional[int], nprobe: Optional[int]) -> Op:
+    body = body_of(storage_strategy=storage_strategy, memtable=memtable,
+                   indexing_algorithm=indexing_algorithm, m=m,
+                   ef_construction=ef_construction, ef_search=ef_search,
+                   quantization=quantization, nlist=nlist, nprobe=nprobe)
+    resp = yield Call("Migrate", collection, body)
+    return Migration.from_dict(resp.get("migration") or {})
+
+
+def get_migration(collection: str) -> Op:
+    return Migration.from_dict((yield Call("GetMigration", collection)))
+
+
+def cancel_migration(collection: str) -> Op:
+    return Migration.from_dict((yield Call("CancelMigration", collection)))
 
 
 def list_quarantine() -> Op:

@@ -61,6 +61,9 @@ ROUTES: Dict[str, Tuple[str, str]] = {
     "ListSegments": ("GET", _V1 + "/{c}/segments"),
     # {id} is the segment id here.
     "MoveSegment": ("POST", _V1 + "/{c}/segments/{id}/tier"),
+    "Migrate": ("POST", _V1 + "/{c}/migrate"),
+    "GetMigration": ("GET", _V1 + "/{c}/migration"),
+    "CancelMigration": ("DELETE", _V1 + "/{c}/migration"),
     "UpdateAliases": ("POST", "/api/v1/aliases"),
     "ListAliases": ("GET", "/api/v1/aliases"),
     # {id} is the snapshot id here.

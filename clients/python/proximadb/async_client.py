@@ -27,6 +27,7 @@ from .models import (
     ScrollPage,
     SearchGroups,
     SearchResults,
+    Migration,
     Segment,
     TieringPolicy,
 )
@@ -651,6 +652,26 @@ class AsyncProximaDBClient:
     async def move_segment(self, collection: str, segment_id: int, tier: str) -> Segment:
         """See ``ProximaDBClient.move_segment``."""
         return await self._run(_ops.move_segment(collection, segment_id, tier))
+
+    # -- live migration --------------------------------------------------------
+
+    async def migrate(self, collection: str, *, storage_strategy: Optional[str] = None,
+                memtable: Optional[str] = None, indexing_algorithm: Optional[str] = None,
+                m: Optional[int] = None, ef_construction: Optional[int] = None,
+                ef_search: Optional[int] = None, quantization: Optional[str] = None,
+                nlist: Optional[int] = None, nprobe: Optional[int] = None) -> Migration:
+        """See ``ProximaDBClient.migrate``."""
+        return await self._run(_ops.migrate(collection, storage_strategy, memtable,
+                                            indexing_algorithm, m, ef_construction,
+                                            ef_search, quantization, nlist, nprobe))
+
+    async def get_migration(self, collection: str) -> Migration:
+        """See ``ProximaDBClient.get_migration``."""
+        return await self._run(_ops.get_migration(collection))
+
+    async def cancel_migration(self, collection: str) -> Migration:
+        """See ``ProximaDBClient.cancel_migration``."""
+        return await self._run(_ops.cancel_migration(collection))
 
     # -- aliases ---------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from .models import (
     ScrollPage,
     SearchGroups,
     SearchResults,
+    Migration,
     Segment,
     TieringPolicy,
 )
@@ -751,6 +752,44 @@ class ProximaDBClient:
                 stays where it was).
         """
         return self._run(_ops.move_segment(collection, segment_id, tier))
+
+    # -- live migration --------------------------------------------------------
+
+    def migrate(self, collection: str, *, storage_strategy: Optional[str] = None,
+                memtable: Optional[str] = None, indexing_algorithm: Optional[str] = None,
+                m: Optional[int] = None, ef_construction: Optional[int] = None,
+                ef_search: Optional[int] = None, quantization: Optional[str] = None,
+                nlist: Optional[int] = None, nprobe: Optional[int] = None) -> Migration:
+        """Changes the collection's storage layout while it serves
+        (``POST /api/v1/collections/{name}/migrate``): the target is
+        committed at once (new segments and the next memtable use it) and
+        each segment's index is rebuilt into it in the background; reads
+        and writes go on, and a segment switches when its new index is
+        saved. The arguments are the layout as ``create_collection`` takes
+        it; those left out take their create defaults (``standard``,
+        ``btree``, ``hnsw`` m 16 ...). A restart resumes a running
+        migration. Poll ``get_migration`` for progress.
+
+        Raises:
+            InvalidArgument: a layout ``create_collection`` would refuse.
+            FailedPrecondition: a migration is running already, or the
+                collection has cold segments.
+        """
+        return self._run(_ops.migrate(collection, storage_strategy, memtable,
+                                            indexing_algorithm, m, ef_construction,
+                                            ef_search, quantization, nlist, nprobe))
+
+    def get_migration(self, collection: str) -> Migration:
+        """The collection's last migration and its progress (segments and
+        points done and in all, ``eta_seconds``). Raises NotFound when it was
+        never migrated."""
+        return self._run(_ops.get_migration(collection))
+
+    def cancel_migration(self, collection: str) -> Migration:
+        """Cancels the running migration: the layout goes back to the one
+        migrated from, and segments already rebuilt are rebuilt back in the
+        background. Raises FailedPrecondition when none is running."""
+        return self._run(_ops.cancel_migration(collection))
 
     # -- aliases ---------------------------------------------------------------
 

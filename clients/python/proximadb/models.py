@@ -386,6 +386,46 @@ class MetadataPatchResult:
 
 
 @dataclass
+class Migration:
+    """A live migration of a collection's storage layout and its progress
+    (``ProximaDBClient.migrate``). A segment is done when its index has the
+    collection's layout (after a cancel: the layout migrated from)."""
+
+    id: str
+    state: str  # running | done | cancelled | failed
+    segments_done: int = 0
+    segments_total: int = 0
+    points_done: int = 0
+    points_total: int = 0
+    eta_seconds: Optional[float] = None  # None while unknown
+    started_unix_ms: int = 0
+    finished_unix_ms: int = 0  # 0 while running
+    error: str = ""
+    # {"storage_strategy", "memtable", "index": {"kind", "m", ...}}
+    from_layout: Dict[str, Any] = field(default_factory=dict)
+    to_layout: Dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "Migration":
+        """Builds it from the REST JSON shape."""
+        eta = d.get("eta_seconds")
+        return cls(
+            id=str(d.get("id", "")),
+            state=str(d.get("state", "")),
+            segments_done=int(d.get("segments_done") or 0),
+            segments_total=int(d.get("segments_total") or 0),
+            points_done=int(d.get("points_done") or 0),
+            points_total=int(d.get("points_total") or 0),
+            eta_seconds=None if eta is None or eta < 0 else float(eta),
+            started_unix_ms=int(d.get("started_unix_ms") or 0),
+            finished_unix_ms=int(d.get("finished_unix_ms") or 0),
+            error=str(d.get("error") or ""),
+            from_layout=dict(d.get("from") or {}),
+            to_layout=dict(d.get("to") or {}),
+        )
+
+
+@dataclass
 class CollectionStats:
     """A collection's storage statistics."""
 
@@ -401,6 +441,8 @@ class CollectionStats:
     # moves, move_failures, uploads, upload_bytes, downloads, download_bytes,
     # retries, failures, cache_hits, cache_misses, cache_evictions, cache_bytes
     tiering: Dict[str, int] = field(default_factory=dict)
+    # The last live migration with its progress; None when never migrated.
+    migration: Optional[Migration] = None
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "CollectionStats":
@@ -415,6 +457,7 @@ class CollectionStats:
             last_sequence=int(d.get("last_sequence") or 0),
             tiers=_tiers(d.get("tiers")),
             tiering={k: int((d.get("tiering") or {}).get(k) or 0) for k in TIERING_COUNTERS},
+            migration=Migration.from_dict(d["migration"]) if d.get("migration") else None,
         )
 
 

@@ -80,6 +80,9 @@ GrpcService::GrpcService(service::VectorService* svc, GrpcGates gates)
   Add(Operation::kClearQuarantine, &G::ClearQuarantine);
   Add(Operation::kListSegments, &G::ListSegments);
   Add(Operation::kMoveSegment, &G::MoveSegment);
+  Add(Operation::kMigrate, &G::Migrate);
+  Add(Operation::kGetMigration, &G::GetMigration);
+  Add(Operation::kCancelMigration, &G::CancelMigration);
   Add(Operation::kUpdateAliases, &G::UpdateAliases);
   Add(Operation::kListAliases, &G::ListAliases);
   Add(Operation::kCreateSnapshot, &G::CreateSnapshot);
@@ -662,6 +665,28 @@ Status GrpcService::MoveSegment(const v1::MoveSegmentRequest& in,
       SegmentInfo s,
       svc_->MoveSegment(in.collection(), in.segment_id(), in.tier()));
   EncodeSegment(s, out);
+  return Status::OK();
+}
+
+Status GrpcService::Migrate(const v1::MigrateRequest& in, v1::Migration* out) {
+  PDB_ASSIGN_OR_RETURN(MigrationStatus m,
+                       svc_->Migrate(in.collection(), DecodeLayout(in.to())));
+  EncodeMigration(m, out);
+  return Status::OK();
+}
+
+Status GrpcService::GetMigration(const v1::GetMigrationRequest& in,
+                                 v1::Migration* out) {
+  PDB_ASSIGN_OR_RETURN(MigrationStatus m, svc_->GetMigration(in.collection()));
+  EncodeMigration(m, out);
+  return Status::OK();
+}
+
+Status GrpcService::CancelMigration(const v1::CancelMigrationRequest& in,
+                                    v1::Migration* out) {
+  PDB_ASSIGN_OR_RETURN(MigrationStatus m,
+                       svc_->CancelMigration(in.collection()));
+  EncodeMigration(m, out);
   return Status::OK();
 }
 

@@ -138,6 +138,9 @@ class GrpcService final : public ::grpc::Service {
   Status ListSegments(const v1::ListSegmentsRequest&,
                       v1::ListSegmentsResponse*);
   Status MoveSegment(const v1::MoveSegmentRequest&, v1::SegmentInfo*);
+  Status Migrate(const v1::MigrateRequest&, v1::Migration*);
+  Status GetMigration(const v1::GetMigrationRequest&, v1::Migration*);
+  Status CancelMigration(const v1::CancelMigrationRequest&, v1::Migration*);
   Status UpdateAliases(const v1::UpdateAliasesRequest&, v1::AliasesResponse*);
   Status ListAliases(const v1::ListAliasesRequest&, v1::AliasesResponse*);
   Status CreateSnapshot(const v1::CreateSnapshotRequest&,

@@ -622,7 +622,57 @@ void EncodeFacet(const FacetResult& r, pb::FacetResponse* out) {
   }
 }
 
+LayoutSettings DecodeLayout(const pb::Layout& l) {
+  LayoutSettings out;
+  if (!l.storage_strategy().empty())
+    out.storage_strategy = l.storage_strategy();
+  if (!l.memtable().empty()) out.memtable = l.memtable();
+  IndexConfig& i = out.index;
+  if (!l.indexing_algorithm().empty()) i.algorithm = l.indexing_algorithm();
+  if (l.has_m()) i.m = l.m();
+  if (l.has_ef_construction()) i.ef_construction = l.ef_construction();
+  if (l.has_ef_search()) i.ef_search = l.ef_search();
+  if (!l.quantization().empty()) i.quantization = l.quantization();
+  if (l.has_nlist()) i.nlist = l.nlist();
+  if (l.has_nprobe()) i.nprobe = l.nprobe();
+  return out;
+}
+
+namespace {
+
+void EncodeLayout(const LayoutSettings& l, pb::Layout* out) {
+  out->set_storage_strategy(l.storage_strategy);
+  out->set_memtable(l.memtable);
+  out->set_indexing_algorithm(l.index.algorithm);
+  out->set_m(l.index.m);
+  out->set_ef_construction(l.index.ef_construction);
+  out->set_ef_search(l.index.ef_search);
+  out->set_quantization(l.index.quantization);
+  out->set_nlist(l.index.nlist);
+  out->set_nprobe(l.index.nprobe);
+}
+
+}  // namespace
+
+void EncodeMigration(const MigrationStatus& m, pb::Migration* out) {
+  const MigrationRecord& r = m.record;
+  out->set_id(r.id);
+  out->set_state(r.state);
+  out->set_started_unix_ms(r.started_unix_ms);
+  out->set_finished_unix_ms(r.finished_unix_ms);
+  out->set_error(r.error);
+  EncodeLayout(r.from, out->mutable_from());
+  EncodeLayout(r.to, out->mutable_to());
+  out->set_segments_done(m.segments_done);
+  out->set_segments_total(m.segments_total);
+  out->set_points_done(m.points_done);
+  out->set_points_total(m.points_total);
+  out->set_eta_seconds(m.eta_seconds);
+}
+
 void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out) {
+  if (info.migration)
+    EncodeMigration(*info.migration, out->mutable_migration());
   out->set_name(info.config.name);
   out->set_point_count(info.point_count);
   out->set_segment_count(info.segment_count);

@@ -79,6 +79,9 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
 void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
                       const TieringDefaults& t, pb::CollectionInfo* out);
 void EncodeSegment(const SegmentInfo& s, pb::SegmentInfo* out);
+// A MigrateRequest's target: unset fields take their create defaults.
+LayoutSettings DecodeLayout(const pb::Layout& l);
+void EncodeMigration(const MigrationStatus& m, pb::Migration* out);
 void EncodeStoredPoint(const StoredPoint& p, bool include_vector,
                        pb::Point* out);
 void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,

@@ -219,6 +219,22 @@ RestResponse MoveSegment(VectorService& svc, const RouteParams& p,
   });
 }
 
+RestResponse Migrate(VectorService& svc, const RouteParams& p,
+                     std::string_view body) {
+  return WithBody(body, 202,
+                  [&](const json& b) { return svc.MigrateJson(p.name, b); });
+}
+
+RestResponse GetMigration(VectorService& svc, const RouteParams& p,
+                          std::string_view) {
+  return FromResult(svc.GetMigrationJson(p.name));
+}
+
+RestResponse CancelMigration(VectorService& svc, const RouteParams& p,
+                             std::string_view) {
+  return FromResult(svc.CancelMigrationJson(p.name));
+}
+
 RestResponse ListQuarantine(VectorService& svc, const RouteParams&,
                             std::string_view) {
   return FromResult(svc.ListQuarantineJson());
@@ -471,6 +487,19 @@ void SegmentRoutes(std::vector<RouteSpec>* t) {
                            "/api/v1/collections/{name}/segments/{id}/tier",
                            {Operation::kMoveSegment},
                            MoveSegment},
+                          // Live migration (docs/API.md, "Live migration").
+                          {"POST",
+                           "/api/v1/collections/{name}/migrate",
+                           {Operation::kMigrate},
+                           Migrate},
+                          {"GET",
+                           "/api/v1/collections/{name}/migration",
+                           {Operation::kGetMigration},
+                           GetMigration},
+                          {"DELETE",
+                           "/api/v1/collections/{name}/migration",
+                           {Operation::kCancelMigration},
+                           CancelMigration},
                       });
 }
 

@@ -86,6 +86,12 @@ void IvfIndex::ToCentroidSpace(const float* x, float norm, float* out) const {
   }
 }
 
+uint32_t IvfIndex::NlistFor(uint32_t configured, uint32_t rows) {
+  return std::min(
+      rows,
+      std::min(kMaxNlist, configured != 0 ? configured : DefaultNlist(rows)));
+}
+
 Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
                                                   Metric metric,
                                                   const IvfParams& params,
@@ -96,9 +102,7 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
   std::unique_ptr<IvfIndex> ix(new IvfIndex(view, metric));
   const uint32_t n = view.rows;
   const uint32_t dim = view.dim;
-  const uint32_t nlist = std::min(
-      n,
-      std::min(kMaxNlist, params.nlist != 0 ? params.nlist : DefaultNlist(n)));
+  const uint32_t nlist = NlistFor(params.nlist, n);
   ix->nlist_ = nlist;
   ix->nprobe_ = std::min(
       nlist, params.nprobe != 0 ? params.nprobe : DefaultNprobe(nlist));

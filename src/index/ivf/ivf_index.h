@@ -60,6 +60,9 @@ class IvfIndex final : public VectorIndex {
   // sqrt(rows) partitions, rounded (at least 1): the classic IVF choice,
   // each partition then holds about sqrt(rows) rows.
   static uint32_t DefaultNlist(uint32_t rows);
+  // The partitions Build makes for `rows` rows given IvfParams::nlist
+  // (0: DefaultNlist), capped by the rows and kMaxNlist.
+  static uint32_t NlistFor(uint32_t configured, uint32_t rows);
   // The default probe count for nlist partitions: nlist / 16, at least 8
   // (recall@10 >= 0.99 on Fashion-MNIST and synthetic clustered 128-d data;
   // docs/BENCHMARKS.md, "IVF segments").

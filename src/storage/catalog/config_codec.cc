@@ -116,6 +116,43 @@ json IndexToJson(const IndexConfig& i) {
   return out;
 }
 
+json LayoutToJson(const LayoutSettings& l) {
+  return json{{"index", IndexToJson(l.index)},
+              {"storage_strategy", l.storage_strategy},
+              {"memtable", l.memtable}};
+}
+
+Status ReadLayout(const json& obj, const char* key, LayoutSettings* out) {
+  const json* l = nullptr;
+  PDB_RETURN_IF_ERROR(ReadObject(obj, key, &l));
+  if (l == nullptr) return Bad(key, "present in a migration");
+  PDB_RETURN_IF_ERROR(ReadIndex(*l, &out->index));
+  PDB_RETURN_IF_ERROR(
+      ReadString(*l, "storage_strategy", &out->storage_strategy));
+  return ReadString(*l, "memtable", &out->memtable);
+}
+
+Status ReadMigration(const json& obj, std::optional<MigrationRecord>* out) {
+  const json* m = nullptr;
+  PDB_RETURN_IF_ERROR(ReadObject(obj, "migration", &m));
+  if (m == nullptr) return Status::OK();
+  MigrationRecord r;
+  PDB_RETURN_IF_ERROR(ReadString(*m, "id", &r.id));
+  PDB_RETURN_IF_ERROR(ReadString(*m, "state", &r.state));
+  if (r.state != "running" && r.state != "done" && r.state != "cancelled" &&
+      r.state != "failed") {
+    return Bad("migration.state", "running, done, cancelled or failed");
+  }
+  PDB_RETURN_IF_ERROR(ReadUnsigned(*m, "started_unix_ms", &r.started_unix_ms));
+  PDB_RETURN_IF_ERROR(
+      ReadUnsigned(*m, "finished_unix_ms", &r.finished_unix_ms));
+  PDB_RETURN_IF_ERROR(ReadString(*m, "error", &r.error));
+  PDB_RETURN_IF_ERROR(ReadLayout(*m, "from", &r.from));
+  PDB_RETURN_IF_ERROR(ReadLayout(*m, "to", &r.to));
+  *out = std::move(r);
+  return Status::OK();
+}
+
 Result<CollectionConfig> Decode(const json& j) {
   if (!j.is_object()) {
     return Status::InvalidArgument("collection config must be a JSON object");
@@ -207,6 +244,7 @@ Result<CollectionConfig> Decode(const json& j) {
   if (j.contains("memtable")) {
     PDB_RETURN_IF_ERROR(ReadString(j, "memtable", &c.memtable));
   }
+  PDB_RETURN_IF_ERROR(ReadMigration(j, &c.migration));
   return c;
 }
 
@@ -262,6 +300,17 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
     out["storage_strategy"] = c.storage_strategy;
   }
   if (c.memtable != "btree") out["memtable"] = c.memtable;
+  if (c.migration) {
+    const MigrationRecord& m = *c.migration;
+    json mj{{"id", m.id},
+            {"state", m.state},
+            {"started_unix_ms", m.started_unix_ms},
+            {"finished_unix_ms", m.finished_unix_ms},
+            {"from", LayoutToJson(m.from)},
+            {"to", LayoutToJson(m.to)}};
+    if (!m.error.empty()) mj["error"] = m.error;
+    out["migration"] = std::move(mj);
+  }
   return out;
 }
 

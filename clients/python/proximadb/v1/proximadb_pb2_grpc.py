@@ -169,6 +169,21 @@ class ProximaDBStub(object):
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.SerializeToString,
                 response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.FromString,
                 )
+        self.Migrate = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/Migrate',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.MigrateRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.Migration.FromString,
+                )
+        self.GetMigration = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/GetMigration',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.GetMigrationRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.Migration.FromString,
+                )
+        self.CancelMigration = channel.unary_unary(
+                '/proximadb.v1.ProximaDB/CancelMigration',
+                request_serializer=proximadb_dot_v1_dot_proximadb__pb2.CancelMigrationRequest.SerializeToString,
+                response_deserializer=proximadb_dot_v1_dot_proximadb__pb2.Migration.FromString,
+                )
         self.UpdateAliases = channel.unary_unary(
                 '/proximadb.v1.ProximaDB/UpdateAliases',
                 request_serializer=proximadb_dot_v1_dot_proximadb__pb2.UpdateAliasesRequest.SerializeToString,
@@ -444,6 +459,32 @@ class ProximaDBServicer(object):
         where it was); RESOURCE_EXHAUSTED: the target disk is full. Moving a
         segment to the tier it is in changes nothing.
         """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Migrate(self, request, context):
+        """Live migration of the storage layout (docs/API.md, "Live migration";
+        REST POST /api/v1/collections/{name}/migrate, GET and DELETE
+        .../migration): the target layout is committed and each segment's
+        index is rebuilt into it in the background while reads and writes go
+        on. FAILED_PRECONDITION: a migration is running already (Migrate), none
+        is running (CancelMigration), or the collection has cold segments;
+        NOT_FOUND: no such collection, or it was never migrated
+        (GetMigration); INVALID_ARGUMENT: a target create would refuse.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMigration(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelMigration(self, request, context):
+        """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -732,6 +773,21 @@ def add_ProximaDBServicer_to_server(servicer, server):
                     servicer.MoveSegment,
                     request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.FromString,
                     response_serializer=proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.SerializeToString,
+            ),
+            'Migrate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Migrate,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.MigrateRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.Migration.SerializeToString,
+            ),
+            'GetMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMigration,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.GetMigrationRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.Migration.SerializeToString,
+            ),
+            'CancelMigration': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelMigration,
+                    request_deserializer=proximadb_dot_v1_dot_proximadb__pb2.CancelMigrationRequest.FromString,
+                    response_serializer=proximadb_dot_v1_dot_proximadb__pb2.Migration.SerializeToString,
             ),
             'UpdateAliases': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateAliases,
@@ -1327,6 +1383,57 @@ class ProximaDB(object):
         return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/MoveSegment',
             proximadb_dot_v1_dot_proximadb__pb2.MoveSegmentRequest.SerializeToString,
             proximadb_dot_v1_dot_proximadb__pb2.SegmentInfo.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Migrate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/Migrate',
+            proximadb_dot_v1_dot_proximadb__pb2.MigrateRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.Migration.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def GetMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/GetMigration',
+            proximadb_dot_v1_dot_proximadb__pb2.GetMigrationRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.Migration.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def CancelMigration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/proximadb.v1.ProximaDB/CancelMigration',
+            proximadb_dot_v1_dot_proximadb__pb2.CancelMigrationRequest.SerializeToString,
+            proximadb_dot_v1_dot_proximadb__pb2.Migration.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

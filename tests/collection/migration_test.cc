@@ -1,0 +1,324 @@
+// Live migration of a collection's layout (collection_migrate.cc): standard
+// hnsw -> custom ivf int8 with the hash memtable -> standard again while
+// writers and searchers run, with every acknowledged write present and the
+// recall kept; a restart in the middle resumes; a cancel rolls back; the
+// refusals; a migration to a layout without an index removes the files.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "collection/db_impl.h"
+#include "collection/test_util.h"
+
+namespace proximadb {
+namespace {
+
+using testing::TempDir;
+
+constexpr uint32_t kMigDim = 24;
+
+std::unique_ptr<DB> OpenMigrationDb(const std::string& dir) {
+  DBOptions o;
+  o.index_build_threads = 1;
+  return DB::Open(o, dir).value();
+}
+
+std::vector<float> MigrationPoint(std::mt19937& rng) {
+  static std::vector<std::vector<float>> centres;
+  std::normal_distribution<float> n;
+  if (centres.empty()) {
+    std::mt19937 crng(5);
+    for (int c = 0; c < 16; ++c) {
+      std::vector<float> v(kMigDim);
+      for (auto& x : v) x = 4 * n(crng);
+      centres.push_back(v);
+    }
+  }
+  std::vector<float> v = centres[rng() % centres.size()];
+  for (auto& x : v) x += n(rng);
+  return v;
+}
+
+// Waits until the collection's migration is in `state` with every segment
+// done (or 60 s pass); returns its last status.
+MigrationStatus WaitForMigration(Collection& c, const std::string& state) {
+  MigrationStatus last;
+  for (int i = 0; i < 1200; ++i) {
+    last = c.GetMigration().value();
+    if (last.record.state == state &&
+        last.segments_done == last.segments_total) {
+      return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "migration still " << last.record.state << " with "
+                << last.segments_done << "/" << last.segments_total
+                << " segments after 60 s";
+  return last;
+}
+
+// The strategies the segments are searched with (explain).
+std::multiset<std::string> SegmentStrategies(Collection& c,
+                                             const std::vector<float>& q) {
+  SearchRequest req;
+  req.vector = q;
+  req.explain = true;
+  auto r = c.Search(req).value();
+  std::multiset<std::string> out;
+  for (const SourcePlan& p : r.explain) {
+    if (p.source == "segment") out.insert(p.strategy);
+  }
+  return out;
+}
+
+LayoutSettings IvfLayout() {
+  LayoutSettings l;
+  l.storage_strategy = "custom";
+  l.memtable = "hash";
+  l.index.algorithm = "ivf";
+  l.index.quantization = "int8";
+  return l;
+}
+
+CollectionConfig StandardConfig() {
+  CollectionConfig cfg;
+  cfg.name = "m";
+  cfg.dimension = kMigDim;
+  cfg.metric = Metric::kEuclidean;
+  cfg.index.m = 8;
+  cfg.index.ef_construction = 64;
+  return cfg;
+}
+
+// `segments` flushed segments of `rows` points each, ids p0...
+void Fill(Collection& c, std::mt19937& rng, int segments, int rows) {
+  int id = 0;
+  for (int s = 0; s < segments; ++s) {
+    std::vector<Point> batch;
+    for (int i = 0; i < rows; ++i) {
+      batch.push_back({"p" + std::to_string(id++), MigrationPoint(rng)});
+    }
+    ASSERT_TRUE(c.Upsert(batch).ok());
+    ASSERT_TRUE(c.Flush().ok());
+  }
+}
+
+void WaitForGraphs(Collection& c) {
+  for (int i = 0; i < 1200; ++i) {
+    bool all = true;
+    for (const SegmentInfo& s : c.ListSegments().value()) {
+      all = all && s.graph_loaded;
+    }
+    if (all) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "graphs not built after 60 s";
+}
+
+TEST(MigrationTest, StandardToIvfAndBackUnderLoad) {
+  TempDir tmp;
+  std::mt19937 rng(1);
+  std::vector<std::vector<float>> queries;
+  for (int i = 0; i < 30; ++i) queries.push_back(MigrationPoint(rng));
+  auto db = OpenMigrationDb(tmp.path());
+  auto c = db->CreateCollection(StandardConfig()).value();
+  Fill(*c, rng, 4, 2500);
+  WaitForGraphs(*c);
+  EXPECT_EQ(c->GetMigration().status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(SegmentStrategies(*c, queries[0]),
+            (std::multiset<std::string>{"hnsw", "hnsw", "hnsw", "hnsw"}));
+  const double recall_before = testing::SearchRecall(*c, queries);
+  EXPECT_GE(recall_before, 0.9);
+
+  // Writers and searchers run through both migrations; every failure
+  // counts.
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0}, writes{0}, searches{0};
+  std::vector<std::string> acknowledged;
+  std::thread writer([&] {
+    std::mt19937 wrng(2);
+    for (int i = 0; !stop.load(); ++i) {
+      std::string id = "w" + std::to_string(i);
+      if (c->Upsert({{id, MigrationPoint(wrng)}}).ok()) {
+        acknowledged.push_back(id);
+        ++writes;
+      } else {
+        ++failures;
+      }
+      if (i % 700 == 699 && !c->Flush().ok()) ++failures;
+    }
+  });
+  std::thread searcher([&] {
+    for (size_t i = 0; !stop.load(); ++i) {
+      SearchRequest req;
+      req.vector = queries[i % queries.size()];
+      auto r = c->Search(req);
+      if (!r.ok() || r->hits.size() != 10) ++failures;
+      ++searches;
+    }
+  });
+
+  while (writes.load() < 50 || searches.load() < 50) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const int writes_before = writes.load(), searches_before = searches.load();
+  auto started = c->Migrate(IvfLayout());
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->record.state, "running");
+  EXPECT_EQ(started->record.to, IvfLayout());
+  EXPECT_EQ(started->record.from, StandardConfig().layout());
+  EXPECT_EQ(started->record.id.rfind("mig-", 0), 0u);
+  // The layout is the target at once; the collection says so.
+  EXPECT_EQ(c->config().index.algorithm, "ivf");
+  EXPECT_EQ(c->config().memtable, "hash");
+  // One at a time.
+  EXPECT_EQ(c->Migrate(StandardConfig().layout()).status().code(),
+            StatusCode::kFailedPrecondition);
+  MigrationStatus done = WaitForMigration(*c, "done");
+  // The load overlapped the migration.
+  EXPECT_GT(writes.load(), writes_before);
+  EXPECT_GT(searches.load(), searches_before);
+  EXPECT_GE(done.segments_total, 4u);
+  EXPECT_GT(done.record.finished_unix_ms, 0u);
+  EXPECT_EQ(done.eta_seconds, 0);
+  ASSERT_TRUE(c->Info().migration.has_value());
+  EXPECT_EQ(c->Info().migration->record.state, "done");
+  const double recall_ivf = testing::SearchRecall(*c, queries);
+  EXPECT_GE(recall_ivf, 0.9);
+  for (const std::string& s : SegmentStrategies(*c, queries[0])) {
+    EXPECT_EQ(s, "ivf");
+  }
+
+  auto back = c->Migrate(StandardConfig().layout());
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  WaitForMigration(*c, "done");
+  stop = true;
+  writer.join();
+  searcher.join();
+  // Segments the writer flushed at the end get their graph as usual.
+  WaitForGraphs(*c);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(writes.load(), 0);
+  EXPECT_GT(searches.load(), 0);
+  // Every acknowledged write is there, once.
+  for (const std::string& id : acknowledged) {
+    EXPECT_TRUE(c->Get(id).ok()) << id;
+  }
+  EXPECT_EQ(c->Count().value(), 10000 + acknowledged.size());
+  EXPECT_GE(testing::SearchRecall(*c, queries), 0.9);
+  for (const std::string& s : SegmentStrategies(*c, queries[0])) {
+    EXPECT_EQ(s, "hnsw");
+  }
+  EXPECT_EQ(c->config().layout(), StandardConfig().layout());
+}
+
+TEST(MigrationTest, ARestartResumesAndTheIndexFilesSayTheirKind) {
+  TempDir tmp;
+  std::mt19937 rng(3);
+  std::vector<std::vector<float>> queries;
+  for (int i = 0; i < 20; ++i) queries.push_back(MigrationPoint(rng));
+  {
+    auto db = OpenMigrationDb(tmp.path());
+    auto c = db->CreateCollection(StandardConfig()).value();
+    Fill(*c, rng, 6, 2000);
+    WaitForGraphs(*c);
+    auto m = c->Migrate(IvfLayout());
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_LT(m->segments_done, m->segments_total);
+    // Closed at once: the worker stops after at most one segment.
+  }
+  auto db = OpenMigrationDb(tmp.path());
+  auto c = db->GetCollection("m").value();
+  // Still running: it resumed with the segments left.
+  MigrationStatus resumed = c->GetMigration().value();
+  EXPECT_EQ(resumed.record.state, "running");
+  EXPECT_LT(resumed.segments_done, resumed.segments_total);
+  // The committed layout is back, whatever the segments hold; searches
+  // use the index each segment has (old or new) meanwhile.
+  EXPECT_EQ(c->config().layout(), IvfLayout());
+  ASSERT_TRUE(c->config().migration.has_value());
+  EXPECT_EQ(c->Count().value(), 12000u);
+  SearchRequest req;
+  req.vector = queries[0];
+  EXPECT_EQ(c->Search(req)->hits.size(), 10u);
+  MigrationStatus done = WaitForMigration(*c, "done");
+  EXPECT_EQ(done.segments_total, 6u);
+  EXPECT_EQ(done.points_done, 12000u);
+  EXPECT_GE(testing::SearchRecall(*c, queries), 0.9);
+}
+
+TEST(MigrationTest, CancelRollsBack) {
+  TempDir tmp;
+  std::mt19937 rng(4);
+  auto db = OpenMigrationDb(tmp.path());
+  auto c = db->CreateCollection(StandardConfig()).value();
+  Fill(*c, rng, 5, 1500);
+  WaitForGraphs(*c);
+  ASSERT_TRUE(c->Migrate(IvfLayout()).ok());
+  auto cancelled = c->CancelMigration();
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->record.state, "cancelled");
+  EXPECT_EQ(c->config().layout(), StandardConfig().layout());
+  // Nothing to cancel any more.
+  EXPECT_EQ(c->CancelMigration().status().code(),
+            StatusCode::kFailedPrecondition);
+  // The segments migrated before the cancel are rebuilt back.
+  MigrationStatus after = WaitForMigration(*c, "cancelled");
+  EXPECT_EQ(after.segments_total, 5u);
+  std::vector<float> q = MigrationPoint(rng);
+  for (const std::string& s : SegmentStrategies(*c, q)) EXPECT_EQ(s, "hnsw");
+  EXPECT_EQ(c->Count().value(), 7500u);
+}
+
+TEST(MigrationTest, RefusalsAndNoOps) {
+  TempDir tmp;
+  std::mt19937 rng(5);
+  auto db = OpenMigrationDb(tmp.path());
+  auto c = db->CreateCollection(StandardConfig()).value();
+  Fill(*c, rng, 1, 300);
+  EXPECT_EQ(c->CancelMigration().status().code(),
+            StatusCode::kFailedPrecondition);
+  // A target a create would refuse, with its message.
+  LayoutSettings bad;
+  bad.index.algorithm = "ivf";  // needs storage_strategy custom
+  auto r = c->Migrate(bad);
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("custom"), std::string::npos)
+      << r.status().ToString();
+  EXPECT_EQ(c->GetMigration().status().code(), StatusCode::kNotFound);
+  // The layout it has already: done at once.
+  auto same = c->Migrate(StandardConfig().layout());
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->record.state, "done");
+}
+
+TEST(MigrationTest, ToAFlatLayoutDropsTheIndexFiles) {
+  TempDir tmp;
+  std::mt19937 rng(6);
+  auto db = OpenMigrationDb(tmp.path());
+  auto c = db->CreateCollection(StandardConfig()).value();
+  Fill(*c, rng, 2, 800);
+  WaitForGraphs(*c);
+  auto sidecars = [&] { return testing::IndexFiles(tmp.path()).size(); };
+  EXPECT_EQ(sidecars(), 2u);
+  LayoutSettings flat;
+  flat.index.algorithm = "flat";
+  ASSERT_TRUE(c->Migrate(flat).ok());
+  WaitForMigration(*c, "done");
+  EXPECT_EQ(sidecars(), 0u);
+  std::vector<float> q = MigrationPoint(rng);
+  for (const std::string& s : SegmentStrategies(*c, q)) {
+    EXPECT_EQ(s, "exact_scan");
+  }
+  // And back: built again.
+  ASSERT_TRUE(c->Migrate(StandardConfig().layout()).ok());
+  WaitForMigration(*c, "done");
+  EXPECT_EQ(sidecars(), 2u);
+}
+
+}  // namespace
+}  // namespace proximadb
