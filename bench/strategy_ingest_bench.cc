@@ -148,11 +148,12 @@ void Run(const std::string& kind, const Args& a) {
       "%-9s dim %u, %u writers x %u-point batches, %.0f s: %.0f points/s "
       "acknowledged; batch latency p50 %.2f ms, p99 %.2f ms, max %.1f ms; "
       "at the end %llu of %llu flushed points without their index, caught up "
-      "%.1f s after the writes stopped; %llu segments\n",
+      "%.1f s after the writes stopped; %llu segments; indexed rate (points "
+      "/ (writes + catch-up)) %.0f points/s\n",
       kind.c_str(), a.dim, a.writers, a.batch, secs, written / secs, pct(0.5),
       pct(0.99), all.empty() ? 0.0 : all.back(), (unsigned long long)waiting,
       (unsigned long long)(info.point_count - info.memtable_points), catch_up,
-      (unsigned long long)info.segment_count);
+      (unsigned long long)info.segment_count, written / (secs + catch_up));
   std::fflush(stdout);
 }
 

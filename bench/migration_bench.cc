@@ -1,0 +1,253 @@
+// Live migration (docs/API.md, "Live migration"): how long a migration of a
+// loaded collection takes, and what it does to the searches running
+// meanwhile. A collection of --points synthetic clustered vectors (fixed
+// seed) in --segments flushed segments, standard hnsw (m 16,
+// ef_construction 200), is migrated to custom ivf int8 with the hash
+// memtable and back, while one client searches without pause (k 10) and,
+// with --write-rate, a writer upserts that many points per second. Per
+// phase (before, during the migration, after it; twice): searches per
+// second, p50 / p99 / max latency, failed requests, and recall@10 against
+// exact answers at the end of each steady phase.
+//
+//   migration_bench [--points N] [--dim D] [--segments S] [--steady-s T]
+//                   [--write-rate P] [--dir PATH]
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "clustered.h"
+#include "proximadb/db.h"
+
+using namespace proximadb;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+  uint64_t points = 200000;
+  uint32_t dim = 128;
+  uint32_t segments = 4;
+  double steady_s = 10;
+  uint32_t write_rate = 0;
+  std::string dir = "/tmp/pdb-migration-bench";
+};
+
+double Since(SteadyClock::time_point a) {
+  return std::chrono::duration<double>(SteadyClock::now() - a).count();
+}
+
+void Check(const Status& s, const char* what) {
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", what, s.ToString().c_str());
+    std::exit(1);
+  }
+}
+
+// Latencies of the phase now running (the searcher appends; the driver
+// swaps the phase).
+struct Phases {
+  std::mutex mu;
+  std::vector<double> ms;
+  uint64_t failed = 0;
+  SteadyClock::time_point started = SteadyClock::now();
+
+  void Add(double v, bool ok) {
+    std::lock_guard<std::mutex> l(mu);
+    ms.push_back(v);
+    failed += !ok;
+  }
+  void Report(const char* name, const std::string& extra) {
+    std::lock_guard<std::mutex> l(mu);
+    const double secs = Since(started);
+    std::sort(ms.begin(), ms.end());
+    auto pct = [&](double p) {
+      return ms.empty() ? 0.0
+                        : ms[std::min(ms.size() - 1, size_t(p * ms.size()))];
+    };
+    std::printf(
+        "%-22s %6.1f s: %7.0f searches/s, p50 %.3f ms, p99 %.3f ms, max "
+        "%.1f ms, %llu failed%s\n",
+        name, secs, ms.size() / secs, pct(0.5), pct(0.99),
+        ms.empty() ? 0.0 : ms.back(), (unsigned long long)failed,
+        extra.c_str());
+    std::fflush(stdout);
+    ms.clear();
+    failed = 0;
+    started = SteadyClock::now();
+  }
+};
+
+double Recall(Collection& c, const std::vector<std::vector<float>>& queries) {
+  double hit = 0, total = 0;
+  for (const auto& q : queries) {
+    SearchRequest req;
+    req.vector = q;
+    req.k = 10;
+    req.exact = true;
+    std::set<std::string> truth;
+    auto exact = c.Search(req);
+    Check(exact.status(), "exact search");
+    for (auto& h : exact->hits) truth.insert(h.id);
+    req.exact = false;
+    auto got = c.Search(req);
+    Check(got.status(), "search");
+    for (auto& h : got->hits) hit += truth.count(h.id);
+    total += truth.size();
+  }
+  return hit / total;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--points")
+      a.points = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "--dim")
+      a.dim = uint32_t(std::atoi(v.c_str()));
+    else if (k == "--segments")
+      a.segments = uint32_t(std::atoi(v.c_str()));
+    else if (k == "--steady-s")
+      a.steady_s = std::atof(v.c_str());
+    else if (k == "--write-rate")
+      a.write_rate = uint32_t(std::atoi(v.c_str()));
+    else if (k == "--dir")
+      a.dir = v;
+  }
+  double load[3] = {0, 0, 0};
+  if (getloadavg(load, 3) < 0) load[0] = -1;
+  std::printf(
+      "# load average %.2f at start; %llu points x %u dims in %u "
+      "segments, write rate %u points/s\n",
+      load[0], (unsigned long long)a.points, a.dim, a.segments, a.write_rate);
+  std::filesystem::remove_all(a.dir);
+  DBOptions o;
+  auto db = DB::Open(o, a.dir);
+  Check(db.status(), "open");
+  CollectionConfig cfg;
+  cfg.name = "mig";
+  cfg.dimension = a.dim;
+  cfg.metric = Metric::kEuclidean;
+  // The writer's points are flushed every 20k (the memtable, scanned
+  // exactly, stays small); the loaded segments may be compacted.
+  cfg.flush.max_vector_count = 20000;
+  auto made = (*db)->CreateCollection(cfg);
+  Check(made.status(), "create");
+  std::shared_ptr<Collection> c = *made;
+  bench::Clustered gen(a.dim, 21);
+  const uint64_t per_segment = a.points / a.segments;
+  const auto load_started = SteadyClock::now();
+  for (uint32_t s = 0; s < a.segments; ++s) {
+    for (uint64_t i = 0; i < per_segment; i += 1000) {
+      std::vector<Point> batch;
+      for (uint64_t j = i; j < std::min(per_segment, i + 1000); ++j) {
+        batch.push_back(
+            {"p" + std::to_string(s * per_segment + j), gen.Next()});
+      }
+      Check(c->Upsert(std::move(batch)).status(), "upsert");
+    }
+    Check(c->Flush(), "flush");
+  }
+  // The size-tiered compaction the load set off, done now rather than
+  // during the measured phases; then until every segment has its graph.
+  Check(c->Compact(), "compact");
+  for (;;) {
+    auto segs = c->ListSegments();
+    Check(segs.status(), "segments");
+    bool all = true;
+    for (const SegmentInfo& s : *segs) all = all && s.graph_loaded;
+    if (all) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  std::printf("# loaded and indexed in %.1f s\n", Since(load_started));
+  std::vector<std::vector<float>> queries(200);
+  for (auto& q : queries) q = gen.Next();
+
+  Phases phases;
+  std::atomic<bool> stop{false};
+  std::thread searcher([&] {
+    for (size_t i = 0; !stop.load(); ++i) {
+      SearchRequest req;
+      req.vector = queries[i % queries.size()];
+      req.k = 10;
+      const auto s = SteadyClock::now();
+      auto r = c->Search(req);
+      phases.Add(Since(s) * 1e3, r.ok() && r->hits.size() == 10);
+    }
+  });
+  std::atomic<uint64_t> write_failures{0};
+  std::thread writer([&] {
+    if (a.write_rate == 0) return;
+    bench::Clustered wgen(a.dim, 22);
+    const auto t0 = SteadyClock::now();
+    uint64_t n = 0;
+    while (!stop.load()) {
+      const uint64_t due = uint64_t(Since(t0) * a.write_rate);
+      if (n >= due) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        continue;
+      }
+      std::vector<Point> batch;
+      for (; n < due && batch.size() < 500; ++n) {
+        batch.push_back({"w" + std::to_string(n), wgen.Next()});
+      }
+      if (!c->Upsert(std::move(batch)).ok()) ++write_failures;
+    }
+  });
+  auto steady = [&](const char* name) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(a.steady_s));
+    phases.Report(name, "");
+    char extra[64];
+    std::snprintf(extra, sizeof(extra), "recall@10 %.4f", Recall(*c, queries));
+    std::printf("%-22s %s\n", "", extra);
+    phases.Report("(recall measurement)", "");
+  };
+  auto migrate = [&](const char* name, const LayoutSettings& to) {
+    const auto t0 = SteadyClock::now();
+    auto m = c->Migrate(to);
+    Check(m.status(), "migrate");
+    MigrationStatus st;
+    for (;;) {
+      auto g = c->GetMigration();
+      Check(g.status(), "get migration");
+      st = *g;
+      if (st.record.state != "running") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    char extra[160];
+    std::snprintf(extra, sizeof(extra),
+                  "; migration %s in %.2f s (%llu segments, %llu points)",
+                  st.record.state.c_str(), Since(t0),
+                  (unsigned long long)st.segments_total,
+                  (unsigned long long)st.points_total);
+    phases.Report(name, extra);
+  };
+  phases.Report("(warm-up)", "");
+  steady("before (hnsw)");
+  LayoutSettings ivf;
+  ivf.storage_strategy = "custom";
+  ivf.memtable = "hash";
+  ivf.index.algorithm = "ivf";
+  ivf.index.quantization = "int8";
+  migrate("during hnsw -> ivf", ivf);
+  steady("after (ivf int8)");
+  migrate("during ivf -> hnsw", cfg.layout());
+  steady("after (hnsw)");
+  stop = true;
+  searcher.join();
+  writer.join();
+  std::printf("# write failures %llu\n", (unsigned long long)write_failures);
+  db->reset();
+  std::filesystem::remove_all(a.dir);
+  return 0;
+}
