@@ -8,6 +8,7 @@ nothing lost and no point twice."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import shutil
@@ -243,3 +244,25 @@ def test_sigkill_mid_migration_resumes(transport: str) -> None:
     finally:
         srv.stop()
         shutil.rmtree(root, ignore_errors=True)
+
+
+async def test_async_migrate(url: str, new_name: Callable[[str], str]) -> None:
+    from proximadb import AsyncProximaDBClient
+
+    name = new_name("migasync")
+    async with AsyncProximaDBClient(url) as c:
+        await c.create_collection(name, DIM)
+        await c.upsert(name, [{"id": f"p{i}", "vector": [float(i % 7) + 1.0] + [1.0] * (DIM - 1)}
+                              for i in range(300)])
+        await c.flush(name)
+        m = await c.migrate(name, storage_strategy="custom", indexing_algorithm="ivf")
+        assert m.to_layout["index"]["kind"] == "ivf"
+        for _ in range(600):
+            m = await c.get_migration(name)
+            if m.state == "done" and m.segments_done == m.segments_total:
+                break
+            await asyncio.sleep(0.05)
+        assert m.state == "done" and m.points_done == 300
+        with pytest.raises(FailedPrecondition):
+            await c.cancel_migration(name)
+        assert (await c.stats(name)).migration.id == m.id

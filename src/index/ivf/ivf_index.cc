@@ -6,7 +6,6 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
-#include <thread>
 
 #include "index/distance.h"
 #include "index/hnsw/distances.h"
@@ -14,6 +13,7 @@
 #include "index/simd/dispatch.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
+#include "util/parallel_for.h"
 
 namespace proximadb::index {
 
@@ -35,26 +35,6 @@ uint32_t Crc(const char* p, size_t n) {
 template <typename T>
 void PutArray(std::string* dst, const std::vector<T>& v) {
   dst->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-}
-
-// Runs fn(begin, end) over [0, n) split into `threads` contiguous parts.
-template <typename Fn>
-void ParallelFor(uint32_t n, uint32_t threads, Fn&& fn) {
-  threads = std::max(1u, std::min(threads, n / 1024 + 1));
-  if (threads == 1) {
-    fn(0u, n);
-    return;
-  }
-  std::vector<std::thread> pool;
-  pool.reserve(threads - 1);
-  for (uint32_t t = 1; t < threads; ++t) {
-    pool.emplace_back([&, t] {
-      fn(uint32_t(uint64_t(n) * t / threads),
-         uint32_t(uint64_t(n) * (t + 1) / threads));
-    });
-  }
-  fn(0u, uint32_t(uint64_t(n) / threads));
-  for (std::thread& th : pool) th.join();
 }
 
 Status Corrupt(const std::string& path, const std::string& what) {
@@ -119,40 +99,9 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
                         view.norms ? view.norms[r] : 0.0f,
                         rows.data() + size_t(i) * dim);
   }
-  // Lloyd rounds, seeded like quant::Kmeans (an even stride), with the
-  // assignment pass split over the threads.
+  // Lloyd rounds with the assignment pass split over the threads.
   std::vector<float>& c = ix->centroids_;
-  c.assign(size_t(nlist) * dim, 0.0f);
-  for (uint32_t j = 0; j < nlist; ++j) {
-    const float* y = rows.data() + size_t(uint64_t(j) * sample / nlist) * dim;
-    std::copy(y, y + dim, c.begin() + size_t(j) * dim);
-  }
-  std::vector<uint32_t> assign(sample);
-  std::vector<double> sum(size_t(nlist) * dim);
-  std::vector<uint32_t> count(nlist);
-  for (int round = 0; round < kTrainRounds; ++round) {
-    ParallelFor(sample, threads, [&](uint32_t b, uint32_t e) {
-      for (uint32_t i = b; i < e; ++i) {
-        assign[i] = quant::NearestOf(rows.data() + size_t(i) * dim, c.data(),
-                                     nlist, dim);
-      }
-    });
-    std::fill(sum.begin(), sum.end(), 0.0);
-    std::fill(count.begin(), count.end(), 0u);
-    for (uint32_t i = 0; i < sample; ++i) {
-      ++count[assign[i]];
-      const float* y = rows.data() + size_t(i) * dim;
-      double* s = sum.data() + size_t(assign[i]) * dim;
-      for (uint32_t d = 0; d < dim; ++d) s[d] += y[d];
-    }
-    for (uint32_t j = 0; j < nlist; ++j) {
-      if (count[j] == 0) continue;  // keeps its place
-      for (uint32_t d = 0; d < dim; ++d) {
-        c[size_t(j) * dim + d] =
-            static_cast<float>(sum[size_t(j) * dim + d] / count[j]);
-      }
-    }
-  }
+  c = quant::Kmeans(rows, sample, dim, nlist, kTrainRounds, threads);
   rows = {};
   if (!quant::AllFinite(c)) {
     return Status::InvalidArgument(
