@@ -204,12 +204,31 @@ int main(int argc, char** argv) {
       if (!c->Upsert(std::move(batch)).ok()) ++write_failures;
     }
   });
+  // Bytes per flushed point of the segment files and of their index files
+  // (seg-<id>.hnsw: an HNSW graph with its codes, or an IVF index; served
+  // from memory, so also what the index takes in RAM).
+  auto sizes = [&] {
+    uint64_t seg = 0, idx = 0;
+    for (auto& e : std::filesystem::recursive_directory_iterator(a.dir)) {
+      if (!e.is_regular_file()) continue;
+      const std::string ext = e.path().extension().string();
+      if (ext == ".pdb") seg += e.file_size();
+      if (ext == ".hnsw") idx += e.file_size();
+    }
+    const CollectionInfo info = c->Info();
+    const double n = double(info.point_count - info.memtable_points);
+    char out[160];
+    std::snprintf(out, sizeof(out),
+                  "segment files %.1f B/point, index files %.1f B/point",
+                  seg / n, idx / n);
+    return std::string(out);
+  };
   auto steady = [&](const char* name) {
     std::this_thread::sleep_for(std::chrono::duration<double>(a.steady_s));
     phases.Report(name, "");
     char extra[64];
     std::snprintf(extra, sizeof(extra), "recall@10 %.4f", Recall(*c, queries));
-    std::printf("%-22s %s\n", "", extra);
+    std::printf("%-22s %s; %s\n", "", extra, sizes().c_str());
     phases.Report("(recall measurement)", "");
   };
   auto migrate = [&](const char* name, const LayoutSettings& to) {

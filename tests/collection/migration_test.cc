@@ -110,7 +110,10 @@ void Fill(Collection& c, std::mt19937& rng, int segments, int rows) {
 void WaitForGraphs(Collection& c) {
   for (int i = 0; i < 1200; ++i) {
     bool all = true;
-    for (const SegmentInfo& s : c.ListSegments().value()) {
+    // Kept in a variable: a range-for over value() of the temporary would
+    // read a destroyed vector.
+    const std::vector<SegmentInfo> segments = c.ListSegments().value();
+    for (const SegmentInfo& s : segments) {
       all = all && s.graph_loaded;
     }
     if (all) return;
