@@ -138,6 +138,10 @@ Result<MigrationStatus> CollectionImpl::Migrate(const LayoutSettings& to) {
   MigrationRecord r;
   r.started_unix_ms = deps_.clock->NowMicros() / 1000;
   r.id = "mig-" + std::to_string(r.started_unix_ms);
+  // Two migrations started within one millisecond still get two ids.
+  for (int n = 2; current && current->id == r.id; ++n) {
+    r.id = "mig-" + std::to_string(r.started_unix_ms) + "-" + std::to_string(n);
+  }
   r.from = *Layout();
   r.to = to;
   r.state = r.from == r.to ? "done" : "running";
