@@ -213,18 +213,11 @@ void CollectionImpl::StartConvergingLocked() {
   if (converging_) return;  // the running worker reads the new layout
   if (converge_thread_.joinable()) converge_thread_.join();  // it finished
   stop_converging_.store(false);
+  // The ETA's base: what already matches (counted before converging_ is
+  // set, so no ETA is computed here).
+  converge_points_at_start_ = ProgressLocked(MigrationRecord{}).points_done;
   converging_ = true;
   converge_started_ = std::chrono::steady_clock::now();
-  converge_points_at_start_ = 0;
-  {
-    const std::shared_ptr<const LayoutSettings> layout = Layout();
-    ReaderLock lock(&state_mu_);
-    for (const auto& s : segments_) {
-      if (!s->cold() && IndexMatches(*s, *layout)) {
-        converge_points_at_start_ += s->seg->size();
-      }
-    }
-  }
   converge_thread_ = std::thread([this] { Converge(); });
 }
 

@@ -354,22 +354,7 @@ class PlannerTest : public ::testing::Test {
   }
 
   double Recall(const json& filter) {
-    double hit = 0, total = 0;
-    for (const auto& q : queries_) {
-      SearchRequest req;
-      req.vector = q;
-      req.k = 10;
-      req.filter = filter;
-      req.exact = true;
-      std::set<std::string> truth;
-      auto exact = c_->Search(req).value();  // alive while iterated
-      for (auto& h : exact.hits) truth.insert(h.id);
-      req.exact = false;
-      auto got = c_->Search(req).value();
-      for (auto& h : got.hits) hit += truth.count(h.id);
-      total += truth.size();
-    }
-    return hit / total;
+    return testing::SearchRecall(*c_, queries_, filter);
   }
 
   TempDir tmp_;
