@@ -54,15 +54,51 @@ struct IndexConfig {
   bool operator==(const IndexConfig&) const = default;
 };
 
-// A collection's storage layout: the index, the storage strategy and the
-// memtable kind, the part of its configuration a live migration changes
-// (Collection::Migrate; docs/API.md, "Live migration").
+// A metadata field a viper (or custom ivf) collection keeps typed
+// statistics of, per partition of each segment, so that a filter on it
+// skips the partitions that cannot match (docs/API.md, "Filterable
+// columns"). `name` is a field path as filters write it ("a.b"); `type` is
+// "string" | "int" | "float" | "bool" | "datetime" (RFC 3339 strings);
+// `indexed` also keeps a payload index on the field (of the matching type:
+// keyword, integer, float, bool, datetime).
+struct FilterableColumn {
+  std::string name;
+  std::string type;
+  bool indexed = false;
+  bool operator==(const FilterableColumn&) const = default;
+};
+
+// A collection's storage layout: the index, the storage strategy, the
+// memtable kind and the filterable columns, the part of its configuration a
+// live migration changes (Collection::Migrate; docs/API.md, "Live
+// migration").
 struct LayoutSettings {
   IndexConfig index;
   std::string storage_strategy = "standard";
   std::string memtable = "btree";
+  std::vector<FilterableColumn> filterable_columns = {};
   bool operator==(const LayoutSettings&) const = default;
 };
+
+// Which of the layout's choices a request named; the others take the
+// storage strategy's defaults (ApplyStrategyDefaults).
+struct LayoutGiven {
+  bool memtable = false;
+  bool algorithm = false;
+  bool quantization = false;
+};
+// The defaults of a storage strategy for the choices a request left out:
+// viper takes memtable "hash", index kind "ivf" and quantization "int8";
+// standard and custom keep IndexConfig's and LayoutSettings' defaults
+// (btree, hnsw, none). Called by every parser of a create or a migration
+// target, after reading the request.
+void ApplyStrategyDefaults(const LayoutGiven& given,
+                           std::string_view storage_strategy,
+                           IndexConfig* index, std::string* memtable);
+// A field path as filters and payload indexes take it ("a.b.c"): 1..
+// kMaxPayloadFieldBytes bytes, not starting with '$', at most
+// kMaxFieldPathSegments non-empty segments.
+Status ValidateFieldPath(const std::string& field);
 
 // The collection's last live migration, kept in its configuration (so that
 // a restart resumes it): its layouts before and after, and where it is.
@@ -226,7 +262,19 @@ struct CollectionConfig {
   // memtable), if any; set only by Collection::Migrate and
   // CancelMigration, never by a create.
   std::optional<MigrationRecord> migration;
-  LayoutSettings layout() const { return {index, storage_strategy, memtable}; }
+  // Metadata fields with per-partition statistics (FilterableColumn); only
+  // with storage_strategy "viper", or "custom" with index kind "ivf"; at
+  // most kMaxFilterableColumns, names distinct. Changed by a migration.
+  std::vector<FilterableColumn> filterable_columns = {};
+  LayoutSettings layout() const {
+    return {index, storage_strategy, memtable, filterable_columns};
+  }
+  void set_layout(const LayoutSettings& l) {
+    index = l.index;
+    storage_strategy = l.storage_strategy;
+    memtable = l.memtable;
+    filterable_columns = l.filterable_columns;
+  }
 };
 // Checks name, dimension, index and flush-policy ranges.
 Status ValidateCollectionConfig(const CollectionConfig& c);
@@ -341,6 +389,11 @@ struct PayloadIndexDef {
   PayloadIndexType type = PayloadIndexType::kKeyword;
   bool operator==(const PayloadIndexDef&) const = default;
 };
+// The payload indexes of the columns declared `indexed`, by field: string
+// -> keyword, int -> integer, float -> float, bool -> bool, datetime ->
+// datetime. The columns must be valid (ValidateCollectionConfig).
+std::vector<PayloadIndexDef> ColumnPayloadIndexes(
+    const std::vector<FilterableColumn>& columns);
 
 // One immutable segment, as GET /collections/{name}/segments lists it.
 struct SegmentInfo {
@@ -570,6 +623,8 @@ struct SearchStats {
   uint64_t points_scanned = 0;
   uint64_t nodes_visited = 0;     // graph nodes expanded (HNSW)
   uint64_t sources_searched = 0;  // memtables + segments
+  // IVF partitions skipped by their filterable-column statistics.
+  uint64_t partitions_pruned = 0;
 };
 
 // How one source was searched (explain: true).

@@ -343,6 +343,7 @@ class ClusterCollection final : public Collection {
       merged.stats.distances_computed += one.stats.distances_computed;
       merged.stats.points_scanned += one.stats.points_scanned;
       merged.stats.nodes_visited += one.stats.nodes_visited;
+      merged.stats.partitions_pruned += one.stats.partitions_pruned;
       merged.stats.sources_searched += one.stats.sources_searched;
       for (auto& p : one.explain) merged.explain.push_back(std::move(p));
     }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "collection/collection_impl.h"
+#include "collection/column_stats.h"
 #include "index/hnsw/hnsw_index.h"
 #include "index/ivf/ivf_index.h"
 
@@ -52,13 +53,22 @@ index::VectorView ViewOf(const segment::Segment& s) {
 }  // namespace
 
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
-    Env* env, LiveSegment& s, Metric metric, const IndexConfig& config,
+    Env* env, LiveSegment& s, Metric metric, const LayoutSettings& layout,
     uint32_t threads, Status* saved) {
   const index::VectorView view = ViewOf(*s.seg);
+  const IndexConfig& config = layout.index;
   if (config.algorithm == "ivf") {
     PDB_ASSIGN_OR_RETURN(
         auto g,
         index::IvfIndex::Build(view, metric, IvfParamsOf(config), threads));
+    if (!layout.filterable_columns.empty()) {
+      PDB_ASSIGN_OR_RETURN(
+          auto cols, BuildPartitionColumns(layout.filterable_columns, *g,
+                                           [&](uint32_t row) {
+                                             return s.seg->metadata_json(row);
+                                           }));
+      g->set_columns(std::move(cols));
+    }
     *saved = s.WriteSidecar([&] { return g->Save(env, s.graph_path()); });
     return std::shared_ptr<const index::VectorIndex>(std::move(g));
   }
@@ -79,7 +89,8 @@ bool CollectionImpl::IndexMatches(const LiveSegment& seg,
   if (want.algorithm == "ivf") {
     const auto* ivf = dynamic_cast<const index::IvfIndex*>(g.get());
     return ivf != nullptr && ivf->int8() == (want.quantization == "int8") &&
-           ivf->nlist() == index::IvfIndex::NlistFor(want.nlist, rows);
+           ivf->nlist() == index::IvfIndex::NlistFor(want.nlist, rows) &&
+           ColumnsMatch(ivf->columns(), layout.filterable_columns);
   }
   const auto* h = dynamic_cast<const index::HnswIndex*>(g.get());
   if (h == nullptr) return false;
@@ -154,7 +165,7 @@ void CollectionImpl::ScheduleGraphBuild(
     if (IndexMatches(*s, *now) || !UsesGraph(now->index)) return;
     const auto started = std::chrono::steady_clock::now();
     Status saved;
-    auto g = BuildSegmentIndex(env, *s, metric, now->index, threads, &saved);
+    auto g = BuildSegmentIndex(env, *s, metric, *now, threads, &saved);
     if (!g.ok()) {
       spdlog::error("collection {}: building the index of {}: {}", name,
                     s->seg->path(), g.status().ToString());

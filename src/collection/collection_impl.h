@@ -158,15 +158,13 @@ struct FixedCollectionConfig {
     c.name = name;
     c.dimension = dimension;
     c.metric = metric;
-    c.index = layout.index;
+    c.set_layout(layout);
     c.flush = flush;
     c.wal_format = wal_format;
     c.tiering = tiering;
     c.sparse_vectors = sparse_vectors;
     c.default_ttl_seconds = default_ttl_seconds;
     c.vectors = vectors;
-    c.storage_strategy = layout.storage_strategy;
-    c.memtable = layout.memtable;
     c.migration = migration;
     return c;
   }
@@ -187,10 +185,11 @@ struct FlushCheck {
   std::string reason;  // "size" | "age" | "count" | "memtable"
 };
 
-// Builds the segment's index for `config` and saves it as its sidecar
+// Builds the segment's index for `layout` (an IVF index with the statistics
+// of its filterable columns) and saves it as its sidecar
 // (collection_graph.cc); *saved says whether the save worked.
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
-    Env* env, LiveSegment& s, Metric metric, const IndexConfig& config,
+    Env* env, LiveSegment& s, Metric metric, const LayoutSettings& layout,
     uint32_t threads, Status* saved);
 
 class CollectionImpl final
@@ -546,6 +545,10 @@ class CollectionImpl final
   void StartConverging() EXCLUDES(migrate_mu_);
   void StartConvergingLocked() REQUIRES(migrate_mu_);
   void Converge();
+  // Migrate's commit, before the payload indexes of the target's indexed
+  // columns are created.
+  Result<MigrationStatus> StartMigration(const LayoutSettings& to)
+      EXCLUDES(migrate_mu_);
   // The progress of the current layout over the segments now.
   MigrationStatus ProgressLocked(const MigrationRecord& record)
       REQUIRES(migrate_mu_);

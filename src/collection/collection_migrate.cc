@@ -43,9 +43,7 @@ Status CollectionImpl::CommitMigration(const LayoutSettings& layout,
                                        const MigrationRecord& record) {
   MutexLock serial(&config_change_mu_);
   CollectionConfig next = config();
-  next.index = layout.index;
-  next.storage_strategy = layout.storage_strategy;
-  next.memtable = layout.memtable;
+  next.set_layout(layout);
   next.migration = record;
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(next));
   PDB_RETURN_IF_ERROR(deps_.catalog->UpdateConfig(next.name, next));
@@ -101,6 +99,22 @@ MigrationStatus CollectionImpl::ProgressLocked(const MigrationRecord& record) {
 }
 
 Result<MigrationStatus> CollectionImpl::Migrate(const LayoutSettings& to) {
+  PDB_ASSIGN_OR_RETURN(MigrationStatus started, StartMigration(to));
+  // The target's indexed columns get their payload indexes (built in the
+  // background over every segment, like a create's).
+  for (const PayloadIndexDef& def :
+       ColumnPayloadIndexes(to.filterable_columns)) {
+    Status s = CreatePayloadIndex(def);
+    if (!s.ok()) {
+      spdlog::warn("collection {}: payload index on column '{}': {}",
+                   config_.name, def.field, s.ToString());
+    }
+  }
+  return started;
+}
+
+Result<MigrationStatus> CollectionImpl::StartMigration(
+    const LayoutSettings& to) {
   MutexLock m(&migrate_mu_);
   ReaderLock life(&lifecycle_mu_);
   PDB_RETURN_IF_ERROR(CheckOpen());
@@ -116,10 +130,22 @@ Result<MigrationStatus> CollectionImpl::Migrate(const LayoutSettings& to) {
   {
     // The target must be a configuration a create would accept.
     CollectionConfig probe = config();
-    probe.index = to.index;
-    probe.storage_strategy = to.storage_strategy;
-    probe.memtable = to.memtable;
+    probe.set_layout(to);
     PDB_RETURN_IF_ERROR(ValidateCollectionConfig(probe));
+  }
+  for (const PayloadIndexDef& want :
+       ColumnPayloadIndexes(to.filterable_columns)) {
+    for (const PayloadIndexDef& have : payload_defs_->Get()) {
+      if (have.field == want.field && have.type != want.type) {
+        return Status::FailedPrecondition(
+            "filterable column '" + want.field + "' is indexed as " +
+            std::string(PayloadIndexTypeName(want.type)) +
+            ", but the collection has a " +
+            std::string(PayloadIndexTypeName(have.type)) +
+            " payload index on it: drop that index first, or declare the "
+            "column with \"indexed\": false");
+      }
+    }
   }
   {
     ReaderLock lock(&state_mu_);
@@ -295,7 +321,7 @@ void CollectionImpl::Converge() {
     // migration": on 2 cores the search p99 during an HNSW rebuild is
     // ~20x the steady one with both cores building).
     const uint32_t threads = std::max(1u, BuildThreads() - 1);
-    auto g = BuildSegmentIndex(deps_.env, *next, config_.metric, layout->index,
+    auto g = BuildSegmentIndex(deps_.env, *next, config_.metric, *layout,
                                threads, &saved);
     if (g.ok() && saved.ok()) {
       next->set_graph(std::move(g).value());

@@ -254,6 +254,7 @@ Result<std::optional<SearchResult>> CollectionImpl::NamedSearchOnce(
   result.stats.points_scanned = counters.points_scanned;
   result.stats.distances_computed = counters.distances_computed;
   result.stats.nodes_visited = counters.nodes_visited;
+  result.stats.partitions_pruned = counters.partitions_pruned;
   return std::optional<SearchResult>(std::move(result));
 }
 

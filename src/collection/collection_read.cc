@@ -137,6 +137,7 @@ class SearchRun {
     result_.stats.distances_computed = counters_.distances_computed;
     result_.stats.points_scanned = counters_.points_scanned;
     result_.stats.nodes_visited = counters_.nodes_visited;
+    result_.stats.partitions_pruned = counters_.partitions_pruned;
     return std::move(result_);
   }
 

@@ -165,6 +165,8 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
   rec.fenced_seq = 0;
   rec.next_segment_id = 1;
   rec.wal_root = layout_.new_wal_root();
+  // Committed with the collection (one catalog transaction).
+  rec.payload_indexes = ColumnPayloadIndexes(config.filterable_columns);
   const std::string cdir = collections_dir_ + "/" + rec.dir_name;
   const std::string wal_cdir =
       layout_.CollectionDir(rec.wal_root, rec.dir_name);

@@ -155,27 +155,7 @@ Status CheckPointVector(const std::string& collection, uint32_t dimension,
 // Field paths follow the filter language's path rules, so any field a
 // filter can name can be indexed and nothing else.
 Status CheckPayloadIndexField(const std::string& field) {
-  if (field.empty() || field.size() > kMaxPayloadFieldBytes) {
-    return Status::InvalidArgument(
-        "field must be 1.." + std::to_string(kMaxPayloadFieldBytes) + " bytes");
-  }
-  if (field[0] == '$') {
-    return Status::InvalidArgument("field '" + field +
-                                   "' must not start with '$'");
-  }
-  std::vector<std::string> parts = filter::SplitPath(field);
-  if (parts.size() > static_cast<size_t>(filter::kMaxPathSegments)) {
-    return Status::InvalidArgument("field '" + field + "' has more than " +
-                                   std::to_string(filter::kMaxPathSegments) +
-                                   " path segments");
-  }
-  for (const auto& p : parts) {
-    if (p.empty()) {
-      return Status::InvalidArgument("field '" + field +
-                                     "' has an empty path segment");
-    }
-  }
-  return Status::OK();
+  return ValidateFieldPath(field);
 }
 
 static Status NamedField(const std::string& field, std::string_view name) {

@@ -1,5 +1,7 @@
 #include "collection/search_executor.h"
 
+#include "collection/column_stats.h"
+
 #include "filter/index_plan.h"
 #include "index/distance.h"
 
@@ -161,6 +163,17 @@ SourceOutcome GraphWalk(const SearchPlan& plan, const SearchQuery& q,
                         index::SearchCounters* counters) {
   index::SearchParams p = q.params;
   p.ef_search = plan.ef;
+  // An IVF index with column statistics skips the partitions the filter
+  // rules out (column_stats.h).
+  std::vector<uint8_t> mask;
+  if (plan.strategy == SearchStrategy::kIvf && !q.filter->empty()) {
+    const auto* ivf = dynamic_cast<const index::IvfIndex*>(src.graph());
+    if (ivf != nullptr && ivf->columns() != nullptr) {
+      mask = filter::PartitionMask(
+          *q.filter, ColumnPartitionStats(*ivf->columns(), ivf->nlist()));
+      if (!mask.empty()) p.partition_mask = &mask;
+    }
+  }
   SourceOutcome out;
   src.graph()->Search(p, Acceptor(q, src), &out.hits, counters);
   out.matches = out.hits.size();

@@ -239,6 +239,97 @@ class CandidateBounder {
   const RowIndex& idx_;
 };
 
+// PartitionMask's walk: nullopt stands for "every partition".
+class PartitionPruner {
+ public:
+  using Mask = std::optional<std::vector<uint8_t>>;
+  PartitionPruner(const Program& p, const PartitionStats& stats)
+      : p_(p), stats_(stats) {}
+
+  Mask Eval(uint32_t n) const {
+    const Node& node = p_.nodes[n];
+    switch (node.op) {
+      case Op::kTrue:
+      case Op::kNot:
+        return std::nullopt;
+      case Op::kAnd: {
+        Mask acc;
+        for (uint32_t i = 0; i < node.count; ++i) {
+          Mask m = Eval(p_.children[node.first + i]);
+          if (!m) continue;
+          if (!acc) {
+            acc = std::move(m);
+          } else {
+            for (size_t j = 0; j < acc->size(); ++j) (*acc)[j] &= (*m)[j];
+          }
+        }
+        return acc;
+      }
+      case Op::kOr: {
+        std::vector<uint8_t> acc(stats_.partitions(), 0);
+        for (uint32_t i = 0; i < node.count; ++i) {
+          Mask m = Eval(p_.children[node.first + i]);
+          if (!m) return std::nullopt;
+          for (size_t j = 0; j < acc.size(); ++j) acc[j] |= (*m)[j];
+        }
+        return acc;
+      }
+      default:
+        return Leaf(p_.leaves[node.first]);
+    }
+  }
+
+ private:
+  Mask Leaf(const struct Leaf& leaf) const {
+    const std::string field = JoinPath(leaf.path);
+    std::vector<uint8_t> out(stats_.partitions(), 0);
+    switch (leaf.op) {
+      case Op::kEq: {
+        const Value v = Value::Of(leaf.operand);
+        if (v.type == Value::Type::kNull || !stats_.MayEq(field, v, &out)) {
+          return std::nullopt;
+        }
+        return out;
+      }
+      case Op::kIn: {
+        bool known = true;
+        std::vector<uint8_t> one(out.size());
+        leaf.set.ForEach([&](const Value& v) {
+          if (!known) return;
+          if (v.type == Value::Type::kNull || !stats_.MayEq(field, v, &one)) {
+            known = false;
+            return;
+          }
+          for (size_t j = 0; j < out.size(); ++j) out[j] |= one[j];
+        });
+        if (!known) return std::nullopt;
+        return out;
+      }
+      case Op::kGt:
+      case Op::kGte:
+      case Op::kLt:
+      case Op::kLte: {
+        if (leaf.time) {
+          TimeBound lo, hi;
+          TimeRangeOf(leaf, &lo, &hi);
+          if (!stats_.MayTimeRange(field, lo, hi, &out)) return std::nullopt;
+          return out;
+        }
+        NumBound lo, hi;
+        if (!RangeOf(leaf, &lo, &hi) || !stats_.MayRange(field, lo, hi, &out)) {
+          return std::nullopt;
+        }
+        return out;
+      }
+      default:
+        return std::nullopt;  // $ne $nin $exists, geo, text
+    }
+  }
+
+  const Program& p_;
+  const PartitionStats& stats_;
+};
+
 using Seg = std::vector<std::string>::const_iterator;
 
 void Visit(const nlohmann::json& v, Seg seg, Seg end,
@@ -295,6 +386,17 @@ std::optional<uint64_t> BoundMatches(const Filter& f, const RowIndex& idx,
   auto e = CandidateBounder(*p, idx).Estimate(p->root);
   if (!e) return std::nullopt;
   return std::min(*e, total);
+}
+
+std::vector<uint8_t> PartitionMask(const Filter& f,
+                                   const PartitionStats& stats) {
+  const Program* p = f.program();
+  if (p == nullptr || stats.partitions() == 0) return {};
+  auto m = PartitionPruner(*p, stats).Eval(p->root);
+  if (!m || std::all_of(m->begin(), m->end(), [](uint8_t b) { return b; })) {
+    return {};
+  }
+  return std::move(m).value();
 }
 
 uint64_t EstimateMatches(const Filter& f, const RowIndex& idx, uint64_t total) {

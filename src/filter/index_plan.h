@@ -84,6 +84,33 @@ class RowIndex {
                         std::vector<uint32_t>* out) const = 0;
 };
 
+// What a segment's per-partition column statistics answer (an IVF index's
+// filterable columns: collection/column_stats.h). Each method sets out[p]
+// to 0 for every partition p where no value at `field` can pass the test
+// and to 1 elsewhere (`out` has partitions() entries), or returns false,
+// leaving `out` alone, when it knows nothing of `field` for that test.
+class PartitionStats {
+ public:
+  virtual ~PartitionStats() = default;
+  virtual uint32_t partitions() const = 0;
+  // Some value at `field` equals `v` (never asked for null).
+  virtual bool MayEq(std::string_view field, const Value& v,
+                     std::vector<uint8_t>* out) const = 0;
+  // Some number at `field` lies in [lo, hi].
+  virtual bool MayRange(std::string_view field, NumBound lo, NumBound hi,
+                        std::vector<uint8_t>* out) const = 0;
+  // Some RFC 3339 string at `field` is an instant in [lo, hi].
+  virtual bool MayTimeRange(std::string_view field, TimeBound lo, TimeBound hi,
+                            std::vector<uint8_t>* out) const = 0;
+};
+
+// One byte per partition of `stats`: 1 where a row matching `f` may be, 0
+// where none can (the same superset rules as BoundMatches: $and intersects,
+// $or unites, $not and the negative operators rule nothing out). Empty when
+// no partition is ruled out.
+std::vector<uint8_t> PartitionMask(const Filter& f,
+                                   const PartitionStats& stats);
+
 // Upper bound on how many of `total` rows can match `f` (at most total), or
 // nullopt when the indexes cannot bound it (an empty filter, or one no index
 // helps with). CandidateRows lists rows exactly when this has a value.

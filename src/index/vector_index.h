@@ -24,6 +24,9 @@ struct SearchCounters {
   uint64_t distances_computed = 0;
   uint64_t points_scanned = 0;
   uint64_t nodes_visited = 0;  // graph nodes whose neighbour lists were read
+  // IVF partitions skipped because their column statistics rule the filter
+  // out (SearchParams::partition_mask).
+  uint64_t partitions_pruned = 0;
 };
 
 // Row acceptance: liveness and the metadata filter. Called only for rows that
@@ -45,6 +48,10 @@ struct SearchParams {
   uint32_t ef_search = 0;  // 0: the index's default
   uint32_t nprobe = 0;     // IVF partitions to probe; 0: the index's default
   bool exact = false;      // graph indexes fall back to a scan
+  // IVF: when set, one byte per partition, 0 for a partition no accepted
+  // row can be in (its column statistics rule the filter out): it is never
+  // probed, and nprobe counts the others.
+  const std::vector<uint8_t>* partition_mask = nullptr;
 };
 
 class VectorIndex {

@@ -161,9 +161,9 @@ Status RefuseUnknownCreateFields(const json& body) {
         key == "wal_format" || key == "index" || key == "flush_policy" ||
         key == "tiering" || key == "shard_count" || key == "sparse_vectors" ||
         key == "vectors" || key == "default_ttl_seconds" ||
-        key == "replication_factor" || key == "storage_strategy" ||
-        key == "memtable" || IsIndexKey(key) || IsFlushKey(key) ||
-        IsEchoedKey(key)) {
+        key == "filterable_columns" || key == "replication_factor" ||
+        key == "storage_strategy" || key == "memtable" || IsIndexKey(key) ||
+        IsFlushKey(key) || IsEchoedKey(key)) {
       continue;
     }
     return Status::InvalidArgument("unknown field " + Quote(key));
@@ -190,6 +190,53 @@ Status RefuseUnknownFlushFields(const json& obj, std::string_view path) {
     }
   }
   return Status::OK();
+}
+
+// Which layout choices a create or migrate body names, at its top level or
+// in "index" (the others take the storage strategy's defaults).
+LayoutGiven LayoutKeysGiven(const json& body) {
+  const json* index = FindField(body, "index");
+  auto has = [&](std::string_view key) {
+    return FindField(body, key) != nullptr ||
+           (index != nullptr && index->is_object() &&
+            FindField(*index, key) != nullptr);
+  };
+  LayoutGiven g;
+  g.memtable = FindField(body, "memtable") != nullptr;
+  g.algorithm = has("indexing_algorithm") || has("kind");
+  g.quantization = has("quantization");
+  return g;
+}
+
+// "filterable_columns": [{"name", "type", "indexed"?}]; the engine checks
+// the names, types and which layouts take them (ValidateCollectionConfig).
+Result<std::vector<FilterableColumn>> ParseFilterableColumns(const json& v) {
+  if (!v.is_array()) {
+    return TypeError("filterable_columns",
+                     "an array of {\"name\", \"type\", \"indexed\"}", v);
+  }
+  std::vector<FilterableColumn> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    const std::string at = "filterable_columns[" + std::to_string(i) + "]";
+    const json& c = v[i];
+    PDB_RETURN_IF_ERROR(RequireObject(c, "field " + Quote(at)));
+    PDB_RETURN_IF_ERROR(
+        RefuseUnknownFields(c, {"name", "type", "indexed"}, at));
+    FilterableColumn col;
+    const json* name = FindField(c, "name");
+    const json* type = FindField(c, "type");
+    if (name == nullptr || type == nullptr) {
+      return Status::InvalidArgument("missing required field " +
+                                     Quote(at + (name ? ".type" : ".name")));
+    }
+    PDB_ASSIGN_OR_RETURN(col.name, GetString(*name, at + ".name"));
+    PDB_ASSIGN_OR_RETURN(col.type, GetString(*type, at + ".type"));
+    if (const json* x = FindField(c, "indexed")) {
+      PDB_ASSIGN_OR_RETURN(col.indexed, GetBool(*x, at + ".indexed"));
+    }
+    out.push_back(std::move(col));
+  }
+  return out;
 }
 
 // Reads the index keys from `src` into `index` (used for the top level and
@@ -634,6 +681,11 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
     PDB_ASSIGN_OR_RETURN(c.default_ttl_seconds,
                          GetUint(*v, "default_ttl_seconds", 0, kMaxTtlSeconds));
   }
+  if (const json* v = FindField(body, "filterable_columns")) {
+    PDB_ASSIGN_OR_RETURN(c.filterable_columns, ParseFilterableColumns(*v));
+  }
+  ApplyStrategyDefaults(LayoutKeysGiven(body), c.storage_strategy, &c.index,
+                        &c.memtable);
   // The name charset and cross-field rules live in one place, the engine's
   // validator; running it here keeps the API's answer identical.
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(c));
@@ -644,13 +696,13 @@ Result<LayoutSettings> ParseMigrate(const json& body) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "the request body"));
   for (const auto& [key, value] : body.items()) {
     if (key == "storage_strategy" || key == "memtable" || key == "index" ||
-        IsIndexKey(key)) {
+        key == "filterable_columns" || IsIndexKey(key)) {
       continue;
     }
     return Status::InvalidArgument(
         "unknown field " + Quote(key) +
-        " (a migration changes storage_strategy, memtable and the index "
-        "settings)");
+        " (a migration changes storage_strategy, memtable, the index "
+        "settings and filterable_columns)");
   }
   LayoutSettings out;
   if (const json* v = FindField(body, "storage_strategy")) {
@@ -671,6 +723,11 @@ Result<LayoutSettings> ParseMigrate(const json& body) {
     PDB_RETURN_IF_ERROR(ReadIndexFields(*v, &out.index));
   }
   PDB_RETURN_IF_ERROR(ReadIndexFields(body, &out.index));
+  if (const json* v = FindField(body, "filterable_columns")) {
+    PDB_ASSIGN_OR_RETURN(out.filterable_columns, ParseFilterableColumns(*v));
+  }
+  ApplyStrategyDefaults(LayoutKeysGiven(body), out.storage_strategy, &out.index,
+                        &out.memtable);
   return out;
 }
 
@@ -1044,10 +1101,19 @@ json IndexToJson(const IndexConfig& i) {
   return out;
 }
 
+json ColumnsToJson(const std::vector<FilterableColumn>& cols) {
+  json out = json::array();
+  for (const FilterableColumn& c : cols) {
+    out.push_back({{"name", c.name}, {"type", c.type}, {"indexed", c.indexed}});
+  }
+  return out;
+}
+
 json LayoutToJson(const LayoutSettings& l) {
   return json{{"storage_strategy", l.storage_strategy},
               {"memtable", l.memtable},
-              {"index", IndexToJson(l.index)}};
+              {"index", IndexToJson(l.index)},
+              {"filterable_columns", ColumnsToJson(l.filterable_columns)}};
 }
 
 }  // namespace
@@ -1082,6 +1148,7 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
       {"index", IndexToJson(c.index)},
       {"storage_strategy", c.storage_strategy},
       {"memtable", c.memtable},
+      {"filterable_columns", ColumnsToJson(c.filterable_columns)},
       {"flush_policy",
        {{"max_wal_age_hours", f.max_wal_age_hours},
         {"max_wal_size_mb", f.max_wal_size_mb},
@@ -1182,7 +1249,8 @@ json SearchResultToJson(const SearchResult& result,
     }
     out["explain"] = {{"sources", std::move(plans)},
                       {"distances_computed", result.stats.distances_computed},
-                      {"nodes_visited", result.stats.nodes_visited}};
+                      {"nodes_visited", result.stats.nodes_visited},
+                      {"partitions_pruned", result.stats.partitions_pruned}};
   }
   return out;
 }

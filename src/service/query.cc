@@ -123,6 +123,7 @@ Result<SearchResult> Query(Collection& c, const QueryRequest& r) {
     stats.points_scanned += res->stats.points_scanned;
     stats.distances_computed += res->stats.distances_computed;
     stats.nodes_visited += res->stats.nodes_visited;
+    stats.partitions_pruned += res->stats.partitions_pruned;
     stats.sources_searched += res->stats.sources_searched;
     // Text and sparse scores are higher-is-better; vector scores follow
     // the metric.

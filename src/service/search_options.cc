@@ -108,6 +108,7 @@ void AddStats(const SearchStats& from, SearchStats* to) {
   to->distances_computed += from.distances_computed;
   to->points_scanned += from.points_scanned;
   to->nodes_visited += from.nodes_visited;
+  to->partitions_pruned += from.partitions_pruned;
   to->sources_searched += from.sources_searched;
 }
 

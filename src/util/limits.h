@@ -143,6 +143,10 @@ inline constexpr size_t kMaxIdBytes = 256;
 // A payload index's field path ("a.b.c"): 1..256 bytes, the same bound as
 // an id (it is stored in every segment's .pidx file and in the catalog).
 inline constexpr size_t kMaxPayloadFieldBytes = 256;
+// Filterable columns of a collection (docs/API.md, "Filterable columns"):
+// each costs per-partition statistics in every segment's index file and a
+// look at every row's metadata when an index is built.
+inline constexpr size_t kMaxFilterableColumns = 64;
 
 // An API key ([api] api_keys / read_only_api_keys): 8..256 printable ASCII
 // characters. Shorter keys are guessable; longer ones only cost header

@@ -129,6 +129,61 @@ Status CheckRange(std::string_view field, uint64_t v, uint64_t lo,
 }
 }  // namespace
 
+void ApplyStrategyDefaults(const LayoutGiven& given,
+                           std::string_view storage_strategy,
+                           IndexConfig* index, std::string* memtable) {
+  if (storage_strategy != "viper") return;
+  if (!given.memtable) *memtable = "hash";
+  if (!given.algorithm) index->algorithm = "ivf";
+  if (!given.quantization) index->quantization = "int8";
+}
+
+std::vector<PayloadIndexDef> ColumnPayloadIndexes(
+    const std::vector<FilterableColumn>& columns) {
+  std::vector<PayloadIndexDef> out;
+  for (const FilterableColumn& c : columns) {
+    if (!c.indexed) continue;
+    PayloadIndexType t = PayloadIndexType::kKeyword;
+    if (c.type == "int") t = PayloadIndexType::kInteger;
+    if (c.type == "float") t = PayloadIndexType::kFloat;
+    if (c.type == "bool") t = PayloadIndexType::kBool;
+    if (c.type == "datetime") t = PayloadIndexType::kDatetime;
+    out.push_back({c.name, t});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.field < b.field; });
+  return out;
+}
+
+Status ValidateFieldPath(const std::string& field) {
+  if (field.empty() || field.size() > kMaxPayloadFieldBytes) {
+    return Status::InvalidArgument(
+        "field must be 1.." + std::to_string(kMaxPayloadFieldBytes) + " bytes");
+  }
+  if (field[0] == '$') {
+    return Status::InvalidArgument("field '" + field +
+                                   "' must not start with '$'");
+  }
+  size_t segments = 0;
+  size_t begin = 0;
+  while (true) {
+    const size_t dot = field.find('.', begin);
+    const size_t end = dot == std::string::npos ? field.size() : dot;
+    if (end == begin) {
+      return Status::InvalidArgument("field '" + field +
+                                     "' has an empty path segment");
+    }
+    if (++segments > static_cast<size_t>(kMaxFieldPathSegments)) {
+      return Status::InvalidArgument("field '" + field + "' has more than " +
+                                     std::to_string(kMaxFieldPathSegments) +
+                                     " path segments");
+    }
+    if (dot == std::string::npos) break;
+    begin = dot + 1;
+  }
+  return Status::OK();
+}
+
 Status ValidateAliasName(const std::string& alias) {
   if (ValidName(alias)) return Status::OK();
   return Status::InvalidArgument(
@@ -163,16 +218,9 @@ namespace {
 // (docs/API.md, "Storage strategies").
 Status ValidateStorageStrategy(const CollectionConfig& c) {
   const std::string& s = c.storage_strategy;
-  if (s == "viper") {
+  if (s != "standard" && s != "viper" && s != "custom") {
     return Status::InvalidArgument(
-        "storage_strategy 'viper' is not available yet (its columnar "
-        "segments are not built); for write-optimised ingest use "
-        "storage_strategy 'custom' with index kind 'ivf' and memtable "
-        "'hash'");
-  }
-  if (s != "standard" && s != "custom") {
-    return Status::InvalidArgument(
-        "storage_strategy must be standard or custom, got '" + s + "'");
+        "storage_strategy must be standard, viper or custom, got '" + s + "'");
   }
   if (c.memtable != "btree" && c.memtable != "hash") {
     return Status::InvalidArgument("memtable must be btree or hash, got '" +
@@ -188,14 +236,59 @@ Status ValidateStorageStrategy(const CollectionConfig& c) {
   if (s == "standard") {
     if (kind == "ivf") {
       return Status::InvalidArgument(
-          "index kind 'ivf' needs storage_strategy 'custom' (the standard "
-          "strategy indexes segments with hnsw or flat)");
+          "index kind 'ivf' needs storage_strategy 'viper' or 'custom' (the "
+          "standard strategy indexes segments with hnsw or flat)");
     }
     if (c.memtable != "btree") {
       return Status::InvalidArgument(
           "memtable '" + c.memtable +
-          "' needs storage_strategy 'custom' (the standard strategy uses "
-          "btree)");
+          "' needs storage_strategy 'viper' or 'custom' (the standard "
+          "strategy uses btree)");
+    }
+  }
+  if (s == "viper") {
+    // The write-optimised recipe: partitions built at flush, the hash
+    // memtable. Other mixes are what "custom" is for.
+    if (kind != "ivf") {
+      return Status::InvalidArgument(
+          "storage_strategy 'viper' indexes segments with kind 'ivf' (its "
+          "partitions are built at flush), got '" +
+          kind + "'; for another index kind use storage_strategy 'custom'");
+    }
+    if (c.memtable != "hash") {
+      return Status::InvalidArgument(
+          "storage_strategy 'viper' uses memtable 'hash', got '" + c.memtable +
+          "'; for another memtable use storage_strategy 'custom'");
+    }
+  }
+  if (c.filterable_columns.size() > kMaxFilterableColumns) {
+    return Status::InvalidArgument(
+        OutOfRangeMessage("filterable_columns", 0, kMaxFilterableColumns,
+                          std::to_string(c.filterable_columns.size())));
+  }
+  if (!c.filterable_columns.empty() && kind != "ivf") {
+    return Status::InvalidArgument(
+        "filterable_columns need index kind 'ivf' (storage_strategy 'viper', "
+        "or 'custom' with kind 'ivf'): their statistics are kept per "
+        "partition; for a filter index on another layout create a payload "
+        "index");
+  }
+  for (size_t i = 0; i < c.filterable_columns.size(); ++i) {
+    const FilterableColumn& col = c.filterable_columns[i];
+    const std::string at = "filterable_columns[" + std::to_string(i) + "]: ";
+    Status path = ValidateFieldPath(col.name);
+    if (!path.ok()) return Status::InvalidArgument(at + path.message());
+    if (col.type != "string" && col.type != "int" && col.type != "float" &&
+        col.type != "bool" && col.type != "datetime") {
+      return Status::InvalidArgument(
+          at + "type must be string, int, float, bool or datetime, got '" +
+          col.type + "'");
+    }
+    for (size_t j = 0; j < i; ++j) {
+      if (c.filterable_columns[j].name == col.name) {
+        return Status::InvalidArgument(at + "column '" + col.name +
+                                       "' is declared twice");
+      }
     }
   }
   return Status::OK();

@@ -236,12 +236,35 @@ TEST(StorageStrategyConfigTest, CombinationsThatMakeNoSenseAreRefused) {
   };
   CollectionConfig c = IvfConfig("none");
   c.storage_strategy = "standard";
-  refused(c, "index kind 'ivf' needs storage_strategy 'custom'");
+  refused(c, "index kind 'ivf' needs storage_strategy 'viper' or 'custom'");
   c = IvfConfig("none");
   c.storage_strategy = "viper";
-  refused(c, "'viper' is not available yet");
+  c.index.algorithm = "hnsw";
+  refused(c, "storage_strategy 'viper' indexes segments with kind 'ivf'");
+  c = IvfConfig("none");
+  c.storage_strategy = "viper";
+  c.memtable = "btree";
+  refused(c, "storage_strategy 'viper' uses memtable 'hash'");
   c.storage_strategy = "columnar";
-  refused(c, "storage_strategy must be standard or custom");
+  refused(c, "storage_strategy must be standard, viper or custom");
+  // Filterable columns: ivf only, typed, distinct, valid paths.
+  c = IvfConfig("none");
+  c.index.algorithm = "hnsw";
+  c.filterable_columns = {{"tag", "string", false}};
+  refused(c, "filterable_columns need index kind 'ivf'");
+  c = IvfConfig("none");
+  c.filterable_columns = {{"tag", "text", false}};
+  refused(c,
+          "filterable_columns[0]: type must be string, int, float, bool "
+          "or datetime, got 'text'");
+  c.filterable_columns = {{"a", "int", false}, {"a", "float", false}};
+  refused(c, "filterable_columns[1]: column 'a' is declared twice");
+  c.filterable_columns = {{"a..b", "int", false}};
+  refused(c, "filterable_columns[0]: field 'a..b' has an empty path segment");
+  c.filterable_columns = {{"$a", "int", false}};
+  refused(c, "must not start with '$'");
+  c.filterable_columns.assign(kMaxFilterableColumns + 1, {"x", "int", false});
+  refused(c, "filterable_columns");
   c = IvfConfig("binary");
   refused(c, "index kind ivf takes quantization none or int8");
   c = IvfConfig("none");
@@ -258,7 +281,7 @@ TEST(StorageStrategyConfigTest, CombinationsThatMakeNoSenseAreRefused) {
   c.storage_strategy = "standard";
   c.index.algorithm = "hnsw";
   c.memtable = "hash";
-  refused(c, "memtable 'hash' needs storage_strategy 'custom'");
+  refused(c, "memtable 'hash' needs storage_strategy 'viper' or 'custom'");
   c.memtable = "btree";
   c.index.nprobe = 4;
   refused(c, "nlist and nprobe apply to index kind ivf only");
@@ -272,6 +295,12 @@ TEST(StorageStrategyConfigTest, CombinationsThatMakeNoSenseAreRefused) {
     ok.index.algorithm = kind;
     EXPECT_TRUE(db->CreateCollection(ok).ok()) << kind;
   }
+  CollectionConfig viper = IvfConfig("int8");
+  viper.name = "ok_viper";
+  viper.storage_strategy = "viper";
+  viper.memtable = "hash";
+  viper.filterable_columns = {{"tag", "string", true}, {"n", "int", false}};
+  EXPECT_TRUE(db->CreateCollection(viper).ok());
 }
 
 }  // namespace

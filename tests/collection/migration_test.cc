@@ -1,5 +1,6 @@
 // Live migration of a collection's layout (collection_migrate.cc): standard
-// hnsw -> custom ivf int8 with the hash memtable -> standard again while
+// hnsw -> custom ivf int8 with the hash memtable (or viper with filterable
+// columns) -> standard again while
 // writers and searchers run, with every acknowledged write present and the
 // recall kept; a restart in the middle resumes; a cancel rolls back; the
 // refusals; a migration to a layout without an index removes the files.
@@ -84,6 +85,19 @@ LayoutSettings IvfLayout() {
   return l;
 }
 
+// viper: its defaults (hash, ivf, int8) and two columns, one indexed.
+LayoutSettings ViperLayout() {
+  LayoutSettings l = IvfLayout();
+  l.storage_strategy = "viper";
+  l.filterable_columns = {{"n", "int", true}, {"c", "string", false}};
+  return l;
+}
+
+// The metadata of point number i: columns n and c of ViperLayout.
+nlohmann::json MigrationMeta(int i) {
+  return {{"n", i % 100}, {"c", "k" + std::to_string(i % 7)}};
+}
+
 CollectionConfig StandardConfig() {
   CollectionConfig cfg;
   cfg.name = "m";
@@ -100,7 +114,9 @@ void Fill(Collection& c, std::mt19937& rng, int segments, int rows) {
   for (int s = 0; s < segments; ++s) {
     std::vector<Point> batch;
     for (int i = 0; i < rows; ++i) {
-      batch.push_back({"p" + std::to_string(id++), MigrationPoint(rng)});
+      batch.push_back(
+          {"p" + std::to_string(id), MigrationPoint(rng), MigrationMeta(id)});
+      ++id;
     }
     ASSERT_TRUE(c.Upsert(batch).ok());
     ASSERT_TRUE(c.Flush().ok());
@@ -122,7 +138,12 @@ void WaitForGraphs(Collection& c) {
   ADD_FAILURE() << "graphs not built after 60 s";
 }
 
-TEST(MigrationTest, StandardToIvfAndBackUnderLoad) {
+// The target layout: "custom" (IvfLayout) or "viper" (ViperLayout).
+class MigrationUnderLoadTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(MigrationUnderLoadTest, ToTheTargetAndBackUnderLoad) {
+  const LayoutSettings target =
+      GetParam() == "viper" ? ViperLayout() : IvfLayout();
   TempDir tmp;
   std::mt19937 rng(1);
   std::vector<std::vector<float>> queries;
@@ -146,7 +167,7 @@ TEST(MigrationTest, StandardToIvfAndBackUnderLoad) {
     std::mt19937 wrng(2);
     for (int i = 0; !stop.load(); ++i) {
       std::string id = "w" + std::to_string(i);
-      if (c->Upsert({{id, MigrationPoint(wrng)}}).ok()) {
+      if (c->Upsert({{id, MigrationPoint(wrng), MigrationMeta(i)}}).ok()) {
         acknowledged.push_back(id);
         ++writes;
       } else {
@@ -162,6 +183,10 @@ TEST(MigrationTest, StandardToIvfAndBackUnderLoad) {
     for (size_t i = 0; !stop.load(); ++i) {
       SearchRequest req;
       req.vector = queries[i % queries.size()];
+      // Every other search filters on both columns.
+      if (i % 2) {
+        req.filter = {{"n", {{"$lt", 50}}}, {"c", {{"$ne", "k3"}}}};
+      }
       auto r = c->Search(req);
       if (!r.ok() || r->hits.size() != 10) ++failures;
       ++searches;
@@ -172,15 +197,16 @@ TEST(MigrationTest, StandardToIvfAndBackUnderLoad) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   const int writes_before = writes.load(), searches_before = searches.load();
-  auto started = c->Migrate(IvfLayout());
+  auto started = c->Migrate(target);
   ASSERT_TRUE(started.ok()) << started.status().ToString();
   EXPECT_EQ(started->record.state, "running");
-  EXPECT_EQ(started->record.to, IvfLayout());
+  EXPECT_EQ(started->record.to, target);
   EXPECT_EQ(started->record.from, StandardConfig().layout());
   EXPECT_EQ(started->record.id.rfind("mig-", 0), 0u);
   // The layout is the target at once; the collection says so.
   EXPECT_EQ(c->config().index.algorithm, "ivf");
   EXPECT_EQ(c->config().memtable, "hash");
+  EXPECT_EQ(c->config().layout(), target);
   // One at a time.
   EXPECT_EQ(c->Migrate(StandardConfig().layout()).status().code(),
             StatusCode::kFailedPrecondition);
@@ -197,6 +223,13 @@ TEST(MigrationTest, StandardToIvfAndBackUnderLoad) {
   EXPECT_GE(recall_ivf, 0.9);
   for (const std::string& s : SegmentStrategies(*c, queries[0])) {
     EXPECT_EQ(s, "ivf");
+  }
+  if (GetParam() == "viper") {
+    // The indexed column got its payload index.
+    const std::vector<PayloadIndexDef> defs = c->Info().payload_indexes;
+    EXPECT_EQ(
+        defs,
+        (std::vector<PayloadIndexDef>{{"n", PayloadIndexType::kInteger}}));
   }
 
   auto back = c->Migrate(StandardConfig().layout());
@@ -221,6 +254,9 @@ TEST(MigrationTest, StandardToIvfAndBackUnderLoad) {
   }
   EXPECT_EQ(c->config().layout(), StandardConfig().layout());
 }
+
+INSTANTIATE_TEST_SUITE_P(Targets, MigrationUnderLoadTest,
+                         ::testing::Values("custom", "viper"));
 
 TEST(MigrationTest, ARestartResumesAndTheIndexFilesSayTheirKind) {
   TempDir tmp;

@@ -77,6 +77,58 @@ TEST(StorageStrategyJsonTest, AnswerShowsThemAndCreatesTheSameCollection) {
   EXPECT_EQ(hnsw["index"]["kind"], "hnsw");
 }
 
+// viper: the strategy's defaults for what is left out (hash, ivf, int8),
+// filterable columns read, shown, and sent back; the same for a migration.
+TEST(StorageStrategyJsonTest, ViperDefaultsAndFilterableColumns) {
+  auto c = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": "viper",
+      "filterable_columns": [{"name": "tag", "type": "string"},
+                             {"name": "a.price", "type": "float",
+                              "indexed": true}]})"));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->memtable, "hash");
+  EXPECT_EQ(c->index.algorithm, "ivf");
+  EXPECT_EQ(c->index.quantization, "int8");
+  ASSERT_EQ(c->filterable_columns.size(), 2u);
+  EXPECT_EQ(c->filterable_columns[0],
+            (FilterableColumn{"tag", "string", false}));
+  EXPECT_EQ(c->filterable_columns[1],
+            (FilterableColumn{"a.price", "float", true}));
+  // Named choices are kept (and then validated).
+  auto none = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": "viper", "index": {"quantization": "none",
+      "nlist": 32}})"));
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_EQ(none->index.quantization, "none");
+  EXPECT_EQ(none->index.nlist, 32u);
+  CollectionInfo info;
+  info.config = *c;
+  const json out = CollectionToJson(info, FlushDefaults{}, TieringDefaults{});
+  EXPECT_EQ(out["storage_strategy"], "viper");
+  EXPECT_EQ(out["filterable_columns"][1]["name"], "a.price");
+  EXPECT_EQ(out["filterable_columns"][1]["indexed"], true);
+  auto back = ParseCreateCollection(out);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->layout(), c->layout());
+  // Standard shows an empty list.
+  info.config = CollectionConfig{};
+  EXPECT_EQ(CollectionToJson(info, FlushDefaults{},
+                             TieringDefaults{})["filterable_columns"],
+            json::array());
+
+  auto l = ParseMigrate(J(R"({"storage_strategy": "viper",
+      "filterable_columns": [{"name": "n", "type": "int"}]})"));
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  EXPECT_EQ(l->memtable, "hash");
+  EXPECT_EQ(l->index.algorithm, "ivf");
+  EXPECT_EQ(l->index.quantization, "int8");
+  EXPECT_EQ(l->filterable_columns,
+            (std::vector<FilterableColumn>{{"n", "int", false}}));
+  MigrationStatus m;
+  m.record.to = *l;
+  EXPECT_EQ(MigrationToJson(m)["to"]["filterable_columns"][0]["type"], "int");
+}
+
 TEST(StorageStrategyJsonTest, SearchTakesNprobe) {
   auto s = ParseSearch(J(R"({"vector": [1, 2], "nprobe": 12})"), 2, "c");
   ASSERT_TRUE(s.ok());

@@ -140,6 +140,17 @@ def _enc_move(c: Call) -> Any:
                                  tier=(c.body or {}).get("tier") or "")
 
 
+def _fill_columns(out: Any, columns: Optional[Sequence[Mapping[str, Any]]]) -> None:
+    """Fills a repeated FilterableColumn field from the REST list."""
+    for col in columns or []:
+        out.add(name=col.get("name") or "", type=col.get("type") or "",
+                indexed=bool(col.get("indexed")))
+
+
+def _columns_json(cols: Any) -> List[Dict[str, Any]]:
+    return [{"name": x.name, "type": x.type, "indexed": x.indexed} for x in cols]
+
+
 def _enc_migrate(c: Call) -> Any:
     b = c.body or {}
     to = pb.Layout(storage_strategy=b.get("storage_strategy") or "",
@@ -149,6 +160,7 @@ def _enc_migrate(c: Call) -> Any:
     for key in ("m", "ef_construction", "ef_search", "nlist", "nprobe"):
         if b.get(key) is not None:
             setattr(to, key, b[key])
+    _fill_columns(to.filterable_columns, b.get("filterable_columns"))
     return pb.MigrateRequest(collection=c.collection, to=to)
 
 
@@ -159,7 +171,8 @@ def _layout(l: "pb.Layout") -> Dict[str, Any]:
     if l.indexing_algorithm == "ivf":
         index["nlist"] = l.nlist
         index["nprobe"] = l.nprobe
-    return {"storage_strategy": l.storage_strategy, "memtable": l.memtable, "index": index}
+    return {"storage_strategy": l.storage_strategy, "memtable": l.memtable, "index": index,
+            "filterable_columns": _columns_json(l.filterable_columns)}
 
 
 def _migration(r: "pb.Migration") -> Dict[str, Any]:
@@ -264,6 +277,8 @@ def _search_request(b: Mapping[str, Any], collection: str, what: str) -> "pb.Sea
         req.group_by = b["group_by"]
     if b.get("group_size") is not None:
         req.group_size = b["group_size"]
+    if b.get("explain"):
+        req.explain = True
     return req
 
 
@@ -361,6 +376,7 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
                      if c.indexing_algorithm == "ivf" else {})},
         "storage_strategy": c.storage_strategy or "standard",
         "memtable": c.memtable or "btree",
+        "filterable_columns": _columns_json(c.filterable_columns),
         "flush_policy": {
             "max_wal_age_hours": f.max_wal_age_hours,
             "max_wal_size_mb": f.max_wal_size_mb,
@@ -474,11 +490,34 @@ def _matches_json(ms: Any) -> List[Dict[str, Any]]:
     return matches
 
 
+def _source_plan_json(p: "pb.SourcePlan") -> Dict[str, Any]:
+    """A SourcePlan in the REST shape (segment_id for segments, candidates
+    for index scans, ef when set)."""
+    out: Dict[str, Any] = {"source": p.source, "rows": p.rows, "strategy": p.strategy,
+                           "estimated_matches": p.estimated_matches, "matches": p.matches,
+                           "distances_computed": p.distances_computed}
+    if p.source == "segment":
+        out["segment_id"] = p.segment_id
+    if p.strategy == "index_scan":
+        out["candidates"] = p.candidates
+    if p.ef:
+        out["ef"] = p.ef
+    return out
+
+
 def _search_json(r: "pb.SearchResponse") -> Dict[str, Any]:
     if len(r.groups):
-        return {"groups": [{"id": _py(g.id), "hits": _matches_json(g.hits)} for g in r.groups],
-                "total_count": r.total_count}
-    return {"matches": _matches_json(r.matches), "total_count": r.total_count}
+        out = {"groups": [{"id": _py(g.id), "hits": _matches_json(g.hits)} for g in r.groups],
+               "total_count": r.total_count}
+    else:
+        out = {"matches": _matches_json(r.matches), "total_count": r.total_count}
+    if r.HasField("explain"):
+        e = r.explain
+        out["explain"] = {"sources": [_source_plan_json(p) for p in e.sources],
+                          "distances_computed": e.distances_computed,
+                          "nodes_visited": e.nodes_visited,
+                          "partitions_pruned": e.partitions_pruned}
+    return out
 
 
 def _name_status(r: Any) -> Dict[str, Any]:
@@ -522,6 +561,7 @@ def _enc_create(c: Call) -> Any:
                 setattr(one, key, index[key])
     if b.get("default_ttl_seconds") is not None:
         req.default_ttl_seconds = b["default_ttl_seconds"]
+    _fill_columns(req.filterable_columns, b.get("filterable_columns"))
     return req
 
 

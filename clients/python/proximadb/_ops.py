@@ -40,6 +40,7 @@ from .models import (
     Collection,
     CollectionStats,
     FacetValue,
+    FilterableColumn,
     HealthStatus,
     MetadataPatchResult,
     Point,
@@ -66,11 +67,43 @@ def health() -> Op:
     return HealthStatus.from_dict((yield Call("Health")))
 
 
+def filterable_columns_body(columns: Any) -> List[Dict[str, Any]]:
+    """``filterable_columns`` (FilterableColumn values or dicts of
+    ``name``, ``type`` and optional ``indexed``) as the request's list of
+    ``{"name", "type", "indexed"}``."""
+    if isinstance(columns, (str, bytes, dict)) or not hasattr(columns, "__iter__"):
+        raise InvalidArgument("filterable_columns must be a list of FilterableColumn "
+                              f"or {{'name', 'type', 'indexed'}} dicts, got {columns!r}")
+    out: List[Dict[str, Any]] = []
+    for i, c in enumerate(columns):
+        if isinstance(c, dict):
+            unknown = [k for k in c if k not in ("name", "type", "indexed")]
+            if unknown:
+                raise InvalidArgument(f"filterable_columns[{i}]: unknown key {unknown[0]!r} "
+                                      "(expected name, type, indexed)")
+            missing = [k for k in ("name", "type") if k not in c]
+            if missing:
+                raise InvalidArgument(f"filterable_columns[{i}]: missing {missing[0]!r}")
+            indexed = c.get("indexed")
+            c = FilterableColumn(name=c["name"], type=c["type"],
+                                 indexed=False if indexed is None else indexed)
+        elif not isinstance(c, FilterableColumn):
+            raise InvalidArgument(f"filterable_columns[{i}] must be a FilterableColumn or a "
+                                  f"dict, got {type(c).__name__}")
+        if not isinstance(c.name, str) or not isinstance(c.type, str):
+            raise InvalidArgument(f"filterable_columns[{i}]: name and type must be strings")
+        if not isinstance(c.indexed, bool):
+            raise InvalidArgument(f"filterable_columns[{i}]: indexed must be a bool, "
+                                  f"got {c.indexed!r}")
+        out.append(c.to_dict())
+    return out
+
+
 def create_collection(
     name: str,
     dimension: int,
     distance_metric: str,
-    indexing_algorithm: str,
+    indexing_algorithm: Optional[str],
     m: Optional[int],
     ef_construction: Optional[int],
     ef_search: Optional[int],
@@ -87,7 +120,10 @@ def create_collection(
     memtable: Optional[str] = None,
     nlist: Optional[int] = None,
     nprobe: Optional[int] = None,
+    filterable_columns: Optional[Any] = None,
 ) -> Op:
+    # Layout keys left out (None) are not sent: the storage strategy's
+    # defaults apply (viper: ivf, int8, the hash memtable).
     body = body_of(
         name=name,
         dimension=dimension,
@@ -108,6 +144,8 @@ def create_collection(
     )
     if tiering is not None:
         body["tiering"] = tiering_body(tiering)
+    if filterable_columns is not None:
+        body["filterable_columns"] = filterable_columns_body(filterable_columns)
     if sparse_vectors:
         body["sparse_vectors"] = {name: {} for name in sparse_vectors}
     if vectors:
@@ -319,12 +357,15 @@ def search(
     score_threshold: Optional[float] = None,
     using: Optional[str] = None,
     nprobe: Optional[int] = None,
+    explain: bool = False,
 ) -> Op:
     body = search_body(query_vector, k, filter, include_vectors, include_metadata, ef_search, exact,
                        consistency=consistency, point_id=point_id, offset=offset,
                        score_threshold=score_threshold, using=using)
     if nprobe is not None:
         body["nprobe"] = nprobe
+    if explain:
+        body["explain"] = True
     return SearchResults.from_dict((yield Call("Search", collection, body)))
 
 
@@ -503,11 +544,14 @@ def move_segment(collection: str, segment_id: int, tier: str) -> Op:
 def migrate(collection: str, storage_strategy: Optional[str], memtable: Optional[str],
             indexing_algorithm: Optional[str], m: Optional[int],
             ef_construction: Optional[int], ef_search: Optional[int],
-            quantization: Optional[str], nlist: Optional[int], nprobe: Optional[int]) -> Op:
+            quantization: Optional[str], nlist: Optional[int], nprobe: Optional[int],
+            filterable_columns: Optional[Any] = None) -> Op:
     body = body_of(storage_strategy=storage_strategy, memtable=memtable,
                    indexing_algorithm=indexing_algorithm, m=m,
                    ef_construction=ef_construction, ef_search=ef_search,
                    quantization=quantization, nlist=nlist, nprobe=nprobe)
+    if filterable_columns is not None:
+        body["filterable_columns"] = filterable_columns_body(filterable_columns)
     resp = yield Call("Migrate", collection, body)
     return Migration.from_dict(resp.get("migration") or {})
 

@@ -19,6 +19,7 @@ from .models import (
     Collection,
     CollectionStats,
     FacetValue,
+    FilterableColumn,
     HealthStatus,
     MetadataPatchResult,
     Point,
@@ -150,7 +151,7 @@ class ProximaDBClient:
         name: str,
         dimension: int,
         distance_metric: str = "cosine",
-        indexing_algorithm: str = "hnsw",
+        indexing_algorithm: Optional[str] = None,
         max_wal_age_hours: Optional[float] = None,
         max_wal_size_mb: Optional[float] = None,
         max_vector_count: Optional[int] = None,
@@ -172,6 +173,7 @@ class ProximaDBClient:
         memtable: Optional[str] = None,
         nlist: Optional[int] = None,
         nprobe: Optional[int] = None,
+        filterable_columns: Optional[Iterable[Union[FilterableColumn, Dict[str, Any]]]] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -179,27 +181,41 @@ class ProximaDBClient:
             name: ``[A-Za-z0-9_-]``, 1..128 characters.
             dimension: the vectors' length, 1..65536.
             distance_metric: ``"cosine"``, ``"euclidean"`` or ``"dot_product"``.
-            indexing_algorithm: ``"hnsw"`` or ``"flat"``; ``"ivf"`` with
-                ``storage_strategy="custom"``.
+            indexing_algorithm: ``"hnsw"`` (the standard default) or
+                ``"flat"``; ``"ivf"`` with ``storage_strategy="viper"`` (its
+                default) or ``"custom"``. ``None``: the storage strategy's
+                default.
             max_wal_age_hours, max_wal_size_mb, max_vector_count,
             flush_priority, enable_background_flush: this collection's flush
                 policy; unset keys take the server's ``[flush]`` defaults.
             m, ef_construction, ef_search: HNSW parameters.
-            quantization: what the index searches: ``"none"`` (the
-                default: float vectors), ``"int8"`` (one byte per
+            quantization: what the index searches: ``"none"`` (float
+                vectors; the default but for viper, whose default is
+                ``"int8"``), ``"int8"`` (one byte per
                 dimension), ``"binary"`` (one bit per dimension) or
                 ``"pq"`` (one byte per 4 dimensions); the compressed kinds
                 re-score their best candidates on the floats (API.md
                 "Quantization").
             storage_strategy: ``"standard"`` (the default: HNSW or flat
-                segments, the ordered memtable) or ``"custom"`` (choose the
-                index kind, quantization and memtable yourself; API.md
-                "Storage strategies"). ``"viper"`` is refused until its
-                columnar segments exist.
-            memtable: ``"btree"`` (the default, ordered) or ``"hash"``
-                (faster upserts and lookups, sorted when scanned; custom
-                only).
-            nlist, nprobe: with ``indexing_algorithm="ivf"`` (custom only):
+                segments, the ordered memtable), ``"viper"``
+                (write-optimised: IVF segments with ``int8`` quantization
+                and the ``hash`` memtable, the defaults of the keys left
+                out; another index kind or memtable is refused) or
+                ``"custom"`` (choose the index kind, quantization and
+                memtable yourself); API.md "Storage strategies".
+            memtable: ``"btree"`` (the standard default, ordered) or
+                ``"hash"`` (faster upserts and lookups, sorted when
+                scanned; viper's default, custom).
+            filterable_columns: with index kind ``"ivf"`` (viper, or
+                custom + ivf): a list of :class:`FilterableColumn` (or
+                dicts of ``name``, ``type`` and optional ``indexed``),
+                metadata fields whose per-partition statistics let a
+                filtered search skip the IVF partitions that cannot match
+                (``search(..., explain=True).explain.partitions_pruned``).
+                ``type``: ``"string"``, ``"int"``, ``"float"``, ``"bool"``
+                or ``"datetime"``; ``indexed=True`` also creates a payload
+                index on the field. API.md "Filterable columns".
+            nlist, nprobe: with index kind ``"ivf"`` (viper or custom):
                 partitions per segment (``None``: about sqrt(rows)) and
                 partitions a search probes by default (``None``: the
                 index's default, tuned for recall@10 >= 0.95).
@@ -253,7 +269,7 @@ class ProximaDBClient:
                                                 shard_count, replication_factor,
                                                 sparse_vectors, default_ttl_seconds,
                                                 vectors, quantization, storage_strategy,
-                                                memtable, nlist, nprobe))
+                                                memtable, nlist, nprobe, filterable_columns))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -527,6 +543,7 @@ class ProximaDBClient:
         score_threshold: Optional[float] = None,
         using: Optional[str] = None,
         nprobe: Optional[int] = None,
+        explain: bool = False,
     ) -> SearchResults:
         """Finds the ``k`` nearest points, best first.
 
@@ -552,6 +569,10 @@ class ProximaDBClient:
             nprobe: IVF partitions to probe for this query (1..65536; for
                 collections with ``indexing_algorithm="ivf"``).
             exact: brute force instead of the index.
+            explain: also return how the search was run, as the
+                results' ``.explain`` (a :class:`SearchExplain`: a
+                ``SourcePlan`` per source, ``distances_computed``,
+                ``nodes_visited``, ``partitions_pruned``); ``None`` without.
             consistency: which replica may answer in cluster mode:
                 ``"eventual"`` (the server's default when ``None``: any
                 replica, which may miss the newest acknowledged writes) or
@@ -571,7 +592,7 @@ class ProximaDBClient:
         return self._run(_ops.search(collection, query_vector, k, filter, include_vectors,
                                      include_metadata, ef_search, exact, consistency,
                                      point_id, offset, score_threshold,
-                                     using, nprobe))
+                                     using, nprobe, explain))
 
     def search_groups(
         self,
@@ -759,7 +780,9 @@ class ProximaDBClient:
                 memtable: Optional[str] = None, indexing_algorithm: Optional[str] = None,
                 m: Optional[int] = None, ef_construction: Optional[int] = None,
                 ef_search: Optional[int] = None, quantization: Optional[str] = None,
-                nlist: Optional[int] = None, nprobe: Optional[int] = None) -> Migration:
+                nlist: Optional[int] = None, nprobe: Optional[int] = None,
+                filterable_columns: Optional[
+                    Iterable[Union[FilterableColumn, Dict[str, Any]]]] = None) -> Migration:
         """Changes the collection's storage layout while it serves
         (``POST /api/v1/collections/{name}/migrate``): the target is
         committed at once (new segments and the next memtable use it) and
@@ -767,17 +790,26 @@ class ProximaDBClient:
         and writes go on, and a segment switches when its new index is
         saved. The arguments are the layout as ``create_collection`` takes
         it; those left out take their create defaults (``standard``,
-        ``btree``, ``hnsw`` m 16 ...). A restart resumes a running
+        ``btree``, ``hnsw`` m 16 ..., no filterable columns;
+        ``storage_strategy="viper"`` alone: ``hash``, ``ivf``, ``int8``).
+        ``filterable_columns`` (as ``create_collection`` takes them, index
+        kind ``ivf`` only) are the target's columns: their statistics are
+        rebuilt with each segment's index, and the ``indexed`` ones get
+        their payload index when the migration starts. The answer's
+        ``from_layout`` / ``to_layout`` list them as ``FilterableColumn``
+        under ``"filterable_columns"``. A restart resumes a running
         migration. Poll ``get_migration`` for progress.
 
         Raises:
             InvalidArgument: a layout ``create_collection`` would refuse.
-            FailedPrecondition: a migration is running already, or the
-                collection has cold segments.
+            FailedPrecondition: a migration is running already, the
+                collection has cold segments, or an ``indexed`` column's
+                field already has a payload index of another type.
         """
         return self._run(_ops.migrate(collection, storage_strategy, memtable,
                                             indexing_algorithm, m, ef_construction,
-                                            ef_search, quantization, nlist, nprobe))
+                                            ef_search, quantization, nlist, nprobe,
+                                            filterable_columns))
 
     def get_migration(self, collection: str) -> Migration:
         """The collection's last migration and its progress (segments and

@@ -25,7 +25,12 @@ __all__ = [
     "TieringPolicy",
     "Segment",
     "Change",
+    "FilterableColumn",
+    "SearchExplain",
+    "SourcePlan",
 ]
+
+FILTERABLE_COLUMN_TYPES = ("string", "int", "float", "bool", "datetime")
 
 
 @dataclass
@@ -100,6 +105,39 @@ class TieringPolicy:
         )
 
 
+@dataclass(frozen=True)
+class FilterableColumn:
+    """A filterable column of a collection with index kind ``ivf``
+    (``storage_strategy="viper"``, or ``"custom"`` with
+    ``indexing_algorithm="ivf"``): the metadata field path ``name``
+    (``"a.b"``, as filters write it) whose per-partition statistics let a
+    filtered search skip the IVF partitions that cannot match.
+
+    ``type``: ``"string"``, ``"int"``, ``"float"``, ``"bool"`` or
+    ``"datetime"`` (RFC 3339 strings). ``indexed``: the server also keeps a
+    payload index on the field (string -> keyword, int -> integer, float ->
+    float, bool -> bool, datetime -> datetime).
+    """
+
+    name: str
+    type: str
+    indexed: bool = False
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The REST JSON shape, ``{"name", "type", "indexed"}``."""
+        return {"name": self.name, "type": self.type, "indexed": self.indexed}
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "FilterableColumn":
+        """Builds it from the REST JSON shape."""
+        return cls(name=str(d.get("name", "")), type=str(d.get("type", "")),
+                   indexed=bool(d.get("indexed", False)))
+
+
+def _columns(v: Any) -> List[FilterableColumn]:
+    return [FilterableColumn.from_dict(c) for c in v or []]
+
+
 def _tiers(d: Optional[Dict[str, Any]]) -> Dict[str, Dict[str, int]]:
     """{"hot"|"warm"|"cold": {"segments", "bytes", "points"}}."""
     d = d or {}
@@ -120,7 +158,7 @@ class Collection:
     ef_search: Optional[int] = None
     # "none" (float vectors), "int8", "binary" or "pq".
     quantization: str = "none"
-    # "standard" or "custom" (API.md, "Storage strategies").
+    # "standard", "viper" or "custom" (API.md, "Storage strategies").
     storage_strategy: str = "standard"
     # "btree" or "hash".
     memtable: str = "btree"
@@ -148,6 +186,9 @@ class Collection:
     # Points written without their own expires_at expire this many seconds
     # after the write; 0 = never.
     default_ttl_seconds: int = 0
+    # Index kind "ivf" (viper, or custom + ivf): the metadata fields whose
+    # per-partition statistics prune filtered searches; empty otherwise.
+    filterable_columns: List[FilterableColumn] = field(default_factory=list)
 
     @property
     def max_wal_age_hours(self) -> Optional[float]:
@@ -198,6 +239,7 @@ class Collection:
             sparse_vectors=sorted(d.get("sparse_vectors") or {}),
             vectors=dict(d.get("vectors") or {}),
             default_ttl_seconds=int(d.get("default_ttl_seconds") or 0),
+            filterable_columns=_columns(d.get("filterable_columns")),
         )
 
 
@@ -297,14 +339,73 @@ class SearchResult:
         )
 
 
+@dataclass
+class SourcePlan:
+    """How one source of a search (the memtable, a frozen memtable being
+    flushed, or a segment) was searched; see docs/API.md, Search explain."""
+
+    source: str  # memtable | frozen_memtable | segment
+    strategy: str = ""  # exact_scan | index_scan | hnsw | hnsw_filtered | quantized_scan | ivf
+    segment_id: int = 0  # segments only
+    rows: int = 0
+    estimated_matches: int = 0
+    candidates: int = 0  # index_scan only
+    matches: int = 0
+    ef: int = 0  # graph searches only
+    distances_computed: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "SourcePlan":
+        """Builds it from the REST JSON shape."""
+        return cls(
+            source=str(d.get("source", "")),
+            strategy=str(d.get("strategy", "")),
+            segment_id=int(d.get("segment_id") or 0),
+            rows=int(d.get("rows") or 0),
+            estimated_matches=int(d.get("estimated_matches") or 0),
+            candidates=int(d.get("candidates") or 0),
+            matches=int(d.get("matches") or 0),
+            ef=int(d.get("ef") or 0),
+            distances_computed=int(d.get("distances_computed") or 0),
+        )
+
+
+@dataclass
+class SearchExplain:
+    """How a search was run (``search(..., explain=True)``): one
+    :class:`SourcePlan` per source, the distances computed, the graph nodes
+    visited, and the IVF partitions skipped because their filterable-column
+    statistics rule the filter out (``partitions_pruned``)."""
+
+    sources: List[SourcePlan] = field(default_factory=list)
+    distances_computed: int = 0
+    nodes_visited: int = 0
+    partitions_pruned: int = 0
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "SearchExplain":
+        """Builds it from the REST JSON shape."""
+        return cls(
+            sources=[SourcePlan.from_dict(s) for s in d.get("sources") or []],
+            distances_computed=int(d.get("distances_computed") or 0),
+            nodes_visited=int(d.get("nodes_visited") or 0),
+            partitions_pruned=int(d.get("partitions_pruned") or 0),
+        )
+
+
 class SearchResults(List[SearchResult]):
-    """The matches of one query (a list, best first) plus ``total_count``."""
+    """The matches of one query (a list, best first) plus ``total_count``
+    and, when the search asked for it, ``explain`` (a
+    :class:`SearchExplain`; ``None`` otherwise)."""
 
     total_count: int
+    explain: Optional[SearchExplain]
 
-    def __init__(self, matches: List[SearchResult] = (), total_count: Optional[int] = None) -> None:
+    def __init__(self, matches: List[SearchResult] = (), total_count: Optional[int] = None,
+                 explain: Optional[SearchExplain] = None) -> None:
         super().__init__(matches)
         self.total_count = len(self) if total_count is None else int(total_count)
+        self.explain = explain
 
     @property
     def ids(self) -> List[str]:
@@ -314,7 +415,9 @@ class SearchResults(List[SearchResult]):
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "SearchResults":
         """Builds it from the REST JSON shape."""
-        return cls([SearchResult.from_dict(m) for m in d.get("matches") or []], d.get("total_count"))
+        explain = d.get("explain")
+        return cls([SearchResult.from_dict(m) for m in d.get("matches") or []], d.get("total_count"),
+                   SearchExplain.from_dict(explain) if explain is not None else None)
 
 
 @dataclass
@@ -401,7 +504,8 @@ class Migration:
     started_unix_ms: int = 0
     finished_unix_ms: int = 0  # 0 while running
     error: str = ""
-    # {"storage_strategy", "memtable", "index": {"kind", "m", ...}}
+    # {"storage_strategy", "memtable", "index": {"kind", "m", ...},
+    #  "filterable_columns": [FilterableColumn, ...]}
     from_layout: Dict[str, Any] = field(default_factory=dict)
     to_layout: Dict[str, Any] = field(default_factory=dict)
 
@@ -420,9 +524,17 @@ class Migration:
             started_unix_ms=int(d.get("started_unix_ms") or 0),
             finished_unix_ms=int(d.get("finished_unix_ms") or 0),
             error=str(d.get("error") or ""),
-            from_layout=dict(d.get("from") or {}),
-            to_layout=dict(d.get("to") or {}),
+            from_layout=_layout(d.get("from")),
+            to_layout=_layout(d.get("to")),
         )
+
+
+def _layout(d: Optional[Dict[str, Any]]) -> Dict[str, Any]:
+    """A migration's layout, its filterable columns as FilterableColumn."""
+    out = dict(d or {})
+    if out:
+        out["filterable_columns"] = _columns(out.get("filterable_columns"))
+    return out
 
 
 @dataclass

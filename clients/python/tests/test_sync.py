@@ -871,10 +871,10 @@ def test_storage_strategy(client: ProximaDBClient, new_name) -> None:
         assert res.ids[0] == "s11"
         assert res[0].score == pytest.approx(0.0, abs=1e-4)
         assert len(client.search(name, data[12], k=5, nprobe=1)) == 5
-    with pytest.raises(InvalidArgument, match="needs storage_strategy 'custom'"):
+    with pytest.raises(InvalidArgument, match="needs storage_strategy 'viper' or 'custom'"):
         client.create_collection(new_name(), 4, indexing_algorithm="ivf")
-    with pytest.raises(InvalidArgument, match="not available yet"):
-        client.create_collection(new_name(), 4, storage_strategy="viper")
+    with pytest.raises(InvalidArgument, match="'viper' indexes segments with kind 'ivf'"):
+        client.create_collection(new_name(), 4, storage_strategy="viper", indexing_algorithm="hnsw")
     with pytest.raises(InvalidArgument, match="memtable"):
         client.create_collection(new_name(), 4, storage_strategy="custom", memtable="art")
 

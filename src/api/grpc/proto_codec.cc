@@ -124,6 +124,26 @@ Result<json> StructToJsonUnchecked(const gpb::Struct& s) {
   return out;
 }
 
+std::vector<FilterableColumn> DecodeColumns(
+    const google::protobuf::RepeatedPtrField<pb::FilterableColumn>& cols) {
+  std::vector<FilterableColumn> out;
+  for (const pb::FilterableColumn& c : cols) {
+    out.push_back({c.name(), c.type(), c.indexed()});
+  }
+  return out;
+}
+
+void EncodeColumns(
+    const std::vector<FilterableColumn>& cols,
+    google::protobuf::RepeatedPtrField<pb::FilterableColumn>* out) {
+  for (const FilterableColumn& c : cols) {
+    pb::FilterableColumn* o = out->Add();
+    o->set_name(c.name);
+    o->set_type(c.type);
+    o->set_indexed(c.indexed);
+  }
+}
+
 }  // namespace
 
 Result<json> StructToJson(const gpb::Struct& s) {
@@ -183,6 +203,11 @@ Result<CollectionConfig> DecodeCreateCollection(
   if (r.has_nprobe()) c.index.nprobe = r.nprobe();
   if (!r.storage_strategy().empty()) c.storage_strategy = r.storage_strategy();
   if (!r.memtable().empty()) c.memtable = r.memtable();
+  c.filterable_columns = DecodeColumns(r.filterable_columns());
+  ApplyStrategyDefaults({.memtable = !r.memtable().empty(),
+                         .algorithm = !r.indexing_algorithm().empty(),
+                         .quantization = !r.quantization().empty()},
+                        c.storage_strategy, &c.index, &c.memtable);
   if (r.has_flush_policy()) c.flush = DecodeFlushPolicy(r.flush_policy());
   if (r.has_tiering()) c.tiering = DecodeTieringPolicy(r.tiering());
   if (!r.wal_format().empty()) {
@@ -501,6 +526,7 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
   out->set_memtable(c.memtable);
   out->set_nlist(c.index.nlist);
   out->set_nprobe(c.index.nprobe);
+  EncodeColumns(c.filterable_columns, out->mutable_filterable_columns());
   EffectiveFlushPolicy f = Resolve(c.flush, d);
   pb::FlushPolicy* fp = out->mutable_flush_policy();
   fp->set_max_wal_age_hours(f.max_wal_age_hours);
@@ -602,6 +628,7 @@ void EncodeSearchResult(const SearchResult& r, const SearchRequest& req,
     }
     e->set_distances_computed(r.stats.distances_computed);
     e->set_nodes_visited(r.stats.nodes_visited);
+    e->set_partitions_pruned(r.stats.partitions_pruned);
   }
 }
 
@@ -635,6 +662,11 @@ LayoutSettings DecodeLayout(const pb::Layout& l) {
   if (!l.quantization().empty()) i.quantization = l.quantization();
   if (l.has_nlist()) i.nlist = l.nlist();
   if (l.has_nprobe()) i.nprobe = l.nprobe();
+  out.filterable_columns = DecodeColumns(l.filterable_columns());
+  ApplyStrategyDefaults({.memtable = !l.memtable().empty(),
+                         .algorithm = !l.indexing_algorithm().empty(),
+                         .quantization = !l.quantization().empty()},
+                        out.storage_strategy, &out.index, &out.memtable);
   return out;
 }
 
@@ -650,6 +682,7 @@ void EncodeLayout(const LayoutSettings& l, pb::Layout* out) {
   out->set_quantization(l.index.quantization);
   out->set_nlist(l.index.nlist);
   out->set_nprobe(l.index.nprobe);
+  EncodeColumns(l.filterable_columns, out->mutable_filterable_columns());
 }
 
 }  // namespace

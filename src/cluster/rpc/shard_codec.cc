@@ -185,6 +185,7 @@ std::string EncodeSearchResult(const SearchResult& r) {
                 {{"distances_computed", r.stats.distances_computed},
                  {"points_scanned", r.stats.points_scanned},
                  {"nodes_visited", r.stats.nodes_visited},
+                 {"partitions_pruned", r.stats.partitions_pruned},
                  {"sources_searched", r.stats.sources_searched}}}})
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -216,6 +217,7 @@ Result<SearchResult> DecodeSearchResult(const std::string& body) {
   Read(*stats, "distances_computed", &r.stats.distances_computed);
   Read(*stats, "points_scanned", &r.stats.points_scanned);
   Read(*stats, "nodes_visited", &r.stats.nodes_visited);
+  Read(*stats, "partitions_pruned", &r.stats.partitions_pruned);
   Read(*stats, "sources_searched", &r.stats.sources_searched);
   if (auto plans = j.find("explain"); plans != j.end() && plans->is_array()) {
     for (const auto& p : *plans) {

@@ -23,7 +23,10 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 constexpr char kMagic[8] = {'P', 'D', 'B', 'I', 'V', 'F', '0', '1'};
+// Version 1: no column statistics; 2: followed by them (written only when
+// the index has some, so other files keep their bytes).
 constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersionColumns = 2;
 // Magic, then version, dim, metric, rows, nlist, nprobe, int8,
 // rerank_factor (u32 each) and the int8 step (f32).
 constexpr size_t kHeaderSize = 8 + 8 * 4 + 4;
@@ -147,18 +150,22 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
   return ix;
 }
 
-std::vector<std::pair<float, uint32_t>> IvfIndex::Probe(const float* q,
-                                                        uint32_t nprobe) const {
+std::vector<std::pair<float, uint32_t>> IvfIndex::Probe(
+    const float* q, uint32_t nprobe, const std::vector<uint8_t>* mask) const {
   const uint32_t dim = view_.dim;
-  std::vector<std::pair<float, uint32_t>> d(nlist_);
+  std::vector<std::pair<float, uint32_t>> d;
+  d.reserve(nlist_);
   for (uint32_t j = 0; j < nlist_; ++j) {
+    if (mask != nullptr && (*mask)[j] == 0) continue;
     const float* c = centroids_.data() + size_t(j) * dim;
     // Cosine centroids are unit vectors: -<q, c> ranks them like the
     // angle; dot ranks by the inner product itself.
-    d[j] = {metric_ == Metric::kEuclidean ? L2Sqr(q, c, dim) : -Dot(q, c, dim),
-            j};
+    d.push_back(
+        {metric_ == Metric::kEuclidean ? L2Sqr(q, c, dim) : -Dot(q, c, dim),
+         j});
   }
-  std::partial_sort(d.begin(), d.begin() + std::min(nprobe, nlist_), d.end());
+  std::partial_sort(d.begin(), d.begin() + std::min<size_t>(nprobe, d.size()),
+                    d.end());
   return d;
 }
 
@@ -170,20 +177,30 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
   const simd::KernelTable& kt = simd::ActiveKernels();
   // An exact search probes every partition on the floats: a full scan.
   const bool exact = p.exact;
+  const std::vector<uint8_t>* mask =
+      p.partition_mask != nullptr && p.partition_mask->size() == nlist_
+          ? p.partition_mask
+          : nullptr;
+  std::vector<std::pair<float, uint32_t>> lists = Probe(
+      p.query, exact ? nlist_ : (p.nprobe != 0 ? p.nprobe : nprobe_), mask);
+  // The partitions that can hold an accepted row.
+  const auto open = static_cast<uint32_t>(lists.size());
   const uint32_t nprobe =
-      exact ? nlist_ : std::min(nlist_, p.nprobe != 0 ? p.nprobe : nprobe_);
-  std::vector<std::pair<float, uint32_t>> lists = Probe(p.query, nprobe);
-  if (counters) counters->nodes_visited += nlist_;
+      exact ? open : std::min(open, p.nprobe != 0 ? p.nprobe : nprobe_);
+  if (counters) {
+    counters->nodes_visited += open;
+    counters->partitions_pruned += nlist_ - open;
+  }
   const hnsw::FloatDist fd{view_.data, view_.norms,  dim, metric_,
                            p.query,    p.query_norm, &kt};
   // Partition i of the probe order, for i >= nprobe only once the first
   // nprobe are done: a filter that left fewer than k rows accepted widens
   // the probe to the next partitions, one at a time, so that k hits come
   // back when k exist.
-  bool rest_sorted = nprobe >= nlist_;
+  bool rest_sorted = nprobe >= open;
   auto probe_more = [&](uint32_t i, size_t accepted) {
     if (i < nprobe) return true;
-    if (i >= nlist_ || accepted >= p.k) return false;
+    if (i >= open || accepted >= p.k) return false;
     if (!rest_sorted) {
       std::sort(lists.begin() + nprobe, lists.end());
       rest_sorted = true;
@@ -243,13 +260,14 @@ size_t IvfIndex::MemoryUsage() const {
   return centroids_.size() * sizeof(float) +
          offsets_.size() * sizeof(uint32_t) + order_.size() * sizeof(uint32_t) +
          codes_.size() + terms_.size() * sizeof(float) +
-         norms_.size() * sizeof(float) + sq_.mins().size() * sizeof(float);
+         norms_.size() * sizeof(float) + sq_.mins().size() * sizeof(float) +
+         (columns_ ? columns_->MemoryUsage() : 0);
 }
 
 Status IvfIndex::Save(Env* env, const std::string& path) const {
   std::string out;
   out.append(kMagic, sizeof(kMagic));
-  PutFixed32(&out, kVersion);
+  PutFixed32(&out, columns_ ? kVersionColumns : kVersion);
   PutFixed32(&out, view_.dim);
   PutFixed32(&out, static_cast<uint32_t>(metric_));
   PutFixed32(&out, view_.rows);
@@ -266,6 +284,13 @@ Status IvfIndex::Save(Env* env, const std::string& path) const {
     PutArray(&out, codes_);
     PutArray(&out, terms_);
     PutArray(&out, norms_);
+  }
+  if (columns_) {
+    uint64_t raw_size = 0;
+    PDB_ASSIGN_OR_RETURN(std::string packed, columns_->Encode(&raw_size));
+    PutFixed64(&out, raw_size);
+    PutFixed64(&out, packed.size());
+    out += packed;
   }
   PutFixed32(&out, Crc(out.data(), out.size()));
   return env->WriteFileAtomically(path, out);
@@ -286,9 +311,10 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
     return Corrupt(path, "checksum mismatch");
   }
   auto field = [&](int i) { return DecodeFixed32(base + 8 + 4 * i); };
-  if (field(0) != kVersion) {
+  if (field(0) != kVersion && field(0) != kVersionColumns) {
     return Corrupt(path, "unknown version " + std::to_string(field(0)));
   }
+  const bool has_columns = field(0) == kVersionColumns;
   const uint32_t dim = field(1), rows = field(3), nlist = field(4);
   if (dim != view.dim || field(2) != static_cast<uint32_t>(metric) ||
       rows != view.rows) {
@@ -309,6 +335,15 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
   uint64_t need = kHeaderSize + uint64_t(nlist) * dim * 4 +
                   uint64_t(nlist + 1) * 4 + uint64_t(rows) * 4 + 4;
   if (ix->int8_) need += uint64_t(dim) * 4 + uint64_t(rows) * (dim + 8);
+  uint64_t columns_raw = 0, columns_packed = 0;
+  if (has_columns) {
+    // The sizes of the statistics block sit where the arrays end.
+    if (size < need + 16) return Corrupt(path, "wrong size");
+    columns_raw = DecodeFixed64(base + need - 4);
+    columns_packed = DecodeFixed64(base + need + 4);
+    if (columns_packed > size - need - 16) return Corrupt(path, "wrong size");
+    need += 16 + columns_packed;
+  }
   if (size != need) return Corrupt(path, "wrong size");
   const char* at = base + kHeaderSize;
   auto take = [&](auto* v, size_t count) {
@@ -341,6 +376,14 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
     take(&ix->codes_, size_t(rows) * dim);
     take(&ix->terms_, rows);
     take(&ix->norms_, rows);
+  }
+  if (has_columns) {
+    at += 16;
+    auto cols = PartitionColumns::Decode(std::string_view(at, columns_packed),
+                                         columns_raw, nlist);
+    if (!cols.ok()) return Corrupt(path, cols.status().message());
+    ix->columns_ =
+        std::make_shared<const PartitionColumns>(std::move(cols).value());
   }
   return ix;
 }

@@ -20,9 +20,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "index/ivf/partition_columns.h"
 #include "index/quant/scalar_quantizer.h"
 #include "index/vector_index.h"
 #include "proximadb/env.h"
@@ -94,15 +96,27 @@ class IvfIndex final : public VectorIndex {
   uint32_t rows() const { return view_.rows; }
   // Rows in partition p.
   uint32_t list_size(uint32_t p) const { return offsets_[p + 1] - offsets_[p]; }
+  // The rows of partition p, ascending.
+  std::span<const uint32_t> partition_rows(uint32_t p) const {
+    return {order_.data() + offsets_[p], list_size(p)};
+  }
+  // Statistics of the collection's filterable columns per partition, saved
+  // in the file (version 2); null when it has none. Set before Save and
+  // before the index is shared.
+  void set_columns(std::shared_ptr<const PartitionColumns> c) {
+    columns_ = std::move(c);
+  }
+  const PartitionColumns* columns() const { return columns_.get(); }
   // Bytes of RAM held (centroids, lists, codes), not the view's vectors.
   size_t MemoryUsage() const;
 
  private:
   IvfIndex(VectorView view, Metric metric) : view_(view), metric_(metric) {}
-  // (distance, partition) from the query to every centroid, the nearest
-  // `nprobe` first and in order (the rest unordered).
-  std::vector<std::pair<float, uint32_t>> Probe(const float* q,
-                                                uint32_t nprobe) const;
+  // (distance, partition) from the query to every centroid (of those
+  // `mask` allows, when set), the nearest `nprobe` first and in order (the
+  // rest unordered).
+  std::vector<std::pair<float, uint32_t>> Probe(
+      const float* q, uint32_t nprobe, const std::vector<uint8_t>* mask) const;
   // The centroid space: cosine clusters the unit rows.
   void ToCentroidSpace(const float* x, float norm, float* out) const;
 
@@ -122,6 +136,7 @@ class IvfIndex final : public VectorIndex {
   std::vector<uint8_t> codes_;
   std::vector<float> terms_;
   std::vector<float> norms_;
+  std::shared_ptr<const PartitionColumns> columns_;
 };
 
 }  // namespace proximadb::index

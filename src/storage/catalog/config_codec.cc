@@ -116,10 +116,42 @@ json IndexToJson(const IndexConfig& i) {
   return out;
 }
 
+json ColumnsToJson(const std::vector<FilterableColumn>& cols) {
+  json out = json::array();
+  for (const FilterableColumn& c : cols) {
+    out.push_back({{"name", c.name}, {"type", c.type}, {"indexed", c.indexed}});
+  }
+  return out;
+}
+
+// "filterable_columns", absent = none.
+Status ReadColumns(const json& obj, std::vector<FilterableColumn>* out) {
+  auto it = obj.find("filterable_columns");
+  if (it == obj.end()) return Status::OK();
+  if (!it->is_array()) return Bad("filterable_columns", "an array");
+  for (const json& v : *it) {
+    if (!v.is_object()) return Bad("filterable_columns", "an array of objects");
+    FilterableColumn c;
+    PDB_RETURN_IF_ERROR(ReadString(v, "name", &c.name));
+    PDB_RETURN_IF_ERROR(ReadString(v, "type", &c.type));
+    std::optional<bool> indexed;
+    PDB_RETURN_IF_ERROR(ReadOptBool(v, "indexed", &indexed));
+    c.indexed = indexed.value_or(false);
+    out->push_back(std::move(c));
+  }
+  return Status::OK();
+}
+
 json LayoutToJson(const LayoutSettings& l) {
-  return json{{"index", IndexToJson(l.index)},
-              {"storage_strategy", l.storage_strategy},
-              {"memtable", l.memtable}};
+  json out{{"index", IndexToJson(l.index)},
+           {"storage_strategy", l.storage_strategy},
+           {"memtable", l.memtable}};
+  // Only when declared: records written before columns existed keep their
+  // bytes.
+  if (!l.filterable_columns.empty()) {
+    out["filterable_columns"] = ColumnsToJson(l.filterable_columns);
+  }
+  return out;
 }
 
 Status ReadLayout(const json& obj, const char* key, LayoutSettings* out) {
@@ -129,6 +161,7 @@ Status ReadLayout(const json& obj, const char* key, LayoutSettings* out) {
   PDB_RETURN_IF_ERROR(ReadIndex(*l, &out->index));
   PDB_RETURN_IF_ERROR(
       ReadString(*l, "storage_strategy", &out->storage_strategy));
+  PDB_RETURN_IF_ERROR(ReadColumns(*l, &out->filterable_columns));
   return ReadString(*l, "memtable", &out->memtable);
 }
 
@@ -244,6 +277,7 @@ Result<CollectionConfig> Decode(const json& j) {
   if (j.contains("memtable")) {
     PDB_RETURN_IF_ERROR(ReadString(j, "memtable", &c.memtable));
   }
+  PDB_RETURN_IF_ERROR(ReadColumns(j, &c.filterable_columns));
   PDB_RETURN_IF_ERROR(ReadMigration(j, &c.migration));
   return c;
 }
@@ -300,6 +334,9 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
     out["storage_strategy"] = c.storage_strategy;
   }
   if (c.memtable != "btree") out["memtable"] = c.memtable;
+  if (!c.filterable_columns.empty()) {
+    out["filterable_columns"] = ColumnsToJson(c.filterable_columns);
+  }
   if (c.migration) {
     const MigrationRecord& m = *c.migration;
     json mj{{"id", m.id},

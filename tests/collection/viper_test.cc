@@ -1,0 +1,290 @@
+// The viper strategy and filterable columns (docs/API.md, "Filterable
+// columns"; collection/column_stats.h):
+//  * soundness: over random metadata (irregular values, arrays, missing and
+//    nested fields) and random filters, a partition the statistics rule out
+//    never holds a row that matches;
+//  * end to end: a viper collection prunes partitions for a filter on a
+//    column that follows the clusters, keeps recall, creates the payload
+//    index of an indexed column, and does the same after a restart, from
+//    the statistics saved in its index files.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "collection/column_stats.h"
+#include "collection/test_util.h"
+#include "filter/filter.h"
+#include "index/ivf/ivf_index.h"
+
+namespace proximadb {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+
+constexpr uint32_t kViperDim = 16;
+constexpr int kViperClusters = 12;
+
+struct ViperRows {
+  std::vector<float> data, norms;
+  std::vector<std::string> meta;  // compact JSON per row
+};
+
+std::string ViperDay(int cluster, int hour) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "2024-01-%02dT%02d:00:00Z", cluster + 1,
+                hour);
+  return buf;
+}
+
+// Row i belongs to cluster i % kViperClusters; its metadata follows the
+// cluster, with noise when `noisy`: wrong types, arrays, missing fields.
+json ViperMeta(int cluster, std::mt19937& rng, bool noisy) {
+  json m = {{"cat", "c" + std::to_string(cluster)},
+            {"price", cluster * 100 + static_cast<int>(rng() % 100)},
+            {"ts", ViperDay(cluster, static_cast<int>(rng() % 24))},
+            {"ok", cluster % 2 == 0},
+            {"f", cluster + (rng() % 1000) / 1000.0},
+            {"a", {{"n", cluster}}}};
+  switch (noisy ? rng() % 40 : 40) {
+    case 0:
+      m["price"] = "n/a";  // irregular for an int column
+      break;
+    case 1:
+      m["cat"] = json::array({"c" + std::to_string(cluster), "shared"});
+      break;
+    case 2:
+      m.erase("ts");
+      break;
+    case 3:
+      m["ts"] = "yesterday";  // not an instant: irregular
+      break;
+    case 4:
+      m["price"] = nullptr;
+      break;
+    case 5:
+      m["a"] = json::array({json{{"n", 99}}, json{{"n", cluster}}});
+      break;
+    default:
+      break;
+  }
+  return m;
+}
+
+ViperRows MakeViperRows(int n, std::mt19937& rng, bool noisy) {
+  std::normal_distribution<float> g;
+  std::vector<std::vector<float>> centres(kViperClusters);
+  std::mt19937 crng(9);
+  for (auto& c : centres) {
+    c.resize(kViperDim);
+    for (auto& x : c) x = 6 * g(crng);
+  }
+  ViperRows r;
+  for (int i = 0; i < n; ++i) {
+    const int cl = i % kViperClusters;
+    double norm = 0;
+    for (uint32_t d = 0; d < kViperDim; ++d) {
+      const float x = centres[cl][d] + g(rng);
+      r.data.push_back(x);
+      norm += double(x) * x;
+    }
+    r.norms.push_back(static_cast<float>(std::sqrt(norm)));
+    r.meta.push_back(ViperMeta(cl, rng, noisy).dump());
+  }
+  return r;
+}
+
+const std::vector<FilterableColumn> kViperColumns = {
+    {"cat", "string", false},  {"price", "int", false},
+    {"ts", "datetime", false}, {"ok", "bool", false},
+    {"f", "float", false},     {"a.n", "int", true}};
+
+json RandomViperFilter(std::mt19937& rng, int depth = 0) {
+  const int k = static_cast<int>(rng() % kViperClusters);
+  switch (rng() % (depth < 2 ? 17 : 14)) {
+    case 0:
+      return {{"cat", "c" + std::to_string(k)}};
+    case 1:
+      return {{"cat", {{"$in", {"c" + std::to_string(k), "shared", 7}}}}};
+    case 2:
+      return {{"price", {{"$gte", k * 100 + 50}, {"$lt", k * 100 + 180}}}};
+    case 3:
+      return {{"price", k * 100 + static_cast<int>(rng() % 100)}};
+    case 4:
+      return {{"price", k * 100.0 + 3}};
+    case 5:
+      return {{"ts", {{"$gte", ViperDay(k, 20)}}}};
+    case 6:
+      return {{"ts", {{"$lt", ViperDay(k, 2)}}}};
+    case 7:
+      return {{"ok", rng() % 2 == 0}};
+    case 8:
+      return {{"f", {{"$lte", k + 0.5}}}};
+    case 9:
+      return {{"a.n", {{"$gt", k}}}};
+    case 10:
+      return {{"cat", {{"$ne", "c" + std::to_string(k)}}}};
+    case 11:
+      return {{"price", "n/a"}};
+    case 12:
+      return {{"ts", ViperDay(k, 5)}};
+    case 13:
+      return {{"unknown", 1}};
+    case 14:
+      return {{"$or",
+               {RandomViperFilter(rng, depth + 1),
+                RandomViperFilter(rng, depth + 1)}}};
+    case 15:
+      return {{"$and",
+               {RandomViperFilter(rng, depth + 1),
+                RandomViperFilter(rng, depth + 1)}}};
+    default:
+      return {{"$not", RandomViperFilter(rng, depth + 1)}};
+  }
+}
+
+TEST(ColumnStatsTest, APrunedPartitionHoldsNoMatchingRow) {
+  std::mt19937 rng(3);
+  const ViperRows rows = MakeViperRows(3000, rng, /*noisy=*/true);
+  const auto n = static_cast<uint32_t>(rows.norms.size());
+  index::IvfParams p;
+  p.nlist = 40;
+  auto ivf = index::IvfIndex::Build(
+      {rows.data.data(), rows.norms.data(), n, kViperDim}, Metric::kEuclidean,
+      p, 2);
+  ASSERT_TRUE(ivf.ok());
+  auto cols = BuildPartitionColumns(kViperColumns, **ivf, [&](uint32_t r) {
+    return std::string_view(rows.meta[r]);
+  });
+  ASSERT_TRUE(cols.ok()) << cols.status().ToString();
+  const ColumnPartitionStats stats(**cols, (*ivf)->nlist());
+  std::vector<json> docs;
+  for (const std::string& m : rows.meta) docs.push_back(json::parse(m));
+  int pruning_filters = 0, pruned = 0;
+  for (int t = 0; t < 600; ++t) {
+    const json spec = RandomViperFilter(rng);
+    const filter::Filter f = filter::Filter::Parse(spec).value();
+    const std::vector<uint8_t> mask = filter::PartitionMask(f, stats);
+    if (mask.empty()) continue;
+    ASSERT_EQ(mask.size(), (*ivf)->nlist());
+    ++pruning_filters;
+    for (uint32_t part = 0; part < mask.size(); ++part) {
+      if (mask[part]) continue;
+      ++pruned;
+      for (uint32_t r : (*ivf)->partition_rows(part)) {
+        ASSERT_FALSE(f.Matches(docs[r])) << spec.dump() << " pruned partition "
+                                         << part << " holding " << rows.meta[r];
+      }
+    }
+  }
+  // The statistics do prune: most filters here follow the clusters.
+  EXPECT_GT(pruning_filters, 200);
+  EXPECT_GT(pruned, 4000);
+}
+
+std::unique_ptr<DB> OpenViperDb(const std::string& dir) {
+  DBOptions o;
+  o.index_build_threads = 1;
+  return DB::Open(o, dir).value();
+}
+
+void WaitForViperIndexes(Collection& c) {
+  for (int i = 0; i < 6000; ++i) {
+    bool all = true;
+    const std::vector<SegmentInfo> segments = c.ListSegments().value();
+    for (const SegmentInfo& s : segments) all = all && s.graph_loaded;
+    if (all) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "indexes not built after 300 s";
+}
+
+uint64_t PrunedPartitions(Collection& c, const std::vector<float>& q,
+                          const json& f) {
+  SearchRequest req;
+  req.vector = q;
+  req.filter = f;
+  auto r = c.Search(req);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r->stats.partitions_pruned : 0;
+}
+
+TEST(ViperCollectionTest, FiltersSkipPartitionsAndKeepRecall) {
+  TempDir tmp;
+  std::mt19937 rng(4);
+  // Without noise each partition holds one cluster's values, so a filter
+  // on a column that follows the clusters opens only their partitions.
+  const ViperRows rows = MakeViperRows(6000, rng, /*noisy=*/false);
+  std::vector<std::vector<float>> queries;
+  for (int i = 0; i < 24; ++i) {
+    const float* v = rows.data.data() + size_t(i * 37 % 6000) * kViperDim;
+    queries.emplace_back(v, v + kViperDim);
+  }
+  CollectionConfig cfg;
+  cfg.name = "v";
+  cfg.dimension = kViperDim;
+  cfg.metric = Metric::kEuclidean;
+  cfg.storage_strategy = "viper";
+  cfg.memtable = "hash";
+  cfg.index.algorithm = "ivf";
+  cfg.index.quantization = "int8";
+  cfg.filterable_columns = kViperColumns;
+  const json by_cat = {{"cat", "c5"}};
+  const json by_time = {
+      {"ts", {{"$gte", ViperDay(3, 0)}, {"$lt", ViperDay(5, 0)}}}};
+  {
+    auto db = OpenViperDb(tmp.path());
+    auto c = db->CreateCollection(cfg).value();
+    for (int s = 0; s < 2; ++s) {
+      std::vector<Point> batch;
+      for (int i = s * 3000; i < (s + 1) * 3000; ++i) {
+        const float* v = rows.data.data() + size_t(i) * kViperDim;
+        batch.push_back({"p" + std::to_string(i),
+                         std::vector<float>(v, v + kViperDim),
+                         json::parse(rows.meta[i])});
+      }
+      ASSERT_TRUE(c->Upsert(batch).ok());
+      ASSERT_TRUE(c->Flush().ok());
+    }
+    WaitForViperIndexes(*c);
+    const CollectionInfo info = c->Info();
+    EXPECT_EQ(info.config.storage_strategy, "viper");
+    EXPECT_EQ(info.config.filterable_columns, kViperColumns);
+    // The indexed column has its payload index from the start.
+    EXPECT_EQ(
+        info.payload_indexes,
+        (std::vector<PayloadIndexDef>{{"a.n", PayloadIndexType::kInteger}}));
+    EXPECT_GT(PrunedPartitions(*c, queries[0], by_cat), 0u);
+    EXPECT_GT(PrunedPartitions(*c, queries[1], by_time), 0u);
+    EXPECT_EQ(PrunedPartitions(*c, queries[2], json{{"cat", {{"$ne", "c5"}}}}),
+              0u);
+    EXPECT_GE(testing::SearchRecall(*c, queries, by_cat), 0.95);
+    EXPECT_GE(testing::SearchRecall(*c, queries, by_time), 0.95);
+    EXPECT_GE(testing::SearchRecall(*c, queries), 0.95);
+  }
+  // Every index file holds statistics (version 2), and a restart serves
+  // them.
+  const std::vector<std::string> files = testing::IndexFiles(tmp.path());
+  ASSERT_EQ(files.size(), 2u);
+  for (const std::string& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    char head[9] = {};
+    in.read(head, sizeof(head));
+    EXPECT_EQ(std::string(head, 8), "PDBIVF01");
+    EXPECT_EQ(head[8], 2) << f;
+  }
+  auto db = OpenViperDb(tmp.path());
+  auto c = db->GetCollection("v").value();
+  WaitForViperIndexes(*c);
+  EXPECT_GT(PrunedPartitions(*c, queries[0], by_cat), 0u);
+  EXPECT_GE(testing::SearchRecall(*c, queries, by_cat), 0.95);
+  EXPECT_EQ(c->Count().value(), 6000u);
+}
+
+}  // namespace
+}  // namespace proximadb
