@@ -15,7 +15,8 @@
 //                         [--dir PATH]
 //
 // Configurations: "standard" (hnsw, btree memtable), "ivf-hash" (custom:
-// ivf with int8 codes, hash memtable), "ivf" (custom: ivf int8, btree),
+// ivf with int8 codes, hash memtable), "viper" (the same with two
+// filterable int columns, w and n), "ivf" (custom: ivf int8, btree),
 // "flat" (standard, no index: the WAL and flush alone).
 #include <algorithm>
 #include <atomic>
@@ -56,12 +57,15 @@ CollectionConfig ConfigOf(const std::string& kind, const Args& a) {
   c.metric = Metric::kEuclidean;
   c.flush.max_vector_count = a.flush_points;
   if (kind == "flat") c.index.algorithm = "flat";
-  if (kind == "ivf" || kind == "ivf-hash") {
-    c.storage_strategy = "custom";
+  if (kind == "ivf" || kind == "ivf-hash" || kind == "viper") {
+    c.storage_strategy = kind == "viper" ? "viper" : "custom";
     c.index.algorithm = "ivf";
     c.index.quantization = "int8";
-    if (kind == "ivf-hash") c.memtable = "hash";
+    if (kind != "ivf") c.memtable = "hash";
   }
+  // viper's columns: the writer and a number in every point's metadata,
+  // summarised per partition when each index is built.
+  if (kind == "viper") c.filterable_columns = {{"w", "int"}, {"n", "int"}};
   return c;
 }
 
@@ -111,7 +115,7 @@ void Run(const std::string& kind, const Args& a) {
         for (uint32_t i = 0; i < a.batch; ++i, ++seq) {
           b.push_back({"w" + std::to_string(w) + "-" + std::to_string(seq),
                        pool[(seq * 7919 + w) % pool.size()],
-                       {{"w", w}}});
+                       {{"w", w}, {"n", seq % 1000}}});
         }
         const auto s = SteadyClock::now();
         auto r = c->Upsert(std::move(b));
