@@ -19,7 +19,8 @@
 //                  prune, the cost of the statistics)
 //   label_or       label in {a, b} and price < 500
 //
-//   viper_filter_bench [--queries 200] [--runs 3] [--dir /tmp/x]
+//   viper_filter_bench [--queries 200] [--runs 3] [--nprobe N] [--dir /tmp/x]
+// (--nprobe: every search's nprobe instead of the index's default)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -100,13 +101,14 @@ double Median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint32_t nq = 200, runs = 3;
+  uint32_t nq = 200, runs = 3, nprobe = 0;
   std::string dir = "/tmp/viper_filter_bench";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--queries") nq = std::stoul(argv[i + 1]);
     if (a == "--runs") runs = std::stoul(argv[i + 1]);
     if (a == "--dir") dir = argv[i + 1];
+    if (a == "--nprobe") nprobe = std::stoul(argv[i + 1]);
   }
   const std::string src = "/usr/share/datasets/fashion-mnist/";
   uint32_t n = 0, dim = 0, qn = 0, qdim = 0;
@@ -214,6 +216,7 @@ int main(int argc, char** argv) {
           req.vector.assign(qv, qv + dim);
           req.k = 10;
           req.filter = cs.filter[q];
+          if (nprobe != 0) req.nprobe = nprobe;
           auto res = colls[li]->Search(req);
           Check(res.status(), "search");
           if (r == 0) {

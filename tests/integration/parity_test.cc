@@ -870,6 +870,8 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
            index_scan |= s.strategy() == "index_scan";
          }
          EXPECT_TRUE(index_scan) << r.body;
+         EXPECT_EQ(rj["explain"]["partitions_pruned"],
+                   g.explain().partitions_pruned());
        }});
   steps.push_back(
       {Operation::kListPayloadIndexes, [&] {
@@ -1160,6 +1162,14 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
     EXPECT_EQ(r["index"]["quantization"], g.quantization());
     EXPECT_EQ(r["index"].value("nlist", 0u), g.nlist());
     EXPECT_EQ(r["index"].value("nprobe", 0u), g.nprobe());
+    ASSERT_EQ(r["filterable_columns"].size(),
+              static_cast<size_t>(g.filterable_columns_size()));
+    for (int i = 0; i < g.filterable_columns_size(); ++i) {
+      const json& c = r["filterable_columns"][i];
+      EXPECT_EQ(c["name"], g.filterable_columns(i).name());
+      EXPECT_EQ(c["type"], g.filterable_columns(i).type());
+      EXPECT_EQ(c["indexed"], g.filterable_columns(i).indexed());
+    }
   };
   // Answers for two collections: the same apart from id, times, progress.
   auto alike = [&](const json& r, const pb::Migration& g) {
@@ -1183,29 +1193,30 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
         r["eta_seconds"].is_null() ? -1.0 : r["eta_seconds"].get<double>(),
         g.eta_seconds());
   };
-  auto ivf_target = [] {
-    pb::Layout to;
-    to.set_storage_strategy("custom");
-    to.set_memtable("hash");
-    to.set_indexing_algorithm("ivf");
-    return to;
-  };
-  steps.push_back({Operation::kMigrate, [&] {
-                     HttpReply r = Rest("POST", pr + "/migrate",
-                                        {{"storage_strategy", "custom"},
-                                         {"memtable", "hash"},
-                                         {"index", {{"kind", "ivf"}}}});
-                     pb::MigrateRequest req;
-                     req.set_collection("pg");
-                     *req.mutable_to() = ivf_target();
-                     pb::Migration g;
-                     ASSERT_TRUE(
-                         Call(&pb::ProximaDB::Stub::Migrate, req, &g).ok());
-                     ASSERT_EQ(r.status, 202u) << r.body;
-                     alike(r.json()["migration"], g);
-                     EXPECT_EQ(g.to().indexing_algorithm(), "ivf");
-                     EXPECT_EQ(g.from().indexing_algorithm(), "flat");
-                   }});
+  // To viper with a column: both transports apply viper's defaults (hash,
+  // ivf, int8) to what the target leaves out.
+  steps.push_back(
+      {Operation::kMigrate, [&] {
+         HttpReply r = Rest(
+             "POST", pr + "/migrate",
+             {{"storage_strategy", "viper"},
+              {"filterable_columns", {{{"name", "tag"}, {"type", "string"}}}}});
+         pb::MigrateRequest req;
+         req.set_collection("pg");
+         req.mutable_to()->set_storage_strategy("viper");
+         pb::FilterableColumn* col = req.mutable_to()->add_filterable_columns();
+         col->set_name("tag");
+         col->set_type("string");
+         pb::Migration g;
+         ASSERT_TRUE(Call(&pb::ProximaDB::Stub::Migrate, req, &g).ok());
+         ASSERT_EQ(r.status, 202u) << r.body;
+         alike(r.json()["migration"], g);
+         EXPECT_EQ(g.to().indexing_algorithm(), "ivf");
+         EXPECT_EQ(g.to().memtable(), "hash");
+         EXPECT_EQ(g.to().quantization(), "int8");
+         ASSERT_EQ(g.to().filterable_columns_size(), 1);
+         EXPECT_EQ(g.from().indexing_algorithm(), "flat");
+       }});
   steps.push_back(
       {Operation::kGetMigration, [&] {
          for (std::string name : {"pr", "pg"}) {
