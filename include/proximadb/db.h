@@ -238,22 +238,19 @@ class Collection {
   virtual Result<MigrationStatus> Migrate(const LayoutSettings& to) {
     (void)to;
     return Status::FailedPrecondition(
-        "live migration is not available yet with an external catalog or "
-        "in cluster mode");
+        "live migration is not available yet in cluster mode");
   }
   // The last migration and its progress; kNotFound when there was none.
   virtual Result<MigrationStatus> GetMigration() {
     return Status::FailedPrecondition(
-        "live migration is not available yet with an external catalog or "
-        "in cluster mode");
+        "live migration is not available yet in cluster mode");
   }
   // Cancels a running migration: the layout goes back to the one migrated
   // from (segments already rebuilt are rebuilt back in the background).
   // kFailedPrecondition when none is running.
   virtual Result<MigrationStatus> CancelMigration() {
     return Status::FailedPrecondition(
-        "live migration is not available yet with an external catalog or "
-        "in cluster mode");
+        "live migration is not available yet in cluster mode");
   }
 
   // The change feed (collection_changes.cc): every acknowledged write from

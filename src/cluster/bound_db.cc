@@ -18,10 +18,13 @@ constexpr std::string_view kBindingMagic("PDBBIND1", 8);
 constexpr uint32_t kBindingVersion = 1;
 
 // `to`'s shape replaced by `from`'s.
+// What the data decides: dimension, metric, WAL format, the layout (a live
+// migration changes it in the engine) and the migration record.
 void TakeShape(const CollectionConfig& from, CollectionConfig* to) {
   to->dimension = from.dimension;
   to->metric = from.metric;
-  to->index = from.index;
+  to->set_layout(from.layout());
+  to->migration = from.migration;
   to->wal_format = from.wal_format;
 }
 
@@ -151,6 +154,13 @@ class BoundCollection final : public Collection {
   }
   std::pair<uint64_t, uint64_t> ChangeRange() override {
     return c_->ChangeRange();
+  }
+  Result<MigrationStatus> Migrate(const LayoutSettings& to) override {
+    return db_->ChangeShape(name(), [&] { return c_->Migrate(to); });
+  }
+  Result<MigrationStatus> GetMigration() override { return c_->GetMigration(); }
+  Result<MigrationStatus> CancelMigration() override {
+    return db_->ChangeShape(name(), [&] { return c_->CancelMigration(); });
   }
 
  private:
@@ -289,9 +299,9 @@ Status BoundDB::Reconcile() {
     CollectionDef engine_def = DefOf(col);
     if (!SameShape(engine_def.config, def.config)) {
       spdlog::warn(
-          "catalog: collection '{}' has another dimension, metric, index or "
-          "WAL format in the catalog than its data: the data's is written to "
-          "the catalog",
+          "catalog: collection '{}' has another dimension, metric, layout, "
+          "migration or WAL format in the catalog than its data: the data's "
+          "is written to the catalog",
           name);
       CollectionDef fixed = def;
       TakeShape(engine_def.config, &fixed.config);
@@ -349,6 +359,8 @@ Result<std::shared_ptr<Collection>> BoundDB::CreateCollection(
   MutexLock lock(&ddl_mu_);
   CollectionDef def;
   def.config = config;
+  // The engine creates these with the collection.
+  def.payload_indexes = ColumnPayloadIndexes(config.filterable_columns);
   PDB_RETURN_IF_ERROR(store_->CreateCollection(def));
   auto c = engine_->CreateCollection(config);
   if (!c.ok()) {
@@ -527,6 +539,22 @@ Status BoundDB::UpdateDef(const std::string& name,
     }
   }
   return s;
+}
+
+Result<MigrationStatus> BoundDB::ChangeShape(
+    const std::string& name,
+    const std::function<Result<MigrationStatus>()>& apply) {
+  MutexLock lock(&ddl_mu_);
+  Result<MigrationStatus> r = apply();
+  if (!r.ok()) return r;
+  Status s = RecordFromEngine(name, /*exists=*/true);
+  if (!s.ok()) {
+    spdlog::error(
+        "catalog: the layout of '{}' changed but the catalog could not be "
+        "updated ({}); the next start writes it there",
+        name, s.ToString());
+  }
+  return r;
 }
 
 }  // namespace proximadb::cluster

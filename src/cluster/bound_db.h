@@ -15,8 +15,10 @@
 //     store write did not happen) is added to the store: data is never
 //     dropped for want of a catalog entry;
 //   * the store's policies, payload indexes and aliases are applied to the
-//     engine; the engine's shape (dimension, metric, index, WAL format)
-//     comes from the data and is written to the store when they differ.
+//     engine; the engine's shape (dimension, metric, WAL format, the
+//     layout: index, storage strategy, memtable, filterable columns, and
+//     the last live migration) comes from the data and is written to the
+//     store when they differ.
 //
 // The data directory remembers the catalog it is bound to
 // (<data>/catalog-binding, FORMATS.md): Open refuses a store whose
@@ -87,6 +89,15 @@ class BoundDB final : public DB {
   Status UpdateDef(const std::string& name,
                    const std::function<void(CollectionDef*)>& change,
                    const std::function<Status()>& apply) EXCLUDES(ddl_mu_);
+  // A change of the collection's shape, which the engine decides (a live
+  // migration or its cancel: the layout, the migration record and the
+  // payload indexes of indexed columns): `apply` first, then the engine's
+  // definition is written to the store. A store that refuses then is
+  // logged, and the next start writes the engine's shape to it
+  // (Reconcile).
+  Result<MigrationStatus> ChangeShape(
+      const std::string& name,
+      const std::function<Result<MigrationStatus>()>& apply) EXCLUDES(ddl_mu_);
 
  private:
   BoundDB(std::unique_ptr<DB> engine, std::unique_ptr<CatalogStore> store);

@@ -11,10 +11,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster/bound_db.h"
@@ -253,6 +255,69 @@ TEST_P(BoundDbTest, OpenFinishesWhatACrashLeftHalfDone) {
   std::vector<CollectionDef> defs = StoreDefs();
   EXPECT_EQ(Names(defs),
             (std::vector<std::string>{"created", "kept", "restored"}));
+}
+
+// A viper collection's indexed column and a live migration: the engine
+// decides the layout, the store follows (its payload indexes too, so that
+// the next start does not drop the column's index), and a restart writes
+// the record's end there.
+TEST_P(BoundDbTest, LayoutsAndMigrationsReachTheStore) {
+  LayoutSettings viper;
+  viper.storage_strategy = "viper";
+  viper.memtable = "hash";
+  viper.index.algorithm = "ivf";
+  viper.index.quantization = "int8";
+  viper.filterable_columns = {{"n", "int", true}};
+  {
+    auto db = Bound();
+    ASSERT_TRUE(db);
+    CollectionConfig v = Config("v");
+    v.set_layout(viper);
+    v.filterable_columns = {{"tag", "string", true}};
+    ASSERT_TRUE(db->CreateCollection(v).ok());
+    ASSERT_TRUE(db->CreateCollection(Config("m")).ok());
+    Put(*db, "m", "a");
+    auto c = db->GetCollection("m");
+    ASSERT_TRUE(c.ok());
+    auto started = (*c)->Migrate(viper);
+    ASSERT_TRUE(started.ok()) << started.status().ToString();
+    for (int i = 0; i < 600; ++i) {
+      if ((*c)->GetMigration()->record.state == "done") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_EQ((*c)->GetMigration()->record.state, "done");
+  }
+  // What the migrate wrote to the store (read with the server stopped: one
+  // holder per namespace).
+  for (const CollectionDef& d : StoreDefs()) {
+    if (d.config.name == "v") {
+      EXPECT_EQ(
+          d.payload_indexes,
+          (std::vector<PayloadIndexDef>{{"tag", PayloadIndexType::kKeyword}}));
+    } else {
+      EXPECT_EQ(d.config.layout(), viper);
+      EXPECT_EQ(
+          d.payload_indexes,
+          (std::vector<PayloadIndexDef>{{"n", PayloadIndexType::kInteger}}));
+      ASSERT_TRUE(d.config.migration.has_value());
+      EXPECT_EQ(d.config.migration->to, viper);
+    }
+  }
+  // The restart keeps both payload indexes and writes the record's end.
+  auto db = Bound();
+  ASSERT_TRUE(db);
+  auto m = db->GetCollection("m");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)->Info().payload_indexes,
+            (std::vector<PayloadIndexDef>{{"n", PayloadIndexType::kInteger}}));
+  EXPECT_EQ((*m)->GetMigration()->record.state, "done");
+  EXPECT_EQ((*db->GetCollection("v"))->Info().payload_indexes.size(), 1u);
+  db.reset();
+  for (const CollectionDef& d : StoreDefs()) {
+    if (d.config.name != "m") continue;
+    ASSERT_TRUE(d.config.migration.has_value());
+    EXPECT_EQ(d.config.migration->state, "done");
+  }
 }
 
 }  // namespace proximadb::cluster::testing_contract

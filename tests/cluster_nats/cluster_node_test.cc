@@ -393,6 +393,9 @@ TEST_F(ClusterNodeTest, TwoNodesServeOneShardedCollection) {
   nq.vector = {0, 1};
   nq.vector_rows = 1;
   nq.k = 4;
+  // Strong: a replica on b may not have applied the last writes yet (the
+  // fresh machine once saw p24 missing from a lagging replica's answer).
+  nq.consistency = ReadConsistency::kStrong;
   auto by_tok = (*on_b)->Search(nq);
   ASSERT_TRUE(by_tok.ok()) << by_tok.status().ToString();
   std::vector<std::string> tok_ids;
