@@ -27,6 +27,7 @@
 #include "index/distance.h"
 #include "index/hnsw/hnsw_format.h"
 #include "index/hnsw/hnsw_index.h"
+#include "index_fuzz_util.h"
 
 namespace proximadb::fuzz {
 namespace {
@@ -55,26 +56,6 @@ void Seal(std::string* f) {
   SealCrc(f, hf::kHeaderSize, table_end, table_end);
 }
 
-struct View {
-  std::vector<float> data, norms;
-  index::VectorView view;
-};
-
-View MakeView(uint32_t rows, uint32_t dim) {
-  View v;
-  v.data.resize(size_t{rows} * dim);
-  for (size_t i = 0; i < v.data.size(); ++i) {
-    v.data[i] = static_cast<float>((i * 7 + i / dim * 3) % 11) - 4.5f;
-  }
-  for (uint32_t r = 0; r < rows; ++r) {
-    v.norms.push_back(index::Norm(v.data.data() + size_t{r} * dim, dim));
-  }
-  v.view = {v.data.data(), v.norms.data(), rows, dim};
-  return v;
-}
-
-using Answers = std::vector<std::vector<Candidate>>;
-
 Answers SearchAll(const HnswIndex& idx, const View& v) {
   Answers all;
   const uint32_t rows = v.view.rows, dim = v.view.dim;
@@ -94,34 +75,12 @@ Answers SearchAll(const HnswIndex& idx, const View& v) {
         const index::RowFilter& accept = mode == 2 ? even : index::RowFilter();
         std::vector<Candidate> out;
         idx.Search(p, accept, &out, nullptr);
-        FUZZ_CHECK(out.size() <= k, "more than k results");
-        std::set<uint32_t> seen;
-        for (size_t i = 0; i < out.size(); ++i) {
-          FUZZ_CHECK(out[i].row < rows, "result row outside the view");
-          FUZZ_CHECK(seen.insert(out[i].row).second, "duplicate result");
-          FUZZ_CHECK(mode != 2 || out[i].row % 2 == 0, "filter ignored");
-          if (i > 0 && !std::isnan(out[i].distance) &&
-              !std::isnan(out[i - 1].distance)) {
-            FUZZ_CHECK(out[i - 1].distance <= out[i].distance,
-                       "results not best first");
-          }
-        }
+        CheckAnswer(out, k, rows, accept);
         all.push_back(std::move(out));
       }
     }
   }
   return all;
-}
-
-bool SameAnswers(const Answers& a, const Answers& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].size() != b[i].size()) return false;
-    for (size_t j = 0; j < a[i].size(); ++j) {
-      if (a[i][j].row != b[i][j].row) return false;
-    }
-  }
-  return true;
 }
 
 }  // namespace

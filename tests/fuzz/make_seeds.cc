@@ -21,6 +21,7 @@
 #include "collection/payload_index.h"
 #include "index/distance.h"
 #include "index/hnsw/hnsw_index.h"
+#include "index/ivf/ivf_index.h"
 #include "index/sparse.h"
 #include "proximadb/env.h"
 #include "storage/segment/cold_stub.h"
@@ -306,6 +307,56 @@ void GraphSeed(const std::string& name, uint32_t rows, uint32_t dim,
   Write("hnsw_load", name + "-wider-view", "\2", bytes);
 }
 
+// --- IVF index ---------------------------------------------------------------
+
+// Over the vectors ivf_load_fuzz.cc makes for the header's shape; with
+// `columns`, column statistics of every type (file version 2).
+void IvfSeed(const std::string& name, uint32_t rows, uint32_t dim,
+             Metric metric, bool int8, bool columns) {
+  std::vector<float> data(size_t{rows} * dim), norms;
+  for (size_t i = 0; i < data.size(); ++i) {
+    data[i] = static_cast<float>((i * 7 + i / dim * 3) % 11) - 4.5f;
+  }
+  for (uint32_t r = 0; r < rows; ++r) {
+    norms.push_back(index::Norm(data.data() + size_t{r} * dim, dim));
+  }
+  index::IvfParams p;
+  p.nlist = 5;
+  p.int8 = int8;
+  auto ix = index::IvfIndex::Build({data.data(), norms.data(), rows, dim},
+                                   metric, p, /*threads=*/1);
+  Die(ix.status(), "build ivf");
+  if (columns) {
+    using PC = index::PartitionColumns;
+    std::vector<PC::Column> cols = {{"tag", PC::Type::kString, {}},
+                                    {"a.n", PC::Type::kInt, {}},
+                                    {"f", PC::Type::kFloat, {}},
+                                    {"b", PC::Type::kBool, {}},
+                                    {"t", PC::Type::kDatetime, {}}};
+    for (uint32_t part = 0; part < (*ix)->nlist(); ++part) {
+      for (PC::Column& c : cols) {
+        PC::Stats st;
+        for (uint32_t r : (*ix)->partition_rows(part)) {
+          if (c.type == PC::Type::kString) {
+            st.AddString("v" + std::to_string(r % (part == 0 ? 40 : 3)));
+          } else if (c.type == PC::Type::kFloat) {
+            st.AddFloat(r * 0.5);
+          } else {
+            st.AddInt(c.type == PC::Type::kBool ? r % 2 : r * 1000);
+          }
+        }
+        st.irregular = part == 1 && c.type == PC::Type::kInt;
+        c.parts.push_back(st);
+      }
+    }
+    (*ix)->set_columns(std::make_shared<const PC>(std::move(cols)));
+  }
+  auto env = NewMemEnv();
+  Die(env->CreateDirIfMissing("/g"), "mkdir");
+  Die((*ix)->Save(env.get(), "/g/x.hnsw"), "save ivf");
+  Write("ivf_load", name, std::string(1, '\0'), Read(env.get(), "/g/x.hnsw"));
+}
+
 // --- gRPC requests -----------------------------------------------------------
 
 // Struct fields are a map: deterministic serialisation writes them in key
@@ -412,6 +463,10 @@ int main(int argc, char** argv) {
   WalSeeds();
   SegmentSeeds();
   GraphSeed("40x4-l2", 40, 4, Metric::kEuclidean, index::Quantization::kNone);
+  IvfSeed("30x4-l2", 30, 4, Metric::kEuclidean, false, false);
+  IvfSeed("30x4-cosine-int8", 30, 4, Metric::kCosine, true, false);
+  IvfSeed("30x4-l2-columns", 30, 4, Metric::kEuclidean, false, true);
+  IvfSeed("30x6-dot-int8-columns", 30, 6, Metric::kDotProduct, true, true);
   GraphSeed("40x4-cosine-int8", 40, 4, Metric::kCosine,
             index::Quantization::kInt8);
   GraphSeed("12x3-dot", 12, 3, Metric::kDotProduct, index::Quantization::kNone);
