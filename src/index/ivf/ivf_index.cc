@@ -181,12 +181,11 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
       p.partition_mask != nullptr && p.partition_mask->size() == nlist_
           ? p.partition_mask
           : nullptr;
-  std::vector<std::pair<float, uint32_t>> lists = Probe(
-      p.query, exact ? nlist_ : (p.nprobe != 0 ? p.nprobe : nprobe_), mask);
+  const uint32_t want = exact ? nlist_ : (p.nprobe != 0 ? p.nprobe : nprobe_);
+  std::vector<std::pair<float, uint32_t>> lists = Probe(p.query, want, mask);
   // The partitions that can hold an accepted row.
   const auto open = static_cast<uint32_t>(lists.size());
-  const uint32_t nprobe =
-      exact ? open : std::min(open, p.nprobe != 0 ? p.nprobe : nprobe_);
+  const uint32_t nprobe = std::min(open, want);
   if (counters) {
     counters->nodes_visited += open;
     counters->partitions_pruned += nlist_ - open;
