@@ -203,7 +203,10 @@ def test_sigkill_mid_migration_resumes(transport: str) -> None:
         pytest.skip(f"proximadb-server binary not found at {binary}")
     root = tempfile.mkdtemp(prefix="proximadb-migrate-")
     data = os.path.join(root, "data")
-    srv = _Server(binary, data)
+    # Background compaction would merge the eight segments into one before the
+    # migration starts (it did on a CI machine), leaving nothing to kill midway.
+    no_compaction = {"PROXIMADB_STORAGE__COMPACTION_ENABLED": "false"}
+    srv = _Server(binary, data, no_compaction)
     try:
         with ProximaDBClient(srv.url(transport)) as c:
             # ivf builds in a blink, hnsw (m 32, ef_construction 400) takes
@@ -221,10 +224,11 @@ def test_sigkill_mid_migration_resumes(transport: str) -> None:
             c.migrate("k", m=32, ef_construction=400)
             assert wait_until(lambda: c.get_migration("k").segments_done >= 1, 120)
             before = c.get_migration("k")
+        assert before.segments_total == 8, before  # one per flush, none merged
         assert before.state == "running" and before.segments_done < before.segments_total, before
         srv.proc.kill()  # SIGKILL: no shutdown, no flush
         srv.proc.wait()
-        srv = _Server(binary, data)
+        srv = _Server(binary, data, no_compaction)
         with ProximaDBClient(srv.url(transport)) as c:
             resumed = c.get_migration("k")
             assert resumed.id == before.id

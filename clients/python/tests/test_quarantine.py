@@ -16,7 +16,7 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import pytest
 
@@ -35,8 +35,10 @@ STRAYS = ["left-00000001", "left-00000002", "left-00000003"]
 
 
 class _Server:
-    def __init__(self, binary: Path, data_dir: str) -> None:
+    def __init__(self, binary: Path, data_dir: str,
+                 config_env: Optional[Dict[str, str]] = None) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROXIMADB_")}
+        env.update(config_env or {})  # PROXIMADB_<SECTION>__<KEY> overrides
         self.proc = subprocess.Popen(
             [str(binary), "--rest-port", "0", "--grpc-port", "0", "--data-dir", data_dir],
             cwd=os.path.dirname(data_dir), env=env, stdout=subprocess.PIPE,
