@@ -63,11 +63,11 @@ Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
         index::IvfIndex::Build(view, metric, IvfParamsOf(config), threads));
     if (!layout.filterable_columns.empty()) {
       PDB_ASSIGN_OR_RETURN(
-          auto cols, BuildPartitionColumns(layout.filterable_columns, *g,
-                                           [&](uint32_t row) {
-                                             return s.seg->metadata_json(row);
-                                           }));
-      g->set_columns(std::move(cols));
+          SegmentColumns cols,
+          BuildSegmentColumns(layout.filterable_columns, *g, [&](uint32_t row) {
+            return s.seg->metadata_json(row);
+          }));
+      g->set_columns(std::move(cols.stats), std::move(cols.rows));
     }
     *saved = s.WriteSidecar([&] { return g->Save(env, s.graph_path()); });
     return std::shared_ptr<const index::VectorIndex>(std::move(g));

@@ -1,8 +1,11 @@
 #include "collection/column_stats.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -55,11 +58,15 @@ bool Meets(double lo, double hi, filter::NumBound qlo, filter::NumBound qhi) {
 
 }  // namespace
 
-Result<std::shared_ptr<const PartitionColumns>> BuildPartitionColumns(
+Result<SegmentColumns> BuildSegmentColumns(
     const std::vector<FilterableColumn>& columns, const index::IvfIndex& ivf,
     const std::function<std::string_view(uint32_t row)>& metadata) {
+  using Tag = index::RowColumns::Tag;
   const uint32_t nlist = ivf.nlist();
+  const uint32_t rows = ivf.rows();
   std::vector<PartitionColumns::Column> cols;
+  std::vector<index::RowColumns::Column> cells;
+  std::vector<std::unordered_map<std::string, uint32_t>> string_ids;
   std::vector<std::vector<std::string>> paths;
   for (const FilterableColumn& c : columns) {
     PartitionColumns::Column col;
@@ -67,8 +74,58 @@ Result<std::shared_ptr<const PartitionColumns>> BuildPartitionColumns(
     PDB_ASSIGN_OR_RETURN(col.type, PartitionColumns::ParseType(c.type));
     col.parts.resize(nlist);
     cols.push_back(std::move(col));
+    index::RowColumns::Column cell;
+    cell.name = c.name;
+    cell.tags.assign(rows, static_cast<uint8_t>(Tag::kIrregular));
+    cell.values.assign(rows, 0);
+    cells.push_back(std::move(cell));
+    string_ids.emplace_back();
     paths.push_back(filter::SplitPath(c.name));
   }
+  // One row's cell of column c.
+  auto put_cell = [&](size_t c, uint32_t row, const filter::Cell& cell) {
+    using V = filter::Value::Type;
+    index::RowColumns::Column& col = cells[c];
+    Tag tag = Tag::kIrregular;
+    uint64_t value = 0;
+    const filter::Value& v = cell.value;
+    if (cell.kind == filter::Cell::Kind::kAbsent) {
+      tag = Tag::kAbsent;
+    } else if (cell.kind == filter::Cell::Kind::kScalar) {
+      switch (v.type) {
+        case V::kNull:
+          tag = Tag::kNull;
+          break;
+        case V::kBool:
+          tag = v.b ? Tag::kTrue : Tag::kFalse;
+          break;
+        case V::kInt:
+          tag = Tag::kInt;
+          value = static_cast<uint64_t>(v.i);
+          break;
+        case V::kUint:
+          tag = Tag::kUint;  // the JSON's own type: filters compare it
+          value = v.u;       // exactly as they compare the text's number
+          break;
+        case V::kDouble:
+          tag = Tag::kDouble;
+          value = std::bit_cast<uint64_t>(v.d);
+          break;
+        case V::kString: {
+          tag = Tag::kString;
+          auto [it, fresh] = string_ids[c].try_emplace(
+              std::string(v.s), static_cast<uint32_t>(col.strings.size()));
+          if (fresh) col.strings.emplace_back(v.s);
+          value = it->second;
+          break;
+        }
+        case V::kOther:
+          break;
+      }
+    }
+    col.tags[row] = static_cast<uint8_t>(tag);
+    col.values[row] = value;
+  };
   for (uint32_t p = 0; p < nlist; ++p) {
     for (uint32_t row : ivf.partition_rows(p)) {
       const std::string_view text = metadata(row);
@@ -77,7 +134,8 @@ Result<std::shared_ptr<const PartitionColumns>> BuildPartitionColumns(
                                 /*allow_exceptions=*/false);
       if (doc.is_discarded()) {
         // Stored metadata is valid JSON (checked on write and on open);
-        // were it not, nothing is pruned where the row is.
+        // were it not, nothing is pruned where the row is, and the row's
+        // cells stay irregular (its text is what filters then read).
         for (auto& col : cols) col.parts[p].irregular = true;
         continue;
       }
@@ -86,17 +144,26 @@ Result<std::shared_ptr<const PartitionColumns>> BuildPartitionColumns(
         const Type type = cols[c].type;
         filter::ForEachScalarAtPath(
             doc, paths[c], [&](const filter::Value& v) { Add(type, v, s); });
+        put_cell(c, row, filter::CellAt(doc, paths[c]));
       }
     }
   }
-  return std::make_shared<const PartitionColumns>(std::move(cols));
+  SegmentColumns out;
+  out.stats = std::make_shared<const PartitionColumns>(std::move(cols));
+  out.rows = std::make_shared<const index::RowColumns>(std::move(cells), rows);
+  return out;
 }
 
-bool ColumnsMatch(const PartitionColumns* have,
+bool ColumnsMatch(const index::IvfIndex& ivf,
                   const std::vector<FilterableColumn>& want) {
+  const PartitionColumns* have = ivf.columns();
   if (have == nullptr) return want.empty();
   const auto& cols = have->columns();
-  if (cols.size() != want.size()) return false;
+  const index::RowColumns* cells = ivf.row_columns();
+  if (cols.size() != want.size() || cells == nullptr ||
+      cells->columns().size() != want.size()) {
+    return false;
+  }
   for (size_t i = 0; i < cols.size(); ++i) {
     if (cols[i].name != want[i].name ||
         PartitionColumns::TypeName(cols[i].type) != want[i].type) {
@@ -104,6 +171,44 @@ bool ColumnsMatch(const PartitionColumns* have,
     }
   }
   return true;
+}
+
+filter::Cell ColumnRowCells::Get(int slot, uint32_t row) const {
+  using Tag = index::RowColumns::Tag;
+  const index::RowColumns::Column& c = cols_.columns()[slot];
+  filter::Cell cell;
+  const uint64_t v = c.values[row];
+  cell.kind = filter::Cell::Kind::kScalar;
+  switch (static_cast<Tag>(c.tags[row])) {
+    case Tag::kAbsent:
+      cell.kind = filter::Cell::Kind::kAbsent;
+      break;
+    case Tag::kNull:
+      cell.value = filter::Value::Null();
+      break;
+    case Tag::kFalse:
+      cell.value = filter::Value::Bool(false);
+      break;
+    case Tag::kTrue:
+      cell.value = filter::Value::Bool(true);
+      break;
+    case Tag::kInt:
+      cell.value = filter::Value::Int(static_cast<int64_t>(v));
+      break;
+    case Tag::kUint:
+      cell.value = filter::Value::Uint(v);
+      break;
+    case Tag::kDouble:
+      cell.value = filter::Value::Double(std::bit_cast<double>(v));
+      break;
+    case Tag::kString:
+      cell.value = filter::Value::String(c.strings[v]);
+      break;
+    case Tag::kIrregular:
+      cell.kind = filter::Cell::Kind::kUnknown;
+      break;
+  }
+  return cell;
 }
 
 bool ColumnPartitionStats::MayEq(std::string_view field, const filter::Value& v,

@@ -86,6 +86,30 @@ void SearchSource::ExactSearchMany(
   }
 }
 
+namespace {
+
+// A segment's row columns bound to the query's filter (column_match.h),
+// when its index has them and the filter reads one.
+struct ColumnAccept {
+  ColumnAccept(const index::RowColumns& rows, const filter::Filter& f)
+      : cells(rows), matcher(f, cells) {}
+  ColumnRowCells cells;
+  filter::ColumnMatcher matcher;  // reads `cells`: never copied or moved
+};
+
+std::shared_ptr<const ColumnAccept> ColumnsFor(const SearchQuery& q,
+                                               const SearchSource& src) {
+  if (q.filter->empty() || src.graph() == nullptr) return nullptr;
+  const auto* ivf = dynamic_cast<const index::IvfIndex*>(src.graph());
+  if (ivf == nullptr || ivf->row_columns() == nullptr) return nullptr;
+  auto cols =
+      std::make_shared<const ColumnAccept>(*ivf->row_columns(), *q.filter);
+  if (!cols->matcher.useful()) return nullptr;
+  return cols;
+}
+
+}  // namespace
+
 SourceFacts DescribeSource(const SearchSource& src, const SearchQuery& q,
                            uint32_t default_ef) {
   SourceFacts f;
@@ -101,6 +125,14 @@ SourceFacts DescribeSource(const SearchSource& src, const SearchQuery& q,
   f.graph = src.graph() != nullptr;
   f.codes = f.graph && src.graph()->scans_codes();
   f.ivf = f.graph && src.graph()->probes_partitions();
+  if (f.ivf && f.filtered) {
+    std::shared_ptr<const ColumnAccept> cols = ColumnsFor(q, src);
+    f.columns_answer_filter = cols != nullptr && cols->matcher.complete();
+    const auto* ivf = dynamic_cast<const index::IvfIndex*>(src.graph());
+    if (ivf != nullptr) {
+      f.ivf_scored_rows = ivf->AcceptedRowsToScore(q.params.nprobe);
+    }
+  }
   f.exact = q.params.exact;
   f.k = q.params.k;
   f.ef_search = q.params.ef_search;
@@ -113,9 +145,26 @@ namespace {
 // Liveness and the filter: what every executor accepts. Without a filter
 // only liveness is tested: a walk calls this for every row it keeps, and
 // reading the row's metadata would cost it one more random cache miss.
-index::RowFilter Acceptor(const SearchQuery& q, const SearchSource& src) {
+// With row columns the filter reads them, and the row's JSON only where
+// they cannot answer.
+index::RowFilter Acceptor(const SearchQuery& q, const SearchSource& src,
+                          std::shared_ptr<const ColumnAccept> cols = nullptr) {
   if (q.filter->empty()) {
     return [&src](uint32_t row) { return !src.dead(row); };
+  }
+  if (cols) {
+    return [&q, &src, cols = std::move(cols)](uint32_t row) {
+      if (src.dead(row)) return false;
+      switch (cols->matcher.Match(row)) {
+        case filter::Tri::kYes:
+          return true;
+        case filter::Tri::kNo:
+          return false;
+        case filter::Tri::kUnknown:
+          break;
+      }
+      return q.filter->MatchesText(src.metadata(row));
+    };
   }
   return [&q, &src](uint32_t row) {
     return !src.dead(row) && q.filter->MatchesText(src.metadata(row));
@@ -135,7 +184,7 @@ Result<SourceOutcome> IndexScan(const SearchQuery& q, const SearchSource& src,
         "search planner chose an index scan the payload indexes cannot "
         "list rows for");
   }
-  const index::RowFilter accept = Acceptor(q, src);
+  const index::RowFilter accept = Acceptor(q, src, ColumnsFor(q, src));
   const index::SearchParams& p = q.params;
   SourceOutcome out;
   out.candidates = rows->size();
@@ -174,8 +223,13 @@ SourceOutcome GraphWalk(const SearchPlan& plan, const SearchQuery& q,
       if (!mask.empty()) p.partition_mask = &mask;
     }
   }
+  // A filter its row columns answer whole is cheap enough to test on
+  // every probed row (vector_index.h, accept_cheap).
+  std::shared_ptr<const ColumnAccept> cols = ColumnsFor(q, src);
+  p.accept_cheap = cols != nullptr && cols->matcher.complete();
   SourceOutcome out;
-  src.graph()->Search(p, Acceptor(q, src), &out.hits, counters);
+  src.graph()->Search(p, Acceptor(q, src, std::move(cols)), &out.hits,
+                      counters);
   out.matches = out.hits.size();
   return out;
 }
@@ -184,7 +238,8 @@ SourceOutcome GraphWalk(const SearchPlan& plan, const SearchQuery& q,
 SourceOutcome ExactScan(const SearchQuery& q, const SearchSource& src,
                         index::SearchCounters* counters) {
   SourceOutcome out;
-  src.ExactSearch(q.metric, q.params, Acceptor(q, src), &out.hits, counters);
+  src.ExactSearch(q.metric, q.params, Acceptor(q, src, ColumnsFor(q, src)),
+                  &out.hits, counters);
   out.matches = out.hits.size();
   return out;
 }
@@ -222,7 +277,7 @@ std::vector<SourceOutcome> ExactScanMany(
   accepts.reserve(queries.size());
   std::vector<index::ScanQuery> scans(queries.size());
   for (size_t i = 0; i < queries.size(); ++i) {
-    accepts.push_back(Acceptor(*queries[i], src));
+    accepts.push_back(Acceptor(*queries[i], src, ColumnsFor(*queries[i], src)));
     scans[i].params = queries[i]->params;
     scans[i].accept = &accepts[i];
     scans[i].out = &out[i].hits;

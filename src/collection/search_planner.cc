@@ -58,9 +58,20 @@ SearchPlan PlanSearch(const SourceFacts& f) {
   if (f.memtable) {
     return {SearchStrategy::kExactScan, 0, "memtables are small and unindexed"};
   }
-  if (FewCandidates(f)) {
+  // An IVF probe that tests the filter on typed columns scores about
+  // ivf_scored_rows accepted rows, on codes, partition by partition; an
+  // index scan scores every listed row on floats, one random read each. The
+  // scan wins only when it lists fewer rows than the probe would score.
+  const bool probe_beats_scan = f.ivf && f.columns_answer_filter && !f.exact &&
+                                f.estimated_matches > f.ivf_scored_rows;
+  if (FewCandidates(f) && !probe_beats_scan) {
     return {SearchStrategy::kIndexScan, 0,
             "the payload indexes list few candidate rows"};
+  }
+  if (probe_beats_scan && FewCandidates(f)) {
+    return {SearchStrategy::kIvf, 0,
+            "the row columns answer the filter: the probe scores fewer rows "
+            "than the payload indexes list"};
   }
   if (f.graph && f.ivf && !f.exact) {
     // A filter needs no wider probe up front: the index probes further

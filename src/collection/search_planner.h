@@ -76,6 +76,12 @@ struct SourceFacts {
   bool codes = false;
   // ... and it is an IVF index (VectorIndex::probes_partitions).
   bool ivf = false;
+  // IVF: the index's row columns answer every condition of the filter
+  // (filter::ColumnMatcher::complete), so a probe tests each row cheaply
+  // and scores at most about `ivf_scored_rows` accepted rows
+  // (IvfIndex::AcceptedRowsToScore at the query's nprobe).
+  bool columns_answer_filter = false;
+  uint64_t ivf_scored_rows = 0;
   // The query asked for exact results (no graph walk).
   bool exact = false;
   uint32_t k = 0;

@@ -52,6 +52,14 @@ struct SearchParams {
   // row can be in (its column statistics rule the filter out): it is never
   // probed, and nprobe counts the others.
   const std::vector<uint8_t>* partition_mask = nullptr;
+  // The accept filter costs little next to a distance (it reads typed
+  // columns, not JSON). IVF then tests it before scoring a row, and probes
+  // past nprobe until nprobe partitions holding accepted rows were probed
+  // and enough accepted rows were scored (a share of what the unfiltered
+  // probe scores: IvfIndex::AcceptedRowsToScore): a filter away from the
+  // query (whose nearest partitions hold few accepted rows) still scores
+  // enough of them.
+  bool accept_cheap = false;
 };
 
 class VectorIndex {

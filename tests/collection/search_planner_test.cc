@@ -125,6 +125,24 @@ TEST(SearchPlannerTest, IndexScanUpToMaxFraction) {
             SearchStrategy::kHnswFiltered);
 }
 
+TEST(SearchPlannerTest, IvfWithColumnsBeatsAnIndexScanOfMoreRowsThanItScores) {
+  // An IVF segment of 60000 rows whose probe scores about 3000 accepted
+  // rows; the payload indexes list 4000 candidates (an index scan by the
+  // usual thresholds).
+  SourceFacts f = Bounded(60000, 4000);
+  f.ivf = true;
+  f.ivf_scored_rows = 3000;
+  EXPECT_EQ(PlanSearch(f).strategy, SearchStrategy::kIndexScan)
+      << "the row columns do not answer the filter";
+  f.columns_answer_filter = true;
+  EXPECT_EQ(PlanSearch(f).strategy, SearchStrategy::kIvf);
+  f.estimated_matches = 3000;  // no more than the probe would score
+  EXPECT_EQ(PlanSearch(f).strategy, SearchStrategy::kIndexScan);
+  f.estimated_matches = 4000;
+  f.exact = true;  // an exact query gets the index scan's exact answer
+  EXPECT_EQ(PlanSearch(f).strategy, SearchStrategy::kIndexScan);
+}
+
 TEST(SearchPlannerTest, IndexScanNeedsIndexesThatBoundTheFilter) {
   SourceFacts f = Bounded(50000, 100);
   f.indexes_bound_matches = false;  // e.g. an unindexed leaf under $or

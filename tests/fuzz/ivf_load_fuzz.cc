@@ -111,6 +111,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  "statistics for another partition count");
     }
   }
+  if (const index::RowColumns* cells = (*idx)->row_columns()) {
+    FUZZ_CHECK(
+        (*idx)->columns() != nullptr &&
+            cells->columns().size() == (*idx)->columns()->columns().size() &&
+            cells->rows() == rows,
+        "row columns that are not the statistics' columns");
+    for (const auto& c : cells->columns()) {
+      FUZZ_CHECK(c.tags.size() == rows && c.values.size() == rows);
+      for (uint32_t r = 0; r < rows; ++r) {
+        FUZZ_CHECK(c.tags[r] <= index::RowColumns::kMaxTag);
+        if (c.tags[r] == uint8_t(index::RowColumns::Tag::kString)) {
+          FUZZ_CHECK(c.values[r] < c.strings.size(), "string index");
+        }
+      }
+    }
+  }
   const Answers first = SearchAll(**idx, v);
 
   Status s = (*idx)->Save(env, "/g/saved.hnsw");
@@ -124,6 +140,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           ((*idx)->columns() == nullptr ||
            *(*idx)->columns() == *(*again)->columns()),
       "the statistics changed through a save");
+  FUZZ_CHECK(((*idx)->row_columns() == nullptr) ==
+                     ((*again)->row_columns() == nullptr) &&
+                 ((*idx)->row_columns() == nullptr ||
+                  *(*idx)->row_columns() == *(*again)->row_columns()),
+             "the row columns changed through a save");
   s = (*again)->Save(env, "/g/saved2.hnsw");
   FUZZ_CHECK(s.ok(), s);
   auto b1 = env->ReadFileToString("/g/saved.hnsw");

@@ -349,7 +349,31 @@ void IvfSeed(const std::string& name, uint32_t rows, uint32_t dim,
         c.parts.push_back(st);
       }
     }
-    (*ix)->set_columns(std::make_shared<const PC>(std::move(cols)));
+    // The int8 seed carries row columns too (version 3), the other only
+    // the statistics (version 2).
+    std::shared_ptr<const index::RowColumns> cells;
+    if (int8) {
+      using RC = index::RowColumns;
+      RC::Column tag{"tag", {}, {}, {"v0", "v1", "v2"}};
+      RC::Column n{"a.n", {}, {}, {}};
+      for (uint32_t r = 0; r < rows; ++r) {
+        tag.tags.push_back(static_cast<uint8_t>(RC::Tag::kString));
+        tag.values.push_back(r % 3);
+        n.tags.push_back(
+            static_cast<uint8_t>(r % 2 ? RC::Tag::kInt : RC::Tag::kAbsent));
+        n.values.push_back(r % 2 ? r * 1000 : 0);
+      }
+      std::vector<RC::Column> rc = {tag, n};
+      for (size_t c = 2; c < cols.size(); ++c) {
+        RC::Column other{cols[c].name, {}, {}, {}};
+        other.tags.assign(rows, static_cast<uint8_t>(RC::Tag::kIrregular));
+        other.values.assign(rows, 0);
+        rc.push_back(std::move(other));
+      }
+      cells = std::make_shared<const RC>(std::move(rc), rows);
+    }
+    (*ix)->set_columns(std::make_shared<const PC>(std::move(cols)),
+                       std::move(cells));
   }
   auto env = NewMemEnv();
   Die(env->CreateDirIfMissing("/g"), "mkdir");

@@ -138,7 +138,7 @@ TEST_F(IvfColumnsFileTest, VersionTwoCarriesTheStatistics) {
     const std::string v1 = Bytes(*ix);
     EXPECT_EQ(v1[8], 1);  // no statistics: version 1, as before
     auto cols = std::make_shared<const PartitionColumns>(Sample(20));
-    ix->set_columns(cols);
+    ix->set_columns(cols, nullptr);
     const std::string v2 = Bytes(*ix);
     EXPECT_EQ(v2[8], 2);
     // Everything before the statistics is the same bytes.
@@ -161,8 +161,91 @@ TEST_F(IvfColumnsFileTest, VersionTwoCarriesTheStatistics) {
   }
   // Statistics for another partition count do not load.
   auto ix = Build(false);
-  ix->set_columns(std::make_shared<const PartitionColumns>(Sample(19)));
+  ix->set_columns(std::make_shared<const PartitionColumns>(Sample(19)),
+                  nullptr);
   EXPECT_TRUE(Load(Bytes(*ix)).status().IsCorruption());
+}
+
+// Row columns for Sample's columns: "tag" strings, "a.n" integers with a
+// few rows absent, irregular, null or large unsigned, the rest absent.
+std::shared_ptr<const RowColumns> SampleRows(uint32_t rows) {
+  using Tag = RowColumns::Tag;
+  RowColumns::Column tag{"tag", {}, {}, {"a", "b", "c"}};
+  RowColumns::Column n{"a.n", {}, {}, {}};
+  for (uint32_t r = 0; r < rows; ++r) {
+    tag.tags.push_back(static_cast<uint8_t>(Tag::kString));
+    tag.values.push_back(r % 3);
+    const Tag t = r % 50 == 0   ? Tag::kAbsent
+                  : r % 51 == 0 ? Tag::kIrregular
+                  : r % 52 == 0 ? Tag::kNull
+                  : r % 53 == 0 ? Tag::kUint
+                  : r % 54 == 0 ? Tag::kDouble
+                                : Tag::kInt;
+    n.tags.push_back(static_cast<uint8_t>(t));
+    n.values.push_back(t == Tag::kInt    ? static_cast<uint64_t>(-int64_t(r))
+                       : t == Tag::kUint ? ~uint64_t{0} - r
+                                         : (t == Tag::kDouble ? 0x4009 : 0));
+  }
+  std::vector<RowColumns::Column> cols = {tag, n};
+  for (const char* name : {"f", "b", "t"}) {
+    RowColumns::Column c{name, {}, {}, {}};
+    c.tags.assign(rows, static_cast<uint8_t>(Tag::kAbsent));
+    c.values.assign(rows, 0);
+    cols.push_back(std::move(c));
+  }
+  return std::make_shared<const RowColumns>(std::move(cols), rows);
+}
+
+TEST_F(IvfColumnsFileTest, VersionThreeCarriesTheRowColumns) {
+  auto ix = Build(true);
+  auto stats = std::make_shared<const PartitionColumns>(Sample(20));
+  ix->set_columns(stats, nullptr);
+  const std::string v2 = Bytes(*ix);
+  const auto cells = SampleRows(data_.rows);
+  ix->set_columns(stats, cells);
+  const std::string v3 = Bytes(*ix);
+  EXPECT_EQ(v3[8], 3);
+  EXPECT_EQ(v3.substr(12, v2.size() - 16), v2.substr(12, v2.size() - 16));
+  auto l = Load(v3);
+  ASSERT_TRUE(l.ok()) << l.status().ToString();
+  ASSERT_NE((*l)->row_columns(), nullptr);
+  EXPECT_EQ(*(*l)->row_columns(), *cells);
+  EXPECT_EQ(*(*l)->columns(), *stats);
+  // A version 2 file still loads, without row columns.
+  auto l2 = Load(v2);
+  ASSERT_TRUE(l2.ok());
+  EXPECT_EQ((*l2)->row_columns(), nullptr);
+  EXPECT_NE((*l2)->columns(), nullptr);
+  for (size_t at : {size_t(8), v2.size() - 4, v2.size() + 5, v3.size() - 9}) {
+    std::string bad = v3;
+    bad[at] ^= 0x21;
+    EXPECT_TRUE(Load(bad).status().IsCorruption()) << at;
+  }
+  EXPECT_TRUE(Load(v3.substr(0, v3.size() - 5)).status().IsCorruption());
+  // Row columns that are not the statistics' columns, or for fewer rows.
+  RowColumns::Column other{"other", {}, {}, {}};
+  other.tags.assign(data_.rows, 0);
+  other.values.assign(data_.rows, 0);
+  RowColumns::Column tag = cells->columns()[0];
+  std::vector<RowColumns::Column> renamed = cells->columns();
+  renamed[1] = other;
+  ix->set_columns(stats, std::make_shared<const RowColumns>(std::move(renamed),
+                                                            data_.rows));
+  EXPECT_TRUE(Load(Bytes(*ix)).status().IsCorruption());
+  // Decode checks every cell: a string index past the table, a bad tag.
+  uint64_t raw = 0;
+  for (int damage = 0; damage < 2; ++damage) {
+    RowColumns::Column t2 = tag;
+    if (damage == 0) t2.values[17] = 3;  // only 3 strings
+    if (damage == 1) t2.tags[17] = RowColumns::kMaxTag + 1;
+    auto packed = RowColumns({t2}, data_.rows).Encode(&raw);
+    ASSERT_TRUE(packed.ok());
+    EXPECT_TRUE(
+        RowColumns::Decode(*packed, raw, data_.rows).status().IsCorruption());
+    EXPECT_TRUE(RowColumns::Decode(*packed, raw, data_.rows + 1)
+                    .status()
+                    .IsCorruption());
+  }
 }
 
 TEST_F(IvfColumnsFileTest, AMaskedPartitionIsNeverProbed) {

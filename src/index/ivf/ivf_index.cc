@@ -23,10 +23,12 @@ static_assert(std::endian::native == std::endian::little,
 namespace {
 
 constexpr char kMagic[8] = {'P', 'D', 'B', 'I', 'V', 'F', '0', '1'};
-// Version 1: no column statistics; 2: followed by them (written only when
-// the index has some, so other files keep their bytes).
+// Version 1: no columns; 2: followed by the column statistics; 3: by the
+// statistics and the row columns (written only when the index has columns,
+// so other files keep their bytes).
 constexpr uint32_t kVersion = 1;
-constexpr uint32_t kVersionColumns = 2;
+constexpr uint32_t kVersionStats = 2;
+constexpr uint32_t kVersionColumns = 3;
 // Magic, then version, dim, metric, rows, nlist, nprobe, int8,
 // rerank_factor (u32 each) and the int8 step (f32).
 constexpr size_t kHeaderSize = 8 + 8 * 4 + 4;
@@ -192,14 +194,24 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
   }
   const hnsw::FloatDist fd{view_.data, view_.norms,  dim, metric_,
                            p.query,    p.query_norm, &kt};
+  // With a cheap filter, the probe goes on until `want` partitions that
+  // hold accepted rows were probed and AcceptedRowsToScore accepted rows
+  // were scored (vector_index.h, accept_cheap).
+  const bool count = p.accept_cheap && accept && !exact;
+  const uint64_t target = count ? AcceptedRowsToScore(want) : 0;
+  uint64_t scored = 0, examined = 0;
+  uint32_t holding = 0;  // probed partitions that held an accepted row
   // Partition i of the probe order, for i >= nprobe only once the first
-  // nprobe are done: a filter that left fewer than k rows accepted widens
-  // the probe to the next partitions, one at a time, so that k hits come
-  // back when k exist.
+  // nprobe are done: a filter that left fewer than k rows accepted (or,
+  // counting, too few) widens the probe to the next partitions, one at a
+  // time, so that k hits come back when k exist.
   bool rest_sorted = nprobe >= open;
   auto probe_more = [&](uint32_t i, size_t accepted) {
     if (i < nprobe) return true;
-    if (i >= open || accepted >= p.k) return false;
+    if (i >= open) return false;
+    if (accepted >= p.k && (!count || (holding >= want && scored >= target))) {
+      return false;
+    }
     if (!rest_sorted) {
       std::sort(lists.begin() + nprobe, lists.end());
       rest_sorted = true;
@@ -207,20 +219,23 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
     return true;
   };
   TopK top(p.k);
-  uint64_t scored = 0;
   if (!int8_ || exact) {
     for (uint32_t i = 0; probe_more(i, top.size()); ++i) {
       const uint32_t list = lists[i].second;
       const uint32_t b = offsets_[list], e = offsets_[list + 1];
+      examined += e - b;
+      const uint64_t scored_before = scored;
       for (uint32_t pos = b; pos < e; ++pos) {
-        if (pos + 2 < e) fd.Prefetch(order_[pos + 2]);
         const uint32_t row = order_[pos];
+        if (count && !accept(row)) continue;
+        if (pos + 2 < e) fd.Prefetch(order_[pos + 2]);
         const float d = fd(row);
         ++scored;
-        if (d < top.threshold() && (!accept || accept(row))) {
+        if (d < top.threshold() && (count || !accept || accept(row))) {
           top.Push({row, d});
         }
       }
+      if (scored > scored_before) ++holding;
     }
   } else {
     std::vector<uint8_t> qc(dim);
@@ -233,13 +248,17 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
     for (uint32_t i = 0; probe_more(i, best.size()); ++i) {
       const uint32_t list = lists[i].second;
       const uint32_t b = offsets_[list], e = offsets_[list + 1];
+      examined += e - b;
+      const uint64_t scored_before = scored;
       for (uint32_t pos = b; pos < e; ++pos) {
+        if (count && !accept(order_[pos])) continue;
         const float d = cd(pos);
         ++scored;
-        if (d < best.threshold() && (!accept || accept(order_[pos]))) {
+        if (d < best.threshold() && (count || !accept || accept(order_[pos]))) {
           best.Push({pos, d});
         }
       }
+      if (scored > scored_before) ++holding;
     }
     const std::vector<Candidate> shortlist = best.Take();
     for (const Candidate& cand : shortlist) {
@@ -250,7 +269,7 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
   }
   if (counters) {
     counters->distances_computed += scored;
-    counters->points_scanned += scored;
+    counters->points_scanned += examined;
   }
   for (const Candidate& c : top.Take()) out->push_back(c);
 }
@@ -260,13 +279,19 @@ size_t IvfIndex::MemoryUsage() const {
          offsets_.size() * sizeof(uint32_t) + order_.size() * sizeof(uint32_t) +
          codes_.size() + terms_.size() * sizeof(float) +
          norms_.size() * sizeof(float) + sq_.mins().size() * sizeof(float) +
-         (columns_ ? columns_->MemoryUsage() : 0);
+         (columns_ ? columns_->MemoryUsage() : 0) +
+         (row_columns_ ? row_columns_->MemoryUsage() : 0);
 }
 
 Status IvfIndex::Save(Env* env, const std::string& path) const {
   std::string out;
   out.append(kMagic, sizeof(kMagic));
-  PutFixed32(&out, columns_ ? kVersionColumns : kVersion);
+  if (row_columns_ && !columns_) {
+    return Status::Internal("IVF index: row columns without statistics");
+  }
+  PutFixed32(&out, row_columns_ ? kVersionColumns
+                   : columns_   ? kVersionStats
+                                : kVersion);
   PutFixed32(&out, view_.dim);
   PutFixed32(&out, static_cast<uint32_t>(metric_));
   PutFixed32(&out, view_.rows);
@@ -284,13 +309,16 @@ Status IvfIndex::Save(Env* env, const std::string& path) const {
     PutArray(&out, terms_);
     PutArray(&out, norms_);
   }
-  if (columns_) {
+  auto put_block = [&](const auto& block) -> Status {
     uint64_t raw_size = 0;
-    PDB_ASSIGN_OR_RETURN(std::string packed, columns_->Encode(&raw_size));
+    PDB_ASSIGN_OR_RETURN(std::string packed, block.Encode(&raw_size));
     PutFixed64(&out, raw_size);
     PutFixed64(&out, packed.size());
     out += packed;
-  }
+    return Status::OK();
+  };
+  if (columns_) PDB_RETURN_IF_ERROR(put_block(*columns_));
+  if (row_columns_) PDB_RETURN_IF_ERROR(put_block(*row_columns_));
   PutFixed32(&out, Crc(out.data(), out.size()));
   return env->WriteFileAtomically(path, out);
 }
@@ -310,10 +338,10 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
     return Corrupt(path, "checksum mismatch");
   }
   auto field = [&](int i) { return DecodeFixed32(base + 8 + 4 * i); };
-  if (field(0) != kVersion && field(0) != kVersionColumns) {
-    return Corrupt(path, "unknown version " + std::to_string(field(0)));
+  const uint32_t version = field(0);
+  if (version < kVersion || version > kVersionColumns) {
+    return Corrupt(path, "unknown version " + std::to_string(version));
   }
-  const bool has_columns = field(0) == kVersionColumns;
   const uint32_t dim = field(1), rows = field(3), nlist = field(4);
   if (dim != view.dim || field(2) != static_cast<uint32_t>(metric) ||
       rows != view.rows) {
@@ -334,16 +362,25 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
   uint64_t need = kHeaderSize + uint64_t(nlist) * dim * 4 +
                   uint64_t(nlist + 1) * 4 + uint64_t(rows) * 4 + 4;
   if (ix->int8_) need += uint64_t(dim) * 4 + uint64_t(rows) * (dim + 8);
-  uint64_t columns_raw = 0, columns_packed = 0;
-  if (has_columns) {
-    // The sizes of the statistics block sit where the arrays end.
+  // The column blocks (version 2: statistics; 3: and row columns), each
+  // its raw and packed sizes then the zstd frame, between the arrays and
+  // the checksum.
+  struct Block {
+    uint64_t raw = 0, packed = 0, at = 0;
+  };
+  Block blocks[2];
+  const int block_count = static_cast<int>(version) - 1;
+  for (int b = 0; b < block_count; ++b) {
+    const uint64_t start = need - 4;  // where the checksum would be
     if (size < need + 16) return Corrupt(path, "wrong size");
-    columns_raw = DecodeFixed64(base + need - 4);
-    columns_packed = DecodeFixed64(base + need + 4);
-    if (columns_packed > size - need - 16) return Corrupt(path, "wrong size");
-    need += 16 + columns_packed;
+    blocks[b].raw = DecodeFixed64(base + start);
+    blocks[b].packed = DecodeFixed64(base + start + 8);
+    if (blocks[b].packed > size - need - 16) {
+      return Corrupt(path, "wrong size");
+    }
+    blocks[b].at = start + 16;
+    need += 16 + blocks[b].packed;
   }
-  if (size != need) return Corrupt(path, "wrong size");
   const char* at = base + kHeaderSize;
   auto take = [&](auto* v, size_t count) {
     using T = typename std::remove_reference_t<decltype(*v)>::value_type;
@@ -376,13 +413,28 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
     take(&ix->terms_, rows);
     take(&ix->norms_, rows);
   }
-  if (has_columns) {
-    at += 16;
-    auto cols = PartitionColumns::Decode(std::string_view(at, columns_packed),
-                                         columns_raw, nlist);
+  if (block_count >= 1) {
+    const Block& b = blocks[0];
+    auto cols = PartitionColumns::Decode(
+        std::string_view(base + b.at, b.packed), b.raw, nlist);
     if (!cols.ok()) return Corrupt(path, cols.status().message());
     ix->columns_ =
         std::make_shared<const PartitionColumns>(std::move(cols).value());
+  }
+  if (block_count >= 2) {
+    const Block& b = blocks[1];
+    auto cells = RowColumns::Decode(std::string_view(base + b.at, b.packed),
+                                    b.raw, rows);
+    if (!cells.ok()) return Corrupt(path, cells.status().message());
+    const auto& have = cells->columns();
+    const auto& named = ix->columns_->columns();
+    bool same = have.size() == named.size();
+    for (size_t c = 0; same && c < have.size(); ++c) {
+      same = have[c].name == named[c].name;
+    }
+    if (!same) return Corrupt(path, "row columns differ from the statistics");
+    ix->row_columns_ =
+        std::make_shared<const RowColumns>(std::move(cells).value());
   }
   return ix;
 }

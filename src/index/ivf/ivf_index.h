@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "index/ivf/partition_columns.h"
+#include "index/ivf/row_columns.h"
 #include "index/quant/scalar_quantizer.h"
 #include "index/vector_index.h"
 #include "proximadb/env.h"
@@ -58,6 +59,12 @@ class IvfIndex final : public VectorIndex {
   // recommends 30..256) at a fraction of the cost.
   static constexpr uint32_t kTrainRowsPerList = 64;
   static constexpr int kTrainRounds = 8;
+  // AcceptedRowsToScore's share of the unfiltered probe's rows. Measured
+  // on Fashion-MNIST with class filters (docs/BENCHMARKS.md, "viper:
+  // filterable columns"): a filter's accepted rows scored nearest-first
+  // reach recall@10 >= 0.98 at a quarter (0.96 at an eighth; the whole
+  // count gave 0.999 at half the QPS).
+  static constexpr uint32_t kAcceptedShare = 4;
 
   // sqrt(rows) partitions, rounded (at least 1): the classic IVF choice,
   // each partition then holds about sqrt(rows) rows.
@@ -90,6 +97,15 @@ class IvfIndex final : public VectorIndex {
               SearchCounters* counters) const override;
   bool probes_partitions() const override { return true; }
 
+  // With a cheap filter (SearchParams::accept_cheap), the accepted rows a
+  // search scores before it may stop probing: a kAcceptedShare-th of what
+  // `nprobe` (0: the default) partitions of average size hold, that is of
+  // what the unfiltered probe scores.
+  uint64_t AcceptedRowsToScore(uint32_t nprobe) const {
+    const uint32_t want = nprobe != 0 ? nprobe : nprobe_;
+    return nlist_ == 0 ? 0
+                       : uint64_t(want) * view_.rows / nlist_ / kAcceptedShare;
+  }
   uint32_t nlist() const { return nlist_; }
   uint32_t nprobe() const { return nprobe_; }
   bool int8() const { return int8_; }
@@ -100,13 +116,17 @@ class IvfIndex final : public VectorIndex {
   std::span<const uint32_t> partition_rows(uint32_t p) const {
     return {order_.data() + offsets_[p], list_size(p)};
   }
-  // Statistics of the collection's filterable columns per partition, saved
-  // in the file (version 2); null when it has none. Set before Save and
-  // before the index is shared.
-  void set_columns(std::shared_ptr<const PartitionColumns> c) {
-    columns_ = std::move(c);
+  // The collection's filterable columns: their statistics per partition
+  // and their typed values per row, saved in the file (version 3; version 2
+  // files have statistics only). Null when the index has none. Set before
+  // Save and before the index is shared; `rows` needs `stats`.
+  void set_columns(std::shared_ptr<const PartitionColumns> stats,
+                   std::shared_ptr<const RowColumns> rows) {
+    columns_ = std::move(stats);
+    row_columns_ = std::move(rows);
   }
   const PartitionColumns* columns() const { return columns_.get(); }
+  const RowColumns* row_columns() const { return row_columns_.get(); }
   // Bytes of RAM held (centroids, lists, codes), not the view's vectors.
   size_t MemoryUsage() const;
 
@@ -137,6 +157,7 @@ class IvfIndex final : public VectorIndex {
   std::vector<float> terms_;
   std::vector<float> norms_;
   std::shared_ptr<const PartitionColumns> columns_;
+  std::shared_ptr<const RowColumns> row_columns_;
 };
 
 }  // namespace proximadb::index

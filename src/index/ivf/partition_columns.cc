@@ -1,19 +1,17 @@
 #include "index/ivf/partition_columns.h"
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <memory>
 
+#include "index/ivf/zstd_block.h"
 #include "util/coding.h"
 
 namespace proximadb::index {
 
 namespace {
 
-constexpr int kZstdLevel = 3;
 constexpr uint32_t kFlagIrregular = 1;
 constexpr uint32_t kFlagOverflow = 2;
 
@@ -142,13 +140,7 @@ Result<std::string> PartitionColumns::Encode(uint64_t* raw_size) const {
       }
     }
   }
-  std::string packed(ZSTD_compressBound(raw.size()), '\0');
-  const size_t n = ZSTD_compress(packed.data(), packed.size(), raw.data(),
-                                 raw.size(), kZstdLevel);
-  if (ZSTD_isError(n)) {
-    return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
-  }
-  packed.resize(n);
+  PDB_ASSIGN_OR_RETURN(std::string packed, ZstdPack(raw));
   *raw_size = raw.size();
   return packed;
 }
@@ -158,17 +150,9 @@ Result<PartitionColumns> PartitionColumns::Decode(std::string_view packed,
                                                   uint32_t partitions) {
   // The most the encoding of kMaxFilterableColumns columns over 65536
   // partitions with full dictionaries can take, rounded up.
-  const uint64_t most = 64ull << 30;
-  if (raw_size > most) return Bad("implausible size");
-  if (ZSTD_getFrameContentSize(packed.data(), packed.size()) != raw_size ||
-      ZSTD_findFrameCompressedSize(packed.data(), packed.size()) !=
-          packed.size()) {
-    return Bad("zstd frame does not match its recorded sizes");
-  }
-  std::string raw(raw_size, '\0');
-  const size_t n =
-      ZSTD_decompress(raw.data(), raw.size(), packed.data(), packed.size());
-  if (ZSTD_isError(n) || n != raw_size) return Bad("zstd frame unreadable");
+  PDB_ASSIGN_OR_RETURN(
+      const std::string raw,
+      ZstdUnpack(packed, raw_size, 64ull << 30, "column statistics"));
   std::string_view in = raw;
   uint64_t count = 0;
   if (!GetVarint64(&in, &count) || count > in.size()) {
