@@ -9,8 +9,17 @@
 // second, p50 / p99 / max latency, failed requests, and recall@10 against
 // exact answers at the end of each steady phase.
 //
+// With --adaptive 1 the collection is viper instead (ivf int8, hash
+// memtable) and nothing is migrated: the bench measures viper's adaptive
+// rule ([storage] viper_graph_min_points / viper_graph_min_age_s; the
+// loaded collection is one segment above the size) by moving its clock an
+// hour on, after which the compactor gives the segment an HNSW graph.
+// Phases: before (ivf), during the graph build, after (hnsw); each steady
+// phase also sweeps nprobe (ivf) or ef (hnsw) for recall against
+// single-client searches per second.
+//
 //   migration_bench [--points N] [--dim D] [--segments S] [--steady-s T]
-//                   [--write-rate P] [--dir PATH]
+//                   [--write-rate P] [--adaptive 0|1] [--dir PATH]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -37,6 +46,7 @@ struct Args {
   uint32_t segments = 4;
   double steady_s = 10;
   uint32_t write_rate = 0;
+  bool adaptive = false;
   std::string dir = "/tmp/pdb-migration-bench";
 };
 
@@ -105,6 +115,72 @@ double Recall(Collection& c, const std::vector<std::vector<float>>& queries) {
   return hit / total;
 }
 
+// Real time plus an offset the bench moves (the adaptive rule's age).
+class ShiftedClock final : public Clock {
+ public:
+  uint64_t NowMicros() override {
+    return Clock::Real()->NowMicros() + shift_us.load();
+  }
+  std::atomic<uint64_t> shift_us{0};
+};
+
+// Recall@10 and single-client searches per second at each setting
+// (nprobe for ivf, ef for hnsw), 3 passes over the queries.
+void Sweep(Collection& c, const std::vector<std::vector<float>>& queries,
+           bool ivf, const std::vector<uint32_t>& settings) {
+  std::vector<std::set<std::string>> truth;
+  for (const auto& q : queries) {
+    SearchRequest req;
+    req.vector = q;
+    req.k = 10;
+    req.exact = true;
+    auto exact = c.Search(req);
+    Check(exact.status(), "exact search");
+    std::set<std::string> ids;
+    for (auto& h : exact->hits) ids.insert(h.id);
+    truth.push_back(std::move(ids));
+  }
+  for (uint32_t setting : settings) {
+    double hit = 0, total = 0;
+    const auto t0 = SteadyClock::now();
+    uint64_t n = 0;
+    for (int pass = 0; pass < 3; ++pass) {
+      for (size_t i = 0; i < queries.size(); ++i, ++n) {
+        SearchRequest req;
+        req.vector = queries[i];
+        req.k = 10;
+        if (ivf) {
+          req.nprobe = setting;
+        } else {
+          req.ef_search = setting;
+        }
+        auto got = c.Search(req);
+        Check(got.status(), "search");
+        if (pass > 0) continue;
+        for (auto& h : got->hits) hit += truth[i].count(h.id);
+        total += truth[i].size();
+      }
+    }
+    std::printf("%-22s %s %u: recall@10 %.4f, %.0f searches/s\n", "",
+                ivf ? "nprobe" : "ef", setting, hit / total,
+                double(n) / Since(t0));
+  }
+}
+
+// The strategy explain reports for every segment ("ivf", "hnsw", ...).
+std::string Strategies(Collection& c, const std::vector<float>& q) {
+  SearchRequest req;
+  req.vector = q;
+  req.explain = true;
+  auto r = c.Search(req);
+  Check(r.status(), "explain");
+  std::string out;
+  for (const SourcePlan& p : r->explain) {
+    if (p.source == "segment") out += (out.empty() ? "" : ",") + p.strategy;
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -121,6 +197,8 @@ int main(int argc, char** argv) {
       a.steady_s = std::atof(v.c_str());
     else if (k == "--write-rate")
       a.write_rate = uint32_t(std::atoi(v.c_str()));
+    else if (k == "--adaptive")
+      a.adaptive = v == "1";
     else if (k == "--dir")
       a.dir = v;
   }
@@ -128,10 +206,19 @@ int main(int argc, char** argv) {
   if (getloadavg(load, 3) < 0) load[0] = -1;
   std::printf(
       "# load average %.2f at start; %llu points x %u dims in %u "
-      "segments, write rate %u points/s\n",
-      load[0], (unsigned long long)a.points, a.dim, a.segments, a.write_rate);
+      "segments, write rate %u points/s%s\n",
+      load[0], (unsigned long long)a.points, a.dim, a.segments, a.write_rate,
+      a.adaptive ? ", viper adaptive rule" : "");
   std::filesystem::remove_all(a.dir);
   DBOptions o;
+  ShiftedClock clock;
+  if (a.adaptive) {
+    o.clock = &clock;
+    // The loaded segment is above the size; an hour must pass (the clock
+    // is moved) before the compactor builds its graph.
+    o.viper_graph_min_points = a.points / 2;
+    o.viper_graph_min_age_s = 3600;
+  }
   auto db = DB::Open(o, a.dir);
   Check(db.status(), "open");
   CollectionConfig cfg;
@@ -141,6 +228,12 @@ int main(int argc, char** argv) {
   // The writer's points are flushed every 20k (the memtable, scanned
   // exactly, stays small); the loaded segments may be compacted.
   cfg.flush.max_vector_count = 20000;
+  if (a.adaptive) {
+    cfg.storage_strategy = "viper";
+    cfg.memtable = "hash";
+    cfg.index.algorithm = "ivf";
+    cfg.index.quantization = "int8";
+  }
   auto made = (*db)->CreateCollection(cfg);
   Check(made.status(), "create");
   std::shared_ptr<Collection> c = *made;
@@ -175,8 +268,13 @@ int main(int argc, char** argv) {
 
   Phases phases;
   std::atomic<bool> stop{false};
+  std::atomic<bool> paused{false};  // while a sweep measures alone
   std::thread searcher([&] {
     for (size_t i = 0; !stop.load(); ++i) {
+      if (paused.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
       SearchRequest req;
       req.vector = queries[i % queries.size()];
       req.k = 10;
@@ -252,6 +350,35 @@ int main(int argc, char** argv) {
     phases.Report(name, extra);
   };
   phases.Report("(warm-up)", "");
+  if (a.adaptive) {
+    steady("before (ivf int8)");
+    paused = true;
+    Sweep(*c, queries, /*ivf=*/true, {4, 8, 16, 32});
+    paused = false;
+    phases.Report("(sweep)", "");
+    const auto t0 = SteadyClock::now();
+    clock.shift_us = uint64_t{3601} * 1000000;
+    std::string now;
+    while ((now = Strategies(*c, queries[0])).find("ivf") !=
+           std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    char extra[160];
+    std::snprintf(extra, sizeof(extra),
+                  "; the compactor's pass and the graph build took %.2f s "
+                  "(segments now %s)",
+                  Since(t0), now.c_str());
+    phases.Report("during adaptive graph", extra);
+    steady("after (hnsw int8)");
+    paused = true;
+    Sweep(*c, queries, /*ivf=*/false, {32, 64, 128, 256});
+    stop = true;
+    searcher.join();
+    writer.join();
+    db->reset();
+    std::filesystem::remove_all(a.dir);
+    return 0;
+  }
   steady("before (hnsw)");
   LayoutSettings ivf;
   ivf.storage_strategy = "custom";

@@ -74,6 +74,13 @@ struct DBOptions {
   // (builds run one at a time, after the flush or compaction that made the
   // segment). 0 (the default) = one per core.
   uint32_t index_build_threads = 0;
+  // [storage] viper_graph_min_points / viper_graph_min_age_s: the adaptive
+  // rule of viper collections (docs/ARCHITECTURE.md, "Adaptive graphs"):
+  // the compactor gives a segment of at least this many rows, whose newest
+  // write is at least this old, an HNSW graph in place of its IVF index.
+  // min_points 0 = never. Defaults 1,000,000 rows and 3600 s.
+  uint64_t viper_graph_min_points = 1000000;
+  uint32_t viper_graph_min_age_s = 3600;
   // How often the flush scheduler evaluates policies. Default 1000 ms.
   uint32_t flush_check_interval_ms = 1000;
   // [storage] compaction_enabled. Default true.

@@ -50,6 +50,61 @@ index::VectorView ViewOf(const segment::Segment& s) {
                            static_cast<uint32_t>(s.size()), s.dimension()};
 }
 
+// The adaptive rule (docs/ARCHITECTURE.md, "Adaptive graphs"): a viper
+// segment this large is served by an HNSW graph once it is old enough.
+bool AdaptiveGraphFits(const LiveSegment& seg, const LayoutSettings& layout,
+                       uint64_t min_points) {
+  return min_points > 0 && layout.storage_strategy == "viper" &&
+         layout.index.algorithm == "ivf" && seg.seg->size() >= min_points;
+}
+
+// What the rule builds: the layout's graph settings (m, ef_construction)
+// and quantization, as an HNSW index; no columns.
+LayoutSettings AdaptiveLayout(const LayoutSettings& layout) {
+  LayoutSettings graph = layout;
+  graph.index.algorithm = "hnsw";
+  graph.filterable_columns.clear();
+  return graph;
+}
+
+bool HnswMatches(const index::VectorIndex* g, const IndexConfig& want) {
+  const auto* h = dynamic_cast<const index::HnswIndex*>(g);
+  if (h == nullptr) return false;
+  const index::HnswParams p = ParamsOf(want);
+  const index::HnswParams& have = h->params();
+  return have.m == p.m && have.quantization == p.quantization &&
+         (p.m == 0 || have.ef_construction == p.ef_construction);
+}
+
+// Logs a background build's end and serves its index.
+void ServeBuilt(const std::string& name, LiveSegment& s,
+                Result<std::shared_ptr<const index::VectorIndex>> g,
+                const Status& saved, const char* what,
+                std::chrono::steady_clock::time_point started) {
+  if (!g.ok()) {
+    spdlog::error("collection {}: building the {} of {}: {}", name, what,
+                  s.seg->path(), g.status().ToString());
+    return;
+  }
+  if (!saved.ok()) {
+    // Still serve it; the next start rebuilds what was not saved.
+    spdlog::warn("collection {}: saving {} {}: {}", name, what, s.graph_path(),
+                 saved.ToString());
+  }
+  s.set_graph(std::move(g).value());
+  spdlog::info(
+      "collection {}: {} of segment {}: {} vectors in {:.2f} s", name, what,
+      s.seg->segment_id(), s.seg->size(),
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count());
+}
+
+// Clears LiveSegment::build_queued when a queued build ends.
+struct BuildDone {
+  LiveSegment* s;
+  ~BuildDone() { s->build_queued.store(false, std::memory_order_release); }
+};
+
 }  // namespace
 
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
@@ -79,7 +134,8 @@ Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
 }
 
 bool CollectionImpl::IndexMatches(const LiveSegment& seg,
-                                  const LayoutSettings& layout) {
+                                  const LayoutSettings& layout,
+                                  uint64_t graph_min_points) {
   const IndexConfig& want = layout.index;
   if (seg.seg->size() == 0) return true;  // nothing is built for no rows
   std::shared_ptr<const index::VectorIndex> g = seg.graph();
@@ -88,16 +144,16 @@ bool CollectionImpl::IndexMatches(const LiveSegment& seg,
   const auto rows = static_cast<uint32_t>(seg.seg->size());
   if (want.algorithm == "ivf") {
     const auto* ivf = dynamic_cast<const index::IvfIndex*>(g.get());
-    return ivf != nullptr && ivf->int8() == (want.quantization == "int8") &&
+    if (ivf == nullptr) {
+      // The adaptive rule's graph is as much this layout's as the IVF.
+      return AdaptiveGraphFits(seg, layout, graph_min_points) &&
+             HnswMatches(g.get(), AdaptiveLayout(layout).index);
+    }
+    return ivf->int8() == (want.quantization == "int8") &&
            ivf->nlist() == index::IvfIndex::NlistFor(want.nlist, rows) &&
-           ColumnsMatch(ivf->columns(), layout.filterable_columns);
+           ColumnsMatch(*ivf, layout.filterable_columns);
   }
-  const auto* h = dynamic_cast<const index::HnswIndex*>(g.get());
-  if (h == nullptr) return false;
-  const index::HnswParams p = ParamsOf(want);
-  const index::HnswParams& have = h->params();
-  return have.m == p.m && have.quantization == p.quantization &&
-         (p.m == 0 || have.ef_construction == p.ef_construction);
+  return HnswMatches(g.get(), want);
 }
 
 Result<std::shared_ptr<const index::VectorIndex>> CollectionImpl::LoadIndexFile(
@@ -150,40 +206,101 @@ void CollectionImpl::ScheduleGraphBuild(
   const std::string name = config_.name;
   Env* env = deps_.env;
   const uint32_t threads = BuildThreads();
+  const uint64_t min_points = deps_.options->viper_graph_min_points;
   seg->build_queued.store(true, std::memory_order_release);
-  deps_.builds->Schedule([weak, layout, metric, name, env, threads] {
+  deps_.builds->Schedule([weak, layout, metric, name, env, threads,
+                          min_points] {
     // A segment compacted away or a collection dropped meanwhile has no
     // owner left: nothing to build.
     std::shared_ptr<LiveSegment> s = weak.lock();
     if (!s) return;
-    struct Done {
-      LiveSegment* s;
-      ~Done() { s->build_queued.store(false, std::memory_order_release); }
-    } done{s.get()};
+    BuildDone done{s.get()};
     const std::shared_ptr<const LayoutSettings> now = layout->Get();
     // Built by a migration meanwhile, or no index wanted any more.
-    if (IndexMatches(*s, *now) || !UsesGraph(now->index)) return;
+    if (IndexMatches(*s, *now, min_points) || !UsesGraph(now->index)) return;
     const auto started = std::chrono::steady_clock::now();
     Status saved;
     auto g = BuildSegmentIndex(env, *s, metric, *now, threads, &saved);
-    if (!g.ok()) {
-      spdlog::error("collection {}: building the index of {}: {}", name,
-                    s->seg->path(), g.status().ToString());
-      return;
-    }
-    if (!saved.ok()) {
-      // Still serve it; the next start rebuilds what was not saved.
-      spdlog::warn("collection {}: saving graph {}: {}", name, s->graph_path(),
-                   saved.ToString());
-    }
-    s->set_graph(std::move(g).value());
-    spdlog::info("collection {}: {} of segment {}: {} vectors in {:.2f} s",
-                 name, now->index.algorithm == "ivf" ? "ivf index" : "graph",
-                 s->seg->segment_id(), s->seg->size(),
-                 std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - started)
-                     .count());
+    ServeBuilt(name, *s, std::move(g), saved,
+               now->index.algorithm == "ivf" ? "ivf index" : "graph", started);
   });
+}
+
+Result<uint64_t> CollectionImpl::GrowGraphsIfWanted() {
+  const uint64_t min_points = deps_.options->viper_graph_min_points;
+  const std::shared_ptr<const LayoutSettings> layout = Layout();
+  if (min_points == 0 || layout->storage_strategy != "viper") return 0;
+  {
+    // A migration rebuilds indexes itself; the rule waits for its end.
+    MutexLock m(&migrate_mu_);
+    if (converging_) return 0;
+  }
+  const uint64_t min_age_ms =
+      uint64_t{deps_.options->viper_graph_min_age_s} * 1000;
+  const uint64_t now_ms = deps_.clock->NowMicros() / 1000;
+  std::vector<std::shared_ptr<LiveSegment>> due;
+  {
+    ReaderLock life(&lifecycle_mu_);
+    PDB_RETURN_IF_ERROR(CheckOpen());
+    ReaderLock lock(&state_mu_);
+    for (const auto& s : segments_) {
+      if (s->cold() || !AdaptiveGraphFits(*s, *layout, min_points) ||
+          s->build_queued.load(std::memory_order_acquire)) {
+        continue;
+      }
+      // Old: its newest write is min_age old (a segment written before
+      // the catalog recorded that time counts as old).
+      const uint64_t t = s->newest_write_unix_ms;
+      if (min_age_ms > 0 && t != 0 && (now_ms < t || now_ms - t < min_age_ms)) {
+        continue;
+      }
+      // Only a segment served by the layout's own IVF: not one still
+      // scanned (its build is coming) nor one with its graph already.
+      std::shared_ptr<const index::VectorIndex> g = s->graph();
+      if (dynamic_cast<const index::IvfIndex*>(g.get()) == nullptr ||
+          !IndexMatches(*s, *layout, min_points)) {
+        continue;
+      }
+      due.push_back(s);
+    }
+  }
+  for (const auto& s : due) ScheduleAdaptiveGraph(s);
+  return due.size();
+}
+
+void CollectionImpl::ScheduleAdaptiveGraph(
+    const std::shared_ptr<LiveSegment>& seg) {
+  std::weak_ptr<LiveSegment> weak = seg;
+  std::shared_ptr<LayoutCell> layout = layout_;
+  const Metric metric = config_.metric;
+  const std::string name = config_.name;
+  Env* env = deps_.env;
+  // One core fewer than a flush's build, as a migration's: this build
+  // makes an already served segment faster, so requests come first.
+  const uint32_t threads = std::max(1u, BuildThreads() - 1);
+  const uint64_t min_points = deps_.options->viper_graph_min_points;
+  seg->build_queued.store(true, std::memory_order_release);
+  deps_.builds->Schedule(
+      [weak, layout, metric, name, env, threads, min_points] {
+        std::shared_ptr<LiveSegment> s = weak.lock();
+        if (!s) return;  // compacted away or dropped meanwhile
+        BuildDone done{s.get()};
+        // Checked again when it runs: a migration committed since then owns
+        // the segment's index (it waits for this build, then rebuilds what
+        // does not match its layout).
+        const std::shared_ptr<const LayoutSettings> now = layout->Get();
+        std::shared_ptr<const index::VectorIndex> before = s->graph();
+        if (!AdaptiveGraphFits(*s, *now, min_points) ||
+            dynamic_cast<const index::IvfIndex*>(before.get()) == nullptr ||
+            !IndexMatches(*s, *now, min_points)) {
+          return;
+        }
+        const auto started = std::chrono::steady_clock::now();
+        Status saved;
+        auto g = BuildSegmentIndex(env, *s, metric, AdaptiveLayout(*now),
+                                   threads, &saved);
+        ServeBuilt(name, *s, std::move(g), saved, "adaptive graph", started);
+      });
 }
 
 uint32_t CollectionImpl::BuildThreads() const {

@@ -271,6 +271,12 @@ class CollectionImpl final
   Result<uint64_t> TierByAge();
   // Compacts if the size-tiered policy picks something; true if it did.
   Result<bool> CompactIfWanted();
+  // The adaptive rule of viper collections (collection_graph.cc): queues
+  // an HNSW graph build for every segment of at least [storage]
+  // viper_graph_min_points rows whose newest write is at least
+  // viper_graph_min_age_s old and whose index is still the layout's IVF;
+  // returns how many it queued. Nothing while a migration runs.
+  Result<uint64_t> GrowGraphsIfWanted() EXCLUDES(migrate_mu_);
   // Makes every later call fail with kNotFound; waits for calls in flight.
   void MarkDropped() EXCLUDES(lifecycle_mu_);
   const std::string& dir() const { return dir_; }
@@ -536,9 +542,15 @@ class CollectionImpl final
     return layout_->Get();
   }
   // True when the segment's index is what `layout` builds for it (no index
-  // when it needs none): the migration's test of a segment being done.
-  static bool IndexMatches(const LiveSegment& seg,
-                           const LayoutSettings& layout);
+  // when it needs none), or, for a viper segment of at least
+  // `graph_min_points` rows, the graph the adaptive rule builds for it
+  // (AdaptiveGraphFits): the migration's test of a segment being done.
+  static bool IndexMatches(const LiveSegment& seg, const LayoutSettings& layout,
+                           uint64_t graph_min_points);
+  bool IndexMatches(const LiveSegment& seg,
+                    const LayoutSettings& layout) const {
+    return IndexMatches(seg, layout, deps_.options->viper_graph_min_points);
+  }
   // The migration's worker: rebuilds, one segment at a time, every index
   // that does not match the layout, until all match; then a running
   // migration is done. Started by Migrate, CancelMigration and Start.
@@ -569,6 +581,8 @@ class CollectionImpl final
   // or unreadable). Reads only.
   bool LoadGraph(const std::shared_ptr<LiveSegment>& seg);
   void ScheduleGraphBuild(const std::shared_ptr<LiveSegment>& seg);
+  // The adaptive rule's build of one segment's graph (GrowGraphsIfWanted).
+  void ScheduleAdaptiveGraph(const std::shared_ptr<LiveSegment>& seg);
   // Threads of one index build ([index] build_threads; 0: every core).
   uint32_t BuildThreads() const;
   // Builds, in the background, the HNSW graph of every named vector indexed

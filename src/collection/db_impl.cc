@@ -432,6 +432,12 @@ std::vector<std::string> DBImpl::RunCompactionCycle() {
     } else if (!r.ok() && !r.status().IsNotFound()) {
       spdlog::error("compaction of {} failed: {}", name, r.status().ToString());
     }
+    // viper's adaptive rule: graphs over large old segments.
+    auto grown = c->GrowGraphsIfWanted();
+    if (!grown.ok() && !grown.status().IsNotFound()) {
+      spdlog::error("adaptive graphs of {}: {}", name,
+                    grown.status().ToString());
+    }
   }
   return done;
 }

@@ -50,6 +50,10 @@ struct ServerConfig {
     int64_t wal_retention_mb = 256;    // 0..1048576
     // Threads building one segment's graph; 0 = one per core.
     int64_t index_build_threads = 0;  // 0..256
+    // viper collections: a segment of at least this many rows whose newest
+    // write is this old gets an HNSW graph (0 = never).
+    int64_t viper_graph_min_points = 1000000;  // 0..4294967295
+    int64_t viper_graph_min_age_s = 3600;      // 0..31536000
     bool operator==(const Storage&) const = default;
   } storage;
   struct Api {

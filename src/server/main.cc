@@ -209,6 +209,10 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
   options.compaction_enabled = config.storage.compaction_enabled;
   options.index_build_threads =
       static_cast<uint32_t>(config.storage.index_build_threads);
+  options.viper_graph_min_points =
+      static_cast<uint64_t>(config.storage.viper_graph_min_points);
+  options.viper_graph_min_age_s =
+      static_cast<uint32_t>(config.storage.viper_graph_min_age_s);
   options.data_directories = config.storage.data_directories;
   options.wal_directory = config.storage.wal_directory;
   options.tiering = config.tiering;

@@ -22,6 +22,7 @@
 #include "filter/column_match.h"
 #include "filter/filter.h"
 #include "index/ivf/ivf_index.h"
+#include "util/manual_clock.h"
 
 namespace proximadb {
 namespace {
@@ -385,6 +386,140 @@ TEST(ViperCollectionTest, FiltersSkipPartitionsAndKeepRecall) {
   EXPECT_GT(PrunedPartitions(*c, queries[0], by_cat), 0u);
   EXPECT_GE(testing::SearchRecall(*c, queries, by_cat), 0.95);
   EXPECT_EQ(c->Count().value(), 6000u);
+}
+
+// Each segment's search strategy, by explain ("ivf", "hnsw", ...).
+std::vector<std::string> SegmentStrategies(Collection& c,
+                                           const std::vector<float>& q) {
+  SearchRequest req;
+  req.vector = q;
+  req.explain = true;
+  auto r = c.Search(req);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  std::vector<std::string> out;
+  if (!r.ok()) return out;
+  for (const SourcePlan& p : r->explain) {
+    if (p.source == "segment") out.push_back(p.strategy);
+  }
+  return out;
+}
+
+bool WaitForStrategies(Collection& c, const std::vector<float>& q,
+                       const std::vector<std::string>& want) {
+  for (int i = 0; i < 6000; ++i) {
+    if (SegmentStrategies(c, q) == want) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// The adaptive rule: a viper segment of at least viper_graph_min_points
+// rows whose newest write is viper_graph_min_age_s old gets an HNSW graph
+// from the compactor; smaller or younger ones keep their IVF index.
+TEST(ViperCollectionTest, ALargeOldSegmentGetsTheAdaptiveGraph) {
+  TempDir tmp;
+  std::mt19937 rng(5);
+  const ViperRows rows = MakeViperRows(6000, rng, /*noisy=*/true);
+  std::vector<std::vector<float>> queries;
+  for (int i = 0; i < 24; ++i) {
+    const float* v = rows.data.data() + size_t(i * 41 % 6000) * kViperDim;
+    queries.emplace_back(v, v + kViperDim);
+  }
+  ManualClock clock(uint64_t{1'800'000'000} * 1'000'000);
+  DBOptions o;
+  o.clock = &clock;
+  o.index_build_threads = 1;
+  o.flush_check_interval_ms = 20;  // a compaction pass every 100 ms
+  o.viper_graph_min_points = 5000;
+  o.viper_graph_min_age_s = 3600;
+  CollectionConfig cfg;
+  cfg.name = "v";
+  cfg.dimension = kViperDim;
+  cfg.metric = Metric::kEuclidean;
+  cfg.storage_strategy = "viper";
+  cfg.memtable = "hash";
+  cfg.index.algorithm = "ivf";
+  cfg.index.quantization = "int8";
+  cfg.filterable_columns = kViperColumns;
+  const json by_cat = {{"cat", "c5"}};
+  const json by_time = {
+      {"ts", {{"$gte", ViperDay(3, 0)}, {"$lt", ViperDay(5, 0)}}}};
+  {
+    auto db = DB::Open(o, tmp.path()).value();
+    auto c = db->CreateCollection(cfg).value();
+    for (int s = 0; s < 2; ++s) {
+      std::vector<Point> batch;
+      for (int i = s * 3000; i < (s + 1) * 3000; ++i) {
+        const float* v = rows.data.data() + size_t(i) * kViperDim;
+        batch.push_back({"p" + std::to_string(i),
+                         std::vector<float>(v, v + kViperDim),
+                         json::parse(rows.meta[i])});
+      }
+      ASSERT_TRUE(c->Upsert(batch).ok());
+      ASSERT_TRUE(c->Flush().ok());
+    }
+    WaitForViperIndexes(*c);
+    ASSERT_TRUE(c->Compact().ok());  // one segment of 6,000 rows
+    ASSERT_TRUE(WaitForStrategies(*c, queries[0], {"ivf"}));
+    // Large but young: several compaction passes leave it its IVF.
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    EXPECT_EQ(SegmentStrategies(*c, queries[0]),
+              std::vector<std::string>{"ivf"});
+    // An hour later it is old: the compactor builds its graph.
+    clock.Advance(uint64_t{3601} * 1'000'000);
+    ASSERT_TRUE(WaitForStrategies(*c, queries[0], {"hnsw"}));
+    EXPECT_GE(testing::SearchRecall(*c, queries), 0.95);
+    EXPECT_GE(testing::SearchRecall(*c, queries, by_cat), 0.95);
+    EXPECT_GE(testing::SearchRecall(*c, queries, by_time), 0.95);
+    EXPECT_EQ(c->Count().value(), 6000u);
+    // The graph is the layout's own: a migration that changes only the
+    // default nprobe has nothing to rebuild and keeps it.
+    LayoutSettings same = c->Info().config.layout();
+    same.index.nprobe = 8;
+    ASSERT_TRUE(c->Migrate(same).ok());
+    for (int i = 0; i < 600; ++i) {
+      auto m = c->GetMigration();
+      ASSERT_TRUE(m.ok()) << m.status().ToString();
+      if (m->record.state == "done") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(c->GetMigration()->record.state, "done");
+    EXPECT_EQ(SegmentStrategies(*c, queries[0]),
+              std::vector<std::string>{"hnsw"});
+    // A new small segment beside it keeps its IVF, however old.
+    std::vector<Point> more;
+    for (int i = 0; i < 100; ++i) {
+      const float* v = rows.data.data() + size_t(i) * kViperDim;
+      more.push_back({"n" + std::to_string(i),
+                      std::vector<float>(v, v + kViperDim),
+                      json::parse(rows.meta[i])});
+    }
+    ASSERT_TRUE(c->Upsert(more).ok());
+    ASSERT_TRUE(c->Flush().ok());
+    clock.Advance(uint64_t{7200} * 1'000'000);
+    ASSERT_TRUE(WaitForStrategies(*c, queries[0], {"hnsw", "ivf"}));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(SegmentStrategies(*c, queries[0]),
+              (std::vector<std::string>{"hnsw", "ivf"}));
+  }
+  // The graph was saved in place of the IVF file, and a restart serves it
+  // without a rebuild.
+  std::vector<std::string> magics;
+  for (const std::string& f : testing::IndexFiles(tmp.path())) {
+    std::ifstream in(f, std::ios::binary);
+    char head[8] = {};
+    in.read(head, sizeof(head));
+    magics.emplace_back(head, sizeof(head));
+  }
+  std::sort(magics.begin(), magics.end());
+  EXPECT_EQ(magics, (std::vector<std::string>{"PDBHNSW1", "PDBIVF01"}));
+  o.background_threads = false;
+  auto db = DB::Open(o, tmp.path()).value();
+  auto c = db->GetCollection("v").value();
+  WaitForViperIndexes(*c);
+  EXPECT_EQ(SegmentStrategies(*c, queries[0]),
+            (std::vector<std::string>{"hnsw", "ivf"}));
+  EXPECT_EQ(c->Count().value(), 6100u);
 }
 
 }  // namespace

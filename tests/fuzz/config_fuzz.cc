@@ -92,6 +92,8 @@ std::string Render(const ServerConfig& c) {
     << "wal_retention_hours = " << c.storage.wal_retention_hours << "\n"
     << "wal_retention_mb = " << c.storage.wal_retention_mb << "\n"
     << "index_build_threads = " << c.storage.index_build_threads << "\n"
+    << "viper_graph_min_points = " << c.storage.viper_graph_min_points << "\n"
+    << "viper_graph_min_age_s = " << c.storage.viper_graph_min_age_s << "\n"
     << "[api]\n"
     << "grpc_port = " << a.grpc_port << "\n"
     << "rest_port = " << a.rest_port << "\n"

@@ -50,6 +50,8 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.storage.data_directory, "./data");
   EXPECT_EQ(c.storage.memtable_size_mb, 128);
   EXPECT_EQ(c.storage.index_build_threads, 0);
+  EXPECT_EQ(c.storage.viper_graph_min_points, 1000000);
+  EXPECT_EQ(c.storage.viper_graph_min_age_s, 3600);
   EXPECT_TRUE(c.storage.compaction_enabled);
   EXPECT_EQ(c.api.grpc_port, 5678);
   EXPECT_EQ(c.api.rest_port, 8080);
@@ -98,6 +100,8 @@ TEST(ConfigTest, FileValues) {
 data_directory = "/var/lib/proximadb"
 memtable_size_mb = 64
 index_build_threads = 3
+viper_graph_min_points = 250000
+viper_graph_min_age_s = 0
 [api]
 rest_port = 9090
 max_request_size_mb = 8
@@ -113,6 +117,8 @@ enable_background_flush = false
   EXPECT_EQ(c.storage.data_directory, "/var/lib/proximadb");
   EXPECT_EQ(c.storage.memtable_size_mb, 64);
   EXPECT_EQ(c.storage.index_build_threads, 3);
+  EXPECT_EQ(c.storage.viper_graph_min_points, 250000);
+  EXPECT_EQ(c.storage.viper_graph_min_age_s, 0);
   EXPECT_EQ(c.api.rest_port, 9090);
   EXPECT_EQ(c.api.max_request_size_mb, 8);
   EXPECT_DOUBLE_EQ(c.flush.max_wal_age_hours, 0.083);
@@ -147,6 +153,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadToml{"[api]\nrest_port = \"8080\"\n",
                 "rest_port must be an integer"},
         BadToml{"[api]\nrest_port = 70000\n", "rest_port must be in 0..65535"},
+        BadToml{"[storage]\nviper_graph_min_points = -1\n",
+                "viper_graph_min_points must be in 0..4294967295"},
         BadToml{"[flush]\nmax_wal_age_hours = \"1h\"\n",
                 "max_wal_age_hours must be a number"},
         BadToml{"[flush]\nmax_wal_age_hours = -1.0\n", "max_wal_age_hours"},
