@@ -18,8 +18,13 @@
 // phase also sweeps nprobe (ivf) or ef (hnsw) for recall against
 // single-client searches per second.
 //
+// With --fmnist 1 the points are Fashion-MNIST's 60,000 training images
+// (784-d; Debian's dataset-fashion-mnist) and the queries its first 200
+// test images, instead of synthetic clustered vectors.
+//
 //   migration_bench [--points N] [--dim D] [--segments S] [--steady-s T]
-//                   [--write-rate P] [--adaptive 0|1] [--dir PATH]
+//                   [--write-rate P] [--adaptive 0|1] [--fmnist 0|1]
+//                   [--dir PATH]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -33,6 +38,7 @@
 #include <vector>
 
 #include "clustered.h"
+#include "idx_reader.h"
 #include "proximadb/db.h"
 
 using namespace proximadb;
@@ -47,6 +53,7 @@ struct Args {
   double steady_s = 10;
   uint32_t write_rate = 0;
   bool adaptive = false;
+  bool fmnist = false;
   std::string dir = "/tmp/pdb-migration-bench";
 };
 
@@ -199,8 +206,28 @@ int main(int argc, char** argv) {
       a.write_rate = uint32_t(std::atoi(v.c_str()));
     else if (k == "--adaptive")
       a.adaptive = v == "1";
+    else if (k == "--fmnist")
+      a.fmnist = v == "1";
     else if (k == "--dir")
       a.dir = v;
+  }
+  // Fashion-MNIST: the training images are the points, the first test
+  // images the queries.
+  std::vector<float> fm_base, fm_queries;
+  if (a.fmnist) {
+    const std::string dir = "/usr/share/datasets/fashion-mnist/";
+    uint32_t n = 0, qn = 0, dim = 0;
+    if (!bench::ReadIdxImages(dir + "train-images-idx3-ubyte.gz", ~0u, &n, &dim,
+                              &fm_base) ||
+        !bench::ReadIdxImages(dir + "t10k-images-idx3-ubyte.gz", 200, &qn, &dim,
+                              &fm_queries)) {
+      std::fprintf(
+          stderr,
+          "cannot read Fashion-MNIST (scripts/install-bench-deps.sh)\n");
+      return 1;
+    }
+    a.points = n;
+    a.dim = dim;
   }
   double load[3] = {0, 0, 0};
   if (getloadavg(load, 3) < 0) load[0] = -1;
@@ -238,14 +265,20 @@ int main(int argc, char** argv) {
   Check(made.status(), "create");
   std::shared_ptr<Collection> c = *made;
   bench::Clustered gen(a.dim, 21);
+  // Point `i`'s vector: Fashion-MNIST's row i, or the next synthetic one.
+  auto base_vector = [&](uint64_t i) {
+    if (!a.fmnist) return gen.Next();
+    const float* v = fm_base.data() + i * a.dim;
+    return std::vector<float>(v, v + a.dim);
+  };
   const uint64_t per_segment = a.points / a.segments;
   const auto load_started = SteadyClock::now();
   for (uint32_t s = 0; s < a.segments; ++s) {
     for (uint64_t i = 0; i < per_segment; i += 1000) {
       std::vector<Point> batch;
       for (uint64_t j = i; j < std::min(per_segment, i + 1000); ++j) {
-        batch.push_back(
-            {"p" + std::to_string(s * per_segment + j), gen.Next()});
+        batch.push_back({"p" + std::to_string(s * per_segment + j),
+                         base_vector(s * per_segment + j)});
       }
       Check(c->Upsert(std::move(batch)).status(), "upsert");
     }
@@ -264,7 +297,10 @@ int main(int argc, char** argv) {
   }
   std::printf("# loaded and indexed in %.1f s\n", Since(load_started));
   std::vector<std::vector<float>> queries(200);
-  for (auto& q : queries) q = gen.Next();
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const float* v = fm_queries.data() + i * a.dim;
+    queries[i] = a.fmnist ? std::vector<float>(v, v + a.dim) : gen.Next();
+  }
 
   Phases phases;
   std::atomic<bool> stop{false};

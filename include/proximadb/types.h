@@ -77,6 +77,7 @@ struct LayoutSettings {
   std::string storage_strategy = "standard";
   std::string memtable = "btree";
   std::vector<FilterableColumn> filterable_columns = {};
+  std::string compression = "none";
   bool operator==(const LayoutSettings&) const = default;
 };
 
@@ -86,15 +87,18 @@ struct LayoutGiven {
   bool memtable = false;
   bool algorithm = false;
   bool quantization = false;
+  bool compression = false;
 };
 // The defaults of a storage strategy for the choices a request left out:
-// viper takes memtable "hash", index kind "ivf" and quantization "int8";
-// standard and custom keep IndexConfig's and LayoutSettings' defaults
-// (btree, hnsw, none). Called by every parser of a create or a migration
-// target, after reading the request.
+// viper takes memtable "hash", index kind "ivf", quantization "int8" and
+// compression "zstd"; standard and custom keep IndexConfig's and
+// LayoutSettings' defaults (btree, hnsw, no quantization, no compression).
+// Called by every parser of a create or a migration target, after reading
+// the request.
 void ApplyStrategyDefaults(const LayoutGiven& given,
                            std::string_view storage_strategy,
-                           IndexConfig* index, std::string* memtable);
+                           IndexConfig* index, std::string* memtable,
+                           std::string* compression);
 // A field path as filters and payload indexes take it ("a.b.c"): 1..
 // kMaxPayloadFieldBytes bytes, not starting with '$', at most
 // kMaxFieldPathSegments non-empty segments.
@@ -266,14 +270,20 @@ struct CollectionConfig {
   // with storage_strategy "viper", or "custom" with index kind "ivf"; at
   // most kMaxFilterableColumns, names distinct. Changed by a migration.
   std::vector<FilterableColumn> filterable_columns = {};
+  // How segments store their ids and metadata: "none" (as is, served from
+  // the mapped file) or "zstd" (compressed on disk, unpacked into memory
+  // when a segment is opened); only "viper" (its default) and "custom" may
+  // choose "zstd". Changed by a migration (segments are then rewritten).
+  std::string compression = "none";
   LayoutSettings layout() const {
-    return {index, storage_strategy, memtable, filterable_columns};
+    return {index, storage_strategy, memtable, filterable_columns, compression};
   }
   void set_layout(const LayoutSettings& l) {
     index = l.index;
     storage_strategy = l.storage_strategy;
     memtable = l.memtable;
     filterable_columns = l.filterable_columns;
+    compression = l.compression;
   }
 };
 // Checks name, dimension, index and flush-policy ranges.

@@ -34,6 +34,9 @@ Result<std::shared_ptr<LiveSegment>> CollectionImpl::WriteLiveSegment(
   opts.segment_id = seg_id;
   opts.dimension = config_.dimension;
   opts.metric = config_.metric;
+  // The layout's compression when the segment is written; a migration to
+  // another one rewrites the hot segments (RewriteSegment).
+  opts.compress = Layout()->compression == "zstd";
   PDB_RETURN_IF_ERROR(segment::WriteSegment(
       deps_.env, path, opts, count, row_at, [](size_t) { return false; }));
   auto opened = segment::Segment::Open(deps_.env, path);
@@ -340,7 +343,6 @@ void CollectionImpl::RemoveCompactedInputsLocked(
 }
 
 Result<bool> CollectionImpl::CompactLocked(bool everything) {
-  const auto started = std::chrono::steady_clock::now();
   // 1. Snapshot the inputs (a run of segments contiguous in age) and their
   // deletion state as of now; later kills are carried over at commit.
   std::vector<std::shared_ptr<LiveSegment>> inputs;
@@ -352,6 +354,29 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
     inputs.assign(segments_.begin() + b, segments_.begin() + e);
     seg_id = next_segment_id_++;
   }
+  PDB_RETURN_IF_ERROR(MergeSegmentsLocked(inputs, seg_id));
+  return true;
+}
+
+Status CollectionImpl::RewriteSegment(const std::shared_ptr<LiveSegment>& seg) {
+  ReaderLock life(&lifecycle_mu_);
+  PDB_RETURN_IF_ERROR(CheckOpen());
+  MutexLock compact(&compact_mu_);
+  uint64_t seg_id;
+  {
+    WriterLock lock(&state_mu_);
+    if (std::find(segments_.begin(), segments_.end(), seg) == segments_.end() ||
+        seg->placement.tier != Tier::kHot) {
+      return Status::OK();  // compacted, dropped or moved meanwhile
+    }
+    seg_id = next_segment_id_++;
+  }
+  return MergeSegmentsLocked({seg}, seg_id);
+}
+
+Status CollectionImpl::MergeSegmentsLocked(
+    const std::vector<std::shared_ptr<LiveSegment>>& inputs, uint64_t seg_id) {
+  const auto started = std::chrono::steady_clock::now();
   struct Src {
     uint32_t input;
     uint32_t row;
@@ -426,13 +451,13 @@ Result<bool> CollectionImpl::CompactLocked(bool everything) {
         "collection {}: writing its manifest after the compaction: {}; the "
         "input segment files are kept (quarantined at the next start)",
         config_.name, m.ToString());
-    return true;
+    return Status::OK();
   }
   RemoveCompactedInputsLocked(inputs);
   spdlog::info("collection {}: compacted {} segments into {} ({} live points)",
                config_.name, inputs.size(),
                out ? std::to_string(seg_id) : "none", rows.size());
-  return true;
+  return Status::OK();
 }
 
 FlushCheck CollectionImpl::CheckFlush() {

@@ -509,6 +509,16 @@ class CollectionImpl final
   // True if something was compacted.
   Result<bool> CompactLocked(bool everything) REQUIRES(compact_mu_)
       EXCLUDES(state_mu_);
+  // CompactLocked after the pick: merges `inputs` (contiguous in age, still
+  // in segments_) into segment `seg_id`, or into nothing when no row lives.
+  Status MergeSegmentsLocked(
+      const std::vector<std::shared_ptr<LiveSegment>>& inputs, uint64_t seg_id)
+      REQUIRES(compact_mu_) EXCLUDES(state_mu_);
+  // A migration's rewrite of one hot segment into the layout's compression
+  // (a compaction of that segment alone); OK and nothing done when the
+  // segment is gone or no longer hot.
+  Status RewriteSegment(const std::shared_ptr<LiveSegment>& seg)
+      EXCLUDES(state_mu_, compact_mu_);
   // CompactLocked's steps: swap the output in for the inputs; once
   // committed, delete the inputs' files.
   void ReplaceSegmentsLocked(
@@ -550,6 +560,17 @@ class CollectionImpl final
   bool IndexMatches(const LiveSegment& seg,
                     const LayoutSettings& layout) const {
     return IndexMatches(seg, layout, deps_.options->viper_graph_min_points);
+  }
+  // True when the segment's file stores its ids and metadata as `layout`'s
+  // compression says, or the segment is not hot (a migration rewrites only
+  // hot segments; warm and cold ones keep their bytes).
+  static bool CompressionMatches(const LiveSegment& seg,
+                                 const LayoutSettings& layout);
+  // IndexMatches and CompressionMatches: the migration's test of a segment
+  // being done.
+  bool LayoutMatches(const LiveSegment& seg,
+                     const LayoutSettings& layout) const {
+    return CompressionMatches(seg, layout) && IndexMatches(seg, layout);
   }
   // The migration's worker: rebuilds, one segment at a time, every index
   // that does not match the layout, until all match; then a running

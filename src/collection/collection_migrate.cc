@@ -62,6 +62,12 @@ Status CollectionImpl::CommitMigration(const LayoutSettings& layout,
   return Status::OK();
 }
 
+bool CollectionImpl::CompressionMatches(const LiveSegment& seg,
+                                        const LayoutSettings& layout) {
+  if (seg.placement.tier != Tier::kHot) return true;
+  return seg.seg->compressed() == (layout.compression == "zstd");
+}
+
 MigrationStatus CollectionImpl::ProgressLocked(const MigrationRecord& record) {
   MigrationStatus out;
   out.record = record;
@@ -73,7 +79,7 @@ MigrationStatus CollectionImpl::ProgressLocked(const MigrationRecord& record) {
       const uint64_t rows = s->seg->size();
       ++out.segments_total;
       out.points_total += rows;
-      if (IndexMatches(*s, *layout)) {
+      if (LayoutMatches(*s, *layout)) {
         ++out.segments_done;
         out.points_done += rows;
       }
@@ -268,7 +274,7 @@ void CollectionImpl::Converge() {
     {
       ReaderLock lock(&state_mu_);
       for (const auto& s : segments_) {  // oldest first
-        if (s->cold() || IndexMatches(*s, *layout)) continue;
+        if (s->cold() || LayoutMatches(*s, *layout)) continue;
         if (s->build_queued.load(std::memory_order_acquire)) {
           waiting = true;  // its own build is coming
           continue;
@@ -300,6 +306,36 @@ void CollectionImpl::Converge() {
       continue;
     }
     const auto started = std::chrono::steady_clock::now();
+    if (!CompressionMatches(*next, *layout)) {
+      // Rewritten in the layout's compression: a compaction of the segment
+      // alone, whose output then gets the layout's index like any
+      // compaction's (the loop waits for that build).
+      Status s = RewriteSegment(next);
+      if (s.ok()) {
+        failures = 0;
+        spdlog::info("collection {}: segment {} rewritten with compression {}",
+                     config_.name, next->seg->segment_id(),
+                     layout->compression);
+        continue;
+      }
+      spdlog::warn("collection {}: rewriting segment {}: {}", config_.name,
+                   next->seg->segment_id(), s.ToString());
+      if (s.IsNotFound() || ++failures < kAttemptsPerSegment) {
+        std::this_thread::sleep_for(kRetryAfterFailure);
+        continue;
+      }
+      MutexLock m(&migrate_mu_);
+      Status e = EndMigrationLocked(
+          *layout, "failed",
+          "segment " + std::to_string(next->seg->segment_id()) + ": " +
+              s.ToString());
+      if (!e.ok()) {
+        spdlog::error("collection {}: recording its migration failed: {}",
+                      config_.name, e.ToString());
+      }
+      converging_ = false;
+      return;
+    }
     if (!UsesGraph(layout->index)) {
       // The layout has no index: searches scan the segment (from now on),
       // and its index file goes.

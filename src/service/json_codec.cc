@@ -162,8 +162,9 @@ Status RefuseUnknownCreateFields(const json& body) {
         key == "tiering" || key == "shard_count" || key == "sparse_vectors" ||
         key == "vectors" || key == "default_ttl_seconds" ||
         key == "filterable_columns" || key == "replication_factor" ||
-        key == "storage_strategy" || key == "memtable" || IsIndexKey(key) ||
-        IsFlushKey(key) || IsEchoedKey(key)) {
+        key == "storage_strategy" || key == "memtable" ||
+        key == "compression" || IsIndexKey(key) || IsFlushKey(key) ||
+        IsEchoedKey(key)) {
       continue;
     }
     return Status::InvalidArgument("unknown field " + Quote(key));
@@ -205,6 +206,7 @@ LayoutGiven LayoutKeysGiven(const json& body) {
   g.memtable = FindField(body, "memtable") != nullptr;
   g.algorithm = has("indexing_algorithm") || has("kind");
   g.quantization = has("quantization");
+  g.compression = FindField(body, "compression") != nullptr;
   return g;
 }
 
@@ -591,6 +593,9 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
   if (const json* v = FindField(body, "memtable")) {
     PDB_ASSIGN_OR_RETURN(c.memtable, GetString(*v, "memtable"));
   }
+  if (const json* v = FindField(body, "compression")) {
+    PDB_ASSIGN_OR_RETURN(c.compression, GetString(*v, "compression"));
+  }
   // Nested objects first so that top-level keys override them.
   if (const json* v = FindField(body, "index")) {
     PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'index'"));
@@ -685,7 +690,7 @@ Result<CollectionConfig> ParseCreateCollection(const json& body) {
     PDB_ASSIGN_OR_RETURN(c.filterable_columns, ParseFilterableColumns(*v));
   }
   ApplyStrategyDefaults(LayoutKeysGiven(body), c.storage_strategy, &c.index,
-                        &c.memtable);
+                        &c.memtable, &c.compression);
   // The name charset and cross-field rules live in one place, the engine's
   // validator; running it here keeps the API's answer identical.
   PDB_RETURN_IF_ERROR(ValidateCollectionConfig(c));
@@ -696,13 +701,14 @@ Result<LayoutSettings> ParseMigrate(const json& body) {
   PDB_RETURN_IF_ERROR(RequireObject(body, "the request body"));
   for (const auto& [key, value] : body.items()) {
     if (key == "storage_strategy" || key == "memtable" || key == "index" ||
-        key == "filterable_columns" || IsIndexKey(key)) {
+        key == "filterable_columns" || key == "compression" ||
+        IsIndexKey(key)) {
       continue;
     }
     return Status::InvalidArgument(
         "unknown field " + Quote(key) +
-        " (a migration changes storage_strategy, memtable, the index "
-        "settings and filterable_columns)");
+        " (a migration changes storage_strategy, memtable, compression, the "
+        "index settings and filterable_columns)");
   }
   LayoutSettings out;
   if (const json* v = FindField(body, "storage_strategy")) {
@@ -711,6 +717,9 @@ Result<LayoutSettings> ParseMigrate(const json& body) {
   }
   if (const json* v = FindField(body, "memtable")) {
     PDB_ASSIGN_OR_RETURN(out.memtable, GetString(*v, "memtable"));
+  }
+  if (const json* v = FindField(body, "compression")) {
+    PDB_ASSIGN_OR_RETURN(out.compression, GetString(*v, "compression"));
   }
   if (const json* v = FindField(body, "index")) {
     PDB_RETURN_IF_ERROR(RequireObject(*v, "field 'index'"));
@@ -727,7 +736,7 @@ Result<LayoutSettings> ParseMigrate(const json& body) {
     PDB_ASSIGN_OR_RETURN(out.filterable_columns, ParseFilterableColumns(*v));
   }
   ApplyStrategyDefaults(LayoutKeysGiven(body), out.storage_strategy, &out.index,
-                        &out.memtable);
+                        &out.memtable, &out.compression);
   return out;
 }
 
@@ -1112,6 +1121,7 @@ json ColumnsToJson(const std::vector<FilterableColumn>& cols) {
 json LayoutToJson(const LayoutSettings& l) {
   return json{{"storage_strategy", l.storage_strategy},
               {"memtable", l.memtable},
+              {"compression", l.compression},
               {"index", IndexToJson(l.index)},
               {"filterable_columns", ColumnsToJson(l.filterable_columns)}};
 }
@@ -1148,6 +1158,7 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
       {"index", IndexToJson(c.index)},
       {"storage_strategy", c.storage_strategy},
       {"memtable", c.memtable},
+      {"compression", c.compression},
       {"filterable_columns", ColumnsToJson(c.filterable_columns)},
       {"flush_policy",
        {{"max_wal_age_hours", f.max_wal_age_hours},

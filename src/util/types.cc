@@ -131,9 +131,11 @@ Status CheckRange(std::string_view field, uint64_t v, uint64_t lo,
 
 void ApplyStrategyDefaults(const LayoutGiven& given,
                            std::string_view storage_strategy,
-                           IndexConfig* index, std::string* memtable) {
+                           IndexConfig* index, std::string* memtable,
+                           std::string* compression) {
   if (storage_strategy != "viper") return;
   if (!given.memtable) *memtable = "hash";
+  if (!given.compression) *compression = "zstd";
   if (!given.algorithm) index->algorithm = "ivf";
   if (!given.quantization) index->quantization = "int8";
 }
@@ -226,6 +228,10 @@ Status ValidateStorageStrategy(const CollectionConfig& c) {
     return Status::InvalidArgument("memtable must be btree or hash, got '" +
                                    c.memtable + "'");
   }
+  if (c.compression != "none" && c.compression != "zstd") {
+    return Status::InvalidArgument("compression must be none or zstd, got '" +
+                                   c.compression + "'");
+  }
   const std::string& kind = c.index.algorithm;
   if (kind != "hnsw" && kind != "flat" && kind != "ivf") {
     return Status::InvalidArgument(
@@ -244,6 +250,12 @@ Status ValidateStorageStrategy(const CollectionConfig& c) {
           "memtable '" + c.memtable +
           "' needs storage_strategy 'viper' or 'custom' (the standard "
           "strategy uses btree)");
+    }
+    if (c.compression != "none") {
+      return Status::InvalidArgument(
+          "compression '" + c.compression +
+          "' needs storage_strategy 'viper' or 'custom' (the standard "
+          "strategy stores segments uncompressed)");
     }
   }
   if (s == "viper") {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -22,6 +23,7 @@
 #include "filter/column_match.h"
 #include "filter/filter.h"
 #include "index/ivf/ivf_index.h"
+#include "storage/segment/segment.h"
 #include "util/manual_clock.h"
 
 namespace proximadb {
@@ -268,6 +270,47 @@ TEST(ColumnMatcherTest, RowColumnsAnswerExactlyAsTheJson) {
   EXPECT_GT(answered, asked * 8 / 10);
 }
 
+// A viper collection of kViperDim euclidean vectors: ivf, int8, hash.
+CollectionConfig ViperConfig(const std::string& name) {
+  CollectionConfig cfg;
+  cfg.name = name;
+  cfg.dimension = kViperDim;
+  cfg.metric = Metric::kEuclidean;
+  cfg.storage_strategy = "viper";
+  cfg.memtable = "hash";
+  cfg.index.algorithm = "ivf";
+  cfg.index.quantization = "int8";
+  return cfg;
+}
+
+// `n` of the rows' vectors (row i * stride, wrapped) as queries.
+std::vector<std::vector<float>> ViperQueries(const ViperRows& rows, int n,
+                                             int stride) {
+  const size_t count = rows.meta.size();
+  std::vector<std::vector<float>> out;
+  for (int i = 0; i < n; ++i) {
+    const float* v = rows.data.data() + size_t(i) * stride % count * kViperDim;
+    out.emplace_back(v, v + kViperDim);
+  }
+  return out;
+}
+
+// Upserts the rows as "p<i>" in `segments` equal parts, each flushed.
+void LoadViperRows(Collection& c, const ViperRows& rows, int segments) {
+  const size_t per = rows.meta.size() / segments;
+  for (int s = 0; s < segments; ++s) {
+    std::vector<Point> batch;
+    for (size_t i = s * per; i < (s + 1) * per; ++i) {
+      const float* v = rows.data.data() + i * kViperDim;
+      batch.push_back({"p" + std::to_string(i),
+                       std::vector<float>(v, v + kViperDim),
+                       json::parse(rows.meta[i])});
+    }
+    ASSERT_TRUE(c.Upsert(batch).ok());
+    ASSERT_TRUE(c.Flush().ok());
+  }
+}
+
 std::unique_ptr<DB> OpenViperDb(const std::string& dir) {
   DBOptions o;
   o.index_build_threads = 1;
@@ -301,19 +344,8 @@ TEST(ViperCollectionTest, FiltersSkipPartitionsAndKeepRecall) {
   // Without noise each partition holds one cluster's values, so a filter
   // on a column that follows the clusters opens only their partitions.
   const ViperRows rows = MakeViperRows(6000, rng, /*noisy=*/false);
-  std::vector<std::vector<float>> queries;
-  for (int i = 0; i < 24; ++i) {
-    const float* v = rows.data.data() + size_t(i * 37 % 6000) * kViperDim;
-    queries.emplace_back(v, v + kViperDim);
-  }
-  CollectionConfig cfg;
-  cfg.name = "v";
-  cfg.dimension = kViperDim;
-  cfg.metric = Metric::kEuclidean;
-  cfg.storage_strategy = "viper";
-  cfg.memtable = "hash";
-  cfg.index.algorithm = "ivf";
-  cfg.index.quantization = "int8";
+  const std::vector<std::vector<float>> queries = ViperQueries(rows, 24, 37);
+  CollectionConfig cfg = ViperConfig("v");
   cfg.filterable_columns = kViperColumns;
   const json by_cat = {{"cat", "c5"}};
   const json by_time = {
@@ -321,17 +353,7 @@ TEST(ViperCollectionTest, FiltersSkipPartitionsAndKeepRecall) {
   {
     auto db = OpenViperDb(tmp.path());
     auto c = db->CreateCollection(cfg).value();
-    for (int s = 0; s < 2; ++s) {
-      std::vector<Point> batch;
-      for (int i = s * 3000; i < (s + 1) * 3000; ++i) {
-        const float* v = rows.data.data() + size_t(i) * kViperDim;
-        batch.push_back({"p" + std::to_string(i),
-                         std::vector<float>(v, v + kViperDim),
-                         json::parse(rows.meta[i])});
-      }
-      ASSERT_TRUE(c->Upsert(batch).ok());
-      ASSERT_TRUE(c->Flush().ok());
-    }
+    LoadViperRows(*c, rows, 2);
     WaitForViperIndexes(*c);
     const CollectionInfo info = c->Info();
     EXPECT_EQ(info.config.storage_strategy, "viper");
@@ -420,11 +442,7 @@ TEST(ViperCollectionTest, ALargeOldSegmentGetsTheAdaptiveGraph) {
   TempDir tmp;
   std::mt19937 rng(5);
   const ViperRows rows = MakeViperRows(6000, rng, /*noisy=*/true);
-  std::vector<std::vector<float>> queries;
-  for (int i = 0; i < 24; ++i) {
-    const float* v = rows.data.data() + size_t(i * 41 % 6000) * kViperDim;
-    queries.emplace_back(v, v + kViperDim);
-  }
+  const std::vector<std::vector<float>> queries = ViperQueries(rows, 24, 41);
   ManualClock clock(uint64_t{1'800'000'000} * 1'000'000);
   DBOptions o;
   o.clock = &clock;
@@ -432,14 +450,7 @@ TEST(ViperCollectionTest, ALargeOldSegmentGetsTheAdaptiveGraph) {
   o.flush_check_interval_ms = 20;  // a compaction pass every 100 ms
   o.viper_graph_min_points = 5000;
   o.viper_graph_min_age_s = 3600;
-  CollectionConfig cfg;
-  cfg.name = "v";
-  cfg.dimension = kViperDim;
-  cfg.metric = Metric::kEuclidean;
-  cfg.storage_strategy = "viper";
-  cfg.memtable = "hash";
-  cfg.index.algorithm = "ivf";
-  cfg.index.quantization = "int8";
+  CollectionConfig cfg = ViperConfig("v");
   cfg.filterable_columns = kViperColumns;
   const json by_cat = {{"cat", "c5"}};
   const json by_time = {
@@ -447,17 +458,7 @@ TEST(ViperCollectionTest, ALargeOldSegmentGetsTheAdaptiveGraph) {
   {
     auto db = DB::Open(o, tmp.path()).value();
     auto c = db->CreateCollection(cfg).value();
-    for (int s = 0; s < 2; ++s) {
-      std::vector<Point> batch;
-      for (int i = s * 3000; i < (s + 1) * 3000; ++i) {
-        const float* v = rows.data.data() + size_t(i) * kViperDim;
-        batch.push_back({"p" + std::to_string(i),
-                         std::vector<float>(v, v + kViperDim),
-                         json::parse(rows.meta[i])});
-      }
-      ASSERT_TRUE(c->Upsert(batch).ok());
-      ASSERT_TRUE(c->Flush().ok());
-    }
+    LoadViperRows(*c, rows, 2);
     WaitForViperIndexes(*c);
     ASSERT_TRUE(c->Compact().ok());  // one segment of 6,000 rows
     ASSERT_TRUE(WaitForStrategies(*c, queries[0], {"ivf"}));
@@ -520,6 +521,96 @@ TEST(ViperCollectionTest, ALargeOldSegmentGetsTheAdaptiveGraph) {
   EXPECT_EQ(SegmentStrategies(*c, queries[0]),
             (std::vector<std::string>{"hnsw", "ivf"}));
   EXPECT_EQ(c->Count().value(), 6100u);
+}
+
+// Segment files under `dir` (every volume) as {compressed, plain}.
+std::pair<int, int> ViperCompressedAndPlain(const std::string& dir) {
+  std::pair<int, int> out{0, 0};
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("seg-", 0) != 0 || e.path().extension() != ".pdb") continue;
+    auto seg = segment::Segment::Open(Env::Default(), e.path().string());
+    EXPECT_TRUE(seg.ok()) << seg.status().ToString();
+    if (!seg.ok()) continue;
+    ++((*seg)->compressed() ? out.first : out.second);
+  }
+  return out;
+}
+
+uint64_t ViperSegmentBytes(Collection& c) {
+  uint64_t n = 0;
+  const std::vector<SegmentInfo> segments = c.ListSegments().value();
+  for (const SegmentInfo& s : segments) n += s.bytes;
+  return n;
+}
+
+void ViperWaitForMigrationDone(Collection& c) {
+  for (int i = 0; i < 6000; ++i) {
+    MigrationStatus m = c.GetMigration().value();
+    if (m.record.state == "done") return;
+    ASSERT_EQ(m.record.state, "running") << m.record.error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "migration not done after 300 s";
+}
+
+// Compression "zstd": segments store their ids and metadata compressed
+// (format version 2), read back exactly, and a migration to "none" and
+// back rewrites every segment, while points, metadata and filtered search
+// stay as they were; a restart reads them.
+TEST(ViperCollectionTest, CompressedSegmentsServeAndMigrate) {
+  TempDir tmp;
+  std::mt19937 rng(6);
+  const ViperRows rows = MakeViperRows(4000, rng, /*noisy=*/true);
+  const std::vector<std::vector<float>> queries = ViperQueries(rows, 16, 53);
+  CollectionConfig cfg = ViperConfig("z");
+  cfg.compression = "zstd";
+  cfg.filterable_columns = kViperColumns;
+  const json by_cat = {{"cat", "c5"}};
+  auto expect_points = [&](Collection& c) {
+    EXPECT_EQ(c.Count().value(), 4000u);
+    for (int i = 0; i < 4000; i += 97) {
+      auto p = c.Get("p" + std::to_string(i));
+      ASSERT_TRUE(p.ok()) << p.status().ToString();
+      EXPECT_EQ(p->metadata, json::parse(rows.meta[i])) << i;
+    }
+    EXPECT_GE(testing::SearchRecall(c, queries, by_cat), 0.9);
+  };
+  {
+    auto db = OpenViperDb(tmp.path());
+    auto c = db->CreateCollection(cfg).value();
+    EXPECT_EQ(c->Info().config.compression, "zstd");
+    LoadViperRows(*c, rows, 2);
+    WaitForViperIndexes(*c);
+    EXPECT_EQ(ViperCompressedAndPlain(tmp.path()), std::make_pair(2, 0));
+    expect_points(*c);
+    const uint64_t packed_bytes = ViperSegmentBytes(*c);
+
+    LayoutSettings plain = c->Info().config.layout();
+    plain.compression = "none";
+    ASSERT_TRUE(c->Migrate(plain).ok());
+    ViperWaitForMigrationDone(*c);
+    WaitForViperIndexes(*c);
+    EXPECT_EQ(ViperCompressedAndPlain(tmp.path()).first, 0);
+    expect_points(*c);
+    // ~150 bytes of JSON and an id per 64 bytes of vector: zstd saves much.
+    EXPECT_LT(packed_bytes * 10, ViperSegmentBytes(*c) * 7)
+        << packed_bytes << " vs " << ViperSegmentBytes(*c);
+
+    LayoutSettings packed = plain;
+    packed.compression = "zstd";
+    ASSERT_TRUE(c->Migrate(packed).ok());
+    ViperWaitForMigrationDone(*c);
+    WaitForViperIndexes(*c);
+    EXPECT_EQ(ViperCompressedAndPlain(tmp.path()).second, 0);
+    expect_points(*c);
+  }
+  auto db = OpenViperDb(tmp.path());
+  auto c = db->GetCollection("z").value();
+  EXPECT_EQ(c->Info().config.compression, "zstd");
+  WaitForViperIndexes(*c);
+  EXPECT_EQ(ViperCompressedAndPlain(tmp.path()).second, 0);
+  expect_points(*c);
 }
 
 }  // namespace

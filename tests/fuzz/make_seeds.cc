@@ -177,9 +177,10 @@ Rows MakeRows(size_t n, uint32_t dim) {
 
 // With `sparse`, most rows carry sparse vectors (the three optional
 // sparse sections) and odd rows an expiry time (the kExpiry section).
+// With `compress`, the ids and metadata are zstd frames (format version 2).
 std::string WriteSegmentBytes(Env* env, const std::string& path, const Rows& r,
-                              uint32_t dim, Metric metric,
-                              bool sparse = false) {
+                              uint32_t dim, Metric metric, bool sparse = false,
+                              bool compress = false) {
   std::vector<std::string> blobs(r.ids.size());
   for (size_t i = 0; sparse && i < blobs.size(); ++i) {
     SparseVectors v;
@@ -190,7 +191,7 @@ std::string WriteSegmentBytes(Env* env, const std::string& path, const Rows& r,
     blobs[i] = index::EncodeSparseVectors(v);
   }
   Status s = segment::WriteSegment(
-      env, path, {9, dim, metric}, r.ids.size(),
+      env, path, {9, dim, metric, compress}, r.ids.size(),
       [&](size_t i) {
         const uint64_t expires_at =
             sparse && i % 2 == 1 ? 1'800'000'000'000'000ull + i : 0;
@@ -226,6 +227,10 @@ void SegmentSeeds() {
   Write("segment", "10x4-sparse", std::string(1, '\0'),
         WriteSegmentBytes(env.get(), "/s/d.pdb", MakeRows(10, 4), 4,
                           Metric::kCosine, /*sparse=*/true));
+  Write("segment", "10x4-zstd", std::string(1, '\0'),
+        WriteSegmentBytes(env.get(), "/s/e.pdb", MakeRows(10, 4), 4,
+                          Metric::kCosine, /*sparse=*/false,
+                          /*compress=*/true));
 
   auto seg = segment::Segment::Open(env.get(), "/s/a.pdb");
   Die(seg.status(), "open segment");

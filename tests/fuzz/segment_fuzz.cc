@@ -10,9 +10,11 @@
 //   * every accessor of every row stays inside the file (ASan), ids are
 //     sorted and unique, Find and LowerBound find each row, versions lie in
 //     [min_seq, max_seq], optional sections lie inside the file;
-//   * the rows written again by the real writer open to the same rows
-//     (norms recomputed; empty metadata written as "{}"), and writing those
-//     once more gives identical bytes (the writer is deterministic);
+//   * the rows written again by the real writer (compressed when the input
+//     was: format version 2, ids and metadata as zstd frames) open to the
+//     same rows (norms recomputed; empty metadata written as "{}"), and
+//     writing those once more gives identical bytes (the writer is
+//     deterministic);
 //   * a full segment opened with its CRCs verified makes a cold stub
 //     (MakeColdStub) that opens with the same rows and the ref given; a stub
 //     (is_stub: no vectors) is refused by MakeColdStub, as kInvalidArgument
@@ -110,7 +112,8 @@ void CheckRows(const Segment& s) {
 Result<std::shared_ptr<Segment>> Rewrite(Env* env, const Segment& s,
                                          const std::string& path) {
   Status st = sf::WriteSegment(
-      env, path, {s.segment_id(), s.dimension(), s.metric()}, s.size(),
+      env, path, {s.segment_id(), s.dimension(), s.metric(), s.compressed()},
+      s.size(),
       [&](size_t r) {
         return sf::SegmentRow{s.id(r),      s.vector(r), s.metadata_json(r),
                               s.version(r), s.sparse(r), s.expires_at(r)};
@@ -125,7 +128,8 @@ void CheckRewrite(Env* env, const Segment& s) {
   FUZZ_CHECK(again.ok(), again.status());
   const Segment& a = **again;
   FUZZ_CHECK(a.size() == s.size() && a.dimension() == s.dimension() &&
-             a.metric() == s.metric() && a.segment_id() == s.segment_id());
+             a.metric() == s.metric() && a.segment_id() == s.segment_id() &&
+             a.compressed() == s.compressed());
   for (size_t r = 0; r < s.size(); ++r) {
     FUZZ_CHECK(a.id(r) == s.id(r) && a.version(r) == s.version(r) &&
                a.deleted_at_write(r) == s.deleted_at_write(r));

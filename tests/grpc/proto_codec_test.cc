@@ -100,6 +100,25 @@ TEST(DecodeTest, CreateCollectionDefaultsAndValues) {
 TEST(DecodeTest, MigrationLayoutAndAnswer) {
   pb::Layout l;
   EXPECT_EQ(DecodeLayout(l), LayoutSettings{});  // unset: create defaults
+  {
+    pb::Layout z;
+    z.set_storage_strategy("viper");
+    EXPECT_EQ(DecodeLayout(z).compression, "zstd");  // viper's default
+    z.set_compression("none");
+    EXPECT_EQ(DecodeLayout(z).compression, "none");
+    pb::CreateCollectionRequest r;
+    r.set_name("z");
+    r.set_dimension(4);
+    r.set_storage_strategy("custom");
+    r.set_compression("zstd");
+    auto c = DecodeCreateCollection(r);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(c->compression, "zstd");
+    r.set_storage_strategy("standard");  // refused by the engine's check
+    EXPECT_EQ(
+        ValidateCollectionConfig(DecodeCreateCollection(r).value()).code(),
+        StatusCode::kInvalidArgument);
+  }
   l.set_storage_strategy("custom");
   l.set_memtable("hash");
   l.set_indexing_algorithm("ivf");

@@ -145,6 +145,60 @@ TEST(StorageStrategyJsonTest, SearchTakesNprobe) {
 
 // POST .../migrate: the target layout as create takes it, defaults for what
 // is left out, unknown keys refused; the migration's answer shape.
+// compression: none by default, zstd for viper unless set; shown in the
+// answer (and sent back); only viper and custom take zstd.
+TEST(StorageStrategyJsonTest, Compression) {
+  auto d = ParseCreateCollection(J(R"({"name": "c", "dimension": 8})"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->compression, "none");
+  auto v = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": "viper"})"));
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->compression, "zstd");
+  auto vn = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": "viper", "compression": "none"})"));
+  ASSERT_TRUE(vn.ok()) << vn.status().ToString();
+  EXPECT_EQ(vn->compression, "none");
+  auto cz = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": "custom", "compression": "zstd"})"));
+  ASSERT_TRUE(cz.ok()) << cz.status().ToString();
+  EXPECT_EQ(cz->compression, "zstd");
+  auto sz = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "compression": "zstd"})"));
+  ASSERT_FALSE(sz.ok());
+  EXPECT_EQ(sz.status().message(),
+            "compression 'zstd' needs storage_strategy 'viper' or 'custom' "
+            "(the standard strategy stores segments uncompressed)");
+  auto lz = ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": "custom", "compression": "lz4"})"));
+  ASSERT_FALSE(lz.ok());
+  EXPECT_EQ(lz.status().message(),
+            "compression must be none or zstd, got 'lz4'");
+  EXPECT_FALSE(ParseCreateCollection(J(R"({"name": "c", "dimension": 8,
+      "storage_strategy": "custom", "compression": 1})"))
+                   .ok());
+
+  CollectionInfo info;
+  info.config = *cz;
+  const json out = CollectionToJson(info, FlushDefaults{}, TieringDefaults{});
+  EXPECT_EQ(out["compression"], "zstd");
+  auto back = ParseCreateCollection(out);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->compression, "zstd");
+
+  auto m = ParseMigrate(J(R"({"storage_strategy": "viper"})"));
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->compression, "zstd");
+  auto mn = ParseMigrate(J(R"({"storage_strategy": "custom",
+      "compression": "zstd"})"));
+  ASSERT_TRUE(mn.ok());
+  EXPECT_EQ(mn->compression, "zstd");
+  MigrationStatus st;
+  st.record.to = *mn;
+  EXPECT_EQ(MigrationToJson(st)["to"]["compression"], "zstd");
+  EXPECT_EQ(MigrationToJson(st)["from"]["compression"], "none");
+}
+
 TEST(StorageStrategyJsonTest, MigrateBodyAndAnswer) {
   auto l = ParseMigrate(J(R"({"storage_strategy": "custom", "memtable": "hash",
       "index": {"kind": "ivf", "nlist": 16}, "quantization": "int8"})"));

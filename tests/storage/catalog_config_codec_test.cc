@@ -126,6 +126,7 @@ TEST(ConfigCodecTest, MigrationRecordRoundTrips) {
   m.to.memtable = "hash";
   m.to.index.algorithm = "ivf";
   m.to.index.nlist = 12;
+  m.to.compression = "zstd";
   c.migration = m;
   auto back = CollectionConfigFromJson(CollectionConfigToJson(c));
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -136,6 +137,26 @@ TEST(ConfigCodecTest, MigrationRecordRoundTrips) {
   EXPECT_FALSE(CollectionConfigFromJson(bad).ok());
   bad = CollectionConfigToJson(c);
   bad["migration"].erase("to");
+  EXPECT_FALSE(CollectionConfigFromJson(bad).ok());
+}
+
+// compression: stored only when not "none", so the bytes of collections
+// from before it are unchanged, and absent reads back as "none".
+TEST(ConfigCodecTest, CompressionRoundTrips) {
+  CollectionConfig c = Full();
+  c.compression = "none";
+  EXPECT_FALSE(CollectionConfigToJson(c).contains("compression"));
+  auto plain = CollectionConfigFromJson(CollectionConfigToJson(c));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->compression, "none");
+  c.storage_strategy = "custom";
+  c.compression = "zstd";
+  EXPECT_EQ(CollectionConfigToJson(c)["compression"], "zstd");
+  auto back = CollectionConfigFromJson(CollectionConfigToJson(c));
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->compression, "zstd");
+  json bad = CollectionConfigToJson(c);
+  bad["compression"] = 3;
   EXPECT_FALSE(CollectionConfigFromJson(bad).ok());
 }
 

@@ -85,7 +85,8 @@ class ColdStubTest : public ::testing::Test {
  protected:
   // Writes `count` rows of dimension `dim` to `path`; returns the bytes.
   std::string WriteSample(size_t count, uint32_t dim,
-                          const std::string& path = "/seg/full.seg") {
+                          const std::string& path = "/seg/full.seg",
+                          bool compress = false) {
     ids_.clear();
     meta_.clear();
     vecs_.assign(count * dim, 0);
@@ -97,7 +98,7 @@ class ColdStubTest : public ::testing::Test {
       for (uint32_t j = 0; j < dim; ++j) vecs_[i * dim + j] = float(i) - j;
     }
     Status s = WriteSegment(
-        env_.get(), path, {3, dim, Metric::kDotProduct}, count,
+        env_.get(), path, {3, dim, Metric::kDotProduct, compress}, count,
         [&](size_t i) {
           return SegmentRow{ids_[i], vecs_.data() + i * dim, meta_[i],
                             100 + i * 3};
@@ -216,6 +217,22 @@ TEST_F(ColdStubTest, HighDimensionStubOpens) {
   auto s = OpenBytes(stub);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ExpectSameRows(**f, **s);
+}
+
+// A compressed segment (format version 2) makes a stub that keeps its
+// compressed id and metadata sections, and the version.
+TEST_F(ColdStubTest, CompressedSegmentKeepsItsCompression) {
+  const std::string full = WriteSample(300, 4, "/seg/full.seg", true);
+  EXPECT_EQ(DecodeFixed32(full.data() + kOffVersion), kFormatVersionCompressed);
+  const std::string stub = Stub(full);
+  EXPECT_EQ(DecodeFixed32(stub.data() + kOffVersion), kFormatVersionCompressed);
+  auto f = OpenBytes(full);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  auto s = OpenBytes(stub);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ExpectSameRows(**f, **s);
+  EXPECT_TRUE((*s)->compressed());
+  EXPECT_GT((*s)->unpacked_bytes(), 0u);
 }
 
 TEST_F(ColdStubTest, OtherSectionsAreKept) {

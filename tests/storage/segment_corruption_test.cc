@@ -150,7 +150,7 @@ TEST_F(SegmentCorruptionTest, StructuralChecksBehindTheHeaderCrc) {
   const size_t vec = EntryOf(good, kVectors);
   const size_t ids = EntryOf(good, kIdBytes);
   const std::vector<Edit> edits = {
-      {"version 2", kOffVersion, 2, 4},
+      {"version 3", kOffVersion, 3, 4},
       {"header length", kOffHeaderLength, 400, 4},
       {"dimension 0", kOffDimension, 0, 4},
       {"dimension 4", kOffDimension, 4, 4},

@@ -17,6 +17,8 @@
 #include "storage/segment/segment.h"
 #include "storage/segment/segment_format.h"
 #include "storage/segment/segment_writer.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
 
 namespace proximadb::segment {
 namespace {
@@ -32,9 +34,10 @@ struct Data {
   SegmentRow Row(size_t i) const {
     return {ids[i], vectors.data() + i * dim, meta[i], versions[i]};
   }
-  Status Write(Env* env, const std::string& path, uint64_t seg_id = 7) const {
+  Status Write(Env* env, const std::string& path, uint64_t seg_id = 7,
+               bool compress = false) const {
     return WriteSegment(
-        env, path, {seg_id, dim, Metric::kEuclidean}, ids.size(),
+        env, path, {seg_id, dim, Metric::kEuclidean, compress}, ids.size(),
         [this](size_t i) { return Row(i); },
         [this](size_t i) { return bool(deleted[i]); });
   }
@@ -325,6 +328,122 @@ TEST_F(SegmentWriterTest, ExpirySectionOnlyWhenARowExpires) {
   for (size_t i = 0; i < d.ids.size(); ++i) {
     EXPECT_EQ((*seg)->expires_at(i), at(i)) << i;
   }
+}
+
+// Compressed ids and metadata (format version 2): the same rows read back,
+// the file smaller than the plain one by most of those bytes, and the
+// plain sections empty.
+TEST_F(SegmentWriterTest, CompressedIdsAndMetadataRoundTrip) {
+  Data d = MakeData(3000, 4, 21);
+  ASSERT_TRUE(d.Write(env_.get(), "/plain.seg").ok());
+  ASSERT_TRUE(d.Write(env_.get(), "/zstd.seg", 7, /*compress=*/true).ok());
+  auto plain = Segment::Open(env_.get(), "/plain.seg");
+  auto packed = Segment::Open(env_.get(), "/zstd.seg");
+  ASSERT_TRUE(plain.ok() && packed.ok()) << packed.status().ToString();
+  ExpectMatches(**packed, d);
+  EXPECT_FALSE((*plain)->compressed());
+  EXPECT_EQ((*plain)->unpacked_bytes(), 0u);
+  EXPECT_TRUE((*packed)->compressed());
+  EXPECT_EQ((*packed)->Section(kMetaBytes).size(), 0u);
+  EXPECT_EQ((*packed)->Section(kIdBytes).size(), 0u);
+  const uint64_t raw =
+      (*plain)->Section(kMetaBytes).size() + (*plain)->Section(kIdBytes).size();
+  EXPECT_EQ((*packed)->unpacked_bytes(), raw);
+  EXPECT_LT((*packed)->file_bytes() + raw / 2, (*plain)->file_bytes())
+      << (*packed)->file_bytes() << " vs " << (*plain)->file_bytes();
+  auto version = [&](const char* path) {
+    std::string f = env_->ReadFileToString(path).value();
+    uint32_t v;
+    std::memcpy(&v, f.data() + kOffVersion, 4);
+    return v;
+  };
+  EXPECT_EQ(version("/plain.seg"), kFormatVersion);
+  EXPECT_EQ(version("/zstd.seg"), kFormatVersionCompressed);
+  // Without checksum verification the frame's own checksum still guards
+  // the unpacked bytes: every flipped byte of a compressed section is
+  // refused either way.
+  std::string f = env_->ReadFileToString("/zstd.seg").value();
+  const std::string_view meta = (*packed)->Section(kMetaBytesZstd);
+  const size_t at = f.find(std::string(meta));
+  ASSERT_NE(at, std::string::npos);
+  for (size_t i = 0; i < meta.size(); i += 97) {
+    std::string bad = f;
+    bad[at + i] = static_cast<char>(bad[at + i] ^ 0x10);
+    ASSERT_TRUE(env_->WriteFileAtomically("/bad.seg", bad).ok());
+    for (bool verify : {true, false}) {
+      auto seg = Segment::Open(env_.get(), "/bad.seg", verify);
+      if (seg.ok()) {  // a flip zstd tolerates must not change a row
+        for (size_t r = 0; r < d.ids.size(); ++r) {
+          ASSERT_EQ((*seg)->metadata_json(r),
+                    d.meta[r].empty() ? "{}" : d.meta[r]);
+        }
+        EXPECT_FALSE(verify) << "flip at " << i;
+      } else {
+        EXPECT_EQ(seg.status().code(), StatusCode::kCorruption) << i;
+      }
+    }
+  }
+}
+
+// A compressed section in a file that says version 1, or beside a non-empty
+// plain section, is corruption even with a good header CRC.
+TEST_F(SegmentWriterTest, CompressedSectionsNeedVersion2AndEmptyPlainBytes) {
+  Data d = MakeData(50, 3, 22);
+  ASSERT_TRUE(d.Write(env_.get(), "/z.seg", 7, /*compress=*/true).ok());
+  const std::string good = env_->ReadFileToString("/z.seg").value();
+  auto reseal = [](std::string f) {  // recomputes the header CRC
+    const uint32_t n = DecodeFixed32(f.data() + kOffSectionCount);
+    const size_t at = HeaderLength(n) - kHeaderCrcSize;
+    const uint32_t crc = crc32c::Mask(crc32c::Value(f.data(), at));
+    std::memcpy(f.data() + at, &crc, 4);
+    return f;
+  };
+  std::string v1 = good;
+  const uint32_t one = kFormatVersion;
+  std::memcpy(v1.data() + kOffVersion, &one, 4);
+  ASSERT_TRUE(env_->WriteFileAtomically("/v1.seg", reseal(v1)).ok());
+  auto seg = Segment::Open(env_.get(), "/v1.seg");
+  ASSERT_FALSE(seg.ok());
+  EXPECT_EQ(seg.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(seg.status().message().find("in a version 1 file"),
+            std::string::npos)
+      << seg.status().ToString();
+  // A plain file that says version 2 is still read.
+  ASSERT_TRUE(d.Write(env_.get(), "/p.seg").ok());
+  std::string p2 = env_->ReadFileToString("/p.seg").value();
+  const uint32_t two = kFormatVersionCompressed;
+  std::memcpy(p2.data() + kOffVersion, &two, 4);
+  ASSERT_TRUE(env_->WriteFileAtomically("/p2.seg", reseal(p2)).ok());
+  auto plain = Segment::Open(env_.get(), "/p2.seg");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ExpectMatches(**plain, d);
+}
+
+// Bytes that do not shrink are compressed all the same (a compressed
+// layout's segments are always recognisably compressed), and so is a
+// segment without rows.
+TEST_F(SegmentWriterTest, TinySegmentsAreCompressedToo) {
+  Data d;
+  d.dim = 2;
+  for (int i = 0; i < 3; ++i) {
+    d.ids.push_back(std::string(1, char('a' + i)));
+    d.vectors.insert(d.vectors.end(), {1.0f, float(i)});
+    d.meta.push_back("");
+    d.versions.push_back(5);
+    d.deleted.push_back(false);
+  }
+  ASSERT_TRUE(d.Write(env_.get(), "/tiny.seg", 7, /*compress=*/true).ok());
+  auto seg = Segment::Open(env_.get(), "/tiny.seg");
+  ASSERT_TRUE(seg.ok()) << seg.status().ToString();
+  ExpectMatches(**seg, d);
+  EXPECT_TRUE((*seg)->compressed());
+  Data none;
+  none.dim = 2;
+  ASSERT_TRUE(none.Write(env_.get(), "/none.seg", 7, /*compress=*/true).ok());
+  auto empty = Segment::Open(env_.get(), "/none.seg");
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ((*empty)->size(), 0u);
+  EXPECT_TRUE((*empty)->compressed());
 }
 
 TEST(SegmentOpenTest, MissingFileIsNotCorruption) {

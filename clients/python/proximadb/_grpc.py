@@ -155,6 +155,7 @@ def _enc_migrate(c: Call) -> Any:
     b = c.body or {}
     to = pb.Layout(storage_strategy=b.get("storage_strategy") or "",
                    memtable=b.get("memtable") or "",
+                   compression=b.get("compression") or "",
                    indexing_algorithm=b.get("indexing_algorithm") or "",
                    quantization=b.get("quantization") or "")
     for key in ("m", "ef_construction", "ef_search", "nlist", "nprobe"):
@@ -171,7 +172,8 @@ def _layout(l: "pb.Layout") -> Dict[str, Any]:
     if l.indexing_algorithm == "ivf":
         index["nlist"] = l.nlist
         index["nprobe"] = l.nprobe
-    return {"storage_strategy": l.storage_strategy, "memtable": l.memtable, "index": index,
+    return {"storage_strategy": l.storage_strategy, "memtable": l.memtable,
+            "compression": l.compression or "none", "index": index,
             "filterable_columns": _columns_json(l.filterable_columns)}
 
 
@@ -376,6 +378,7 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
                      if c.indexing_algorithm == "ivf" else {})},
         "storage_strategy": c.storage_strategy or "standard",
         "memtable": c.memtable or "btree",
+        "compression": c.compression or "none",
         "filterable_columns": _columns_json(c.filterable_columns),
         "flush_policy": {
             "max_wal_age_hours": f.max_wal_age_hours,
@@ -533,6 +536,7 @@ def _enc_create(c: Call) -> Any:
         quantization=b.get("quantization") or "",
         storage_strategy=b.get("storage_strategy") or "",
         memtable=b.get("memtable") or "",
+        compression=b.get("compression") or "",
         wal_format=b.get("wal_format") or "")
     for key in ("m", "ef_construction", "ef_search", "shard_count", "replication_factor",
                 "nlist", "nprobe"):

@@ -121,9 +121,10 @@ def create_collection(
     nlist: Optional[int] = None,
     nprobe: Optional[int] = None,
     filterable_columns: Optional[Any] = None,
+    compression: Optional[str] = None,
 ) -> Op:
     # Layout keys left out (None) are not sent: the storage strategy's
-    # defaults apply (viper: ivf, int8, the hash memtable).
+    # defaults apply (viper: ivf, int8, the hash memtable, zstd).
     body = body_of(
         name=name,
         dimension=dimension,
@@ -135,6 +136,7 @@ def create_collection(
         quantization=quantization,
         storage_strategy=storage_strategy,
         memtable=memtable,
+        compression=compression,
         nlist=nlist,
         nprobe=nprobe,
         wal_format=wal_format,
@@ -545,11 +547,13 @@ def migrate(collection: str, storage_strategy: Optional[str], memtable: Optional
             indexing_algorithm: Optional[str], m: Optional[int],
             ef_construction: Optional[int], ef_search: Optional[int],
             quantization: Optional[str], nlist: Optional[int], nprobe: Optional[int],
-            filterable_columns: Optional[Any] = None) -> Op:
+            filterable_columns: Optional[Any] = None,
+            compression: Optional[str] = None) -> Op:
     body = body_of(storage_strategy=storage_strategy, memtable=memtable,
                    indexing_algorithm=indexing_algorithm, m=m,
                    ef_construction=ef_construction, ef_search=ef_search,
-                   quantization=quantization, nlist=nlist, nprobe=nprobe)
+                   quantization=quantization, nlist=nlist, nprobe=nprobe,
+                   compression=compression)
     if filterable_columns is not None:
         body["filterable_columns"] = filterable_columns_body(filterable_columns)
     resp = yield Call("Migrate", collection, body)

@@ -142,6 +142,7 @@ class AsyncProximaDBClient:
         nlist: Optional[int] = None,
         nprobe: Optional[int] = None,
         filterable_columns: Optional[Iterable[Union[FilterableColumn, Dict[str, Any]]]] = None,
+        compression: Optional[str] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -174,6 +175,10 @@ class AsyncProximaDBClient:
             memtable: ``"btree"`` (the standard default, ordered) or
                 ``"hash"`` (faster upserts and lookups, sorted when
                 scanned; viper's default, custom).
+            compression: how segments store ids and metadata: ``"none"``
+                (the default but for viper) or ``"zstd"`` (compressed on
+                disk, unpacked in memory when a segment opens; viper's
+                default, custom).
             filterable_columns: with index kind ``"ivf"`` (viper, or
                 custom + ivf): a list of :class:`FilterableColumn` (or
                 dicts of ``name``, ``type`` and optional ``indexed``),
@@ -211,7 +216,8 @@ class AsyncProximaDBClient:
                                                 shard_count, replication_factor,
                                                 sparse_vectors, default_ttl_seconds,
                                                 vectors, quantization, storage_strategy,
-                                                memtable, nlist, nprobe, filterable_columns))
+                                                memtable, nlist, nprobe, filterable_columns,
+                                                compression))
 
     async def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -682,12 +688,13 @@ class AsyncProximaDBClient:
                 ef_search: Optional[int] = None, quantization: Optional[str] = None,
                 nlist: Optional[int] = None, nprobe: Optional[int] = None,
                 filterable_columns: Optional[
-                    Iterable[Union[FilterableColumn, Dict[str, Any]]]] = None) -> Migration:
+                    Iterable[Union[FilterableColumn, Dict[str, Any]]]] = None,
+                compression: Optional[str] = None) -> Migration:
         """See ``ProximaDBClient.migrate``."""
         return await self._run(_ops.migrate(collection, storage_strategy, memtable,
                                             indexing_algorithm, m, ef_construction,
                                             ef_search, quantization, nlist, nprobe,
-                                            filterable_columns))
+                                            filterable_columns, compression))
 
     async def get_migration(self, collection: str) -> Migration:
         """See ``ProximaDBClient.get_migration``."""

@@ -174,6 +174,7 @@ class ProximaDBClient:
         nlist: Optional[int] = None,
         nprobe: Optional[int] = None,
         filterable_columns: Optional[Iterable[Union[FilterableColumn, Dict[str, Any]]]] = None,
+        compression: Optional[str] = None,
     ) -> Collection:
         """Creates a collection and returns it.
 
@@ -206,6 +207,10 @@ class ProximaDBClient:
             memtable: ``"btree"`` (the standard default, ordered) or
                 ``"hash"`` (faster upserts and lookups, sorted when
                 scanned; viper's default, custom).
+            compression: how segments store ids and metadata: ``"none"``
+                (the default but for viper) or ``"zstd"`` (compressed on
+                disk, unpacked in memory when a segment opens; viper's
+                default, custom).
             filterable_columns: with index kind ``"ivf"`` (viper, or
                 custom + ivf): a list of :class:`FilterableColumn` (or
                 dicts of ``name``, ``type`` and optional ``indexed``),
@@ -269,7 +274,8 @@ class ProximaDBClient:
                                                 shard_count, replication_factor,
                                                 sparse_vectors, default_ttl_seconds,
                                                 vectors, quantization, storage_strategy,
-                                                memtable, nlist, nprobe, filterable_columns))
+                                                memtable, nlist, nprobe, filterable_columns,
+                                                compression))
 
     def get_collection(self, name: str) -> Collection:
         """Returns the collection with its current counts.
@@ -782,7 +788,8 @@ class ProximaDBClient:
                 ef_search: Optional[int] = None, quantization: Optional[str] = None,
                 nlist: Optional[int] = None, nprobe: Optional[int] = None,
                 filterable_columns: Optional[
-                    Iterable[Union[FilterableColumn, Dict[str, Any]]]] = None) -> Migration:
+                    Iterable[Union[FilterableColumn, Dict[str, Any]]]] = None,
+                compression: Optional[str] = None) -> Migration:
         """Changes the collection's storage layout while it serves
         (``POST /api/v1/collections/{name}/migrate``): the target is
         committed at once (new segments and the next memtable use it) and
@@ -791,7 +798,8 @@ class ProximaDBClient:
         saved. The arguments are the layout as ``create_collection`` takes
         it; those left out take their create defaults (``standard``,
         ``btree``, ``hnsw`` m 16 ..., no filterable columns;
-        ``storage_strategy="viper"`` alone: ``hash``, ``ivf``, ``int8``).
+        ``storage_strategy="viper"`` alone: ``hash``, ``ivf``, ``int8``,
+        ``zstd``). A change of ``compression`` rewrites each hot segment.
         ``filterable_columns`` (as ``create_collection`` takes them, index
         kind ``ivf`` only) are the target's columns: their statistics are
         rebuilt with each segment's index, and the ``indexed`` ones get
@@ -809,7 +817,7 @@ class ProximaDBClient:
         return self._run(_ops.migrate(collection, storage_strategy, memtable,
                                             indexing_algorithm, m, ef_construction,
                                             ef_search, quantization, nlist, nprobe,
-                                            filterable_columns))
+                                            filterable_columns, compression))
 
     def get_migration(self, collection: str) -> Migration:
         """The collection's last migration and its progress (segments and

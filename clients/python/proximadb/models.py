@@ -162,6 +162,9 @@ class Collection:
     storage_strategy: str = "standard"
     # "btree" or "hash".
     memtable: str = "btree"
+    # How segments store ids and metadata: "none" or "zstd" (viper's
+    # default; API.md, "Storage strategies").
+    compression: str = "none"
     # indexing_algorithm "ivf": partitions per segment and probed by
     # default, as created (0: chosen per segment / the index's default).
     nlist: int = 0
@@ -225,6 +228,7 @@ class Collection:
             quantization=str(index.get("quantization") or "none"),
             storage_strategy=str(d.get("storage_strategy") or "standard"),
             memtable=str(d.get("memtable") or "btree"),
+            compression=str(d.get("compression") or "none"),
             nlist=int(index.get("nlist") or 0),
             nprobe=int(index.get("nprobe") or 0),
             flush_policy=FlushPolicy.from_dict(d.get("flush_policy")),
@@ -504,7 +508,7 @@ class Migration:
     started_unix_ms: int = 0
     finished_unix_ms: int = 0  # 0 while running
     error: str = ""
-    # {"storage_strategy", "memtable", "index": {"kind", "m", ...},
+    # {"storage_strategy", "memtable", "compression", "index": {"kind", ...},
     #  "filterable_columns": [FilterableColumn, ...]}
     from_layout: Dict[str, Any] = field(default_factory=dict)
     to_layout: Dict[str, Any] = field(default_factory=dict)

@@ -228,6 +228,39 @@ def test_migrate_to_viper_and_back(client: ProximaDBClient,
     assert client.count(name) == len(ids)
 
 
+def test_compression(client: ProximaDBClient, new_name: Callable[[str], str]) -> None:
+    """viper's segments store ids and metadata zstd-compressed by default; a
+    migration to compression "none" rewrites them (bigger files, the same
+    points and answers); standard refuses zstd, custom takes it."""
+    name = new_name("viperz")
+    _viper(client, name, per_cluster=50)
+    assert client.get_collection(name).compression == "zstd"
+    packed = sum(s.bytes for s in client.list_segments(name))
+    query: Dict[str, Any] = dict(k=5, filter={"cat": "c5"})
+    hits = client.search(name, _centre(0), **query)
+    assert len(hits) == 5 and all(h.metadata["cat"] == "c5" for h in hits)
+    m = client.migrate(name, storage_strategy="viper", filterable_columns=COLUMNS,
+                       compression="none")
+    assert (m.from_layout["compression"], m.to_layout["compression"]) == ("zstd", "none")
+    _wait_migration(client, name)
+    _wait_indexed(client, name)
+    assert client.get_collection(name).compression == "none"
+    plain = sum(s.bytes for s in client.list_segments(name))
+    assert plain > packed, (plain, packed)
+    assert client.count(name) == CLUSTERS * 50
+    again = client.search(name, _centre(0), **query)
+    assert [h.id for h in again] == [h.id for h in hits]
+    assert [h.metadata for h in again] == [h.metadata for h in hits]
+    with pytest.raises(InvalidArgument, match="compression 'zstd' needs"):
+        client.create_collection(new_name("viper"), 4, compression="zstd")
+    with pytest.raises(InvalidArgument, match="compression must be none or zstd"):
+        client.create_collection(new_name("viper"), 4, storage_strategy="custom",
+                                 compression="lz4")
+    custom = client.create_collection(new_name("viper"), 4, storage_strategy="custom",
+                                      compression="zstd")
+    assert custom.compression == "zstd"
+
+
 def test_rest_and_grpc_agree(rest_client: ProximaDBClient, grpc_client: ProximaDBClient,
                              new_name: Callable[[str], str]) -> None:
     name = new_name("viperboth")

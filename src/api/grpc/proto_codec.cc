@@ -203,11 +203,14 @@ Result<CollectionConfig> DecodeCreateCollection(
   if (r.has_nprobe()) c.index.nprobe = r.nprobe();
   if (!r.storage_strategy().empty()) c.storage_strategy = r.storage_strategy();
   if (!r.memtable().empty()) c.memtable = r.memtable();
+  if (!r.compression().empty()) c.compression = r.compression();
   c.filterable_columns = DecodeColumns(r.filterable_columns());
   ApplyStrategyDefaults({.memtable = !r.memtable().empty(),
                          .algorithm = !r.indexing_algorithm().empty(),
-                         .quantization = !r.quantization().empty()},
-                        c.storage_strategy, &c.index, &c.memtable);
+                         .quantization = !r.quantization().empty(),
+                         .compression = !r.compression().empty()},
+                        c.storage_strategy, &c.index, &c.memtable,
+                        &c.compression);
   if (r.has_flush_policy()) c.flush = DecodeFlushPolicy(r.flush_policy());
   if (r.has_tiering()) c.tiering = DecodeTieringPolicy(r.tiering());
   if (!r.wal_format().empty()) {
@@ -524,6 +527,7 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
   out->set_quantization(c.index.quantization);
   out->set_storage_strategy(c.storage_strategy);
   out->set_memtable(c.memtable);
+  out->set_compression(c.compression);
   out->set_nlist(c.index.nlist);
   out->set_nprobe(c.index.nprobe);
   EncodeColumns(c.filterable_columns, out->mutable_filterable_columns());
@@ -654,6 +658,7 @@ LayoutSettings DecodeLayout(const pb::Layout& l) {
   if (!l.storage_strategy().empty())
     out.storage_strategy = l.storage_strategy();
   if (!l.memtable().empty()) out.memtable = l.memtable();
+  if (!l.compression().empty()) out.compression = l.compression();
   IndexConfig& i = out.index;
   if (!l.indexing_algorithm().empty()) i.algorithm = l.indexing_algorithm();
   if (l.has_m()) i.m = l.m();
@@ -665,8 +670,10 @@ LayoutSettings DecodeLayout(const pb::Layout& l) {
   out.filterable_columns = DecodeColumns(l.filterable_columns());
   ApplyStrategyDefaults({.memtable = !l.memtable().empty(),
                          .algorithm = !l.indexing_algorithm().empty(),
-                         .quantization = !l.quantization().empty()},
-                        out.storage_strategy, &out.index, &out.memtable);
+                         .quantization = !l.quantization().empty(),
+                         .compression = !l.compression().empty()},
+                        out.storage_strategy, &out.index, &out.memtable,
+                        &out.compression);
   return out;
 }
 
@@ -675,6 +682,7 @@ namespace {
 void EncodeLayout(const LayoutSettings& l, pb::Layout* out) {
   out->set_storage_strategy(l.storage_strategy);
   out->set_memtable(l.memtable);
+  out->set_compression(l.compression);
   out->set_indexing_algorithm(l.index.algorithm);
   out->set_m(l.index.m);
   out->set_ef_construction(l.index.ef_construction);

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <memory>
 
-#include "index/ivf/zstd_block.h"
 #include "util/coding.h"
+#include "util/zstd_block.h"
 
 namespace proximadb::index {
 

@@ -1,7 +1,7 @@
 #include "index/ivf/row_columns.h"
 
-#include "index/ivf/zstd_block.h"
 #include "util/coding.h"
+#include "util/zstd_block.h"
 
 namespace proximadb::index {
 

@@ -151,6 +151,7 @@ json LayoutToJson(const LayoutSettings& l) {
   if (!l.filterable_columns.empty()) {
     out["filterable_columns"] = ColumnsToJson(l.filterable_columns);
   }
+  if (l.compression != "none") out["compression"] = l.compression;
   return out;
 }
 
@@ -162,6 +163,9 @@ Status ReadLayout(const json& obj, const char* key, LayoutSettings* out) {
   PDB_RETURN_IF_ERROR(
       ReadString(*l, "storage_strategy", &out->storage_strategy));
   PDB_RETURN_IF_ERROR(ReadColumns(*l, &out->filterable_columns));
+  if (l->contains("compression")) {  // absent (older records): none
+    PDB_RETURN_IF_ERROR(ReadString(*l, "compression", &out->compression));
+  }
   return ReadString(*l, "memtable", &out->memtable);
 }
 
@@ -278,6 +282,11 @@ Result<CollectionConfig> Decode(const json& j) {
     PDB_RETURN_IF_ERROR(ReadString(j, "memtable", &c.memtable));
   }
   PDB_RETURN_IF_ERROR(ReadColumns(j, &c.filterable_columns));
+  // Absent: none (collections created before compression existed, viper
+  // ones included, keep their segments' format until migrated).
+  if (j.contains("compression")) {
+    PDB_RETURN_IF_ERROR(ReadString(j, "compression", &c.compression));
+  }
   PDB_RETURN_IF_ERROR(ReadMigration(j, &c.migration));
   return c;
 }
@@ -334,6 +343,7 @@ nlohmann::json CollectionConfigToJson(const CollectionConfig& c) {
     out["storage_strategy"] = c.storage_strategy;
   }
   if (c.memtable != "btree") out["memtable"] = c.memtable;
+  if (c.compression != "none") out["compression"] = c.compression;
   if (!c.filterable_columns.empty()) {
     out["filterable_columns"] = ColumnsToJson(c.filterable_columns);
   }

@@ -92,7 +92,7 @@ Result<std::vector<Chunk>> PlanChunks(std::string_view f) {
   };
   if (f.size() < kFixedHeaderSize) return invalid("shorter than a header");
   if (f.substr(kOffMagic, kMagic.size()) != kMagic) return invalid("bad magic");
-  if (DecodeFixed32(f.data() + kOffVersion) != kFormatVersion) {
+  if (!KnownFormatVersion(DecodeFixed32(f.data() + kOffVersion))) {
     return invalid("unsupported format version");
   }
   const uint32_t sections = DecodeFixed32(f.data() + kOffSectionCount);

@@ -40,7 +40,7 @@ Result<std::vector<SectionEntry>> VerifiedTable(std::string_view f) {
   }
   if (f.size() < HeaderLength(0)) return StubCorruption("file too short");
   const uint32_t version = DecodeFixed32(f.data() + kOffVersion);
-  if (version != kFormatVersion) {
+  if (!KnownFormatVersion(version)) {
     return StubInvalid("unsupported segment format version " +
                        std::to_string(version));
   }

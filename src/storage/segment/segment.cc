@@ -9,6 +9,7 @@
 #include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/limits.h"
+#include "util/zstd_block.h"
 
 namespace proximadb::segment {
 
@@ -30,6 +31,12 @@ class SegmentParser {
     PDB_RETURN_IF_ERROR(CheckCount());
     PDB_RETURN_IF_ERROR(CheckCoverage());
     PDB_RETURN_IF_ERROR(BindRequired());
+    PDB_RETURN_IF_ERROR(BindCompressed(segment::kIdBytesZstd, "id",
+                                       &seg_->id_bytes_, &id_bytes_len_,
+                                       &seg_->ids_unpacked_));
+    PDB_RETURN_IF_ERROR(BindCompressed(segment::kMetaBytesZstd, "metadata",
+                                       &seg_->meta_bytes_, &meta_bytes_len_,
+                                       &seg_->meta_unpacked_));
     PDB_RETURN_IF_ERROR(CheckOffsets(seg_->id_offsets_, id_bytes_len_, "id"));
     PDB_RETURN_IF_ERROR(
         CheckOffsets(seg_->meta_offsets_, meta_bytes_len_, "metadata"));
@@ -59,9 +66,9 @@ class SegmentParser {
     if (std::string_view(data_, segment::kMagic.size()) != segment::kMagic) {
       return Corrupt("bad magic");
     }
-    uint32_t version = DecodeFixed32(data_ + segment::kOffVersion);
-    if (version != segment::kFormatVersion) {
-      return Corrupt("unsupported format version " + std::to_string(version));
+    version_ = DecodeFixed32(data_ + segment::kOffVersion);
+    if (!segment::KnownFormatVersion(version_)) {
+      return Corrupt("unsupported format version " + std::to_string(version_));
     }
     section_count_ = DecodeFixed32(data_ + segment::kOffSectionCount);
     if (section_count_ > segment::kMaxSections) {
@@ -233,6 +240,43 @@ class SegmentParser {
                     &meta_bytes_len_);
   }
 
+  // A compressed copy of a bytes section (version 2): the plain section must
+  // be empty; the frame is unpacked into `unpacked`, which `*bytes` and
+  // `*len` then describe.
+  Status BindCompressed(uint32_t type, const char* what, const char** bytes,
+                        uint64_t* len, std::string* unpacked) {
+    const Entry* found = nullptr;
+    for (const Entry& e : entries_) {
+      if (e.type != type) continue;
+      if (found) return Corrupt("duplicate section " + std::to_string(type));
+      found = &e;
+    }
+    if (!found) return Status::OK();
+    if (version_ != segment::kFormatVersionCompressed) {
+      return Corrupt(std::string("compressed ") + what +
+                     " bytes in a version " + std::to_string(version_) +
+                     " file");
+    }
+    if (*len != 0) {
+      return Corrupt(std::string(what) +
+                     " bytes are both plain and compressed");
+    }
+    if (found->length < 8) {
+      return Corrupt(std::string("compressed ") + what + " bytes truncated");
+    }
+    const char* p = data_ + found->offset;
+    const uint64_t raw = DecodeFixed64(p);
+    const std::string_view frame(p + 8, found->length - 8);
+    Result<std::string> got =
+        ZstdUnpack(frame, raw, segment::kMaxUnpackedSectionBytes,
+                   "compressed " + std::string(what) + " bytes");
+    if (!got.ok()) return Corrupt(got.status().message());
+    *unpacked = std::move(got).value();
+    *bytes = unpacked->data();
+    *len = unpacked->size();
+    return Status::OK();
+  }
+
   Status CheckOffsets(const uint64_t* offsets, uint64_t bytes_len,
                       const char* what) const {
     if (offsets[0] != 0) return Corrupt(std::string(what) + " offsets[0] != 0");
@@ -328,6 +372,7 @@ class SegmentParser {
   const char* const data_;
   const uint64_t size_;
   uint32_t section_count_ = 0;
+  uint32_t version_ = 0;
   uint64_t count_ = 0;  // from the header, trusted after CheckCount
   uint64_t header_len_ = 0;
   uint64_t id_bytes_len_ = 0;

@@ -18,6 +18,7 @@
 #include "proximadb/status.h"
 #include "proximadb/types.h"
 #include "storage/segment/cold_stub.h"
+#include "storage/segment/segment_format.h"
 
 namespace proximadb::segment {
 
@@ -42,6 +43,15 @@ class Segment {
   uint64_t min_seq() const { return min_seq_; }
   uint64_t max_seq() const { return max_seq_; }
   uint64_t file_bytes() const { return file_->size(); }
+  // Bytes of the file's compressed sections held unpacked in memory (the
+  // ids and metadata of a compressed segment); 0 for a plain one.
+  uint64_t unpacked_bytes() const {
+    return ids_unpacked_.size() + meta_unpacked_.size();
+  }
+  // Whether the ids or metadata are stored zstd-compressed (version 2).
+  bool compressed() const {
+    return !Section(kIdBytesZstd).empty() || !Section(kMetaBytesZstd).empty();
+  }
   const std::string& path() const { return path_; }
 
   // Whether this file is the stub of a cold segment: every section but the
@@ -107,6 +117,10 @@ class Segment {
 
   std::string path_;
   std::unique_ptr<MappedFile> file_;
+  // The unpacked compressed sections; id_bytes_ / meta_bytes_ point into
+  // them when the file has them.
+  std::string ids_unpacked_;
+  std::string meta_unpacked_;
   uint64_t segment_id_ = 0;
   uint32_t dimension_ = 0;
   Metric metric_ = Metric::kCosine;

@@ -37,7 +37,18 @@ static_assert(std::endian::native == std::endian::little,
               "segment files are little-endian and read in place");
 
 inline constexpr std::string_view kMagic = "PDBSEG01";
+// Version 1: every section stored as is. Version 2: the same, except that
+// the id and metadata bytes may be zstd-compressed (kIdBytesZstd,
+// kMetaBytesZstd). A writer writes 2 only when a compressed section is in
+// the file, so uncompressed segments keep their bytes; readers take both.
 inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersionCompressed = 2;
+inline constexpr bool KnownFormatVersion(uint32_t v) {
+  return v == kFormatVersion || v == kFormatVersionCompressed;
+}
+// The most a compressed section may unpack to (readers unpack in pieces,
+// so a damaged size is noticed before it is allocated).
+inline constexpr uint64_t kMaxUnpackedSectionBytes = 64ull << 30;
 
 inline constexpr size_t kFixedHeaderSize = 8 + 4 * 4 + 8 * 4 + 4;  // 60
 inline constexpr size_t kSectionEntrySize = 32;
@@ -82,6 +93,12 @@ enum SectionType : uint32_t {
   kSparseIndex = 11,   // the inverted index of them (SparseIndexBuilder)
   // Optional, written only when some row expires (docs/API.md, "Expiry"):
   kExpiry = 12,  // count u64: when row i expires (unix microseconds; 0 never)
+  // Optional, version 2 only: the bytes of kIdBytes / kMetaBytes as one zstd
+  // frame (content size and checksum in the frame), after a u64 holding the
+  // content's length. When present, the plain section is present and empty;
+  // the offsets sections index the content as they would the plain bytes.
+  kIdBytesZstd = 13,
+  kMetaBytesZstd = 14,
 
   // Reserved for the HNSW graph built over this segment's rows.
   kHnswFirst = 16,

@@ -1,5 +1,7 @@
 #include "storage/segment/segment_header.h"
 
+#include <algorithm>
+
 #include "storage/segment/segment_format.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
@@ -11,7 +13,11 @@ std::string EncodeSegmentHeader(const SegmentHeaderFields& fields,
   std::string h;
   h.reserve(HeaderLength(sections.size()));
   h.append(kMagic);
-  PutFixed32(&h, kFormatVersion);
+  const bool compressed =
+      std::any_of(sections.begin(), sections.end(), [](const SectionEntry& s) {
+        return s.type == kIdBytesZstd || s.type == kMetaBytesZstd;
+      });
+  PutFixed32(&h, compressed ? kFormatVersionCompressed : kFormatVersion);
   PutFixed32(&h, static_cast<uint32_t>(HeaderLength(sections.size())));
   PutFixed32(&h, fields.dimension);
   PutFixed32(&h, fields.metric);

@@ -28,6 +28,7 @@ struct SectionEntry {
 };
 
 // The header bytes, HeaderLength(sections.size()) of them, CRC included.
+// The format version is 2 when a compressed section is in the table, else 1.
 std::string EncodeSegmentHeader(const SegmentHeaderFields& fields,
                                 const std::vector<SectionEntry>& sections);
 

@@ -12,6 +12,7 @@
 #include "storage/segment/segment_format.h"
 #include "storage/segment/segment_header.h"
 #include "util/crc32c.h"
+#include "util/zstd_block.h"
 
 // Design: the header (with every section's CRC) comes first in the file, but
 // WritableFile can only append. So the writer makes two passes over the rows:
@@ -48,6 +49,11 @@ struct RowSource {
   const std::function<bool(size_t)>& is_deleted;
   // The encoded kSparseIndex section (built once, before the passes).
   std::string sparse_index;
+  // The kIdBytesZstd / kMetaBytesZstd sections (length + frame), when the
+  // bytes are compressed; the plain sections are then empty.
+  bool compressed = false;
+  std::string ids_zstd;
+  std::string meta_zstd;
 };
 
 // Emits the bytes of section `type` in order through `emit(const char*,
@@ -97,6 +103,9 @@ Status EncodeSection(SectionType type, const RowSource& src, Emit&& emit) {
     case kIdBytes:
     case kMetaBytes:
     case kSparseBytes:
+      if ((type == kIdBytes || type == kMetaBytes) && src.compressed) {
+        return Status::OK();  // in the compressed section instead
+      }
       for (size_t i = 0; i < src.count; ++i) {
         SegmentRow row = src.row_at(i);
         std::string_view s = type == kIdBytes     ? row.id
@@ -107,6 +116,10 @@ Status EncodeSection(SectionType type, const RowSource& src, Emit&& emit) {
       return Status::OK();
     case kSparseIndex:
       return emit(src.sparse_index.data(), src.sparse_index.size());
+    case kIdBytesZstd:
+      return emit(src.ids_zstd.data(), src.ids_zstd.size());
+    case kMetaBytesZstd:
+      return emit(src.meta_zstd.data(), src.meta_zstd.size());
     case kDeleted:
       for (size_t w = 0; w < DeletedWords(src.count); ++w) {
         uint64_t word = 0;
@@ -177,6 +190,36 @@ Status ValidateRows(const std::string& path, const RowSource& src,
   return Status::OK();
 }
 
+// The compressed section of the id (`ids`) or metadata bytes: their length
+// and one zstd frame. Written even when it does not shrink (a few bytes of
+// frame header on a tiny segment), so that a compressed layout's segments
+// are always recognisably compressed.
+Result<std::string> CompressedBytes(const RowSource& src, bool ids) {
+  ZstdStreamPacker packer;
+  // The frame records its content size (readers check it): pledged first.
+  uint64_t total = 0;
+  for (size_t i = 0; i < src.count; ++i) {
+    const SegmentRow row = src.row_at(i);
+    total += (ids ? row.id : MetaOf(row)).size();
+  }
+  packer.SetPledgedSize(total);
+  for (size_t i = 0; i < src.count; ++i) {
+    const SegmentRow row = src.row_at(i);
+    packer.Add(ids ? row.id : MetaOf(row));
+  }
+  const uint64_t raw = packer.raw_size();
+  PDB_ASSIGN_OR_RETURN(std::string frame, packer.Finish());
+  if (raw > kMaxUnpackedSectionBytes) {
+    return Status::InvalidArgument(
+        "segment: " + std::string(ids ? "ids" : "metadata") + " of " +
+        std::to_string(raw) + " bytes exceed what a compressed section holds");
+  }
+  std::string out(8, '\0');
+  StoreFixed64(out.data(), raw);
+  out += frame;
+  return out;
+}
+
 std::string DirName(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
@@ -223,7 +266,8 @@ Status WriteSegment(Env* env, const std::string& path,
   if (opts.dimension == 0) {
     return Status::InvalidArgument("segment " + path + ": dimension is 0");
   }
-  RowSource src{count, opts.dimension, row_at, is_deleted, {}};
+  RowSource src{count, opts.dimension, row_at, is_deleted,
+                {},    opts.compress,  {},     {}};
   uint64_t min_seq, max_seq;
   PDB_RETURN_IF_ERROR(ValidateRows(path, src, &min_seq, &max_seq));
 
@@ -246,6 +290,11 @@ Status WriteSegment(Env* env, const std::string& path,
     order.insert(order.end(), {kSparseOffsets, kSparseBytes, kSparseIndex});
   }
   if (expiry) order.push_back(kExpiry);
+  if (opts.compress) {
+    PDB_ASSIGN_OR_RETURN(src.ids_zstd, CompressedBytes(src, /*ids=*/true));
+    PDB_ASSIGN_OR_RETURN(src.meta_zstd, CompressedBytes(src, /*ids=*/false));
+    order.insert(order.end(), {kIdBytesZstd, kMetaBytesZstd});
+  }
 
   // Pass 1: lengths and CRCs of every section.
   std::vector<SectionEntry> plan;

@@ -28,6 +28,9 @@ struct SegmentWriteOptions {
   uint64_t segment_id;
   uint32_t dimension;
   Metric metric;
+  // zstd-compress the id and metadata bytes (format version 2).
+  // Readers decompress them once at open and hold them in memory.
+  bool compress = false;
 };
 
 // Writes `count` rows to `path`: streams them into `path + ".tmp"`, fsyncs
