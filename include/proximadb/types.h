@@ -421,6 +421,11 @@ struct SegmentInfo {
   // When its newest write was flushed (0 = unknown, before this was kept):
   // what warm_after_hours / cold_after_hours are counted from.
   uint64_t newest_write_unix_ms = 0;
+  // Its ids and metadata are stored zstd-compressed (the collection's
+  // compression when it was written), and the bytes they take unpacked in
+  // the server's memory while the segment is open (0 when not compressed).
+  bool compressed = false;
+  uint64_t unpacked_bytes = 0;
 };
 
 // Per-tier totals of a collection's segments (CollectionInfo::tiers).

@@ -54,6 +54,8 @@ Result<std::vector<SegmentInfo>> CollectionImpl::ListSegments() {
       i.graph_loaded = s->graph() != nullptr;
     }
     i.newest_write_unix_ms = s->newest_write_unix_ms;
+    i.compressed = s->seg->compressed();
+    i.unpacked_bytes = s->seg->unpacked_bytes();
     out.push_back(std::move(i));
   }
   return out;

@@ -219,7 +219,9 @@ json SegmentToJson(const SegmentInfo& s) {
               {"max_seq", s.max_seq},
               {"graph_loaded", s.graph_loaded},
               {"cached", s.cached},
-              {"newest_write_unix_ms", s.newest_write_unix_ms}};
+              {"newest_write_unix_ms", s.newest_write_unix_ms},
+              {"compressed", s.compressed},
+              {"unpacked_bytes", s.unpacked_bytes}};
 }
 
 Result<PointSelector> ParseDeleteVectors(const json& body) {

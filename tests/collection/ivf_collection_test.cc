@@ -214,7 +214,9 @@ TEST(HashMemtableCollectionTest, BehavesLikeTheOrderedOne) {
       }
       ASSERT_TRUE(c->Delete(del).ok());
       check(*c);
-      if (round == 1) ASSERT_TRUE(c->Flush().ok());
+      if (round == 1) {
+        ASSERT_TRUE(c->Flush().ok());
+      }
     }
   }
   // The last round lives only in the WAL: replayed into a hash memtable.

@@ -583,6 +583,11 @@ TEST(ViperCollectionTest, CompressedSegmentsServeAndMigrate) {
     LoadViperRows(*c, rows, 2);
     WaitForViperIndexes(*c);
     EXPECT_EQ(ViperCompressedAndPlain(tmp.path()), std::make_pair(2, 0));
+    const std::vector<SegmentInfo> listed = c->ListSegments().value();
+    for (const SegmentInfo& s : listed) {
+      EXPECT_TRUE(s.compressed);
+      EXPECT_GT(s.unpacked_bytes, 2000u * 80);  // ids and JSON of 2,000 rows
+    }
     expect_points(*c);
     const uint64_t packed_bytes = ViperSegmentBytes(*c);
 

@@ -171,7 +171,9 @@ TEST_F(TierServiceTest, ListSegmentsJsonShape) {
   EXPECT_TRUE(s["graph_loaded"].is_boolean());
   EXPECT_EQ(s["cached"], false);
   EXPECT_GT(s["newest_write_unix_ms"].get<uint64_t>(), 0u);
-  EXPECT_EQ(s.size(), 11u);
+  EXPECT_EQ(s["compressed"], false);  // a standard collection's segment
+  EXPECT_EQ(s["unpacked_bytes"], 0);
+  EXPECT_EQ(s.size(), 13u);
   EXPECT_EQ(Code(svc_->ListSegmentsJson("nope")), StatusCode::kNotFound);
 }
 

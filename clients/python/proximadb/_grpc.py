@@ -114,7 +114,8 @@ def _segment(s: "pb.SegmentInfo") -> Dict[str, Any]:
     return {"id": s.id, "tier": s.tier, "points": s.points, "live_points": s.live_points,
             "bytes": s.bytes, "directory": s.directory, "min_seq": s.min_seq,
             "max_seq": s.max_seq, "graph_loaded": s.graph_loaded, "cached": s.cached,
-            "newest_write_unix_ms": s.newest_write_unix_ms}
+            "newest_write_unix_ms": s.newest_write_unix_ms, "compressed": s.compressed,
+            "unpacked_bytes": s.unpacked_bytes}
 
 
 _COUNTERS = ("moves", "move_failures", "uploads", "upload_bytes", "downloads",

@@ -268,6 +268,10 @@ class Segment:
     graph_loaded: bool = False
     cached: bool = False  # cold: held by the server's local cache now
     newest_write_unix_ms: int = 0  # when its newest write was flushed; 0 = unknown
+    # Ids and metadata stored zstd-compressed, and the bytes they take
+    # unpacked in the server's memory (0 when not compressed).
+    compressed: bool = False
+    unpacked_bytes: int = 0
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "Segment":
@@ -284,6 +288,8 @@ class Segment:
             graph_loaded=bool(d.get("graph_loaded")),
             cached=bool(d.get("cached")),
             newest_write_unix_ms=int(d.get("newest_write_unix_ms") or 0),
+            compressed=bool(d.get("compressed")),
+            unpacked_bytes=int(d.get("unpacked_bytes") or 0),
         )
 
 

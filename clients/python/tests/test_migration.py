@@ -250,6 +250,63 @@ def test_sigkill_mid_migration_resumes(transport: str) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def test_sigkill_mid_compression_migration() -> None:
+    """A migration that changes the compression rewrites each segment (a
+    compaction of it alone) and then builds its new index; a SIGKILL while it
+    runs loses nothing: after the restart it completes, every point is there
+    once, and every segment is compressed."""
+    binary = _binary().resolve()
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        pytest.skip(f"proximadb-server binary not found at {binary}")
+    root = tempfile.mkdtemp(prefix="proximadb-migrate-z-")
+    data = os.path.join(root, "data")
+    no_compaction = {"PROXIMADB_STORAGE__COMPACTION_ENABLED": "false"}
+    srv = _Server(binary, data, no_compaction)
+    try:
+        with ProximaDBClient(srv.url("grpc")) as c:
+            c.create_collection("z", 64, distance_metric="euclidean",
+                                storage_strategy="custom", indexing_algorithm="ivf")
+            rng = random.Random(4)
+            total = 0
+            for s in range(8):
+                c.upsert("z", [{"id": f"p{total + i}",
+                                "vector": [rng.gauss(0, 1) for _ in range(64)],
+                                "metadata": {"title": f"document {total + i}", "s": s}}
+                               for i in range(3000)])
+                total += 3000
+                c.flush("z")
+            assert not any(s.compressed for s in c.list_segments("z"))
+            # The rewritten segments then need hnsw m 32 / ef_construction
+            # 400 graphs, which take a while: time to kill.
+            c.migrate("z", storage_strategy="custom", compression="zstd",
+                      m=32, ef_construction=400)
+            assert wait_until(lambda: c.get_migration("z").segments_done >= 1, 120)
+            before = c.get_migration("z")
+        assert before.state == "running" and before.segments_done < before.segments_total, before
+        srv.proc.kill()  # SIGKILL: no shutdown, no flush
+        srv.proc.wait()
+        srv = _Server(binary, data, no_compaction)
+        with ProximaDBClient(srv.url("grpc")) as c:
+            assert c.get_migration("z").id == before.id
+            assert len(c.search("z", [0.0] * 64, k=10)) == 10
+            done = _wait(c, "z", "done", timeout=300)
+            assert done.points_done == total
+            info = c.get_collection("z")
+            assert (info.compression, info.indexing_algorithm, info.m) == ("zstd", "hnsw", 32)
+            segments = c.list_segments("z")
+            assert segments and all(s.compressed for s in segments), segments
+            assert c.count("z") == total
+            ids = set()
+            for p in c.scroll("z", batch_size=1000):
+                assert p.id not in ids  # no point twice
+                assert p.metadata["title"] == f"document {p.id[1:]}"
+                ids.add(p.id)
+            assert ids == {f"p{i}" for i in range(total)}
+    finally:
+        srv.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
 async def test_async_migrate(url: str, new_name: Callable[[str], str]) -> None:
     from proximadb import AsyncProximaDBClient
 

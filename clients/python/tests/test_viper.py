@@ -235,7 +235,9 @@ def test_compression(client: ProximaDBClient, new_name: Callable[[str], str]) ->
     name = new_name("viperz")
     _viper(client, name, per_cluster=50)
     assert client.get_collection(name).compression == "zstd"
-    packed = sum(s.bytes for s in client.list_segments(name))
+    segments = client.list_segments(name)
+    assert segments and all(s.compressed and s.unpacked_bytes > 0 for s in segments), segments
+    packed = sum(s.bytes for s in segments)
     query: Dict[str, Any] = dict(k=5, filter={"cat": "c5"})
     hits = client.search(name, _centre(0), **query)
     assert len(hits) == 5 and all(h.metadata["cat"] == "c5" for h in hits)
@@ -245,7 +247,9 @@ def test_compression(client: ProximaDBClient, new_name: Callable[[str], str]) ->
     _wait_migration(client, name)
     _wait_indexed(client, name)
     assert client.get_collection(name).compression == "none"
-    plain = sum(s.bytes for s in client.list_segments(name))
+    segments = client.list_segments(name)
+    assert not any(s.compressed or s.unpacked_bytes for s in segments), segments
+    plain = sum(s.bytes for s in segments)
     assert plain > packed, (plain, packed)
     assert client.count(name) == CLUSTERS * 50
     again = client.search(name, _centre(0), **query)

@@ -512,6 +512,8 @@ void EncodeSegment(const SegmentInfo& s, pb::SegmentInfo* out) {
   out->set_graph_loaded(s.graph_loaded);
   out->set_cached(s.cached);
   out->set_newest_write_unix_ms(s.newest_write_unix_ms);
+  out->set_compressed(s.compressed);
+  out->set_unpacked_bytes(s.unpacked_bytes);
 }
 
 void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
