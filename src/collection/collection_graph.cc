@@ -275,9 +275,8 @@ void CollectionImpl::ScheduleAdaptiveGraph(
   const Metric metric = config_.metric;
   const std::string name = config_.name;
   Env* env = deps_.env;
-  // One core fewer than a flush's build, as a migration's: this build
-  // makes an already served segment faster, so requests come first.
-  const uint32_t threads = std::max(1u, BuildThreads() - 1);
+  // This build makes an already served segment faster: requests first.
+  const uint32_t threads = RebuildThreads();
   const uint64_t min_points = deps_.options->viper_graph_min_points;
   seg->build_queued.store(true, std::memory_order_release);
   deps_.builds->Schedule(

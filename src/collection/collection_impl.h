@@ -35,6 +35,7 @@
 // `config_mu_`.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -606,6 +607,12 @@ class CollectionImpl final
   void ScheduleAdaptiveGraph(const std::shared_ptr<LiveSegment>& seg);
   // Threads of one index build ([index] build_threads; 0: every core).
   uint32_t BuildThreads() const;
+  // Threads of a build that replaces the index of a segment already served
+  // (a migration's, the adaptive rule's): one fewer than BuildThreads, at
+  // least 1, so that a core stays with the requests (docs/BENCHMARKS.md,
+  // "Live migration": on 2 cores the search p99 during an HNSW rebuild is
+  // ~20x the steady one with both cores building).
+  uint32_t RebuildThreads() const { return std::max(1u, BuildThreads() - 1); }
   // Builds, in the background, the HNSW graph of every named vector indexed
   // "hnsw" that the segment does not have yet (collection_named_graph.cc).
   void ScheduleNamedGraphBuild(const std::shared_ptr<LiveSegment>& seg);

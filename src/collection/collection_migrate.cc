@@ -352,11 +352,7 @@ void CollectionImpl::Converge() {
       continue;
     }
     Status saved;
-    // One core fewer than a flush's build: a live migration leaves a core
-    // to the requests it runs beside (docs/BENCHMARKS.md, "Live
-    // migration": on 2 cores the search p99 during an HNSW rebuild is
-    // ~20x the steady one with both cores building).
-    const uint32_t threads = std::max(1u, BuildThreads() - 1);
+    const uint32_t threads = RebuildThreads();
     auto g = BuildSegmentIndex(deps_.env, *next, config_.metric, *layout,
                                threads, &saved);
     if (g.ok() && saved.ok()) {

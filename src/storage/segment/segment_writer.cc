@@ -190,34 +190,40 @@ Status ValidateRows(const std::string& path, const RowSource& src,
   return Status::OK();
 }
 
-// The compressed section of the id (`ids`) or metadata bytes: their length
-// and one zstd frame. Written even when it does not shrink (a few bytes of
-// frame header on a tiny segment), so that a compressed layout's segments
-// are always recognisably compressed.
-Result<std::string> CompressedBytes(const RowSource& src, bool ids) {
-  ZstdStreamPacker packer;
-  // The frame records its content size (readers check it): pledged first.
-  uint64_t total = 0;
-  for (size_t i = 0; i < src.count; ++i) {
-    const SegmentRow row = src.row_at(i);
-    total += (ids ? row.id : MetaOf(row)).size();
-  }
-  packer.SetPledgedSize(total);
-  for (size_t i = 0; i < src.count; ++i) {
-    const SegmentRow row = src.row_at(i);
-    packer.Add(ids ? row.id : MetaOf(row));
-  }
-  const uint64_t raw = packer.raw_size();
-  PDB_ASSIGN_OR_RETURN(std::string frame, packer.Finish());
+// A compressed section's bytes: the content's length, then its zstd frame.
+Result<std::string> SealFrame(ZstdStreamPacker* packer, const char* what) {
+  const uint64_t raw = packer->raw_size();
+  PDB_ASSIGN_OR_RETURN(std::string frame, packer->Finish());
   if (raw > kMaxUnpackedSectionBytes) {
-    return Status::InvalidArgument(
-        "segment: " + std::string(ids ? "ids" : "metadata") + " of " +
-        std::to_string(raw) + " bytes exceed what a compressed section holds");
+    return Status::InvalidArgument("segment: " + std::string(what) + " of " +
+                                   std::to_string(raw) +
+                                   " bytes exceed what a compressed section "
+                                   "holds");
   }
   std::string out(8, '\0');
   StoreFixed64(out.data(), raw);
   out += frame;
   return out;
+}
+
+// Fills src->ids_zstd and src->meta_zstd in one pass over the rows, given
+// the lengths of the ids and metadata (the frames record their content
+// size, which readers check, so it is pledged first). Written even when
+// they do not shrink (a few bytes of frame header on a tiny segment), so
+// that a compressed layout's segments are always recognisably compressed.
+Status CompressIdsAndMetadata(RowSource* src, uint64_t id_bytes,
+                              uint64_t meta_bytes) {
+  ZstdStreamPacker ids, meta;
+  ids.SetPledgedSize(id_bytes);
+  meta.SetPledgedSize(meta_bytes);
+  for (size_t i = 0; i < src->count; ++i) {
+    const SegmentRow row = src->row_at(i);
+    ids.Add(row.id);
+    meta.Add(MetaOf(row));
+  }
+  PDB_ASSIGN_OR_RETURN(src->ids_zstd, SealFrame(&ids, "ids"));
+  PDB_ASSIGN_OR_RETURN(src->meta_zstd, SealFrame(&meta, "metadata"));
+  return Status::OK();
 }
 
 std::string DirName(const std::string& path) {
@@ -275,14 +281,18 @@ Status WriteSegment(Env* env, const std::string& path,
   // vectors, so other segments keep their bytes (the inverted index is
   // empty when only named vectors are there).
   // Likewise the expiry section only when some row expires.
+  // The lengths of the ids and metadata, for compressed sections.
   index::SparseIndexBuilder sparse;
   bool any_vectors = false;
   bool expiry = false;
+  uint64_t id_bytes = 0, meta_bytes = 0;
   for (size_t i = 0; i < count; ++i) {
     const SegmentRow row = row_at(i);
     sparse.AddRow(static_cast<uint32_t>(i), row.sparse);
     any_vectors |= !row.sparse.empty();
     expiry |= row.expires_at != 0;
+    id_bytes += row.id.size();
+    meta_bytes += MetaOf(row).size();
   }
   std::vector<SectionType> order(kSectionOrder.begin(), kSectionOrder.end());
   if (any_vectors) {
@@ -291,8 +301,7 @@ Status WriteSegment(Env* env, const std::string& path,
   }
   if (expiry) order.push_back(kExpiry);
   if (opts.compress) {
-    PDB_ASSIGN_OR_RETURN(src.ids_zstd, CompressedBytes(src, /*ids=*/true));
-    PDB_ASSIGN_OR_RETURN(src.meta_zstd, CompressedBytes(src, /*ids=*/false));
+    PDB_RETURN_IF_ERROR(CompressIdsAndMetadata(&src, id_bytes, meta_bytes));
     order.insert(order.end(), {kIdBytesZstd, kMetaBytesZstd});
   }
 
