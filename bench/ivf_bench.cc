@@ -6,7 +6,9 @@
 // fixed seed (--synthetic N --dim D). One thread searches; builds use
 // --threads. Results: docs/BENCHMARKS.md, "IVF segments".
 //
-//   ivf_bench [--synthetic N --dim D] [--threads T] [--queries Q]
+//   ivf_bench [--synthetic N --dim D] [--threads T] [--queries Q] [--rerank R]
+//   --rerank: code-space candidates re-scored per result (0: each kind's
+//   default, IvfIndex::DefaultRerankFactor).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -93,7 +95,7 @@ CurvePoint Measure(const VectorIndex& ix, const Data& q,
 }  // namespace
 
 int main(int argc, char** argv) {
-  uint32_t synthetic = 0, dim = 128, threads = 2, nq = 1000;
+  uint32_t synthetic = 0, dim = 128, threads = 2, nq = 1000, rerank = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     const uint32_t v = uint32_t(std::strtoul(argv[i + 1], nullptr, 10));
@@ -105,6 +107,8 @@ int main(int argc, char** argv) {
       threads = v;
     else if (a == "--queries")
       nq = v;
+    else if (a == "--rerank")
+      rerank = v;
   }
   Data base, q;
   std::string name;
@@ -147,11 +151,17 @@ int main(int argc, char** argv) {
     flat.Search(p, {}, &got, nullptr);
     for (const Candidate& c : got) truth[i].insert(c.row);
   }
-  std::printf("%-12s %10s %8s %8s %8s %10s %10s\n", "index", "build_s", "nlist",
-              "nprobe", "recall", "qps", "scanned");
-  for (bool int8 : {false, true}) {
+  std::printf("%-12s %10s %8s %8s %8s %10s %10s %8s\n", "index", "build_s",
+              "nlist", "nprobe", "recall", "qps", "scanned", "B/pt");
+  const std::pair<Quantization, const char*> kinds[] = {
+      {Quantization::kNone, "ivf-float"},
+      {Quantization::kInt8, "ivf-int8"},
+      {Quantization::kBinary, "ivf-binary"},
+      {Quantization::kPq, "ivf-pq"}};
+  for (const auto& [kind, label] : kinds) {
     IvfParams ip;
-    ip.int8 = int8;
+    ip.quantization = kind;
+    ip.rerank_factor = rerank;
     const auto t0 = Clock::now();
     auto ix = IvfIndex::Build(base.view(), Metric::kEuclidean, ip, threads);
     const double build = Secs(t0);
@@ -161,10 +171,11 @@ int main(int argc, char** argv) {
          {nl / 64, nl / 32, nl / 16, (*ix)->nprobe(), nl / 8, nl / 4}) {
       if (np == 0) continue;
       CurvePoint r = Measure(**ix, q, truth, np, 0);
-      std::printf("%-12s %10.2f %8u %8u%s %8.4f %10.0f %10.0f\n",
-                  int8 ? "ivf-int8" : "ivf-float", build, nl, np,
-                  np == (*ix)->nprobe() ? "*" : " ", r.recall, r.qps,
-                  r.scanned);
+      // RAM the index holds per point: centroids, lists, codes (not the
+      // float rows, which the segment maps).
+      std::printf("%-12s %10.2f %8u %8u%s %8.4f %10.0f %10.0f %8.1f\n", label,
+                  build, nl, np, np == (*ix)->nprobe() ? "*" : " ", r.recall,
+                  r.qps, r.scanned, double((*ix)->MemoryUsage()) / base.n);
     }
   }
   {

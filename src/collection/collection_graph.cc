@@ -41,7 +41,14 @@ index::IvfParams IvfParamsOf(const IndexConfig& c) {
   index::IvfParams p;
   p.nlist = c.nlist;
   p.nprobe = c.nprobe;
-  p.int8 = c.quantization == "int8";
+  // ValidateCollectionConfig admitted only these names.
+  if (c.quantization == "int8") {
+    p.quantization = index::Quantization::kInt8;
+  } else if (c.quantization == "binary") {
+    p.quantization = index::Quantization::kBinary;
+  } else if (c.quantization == "pq") {
+    p.quantization = index::Quantization::kPq;
+  }
   return p;
 }
 
@@ -149,7 +156,7 @@ bool CollectionImpl::IndexMatches(const LiveSegment& seg,
       return AdaptiveGraphFits(seg, layout, graph_min_points) &&
              HnswMatches(g.get(), AdaptiveLayout(layout).index);
     }
-    return ivf->int8() == (want.quantization == "int8") &&
+    return ivf->quantization() == IvfParamsOf(want).quantization &&
            ivf->nlist() == index::IvfIndex::NlistFor(want.nlist, rows) &&
            ColumnsMatch(*ivf, layout.filterable_columns);
   }

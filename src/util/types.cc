@@ -324,12 +324,6 @@ Status ValidateCollectionConfig(const CollectionConfig& c) {
         "quantization must be none, int8, binary or pq, got '" +
         c.index.quantization + "'");
   }
-  if (c.index.algorithm == "ivf" && c.index.quantization != "none" &&
-      c.index.quantization != "int8") {
-    return Status::InvalidArgument(
-        "index kind ivf takes quantization none or int8, got '" +
-        c.index.quantization + "'");
-  }
   PDB_RETURN_IF_ERROR(CheckRange("nlist", c.index.nlist, 0, kMaxIvfNlist));
   PDB_RETURN_IF_ERROR(CheckRange("nprobe", c.index.nprobe, 0, kMaxIvfNlist));
   if (c.index.algorithm != "ivf" &&

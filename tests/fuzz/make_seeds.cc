@@ -317,7 +317,8 @@ void GraphSeed(const std::string& name, uint32_t rows, uint32_t dim,
 // Over the vectors ivf_load_fuzz.cc makes for the header's shape; with
 // `columns`, column statistics of every type (file version 2).
 void IvfSeed(const std::string& name, uint32_t rows, uint32_t dim,
-             Metric metric, bool int8, bool columns) {
+             Metric metric, index::Quantization quant, bool columns) {
+  const bool int8 = quant == index::Quantization::kInt8;
   std::vector<float> data(size_t{rows} * dim), norms;
   for (size_t i = 0; i < data.size(); ++i) {
     data[i] = static_cast<float>((i * 7 + i / dim * 3) % 11) - 4.5f;
@@ -327,7 +328,7 @@ void IvfSeed(const std::string& name, uint32_t rows, uint32_t dim,
   }
   index::IvfParams p;
   p.nlist = 5;
-  p.int8 = int8;
+  p.quantization = quant;
   auto ix = index::IvfIndex::Build({data.data(), norms.data(), rows, dim},
                                    metric, p, /*threads=*/1);
   Die(ix.status(), "build ivf");
@@ -492,10 +493,13 @@ int main(int argc, char** argv) {
   WalSeeds();
   SegmentSeeds();
   GraphSeed("40x4-l2", 40, 4, Metric::kEuclidean, index::Quantization::kNone);
-  IvfSeed("30x4-l2", 30, 4, Metric::kEuclidean, false, false);
-  IvfSeed("30x4-cosine-int8", 30, 4, Metric::kCosine, true, false);
-  IvfSeed("30x4-l2-columns", 30, 4, Metric::kEuclidean, false, true);
-  IvfSeed("30x6-dot-int8-columns", 30, 6, Metric::kDotProduct, true, true);
+  using Q = index::Quantization;
+  IvfSeed("30x4-l2", 30, 4, Metric::kEuclidean, Q::kNone, false);
+  IvfSeed("30x4-cosine-int8", 30, 4, Metric::kCosine, Q::kInt8, false);
+  IvfSeed("30x4-l2-columns", 30, 4, Metric::kEuclidean, Q::kNone, true);
+  IvfSeed("30x6-dot-int8-columns", 30, 6, Metric::kDotProduct, Q::kInt8, true);
+  IvfSeed("30x4-l2-binary", 30, 4, Metric::kEuclidean, Q::kBinary, false);
+  IvfSeed("30x4-cosine-pq", 30, 4, Metric::kCosine, Q::kPq, false);
   GraphSeed("40x4-cosine-int8", 40, 4, Metric::kCosine,
             index::Quantization::kInt8);
   GraphSeed("12x3-dot", 12, 3, Metric::kDotProduct, index::Quantization::kNone);

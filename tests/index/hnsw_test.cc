@@ -14,6 +14,7 @@ namespace {
 
 using testing::ClusteredData;
 using testing::Dataset;
+using testing::NoisyQueries;
 using testing::RandomData;
 using testing::Recall;
 
@@ -64,25 +65,6 @@ INSTANTIATE_TEST_SUITE_P(Int8, HnswRecallTest,
                          ::testing::Values(Quantization::kInt8));
 INSTANTIATE_TEST_SUITE_P(Pq, HnswRecallTest,
                          ::testing::Values(Quantization::kPq));
-
-// Queries near the rows (a row plus gaussian noise of `sigma`), as real
-// queries are near real data.
-Dataset NoisyQueries(const Dataset& data, uint32_t rows, float sigma,
-                     uint32_t seed) {
-  Dataset queries;
-  queries.dim = data.dim;
-  queries.rows = rows;
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> g;
-  for (uint32_t i = 0; i < queries.rows; ++i) {
-    const float* x = data.row(rng() % data.rows);
-    for (uint32_t j = 0; j < data.dim; ++j) {
-      queries.data.push_back(x[j] + sigma * g(rng));
-    }
-  }
-  testing::FillNorms(&queries);
-  return queries;
-}
 
 // Binary codes need dimensions to rank (one bit each) and queries near the
 // data: 128-d clusters, queries that are rows plus a little noise. The whole

@@ -58,6 +58,25 @@ inline Dataset ClusteredData(uint32_t rows, uint32_t dim, uint32_t clusters,
   return d;
 }
 
+// Queries near the rows (a row plus gaussian noise of `sigma`), as real
+// queries are near real data.
+inline Dataset NoisyQueries(const Dataset& data, uint32_t rows, float sigma,
+                            uint32_t seed) {
+  Dataset queries;
+  queries.dim = data.dim;
+  queries.rows = rows;
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> g;
+  for (uint32_t i = 0; i < queries.rows; ++i) {
+    const float* x = data.row(rng() % data.rows);
+    for (uint32_t j = 0; j < data.dim; ++j) {
+      queries.data.push_back(x[j] + sigma * g(rng));
+    }
+  }
+  FillNorms(&queries);
+  return queries;
+}
+
 inline std::vector<uint32_t> Rows(const std::vector<Candidate>& c) {
   std::vector<uint32_t> r;
   for (const auto& x : c) r.push_back(x.row);

@@ -113,7 +113,7 @@ class IvfColumnsFileTest : public ::testing::Test {
   }
   std::unique_ptr<IvfIndex> Build(bool int8) {
     IvfParams p;
-    p.int8 = int8;
+    p.quantization = int8 ? Quantization::kInt8 : Quantization::kNone;
     p.nlist = 20;
     auto ix = IvfIndex::Build(data_.view(), Metric::kEuclidean, p, 2);
     EXPECT_TRUE(ix.ok());

@@ -1267,8 +1267,7 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
            // Background compaction may merge the four segments at any
            // moment (one collection's before the other's, and the
            // migrations then count different totals): merge them now.
-           ASSERT_EQ(Rest("POST", kApi + "/" + name + "/compact").status,
-                     200u);
+           ASSERT_EQ(Rest("POST", kApi + "/" + name + "/compact").status, 200u);
            ASSERT_EQ(Rest("GET", kApi + "/" + name).json()["segment_count"], 1);
          }
          HttpReply started = Rest("POST", kApi + "/mr/migrate",

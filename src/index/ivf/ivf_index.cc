@@ -29,8 +29,9 @@ constexpr char kMagic[8] = {'P', 'D', 'B', 'I', 'V', 'F', '0', '1'};
 constexpr uint32_t kVersion = 1;
 constexpr uint32_t kVersionStats = 2;
 constexpr uint32_t kVersionColumns = 3;
-// Magic, then version, dim, metric, rows, nlist, nprobe, int8,
-// rerank_factor (u32 each) and the int8 step (f32).
+// Magic, then version, dim, metric, rows, nlist, nprobe, quantization (0
+// none, 1 int8, 2 binary, 3 pq), rerank_factor (u32 each) and the int8 step
+// (f32; 0 for the other kinds).
 constexpr size_t kHeaderSize = 8 + 8 * 4 + 4;
 
 uint32_t Crc(const char* p, size_t n) {
@@ -71,6 +72,21 @@ void IvfIndex::ToCentroidSpace(const float* x, float norm, float* out) const {
   }
 }
 
+uint32_t IvfIndex::DefaultRerankFactor(Quantization q) {
+  switch (q) {
+    case Quantization::kInt8:
+      return 4;
+    case Quantization::kPq:
+      return 8;
+    case Quantization::kBinary:
+      return 32;
+    case Quantization::kNone:
+      // Unused without codes; files without codes always carried 4.
+      break;
+  }
+  return 4;
+}
+
 uint32_t IvfIndex::NlistFor(uint32_t configured, uint32_t rows) {
   return std::min(
       rows,
@@ -91,8 +107,10 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
   ix->nlist_ = nlist;
   ix->nprobe_ = std::min(
       nlist, params.nprobe != 0 ? params.nprobe : DefaultNprobe(nlist));
-  ix->int8_ = params.int8;
-  ix->rerank_factor_ = std::max(1u, params.rerank_factor);
+  ix->quantization_ = params.quantization;
+  ix->rerank_factor_ = params.rerank_factor != 0
+                           ? params.rerank_factor
+                           : DefaultRerankFactor(params.quantization);
 
   // Train on an even stride of rows (in the centroid space).
   const uint32_t sample =
@@ -134,22 +152,57 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
     for (uint32_t r = 0; r < n; ++r) ix->order_[next[list_of[r]]++] = r;
   }
 
-  if (ix->int8_) {
-    PDB_ASSIGN_OR_RETURN(ix->sq_, quant::ScalarQuantizer::Train(view));
-    ix->codes_.resize(size_t(n) * dim);
-    ix->terms_.resize(n);
-    ix->norms_.resize(n);
-    ParallelFor(n, threads, [&](uint32_t b, uint32_t e) {
-      for (uint32_t p = b; p < e; ++p) {
-        const uint32_t r = ix->order_[p];
-        uint8_t* code = ix->codes_.data() + size_t(p) * dim;
-        ix->sq_.Encode(view.data + size_t(r) * dim, code);
-        ix->terms_[p] = ix->sq_.RowTerm(code);
-        ix->norms_[p] = view.norms ? view.norms[r] : 0.0f;
-      }
-    });
-  }
+  PDB_RETURN_IF_ERROR(ix->EncodeRows(threads));
   return ix;
+}
+
+Status IvfIndex::EncodeRows(uint32_t threads) {
+  const VectorView& view = view_;
+  const uint32_t n = view.rows, dim = view.dim;
+  switch (quantization_) {
+    case Quantization::kNone:
+      return Status::OK();
+    case Quantization::kInt8: {
+      PDB_ASSIGN_OR_RETURN(sq_, quant::ScalarQuantizer::Train(view));
+      codes_.resize(size_t(n) * dim);
+      break;
+    }
+    case Quantization::kBinary: {
+      PDB_ASSIGN_OR_RETURN(bq_, quant::BinaryQuantizer::Train(view));
+      bits_.resize(size_t(n) * bq_.words());
+      centroid_of_.resize(n);
+      break;
+    }
+    case Quantization::kPq: {
+      PDB_ASSIGN_OR_RETURN(pq_, quant::ProductQuantizer::Train(view, 0));
+      codes_.resize(size_t(n) * pq_.subspaces());
+      centroid_of_.resize(n);
+      break;
+    }
+    default:
+      return Status::InvalidArgument("IVF: unknown quantization");
+  }
+  terms_.resize(n);
+  norms_.resize(n);
+  ParallelFor(n, threads, [&](uint32_t b, uint32_t e) {
+    for (uint32_t p = b; p < e; ++p) {
+      const uint32_t r = order_[p];
+      const float* x = view.data + size_t(r) * dim;
+      if (quantization_ == Quantization::kInt8) {
+        uint8_t* code = codes_.data() + size_t(p) * dim;
+        sq_.Encode(x, code);
+        terms_[p] = sq_.RowTerm(code);
+      } else if (quantization_ == Quantization::kBinary) {
+        terms_[p] =
+            bq_.Encode(x, bits_.data() + p * bq_.words(), &centroid_of_[p]);
+      } else {
+        terms_[p] = pq_.Encode(x, codes_.data() + size_t(p) * pq_.subspaces(),
+                               &centroid_of_[p]);
+      }
+      norms_[p] = view.norms ? view.norms[r] : 0.0f;
+    }
+  });
+  return Status::OK();
 }
 
 std::vector<std::pair<float, uint32_t>> IvfIndex::Probe(
@@ -169,6 +222,40 @@ std::vector<std::pair<float, uint32_t>> IvfIndex::Probe(
   std::partial_sort(d.begin(), d.begin() + std::min<size_t>(nprobe, d.size()),
                     d.end());
   return d;
+}
+
+template <typename Dist, typename More, typename Scan, typename Keep>
+void IvfIndex::ProbeCodes(const Dist& cdist, const hnsw::FloatDist& fd,
+                          const std::vector<std::pair<float, uint32_t>>& lists,
+                          uint32_t k, const More& probe_more, const Scan& scan,
+                          const Keep& keep, TopK* top, uint64_t* scored,
+                          uint64_t* examined, uint32_t* holding,
+                          SearchCounters* counters) const {
+  // Never more than there are rows: the factor comes from the file, which
+  // a damaged (or fuzzed) one can make huge, and the heap reserves it.
+  const auto want = static_cast<uint32_t>(std::min<uint64_t>(
+      std::max<uint64_t>(uint64_t(k) * rerank_factor_, kMinRescored),
+      std::max(1u, view_.rows)));
+  TopK best(want);  // Candidate::row holds the position in order_
+  for (uint32_t i = 0; probe_more(i, best.size()); ++i) {
+    const uint32_t list = lists[i].second;
+    const uint32_t b = offsets_[list], e = offsets_[list + 1];
+    *examined += e - b;
+    const uint64_t scored_before = *scored;
+    for (uint32_t pos = b; pos < e; ++pos) {
+      if (!scan(pos)) continue;
+      const float d = cdist(pos);
+      ++*scored;
+      if (d < best.threshold() && keep(pos)) best.Push({pos, d});
+    }
+    if (*scored > scored_before) ++*holding;
+  }
+  const std::vector<Candidate> shortlist = best.Take();
+  for (const Candidate& cand : shortlist) {
+    const uint32_t row = order_[cand.row];
+    top->Push({row, fd(row)});
+  }
+  if (counters) counters->distances_computed += shortlist.size();
 }
 
 void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
@@ -219,7 +306,11 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
     return true;
   };
   TopK top(p.k);
-  if (!int8_ || exact) {
+  auto scan = [&](uint32_t pos) { return !count || accept(order_[pos]); };
+  auto keep = [&](uint32_t pos) {
+    return count || !accept || accept(order_[pos]);
+  };
+  if (quantization_ == Quantization::kNone || exact) {
     for (uint32_t i = 0; probe_more(i, top.size()); ++i) {
       const uint32_t list = lists[i].second;
       const uint32_t b = offsets_[list], e = offsets_[list + 1];
@@ -227,45 +318,37 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
       const uint64_t scored_before = scored;
       for (uint32_t pos = b; pos < e; ++pos) {
         const uint32_t row = order_[pos];
-        if (count && !accept(row)) continue;
+        if (!scan(pos)) continue;
         if (pos + 2 < e) fd.Prefetch(order_[pos + 2]);
         const float d = fd(row);
         ++scored;
-        if (d < top.threshold() && (count || !accept || accept(row))) {
-          top.Push({row, d});
-        }
+        if (d < top.threshold() && keep(pos)) top.Push({row, d});
       }
       if (scored > scored_before) ++holding;
     }
-  } else {
+  } else if (quantization_ == Quantization::kInt8) {
     std::vector<uint8_t> qc(dim);
     sq_.Encode(p.query, qc.data());
     const hnsw::CodeDist cd{
         codes_.data(), terms_.data(),          norms_.data(), dim,  metric_,
         qc.data(),     sq_.QueryTerm(p.query), p.query_norm,  &sq_, &kt};
-    const uint32_t keep = std::max(p.k * rerank_factor_, kMinRescored);
-    TopK best(keep);  // Candidate::row holds the position in order_
-    for (uint32_t i = 0; probe_more(i, best.size()); ++i) {
-      const uint32_t list = lists[i].second;
-      const uint32_t b = offsets_[list], e = offsets_[list + 1];
-      examined += e - b;
-      const uint64_t scored_before = scored;
-      for (uint32_t pos = b; pos < e; ++pos) {
-        if (count && !accept(order_[pos])) continue;
-        const float d = cd(pos);
-        ++scored;
-        if (d < best.threshold() && (count || !accept || accept(order_[pos]))) {
-          best.Push({pos, d});
-        }
-      }
-      if (scored > scored_before) ++holding;
-    }
-    const std::vector<Candidate> shortlist = best.Take();
-    for (const Candidate& cand : shortlist) {
-      const uint32_t row = order_[cand.row];
-      top.Push({row, fd(row)});
-    }
-    if (counters) counters->distances_computed += shortlist.size();
+    ProbeCodes(cd, fd, lists, p.k, probe_more, scan, keep, &top, &scored,
+               &examined, &holding, counters);
+  } else if (quantization_ == Quantization::kBinary) {
+    const quant::BinaryQuery bquery = bq_.Prepare(p.query, metric_);
+    const hnsw::BitDist bd{bits_.data(),  centroid_of_.data(), terms_.data(),
+                           norms_.data(), bq_.words(),         metric_,
+                           &bquery,       p.query_norm,        &kt};
+    ProbeCodes(bd, fd, lists, p.k, probe_more, scan, keep, &top, &scored,
+               &examined, &holding, counters);
+  } else {
+    quant::PqQuery pquery;
+    pq_.Prepare(p.query, metric_, &pquery);
+    const hnsw::PqDist pd{codes_.data(), centroid_of_.data(), terms_.data(),
+                          norms_.data(), pq_.subspaces(),     metric_,
+                          &pquery,       p.query_norm};
+    ProbeCodes(pd, fd, lists, p.k, probe_more, scan, keep, &top, &scored,
+               &examined, &holding, counters);
   }
   if (counters) {
     counters->distances_computed += scored;
@@ -277,8 +360,12 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
 size_t IvfIndex::MemoryUsage() const {
   return centroids_.size() * sizeof(float) +
          offsets_.size() * sizeof(uint32_t) + order_.size() * sizeof(uint32_t) +
-         codes_.size() + terms_.size() * sizeof(float) +
-         norms_.size() * sizeof(float) + sq_.mins().size() * sizeof(float) +
+         codes_.size() + bits_.size() * sizeof(uint64_t) + centroid_of_.size() +
+         terms_.size() * sizeof(float) + norms_.size() * sizeof(float) +
+         sq_.mins().size() * sizeof(float) +
+         (bq_.thresholds().size() * 3 + bq_.centroids().size() +
+          pq_.codebooks().size() + pq_.coarse().size()) *
+             sizeof(float) +
          (columns_ ? columns_->MemoryUsage() : 0) +
          (row_columns_ ? row_columns_->MemoryUsage() : 0);
 }
@@ -297,15 +384,39 @@ Status IvfIndex::Save(Env* env, const std::string& path) const {
   PutFixed32(&out, view_.rows);
   PutFixed32(&out, nlist_);
   PutFixed32(&out, nprobe_);
-  PutFixed32(&out, int8_ ? 1 : 0);
+  const bool int8 = quantization_ == Quantization::kInt8;
+  PutFixed32(&out, static_cast<uint32_t>(quantization_));
   PutFixed32(&out, rerank_factor_);
-  PutFixed32(&out, std::bit_cast<uint32_t>(int8_ ? sq_.step() : 0.0f));
+  PutFixed32(&out, std::bit_cast<uint32_t>(int8 ? sq_.step() : 0.0f));
   PutArray(&out, centroids_);
   PutArray(&out, offsets_);
   PutArray(&out, order_);
-  if (int8_) {
-    PutArray(&out, sq_.mins());
-    PutArray(&out, codes_);
+  switch (quantization_) {
+    case Quantization::kNone:
+      break;
+    case Quantization::kInt8:
+      PutArray(&out, sq_.mins());
+      PutArray(&out, codes_);
+      break;
+    case Quantization::kBinary:
+      PutFixed32(&out, bq_.centroid_count());
+      PutArray(&out, bq_.thresholds());
+      PutArray(&out, bq_.lo());
+      PutArray(&out, bq_.hi());
+      PutArray(&out, bq_.centroids());
+      PutArray(&out, bits_);
+      PutArray(&out, centroid_of_);
+      break;
+    case Quantization::kPq:
+      PutFixed32(&out, pq_.subspaces());
+      PutFixed32(&out, pq_.coarse_count());
+      PutArray(&out, pq_.codebooks());
+      PutArray(&out, pq_.coarse());
+      PutArray(&out, codes_);
+      PutArray(&out, centroid_of_);
+      break;
+  }
+  if (quantization_ != Quantization::kNone) {
     PutArray(&out, terms_);
     PutArray(&out, norms_);
   }
@@ -350,18 +461,52 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
                              std::to_string(rows) + ")");
   }
   if (nlist == 0 || nlist > kMaxNlist || nlist > rows || field(5) == 0 ||
-      field(5) > nlist || field(6) > 1 || field(7) == 0) {
+      field(5) > nlist || field(6) > 3 || field(7) == 0) {
     return Corrupt(path, "bad parameters");
   }
   std::unique_ptr<IvfIndex> ix(new IvfIndex(view, metric));
   ix->nlist_ = nlist;
   ix->nprobe_ = field(5);
-  ix->int8_ = field(6) == 1;
+  ix->quantization_ = static_cast<Quantization>(field(6));
   ix->rerank_factor_ = field(7);
   const float step = std::bit_cast<float>(field(8));
-  uint64_t need = kHeaderSize + uint64_t(nlist) * dim * 4 +
-                  uint64_t(nlist + 1) * 4 + uint64_t(rows) * 4 + 4;
-  if (ix->int8_) need += uint64_t(dim) * 4 + uint64_t(rows) * (dim + 8);
+  const uint64_t codes_at = kHeaderSize + uint64_t(nlist) * dim * 4 +
+                            uint64_t(nlist + 1) * 4 + uint64_t(rows) * 4;
+  uint64_t need = codes_at + 4;
+  // The codes' section: its counts (binary: centroids; pq: subspaces and
+  // coarse centroids) lead it, and bound its size.
+  uint32_t counts[2] = {0, 0};
+  const uint32_t p_dim = quant::BinaryQuantizer::RotatedDim(dim);
+  const uint64_t words = quant::BinaryQuantizer::WordsFor(dim);
+  switch (ix->quantization_) {
+    case Quantization::kNone:
+      break;
+    case Quantization::kInt8:
+      need += uint64_t(dim) * 4 + uint64_t(rows) * (dim + 8);
+      break;
+    case Quantization::kBinary:
+      if (size < need + 4) return Corrupt(path, "wrong size");
+      counts[0] = DecodeFixed32(base + codes_at);
+      if (counts[0] == 0 || counts[0] > 256) {
+        return Corrupt(path, "bad centroid count");
+      }
+      need += 4 + uint64_t(p_dim) * 4 * (3 + counts[0]) +
+              uint64_t(rows) * (words * 8 + 1 + 8);
+      break;
+    case Quantization::kPq:
+      if (size < need + 8) return Corrupt(path, "wrong size");
+      counts[0] = DecodeFixed32(base + codes_at);
+      counts[1] = DecodeFixed32(base + codes_at + 4);
+      if (counts[0] == 0 || counts[0] > dim || counts[1] == 0 ||
+          counts[1] > quant::ProductQuantizer::kMaxCoarse) {
+        return Corrupt(path, "bad product quantizer counts");
+      }
+      need +=
+          8 +
+          uint64_t(quant::ProductQuantizer::kCentroids + counts[1]) * dim * 4 +
+          uint64_t(rows) * (counts[0] + 1 + 8);
+      break;
+  }
   // The column blocks (version 2: statistics; 3: and row columns), each
   // its raw and packed sizes then the zstd frame, between the arrays and
   // the checksum.
@@ -381,6 +526,8 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
     blocks[b].at = start + 16;
     need += 16 + blocks[b].packed;
   }
+  // Every array below is read from where the header says it is.
+  if (size != need) return Corrupt(path, "wrong size");
   const char* at = base + kHeaderSize;
   auto take = [&](auto* v, size_t count) {
     using T = typename std::remove_reference_t<decltype(*v)>::value_type;
@@ -403,13 +550,55 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Load(Env* env,
     if (r >= rows || seen[r]) return Corrupt(path, "bad row list");
     seen[r] = true;
   }
-  if (ix->int8_) {
-    std::vector<float> mins;
-    take(&mins, dim);
-    auto sq = quant::ScalarQuantizer::FromParts(std::move(mins), step);
-    if (!sq.ok()) return Corrupt(path, sq.status().ToString());
-    ix->sq_ = std::move(sq).value();
-    take(&ix->codes_, size_t(rows) * dim);
+  switch (ix->quantization_) {
+    case Quantization::kNone:
+      break;
+    case Quantization::kInt8: {
+      std::vector<float> mins;
+      take(&mins, dim);
+      auto sq = quant::ScalarQuantizer::FromParts(std::move(mins), step);
+      if (!sq.ok()) return Corrupt(path, sq.status().ToString());
+      ix->sq_ = std::move(sq).value();
+      take(&ix->codes_, size_t(rows) * dim);
+      break;
+    }
+    case Quantization::kBinary: {
+      at += 4;
+      std::vector<float> t, lo, hi, c;
+      take(&t, p_dim);
+      take(&lo, p_dim);
+      take(&hi, p_dim);
+      take(&c, size_t(p_dim) * counts[0]);
+      auto bq = quant::BinaryQuantizer::FromParts(
+          dim, std::move(t), std::move(lo), std::move(hi), std::move(c));
+      if (!bq.ok()) return Corrupt(path, bq.status().message());
+      ix->bq_ = std::move(bq).value();
+      take(&ix->bits_, size_t(rows) * words);
+      take(&ix->centroid_of_, rows);
+      break;
+    }
+    case Quantization::kPq: {
+      at += 8;
+      std::vector<float> books, coarse;
+      take(&books, size_t(quant::ProductQuantizer::kCentroids) * dim);
+      take(&coarse, size_t(counts[1]) * dim);
+      auto pq = quant::ProductQuantizer::FromParts(
+          dim, counts[0], std::move(books), std::move(coarse));
+      if (!pq.ok()) return Corrupt(path, pq.status().message());
+      ix->pq_ = std::move(pq).value();
+      take(&ix->codes_, size_t(rows) * counts[0]);
+      take(&ix->centroid_of_, rows);
+      break;
+    }
+  }
+  // The search indexes the query's centroid table with these.
+  for (uint8_t c : ix->centroid_of_) {
+    const uint32_t k = ix->quantization_ == Quantization::kBinary
+                           ? ix->bq_.centroid_count()
+                           : ix->pq_.coarse_count();
+    if (c >= k) return Corrupt(path, "bad centroid number");
+  }
+  if (ix->quantization_ != Quantization::kNone) {
     take(&ix->terms_, rows);
     take(&ix->norms_, rows);
   }

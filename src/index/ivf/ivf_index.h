@@ -6,11 +6,15 @@
 // of segments written for ingest speed (storage strategy "custom" with
 // index kind "ivf"; docs/API.md, "Storage strategies").
 //
-// With int8 quantization the partitions hold 8-bit codes of their rows
-// (quant::ScalarQuantizer) in partition order, so a probe reads one
-// contiguous run of codes; the best rerank_factor * k (at least kMinRescored)
-// of them are re-scored on the float vectors. Without quantization the
-// probed rows are scored on the floats of the view directly.
+// With a quantization the partitions hold codes of their rows in partition
+// order, so a probe reads one contiguous run of codes: 8-bit codes
+// (quant::ScalarQuantizer, int8), 1 bit per dimension of rotated residuals
+// (quant::BinaryQuantizer, binary) or product-quantization bytes
+// (quant::ProductQuantizer, pq). The best rerank_factor * k (at least
+// kMinRescored) code-space candidates are re-scored on the float vectors;
+// the coarser the codes, the larger the kind's default factor
+// (DefaultRerankFactor). Without quantization the probed rows are scored on
+// the floats of the view directly.
 //
 // Thread-safety: immutable after Build / Load; Search is safe from any
 // number of threads.
@@ -24,8 +28,12 @@
 #include <string>
 #include <vector>
 
+#include "index/hnsw/distances.h"
+#include "index/hnsw/hnsw_params.h"
 #include "index/ivf/partition_columns.h"
 #include "index/ivf/row_columns.h"
+#include "index/quant/binary_quantizer.h"
+#include "index/quant/product_quantizer.h"
 #include "index/quant/scalar_quantizer.h"
 #include "index/vector_index.h"
 #include "proximadb/env.h"
@@ -40,11 +48,13 @@ struct IvfParams {
   // Partitions probed by a search that does not set its own; 0 picks
   // DefaultNprobe(nlist).
   uint32_t nprobe = 0;
-  // Score the probed rows on int8 codes, then re-score on floats.
-  bool int8 = false;
-  // int8: the best rerank_factor * k code-space candidates (at least
-  // kMinRescored) are re-scored on the floats.
-  uint32_t rerank_factor = 4;
+  // Score the probed rows on codes of this kind (kNone: on the floats),
+  // then re-score on floats.
+  Quantization quantization = Quantization::kNone;
+  // With codes: the best rerank_factor * k code-space candidates (at least
+  // kMinRescored) are re-scored on the floats; 0 picks
+  // DefaultRerankFactor(quantization).
+  uint32_t rerank_factor = 0;
 };
 
 class IvfIndex final : public VectorIndex {
@@ -76,6 +86,11 @@ class IvfIndex final : public VectorIndex {
   // (recall@10 >= 0.99 on Fashion-MNIST and synthetic clustered 128-d data;
   // docs/BENCHMARKS.md, "IVF segments").
   static uint32_t DefaultNprobe(uint32_t nlist);
+  // Code-space candidates re-scored per result for a quantization kind:
+  // int8 4, pq 8, binary 32 (recall@10 of the re-scored probe within 0.01
+  // of the float probe's on Fashion-MNIST and synthetic clustered data;
+  // docs/BENCHMARKS.md, "IVF segments").
+  static uint32_t DefaultRerankFactor(Quantization q);
 
   // Clusters every row of `view` (which must have some), using `threads`
   // threads for the assignment passes. Deterministic for a given view.
@@ -108,7 +123,8 @@ class IvfIndex final : public VectorIndex {
   }
   uint32_t nlist() const { return nlist_; }
   uint32_t nprobe() const { return nprobe_; }
-  bool int8() const { return int8_; }
+  Quantization quantization() const { return quantization_; }
+  uint32_t rerank_factor() const { return rerank_factor_; }
   uint32_t rows() const { return view_.rows; }
   // Rows in partition p.
   uint32_t list_size(uint32_t p) const { return offsets_[p + 1] - offsets_[p]; }
@@ -127,7 +143,8 @@ class IvfIndex final : public VectorIndex {
   }
   const PartitionColumns* columns() const { return columns_.get(); }
   const RowColumns* row_columns() const { return row_columns_.get(); }
-  // Bytes of RAM held (centroids, lists, codes), not the view's vectors.
+  // Bytes of RAM held (centroids, lists, codes and quantizers), not the
+  // view's vectors.
   size_t MemoryUsage() const;
 
  private:
@@ -139,21 +156,43 @@ class IvfIndex final : public VectorIndex {
       const float* q, uint32_t nprobe, const std::vector<uint8_t>* mask) const;
   // The centroid space: cosine clusters the unit rows.
   void ToCentroidSpace(const float* x, float norm, float* out) const;
+  // Trains the quantizer on the view and codes every row, in order_'s
+  // order.
+  Status EncodeRows(uint32_t threads);
+  // The probe on codes: the best max(k * rerank_factor_, kMinRescored)
+  // positions by `cdist` (a distance over positions in order_), re-scored
+  // on the floats into `top`. `probe_more(i, found)` says whether the i-th
+  // partition of `lists` is probed; `scan(pos)` says whether a position is
+  // scored at all (the counting probe skips rows its filter refuses),
+  // `keep(pos)` whether a scored one may enter the shortlist.
+  template <typename Dist, typename More, typename Scan, typename Keep>
+  void ProbeCodes(const Dist& cdist, const hnsw::FloatDist& fd,
+                  const std::vector<std::pair<float, uint32_t>>& lists,
+                  uint32_t k, const More& probe_more, const Scan& scan,
+                  const Keep& keep, TopK* top, uint64_t* scored,
+                  uint64_t* examined, uint32_t* holding,
+                  SearchCounters* counters) const;
 
   VectorView view_;
   Metric metric_;
   uint32_t nlist_ = 0;
   uint32_t nprobe_ = 0;
-  bool int8_ = false;
+  Quantization quantization_ = Quantization::kNone;
   uint32_t rerank_factor_ = 4;
   std::vector<float> centroids_;   // nlist * dim
   std::vector<uint32_t> offsets_;  // nlist + 1: partition p is
                                    // order_[offsets_[p], offsets_[p + 1])
   std::vector<uint32_t> order_;    // rows, partition after partition
-  // int8 only, in order_'s order: codes (rows * dim), RowTerm and the float
-  // norm of each row.
+  // With codes, in order_'s order: the code rows (int8: dim bytes; binary:
+  // bq_.words() words; pq: pq_.subspaces() bytes), the row term of each
+  // (int8: RowTerm; binary, pq: 2 <c, r^> + |r^|^2), the coarse centroid
+  // number of each (binary, pq) and the float norm of each.
   quant::ScalarQuantizer sq_;
-  std::vector<uint8_t> codes_;
+  quant::BinaryQuantizer bq_;
+  quant::ProductQuantizer pq_;
+  std::vector<uint8_t> codes_;  // int8 and pq
+  std::vector<uint64_t> bits_;  // binary
+  std::vector<uint8_t> centroid_of_;
   std::vector<float> terms_;
   std::vector<float> norms_;
   std::shared_ptr<const PartitionColumns> columns_;
