@@ -418,8 +418,7 @@ TEST(MigrationTest, IvfQuantizationChangeRebuildsEverySegment) {
     EXPECT_EQ(c->Count({}).value(), 1600u);
     // Measured 0.999 for both: 800-row segments, so the re-scored
     // shortlist (8 or 32 x k) is a large share of the probed rows.
-    EXPECT_GE(testing::SearchRecall(*c, queries, {}, std::nullopt), 0.95)
-        << q;
+    EXPECT_GE(testing::SearchRecall(*c, queries, {}, std::nullopt), 0.95) << q;
   }
 }
 
