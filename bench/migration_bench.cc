@@ -13,17 +13,20 @@
 // memtable) and nothing is migrated: the bench measures viper's adaptive
 // rule ([storage] viper_graph_min_points / viper_graph_min_age_s; the
 // loaded collection is one segment above the size) by moving its clock an
-// hour on, after which the compactor gives the segment an HNSW graph.
-// Phases: before (ivf), during the graph build, after (hnsw); each steady
-// phase also sweeps nprobe (ivf) or ef (hnsw) for recall against
-// single-client searches per second.
+// hour on, after which the compactor builds the segment an HNSW graph and
+// (--calibrate 1, the default: [storage] viper_graph_calibrate) keeps it
+// only if it wins the calibration on the segment's rows. Phases: before
+// (ivf), during the graph build, after (hnsw, or the kept ivf); the steady
+// phases before and after a kept graph also sweep nprobe (ivf) or ef
+// (hnsw) for recall against single-client searches per second.
 //
 // With --fmnist 1 the points are Fashion-MNIST's 60,000 training images
 // (784-d; Debian's dataset-fashion-mnist) and the queries its first 200
 // test images, instead of synthetic clustered vectors.
 //
 //   migration_bench [--points N] [--dim D] [--segments S] [--steady-s T]
-//                   [--write-rate P] [--adaptive 0|1] [--fmnist 0|1]
+//                   [--write-rate P] [--adaptive 0|1] [--calibrate 0|1]
+//                   [--fmnist 0|1]
 //                   [--dir PATH]
 #include <algorithm>
 #include <atomic>
@@ -53,6 +56,7 @@ struct Args {
   double steady_s = 10;
   uint32_t write_rate = 0;
   bool adaptive = false;
+  bool calibrate = true;  // --calibrate: viper_graph_calibrate
   bool fmnist = false;
   std::string dir = "/tmp/pdb-migration-bench";
 };
@@ -206,6 +210,8 @@ int main(int argc, char** argv) {
       a.write_rate = uint32_t(std::atoi(v.c_str()));
     else if (k == "--adaptive")
       a.adaptive = v == "1";
+    else if (k == "--calibrate")
+      a.calibrate = v == "1";
     else if (k == "--fmnist")
       a.fmnist = v == "1";
     else if (k == "--dir")
@@ -245,6 +251,7 @@ int main(int argc, char** argv) {
     // is moved) before the compactor builds its graph.
     o.viper_graph_min_points = a.points / 2;
     o.viper_graph_min_age_s = 3600;
+    o.viper_graph_calibrate = a.calibrate;
   }
   auto db = DB::Open(o, a.dir);
   Check(db.status(), "open");
@@ -394,20 +401,34 @@ int main(int argc, char** argv) {
     phases.Report("(sweep)", "");
     const auto t0 = SteadyClock::now();
     clock.shift_us = uint64_t{3601} * 1000000;
+    // Until the rule has decided (with the calibration: kept or declined;
+    // without: the graph serves every segment).
     std::string now;
-    while ((now = Strategies(*c, queries[0])).find("ivf") !=
-           std::string::npos) {
+    for (;;) {
+      now = Strategies(*c, queries[0]);
+      const CollectionInfo info = c->Info();
+      if (a.calibrate
+              ? info.adaptive_graphs_kept + info.adaptive_graphs_declined >= 1
+              : now.find("ivf") == std::string::npos) {
+        break;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
-    char extra[160];
+    const CollectionInfo info = c->Info();
+    char extra[200];
     std::snprintf(extra, sizeof(extra),
-                  "; the compactor's pass and the graph build took %.2f s "
-                  "(segments now %s)",
-                  Since(t0), now.c_str());
+                  "; the compactor's pass and the graph build%s took %.2f s "
+                  "(segments now %s; graphs kept %llu, declined %llu)",
+                  a.calibrate ? " and calibration" : "", Since(t0), now.c_str(),
+                  (unsigned long long)info.adaptive_graphs_kept,
+                  (unsigned long long)info.adaptive_graphs_declined);
     phases.Report("during adaptive graph", extra);
-    steady("after (hnsw int8)");
+    steady(now.find("ivf") == std::string::npos ? "after (hnsw int8)"
+                                                : "after (kept ivf int8)");
     paused = true;
-    Sweep(*c, queries, /*ivf=*/false, {32, 64, 128, 256});
+    if (now.find("ivf") == std::string::npos) {
+      Sweep(*c, queries, /*ivf=*/false, {32, 64, 128, 256});
+    }
     stop = true;
     searcher.join();
     writer.join();

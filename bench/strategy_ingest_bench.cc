@@ -8,11 +8,20 @@
 //     latency of one batch upsert (every one fsynced before it returns);
 //   * at the end of the writes, how many flushed points still wait for their
 //     segment's index (searched by exact scans meanwhile), and how long the
-//     index builds take to catch up once the writes stop.
+//     index builds take to catch up once the writes stop;
+//   * with --report-every S, every S seconds of the run: the points/s
+//     acknowledged in that interval, its batch p99, and how many flushed
+//     points then wait for their index (the backlog a sustained load leaves).
+//
+// --id-space N upserts over N ids (writer w's i-th point is "p<i mod N'>",
+// N' = N / writers, in its own range), so a long run overwrites instead of
+// growing: the live collection stays N points, compaction drops the dead
+// rows, and the disk holds a bounded amount (a 10-minute run of fresh ids
+// would write ~60 GB at 128-d). 0 (the default): fresh ids.
 //
 //   strategy_ingest_bench [--seconds S] [--dim D] [--batch B] [--writers W]
 //                         [--flush-points N] [--configs standard,ivf-hash]
-//                         [--dir PATH]
+//                         [--dir PATH] [--id-space N] [--report-every S]
 //
 // Configurations: "standard" (hnsw, btree memtable), "ivf-hash" (custom:
 // ivf with int8 codes, hash memtable), "viper" (the same with two
@@ -24,6 +33,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -44,6 +54,8 @@ struct Args {
   uint64_t flush_points = 100000;
   std::string configs = "standard,ivf-hash";
   std::string dir = "/tmp/pdb-strategy-bench";
+  uint64_t id_space = 0;
+  double report_every = 0;
 };
 
 double Since(SteadyClock::time_point a) {
@@ -104,6 +116,7 @@ void Run(const std::string& kind, const Args& a) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> written{0};
   std::vector<std::vector<double>> lat(a.writers);
+  std::mutex lat_mu;  // the reports read lat while writers append
   const auto t0 = SteadyClock::now();
   std::vector<std::thread> ws;
   for (uint32_t w = 0; w < a.writers; ++w) {
@@ -112,14 +125,20 @@ void Run(const std::string& kind, const Args& a) {
       while (!stop.load(std::memory_order_relaxed)) {
         std::vector<Point> b;
         b.reserve(a.batch);
+        const uint64_t per_writer =
+            a.id_space == 0 ? 0 : std::max<uint64_t>(1, a.id_space / a.writers);
         for (uint32_t i = 0; i < a.batch; ++i, ++seq) {
-          b.push_back({"w" + std::to_string(w) + "-" + std::to_string(seq),
+          const uint64_t id = per_writer == 0 ? seq : seq % per_writer;
+          b.push_back({"w" + std::to_string(w) + "-" + std::to_string(id),
                        pool[(seq * 7919 + w) % pool.size()],
                        {{"w", w}, {"n", seq % 1000}}});
         }
         const auto s = SteadyClock::now();
         auto r = c->Upsert(std::move(b));
-        lat[w].push_back(Since(s) * 1e3);
+        {
+          std::lock_guard<std::mutex> l(lat_mu);
+          lat[w].push_back(Since(s) * 1e3);
+        }
         if (!r.ok()) {
           std::fprintf(stderr, "upsert: %s\n", r.status().ToString().c_str());
           std::exit(1);
@@ -128,7 +147,43 @@ void Run(const std::string& kind, const Args& a) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
+  if (a.report_every > 0) {
+    // Per interval: the points and batch latencies since the last report.
+    uint64_t last_written = 0;
+    std::vector<size_t> seen(a.writers, 0);
+    for (double at = a.report_every; at <= a.seconds + 1e-9;
+         at += a.report_every) {
+      std::this_thread::sleep_until(
+          t0 + std::chrono::duration_cast<SteadyClock::duration>(
+                   std::chrono::duration<double>(at)));
+      const uint64_t now_written = written.load();
+      std::vector<double> window;
+      {
+        std::lock_guard<std::mutex> l(lat_mu);
+        for (uint32_t w = 0; w < a.writers; ++w) {
+          window.insert(window.end(), lat[w].begin() + seen[w], lat[w].end());
+          seen[w] = lat[w].size();
+        }
+      }
+      std::sort(window.begin(), window.end());
+      const double p99 = window.empty()
+                             ? 0.0
+                             : window[std::min(window.size() - 1,
+                                               size_t(0.99 * window.size()))];
+      const CollectionInfo now = c->Info();
+      std::printf(
+          "  %-9s t %5.0f s: %8.0f points/s, batch p99 %6.2f ms, %llu live "
+          "points, %llu segments, %llu flushed points without their index\n",
+          kind.c_str(), at, (now_written - last_written) / a.report_every, p99,
+          (unsigned long long)now.point_count,
+          (unsigned long long)now.segment_count,
+          (unsigned long long)Unindexed(*c, kind != "flat"));
+      std::fflush(stdout);
+      last_written = now_written;
+    }
+  } else {
+    std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
+  }
   stop = true;
   for (auto& t : ws) t.join();
   const double secs = Since(t0);
@@ -181,6 +236,10 @@ int main(int argc, char** argv) {
       a.configs = v;
     else if (k == "--dir")
       a.dir = v;
+    else if (k == "--id-space")
+      a.id_space = std::strtoull(v.c_str(), nullptr, 10);
+    else if (k == "--report-every")
+      a.report_every = std::atof(v.c_str());
   }
   double load[3] = {0, 0, 0};
   if (getloadavg(load, 3) < 0) load[0] = -1;

@@ -11,13 +11,16 @@
 // against the exact filtered top 10 (brute force, computed here), single-
 // thread QPS (median of --runs passes), and the mean IVF partitions pruned
 // per query; and per layout the time from the last flush to every index
-// built. The filters match about 10 % of the points each:
+// built. The filters match about 10 % of the points each, but price_rare:
 //   own_label      label == the query's own class (follows the vectors)
 //   other_label    label == another class (follows the vectors, away from
 //                  the query)
 //   price          price < 100 (independent of the vectors: nothing to
 //                  prune, the cost of the statistics)
 //   label_or       label in {a, b} and price < 500
+//   price_rare     price < 25 (2.5 %, independent of the vectors: the
+//                  probe that counts accepted rows looks at many rows)
+//   unfiltered     no filter (what the filtered rows compare with)
 //
 //   viper_filter_bench [--queries 200] [--runs 3] [--nprobe N] [--dir /tmp/x]
 // (--nprobe: every search's nprobe instead of the index's default)
@@ -137,10 +140,9 @@ int main(int argc, char** argv) {
     std::vector<json> filter;  // per query
     std::vector<std::vector<uint32_t>> truth;
   };
-  std::vector<Case> cases = {{"own_label", {}, {}},
-                             {"other_label", {}, {}},
-                             {"price", {}, {}},
-                             {"label_or", {}, {}}};
+  std::vector<Case> cases = {{"own_label", {}, {}},  {"other_label", {}, {}},
+                             {"price", {}, {}},      {"label_or", {}, {}},
+                             {"price_rare", {}, {}}, {"unfiltered", {}, {}}};
   for (uint32_t q = 0; q < qn; ++q) {
     const int own = qlabels[q], other = (qlabels[q] + 3) % 10;
     cases[0].filter.push_back({{"label", own}});
@@ -148,6 +150,8 @@ int main(int argc, char** argv) {
     cases[2].filter.push_back({{"price", {{"$lt", 100}}}});
     cases[3].filter.push_back({{"label", {{"$in", {other, (other + 4) % 10}}}},
                                {"price", {{"$lt", 500}}}});
+    cases[4].filter.push_back({{"price", {{"$lt", 25}}}});
+    cases[5].filter.push_back(json::object());
   }
   // Exact filtered top 10, computed here.
   for (Case& c : cases) {
@@ -215,7 +219,7 @@ int main(int argc, char** argv) {
           const float* qv = queries.data() + size_t(q) * dim;
           req.vector.assign(qv, qv + dim);
           req.k = 10;
-          req.filter = cs.filter[q];
+          if (!cs.filter[q].empty()) req.filter = cs.filter[q];
           if (nprobe != 0) req.nprobe = nprobe;
           auto res = colls[li]->Search(req);
           Check(res.status(), "search");

@@ -81,6 +81,13 @@ struct DBOptions {
   // min_points 0 = never. Defaults 1,000,000 rows and 3600 s.
   uint64_t viper_graph_min_points = 1000000;
   uint32_t viper_graph_min_age_s = 3600;
+  // [storage] viper_graph_calibrate: the rule keeps the graph it built only
+  // if, on a sample of the segment's own rows as queries, the graph at the
+  // layout's ef_search answers faster than the IVF index at its nprobe
+  // with a recall no more than 0.01 lower; otherwise the segment keeps its
+  // IVF index (and the rule does not try it again until a restart). false:
+  // size and age alone decide. Default true.
+  bool viper_graph_calibrate = true;
   // How often the flush scheduler evaluates policies. Default 1000 ms.
   uint32_t flush_check_interval_ms = 1000;
   // [storage] compaction_enabled. Default true.

@@ -463,6 +463,10 @@ struct CollectionInfo {
   uint64_t compaction_count = 0;
   uint64_t compaction_bytes = 0;
   double compaction_seconds = 0;
+  // Since opened: segments whose adaptive graph (viper) the calibration
+  // kept, and those it declined (they keep their IVF index).
+  uint64_t adaptive_graphs_kept = 0;
+  uint64_t adaptive_graphs_declined = 0;
   std::vector<PayloadIndexDef> payload_indexes;  // ordered by field
   TierTotals tiers[3];  // indexed by Tier: hot, warm, cold
   TieringCounters tiering;

@@ -389,6 +389,8 @@ class ClusterCollection final : public Collection {
       info.compaction_count += one->compaction_count;
       info.compaction_bytes += one->compaction_bytes;
       info.compaction_seconds += one->compaction_seconds;
+      info.adaptive_graphs_kept += one->adaptive_graphs_kept;
+      info.adaptive_graphs_declined += one->adaptive_graphs_declined;
       for (int t = 0; t < 3; ++t) {
         info.tiers[t].segments += one->tiers[t].segments;
         info.tiers[t].points += one->tiers[t].points;

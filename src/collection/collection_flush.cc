@@ -536,6 +536,8 @@ CollectionInfo CollectionImpl::Info() {
   info.flush_bytes = flushes_.bytes.load(kRelaxed);
   info.flush_seconds = flushes_.nanos.load(kRelaxed) / 1e9;
   info.compaction_count = compactions_.count.load(kRelaxed);
+  info.adaptive_graphs_kept = adaptive_->kept.load(kRelaxed);
+  info.adaptive_graphs_declined = adaptive_->declined.load(kRelaxed);
   info.compaction_bytes = compactions_.bytes.load(kRelaxed);
   info.compaction_seconds = compactions_.nanos.load(kRelaxed) / 1e9;
   info.tiering.moves = tier_moves_.load(kRelaxed);

@@ -11,6 +11,7 @@
 
 #include "collection/collection_impl.h"
 #include "collection/column_stats.h"
+#include "index/calibrate.h"
 #include "index/hnsw/hnsw_index.h"
 #include "index/ivf/ivf_index.h"
 
@@ -63,6 +64,19 @@ bool AdaptiveGraphFits(const LiveSegment& seg, const LayoutSettings& layout,
                        uint64_t min_points) {
   return min_points > 0 && layout.storage_strategy == "viper" &&
          layout.index.algorithm == "ivf" && seg.seg->size() >= min_points;
+}
+
+// The calibration's queries: rows of the segment, at an even stride.
+constexpr uint32_t kAdaptiveCalibrationQueries = 200;
+// How much lower the graph's recall may be than the IVF index's.
+constexpr double kAdaptiveRecallSlack = 0.01;
+
+// The calibration's verdict (a: the IVF index at its nprobe, b: the graph
+// at the layout's ef_search): the graph answers faster at about the same
+// recall or better.
+bool AdaptiveGraphWins(const index::Calibration& c) {
+  return c.queries > 0 && c.b.micros < c.a.micros &&
+         c.b.recall >= c.a.recall - kAdaptiveRecallSlack;
 }
 
 // What the rule builds: the layout's graph settings (m, ef_construction)
@@ -252,7 +266,8 @@ Result<uint64_t> CollectionImpl::GrowGraphsIfWanted() {
     ReaderLock lock(&state_mu_);
     for (const auto& s : segments_) {
       if (s->cold() || !AdaptiveGraphFits(*s, *layout, min_points) ||
-          s->build_queued.load(std::memory_order_acquire)) {
+          s->build_queued.load(std::memory_order_acquire) ||
+          s->adaptive_declined.load(std::memory_order_acquire)) {
         continue;
       }
       // Old: its newest write is min_age old (a segment written before
@@ -285,28 +300,71 @@ void CollectionImpl::ScheduleAdaptiveGraph(
   // This build makes an already served segment faster: requests first.
   const uint32_t threads = RebuildThreads();
   const uint64_t min_points = deps_.options->viper_graph_min_points;
+  const bool calibrate = deps_.options->viper_graph_calibrate;
+  std::shared_ptr<AdaptiveCounts> counts = adaptive_;
   seg->build_queued.store(true, std::memory_order_release);
-  deps_.builds->Schedule(
-      [weak, layout, metric, name, env, threads, min_points] {
-        std::shared_ptr<LiveSegment> s = weak.lock();
-        if (!s) return;  // compacted away or dropped meanwhile
-        BuildDone done{s.get()};
-        // Checked again when it runs: a migration committed since then owns
-        // the segment's index (it waits for this build, then rebuilds what
-        // does not match its layout).
-        const std::shared_ptr<const LayoutSettings> now = layout->Get();
-        std::shared_ptr<const index::VectorIndex> before = s->graph();
-        if (!AdaptiveGraphFits(*s, *now, min_points) ||
-            dynamic_cast<const index::IvfIndex*>(before.get()) == nullptr ||
-            !IndexMatches(*s, *now, min_points)) {
-          return;
-        }
-        const auto started = std::chrono::steady_clock::now();
-        Status saved;
-        auto g = BuildSegmentIndex(env, *s, metric, AdaptiveLayout(*now),
-                                   threads, &saved);
-        ServeBuilt(name, *s, std::move(g), saved, "adaptive graph", started);
-      });
+  deps_.builds->Schedule([weak, layout, metric, name, env, threads, min_points,
+                          calibrate, counts] {
+    std::shared_ptr<LiveSegment> s = weak.lock();
+    if (!s) return;  // compacted away or dropped meanwhile
+    BuildDone done{s.get()};
+    // Checked again when it runs: a migration committed since then owns
+    // the segment's index (it waits for this build, then rebuilds what
+    // does not match its layout).
+    const std::shared_ptr<const LayoutSettings> now = layout->Get();
+    std::shared_ptr<const index::VectorIndex> before = s->graph();
+    if (!AdaptiveGraphFits(*s, *now, min_points) ||
+        dynamic_cast<const index::IvfIndex*>(before.get()) == nullptr ||
+        !IndexMatches(*s, *now, min_points)) {
+      return;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    if (!calibrate) {
+      Status saved;
+      auto g = BuildSegmentIndex(env, *s, metric, AdaptiveLayout(*now), threads,
+                                 &saved);
+      ServeBuilt(name, *s, std::move(g), saved, "adaptive graph", started);
+      return;
+    }
+    // Built in memory first; saved (over the IVF file) only if it wins.
+    const LayoutSettings graph_layout = AdaptiveLayout(*now);
+    const index::VectorView view = ViewOf(*s->seg);
+    auto built = index::HnswIndex::Build(view, metric,
+                                         ParamsOf(graph_layout.index), threads);
+    if (!built.ok()) {
+      ServeBuilt(name, *s, built.status(), Status::OK(), "adaptive graph",
+                 started);
+      return;
+    }
+    const index::Calibration c = index::CompareOnRows(
+        *before, index::SearchParams{}, **built, index::SearchParams{}, view,
+        metric, kAdaptiveCalibrationQueries, 10);
+    if (!AdaptiveGraphWins(c)) {
+      s->adaptive_declined.store(true, std::memory_order_release);
+      counts->declined.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info(
+          "collection {}: segment {} keeps its IVF index: on {} of its "
+          "rows the graph answered in {:.1f} us at recall {:.3f}, the IVF "
+          "index in {:.1f} us at recall {:.3f}",
+          name, s->seg->segment_id(), c.queries, c.b.micros, c.b.recall,
+          c.a.micros, c.a.recall);
+      return;
+    }
+    spdlog::info(
+        "collection {}: segment {} takes the graph: on {} of its rows it "
+        "answered in {:.1f} us at recall {:.3f}, the IVF index in {:.1f} "
+        "us at recall {:.3f}",
+        name, s->seg->segment_id(), c.queries, c.b.micros, c.b.recall,
+        c.a.micros, c.a.recall);
+    const index::HnswIndex& graph = **built;
+    const Status saved =
+        s->WriteSidecar([&] { return graph.Save(env, s->graph_path()); });
+    ServeBuilt(
+        name, *s,
+        std::shared_ptr<const index::VectorIndex>(std::move(built).value()),
+        saved, "adaptive graph", started);
+    counts->kept.fetch_add(1, std::memory_order_relaxed);
+  });
 }
 
 uint32_t CollectionImpl::BuildThreads() const {

@@ -821,6 +821,13 @@ class CollectionImpl final
     void Add(uint64_t b, std::chrono::steady_clock::time_point start);
   };
   WorkCounter flushes_, compactions_;
+  // The adaptive rule's calibrations (CollectionInfo::adaptive_graphs_*);
+  // shared with its builds, which may outlive a compaction pass.
+  struct AdaptiveCounts {
+    std::atomic<uint64_t> kept{0}, declined{0};
+  };
+  std::shared_ptr<AdaptiveCounts> adaptive_ =
+      std::make_shared<AdaptiveCounts>();
   std::atomic<uint64_t> tier_moves_{0}, tier_move_failures_{0};
   std::atomic<uint64_t> uploads_{0}, upload_bytes_{0}, downloads_{0},
       download_bytes_{0};

@@ -168,6 +168,10 @@ struct LiveSegment {
   // (CollectionImpl::ScheduleGraphBuild): a migration waits for it rather
   // than building the same index twice.
   std::atomic<bool> build_queued{false};
+  // The adaptive rule's calibration kept this segment's IVF index (its
+  // graph lost: CollectionImpl::ScheduleAdaptiveGraph): not tried again
+  // while the process runs.
+  std::atomic<bool> adaptive_declined{false};
   index::FlatIndex index;
 
  private:

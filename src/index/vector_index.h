@@ -56,9 +56,10 @@ struct SearchParams {
   // columns, not JSON). IVF then tests it before scoring a row, and probes
   // past nprobe until nprobe partitions holding accepted rows were probed
   // and enough accepted rows were scored (a share of what the unfiltered
-  // probe scores: IvfIndex::AcceptedRowsToScore): a filter away from the
-  // query (whose nearest partitions hold few accepted rows) still scores
-  // enough of them.
+  // probe scores: IvfIndex::AcceptedRowsToScore, or at most
+  // IvfIndex::kMaxProbeFactor times nprobe partitions): a filter away from
+  // the query (whose nearest partitions hold few accepted rows) still
+  // scores enough of them.
   bool accept_cheap = false;
 };
 

@@ -139,6 +139,8 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->storage.viper_graph_min_points = I(v); }},
       {"storage", "viper_graph_min_age_s", Kind::kInt, 0, 31536000,
        [](C* c, const Value& v) { c->storage.viper_graph_min_age_s = I(v); }},
+      {"storage", "viper_graph_calibrate", Kind::kBool, 0, 0,
+       [](C* c, const Value& v) { c->storage.viper_graph_calibrate = B(v); }},
       {"api", "grpc_port", Kind::kInt, 0, 65535,
        [](C* c, const Value& v) { c->api.grpc_port = I(v); }},
       {"api", "rest_port", Kind::kInt, 0, 65535,

@@ -54,6 +54,7 @@ struct ServerConfig {
     // write is this old gets an HNSW graph (0 = never).
     int64_t viper_graph_min_points = 1000000;  // 0..4294967295
     int64_t viper_graph_min_age_s = 3600;      // 0..31536000
+    bool viper_graph_calibrate = true;
     bool operator==(const Storage&) const = default;
   } storage;
   struct Api {

@@ -213,6 +213,7 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
       static_cast<uint64_t>(config.storage.viper_graph_min_points);
   options.viper_graph_min_age_s =
       static_cast<uint32_t>(config.storage.viper_graph_min_age_s);
+  options.viper_graph_calibrate = config.storage.viper_graph_calibrate;
   options.data_directories = config.storage.data_directories;
   options.wal_directory = config.storage.wal_directory;
   options.tiering = config.tiering;

@@ -166,6 +166,15 @@ void RenderCollections(std::string& out,
       {"proximadb_collection_compaction_seconds_total",
        "Wall time spent in committed compactions.",
        [](const CollectionInfo& c) { return c.compaction_seconds; }},
+      {"proximadb_collection_adaptive_graphs_kept_total",
+       "viper segments whose adaptive graph won its calibration and serves.",
+       [](const CollectionInfo& c) { return double(c.adaptive_graphs_kept); }},
+      {"proximadb_collection_adaptive_graphs_declined_total",
+       "viper segments whose adaptive graph lost its calibration (they keep "
+       "their IVF index).",
+       [](const CollectionInfo& c) {
+         return double(c.adaptive_graphs_declined);
+       }},
   };
   for (const Gauge& g : kCounters) {
     Header(out, g.name, "counter", g.help);

@@ -437,7 +437,8 @@ bool WaitForStrategies(Collection& c, const std::vector<float>& q,
 
 // The adaptive rule: a viper segment of at least viper_graph_min_points
 // rows whose newest write is viper_graph_min_age_s old gets an HNSW graph
-// from the compactor; smaller or younger ones keep their IVF index.
+// from the compactor; smaller or younger ones keep their IVF index. Size
+// and age alone here (viper_graph_calibrate off); the calibration: below.
 TEST(ViperCollectionTest, ALargeOldSegmentGetsTheAdaptiveGraph) {
   TempDir tmp;
   std::mt19937 rng(5);
@@ -450,6 +451,7 @@ TEST(ViperCollectionTest, ALargeOldSegmentGetsTheAdaptiveGraph) {
   o.flush_check_interval_ms = 20;  // a compaction pass every 100 ms
   o.viper_graph_min_points = 5000;
   o.viper_graph_min_age_s = 3600;
+  o.viper_graph_calibrate = false;
   CollectionConfig cfg = ViperConfig("v");
   cfg.filterable_columns = kViperColumns;
   const json by_cat = {{"cat", "c5"}};
@@ -521,6 +523,86 @@ TEST(ViperCollectionTest, ALargeOldSegmentGetsTheAdaptiveGraph) {
   EXPECT_EQ(SegmentStrategies(*c, queries[0]),
             (std::vector<std::string>{"hnsw", "ivf"}));
   EXPECT_EQ(c->Count().value(), 6100u);
+}
+
+// The calibrated rule (viper_graph_calibrate, the default): the graph is
+// built beside the IVF index and kept only if it answers the segment's own
+// rows faster at about the same recall. `ivf` and `graph` shape the two:
+// the collection's nlist and nprobe, its m and ef_search. Returns the
+// strategies the segment is searched with once the rule had its chance,
+// and the magic of its index file.
+std::pair<std::vector<std::string>, std::string> ViperCalibrated(
+    uint32_t dim, uint32_t rows, uint32_t nlist, uint32_t m,
+    uint32_t ef_search) {
+  TempDir tmp;
+  ManualClock clock(uint64_t{1'800'000'000} * 1'000'000);
+  DBOptions o;
+  o.clock = &clock;
+  o.index_build_threads = 1;
+  o.flush_check_interval_ms = 20;
+  o.viper_graph_min_points = rows;
+  o.viper_graph_min_age_s = 0;
+  CollectionConfig cfg = ViperConfig("v");
+  cfg.dimension = dim;
+  cfg.index.nlist = nlist;
+  cfg.index.nprobe = nlist == 0 ? 0 : std::min(nlist, 8u);
+  cfg.index.m = m;
+  cfg.index.ef_construction = 100;
+  cfg.index.ef_search = ef_search;
+  auto db = DB::Open(o, tmp.path()).value();
+  auto c = db->CreateCollection(cfg).value();
+  std::mt19937 rng(12);
+  std::normal_distribution<float> n;
+  std::vector<std::vector<float>> centres(32, std::vector<float>(dim));
+  for (auto& v : centres) {
+    for (float& x : v) x = 3 * n(rng);
+  }
+  std::vector<float> q;
+  for (uint32_t b = 0; b < rows; b += 1000) {
+    std::vector<Point> batch;
+    for (uint32_t i = b; i < std::min(rows, b + 1000); ++i) {
+      std::vector<float> v = centres[rng() % centres.size()];
+      for (float& x : v) x += n(rng);
+      if (q.empty()) q = v;
+      batch.push_back({"p" + std::to_string(i), std::move(v), {}});
+    }
+    EXPECT_TRUE(c->Upsert(batch).ok());
+  }
+  EXPECT_TRUE(c->Flush().ok());
+  WaitForViperIndexes(*c);
+  // The rule runs with the compaction passes (every 100 ms); its verdict
+  // is counted (a graph that won is served before it is counted).
+  for (int i = 0; i < 3000; ++i) {
+    const CollectionInfo info = c->Info();
+    if (info.adaptive_graphs_kept + info.adaptive_graphs_declined > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const CollectionInfo info = c->Info();
+  EXPECT_EQ(info.adaptive_graphs_kept + info.adaptive_graphs_declined, 1u);
+  // A declined segment is not tried again by the passes that follow.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(c->Info().adaptive_graphs_declined, info.adaptive_graphs_declined);
+  const std::vector<std::string> got = SegmentStrategies(*c, q);
+  std::string magic(8, '\0');
+  const std::vector<std::string> files = testing::IndexFiles(tmp.path());
+  if (files.size() == 1) {
+    std::ifstream in(files[0], std::ios::binary);
+    in.read(magic.data(), 8);
+  }
+  return {got, magic};
+}
+
+// A graph that cannot match the IVF's recall (m 2, a beam of k) loses
+// whatever the times, and the IVF file stays; one that answers a segment
+// whose IVF index is a single partition (every query a full scan) at the
+// collection's ef_search wins and replaces it.
+TEST(ViperCollectionTest, TheCalibrationKeepsTheGraphOnlyWhereItWins) {
+  auto [lost, lost_file] = ViperCalibrated(32, 4000, 0, 2, 1);
+  EXPECT_EQ(lost, std::vector<std::string>{"ivf"});
+  EXPECT_EQ(lost_file, "PDBIVF01");
+  auto [won, won_file] = ViperCalibrated(64, 30000, 1, 16, 64);
+  EXPECT_EQ(won, std::vector<std::string>{"hnsw"});
+  EXPECT_EQ(won_file, "PDBHNSW1");
 }
 
 // Segment files under `dir` (every volume) as {compressed, plain}.

@@ -94,6 +94,8 @@ std::string Render(const ServerConfig& c) {
     << "index_build_threads = " << c.storage.index_build_threads << "\n"
     << "viper_graph_min_points = " << c.storage.viper_graph_min_points << "\n"
     << "viper_graph_min_age_s = " << c.storage.viper_graph_min_age_s << "\n"
+    << "viper_graph_calibrate = " << Bool(c.storage.viper_graph_calibrate)
+    << "\n"
     << "[api]\n"
     << "grpc_port = " << a.grpc_port << "\n"
     << "rest_port = " << a.rest_port << "\n"
@@ -167,7 +169,7 @@ std::string Render(const ServerConfig& c) {
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 64,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 65,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -206,6 +207,43 @@ TEST_P(IvfTest, ACheapFilterAwayFromTheQueryScoresEnoughAcceptedRows) {
   const RowFilter yes = [](uint32_t) { return true; };
   EXPECT_GE(IvfRecall(*ix, data_, queries_, metric, 0, yes, true),
             IvfRecall(*ix, data_, queries_, metric, 0, yes, false));
+}
+
+// A selective filter independent of the vectors (one row in 30): the
+// nearest nprobe partitions hold accepted rows about as densely as the
+// rest, so the counting probe stops after kMaxProbeFactor * nprobe
+// partitions instead of looking for a quarter of the unfiltered probe's
+// rows among accepted ones (all 77 partitions here), and still finds the
+// filtered top 10.
+TEST_P(IvfTest, ASelectiveFilterIndependentOfTheVectorsProbesABoundedWidth) {
+  const auto [metric, quant] = GetParam();
+  auto ix = BuildIvf(data_, metric, quant);
+  ASSERT_NE(ix, nullptr);
+  const RowFilter rare = [](uint32_t r) { return r % 30 == 0; };
+  std::vector<uint32_t> sizes;
+  for (uint32_t p = 0; p < ix->nlist(); ++p) sizes.push_back(ix->list_size(p));
+  std::sort(sizes.rbegin(), sizes.rend());
+  uint64_t bound = 0;
+  for (uint32_t i = 0; i < IvfIndex::kMaxProbeFactor * ix->nprobe(); ++i) {
+    bound += sizes[i];
+  }
+  ASSERT_LT(bound, 6000u);
+  // Most queries: the nearest partitions of a few (by chance, one in 30
+  // here) hold the accepted rows sparsely, and those keep the wider rule.
+  uint32_t within = 0;
+  for (uint32_t i = 0; i < queries_.rows; ++i) {
+    SearchParams p;
+    p.query = queries_.row(i);
+    p.query_norm = queries_.norms[i];
+    p.accept_cheap = true;
+    std::vector<Candidate> got;
+    SearchCounters c;
+    ix->Search(p, rare, &got, &c);
+    ASSERT_EQ(got.size(), 10u);
+    within += c.points_scanned <= bound;
+  }
+  EXPECT_GE(within, queries_.rows * 9 / 10);
+  EXPECT_GE(IvfRecall(*ix, data_, queries_, metric, 0, rare, true), 0.95);
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -443,6 +443,8 @@ std::string EncodeInfo(const CollectionInfo& i) {
                {"compaction_count", i.compaction_count},
                {"compaction_bytes", i.compaction_bytes},
                {"compaction_seconds", i.compaction_seconds},
+               {"adaptive_graphs_kept", i.adaptive_graphs_kept},
+               {"adaptive_graphs_declined", i.adaptive_graphs_declined},
                {"tiers", std::move(tiers)}})
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -462,7 +464,9 @@ Result<CollectionInfo> DecodeInfo(const std::string& body) {
       !Read(j, "flush_seconds", &i.flush_seconds) ||
       !Read(j, "compaction_count", &i.compaction_count) ||
       !Read(j, "compaction_bytes", &i.compaction_bytes) ||
-      !Read(j, "compaction_seconds", &i.compaction_seconds)) {
+      !Read(j, "compaction_seconds", &i.compaction_seconds) ||
+      !Read(j, "adaptive_graphs_kept", &i.adaptive_graphs_kept) ||
+      !Read(j, "adaptive_graphs_declined", &i.adaptive_graphs_declined)) {
     return Bad("collection info fields");
   }
   auto tiers = j.find("tiers");

@@ -283,7 +283,8 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
                            p.query,    p.query_norm, &kt};
   // With a cheap filter, the probe goes on until `want` partitions that
   // hold accepted rows were probed and AcceptedRowsToScore accepted rows
-  // were scored (vector_index.h, accept_cheap).
+  // were scored, or kMaxProbeFactor * want partitions were probed
+  // (vector_index.h, accept_cheap).
   const bool count = p.accept_cheap && accept && !exact;
   const uint64_t target = count ? AcceptedRowsToScore(want) : 0;
   uint64_t scored = 0, examined = 0;
@@ -293,10 +294,24 @@ void IvfIndex::Search(const SearchParams& p, const RowFilter& accept,
   // counting, too few) widens the probe to the next partitions, one at a
   // time, so that k hits come back when k exist.
   bool rest_sorted = nprobe >= open;
+  // Counting: the accepted rows the first nprobe partitions held, and the
+  // rows they held. When the accepted rows are at least half as dense
+  // there as over the whole probe so far, the filter is not away from the
+  // query (one independent of the vectors is about as dense everywhere)
+  // and kMaxProbeFactor * want partitions are enough.
+  uint64_t near = 0, near_rows = 0;
   auto probe_more = [&](uint32_t i, size_t accepted) {
     if (i < nprobe) return true;
+    if (i == nprobe) {
+      near = scored;
+      near_rows = examined;
+    }
     if (i >= open) return false;
-    if (accepted >= p.k && (!count || (holding >= want && scored >= target))) {
+    const bool enough_near = uint64_t(i) >= uint64_t(kMaxProbeFactor) * want &&
+                             near > 0 &&
+                             2 * near * examined >= scored * near_rows;
+    if (accepted >= p.k &&
+        (!count || (holding >= want && (scored >= target || enough_near)))) {
       return false;
     }
     if (!rest_sorted) {

@@ -75,6 +75,19 @@ class IvfIndex final : public VectorIndex {
   // reach recall@10 >= 0.98 at a quarter (0.96 at an eighth; the whole
   // count gave 0.999 at half the QPS).
   static constexpr uint32_t kAcceptedShare = 4;
+  // The counting probe's bound: once k accepted rows were found in nprobe
+  // partitions that hold some, and the nearest nprobe partitions held
+  // accepted rows at least half as densely as the whole probe so far (the
+  // filter is not away from the query), it stops after kMaxProbeFactor *
+  // nprobe partitions even short of AcceptedRowsToScore. A filter
+  // independent of the vectors that passes a fraction s of the rows would
+  // otherwise probe 1 / (kAcceptedShare * s) times nprobe partitions (10x
+  // at s = 2.5 %), testing every row of them, where its true top k lie
+  // among the nearest k / s rows, which a few times nprobe partitions hold.
+  // A filter away from the query keeps the AcceptedRowsToScore rule (a cap
+  // alone cut recall for another class than the query's from 0.98 to
+  // 0.96; docs/BENCHMARKS.md, "viper: filterable columns").
+  static constexpr uint32_t kMaxProbeFactor = 4;
 
   // sqrt(rows) partitions, rounded (at least 1): the classic IVF choice,
   // each partition then holds about sqrt(rows) rows.
