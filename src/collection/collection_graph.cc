@@ -19,19 +19,21 @@ namespace proximadb {
 
 namespace {
 
+// The configuration's quantization name (ValidateCollectionConfig admitted
+// only these) as the index kind.
+index::Quantization QuantizationOf(const IndexConfig& c) {
+  if (c.quantization == "int8") return index::Quantization::kInt8;
+  if (c.quantization == "binary") return index::Quantization::kBinary;
+  if (c.quantization == "pq") return index::Quantization::kPq;
+  return index::Quantization::kNone;
+}
+
 index::HnswParams ParamsOf(const IndexConfig& c) {
   index::HnswParams p;
   p.m = c.m;
   p.ef_construction = c.ef_construction;
   p.ef_search = c.ef_search;
-  // ValidateCollectionConfig admitted only these names.
-  if (c.quantization == "int8") {
-    p.quantization = index::Quantization::kInt8;
-  } else if (c.quantization == "binary") {
-    p.quantization = index::Quantization::kBinary;
-  } else if (c.quantization == "pq") {
-    p.quantization = index::Quantization::kPq;
-  }
+  p.quantization = QuantizationOf(c);
   // A flat collection has no graph: with a quantization, its segments'
   // sidecars hold the codes only (UsesGraph).
   if (c.algorithm == "flat") p.m = 0;
@@ -42,14 +44,7 @@ index::IvfParams IvfParamsOf(const IndexConfig& c) {
   index::IvfParams p;
   p.nlist = c.nlist;
   p.nprobe = c.nprobe;
-  // ValidateCollectionConfig admitted only these names.
-  if (c.quantization == "int8") {
-    p.quantization = index::Quantization::kInt8;
-  } else if (c.quantization == "binary") {
-    p.quantization = index::Quantization::kBinary;
-  } else if (c.quantization == "pq") {
-    p.quantization = index::Quantization::kPq;
-  }
+  p.quantization = QuantizationOf(c);
   return p;
 }
 
