@@ -40,8 +40,8 @@ Calibration CompareOnRows(const VectorIndex& a, const SearchParams& pa,
   }
   auto params_of = [&](SearchParams p, uint32_t row) {
     p.query = view.data + size_t(row) * view.dim;
-    p.query_norm = view.norms != nullptr ? view.norms[row]
-                                         : Norm(p.query, view.dim);
+    p.query_norm =
+        view.norms != nullptr ? view.norms[row] : Norm(p.query, view.dim);
     p.k = k + 1;
     return p;
   };

@@ -63,8 +63,7 @@ TEST(CalibrateTest, QueriesAreCappedByTheRowsAndNothingIsMeasuredOfTooFew) {
   EXPECT_DOUBLE_EQ(c.a.recall, 1.0);
   const Dataset one = ClusteredData(1, 8, 1, 9);
   FlatIndex single(one.view(), Metric::kCosine);
-  c = CompareOnRows(single, {}, single, {}, one.view(), Metric::kCosine, 10,
-                    5);
+  c = CompareOnRows(single, {}, single, {}, one.view(), Metric::kCosine, 10, 5);
   EXPECT_EQ(c.queries, 0u);
   c = CompareOnRows(flat, {}, flat, {}, data.view(), Metric::kCosine, 0, 5);
   EXPECT_EQ(c.queries, 0u);
