@@ -1239,7 +1239,13 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
   steps.push_back(
       {Operation::kCancelMigration, [&] {
          // Collections whose graphs take a while to build, so that a cancel
-         // right after the start finds the migration running.
+         // right after the start finds the migration running. Three
+         // segments each: background compaction merges four of a size
+         // (compaction_min_segments), and did so for one collection before
+         // its migration started and not for the other, so the two counted
+         // different totals. (Merging them by hand instead left one
+         // 16,000-row build running at the end, which the sanitizer build
+         // took past the teardown's 4 s.)
          std::mt19937 rng(4);
          std::normal_distribution<float> n;
          for (std::string name : {"mr", "mg"}) {
@@ -1247,7 +1253,7 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
                Rest("POST", kApi, {{"name", name}, {"dimension", 32}, {"m", 8}})
                    .status,
                201u);
-           for (int s = 0; s < 4; ++s) {
+           for (int s = 0; s < 3; ++s) {
              for (int b = 0; b < 4; ++b) {  // bodies under the size limit
                json points = json::array();
                for (int i = 0; i < 1000; ++i) {
@@ -1264,11 +1270,7 @@ TEST_F(ParityTest, EveryOperationGivesTheSameResults) {
              }
              ASSERT_EQ(Rest("POST", kApi + "/" + name + "/flush").status, 200u);
            }
-           // Background compaction may merge the four segments at any
-           // moment (one collection's before the other's, and the
-           // migrations then count different totals): merge them now.
-           ASSERT_EQ(Rest("POST", kApi + "/" + name + "/compact").status, 200u);
-           ASSERT_EQ(Rest("GET", kApi + "/" + name).json()["segment_count"], 1);
+           ASSERT_EQ(Rest("GET", kApi + "/" + name).json()["segment_count"], 3);
          }
          HttpReply started = Rest("POST", kApi + "/mr/migrate",
                                   {{"m", 48}, {"ef_construction", 500}});
