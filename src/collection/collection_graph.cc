@@ -334,23 +334,19 @@ void CollectionImpl::ScheduleAdaptiveGraph(
     const index::Calibration c = index::CompareOnRows(
         *before, index::SearchParams{}, **built, index::SearchParams{}, view,
         metric, kAdaptiveCalibrationQueries, 10);
-    if (!AdaptiveGraphWins(c)) {
+    const bool wins = AdaptiveGraphWins(c);
+    spdlog::info(
+        "collection {}: segment {} {}: on {} of its rows the graph answered "
+        "in {:.1f} us at recall {:.3f}, the IVF index in {:.1f} us at recall "
+        "{:.3f}",
+        name, s->seg->segment_id(),
+        wins ? "takes the graph" : "keeps its IVF index", c.queries, c.b.micros,
+        c.b.recall, c.a.micros, c.a.recall);
+    if (!wins) {
       s->adaptive_declined.store(true, std::memory_order_release);
       counts->declined.fetch_add(1, std::memory_order_relaxed);
-      spdlog::info(
-          "collection {}: segment {} keeps its IVF index: on {} of its "
-          "rows the graph answered in {:.1f} us at recall {:.3f}, the IVF "
-          "index in {:.1f} us at recall {:.3f}",
-          name, s->seg->segment_id(), c.queries, c.b.micros, c.b.recall,
-          c.a.micros, c.a.recall);
       return;
     }
-    spdlog::info(
-        "collection {}: segment {} takes the graph: on {} of its rows it "
-        "answered in {:.1f} us at recall {:.3f}, the IVF index in {:.1f} "
-        "us at recall {:.3f}",
-        name, s->seg->segment_id(), c.queries, c.b.micros, c.b.recall,
-        c.a.micros, c.a.recall);
     const index::HnswIndex& graph = **built;
     const Status saved =
         s->WriteSidecar([&] { return graph.Save(env, s->graph_path()); });

@@ -17,6 +17,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Callable, List
 
 import pytest
@@ -196,11 +197,37 @@ def test_rest_shapes_and_metrics(rest_client: ProximaDBClient, server,
     assert f'proximadb_migration_running{{collection="{name}"}} 0' in metrics
 
 
-@pytest.mark.parametrize("transport", ["grpc"])
-def test_sigkill_mid_migration_resumes(transport: str) -> None:
+def _binary_or_skip() -> Path:
     binary = _binary().resolve()
     if not (binary.is_file() and os.access(binary, os.X_OK)):
         pytest.skip(f"proximadb-server binary not found at {binary}")
+    return binary
+
+
+def _load_eight_segments(c, name: str, seed: int, with_metadata: bool) -> int:
+    """Creates `name` (custom, ivf, 64-d) and flushes eight segments of 3000
+    random points into it; returns the point count. With metadata, each
+    point carries a title derived from its id and its segment number."""
+    c.create_collection(name, 64, distance_metric="euclidean",
+                        storage_strategy="custom", indexing_algorithm="ivf")
+    rng = random.Random(seed)
+    total = 0
+    for s in range(8):
+        points = []
+        for i in range(3000):
+            p = {"id": f"p{total + i}", "vector": [rng.gauss(0, 1) for _ in range(64)]}
+            if with_metadata:
+                p["metadata"] = {"title": f"document {total + i}", "s": s}
+            points.append(p)
+        c.upsert(name, points)
+        total += 3000
+        c.flush(name)
+    return total
+
+
+@pytest.mark.parametrize("transport", ["grpc"])
+def test_sigkill_mid_migration_resumes(transport: str) -> None:
+    binary = _binary_or_skip()
     root = tempfile.mkdtemp(prefix="proximadb-migrate-")
     data = os.path.join(root, "data")
     # Background compaction would merge the eight segments into one before the
@@ -211,16 +238,7 @@ def test_sigkill_mid_migration_resumes(transport: str) -> None:
         with ProximaDBClient(srv.url(transport)) as c:
             # ivf builds in a blink, hnsw (m 32, ef_construction 400) takes
             # a while per segment: migrating ivf -> hnsw leaves time to kill.
-            c.create_collection("k", 64, distance_metric="euclidean",
-                                storage_strategy="custom", indexing_algorithm="ivf")
-            rng = random.Random(3)
-            total = 0
-            for s in range(8):
-                c.upsert("k", [{"id": f"p{total + i}",
-                                "vector": [rng.gauss(0, 1) for _ in range(64)]}
-                               for i in range(3000)])
-                total += 3000
-                c.flush("k")
+            total = _load_eight_segments(c, "k", 3, with_metadata=False)
             c.migrate("k", m=32, ef_construction=400)
             assert wait_until(lambda: c.get_migration("k").segments_done >= 1, 120)
             before = c.get_migration("k")
@@ -255,26 +273,14 @@ def test_sigkill_mid_compression_migration() -> None:
     compaction of it alone) and then builds its new index; a SIGKILL while it
     runs loses nothing: after the restart it completes, every point is there
     once, and every segment is compressed."""
-    binary = _binary().resolve()
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        pytest.skip(f"proximadb-server binary not found at {binary}")
+    binary = _binary_or_skip()
     root = tempfile.mkdtemp(prefix="proximadb-migrate-z-")
     data = os.path.join(root, "data")
     no_compaction = {"PROXIMADB_STORAGE__COMPACTION_ENABLED": "false"}
     srv = _Server(binary, data, no_compaction)
     try:
         with ProximaDBClient(srv.url("grpc")) as c:
-            c.create_collection("z", 64, distance_metric="euclidean",
-                                storage_strategy="custom", indexing_algorithm="ivf")
-            rng = random.Random(4)
-            total = 0
-            for s in range(8):
-                c.upsert("z", [{"id": f"p{total + i}",
-                                "vector": [rng.gauss(0, 1) for _ in range(64)],
-                                "metadata": {"title": f"document {total + i}", "s": s}}
-                               for i in range(3000)])
-                total += 3000
-                c.flush("z")
+            total = _load_eight_segments(c, "z", 4, with_metadata=True)
             assert not any(s.compressed for s in c.list_segments("z"))
             # The rewritten segments then need hnsw m 32 / ef_construction
             # 400 graphs, which take a while: time to kill.
