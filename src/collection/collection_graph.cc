@@ -96,7 +96,15 @@ bool HnswMatches(const index::VectorIndex* g, const IndexConfig& want) {
 void ServeBuilt(const std::string& name, LiveSegment& s,
                 Result<std::shared_ptr<const index::VectorIndex>> g,
                 const Status& saved, const char* what,
-                std::chrono::steady_clock::time_point started) {
+                std::chrono::steady_clock::time_point started,
+                const index::BuildStop& stop) {
+  if (!g.ok() && stop()) {
+    // Not a failure: nobody needs the index any more (a start rebuilds
+    // what a shutdown stopped).
+    spdlog::info("collection {}: {} of segment {} stopped: {}", name, what,
+                 s.seg->segment_id(), g.status().ToString());
+    return;
+  }
   if (!g.ok()) {
     spdlog::error("collection {}: building the {} of {}: {}", name, what,
                   s.seg->path(), g.status().ToString());
@@ -123,15 +131,22 @@ struct BuildDone {
 
 }  // namespace
 
+index::BuildStop SegmentBuildStop(
+    std::shared_ptr<const std::atomic<bool>> closing, const LiveSegment* seg) {
+  return [closing = std::move(closing), seg] {
+    return closing->load(std::memory_order_acquire) || seg->retired();
+  };
+}
+
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
     Env* env, LiveSegment& s, Metric metric, const LayoutSettings& layout,
-    uint32_t threads, Status* saved) {
+    uint32_t threads, const index::BuildStop& stop, Status* saved) {
   const index::VectorView view = ViewOf(*s.seg);
   const IndexConfig& config = layout.index;
   if (config.algorithm == "ivf") {
     PDB_ASSIGN_OR_RETURN(
-        auto g,
-        index::IvfIndex::Build(view, metric, IvfParamsOf(config), threads));
+        auto g, index::IvfIndex::Build(view, metric, IvfParamsOf(config),
+                                       threads, stop));
     if (!layout.filterable_columns.empty()) {
       PDB_ASSIGN_OR_RETURN(
           SegmentColumns cols,
@@ -144,7 +159,8 @@ Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
     return std::shared_ptr<const index::VectorIndex>(std::move(g));
   }
   PDB_ASSIGN_OR_RETURN(
-      auto g, index::HnswIndex::Build(view, metric, ParamsOf(config), threads));
+      auto g,
+      index::HnswIndex::Build(view, metric, ParamsOf(config), threads, stop));
   *saved = s.WriteSidecar([&] { return g->Save(env, s.graph_path()); });
   return std::shared_ptr<const index::VectorIndex>(std::move(g));
 }
@@ -223,9 +239,10 @@ void CollectionImpl::ScheduleGraphBuild(
   Env* env = deps_.env;
   const uint32_t threads = BuildThreads();
   const uint64_t min_points = deps_.options->viper_graph_min_points;
+  std::shared_ptr<const std::atomic<bool>> closing = closing_;
   seg->build_queued.store(true, std::memory_order_release);
-  deps_.builds->Schedule([weak, layout, metric, name, env, threads,
-                          min_points] {
+  deps_.builds->Schedule([weak, layout, metric, name, env, threads, min_points,
+                          closing] {
     // A segment compacted away or a collection dropped meanwhile has no
     // owner left: nothing to build.
     std::shared_ptr<LiveSegment> s = weak.lock();
@@ -235,10 +252,17 @@ void CollectionImpl::ScheduleGraphBuild(
     // Built by a migration meanwhile, or no index wanted any more.
     if (IndexMatches(*s, *now, min_points) || !UsesGraph(now->index)) return;
     const auto started = std::chrono::steady_clock::now();
+    // Also stopped by a migration committed meanwhile: its worker waits
+    // for this job, then builds the segment in the new layout.
+    const index::BuildStop segment_stop = SegmentBuildStop(closing, s.get());
+    const index::BuildStop stop = [&] {
+      return segment_stop() || layout->ChangedFrom(now);
+    };
     Status saved;
-    auto g = BuildSegmentIndex(env, *s, metric, *now, threads, &saved);
+    auto g = BuildSegmentIndex(env, *s, metric, *now, threads, stop, &saved);
     ServeBuilt(name, *s, std::move(g), saved,
-               now->index.algorithm == "ivf" ? "ivf index" : "graph", started);
+               now->index.algorithm == "ivf" ? "ivf index" : "graph", started,
+               stop);
   });
 }
 
@@ -297,9 +321,10 @@ void CollectionImpl::ScheduleAdaptiveGraph(
   const uint64_t min_points = deps_.options->viper_graph_min_points;
   const bool calibrate = deps_.options->viper_graph_calibrate;
   std::shared_ptr<AdaptiveCounts> counts = adaptive_;
+  std::shared_ptr<const std::atomic<bool>> closing = closing_;
   seg->build_queued.store(true, std::memory_order_release);
   deps_.builds->Schedule([weak, layout, metric, name, env, threads, min_points,
-                          calibrate, counts] {
+                          calibrate, counts, closing] {
     std::shared_ptr<LiveSegment> s = weak.lock();
     if (!s) return;  // compacted away or dropped meanwhile
     BuildDone done{s.get()};
@@ -314,21 +339,26 @@ void CollectionImpl::ScheduleAdaptiveGraph(
       return;
     }
     const auto started = std::chrono::steady_clock::now();
+    const index::BuildStop segment_stop = SegmentBuildStop(closing, s.get());
+    const index::BuildStop stop = [&] {
+      return segment_stop() || layout->ChangedFrom(now);
+    };
     if (!calibrate) {
       Status saved;
       auto g = BuildSegmentIndex(env, *s, metric, AdaptiveLayout(*now), threads,
-                                 &saved);
-      ServeBuilt(name, *s, std::move(g), saved, "adaptive graph", started);
+                                 stop, &saved);
+      ServeBuilt(name, *s, std::move(g), saved, "adaptive graph", started,
+                 stop);
       return;
     }
     // Built in memory first; saved (over the IVF file) only if it wins.
     const LayoutSettings graph_layout = AdaptiveLayout(*now);
     const index::VectorView view = ViewOf(*s->seg);
-    auto built = index::HnswIndex::Build(view, metric,
-                                         ParamsOf(graph_layout.index), threads);
+    auto built = index::HnswIndex::Build(
+        view, metric, ParamsOf(graph_layout.index), threads, stop);
     if (!built.ok()) {
       ServeBuilt(name, *s, built.status(), Status::OK(), "adaptive graph",
-                 started);
+                 started, stop);
       return;
     }
     const index::Calibration c = index::CompareOnRows(
@@ -353,7 +383,7 @@ void CollectionImpl::ScheduleAdaptiveGraph(
     ServeBuilt(
         name, *s,
         std::shared_ptr<const index::VectorIndex>(std::move(built).value()),
-        saved, "adaptive graph", started);
+        saved, "adaptive graph", started, stop);
     counts->kept.fetch_add(1, std::memory_order_relaxed);
   });
 }

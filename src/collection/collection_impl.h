@@ -107,6 +107,13 @@ class LayoutCell {
     std::atomic_store(&v_,
                       std::make_shared<const LayoutSettings>(std::move(l)));
   }
+  // A layout other than `was` (a value Get returned) is set now: a build
+  // for `was` is no longer wanted. Cheap while nothing changed (polled per
+  // row by builds).
+  bool ChangedFrom(const std::shared_ptr<const LayoutSettings>& was) const {
+    const std::shared_ptr<const LayoutSettings> now = Get();
+    return now != was && *now != *was;
+  }
 
  private:
   std::shared_ptr<const LayoutSettings> v_;
@@ -191,7 +198,13 @@ struct FlushCheck {
 // (collection_graph.cc); *saved says whether the save worked.
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
     Env* env, LiveSegment& s, Metric metric, const LayoutSettings& layout,
-    uint32_t threads, Status* saved);
+    uint32_t threads, const index::BuildStop& stop, Status* saved);
+
+// When a background build of `seg`'s index stops: the collection closes or
+// is dropped (`closing`, CollectionImpl::StopBackgroundWork), or the segment
+// is retired (compacted away, moved). `seg` must outlive the build.
+index::BuildStop SegmentBuildStop(
+    std::shared_ptr<const std::atomic<bool>> closing, const LiveSegment* seg);
 
 class CollectionImpl final
     : public Collection,
@@ -253,9 +266,14 @@ class CollectionImpl final
       EXCLUDES(migrate_mu_);
   Result<MigrationStatus> GetMigration() override EXCLUDES(migrate_mu_);
   Result<MigrationStatus> CancelMigration() override EXCLUDES(migrate_mu_);
-  // Stops the migration worker (the destructor and a drop call it; a
-  // running migration resumes at the next start).
+  // Stops the migration worker (a running migration resumes at the next
+  // start).
   void StopConverging() EXCLUDES(migrate_mu_);
+  // Closing (the destructor, a drop, the database's shutdown): index builds
+  // running for this collection stop at their next poll (index::BuildStop),
+  // and so does the migration worker. Without it a shutdown waits for a
+  // running build: about 20 minutes for a 1M-row graph on 2 cores.
+  void StopBackgroundWork() EXCLUDES(migrate_mu_);
   // The change feed (collection_changes.cc).
   Result<std::unique_ptr<ChangeReader>> Changes(uint64_t from_seq) override;
   std::pair<uint64_t, uint64_t> ChangeRange() override;
@@ -720,6 +738,9 @@ class CollectionImpl final
   std::thread converge_thread_ GUARDED_BY(migrate_mu_);
   bool converging_ GUARDED_BY(migrate_mu_) = false;
   std::atomic<bool> stop_converging_{false};
+  // Set once by StopBackgroundWork; shared with the background builds.
+  const std::shared_ptr<std::atomic<bool>> closing_ =
+      std::make_shared<std::atomic<bool>>(false);
   std::chrono::steady_clock::time_point converge_started_
       GUARDED_BY(migrate_mu_);
   uint64_t converge_points_at_start_ GUARDED_BY(migrate_mu_) = 0;

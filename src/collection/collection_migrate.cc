@@ -265,6 +265,11 @@ void CollectionImpl::StopConverging() {
   converging_ = false;
 }
 
+void CollectionImpl::StopBackgroundWork() {
+  closing_->store(true, std::memory_order_release);
+  StopConverging();
+}
+
 void CollectionImpl::Converge() {
   int failures = 0;
   while (!stop_converging_.load()) {
@@ -353,8 +358,21 @@ void CollectionImpl::Converge() {
     }
     Status saved;
     const uint32_t threads = RebuildThreads();
+    // Also stopped when the layout changes (a cancel): the rollback need
+    // not wait for a build of the layout given up.
+    const index::BuildStop segment_stop =
+        SegmentBuildStop(closing_, next.get());
+    const index::BuildStop stop = [&] {
+      return stop_converging_.load() || segment_stop() ||
+             layout_->ChangedFrom(layout);
+    };
     auto g = BuildSegmentIndex(deps_.env, *next, config_.metric, *layout,
-                               threads, &saved);
+                               threads, stop, &saved);
+    if (!g.ok() && stop()) {
+      spdlog::info("collection {}: migration's build of segment {} stopped",
+                   config_.name, next->seg->segment_id());
+      continue;  // the loop reads the stop flag and the layout again
+    }
     if (g.ok() && saved.ok()) {
       next->set_graph(std::move(g).value());
       failures = 0;

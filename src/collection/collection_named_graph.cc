@@ -25,8 +25,8 @@ namespace {
 
 // The graph of `nv` over `seg`; null when no row holds a vector under it.
 Result<std::shared_ptr<const NamedGraph>> BuildNamedGraph(
-    const segment::Segment& seg, const NamedVectorConfig& nv,
-    uint32_t threads) {
+    const segment::Segment& seg, const NamedVectorConfig& nv, uint32_t threads,
+    const index::BuildStop& stop) {
   auto g = std::make_shared<NamedGraph>();
   const uint32_t dim = nv.dimension;
   index::DenseRef ref;
@@ -57,8 +57,9 @@ Result<std::shared_ptr<const NamedGraph>> BuildNamedGraph(
   p.ef_construction = nv.index.ef_construction;
   p.ef_search = nv.index.ef_search;
   const index::VectorView view{g->vectors.data(), g->norms.data(), rows, dim};
-  PDB_ASSIGN_OR_RETURN(std::unique_ptr<index::HnswIndex> graph,
-                       index::HnswIndex::Build(view, nv.metric, p, threads));
+  PDB_ASSIGN_OR_RETURN(
+      std::unique_ptr<index::HnswIndex> graph,
+      index::HnswIndex::Build(view, nv.metric, p, threads, stop));
   g->bytes = graph->MemoryUsage() + g->vectors.size() * sizeof(float) +
              g->norms.size() * sizeof(float) +
              g->row_of.size() * sizeof(uint32_t);
@@ -81,7 +82,8 @@ void CollectionImpl::ScheduleNamedGraphBuild(
       deps_.options->index_build_threads != 0
           ? deps_.options->index_build_threads
           : std::max(1u, std::thread::hardware_concurrency());
-  deps_.builds->Schedule([weak, names, collection, threads] {
+  std::shared_ptr<const std::atomic<bool>> closing = closing_;
+  deps_.builds->Schedule([weak, names, collection, threads, closing] {
     for (const NamedVectorConfig& nv : names) {
       // A segment compacted away or a collection dropped meanwhile has no
       // owner left: nothing to build. A name it already has (carried over
@@ -90,7 +92,14 @@ void CollectionImpl::ScheduleNamedGraphBuild(
       if (!s) return;
       if (s->named_graph(nv.name)) continue;
       const auto started = std::chrono::steady_clock::now();
-      auto g = BuildNamedGraph(*s->seg, nv, threads);
+      const index::BuildStop stop = SegmentBuildStop(closing, s.get());
+      auto g = BuildNamedGraph(*s->seg, nv, threads, stop);
+      if (!g.ok() && stop()) {
+        spdlog::info(
+            "collection {}: graph of vector '{}' of segment {} stopped: {}",
+            collection, nv.name, s->seg->segment_id(), g.status().ToString());
+        return;
+      }
       if (!g.ok()) {
         spdlog::error(
             "collection {}: building the graph of vector '{}' of {}: "

@@ -32,7 +32,7 @@ CollectionImpl::CollectionImpl(const CollectionDeps& deps,
       next_segment_id_(std::max<uint64_t>(record.next_segment_id, 1)) {}
 
 CollectionImpl::~CollectionImpl() {
-  StopConverging();
+  StopBackgroundWork();
   // Resident cold vectors pin cache entries; release them first.
   DropResidentCold();
   if (wal_) {
@@ -73,7 +73,7 @@ std::vector<std::string> CollectionImpl::Roots() const {
 
 void CollectionImpl::MarkDropped() {
   // The migration worker ends first (it takes lifecycle_mu_ to commit).
-  StopConverging();
+  StopBackgroundWork();
   WriterLock lock(&lifecycle_mu_);
   dropped_ = true;
   if (wal_) {

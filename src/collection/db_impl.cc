@@ -129,9 +129,10 @@ DBImpl::~DBImpl() {
   if (compact_thread_.joinable()) compact_thread_.join();
   if (archive_thread_.joinable()) archive_thread_.join();
   {
-    // Migration workers first: they wait for queued builds.
+    // Migration workers first: they wait for queued builds. A running
+    // build stops at its next poll.
     MutexLock lock(&mu_);
-    for (auto& [name, c] : collections_) c->StopConverging();
+    for (auto& [name, c] : collections_) c->StopBackgroundWork();
   }
   builds_.reset();  // drops queued builds, waits for the running one
   MutexLock lock(&mu_);

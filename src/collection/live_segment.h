@@ -155,7 +155,11 @@ struct LiveSegment {
   void Retire() EXCLUDES(files_mu_) {
     MutexLock lock(&files_mu_);
     retired_ = true;
+    retired_now_.store(true, std::memory_order_release);
   }
+  // Retired (compacted away, or replaced by a moved copy): an index build
+  // for it is wasted work and stops (index::BuildStop).
+  bool retired() const { return retired_now_.load(std::memory_order_acquire); }
 
   std::shared_ptr<segment::Segment> seg;
   // Where its files are, as the catalog records it.
@@ -189,6 +193,7 @@ struct LiveSegment {
   std::atomic<uint64_t> cold_used_tick_{0};
   Mutex files_mu_;
   bool retired_ GUARDED_BY(files_mu_) = false;
+  std::atomic<bool> retired_now_{false};  // retired_, read without the lock
 };
 
 }  // namespace proximadb

@@ -33,6 +33,13 @@ struct SearchCounters {
 // would enter the result, so an expensive filter costs little.
 using RowFilter = std::function<bool(uint32_t row)>;
 
+// Asks a long index build to stop: polled between rows (HnswIndex::Build)
+// or phases (IvfIndex::Build); once it returns true the build ends with
+// Status::Unavailable and nothing is built. Empty: the build runs to its end.
+// A segment compacted away or a collection closing has no use for the index
+// a 1M-row build would deliver 20 minutes later.
+using BuildStop = std::function<bool()>;
+
 // Where an index reads vectors from: a segment's mmap or the memtable arena.
 struct VectorView {
   const float* data = nullptr;   // rows * dim floats, row-major

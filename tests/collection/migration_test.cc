@@ -422,5 +422,121 @@ TEST(MigrationTest, IvfQuantizationChangeRebuildsEverySegment) {
   }
 }
 
+// A layout whose graph takes about 30 s to build over kSlowRows rows in an
+// optimised build (m 128, ef_construction 4096; 8,000 rows took 10 s): a
+// build that runs to its end cannot hide inside the tests' bounds below.
+constexpr int kSlowRows = 24000;
+LayoutSettings SlowGraphLayout() {
+  LayoutSettings l = StandardConfig().layout();
+  l.index.m = 128;
+  l.index.ef_construction = 4096;
+  return l;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
+      .count();
+}
+
+// A shutdown does not wait for a running graph build (index::BuildStop):
+// the build stops at its next row and saves nothing; the next start builds
+// it again, and its shutdown stops that build as well.
+TEST(BuildStopTest, ClosingTheDatabaseStopsARunningGraphBuild) {
+  TempDir tmp;
+  std::mt19937 rng(9);
+  CollectionConfig cfg = StandardConfig();
+  cfg.set_layout(SlowGraphLayout());
+  for (int start = 0; start < 2; ++start) {
+    auto db = OpenMigrationDb(tmp.path());
+    auto c = start == 0 ? db->CreateCollection(cfg).value()
+                        : db->GetCollection("m").value();
+    if (start == 0) Fill(*c, rng, 1, kSlowRows);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const std::vector<SegmentInfo> segments = c->ListSegments().value();
+    ASSERT_EQ(segments.size(), 1u);
+    EXPECT_FALSE(segments[0].graph_loaded) << "start " << start;
+    EXPECT_EQ(c->Count().value(), uint64_t{kSlowRows});
+    c.reset();
+    const auto closing = std::chrono::steady_clock::now();
+    db.reset();
+    EXPECT_LT(SecondsSince(closing), 3.0) << "start " << start;
+    EXPECT_EQ(testing::IndexFiles(tmp.path()).size(), 0u)
+        << "a stopped build saves nothing";
+  }
+}
+
+// A compaction stops the running build of its input (retired: the build
+// would serve nobody), so the build of its small output runs at once
+// instead of after about 30 s.
+TEST(BuildStopTest, ACompactionStopsTheBuildOfItsInput) {
+  TempDir tmp;
+  std::mt19937 rng(11);
+  auto db = OpenMigrationDb(tmp.path());
+  CollectionConfig cfg = StandardConfig();
+  cfg.set_layout(SlowGraphLayout());
+  auto c = db->CreateCollection(cfg).value();
+  Fill(*c, rng, 1, kSlowRows);  // its build starts
+  std::vector<std::string> gone;
+  for (int i = 200; i < kSlowRows; ++i) gone.push_back("p" + std::to_string(i));
+  ASSERT_EQ(c->Delete(gone).value(), gone.size());
+  ASSERT_TRUE(c->Flush().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c->Compact().ok());
+  std::vector<SegmentInfo> segments = c->ListSegments().value();
+  ASSERT_EQ(segments.size(), 1u);
+  EXPECT_EQ(segments[0].points, 200u);
+  while (!segments[0].graph_loaded && SecondsSince(started) < 60) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    segments = c->ListSegments().value();
+  }
+  EXPECT_TRUE(segments[0].graph_loaded);
+  EXPECT_LT(SecondsSince(started), 10.0);
+  EXPECT_EQ(c->Count().value(), 200u);
+}
+
+// A migration committed while a background build for the old layout runs
+// stops that build: the migration ends at once instead of after it.
+TEST(BuildStopTest, AMigrationStopsTheBuildOfTheOldLayout) {
+  TempDir tmp;
+  std::mt19937 rng(12);
+  auto db = OpenMigrationDb(tmp.path());
+  CollectionConfig cfg = StandardConfig();
+  cfg.set_layout(SlowGraphLayout());
+  auto c = db->CreateCollection(cfg).value();
+  Fill(*c, rng, 1, kSlowRows);  // its build starts
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c->Migrate(IvfLayout()).ok());
+  MigrationStatus done = WaitForMigration(*c, "done");
+  EXPECT_EQ(done.segments_total, 1u);
+  EXPECT_LT(SecondsSince(started), 10.0);
+  EXPECT_EQ(c->Count().value(), uint64_t{kSlowRows});
+  ExpectSegmentsSearchedBy(*c, MigrationPoint(rng), "ivf");
+}
+
+// A cancel stops the migration's running build of the layout given up: a
+// migration started right after it runs at once instead of waiting for
+// that build to end.
+TEST(BuildStopTest, ACancelStopsTheMigrationsRunningBuild) {
+  TempDir tmp;
+  std::mt19937 rng(10);
+  auto db = OpenMigrationDb(tmp.path());
+  CollectionConfig cfg = StandardConfig();
+  cfg.index.algorithm = "flat";  // nothing to build before the migration
+  auto c = db->CreateCollection(cfg).value();
+  Fill(*c, rng, 1, kSlowRows);
+  ASSERT_TRUE(c->Migrate(SlowGraphLayout()).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(c->CancelMigration().ok());
+  const auto cancelled = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c->Migrate(IvfLayout()).ok());
+  MigrationStatus done = WaitForMigration(*c, "done");
+  EXPECT_EQ(done.segments_total, 1u);
+  EXPECT_LT(SecondsSince(cancelled), 10.0);
+  EXPECT_EQ(c->Count().value(), uint64_t{kSlowRows});
+  ExpectSegmentsSearchedBy(*c, MigrationPoint(rng), "ivf");
+}
+
 }  // namespace
 }  // namespace proximadb

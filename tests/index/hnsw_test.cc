@@ -310,5 +310,39 @@ TEST(HnswTest, SingleThreadBuildIsDeterministic) {
   }
 }
 
+// A stop that never says so changes nothing; one that does ends the build
+// at the next row each thread takes, with nothing built.
+TEST(HnswTest, ABuildStopsWhenAsked) {
+  Dataset d = RandomData(1500, 16, 12), q = RandomData(5, 16, 13);
+  auto plain = BuildOrDie(d, Metric::kEuclidean, {}, 1);
+  std::atomic<uint32_t> polls{0};
+  auto polled = HnswIndex::Build(d.view(), Metric::kEuclidean, {}, 1, [&] {
+    ++polls;
+    return false;
+  });
+  ASSERT_TRUE(polled.ok()) << polled.status().ToString();
+  EXPECT_EQ(polls.load(), d.rows) << "polled before every row";
+  for (uint32_t i = 0; i < q.rows; ++i) {
+    SearchParams p;
+    p.query = q.row(i);
+    p.k = 10;
+    std::vector<Candidate> x, y;
+    plain->Search(p, {}, &x, nullptr);
+    (*polled)->Search(p, {}, &y, nullptr);
+    EXPECT_EQ(testing::Rows(x), testing::Rows(y));
+  }
+
+  for (uint32_t threads : {1u, 2u}) {
+    std::atomic<uint32_t> asked{0};
+    auto stopped = HnswIndex::Build(d.view(), Metric::kCosine, {}, threads,
+                                    [&] { return ++asked > 100; });
+    EXPECT_EQ(stopped.status().code(), StatusCode::kUnavailable)
+        << "threads " << threads;
+    EXPECT_NE(stopped.status().message().find("stopped"), std::string::npos);
+    // Each thread asks once more after the first yes at most.
+    EXPECT_LE(asked.load(), 101 + threads) << "threads " << threads;
+  }
+}
+
 }  // namespace
 }  // namespace proximadb::index

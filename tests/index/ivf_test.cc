@@ -437,5 +437,25 @@ TEST_F(IvfFileTest, CoarserCodesHoldLessMemory) {
   EXPECT_LT(bytes[2], bytes[0]);
 }
 
+// The build polls its stop between phases: asked at once, it builds
+// nothing; never asked, it builds the index it would have.
+TEST(IvfTest, ABuildStopsWhenAsked) {
+  const Dataset d = ClusteredData(2000, 16, 20, 7);
+  IvfParams p;
+  p.quantization = Quantization::kInt8;
+  auto stopped =
+      IvfIndex::Build(d.view(), Metric::kEuclidean, p, 2, [] { return true; });
+  EXPECT_EQ(stopped.status().code(), StatusCode::kUnavailable);
+  int polls = 0;
+  auto built = IvfIndex::Build(d.view(), Metric::kEuclidean, p, 2, [&] {
+    ++polls;
+    return false;
+  });
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  EXPECT_EQ(polls, 2);
+  EXPECT_EQ((*built)->nlist(),
+            BuildIvf(d, Metric::kEuclidean, Quantization::kInt8)->nlist());
+}
+
 }  // namespace
 }  // namespace proximadb::index

@@ -127,7 +127,8 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::CreateImpl(
 Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(VectorView view,
                                                     Metric metric,
                                                     const HnswParams& params,
-                                                    uint32_t threads) {
+                                                    uint32_t threads,
+                                                    const BuildStop& stop) {
   // A float graph over euclidean rows is built on temporary int8 codes
   // (dropped once every row is linked), as an int8 graph is on its own:
   // the insertion walks read a quarter of the bytes. Searches still walk
@@ -139,8 +140,15 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(VectorView view,
       auto idx, CreateImpl(view, metric, params, view.rows, build_codes));
   std::atomic<uint32_t> next{0};
   std::atomic<bool> failed{false};
+  std::atomic<bool> stopped{false};
   auto work = [&] {
     for (uint32_t row = next++; row < view.rows; row = next++) {
+      // Polled before every row: a row's insert costs microseconds (and a
+      // sanitizer build's tens of milliseconds), the poll nanoseconds.
+      if (stop && (stopped.load(std::memory_order_relaxed) || stop())) {
+        stopped.store(true, std::memory_order_relaxed);
+        return;
+      }
       if (!idx->Add(row).ok()) failed = true;
     }
   };
@@ -149,6 +157,11 @@ Result<std::unique_ptr<HnswIndex>> HnswIndex::Build(VectorView view,
   for (uint32_t t = 1; t < threads; ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
+  if (stopped) {
+    return Status::Unavailable("hnsw: build stopped after " +
+                               std::to_string(idx->size()) + " of " +
+                               std::to_string(view.rows) + " rows");
+  }
   if (failed) return Status::Internal("hnsw: build failed to insert a row");
   if (build_codes) {
     idx->codes_ = nullptr;

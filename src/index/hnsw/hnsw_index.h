@@ -46,11 +46,13 @@ class HnswIndex final : public VectorIndex {
                                                    Metric metric,
                                                    const HnswParams& params,
                                                    uint32_t capacity);
-  // The whole view (a flushed segment), inserted by `threads` threads.
+  // The whole view (a flushed segment), inserted by `threads` threads;
+  // Unavailable once `stop` says so (each thread polls it before each row).
   static Result<std::unique_ptr<HnswIndex>> Build(VectorView view,
                                                   Metric metric,
                                                   const HnswParams& params,
-                                                  uint32_t threads);
+                                                  uint32_t threads,
+                                                  const BuildStop& stop = {});
   // Serves a file written by Save from Env::MapFile, without a rebuild.
   // Every byte is checked: a damaged file is Status::Corruption. `view` must
   // have the file's dimension and at least its row count.

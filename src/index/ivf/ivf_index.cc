@@ -96,7 +96,12 @@ uint32_t IvfIndex::NlistFor(uint32_t configured, uint32_t rows) {
 Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
                                                   Metric metric,
                                                   const IvfParams& params,
-                                                  uint32_t threads) {
+                                                  uint32_t threads,
+                                                  const BuildStop& stop) {
+  const auto stopped = [&] { return stop && stop(); };
+  const auto interrupted = [] {
+    return Status::Unavailable("ivf: build stopped");
+  };
   if (view.rows == 0 || view.dim == 0) {
     return Status::InvalidArgument("an IVF index needs at least one row");
   }
@@ -130,6 +135,7 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
     return Status::InvalidArgument(
         "IVF training produced non-finite centroids");
   }
+  if (stopped()) return interrupted();
 
   // Every row to its nearest centroid; partitions in row order.
   std::vector<uint32_t> list_of(n);
@@ -151,6 +157,7 @@ Result<std::unique_ptr<IvfIndex>> IvfIndex::Build(VectorView view,
     std::vector<uint32_t> next(ix->offsets_.begin(), ix->offsets_.end() - 1);
     for (uint32_t r = 0; r < n; ++r) ix->order_[next[list_of[r]]++] = r;
   }
+  if (stopped()) return interrupted();
 
   PDB_RETURN_IF_ERROR(ix->EncodeRows(threads));
   return ix;

@@ -107,9 +107,12 @@ class IvfIndex final : public VectorIndex {
 
   // Clusters every row of `view` (which must have some), using `threads`
   // threads for the assignment passes. Deterministic for a given view.
+  // Unavailable once `stop` says so (polled between the phases: training,
+  // assignment, encoding).
   static Result<std::unique_ptr<IvfIndex>> Build(VectorView view, Metric metric,
                                                  const IvfParams& params,
-                                                 uint32_t threads);
+                                                 uint32_t threads,
+                                                 const BuildStop& stop = {});
   // Reads a file written by Save; every byte is checked (crc32c): a damaged
   // file is Status::Corruption. `view` must have the file's dimension and
   // row count.
