@@ -5,7 +5,9 @@
 #include <limits>
 #include <thread>
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/support/server_interceptor.h>
 
 #include "api/grpc/grpc_service.h"
@@ -174,6 +176,10 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                                  : options.bind_address;
     const std::string where = host + ":" + std::to_string(options.port);
     int selected = 0;
+    // The standard services (grpc_server.h): process-wide switches that the
+    // builder reads when it is made.
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     // gRPC sets SO_REUSEPORT by default, which would let a second server
     // share the port silently instead of failing to start.
@@ -230,6 +236,11 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                : " (address in use or invalid)"));
     }
     s->port_ = static_cast<uint16_t>(selected);
+    if (grpc::HealthCheckServiceInterface* health =
+            s->server_->GetHealthCheckService()) {
+      health->SetServingStatus(true);  // the server as a whole ("")
+      health->SetServingStatus(ServiceName(), true);
+    }
     if (s->listener_ != nullptr) s->listener_->Start(s->server_.get());
     return s;
   } catch (const std::exception& e) {
@@ -238,11 +249,20 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   }
 }
 
+std::string GrpcServer::ServiceName() {
+  return ::proximadb::v1::ProximaDB::service_full_name();
+}
+
 GrpcServer::~GrpcServer() { Stop(); }
 
 void GrpcServer::Stop() {
   if (stopped_ || server_ == nullptr) return;
   stopped_ = true;
+  // Probes and balancers watching the health service move away first.
+  if (grpc::HealthCheckServiceInterface* health =
+          server_->GetHealthCheckService()) {
+    health->SetServingStatus(false);
+  }
   // Drain ourselves rather than through Shutdown(deadline): gRPC would also
   // wait, up to the deadline, for idle client connections to go away, which
   // holds a SIGTERM for seconds when nothing is running.

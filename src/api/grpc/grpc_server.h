@@ -15,6 +15,16 @@
 // keepalive_time_ms without traffic and drops it when no answer comes within
 // keepalive_timeout_ms, so a vanished client's RPCs and buffers are freed.
 //
+// Beside the API (ServiceName()) the port serves the standard services that
+// operators and generic tools call (docs/API.md, "gRPC health and
+// reflection"), without an API key, as REST's /health:
+//  * grpc.health.v1.Health (gRPC's default health service): SERVING for ""
+//    and for ServiceName() from the start, NOT_SERVING for both from the
+//    moment Stop begins (watchers are told); any other name is NOT_FOUND;
+//  * server reflection, grpc.reflection.v1alpha.ServerReflection: the
+//    services and the descriptors of proximadb.proto, so that grpcurl and
+//    the like list and call the API without the .proto file.
+//
 // Plaintext connections are accepted by a GrpcListener of ours, which
 // survives running out of file descriptors (gRPC 1.51's own listener stops
 // accepting for good on the first EMFILE); see grpc_listener.h.
@@ -80,6 +90,8 @@ class GrpcServer {
   ~GrpcServer();  // Stop()s
 
   uint16_t port() const { return port_; }
+  // The API's full gRPC service name, "proximadb.v1.ProximaDB".
+  static std::string ServiceName();
   // Refuses new RPCs (UNAVAILABLE), waits up to shutdown_grace_ms for the
   // ones in flight, then shuts gRPC down (cancelling any still running).
   // Idempotent.
