@@ -206,7 +206,8 @@ void Run(const std::string& kind, const Args& a) {
   std::printf(
       "%-9s dim %u, %u writers x %u-point batches, %.0f s: %.0f points/s "
       "acknowledged; batch latency p50 %.2f ms, p99 %.2f ms, max %.1f ms; "
-      "at the end %llu of %llu flushed points without their index, caught up "
+      "at the end %llu flushed rows (overwritten ones included) without "
+      "their index, in segments holding %llu live points, caught up "
       "%.1f s after the writes stopped; %llu segments; indexed rate (points "
       "/ (writes + catch-up)) %.0f points/s\n",
       kind.c_str(), a.dim, a.writers, a.batch, secs, written / secs, pct(0.5),
