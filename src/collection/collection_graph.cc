@@ -132,9 +132,13 @@ struct BuildDone {
 }  // namespace
 
 index::BuildStop SegmentBuildStop(
-    std::shared_ptr<const std::atomic<bool>> closing, const LiveSegment* seg) {
-  return [closing = std::move(closing), seg] {
-    return closing->load(std::memory_order_acquire) || seg->retired();
+    std::shared_ptr<const std::atomic<bool>> closing, const LiveSegment* seg,
+    std::shared_ptr<const LayoutCell> layout,
+    std::shared_ptr<const LayoutSettings> built_for) {
+  return [closing = std::move(closing), seg, layout = std::move(layout),
+          built_for = std::move(built_for)] {
+    return closing->load(std::memory_order_acquire) || seg->retired() ||
+           (layout != nullptr && layout->ChangedFrom(built_for));
   };
 }
 
@@ -254,10 +258,8 @@ void CollectionImpl::ScheduleGraphBuild(
     const auto started = std::chrono::steady_clock::now();
     // Also stopped by a migration committed meanwhile: its worker waits
     // for this job, then builds the segment in the new layout.
-    const index::BuildStop segment_stop = SegmentBuildStop(closing, s.get());
-    const index::BuildStop stop = [&] {
-      return segment_stop() || layout->ChangedFrom(now);
-    };
+    const index::BuildStop stop =
+        SegmentBuildStop(closing, s.get(), layout, now);
     Status saved;
     auto g = BuildSegmentIndex(env, *s, metric, *now, threads, stop, &saved);
     ServeBuilt(name, *s, std::move(g), saved,
@@ -339,10 +341,8 @@ void CollectionImpl::ScheduleAdaptiveGraph(
       return;
     }
     const auto started = std::chrono::steady_clock::now();
-    const index::BuildStop segment_stop = SegmentBuildStop(closing, s.get());
-    const index::BuildStop stop = [&] {
-      return segment_stop() || layout->ChangedFrom(now);
-    };
+    const index::BuildStop stop =
+        SegmentBuildStop(closing, s.get(), layout, now);
     if (!calibrate) {
       Status saved;
       auto g = BuildSegmentIndex(env, *s, metric, AdaptiveLayout(*now), threads,

@@ -201,10 +201,13 @@ Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
     uint32_t threads, const index::BuildStop& stop, Status* saved);
 
 // When a background build of `seg`'s index stops: the collection closes or
-// is dropped (`closing`, CollectionImpl::StopBackgroundWork), or the segment
-// is retired (compacted away, moved). `seg` must outlive the build.
+// is dropped (`closing`, CollectionImpl::StopBackgroundWork), the segment is
+// retired (compacted away, moved), or, given a `layout` cell, a migration
+// set a layout other than `built_for` there. `seg` must outlive the build.
 index::BuildStop SegmentBuildStop(
-    std::shared_ptr<const std::atomic<bool>> closing, const LiveSegment* seg);
+    std::shared_ptr<const std::atomic<bool>> closing, const LiveSegment* seg,
+    std::shared_ptr<const LayoutCell> layout = nullptr,
+    std::shared_ptr<const LayoutSettings> built_for = nullptr);
 
 class CollectionImpl final
     : public Collection,

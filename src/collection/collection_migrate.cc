@@ -361,10 +361,9 @@ void CollectionImpl::Converge() {
     // Also stopped when the layout changes (a cancel): the rollback need
     // not wait for a build of the layout given up.
     const index::BuildStop segment_stop =
-        SegmentBuildStop(closing_, next.get());
+        SegmentBuildStop(closing_, next.get(), layout_, layout);
     const index::BuildStop stop = [&] {
-      return stop_converging_.load() || segment_stop() ||
-             layout_->ChangedFrom(layout);
+      return stop_converging_.load() || segment_stop();
     };
     auto g = BuildSegmentIndex(deps_.env, *next, config_.metric, *layout,
                                threads, stop, &saved);
