@@ -67,5 +67,47 @@ TEST(ConfigReadmeTest, EveryDocumentedKeyExistsWithItsRealDefault) {
   }
 }
 
+// The Debian package's /etc/proximadb/config.toml (packaging/config.toml,
+// docs/OPERATIONS.md): it loads, sets what the package promises, and every
+// commented-out "# key = value" line shows that key's real default, so the
+// file an operator edits never lies.
+TEST(ConfigReadmeTest, ThePackagedConfigLoadsAndItsCommentsShowTheDefaults) {
+  std::ifstream in(std::string(PDB_SOURCE_DIR) + "/packaging/config.toml");
+  ASSERT_TRUE(in.good()) << "cannot read packaging/config.toml";
+  const std::string text((std::istreambuf_iterator<char>(in)),
+                         std::istreambuf_iterator<char>());
+  ServerConfig config;
+  Status s = ApplyToml(text, "packaging/config.toml", &config);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(config.storage.data_directory, "/var/lib/proximadb");
+  EXPECT_EQ(config.server.bind_address, "127.0.0.1");
+  // Nothing else differs from the built-in defaults.
+  config.storage.data_directory = ServerConfig{}.storage.data_directory;
+  config.server.bind_address = ServerConfig{}.server.bind_address;
+  EXPECT_TRUE(config == ServerConfig{});
+
+  const auto rows = ReadmeReference();
+  static const std::regex kSection(R"(^\[([a-z_]+)\]\s*$)");
+  static const std::regex kCommented(R"(^# ([a-z0-9_]+) = (.+)$)");
+  std::istringstream lines(text);
+  std::string line, section;
+  int commented = 0;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (std::regex_match(line, m, kSection)) {
+      section = m[1];
+    } else if (std::regex_match(line, m, kCommented)) {
+      ++commented;
+      const std::string key = section + "." + std::string(m[1]);
+      auto it = rows.find(key);
+      ASSERT_NE(it, rows.end()) << line << ": no key " << key;
+      EXPECT_EQ(std::string(m[2]), it->second)
+          << key << ": the packaged config's comment shows " << m[2]
+          << ", the default is " << it->second;
+    }
+  }
+  EXPECT_GE(commented, 20);
+}
+
 }  // namespace
 }  // namespace proximadb::server
