@@ -433,6 +433,16 @@ LayoutSettings SlowGraphLayout() {
   return l;
 }
 
+// A collection of SlowGraphLayout with one flushed segment of kSlowRows
+// rows, whose graph build has just started.
+std::shared_ptr<Collection> SlowCollection(DB& db, std::mt19937& rng) {
+  CollectionConfig cfg = StandardConfig();
+  cfg.set_layout(SlowGraphLayout());
+  auto c = db.CreateCollection(cfg).value();
+  Fill(*c, rng, 1, kSlowRows);
+  return c;
+}
+
 double SecondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t)
       .count();
@@ -472,10 +482,7 @@ TEST(BuildStopTest, ACompactionStopsTheBuildOfItsInput) {
   TempDir tmp;
   std::mt19937 rng(11);
   auto db = OpenMigrationDb(tmp.path());
-  CollectionConfig cfg = StandardConfig();
-  cfg.set_layout(SlowGraphLayout());
-  auto c = db->CreateCollection(cfg).value();
-  Fill(*c, rng, 1, kSlowRows);  // its build starts
+  auto c = SlowCollection(*db, rng);
   std::vector<std::string> gone;
   for (int i = 200; i < kSlowRows; ++i) gone.push_back("p" + std::to_string(i));
   ASSERT_EQ(c->Delete(gone).value(), gone.size());
@@ -501,10 +508,7 @@ TEST(BuildStopTest, AMigrationStopsTheBuildOfTheOldLayout) {
   TempDir tmp;
   std::mt19937 rng(12);
   auto db = OpenMigrationDb(tmp.path());
-  CollectionConfig cfg = StandardConfig();
-  cfg.set_layout(SlowGraphLayout());
-  auto c = db->CreateCollection(cfg).value();
-  Fill(*c, rng, 1, kSlowRows);  // its build starts
+  auto c = SlowCollection(*db, rng);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   const auto started = std::chrono::steady_clock::now();
   ASSERT_TRUE(c->Migrate(IvfLayout()).ok());
