@@ -6,6 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh --no-test-services
+# cpack's DEB generator: dpkg-shlibdeps (dpkg-dev) computes Depends and needs
+# `file` to tell executables apart.
+# shellcheck source=lib/apt.sh
+source scripts/lib/apt.sh
+apt_install_missing build-deb file dpkg-dev
 BUILD_DIR=${BUILD_DIR:-build-deb}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DPDB_BUILD_TESTS=OFF >/dev/null
