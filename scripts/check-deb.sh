@@ -48,7 +48,12 @@ for soname in $needed; do
     pkg=$(dpkg -S "$p" 2>/dev/null | head -1 | cut -d: -f1) && [ -n "$pkg" ] && break
   done
   [ -n "$pkg" ] || fail "no package owns $lib"
-  grep -qx "$pkg" <<<"$depends" || fail "$lib comes from $pkg, which Depends does not name"
+  # Named itself or by a virtual package it provides (libspdlog1.10
+  # provides the libspdlog1.10-fmt9 its shlibs file asks for).
+  names=$(printf '%s\n%s\n' "$pkg" "$(dpkg-query -W -f='${Provides}' "$pkg" |
+    tr ',' '\n' | sed -E 's/^ *([^ (]+).*/\1/')")
+  grep -qxF -f <(grep . <<<"$names") <<<"$depends" ||
+    fail "$lib comes from $pkg, which Depends does not name"
 done
 echo "check-deb: installed; Depends names the package of each of the $(wc -w <<<"$needed") libraries linked"
 
