@@ -275,7 +275,7 @@ class CollectionImpl final
   // Closing (the destructor, a drop, the database's shutdown): index builds
   // running for this collection stop at their next poll (index::BuildStop),
   // and so does the migration worker. Without it a shutdown waits for a
-  // running build: about 20 minutes for a 1M-row graph on 2 cores.
+  // running build: minutes for a 1M-row graph on 2 cores.
   void StopBackgroundWork() EXCLUDES(migrate_mu_);
   // The change feed (collection_changes.cc).
   Result<std::unique_ptr<ChangeReader>> Changes(uint64_t from_seq) override;
