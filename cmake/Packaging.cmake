@@ -2,8 +2,9 @@
 # scripts/build-deb.sh: `cpack -G DEB` in a Release build of the server gives
 # proximadb_<VERSION>_amd64.deb with the server, a commented default
 # /etc/proximadb/config.toml (a conffile), the systemd unit (running as the
-# proximadb user, data in /var/lib/proximadb; both made by postinst) and the
-# docs. Its Depends are computed by dpkg-shlibdeps from the binary's
+# proximadb user, data in /var/lib/proximadb; both made by postinst), the
+# built web dashboard (/usr/share/proximadb/dashboard, which the server finds
+# beside its binary) and the docs. Its Depends are computed by dpkg-shlibdeps from the binary's
 # libraries; scripts/check-deb.sh checks them against ldd.
 set(PDB_PACKAGING ${PROJECT_SOURCE_DIR}/packaging)
 
@@ -11,6 +12,14 @@ install(TARGETS proximadb-server RUNTIME DESTINATION bin)
 install(FILES ${PDB_PACKAGING}/config.toml DESTINATION /etc/proximadb)
 install(FILES ${PDB_PACKAGING}/proximadb.service
         DESTINATION /lib/systemd/system)
+# scripts/build-deb.sh builds dashboard/dist before it configures this.
+if(EXISTS ${PROJECT_SOURCE_DIR}/dashboard/dist/index.html)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/dashboard/dist/
+          DESTINATION share/proximadb/dashboard)
+else()
+  message(STATUS "dashboard/dist is not built: the package would have no "
+                 "dashboard (scripts/build-dashboard.sh)")
+endif()
 install(FILES ${PROJECT_SOURCE_DIR}/README.md
               ${PROJECT_SOURCE_DIR}/docs/API.md
               ${PROJECT_SOURCE_DIR}/docs/OPERATIONS.md

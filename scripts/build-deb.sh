@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Debian package of the server: proximadb_<VERSION>_amd64.deb in
 # $BUILD_DIR (default build-deb), from a Release build of the server alone
-# (installing the Debian packages the build needs). docs/OPERATIONS.md,
+# and the built dashboard (installing the Debian packages the build needs,
+# node and npm included). docs/OPERATIONS.md,
 # "Debian package"; scripts/check-deb.sh installs and checks it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ cd "$(dirname "$0")/.."
 # shellcheck source=lib/apt.sh
 source scripts/lib/apt.sh
 apt_install_missing build-deb file dpkg-dev
+# The dashboard's files go into the package (cmake/Packaging.cmake).
+./scripts/build-dashboard.sh
 BUILD_DIR=${BUILD_DIR:-build-deb}
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DPDB_BUILD_TESTS=OFF >/dev/null

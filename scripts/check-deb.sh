@@ -6,8 +6,9 @@
 #   * every library the server loads belongs to a package its Depends names;
 #   * the server starts as the proximadb user with the packaged config (as
 #     the systemd unit runs it; a root without systemd runs the same command)
-#     and answers /health, creates a collection in /var/lib/proximadb and
-#     stops cleanly on SIGTERM;
+#     and answers /health, serves the packaged dashboard at /dashboard/
+#     (index.html and the scripts it names), creates a collection in
+#     /var/lib/proximadb and stops cleanly on SIGTERM;
 #   * removing the package keeps the data.
 # Run as root on a machine (or fresh-machine root) where build-deb.sh ran:
 #   ../shared/tools/fresh-machine './scripts/build-deb.sh && ./scripts/check-deb.sh'
@@ -22,7 +23,8 @@ apt-get install -y -qq "./$deb" >/dev/null
 [ "$(dpkg-query -W -f='${Status}' proximadb)" = "install ok installed" ] ||
   fail "the package is not installed"
 for f in /usr/bin/proximadb-server /etc/proximadb/config.toml \
-  /lib/systemd/system/proximadb.service /usr/share/doc/proximadb/README.md; do
+  /lib/systemd/system/proximadb.service /usr/share/doc/proximadb/README.md \
+  /usr/share/proximadb/dashboard/index.html; do
   [ -e "$f" ] || fail "$f is missing"
 done
 grep -qx /etc/proximadb/config.toml /var/lib/dpkg/info/proximadb.conffiles ||
@@ -85,6 +87,14 @@ http() {
 }
 health=$(http GET /health)
 grep -q '"healthy"' <<<"$health" || fail "/health answered: $health"
+page=$(http GET /dashboard/)
+grep -q '^HTTP/1.[01] 200' <<<"$page" || fail "/dashboard/ answered: $(head -c 600 <<<"$page")"
+grep -qi '^content-type: text/html' <<<"$page" || fail "/dashboard/ is not HTML"
+script=$(grep -oE 'src="/dashboard/assets/[^"]+\.js"' <<<"$page" | head -1 | cut -d'"' -f2)
+[ -n "$script" ] || fail "/dashboard/ names no script: $page"
+js=$(http GET "$script")
+grep -q '^HTTP/1.[01] 200' <<<"$js" || fail "$script answered: $(head -c 300 <<<"$js")"
+grep -qi '^content-type: text/javascript' <<<"$js" || fail "$script is not JavaScript"
 created=$(http POST /api/v1/collections '{"name":"deb_check","dimension":3}')
 grep -q '^HTTP/1.[01] 20[01]' <<<"$created" || fail "create answered: $created"
 [ "$(stat -c %U /var/lib/proximadb/catalog.db 2>/dev/null)" = proximadb ] ||

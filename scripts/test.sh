@@ -3,8 +3,9 @@
 # C/C++ file is clang-formatted (scripts/check-format.sh), builds everything
 # with the tests, runs ctest (unit, crash, fault and integration tests that
 # start the real server, the object store against a real S3 (radosgw, label
-# `s3`), the PostgreSQL catalog against a real PostgreSQL (label `pg`), and
-# the Python client's tests), then builds everything
+# `s3`), the PostgreSQL catalog against a real PostgreSQL (label `pg`), the
+# Python client's tests, the JavaScript client's tests and the dashboard's
+# tests in a real headless chromium (label `browser`)), then builds everything
 # again with clang-16 under AddressSanitizer + UndefinedBehaviorSanitizer (and
 # the lock annotations' -Werror=thread-safety) in a second build directory, together with the libFuzzer targets of tests/fuzz,
 # and runs it all there: the tests (the server and its integration tests
@@ -16,6 +17,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/install-python-deps.sh  # the Python client's tests
+# node, npm and chromium; the JavaScript client and the dashboard, built.
+./scripts/install-js-deps.sh
 echo "== format (clang-format --dry-run --Werror) =="
 ./scripts/check-format.sh
 JOBS=${JOBS:-$(nproc)}
@@ -28,6 +31,8 @@ export PDB_REQUIRE_NATS=1
 export PDB_REQUIRE_ETCD=1
 # Likewise the PostgreSQL catalog's `pg` tests (tests/cluster_pg/pg_fixture.sh).
 export PDB_REQUIRE_PG=1
+# And the JavaScript tests (tests/run_node_tests.sh) with their browser.
+export PDB_REQUIRE_JS=1 PDB_REQUIRE_BROWSER=1
 
 # Both builds are unity builds (8 sources per compiler run: the heavy
 # headers are parsed, and their templates compiled, once per batch instead
@@ -75,7 +80,7 @@ if [ -z "${PDB_SKIP_SANITIZERS:-}" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j "$JOBS" --timeout 900 \
-    -LE "s3|cluster_e2e|simd_levels" || {
+    -LE "s3|cluster_e2e|simd_levels|browser" || {
     scripts/show-failed-tests.sh build-asan
     exit 8
   }

@@ -119,6 +119,8 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->server.bind_address = S(v); }, HostPart},
       {"server", "dashboard_enabled", Kind::kBool, 0, 0,
        [](C* c, const Value& v) { c->server.dashboard_enabled = B(v); }},
+      {"server", "dashboard_dir", Kind::kString, 0, 0,
+       [](C* c, const Value& v) { c->server.dashboard_dir = S(v); }},
       {"storage", "data_directory", Kind::kString, 1, 0,
        [](C* c, const Value& v) { c->storage.data_directory = S(v); }},
       {"storage", "memtable_size_mb", Kind::kInt, 1, 65536,

@@ -29,7 +29,12 @@ struct ServerConfig {
     // Host part only; "0.0.0.0:5678" in a file is accepted and read as
     // "0.0.0.0" (the ports live in [api]).
     std::string bind_address = "0.0.0.0";
-    bool dashboard_enabled = false;  // no dashboard is served yet
+    // The web dashboard at /dashboard/ (api/rest/dashboard.h); off = 404.
+    bool dashboard_enabled = true;
+    // The built dashboard (dashboard/dist); empty = the first of
+    // <binary's dir>/../share/proximadb/dashboard (the Debian package) and
+    // the source tree's dashboard/dist that holds an index.html.
+    std::string dashboard_dir;
     bool operator==(const Server&) const = default;
   } server;
   struct Storage {

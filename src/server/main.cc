@@ -18,16 +18,20 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "api/grpc/grpc_server.h"
+#include "api/rest/dashboard.h"
 #include "api/rest/http_server.h"
 #include "cluster/bound_db.h"
 #include "cluster/catalog_options.h"
@@ -302,13 +306,64 @@ proximadb::Result<std::unique_ptr<proximadb::DB>> OpenDb(
       options.env ? options.env : proximadb::Env::Default());
 }
 
+// The web dashboard's files: [server] dashboard_dir, else the first
+// candidate holding an index.html (api/rest/dashboard.h). A dashboard that
+// is missing or unreadable is a warning, never a failed start: /dashboard/
+// then says how to build it.
+proximadb::rest::DashboardFiles LoadDashboard(const srv::ServerConfig& config) {
+  namespace fs = std::filesystem;
+  using proximadb::rest::DashboardFiles;
+  std::vector<fs::path> candidates;
+  if (!config.server.dashboard_dir.empty()) {
+    candidates.emplace_back(config.server.dashboard_dir);
+  } else {
+    std::error_code ec;
+    fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      candidates.push_back(exe.parent_path().parent_path() / "share" /
+                           "proximadb" / "dashboard");
+    }
+#ifdef PDB_SOURCE_DASHBOARD_DIR
+    candidates.emplace_back(PDB_SOURCE_DASHBOARD_DIR);
+#endif
+  }
+  std::string tried;
+  for (const fs::path& dir : candidates) {
+    auto d = DashboardFiles::Load(dir);
+    if (d.ok()) {
+      spdlog::info("dashboard at /dashboard/: {} files, {} bytes from {}",
+                   d->file_count(), d->total_bytes(), dir.string());
+      return std::move(d).value();
+    }
+    if (!config.server.dashboard_dir.empty() ||
+        d.status().code() != proximadb::StatusCode::kNotFound) {
+      spdlog::warn("dashboard: {}", d.status().message());
+    }
+    tried += tried.empty() ? "" : ", ";
+    tried += dir.string();
+  }
+  std::string reason = "No built dashboard was found (looked in: " +
+                       (tried.empty() ? std::string("nowhere") : tried) + ").";
+  spdlog::warn(
+      "dashboard_enabled = true, but {} /dashboard/ says how to "
+      "build it (./scripts/build-dashboard.sh)",
+      reason);
+  return DashboardFiles::NotBuilt(std::move(reason));
+}
+
 // Starts both transports on `service`, waits for SIGINT/SIGTERM, stops
 // them and flushes.
 int Serve(const srv::ServerConfig& config, const TlsPem& tls,
           const sigset_t& signals, proximadb::service::VectorService& service,
           const proximadb::service::AdmissionGates& gates) {
-  auto server = proximadb::rest::RestServer::Start(
-      RestOptionsFor(config, gates, tls), &service);
+  std::optional<proximadb::rest::DashboardFiles> dashboard;
+  proximadb::rest::RestOptions rest_options =
+      RestOptionsFor(config, gates, tls);
+  if (config.server.dashboard_enabled) {
+    dashboard.emplace(LoadDashboard(config));
+    rest_options.dashboard = &*dashboard;
+  }
+  auto server = proximadb::rest::RestServer::Start(rest_options, &service);
   if (!server.ok()) return Fail("cannot start REST API", server.status());
   uint16_t port = (*server)->port();
   auto grpc_server = proximadb::grpc_api::GrpcServer::Start(
@@ -324,9 +379,6 @@ int Serve(const srv::ServerConfig& config, const TlsPem& tls,
                config.server.bind_address, port);
   spdlog::info("gRPC listening on {}:{}{}", config.server.bind_address,
                grpc_port, with_tls ? " (TLS)" : "");
-  if (config.server.dashboard_enabled) {
-    spdlog::warn("dashboard_enabled = true, but no dashboard is served yet");
-  }
   std::printf("proximadb-server ready rest_port=%u grpc_port=%u\n", port,
               grpc_port);
   std::fflush(stdout);

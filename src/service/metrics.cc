@@ -413,6 +413,17 @@ std::string Metrics::Render(const std::vector<CollectionInfo>& collections,
   if (process.cluster) RenderCluster(out, *process.cluster);
   Header(out, "proximadb_build_info", "gauge", "Always 1; labels the version.");
   Sample(out, "proximadb_build_info", Label("version", kVersion), "1");
+  Header(out, "proximadb_uptime_seconds", "gauge",
+         "Seconds since the server started.");
+  Sample(out, "proximadb_uptime_seconds", "",
+         Num(std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           started_)
+                 .count()));
+  Header(out, "process_start_time_seconds", "gauge",
+         "Start time of the process since the Unix epoch, in seconds.");
+  Sample(out, "process_start_time_seconds", "",
+         Num(std::chrono::duration<double>(started_wall_.time_since_epoch())
+                 .count()));
   if (process.resident_bytes) {
     Header(out, "process_resident_memory_bytes", "gauge",
            "Resident memory size in bytes (VmRSS).");

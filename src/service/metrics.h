@@ -25,6 +25,8 @@
 //   proximadb_collection_{flush,compaction}_seconds_total{collection} counter
 //   proximadb_quarantine_entries                                gauge
 //   proximadb_build_info{version}                               gauge (1)
+//   proximadb_uptime_seconds                                    gauge
+//   process_start_time_seconds                                  gauge
 //   process_resident_memory_bytes                               gauge
 // Flushes and compactions requested through the API are also the `Flush`
 // and `Compact` rows of proximadb_requests_total; the per-collection
@@ -113,6 +115,11 @@ class Metrics {
   std::array<std::array<std::atomic<uint64_t>, kNumRejectReasons>,
              kNumProtocols>
       rejected_{};
+  // When the metrics (the server) started: uptime, and the start time.
+  const std::chrono::steady_clock::time_point started_ =
+      std::chrono::steady_clock::now();
+  const std::chrono::system_clock::time_point started_wall_ =
+      std::chrono::system_clock::now();
 };
 
 // "VmRSS:  1234 kB" of a /proc/<pid>/status text, in bytes.

@@ -83,6 +83,7 @@ std::string Render(const ServerConfig& c) {
     << "node_id = " << Quote(c.server.node_id) << "\n"
     << "bind_address = " << Quote(c.server.bind_address) << "\n"
     << "dashboard_enabled = " << Bool(c.server.dashboard_enabled) << "\n"
+    << "dashboard_dir = " << Quote(c.server.dashboard_dir) << "\n"
     << "[storage]\n"
     << "data_directory = " << Quote(c.storage.data_directory) << "\n"
     << "memtable_size_mb = " << c.storage.memtable_size_mb << "\n"
@@ -169,7 +170,7 @@ std::string Render(const ServerConfig& c) {
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 65,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 66,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;
@@ -188,6 +189,7 @@ bool AllUtf8(const ServerConfig& c) {
   const TieringOptions& t = c.tiering;
   std::vector<std::string> all = {c.server.node_id,
                                   c.server.bind_address,
+                                  c.server.dashboard_dir,
                                   c.storage.data_directory,
                                   c.storage.wal_directory,
                                   c.api.tls_cert_file,

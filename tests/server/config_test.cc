@@ -46,7 +46,8 @@ TEST(ConfigTest, Defaults) {
   ServerConfig c;
   EXPECT_EQ(c.server.node_id, "node-1");
   EXPECT_EQ(c.server.bind_address, "0.0.0.0");
-  EXPECT_FALSE(c.server.dashboard_enabled);
+  EXPECT_TRUE(c.server.dashboard_enabled);
+  EXPECT_EQ(c.server.dashboard_dir, "");
   EXPECT_EQ(c.storage.data_directory, "./data");
   EXPECT_EQ(c.storage.memtable_size_mb, 128);
   EXPECT_EQ(c.storage.index_build_threads, 0);

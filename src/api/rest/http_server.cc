@@ -253,6 +253,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     ctx.inflight = o.inflight;
     ctx.metrics = o.metrics;
     ctx.metrics_endpoint = o.metrics_endpoint;
+    ctx.dashboard = o.dashboard;
+    ctx.if_none_match = req[http::field::if_none_match];
     const std::string request_id =
         service::RequestIdOrNew(req[service::kRequestIdHeader]);
     ctx.request_id = request_id;

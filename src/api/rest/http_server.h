@@ -36,6 +36,8 @@
 
 namespace proximadb::rest {
 
+class DashboardFiles;  // api/rest/dashboard.h
+
 struct RestOptions {
   // Address to listen on; a numeric IPv4/IPv6 address or a host name.
   // Default "0.0.0.0".
@@ -58,6 +60,9 @@ struct RestOptions {
   service::Metrics* metrics = nullptr;
   // Serve GET /metrics (needs `metrics`). Default true.
   bool metrics_endpoint = true;
+  // The web dashboard's files (api/rest/dashboard.h); null = no dashboard
+  // (its paths answer 404). Must outlive the server.
+  const DashboardFiles* dashboard = nullptr;
   // One access-log line per request (service/request_log.h). Every answer
   // carries X-Request-Id either way. Default true.
   bool access_log = true;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/rest/dashboard.h"
 #include "service/admission.h"
 #include "service/request_log.h"
 
@@ -319,6 +320,13 @@ RestResponse HandleRequest(service::VectorService& svc, std::string_view method,
             target.substr(0, target.find('?')) == "/metrics") {
           op_name = "Metrics";
           return MetricsResponse(svc, ctx);
+        }
+        if (ctx.dashboard != nullptr) {
+          std::string_view path = target.substr(0, target.find_first_of("?#"));
+          if (IsDashboardPath(path)) {
+            op_name = "Dashboard";
+            return ctx.dashboard->Serve(method, path, ctx.if_none_match);
+          }
         }
         return Route(svc, method, target, body, ctx, start, &op);
       },

@@ -32,6 +32,8 @@
 
 namespace proximadb::rest {
 
+class DashboardFiles;  // api/rest/dashboard.h
+
 // A response body produced piece by piece after the handler returned (the
 // change feed). The HTTP server sends it with chunked transfer encoding and
 // then closes the connection. It calls Next from its pool threads, never
@@ -77,6 +79,11 @@ struct RequestContext {
   std::string_view request_id;
   // Write one access-log line for the request (service::LogAccess).
   bool access_log = false;
+  // Serves /dashboard and below (api/rest/dashboard.h); null = those paths
+  // are unknown routes (404), as with [server] dashboard_enabled = false.
+  const DashboardFiles* dashboard = nullptr;
+  // The request's If-None-Match header (the dashboard's ETags).
+  std::string_view if_none_match;
 };
 
 // The {placeholders} of a matched route, decoded.
