@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "util/crc32c.h"
+#include "util/markup_escape.h"
 
 namespace proximadb::rest {
 
@@ -60,29 +61,6 @@ Result<std::string> ReadWhole(const fs::path& path, uint64_t max_bytes) {
     out.append(buf.data(), static_cast<size_t>(n));
   }
   ::close(fd);
-  return out;
-}
-
-std::string HtmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
   return out;
 }
 
@@ -205,7 +183,7 @@ RestResponse DashboardFiles::Serve(std::string_view method,
         "<code>[server] dashboard_dir</code> at a built "
         "<code>dashboard/dist</code>. The API and <code>/metrics</code> "
         "work without it.</p>\n</body></html>\n",
-        HtmlEscape(not_built_reason_));
+        MarkupEscape(not_built_reason_));
     return r;
   }
   std::string_view rel = path.substr(kPrefix.size() + 1);

@@ -10,6 +10,7 @@
 #include "storage/object/object_checksum.h"
 #include "storage/object/s3_object_store.h"
 #include "storage/object/s3_xml.h"
+#include "util/markup_escape.h"
 #include "util/mutex.h"
 
 namespace proximadb::object {
@@ -17,29 +18,6 @@ namespace proximadb::object {
 namespace {
 
 constexpr uint64_t kMaxParts = 10000;  // S3's limit
-
-std::string XmlEscape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -79,7 +57,8 @@ Status S3ObjectStore::PutMultipart(const std::string& key, uint64_t size,
     std::string xml = "<CompleteMultipartUpload>";
     for (size_t i = 0; i < etags->size(); i++) {
       xml += "<Part><PartNumber>" + std::to_string(i + 1) +
-             "</PartNumber><ETag>" + XmlEscape((*etags)[i]) + "</ETag></Part>";
+             "</PartNumber><ETag>" + MarkupEscape((*etags)[i]) +
+             "</ETag></Part>";
     }
     xml += "</CompleteMultipartUpload>";
     s3::HttpRequest done;
