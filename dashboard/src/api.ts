@@ -178,7 +178,17 @@ export interface Stats {
   last_sequence: number;
   tiers?: Record<string, TierTotals>;
   tiering?: Record<string, number>;
+  recall_estimate?: RecallEstimate;
   [k: string]: unknown;
+}
+
+/** The server's live recall estimate (docs/API.md, "Live recall estimate"). */
+export interface RecallEstimate {
+  recall: number | null;
+  samples: number;
+  ci95: [number, number];
+  samples_total: number;
+  dropped_total: number;
 }
 
 export interface Point {

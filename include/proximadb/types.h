@@ -445,6 +445,19 @@ struct TieringCounters {
   uint64_t cache_bytes = 0;  // bytes cached now
 };
 
+// The live recall estimate of a collection's searches: a sampled share of
+// them re-run exactly in the background (src/service/recall_estimator.h).
+struct RecallEstimate {
+  double recall = 0;     // mean recall@k over the samples (0 when none)
+  uint64_t samples = 0;  // samples in the estimate (the newest, a window)
+  // The 95% Wilson score interval of `recall` (0..1 when no samples).
+  double ci_lower = 0;
+  double ci_upper = 1;
+  uint64_t samples_total = 0;  // samples run since the server started
+  uint64_t dropped_total = 0;  // sampled but dropped: the worker was busy
+  bool operator==(const RecallEstimate&) const = default;
+};
+
 struct CollectionInfo {
   CollectionConfig config;
   uint64_t point_count = 0;                 // live points
@@ -472,6 +485,9 @@ struct CollectionInfo {
   TieringCounters tiering;
   // The last migration with its progress (none when never migrated).
   std::optional<MigrationStatus> migration;
+  // Filled by the server's service when its recall estimate is on and
+  // the collection had a sampled search (none from the engine itself).
+  std::optional<RecallEstimate> recall;
 };
 
 // A sparse vector: the dimensions that are not zero and their values.

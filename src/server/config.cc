@@ -171,6 +171,10 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) {
          c->monitoring.health_check_interval_ms = I(v);
        }},
+      {"monitoring", "recall_sample_rate", Kind::kHours, 0, 1,
+       [](C* c, const Value& v) { c->monitoring.recall_sample_rate = D(v); }},
+      {"monitoring", "recall_cpu_share", Kind::kHours, 0, 1,
+       [](C* c, const Value& v) { c->monitoring.recall_cpu_share = D(v); }},
       {"flush", "max_wal_age_hours", Kind::kDouble, 0, 0,
        [](C* c, const Value& v) { c->flush.max_wal_age_hours = D(v); }},
       {"flush", "max_wal_size_mb", Kind::kDouble, 0, 0,
@@ -816,6 +820,13 @@ Result<ServerConfig> LoadConfig(const CommandLine& cli,
     return Status::InvalidArgument(
         "[tiering] s3_bucket is set but s3_endpoint is empty: the cold tier "
         "needs the S3 endpoint (e.g. s3_endpoint = \"http://127.0.0.1:7480\")");
+  }
+  if (config.monitoring.recall_sample_rate > 0 &&
+      config.monitoring.recall_cpu_share <= 0) {
+    return Status::InvalidArgument(
+        "[monitoring] recall_cpu_share must be > 0 while recall_sample_rate "
+        "is > 0 (set recall_sample_rate = 0 to turn the recall estimate "
+        "off)");
   }
   if (config.snapshots.default_target == SnapshotTarget::kS3 &&
       config.tiering.s3_bucket.empty() &&

@@ -83,6 +83,11 @@ struct ServerConfig {
     bool access_log = true;  // one log line per request, with its id
     bool metrics_enabled = true;
     int64_t health_check_interval_ms = 5000;  // 1..3600000
+    // The live recall estimate (service/recall_estimator.h): the share of
+    // searches re-run exactly (0..1; 0 = off) and the most of one core the
+    // re-runs may use (0..1, > 0 while the rate is).
+    double recall_sample_rate = 0.01;
+    double recall_cpu_share = 0.05;
     bool operator==(const Monitoring&) const = default;
   } monitoring;
   // [flush]: global defaults of every collection's flush policy.

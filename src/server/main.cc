@@ -434,6 +434,10 @@ int Run(int argc, char** argv) {
   }
   proximadb::service::VectorService service(std::move(db).value(), config.flush,
                                             config.tiering.defaults);
+  proximadb::service::RecallOptions recall;
+  recall.sample_rate = config.monitoring.recall_sample_rate;
+  recall.cpu_share = config.monitoring.recall_cpu_share;
+  service.EnableRecallEstimate(recall);
   // Shared by both transports: one key list, one in-flight bound, one set
   // of request metrics (declared before the servers, which use them).
   auto api_keys = proximadb::service::ApiKeys::Parse(config.api.api_keys);

@@ -274,6 +274,9 @@ nlohmann::json FacetResultToJson(const FacetResult& r);
 //  "oldest_unflushed_age_seconds", "last_sequence", "tiers" (TiersToJson),
 //  "tiering" (TieringCountersToJson)}.
 nlohmann::json CollectionStatsToJson(const CollectionInfo& info);
+// {"recall": <mean> | null when no samples, "samples", "ci95": [lo, hi],
+//  "samples_total", "dropped_total"} (service/recall_estimator.h).
+nlohmann::json RecallEstimateToJson(const RecallEstimate& r);
 nlohmann::json SearchResultToJson(const SearchResult& result,
                                   const SearchRequest& request);
 nlohmann::json ErrorToJson(const Status& status);

@@ -483,7 +483,18 @@ json CollectionStatsToJson(const CollectionInfo& info) {
       {"tiering", TieringCountersToJson(info.tiering)},
   };
   if (info.migration) out["migration"] = MigrationToJson(*info.migration);
+  if (info.recall) out["recall_estimate"] = RecallEstimateToJson(*info.recall);
   return out;
+}
+
+json RecallEstimateToJson(const RecallEstimate& r) {
+  return json{
+      {"recall", r.samples > 0 ? json(r.recall) : json(nullptr)},
+      {"samples", r.samples},
+      {"ci95", json::array({r.ci_lower, r.ci_upper})},
+      {"samples_total", r.samples_total},
+      {"dropped_total", r.dropped_total},
+  };
 }
 
 }  // namespace proximadb::service

@@ -48,6 +48,47 @@ std::string OpLabels(size_t proto, size_t op) {
 
 void RenderTiers(std::string& out,
                  const std::vector<CollectionInfo>& collections);
+
+// The live recall estimate (service/recall_estimator.h): only collections
+// with one, and the mean only when it has samples.
+void RenderRecall(std::string& out,
+                  const std::vector<CollectionInfo>& collections) {
+  struct Series {
+    std::string_view name, type, help;
+    double (*get)(const RecallEstimate&);
+    bool needs_samples;
+  };
+  static const Series kSeries[] = {
+      {"proximadb_collection_recall_estimate", "gauge",
+       "Mean recall@k of sampled searches against their exact re-run.",
+       [](const RecallEstimate& r) { return r.recall; }, true},
+      {"proximadb_collection_recall_ci_lower", "gauge",
+       "Lower bound of the estimate's 95% Wilson interval.",
+       [](const RecallEstimate& r) { return r.ci_lower; }, true},
+      {"proximadb_collection_recall_ci_upper", "gauge",
+       "Upper bound of the estimate's 95% Wilson interval.",
+       [](const RecallEstimate& r) { return r.ci_upper; }, true},
+      {"proximadb_collection_recall_samples", "gauge",
+       "Samples the estimate is computed over (the newest ones).",
+       [](const RecallEstimate& r) { return double(r.samples); }, false},
+      {"proximadb_collection_recall_samples_total", "counter",
+       "Sampled searches re-run exactly since the server started.",
+       [](const RecallEstimate& r) { return double(r.samples_total); }, false},
+      {"proximadb_collection_recall_dropped_total", "counter",
+       "Sampled searches dropped because the estimator was busy.",
+       [](const RecallEstimate& r) { return double(r.dropped_total); }, false},
+  };
+  for (const Series& s : kSeries) {
+    bool header = false;
+    for (const CollectionInfo& c : collections) {
+      if (!c.recall || (s.needs_samples && c.recall->samples == 0)) continue;
+      if (!header) Header(out, s.name, s.type, s.help);
+      header = true;
+      Sample(out, s.name, Label("collection", c.config.name),
+             Num(s.get(*c.recall)));
+    }
+  }
+}
 void RenderMigrations(std::string& out,
                       const std::vector<CollectionInfo>& collections);
 
@@ -182,6 +223,7 @@ void RenderCollections(std::string& out,
       Sample(out, g.name, Label("collection", c.config.name), Num(g.get(c)));
     }
   }
+  RenderRecall(out, collections);
   RenderTiers(out, collections);
   RenderMigrations(out, collections);
 }

@@ -23,7 +23,9 @@
 //   proximadb_collection_{flushes,compactions}_total{collection}  counter
 //   proximadb_collection_{flush,compaction}_bytes_total{collection} counter
 //   proximadb_collection_{flush,compaction}_seconds_total{collection} counter
-//   proximadb_quarantine_entries                                gauge
+//   proximadb_collection_recall_{estimate,ci_lower,ci_upper,samples}{collection}
+//   gauge proximadb_collection_recall_{samples,dropped}_total{collection}
+//   counter proximadb_quarantine_entries                                gauge
 //   proximadb_build_info{version}                               gauge (1)
 //   proximadb_uptime_seconds                                    gauge
 //   process_start_time_seconds                                  gauge

@@ -21,7 +21,29 @@ VectorService::VectorService(std::unique_ptr<DB> db, FlushDefaults defaults,
                              TieringDefaults tiering)
     : db_(std::move(db)), defaults_(defaults), tiering_(std::move(tiering)) {}
 
-VectorService::~VectorService() = default;
+VectorService::~VectorService() {
+  recall_.reset();  // its worker searches through db_
+}
+
+void VectorService::EnableRecallEstimate(const RecallOptions& options) {
+  if (options.sample_rate <= 0) return;
+  recall_ = std::make_unique<RecallEstimator>(
+      options,
+      [this](const std::string& name,
+             const SearchRequest& r) -> Result<SearchResult> {
+        PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(name));
+        return c->Search(r);
+      });
+}
+
+void VectorService::WaitForRecallSamples() {
+  if (recall_ != nullptr) recall_->WaitIdle();
+}
+
+CollectionInfo VectorService::WithRecall(CollectionInfo info) const {
+  if (recall_ != nullptr) info.recall = recall_->Get(info.config.name);
+  return info;
+}
 
 Result<std::shared_ptr<Collection>> VectorService::Open(
     const std::string& name) {
@@ -43,17 +65,23 @@ Result<CollectionInfo> VectorService::CreateCollection(
 }
 
 std::vector<CollectionInfo> VectorService::ListCollections() {
-  return db_->ListCollections();
+  std::vector<CollectionInfo> all = db_->ListCollections();
+  if (recall_ != nullptr) {
+    for (CollectionInfo& info : all) info = WithRecall(std::move(info));
+  }
+  return all;
 }
 
 Result<CollectionInfo> VectorService::GetCollection(const std::string& name) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(name));
-  return c->Info();
+  return WithRecall(c->Info());
 }
 
 Status VectorService::DeleteCollection(const std::string& name) {
   if (name.empty()) return Status::InvalidArgument("collection name is empty");
-  return db_->DropCollection(name);
+  PDB_RETURN_IF_ERROR(db_->DropCollection(name));
+  if (recall_ != nullptr) recall_->Forget(name);
+  return Status::OK();
 }
 
 Status VectorService::CheckPoints(const CollectionConfig& cfg,
@@ -183,7 +211,11 @@ Result<SearchResult> VectorService::Search(const std::string& collection,
                                            const SearchRequest& request) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
   PDB_RETURN_IF_ERROR(CheckQuery(*c, request));
-  if (!HasSearchOptions(request)) return c->Search(request);
+  if (!HasSearchOptions(request)) {
+    PDB_ASSIGN_OR_RETURN(SearchResult result, c->Search(request));
+    if (recall_ != nullptr) recall_->Offer(c->config().name, request, result);
+    return result;
+  }
   if (!request.group_by.empty()) return GroupedSearch(*c, request);
   PDB_ASSIGN_OR_RETURN(SearchRequest run, PrepareSearch(*c, request));
   PDB_ASSIGN_OR_RETURN(SearchResult result, c->Search(run));
@@ -541,7 +573,16 @@ Result<std::vector<SearchResult>> VectorService::BatchSearch(
     }
     options = options || HasSearchOptions(queries[i]);
   }
-  if (!options) return c->SearchBatch(queries);
+  if (!options) {
+    PDB_ASSIGN_OR_RETURN(std::vector<SearchResult> results,
+                         c->SearchBatch(queries));
+    if (recall_ != nullptr) {
+      for (size_t i = 0; i < results.size(); ++i) {
+        recall_->Offer(c->config().name, queries[i], results[i]);
+      }
+    }
+    return results;
+  }
   auto in_query = [](size_t i, const Status& s) {
     return Status(s.code(),
                   "queries[" + std::to_string(i) + "]: " + s.message());
@@ -608,7 +649,7 @@ Result<std::vector<PayloadIndexDef>> VectorService::DeletePayloadIndex(
 Result<CollectionInfo> VectorService::CollectionStats(
     const std::string& collection) {
   PDB_ASSIGN_OR_RETURN(std::shared_ptr<Collection> c, Open(collection));
-  return c->Info();
+  return WithRecall(c->Info());
 }
 
 }  // namespace proximadb::service

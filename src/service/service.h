@@ -28,6 +28,7 @@
 #include "proximadb/types.h"
 #include "proximadb/version.h"
 #include "service/query.h"
+#include "service/recall_estimator.h"
 #include "util/limits.h"
 
 namespace proximadb::service {
@@ -53,6 +54,14 @@ class VectorService {
   VectorService(const VectorService&) = delete;
   VectorService& operator=(const VectorService&) = delete;
   ~VectorService();
+
+  // Turns the live recall estimate on (service/recall_estimator.h): a
+  // share of the searches Search answers is re-run exactly in the
+  // background, and collection infos (list, get, stats; /metrics) carry
+  // the estimate. Call once, before serving.
+  void EnableRecallEstimate(const RecallOptions& options);
+  // Tests: waits until the estimator ran or dropped every sample offered.
+  void WaitForRecallSamples();
 
   // --- typed operations ---
   HealthInfo GetHealth();
@@ -337,9 +346,14 @@ class VectorService {
   // Dimension, k, ef_search and filter shape of one query.
   static Status CheckQuery(Collection& c, const SearchRequest& r);
 
+  // The infos with the recall estimate added (when it is on).
+  CollectionInfo WithRecall(CollectionInfo info) const;
+
   std::unique_ptr<DB> db_;
   const FlushDefaults defaults_;
   const TieringDefaults tiering_;
+  // After db_: destroyed (its worker stopped) before the DB closes.
+  std::unique_ptr<RecallEstimator> recall_;
 };
 
 }  // namespace proximadb::service

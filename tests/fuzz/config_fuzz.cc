@@ -113,6 +113,8 @@ std::string Render(const ServerConfig& c) {
     << "metrics_enabled = " << Bool(c.monitoring.metrics_enabled) << "\n"
     << "health_check_interval_ms = " << c.monitoring.health_check_interval_ms
     << "\n"
+    << "recall_sample_rate = " << Float(c.monitoring.recall_sample_rate) << "\n"
+    << "recall_cpu_share = " << Float(c.monitoring.recall_cpu_share) << "\n"
     << "[flush]\n"
     << "max_wal_age_hours = " << Float(c.flush.max_wal_age_hours) << "\n"
     << "max_wal_size_mb = " << Float(c.flush.max_wal_size_mb) << "\n"
@@ -170,7 +172,7 @@ std::string Render(const ServerConfig& c) {
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 66,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 68,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;

@@ -425,7 +425,7 @@ export class ProximaDBClient {
    */
   async upsert(collection: string, points: PointInput | PointInput[] | Vector[], opts: UpsertOptions = {}): Promise<BatchInsertResult> {
     checkName(collection);
-    const list = toPoints(points, opts.ids, opts.metadata);
+    const list = toPoints(points, opts.ids, opts.metadata, this.protocol === "rest");
     if (list.length === 0) throw new InvalidArgument("the batch is empty");
     const result: BatchInsertResult = { insertedIds: [], totalCount: 0 };
     let done = 0;
@@ -792,10 +792,10 @@ function looksLikePoint(x: unknown): boolean {
   return isPlainObject(x) && ("vector" in x || "values" in x || "embedding" in x);
 }
 
-function pointDict(p: Record<string, unknown>, i: number): JsonObject {
+function pointDict(p: Record<string, unknown>, i: number, shortest: boolean): JsonObject {
   const vec = p.vector ?? p.values ?? p.embedding;
   if (vec === undefined || vec === null) throw new InvalidArgument(`vectors[${i}] has no 'vector'`);
-  const out: JsonObject = { vector: toVector(vec, `vectors[${i}].vector`) };
+  const out: JsonObject = { vector: toVector(vec, `vectors[${i}].vector`, shortest) };
   if (p.id !== undefined && p.id !== null) out.id = checkId(p.id, `vectors[${i}].id`);
   const meta = p.metadata ?? p.payload;
   if (meta !== undefined && meta !== null) out.metadata = checkMetadata(meta, `vectors[${i}].metadata`);
@@ -814,8 +814,11 @@ function pointDict(p: Record<string, unknown>, i: number): JsonObject {
   return out;
 }
 
-/** Normalises a batch (point objects, or bare vectors with parallel ids/metadata) into the server's point dicts. */
-function toPoints(points: unknown, ids?: (string | number | null)[], metadata?: (Metadata | null)[]): JsonObject[] {
+/**
+ * Normalises a batch (point objects, or bare vectors with parallel
+ * ids/metadata) into the server's point dicts; `shortest` as for toVector.
+ */
+function toPoints(points: unknown, ids: (string | number | null)[] | undefined, metadata: (Metadata | null)[] | undefined, shortest: boolean): JsonObject[] {
   const list: unknown[] = looksLikePoint(points) ? [points] : Array.isArray(points) ? points : [];
   if (!looksLikePoint(points) && !Array.isArray(points)) {
     throw new InvalidArgument(`points must be a point, an array of points or an array of vectors, got ${describe(points)}`);
@@ -825,11 +828,11 @@ function toPoints(points: unknown, ids?: (string | number | null)[], metadata?: 
   if (metadata !== undefined && metadata.length !== n) throw new InvalidArgument(`${metadata.length} metadata entries for ${n} vectors`);
   if (n > 0 && list.every(looksLikePoint)) {
     if (ids !== undefined || metadata !== undefined) throw new InvalidArgument("ids/metadata are given inside the point objects, not beside them");
-    return list.map((p, i) => pointDict(p as Record<string, unknown>, i));
+    return list.map((p, i) => pointDict(p as Record<string, unknown>, i, shortest));
   }
   return list.map((v, i) => {
     if (!isVectorLike(v)) throw new InvalidArgument(`vectors[${i}] must be a vector or a point object, got ${describe(v)}`);
-    const p: JsonObject = { vector: toVector(v, `vectors[${i}]`) };
+    const p: JsonObject = { vector: toVector(v, `vectors[${i}]`, shortest) };
     const id = ids?.[i];
     if (id !== undefined && id !== null) p.id = checkId(id, `ids[${i}]`);
     const m = metadata?.[i];

@@ -121,7 +121,13 @@ function isNumericTypedArray(v: unknown): v is ArrayLike<number> {
  * for anything else and for NaN or infinite values (also values that
  * overflow float32).
  */
-export function toVector(v: unknown, what = "vector"): number[] {
+/**
+ * A vector as float32 values in plain numbers, checked finite. `shortest`
+ * writes each as its 9-significant-digit decimal (REST: a JSON body a third
+ * smaller); without it each is the float32's exact double (gRPC, which sends
+ * float32 anyway: the decimal would be work for nothing).
+ */
+export function toVector(v: unknown, what = "vector", shortest = true): number[] {
   let f32: Float32Array;
   if (v instanceof Float32Array) {
     f32 = v;
@@ -144,7 +150,7 @@ export function toVector(v: unknown, what = "vector"): number[] {
     if (!Number.isFinite(x)) throw new InvalidArgument(`${what}[${i}] is not a finite float32 number`);
     // 9 significant digits name every float32 exactly: the same float32, a
     // shorter JSON number than the double's 17 digits.
-    out[i] = Number(x.toPrecision(9));
+    out[i] = shortest ? Number(x.toPrecision(9)) : x;
   }
   return out;
 }

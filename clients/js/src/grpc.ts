@@ -391,6 +391,17 @@ function statsJson(r: JsonObject): JsonObject {
     tiering: Object.fromEntries(TIERING_COUNTERS.map((k) => [k, num(r.tiering?.[k])])),
   };
   if (r.migration) out.migration = migrationJson(r.migration);
+  if (r.recall_estimate) {
+    const e = r.recall_estimate;
+    const samples = num(e.samples);
+    out.recall_estimate = {
+      recall: samples > 0 ? num(e.recall) : null,
+      samples,
+      ci95: [num(e.ci_lower), num(e.ci_upper)],
+      samples_total: num(e.samples_total),
+      dropped_total: num(e.dropped_total),
+    };
+  }
   return out;
 }
 

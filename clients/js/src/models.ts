@@ -335,6 +335,34 @@ export interface CollectionStats {
   tiering: Record<string, number>;
   /** The last live migration (REST JSON shape), or null when never migrated. */
   migration: JsonObject | null;
+  /** The server's live recall estimate of this collection's searches; null when it is off or nothing was sampled yet. */
+  recallEstimate: RecallEstimate | null;
+}
+
+/** Recall@k of a collection's searches, estimated by the server from a sampled share of them re-run exactly. */
+export interface RecallEstimate {
+  /** Mean over `samples`; null when there are none. */
+  recall: number | null;
+  /** Samples in the estimate (the newest ones). */
+  samples: number;
+  /** The 95% Wilson score interval of `recall`. */
+  ci95: [number, number];
+  /** Samples run since the server started. */
+  samplesTotal: number;
+  /** Sampled but dropped: the server's estimator was busy. */
+  droppedTotal: number;
+}
+
+function recallFrom(d: JsonObject | undefined | null): RecallEstimate | null {
+  if (d === undefined || d === null) return null;
+  const ci = Array.isArray(d.ci95) ? d.ci95 : [0, 1];
+  return {
+    recall: d.recall === null || d.recall === undefined ? null : Number(d.recall),
+    samples: int(d.samples),
+    ci95: [Number(ci[0]), Number(ci[1])],
+    samplesTotal: int(d.samples_total),
+    droppedTotal: int(d.dropped_total),
+  };
 }
 
 export function statsFrom(d: JsonObject): CollectionStats {
@@ -351,6 +379,7 @@ export function statsFrom(d: JsonObject): CollectionStats {
     tiers: tiersFrom(d.tiers),
     tiering,
     migration: d.migration ?? null,
+    recallEstimate: recallFrom(d.recall_estimate),
   };
 }
 

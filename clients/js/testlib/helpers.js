@@ -6,10 +6,15 @@ import { spawn } from "node:child_process";
 import { accessSync, constants, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { randomBytes } from "node:crypto";
 
 export const TRANSPORTS = ["rest", "grpc"];
-export const BINARY = process.env.PROXIMADB_SERVER_BINARY || "/tmp/helper-bin/proximadb-server";
+// The server the tests run: $PROXIMADB_SERVER_BINARY (ctest sets it), else
+// the one ./scripts/run-server.sh builds.
+export const BINARY =
+  process.env.PROXIMADB_SERVER_BINARY ||
+  fileURLToPath(new URL("../../../build/src/server/proximadb-server", import.meta.url));
 const READY = /proximadb-server ready rest_port=(\d+)(?: grpc_port=(\d+))?/;
 
 /**

@@ -200,6 +200,12 @@ def _stats(r: Any) -> Dict[str, Any]:
            "tiering": {k: getattr(r.tiering, k) for k in _COUNTERS}}
     if r.HasField("migration"):
         out["migration"] = _migration(r.migration)
+    if r.HasField("recall_estimate"):
+        e = r.recall_estimate
+        out["recall_estimate"] = {
+            "recall": e.recall if e.samples > 0 else None, "samples": e.samples,
+            "ci95": [e.ci_lower, e.ci_upper], "samples_total": e.samples_total,
+            "dropped_total": e.dropped_total}
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 __all__ = [
     "HealthStatus",
@@ -565,6 +565,9 @@ class CollectionStats:
     tiering: Dict[str, int] = field(default_factory=dict)
     # The last live migration with its progress; None when never migrated.
     migration: Optional[Migration] = None
+    # The server's live recall estimate of this collection's searches; None
+    # when it is off or no search was sampled yet.
+    recall_estimate: Optional["RecallEstimate"] = None
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "CollectionStats":
@@ -580,6 +583,32 @@ class CollectionStats:
             tiers=_tiers(d.get("tiers")),
             tiering={k: int((d.get("tiering") or {}).get(k) or 0) for k in TIERING_COUNTERS},
             migration=Migration.from_dict(d["migration"]) if d.get("migration") else None,
+            recall_estimate=(RecallEstimate.from_dict(d["recall_estimate"])
+                             if d.get("recall_estimate") else None),
+        )
+
+
+@dataclass
+class RecallEstimate:
+    """Recall@k of a collection's searches, estimated by the server from a
+    sampled share of them re-run exactly in the background."""
+
+    recall: Optional[float] = None  # mean over `samples`; None when none
+    samples: int = 0                # samples in the estimate (the newest)
+    ci95: Tuple[float, float] = (0.0, 1.0)  # 95% Wilson score interval
+    samples_total: int = 0          # samples run since the server started
+    dropped_total: int = 0          # sampled but dropped (the server was busy)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "RecallEstimate":
+        """Builds it from the REST JSON shape."""
+        ci = d.get("ci95") or [0.0, 1.0]
+        return cls(
+            recall=None if d.get("recall") is None else float(d["recall"]),
+            samples=int(d.get("samples") or 0),
+            ci95=(float(ci[0]), float(ci[1])),
+            samples_total=int(d.get("samples_total") or 0),
+            dropped_total=int(d.get("dropped_total") or 0),
         )
 
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, collectionPath, enc, type Collection, type FlushPolicy, type PayloadIndex, type Segment, type Stats } from '../api';
+import { api, collectionPath, enc, type Collection, type FlushPolicy, type PayloadIndex, type RecallEstimate, type Segment, type Stats } from '../api';
 import { ConfirmButton, ErrorBox, JsonView, Notice, href, navigate, useAsync } from '../components';
 import { formatBytes, formatDuration, formatNumber } from '../lib/format.js';
 import { checkIndexField, checkNumber, type NumRule } from '../lib/validate.js';
@@ -131,6 +131,8 @@ export function CollectionDetail({ name }: { name: string }) {
               <dd>{stats.data.oldest_unflushed_age_seconds ? formatDuration(stats.data.oldest_unflushed_age_seconds) : 'none'}</dd>
               <dt>Last sequence</dt>
               <dd>{formatNumber(stats.data.last_sequence)}</dd>
+              <dt>Recall estimate</dt>
+              <dd data-testid="stats-recall">{recallText(stats.data.recall_estimate)}</dd>
               {stats.data.tiers &&
                 ['hot', 'warm', 'cold']
                   .filter((tier) => stats.data!.tiers![tier])
@@ -409,4 +411,13 @@ function PayloadIndexes({ name }: { name: string }) {
       <ErrorBox error={error} testid="payload-index-error" />
     </section>
   );
+}
+
+// "0.973 (95% 0.951–0.987, 412 samples)": searches the server re-ran
+// exactly; "not sampled yet" before any.
+function recallText(r: RecallEstimate | undefined): string {
+  if (!r || r.recall === null || r.samples === 0) {
+    return r && r.dropped_total > 0 ? `not measured yet (${formatNumber(r.dropped_total)} samples dropped)` : 'not sampled yet';
+  }
+  return `${r.recall.toFixed(3)} (95% ${r.ci95[0].toFixed(3)}–${r.ci95[1].toFixed(3)}, ${formatNumber(r.samples)} samples)`;
 }

@@ -738,6 +738,16 @@ void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out) {
   t->set_cache_misses(c.cache_misses);
   t->set_cache_evictions(c.cache_evictions);
   t->set_cache_bytes(c.cache_bytes);
+  if (info.recall) {
+    const RecallEstimate& r = *info.recall;
+    pb::RecallEstimate* e = out->mutable_recall_estimate();
+    e->set_recall(r.recall);
+    e->set_samples(r.samples);
+    e->set_ci_lower(r.ci_lower);
+    e->set_ci_upper(r.ci_upper);
+    e->set_samples_total(r.samples_total);
+    e->set_dropped_total(r.dropped_total);
+  }
 }
 
 void EncodePayloadIndexes(const std::string& collection,
