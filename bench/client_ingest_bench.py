@@ -14,8 +14,11 @@ gRPC, JS REST and JS gRPC (in rotating order), creates a fresh collection,
 times the client's batch upsert of every point (--chunk per request, one
 request at a time: each client's default) and drops the collection. The
 Python client gets lists of floats, the JS client Float32Array views. The
-JS client must be built (scripts/install-js-deps.sh). Prints points/s per
-client and transport: median of --runs, and every run.
+JS client must be built (scripts/install-js-deps.sh). The Python client is
+also run with the vectors as one 2-D numpy float32 array ("python-numpy":
+its fast path, a packed float field built without a Python float per value
+over gRPC). Prints points/s per client and transport: median of --runs, and
+every run.
 """
 import argparse
 import array
@@ -30,6 +33,8 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "clients", "python"))
@@ -99,19 +104,22 @@ def main():
     with open(data_file, "wb") as f:
         flat.tofile(f)
     server, rest, grpc = start_server(args.binary, work)
-    kinds = [("python", "rest"), ("python", "grpc"), ("js", "rest"),
-             ("js", "grpc")]
+    matrix = np.frombuffer(flat.tobytes(), dtype=np.float32).reshape(n, dim)
+    kinds = [("python", "rest"), ("python", "grpc"), ("python-numpy", "rest"),
+             ("python-numpy", "grpc"), ("js", "rest"), ("js", "grpc")]
     rates = {k: [] for k in kinds}
     try:
         admin = ProximaDBClient(rest)
         for run in range(args.runs):
-            order = kinds[run % 4:] + kinds[:run % 4]
+            order = kinds[run % len(kinds):] + kinds[:run % len(kinds)]
             for client, transport in order:
                 admin.create_collection(name="ingest", dimension=dim,
                                         distance_metric="euclidean")
                 url = rest if transport == "rest" else grpc
                 if client == "python":
                     s = python_ingest(url, vectors, args.chunk)
+                elif client == "python-numpy":
+                    s = python_ingest(url, matrix, args.chunk)
                 else:
                     s = js_ingest(url, data_file, n, dim, args.chunk)
                 assert admin.count("ingest") == n

@@ -234,7 +234,11 @@ TEST_P(MigrationUnderLoadTest, ToTheTargetAndBackUnderLoad) {
   // The load overlapped the migration.
   EXPECT_GT(writes.load(), writes_before);
   EXPECT_GT(searches.load(), searches_before);
-  EXPECT_GE(done.segments_total, 4u);
+  // The four filled segments (and the writer's) were there at the start;
+  // by the end, background compaction may have merged some of them.
+  EXPECT_GE(started->segments_total, 4u);
+  EXPECT_GE(done.segments_total, 1u);
+  EXPECT_EQ(done.segments_done, done.segments_total);
   EXPECT_GT(done.record.finished_unix_ms, 0u);
   EXPECT_EQ(done.eta_seconds, 0);
   ASSERT_TRUE(c->Info().migration.has_value());
