@@ -179,7 +179,25 @@ export interface Stats {
   tiers?: Record<string, TierTotals>;
   tiering?: Record<string, number>;
   recall_estimate?: RecallEstimate;
+  background_io?: BackgroundIo;
   [k: string]: unknown;
+}
+
+/** Background writes and the server's I/O budget (docs/API.md, "Background I/O"). */
+export interface BackgroundIo {
+  budget_mb_per_s: number;
+  bytes_written: Record<string, number>;
+  throttled_seconds: number;
+  tasks: BackgroundTask[];
+}
+
+export interface BackgroundTask {
+  kind: string;
+  segments: number;
+  bytes_done: number;
+  bytes_total: number | null;
+  seconds: number;
+  eta_seconds: number | null;
 }
 
 /** The server's live recall estimate (docs/API.md, "Live recall estimate"). */

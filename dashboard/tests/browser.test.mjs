@@ -234,6 +234,7 @@ test('dashboard against a real server: collections, points, search playground, l
       await assertText(tid(page, 'segment-1-tier'), /^hot$/);
       await assertText(tid(page, 'stats-points'), /^29$/);
       await assertText(tid(page, 'stats-recall'), /^(not sampled yet|not measured yet .*|[01]\.\d{3} \(95% .* samples\))$/);
+      await assertText(tid(page, 'stats-background-io'), /^[\d.]+ \w*B written since opened; (no budget|budget .* MiB\/s, waited .*)$/);
       await tid(page, 'index-field').fill('category');
       await tid(page, 'index-type').selectOption('keyword');
       await tid(page, 'index-create').click();

@@ -88,6 +88,17 @@ struct DBOptions {
   // IVF index (and the rule does not try it again until a restart). false:
   // size and age alone decide. Default true.
   bool viper_graph_calibrate = true;
+  // [storage] background_io_mb_per_s, in bytes per second: what flushes,
+  // compactions, index and payload index builds and tier moves of all
+  // collections together may write (docs/API.md, "Background I/O"). 0 (the
+  // default) = no limit.
+  uint64_t background_io_bytes_per_s = 0;
+  // [storage] max_unflushed_wal_mb, in bytes: a collection whose WAL after
+  // its last flush holds this much refuses writes (kUnavailable) until its
+  // flush catches up, and from half of it on is flushed whatever its policy
+  // says; so a restart replays at most this much per collection
+  // (docs/OPERATIONS.md, "Recovery time"). 0 = no cap. Default 1 GiB.
+  uint64_t max_unflushed_wal_bytes = uint64_t{1024} << 20;
   // How often the flush scheduler evaluates policies. Default 1000 ms.
   uint32_t flush_check_interval_ms = 1000;
   // [storage] compaction_enabled. Default true.

@@ -458,6 +458,45 @@ struct RecallEstimate {
   bool operator==(const RecallEstimate&) const = default;
 };
 
+// One background write of a collection running now (docs/API.md,
+// "Background I/O").
+struct BackgroundTask {
+  // flush | compaction | index_build | payload_index | tier_move
+  std::string kind;
+  uint64_t segments = 0;     // segments it reads or writes
+  uint64_t bytes_done = 0;   // bytes it has written so far
+  uint64_t bytes_total = 0;  // what it will write, estimated; 0 = not known
+  double seconds = 0;        // since it began
+  double eta_seconds = -1;   // until it has written bytes_total; -1 = not known
+  bool operator==(const BackgroundTask&) const = default;
+};
+
+// A collection's background writes: flush, compaction, index and payload
+// index builds, tier moves (not the WAL, not the catalog).
+struct BackgroundIo {
+  // The server's budget for them ([storage] background_io_mb_per_s, in
+  // bytes per second); 0 = none.
+  uint64_t budget_bytes_per_s = 0;
+  // Since the collection was opened, by kind (the kinds of BackgroundTask,
+  // and "other").
+  std::map<std::string, uint64_t> bytes_written;
+  // Since opened: time its writers waited for the budget.
+  double throttled_seconds = 0;
+  std::vector<BackgroundTask> tasks;  // running now, oldest first
+  bool operator==(const BackgroundIo&) const = default;
+};
+
+// How this process's start recovered a collection (docs/OPERATIONS.md,
+// "Recovery time").
+struct RecoveryInfo {
+  // Checking its manifest, segments and WAL, replaying the WAL after its
+  // last flush, then starting it (collections recover in parallel).
+  double seconds = 0;
+  uint64_t wal_records = 0;  // WAL records replayed
+  uint64_t wal_bytes = 0;    // bytes of the WAL after its last flush
+  bool operator==(const RecoveryInfo&) const = default;
+};
+
 struct CollectionInfo {
   CollectionConfig config;
   uint64_t point_count = 0;                 // live points
@@ -488,6 +527,10 @@ struct CollectionInfo {
   // Filled by the server's service when its recall estimate is on and
   // the collection had a sampled search (none from the engine itself).
   std::optional<RecallEstimate> recall;
+  BackgroundIo background_io;
+  // Set for collections this process recovered at its start (none for one
+  // created or restored since).
+  std::optional<RecoveryInfo> recovery;
 };
 
 // A sparse vector: the dimensions that are not zero and their values.

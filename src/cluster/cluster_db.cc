@@ -396,6 +396,16 @@ class ClusterCollection final : public Collection {
         info.tiers[t].points += one->tiers[t].points;
         info.tiers[t].bytes += one->tiers[t].bytes;
       }
+      // Each node's budget is its own; the shards' work adds up.
+      BackgroundIo& io = info.background_io;
+      const BackgroundIo& shard = one->background_io;
+      io.budget_bytes_per_s =
+          std::max(io.budget_bytes_per_s, shard.budget_bytes_per_s);
+      for (const auto& [kind, bytes] : shard.bytes_written) {
+        io.bytes_written[kind] += bytes;
+      }
+      io.throttled_seconds += shard.throttled_seconds;
+      io.tasks.insert(io.tasks.end(), shard.tasks.begin(), shard.tasks.end());
     }
     return info;
   }

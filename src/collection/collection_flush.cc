@@ -38,7 +38,7 @@ Result<std::shared_ptr<LiveSegment>> CollectionImpl::WriteLiveSegment(
   // another one rewrites the hot segments (RewriteSegment).
   opts.compress = Layout()->compression == "zstd";
   PDB_RETURN_IF_ERROR(segment::WriteSegment(
-      deps_.env, path, opts, count, row_at, [](size_t) { return false; }));
+      io_env_.get(), path, opts, count, row_at, [](size_t) { return false; }));
   auto opened = segment::Segment::Open(deps_.env, path);
   if (!opened.ok()) {
     (void)deps_.env->RemoveFile(path);
@@ -159,6 +159,7 @@ Status CollectionImpl::FlushLocked() {
   // 1. Freeze (FreezeMemtableLocked).
   PDB_ASSIGN_OR_RETURN(const bool frozen_rows, FreezeMemtableLocked());
   if (!frozen_rows) return Status::OK();
+  BackgroundIoEnv::Task task(io_env_.get(), BackgroundKind::kFlush, 1, 0);
 
   // 2. Write the segment from the frozen rows live now, in id order. Rows
   // killed from here on are caught at commit time below.
@@ -179,6 +180,7 @@ Status CollectionImpl::FlushLocked() {
   });
   std::shared_ptr<LiveSegment> live;
   if (!rows.empty()) {
+    task.set_bytes_total(FlushBytes(*frozen, rows.size()));
     PDB_ASSIGN_OR_RETURN(
         live,
         WriteLiveSegment(seg_id, rows.size(), FlushBytes(*frozen, rows.size()),
@@ -397,8 +399,19 @@ Status CollectionImpl::MergeSegmentsLocked(
 
   // 2. Write the merged segment (no file when nothing is live).
   std::shared_ptr<LiveSegment> out;
-  uint64_t input_bytes = 0;
-  for (const auto& in : inputs) input_bytes += in->seg->file_bytes();
+  uint64_t input_bytes = 0, input_rows = 0;
+  for (const auto& in : inputs) {
+    input_bytes += in->seg->file_bytes();
+    input_rows += in->seg->size();
+  }
+  // Its progress: the live share of the inputs' bytes is about what it
+  // writes.
+  BackgroundIoEnv::Task task(
+      io_env_.get(), BackgroundKind::kCompaction, inputs.size(),
+      input_rows == 0
+          ? 0
+          : static_cast<uint64_t>(double(input_bytes) * double(rows.size()) /
+                                  double(input_rows)));
   if (!rows.empty()) {
     PDB_ASSIGN_OR_RETURN(
         out, WriteLiveSegment(seg_id, rows.size(), input_bytes, [&](size_t i) {
@@ -465,6 +478,19 @@ FlushCheck CollectionImpl::CheckFlush() {
   CollectionConfig cfg = config();
   EffectiveFlushPolicy p = Resolve(cfg.flush, deps_.options->flush_defaults);
   check.priority = p.flush_priority;
+  // Half the WAL cap: due whatever the policy says, so that writes are
+  // refused (CheckWalRoom) only when flushes cannot keep up.
+  const uint64_t cap = deps_.options->max_unflushed_wal_bytes;
+  if (cap > 0) {
+    ReaderLock lock(&state_mu_);
+    if (frozen_ == nullptr && mem_->rows() > 0 &&
+        wal_->BytesAfter(fenced_seq_) >= cap / 2) {
+      check.due = true;
+      check.reason = "wal_cap";
+      check.priority = 100;
+      return check;
+    }
+  }
   if (!p.enable_background_flush) return check;
   ReaderLock lock(&state_mu_);
   if (frozen_) {  // a failed flush left rows behind: retry it
@@ -540,6 +566,8 @@ CollectionInfo CollectionImpl::Info() {
   info.adaptive_graphs_declined = adaptive_->declined.load(kRelaxed);
   info.compaction_bytes = compactions_.bytes.load(kRelaxed);
   info.compaction_seconds = compactions_.nanos.load(kRelaxed) / 1e9;
+  info.background_io = io_env_->Snapshot();
+  info.recovery = recovery_;
   info.tiering.moves = tier_moves_.load(kRelaxed);
   info.tiering.move_failures = tier_move_failures_.load(kRelaxed);
   info.tiering.uploads = uploads_.load(kRelaxed);

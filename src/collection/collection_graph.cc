@@ -143,8 +143,11 @@ index::BuildStop SegmentBuildStop(
 }
 
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
-    Env* env, LiveSegment& s, Metric metric, const LayoutSettings& layout,
-    uint32_t threads, const index::BuildStop& stop, Status* saved) {
+    BackgroundIoEnv* env, LiveSegment& s, Metric metric,
+    const LayoutSettings& layout, uint32_t threads,
+    const index::BuildStop& stop, Status* saved) {
+  // One task from the start: its size is not known before the build.
+  BackgroundIoEnv::Task task(env, BackgroundKind::kIndexBuild, 1, 0);
   const index::VectorView view = ViewOf(*s.seg);
   const IndexConfig& config = layout.index;
   if (config.algorithm == "ivf") {
@@ -240,7 +243,7 @@ void CollectionImpl::ScheduleGraphBuild(
   std::shared_ptr<LayoutCell> layout = layout_;
   const Metric metric = config_.metric;
   const std::string name = config_.name;
-  Env* env = deps_.env;
+  std::shared_ptr<BackgroundIoEnv> env = io_env_;
   const uint32_t threads = BuildThreads();
   const uint64_t min_points = deps_.options->viper_graph_min_points;
   std::shared_ptr<const std::atomic<bool>> closing = closing_;
@@ -261,7 +264,8 @@ void CollectionImpl::ScheduleGraphBuild(
     const index::BuildStop stop =
         SegmentBuildStop(closing, s.get(), layout, now);
     Status saved;
-    auto g = BuildSegmentIndex(env, *s, metric, *now, threads, stop, &saved);
+    auto g =
+        BuildSegmentIndex(env.get(), *s, metric, *now, threads, stop, &saved);
     ServeBuilt(name, *s, std::move(g), saved,
                now->index.algorithm == "ivf" ? "ivf index" : "graph", started,
                stop);
@@ -317,7 +321,7 @@ void CollectionImpl::ScheduleAdaptiveGraph(
   std::shared_ptr<LayoutCell> layout = layout_;
   const Metric metric = config_.metric;
   const std::string name = config_.name;
-  Env* env = deps_.env;
+  std::shared_ptr<BackgroundIoEnv> env = io_env_;
   // This build makes an already served segment faster: requests first.
   const uint32_t threads = RebuildThreads();
   const uint64_t min_points = deps_.options->viper_graph_min_points;
@@ -345,13 +349,14 @@ void CollectionImpl::ScheduleAdaptiveGraph(
         SegmentBuildStop(closing, s.get(), layout, now);
     if (!calibrate) {
       Status saved;
-      auto g = BuildSegmentIndex(env, *s, metric, AdaptiveLayout(*now), threads,
-                                 stop, &saved);
+      auto g = BuildSegmentIndex(env.get(), *s, metric, AdaptiveLayout(*now),
+                                 threads, stop, &saved);
       ServeBuilt(name, *s, std::move(g), saved, "adaptive graph", started,
                  stop);
       return;
     }
     // Built in memory first; saved (over the IVF file) only if it wins.
+    BackgroundIoEnv::Task task(env.get(), BackgroundKind::kIndexBuild, 1, 0);
     const LayoutSettings graph_layout = AdaptiveLayout(*now);
     const index::VectorView view = ViewOf(*s->seg);
     auto built = index::HnswIndex::Build(
@@ -379,7 +384,7 @@ void CollectionImpl::ScheduleAdaptiveGraph(
     }
     const index::HnswIndex& graph = **built;
     const Status saved =
-        s->WriteSidecar([&] { return graph.Save(env, s->graph_path()); });
+        s->WriteSidecar([&] { return graph.Save(env.get(), s->graph_path()); });
     ServeBuilt(
         name, *s,
         std::shared_ptr<const index::VectorIndex>(std::move(built).value()),

@@ -47,6 +47,7 @@
 #include <thread>
 #include <vector>
 
+#include "collection/background_io.h"
 #include "collection/background_queue.h"
 #include "collection/id_locks.h"
 #include "collection/live_segment.h"
@@ -131,6 +132,9 @@ struct CollectionDeps {
   // counters are the collection's); null when none is configured (moves to
   // cold are refused, reads of cold segments are kUnavailable).
   std::shared_ptr<object::ObjectStore> objects;
+  // The server's budget for background writes (DBOptions::
+  // background_io_bytes_per_s); null = none.
+  std::shared_ptr<IoBudget> io_budget = nullptr;
 };
 
 // A collection directory: wal/, segments/, its manifest, and (while it is
@@ -197,8 +201,9 @@ struct FlushCheck {
 // of its filterable columns) and saves it as its sidecar
 // (collection_graph.cc); *saved says whether the save worked.
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
-    Env* env, LiveSegment& s, Metric metric, const LayoutSettings& layout,
-    uint32_t threads, const index::BuildStop& stop, Status* saved);
+    BackgroundIoEnv* env, LiveSegment& s, Metric metric,
+    const LayoutSettings& layout, uint32_t threads,
+    const index::BuildStop& stop, Status* saved);
 
 // When a background build of `seg`'s index stops: the collection closes or
 // is dropped (`closing`, CollectionImpl::StopBackgroundWork), the segment is
@@ -229,6 +234,9 @@ class CollectionImpl final
   // when it is missing or behind, opens the WAL writer and schedules the
   // graph and payload index builds.
   Status Start(Catalog* catalog);
+  // What Recover replayed and what Start left unflushed (call between
+  // Start and publishing the collection); `seconds` is the caller's.
+  void NoteRecovery(double seconds);
   // Recover + Start (a collection just created).
   static Result<std::shared_ptr<CollectionImpl>> Open(
       const CollectionDeps& deps, const CollectionRecord& record,
@@ -384,6 +392,9 @@ class CollectionImpl final
   // Appends `batch` to the WAL and applies it (ApplyLocked) in WAL order;
   // the caller holds the id locks of its points.
   Result<uint64_t> LogAndApply(wal::WalBatch* batch) EXCLUDES(state_mu_);
+  // kUnavailable when the WAL after the fence has reached [storage]
+  // max_unflushed_wal_mb (DBOptions::max_unflushed_wal_bytes).
+  Status CheckWalRoom() EXCLUDES(state_mu_);
   // Cold segments' vectors held by a read (Get, Scroll, UpdateMetadata)
   // that found points in them: fetched without state_mu_ (PinCold), then
   // the read runs again with them.
@@ -744,6 +755,10 @@ class CollectionImpl final
   // Set once by StopBackgroundWork; shared with the background builds.
   const std::shared_ptr<std::atomic<bool>> closing_ =
       std::make_shared<std::atomic<bool>>(false);
+  // What background writers write through (background_io.h): the I/O
+  // budget and the per-task progress. Shared with the background builds.
+  const std::shared_ptr<BackgroundIoEnv> io_env_ =
+      std::make_shared<BackgroundIoEnv>(deps_.env, deps_.io_budget, closing_);
   std::chrono::steady_clock::time_point converge_started_
       GUARDED_BY(migrate_mu_);
   uint64_t converge_points_at_start_ GUARDED_BY(migrate_mu_) = 0;
@@ -836,7 +851,11 @@ class CollectionImpl final
     // The newest time of a replayed WAL record (0: none, or all from
     // before WAL times): the writer's times continue from it.
     uint64_t last_wal_time = 0;
+    uint64_t replayed_records = 0;
   };
+  // Set by DBImpl::Recover before the collection is published, read only
+  // after (Info).
+  std::optional<RecoveryInfo> recovery_;
   std::unique_ptr<RecoveryPlan> plan_;
 
   // Totals reported by Info() for /metrics; relaxed, only ever added to.

@@ -365,7 +365,7 @@ void CollectionImpl::Converge() {
     const index::BuildStop stop = [&] {
       return stop_converging_.load() || segment_stop();
     };
-    auto g = BuildSegmentIndex(deps_.env, *next, config_.metric, *layout,
+    auto g = BuildSegmentIndex(io_env_.get(), *next, config_.metric, *layout,
                                threads, stop, &saved);
     if (!g.ok() && stop()) {
       spdlog::info("collection {}: migration's build of segment {} stopped",

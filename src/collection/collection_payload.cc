@@ -97,7 +97,7 @@ void CollectionImpl::SavePayload(const std::shared_ptr<LiveSegment>& seg) {
   auto p = seg->payload();
   if (!p) return;
   Status s = seg->WriteSidecar(
-      [&] { return p->Save(deps_.env, seg->payload_path()); });
+      [&] { return p->Save(io_env_.get(), seg->payload_path()); });
   if (!s.ok()) {
     spdlog::warn("collection {}: saving payload index {}: {}", config_.name,
                  seg->payload_path(), s.ToString());
@@ -137,7 +137,7 @@ void CollectionImpl::SchedulePayloadBuild(
   std::weak_ptr<LiveSegment> weak = seg;
   std::shared_ptr<PayloadDefs> holder = payload_defs_;
   const std::string name = config_.name;
-  Env* env = deps_.env;
+  std::shared_ptr<BackgroundIoEnv> env = io_env_;
   deps_.builds->Schedule([weak, holder, name, env] {
     std::shared_ptr<LiveSegment> s = weak.lock();
     if (!s) return;  // compacted away or dropped meanwhile
@@ -150,11 +150,13 @@ void CollectionImpl::SchedulePayloadBuild(
       if (env->FileExists(path)) (void)env->RemoveFile(path);
       return;
     }
+    BackgroundIoEnv::Task task(env.get(), BackgroundKind::kPayloadIndex, 1, 0);
     auto built = SegmentPayloadIndex::Build(*s->seg, defs);
     s->set_payload(built);
     // A segment removed by a compaction meanwhile must not get an orphan
     // sidecar (start-up would quarantine it).
-    Status saved = s->WriteSidecar([&] { return built->Save(env, path); });
+    Status saved =
+        s->WriteSidecar([&] { return built->Save(env.get(), path); });
     if (!saved.ok()) {
       spdlog::warn("collection {}: saving payload index {}: {}", name, path,
                    saved.ToString());

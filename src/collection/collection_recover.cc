@@ -98,6 +98,7 @@ Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Recover(
     c->NoteSegmentExpiriesLocked();
   }
   c->plan_->torn_tail = info.torn;
+  c->plan_->replayed_records = info.records;
   c->plan_->next_wal_seq = std::max(record.fenced_seq, info.last_seq) + 1;
   spdlog::info(
       "collection {}: checked {} segments, {} WAL records replayed after "
@@ -455,6 +456,8 @@ Status CollectionImpl::Start(Catalog* catalog) {
     MutexLock flush(&flush_mu_);
     trim_fence_ = p.record.fenced_seq;  // the manifest is current (above)
   }
+  recovery_ = RecoveryInfo{0, p.replayed_records,
+                           wal_->BytesAfter(p.record.fenced_seq)};
   PDB_RETURN_IF_ERROR(OpenColdCache());
   bool resume = false;
   for (const auto& seg : p.build_payload) SchedulePayloadBuild(seg);
@@ -477,12 +480,17 @@ Status CollectionImpl::Start(Catalog* catalog) {
   return Status::OK();
 }
 
+void CollectionImpl::NoteRecovery(double seconds) {
+  if (recovery_) recovery_->seconds = seconds;
+}
+
 Result<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
     const CollectionDeps& deps, const CollectionRecord& record,
     const std::string& dir) {
   Catalog* catalog = deps.catalog;
   PDB_ASSIGN_OR_RETURN(auto c, Recover(deps, record, dir));
   PDB_RETURN_IF_ERROR(c->Start(catalog));
+  c->recovery_.reset();  // created or restored, not recovered at a start
   return c;
 }
 

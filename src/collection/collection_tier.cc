@@ -188,7 +188,14 @@ Result<uint64_t> CollectionImpl::TierByAge() {
 
 Status CollectionImpl::CopyFilesDurably(const std::vector<std::string>& from,
                                         const std::string& to_dir) {
-  Env* env = deps_.env;
+  // A move writes a whole segment: at the background budget's pace.
+  BackgroundIoEnv* env = io_env_.get();
+  uint64_t bytes = 0;
+  for (const std::string& path : from) {
+    Result<uint64_t> n = env->GetFileSize(path);
+    if (n.ok()) bytes += *n;
+  }
+  BackgroundIoEnv::Task task(env, BackgroundKind::kTierMove, 1, bytes);
   for (const std::string& path : from) {
     PDB_RETURN_IF_ERROR(
         CopyFileDurably(env, path, to_dir + path.substr(path.rfind('/'))));

@@ -201,7 +201,30 @@ Status CollectionImpl::UpdateMetadata(const std::string& id,
   return LogAndApply(&batch).status();
 }
 
+Status CollectionImpl::CheckWalRoom() {
+  const uint64_t cap = deps_.options->max_unflushed_wal_bytes;
+  if (cap == 0) return Status::OK();
+  uint64_t fence;
+  {
+    ReaderLock lock(&state_mu_);
+    fence = fenced_seq_;
+  }
+  const uint64_t unflushed = wal_->BytesAfter(fence);
+  if (unflushed < cap) return Status::OK();
+  return Status::Unavailable(
+      "collection '" + config_.name + "' has " +
+      std::to_string(unflushed >> 20) +
+      " MiB of WAL not flushed yet, the most [storage] "
+      "max_unflushed_wal_mb = " +
+      std::to_string(cap >> 20) +
+      " allows (it bounds what a restart replays); writes resume as its "
+      "flush catches up: retry");
+}
+
 Result<uint64_t> CollectionImpl::LogAndApply(wal::WalBatch* batch) {
+  // Refused before anything is logged: a write either fits or is not
+  // acknowledged. One write may pass the cap by its own size.
+  PDB_RETURN_IF_ERROR(CheckWalRoom());
   Result<uint64_t> applied = uint64_t{0};
   PDB_RETURN_IF_ERROR(wal_->Write(batch, [&](const wal::WalBatch& b) {
     WriterLock lock(&state_mu_);

@@ -41,6 +41,9 @@ DBImpl::DBImpl(const DBOptions& options, std::string dir)
   if (!options_.env) options_.env = Env::Default();
   if (!options_.clock) options_.clock = Clock::Real();
   builds_ = std::make_unique<BackgroundQueue>(options_.background_threads);
+  if (options_.background_io_bytes_per_s > 0) {
+    io_budget_ = std::make_shared<IoBudget>(options_.background_io_bytes_per_s);
+  }
 }
 
 Result<std::shared_ptr<object::ObjectStore>> DBImpl::NewObjectStore() const {
@@ -83,9 +86,9 @@ Status DBImpl::CheckObjectStore() {
 
 Result<CollectionDeps> DBImpl::Deps() {
   PDB_ASSIGN_OR_RETURN(auto objects, NewObjectStore());
-  return CollectionDeps{options_.env, options_.clock,    catalog_.get(),
-                        &options_,    builds_.get(),     quarantine_.get(),
-                        &layout_,     std::move(objects)};
+  return CollectionDeps{options_.env, options_.clock,     catalog_.get(),
+                        &options_,    builds_.get(),      quarantine_.get(),
+                        &layout_,     std::move(objects), io_budget_};
 }
 
 Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(

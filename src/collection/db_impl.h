@@ -232,6 +232,8 @@ class DBImpl final : public DB {
   uint64_t last_snapshot_ms_ GUARDED_BY(snapshot_mu_) = 0;
 
   DBOptions options_;
+  // Shared by every collection's background writes; null = no limit.
+  std::shared_ptr<IoBudget> io_budget_;
   const std::string dir_;
   const std::string collections_dir_;
   StorageLayout layout_;

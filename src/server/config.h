@@ -60,6 +60,13 @@ struct ServerConfig {
     int64_t viper_graph_min_points = 1000000;  // 0..4294967295
     int64_t viper_graph_min_age_s = 3600;      // 0..31536000
     bool viper_graph_calibrate = true;
+    // What flushes, compactions, index builds and tier moves may write,
+    // all collections together, in MiB per second; 0 = no limit.
+    int64_t background_io_mb_per_s = 0;  // 0..1048576
+    // A collection with this much WAL after its last flush refuses writes
+    // (503) until the flush catches up: what a restart replays at most.
+    // 0 = no cap.
+    int64_t max_unflushed_wal_mb = 1024;  // 0..1048576
     bool operator==(const Storage&) const = default;
   } storage;
   struct Api {

@@ -218,6 +218,11 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
   options.viper_graph_min_age_s =
       static_cast<uint32_t>(config.storage.viper_graph_min_age_s);
   options.viper_graph_calibrate = config.storage.viper_graph_calibrate;
+  options.background_io_bytes_per_s =
+      static_cast<uint64_t>(config.storage.background_io_mb_per_s) * 1024 *
+      1024;
+  options.max_unflushed_wal_bytes =
+      static_cast<uint64_t>(config.storage.max_unflushed_wal_mb) * 1024 * 1024;
   options.data_directories = config.storage.data_directories;
   options.wal_directory = config.storage.wal_directory;
   options.tiering = config.tiering;

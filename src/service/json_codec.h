@@ -277,6 +277,8 @@ nlohmann::json CollectionStatsToJson(const CollectionInfo& info);
 // {"recall": <mean> | null when no samples, "samples", "ci95": [lo, hi],
 //  "samples_total", "dropped_total"} (service/recall_estimator.h).
 nlohmann::json RecallEstimateToJson(const RecallEstimate& r);
+// The "background_io" object of collection stats (docs/API.md).
+nlohmann::json BackgroundIoToJson(const BackgroundIo& b);
 nlohmann::json SearchResultToJson(const SearchResult& result,
                                   const SearchRequest& request);
 nlohmann::json ErrorToJson(const Status& status);

@@ -484,7 +484,34 @@ json CollectionStatsToJson(const CollectionInfo& info) {
   };
   if (info.migration) out["migration"] = MigrationToJson(*info.migration);
   if (info.recall) out["recall_estimate"] = RecallEstimateToJson(*info.recall);
+  out["background_io"] = BackgroundIoToJson(info.background_io);
+  if (info.recovery) {
+    out["recovery"] = {{"seconds", info.recovery->seconds},
+                       {"wal_records", info.recovery->wal_records},
+                       {"wal_bytes", info.recovery->wal_bytes}};
+  }
   return out;
+}
+
+json BackgroundIoToJson(const BackgroundIo& b) {
+  json tasks = json::array();
+  for (const BackgroundTask& t : b.tasks) {
+    tasks.push_back({
+        {"kind", t.kind},
+        {"segments", t.segments},
+        {"bytes_done", t.bytes_done},
+        {"bytes_total", t.bytes_total > 0 ? json(t.bytes_total) : json()},
+        {"seconds", t.seconds},
+        {"eta_seconds", t.eta_seconds >= 0 ? json(t.eta_seconds) : json()},
+    });
+  }
+  return json{
+      {"budget_mb_per_s",
+       static_cast<double>(b.budget_bytes_per_s) / (1024.0 * 1024.0)},
+      {"bytes_written", b.bytes_written},
+      {"throttled_seconds", b.throttled_seconds},
+      {"tasks", std::move(tasks)},
+  };
 }
 
 json RecallEstimateToJson(const RecallEstimate& r) {

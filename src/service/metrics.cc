@@ -1,6 +1,7 @@
 #include "service/metrics.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <fstream>
@@ -48,6 +49,10 @@ std::string OpLabels(size_t proto, size_t op) {
 
 void RenderTiers(std::string& out,
                  const std::vector<CollectionInfo>& collections);
+void RenderBackgroundIo(std::string& out,
+                        const std::vector<CollectionInfo>& collections);
+void RenderRecovery(std::string& out,
+                    const std::vector<CollectionInfo>& collections);
 
 // The live recall estimate (service/recall_estimator.h): only collections
 // with one, and the mean only when it has samples.
@@ -226,6 +231,119 @@ void RenderCollections(std::string& out,
   RenderRecall(out, collections);
   RenderTiers(out, collections);
   RenderMigrations(out, collections);
+  RenderBackgroundIo(out, collections);
+  RenderRecovery(out, collections);
+}
+
+// Collections this process recovered at its start (docs/OPERATIONS.md,
+// "Recovery time").
+void RenderRecovery(std::string& out,
+                    const std::vector<CollectionInfo>& collections) {
+  struct Gauge {
+    std::string_view name, help;
+    double (*get)(const RecoveryInfo&);
+  };
+  static const Gauge kGauges[] = {
+      {"proximadb_collection_recovery_seconds",
+       "How long the start took to check the collection's files, replay its "
+       "WAL and start it.",
+       [](const RecoveryInfo& r) { return r.seconds; }},
+      {"proximadb_collection_recovery_wal_bytes",
+       "Bytes of WAL after its last flush that the start replayed.",
+       [](const RecoveryInfo& r) { return double(r.wal_bytes); }},
+      {"proximadb_collection_recovery_wal_records",
+       "WAL records the start replayed.",
+       [](const RecoveryInfo& r) { return double(r.wal_records); }},
+  };
+  for (const Gauge& g : kGauges) {
+    Header(out, g.name, "gauge", g.help);
+    for (const CollectionInfo& c : collections) {
+      if (!c.recovery) continue;
+      Sample(out, g.name, Label("collection", c.config.name),
+             Num(g.get(*c.recovery)));
+    }
+  }
+}
+
+// Background writes per collection (docs/API.md, "Background I/O"): bytes
+// by kind, time waited for the budget, and the running tasks' progress
+// summed per kind.
+void RenderBackgroundIo(std::string& out,
+                        const std::vector<CollectionInfo>& collections) {
+  if (collections.empty()) return;
+  Header(out, "proximadb_background_io_budget_bytes_per_second", "gauge",
+         "[storage] background_io_mb_per_s in bytes per second (0 = no "
+         "limit).");
+  Sample(out, "proximadb_background_io_budget_bytes_per_second", "",
+         Num(double(collections.front().background_io.budget_bytes_per_s)));
+  Header(out, "proximadb_collection_background_bytes_written_total", "counter",
+         "Bytes written by background work (flush, compaction, index_build, "
+         "payload_index, tier_move, other) since the collection was opened.");
+  for (const CollectionInfo& c : collections) {
+    for (const auto& [kind, bytes] : c.background_io.bytes_written) {
+      Sample(out, "proximadb_collection_background_bytes_written_total",
+             Label("collection", c.config.name) + "," + Label("kind", kind),
+             Num(double(bytes)));
+    }
+  }
+  Header(out, "proximadb_collection_background_throttled_seconds_total",
+         "counter",
+         "Time the collection's background writers waited for the I/O "
+         "budget.");
+  for (const CollectionInfo& c : collections) {
+    Sample(out, "proximadb_collection_background_throttled_seconds_total",
+           Label("collection", c.config.name),
+           Num(c.background_io.throttled_seconds));
+  }
+  // The running tasks, summed per kind (every task kind, 0 when idle).
+  static constexpr std::string_view kKinds[] = {
+      "flush", "compaction", "index_build", "payload_index", "tier_move"};
+  struct PerKind {
+    double tasks = 0, done = 0, total = 0, eta = -1;
+  };
+  struct Series {
+    std::string_view name, help;
+    double PerKind::*field;
+  };
+  static const Series kSeries[] = {
+      {"proximadb_collection_background_tasks", "Background tasks running now.",
+       &PerKind::tasks},
+      {"proximadb_collection_background_task_bytes_done",
+       "Bytes the running tasks have written.", &PerKind::done},
+      {"proximadb_collection_background_task_bytes_total",
+       "Bytes the running tasks will write (estimated; tasks whose size is "
+       "known).",
+       &PerKind::total},
+      {"proximadb_collection_background_task_eta_seconds",
+       "Until the slowest running task of the kind has written its bytes "
+       "(only while known).",
+       &PerKind::eta},
+  };
+  std::vector<std::array<PerKind, std::size(kKinds)>> sums(collections.size());
+  for (size_t i = 0; i < collections.size(); ++i) {
+    for (const BackgroundTask& t : collections[i].background_io.tasks) {
+      auto k = std::find(std::begin(kKinds), std::end(kKinds), t.kind);
+      if (k == std::end(kKinds)) continue;
+      PerKind& p = sums[i][k - std::begin(kKinds)];
+      p.tasks += 1;
+      p.done += double(t.bytes_done);
+      p.total += double(t.bytes_total);
+      p.eta = std::max(p.eta, t.eta_seconds);
+    }
+  }
+  for (const Series& s : kSeries) {
+    Header(out, s.name, "gauge", s.help);
+    for (size_t i = 0; i < collections.size(); ++i) {
+      for (size_t k = 0; k < std::size(kKinds); ++k) {
+        const double v = sums[i][k].*s.field;
+        if (s.field == &PerKind::eta && v < 0) continue;
+        Sample(out, s.name,
+               Label("collection", collections[i].config.name) + "," +
+                   Label("kind", kKinds[k]),
+               Num(v));
+      }
+    }
+  }
 }
 
 // Per collection with a migration (docs/API.md, "Live migration"): its

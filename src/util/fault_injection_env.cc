@@ -155,7 +155,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::Wrap(
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
     const std::string& path) {
   if (InjectIo("create", path)) return SteppedError("create", path);
-  auto file = Wrap(path, base_->NewWritableFile(path));
+  auto file = Wrap(path, target()->NewWritableFile(path));
   if (file.ok()) {
     MutexLock l(&mu_);
     synced_size_[path] = 0;  // O_TRUNC: nothing of it is durable yet
@@ -166,7 +166,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
     const std::string& path) {
   if (InjectIo("open-append", path)) return SteppedError("open-append", path);
-  auto file = Wrap(path, base_->NewAppendableFile(path));
+  auto file = Wrap(path, target()->NewAppendableFile(path));
   if (file.ok()) {
     MutexLock l(&mu_);
     // Bytes that predate this env are assumed durable.
@@ -177,7 +177,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   if (InjectIo("unlink", path)) return SteppedError("unlink", path);
-  PDB_RETURN_IF_ERROR(base_->RemoveFile(path));
+  PDB_RETURN_IF_ERROR(target()->RemoveFile(path));
   MutexLock l(&mu_);
   synced_size_.erase(path);
   return Status::OK();
@@ -185,7 +185,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 
 Status FaultInjectionEnv::RemoveDirRecursively(const std::string& dir) {
   if (InjectIo("rmdir", dir)) return SteppedError("rmdir", dir);
-  PDB_RETURN_IF_ERROR(base_->RemoveDirRecursively(dir));
+  PDB_RETURN_IF_ERROR(target()->RemoveDirRecursively(dir));
   MutexLock l(&mu_);
   const std::string prefix = dir + "/";
   std::erase_if(synced_size_, [&](const auto& kv) {
@@ -203,7 +203,7 @@ Status FaultInjectionEnv::RenameFile(const std::string& from,
       return Status::IOError(InjectedError("rename", from, EIO));
     }
   }
-  PDB_RETURN_IF_ERROR(base_->RenameFile(from, to));
+  PDB_RETURN_IF_ERROR(target()->RenameFile(from, to));
   MutexLock l(&mu_);
   // A renamed directory takes the files below it along.
   const std::string prefix = from + "/";
@@ -226,7 +226,7 @@ Status FaultInjectionEnv::RenameFile(const std::string& from,
 
 Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
   if (InjectIo("truncate", path)) return SteppedError("truncate", path);
-  PDB_RETURN_IF_ERROR(base_->TruncateFile(path, size));
+  PDB_RETURN_IF_ERROR(target()->TruncateFile(path, size));
   MutexLock l(&mu_);
   auto it = synced_size_.find(path);
   if (it != synced_size_.end() && it->second > size) it->second = size;
@@ -240,9 +240,10 @@ Status FaultInjectionEnv::DropUnsyncedData() {
     snapshot = synced_size_;
   }
   for (const auto& [path, synced] : snapshot) {
-    if (!base_->FileExists(path)) continue;
-    PDB_ASSIGN_OR_RETURN(uint64_t size, base_->GetFileSize(path));
-    if (size > synced) PDB_RETURN_IF_ERROR(base_->TruncateFile(path, synced));
+    if (!target()->FileExists(path)) continue;
+    PDB_ASSIGN_OR_RETURN(uint64_t size, target()->GetFileSize(path));
+    if (size > synced)
+      PDB_RETURN_IF_ERROR(target()->TruncateFile(path, synced));
   }
   return Status::OK();
 }

@@ -17,14 +17,16 @@
 #include <vector>
 
 #include "proximadb/env.h"
+#include "util/env_wrapper.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
 namespace proximadb {
 
-class FaultInjectionEnv final : public Env {
+// Reads, listings and locks are not fault points: EnvWrapper forwards them.
+class FaultInjectionEnv final : public EnvWrapper {
  public:
-  explicit FaultInjectionEnv(Env* base) : base_(base) {}
+  explicit FaultInjectionEnv(Env* base) : EnvWrapper(base) {}
 
   // The next `count` appends (-1: all of them) fail with `errno_value`
   // (EIO or ENOSPC) without writing, or after writing the first half of the
@@ -64,20 +66,6 @@ class FaultInjectionEnv final : public Env {
       const std::string& path) override;
   Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path) override;
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
-      const std::string& path) override {
-    return base_->NewRandomAccessFile(path);
-  }
-  Result<std::unique_ptr<MappedFile>> MapFile(
-      const std::string& path) override {
-    return base_->MapFile(path);
-  }
-  bool FileExists(const std::string& path) override {
-    return base_->FileExists(path);
-  }
-  bool IsDirectory(const std::string& path) override {
-    return base_->IsDirectory(path);
-  }
   // GetFreeSpace of any path starting with `dir_prefix` answers `bytes`
   // (a full disk, for placement tests); the others ask the base env.
   void SetFreeSpace(const std::string& dir_prefix, uint64_t bytes)
@@ -95,21 +83,11 @@ class FaultInjectionEnv final : public Env {
         }
       }
     }
-    return base_->GetFreeSpace(dir);
-  }
-  Result<uint64_t> GetFileSize(const std::string& path) override {
-    return base_->GetFileSize(path);
-  }
-  Result<uint64_t> GetModificationTimeMicros(const std::string& path) override {
-    return base_->GetModificationTimeMicros(path);
-  }
-  Result<std::vector<std::string>> GetChildren(
-      const std::string& dir) override {
-    return base_->GetChildren(dir);
+    return target()->GetFreeSpace(dir);
   }
   Status CreateDirIfMissing(const std::string& dir) override {
     if (InjectIo("mkdir", dir)) return SteppedError("mkdir", dir);
-    return base_->CreateDirIfMissing(dir);
+    return target()->CreateDirIfMissing(dir);
   }
   Status RemoveFile(const std::string& path) override;
   Status RemoveDirRecursively(const std::string& dir) override;
@@ -117,11 +95,7 @@ class FaultInjectionEnv final : public Env {
   Status TruncateFile(const std::string& path, uint64_t size) override;
   Status SyncDir(const std::string& dir) override {
     if (InjectIo("fsync-dir", dir)) return SteppedError("fsync-dir", dir);
-    return base_->SyncDir(dir);
-  }
-  // Not a fault point: the lock is the base env's.
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_->LockFile(path);
+    return target()->SyncDir(dir);
   }
 
  private:
@@ -136,7 +110,6 @@ class FaultInjectionEnv final : public Env {
   Result<std::unique_ptr<WritableFile>> Wrap(
       const std::string& path, Result<std::unique_ptr<WritableFile>> base);
 
-  Env* const base_;
   std::atomic<uint64_t> sync_count_{0};
 
   Mutex free_mu_;

@@ -97,6 +97,8 @@ std::string Render(const ServerConfig& c) {
     << "viper_graph_min_age_s = " << c.storage.viper_graph_min_age_s << "\n"
     << "viper_graph_calibrate = " << Bool(c.storage.viper_graph_calibrate)
     << "\n"
+    << "background_io_mb_per_s = " << c.storage.background_io_mb_per_s << "\n"
+    << "max_unflushed_wal_mb = " << c.storage.max_unflushed_wal_mb << "\n"
     << "[api]\n"
     << "grpc_port = " << a.grpc_port << "\n"
     << "rest_port = " << a.rest_port << "\n"
@@ -172,7 +174,7 @@ std::string Render(const ServerConfig& c) {
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 68,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 70,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;

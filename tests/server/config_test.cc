@@ -54,6 +54,8 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.storage.viper_graph_min_points, 1000000);
   EXPECT_EQ(c.storage.viper_graph_min_age_s, 3600);
   EXPECT_TRUE(c.storage.viper_graph_calibrate);
+  EXPECT_EQ(c.storage.background_io_mb_per_s, 0);
+  EXPECT_EQ(c.storage.max_unflushed_wal_mb, 1024);
   EXPECT_TRUE(c.storage.compaction_enabled);
   EXPECT_EQ(c.api.grpc_port, 5678);
   EXPECT_EQ(c.api.rest_port, 8080);
@@ -105,6 +107,8 @@ index_build_threads = 3
 viper_graph_min_points = 250000
 viper_graph_min_age_s = 0
 viper_graph_calibrate = false
+background_io_mb_per_s = 40
+max_unflushed_wal_mb = 300
 [api]
 rest_port = 9090
 max_request_size_mb = 8
@@ -123,6 +127,8 @@ enable_background_flush = false
   EXPECT_EQ(c.storage.viper_graph_min_points, 250000);
   EXPECT_EQ(c.storage.viper_graph_min_age_s, 0);
   EXPECT_FALSE(c.storage.viper_graph_calibrate);
+  EXPECT_EQ(c.storage.background_io_mb_per_s, 40);
+  EXPECT_EQ(c.storage.max_unflushed_wal_mb, 300);
   EXPECT_EQ(c.api.rest_port, 9090);
   EXPECT_EQ(c.api.max_request_size_mb, 8);
   EXPECT_DOUBLE_EQ(c.flush.max_wal_age_hours, 0.083);

@@ -402,6 +402,25 @@ function statsJson(r: JsonObject): JsonObject {
       dropped_total: num(e.dropped_total),
     };
   }
+  if (r.background_io) {
+    const b = r.background_io;
+    out.background_io = {
+      budget_mb_per_s: num(b.budget_bytes_per_s) / (1024 * 1024),
+      bytes_written: Object.fromEntries(Object.entries((b.bytes_written ?? {}) as JsonObject).map(([k, v]) => [k, num(v)])),
+      throttled_seconds: num(b.throttled_seconds),
+      tasks: ((b.tasks ?? []) as JsonObject[]).map((t) => ({
+        kind: t.kind ?? "",
+        segments: num(t.segments),
+        bytes_done: num(t.bytes_done),
+        bytes_total: num(t.bytes_total) > 0 ? num(t.bytes_total) : null,
+        seconds: num(t.seconds),
+        eta_seconds: num(t.eta_seconds) >= 0 ? num(t.eta_seconds) : null,
+      })),
+    };
+  }
+  if (r.recovery) {
+    out.recovery = { seconds: num(r.recovery.seconds), wal_records: num(r.recovery.wal_records), wal_bytes: num(r.recovery.wal_bytes) };
+  }
   return out;
 }
 

@@ -337,6 +337,55 @@ export interface CollectionStats {
   migration: JsonObject | null;
   /** The server's live recall estimate of this collection's searches; null when it is off or nothing was sampled yet. */
   recallEstimate: RecallEstimate | null;
+  /** Background writes (flush, compaction, index builds, tier moves) and the server's I/O budget for them. */
+  backgroundIo: BackgroundIo | null;
+  /** How this server's start recovered the collection; null when it was created or restored since. */
+  recovery: { seconds: number; walRecords: number; walBytes: number } | null;
+}
+
+/** A collection's background writes and the server's budget for them. */
+export interface BackgroundIo {
+  /** `[storage] background_io_mb_per_s`; 0 = no limit. */
+  budgetMbPerS: number;
+  /** Bytes written since the collection was opened, by kind (`flush`, `compaction`, `index_build`, `payload_index`, `tier_move`, `other`). */
+  bytesWritten: Record<string, number>;
+  /** Time its writers waited for the budget since opened. */
+  throttledSeconds: number;
+  /** Running now, oldest first. */
+  tasks: BackgroundTask[];
+}
+
+/** One background write running now. */
+export interface BackgroundTask {
+  kind: string;
+  /** Segments it reads or writes. */
+  segments: number;
+  bytesDone: number;
+  /** Estimated; null when not known. */
+  bytesTotal: number | null;
+  /** Since it began. */
+  seconds: number;
+  /** Null when not known. */
+  etaSeconds: number | null;
+}
+
+function backgroundIoFrom(d: JsonObject | undefined | null): BackgroundIo | null {
+  if (d === undefined || d === null) return null;
+  const bytesWritten: Record<string, number> = {};
+  for (const [k, v] of Object.entries((d.bytes_written ?? {}) as JsonObject)) bytesWritten[k] = int(v);
+  return {
+    budgetMbPerS: Number(d.budget_mb_per_s ?? 0),
+    bytesWritten,
+    throttledSeconds: Number(d.throttled_seconds ?? 0),
+    tasks: ((d.tasks ?? []) as JsonObject[]).map((t) => ({
+      kind: str(t.kind),
+      segments: int(t.segments),
+      bytesDone: int(t.bytes_done),
+      bytesTotal: t.bytes_total === null || t.bytes_total === undefined ? null : int(t.bytes_total),
+      seconds: Number(t.seconds ?? 0),
+      etaSeconds: t.eta_seconds === null || t.eta_seconds === undefined ? null : Number(t.eta_seconds),
+    })),
+  };
 }
 
 /** Recall@k of a collection's searches, estimated by the server from a sampled share of them re-run exactly. */
@@ -380,6 +429,10 @@ export function statsFrom(d: JsonObject): CollectionStats {
     tiering,
     migration: d.migration ?? null,
     recallEstimate: recallFrom(d.recall_estimate),
+    backgroundIo: backgroundIoFrom(d.background_io),
+    recovery: d.recovery
+      ? { seconds: Number(d.recovery.seconds ?? 0), walRecords: int(d.recovery.wal_records), walBytes: int(d.recovery.wal_bytes) }
+      : null,
   };
 }
 

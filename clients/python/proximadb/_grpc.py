@@ -206,6 +206,22 @@ def _stats(r: Any) -> Dict[str, Any]:
             "recall": e.recall if e.samples > 0 else None, "samples": e.samples,
             "ci95": [e.ci_lower, e.ci_upper], "samples_total": e.samples_total,
             "dropped_total": e.dropped_total}
+    if r.HasField("background_io"):
+        b = r.background_io
+        out["background_io"] = {
+            "budget_mb_per_s": b.budget_bytes_per_s / (1024.0 * 1024.0),
+            "bytes_written": dict(b.bytes_written),
+            "throttled_seconds": b.throttled_seconds,
+            "tasks": [{"kind": t.kind, "segments": t.segments,
+                       "bytes_done": t.bytes_done,
+                       "bytes_total": t.bytes_total if t.bytes_total > 0 else None,
+                       "seconds": t.seconds,
+                       "eta_seconds": t.eta_seconds if t.eta_seconds >= 0 else None}
+                      for t in b.tasks]}
+    if r.HasField("recovery"):
+        out["recovery"] = {"seconds": r.recovery.seconds,
+                           "wal_records": r.recovery.wal_records,
+                           "wal_bytes": r.recovery.wal_bytes}
     return out
 
 

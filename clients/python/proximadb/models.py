@@ -568,6 +568,12 @@ class CollectionStats:
     # The server's live recall estimate of this collection's searches; None
     # when it is off or no search was sampled yet.
     recall_estimate: Optional["RecallEstimate"] = None
+    # Background writes (flush, compaction, index builds, tier moves) and the
+    # server's I/O budget for them.
+    background_io: Optional["BackgroundIo"] = None
+    # How this server's start recovered the collection: {"seconds",
+    # "wal_records", "wal_bytes"}; None when it was created or restored since.
+    recovery: Optional[Dict[str, float]] = None
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "CollectionStats":
@@ -585,6 +591,57 @@ class CollectionStats:
             migration=Migration.from_dict(d["migration"]) if d.get("migration") else None,
             recall_estimate=(RecallEstimate.from_dict(d["recall_estimate"])
                              if d.get("recall_estimate") else None),
+            background_io=(BackgroundIo.from_dict(d["background_io"])
+                           if d.get("background_io") is not None else None),
+            recovery=({"seconds": float(d["recovery"].get("seconds") or 0.0),
+                       "wal_records": int(d["recovery"].get("wal_records") or 0),
+                       "wal_bytes": int(d["recovery"].get("wal_bytes") or 0)}
+                      if d.get("recovery") else None),
+        )
+
+
+@dataclass
+class BackgroundTask:
+    """One background write of a collection running now."""
+
+    kind: str  # flush | compaction | index_build | payload_index | tier_move
+    segments: int = 0           # segments it reads or writes
+    bytes_done: int = 0         # written so far
+    bytes_total: Optional[int] = None    # estimated; None when not known
+    seconds: float = 0.0        # since it began
+    eta_seconds: Optional[float] = None  # None when not known
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "BackgroundTask":
+        """Builds it from the REST JSON shape."""
+        return cls(
+            kind=str(d.get("kind", "")),
+            segments=int(d.get("segments") or 0),
+            bytes_done=int(d.get("bytes_done") or 0),
+            bytes_total=None if d.get("bytes_total") is None else int(d["bytes_total"]),
+            seconds=float(d.get("seconds") or 0.0),
+            eta_seconds=None if d.get("eta_seconds") is None else float(d["eta_seconds"]),
+        )
+
+
+@dataclass
+class BackgroundIo:
+    """A collection's background writes and the server's budget for them."""
+
+    budget_mb_per_s: float = 0.0  # [storage] background_io_mb_per_s; 0 = none
+    # Since the collection was opened, by kind (the task kinds and "other").
+    bytes_written: Dict[str, int] = field(default_factory=dict)
+    throttled_seconds: float = 0.0  # time waited for the budget since opened
+    tasks: List[BackgroundTask] = field(default_factory=list)  # running now
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> "BackgroundIo":
+        """Builds it from the REST JSON shape."""
+        return cls(
+            budget_mb_per_s=float(d.get("budget_mb_per_s") or 0.0),
+            bytes_written={str(k): int(v) for k, v in (d.get("bytes_written") or {}).items()},
+            throttled_seconds=float(d.get("throttled_seconds") or 0.0),
+            tasks=[BackgroundTask.from_dict(t) for t in d.get("tasks") or []],
         )
 
 

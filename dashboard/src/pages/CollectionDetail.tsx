@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, collectionPath, enc, type Collection, type FlushPolicy, type PayloadIndex, type RecallEstimate, type Segment, type Stats } from '../api';
+import { api, collectionPath, enc, type Collection, type FlushPolicy, type PayloadIndex, type BackgroundIo, type BackgroundTask, type RecallEstimate, type Segment, type Stats } from '../api';
 import { ConfirmButton, ErrorBox, JsonView, Notice, href, navigate, useAsync } from '../components';
 import { formatBytes, formatDuration, formatNumber } from '../lib/format.js';
 import { checkIndexField, checkNumber, type NumRule } from '../lib/validate.js';
@@ -133,6 +133,15 @@ export function CollectionDetail({ name }: { name: string }) {
               <dd>{formatNumber(stats.data.last_sequence)}</dd>
               <dt>Recall estimate</dt>
               <dd data-testid="stats-recall">{recallText(stats.data.recall_estimate)}</dd>
+              {stats.data.background_io && (
+                <>
+                  <dt>Background writes</dt>
+                  <dd data-testid="stats-background-io">{backgroundText(stats.data.background_io)}</dd>
+                  {stats.data.background_io.tasks.map((t, i) => (
+                    <FragmentKV key={`task-${i}`} k={`Running: ${t.kind.replace('_', ' ')}`} v={taskText(t)} />
+                  ))}
+                </>
+              )}
               {stats.data.tiers &&
                 ['hot', 'warm', 'cold']
                   .filter((tier) => stats.data!.tiers![tier])
@@ -415,6 +424,18 @@ function PayloadIndexes({ name }: { name: string }) {
 
 // "0.973 (95% 0.951–0.987, 412 samples)": searches the server re-ran
 // exactly; "not sampled yet" before any.
+function backgroundText(b: BackgroundIo): string {
+  const total = Object.values(b.bytes_written).reduce((a, n) => a + n, 0);
+  const budget = b.budget_mb_per_s > 0 ? `budget ${b.budget_mb_per_s} MiB/s, waited ${formatDuration(b.throttled_seconds)}` : 'no budget';
+  return `${formatBytes(total)} written since opened; ${budget}`;
+}
+
+function taskText(t: BackgroundTask): string {
+  const done = t.bytes_total ? `${formatBytes(t.bytes_done)} of ${formatBytes(t.bytes_total)}` : formatBytes(t.bytes_done);
+  const eta = t.eta_seconds !== null ? `, about ${formatDuration(t.eta_seconds)} left` : '';
+  return `${plural(t.segments, 'segment')}, ${done}${eta}`;
+}
+
 function recallText(r: RecallEstimate | undefined): string {
   if (!r || r.recall === null || r.samples === 0) {
     return r && r.dropped_total > 0 ? `not measured yet (${formatNumber(r.dropped_total)} samples dropped)` : 'not sampled yet';

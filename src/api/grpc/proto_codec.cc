@@ -748,6 +748,28 @@ void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out) {
     e->set_samples_total(r.samples_total);
     e->set_dropped_total(r.dropped_total);
   }
+  const BackgroundIo& b = info.background_io;
+  pb::BackgroundIo* io = out->mutable_background_io();
+  io->set_budget_bytes_per_s(b.budget_bytes_per_s);
+  for (const auto& [kind, bytes] : b.bytes_written) {
+    (*io->mutable_bytes_written())[kind] = bytes;
+  }
+  io->set_throttled_seconds(b.throttled_seconds);
+  if (info.recovery) {
+    pb::RecoveryInfo* r = out->mutable_recovery();
+    r->set_seconds(info.recovery->seconds);
+    r->set_wal_records(info.recovery->wal_records);
+    r->set_wal_bytes(info.recovery->wal_bytes);
+  }
+  for (const BackgroundTask& t : b.tasks) {
+    pb::BackgroundTask* task = io->add_tasks();
+    task->set_kind(t.kind);
+    task->set_segments(t.segments);
+    task->set_bytes_done(t.bytes_done);
+    task->set_bytes_total(t.bytes_total);
+    task->set_seconds(t.seconds);
+    task->set_eta_seconds(t.eta_seconds);
+  }
 }
 
 void EncodePayloadIndexes(const std::string& collection,

@@ -55,8 +55,15 @@ RestResponse ErrorResponse(unsigned http_status, std::string_view code,
 }
 
 RestResponse ErrorResponse(const Status& status) {
-  return ErrorResponse(HttpStatusFor(status.code()),
-                       StatusCodeName(status.code()), status.message());
+  RestResponse r =
+      ErrorResponse(HttpStatusFor(status.code()), StatusCodeName(status.code()),
+                    status.message());
+  // Unavailable is always worth a retry (a flush behind its WAL cap, a
+  // replica catching up): say when.
+  if (status.code() == StatusCode::kUnavailable) {
+    r.headers.emplace_back("Retry-After", "1");
+  }
+  return r;
 }
 
 RestResponse JsonResponse(unsigned status, const json& body) {

@@ -426,6 +426,52 @@ Result<StoredPoint> DecodePoint(const std::string& body) {
   return PointFromJson(j);
 }
 
+namespace {
+json BackgroundIoOf(const BackgroundIo& b) {
+  json tasks = json::array();
+  for (const BackgroundTask& t : b.tasks) {
+    tasks.push_back({{"kind", t.kind},
+                     {"segments", t.segments},
+                     {"bytes_done", t.bytes_done},
+                     {"bytes_total", t.bytes_total},
+                     {"seconds", t.seconds},
+                     {"eta_seconds", t.eta_seconds}});
+  }
+  return {{"budget_bytes_per_s", b.budget_bytes_per_s},
+          {"bytes_written", b.bytes_written},
+          {"throttled_seconds", b.throttled_seconds},
+          {"tasks", std::move(tasks)}};
+}
+
+// Absent (a node of an older version) or malformed: left empty.
+void ReadBackgroundIo(const json& j, BackgroundIo* b) {
+  auto it = j.find("background_io");
+  if (it == j.end() || !it->is_object()) return;
+  BackgroundIo out;
+  if (!Read(*it, "budget_bytes_per_s", &out.budget_bytes_per_s) ||
+      !Read(*it, "bytes_written", &out.bytes_written) ||
+      !Read(*it, "throttled_seconds", &out.throttled_seconds)) {
+    return;
+  }
+  auto tasks = it->find("tasks");
+  if (tasks != it->end() && tasks->is_array()) {
+    for (const json& t : *tasks) {
+      BackgroundTask task;
+      if (!t.is_object() || !Read(t, "kind", &task.kind) ||
+          !Read(t, "segments", &task.segments) ||
+          !Read(t, "bytes_done", &task.bytes_done) ||
+          !Read(t, "bytes_total", &task.bytes_total) ||
+          !Read(t, "seconds", &task.seconds) ||
+          !Read(t, "eta_seconds", &task.eta_seconds)) {
+        return;
+      }
+      out.tasks.push_back(std::move(task));
+    }
+  }
+  *b = std::move(out);
+}
+}  // namespace
+
 std::string EncodeInfo(const CollectionInfo& i) {
   json tiers = json::array();
   for (const auto& t : i.tiers) {
@@ -445,7 +491,8 @@ std::string EncodeInfo(const CollectionInfo& i) {
                {"compaction_seconds", i.compaction_seconds},
                {"adaptive_graphs_kept", i.adaptive_graphs_kept},
                {"adaptive_graphs_declined", i.adaptive_graphs_declined},
-               {"tiers", std::move(tiers)}})
+               {"tiers", std::move(tiers)},
+               {"background_io", BackgroundIoOf(i.background_io)}})
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
@@ -479,6 +526,7 @@ Result<CollectionInfo> DecodeInfo(const std::string& body) {
       Read(json({{"v", v[2]}}), "v", &i.tiers[t].bytes);
     }
   }
+  ReadBackgroundIo(j, &i.background_io);
   return i;
 }
 
