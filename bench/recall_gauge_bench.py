@@ -16,6 +16,10 @@ the estimator off), --queries test images searched with
 k 10 over gRPC, one at a time. Offline recall@10 of those answers against
 numpy's brute-force ground truth, beside the server's estimate with its 95%
 interval and sample count.
+
+--overhead ROUNDS measures instead what the estimator costs: search QPS
+(ef 64, --clients threads over gRPC) on fresh servers with it off and at
+its defaults (rate 0.01, CPU share 0.05), alternating, ROUNDS of each.
 """
 import argparse
 import os
@@ -88,6 +92,54 @@ def ground_truth(base, queries, k):
     return out
 
 
+def overhead(args, data, queries):
+    """Search QPS with the estimator off (rate 0) and at its defaults,
+    alternating fresh servers on the same data, --clients threads over gRPC,
+    ef 64; prints every round and the medians."""
+    import statistics
+    import threading
+    qps = {0.0: [], 0.01: []}
+    for r in range(args.overhead):
+        for rate in ([0.0, 0.01] if r % 2 == 0 else [0.01, 0.0]):
+            srv = Server(args.binary, data, rate, 0.05)
+            try:
+                clients = [ProximaDBClient(f"grpc://127.0.0.1:{srv.grpc}")
+                           for _ in range(args.clients)]
+                wait_graphs(clients[0], "fm")
+                for q in queries[:200]:  # warm the pages
+                    clients[0].search("fm", q, k=10, ef_search=64, include_metadata=False)
+
+                def run(c, part):
+                    for q in part:
+                        c.search("fm", q, k=10, ef_search=64, include_metadata=False)
+
+                parts = [queries[i::args.clients] for i in range(args.clients)]
+                threads = [threading.Thread(target=run, args=(c, p))
+                           for c, p in zip(clients, parts)]
+                t0 = time.perf_counter()
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                q = len(queries) / (time.perf_counter() - t0)
+                samples = ""
+                if rate > 0:
+                    est = clients[0].stats("fm").recall_estimate
+                    samples = f", {est.samples_total} samples" if est else ", 0 samples"
+                for c in clients:
+                    c.close()
+            finally:
+                srv.stop()
+            qps[rate].append(q)
+            print(f"round {r} rate {rate}: {q:,.0f} QPS{samples}", flush=True)
+    off, on = statistics.median(qps[0.0]), statistics.median(qps[0.01])
+    print(f"| estimator | median QPS ({args.overhead} runs, {args.clients} clients, ef 64) |")
+    print("|---|---:|")
+    print(f"| off | {off:,.0f} |")
+    print(f"| defaults (rate 0.01, share 0.05) | {on:,.0f} ({on / off - 1:+.1%}) |")
+    print(f"# load {os.getloadavg()[0]:.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--binary", required=True)
@@ -96,6 +148,11 @@ def main():
     ap.add_argument("--ef", default="10,16,32,64,128")
     ap.add_argument("--cpu-share", type=float, default=1.0,
                     help="recall_cpu_share (1: samples accumulate fastest)")
+    ap.add_argument("--overhead", type=int, default=0, metavar="ROUNDS",
+                    help="instead: search QPS with the estimator off and at its "
+                         "defaults (rate 0.01, share 0.05), alternating, ROUNDS each")
+    ap.add_argument("--clients", type=int, default=2,
+                    help="--overhead: client threads searching at once")
     args = ap.parse_args()
     base = read_idx(FMNIST + "train-images-idx3-ubyte.gz")
     queries = read_idx(FMNIST + "t10k-images-idx3-ubyte.gz", args.queries)
@@ -110,6 +167,9 @@ def main():
             c.flush("fm")
             wait_graphs(c, "fm")
         srv.stop()
+        if args.overhead:
+            overhead(args, data, queries)
+            return
         print("| ef_search | offline recall@10 | estimate | 95% interval | samples | QPS |")
         print("|---|---|---|---|---|---|")
         for ef in [int(x) for x in args.ef.split(",")]:
