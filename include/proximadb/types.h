@@ -458,6 +458,14 @@ struct RecallEstimate {
   bool operator==(const RecallEstimate&) const = default;
 };
 
+// The kinds of background work as stats and /metrics name them: a running
+// task is one of the first kBackgroundTaskKinds; "other" counts writes
+// made outside any task.
+inline constexpr std::string_view kBackgroundKindNames[] = {
+    "flush",         "compaction", "index_build",
+    "payload_index", "tier_move",  "other"};
+inline constexpr size_t kBackgroundTaskKinds = 5;
+
 // One background write of a collection running now (docs/API.md,
 // "Background I/O").
 struct BackgroundTask {

@@ -15,24 +15,6 @@ int64_t NanosSince(std::chrono::steady_clock::time_point t) {
 }
 }  // namespace
 
-const char* BackgroundKindName(BackgroundKind k) {
-  switch (k) {
-    case BackgroundKind::kFlush:
-      return "flush";
-    case BackgroundKind::kCompaction:
-      return "compaction";
-    case BackgroundKind::kIndexBuild:
-      return "index_build";
-    case BackgroundKind::kPayloadIndex:
-      return "payload_index";
-    case BackgroundKind::kTierMove:
-      return "tier_move";
-    case BackgroundKind::kOther:
-      break;
-  }
-  return "other";
-}
-
 // A file created through the env: every append is throttled, then counted.
 class BackgroundIoEnv::File final : public WritableFile {
  public:
@@ -101,20 +83,21 @@ BackgroundIoEnv::Task::~Task() {
   v.erase(std::remove(v.begin(), v.end(), this), v.end());
 }
 
-Result<std::unique_ptr<WritableFile>> BackgroundIoEnv::NewWritableFile(
-    const std::string& path) {
-  auto f = target()->NewWritableFile(path);
+Result<std::unique_ptr<WritableFile>> BackgroundIoEnv::Wrap(
+    Result<std::unique_ptr<WritableFile>> f) {
   if (!f.ok()) return f.status();
   return std::unique_ptr<WritableFile>(
       std::make_unique<File>(this, std::move(f).value()));
 }
 
+Result<std::unique_ptr<WritableFile>> BackgroundIoEnv::NewWritableFile(
+    const std::string& path) {
+  return Wrap(target()->NewWritableFile(path));
+}
+
 Result<std::unique_ptr<WritableFile>> BackgroundIoEnv::NewAppendableFile(
     const std::string& path) {
-  auto f = target()->NewAppendableFile(path);
-  if (!f.ok()) return f.status();
-  return std::unique_ptr<WritableFile>(
-      std::make_unique<File>(this, std::move(f).value()));
+  return Wrap(target()->NewAppendableFile(path));
 }
 
 uint64_t BackgroundIoEnv::SyncEveryBytes() const {
@@ -152,8 +135,8 @@ void BackgroundIoEnv::Count(size_t n) {
 BackgroundIo BackgroundIoEnv::Snapshot() const {
   BackgroundIo out;
   out.budget_bytes_per_s = budget_ != nullptr ? budget_->bytes_per_s() : 0;
-  for (size_t k = 0; k < kBackgroundKinds; ++k) {
-    out.bytes_written[BackgroundKindName(static_cast<BackgroundKind>(k))] =
+  for (size_t k = 0; k < bytes_.size(); ++k) {
+    out.bytes_written[std::string(kBackgroundKindNames[k])] =
         bytes_[k].load(std::memory_order_relaxed);
   }
   out.throttled_seconds =
@@ -161,7 +144,7 @@ BackgroundIo BackgroundIoEnv::Snapshot() const {
   MutexLock lock(&mu_);
   for (const Task* t : tasks_) {
     BackgroundTask task;
-    task.kind = BackgroundKindName(t->kind_);
+    task.kind = std::string(BackgroundKindName(t->kind_));
     task.segments = t->segments_;
     task.bytes_done = t->bytes_done_.load(std::memory_order_relaxed);
     task.bytes_total = t->bytes_total_.load(std::memory_order_relaxed);

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proximadb/types.h"
@@ -39,6 +40,7 @@
 
 namespace proximadb {
 
+// In the order of kBackgroundKindNames (types.h).
 enum class BackgroundKind : uint8_t {
   kFlush,
   kCompaction,
@@ -47,8 +49,13 @@ enum class BackgroundKind : uint8_t {
   kTierMove,
   kOther,  // a write through the env outside any task
 };
-inline constexpr size_t kBackgroundKinds = 6;
-const char* BackgroundKindName(BackgroundKind k);
+static_assert(static_cast<size_t>(BackgroundKind::kOther) + 1 ==
+              std::size(kBackgroundKindNames));
+static_assert(static_cast<size_t>(BackgroundKind::kTierMove) + 1 ==
+              kBackgroundTaskKinds);
+inline std::string_view BackgroundKindName(BackgroundKind k) {
+  return kBackgroundKindNames[static_cast<size_t>(k)];
+}
 
 class BackgroundIoEnv final : public EnvWrapper {
  public:
@@ -100,6 +107,9 @@ class BackgroundIoEnv final : public EnvWrapper {
 
  private:
   class File;
+  // `f` (the target's file) wrapped: throttled, synced at the pace, counted.
+  Result<std::unique_ptr<WritableFile>> Wrap(
+      Result<std::unique_ptr<WritableFile>> f);
   // Takes `n` bytes from the budget (unless closing); counts the wait.
   void Throttle(size_t n);
   // With a budget, files are synced after every this many bytes appended,
@@ -110,7 +120,7 @@ class BackgroundIoEnv final : public EnvWrapper {
 
   const std::shared_ptr<IoBudget> budget_;
   const std::shared_ptr<const std::atomic<bool>> closing_;
-  std::array<std::atomic<uint64_t>, kBackgroundKinds> bytes_{};
+  std::array<std::atomic<uint64_t>, std::size(kBackgroundKindNames)> bytes_{};
   std::atomic<int64_t> throttled_ns_{0};
   mutable Mutex mu_;
   std::vector<const Task*> tasks_ GUARDED_BY(mu_);  // oldest first

@@ -180,17 +180,15 @@ Status CollectionImpl::FlushLocked() {
   });
   std::shared_ptr<LiveSegment> live;
   if (!rows.empty()) {
-    task.set_bytes_total(FlushBytes(*frozen, rows.size()));
+    const uint64_t bytes = FlushBytes(*frozen, rows.size());
+    task.set_bytes_total(bytes);
     PDB_ASSIGN_OR_RETURN(
-        live,
-        WriteLiveSegment(seg_id, rows.size(), FlushBytes(*frozen, rows.size()),
-                         [&](size_t i) {
-                           uint32_t r = rows[i];
-                           return segment::SegmentRow{
-                               frozen->id(r),       frozen->vector(r),
-                               frozen->metadata(r), frozen->version(r),
-                               frozen->sparse(r),   frozen->expires_at(r)};
-                         }));
+        live, WriteLiveSegment(seg_id, rows.size(), bytes, [&](size_t i) {
+          uint32_t r = rows[i];
+          return segment::SegmentRow{
+              frozen->id(r),      frozen->vector(r), frozen->metadata(r),
+              frozen->version(r), frozen->sparse(r), frozen->expires_at(r)};
+        }));
   }
   // Payload indexes are built before the segment is published, so a
   // filtered search never sees the new segment without them.

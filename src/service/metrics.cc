@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <fstream>
+#include <span>
 #include <sstream>
 
 #include "service/service.h"
@@ -296,8 +297,8 @@ void RenderBackgroundIo(std::string& out,
            Num(c.background_io.throttled_seconds));
   }
   // The running tasks, summed per kind (every task kind, 0 when idle).
-  static constexpr std::string_view kKinds[] = {
-      "flush", "compaction", "index_build", "payload_index", "tier_move"};
+  const std::span<const std::string_view> kinds(kBackgroundKindNames,
+                                                kBackgroundTaskKinds);
   struct PerKind {
     double tasks = 0, done = 0, total = 0, eta = -1;
   };
@@ -319,12 +320,13 @@ void RenderBackgroundIo(std::string& out,
        "(only while known).",
        &PerKind::eta},
   };
-  std::vector<std::array<PerKind, std::size(kKinds)>> sums(collections.size());
+  std::vector<std::array<PerKind, kBackgroundTaskKinds>> sums(
+      collections.size());
   for (size_t i = 0; i < collections.size(); ++i) {
     for (const BackgroundTask& t : collections[i].background_io.tasks) {
-      auto k = std::find(std::begin(kKinds), std::end(kKinds), t.kind);
-      if (k == std::end(kKinds)) continue;
-      PerKind& p = sums[i][k - std::begin(kKinds)];
+      auto k = std::find(kinds.begin(), kinds.end(), t.kind);
+      if (k == kinds.end()) continue;
+      PerKind& p = sums[i][k - kinds.begin()];
       p.tasks += 1;
       p.done += double(t.bytes_done);
       p.total += double(t.bytes_total);
@@ -334,12 +336,12 @@ void RenderBackgroundIo(std::string& out,
   for (const Series& s : kSeries) {
     Header(out, s.name, "gauge", s.help);
     for (size_t i = 0; i < collections.size(); ++i) {
-      for (size_t k = 0; k < std::size(kKinds); ++k) {
+      for (size_t k = 0; k < kinds.size(); ++k) {
         const double v = sums[i][k].*s.field;
         if (s.field == &PerKind::eta && v < 0) continue;
         Sample(out, s.name,
                Label("collection", collections[i].config.name) + "," +
-                   Label("kind", kKinds[k]),
+                   Label("kind", kinds[k]),
                Num(v));
       }
     }
