@@ -99,6 +99,24 @@ struct DBOptions {
   // says; so a restart replays at most this much per collection
   // (docs/OPERATIONS.md, "Recovery time"). 0 = no cap. Default 1 GiB.
   uint64_t max_unflushed_wal_bytes = uint64_t{1024} << 20;
+  // What start-up does with a collection whose own files fail their checks
+  // (a damaged or missing segment or WAL file, a catalog row behind its
+  // directory) or that fails to start ([storage] on_damaged_collection):
+  // kRefuse: Open fails and nothing on disk is changed (the catalog and the
+  // directories of the other collections included). kFence: Open succeeds
+  // without it; the collection is listed with state "fenced" and the
+  // reason, every request naming it fails with kFailedPrecondition, nothing
+  // in its directories is changed, and a drop moves them into the
+  // quarantine (docs/OPERATIONS.md, "Damaged and recovering collections").
+  // Damage to the catalog itself always refuses. Default kRefuse.
+  enum class OnDamagedCollection { kRefuse, kFence };
+  OnDamagedCollection on_damaged_collection = OnDamagedCollection::kRefuse;
+  // Open returns once the catalog and the directory as a whole are checked;
+  // each collection then recovers in the background (several at a time)
+  // and serves as soon as it has. Until then it is listed with state
+  // "recovering" and a request naming it fails with kUnavailable. Needs
+  // kFence (a damage found after Open can only fence). Default false.
+  bool recover_in_background = false;
   // How often the flush scheduler evaluates policies. Default 1000 ms.
   uint32_t flush_check_interval_ms = 1000;
   // [storage] compaction_enabled. Default true.
@@ -328,6 +346,16 @@ class DB {
   virtual std::vector<AliasInfo> ListAliases() = 0;
   // Flushes every collection (used on graceful shutdown).
   virtual Status FlushAll() = 0;
+  // How many listed collections are recovering and fenced now
+  // (DBOptions::on_damaged_collection, recover_in_background).
+  struct UnavailableCounts {
+    uint64_t recovering = 0;
+    uint64_t fenced = 0;
+  };
+  virtual UnavailableCounts CountUnavailable() { return {}; }
+  // Blocks until background recovery is over: every collection recovered
+  // or fenced (at once when there was none to do).
+  virtual void WaitForRecovery() {}
 
   // The cluster as this node sees it (GET /api/v1/cluster). The engine of
   // one node answers {enabled: false}; the cluster's DB (src/cluster/

@@ -505,8 +505,18 @@ struct RecoveryInfo {
   bool operator==(const RecoveryInfo&) const = default;
 };
 
+// Whether a listed collection serves (DBOptions::on_damaged_collection,
+// recover_in_background).
+enum class CollectionState { kServing, kRecovering, kFenced };
+std::string_view CollectionStateName(CollectionState s);
+
 struct CollectionInfo {
   CollectionConfig config;
+  // Not kServing: only config, created_at_unix_ms and state_message are
+  // set; the message says why (the damage found, or since when it has been
+  // recovering).
+  CollectionState state = CollectionState::kServing;
+  std::string state_message;
   uint64_t point_count = 0;                 // live points
   uint64_t segment_count = 0;               // immutable segments on disk
   uint64_t memtable_points = 0;             // points not yet flushed

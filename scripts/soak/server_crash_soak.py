@@ -71,6 +71,12 @@ class Server:
             self.proc.wait()
             return False
         self.port = int(m.group(1))
+        # Then every collection recovered (the server answers meanwhile, a
+        # collection still recovering with 503).
+        line = self.proc.stdout.readline()
+        if not line.startswith(b"proximadb-server recovered"):
+            self.proc.wait()
+            return False
         return True
 
     def kill(self) -> None:

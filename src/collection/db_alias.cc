@@ -48,33 +48,25 @@ std::vector<AliasInfo> DBImpl::ListAliases() {
   return out;
 }
 
-namespace {
-
-std::vector<catalog::AliasEntry> Entries(
-    const std::map<std::string, std::string>& aliases,
-    const std::map<std::string, std::shared_ptr<CollectionImpl>>& collections) {
+std::vector<catalog::AliasEntry> DBImpl::AliasEntriesLocked() {
   std::vector<catalog::AliasEntry> out;
-  for (const auto& [alias, name] : aliases) {
-    auto c = collections.find(name);
-    out.push_back(catalog::AliasEntry{
-        alias, name, c == collections.end() ? "" : c->second->dir_name()});
+  for (const auto& [alias, name] : aliases_) {
+    out.push_back(catalog::AliasEntry{alias, name, DirNameLocked(name)});
   }
   return out;
 }
 
-}  // namespace
-
 Status DBImpl::WriteAliasManifestLocked() {
   return options_.env->WriteFileAtomically(
       dir_ + "/" + std::string(catalog::kAliasManifestFileName),
-      catalog::EncodeAliasManifest(Entries(aliases_, collections_)));
+      catalog::EncodeAliasManifest(AliasEntriesLocked()));
 }
 
 Status DBImpl::SyncAliasManifestLocked() {
   Env* env = options_.env;
   const std::string path =
       dir_ + "/" + std::string(catalog::kAliasManifestFileName);
-  const std::vector<catalog::AliasEntry> want = Entries(aliases_, collections_);
+  const std::vector<catalog::AliasEntry> want = AliasEntriesLocked();
   std::string why;
   if (!env->FileExists(path)) {
     if (want.empty()) return Status::OK();  // nothing to record

@@ -104,6 +104,7 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(
   PDB_RETURN_IF_ERROR(db->CheckObjectStore());
   PDB_RETURN_IF_ERROR(db->Recover());
   PDB_RETURN_IF_ERROR(db->RemoveRestoreStaging());  // db_snapshot.cc
+  db->StartBackgroundRecovery();                    // db_recover.cc
   if (db->options_.background_threads) {
     DBImpl* d = db.get();
     const uint32_t every = d->options_.flush_check_interval_ms;
@@ -123,6 +124,10 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(
 }
 
 DBImpl::~DBImpl() {
+  // Collections still recovering stay as they are on disk: the next start
+  // recovers them (the one being replayed finishes first).
+  stop_recovery_ = true;
+  if (recovery_thread_.joinable()) recovery_thread_.join();
   {
     MutexLock lock(&bg_mu_);
     stop_ = true;
@@ -156,6 +161,11 @@ Result<std::shared_ptr<Collection>> DBImpl::CreateCollection(
   if (collections_.count(config.name)) {
     return Status::AlreadyExists("collection '" + config.name +
                                  "' already exists");
+  }
+  if (auto u = unavailable_.find(config.name); u != unavailable_.end()) {
+    return Status::AlreadyExists(
+        "collection '" + config.name + "' already exists (" +
+        std::string(CollectionStateName(u->second.state)) + ")");
   }
   if (auto a = aliases_.find(config.name); a != aliases_.end()) {
     return Status::AlreadyExists(
@@ -284,9 +294,13 @@ Result<std::shared_ptr<Collection>> DBImpl::GetCollection(
     // The one place aliases resolve: every API operation that takes a
     // collection name comes here (VectorService::Open).
     auto a = aliases_.find(name);
-    if (a != aliases_.end()) it = collections_.find(a->second);
+    if (a != aliases_.end()) {
+      it = collections_.find(a->second);
+      PDB_RETURN_IF_ERROR(UnavailableStatusLocked(a->second));
+    }
   }
   if (it == collections_.end()) {
+    PDB_RETURN_IF_ERROR(UnavailableStatusLocked(name));
     return Status::NotFound("collection '" + name + "' not found");
   }
   return std::shared_ptr<Collection>(it->second);
@@ -295,6 +309,20 @@ Result<std::shared_ptr<Collection>> DBImpl::GetCollection(
 std::vector<CollectionInfo> DBImpl::ListCollections() {
   std::vector<CollectionInfo> out;
   for (const auto& c : Snapshot()) out.push_back(c->Info());
+  {
+    MutexLock lock(&mu_);
+    for (const auto& [name, u] : unavailable_) {
+      CollectionInfo info;
+      info.config = u.record.config;
+      info.created_at_unix_ms = u.record.created_at_unix_ms;
+      info.state = u.state;
+      info.state_message = UnavailableStatusLocked(name).message();
+      out.push_back(std::move(info));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.config.name < b.config.name;
+  });
   return out;
 }
 
@@ -308,6 +336,13 @@ Status DBImpl::DropCollection(const std::string& name) {
         return Status::FailedPrecondition(
             "'" + name + "' is an alias (of collection '" + a->second +
             "'): drop the collection by its own name, or delete the alias");
+      }
+      if (auto u = unavailable_.find(name); u != unavailable_.end()) {
+        if (u->second.state == CollectionState::kRecovering) {
+          return UnavailableStatusLocked(name);
+        }
+        lock.Unlock();
+        return DropFenced(name);
       }
       return Status::NotFound("collection '" + name + "' not found");
     }

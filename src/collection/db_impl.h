@@ -2,6 +2,7 @@
 // flush (by policy, highest flush_priority first) and compact.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 
 #include "collection/collection_impl.h"
 #include "proximadb/db.h"
+#include "storage/catalog/alias_manifest.h"
 #include "storage/catalog/catalog.h"
 #include "storage/snapshot/snapshot_repo.h"
 #include "util/mutex.h"
@@ -36,6 +38,8 @@ class DBImpl final : public DB {
   Status UpdateAliases(const std::vector<AliasAction>& actions) override;
   std::vector<AliasInfo> ListAliases() override;
   Status FlushAll() override;
+  UnavailableCounts CountUnavailable() override EXCLUDES(mu_);
+  void WaitForRecovery() override EXCLUDES(mu_);
   Result<std::vector<QuarantineEntry>> ListQuarantine() override;
   Result<uint64_t> ClearQuarantine(const std::string& id) override;
   // Snapshots (db_snapshot.cc).
@@ -98,6 +102,31 @@ class DBImpl final : public DB {
   void WaitForBackgroundBuilds() { builds_->Drain(); }
 
  private:
+  // A collection the catalog lists that does not serve: recovering in the
+  // background, or fenced (DBOptions::on_damaged_collection).
+  struct Unavailable {
+    CollectionRecord record;
+    CollectionState state = CollectionState::kRecovering;
+    std::string reason;         // kFenced: what start-up found
+    uint64_t since_micros = 0;  // when it began recovering, or was fenced
+  };
+  // The error of a request naming `name` (kUnavailable while recovering,
+  // kFailedPrecondition when fenced); OK when it is not unavailable.
+  Status UnavailableStatusLocked(const std::string& name) REQUIRES(mu_);
+  // `name` is a collection, serving or not, or an alias.
+  bool NameTakenLocked(const std::string& name) REQUIRES(mu_);
+  // The collection's directory name ("" when not listed).
+  std::string DirNameLocked(const std::string& name) REQUIRES(mu_);
+  void FenceLocked(const CollectionRecord& rec, std::string why) REQUIRES(mu_);
+  // Starts the thread that recovers to_recover_ (none: nothing to do).
+  void StartBackgroundRecovery();
+  // Background recovery of one collection (recover_in_background): check,
+  // replay, start; then it serves, or is fenced.
+  void RecoverInBackground(const CollectionRecord& rec) EXCLUDES(mu_);
+  // Drops a fenced collection: the catalog commit, then its directories
+  // into the quarantine.
+  Status DropFenced(const std::string& name) EXCLUDES(mu_);
+
   DBImpl(const DBOptions& options, std::string dir);
   // Checks the whole data directory (catalog, every collection), changing
   // nothing; only then makes the changes the checks decided (db_recover.cc).
@@ -144,6 +173,9 @@ class DBImpl final : public DB {
   // aliases.manifest from aliases_ (after a commit that changed them;
   // db_alias.cc).
   Status WriteAliasManifestLocked() REQUIRES(mu_);
+  // What aliases.manifest holds: each alias with its collection's
+  // directory (serving or not).
+  std::vector<catalog::AliasEntry> AliasEntriesLocked() REQUIRES(mu_);
   // Start-up, change step: rewrites aliases.manifest when it is missing
   // (and there are aliases), damaged (set aside first) or differs.
   Status SyncAliasManifestLocked() REQUIRES(mu_);
@@ -247,6 +279,13 @@ class DBImpl final : public DB {
   // alias -> collection name; mirrors the catalog's aliases table (changed
   // only after its commit, under mu_, so a lookup sees a switch whole).
   std::map<std::string, std::string> aliases_ GUARDED_BY(mu_);
+  std::map<std::string, Unavailable> unavailable_ GUARDED_BY(mu_);
+  // recover_in_background: what Recover left to the recovery thread.
+  std::vector<CollectionRecord> to_recover_;
+  std::thread recovery_thread_;
+  std::atomic<bool> stop_recovery_{false};
+  bool recovery_over_ GUARDED_BY(mu_) = true;
+  CondVar recovery_cv_;
   // Directories of collections whose catalog commit failed.
   std::vector<std::string> uncommitted_dirs_ GUARDED_BY(mu_);
 

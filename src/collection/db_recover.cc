@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <set>
 #include <thread>
 
@@ -244,31 +245,40 @@ Status DBImpl::Recover() {
     }
   }
   // Each collection is checked and its WAL replayed on its own, several at
-  // a time; the first failure in catalog order is the answer.
+  // a time (or, recover_in_background, after Open returned); with kRefuse
+  // the first failure in catalog order is the answer, with kFence the
+  // collection is fenced and the others go on.
+  const bool fence =
+      options_.on_damaged_collection == DBOptions::OnDamagedCollection::kFence;
+  if (options_.recover_in_background && !fence) {
+    return Status::InvalidArgument(
+        "recover_in_background needs on_damaged_collection = fence (a "
+        "damage found after start-up can only fence the collection)");
+  }
   std::vector<Result<std::shared_ptr<CollectionImpl>>> results(
       records.size(), Status::Internal("not recovered"));
   std::vector<double> seconds(records.size(), 0);
-  RecoverInParallel(records.size(), [&](size_t i) {
-    const CollectionRecord& rec = records[i];
-    const auto started = std::chrono::steady_clock::now();
-    Result<CollectionDeps> deps = Deps();
-    results[i] = deps.ok()
-                     ? CollectionImpl::Recover(
-                           *deps, rec, collections_dir_ + "/" + rec.dir_name)
-                     : Result<std::shared_ptr<CollectionImpl>>(deps.status());
-    seconds[i] = std::chrono::duration<double>(
-                     std::chrono::steady_clock::now() - started)
-                     .count();
-  });
-  std::vector<std::shared_ptr<CollectionImpl>> recovered;
-  for (size_t i = 0; i < records.size(); ++i) {
-    Result<std::shared_ptr<CollectionImpl>>& c = results[i];
-    if (!c.ok()) {
-      return Status(c.status().code(), "recovering collection '" +
-                                           records[i].config.name +
-                                           "': " + c.status().message());
+  if (!options_.recover_in_background) {
+    RecoverInParallel(records.size(), [&](size_t i) {
+      const CollectionRecord& rec = records[i];
+      const auto started = std::chrono::steady_clock::now();
+      Result<CollectionDeps> deps = Deps();
+      results[i] = deps.ok()
+                       ? CollectionImpl::Recover(
+                             *deps, rec, collections_dir_ + "/" + rec.dir_name)
+                       : Result<std::shared_ptr<CollectionImpl>>(deps.status());
+      seconds[i] = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - started)
+                       .count();
+    });
+    for (size_t i = 0; i < records.size(); ++i) {
+      const Status& st = results[i].status();
+      if (!st.ok() && !fence) {
+        return Status(st.code(), "recovering collection '" +
+                                     records[i].config.name +
+                                     "': " + st.message());
+      }
     }
-    recovered.push_back(std::move(c).value());
   }
   // Elsewhere first: their drops must finish before the main directory,
   // whose marker proves them, goes.
@@ -292,22 +302,40 @@ Status DBImpl::Recover() {
       PDB_RETURN_IF_ERROR(quarantine_->Move(u.path, u.why));
     }
   }
-  for (size_t i = 0; i < recovered.size(); ++i) {
+  for (size_t i = 0; i < records.size(); ++i) {
+    const std::string& name = records[i].config.name;
+    if (options_.recover_in_background) {
+      MutexLock lock(&mu_);  // no other thread yet; for the analysis
+      unavailable_[name] = Unavailable{records[i], CollectionState::kRecovering,
+                                       "", options_.clock->NowMicros()};
+      to_recover_.push_back(records[i]);
+      continue;
+    }
+    if (!results[i].ok()) {  // kFence (kRefuse returned above)
+      MutexLock lock(&mu_);
+      FenceLocked(records[i], results[i].status().ToString());
+      continue;
+    }
+    std::shared_ptr<CollectionImpl> c = std::move(results[i]).value();
     const auto started = std::chrono::steady_clock::now();
-    Status s = recovered[i]->Start(catalog_.get());
+    Status s = c->Start(catalog_.get());
     if (!s.ok()) {
-      return Status(s.code(), "starting collection '" + records[i].config.name +
-                                  "': " + s.message());
+      if (!fence) {
+        return Status(s.code(),
+                      "starting collection '" + name + "': " + s.message());
+      }
+      MutexLock lock(&mu_);
+      FenceLocked(records[i], "starting it failed: " + s.ToString());
+      continue;
     }
     const double secs =
         seconds[i] + std::chrono::duration<double>(
                          std::chrono::steady_clock::now() - started)
                          .count();
-    recovered[i]->NoteRecovery(secs);
-    spdlog::info("collection {}: recovered in {:.3f} s", records[i].config.name,
-                 secs);
+    c->NoteRecovery(secs);
+    spdlog::info("collection {}: recovered in {:.3f} s", name, secs);
     MutexLock lock(&mu_);  // no other thread yet; for the analysis
-    collections_[records[i].config.name] = std::move(recovered[i]);
+    collections_[name] = std::move(c);
   }
   {
     MutexLock lock(&mu_);  // no other thread yet; for the analysis
@@ -325,6 +353,200 @@ Status DBImpl::Recover() {
         "/api/v1/admin/quarantine",
         dir_, *count);
   }
+  return Status::OK();
+}
+
+void DBImpl::FenceLocked(const CollectionRecord& rec, std::string why) {
+  while (!why.empty() && (why.back() == '.' || why.back() == ' ')) {
+    why.pop_back();
+  }
+  spdlog::error(
+      "collection {} is fenced: {}. Nothing in its directory was changed; "
+      "the other collections serve (docs/OPERATIONS.md, \"Damaged and "
+      "recovering collections\")",
+      rec.config.name, why);
+  unavailable_[rec.config.name] = Unavailable{rec, CollectionState::kFenced,
+                                              why, options_.clock->NowMicros()};
+}
+
+void DBImpl::StartBackgroundRecovery() {
+  if (to_recover_.empty()) return;
+  spdlog::info(
+      "{} collections recover in the background; each serves as soon as it "
+      "has",
+      to_recover_.size());
+  {
+    MutexLock lock(&mu_);
+    recovery_over_ = false;
+  }
+  recovery_thread_ = std::thread([this] {
+    const auto started = std::chrono::steady_clock::now();
+    RecoverInParallel(to_recover_.size(), [this](size_t i) {
+      if (stop_recovery_.load()) return;  // closing: the next start
+      RecoverInBackground(to_recover_[i]);
+    });
+    MutexLock lock(&mu_);
+    recovery_over_ = true;
+    recovery_cv_.SignalAll();
+    uint64_t fenced = 0;
+    for (const auto& [name, u] : unavailable_) {
+      fenced += u.state == CollectionState::kFenced;
+    }
+    spdlog::info(
+        "background recovery done in {:.3f} s: {} collections "
+        "serve, {} fenced",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                      started)
+            .count(),
+        collections_.size(), fenced);
+  });
+}
+
+DB::UnavailableCounts DBImpl::CountUnavailable() {
+  MutexLock lock(&mu_);
+  UnavailableCounts out;
+  for (const auto& [name, u] : unavailable_) {
+    (u.state == CollectionState::kFenced ? out.fenced : out.recovering) += 1;
+  }
+  return out;
+}
+
+void DBImpl::WaitForRecovery() {
+  MutexLock lock(&mu_);
+  while (!recovery_over_) recovery_cv_.Wait(&mu_);
+}
+
+void DBImpl::RecoverInBackground(const CollectionRecord& rec) {
+  const std::string& name = rec.config.name;
+  const auto started = std::chrono::steady_clock::now();
+  Result<CollectionDeps> deps = Deps();
+  Result<std::shared_ptr<CollectionImpl>> c =
+      deps.ok() ? CollectionImpl::Recover(*deps, rec,
+                                          collections_dir_ + "/" + rec.dir_name)
+                : Result<std::shared_ptr<CollectionImpl>>(deps.status());
+  std::string why;
+  if (!c.ok()) {
+    why = c.status().ToString();
+  } else if (Status s = (*c)->Start(catalog_.get()); !s.ok()) {
+    why = "starting it failed: " + s.ToString();
+  }
+  MutexLock lock(&mu_);
+  if (!why.empty()) {
+    FenceLocked(rec, why);
+    return;
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
+  (*c)->NoteRecovery(secs);
+  collections_[name] = std::move(c).value();
+  unavailable_.erase(name);
+  spdlog::info("collection {}: recovered in {:.3f} s; it serves", name, secs);
+}
+
+Status DBImpl::UnavailableStatusLocked(const std::string& name) {
+  auto it = unavailable_.find(name);
+  if (it == unavailable_.end()) return Status::OK();
+  const Unavailable& u = it->second;
+  if (u.state == CollectionState::kRecovering) {
+    const double secs =
+        static_cast<double>(options_.clock->NowMicros() - u.since_micros) / 1e6;
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.1f", secs);
+    return Status::Unavailable(
+        "collection '" + name +
+        "' is recovering (checking its files and replaying its write-ahead "
+        "log since the server started, " +
+        buf + " s ago); it serves as soon as that is done: retry");
+  }
+  return Status::FailedPrecondition(
+      "collection '" + name +
+      "' is fenced: start-up found it damaged and changed nothing of it (" +
+      u.reason +
+      "). The other collections serve. Restore a snapshot into it with "
+      "overwrite, or drop it (its files go to the quarantine), or stop the "
+      "server and repair it (docs/OPERATIONS.md, \"Damaged and recovering "
+      "collections\")");
+}
+
+bool DBImpl::NameTakenLocked(const std::string& name) {
+  return collections_.count(name) || unavailable_.count(name) ||
+         aliases_.count(name);
+}
+
+std::string DBImpl::DirNameLocked(const std::string& name) {
+  if (auto c = collections_.find(name); c != collections_.end()) {
+    return c->second->dir_name();
+  }
+  if (auto u = unavailable_.find(name); u != unavailable_.end()) {
+    return u->second.record.dir_name;
+  }
+  return "";
+}
+
+Status DBImpl::DropFenced(const std::string& name) {
+  Env* env = options_.env;
+  CollectionRecord rec;
+  {
+    MutexLock lock(&mu_);
+    auto it = unavailable_.find(name);
+    if (it == unavailable_.end() ||
+        it->second.state != CollectionState::kFenced) {
+      return Status::NotFound("collection '" + name + "' is not fenced");
+    }
+    rec = it->second.record;
+    const std::string why = it->second.reason;
+    const std::string main = collections_dir_ + "/" + rec.dir_name;
+    // As any drop: the marker first, so that a crash after the commit
+    // finishes the drop at the next start (deleting, not quarantining).
+    if (env->IsDirectory(main)) {
+      PDB_RETURN_IF_ERROR(env->WriteFileAtomically(
+          main + "/" + std::string(kDroppedMarker),
+          "dropped while fenced at unix ms " +
+              std::to_string(options_.clock->NowMicros() / 1000) + "\n"));
+    }
+    Status s = catalog_->DropCollection(name);
+    if (!s.ok()) {
+      spdlog::warn("fenced collection {}: the drop failed ({}); it stays", name,
+                   s.ToString());
+      return s;
+    }
+    RemoveUncommittedDirsLocked();
+    unavailable_.erase(it);
+    bool had_aliases = false;
+    for (auto a = aliases_.begin(); a != aliases_.end();) {
+      if (a->second == name) {
+        a = aliases_.erase(a);
+        had_aliases = true;
+      } else {
+        ++a;
+      }
+    }
+    if (had_aliases) (void)WriteAliasManifestLocked();
+    // Its directories into the quarantine, the main one last (its marker
+    // says the others may go).
+    RootList roots(layout_.secondary_roots());
+    roots.AddRecord(rec, /*wal_root=*/true);
+    roots.DropMain();
+    std::vector<std::string> dirs;
+    for (const std::string& root : roots.roots()) {
+      const std::string d = layout_.CollectionDir(root, rec.dir_name);
+      if (!root.empty() && env->IsDirectory(d)) dirs.push_back(d);
+    }
+    if (env->IsDirectory(main)) dirs.push_back(main);
+    for (const std::string& d : dirs) {
+      Status q =
+          quarantine_->Move(d, "directory of collection '" + name +
+                                   "', dropped while fenced (" + why + ")");
+      if (!q.ok()) {
+        // The catalog no longer lists it and the marker is there: the next
+        // start finishes the drop.
+        spdlog::warn("fenced collection {} dropped; {} stays: {}", name, d,
+                     q.ToString());
+      }
+    }
+  }
+  spdlog::info("dropped fenced collection {}", name);
   return Status::OK();
 }
 

@@ -225,9 +225,11 @@ Result<SnapshotInfo> DBImpl::CreateSnapshot(const std::string& name,
     if (it == collections_.end()) {
       if (auto a = aliases_.find(name); a != aliases_.end()) {
         it = collections_.find(a->second);
+        PDB_RETURN_IF_ERROR(UnavailableStatusLocked(a->second));
       }
     }
     if (it == collections_.end()) {
+      PDB_RETURN_IF_ERROR(UnavailableStatusLocked(name));
       return Status::NotFound("collection '" + name + "' not found");
     }
     c = it->second;
@@ -302,6 +304,15 @@ Status DBImpl::DeleteSnapshotIn(snapshot::Repository* repo,
 
 Result<SnapshotInfo> DBImpl::CreateDatabaseSnapshot(SnapshotTarget target) {
   MutexLock snap(&snapshot_mu_);
+  {
+    // A database snapshot holds every collection: not while one of them
+    // cannot be read.
+    MutexLock lock(&mu_);
+    for (const auto& [name, u] : unavailable_) {
+      Status s = UnavailableStatusLocked(name);
+      return Status(s.code(), "database snapshot: " + s.message());
+    }
+  }
   PDB_ASSIGN_OR_RETURN(auto repo, OpenRepository(target));
   snapshot::Manifest m;
   PDB_RETURN_IF_ERROR(BeginSnapshot(repo.get(), &m, "database"));
@@ -335,10 +346,12 @@ Result<std::vector<RestoreResult>> DBImpl::RestoreDatabase(
   MutexLock snap(&snapshot_mu_);
   {
     MutexLock lock(&mu_);
-    if (!collections_.empty()) {
+    if (!collections_.empty() || !unavailable_.empty()) {
       return Status::FailedPrecondition(
           "a database restore needs an empty data directory; " + dir_ +
-          " holds " + std::to_string(collections_.size()) + " collections");
+          " holds " +
+          std::to_string(collections_.size() + unavailable_.size()) +
+          " collections");
     }
   }
   PDB_RETURN_IF_ERROR(snapshot::ValidateSnapshotId(id));
@@ -537,7 +550,13 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
           "'" + target + "' is an alias (of collection '" + a->second +
           "'); restore into a collection name");
     }
-    if (collections_.count(target) && !options.overwrite) {
+    if (auto u = unavailable_.find(target);
+        u != unavailable_.end() &&
+        u->second.state == CollectionState::kRecovering) {
+      return UnavailableStatusLocked(target);
+    }
+    if ((collections_.count(target) || unavailable_.count(target)) &&
+        !options.overwrite) {
       return Status::AlreadyExists(
           "collection '" + target +
           "' exists; restore into a new name, or pass overwrite to replace "
@@ -656,7 +675,7 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
   bool exists;
   {
     MutexLock lock(&mu_);
-    exists = collections_.count(target) > 0;
+    exists = collections_.count(target) > 0 || unavailable_.count(target) > 0;
   }
   if (s.ok() && exists) {
     s = DropCollection(target);
@@ -709,7 +728,7 @@ Result<RestoreResult> DBImpl::RestoreEntry(snapshot::Repository* repo,
 Status DBImpl::AdoptRestoredLocked(const CollectionRecord& rec,
                                    const std::string& cdir, uint64_t sequence,
                                    bool* keep_dir) {
-  if (collections_.count(rec.config.name) || aliases_.count(rec.config.name)) {
+  if (NameTakenLocked(rec.config.name)) {
     return Status::AlreadyExists("collection '" + rec.config.name +
                                  "' was created meanwhile");
   }

@@ -147,6 +147,14 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->storage.background_io_mb_per_s = I(v); }},
       {"storage", "max_unflushed_wal_mb", Kind::kInt, 0, 1048576,
        [](C* c, const Value& v) { c->storage.max_unflushed_wal_mb = I(v); }},
+      {"storage", "on_damaged_collection", Kind::kString, 1, 0,
+       [](C* c, const Value& v) { c->storage.on_damaged_collection = S(v); },
+       nullptr,
+       [](std::string_view v) -> std::string {
+         if (v == "fence" || v == "refuse") return "";
+         return "must be \"fence\" or \"refuse\", got '" + std::string(v) +
+                "'";
+       }},
       {"api", "grpc_port", Kind::kInt, 0, 65535,
        [](C* c, const Value& v) { c->api.grpc_port = I(v); }},
       {"api", "rest_port", Kind::kInt, 0, 65535,

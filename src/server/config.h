@@ -67,6 +67,10 @@ struct ServerConfig {
     // (503) until the flush catches up: what a restart replays at most.
     // 0 = no cap.
     int64_t max_unflushed_wal_mb = 1024;  // 0..1048576
+    // "fence": a damaged collection is fenced while the others serve, and
+    // collections recover in the background (single-node, sqlite catalog);
+    // "refuse": a damaged collection refuses the start.
+    std::string on_damaged_collection = "fence";
     bool operator==(const Storage&) const = default;
   } storage;
   struct Api {

@@ -227,6 +227,16 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
   options.wal_directory = config.storage.wal_directory;
   options.tiering = config.tiering;
   options.snapshots = config.snapshots;
+  // Fencing and background recovery in single-node mode with the sqlite
+  // catalog. In cluster mode and with an external catalog the node's start
+  // reads every collection it holds, so a damaged one refuses the start
+  // (in a cluster the other replicas serve its shards meanwhile).
+  if (config.storage.on_damaged_collection == "fence" &&
+      !config.cluster.enabled && config.catalog.backend == "sqlite") {
+    options.on_damaged_collection =
+        proximadb::DBOptions::OnDamagedCollection::kFence;
+    options.recover_in_background = true;
+  }
   return options;
 }
 
@@ -387,6 +397,17 @@ int Serve(const srv::ServerConfig& config, const TlsPem& tls,
   std::printf("proximadb-server ready rest_port=%u grpc_port=%u\n", port,
               grpc_port);
   std::fflush(stdout);
+  // Collections recover in the background ([storage] on_damaged_collection
+  // = "fence"): a second line says when all of them are done (at once when
+  // there was nothing to recover). Scripts that need every collection wait
+  // for it; /health counts the collections still recovering meanwhile.
+  std::thread recovered([&service] {
+    service.WaitForRecovery();
+    const proximadb::service::HealthInfo h = service.GetHealth();
+    std::printf("proximadb-server recovered fenced=%llu\n",
+                static_cast<unsigned long long>(h.collections_fenced));
+    std::fflush(stdout);
+  });
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -395,6 +416,7 @@ int Serve(const srv::ServerConfig& config, const TlsPem& tls,
   std::thread grpc_stop([&] { (*grpc_server)->Stop(); });
   (*server)->Stop();
   grpc_stop.join();
+  recovered.join();  // a recovery under way finishes (nothing is lost)
   Status flushed = service.FlushAll();
   if (!flushed.ok()) {
     // Unflushed data is still in the WAL and is replayed on the next start,

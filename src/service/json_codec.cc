@@ -132,7 +132,8 @@ constexpr std::string_view kIndexKeys[] = {
 // non-empty "payload_indexes" is refused: RefuseUnknownCreateFields).
 bool IsEchoedKey(std::string_view key) {
   return key == "point_count" || key == "segment_count" ||
-         key == "created_at" || key == "payload_indexes" || key == "tiers";
+         key == "created_at" || key == "payload_indexes" || key == "tiers" ||
+         key == "state" || key == "state_message";
 }
 
 bool IsIndexKey(std::string_view key) {
@@ -1204,6 +1205,10 @@ json CollectionToJson(const CollectionInfo& info, const FlushDefaults& defaults,
   }
   if (c.default_ttl_seconds != 0) {
     out["default_ttl_seconds"] = c.default_ttl_seconds;
+  }
+  out["state"] = std::string(CollectionStateName(info.state));
+  if (info.state != CollectionState::kServing) {
+    out["state_message"] = info.state_message;
   }
   return out;
 }

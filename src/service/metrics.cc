@@ -564,7 +564,24 @@ std::string Metrics::Render(const std::vector<CollectionInfo>& collections,
          std::to_string(process.inflight_requests));
   Header(out, "proximadb_collections", "gauge", "Collections.");
   Sample(out, "proximadb_collections", "", std::to_string(collections.size()));
-  RenderCollections(out, collections);
+  // Collections that do not serve (yet) have no per-collection samples.
+  std::vector<CollectionInfo> serving;
+  size_t by_state[3] = {0, 0, 0};
+  for (const CollectionInfo& c : collections) {
+    ++by_state[static_cast<int>(c.state)];
+    if (c.state == CollectionState::kServing) serving.push_back(c);
+  }
+  Header(out, "proximadb_collections_by_state", "gauge",
+         "Collections serving, recovering (start-up replay still running) "
+         "and fenced (damaged: docs/OPERATIONS.md).");
+  for (CollectionState st :
+       {CollectionState::kServing, CollectionState::kRecovering,
+        CollectionState::kFenced}) {
+    Sample(out, "proximadb_collections_by_state",
+           Label("state", std::string(CollectionStateName(st))),
+           std::to_string(by_state[static_cast<int>(st)]));
+  }
+  RenderCollections(out, serving);
   if (process.quarantine_entries) {
     Header(out, "proximadb_quarantine_entries", "gauge",
            "Entries of the data directory's quarantine: files start-up could "

@@ -362,8 +362,11 @@ Result<uint64_t> VectorService::ClearQuarantine(const std::string& id) {
 }
 
 HealthInfo VectorService::GetHealth() {
-  return HealthInfo{"healthy", kVersion};
+  const DB::UnavailableCounts u = db_->CountUnavailable();
+  return HealthInfo{"healthy", kVersion, u.recovering, u.fenced};
 }
+
+void VectorService::WaitForRecovery() { db_->WaitForRecovery(); }
 
 Result<CollectionInfo> VectorService::UpdateCollection(
     const std::string& name, const FlushPolicy& changes) {

@@ -42,6 +42,10 @@ using ::proximadb::kMaxBatchQueries;
 struct HealthInfo {
   std::string status;  // "healthy"
   std::string version;
+  // Collections still recovering (background recovery after a start) and
+  // fenced (damaged; docs/OPERATIONS.md).
+  uint64_t collections_recovering = 0;
+  uint64_t collections_fenced = 0;
 };
 
 class VectorService {
@@ -65,6 +69,8 @@ class VectorService {
 
   // --- typed operations ---
   HealthInfo GetHealth();
+  // DB::WaitForRecovery.
+  void WaitForRecovery();
   Result<CollectionInfo> CreateCollection(const CollectionConfig& config);
   std::vector<CollectionInfo> ListCollections();
   Result<CollectionInfo> GetCollection(const std::string& name);

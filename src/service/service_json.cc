@@ -12,7 +12,10 @@ using nlohmann::json;
 
 json VectorService::Health() {
   HealthInfo h = GetHealth();
-  return json{{"status", h.status}, {"version", h.version}};
+  return json{{"status", h.status},
+              {"version", h.version},
+              {"collections_recovering", h.collections_recovering},
+              {"collections_fenced", h.collections_fenced}};
 }
 
 Result<json> VectorService::CreateCollectionJson(const json& body) {

@@ -22,6 +22,18 @@ std::string_view MetricName(Metric m) {
   return "unknown";
 }
 
+std::string_view CollectionStateName(CollectionState s) {
+  switch (s) {
+    case CollectionState::kServing:
+      return "serving";
+    case CollectionState::kRecovering:
+      return "recovering";
+    case CollectionState::kFenced:
+      return "fenced";
+  }
+  return "unknown";
+}
+
 Result<Metric> ParseMetric(std::string_view name) {
   if (name == "cosine") return Metric::kCosine;
   if (name == "euclidean" || name == "l2") return Metric::kEuclidean;

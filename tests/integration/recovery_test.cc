@@ -101,9 +101,10 @@ class RecoveryIT : public ::testing::Test {
 
   // A start that must be refused: exit status 1, a message naming
   // `needle`, and not one byte of the data directory changed.
-  void ExpectRefused(const std::string& needle) {
+  void ExpectRefused(const std::string& needle,
+                     const std::vector<std::string>& env = {}) {
     const auto before = Snapshot(data_);
-    ASSERT_FALSE(Start()) << "the server started on data it must refuse";
+    ASSERT_FALSE(Start(env)) << "the server started on data it must refuse";
     const int st = server_->exit_status();
     EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 1) << st;
     EXPECT_NE(server_->log().find(needle), std::string::npos)
@@ -294,8 +295,48 @@ TEST_F(RecoveryIT, DamagedCatalogWalAfterKillNineLosesNoAcknowledgedPoint) {
       CollectionDir() + "/segments/seg-00000000000000000002.pdb";
   ASSERT_TRUE(fs::exists(seg2));
 
-  ExpectRefused("the catalog is behind");
+  // [storage] on_damaged_collection = "refuse": the whole start refuses.
+  ExpectRefused("the catalog is behind",
+                {"PROXIMADB_STORAGE__ON_DAMAGED_COLLECTION=refuse"});
   EXPECT_TRUE(fs::exists(seg2));
+  // By default ("fence") the server starts; c is fenced, untouched, and
+  // says why and what to do; a new collection works beside it.
+  const auto before = Snapshot(CollectionDir());
+  ASSERT_TRUE(Start());
+  {
+    HttpClient http = Http();
+    HttpReply r;
+    for (int i = 0; i < 200; ++i) {  // it recovers in the background
+      r = http.Get("/api/v1/collections/c");
+      if (r.status != 503) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_EQ(r.status, 409u) << r.body;
+    EXPECT_EQ(r.json()["error"], "failed_precondition") << r.body;
+    const std::string msg = r.json()["message"];
+    EXPECT_NE(msg.find("'c' is fenced"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("the catalog is behind"), std::string::npos) << msg;
+    r = http.Get("/api/v1/collections");
+    ASSERT_EQ(r.status, 200u);
+    ASSERT_EQ(r.json()["collections"].size(), 1u) << r.body;
+    EXPECT_EQ(r.json()["collections"][0]["state"], "fenced");
+    EXPECT_NE(
+        r.json()["collections"][0]["state_message"].get<std::string>().find(
+            "--rebuild-catalog"),
+        std::string::npos);
+    EXPECT_NE(
+        http.Get("/metrics")
+            .body.find("proximadb_collections_by_state{state=\"fenced\"} 1"),
+        std::string::npos);
+    ASSERT_EQ(http.Post("/api/v1/collections",
+                        nlohmann::json{{"name", "d"}, {"dimension", 2}})
+                  .status,
+              201u);
+  }
+  ASSERT_EQ(server_->Stop(SIGTERM), 0);
+  EXPECT_TRUE(before == Snapshot(CollectionDir()))
+      << "the fenced collection changed:"
+      << Changed(before, Snapshot(CollectionDir()));
   Rebuild();
   ASSERT_TRUE(Start());
   ExpectPoints({{"a", 20}, {"b", 20}});

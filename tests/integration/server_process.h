@@ -78,6 +78,10 @@ class ServerProcess {
     return WaitReady(timeout_s);
   }
 
+  // Start() returns at the "ready" line, not waiting for the collections'
+  // background recovery ("recovered" line). Call before Start().
+  void set_wait_for_recovery(bool wait) { wait_for_recovery_ = wait; }
+
   // The child's open-files limit (soft and hard), set before exec; 0 (the
   // default) inherits ours. Call before Start().
   void set_max_open_files(rlim_t n) { max_open_files_ = n; }
@@ -151,7 +155,15 @@ class ServerProcess {
           grpc_port_ =
               static_cast<uint16_t>(std::atoi(out_.c_str() + g + kGrpc.size()));
         }
-        return port_ != 0;
+        // Then, unless told otherwise, until every collection recovered
+        // (the server answers meanwhile; a collection still recovering
+        // gets 503).
+        const size_t r = out_.find("proximadb-server recovered");
+        if (port_ == 0 || !wait_for_recovery_ ||
+            (r != std::string::npos &&
+             out_.find('\n', r) != std::string::npos)) {
+          return port_ != 0;
+        }
       }
       pollfd p{out_fd_, POLLIN, 0};
       if (poll(&p, 1, 100) > 0) {
@@ -173,6 +185,7 @@ class ServerProcess {
 
   pid_t pid_ = -1;
   int out_fd_ = -1;
+  bool wait_for_recovery_ = true;
   uint16_t port_ = 0;
   uint16_t grpc_port_ = 0;
   int exit_status_ = -1;

@@ -56,6 +56,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_TRUE(c.storage.viper_graph_calibrate);
   EXPECT_EQ(c.storage.background_io_mb_per_s, 0);
   EXPECT_EQ(c.storage.max_unflushed_wal_mb, 1024);
+  EXPECT_EQ(c.storage.on_damaged_collection, "fence");
   EXPECT_TRUE(c.storage.compaction_enabled);
   EXPECT_EQ(c.api.grpc_port, 5678);
   EXPECT_EQ(c.api.rest_port, 8080);
@@ -109,6 +110,7 @@ viper_graph_min_age_s = 0
 viper_graph_calibrate = false
 background_io_mb_per_s = 40
 max_unflushed_wal_mb = 300
+on_damaged_collection = "refuse"
 [api]
 rest_port = 9090
 max_request_size_mb = 8
@@ -129,6 +131,7 @@ enable_background_flush = false
   EXPECT_FALSE(c.storage.viper_graph_calibrate);
   EXPECT_EQ(c.storage.background_io_mb_per_s, 40);
   EXPECT_EQ(c.storage.max_unflushed_wal_mb, 300);
+  EXPECT_EQ(c.storage.on_damaged_collection, "refuse");
   EXPECT_EQ(c.api.rest_port, 9090);
   EXPECT_EQ(c.api.max_request_size_mb, 8);
   EXPECT_DOUBLE_EQ(c.flush.max_wal_age_hours, 0.083);
@@ -163,6 +166,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadToml{"[api]\nrest_port = \"8080\"\n",
                 "rest_port must be an integer"},
         BadToml{"[api]\nrest_port = 70000\n", "rest_port must be in 0..65535"},
+        BadToml{"[storage]\non_damaged_collection = \"skip\"\n",
+                "must be \"fence\" or \"refuse\", got 'skip'"},
         BadToml{"[storage]\nviper_graph_min_points = -1\n",
                 "viper_graph_min_points must be in 0..4294967295"},
         BadToml{"[flush]\nmax_wal_age_hours = \"1h\"\n",

@@ -213,6 +213,8 @@ function collectionJson(c: JsonObject): JsonObject {
     memtable: c.memtable || "btree",
     compression: c.compression || "none",
     filterable_columns: columnsJson(c.filterable_columns),
+    state: c.state || "serving",
+    ...(c.state_message ? { state_message: c.state_message } : {}),
     flush_policy: {
       max_wal_age_hours: f.max_wal_age_hours ?? null,
       max_wal_size_mb: f.max_wal_size_mb ?? null,

@@ -127,6 +127,13 @@ export interface Collection {
   vectors: Record<string, JsonObject>;
   defaultTtlSeconds: number;
   filterableColumns: FilterableColumn[];
+  /**
+   * "serving", "recovering" (the server's start is still replaying it:
+   * requests fail with 503 / UNAVAILABLE) or "fenced" (start-up found it
+   * damaged: 409 / FAILED_PRECONDITION); `stateMessage` says why.
+   */
+  state: string;
+  stateMessage: string;
 }
 
 export function collectionFrom(d: JsonObject): Collection {
@@ -158,6 +165,8 @@ export function collectionFrom(d: JsonObject): Collection {
     vectors: { ...(d.vectors ?? {}) },
     defaultTtlSeconds: int(d.default_ttl_seconds),
     filterableColumns: columnsFrom(d.filterable_columns),
+    state: str(d.state) || "serving",
+    stateMessage: str(d.state_message),
   };
 }
 

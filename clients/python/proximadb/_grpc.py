@@ -403,6 +403,8 @@ def _collection_info(c: "pb.CollectionInfo") -> Dict[str, Any]:
         "memtable": c.memtable or "btree",
         "compression": c.compression or "none",
         "filterable_columns": _columns_json(c.filterable_columns),
+        "state": c.state or "serving",
+        **({"state_message": c.state_message} if c.state_message else {}),
         "flush_policy": {
             "max_wal_age_hours": f.max_wal_age_hours,
             "max_wal_size_mb": f.max_wal_size_mb,
@@ -740,7 +742,9 @@ def _build_codecs() -> None:
         return
     CODECS.update({
         "Health": (lambda c: pb.HealthRequest(),
-                   lambda r: {"status": r.status, "version": r.version}),
+                   lambda r: {"status": r.status, "version": r.version,
+                              "collections_recovering": r.collections_recovering,
+                              "collections_fenced": r.collections_fenced}),
         "CreateCollection": (_enc_create, _collection_info),
         "ListCollections": (
             lambda c: pb.ListCollectionsRequest(),

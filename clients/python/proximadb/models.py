@@ -39,6 +39,11 @@ class HealthStatus:
 
     status: str
     version: str = ""
+    # Collections still recovering after the server's start (requests to
+    # them get 503 until they serve) and fenced (damaged; OPERATIONS.md,
+    # "Damaged and recovering collections").
+    collections_recovering: int = 0
+    collections_fenced: int = 0
 
     @property
     def healthy(self) -> bool:
@@ -48,7 +53,9 @@ class HealthStatus:
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "HealthStatus":
         """Builds it from the REST JSON shape."""
-        return cls(status=str(d.get("status", "")), version=str(d.get("version", "")))
+        return cls(status=str(d.get("status", "")), version=str(d.get("version", "")),
+                   collections_recovering=int(d.get("collections_recovering") or 0),
+                   collections_fenced=int(d.get("collections_fenced") or 0))
 
 
 @dataclass
@@ -192,6 +199,13 @@ class Collection:
     # Index kind "ivf" (viper, or custom + ivf): the metadata fields whose
     # per-partition statistics prune filtered searches; empty otherwise.
     filterable_columns: List[FilterableColumn] = field(default_factory=list)
+    # "serving", "recovering" (the server's start is still replaying it;
+    # requests get 503 / UNAVAILABLE) or "fenced" (start-up found it
+    # damaged; requests get 409 / FAILED_PRECONDITION); state_message says
+    # why when not serving (OPERATIONS.md, "Damaged and recovering
+    # collections").
+    state: str = "serving"
+    state_message: str = ""
 
     @property
     def max_wal_age_hours(self) -> Optional[float]:
@@ -244,6 +258,8 @@ class Collection:
             vectors=dict(d.get("vectors") or {}),
             default_ttl_seconds=int(d.get("default_ttl_seconds") or 0),
             filterable_columns=_columns(d.get("filterable_columns")),
+            state=str(d.get("state") or "serving"),
+            state_message=str(d.get("state_message") or ""),
         )
 
 

@@ -187,3 +187,18 @@ def wait_until(pred: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return pred()
+
+
+@pytest.fixture
+def restart_data_dir() -> Iterator[str]:
+    """A data directory (not created yet) in a fresh temporary directory,
+    for tests that start, kill and restart their own server (skipped when
+    the binary is not built)."""
+    binary = _binary().resolve()
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        pytest.skip(f"proximadb-server binary not found at {binary}")
+    root = tempfile.mkdtemp(prefix="proximadb-restart-")
+    try:
+        yield os.path.join(root, "data")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)

@@ -36,7 +36,11 @@ STRAYS = ["left-00000001", "left-00000002", "left-00000003"]
 
 class _Server:
     def __init__(self, binary: Path, data_dir: str,
-                 config_env: Optional[Dict[str, str]] = None) -> None:
+                 config_env: Optional[Dict[str, str]] = None,
+                 wait_for_recovery: bool = True) -> None:
+        """Starts the server and waits for its "ready" line and, unless
+        wait_for_recovery is False, for its "recovered" line (every
+        collection recovered or fenced)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROXIMADB_")}
         env.update(config_env or {})  # PROXIMADB_<SECTION>__<KEY> overrides
         self.proc = subprocess.Popen(
@@ -46,6 +50,7 @@ class _Server:
         self.log: List[str] = []
         self.ports: Dict[str, str] = {}
         ready = threading.Event()
+        self.recovered = threading.Event()
 
         def pump() -> None:
             assert self.proc.stdout is not None
@@ -54,8 +59,13 @@ class _Server:
                 m = READY.search(line)
                 if m and not ready.is_set():
                     self.ports = {"rest": m.group(1), "grpc": m.group(2)}
+                    if not wait_for_recovery:
+                        ready.set()
+                if line.startswith("proximadb-server recovered"):
+                    self.recovered.set()
                     ready.set()
             ready.set()
+            self.recovered.set()
 
         threading.Thread(target=pump, daemon=True).start()
         ready.wait(60)

@@ -6,11 +6,8 @@ kill -9 the restart replays at most the cap and says so in stats (both
 transports) and /metrics."""
 import os
 import random
-import shutil
 import signal
-import tempfile
 import urllib.request
-from typing import Iterator
 
 import pytest
 
@@ -21,21 +18,11 @@ from test_quarantine import _Server
 CAP = {"PROXIMADB_STORAGE__MAX_UNFLUSHED_WAL_MB": "4"}
 
 
-@pytest.fixture
-def data_dir() -> Iterator[str]:
-    binary = _binary().resolve()
-    if not (binary.is_file() and os.access(binary, os.X_OK)):
-        pytest.skip(f"proximadb-server binary not found at {binary}")
-    root = tempfile.mkdtemp(prefix="proximadb-walcap-")
-    try:
-        yield os.path.join(root, "data")
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
-def test_the_cap_forces_flushes_and_bounds_the_replay(data_dir: str) -> None:
+def test_the_cap_forces_flushes_and_bounds_the_replay(restart_data_dir: str) -> None:
     binary = _binary().resolve()
-    server = _Server(binary, data_dir, CAP)
+    server = _Server(binary, restart_data_dir, CAP)
     c = ProximaDBClient(server.url("rest"), max_retries=20)
     rng = random.Random(9)
     try:
@@ -65,7 +52,7 @@ def test_the_cap_forces_flushes_and_bounds_the_replay(data_dir: str) -> None:
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait()
 
-    server = _Server(binary, data_dir, CAP)
+    server = _Server(binary, restart_data_dir, CAP)
     rest = ProximaDBClient(server.url("rest"))
     grpc = ProximaDBClient(server.url("grpc"))
     try:

@@ -344,6 +344,8 @@ Status GrpcService::Health(const v1::HealthRequest&, v1::HealthResponse* out) {
   service::HealthInfo h = svc_->GetHealth();
   out->set_status(h.status);
   out->set_version(h.version);
+  out->set_collections_recovering(h.collections_recovering);
+  out->set_collections_fenced(h.collections_fenced);
   return Status::OK();
 }
 

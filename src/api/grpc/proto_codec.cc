@@ -530,6 +530,8 @@ void EncodeCollection(const CollectionInfo& info, const FlushDefaults& d,
   out->set_storage_strategy(c.storage_strategy);
   out->set_memtable(c.memtable);
   out->set_compression(c.compression);
+  out->set_state(std::string(CollectionStateName(info.state)));
+  out->set_state_message(info.state_message);
   out->set_nlist(c.index.nlist);
   out->set_nprobe(c.index.nprobe);
   EncodeColumns(c.filterable_columns, out->mutable_filterable_columns());
