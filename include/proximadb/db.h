@@ -117,6 +117,13 @@ struct DBOptions {
   // "recovering" and a request naming it fails with kUnavailable. Needs
   // kFence (a damage found after Open can only fence). Default false.
   bool recover_in_background = false;
+  // [storage] memory_limit_mb, in bytes: what the collections may hold in
+  // process memory together (memtables, graphs built in memory, payload
+  // indexes, unpacked sections; MemoryUsage). From half of it on the
+  // memtables are flushed whatever their policies say; a write that would
+  // pass it is refused (kUnavailable, naming the budget). 0 (the default)
+  // = counted, not limited (docs/OPERATIONS.md, "Memory budget").
+  uint64_t memory_limit_bytes = 0;
   // How often the flush scheduler evaluates policies. Default 1000 ms.
   uint32_t flush_check_interval_ms = 1000;
   // [storage] compaction_enabled. Default true.

@@ -505,6 +505,29 @@ struct RecoveryInfo {
   bool operator==(const RecoveryInfo&) const = default;
 };
 
+// The process memory (anonymous, not the page cache of mmapped files) a
+// collection's parts hold, as the memory budget counts it ([storage]
+// memory_limit_mb; docs/OPERATIONS.md, "Memory budget").
+struct MemoryUsage {
+  uint64_t memtables = 0;  // the memtable and the one being flushed
+  uint64_t graphs = 0;     // HNSW graphs built in memory (not mmapped from
+                           // their file), IVF indexes, quantized codes,
+                           // named-vector graphs with their vectors
+  uint64_t payload_indexes = 0;
+  uint64_t unpacked_segments = 0;  // compressed sections held unpacked
+  uint64_t total() const {
+    return memtables + graphs + payload_indexes + unpacked_segments;
+  }
+  bool operator==(const MemoryUsage&) const = default;
+};
+// The names of MemoryUsage's parts in /metrics and the stats ("memtables",
+// "graphs", "payload_indexes", "unpacked_segments"), in its order.
+inline constexpr std::string_view kMemoryComponentNames[] = {
+    "memtables", "graphs", "payload_indexes", "unpacked_segments"};
+inline constexpr uint64_t MemoryUsage::*kMemoryComponents[] = {
+    &MemoryUsage::memtables, &MemoryUsage::graphs,
+    &MemoryUsage::payload_indexes, &MemoryUsage::unpacked_segments};
+
 // Whether a listed collection serves (DBOptions::on_damaged_collection,
 // recover_in_background).
 enum class CollectionState { kServing, kRecovering, kFenced };
@@ -549,6 +572,7 @@ struct CollectionInfo {
   // Set for collections this process recovered at its start (none for one
   // created or restored since).
   std::optional<RecoveryInfo> recovery;
+  MemoryUsage memory;
 };
 
 // A sparse vector: the dimensions that are not zero and their values.

@@ -56,10 +56,12 @@ class BackgroundIoEnv::File final : public WritableFile {
 
 BackgroundIoEnv::BackgroundIoEnv(
     Env* base, std::shared_ptr<IoBudget> budget,
-    std::shared_ptr<const std::atomic<bool>> closing)
+    std::shared_ptr<const std::atomic<bool>> closing,
+    std::shared_ptr<MemoryBudget> memory)
     : EnvWrapper(base),
       budget_(std::move(budget)),
-      closing_(std::move(closing)) {}
+      closing_(std::move(closing)),
+      memory_(std::move(memory)) {}
 
 BackgroundIoEnv::Task::Task(BackgroundIoEnv* env, BackgroundKind kind,
                             uint64_t segments, uint64_t bytes_total)

@@ -35,6 +35,7 @@
 #include "proximadb/types.h"
 #include "util/env_wrapper.h"
 #include "util/io_budget.h"
+#include "util/memory_budget.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
@@ -65,7 +66,12 @@ class BackgroundIoEnv final : public EnvWrapper {
   // `budget` null: no limit (bytes are still counted). `closing` set: no
   // more waiting.
   BackgroundIoEnv(Env* base, std::shared_ptr<IoBudget> budget,
-                  std::shared_ptr<const std::atomic<bool>> closing);
+                  std::shared_ptr<const std::atomic<bool>> closing,
+                  std::shared_ptr<MemoryBudget> memory = nullptr);
+
+  // The memory budget the collection's background builds count against
+  // (null: none).
+  MemoryBudget* memory() const { return memory_.get(); }
 
   class Task {
    public:
@@ -120,6 +126,7 @@ class BackgroundIoEnv final : public EnvWrapper {
 
   const std::shared_ptr<IoBudget> budget_;
   const std::shared_ptr<const std::atomic<bool>> closing_;
+  const std::shared_ptr<MemoryBudget> memory_;
   std::array<std::atomic<uint64_t>, std::size(kBackgroundKindNames)> bytes_{};
   std::atomic<int64_t> throttled_ns_{0};
   mutable Mutex mu_;

@@ -1,6 +1,8 @@
 // Flush (memtable -> immutable segment, fenced in the catalog) and compaction
 // (merge segments, drop dead points), plus the policy checks that trigger
 // them.
+#include <malloc.h>
+
 #include <algorithm>
 #include <set>
 
@@ -224,6 +226,14 @@ Status CollectionImpl::FlushLocked() {
     if (live) segments_.push_back(live);
     frozen_.reset();
     fenced_seq_ = fence;
+    ReportMemtableMemoryLocked();
+  }
+  ReportSegmentMemory();
+  if (deps_.memory != nullptr && deps_.memory->limit() > 0) {
+    // The freed memtable's memory goes back to the system, not only to
+    // the allocator's free lists (what the budget promises is the
+    // process's memory, not the allocator's view of it).
+    malloc_trim(0);
   }
   flushes_.Add(live ? live->seg->file_bytes() : 0, started);
 
@@ -471,11 +481,52 @@ Status CollectionImpl::MergeSegmentsLocked(
   return Status::OK();
 }
 
+namespace {
+// A memtable smaller than this is not flushed for the memory budget (a
+// segment per tiny memtable would cost more than it frees).
+constexpr uint64_t kMinMemoryFlushBytes = 256 << 10;
+}  // namespace
+
+void CollectionImpl::ReportMemtableMemoryLocked() {
+  memory_.SetMemtables(mem_->MemoryBytes() +
+                       (frozen_ ? frozen_->MemoryBytes() : 0));
+}
+
+void CollectionImpl::ReportSegmentMemory() {
+  MemoryUsage u;
+  ReaderLock lock(&state_mu_);
+  for (const auto& s : segments_) {
+    if (auto g = s->graph()) u.graphs += g->HeapBytes();
+    if (auto named = s->named_graphs()) {
+      for (const auto& [name, g] : *named) u.graphs += g->bytes;
+    }
+    if (auto p = s->payload()) u.payload_indexes += p->MemoryBytes();
+    u.unpacked_segments += s->seg->unpacked_bytes();
+    if (auto r = s->resident(); r && r->graph)
+      u.graphs += r->graph->HeapBytes();
+  }
+  memory_.SetSegments(u);
+}
+
 FlushCheck CollectionImpl::CheckFlush() {
   FlushCheck check;
   CollectionConfig cfg = config();
   EffectiveFlushPolicy p = Resolve(cfg.flush, deps_.options->flush_defaults);
   check.priority = p.flush_priority;
+  // Called every pass of the flusher: the segments' memory is refreshed
+  // here (graph and payload index builds finish in the background).
+  ReportSegmentMemory();
+  // The memory budget wants flushes: the memtables are what a flush gives
+  // back (their rows go to mmapped segment files).
+  if (deps_.memory != nullptr && deps_.memory->FlushWanted()) {
+    ReaderLock lock(&state_mu_);
+    if (frozen_ == nullptr && mem_->bytes() >= kMinMemoryFlushBytes) {
+      check.due = true;
+      check.reason = "memory";
+      check.priority = 100;
+      return check;
+    }
+  }
   // Half the WAL cap: due whatever the policy says, so that writes are
   // refused (CheckWalRoom) only when flushes cannot keep up.
   const uint64_t cap = deps_.options->max_unflushed_wal_bytes;
@@ -543,6 +594,7 @@ CollectionInfo CollectionImpl::Info() {
   }
   info.segment_count = segments_.size();
   info.payload_indexes = payload_defs_->Get();
+  info.memory = memory_.reported();
   if (wal_) {
     info.wal_bytes = wal_->live_bytes();
     info.last_sequence = wal_->last_seq();

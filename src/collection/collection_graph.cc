@@ -3,6 +3,8 @@
 // saved as a sidecar file and served from mmap after a restart. A flat
 // collection with a quantization gets the same sidecar holding only the
 // quantized codes (HnswParams::m 0), which its searches scan.
+#include <malloc.h>
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -142,6 +144,25 @@ index::BuildStop SegmentBuildStop(
   };
 }
 
+namespace {
+
+// About what a build of `config` over `view` holds: per row its links (2m
+// at level 0, a few more above), its code (int8: a byte a dimension, pq
+// and binary less) and the build's own bookkeeping.
+uint64_t EstimateBuildBytes(const index::VectorView& view,
+                            const IndexConfig& config) {
+  const uint64_t rows = view.rows;
+  uint64_t code = 0;
+  if (config.quantization == "int8") code = view.dim;
+  if (config.quantization == "pq") code = (view.dim + 3) / 4;
+  if (config.quantization == "binary") code = (view.dim + 7) / 8;
+  if (config.algorithm == "ivf") return rows * (code + 16);
+  const uint64_t m = std::max<uint32_t>(config.m, 2);
+  return rows * (2 * m * sizeof(uint32_t) + m + code + 32);
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
     BackgroundIoEnv* env, LiveSegment& s, Metric metric,
     const LayoutSettings& layout, uint32_t threads,
@@ -150,6 +171,16 @@ Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
   BackgroundIoEnv::Task task(env, BackgroundKind::kIndexBuild, 1, 0);
   const index::VectorView view = ViewOf(*s.seg);
   const IndexConfig& config = layout.index;
+  // What the build holds until it is served, counted from its start; what
+  // it freed goes back to the system after it (under a budget).
+  MemoryBudget* memory = env != nullptr ? env->memory() : nullptr;
+  struct TrimAfter {
+    MemoryBudget* m;
+    ~TrimAfter() {
+      if (m != nullptr && m->limit() > 0) malloc_trim(0);
+    }
+  } trim{memory};
+  MemoryBudget::Hold hold(memory, EstimateBuildBytes(view, config));
   if (config.algorithm == "ivf") {
     PDB_ASSIGN_OR_RETURN(
         auto g, index::IvfIndex::Build(view, metric, IvfParamsOf(config),

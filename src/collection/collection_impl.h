@@ -64,6 +64,7 @@
 #include "storage/wal/wal_batch.h"
 #include "storage/wal/wal_reader.h"
 #include "storage/wal/wal_writer.h"
+#include "util/memory_budget.h"
 #include "util/mutex.h"
 #include "util/thread_annotations.h"
 
@@ -135,6 +136,9 @@ struct CollectionDeps {
   // The server's budget for background writes (DBOptions::
   // background_io_bytes_per_s); null = none.
   std::shared_ptr<IoBudget> io_budget = nullptr;
+  // What the collections hold in memory ([storage] memory_limit_mb); null
+  // = not counted.
+  std::shared_ptr<MemoryBudget> memory = nullptr;
 };
 
 // A collection directory: wal/, segments/, its manifest, and (while it is
@@ -291,6 +295,11 @@ class CollectionImpl final
 
   // For the DB's background threads.
   FlushCheck CheckFlush() EXCLUDES(state_mu_, config_mu_);
+  // Reports the memory of the memtables (under state_mu_) and of the
+  // segments' in-memory parts (graphs, payload indexes, unpacked
+  // sections) to the memory budget.
+  void ReportMemtableMemoryLocked() REQUIRES_SHARED(state_mu_);
+  void ReportSegmentMemory() EXCLUDES(state_mu_);
   // Applies the WAL retention by age when a flush has not for a minute
   // (a collection that stopped taking writes still lets old files go).
   void TrimWalIfDue() EXCLUDES(flush_mu_, state_mu_);
@@ -758,7 +767,11 @@ class CollectionImpl final
   // What background writers write through (background_io.h): the I/O
   // budget and the per-task progress. Shared with the background builds.
   const std::shared_ptr<BackgroundIoEnv> io_env_ =
-      std::make_shared<BackgroundIoEnv>(deps_.env, deps_.io_budget, closing_);
+      std::make_shared<BackgroundIoEnv>(deps_.env, deps_.io_budget, closing_,
+                                        deps_.memory);
+  // What this collection reported to the memory budget (taken back when
+  // it is dropped or closed).
+  MemoryReporter memory_{deps_.memory};
   std::chrono::steady_clock::time_point converge_started_
       GUARDED_BY(migrate_mu_);
   uint64_t converge_points_at_start_ GUARDED_BY(migrate_mu_) = 0;

@@ -76,6 +76,7 @@ void CollectionImpl::MarkDropped() {
   StopBackgroundWork();
   WriterLock lock(&lifecycle_mu_);
   dropped_ = true;
+  memory_.Clear();
   if (wal_) {
     Status s = wal_->Close();
     if (!s.ok()) spdlog::warn("closing WAL of {}: {}", dir_, s.ToString());

@@ -465,7 +465,9 @@ Status CollectionImpl::Start(Catalog* catalog) {
   {
     ReaderLock lock(&state_mu_);
     for (const auto& seg : segments_) ScheduleNamedGraphBuild(seg);
+    ReportMemtableMemoryLocked();  // what the replay put there
   }
+  ReportSegmentMemory();
   plan_.reset();
   {
     // A migration a restart interrupted resumes (a cancelled one finishes

@@ -225,10 +225,20 @@ Result<uint64_t> CollectionImpl::LogAndApply(wal::WalBatch* batch) {
   // Refused before anything is logged: a write either fits or is not
   // acknowledged. One write may pass the cap by its own size.
   PDB_RETURN_IF_ERROR(CheckWalRoom());
+  if (deps_.memory != nullptr) {
+    // About what the memtable takes for it (Memtable::Append's estimate).
+    uint64_t bytes = 0;
+    for (const wal::WalOp& op : batch->ops) {
+      bytes += op.id.size() + op.vector.size() * sizeof(float) +
+               op.metadata_json.size() + op.sparse.size() + 48;
+    }
+    PDB_RETURN_IF_ERROR(deps_.memory->Admit(bytes, config_.name));
+  }
   Result<uint64_t> applied = uint64_t{0};
   PDB_RETURN_IF_ERROR(wal_->Write(batch, [&](const wal::WalBatch& b) {
     WriterLock lock(&state_mu_);
     applied = ApplyLocked(b);
+    ReportMemtableMemoryLocked();
   }));
   return applied;
 }

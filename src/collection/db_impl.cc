@@ -44,6 +44,15 @@ DBImpl::DBImpl(const DBOptions& options, std::string dir)
   if (options_.background_io_bytes_per_s > 0) {
     io_budget_ = std::make_shared<IoBudget>(options_.background_io_bytes_per_s);
   }
+  memory_ = std::make_shared<MemoryBudget>(options_.memory_limit_bytes);
+  // Under memory pressure the flusher runs at once, not at its next pass.
+  memory_->set_on_pressure([this] {
+    MutexLock lock(&bg_mu_);
+    if (!flush_now_) {
+      flush_now_ = true;
+      bg_cv_.SignalAll();
+    }
+  });
 }
 
 Result<std::shared_ptr<object::ObjectStore>> DBImpl::NewObjectStore() const {
@@ -88,7 +97,8 @@ Result<CollectionDeps> DBImpl::Deps() {
   PDB_ASSIGN_OR_RETURN(auto objects, NewObjectStore());
   return CollectionDeps{options_.env, options_.clock,     catalog_.get(),
                         &options_,    builds_.get(),      quarantine_.get(),
-                        &layout_,     std::move(objects), io_budget_};
+                        &layout_,     std::move(objects), io_budget_,
+                        memory_};
 }
 
 Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(
@@ -108,8 +118,10 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(
   if (db->options_.background_threads) {
     DBImpl* d = db.get();
     const uint32_t every = d->options_.flush_check_interval_ms;
-    db->flush_thread_ = std::thread(
-        [d, every] { d->EveryInterval(every, [d] { d->RunFlushCycle(); }); });
+    db->flush_thread_ = std::thread([d, every] {
+      d->EveryInterval(
+          every, [d] { d->RunFlushCycle(); }, &d->flush_now_);
+    });
     // Compaction is never urgent: it looks less often than the flusher.
     db->compact_thread_ = std::thread([d, every] {
       d->EveryInterval(every * 5, [d] {
@@ -124,6 +136,7 @@ Result<std::unique_ptr<DBImpl>> DBImpl::OpenImpl(
 }
 
 DBImpl::~DBImpl() {
+  memory_->set_on_pressure(nullptr);  // handles may outlive this DB
   // Collections still recovering stay as they are on disk: the next start
   // recovers them (the one being replayed finishes first).
   stop_recovery_ = true;
@@ -496,14 +509,16 @@ std::vector<std::string> DBImpl::RunTieringCycle() {
 }
 
 void DBImpl::EveryInterval(uint32_t interval_ms,
-                           const std::function<void()>& pass) {
+                           const std::function<void()>& pass, bool* now) {
   MutexLock lock(&bg_mu_);
   while (!stop_) {
     const auto deadline = std::chrono::steady_clock::now() +
                           std::chrono::milliseconds(interval_ms);
-    while (!stop_ && bg_cv_.WaitUntil(&bg_mu_, deadline)) {
+    while (!stop_ && !(now != nullptr && *now) &&
+           bg_cv_.WaitUntil(&bg_mu_, deadline)) {
     }
     if (stop_) break;
+    if (now != nullptr) *now = false;
     lock.Unlock();
     pass();
     lock.Lock();

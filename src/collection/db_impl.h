@@ -100,6 +100,7 @@ class DBImpl final : public DB {
   std::vector<std::string> RunArchiveCycle() EXCLUDES(archive_mu_);
   // Waits for the graph builds scheduled so far.
   void WaitForBackgroundBuilds() { builds_->Drain(); }
+  const MemoryBudget& memory() const { return *memory_; }
 
  private:
   // A collection the catalog lists that does not serve: recovering in the
@@ -157,8 +158,10 @@ class DBImpl final : public DB {
   std::vector<std::string> SecondaryRoots(
       const std::vector<CollectionRecord>& records) const;
   // A background thread's body: `pass` every `interval_ms` until stop_.
-  void EveryInterval(uint32_t interval_ms, const std::function<void()>& pass)
-      EXCLUDES(bg_mu_);
+  // `now` (guarded by bg_mu_): set (and bg_cv_ signalled) to run the next
+  // pass at once.
+  void EveryInterval(uint32_t interval_ms, const std::function<void()>& pass,
+                     bool* now = nullptr) EXCLUDES(bg_mu_);
   CollectionImpl::ArchiveSettings ArchiveSettingsOf() const;
   // The repository of the WAL archive ([snapshots] default_target), opened
   // once.
@@ -266,6 +269,10 @@ class DBImpl final : public DB {
   DBOptions options_;
   // Shared by every collection's background writes; null = no limit.
   std::shared_ptr<IoBudget> io_budget_;
+  // What the collections hold in memory; declared before them, so it
+  // outlives them.
+  // Shared with the collections (a handle may outlive the DB).
+  std::shared_ptr<MemoryBudget> memory_;
   const std::string dir_;
   const std::string collections_dir_;
   StorageLayout layout_;
@@ -292,6 +299,7 @@ class DBImpl final : public DB {
   Mutex bg_mu_;
   CondVar bg_cv_;
   bool stop_ GUARDED_BY(bg_mu_) = false;
+  bool flush_now_ GUARDED_BY(bg_mu_) = false;  // the memory budget's call
   std::thread flush_thread_;
   std::thread compact_thread_;
   std::thread archive_thread_;

@@ -189,4 +189,12 @@ size_t Memtable::UpperBound(const SortedIds& sorted,
   return static_cast<size_t>(it - sorted.begin());
 }
 
+uint64_t Memtable::MemoryBytes() const {
+  const uint64_t n = rows_.size();
+  // bytes_ counts ids, metadata, sparse and vectors plus 48 bytes a row.
+  constexpr uint64_t kMapEntry = 32;  // btree or flat hash slot, about
+  return bytes_ - 48 * n + rows_.capacity() * sizeof(Row) +
+         norms_.capacity() * sizeof(float) + n * (sizeof(bool) + kMapEntry);
+}
+
 }  // namespace proximadb

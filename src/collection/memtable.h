@@ -86,6 +86,11 @@ class Memtable {
   uint32_t rows() const { return static_cast<uint32_t>(rows_.size()); }
   uint64_t live() const { return live_.load(std::memory_order_relaxed); }
   uint64_t bytes() const { return bytes_; }
+  // What it holds in process memory: the vectors, every row's bookkeeping
+  // at the capacity of its containers, the id map, the ids, metadata and
+  // sparse vectors (the memory budget's count; bytes() is the flush
+  // threshold's estimate).
+  uint64_t MemoryBytes() const;
   // Arrival time of the oldest row (0 when empty): the age flush trigger.
   uint64_t oldest_write_micros() const { return oldest_write_micros_; }
   uint32_t dim() const { return dim_; }

@@ -679,4 +679,18 @@ Result<std::shared_ptr<const SegmentPayloadIndex>> SegmentPayloadIndex::Load(
   return std::shared_ptr<const SegmentPayloadIndex>(std::move(out));
 }
 
+size_t SegmentPayloadIndex::MemoryBytes() const {
+  auto vec = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
+  size_t bytes = sizeof(*this) + vec(fields_);
+  for (const Field& f : fields_) {
+    bytes += vec(f.keys) + vec(f.offsets) + vec(f.rows) + vec(f.tfs) +
+             vec(f.lengths) + vec(f.values) + vec(f.value_rows) + vec(f.times) +
+             vec(f.time_rows) + vec(f.lats) + vec(f.lons) + vec(f.geo_rows);
+    for (const std::string& k : f.keys) {
+      if (k.capacity() > 15) bytes += k.capacity() + 1;  // past SSO
+    }
+  }
+  return bytes;
+}
+
 }  // namespace proximadb

@@ -41,6 +41,8 @@ class SegmentPayloadIndex final : public filter::RowIndex {
   // The definitions this index was built for, ordered by field.
   std::vector<PayloadIndexDef> defs() const;
   uint64_t rows() const { return rows_; }
+  // The process memory it holds (what the memory budget counts).
+  size_t MemoryBytes() const;
 
   std::optional<uint64_t> CountEq(std::string_view field,
                                   const filter::Value& v) const override;

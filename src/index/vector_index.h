@@ -90,6 +90,9 @@ class VectorIndex {
   // True for an IVF index (ivf/ivf_index.h): a search probes the partitions
   // nearest the query (SearchParams::nprobe).
   virtual bool probes_partitions() const { return false; }
+  // Process memory it holds of its own (not a view of another's vectors,
+  // not the page cache of a mmapped file): what the memory budget counts.
+  virtual size_t HeapBytes() const { return 0; }
 };
 
 // Ranks candidates: the smaller distance first, ties by row so that results

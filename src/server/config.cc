@@ -147,6 +147,8 @@ const std::vector<KeySpec>& Keys() {
        [](C* c, const Value& v) { c->storage.background_io_mb_per_s = I(v); }},
       {"storage", "max_unflushed_wal_mb", Kind::kInt, 0, 1048576,
        [](C* c, const Value& v) { c->storage.max_unflushed_wal_mb = I(v); }},
+      {"storage", "memory_limit_mb", Kind::kInt, 0, 16777216,
+       [](C* c, const Value& v) { c->storage.memory_limit_mb = I(v); }},
       {"storage", "on_damaged_collection", Kind::kString, 1, 0,
        [](C* c, const Value& v) { c->storage.on_damaged_collection = S(v); },
        nullptr,

@@ -71,6 +71,8 @@ struct ServerConfig {
     // collections recover in the background (single-node, sqlite catalog);
     // "refuse": a damaged collection refuses the start.
     std::string on_damaged_collection = "fence";
+    // What collections may hold in process memory, MiB; 0 = no budget.
+    int64_t memory_limit_mb = 0;  // 0..16777216
     bool operator==(const Storage&) const = default;
   } storage;
   struct Api {

@@ -223,6 +223,8 @@ proximadb::DBOptions DbOptionsFor(const srv::ServerConfig& config) {
       1024;
   options.max_unflushed_wal_bytes =
       static_cast<uint64_t>(config.storage.max_unflushed_wal_mb) * 1024 * 1024;
+  options.memory_limit_bytes =
+      static_cast<uint64_t>(config.storage.memory_limit_mb) * 1024 * 1024;
   options.data_directories = config.storage.data_directories;
   options.wal_directory = config.storage.wal_directory;
   options.tiering = config.tiering;
@@ -465,6 +467,8 @@ int Run(int argc, char** argv) {
   recall.sample_rate = config.monitoring.recall_sample_rate;
   recall.cpu_share = config.monitoring.recall_cpu_share;
   service.EnableRecallEstimate(recall);
+  service.set_memory_limit_bytes(
+      static_cast<uint64_t>(config.storage.memory_limit_mb) * 1024 * 1024);
   // Shared by both transports: one key list, one in-flight bound, one set
   // of request metrics (declared before the servers, which use them).
   auto api_keys = proximadb::service::ApiKeys::Parse(config.api.api_keys);

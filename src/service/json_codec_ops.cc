@@ -490,6 +490,13 @@ json CollectionStatsToJson(const CollectionInfo& info) {
                        {"wal_records", info.recovery->wal_records},
                        {"wal_bytes", info.recovery->wal_bytes}};
   }
+  json memory = json::object();
+  for (size_t i = 0; i < std::size(kMemoryComponents); ++i) {
+    memory[std::string(kMemoryComponentNames[i])] =
+        info.memory.*kMemoryComponents[i];
+  }
+  memory["total"] = info.memory.total();
+  out["memory"] = std::move(memory);
   return out;
 }
 

@@ -192,6 +192,17 @@ void RenderCollections(std::string& out,
       Sample(out, g.name, Label("collection", c.config.name), Num(g.get(c)));
     }
   }
+  Header(out, "proximadb_collection_memory_bytes", "gauge",
+         "What the collection holds in process memory, by part (the "
+         "memory budget's accounting).");
+  for (const CollectionInfo& c : collections) {
+    for (size_t i = 0; i < std::size(kMemoryComponents); ++i) {
+      Sample(out, "proximadb_collection_memory_bytes",
+             Label("collection", c.config.name) + "," +
+                 Label("component", kMemoryComponentNames[i]),
+             std::to_string(c.memory.*kMemoryComponents[i]));
+    }
+  }
   // Counted since the collection was opened: a restart resets them, which
   // Prometheus' rate() treats as a counter reset.
   static const Gauge kCounters[] = {
@@ -603,26 +614,61 @@ std::string Metrics::Render(const std::vector<CollectionInfo>& collections,
   Sample(out, "process_start_time_seconds", "",
          Num(std::chrono::duration<double>(started_wall_.time_since_epoch())
                  .count()));
-  if (process.resident_bytes) {
-    Header(out, "process_resident_memory_bytes", "gauge",
-           "Resident memory size in bytes (VmRSS).");
-    Sample(out, "process_resident_memory_bytes", "",
-           std::to_string(*process.resident_bytes));
+  // The process's memory, each when /proc said it.
+  const struct {
+    const std::optional<uint64_t>& value;
+    std::string_view name, help;
+  } kProcessMemory[] = {
+      {process.resident_bytes, "process_resident_memory_bytes",
+       "Resident memory size in bytes (VmRSS)."},
+      {process.anonymous_bytes, "proximadb_process_anonymous_memory_bytes",
+       "Resident anonymous memory (RssAnon): what [storage] "
+       "memory_limit_mb governs."},
+      {process.file_bytes, "proximadb_process_file_memory_bytes",
+       "Resident pages of mapped files (RssFile: segment files; the kernel "
+       "reclaims them under pressure)."},
+  };
+  for (const auto& m : kProcessMemory) {
+    if (!m.value) continue;
+    Header(out, m.name, "gauge", m.help);
+    Sample(out, m.name, "", std::to_string(*m.value));
+  }
+  Header(out, "proximadb_memory_budget_bytes", "gauge",
+         "[storage] memory_limit_mb in bytes (0 = no budget).");
+  Sample(out, "proximadb_memory_budget_bytes", "",
+         std::to_string(process.memory_limit_bytes));
+  Header(out, "proximadb_memory_accounted_bytes", "gauge",
+         "What the collections hold in process memory, by part, as the "
+         "memory budget counts it.");
+  for (size_t i = 0; i < std::size(kMemoryComponents); ++i) {
+    uint64_t sum = 0;
+    for (const CollectionInfo& c : collections) {
+      sum += c.memory.*kMemoryComponents[i];
+    }
+    Sample(out, "proximadb_memory_accounted_bytes",
+           Label("component", kMemoryComponentNames[i]), std::to_string(sum));
   }
   return out;
 }
 
 Result<uint64_t> ParseVmRss(std::string_view text) {
-  constexpr std::string_view kKey = "VmRSS:";
+  return ParseStatusKb(text, "VmRSS");
+}
+
+Result<uint64_t> ParseStatusKb(std::string_view text, std::string_view key) {
+  const std::string kKey = std::string(key) + ":";
   size_t at = text.find(kKey);
-  if (at == std::string_view::npos || (at != 0 && text[at - 1] != '\n')) {
-    return Status::NotFound("no VmRSS line");
+  while (at != std::string_view::npos && at != 0 && text[at - 1] != '\n') {
+    at = text.find(kKey, at + 1);
+  }
+  if (at == std::string_view::npos) {
+    return Status::NotFound("no " + std::string(key) + " line");
   }
   std::string_view rest = text.substr(at + kKey.size());
   rest = rest.substr(0, rest.find('\n'));
   size_t digit = rest.find_first_not_of(" \t");
   if (digit == std::string_view::npos) {
-    return Status::InvalidArgument("empty VmRSS line");
+    return Status::InvalidArgument("empty " + std::string(key) + " line");
   }
   rest.remove_prefix(digit);
   uint64_t kb = 0;
@@ -630,9 +676,27 @@ Result<uint64_t> ParseVmRss(std::string_view text) {
   std::string_view unit(end, rest.data() + rest.size());
   if (ec != std::errc() || unit.find("kB") == std::string_view::npos ||
       kb > (UINT64_MAX >> 10)) {
-    return Status::InvalidArgument("malformed VmRSS line");
+    return Status::InvalidArgument("malformed " + std::string(key) + " line");
   }
   return kb << 10;
+}
+
+ProcessMemory ReadProcessMemory() {
+  ProcessMemory out;
+  std::ifstream in("/proc/self/status");
+  if (!in) return out;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  auto get = [&](std::string_view key) -> std::optional<uint64_t> {
+    Result<uint64_t> v = ParseStatusKb(text, key);
+    if (!v.ok()) return std::nullopt;
+    return v.value();
+  };
+  out.resident = get("VmRSS");
+  out.anonymous = get("RssAnon");
+  out.file = get("RssFile");
+  return out;
 }
 
 std::optional<uint64_t> ResidentMemoryBytes() {

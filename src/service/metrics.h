@@ -80,6 +80,12 @@ inline constexpr std::array<double, 15> kLatencyBuckets = {
 struct ProcessSample {
   int64_t inflight_requests = 0;
   std::optional<uint64_t> resident_bytes;  // absent when /proc is not there
+  // Of it: anonymous memory (RssAnon: what the memory budget governs) and
+  // pages of mapped files (RssFile: segment files, reclaimable by the
+  // kernel).
+  std::optional<uint64_t> anonymous_bytes, file_bytes;
+  // [storage] memory_limit_mb in bytes (0 = none).
+  uint64_t memory_limit_bytes = 0;
   // Entries of the data directory's quarantine; absent when unreadable.
   std::optional<uint64_t> quarantine_entries;
   // Cluster mode: the shards and replicas as this node sees them (absent
@@ -126,6 +132,14 @@ class Metrics {
 
 // "VmRSS:  1234 kB" of a /proc/<pid>/status text, in bytes.
 Result<uint64_t> ParseVmRss(std::string_view status_text);
+// The same for another "<key>:  <n> kB" line (key "RssAnon", "RssFile").
+Result<uint64_t> ParseStatusKb(std::string_view status_text,
+                               std::string_view key);
+struct ProcessMemory {
+  std::optional<uint64_t> resident, anonymous, file;
+};
+// This process's VmRSS, RssAnon and RssFile (each absent when unreadable).
+ProcessMemory ReadProcessMemory();
 // This process's resident memory, or nullopt when it cannot be read.
 std::optional<uint64_t> ResidentMemoryBytes();
 

@@ -64,6 +64,9 @@ class VectorService {
   // background, and collection infos (list, get, stats; /metrics) carry
   // the estimate. Call once, before serving.
   void EnableRecallEstimate(const RecallOptions& options);
+  // [storage] memory_limit_mb, for /metrics (the DB enforces it).
+  void set_memory_limit_bytes(uint64_t b) { memory_limit_bytes_ = b; }
+  uint64_t memory_limit_bytes() const { return memory_limit_bytes_; }
   // Tests: waits until the estimator ran or dropped every sample offered.
   void WaitForRecallSamples();
 
@@ -356,6 +359,7 @@ class VectorService {
   CollectionInfo WithRecall(CollectionInfo info) const;
 
   std::unique_ptr<DB> db_;
+  uint64_t memory_limit_bytes_ = 0;
   const FlushDefaults defaults_;
   const TieringDefaults tiering_;
   // After db_: destroyed (its worker stopped) before the DB closes.

@@ -99,6 +99,7 @@ std::string Render(const ServerConfig& c) {
     << "\n"
     << "background_io_mb_per_s = " << c.storage.background_io_mb_per_s << "\n"
     << "max_unflushed_wal_mb = " << c.storage.max_unflushed_wal_mb << "\n"
+    << "memory_limit_mb = " << c.storage.memory_limit_mb << "\n"
     << "on_damaged_collection = " << Quote(c.storage.on_damaged_collection)
     << "\n"
     << "[api]\n"
@@ -176,7 +177,7 @@ std::string Render(const ServerConfig& c) {
 void CheckRoundTrip(const ServerConfig& c) {
   // Every key is written, so a key added to the parser must be added to
   // Render too, or the comparison below would miss it.
-  FUZZ_CHECK(server::ConfigKeyNames().size() == 71,
+  FUZZ_CHECK(server::ConfigKeyNames().size() == 72,
              "config_fuzz.cc: render the new configuration key");
   const std::string text = Render(c);
   ServerConfig back;

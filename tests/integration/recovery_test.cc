@@ -301,7 +301,8 @@ TEST_F(RecoveryIT, DamagedCatalogWalAfterKillNineLosesNoAcknowledgedPoint) {
   EXPECT_TRUE(fs::exists(seg2));
   // By default ("fence") the server starts; c is fenced, untouched, and
   // says why and what to do; a new collection works beside it.
-  const auto before = Snapshot(CollectionDir());
+  const std::string cdir = CollectionDir();  // before "d" exists
+  const auto before = Snapshot(cdir);
   ASSERT_TRUE(Start());
   {
     HttpClient http = Http();
@@ -334,9 +335,8 @@ TEST_F(RecoveryIT, DamagedCatalogWalAfterKillNineLosesNoAcknowledgedPoint) {
               201u);
   }
   ASSERT_EQ(server_->Stop(SIGTERM), 0);
-  EXPECT_TRUE(before == Snapshot(CollectionDir()))
-      << "the fenced collection changed:"
-      << Changed(before, Snapshot(CollectionDir()));
+  EXPECT_TRUE(before == Snapshot(cdir))
+      << "the fenced collection changed:" << Changed(before, Snapshot(cdir));
   Rebuild();
   ASSERT_TRUE(Start());
   ExpectPoints({{"a", 20}, {"b", 20}});

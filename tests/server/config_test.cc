@@ -57,6 +57,7 @@ TEST(ConfigTest, Defaults) {
   EXPECT_EQ(c.storage.background_io_mb_per_s, 0);
   EXPECT_EQ(c.storage.max_unflushed_wal_mb, 1024);
   EXPECT_EQ(c.storage.on_damaged_collection, "fence");
+  EXPECT_EQ(c.storage.memory_limit_mb, 0);
   EXPECT_TRUE(c.storage.compaction_enabled);
   EXPECT_EQ(c.api.grpc_port, 5678);
   EXPECT_EQ(c.api.rest_port, 8080);
@@ -111,6 +112,7 @@ viper_graph_calibrate = false
 background_io_mb_per_s = 40
 max_unflushed_wal_mb = 300
 on_damaged_collection = "refuse"
+memory_limit_mb = 512
 [api]
 rest_port = 9090
 max_request_size_mb = 8
@@ -132,6 +134,7 @@ enable_background_flush = false
   EXPECT_EQ(c.storage.background_io_mb_per_s, 40);
   EXPECT_EQ(c.storage.max_unflushed_wal_mb, 300);
   EXPECT_EQ(c.storage.on_damaged_collection, "refuse");
+  EXPECT_EQ(c.storage.memory_limit_mb, 512);
   EXPECT_EQ(c.api.rest_port, 9090);
   EXPECT_EQ(c.api.max_request_size_mb, 8);
   EXPECT_DOUBLE_EQ(c.flush.max_wal_age_hours, 0.083);

@@ -423,6 +423,16 @@ function statsJson(r: JsonObject): JsonObject {
   if (r.recovery) {
     out.recovery = { seconds: num(r.recovery.seconds), wal_records: num(r.recovery.wal_records), wal_bytes: num(r.recovery.wal_bytes) };
   }
+  if (r.memory) {
+    const m = r.memory;
+    out.memory = {
+      memtables: num(m.memtables),
+      graphs: num(m.graphs),
+      payload_indexes: num(m.payload_indexes),
+      unpacked_segments: num(m.unpacked_segments),
+      total: num(m.total),
+    };
+  }
   return out;
 }
 

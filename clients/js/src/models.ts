@@ -350,6 +350,8 @@ export interface CollectionStats {
   backgroundIo: BackgroundIo | null;
   /** How this server's start recovered the collection; null when it was created or restored since. */
   recovery: { seconds: number; walRecords: number; walBytes: number } | null;
+  /** Bytes held in process memory, as `[storage] memory_limit_mb` counts them. */
+  memory: { memtables: number; graphs: number; payloadIndexes: number; unpackedSegments: number; total: number };
 }
 
 /** A collection's background writes and the server's budget for them. */
@@ -442,6 +444,13 @@ export function statsFrom(d: JsonObject): CollectionStats {
     recovery: d.recovery
       ? { seconds: Number(d.recovery.seconds ?? 0), walRecords: int(d.recovery.wal_records), walBytes: int(d.recovery.wal_bytes) }
       : null,
+    memory: {
+      memtables: int(d.memory?.memtables),
+      graphs: int(d.memory?.graphs),
+      payloadIndexes: int(d.memory?.payload_indexes),
+      unpackedSegments: int(d.memory?.unpacked_segments),
+      total: int(d.memory?.total),
+    },
   };
 }
 

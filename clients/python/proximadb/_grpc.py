@@ -222,6 +222,11 @@ def _stats(r: Any) -> Dict[str, Any]:
         out["recovery"] = {"seconds": r.recovery.seconds,
                            "wal_records": r.recovery.wal_records,
                            "wal_bytes": r.recovery.wal_bytes}
+    if r.HasField("memory"):
+        m = r.memory
+        out["memory"] = {"memtables": m.memtables, "graphs": m.graphs,
+                         "payload_indexes": m.payload_indexes,
+                         "unpacked_segments": m.unpacked_segments, "total": m.total}
     return out
 
 

@@ -590,6 +590,10 @@ class CollectionStats:
     # How this server's start recovered the collection: {"seconds",
     # "wal_records", "wal_bytes"}; None when it was created or restored since.
     recovery: Optional[Dict[str, float]] = None
+    # What it holds in process memory, as [storage] memory_limit_mb counts
+    # it: {"memtables", "graphs", "payload_indexes", "unpacked_segments",
+    # "total"} in bytes (OPERATIONS.md, "Memory budget").
+    memory: Dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "CollectionStats":
@@ -613,6 +617,7 @@ class CollectionStats:
                        "wal_records": int(d["recovery"].get("wal_records") or 0),
                        "wal_bytes": int(d["recovery"].get("wal_bytes") or 0)}
                       if d.get("recovery") else None),
+            memory={k: int(v or 0) for k, v in (d.get("memory") or {}).items()},
         )
 
 

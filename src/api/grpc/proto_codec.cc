@@ -757,6 +757,14 @@ void EncodeStats(const CollectionInfo& info, pb::CollectionStatsResponse* out) {
     (*io->mutable_bytes_written())[kind] = bytes;
   }
   io->set_throttled_seconds(b.throttled_seconds);
+  {
+    pb::MemoryUsage* m = out->mutable_memory();
+    m->set_memtables(info.memory.memtables);
+    m->set_graphs(info.memory.graphs);
+    m->set_payload_indexes(info.memory.payload_indexes);
+    m->set_unpacked_segments(info.memory.unpacked_segments);
+    m->set_total(info.memory.total());
+  }
   if (info.recovery) {
     pb::RecoveryInfo* r = out->mutable_recovery();
     r->set_seconds(info.recovery->seconds);

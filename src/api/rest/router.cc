@@ -227,7 +227,11 @@ RestResponse MetricsResponse(service::VectorService& svc,
                              const RequestContext& ctx) {
   service::ProcessSample p;
   p.inflight_requests = ctx.inflight != nullptr ? ctx.inflight->current() : 0;
-  p.resident_bytes = service::ResidentMemoryBytes();
+  const service::ProcessMemory mem = service::ReadProcessMemory();
+  p.resident_bytes = mem.resident;
+  p.anonymous_bytes = mem.anonymous;
+  p.file_bytes = mem.file;
+  p.memory_limit_bytes = svc.memory_limit_bytes();
   auto quarantine = svc.ListQuarantine();
   if (quarantine.ok()) p.quarantine_entries = quarantine->size();
   auto cluster = svc.GetCluster();

@@ -418,6 +418,14 @@ int HnswIndex::max_level() const {
   return int(entry_.load(std::memory_order_acquire) >> 32) - 1;
 }
 
+size_t HnswIndex::HeapBytes() const {
+  if (file_ != nullptr) {
+    return upper_ptr_.size() * sizeof(void*) +
+           (size_t(lock_mask_) + 1) * sizeof(Mutex);
+  }
+  return MemoryUsage();
+}
+
 size_t HnswIndex::MemoryUsage() const {
   if (file_ != nullptr) return file_->size();
   size_t bytes = level0_owned_.size() * sizeof(uint32_t) +

@@ -83,6 +83,8 @@ class HnswIndex final : public VectorIndex {
   // Bytes of RAM held by the graph and the codes (not the view's vectors,
   // nor the per-search scratch). For a loaded index, bytes of the mapping.
   size_t MemoryUsage() const;
+  // Loaded from a file (mmapped): the pointer table only; built here: all.
+  size_t HeapBytes() const override;
   // Highest level of the graph (-1 when empty, and always when codes only).
   int max_level() const;
   // No graph, only codes (m 0; HnswParams::m).

@@ -162,6 +162,7 @@ class IvfIndex final : public VectorIndex {
   // Bytes of RAM held (centroids, lists, codes and quantizers), not the
   // view's vectors.
   size_t MemoryUsage() const;
+  size_t HeapBytes() const override { return MemoryUsage(); }
 
  private:
   IvfIndex(VectorView view, Metric metric) : view_(view), metric_(metric) {}
