@@ -139,6 +139,9 @@ export interface Collection {
   point_count: number;
   segment_count: number;
   created_at: number;
+  /** serving | recovering (start-up replay) | fenced (damaged); state_message says why. */
+  state?: string;
+  state_message?: string;
   shard_count?: number;
   replication_factor?: number;
   payload_indexes?: PayloadIndex[];

@@ -293,8 +293,18 @@ std::pair<size_t, size_t> CollectionImpl::PickCompactionLocked(
   for (size_t i = first; i < segments_.size(); ++i) {
     sizes.push_back({segments_[i]->seg->size(), segments_[i]->live()});
   }
-  CompactionPick pick =
-      PickCompaction(sizes, o.compaction_min_segments, o.compaction_dead_ratio);
+  // Under a memory budget no merge makes a segment whose graph build would
+  // take more than a quarter of it.
+  uint64_t max_live = 0;
+  if (deps_.memory != nullptr && deps_.memory->limit() > 0) {
+    const uint64_t per_row =
+        std::max<uint64_t>(EstimateBuildBytes(1, config_.dimension,
+                                              config_.metric, Layout()->index),
+                           1);
+    max_live = std::max<uint64_t>(deps_.memory->limit() / 4 / per_row, 1);
+  }
+  CompactionPick pick = PickCompaction(sizes, o.compaction_min_segments,
+                                       o.compaction_dead_ratio, max_live);
   if (pick.end <= pick.begin) return {0, 0};
   return {first + pick.begin, first + pick.end};
 }

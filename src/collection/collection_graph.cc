@@ -144,24 +144,20 @@ index::BuildStop SegmentBuildStop(
   };
 }
 
-namespace {
-
-// About what a build of `config` over `view` holds: per row its links (2m
-// at level 0, a few more above), its code (int8: a byte a dimension, pq
-// and binary less) and the build's own bookkeeping.
-uint64_t EstimateBuildBytes(const index::VectorView& view,
+uint64_t EstimateBuildBytes(uint64_t rows, uint32_t dim, Metric metric,
                             const IndexConfig& config) {
-  const uint64_t rows = view.rows;
   uint64_t code = 0;
-  if (config.quantization == "int8") code = view.dim;
-  if (config.quantization == "pq") code = (view.dim + 3) / 4;
-  if (config.quantization == "binary") code = (view.dim + 7) / 8;
+  if (config.quantization == "int8" ||
+      (config.quantization == "none" && metric == Metric::kEuclidean &&
+       config.algorithm != "ivf")) {
+    code = dim + sizeof(float);
+  }
+  if (config.quantization == "pq") code = (dim + 3) / 4;
+  if (config.quantization == "binary") code = (dim + 7) / 8;
   if (config.algorithm == "ivf") return rows * (code + 16);
   const uint64_t m = std::max<uint32_t>(config.m, 2);
   return rows * (2 * m * sizeof(uint32_t) + m + code + 32);
 }
-
-}  // namespace
 
 Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
     BackgroundIoEnv* env, LiveSegment& s, Metric metric,
@@ -180,7 +176,8 @@ Result<std::shared_ptr<const index::VectorIndex>> BuildSegmentIndex(
       if (m != nullptr && m->limit() > 0) malloc_trim(0);
     }
   } trim{memory};
-  MemoryBudget::Hold hold(memory, EstimateBuildBytes(view, config));
+  MemoryBudget::Hold hold(
+      memory, EstimateBuildBytes(view.rows, view.dim, metric, config));
   if (config.algorithm == "ivf") {
     PDB_ASSIGN_OR_RETURN(
         auto g, index::IvfIndex::Build(view, metric, IvfParamsOf(config),

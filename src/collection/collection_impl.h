@@ -201,6 +201,14 @@ struct FlushCheck {
   std::string reason;  // "size" | "age" | "count" | "memtable"
 };
 
+// About what a build of `config` over `rows` rows of `dim` holds until it is
+// served (counted by the memory budget from the build's start): per row
+// its links (2m at level 0, a few more above), its code (int8: a byte a
+// dimension; pq and binary less; a float graph over euclidean rows is
+// built on temporary int8 codes, HnswIndex::Build) and bookkeeping.
+uint64_t EstimateBuildBytes(uint64_t rows, uint32_t dim, Metric metric,
+                            const IndexConfig& config);
+
 // Builds the segment's index for `layout` (an IVF index with the statistics
 // of its filterable columns) and saves it as its sidecar
 // (collection_graph.cc); *saved says whether the save worked.

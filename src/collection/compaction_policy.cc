@@ -11,7 +11,8 @@ double DeadShare(const SegmentSize& s) {
          static_cast<double>(s.rows);
 }
 
-CompactionPick GrowAroundDead(std::span<const SegmentSize> segs, size_t i) {
+CompactionPick GrowAroundDead(std::span<const SegmentSize> segs, size_t i,
+                              uint64_t max_live) {
   size_t b = i, e = i + 1;
   uint64_t live = segs[i].live;
   for (;;) {
@@ -25,6 +26,7 @@ CompactionPick GrowAroundDead(std::span<const SegmentSize> segs, size_t i) {
     }
     const uint64_t next = left ? segs[b - 1].live : segs[e].live;
     if (next >= 2 * std::max<uint64_t>(live, 1)) break;
+    if (max_live > 0 && live + next > max_live) break;
     if (left) {
       --b;
     } else {
@@ -38,7 +40,8 @@ CompactionPick GrowAroundDead(std::span<const SegmentSize> segs, size_t i) {
 }  // namespace
 
 CompactionPick PickCompaction(std::span<const SegmentSize> segs,
-                              uint32_t min_segments, double dead_ratio) {
+                              uint32_t min_segments, double dead_ratio,
+                              uint64_t max_live) {
   const size_t n = segs.size();
   size_t worst = n;
   double worst_share = dead_ratio;
@@ -49,18 +52,21 @@ CompactionPick PickCompaction(std::span<const SegmentSize> segs,
       worst_share = share;
     }
   }
-  if (worst < n) return GrowAroundDead(segs, worst);
+  if (worst < n) return GrowAroundDead(segs, worst, max_live);
 
   const size_t want = std::max<uint32_t>(min_segments, 2);
   for (size_t e = n; e >= want; --e) {
     size_t b = e - 1;
     uint64_t largest = segs[b].live, smallest = segs[b].live;
+    uint64_t total = segs[b].live;
     while (b > 0) {
       const uint64_t prev = segs[b - 1].live;
       if (prev >= 2 * std::max<uint64_t>(largest, 1) ||
           2 * std::max<uint64_t>(prev, 1) <= smallest) {
         break;
       }
+      if (max_live > 0 && total + prev > max_live) break;
+      total += prev;
       --b;
       largest = std::max(largest, prev);
       smallest = std::min(smallest, prev);

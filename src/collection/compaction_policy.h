@@ -35,7 +35,13 @@ struct CompactionPick {
 //    max(min_segments, 2) adjacent segments of similar live size (each
 //    within a factor of two of the others'), so total rewrite work stays
 //    O(N log N) and the count O(log N).
+// `max_live` > 0 (the memory budget's cap, the rows whose graph build fits
+// a share of it): no pick holds more live rows than that; a "dead" pick
+// stops growing there, a "tiered" run is cut to its newest segments that
+// fit (a single segment past the cap is rewritten alone only for its dead
+// rows).
 CompactionPick PickCompaction(std::span<const SegmentSize> segments,
-                              uint32_t min_segments, double dead_ratio);
+                              uint32_t min_segments, double dead_ratio,
+                              uint64_t max_live = 0);
 
 }  // namespace proximadb

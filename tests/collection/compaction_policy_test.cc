@@ -41,6 +41,28 @@ TEST(CompactionPolicyTest, EmptySegmentIsRemoved) {
   EXPECT_EQ(q.end, 2u);
 }
 
+// The memory budget's cap: no pick holds more live rows than it allows.
+TEST(CompactionPolicyTest, AMaximumOfLiveRowsCutsPicks) {
+  const std::vector<SegmentSize> similar(6, SegmentSize{100, 100});
+  auto all = PickCompaction(similar, kMinSegments, kDeadRatio);
+  EXPECT_EQ(all.end - all.begin, 6u);
+  // 450 rows: the newest four (min_segments) fit, a fifth would not.
+  auto cut = PickCompaction(similar, kMinSegments, kDeadRatio, 450);
+  EXPECT_STREQ(cut.reason, "tiered");
+  EXPECT_EQ(cut.end, 6u);
+  EXPECT_EQ(cut.end - cut.begin, 4u);
+  // Too small for min_segments of them: nothing.
+  EXPECT_TRUE(PickCompaction(similar, kMinSegments, kDeadRatio, 350).empty());
+  // A dead pick stops growing at the cap (alone it may exceed it: it only
+  // shrinks).
+  auto dead = PickCompaction(
+      std::vector<SegmentSize>{{1000, 1000}, {1000, 300}, {200, 200}},
+      kMinSegments, kDeadRatio, 400);
+  EXPECT_STREQ(dead.reason, "dead");
+  EXPECT_EQ(dead.begin, 1u);
+  EXPECT_EQ(dead.end, 2u);
+}
+
 TEST(CompactionPolicyTest,
      MostlyDeadSegmentAlongsideLargeOnesIsRewrittenAlone) {
   auto p = Pick({{1000, 1000}, {1000, 200}, {1000, 1000}});

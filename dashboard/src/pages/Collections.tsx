@@ -42,6 +42,15 @@ export function Collections() {
                     <a href={href(['collections', c.name])} data-testid={`collection-link-${c.name}`}>
                       {c.name}
                     </a>
+                    {c.state && c.state !== 'serving' ? (
+                      <span
+                        className={`tier state-${c.state}`}
+                        title={c.state_message}
+                        data-testid={`collection-state-${c.name}`}
+                      >
+                        {c.state}
+                      </span>
+                    ) : null}
                   </td>
                   <td className="num">{c.dimension}</td>
                   <td>{c.distance_metric}</td>
