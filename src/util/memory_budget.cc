@@ -55,30 +55,34 @@ Status MemoryBudget::Admit(uint64_t bytes, const std::string& collection) {
              "viper collections, fewer payload indexes)"));
 }
 
+static_assert(kMemoryComponents[0] == &MemoryUsage::memtables,
+              "SetMemtables sets part 0, SetSegments the others");
+
+void MemoryReporter::Set(size_t first, size_t end, const MemoryUsage& usage) {
+  MemoryUsage before, after;
+  for (size_t i = first; i < end; ++i) {
+    after.*kMemoryComponents[i] = usage.*kMemoryComponents[i];
+    before.*kMemoryComponents[i] =
+        parts_[i].exchange(after.*kMemoryComponents[i]);
+  }
+  if (budget_ != nullptr && before != after) budget_->Add(before, after);
+}
+
 void MemoryReporter::SetMemtables(uint64_t bytes) {
-  const uint64_t before = memtables_.exchange(bytes);
-  if (budget_ == nullptr || before == bytes) return;
-  MemoryUsage a, b;
-  a.memtables = before;
-  b.memtables = bytes;
-  budget_->Add(a, b);
+  MemoryUsage u;
+  u.memtables = bytes;
+  Set(0, 1, u);
 }
 
 void MemoryReporter::SetSegments(const MemoryUsage& usage) {
-  MemoryUsage before, after = usage;
-  after.memtables = 0;
-  before.graphs = graphs_.exchange(after.graphs);
-  before.payload_indexes = payload_.exchange(after.payload_indexes);
-  before.unpacked_segments = unpacked_.exchange(after.unpacked_segments);
-  if (budget_ != nullptr) budget_->Add(before, after);
+  Set(1, MemoryBudget::kParts, usage);
 }
 
 MemoryUsage MemoryReporter::reported() const {
   MemoryUsage out;
-  out.memtables = memtables_.load();
-  out.graphs = graphs_.load();
-  out.payload_indexes = payload_.load();
-  out.unpacked_segments = unpacked_.load();
+  for (size_t i = 0; i < MemoryBudget::kParts; ++i) {
+    out.*kMemoryComponents[i] = parts_[i].load();
+  }
   return out;
 }
 

@@ -102,8 +102,11 @@ class MemoryReporter {
 
  private:
   const std::shared_ptr<MemoryBudget> budget_;  // null: nothing is counted
-  std::atomic<uint64_t> memtables_{0};
-  std::atomic<uint64_t> graphs_{0}, payload_{0}, unpacked_{0};
+  // Parts [first, end) of kMemoryComponents to `usage`'s.
+  void Set(size_t first, size_t end, const MemoryUsage& usage);
+
+  // What was reported, by part (kMemoryComponents' order).
+  std::array<std::atomic<uint64_t>, MemoryBudget::kParts> parts_{};
 };
 
 }  // namespace proximadb
